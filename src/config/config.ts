@@ -1,0 +1,95 @@
+/**
+ * The typed configuration of each module, built from the environment once at start-up.
+ * Cross-field rules live here (heartbeat below a third of the session timeout, as Kafka's
+ * consumer documentation advises).
+ */
+import { ConfigError } from '../util/errors.js';
+import { readVar, type Env } from './env.js';
+import * as V from './variables.js';
+
+export interface KafkaConfig {
+  brokers: string[];
+  clientId: string;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+}
+
+export interface TopicsConfig {
+  metrics: string;
+  billing: string;
+  recommendations: string;
+  alerts: string;
+  deadletter: string;
+  partitions: number;
+}
+
+export interface RedisConfig {
+  url: string;
+  keyPrefix: string;
+}
+
+export interface TelemetryConfig {
+  httpHost: string;
+  httpPort: number;
+  logLevel: string;
+  otlpEndpoint: string | undefined;
+}
+
+export interface ServiceConfig {
+  kafka: KafkaConfig;
+  topics: TopicsConfig;
+  registryUrl: string;
+  redis: RedisConfig;
+  telemetry: TelemetryConfig;
+  processorGroup: string;
+  committerGroup: string;
+}
+
+export function loadKafkaConfig(env: Env): KafkaConfig {
+  const cfg = {
+    brokers: readVar(V.KAFKA_BROKERS, env),
+    clientId: readVar(V.KAFKA_CLIENT_ID, env),
+    sessionTimeoutMs: readVar(V.KAFKA_SESSION_TIMEOUT_MS, env),
+    heartbeatIntervalMs: readVar(V.KAFKA_HEARTBEAT_INTERVAL_MS, env),
+  };
+  if (cfg.heartbeatIntervalMs * 3 > cfg.sessionTimeoutMs) {
+    throw new ConfigError(
+      V.KAFKA_HEARTBEAT_INTERVAL_MS.name,
+      `expected at most a third of ${V.KAFKA_SESSION_TIMEOUT_MS.name} (${cfg.sessionTimeoutMs} ms); got ${cfg.heartbeatIntervalMs}`,
+    );
+  }
+  return cfg;
+}
+
+export function loadTopicsConfig(env: Env): TopicsConfig {
+  const topics = {
+    metrics: readVar(V.TOPIC_METRICS, env),
+    billing: readVar(V.TOPIC_BILLING, env),
+    recommendations: readVar(V.TOPIC_RECOMMENDATIONS, env),
+    alerts: readVar(V.TOPIC_ALERTS, env),
+    deadletter: readVar(V.TOPIC_DEADLETTER, env),
+    partitions: readVar(V.TOPIC_PARTITIONS, env),
+  };
+  const inputs = [topics.metrics, topics.billing, topics.recommendations];
+  if (inputs.includes(topics.deadletter)) {
+    throw new ConfigError(V.TOPIC_DEADLETTER.name, `expected a topic that is not also an input topic; got ${JSON.stringify(topics.deadletter)}`);
+  }
+  return topics;
+}
+
+export function loadConfig(env: Env = process.env): ServiceConfig {
+  return {
+    kafka: loadKafkaConfig(env),
+    topics: loadTopicsConfig(env),
+    registryUrl: readVar(V.SCHEMA_REGISTRY_URL, env),
+    redis: { url: readVar(V.REDIS_URL, env), keyPrefix: readVar(V.REDIS_KEY_PREFIX, env) },
+    telemetry: {
+      httpHost: readVar(V.HTTP_HOST, env),
+      httpPort: readVar(V.HTTP_PORT, env),
+      logLevel: readVar(V.LOG_LEVEL, env),
+      otlpEndpoint: readVar(V.OTLP_ENDPOINT, env),
+    },
+    processorGroup: readVar(V.PROCESSOR_GROUP, env),
+    committerGroup: readVar(V.COMMITTER_GROUP, env),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Every environment variable Foresight reads, in one place. Each module's config
+ * (config/index.ts) is built from these; the README lists them; docker-compose.yml is tested
+ * against them.
+ */
+import { z } from 'zod';
+import { envVar, hostPortList, logLevel, nonEmpty, port, positiveInt, topicName, url } from './env.js';
+
+export const KAFKA_BROKERS = envVar('FORESIGHT_KAFKA_BROKERS', hostPortList, '127.0.0.1:9092', 'a comma-separated list of host:port', 'Kafka bootstrap brokers.');
+export const KAFKA_CLIENT_ID = envVar('FORESIGHT_KAFKA_CLIENT_ID', nonEmpty, 'foresight', 'a non-empty string', 'Kafka client id prefix.');
+export const KAFKA_SESSION_TIMEOUT_MS = envVar('FORESIGHT_KAFKA_SESSION_TIMEOUT_MS', positiveInt.min(6000).max(300000), '30000', 'an integer of milliseconds in [6000, 300000] (the broker\'s group.min/max.session.timeout.ms)', 'Consumer group session timeout.');
+export const KAFKA_HEARTBEAT_INTERVAL_MS = envVar('FORESIGHT_KAFKA_HEARTBEAT_INTERVAL_MS', positiveInt, '3000', 'a positive integer of milliseconds, below a third of the session timeout', 'Consumer heartbeat interval.');
+
+export const TOPIC_METRICS = envVar('FORESIGHT_TOPIC_METRICS', topicName, 'metrics.v1', 'a Kafka topic name', 'Input topic of workload metric samples.');
+export const TOPIC_BILLING = envVar('FORESIGHT_TOPIC_BILLING', topicName, 'billing.v1', 'a Kafka topic name', 'Input topic of FOCUS billing rows.');
+export const TOPIC_RECOMMENDATIONS = envVar('FORESIGHT_TOPIC_RECOMMENDATIONS', topicName, 'recommendations.v1', 'a Kafka topic name', 'Output topic of recommendations (the committer\'s input).');
+export const TOPIC_ALERTS = envVar('FORESIGHT_TOPIC_ALERTS', topicName, 'alerts.v1', 'a Kafka topic name', 'Output topic of anomaly alerts.');
+export const TOPIC_DEADLETTER = envVar('FORESIGHT_TOPIC_DEADLETTER', topicName, 'deadletter.v1', 'a Kafka topic name', 'Dead-letter topic: every rejected message, with its reason and original bytes.');
+export const TOPIC_PARTITIONS = envVar('FORESIGHT_TOPIC_PARTITIONS', positiveInt.max(1024), '6', 'an integer in [1, 1024]', 'Partitions for topics Foresight creates when they are missing.');
+
+export const SCHEMA_REGISTRY_URL = envVar('FORESIGHT_SCHEMA_REGISTRY_URL', url, 'http://127.0.0.1:8081/apis/ccompat/v7', 'an http(s) URL of a Confluent-compatible API', 'Schema Registry (Confluent API; for Apicurio the /apis/ccompat/v7 path).');
+
+export const REDIS_URL = envVar('FORESIGHT_REDIS_URL', z.string().regex(/^rediss?:\/\/.+/, 'redis:// or rediss:// URL'), 'redis://127.0.0.1:6379', 'a redis:// or rediss:// URL', 'Redis holding the windows and applied offsets.');
+export const REDIS_KEY_PREFIX = envVar('FORESIGHT_REDIS_KEY_PREFIX', z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-"'), 'fs', 'a short key prefix of letters, digits, "_", "." or "-"', 'Prefix of every Redis key Foresight writes.');
+
+export const PROCESSOR_GROUP = envVar('FORESIGHT_PROCESSOR_GROUP', nonEmpty, 'foresight-processor', 'a non-empty consumer group id', 'Consumer group of the processor.');
+export const COMMITTER_GROUP = envVar('FORESIGHT_COMMITTER_GROUP', nonEmpty, 'foresight-committer', 'a non-empty consumer group id', 'Consumer group of the committer.');
+
+export const HTTP_HOST = envVar('FORESIGHT_HTTP_HOST', nonEmpty, '127.0.0.1', 'an interface address such as 127.0.0.1 or 0.0.0.0', 'Address of the health, readiness and Prometheus endpoint.');
+export const HTTP_PORT = envVar('FORESIGHT_HTTP_PORT', port, '9464', 'a TCP port in [0, 65535] (0 picks a free one)', 'Port of /healthz, /readyz and /metrics.');
+export const LOG_LEVEL = envVar('FORESIGHT_LOG_LEVEL', logLevel, 'info', 'one of fatal, error, warn, info, debug, trace, silent', 'Log level of the JSON logs (stderr).');
+export const OTLP_ENDPOINT = envVar('OTEL_EXPORTER_OTLP_ENDPOINT', url.optional(), undefined, 'an http(s) URL of an OTLP/HTTP receiver, or unset', 'Where traces are exported (OTLP over HTTP, /v1/traces is appended); unset keeps traces in-process only.');
+
+/** All variables, in documentation order. */
+export const ALL_VARIABLES = [
+  KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS,
+  TOPIC_METRICS, TOPIC_BILLING, TOPIC_RECOMMENDATIONS, TOPIC_ALERTS, TOPIC_DEADLETTER, TOPIC_PARTITIONS,
+  SCHEMA_REGISTRY_URL, REDIS_URL, REDIS_KEY_PREFIX, PROCESSOR_GROUP, COMMITTER_GROUP,
+  HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
+] as const;

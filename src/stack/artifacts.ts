@@ -1,0 +1,66 @@
+/**
+ * The Java services' artifacts, resolved from Maven Central once and reused:
+ * - Kafka: `mvn -f stack/pom.xml package` copies kafka_2.13 and its runtime dependencies plus
+ *   the log4j2 binding into stack/target/kafka-libs.
+ * - Apicurio Registry: the runnable `all` archive of io.apicurio:apicurio-registry-app,
+ *   fetched with `mvn dependency:get` and unpacked into stack/target/apicurio-<version>.
+ *   3.0.x is the newest line that runs on Java 17 (3.1+ is compiled for Java 21).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ForesightError } from '../util/errors.js';
+import { STACK_POM, STACK_TARGET } from '../util/paths.js';
+
+export const APICURIO_VERSION = '3.0.9';
+export const KAFKA_LIBS = path.join(STACK_TARGET, 'kafka-libs');
+export const APICURIO_DIR = path.join(STACK_TARGET, `apicurio-${APICURIO_VERSION}`);
+export const APICURIO_JAR = path.join(APICURIO_DIR, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`);
+
+function mavenRepo(): string {
+  return process.env.FORESIGHT_MAVEN_REPO ?? path.join(os.homedir(), '.m2', 'repository');
+}
+
+function run(cmd: string, args: string[], what: string): void {
+  const res = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (res.error || res.status !== 0) {
+    const out = `${res.stdout ?? ''}${res.stderr ?? ''}`.split('\n').filter((l) => l.includes('ERROR')).slice(0, 5).join('\n');
+    throw new ForesightError('STACK_ARTIFACTS_MISSING', `${what} failed (${cmd} ${args.join(' ')}): ${res.error?.message ?? `exit ${res.status}`}\n${out}`);
+  }
+}
+
+export function kafkaLibsPresent(): boolean {
+  return existsSync(KAFKA_LIBS) && readdirSync(KAFKA_LIBS).some((f) => f.startsWith('kafka_2.13-'));
+}
+
+export function ensureKafkaLibs(progress: (msg: string) => void): void {
+  if (kafkaLibsPresent()) return;
+  progress('kafka: resolving Apache Kafka and its dependencies from Maven Central (once)...');
+  run('mvn', ['-q', '-B', '-f', STACK_POM, 'package'], 'Resolving Kafka with Maven');
+}
+
+export function ensureApicurio(progress: (msg: string) => void): void {
+  if (existsSync(APICURIO_JAR)) return;
+  progress(`registry: fetching Apicurio Registry ${APICURIO_VERSION} from Maven Central (once)...`);
+  const artifact = `io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`;
+  run('mvn', ['-q', '-B', 'dependency:get', '-Dtransitive=false', `-Dartifact=${artifact}`], 'Fetching Apicurio Registry');
+  const archive = path.join(mavenRepo(), 'io', 'apicurio', 'apicurio-registry-app', APICURIO_VERSION, `apicurio-registry-app-${APICURIO_VERSION}-all.tar.gz`);
+  if (!existsSync(archive)) {
+    throw new ForesightError('STACK_ARTIFACTS_MISSING', `Apicurio archive not found at ${archive}; set FORESIGHT_MAVEN_REPO to your Maven local repository`);
+  }
+  mkdirSync(APICURIO_DIR, { recursive: true });
+  run('tar', ['xzf', archive, '-C', APICURIO_DIR], 'Unpacking Apicurio Registry');
+}
+
+/** Installs Debian's redis-server when missing and we are root; otherwise says how. */
+export function ensureRedisServer(progress: (msg: string) => void): string {
+  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  if (found.status === 0) return found.stdout.trim();
+  if (process.getuid?.() !== 0) {
+    throw new ForesightError('STACK_ARTIFACTS_MISSING', 'redis-server is not installed: run `sudo apt-get install -y redis-server`');
+  }
+  progress('redis: installing Debian\'s redis-server (once)...');
+  run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server'], 'Installing redis-server');
+  return 'redis-server';
+}

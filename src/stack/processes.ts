@@ -1,0 +1,98 @@
+/**
+ * Processes started by `stack up`: spawned detached with their output in a log file, and
+ * remembered in a pid file together with a marker from their command line, so that `down`
+ * stops only what `up` started (a reused pid of some other program is never signalled).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { sleep } from '../util/retry.js';
+
+export interface PidRecord {
+  pid: number;
+  /** A string that appears in /proc/<pid>/cmdline of the process we started. */
+  marker: string;
+  startedAt: string;
+}
+
+export function spawnDetached(cmd: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): number {
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  const fd = openSync(logFile, 'a');
+  try {
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], env });
+    if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writePidFile(file: string, rec: PidRecord): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(rec) + '\n');
+}
+
+export function readPidFile(file: string): PidRecord | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as PidRecord;
+    return Number.isInteger(rec.pid) && typeof rec.marker === 'string' ? rec : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the pid is alive and is still the process we started (its command line has the marker). */
+export function isOurs(rec: PidRecord): boolean {
+  try {
+    process.kill(rec.pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8');
+    if (cmdline.length === 0) return false; // a zombie awaiting its parent
+    return cmdline.includes(rec.marker);
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+export async function stopProcess(rec: PidRecord, graceMs = 20_000): Promise<'stopped' | 'killed' | 'not-running'> {
+  if (!isOurs(rec)) return 'not-running';
+  signal(rec.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isOurs(rec)) return 'stopped';
+    await sleep(100);
+  }
+  signal(rec.pid, 'SIGKILL');
+  while (isOurs(rec)) await sleep(50);
+  return 'killed';
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    // The process leads its own group (detached): signal the group so helpers die with it.
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function removePidFile(file: string): void {
+  rmSync(file, { force: true });
+}
+
+/** The last lines of a log file, for error messages. */
+export function tailFile(file: string, lines = 15): string {
+  if (!existsSync(file)) return '(no log written)';
+  const text = readFileSync(file, 'utf8');
+  return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+}

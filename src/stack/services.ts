@@ -1,0 +1,161 @@
+/**
+ * The three services of the local stack and how each is prepared, started and probed.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ForesightError } from '../util/errors.js';
+import { APICURIO_JAR, KAFKA_LIBS, ensureApicurio, ensureKafkaLibs, ensureRedisServer } from './artifacts.js';
+import { kafkaAnswers, redisAnswers, registryAnswers } from './probes.js';
+import type { StackConfig } from './stack-config.js';
+
+export type ServiceName = 'redis' | 'kafka' | 'registry';
+
+export interface ServiceSpec {
+  name: ServiceName;
+  address: string;
+  logFile: string;
+  pidFile: string;
+  readyTimeoutMs: number;
+  probe(): Promise<boolean>;
+  /** Resolves artifacts and prepares storage; returns the command to run. */
+  prepare(progress: (msg: string) => void): { cmd: string; args: string[]; marker: string };
+}
+
+export function serviceSpecs(cfg: StackConfig): ServiceSpec[] {
+  return [redisSpec(cfg), kafkaSpec(cfg), registrySpec(cfg)];
+}
+
+function files(cfg: StackConfig, name: ServiceName): { logFile: string; pidFile: string } {
+  return { logFile: path.join(cfg.logDir, `${name}.log`), pidFile: path.join(cfg.runDir, `${name}.pid`) };
+}
+
+function redisSpec(cfg: StackConfig): ServiceSpec {
+  const dataDir = path.join(cfg.dataDir, 'redis');
+  return {
+    name: 'redis',
+    address: `redis://127.0.0.1:${cfg.redisPort}`,
+    ...files(cfg, 'redis'),
+    readyTimeoutMs: 15_000,
+    probe: () => redisAnswers('127.0.0.1', cfg.redisPort),
+    prepare(progress) {
+      const bin = ensureRedisServer(progress);
+      mkdirSync(dataDir, { recursive: true });
+      // Append-only file so that windows and applied offsets survive a Redis restart.
+      const args = ['--bind', '127.0.0.1', '--port', String(cfg.redisPort), '--dir', dataDir, '--daemonize', 'no',
+        '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes'];
+      return { cmd: bin, args, marker: `:${cfg.redisPort}` };
+    },
+  };
+}
+
+/**
+ * Kafka 4.x in KRaft combined mode (one node is broker and controller), single-node
+ * replication settings for the internal topics so nothing waits for replicas.
+ */
+function kafkaSpec(cfg: StackConfig): ServiceSpec {
+  const confDir = path.join(cfg.dir, 'conf');
+  const logDirs = path.join(cfg.dataDir, 'kafka');
+  const propsFile = path.join(confDir, 'server.properties');
+  const log4jFile = path.join(confDir, 'log4j2.properties');
+  return {
+    name: 'kafka',
+    address: `127.0.0.1:${cfg.kafkaPort}`,
+    ...files(cfg, 'kafka'),
+    readyTimeoutMs: 90_000,
+    probe: () => kafkaAnswers(`127.0.0.1:${cfg.kafkaPort}`),
+    prepare(progress) {
+      ensureKafkaLibs(progress);
+      mkdirSync(confDir, { recursive: true });
+      writeFileSync(propsFile, kafkaProperties(cfg, logDirs));
+      writeFileSync(log4jFile, LOG4J2_PROPERTIES);
+      const classpath = `${KAFKA_LIBS}/*`;
+      const jvm = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath];
+      if (!existsSync(path.join(logDirs, 'meta.properties'))) {
+        progress('kafka: formatting KRaft storage (first start)...');
+        const clusterIdFile = path.join(cfg.dir, 'kafka-cluster-id');
+        const clusterId = existsSync(clusterIdFile) ? readFileSync(clusterIdFile, 'utf8').trim() : kafkaClusterId();
+        writeFileSync(clusterIdFile, clusterId + '\n');
+        try {
+          execFileSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'], { stdio: 'pipe' });
+        } catch (err) {
+          throw new ForesightError('STACK_START_FAILED', `kafka: formatting storage in ${logDirs} failed: ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
+        }
+      }
+      return { cmd: 'java', args: [...jvm, 'kafka.Kafka', propsFile], marker: propsFile };
+    },
+  };
+}
+
+/** A random cluster id as Kafka's StorageTool random-uuid prints it: 16 bytes, URL-safe base64, no padding. */
+function kafkaClusterId(): string {
+  return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+}
+
+function kafkaProperties(cfg: StackConfig, logDirs: string): string {
+  return `# Written by \`foresight stack up\`; edits are overwritten.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:${cfg.controllerPort}
+listeners=PLAINTEXT://127.0.0.1:${cfg.kafkaPort},CONTROLLER://127.0.0.1:${cfg.controllerPort}
+advertised.listeners=PLAINTEXT://127.0.0.1:${cfg.kafkaPort}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=${logDirs}
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=3
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.retention.hours=168
+log.segment.bytes=67108864
+`;
+}
+
+const LOG4J2_PROPERTIES = `# Written by \`foresight stack up\`.
+rootLogger.level=INFO
+rootLogger.appenderRef.stdout.ref=STDOUT
+appender.stdout.type=Console
+appender.stdout.name=STDOUT
+appender.stdout.layout.type=PatternLayout
+appender.stdout.layout.pattern=[%d] %p %m (%c)%n
+logger.kafka.name=kafka
+logger.kafka.level=WARN
+logger.kafkaorg.name=org.apache.kafka
+logger.kafkaorg.level=WARN
+logger.started.name=kafka.server.KafkaRaftServer
+logger.started.level=INFO
+`;
+
+/** Apicurio Registry with in-memory storage; its Confluent-compatible API is at /apis/ccompat/v7. */
+function registrySpec(cfg: StackConfig): ServiceSpec {
+  const base = `http://127.0.0.1:${cfg.registryPort}/apis/ccompat/v7`;
+  return {
+    name: 'registry',
+    address: base,
+    ...files(cfg, 'registry'),
+    readyTimeoutMs: 120_000,
+    probe: () => registryAnswers(base),
+    prepare(progress) {
+      ensureApicurio(progress);
+      const marker = `-Dforesight.stack=${cfg.dir}`;
+      const args = ['-Xms128m', '-Xmx384m', marker,
+        `-Dquarkus.http.port=${cfg.registryPort}`, '-Dquarkus.http.host=127.0.0.1',
+        // In-memory H2 storage: the registry is rebuilt from schemas/ at every start-up.
+        '-Dapicurio.storage.kind=sql', '-Dapicurio.storage.sql.kind=h2',
+        '-Dapicurio.datasource.url=jdbc:h2:mem:registry_db',
+        '-Dquarkus.log.level=WARN', '-Dquarkus.log.category."io.quarkus".level=INFO',
+        '-jar', APICURIO_JAR];
+      return { cmd: 'java', args, marker };
+    },
+  };
+}

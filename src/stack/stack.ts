@@ -1,0 +1,118 @@
+/**
+ * `foresight stack up | down | status`: the local stack without Docker.
+ *
+ * up:     for each service, reuse it when it already answers (ours from a pid file, or an
+ *         external one on the same port), else prepare and start it; then wait until each
+ *         really answers. Idempotent. A service that fails names itself and its log file.
+ * down:   stops only the processes `up` started (pid file + command-line marker).
+ * status: each service's state and address.
+ */
+import { mkdirSync } from 'node:fs';
+import { ForesightError, errorMessage } from '../util/errors.js';
+import { sleep } from '../util/retry.js';
+import { isOurs, readPidFile, removePidFile, spawnDetached, stopProcess, tailFile, writePidFile } from './processes.js';
+import { serviceSpecs, type ServiceName, type ServiceSpec } from './services.js';
+import type { StackConfig } from './stack-config.js';
+
+export type ServiceState = 'running' | 'external' | 'stopped' | 'not-answering';
+
+export interface ServiceStatus {
+  name: ServiceName;
+  state: ServiceState;
+  address: string;
+  pid?: number;
+  logFile: string;
+}
+
+type Progress = (msg: string) => void;
+
+export async function stackUp(cfg: StackConfig, progress: Progress = () => undefined): Promise<ServiceStatus[]> {
+  for (const d of [cfg.dir, cfg.dataDir, cfg.logDir, cfg.runDir]) mkdirSync(d, { recursive: true });
+  const specs = serviceSpecs(cfg);
+  // Prepare (artifacts, storage) one at a time, for readable progress; then start all and wait together.
+  const started: { spec: ServiceSpec; pid: number; t0: number }[] = [];
+  const statuses: ServiceStatus[] = [];
+  for (const spec of specs) {
+    const rec = readPidFile(spec.pidFile);
+    if (rec && isOurs(rec)) {
+      started.push({ spec, pid: rec.pid, t0: Date.now() });
+      continue;
+    }
+    if (rec) removePidFile(spec.pidFile); // stale: the process is gone
+    if (await spec.probe()) {
+      progress(`${spec.name}: already answering at ${spec.address}; using it (not started by foresight)`);
+      statuses.push({ name: spec.name, state: 'external', address: spec.address, logFile: spec.logFile });
+      continue;
+    }
+    const { cmd, args, marker } = spec.prepare(progress);
+    const pid = spawnDetached(cmd, args, spec.logFile);
+    writePidFile(spec.pidFile, { pid, marker, startedAt: new Date().toISOString() });
+    progress(`${spec.name}: starting (pid ${pid}, log ${spec.logFile})`);
+    started.push({ spec, pid, t0: Date.now() });
+  }
+  const results = await Promise.allSettled(started.map(async ({ spec, pid, t0 }) => {
+    await waitReady(spec, pid);
+    progress(`${spec.name}: ready at ${spec.address} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    return { name: spec.name, state: 'running' as const, address: spec.address, pid, logFile: spec.logFile };
+  }));
+  const failures: string[] = [];
+  for (const r of results) {
+    if (r.status === 'fulfilled') statuses.push(r.value);
+    else failures.push(errorMessage(r.reason));
+  }
+  if (failures.length > 0) throw new ForesightError('STACK_START_FAILED', failures.join('\n\n'));
+  return order(statuses);
+}
+
+async function waitReady(spec: ServiceSpec, pid: number): Promise<void> {
+  const deadline = Date.now() + spec.readyTimeoutMs;
+  for (;;) {
+    if (await spec.probe()) return;
+    const rec = readPidFile(spec.pidFile);
+    if (!rec || !isOurs(rec)) {
+      removePidFile(spec.pidFile);
+      throw new ForesightError('STACK_START_FAILED',
+        `${spec.name} exited during start-up (pid ${pid}); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`);
+    }
+    if (Date.now() > deadline) {
+      throw new ForesightError('STACK_START_FAILED',
+        `${spec.name} did not answer at ${spec.address} within ${spec.readyTimeoutMs / 1000} s (pid ${pid} still running); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`);
+    }
+    await sleep(300);
+  }
+}
+
+export async function stackDown(cfg: StackConfig, progress: Progress = () => undefined): Promise<void> {
+  // Stop in reverse order: the registry and Kafka before Redis.
+  for (const spec of serviceSpecs(cfg).reverse()) {
+    const rec = readPidFile(spec.pidFile);
+    if (!rec) {
+      progress(`${spec.name}: not started by foresight; left alone`);
+      continue;
+    }
+    const how = await stopProcess(rec);
+    removePidFile(spec.pidFile);
+    progress(`${spec.name}: ${how === 'not-running' ? 'was not running' : how} (pid ${rec.pid})`);
+  }
+}
+
+export async function stackStatus(cfg: StackConfig): Promise<ServiceStatus[]> {
+  return Promise.all(serviceSpecs(cfg).map(async (spec): Promise<ServiceStatus> => {
+    const rec = readPidFile(spec.pidFile);
+    const ours = rec !== undefined && isOurs(rec);
+    const answers = await spec.probe();
+    const state: ServiceState = ours ? (answers ? 'running' : 'not-answering') : answers ? 'external' : 'stopped';
+    return { name: spec.name, state, address: spec.address, pid: ours ? rec.pid : undefined, logFile: spec.logFile };
+  }));
+}
+
+function order(s: ServiceStatus[]): ServiceStatus[] {
+  const rank: Record<ServiceName, number> = { redis: 0, kafka: 1, registry: 2 };
+  return [...s].sort((a, b) => rank[a.name] - rank[b.name]);
+}
+
+export function formatStatus(statuses: ServiceStatus[]): string {
+  return statuses
+    .map((s) => `${s.name.padEnd(9)} ${s.state.padEnd(14)} ${s.address.padEnd(46)} ${s.pid ? `pid ${s.pid}` : ''}`.trimEnd())
+    .join('\n');
+}
