@@ -4,6 +4,9 @@
  */
 import { Command } from 'commander';
 import { ConfigError, ForesightError } from '../util/errors.js';
+import { demoCommand } from './demo-command.js';
+import { replayCommand } from './replay-command.js';
+import { committerCommand, processorCommand } from './service-commands.js';
 import { stackCommand } from './stack-command.js';
 
 const program = new Command('foresight')
@@ -12,9 +15,14 @@ const program = new Command('foresight')
   .showHelpAfterError();
 
 program.addCommand(stackCommand());
+program.addCommand(processorCommand());
+program.addCommand(committerCommand());
+program.addCommand(replayCommand());
+program.addCommand(demoCommand());
 
 try {
   await program.parseAsync(process.argv);
+  process.exit(0); // do not linger on client sockets and timers once the command is done
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(`foresight: invalid configuration: ${err.message}`);

@@ -1,0 +1,21 @@
+/** `foresight processor` and `foresight committer`: the two long-running services. */
+import { Command } from 'commander';
+import { startCommitter } from '../committer/committer.js';
+import { startProcessor } from '../processor/processor.js';
+import { runService } from '../service/runtime.js';
+
+export function processorCommand(): Command {
+  return new Command('processor')
+    .description('consume metrics.v1 and billing.v1 into Redis; configured by FORESIGHT_* environment variables (see README)')
+    .action(async () => {
+      await runService('processor', startProcessor);
+    });
+}
+
+export function committerCommand(): Command {
+  return new Command('committer')
+    .description('consume recommendations.v1 and turn them into GitOps changes; configured by FORESIGHT_* environment variables (see README)')
+    .action(async () => {
+      await runService('committer', startCommitter);
+    });
+}

@@ -1,0 +1,237 @@
+// Generated from schemas/*.avsc by `npm run gen:types` (src/codec/avro-to-ts.ts). Do not edit.
+/* eslint-disable */
+
+/** One observation of one metric of one Kubernetes workload (or one container of it). Produced to metrics.v1, keyed by the series id (cluster/namespace/kind/name/container/metric) so that one series always lands on one partition. */
+export interface MetricSample {
+  /** Name of the Kubernetes cluster the workload runs in (k8s.cluster.name). */
+  cluster: string;
+  /** Kubernetes namespace of the workload (k8s.namespace.name). */
+  namespace: string;
+  /** Kind of the owning workload object: Deployment, StatefulSet, DaemonSet, Job, CronJob or ReplicaSet. */
+  kind: string;
+  /** Name of the owning workload object (for example the Deployment name, k8s.deployment.name). */
+  name: string;
+  /** Container name within the pod template (k8s.container.name); null when the sample is for the whole workload. */
+  container: null | string;
+  /** Metric name, for example cpu_usage, memory_working_set, gpu_utilization, request_rate, replicas. */
+  metric: string;
+  /** Unit of value in UCUM notation as OpenTelemetry uses it: '{cpu}' (cores), 'By' (bytes), '1' (ratio), '{request}/s', '{replica}'. */
+  unit: string;
+  /** The observed value, in unit. Must be finite; must be non-negative for physical quantities (usage, rates, counts). */
+  value: number;
+  /** When the value was observed (event time), in milliseconds since the Unix epoch, UTC. Windows are bucketed by this time, never by arrival time. */
+  eventTime: number;
+  /** Further labels of the sample (node pool, pod, zone, ...). Not part of the series identity. */
+  attributes: Record<string, string>;
+}
+
+/** One cost and usage row in the FinOps FOCUS 1.2 column set (https://focus.finops.org/focus-specification/v1-2/): its 21 mandatory columns, plus ResourceId, ResourceName, ResourceType, Tags and the consumed quantity for attribution to workloads. Produced to billing.v1. Column names keep FOCUS's PascalCase so that rows exported by cloud providers map one to one. */
+export interface BillingRecord {
+  /** FOCUS BilledCost: the charge that is the basis for invoicing, including all reduced rates and discounts and excluding amortisation of upfront charges, in BillingCurrency. */
+  BilledCost: number;
+  /** FOCUS BillingAccountId: provider-assigned identifier of the billing account. */
+  BillingAccountId: string;
+  /** FOCUS BillingAccountName: display name of the billing account (nullable). */
+  BillingAccountName: null | string;
+  /** FOCUS BillingCurrency: ISO 4217 code of the currency the charge was billed in, for example USD. */
+  BillingCurrency: string;
+  /** FOCUS BillingPeriodStart: inclusive start of the billing period, UTC milliseconds since the epoch. */
+  BillingPeriodStart: number;
+  /** FOCUS BillingPeriodEnd: exclusive end of the billing period, UTC milliseconds since the epoch. */
+  BillingPeriodEnd: number;
+  /** FOCUS ChargeCategory: highest-level classification of the charge: Usage, Purchase, Tax, Credit or Adjustment. */
+  ChargeCategory: string;
+  /** FOCUS ChargeClass: 'Correction' when the row corrects charges of an earlier billing period, else null. */
+  ChargeClass: null | string;
+  /** FOCUS ChargeDescription: self-contained summary of the charge's purpose and price (nullable). */
+  ChargeDescription: null | string;
+  /** FOCUS ChargePeriodStart: inclusive start of the period the charge applies to, UTC milliseconds since the epoch. Cost windows are bucketed by this time. */
+  ChargePeriodStart: number;
+  /** FOCUS ChargePeriodEnd: exclusive end of the period the charge applies to, UTC milliseconds since the epoch. */
+  ChargePeriodEnd: number;
+  /** FOCUS ContractedCost: ContractedUnitPrice × PricingQuantity, in BillingCurrency. */
+  ContractedCost: number;
+  /** FOCUS EffectiveCost: amortised cost after all reduced rates, discounts and prepaid purchases, in BillingCurrency. Foresight's cost windows sum this column. */
+  EffectiveCost: number;
+  /** FOCUS InvoiceIssuerName: the entity responsible for invoicing the resources or services consumed. */
+  InvoiceIssuerName: string;
+  /** FOCUS ListCost: ListUnitPrice × PricingQuantity, the cost at public list prices, in BillingCurrency. */
+  ListCost: number;
+  /** FOCUS PricingQuantity: volume of the SKU used or purchased, in PricingUnit (null where the charge category has none). */
+  PricingQuantity: null | number;
+  /** FOCUS PricingUnit: provider-specified unit of PricingQuantity, for example 'Hours', 'GB-Hours' (nullable). */
+  PricingUnit: null | string;
+  /** FOCUS ProviderName: the entity that made the resources or services available for purchase. */
+  ProviderName: string;
+  /** FOCUS PublisherName: the entity that produced the resources or services. */
+  PublisherName: string;
+  /** FOCUS ServiceCategory: highest-level classification of the service, for example Compute, Storage, Networking. */
+  ServiceCategory: string;
+  /** FOCUS ServiceName: display name of the offering, for example 'Amazon Elastic Compute Cloud'. */
+  ServiceName: string;
+  /** FOCUS ResourceId: provider-assigned identifier of the resource charged for (a node, a disk, ...); the key for unit prices per resource. */
+  ResourceId: null | string;
+  /** FOCUS ResourceName: display name of the resource (nullable). */
+  ResourceName: null | string;
+  /** FOCUS ResourceType: kind of resource, for example 'Virtual Machine' (nullable). */
+  ResourceType: null | string;
+  /** FOCUS ConsumedQuantity: volume of the SKU consumed, in ConsumedUnit (nullable); with EffectiveCost it yields unit prices. */
+  ConsumedQuantity: null | number;
+  /** FOCUS ConsumedUnit: unit of ConsumedQuantity, for example 'vCPU-Hours', 'GiB-Hours', 'GPU-Hours' (nullable). */
+  ConsumedUnit: null | string;
+  /** FOCUS Tags: key/value labels of the resource. Attribution reads 'k8s.namespace.name', 'k8s.deployment.name' (or 'k8s.statefulset.name'), 'team' and 'node-pool' from here. */
+  Tags: Record<string, string>;
+}
+
+/** HPA: min/max replicas and targets; RESOURCES: container requests and limits; IDLE: scale to minimum or remove; SPOT: move to spot capacity; BUDGET: a budget guardrail cap or flag. */
+export type RecommendationType = "HPA" | "RESOURCES" | "IDLE" | "SPOT" | "BUDGET";
+
+/** One field of the manifest to change. */
+export interface FieldChange {
+  /** Logical field name: minReplicas, maxReplicas, targetCPUUtilization, replicas, requests.cpu, requests.memory, limits.cpu, limits.memory. */
+  field: string;
+  /** Current value as a Kubernetes quantity or integer string; null when unknown. */
+  current: null | string;
+  /** Proposed value as a Kubernetes quantity or integer string. */
+  proposed: string;
+}
+
+export type CurrentSource = "MANIFEST" | "METRICS" | "UNKNOWN";
+
+/** The forecast the recommendation was derived from. */
+export interface ForecastSummary {
+  /** Metric that was forecast. */
+  metric: string;
+  /** Forecast horizon in seconds. */
+  horizonSeconds: number;
+  /** Median forecast of the peak over the horizon. */
+  q50: number;
+  /** 90th percentile forecast of the peak over the horizon. */
+  q90: number;
+  /** 99th percentile forecast of the peak over the horizon. */
+  q99: number;
+  /** The quantile the policy's SLO risk selected (for example 0.99 for 1% risk). */
+  quantileUsed: number;
+  /** Event time of the forecast peak, when known. */
+  peakTime: null | number;
+}
+
+/** A proposed change to one workload's scaling or sizing, with everything needed to explain and review it. Produced to recommendations.v1, keyed by workload (cluster/namespace/kind/name); consumed by the git-committer. */
+export interface Recommendation {
+  /** Deterministic id: a hash of the workload, the change type, the proposed values, the forecast and the model version. The same inputs always give the same id, which makes redelivery idempotent. */
+  id: string;
+  /** What kind of change this is. */
+  type: RecommendationType;
+  /** Cluster of the target workload. */
+  cluster: string;
+  /** Namespace of the target workload. */
+  namespace: string;
+  /** Kind of the target workload object (Deployment, StatefulSet, ...). */
+  kind: string;
+  /** Name of the target workload object. */
+  name: string;
+  /** Container the change applies to (RESOURCES only); null for workload-level changes. */
+  container: null | string;
+  /** The fields to change, each with its current and proposed value. */
+  changes: FieldChange[];
+  /** Where the current values were read from: the manifests in the GitOps repository, or the observed metrics. */
+  currentSource: CurrentSource;
+  /** The forecast used. */
+  forecast: ForecastSummary;
+  /** Names of the policy rules that shaped the proposal, in the order applied (for example 'slo-risk', 'max-step', 'budget-cap'). */
+  rules: string[];
+  /** Projected change of the monthly cost if applied (negative saves money), from the billing windows' unit prices. */
+  monthlyCostDelta: number;
+  /** ISO 4217 currency of monthlyCostDelta. */
+  currency: string;
+  /** Confidence in [0, 1], from the width of the forecast interval and the recent forecast error. */
+  confidence: number;
+  /** Version of the forecasting model that produced the forecast. */
+  modelVersion: string;
+  /** True when the policy requires human review: the committer opens or updates a pull request instead of committing directly. */
+  critical: boolean;
+  /** Event time at which the recommendation was made (the closing time of the bucket that triggered it). */
+  createdAt: number;
+  /** W3C trace context (traceparent) of the first event that led to this recommendation; the committer writes its trace id into the commit's Trace-Id trailer. */
+  traceparent: null | string;
+}
+
+export type Severity = "INFO" | "WARNING" | "CRITICAL";
+
+/** Summary of the recent window the point was scored against. */
+export interface WindowSummary {
+  /** Start of the window (inclusive). */
+  start: number;
+  /** End of the window (exclusive). */
+  end: number;
+  /** Number of samples in the window. */
+  count: number;
+  /** Mean of the samples. */
+  mean: number;
+  /** Minimum sample. */
+  min: number;
+  /** Maximum sample. */
+  max: number;
+  /** 95th percentile of the samples, from the window's quantile sketch. */
+  p95: number;
+}
+
+/** A point of a series that the anomaly model scored above the policy's threshold. Produced to alerts.v1, keyed by workload; de-duplicated per series over the policy's suppression interval. */
+export interface AnomalyAlert {
+  /** Deterministic id: a hash of the series id, the event time of the point and the model version. */
+  id: string;
+  /** Severity derived from the score and the policy's thresholds. */
+  severity: Severity;
+  /** Cluster of the workload. */
+  cluster: string;
+  /** Namespace of the workload. */
+  namespace: string;
+  /** Kind of the workload object. */
+  kind: string;
+  /** Name of the workload object. */
+  name: string;
+  /** Container of the series, or null for a workload-level series. */
+  container: null | string;
+  /** Metric of the series. */
+  metric: string;
+  /** Event time of the anomalous point. */
+  eventTime: number;
+  /** Observed value of the anomalous point. */
+  value: number;
+  /** Anomaly score in [0, 1] from the anomaly model. */
+  score: number;
+  /** The policy threshold that the score exceeded. */
+  threshold: number;
+  /** The recent window summary. */
+  window: WindowSummary;
+  /** Version of the anomaly model. */
+  modelVersion: string;
+  /** W3C trace context of the event that carried the point. */
+  traceparent: null | string;
+}
+
+/** A message Foresight could not use, kept whole with the reason so that nothing is lost silently. Produced to deadletter.v1, keyed by source topic/partition/offset. */
+export interface DeadLetter {
+  /** Closed reason code: undecodable, schema-unknown, invalid-field, not-finite, negative-value, clock-skew, late, unknown-workload, path-traversal, out-of-bounds, manifest-invalid. */
+  reason: string;
+  /** Human-readable explanation: what was wrong and where (field, byte offset, ...). */
+  detail: string;
+  /** The Foresight service that rejected the message: processor or committer. */
+  service: string;
+  /** Topic the message was read from. */
+  sourceTopic: string;
+  /** Partition the message was read from. */
+  sourcePartition: number;
+  /** Offset of the message in its partition. */
+  sourceOffset: number;
+  /** Kafka timestamp of the original message, when it had one. */
+  sourceTimestamp: null | number;
+  /** The original message key, byte for byte. */
+  key: null | Buffer;
+  /** The original message value, byte for byte. */
+  value: null | Buffer;
+  /** The original message headers (the last value of each header name). */
+  headers: Record<string, Buffer>;
+  /** Wall-clock time of the rejection. */
+  rejectedAt: number;
+}

@@ -1,0 +1,65 @@
+/**
+ * The Avro schemas in schemas/, and their registration under TopicNameStrategy subjects
+ * (`<topic>-value`) with BACKWARD compatibility.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { COMPATIBILITY, SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import type { TopicsConfig } from '../config/config.js';
+import { ForesightError } from '../util/errors.js';
+import { SCHEMAS_DIR } from '../util/paths.js';
+
+export const SCHEMA_NAMES = ['MetricSample', 'BillingRecord', 'Recommendation', 'AnomalyAlert', 'DeadLetter'] as const;
+export type SchemaName = (typeof SCHEMA_NAMES)[number];
+
+export function schemaPath(name: SchemaName): string {
+  return path.join(SCHEMAS_DIR, `${name}.avsc`);
+}
+
+export function readSchemaJson(name: SchemaName): avro.Schema {
+  return JSON.parse(readFileSync(schemaPath(name), 'utf8')) as avro.Schema;
+}
+
+const typeCache = new Map<SchemaName, avro.Type>();
+
+/** The avsc Type of a schema (logical types left as their underlying long, as the registry client decodes them). */
+export function avroType(name: SchemaName): avro.Type {
+  let t = typeCache.get(name);
+  if (!t) {
+    t = avro.Type.forSchema(readSchemaJson(name));
+    typeCache.set(name, t);
+  }
+  return t;
+}
+
+/** Which schema each topic carries (TopicNameStrategy: subject = `<topic>-value`). */
+export function topicSchemas(topics: TopicsConfig): Record<string, SchemaName> {
+  return {
+    [topics.metrics]: 'MetricSample',
+    [topics.billing]: 'BillingRecord',
+    [topics.recommendations]: 'Recommendation',
+    [topics.alerts]: 'AnomalyAlert',
+    [topics.deadletter]: 'DeadLetter',
+  };
+}
+
+export type SchemaIds = Record<SchemaName, number>;
+
+/** Registers every schema (idempotent: the same schema returns the same id). */
+export async function registerSchemas(registry: SchemaRegistry, topics: TopicsConfig): Promise<SchemaIds> {
+  const ids: Partial<SchemaIds> = {};
+  for (const [topic, name] of Object.entries(topicSchemas(topics))) {
+    const subject = `${topic}-value`;
+    try {
+      const { id } = await registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(readSchemaJson(name)) },
+        { subject, compatibility: COMPATIBILITY.BACKWARD },
+      );
+      ids[name] = id;
+    } catch (err) {
+      throw new ForesightError('REGISTRY_UNAVAILABLE', `registering ${name} under subject ${subject} failed: ${String((err as Error).message ?? err)}`, { retriable: true, cause: err });
+    }
+  }
+  return ids as SchemaIds;
+}

@@ -1,0 +1,69 @@
+/**
+ * What both services share: configuration validated once, JSON logs, OpenTelemetry, the
+ * health/metrics endpoint, Kafka and the registry (schemas registered, topics ensured), and
+ * graceful shutdown on SIGTERM/SIGINT (the service stops its consumer, which finishes the
+ * batch in hand and commits only processed offsets, then everything disconnects).
+ */
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Kafka, Producer } from 'kafkajs';
+import type { AvroCodec } from '../codec/avro-codec.js';
+import { loadConfig, type ServiceConfig } from '../config/config.js';
+import type { Env } from '../config/env.js';
+import { startHealthServer, type HealthServer } from '../telemetry/http.js';
+import { createLogger, type Logger } from '../telemetry/log.js';
+import { setupTelemetry, type Telemetry } from '../telemetry/otel.js';
+import { errorMessage } from '../util/errors.js';
+import { connectClients } from './clients.js';
+
+export interface ServiceContext {
+  name: string;
+  cfg: ServiceConfig;
+  log: Logger;
+  telemetry: Telemetry;
+  health: HealthServer;
+  kafka: Kafka;
+  registry: SchemaRegistry;
+  codec: AvroCodec;
+  producer: Producer;
+}
+
+export interface RunningService {
+  stop(): Promise<void>;
+}
+
+export async function runService(name: string, start: (ctx: ServiceContext) => Promise<RunningService>, env: Env = process.env): Promise<void> {
+  const cfg = loadConfig(env); // throws ConfigError naming the variable, before anything starts
+  const log = createLogger(name, cfg.telemetry.logLevel);
+  const telemetry = setupTelemetry(name, cfg.telemetry.otlpEndpoint);
+  const health = await startHealthServer(cfg.telemetry.httpHost, cfg.telemetry.httpPort, telemetry.prometheus);
+  log.info({ port: health.port }, 'health and metrics endpoint listening');
+
+  const { kafka, registry, codec, producer, schemaIds } = await connectClients(cfg, log, name);
+  const ctx: ServiceContext = { name, cfg, log, telemetry, health, kafka, registry, codec, producer };
+  const service = await start(ctx);
+  log.info({ schemas: schemaIds }, `${name} started`);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down: finishing the batch in hand');
+      health.setReady(false, 'shutting down');
+      void (async () => {
+        try {
+          await service.stop();
+          await producer.disconnect();
+        } catch (err) {
+          log.error({ err: errorMessage(err) }, 'error during shutdown');
+        }
+        await telemetry.shutdown();
+        await health.close();
+        log.info('stopped');
+        resolve();
+      })();
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
