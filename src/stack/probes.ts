@@ -46,6 +46,7 @@ export function redisAnswers(host: string, port: number, timeoutMs = 1_000): Pro
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.on('error', () => done(false));
+    socket.on('close', () => done(false)); // e.g. a non-Redis server that hangs up on PING
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (d) => {
       buf += d.toString('utf8');
