@@ -1,5 +1,6 @@
 /** `foresight stack up | down | status` */
 import { Command, Option } from 'commander';
+import { ensureApicurio, ensureKafkaLibs, ensureRedisServer, APICURIO_JAR, KAFKA_LIBS } from '../stack/artifacts.js';
 import { formatStatus, stackDown, stackStatus, stackUp } from '../stack/stack.js';
 import { loadStackConfig, type StackFlags } from '../stack/stack-config.js';
 import { parsePort } from './options.js';
@@ -19,6 +20,13 @@ const progress = (msg: string): void => console.log(msg);
 
 export function stackCommand(): Command {
   const stack = new Command('stack').description('start, stop and inspect the local stack (Kafka, Schema Registry, Redis) without Docker');
+  stack.command('install').description('resolve the services\' artifacts without starting them (Kafka and Apicurio from Maven Central, redis-server from Debian)')
+    .action(() => {
+      const redis = ensureRedisServer(progress);
+      ensureKafkaLibs(progress);
+      ensureApicurio(progress);
+      console.log(`redis-server: ${redis}\nkafka libs:   ${KAFKA_LIBS}\nregistry:     ${APICURIO_JAR}`);
+    });
   withStackOptions(stack.command('up').description('start Kafka (KRaft), Apicurio Registry and Redis; wait until each answers (idempotent)'))
     .action(async (flags: StackFlags) => {
       const t0 = Date.now();

@@ -18,7 +18,6 @@ const PRIMITIVES: Record<string, string> = {
 export function renderTypes(schemas: { name: string; schema: unknown }[]): string {
   const out: string[] = [
     '// Generated from schemas/*.avsc by `npm run gen:types` (src/codec/avro-to-ts.ts). Do not edit.',
-    '/* eslint-disable */',
     '',
   ];
   const emitted = new Set<string>();

@@ -1,5 +1,4 @@
 // Generated from schemas/*.avsc by `npm run gen:types` (src/codec/avro-to-ts.ts). Do not edit.
-/* eslint-disable */
 
 /** One observation of one metric of one Kubernetes workload (or one container of it). Produced to metrics.v1, keyed by the series id (cluster/namespace/kind/name/container/metric) so that one series always lands on one partition. */
 export interface MetricSample {

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything Foresight needs on a fresh Debian machine with Node 20, Java 17 and
+# Maven: npm packages (onnxruntime's CUDA download skipped), the TypeScript build, Kafka and
+# Apicurio Registry from Maven Central, and Debian's redis-server when missing.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+for tool in node npm java mvn; do
+  command -v "$tool" >/dev/null || { echo "install.sh: $tool is required but not installed" >&2; exit 1; }
+done
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+  || { echo "install.sh: Node.js 20 or newer is required (found $(node --version))" >&2; exit 1; }
+
+if ! command -v redis-server >/dev/null; then
+  say "installing Debian's redis-server"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+fi
+
+say "installing npm packages"
+export ONNXRUNTIME_NODE_INSTALL=skip  # its postinstall would download CUDA libraries
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  echo "node_modules is up to date"
+fi
+
+say "building"
+npm run build --silent
+
+say "resolving Kafka and Apicurio Registry from Maven Central (cached after the first run)"
+node bin/foresight.js stack install

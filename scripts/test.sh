@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Quick start, step 2: the whole test suite (lint, unit, integration against the real local
+# stack). Installs what is missing, starts the stack, runs the tests, and stops the stack
+# again when this script started it (also when tests fail). Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install.sh
+
+started_here=0
+if node bin/foresight.js stack status | grep -Eq '^(redis|kafka|registry) +(stopped|not-answering)'; then
+  started_here=1
+fi
+cleanup() {
+  if [ "$started_here" = 1 ]; then
+    printf '\n== stopping the stack\n'
+    node bin/foresight.js stack down || true
+  fi
+}
+trap cleanup EXIT
+
+printf '\n== starting the stack\n'
+node bin/foresight.js stack up
+
+printf '\n== lint\n'
+npm run lint --silent
+
+printf '\n== tests\n'
+node --test --test-concurrency=1 dist/test/

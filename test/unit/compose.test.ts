@@ -1,0 +1,45 @@
+/**
+ * docker-compose.yml cannot run on a machine without Docker; this keeps it honest: it parses,
+ * has the services the README promises, and every FORESIGHT_ and OTEL_EXPORTER_ variable it sets on our
+ * services is one the configuration declares, with a value the configuration accepts.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { ALL_VARIABLES, loadConfig } from '../../src/config/index.js';
+import { PROJECT_ROOT } from '../../src/util/paths.js';
+
+interface Compose {
+  services: Record<string, { environment?: Record<string, string>; command?: string[]; build?: unknown; volumes?: string[] }>;
+}
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8')) as Compose;
+  const known = new Set<string>(ALL_VARIABLES.map((v) => v.name));
+
+  it('has the stack and both services', () => {
+    for (const s of ['kafka', 'registry', 'redis', 'otel-collector', 'prometheus', 'processor', 'committer']) assert.ok(compose.services[s], s);
+    assert.deepEqual(compose.services.processor.command, ['processor']);
+    assert.deepEqual(compose.services.committer.command, ['committer']);
+  });
+
+  for (const service of ['processor', 'committer']) {
+    it(`${service}: every variable is declared and valid`, () => {
+      const env = compose.services[service].environment ?? {};
+      const ours = Object.keys(env).filter((k) => k.startsWith('FORESIGHT_') || k.startsWith('OTEL_EXPORTER_'));
+      assert.ok(ours.length >= 4);
+      for (const k of ours) assert.ok(known.has(k), `${service} sets ${k}, which the configuration does not declare`);
+      const cfg = loadConfig(env);
+      assert.equal(cfg.telemetry.httpHost, '0.0.0.0');
+    });
+  }
+
+  it('mounts files that exist', () => {
+    for (const s of Object.values(compose.services)) {
+      for (const v of s.volumes ?? []) assert.ok(existsSync(path.join(PROJECT_ROOT, v.split(':')[0])), v);
+    }
+    assert.ok(existsSync(path.join(PROJECT_ROOT, 'Dockerfile')));
+  });
+});
