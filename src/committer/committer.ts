@@ -4,7 +4,7 @@
  * apply step. At this stage the apply step logs the recommendation it would turn into a
  * manifest change; the GitOps backends (local Git, GitHub) plug in here.
  */
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { Recommendation } from '../codec/generated-types.js';
 import { BatchRunner, type Batch } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher, type Rejection } from '../kafka/deadletter.js';
@@ -54,7 +54,7 @@ export async function startCommitter(ctx: ServiceContext): Promise<RunningServic
           rejections.push({ topic: batch.topic, partition: batch.partition, message: m, reason: err.reason, detail: err.message });
         }
       }
-      await retry(() => dlq.publish(rejections), { retries: 10, maxDelayMs: 2_000 });
+      await retry(() => dlq.publish(rejections, trace.setSpan(context.active(), span)), { retries: 10, maxDelayMs: 2_000 });
     } finally {
       span.end();
     }

@@ -3,7 +3,7 @@
  * headers byte for byte) with its reason code and where it came from, and is counted.
  * Publishing waits for the broker's acknowledgement before the source offset may advance.
  */
-import type { Counter } from '@opentelemetry/api';
+import { context, type Context, type Counter } from '@opentelemetry/api';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { DeadLetter } from '../codec/generated-types.js';
@@ -28,7 +28,8 @@ export class DeadLetterPublisher {
     private readonly log: Logger,
   ) {}
 
-  async publish(rejections: Rejection[]): Promise<void> {
+  /** `ctx` is the trace context of the batch that rejected the messages; it goes into the dead letters' headers. */
+  async publish(rejections: Rejection[], ctx: Context = context.active()): Promise<void> {
     if (rejections.length === 0) return;
     const messages = await Promise.all(rejections.map(async (r) => {
       const record: DeadLetter = {
@@ -47,7 +48,7 @@ export class DeadLetterPublisher {
       return {
         key: `${r.topic}/${r.partition}/${r.message.offset}`,
         value: await this.codec.encode('DeadLetter', record),
-        headers: { ...traceHeaders(), 'foresight-reason': r.reason },
+        headers: { ...traceHeaders(ctx), 'foresight-reason': r.reason },
       };
     }));
     await this.producer.send({ topic: this.topic, acks: -1, messages });

@@ -9,7 +9,7 @@
  * dead-letters twice (except for a crash between the dead-letter send and the Redis apply,
  * where a dead letter may repeat: dead letters are at-least-once).
  */
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import type { BillingRecord, MetricSample } from '../codec/generated-types.js';
 import { billingSeriesIdOf, checkBilling, checkSample, seriesIdOf } from '../codec/metric-sample.js';
@@ -91,7 +91,7 @@ export async function startProcessor(ctx: ServiceContext): Promise<RunningServic
         skipped.add(batch.messages.length, { topic });
         return;
       }
-      await retry(() => dlq.publish(rejections), { retries: 10, maxDelayMs: 2_000 });
+      await retry(() => dlq.publish(rejections, trace.setSpan(context.active(), span)), { retries: 10, maxDelayMs: 2_000 });
       const result = await retry(() => store.apply(topic, partition, events, lastOffset), {
         retries: 30,
         maxDelayMs: 2_000,

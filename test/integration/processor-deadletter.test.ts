@@ -73,6 +73,8 @@ describe('processor dead letters', () => {
         assert.ok(d.detail.length > 10);
       });
       assert.ok(avroType('DeadLetter').isValid(decoded[0]));
+      // W3C trace context is written to the dead letters' headers (the processor's batch span)
+      for (const l of letters) assert.match(String(l.message.headers?.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
     } finally {
       proc.child.kill('SIGTERM');
       assert.equal(await proc.exited, 0);
