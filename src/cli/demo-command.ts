@@ -21,7 +21,8 @@ import { ForesightError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { sleep } from '../util/retry.js';
 import { createRedis } from '../windows/redis-client.js';
-import { TotalsStore } from '../windows/totals-store.js';
+import { WindowStore } from '../windows/window-store.js';
+import { rangeSummary, statsOf } from '../windows/window-query.js';
 import { parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -58,44 +59,58 @@ export function demoCommand(): Command {
 
       const redis = createRedis(cfg.redis, log);
       await redis.connect();
-      const store = new TotalsStore(redis, cfg.redis.keyPrefix);
+      const store = new WindowStore(redis, cfg.redis.keyPrefix);
+      const admin = clients.kafka.admin();
+      await admin.connect();
+      const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
+      await admin.disconnect();
       try {
         const workload = parseWorkload(WORKLOAD, 'local');
         const { rows } = readTrace(SAMPLE, { valueColumn: 'cpu_util_percent', stepSeconds: 300 });
         const selected = flags.rows ? rows.slice(0, flags.rows) : rows;
-        const seriesBefore = (await store.totals(cfg.topics.metrics)).get(seriesIdOf({ ...workload, metric: 'cpu_utilization' }));
+        const seriesId = seriesIdOf({ ...workload, metric: 'cpu_utilization' });
+        // Count what the windows hold before, so a second demo run reports its own events.
+        const countIn = async (fromMs: number, toMs: number): Promise<number> => {
+          const ref = await store.locate(cfg.topics.metrics, partitions, seriesId);
+          return ref ? (await rangeSummary(store, ref, seriesId, 'coarse', fromMs, toMs)).summary.count : 0;
+        };
+        const now = Date.now();
+        const span = selected.length * 300_000;
+        const before = await countIn(now - span - 3_600_000, now + 3_600_000);
 
         step(`4/5 replaying ${selected.length} rows of ${path.relative(PROJECT_ROOT, SAMPLE)} (5-minute CPU utilisation, Alibaba 2018, CC-BY-4.0) as ${WORKLOAD}`);
         const bar = progressBar('  replay', selected.length);
         const res = await replayRows(selected, clients.producer, clients.codec, {
-          topic: cfg.topics.metrics, workload, metric: 'cpu_utilization', unit: '%', keepTime: false, onProgress: (d) => bar.update(d),
+          topic: cfg.topics.metrics, workload, metric: 'cpu_utilization', unit: '%', keepTime: false, now, onProgress: (d) => bar.update(d),
         });
         bar.stop();
         console.log(`  produced ${res.produced} events, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`);
 
-        step('5/5 waiting for the processor to apply every event to Redis');
-        const before = seriesBefore ?? { count: 0, sum: 0 };
-        const expectedSum = selected.reduce((a, r) => a + r.value, 0);
+        step('5/5 waiting for the processor to apply every event to the windows in Redis');
         const deadline = Date.now() + 120_000;
         const wait = progressBar('  applied', res.produced);
         for (;;) {
-          const now = (await store.totals(cfg.topics.metrics)).get(res.seriesId);
-          const applied = (now?.count ?? 0) - before.count;
+          const applied = (await countIn(now - span - 3_600_000, now + 3_600_000)) - before;
           wait.update(Math.min(applied, res.produced));
-          if (applied >= res.produced) {
-            wait.stop();
-            const sum = (now?.sum ?? 0) - before.sum;
-            console.log(`\nDone. The processor applied ${applied} of ${res.produced} events of series ${res.seriesId}`);
-            console.log(`  mean CPU utilisation ${(sum / applied).toFixed(2)}% (expected from the file: ${(expectedSum / selected.length).toFixed(2)}%)`);
-            console.log(`  Redis keys ${store.keys(cfg.topics.metrics, 0).totals.replace(':0}', ':<partition>}')} hold the per-series totals; ...:applied the applied offsets`);
-            console.log(`  first event's trace context: ${res.firstTraceparent ?? '(none)'}`);
-            console.log('  the stack is still running: `foresight stack status`, `foresight stack down`');
-            break;
-          }
+          if (applied >= res.produced) break;
           if (processor.exitCode !== null) throw new ForesightError('STACK_START_FAILED', `the processor exited with code ${processor.exitCode}; see ${logFile}`);
           if (Date.now() > deadline) throw new ForesightError('STACK_START_FAILED', `the processor applied ${applied} of ${res.produced} events within 120 s; see ${logFile}`);
           await sleep(250);
         }
+        wait.stop();
+        const ref = (await store.locate(cfg.topics.metrics, partitions, seriesId))!;
+        const day = await rangeSummary(store, ref, seriesId, 'fine', now - 24 * 3_600_000, now);
+        const week = await rangeSummary(store, ref, seriesId, 'coarse', now - 7 * 24 * 3_600_000, now);
+        const fmt = (x: number): string => x.toFixed(1).padStart(6);
+        console.log(`\nDone: the processor applied all ${res.produced} events of ${seriesId} (partition ${ref.partition}).`);
+        console.log('  window                 buckets  samples    mean     p50     p90     p99     max');
+        for (const [label, r] of [['last 24 h, 1-minute', day], ['last 7 days, 1-hour', week]] as const) {
+          const st = statsOf(r.summary, r.buckets);
+          console.log(`  ${label.padEnd(22)} ${String(st.buckets).padStart(7)} ${String(st.count).padStart(8)} ${fmt(st.mean)}  ${fmt(st.p50)}  ${fmt(st.p90)}  ${fmt(st.p99)}  ${fmt(st.max)}`);
+        }
+        console.log(`  (quantiles from the windows' log-histogram sketch, within ${(2.44).toFixed(2)}% of the exact values)`);
+        console.log(`  first event's trace context: ${res.firstTraceparent ?? '(none)'}`);
+        console.log('  the stack is still running: `foresight stack status`, `foresight stack down`');
       } finally {
         processor.kill('SIGTERM');
         await new Promise((r) => (processor.exitCode !== null ? r(undefined) : processor.once('exit', r)));

@@ -1,4 +1,5 @@
-/** Series identity and the basic checks every decoded MetricSample must pass. */
+/** Series identity and the checks every decoded sample and billing row must pass. */
+import type { IngestConfig } from '../config/config.js';
 import { RejectedMessage } from '../util/errors.js';
 import type { BillingRecord, MetricSample } from './generated-types.js';
 
@@ -7,22 +8,35 @@ export function seriesIdOf(s: Pick<MetricSample, 'cluster' | 'namespace' | 'kind
   return [s.cluster, s.namespace, s.kind, s.name, s.container ?? '-', s.metric].join('/');
 }
 
-export function checkSample(s: MetricSample): void {
-  if (!Number.isFinite(s.value)) throw new RejectedMessage('not-finite', `value is ${s.value}; expected a finite number`);
-  if (s.value < 0) throw new RejectedMessage('negative-value', `value is ${s.value}; ${s.metric} cannot be negative`);
-  for (const f of ['cluster', 'namespace', 'kind', 'name', 'metric'] as const) {
-    if (s[f].trim() === '') throw new RejectedMessage('invalid-field', `field ${f} is empty`);
+function checkEventTime(t: number, what: string, cfg: IngestConfig, now: number): void {
+  if (!Number.isFinite(t)) throw new RejectedMessage('invalid-field', `${what} is not a time`);
+  if (cfg.replayHistory) return;
+  if (t > now + cfg.maxFutureSkewMs) {
+    throw new RejectedMessage('clock-skew', `${what} ${new Date(t).toISOString()} is ${Math.round((t - now) / 1000)} s ahead of the processor's clock (allowed ${cfg.maxFutureSkewMs / 1000} s; FORESIGHT_MAX_FUTURE_SKEW_MS)`);
+  }
+  if (t < now - cfg.maxEventAgeMs) {
+    throw new RejectedMessage('clock-skew', `${what} ${new Date(t).toISOString()} is older than ${cfg.maxEventAgeMs / 3_600_000} h (FORESIGHT_MAX_EVENT_AGE_MS; set FORESIGHT_REPLAY_HISTORY=true to replay history)`);
   }
 }
 
-/** Billing rows are attributed per resource (or per service when the row has no resource). */
-export function billingSeriesIdOf(r: BillingRecord): string {
-  return `billing/${r.ResourceId ?? r.ServiceName}/EffectiveCost`;
+/** All metric values are physical quantities (usage, rates, counts, replicas): finite and ≥ 0. */
+export function checkSample(s: MetricSample, cfg: IngestConfig, now = Date.now()): void {
+  for (const f of ['cluster', 'namespace', 'kind', 'name', 'metric'] as const) {
+    if (typeof s[f] !== 'string' || s[f].trim() === '') throw new RejectedMessage('invalid-field', `field ${f} is missing or empty`);
+  }
+  if (!Number.isFinite(s.value)) throw new RejectedMessage('not-finite', `value of ${s.metric} is ${s.value}; expected a finite number`);
+  if (s.value < 0) throw new RejectedMessage('negative-value', `value of ${s.metric} is ${s.value}; a physical quantity cannot be negative`);
+  checkEventTime(s.eventTime, 'eventTime', cfg, now);
 }
 
-export function checkBilling(r: BillingRecord): void {
+export function checkBilling(r: BillingRecord, cfg: IngestConfig, now = Date.now()): void {
   for (const f of ['BilledCost', 'EffectiveCost', 'ListCost', 'ContractedCost'] as const) {
     if (!Number.isFinite(r[f])) throw new RejectedMessage('not-finite', `${f} is ${r[f]}; expected a finite number`);
   }
+  for (const f of ['PricingQuantity', 'ConsumedQuantity'] as const) {
+    const q = r[f];
+    if (q !== null && (!Number.isFinite(q) || q < 0)) throw new RejectedMessage(Number.isFinite(q) ? 'negative-value' : 'not-finite', `${f} is ${q}`);
+  }
   if (r.ChargePeriodEnd < r.ChargePeriodStart) throw new RejectedMessage('invalid-field', 'ChargePeriodEnd is before ChargePeriodStart');
+  checkEventTime(r.ChargePeriodStart, 'ChargePeriodStart', { ...cfg, maxEventAgeMs: Math.max(cfg.maxEventAgeMs, 400 * 24 * 3_600_000) }, now);
 }

@@ -35,6 +35,18 @@ export interface TelemetryConfig {
   otlpEndpoint: string | undefined;
 }
 
+export const INPUT_FORMATS = ['avro-metric', 'avro-billing', 'otlp-proto', 'otlp-json', 'prometheus-json', 'focus-json'] as const;
+export type InputFormat = (typeof INPUT_FORMATS)[number];
+
+export interface IngestConfig {
+  /** topic → how its messages are decoded */
+  inputs: Map<string, InputFormat>;
+  allowedLatenessMs: number;
+  maxFutureSkewMs: number;
+  maxEventAgeMs: number;
+  replayHistory: boolean;
+}
+
 export interface ServiceConfig {
   kafka: KafkaConfig;
   topics: TopicsConfig;
@@ -43,6 +55,7 @@ export interface ServiceConfig {
   telemetry: TelemetryConfig;
   processorGroup: string;
   committerGroup: string;
+  ingest: IngestConfig;
 }
 
 export function loadKafkaConfig(env: Env): KafkaConfig {
@@ -77,10 +90,32 @@ export function loadTopicsConfig(env: Env): TopicsConfig {
   return topics;
 }
 
+export function loadIngestConfig(env: Env, topics: TopicsConfig): IngestConfig {
+  const spec = readVar(V.INPUTS, env) ?? `${topics.metrics}=avro-metric,${topics.billing}=avro-billing`;
+  const inputs = new Map<string, InputFormat>();
+  for (const item of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [topic, format] = item.split('=').map((x) => x.trim());
+    if (!topic || !/^[a-zA-Z0-9._-]{1,249}$/.test(topic) || !INPUT_FORMATS.includes(format as InputFormat)) {
+      throw new ConfigError(V.INPUTS.name, `expected ${V.INPUTS.expects}; got ${JSON.stringify(item)}`);
+    }
+    if (topic === topics.deadletter) throw new ConfigError(V.INPUTS.name, `the dead-letter topic ${topic} cannot be an input`);
+    inputs.set(topic, format as InputFormat);
+  }
+  if (inputs.size === 0) throw new ConfigError(V.INPUTS.name, `expected at least one topic=format; got ${JSON.stringify(spec)}`);
+  return {
+    inputs,
+    allowedLatenessMs: readVar(V.ALLOWED_LATENESS_MS, env),
+    maxFutureSkewMs: readVar(V.MAX_FUTURE_SKEW_MS, env),
+    maxEventAgeMs: readVar(V.MAX_EVENT_AGE_MS, env),
+    replayHistory: readVar(V.REPLAY_HISTORY, env),
+  };
+}
+
 export function loadConfig(env: Env = process.env): ServiceConfig {
+  const topics = loadTopicsConfig(env);
   return {
     kafka: loadKafkaConfig(env),
-    topics: loadTopicsConfig(env),
+    topics,
     registryUrl: readVar(V.SCHEMA_REGISTRY_URL, env),
     redis: { url: readVar(V.REDIS_URL, env), keyPrefix: readVar(V.REDIS_KEY_PREFIX, env) },
     telemetry: {
@@ -91,5 +126,6 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     },
     processorGroup: readVar(V.PROCESSOR_GROUP, env),
     committerGroup: readVar(V.COMMITTER_GROUP, env),
+    ingest: loadIngestConfig(env, topics),
   };
 }

@@ -31,10 +31,17 @@ export const HTTP_PORT = envVar('FORESIGHT_HTTP_PORT', port, '9464', 'a TCP port
 export const LOG_LEVEL = envVar('FORESIGHT_LOG_LEVEL', logLevel, 'info', 'one of fatal, error, warn, info, debug, trace, silent', 'Log level of the JSON logs (stderr).');
 export const OTLP_ENDPOINT = envVar('OTEL_EXPORTER_OTLP_ENDPOINT', url.optional(), undefined, 'an http(s) URL of an OTLP/HTTP receiver, or unset', 'Where traces are exported (OTLP over HTTP, /v1/traces is appended); unset keeps traces in-process only.');
 
+export const INPUTS = envVar('FORESIGHT_INPUTS', z.string().optional(), undefined, 'a comma-separated list of topic=format, format one of avro-metric, avro-billing, otlp-proto, otlp-json, prometheus-json, focus-json', 'Which topics the processor reads and how each is decoded; default: the metrics topic as avro-metric and the billing topic as avro-billing.');
+export const ALLOWED_LATENESS_MS = envVar('FORESIGHT_ALLOWED_LATENESS_MS', z.coerce.number().int().min(0), '600000', 'a non-negative integer of milliseconds', 'How far behind the newest event of its series an event may arrive and still be applied; later ones are dead-lettered as late.');
+export const MAX_FUTURE_SKEW_MS = envVar('FORESIGHT_MAX_FUTURE_SKEW_MS', z.coerce.number().int().min(0), '300000', 'a non-negative integer of milliseconds', 'How far ahead of the processor\'s clock an event time may be (clock-skew rejection).');
+export const MAX_EVENT_AGE_MS = envVar('FORESIGHT_MAX_EVENT_AGE_MS', z.coerce.number().int().positive(), String(35 * 24 * 3600 * 1000), 'a positive integer of milliseconds', 'How far behind the processor\'s clock an event time may be (default 35 days, the coarse window\'s retention).');
+export const REPLAY_HISTORY = envVar('FORESIGHT_REPLAY_HISTORY', z.enum(['true', 'false']).transform((v) => v === 'true'), 'false', 'true or false', 'Accept any event time (replaying history): turns the clock-skew checks off.');
+
 /** All variables, in documentation order. */
 export const ALL_VARIABLES = [
   KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS,
   TOPIC_METRICS, TOPIC_BILLING, TOPIC_RECOMMENDATIONS, TOPIC_ALERTS, TOPIC_DEADLETTER, TOPIC_PARTITIONS,
   SCHEMA_REGISTRY_URL, REDIS_URL, REDIS_KEY_PREFIX, PROCESSOR_GROUP, COMMITTER_GROUP,
+  INPUTS, ALLOWED_LATENESS_MS, MAX_FUTURE_SKEW_MS, MAX_EVENT_AGE_MS, REPLAY_HISTORY,
   HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
 ] as const;

@@ -2,12 +2,12 @@
 import type { Kafka } from 'kafkajs';
 import type { TopicsConfig } from '../config/config.js';
 
-export async function ensureTopics(kafka: Kafka, topics: TopicsConfig, replicationFactor = 1): Promise<string[]> {
+export async function ensureTopics(kafka: Kafka, topics: TopicsConfig, extra: Iterable<string> = [], replicationFactor = 1): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [topics.metrics, topics.billing, topics.recommendations, topics.alerts, topics.deadletter];
+    const wanted = [...new Set([topics.metrics, topics.billing, topics.recommendations, topics.alerts, topics.deadletter, ...extra])];
     const missing = wanted.filter((t) => !existing.has(t));
     if (missing.length > 0) {
       await admin.createTopics({

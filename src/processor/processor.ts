@@ -1,66 +1,60 @@
 /**
- * The processor: consumes metrics.v1 and billing.v1 and, per Kafka batch of one partition,
- * decodes → validates → dead-letters the rejects → applies the rest to Redis atomically with
- * the partition's applied offset (one script call) → lets the runner resolve the offset.
- *
- * At this stage the Redis effect is per-series totals (count, sum); the event-time windows
- * replace it in the ingest stage. Messages at or below the partition's applied offset are
- * skipped before decoding, so redelivery after a crash neither double-counts nor
- * dead-letters twice (except for a crash between the dead-letter send and the Redis apply,
- * where a dead letter may repeat: dead letters are at-least-once).
+ * The processor: consumes its input topics (FORESIGHT_INPUTS: metrics and billing, each in
+ * its configured format) and, per Kafka batch of one partition, runs the ingest pipeline
+ * (processor/ingest.ts): decode → validate → event-time windows → dead letters → one Redis
+ * script call that applies the batch together with the partition's applied offset. The
+ * runner resolves the batch's offset only after that.
  */
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import type { KafkaMessage } from 'kafkajs';
-import type { BillingRecord, MetricSample } from '../codec/generated-types.js';
-import { billingSeriesIdOf, checkBilling, checkSample, seriesIdOf } from '../codec/metric-sample.js';
+import { decoderFor, isBillingFormat, type MessageDecoder } from '../codec/decoders.js';
 import { BatchRunner, type Batch } from '../kafka/batch-runner.js';
-import { DeadLetterPublisher, type Rejection } from '../kafka/deadletter.js';
+import { DeadLetterPublisher } from '../kafka/deadletter.js';
 import { batchLinks } from '../telemetry/propagation.js';
 import * as S from '../telemetry/semconv.js';
-import { RejectedMessage, errorMessage } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
+import { CostStore } from '../windows/cost-store.js';
 import { createRedis } from '../windows/redis-client.js';
-import type { TotalsEvent } from '../windows/scripts.js';
-import { TotalsStore } from '../windows/totals-store.js';
+import { WindowStore } from '../windows/window-store.js';
 import type { RunningService, ServiceContext } from '../service/runtime.js';
-
-type Decoder = (msg: KafkaMessage) => Promise<{ seriesId: string; value: number }>;
+import { IngestPipeline } from './ingest.js';
 
 export async function startProcessor(ctx: ServiceContext): Promise<RunningService> {
   const { cfg, log, telemetry, codec } = ctx;
   const redis = createRedis(cfg.redis, log);
   await retry(() => redis.connect(), { retries: 10, initialDelayMs: 200 });
-  const store = new TotalsStore(redis, cfg.redis.keyPrefix);
+  const windows = new WindowStore(redis, cfg.redis.keyPrefix);
+  const costs = new CostStore(redis, cfg.redis.keyPrefix, cfg.topics.billing);
 
   const meter = telemetry.meter;
-  const processed = meter.createCounter('foresight_events_processed', { description: 'Events applied to Redis, per topic' });
-  const skipped = meter.createCounter('foresight_events_duplicate_skipped', { description: 'Redelivered events skipped (offset already applied)' });
+  const processed = meter.createCounter('foresight_events_applied', { description: 'Events (samples and billing rows) applied to Redis, per topic' });
+  const skipped = meter.createCounter('foresight_events_duplicate_skipped', { description: 'Redelivered messages skipped because their offset was already applied' });
   const deadLetters = meter.createCounter('foresight_deadletters', { description: 'Messages sent to the dead-letter topic, per reason' });
   const batchMs = meter.createHistogram('foresight_batch_duration_ms', { description: 'Time to process one Kafka batch', unit: 'ms' });
+  const roundTrips = meter.createHistogram('foresight_redis_roundtrips_per_batch', { description: 'Redis round trips per Kafka batch' });
   const lagGauge = meter.createGauge('foresight_consumer_lag', { description: 'Messages behind the high watermark, per partition' });
   const dlq = new DeadLetterPublisher(ctx.producer, codec, cfg.topics.deadletter, 'processor', deadLetters, log);
 
-  const decoders: Record<string, Decoder> = {
-    [cfg.topics.metrics]: async (m) => {
-      const s = await codec.decode<MetricSample>(m.value, 'MetricSample');
-      checkSample(s);
-      return { seriesId: seriesIdOf(s), value: s.value };
-    },
-    [cfg.topics.billing]: async (m) => {
-      const r = await codec.decode<BillingRecord>(m.value, 'BillingRecord');
-      checkBilling(r);
-      return { seriesId: billingSeriesIdOf(r), value: r.EffectiveCost };
-    },
-  };
-  const appliedCache = new Map<string, bigint>();
+  const decoders = new Map<string, { decode: MessageDecoder; billing: boolean }>();
+  for (const [topic, format] of cfg.ingest.inputs) decoders.set(topic, { decode: decoderFor(format, codec), billing: isBillingFormat(format) });
+
+  let batchContext = context.active();
+  const pipeline = new IngestPipeline({
+    cfg: cfg.ingest,
+    windows,
+    costs,
+    deadLetter: (rejections) => retry(() => dlq.publish(rejections, batchContext), { retries: 10, maxDelayMs: 2_000 }),
+    withRetry: (fn) => retry(fn, {
+      retries: 30,
+      maxDelayMs: 2_000,
+      onRetry: (err, attempt) => log.warn({ err: errorMessage(err), attempt }, 'redis call failed; retrying'),
+    }),
+  });
 
   const handle = async (batch: Batch): Promise<void> => {
     const t0 = performance.now();
     const { topic, partition } = batch;
-    const cacheKey = `${topic}:${partition}`;
-    let applied = appliedCache.get(cacheKey);
-    if (applied === undefined) applied = await retry(() => store.appliedOffset(topic, partition), { retries: 20, maxDelayMs: 2_000 });
-    const decode = decoders[topic];
+    const input = decoders.get(topic)!;
     const span = telemetry.tracer.startSpan(`process ${topic}`, {
       kind: SpanKind.CONSUMER,
       links: batchLinks(batch.messages.map((m) => m.headers)),
@@ -73,36 +67,15 @@ export async function startProcessor(ctx: ServiceContext): Promise<RunningServic
         [S.ATTR_MESSAGING_CONSUMER_GROUP_NAME]: cfg.processorGroup,
       },
     });
+    batchContext = trace.setSpan(context.active(), span);
     try {
-      const events: TotalsEvent[] = [];
-      const rejections: Rejection[] = [];
-      for (const m of batch.messages) {
-        if (BigInt(m.offset) <= applied) continue; // applied before a crash or rebalance
-        try {
-          const { seriesId, value } = await decode(m);
-          events.push({ offset: m.offset, seriesId, value });
-        } catch (err) {
-          if (!(err instanceof RejectedMessage)) throw err; // retriable (registry down): retry the batch
-          rejections.push({ topic, partition, message: m, reason: err.reason, detail: err.message });
-        }
-      }
-      const lastOffset = batch.messages[batch.messages.length - 1].offset;
-      if (BigInt(lastOffset) <= applied) {
-        skipped.add(batch.messages.length, { topic });
-        return;
-      }
-      await retry(() => dlq.publish(rejections, trace.setSpan(context.active(), span)), { retries: 10, maxDelayMs: 2_000 });
-      const result = await retry(() => store.apply(topic, partition, events, lastOffset), {
-        retries: 30,
-        maxDelayMs: 2_000,
-        onRetry: (err, attempt) => log.warn({ err: errorMessage(err), attempt, topic, partition }, 'applying batch to redis failed; retrying'),
-      });
-      appliedCache.set(cacheKey, result.appliedOffset);
-      processed.add(result.applied, { topic });
-      if (result.skipped > 0) skipped.add(result.skipped, { topic });
-      span.setAttributes({ [S.ATTR_FORESIGHT_APPLIED]: result.applied, [S.ATTR_FORESIGHT_REJECTED]: rejections.length, [S.ATTR_FORESIGHT_SKIPPED]: result.skipped });
+      const out = await pipeline.handle({ topic, partition }, batch.messages, input.decode, input.billing);
+      processed.add(out.applied, { topic });
+      if (out.skipped > 0) skipped.add(out.skipped, { topic });
+      roundTrips.record(out.redisRoundTrips, { topic });
       lagGauge.record(Number(batch.lag), { topic, partition: String(partition) });
-      log.debug({ topic, partition, applied: result.applied, rejected: rejections.length, lastOffset }, 'batch applied');
+      span.setAttributes({ [S.ATTR_FORESIGHT_APPLIED]: out.applied, [S.ATTR_FORESIGHT_REJECTED]: out.rejected.length, [S.ATTR_FORESIGHT_SKIPPED]: out.skipped });
+      log.debug({ topic, partition, applied: out.applied, rejected: out.rejected.length, skipped: out.skipped, lastOffset: out.lastOffset }, 'batch applied');
     } catch (err) {
       span.recordException(err as Error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
@@ -115,11 +88,11 @@ export async function startProcessor(ctx: ServiceContext): Promise<RunningServic
 
   const runner = new BatchRunner(ctx.kafka, {
     groupId: cfg.processorGroup,
-    topics: [cfg.topics.metrics, cfg.topics.billing],
+    topics: [...decoders.keys()],
     sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
     heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
     onJoin: () => {
-      appliedCache.clear(); // partitions may have moved; re-read applied offsets from Redis
+      pipeline.reset(); // partitions may have moved; re-read their state from Redis
       ctx.health.setReady(true);
     },
   }, handle, log);

@@ -27,7 +27,7 @@ export async function connectClients(cfg: ServiceConfig, log: Logger, clientSuff
   const registry = createRegistry(cfg.registryUrl);
   const onRetry = (what: string) => (err: unknown, attempt: number) => log.warn({ err: errorMessage(err), attempt }, `${what} failed; retrying`);
   const schemaIds = await retry(() => registerSchemas(registry, cfg.topics), { retries: 8, initialDelayMs: 500, onRetry: onRetry('registering schemas') });
-  const created = await retry(() => ensureTopics(kafka, cfg.topics), { retries: 8, initialDelayMs: 500, onRetry: onRetry('creating topics') });
+  const created = await retry(() => ensureTopics(kafka, cfg.topics, cfg.ingest.inputs.keys()), { retries: 8, initialDelayMs: 500, onRetry: onRetry('creating topics') });
   if (created.length > 0) log.info({ topics: created }, 'created missing topics');
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await retry(() => producer.connect(), { retries: 8, initialDelayMs: 500, onRetry: onRetry('connecting the producer') });

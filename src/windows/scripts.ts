@@ -1,51 +1,29 @@
 /**
- * Lua scripts, one per file in src/windows/lua/<verbNoun>-<numKeys>.lua, each registered once
- * with ioredis's defineCommand (EVALSHA, falling back to EVAL) and called only through the
- * typed wrappers below. Negative return codes map to typed errors.
+ * Lua scripts, one per file in src/windows/lua/<verbNoun>-<numKeys>.lua ("n" when the number
+ * of keys varies), each opening with its contract (KEYS, ARGV, returns). Shared functions live
+ * in lua/includes/ and are pulled in by a `--@include <name>` line. Each script is registered
+ * once per connection with ioredis's defineCommand (EVALSHA, falling back to EVAL) and called
+ * only through typed wrappers (window-store.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { ForesightError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 
-const LUA_DIR = path.join(PROJECT_ROOT, 'src', 'windows', 'lua');
+export const LUA_DIR = path.join(PROJECT_ROOT, 'src', 'windows', 'lua');
 
-export enum ScriptError {
-  BadEvents = -1,
-  BadOffset = -2,
+export function scriptSource(name: string): string {
+  const src = readFileSync(path.join(LUA_DIR, `${name}.lua`), 'utf8');
+  return src.replace(/^--@include (\w+)\s*$/gm, (_, inc: string) => readFileSync(path.join(LUA_DIR, 'includes', `${inc}.lua`), 'utf8'));
 }
 
-type RawApplyTotals = (k1: string, k2: string, events: string, lastOffset: string) => Promise<[number, number, string] | number>;
-
-interface ScriptedRedis {
-  applyTotals?: RawApplyTotals;
-}
-
-const scripted = (redis: Redis): ScriptedRedis => redis as unknown as ScriptedRedis;
-
-export function defineScripts(redis: Redis): void {
-  if (scripted(redis).applyTotals) return;
-  redis.defineCommand('applyTotals', { numberOfKeys: 2, lua: readFileSync(path.join(LUA_DIR, 'applyTotals-2.lua'), 'utf8') });
-}
-
-export interface TotalsEvent {
-  offset: string;
-  seriesId: string;
-  value: number;
-}
-
-export interface ApplyResult {
-  applied: number;
-  skipped: number;
-  appliedOffset: bigint;
-}
-
-export async function applyTotals(redis: Redis, keys: { applied: string; totals: string }, events: TotalsEvent[], lastOffset: string): Promise<ApplyResult> {
-  const packed = JSON.stringify(events.map((e) => [Number(e.offset), e.seriesId, e.value]));
-  const res = await scripted(redis).applyTotals!(keys.applied, keys.totals, packed, lastOffset);
-  if (typeof res === 'number') {
-    throw new ForesightError('REDIS_SCRIPT_FAILED', `applyTotals-2.lua failed with ${ScriptError[res] ?? res}`);
+/** Defines the script on the connection (once) and returns its raw caller. */
+export function loadScript(redis: Redis, name: string): (...args: unknown[]) => Promise<unknown> {
+  const command = name.replace(/-(\d+|n)$/, '').replace(/[^a-zA-Z0-9]/g, '');
+  const numKeys = /-(\d+)$/.exec(name)?.[1];
+  const r = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  if (!r[command]) {
+    redis.defineCommand(command, { lua: scriptSource(name), ...(numKeys ? { numberOfKeys: Number(numKeys) } : {}) });
   }
-  return { applied: Number(res[0]), skipped: Number(res[1]), appliedOffset: BigInt(res[2]) };
+  return (...args: unknown[]) => r[command](...args);
 }

@@ -9,12 +9,12 @@ import { avroType } from '../../src/codec/schemas.js';
 import type { DeadLetter } from '../../src/codec/generated-types.js';
 import { seriesIdOf } from '../../src/codec/metric-sample.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
-import { TotalsStore } from '../../src/windows/totals-store.js';
 import { sleep, waitFor } from '../../src/util/retry.js';
 import { startCli } from '../helpers/cli.js';
 import { testConfig, testEnv } from '../helpers/env.js';
 import { readTopic, testKafka } from '../helpers/kafka.js';
 import { sample, testCodec } from '../helpers/produce.js';
+import { appliedPerSeries } from '../helpers/windows.js';
 
 describe('processor dead letters', () => {
   const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' });
@@ -51,11 +51,10 @@ describe('processor dead letters', () => {
 
     const proc = startCli(['processor'], env);
     try {
-      const store = new TotalsStore(redis, cfg.redis.keyPrefix);
       const id = seriesIdOf(sample('web', 0, 0));
-      assert.ok(await waitFor(async () => (await store.totals(cfg.topics.metrics)).get(id)?.count === 3, 60_000), `good events not applied:\n${proc.output().slice(-2000)}`);
+      assert.ok(await waitFor(async () => (await appliedPerSeries(redis, cfg.redis.keyPrefix)).get(id)?.count === 3, 60_000), `good events not applied:\n${proc.output().slice(-2000)}`);
       await sleep(500);
-      assert.deepEqual((await store.totals(cfg.topics.metrics)).get(id), { seriesId: id, count: 3, sum: 7 });
+      assert.deepEqual((await appliedPerSeries(redis, cfg.redis.keyPrefix)).get(id), { count: 3, sum: 7 });
 
       const letters = await readTopic(kafka, cfg.topics.deadletter);
       const decoded = await Promise.all(letters.map((l) => codec.decode<DeadLetter>(l.message.value, 'DeadLetter')));

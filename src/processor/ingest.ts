@@ -1,0 +1,161 @@
+/**
+ * One Kafka batch of one partition through the ingest stages, as a chain of small steps:
+ *
+ *   skip what is applied → decode → validate → window (lateness) → dead-letter rejects
+ *   → apply to Redis with the applied offset (one script call) → remember the new state
+ *
+ * The partition's state (applied offset, series watermarks) is cached in memory and checked
+ * by the script (optimistic concurrency): when the cache is stale — after a rebalance, or a
+ * redelivery — the script writes nothing and the batch is redone from fresh state. So a batch
+ * is applied at most once, and is applied, or the runner does not resolve its offset.
+ */
+import type { KafkaMessage } from 'kafkajs';
+import type { IngestConfig } from '../config/config.js';
+import type { Decoded, MessageDecoder } from '../codec/decoders.js';
+import { checkBilling, checkSample, seriesIdOf } from '../codec/metric-sample.js';
+import type { Rejection } from '../kafka/deadletter.js';
+import { RejectedMessage } from '../util/errors.js';
+import { aggregateBatch, type WindowEvent } from '../windows/aggregate.js';
+import { costIncrements, type CostIncrement } from '../windows/billing.js';
+import type { CostStore } from '../windows/cost-store.js';
+import type { ApplyOutcome, PartitionRef, WindowStore } from '../windows/window-store.js';
+
+export interface PartitionState {
+  applied: bigint;
+  watermarks: Map<string, number>;
+}
+
+export interface BatchOutcome {
+  applied: number;
+  rejected: Rejection[];
+  skipped: number;
+  redisRoundTrips: number;
+  lastOffset: string;
+}
+
+export interface IngestDeps {
+  cfg: IngestConfig;
+  windows: WindowStore;
+  costs: CostStore;
+  /** Sends dead letters; resolves once the broker has them. */
+  deadLetter: (rejections: Rejection[]) => Promise<void>;
+  /** Wraps a Redis call in retries. */
+  withRetry: <T>(fn: () => Promise<T>) => Promise<T>;
+  now?: () => number;
+}
+
+type Item<T> = { message: KafkaMessage; items: T[] };
+
+async function decodeAll(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, check: (d: Decoded) => void): Promise<{ ok: Item<Decoded>[]; rejected: Rejection[] }> {
+  const ok: Item<Decoded>[] = [];
+  const rejected: Rejection[] = [];
+  for (const m of messages) {
+    try {
+      const d = await decode(m.value);
+      check(d);
+      ok.push({ message: m, items: [d] });
+    } catch (err) {
+      if (!(err instanceof RejectedMessage)) throw err; // retriable (registry down): the batch is retried
+      rejected.push({ topic: ref.topic, partition: ref.partition, message: m, reason: err.reason, detail: err.message });
+    }
+  }
+  return { ok, rejected };
+}
+
+export class IngestPipeline {
+  private readonly state = new Map<string, PartitionState>();
+
+  constructor(private readonly deps: IngestDeps) {}
+
+  /** Forget cached partition state (after a rebalance). */
+  reset(): void {
+    this.state.clear();
+  }
+
+  private async stateOf(ref: PartitionRef, billing: boolean): Promise<{ s: PartitionState; trips: number }> {
+    const key = `${ref.topic}:${ref.partition}`;
+    let s = this.state.get(key);
+    if (s) return { s, trips: 0 };
+    const applied = await this.deps.withRetry(() => (billing ? this.deps.costs.appliedOffset(ref) : this.deps.windows.appliedOffset(ref)));
+    s = { applied, watermarks: new Map() };
+    this.state.set(key, s);
+    return { s, trips: 1 };
+  }
+
+  async handle(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, billing: boolean): Promise<BatchOutcome> {
+    const lastOffset = messages[messages.length - 1].offset;
+    let trips = 0;
+    for (let attempt = 0; ; attempt++) {
+      const { s, trips: t } = await this.stateOf(ref, billing);
+      trips += t;
+      const fresh = messages.filter((m) => BigInt(m.offset) > s.applied);
+      if (fresh.length === 0) return { applied: 0, rejected: [], skipped: messages.length, redisRoundTrips: trips, lastOffset };
+      const r = billing ? await this.billingBatch(ref, s, fresh, decode, lastOffset) : await this.metricsBatch(ref, s, fresh, decode, lastOffset);
+      trips += r.trips;
+      if (r.outcome.status === 'applied') {
+        s.applied = BigInt(lastOffset);
+        for (const [id, wm] of r.watermarks) s.watermarks.set(id, wm);
+        return { applied: r.applied, rejected: r.rejected, skipped: messages.length - fresh.length, redisRoundTrips: trips, lastOffset };
+      }
+      // stale view: re-read the state and redo the batch
+      this.state.delete(`${ref.topic}:${ref.partition}`);
+      if (attempt >= 5) throw new Error(`partition ${ref.topic}/${ref.partition}: state kept changing under the batch (another consumer?)`);
+    }
+  }
+
+  private async metricsBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string) {
+    const now = (this.deps.now ?? Date.now)();
+    const { ok, rejected } = await decodeAll(ref, messages, decode, (d) => {
+      if (d.kind !== 'metric') throw new RejectedMessage('invalid-field', 'a billing row on a metrics input');
+      for (const sample of d.samples) checkSample(sample, this.deps.cfg, now);
+    });
+    const events: WindowEvent[] = [];
+    const byOffset = new Map<string, KafkaMessage>();
+    for (const { message, items } of ok) {
+      byOffset.set(message.offset, message);
+      for (const d of items) {
+        if (d.kind === 'metric') for (const smp of d.samples) events.push({ offset: message.offset, seriesId: seriesIdOf(smp), eventTime: smp.eventTime, value: smp.value });
+      }
+    }
+    let trips = 0;
+    const unseen = [...new Set(events.map((e) => e.seriesId))].filter((id) => !s.watermarks.has(id));
+    if (unseen.length > 0) {
+      const loaded = await this.deps.withRetry(() => this.deps.windows.watermarks(ref, unseen));
+      trips++;
+      for (const id of unseen) s.watermarks.set(id, loaded.get(id) ?? -Infinity);
+    }
+    const agg = aggregateBatch(events, s.watermarks, this.deps.cfg.allowedLatenessMs);
+    const lateByOffset = new Map<string, string[]>();
+    for (const { event, watermark } of agg.late) {
+      const list = lateByOffset.get(event.offset) ?? [];
+      list.push(`${event.seriesId} at ${new Date(event.eventTime).toISOString()} is ${Math.round((watermark - event.eventTime) / 1000)} s behind the series' newest event (allowed ${this.deps.cfg.allowedLatenessMs / 1000} s)`);
+      lateByOffset.set(event.offset, list);
+    }
+    for (const [offset, details] of lateByOffset) {
+      rejected.push({ topic: ref.topic, partition: ref.partition, message: byOffset.get(offset)!, reason: 'late', detail: details.join('; ') });
+    }
+    rejected.sort((a, b) => Number(BigInt(a.message.offset) - BigInt(b.message.offset)));
+    await this.deps.deadLetter(rejected);
+    const trimBefore = now - this.deps.cfg.maxEventAgeMs;
+    const outcome: ApplyOutcome = await this.deps.withRetry(() => this.deps.windows.applyBatch(ref, s.applied, lastOffset, agg, trimBefore));
+    trips++;
+    return { outcome, applied: agg.accepted, rejected, watermarks: agg.watermarks, trips };
+  }
+
+  private async billingBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string) {
+    const now = (this.deps.now ?? Date.now)();
+    const { ok, rejected } = await decodeAll(ref, messages, decode, (d) => {
+      if (d.kind !== 'billing') throw new RejectedMessage('invalid-field', 'a metric sample on a billing input');
+      for (const row of d.rows) checkBilling(row, this.deps.cfg, now);
+    });
+    const increments: CostIncrement[] = [];
+    let rows = 0;
+    for (const { items } of ok) for (const d of items) if (d.kind === 'billing') for (const row of d.rows) {
+      increments.push(...costIncrements(row));
+      rows++;
+    }
+    await this.deps.deadLetter(rejected);
+    const outcome = await this.deps.withRetry(() => this.deps.costs.applyBatch(ref, s.applied, lastOffset, increments));
+    return { outcome, applied: rows, rejected, watermarks: new Map<string, number>(), trips: 1 };
+  }
+}

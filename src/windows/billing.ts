@@ -1,0 +1,104 @@
+/**
+ * The pure core of billing: FOCUS rows become cost increments per scope and hour, and cost
+ * and quantity per node pool (or resource) and unit, for unit prices.
+ *
+ * Attribution reads the row's Tags: `k8s.cluster.name`, `k8s.namespace.name`, the workload
+ * (`k8s.deployment.name`, `k8s.statefulset.name`, `k8s.daemonset.name`, `k8s.job.name`,
+ * `k8s.cronjob.name`), `team`, and `node-pool` (else `k8s.node.pool`, else the ResourceId).
+ * A row's EffectiveCost is spread evenly over the hours of its charge period (FOCUS charge
+ * periods are usually one hour or one day), each hour counted in its own UTC month.
+ */
+import type { BillingRecord } from '../codec/generated-types.js';
+
+const HOUR = 3_600_000;
+/** Longest charge period spread hour by hour; longer rows count in their first hour. */
+const MAX_SPREAD_HOURS = 31 * 24;
+
+const WORKLOAD_TAGS: [string, string][] = [
+  ['k8s.deployment.name', 'Deployment'], ['k8s.statefulset.name', 'StatefulSet'], ['k8s.daemonset.name', 'DaemonSet'],
+  ['k8s.job.name', 'Job'], ['k8s.cronjob.name', 'CronJob'],
+];
+
+export type UnitKind = 'cpu-core-hour' | 'memory-gib-hour' | 'gpu-hour';
+
+/** FOCUS units as providers write them → our unit kinds, with the factor to convert quantity. */
+export function unitKind(unit: string | null): { kind: UnitKind; factor: number } | undefined {
+  if (!unit) return undefined;
+  const u = unit.toLowerCase().replace(/[\s_]/g, '');
+  if (/^(v?cpu|core|vcore)s?-?hours?$/.test(u) || u === 'vcpu-hours' || u === 'cpuhours') return { kind: 'cpu-core-hour', factor: 1 };
+  if (/^gib-?hours?$/.test(u)) return { kind: 'memory-gib-hour', factor: 1 };
+  if (/^gb-?hours?$/.test(u)) return { kind: 'memory-gib-hour', factor: 1e9 / 2 ** 30 };
+  if (/^gpus?-?hours?$/.test(u)) return { kind: 'gpu-hour', factor: 1 };
+  return undefined;
+}
+
+export interface Scope {
+  /** e.g. "workload:prod/shop/Deployment/checkout", "ns:prod/shop", "team:payments" */
+  id: string;
+}
+
+export function scopesOf(row: BillingRecord): string[] {
+  const t = row.Tags;
+  const cluster = t['k8s.cluster.name'] ?? 'default';
+  const ns = t['k8s.namespace.name'];
+  const scopes: string[] = [];
+  if (ns) {
+    scopes.push(`ns:${cluster}/${ns}`);
+    const w = WORKLOAD_TAGS.find(([k]) => t[k]);
+    if (w) scopes.push(`workload:${cluster}/${ns}/${w[1]}/${t[w[0]]}`);
+  }
+  if (t.team) scopes.push(`team:${t.team}`);
+  if (scopes.length === 0) scopes.push('unattributed');
+  return scopes;
+}
+
+export function poolOf(row: BillingRecord): string {
+  return row.Tags['node-pool'] ?? row.Tags['k8s.node.pool'] ?? row.ResourceId ?? row.ServiceName;
+}
+
+export function monthOf(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+export interface CostIncrement {
+  /** logical hash: "cost:<scope>:<yyyymm>" or "price:<pool>:<unit>:<yyyymm>" */
+  hash: string;
+  field: string;
+  delta: number;
+  /** the month the hash belongs to, for its expiry */
+  month: string;
+}
+
+/** Cost increments for one row: per scope, per hour (field = hour index) and month total (field "total"). */
+export function costIncrements(row: BillingRecord): CostIncrement[] {
+  const out: CostIncrement[] = [];
+  const start = Math.floor(row.ChargePeriodStart / HOUR);
+  const end = Math.max(start + 1, Math.ceil(row.ChargePeriodEnd / HOUR));
+  const hours = end - start > MAX_SPREAD_HOURS ? 1 : end - start;
+  const perHour = row.EffectiveCost / hours;
+  const scopes = scopesOf(row);
+  for (let h = start; h < start + hours; h++) {
+    const month = monthOf(h * HOUR);
+    for (const s of scopes) {
+      out.push({ hash: `cost:${s}:${month}`, field: String(h), delta: perHour, month });
+      out.push({ hash: `cost:${s}:${month}`, field: 'total', delta: perHour, month });
+    }
+  }
+  const unit = unitKind(row.ConsumedUnit ?? row.PricingUnit);
+  const qty = row.ConsumedQuantity ?? row.PricingQuantity;
+  if (unit && qty !== null && qty > 0) {
+    const month = monthOf(row.ChargePeriodStart);
+    const hash = `price:${poolOf(row)}:${unit.kind}:${month}`;
+    out.push({ hash, field: 'cost', delta: row.EffectiveCost, month });
+    out.push({ hash, field: 'quantity', delta: qty * unit.factor, month });
+  }
+  return out;
+}
+
+/** Cost hashes are kept until two months after their month ends. */
+export function monthExpireAt(month: string): number {
+  const y = Number(month.slice(0, 4));
+  const m = Number(month.slice(4, 6));
+  return Date.UTC(y, m + 2, 1);
+}

@@ -1,0 +1,99 @@
+/**
+ * Cost windows in Redis, per billing partition (hash tag {<topic>:<partition>}):
+ *
+ *   <prefix>:{t:p}:cost:<scope>:<yyyymm>          hash: hour index → cost, "total" → month to date
+ *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm>   hash: "cost", "quantity" → unit price = cost / quantity
+ *
+ * A scope's figures are the sum over the billing partitions (rows of one scope may sit in
+ * several). Writes go through applyCosts-n.lua, one call per batch.
+ */
+import type { Redis } from 'ioredis';
+import { ForesightError } from '../util/errors.js';
+import { monthExpireAt, monthOf, type CostIncrement, type UnitKind } from './billing.js';
+import { loadScript } from './scripts.js';
+import type { ApplyOutcome, PartitionRef } from './window-store.js';
+
+type RawApply = (numKeys: number, ...args: (string | number)[]) => Promise<[number, ...unknown[]]>;
+
+export class CostStore {
+  private readonly apply: RawApply;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly billingTopic: string,
+  ) {
+    this.apply = loadScript(redis, 'applyCosts-n') as RawApply;
+  }
+
+  private tag(p: PartitionRef): string {
+    return `${this.prefix}:{${p.topic}:${p.partition}}`;
+  }
+
+  appliedKey(p: PartitionRef): string {
+    return `${this.tag(p)}:applied`;
+  }
+
+  async appliedOffset(p: PartitionRef): Promise<bigint> {
+    const v = await this.redis.get(this.appliedKey(p));
+    return v === null ? -1n : BigInt(v);
+  }
+
+  async applyBatch(p: PartitionRef, expected: bigint, newOffset: string, increments: CostIncrement[]): Promise<ApplyOutcome> {
+    const keys: string[] = [this.appliedKey(p)];
+    const index = new Map<string, number>();
+    const expireAt: number[] = [];
+    const triples: (string | number)[] = [];
+    for (const inc of increments) {
+      const key = `${this.tag(p)}:${inc.hash}`;
+      let i = index.get(key);
+      if (i === undefined) {
+        keys.push(key);
+        i = keys.length;
+        index.set(key, i);
+        expireAt.push(monthExpireAt(inc.month));
+      }
+      triples.push(i, inc.field, String(inc.delta));
+    }
+    const res = await this.apply(keys.length, ...keys, expected.toString(), newOffset, ...expireAt, ...triples);
+    if (res[0] === 1) return { status: 'applied', merged: Number(res[1]), created: 0, roundTrips: 1 };
+    if (res[0] === -3) return { status: 'stale', storedOffset: BigInt(String(res[1])) };
+    throw new ForesightError('REDIS_SCRIPT_FAILED', `applyCosts-n.lua returned ${JSON.stringify(res)}`);
+  }
+
+  private async sumOver(suffix: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const stream = this.redis.scanStream({ match: `${this.prefix}:{${this.billingTopic}:*}:${suffix}`, count: 1000 });
+    for await (const keys of stream as AsyncIterable<string[]>) {
+      for (const key of keys) {
+        for (const [f, v] of Object.entries(await this.redis.hgetall(key))) out.set(f, (out.get(f) ?? 0) + Number(v));
+      }
+    }
+    return out;
+  }
+
+  /** Month-to-date cost of a scope ("ns:<cluster>/<ns>", "workload:<cluster>/<ns>/<kind>/<name>", "team:<t>"). */
+  async monthToDate(scope: string, atMs = Date.now()): Promise<number> {
+    return (await this.sumOver(`cost:${scope}:${monthOf(atMs)}`)).get('total') ?? 0;
+  }
+
+  /** Hourly cost of a scope for the hours [fromMs, toMs), oldest first (0 for hours without cost). */
+  async hourly(scope: string, fromMs: number, toMs: number): Promise<number[]> {
+    const from = Math.floor(fromMs / 3_600_000);
+    const to = Math.ceil(toMs / 3_600_000);
+    const months = new Set<string>();
+    for (let h = from; h < to; h++) months.add(monthOf(h * 3_600_000));
+    const byHour = new Map<number, number>();
+    for (const m of months) {
+      for (const [f, v] of await this.sumOver(`cost:${scope}:${m}`)) if (f !== 'total') byHour.set(Number(f), v);
+    }
+    return Array.from({ length: to - from }, (_, i) => byHour.get(from + i) ?? 0);
+  }
+
+  /** Unit price (cost per unit) of a node pool or resource in a month, or undefined without data. */
+  async unitPrice(pool: string, unit: UnitKind, atMs = Date.now()): Promise<number | undefined> {
+    const h = await this.sumOver(`price:${pool}:${unit}:${monthOf(atMs)}`);
+    const q = h.get('quantity') ?? 0;
+    return q > 0 ? (h.get('cost') ?? 0) / q : undefined;
+  }
+}

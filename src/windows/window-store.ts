@@ -1,0 +1,153 @@
+/**
+ * Event-time windows in Redis. Per partition (hash tag {<topic>:<partition>}):
+ *
+ *   <prefix>:{t:p}:applied                      last applied offset (string)
+ *   <prefix>:{t:p}:series                       zset: seriesId → watermark (newest event ms)
+ *   <prefix>:{t:p}:w:<seriesId>:<m|h>:<chunk>   hash: bucket index → packed bucket
+ *
+ * Writes go through applyWindows-n.lua (one call per batch); reads of many series' last N
+ * buckets are one pipelined round trip.
+ */
+import type { Redis } from 'ioredis';
+import { ForesightError } from '../util/errors.js';
+import type { AggregateResult } from './aggregate.js';
+import { decodeBucket, encodeBucket } from './bucket-codec.js';
+import { bucketIndex, chunkExpireAt, chunkIndex, COARSE, FINE, type Resolution } from './resolutions.js';
+import { loadScript } from './scripts.js';
+import type { Summary } from './sketch.js';
+
+export interface PartitionRef {
+  topic: string;
+  partition: number;
+}
+
+export type ApplyOutcome =
+  | { status: 'applied'; merged: number; created: number; roundTrips: 1 }
+  | { status: 'stale'; storedOffset: bigint };
+
+type RawApply = (numKeys: number, ...args: (string | Buffer | number)[]) => Promise<[number, ...unknown[]]>;
+
+export class WindowStore {
+  private readonly apply: RawApply;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
+    this.apply = loadScript(redis, 'applyWindows-n') as RawApply;
+  }
+
+  tag(p: PartitionRef): string {
+    return `${this.prefix}:{${p.topic}:${p.partition}}`;
+  }
+
+  appliedKey(p: PartitionRef): string {
+    return `${this.tag(p)}:applied`;
+  }
+
+  seriesKey(p: PartitionRef): string {
+    return `${this.tag(p)}:series`;
+  }
+
+  chunkKey(p: PartitionRef, seriesId: string, res: Resolution, chunk: number): string {
+    return `${this.tag(p)}:w:${seriesId}:${res.tag}:${chunk}`;
+  }
+
+  async appliedOffset(p: PartitionRef): Promise<bigint> {
+    const v = await this.redis.get(this.appliedKey(p));
+    return v === null ? -1n : BigInt(v);
+  }
+
+  /** Watermarks of the given series (absent: never seen, or trimmed). */
+  async watermarks(p: PartitionRef, seriesIds: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (seriesIds.length === 0) return out;
+    const scores = await this.redis.zmscore(this.seriesKey(p), ...seriesIds);
+    scores.forEach((s, i) => {
+      if (s !== null) out.set(seriesIds[i], Number(s));
+    });
+    return out;
+  }
+
+  /** One script call: the batch's deltas, watermarks and the new applied offset, if `expected` still holds. */
+  async applyBatch(p: PartitionRef, expected: bigint, newOffset: string, agg: AggregateResult, trimBeforeMs: number): Promise<ApplyOutcome> {
+    const keys: string[] = [this.appliedKey(p), this.seriesKey(p)];
+    const keyIndex = new Map<string, number>();
+    const expireAt: number[] = [];
+    const merges: (string | Buffer | number)[] = [];
+    for (const [seriesId, delta] of agg.deltas) {
+      for (const [res, buckets] of delta.buckets) {
+        for (const [bucket, summary] of buckets) {
+          const chunk = chunkIndex(res, bucket);
+          const key = this.chunkKey(p, seriesId, res, chunk);
+          let idx = keyIndex.get(key);
+          if (idx === undefined) {
+            keys.push(key);
+            idx = keys.length; // 1-based, as KEYS in Lua
+            keyIndex.set(key, idx);
+            expireAt.push(chunkExpireAt(res, chunk));
+          }
+          merges.push(idx, String(bucket), encodeBucket(summary));
+        }
+      }
+    }
+    const wm: (string | number)[] = [];
+    for (const [seriesId, t] of agg.watermarks) wm.push(seriesId, t);
+    const res = await this.apply(keys.length, ...keys, expected.toString(), newOffset, trimBeforeMs, ...expireAt, agg.watermarks.size, ...wm, ...merges);
+    if (res[0] === 1) return { status: 'applied', merged: Number(res[1]), created: Number(res[2]), roundTrips: 1 };
+    if (res[0] === -3) return { status: 'stale', storedOffset: BigInt(String(res[1])) };
+    throw new ForesightError('REDIS_SCRIPT_FAILED', `applyWindows-n.lua returned ${JSON.stringify(res)}`);
+  }
+
+  /**
+   * The last `n` buckets (oldest first, null where no event fell) ending with the bucket that
+   * contains `endMs`, for many series at once, in one pipelined round trip.
+   */
+  async lastBuckets(requests: { ref: PartitionRef; seriesId: string; resolution: 'fine' | 'coarse'; n: number; endMs: number }[]): Promise<(Summary | null)[][]> {
+    const pipeline = this.redis.pipeline();
+    const plans = requests.map((r) => {
+      const res = r.resolution === 'fine' ? FINE : COARSE;
+      const last = bucketIndex(res, r.endMs);
+      const first = last - r.n + 1;
+      const chunks: number[] = [];
+      for (let c = chunkIndex(res, first); c <= chunkIndex(res, last); c++) {
+        chunks.push(c);
+        pipeline.hgetallBuffer(this.chunkKey(r.ref, r.seriesId, res, c));
+      }
+      return { first, last, chunks: chunks.length };
+    });
+    const replies = (await pipeline.exec()) ?? [];
+    let k = 0;
+    return plans.map((plan) => {
+      const byBucket = new Map<number, Buffer>();
+      for (let i = 0; i < plan.chunks; i++) {
+        const [err, h] = replies[k++] as [Error | null, Record<string, Buffer>];
+        if (err) throw new ForesightError('REDIS_UNAVAILABLE', `reading windows failed: ${err.message}`, { retriable: true, cause: err });
+        for (const [field, blob] of Object.entries(h)) byBucket.set(Number(field), blob);
+      }
+      const out: (Summary | null)[] = [];
+      for (let b = plan.first; b <= plan.last; b++) {
+        const blob = byBucket.get(b);
+        out.push(blob ? decodeBucket(blob) : null);
+      }
+      return out;
+    });
+  }
+
+  /** Which of the topic's partitions holds a series (one pipelined round trip), if any. */
+  async locate(topic: string, partitions: number, seriesId: string): Promise<PartitionRef | undefined> {
+    const pipeline = this.redis.pipeline();
+    for (let p = 0; p < partitions; p++) pipeline.zscore(this.seriesKey({ topic, partition: p }), seriesId);
+    const replies = (await pipeline.exec()) ?? [];
+    const p = replies.findIndex(([err, v]) => !err && v !== null);
+    return p < 0 ? undefined : { topic, partition: p };
+  }
+
+  /** Every series of a partition with its watermark. */
+  async series(p: PartitionRef): Promise<Map<string, number>> {
+    const flat = await this.redis.zrange(this.seriesKey(p), '0', '-1', 'WITHSCORES');
+    const out = new Map<string, number>();
+    for (let i = 0; i < flat.length; i += 2) out.set(flat[i], Number(flat[i + 1]));
+    return out;
+  }
+}
