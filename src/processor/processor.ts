@@ -19,12 +19,21 @@ import { WindowStore } from '../windows/window-store.js';
 import type { RunningService, ServiceContext } from '../service/runtime.js';
 import { IngestPipeline } from './ingest.js';
 
+/**
+ * A Redis error reply that another try cannot fix (a script bug, a wrong type): stop and let
+ * the consumer crash loudly rather than retry. Connection errors and LOADING/BUSY/TRYAGAIN
+ * replies are transient.
+ */
+function isPermanentRedisError(err: unknown): boolean {
+  const e = err as { name?: string; message?: string };
+  return e?.name === 'ReplyError' && !/^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/.test(e.message ?? '');
+}
+
 export async function startProcessor(ctx: ServiceContext): Promise<RunningService> {
   const { cfg, log, telemetry, codec } = ctx;
   const redis = createRedis(cfg.redis, log);
   await retry(() => redis.connect(), { retries: 10, initialDelayMs: 200 });
   const windows = new WindowStore(redis, cfg.redis.keyPrefix);
-  const costs = new CostStore(redis, cfg.redis.keyPrefix, cfg.topics.billing);
 
   const meter = telemetry.meter;
   const processed = meter.createCounter('foresight_events_applied', { description: 'Events (samples and billing rows) applied to Redis, per topic' });
@@ -37,6 +46,7 @@ export async function startProcessor(ctx: ServiceContext): Promise<RunningServic
 
   const decoders = new Map<string, { decode: MessageDecoder; billing: boolean }>();
   for (const [topic, format] of cfg.ingest.inputs) decoders.set(topic, { decode: decoderFor(format, codec), billing: isBillingFormat(format) });
+  const costs = new CostStore(redis, cfg.redis.keyPrefix, [...decoders].filter(([, d]) => d.billing).map(([t]) => t));
 
   let batchContext = context.active();
   const pipeline = new IngestPipeline({
@@ -47,6 +57,7 @@ export async function startProcessor(ctx: ServiceContext): Promise<RunningServic
     withRetry: (fn) => retry(fn, {
       retries: 30,
       maxDelayMs: 2_000,
+      bail: isPermanentRedisError,
       onRetry: (err, attempt) => log.warn({ err: errorMessage(err), attempt }, 'redis call failed; retrying'),
     }),
   });

@@ -4,8 +4,8 @@
  *   <prefix>:{t:p}:cost:<scope>:<yyyymm>          hash: hour index → cost, "total" → month to date
  *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm>   hash: "cost", "quantity" → unit price = cost / quantity
  *
- * A scope's figures are the sum over the billing partitions (rows of one scope may sit in
- * several). Writes go through applyCosts-n.lua, one call per batch.
+ * A scope's figures are the sum over the billing topics and their partitions (rows of one
+ * scope may sit in several). Reads scan keys: they serve policies, not the hot path. Writes go through applyCosts-n.lua, one call per batch.
  */
 import type { Redis } from 'ioredis';
 import { ForesightError } from '../util/errors.js';
@@ -21,7 +21,7 @@ export class CostStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly billingTopic: string,
+    private readonly billingTopics: string[],
   ) {
     this.apply = loadScript(redis, 'applyCosts-n') as RawApply;
   }
@@ -63,10 +63,12 @@ export class CostStore {
 
   private async sumOver(suffix: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    const stream = this.redis.scanStream({ match: `${this.prefix}:{${this.billingTopic}:*}:${suffix}`, count: 1000 });
-    for await (const keys of stream as AsyncIterable<string[]>) {
-      for (const key of keys) {
-        for (const [f, v] of Object.entries(await this.redis.hgetall(key))) out.set(f, (out.get(f) ?? 0) + Number(v));
+    for (const topic of this.billingTopics) {
+      const stream = this.redis.scanStream({ match: `${this.prefix}:{${topic}:*}:${suffix}`, count: 1000 });
+      for await (const keys of stream as AsyncIterable<string[]>) {
+        for (const key of keys) {
+          for (const [f, v] of Object.entries(await this.redis.hgetall(key))) out.set(f, (out.get(f) ?? 0) + Number(v));
+        }
       }
     }
     return out;

@@ -9,8 +9,8 @@
   KEYS[2..]    hash    cost and price hashes touched      fs:{billing.v1:0}:cost:ns:shop:202611
   ARGV[1]      expected applied offset ("-1" when none)
   ARGV[2]      new applied offset
-  ARGV[3 .. 1+K]   PEXPIREAT (ms) for KEYS[2..], K = #KEYS - 1
-  ARGV[2+K ..]     triples: keyIndex (into KEYS), field, increment (a float)
+  ARGV[3 .. 2+K]   PEXPIREAT (ms) for KEYS[2..], K = #KEYS - 1
+  ARGV[3+K ..]     triples: keyIndex (into KEYS), field, increment (a float)
 
   Returns  { 1, increments }   applied
            { -3, stored }      STALE
@@ -21,7 +21,7 @@ if stored ~= ARGV[1] then
 end
 local nkeys = #KEYS - 1
 local n = 0
-local a = 2 + nkeys
+local a = 3 + nkeys
 while a <= #ARGV do
   redis.call('HINCRBYFLOAT', KEYS[tonumber(ARGV[a])], ARGV[a + 1], ARGV[a + 2])
   n = n + 1

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeBucket, encodeBucket } from '../../../src/windows/bucket-codec.js';
+import { aggregateBatch } from '../../../src/windows/aggregate.js';
+import { COARSE, FINE } from '../../../src/windows/resolutions.js';
+import { RELATIVE_ERROR, addValue, emptySummary, mergeInto, quantile } from '../../../src/windows/sketch.js';
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number): () => number {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function exactQuantile(sorted: number[], q: number): number {
+  return sorted[Math.floor(q * (sorted.length - 1))];
+}
+
+describe('quantile sketch', () => {
+  for (const [name, gen] of [
+    ['uniform', (r: () => number) => r() * 100],
+    ['log-normal (heavy tail)', (r: () => number) => Math.exp(3 * (r() + r() + r() - 1.5))],
+    ['bimodal with zeros', (r: () => number) => (r() < 0.1 ? 0 : r() < 0.5 ? 2 + r() : 2000 + 500 * r())],
+  ] as const) {
+    it(`answers P50/P90/P95/P99 within the stated relative error: ${name}`, () => {
+      const r = rng(42);
+      const values = Array.from({ length: 20_000 }, () => gen(r));
+      // split into 50 buckets and merge, as a window range query does
+      const total = emptySummary();
+      for (let b = 0; b < 50; b++) {
+        const s = emptySummary();
+        for (const v of values.slice(b * 400, (b + 1) * 400)) addValue(s, v);
+        mergeInto(total, decodeBucket(encodeBucket(s)));
+      }
+      const sorted = [...values].sort((a, b) => a - b);
+      for (const q of [0.5, 0.9, 0.95, 0.99]) {
+        const exact = exactQuantile(sorted, q);
+        const approx = quantile(total, q);
+        if (exact === 0) assert.equal(approx, 0);
+        else assert.ok(Math.abs(approx - exact) <= RELATIVE_ERROR * exact + 1e-12, `q${q}: ${approx} vs exact ${exact} (error ${Math.abs(approx - exact) / exact})`);
+      }
+      assert.equal(total.count, values.length);
+      assert.equal(total.min, sorted[0]);
+      assert.equal(total.max, sorted[sorted.length - 1]);
+    });
+  }
+
+  it('round-trips the binary bucket form', () => {
+    const s = emptySummary();
+    for (const v of [0, 0.5, 1, 1, 1e6, 3.25]) addValue(s, v);
+    const back = decodeBucket(encodeBucket(s));
+    assert.deepEqual({ ...back, bins: [...back.bins].sort() }, { ...s, bins: [...s.bins].sort() });
+    assert.equal(encodeBucket(s).length, 32 + 6 * s.bins.size);
+  });
+});
+
+describe('batch aggregation and lateness', () => {
+  const base = Date.UTC(2026, 10, 27, 10, 0, 0);
+  const ev = (offset: number, t: number, v = 1, id = 's') => ({ offset: String(offset), seriesId: id, eventTime: base + t, value: v });
+
+  it('buckets by event time at both resolutions', () => {
+    const agg = aggregateBatch([ev(1, 0), ev(2, 30_000), ev(3, 61_000)], new Map(), 600_000);
+    const d = agg.deltas.get('s')!;
+    assert.deepEqual([...d.buckets.get(FINE)!.keys()], [base / 60_000, base / 60_000 + 1]);
+    assert.equal(d.buckets.get(FINE)!.get(base / 60_000)!.count, 2);
+    assert.equal(d.buckets.get(COARSE)!.get(base / 3_600_000)!.count, 3);
+    assert.equal(agg.watermarks.get('s'), base + 61_000);
+  });
+
+  it('applies out-of-order events within the lateness and rejects later ones', () => {
+    const agg = aggregateBatch([ev(1, 1_000_000), ev(2, 1_000_000 - 600_000), ev(3, 1_000_000 - 600_001)], new Map(), 600_000);
+    assert.equal(agg.accepted, 2);
+    assert.deepEqual(agg.late.map((l) => l.event.offset), ['3']);
+  });
+
+  it('judges lateness against the stored watermark too', () => {
+    const agg = aggregateBatch([ev(1, 0)], new Map([['s', base + 3_600_000]]), 600_000);
+    assert.equal(agg.accepted, 0);
+    assert.equal(agg.late.length, 1);
+    assert.equal(agg.watermarks.size, 0, 'a late event never moves the watermark');
+  });
+});
