@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError, ForesightError } from '../util/errors.js';
+import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
 import { replayCommand } from './replay-command.js';
 import { committerCommand, processorCommand } from './service-commands.js';
@@ -19,6 +20,7 @@ program.addCommand(processorCommand());
 program.addCommand(committerCommand());
 program.addCommand(replayCommand());
 program.addCommand(demoCommand());
+program.addCommand(benchCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -8,7 +8,7 @@
  * a retriable error (the batch is retried, never dead-lettered).
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type avro from 'avsc';
+import avro from 'avsc';
 import { ForesightError, RejectedMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
 import { avroType, type SchemaIds, type SchemaName } from './schemas.js';
@@ -20,42 +20,86 @@ export function createRegistry(url: string): SchemaRegistry {
 }
 
 export class AvroCodec {
+  /** `${writerSchemaId}:${readerName}` → how to read it (or why it cannot be read). */
+  private readonly readers = new Map<string, { type: avro.Type; resolver?: avro.Resolver } | RejectedMessage>();
+
   constructor(
     private readonly registry: SchemaRegistry,
     private readonly ids: SchemaIds,
+    private readonly registryUrl?: string,
   ) {}
 
   async encode(name: SchemaName, value: unknown): Promise<Buffer> {
     return this.registry.encode(this.ids[name], value);
   }
 
+  /** Encodes without a registry round trip: our own schema, its registered id. */
+  encodeSync(name: SchemaName, value: unknown): Buffer {
+    const body = avroType(name).toBuffer(value);
+    const out = Buffer.allocUnsafe(5 + body.length);
+    out[0] = MAGIC_BYTE;
+    out.writeInt32BE(this.ids[name], 1);
+    body.copy(out, 5);
+    return out;
+  }
+
   /**
-   * Decodes a wire-format message and checks it against our own schema `expected` (a message
-   * written with another record type is rejected, not guessed at).
+   * Decodes a wire-format message into our schema `expected`. The writer schema is fetched
+   * from the registry once per id; a writer schema other than ours is read through an Avro
+   * resolver (schema evolution), and one that cannot be resolved (another record type) is
+   * rejected, not guessed at. After the first message of a schema id, decoding is local.
    */
   async decode<T>(buf: Buffer | null, expected: SchemaName): Promise<T> {
     if (!buf || buf.length < 5) throw new RejectedMessage('undecodable', `message is ${buf ? buf.length : 0} bytes; a Confluent wire-format message has at least 5`);
     if (buf[0] !== MAGIC_BYTE) throw new RejectedMessage('undecodable', `first byte is ${buf[0]}, not the Confluent magic byte 0`);
     const schemaId = buf.readInt32BE(1);
-    let value: unknown;
+    const key = `${schemaId}:${expected}`;
+    let reader = this.readers.get(key);
+    if (!reader) {
+      reader = await this.readerFor(schemaId, expected);
+      this.readers.set(key, reader);
+    }
+    if (reader instanceof RejectedMessage) throw reader;
     try {
-      value = await retry(() => this.registry.decode(buf), { retries: 3, bail: (err) => !isRegistryUnreachable(err) });
+      return reader.type.fromBuffer(buf.subarray(5), reader.resolver) as T;
+    } catch (err) {
+      throw new RejectedMessage('undecodable', `Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`, err);
+    }
+  }
+
+  private async readerFor(schemaId: number, expected: SchemaName): Promise<{ type: avro.Type; resolver?: avro.Resolver } | RejectedMessage> {
+    const type = avroType(expected);
+    if (this.ids[expected] === schemaId) return { type };
+    let writerJson: string;
+    try {
+      writerJson = await retry(() => this.fetchSchema(schemaId), { retries: 3, bail: (err) => !isRegistryUnreachable(err) });
     } catch (err) {
       if (isRegistryUnreachable(err)) {
         throw new ForesightError('REGISTRY_UNAVAILABLE', `schema registry unreachable while decoding schema id ${schemaId}`, { retriable: true, cause: err });
       }
-      if (httpStatus(err) === 404) throw new RejectedMessage('schema-unknown', `schema id ${schemaId} is not in the registry`, err);
-      throw new RejectedMessage('undecodable', `Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`, err);
+      if (httpStatus(err) === 404) return new RejectedMessage('schema-unknown', `schema id ${schemaId} is not in the registry`, err);
+      throw err;
     }
-    const type: avro.Type = avroType(expected);
-    const paths: string[] = [];
-    if (!type.isValid(value, { errorHook: (p) => paths.push(p.join('.') || '(root)') })) {
-      throw new RejectedMessage('invalid-field', `schema id ${schemaId} is not a ${expected}: invalid or missing field(s) ${paths.slice(0, 5).join(', ')}`);
+    try {
+      const writer = avro.Type.forSchema(JSON.parse(writerJson) as avro.Schema);
+      return { type, resolver: type.createResolver(writer) };
+    } catch (err) {
+      return new RejectedMessage('invalid-field', `schema id ${schemaId} is not a ${expected} (no Avro resolution: ${(err as Error).message.slice(0, 200)})`, err);
     }
-    return value as T;
+  }
+
+  private async fetchSchema(id: number): Promise<string> {
+    if (this.registryUrl) {
+      const res = await fetch(`${this.registryUrl}/schemas/ids/${id}`);
+      const body = (await res.json().catch(() => ({}))) as { schema?: string };
+      if (!res.ok) throw Object.assign(new Error(`GET /schemas/ids/${id}: HTTP ${res.status}`), { status: res.status });
+      if (typeof body.schema !== 'string') throw new Error(`GET /schemas/ids/${id}: no schema in the response`);
+      return body.schema;
+    }
+    const t = await this.registry.getSchema(id);
+    return JSON.stringify((t as unknown as { schema(): unknown }).schema());
   }
 }
-
 function httpStatus(err: unknown): number | undefined {
   const s = (err as { status?: unknown })?.status;
   return typeof s === 'number' ? s : undefined;

@@ -45,6 +45,7 @@ export interface IngestConfig {
   maxFutureSkewMs: number;
   maxEventAgeMs: number;
   replayHistory: boolean;
+  partitionsConcurrently: number;
 }
 
 export interface ServiceConfig {
@@ -108,6 +109,7 @@ export function loadIngestConfig(env: Env, topics: TopicsConfig): IngestConfig {
     maxFutureSkewMs: readVar(V.MAX_FUTURE_SKEW_MS, env),
     maxEventAgeMs: readVar(V.MAX_EVENT_AGE_MS, env),
     replayHistory: readVar(V.REPLAY_HISTORY, env),
+    partitionsConcurrently: readVar(V.PARTITIONS_CONCURRENTLY, env),
   };
 }
 

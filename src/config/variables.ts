@@ -35,6 +35,7 @@ export const INPUTS = envVar('FORESIGHT_INPUTS', z.string().optional(), undefine
 export const ALLOWED_LATENESS_MS = envVar('FORESIGHT_ALLOWED_LATENESS_MS', z.coerce.number().int().min(0), '600000', 'a non-negative integer of milliseconds', 'How far behind the newest event of its series an event may arrive and still be applied; later ones are dead-lettered as late.');
 export const MAX_FUTURE_SKEW_MS = envVar('FORESIGHT_MAX_FUTURE_SKEW_MS', z.coerce.number().int().min(0), '300000', 'a non-negative integer of milliseconds', 'How far ahead of the processor\'s clock an event time may be (clock-skew rejection).');
 export const MAX_EVENT_AGE_MS = envVar('FORESIGHT_MAX_EVENT_AGE_MS', z.coerce.number().int().positive(), String(35 * 24 * 3600 * 1000), 'a positive integer of milliseconds', 'How far behind the processor\'s clock an event time may be (default 35 days, the coarse window\'s retention).');
+export const PARTITIONS_CONCURRENTLY = envVar('FORESIGHT_PARTITIONS_CONCURRENTLY', positiveInt.max(64), '3', 'an integer in [1, 64]', 'Partitions the processor works on at the same time (each in order); overlaps decoding with Redis calls.');
 export const REPLAY_HISTORY = envVar('FORESIGHT_REPLAY_HISTORY', z.enum(['true', 'false']).transform((v) => v === 'true'), 'false', 'true or false', 'Accept any event time (replaying history): turns the clock-skew checks off.');
 
 /** All variables, in documentation order. */
@@ -42,6 +43,6 @@ export const ALL_VARIABLES = [
   KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS,
   TOPIC_METRICS, TOPIC_BILLING, TOPIC_RECOMMENDATIONS, TOPIC_ALERTS, TOPIC_DEADLETTER, TOPIC_PARTITIONS,
   SCHEMA_REGISTRY_URL, REDIS_URL, REDIS_KEY_PREFIX, PROCESSOR_GROUP, COMMITTER_GROUP,
-  INPUTS, ALLOWED_LATENESS_MS, MAX_FUTURE_SKEW_MS, MAX_EVENT_AGE_MS, REPLAY_HISTORY,
+  INPUTS, PARTITIONS_CONCURRENTLY, ALLOWED_LATENESS_MS, MAX_FUTURE_SKEW_MS, MAX_EVENT_AGE_MS, REPLAY_HISTORY,
   HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
 ] as const;

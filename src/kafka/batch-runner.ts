@@ -26,6 +26,9 @@ export interface RunnerOptions {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   fromBeginning?: boolean;
+  /** Partitions processed at the same time (each stays in order): overlaps one partition's
+   * decoding with another's Redis call. */
+  partitionsConcurrently?: number;
   /** Called when the consumer has joined the group (readiness). */
   onJoin?: () => void;
 }
@@ -63,7 +66,7 @@ export class BatchRunner {
       autoCommit: true,
       autoCommitInterval: 1_000,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
         await this.handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages, lag: BigInt(batch.offsetLag()) });

@@ -9,6 +9,7 @@
  * redelivery — the script writes nothing and the batch is redone from fresh state. So a batch
  * is applied at most once, and is applied, or the runner does not resolve its offset.
  */
+import { context, type Context } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import type { IngestConfig } from '../config/config.js';
 import type { Decoded, MessageDecoder } from '../codec/decoders.js';
@@ -25,7 +26,16 @@ export interface PartitionState {
   watermarks: Map<string, number>;
 }
 
+/** Where a batch's time went, in ms (the benchmark reports it). */
+export interface StageTimings {
+  decode: number;
+  window: number;
+  redis: number;
+  deadLetter: number;
+}
+
 export interface BatchOutcome {
+  timings: StageTimings;
   applied: number;
   rejected: Rejection[];
   skipped: number;
@@ -37,8 +47,8 @@ export interface IngestDeps {
   cfg: IngestConfig;
   windows: WindowStore;
   costs: CostStore;
-  /** Sends dead letters; resolves once the broker has them. */
-  deadLetter: (rejections: Rejection[]) => Promise<void>;
+  /** Sends dead letters (with the batch's trace context); resolves once the broker has them. */
+  deadLetter: (rejections: Rejection[], traceContext: Context) => Promise<void>;
   /** Wraps a Redis call in retries. */
   withRetry: <T>(fn: () => Promise<T>) => Promise<T>;
   now?: () => number;
@@ -82,20 +92,21 @@ export class IngestPipeline {
     return { s, trips: 1 };
   }
 
-  async handle(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, billing: boolean): Promise<BatchOutcome> {
+  async handle(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, billing: boolean, traceContext: Context = context.active()): Promise<BatchOutcome> {
     const lastOffset = messages[messages.length - 1].offset;
+    const timings: StageTimings = { decode: 0, window: 0, redis: 0, deadLetter: 0 };
     let trips = 0;
     for (let attempt = 0; ; attempt++) {
       const { s, trips: t } = await this.stateOf(ref, billing);
       trips += t;
       const fresh = messages.filter((m) => BigInt(m.offset) > s.applied);
-      if (fresh.length === 0) return { applied: 0, rejected: [], skipped: messages.length, redisRoundTrips: trips, lastOffset };
-      const r = billing ? await this.billingBatch(ref, s, fresh, decode, lastOffset) : await this.metricsBatch(ref, s, fresh, decode, lastOffset);
+      if (fresh.length === 0) return { timings, applied: 0, rejected: [], skipped: messages.length, redisRoundTrips: trips, lastOffset };
+      const r = billing ? await this.billingBatch(ref, s, fresh, decode, lastOffset, timings, traceContext) : await this.metricsBatch(ref, s, fresh, decode, lastOffset, timings, traceContext);
       trips += r.trips;
       if (r.outcome.status === 'applied') {
         s.applied = BigInt(lastOffset);
         for (const [id, wm] of r.watermarks) s.watermarks.set(id, wm);
-        return { applied: r.applied, rejected: r.rejected, skipped: messages.length - fresh.length, redisRoundTrips: trips, lastOffset };
+        return { timings, applied: r.applied, rejected: r.rejected, skipped: messages.length - fresh.length, redisRoundTrips: trips, lastOffset };
       }
       // stale view: re-read the state and redo the batch
       this.state.delete(`${ref.topic}:${ref.partition}`);
@@ -103,8 +114,14 @@ export class IngestPipeline {
     }
   }
 
-  private async metricsBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string) {
+  private async metricsBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string, timings: StageTimings, traceContext: Context) {
     const now = (this.deps.now ?? Date.now)();
+    let t = performance.now();
+    const lap = (stage: keyof StageTimings): void => {
+      const n = performance.now();
+      timings[stage] += n - t;
+      t = n;
+    };
     const { ok, rejected } = await decodeAll(ref, messages, decode, (d) => {
       if (d.kind !== 'metric') throw new RejectedMessage('invalid-field', 'a billing row on a metrics input');
       for (const sample of d.samples) checkSample(sample, this.deps.cfg, now);
@@ -118,12 +135,14 @@ export class IngestPipeline {
       }
     }
     let trips = 0;
+    lap('decode');
     const unseen = [...new Set(events.map((e) => e.seriesId))].filter((id) => !s.watermarks.has(id));
     if (unseen.length > 0) {
       const loaded = await this.deps.withRetry(() => this.deps.windows.watermarks(ref, unseen));
       trips++;
       for (const id of unseen) s.watermarks.set(id, loaded.get(id) ?? -Infinity);
     }
+    lap('redis');
     const agg = aggregateBatch(events, s.watermarks, this.deps.cfg.allowedLatenessMs);
     const lateByOffset = new Map<string, string[]>();
     for (const { event, watermark } of agg.late) {
@@ -135,14 +154,18 @@ export class IngestPipeline {
       rejected.push({ topic: ref.topic, partition: ref.partition, message: byOffset.get(offset)!, reason: 'late', detail: details.join('; ') });
     }
     rejected.sort((a, b) => Number(BigInt(a.message.offset) - BigInt(b.message.offset)));
-    await this.deps.deadLetter(rejected);
+    lap('window');
+    await this.deps.deadLetter(rejected, traceContext);
+    lap('deadLetter');
     const trimBefore = now - this.deps.cfg.maxEventAgeMs;
     const outcome: ApplyOutcome = await this.deps.withRetry(() => this.deps.windows.applyBatch(ref, s.applied, lastOffset, agg, trimBefore));
     trips++;
+    lap('redis');
     return { outcome, applied: agg.accepted, rejected, watermarks: agg.watermarks, trips };
   }
 
-  private async billingBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string) {
+  private async billingBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string, timings: StageTimings, traceContext: Context) {
+    const t0 = performance.now();
     const now = (this.deps.now ?? Date.now)();
     const { ok, rejected } = await decodeAll(ref, messages, decode, (d) => {
       if (d.kind !== 'billing') throw new RejectedMessage('invalid-field', 'a metric sample on a billing input');
@@ -154,8 +177,11 @@ export class IngestPipeline {
       increments.push(...costIncrements(row));
       rows++;
     }
-    await this.deps.deadLetter(rejected);
+    await this.deps.deadLetter(rejected, traceContext);
+    const t1 = performance.now();
     const outcome = await this.deps.withRetry(() => this.deps.costs.applyBatch(ref, s.applied, lastOffset, increments));
+    timings.decode += t1 - t0;
+    timings.redis += performance.now() - t1;
     return { outcome, applied: rows, rejected, watermarks: new Map<string, number>(), trips: 1 };
   }
 }

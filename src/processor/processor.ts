@@ -17,19 +17,25 @@ import { CostStore } from '../windows/cost-store.js';
 import { createRedis } from '../windows/redis-client.js';
 import { WindowStore } from '../windows/window-store.js';
 import type { RunningService, ServiceContext } from '../service/runtime.js';
-import { IngestPipeline } from './ingest.js';
+import { IngestPipeline, type StageTimings } from './ingest.js';
 
 /**
- * A Redis error reply that another try cannot fix (a script bug, a wrong type): stop and let
- * the consumer crash loudly rather than retry. Connection errors and LOADING/BUSY/TRYAGAIN
- * replies are transient.
+ * Only what another try can fix is retried: a lost connection, or a LOADING/BUSY/TRYAGAIN
+ * reply. A script error or a bug fails the batch at once, and the consumer crashes loudly.
  */
 function isPermanentRedisError(err: unknown): boolean {
-  const e = err as { name?: string; message?: string };
-  return e?.name === 'ReplyError' && !/^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/.test(e.message ?? '');
+  const e = err as { name?: string; message?: string; code?: string };
+  const msg = e?.message ?? '';
+  if (e?.name === 'ReplyError') return !/^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/.test(msg);
+  if (e?.name === 'MaxRetriesPerRequestError') return false;
+  if (/Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Stream isn't writeable|connect/i.test(msg) || e?.code) return false;
+  return err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError;
 }
 
-export async function startProcessor(ctx: ServiceContext): Promise<RunningService> {
+/** Called after each batch; the benchmark uses it to measure batch latency and Redis round trips. */
+export type BatchObserver = (outcome: { applied: number; redisRoundTrips: number; ms: number; messages: number; timings: StageTimings }) => void;
+
+export async function startProcessor(ctx: ServiceContext, observer?: BatchObserver): Promise<RunningService> {
   const { cfg, log, telemetry, codec } = ctx;
   const redis = createRedis(cfg.redis, log);
   await retry(() => redis.connect(), { retries: 10, initialDelayMs: 200 });
@@ -48,12 +54,11 @@ export async function startProcessor(ctx: ServiceContext): Promise<RunningServic
   for (const [topic, format] of cfg.ingest.inputs) decoders.set(topic, { decode: decoderFor(format, codec), billing: isBillingFormat(format) });
   const costs = new CostStore(redis, cfg.redis.keyPrefix, [...decoders].filter(([, d]) => d.billing).map(([t]) => t));
 
-  let batchContext = context.active();
   const pipeline = new IngestPipeline({
     cfg: cfg.ingest,
     windows,
     costs,
-    deadLetter: (rejections) => retry(() => dlq.publish(rejections, batchContext), { retries: 10, maxDelayMs: 2_000 }),
+    deadLetter: (rejections, traceContext) => retry(() => dlq.publish(rejections, traceContext), { retries: 10, maxDelayMs: 2_000 }),
     withRetry: (fn) => retry(fn, {
       retries: 30,
       maxDelayMs: 2_000,
@@ -78,13 +83,13 @@ export async function startProcessor(ctx: ServiceContext): Promise<RunningServic
         [S.ATTR_MESSAGING_CONSUMER_GROUP_NAME]: cfg.processorGroup,
       },
     });
-    batchContext = trace.setSpan(context.active(), span);
     try {
-      const out = await pipeline.handle({ topic, partition }, batch.messages, input.decode, input.billing);
+      const out = await pipeline.handle({ topic, partition }, batch.messages, input.decode, input.billing, trace.setSpan(context.active(), span));
       processed.add(out.applied, { topic });
       if (out.skipped > 0) skipped.add(out.skipped, { topic });
       roundTrips.record(out.redisRoundTrips, { topic });
       lagGauge.record(Number(batch.lag), { topic, partition: String(partition) });
+      observer?.({ applied: out.applied, redisRoundTrips: out.redisRoundTrips, ms: performance.now() - t0, messages: batch.messages.length, timings: out.timings });
       span.setAttributes({ [S.ATTR_FORESIGHT_APPLIED]: out.applied, [S.ATTR_FORESIGHT_REJECTED]: out.rejected.length, [S.ATTR_FORESIGHT_SKIPPED]: out.skipped });
       log.debug({ topic, partition, applied: out.applied, rejected: out.rejected.length, skipped: out.skipped, lastOffset: out.lastOffset }, 'batch applied');
     } catch (err) {
@@ -102,6 +107,7 @@ export async function startProcessor(ctx: ServiceContext): Promise<RunningServic
     topics: [...decoders.keys()],
     sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
     heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
+    partitionsConcurrently: cfg.ingest.partitionsConcurrently,
     onJoin: () => {
       pipeline.reset(); // partitions may have moved; re-read their state from Redis
       ctx.health.setReady(true);

@@ -31,5 +31,5 @@ export async function connectClients(cfg: ServiceConfig, log: Logger, clientSuff
   if (created.length > 0) log.info({ topics: created }, 'created missing topics');
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await retry(() => producer.connect(), { retries: 8, initialDelayMs: 500, onRetry: onRetry('connecting the producer') });
-  return { kafka, registry, codec: new AvroCodec(registry, schemaIds), producer, schemaIds };
+  return { kafka, registry, codec: new AvroCodec(registry, schemaIds, cfg.registryUrl), producer, schemaIds };
 }

@@ -31,15 +31,20 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function runService(name: string, start: (ctx: ServiceContext) => Promise<RunningService>, env: Env = process.env): Promise<void> {
+/** Configuration, logs, telemetry, the health endpoint and the clients, ready for a service. */
+export async function createServiceContext(name: string, env: Env = process.env): Promise<ServiceContext & { schemaIds: Record<string, number> }> {
   const cfg = loadConfig(env); // throws ConfigError naming the variable, before anything starts
   const log = createLogger(name, cfg.telemetry.logLevel);
   const telemetry = setupTelemetry(name, cfg.telemetry.otlpEndpoint);
   const health = await startHealthServer(cfg.telemetry.httpHost, cfg.telemetry.httpPort, telemetry.prometheus);
   log.info({ port: health.port }, 'health and metrics endpoint listening');
-
   const { kafka, registry, codec, producer, schemaIds } = await connectClients(cfg, log, name);
-  const ctx: ServiceContext = { name, cfg, log, telemetry, health, kafka, registry, codec, producer };
+  return { name, cfg, log, telemetry, health, kafka, registry, codec, producer, schemaIds };
+}
+
+export async function runService(name: string, start: (ctx: ServiceContext) => Promise<RunningService>, env: Env = process.env): Promise<void> {
+  const ctx = await createServiceContext(name, env);
+  const { log, health, producer, telemetry, schemaIds } = ctx;
   const service = await start(ctx);
   log.info({ schemas: schemaIds }, `${name} started`);
 

@@ -13,7 +13,7 @@ import { monthExpireAt, monthOf, type CostIncrement, type UnitKind } from './bil
 import { loadScript } from './scripts.js';
 import type { ApplyOutcome, PartitionRef } from './window-store.js';
 
-type RawApply = (numKeys: number, ...args: (string | number)[]) => Promise<[number, ...unknown[]]>;
+type RawApply = (numKeys: number, args: (string | number)[]) => Promise<[number, ...unknown[]]>;
 
 export class CostStore {
   private readonly apply: RawApply;
@@ -55,7 +55,11 @@ export class CostStore {
       }
       triples.push(i, inc.field, String(inc.delta));
     }
-    const res = await this.apply(keys.length, ...keys, expected.toString(), newOffset, ...expireAt, ...triples);
+    const args: (string | number)[] = keys.slice();
+    args.push(expected.toString(), newOffset);
+    for (const e of expireAt) args.push(e);
+    for (const t of triples) args.push(t);
+    const res = await this.apply(keys.length, args);
     if (res[0] === 1) return { status: 'applied', merged: Number(res[1]), created: 0, roundTrips: 1 };
     if (res[0] === -3) return { status: 'stale', storedOffset: BigInt(String(res[1])) };
     throw new ForesightError('REDIS_SCRIPT_FAILED', `applyCosts-n.lua returned ${JSON.stringify(res)}`);

@@ -25,7 +25,8 @@ export type ApplyOutcome =
   | { status: 'applied'; merged: number; created: number; roundTrips: 1 }
   | { status: 'stale'; storedOffset: bigint };
 
-type RawApply = (numKeys: number, ...args: (string | Buffer | number)[]) => Promise<[number, ...unknown[]]>;
+/** ioredis flattens array arguments: one array keeps huge batches off the call stack. */
+type RawApply = (numKeys: number, args: (string | Buffer | number)[]) => Promise<[number, ...unknown[]]>;
 
 export class WindowStore {
   private readonly apply: RawApply;
@@ -62,7 +63,7 @@ export class WindowStore {
   async watermarks(p: PartitionRef, seriesIds: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     if (seriesIds.length === 0) return out;
-    const scores = await this.redis.zmscore(this.seriesKey(p), ...seriesIds);
+    const scores = await this.redis.zmscore(this.seriesKey(p), seriesIds);
     scores.forEach((s, i) => {
       if (s !== null) out.set(seriesIds[i], Number(s));
     });
@@ -74,7 +75,7 @@ export class WindowStore {
     const keys: string[] = [this.appliedKey(p), this.seriesKey(p)];
     const keyIndex = new Map<string, number>();
     const expireAt: number[] = [];
-    const merges: (string | Buffer | number)[] = [];
+    const merges: Buffer[] = [];
     for (const [seriesId, delta] of agg.deltas) {
       for (const [res, buckets] of delta.buckets) {
         for (const [bucket, summary] of buckets) {
@@ -87,13 +88,22 @@ export class WindowStore {
             keyIndex.set(key, idx);
             expireAt.push(chunkExpireAt(res, chunk));
           }
-          merges.push(idx, String(bucket), encodeBucket(summary));
+          const blob = encodeBucket(summary);
+          const head = Buffer.allocUnsafe(10);
+          head.writeUInt32LE(idx, 0);
+          head.writeUInt32LE(bucket, 4);
+          head.writeUInt16LE(blob.length, 8);
+          merges.push(head, blob);
         }
       }
     }
-    const wm: (string | number)[] = [];
-    for (const [seriesId, t] of agg.watermarks) wm.push(seriesId, t);
-    const res = await this.apply(keys.length, ...keys, expected.toString(), newOffset, trimBeforeMs, ...expireAt, agg.watermarks.size, ...wm, ...merges);
+    const args: (string | Buffer | number)[] = keys.slice();
+    args.push(expected.toString(), newOffset, trimBeforeMs);
+    for (const e of expireAt) args.push(e);
+    args.push(agg.watermarks.size);
+    for (const [seriesId, t] of agg.watermarks) args.push(seriesId, t);
+    args.push(Buffer.concat(merges));
+    const res = await this.apply(keys.length, args);
     if (res[0] === 1) return { status: 'applied', merged: Number(res[1]), created: Number(res[2]), roundTrips: 1 };
     if (res[0] === -3) return { status: 'stale', storedOffset: BigInt(String(res[1])) };
     throw new ForesightError('REDIS_SCRIPT_FAILED', `applyWindows-n.lua returned ${JSON.stringify(res)}`);

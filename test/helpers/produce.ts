@@ -9,7 +9,7 @@ import { ensureTopics } from '../../src/kafka/topics.js';
 
 export async function testCodec(cfg: ServiceConfig): Promise<AvroCodec> {
   const registry = createRegistry(cfg.registryUrl);
-  return new AvroCodec(registry, await registerSchemas(registry, cfg.topics));
+  return new AvroCodec(registry, await registerSchemas(registry, cfg.topics), cfg.registryUrl);
 }
 
 export function sample(name: string, value: number, eventTime: number, metric = 'cpu_usage'): MetricSample {

@@ -20,7 +20,10 @@
   ARGV[4 .. 3+K]          PEXPIREAT (ms) for KEYS[3..], K = #KEYS - 2
   ARGV[4+K]               W, the number of watermark updates
   ARGV[5+K .. 4+K+2W]     pairs: seriesId, watermark (ms); only raised, never lowered
-  ARGV[5+K+2W ..]         triples: keyIndex (into KEYS), bucket field, packed delta
+  ARGV[5+K+2W]            the deltas, packed one after another (one argument keeps the
+                          command small for the client):
+                          u32 keyIndex (into KEYS) | u32 bucket index (the field) |
+                          u16 length | that many bytes of packed bucket   (little-endian)
 
   Returns  { 1, merged, created }      applied
            { -3, storedOffset }        STALE: the stored applied offset is not ARGV[1]
@@ -43,19 +46,20 @@ for j = 0, w - 1 do
 end
 
 local merged, created = 0, 0
-local a = base + 2 * w
-while a <= #ARGV do
-  local key = KEYS[tonumber(ARGV[a])]
-  local field, delta = ARGV[a + 1], ARGV[a + 2]
-  local old = redis.call('HGET', key, field)
-  if old then
-    redis.call('HSET', key, field, mergeBucket(old, delta))
-    merged = merged + 1
-  else
-    redis.call('HSET', key, field, delta)
+local packed = ARGV[base + 2 * w]
+if packed == nil then return { -1 } end
+local pos, n = 1, #packed
+while pos <= n do
+  local ki, bucket, delta
+  ki, bucket, delta, pos = struct.unpack('<I4I4Hc0', packed, pos)
+  local key, field = KEYS[ki], tostring(bucket)
+  -- most deltas open a new bucket: one HSETNX; only an existing bucket is read and merged
+  if redis.call('HSETNX', key, field, delta) == 1 then
     created = created + 1
+  else
+    redis.call('HSET', key, field, mergeBucket(redis.call('HGET', key, field), delta))
+    merged = merged + 1
   end
-  a = a + 3
 end
 
 for k = 1, nkeys do

@@ -1,0 +1,161 @@
+/**
+ * `foresight bench ingest`: how fast the processor ingests, against how fast plain kafkajs
+ * can merely consume the same topic on the same machine in the same run.
+ *
+ * 1. Produce N Avro MetricSamples over S series (one sample per series per minute of event
+ *    time, ending now, series interleaved as real collectors send them) to a fresh topic.
+ * 2. (a) Raw: a kafkajs consumer in a fresh group reads the topic with no processing.
+ *    (b) Processor: the real processor (startProcessor) in a fresh group and a fresh Redis key
+ *        prefix reads it: decode, validate, windows, dead letters, applied offsets.
+ *    Each is timed from its first batch to its last.
+ * 3. Redis memory: MEMORY USAGE of every key the processor wrote, divided by S.
+ *
+ * The last line printed is one JSON object with the figures.
+ */
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import type { MetricSample } from '../codec/generated-types.js';
+import { seriesIdOf } from '../codec/metric-sample.js';
+import { startProcessor } from '../processor/processor.js';
+import { createServiceContext } from '../service/runtime.js';
+import { sleep } from '../util/retry.js';
+import { createRedis } from '../windows/redis-client.js';
+
+export interface IngestBenchOptions {
+  events: number;
+  series: number;
+  partitions: number;
+  progress: (msg: string) => void;
+}
+
+function percentile(sorted: number[], q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
+}
+
+export async function benchIngest(opts: IngestBenchOptions): Promise<Record<string, number | string>> {
+  const id = `bench-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
+  const env = {
+    ...process.env,
+    FORESIGHT_TOPIC_METRICS: `${id}.metrics`,
+    FORESIGHT_TOPIC_BILLING: `${id}.billing`,
+    FORESIGHT_TOPIC_RECOMMENDATIONS: `${id}.recommendations`,
+    FORESIGHT_TOPIC_ALERTS: `${id}.alerts`,
+    FORESIGHT_TOPIC_DEADLETTER: `${id}.deadletter`,
+    FORESIGHT_TOPIC_PARTITIONS: String(opts.partitions),
+    FORESIGHT_PROCESSOR_GROUP: `${id}-processor`,
+    FORESIGHT_REDIS_KEY_PREFIX: id,
+    FORESIGHT_HTTP_PORT: '0',
+    FORESIGHT_LOG_LEVEL: process.env.FORESIGHT_LOG_LEVEL ?? 'warn',
+  };
+  const ctx = await createServiceContext('bench', env);
+  const { cfg, codec } = ctx;
+  const topic = cfg.topics.metrics;
+
+  // 1. produce
+  opts.progress(`producing ${opts.events} events over ${opts.series} series to ${topic} (${opts.partitions} partitions)...`);
+  const perSeries = Math.ceil(opts.events / opts.series);
+  const end = Math.floor(Date.now() / 60_000) * 60_000;
+  const tProduce = performance.now();
+  const chunk = 20_000;
+  for (let i = 0; i < opts.events; i += chunk) {
+    const messages = [];
+    for (let j = i; j < Math.min(opts.events, i + chunk); j++) {
+      const s = j % opts.series;
+      const k = Math.floor(j / opts.series);
+      const sample: MetricSample = {
+        cluster: 'bench', namespace: `ns${s % 50}`, kind: 'Deployment', name: `w${s}`, container: 'app', metric: 'cpu_usage', unit: '{cpu}',
+        value: 0.1 + ((j * 7919) % 1000) / 250, eventTime: end - (perSeries - k) * 60_000, attributes: {},
+      };
+      messages.push({ key: seriesIdOf(sample), value: codec.encodeSync('MetricSample', sample) });
+    }
+    await ctx.producer.send({ topic, messages, acks: 1 });
+    if ((i / chunk) % 10 === 0) opts.progress(`  produced ${Math.min(opts.events, i + chunk)}`);
+  }
+  const produceS = (performance.now() - tProduce) / 1000;
+  opts.progress(`produced in ${produceS.toFixed(1)} s`);
+
+  // 2a. raw consumption
+  opts.progress('measuring raw kafkajs consumption...');
+  const rawKafka = new Kafka({ brokers: cfg.kafka.brokers, clientId: `${id}-raw`, logLevel: logLevel.NOTHING });
+  const raw = rawKafka.consumer({ groupId: `${id}-raw`, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await raw.connect();
+  await raw.subscribe({ topic, fromBeginning: true });
+  let rawCount = 0;
+  let rawFirst = 0;
+  let rawLast = 0;
+  await raw.run({
+    eachBatchAutoResolve: true,
+    eachBatch: async ({ batch }) => {
+      if (rawFirst === 0) rawFirst = performance.now();
+      rawCount += batch.messages.length;
+      rawLast = performance.now();
+    },
+  });
+  while (rawCount < opts.events) await sleep(20);
+  await raw.disconnect();
+  const rawS = (rawLast - rawFirst) / 1000;
+  opts.progress(`raw: ${opts.events} events in ${rawS.toFixed(2)} s`);
+
+  // 2b. the processor
+  opts.progress('measuring the processor...');
+  const batches: { ms: number; trips: number; messages: number }[] = [];
+  const stages = { decode: 0, window: 0, redis: 0, deadLetter: 0 };
+  let applied = 0;
+  let first = 0;
+  let last = 0;
+  const service = await startProcessor(ctx, (o) => {
+    if (first === 0) first = performance.now() - o.ms;
+    batches.push({ ms: o.ms, trips: o.redisRoundTrips, messages: o.messages });
+    for (const k of Object.keys(stages) as (keyof typeof stages)[]) stages[k] += o.timings[k];
+    applied += o.messages;
+    last = performance.now();
+  });
+  while (applied < opts.events) await sleep(20);
+  await service.stop();
+  const procS = (last - first) / 1000;
+  opts.progress(`processor: ${opts.events} events in ${procS.toFixed(2)} s over ${batches.length} batches`);
+
+  // 3. memory
+  const redis = createRedis(cfg.redis, ctx.log);
+  await redis.connect();
+  let bytes = 0;
+  let keys = 0;
+  const stream = redis.scanStream({ match: `${id}:*`, count: 1000 });
+  for await (const ks of stream as AsyncIterable<string[]>) {
+    const pipeline = redis.pipeline();
+    for (const k of ks) pipeline.memory('USAGE', k, 'SAMPLES', '0');
+    for (const [, v] of (await pipeline.exec()) ?? []) bytes += Number(v ?? 0);
+    keys += ks.length;
+  }
+  redis.disconnect();
+  await ctx.producer.disconnect();
+  await ctx.health.close();
+
+  const ms = batches.map((b) => b.ms).sort((a, b) => a - b);
+  const rawRate = opts.events / rawS;
+  const procRate = opts.events / procS;
+  return {
+    events: opts.events,
+    series: opts.series,
+    partitions: opts.partitions,
+    batches: batches.length,
+    mean_batch_events: Math.round(opts.events / batches.length),
+    produce_s: +produceS.toFixed(2),
+    raw_events_per_s: Math.round(rawRate),
+    processor_events_per_s: Math.round(procRate),
+    ratio: +(procRate / rawRate).toFixed(3),
+    redis_roundtrips_per_batch: +(batches.reduce((a, b) => a + b.trips, 0) / batches.length).toFixed(3),
+    redis_roundtrips_per_batch_max: Math.max(...batches.map((b) => b.trips)),
+    redis_keys: keys,
+    redis_bytes: bytes,
+    redis_bytes_per_series: Math.round(bytes / opts.series),
+    p50_batch_ms: +percentile(ms, 0.5).toFixed(2),
+    p99_batch_ms: +percentile(ms, 0.99).toFixed(2),
+    // where the processor's time went, in µs per event
+    us_per_event_decode: +((stages.decode * 1000) / opts.events).toFixed(2),
+    us_per_event_window: +((stages.window * 1000) / opts.events).toFixed(2),
+    us_per_event_redis: +((stages.redis * 1000) / opts.events).toFixed(2),
+    us_per_event_total: +((1e6 * procS) / opts.events).toFixed(2),
+    topic,
+  };
+}

@@ -1,0 +1,18 @@
+/** `foresight bench ...`: benchmarks that print their figures, the last line one JSON object. */
+import { Command, Option } from 'commander';
+import { benchIngest } from '../bench/ingest-bench.js';
+import { parsePositiveInt } from './options.js';
+
+export function benchCommand(): Command {
+  const bench = new Command('bench').description('benchmarks against the running stack; each prints one JSON object as its last line');
+  bench.command('ingest')
+    .description('processor throughput against raw kafkajs consumption of the same topic, Redis round trips per batch and bytes per series')
+    .addOption(new Option('--events <n>', 'events to produce').argParser(parsePositiveInt).default(1_000_000))
+    .addOption(new Option('--series <n>', 'distinct series').argParser(parsePositiveInt).default(10_000))
+    .addOption(new Option('--partitions <n>', 'partitions of the benchmark topic').argParser(parsePositiveInt).default(6))
+    .action(async (flags: { events: number; series: number; partitions: number }) => {
+      const result = await benchIngest({ ...flags, progress: (m) => console.error(m) });
+      console.log(JSON.stringify(result));
+    });
+  return bench;
+}
