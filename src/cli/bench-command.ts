@@ -1,6 +1,7 @@
 /** `foresight bench ...`: benchmarks that print their figures, the last line one JSON object. */
 import { Command, Option } from 'commander';
 import { benchIngest } from '../bench/ingest-bench.js';
+import { benchScore } from '../bench/score-bench.js';
 import { parsePositiveInt } from './options.js';
 
 export function benchCommand(): Command {
@@ -13,6 +14,11 @@ export function benchCommand(): Command {
     .action(async (flags: { events: number; series: number; partitions: number }) => {
       const result = await benchIngest({ ...flags, progress: (m) => console.error(m) });
       console.log(JSON.stringify(result));
+    });
+  bench.command('score')
+    .description('forecaster inference time per series at batch sizes 1, 64 and 1024 on CPU')
+    .action(async () => {
+      console.log(JSON.stringify(await benchScore((m) => console.error(m))));
     });
   return bench;
 }

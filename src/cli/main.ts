@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError, ForesightError } from '../util/errors.js';
+import { backtestCommand } from './backtest-command.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
 import { replayCommand } from './replay-command.js';
@@ -20,6 +21,7 @@ program.addCommand(processorCommand());
 program.addCommand(committerCommand());
 program.addCommand(replayCommand());
 program.addCommand(demoCommand());
+program.addCommand(backtestCommand());
 program.addCommand(benchCommand());
 
 try {

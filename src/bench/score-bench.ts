@@ -1,0 +1,40 @@
+/**
+ * `foresight bench score`: forecaster inference time per series at batch sizes 1, 64 and
+ * 1024 on CPU (the session as the processor uses it; features prepared beforehand from real
+ * trace windows, so only inference is timed). Each size runs for about a second after a
+ * warm-up. The last line printed is one JSON object.
+ */
+import path from 'node:path';
+import { readTrace } from '../replay/csv-trace.js';
+import { forecastFeatures, HISTORY, N_FEATURES } from '../scoring/features.js';
+import { Forecaster } from '../scoring/forecaster.js';
+import { PROJECT_ROOT } from '../util/paths.js';
+
+export async function benchScore(progress: (m: string) => void): Promise<Record<string, number | string>> {
+  const f = await Forecaster.load();
+  const { rows } = readTrace(path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'), { valueColumn: 'cpu_util_percent', stepSeconds: 300 });
+  const values = Float64Array.from(rows.map((r) => r.value));
+  const pool = new Float32Array(1024 * N_FEATURES);
+  const row = new Float64Array(N_FEATURES);
+  for (let i = 0; i < 1024; i++) {
+    const t = HISTORY - 1 + (i % (values.length - HISTORY));
+    forecastFeatures(values.subarray(t - HISTORY + 1, t + 1), t * 300, f.horizonSteps, row);
+    pool.set(row, i * N_FEATURES);
+  }
+  const result: Record<string, number | string> = { model: f.info.version, provider: f.provider };
+  for (const batch of [1, 64, 1024]) {
+    const input = pool.subarray(0, batch * N_FEATURES);
+    for (let i = 0; i < 20; i++) await f.runFeatures(input, batch); // warm-up
+    let calls = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 1000 || calls < 10) {
+      await f.runFeatures(input, batch);
+      calls++;
+    }
+    const us = ((performance.now() - t0) * 1000) / (calls * batch);
+    result[`us_per_series_b${batch}`] = +us.toFixed(3);
+    progress(`batch ${batch}: ${calls} calls, ${us.toFixed(2)} µs per series`);
+  }
+  result.speedup_b1024_vs_b1 = +((result.us_per_series_b1 as number) / (result.us_per_series_b1024 as number)).toFixed(1);
+  return result;
+}

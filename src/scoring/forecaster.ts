@@ -1,0 +1,88 @@
+/**
+ * The forecaster: batched inference of the peak demand over the next horizon as quantiles
+ * q50, q90, q99, from 24 hours of 5-minute history per series. One session per process;
+ * every call scores a whole batch of series at once.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import type { Logger } from '../telemetry/log.js';
+import { PROJECT_ROOT } from '../util/paths.js';
+import { forecastFeatures, HISTORY, N_FEATURES } from './features.js';
+import { createSession, type Provider } from './onnx-session.js';
+
+export const DEFAULT_MODEL = path.join(PROJECT_ROOT, 'models', 'forecaster.onnx');
+
+export interface ModelInfo {
+  version: string;
+  horizon_steps: string;
+  step_seconds: string;
+  calibration: number[];
+  training_data_sha256: string;
+}
+
+export interface Forecast {
+  q50: number;
+  q90: number;
+  q99: number;
+}
+
+export interface ForecastInput {
+  /** the last 288 five-minute values, oldest first */
+  history: ArrayLike<number>;
+  /** unix seconds of the newest value */
+  timeS: number;
+}
+
+export class Forecaster {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly info: ModelInfo,
+    readonly provider: Provider,
+  ) {}
+
+  static async load(modelPath = DEFAULT_MODEL, providers: Provider[] = ['cpu'], log?: Pick<Logger, 'warn' | 'info'>): Promise<Forecaster> {
+    const info = JSON.parse(readFileSync(modelPath.replace(/\.onnx$/, '.json'), 'utf8')) as ModelInfo;
+    const { session, provider } = await createSession(modelPath, providers, log);
+    return new Forecaster(session, info, provider);
+  }
+
+  get horizonSteps(): number {
+    return Number(this.info.horizon_steps);
+  }
+
+  get stepSeconds(): number {
+    return Number(this.info.step_seconds);
+  }
+
+  get historySteps(): number {
+    return HISTORY;
+  }
+
+  /** Raw model outputs (normalised, before calibration) for a batch of feature rows. */
+  async runFeatures(features: Float32Array, batch: number): Promise<Float32Array> {
+    const input = new ort.Tensor('float32', features, [batch, N_FEATURES]);
+    const out = await this.session.run({ features: input });
+    return out.quantiles.data as Float32Array;
+  }
+
+  /** Forecasts for many series in one inference call. */
+  async forecast(inputs: ForecastInput[]): Promise<Forecast[]> {
+    if (inputs.length === 0) return [];
+    const features = new Float32Array(inputs.length * N_FEATURES);
+    const scales = new Float64Array(inputs.length);
+    const row = new Float64Array(N_FEATURES);
+    inputs.forEach((inp, i) => {
+      const { scale } = forecastFeatures(inp.history, inp.timeS, this.horizonSteps, row);
+      features.set(row, i * N_FEATURES);
+      scales[i] = scale;
+    });
+    const q = await this.runFeatures(features, inputs.length);
+    const [c50, c90, c99] = this.info.calibration;
+    return inputs.map((_, i) => {
+      const q50 = q[i * 3] * c50 * scales[i];
+      const q90 = Math.max(q50, q[i * 3 + 1] * c90 * scales[i]);
+      return { q50, q90, q99: Math.max(q90, q[i * 3 + 2] * c99 * scales[i]) };
+    });
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * ONNX Runtime sessions, created once and reused. Execution providers are tried in the
+ * configured order (`cuda`, then `cpu` by default): when CUDA is requested but not available
+ * (no GPU, or onnxruntime-node installed without its CUDA libraries), the session falls back
+ * to CPU with one log line.
+ */
+import ort from 'onnxruntime-node';
+import type { Logger } from '../telemetry/log.js';
+
+export type Provider = 'cuda' | 'cpu';
+
+export interface LoadedSession {
+  session: ort.InferenceSession;
+  provider: Provider;
+}
+
+export async function createSession(modelPath: string, providers: Provider[], log?: Pick<Logger, 'warn' | 'info'>): Promise<LoadedSession> {
+  const wanted = providers.length ? providers : ['cpu' as const];
+  let lastErr: unknown;
+  for (const provider of wanted) {
+    try {
+      const session = await ort.InferenceSession.create(modelPath, {
+        executionProviders: [provider],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: 1,
+        // a provider that cannot load is reported below, once; keep ONNX Runtime's own error line out
+        logSeverityLevel: provider === wanted[wanted.length - 1] ? 2 : 4,
+      });
+      if (provider !== wanted[0]) {
+        log?.warn({ model: modelPath, requested: wanted[0], using: provider, reason: String((lastErr as Error)?.message ?? lastErr).split('\n')[0] }, `execution provider ${wanted[0]} not available; falling back to ${provider}`);
+      }
+      return { session, provider };
+    } catch (err) {
+      lastErr = err;
+    }
+  }
+  throw new Error(`no execution provider of ${wanted.join(', ')} could load ${modelPath}: ${(lastErr as Error)?.message ?? lastErr}`);
+}

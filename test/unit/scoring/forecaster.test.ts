@@ -1,0 +1,72 @@
+/**
+ * Python ↔ TypeScript parity on golden vectors written by training/train.py (features within
+ * 1e-9 relative, model outputs within 1e-4: the model runs in float32), causality of the
+ * backtest, and the CPU fallback when CUDA is requested and not available.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { backtest } from '../../../src/scoring/backtest.js';
+import { forecastFeatures, N_FEATURES } from '../../../src/scoring/features.js';
+import { Forecaster } from '../../../src/scoring/forecaster.js';
+import { resample } from '../../../src/scoring/resample.js';
+import { PROJECT_ROOT } from '../../../src/util/paths.js';
+
+interface Golden {
+  horizon_steps: number;
+  vectors: { series: string; t: number; start_s: number; history: number[]; features: number[]; scale: number; raw_quantiles: number[] }[];
+}
+const golden = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'forecaster-golden.json'), 'utf8')) as Golden;
+
+describe('forecaster serving', () => {
+  it('builds the same features as the training code (golden vectors, 1e-9 relative)', () => {
+    assert.ok(golden.vectors.length >= 6);
+    for (const g of golden.vectors) {
+      const { features, scale } = forecastFeatures(g.history, g.start_s + g.t * 300, golden.horizon_steps);
+      assert.ok(Math.abs(scale - g.scale) <= 1e-9 * Math.abs(g.scale), `${g.series}@${g.t} scale`);
+      assert.equal(features.length, N_FEATURES);
+      features.forEach((f, i) => assert.ok(Math.abs(f - g.features[i]) <= 1e-9 * Math.max(1, Math.abs(g.features[i])), `${g.series}@${g.t} feature ${i}: ${f} vs ${g.features[i]}`));
+    }
+  });
+
+  it('gives the same model outputs as the training code (1e-4)', async () => {
+    const f = await Forecaster.load();
+    const batch = new Float32Array(golden.vectors.flatMap((g) => g.features));
+    const out = await f.runFeatures(batch, golden.vectors.length);
+    golden.vectors.forEach((g, i) => g.raw_quantiles.forEach((q, j) => assert.ok(Math.abs(out[i * 3 + j] - q) <= 1e-4 * Math.max(1, Math.abs(q)), `${g.series}@${g.t} q${j}: ${out[i * 3 + j]} vs ${q}`)));
+  });
+
+  it('is causal: the forecast at row t is the same when the input is cut after row t', async () => {
+    const f = await Forecaster.load();
+    const n = 400;
+    const values = Float64Array.from({ length: n }, (_, i) => 10 + 5 * Math.sin(i / 20) + (i % 7));
+    const full = await backtest(values, 0, 300_000, f);
+    for (const t of [287, 300, 350, 399]) {
+      const cut = await backtest(values.slice(0, t + 1), 0, 300_000, f);
+      // Equal up to float32 rounding: the inference batches differ (1024 rows against t-286),
+      // and a GEMM's summation order may change with the batch size.
+      for (const k of ['q50', 'q90', 'q99'] as const) {
+        assert.ok(Math.abs(cut[t][k]! - full[t][k]!) <= 1e-5 * Math.abs(full[t][k]!), `row ${t} ${k}: ${cut[t][k]} vs ${full[t][k]}`);
+      }
+    }
+    assert.equal(full[286].q90, undefined, 'warm-up rows have no forecast');
+    assert.equal(full[n - 1].horizonPeak, undefined, 'no horizon peak past the end');
+    assert.equal(full[0].horizonPeak, Math.max(...values.slice(1, 13)));
+  });
+
+  it('falls back to CPU with one log line when CUDA is requested and not available', async () => {
+    const lines: unknown[][] = [];
+    const log = { warn: (...a: unknown[]) => lines.push(a), info: () => undefined };
+    const f = await Forecaster.load(undefined, ['cuda', 'cpu'], log);
+    assert.equal(f.provider, 'cpu');
+    assert.equal(lines.length, 1);
+    assert.match(String(lines[0][1]), /execution provider cuda not available; falling back to cpu/);
+  });
+
+  it('resamples irregular rows to the step: bucket means, gaps forward-filled', () => {
+    const { startMs, values } = resample([{ timeMs: 1000, value: 1 }, { timeMs: 1100, value: 3 }, { timeMs: 1000 + 900, value: 5 }], 300);
+    assert.equal(startMs, 1000);
+    assert.deepEqual([...values], [2, 2, 2, 5]);
+  });
+});
