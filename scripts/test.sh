@@ -24,5 +24,9 @@ node bin/foresight.js stack up
 printf '\n== lint\n'
 npm run lint --silent
 
+printf '\n== NAB scorer (Python) on its hand-checked case\n'
+python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check numpy
+python3 training/test_nab.py
+
 printf '\n== tests\n'
 node --test --test-concurrency=1 dist/test/

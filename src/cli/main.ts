@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError, ForesightError } from '../util/errors.js';
+import { anomaliesCommand } from './anomalies-command.js';
 import { backtestCommand } from './backtest-command.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
@@ -22,6 +23,7 @@ program.addCommand(committerCommand());
 program.addCommand(replayCommand());
 program.addCommand(demoCommand());
 program.addCommand(backtestCommand());
+program.addCommand(anomaliesCommand());
 program.addCommand(benchCommand());
 
 try {

@@ -16,6 +16,9 @@ export interface LoadedSession {
 
 export async function createSession(modelPath: string, providers: Provider[], log?: Pick<Logger, 'warn' | 'info'>): Promise<LoadedSession> {
   const wanted = providers.length ? providers : ['cpu' as const];
+  // ONNX Runtime prints its own error when a provider library is missing; we report the
+  // fallback ourselves, once, so keep its log at fatal.
+  ort.env.logLevel = 'fatal';
   let lastErr: unknown;
   for (const provider of wanted) {
     try {
