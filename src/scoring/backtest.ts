@@ -2,7 +2,36 @@
  * Causal replay of one series through the forecaster: the forecast at row t uses only rows
  * ≤ t (its 24-hour history window); `horizon_peak` is the real maximum of rows t+1 … t+H,
  * empty where the file ends first. The first 287 rows are the warm-up (no forecast).
+ *
+ * The quantiles then go through the online per-series recalibration the model was evaluated
+ * with (training/train.py adaptive_quantiles; adaptive conformal inference, Gibbs & Candès
+ * 2021): at row t the forecast made at t − H is checked against the peak of rows
+ * t − H + 1 … t, known by then, and each quantile's log multiplier moves by
+ * γ · (miss − (1 − τ)). Still causal.
  */
+const TAUS = [0.5, 0.9, 0.99] as const;
+const KEYS = ['q50', 'q90', 'q99'] as const;
+
+export function adaptQuantiles(rows: BacktestRow[], values: ArrayLike<number>, first: number, horizon: number, gamma: number): void {
+  if (gamma === 0) return;
+  const logMult = [0, 0, 0];
+  const adjusted: number[][] = [];
+  for (let t = first; t < rows.length; t++) {
+    const k = t - first;
+    if (k >= horizon) {
+      const tj = t - horizon;
+      let peak = -Infinity;
+      for (let i = tj + 1; i <= tj + horizon; i++) peak = Math.max(peak, values[i]);
+      for (let q = 0; q < 3; q++) logMult[q] += gamma * ((peak > adjusted[k - horizon][q] ? 1 : 0) - (1 - TAUS[q]));
+    }
+    const r = rows[t];
+    const adj = KEYS.map((key, q) => r[key]! * Math.exp(logMult[q]));
+    adjusted.push(adj);
+    r.q50 = adj[0];
+    r.q90 = adj[1];
+    r.q99 = adj[2];
+  }
+}
 import { ForesightError } from '../util/errors.js';
 import type { Forecaster } from './forecaster.js';
 
@@ -38,6 +67,7 @@ export async function backtest(values: Float64Array, startMs: number, stepMs: nu
     ts.forEach((t, i) => Object.assign(rows[t], out[i]));
     onProgress?.(Math.min(values.length, t0 + BATCH) - warm, values.length - warm);
   }
+  adaptQuantiles(rows, values, warm, H, forecaster.info.aci_gamma ?? 0);
   return rows;
 }
 

@@ -18,6 +18,8 @@ export interface ModelInfo {
   horizon_steps: string;
   step_seconds: string;
   calibration: number[];
+  /** step of the online per-series recalibration (adaptive conformal inference); 0 turns it off */
+  aci_gamma?: number;
   training_data_sha256: string;
 }
 

@@ -55,6 +55,13 @@ describe('forecaster serving', () => {
     assert.equal(full[0].horizonPeak, Math.max(...values.slice(1, 13)));
   });
 
+  it('backtests a real series like the training evaluation, online recalibration included (1e-3)', async () => {
+    const g = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'forecaster-backtest-golden.json'), 'utf8')) as { series: string; values: number[]; start_s: number; rows: number[]; q90: number[] };
+    const f = await Forecaster.load();
+    const out = await backtest(Float64Array.from(g.values), g.start_s * 1000, 300_000, f);
+    g.rows.forEach((t, i) => assert.ok(Math.abs(out[t].q90! - g.q90[i]) <= 1e-3 * Math.abs(g.q90[i]), `${g.series} row ${t}: ${out[t].q90} vs ${g.q90[i]}`));
+  });
+
   it('falls back to CPU with one log line when CUDA is requested and not available', async () => {
     const lines: unknown[][] = [];
     const log = { warn: (...a: unknown[]) => lines.push(a), info: () => undefined };
