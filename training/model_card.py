@@ -35,7 +35,12 @@ def write(out_dir: str) -> None:
         "the last 24 hours as hourly means and maxima, the peak over the same horizon one day earlier, time-of-day and "
         "day-of-week (sin/cos); everything divided by the series' 24-hour mean (per-series normalisation).",
         "- **Calibration**: one multiplicative factor per quantile, set on the validation part so its coverage matches "
-        f"the quantile: {', '.join(fmt(c) for c in fmeta['calibration'])}.",
+        f"the quantile: {', '.join(fmt(c) for c in fmeta['calibration'])}. Then an **online per-series recalibration** "
+        "(adaptive conformal inference, Gibbs & Candès 2021): at each step the forecast made an hour earlier is checked "
+        "against the peak now known, and each quantile's log multiplier moves by γ·(miss − (1 − τ)); γ = "
+        f"{fc.get('aci_gamma', 0)} was chosen on the validation parts (the candidate whose validation coverage is in "
+        "0.85–0.95 on every series with the lowest pinball loss, else the one closest to 0.90). Causal; the TypeScript "
+        "backtest applies the same rule (parity-tested).",
         "- **Data**: the real traces in `shared/data/traces` (Bitbrains GWA-T-12 VMs 25, 41, 45, 386: CPU MHz and memory KB; "
         "Google 2019 cluster averages: CPU and memory; Alibaba 2018 cluster averages: CPU and memory): 12 series. "
         "Bitbrains timestamps are resampled to 5 minutes (bucket means, gaps forward-filled). "
@@ -95,9 +100,10 @@ def write(out_dir: str) -> None:
         "## Limits",
         "",
         "- Both models expect 5-minute steps; the forecaster needs 24 hours of history, the anomaly model 47 points.",
-        "- The forecaster's coverage drifts on series whose level changes after the training period (Alibaba memory: "
-        "over-covered; Alibaba CPU and Bitbrains VM 386 CPU: under-covered). An online, per-series recalibration from "
-        "recent coverage would address it and is not built yet.",
+        "- Coverage against loss: without the online recalibration (γ = 0) the forecaster beats all three baselines on "
+        "every series but its coverage strays to 0.79–1.00 where a series' level moves after training; with it, coverage "
+        "holds at about 0.90 and the pinball loss rises where the recalibration over-widens the interval (the VPA-style "
+        "baseline then wins on a few series).",
         "- The anomaly model is a point-surprise detector: it is weak on slow drifts and level shifts, which many NAB "
         "windows contain; its NAB score is far from the leaders.",
         "- Training is deterministic for a seed on one machine (numpy, no threads in the hot loop); a different BLAS may "
