@@ -86,27 +86,11 @@ class GaussianMLP:
 
 
 def train(model, W, Wv, rng, epochs=20, batch=512, lr=1e-3, log=print):
-    m = {k: np.zeros_like(v) for k, v in model.params.items()}
-    v = {k: np.zeros_like(v) for k, v in model.params.items()}
-    step, best, best_params, patience = 0, np.inf, None, 0
-    for epoch in range(epochs):
-        order = rng.permutation(len(W))
-        for i in range(0, len(W), batch):
-            _, g = model.nll_and_grads(W[order[i : i + batch]])
-            step += 1
-            for k in model.params:
-                m[k] = 0.9 * m[k] + 0.1 * g[k]
-                v[k] = 0.999 * v[k] + 0.001 * g[k] ** 2
-                model.params[k] -= lr * (m[k] / (1 - 0.9**step)) / (np.sqrt(v[k] / (1 - 0.999**step)) + 1e-8)
-        val = model.nll(Wv)
-        log(f"  epoch {epoch + 1:2d}: validation NLL {val:.4f}")
-        if val < best - 1e-5:
-            best, best_params, patience = val, {k: p.copy() for k, p in model.params.items()}, 0
-        else:
-            patience += 1
-            if patience >= 4:
-                break
-    model.params = best_params
+    """Adam on the Gaussian negative log-likelihood; keeps the epoch with the best validation loss."""
+    from optim import fit
+
+    return fit(model.params, len(W), lambda idx: model.nll_and_grads(W[idx])[1],
+               lambda: (v := model.nll(Wv), f"validation NLL {v:.4f}"), rng, epochs=epochs, batch=batch, lr=lr, patience=4, log=log)
 
 
 def to_onnx(model: GaussianMLP, metadata: dict[str, str]):

@@ -70,33 +70,12 @@ class QuantileMLP:
 
 
 def train(model: QuantileMLP, X, y, Xv, yv, rng, epochs=30, batch=512, lr=1e-3, log=print):
-    """Adam; keeps the parameters of the epoch with the best validation loss (early stopping)."""
-    m = {k: np.zeros_like(v) for k, v in model.params.items()}
-    v = {k: np.zeros_like(v) for k, v in model.params.items()}
-    b1, b2, eps, step = 0.9, 0.999, 1e-8, 0
-    best, best_params, patience = np.inf, None, 0
-    for epoch in range(epochs):
-        order = rng.permutation(len(y))
-        for i in range(0, len(y), batch):
-            idx = order[i : i + batch]
-            _, g = model.loss_and_grads(X[idx], y[idx])
-            step += 1
-            for k in model.params:
-                m[k] = b1 * m[k] + (1 - b1) * g[k]
-                v[k] = b2 * v[k] + (1 - b2) * g[k] ** 2
-                mh = m[k] / (1 - b1**step)
-                vh = v[k] / (1 - b2**step)
-                model.params[k] -= lr * mh / (np.sqrt(vh) + eps)
-        val = model.loss(Xv, yv)
-        log(f"  epoch {epoch + 1:2d}: train pinball {model.loss(X[:20000], y[:20000]):.4f}, validation {val:.4f}")
-        if val < best - 1e-5:
-            best, best_params, patience = val, {k: p.copy() for k, p in model.params.items()}, 0
-        else:
-            patience += 1
-            if patience >= 5:
-                break
-    model.params = best_params
-    return best
+    """Adam on the pinball loss; keeps the epoch with the best validation loss."""
+    from optim import fit
+
+    return fit(model.params, len(y), lambda idx: model.loss_and_grads(X[idx], y[idx])[1],
+               lambda: (v := model.loss(Xv, yv), f"train pinball {model.loss(X[:20000], y[:20000]):.4f}, validation {v:.4f}"),
+               rng, epochs=epochs, batch=batch, lr=lr, patience=5, log=log)
 
 
 def to_onnx(model: QuantileMLP, n_in: int, metadata: dict[str, str]):

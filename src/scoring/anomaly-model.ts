@@ -3,13 +3,12 @@
  * values; the first 47 points of a series have no score (0). Causal: the score of point t
  * uses only points t−47 … t.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import type { Logger } from '../telemetry/log.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { anomalyWindow, CONTEXT, WINDOW } from './anomaly-features.js';
-import { createSession, type Provider } from './onnx-session.js';
+import { loadModel, type Provider } from './onnx-session.js';
 
 export const DEFAULT_ANOMALY_MODEL = path.join(PROJECT_ROOT, 'models', 'anomaly.onnx');
 
@@ -27,8 +26,7 @@ export class AnomalyModel {
   ) {}
 
   static async load(modelPath = DEFAULT_ANOMALY_MODEL, providers: Provider[] = ['cpu'], log?: Pick<Logger, 'warn' | 'info'>): Promise<AnomalyModel> {
-    const info = JSON.parse(readFileSync(modelPath.replace(/\.onnx$/, '.json'), 'utf8')) as AnomalyModelInfo;
-    const { session, provider } = await createSession(modelPath, providers, log);
+    const { session, provider, info } = await loadModel<AnomalyModelInfo>(modelPath, providers, log);
     return new AnomalyModel(session, info, provider);
   }
 

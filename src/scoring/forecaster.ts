@@ -3,13 +3,12 @@
  * q50, q90, q99, from 24 hours of 5-minute history per series. One session per process;
  * every call scores a whole batch of series at once.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import type { Logger } from '../telemetry/log.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { forecastFeatures, HISTORY, N_FEATURES } from './features.js';
-import { createSession, type Provider } from './onnx-session.js';
+import { loadModel, type Provider } from './onnx-session.js';
 
 export const DEFAULT_MODEL = path.join(PROJECT_ROOT, 'models', 'forecaster.onnx');
 
@@ -44,8 +43,7 @@ export class Forecaster {
   ) {}
 
   static async load(modelPath = DEFAULT_MODEL, providers: Provider[] = ['cpu'], log?: Pick<Logger, 'warn' | 'info'>): Promise<Forecaster> {
-    const info = JSON.parse(readFileSync(modelPath.replace(/\.onnx$/, '.json'), 'utf8')) as ModelInfo;
-    const { session, provider } = await createSession(modelPath, providers, log);
+    const { session, provider, info } = await loadModel<ModelInfo>(modelPath, providers, log);
     return new Forecaster(session, info, provider);
   }
 

@@ -4,6 +4,7 @@
  * (no GPU, or onnxruntime-node installed without its CUDA libraries), the session falls back
  * to CPU with one log line.
  */
+import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import type { Logger } from '../telemetry/log.js';
 
@@ -38,4 +39,10 @@ export async function createSession(modelPath: string, providers: Provider[], lo
     }
   }
   throw new Error(`no execution provider of ${wanted.join(', ')} could load ${modelPath}: ${(lastErr as Error)?.message ?? lastErr}`);
+}
+
+/** A model file and its metadata sidecar (<name>.json, written by training/train.py), loaded once. */
+export async function loadModel<Info>(modelPath: string, providers: Provider[], log?: Pick<Logger, 'warn' | 'info'>): Promise<LoadedSession & { info: Info }> {
+  const info = JSON.parse(readFileSync(modelPath.replace(/\.onnx$/, '.json'), 'utf8')) as Info;
+  return { ...(await createSession(modelPath, providers, log)), info };
 }
