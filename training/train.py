@@ -6,8 +6,8 @@ Deterministic given the seed. Writes models/forecaster.onnx (with metadata), the
 vectors for the TypeScript parity test (test/fixtures/forecaster-golden.json) and the
 evaluation table of models/MODEL_CARD.md. Split: the last 20% of every series (in time) is
 held out for evaluation and never used for training, early stopping or calibration; the last
-10% of the rest is the validation part for early stopping and the calibration of the
-quantiles.
+20% of the rest (--val-fraction) is the validation part for early stopping, the calibration
+of the quantiles and the choice of the online recalibration's step.
 """
 from __future__ import annotations
 
@@ -65,6 +65,8 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(ROOT, "models"))
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--stride", type=int, default=2, help="training samples every n steps")
+    ap.add_argument("--val-fraction", type=float, default=0.2, help="share of each series' training part used for validation and calibration")
+    ap.add_argument("--hidden", type=int, default=64)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     t0 = time.time()
@@ -75,7 +77,7 @@ def main() -> None:
     for s in series:
         n = len(s.values)
         cut = split_index(n)
-        val_cut = int(cut * 0.9)
+        val_cut = int(cut * (1 - args.val_fraction))
         ts = np.arange(HISTORY - 1, val_cut - HORIZON, args.stride)
         X, sc = feature_matrix(s.values, s.start_s, HORIZON, ts)
         Xtr.append(X)
@@ -86,7 +88,7 @@ def main() -> None:
         yva.append(horizon_peak(s.values, HORIZON, tv) / sc)
         print(f"  {s.name}: {n} steps, train {len(ts)}, validation {len(tv)}, held out {n - cut}")
     X, y, Xv, yv = np.vstack(Xtr), np.concatenate(ytr), np.vstack(Xva), np.concatenate(yva)
-    model = QuantileMLP(N_FEATURES, 64, rng)
+    model = QuantileMLP(N_FEATURES, args.hidden, rng)
     print(f"training on {len(y)} samples ({len(yv)} for validation)...")
     train(model, X, y, Xv, yv, rng, epochs=args.epochs)
 
@@ -154,7 +156,7 @@ def main() -> None:
             cut = split_index(n)
             all_t, base = forecasts[s.name]
             adj = adaptive_quantiles(s.values, all_t, base, HORIZON, gamma)
-            tv = np.arange(max(HISTORY - 1, int(cut * 0.9)), cut - HORIZON)
+            tv = np.arange(max(HISTORY - 1, int(cut * (1 - args.val_fraction))), cut - HORIZON)
             q90 = adj[tv - (HISTORY - 1), 1]
             actual = horizon_peak(s.values, HORIZON, tv)
             covs.append(float(np.mean(actual <= q90)))
