@@ -6,8 +6,9 @@ import { backtest, backtestCsv } from '../scoring/backtest.js';
 import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
 import { resample } from '../scoring/resample.js';
 import { ForesightError } from '../util/errors.js';
-import { parsePositiveInt, parsePositiveNumber } from './options.js';
 import { progressBar } from './progress.js';
+import { executionProviders, parsePositiveInt, parsePositiveNumber } from './options.js';
+import { createLogger } from '../telemetry/log.js';
 
 interface Flags {
   input: string;
@@ -30,7 +31,7 @@ export function backtestCommand(): Command {
     .requiredOption('--out <file>', 'output CSV')
     .option('--model <file>', 'ONNX forecaster', DEFAULT_MODEL)
     .action(async (flags: Flags) => {
-      const forecaster = await Forecaster.load(flags.model, ['cpu']);
+      const forecaster = await Forecaster.load(flags.model, await executionProviders(), createLogger('backtest'));
       if (flags.horizonSteps !== forecaster.horizonSteps) {
         throw new ForesightError('INPUT_INVALID', `--horizon-steps ${flags.horizonSteps}: the model ${forecaster.info.version} forecasts a ${forecaster.horizonSteps}-step horizon; retrain it (training/train.py) for another`);
       }

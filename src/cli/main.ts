@@ -38,5 +38,10 @@ try {
     console.error(`foresight: ${err.message}`);
     process.exit(1);
   }
+  const io = err as NodeJS.ErrnoException;
+  if (io.code === 'ENOENT' || io.code === 'EACCES' || io.code === 'EISDIR') {
+    console.error(`foresight: ${io.path ?? ''}: ${io.code === 'ENOENT' ? 'no such file or directory' : io.code === 'EACCES' ? 'permission denied' : 'is a directory'}`);
+    process.exit(1);
+  }
   throw err;
 }

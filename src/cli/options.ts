@@ -18,3 +18,10 @@ export function parsePositiveNumber(value: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
   return n;
 }
+
+/** The model execution providers: FORESIGHT_EXECUTION_PROVIDERS (validated), default cuda then cpu. */
+export async function executionProviders(): Promise<('cuda' | 'cpu')[]> {
+  const { readVar } = await import('../config/env.js');
+  const { EXECUTION_PROVIDERS } = await import('../config/variables.js');
+  return readVar(EXECUTION_PROVIDERS, process.env);
+}

@@ -38,11 +38,15 @@ export const MAX_EVENT_AGE_MS = envVar('FORESIGHT_MAX_EVENT_AGE_MS', z.coerce.nu
 export const PARTITIONS_CONCURRENTLY = envVar('FORESIGHT_PARTITIONS_CONCURRENTLY', positiveInt.max(64), '3', 'an integer in [1, 64]', 'Partitions the processor works on at the same time (each in order); overlaps decoding with Redis calls.');
 export const REPLAY_HISTORY = envVar('FORESIGHT_REPLAY_HISTORY', z.enum(['true', 'false']).transform((v) => v === 'true'), 'false', 'true or false', 'Accept any event time (replaying history): turns the clock-skew checks off.');
 
+export const EXECUTION_PROVIDERS = envVar('FORESIGHT_EXECUTION_PROVIDERS',
+  z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)).pipe(z.array(z.enum(['cuda', 'cpu'])).min(1)),
+  'cuda,cpu', 'a comma-separated list of cuda and cpu, tried in order', 'ONNX Runtime execution providers for the models, tried in order; a missing CUDA falls back to the next with one log line.');
+
 /** All variables, in documentation order. */
 export const ALL_VARIABLES = [
   KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS,
   TOPIC_METRICS, TOPIC_BILLING, TOPIC_RECOMMENDATIONS, TOPIC_ALERTS, TOPIC_DEADLETTER, TOPIC_PARTITIONS,
   SCHEMA_REGISTRY_URL, REDIS_URL, REDIS_KEY_PREFIX, PROCESSOR_GROUP, COMMITTER_GROUP,
   INPUTS, PARTITIONS_CONCURRENTLY, ALLOWED_LATENESS_MS, MAX_FUTURE_SKEW_MS, MAX_EVENT_AGE_MS, REPLAY_HISTORY,
-  HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
+  EXECUTION_PROVIDERS, HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
 ] as const;
