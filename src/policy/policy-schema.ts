@@ -1,0 +1,108 @@
+/**
+ * FinOps policies as code: the schema of one policy file (YAML in the GitOps repository,
+ * `policies/*.yaml`). Every field is optional in a file; layering (policy-set.ts) fills what a
+ * file leaves out from the broader scopes and finally from DEFAULT_POLICY.
+ */
+import { z } from 'zod';
+
+const fraction = z.number().min(0).max(1);
+const percent = z.number().min(0).max(1000);
+const positive = z.number().positive();
+
+export const policySpecSchema = z.object({
+  budget: z.object({
+    monthly: z.number().nonnegative().describe('monthly budget of the scope'),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD'),
+  }).strict().partial(),
+  /** share of intervals allowed to be under-provisioned; picks the forecast quantile */
+  sloRisk: z.number().gt(0).lt(1),
+  replicas: z.object({
+    min: z.number().int().min(0),
+    max: z.number().int().min(1),
+    perReplicaCapacity: positive,
+    targetUtilization: z.number().gt(0).max(1),
+  }).strict().partial().refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: 'min must not exceed max', path: ['min'] }),
+  change: z.object({
+    maxStepPercent: percent,
+    cooldownMinutes: z.number().int().min(0),
+    hysteresisPercent: percent,
+  }).strict().partial(),
+  resources: z.object({
+    percentile: fraction,
+    safetyMargin: z.number().min(0).max(10),
+    oomBump: z.object({ minBytes: z.number().int().min(0), factor: z.number().min(1) }).strict().partial(),
+    min: z.object({ cpu: z.number().min(0), memoryBytes: z.number().int().min(0) }).strict().partial(),
+  }).strict().partial(),
+  idle: z.object({
+    cpuBelow: z.number().min(0),
+    hours: positive,
+    action: z.enum(['scale-to-min', 'suggest-removal']),
+  }).strict().partial(),
+  spot: z.object({
+    eligibleLabels: z.record(z.string(), z.string()),
+    statelessKinds: z.array(z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'])),
+    maxCoefficientOfVariation: z.number().min(0),
+  }).strict().partial(),
+  critical: z.object({
+    changePercentAbove: percent,
+    monthlyCostIncreaseAbove: z.number().min(0),
+    budgetBreach: z.boolean(),
+  }).strict().partial(),
+  anomaly: z.object({
+    threshold: fraction,
+    suppressMinutes: z.number().int().min(0),
+  }).strict().partial(),
+}).strict().partial();
+
+export const policyFileSchema = z.object({
+  apiVersion: z.literal('foresight.dev/v1'),
+  kind: z.literal('Policy'),
+  metadata: z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a lowercase name') }).strict(),
+  /** who the policy applies to: nothing (defaults), a namespace, a team, or one workload */
+  scope: z.union([
+    z.object({}).strict(),
+    z.object({ namespace: z.string().min(1) }).strict(),
+    z.object({ team: z.string().min(1) }).strict(),
+    z.object({ workload: z.string().regex(/^[^/]+\/[^/]+\/[^/]+$/, 'namespace/kind/name') }).strict(),
+  ]).default({}),
+  spec: policySpecSchema,
+}).strict();
+
+export type PolicySpec = z.infer<typeof policySpecSchema>;
+export type PolicyFile = z.infer<typeof policyFileSchema>;
+
+/** A policy with every field resolved. */
+export interface ResolvedPolicy {
+  budget: { monthly?: number; currency: string };
+  sloRisk: number;
+  replicas: { min: number; max: number; perReplicaCapacity?: number; targetUtilization: number };
+  change: { maxStepPercent: number; cooldownMinutes: number; hysteresisPercent: number };
+  resources: { percentile: number; safetyMargin: number; oomBump: { minBytes: number; factor: number }; min: { cpu: number; memoryBytes: number } };
+  idle: { cpuBelow: number; hours: number; action: 'scale-to-min' | 'suggest-removal' };
+  spot: { eligibleLabels: Record<string, string>; statelessKinds: string[]; maxCoefficientOfVariation: number };
+  critical: { changePercentAbove: number; monthlyCostIncreaseAbove: number; budgetBreach: boolean };
+  anomaly: { threshold: number; suppressMinutes: number };
+  /** names of the policy files that shaped this one, broadest first */
+  sources: string[];
+}
+
+/** What holds when no file says otherwise: the Vertical Pod Autoscaler's OOM bump, 1% SLO risk. */
+export const DEFAULT_POLICY: ResolvedPolicy = {
+  budget: { currency: 'USD' },
+  sloRisk: 0.01,
+  replicas: { min: 1, max: 10, targetUtilization: 0.7 },
+  change: { maxStepPercent: 50, cooldownMinutes: 30, hysteresisPercent: 10 },
+  resources: { percentile: 0.9, safetyMargin: 0.15, oomBump: { minBytes: 100 * 1024 * 1024, factor: 1.2 }, min: { cpu: 0.01, memoryBytes: 64 * 1024 * 1024 } },
+  idle: { cpuBelow: 0.02, hours: 24, action: 'scale-to-min' },
+  spot: { eligibleLabels: {}, statelessKinds: ['Deployment'], maxCoefficientOfVariation: 0.3 },
+  critical: { changePercentAbove: 100, monthlyCostIncreaseAbove: 500, budgetBreach: true },
+  anomaly: { threshold: 0.8, suppressMinutes: 24 * 60 },
+  sources: ['built-in defaults'],
+};
+
+/** The forecast quantile an SLO risk asks for: the smallest trained quantile covering 1 − risk. */
+export function quantileForRisk(risk: number): 0.5 | 0.9 | 0.99 {
+  if (risk >= 0.5) return 0.5;
+  if (risk >= 0.1) return 0.9;
+  return 0.99;
+}
