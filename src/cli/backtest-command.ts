@@ -1,5 +1,9 @@
 /** `foresight backtest`: replay one CSV series causally through the forecaster. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { planCapacity, type CapacityStep } from '../policy/capacity-plan.js';
+import { summarisePlan } from '../policy/backtest-summary.js';
+import { parsePolicyFile } from '../policy/policy-loader.js';
+import { PolicySet } from '../policy/policy-set.js';
 import { Command, Option } from 'commander';
 import { readTrace } from '../replay/csv-trace.js';
 import { backtest, backtestCsv } from '../scoring/backtest.js';
@@ -7,7 +11,7 @@ import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
 import { resample } from '../scoring/resample.js';
 import { ForesightError } from '../util/errors.js';
 import { progressBar } from './progress.js';
-import { executionProviders, parsePositiveInt, parsePositiveNumber } from './options.js';
+import { executionProviders, parseFraction, parsePositiveInt, parsePositiveNumber } from './options.js';
 import { createLogger } from '../telemetry/log.js';
 
 interface Flags {
@@ -18,6 +22,8 @@ interface Flags {
   horizonSteps: number;
   out: string;
   model: string;
+  policy?: string;
+  scoreFrom: number;
 }
 
 export function backtestCommand(): Command {
@@ -30,6 +36,8 @@ export function backtestCommand(): Command {
     .addOption(new Option('--horizon-steps <n>', 'forecast horizon in steps (the model is trained on 12)').argParser(parsePositiveInt).default(12))
     .requiredOption('--out <file>', 'output CSV')
     .option('--model <file>', 'ONNX forecaster', DEFAULT_MODEL)
+    .option('--policy <file>', 'a policy file: also write the recommended capacity per row and print a summary against static peak and VPA-style provisioning')
+    .addOption(new Option('--score-from <fraction>', 'summarise only rows from this fraction of the series on (0.8: the held-out tail)').argParser(parseFraction).default(0))
     .action(async (flags: Flags) => {
       const forecaster = await Forecaster.load(flags.model, await executionProviders(), createLogger('backtest'));
       if (flags.horizonSteps !== forecaster.horizonSteps) {
@@ -44,7 +52,18 @@ export function backtestCommand(): Command {
       const bar = progressBar('backtest', values.length - forecaster.historySteps + 1);
       const out = await backtest(values, startMs, stepMs, forecaster, (d) => bar.update(d));
       bar.stop();
-      writeFileSync(flags.out, backtestCsv(out, flags.timeColumn !== undefined));
+      let plan: (CapacityStep | undefined)[] | undefined;
+      if (flags.policy) {
+        const [policyFile] = parsePolicyFile(flags.policy, readFileSync(flags.policy, 'utf8'));
+        const policy = new PolicySet([{ file: flags.policy, policy: { ...policyFile, scope: {} } }]).resolve({ namespace: '-', kind: '-', name: '-' });
+        plan = planCapacity(out, policy, stepMs);
+      }
+      writeFileSync(flags.out, backtestCsv(out, flags.timeColumn !== undefined, plan?.map((p) => p?.capacity)));
+      if (plan) {
+        const summary = summarisePlan(values, plan, stepMs, Math.floor(values.length * flags.scoreFrom));
+        console.log(`policy ${flags.policy}: ${summary.rows} rows, under-provisioned ${(100 * summary.under_provisioned_share).toFixed(2)}% (VPA-style ${(100 * summary.vpa_under_provisioned_share).toFixed(2)}%), mean slack ${(100 * summary.mean_slack).toFixed(1)}%, capacity-hours ${summary.capacity_hours} = ${(100 * summary.saving_vs_static_peak).toFixed(1)}% below static peak, ${(100 * summary.saving_vs_vpa).toFixed(1)}% below VPA-style`);
+        console.log(JSON.stringify(summary));
+      }
       const scored = out.filter((r) => r.q90 !== undefined && r.horizonPeak !== undefined);
       const covered = scored.filter((r) => r.horizonPeak! <= r.q90!).length;
       console.log(`wrote ${out.length} rows to ${flags.out}; q90 coverage ${(covered / Math.max(1, scored.length)).toFixed(3)} over ${scored.length} scored rows (model ${forecaster.info.version})`);

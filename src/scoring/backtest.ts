@@ -71,12 +71,13 @@ export async function backtest(values: Float64Array, startMs: number, stepMs: nu
   return rows;
 }
 
-export function backtestCsv(rows: BacktestRow[], isoTime: boolean): string {
+/** The backtest CSV; with `capacity`, a recommended_capacity column (the capacity decided at that row). */
+export function backtestCsv(rows: BacktestRow[], isoTime: boolean, capacity?: (number | undefined)[]): string {
   const f = (x: number | undefined): string => (x === undefined ? '' : String(+x.toPrecision(8)));
-  const lines = ['timestamp,actual,horizon_peak,q50,q90,q99'];
-  for (const r of rows) {
+  const lines = [`timestamp,actual,horizon_peak,q50,q90,q99${capacity ? ',recommended_capacity' : ''}`];
+  rows.forEach((r, i) => {
     const ts = isoTime ? new Date(r.timeMs).toISOString() : String(r.timeMs / 1000);
-    lines.push(`${ts},${f(r.actual)},${f(r.horizonPeak)},${f(r.q50)},${f(r.q90)},${f(r.q99)}`);
-  }
+    lines.push(`${ts},${f(r.actual)},${f(r.horizonPeak)},${f(r.q50)},${f(r.q90)},${f(r.q99)}${capacity ? `,${f(capacity[i])}` : ''}`);
+  });
   return lines.join('\n') + '\n';
 }
