@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
+import { budgetProjection, hpaRule, idleRule, monthlyCostDelta, resourcesRule, spotRule, worthEmitting } from '../../../src/policy/rules.js';
+import { recommendationId } from '../../../src/recommend/recommendation-id.js';
+
+const policy = (over: Partial<ResolvedPolicy> = {}): ResolvedPolicy => ({ ...structuredClone(DEFAULT_POLICY), ...over });
+const MiB = 1024 * 1024;
+
+describe('policy rules', () => {
+  it('HPA: sizes minReplicas for the forecast peak at the SLO quantile, within bounds and steps', () => {
+    const p = policy({ sloRisk: 0.01, replicas: { min: 2, max: 20, perReplicaCapacity: 1, targetUtilization: 0.5 } });
+    const r = hpaRule({ q50: 2, q90: 3, q99: 4 }, { minReplicas: 6, maxReplicas: 10 }, p);
+    assert.deepEqual(r.proposed, { minReplicas: 8, maxReplicas: 10 }); // q99 4 / 0.5 = 8; max ceil(4.8/0.5)=10
+    const stepped = hpaRule({ q50: 2, q90: 3, q99: 9 }, { minReplicas: 4, maxReplicas: 6 }, p);
+    assert.deepEqual(stepped.proposed, { minReplicas: 6, maxReplicas: 9 }); // 50% steps: 4→6, 6→9
+    assert.ok(stepped.rules.includes('max-step'));
+    const bounded = hpaRule({ q50: 0, q90: 0, q99: 100 }, { minReplicas: 20, maxReplicas: 20 }, p);
+    assert.deepEqual(bounded.proposed, { minReplicas: 20, maxReplicas: 20 });
+    assert.ok(bounded.rules.includes('replica-bounds'));
+  });
+
+  it('requests and limits: percentile × margin, minimums, and the VPA OOM bump', () => {
+    const p = policy();
+    const r = resourcesRule({ cpuPercentile: 0.2, memoryPercentile: 400 * MiB, memoryPeak: 500 * MiB, oomKilled: false }, p);
+    assert.equal(r.proposed.cpuRequest, 0.23);
+    assert.equal(r.proposed.memoryRequest, 460 * MiB);
+    const oom = resourcesRule({ cpuPercentile: 0.2, memoryPercentile: 400 * MiB, memoryPeak: 500 * MiB, oomKilled: true }, p);
+    assert.equal(oom.proposed.memoryRequest, 600 * MiB); // max(500 + 100, 500 × 1.2) MiB
+    assert.ok(oom.rules.includes('oom-bump'));
+    const small = resourcesRule({ cpuPercentile: 0.001, memoryPercentile: MiB, memoryPeak: MiB, oomKilled: true }, p);
+    assert.equal(small.proposed.cpuRequest, 0.01);
+    assert.equal(small.proposed.memoryRequest, 101 * MiB); // 1 MiB + 100 MiB beats the 64 MiB minimum
+  });
+
+  it('idle and spot', () => {
+    const p = policy({ idle: { cpuBelow: 0.05, hours: 3, action: 'suggest-removal' } });
+    assert.equal(idleRule([1, 0.01, 0.02, 0.01], p)?.proposed, 'suggest-removal');
+    assert.equal(idleRule([0.01, 0.06, 0.01], p), undefined);
+    const s = policy({ spot: { eligibleLabels: { tier: 'batch' }, statelessKinds: ['Deployment'], maxCoefficientOfVariation: 0.2 } });
+    assert.equal(spotRule({ kind: 'Deployment', labels: { tier: 'batch' } }, [10, 11, 9, 10], s)?.proposed, 'spot');
+    assert.equal(spotRule({ kind: 'StatefulSet', labels: { tier: 'batch' } }, [10, 10], s), undefined);
+    assert.equal(spotRule({ kind: 'Deployment', labels: {} }, [10, 10], s), undefined);
+    assert.equal(spotRule({ kind: 'Deployment', labels: { tier: 'batch' } }, [1, 20, 1, 20], s), undefined);
+  });
+
+  it('projects the month-end cost and prices changes', () => {
+    const at = Date.UTC(2026, 10, 16); // 15 of 30 days gone
+    assert.equal(budgetProjection(1000, 2, 0, at), 1000 + 2 * 15 * 24);
+    assert.equal(budgetProjection(1000, 0, 300, at), 1150);
+    assert.equal(monthlyCostDelta({ cpuCores: 2, memoryBytes: 4 * 2 ** 30 }, { cpuCoreHour: 0.03, memoryGibHour: 0.004 }), 730 * (0.06 + 0.016));
+  });
+
+  it('hysteresis and cooldown stop repeats', () => {
+    const p = policy({ change: { maxStepPercent: 50, cooldownMinutes: 30, hysteresisPercent: 10 } });
+    assert.ok(worthEmitting(undefined, 5, 0, p));
+    assert.ok(!worthEmitting({ value: 10, atMs: 0 }, 10.5, 3_600_000, p), 'within hysteresis');
+    assert.ok(!worthEmitting({ value: 10, atMs: 0 }, 15, 60_000, p), 'within cooldown');
+    assert.ok(worthEmitting({ value: 10, atMs: 0 }, 15, 3_600_000, p));
+  });
+
+  it('gives the same id for the same inputs, and another for other inputs', () => {
+    const base = { workload: 'prod/shop/Deployment/web', type: 'HPA', changes: [{ field: 'minReplicas', proposed: '4' }], forecast: { q99: 3.0000001 }, modelVersion: 'm1' };
+    assert.equal(recommendationId(base), recommendationId({ ...base, forecast: { q99: 3 } }));
+    assert.notEqual(recommendationId(base), recommendationId({ ...base, changes: [{ field: 'minReplicas', proposed: '5' }] }));
+    assert.match(recommendationId(base), /^[0-9a-f]{32}$/);
+  });
+});
