@@ -46,6 +46,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
     FORESIGHT_REDIS_KEY_PREFIX: id,
     FORESIGHT_HTTP_PORT: '0',
     FORESIGHT_LOG_LEVEL: process.env.FORESIGHT_LOG_LEVEL ?? 'warn',
+    FORESIGHT_RECOMMEND: 'false', // ingest alone: scoring is measured by bench score (and bench pipeline, later)
   };
   const ctx = await createServiceContext('bench', env);
   const { cfg, codec } = ctx;

@@ -57,6 +57,7 @@ export interface ServiceConfig {
   processorGroup: string;
   committerGroup: string;
   ingest: IngestConfig;
+  recommend: { enabled: boolean; policyRepo: string | undefined; policyPath: string; providers: ('cuda' | 'cpu')[] };
 }
 
 export function loadKafkaConfig(env: Env): KafkaConfig {
@@ -129,5 +130,11 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     processorGroup: readVar(V.PROCESSOR_GROUP, env),
     committerGroup: readVar(V.COMMITTER_GROUP, env),
     ingest: loadIngestConfig(env, topics),
+    recommend: {
+      enabled: readVar(V.RECOMMEND, env),
+      policyRepo: readVar(V.POLICY_REPO, env),
+      policyPath: readVar(V.POLICY_PATH, env),
+      providers: readVar(V.EXECUTION_PROVIDERS, env),
+    },
   };
 }

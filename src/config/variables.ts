@@ -42,11 +42,15 @@ export const EXECUTION_PROVIDERS = envVar('FORESIGHT_EXECUTION_PROVIDERS',
   z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)).pipe(z.array(z.enum(['cuda', 'cpu'])).min(1)),
   'cuda,cpu', 'a comma-separated list of cuda and cpu, tried in order', 'ONNX Runtime execution providers for the models, tried in order; a missing CUDA falls back to the next with one log line.');
 
+export const RECOMMEND = envVar('FORESIGHT_RECOMMEND', z.enum(['true', 'false']).transform((v) => v === 'true'), 'true', 'true or false', 'Score due series and publish recommendations and alerts from the processor (false: ingest only).');
+export const POLICY_REPO = envVar('FORESIGHT_POLICY_REPO', z.string().min(1).optional(), undefined, 'the path of a Git checkout, or unset', 'GitOps repository holding the policy files (reloaded when its HEAD moves); unset: built-in default policy only.');
+export const POLICY_PATH = envVar('FORESIGHT_POLICY_PATH', z.string().regex(/^[^/][^]*$/, 'a path inside the repository').refine((p) => !p.split('/').includes('..'), 'no ".."'), 'policies', 'a relative path inside the repository, without ".."', 'Folder of the policy files in the GitOps repository.');
+
 /** All variables, in documentation order. */
 export const ALL_VARIABLES = [
   KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS,
   TOPIC_METRICS, TOPIC_BILLING, TOPIC_RECOMMENDATIONS, TOPIC_ALERTS, TOPIC_DEADLETTER, TOPIC_PARTITIONS,
   SCHEMA_REGISTRY_URL, REDIS_URL, REDIS_KEY_PREFIX, PROCESSOR_GROUP, COMMITTER_GROUP,
   INPUTS, PARTITIONS_CONCURRENTLY, ALLOWED_LATENESS_MS, MAX_FUTURE_SKEW_MS, MAX_EVENT_AGE_MS, REPLAY_HISTORY,
-  EXECUTION_PROVIDERS, HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
+  EXECUTION_PROVIDERS, RECOMMEND, POLICY_REPO, POLICY_PATH, HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
 ] as const;

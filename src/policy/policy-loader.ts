@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
 import { policyFileSchema, type PolicyFile } from './policy-schema.js';
 
 export class PolicyError extends Error {
@@ -39,20 +39,20 @@ function nodeAt(root: Node | null | undefined, keys: PropertyKey[]): Node | unde
   return found;
 }
 
+/** One file may hold several policies as YAML documents separated by `---`. */
 export function parsePolicyFile(file: string, text: string): PolicyFile[] {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    throw new PolicyError(file, lines.linePos(e.pos[0]).line, '', `not valid YAML: ${e.message.split('\n')[0]}`);
-  }
-  const value = doc.toJS() as unknown;
-  const items = Array.isArray(value) ? value : [value];
-  return items.map((item, idx) => {
-    const res = policyFileSchema.safeParse(item);
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  if (!Array.isArray(docs)) throw new PolicyError(file, 1, '', 'not valid YAML');
+  return docs.filter((d) => d.contents !== null).map((doc) => {
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0];
+      throw new PolicyError(file, lines.linePos(e.pos[0]).line, '', `not valid YAML: ${e.message.split('\n')[0]}`);
+    }
+    const res = policyFileSchema.safeParse(doc.toJS());
     if (res.success) return res.data;
     const issue = res.error.issues[0];
-    const keys = Array.isArray(value) ? [idx, ...issue.path] : issue.path;
+    const keys = issue.path;
     const node = nodeAt(doc.contents as Node, keys);
     const line = node?.range ? lines.linePos(node.range[0]).line : 1;
     const field = issue.path.join('.') || '(document)';

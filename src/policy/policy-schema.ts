@@ -21,6 +21,10 @@ export const policySpecSchema = z.object({
     max: z.number().int().min(1),
     perReplicaCapacity: positive,
     targetUtilization: z.number().gt(0).max(1),
+    /** the workload-level metric whose forecast sizes the replicas */
+    metric: z.string().min(1),
+    /** node pool whose CPU unit price (from billing) prices a replica's capacity */
+    nodePool: z.string().min(1),
   }).strict().partial().refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: 'min must not exceed max', path: ['min'] }),
   change: z.object({
     maxStepPercent: percent,
@@ -75,7 +79,7 @@ export type PolicyFile = z.infer<typeof policyFileSchema>;
 export interface ResolvedPolicy {
   budget: { monthly?: number; currency: string };
   sloRisk: number;
-  replicas: { min: number; max: number; perReplicaCapacity?: number; targetUtilization: number };
+  replicas: { min: number; max: number; perReplicaCapacity?: number; targetUtilization: number; metric: string; nodePool: string };
   change: { maxStepPercent: number; cooldownMinutes: number; hysteresisPercent: number };
   resources: { percentile: number; safetyMargin: number; oomBump: { minBytes: number; factor: number }; min: { cpu: number; memoryBytes: number } };
   idle: { cpuBelow: number; hours: number; action: 'scale-to-min' | 'suggest-removal' };
@@ -90,7 +94,7 @@ export interface ResolvedPolicy {
 export const DEFAULT_POLICY: ResolvedPolicy = {
   budget: { currency: 'USD' },
   sloRisk: 0.01,
-  replicas: { min: 1, max: 10, targetUtilization: 0.7 },
+  replicas: { min: 1, max: 10, targetUtilization: 0.7, metric: 'cpu_usage', nodePool: 'default' },
   change: { maxStepPercent: 50, cooldownMinutes: 30, hysteresisPercent: 10 },
   resources: { percentile: 0.9, safetyMargin: 0.15, oomBump: { minBytes: 100 * 1024 * 1024, factor: 1.2 }, min: { cpu: 0.01, memoryBytes: 64 * 1024 * 1024 } },
   idle: { cpuBelow: 0.02, hours: 24, action: 'scale-to-min' },

@@ -110,12 +110,16 @@ export function budgetProjection(monthToDate: number, hourlyRunRate: number, mon
   return monthToDate + hourlyRunRate * remainingH + monthlyDelta * (remainingH / monthH);
 }
 
-/** Hysteresis and cooldown: is a new proposal worth emitting after the last one? */
+/**
+ * Hysteresis and cooldown: is a new proposal worth emitting after the last one? It must move
+ * beyond the hysteresis threshold; a cut must also wait for the cooldown, a raise does not
+ * (capacity the forecast says is needed is never delayed).
+ */
 export function worthEmitting(last: { value: number; atMs: number } | undefined, proposed: number, nowMs: number, policy: ResolvedPolicy): boolean {
   if (!last) return true;
   const moved = last.value === 0 ? proposed !== 0 : Math.abs(proposed - last.value) / Math.abs(last.value) > policy.change.hysteresisPercent / 100;
   const cooled = nowMs - last.atMs >= policy.change.cooldownMinutes * 60_000;
-  return moved && cooled;
+  return moved && (proposed > last.value || cooled);
 }
 
 export const HOURS_PER_MONTH = 730;

@@ -34,8 +34,21 @@ export interface StageTimings {
   deadLetter: number;
 }
 
+/** A series whose newest event moved into a new 5-minute step: its last step closed. */
+export interface DueSeries {
+  seriesId: string;
+  /** end of the series' last complete 5-minute step (= start of the step its newest event is in) */
+  stepEndMs: number;
+}
+
+export const SCORING_STEP_MS = 300_000;
+/** At most this many closed steps per series are scored from one batch (a day of 5-minute
+ * steps): a fast replay still gets every step scored, a backlog after an outage is bounded. */
+export const MAX_DUE_STEPS = 288;
+
 export interface BatchOutcome {
   timings: StageTimings;
+  due: DueSeries[];
   applied: number;
   rejected: Rejection[];
   skipped: number;
@@ -100,13 +113,20 @@ export class IngestPipeline {
       const { s, trips: t } = await this.stateOf(ref, billing);
       trips += t;
       const fresh = messages.filter((m) => BigInt(m.offset) > s.applied);
-      if (fresh.length === 0) return { timings, applied: 0, rejected: [], skipped: messages.length, redisRoundTrips: trips, lastOffset };
+      if (fresh.length === 0) return { timings, due: [], applied: 0, rejected: [], skipped: messages.length, redisRoundTrips: trips, lastOffset };
       const r = billing ? await this.billingBatch(ref, s, fresh, decode, lastOffset, timings, traceContext) : await this.metricsBatch(ref, s, fresh, decode, lastOffset, timings, traceContext);
       trips += r.trips;
       if (r.outcome.status === 'applied') {
         s.applied = BigInt(lastOffset);
-        for (const [id, wm] of r.watermarks) s.watermarks.set(id, wm);
-        return { timings, applied: r.applied, rejected: r.rejected, skipped: messages.length - fresh.length, redisRoundTrips: trips, lastOffset };
+        const due: DueSeries[] = [];
+        for (const [id, wm] of r.watermarks) {
+          const before = s.watermarks.get(id) ?? -Infinity;
+          const last = Math.floor(wm / SCORING_STEP_MS);
+          const first = Math.max(Number.isFinite(before) ? Math.floor(before / SCORING_STEP_MS) + 1 : -Infinity, last - MAX_DUE_STEPS + 1);
+          for (let k = first; k <= last; k++) due.push({ seriesId: id, stepEndMs: k * SCORING_STEP_MS });
+          s.watermarks.set(id, wm);
+        }
+        return { timings, due, applied: r.applied, rejected: r.rejected, skipped: messages.length - fresh.length, redisRoundTrips: trips, lastOffset };
       }
       // stale view: re-read the state and redo the batch
       this.state.delete(`${ref.topic}:${ref.partition}`);

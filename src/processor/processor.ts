@@ -9,7 +9,12 @@ import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { decoderFor, isBillingFormat, type MessageDecoder } from '../codec/decoders.js';
 import { BatchRunner, type Batch } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher } from '../kafka/deadletter.js';
-import { batchLinks } from '../telemetry/propagation.js';
+import { batchLinks, traceparentOf } from '../telemetry/propagation.js';
+import { PolicySet } from '../policy/policy-set.js';
+import { PolicyStore } from '../policy/policy-store.js';
+import { RecommendationLoop } from '../recommend/loop.js';
+import { AnomalyModel } from '../scoring/anomaly-model.js';
+import { Forecaster } from '../scoring/forecaster.js';
 import * as S from '../telemetry/semconv.js';
 import { errorMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
@@ -52,7 +57,11 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
 
   const decoders = new Map<string, { decode: MessageDecoder; billing: boolean }>();
   for (const [topic, format] of cfg.ingest.inputs) decoders.set(topic, { decode: decoderFor(format, codec), billing: isBillingFormat(format) });
-  const costs = new CostStore(redis, cfg.redis.keyPrefix, [...decoders].filter(([, d]) => d.billing).map(([t]) => t));
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  const billingTopics = await Promise.all([...decoders].filter(([, d]) => d.billing).map(async ([topic]) => ({ topic, partitions: (await admin.fetchTopicOffsets(topic)).length })));
+  await admin.disconnect();
+  const costs = new CostStore(redis, cfg.redis.keyPrefix, billingTopics);
 
   const pipeline = new IngestPipeline({
     cfg: cfg.ingest,
@@ -89,6 +98,18 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       if (out.skipped > 0) skipped.add(out.skipped, { topic });
       roundTrips.record(out.redisRoundTrips, { topic });
       lagGauge.record(Number(batch.lag), { topic, partition: String(partition) });
+      if (loop && out.due.length > 0) {
+        if (policyStore && Date.now() - lastPolicyCheck > 10_000) {
+          lastPolicyCheck = Date.now();
+          await policyStore.refresh().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'checking the policy repository failed'));
+        }
+        const res = await loop.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers));
+        log.debug({ topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, alerts: res.alerts.length }, 'series scored');
+        scored.add(res.scored);
+        recommendations.add(res.recommendations.length);
+        alerts.add(res.alerts.length);
+        for (const r of res.recommendations) log.info({ id: r.id, workload: `${r.namespace}/${r.kind}/${r.name}`, changes: r.changes, critical: r.critical, rules: r.rules }, 'recommendation published');
+      }
       observer?.({ applied: out.applied, redisRoundTrips: out.redisRoundTrips, ms: performance.now() - t0, messages: batch.messages.length, timings: out.timings });
       span.setAttributes({ [S.ATTR_FORESIGHT_APPLIED]: out.applied, [S.ATTR_FORESIGHT_REJECTED]: out.rejected.length, [S.ATTR_FORESIGHT_SKIPPED]: out.skipped });
       log.debug({ topic, partition, applied: out.applied, rejected: out.rejected.length, skipped: out.skipped, lastOffset: out.lastOffset }, 'batch applied');
@@ -101,6 +122,30 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       batchMs.record(performance.now() - t0, { topic });
     }
   };
+
+  // scoring and recommendations for the series whose 5-minute step closed
+  let loop: RecommendationLoop | undefined;
+  let policyStore: PolicyStore | undefined;
+  const recommendations = meter.createCounter('foresight_recommendations', { description: 'Recommendations published' });
+  const alerts = meter.createCounter('foresight_alerts', { description: 'Anomaly alerts published' });
+  const scored = meter.createCounter('foresight_series_scored', { description: 'Series forecast and scored' });
+  if (cfg.recommend.enabled) {
+    const [forecaster, anomaly] = await Promise.all([Forecaster.load(undefined, cfg.recommend.providers, log), AnomalyModel.load(undefined, cfg.recommend.providers, log)]);
+    log.info({ forecaster: forecaster.info.version, anomaly: anomaly.info.version, provider: forecaster.provider }, 'models loaded');
+    if (cfg.recommend.policyRepo) {
+      policyStore = new PolicyStore(cfg.recommend.policyRepo, cfg.recommend.policyPath, {
+        onLoaded: (head, files) => log.info({ head, files }, 'policies loaded'),
+        onRejected: (head, err) => log.error({ head, err: err.message }, 'policies rejected; the policy in force stays'),
+      });
+      await policyStore.refresh();
+    }
+    const fallback = new PolicySet([]);
+    loop = new RecommendationLoop({
+      windows, costs, forecaster, anomaly, policies: () => policyStore?.policies ?? fallback,
+      producer: ctx.producer, codec, topics: cfg.topics, redis, prefix: cfg.redis.keyPrefix, log,
+    });
+  }
+  let lastPolicyCheck = 0;
 
   const runner = new BatchRunner(ctx.kafka, {
     groupId: cfg.processorGroup,

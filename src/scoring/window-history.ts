@@ -17,14 +17,17 @@ const MINUTES_PER_STEP = STEP_MS / FINE.bucketMs;
 export interface SeriesRef {
   ref: PartitionRef;
   seriesId: string;
+  /** per-series end (overrides the call's endMs) */
+  endMs?: number;
 }
 
 /** `endMs`: the end of the last complete 5-minute step to forecast from (a multiple of 5 minutes). */
 export async function historiesFromWindows(store: WindowStore, series: SeriesRef[], endMs: number): Promise<(ForecastInput | undefined)[]> {
-  const aligned = Math.floor(endMs / STEP_MS) * STEP_MS;
+  const alignedOf = (s: SeriesRef): number => Math.floor((s.endMs ?? endMs) / STEP_MS) * STEP_MS;
   const minutes = DAY * MINUTES_PER_STEP;
-  const buckets = await store.lastBuckets(series.map((s) => ({ ref: s.ref, seriesId: s.seriesId, resolution: 'fine' as const, n: minutes, endMs: aligned - 1 })));
-  return buckets.map((bs) => {
+  const buckets = await store.lastBuckets(series.map((s) => ({ ref: s.ref, seriesId: s.seriesId, resolution: 'fine' as const, n: minutes, endMs: alignedOf(s) - 1 })));
+  return buckets.map((bs, i) => {
+    const aligned = alignedOf(series[i]);
     const steps = new Array<number | undefined>(DAY);
     let any = false;
     for (let k = 0; k < DAY; k++) {

@@ -21,7 +21,8 @@ export class CostStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly billingTopics: string[],
+    /** every billing input topic with its partition count: reads address keys directly, no SCAN */
+    private readonly billingTopics: { topic: string; partitions: number }[],
   ) {
     this.apply = loadScript(redis, 'applyCosts-n') as RawApply;
   }
@@ -66,14 +67,14 @@ export class CostStore {
   }
 
   private async sumOver(suffix: string): Promise<Map<string, number>> {
+    const pipeline = this.redis.pipeline();
+    for (const { topic, partitions } of this.billingTopics) {
+      for (let p = 0; p < partitions; p++) pipeline.hgetall(`${this.tag({ topic, partition: p })}:${suffix}`);
+    }
     const out = new Map<string, number>();
-    for (const topic of this.billingTopics) {
-      const stream = this.redis.scanStream({ match: `${this.prefix}:{${topic}:*}:${suffix}`, count: 1000 });
-      for await (const keys of stream as AsyncIterable<string[]>) {
-        for (const key of keys) {
-          for (const [f, v] of Object.entries(await this.redis.hgetall(key))) out.set(f, (out.get(f) ?? 0) + Number(v));
-        }
-      }
+    for (const [err, h] of (await pipeline.exec()) ?? []) {
+      if (err) throw err;
+      for (const [f, v] of Object.entries(h as Record<string, string>)) out.set(f, (out.get(f) ?? 0) + Number(v));
     }
     return out;
   }

@@ -68,7 +68,7 @@ describe('input formats', () => {
     });
     await producer.disconnect();
 
-    const costsOf = (topic: string) => new CostStore(redis, cfg.redis.keyPrefix, [topic]);
+    const costsOf = (topic: string) => new CostStore(redis, cfg.redis.keyPrefix, [{ topic, partitions: 1 }]);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= 4 * points.length
       && (await costsOf(t.focus).monthToDate('ns:default/shop', hourStart)) > 1.49 && (await costsOf(cfg.topics.billing).monthToDate('ns:default/shop', hourStart)) > 1.49);
 

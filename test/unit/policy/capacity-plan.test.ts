@@ -21,7 +21,7 @@ describe('capacity plan', () => {
   });
 
   it('uses the quantile the SLO risk asks for, in whole replicas within bounds', () => {
-    const p = policy({ sloRisk: 0.1, replicas: { min: 2, max: 5, perReplicaCapacity: 1, targetUtilization: 0.5 } });
+    const p = policy({ sloRisk: 0.1, replicas: { min: 2, max: 5, perReplicaCapacity: 1, targetUtilization: 0.5, metric: 'cpu_usage', nodePool: 'default' } });
     const plan = planCapacity([{ q90: 1.2, q99: 9 }, { q90: 9, q99: 20 }], p, STEP);
     assert.deepEqual(plan.map((s) => [s!.replicas, s!.capacity]), [[3, 1.5], [5, 2.5]]);
   });

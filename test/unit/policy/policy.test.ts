@@ -50,7 +50,7 @@ describe('policies as code', () => {
       { file: 'checkout.yaml', policy: parsePolicyFile('checkout.yaml', CHECKOUT)[0] },
     ]);
     const p = set.resolve({ namespace: 'shop', kind: 'Deployment', name: 'checkout' });
-    assert.deepEqual(p.replicas, { min: 3, max: 8, targetUtilization: 0.7, perReplicaCapacity: 0.5 });
+    assert.deepEqual(p.replicas, { min: 3, max: 8, targetUtilization: 0.7, perReplicaCapacity: 0.5, metric: 'cpu_usage', nodePool: 'default' });
     assert.equal(p.sloRisk, 0.1);
     assert.deepEqual(p.budget, { currency: 'EUR', monthly: 1200 });
     assert.equal(p.change.cooldownMinutes, 15);

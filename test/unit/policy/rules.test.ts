@@ -9,7 +9,7 @@ const MiB = 1024 * 1024;
 
 describe('policy rules', () => {
   it('HPA: sizes minReplicas for the forecast peak at the SLO quantile, within bounds and steps', () => {
-    const p = policy({ sloRisk: 0.01, replicas: { min: 2, max: 20, perReplicaCapacity: 1, targetUtilization: 0.5 } });
+    const p = policy({ sloRisk: 0.01, replicas: { min: 2, max: 20, perReplicaCapacity: 1, targetUtilization: 0.5, metric: 'cpu_usage', nodePool: 'default' } });
     const r = hpaRule({ q50: 2, q90: 3, q99: 4 }, { minReplicas: 6, maxReplicas: 10 }, p);
     assert.deepEqual(r.proposed, { minReplicas: 8, maxReplicas: 10 }); // q99 4 / 0.5 = 8; max ceil(4.8/0.5)=10
     const stepped = hpaRule({ q50: 2, q90: 3, q99: 9 }, { minReplicas: 4, maxReplicas: 6 }, p);
@@ -55,8 +55,9 @@ describe('policy rules', () => {
     const p = policy({ change: { maxStepPercent: 50, cooldownMinutes: 30, hysteresisPercent: 10 } });
     assert.ok(worthEmitting(undefined, 5, 0, p));
     assert.ok(!worthEmitting({ value: 10, atMs: 0 }, 10.5, 3_600_000, p), 'within hysteresis');
-    assert.ok(!worthEmitting({ value: 10, atMs: 0 }, 15, 60_000, p), 'within cooldown');
-    assert.ok(worthEmitting({ value: 10, atMs: 0 }, 15, 3_600_000, p));
+    assert.ok(!worthEmitting({ value: 10, atMs: 0 }, 5, 60_000, p), 'a cut within the cooldown');
+    assert.ok(worthEmitting({ value: 10, atMs: 0 }, 5, 3_600_000, p), 'a cut after the cooldown');
+    assert.ok(worthEmitting({ value: 10, atMs: 0 }, 15, 60_000, p), 'a raise never waits for the cooldown');
   });
 
   it('gives the same id for the same inputs, and another for other inputs', () => {

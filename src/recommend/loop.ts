@@ -1,0 +1,166 @@
+/**
+ * The scoring and recommendation stage, run after each applied metrics batch for the series
+ * whose last 5-minute step just closed (in event time):
+ *
+ *   windows → 24 h histories (one round trip) → forecasts (one batch) and anomaly scores
+ *   (one batch) → policy per workload → recommendations.v1 and alerts.v1
+ *
+ * Decisions use event time (the closed step), never the wall clock, so a replay of the same
+ * events gives the same recommendations with the same ids. Per workload, the last emitted
+ * proposal lives in Redis: hysteresis and cooldown compare against it. Alerts are
+ * de-duplicated per series with SET NX PX over the policy's suppression interval.
+ */
+import type { Redis } from 'ioredis';
+import type { Producer } from 'kafkajs';
+import type { AvroCodec } from '../codec/avro-codec.js';
+import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
+import type { TopicsConfig } from '../config/config.js';
+import type { DueSeries } from '../processor/ingest.js';
+import type { PolicySet } from '../policy/policy-set.js';
+import { budgetProjection, hpaRule, monthlyCostDelta, worthEmitting, type PeakForecast } from '../policy/rules.js';
+import { quantileForRisk } from '../policy/policy-schema.js';
+import type { Logger } from '../telemetry/log.js';
+import { anomalyWindow, WINDOW } from '../scoring/anomaly-features.js';
+import type { AnomalyModel } from '../scoring/anomaly-model.js';
+import type { Forecaster } from '../scoring/forecaster.js';
+import { historiesFromWindows } from '../scoring/window-history.js';
+import type { CostStore } from '../windows/cost-store.js';
+import type { PartitionRef, WindowStore } from '../windows/window-store.js';
+import { recommendationId } from './recommendation-id.js';
+import { parseSeriesId, type SeriesIdentity } from './series-id.js';
+
+export interface LoopDeps {
+  windows: WindowStore;
+  costs: CostStore;
+  forecaster: Forecaster;
+  anomaly: AnomalyModel;
+  policies: () => PolicySet;
+  producer: Producer;
+  codec: AvroCodec;
+  topics: TopicsConfig;
+  redis: Redis;
+  prefix: string;
+  log: Logger;
+}
+
+export interface LoopOutcome {
+  scored: number;
+  recommendations: Recommendation[];
+  alerts: AnomalyAlert[];
+}
+
+export class RecommendationLoop {
+  constructor(private readonly d: LoopDeps) {}
+
+  private stateKey(workload: string): string {
+    return `${this.d.prefix}:rec:{${workload}}`;
+  }
+
+  async score(ref: PartitionRef, due: DueSeries[], traceparent: string | undefined): Promise<LoopOutcome> {
+    const out: LoopOutcome = { scored: 0, recommendations: [], alerts: [] };
+    if (due.length === 0) return out;
+    const histories = await historiesFromWindows(this.d.windows, due.map((s) => ({ ref, seriesId: s.seriesId, endMs: s.stepEndMs })), 0);
+    const ready = due.map((s, i) => ({ ...s, id: parseSeriesId(s.seriesId), h: histories[i] })).filter((x): x is typeof x & { id: SeriesIdentity; h: NonNullable<typeof x.h> } => x.id !== undefined && x.h !== undefined);
+    if (ready.length === 0) return out;
+    const forecasts = await this.d.forecaster.forecast(ready.map((r) => r.h));
+    const windows = new Float32Array(ready.length * WINDOW);
+    ready.forEach((r, i) => windows.set(anomalyWindow(Array.from(r.h.history).slice(-WINDOW)), i * WINDOW));
+    const scores = await this.d.anomaly.runWindows(windows, ready.length);
+    out.scored = ready.length;
+    const policies = this.d.policies();
+    for (let i = 0; i < ready.length; i++) {
+      const r = ready[i];
+      const policy = policies.resolve({ namespace: r.id.namespace, kind: r.id.kind, name: r.id.name });
+      const alert = await this.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, traceparent);
+      if (alert) out.alerts.push(alert);
+      if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
+        const rec = await this.maybeRecommendHpa(r.id, r.stepEndMs, forecasts[i], policy, traceparent);
+        if (rec) out.recommendations.push(rec);
+      }
+    }
+    return out;
+  }
+
+  private async maybeAlert(id: SeriesIdentity, seriesId: string, stepEndMs: number, history: ArrayLike<number>, score: number, cfg: { threshold: number; suppressMinutes: number }, traceparent: string | undefined): Promise<AnomalyAlert | undefined> {
+    if (!(score >= cfg.threshold)) return undefined;
+    const key = `${this.d.prefix}:alert:{${seriesId}}`;
+    // suppression in event time: the key holds the event time until which the series stays quiet
+    const until = await this.d.redis.get(key);
+    if (until !== null && Number(until) > stepEndMs) return undefined;
+    await this.d.redis.set(key, String(stepEndMs + cfg.suppressMinutes * 60_000), 'PX', Math.max(1, cfg.suppressMinutes * 60_000 * 2));
+    const recent = Array.from(history).slice(-WINDOW);
+    const sorted = [...recent].sort((a, b) => a - b);
+    const alert: AnomalyAlert = {
+      id: recommendationId({ workload: seriesId, type: 'ALERT', changes: [], forecast: { at: stepEndMs }, modelVersion: this.d.anomaly.info.version }),
+      severity: score >= (1 + cfg.threshold) / 2 ? 'CRITICAL' : 'WARNING',
+      cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: id.container, metric: id.metric,
+      eventTime: stepEndMs - 300_000, value: recent[recent.length - 1], score, threshold: cfg.threshold,
+      window: {
+        start: stepEndMs - WINDOW * 300_000, end: stepEndMs, count: recent.length,
+        mean: recent.reduce((a, b) => a + b, 0) / recent.length, min: sorted[0], max: sorted[sorted.length - 1],
+        p95: sorted[Math.floor(0.95 * (sorted.length - 1))],
+      },
+      modelVersion: this.d.anomaly.info.version,
+      traceparent: traceparent ?? null,
+    };
+    await this.d.producer.send({ topic: this.d.topics.alerts, acks: -1, messages: [{ key: `${id.workload}`, value: await this.d.codec.encode('AnomalyAlert', alert) }] });
+    return alert;
+  }
+
+  private async maybeRecommendHpa(id: SeriesIdentity, stepEndMs: number, f: PeakForecast, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
+    const key = this.stateKey(id.workload);
+    const state = await this.d.redis.hgetall(key);
+    const current = { minReplicas: Number(state.minReplicas ?? policy.replicas.min), maxReplicas: Number(state.maxReplicas ?? policy.replicas.max) };
+    const last = state.atMs ? { value: current.minReplicas, atMs: Number(state.atMs) } : undefined;
+    const { proposed, rules } = hpaRule(f, current, policy);
+    if (proposed.minReplicas === current.minReplicas && proposed.maxReplicas === current.maxReplicas) return undefined;
+    if (last && !worthEmitting(last, proposed.minReplicas, stepEndMs, policy)) return undefined;
+
+    const cpuPrice = (await this.d.costs.unitPrice(policy.replicas.nodePool, 'cpu-core-hour', stepEndMs)) ?? 0;
+    const deltaReplicas = proposed.minReplicas - current.minReplicas;
+    let costDelta = monthlyCostDelta({ cpuCores: deltaReplicas * policy.replicas.perReplicaCapacity! }, { cpuCoreHour: cpuPrice });
+    let critical = false;
+    const changePct = current.minReplicas > 0 ? (100 * Math.abs(deltaReplicas)) / current.minReplicas : 100;
+    if (changePct > policy.critical.changePercentAbove) {
+      critical = true;
+      rules.push('critical:change-size');
+    }
+    if (costDelta > policy.critical.monthlyCostIncreaseAbove) {
+      critical = true;
+      rules.push('critical:cost-increase');
+    }
+    if (policy.budget.monthly !== undefined && deltaReplicas > 0) {
+      const scope = `ns:${id.cluster}/${id.namespace}`;
+      const mtd = await this.d.costs.monthToDate(scope, stepEndMs);
+      const lastDay = await this.d.costs.hourly(scope, stepEndMs - 24 * 3_600_000, stepEndMs);
+      const runRate = lastDay.reduce((a, b) => a + b, 0) / 24;
+      if (budgetProjection(mtd, runRate, costDelta, stepEndMs) > policy.budget.monthly) {
+        // cap: the raise is not proposed; the breach is flagged for review
+        proposed.minReplicas = current.minReplicas;
+        proposed.maxReplicas = Math.max(current.minReplicas, Math.min(proposed.maxReplicas, current.maxReplicas));
+        costDelta = 0;
+        critical = policy.critical.budgetBreach || critical;
+        rules.push('budget-cap');
+      }
+    }
+    const changes = [
+      { field: 'minReplicas', current: String(current.minReplicas), proposed: String(proposed.minReplicas) },
+      { field: 'maxReplicas', current: String(current.maxReplicas), proposed: String(proposed.maxReplicas) },
+    ];
+    const q = quantileForRisk(policy.sloRisk);
+    const forecast = { metric: id.metric, horizonSeconds: this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds, q50: f.q50, q90: f.q90, q99: f.q99, quantileUsed: q, peakTime: null };
+    const rec: Recommendation = {
+      id: recommendationId({ workload: id.workload, type: 'HPA', changes, forecast, modelVersion: this.d.forecaster.info.version }),
+      type: 'HPA', cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: null,
+      changes, currentSource: state.atMs ? 'METRICS' : 'UNKNOWN', forecast,
+      rules: [...rules, ...policy.sources.map((s) => `policy:${s}`)],
+      monthlyCostDelta: costDelta, currency: policy.budget.currency,
+      confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
+      modelVersion: this.d.forecaster.info.version, critical, createdAt: stepEndMs, traceparent: traceparent ?? null,
+    };
+    await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages: [{ key: id.workload, value: await this.d.codec.encode('Recommendation', rec) }] });
+    await this.d.redis.hset(key, { minReplicas: String(proposed.minReplicas), maxReplicas: String(proposed.maxReplicas), atMs: String(stepEndMs), id: rec.id });
+    await this.d.redis.pexpire(key, 60 * 24 * 3_600_000);
+    return rec;
+  }
+}
