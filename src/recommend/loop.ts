@@ -8,7 +8,11 @@
  * Decisions use event time (the closed step), never the wall clock, so a replay of the same
  * events gives the same recommendations with the same ids. Per workload, the last emitted
  * proposal lives in Redis: hysteresis and cooldown compare against it. Alerts are
- * de-duplicated per series with SET NX PX over the policy's suppression interval.
+ * de-duplicated per series over the policy's suppression interval (in event time).
+ *
+ * Delivery: the loop runs after the batch is applied and before its offset is resolved. A
+ * crash in between skips scoring those steps on redelivery (their events are already
+ * applied); the next closed step is scored as usual. So a step is scored at most once.
  */
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
