@@ -65,7 +65,9 @@ export function demoCommand(): Command {
       const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
       await admin.disconnect();
       try {
-        const workload = parseWorkload(WORKLOAD, 'local');
+        // A cluster name per run: each run replays 8 days ending now, so a second run's events
+        // would be late against the first run's series (its newest event is minutes old).
+        const workload = parseWorkload(WORKLOAD, `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`);
         const { rows } = readTrace(SAMPLE, { valueColumn: 'cpu_util_percent', stepSeconds: 300 });
         const selected = flags.rows ? rows.slice(0, flags.rows) : rows;
         const seriesId = seriesIdOf({ ...workload, metric: 'cpu_utilization' });

@@ -57,10 +57,17 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
 
   const decoders = new Map<string, { decode: MessageDecoder; billing: boolean }>();
   for (const [topic, format] of cfg.ingest.inputs) decoders.set(topic, { decode: decoderFor(format, codec), billing: isBillingFormat(format) });
-  const admin = ctx.kafka.admin();
-  await admin.connect();
-  const billingTopics = await Promise.all([...decoders].filter(([, d]) => d.billing).map(async ([topic]) => ({ topic, partitions: (await admin.fetchTopicOffsets(topic)).length })));
-  await admin.disconnect();
+  // partition counts of the billing topics, so cost reads address keys directly (retried:
+  // right after the broker starts, leaders may not be elected yet)
+  const billingTopics = await retry(async () => {
+    const admin = ctx.kafka.admin();
+    await admin.connect();
+    try {
+      return await Promise.all([...decoders].filter(([, d]) => d.billing).map(async ([topic]) => ({ topic, partitions: (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length })));
+    } finally {
+      await admin.disconnect();
+    }
+  }, { retries: 10, initialDelayMs: 200, onRetry: (err, attempt) => log.warn({ err: errorMessage(err), attempt }, 'reading topic metadata failed; retrying') });
   const costs = new CostStore(redis, cfg.redis.keyPrefix, billingTopics);
 
   const pipeline = new IngestPipeline({
