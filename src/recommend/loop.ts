@@ -117,8 +117,19 @@ export class RecommendationLoop {
     const current = { minReplicas: Number(state.minReplicas ?? policy.replicas.min), maxReplicas: Number(state.maxReplicas ?? policy.replicas.max) };
     const last = state.atMs ? { value: current.minReplicas, atMs: Number(state.atMs) } : undefined;
     const { proposed, rules } = hpaRule(f, current, policy);
+    if (proposed.minReplicas >= current.minReplicas && state.cutSince !== undefined) await this.d.redis.hdel(key, 'cutSince');
     if (proposed.minReplicas === current.minReplicas && proposed.maxReplicas === current.maxReplicas) return undefined;
     if (last && !worthEmitting(last, proposed.minReplicas, stepEndMs, policy)) return undefined;
+    // A cut must be wanted for a whole cooldown (a stabilisation window, as the Kubernetes HPA
+    // does for scale-down): one low forecast on a noisy series does not flap the replicas.
+    if (proposed.minReplicas < current.minReplicas) {
+      const since = state.cutSince === undefined ? undefined : Number(state.cutSince);
+      if (since === undefined) {
+        await this.d.redis.hset(key, { cutSince: String(stepEndMs) });
+        return undefined;
+      }
+      if (stepEndMs - since < policy.change.cooldownMinutes * 60_000) return undefined;
+    }
 
     const cpuPrice = (await this.d.costs.unitPrice(policy.replicas.nodePool, 'cpu-core-hour', stepEndMs)) ?? 0;
     const deltaReplicas = proposed.minReplicas - current.minReplicas;
@@ -164,6 +175,7 @@ export class RecommendationLoop {
     };
     await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages: [{ key: id.workload, value: await this.d.codec.encode('Recommendation', rec) }] });
     await this.d.redis.hset(key, { minReplicas: String(proposed.minReplicas), maxReplicas: String(proposed.maxReplicas), atMs: String(stepEndMs), id: rec.id });
+    await this.d.redis.hdel(key, 'cutSince');
     await this.d.redis.pexpire(key, 60 * 24 * 3_600_000);
     return rec;
   }
