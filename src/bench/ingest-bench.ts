@@ -67,7 +67,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
         cluster: 'bench', namespace: `ns${s % 50}`, kind: 'Deployment', name: `w${s}`, container: 'app', metric: 'cpu_usage', unit: '{cpu}',
         value: 0.1 + ((j * 7919) % 1000) / 250, eventTime: end - (perSeries - k) * 60_000, attributes: {},
       };
-      messages.push({ key: seriesIdOf(sample), value: codec.encodeSync('MetricSample', sample) });
+      messages.push({ key: seriesIdOf(sample), value: codec.encode('MetricSample', sample) });
     }
     await ctx.producer.send({ topic, messages, acks: 1 });
     if ((i / chunk) % 10 === 0) opts.progress(`  produced ${Math.min(opts.events, i + chunk)}`);

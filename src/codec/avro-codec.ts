@@ -1,7 +1,8 @@
 /**
  * Avro in the Confluent wire format (magic byte 0, 4-byte schema id, Avro body) through a
- * Confluent-compatible Schema Registry. The registry client caches writer schemas by id, so
- * a schema is fetched once per id, not once per message.
+ * Confluent-compatible Schema Registry. Encoding uses our own schemas and the ids they were
+ * registered under; decoding fetches a writer schema once per id and caches its reader, so
+ * the registry is asked once per id, not once per message.
  *
  * Decoding failures are classified: a bad frame or body is `undecodable`, an id the registry
  * does not know is `schema-unknown` (both dead-lettered); a registry that cannot be reached is
@@ -29,12 +30,8 @@ export class AvroCodec {
     private readonly registryUrl?: string,
   ) {}
 
-  async encode(name: SchemaName, value: unknown): Promise<Buffer> {
-    return this.registry.encode(this.ids[name], value);
-  }
-
-  /** Encodes without a registry round trip: our own schema, its registered id. */
-  encodeSync(name: SchemaName, value: unknown): Buffer {
+  /** Confluent wire format with our own schema and its registered id: no registry call. */
+  encode(name: SchemaName, value: unknown): Buffer {
     const body = avroType(name).toBuffer(value);
     const out = Buffer.allocUnsafe(5 + body.length);
     out[0] = MAGIC_BYTE;

@@ -31,7 +31,7 @@ export class DeadLetterPublisher {
   /** `ctx` is the trace context of the batch that rejected the messages; it goes into the dead letters' headers. */
   async publish(rejections: Rejection[], ctx: Context = context.active()): Promise<void> {
     if (rejections.length === 0) return;
-    const messages = await Promise.all(rejections.map(async (r) => {
+    const messages = rejections.map((r) => {
       const record: DeadLetter = {
         reason: r.reason,
         detail: r.detail,
@@ -47,10 +47,10 @@ export class DeadLetterPublisher {
       };
       return {
         key: `${r.topic}/${r.partition}/${r.message.offset}`,
-        value: await this.codec.encode('DeadLetter', record),
+        value: this.codec.encode('DeadLetter', record),
         headers: { ...traceHeaders(ctx), 'foresight-reason': r.reason },
       };
-    }));
+    });
     await this.producer.send({ topic: this.topic, acks: -1, messages });
     for (const r of rejections) {
       this.counter.add(1, { reason: r.reason, topic: r.topic });

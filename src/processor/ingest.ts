@@ -67,16 +67,15 @@ export interface IngestDeps {
   now?: () => number;
 }
 
-type Item<T> = { message: KafkaMessage; items: T[] };
 
-async function decodeAll(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, check: (d: Decoded) => void): Promise<{ ok: Item<Decoded>[]; rejected: Rejection[] }> {
-  const ok: Item<Decoded>[] = [];
+async function decodeAll(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, check: (d: Decoded) => void): Promise<{ ok: { message: KafkaMessage; decoded: Decoded }[]; rejected: Rejection[] }> {
+  const ok: { message: KafkaMessage; decoded: Decoded }[] = [];
   const rejected: Rejection[] = [];
   for (const m of messages) {
     try {
       const d = await decode(m.value);
       check(d);
-      ok.push({ message: m, items: [d] });
+      ok.push({ message: m, decoded: d });
     } catch (err) {
       if (!(err instanceof RejectedMessage)) throw err; // retriable (registry down): the batch is retried
       rejected.push({ topic: ref.topic, partition: ref.partition, message: m, reason: err.reason, detail: err.message });
@@ -148,11 +147,9 @@ export class IngestPipeline {
     });
     const events: WindowEvent[] = [];
     const byOffset = new Map<string, KafkaMessage>();
-    for (const { message, items } of ok) {
+    for (const { message, decoded } of ok) {
       byOffset.set(message.offset, message);
-      for (const d of items) {
-        if (d.kind === 'metric') for (const smp of d.samples) events.push({ offset: message.offset, seriesId: seriesIdOf(smp), eventTime: smp.eventTime, value: smp.value });
-      }
+      if (decoded.kind === 'metric') for (const smp of decoded.samples) events.push({ offset: message.offset, seriesId: seriesIdOf(smp), eventTime: smp.eventTime, value: smp.value });
     }
     let trips = 0;
     lap('decode');
@@ -193,9 +190,10 @@ export class IngestPipeline {
     });
     const increments: CostIncrement[] = [];
     let rows = 0;
-    for (const { items } of ok) for (const d of items) if (d.kind === 'billing') for (const row of d.rows) {
-      increments.push(...costIncrements(row));
-      rows++;
+    for (const { decoded } of ok) {
+      if (decoded.kind !== 'billing') continue;
+      for (const row of decoded.rows) increments.push(...costIncrements(row));
+      rows += decoded.rows.length;
     }
     await this.deps.deadLetter(rejected, traceContext);
     const t1 = performance.now();

@@ -107,7 +107,7 @@ export class RecommendationLoop {
       modelVersion: this.d.anomaly.info.version,
       traceparent: traceparent ?? null,
     };
-    await this.d.producer.send({ topic: this.d.topics.alerts, acks: -1, messages: [{ key: `${id.workload}`, value: await this.d.codec.encode('AnomalyAlert', alert) }] });
+    await this.d.producer.send({ topic: this.d.topics.alerts, acks: -1, messages: [{ key: `${id.workload}`, value: this.d.codec.encode('AnomalyAlert', alert) }] });
     return alert;
   }
 
@@ -173,7 +173,7 @@ export class RecommendationLoop {
       confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
       modelVersion: this.d.forecaster.info.version, critical, createdAt: stepEndMs, traceparent: traceparent ?? null,
     };
-    await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages: [{ key: id.workload, value: await this.d.codec.encode('Recommendation', rec) }] });
+    await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages: [{ key: id.workload, value: this.d.codec.encode('Recommendation', rec) }] });
     await this.d.redis.hset(key, { minReplicas: String(proposed.minReplicas), maxReplicas: String(proposed.maxReplicas), atMs: String(stepEndMs), id: rec.id });
     await this.d.redis.hdel(key, 'cutSince');
     await this.d.redis.pexpire(key, 60 * 24 * 3_600_000);

@@ -70,7 +70,7 @@ export async function replayRows(rows: TraceRow[], producer: Producer, codec: Av
       const due = wallStart + (chunk[0].timeMs - rows[0].timeMs) / opts.speed;
       if (due > Date.now()) await sleep(due - Date.now());
     }
-    const messages = await Promise.all(chunk.map(async (row) => {
+    const messages = chunk.map((row) => {
       const sample: MetricSample = { ...opts.workload, metric: opts.metric, unit: opts.unit, value: row.value, eventTime: Math.round(row.timeMs + shift), attributes: { source: 'replay' } };
       const span = tracer.startSpan(`send ${opts.topic}`, {
         kind: SpanKind.PRODUCER,
@@ -79,8 +79,8 @@ export async function replayRows(rows: TraceRow[], producer: Producer, codec: Av
       const headers = traceHeaders(trace.setSpan(context.active(), span));
       span.end();
       firstTraceparent ??= headers.traceparent;
-      return { key: seriesId, value: await codec.encode('MetricSample', sample), headers };
-    }));
+      return { key: seriesId, value: codec.encode('MetricSample', sample), headers };
+    });
     await producer.send({ topic: opts.topic, acks: -1, messages });
     opts.onProgress?.(Math.min(i + batchSize, rows.length), rows.length);
   }

@@ -11,7 +11,8 @@ import type { Redis } from 'ioredis';
 import { ForesightError } from '../util/errors.js';
 import { monthExpireAt, monthOf, type CostIncrement, type UnitKind } from './billing.js';
 import { loadScript } from './scripts.js';
-import type { ApplyOutcome, PartitionRef } from './window-store.js';
+import { appliedOffsetKey, partitionTag, readAppliedOffset, type PartitionRef } from './partition-keys.js';
+import type { ApplyOutcome } from './window-store.js';
 
 type RawApply = (numKeys: number, args: (string | number)[]) => Promise<[number, ...unknown[]]>;
 
@@ -28,20 +29,15 @@ export class CostStore {
   }
 
   private tag(p: PartitionRef): string {
-    return `${this.prefix}:{${p.topic}:${p.partition}}`;
+    return partitionTag(this.prefix, p);
   }
 
-  appliedKey(p: PartitionRef): string {
-    return `${this.tag(p)}:applied`;
-  }
-
-  async appliedOffset(p: PartitionRef): Promise<bigint> {
-    const v = await this.redis.get(this.appliedKey(p));
-    return v === null ? -1n : BigInt(v);
+  appliedOffset(p: PartitionRef): Promise<bigint> {
+    return readAppliedOffset(this.redis, this.prefix, p);
   }
 
   async applyBatch(p: PartitionRef, expected: bigint, newOffset: string, increments: CostIncrement[]): Promise<ApplyOutcome> {
-    const keys: string[] = [this.appliedKey(p)];
+    const keys: string[] = [appliedOffsetKey(this.prefix, p)];
     const index = new Map<string, number>();
     const expireAt: number[] = [];
     const triples: (string | number)[] = [];

@@ -13,13 +13,11 @@ import { ForesightError } from '../util/errors.js';
 import type { AggregateResult } from './aggregate.js';
 import { decodeBucket, encodeBucket } from './bucket-codec.js';
 import { bucketIndex, chunkExpireAt, chunkIndex, COARSE, FINE, type Resolution } from './resolutions.js';
+import { appliedOffsetKey, partitionTag, readAppliedOffset, type PartitionRef } from './partition-keys.js';
 import { loadScript } from './scripts.js';
 import type { Summary } from './sketch.js';
 
-export interface PartitionRef {
-  topic: string;
-  partition: number;
-}
+export type { PartitionRef };
 
 export type ApplyOutcome =
   | { status: 'applied'; merged: number; created: number; roundTrips: 1 }
@@ -38,12 +36,12 @@ export class WindowStore {
     this.apply = loadScript(redis, 'applyWindows-n') as RawApply;
   }
 
-  tag(p: PartitionRef): string {
-    return `${this.prefix}:{${p.topic}:${p.partition}}`;
+  private tag(p: PartitionRef): string {
+    return partitionTag(this.prefix, p);
   }
 
   appliedKey(p: PartitionRef): string {
-    return `${this.tag(p)}:applied`;
+    return appliedOffsetKey(this.prefix, p);
   }
 
   seriesKey(p: PartitionRef): string {
@@ -54,9 +52,8 @@ export class WindowStore {
     return `${this.tag(p)}:w:${seriesId}:${res.tag}:${chunk}`;
   }
 
-  async appliedOffset(p: PartitionRef): Promise<bigint> {
-    const v = await this.redis.get(this.appliedKey(p));
-    return v === null ? -1n : BigInt(v);
+  appliedOffset(p: PartitionRef): Promise<bigint> {
+    return readAppliedOffset(this.redis, this.prefix, p);
   }
 
   /** Watermarks of the given series (absent: never seen, or trimmed). */

@@ -61,7 +61,7 @@ describe('input formats', () => {
       ConsumedQuantity: 4, ConsumedUnit: 'vCPU-Hours', Tags: { 'k8s.namespace.name': 'shop', 'k8s.deployment.name': 'web', team: 'payments', 'node-pool': 'general' },
     });
     const rows = [0, 1, 2].map(row);
-    await producer.send({ topic: cfg.topics.billing, messages: await Promise.all(rows.map(async (r) => ({ value: await codec.encode('BillingRecord', r) }))) });
+    await producer.send({ topic: cfg.topics.billing, messages: rows.map((r) => ({ value: codec.encode('BillingRecord', r) })) });
     await producer.send({
       topic: t.focus,
       messages: rows.map((r) => ({ value: Buffer.from(JSON.stringify({ ...r, ChargePeriodStart: new Date(r.ChargePeriodStart).toISOString(), ChargePeriodEnd: new Date(r.ChargePeriodEnd).toISOString(), BillingPeriodStart: new Date(r.BillingPeriodStart).toISOString(), BillingPeriodEnd: new Date(r.BillingPeriodEnd).toISOString(), EffectiveCost: '0.5' })) })),

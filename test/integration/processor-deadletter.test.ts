@@ -33,8 +33,8 @@ describe('processor dead letters', () => {
       { value: Buffer.from('{"not":"avro"}'), reason: 'undecodable' },
       { value: Buffer.from([0, 0, 0]), reason: 'undecodable' },
       { value: unknownId, reason: 'schema-unknown' },
-      { value: await codec.encode('MetricSample', sample('web', -3, now)), reason: 'negative-value' },
-      { value: await codec.encode('DeadLetter', { reason: 'x', detail: 'x', service: 'x', sourceTopic: 'x', sourcePartition: 0, sourceOffset: 0, sourceTimestamp: null, key: null, value: null, headers: {}, rejectedAt: now }), reason: 'invalid-field' },
+      { value: codec.encode('MetricSample', sample('web', -3, now)), reason: 'negative-value' },
+      { value: codec.encode('DeadLetter', { reason: 'x', detail: 'x', service: 'x', sourceTopic: 'x', sourcePartition: 0, sourceOffset: 0, sourceTimestamp: null, key: null, value: null, headers: {}, rejectedAt: now }), reason: 'invalid-field' },
     ];
     const producer = kafka.producer();
     await producer.connect();
