@@ -8,14 +8,17 @@ export function seriesIdOf(s: Pick<MetricSample, 'cluster' | 'namespace' | 'kind
   return [s.cluster, s.namespace, s.kind, s.name, s.container ?? '-', s.metric].join('/');
 }
 
-function checkEventTime(t: number, what: string, cfg: IngestConfig, now: number): void {
+/** Billing rows routinely arrive weeks late (invoices, corrections): they may be up to 400 days old. */
+const BILLING_MAX_AGE_MS = 400 * 24 * 3_600_000;
+
+function checkEventTime(t: number, what: string, cfg: IngestConfig, now: number, maxAgeMs = cfg.maxEventAgeMs): void {
   if (!Number.isFinite(t)) throw new RejectedMessage('invalid-field', `${what} is not a time`);
   if (cfg.replayHistory) return;
   if (t > now + cfg.maxFutureSkewMs) {
     throw new RejectedMessage('clock-skew', `${what} ${new Date(t).toISOString()} is ${Math.round((t - now) / 1000)} s ahead of the processor's clock (allowed ${cfg.maxFutureSkewMs / 1000} s; FORESIGHT_MAX_FUTURE_SKEW_MS)`);
   }
-  if (t < now - cfg.maxEventAgeMs) {
-    throw new RejectedMessage('clock-skew', `${what} ${new Date(t).toISOString()} is older than ${cfg.maxEventAgeMs / 3_600_000} h (FORESIGHT_MAX_EVENT_AGE_MS; set FORESIGHT_REPLAY_HISTORY=true to replay history)`);
+  if (t < now - maxAgeMs) {
+    throw new RejectedMessage('clock-skew', `${what} ${new Date(t).toISOString()} is older than ${maxAgeMs / 3_600_000} h (FORESIGHT_MAX_EVENT_AGE_MS; set FORESIGHT_REPLAY_HISTORY=true to replay history)`);
   }
 }
 
@@ -38,5 +41,5 @@ export function checkBilling(r: BillingRecord, cfg: IngestConfig, now = Date.now
     if (q !== null && (!Number.isFinite(q) || q < 0)) throw new RejectedMessage(Number.isFinite(q) ? 'negative-value' : 'not-finite', `${f} is ${q}`);
   }
   if (r.ChargePeriodEnd < r.ChargePeriodStart) throw new RejectedMessage('invalid-field', 'ChargePeriodEnd is before ChargePeriodStart');
-  checkEventTime(r.ChargePeriodStart, 'ChargePeriodStart', { ...cfg, maxEventAgeMs: Math.max(cfg.maxEventAgeMs, 400 * 24 * 3_600_000) }, now);
+  checkEventTime(r.ChargePeriodStart, 'ChargePeriodStart', cfg, now, Math.max(cfg.maxEventAgeMs, BILLING_MAX_AGE_MS));
 }
