@@ -46,7 +46,15 @@ export type RejectReason =
   | 'not-finite'
   | 'negative-value'
   | 'clock-skew'
-  | 'late';
+  | 'late'
+  // the committer's: the recommendation cannot become a manifest change
+  | 'unknown-workload'
+  | 'path-traversal'
+  | 'not-managed'
+  | 'ambiguous-target'
+  | 'out-of-bounds'
+  | 'manifest-invalid'
+  | 'conflict';
 
 export class RejectedMessage extends ForesightError {
   readonly reason: RejectReason;

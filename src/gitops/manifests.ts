@@ -1,0 +1,356 @@
+/**
+ * The workloads of a GitOps repository: where each object's documents are (plain
+ * multi-document manifests, Kustomize bases and strategic-merge patches, Helm values files
+ * named in the mapping), what their current scaling and sizing values are, and how a
+ * recommendation's logical fields map to YAML paths. Shared by the processor (current values
+ * for recommendations) and the committer (edits).
+ *
+ * Discovery: every *.yaml / *.yml file under the mapping's `include` folders (default: the
+ * whole repository, minus the policies folder and the mapping file). Kustomization files give
+ * their `namespace` to the files they list (resources, patches, patchesStrategicMerge), and
+ * through folder resources to the bases below; the outermost kustomization that sets one wins,
+ * as in `kustomize build`. When an object has a base and a patch, the patch is edited (the
+ * overlay is what is deployed); two candidate patches in different files are ambiguous and must
+ * be pinned in the mapping.
+ */
+import path from 'node:path';
+import { isMap, parseAllDocuments, parseDocument } from 'yaml';
+import { RejectedMessage } from '../util/errors.js';
+import { EMPTY_MAPPING, parseMapping, type MappedWorkload, type Mapping } from './mapping.js';
+import { repoPath } from './repo-path.js';
+import type { YamlEdit, YamlPath } from './yaml-edit.js';
+
+export const MANAGED_ANNOTATION = 'foresight.dev/managed';
+const POD_TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
+const HPA = 'HorizontalPodAutoscaler';
+
+export interface WorkloadKey {
+  namespace: string;
+  kind: string;
+  name: string;
+}
+
+export const workloadLabel = (k: WorkloadKey): string => `${k.namespace}/${k.kind}/${k.name}`;
+
+/** One Kubernetes object document in one file. */
+export interface ObjectDoc {
+  file: string;
+  index: number;
+  apiVersion: string | undefined;
+  kind: string;
+  name: string;
+  namespaces: string[];
+  patch: boolean;
+  value: Record<string, unknown>;
+  /** a parse error of this document, "file:line: message" */
+  error?: string;
+}
+
+export interface RepoOptions {
+  mappingFile: string;
+  policiesPath: string;
+}
+
+export const DEFAULT_REPO_OPTIONS: RepoOptions = { mappingFile: 'foresight-mapping.yaml', policiesPath: 'policies' };
+
+export class ManifestIndex {
+  private constructor(
+    readonly files: ReadonlyMap<string, string>,
+    readonly objects: ObjectDoc[],
+    /** files that could not be parsed at all, "file:line: message" */
+    readonly fileErrors: string[],
+    readonly mapping: Mapping,
+    readonly mappingError: string | undefined,
+  ) {}
+
+  /** Indexes the YAML files of a repository snapshot (path → text). */
+  static build(files: ReadonlyMap<string, string>, opts: RepoOptions = DEFAULT_REPO_OPTIONS): ManifestIndex {
+    let mapping = EMPTY_MAPPING;
+    let mappingError: string | undefined;
+    const mappingText = files.get(opts.mappingFile);
+    if (mappingText !== undefined) {
+      try {
+        mapping = parseMapping(opts.mappingFile, mappingText);
+      } catch (err) {
+        mappingError = (err as Error).message;
+      }
+    }
+    const included = (f: string): boolean =>
+      /\.ya?ml$/.test(f) && f !== opts.mappingFile && !f.startsWith(`${opts.policiesPath}/`) &&
+      (mapping.include === undefined || mapping.include.some((d) => f === d || f.startsWith(`${d}/`)));
+    const yamlFiles = [...files.keys()].filter(included).sort();
+    const kust = kustomizeNamespaces(files, yamlFiles);
+    const objects: ObjectDoc[] = [];
+    const fileErrors: string[] = [];
+    for (const file of yamlFiles) {
+      if (isKustomization(file)) continue;
+      const text = files.get(file)!;
+      const docs = parseAllDocuments(text, { prettyErrors: true });
+      if (!Array.isArray(docs)) continue;
+      docs.forEach((doc, index) => {
+        const value = safeJS(doc);
+        const error = doc.errors.length > 0 ? `${file}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}` : undefined;
+        const meta = value?.metadata as Record<string, unknown> | undefined;
+        if (!value || typeof value.kind !== 'string' || typeof meta?.name !== 'string') {
+          if (error) fileErrors.push(error);
+          return;
+        }
+        const k = kust.get(file);
+        const namespaces = k?.namespaces.length ? k.namespaces : [typeof meta.namespace === 'string' ? meta.namespace : 'default'];
+        objects.push({ file, index, apiVersion: typeof value.apiVersion === 'string' ? value.apiVersion : undefined, kind: value.kind, name: meta.name, namespaces, patch: k?.patch ?? false, value, error });
+      });
+    }
+    return new ManifestIndex(files, objects, fileErrors, mapping, mappingError);
+  }
+
+  private docsOf(kind: string, namespace: string, name: string): ObjectDoc[] {
+    return this.objects.filter((o) => o.kind === kind && o.name === name && o.namespaces.includes(namespace));
+  }
+
+  mapped(key: WorkloadKey): MappedWorkload | undefined {
+    return this.mapping.workloads.find((w) => w.workload === workloadLabel(key));
+  }
+
+  /**
+   * Where a workload lives: its documents (plain or base + patch) and those of the HPA that
+   * scales it, or its Helm values file. Rejects unknown, unmanaged, ambiguous and broken targets.
+   */
+  resolve(key: WorkloadKey): ResolvedWorkload {
+    if (this.mappingError) throw new RejectedMessage('manifest-invalid', this.mappingError);
+    const mapped = this.mapped(key);
+    if (mapped?.helm) {
+      const text = this.files.get(mapped.helm.values);
+      if (text === undefined) throw new RejectedMessage('unknown-workload', `${workloadLabel(key)}: Helm values file ${mapped.helm.values} (from the mapping) does not exist`);
+      const doc = parseDocument(text, { prettyErrors: true });
+      if (doc.errors.length > 0) throw new RejectedMessage('manifest-invalid', `${mapped.helm.values}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}`);
+      return { key, helm: { file: mapped.helm.values, fields: mapped.helm.fields, value: (doc.toJS() ?? {}) as Record<string, unknown> } };
+    }
+    const docs = this.docsOf(key.kind, key.namespace, key.name);
+    if (docs.length === 0) {
+      const broken = this.fileErrors.length > 0 ? ` (files that failed to parse: ${this.fileErrors.join('; ')})` : '';
+      throw new RejectedMessage(this.fileErrors.length > 0 ? 'manifest-invalid' : 'unknown-workload', `${workloadLabel(key)} is not in the GitOps repository${broken}`);
+    }
+    const broken = docs.find((d) => d.error);
+    if (broken) throw new RejectedMessage('manifest-invalid', broken.error!);
+    const managed = mapped !== undefined || docs.some((d) => annotations(d.value)[MANAGED_ANNOTATION] === 'true');
+    if (!managed) throw new RejectedMessage('not-managed', `${workloadLabel(key)} is not under management: annotate it ${MANAGED_ANNOTATION}: "true" or list it in the mapping file`);
+    const workload = this.pick(docs, mapped?.file, workloadLabel(key));
+    const hpaNames = new Set(this.objects.filter((o) => o.kind === HPA && o.namespaces.includes(key.namespace) && scaleTarget(o.value, key)).map((o) => o.name));
+    if (hpaNames.size > 1) throw new RejectedMessage('ambiguous-target', `${workloadLabel(key)} is scaled by more than one HorizontalPodAutoscaler: ${[...hpaNames].join(', ')}`);
+    const hpaDocs = hpaNames.size === 1 ? this.docsOf(HPA, key.namespace, [...hpaNames][0]) : [];
+    const hpaBroken = hpaDocs.find((d) => d.error);
+    if (hpaBroken) throw new RejectedMessage('manifest-invalid', hpaBroken.error!);
+    return {
+      key,
+      workload: { edit: workload, merged: mergeDocs(docs) },
+      hpa: hpaDocs.length > 0 ? { edit: this.pick(hpaDocs, undefined, `${key.namespace}/${HPA}/${[...hpaNames][0]}`), merged: mergeDocs(hpaDocs) } : undefined,
+    };
+  }
+
+  /** The document to edit: the pinned file, else the single patch, else the single plain document. */
+  private pick(docs: ObjectDoc[], pinned: string | undefined, label: string): ObjectDoc {
+    if (pinned) {
+      const d = docs.find((x) => x.file === pinned);
+      if (!d) throw new RejectedMessage('unknown-workload', `${label}: the mapping pins ${pinned}, which does not hold it`);
+      return d;
+    }
+    const patches = docs.filter((d) => d.patch);
+    const choice = patches.length > 0 ? patches : docs;
+    if (new Set(choice.map((d) => d.file)).size > 1) throw new RejectedMessage('ambiguous-target', `${label} is in ${choice.map((d) => d.file).join(' and ')}; pin one with "file:" in the mapping file`);
+    return choice[0];
+  }
+}
+
+export interface ResolvedDocs {
+  /** the document that gets edited */
+  edit: ObjectDoc;
+  /** the object as deployed: base documents with the patches merged over them */
+  merged: Record<string, unknown>;
+}
+
+export interface ResolvedWorkload {
+  key: WorkloadKey;
+  workload?: ResolvedDocs;
+  hpa?: ResolvedDocs;
+  helm?: { file: string; fields: Record<string, string>; value: Record<string, unknown> };
+}
+
+/** A logical field's location: which file, which document, which YAML path. */
+export interface FieldLocation {
+  file: string;
+  index: number;
+  path: YamlPath;
+  /** edits to make first (a container entry that the patch does not have yet) */
+  before?: YamlEdit[];
+}
+
+/**
+ * Maps a logical field (Recommendation.changes[].field) to the YAML path that holds it.
+ * Fields: replicas, minReplicas, maxReplicas, targetCPUUtilization, requests.cpu,
+ * requests.memory, limits.cpu, limits.memory (per container), nodeSelector.<label>.
+ */
+export function locateField(w: ResolvedWorkload, field: string, container: string | null): FieldLocation {
+  const label = workloadLabel(w.key);
+  if (w.helm) {
+    const p = w.helm.fields[field];
+    if (!p) throw new RejectedMessage('unknown-workload', `${label}: the mapping names no Helm values path for ${field}`);
+    return { file: w.helm.file, index: 0, path: p.split('.') };
+  }
+  if (field === 'minReplicas' || field === 'maxReplicas' || field === 'targetCPUUtilization') {
+    if (!w.hpa) throw new RejectedMessage('unknown-workload', `${label}: no HorizontalPodAutoscaler in the repository scales it (for ${field})`);
+    const { file, index, value } = w.hpa.edit;
+    if (field !== 'targetCPUUtilization') return { file, index, path: ['spec', field] };
+    const metrics = ((value.spec as Record<string, unknown> | undefined)?.metrics ?? []) as Record<string, unknown>[];
+    const i = metrics.findIndex((m) => m.type === 'Resource' && (m.resource as Record<string, unknown> | undefined)?.name === 'cpu');
+    if (i < 0) throw new RejectedMessage('manifest-invalid', `${file}: the HorizontalPodAutoscaler has no cpu Resource metric to set the target of`);
+    return { file, index, path: ['spec', 'metrics', i, 'resource', 'target', 'averageUtilization'] };
+  }
+  const doc = w.workload!.edit;
+  if (field === 'replicas') return { file: doc.file, index: doc.index, path: ['spec', 'replicas'] };
+  if (!POD_TEMPLATE_KINDS.has(doc.kind)) throw new RejectedMessage('unknown-workload', `${label}: ${field} needs a pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet)`);
+  const pod = ['spec', 'template', 'spec'];
+  if (field.startsWith('nodeSelector.')) return { file: doc.file, index: doc.index, path: [...pod, 'nodeSelector', field.slice('nodeSelector.'.length)] };
+  const m = /^(requests|limits)\.(cpu|memory)$/.exec(field);
+  if (!m) throw new RejectedMessage('invalid-field', `${label}: unknown field ${field}`);
+  if (!container) throw new RejectedMessage('invalid-field', `${label}: ${field} needs a container`);
+  const containers = (get(doc.value, pod) as Record<string, unknown> | undefined)?.containers as Record<string, unknown>[] | undefined;
+  const merged = (get(w.workload!.merged, pod) as Record<string, unknown> | undefined)?.containers as Record<string, unknown>[] | undefined;
+  if (!merged?.some((c) => c.name === container)) throw new RejectedMessage('unknown-workload', `${label} has no container ${container}`);
+  const i = containers?.findIndex((c) => c.name === container) ?? -1;
+  if (i >= 0) return { file: doc.file, index: doc.index, path: [...pod, 'containers', i, 'resources', m[1], m[2]] };
+  // a patch without this container yet: add its entry (strategic merge matches containers by name)
+  const n = containers?.length ?? 0;
+  return { file: doc.file, index: doc.index, path: [...pod, 'containers', n, 'resources', m[1], m[2]], before: [{ path: [...pod, 'containers', n, 'name'], value: container }] };
+}
+
+/** The current value of a logical field as deployed (patches merged over bases), as a string. */
+export function currentValue(w: ResolvedWorkload, field: string, container: string | null): string | null {
+  let v: unknown;
+  if (w.helm) {
+    const p = w.helm.fields[field];
+    v = p ? get(w.helm.value, p.split('.')) : undefined;
+  } else if (field === 'minReplicas' || field === 'maxReplicas') {
+    v = w.hpa ? get(w.hpa.merged, ['spec', field]) : undefined;
+  } else if (field === 'targetCPUUtilization') {
+    const metrics = (w.hpa ? get(w.hpa.merged, ['spec', 'metrics']) : undefined) as Record<string, unknown>[] | undefined;
+    v = metrics?.find((m) => m.type === 'Resource' && get(m, ['resource', 'name']) === 'cpu');
+    v = v ? get(v as Record<string, unknown>, ['resource', 'target', 'averageUtilization']) : undefined;
+  } else if (field === 'replicas') {
+    v = w.workload ? get(w.workload.merged, ['spec', 'replicas']) : undefined;
+  } else if (field.startsWith('nodeSelector.')) {
+    v = w.workload ? get(w.workload.merged, ['spec', 'template', 'spec', 'nodeSelector', field.slice('nodeSelector.'.length)]) : undefined;
+  } else {
+    const m = /^(requests|limits)\.(cpu|memory)$/.exec(field);
+    const containers = (w.workload ? get(w.workload.merged, ['spec', 'template', 'spec', 'containers']) : undefined) as Record<string, unknown>[] | undefined;
+    const c = containers?.find((x) => x.name === container);
+    v = m && c ? get(c, ['resources', m[1], m[2]]) : undefined;
+  }
+  return v === undefined || v === null ? null : String(v);
+}
+
+export function get(obj: unknown, p: YamlPath): unknown {
+  let cur = obj;
+  for (const k of p) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[k];
+  }
+  return cur;
+}
+
+function annotations(v: Record<string, unknown>): Record<string, unknown> {
+  return ((v.metadata as Record<string, unknown> | undefined)?.annotations ?? {}) as Record<string, unknown>;
+}
+
+function scaleTarget(hpa: Record<string, unknown>, key: WorkloadKey): boolean {
+  const ref = get(hpa, ['spec', 'scaleTargetRef']) as Record<string, unknown> | undefined;
+  return ref?.kind === key.kind && ref?.name === key.name;
+}
+
+function safeJS(doc: { contents: unknown; toJS(): unknown }): Record<string, unknown> | undefined {
+  try {
+    const v = isMap(doc.contents) ? doc.toJS() : undefined;
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Base documents first, patches merged over them (maps deep, containers by name, as a strategic merge). */
+export function mergeDocs(docs: ObjectDoc[]): Record<string, unknown> {
+  const ordered = [...docs.filter((d) => !d.patch), ...docs.filter((d) => d.patch)];
+  return ordered.reduce<Record<string, unknown>>((acc, d) => merge(acc, d.value) as Record<string, unknown>, {});
+}
+
+function merge(a: unknown, b: unknown): unknown {
+  if (Array.isArray(a) && Array.isArray(b) && b.every((x) => x && typeof x === 'object' && 'name' in x)) {
+    const out = a.map((x) => ({ ...x }));
+    for (const item of b) {
+      const i = out.findIndex((x) => x?.name === item.name);
+      if (i >= 0) out[i] = merge(out[i], item);
+      else out.push(item);
+    }
+    return out;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(b)) out[k] = merge(out[k], v);
+    return out;
+  }
+  return b === undefined ? a : b;
+}
+
+const isKustomization = (f: string): boolean => /(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(f);
+
+/** file → the namespaces kustomizations give it, and whether a kustomization lists it as a patch. */
+function kustomizeNamespaces(files: ReadonlyMap<string, string>, yamlFiles: string[]): Map<string, { namespaces: string[]; patch: boolean }> {
+  interface K { dir: string; namespace?: string; resources: string[]; patches: string[] }
+  const ks = new Map<string, K>();
+  for (const f of yamlFiles.filter(isKustomization)) {
+    let v: Record<string, unknown> | undefined;
+    try {
+      v = parseDocument(files.get(f)!).toJS() as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (!v) continue;
+    const dir = path.posix.dirname(f);
+    const rel = (p: unknown): string | undefined => {
+      if (typeof p !== 'string' || p.includes('://')) return undefined;
+      try {
+        return repoPath(path.posix.join(dir, p));
+      } catch {
+        return undefined;
+      }
+    };
+    const patchList = [...((v.patches as { path?: string }[] | undefined) ?? []).map((p) => p?.path), ...((v.patchesStrategicMerge as string[] | undefined) ?? [])];
+    ks.set(dir, {
+      dir,
+      namespace: typeof v.namespace === 'string' ? v.namespace : undefined,
+      resources: ((v.resources as string[] | undefined) ?? []).map(rel).filter((x): x is string => x !== undefined),
+      patches: patchList.map(rel).filter((x): x is string => x !== undefined),
+    });
+  }
+  const out = new Map<string, { namespaces: string[]; patch: boolean }>();
+  const visit = (k: K, inherited: string | undefined, seen: Set<string>): void => {
+    if (seen.has(k.dir)) return;
+    seen.add(k.dir);
+    const ns = inherited ?? k.namespace; // the outermost kustomization's namespace wins
+    const note = (file: string, patch: boolean): void => {
+      const e = out.get(file) ?? { namespaces: [], patch: false };
+      if (ns && !e.namespaces.includes(ns)) e.namespaces.push(ns);
+      e.patch ||= patch;
+      out.set(file, e);
+    };
+    for (const r of k.resources) {
+      const child = ks.get(r);
+      if (child) visit(child, ns, new Set(seen));
+      else note(r, false);
+    }
+    for (const p of k.patches) note(p, true);
+  };
+  const referenced = new Set([...ks.values()].flatMap((k) => k.resources));
+  for (const k of ks.values()) if (!referenced.has(k.dir)) visit(k, undefined, new Set());
+  // bases only reached through overlays also keep their own namespace when used alone
+  for (const k of ks.values()) if (referenced.has(k.dir) && k.namespace) visit({ ...k, dir: `${k.dir}#self` }, undefined, new Set());
+  return out;
+}

@@ -1,0 +1,110 @@
+/**
+ * A recommendation becomes edits of the GitOps repository's files: locate each field, splice
+ * the new value in (yaml-edit.ts), then validate the touched objects as the API server would
+ * (autoscaling/v2 HorizontalPodAutoscaler, apps/v1 workloads) and against the policy bounds.
+ * Pure: a snapshot of files in, the changed files out.
+ */
+import type { Recommendation } from '../codec/generated-types.js';
+import type { ResolvedPolicy } from '../policy/policy-schema.js';
+import { RejectedMessage } from '../util/errors.js';
+import { currentValue, get, locateField, ManifestIndex, workloadLabel, type RepoOptions, type ResolvedWorkload, type WorkloadKey } from './manifests.js';
+import { parseQuantity } from './quantity.js';
+import { editYaml } from './yaml-edit.js';
+
+export interface FieldDiff {
+  field: string;
+  container: string | null;
+  file: string;
+  before: string | null;
+  after: string;
+}
+
+export interface Plan {
+  /** the files as they are after the edits (only changed ones) */
+  changed: Map<string, string>;
+  diffs: FieldDiff[];
+}
+
+/**
+ * Applies one recommendation to `files` (a snapshot, path → text; earlier plans of the same
+ * commit already applied). Throws RejectedMessage with the reason when it cannot be applied.
+ */
+export function planRecommendation(files: ReadonlyMap<string, string>, rec: Recommendation, policy: ResolvedPolicy | undefined, opts?: RepoOptions): Plan {
+  const key: WorkloadKey = { namespace: rec.namespace, kind: rec.kind, name: rec.name };
+  if (policy) checkPolicyBounds(rec, policy);
+  const index = ManifestIndex.build(files, opts);
+  const resolved = index.resolve(key);
+  const changed = new Map<string, string>();
+  const diffs: FieldDiff[] = [];
+  const text = (f: string): string => changed.get(f) ?? files.get(f)!;
+  for (const c of rec.changes) {
+    const container = /^(requests|limits)\./.test(c.field) ? rec.container : null;
+    // locate against the current state of the edit (an added container entry moves the next field)
+    const snapshot = changed.size === 0 ? resolved : ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key);
+    const loc = locateField(snapshot, c.field, container);
+    const before = currentValue(snapshot, c.field, container);
+    const value = /^\d+$/.test(c.proposed) && !c.field.startsWith('nodeSelector.') ? Number(c.proposed) : c.proposed;
+    if (before === String(value)) continue;
+    changed.set(loc.file, editYaml(text(loc.file), loc.index, [...(loc.before ?? []), { path: loc.path, value }]));
+    diffs.push({ field: c.field, container, file: loc.file, before, after: String(value) });
+  }
+  if (changed.size > 0) validate(ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key));
+  return { changed, diffs };
+}
+
+function checkPolicyBounds(rec: Recommendation, policy: ResolvedPolicy): void {
+  const label = `${rec.namespace}/${rec.kind}/${rec.name}`;
+  for (const c of rec.changes) {
+    if (c.field === 'minReplicas' || c.field === 'maxReplicas' || c.field === 'replicas') {
+      const v = Number(c.proposed);
+      const lo = c.field === 'replicas' ? 0 : policy.replicas.min;
+      if (!Number.isInteger(v) || v < lo || v > policy.replicas.max) {
+        throw new RejectedMessage('out-of-bounds', `${label}: ${c.field} ${c.proposed} is outside the policy bounds [${lo}, ${policy.replicas.max}] (${policy.sources.join(' → ')})`);
+      }
+    }
+    if (c.field === 'requests.cpu' && (parseQuantity(c.proposed) ?? -1) < policy.resources.min.cpu) {
+      throw new RejectedMessage('out-of-bounds', `${label}: requests.cpu ${c.proposed} is below the policy minimum ${policy.resources.min.cpu} cores`);
+    }
+    if (c.field === 'requests.memory' && (parseQuantity(c.proposed) ?? -1) < policy.resources.min.memoryBytes) {
+      throw new RejectedMessage('out-of-bounds', `${label}: requests.memory ${c.proposed} is below the policy minimum ${policy.resources.min.memoryBytes} bytes`);
+    }
+  }
+}
+
+/** The constraints the Kubernetes API server would enforce on the touched objects. */
+export function validate(w: ResolvedWorkload): void {
+  const label = workloadLabel(w.key);
+  const bad = (msg: string): never => {
+    throw new RejectedMessage('out-of-bounds', `${label}: ${msg}`);
+  };
+  const int = (v: unknown, min: number, what: string): void => {
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min)) bad(`${what} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  };
+  if (w.hpa) {
+    const spec = (w.hpa.merged.spec ?? {}) as Record<string, unknown>;
+    if (w.hpa.edit.apiVersion && w.hpa.edit.apiVersion !== 'autoscaling/v2') bad(`the HorizontalPodAutoscaler is ${w.hpa.edit.apiVersion}; Foresight edits autoscaling/v2`);
+    int(spec.minReplicas, 1, 'HPA spec.minReplicas');
+    int(spec.maxReplicas, 1, 'HPA spec.maxReplicas');
+    if (typeof spec.minReplicas === 'number' && typeof spec.maxReplicas === 'number' && spec.minReplicas > spec.maxReplicas) bad(`HPA minReplicas ${spec.minReplicas} exceeds maxReplicas ${spec.maxReplicas}`);
+    for (const m of (spec.metrics ?? []) as Record<string, unknown>[]) int(get(m, ['resource', 'target', 'averageUtilization']), 1, 'HPA averageUtilization');
+  }
+  if (w.workload) {
+    const spec = (w.workload.merged.spec ?? {}) as Record<string, unknown>;
+    int(spec.replicas, 0, 'spec.replicas');
+    for (const c of (get(spec, ['template', 'spec', 'containers']) ?? []) as Record<string, unknown>[]) {
+      for (const r of ['cpu', 'memory']) {
+        const req = get(c, ['resources', 'requests', r]);
+        const lim = get(c, ['resources', 'limits', r]);
+        const q = (v: unknown, what: string): number | undefined => {
+          if (v === undefined) return undefined;
+          const n = parseQuantity(v as string | number);
+          if (n === undefined || n < 0) bad(`container ${String(c.name)} ${what}.${r} ${JSON.stringify(v)} is not a quantity`);
+          return n;
+        };
+        const rq = q(req, 'requests');
+        const lq = q(lim, 'limits');
+        if (rq !== undefined && lq !== undefined && rq > lq) bad(`container ${String(c.name)} requests.${r} ${String(req)} exceeds limits.${r} ${String(lim)}`);
+      }
+    }
+  }
+}

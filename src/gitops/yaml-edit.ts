@@ -1,0 +1,115 @@
+/**
+ * Minimal-diff edits of YAML text: change the value at a path of one document of a
+ * (multi-document) file and leave every other byte alone — comments, key order, indentation,
+ * quoting, the other documents. The `yaml` package's Document API locates the nodes; the edit
+ * is a splice of the source text at the node's range:
+ *
+ *   - an existing scalar is replaced in place, in its own quoting style;
+ *   - a missing key is added as block YAML at the end of its nearest existing block mapping
+ *     (or a missing sequence item at the end of its block sequence), indented like its siblings;
+ *   - only inside a flow collection ({...}, [...]) does the document get re-serialised.
+ */
+import { isMap, isScalar, isSeq, parseAllDocuments, Scalar, stringify, type Document, type Node } from 'yaml';
+
+export type YamlPath = (string | number)[];
+
+export interface YamlEdit {
+  path: YamlPath;
+  value: string | number;
+}
+
+export class YamlEditError extends Error {}
+
+/** Applies the edits to document `docIndex` of `text` and returns the new text. */
+export function editYaml(text: string, docIndex: number, edits: YamlEdit[]): string {
+  let out = text;
+  for (const e of edits) out = editOne(out, docIndex, e);
+  return out;
+}
+
+function parseDoc(text: string, docIndex: number): Document.Parsed {
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) throw new YamlEditError('not a YAML stream');
+  const doc = docs[docIndex];
+  if (!doc) throw new YamlEditError(`document ${docIndex} does not exist`);
+  if (doc.errors.length > 0) throw new YamlEditError(doc.errors[0].message);
+  return doc;
+}
+
+function editOne(text: string, docIndex: number, e: YamlEdit): string {
+  const doc = parseDoc(text, docIndex);
+  const node = doc.getIn(e.path, true) as Node | undefined;
+  if (node !== undefined) {
+    if (!isScalar(node) || !node.range) throw new YamlEditError(`${e.path.join('.')} is not a scalar`);
+    if (node.type === Scalar.BLOCK_FOLDED || node.type === Scalar.BLOCK_LITERAL) return reserialise(text, doc, e);
+    return splice(text, node.range[0], node.range[1], scalarText(e.value, node.type));
+  }
+  // the nearest existing ancestor
+  let k = e.path.length - 1;
+  let parent: Node | undefined;
+  for (; k >= 0; k--) {
+    parent = (k === 0 ? doc.contents : doc.getIn(e.path.slice(0, k), true)) as Node | undefined;
+    if (parent !== undefined && parent !== null) break;
+  }
+  if (!parent || !(isMap(parent) || isSeq(parent)) || !parent.range) throw new YamlEditError(`cannot add ${e.path.join('.')}: its parent is not a mapping or sequence`);
+  if (parent.flow || parent.items.length === 0) return reserialise(text, doc, e);
+  const missing = e.path.slice(k);
+  const at = parent.range[1];
+  if (isMap(parent)) {
+    if (typeof missing[0] !== 'string') throw new YamlEditError(`${e.path.join('.')}: a mapping has no index ${missing[0]}`);
+    const first = parent.items[0].key as Node;
+    const indent = column(text, first.range![0]);
+    const block = stringify(nest(missing, e.value), { indentSeq: indentsSequences(text) }).trimEnd();
+    return insertLines(text, at, block, indent);
+  }
+  // a sequence: only appending the next item is meaningful
+  if (missing[0] !== parent.items.length) throw new YamlEditError(`${e.path.join('.')}: index ${missing[0]} is beyond the sequence end`);
+  const indent = column(text, parent.range[0]);
+  const block = stringify([nest(missing.slice(1), e.value)], { indentSeq: indentsSequences(text) }).trimEnd();
+  return insertLines(text, at, block, indent);
+}
+
+function nest(path: YamlPath, value: string | number): unknown {
+  let v: unknown = value;
+  for (let i = path.length - 1; i >= 0; i--) v = typeof path[i] === 'number' ? [v] : { [path[i]]: v };
+  return v;
+}
+
+function scalarText(value: string | number, type: Scalar.Type | undefined): string {
+  const s = String(value);
+  if (type === Scalar.QUOTE_DOUBLE) return JSON.stringify(s);
+  if (type === Scalar.QUOTE_SINGLE) return `'${s.replaceAll("'", "''")}'`;
+  // a plain scalar: quote only what YAML would read as something else
+  return stringify(value).trimEnd();
+}
+
+function reserialise(text: string, doc: Document.Parsed, e: YamlEdit): string {
+  doc.setIn(e.path, e.value);
+  const [start, , end] = doc.range;
+  const original = text.slice(start, end);
+  let body = doc.toString({ indentSeq: indentsSequences(text) });
+  if (original.startsWith('---') && !body.startsWith('---')) body = `---\n${body}`;
+  if (!original.startsWith('---') && body.startsWith('---')) body = body.replace(/^---\n?/, '');
+  return splice(text, start, end, body);
+}
+
+/** Does the file indent "- " under its key (the `yaml` default) or put it at the key's column? */
+function indentsSequences(text: string): boolean {
+  const m = /^( *)[^\s#-][^\n]*:\s*\n( *)- /m.exec(text);
+  return m ? m[2].length > m[1].length : true;
+}
+
+function column(text: string, offset: number): number {
+  return offset - (text.lastIndexOf('\n', offset - 1) + 1);
+}
+
+function insertLines(text: string, at: number, block: string, indent: number): string {
+  const pad = ' '.repeat(indent);
+  const lines = block.split('\n').map((l) => (l.length > 0 ? pad + l : l)).join('\n');
+  const lead = at > 0 && text[at - 1] !== '\n' ? '\n' : '';
+  return splice(text, at, at, `${lead}${lines}\n`);
+}
+
+function splice(text: string, start: number, end: number, insert: string): string {
+  return text.slice(0, start) + insert + text.slice(end);
+}
