@@ -1,33 +1,179 @@
 /**
- * The git-committer's consumer: reads recommendations.v1 in its own consumer group, decodes
- * and checks each recommendation, dead-letters what it cannot use, and hands the rest to the
- * apply step. At this stage the apply step logs the recommendation it would turn into a
- * manifest change; the GitOps backends (local Git, GitHub) plug in here.
+ * The git-committer: consumes recommendations.v1 in its consumer group and turns each into a
+ * manifest change in the GitOps repository.
+ *
+ *   decode and check → group per workload (routine / critical) → skip what is already
+ *   committed (its Recommendation-Id trailer is on the branch) → one commit per group:
+ *   routine changes on the target branch, critical ones on a deterministic branch per workload
+ *   with its pull request opened or updated → dead letters for what cannot be applied.
+ *
+ * Delivery is at least once (offsets are committed after the batch is done); the effect is
+ * idempotent: a redelivered recommendation finds its trailer and makes no second commit, and a
+ * pull request is looked up by branch before one is opened.
  */
 import { SpanKind, context, trace } from '@opentelemetry/api';
+import type { KafkaMessage } from 'kafkajs';
 import type { Recommendation } from '../codec/generated-types.js';
+import type { CommitterConfig } from '../config/config.js';
+import type { GitOpsBackend } from '../gitops/backend.js';
+import { CommitConflictError } from '../gitops/backend.js';
+import { GitHubBackend } from '../gitops/github-backend.js';
+import { LocalGitBackend } from '../gitops/local-backend.js';
+import { planRecommendation } from '../gitops/plan.js';
+import { parsePolicyFile } from '../policy/policy-loader.js';
+import { PolicySet } from '../policy/policy-set.js';
 import { BatchRunner, type Batch } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher, type Rejection } from '../kafka/deadletter.js';
 import { batchLinks } from '../telemetry/propagation.js';
 import * as S from '../telemetry/semconv.js';
-import { RejectedMessage } from '../util/errors.js';
+import type { Logger } from '../telemetry/log.js';
+import { errorMessage, RejectedMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
 import type { RunningService, ServiceContext } from '../service/runtime.js';
+import { commitMessage, forecastSvg, pullRequestBody, summaryLine, type Applied } from './explain.js';
 
 const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/; // Kubernetes object names (RFC 1123 subdomain)
+const KIND = /^[A-Z][A-Za-z0-9]{0,62}$/;
 
 export function checkRecommendation(r: Recommendation): void {
   for (const f of ['namespace', 'name'] as const) {
+    if (r[f].includes('/') || r[f].includes('..') || r[f].includes('\\')) throw new RejectedMessage('path-traversal', `${f} ${JSON.stringify(r[f])} would leave its folder`);
     if (!NAME.test(r[f])) throw new RejectedMessage('invalid-field', `${f} ${JSON.stringify(r[f])} is not a valid Kubernetes name`);
   }
+  if (!KIND.test(r.kind)) throw new RejectedMessage('invalid-field', `kind ${JSON.stringify(r.kind)} is not a Kubernetes kind`);
+  if (r.container !== null && !NAME.test(r.container)) throw new RejectedMessage('invalid-field', `container ${JSON.stringify(r.container)} is not a valid name`);
   if (r.changes.length === 0) throw new RejectedMessage('invalid-field', 'recommendation has no changes');
 }
 
-export async function startCommitter(ctx: ServiceContext): Promise<RunningService> {
+/** The deterministic branch of a workload's critical changes. */
+export function reviewBranch(r: Pick<Recommendation, 'namespace' | 'kind' | 'name'>): string {
+  return `foresight/${r.namespace}/${r.kind.toLowerCase()}/${r.name}`;
+}
+
+export function chartPath(r: Pick<Recommendation, 'namespace' | 'kind' | 'name'>): string {
+  return `.foresight/forecasts/${r.namespace}-${r.kind.toLowerCase()}-${r.name}.svg`;
+}
+
+export async function openBackend(cfg: CommitterConfig, log: Logger): Promise<GitOpsBackend> {
+  if (cfg.backend === 'github') return new GitHubBackend({ ...cfg.github!, apiUrl: cfg.github!.apiUrl }, log);
+  return LocalGitBackend.open(cfg.local!, log);
+}
+
+interface Pending {
+  rec: Recommendation;
+  message: KafkaMessage;
+}
+
+export interface CommitterCounters {
+  commits: number;
+  pullRequests: number;
+  duplicates: number;
+}
+
+/** Applies a batch's recommendations through a backend; returns the rejections to dead-letter. */
+export class Committer {
+  private policies = new PolicySet([]);
+
+  constructor(private readonly backend: GitOpsBackend, private readonly cfg: CommitterConfig, private readonly log: Logger, private readonly onOutcome: (kind: 'commit' | 'pull-request' | 'duplicate' | 'unchanged') => void = () => undefined) {}
+
+  /** The policies of the snapshot; invalid files keep the previous set (and say so). */
+  private policiesOf(files: ReadonlyMap<string, string>): PolicySet {
+    const prefix = `${this.cfg.policiesPath}/`;
+    try {
+      const parsed = [...files].filter(([p]) => p.startsWith(prefix)).sort(([a], [b]) => a.localeCompare(b)).flatMap(([p, text]) => parsePolicyFile(p, text).map((policy) => ({ file: p, policy })));
+      this.policies = new PolicySet(parsed);
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'policy files in the GitOps repository do not validate: the previous policies stay in force for the bounds check');
+    }
+    return this.policies;
+  }
+
+  async apply(items: Pending[], rejectionsOut: (p: Pending, err: RejectedMessage) => void): Promise<void> {
+    // one group per workload and route, in order of first appearance
+    const groups = new Map<string, Pending[]>();
+    for (const p of items) {
+      const k = `${p.rec.cluster}/${p.rec.namespace}/${p.rec.kind}/${p.rec.name}/${p.rec.critical}`;
+      groups.set(k, [...(groups.get(k) ?? []), p]);
+    }
+    for (const group of groups.values()) await this.applyGroup(group, rejectionsOut);
+  }
+
+  private async applyGroup(group: Pending[], reject: (p: Pending, err: RejectedMessage) => void): Promise<void> {
+    const first = group[0].rec;
+    const critical = first.critical;
+    const branch = critical ? reviewBranch(first) : this.cfg.branch;
+    const fresh: Pending[] = [];
+    for (const p of group) {
+      if (await this.backend.hasRecommendation(branch, p.rec.id)) {
+        this.log.info({ id: p.rec.id, branch }, 'recommendation already committed: nothing to do');
+        this.onOutcome('duplicate');
+      } else {
+        fresh.push(p);
+      }
+    }
+    let applied: Applied[] = [];
+    let rejected = new Map<Pending, RejectedMessage>();
+    const sha = fresh.length === 0 ? undefined : await this.backend.commit({
+      branch,
+      base: this.cfg.branch,
+      author: this.cfg.author,
+      edit: (files) => {
+        applied = [];
+        rejected = new Map();
+        const policies = this.policiesOf(files);
+        let current = new Map(files);
+        const changed = new Map<string, string>();
+        for (const p of fresh) {
+          try {
+            const policy = policies.resolve({ namespace: p.rec.namespace, kind: p.rec.kind, name: p.rec.name });
+            const plan = planRecommendation(current, p.rec, policy, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath });
+            if (plan.diffs.length === 0) continue;
+            for (const [f, t] of plan.changed) changed.set(f, t);
+            current = new Map([...current, ...plan.changed]);
+            applied.push({ rec: p.rec, diffs: plan.diffs });
+          } catch (err) {
+            if (!(err instanceof RejectedMessage)) throw err;
+            rejected.set(p, err);
+          }
+        }
+        if (applied.length === 0) return undefined;
+        if (critical) changed.set(chartPath(first), forecastSvg(applied));
+        return { changed, message: commitMessage(applied) };
+      },
+    });
+    for (const [p, err] of rejected) reject(p, err);
+    if (sha === undefined) {
+      if (fresh.length > rejected.size) {
+        this.log.info({ workload: `${first.namespace}/${first.kind}/${first.name}`, branch }, 'the manifests already have the proposed values: no commit');
+        this.onOutcome('unchanged');
+      }
+    } else {
+      this.onOutcome('commit');
+      this.log.info({ sha, branch, ids: applied.map((a) => a.rec.id), critical }, 'committed');
+    }
+    // critical: the pull request exists whenever the branch has changes (also after a crash between push and PR)
+    if (critical && (sha !== undefined || fresh.length < group.length)) {
+      const list = applied.length > 0 ? applied : group.map((p) => ({ rec: p.rec, diffs: [] }));
+      const pr = await this.backend.ensurePullRequest({
+        branch, base: this.cfg.branch, labels: this.cfg.labels,
+        title: summaryLine(list.length > 0 && list[0].diffs.length > 0 ? list : [{ rec: first, diffs: [] }]),
+        body: pullRequestBody(list, chartPath(first)),
+      });
+      this.onOutcome('pull-request');
+      this.log.info({ pr: pr.number, url: pr.url, created: pr.created, branch }, pr.created ? 'pull request opened' : 'pull request updated');
+    }
+  }
+}
+
+export async function startCommitter(ctx: ServiceContext, ccfg: CommitterConfig): Promise<RunningService> {
   const { cfg, log, telemetry, codec } = ctx;
   const received = telemetry.meter.createCounter('foresight_recommendations_received', { description: 'Recommendations consumed by the committer' });
+  const outcomes = telemetry.meter.createCounter('foresight_committer_outcomes', { description: 'What the committer did with recommendation groups: commit, pull-request, duplicate, unchanged' });
   const deadLetters = telemetry.meter.createCounter('foresight_deadletters', { description: 'Messages sent to the dead-letter topic, per reason' });
   const dlq = new DeadLetterPublisher(ctx.producer, codec, cfg.topics.deadletter, 'committer', deadLetters, log);
+  const backend = await openBackend(ccfg, log);
+  const committer = new Committer(backend, ccfg, log, (kind) => outcomes.add(1, { outcome: kind }));
+  log.info({ backend: backend.name, branch: ccfg.branch }, 'GitOps backend ready');
 
   const handle = async (batch: Batch): Promise<void> => {
     const span = telemetry.tracer.startSpan(`process ${batch.topic}`, {
@@ -43,16 +189,27 @@ export async function startCommitter(ctx: ServiceContext): Promise<RunningServic
     });
     try {
       const rejections: Rejection[] = [];
+      const rejectMsg = (m: KafkaMessage, err: RejectedMessage): void => {
+        rejections.push({ topic: batch.topic, partition: batch.partition, message: m, reason: err.reason, detail: err.message });
+      };
+      const pending: Pending[] = [];
       for (const m of batch.messages) {
         try {
           const rec = await codec.decode<Recommendation>(m.value, 'Recommendation');
           checkRecommendation(rec);
           received.add(1, { type: rec.type });
           log.info({ id: rec.id, type: rec.type, workload: `${rec.namespace}/${rec.kind}/${rec.name}`, critical: rec.critical, changes: rec.changes }, 'recommendation received');
+          pending.push({ rec, message: m });
         } catch (err) {
           if (!(err instanceof RejectedMessage)) throw err;
-          rejections.push({ topic: batch.topic, partition: batch.partition, message: m, reason: err.reason, detail: err.message });
+          rejectMsg(m, err);
         }
+      }
+      try {
+        await committer.apply(pending, (p, err) => rejectMsg(p.message, err));
+      } catch (err) {
+        if (!(err instanceof CommitConflictError)) throw err; // the backend is unreachable: the batch is retried
+        for (const p of pending) rejectMsg(p.message, new RejectedMessage('conflict', err.message));
       }
       await retry(() => dlq.publish(rejections, trace.setSpan(context.active(), span)), { retries: 10, maxDelayMs: 2_000 });
     } finally {
@@ -68,5 +225,10 @@ export async function startCommitter(ctx: ServiceContext): Promise<RunningServic
     onJoin: () => ctx.health.setReady(true),
   }, handle, log);
   await runner.start();
-  return { stop: () => runner.stop() };
+  return {
+    stop: async () => {
+      await runner.stop();
+      await backend.close();
+    },
+  };
 }

@@ -57,7 +57,7 @@ export interface ServiceConfig {
   processorGroup: string;
   committerGroup: string;
   ingest: IngestConfig;
-  recommend: { enabled: boolean; policyRepo: string | undefined; policyPath: string; providers: ('cuda' | 'cpu')[] };
+  recommend: { enabled: boolean; policyRepo: string | undefined; policyPath: string; mappingFile: string; providers: ('cuda' | 'cpu')[] };
 }
 
 export function loadKafkaConfig(env: Env): KafkaConfig {
@@ -134,7 +134,44 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       enabled: readVar(V.RECOMMEND, env),
       policyRepo: readVar(V.POLICY_REPO, env),
       policyPath: readVar(V.POLICY_PATH, env),
+      mappingFile: readVar(V.GITOPS_MAPPING, env),
       providers: readVar(V.EXECUTION_PROVIDERS, env),
     },
   };
+}
+
+export interface CommitterConfig {
+  backend: 'local' | 'github';
+  local?: { remote: string; workdir: string };
+  github?: { repository: string; apiUrl: string; token: string };
+  branch: string;
+  mappingFile: string;
+  policiesPath: string;
+  author: { name: string; email: string };
+  labels: string[];
+}
+
+/** The committer's own settings; the backend's required variables are checked here, by name. */
+export function loadCommitterConfig(env: Env = process.env): CommitterConfig {
+  const backend = readVar(V.GITOPS_BACKEND, env);
+  const authorText = readVar(V.GIT_AUTHOR, env);
+  const m = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(authorText)!;
+  const base = {
+    backend,
+    branch: readVar(V.GITOPS_BRANCH, env),
+    mappingFile: readVar(V.GITOPS_MAPPING, env),
+    policiesPath: readVar(V.POLICY_PATH, env),
+    author: { name: m[1], email: m[2] },
+    labels: readVar(V.PR_LABELS, env),
+  };
+  if (backend === 'local') {
+    const remote = readVar(V.GITOPS_REMOTE, env);
+    if (!remote) throw new ConfigError(V.GITOPS_REMOTE.name, `expected ${V.GITOPS_REMOTE.expects} when ${V.GITOPS_BACKEND.name}=local; it is not set`);
+    return { ...base, local: { remote, workdir: readVar(V.GITOPS_WORKDIR, env) } };
+  }
+  const repository = readVar(V.GITHUB_REPOSITORY, env);
+  if (!repository) throw new ConfigError(V.GITHUB_REPOSITORY.name, `expected ${V.GITHUB_REPOSITORY.expects} when ${V.GITOPS_BACKEND.name}=github; it is not set`);
+  const token = readVar(V.GITHUB_TOKEN, env);
+  if (!token) throw new ConfigError(V.GITHUB_TOKEN.name, `expected ${V.GITHUB_TOKEN.expects} when ${V.GITOPS_BACKEND.name}=github; it is not set`);
+  return { ...base, github: { repository, apiUrl: readVar(V.GITHUB_API_URL, env), token } };
 }

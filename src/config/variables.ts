@@ -46,11 +46,25 @@ export const RECOMMEND = envVar('FORESIGHT_RECOMMEND', z.enum(['true', 'false'])
 export const POLICY_REPO = envVar('FORESIGHT_POLICY_REPO', z.string().min(1).optional(), undefined, 'the path of a Git checkout, or unset', 'GitOps repository holding the policy files (reloaded when its HEAD moves); unset: built-in default policy only.');
 export const POLICY_PATH = envVar('FORESIGHT_POLICY_PATH', z.string().regex(/^[^/][^]*$/, 'a path inside the repository').refine((p) => !p.split('/').includes('..'), 'no ".."'), 'policies', 'a relative path inside the repository, without ".."', 'Folder of the policy files in the GitOps repository.');
 
+const branchName = z.string().regex(/^(?!\/|.*\/\/|.*\.\.|.*\/$)[A-Za-z0-9._\/-]{1,200}$/, 'a Git branch name');
+export const GITOPS_BACKEND = envVar('FORESIGHT_GITOPS_BACKEND', z.enum(['local', 'github']), 'local', 'local or github', 'Where the committer writes: a Git repository by path or URL (local), or GitHub through its REST API.');
+export const GITOPS_REMOTE = envVar('FORESIGHT_GITOPS_REMOTE', z.string().min(1).optional(), undefined, 'a path or URL of a Git repository', 'The GitOps repository the local backend clones and pushes to (the committer needs it when the backend is local).');
+export const GITOPS_WORKDIR = envVar('FORESIGHT_GITOPS_WORKDIR', nonEmpty, '.foresight/gitops-work', 'a directory path', 'The local backend\'s working clone (created on first use; one per committer instance).');
+export const GITOPS_BRANCH = envVar('FORESIGHT_GITOPS_BRANCH', branchName, 'main', 'a Git branch name', 'Target branch: routine changes are committed to it, pull requests are opened against it.');
+export const GITOPS_MAPPING = envVar('FORESIGHT_GITOPS_MAPPING', z.string().regex(/^[^/][^]*$/, 'a path inside the repository').refine((p) => !p.split('/').includes('..'), 'no ".."'), 'foresight-mapping.yaml', 'a relative path inside the repository, without ".."', 'Mapping file of the GitOps repository (folders to search, pinned files, Helm values paths); optional in the repository.');
+export const GIT_AUTHOR = envVar('FORESIGHT_GIT_AUTHOR', z.string().regex(/^\s*[^<>]+?\s*<[^<>\s]+@[^<>\s]+>\s*$/, 'Name <email>'), 'Foresight <foresight@localhost>', 'a "Name <email>" author', 'Author (and committer) of Foresight\'s commits.');
+export const PR_LABELS = envVar('FORESIGHT_PR_LABELS', z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)), 'foresight,finops', 'a comma-separated list of labels', 'Labels put on the pull requests of critical changes.');
+export const GITHUB_REPOSITORY = envVar('FORESIGHT_GITHUB_REPOSITORY', z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name').optional(), undefined, 'owner/name of a GitHub repository', 'The GitOps repository on GitHub (the committer needs it when the backend is github).');
+export const GITHUB_API_URL = envVar('FORESIGHT_GITHUB_API_URL', url, 'https://api.github.com', 'an http(s) URL of the GitHub REST API', 'GitHub REST API root (GitHub Enterprise Server: https://HOST/api/v3).');
+export const GITHUB_TOKEN = envVar('FORESIGHT_GITHUB_TOKEN', z.string().min(1).optional(), undefined, 'a GitHub token with contents and pull-requests write access', 'Token of the github backend; read from the environment (a Kubernetes Secret), never logged.');
+
 /** All variables, in documentation order. */
 export const ALL_VARIABLES = [
   KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS,
   TOPIC_METRICS, TOPIC_BILLING, TOPIC_RECOMMENDATIONS, TOPIC_ALERTS, TOPIC_DEADLETTER, TOPIC_PARTITIONS,
   SCHEMA_REGISTRY_URL, REDIS_URL, REDIS_KEY_PREFIX, PROCESSOR_GROUP, COMMITTER_GROUP,
   INPUTS, PARTITIONS_CONCURRENTLY, ALLOWED_LATENESS_MS, MAX_FUTURE_SKEW_MS, MAX_EVENT_AGE_MS, REPLAY_HISTORY,
-  EXECUTION_PROVIDERS, RECOMMEND, POLICY_REPO, POLICY_PATH, HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
+  EXECUTION_PROVIDERS, RECOMMEND, POLICY_REPO, POLICY_PATH,
+  GITOPS_BACKEND, GITOPS_REMOTE, GITOPS_WORKDIR, GITOPS_BRANCH, GITOPS_MAPPING, GIT_AUTHOR, PR_LABELS, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_TOKEN,
+  HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
 ] as const;

@@ -1,12 +1,14 @@
 /**
  * The policy set in force, read from a Git checkout and reloaded when its HEAD moves. A new
  * HEAD whose policies do not validate is reported (file, line, field) and the policy set in
- * force stays in force.
+ * force stays in force. The same checkout's manifests give the workloads' current values.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { readRepoFiles } from '../gitops/backend.js';
+import { ManifestIndex } from '../gitops/manifests.js';
 import { loadPolicyDir, PolicyError } from './policy-loader.js';
 import { PolicySet } from './policy-set.js';
 
@@ -19,6 +21,7 @@ export interface PolicyStoreEvents {
 
 export class PolicyStore {
   private current = new PolicySet([]);
+  private index: ManifestIndex | undefined;
   private head: string | undefined;
   private lastRejected: string | undefined;
 
@@ -26,7 +29,13 @@ export class PolicyStore {
     private readonly repoDir: string,
     private readonly policiesPath = 'policies',
     private readonly events: PolicyStoreEvents = {},
+    private readonly mappingFile = 'foresight-mapping.yaml',
   ) {}
+
+  /** The manifests of the checkout at the loaded HEAD (current values for recommendations). */
+  get manifests(): ManifestIndex | undefined {
+    return this.index;
+  }
 
   get policies(): PolicySet {
     return this.current;
@@ -46,6 +55,7 @@ export class PolicyStore {
     try {
       const files = existsSync(dir) ? loadPolicyDir(dir) : [];
       this.current = new PolicySet(files);
+      this.index = ManifestIndex.build(readRepoFiles(this.repoDir), { mappingFile: this.mappingFile, policiesPath: this.policiesPath });
       this.head = head;
       this.lastRejected = undefined;
       this.events.onLoaded?.(head, files.length);

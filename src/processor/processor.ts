@@ -143,12 +143,12 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       policyStore = new PolicyStore(cfg.recommend.policyRepo, cfg.recommend.policyPath, {
         onLoaded: (head, files) => log.info({ head, files }, 'policies loaded'),
         onRejected: (head, err) => log.error({ head, err: err.message }, 'policies rejected; the policy in force stays'),
-      });
+      }, cfg.recommend.mappingFile);
       await policyStore.refresh();
     }
     const fallback = new PolicySet([]);
     loop = new RecommendationLoop({
-      windows, costs, forecaster, anomaly, policies: () => policyStore?.policies ?? fallback,
+      windows, costs, forecaster, anomaly, policies: () => policyStore?.policies ?? fallback, manifests: () => policyStore?.manifests,
       producer: ctx.producer, codec, topics: cfg.topics, redis, prefix: cfg.redis.keyPrefix, log,
     });
   }

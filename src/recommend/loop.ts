@@ -20,6 +20,7 @@ import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
 import type { TopicsConfig } from '../config/config.js';
 import type { DueSeries } from '../processor/ingest.js';
+import { currentValue, type ManifestIndex } from '../gitops/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import { budgetProjection, hpaRule, monthlyCostDelta, worthEmitting, type PeakForecast } from '../policy/rules.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
@@ -39,6 +40,8 @@ export interface LoopDeps {
   forecaster: Forecaster;
   anomaly: AnomalyModel;
   policies: () => PolicySet;
+  /** the GitOps repository's manifests (current values), when a checkout is configured */
+  manifests?: () => ManifestIndex | undefined;
   producer: Producer;
   codec: AvroCodec;
   topics: TopicsConfig;
@@ -85,6 +88,20 @@ export class RecommendationLoop {
     return out;
   }
 
+  /** minReplicas/maxReplicas of the workload's HPA in the GitOps checkout, when it is there and managed. */
+  private manifestReplicas(id: SeriesIdentity): { minReplicas: number; maxReplicas: number } | undefined {
+    const index = this.d.manifests?.();
+    if (!index) return undefined;
+    try {
+      const w = index.resolve({ namespace: id.namespace, kind: id.kind, name: id.name });
+      const min = currentValue(w, 'minReplicas', null);
+      const max = currentValue(w, 'maxReplicas', null);
+      return min !== null && max !== null ? { minReplicas: Number(min), maxReplicas: Number(max) } : undefined;
+    } catch {
+      return undefined; // not in the repository, not managed, or broken: the committer reports those
+    }
+  }
+
   private async maybeAlert(id: SeriesIdentity, seriesId: string, stepEndMs: number, history: ArrayLike<number>, score: number, cfg: { threshold: number; suppressMinutes: number }, traceparent: string | undefined): Promise<AnomalyAlert | undefined> {
     if (!(score >= cfg.threshold)) return undefined;
     const key = `${this.d.prefix}:alert:{${seriesId}}`;
@@ -114,11 +131,14 @@ export class RecommendationLoop {
   private async maybeRecommendHpa(id: SeriesIdentity, stepEndMs: number, f: PeakForecast, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
     const key = this.stateKey(id.workload);
     const state = await this.d.redis.hgetall(key);
-    const current = { minReplicas: Number(state.minReplicas ?? policy.replicas.min), maxReplicas: Number(state.maxReplicas ?? policy.replicas.max) };
-    const last = state.atMs ? { value: current.minReplicas, atMs: Number(state.atMs) } : undefined;
+    // current values: the GitOps manifests when the workload is there, else the last proposal, else the policy's bounds
+    const manifest = this.manifestReplicas(id);
+    const current = manifest ?? { minReplicas: Number(state.minReplicas ?? policy.replicas.min), maxReplicas: Number(state.maxReplicas ?? policy.replicas.max) };
+    const last = state.atMs ? { value: Number(state.minReplicas), atMs: Number(state.atMs) } : undefined;
     const { proposed, rules } = hpaRule(f, current, policy);
     if (proposed.minReplicas >= current.minReplicas && state.cutSince !== undefined) await this.d.redis.hdel(key, 'cutSince');
     if (proposed.minReplicas === current.minReplicas && proposed.maxReplicas === current.maxReplicas) return undefined;
+    if (last && Number(state.minReplicas) === proposed.minReplicas && Number(state.maxReplicas) === proposed.maxReplicas) return undefined; // already proposed, not yet in the manifests
     if (last && !worthEmitting(last, proposed.minReplicas, stepEndMs, policy)) return undefined;
     // A cut must be wanted for a whole cooldown (a stabilisation window, as the Kubernetes HPA
     // does for scale-down): one low forecast on a noisy series does not flap the replicas.
@@ -167,7 +187,7 @@ export class RecommendationLoop {
     const rec: Recommendation = {
       id: recommendationId({ workload: id.workload, type: 'HPA', changes, forecast, modelVersion: this.d.forecaster.info.version }),
       type: 'HPA', cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: null,
-      changes, currentSource: state.atMs ? 'METRICS' : 'UNKNOWN', forecast,
+      changes, currentSource: manifest ? 'MANIFEST' : state.atMs ? 'METRICS' : 'UNKNOWN', forecast,
       rules: [...rules, ...policy.sources.map((s) => `policy:${s}`)],
       monthlyCostDelta: costDelta, currency: policy.budget.currency,
       confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,

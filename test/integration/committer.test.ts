@@ -1,56 +1,129 @@
 /**
- * The committer consumes recommendations.v1 in its consumer group: valid recommendations are
- * taken (logged, with their trace context), undecodable or invalid ones are dead-lettered.
+ * The committer on the real stack (Kafka, the registry, real Git repositories): routine
+ * recommendations become commits on the target branch whose diff changes exactly the proposed
+ * fields, with trailers; critical ones become one pull request per workload, updated by later
+ * ones; redelivery makes nothing new; bad recommendations are dead-lettered with the reason.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { DeadLetter, Recommendation } from '../../src/codec/generated-types.js';
+import { LocalGitBackend } from '../../src/gitops/local-backend.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
 import { waitFor } from '../../src/util/retry.js';
-import { startCli } from '../helpers/cli.js';
+import { startCli, type RunningCli } from '../helpers/cli.js';
 import { testConfig, testEnv } from '../helpers/env.js';
+import { gitopsRemote, type GitOpsFixture } from '../helpers/gitops.js';
 import { readTopic, testKafka } from '../helpers/kafka.js';
 import { testCodec } from '../helpers/produce.js';
 
-function recommendation(name: string): Recommendation {
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+function recommendation(workload: string, id: string, changes: [string, string][], opts: Partial<Recommendation> = {}): Recommendation {
+  const [namespace, kind, name] = workload.split('/');
   return {
-    id: `rec-${name}`, type: 'HPA', cluster: 'prod', namespace: 'shop', kind: 'Deployment', name, container: null,
-    changes: [{ field: 'minReplicas', current: '2', proposed: '4' }], currentSource: 'MANIFEST',
-    forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 2, q99: 3, quantileUsed: 0.99, peakTime: null },
-    rules: ['slo-risk'], monthlyCostDelta: 12.5, currency: 'USD', confidence: 0.8, modelVersion: 'test', critical: false,
-    createdAt: Date.now(), traceparent: null,
+    id, type: 'HPA', cluster: 'prod', namespace, kind, name, container: null,
+    changes: changes.map(([field, proposed]) => ({ field, current: null, proposed })), currentSource: 'MANIFEST',
+    forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 2.1, q90: 2.9, q99: 3.6, quantileUsed: 0.99, peakTime: null },
+    rules: ['slo-risk:0.01', 'policy:defaults'], monthlyCostDelta: 12.5, currency: 'USD', confidence: 0.8, modelVersion: 'forecaster-test', critical: false,
+    createdAt: Date.now(), traceparent: `00-${TRACE}-00f067aa0ba902b7-01`, ...opts,
   };
 }
 
-describe('committer', () => {
-  it('takes valid recommendations and dead-letters the rest', async () => {
-    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' });
-    const cfg = testConfig(env);
-    const kafka = testKafka(cfg);
-    const codec = await testCodec(cfg);
-    await ensureTopics(kafka, cfg.topics);
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic: cfg.topics.recommendations,
-      messages: [
-        { key: 'shop/checkout', value: codec.encode('Recommendation', recommendation('checkout')) },
-        { key: 'x', value: Buffer.from('garbage') },
-        { key: 'shop/evil', value: codec.encode('Recommendation', recommendation('../../etc')) },
-        { key: 'shop/cart', value: codec.encode('Recommendation', recommendation('cart')) },
-      ],
-    });
-    await producer.disconnect();
+async function setup(): Promise<{ env: Record<string, string>; repo: GitOpsFixture; send: (values: (Recommendation | Buffer)[]) => Promise<void>; start: () => RunningCli; letters: () => Promise<DeadLetter[]> }> {
+  const repo = gitopsRemote();
+  const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: path.join(repo.tmp, 'work'), FORESIGHT_GIT_AUTHOR: 'Foresight Bot <bot@foresight.test>' });
+  const cfg = testConfig(env);
+  const kafka = testKafka(cfg);
+  const codec = await testCodec(cfg);
+  await ensureTopics(kafka, cfg.topics);
+  return {
+    env, repo,
+    send: async (values) => {
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: cfg.topics.recommendations, messages: values.map((v) => ({ key: 'k', value: Buffer.isBuffer(v) ? v : codec.encode('Recommendation', v) })) });
+      await producer.disconnect();
+    },
+    start: () => startCli(['committer'], env),
+    letters: async () => Promise.all((await readTopic(kafka, cfg.topics.deadletter, 5_000)).map((l) => codec.decode<DeadLetter>(l.message.value, 'DeadLetter'))),
+  };
+}
 
-    const proc = startCli(['committer'], env);
+const count = (repo: GitOpsFixture, ref: string): number => Number(repo.git('rev-list', '--count', ref).trim());
+
+describe('committer', () => {
+  it('commits routine changes with exactly the proposed fields and trailers, dead-letters the rest, and ignores redelivery', async () => {
+    const t = await setup();
+    const checkout = recommendation('shop/Deployment/checkout', 'rec-checkout', [['minReplicas', '4'], ['maxReplicas', '12']]);
+    await t.send([
+      checkout,
+      Buffer.from('garbage'),
+      recommendation('shop/Deployment/x', 'rec-evil', [['minReplicas', '2']], { name: '../../etc' }),
+      recommendation('shop/Deployment/ghost', 'rec-ghost', [['minReplicas', '2']]),
+      recommendation('payments/Deployment/payments', 'rec-big', [['maxReplicas', '40']]),
+      recommendation('payments/Deployment/payments', 'rec-payments', [['requests.cpu', '400m']], { type: 'RESOURCES', container: 'api' }),
+    ]);
+    const proc = t.start();
     try {
-      await proc.waitForOutput('"id":"rec-cart"');
-      assert.match(proc.output(), /"id":"rec-checkout"/);
-      assert.ok(await waitFor(async () => (await readTopic(kafka, cfg.topics.deadletter)).length === 2, 30_000));
-      const letters = await Promise.all((await readTopic(kafka, cfg.topics.deadletter)).map((l) => codec.decode<DeadLetter>(l.message.value, 'DeadLetter')));
-      letters.sort((a, b) => a.sourceOffset - b.sourceOffset);
-      assert.deepEqual(letters.map((l) => [l.sourceOffset, l.reason, l.service]), [[1, 'undecodable', 'committer'], [2, 'invalid-field', 'committer']]);
-      assert.match(letters[1].detail, /not a valid Kubernetes name/);
+      assert.ok(await waitFor(async () => count(t.repo, 'main') === 3 && (await t.letters()).length === 4, 60_000), `commits ${count(t.repo, 'main')}; output:\n${proc.output().slice(-3000)}`);
+      const letters = (await t.letters()).sort((a, b) => a.sourceOffset - b.sourceOffset);
+      assert.deepEqual(letters.map((l) => [l.sourceOffset, l.reason]), [[1, 'undecodable'], [2, 'path-traversal'], [3, 'unknown-workload'], [4, 'out-of-bounds']]);
+      assert.match(letters[3].detail, /maxReplicas 40 is outside the policy bounds \[1, 20\]/);
+
+      // the checkout commit: one line of the overlay patch, comment intact, trailers
+      const log = t.repo.git('log', '--format=%H %s', 'main').trim().split('\n');
+      const checkoutSha = log.find((l) => l.includes('shop/Deployment/checkout'))!.split(' ')[0];
+      const diff = t.repo.git('show', '-U0', '--format=', checkoutSha);
+      const changed = diff.split('\n').filter((l) => /^[-+][^-+]/.test(l));
+      assert.deepEqual(changed, ['-  minReplicas: 3   # never fewer than 3 in production', '+  minReplicas: 4   # never fewer than 3 in production']);
+      assert.match(diff, /apps\/shop\/overlays\/prod\/checkout-patch\.yaml/);
+      const message = t.repo.git('show', '-s', '--format=%B', checkoutSha);
+      assert.match(message, /^foresight: shop\/Deployment\/checkout minReplicas 3→4\n/);
+      assert.match(message, /Policy rules: slo-risk:0.01, policy:defaults\./);
+      assert.match(message, /\+12\.50 USD\/month/);
+      assert.deepEqual(t.repo.git('show', '-s', '--format=%(trailers:only,unfold)', checkoutSha).trim().split('\n'), ['Recommendation-Id: rec-checkout', 'Model-Version: forecaster-test', `Trace-Id: ${TRACE}`]);
+      assert.equal(t.repo.git('show', '-s', '--format=%an <%ae>', checkoutSha).trim(), 'Foresight Bot <bot@foresight.test>');
+      const payments = t.repo.git('show', '-U0', '--format=', log[0].split(' ')[0]).split('\n').filter((l) => /^[-+][^-+]/.test(l));
+      assert.deepEqual(payments, ['-            requests: {cpu: 250m, memory: 256Mi}', '+            requests: {cpu: 400m, memory: 256Mi}']);
+
+      // redelivery of an applied recommendation: nothing new
+      await t.send([checkout]);
+      await proc.waitForOutput('recommendation already committed');
+      assert.equal(count(t.repo, 'main'), 3);
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    assert.equal(await proc.exited, 0);
+  });
+
+  it('puts critical changes on one branch and pull request per workload, updated by later ones', async () => {
+    const t = await setup();
+    const first = recommendation('shop/Deployment/cart', 'rec-cart-1', [['minReplicas', '3']], { critical: true, rules: ['slo-risk:0.01', 'critical:change-size'] });
+    const second = recommendation('shop/Deployment/cart', 'rec-cart-2', [['minReplicas', '4'], ['maxReplicas', '6']], { critical: true });
+    await t.send([first]);
+    const proc = t.start();
+    try {
+      await proc.waitForOutput('pull request opened');
+      await t.send([second]);
+      await proc.waitForOutput('pull request updated');
+      const branch = 'foresight/shop/deployment/cart';
+      assert.equal(count(t.repo, 'main'), 1, 'main untouched');
+      assert.equal(count(t.repo, branch), 3);
+      const prs = LocalGitBackend.pullRequests(t.repo.remote);
+      assert.equal(prs.length, 1);
+      assert.equal(prs[0].head, branch);
+      assert.deepEqual(prs[0].labels, ['foresight', 'finops']);
+      assert.match(prs[0].body, /\| minReplicas \| `charts\/cart\/values-prod.yaml` \| 3 \| \*\*4\*\* \|/);
+      assert.match(prs[0].body, /!\[forecast\]\(\.foresight\/forecasts\/shop-deployment-cart\.svg\)/);
+      const values = t.repo.git('show', `${branch}:charts/cart/values-prod.yaml`);
+      assert.match(values, /\n {2}minReplicas: 4 {7}# cart must survive one node loss\n {2}maxReplicas: 6\n/);
+      assert.match(t.repo.git('show', `${branch}:.foresight/forecasts/shop-deployment-cart.svg`), /^<svg [^>]*>[^]*q99[^]*<\/svg>\n$/);
+
+      await t.send([first, second]);
+      await waitFor(async () => (proc.output().match(/recommendation already committed/g) ?? []).length >= 2, 30_000);
+      assert.equal(count(t.repo, branch), 3, 'redelivery commits nothing');
+      assert.equal(LocalGitBackend.pullRequests(t.repo.remote).length, 1);
     } finally {
       proc.child.kill('SIGTERM');
     }

@@ -1,0 +1,95 @@
+/**
+ * What a commit and a pull request say about the recommendations in them: a one-line summary,
+ * the explanation (forecast, policy rules, cost change), git trailers, a before/after table and
+ * a forecast chart (SVG, committed beside the change).
+ */
+import type { Recommendation } from '../codec/generated-types.js';
+import type { FieldDiff } from '../gitops/plan.js';
+
+export interface Applied {
+  rec: Recommendation;
+  diffs: FieldDiff[];
+}
+
+/** The trace id of a W3C traceparent ("00-<trace id>-<span id>-<flags>"). */
+export function traceIdOf(traceparent: string | null): string | undefined {
+  const m = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceparent ?? '');
+  return m ? m[1] : undefined;
+}
+
+const workloadOf = (r: Recommendation): string => `${r.namespace}/${r.kind}/${r.name}`;
+const money = (v: number, cur: string): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} ${cur}/month`;
+const fieldLabel = (d: FieldDiff): string => (d.container ? `${d.container} ${d.field}` : d.field);
+
+export function summaryLine(applied: Applied[]): string {
+  const r = applied[0].rec;
+  const changes = applied.flatMap((a) => a.diffs).map((d) => `${fieldLabel(d)} ${d.before ?? '∅'}→${d.after}`);
+  const line = `foresight: ${workloadOf(r)} ${changes.join(', ')}`;
+  return line.length <= 100 ? line : `${line.slice(0, 97)}...`;
+}
+
+export function commitMessage(applied: Applied[]): string {
+  const body = applied.map(({ rec: r, diffs }) => {
+    const f = r.forecast;
+    return [
+      `${r.type} recommendation ${r.id}${r.critical ? ' (critical)' : ''}:`,
+      ...diffs.map((d) => `  ${fieldLabel(d)}: ${d.before ?? '(unset)'} -> ${d.after}  (${d.file})`),
+      `Forecast of ${f.metric}, peak over the next ${Math.round(f.horizonSeconds / 60)} min: q50 ${f.q50.toFixed(3)}, q90 ${f.q90.toFixed(3)}, q99 ${f.q99.toFixed(3)}; the policy's SLO risk uses q${Math.round(f.quantileUsed * 100)}.`,
+      `Policy rules: ${r.rules.join(', ') || '(none)'}.`,
+      `Projected cost change: ${money(r.monthlyCostDelta, r.currency)}; confidence ${r.confidence.toFixed(2)}; current values from ${r.currentSource.toLowerCase()}.`,
+    ].join('\n');
+  });
+  const trailers = applied.flatMap(({ rec: r }) => [
+    `Recommendation-Id: ${r.id}`,
+    `Model-Version: ${r.modelVersion}`,
+    ...(traceIdOf(r.traceparent) ? [`Trace-Id: ${traceIdOf(r.traceparent)}`] : []),
+  ]);
+  return `${summaryLine(applied)}\n\n${body.join('\n\n')}\n\n${[...new Set(trailers)].join('\n')}\n`;
+}
+
+export function pullRequestBody(applied: Applied[], chartUrl: string | undefined): string {
+  const last = applied[applied.length - 1].rec;
+  const rows = applied.flatMap((a) => a.diffs).map((d) => `| ${fieldLabel(d)} | \`${d.file}\` | ${d.before ?? '(unset)'} | **${d.after}** |`);
+  const reasons = applied.map(({ rec: r }) => `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r.monthlyCostDelta, r.currency)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}`);
+  return [
+    `Foresight proposes a reviewed change to **${workloadOf(last)}** (cluster ${last.cluster}): the policy marks it critical.`,
+    '',
+    '| field | file | before | after |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+    chartUrl ? `![forecast](${chartUrl})` : '',
+    '',
+    ...reasons,
+    '',
+    'A later recommendation for this workload updates this branch and pull request.',
+  ].join('\n');
+}
+
+/**
+ * A small SVG: the forecast peak's q50/q90/q99 as bars, with the quantile the policy used
+ * marked, and the before → after of each numeric field.
+ */
+export function forecastSvg(applied: Applied[]): string {
+  const r = applied[applied.length - 1].rec;
+  const f = r.forecast;
+  const W = 560;
+  const bars: [string, number, boolean][] = [['q50', f.q50, f.quantileUsed === 0.5], ['q90', f.q90, f.quantileUsed === 0.9], ['q99', f.q99, f.quantileUsed === 0.99]];
+  const max = Math.max(...bars.map((b) => b[1]), 1e-9);
+  const esc = (s: string): string => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const rows = bars.map(([label, v, used], i) => {
+    const y = 40 + i * 28;
+    const w = Math.max(1, (v / max) * 360);
+    return `<text x="10" y="${y + 15}">${label}</text><rect x="60" y="${y}" width="${w.toFixed(1)}" height="20" fill="${used ? '#d9480f' : '#74c0fc'}"/><text x="${(66 + w).toFixed(1)}" y="${y + 15}">${v.toFixed(3)}${used ? ' (used)' : ''}</text>`;
+  });
+  const diffs = applied.flatMap((a) => a.diffs).map((d, i) => `<text x="10" y="${150 + i * 18}">${esc(fieldLabel(d))}: ${esc(d.before ?? '(unset)')} → ${esc(d.after)}</text>`);
+  const h = 160 + diffs.length * 18;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" font-family="sans-serif" font-size="12">`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${esc(`${r.namespace}/${r.name}: forecast peak of ${f.metric}, next ${Math.round(f.horizonSeconds / 60)} min`)}</text>`,
+    ...rows,
+    ...diffs,
+    '</svg>',
+    '',
+  ].join('\n');
+}

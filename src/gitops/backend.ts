@@ -1,0 +1,93 @@
+/**
+ * The GitOps repository as the committer sees it, whatever hosts it: read a branch, find
+ * whether a recommendation was already committed (its Recommendation-Id trailer), commit file
+ * changes atomically with retry on a moved branch, and open or update a pull request.
+ * Implementations: local Git (local-backend.ts) and GitHub (github-backend.ts).
+ */
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface Author {
+  name: string;
+  email: string;
+}
+
+/** What one commit changes, computed from a snapshot of the branch it goes on. */
+export interface CommitContent {
+  changed: Map<string, string>;
+  message: string;
+}
+
+export interface CommitRequest {
+  /** the branch the commit goes on */
+  branch: string;
+  /** where a missing `branch` starts from */
+  base: string;
+  author: Author;
+  /**
+   * Computes the change from the branch's files (path → text, YAML and the mapping file). Runs
+   * again on a fresh snapshot when the branch moved underneath; undefined: nothing to commit.
+   */
+  edit(files: ReadonlyMap<string, string>): CommitContent | undefined;
+}
+
+export interface PullRequestRequest {
+  branch: string;
+  base: string;
+  title: string;
+  body: string;
+  labels: string[];
+}
+
+export interface PullRequest {
+  number: number;
+  url: string;
+  created: boolean;
+}
+
+export interface GitOpsBackend {
+  readonly name: string;
+  /** The files of `branch` (or of `base` when it does not exist) that edits may need. */
+  snapshot(branch: string, base: string): Promise<Map<string, string>>;
+  /** Whether a commit reachable from `branch` carries `Recommendation-Id: <id>`. */
+  hasRecommendation(branch: string, id: string): Promise<boolean>;
+  /** Commits and publishes; returns the commit id, or undefined when the edit changed nothing. */
+  commit(req: CommitRequest): Promise<string | undefined>;
+  /** Opens the pull request of `branch`, or updates the open one. */
+  ensurePullRequest(req: PullRequestRequest): Promise<PullRequest>;
+  close(): Promise<void>;
+}
+
+/** The branch moved and the change could not be re-applied within the retries. */
+export class CommitConflictError extends Error {}
+
+/** Files an edit may read: YAML (manifests, patches, values, policies, the mapping). */
+export const isRepoTextFile = (p: string): boolean => /\.ya?ml$/.test(p) || p.endsWith('/Kustomization') || p === 'Kustomization';
+
+/** Parses "Name <email>" (git's author form). */
+export function parseAuthor(s: string): Author | undefined {
+  const m = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(s);
+  return m ? { name: m[1], email: m[2] } : undefined;
+}
+
+/** Whether a commit message carries the trailer `Recommendation-Id: <id>`. */
+export function hasTrailer(message: string, id: string): boolean {
+  return message.split('\n').some((l) => l.trim() === `Recommendation-Id: ${id}`);
+}
+
+/** The text files of a checkout (working tree), skipping .git and symbolic links (never followed out of the repository). */
+export function readRepoFiles(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(path.join(root, dir))) {
+      if (dir === '' && e === '.git') continue;
+      const rel = dir ? `${dir}/${e}` : e;
+      const st = lstatSync(path.join(root, rel));
+      if (st.isSymbolicLink()) continue;
+      if (st.isDirectory()) walk(rel);
+      else if (isRepoTextFile(rel)) files.set(rel, readFileSync(path.join(root, rel), 'utf8'));
+    }
+  };
+  walk('');
+  return files;
+}

@@ -1,0 +1,134 @@
+/**
+ * The local Git backend, the embedded default: a working clone of a repository reachable by
+ * path or URL (the demo uses a bare repository on disk). Commits are pushed with retry: a
+ * non-fast-forward push is rebased onto the new tip and pushed again; a rebase that conflicts
+ * is aborted and the edit recomputed from the fresh branch; after the retries the conflict is
+ * reported. Never forced.
+ *
+ * Pull requests: a local bare repository has no such thing, so the backend keeps them as JSON
+ * records in `<bare repo>/foresight-pull-requests/` (one per branch, with number, title, body,
+ * labels), as a Git server keeps them beside the repository. Needs a path remote for that.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import type { Logger } from '../telemetry/log.js';
+import { CommitConflictError, hasTrailer, readRepoFiles, type CommitRequest, type GitOpsBackend, type PullRequest, type PullRequestRequest } from './backend.js';
+
+export interface LocalBackendOptions {
+  /** the repository pushed to: a path (a bare repository) or a URL */
+  remote: string;
+  /** the working clone (created on first use) */
+  workdir: string;
+  retries?: number;
+}
+
+export class LocalGitBackend implements GitOpsBackend {
+  readonly name = 'local';
+  private git!: SimpleGit;
+  private readonly retries: number;
+
+  private constructor(private readonly o: LocalBackendOptions, private readonly log: Logger) {
+    this.retries = o.retries ?? 5;
+  }
+
+  static async open(o: LocalBackendOptions, log: Logger): Promise<LocalGitBackend> {
+    const b = new LocalGitBackend(o, log);
+    if (!existsSync(path.join(o.workdir, '.git'))) {
+      mkdirSync(path.dirname(path.resolve(o.workdir)), { recursive: true });
+      await simpleGit().clone(o.remote, o.workdir);
+      log.info({ remote: o.remote, workdir: o.workdir }, 'cloned the GitOps repository');
+    }
+    b.git = simpleGit(o.workdir);
+    return b;
+  }
+
+  /** Checks out `branch` at its remote tip (or a new one at `base`'s), discarding local leftovers. */
+  private async checkout(branch: string, base: string): Promise<void> {
+    await this.git.fetch(['origin', '--prune']);
+    const remote = await this.remoteHas(branch);
+    await this.git.raw(['checkout', '-B', branch, remote ? `origin/${branch}` : `origin/${base}`]);
+    await this.git.raw(['reset', '--hard']);
+    await this.git.raw(['clean', '-fdq']);
+  }
+
+  private async remoteHas(branch: string): Promise<boolean> {
+    const out = await this.git.raw(['branch', '-r', '--list', `origin/${branch}`]);
+    return out.trim().length > 0;
+  }
+
+  private readFiles(): Map<string, string> {
+    return readRepoFiles(this.o.workdir);
+  }
+
+  async snapshot(branch: string, base: string): Promise<Map<string, string>> {
+    await this.checkout(branch, base);
+    return this.readFiles();
+  }
+
+  async hasRecommendation(branch: string, id: string): Promise<boolean> {
+    await this.git.fetch(['origin', '--prune']);
+    if (!(await this.remoteHas(branch))) return false;
+    const out = await this.git.raw(['log', `origin/${branch}`, '-n', '1000', '--fixed-strings', `--grep=Recommendation-Id: ${id}`, '--format=%B%x00']);
+    return out.split('\0').some((m) => hasTrailer(m, id));
+  }
+
+  async commit(req: CommitRequest): Promise<string | undefined> {
+    for (let attempt = 1; attempt <= this.retries; attempt++) {
+      await this.checkout(req.branch, req.base);
+      const content = req.edit(this.readFiles());
+      if (!content || content.changed.size === 0) return undefined;
+      for (const [rel, text] of content.changed) {
+        const abs = path.join(this.o.workdir, rel);
+        mkdirSync(path.dirname(abs), { recursive: true });
+        writeFileSync(abs, text);
+      }
+      await this.git.add([...content.changed.keys()]);
+      await this.git.env({ ...process.env, GIT_COMMITTER_NAME: req.author.name, GIT_COMMITTER_EMAIL: req.author.email })
+        .commit(content.message, undefined, { '--author': `${req.author.name} <${req.author.email}>`, '--cleanup': 'verbatim' });
+      for (let push = 1; push <= this.retries; push++) {
+        try {
+          await this.git.push('origin', `HEAD:refs/heads/${req.branch}`);
+          return (await this.git.revparse(['HEAD'])).trim();
+        } catch (err) {
+          if (!/non-fast-forward|fetch first|rejected/i.test(String(err))) throw err;
+          this.log.info({ branch: req.branch, attempt: push }, 'the branch moved: rebasing onto its new tip');
+          await this.git.fetch(['origin']);
+          try {
+            await this.git.raw(['rebase', `origin/${req.branch}`]);
+          } catch {
+            await this.git.raw(['rebase', '--abort']).catch(() => undefined);
+            this.log.warn({ branch: req.branch, attempt }, 'rebase conflicted: recomputing the change on the new tip');
+            break;
+          }
+        }
+      }
+    }
+    throw new CommitConflictError(`could not commit to ${req.branch} after ${this.retries} attempts: the branch kept moving or the change conflicts`);
+  }
+
+  private prDir(): string {
+    if (!existsSync(this.o.remote)) throw new Error(`pull requests need a local path remote; ${this.o.remote} is not one`);
+    return path.join(this.o.remote, 'foresight-pull-requests');
+  }
+
+  async ensurePullRequest(req: PullRequestRequest): Promise<PullRequest> {
+    const dir = this.prDir();
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${req.branch.replaceAll('/', '__')}.json`);
+    const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { number: number; state: string }) : undefined;
+    const open = existing?.state === 'open' ? existing : undefined;
+    const number = open?.number ?? readdirSync(dir).length + 1;
+    writeFileSync(file, `${JSON.stringify({ number, state: 'open', head: req.branch, base: req.base, title: req.title, body: req.body, labels: req.labels, updatedAt: new Date().toISOString() }, null, 2)}\n`);
+    return { number, url: `file://${file}`, created: !open };
+  }
+
+  /** The pull requests recorded for a local path remote (for the demo and tests). */
+  static pullRequests(remote: string): { number: number; head: string; title: string; body: string; labels: string[] }[] {
+    const dir = path.join(remote, 'foresight-pull-requests');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+  }
+
+  async close(): Promise<void> {}
+}
