@@ -11,6 +11,8 @@ COPY test ./test
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
+# git: the committer's local backend (and the processor's policy checkout) use it
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production FORESIGHT_HTTP_HOST=0.0.0.0
 COPY --from=build /app/node_modules ./node_modules
@@ -18,6 +20,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY schemas ./schemas
+COPY models ./models
 COPY src/windows/lua ./src/windows/lua
 USER node
 EXPOSE 9464

@@ -46,7 +46,7 @@ export const RECOMMEND = envVar('FORESIGHT_RECOMMEND', z.enum(['true', 'false'])
 export const POLICY_REPO = envVar('FORESIGHT_POLICY_REPO', z.string().min(1).optional(), undefined, 'the path of a Git checkout, or unset', 'GitOps repository holding the policy files (reloaded when its HEAD moves); unset: built-in default policy only.');
 export const POLICY_PATH = envVar('FORESIGHT_POLICY_PATH', z.string().regex(/^[^/][^]*$/, 'a path inside the repository').refine((p) => !p.split('/').includes('..'), 'no ".."'), 'policies', 'a relative path inside the repository, without ".."', 'Folder of the policy files in the GitOps repository.');
 
-const branchName = z.string().regex(/^(?!\/|.*\/\/|.*\.\.|.*\/$)[A-Za-z0-9._\/-]{1,200}$/, 'a Git branch name');
+const branchName = z.string().regex(/^(?!\/|.*\/\/|.*\.\.|.*\/$)[A-Za-z0-9._/-]{1,200}$/, 'a Git branch name');
 export const GITOPS_BACKEND = envVar('FORESIGHT_GITOPS_BACKEND', z.enum(['local', 'github']), 'local', 'local or github', 'Where the committer writes: a Git repository by path or URL (local), or GitHub through its REST API.');
 export const GITOPS_REMOTE = envVar('FORESIGHT_GITOPS_REMOTE', z.string().min(1).optional(), undefined, 'a path or URL of a Git repository', 'The GitOps repository the local backend clones and pushes to (the committer needs it when the backend is local).');
 export const GITOPS_WORKDIR = envVar('FORESIGHT_GITOPS_WORKDIR', nonEmpty, '.foresight/gitops-work', 'a directory path', 'The local backend\'s working clone (created on first use; one per committer instance).');
