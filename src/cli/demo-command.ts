@@ -1,15 +1,24 @@
 /**
- * `foresight demo`: the main job end to end on the local stack, for a first look. It brings
- * the stack up, registers the schemas, starts the processor, replays a real trace (shipped in
- * data/samples) as one workload's CPU utilisation, waits until the processor has applied
- * every event, and prints what happened. The stack stays up afterwards.
+ * `foresight demo`: the whole path on the local stack, for a first look.
+ *
+ *   stack up → schemas and topics → a fresh demo GitOps repository (deploy/gitops-example in a
+ *   bare repository, plus the checkout the processor reads policies and current values from)
+ *   → processor and committer started → a real trace (data/samples, Alibaba 2018 cluster CPU,
+ *   CC-BY-4.0) replayed as shop/Deployment/checkout → every event applied, every
+ *   recommendation handled → the windows, the recommendations and `git log -p` printed.
+ *
+ * The stack stays up afterwards; the demo's files live under the stack directory (demo/).
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import type { Kafka } from 'kafkajs';
 import { seriesIdOf } from '../codec/metric-sample.js';
+import type { Recommendation } from '../codec/generated-types.js';
 import { loadConfig } from '../config/config.js';
+import { LocalGitBackend } from '../gitops/local-backend.js';
+import { readTopic } from '../kafka/read-topic.js';
 import { readTrace } from '../replay/csv-trace.js';
 import { parseWorkload, replayRows } from '../replay/replay.js';
 import { connectClients } from '../service/clients.js';
@@ -27,95 +36,176 @@ import { parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
 
 const SAMPLE = path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv');
-const WORKLOAD = 'shop/Deployment/checkout/app';
+const EXAMPLE_REPO = path.join(PROJECT_ROOT, 'deploy', 'gitops-example');
+const WORKLOAD = 'shop/Deployment/checkout';
+const METRIC = 'cpu_utilization';
+const COMMITTER_GROUP = 'foresight-demo-committer';
+
+/** A fresh bare repository seeded with the example GitOps repository, and a checkout of it. */
+export function seedDemoRepository(dir: string): { remote: string; checkout: string; workdir: string } {
+  rmSync(dir, { recursive: true, force: true });
+  const seed = path.join(dir, 'seed');
+  cpSync(EXAMPLE_REPO, seed, { recursive: true });
+  const git = (cwd: string, ...args: string[]): string => execFileSync('git', ['-C', cwd, '-c', 'user.name=Platform Team', '-c', 'user.email=platform@example.com', ...args], { encoding: 'utf8' });
+  execFileSync('git', ['init', '-q', '-b', 'main', seed]);
+  git(seed, 'add', '.');
+  git(seed, 'commit', '-qm', 'GitOps repository: shop (Kustomize), payments (manifests), cart (Helm values), policies');
+  const remote = path.join(dir, 'gitops.git');
+  execFileSync('git', ['clone', '-q', '--bare', seed, remote]);
+  const checkout = path.join(dir, 'gitops-checkout');
+  execFileSync('git', ['clone', '-q', remote, checkout]);
+  rmSync(seed, { recursive: true, force: true });
+  return { remote, checkout, workdir: path.join(dir, 'committer-work') };
+}
+
+function startService(name: string, env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+  const fd = openSync(logFile, 'w');
+  return spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'foresight.js'), name], { env: { ...env, FORESIGHT_HTTP_PORT: '0' }, stdio: ['ignore', fd, fd] });
+}
+
+async function caughtUp(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return ends.every((e) => {
+      const c = committed.partitions.find((p) => p.partition === e.partition);
+      return Number(e.high) === 0 || (c !== undefined && Number(c.offset) >= Number(e.high));
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('run the pipeline end to end on the local stack with a real trace, and print what it did')
+    .description('run the whole path on the local stack with a real trace: replay → processor → recommendations → committer → GitOps commits; prints them')
     .addOption(new Option('--rows <n>', 'replay only the first n rows of the trace').argParser(parsePositiveInt))
     .action(async (flags: { rows?: number }) => {
       const stackCfg = loadStackConfig();
-      step('1/5 starting the local stack (Kafka, Schema Registry, Redis)');
+      step('1/6 starting the local stack (Kafka, Schema Registry, Redis)');
       console.log(formatStatus(await stackUp(stackCfg, (m) => console.log(`  ${m}`))));
 
-      const env = { ...process.env, ...stackEnv(stackCfg) };
+      const runId = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '');
+      const demoDir = path.join(stackCfg.dir, 'demo');
+      mkdirSync(demoDir, { recursive: true });
+      step('2/6 creating the demo GitOps repository (deploy/gitops-example, pushed to a local bare repository)');
+      const repo = seedDemoRepository(path.join(demoDir, 'gitops'));
+      console.log(`  bare repository ${repo.remote}\n  processor's checkout (policies, current values) ${repo.checkout}`);
+
+      const env: NodeJS.ProcessEnv = {
+        ...process.env, ...stackEnv(stackCfg),
+        FORESIGHT_POLICY_REPO: repo.checkout,
+        FORESIGHT_GITOPS_BACKEND: 'local', FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: repo.workdir,
+        FORESIGHT_COMMITTER_GROUP: COMMITTER_GROUP,
+      };
       const cfg = loadConfig(env);
       const log = createLogger('demo', 'warn');
       setupTelemetry('demo');
-      step('2/5 registering the Avro schemas and creating the topics');
+      step('3/6 registering the Avro schemas, creating the topics, starting the processor and the committer');
       const clients = await connectClients(cfg, log, 'demo');
       for (const [name, id] of Object.entries(clients.schemaIds)) console.log(`  ${name.padEnd(15)} schema id ${id}`);
-
-      step('3/5 starting the processor');
-      const logDir = path.join(stackCfg.dir, 'demo');
-      mkdirSync(logDir, { recursive: true });
-      const logFile = path.join(logDir, 'processor.log');
-      const fd = openSync(logFile, 'a');
-      const processor = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'foresight.js'), 'processor'], {
-        env: { ...env, FORESIGHT_HTTP_PORT: '0' },
-        stdio: ['ignore', fd, fd],
-      });
-      console.log(`  pid ${processor.pid}, logs in ${logFile}`);
+      // the demo's committer starts at the end of recommendations.v1: earlier runs' recommendations are not its business
+      const admin = clients.kafka.admin();
+      await admin.connect();
+      // (explicit offsets: kafkajs's resetOffsets to latest writes -1, which a consumer reads as "no offset", i.e. from the beginning)
+      const recEnds = await admin.fetchTopicOffsets(cfg.topics.recommendations);
+      await admin.setOffsets({ groupId: COMMITTER_GROUP, topic: cfg.topics.recommendations, partitions: recEnds.map((e) => ({ partition: e.partition, offset: e.high })) });
+      const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
+      await admin.disconnect();
+      const processorLog = path.join(demoDir, 'processor.log');
+      const committerLog = path.join(demoDir, 'committer.log');
+      const services = [startService('processor', env, processorLog), startService('committer', env, committerLog)];
+      console.log(`  processor pid ${services[0].pid}, logs in ${processorLog}\n  committer pid ${services[1].pid}, logs in ${committerLog}`);
 
       const redis = createRedis(cfg.redis, log);
       await redis.connect();
       const store = new WindowStore(redis, cfg.redis.keyPrefix);
-      const admin = clients.kafka.admin();
-      await admin.connect();
-      const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
-      await admin.disconnect();
+      const checkAlive = (): void => {
+        for (const [i, s] of services.entries()) {
+          if (s.exitCode !== null) throw new ForesightError('STACK_START_FAILED', `the ${i === 0 ? 'processor' : 'committer'} exited with code ${s.exitCode}; see ${i === 0 ? processorLog : committerLog}`);
+        }
+      };
       try {
-        // A cluster name per run: each run replays 8 days ending now, so a second run's events
-        // would be late against the first run's series (its newest event is minutes old).
-        const workload = parseWorkload(WORKLOAD, `demo-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`);
+        // A cluster name per run: each run replays the trace ending now, so a second run's
+        // events would be late against the first run's series.
+        const cluster = `demo-${runId}`;
+        const workload = parseWorkload(WORKLOAD, cluster);
         const { rows } = readTrace(SAMPLE, { valueColumn: 'cpu_util_percent', stepSeconds: 300 });
         const selected = flags.rows ? rows.slice(0, flags.rows) : rows;
-        const seriesId = seriesIdOf({ ...workload, metric: 'cpu_utilization' });
-        // Count what the windows hold before, so a second demo run reports its own events.
-        const countIn = async (fromMs: number, toMs: number): Promise<number> => {
-          const ref = await store.locate(cfg.topics.metrics, partitions, seriesId);
-          return ref ? (await rangeSummary(store, ref, seriesId, 'coarse', fromMs, toMs)).summary.count : 0;
-        };
+        const seriesId = seriesIdOf({ ...workload, metric: METRIC });
         const now = Date.now();
         const span = selected.length * 300_000;
-        const before = await countIn(now - span - 3_600_000, now + 3_600_000);
+        const countIn = async (): Promise<number> => {
+          const ref = await store.locate(cfg.topics.metrics, partitions, seriesId);
+          return ref ? (await rangeSummary(store, ref, seriesId, 'coarse', now - span - 3_600_000, now + 3_600_000)).summary.count : 0;
+        };
 
-        step(`4/5 replaying ${selected.length} rows of ${path.relative(PROJECT_ROOT, SAMPLE)} (5-minute CPU utilisation, Alibaba 2018, CC-BY-4.0) as ${WORKLOAD}`);
+        step(`4/6 replaying ${selected.length} rows of ${path.relative(PROJECT_ROOT, SAMPLE)} (5-minute CPU utilisation, Alibaba 2018, CC-BY-4.0) as ${WORKLOAD}, metric ${METRIC}`);
         const bar = progressBar('  replay', selected.length);
         const res = await replayRows(selected, clients.producer, clients.codec, {
-          topic: cfg.topics.metrics, workload, metric: 'cpu_utilization', unit: '%', keepTime: false, now, onProgress: (d) => bar.update(d),
+          topic: cfg.topics.metrics, workload, metric: METRIC, unit: '%', keepTime: false, now, onProgress: (d) => bar.update(d),
         });
         bar.stop();
         console.log(`  produced ${res.produced} events, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`);
 
-        step('5/5 waiting for the processor to apply every event to the windows in Redis');
-        const deadline = Date.now() + 120_000;
+        step('5/6 waiting for the processor (windows, forecasts, recommendations) and the committer (GitOps commits)');
+        const deadline = Date.now() + 180_000;
         const wait = progressBar('  applied', res.produced);
         for (;;) {
-          const applied = (await countIn(now - span - 3_600_000, now + 3_600_000)) - before;
+          const applied = await countIn();
           wait.update(Math.min(applied, res.produced));
           if (applied >= res.produced) break;
-          if (processor.exitCode !== null) throw new ForesightError('STACK_START_FAILED', `the processor exited with code ${processor.exitCode}; see ${logFile}`);
-          if (Date.now() > deadline) throw new ForesightError('STACK_START_FAILED', `the processor applied ${applied} of ${res.produced} events within 120 s; see ${logFile}`);
+          checkAlive();
+          if (Date.now() > deadline) throw new ForesightError('STACK_START_FAILED', `the processor applied ${applied} of ${res.produced} events within 180 s; see ${processorLog}`);
           await sleep(250);
         }
         wait.stop();
+        // the committer is done when its group has committed the end of the topic twice in a row, 2 s apart
+        let stable = 0;
+        while (stable < 2) {
+          checkAlive();
+          if (Date.now() > deadline) throw new ForesightError('STACK_START_FAILED', `the committer did not catch up within 180 s; see ${committerLog}`);
+          stable = (await caughtUp(clients.kafka, COMMITTER_GROUP, cfg.topics.recommendations)) ? stable + 1 : 0;
+          await sleep(2_000);
+        }
+
+        step('6/6 what happened');
         const ref = (await store.locate(cfg.topics.metrics, partitions, seriesId))!;
         const day = await rangeSummary(store, ref, seriesId, 'fine', now - 24 * 3_600_000, now);
         const week = await rangeSummary(store, ref, seriesId, 'coarse', now - 7 * 24 * 3_600_000, now);
         const fmt = (x: number): string => x.toFixed(1).padStart(6);
-        console.log(`\nDone: the processor applied all ${res.produced} events of ${seriesId} (partition ${ref.partition}).`);
+        console.log(`\nWindows: all ${res.produced} events of ${seriesId} applied (partition ${ref.partition}).`);
         console.log('  window                 buckets  samples    mean     p50     p90     p99     max');
         for (const [label, r] of [['last 24 h, 1-minute', day], ['last 7 days, 1-hour', week]] as const) {
           const st = statsOf(r.summary, r.buckets);
           console.log(`  ${label.padEnd(22)} ${String(st.buckets).padStart(7)} ${String(st.count).padStart(8)} ${fmt(st.mean)}  ${fmt(st.p50)}  ${fmt(st.p90)}  ${fmt(st.p99)}  ${fmt(st.max)}`);
         }
-        console.log(`  (quantiles from the windows' log-histogram sketch, within ${(2.44).toFixed(2)}% of the exact values)`);
-        console.log(`  first event's trace context: ${res.firstTraceparent ?? '(none)'}`);
-        console.log('  the stack is still running: `foresight stack status`, `foresight stack down`');
+
+        const recs = (await Promise.all((await readTopic(clients.kafka, cfg.topics.recommendations)).map((m) => clients.codec.decode<Recommendation>(m.message.value, 'Recommendation'))))
+          .filter((r) => r.cluster === cluster)
+          .sort((a, b) => a.createdAt - b.createdAt);
+        console.log(`\nRecommendations on ${cfg.topics.recommendations}: ${recs.length}`);
+        for (const r of recs) {
+          const changes = r.changes.map((c) => `${c.field} ${c.current ?? '?'}→${c.proposed}`).join(', ');
+          console.log(`  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} q99 ${r.forecast.q99.toFixed(1).padStart(5)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`);
+        }
+        const prs = LocalGitBackend.pullRequests(repo.remote);
+        console.log(`\nPull requests: ${prs.length}`);
+        for (const pr of prs) console.log(`  #${pr.number} ${pr.head}: ${pr.title}`);
+
+        const git = (...args: string[]): string => execFileSync('git', ['-C', repo.remote, ...args], { encoding: 'utf8' });
+        const commits = Number(git('rev-list', '--count', 'main').trim()) - 1;
+        const shown = Math.min(commits, 3);
+        console.log(`\ngit log -p of the GitOps repository (main: ${commits} commit(s) by Foresight; the last ${shown} shown):\n`);
+        if (shown > 0) console.log(git('log', '-p', `-${shown}`, 'main'));
+        for (const pr of prs) console.log(`git log -p main..${pr.head}:\n\n${git('log', '-p', '-1', `main..${pr.head}`, '--', '.', ':!.foresight')}`);
+        console.log(`first event's trace context: ${res.firstTraceparent ?? '(none)'}`);
+        console.log(`the repository: git clone ${repo.remote}; the stack is still running: \`foresight stack status\`, \`foresight stack down\``);
       } finally {
-        processor.kill('SIGTERM');
-        await new Promise((r) => (processor.exitCode !== null ? r(undefined) : processor.once('exit', r)));
+        for (const s of services) s.kill('SIGTERM');
+        await Promise.all(services.map((s) => new Promise((r) => (s.exitCode !== null ? r(undefined) : s.once('exit', r)))));
         await clients.producer.disconnect();
         redis.disconnect();
       }

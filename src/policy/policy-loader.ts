@@ -61,15 +61,18 @@ export function parsePolicyFile(file: string, text: string): PolicyFile[] {
   });
 }
 
-/** All policy files under `dir` (recursively), sorted by path; throws the first PolicyError. */
-export function loadPolicyDir(dir: string): { file: string; policy: PolicyFile }[] {
+/**
+ * All policy files under `dir` (recursively), sorted by path; throws the first PolicyError.
+ * Files are named `prefix` + their path below `dir` (the policies folder inside the repository).
+ */
+export function loadPolicyDir(dir: string, prefix = ''): { file: string; policy: PolicyFile }[] {
   const out: { file: string; policy: PolicyFile }[] = [];
   const walk = (d: string): void => {
     for (const name of readdirSync(d).sort()) {
       const p = path.join(d, name);
       if (statSync(p).isDirectory()) walk(p);
       else if (/\.ya?ml$/.test(name)) {
-        const rel = path.relative(dir, p);
+        const rel = prefix + path.relative(dir, p).split(path.sep).join('/');
         for (const policy of parsePolicyFile(rel, readFileSync(p, 'utf8'))) out.push({ file: rel, policy });
       }
     }

@@ -53,7 +53,7 @@ export class PolicyStore {
     const dir = path.join(this.repoDir, this.policiesPath);
     if (!path.resolve(dir).startsWith(path.resolve(this.repoDir) + path.sep)) throw new Error(`policies path ${this.policiesPath} is outside the repository`);
     try {
-      const files = existsSync(dir) ? loadPolicyDir(dir) : [];
+      const files = existsSync(dir) ? loadPolicyDir(dir, `${this.policiesPath}/`) : [];
       this.current = new PolicySet(files);
       this.index = ManifestIndex.build(readRepoFiles(this.repoDir), { mappingFile: this.mappingFile, policiesPath: this.policiesPath });
       this.head = head;

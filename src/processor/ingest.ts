@@ -15,6 +15,7 @@ import type { IngestConfig } from '../config/config.js';
 import type { Decoded, MessageDecoder } from '../codec/decoders.js';
 import { checkBilling, checkSample, seriesIdOf } from '../codec/metric-sample.js';
 import type { Rejection } from '../kafka/deadletter.js';
+import { traceparentOf } from '../telemetry/propagation.js';
 import { RejectedMessage } from '../util/errors.js';
 import { aggregateBatch, type WindowEvent } from '../windows/aggregate.js';
 import { costIncrements, type CostIncrement } from '../windows/billing.js';
@@ -39,6 +40,8 @@ export interface DueSeries {
   seriesId: string;
   /** end of the series' last complete 5-minute step (= start of the step its newest event is in) */
   stepEndMs: number;
+  /** trace context of the series' first event in the batch that closed the step */
+  traceparent?: string;
 }
 
 export const SCORING_STEP_MS = 300_000;
@@ -122,7 +125,9 @@ export class IngestPipeline {
           const before = s.watermarks.get(id) ?? -Infinity;
           const last = Math.floor(wm / SCORING_STEP_MS);
           const first = Math.max(Number.isFinite(before) ? Math.floor(before / SCORING_STEP_MS) + 1 : -Infinity, last - MAX_DUE_STEPS + 1);
-          for (let k = first; k <= last; k++) due.push({ seriesId: id, stepEndMs: k * SCORING_STEP_MS });
+          const msg = r.firstMessage.get(id);
+          const traceparent = msg ? traceparentOf(msg.headers) : undefined;
+          for (let k = first; k <= last; k++) due.push({ seriesId: id, stepEndMs: k * SCORING_STEP_MS, traceparent });
           s.watermarks.set(id, wm);
         }
         return { timings, due, applied: r.applied, rejected: r.rejected, skipped: messages.length - fresh.length, redisRoundTrips: trips, lastOffset };
@@ -147,9 +152,15 @@ export class IngestPipeline {
     });
     const events: WindowEvent[] = [];
     const byOffset = new Map<string, KafkaMessage>();
+    const firstMessage = new Map<string, KafkaMessage>();
     for (const { message, decoded } of ok) {
       byOffset.set(message.offset, message);
-      if (decoded.kind === 'metric') for (const smp of decoded.samples) events.push({ offset: message.offset, seriesId: seriesIdOf(smp), eventTime: smp.eventTime, value: smp.value });
+      if (decoded.kind !== 'metric') continue;
+      for (const smp of decoded.samples) {
+        const seriesId = seriesIdOf(smp);
+        if (!firstMessage.has(seriesId)) firstMessage.set(seriesId, message);
+        events.push({ offset: message.offset, seriesId, eventTime: smp.eventTime, value: smp.value });
+      }
     }
     let trips = 0;
     lap('decode');
@@ -178,7 +189,7 @@ export class IngestPipeline {
     const outcome: ApplyOutcome = await this.deps.withRetry(() => this.deps.windows.applyBatch(ref, s.applied, lastOffset, agg, trimBefore));
     trips++;
     lap('redis');
-    return { outcome, applied: agg.accepted, rejected, watermarks: agg.watermarks, trips };
+    return { outcome, applied: agg.accepted, rejected, watermarks: agg.watermarks, firstMessage, trips };
   }
 
   private async billingBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string, timings: StageTimings, traceContext: Context) {
@@ -200,6 +211,6 @@ export class IngestPipeline {
     const outcome = await this.deps.withRetry(() => this.deps.costs.applyBatch(ref, s.applied, lastOffset, increments));
     timings.decode += t1 - t0;
     timings.redis += performance.now() - t1;
-    return { outcome, applied: rows, rejected, watermarks: new Map<string, number>(), trips: 1 };
+    return { outcome, applied: rows, rejected, watermarks: new Map<string, number>(), firstMessage: new Map<string, KafkaMessage>(), trips: 1 };
   }
 }

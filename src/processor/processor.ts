@@ -40,6 +40,8 @@ function isPermanentRedisError(err: unknown): boolean {
 /** Called after each batch; the benchmark uses it to measure batch latency and Redis round trips. */
 export type BatchObserver = (outcome: { applied: number; redisRoundTrips: number; ms: number; messages: number; timings: StageTimings }) => void;
 
+const POLICY_CHECK_MS = 10_000;
+
 export async function startProcessor(ctx: ServiceContext, observer?: BatchObserver): Promise<RunningService> {
   const { cfg, log, telemetry, codec } = ctx;
   const redis = createRedis(cfg.redis, log);
@@ -106,10 +108,6 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       roundTrips.record(out.redisRoundTrips, { topic });
       lagGauge.record(Number(batch.lag), { topic, partition: String(partition) });
       if (loop && out.due.length > 0) {
-        if (policyStore && Date.now() - lastPolicyCheck > 10_000) {
-          lastPolicyCheck = Date.now();
-          await policyStore.refresh().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'checking the policy repository failed'));
-        }
         const res = await loop.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers));
         log.debug({ topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, alerts: res.alerts.length }, 'series scored');
         scored.add(res.scored);
@@ -152,7 +150,11 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       producer: ctx.producer, codec, topics: cfg.topics, redis, prefix: cfg.redis.keyPrefix, log,
     });
   }
-  let lastPolicyCheck = 0;
+  // the policy checkout is checked for a new HEAD every 10 s (git-sync or a person moves it)
+  const policyTimer = policyStore ? setInterval(() => {
+    policyStore!.refresh().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'checking the policy repository failed'));
+  }, POLICY_CHECK_MS) : undefined;
+  policyTimer?.unref();
 
   const runner = new BatchRunner(ctx.kafka, {
     groupId: cfg.processorGroup,
@@ -169,6 +171,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
 
   return {
     async stop() {
+      clearInterval(policyTimer);
       await runner.stop();
       await redis.quit().catch(() => redis.disconnect());
     },

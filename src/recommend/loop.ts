@@ -78,10 +78,12 @@ export class RecommendationLoop {
     for (let i = 0; i < ready.length; i++) {
       const r = ready[i];
       const policy = policies.resolve({ namespace: r.id.namespace, kind: r.id.kind, name: r.id.name });
-      const alert = await this.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, traceparent);
+      // the trace of the series' first event in the batch that closed the step (else the batch's)
+      const tp = r.traceparent ?? traceparent;
+      const alert = await this.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
       if (alert) out.alerts.push(alert);
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
-        const rec = await this.maybeRecommendHpa(r.id, r.stepEndMs, forecasts[i], policy, traceparent);
+        const rec = await this.maybeRecommendHpa(r.id, r.stepEndMs, forecasts[i], policy, tp);
         if (rec) out.recommendations.push(rec);
       }
     }

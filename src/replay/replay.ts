@@ -42,6 +42,8 @@ export interface ReplayOptions {
   metric: string;
   unit: string;
   keepTime: boolean;
+  /** when shifting: put the last row at now (history, the default) or the first row at now (a live run) */
+  anchor?: 'end' | 'start';
   speed?: number;
   batchSize?: number;
   now?: number;
@@ -58,10 +60,12 @@ export interface ReplayResult {
 
 export async function replayRows(rows: TraceRow[], producer: Producer, codec: AvroCodec, opts: ReplayOptions): Promise<ReplayResult> {
   if (rows.length === 0) throw new ForesightError('INPUT_INVALID', 'the trace has no rows to replay');
-  const shift = opts.keepTime ? 0 : (opts.now ?? Date.now()) - rows[rows.length - 1].timeMs;
+  const anchorRow = opts.anchor === 'start' ? rows[0] : rows[rows.length - 1];
+  const shift = opts.keepTime ? 0 : (opts.now ?? Date.now()) - anchorRow.timeMs;
   const tracer = trace.getTracer('foresight');
   const seriesId = seriesIdOf({ ...opts.workload, metric: opts.metric });
-  const batchSize = opts.batchSize ?? 500;
+  // paced: one row at a time, each sent when its time comes; otherwise as fast as the broker takes them
+  const batchSize = opts.batchSize ?? (opts.speed ? 1 : 500);
   let firstTraceparent: string | undefined;
   const wallStart = Date.now();
   for (let i = 0; i < rows.length; i += batchSize) {

@@ -1,45 +1,12 @@
 /** Plain kafkajs helpers for tests: produce raw messages, read a whole topic. */
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { ServiceConfig } from '../../src/config/config.js';
 
 export function testKafka(cfg: ServiceConfig): Kafka {
   return new Kafka({ brokers: cfg.kafka.brokers, clientId: 'foresight-test', logLevel: logLevel.NOTHING });
 }
 
-export interface ReadMessage {
-  partition: number;
-  message: KafkaMessage;
-}
-
-/** Reads every message of `topic` up to its current end (high watermarks taken first). */
-export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<ReadMessage[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const remaining = new Map(ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, BigInt(e.high)]));
-  const out: ReadMessage[] = [];
-  if (remaining.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: `reader-${Date.now()}-${Math.random()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}: got ${out.length} messages`)), timeoutMs);
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        out.push({ partition, message });
-        const end = remaining.get(partition);
-        if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(partition);
-        if (remaining.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return out;
-}
+export { readTopic, type ReadMessage } from '../../src/kafka/read-topic.js';
 
 /** Committed offsets of a consumer group for a topic, per partition (-1 when none). */
 export async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, bigint>> {
