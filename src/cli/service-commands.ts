@@ -1,7 +1,7 @@
 /** `foresight processor` and `foresight committer`: the two long-running services. */
 import { Command } from 'commander';
 import { startCommitter } from '../committer/committer.js';
-import { loadCommitterConfig } from '../config/config.js';
+import { loadCommitterConfig, loadConfig } from '../config/config.js';
 import { startProcessor } from '../processor/processor.js';
 import { runService } from '../service/runtime.js';
 
@@ -17,7 +17,8 @@ export function committerCommand(): Command {
   return new Command('committer')
     .description('consume recommendations.v1 and turn them into GitOps changes; configured by FORESIGHT_* environment variables (see README)')
     .action(async () => {
-      const committerCfg = loadCommitterConfig(); // names a missing backend variable before anything starts
+      loadConfig(); // the shared settings first, then the committer's: each error names its variable before anything starts
+      const committerCfg = loadCommitterConfig();
       await runService('committer', (ctx) => startCommitter(ctx, committerCfg));
     });
 }
