@@ -32,6 +32,12 @@ export const policySpecSchema = z.object({
     hysteresisPercent: percent,
   }).strict().partial(),
   resources: z.object({
+    /** container-level series: CPU usage in cores, memory in bytes, OOM kills (a count) */
+    cpuMetric: z.string().min(1),
+    memoryMetric: z.string().min(1),
+    oomMetric: z.string().min(1),
+    /** how much history the percentile is taken over */
+    windowHours: z.number().positive().max(35 * 24),
     percentile: fraction,
     safetyMargin: z.number().min(0).max(10),
     oomBump: z.object({ minBytes: z.number().int().min(0), factor: z.number().min(1) }).strict().partial(),
@@ -46,11 +52,17 @@ export const policySpecSchema = z.object({
     eligibleLabels: z.record(z.string(), z.string()),
     statelessKinds: z.array(z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'])),
     maxCoefficientOfVariation: z.number().min(0),
+    /** the node selector that puts pods on spot capacity */
+    nodeSelector: z.record(z.string(), z.string()),
+    /** node pool whose unit prices (from billing) price spot capacity */
+    nodePool: z.string().min(1),
   }).strict().partial(),
   critical: z.object({
     changePercentAbove: percent,
     monthlyCostIncreaseAbove: z.number().min(0),
     budgetBreach: z.boolean(),
+    /** moving a workload to spot capacity needs review */
+    spot: z.boolean(),
   }).strict().partial(),
   anomaly: z.object({
     threshold: fraction,
@@ -81,10 +93,10 @@ export interface ResolvedPolicy {
   sloRisk: number;
   replicas: { min: number; max: number; perReplicaCapacity?: number; targetUtilization: number; metric: string; nodePool: string };
   change: { maxStepPercent: number; cooldownMinutes: number; hysteresisPercent: number };
-  resources: { percentile: number; safetyMargin: number; oomBump: { minBytes: number; factor: number }; min: { cpu: number; memoryBytes: number } };
+  resources: { cpuMetric: string; memoryMetric: string; oomMetric: string; windowHours: number; percentile: number; safetyMargin: number; oomBump: { minBytes: number; factor: number }; min: { cpu: number; memoryBytes: number } };
   idle: { cpuBelow: number; hours: number; action: 'scale-to-min' | 'suggest-removal' };
-  spot: { eligibleLabels: Record<string, string>; statelessKinds: string[]; maxCoefficientOfVariation: number };
-  critical: { changePercentAbove: number; monthlyCostIncreaseAbove: number; budgetBreach: boolean };
+  spot: { eligibleLabels: Record<string, string>; statelessKinds: string[]; maxCoefficientOfVariation: number; nodeSelector: Record<string, string>; nodePool: string };
+  critical: { changePercentAbove: number; monthlyCostIncreaseAbove: number; budgetBreach: boolean; spot: boolean };
   anomaly: { threshold: number; suppressMinutes: number };
   /** names of the policy files that shaped this one, broadest first */
   sources: string[];
@@ -96,10 +108,10 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   sloRisk: 0.01,
   replicas: { min: 1, max: 10, targetUtilization: 0.7, metric: 'cpu_usage', nodePool: 'default' },
   change: { maxStepPercent: 50, cooldownMinutes: 30, hysteresisPercent: 10 },
-  resources: { percentile: 0.9, safetyMargin: 0.15, oomBump: { minBytes: 100 * 1024 * 1024, factor: 1.2 }, min: { cpu: 0.01, memoryBytes: 64 * 1024 * 1024 } },
+  resources: { cpuMetric: 'cpu_usage', memoryMetric: 'memory_usage', oomMetric: 'oom_kills', windowHours: 24, percentile: 0.9, safetyMargin: 0.15, oomBump: { minBytes: 100 * 1024 * 1024, factor: 1.2 }, min: { cpu: 0.01, memoryBytes: 64 * 1024 * 1024 } },
   idle: { cpuBelow: 0.02, hours: 24, action: 'scale-to-min' },
-  spot: { eligibleLabels: {}, statelessKinds: ['Deployment'], maxCoefficientOfVariation: 0.3 },
-  critical: { changePercentAbove: 100, monthlyCostIncreaseAbove: 500, budgetBreach: true },
+  spot: { eligibleLabels: {}, statelessKinds: ['Deployment'], maxCoefficientOfVariation: 0.3, nodeSelector: { 'karpenter.sh/capacity-type': 'spot' }, nodePool: 'spot' },
+  critical: { changePercentAbove: 100, monthlyCostIncreaseAbove: 500, budgetBreach: true, spot: true },
   anomaly: { threshold: 0.8, suppressMinutes: 24 * 60 },
   sources: ['built-in defaults'],
 };

@@ -59,18 +59,19 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
 
   const decoders = new Map<string, { decode: MessageDecoder; billing: boolean }>();
   for (const [topic, format] of cfg.ingest.inputs) decoders.set(topic, { decode: decoderFor(format, codec), billing: isBillingFormat(format) });
-  // partition counts of the billing topics, so cost reads address keys directly (retried:
-  // right after the broker starts, leaders may not be elected yet)
-  const billingTopics = await retry(async () => {
+  // partition counts of the input topics, so cost reads and a workload's other series address
+  // keys directly (retried: right after the broker starts, leaders may not be elected yet)
+  const inputTopics = await retry(async () => {
     const admin = ctx.kafka.admin();
     await admin.connect();
     try {
-      return await Promise.all([...decoders].filter(([, d]) => d.billing).map(async ([topic]) => ({ topic, partitions: (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length })));
+      return await Promise.all([...decoders].map(async ([topic, d]) => ({ topic, billing: d.billing, partitions: (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length })));
     } finally {
       await admin.disconnect();
     }
   }, { retries: 10, initialDelayMs: 200, onRetry: (err, attempt) => log.warn({ err: errorMessage(err), attempt }, 'reading topic metadata failed; retrying') });
-  const costs = new CostStore(redis, cfg.redis.keyPrefix, billingTopics);
+  const partitionsOf = new Map(inputTopics.map((t) => [t.topic, t.partitions]));
+  const costs = new CostStore(redis, cfg.redis.keyPrefix, inputTopics.filter((t) => t.billing).map(({ topic, partitions }) => ({ topic, partitions })));
 
   const pipeline = new IngestPipeline({
     cfg: cfg.ingest,
@@ -146,7 +147,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     }
     const fallback = new PolicySet([]);
     loop = new RecommendationLoop({
-      windows, costs, forecaster, anomaly, policies: () => policyStore?.policies ?? fallback, manifests: () => policyStore?.manifests,
+      windows, costs, forecaster, anomaly, policies: () => policyStore?.policies ?? fallback, manifests: () => policyStore?.manifests, partitionsOf: (topic) => partitionsOf.get(topic) ?? 1,
       producer: ctx.producer, codec, topics: cfg.topics, redis, prefix: cfg.redis.keyPrefix, log,
     });
   }

@@ -32,6 +32,7 @@ import { historiesFromWindows } from '../scoring/window-history.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { recommendationId } from './recommendation-id.js';
+import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from './series-id.js';
 
 export interface LoopDeps {
@@ -42,6 +43,8 @@ export interface LoopDeps {
   policies: () => PolicySet;
   /** the GitOps repository's manifests (current values), when a checkout is configured */
   manifests?: () => ManifestIndex | undefined;
+  /** partitions of each input topic (to find a workload's other series) */
+  partitionsOf: (topic: string) => number;
   producer: Producer;
   codec: AvroCodec;
   topics: TopicsConfig;
@@ -86,8 +89,44 @@ export class RecommendationLoop {
         const rec = await this.maybeRecommendHpa(r.id, r.stepEndMs, forecasts[i], policy, tp);
         if (rec) out.recommendations.push(rec);
       }
+      if (closesHour(r.stepEndMs)) {
+        for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp)) {
+          const rec = await this.publishOnce(r.id, c, r.stepEndMs, policy);
+          if (rec) out.recommendations.push(rec);
+        }
+      }
     }
     return out;
+  }
+
+  /** RESOURCES (container CPU series), IDLE and SPOT (the workload's demand series), once an hour. */
+  private async hourly(ref: PartitionRef, id: SeriesIdentity, seriesId: string, stepEndMs: number, f: PeakForecast, policy: ReturnType<PolicySet['resolve']>, tp: string | undefined): Promise<Candidate[]> {
+    const rules = new SizingRules({
+      windows: this.d.windows, costs: this.d.costs, manifests: this.d.manifests, modelVersion: this.d.forecaster.info.version,
+      horizonSeconds: this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds,
+      locate: (other) => this.d.windows.locate(ref.topic, this.d.partitionsOf(ref.topic), other),
+    });
+    const out: (Candidate | undefined)[] = [];
+    if (id.container !== null && id.metric === policy.resources.cpuMetric) out.push(await rules.resources(id, ref, stepEndMs, f, policy, tp));
+    if (id.container === null && id.metric === policy.replicas.metric) {
+      out.push(await rules.idle(id, ref, seriesId, stepEndMs, policy, tp));
+      out.push(await rules.spot(id, ref, seriesId, stepEndMs, policy, tp));
+    }
+    return out.filter((c): c is Candidate => c !== undefined);
+  }
+
+  /** Publishes a candidate when it moved beyond the hysteresis from the last one of its workload and type, after the cooldown (an urgent one at once). */
+  private async publishOnce(id: SeriesIdentity, c: Candidate, stepEndMs: number, policy: ReturnType<PolicySet['resolve']>): Promise<Recommendation | undefined> {
+    const key = `${this.d.prefix}:rec:{${id.workload}}:${c.type}:${c.container ?? '-'}`;
+    const [values, at] = await this.d.redis.hmget(key, 'values', 'atMs');
+    const last = values === null ? undefined : (JSON.parse(values) as Record<string, number | string>);
+    const urgent = urgentRaise(last, c);
+    if (last && !urgent && !movedBeyond(last, c.values, policy.change.hysteresisPercent)) return undefined;
+    if (!urgent && at !== null && stepEndMs - Number(at) < policy.change.cooldownMinutes * 60_000) return undefined;
+    await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages: [{ key: id.workload, value: this.d.codec.encode('Recommendation', c.rec) }] });
+    await this.d.redis.hset(key, { values: JSON.stringify(c.values), atMs: String(stepEndMs), id: c.rec.id });
+    await this.d.redis.pexpire(key, 60 * 24 * 3_600_000);
+    return c.rec;
   }
 
   /** minReplicas/maxReplicas of the workload's HPA in the GitOps checkout, when it is there and managed. */

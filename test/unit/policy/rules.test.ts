@@ -37,7 +37,7 @@ describe('policy rules', () => {
     const p = policy({ idle: { cpuBelow: 0.05, hours: 3, action: 'suggest-removal' } });
     assert.equal(idleRule([1, 0.01, 0.02, 0.01], p)?.proposed, 'suggest-removal');
     assert.equal(idleRule([0.01, 0.06, 0.01], p), undefined);
-    const s = policy({ spot: { eligibleLabels: { tier: 'batch' }, statelessKinds: ['Deployment'], maxCoefficientOfVariation: 0.2 } });
+    const s = policy({ spot: { eligibleLabels: { tier: 'batch' }, statelessKinds: ['Deployment'], maxCoefficientOfVariation: 0.2, nodeSelector: { 'karpenter.sh/capacity-type': 'spot' }, nodePool: 'spot' } });
     assert.equal(spotRule({ kind: 'Deployment', labels: { tier: 'batch' } }, [10, 11, 9, 10], s)?.proposed, 'spot');
     assert.equal(spotRule({ kind: 'StatefulSet', labels: { tier: 'batch' } }, [10, 10], s), undefined);
     assert.equal(spotRule({ kind: 'Deployment', labels: {} }, [10, 10], s), undefined);
@@ -65,5 +65,19 @@ describe('policy rules', () => {
     assert.equal(recommendationId(base), recommendationId({ ...base, forecast: { q99: 3 } }));
     assert.notEqual(recommendationId(base), recommendationId({ ...base, changes: [{ field: 'minReplicas', proposed: '5' }] }));
     assert.match(recommendationId(base), /^[0-9a-f]{32}$/);
+  });
+});
+
+describe('publishing sizing proposals', () => {
+  it('moves beyond the hysteresis per field; an OOM raise is urgent', async () => {
+    const { movedBeyond, urgentRaise } = await import('../../../src/recommend/sizing.js');
+    assert.equal(movedBeyond({ 'requests.cpu': 0.366 }, { 'requests.cpu': 0.373 }, 10), false);
+    assert.equal(movedBeyond({ 'requests.cpu': 0.366 }, { 'requests.cpu': 0.5 }, 10), true);
+    assert.equal(movedBeyond({ 'nodeSelector.x': 'spot' }, { 'nodeSelector.x': 'spot' }, 10), false);
+    assert.equal(movedBeyond({ 'requests.cpu': 0.3 }, { 'requests.cpu': 0.3, 'requests.memory': 1 }, 10), true);
+    const c = { type: 'RESOURCES' as const, container: 'app', rec: {} as never, values: { 'requests.memory': 1000 }, urgentRaises: ['requests.memory'] };
+    assert.equal(urgentRaise({ 'requests.memory': 990 }, c), true);
+    assert.equal(urgentRaise({ 'requests.memory': 1000 }, c), false);
+    assert.equal(urgentRaise(undefined, { ...c, urgentRaises: [] }), false);
   });
 });

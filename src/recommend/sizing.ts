@@ -1,0 +1,211 @@
+/**
+ * The hourly workload recommendations besides HPA, from the windows and the policy:
+ *
+ *   - RESOURCES per container: requests from the policy percentile of observed usage over
+ *     `resources.windowHours` (CPU: at least the forecast median of the next hour's peak),
+ *     plus the safety margin; memory after an OOM kill follows the VPA bump; memory limit
+ *     1.25 × request. Fields within the hysteresis of the current value are left alone.
+ *   - IDLE: the workload's `replicas.metric` under `idle.cpuBelow` every hour of `idle.hours`
+ *     → minReplicas (or replicas) to the policy minimum, or a removal suggestion (critical).
+ *   - SPOT: a stateless kind with the eligibility labels and steady demand (coefficient of
+ *     variation of the last day's hourly means) → the policy's spot node selector.
+ *
+ * Evaluated when a series closes the last step of an hour (event time), so at most once an
+ * hour per workload. The last proposal per workload and type lives in Redis: a new one is
+ * published only when it moved beyond the hysteresis and the cooldown has passed (an OOM bump
+ * does not wait).
+ */
+import type { Recommendation } from '../codec/generated-types.js';
+import { currentValue, get, type ManifestIndex, type ResolvedWorkload } from '../gitops/manifests.js';
+import { formatCpu, formatMemory, parseQuantity } from '../gitops/quantity.js';
+import type { ResolvedPolicy } from '../policy/policy-schema.js';
+import { quantileForRisk } from '../policy/policy-schema.js';
+import { idleRule, monthlyCostDelta, resourcesRule, spotRule, type PeakForecast } from '../policy/rules.js';
+import type { CostStore } from '../windows/cost-store.js';
+import { quantile } from '../windows/sketch.js';
+import { rangeSummary } from '../windows/window-query.js';
+import type { PartitionRef, WindowStore } from '../windows/window-store.js';
+import { recommendationId } from './recommendation-id.js';
+import type { SeriesIdentity } from './series-id.js';
+
+const HOUR = 3_600_000;
+
+export interface SizingDeps {
+  windows: WindowStore;
+  costs: CostStore;
+  /** the partition holding a series' windows */
+  locate: (seriesId: string) => Promise<PartitionRef | undefined>;
+  manifests?: () => ManifestIndex | undefined;
+  modelVersion: string;
+  horizonSeconds: number;
+}
+
+export interface Candidate {
+  type: 'RESOURCES' | 'IDLE' | 'SPOT';
+  container: string | null;
+  rec: Recommendation;
+  /** the proposed values: numbers (quantities in base units) compared with the hysteresis, strings exactly */
+  values: Record<string, number | string>;
+  /** fields whose raise is urgent (memory after an OOM kill): published even within the hysteresis and the cooldown */
+  urgentRaises?: string[];
+}
+
+/** Does the candidate raise one of its urgent fields above the last proposal? */
+export function urgentRaise(last: Record<string, number | string> | undefined, c: Candidate): boolean {
+  return (c.urgentRaises ?? []).some((f) => {
+    const v = c.values[f];
+    const before = last?.[f];
+    return typeof v === 'number' && (typeof before !== 'number' || v > before);
+  });
+}
+
+/** Did a proposal move beyond the hysteresis from the last one published? */
+export function movedBeyond(last: Record<string, number | string>, next: Record<string, number | string>, hysteresisPercent: number): boolean {
+  const keys = new Set([...Object.keys(last), ...Object.keys(next)]);
+  for (const k of keys) {
+    const a = last[k];
+    const b = next[k];
+    if (typeof a === 'number' && typeof b === 'number') {
+      if (a === 0 ? b !== 0 : Math.abs(b - a) / Math.abs(a) > hysteresisPercent / 100) return true;
+    } else if (a !== b) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Is `stepEndMs` the end of the last 5-minute step of an hour? */
+export const closesHour = (stepEndMs: number): boolean => stepEndMs % HOUR === 0;
+
+const seriesOf = (id: SeriesIdentity, container: string | null, metric: string): string => `${id.cluster}/${id.namespace}/${id.kind}/${id.name}/${container ?? '-'}/${metric}`;
+
+export class SizingRules {
+  constructor(private readonly d: SizingDeps) {}
+
+  private resolve(id: SeriesIdentity): ResolvedWorkload | undefined {
+    try {
+      return this.d.manifests?.()?.resolve({ namespace: id.namespace, kind: id.kind, name: id.name });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Hourly means of a series over the `hours` hours before `endMs` (hours without samples left out). */
+  private async hourlyMeans(seriesId: string, ref: PartitionRef, endMs: number, hours: number): Promise<number[]> {
+    const [buckets] = await this.d.windows.lastBuckets([{ ref, seriesId, resolution: 'coarse', n: hours, endMs: endMs - 1 }]);
+    return buckets.filter((b): b is NonNullable<typeof b> => b !== null && b.count > 0).map((b) => b.sum / b.count);
+  }
+
+  private base(id: SeriesIdentity, type: Candidate['type'], container: string | null, changes: Recommendation['changes'], opts: { metric: string; f?: PeakForecast; rules: string[]; policy: ResolvedPolicy; costDelta: number; critical: boolean; source: Recommendation['currentSource']; stepEndMs: number; traceparent: string | undefined; confidence: number }): Recommendation {
+    const forecast = { metric: opts.metric, horizonSeconds: this.d.horizonSeconds, q50: opts.f?.q50 ?? 0, q90: opts.f?.q90 ?? 0, q99: opts.f?.q99 ?? 0, quantileUsed: quantileForRisk(opts.policy.sloRisk), peakTime: null };
+    return {
+      id: recommendationId({ workload: `${id.workload}/${container ?? '-'}`, type, changes, forecast, modelVersion: this.d.modelVersion }),
+      type, cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container, changes,
+      currentSource: opts.source, forecast, rules: [...opts.rules, ...opts.policy.sources.map((s) => `policy:${s}`)],
+      monthlyCostDelta: opts.costDelta, currency: opts.policy.budget.currency, confidence: opts.confidence,
+      modelVersion: this.d.modelVersion, critical: opts.critical, createdAt: opts.stepEndMs, traceparent: opts.traceparent ?? null,
+    };
+  }
+
+  /** RESOURCES for the container of a due CPU series. */
+  async resources(id: SeriesIdentity, ref: PartitionRef, stepEndMs: number, f: PeakForecast, policy: ResolvedPolicy, traceparent: string | undefined): Promise<Candidate | undefined> {
+    const r = policy.resources;
+    const from = stepEndMs - r.windowHours * HOUR;
+    const cpu = await rangeSummary(this.d.windows, ref, seriesOf(id, id.container, r.cpuMetric), 'coarse', from, stepEndMs - 1);
+    if (cpu.buckets < r.windowHours / 2) return undefined; // at least half the window of evidence
+    const cpuObserved = quantile(cpu.summary, r.percentile);
+    const memId = seriesOf(id, id.container, r.memoryMetric);
+    const memRef = await this.d.locate(memId);
+    const mem = memRef ? await rangeSummary(this.d.windows, memRef, memId, 'coarse', from, stepEndMs - 1) : undefined;
+    const oomId = seriesOf(id, id.container, r.oomMetric);
+    const oomRef = await this.d.locate(oomId);
+    const oom = oomRef ? await rangeSummary(this.d.windows, oomRef, oomId, 'coarse', from, stepEndMs - 1) : undefined;
+    const oomKilled = (oom?.summary.sum ?? 0) > 0;
+    const hasMemory = mem !== undefined && mem.summary.count > 0;
+    const { proposed, rules } = resourcesRule({
+      cpuPercentile: Math.max(cpuObserved, f.q50),
+      memoryPercentile: hasMemory ? quantile(mem.summary, r.percentile) : 0,
+      memoryPeak: hasMemory ? mem.summary.max : 0,
+      oomKilled,
+    }, policy);
+    if (f.q50 > cpuObserved) rules.push('forecast-q50');
+    const w = this.resolve(id);
+    const current = (field: string): string | null => (w ? currentValue(w, field, id.container) : null);
+    const fields: [string, number, string][] = [['requests.cpu', proposed.cpuRequest, formatCpu(proposed.cpuRequest)]];
+    if (hasMemory) fields.push(['requests.memory', proposed.memoryRequest, formatMemory(proposed.memoryRequest)], ['limits.memory', proposed.memoryLimit, formatMemory(proposed.memoryLimit)]);
+    const changes: Recommendation['changes'] = [];
+    let cpuDelta = 0;
+    let memDelta = 0;
+    for (const [field, value, text] of fields) {
+      const cur = current(field);
+      const curValue = cur === null ? undefined : parseQuantity(cur);
+      // within the hysteresis of what is deployed: leave it (an OOM bump always goes through)
+      if (curValue !== undefined && curValue > 0 && Math.abs(value - curValue) / curValue <= policy.change.hysteresisPercent / 100 && !(oomKilled && field !== 'requests.cpu' && value > curValue)) continue;
+      changes.push({ field, current: cur, proposed: text });
+      if (field === 'requests.cpu' && curValue !== undefined) cpuDelta = value - curValue;
+      if (field === 'requests.memory' && curValue !== undefined) memDelta = value - curValue;
+    }
+    if (changes.length === 0) return undefined;
+    const prices = {
+      cpuCoreHour: (await this.d.costs.unitPrice(policy.replicas.nodePool, 'cpu-core-hour', stepEndMs)) ?? 0,
+      memoryGibHour: (await this.d.costs.unitPrice(policy.replicas.nodePool, 'memory-gib-hour', stepEndMs)) ?? 0,
+    };
+    const replicas = Number((w && (currentValue(w, 'minReplicas', null) ?? currentValue(w, 'replicas', null))) ?? 1);
+    const costDelta = monthlyCostDelta({ cpuCores: cpuDelta * replicas, memoryBytes: memDelta * replicas }, prices);
+    const critical = costDelta > policy.critical.monthlyCostIncreaseAbove;
+    if (critical) rules.push('critical:cost-increase');
+    const rec = this.base(id, 'RESOURCES', id.container, changes, {
+      metric: r.cpuMetric, f, rules, policy, costDelta, critical, source: w ? 'MANIFEST' : 'METRICS', stepEndMs, traceparent,
+      confidence: Math.min(1, cpu.summary.count / (r.windowHours * 12)),
+    });
+    return { type: 'RESOURCES', container: id.container, rec, values: Object.fromEntries(changes.map((c) => [c.field, parseQuantity(c.proposed) ?? c.proposed])), urgentRaises: rules.includes('oom-bump') ? ['requests.memory', 'limits.memory'] : [] };
+  }
+
+  /** IDLE for a workload whose demand series stayed under the threshold for the whole period. */
+  async idle(id: SeriesIdentity, ref: PartitionRef, seriesId: string, stepEndMs: number, policy: ResolvedPolicy, traceparent: string | undefined): Promise<Candidate | undefined> {
+    const hours = Math.ceil(policy.idle.hours);
+    const means = await this.hourlyMeans(seriesId, ref, stepEndMs, hours);
+    if (means.length < hours) return undefined; // not a whole period of evidence
+    const verdict = idleRule(means, policy);
+    if (!verdict) return undefined;
+    const w = this.resolve(id);
+    const hasHpa = w?.hpa !== undefined || w?.helm?.fields.minReplicas !== undefined || !w;
+    const removal = verdict.proposed === 'suggest-removal';
+    const field = removal ? 'replicas' : hasHpa ? 'minReplicas' : 'replicas';
+    const target = removal ? 0 : field === 'minReplicas' ? Math.max(1, policy.replicas.min) : policy.replicas.min;
+    const cur = w ? currentValue(w, field, null) : null;
+    if (cur !== null && Number(cur) <= target) return undefined; // already there
+    const changes = [{ field, current: cur, proposed: String(target) }];
+    const rules = [...verdict.rules, removal ? 'idle:suggest-removal' : 'idle:scale-to-min'];
+    const rec = this.base(id, 'IDLE', null, changes, {
+      metric: policy.replicas.metric, rules, policy, costDelta: 0, critical: removal, source: w ? 'MANIFEST' : 'UNKNOWN', stepEndMs, traceparent, confidence: 1,
+    });
+    return { type: 'IDLE', container: null, rec, values: { [field]: String(target) } };
+  }
+
+  /** SPOT for an eligible, steady workload not on spot capacity yet. */
+  async spot(id: SeriesIdentity, ref: PartitionRef, seriesId: string, stepEndMs: number, policy: ResolvedPolicy, traceparent: string | undefined): Promise<Candidate | undefined> {
+    const demand = await this.hourlyMeans(seriesId, ref, stepEndMs, 24);
+    if (demand.length < 24) return undefined;
+    const w = this.resolve(id);
+    const merged = w?.workload?.merged;
+    const labels = { ...((get(merged, ['metadata', 'labels']) ?? {}) as Record<string, string>), ...((get(merged, ['spec', 'template', 'metadata', 'labels']) ?? {}) as Record<string, string>) };
+    const verdict = spotRule({ kind: id.kind, labels }, demand, policy);
+    if (!verdict) return undefined;
+    const changes = Object.entries(policy.spot.nodeSelector)
+      .map(([k, v]) => ({ field: `nodeSelector.${k}`, current: w ? currentValue(w, `nodeSelector.${k}`, null) : null, proposed: v }))
+      .filter((c) => c.current !== c.proposed);
+    if (changes.length === 0) return undefined;
+    // the price difference between the spot pool and the workload's pool, for its mean demand
+    const onDemand = await this.d.costs.unitPrice(policy.replicas.nodePool, 'cpu-core-hour', stepEndMs);
+    const spotPrice = await this.d.costs.unitPrice(policy.spot.nodePool, 'cpu-core-hour', stepEndMs);
+    const meanDemand = demand.reduce((a, b) => a + b, 0) / demand.length;
+    const costDelta = onDemand !== undefined && spotPrice !== undefined ? monthlyCostDelta({ cpuCores: meanDemand }, { cpuCoreHour: spotPrice - onDemand }) : 0;
+    const rules = [...verdict.rules, ...(policy.critical.spot ? ['critical:spot'] : [])];
+    const rec = this.base(id, 'SPOT', null, changes, {
+      metric: policy.replicas.metric, rules, policy, costDelta, critical: policy.critical.spot, source: w ? 'MANIFEST' : 'UNKNOWN', stepEndMs, traceparent, confidence: 1,
+    });
+    return { type: 'SPOT', container: null, rec, values: Object.fromEntries(changes.map((c) => [c.field, c.proposed])) };
+  }
+}
+
