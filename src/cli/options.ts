@@ -25,6 +25,12 @@ export function parsePositiveNumber(value: string): number {
   return n;
 }
 
+export function parseNonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number ≥ 0');
+  return n;
+}
+
 /** The model execution providers: FORESIGHT_EXECUTION_PROVIDERS (validated), default cuda then cpu. */
 export async function executionProviders(): Promise<('cuda' | 'cpu')[]> {
   const { readVar } = await import('../config/env.js');

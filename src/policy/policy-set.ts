@@ -23,7 +23,20 @@ export class PolicySet {
   constructor(readonly files: { file: string; policy: PolicyFile }[]) {}
 
   /** The policy in force for a workload, with the names of the files that shaped it. */
+  private readonly cache = new Map<string, ResolvedPolicy>();
+
+  /** The policy of a workload (cached: a set never changes; a reload makes a new set). Treat it as read-only. */
   resolve(w: WorkloadRef): ResolvedPolicy {
+    const key = `${w.namespace}/${w.kind}/${w.name}/${w.team ?? ''}`;
+    let p = this.cache.get(key);
+    if (!p) {
+      p = this.compute(w);
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+
+  private compute(w: WorkloadRef): ResolvedPolicy {
     const rank = (p: PolicyFile): number => {
       const s = p.scope as Record<string, string>;
       if (Object.keys(s).length === 0) return 0;

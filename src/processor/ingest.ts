@@ -124,7 +124,9 @@ export class IngestPipeline {
         for (const [id, wm] of r.watermarks) {
           const before = s.watermarks.get(id) ?? -Infinity;
           const last = Math.floor(wm / SCORING_STEP_MS);
-          const first = Math.max(Number.isFinite(before) ? Math.floor(before / SCORING_STEP_MS) + 1 : -Infinity, last - MAX_DUE_STEPS + 1);
+          // a series new to this partition: steps count from its first event here, not a day back
+          const since = Number.isFinite(before) ? before : (r.earliest.get(id) ?? wm);
+          const first = Math.max(Math.floor(since / SCORING_STEP_MS) + 1, last - MAX_DUE_STEPS + 1);
           const msg = r.firstMessage.get(id);
           const traceparent = msg ? traceparentOf(msg.headers) : undefined;
           for (let k = first; k <= last; k++) due.push({ seriesId: id, stepEndMs: k * SCORING_STEP_MS, traceparent });
@@ -153,12 +155,15 @@ export class IngestPipeline {
     const events: WindowEvent[] = [];
     const byOffset = new Map<string, KafkaMessage>();
     const firstMessage = new Map<string, KafkaMessage>();
+    const earliest = new Map<string, number>();
     for (const { message, decoded } of ok) {
       byOffset.set(message.offset, message);
       if (decoded.kind !== 'metric') continue;
       for (const smp of decoded.samples) {
         const seriesId = seriesIdOf(smp);
         if (!firstMessage.has(seriesId)) firstMessage.set(seriesId, message);
+        const e = earliest.get(seriesId);
+        if (e === undefined || smp.eventTime < e) earliest.set(seriesId, smp.eventTime);
         events.push({ offset: message.offset, seriesId, eventTime: smp.eventTime, value: smp.value });
       }
     }
@@ -189,7 +194,7 @@ export class IngestPipeline {
     const outcome: ApplyOutcome = await this.deps.withRetry(() => this.deps.windows.applyBatch(ref, s.applied, lastOffset, agg, trimBefore));
     trips++;
     lap('redis');
-    return { outcome, applied: agg.accepted, rejected, watermarks: agg.watermarks, firstMessage, trips };
+    return { outcome, applied: agg.accepted, rejected, watermarks: agg.watermarks, firstMessage, earliest, trips };
   }
 
   private async billingBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string, timings: StageTimings, traceContext: Context) {
@@ -211,6 +216,6 @@ export class IngestPipeline {
     const outcome = await this.deps.withRetry(() => this.deps.costs.applyBatch(ref, s.applied, lastOffset, increments));
     timings.decode += t1 - t0;
     timings.redis += performance.now() - t1;
-    return { outcome, applied: rows, rejected, watermarks: new Map<string, number>(), firstMessage: new Map<string, KafkaMessage>(), trips: 1 };
+    return { outcome, applied: rows, rejected, watermarks: new Map<string, number>(), firstMessage: new Map<string, KafkaMessage>(), earliest: new Map<string, number>(), trips: 1 };
   }
 }

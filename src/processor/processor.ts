@@ -12,7 +12,7 @@ import { DeadLetterPublisher } from '../kafka/deadletter.js';
 import { batchLinks, traceparentOf } from '../telemetry/propagation.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { PolicyStore } from '../policy/policy-store.js';
-import { RecommendationLoop } from '../recommend/loop.js';
+import { RecommendationLoop, type LoopOutcome } from '../recommend/loop.js';
 import { AnomalyModel } from '../scoring/anomaly-model.js';
 import { Forecaster } from '../scoring/forecaster.js';
 import * as S from '../telemetry/semconv.js';
@@ -38,7 +38,7 @@ function isPermanentRedisError(err: unknown): boolean {
 }
 
 /** Called after each batch; the benchmark uses it to measure batch latency and Redis round trips. */
-export type BatchObserver = (outcome: { applied: number; redisRoundTrips: number; ms: number; messages: number; timings: StageTimings }) => void;
+export type BatchObserver = (outcome: { applied: number; redisRoundTrips: number; ms: number; messages: number; timings: StageTimings; scoring?: LoopOutcome }) => void;
 
 const POLICY_CHECK_MS = 10_000;
 
@@ -108,15 +108,17 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       if (out.skipped > 0) skipped.add(out.skipped, { topic });
       roundTrips.record(out.redisRoundTrips, { topic });
       lagGauge.record(Number(batch.lag), { topic, partition: String(partition) });
+      let scoring: LoopOutcome | undefined;
       if (loop && out.due.length > 0) {
         const res = await loop.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers));
         log.debug({ topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, alerts: res.alerts.length }, 'series scored');
         scored.add(res.scored);
         recommendations.add(res.recommendations.length);
         alerts.add(res.alerts.length);
+        scoring = res;
         for (const r of res.recommendations) log.info({ id: r.id, workload: `${r.namespace}/${r.kind}/${r.name}`, changes: r.changes, critical: r.critical, rules: r.rules }, 'recommendation published');
       }
-      observer?.({ applied: out.applied, redisRoundTrips: out.redisRoundTrips, ms: performance.now() - t0, messages: batch.messages.length, timings: out.timings });
+      observer?.({ applied: out.applied, redisRoundTrips: out.redisRoundTrips, ms: performance.now() - t0, messages: batch.messages.length, timings: out.timings, scoring });
       span.setAttributes({ [S.ATTR_FORESIGHT_APPLIED]: out.applied, [S.ATTR_FORESIGHT_REJECTED]: out.rejected.length, [S.ATTR_FORESIGHT_SKIPPED]: out.skipped });
       log.debug({ topic, partition, applied: out.applied, rejected: out.rejected.length, skipped: out.skipped, lastOffset: out.lastOffset }, 'batch applied');
     } catch (err) {

@@ -10,12 +10,16 @@
  * proposal lives in Redis: hysteresis and cooldown compare against it. Alerts are
  * de-duplicated per series over the policy's suppression interval (in event time).
  *
+ * Per batch: the workloads' last proposals are read in one pipelined round trip, decided in
+ * memory step by step, and the batch's recommendations are sent in one produce request, then
+ * the state written back in one round trip.
+ *
  * Delivery: the loop runs after the batch is applied and before its offset is resolved. A
  * crash in between skips scoring those steps on redelivery (their events are already
  * applied); the next closed step is scored as usual. So a step is scored at most once.
  */
 import type { Redis } from 'ioredis';
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
 import type { TopicsConfig } from '../config/config.js';
@@ -31,6 +35,7 @@ import type { Forecaster } from '../scoring/forecaster.js';
 import { historiesFromWindows } from '../scoring/window-history.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
+import { BatchState } from './batch-state.js';
 import { recommendationId } from './recommendation-id.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from './series-id.js';
@@ -53,10 +58,26 @@ export interface LoopDeps {
   log: Logger;
 }
 
+/** Milliseconds per phase of one scored batch (where the time goes; bench pipeline reports them). */
+export interface LoopTimings {
+  history: number;
+  models: number;
+  decide: number;
+  publish: number;
+}
+
 export interface LoopOutcome {
+  timings: LoopTimings;
   scored: number;
   recommendations: Recommendation[];
   alerts: AnomalyAlert[];
+}
+
+/** What the steps of one scored batch share: the state cache, the messages to send, unit prices. */
+interface BatchContext {
+  state: BatchState;
+  messages: Message[];
+  cpuPrice: (pool: string, atMs: number) => Promise<number | undefined>;
 }
 
 export class RecommendationLoop {
@@ -67,9 +88,17 @@ export class RecommendationLoop {
   }
 
   async score(ref: PartitionRef, due: DueSeries[], traceparent: string | undefined): Promise<LoopOutcome> {
-    const out: LoopOutcome = { scored: 0, recommendations: [], alerts: [] };
+    const timings: LoopTimings = { history: 0, models: 0, decide: 0, publish: 0 };
+    const out: LoopOutcome = { timings, scored: 0, recommendations: [], alerts: [] };
     if (due.length === 0) return out;
+    let t = performance.now();
+    const lap = (phase: keyof LoopTimings): void => {
+      const n = performance.now();
+      timings[phase] += n - t;
+      t = n;
+    };
     const histories = await historiesFromWindows(this.d.windows, due.map((s) => ({ ref, seriesId: s.seriesId, endMs: s.stepEndMs })), 0);
+    lap('history');
     const ready = due.map((s, i) => ({ ...s, id: parseSeriesId(s.seriesId), h: histories[i] })).filter((x): x is typeof x & { id: SeriesIdentity; h: NonNullable<typeof x.h> } => x.id !== undefined && x.h !== undefined);
     if (ready.length === 0) return out;
     const forecasts = await this.d.forecaster.forecast(ready.map((r) => r.h));
@@ -77,7 +106,17 @@ export class RecommendationLoop {
     ready.forEach((r, i) => windows.set(anomalyWindow(Array.from(r.h.history).slice(-WINDOW)), i * WINDOW));
     const scores = await this.d.anomaly.runWindows(windows, ready.length);
     out.scored = ready.length;
+    lap('models');
     const policies = this.d.policies();
+    const state = new BatchState(this.d.redis);
+    await state.load(ready.filter((r) => r.id.container === null).map((r) => this.stateKey(r.id.workload)));
+    const messages: Message[] = [];
+    const prices = new Map<string, Promise<number | undefined>>();
+    const ctx: BatchContext = { state, messages, cpuPrice: (pool, atMs) => {
+      const k = `${pool}@${new Date(atMs).toISOString().slice(0, 7)}`;
+      if (!prices.has(k)) prices.set(k, this.d.costs.unitPrice(pool, 'cpu-core-hour', atMs));
+      return prices.get(k)!;
+    } };
     for (let i = 0; i < ready.length; i++) {
       const r = ready[i];
       const policy = policies.resolve({ namespace: r.id.namespace, kind: r.id.kind, name: r.id.name });
@@ -86,16 +125,21 @@ export class RecommendationLoop {
       const alert = await this.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
       if (alert) out.alerts.push(alert);
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
-        const rec = await this.maybeRecommendHpa(r.id, r.stepEndMs, forecasts[i], policy, tp);
+        const rec = await this.maybeRecommendHpa(ctx, r.id, r.stepEndMs, forecasts[i], policy, tp);
         if (rec) out.recommendations.push(rec);
       }
       if (closesHour(r.stepEndMs)) {
         for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp)) {
-          const rec = await this.publishOnce(r.id, c, r.stepEndMs, policy);
+          const rec = await this.publishOnce(ctx, r.id, c, r.stepEndMs, policy);
           if (rec) out.recommendations.push(rec);
         }
       }
     }
+    lap('decide');
+    // the batch's recommendations in one send, then their state in one write
+    if (messages.length > 0) await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages });
+    await state.flush();
+    lap('publish');
     return out;
   }
 
@@ -116,16 +160,16 @@ export class RecommendationLoop {
   }
 
   /** Publishes a candidate when it moved beyond the hysteresis from the last one of its workload and type, after the cooldown (an urgent one at once). */
-  private async publishOnce(id: SeriesIdentity, c: Candidate, stepEndMs: number, policy: ReturnType<PolicySet['resolve']>): Promise<Recommendation | undefined> {
+  private async publishOnce(ctx: BatchContext, id: SeriesIdentity, c: Candidate, stepEndMs: number, policy: ReturnType<PolicySet['resolve']>): Promise<Recommendation | undefined> {
     const key = `${this.d.prefix}:rec:{${id.workload}}:${c.type}:${c.container ?? '-'}`;
-    const [values, at] = await this.d.redis.hmget(key, 'values', 'atMs');
-    const last = values === null ? undefined : (JSON.parse(values) as Record<string, number | string>);
+    await ctx.state.load([key]);
+    const { values, atMs: at = null } = ctx.state.get(key);
+    const last = values === undefined ? undefined : (JSON.parse(values) as Record<string, number | string>);
     const urgent = urgentRaise(last, c);
     if (last && !urgent && !movedBeyond(last, c.values, policy.change.hysteresisPercent)) return undefined;
     if (!urgent && at !== null && stepEndMs - Number(at) < policy.change.cooldownMinutes * 60_000) return undefined;
-    await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages: [{ key: id.workload, value: this.d.codec.encode('Recommendation', c.rec) }] });
-    await this.d.redis.hset(key, { values: JSON.stringify(c.values), atMs: String(stepEndMs), id: c.rec.id });
-    await this.d.redis.pexpire(key, 60 * 24 * 3_600_000);
+    ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', c.rec) });
+    ctx.state.set(key, { values: JSON.stringify(c.values), atMs: String(stepEndMs), id: c.rec.id });
     return c.rec;
   }
 
@@ -169,15 +213,15 @@ export class RecommendationLoop {
     return alert;
   }
 
-  private async maybeRecommendHpa(id: SeriesIdentity, stepEndMs: number, f: PeakForecast, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
+  private async maybeRecommendHpa(ctx: BatchContext, id: SeriesIdentity, stepEndMs: number, f: PeakForecast, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
     const key = this.stateKey(id.workload);
-    const state = await this.d.redis.hgetall(key);
+    const state = ctx.state.get(key);
     // current values: the GitOps manifests when the workload is there, else the last proposal, else the policy's bounds
     const manifest = this.manifestReplicas(id);
     const current = manifest ?? { minReplicas: Number(state.minReplicas ?? policy.replicas.min), maxReplicas: Number(state.maxReplicas ?? policy.replicas.max) };
     const last = state.atMs ? { value: Number(state.minReplicas), atMs: Number(state.atMs) } : undefined;
     const { proposed, rules } = hpaRule(f, current, policy);
-    if (proposed.minReplicas >= current.minReplicas && state.cutSince !== undefined) await this.d.redis.hdel(key, 'cutSince');
+    if (proposed.minReplicas >= current.minReplicas && state.cutSince !== undefined) ctx.state.delete(key, 'cutSince');
     if (proposed.minReplicas === current.minReplicas && proposed.maxReplicas === current.maxReplicas) return undefined;
     if (last && Number(state.minReplicas) === proposed.minReplicas && Number(state.maxReplicas) === proposed.maxReplicas) return undefined; // already proposed, not yet in the manifests
     if (last && !worthEmitting(last, proposed.minReplicas, stepEndMs, policy)) return undefined;
@@ -186,13 +230,13 @@ export class RecommendationLoop {
     if (proposed.minReplicas < current.minReplicas) {
       const since = state.cutSince === undefined ? undefined : Number(state.cutSince);
       if (since === undefined) {
-        await this.d.redis.hset(key, { cutSince: String(stepEndMs) });
+        ctx.state.set(key, { cutSince: String(stepEndMs) });
         return undefined;
       }
       if (stepEndMs - since < policy.change.cooldownMinutes * 60_000) return undefined;
     }
 
-    const cpuPrice = (await this.d.costs.unitPrice(policy.replicas.nodePool, 'cpu-core-hour', stepEndMs)) ?? 0;
+    const cpuPrice = (await ctx.cpuPrice(policy.replicas.nodePool, stepEndMs)) ?? 0;
     const deltaReplicas = proposed.minReplicas - current.minReplicas;
     let costDelta = monthlyCostDelta({ cpuCores: deltaReplicas * policy.replicas.perReplicaCapacity! }, { cpuCoreHour: cpuPrice });
     let critical = false;
@@ -234,10 +278,9 @@ export class RecommendationLoop {
       confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
       modelVersion: this.d.forecaster.info.version, critical, createdAt: stepEndMs, traceparent: traceparent ?? null,
     };
-    await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages: [{ key: id.workload, value: this.d.codec.encode('Recommendation', rec) }] });
-    await this.d.redis.hset(key, { minReplicas: String(proposed.minReplicas), maxReplicas: String(proposed.maxReplicas), atMs: String(stepEndMs), id: rec.id });
-    await this.d.redis.hdel(key, 'cutSince');
-    await this.d.redis.pexpire(key, 60 * 24 * 3_600_000);
+    ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', rec) });
+    ctx.state.set(key, { minReplicas: String(proposed.minReplicas), maxReplicas: String(proposed.maxReplicas), atMs: String(stepEndMs), id: rec.id });
+    ctx.state.delete(key, 'cutSince');
     return rec;
   }
 }

@@ -1,0 +1,65 @@
+/**
+ * The recommendation loop's per-workload state for one scored batch: read once for every key
+ * the batch needs (one pipelined round trip), changed in memory as the batch's steps are
+ * decided in event-time order, written back once (one pipelined round trip) after the batch's
+ * recommendations are on the topic. Hashes of strings, each with a 60-day expiry.
+ */
+import type { Redis } from 'ioredis';
+
+const TTL_MS = 60 * 24 * 3_600_000;
+
+export class BatchState {
+  private readonly values = new Map<string, Record<string, string>>();
+  private readonly dirty = new Set<string>();
+
+  constructor(private readonly redis: Redis) {}
+
+  /** Reads the keys not read yet, in one round trip. */
+  async load(keys: Iterable<string>): Promise<void> {
+    const missing = [...new Set(keys)].filter((k) => !this.values.has(k));
+    if (missing.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const k of missing) pipeline.hgetall(k);
+    const replies = (await pipeline.exec()) ?? [];
+    missing.forEach((k, i) => {
+      const [err, v] = replies[i] ?? [];
+      if (err) throw err;
+      this.values.set(k, { ...((v as Record<string, string> | null) ?? {}) });
+    });
+  }
+
+  get(key: string): Record<string, string> {
+    const v = this.values.get(key);
+    if (!v) throw new Error(`state ${key} was not loaded`);
+    return v;
+  }
+
+  set(key: string, fields: Record<string, string>): void {
+    Object.assign(this.get(key), fields);
+    this.dirty.add(key);
+  }
+
+  delete(key: string, field: string): void {
+    const v = this.get(key);
+    if (field in v) {
+      delete v[field];
+      this.dirty.add(key);
+    }
+  }
+
+  /** Writes the changed hashes back in one round trip. */
+  async flush(): Promise<void> {
+    if (this.dirty.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const k of this.dirty) {
+      pipeline.del(k);
+      const v = this.values.get(k)!;
+      if (Object.keys(v).length > 0) {
+        pipeline.hset(k, v);
+        pipeline.pexpire(k, TTL_MS);
+      }
+    }
+    for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+    this.dirty.clear();
+  }
+}
