@@ -12,10 +12,10 @@
  *
  * The last line printed is one JSON object with the figures.
  */
-import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { MetricSample } from '../codec/generated-types.js';
 import { seriesIdOf } from '../codec/metric-sample.js';
+import { benchEnv, benchId } from './bench-env.js';
 import { startProcessor } from '../processor/processor.js';
 import { createServiceContext } from '../service/runtime.js';
 import { sleep } from '../util/retry.js';
@@ -33,21 +33,10 @@ function percentile(sorted: number[], q: number): number {
 }
 
 export async function benchIngest(opts: IngestBenchOptions): Promise<Record<string, number | string>> {
-  const id = `bench-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
-  const env = {
-    ...process.env,
-    FORESIGHT_TOPIC_METRICS: `${id}.metrics`,
-    FORESIGHT_TOPIC_BILLING: `${id}.billing`,
-    FORESIGHT_TOPIC_RECOMMENDATIONS: `${id}.recommendations`,
-    FORESIGHT_TOPIC_ALERTS: `${id}.alerts`,
-    FORESIGHT_TOPIC_DEADLETTER: `${id}.deadletter`,
-    FORESIGHT_TOPIC_PARTITIONS: String(opts.partitions),
-    FORESIGHT_PROCESSOR_GROUP: `${id}-processor`,
-    FORESIGHT_REDIS_KEY_PREFIX: id,
-    FORESIGHT_HTTP_PORT: '0',
-    FORESIGHT_LOG_LEVEL: process.env.FORESIGHT_LOG_LEVEL ?? 'warn',
-    FORESIGHT_RECOMMEND: 'false', // ingest alone: scoring is measured by bench score (and bench pipeline, later)
-  };
+  const id = benchId();
+  // ingest alone: scoring is measured by bench score and bench pipeline
+  const env = benchEnv(id, opts.partitions, { FORESIGHT_RECOMMEND: 'false' });
+
   const ctx = await createServiceContext('bench', env);
   const { cfg, codec } = ctx;
   const topic = cfg.topics.metrics;

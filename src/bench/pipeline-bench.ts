@@ -18,12 +18,12 @@
  * The last line printed is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { MetricSample, Recommendation } from '../codec/generated-types.js';
 import { seriesIdOf } from '../codec/metric-sample.js';
+import { benchEnv, benchId } from './bench-env.js';
 import { startProcessor } from '../processor/processor.js';
 import { createServiceContext } from '../service/runtime.js';
 import { sleep } from '../util/retry.js';
@@ -53,28 +53,15 @@ function percentile(sorted: number[], q: number): number {
 }
 
 export async function benchPipeline(opts: PipelineBenchOptions): Promise<Record<string, number | string>> {
-  const id = `bench-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
+  const id = benchId();
   const repo = mkdtempSync(path.join(os.tmpdir(), 'foresight-bench-policy-'));
   mkdirSync(path.join(repo, 'policies'));
   writeFileSync(path.join(repo, 'policies', 'bench.yaml'), POLICY);
   execFileSync('git', ['init', '-q', repo]);
   execFileSync('git', ['-C', repo, 'add', '.']);
   execFileSync('git', ['-C', repo, '-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-qm', 'bench policy']);
-  const env = {
-    ...process.env,
-    FORESIGHT_TOPIC_METRICS: `${id}.metrics`,
-    FORESIGHT_TOPIC_BILLING: `${id}.billing`,
-    FORESIGHT_TOPIC_RECOMMENDATIONS: `${id}.recommendations`,
-    FORESIGHT_TOPIC_ALERTS: `${id}.alerts`,
-    FORESIGHT_TOPIC_DEADLETTER: `${id}.deadletter`,
-    FORESIGHT_TOPIC_PARTITIONS: String(opts.partitions),
-    FORESIGHT_PROCESSOR_GROUP: `${id}-processor`,
-    FORESIGHT_REDIS_KEY_PREFIX: id,
-    FORESIGHT_HTTP_PORT: '0',
-    FORESIGHT_LOG_LEVEL: process.env.FORESIGHT_LOG_LEVEL ?? 'warn',
-    FORESIGHT_RECOMMEND: 'true',
-    FORESIGHT_POLICY_REPO: repo,
-  };
+  const env = benchEnv(id, opts.partitions, { FORESIGHT_RECOMMEND: 'true', FORESIGHT_POLICY_REPO: repo });
+
   const ctx = await createServiceContext('bench', env);
   const { cfg, codec } = ctx;
   let applied = 0;

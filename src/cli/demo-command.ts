@@ -10,7 +10,7 @@
  * The stack stays up afterwards; the demo's files live under the stack directory (demo/).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Kafka } from 'kafkajs';
@@ -18,6 +18,7 @@ import { seriesIdOf } from '../codec/metric-sample.js';
 import type { Recommendation } from '../codec/generated-types.js';
 import { loadConfig } from '../config/config.js';
 import { LocalGitBackend } from '../gitops/local-backend.js';
+import { seedBareRepository } from '../gitops/seed.js';
 import { readTopic } from '../kafka/read-topic.js';
 import { readTrace } from '../replay/csv-trace.js';
 import { parseWorkload, replayRows } from '../replay/replay.js';
@@ -36,25 +37,15 @@ import { parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
 
 const SAMPLE = path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv');
-const EXAMPLE_REPO = path.join(PROJECT_ROOT, 'deploy', 'gitops-example');
 const WORKLOAD = 'shop/Deployment/checkout';
 const METRIC = 'cpu_utilization';
 const COMMITTER_GROUP = 'foresight-demo-committer';
 
 /** A fresh bare repository seeded with the example GitOps repository, and a checkout of it. */
 export function seedDemoRepository(dir: string): { remote: string; checkout: string; workdir: string } {
-  rmSync(dir, { recursive: true, force: true });
-  const seed = path.join(dir, 'seed');
-  cpSync(EXAMPLE_REPO, seed, { recursive: true });
-  const git = (cwd: string, ...args: string[]): string => execFileSync('git', ['-C', cwd, '-c', 'user.name=Platform Team', '-c', 'user.email=platform@example.com', ...args], { encoding: 'utf8' });
-  execFileSync('git', ['init', '-q', '-b', 'main', seed]);
-  git(seed, 'add', '.');
-  git(seed, 'commit', '-qm', 'GitOps repository: shop (Kustomize), payments (manifests), cart (Helm values), policies');
-  const remote = path.join(dir, 'gitops.git');
-  execFileSync('git', ['clone', '-q', '--bare', seed, remote]);
+  const remote = seedBareRepository(dir);
   const checkout = path.join(dir, 'gitops-checkout');
   execFileSync('git', ['clone', '-q', remote, checkout]);
-  rmSync(seed, { recursive: true, force: true });
   return { remote, checkout, workdir: path.join(dir, 'committer-work') };
 }
 

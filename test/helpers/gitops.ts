@@ -1,11 +1,12 @@
 /** A real GitOps repository for tests: a bare repository seeded with deploy/gitops-example. */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/util/paths.js';
+import { readRepoFiles } from '../../src/gitops/backend.js';
+import { EXAMPLE_REPO, seedBareRepository } from '../../src/gitops/seed.js';
 
-export const EXAMPLE_REPO = path.join(PROJECT_ROOT, 'deploy', 'gitops-example');
+export { EXAMPLE_REPO };
 
 export interface GitOpsFixture {
   /** the bare repository (the committer's remote) */
@@ -18,17 +19,11 @@ export interface GitOpsFixture {
 /** A bare repository whose main branch holds the example GitOps repository (plus `extra` files). */
 export function gitopsRemote(extra: Record<string, string> = {}): GitOpsFixture {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitops-'));
-  const seed = path.join(tmp, 'seed');
-  cpSync(EXAMPLE_REPO, seed, { recursive: true });
-  for (const [p, text] of Object.entries(extra)) {
-    mkdirSync(path.dirname(path.join(seed, p)), { recursive: true });
-    writeFileSync(path.join(seed, p), text);
-  }
-  const git = (cwd: string, ...args: string[]): string => execFileSync('git', ['-C', cwd, '-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { encoding: 'utf8' });
-  execFileSync('git', ['init', '-q', '-b', 'main', seed]);
-  git(seed, 'add', '.');
-  git(seed, 'commit', '-qm', 'example GitOps repository');
-  const remote = path.join(tmp, 'gitops.git');
-  execFileSync('git', ['clone', '-q', '--bare', seed, remote]);
-  return { remote, tmp, git: (...args) => git(remote, ...args) };
+  const remote = seedBareRepository(path.join(tmp, 'repo'), { extra });
+  return { remote, tmp, git: (...args) => execFileSync('git', ['-C', remote, ...args], { encoding: 'utf8' }) };
+}
+
+/** The example repository's files, path → text. */
+export function exampleFiles(): Map<string, string> {
+  return readRepoFiles(EXAMPLE_REPO);
 }

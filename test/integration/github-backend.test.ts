@@ -6,8 +6,6 @@
  * 5xx retries, a real 403, and the token never in the logs.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -18,20 +16,7 @@ import { CommitConflictError } from '../../src/gitops/backend.js';
 import { GitHubBackend, retryDelayMs } from '../../src/gitops/github-backend.js';
 import { RejectedMessage } from '../../src/util/errors.js';
 import { FakeGitHub } from '../helpers/fake-github.js';
-import { EXAMPLE_REPO } from '../helpers/gitops.js';
-
-function exampleFiles(): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir)) {
-      const p = path.join(dir, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else files.set(path.relative(EXAMPLE_REPO, p).split(path.sep).join('/'), readFileSync(p, 'utf8'));
-    }
-  };
-  walk(EXAMPLE_REPO);
-  return files;
-}
+import { exampleFiles } from '../helpers/gitops.js';
 
 let seq = 0;
 function rec(workload: string, changes: [string, string][], opts: Partial<Recommendation> = {}): Recommendation {

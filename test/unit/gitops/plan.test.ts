@@ -4,31 +4,15 @@
  * unrelated byte; and the bad cases are rejected with their reason.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Recommendation } from '../../../src/codec/generated-types.js';
 import { currentValue, ManifestIndex } from '../../../src/gitops/manifests.js';
 import { planRecommendation } from '../../../src/gitops/plan.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
 import { RejectedMessage } from '../../../src/util/errors.js';
-import { PROJECT_ROOT } from '../../../src/util/paths.js';
+import { exampleFiles } from '../../helpers/gitops.js';
 
-const ROOT = path.join(PROJECT_ROOT, 'deploy', 'gitops-example');
 const WIDE = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
-
-function exampleRepo(): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir)) {
-      const p = path.join(dir, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else files.set(path.relative(ROOT, p).split(path.sep).join('/'), readFileSync(p, 'utf8'));
-    }
-  };
-  walk(ROOT);
-  return files;
-}
 
 function rec(workload: string, changes: [string, string][], container: string | null = null): Recommendation {
   const [namespace, kind, name] = workload.split('/');
@@ -59,7 +43,7 @@ function rejectsWith(fn: () => unknown, reason: string, detail?: RegExp): void {
 
 describe('GitOps edits', () => {
   it('edits the Kustomize overlay patch, not the base, keeping comments and every other byte', () => {
-    const files = exampleRepo();
+    const files = exampleFiles();
     const plan = planRecommendation(files, rec('shop/Deployment/checkout', [['minReplicas', '5'], ['maxReplicas', '14']]), WIDE);
     assert.deepEqual([...plan.changed.keys()], ['apps/shop/overlays/prod/checkout-patch.yaml']);
     const file = 'apps/shop/overlays/prod/checkout-patch.yaml';
@@ -71,7 +55,7 @@ describe('GitOps edits', () => {
   });
 
   it('keeps a quoted quantity quoted, and adds a missing field at its siblings\' indentation', () => {
-    const files = exampleRepo();
+    const files = exampleFiles();
     const file = 'apps/shop/overlays/prod/checkout-patch.yaml';
     const plan = planRecommendation(files, rec('shop/Deployment/checkout', [['requests.cpu', '1500m'], ['limits.memory', '1536Mi']], 'app'), DEFAULT_POLICY);
     const after = plan.changed.get(file)!;
@@ -86,7 +70,7 @@ describe('GitOps edits', () => {
   });
 
   it('edits one document of a multi-document file, flow mappings included, leaving the others byte-identical', () => {
-    const files = exampleRepo();
+    const files = exampleFiles();
     const file = 'apps/payments/payments.yaml';
     const plan = planRecommendation(files, rec('payments/Deployment/payments', [['requests.cpu', '400m']], 'api'), DEFAULT_POLICY);
     assert.deepEqual(changedLines(files.get(file)!, plan.changed.get(file)!), [
@@ -97,7 +81,7 @@ describe('GitOps edits', () => {
   });
 
   it('edits Helm values through the mapping file', () => {
-    const files = exampleRepo();
+    const files = exampleFiles();
     const file = 'charts/cart/values-prod.yaml';
     const plan = planRecommendation(files, rec('shop/Deployment/cart', [['minReplicas', '3'], ['requests.memory', '320Mi']], 'cart'), DEFAULT_POLICY);
     assert.deepEqual(changedLines(files.get(file)!, plan.changed.get(file)!), [
@@ -107,12 +91,12 @@ describe('GitOps edits', () => {
   });
 
   it('changes nothing when the manifest already has the proposed values', () => {
-    const plan = planRecommendation(exampleRepo(), rec('shop/Deployment/checkout', [['minReplicas', '3']]), DEFAULT_POLICY);
+    const plan = planRecommendation(exampleFiles(), rec('shop/Deployment/checkout', [['minReplicas', '3']]), DEFAULT_POLICY);
     assert.equal(plan.changed.size, 0);
   });
 
   it('rejects unknown, unmanaged, out-of-bounds and invalid targets with their reason', () => {
-    const files = exampleRepo();
+    const files = exampleFiles();
     rejectsWith(() => planRecommendation(files, rec('shop/Deployment/nope', [['minReplicas', '3']]), DEFAULT_POLICY), 'unknown-workload', /not in the GitOps repository/);
     files.set('apps/misc.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: legacy\n  namespace: shop\nspec:\n  replicas: 1\n');
     rejectsWith(() => planRecommendation(files, rec('shop/Deployment/legacy', [['replicas', '2']]), DEFAULT_POLICY), 'not-managed', /foresight.dev\/managed/);
@@ -123,14 +107,14 @@ describe('GitOps edits', () => {
   });
 
   it('reports malformed YAML with file and line for its workload; the others proceed', () => {
-    const files = exampleRepo();
+    const files = exampleFiles();
     files.set('apps/payments/payments.yaml', files.get('apps/payments/payments.yaml')!.replace('  replicas: 2\n', '  replicas: [2\n'));
     rejectsWith(() => planRecommendation(files, rec('payments/Deployment/payments', [['replicas', '3']]), DEFAULT_POLICY), 'manifest-invalid', /apps\/payments\/payments\.yaml:\d+:/);
     assert.equal(planRecommendation(files, rec('shop/Deployment/checkout', [['minReplicas', '4']]), DEFAULT_POLICY).changed.size, 1);
   });
 
   it('refuses mapping paths outside the repository and ambiguous targets', () => {
-    const files = exampleRepo();
+    const files = exampleFiles();
     const escaped = new Map(files).set('foresight-mapping.yaml', files.get('foresight-mapping.yaml')!.replace('charts/cart/values-prod.yaml', '../../etc/passwd'));
     rejectsWith(() => planRecommendation(escaped, rec('shop/Deployment/cart', [['minReplicas', '3']]), DEFAULT_POLICY), 'manifest-invalid', /foresight-mapping\.yaml:\d+: .*leaves the repository/);
     files.set('apps/shop/overlays/staging/kustomization.yaml', 'namespace: shop\nresources: [../../base]\npatches:\n  - path: patch.yaml\n');
