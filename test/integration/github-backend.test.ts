@@ -143,3 +143,40 @@ describe('GitHub backend', () => {
     assert.equal(retryDelayMs({ status: 422 }, 0, o), undefined);
   });
 });
+
+describe('committer process with the GitHub backend', () => {
+  it('opens the pull request through the API and never prints the token, even at trace level', async () => {
+    const { startCli } = await import('../helpers/cli.js');
+    const { testConfig, testEnv } = await import('../helpers/env.js');
+    const { testKafka } = await import('../helpers/kafka.js');
+    const { testCodec } = await import('../helpers/produce.js');
+    const { ensureTopics } = await import('../../src/kafka/topics.js');
+    const { waitFor } = await import('../../src/util/retry.js');
+    const gh = new FakeGitHub(exampleFiles());
+    await gh.start();
+    gh.fail('GET', /\/git\/ref\/heads\/main$/, { status: 502 }); // one server error on the way
+    const env = testEnv({
+      FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_LOG_LEVEL: 'trace', FORESIGHT_GITOPS_BACKEND: 'github',
+      FORESIGHT_GITHUB_REPOSITORY: `${gh.owner}/${gh.repo}`, FORESIGHT_GITHUB_API_URL: gh.url, FORESIGHT_GITHUB_TOKEN: gh.token,
+    });
+    const cfg = testConfig(env);
+    const kafka = testKafka(cfg);
+    const codec = await testCodec(cfg);
+    await ensureTopics(kafka, cfg.topics);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: cfg.topics.recommendations, messages: [{ key: 'k', value: codec.encode('Recommendation', rec('shop/Deployment/cart', [['maxReplicas', '7']], { critical: true })) }] });
+    await producer.disconnect();
+    const proc = startCli(['committer'], env);
+    try {
+      assert.ok(await waitFor(async () => gh.pulls.length === 1, 30_000), proc.output().slice(-3000));
+      assert.match(gh.file('foresight/shop/deployment/cart', 'charts/cart/values-prod.yaml')!, /maxReplicas: 7\n/);
+      assert.match(proc.output(), /GitHub request failed: retrying/);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await gh.stop();
+    }
+    assert.equal(await proc.exited, 0);
+    assert.ok(!proc.output().includes(gh.token), 'the token is in the committer\'s output');
+  });
+});
