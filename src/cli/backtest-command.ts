@@ -56,7 +56,7 @@ export function backtestCommand(): Command {
       if (flags.policy) {
         const [policyFile] = parsePolicyFile(flags.policy, readFileSync(flags.policy, 'utf8'));
         const policy = new PolicySet([{ file: flags.policy, policy: { ...policyFile, scope: {} } }]).resolve({ namespace: '-', kind: '-', name: '-' });
-        plan = planCapacity(out, policy, stepMs);
+        plan = planCapacity(out, policy, stepMs, values);
       }
       writeFileSync(flags.out, backtestCsv(out, flags.timeColumn !== undefined, plan?.map((p) => p?.capacity)));
       if (plan) {

@@ -1,6 +1,7 @@
 /**
  * Capacity from forecasts under a policy, step by step (pure): the forecast quantile the SLO
- * risk asks for, rounded up to whole replicas of usable capacity when the policy gives a
+ * risk asks for (or, with `sloAdaptation` > 0 and the observed demand given, the median
+ * forecast × the adaptive multiplier of rules.ts adaptScale), rounded up to whole replicas of usable capacity when the policy gives a
  * per-replica capacity, then the change rules:
  * - a raise takes effect at once (never delay capacity that the forecast says is needed);
  * - a cut needs the proposal to be more than `hysteresisPercent` below the current capacity,
@@ -10,6 +11,7 @@
  */
 import type { ResolvedPolicy } from './policy-schema.js';
 import { quantileForRisk } from './policy-schema.js';
+import { adaptScale } from './rules.js';
 
 export interface QuantileForecast {
   q50?: number;
@@ -25,21 +27,27 @@ export interface CapacityStep {
   rules: string[];
 }
 
-export function planCapacity(forecasts: QuantileForecast[], policy: ResolvedPolicy, stepMs: number): (CapacityStep | undefined)[] {
-  const q = quantileForRisk(policy.sloRisk);
+export function planCapacity(forecasts: QuantileForecast[], policy: ResolvedPolicy, stepMs: number, demandSeries?: ArrayLike<number>): (CapacityStep | undefined)[] {
+  const adaptive = policy.sloAdaptation > 0 && demandSeries !== undefined;
+  const q = adaptive ? 0.5 : quantileForRisk(policy.sloRisk);
   const key = q === 0.99 ? 'q99' : q === 0.9 ? 'q90' : 'q50';
+  let logScale = 0; // adaptive: log of the multiplier on the median forecast
   const perReplica = policy.replicas.perReplicaCapacity ? policy.replicas.perReplicaCapacity * policy.replicas.targetUtilization : undefined;
   const cooldownSteps = Math.ceil((policy.change.cooldownMinutes * 60_000) / stepMs);
   const out: (CapacityStep | undefined)[] = [];
   let current: number | undefined;
   let lastChange = -Infinity;
   forecasts.forEach((f, t) => {
-    const demand = f[key];
+    // adaptive calibration: did the demand of this step exceed the capacity decided the step before?
+    if (adaptive && current !== undefined && t > 0) {
+      logScale = adaptScale(logScale, demandSeries![t] > current, policy);
+    }
+    const demand = f[key] === undefined ? undefined : f[key]! * Math.exp(logScale);
     if (demand === undefined || !Number.isFinite(demand)) {
       out.push(undefined);
       return;
     }
-    const rules = [`slo-risk:${policy.sloRisk}→q${Math.round(q * 100)}`];
+    const rules = [adaptive ? `slo-risk:${policy.sloRisk}→q50×${Math.exp(logScale).toFixed(2)}` : `slo-risk:${policy.sloRisk}→q${Math.round(q * 100)}`];
     let proposal = demand;
     let replicas: number | undefined;
     if (perReplica) {

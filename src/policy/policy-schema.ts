@@ -16,6 +16,13 @@ export const policySpecSchema = z.object({
   }).strict().partial(),
   /** share of intervals allowed to be under-provisioned; picks the forecast quantile */
   sloRisk: z.number().gt(0).lt(1),
+  /**
+   * 0: the SLO risk picks a fixed forecast quantile. > 0: the rate γ of an online calibration
+   * (adaptive conformal style): capacity = median forecast × a multiplier that grows after an
+   * under-provisioned interval and shrinks otherwise, so that the long-run share of
+   * under-provisioned intervals approaches sloRisk.
+   */
+  sloAdaptation: z.number().min(0).max(1),
   replicas: z.object({
     min: z.number().int().min(0),
     max: z.number().int().min(1),
@@ -91,6 +98,7 @@ export type PolicyFile = z.infer<typeof policyFileSchema>;
 export interface ResolvedPolicy {
   budget: { monthly?: number; currency: string };
   sloRisk: number;
+  sloAdaptation: number;
   replicas: { min: number; max: number; perReplicaCapacity?: number; targetUtilization: number; metric: string; nodePool: string };
   change: { maxStepPercent: number; cooldownMinutes: number; hysteresisPercent: number };
   resources: { cpuMetric: string; memoryMetric: string; oomMetric: string; windowHours: number; percentile: number; safetyMargin: number; oomBump: { minBytes: number; factor: number }; min: { cpu: number; memoryBytes: number } };
@@ -106,6 +114,7 @@ export interface ResolvedPolicy {
 export const DEFAULT_POLICY: ResolvedPolicy = {
   budget: { currency: 'USD' },
   sloRisk: 0.01,
+  sloAdaptation: 0,
   replicas: { min: 1, max: 10, targetUtilization: 0.7, metric: 'cpu_usage', nodePool: 'default' },
   change: { maxStepPercent: 50, cooldownMinutes: 30, hysteresisPercent: 10 },
   resources: { cpuMetric: 'cpu_usage', memoryMetric: 'memory_usage', oomMetric: 'oom_kills', windowHours: 24, percentile: 0.9, safetyMargin: 0.15, oomBump: { minBytes: 100 * 1024 * 1024, factor: 1.2 }, min: { cpu: 0.01, memoryBytes: 64 * 1024 * 1024 } },

@@ -22,6 +22,17 @@ export interface Proposal<T> {
   rules: string[];
 }
 
+/**
+ * One step of the adaptive SLO calibration (adaptive conformal inference on the capacity
+ * decision): the log-multiplier on the median forecast rises by γ(1 − risk) after an
+ * under-provisioned interval and falls by γ·risk otherwise, so the long-run share of
+ * under-provisioned intervals approaches the SLO risk. Bounded to ×0.2 … ×50.
+ */
+export function adaptScale(logScale: number, underProvisioned: boolean, policy: ResolvedPolicy): number {
+  const next = logScale + policy.sloAdaptation * ((underProvisioned ? 1 : 0) - policy.sloRisk);
+  return Math.min(Math.log(50), Math.max(Math.log(0.2), next));
+}
+
 /** Limits a move from `current` to `proposed` to maxStepPercent of current (at least 1 for integers). */
 function step(current: number, proposed: number, maxStepPercent: number, integer: boolean): { value: number; limited: boolean } {
   const maxDelta = Math.max(integer ? 1 : 0, (current * maxStepPercent) / 100);
@@ -35,12 +46,12 @@ function step(current: number, proposed: number, maxStepPercent: number, integer
  * (so replicas are there before the peak), maxReplicas for the q99 peak with headroom; both
  * within the policy bounds and the maximum step.
  */
-export function hpaRule(forecast: PeakForecast, current: { minReplicas: number; maxReplicas: number }, policy: ResolvedPolicy): Proposal<{ minReplicas: number; maxReplicas: number }> {
+export function hpaRule(forecast: PeakForecast, current: { minReplicas: number; maxReplicas: number }, policy: ResolvedPolicy, demandAtRisk?: number): Proposal<{ minReplicas: number; maxReplicas: number }> {
   const cap = policy.replicas.perReplicaCapacity;
   if (!cap) throw new Error('the HPA rule needs replicas.perReplicaCapacity in the policy');
   const usable = cap * policy.replicas.targetUtilization;
-  const rules = [`slo-risk:${policy.sloRisk}`];
-  const { value } = forecastAtRisk(forecast, policy);
+  const rules = [demandAtRisk === undefined ? `slo-risk:${policy.sloRisk}` : `slo-risk:${policy.sloRisk}:adaptive`];
+  const value = demandAtRisk ?? forecastAtRisk(forecast, policy).value;
   let min = Math.ceil(value / usable - 1e-9);
   let max = Math.max(min, Math.ceil((forecast.q99 * 1.2) / usable - 1e-9));
   const bounded = (v: number): number => Math.min(policy.replicas.max, Math.max(policy.replicas.min, v));

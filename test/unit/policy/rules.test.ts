@@ -81,3 +81,20 @@ describe('publishing sizing proposals', () => {
     assert.equal(urgentRaise(undefined, { ...c, urgentRaises: [] }), false);
   });
 });
+
+describe('adaptive SLO calibration', () => {
+  it('brings the share of under-provisioned intervals to the SLO risk', async () => {
+    const { planCapacity } = await import('../../../src/policy/capacity-plan.js');
+    const { summarisePlan } = await import('../../../src/policy/backtest-summary.js');
+    // demand: 10 ± 30% (deterministic noise); the median forecast says 10 every step
+    const demand = Array.from({ length: 4000 }, (_, i) => 10 * (1 + 0.3 * Math.sin(i * 12.9898) * Math.cos(i * 78.233)));
+    const forecasts = demand.map(() => ({ q50: 10, q90: 12, q99: 30 }));
+    for (const risk of [0.01, 0.05]) {
+      const p = policy({ sloRisk: risk, sloAdaptation: 0.05, change: { maxStepPercent: 100, cooldownMinutes: 0, hysteresisPercent: 0 } });
+      const s = summarisePlan(demand, planCapacity(forecasts, p, 300_000, demand), 300_000, 1000);
+      assert.ok(Math.abs(s.under_provisioned_share - risk) < risk * 0.5 + 0.003, `risk ${risk}: under-provisioned ${s.under_provisioned_share}`);
+      // and far less capacity than the fixed q99 (30) would hold
+      assert.ok(s.capacity_hours < summarisePlan(demand, planCapacity(forecasts, { ...p, sloAdaptation: 0 }, 300_000, demand), 300_000, 1000).capacity_hours * 0.6);
+    }
+  });
+});
