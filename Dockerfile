@@ -22,6 +22,8 @@ COPY bin ./bin
 COPY schemas ./schemas
 COPY models ./models
 COPY src/windows/lua ./src/windows/lua
+# the GitOps volume of docker-compose.yml mounts here (a new named volume takes this ownership)
+RUN mkdir -p /gitops && chown node:node /gitops
 USER node
 EXPOSE 9464
 ENTRYPOINT ["node", "bin/foresight.js"]

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ALL_VARIABLES, loadConfig } from '../../src/config/index.js';
+import { ALL_VARIABLES, loadCommitterConfig, loadConfig } from '../../src/config/index.js';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
 
 interface Compose {
@@ -33,12 +33,18 @@ describe('docker-compose.yml', () => {
       for (const k of ours) assert.ok(known.has(k), `${service} sets ${k}, which the configuration does not declare`);
       const cfg = loadConfig(env);
       assert.equal(cfg.telemetry.httpHost, '0.0.0.0');
+      if (service === 'committer') assert.equal(loadCommitterConfig(env).local?.remote, '/gitops/gitops.git');
     });
   }
 
-  it('mounts files that exist', () => {
+  it('mounts files that exist, and named volumes that are declared', () => {
+    const named = new Set(Object.keys((compose as Compose & { volumes?: Record<string, unknown> }).volumes ?? {}));
     for (const s of Object.values(compose.services)) {
-      for (const v of s.volumes ?? []) assert.ok(existsSync(path.join(PROJECT_ROOT, v.split(':')[0])), v);
+      for (const v of s.volumes ?? []) {
+        const source = v.split(':')[0];
+        if (source.startsWith('.') || source.startsWith('/')) assert.ok(existsSync(path.join(PROJECT_ROOT, source)), v);
+        else assert.ok(named.has(source), `${v}: volume ${source} is not declared`);
+      }
     }
     assert.ok(existsSync(path.join(PROJECT_ROOT, 'Dockerfile')));
   });
