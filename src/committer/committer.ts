@@ -152,15 +152,19 @@ export class Committer {
       this.log.info({ sha, branch, ids: applied.map((a) => a.rec.id), critical }, 'committed');
     }
     // critical: the pull request exists whenever the branch has changes (also after a crash between push and PR)
+    // critical: the pull request exists whenever its branch has our commits — after a new
+    // commit it is opened or updated; after a redelivery only opened if it is missing (a crash
+    // between push and pull request), never overwritten with an empty table
     if (critical && (sha !== undefined || fresh.length < group.length)) {
-      const list = applied.length > 0 ? applied : group.map((p) => ({ rec: p.rec, diffs: [] }));
+      const list: Applied[] = sha !== undefined ? applied : group.map((p) => ({ rec: p.rec, diffs: [] }));
       const pr = await this.backend.ensurePullRequest({
         branch, base: this.cfg.branch, labels: this.cfg.labels,
-        title: summaryLine(list.length > 0 && list[0].diffs.length > 0 ? list : [{ rec: first, diffs: [] }]),
+        title: sha !== undefined ? summaryLine(list) : `foresight: ${first.namespace}/${first.kind}/${first.name} (critical changes for review)`,
         body: pullRequestBody(list, chartPath(first)),
+        keepExisting: sha === undefined,
       });
       this.onOutcome('pull-request');
-      this.log.info({ pr: pr.number, url: pr.url, created: pr.created, branch }, pr.created ? 'pull request opened' : 'pull request updated');
+      this.log.info({ pr: pr.number, url: pr.url, created: pr.created, branch }, pr.created ? 'pull request opened' : sha !== undefined ? 'pull request updated' : 'pull request already open');
     }
   }
 }

@@ -37,6 +37,8 @@ export interface PullRequestRequest {
   title: string;
   body: string;
   labels: string[];
+  /** leave an open pull request as it is (only open one when missing) */
+  keepExisting?: boolean;
 }
 
 export interface PullRequest {

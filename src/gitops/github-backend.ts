@@ -163,6 +163,7 @@ export class GitHubBackend implements GitOpsBackend {
     const { data: open } = await this.octokit.rest.pulls.list({ ...this.r, head: `${this.owner}:${req.branch}`, base: req.base, state: 'open' });
     let pr: { number: number; html_url: string };
     let created = false;
+    if (open.length > 0 && req.keepExisting) return { number: open[0].number, url: open[0].html_url, created: false };
     if (open.length > 0) {
       pr = (await this.octokit.rest.pulls.update({ ...this.r, pull_number: open[0].number, title: req.title, body: req.body })).data;
     } else {

@@ -118,6 +118,7 @@ export class LocalGitBackend implements GitOpsBackend {
     const file = path.join(dir, `${req.branch.replaceAll('/', '__')}.json`);
     const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { number: number; state: string }) : undefined;
     const open = existing?.state === 'open' ? existing : undefined;
+    if (open && req.keepExisting) return { number: open.number, url: `file://${file}`, created: false };
     const number = open?.number ?? readdirSync(dir).length + 1;
     writeFileSync(file, `${JSON.stringify({ number, state: 'open', head: req.branch, base: req.base, title: req.title, body: req.body, labels: req.labels, updatedAt: new Date().toISOString() }, null, 2)}\n`);
     return { number, url: `file://${file}`, created: !open };

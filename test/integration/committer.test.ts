@@ -124,6 +124,7 @@ describe('committer', () => {
       await waitFor(async () => (proc.output().match(/recommendation already committed/g) ?? []).length >= 2, 30_000);
       assert.equal(count(t.repo, branch), 3, 'redelivery commits nothing');
       assert.equal(LocalGitBackend.pullRequests(t.repo.remote).length, 1);
+      assert.equal(LocalGitBackend.pullRequests(t.repo.remote)[0].body, prs[0].body, 'the pull request is left as it was');
     } finally {
       proc.child.kill('SIGTERM');
     }

@@ -79,9 +79,11 @@ describe('GitHub backend', () => {
     assert.equal(gh.pulls.length, 1, 'updated, not another');
     assert.match(gh.pulls[0].body, /\| 3 \| \*\*4\*\* \|/);
     const commits = gh.log('foresight/shop/deployment/cart').length;
+    const body = gh.pulls[0].body;
     await apply(first);
     assert.equal(gh.log('foresight/shop/deployment/cart').length, commits, 'redelivery commits nothing');
     assert.equal(gh.pulls.length, 1);
+    assert.equal(gh.pulls[0].body, body, 'the pull request is left as it was');
     assert.match(gh.file('foresight/shop/deployment/cart', '.foresight/forecasts/shop-deployment-cart.svg')!, /^<svg/);
     assert.equal(gh.file('main', 'charts/cart/values-prod.yaml'), exampleFiles().get('charts/cart/values-prod.yaml'), 'main untouched');
   });
