@@ -227,6 +227,7 @@ export async function startCommitter(ctx: ServiceContext, ccfg: CommitterConfig)
     sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
     heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
     onJoin: () => ctx.health.setReady(true),
+    lingerMs: ccfg.commitWindowMs, // a workload's recommendations within the window: one batch, one commit
   }, handle, log);
   await runner.start();
   return {

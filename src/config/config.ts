@@ -149,6 +149,7 @@ export interface CommitterConfig {
   policiesPath: string;
   author: { name: string; email: string };
   labels: string[];
+  commitWindowMs: number;
 }
 
 /** The committer's own settings; the backend's required variables are checked here, by name. */
@@ -163,6 +164,7 @@ export function loadCommitterConfig(env: Env = process.env): CommitterConfig {
     policiesPath: readVar(V.POLICY_PATH, env),
     author: { name: m[1], email: m[2] },
     labels: readVar(V.PR_LABELS, env),
+    commitWindowMs: readVar(V.COMMIT_WINDOW_MS, env),
   };
   if (backend === 'local') {
     const remote = readVar(V.GITOPS_REMOTE, env);

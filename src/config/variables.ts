@@ -53,6 +53,7 @@ export const GITOPS_WORKDIR = envVar('FORESIGHT_GITOPS_WORKDIR', nonEmpty, '.for
 export const GITOPS_BRANCH = envVar('FORESIGHT_GITOPS_BRANCH', branchName, 'main', 'a Git branch name', 'Target branch: routine changes are committed to it, pull requests are opened against it.');
 export const GITOPS_MAPPING = envVar('FORESIGHT_GITOPS_MAPPING', z.string().regex(/^[^/][^]*$/, 'a path inside the repository').refine((p) => !p.split('/').includes('..'), 'no ".."'), 'foresight-mapping.yaml', 'a relative path inside the repository, without ".."', 'Mapping file of the GitOps repository (folders to search, pinned files, Helm values paths); optional in the repository.');
 export const GIT_AUTHOR = envVar('FORESIGHT_GIT_AUTHOR', z.string().regex(/^\s*[^<>]+?\s*<[^<>\s]+@[^<>\s]+>\s*$/, 'Name <email>'), 'Foresight <foresight@localhost>', 'a "Name <email>" author', 'Author (and committer) of Foresight\'s commits.');
+export const COMMIT_WINDOW_MS = envVar('FORESIGHT_COMMIT_WINDOW_MS', z.coerce.number().int().min(0).max(60_000), '2000', 'an integer of milliseconds in [0, 60000]', 'Recommendations for one workload arriving within this window become one commit (the committer\'s fetch lingers this long).');
 export const PR_LABELS = envVar('FORESIGHT_PR_LABELS', z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)), 'foresight,finops', 'a comma-separated list of labels', 'Labels put on the pull requests of critical changes.');
 export const GITHUB_REPOSITORY = envVar('FORESIGHT_GITHUB_REPOSITORY', z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name').optional(), undefined, 'owner/name of a GitHub repository', 'The GitOps repository on GitHub (the committer needs it when the backend is github).');
 export const GITHUB_API_URL = envVar('FORESIGHT_GITHUB_API_URL', url, 'https://api.github.com', 'an http(s) URL of the GitHub REST API', 'GitHub REST API root (GitHub Enterprise Server: https://HOST/api/v3).');
@@ -65,6 +66,6 @@ export const ALL_VARIABLES = [
   SCHEMA_REGISTRY_URL, REDIS_URL, REDIS_KEY_PREFIX, PROCESSOR_GROUP, COMMITTER_GROUP,
   INPUTS, PARTITIONS_CONCURRENTLY, ALLOWED_LATENESS_MS, MAX_FUTURE_SKEW_MS, MAX_EVENT_AGE_MS, REPLAY_HISTORY,
   EXECUTION_PROVIDERS, RECOMMEND, POLICY_REPO, POLICY_PATH,
-  GITOPS_BACKEND, GITOPS_REMOTE, GITOPS_WORKDIR, GITOPS_BRANCH, GITOPS_MAPPING, GIT_AUTHOR, PR_LABELS, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_TOKEN,
+  GITOPS_BACKEND, GITOPS_REMOTE, GITOPS_WORKDIR, GITOPS_BRANCH, GITOPS_MAPPING, GIT_AUTHOR, COMMIT_WINDOW_MS, PR_LABELS, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_TOKEN,
   HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
 ] as const;

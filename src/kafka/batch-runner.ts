@@ -31,6 +31,11 @@ export interface RunnerOptions {
   partitionsConcurrently?: number;
   /** Called when the consumer has joined the group (readiness). */
   onJoin?: () => void;
+  /**
+   * A fetch waits up to this long for `minBytes` (broker-side linger): what arrives within the
+   * window comes in one batch. Default: kafkajs's (5 s wait, 1 byte, i.e. no linger).
+   */
+  lingerMs?: number;
 }
 
 export class BatchRunner {
@@ -48,6 +53,7 @@ export class BatchRunner {
       sessionTimeout: opts.sessionTimeoutMs,
       heartbeatInterval: opts.heartbeatIntervalMs,
       maxBytesPerPartition: 4 * 1024 * 1024,
+      ...(opts.lingerMs !== undefined ? { minBytes: 1024 * 1024, maxWaitTimeInMs: opts.lingerMs } : {}),
       allowAutoTopicCreation: false,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {

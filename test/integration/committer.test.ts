@@ -130,4 +130,22 @@ describe('committer', () => {
     }
     assert.equal(await proc.exited, 0);
   });
+
+  it('makes one commit of a workload\'s recommendations that arrive within the commit window', async () => {
+    const t = await setup();
+    const proc = t.start();
+    try {
+      await proc.waitForOutput('joined consumer group');
+      await t.send([recommendation('shop/Deployment/checkout', 'rec-w1', [['minReplicas', '4']])]);
+      await new Promise((r) => setTimeout(r, 400));
+      await t.send([recommendation('shop/Deployment/checkout', 'rec-w2', [['requests.cpu', '1200m']], { type: 'RESOURCES', container: 'app' })]);
+      assert.ok(await waitFor(async () => count(t.repo, 'main') >= 2, 30_000), proc.output().slice(-2000));
+      await new Promise((r) => setTimeout(r, 3_000)); // nothing else comes
+      assert.equal(count(t.repo, 'main'), 2, 'one commit for both');
+      assert.deepEqual(t.repo.git('log', '-1', '--format=%(trailers:key=Recommendation-Id,valueonly)', 'main').trim().split('\n'), ['rec-w1', 'rec-w2']);
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    assert.equal(await proc.exited, 0);
+  });
 });

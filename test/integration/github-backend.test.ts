@@ -37,7 +37,7 @@ describe('GitHub backend', () => {
   let backend: GitHubBackend;
   let committer: Committer;
   const rejected: RejectedMessage[] = [];
-  const cfg: CommitterConfig = { backend: 'github', branch: 'main', mappingFile: 'foresight-mapping.yaml', policiesPath: 'policies', author: { name: 'Foresight', email: 'f@example.com' }, labels: ['foresight', 'finops'] };
+  const cfg: CommitterConfig = { backend: 'github', branch: 'main', mappingFile: 'foresight-mapping.yaml', policiesPath: 'policies', author: { name: 'Foresight', email: 'f@example.com' }, labels: ['foresight', 'finops'], commitWindowMs: 0 };
   const apply = (...recs: Recommendation[]): Promise<void> => committer.apply(recs.map((r) => ({ rec: r, message: { offset: '0' } as never })), (_p, err) => rejected.push(err));
 
   before(async () => {
