@@ -35,6 +35,13 @@ metadata: { name: tight }
 scope: { namespace: tight }
 spec:
   budget: { monthly: 1, currency: USD }
+---
+apiVersion: foresight.dev/v1
+kind: Policy
+metadata: { name: adaptive }
+scope: { namespace: adaptive }
+spec:
+  sloAdaptation: 0.05
 `;
 
 const STEP = 300_000;
@@ -150,5 +157,29 @@ describe('recommendations', () => {
     const second = await run();
     assert.ok(first.length > 0);
     assert.deepEqual(second.map((r) => r.id).sort(), first.map((r) => r.id).sort());
+  });
+
+  it('calibrates the SLO risk online when the policy asks for it, and holds less than the fixed q99', async () => {
+    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_POLICY_REPO: repo });
+    const cfg = testConfig(env);
+    const kafka = testKafka(cfg);
+    const codec = await testCodec(cfg);
+    // the same steady noisy demand (4 cores ± 10%) under the fixed mapping and under the adaptive one
+    const noise = (i: number): number => 4 * (1 + 0.1 * Math.sin(i * 12.9898) * Math.cos(i * 78.233));
+    const samples = ['fixed', 'adaptive'].flatMap((ns) => times.map((t, i) => workloadSample(ns, noise(i), t)));
+    await produceSamples(kafka, cfg, codec, samples);
+    await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
+    const recs = await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
+    const lastMin = (ns: string): number => {
+      const hpa = recs.filter((r) => r.namespace === ns && r.type === 'HPA').sort((a, b) => a.createdAt - b.createdAt);
+      assert.ok(hpa.length > 0, ns);
+      return Number(hpa.at(-1)!.changes.find((c) => c.field === 'minReplicas')!.proposed);
+    };
+    const adaptive = recs.filter((r) => r.namespace === 'adaptive' && r.type === 'HPA');
+    assert.ok(adaptive.every((r) => r.rules[0] === 'slo-risk:0.01:adaptive'), JSON.stringify(adaptive.map((r) => r.rules)));
+    const state = await redis.hget(`${cfg.redis.keyPrefix}:rec:{test/adaptive/Deployment/web}`, 'logScale');
+    assert.ok(state !== null && Number.isFinite(Number(state)), 'the multiplier lives in the workload state');
+    assert.ok(lastMin('adaptive') <= lastMin('fixed'), `adaptive ${lastMin('adaptive')} vs fixed ${lastMin('fixed')}`);
+    assert.ok(lastMin('adaptive') >= 4, 'still covers the median demand');
   });
 });
