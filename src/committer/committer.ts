@@ -64,13 +64,7 @@ interface Pending {
   message: KafkaMessage;
 }
 
-export interface CommitterCounters {
-  commits: number;
-  pullRequests: number;
-  duplicates: number;
-}
-
-/** Applies a batch's recommendations through a backend; returns the rejections to dead-letter. */
+/** Applies a batch's recommendations through a backend; what cannot be applied goes to the rejection callback (dead letters). */
 export class Committer {
   private policies = new PolicySet([]);
 
