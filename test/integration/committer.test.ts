@@ -30,8 +30,11 @@ function recommendation(workload: string, id: string, changes: [string, string][
   };
 }
 
+/** A manifest with a YAML syntax error on line 8 (an unclosed flow sequence). */
+const BROKEN = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: broken\n  namespace: shop\n  annotations: { foresight.dev/managed: "true" }\nspec:\n  replicas: [2\n';
+
 async function setup(): Promise<{ env: Record<string, string>; repo: GitOpsFixture; send: (values: (Recommendation | Buffer)[]) => Promise<void>; start: () => RunningCli; letters: () => Promise<DeadLetter[]> }> {
-  const repo = gitopsRemote();
+  const repo = gitopsRemote({ 'apps/broken/broken.yaml': BROKEN });
   const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: path.join(repo.tmp, 'work'), FORESIGHT_GIT_AUTHOR: 'Foresight Bot <bot@foresight.test>' });
   const cfg = testConfig(env);
   const kafka = testKafka(cfg);
@@ -63,13 +66,15 @@ describe('committer', () => {
       recommendation('shop/Deployment/ghost', 'rec-ghost', [['minReplicas', '2']]),
       recommendation('payments/Deployment/payments', 'rec-big', [['maxReplicas', '40']]),
       recommendation('payments/Deployment/payments', 'rec-payments', [['requests.cpu', '400m']], { type: 'RESOURCES', container: 'api' }),
+      recommendation('shop/Deployment/broken', 'rec-broken', [['replicas', '3']]),
     ]);
     const proc = t.start();
     try {
-      assert.ok(await waitFor(async () => count(t.repo, 'main') === 3 && (await t.letters()).length === 4, 60_000), `commits ${count(t.repo, 'main')}; output:\n${proc.output().slice(-3000)}`);
+      assert.ok(await waitFor(async () => count(t.repo, 'main') === 3 && (await t.letters()).length === 5, 60_000), `commits ${count(t.repo, 'main')}; output:\n${proc.output().slice(-3000)}`);
       const letters = (await t.letters()).sort((a, b) => a.sourceOffset - b.sourceOffset);
-      assert.deepEqual(letters.map((l) => [l.sourceOffset, l.reason]), [[1, 'undecodable'], [2, 'path-traversal'], [3, 'unknown-workload'], [4, 'out-of-bounds']]);
+      assert.deepEqual(letters.map((l) => [l.sourceOffset, l.reason]), [[1, 'undecodable'], [2, 'path-traversal'], [3, 'unknown-workload'], [4, 'out-of-bounds'], [6, 'manifest-invalid']]);
       assert.match(letters[3].detail, /maxReplicas 40 is outside the policy bounds \[1, 20\]/);
+      assert.match(letters[4].detail, /apps\/broken\/broken\.yaml:\d+: /, 'malformed YAML is reported with file and line; the other workloads proceed');
 
       // the checkout commit: one line of the overlay patch, comment intact, trailers
       const log = t.repo.git('log', '--format=%H %s', 'main').trim().split('\n');
