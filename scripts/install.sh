@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Foresight needs on a fresh Debian machine with Node 20, Java 17 and
 # Maven: npm packages (onnxruntime's CUDA download skipped), the TypeScript build, Kafka and
-# Apicurio Registry from Maven Central, and Debian's redis-server when missing.
+# Apicurio Registry from Maven Central, and Debian's redis-server and git when missing (the
+# committer's local backend, the policy checkout and the demo use git).
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,11 +15,14 @@ done
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
   || { echo "install.sh: Node.js 20 or newer is required (found $(node --version))" >&2; exit 1; }
 
-if ! command -v redis-server >/dev/null; then
-  say "installing Debian's redis-server"
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v git >/dev/null || missing+=(git)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian's ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 say "installing npm packages"

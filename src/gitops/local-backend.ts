@@ -74,6 +74,8 @@ export class LocalGitBackend implements GitOpsBackend {
   }
 
   async commit(req: CommitRequest): Promise<string | undefined> {
+    // the configured author commits and rebases (a container has no git identity of its own)
+    this.git.env({ ...process.env, GIT_AUTHOR_NAME: req.author.name, GIT_AUTHOR_EMAIL: req.author.email, GIT_COMMITTER_NAME: req.author.name, GIT_COMMITTER_EMAIL: req.author.email });
     for (let attempt = 1; attempt <= this.retries; attempt++) {
       await this.checkout(req.branch, req.base);
       const content = req.edit(this.readFiles());
@@ -84,8 +86,7 @@ export class LocalGitBackend implements GitOpsBackend {
         writeFileSync(abs, text);
       }
       await this.git.add([...content.changed.keys()]);
-      await this.git.env({ ...process.env, GIT_COMMITTER_NAME: req.author.name, GIT_COMMITTER_EMAIL: req.author.email })
-        .commit(content.message, undefined, { '--author': `${req.author.name} <${req.author.email}>`, '--cleanup': 'verbatim' });
+      await this.git.commit(content.message, undefined, { '--author': `${req.author.name} <${req.author.email}>`, '--cleanup': 'verbatim' });
       for (let push = 1; push <= this.retries; push++) {
         try {
           await this.git.push('origin', `HEAD:refs/heads/${req.branch}`);
