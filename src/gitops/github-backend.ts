@@ -127,8 +127,13 @@ export class GitHubBackend implements GitOpsBackend {
 
   async hasRecommendation(branch: string, id: string): Promise<boolean> {
     if (!(await this.tip(branch))) return false;
-    const { data } = await this.octokit.rest.repos.listCommits({ ...this.r, sha: branch, per_page: 100 });
-    return data.some((c) => hasTrailer(c.commit.message, id));
+    // the last 500 commits of the branch (5 pages): a redelivery comes long before that
+    for (let page = 1; page <= 5; page++) {
+      const { data } = await this.octokit.rest.repos.listCommits({ ...this.r, sha: branch, per_page: 100, page });
+      if (data.some((c) => hasTrailer(c.commit.message, id))) return true;
+      if (data.length < 100) return false;
+    }
+    return false;
   }
 
   async commit(req: CommitRequest): Promise<string | undefined> {

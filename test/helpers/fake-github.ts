@@ -192,7 +192,8 @@ export class FakeGitHub {
       const branch = url.searchParams.get('sha') ?? 'main';
       if (!this.refs.has(branch)) return error(404, `No commit found for SHA: ${branch}`);
       const n = Number(url.searchParams.get('per_page') ?? 30);
-      return send(200, this.log(branch).slice(0, n).map((c) => ({ sha: c.sha, commit: { message: c.message, author: c.author, tree: { sha: c.tree } }, parents: c.parents.map((x) => ({ sha: x })) })));
+      const page = Number(url.searchParams.get('page') ?? 1);
+      return send(200, this.log(branch).slice((page - 1) * n, page * n).map((c) => ({ sha: c.sha, commit: { message: c.message, author: c.author, tree: { sha: c.tree } }, parents: c.parents.map((x) => ({ sha: x })) })));
     }
     if (method === 'GET' && p === '/pulls') {
       const head = url.searchParams.get('head');
