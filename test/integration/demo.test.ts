@@ -1,0 +1,24 @@
+/**
+ * `foresight demo` — the README's first command — runs the whole path on the local stack and
+ * ends with the recommendations and `git log -p` of the demo GitOps repository.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+
+describe('foresight demo', () => {
+  it('replays a real trace through processor and committer and prints the GitOps commit', () => {
+    const res = runCli(['demo', '--rows', '700'], {}, 240_000);
+    assert.equal(res.status, 0, `${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
+    const out = res.stdout;
+    for (const step of ['1/6', '2/6', '3/6', '4/6', '5/6', '6/6']) assert.match(out, new RegExp(`== ${step} `));
+    assert.match(out, /Windows: all 700 events of demo-\d+\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
+    assert.match(out, /Recommendations on recommendations\.v1: [1-9]/);
+    assert.match(out, /HPA {2}minReplicas 3→\d+/);
+    assert.match(out, /git log -p of the GitOps repository \(main: [1-9]\d* commit\(s\) by Foresight/);
+    assert.match(out, /\n- {2}minReplicas: 3 {3}# never fewer than 3 in production\n\+ {2}minReplicas: \d+ {3}# never fewer than 3 in production\n/);
+    const trace = /first event's trace context: 00-([0-9a-f]{32})-/.exec(out)?.[1];
+    assert.ok(trace);
+    assert.match(out, new RegExp(`Trace-Id: ${trace}`));
+  });
+});
