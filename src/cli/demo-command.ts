@@ -13,7 +13,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { seriesIdOf } from '../codec/metric-sample.js';
 import type { Recommendation } from '../codec/generated-types.js';
 import { loadConfig } from '../config/config.js';
@@ -29,7 +29,7 @@ import { createLogger } from '../telemetry/log.js';
 import { setupTelemetry } from '../telemetry/otel.js';
 import { ForesightError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
-import { sleep } from '../util/retry.js';
+import { retry, sleep } from '../util/retry.js';
 import { createRedis } from '../windows/redis-client.js';
 import { WindowStore } from '../windows/window-store.js';
 import { rangeSummary, statsOf } from '../windows/window-query.js';
@@ -58,15 +58,21 @@ async function caughtUp(kafka: Kafka, groupId: string, topic: string): Promise<b
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.every((e) => {
-      const c = committed.partitions.find((p) => p.partition === e.partition);
-      return Number(e.high) === 0 || (c !== undefined && Number(c.offset) >= Number(e.high));
-    });
+    return await offsetsReached(admin, groupId, topic);
+  } catch {
+    return false; // a leader moving: ask again on the next round
   } finally {
     await admin.disconnect();
   }
+}
+
+async function offsetsReached(admin: Admin, groupId: string, topic: string): Promise<boolean> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return ends.every((e) => {
+    const c = committed.partitions.find((p) => p.partition === e.partition);
+    return Number(e.high) === 0 || (c !== undefined && Number(c.offset) >= Number(e.high));
+  });
 }
 
 export function demoCommand(): Command {
@@ -90,6 +96,8 @@ export function demoCommand(): Command {
         FORESIGHT_POLICY_REPO: repo.checkout,
         FORESIGHT_GITOPS_BACKEND: 'local', FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: repo.workdir,
         FORESIGHT_COMMITTER_GROUP: COMMITTER_GROUP,
+        // a Redis key prefix per run: nothing of an earlier run (or an earlier Kafka) can count
+        FORESIGHT_REDIS_KEY_PREFIX: `demo-${runId}`,
       };
       const cfg = loadConfig(env);
       const log = createLogger('demo', 'warn');
@@ -98,13 +106,20 @@ export function demoCommand(): Command {
       const clients = await connectClients(cfg, log, 'demo');
       for (const [name, id] of Object.entries(clients.schemaIds)) console.log(`  ${name.padEnd(15)} schema id ${id}`);
       // the demo's committer starts at the end of recommendations.v1: earlier runs' recommendations are not its business
-      const admin = clients.kafka.admin();
-      await admin.connect();
-      // (explicit offsets: kafkajs's resetOffsets to latest writes -1, which a consumer reads as "no offset", i.e. from the beginning)
-      const recEnds = await admin.fetchTopicOffsets(cfg.topics.recommendations);
-      await admin.setOffsets({ groupId: COMMITTER_GROUP, topic: cfg.topics.recommendations, partitions: recEnds.map((e) => ({ partition: e.partition, offset: e.high })) });
-      const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
-      await admin.disconnect();
+      // (explicit offsets: kafkajs's resetOffsets to latest writes -1, which a consumer reads as
+      // "no offset", i.e. from the beginning). Retried: on a broker that just created the
+      // topics, a partition's leader can be unknown for a moment.
+      const partitions = await retry(async () => {
+        const admin = clients.kafka.admin();
+        await admin.connect();
+        try {
+          const recEnds = await admin.fetchTopicOffsets(cfg.topics.recommendations);
+          await admin.setOffsets({ groupId: COMMITTER_GROUP, topic: cfg.topics.recommendations, partitions: recEnds.map((e) => ({ partition: e.partition, offset: e.high })) });
+          return (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
+        } finally {
+          await admin.disconnect();
+        }
+      }, { retries: 10, initialDelayMs: 200, maxDelayMs: 2_000 });
       const processorLog = path.join(demoDir, 'processor.log');
       const committerLog = path.join(demoDir, 'committer.log');
       const services = [startService('processor', env, processorLog), startService('committer', env, committerLog)];

@@ -57,6 +57,8 @@ export interface BatchOutcome {
   skipped: number;
   redisRoundTrips: number;
   lastOffset: string;
+  /** the partition's applied offset recorded in Redis, when the whole batch was skipped as already applied */
+  appliedBeyond?: bigint;
 }
 
 export interface IngestDeps {
@@ -115,7 +117,7 @@ export class IngestPipeline {
       const { s, trips: t } = await this.stateOf(ref, billing);
       trips += t;
       const fresh = messages.filter((m) => BigInt(m.offset) > s.applied);
-      if (fresh.length === 0) return { timings, due: [], applied: 0, rejected: [], skipped: messages.length, redisRoundTrips: trips, lastOffset };
+      if (fresh.length === 0) return { timings, due: [], applied: 0, rejected: [], skipped: messages.length, redisRoundTrips: trips, lastOffset, appliedBeyond: s.applied };
       const r = billing ? await this.billingBatch(ref, s, fresh, decode, lastOffset, timings, traceContext) : await this.metricsBatch(ref, s, fresh, decode, lastOffset, timings, traceContext);
       trips += r.trips;
       if (r.outcome.status === 'applied') {

@@ -106,6 +106,15 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       const out = await pipeline.handle({ topic, partition }, batch.messages, input.decode, input.billing, trace.setSpan(context.active(), span));
       processed.add(out.applied, { topic });
       if (out.skipped > 0) skipped.add(out.skipped, { topic });
+      // Redis says offsets beyond the partition's end were applied: its state belongs to an
+      // earlier incarnation of the topic (recreated, or another Kafka cluster) and every event
+      // would be skipped as a duplicate. Said once per partition, loudly.
+      const highWatermark = BigInt(batch.messages[batch.messages.length - 1].offset) + 1n + batch.lag;
+      if (out.appliedBeyond !== undefined && out.appliedBeyond >= highWatermark && !warnedBeyond.has(`${topic}:${partition}`)) {
+        warnedBeyond.add(`${topic}:${partition}`);
+        log.error({ topic, partition, appliedOffset: String(out.appliedBeyond), highWatermark: String(highWatermark) },
+          'Redis records offsets beyond this partition\'s end as applied, so every event is skipped: the topic was recreated or Redis holds another cluster\'s state; use a fresh FORESIGHT_REDIS_KEY_PREFIX (or remove its keys)');
+      }
       roundTrips.record(out.redisRoundTrips, { topic });
       lagGauge.record(Number(batch.lag), { topic, partition: String(partition) });
       let scoring: LoopOutcome | undefined;
@@ -153,6 +162,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       producer: ctx.producer, codec, topics: cfg.topics, redis, prefix: cfg.redis.keyPrefix, log,
     });
   }
+  const warnedBeyond = new Set<string>();
   // the policy checkout is checked for a new HEAD every 10 s (git-sync or a person moves it)
   const policyTimer = policyStore ? setInterval(() => {
     policyStore!.refresh().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'checking the policy repository failed'));

@@ -9,6 +9,7 @@ import { avroType } from '../../src/codec/schemas.js';
 import type { DeadLetter } from '../../src/codec/generated-types.js';
 import { seriesIdOf } from '../../src/codec/metric-sample.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
+import { appliedOffsetKey } from '../../src/windows/partition-keys.js';
 import { sleep, waitFor } from '../../src/util/retry.js';
 import { startCli } from '../helpers/cli.js';
 import { testConfig, testEnv } from '../helpers/env.js';
@@ -78,5 +79,28 @@ describe('processor dead letters', () => {
       proc.child.kill('SIGTERM');
       assert.equal(await proc.exited, 0);
     }
+  });
+
+  it('says so, naming the remedy, when Redis records offsets beyond the partition\'s end (a recreated topic)', async () => {
+    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' });
+    const cfg = testConfig(env);
+    const kafka = testKafka(cfg);
+    const codec = await testCodec(cfg);
+    await ensureTopics(kafka, cfg.topics);
+    // state of an earlier incarnation of the topic: offset 999 applied
+    await redis.set(appliedOffsetKey(cfg.redis.keyPrefix, { topic: cfg.topics.metrics, partition: 0 }), '999');
+    const producer = kafka.producer();
+    await producer.connect();
+    const s = sample('web', 1, Date.now() - 60_000);
+    await producer.send({ topic: cfg.topics.metrics, messages: [{ key: seriesIdOf(s), value: codec.encode('MetricSample', s) }] });
+    await producer.disconnect();
+    const proc = startCli(['processor'], env);
+    try {
+      await proc.waitForOutput('Redis records offsets beyond this partition', 30_000);
+      assert.match(proc.output(), /"appliedOffset":"999","highWatermark":"1"[^\n]*FORESIGHT_REDIS_KEY_PREFIX/);
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    assert.equal(await proc.exited, 0);
   });
 });
