@@ -150,7 +150,16 @@ describe('recommendations', () => {
     const recs = await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
     const lastDay = recs.filter((r) => r.type === 'HPA' && r.createdAt >= end - DAY); // (a steady series may also get one SPOT recommendation)
     assert.ok(recs.length >= 1, 'the first recommendation sizes the workload');
-    assert.ok(lastDay.length <= 2, `${lastDay.length} recommendations in the last day of a flat series: ${JSON.stringify(lastDay.map((r) => [new Date(r.createdAt).toISOString(), r.changes[0].current, r.changes[0].proposed]))}`);
+    const shown = JSON.stringify(lastDay.map((r) => [new Date(r.createdAt).toISOString(), r.changes[0].current, r.changes[0].proposed]));
+    // Flapping is a change reversed within the stabilization window (the policy's cooldown,
+    // 120 min here): none. The forecast's q99 on ±15% noise may still move the workload by a
+    // replica a few times a day (how often depends on where "now" falls in the noise).
+    const hpaAll = recs.filter((r) => r.type === 'HPA').sort((a, b) => a.createdAt - b.createdAt);
+    const dir = (r: Recommendation): number => Math.sign(Number(r.changes[0].proposed) - Number(r.changes[0].current));
+    for (let i = 1; i < hpaAll.length; i++) {
+      if (dir(hpaAll[i]) !== dir(hpaAll[i - 1])) assert.ok(hpaAll[i].createdAt - hpaAll[i - 1].createdAt >= 120 * 60_000, `reversed within the cooldown: ${shown}`);
+    }
+    assert.ok(lastDay.length <= 3, `${lastDay.length} recommendations in the last day of a flat series: ${shown}`);
   });
 
   it('gives the same recommendation ids when the same input is replayed into a fresh run', async () => {
