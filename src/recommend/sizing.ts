@@ -92,7 +92,7 @@ export class SizingRules {
 
   /** Hourly means of a series over the `hours` hours before `endMs` (hours without samples left out). */
   private async hourlyMeans(seriesId: string, ref: PartitionRef, endMs: number, hours: number): Promise<number[]> {
-    const [buckets] = await this.d.windows.lastBuckets([{ ref, seriesId, resolution: 'coarse', n: hours, endMs: endMs - 1 }]);
+    const [buckets] = await this.d.windows.lastTotals([{ ref, seriesId, resolution: 'coarse', n: hours, endMs: endMs - 1 }]);
     return buckets.filter((b): b is NonNullable<typeof b> => b !== null && b.count > 0).map((b) => b.sum / b.count);
   }
 

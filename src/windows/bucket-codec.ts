@@ -39,3 +39,9 @@ export function decodeBucket(buf: Buffer): Summary {
   for (let pos = HEADER; pos < buf.length; pos += BIN) s.bins.set(buf.readInt16LE(pos), buf.readUInt32LE(pos + 2));
   return s;
 }
+
+/** Only a bucket's count and sum (the header), without its sketch: what histories need. */
+export function bucketCountSum(buf: Buffer): { count: number; sum: number } {
+  if (buf.length < HEADER || (buf.length - HEADER) % BIN !== 0) throw new Error(`corrupt window bucket of ${buf.length} bytes`);
+  return { count: buf.readUInt32LE(0), sum: buf.readDoubleLE(8) };
+}

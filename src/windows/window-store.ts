@@ -11,7 +11,7 @@
 import type { Redis } from 'ioredis';
 import { ForesightError } from '../util/errors.js';
 import type { AggregateResult } from './aggregate.js';
-import { decodeBucket, encodeBucket } from './bucket-codec.js';
+import { bucketCountSum, decodeBucket, encodeBucket } from './bucket-codec.js';
 import { bucketIndex, chunkExpireAt, chunkIndex, COARSE, FINE, type Resolution } from './resolutions.js';
 import { appliedOffsetKey, partitionTag, readAppliedOffset, type PartitionRef } from './partition-keys.js';
 import { loadScript } from './scripts.js';
@@ -25,6 +25,14 @@ export type ApplyOutcome =
 
 /** ioredis flattens array arguments: one array keeps huge batches off the call stack. */
 type RawApply = (numKeys: number, args: (string | Buffer | number)[]) => Promise<[number, ...unknown[]]>;
+
+export interface BucketRequest {
+  ref: PartitionRef;
+  seriesId: string;
+  resolution: 'fine' | 'coarse';
+  n: number;
+  endMs: number;
+}
 
 export class WindowStore {
   private readonly apply: RawApply;
@@ -110,7 +118,16 @@ export class WindowStore {
    * The last `n` buckets (oldest first, null where no event fell) ending with the bucket that
    * contains `endMs`, for many series at once, in one pipelined round trip.
    */
-  async lastBuckets(requests: { ref: PartitionRef; seriesId: string; resolution: 'fine' | 'coarse'; n: number; endMs: number }[]): Promise<(Summary | null)[][]> {
+  async lastBuckets(requests: BucketRequest[]): Promise<(Summary | null)[][]> {
+    return this.readBuckets(requests, decodeBucket);
+  }
+
+  /** As lastBuckets, but only each bucket's count and sum (no sketch decoding): for histories. */
+  async lastTotals(requests: BucketRequest[]): Promise<({ count: number; sum: number } | null)[][]> {
+    return this.readBuckets(requests, bucketCountSum);
+  }
+
+  private async readBuckets<T>(requests: BucketRequest[], decode: (blob: Buffer) => T): Promise<(T | null)[][]> {
     const pipeline = this.redis.pipeline();
     const plans = requests.map((r) => {
       const res = r.resolution === 'fine' ? FINE : COARSE;
@@ -132,10 +149,10 @@ export class WindowStore {
         if (err) throw new ForesightError('REDIS_UNAVAILABLE', `reading windows failed: ${err.message}`, { retriable: true, cause: err });
         for (const [field, blob] of Object.entries(h)) byBucket.set(Number(field), blob);
       }
-      const out: (Summary | null)[] = [];
+      const out: (T | null)[] = [];
       for (let b = plan.first; b <= plan.last; b++) {
         const blob = byBucket.get(b);
-        out.push(blob ? decodeBucket(blob) : null);
+        out.push(blob ? decode(blob) : null);
       }
       return out;
     });
