@@ -25,7 +25,9 @@ printf '\n== lint\n'
 npm run lint --silent
 
 printf '\n== NAB scorer (Python) on its hand-checked case\n'
-python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check numpy
+# (a Debian system Python refuses plain pip installs, PEP 668: then into the user site)
+python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check numpy 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check --user --break-system-packages numpy
 python3 training/test_nab.py
 
 printf '\n== tests\n'

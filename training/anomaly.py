@@ -94,7 +94,6 @@ def train(model, W, Wv, rng, epochs=20, batch=512, lr=1e-3, log=print):
 
 
 def to_onnx(model: GaussianMLP, metadata: dict[str, str]):
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     p = {k: np.asarray(v, dtype=np.float32) for k, v in model.params.items()}
@@ -119,9 +118,6 @@ def to_onnx(model: GaussianMLP, metadata: dict[str, str]):
     graph = helper.make_graph(nodes, "foresight_anomaly",
                               [helper.make_tensor_value_info("window", TensorProto.FLOAT, ["batch", WINDOW])],
                               [helper.make_tensor_value_info("score", TensorProto.FLOAT, ["batch", 1])], inits)
-    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="foresight-training")
-    m.ir_version = 8
-    for k, v in metadata.items():
-        m.metadata_props.append(onnx.StringStringEntryProto(key=k, value=v))
-    onnx.checker.check_model(m)
-    return m
+    from onnx_export import finish_model
+
+    return finish_model(graph, metadata)

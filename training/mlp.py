@@ -79,7 +79,6 @@ def train(model: QuantileMLP, X, y, Xv, yv, rng, epochs=30, batch=512, lr=1e-3, 
 
 
 def to_onnx(model: QuantileMLP, n_in: int, metadata: dict[str, str]):
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     p = {k: np.asarray(v, dtype=np.float32) for k, v in model.params.items()}
@@ -115,9 +114,6 @@ def to_onnx(model: QuantileMLP, n_in: int, metadata: dict[str, str]):
         [helper.make_tensor_value_info("quantiles", TensorProto.FLOAT, ["batch", 3])],
         inits,
     )
-    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="foresight-training")
-    m.ir_version = 8
-    for k, v in metadata.items():
-        m.metadata_props.append(onnx.StringStringEntryProto(key=k, value=v))
-    onnx.checker.check_model(m)
-    return m
+    from onnx_export import finish_model
+
+    return finish_model(graph, metadata)

@@ -137,7 +137,7 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Record<
   const latencies: number[] = [];
   for (const { ts, rec } of recs) {
     const round = Math.round((rec.createdAt - t0) / STEP);
-    const sent = sentAt.get(`${rec.cluster}/${rec.namespace}/${rec.kind}/${rec.name}/-/cpu_usage@${round}`);
+    const sent = sentAt.get(`${seriesIdOf({ ...rec, container: null, metric: 'cpu_usage' })}@${round}`);
     if (sent !== undefined) latencies.push(ts - sent);
   }
   latencies.sort((a, b) => a - b);

@@ -55,7 +55,7 @@ export function chartPath(r: Pick<Recommendation, 'namespace' | 'kind' | 'name'>
 }
 
 export async function openBackend(cfg: CommitterConfig, log: Logger): Promise<GitOpsBackend> {
-  if (cfg.backend === 'github') return new GitHubBackend({ ...cfg.github!, apiUrl: cfg.github!.apiUrl }, log);
+  if (cfg.backend === 'github') return new GitHubBackend(cfg.github!, log);
   return LocalGitBackend.open(cfg.local!, log);
 }
 
@@ -96,14 +96,12 @@ export class Committer {
     const first = group[0].rec;
     const critical = first.critical;
     const branch = critical ? reviewBranch(first) : this.cfg.branch;
-    const fresh: Pending[] = [];
+    const done = await this.backend.committedIds(branch, group.map((p) => p.rec.id));
+    const fresh = group.filter((p) => !done.has(p.rec.id));
     for (const p of group) {
-      if (await this.backend.hasRecommendation(branch, p.rec.id)) {
-        this.log.info({ id: p.rec.id, branch }, 'recommendation already committed: nothing to do');
-        this.onOutcome('duplicate');
-      } else {
-        fresh.push(p);
-      }
+      if (!done.has(p.rec.id)) continue;
+      this.log.info({ id: p.rec.id, branch }, 'recommendation already committed: nothing to do');
+      this.onOutcome('duplicate');
     }
     let applied: Applied[] = [];
     let rejected = new Map<Pending, RejectedMessage>();

@@ -51,8 +51,8 @@ export interface GitOpsBackend {
   readonly name: string;
   /** The files of `branch` (or of `base` when it does not exist) that edits may need. */
   snapshot(branch: string, base: string): Promise<Map<string, string>>;
-  /** Whether a commit reachable from `branch` carries `Recommendation-Id: <id>`. */
-  hasRecommendation(branch: string, id: string): Promise<boolean>;
+  /** Which of `ids` a commit reachable from `branch` already carries as `Recommendation-Id: <id>`. */
+  committedIds(branch: string, ids: string[]): Promise<Set<string>>;
   /** Commits and publishes; returns the commit id, or undefined when the edit changed nothing. */
   commit(req: CommitRequest): Promise<string | undefined>;
   /** Opens the pull request of `branch`, or updates the open one. */
@@ -72,9 +72,9 @@ export function parseAuthor(s: string): Author | undefined {
   return m ? { name: m[1], email: m[2] } : undefined;
 }
 
-/** Whether a commit message carries the trailer `Recommendation-Id: <id>`. */
-export function hasTrailer(message: string, id: string): boolean {
-  return message.split('\n').some((l) => l.trim() === `Recommendation-Id: ${id}`);
+/** The `Recommendation-Id:` trailers of a commit message. */
+export function recommendationIds(message: string): string[] {
+  return message.split('\n').map((l) => /^Recommendation-Id: (\S+)\s*$/.exec(l.trim())?.[1]).filter((x): x is string => x !== undefined);
 }
 
 /** The text files of a checkout (working tree), skipping .git and symbolic links (never followed out of the repository). */

@@ -15,7 +15,7 @@
 import { Octokit } from '@octokit/rest';
 import type { Logger } from '../telemetry/log.js';
 import { sleep } from '../util/retry.js';
-import { CommitConflictError, hasTrailer, isRepoTextFile, type CommitRequest, type GitOpsBackend, type PullRequest, type PullRequestRequest } from './backend.js';
+import { CommitConflictError, isRepoTextFile, recommendationIds, type CommitRequest, type GitOpsBackend, type PullRequest, type PullRequestRequest } from './backend.js';
 
 export interface GitHubBackendOptions {
   /** owner/name */
@@ -125,15 +125,17 @@ export class GitHubBackend implements GitOpsBackend {
     return (await this.filesAt(sha)).files;
   }
 
-  async hasRecommendation(branch: string, id: string): Promise<boolean> {
-    if (!(await this.tip(branch))) return false;
+  async committedIds(branch: string, ids: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (!(await this.tip(branch))) return found;
+    const wanted = new Set(ids);
     // the last 500 commits of the branch (5 pages): a redelivery comes long before that
-    for (let page = 1; page <= 5; page++) {
+    for (let page = 1; page <= 5 && found.size < wanted.size; page++) {
       const { data } = await this.octokit.rest.repos.listCommits({ ...this.r, sha: branch, per_page: 100, page });
-      if (data.some((c) => hasTrailer(c.commit.message, id))) return true;
-      if (data.length < 100) return false;
+      for (const c of data) for (const id of recommendationIds(c.commit.message)) if (wanted.has(id)) found.add(id);
+      if (data.length < 100) break;
     }
-    return false;
+    return found;
   }
 
   async commit(req: CommitRequest): Promise<string | undefined> {

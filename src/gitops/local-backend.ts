@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { Logger } from '../telemetry/log.js';
-import { CommitConflictError, hasTrailer, readRepoFiles, type CommitRequest, type GitOpsBackend, type PullRequest, type PullRequestRequest } from './backend.js';
+import { CommitConflictError, readRepoFiles, type CommitRequest, type GitOpsBackend, type PullRequest, type PullRequestRequest } from './backend.js';
 
 export interface LocalBackendOptions {
   /** the repository pushed to: a path (a bare repository) or a URL */
@@ -66,11 +66,12 @@ export class LocalGitBackend implements GitOpsBackend {
     return this.readFiles();
   }
 
-  async hasRecommendation(branch: string, id: string): Promise<boolean> {
+  async committedIds(branch: string, ids: string[]): Promise<Set<string>> {
     await this.git.fetch(['origin', '--prune']);
-    if (!(await this.remoteHas(branch))) return false;
-    const out = await this.git.raw(['log', `origin/${branch}`, '-n', '1000', '--fixed-strings', `--grep=Recommendation-Id: ${id}`, '--format=%B%x00']);
-    return out.split('\0').some((m) => hasTrailer(m, id));
+    if (!(await this.remoteHas(branch))) return new Set();
+    const out = await this.git.raw(['log', `origin/${branch}`, '-n', '1000', '--format=%(trailers:key=Recommendation-Id,valueonly)']);
+    const wanted = new Set(ids);
+    return new Set(out.split('\n').map((l) => l.trim()).filter((l) => wanted.has(l)));
   }
 
   async commit(req: CommitRequest): Promise<string | undefined> {

@@ -45,6 +45,11 @@ export interface DueSeries {
 }
 
 export const SCORING_STEP_MS = 300_000;
+
+interface FirstEvent {
+  earliestMs: number;
+  message: KafkaMessage | undefined;
+}
 /** At most this many closed steps per series are scored from one batch (a day of 5-minute
  * steps): a fast replay still gets every step scored, a backlog after an outage is bounded. */
 export const MAX_DUE_STEPS = 288;
@@ -126,11 +131,11 @@ export class IngestPipeline {
         for (const [id, wm] of r.watermarks) {
           const before = s.watermarks.get(id) ?? -Infinity;
           const last = Math.floor(wm / SCORING_STEP_MS);
+          const firstEvent = r.firstOf(id);
           // a series new to this partition: steps count from its first event here, not a day back
-          const since = Number.isFinite(before) ? before : (r.earliest.get(id) ?? wm);
+          const since = Number.isFinite(before) ? before : (firstEvent?.earliestMs ?? wm);
           const first = Math.max(Math.floor(since / SCORING_STEP_MS) + 1, last - MAX_DUE_STEPS + 1);
-          const msg = r.firstMessage.get(id);
-          const traceparent = msg ? traceparentOf(msg.headers) : undefined;
+          const traceparent = firstEvent?.message ? traceparentOf(firstEvent.message.headers) : undefined;
           for (let k = first; k <= last; k++) due.push({ seriesId: id, stepEndMs: k * SCORING_STEP_MS, traceparent });
           s.watermarks.set(id, wm);
         }
@@ -156,18 +161,9 @@ export class IngestPipeline {
     });
     const events: WindowEvent[] = [];
     const byOffset = new Map<string, KafkaMessage>();
-    const firstMessage = new Map<string, KafkaMessage>();
-    const earliest = new Map<string, number>();
     for (const { message, decoded } of ok) {
       byOffset.set(message.offset, message);
-      if (decoded.kind !== 'metric') continue;
-      for (const smp of decoded.samples) {
-        const seriesId = seriesIdOf(smp);
-        if (!firstMessage.has(seriesId)) firstMessage.set(seriesId, message);
-        const e = earliest.get(seriesId);
-        if (e === undefined || smp.eventTime < e) earliest.set(seriesId, smp.eventTime);
-        events.push({ offset: message.offset, seriesId, eventTime: smp.eventTime, value: smp.value });
-      }
+      if (decoded.kind === 'metric') for (const smp of decoded.samples) events.push({ offset: message.offset, seriesId: seriesIdOf(smp), eventTime: smp.eventTime, value: smp.value });
     }
     let trips = 0;
     lap('decode');
@@ -196,7 +192,12 @@ export class IngestPipeline {
     const outcome: ApplyOutcome = await this.deps.withRetry(() => this.deps.windows.applyBatch(ref, s.applied, lastOffset, agg, trimBefore));
     trips++;
     lap('redis');
-    return { outcome, applied: agg.accepted, rejected, watermarks: agg.watermarks, firstMessage, earliest, trips };
+    // the series' first accepted event in the batch: where its due steps start, and its trace
+    const firstOf = (id: string): FirstEvent | undefined => {
+      const d = agg.deltas.get(id);
+      return d && { earliestMs: d.earliestMs, message: byOffset.get(d.firstOffset) };
+    };
+    return { outcome, applied: agg.accepted, rejected, watermarks: agg.watermarks, firstOf, trips };
   }
 
   private async billingBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string, timings: StageTimings, traceContext: Context) {
@@ -218,6 +219,6 @@ export class IngestPipeline {
     const outcome = await this.deps.withRetry(() => this.deps.costs.applyBatch(ref, s.applied, lastOffset, increments));
     timings.decode += t1 - t0;
     timings.redis += performance.now() - t1;
-    return { outcome, applied: rows, rejected, watermarks: new Map<string, number>(), firstMessage: new Map<string, KafkaMessage>(), earliest: new Map<string, number>(), trips: 1 };
+    return { outcome, applied: rows, rejected, watermarks: new Map<string, number>(), firstOf: (): FirstEvent | undefined => undefined, trips: 1 };
   }
 }

@@ -81,7 +81,15 @@ interface BatchContext {
 }
 
 export class RecommendationLoop {
-  constructor(private readonly d: LoopDeps) {}
+  private readonly sizing: SizingRules;
+
+  constructor(private readonly d: LoopDeps) {
+    this.sizing = new SizingRules({
+      windows: d.windows, costs: d.costs, manifests: d.manifests, modelVersion: d.forecaster.info.version,
+      horizonSeconds: d.forecaster.horizonSteps * d.forecaster.stepSeconds,
+      locate: (topic, seriesId) => d.windows.locate(topic, d.partitionsOf(topic), seriesId),
+    });
+  }
 
   private stateKey(workload: string): string {
     return `${this.d.prefix}:rec:{${workload}}`;
@@ -145,16 +153,11 @@ export class RecommendationLoop {
 
   /** RESOURCES (container CPU series), IDLE and SPOT (the workload's demand series), once an hour. */
   private async hourly(ref: PartitionRef, id: SeriesIdentity, seriesId: string, stepEndMs: number, f: PeakForecast, policy: ReturnType<PolicySet['resolve']>, tp: string | undefined): Promise<Candidate[]> {
-    const rules = new SizingRules({
-      windows: this.d.windows, costs: this.d.costs, manifests: this.d.manifests, modelVersion: this.d.forecaster.info.version,
-      horizonSeconds: this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds,
-      locate: (other) => this.d.windows.locate(ref.topic, this.d.partitionsOf(ref.topic), other),
-    });
     const out: (Candidate | undefined)[] = [];
-    if (id.container !== null && id.metric === policy.resources.cpuMetric) out.push(await rules.resources(id, ref, stepEndMs, f, policy, tp));
+    if (id.container !== null && id.metric === policy.resources.cpuMetric) out.push(await this.sizing.resources(id, ref, stepEndMs, f, policy, tp));
     if (id.container === null && id.metric === policy.replicas.metric) {
-      out.push(await rules.idle(id, ref, seriesId, stepEndMs, policy, tp));
-      out.push(await rules.spot(id, ref, seriesId, stepEndMs, policy, tp));
+      out.push(await this.sizing.idle(id, ref, seriesId, stepEndMs, policy, tp));
+      out.push(await this.sizing.spot(id, ref, seriesId, stepEndMs, policy, tp));
     }
     return out.filter((c): c is Candidate => c !== undefined);
   }

@@ -16,6 +16,7 @@
  * does not wait).
  */
 import type { Recommendation } from '../codec/generated-types.js';
+import { seriesIdOf } from '../codec/metric-sample.js';
 import { currentValue, get, type ManifestIndex, type ResolvedWorkload } from '../gitops/manifests.js';
 import { formatCpu, formatMemory, parseQuantity } from '../gitops/quantity.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
@@ -33,8 +34,8 @@ const HOUR = 3_600_000;
 export interface SizingDeps {
   windows: WindowStore;
   costs: CostStore;
-  /** the partition holding a series' windows */
-  locate: (seriesId: string) => Promise<PartitionRef | undefined>;
+  /** the partition of `topic` holding a series' windows */
+  locate: (topic: string, seriesId: string) => Promise<PartitionRef | undefined>;
   manifests?: () => ManifestIndex | undefined;
   modelVersion: string;
   horizonSeconds: number;
@@ -77,7 +78,6 @@ export function movedBeyond(last: Record<string, number | string>, next: Record<
 /** Is `stepEndMs` the end of the last 5-minute step of an hour? */
 export const closesHour = (stepEndMs: number): boolean => stepEndMs % HOUR === 0;
 
-const seriesOf = (id: SeriesIdentity, container: string | null, metric: string): string => `${id.cluster}/${id.namespace}/${id.kind}/${id.name}/${container ?? '-'}/${metric}`;
 
 export class SizingRules {
   constructor(private readonly d: SizingDeps) {}
@@ -111,14 +111,14 @@ export class SizingRules {
   async resources(id: SeriesIdentity, ref: PartitionRef, stepEndMs: number, f: PeakForecast, policy: ResolvedPolicy, traceparent: string | undefined): Promise<Candidate | undefined> {
     const r = policy.resources;
     const from = stepEndMs - r.windowHours * HOUR;
-    const cpu = await rangeSummary(this.d.windows, ref, seriesOf(id, id.container, r.cpuMetric), 'coarse', from, stepEndMs - 1);
+    const cpu = await rangeSummary(this.d.windows, ref, seriesIdOf({ ...id, metric: r.cpuMetric }), 'coarse', from, stepEndMs - 1);
     if (cpu.buckets < r.windowHours / 2) return undefined; // at least half the window of evidence
     const cpuObserved = quantile(cpu.summary, r.percentile);
-    const memId = seriesOf(id, id.container, r.memoryMetric);
-    const memRef = await this.d.locate(memId);
+    const memId = seriesIdOf({ ...id, metric: r.memoryMetric });
+    const memRef = await this.d.locate(ref.topic, memId);
     const mem = memRef ? await rangeSummary(this.d.windows, memRef, memId, 'coarse', from, stepEndMs - 1) : undefined;
-    const oomId = seriesOf(id, id.container, r.oomMetric);
-    const oomRef = await this.d.locate(oomId);
+    const oomId = seriesIdOf({ ...id, metric: r.oomMetric });
+    const oomRef = await this.d.locate(ref.topic, oomId);
     const oom = oomRef ? await rangeSummary(this.d.windows, oomRef, oomId, 'coarse', from, stepEndMs - 1) : undefined;
     const oomKilled = (oom?.summary.sum ?? 0) > 0;
     const hasMemory = mem !== undefined && mem.summary.count > 0;

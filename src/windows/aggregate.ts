@@ -23,6 +23,10 @@ export interface WindowEvent {
 export interface SeriesDelta {
   /** resolution tag → bucket index → partial summary */
   buckets: Map<Resolution, Map<number, Summary>>;
+  /** offset of the series' first accepted event in the batch (its trace starts the series' recommendations) */
+  firstOffset: string;
+  /** earliest event time accepted for the series in the batch */
+  earliestMs: number;
 }
 
 export interface AggregateResult {
@@ -47,8 +51,10 @@ export function aggregateBatch(events: WindowEvent[], watermarks: ReadonlyMap<st
     if (ev.eventTime > wm) raised.set(ev.seriesId, ev.eventTime);
     let d = deltas.get(ev.seriesId);
     if (!d) {
-      d = { buckets: new Map(RESOLUTIONS.map((r) => [r, new Map<number, Summary>()])) };
+      d = { buckets: new Map(RESOLUTIONS.map((r) => [r, new Map<number, Summary>()])), firstOffset: ev.offset, earliestMs: ev.eventTime };
       deltas.set(ev.seriesId, d);
+    } else if (ev.eventTime < d.earliestMs) {
+      d.earliestMs = ev.eventTime;
     }
     for (const res of RESOLUTIONS) {
       const b = bucketIndex(res, ev.eventTime);
