@@ -29,7 +29,7 @@ import { createLogger } from '../telemetry/log.js';
 import { setupTelemetry } from '../telemetry/otel.js';
 import { ForesightError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
-import { retry, sleep } from '../util/retry.js';
+import { sleep } from '../util/retry.js';
 import { createRedis } from '../windows/redis-client.js';
 import { WindowStore } from '../windows/window-store.js';
 import { rangeSummary, statsOf } from '../windows/window-query.js';
@@ -107,19 +107,13 @@ export function demoCommand(): Command {
       for (const [name, id] of Object.entries(clients.schemaIds)) console.log(`  ${name.padEnd(15)} schema id ${id}`);
       // the demo's committer starts at the end of recommendations.v1: earlier runs' recommendations are not its business
       // (explicit offsets: kafkajs's resetOffsets to latest writes -1, which a consumer reads as
-      // "no offset", i.e. from the beginning). Retried: on a broker that just created the
-      // topics, a partition's leader can be unknown for a moment.
-      const partitions = await retry(async () => {
-        const admin = clients.kafka.admin();
-        await admin.connect();
-        try {
-          const recEnds = await admin.fetchTopicOffsets(cfg.topics.recommendations);
-          await admin.setOffsets({ groupId: COMMITTER_GROUP, topic: cfg.topics.recommendations, partitions: recEnds.map((e) => ({ partition: e.partition, offset: e.high })) });
-          return (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
-        } finally {
-          await admin.disconnect();
-        }
-      }, { retries: 10, initialDelayMs: 200, maxDelayMs: 2_000 });
+      // "no offset", i.e. from the beginning)
+      const admin = clients.kafka.admin();
+      await admin.connect();
+      const recEnds = await admin.fetchTopicOffsets(cfg.topics.recommendations);
+      await admin.setOffsets({ groupId: COMMITTER_GROUP, topic: cfg.topics.recommendations, partitions: recEnds.map((e) => ({ partition: e.partition, offset: e.high })) });
+      const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
+      await admin.disconnect();
       const processorLog = path.join(demoDir, 'processor.log');
       const committerLog = path.join(demoDir, 'committer.log');
       const services = [startService('processor', env, processorLog), startService('committer', env, committerLog)];

@@ -6,8 +6,9 @@ import { retry } from '../util/retry.js';
 /**
  * Creates the missing topics and waits for their leaders. On a broker that has just started,
  * the metadata of a topic created a moment ago can still be unknown (UNKNOWN_TOPIC_OR_PARTITION,
- * which kafkajs's wait for leaders does not retry): the whole step is retried then, and a topic
- * created by the first attempt is found by the next.
+ * which kafkajs's wait for leaders does not retry) or its leader not yet serving offsets
+ * (NOT_LEADER_OR_FOLLOWER): the whole step is retried then, and a topic created by the first
+ * attempt is found by the next.
  */
 export async function ensureTopics(kafka: Kafka, topics: TopicsConfig, extra: Iterable<string> = [], replicationFactor = 1): Promise<string[]> {
   const wanted = [...new Set([topics.metrics, topics.billing, topics.recommendations, topics.alerts, topics.deadletter, ...extra])];
@@ -25,8 +26,8 @@ export async function ensureTopics(kafka: Kafka, topics: TopicsConfig, extra: It
         });
         for (const t of missing) created.add(t);
       }
-      // every topic answers metadata with a leader for each partition before we go on
-      await admin.fetchTopicMetadata({ topics: wanted });
+      // every partition has a leader that answers offset requests before we go on
+      for (const t of wanted) await admin.fetchTopicOffsets(t);
     } finally {
       await admin.disconnect();
     }
