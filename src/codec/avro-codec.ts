@@ -22,7 +22,7 @@ export function createRegistry(url: string): SchemaRegistry {
 
 export class AvroCodec {
   /** `${writerSchemaId}:${readerName}` → how to read it (or why it cannot be read). */
-  private readonly readers = new Map<string, { type: avro.Type; resolver?: avro.Resolver } | RejectedMessage>();
+  private readonly readers = new Map<string, Reader>();
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -47,24 +47,28 @@ export class AvroCodec {
    * rejected, not guessed at. After the first message of a schema id, decoding is local.
    */
   async decode<T>(buf: Buffer | null, expected: SchemaName): Promise<T> {
+    const cached = this.decodeCached<T>(buf, expected);
+    if (cached !== undefined) return cached;
+    const schemaId = buf!.readInt32BE(1);
+    const reader = await this.readerFor(schemaId, expected);
+    this.readers.set(`${schemaId}:${expected}`, reader);
+    return readBody<T>(reader, buf!, schemaId);
+  }
+
+  /**
+   * As decode, but synchronous: the value when the reader for the message's schema id is
+   * cached (every message after the first of its id), `undefined` when decode must fetch the
+   * writer schema first. The hot path of ingest: no promise per message.
+   */
+  decodeCached<T>(buf: Buffer | null, expected: SchemaName): T | undefined {
     if (!buf || buf.length < 5) throw new RejectedMessage('undecodable', `message is ${buf ? buf.length : 0} bytes; a Confluent wire-format message has at least 5`);
     if (buf[0] !== MAGIC_BYTE) throw new RejectedMessage('undecodable', `first byte is ${buf[0]}, not the Confluent magic byte 0`);
     const schemaId = buf.readInt32BE(1);
-    const key = `${schemaId}:${expected}`;
-    let reader = this.readers.get(key);
-    if (!reader) {
-      reader = await this.readerFor(schemaId, expected);
-      this.readers.set(key, reader);
-    }
-    if (reader instanceof RejectedMessage) throw reader;
-    try {
-      return reader.type.fromBuffer(buf.subarray(5), reader.resolver) as T;
-    } catch (err) {
-      throw new RejectedMessage('undecodable', `Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`, err);
-    }
+    const reader = this.readers.get(`${schemaId}:${expected}`);
+    return reader === undefined ? undefined : readBody<T>(reader, buf, schemaId);
   }
 
-  private async readerFor(schemaId: number, expected: SchemaName): Promise<{ type: avro.Type; resolver?: avro.Resolver } | RejectedMessage> {
+  private async readerFor(schemaId: number, expected: SchemaName): Promise<Reader> {
     const type = avroType(expected);
     if (this.ids[expected] === schemaId) return { type };
     let writerJson: string;
@@ -97,6 +101,17 @@ export class AvroCodec {
     return JSON.stringify((t as unknown as { schema(): unknown }).schema());
   }
 }
+type Reader = { type: avro.Type; resolver?: avro.Resolver } | RejectedMessage;
+
+function readBody<T>(reader: Reader, buf: Buffer, schemaId: number): T {
+  if (reader instanceof RejectedMessage) throw reader;
+  try {
+    return reader.type.fromBuffer(buf.subarray(5), reader.resolver) as T;
+  } catch (err) {
+    throw new RejectedMessage('undecodable', `Avro body does not decode with schema id ${schemaId}: ${(err as Error).message}`, err);
+  }
+}
+
 function httpStatus(err: unknown): number | undefined {
   const s = (err as { status?: unknown })?.status;
   return typeof s === 'number' ? s : undefined;

@@ -11,22 +11,30 @@ import { decodeOtlpJson, decodeOtlpProto } from './otlp.js';
 import { decodePrometheusJson } from './prometheus-json.js';
 
 export type Decoded = { kind: 'metric'; samples: MetricSample[] } | { kind: 'billing'; rows: BillingRecord[] };
-export type MessageDecoder = (value: Buffer | null) => Promise<Decoded>;
+/** Synchronous where it can be (the hot path), a promise where it must wait (a new schema id). */
+export type MessageDecoder = (value: Buffer | null) => Decoded | Promise<Decoded>;
+
+function avroDecoder<T>(codec: AvroCodec, name: 'MetricSample' | 'BillingRecord', wrap: (value: T) => Decoded): MessageDecoder {
+  return (v) => {
+    const now = codec.decodeCached<T>(v, name);
+    return now !== undefined ? wrap(now) : codec.decode<T>(v, name).then(wrap);
+  };
+}
 
 export function decoderFor(format: InputFormat, codec: AvroCodec): MessageDecoder {
   switch (format) {
     case 'avro-metric':
-      return async (v) => ({ kind: 'metric', samples: [await codec.decode<MetricSample>(v, 'MetricSample')] });
+      return avroDecoder<MetricSample>(codec, 'MetricSample', (s) => ({ kind: 'metric', samples: [s] }));
     case 'avro-billing':
-      return async (v) => ({ kind: 'billing', rows: [await codec.decode<BillingRecord>(v, 'BillingRecord')] });
+      return avroDecoder<BillingRecord>(codec, 'BillingRecord', (r) => ({ kind: 'billing', rows: [r] }));
     case 'prometheus-json':
-      return async (v) => ({ kind: 'metric', samples: decodePrometheusJson(v) });
+      return (v) => ({ kind: 'metric', samples: decodePrometheusJson(v) });
     case 'focus-json':
-      return async (v) => ({ kind: 'billing', rows: decodeFocusJson(v) });
+      return (v) => ({ kind: 'billing', rows: decodeFocusJson(v) });
     case 'otlp-json':
-      return async (v) => ({ kind: 'metric', samples: decodeOtlpJson(v) });
+      return (v) => ({ kind: 'metric', samples: decodeOtlpJson(v) });
     case 'otlp-proto':
-      return async (v) => ({ kind: 'metric', samples: decodeOtlpProto(v) });
+      return (v) => ({ kind: 'metric', samples: decodeOtlpProto(v) });
   }
 }
 

@@ -5,7 +5,7 @@ import type { BillingRecord, MetricSample } from './generated-types.js';
 
 /** cluster/namespace/kind/name/container/metric; "-" when the sample is workload-level. */
 export function seriesIdOf(s: Pick<MetricSample, 'cluster' | 'namespace' | 'kind' | 'name' | 'container' | 'metric'>): string {
-  return [s.cluster, s.namespace, s.kind, s.name, s.container ?? '-', s.metric].join('/');
+  return `${s.cluster}/${s.namespace}/${s.kind}/${s.name}/${s.container ?? '-'}/${s.metric}`;
 }
 
 /** Billing rows routinely arrive weeks late (invoices, corrections): they may be up to 400 days old. */

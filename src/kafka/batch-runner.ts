@@ -1,14 +1,25 @@
 /**
  * A consumer-group runner around kafkajs's eachBatch, as a chain of small steps:
- * fetch (kafkajs) → handle the batch (the caller's atomic step) → resolve the batch's last
- * offset → heartbeat → commit (kafkajs's auto-commit of resolved offsets only).
+ * fetch (kafkajs) → handle the batch (the caller's atomic step) → commit its offset.
  *
- * Offsets are resolved only after the handler returned, so a batch that failed or was
- * interrupted is fetched again; the handler makes re-application a no-op. On stop the batch
- * in hand finishes, the resolved offsets are committed and the consumer leaves the group.
+ * Two modes:
+ * - in step (default): the batch's offset is resolved after the handler returned, and
+ *   kafkajs auto-commits resolved offsets. kafkajs fetches again only when every batch of
+ *   the last fetch is handled, so fetching and handling take turns.
+ * - pipelined: eachBatch hands the batch to a per-partition chain and returns at once, so
+ *   kafkajs fetches the next batches while this one is handled (its fetch position moves
+ *   on); a partition's batches are still handled one at a time, in order, and at most one
+ *   more waits per partition. Offsets are committed by the runner, only for batches handled
+ *   (every second and on stop). A handler failure seeks the partition back to the failed
+ *   batch, drops the batches queued behind it and refetches them.
+ *
+ * In both modes a batch that failed or was interrupted is fetched again and committed
+ * offsets never pass a batch not handled; the handler makes re-application a no-op. On stop
+ * the batches in hand finish, their offsets are committed and the consumer leaves the group.
  */
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../telemetry/log.js';
+import { sleep } from '../util/retry.js';
 
 export interface Batch {
   topic: string;
@@ -36,7 +47,20 @@ export interface RunnerOptions {
    * window comes in one batch. Default: kafkajs's (5 s wait, 1 byte, i.e. no linger).
    */
   lingerMs?: number;
+  /** Handle a partition's batch while kafkajs fetches the next (see the header). */
+  pipelined?: boolean;
 }
+
+/** A partition's chain of batches in pipelined mode. */
+interface PartitionChain {
+  /** the batch being handled (resolves, never rejects) */
+  tail: Promise<void>;
+  /** first offset of a batch that failed: batches behind it are dropped until it is refetched */
+  failedAt?: bigint;
+  failures: number;
+}
+
+const COMMIT_INTERVAL_MS = 1_000;
 
 export class BatchRunner {
   private readonly consumer: Consumer;
@@ -68,23 +92,98 @@ export class BatchRunner {
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: this.opts.fromBeginning ?? true });
+    if (this.opts.pipelined) {
+      this.commitTimer = setInterval(() => void this.commitHandled(), COMMIT_INTERVAL_MS);
+      this.commitTimer.unref();
+    }
     await this.consumer.run({
-      autoCommit: true,
+      autoCommit: !this.opts.pipelined,
       autoCommitInterval: 1_000,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
-        await this.handler({ topic: batch.topic, partition: batch.partition, messages: batch.messages, lag: BigInt(batch.offsetLag()) });
+        const b: Batch = { topic: batch.topic, partition: batch.partition, messages: batch.messages, lag: BigInt(batch.offsetLag()) };
+        if (this.opts.pipelined) await this.handOff(b);
+        else await this.handler(b);
         resolveOffset(batch.messages[batch.messages.length - 1].offset);
         await heartbeat();
       },
     });
   }
 
-  /** Finishes the batch in hand, commits resolved offsets and leaves the group. */
+  private readonly chains = new Map<string, PartitionChain>();
+  /** `topic|partition` → next offset to commit (one past the last batch handled) */
+  private readonly handled = new Map<string, { topic: string; partition: number; offset: string }>();
+  private commitTimer?: NodeJS.Timeout;
+
+  /**
+   * Pipelined mode: waits for the partition's previous batch, then starts this one and
+   * returns. A batch behind a failure is dropped (the seek refetches it); the refetched
+   * failed batch is retried after a backoff that grows with the failures in a row.
+   */
+  private async handOff(b: Batch): Promise<void> {
+    const key = `${b.topic}|${b.partition}`;
+    let chain = this.chains.get(key);
+    if (!chain) {
+      chain = { tail: Promise.resolve(), failures: 0 };
+      this.chains.set(key, chain);
+    }
+    await chain.tail;
+    if (this.stopping) return; // not handled: not committed, fetched again by the next owner
+    const first = BigInt(b.messages[0].offset);
+    if (chain.failedAt !== undefined) {
+      if (first > chain.failedAt) return; // fetched before the seek took effect: dropped, refetched
+      chain.failedAt = undefined;
+      await sleep(Math.min(30_000, 500 * 2 ** Math.min(chain.failures - 1, 6)));
+      if (this.stopping) return;
+    }
+    const c = chain;
+    const last = b.messages[b.messages.length - 1].offset;
+    c.tail = this.handler(b).then(
+      () => {
+        c.failures = 0;
+        this.handled.set(key, { topic: b.topic, partition: b.partition, offset: (BigInt(last) + 1n).toString() });
+      },
+      (err: unknown) => {
+        c.failures++;
+        c.failedAt = first;
+        this.log.error({ err: String(err), topic: b.topic, partition: b.partition, offset: b.messages[0].offset, failures: c.failures }, 'batch failed; refetching the partition from it');
+        if (!this.stopping) this.consumer.seek({ topic: b.topic, partition: b.partition, offset: b.messages[0].offset });
+      },
+    );
+  }
+
+  /** Commits the offsets of the batches handled since the last commit (pipelined mode). */
+  private async commitHandled(): Promise<void> {
+    if (this.handled.size === 0) return;
+    const offsets = [...this.handled.values()];
+    this.handled.clear();
+    try {
+      await this.consumer.commitOffsets(offsets);
+    } catch (err) {
+      // not lost: a later commit carries newer offsets, and a restart redelivers (a no-op)
+      for (const o of offsets) if (!this.handled.has(`${o.topic}|${o.partition}`)) this.handled.set(`${o.topic}|${o.partition}`, o);
+      this.log.warn({ err: String(err) }, 'committing offsets failed; retrying with the next commit');
+    }
+  }
+
+  /** Finishes the batches in hand, commits their offsets and leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.opts.pipelined) {
+      clearInterval(this.commitTimer);
+      // no new batch starts once stopping; wait for those started (a chain may grow by one
+      // batch that was already past its check), then commit while the consumer still runs
+      const tails = () => [...this.chains.values()].map((c) => c.tail);
+      for (let seen = tails(); ; ) {
+        await Promise.all(seen);
+        const now = tails();
+        if (now.length === seen.length && now.every((t, i) => t === seen[i])) break;
+        seen = now;
+      }
+      await this.commitHandled();
+    }
     await this.consumer.disconnect();
   }
 }

@@ -20,11 +20,13 @@ import { RejectedMessage } from '../util/errors.js';
 import { aggregateBatch, type WindowEvent } from '../windows/aggregate.js';
 import { costIncrements, type CostIncrement } from '../windows/billing.js';
 import type { CostStore } from '../windows/cost-store.js';
-import type { ApplyOutcome, PartitionRef, WindowStore } from '../windows/window-store.js';
+import { ExpiryCache, type ApplyOutcome, type PartitionRef, type WindowStore } from '../windows/window-store.js';
 
 export interface PartitionState {
   applied: bigint;
   watermarks: Map<string, number>;
+  /** chunk keys whose expiry is set (so it is not set again each batch) */
+  expiring: ExpiryCache;
 }
 
 /** Where a batch's time went, in ms (the benchmark reports it). */
@@ -78,20 +80,25 @@ export interface IngestDeps {
 }
 
 
-async function decodeAll(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, check: (d: Decoded) => void): Promise<{ ok: { message: KafkaMessage; decoded: Decoded }[]; rejected: Rejection[] }> {
-  const ok: { message: KafkaMessage; decoded: Decoded }[] = [];
+/**
+ * Decodes and checks every message; `accept` sees each decoded message with its index in
+ * `messages` and throws a RejectedMessage to reject it. Returns the rejections. Synchronous
+ * per message unless a decoder must wait (a schema id seen for the first time).
+ */
+async function decodeAll(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, accept: (d: Decoded, index: number) => void): Promise<Rejection[]> {
   const rejected: Rejection[] = [];
-  for (const m of messages) {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
     try {
-      const d = await decode(m.value);
-      check(d);
-      ok.push({ message: m, decoded: d });
+      let d = decode(m.value);
+      if (d instanceof Promise) d = await d;
+      accept(d, i);
     } catch (err) {
       if (!(err instanceof RejectedMessage)) throw err; // retriable (registry down): the batch is retried
       rejected.push({ topic: ref.topic, partition: ref.partition, message: m, reason: err.reason, detail: err.message });
     }
   }
-  return { ok, rejected };
+  return rejected;
 }
 
 export class IngestPipeline {
@@ -109,7 +116,7 @@ export class IngestPipeline {
     let s = this.state.get(key);
     if (s) return { s, trips: 0 };
     const applied = await this.deps.withRetry(() => (billing ? this.deps.costs.appliedOffset(ref) : this.deps.windows.appliedOffset(ref)));
-    s = { applied, watermarks: new Map() };
+    s = { applied, watermarks: new Map(), expiring: new ExpiryCache() };
     this.state.set(key, s);
     return { s, trips: 1 };
   }
@@ -155,47 +162,45 @@ export class IngestPipeline {
       timings[stage] += n - t;
       t = n;
     };
-    const { ok, rejected } = await decodeAll(ref, messages, decode, (d) => {
+    const events: WindowEvent[] = [];
+    const rejected = await decodeAll(ref, messages, decode, (d, index) => {
       if (d.kind !== 'metric') throw new RejectedMessage('invalid-field', 'a billing row on a metrics input');
       for (const sample of d.samples) checkSample(sample, this.deps.cfg, now);
+      for (const smp of d.samples) events.push({ message: index, seriesId: seriesIdOf(smp), eventTime: smp.eventTime, value: smp.value });
     });
-    const events: WindowEvent[] = [];
-    const byOffset = new Map<string, KafkaMessage>();
-    for (const { message, decoded } of ok) {
-      byOffset.set(message.offset, message);
-      if (decoded.kind === 'metric') for (const smp of decoded.samples) events.push({ offset: message.offset, seriesId: seriesIdOf(smp), eventTime: smp.eventTime, value: smp.value });
-    }
     let trips = 0;
     lap('decode');
-    const unseen = [...new Set(events.map((e) => e.seriesId))].filter((id) => !s.watermarks.has(id));
-    if (unseen.length > 0) {
-      const loaded = await this.deps.withRetry(() => this.deps.windows.watermarks(ref, unseen));
+    const unseen = new Set<string>();
+    for (const e of events) if (!s.watermarks.has(e.seriesId)) unseen.add(e.seriesId);
+    if (unseen.size > 0) {
+      const ids = [...unseen];
+      const loaded = await this.deps.withRetry(() => this.deps.windows.watermarks(ref, ids));
       trips++;
-      for (const id of unseen) s.watermarks.set(id, loaded.get(id) ?? -Infinity);
+      for (const id of ids) s.watermarks.set(id, loaded.get(id) ?? -Infinity);
     }
     lap('redis');
     const agg = aggregateBatch(events, s.watermarks, this.deps.cfg.allowedLatenessMs);
-    const lateByOffset = new Map<string, string[]>();
+    const lateByMessage = new Map<number, string[]>();
     for (const { event, watermark } of agg.late) {
-      const list = lateByOffset.get(event.offset) ?? [];
+      const list = lateByMessage.get(event.message) ?? [];
       list.push(`${event.seriesId} at ${new Date(event.eventTime).toISOString()} is ${Math.round((watermark - event.eventTime) / 1000)} s behind the series' newest event (allowed ${this.deps.cfg.allowedLatenessMs / 1000} s)`);
-      lateByOffset.set(event.offset, list);
+      lateByMessage.set(event.message, list);
     }
-    for (const [offset, details] of lateByOffset) {
-      rejected.push({ topic: ref.topic, partition: ref.partition, message: byOffset.get(offset)!, reason: 'late', detail: details.join('; ') });
+    for (const [index, details] of lateByMessage) {
+      rejected.push({ topic: ref.topic, partition: ref.partition, message: messages[index], reason: 'late', detail: details.join('; ') });
     }
     rejected.sort((a, b) => Number(BigInt(a.message.offset) - BigInt(b.message.offset)));
     lap('window');
     await this.deps.deadLetter(rejected, traceContext);
     lap('deadLetter');
     const trimBefore = now - this.deps.cfg.maxEventAgeMs;
-    const outcome: ApplyOutcome = await this.deps.withRetry(() => this.deps.windows.applyBatch(ref, s.applied, lastOffset, agg, trimBefore));
+    const outcome: ApplyOutcome = await this.deps.withRetry(() => this.deps.windows.applyBatch(ref, s.applied, lastOffset, agg, trimBefore, s.expiring));
     trips++;
     lap('redis');
     // the series' first accepted event in the batch: where its due steps start, and its trace
     const firstOf = (id: string): FirstEvent | undefined => {
       const d = agg.deltas.get(id);
-      return d && { earliestMs: d.earliestMs, message: byOffset.get(d.firstOffset) };
+      return d && { earliestMs: d.earliestMs, message: messages[d.firstMessage] };
     };
     return { outcome, applied: agg.accepted, rejected, watermarks: agg.watermarks, firstOf, trips };
   }
@@ -203,17 +208,14 @@ export class IngestPipeline {
   private async billingBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string, timings: StageTimings, traceContext: Context) {
     const t0 = performance.now();
     const now = (this.deps.now ?? Date.now)();
-    const { ok, rejected } = await decodeAll(ref, messages, decode, (d) => {
-      if (d.kind !== 'billing') throw new RejectedMessage('invalid-field', 'a metric sample on a billing input');
-      for (const row of d.rows) checkBilling(row, this.deps.cfg, now);
-    });
     const increments: CostIncrement[] = [];
     let rows = 0;
-    for (const { decoded } of ok) {
-      if (decoded.kind !== 'billing') continue;
-      for (const row of decoded.rows) increments.push(...costIncrements(row));
-      rows += decoded.rows.length;
-    }
+    const rejected = await decodeAll(ref, messages, decode, (d) => {
+      if (d.kind !== 'billing') throw new RejectedMessage('invalid-field', 'a metric sample on a billing input');
+      for (const row of d.rows) checkBilling(row, this.deps.cfg, now);
+      for (const row of d.rows) increments.push(...costIncrements(row));
+      rows += d.rows.length;
+    });
     await this.deps.deadLetter(rejected, traceContext);
     const t1 = performance.now();
     const outcome = await this.deps.withRetry(() => this.deps.costs.applyBatch(ref, s.applied, lastOffset, increments));

@@ -175,6 +175,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
     heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
     partitionsConcurrently: cfg.ingest.partitionsConcurrently,
+    pipelined: true, // decode and apply one batch while kafkajs fetches the next
     onJoin: () => {
       pipeline.reset(); // partitions may have moved; re-read their state from Redis
       ctx.health.setReady(true);

@@ -11,22 +11,25 @@
  * offset, a replay after a crash classifies every event exactly as the first run did.
  */
 import { bucketIndex, RESOLUTIONS, type Resolution } from './resolutions.js';
-import { addValue, emptySummary, type Summary } from './sketch.js';
+import { binIndex, BucketDelta, MIN_POSITIVE } from './sketch.js';
 
 export interface WindowEvent {
-  offset: string;
+  /** which message of the batch carried it (index into the batch's messages) */
+  message: number;
   seriesId: string;
   eventTime: number;
   value: number;
 }
 
 export interface SeriesDelta {
-  /** resolution tag → bucket index → partial summary */
-  buckets: Map<Resolution, Map<number, Summary>>;
-  /** offset of the series' first accepted event in the batch (its trace starts the series' recommendations) */
-  firstOffset: string;
+  /** resolution → bucket index → what the batch adds to that bucket */
+  buckets: Map<Resolution, Map<number, BucketDelta>>;
+  /** message (index in the batch) of the series' first accepted event (its trace starts the series' recommendations) */
+  firstMessage: number;
   /** earliest event time accepted for the series in the batch */
   earliestMs: number;
+  /** the series' watermark before the batch (-Infinity: unknown): buckets after it are new */
+  priorWatermark: number;
 }
 
 export interface AggregateResult {
@@ -51,20 +54,20 @@ export function aggregateBatch(events: WindowEvent[], watermarks: ReadonlyMap<st
     if (ev.eventTime > wm) raised.set(ev.seriesId, ev.eventTime);
     let d = deltas.get(ev.seriesId);
     if (!d) {
-      d = { buckets: new Map(RESOLUTIONS.map((r) => [r, new Map<number, Summary>()])), firstOffset: ev.offset, earliestMs: ev.eventTime };
+      d = { buckets: new Map(RESOLUTIONS.map((r) => [r, new Map<number, BucketDelta>()])), firstMessage: ev.message, earliestMs: ev.eventTime, priorWatermark: watermarks.get(ev.seriesId) ?? -Infinity };
       deltas.set(ev.seriesId, d);
     } else if (ev.eventTime < d.earliestMs) {
       d.earliestMs = ev.eventTime;
     }
-    for (const res of RESOLUTIONS) {
+    const bin = ev.value <= MIN_POSITIVE ? undefined : binIndex(ev.value);
+    for (const [res, byBucket] of d.buckets) {
       const b = bucketIndex(res, ev.eventTime);
-      const byBucket = d.buckets.get(res)!;
-      let s = byBucket.get(b);
-      if (!s) {
-        s = emptySummary();
-        byBucket.set(b, s);
+      let delta = byBucket.get(b);
+      if (!delta) {
+        delta = new BucketDelta(b);
+        byBucket.set(b, delta);
       }
-      addValue(s, ev.value);
+      delta.add(ev.value, bin);
     }
     accepted++;
   }

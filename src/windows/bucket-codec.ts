@@ -6,26 +6,56 @@
  *
  * little-endian, bins sorted by index. 32 bytes plus 6 per occupied bin.
  */
-import { emptySummary, type Summary } from './sketch.js';
+import { emptySummary, type BucketDelta, type Summary } from './sketch.js';
 
 const HEADER = 32;
 const BIN = 6;
 
 export function encodeBucket(s: Summary): Buffer {
-  const order = [...s.bins.keys()].sort((a, b) => a - b);
-  const buf = Buffer.allocUnsafe(HEADER + BIN * order.length);
-  buf.writeUInt32LE(s.count, 0);
-  buf.writeUInt32LE(s.zeros, 4);
-  buf.writeDoubleLE(s.sum, 8);
-  buf.writeDoubleLE(s.min, 16);
-  buf.writeDoubleLE(s.max, 24);
-  let pos = HEADER;
+  const buf = Buffer.allocUnsafe(encodedSize(s));
+  encodeBucketInto(s, buf, 0);
+  return buf;
+}
+
+/** Bytes encodeBucket takes for `s`. */
+export function encodedSize(s: Summary | BucketDelta): number {
+  return HEADER + (Array.isArray(s.bins) ? (BIN * s.bins.length) / 2 : BIN * s.bins.size);
+}
+
+function writeHeader(s: Summary | BucketDelta, buf: Buffer, pos: number): number {
+  buf.writeUInt32LE(s.count, pos);
+  buf.writeUInt32LE(s.zeros, pos + 4);
+  buf.writeDoubleLE(s.sum, pos + 8);
+  buf.writeDoubleLE(s.min, pos + 16);
+  buf.writeDoubleLE(s.max, pos + 24);
+  return pos + HEADER;
+}
+
+/** Writes `s` into `buf` at `pos` (encodedSize(s) bytes); returns the position after it. */
+export function encodeBucketInto(s: Summary, buf: Buffer, pos: number): number {
+  pos = writeHeader(s, buf, pos);
+  const order = s.bins.size === 1 ? s.bins.keys() : [...s.bins.keys()].sort((a, b) => a - b);
   for (const i of order) {
     buf.writeInt16LE(i, pos);
     buf.writeUInt32LE(s.bins.get(i)!, pos + 2);
     pos += BIN;
   }
-  return buf;
+  return pos;
+}
+
+/** As encodeBucketInto, for a batch's delta (the same bytes as the equal Summary). */
+export function encodeDeltaInto(d: BucketDelta, buf: Buffer, pos: number): number {
+  pos = writeHeader(d, buf, pos);
+  const b = d.bins;
+  const order: number[] = [];
+  for (let i = 0; i < b.length; i += 2) order.push(i);
+  if (order.length > 1) order.sort((x, y) => b[x] - b[y]);
+  for (const i of order) {
+    buf.writeInt16LE(b[i], pos);
+    buf.writeUInt32LE(b[i + 1], pos + 2);
+    pos += BIN;
+  }
+  return pos;
 }
 
 export function decodeBucket(buf: Buffer): Summary {

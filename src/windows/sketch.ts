@@ -42,15 +42,18 @@ export function emptySummary(): Summary {
 }
 
 export function addValue(s: Summary, v: number): void {
+  addBinned(s, v, v <= MIN_POSITIVE ? undefined : binIndex(v));
+}
+
+/** As addValue, with the value's bin already known (`undefined`: a zero): one logarithm per
+ * value however many summaries it goes into. */
+export function addBinned(s: Summary, v: number, bin: number | undefined): void {
   s.count++;
   s.sum += v;
   if (v < s.min) s.min = v;
   if (v > s.max) s.max = v;
-  if (v <= MIN_POSITIVE) s.zeros++;
-  else {
-    const i = binIndex(v);
-    s.bins.set(i, (s.bins.get(i) ?? 0) + 1);
-  }
+  if (bin === undefined) s.zeros++;
+  else s.bins.set(bin, (s.bins.get(bin) ?? 0) + 1);
 }
 
 export function mergeInto(target: Summary, other: Summary): void {
@@ -80,4 +83,40 @@ export function quantile(s: Summary, q: number): number {
     if (seen > rank) return Math.min(s.max, Math.max(s.min, binValue(i)));
   }
   return s.max;
+}
+
+/**
+ * What one batch adds to one bucket: a Summary for the few values of a batch, without a Map
+ * per bucket (the ingest hot path makes one per event when a batch spans many minutes).
+ * Bins are flat [binIndex, count] pairs in arrival order; `bucket` is the bucket's index.
+ */
+export class BucketDelta {
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  zeros = 0;
+  readonly bins: number[] = [];
+
+  constructor(readonly bucket: number) {}
+
+  /** Adds a value whose bin is known (`undefined`: a zero). */
+  add(v: number, bin: number | undefined): void {
+    this.count++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    if (bin === undefined) {
+      this.zeros++;
+      return;
+    }
+    const b = this.bins;
+    for (let i = 0; i < b.length; i += 2) {
+      if (b[i] === bin) {
+        b[i + 1]++;
+        return;
+      }
+    }
+    b.push(bin, 1);
+  }
 }

@@ -11,11 +11,11 @@
 import type { Redis } from 'ioredis';
 import { ForesightError } from '../util/errors.js';
 import type { AggregateResult } from './aggregate.js';
-import { bucketCountSum, decodeBucket, encodeBucket } from './bucket-codec.js';
+import { bucketCountSum, decodeBucket, encodeDeltaInto, encodedSize } from './bucket-codec.js';
 import { bucketIndex, chunkExpireAt, chunkIndex, COARSE, FINE, type Resolution } from './resolutions.js';
 import { appliedOffsetKey, partitionTag, readAppliedOffset, type PartitionRef } from './partition-keys.js';
 import { loadScript } from './scripts.js';
-import type { Summary } from './sketch.js';
+import type { BucketDelta, Summary } from './sketch.js';
 
 export type { PartitionRef };
 
@@ -25,6 +25,29 @@ export type ApplyOutcome =
 
 /** ioredis flattens array arguments: one array keeps huge batches off the call stack. */
 type RawApply = (numKeys: number, args: (string | Buffer | number)[]) => Promise<[number, ...unknown[]]>;
+
+/**
+ * Chunk keys whose expiry the apply script has set, per partition: each key's expiry is fixed
+ * by its chunk, so it is set once. An entry counts only while its expiry is more than an hour
+ * away (a key that expired and is written again gets its expiry again), and the cache is
+ * emptied when it grows past `max` keys (it only saves work) or the partition's state is
+ * re-read.
+ */
+export class ExpiryCache {
+  private readonly keys = new Map<string, number>();
+
+  constructor(private readonly max = 200_000, private readonly now: () => number = Date.now) {}
+
+  has(key: string, at: number): boolean {
+    const cached = this.keys.get(key);
+    return cached === at && at > this.now() + 3_600_000;
+  }
+
+  add(key: string, at: number): void {
+    if (this.keys.size >= this.max) this.keys.clear();
+    this.keys.set(key, at);
+  }
+}
 
 export interface BucketRequest {
   ref: PartitionRef;
@@ -75,30 +98,58 @@ export class WindowStore {
     return out;
   }
 
-  /** One script call: the batch's deltas, watermarks and the new applied offset, if `expected` still holds. */
-  async applyBatch(p: PartitionRef, expected: bigint, newOffset: string, agg: AggregateResult, trimBeforeMs: number): Promise<ApplyOutcome> {
+  /**
+   * One script call: the batch's deltas, watermarks and the new applied offset, if `expected`
+   * still holds. `expiring` (kept by the caller per partition, across batches) holds the
+   * chunk keys this script already gave their expiry, so it is set once per key, not once per
+   * batch; it is added to only when the batch applied.
+   */
+  async applyBatch(p: PartitionRef, expected: bigint, newOffset: string, agg: AggregateResult, trimBeforeMs: number, expiring?: ExpiryCache): Promise<ApplyOutcome> {
+    // group the deltas by chunk key (the script reads and writes each key once), buckets that
+    // may exist first, sizing the packed argument as we go; then write it in one buffer
     const keys: string[] = [this.appliedKey(p), this.seriesKey(p)];
-    const keyIndex = new Map<string, number>();
     const expireAt: number[] = [];
-    const merges: Buffer[] = [];
+    const groups: { index: number; old: BucketDelta[]; fresh: BucketDelta[] }[] = [];
+    let bytes = 0;
     for (const [seriesId, delta] of agg.deltas) {
       for (const [res, buckets] of delta.buckets) {
-        for (const [bucket, summary] of buckets) {
-          const chunk = chunkIndex(res, bucket);
-          const key = this.chunkKey(p, seriesId, res, chunk);
-          let idx = keyIndex.get(key);
-          if (idx === undefined) {
-            keys.push(key);
-            idx = keys.length; // 1-based, as KEYS in Lua
-            keyIndex.set(key, idx);
-            expireAt.push(chunkExpireAt(res, chunk));
+        const newAfter = Number.isFinite(delta.priorWatermark) ? bucketIndex(res, delta.priorWatermark) : Infinity;
+        let chunkOf = NaN;
+        let g: (typeof groups)[number] | undefined;
+        let byChunk: Map<number, (typeof groups)[number]> | undefined;
+        for (const d of buckets.values()) {
+          const chunk = chunkIndex(res, d.bucket);
+          if (chunk !== chunkOf) {
+            chunkOf = chunk;
+            byChunk ??= new Map();
+            g = byChunk.get(chunk);
+            if (!g) {
+              const key = this.chunkKey(p, seriesId, res, chunk);
+              keys.push(key);
+              const at = chunkExpireAt(res, chunk);
+              expireAt.push(expiring?.has(key, at) ? 0 : at);
+              g = { index: keys.length, old: [], fresh: [] }; // 1-based, as KEYS in Lua
+              byChunk.set(chunk, g);
+              groups.push(g);
+              bytes += 8;
+            }
           }
-          const blob = encodeBucket(summary);
-          const head = Buffer.allocUnsafe(10);
-          head.writeUInt32LE(idx, 0);
-          head.writeUInt32LE(bucket, 4);
-          head.writeUInt16LE(blob.length, 8);
-          merges.push(head, blob);
+          (d.bucket > newAfter ? g!.fresh : g!.old).push(d);
+          bytes += 6 + encodedSize(d);
+        }
+      }
+    }
+    const packed = Buffer.allocUnsafe(bytes);
+    let pos = 0;
+    for (const g of groups) {
+      pos = packed.writeUInt32LE(g.index, pos);
+      pos = packed.writeUInt16LE(g.old.length + g.fresh.length, pos);
+      pos = packed.writeUInt16LE(g.old.length, pos);
+      for (const list of [g.old, g.fresh]) {
+        for (const d of list) {
+          pos = packed.writeUInt32LE(d.bucket, pos);
+          pos = packed.writeUInt16LE(encodedSize(d), pos);
+          pos = encodeDeltaInto(d, packed, pos);
         }
       }
     }
@@ -107,9 +158,12 @@ export class WindowStore {
     for (const e of expireAt) args.push(e);
     args.push(agg.watermarks.size);
     for (const [seriesId, t] of agg.watermarks) args.push(seriesId, t);
-    args.push(Buffer.concat(merges));
+    args.push(packed);
     const res = await this.apply(keys.length, args);
-    if (res[0] === 1) return { status: 'applied', merged: Number(res[1]), created: Number(res[2]), roundTrips: 1 };
+    if (res[0] === 1) {
+      if (expiring) for (let k = 2; k < keys.length; k++) if (expireAt[k - 2] !== 0) expiring.add(keys[k], expireAt[k - 2]);
+      return { status: 'applied', merged: Number(res[1]), created: Number(res[2]), roundTrips: 1 };
+    }
     if (res[0] === -3) return { status: 'stale', storedOffset: BigInt(String(res[1])) };
     throw new ForesightError('REDIS_SCRIPT_FAILED', `applyWindows-n.lua returned ${JSON.stringify(res)}`);
   }

@@ -99,7 +99,7 @@ describe('event-time windows', () => {
     const ref = { topic: cfg.topics.metrics, partition: 0 };
     const applied = await store.appliedOffset(ref);
     const { aggregateBatch } = await import('../../src/windows/aggregate.js');
-    const agg = aggregateBatch([{ offset: String(applied), seriesId: 'x', eventTime: t0, value: 1 }], new Map(), 600_000);
+    const agg = aggregateBatch([{ message: 0, seriesId: 'x', eventTime: t0, value: 1 }], new Map(), 600_000);
     const res = await store.applyBatch(ref, applied - 1n, String(applied), agg, 0);
     assert.deepEqual(res, { status: 'stale', storedOffset: applied });
     assert.deepEqual(await snapshotWindows(redis, cfg.redis.keyPrefix), before);

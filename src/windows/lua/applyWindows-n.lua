@@ -4,6 +4,11 @@
   (series, bucket) by the caller; each delta is merged into the stored bucket (or stored
   as is when the bucket is new). All keys share the partition's hash tag {<topic>:<p>}.
 
+  Invariant kept here: a series' stored buckets all lie at or before its watermark, which
+  this script raises in the same call. So a bucket after the series' watermark as it was
+  before the batch cannot exist yet: the caller says so ("new"), and it is written without
+  being read. Any other bucket is read and merged.
+
   Optimistic concurrency: the caller says which applied offset its view of the state was
   based on (it decided lateness from watermarks read at that offset and skipped offsets at or
   below it). If the stored offset differs, nothing is written and STALE is returned with the
@@ -17,13 +22,19 @@
   ARGV[1]      expected applied offset ("-1" when none)
   ARGV[2]      new applied offset (the batch's last offset)
   ARGV[3]      trim: series whose watermark is below this (ms) leave the zset
-  ARGV[4 .. 3+K]          PEXPIREAT (ms) for KEYS[3..], K = #KEYS - 2
+  ARGV[4 .. 3+K]          PEXPIREAT (ms) for KEYS[3..], K = #KEYS - 2; 0 = leave the
+                          expiry alone (the caller saw this script set it already)
   ARGV[4+K]               W, the number of watermark updates
   ARGV[5+K .. 4+K+2W]     pairs: seriesId, watermark (ms); only raised, never lowered
-  ARGV[5+K+2W]            the deltas, packed one after another (one argument keeps the
-                          command small for the client):
-                          u32 keyIndex (into KEYS) | u32 bucket index (the field) |
-                          u16 length | that many bytes of packed bucket   (little-endian)
+  ARGV[5+K+2W]            the deltas, grouped by chunk key, packed one after another (one
+                          argument keeps the command small for the client), little-endian:
+                          per key:    u32 keyIndex (into KEYS) | u16 F, the number of buckets
+                                      | u16 C, how many of them (the first C) may exist
+                          per bucket: u32 bucket index (the field) | u16 length | that many
+                                      bytes of packed bucket
+                          the last F - C buckets are new (after the series' watermark).
+                          F ≤ 240 (a chunk has at most 120 buckets): HMGET/HSET take the
+                          fields as Lua call arguments.
 
   Returns  { 1, merged, created }      applied
            { -3, storedOffset }        STALE: the stored applied offset is not ARGV[1]
@@ -45,26 +56,40 @@ for j = 0, w - 1 do
   redis.call('ZADD', KEYS[2], 'GT', ARGV[base + 2 * j + 1], ARGV[base + 2 * j])
 end
 
-local merged, created = 0, 0
+local merged, written = 0, 0
 local packed = ARGV[base + 2 * w]
 if packed == nil then return { -1 } end
 local pos, n = 1, #packed
+-- per chunk key: one HMGET for the buckets that may exist, one HSET with all new or merged values
 while pos <= n do
-  local ki, bucket, delta
-  ki, bucket, delta, pos = struct.unpack('<I4I4Hc0', packed, pos)
-  local key, field = KEYS[ki], tostring(bucket)
-  -- most deltas open a new bucket: one HSETNX; only an existing bucket is read and merged
-  if redis.call('HSETNX', key, field, delta) == 1 then
-    created = created + 1
-  else
-    redis.call('HSET', key, field, mergeBucket(redis.call('HGET', key, field), delta))
-    merged = merged + 1
+  local ki, f, c
+  ki, f, c, pos = struct.unpack('<I4I2I2', packed, pos)
+  local key = KEYS[ki]
+  if key == nil or f == 0 or f > 240 or c > f then return { -1 } end
+  local args = {}
+  for j = 1, f do
+    local bucket
+    bucket, args[2 * j], pos = struct.unpack('<I4Hc0', packed, pos)
+    args[2 * j - 1] = tostring(bucket)
   end
+  if c > 0 then
+    local fields = {}
+    for j = 1, c do fields[j] = args[2 * j - 1] end
+    local stored = redis.call('HMGET', key, unpack(fields))
+    for j = 1, c do
+      if stored[j] then
+        args[2 * j] = mergeBucket(stored[j], args[2 * j])
+        merged = merged + 1
+      end
+    end
+  end
+  redis.call('HSET', key, unpack(args))
+  written = written + f
 end
-
 for k = 1, nkeys do
-  redis.call('PEXPIREAT', KEYS[k + 2], ARGV[3 + k])
+  local at = ARGV[3 + k]
+  if at ~= '0' then redis.call('PEXPIREAT', KEYS[k + 2], at) end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3])
 redis.call('SET', KEYS[1], ARGV[2])
-return { 1, merged, created }
+return { 1, merged, written - merged }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeBucket, encodeBucket } from '../../../src/windows/bucket-codec.js';
+import { decodeBucket, encodeBucket, encodeDeltaInto, encodedSize } from '../../../src/windows/bucket-codec.js';
 import { aggregateBatch } from '../../../src/windows/aggregate.js';
 import { COARSE, FINE } from '../../../src/windows/resolutions.js';
-import { RELATIVE_ERROR, addValue, emptySummary, mergeInto, quantile } from '../../../src/windows/sketch.js';
+import { BucketDelta, MIN_POSITIVE, RELATIVE_ERROR, addValue, binIndex, emptySummary, mergeInto, quantile } from '../../../src/windows/sketch.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number): () => number {
@@ -58,9 +58,27 @@ describe('quantile sketch', () => {
   });
 });
 
+describe('batch deltas', () => {
+  it('encode to the same bytes as the Summary of the same values, in any order', () => {
+    const next = rng(7);
+    for (const n of [1, 2, 5, 40]) {
+      const values = Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : 10 ** (next() * 4 - 1)));
+      const s = emptySummary();
+      const d = new BucketDelta(123);
+      for (const v of values) {
+        addValue(s, v);
+        d.add(v, v <= MIN_POSITIVE ? undefined : binIndex(v));
+      }
+      const buf = Buffer.alloc(encodedSize(d));
+      assert.equal(encodeDeltaInto(d, buf, 0), buf.length);
+      assert.deepEqual(buf, encodeBucket(s), `${n} values`);
+    }
+  });
+});
+
 describe('batch aggregation and lateness', () => {
   const base = Date.UTC(2026, 10, 27, 10, 0, 0);
-  const ev = (offset: number, t: number, v = 1, id = 's') => ({ offset: String(offset), seriesId: id, eventTime: base + t, value: v });
+  const ev = (message: number, t: number, v = 1, id = 's') => ({ message, seriesId: id, eventTime: base + t, value: v });
 
   it('buckets by event time at both resolutions', () => {
     const agg = aggregateBatch([ev(1, 0), ev(2, 30_000), ev(3, 61_000)], new Map(), 600_000);
@@ -74,7 +92,7 @@ describe('batch aggregation and lateness', () => {
   it('applies out-of-order events within the lateness and rejects later ones', () => {
     const agg = aggregateBatch([ev(1, 1_000_000), ev(2, 1_000_000 - 600_000), ev(3, 1_000_000 - 600_001)], new Map(), 600_000);
     assert.equal(agg.accepted, 2);
-    assert.deepEqual(agg.late.map((l) => l.event.offset), ['3']);
+    assert.deepEqual(agg.late.map((l) => l.event.message), [3]);
   });
 
   it('judges lateness against the stored watermark too', () => {
