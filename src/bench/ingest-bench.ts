@@ -10,12 +10,19 @@
  *    Each is timed from its first batch to its last.
  * 3. Redis memory: MEMORY USAGE of every key the processor wrote, divided by S.
  *
+ * CPU seconds of this process, Redis and the local broker are taken around (a) and (b): where
+ * each phase's CPU went, and `ratio_bound` — the ratio the processor could reach at best if
+ * its phase's CPU were spread perfectly over the machine's cores (raw time ÷ processor CPU per
+ * core).
+ *
  * The last line printed is one JSON object with the figures.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import type { MetricSample } from '../codec/generated-types.js';
 import { seriesIdOf } from '../codec/metric-sample.js';
+import { availableParallelism } from 'node:os';
 import { benchEnv, benchId } from './bench-env.js';
+import { cpuBetween, CpuMeter, cpuTotal } from './cpu.js';
 import { startProcessor } from '../processor/processor.js';
 import { createServiceContext } from '../service/runtime.js';
 import { sleep } from '../util/retry.js';
@@ -64,8 +71,13 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
   const produceS = (performance.now() - tProduce) / 1000;
   opts.progress(`produced in ${produceS.toFixed(1)} s`);
 
+  const cpuRedis = createRedis(cfg.redis, ctx.log);
+  await cpuRedis.connect();
+  const cpu = new CpuMeter(cpuRedis);
+
   // 2a. raw consumption
   opts.progress('measuring raw kafkajs consumption...');
+  const rawCpu0 = await cpu.snapshot();
   const rawKafka = new Kafka({ brokers: cfg.kafka.brokers, clientId: `${id}-raw`, logLevel: logLevel.NOTHING });
   const raw = rawKafka.consumer({ groupId: `${id}-raw`, maxBytesPerPartition: 4 * 1024 * 1024 });
   await raw.connect();
@@ -82,6 +94,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
     },
   });
   while (rawCount < opts.events) await sleep(20);
+  const rawCpu = cpuBetween(rawCpu0, await cpu.snapshot());
   await raw.disconnect();
   const rawS = (rawLast - rawFirst) / 1000;
   opts.progress(`raw: ${opts.events} events in ${rawS.toFixed(2)} s`);
@@ -93,6 +106,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
   let applied = 0;
   let first = 0;
   let last = 0;
+  const procCpu0 = await cpu.snapshot();
   const service = await startProcessor(ctx, (o) => {
     if (first === 0) first = performance.now() - o.ms;
     batches.push({ ms: o.ms, trips: o.redisRoundTrips, messages: o.messages });
@@ -101,6 +115,8 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
     last = performance.now();
   });
   while (applied < opts.events) await sleep(20);
+  const procCpu = cpuBetween(procCpu0, await cpu.snapshot());
+  cpuRedis.disconnect();
   await service.stop();
   const procS = (last - first) / 1000;
   opts.progress(`processor: ${opts.events} events in ${procS.toFixed(2)} s over ${batches.length} batches`);
@@ -146,6 +162,14 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
     us_per_event_window: +((stages.window * 1000) / opts.events).toFixed(2),
     us_per_event_redis: +((stages.redis * 1000) / opts.events).toFixed(2),
     us_per_event_total: +((1e6 * procS) / opts.events).toFixed(2),
+    // CPU seconds per phase and process (broker: the local one, when found)
+    cpu_s_raw_node: rawCpu.node,
+    cpu_s_raw_broker: rawCpu.broker ?? 'unknown',
+    cpu_s_processor_node: procCpu.node,
+    cpu_s_processor_redis: procCpu.redis ?? 'unknown',
+    cpu_s_processor_broker: procCpu.broker ?? 'unknown',
+    cores: availableParallelism(),
+    ratio_bound: +(rawS / (cpuTotal(procCpu) / availableParallelism())).toFixed(3),
     topic,
   };
 }

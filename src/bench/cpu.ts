@@ -1,0 +1,74 @@
+/**
+ * CPU seconds used so far by the three processes a benchmark exercises on this machine: this
+ * Node process, Redis (its INFO cpu) and the local Kafka broker (/proc, found by its main
+ * class; absent when the broker runs elsewhere). Differences of two snapshots say where a
+ * phase's CPU went, and with the cores available, how fast the phase could be at best.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+export interface CpuSnapshot {
+  node: number;
+  redis?: number;
+  broker?: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux). */
+const USER_HZ = 100;
+
+function brokerPid(): number | undefined {
+  try {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('kafka.Kafka')) return Number(d);
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+  } catch {
+    // no /proc (not Linux)
+  }
+  return undefined;
+}
+
+function procCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ; // utime, stime (fields 14, 15)
+  } catch {
+    return undefined;
+  }
+}
+
+export class CpuMeter {
+  private readonly broker = brokerPid();
+
+  constructor(private readonly redis: Redis) {}
+
+  async snapshot(): Promise<CpuSnapshot> {
+    const u = process.cpuUsage();
+    let redis: number | undefined;
+    try {
+      const info = await this.redis.info('cpu');
+      const v = (k: string): number => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+      redis = v('used_cpu_user') + v('used_cpu_sys');
+      if (!Number.isFinite(redis)) redis = undefined;
+    } catch {
+      redis = undefined;
+    }
+    return { node: (u.user + u.system) / 1e6, redis, broker: procCpuSeconds(this.broker) };
+  }
+}
+
+/** CPU seconds per process between two snapshots (undefined where one side is unknown). */
+export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot {
+  const d = (x?: number, y?: number): number | undefined => (x === undefined || y === undefined ? undefined : +(y - x).toFixed(2));
+  return { node: +(b.node - a.node).toFixed(2), redis: d(a.redis, b.redis), broker: d(a.broker, b.broker) };
+}
+
+export function cpuTotal(s: CpuSnapshot): number {
+  return s.node + (s.redis ?? 0) + (s.broker ?? 0);
+}
