@@ -1,8 +1,9 @@
 /**
  * Capacity from forecasts under a policy, step by step (pure): the forecast quantile the SLO
- * risk asks for (or, with `sloAdaptation` > 0 and the observed demand given, the median
- * forecast × the adaptive multiplier of rules.ts adaptScale), rounded up to whole replicas of usable capacity when the policy gives a
- * per-replica capacity, then the change rules:
+ * risk asks for (or, with `sloAdaptation` > 0 and the observed demand given, the adaptive
+ * base of rules.ts — the larger of the median forecast and the last 15 minutes' demand — ×
+ * the multiplier of adaptScale), rounded up to whole replicas of usable capacity when the
+ * policy gives a per-replica capacity, then the change rules:
  * - a raise takes effect at once (never delay capacity that the forecast says is needed);
  * - a cut needs the proposal to be more than `hysteresisPercent` below the current capacity,
  *   at least `cooldownMinutes` since the last change, and goes down by at most
@@ -11,7 +12,7 @@
  */
 import type { ResolvedPolicy } from './policy-schema.js';
 import { quantileForRisk } from './policy-schema.js';
-import { adaptScale } from './rules.js';
+import { adaptiveBase, adaptScale, RECENT_STEPS } from './rules.js';
 
 export interface QuantileForecast {
   q50?: number;
@@ -25,6 +26,13 @@ export interface CapacityStep {
   /** replicas when the policy sizes in replicas */
   replicas?: number;
   rules: string[];
+}
+
+/** The demand of steps t − RECENT_STEPS + 1 … t (known when deciding at step t). */
+function recentOf(values: ArrayLike<number>, t: number): number[] {
+  const out: number[] = [];
+  for (let i = Math.max(0, t - RECENT_STEPS + 1); i <= t; i++) out.push(values[i]);
+  return out;
 }
 
 export function planCapacity(forecasts: QuantileForecast[], policy: ResolvedPolicy, stepMs: number, demandSeries?: ArrayLike<number>): (CapacityStep | undefined)[] {
@@ -42,12 +50,13 @@ export function planCapacity(forecasts: QuantileForecast[], policy: ResolvedPoli
     if (adaptive && current !== undefined && t > 0) {
       logScale = adaptScale(logScale, demandSeries![t] > current, policy);
     }
-    const demand = f[key] === undefined ? undefined : f[key]! * Math.exp(logScale);
+    const base = f[key] === undefined ? undefined : adaptive ? adaptiveBase(f[key]!, recentOf(demandSeries!, t)) : f[key]!;
+    const demand = base === undefined ? undefined : base * Math.exp(logScale);
     if (demand === undefined || !Number.isFinite(demand)) {
       out.push(undefined);
       return;
     }
-    const rules = [adaptive ? `slo-risk:${policy.sloRisk}→q50×${Math.exp(logScale).toFixed(2)}` : `slo-risk:${policy.sloRisk}→q${Math.round(q * 100)}`];
+    const rules = [adaptive ? `slo-risk:${policy.sloRisk}→max(q50,recent)×${Math.exp(logScale).toFixed(2)}` : `slo-risk:${policy.sloRisk}→q${Math.round(q * 100)}`];
     let proposal = demand;
     let replicas: number | undefined;
     if (perReplica) {

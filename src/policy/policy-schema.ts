@@ -18,9 +18,9 @@ export const policySpecSchema = z.object({
   sloRisk: z.number().gt(0).lt(1),
   /**
    * 0: the SLO risk picks a fixed forecast quantile. > 0: the rate γ of an online calibration
-   * (adaptive conformal style): capacity = median forecast × a multiplier that grows after an
-   * under-provisioned interval and shrinks otherwise, so that the long-run share of
-   * under-provisioned intervals approaches sloRisk.
+   * (adaptive conformal style): capacity = max(median forecast, last 15 minutes' demand) × a
+   * multiplier that grows after an under-provisioned interval and shrinks otherwise, so that
+   * the long-run share of under-provisioned intervals approaches 0.8 × sloRisk (rules.ts).
    */
   sloAdaptation: z.number().min(0).max(1),
   replicas: z.object({

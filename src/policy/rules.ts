@@ -23,14 +23,38 @@ export interface Proposal<T> {
 }
 
 /**
+ * The adaptive calibration aims at this share of the SLO risk, not all of it: its long-run
+ * share is only approached, and on the shared traces' validation part (rows 60–80%) aiming at
+ * the full risk left some traces just over it (1.03–1.11%), while 0.8 kept every one under.
+ */
+export const CALIBRATION_MARGIN = 0.8;
+
+/** Steps of recent demand the adaptive base covers (15 minutes of 5-minute steps). */
+export const RECENT_STEPS = 3;
+
+/**
  * One step of the adaptive SLO calibration (adaptive conformal inference on the capacity
- * decision): the log-multiplier on the median forecast rises by γ(1 − risk) after an
- * under-provisioned interval and falls by γ·risk otherwise, so the long-run share of
- * under-provisioned intervals approaches the SLO risk. Bounded to ×0.2 … ×50.
+ * decision): the log-multiplier on the base (adaptiveBase) rises by γ(1 − r) after an
+ * under-provisioned interval and falls by γ·r otherwise, r = CALIBRATION_MARGIN × risk, so
+ * the long-run share of under-provisioned intervals approaches r. Bounded to ×0.2 … ×50.
  */
 export function adaptScale(logScale: number, underProvisioned: boolean, policy: ResolvedPolicy): number {
-  const next = logScale + policy.sloAdaptation * ((underProvisioned ? 1 : 0) - policy.sloRisk);
+  const target = CALIBRATION_MARGIN * policy.sloRisk;
+  const next = logScale + policy.sloAdaptation * ((underProvisioned ? 1 : 0) - target);
   return Math.min(Math.log(50), Math.max(Math.log(0.2), next));
+}
+
+/**
+ * What the adaptive calibration multiplies: the larger of the median forecast of the next
+ * hour's peak (capacity ahead of a forecast rise) and the demand of the last RECENT_STEPS
+ * steps (capacity that does not drop while demand is still high, and drops soon after a spike
+ * the model would remember for a day). On the held-out tails it beats the median forecast
+ * alone on every shared trace (README, "SLO risk → capacity").
+ */
+export function adaptiveBase(q50: number, recent: ArrayLike<number>): number {
+  let base = q50;
+  for (let i = Math.max(0, recent.length - RECENT_STEPS); i < recent.length; i++) if (recent[i] > base) base = recent[i];
+  return base;
 }
 
 /** Limits a move from `current` to `proposed` to maxStepPercent of current (at least 1 for integers). */

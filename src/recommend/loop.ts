@@ -26,7 +26,7 @@ import type { TopicsConfig } from '../config/config.js';
 import type { DueSeries } from '../processor/ingest.js';
 import { currentValue, type ManifestIndex } from '../gitops/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
-import { adaptScale, budgetProjection, hpaRule, monthlyCostDelta, worthEmitting, type PeakForecast } from '../policy/rules.js';
+import { adaptiveBase, adaptScale, budgetProjection, hpaRule, monthlyCostDelta, worthEmitting, type PeakForecast } from '../policy/rules.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
 import type { Logger } from '../telemetry/log.js';
 import { anomalyWindow, WINDOW } from '../scoring/anomaly-features.js';
@@ -133,7 +133,7 @@ export class RecommendationLoop {
       const alert = await this.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
       if (alert) out.alerts.push(alert);
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
-        const rec = await this.maybeRecommendHpa(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history[r.h.history.length - 1], policy, tp);
+        const rec = await this.maybeRecommendHpa(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp);
         if (rec) out.recommendations.push(rec);
       }
       if (closesHour(r.stepEndMs)) {
@@ -216,21 +216,23 @@ export class RecommendationLoop {
     return alert;
   }
 
-  private async maybeRecommendHpa(ctx: BatchContext, id: SeriesIdentity, stepEndMs: number, f: PeakForecast, closedStepDemand: number, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
+  private async maybeRecommendHpa(ctx: BatchContext, id: SeriesIdentity, stepEndMs: number, f: PeakForecast, history: ArrayLike<number>, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
     const key = this.stateKey(id.workload);
     const state = ctx.state.get(key);
     // current values: the GitOps manifests when the workload is there, else the last proposal, else the policy's bounds
     const manifest = this.manifestReplicas(id);
     const current = manifest ?? { minReplicas: Number(state.minReplicas ?? policy.replicas.min), maxReplicas: Number(state.maxReplicas ?? policy.replicas.max) };
     const last = state.atMs ? { value: Number(state.minReplicas), atMs: Number(state.atMs) } : undefined;
-    // adaptive SLO calibration (policy.sloAdaptation > 0): the multiplier on the median forecast
-    // follows whether the step that just closed was under-provisioned by what was in force
+    // adaptive SLO calibration (policy.sloAdaptation > 0): the multiplier on the adaptive base
+    // (median forecast or the last 15 minutes' demand, the larger) follows whether the step
+    // that just closed was under-provisioned by what was in force
     let demandAtRisk: number | undefined;
     if (policy.sloAdaptation > 0) {
       const usable = policy.replicas.perReplicaCapacity! * policy.replicas.targetUtilization;
+      const closedStepDemand = history[history.length - 1];
       const logScale = adaptScale(Number(state.logScale ?? 0), closedStepDemand > current.minReplicas * usable, policy);
       ctx.state.set(key, { logScale: String(logScale) });
-      demandAtRisk = f.q50 * Math.exp(logScale);
+      demandAtRisk = adaptiveBase(f.q50, history) * Math.exp(logScale);
     }
     const { proposed, rules } = hpaRule(f, current, policy, demandAtRisk);
     if (proposed.minReplicas >= current.minReplicas && state.cutSince !== undefined) ctx.state.delete(key, 'cutSince');

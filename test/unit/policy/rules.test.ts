@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
-import { budgetProjection, hpaRule, idleRule, monthlyCostDelta, resourcesRule, spotRule, worthEmitting } from '../../../src/policy/rules.js';
+import { adaptiveBase, budgetProjection, CALIBRATION_MARGIN, hpaRule, idleRule, monthlyCostDelta, resourcesRule, spotRule, worthEmitting } from '../../../src/policy/rules.js';
 import { recommendationId } from '../../../src/recommend/recommendation-id.js';
 
 const policy = (over: Partial<ResolvedPolicy> = {}): ResolvedPolicy => ({ ...structuredClone(DEFAULT_POLICY), ...over });
@@ -83,6 +83,14 @@ describe('publishing sizing proposals', () => {
 });
 
 describe('adaptive SLO calibration', () => {
+  it('multiplies the larger of the median forecast and the last 15 minutes of demand', () => {
+    assert.equal(adaptiveBase(10, [1, 2, 3, 4]), 10, 'forecast above recent demand: ahead of a rise');
+    assert.equal(adaptiveBase(10, [50, 12, 9, 8]), 12, 'only the last three steps count: a spike 20 minutes ago is gone');
+    assert.equal(adaptiveBase(10, [9, 14]), 14, 'shorter history');
+    assert.equal(adaptiveBase(10, [NaN, NaN, NaN]), 10, 'gaps are ignored');
+  });
+
+
   it('brings the share of under-provisioned intervals to the SLO risk', async () => {
     const { planCapacity } = await import('../../../src/policy/capacity-plan.js');
     const { summarisePlan } = await import('../../../src/policy/backtest-summary.js');
@@ -92,7 +100,9 @@ describe('adaptive SLO calibration', () => {
     for (const risk of [0.01, 0.05]) {
       const p = policy({ sloRisk: risk, sloAdaptation: 0.05, change: { maxStepPercent: 100, cooldownMinutes: 0, hysteresisPercent: 0 } });
       const s = summarisePlan(demand, planCapacity(forecasts, p, 300_000, demand), 300_000, 1000);
-      assert.ok(Math.abs(s.under_provisioned_share - risk) < risk * 0.5 + 0.003, `risk ${risk}: under-provisioned ${s.under_provisioned_share}`);
+      const target = CALIBRATION_MARGIN * risk; // aims a little under the risk
+      assert.ok(Math.abs(s.under_provisioned_share - target) < target * 0.5 + 0.003, `risk ${risk}: under-provisioned ${s.under_provisioned_share}`);
+      assert.ok(s.under_provisioned_share <= risk, `risk ${risk}: under-provisioned ${s.under_provisioned_share}`);
       // and far less capacity than the fixed q99 (30) would hold
       assert.ok(s.capacity_hours < summarisePlan(demand, planCapacity(forecasts, { ...p, sloAdaptation: 0 }, 300_000, demand), 300_000, 1000).capacity_hours * 0.6);
     }
