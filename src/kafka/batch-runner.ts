@@ -104,8 +104,12 @@ export class BatchRunner {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
         const b: Batch = { topic: batch.topic, partition: batch.partition, messages: batch.messages, lag: BigInt(batch.offsetLag()) };
-        if (this.opts.pipelined) await this.handOff(b);
-        else await this.handler(b);
+        if (this.opts.pipelined) {
+          // a dropped batch is not resolved: the pending seek decides where the next fetch starts
+          if (!(await this.handOff(b))) return;
+        } else {
+          await this.handler(b);
+        }
         resolveOffset(batch.messages[batch.messages.length - 1].offset);
         await heartbeat();
       },
@@ -119,10 +123,12 @@ export class BatchRunner {
 
   /**
    * Pipelined mode: waits for the partition's previous batch, then starts this one and
-   * returns. A batch behind a failure is dropped (the seek refetches it); the refetched
-   * failed batch is retried after a backoff that grows with the failures in a row.
+   * returns true. A batch behind a failure is dropped (false; the seek refetches it); the
+   * refetched failed batch is retried after a backoff that grows with the failures in a row.
+   * kafkajs applies a seek at its next fetch and discards what it fetched for the partition
+   * meanwhile, so the partition resumes exactly at the failed batch.
    */
-  private async handOff(b: Batch): Promise<void> {
+  private async handOff(b: Batch): Promise<boolean> {
     const key = `${b.topic}|${b.partition}`;
     let chain = this.chains.get(key);
     if (!chain) {
@@ -130,13 +136,13 @@ export class BatchRunner {
       this.chains.set(key, chain);
     }
     await chain.tail;
-    if (this.stopping) return; // not handled: not committed, fetched again by the next owner
+    if (this.stopping) return false; // not handled: not committed, fetched again by the next owner
     const first = BigInt(b.messages[0].offset);
     if (chain.failedAt !== undefined) {
-      if (first > chain.failedAt) return; // fetched before the seek took effect: dropped, refetched
+      if (first > chain.failedAt) return false; // fetched before the seek took effect: dropped, refetched
       chain.failedAt = undefined;
       await sleep(Math.min(30_000, 500 * 2 ** Math.min(chain.failures - 1, 6)));
-      if (this.stopping) return;
+      if (this.stopping) return false;
     }
     const c = chain;
     const last = b.messages[b.messages.length - 1].offset;
@@ -152,6 +158,7 @@ export class BatchRunner {
         if (!this.stopping) this.consumer.seek({ topic: b.topic, partition: b.partition, offset: b.messages[0].offset });
       },
     );
+    return true;
   }
 
   /** Commits the offsets of the batches handled since the last commit (pipelined mode). */
