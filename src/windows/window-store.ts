@@ -36,7 +36,7 @@ type RawApply = (numKeys: number, args: (string | Buffer | number)[]) => Promise
 export class ExpiryCache {
   private readonly keys = new Map<string, number>();
 
-  constructor(private readonly max = 200_000, private readonly now: () => number = Date.now) {}
+  constructor(private readonly max = 100_000, private readonly now: () => number = Date.now) {}
 
   has(key: string, at: number): boolean {
     const cached = this.keys.get(key);
