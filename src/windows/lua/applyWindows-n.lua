@@ -7,7 +7,8 @@
   Invariant kept here: a series' stored buckets all lie at or before its watermark, which
   this script raises in the same call. So a bucket after the series' watermark as it was
   before the batch cannot exist yet: the caller says so ("new"), and it is written without
-  being read. Any other bucket is read and merged.
+  being read. Any other bucket is read and merged; so is every bucket of a series whose
+  watermark the caller does not know (never seen, or trimmed from the zset).
 
   Optimistic concurrency: the caller says which applied offset its view of the state was
   based on (it decided lateness from watermarks read at that offset and skipped offsets at or
@@ -33,8 +34,8 @@
                           per bucket: u32 bucket index (the field) | u16 length | that many
                                       bytes of packed bucket
                           the last F - C buckets are new (after the series' watermark).
-                          F ≤ 240 (a chunk has at most 120 buckets): HMGET/HSET take the
-                          fields as Lua call arguments.
+                          F ≤ 240 is checked (a chunk holds at most 120 buckets), since
+                          HMGET/HSET take the fields as Lua call arguments.
 
   Returns  { 1, merged, created }      applied
            { -3, storedOffset }        STALE: the stored applied offset is not ARGV[1]
