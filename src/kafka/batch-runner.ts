@@ -38,7 +38,8 @@ export interface RunnerOptions {
   heartbeatIntervalMs: number;
   fromBeginning?: boolean;
   /** Partitions processed at the same time (each stays in order): overlaps one partition's
-   * decoding with another's Redis call. */
+   * decoding with another's Redis call. In pipelined mode, also the most batches handled at
+   * once. */
   partitionsConcurrently?: number;
   /** Called when the consumer has joined the group (readiness). */
   onJoin?: () => void;
@@ -144,9 +145,14 @@ export class BatchRunner {
       await sleep(Math.min(30_000, 500 * 2 ** Math.min(chain.failures - 1, 6)));
       if (this.stopping) return false;
     }
+    await this.acquireSlot();
+    if (this.stopping) {
+      this.releaseSlot();
+      return false;
+    }
     const c = chain;
     const last = b.messages[b.messages.length - 1].offset;
-    c.tail = this.handler(b).then(
+    c.tail = this.handler(b).finally(() => this.releaseSlot()).then(
       () => {
         c.failures = 0;
         this.handled.set(key, { topic: b.topic, partition: b.partition, offset: (BigInt(last) + 1n).toString() });
@@ -159,6 +165,24 @@ export class BatchRunner {
       },
     );
     return true;
+  }
+
+  private busySlots = 0;
+  private readonly slotWaiters: (() => void)[] = [];
+
+  /** At most `partitionsConcurrently` batches are handled at once (pipelined mode). */
+  private async acquireSlot(): Promise<void> {
+    if (this.busySlots < (this.opts.partitionsConcurrently ?? 1)) {
+      this.busySlots++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.slotWaiters.push(resolve)); // the slot is handed over
+  }
+
+  private releaseSlot(): void {
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.busySlots--;
   }
 
   /** Commits the offsets of the batches handled since the last commit (pipelined mode). */
