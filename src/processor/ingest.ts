@@ -7,7 +7,7 @@
  * The partition's state (applied offset, series watermarks) is cached in memory and checked
  * by the script (optimistic concurrency): when the cache is stale — after a rebalance, or a
  * redelivery — the script writes nothing and the batch is redone from fresh state. So a batch
- * is applied at most once, and is applied, or the runner does not resolve its offset.
+ * is applied at most once, and is applied, or the runner does not commit its offset.
  */
 import { context, type Context } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';

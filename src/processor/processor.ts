@@ -3,7 +3,8 @@
  * its configured format) and, per Kafka batch of one partition, runs the ingest pipeline
  * (processor/ingest.ts): decode → validate → event-time windows → dead letters → one Redis
  * script call that applies the batch together with the partition's applied offset. The
- * runner resolves the batch's offset only after that.
+ * consumer is pipelined (kafka/batch-runner.ts): the next batch is fetched while one is
+ * handled, and a batch's offset is committed only after its script call returned.
  */
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { decoderFor, isBillingFormat, type MessageDecoder } from '../codec/decoders.js';
