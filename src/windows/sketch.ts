@@ -42,18 +42,15 @@ export function emptySummary(): Summary {
 }
 
 export function addValue(s: Summary, v: number): void {
-  addBinned(s, v, v <= MIN_POSITIVE ? undefined : binIndex(v));
-}
-
-/** As addValue, with the value's bin already known (`undefined`: a zero): one logarithm per
- * value however many summaries it goes into. */
-export function addBinned(s: Summary, v: number, bin: number | undefined): void {
   s.count++;
   s.sum += v;
   if (v < s.min) s.min = v;
   if (v > s.max) s.max = v;
-  if (bin === undefined) s.zeros++;
-  else s.bins.set(bin, (s.bins.get(bin) ?? 0) + 1);
+  if (v <= MIN_POSITIVE) s.zeros++;
+  else {
+    const i = binIndex(v);
+    s.bins.set(i, (s.bins.get(i) ?? 0) + 1);
+  }
 }
 
 export function mergeInto(target: Summary, other: Summary): void {

@@ -1,6 +1,10 @@
 /** Reading back everything the processor wrote, for comparisons field by field. */
+import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
 import { decodeBucket } from '../../src/windows/bucket-codec.js';
+import { WindowStore } from '../../src/windows/window-store.js';
+import { committedOffsets } from './kafka.js';
 
 export interface PlainBucket {
   count: number;
@@ -48,4 +52,13 @@ export async function appliedPerSeries(redis: Redis, prefix: string): Promise<Ma
 
 export async function totalApplied(redis: Redis, prefix: string): Promise<number> {
   return [...(await appliedPerSeries(redis, prefix)).values()].reduce((a, t) => a + t.count, 0);
+}
+
+/** Asserts that the offsets a consumer group committed never pass what Redis applied, per partition. */
+export async function assertCommittedWithinApplied(kafka: Kafka, redis: Redis, prefix: string, groupId: string, topic: string): Promise<void> {
+  const store = new WindowStore(redis, prefix);
+  for (const [partition, next] of await committedOffsets(kafka, groupId, topic)) {
+    const applied = await store.appliedOffset({ topic, partition });
+    assert.ok(next <= applied + 1n, `partition ${partition}: committed ${next} but applied only up to ${applied}`);
+  }
 }

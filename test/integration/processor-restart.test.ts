@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { WindowStore } from '../../src/windows/window-store.js';
 import { sleep, waitFor } from '../../src/util/retry.js';
 import { startCli } from '../helpers/cli.js';
 import { testConfig, testEnv, uniqueId } from '../helpers/env.js';
-import { committedOffsets, testKafka } from '../helpers/kafka.js';
+import { testKafka } from '../helpers/kafka.js';
+import { runProcessorUntil } from '../helpers/processor.js';
 import { produceSamples, sample, testCodec } from '../helpers/produce.js';
-import { snapshotWindows, totalApplied } from '../helpers/windows.js';
+import { assertCommittedWithinApplied, snapshotWindows, totalApplied } from '../helpers/windows.js';
 
 const EVENTS = 24_000;
 const SERIES = 40;
@@ -38,13 +38,7 @@ describe('processor restarts', () => {
     await produceSamples(kafka, cfg, codec, samples);
     // The uninterrupted reference run, in its own consumer group and key prefix.
     const refEnv = { ...env, FORESIGHT_PROCESSOR_GROUP: uniqueId('ref'), FORESIGHT_REDIS_KEY_PREFIX: uniqueId('ref') };
-    const ref = startCli(['processor'], refEnv);
-    try {
-      assert.ok(await waitFor(async () => (await totalApplied(redis, refEnv.FORESIGHT_REDIS_KEY_PREFIX)) >= EVENTS, 120_000, 200), ref.output().slice(-2000));
-    } finally {
-      ref.child.kill('SIGTERM');
-      await ref.exited;
-    }
+    await runProcessorUntil(refEnv, async () => (await totalApplied(redis, refEnv.FORESIGHT_REDIS_KEY_PREFIX)) >= EVENTS, 120_000);
     reference = await snapshotWindows(redis, refEnv.FORESIGHT_REDIS_KEY_PREFIX);
     assert.ok(Object.keys(reference).length >= SERIES * 2);
   });
@@ -61,11 +55,7 @@ describe('processor restarts', () => {
       if (signal === 'SIGTERM') {
         assert.equal(code, 0, `graceful exit expected:\n${first.output().slice(-2000)}`);
         assert.match(first.output(), /shutting down: finishing the batch in hand/);
-        const store = new WindowStore(redis, prefix);
-        for (const [partition, next] of await committedOffsets(kafka, runEnv.FORESIGHT_PROCESSOR_GROUP, cfg.topics.metrics)) {
-          const applied = await store.appliedOffset({ topic: cfg.topics.metrics, partition });
-          assert.ok(next <= applied + 1n, `partition ${partition}: committed ${next} but applied only up to ${applied}`);
-        }
+        await assertCommittedWithinApplied(kafka, redis, prefix, runEnv.FORESIGHT_PROCESSOR_GROUP, cfg.topics.metrics);
       } else {
         assert.equal(code, 'SIGKILL');
       }

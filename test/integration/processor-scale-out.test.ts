@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { sleep, waitFor } from '../../src/util/retry.js';
-import { WindowStore } from '../../src/windows/window-store.js';
 import { startCli, type RunningCli } from '../helpers/cli.js';
 import { testConfig, testEnv, uniqueId } from '../helpers/env.js';
-import { committedOffsets, testKafka } from '../helpers/kafka.js';
+import { testKafka } from '../helpers/kafka.js';
+import { runProcessorUntil } from '../helpers/processor.js';
 import { produceSamples, sample, testCodec } from '../helpers/produce.js';
-import { snapshotWindows, totalApplied } from '../helpers/windows.js';
+import { assertCommittedWithinApplied, snapshotWindows, totalApplied } from '../helpers/windows.js';
 
 const ROUNDS = 8;
 const PER_ROUND = 3_000;
@@ -63,22 +63,12 @@ describe('processor scale-out and scale-in', () => {
         await c.exited;
       }
     }
-    const store = new WindowStore(redis, prefix);
-    for (const [partition, next] of await committedOffsets(kafka, runEnv.FORESIGHT_PROCESSOR_GROUP, cfg.topics.metrics)) {
-      const applied = await store.appliedOffset({ topic: cfg.topics.metrics, partition });
-      assert.ok(next <= applied + 1n, `partition ${partition}: committed ${next} but applied only up to ${applied}`);
-    }
+    await assertCommittedWithinApplied(kafka, redis, prefix, runEnv.FORESIGHT_PROCESSOR_GROUP, cfg.topics.metrics);
     const moved = await snapshotWindows(redis, prefix);
 
     // the reference: one instance over the same, now complete, input
     const refEnv = { ...env, FORESIGHT_PROCESSOR_GROUP: uniqueId('ref'), FORESIGHT_REDIS_KEY_PREFIX: uniqueId('ref') };
-    const ref = startCli(['processor'], refEnv);
-    try {
-      assert.ok(await waitFor(async () => (await totalApplied(redis, refEnv.FORESIGHT_REDIS_KEY_PREFIX)) >= EVENTS, 120_000, 200), ref.output().slice(-2000));
-    } finally {
-      ref.child.kill('SIGTERM');
-      await ref.exited;
-    }
+    await runProcessorUntil(refEnv, async () => (await totalApplied(redis, refEnv.FORESIGHT_REDIS_KEY_PREFIX)) >= EVENTS, 120_000);
     const reference = await snapshotWindows(redis, refEnv.FORESIGHT_REDIS_KEY_PREFIX);
     assert.ok(Object.keys(reference).length >= SERIES * 2);
     assert.deepEqual(moved, reference);
