@@ -6,8 +6,7 @@ import { Command } from 'commander';
 import { AnomalyModel, DEFAULT_ANOMALY_MODEL } from '../scoring/anomaly-model.js';
 import { ForesightError } from '../util/errors.js';
 import { progressBar } from './progress.js';
-import { executionProviders } from './options.js';
-import { createLogger } from '../telemetry/log.js';
+import { cliLogger, executionProviders } from './options.js';
 
 export function anomaliesCommand(): Command {
   return new Command('anomalies')
@@ -28,7 +27,7 @@ export function anomaliesCommand(): Command {
         if (r[flags.valueColumn] === '' || !Number.isFinite(v)) throw new ForesightError('INPUT_INVALID', `${flags.input}: row ${i + 2}: ${flags.valueColumn} ${JSON.stringify(r[flags.valueColumn])} is not a number`);
         return v;
       });
-      const model = await AnomalyModel.load(flags.model, await executionProviders(), createLogger('anomalies'));
+      const model = await AnomalyModel.load(flags.model, await executionProviders(), cliLogger('anomalies'));
       const bar = progressBar('anomalies', values.length);
       const scores = await model.scoreSeries(values, (d) => bar.update(d));
       bar.stop();

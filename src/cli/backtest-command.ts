@@ -11,8 +11,7 @@ import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
 import { resample } from '../scoring/resample.js';
 import { ForesightError } from '../util/errors.js';
 import { progressBar } from './progress.js';
-import { executionProviders, parseFraction, parsePositiveInt, parsePositiveNumber } from './options.js';
-import { createLogger } from '../telemetry/log.js';
+import { cliLogger, executionProviders, parseFraction, parsePositiveInt, parsePositiveNumber } from './options.js';
 
 interface Flags {
   input: string;
@@ -39,7 +38,7 @@ export function backtestCommand(): Command {
     .option('--policy <file>', 'a policy file: also write the recommended capacity per row and print a summary against static peak and VPA-style provisioning')
     .addOption(new Option('--score-from <fraction>', 'summarise only rows from this fraction of the series on (0.8: the held-out tail)').argParser(parseFraction).default(0))
     .action(async (flags: Flags) => {
-      const forecaster = await Forecaster.load(flags.model, await executionProviders(), createLogger('backtest'));
+      const forecaster = await Forecaster.load(flags.model, await executionProviders(), cliLogger('backtest'));
       if (flags.horizonSteps !== forecaster.horizonSteps) {
         throw new ForesightError('INPUT_INVALID', `--horizon-steps ${flags.horizonSteps}: the model ${forecaster.info.version} forecasts a ${forecaster.horizonSteps}-step horizon; retrain it (training/train.py) for another`);
       }

@@ -1,5 +1,6 @@
 /** Argument parsers shared by the subcommands; errors go through commander's usage output. */
 import { InvalidArgumentError } from 'commander';
+import { createLogger, type Logger } from '../telemetry/log.js';
 
 export function parsePort(value: string): number {
   const n = Number(value);
@@ -36,4 +37,12 @@ export async function executionProviders(): Promise<('cuda' | 'cpu')[]> {
   const { readVar } = await import('../config/env.js');
   const { EXECUTION_PROVIDERS } = await import('../config/variables.js');
   return readVar(EXECUTION_PROVIDERS, process.env);
+}
+
+/**
+ * The logger of a one-shot CLI command: its JSON log lines start at `warn` (FORESIGHT_LOG_LEVEL
+ * overrides), so the command's own human output is not interleaved with routine info lines.
+ */
+export function cliLogger(command: string): Logger {
+  return createLogger(command, process.env.FORESIGHT_LOG_LEVEL ?? 'warn');
 }

@@ -1,9 +1,31 @@
 /** kafkajs clients, with kafkajs's own log lines routed into our structured logs. */
+import { createRequire } from 'node:module';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { KafkaConfig } from '../config/config.js';
 import type { Logger } from '../telemetry/log.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+/**
+ * Messages of the broker error codes that kafkajs itself marks retriable (its protocol error
+ * table: GROUP_COORDINATOR_NOT_AVAILABLE on a fresh broker, NOT_LEADER_OR_FOLLOWER right after
+ * a topic is created, ...). kafkajs logs every such response at ERROR before it retries; the
+ * retry normally succeeds, so these lines are expected and transient: they go to debug. If
+ * the retries run out, the operation's own error still reaches the caller and is logged there.
+ */
+const RETRIABLE_BROKER_MESSAGES: ReadonlySet<string> = (() => {
+  try {
+    const table = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: { message: string; retriable: boolean }[] };
+    return new Set(table.errorCodes.filter((e) => e.retriable).map((e) => e.message));
+  } catch {
+    return new Set(['The group coordinator is not available', 'This is not the correct coordinator for this group', 'There is no leader for this topic-partition as we are in the middle of a leadership election']);
+  }
+})();
+
+/** Whether a kafkajs log entry reports a broker response that kafkajs will retry. */
+export function isTransientKafkaLog(entry: Record<string, unknown>): boolean {
+  return typeof entry.error === 'string' && RETRIABLE_BROKER_MESSAGES.has(entry.error);
+}
 
 export function createKafka(cfg: KafkaConfig, log: Logger, clientSuffix: string): Kafka {
   const child = log.child({ component: 'kafkajs' });
@@ -16,7 +38,8 @@ export function createKafka(cfg: KafkaConfig, log: Logger, clientSuffix: string)
     logLevel: logLevel.WARN,
     logCreator: () => ({ level, log: entry }: LogEntry) => {
       const { message, ...rest } = entry;
-      if (level <= logLevel.ERROR) child.error(rest, message);
+      if (isTransientKafkaLog(rest)) child.debug(rest, message);
+      else if (level <= logLevel.ERROR) child.error(rest, message);
       else if (level === logLevel.WARN) child.warn(rest, message);
       else child.debug(rest, message);
     },

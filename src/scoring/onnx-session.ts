@@ -2,7 +2,9 @@
  * ONNX Runtime sessions, created once and reused. Execution providers are tried in the
  * configured order (`cuda`, then `cpu` by default): when CUDA is requested but not available
  * (no GPU, or onnxruntime-node installed without its CUDA libraries), the session falls back
- * to CPU with one log line.
+ * to CPU. A provider whose shared library is missing is the expected case on a machine
+ * without a GPU: one `info` line (silent in the CLI, whose logs start at `warn`). Any other
+ * failure of a requested provider (a GPU whose session cannot be created) is a `warn`.
  */
 import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
@@ -31,7 +33,9 @@ export async function createSession(modelPath: string, providers: Provider[], lo
         logSeverityLevel: provider === wanted[wanted.length - 1] ? 2 : 4,
       });
       if (provider !== wanted[0]) {
-        log?.warn({ model: modelPath, requested: wanted[0], using: provider, reason: String((lastErr as Error)?.message ?? lastErr).split('\n')[0] }, `execution provider ${wanted[0]} not available; falling back to ${provider}`);
+        const reason = String((lastErr as Error)?.message ?? lastErr).split('\n')[0];
+        const expected = /Failed to load shared library|not (?:supported|available|found)/i.test(reason);
+        log?.[expected ? 'info' : 'warn']({ model: modelPath, requested: wanted[0], using: provider, reason }, `models run on ${provider}: execution provider ${wanted[0]} is not available here`);
       }
       return { session, provider };
     } catch (err) {

@@ -19,6 +19,8 @@ describe('foresight demo', () => {
     assert.match(out, /\n- {2}minReplicas: 3 {3}# never fewer than 3 in production\n\+ {2}minReplicas: \d+ {3}# never fewer than 3 in production\n/);
     const trace = /first event's trace context: 00-([0-9a-f]{32})-/.exec(out)?.[1];
     assert.ok(trace);
+    // expected, transient conditions (a fresh broker's coordinator, no GPU) print no JSON log line
+    assert.doesNotMatch(res.stdout + res.stderr, /^\{"level"/m, 'the demo printed a raw log line');
     assert.match(out, new RegExp(`Trace-Id: ${trace}`));
   });
 });
