@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Foresight needs on a fresh Debian machine with Node 20, Java 17 and
 # Maven: npm packages (onnxruntime's CUDA download skipped), the TypeScript build, Kafka and
-# Apicurio Registry from Maven Central, and Debian's redis-server and git when missing (the
-# committer's local backend, the policy checkout and the demo use git).
+# Apicurio Registry from Maven Central, and Debian's redis-server, git, prometheus and
+# prometheus-alertmanager when missing (the committer's local backend, the policy checkout and
+# the demo use git; the alert rules are tested with promtool, the alert bridge with Alertmanager).
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,9 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v git >/dev/null || missing+=(git)
+# Alertmanager for the alert bridge's test, promtool for the alert rules' tests
+command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+command -v promtool >/dev/null || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian's ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -30,5 +30,9 @@ python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q --disable-pip
   || python3 -m pip install -q --disable-pip-version-check --user --break-system-packages numpy
 python3 training/test_nab.py
 
+printf '\n== alert rules (promtool)\n'
+promtool check rules deploy/prometheus/foresight-rules.yml
+promtool test rules deploy/prometheus/foresight-rules.test.yml
+
 printf '\n== tests\n'
 node --test --test-concurrency=1 dist/test/

@@ -9,7 +9,7 @@ import { backtestCommand } from './backtest-command.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
 import { replayCommand } from './replay-command.js';
-import { committerCommand, processorCommand } from './service-commands.js';
+import { alertBridgeCommand, committerCommand, processorCommand } from './service-commands.js';
 import { stackCommand } from './stack-command.js';
 
 const program = new Command('foresight')
@@ -20,6 +20,7 @@ const program = new Command('foresight')
 program.addCommand(stackCommand());
 program.addCommand(processorCommand());
 program.addCommand(committerCommand());
+program.addCommand(alertBridgeCommand());
 program.addCommand(replayCommand());
 program.addCommand(demoCommand());
 program.addCommand(backtestCommand());

@@ -1,7 +1,8 @@
 /** `foresight processor` and `foresight committer`: the two long-running services. */
 import { Command } from 'commander';
 import { startCommitter } from '../committer/committer.js';
-import { loadCommitterConfig, loadConfig } from '../config/config.js';
+import { startAlertBridge } from '../alerting/alert-bridge.js';
+import { loadAlertBridgeConfig, loadCommitterConfig, loadConfig } from '../config/config.js';
 import { startProcessor } from '../processor/processor.js';
 import { runService } from '../service/runtime.js';
 
@@ -20,5 +21,15 @@ export function committerCommand(): Command {
       loadConfig(); // the shared settings first, then the committer's: each error names its variable before anything starts
       const committerCfg = loadCommitterConfig();
       await runService('committer', (ctx) => startCommitter(ctx, committerCfg));
+    });
+}
+
+export function alertBridgeCommand(): Command {
+  return new Command('alert-bridge')
+    .description('consume alerts.v1 and post each alert to Alertmanager (FORESIGHT_ALERTMANAGER_URL); configured by FORESIGHT_* environment variables (see README)')
+    .action(async () => {
+      loadConfig();
+      const bridgeCfg = loadAlertBridgeConfig();
+      await runService('alert-bridge', (ctx) => startAlertBridge(ctx, bridgeCfg));
     });
 }

@@ -177,3 +177,22 @@ export function loadCommitterConfig(env: Env = process.env): CommitterConfig {
   if (!token) throw new ConfigError(V.GITHUB_TOKEN.name, `expected ${V.GITHUB_TOKEN.expects} when ${V.GITOPS_BACKEND.name}=github; it is not set`);
   return { ...base, github: { repository, apiUrl: readVar(V.GITHUB_API_URL, env), token } };
 }
+
+export interface AlertBridgeConfig {
+  alertmanagerUrl: string;
+  group: string;
+  resolveAfterMs: number;
+  linkBase: string | undefined;
+}
+
+/** The alert bridge's own settings. */
+export function loadAlertBridgeConfig(env: Env = process.env): AlertBridgeConfig {
+  const alertmanagerUrl = readVar(V.ALERTMANAGER_URL, env);
+  if (!alertmanagerUrl) throw new ConfigError(V.ALERTMANAGER_URL.name, `expected ${V.ALERTMANAGER_URL.expects}; it is not set`);
+  return {
+    alertmanagerUrl,
+    group: readVar(V.ALERT_BRIDGE_GROUP, env),
+    resolveAfterMs: readVar(V.ALERT_RESOLVE_AFTER_MS, env),
+    linkBase: readVar(V.ALERT_LINK_BASE, env),
+  };
+}

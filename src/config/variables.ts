@@ -59,6 +59,11 @@ export const GITHUB_REPOSITORY = envVar('FORESIGHT_GITHUB_REPOSITORY', z.string(
 export const GITHUB_API_URL = envVar('FORESIGHT_GITHUB_API_URL', url, 'https://api.github.com', 'an http(s) URL of the GitHub REST API', 'GitHub REST API root (GitHub Enterprise Server: https://HOST/api/v3).');
 export const GITHUB_TOKEN = envVar('FORESIGHT_GITHUB_TOKEN', z.string().min(1).optional(), undefined, 'a GitHub token with contents and pull-requests write access', 'Token of the github backend; read from the environment (a Kubernetes Secret), never logged.');
 
+export const ALERTMANAGER_URL = envVar('FORESIGHT_ALERTMANAGER_URL', url.optional(), undefined, 'an http(s) URL of Alertmanager, e.g. http://alertmanager:9093', 'Alertmanager that the alert bridge posts to (its /api/v2/alerts); the bridge needs it.');
+export const ALERT_BRIDGE_GROUP = envVar('FORESIGHT_ALERT_BRIDGE_GROUP', nonEmpty, 'foresight-alert-bridge', 'a non-empty consumer group id', 'Consumer group of the alert bridge.');
+export const ALERT_RESOLVE_AFTER_MS = envVar('FORESIGHT_ALERT_RESOLVE_AFTER_MS', z.coerce.number().int().min(60_000).max(7 * 24 * 3600 * 1000), '3600000', 'an integer of milliseconds in [60000, 604800000]', 'How long a posted alert stays firing in Alertmanager unless it is posted again (its endsAt).');
+export const ALERT_LINK_BASE = envVar('FORESIGHT_ALERT_LINK_BASE', url.optional(), undefined, 'an http(s) URL, or unset', 'Base of the link put on each alert (generatorURL = base/namespace/Kind%2Fname), e.g. your dashboard; unset: no link.');
+
 /** All variables, in documentation order. */
 export const ALL_VARIABLES = [
   KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS,
@@ -67,5 +72,6 @@ export const ALL_VARIABLES = [
   INPUTS, PARTITIONS_CONCURRENTLY, ALLOWED_LATENESS_MS, MAX_FUTURE_SKEW_MS, MAX_EVENT_AGE_MS, REPLAY_HISTORY,
   EXECUTION_PROVIDERS, RECOMMEND, POLICY_REPO, POLICY_PATH,
   GITOPS_BACKEND, GITOPS_REMOTE, GITOPS_WORKDIR, GITOPS_BRANCH, GITOPS_MAPPING, GIT_AUTHOR, COMMIT_WINDOW_MS, PR_LABELS, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_TOKEN,
+  ALERTMANAGER_URL, ALERT_BRIDGE_GROUP, ALERT_RESOLVE_AFTER_MS, ALERT_LINK_BASE,
   HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
 ] as const;

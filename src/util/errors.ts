@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'REDIS_UNAVAILABLE'
   | 'REDIS_SCRIPT_FAILED'
   | 'KAFKA_UNAVAILABLE'
+  | 'ALERTMANAGER_UNAVAILABLE'
   | 'INPUT_INVALID';
 
 export class ForesightError extends Error {
@@ -54,7 +55,9 @@ export type RejectReason =
   | 'ambiguous-target'
   | 'out-of-bounds'
   | 'manifest-invalid'
-  | 'conflict';
+  | 'conflict'
+  // the alert bridge's: Alertmanager refused the alert (HTTP 4xx)
+  | 'alertmanager-rejected';
 
 export class RejectedMessage extends ForesightError {
   readonly reason: RejectReason;
