@@ -62,13 +62,15 @@ describe('forecaster serving', () => {
     g.rows.forEach((t, i) => assert.ok(Math.abs(out[t].q90! - g.q90[i]) <= 1e-3 * Math.abs(g.q90[i]), `${g.series} row ${t}: ${out[t].q90} vs ${g.q90[i]}`));
   });
 
-  it('falls back to CPU with one log line when CUDA is requested and not available', async () => {
+  it('falls back to CPU with one info line (not a warning) when the CUDA library is not installed', async () => {
     const lines: unknown[][] = [];
-    const log = { warn: (...a: unknown[]) => lines.push(a), info: () => undefined };
+    const warnings: unknown[][] = [];
+    const log = { info: (...a: unknown[]) => lines.push(a), warn: (...a: unknown[]) => warnings.push(a) };
     const f = await Forecaster.load(undefined, ['cuda', 'cpu'], log);
     assert.equal(f.provider, 'cpu');
     assert.equal(lines.length, 1);
-    assert.match(String(lines[0][1]), /execution provider cuda not available; falling back to cpu/);
+    assert.match(String(lines[0][1]), /models run on cpu: execution provider cuda is not available here/);
+    assert.equal(warnings.length, 0);
   });
 
   it('resamples irregular rows to the step: bucket means, gaps forward-filled', () => {
