@@ -30,9 +30,11 @@ python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q --disable-pip
   || python3 -m pip install -q --disable-pip-version-check --user --break-system-packages numpy
 python3 training/test_nab.py
 
-printf '\n== alert rules (promtool)\n'
+printf '\n== alert and recording rules (promtool)\n'
 promtool check rules deploy/prometheus/foresight-rules.yml
 promtool test rules deploy/prometheus/foresight-rules.test.yml
+promtool check rules examples/prometheus/workload-rules.yml
+promtool test rules examples/prometheus/workload-rules.test.yml
 
 printf '\n== tests\n'
 node --test --test-concurrency=1 dist/test/
