@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { ALL_VARIABLES, loadCommitterConfig, loadConfig } from '../../src/config/index.js';
+import { ALL_VARIABLES, loadAlertBridgeConfig, loadCommitterConfig, loadConfig } from '../../src/config/index.js';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
 
 interface Compose {
@@ -20,12 +20,13 @@ describe('docker-compose.yml', () => {
   const known = new Set<string>(ALL_VARIABLES.map((v) => v.name));
 
   it('has the stack and both services', () => {
-    for (const s of ['kafka', 'registry', 'redis', 'otel-collector', 'prometheus', 'processor', 'committer']) assert.ok(compose.services[s], s);
+    for (const s of ['kafka', 'registry', 'redis', 'otel-collector', 'prometheus', 'alertmanager', 'grafana', 'processor', 'committer', 'alert-bridge']) assert.ok(compose.services[s], s);
     assert.deepEqual(compose.services.processor.command, ['processor']);
     assert.deepEqual(compose.services.committer.command, ['committer']);
+    assert.deepEqual(compose.services['alert-bridge'].command, ['alert-bridge']);
   });
 
-  for (const service of ['processor', 'committer']) {
+  for (const service of ['processor', 'committer', 'alert-bridge']) {
     it(`${service}: every variable is declared and valid`, () => {
       const env = compose.services[service].environment ?? {};
       const ours = Object.keys(env).filter((k) => k.startsWith('FORESIGHT_') || k.startsWith('OTEL_EXPORTER_'));
@@ -34,6 +35,7 @@ describe('docker-compose.yml', () => {
       const cfg = loadConfig(env);
       assert.equal(cfg.telemetry.httpHost, '0.0.0.0');
       if (service === 'committer') assert.equal(loadCommitterConfig(env).local?.remote, '/gitops/gitops.git');
+      if (service === 'alert-bridge') assert.equal(loadAlertBridgeConfig(env).alertmanagerUrl, 'http://alertmanager:9093');
     });
   }
 
