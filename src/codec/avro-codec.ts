@@ -32,7 +32,11 @@ export class AvroCodec {
 
   /** Confluent wire format with our own schema and its registered id: no registry call. */
   encode(name: SchemaName, value: unknown): Buffer {
-    const body = avroType(name).toBuffer(value);
+    return this.frame(name, avroType(name).toBuffer(value));
+  }
+
+  /** An Avro body already encoded with our schema `name`, in the wire format. */
+  frame(name: SchemaName, body: Buffer): Buffer {
     const out = Buffer.allocUnsafe(5 + body.length);
     out[0] = MAGIC_BYTE;
     out.writeInt32BE(this.ids[name], 1);
@@ -79,7 +83,8 @@ export class AvroCodec {
         throw new ForesightError('REGISTRY_UNAVAILABLE', `schema registry unreachable while decoding schema id ${schemaId}`, { retriable: true, cause: err });
       }
       if (httpStatus(err) === 404) return new RejectedMessage('schema-unknown', `schema id ${schemaId} is not in the registry`, err);
-      throw err;
+      // refused (401, 403, ...): the registry's or our configuration's problem, not the message's
+      throw new ForesightError('REGISTRY_UNAVAILABLE', `schema registry refused schema id ${schemaId}: ${(err as Error)?.message ?? String(err)}`, { retriable: true, cause: err });
     }
     try {
       const writer = avro.Type.forSchema(JSON.parse(writerJson) as avro.Schema);

@@ -6,6 +6,7 @@
  */
 import { RejectedMessage } from '../util/errors.js';
 import type { BillingRecord } from './generated-types.js';
+import { parseJsonMessage } from './limits.js';
 import { avroType } from './schemas.js';
 
 const TIMES = ['BillingPeriodStart', 'BillingPeriodEnd', 'ChargePeriodStart', 'ChargePeriodEnd'] as const;
@@ -26,27 +27,27 @@ function decimal(v: unknown, col: string): number {
 }
 
 export function decodeFocusJson(value: Buffer | null): BillingRecord[] {
-  let row: Record<string, unknown>;
-  try {
-    row = JSON.parse((value ?? Buffer.alloc(0)).toString('utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new RejectedMessage('undecodable', `not JSON: ${(err as Error).message}`);
-  }
+  const row = parseJsonMessage(value) as Record<string, unknown>;
   if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new RejectedMessage('undecodable', 'expected one JSON object per message');
   const out: Record<string, unknown> = { ...row };
   for (const c of TIMES) out[c] = time(row[c], c);
   for (const c of DECIMALS) out[c] = decimal(row[c], c);
   for (const c of NULLABLE_DECIMALS) out[c] = row[c] === undefined || row[c] === null || row[c] === '' ? null : decimal(row[c], c);
   for (const c of NULLABLE_STRINGS) out[c] = row[c] === undefined || row[c] === '' ? null : row[c];
-  let tags = row.Tags ?? {};
+  let tags: unknown = row.Tags ?? {};
   if (typeof tags === 'string') {
     try {
-      tags = JSON.parse(tags);
+      tags = parseJsonMessage(Buffer.from(tags));
     } catch {
       throw new RejectedMessage('invalid-field', 'Tags is a string but not a JSON object');
     }
   }
-  out.Tags = Object.fromEntries(Object.entries(tags as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw new RejectedMessage('invalid-field', 'Tags is not an object');
+  out.Tags = Object.fromEntries(Object.entries(tags as Record<string, unknown>).map(([k, v]) => {
+    // tag values are strings; a nested value would be flattened by String(), recursively
+    if (typeof v === 'object' && v !== null) throw new RejectedMessage('invalid-field', `tag ${JSON.stringify(k.slice(0, 100))} is not a string, number or boolean`);
+    return [k, String(v)];
+  }));
   const type = avroType('BillingRecord');
   const paths: string[] = [];
   const clean = Object.fromEntries(Object.entries(out).filter(([k]) => (type as unknown as { fields: { name: string }[] }).fields.some((f) => f.name === k)));

@@ -209,9 +209,23 @@ export interface AnomalyAlert {
   traceparent: null | string;
 }
 
+/** What was cut from the original message so that its dead letter fits the broker. */
+export interface DeadLetterTruncation {
+  /** Length of the original key in bytes (null: the message had no key). */
+  keyLength: null | number;
+  /** SHA-256 of the original key, lowercase hex (null: no key). */
+  keySha256: null | string;
+  /** Length of the original value in bytes (null: the message had no value). */
+  valueLength: null | number;
+  /** SHA-256 of the original value, lowercase hex (null: no value). */
+  valueSha256: null | string;
+  /** How many of the original headers were left out (they did not fit). */
+  headersDropped: number;
+}
+
 /** A message Foresight could not use, kept whole with the reason so that nothing is lost silently. Produced to deadletter.v1, keyed by source topic/partition/offset. */
 export interface DeadLetter {
-  /** Closed reason code: undecodable, schema-unknown, invalid-field, not-finite, negative-value, clock-skew, late, unknown-workload, path-traversal, not-managed, ambiguous-target, out-of-bounds, manifest-invalid, conflict. */
+  /** Closed reason code: undecodable, schema-unknown, invalid-field, not-finite, negative-value, out-of-range, clock-skew, late, unknown-workload, path-traversal, not-managed, ambiguous-target, out-of-bounds, manifest-invalid, conflict. */
   reason: string;
   /** Human-readable explanation: what was wrong and where (field, byte offset, ...). */
   detail: string;
@@ -225,12 +239,14 @@ export interface DeadLetter {
   sourceOffset: number;
   /** Kafka timestamp of the original message, when it had one. */
   sourceTimestamp: null | number;
-  /** The original message key, byte for byte. */
+  /** The original message key, byte for byte (a prefix of it when truncation is set). */
   key: null | Buffer;
-  /** The original message value, byte for byte. */
+  /** The original message value, byte for byte (a prefix of it when truncation is set). */
   value: null | Buffer;
-  /** The original message headers (the last value of each header name). */
+  /** The original message headers (the last value of each header name); when truncation is set, only those that fitted. */
   headers: Record<string, Buffer>;
   /** Wall-clock time of the rejection. */
   rejectedAt: number;
+  /** Null when key, value and headers are the original ones whole. Set when the original message did not fit in a dead letter of FORESIGHT_DEADLETTER_MAX_BYTES: key and value then hold a prefix of the original bytes, and this record their original lengths and SHA-256 digests. Added with a default: readers of the earlier schema skip it, and earlier dead letters read as null. */
+  truncation: null | DeadLetterTruncation;
 }

@@ -21,6 +21,7 @@
 import { createRequire } from 'node:module';
 import { RejectedMessage } from '../util/errors.js';
 import type { MetricSample } from './generated-types.js';
+import { checkMessageSize, parseJsonMessage } from './limits.js';
 
 interface ProtoType {
   decode(buf: Uint8Array): unknown;
@@ -116,29 +117,27 @@ export function samplesFromRequest(req: Request): MetricSample[] {
 }
 
 export function decodeOtlpProto(value: Buffer | null): MetricSample[] {
+  checkMessageSize(value);
   let req: Request;
   try {
+    // protobufjs recurses into nested messages (an AnyValue's arrayValue), so a deep enough
+    // nesting overflows the stack: caught here like any other malformed input
     req = ExportMetricsServiceRequest.decode(value ?? Buffer.alloc(0)) as Request;
   } catch (err) {
-    throw new RejectedMessage('undecodable', `not an OTLP ExportMetricsServiceRequest: ${(err as Error).message}`);
+    throw new RejectedMessage('undecodable', `not an OTLP ExportMetricsServiceRequest: ${(err as Error).message.slice(0, 200)}`);
   }
   return samplesFromRequest(req);
 }
 
 export function decodeOtlpJson(value: Buffer | null): MetricSample[] {
-  let obj: unknown;
-  try {
-    obj = JSON.parse((value ?? Buffer.alloc(0)).toString('utf8'));
-  } catch (err) {
-    throw new RejectedMessage('undecodable', `not JSON: ${(err as Error).message}`);
-  }
-  const problem = ExportMetricsServiceRequest.verify(obj);
+  const obj = parseJsonMessage(value); // depth-bounded: fromObject and verify recurse
   let req: Request;
   try {
     // verify() is strict about int64 strings, which OTLP/JSON uses; fromObject accepts them.
     req = ExportMetricsServiceRequest.fromObject(obj) as Request;
   } catch (err) {
-    throw new RejectedMessage('undecodable', `not OTLP/JSON metrics: ${problem ?? (err as Error).message}`);
+    const problem = ExportMetricsServiceRequest.verify(obj);
+    throw new RejectedMessage('undecodable', `not OTLP/JSON metrics: ${(problem ?? (err as Error).message).slice(0, 200)}`);
   }
   return samplesFromRequest(req);
 }

@@ -11,10 +11,13 @@
  */
 import { RejectedMessage } from '../util/errors.js';
 import type { MetricSample } from './generated-types.js';
+import { parseJsonMessage } from './limits.js';
 
 const KIND_LABELS: [string, string][] = [
   ['deployment', 'Deployment'], ['statefulset', 'StatefulSet'], ['daemonset', 'DaemonSet'], ['job', 'Job'], ['cronjob', 'CronJob'],
 ];
+
+const IDENTITY_LABELS = new Set(['__name__', 'namespace', 'container', 'cluster', 'unit', 'workload', 'workload_kind', ...KIND_LABELS.map((x) => x[0])]);
 
 interface AdapterSample {
   timestamp?: unknown;
@@ -24,20 +27,22 @@ interface AdapterSample {
 }
 
 export function decodePrometheusJson(value: Buffer | null): MetricSample[] {
-  let doc: AdapterSample;
-  try {
-    doc = JSON.parse((value ?? Buffer.alloc(0)).toString('utf8')) as AdapterSample;
-  } catch (err) {
-    throw new RejectedMessage('undecodable', `not JSON: ${(err as Error).message}`);
-  }
-  if (typeof doc !== 'object' || doc === null) throw new RejectedMessage('undecodable', 'expected a JSON object');
+  const doc = parseJsonMessage(value) as AdapterSample;
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new RejectedMessage('undecodable', 'expected a JSON object');
   if (typeof doc.name !== 'string' || doc.name === '') throw new RejectedMessage('invalid-field', 'field "name" missing or not a string');
   if (typeof doc.timestamp !== 'string') throw new RejectedMessage('invalid-field', 'field "timestamp" missing or not an RFC 3339 string');
   const eventTime = Date.parse(doc.timestamp);
   if (Number.isNaN(eventTime)) throw new RejectedMessage('invalid-field', `field "timestamp" ${JSON.stringify(doc.timestamp)} is not an RFC 3339 time`);
   if (typeof doc.value !== 'string' && typeof doc.value !== 'number') throw new RejectedMessage('invalid-field', 'field "value" missing');
-  const v = Number(doc.value);
-  const labels = (typeof doc.labels === 'object' && doc.labels !== null ? doc.labels : {}) as Record<string, string>;
+  const labels = (typeof doc.labels === 'object' && doc.labels !== null ? doc.labels : {}) as Record<string, unknown>;
+  // Prometheus label values are strings; anything else (an array, an object) is not a sample
+  for (const [k, val] of Object.entries(labels)) {
+    if (typeof val !== 'string') throw new RejectedMessage('invalid-field', `label ${JSON.stringify(k.slice(0, 100))} is ${Array.isArray(val) ? 'an array' : typeof val}; label values are strings`);
+  }
+  return [sampleOf(doc.name, eventTime, Number(doc.value), labels as Record<string, string>)];
+}
+
+function sampleOf(metric: string, eventTime: number, v: number, labels: Record<string, string>): MetricSample {
   const namespace = labels.namespace;
   if (!namespace) throw new RejectedMessage('invalid-field', 'label "namespace" missing: cannot attribute the sample to a workload');
   let kind: string | undefined;
@@ -56,18 +61,18 @@ export function decodePrometheusJson(value: Buffer | null): MetricSample[] {
   if (!kind || !name) throw new RejectedMessage('invalid-field', 'no workload label (deployment, statefulset, daemonset, job, cronjob or workload)');
   const attributes: Record<string, string> = {};
   for (const [k, val] of Object.entries(labels)) {
-    if (!['__name__', 'namespace', 'container', 'cluster', 'unit', 'workload', 'workload_kind', ...KIND_LABELS.map((x) => x[0])].includes(k)) attributes[k] = String(val);
+    if (!IDENTITY_LABELS.has(k)) attributes[k] = val;
   }
-  return [{
+  return {
     cluster: labels.cluster ?? 'default',
     namespace,
     kind,
     name,
     container: labels.container ?? null,
-    metric: doc.name,
+    metric,
     unit: labels.unit ?? '1',
     value: v,
     eventTime,
     attributes,
-  }];
+  };
 }

@@ -166,7 +166,7 @@ export async function startCommitter(ctx: ServiceContext, ccfg: CommitterConfig)
   const received = telemetry.meter.createCounter('foresight_recommendations_received', { description: 'Recommendations consumed by the committer' });
   const outcomes = telemetry.meter.createCounter('foresight_committer_outcomes', { description: 'What the committer did with recommendation groups: commit, pull-request, duplicate, unchanged' });
   const deadLetters = telemetry.meter.createCounter('foresight_deadletters', { description: 'Messages sent to the dead-letter topic, per reason' });
-  const dlq = new DeadLetterPublisher(ctx.producer, codec, cfg.topics.deadletter, 'committer', deadLetters, log);
+  const dlq = new DeadLetterPublisher(ctx.producer, codec, cfg.topics.deadletter, 'committer', deadLetters, log, cfg.deadLetterMaxBytes);
   const backend = await openBackend(ccfg, log);
   const committer = new Committer(backend, ccfg, log, (kind) => outcomes.add(1, { outcome: kind }));
   log.info({ backend: backend.name, branch: ccfg.branch }, 'GitOps backend ready');
@@ -225,6 +225,7 @@ export async function startCommitter(ctx: ServiceContext, ccfg: CommitterConfig)
   return {
     stop: async () => {
       await runner.stop();
+      dlq.close();
       await backend.close();
     },
   };

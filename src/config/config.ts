@@ -52,6 +52,8 @@ export interface ServiceConfig {
   kafka: KafkaConfig;
   topics: TopicsConfig;
   registryUrl: string;
+  /** largest dead letter produced, in bytes (FORESIGHT_DEADLETTER_MAX_BYTES) */
+  deadLetterMaxBytes: number;
   redis: RedisConfig;
   telemetry: TelemetryConfig;
   processorGroup: string;
@@ -120,6 +122,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     kafka: loadKafkaConfig(env),
     topics,
     registryUrl: readVar(V.SCHEMA_REGISTRY_URL, env),
+    deadLetterMaxBytes: readVar(V.DEADLETTER_MAX_BYTES, env),
     redis: { url: readVar(V.REDIS_URL, env), keyPrefix: readVar(V.REDIS_KEY_PREFIX, env) },
     telemetry: {
       httpHost: readVar(V.HTTP_HOST, env),

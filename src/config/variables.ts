@@ -16,6 +16,7 @@ export const TOPIC_BILLING = envVar('FORESIGHT_TOPIC_BILLING', topicName, 'billi
 export const TOPIC_RECOMMENDATIONS = envVar('FORESIGHT_TOPIC_RECOMMENDATIONS', topicName, 'recommendations.v1', 'a Kafka topic name', 'Output topic of recommendations (the committer\'s input).');
 export const TOPIC_ALERTS = envVar('FORESIGHT_TOPIC_ALERTS', topicName, 'alerts.v1', 'a Kafka topic name', 'Output topic of anomaly alerts.');
 export const TOPIC_DEADLETTER = envVar('FORESIGHT_TOPIC_DEADLETTER', topicName, 'deadletter.v1', 'a Kafka topic name', 'Dead-letter topic: every rejected message, with its reason and original bytes.');
+export const DEADLETTER_MAX_BYTES = envVar('FORESIGHT_DEADLETTER_MAX_BYTES', positiveInt.min(16_384).max(8_388_608), '262144', 'an integer of bytes in [16384, 8388608], below the dead-letter topic\'s max.message.bytes', 'Largest dead letter produced: above it, the original key and value are cut to a prefix and the dead letter records their lengths and SHA-256 (default 256 KiB, well below Kafka\'s 1 MB default max.message.bytes).');
 export const TOPIC_PARTITIONS = envVar('FORESIGHT_TOPIC_PARTITIONS', positiveInt.max(1024), '6', 'an integer in [1, 1024]', 'Partitions for topics Foresight creates when they are missing.');
 
 export const SCHEMA_REGISTRY_URL = envVar('FORESIGHT_SCHEMA_REGISTRY_URL', url, 'http://127.0.0.1:8081/apis/ccompat/v7', 'an http(s) URL of a Confluent-compatible API', 'Schema Registry (Confluent API; for Apicurio the /apis/ccompat/v7 path).');
@@ -67,7 +68,7 @@ export const ALERT_LINK_BASE = envVar('FORESIGHT_ALERT_LINK_BASE', url.optional(
 /** All variables, in documentation order. */
 export const ALL_VARIABLES = [
   KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS,
-  TOPIC_METRICS, TOPIC_BILLING, TOPIC_RECOMMENDATIONS, TOPIC_ALERTS, TOPIC_DEADLETTER, TOPIC_PARTITIONS,
+  TOPIC_METRICS, TOPIC_BILLING, TOPIC_RECOMMENDATIONS, TOPIC_ALERTS, TOPIC_DEADLETTER, DEADLETTER_MAX_BYTES, TOPIC_PARTITIONS,
   SCHEMA_REGISTRY_URL, REDIS_URL, REDIS_KEY_PREFIX, PROCESSOR_GROUP, COMMITTER_GROUP,
   INPUTS, PARTITIONS_CONCURRENTLY, ALLOWED_LATENESS_MS, MAX_FUTURE_SKEW_MS, MAX_EVENT_AGE_MS, REPLAY_HISTORY,
   EXECUTION_PROVIDERS, RECOMMEND, POLICY_REPO, POLICY_PATH,

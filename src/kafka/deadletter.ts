@@ -1,14 +1,27 @@
 /**
- * The dead-letter publisher: every rejected message goes to deadletter.v1 whole (key, value,
- * headers byte for byte) with its reason code and where it came from, and is counted.
- * Publishing waits for the broker's acknowledgement before the source offset may advance.
+ * The dead-letter publisher: every rejected message goes to deadletter.v1 with its reason
+ * code and where it came from, and is counted. The original key, value and headers are kept
+ * byte for byte, unless the dead letter would exceed FORESIGHT_DEADLETTER_MAX_BYTES: then a
+ * prefix is kept with the original lengths and SHA-256 (deadletter-fit.ts), and the record's
+ * `foresight-truncated` header says so. Publishing waits for the broker's acknowledgement
+ * before the source offset may advance; one produce request carries at most
+ * FORESIGHT_DEADLETTER_MAX_BYTES of dead letters (Kafka's max.message.bytes bounds a whole
+ * record batch, not one record).
+ *
+ * The counter is exact; the log is a digest (telemetry/log-digest.ts): the first dead letter
+ * of a reason is logged at once, then one line per reason per 10 s with the count and one
+ * example.
  */
 import { context, type Context, type Counter } from '@opentelemetry/api';
-import type { KafkaMessage, Producer } from 'kafkajs';
+import type { KafkaMessage, Message, Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
-import type { DeadLetter } from '../codec/generated-types.js';
+import { LogDigest } from '../telemetry/log-digest.js';
 import type { Logger } from '../telemetry/log.js';
 import { traceHeaders } from '../telemetry/propagation.js';
+import { fitDeadLetter, RECORD_OVERHEAD_BYTES } from './deadletter-fit.js';
+
+/** What FORESIGHT_DEADLETTER_MAX_BYTES defaults to. */
+export const DEFAULT_DEADLETTER_MAX_BYTES = 262_144;
 
 export interface Rejection {
   topic: string;
@@ -19,20 +32,25 @@ export interface Rejection {
 }
 
 export class DeadLetterPublisher {
+  private readonly digest: LogDigest;
+
   constructor(
     private readonly producer: Producer,
     private readonly codec: AvroCodec,
     private readonly topic: string,
     private readonly service: string,
     private readonly counter: Counter,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+    private readonly maxBytes = DEFAULT_DEADLETTER_MAX_BYTES,
+  ) {
+    this.digest = new LogDigest(log, 'message dead-lettered', 'messages dead-lettered (count in the interval, one example)');
+  }
 
   /** `ctx` is the trace context of the batch that rejected the messages; it goes into the dead letters' headers. */
   async publish(rejections: Rejection[], ctx: Context = context.active()): Promise<void> {
     if (rejections.length === 0) return;
-    const messages = rejections.map((r) => {
-      const record: DeadLetter = {
+    const messages = rejections.map((r): Message => {
+      const { record, body } = fitDeadLetter({
         reason: r.reason,
         detail: r.detail,
         service: this.service,
@@ -44,19 +62,44 @@ export class DeadLetterPublisher {
         value: r.message.value ?? null,
         headers: flattenHeaders(r.message.headers),
         rejectedAt: Date.now(),
-      };
+        truncation: null,
+      }, this.maxBytes);
       return {
         key: `${r.topic}/${r.partition}/${r.message.offset}`,
-        value: this.codec.encode('DeadLetter', record),
-        headers: { ...traceHeaders(ctx), 'foresight-reason': r.reason },
+        value: this.codec.frame('DeadLetter', body),
+        headers: { ...traceHeaders(ctx), 'foresight-reason': r.reason, ...(record.truncation ? { 'foresight-truncated': 'true' } : {}) },
       };
     });
-    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    for (const chunk of chunks(messages, this.maxBytes)) await this.producer.send({ topic: this.topic, acks: -1, messages: chunk });
     for (const r of rejections) {
       this.counter.add(1, { reason: r.reason, topic: r.topic });
-      this.log.warn({ reason: r.reason, topic: r.topic, partition: r.partition, offset: r.message.offset, detail: r.detail }, 'message dead-lettered');
+      this.digest.add(r.reason, { reason: r.reason, topic: r.topic, partition: r.partition, offset: r.message.offset, detail: r.detail.slice(0, 300) });
     }
   }
+
+  /** Writes the dead-letter counts not yet logged (on stop). */
+  close(): void {
+    this.digest.flush();
+  }
+}
+
+/** Consecutive runs of messages whose values (plus record overhead each) add up to at most `maxBytes`. */
+function chunks(messages: Message[], maxBytes: number): Message[][] {
+  const out: Message[][] = [];
+  let current: Message[] = [];
+  let size = 0;
+  for (const m of messages) {
+    const n = (m.value as Buffer).length + RECORD_OVERHEAD_BYTES;
+    if (current.length > 0 && size + n > maxBytes) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += n;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 function flattenHeaders(headers: KafkaMessage['headers']): Record<string, Buffer> {

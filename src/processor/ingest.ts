@@ -13,10 +13,11 @@ import { context, type Context } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import type { IngestConfig } from '../config/config.js';
 import type { Decoded, MessageDecoder } from '../codec/decoders.js';
+import { checkMessageSize } from '../codec/limits.js';
 import { checkBilling, checkSample, seriesIdOf } from '../codec/metric-sample.js';
 import type { Rejection } from '../kafka/deadletter.js';
 import { traceparentOf } from '../telemetry/propagation.js';
-import { RejectedMessage } from '../util/errors.js';
+import { ForesightError, RejectedMessage } from '../util/errors.js';
 import { aggregateBatch, type WindowEvent } from '../windows/aggregate.js';
 import { costIncrements, type CostIncrement } from '../windows/billing.js';
 import type { CostStore } from '../windows/cost-store.js';
@@ -82,20 +83,33 @@ export interface IngestDeps {
 
 /**
  * Decodes and checks every message; `accept` sees each decoded message with its index in
- * `messages` and throws a RejectedMessage to reject it. Returns the rejections. Synchronous
- * per message unless a decoder must wait (a schema id seen for the first time).
+ * `messages` and throws to reject it (it must keep nothing of a message it rejects). Returns
+ * the rejections. Synchronous per message unless a decoder must wait (a schema id seen for
+ * the first time).
+ *
+ * What one message can raise is that message's problem, never the batch's: a RejectedMessage
+ * carries its reason, and any other exception (a stack overflow in a parser, a TypeError on
+ * an unexpected shape) rejects the message as `undecodable`. Only a ForesightError raised by
+ * the infrastructure (the schema registry unreachable) fails the batch, which is retried.
  */
 async function decodeAll(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, accept: (d: Decoded, index: number) => void): Promise<Rejection[]> {
   const rejected: Rejection[] = [];
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     try {
+      checkMessageSize(m.value);
       let d = decode(m.value);
       if (d instanceof Promise) d = await d;
       accept(d, i);
     } catch (err) {
-      if (!(err instanceof RejectedMessage)) throw err; // retriable (registry down): the batch is retried
-      rejected.push({ topic: ref.topic, partition: ref.partition, message: m, reason: err.reason, detail: err.message });
+      if (err instanceof RejectedMessage) {
+        rejected.push({ topic: ref.topic, partition: ref.partition, message: m, reason: err.reason, detail: err.message });
+      } else if (err instanceof ForesightError) {
+        throw err; // the registry down: the batch is retried
+      } else {
+        const e = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        rejected.push({ topic: ref.topic, partition: ref.partition, message: m, reason: 'undecodable', detail: `decoding or validating the message failed: ${e.slice(0, 300)}` });
+      }
     }
   }
   return rejected;
@@ -166,7 +180,8 @@ export class IngestPipeline {
     const rejected = await decodeAll(ref, messages, decode, (d, index) => {
       if (d.kind !== 'metric') throw new RejectedMessage('invalid-field', 'a billing row on a metrics input');
       for (const sample of d.samples) checkSample(sample, this.deps.cfg, now);
-      for (const smp of d.samples) events.push({ message: index, seriesId: seriesIdOf(smp), eventTime: smp.eventTime, value: smp.value });
+      const mine = d.samples.map((smp) => ({ message: index, seriesId: seriesIdOf(smp), eventTime: smp.eventTime, value: smp.value }));
+      for (const e of mine) events.push(e);
     });
     let trips = 0;
     lap('decode');
@@ -213,7 +228,8 @@ export class IngestPipeline {
     const rejected = await decodeAll(ref, messages, decode, (d) => {
       if (d.kind !== 'billing') throw new RejectedMessage('invalid-field', 'a metric sample on a billing input');
       for (const row of d.rows) checkBilling(row, this.deps.cfg, now);
-      for (const row of d.rows) increments.push(...costIncrements(row));
+      const mine = d.rows.flatMap((row) => costIncrements(row));
+      for (const inc of mine) increments.push(inc);
       rows += d.rows.length;
     });
     await this.deps.deadLetter(rejected, traceContext);

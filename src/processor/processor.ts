@@ -56,7 +56,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   const batchMs = meter.createHistogram('foresight_batch_duration_ms', { description: 'Time to process one Kafka batch', unit: 'ms' });
   const roundTrips = meter.createHistogram('foresight_redis_roundtrips_per_batch', { description: 'Redis round trips per Kafka batch' });
   const lagGauge = meter.createGauge('foresight_consumer_lag', { description: 'Messages behind the high watermark, per partition' });
-  const dlq = new DeadLetterPublisher(ctx.producer, codec, cfg.topics.deadletter, 'processor', deadLetters, log);
+  const dlq = new DeadLetterPublisher(ctx.producer, codec, cfg.topics.deadletter, 'processor', deadLetters, log, cfg.deadLetterMaxBytes);
 
   const decoders = new Map<string, { decode: MessageDecoder; billing: boolean }>();
   for (const [topic, format] of cfg.ingest.inputs) decoders.set(topic, { decode: decoderFor(format, codec), billing: isBillingFormat(format) });
@@ -188,6 +188,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     async stop() {
       clearInterval(policyTimer);
       await runner.stop();
+      dlq.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -46,6 +46,7 @@ export type RejectReason =
   | 'invalid-field'
   | 'not-finite'
   | 'negative-value'
+  | 'out-of-range'
   | 'clock-skew'
   | 'late'
   // the committer's: the recommendation cannot become a manifest change
