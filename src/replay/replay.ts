@@ -12,7 +12,7 @@ import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { MetricSample } from '../codec/generated-types.js';
-import { seriesIdOf } from '../codec/metric-sample.js';
+import { identityProblem, seriesIdOf } from '../codec/metric-sample.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import * as S from '../telemetry/semconv.js';
 import { ForesightError } from '../util/errors.js';
@@ -33,7 +33,11 @@ export function parseWorkload(spec: string, cluster: string): Workload {
   if (parts.length < 3 || parts.length > 4 || parts.some((p) => p.trim() === '')) {
     throw new ForesightError('INPUT_INVALID', `--workload ${JSON.stringify(spec)}: expected namespace/kind/name[/container], for example shop/Deployment/checkout/app`);
   }
-  return { cluster, namespace: parts[0], kind: parts[1], name: parts[2], container: parts[3] ?? null };
+  const workload = { cluster, namespace: parts[0], kind: parts[1], name: parts[2], container: parts[3] ?? null };
+  // the processor would dead-letter every event of a name Kubernetes refuses: say so now
+  const problem = identityProblem({ ...workload, metric: 'm' });
+  if (problem) throw new ForesightError('INPUT_INVALID', `--workload ${JSON.stringify(spec)} / --cluster ${JSON.stringify(cluster)}: ${problem}`);
+  return workload;
 }
 
 export interface ReplayOptions {

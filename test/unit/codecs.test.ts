@@ -4,6 +4,8 @@ import { decodeFocusJson } from '../../src/codec/focus-json.js';
 import { decodeOtlpJson, decodeOtlpProto, encodeOtlpProto } from '../../src/codec/otlp.js';
 import { decodePrometheusJson } from '../../src/codec/prometheus-json.js';
 import { RejectedMessage } from '../../src/util/errors.js';
+import { MAX_MESSAGE_BYTES } from '../../src/codec/limits.js';
+import { deeplyNestedOtlp, deeplyNestedPrometheus } from '../helpers/hostile.js';
 import { otlpRequest } from '../helpers/otlp.js';
 import { costIncrements, unitKind } from '../../src/windows/billing.js';
 
@@ -68,5 +70,35 @@ describe('decoders', () => {
     assert.equal(unitKind('GiB-Hours')?.kind, 'memory-gib-hour');
     assert.equal(unitKind('GPU-Hours')?.kind, 'gpu-hour');
     assert.equal(unitKind('Requests'), undefined);
+  });
+
+  describe('bounds', () => {
+    const undecodable = (f: () => unknown, detail: RegExp) => assert.throws(f, (e: unknown) => e instanceof RejectedMessage && e.reason === 'undecodable' && detail.test(e.message));
+
+    it('rejects JSON nested deeper than 64 levels before parsing it (no stack overflow)', () => {
+      undecodable(() => decodePrometheusJson(deeplyNestedPrometheus(100_000, T)), /nested deeper than 64 levels/);
+      undecodable(() => decodeOtlpJson(deeplyNestedOtlp(20_000, T)), /nested deeper than 64 levels/);
+      undecodable(() => decodeFocusJson(Buffer.from(`{"Tags":${'['.repeat(70)}${']'.repeat(70)}}`)), /nested deeper than 64 levels/);
+      // brackets inside strings do not count
+      assert.equal(decodePrometheusJson(Buffer.from(JSON.stringify({ timestamp: new Date(T).toISOString(), value: '1', name: 'cpu_usage', labels: { namespace: 'shop', deployment: 'web', note: '['.repeat(1000) } })))[0].attributes.note.length, 1000);
+      assert.equal(decodeOtlpJson(deeplyNestedOtlp(5, T)).length, 1, 'a shallow nested attribute is fine');
+    });
+
+    it('rejects a deeply nested OTLP protobuf as undecodable (the parser\'s stack overflow is caught)', () => {
+      // AnyValue{array_value: ArrayValue{values: [AnyValue{...}]}} nested 20,000 deep
+      const len = (n: number) => { const out: number[] = []; do { out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0)); n >>>= 7; } while (n > 0); return Buffer.from(out); };
+      const field = (tag: number, body: Buffer) => Buffer.concat([Buffer.from([(tag << 3) | 2]), len(body.length), body]);
+      let any = Buffer.alloc(0);
+      for (let i = 0; i < 20_000; i++) any = field(5, field(1, any));
+      const kv = Buffer.concat([field(1, Buffer.from('evil')), field(2, any)]);
+      undecodable(() => decodeOtlpProto(field(1, field(1, field(1, kv)))), /not an OTLP ExportMetricsServiceRequest/);
+    });
+
+    it('rejects label values that are not strings, and messages over 4 MiB', () => {
+      const msg = { timestamp: new Date(T).toISOString(), value: '1', name: 'cpu_usage', labels: { namespace: 'shop', deployment: 'web', evil: [[1]] } };
+      assert.throws(() => decodePrometheusJson(Buffer.from(JSON.stringify(msg))), (e: unknown) => e instanceof RejectedMessage && e.reason === 'invalid-field' && /label "evil" is an array/.test(e.message));
+      undecodable(() => decodePrometheusJson(Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x20)), /at most 4194304/);
+      undecodable(() => decodeOtlpProto(Buffer.alloc(MAX_MESSAGE_BYTES + 1)), /at most 4194304/);
+    });
   });
 });

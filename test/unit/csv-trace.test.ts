@@ -29,5 +29,7 @@ describe('CSV traces', () => {
     assert.deepEqual(parseWorkload('shop/Deployment/checkout/app', 'c1'), { cluster: 'c1', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: 'app' });
     assert.equal(parseWorkload('shop/Deployment/checkout', 'c1').container, null);
     assert.throws(() => parseWorkload('checkout', 'c1'), /namespace\/kind\/name\[\/container\]/);
+    assert.throws(() => parseWorkload('Shop/Deployment/checkout', 'c1'), /namespace "Shop" is not valid \(a Kubernetes namespace/);
+    assert.throws(() => parseWorkload('shop/Deployment/checkout', 'c/1'), /cluster "c\/1" is not valid/);
   });
 });
