@@ -36,7 +36,7 @@ export async function startAlertBridge(ctx: ServiceContext, bcfg: AlertBridgeCon
   const posted = telemetry.meter.createCounter('foresight_alerts_posted', { description: 'Alerts accepted by Alertmanager, per severity' });
   const postErrors = telemetry.meter.createCounter('foresight_alertmanager_errors', { description: 'Failed posts to Alertmanager (retried)' });
   const deadLetters = telemetry.meter.createCounter('foresight_deadletters', { description: 'Messages sent to the dead-letter topic, per reason' });
-  const dlq = new DeadLetterPublisher(ctx.producer, codec, cfg.topics.deadletter, 'alert-bridge', deadLetters, log);
+  const dlq = new DeadLetterPublisher(ctx.producer, codec, cfg.topics.deadletter, 'alert-bridge', deadLetters, log, cfg.deadLetterMaxBytes);
   const mapOpts = { resolveAfterMs: bcfg.resolveAfterMs, linkBase: bcfg.linkBase };
 
   const handle = async (batch: Batch): Promise<void> => {
@@ -109,5 +109,10 @@ export async function startAlertBridge(ctx: ServiceContext, bcfg: AlertBridgeCon
   }, handle, log);
   await runner.start();
   log.info({ alertmanager: bcfg.alertmanagerUrl, group: bcfg.group }, 'alert bridge consuming');
-  return { stop: () => runner.stop() };
+  return {
+    async stop() {
+      await runner.stop();
+      dlq.close();
+    },
+  };
 }
