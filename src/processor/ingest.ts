@@ -89,8 +89,9 @@ export interface IngestDeps {
  *
  * What one message can raise is that message's problem, never the batch's: a RejectedMessage
  * carries its reason, and any other exception (a stack overflow in a parser, a TypeError on
- * an unexpected shape) rejects the message as `undecodable`. Only a ForesightError raised by
- * the infrastructure (the schema registry unreachable) fails the batch, which is retried.
+ * an unexpected shape, a broken invariant) rejects the message as `undecodable`. Only a
+ * retriable ForesightError, raised by the infrastructure (the schema registry unreachable or
+ * refusing us), fails the batch, which is retried.
  */
 async function decodeAll(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, accept: (d: Decoded, index: number) => void): Promise<Rejection[]> {
   const rejected: Rejection[] = [];
@@ -104,8 +105,8 @@ async function decodeAll(ref: PartitionRef, messages: KafkaMessage[], decode: Me
     } catch (err) {
       if (err instanceof RejectedMessage) {
         rejected.push({ topic: ref.topic, partition: ref.partition, message: m, reason: err.reason, detail: err.message });
-      } else if (err instanceof ForesightError) {
-        throw err; // the registry down: the batch is retried
+      } else if (err instanceof ForesightError && err.retriable) {
+        throw err; // the registry down or refusing us: the batch is retried
       } else {
         const e = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         rejected.push({ topic: ref.topic, partition: ref.partition, message: m, reason: 'undecodable', detail: `decoding or validating the message failed: ${e.slice(0, 300)}` });
