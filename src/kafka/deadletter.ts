@@ -83,17 +83,24 @@ export class DeadLetterPublisher {
   }
 }
 
-/** Consecutive runs of messages whose values (plus record overhead each) add up to at most `maxBytes`. */
+/** A record's size in a batch: value, key, headers, and 64 bytes for its length varints and attributes. */
+function recordSize(m: Message): number {
+  let n = (m.value as Buffer).length + Buffer.byteLength(m.key as string) + 64;
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += Buffer.byteLength(k) + Buffer.byteLength(String(v)) + 10;
+  return n;
+}
+
+/** Consecutive runs of messages whose record sizes add up to at most `maxBytes` less a batch header. */
 function chunks(messages: Message[], maxBytes: number): Message[][] {
   const out: Message[][] = [];
   let current: Message[] = [];
-  let size = 0;
+  let size = RECORD_OVERHEAD_BYTES;
   for (const m of messages) {
-    const n = (m.value as Buffer).length + RECORD_OVERHEAD_BYTES;
+    const n = recordSize(m);
     if (current.length > 0 && size + n > maxBytes) {
       out.push(current);
       current = [];
-      size = 0;
+      size = RECORD_OVERHEAD_BYTES;
     }
     current.push(m);
     size += n;

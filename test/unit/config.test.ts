@@ -10,6 +10,8 @@ describe('configuration', () => {
     assert.equal(cfg.topics.metrics, 'metrics.v1');
     assert.equal(cfg.topics.deadletter, 'deadletter.v1');
     assert.equal(cfg.registryUrl, 'http://127.0.0.1:8081/apis/ccompat/v7');
+    assert.equal(cfg.deadLetterMaxBytes, 262_144, 'dead letters default to 256 KiB, well below Kafka\'s 1 MB max.message.bytes');
+    assert.equal(loadConfig({ FORESIGHT_DEADLETTER_MAX_BYTES: '900000' }).deadLetterMaxBytes, 900_000);
   });
 
   const bad: [string, string, RegExp][] = [
@@ -20,6 +22,8 @@ describe('configuration', () => {
     ['FORESIGHT_TOPIC_METRICS', 'has space', /topic name/],
     ['FORESIGHT_LOG_LEVEL', 'loud', /one of/],
     ['FORESIGHT_KAFKA_SESSION_TIMEOUT_MS', '100', /6000/],
+    ['FORESIGHT_DEADLETTER_MAX_BYTES', '1000', /\[16384, 8388608\]/],
+    ['FORESIGHT_DEADLETTER_MAX_BYTES', '1MB', /integer of bytes/],
   ];
   for (const [name, value, expects] of bad) {
     it(`rejects ${name}=${JSON.stringify(value)} naming the variable and what it expects`, () => {
