@@ -40,23 +40,29 @@ function check(v: unknown, re: RegExp, max: number, rule: string): string | unde
   return undefined;
 }
 
+const NAMESPACE_RULE = `a Kubernetes namespace is an RFC 1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most ${DNS1123_LABEL_MAX}`;
+const WORKLOAD_RULE = `a Kubernetes object name is an RFC 1123 subdomain: lowercase letters, digits, "-" and ".", at most ${DNS1123_SUBDOMAIN_MAX}`;
+const LABEL_VALUE_RULE = `a label value: letters, digits, "-", "_" and ".", starting and ending with a letter or digit, at most ${LABEL_VALUE_MAX}`;
+const KIND_RULE = `a Kubernetes kind: letters and digits, such as Deployment, at most ${KIND_MAX}`;
+const METRIC_RULE = `a Prometheus or OpenTelemetry metric name: letters, digits, "_", ":", ".", "-" and "/", at most ${METRIC_MAX}`;
+
 export function namespaceProblem(v: unknown): string | undefined {
-  return check(v, DNS1123_LABEL, DNS1123_LABEL_MAX, `a Kubernetes namespace is an RFC 1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most ${DNS1123_LABEL_MAX}`);
+  return check(v, DNS1123_LABEL, DNS1123_LABEL_MAX, NAMESPACE_RULE);
 }
 
 export function workloadNameProblem(v: unknown): string | undefined {
-  return check(v, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX, `a Kubernetes object name is an RFC 1123 subdomain: lowercase letters, digits, "-" and ".", at most ${DNS1123_SUBDOMAIN_MAX}`);
+  return check(v, DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX, WORKLOAD_RULE);
 }
 
 /** Container and cluster names: Kubernetes label-value rules. */
 export function labelValueProblem(v: unknown): string | undefined {
-  return check(v, LABEL_VALUE, LABEL_VALUE_MAX, `a label value: letters, digits, "-", "_" and ".", starting and ending with a letter or digit, at most ${LABEL_VALUE_MAX}`);
+  return check(v, LABEL_VALUE, LABEL_VALUE_MAX, LABEL_VALUE_RULE);
 }
 
 export function kindProblem(v: unknown): string | undefined {
-  return check(v, KIND, KIND_MAX, `a Kubernetes kind: letters and digits, such as Deployment, at most ${KIND_MAX}`);
+  return check(v, KIND, KIND_MAX, KIND_RULE);
 }
 
 export function metricNameProblem(v: unknown): string | undefined {
-  return check(v, METRIC, METRIC_MAX, `a Prometheus or OpenTelemetry metric name: letters, digits, "_", ":", ".", "-" and "/", at most ${METRIC_MAX}`);
+  return check(v, METRIC, METRIC_MAX, METRIC_RULE);
 }
