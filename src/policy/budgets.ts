@@ -13,6 +13,7 @@
  * month (rules.ts budgetProjection). A breach is when that exceeds the budget; a change breaks
  * a budget when the projection plus its own pro-rata monthly delta does.
  */
+import type { Recommendation } from '../codec/generated-types.js';
 import type { PolicyFile } from './policy-schema.js';
 import { budgetProjection } from './rules.js';
 
@@ -85,4 +86,31 @@ export function guardRaise(states: BudgetState[], monthlyDelta: number, urgent: 
     return { action: s.budget.onBreach === 'cap' && !urgent ? 'cap' : 'review', state: s };
   }
   return { action: 'none' };
+}
+
+/** The budget figures a recommendation carries (Recommendation.budget). */
+export function budgetStatus(s: BudgetState): NonNullable<Recommendation['budget']> {
+  return { scope: s.budget.scope, period: periodOf(s.atMs), monthly: s.budget.monthly, monthToDate: s.monthToDate, projected: projected(s), policy: s.budget.policy };
+}
+
+/**
+ * The budgets on a priced recommendation of any type (HPA, RESOURCES, IDLE, SPOT): a raise that
+ * would break one is withheld (undefined) or marked critical for review with the budget's
+ * figures, per the budget's `onBreach`; an urgent raise (OOM) always goes to review. A saving
+ * passes. A raise of unknown cost passes with a rule saying the budgets could not be checked.
+ * `states` are the budgets of the workload (none: nothing to check).
+ */
+export function applyBudgets(rec: Recommendation, states: BudgetState[], urgent: boolean): Recommendation | undefined {
+  if (states.length === 0) return rec;
+  if (rec.costUnknown !== null) {
+    rec.rules.push('budget-unchecked:cost-unknown');
+    return rec;
+  }
+  const verdict = guardRaise(states, rec.monthlyCostDelta, urgent);
+  if (verdict.action === 'none') return rec;
+  if (verdict.action === 'cap') return undefined;
+  rec.critical = true;
+  rec.rules.push(`budget-review:${verdict.state.budget.scope}`);
+  rec.budget = budgetStatus(verdict.state);
+  return rec;
 }

@@ -18,7 +18,7 @@ import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
 import type { ManifestIndex, ResolvedWorkload } from '../gitops/manifests.js';
-import { breached, budgetsFor, guardRaise, periodOf, projected, type Budget, type BudgetState } from '../policy/budgets.js';
+import { applyBudgets, breached, budgetStatus, budgetsFor, periodOf, type Budget, type BudgetState } from '../policy/budgets.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { CostStore } from '../windows/cost-store.js';
@@ -107,28 +107,13 @@ export class Money {
     return { budget: b, monthToDate, hourlyRunRate: lastDay.reduce((a, x) => a + x, 0) / 24, atMs };
   }
 
-  /**
-   * The budgets on a priced recommendation: a raise that would break one is withheld (returns
-   * undefined) or marked critical for review, per the budget's `onBreach`; an urgent raise
-   * (OOM) always goes to review. A raise of unknown cost is let through with a rule saying the
-   * budgets could not be checked.
-   */
+  /** The budgets on a priced recommendation (policy/budgets.ts applyBudgets): undefined when a budget caps it. */
   async guard(id: SeriesIdentity, rec: Recommendation, policy: ResolvedPolicy, urgent = false): Promise<Recommendation | undefined> {
     const budgets = this.budgets(id, policy);
-    if (budgets.length === 0) return rec;
-    if (rec.costUnknown !== null) {
-      rec.rules.push('budget-unchecked:cost-unknown');
-      return rec;
-    }
-    if (rec.monthlyCostDelta <= 0) return rec;
-    const states = await Promise.all(budgets.map((b) => this.state(b, rec.createdAt)));
-    const verdict = guardRaise(states, rec.monthlyCostDelta, urgent);
-    if (verdict.action === 'none') return rec;
-    if (verdict.action === 'cap') return undefined;
-    rec.critical = true;
-    rec.rules.push(`budget-review:${verdict.state.budget.scope}`);
-    rec.budget = budgetStatus(verdict.state);
-    return rec;
+    // figures are read only for a priced raise: a saving or an unknown cost needs none
+    const raise = rec.costUnknown === null && rec.monthlyCostDelta > 0;
+    const states = raise ? await Promise.all(budgets.map((b) => this.state(b, rec.createdAt))) : budgets.map((b) => ({ budget: b, monthToDate: 0, hourlyRunRate: 0, atMs: rec.createdAt }));
+    return applyBudgets(rec, states, urgent);
   }
 
   /**
@@ -186,8 +171,4 @@ function periodStart(atMs: number): number {
 function periodEnd(atMs: number): number {
   const d = new Date(atMs);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-}
-
-function budgetStatus(s: BudgetState): NonNullable<Recommendation['budget']> {
-  return { scope: s.budget.scope, period: periodOf(s.atMs), monthly: s.budget.monthly, monthToDate: s.monthToDate, projected: projected(s), policy: s.budget.policy };
 }
