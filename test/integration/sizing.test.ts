@@ -48,11 +48,14 @@ describe('sizing recommendations', () => {
       const [namespace, kind, name] = workload.split('/');
       return { cluster: 'prod', namespace, kind, name, container, metric, unit: '1', value, eventTime: t, attributes: {} };
     };
-    // unit prices of the pools (the workloads have no pool nodeSelector: the policy's "default"; SPOT: "spot"):
-    // default 0.04/vCPU-hour and 0.005/GiB-hour, spot 0.012 and 0.0015; an hour in each month the samples span
+    // unit prices of the pools (payments has no pool nodeSelector: the policy's "default"; checkout's
+    // nodeSelector: "general-n2"; SPOT: "spot"): default and general-n2 0.04/vCPU-hour and 0.005/GiB-hour,
+    // spot 0.012 and 0.0015; an hour in each month the samples span
     const rows = [end - HOUR, end - 31 * HOUR].flatMap((start) => [
-      focusRow({ start, unit: 'vCPU-Hours', quantity: 100, cost: 4, pool: 'default' }),
-      focusRow({ start, unit: 'GiB-Hours', quantity: 400, cost: 2, pool: 'default' }),
+      ...['default', 'general-n2'].flatMap((pool) => [
+        focusRow({ start, unit: 'vCPU-Hours', quantity: 100, cost: 4, pool }),
+        focusRow({ start, unit: 'GiB-Hours', quantity: 400, cost: 2, pool }),
+      ]),
       focusRow({ start, unit: 'vCPU-Hours', quantity: 100, cost: 1.2, pool: 'spot' }),
       focusRow({ start, unit: 'GiB-Hours', quantity: 400, cost: 0.6, pool: 'spot' }),
     ]);
@@ -106,8 +109,9 @@ describe('sizing recommendations', () => {
     assert.ok(mem >= 840 * 1.2 * 0.98 && mem < 1100, `requests.memory ${rc['requests.memory'].proposed}`);
     assert.ok(last.rules.includes('oom-bump'), last.rules.join(','));
     assert.equal(rc['limits.memory'].current, '1Gi');
-    // Δrequests × 3 replicas (the HPA's minReplicas) × the default pool's prices
+    // Δrequests × 3 replicas (the HPA's minReplicas) × the general-n2 pool's prices
     for (const r of resources) {
+      assert.equal(r.nodePool, 'general-n2');
       const delta = (field: string): number => {
         const c = r.changes.find((x) => x.field === field);
         return c ? parseQuantity(c.proposed)! - parseQuantity(c.current!)! : 0;
