@@ -123,10 +123,11 @@ export class Money {
   async checkBudgets(id: SeriesIdentity, policy: ResolvedPolicy, atMs: number, modelVersion: string, traceparent: string | undefined): Promise<{ recommendations: Recommendation[]; alerts: AnomalyAlert[] }> {
     const out = { recommendations: [] as Recommendation[], alerts: [] as AnomalyAlert[] };
     for (const b of this.budgets(id, policy)) {
-      const s = await this.state(b, atMs);
-      if (!breached(s)) continue;
       const period = periodOf(atMs);
       const key = `${this.d.prefix}:budget:{${b.scope}}:${period}`;
+      if ((await this.d.redis.exists(key)) === 1) continue; // reported this period: no need to read the costs
+      const s = await this.state(b, atMs);
+      if (!breached(s)) continue;
       const status = budgetStatus(s);
       const changes: Recommendation['changes'] = [];
       const forecast = { metric: 'cost', horizonSeconds: Math.round((periodEnd(atMs) - atMs) / 1000), q50: status.projected, q90: status.projected, q99: status.projected, quantileUsed: 0.5, peakTime: null };
