@@ -61,7 +61,7 @@ export function commitMessage(applied: Applied[]): string {
 export function pullRequestBody(applied: Applied[], chartUrl: string | undefined): string {
   const last = applied[applied.length - 1].rec;
   const rows = applied.flatMap((a) => a.diffs).map((d) => `| ${fieldLabel(d)} | \`${d.file}\` | ${d.before ?? '(unset)'} | **${d.after}** |`);
-  const reasons = applied.map(({ rec: r }) => `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}`);
+  const reasons = applied.map(({ rec: r }) => `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}${budgetLine(r).map((b) => `. ${b}`).join('')}`);
   return [
     `Foresight proposes a reviewed change to **${workloadOf(last)}** (cluster ${last.cluster}): the policy marks it critical.`,
     '',

@@ -34,6 +34,6 @@ describe('explain: money', () => {
 
   it('a change a budget sent for review carries the budget\'s figures', () => {
     const a = applied({ budget: { scope: 'team:payments', period: '2026-11', monthly: 500, monthToDate: 420, projected: 610.5, policy: 'payments (policies/payments.yaml)' } });
-    assert.match(commitMessage(a), /Budget team:payments \(payments \(policies\/payments\.yaml\)\): 500\.00 USD for 2026-11; month to date 420\.00, projected 610\.50\./);
+    for (const text of [commitMessage(a), pullRequestBody(a, undefined)]) assert.match(text, /Budget team:payments \(payments \(policies\/payments\.yaml\)\): 500\.00 USD for 2026-11; month to date 420\.00, projected 610\.50\./);
   });
 });
