@@ -91,7 +91,7 @@ export class RecommendationLoop {
       alertsTopic: d.topics.alerts, recommendationsTopic: d.topics.recommendations, manifests: d.manifests, policies: d.policies,
     });
     this.sizing = new SizingRules({
-      windows: d.windows, costs: d.costs, manifests: d.manifests, money: this.money, modelVersion: d.forecaster.info.version,
+      windows: d.windows, manifests: d.manifests, money: this.money, modelVersion: d.forecaster.info.version,
       horizonSeconds: d.forecaster.horizonSteps * d.forecaster.stepSeconds,
       locate: (topic, seriesId) => d.windows.locate(topic, d.partitionsOf(topic), seriesId),
     });

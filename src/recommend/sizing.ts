@@ -22,7 +22,6 @@ import { formatCpu, formatMemory, parseQuantity } from '../gitops/quantity.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
 import { idleRule, resourcesRule, spotRule, type PeakForecast } from '../policy/rules.js';
-import type { CostStore } from '../windows/cost-store.js';
 import { quantile } from '../windows/sketch.js';
 import { rangeSummary } from '../windows/window-query.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
@@ -35,7 +34,6 @@ const HOUR = 3_600_000;
 
 export interface SizingDeps {
   windows: WindowStore;
-  costs: CostStore;
   /** the partition of `topic` holding a series' windows */
   locate: (topic: string, seriesId: string) => Promise<PartitionRef | undefined>;
   manifests?: () => ManifestIndex | undefined;
