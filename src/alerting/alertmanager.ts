@@ -49,6 +49,15 @@ export function anomalyToAlertmanager(a: AnomalyAlert, opts: { resolveAfterMs: n
       + `Recent window (${new Date(w.start).toISOString()} – ${new Date(w.end).toISOString()}, ${w.count} samples): mean ${round(w.mean)}, p95 ${round(w.p95)}, min ${round(w.min)}, max ${round(w.max)}.`,
     model_version: a.modelVersion,
   };
+  if (a.budget) {
+    // a budget breach (recommend/money.ts) rides alerts.v1 too: named and explained as such
+    const b = a.budget;
+    labels.alertname = 'ForesightBudgetBreach';
+    labels.kind = 'budget';
+    labels.budget_scope = b.scope;
+    annotations.summary = `${b.scope} is heading over its ${b.period} budget: projected ${round(b.projected)} ${b.currency} > ${round(b.monthly)} ${b.currency}`;
+    annotations.explanation = `Month to date ${round(b.monthToDate)} ${b.currency}; at the last 24 hours' run rate the month ends at ${round(b.projected)} ${b.currency}, over the budget of ${round(b.monthly)} ${b.currency}.`;
+  }
   if (a.traceparent) annotations.traceparent = a.traceparent;
   const alert: PostableAlert = {
     labels,

@@ -4,7 +4,8 @@
  *   stack up → schemas and topics → a fresh demo GitOps repository (deploy/gitops-example in a
  *   bare repository, plus the checkout the processor reads policies and current values from)
  *   → processor and committer started → a real trace (data/samples, Alibaba 2018 cluster CPU,
- *   CC-BY-4.0) replayed as shop/Deployment/checkout → every event applied, every
+ *   CC-BY-4.0) replayed as shop/Deployment/checkout, after a day of FOCUS billing rows of its
+ *   node pool (data/samples, list prices) → every event applied, every
  *   recommendation handled → the windows, the recommendations and `git log -p` printed.
  *
  * The stack stays up afterwards; the demo's files live under the stack directory (demo/).
@@ -32,11 +33,17 @@ import { PROJECT_ROOT } from '../util/paths.js';
 import { sleep } from '../util/retry.js';
 import { createRedis } from '../windows/redis-client.js';
 import { WindowStore } from '../windows/window-store.js';
+import { CostStore } from '../windows/cost-store.js';
+import { money } from '../committer/explain.js';
+import { demoBillingRows } from './demo-billing.js';
 import { rangeSummary, statsOf } from '../windows/window-query.js';
 import { parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
 
 const SAMPLE = path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv');
+/** an hour of the demo workload's node pool (general-n2) at public on-demand list prices */
+const BILLING_SAMPLE = path.join(PROJECT_ROOT, 'data', 'samples', 'focus_gke_n2_us-central1_hour.jsonl');
+const POOL = 'general-n2';
 const WORKLOAD = 'shop/Deployment/checkout';
 const METRIC = 'cpu_utilization';
 const COMMITTER_GROUP = 'foresight-demo-committer';
@@ -113,6 +120,7 @@ export function demoCommand(): Command {
       const recEnds = await admin.fetchTopicOffsets(cfg.topics.recommendations);
       await admin.setOffsets({ groupId: COMMITTER_GROUP, topic: cfg.topics.recommendations, partitions: recEnds.map((e) => ({ partition: e.partition, offset: e.high })) });
       const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
+      const billingPartitions = (await admin.fetchTopicOffsets(cfg.topics.billing)).length;
       await admin.disconnect();
       const processorLog = path.join(demoDir, 'processor.log');
       const committerLog = path.join(demoDir, 'committer.log');
@@ -142,7 +150,22 @@ export function demoCommand(): Command {
           return ref ? (await rangeSummary(store, ref, seriesId, 'coarse', now - span - 3_600_000, now + 3_600_000)).summary.count : 0;
         };
 
-        step(`4/6 replaying ${selected.length} rows of ${path.relative(PROJECT_ROOT, SAMPLE)} (5-minute CPU utilisation, Alibaba 2018, CC-BY-4.0) as ${WORKLOAD}, metric ${METRIC}`);
+        // the pool's prices first, so the recommendations are priced from the start: every hour the events span
+        const billing = demoBillingRows(BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
+        step(`4/6 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices), then ${selected.length} rows`);
+        await clients.producer.send({ topic: cfg.topics.billing, acks: -1, messages: billing.map((r) => ({ value: clients.codec.encode('BillingRecord', r) })) });
+        const costs = new CostStore(redis, cfg.redis.keyPrefix, [{ topic: cfg.topics.billing, partitions: billingPartitions }]);
+        for (const until = Date.now() + 60_000; ;) {
+          const p = await costs.poolPrices(POOL, now);
+          if (p.cpuCoreHour !== undefined && p.memoryGibHour !== undefined) {
+            console.log(`  ${POOL} unit prices from billing: ${p.cpuCoreHour.toFixed(6)} ${p.currency ?? ''}/vCPU-hour, ${p.memoryGibHour.toFixed(6)} ${p.currency ?? ''}/GiB-hour`);
+            break;
+          }
+          checkAlive();
+          if (Date.now() > until) throw new ForesightError('STACK_START_FAILED', `the processor did not apply the billing rows within 60 s; see ${processorLog}`);
+          await sleep(250);
+        }
+        console.log(`  then ${selected.length} rows of ${path.relative(PROJECT_ROOT, SAMPLE)} (5-minute CPU utilisation, Alibaba 2018, CC-BY-4.0) as ${WORKLOAD}, metric ${METRIC}`);
         const bar = progressBar('  replay', selected.length);
         const res = await replayRows(selected, clients.producer, clients.codec, {
           topic: cfg.topics.metrics, workload, metric: METRIC, unit: '%', keepTime: false, now, onProgress: (d) => bar.update(d),
@@ -189,7 +212,7 @@ export function demoCommand(): Command {
         console.log(`\nRecommendations on ${cfg.topics.recommendations}: ${recs.length}`);
         for (const r of recs) {
           const changes = r.changes.map((c) => `${c.field} ${c.current ?? '?'}→${c.proposed}`).join(', ');
-          console.log(`  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} q99 ${r.forecast.q99.toFixed(1).padStart(5)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`);
+          console.log(`  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} q99 ${r.forecast.q99.toFixed(1).padStart(5)}  ${money(r).padEnd(42)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`);
         }
         const prs = LocalGitBackend.pullRequests(repo.remote);
         console.log(`\nPull requests: ${prs.length}`);

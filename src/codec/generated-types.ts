@@ -115,6 +115,22 @@ export interface ForecastSummary {
   peakTime: null | number;
 }
 
+/** A budget and where the month is heading (BUDGET recommendations, and changes a budget shaped). */
+export interface BudgetStatus {
+  /** The budget's cost scope: 'ns:<cluster>/<namespace>', 'team:<team>' or 'workload:<cluster>/<namespace>/<kind>/<name>'. */
+  scope: string;
+  /** The budget period, a UTC month 'YYYY-MM'. */
+  period: string;
+  /** The monthly budget, in currency. */
+  monthly: number;
+  /** Cost of the scope so far this period (sum of EffectiveCost). */
+  monthToDate: number;
+  /** Projected cost at the end of the period: month to date + the last 24 hours' hourly run rate × the hours left. */
+  projected: number;
+  /** The policy file that set the budget. */
+  policy: string;
+}
+
 /** A proposed change to one workload's scaling or sizing, with everything needed to explain and review it. Produced to recommendations.v1, keyed by workload (cluster/namespace/kind/name); consumed by the git-committer. */
 export interface Recommendation {
   /** Deterministic id: a hash of the workload, the change type, the proposed values, the forecast and the model version. The same inputs always give the same id, which makes redelivery idempotent. */
@@ -153,6 +169,12 @@ export interface Recommendation {
   createdAt: number;
   /** W3C trace context (traceparent) of the first event that led to this recommendation; the committer writes its trace id into the commit's Trace-Id trailer. */
   traceparent: null | string;
+  /** Why the projected cost is not known, for example 'cost unknown: no billing rows for pool gpu-a100 in 2026-11'; null when monthlyCostDelta is a real projection. When set, monthlyCostDelta is 0 and must not be read as a price. */
+  costUnknown: null | string;
+  /** Node pool whose unit prices (billing rows tagged node-pool) priced the change: the workload's nodeSelector pool label, else the policy's replicas.nodePool. SPOT: the pool the workload moves from. */
+  nodePool: null | string;
+  /** Set on BUDGET recommendations (the breached budget; changes is empty, the committer only logs them) and on changes a budget capped or sent for review; else null. */
+  budget: null | BudgetStatus;
 }
 
 export type Severity = "INFO" | "WARNING" | "CRITICAL";
@@ -175,7 +197,23 @@ export interface WindowSummary {
   p95: number;
 }
 
-/** A point of a series that the anomaly model scored above the policy's threshold. Produced to alerts.v1, keyed by workload; de-duplicated per series over the policy's suppression interval. */
+/** A budget that the month's projected cost will exceed. */
+export interface BudgetBreach {
+  /** The budget's cost scope: 'ns:<cluster>/<namespace>', 'team:<team>' or 'workload:<cluster>/<namespace>/<kind>/<name>'. */
+  scope: string;
+  /** The budget period, a UTC month 'YYYY-MM'. */
+  period: string;
+  /** The monthly budget. */
+  monthly: number;
+  /** Cost of the scope so far this period. */
+  monthToDate: number;
+  /** Projected cost at the end of the period (month to date + run rate × hours left). */
+  projected: number;
+  /** ISO 4217 currency of the figures. */
+  currency: string;
+}
+
+/** A point of a series that the anomaly model scored above the policy's threshold, or a budget that the month's projected cost will exceed (field budget). Produced to alerts.v1, keyed by workload; de-duplicated per series over the policy's suppression interval. */
 export interface AnomalyAlert {
   /** Deterministic id: a hash of the series id, the event time of the point and the model version. */
   id: string;
@@ -207,6 +245,8 @@ export interface AnomalyAlert {
   modelVersion: string;
   /** W3C trace context of the event that carried the point. */
   traceparent: null | string;
+  /** Set on a budget alert (metric 'budget', value = projected, threshold = monthly, score = projected / monthly, window = the period so far); null on an anomaly alert. Published once per scope and period. */
+  budget: null | BudgetBreach;
 }
 
 /** What was cut from the original message so that its dead letter fits the broker. */

@@ -18,7 +18,17 @@ export function traceIdOf(traceparent: string | null): string | undefined {
 }
 
 const workloadOf = (r: Recommendation): string => `${r.namespace}/${r.kind}/${r.name}`;
-const money = (v: number, cur: string): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} ${cur}/month`;
+/** The projected cost change, or why it is unknown (never a made-up 0.00). */
+export const money = (r: Pick<Recommendation, 'monthlyCostDelta' | 'currency' | 'costUnknown' | 'nodePool'>): string => {
+  if (r.costUnknown) return r.costUnknown;
+  const v = r.monthlyCostDelta;
+  const pool = r.nodePool ? ` (pool ${r.nodePool} prices)` : '';
+  return `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} ${r.currency}/month${pool}`;
+};
+const budgetLine = (r: Recommendation): string[] => {
+  const b = r.budget;
+  return b ? [`Budget ${b.scope} (${b.policy}): ${b.monthly.toFixed(2)} ${r.currency} for ${b.period}; month to date ${b.monthToDate.toFixed(2)}, projected ${b.projected.toFixed(2)}.`] : [];
+};
 const fieldLabel = (d: FieldDiff): string => (d.container ? `${d.container} ${d.field}` : d.field);
 
 export function summaryLine(applied: Applied[]): string {
@@ -36,7 +46,8 @@ export function commitMessage(applied: Applied[]): string {
       ...diffs.map((d) => `  ${fieldLabel(d)}: ${d.before ?? '(unset)'} -> ${d.after}  (${d.file})`),
       `Forecast of ${f.metric}, peak over the next ${Math.round(f.horizonSeconds / 60)} min: q50 ${f.q50.toFixed(3)}, q90 ${f.q90.toFixed(3)}, q99 ${f.q99.toFixed(3)}; the policy's SLO risk uses q${Math.round(f.quantileUsed * 100)}.`,
       `Policy rules: ${r.rules.join(', ') || '(none)'}.`,
-      `Projected cost change: ${money(r.monthlyCostDelta, r.currency)}; confidence ${r.confidence.toFixed(2)}; current values from ${r.currentSource.toLowerCase()}.`,
+      `Projected cost change: ${money(r)}; confidence ${r.confidence.toFixed(2)}; current values from ${r.currentSource.toLowerCase()}.`,
+      ...budgetLine(r),
     ].join('\n');
   });
   const trailers = applied.flatMap(({ rec: r }) => [
@@ -50,7 +61,7 @@ export function commitMessage(applied: Applied[]): string {
 export function pullRequestBody(applied: Applied[], chartUrl: string | undefined): string {
   const last = applied[applied.length - 1].rec;
   const rows = applied.flatMap((a) => a.diffs).map((d) => `| ${fieldLabel(d)} | \`${d.file}\` | ${d.before ?? '(unset)'} | **${d.after}** |`);
-  const reasons = applied.map(({ rec: r }) => `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r.monthlyCostDelta, r.currency)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}`);
+  const reasons = applied.map(({ rec: r }) => `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}${budgetLine(r).map((b) => `. ${b}`).join('')}`);
   return [
     `Foresight proposes a reviewed change to **${workloadOf(last)}** (cluster ${last.cluster}): the policy marks it critical.`,
     '',

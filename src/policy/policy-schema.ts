@@ -13,6 +13,8 @@ export const policySpecSchema = z.object({
   budget: z.object({
     monthly: z.number().nonnegative().describe('monthly budget of the scope'),
     currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD'),
+    /** a raise that would take the scope over its budget: withheld ("cap") or sent for review (policy/budgets.ts) */
+    onBreach: z.enum(['cap', 'review']),
   }).strict().partial(),
   /** share of intervals allowed to be under-provisioned; picks the forecast quantile */
   sloRisk: z.number().gt(0).lt(1),
@@ -96,7 +98,7 @@ export type PolicyFile = z.infer<typeof policyFileSchema>;
 
 /** A policy with every field resolved. */
 export interface ResolvedPolicy {
-  budget: { monthly?: number; currency: string };
+  budget: { monthly?: number; currency: string; onBreach: 'cap' | 'review' };
   sloRisk: number;
   sloAdaptation: number;
   replicas: { min: number; max: number; perReplicaCapacity?: number; targetUtilization: number; metric: string; nodePool: string };
@@ -112,7 +114,7 @@ export interface ResolvedPolicy {
 
 /** What holds when no file says otherwise: the Vertical Pod Autoscaler's OOM bump, 1% SLO risk. */
 export const DEFAULT_POLICY: ResolvedPolicy = {
-  budget: { currency: 'USD' },
+  budget: { currency: 'USD', onBreach: 'cap' },
   sloRisk: 0.01,
   sloAdaptation: 0,
   replicas: { min: 1, max: 10, targetUtilization: 0.7, metric: 'cpu_usage', nodePool: 'default' },

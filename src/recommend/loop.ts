@@ -26,7 +26,7 @@ import type { TopicsConfig } from '../config/config.js';
 import type { DueSeries } from '../processor/ingest.js';
 import { currentValue, type ManifestIndex } from '../gitops/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
-import { adaptiveBase, adaptScale, budgetProjection, hpaRule, monthlyCostDelta, worthEmitting, type PeakForecast } from '../policy/rules.js';
+import { adaptiveBase, adaptScale, budgetProjection, hpaRule, worthEmitting, type PeakForecast } from '../policy/rules.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
 import type { Logger } from '../telemetry/log.js';
 import { anomalyWindow, WINDOW } from '../scoring/anomaly-features.js';
@@ -36,6 +36,8 @@ import { historiesFromWindows } from '../scoring/window-history.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { BatchState } from './batch-state.js';
+import { replicasCostDelta } from './cost-model.js';
+import { Money } from './money.js';
 import { recommendationId } from './recommendation-id.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from './series-id.js';
@@ -73,19 +75,23 @@ export interface LoopOutcome {
   alerts: AnomalyAlert[];
 }
 
-/** What the steps of one scored batch share: the state cache, the messages to send, unit prices. */
+/** What the steps of one scored batch share: the state cache, the messages to send. */
 interface BatchContext {
   state: BatchState;
   messages: Message[];
-  cpuPrice: (pool: string, atMs: number) => Promise<number | undefined>;
 }
 
 export class RecommendationLoop {
   private readonly sizing: SizingRules;
+  private readonly money: Money;
 
   constructor(private readonly d: LoopDeps) {
+    this.money = new Money({
+      costs: d.costs, redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec,
+      alertsTopic: d.topics.alerts, recommendationsTopic: d.topics.recommendations, manifests: d.manifests, policies: d.policies,
+    });
     this.sizing = new SizingRules({
-      windows: d.windows, costs: d.costs, manifests: d.manifests, modelVersion: d.forecaster.info.version,
+      windows: d.windows, manifests: d.manifests, money: this.money, modelVersion: d.forecaster.info.version,
       horizonSeconds: d.forecaster.horizonSteps * d.forecaster.stepSeconds,
       locate: (topic, seriesId) => d.windows.locate(topic, d.partitionsOf(topic), seriesId),
     });
@@ -115,19 +121,13 @@ export class RecommendationLoop {
     const scores = await this.d.anomaly.runWindows(windows, ready.length);
     out.scored = ready.length;
     lap('models');
-    const policies = this.d.policies();
     const state = new BatchState(this.d.redis);
     await state.load(ready.filter((r) => r.id.container === null).map((r) => this.stateKey(r.id.workload)));
     const messages: Message[] = [];
-    const prices = new Map<string, Promise<number | undefined>>();
-    const ctx: BatchContext = { state, messages, cpuPrice: (pool, atMs) => {
-      const k = `${pool}@${new Date(atMs).toISOString().slice(0, 7)}`;
-      if (!prices.has(k)) prices.set(k, this.d.costs.unitPrice(pool, 'cpu-core-hour', atMs));
-      return prices.get(k)!;
-    } };
+    const ctx: BatchContext = { state, messages };
     for (let i = 0; i < ready.length; i++) {
       const r = ready[i];
-      const policy = policies.resolve({ namespace: r.id.namespace, kind: r.id.kind, name: r.id.name });
+      const policy = this.money.policyOf(r.id); // with the workload's team (money.ts)
       // the trace of the series' first event in the batch that closed the step (else the batch's)
       const tp = r.traceparent ?? traceparent;
       const alert = await this.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
@@ -138,8 +138,14 @@ export class RecommendationLoop {
       }
       if (closesHour(r.stepEndMs)) {
         for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp)) {
+          if (!(await this.money.guard(r.id, c.rec, policy, (c.urgentRaises ?? []).length > 0))) continue; // a budget cap
           const rec = await this.publishOnce(ctx, r.id, c, r.stepEndMs, policy);
           if (rec) out.recommendations.push(rec);
+        }
+        if (r.id.container === null && r.id.metric === policy.replicas.metric) {
+          const breaches = await this.money.checkBudgets(r.id, policy, r.stepEndMs, this.d.forecaster.info.version, tp);
+          out.recommendations.push(...breaches.recommendations);
+          out.alerts.push(...breaches.alerts);
         }
       }
     }
@@ -211,6 +217,7 @@ export class RecommendationLoop {
       },
       modelVersion: this.d.anomaly.info.version,
       traceparent: traceparent ?? null,
+      budget: null,
     };
     await this.d.producer.send({ topic: this.d.topics.alerts, acks: -1, messages: [{ key: `${id.workload}`, value: this.d.codec.encode('AnomalyAlert', alert) }] });
     return alert;
@@ -250,9 +257,11 @@ export class RecommendationLoop {
       if (stepEndMs - since < policy.change.cooldownMinutes * 60_000) return undefined;
     }
 
-    const cpuPrice = (await ctx.cpuPrice(policy.replicas.nodePool, stepEndMs)) ?? 0;
     const deltaReplicas = proposed.minReplicas - current.minReplicas;
-    let costDelta = monthlyCostDelta({ cpuCores: deltaReplicas * policy.replicas.perReplicaCapacity! }, { cpuCoreHour: cpuPrice });
+    // Δreplicas × the requests of one replica (manifest) × the pool's unit prices (billing)
+    const facts = this.money.workload(id);
+    const cost = replicasCostDelta(facts.perReplica, current.minReplicas, proposed.minReplicas, await this.money.prices(facts.pool(policy), stepEndMs));
+    let costDelta = cost.known ? cost.monthly : 0;
     let critical = false;
     const changePct = current.minReplicas > 0 ? (100 * Math.abs(deltaReplicas)) / current.minReplicas : 100;
     if (changePct > policy.critical.changePercentAbove) {
@@ -288,10 +297,12 @@ export class RecommendationLoop {
       type: 'HPA', cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: null,
       changes, currentSource: manifest ? 'MANIFEST' : state.atMs ? 'METRICS' : 'UNKNOWN', forecast,
       rules: [...rules, ...policy.sources.map((s) => `policy:${s}`)],
-      monthlyCostDelta: costDelta, currency: policy.budget.currency,
+      monthlyCostDelta: costDelta, currency: (cost.known && cost.currency) || policy.budget.currency,
+      costUnknown: cost.known ? null : cost.reason, nodePool: cost.pool, budget: null,
       confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
       modelVersion: this.d.forecaster.info.version, critical, createdAt: stepEndMs, traceparent: traceparent ?? null,
     };
+    if (!(await this.money.guard(id, rec, policy))) return undefined; // a team or workload budget cap
     ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', rec) });
     ctx.state.set(key, { minReplicas: String(proposed.minReplicas), maxReplicas: String(proposed.maxReplicas), atMs: String(stepEndMs), id: rec.id });
     ctx.state.delete(key, 'cutSince');

@@ -21,11 +21,12 @@ import { currentValue, get, type ManifestIndex, type ResolvedWorkload } from '..
 import { formatCpu, formatMemory, parseQuantity } from '../gitops/quantity.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
-import { idleRule, monthlyCostDelta, resourcesRule, spotRule, type PeakForecast } from '../policy/rules.js';
-import type { CostStore } from '../windows/cost-store.js';
+import { idleRule, resourcesRule, spotRule, type PeakForecast } from '../policy/rules.js';
 import { quantile } from '../windows/sketch.js';
 import { rangeSummary } from '../windows/window-query.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
+import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstimate } from './cost-model.js';
+import { Money } from './money.js';
 import { recommendationId } from './recommendation-id.js';
 import type { SeriesIdentity } from './series-id.js';
 
@@ -33,10 +34,11 @@ const HOUR = 3_600_000;
 
 export interface SizingDeps {
   windows: WindowStore;
-  costs: CostStore;
   /** the partition of `topic` holding a series' windows */
   locate: (topic: string, seriesId: string) => Promise<PartitionRef | undefined>;
   manifests?: () => ManifestIndex | undefined;
+  /** prices, per-replica requests and node pools (cost-model.ts) */
+  money: Money;
   modelVersion: string;
   horizonSeconds: number;
 }
@@ -96,15 +98,16 @@ export class SizingRules {
     return buckets.filter((b): b is NonNullable<typeof b> => b !== null && b.count > 0).map((b) => b.sum / b.count);
   }
 
-  private base(id: SeriesIdentity, type: Candidate['type'], container: string | null, changes: Recommendation['changes'], opts: { metric: string; f?: PeakForecast; rules: string[]; policy: ResolvedPolicy; costDelta: number; critical: boolean; source: Recommendation['currentSource']; stepEndMs: number; traceparent: string | undefined; confidence: number }): Recommendation {
+  private base(id: SeriesIdentity, type: Candidate['type'], container: string | null, changes: Recommendation['changes'], opts: { metric: string; f?: PeakForecast; rules: string[]; policy: ResolvedPolicy; cost: CostEstimate; critical: boolean; source: Recommendation['currentSource']; stepEndMs: number; traceparent: string | undefined; confidence: number }): Recommendation {
     const forecast = { metric: opts.metric, horizonSeconds: this.d.horizonSeconds, q50: opts.f?.q50 ?? 0, q90: opts.f?.q90 ?? 0, q99: opts.f?.q99 ?? 0, quantileUsed: quantileForRisk(opts.policy.sloRisk), peakTime: null };
-    return {
+    return Money.priced({
       id: recommendationId({ workload: `${id.workload}/${container ?? '-'}`, type, changes, forecast, modelVersion: this.d.modelVersion }),
       type, cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container, changes,
       currentSource: opts.source, forecast, rules: [...opts.rules, ...opts.policy.sources.map((s) => `policy:${s}`)],
-      monthlyCostDelta: opts.costDelta, currency: opts.policy.budget.currency, confidence: opts.confidence,
+      monthlyCostDelta: 0, currency: opts.policy.budget.currency, confidence: opts.confidence,
       modelVersion: this.d.modelVersion, critical: opts.critical, createdAt: opts.stepEndMs, traceparent: opts.traceparent ?? null,
-    };
+      costUnknown: null, nodePool: null, budget: null,
+    }, opts.cost);
   }
 
   /** RESOURCES for the container of a due CPU series. */
@@ -134,28 +137,27 @@ export class SizingRules {
     const fields: [string, number, string][] = [['requests.cpu', proposed.cpuRequest, formatCpu(proposed.cpuRequest)]];
     if (hasMemory) fields.push(['requests.memory', proposed.memoryRequest, formatMemory(proposed.memoryRequest)], ['limits.memory', proposed.memoryLimit, formatMemory(proposed.memoryLimit)]);
     const changes: Recommendation['changes'] = [];
-    let cpuDelta = 0;
-    let memDelta = 0;
+    let cpuDelta: number | undefined = 0;
+    let memDelta: number | undefined = 0;
     for (const [field, value, text] of fields) {
       const cur = current(field);
       const curValue = cur === null ? undefined : parseQuantity(cur);
       // within the hysteresis of what is deployed: leave it (an OOM bump always goes through)
       if (curValue !== undefined && curValue > 0 && Math.abs(value - curValue) / curValue <= policy.change.hysteresisPercent / 100 && !(oomKilled && field !== 'requests.cpu' && value > curValue)) continue;
       changes.push({ field, current: cur, proposed: text });
-      if (field === 'requests.cpu' && curValue !== undefined) cpuDelta = value - curValue;
-      if (field === 'requests.memory' && curValue !== undefined) memDelta = value - curValue;
+      // a request without a current value: its delta (so the cost) is unknown
+      if (field === 'requests.cpu') cpuDelta = curValue === undefined ? undefined : value - curValue;
+      if (field === 'requests.memory') memDelta = curValue === undefined ? undefined : value - curValue;
     }
     if (changes.length === 0) return undefined;
-    const prices = {
-      cpuCoreHour: (await this.d.costs.unitPrice(policy.replicas.nodePool, 'cpu-core-hour', stepEndMs)) ?? 0,
-      memoryGibHour: (await this.d.costs.unitPrice(policy.replicas.nodePool, 'memory-gib-hour', stepEndMs)) ?? 0,
-    };
-    const replicas = Number((w && (currentValue(w, 'minReplicas', null) ?? currentValue(w, 'replicas', null))) ?? 1);
-    const costDelta = monthlyCostDelta({ cpuCores: cpuDelta * replicas, memoryBytes: memDelta * replicas }, prices);
-    const critical = costDelta > policy.critical.monthlyCostIncreaseAbove;
+    const facts = this.d.money.workload(id);
+    const prices = await this.d.money.prices(facts.pool(policy), stepEndMs);
+    const delta = cpuDelta === undefined || memDelta === undefined ? undefined : { cpuCores: cpuDelta, memoryBytes: memDelta, gpus: 0 };
+    const cost = requestsCostDelta(delta, facts.replicas, prices);
+    const critical = cost.known && cost.monthly > policy.critical.monthlyCostIncreaseAbove;
     if (critical) rules.push('critical:cost-increase');
     const rec = this.base(id, 'RESOURCES', id.container, changes, {
-      metric: r.cpuMetric, f, rules, policy, costDelta, critical, source: w ? 'MANIFEST' : 'METRICS', stepEndMs, traceparent,
+      metric: r.cpuMetric, f, rules, policy, cost, critical, source: w ? 'MANIFEST' : 'METRICS', stepEndMs, traceparent,
       confidence: Math.min(1, cpu.summary.count / (r.windowHours * 12)),
     });
     return { type: 'RESOURCES', container: id.container, rec, values: Object.fromEntries(changes.map((c) => [c.field, parseQuantity(c.proposed) ?? c.proposed])), urgentRaises: rules.includes('oom-bump') ? ['requests.memory', 'limits.memory'] : [] };
@@ -177,8 +179,12 @@ export class SizingRules {
     if (cur !== null && Number(cur) <= target) return undefined; // already there
     const changes = [{ field, current: cur, proposed: String(target) }];
     const rules = [...verdict.rules, removal ? 'idle:suggest-removal' : 'idle:scale-to-min'];
+    // the saving: the replicas the workload keeps while idle, from what is in force to the target
+    const facts = this.d.money.workload(id);
+    const from = cur !== null && Number.isFinite(Number(cur)) ? Number(cur) : facts.replicas;
+    const cost = replicasCostDelta(facts.perReplica, from, target, await this.d.money.prices(facts.pool(policy), stepEndMs));
     const rec = this.base(id, 'IDLE', null, changes, {
-      metric: policy.replicas.metric, rules, policy, costDelta: 0, critical: removal, source: w ? 'MANIFEST' : 'UNKNOWN', stepEndMs, traceparent, confidence: 1,
+      metric: policy.replicas.metric, rules, policy, cost, critical: removal, source: w ? 'MANIFEST' : 'UNKNOWN', stepEndMs, traceparent, confidence: 1,
     });
     return { type: 'IDLE', container: null, rec, values: { [field]: String(target) } };
   }
@@ -196,14 +202,12 @@ export class SizingRules {
       .map(([k, v]) => ({ field: `nodeSelector.${k}`, current: w ? currentValue(w, `nodeSelector.${k}`, null) : null, proposed: v }))
       .filter((c) => c.current !== c.proposed);
     if (changes.length === 0) return undefined;
-    // the price difference between the spot pool and the workload's pool, for its mean demand
-    const onDemand = await this.d.costs.unitPrice(policy.replicas.nodePool, 'cpu-core-hour', stepEndMs);
-    const spotPrice = await this.d.costs.unitPrice(policy.spot.nodePool, 'cpu-core-hour', stepEndMs);
-    const meanDemand = demand.reduce((a, b) => a + b, 0) / demand.length;
-    const costDelta = onDemand !== undefined && spotPrice !== undefined ? monthlyCostDelta({ cpuCores: meanDemand }, { cpuCoreHour: spotPrice - onDemand }) : 0;
+    // the same replicas and requests priced in the spot pool instead of the workload's pool
+    const facts = this.d.money.workload(id);
+    const cost = movePoolCostDelta(facts.perReplica, facts.replicas, await this.d.money.prices(facts.pool(policy), stepEndMs), await this.d.money.prices(policy.spot.nodePool, stepEndMs));
     const rules = [...verdict.rules, ...(policy.critical.spot ? ['critical:spot'] : [])];
     const rec = this.base(id, 'SPOT', null, changes, {
-      metric: policy.replicas.metric, rules, policy, costDelta, critical: policy.critical.spot, source: w ? 'MANIFEST' : 'UNKNOWN', stepEndMs, traceparent, confidence: 1,
+      metric: policy.replicas.metric, rules, policy, cost, critical: policy.critical.spot, source: w ? 'MANIFEST' : 'UNKNOWN', stepEndMs, traceparent, confidence: 1,
     });
     return { type: 'SPOT', container: null, rec, values: Object.fromEntries(changes.map((c) => [c.field, c.proposed])) };
   }

@@ -92,6 +92,8 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
     const hash = `price:${poolOf(row)}:${unit.kind}:${month}`;
     out.push({ hash, field: 'cost', delta: row.EffectiveCost, month });
     out.push({ hash, field: 'quantity', delta: qty * unit.factor, month });
+    // rows counted per currency: a price is only read in the one currency its rows share
+    out.push({ hash, field: `currency:${row.BillingCurrency}`, delta: 1, month });
   }
   return out;
 }

@@ -2,13 +2,15 @@
  * Cost windows in Redis, per billing partition (hash tag {<topic>:<partition>}):
  *
  *   <prefix>:{t:p}:cost:<scope>:<yyyymm>          hash: hour index → cost, "total" → month to date
- *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm>   hash: "cost", "quantity" → unit price = cost / quantity
+ *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm>   hash: "cost", "quantity" → unit price = cost / quantity;
+ *                                                  "currency:<ISO 4217>" → rows billed in it
  *
  * A scope's figures are the sum over the billing topics and their partitions (rows of one
  * scope may sit in several). Reads scan keys: they serve policies, not the hot path. Writes go through applyCosts-n.lua, one call per batch.
  */
 import type { Redis } from 'ioredis';
 import { ForesightError } from '../util/errors.js';
+import type { PoolPrices } from '../recommend/cost-model.js';
 import { monthExpireAt, monthOf, type CostIncrement, type UnitKind } from './billing.js';
 import { loadScript } from './scripts.js';
 import { appliedOffsetKey, partitionTag, readAppliedOffset, type PartitionRef } from './partition-keys.js';
@@ -98,5 +100,31 @@ export class CostStore {
     const h = await this.sumOver(`price:${pool}:${unit}:${monthOf(atMs)}`);
     const q = h.get('quantity') ?? 0;
     return q > 0 ? (h.get('cost') ?? 0) / q : undefined;
+  }
+
+  /**
+   * A pool's unit prices (CPU core-hour, GiB-hour, GPU-hour) in the month of `atMs`, else in
+   * the month before (early in a month its rows may not have arrived yet), with the rows'
+   * currency when they name exactly one.
+   */
+  async poolPrices(pool: string, atMs = Date.now()): Promise<PoolPrices> {
+    const d = new Date(atMs);
+    const previous = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - 1;
+    let first: PoolPrices | undefined;
+    for (const at of [atMs, previous]) {
+      const month = monthOf(at);
+      const out: PoolPrices = { pool, period: `${month.slice(0, 4)}-${month.slice(4)}` };
+      const currencies = new Set<string>();
+      for (const [unit, key] of [['cpu-core-hour', 'cpuCoreHour'], ['memory-gib-hour', 'memoryGibHour'], ['gpu-hour', 'gpuHour']] as const) {
+        const h = await this.sumOver(`price:${pool}:${unit}:${month}`);
+        const q = h.get('quantity') ?? 0;
+        if (q > 0) out[key] = (h.get('cost') ?? 0) / q;
+        for (const f of h.keys()) if (f.startsWith('currency:')) currencies.add(f.slice('currency:'.length));
+      }
+      if (currencies.size === 1) out.currency = [...currencies][0];
+      first ??= out;
+      if (out.cpuCoreHour !== undefined || out.memoryGibHour !== undefined || out.gpuHour !== undefined) return out;
+    }
+    return first!;
   }
 }

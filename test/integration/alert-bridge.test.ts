@@ -19,7 +19,7 @@ function anomaly(id: string, eventTime: number): AnomalyAlert {
     id, severity: 'WARNING', cluster: 'prod-eu', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: null,
     metric: 'cpu_utilization', eventTime, value: 97.5, score: 0.993, threshold: 0.95,
     window: { start: eventTime - 3_600_000, end: eventTime, count: 60, mean: 41.2, min: 30, max: 97.5, p95: 55 },
-    modelVersion: 'anomaly-test', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    modelVersion: 'anomaly-test', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', budget: null,
   };
 }
 

@@ -26,7 +26,7 @@ function recommendation(workload: string, id: string, changes: [string, string][
     changes: changes.map(([field, proposed]) => ({ field, current: null, proposed })), currentSource: 'MANIFEST',
     forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 2.1, q90: 2.9, q99: 3.6, quantileUsed: 0.99, peakTime: null },
     rules: ['slo-risk:0.01', 'policy:defaults'], monthlyCostDelta: 12.5, currency: 'USD', confidence: 0.8, modelVersion: 'forecaster-test', critical: false,
-    createdAt: Date.now(), traceparent: `00-${TRACE}-00f067aa0ba902b7-01`, ...opts,
+    createdAt: Date.now(), traceparent: `00-${TRACE}-00f067aa0ba902b7-01`, costUnknown: null, nodePool: null, budget: null, ...opts,
   };
 }
 

@@ -15,6 +15,13 @@ describe('foresight demo', () => {
     assert.match(out, /Windows: all 700 events of demo-\d+\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
     assert.match(out, /Recommendations on recommendations\.v1: [1-9]/);
     assert.match(out, /HPA {2}minReplicas 3→\d+/);
+    // priced from the replayed FOCUS rows of the workload's node pool: non-zero, with a currency
+    assert.match(out, /general-n2 unit prices from billing: 0\.031611 USD\/vCPU-hour, 0\.004237 USD\/GiB-hour/);
+    const costs = [...out.matchAll(/Projected cost change: ([+−])(\d+\.\d\d) USD\/month \(pool general-n2 prices\)/g)];
+    assert.ok(costs.length > 0, 'a commit message with a projected cost');
+    assert.ok(costs.some((c) => Number(c[2]) > 0), costs.map((c) => c[0]).join('\n'));
+    // the sample has no spot prices: a SPOT move says so instead of a made-up figure
+    assert.doesNotMatch(out, /SPOT .*[+−]0\.00 USD/);
     assert.match(out, /git log -p of the GitOps repository \(main: [1-9]\d* commit\(s\) by Foresight/);
     assert.match(out, /\n- {2}minReplicas: 3 {3}# never fewer than 3 in production\n\+ {2}minReplicas: \d+ {3}# never fewer than 3 in production\n/);
     const trace = /first event's trace context: 00-([0-9a-f]{32})-/.exec(out)?.[1];

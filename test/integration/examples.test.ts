@@ -38,7 +38,7 @@ describe('examples', () => {
     const alert: AnomalyAlert = {
       id: `alert-${now}`, severity: 'CRITICAL', cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: null,
       metric: 'cpu_utilization', eventTime: now, value: 97.5, score: 0.999, threshold: 0.95,
-      window: { start: now - 3_600_000, end: now, count: 60, mean: 40, min: 30, max: 97.5, p95: 55 }, modelVersion: 'a', traceparent: null,
+      window: { start: now - 3_600_000, end: now, count: 60, mean: 40, min: 30, max: 97.5, p95: 55 }, modelVersion: 'a', traceparent: null, budget: null,
     };
     const producer = kafka.producer();
     await producer.connect();

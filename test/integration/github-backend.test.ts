@@ -26,7 +26,7 @@ function rec(workload: string, changes: [string, string][], opts: Partial<Recomm
     changes: changes.map(([field, proposed]) => ({ field, current: null, proposed })), currentSource: 'MANIFEST',
     forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 2, q99: 3, quantileUsed: 0.99, peakTime: null },
     rules: ['slo-risk:0.01'], monthlyCostDelta: 5, currency: 'USD', confidence: 0.7, modelVersion: 'm1', critical: false, createdAt: 0,
-    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', ...opts,
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', costUnknown: null, nodePool: null, budget: null, ...opts,
   };
 }
 

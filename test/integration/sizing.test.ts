@@ -3,6 +3,7 @@
  * the example GitOps repository (current values from its manifests), and through the
  * committer into the repository: routine ones as commits on main, the critical spot move as a
  * pull request. A noisy container series does not make its RESOURCES recommendation flap.
+ * Each carries its projected cost from the manifest's requests and the pools' FOCUS prices.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,7 +12,10 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { MetricSample, Recommendation } from '../../src/codec/generated-types.js';
 import { LocalGitBackend } from '../../src/gitops/local-backend.js';
+import { parseQuantity } from '../../src/gitops/quantity.js';
+import { CostStore } from '../../src/windows/cost-store.js';
 import { waitFor } from '../../src/util/retry.js';
+import { focusRow, produceBilling } from '../helpers/billing.js';
 import { startCli } from '../helpers/cli.js';
 import { testConfig, testEnv } from '../helpers/env.js';
 import { gitopsRemote } from '../helpers/gitops.js';
@@ -44,6 +48,22 @@ describe('sizing recommendations', () => {
       const [namespace, kind, name] = workload.split('/');
       return { cluster: 'prod', namespace, kind, name, container, metric, unit: '1', value, eventTime: t, attributes: {} };
     };
+    // unit prices of the pools (payments has no pool nodeSelector: the policy's "default"; checkout's
+    // nodeSelector: "general-n2"; SPOT: "spot"): default and general-n2 0.04/vCPU-hour and 0.005/GiB-hour,
+    // spot 0.012 and 0.0015; an hour in each month the samples span
+    const rows = [end - HOUR, end - 31 * HOUR].flatMap((start) => [
+      ...['default', 'general-n2'].flatMap((pool) => [
+        focusRow({ start, unit: 'vCPU-Hours', quantity: 100, cost: 4, pool }),
+        focusRow({ start, unit: 'GiB-Hours', quantity: 400, cost: 2, pool }),
+      ]),
+      focusRow({ start, unit: 'vCPU-Hours', quantity: 100, cost: 1.2, pool: 'spot' }),
+      focusRow({ start, unit: 'GiB-Hours', quantity: 400, cost: 0.6, pool: 'spot' }),
+    ]);
+    await produceBilling(kafka, cfg, codec, rows);
+    const costs = new CostStore(redis, cfg.redis.keyPrefix, [{ topic: cfg.topics.billing, partitions: 2 }]);
+    await runProcessorUntil(env, async () => (await costs.poolPrices('spot', end - HOUR)).memoryGibHour !== undefined && (await costs.poolPrices('default', end - HOUR)).memoryGibHour !== undefined, 60_000);
+    const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} ≠ ${b}`);
+
     const samples: MetricSample[] = [
       // payments: idle (5 millicores) and perfectly steady for 30 hours
       ...times.map((t) => sample('payments/Deployment/payments', null, 'cpu_usage', 0.005, t)),
@@ -62,11 +82,16 @@ describe('sizing recommendations', () => {
     assert.deepEqual(plain(idle[0].changes), [{ field: 'minReplicas', current: '2', proposed: '1' }]);
     assert.equal(idle[0].currentSource, 'MANIFEST');
     assert.ok(idle[0].rules.includes('idle:scale-to-min'));
+    // one replica of 250m and 256Mi less: −(0.25 × 0.04 + 0.25 × 0.005) × 730
+    close(idle[0].monthlyCostDelta, -8.2125, 'IDLE saving');
+    assert.deepEqual([idle[0].currency, idle[0].costUnknown, idle[0].nodePool], ['USD', null, 'default']);
 
     const spot = recs.filter((r) => r.type === 'SPOT');
     assert.equal(spot.length, 1, show);
     assert.deepEqual(plain(spot[0].changes), [{ field: 'nodeSelector.karpenter.sh/capacity-type', current: null, proposed: 'spot' }]);
     assert.equal(spot[0].critical, true);
+    // the same 2 replicas of 250m and 256Mi at spot prices: 2 × 0.25 × ((0.012 − 0.04) + (0.0015 − 0.005)) × 730
+    close(spot[0].monthlyCostDelta, -11.4975, 'SPOT saving');
 
     // the first once half a day of evidence is in, the OOM-bumped one after the kill; nothing else over 30 noisy hours
     const resources = recs.filter((r) => r.type === 'RESOURCES').sort((a, b) => a.createdAt - b.createdAt);
@@ -84,6 +109,17 @@ describe('sizing recommendations', () => {
     assert.ok(mem >= 840 * 1.2 * 0.98 && mem < 1100, `requests.memory ${rc['requests.memory'].proposed}`);
     assert.ok(last.rules.includes('oom-bump'), last.rules.join(','));
     assert.equal(rc['limits.memory'].current, '1Gi');
+    // Δrequests × 3 replicas (the HPA's minReplicas) × the general-n2 pool's prices
+    for (const r of resources) {
+      assert.equal(r.nodePool, 'general-n2');
+      const delta = (field: string): number => {
+        const c = r.changes.find((x) => x.field === field);
+        return c ? parseQuantity(c.proposed)! - parseQuantity(c.current!)! : 0;
+      };
+      close(r.monthlyCostDelta, 3 * (delta('requests.cpu') * 0.04 + (delta('requests.memory') / 2 ** 30) * 0.005) * 730, 'RESOURCES cost');
+      assert.notEqual(r.monthlyCostDelta, 0);
+      assert.equal(r.costUnknown, null);
+    }
 
     // the committer: IDLE and RESOURCES to main, SPOT as a pull request
     const committer = startCli(['committer'], env);

@@ -60,7 +60,7 @@ describe('decoders', () => {
     assert.deepEqual(hourly.map((i) => i.delta), [1.2, 1.2]);
     assert.ok(inc.some((i) => i.hash === 'cost:workload:default/shop/Deployment/web:202611'));
     assert.ok(inc.some((i) => i.hash === 'cost:team:payments:202611'));
-    assert.deepEqual(inc.filter((i) => i.hash.startsWith('price:')).map((i) => [i.hash, i.field, i.delta]), [['price:general:cpu-core-hour:202611', 'cost', 2.4], ['price:general:cpu-core-hour:202611', 'quantity', 8]]);
+    assert.deepEqual(inc.filter((i) => i.hash.startsWith('price:')).map((i) => [i.hash, i.field, i.delta]), [['price:general:cpu-core-hour:202611', 'cost', 2.4], ['price:general:cpu-core-hour:202611', 'quantity', 8], ['price:general:cpu-core-hour:202611', 'currency:USD', 1]]);
     assert.throws(() => decodeFocusJson(Buffer.from(JSON.stringify({ ...row, EffectiveCost: 'lots' }))), /EffectiveCost/);
     assert.throws(() => decodeFocusJson(Buffer.from(JSON.stringify({ ...row, ServiceName: undefined }))), /ServiceName/);
   });

@@ -21,6 +21,7 @@ function rec(workload: string, changes: [string, string][], container: string | 
     changes: changes.map(([field, proposed]) => ({ field, current: null, proposed })), currentSource: 'MANIFEST',
     forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 2, q99: 3, quantileUsed: 0.99, peakTime: null },
     rules: [], monthlyCostDelta: 0, currency: 'USD', confidence: 0.5, modelVersion: 't', critical: false, createdAt: 0, traceparent: null,
+    costUnknown: null, nodePool: null, budget: null,
   };
 }
 

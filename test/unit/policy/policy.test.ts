@@ -52,7 +52,7 @@ describe('policies as code', () => {
     const p = set.resolve({ namespace: 'shop', kind: 'Deployment', name: 'checkout' });
     assert.deepEqual(p.replicas, { min: 3, max: 8, targetUtilization: 0.7, perReplicaCapacity: 0.5, metric: 'cpu_usage', nodePool: 'default' });
     assert.equal(p.sloRisk, 0.1);
-    assert.deepEqual(p.budget, { currency: 'EUR', monthly: 1200 });
+    assert.deepEqual(p.budget, { currency: 'EUR', monthly: 1200, onBreach: 'cap' });
     assert.equal(p.change.cooldownMinutes, 15);
     assert.equal(p.change.maxStepPercent, 50, 'built-in default');
     assert.deepEqual(p.sources, ['built-in defaults', 'defaults (defaults.yaml)', 'shop (shop.yaml)', 'checkout (checkout.yaml)']);

@@ -1,0 +1,116 @@
+/**
+ * Budgets, pure: which budgets hold for a workload, and what a change does to them.
+ *
+ * A policy file's `budget.monthly` is the budget of the scope the file names, priced against
+ * the cost windows of the same scope (windows/billing.ts, from the FOCUS rows' Tags):
+ *   - `scope: {namespace: N}` and the unscoped defaults → `ns:<cluster>/<N>` (each namespace
+ *     gets the default; a namespace file overrides it);
+ *   - `scope: {team: T}` → `team:<T>` (a workload's team: recommend/workload-facts.ts);
+ *   - `scope: {workload: N/K/W}` → `workload:<cluster>/N/K/W`.
+ * A workload is held to every one of them at once (its namespace's, its team's and its own).
+ *
+ * Projection: month to date + the last 24 hours' hourly run rate × the hours left in the UTC
+ * month (rules.ts budgetProjection). A breach is when that exceeds the budget; a change breaks
+ * a budget when the projection plus its own pro-rata monthly delta does.
+ */
+import type { Recommendation } from '../codec/generated-types.js';
+import type { PolicyFile } from './policy-schema.js';
+import { budgetProjection } from './rules.js';
+
+export interface Budget {
+  /** cost scope: "ns:<cluster>/<ns>", "team:<t>", "workload:<cluster>/<ns>/<kind>/<name>" */
+  scope: string;
+  monthly: number;
+  currency: string;
+  /** the policy file that set it */
+  policy: string;
+  /** what a raise that would break it does: withheld ("cap") or sent for review ("review") */
+  onBreach: 'cap' | 'review';
+}
+
+export interface BudgetWorkload {
+  cluster: string;
+  namespace: string;
+  kind: string;
+  name: string;
+  team?: string;
+}
+
+/** The budgets a workload is held to, from the policy files (narrowest scope last). */
+export function budgetsFor(files: { file: string; policy: PolicyFile }[], w: BudgetWorkload, defaults: { currency: string; onBreach: 'cap' | 'review' }): Budget[] {
+  const pick = (match: (s: Record<string, string>) => boolean): { file: string; policy: PolicyFile } | undefined =>
+    files.filter((f) => match(f.policy.scope as Record<string, string>) && f.policy.spec.budget?.monthly !== undefined).at(-1);
+  const out: Budget[] = [];
+  const add = (f: { file: string; policy: PolicyFile } | undefined, scope: string): void => {
+    if (!f) return;
+    const b = f.policy.spec.budget!;
+    out.push({ scope, monthly: b.monthly!, currency: b.currency ?? defaults.currency, policy: `${f.policy.metadata.name} (${f.file})`, onBreach: b.onBreach ?? defaults.onBreach });
+  };
+  add(pick((s) => s.namespace === w.namespace) ?? pick((s) => Object.keys(s).length === 0), `ns:${w.cluster}/${w.namespace}`);
+  if (w.team !== undefined) add(pick((s) => s.team === w.team), `team:${w.team}`);
+  add(pick((s) => s.workload === `${w.namespace}/${w.kind}/${w.name}`), `workload:${w.cluster}/${w.namespace}/${w.kind}/${w.name}`);
+  return out;
+}
+
+export interface BudgetState {
+  budget: Budget;
+  monthToDate: number;
+  hourlyRunRate: number;
+  atMs: number;
+}
+
+/** Projected cost of the scope at the end of the period without any change. */
+export const projected = (s: BudgetState): number => budgetProjection(s.monthToDate, s.hourlyRunRate, 0, s.atMs);
+
+/** Is the scope heading over its budget this period? */
+export const breached = (s: BudgetState): boolean => projected(s) > s.budget.monthly;
+
+/** Would a change of `monthlyDelta` (its pro-rata share of what is left of the month) take the scope over its budget? */
+export function changeBreaks(s: BudgetState, monthlyDelta: number): boolean {
+  return monthlyDelta > 0 && budgetProjection(s.monthToDate, s.hourlyRunRate, monthlyDelta, s.atMs) > s.budget.monthly;
+}
+
+/** The period of a budget: the UTC month "YYYY-MM". */
+export function periodOf(atMs: number): string {
+  return new Date(atMs).toISOString().slice(0, 7);
+}
+
+/**
+ * What the budgets do to a raise: nothing, a review (the pull request path), or a cap (the
+ * raise is withheld). An urgent raise (memory after an OOM kill) is never withheld: it goes to
+ * review instead. Returns the first budget it breaks.
+ */
+export function guardRaise(states: BudgetState[], monthlyDelta: number, urgent: boolean): { action: 'none' } | { action: 'review' | 'cap'; state: BudgetState } {
+  for (const s of states) {
+    if (!changeBreaks(s, monthlyDelta)) continue;
+    return { action: s.budget.onBreach === 'cap' && !urgent ? 'cap' : 'review', state: s };
+  }
+  return { action: 'none' };
+}
+
+/** The budget figures a recommendation carries (Recommendation.budget). */
+export function budgetStatus(s: BudgetState): NonNullable<Recommendation['budget']> {
+  return { scope: s.budget.scope, period: periodOf(s.atMs), monthly: s.budget.monthly, monthToDate: s.monthToDate, projected: projected(s), policy: s.budget.policy };
+}
+
+/**
+ * The budgets on a priced recommendation of any type (HPA, RESOURCES, IDLE, SPOT): a raise that
+ * would break one is withheld (undefined) or marked critical for review with the budget's
+ * figures, per the budget's `onBreach`; an urgent raise (OOM) always goes to review. A saving
+ * passes. A raise of unknown cost passes with a rule saying the budgets could not be checked.
+ * `states` are the budgets of the workload (none: nothing to check).
+ */
+export function applyBudgets(rec: Recommendation, states: BudgetState[], urgent: boolean): Recommendation | undefined {
+  if (states.length === 0) return rec;
+  if (rec.costUnknown !== null) {
+    rec.rules.push('budget-unchecked:cost-unknown');
+    return rec;
+  }
+  const verdict = guardRaise(states, rec.monthlyCostDelta, urgent);
+  if (verdict.action === 'none') return rec;
+  if (verdict.action === 'cap') return undefined;
+  rec.critical = true;
+  rec.rules.push(`budget-review:${verdict.state.budget.scope}`);
+  rec.budget = budgetStatus(verdict.state);
+  return rec;
+}

@@ -1,0 +1,92 @@
+/**
+ * The cost model, pure: what a change does to a workload's monthly bill.
+ *
+ *   monthly cost = replicas × (Σ containers' requests) × unit prices of the node pool × 730 h
+ *
+ * - Per-replica resources are the requests of every container of the pod template as deployed
+ *   (patches merged over bases): `cpu` (cores), `memory` (bytes) and `nvidia.com/gpu`. A
+ *   resource with a limit and no request gets the limit as its request, as the API server
+ *   defaults it (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#requests-and-limits);
+ *   GPUs are usually given as limits only.
+ * - Unit prices (CPU core-hour, GiB-hour, GPU-hour) come from the FOCUS billing rows of the
+ *   pool (windows/billing.ts: EffectiveCost / ConsumedQuantity per `node-pool` tag and unit).
+ * - A price is needed only for a resource the change moves. When one is missing the cost is
+ *   unknown and says why ("cost unknown: no billing rows for pool gpu-a100"); it is never 0.
+ */
+import type { UnitKind } from '../windows/billing.js';
+
+/** Hours in a month as cloud providers bill them (365 × 24 / 12). */
+export const HOURS_PER_MONTH = 730;
+
+/** Resources of one replica (pod), or a change of them. */
+export interface PodResources {
+  cpuCores: number;
+  memoryBytes: number;
+  gpus: number;
+}
+
+export const NO_RESOURCES: PodResources = { cpuCores: 0, memoryBytes: 0, gpus: 0 };
+
+/** Unit prices of one pool: per CPU core-hour, GiB-hour, GPU-hour; undefined where no billing row priced it. */
+export interface PoolPrices {
+  pool: string;
+  cpuCoreHour?: number;
+  memoryGibHour?: number;
+  gpuHour?: number;
+  /** the billing rows' currency, when they name exactly one */
+  currency?: string;
+  /** the month the prices are from, "YYYY-MM" */
+  period?: string;
+}
+
+export type CostEstimate =
+  | { known: true; monthly: number; pool: string; currency?: string }
+  | { known: false; reason: string; pool: string };
+
+const GiB = 2 ** 30;
+const UNITS: { key: keyof PodResources; price: 'cpuCoreHour' | 'memoryGibHour' | 'gpuHour'; unit: UnitKind; scale: number }[] = [
+  { key: 'cpuCores', price: 'cpuCoreHour', unit: 'cpu-core-hour', scale: 1 },
+  { key: 'memoryBytes', price: 'memoryGibHour', unit: 'memory-gib-hour', scale: 1 / GiB },
+  { key: 'gpus', price: 'gpuHour', unit: 'gpu-hour', scale: 1 },
+];
+
+export const scaleResources = (r: PodResources, k: number): PodResources => ({ cpuCores: r.cpuCores * k, memoryBytes: r.memoryBytes * k, gpus: r.gpus * k });
+export const subtractResources = (a: PodResources, b: PodResources): PodResources => ({ cpuCores: a.cpuCores - b.cpuCores, memoryBytes: a.memoryBytes - b.memoryBytes, gpus: a.gpus - b.gpus });
+
+/** Monthly cost of an amount of resources (a whole workload, or a change of it) at a pool's prices. */
+export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstimate {
+  const needed = UNITS.filter((u) => amount[u.key] !== 0);
+  const missing = needed.filter((u) => prices[u.price] === undefined);
+  if (missing.length > 0) {
+    const none = prices.cpuCoreHour === undefined && prices.memoryGibHour === undefined && prices.gpuHour === undefined;
+    const when = prices.period ? ` in ${prices.period}` : '';
+    const reason = none ? `cost unknown: no billing rows for pool ${prices.pool}${when}` : `cost unknown: no ${missing.map((u) => u.unit).join(', ')} price for pool ${prices.pool}${when}`;
+    return { known: false, reason, pool: prices.pool };
+  }
+  const hourly = needed.reduce((sum, u) => sum + amount[u.key] * u.scale * prices[u.price]!, 0);
+  return { known: true, monthly: hourly * HOURS_PER_MONTH, pool: prices.pool, currency: prices.currency };
+}
+
+/** Changing the replica count: Δreplicas × per-replica resources. */
+export function replicasCostDelta(perReplica: PodResources | undefined, fromReplicas: number, toReplicas: number, prices: PoolPrices): CostEstimate {
+  if (!perReplica) return { known: false, reason: 'cost unknown: the workload\'s container requests are not in the GitOps repository', pool: prices.pool };
+  return monthlyCost(scaleResources(perReplica, toReplicas - fromReplicas), prices);
+}
+
+/** Changing a container's requests: Δrequests × replicas. */
+export function requestsCostDelta(delta: PodResources | undefined, replicas: number, prices: PoolPrices): CostEstimate {
+  if (!delta) return { known: false, reason: 'cost unknown: the current requests are not in the GitOps repository', pool: prices.pool };
+  return monthlyCost(scaleResources(delta, replicas), prices);
+}
+
+/** Moving the same replicas from one pool to another (SPOT): cost there minus cost here. */
+export function movePoolCostDelta(perReplica: PodResources | undefined, replicas: number, from: PoolPrices, to: PoolPrices): CostEstimate {
+  if (!perReplica) return { known: false, reason: 'cost unknown: the workload\'s container requests are not in the GitOps repository', pool: from.pool };
+  const amount = scaleResources(perReplica, replicas);
+  const here = monthlyCost(amount, from);
+  if (!here.known) return here;
+  const there = monthlyCost(amount, to);
+  if (!there.known) return { ...there, pool: from.pool };
+  if (here.currency && there.currency && here.currency !== there.currency) return { known: false, reason: `cost unknown: pools ${from.pool} (${here.currency}) and ${to.pool} (${there.currency}) are billed in different currencies`, pool: from.pool };
+  return { known: true, monthly: there.monthly - here.monthly, pool: from.pool, currency: here.currency ?? there.currency };
+}

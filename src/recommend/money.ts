@@ -1,0 +1,175 @@
+/**
+ * Money around the recommendation loop (the I/O side of cost-model.ts and policy/budgets.ts):
+ *
+ *   - the facts of a workload from the manifest in force (per-replica requests, node pool,
+ *     team), cached per manifest snapshot;
+ *   - a recommendation's projected cost from its pool's unit prices (CostStore.poolPrices), or
+ *     the reason it is unknown (`costUnknown`), never a made-up 0;
+ *   - the budget guard on raises (every type): capped (withheld) or sent for review;
+ *   - budget breaches: a BUDGET recommendation and an alert on alerts.v1 once per scope and
+ *     period. The once is a Redis key set with NX before the send (deleted again when the send
+ *     fails), so several processors agree on who publishes:
+ *
+ *       <prefix>:budget:{<scope>}:<YYYY-MM>   string, the id of the published BUDGET
+ *                                              recommendation; expires 40 days after the period
+ */
+import type { Redis } from 'ioredis';
+import type { Producer } from 'kafkajs';
+import type { AvroCodec } from '../codec/avro-codec.js';
+import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
+import type { ManifestIndex, ResolvedWorkload } from '../gitops/manifests.js';
+import { applyBudgets, breached, budgetStatus, budgetsFor, periodOf, type Budget, type BudgetState } from '../policy/budgets.js';
+import type { ResolvedPolicy } from '../policy/policy-schema.js';
+import type { PolicySet } from '../policy/policy-set.js';
+import type { CostStore } from '../windows/cost-store.js';
+import type { CostEstimate, PoolPrices } from './cost-model.js';
+import { recommendationId } from './recommendation-id.js';
+import type { SeriesIdentity } from './series-id.js';
+import { currentReplicas, nodePoolOf, podResources, teamOf } from './workload-facts.js';
+import type { PodResources } from './cost-model.js';
+
+const HOUR = 3_600_000;
+
+export interface MoneyDeps {
+  costs: CostStore;
+  redis: Redis;
+  prefix: string;
+  producer: Producer;
+  codec: AvroCodec;
+  alertsTopic: string;
+  recommendationsTopic: string;
+  manifests?: () => ManifestIndex | undefined;
+  policies: () => PolicySet;
+}
+
+export interface WorkloadFacts {
+  resolved?: ResolvedWorkload;
+  team?: string;
+  perReplica?: PodResources;
+  replicas: number;
+  pool: (policy: ResolvedPolicy) => string;
+}
+
+export class Money {
+  private readonly facts = new WeakMap<ManifestIndex, Map<string, WorkloadFacts>>();
+
+  constructor(private readonly d: MoneyDeps) {}
+
+  /** The workload as the manifest in force has it (undefined parts when it is not there or not managed). */
+  workload(id: Pick<SeriesIdentity, 'namespace' | 'kind' | 'name'>): WorkloadFacts {
+    const index = this.d.manifests?.();
+    const key = `${id.namespace}/${id.kind}/${id.name}`;
+    const cache = index ? (this.facts.get(index) ?? new Map<string, WorkloadFacts>()) : undefined;
+    if (index && cache && !this.facts.has(index)) this.facts.set(index, cache);
+    const hit = cache?.get(key);
+    if (hit) return hit;
+    let resolved: ResolvedWorkload | undefined;
+    try {
+      resolved = index?.resolve({ namespace: id.namespace, kind: id.kind, name: id.name });
+    } catch {
+      resolved = undefined; // not in the repository, not managed, or broken: the committer reports those
+    }
+    const f: WorkloadFacts = { resolved, team: teamOf(resolved), perReplica: podResources(resolved), replicas: currentReplicas(resolved), pool: (p) => nodePoolOf(resolved, p.replicas.nodePool) };
+    cache?.set(key, f);
+    return f;
+  }
+
+  /** The policy of a workload, its team included (team-scoped policy files take effect). */
+  policyOf(id: Pick<SeriesIdentity, 'namespace' | 'kind' | 'name'>): ResolvedPolicy {
+    return this.d.policies().resolve({ namespace: id.namespace, kind: id.kind, name: id.name, team: this.workload(id).team });
+  }
+
+  prices(pool: string, atMs: number): Promise<PoolPrices> {
+    return this.d.costs.poolPrices(pool, atMs);
+  }
+
+  /** Writes a cost estimate into a recommendation: the delta and its currency, or why it is unknown. */
+  static priced(rec: Recommendation, cost: CostEstimate): Recommendation {
+    rec.nodePool = cost.pool;
+    if (cost.known) {
+      rec.monthlyCostDelta = cost.monthly;
+      if (cost.currency) rec.currency = cost.currency;
+      rec.costUnknown = null;
+    } else {
+      rec.monthlyCostDelta = 0;
+      rec.costUnknown = cost.reason;
+    }
+    return rec;
+  }
+
+  private budgets(id: SeriesIdentity, policy: ResolvedPolicy): Budget[] {
+    return budgetsFor(this.d.policies().files, { cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, team: this.workload(id).team }, { currency: policy.budget.currency, onBreach: policy.budget.onBreach });
+  }
+
+  private async state(b: Budget, atMs: number): Promise<BudgetState> {
+    const monthToDate = await this.d.costs.monthToDate(b.scope, atMs);
+    const lastDay = await this.d.costs.hourly(b.scope, atMs - 24 * HOUR, atMs);
+    return { budget: b, monthToDate, hourlyRunRate: lastDay.reduce((a, x) => a + x, 0) / 24, atMs };
+  }
+
+  /** The budgets on a priced recommendation (policy/budgets.ts applyBudgets): undefined when a budget caps it. */
+  async guard(id: SeriesIdentity, rec: Recommendation, policy: ResolvedPolicy, urgent = false): Promise<Recommendation | undefined> {
+    const budgets = this.budgets(id, policy);
+    // figures are read only for a priced raise: a saving or an unknown cost needs none
+    const raise = rec.costUnknown === null && rec.monthlyCostDelta > 0;
+    const states = raise ? await Promise.all(budgets.map((b) => this.state(b, rec.createdAt))) : budgets.map((b) => ({ budget: b, monthToDate: 0, hourlyRunRate: 0, atMs: rec.createdAt }));
+    return applyBudgets(rec, states, urgent);
+  }
+
+  /**
+   * Budget breaches of a workload's scopes at `atMs`: for each scope heading over its budget
+   * this period and not yet reported, one BUDGET recommendation and one alert, sent here.
+   */
+  async checkBudgets(id: SeriesIdentity, policy: ResolvedPolicy, atMs: number, modelVersion: string, traceparent: string | undefined): Promise<{ recommendations: Recommendation[]; alerts: AnomalyAlert[] }> {
+    const out = { recommendations: [] as Recommendation[], alerts: [] as AnomalyAlert[] };
+    for (const b of this.budgets(id, policy)) {
+      const period = periodOf(atMs);
+      const key = `${this.d.prefix}:budget:{${b.scope}}:${period}`;
+      if ((await this.d.redis.exists(key)) === 1) continue; // reported this period: no need to read the costs
+      const s = await this.state(b, atMs);
+      if (!breached(s)) continue;
+      const status = budgetStatus(s);
+      const changes: Recommendation['changes'] = [];
+      const forecast = { metric: 'cost', horizonSeconds: Math.round((periodEnd(atMs) - atMs) / 1000), q50: status.projected, q90: status.projected, q99: status.projected, quantileUsed: 0.5, peakTime: null };
+      const rec: Recommendation = {
+        id: recommendationId({ workload: b.scope, type: 'BUDGET', changes: [period, b.monthly], forecast: {}, modelVersion }),
+        type: 'BUDGET', cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: null, changes,
+        currentSource: 'UNKNOWN', forecast, rules: [`budget-breach:${b.scope}`, `policy:${b.policy}`],
+        monthlyCostDelta: 0, currency: b.currency, confidence: 1, modelVersion, critical: policy.critical.budgetBreach,
+        createdAt: atMs, traceparent: traceparent ?? null, costUnknown: null, nodePool: null, budget: status,
+      };
+      const ttlMs = periodEnd(atMs) + 40 * 24 * HOUR - atMs;
+      if ((await this.d.redis.set(key, rec.id, 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) !== 'OK') continue; // reported already
+      const alert: AnomalyAlert = {
+        id: recommendationId({ workload: b.scope, type: 'BUDGET-ALERT', changes: [period, b.monthly], forecast: {}, modelVersion }),
+        severity: 'CRITICAL', cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: null, metric: 'budget',
+        eventTime: atMs, value: status.projected, score: status.projected / Math.max(b.monthly, 1e-9), threshold: b.monthly,
+        window: { start: periodStart(atMs), end: atMs, count: 0, mean: s.hourlyRunRate, min: 0, max: status.projected, p95: status.projected },
+        modelVersion, traceparent: traceparent ?? null,
+        budget: { scope: b.scope, period, monthly: b.monthly, monthToDate: s.monthToDate, projected: status.projected, currency: b.currency },
+      };
+      try {
+        await this.d.producer.sendBatch({ acks: -1, topicMessages: [
+          { topic: this.d.recommendationsTopic, messages: [{ key: id.workload, value: this.d.codec.encode('Recommendation', rec) }] },
+          { topic: this.d.alertsTopic, messages: [{ key: id.workload, value: this.d.codec.encode('AnomalyAlert', alert) }] },
+        ] });
+      } catch (err) {
+        await this.d.redis.del(key).catch(() => undefined); // let the next hour report it
+        throw err;
+      }
+      out.recommendations.push(rec);
+      out.alerts.push(alert);
+    }
+    return out;
+  }
+}
+
+function periodStart(atMs: number): number {
+  const d = new Date(atMs);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+function periodEnd(atMs: number): number {
+  const d = new Date(atMs);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}

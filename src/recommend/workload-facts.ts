@@ -1,0 +1,83 @@
+/**
+ * What the manifest in force says about a workload's money, pure: the resources of one
+ * replica, the node pool it runs on, and the team it belongs to.
+ *
+ * - Node pool: the value of the first of POOL_LABELS in the pod template's nodeSelector (the
+ *   labels the managed node pools and Karpenter put on nodes), else the policy's
+ *   `replicas.nodePool`. Billing rows name their pool with the `node-pool` tag (else
+ *   `k8s.node.pool`, else the ResourceId; windows/billing.ts), so tag the rows of a node pool
+ *   with the same name the nodeSelector uses.
+ * - Team: the `foresight.dev/team` label, else `team`, on the workload's metadata, else on its
+ *   pod template. Metric series carry no team (their ids are cluster/namespace/kind/name/
+ *   container/metric), so the manifest is the one place it is read from.
+ */
+import { currentValue, get, type ResolvedWorkload } from '../gitops/manifests.js';
+import { parseQuantity } from '../gitops/quantity.js';
+import type { PodResources } from './cost-model.js';
+
+export const POOL_LABELS = ['node-pool', 'karpenter.sh/nodepool', 'cloud.google.com/gke-nodepool', 'eks.amazonaws.com/nodegroup', 'kubernetes.azure.com/agentpool'];
+export const TEAM_LABELS = ['foresight.dev/team', 'team'];
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+
+type Obj = Record<string, unknown>;
+const asObj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+
+/** One container's request of a resource: the request, else the limit (the API server's default). */
+function request(c: Obj, resource: string): number | undefined {
+  const res = asObj(c.resources);
+  const v = asObj(res.requests)[resource] ?? asObj(res.limits)[resource];
+  if (v === undefined || v === null) return undefined;
+  return parseQuantity(typeof v === 'number' ? v : String(v));
+}
+
+/**
+ * The resources of one replica: the sum of every container's requests (init containers run
+ * before, not beside, the others and are left out). Undefined when the manifest is not known
+ * or gives no CPU, memory or GPU request at all.
+ */
+export function podResources(w: ResolvedWorkload | undefined): PodResources | undefined {
+  if (!w) return undefined;
+  if (w.helm) {
+    const cpu = currentValue(w, 'requests.cpu', null);
+    const mem = currentValue(w, 'requests.memory', null);
+    if (cpu === null && mem === null) return undefined;
+    return { cpuCores: parseQuantity(cpu ?? '0') ?? 0, memoryBytes: parseQuantity(mem ?? '0') ?? 0, gpus: 0 };
+  }
+  const containers = get(w.workload?.merged, ['spec', 'template', 'spec', 'containers']);
+  if (!Array.isArray(containers)) return undefined;
+  const out: PodResources = { cpuCores: 0, memoryBytes: 0, gpus: 0 };
+  let any = false;
+  for (const c of containers.map(asObj)) {
+    for (const [key, resource] of [['cpuCores', 'cpu'], ['memoryBytes', 'memory'], ['gpus', GPU_RESOURCE]] as const) {
+      const v = request(c, resource);
+      if (v !== undefined) {
+        out[key] += v;
+        any = true;
+      }
+    }
+  }
+  return any ? out : undefined;
+}
+
+/** The node pool of the workload from its nodeSelector, else the fallback (the policy's replicas.nodePool). */
+export function nodePoolOf(w: ResolvedWorkload | undefined, fallback: string): string {
+  const selector = asObj(get(w?.workload?.merged, ['spec', 'template', 'spec', 'nodeSelector']));
+  for (const k of POOL_LABELS) if (typeof selector[k] === 'string' && selector[k] !== '') return selector[k] as string;
+  return fallback;
+}
+
+/** The team label of the workload, when it has one. */
+export function teamOf(w: ResolvedWorkload | undefined): string | undefined {
+  const merged = w?.workload?.merged;
+  for (const labels of [get(merged, ['metadata', 'labels']), get(merged, ['spec', 'template', 'metadata', 'labels'])].map(asObj)) {
+    for (const k of TEAM_LABELS) if (typeof labels[k] === 'string' && labels[k] !== '') return labels[k] as string;
+  }
+  return undefined;
+}
+
+/** Current replicas: the HPA's minReplicas, else spec.replicas, else 1. */
+export function currentReplicas(w: ResolvedWorkload | undefined): number {
+  const v = w ? (currentValue(w, 'minReplicas', null) ?? currentValue(w, 'replicas', null)) : null;
+  const n = v === null ? NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : 1;
+}

@@ -1,0 +1,39 @@
+/** What a commit and a pull request say about money: the projected cost, or why it is unknown; never a made-up 0.00. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Recommendation } from '../../../src/codec/generated-types.js';
+import { commitMessage, money, pullRequestBody, type Applied } from '../../../src/committer/explain.js';
+
+function applied(over: Partial<Recommendation>): Applied[] {
+  const rec: Recommendation = {
+    id: 'r1', type: 'HPA', cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: null,
+    changes: [{ field: 'minReplicas', current: '3', proposed: '5' }], currentSource: 'MANIFEST',
+    forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 2, q99: 3, quantileUsed: 0.99, peakTime: null },
+    rules: ['slo-risk:0.01'], monthlyCostDelta: 50.7915, currency: 'USD', confidence: 0.5, modelVersion: 'm', critical: true, createdAt: 0, traceparent: null,
+    costUnknown: null, nodePool: 'general-n2', budget: null, ...over,
+  };
+  return [{ rec, diffs: [{ field: 'minReplicas', container: null, before: '3', after: '5', file: 'apps/shop/hpa.yaml' }] }];
+}
+
+describe('explain: money', () => {
+  it('a known cost: signed, two decimals, currency, the pool whose prices priced it', () => {
+    const a = applied({});
+    assert.equal(money(a[0].rec), '+50.79 USD/month (pool general-n2 prices)');
+    assert.match(commitMessage(a), /Projected cost change: \+50\.79 USD\/month \(pool general-n2 prices\);/);
+    assert.match(pullRequestBody(a, undefined), /cost \+50\.79 USD\/month \(pool general-n2 prices\);/);
+    assert.equal(money({ ...a[0].rec, monthlyCostDelta: -7.3 }), '−7.30 USD/month (pool general-n2 prices)');
+  });
+
+  it('an unknown cost says why, in the commit and the pull request, and no figure', () => {
+    const a = applied({ monthlyCostDelta: 0, costUnknown: 'cost unknown: no billing rows for pool gpu-a100 in 2026-11', nodePool: 'gpu-a100' });
+    for (const text of [commitMessage(a), pullRequestBody(a, undefined)]) {
+      assert.match(text, /cost unknown: no billing rows for pool gpu-a100 in 2026-11/);
+      assert.doesNotMatch(text, /0\.00/);
+    }
+  });
+
+  it('a change a budget sent for review carries the budget\'s figures', () => {
+    const a = applied({ budget: { scope: 'team:payments', period: '2026-11', monthly: 500, monthToDate: 420, projected: 610.5, policy: 'payments (policies/payments.yaml)' } });
+    for (const text of [commitMessage(a), pullRequestBody(a, undefined)]) assert.match(text, /Budget team:payments \(payments \(policies\/payments\.yaml\)\): 500\.00 USD for 2026-11; month to date 420\.00, projected 610\.50\./);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * Budgets: which hold for a workload (namespace, team, workload), the projection, and the
+ * guard on every recommendation type (HPA, RESOURCES, IDLE, SPOT): cap, review, pass.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Recommendation } from '../../../src/codec/generated-types.js';
+import { applyBudgets, breached, budgetsFor, projected, type Budget, type BudgetState } from '../../../src/policy/budgets.js';
+import { parsePolicyFile } from '../../../src/policy/policy-loader.js';
+import { PolicySet } from '../../../src/policy/policy-set.js';
+
+const policy = (name: string, scope: string, spec: string): { file: string; policy: ReturnType<typeof parsePolicyFile>[number] } => ({
+  file: `policies/${name}.yaml`,
+  policy: parsePolicyFile(`policies/${name}.yaml`, `apiVersion: foresight.dev/v1\nkind: Policy\nmetadata: { name: ${name} }\n${scope}spec:\n${spec}`)[0],
+});
+const files = [
+  policy('defaults', '', '  budget: { monthly: 1000 }\n'),
+  policy('shop', 'scope: { namespace: shop }\n', '  budget: { monthly: 20000, currency: EUR }\n'),
+  policy('payments', 'scope: { team: payments }\n', '  budget: { monthly: 500, onBreach: review }\n  replicas: { max: 7 }\n'),
+  policy('checkout', 'scope: { workload: shop/Deployment/checkout }\n', '  budget: { monthly: 300 }\n'),
+];
+const defaults = { currency: 'USD', onBreach: 'cap' as const };
+
+// 2026-11-16 00:00 UTC: 15 days gone, 15 × 24 = 360 hours left of 720
+const AT = Date.UTC(2026, 10, 16);
+const state = (b: Partial<Budget>, monthToDate: number, hourlyRunRate: number): BudgetState => ({
+  budget: { scope: 'ns:prod/shop', monthly: 1000, currency: 'USD', policy: 'p', onBreach: 'cap', ...b }, monthToDate, hourlyRunRate, atMs: AT,
+});
+
+function rec(type: Recommendation['type'], monthlyCostDelta: number, costUnknown: string | null = null): Recommendation {
+  return {
+    id: 'r', type, cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: type === 'RESOURCES' ? 'app' : null,
+    changes: [{ field: 'x', current: '1', proposed: '2' }], currentSource: 'MANIFEST',
+    forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 1, q99: 1, quantileUsed: 0.99, peakTime: null },
+    rules: [], monthlyCostDelta, currency: 'USD', confidence: 1, modelVersion: 'm', critical: false, createdAt: AT, traceparent: null,
+    costUnknown, nodePool: 'general', budget: null,
+  };
+}
+
+describe('budgets', () => {
+  it('a workload is held to its namespace\'s, its team\'s and its own budget; the defaults stand in for a namespace without one', () => {
+    const b = budgetsFor(files, { cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'checkout', team: 'payments' }, defaults);
+    assert.deepEqual(b.map((x) => [x.scope, x.monthly, x.currency, x.onBreach]), [
+      ['ns:prod/shop', 20000, 'EUR', 'cap'], ['team:payments', 500, 'USD', 'review'], ['workload:prod/shop/Deployment/checkout', 300, 'USD', 'cap'],
+    ]);
+    const other = budgetsFor(files, { cluster: 'prod', namespace: 'web', kind: 'Deployment', name: 'front' }, defaults);
+    assert.deepEqual(other.map((x) => [x.scope, x.monthly]), [['ns:prod/web', 1000]]);
+  });
+
+  it('team-scoped policy files take effect when the team is known', () => {
+    const set = new PolicySet(files);
+    assert.equal(set.resolve({ namespace: 'shop', kind: 'Deployment', name: 'cart', team: 'payments' }).replicas.max, 7);
+    assert.equal(set.resolve({ namespace: 'shop', kind: 'Deployment', name: 'cart' }).replicas.max, 10);
+  });
+
+  it('projection: month to date + hourly run rate × hours left (400 + 1.5 × 360 = 940 ≤ 1000; 2 × 360 + 400 = 1120 > 1000)', () => {
+    assert.equal(projected(state({}, 400, 1.5)), 940);
+    assert.equal(breached(state({}, 400, 1.5)), false);
+    assert.equal(breached(state({}, 400, 2)), true);
+  });
+
+  for (const type of ['HPA', 'RESOURCES', 'IDLE', 'SPOT'] as const) {
+    it(`${type}: a raise that breaks a "cap" budget is withheld; "review" makes it critical with the budget's figures; a saving and a raise within budget pass`, () => {
+      // 940 projected; a +200/month raise adds 200 × 360/720 = 100 → 1040 > 1000
+      assert.equal(applyBudgets(rec(type, 200), [state({}, 400, 1.5)], false), undefined);
+      const reviewed = applyBudgets(rec(type, 200), [state({ onBreach: 'review', scope: 'team:payments' }, 400, 1.5)], false);
+      assert.equal(reviewed?.critical, true);
+      assert.ok(reviewed?.rules.includes('budget-review:team:payments'));
+      assert.deepEqual(reviewed?.budget, { scope: 'team:payments', period: '2026-11', monthly: 1000, monthToDate: 400, projected: 940, policy: 'p' });
+      const within = applyBudgets(rec(type, 100), [state({}, 400, 1.5)], false); // 940 + 50 ≤ 1000
+      assert.equal(within?.critical, false);
+      const saving = applyBudgets(rec(type, -300), [state({}, 900, 5)], false); // already over, but a cut always passes
+      assert.equal(saving?.critical, false);
+      assert.equal(saving?.budget, null);
+    });
+  }
+
+  it('an urgent raise (OOM bump) is never withheld by a cap: it goes to review', () => {
+    const r = applyBudgets(rec('RESOURCES', 200), [state({}, 400, 1.5)], true);
+    assert.equal(r?.critical, true);
+  });
+
+  it('a raise of unknown cost passes, saying the budgets could not be checked; no budgets, nothing to do', () => {
+    const r = applyBudgets(rec('HPA', 0, 'cost unknown: no billing rows for pool general'), [state({}, 990, 5)], false);
+    assert.ok(r?.rules.includes('budget-unchecked:cost-unknown'));
+    assert.deepEqual(applyBudgets(rec('SPOT', 500), [], false)?.rules, []);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * The cost model by hand-computed cases: Δ × unit price × 730 h, per CPU core, GiB and GPU,
+ * and an unknown price said as such, never 0.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManifestIndex } from '../../../src/gitops/manifests.js';
+import { HOURS_PER_MONTH, monthlyCost, movePoolCostDelta, replicasCostDelta, requestsCostDelta, type PoolPrices } from '../../../src/recommend/cost-model.js';
+import { currentReplicas, nodePoolOf, podResources, teamOf } from '../../../src/recommend/workload-facts.js';
+
+const GiB = 2 ** 30;
+const general: PoolPrices = { pool: 'general', cpuCoreHour: 0.04, memoryGibHour: 0.005, currency: 'USD', period: '2026-11' };
+const gpu: PoolPrices = { pool: 'gpu-a100', cpuCoreHour: 0.04, memoryGibHour: 0.005, gpuHour: 3.67, currency: 'USD', period: '2026-11' };
+const close = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-9, `${a} ≠ ${b}`);
+
+describe('cost model', () => {
+  it('CPU: 2 more replicas of 1.5 cores at 0.04/core-hour = 2 × 1.5 × 0.04 × 730 = 87.60 a month', () => {
+    const c = replicasCostDelta({ cpuCores: 1.5, memoryBytes: 0, gpus: 0 }, 3, 5, general);
+    assert.ok(c.known);
+    close(c.monthly, 87.6);
+    assert.equal(c.currency, 'USD');
+    assert.equal(HOURS_PER_MONTH, 730);
+  });
+
+  it('memory: a request cut of 512 MiB on 4 replicas at 0.005/GiB-hour = −4 × 0.5 × 0.005 × 730 = −7.30', () => {
+    const c = requestsCostDelta({ cpuCores: 0, memoryBytes: -512 * 2 ** 20, gpus: 0 }, 4, general);
+    assert.ok(c.known);
+    close(c.monthly, -7.3);
+  });
+
+  it('CPU and memory together: 1 replica of 1 core and 2 GiB less = −(0.04 + 2 × 0.005) × 730 = −36.50', () => {
+    const c = replicasCostDelta({ cpuCores: 1, memoryBytes: 2 * GiB, gpus: 0 }, 2, 1, general);
+    assert.ok(c.known);
+    close(c.monthly, -36.5);
+  });
+
+  it('GPU: one more replica of 1 GPU, 8 cores, 32 GiB at 3.67/GPU-hour = (3.67 + 8 × 0.04 + 32 × 0.005) × 730 = 3029.50', () => {
+    const c = replicasCostDelta({ cpuCores: 8, memoryBytes: 32 * GiB, gpus: 1 }, 1, 2, gpu);
+    assert.ok(c.known);
+    close(c.monthly, (3.67 + 0.32 + 0.16) * 730);
+    close(c.monthly, 3029.5);
+  });
+
+  it('unknown price: no billing rows for the pool says so and gives no figure', () => {
+    const c = replicasCostDelta({ cpuCores: 1, memoryBytes: GiB, gpus: 0 }, 1, 2, { pool: 'batch', period: '2026-11' });
+    assert.deepEqual(c, { known: false, reason: 'cost unknown: no billing rows for pool batch in 2026-11', pool: 'batch' });
+  });
+
+  it('unknown price: a GPU workload in a pool priced for CPU and memory only names the missing unit', () => {
+    const c = replicasCostDelta({ cpuCores: 8, memoryBytes: 32 * GiB, gpus: 1 }, 1, 2, general);
+    assert.equal(c.known, false);
+    assert.equal(!c.known && c.reason, 'cost unknown: no gpu-hour price for pool general in 2026-11');
+  });
+
+  it('a price is needed only for what the change moves: a CPU-only change in a pool without a memory price is known', () => {
+    const c = requestsCostDelta({ cpuCores: -0.5, memoryBytes: 0, gpus: 0 }, 2, { pool: 'p', cpuCoreHour: 0.1 });
+    assert.ok(c.known);
+    close(c.monthly, -0.5 * 2 * 0.1 * 730);
+  });
+
+  it('unknown requests: no manifest means no figure', () => {
+    assert.equal(replicasCostDelta(undefined, 1, 2, general).known, false);
+    assert.equal(requestsCostDelta(undefined, 2, general).known, false);
+  });
+
+  it('SPOT: the same 3 replicas of 2 cores and 4 GiB priced in the spot pool: 3 × (2 × (0.012 − 0.04) + 4 × (0.0015 − 0.005)) × 730 = −153.30', () => {
+    const spot: PoolPrices = { pool: 'spot', cpuCoreHour: 0.012, memoryGibHour: 0.0015, currency: 'USD' };
+    const c = movePoolCostDelta({ cpuCores: 2, memoryBytes: 4 * GiB, gpus: 0 }, 3, general, spot);
+    assert.ok(c.known);
+    close(c.monthly, -153.3);
+    assert.equal(c.pool, 'general');
+    const noSpot = movePoolCostDelta({ cpuCores: 2, memoryBytes: 4 * GiB, gpus: 0 }, 3, general, { pool: 'spot' });
+    assert.equal(!noSpot.known && noSpot.reason, 'cost unknown: no billing rows for pool spot');
+  });
+
+  it('zero change costs exactly 0 with any prices', () => {
+    const c = monthlyCost({ cpuCores: 0, memoryBytes: 0, gpus: 0 }, { pool: 'x' });
+    assert.deepEqual(c, { known: true, monthly: 0, pool: 'x', currency: undefined });
+  });
+});
+
+describe('workload facts from the manifest', () => {
+  const files = new Map([
+    ['apps/ml/infer.yaml', `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: infer
+  namespace: ml
+  labels: { team: research }
+  annotations: { foresight.dev/managed: "true" }
+spec:
+  replicas: 2
+  template:
+    metadata:
+      labels: { foresight.dev/team: ml-platform }
+    spec:
+      nodeSelector: { karpenter.sh/nodepool: gpu-a100 }
+      containers:
+      - name: server
+        resources:
+          requests: { cpu: "8", memory: 32Gi }
+          limits: { nvidia.com/gpu: 1, memory: 40Gi }
+      - name: sidecar
+        resources:
+          limits: { cpu: 250m, memory: 256Mi }
+`],
+    ['apps/web/web.yaml', `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: web
+  annotations: { foresight.dev/managed: "true" }
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+`],
+  ]);
+  const index = ManifestIndex.build(files);
+  const infer = index.resolve({ namespace: 'ml', kind: 'Deployment', name: 'infer' });
+  const web = index.resolve({ namespace: 'web', kind: 'Deployment', name: 'web' });
+
+  it('per-replica resources: every container\'s requests, a limit standing in for a missing request (GPU, sidecar)', () => {
+    assert.deepEqual(podResources(infer), { cpuCores: 8.25, memoryBytes: 32 * GiB + 256 * 2 ** 20, gpus: 1 });
+    assert.equal(podResources(web), undefined);
+    assert.equal(podResources(undefined), undefined);
+  });
+
+  it('node pool from the nodeSelector, else the policy\'s; team from the workload label before the pod label', () => {
+    assert.equal(nodePoolOf(infer, 'default'), 'gpu-a100');
+    assert.equal(nodePoolOf(web, 'default'), 'default');
+    assert.equal(teamOf(infer), 'research');
+    assert.equal(teamOf(web), undefined);
+    assert.equal(currentReplicas(infer), 2);
+    assert.equal(currentReplicas(web), 1);
+  });
+});
