@@ -16,6 +16,14 @@
  * In both modes a batch that failed or was interrupted is fetched again and committed
  * offsets never pass a batch not handled; the handler makes re-application a no-op. On stop
  * the batches in hand finish, their offsets are committed and the consumer leaves the group.
+ *
+ * A handler may also answer `{ seekTo }` instead of handling the batch (the processor does
+ * when Redis lost the partition's state and the windows are rebuilt from earlier offsets):
+ * the batch is not committed, the partition is sought there, and batches fetched before the
+ * seek are dropped (kafkajs marks them stale), so the partition resumes exactly there.
+ * `prepare` runs for every assigned partition when the consumer joins the group, before the
+ * partition's first batch is handled, and may answer the same (a partition with nothing new
+ * to fetch is checked too).
  */
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../telemetry/log.js';
@@ -29,7 +37,12 @@ export interface Batch {
   lag: bigint;
 }
 
-export type BatchHandler = (batch: Batch) => Promise<void>;
+/** Read the partition from this offset on instead (the batch was not handled). */
+export interface Reposition {
+  seekTo: string;
+}
+
+export type BatchHandler = (batch: Batch) => Promise<void | Reposition>;
 
 export interface RunnerOptions {
   groupId: string;
@@ -43,6 +56,8 @@ export interface RunnerOptions {
   partitionsConcurrently?: number;
   /** Called when the consumer has joined the group (readiness). */
   onJoin?: () => void;
+  /** Called for each assigned partition after onJoin; its batches wait for it (see the header). */
+  prepare?: (p: { topic: string; partition: number }) => Promise<void | Reposition>;
   /**
    * A fetch waits up to this long for `minBytes` (broker-side linger): what arrives within the
    * window comes in one batch. Default: kafkajs's (5 s wait, 1 byte, i.e. no linger).
@@ -84,6 +99,8 @@ export class BatchRunner {
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       this.log.info({ groupId: opts.groupId, assignment: e.payload.memberAssignment }, 'joined consumer group');
       opts.onJoin?.();
+      // emitted before kafkajs fetches for the new assignment: the partitions' first batches wait
+      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) for (const partition of partitions) this.prepare(topic, partition);
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.log.error({ err: String(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
@@ -107,9 +124,15 @@ export class BatchRunner {
         const b: Batch = { topic: batch.topic, partition: batch.partition, messages: batch.messages, lag: BigInt(batch.offsetLag()) };
         if (this.opts.pipelined) {
           // a dropped batch is not resolved: the pending seek decides where the next fetch starts
-          if (!(await this.handOff(b))) return;
+          if (!(await this.handOff(b, isStale))) return;
         } else {
-          await this.handler(b);
+          await this.chains.get(`${b.topic}|${b.partition}`)?.tail; // the partition's prepare step
+          if (isStale()) return;
+          const r = await this.handler(b);
+          if (r) {
+            this.reposition(b.topic, b.partition, r, b.messages[0].offset);
+            return;
+          }
         }
         resolveOffset(batch.messages[batch.messages.length - 1].offset);
         await heartbeat();
@@ -129,15 +152,35 @@ export class BatchRunner {
    * kafkajs applies a seek at its next fetch and discards what it fetched for the partition
    * meanwhile, so the partition resumes exactly at the failed batch.
    */
-  private async handOff(b: Batch): Promise<boolean> {
-    const key = `${b.topic}|${b.partition}`;
+  private chainOf(topic: string, partition: number): PartitionChain {
+    const key = `${topic}|${partition}`;
     let chain = this.chains.get(key);
     if (!chain) {
       chain = { tail: Promise.resolve(), failures: 0 };
       this.chains.set(key, chain);
     }
+    return chain;
+  }
+
+  /** Runs `prepare` for a newly assigned partition, after the batch in hand, before the next. */
+  private prepare(topic: string, partition: number): void {
+    const prepare = this.opts.prepare;
+    if (!prepare) return;
+    const chain = this.chainOf(topic, partition);
+    chain.tail = chain.tail.then(() => prepare({ topic, partition })).then(
+      (r) => {
+        if (r) this.reposition(topic, partition, r);
+      },
+      (err: unknown) => this.log.warn({ err: String(err), topic, partition }, 'preparing the partition failed; its first batch checks again'),
+    );
+  }
+
+  private async handOff(b: Batch, isStale: () => boolean): Promise<boolean> {
+    const key = `${b.topic}|${b.partition}`;
+    const chain = this.chainOf(b.topic, b.partition);
     await chain.tail;
     if (this.stopping) return false; // not handled: not committed, fetched again by the next owner
+    if (isStale()) return false; // the batch before it sought the partition: refetched from there
     const first = BigInt(b.messages[0].offset);
     if (chain.failedAt !== undefined) {
       if (first > chain.failedAt) return false; // fetched before the seek took effect: dropped, refetched
@@ -153,9 +196,10 @@ export class BatchRunner {
     const c = chain;
     const last = b.messages[b.messages.length - 1].offset;
     c.tail = this.handler(b).finally(() => this.releaseSlot()).then(
-      () => {
+      (r) => {
         c.failures = 0;
-        this.handled.set(key, { topic: b.topic, partition: b.partition, offset: (BigInt(last) + 1n).toString() });
+        if (r) this.reposition(b.topic, b.partition, r, b.messages[0].offset);
+        else this.handled.set(key, { topic: b.topic, partition: b.partition, offset: (BigInt(last) + 1n).toString() });
       },
       (err: unknown) => {
         c.failures++;
@@ -165,6 +209,13 @@ export class BatchRunner {
       },
     );
     return true;
+  }
+
+  /** The handler asked to read the partition from another offset: nothing of the batch in hand is committed. */
+  private reposition(topic: string, partition: number, r: Reposition, batchOffset?: string): void {
+    this.handled.delete(`${topic}|${partition}`);
+    this.log.info({ topic, partition, batchOffset, seekTo: r.seekTo }, 'partition sought');
+    if (!this.stopping) this.consumer.seek({ topic, partition, offset: r.seekTo });
   }
 
   private busySlots = 0;

@@ -21,6 +21,7 @@ import { ForesightError, RejectedMessage } from '../util/errors.js';
 import { aggregateBatch, type WindowEvent } from '../windows/aggregate.js';
 import { costIncrements, type CostIncrement } from '../windows/billing.js';
 import type { CostStore } from '../windows/cost-store.js';
+import { StateLostError } from '../windows/state-marks.js';
 import { ExpiryCache, type ApplyOutcome, type PartitionRef, type WindowStore } from '../windows/window-store.js';
 
 export interface PartitionState {
@@ -67,6 +68,8 @@ export interface BatchOutcome {
   lastOffset: string;
   /** the partition's applied offset recorded in Redis, when the whole batch was skipped as already applied */
   appliedBeyond?: bigint;
+  /** earliest event time among the series whose watermark the batch raised */
+  earliestEventMs?: number;
 }
 
 export interface IngestDeps {
@@ -126,6 +129,11 @@ export class IngestPipeline {
     this.state.clear();
   }
 
+  /** Base the partition's next batch on this applied offset, as read by the caller (processor/state-guard.ts). */
+  prime(ref: PartitionRef, applied: bigint): void {
+    this.state.set(`${ref.topic}:${ref.partition}`, { applied, watermarks: new Map(), expiring: new ExpiryCache() });
+  }
+
   private async stateOf(ref: PartitionRef, billing: boolean): Promise<{ s: PartitionState; trips: number }> {
     const key = `${ref.topic}:${ref.partition}`;
     let s = this.state.get(key);
@@ -150,10 +158,12 @@ export class IngestPipeline {
       if (r.outcome.status === 'applied') {
         s.applied = BigInt(lastOffset);
         const due: DueSeries[] = [];
+        let earliestEventMs: number | undefined;
         for (const [id, wm] of r.watermarks) {
           const before = s.watermarks.get(id) ?? -Infinity;
           const last = Math.floor(wm / SCORING_STEP_MS);
           const firstEvent = r.firstOf(id);
+          if (firstEvent && (earliestEventMs === undefined || firstEvent.earliestMs < earliestEventMs)) earliestEventMs = firstEvent.earliestMs;
           // a series new to this partition: steps count from its first event here, not a day back
           const since = Number.isFinite(before) ? before : (firstEvent?.earliestMs ?? wm);
           const first = Math.max(Math.floor(since / SCORING_STEP_MS) + 1, last - MAX_DUE_STEPS + 1);
@@ -161,10 +171,11 @@ export class IngestPipeline {
           for (let k = first; k <= last; k++) due.push({ seriesId: id, stepEndMs: k * SCORING_STEP_MS, traceparent });
           s.watermarks.set(id, wm);
         }
-        return { timings, due, applied: r.applied, rejected: r.rejected, skipped: messages.length - fresh.length, redisRoundTrips: trips, lastOffset };
+        return { timings, due, applied: r.applied, rejected: r.rejected, skipped: messages.length - fresh.length, redisRoundTrips: trips, lastOffset, earliestEventMs };
       }
-      // stale view: re-read the state and redo the batch
+      // stale view: re-read the state and redo the batch; unless Redis went backwards (lost data)
       this.state.delete(`${ref.topic}:${ref.partition}`);
+      if (r.outcome.status === 'stale' && r.outcome.storedOffset < s.applied) throw new StateLostError(ref, s.applied, r.outcome.storedOffset);
       if (attempt >= 5) throw new Error(`partition ${ref.topic}/${ref.partition}: state kept changing under the batch (another consumer?)`);
     }
   }

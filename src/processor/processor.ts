@@ -5,10 +5,13 @@
  * script call that applies the batch together with the partition's applied offset. The
  * consumer is pipelined (kafka/batch-runner.ts): the next batch is fetched while one is
  * handled, and a batch's offset is committed only after its script call returned.
+ * Before a partition's first batch after joining the group, and whenever a script call finds
+ * the applied offset went backwards, state-guard.ts checks that Redis still holds what was
+ * applied; if it lost it, the partition is sought back and its windows rebuilt from Kafka.
  */
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { decoderFor, isBillingFormat, type MessageDecoder } from '../codec/decoders.js';
-import { BatchRunner, type Batch } from '../kafka/batch-runner.js';
+import { BatchRunner, type Batch, type Reposition } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher } from '../kafka/deadletter.js';
 import { batchLinks, traceparentOf } from '../telemetry/propagation.js';
 import { PolicySet } from '../policy/policy-set.js';
@@ -21,9 +24,11 @@ import { errorMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
 import { CostStore } from '../windows/cost-store.js';
 import { createRedis } from '../windows/redis-client.js';
+import { StateLostError } from '../windows/state-marks.js';
 import { WindowStore } from '../windows/window-store.js';
 import type { RunningService, ServiceContext } from '../service/runtime.js';
-import { IngestPipeline, type StageTimings } from './ingest.js';
+import { IngestPipeline, type BatchOutcome, type StageTimings } from './ingest.js';
+import { StateGuard } from './state-guard.js';
 
 /**
  * Only what another try can fix is retried: a lost connection, or a LOADING/BUSY/TRYAGAIN
@@ -56,6 +61,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   const batchMs = meter.createHistogram('foresight_batch_duration_ms', { description: 'Time to process one Kafka batch', unit: 'ms' });
   const roundTrips = meter.createHistogram('foresight_redis_roundtrips_per_batch', { description: 'Redis round trips per Kafka batch' });
   const lagGauge = meter.createGauge('foresight_consumer_lag', { description: 'Messages behind the high watermark, per partition' });
+  const stateLost = meter.createCounter('foresight_redis_state_lost', { description: 'Partitions whose Redis state was found lost and rebuilt from Kafka; missing=true when Kafka no longer held all of it' });
   const dlq = new DeadLetterPublisher(ctx.producer, codec, cfg.topics.deadletter, 'processor', deadLetters, log, cfg.deadLetterMaxBytes);
 
   const decoders = new Map<string, { decode: MessageDecoder; billing: boolean }>();
@@ -74,11 +80,19 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   const partitionsOf = new Map(inputTopics.map((t) => [t.topic, t.partitions]));
   const costs = new CostStore(redis, cfg.redis.keyPrefix, inputTopics.filter((t) => t.billing).map(({ topic, partitions }) => ({ topic, partitions })));
 
+  const guard = new StateGuard({
+    kafka: ctx.kafka, redis, prefix: cfg.redis.keyPrefix, groupId: cfg.processorGroup, maxEventAgeMs: cfg.ingest.maxEventAgeMs, replayHistory: cfg.ingest.replayHistory, log,
+    onLost: (ref, missing) => stateLost.add(1, { topic: ref.topic, missing: String(missing) }),
+  });
   const pipeline = new IngestPipeline({
     cfg: cfg.ingest,
     windows,
     costs,
-    deadLetter: (rejections, traceContext) => retry(() => dlq.publish(rejections, traceContext), { retries: 10, maxDelayMs: 2_000 }),
+    // a rebuild after lost Redis state re-reads messages dead-lettered before the loss: not again
+    deadLetter: (all, traceContext) => {
+      const rejections = all.filter((r) => !guard.isRebuilt(r, BigInt(r.message.offset)));
+      return rejections.length === 0 ? Promise.resolve() : retry(() => dlq.publish(rejections, traceContext), { retries: 10, maxDelayMs: 2_000 });
+    },
     withRetry: (fn) => retry(fn, {
       retries: 30,
       maxDelayMs: 2_000,
@@ -87,7 +101,26 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     }),
   });
 
-  const handle = async (batch: Batch): Promise<void> => {
+  // the batch on the partition's state as Redis holds it, or where to read from first if Redis lost it
+  const applyChecked = async (batch: Batch, run: () => Promise<BatchOutcome>): Promise<BatchOutcome | Reposition> => {
+    const ref = { topic: batch.topic, partition: batch.partition };
+    let verdict = await guard.check(ref);
+    if (!verdict?.seekTo) {
+      if (verdict) pipeline.prime(ref, verdict.applied);
+      try {
+        const out = await run();
+        await guard.applied(ref, BigInt(out.lastOffset), out.earliestEventMs);
+        return out;
+      } catch (err) {
+        if (!(err instanceof StateLostError)) throw err;
+        verdict = await guard.stateLost(ref, err.expected, err.stored);
+      }
+    }
+    pipeline.prime(ref, verdict.applied);
+    return { seekTo: verdict.seekTo!.toString() };
+  };
+
+  const handle = async (batch: Batch): Promise<void | Reposition> => {
     const t0 = performance.now();
     const { topic, partition } = batch;
     const input = decoders.get(topic)!;
@@ -104,7 +137,8 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       },
     });
     try {
-      const out = await pipeline.handle({ topic, partition }, batch.messages, input.decode, input.billing, trace.setSpan(context.active(), span));
+      const out = await applyChecked(batch, () => pipeline.handle({ topic, partition }, batch.messages, input.decode, input.billing, trace.setSpan(context.active(), span)));
+      if ('seekTo' in out) return out;
       processed.add(out.applied, { topic });
       if (out.skipped > 0) skipped.add(out.skipped, { topic });
       // Redis says offsets beyond the partition's end were applied: its state belongs to an
@@ -119,7 +153,8 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       roundTrips.record(out.redisRoundTrips, { topic });
       lagGauge.record(Number(batch.lag), { topic, partition: String(partition) });
       let scoring: LoopOutcome | undefined;
-      if (loop && out.due.length > 0) {
+      // a rebuild's steps were scored before Redis lost them
+      if (loop && out.due.length > 0 && !guard.isRebuilt(batch, BigInt(out.lastOffset))) {
         const res = await loop.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers));
         log.debug({ topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, alerts: res.alerts.length }, 'series scored');
         scored.add(res.scored);
@@ -179,7 +214,14 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     pipelined: true, // decode and apply one batch while kafkajs fetches the next
     onJoin: () => {
       pipeline.reset(); // partitions may have moved; re-read their state from Redis
+      guard.reset(); // and check it again against the group's committed offsets
       ctx.health.setReady(true);
+    },
+    // each assigned partition's state is checked at once (a restart after a loss may bring nothing new to fetch)
+    prepare: async (ref) => {
+      const verdict = await guard.check(ref);
+      if (verdict) pipeline.prime(ref, verdict.applied);
+      return verdict?.seekTo === undefined ? undefined : { seekTo: verdict.seekTo.toString() };
     },
   }, handle, log);
   await runner.start();
@@ -189,6 +231,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       clearInterval(policyTimer);
       await runner.stop();
       dlq.close();
+      await guard.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -35,8 +35,10 @@ import type { Forecaster } from '../scoring/forecaster.js';
 import { historiesFromWindows } from '../scoring/window-history.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
+import { historyIncomplete } from '../windows/state-marks.js';
 import { BatchState } from './batch-state.js';
 import { replicasCostDelta } from './cost-model.js';
+import { enoughEvidence } from './evidence.js';
 import { Money } from './money.js';
 import { recommendationId } from './recommendation-id.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
@@ -121,6 +123,8 @@ export class RecommendationLoop {
     const scores = await this.d.anomaly.runWindows(windows, ready.length);
     out.scored = ready.length;
     lap('models');
+    // Redis lost part of this partition's history that Kafka no longer held: wait for new evidence
+    const hole = await historyIncomplete(this.d.redis, this.d.prefix, ref);
     const state = new BatchState(this.d.redis);
     await state.load(ready.filter((r) => r.id.container === null).map((r) => this.stateKey(r.id.workload)));
     const messages: Message[] = [];
@@ -128,6 +132,7 @@ export class RecommendationLoop {
     for (let i = 0; i < ready.length; i++) {
       const r = ready[i];
       const policy = this.money.policyOf(r.id); // with the workload's team (money.ts)
+      if (!enoughEvidence(hole?.fromMs, r.stepEndMs, policy)) continue;
       // the trace of the series' first event in the batch that closed the step (else the batch's)
       const tp = r.traceparent ?? traceparent;
       const alert = await this.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
