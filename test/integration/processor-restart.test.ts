@@ -66,6 +66,7 @@ describe('processor restarts', () => {
         assert.ok(await waitFor(async () => (await totalApplied(redis, prefix)) >= EVENTS, 120_000, 200), `not all applied after restart:\n${second.output().slice(-2000)}`);
         await sleep(1_500); // any redelivered batch arrives now, and must change nothing
         assert.deepEqual(await snapshotWindows(redis, prefix), reference);
+        assert.doesNotMatch(second.output(), /Redis lost this partition/, 'a restart is no loss of Redis state');
       } finally {
         second.child.kill('SIGTERM');
         await second.exited;
