@@ -78,6 +78,8 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     }
   }, { retries: 10, initialDelayMs: 200, onRetry: (err, attempt) => log.warn({ err: errorMessage(err), attempt }, 'reading topic metadata failed; retrying') });
   const partitionsOf = new Map(inputTopics.map((t) => [t.topic, t.partitions]));
+  // zero from the start, so an alert on its increase sees the first loss
+  for (const t of inputTopics) for (const missing of ['false', 'true']) stateLost.add(0, { topic: t.topic, missing });
   const costs = new CostStore(redis, cfg.redis.keyPrefix, inputTopics.filter((t) => t.billing).map(({ topic, partitions }) => ({ topic, partitions })));
 
   const guard = new StateGuard({
