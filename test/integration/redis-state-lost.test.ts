@@ -5,15 +5,21 @@
  * say so once per partition, and rebuild the windows from Kafka so that they equal those of
  * a processor that saw no loss, counting nothing twice, whether the loss happens while it
  * runs or while it is stopped. When Kafka retention deleted part of what is needed, the
- * partition's history is marked incomplete instead, with the missing offsets.
+ * partition's history is marked incomplete instead, with the missing offsets, and the
+ * recommendation loop publishes nothing from the series until they have a day of new history.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import type { Recommendation } from '../../src/codec/generated-types.js';
 import { sleep, waitFor } from '../../src/util/retry.js';
 import { startCli, type RunningCli } from '../helpers/cli.js';
 import { testConfig, testEnv, uniqueId } from '../helpers/env.js';
-import { testKafka } from '../helpers/kafka.js';
+import { readTopic, testKafka } from '../helpers/kafka.js';
 import { runProcessorUntil } from '../helpers/processor.js';
 import { produceSamples, sample, testCodec } from '../helpers/produce.js';
 import { assertCommittedWithinApplied, snapshotWindows, totalApplied } from '../helpers/windows.js';
@@ -49,7 +55,7 @@ function assertOneLossLinePerPartition(proc: RunningCli, pattern: RegExp): void 
     assert.equal(lines.get(p)?.length, 1, `partition ${p}: expected one loss line, got ${JSON.stringify(lines.get(p))}\n${proc.output().slice(-3000)}`);
     assert.match(lines.get(p)![0], pattern);
   }
-  console.log(`# partition 0: ${lossLinesRaw(proc.output())[0]}`);
+  console.log(`# logged: ${lossLinesRaw(proc.output())[0]}`);
 }
 
 function lossLinesRaw(output: string): string[] {
@@ -180,5 +186,60 @@ describe('Redis state lost, and Kafka retention deleted part of it', () => {
     const left = EVENTS - [...cut.values()].reduce((a, b) => a + b, 0);
     await runProcessorUntil(refEnv, async () => (await totalApplied(redis, refEnv.FORESIGHT_REDIS_KEY_PREFIX)) >= left, 120_000);
     assert.deepEqual(await snapshotWindows(redis, prefix), await snapshotWindows(redis, refEnv.FORESIGHT_REDIS_KEY_PREFIX));
+  });
+});
+
+describe('Redis state lost for good: the recommendation loop waits for new evidence', () => {
+  const repo = mkdtempSync(path.join(os.tmpdir(), 'gitops-'));
+  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+  mkdirSync(path.join(repo, 'policies'));
+  writeFileSync(path.join(repo, 'policies', 'policies.yaml'), `apiVersion: foresight.dev/v1
+kind: Policy
+metadata: { name: defaults }
+spec:
+  replicas: { min: 1, max: 20, perReplicaCapacity: 1, targetUtilization: 1, metric: cpu_usage }
+`);
+  execFileSync('git', ['-C', repo, 'add', '.']);
+  execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'policies']);
+  const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_POLICY_REPO: repo });
+  const cfg = testConfig(env);
+  const kafka = testKafka(cfg);
+  const redis = new Redis(cfg.redis.url);
+  after(() => redis.disconnect());
+
+  it('recommends before the loss, and not from the hour after the hole', async () => {
+    const codec = await testCodec(cfg);
+    const prefix = cfg.redis.keyPrefix;
+    const topic = cfg.topics.metrics;
+    const STEP = 300_000;
+    const hole = Math.floor((Date.now() - 3 * 3_600_000) / STEP) * STEP; // where phase A ends and B starts
+    // one workload's demand (2 cores), one sample a minute: an hour before the hole, an hour after
+    const demand = (t: number) => ({ ...sample('web', 2 + (t / 60_000) % 3 * 0.25, t), container: null });
+    const minutes = (from: number) => Array.from({ length: 60 }, (_, i) => demand(from + i * 60_000));
+    await produceSamples(kafka, cfg, codec, minutes(hole - 3_600_000));
+    const proc = startCli(['processor'], env);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      assert.ok(await waitFor(async () => (await totalApplied(redis, prefix)) >= 60, 90_000, 100), proc.output().slice(-2000));
+      await sleep(1_500);
+      // retention deletes all of phase A, then Redis loses everything
+      await admin.fetchTopicMetadata({ topics: [topic] });
+      const [{ high }] = await admin.fetchTopicOffsets(topic);
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: high }] });
+      assert.ok((await deleteKeys(redis, prefix)) > 0);
+      await produceSamples(kafka, cfg, codec, minutes(hole));
+      const incomplete = `${prefix}:{${topic}:0}:incomplete`;
+      assert.ok(await waitFor(async () => (await totalApplied(redis, prefix)) >= 60 && (await redis.hget(incomplete, 'fromMs')) !== null, 90_000, 100), proc.output().slice(-3000));
+      assert.equal(Number(await redis.hget(incomplete, 'fromMs')), hole);
+      await sleep(1_500); // the last batch's steps are scored
+    } finally {
+      await admin.disconnect();
+      await stop(proc);
+    }
+    const recs = await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
+    const at = (r: Recommendation) => new Date(r.createdAt).toISOString();
+    assert.ok(recs.some((r) => r.createdAt <= hole), `the hour before the loss is recommended on: ${JSON.stringify(recs.map(at))}`);
+    assert.deepEqual(recs.filter((r) => r.createdAt > hole).map(at), [], 'nothing from the hour after the hole: a day of new evidence is needed');
   });
 });
