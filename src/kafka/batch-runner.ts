@@ -145,13 +145,6 @@ export class BatchRunner {
   private readonly handled = new Map<string, { topic: string; partition: number; offset: string }>();
   private commitTimer?: NodeJS.Timeout;
 
-  /**
-   * Pipelined mode: waits for the partition's previous batch, then starts this one and
-   * returns true. A batch behind a failure is dropped (false; the seek refetches it); the
-   * refetched failed batch is retried after a backoff that grows with the failures in a row.
-   * kafkajs applies a seek at its next fetch and discards what it fetched for the partition
-   * meanwhile, so the partition resumes exactly at the failed batch.
-   */
   private chainOf(topic: string, partition: number): PartitionChain {
     const key = `${topic}|${partition}`;
     let chain = this.chains.get(key);
@@ -175,6 +168,13 @@ export class BatchRunner {
     );
   }
 
+  /**
+   * Pipelined mode: waits for the partition's previous batch, then starts this one and
+   * returns true. A batch behind a failure is dropped (false; the seek refetches it); the
+   * refetched failed batch is retried after a backoff that grows with the failures in a row.
+   * kafkajs applies a seek at its next fetch and discards what it fetched for the partition
+   * meanwhile, so the partition resumes exactly at the failed batch.
+   */
   private async handOff(b: Batch, isStale: () => boolean): Promise<boolean> {
     const key = `${b.topic}|${b.partition}`;
     const chain = this.chainOf(b.topic, b.partition);

@@ -107,7 +107,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   const applyChecked = async (batch: Batch, run: () => Promise<BatchOutcome>): Promise<BatchOutcome | Reposition> => {
     const ref = { topic: batch.topic, partition: batch.partition };
     let verdict = await guard.check(ref);
-    if (!verdict?.seekTo) {
+    if (verdict?.seekTo === undefined) {
       if (verdict) pipeline.prime(ref, verdict.applied);
       try {
         const out = await run();
