@@ -11,7 +11,8 @@ import { mkdirSync } from 'node:fs';
 import { ForesightError, errorMessage } from '../util/errors.js';
 import { sleep } from '../util/retry.js';
 import { isOurs, readPidFile, removePidFile, spawnDetached, stopProcess, tailFile, writePidFile } from './processes.js';
-import { serviceSpecs, type ServiceName, type ServiceSpec } from './services.js';
+import { secureVariant } from './secure-services.js';
+import { plainVariant, serviceSpecs, type ServiceName, type ServiceSpec, type StackVariant } from './services.js';
 import type { StackConfig } from './stack-config.js';
 
 export type ServiceState = 'running' | 'external' | 'stopped' | 'not-answering';
@@ -26,9 +27,15 @@ export interface ServiceStatus {
 
 type Progress = (msg: string) => void;
 
+function variantOf(cfg: StackConfig): StackVariant {
+  return cfg.secure ? secureVariant(cfg) : plainVariant(cfg);
+}
+
 export async function stackUp(cfg: StackConfig, progress: Progress = () => undefined): Promise<ServiceStatus[]> {
   for (const d of [cfg.dir, cfg.dataDir, cfg.logDir, cfg.runDir]) mkdirSync(d, { recursive: true });
-  const specs = serviceSpecs(cfg);
+  const variant = variantOf(cfg);
+  variant.prepare?.(progress);
+  const specs = serviceSpecs(cfg, variant);
   // Prepare (artifacts, storage) one at a time, for readable progress; then start all and wait together.
   const started: { spec: ServiceSpec; pid: number; t0: number }[] = [];
   const statuses: ServiceStatus[] = [];
@@ -84,7 +91,7 @@ async function waitReady(spec: ServiceSpec, pid: number): Promise<void> {
 
 export async function stackDown(cfg: StackConfig, progress: Progress = () => undefined): Promise<void> {
   // Stop in reverse order: the registry and Kafka before Redis.
-  for (const spec of serviceSpecs(cfg).reverse()) {
+  for (const spec of serviceSpecs(cfg, variantOf(cfg)).reverse()) {
     const rec = readPidFile(spec.pidFile);
     if (!rec) {
       progress(`${spec.name}: not started by foresight; left alone`);
@@ -97,7 +104,7 @@ export async function stackDown(cfg: StackConfig, progress: Progress = () => und
 }
 
 export async function stackStatus(cfg: StackConfig): Promise<ServiceStatus[]> {
-  return Promise.all(serviceSpecs(cfg).map(async (spec): Promise<ServiceStatus> => {
+  return Promise.all(serviceSpecs(cfg, variantOf(cfg)).map(async (spec): Promise<ServiceStatus> => {
     const rec = readPidFile(spec.pidFile);
     const ours = rec !== undefined && isOurs(rec);
     const answers = await spec.probe();
