@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'REDIS_SCRIPT_FAILED'
   | 'KAFKA_UNAVAILABLE'
   | 'ALERTMANAGER_UNAVAILABLE'
+  | 'AUTH_FAILED'
   | 'INPUT_INVALID';
 
 export class ForesightError extends Error {
