@@ -77,6 +77,16 @@ describe('secured stack', { skip }, () => {
     assertNoSecret(processor.output() + committer.output() + replay.stdout + replay.stderr);
   });
 
+  it('`foresight demo --secure` runs the whole demo over the secured stack', () => {
+    const res = runCli(['demo', '--secure', '--rows', '700'], {}, 240_000);
+    assert.equal(res.status, 0, `${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
+    assert.match(res.stdout, /== 1\/6 starting the secured local stack/);
+    assert.match(res.stdout, /Windows: all 700 events of demo-\d+\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
+    assert.match(res.stdout, /git log -p of the GitOps repository \(main: [1-9]\d* commit\(s\) by Foresight/);
+    assert.match(res.stdout, /foresight stack down --secure/);
+    assertNoSecret(res.stdout + res.stderr);
+  });
+
   it('a wrong password stops the processor at once, naming the variables to check, without showing any password', async () => {
     const wrong = `wrong-${Date.now()}`;
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'foresight-secure-')), 'password');
