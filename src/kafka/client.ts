@@ -1,6 +1,6 @@
 /** kafkajs clients, with kafkajs's own log lines routed into our structured logs. */
 import { createRequire } from 'node:module';
-import { Kafka, logLevel, type KafkaConfig as KafkajsConfig, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig as KafkajsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config/config.js';
 import type { Logger } from '../telemetry/log.js';
 
@@ -38,9 +38,8 @@ export function kafkaSecurityOptions(cfg: KafkaConfig): Pick<KafkajsConfig, 'ssl
   }
   if (sec.sasl) {
     const { mechanism, username, password } = sec.sasl;
-    out.sasl = mechanism === 'plain' ? { mechanism, username, password: password.reveal() }
-      : mechanism === 'scram-sha-256' ? { mechanism, username, password: password.reveal() }
-        : { mechanism, username, password: password.reveal() };
+    // (kafkajs types SASLOptions as a union per mechanism; all three take user and password)
+    out.sasl = { mechanism, username, password: password.reveal() } as SASLOptions;
   }
   return out;
 }
