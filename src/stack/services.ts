@@ -18,6 +18,8 @@ export interface ServiceSpec {
   logFile: string;
   pidFile: string;
   readyTimeoutMs: number;
+  /** the ports it listens on, each with the flag that moves it */
+  ports: { port: number; flag: string }[];
   probe(): Promise<boolean>;
   /** Resolves artifacts and prepares storage; returns the command to run. */
   prepare(progress: (msg: string) => void): { cmd: string; args: string[]; marker: string };
@@ -76,6 +78,7 @@ function redisSpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
     address: v.address,
     ...files(cfg, 'redis'),
     readyTimeoutMs: 15_000,
+    ports: [{ port: cfg.redisPort, flag: '--redis-port' }],
     probe: v.probe,
     prepare(progress) {
       const bin = ensureRedisServer(progress);
@@ -99,6 +102,7 @@ function kafkaSpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
     address: variant.kafka.address,
     ...files(cfg, 'kafka'),
     readyTimeoutMs: 90_000,
+    ports: [{ port: cfg.kafkaPort, flag: '--kafka-port' }, { port: cfg.controllerPort, flag: '--controller-port' }],
     probe: variant.kafka.probe,
     prepare(progress) {
       ensureKafkaLibs(progress);
@@ -179,6 +183,7 @@ function registrySpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
     address: variant.registry.address,
     ...files(cfg, 'registry'),
     readyTimeoutMs: 120_000,
+    ports: [{ port: cfg.registryPort, flag: '--registry-port' }],
     probe: variant.registry.probe,
     prepare(progress) {
       ensureApicurio(progress);

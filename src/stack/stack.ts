@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { ForesightError, errorMessage } from '../util/errors.js';
 import { sleep } from '../util/retry.js';
+import { portInUse } from './probes.js';
 import { isOurs, readPidFile, removePidFile, spawnDetached, stopProcess, tailFile, writePidFile } from './processes.js';
 import { secureVariant } from './secure-services.js';
 import { plainVariant, serviceSpecs, type ServiceName, type ServiceSpec, type StackVariant } from './services.js';
@@ -51,6 +52,7 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
       statuses.push({ name: spec.name, state: 'external', address: spec.address, logFile: spec.logFile });
       continue;
     }
+    await checkPortsFree(spec);
     const { cmd, args, marker } = spec.prepare(progress);
     const pid = spawnDetached(cmd, args, spec.logFile);
     writePidFile(spec.pidFile, { pid, marker, startedAt: new Date().toISOString() });
@@ -69,6 +71,20 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
   }
   if (failures.length > 0) throw new ForesightError('STACK_START_FAILED', failures.join('\n\n'));
   return order(statuses);
+}
+
+/**
+ * A port held by something that does not answer as this stack's service (another program, or
+ * the secured stack of another checkout, whose credentials differ) would make the service
+ * exit at start-up with a bind error deep in its log: say so up front.
+ */
+async function checkPortsFree(spec: ServiceSpec): Promise<void> {
+  for (const { port, flag } of spec.ports) {
+    if (await portInUse(port)) {
+      throw new ForesightError('STACK_START_FAILED',
+        `${spec.name}: port ${port} is already in use by a process that is not this stack's ${spec.name} (another program, or a stack of another checkout: \`ss -ltnp\` shows it); stop it, or choose another port with ${flag}`);
+    }
+  }
 }
 
 async function waitReady(spec: ServiceSpec, pid: number): Promise<void> {
