@@ -76,7 +76,8 @@ user ${SECURE_USER} on >${secret('redis')} ~* &* +@all
 `);
         return [redisConf];
       },
-      marker: redisConf,
+      // redis-server rewrites its process title to "redis-server 127.0.0.1:<tls-port>": the conf path does not survive
+      marker: `:${cfg.redisPort}`,
     },
     kafka: {
       address: `sasl_ssl://127.0.0.1:${cfg.kafkaPort}`,

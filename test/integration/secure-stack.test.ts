@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -36,8 +36,11 @@ const assertNoSecret = (output: string, extra: string[] = []): void => {
 };
 
 describe('secured stack', { skip }, () => {
-  it('is up (FORESIGHT_TEST_SECURE_STACK=required fails here rather than skipping)', async () => {
-    assert.deepEqual((await stackStatus(stack)).map((s) => [s.name, s.state === 'running' || s.state === 'external']), [['redis', true], ['kafka', true], ['registry', true]]);
+  it('is up (FORESIGHT_TEST_SECURE_STACK=required fails here rather than skipping), and what this checkout started is known as its own', async () => {
+    const statuses = await stackStatus(stack);
+    assert.deepEqual(statuses.map((s) => [s.name, s.state === 'running' || s.state === 'external']), [['redis', true], ['kafka', true], ['registry', true]]);
+    // a pid file whose process is not recognised would make `stack down --secure` leave the service running
+    for (const s of statuses) if (existsSync(path.join(stack.runDir, `${s.name}.pid`))) assert.equal(s.state, 'running', `${s.name} started by this checkout`);
   });
 
   it('Kafka takes SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN over TLS, and refuses a client without credentials', async () => {
