@@ -22,6 +22,7 @@ command -v git >/dev/null || missing+=(git)
 # Alertmanager for the alert bridge's test, promtool for the alert rules' tests
 command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v openssl >/dev/null || missing+=(openssl)   # the secured stack's CA and certificates
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian's ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -10,7 +10,16 @@ started_here=0
 if node bin/foresight.js stack status | grep -Eq '^(redis|kafka|registry) +(stopped|not-answering)'; then
   started_here=1
 fi
+# the secured stack (TLS, SASL, ACL user, basic auth) runs beside the plain one, on its own ports
+secure_started_here=0
+if node bin/foresight.js stack status --secure | grep -Eq '^(redis|kafka|registry) +(stopped|not-answering)'; then
+  secure_started_here=1
+fi
 cleanup() {
+  if [ "$secure_started_here" = 1 ]; then
+    printf '\n== stopping the secured stack\n'
+    node bin/foresight.js stack down --secure || true
+  fi
   if [ "$started_here" = 1 ]; then
     printf '\n== stopping the stack\n'
     node bin/foresight.js stack down || true
@@ -18,7 +27,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-printf '\n== starting the stack\n'
+printf '\n== starting the stack (the secured one starts in the background, during lint)\n'
+node bin/foresight.js stack install >/dev/null   # artifacts once, before two stacks start at the same time
+mkdir -p .foresight
+secure_log=.foresight/stack-secure-up.log
+node bin/foresight.js stack up --secure >"$secure_log" 2>&1 &
+secure_pid=$!
 node bin/foresight.js stack up
 
 printf '\n== lint\n'
@@ -35,6 +49,15 @@ promtool check rules deploy/prometheus/foresight-rules.yml
 promtool test rules deploy/prometheus/foresight-rules.test.yml
 promtool check rules examples/prometheus/workload-rules.yml
 promtool test rules examples/prometheus/workload-rules.test.yml
+
+printf '\n== waiting for the secured stack\n'
+if ! wait "$secure_pid"; then
+  cat "$secure_log"
+  echo "test.sh: the secured stack did not start (see above)" >&2
+  exit 1
+fi
+tail -n 4 "$secure_log"
+export FORESIGHT_TEST_SECURE_STACK=required   # its tests fail, not skip, when it is not reachable
 
 printf '\n== tests\n'
 node --test --test-concurrency=1 dist/test/

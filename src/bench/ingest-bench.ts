@@ -23,6 +23,7 @@ import { seriesIdOf } from '../codec/metric-sample.js';
 import { availableParallelism } from 'node:os';
 import { benchEnv, benchId } from './bench-env.js';
 import { cpuBetween, CpuMeter, cpuTotal } from './cpu.js';
+import { kafkaSecurityOptions } from '../kafka/client.js';
 import { startProcessor } from '../processor/processor.js';
 import { createServiceContext } from '../service/runtime.js';
 import { sleep } from '../util/retry.js';
@@ -78,7 +79,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
   // 2a. raw consumption
   opts.progress('measuring raw kafkajs consumption...');
   const rawCpu0 = await cpu.snapshot();
-  const rawKafka = new Kafka({ brokers: cfg.kafka.brokers, clientId: `${id}-raw`, logLevel: logLevel.NOTHING });
+  const rawKafka = new Kafka({ brokers: cfg.kafka.brokers, ...kafkaSecurityOptions(cfg.kafka), clientId: `${id}-raw`, logLevel: logLevel.NOTHING });
   const raw = rawKafka.consumer({ groupId: `${id}-raw`, maxBytesPerPartition: 4 * 1024 * 1024 });
   await raw.connect();
   await raw.subscribe({ topic, fromBeginning: true });

@@ -86,9 +86,11 @@ export function demoCommand(): Command {
   return new Command('demo')
     .description('run the whole path on the local stack with a real trace: replay → processor → recommendations → committer → GitOps commits; prints them')
     .addOption(new Option('--rows <n>', 'replay only the first n rows of the trace').argParser(parsePositiveInt))
-    .action(async (flags: { rows?: number }) => {
-      const stackCfg = loadStackConfig();
-      step('1/6 starting the local stack (Kafka, Schema Registry, Redis)');
+    .addOption(new Option('--secure', 'on the secured local stack (`stack up --secure`): Kafka over SASL_SSL, the registry over HTTPS with basic auth, Redis over TLS with an ACL user'))
+    .action(async (flags: { rows?: number; secure?: boolean }) => {
+      const stackCfg = loadStackConfig({ secure: flags.secure });
+      const secureFlag = flags.secure ? ' --secure' : '';
+      step(`1/6 starting the ${flags.secure ? 'secured ' : ''}local stack (Kafka, Schema Registry, Redis)`);
       console.log(formatStatus(await stackUp(stackCfg, (m) => console.log(`  ${m}`))));
 
       const runId = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '');
@@ -225,7 +227,7 @@ export function demoCommand(): Command {
         if (shown > 0) console.log(git('log', '-p', `-${shown}`, 'main'));
         for (const pr of prs) console.log(`git log -p main..${pr.head}:\n\n${git('log', '-p', '-1', `main..${pr.head}`, '--', '.', ':!.foresight')}`);
         console.log(`first event's trace context: ${res.firstTraceparent ?? '(none)'}`);
-        console.log(`the repository: git clone ${repo.remote}; the stack is still running: \`foresight stack status\`, \`foresight stack down\``);
+        console.log(`the repository: git clone ${repo.remote}; the stack is still running: \`foresight stack status${secureFlag}\`, \`foresight stack down${secureFlag}\``);
       } finally {
         for (const s of services) s.kill('SIGTERM');
         await Promise.all(services.map((s) => new Promise((r) => (s.exitCode !== null ? r(undefined) : s.once('exit', r)))));

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { ensureApicurio, ensureKafkaLibs, ensureRedisServer, APICURIO_JAR, KAFKA_LIBS } from '../stack/artifacts.js';
 import { formatStatus, stackDown, stackStatus, stackUp } from '../stack/stack.js';
-import { loadStackConfig, type StackFlags } from '../stack/stack-config.js';
+import { loadStackConfig, stackEnv, type StackConfig, type StackFlags } from '../stack/stack-config.js';
 import { parsePort } from './options.js';
 
 function withStackOptions(cmd: Command): Command {
@@ -13,7 +13,20 @@ function withStackOptions(cmd: Command): Command {
     .addOption(new Option('--kafka-port <port>', 'Kafka broker port').argParser(parsePort).env('FORESIGHT_STACK_KAFKA_PORT'))
     .addOption(new Option('--controller-port <port>', 'KRaft controller port').argParser(parsePort).env('FORESIGHT_STACK_CONTROLLER_PORT'))
     .addOption(new Option('--registry-port <port>', 'Schema Registry port').argParser(parsePort).env('FORESIGHT_STACK_REGISTRY_PORT'))
-    .addOption(new Option('--redis-port <port>', 'Redis port').argParser(parsePort).env('FORESIGHT_STACK_REDIS_PORT'));
+    .addOption(new Option('--redis-port <port>', 'Redis port').argParser(parsePort).env('FORESIGHT_STACK_REDIS_PORT'))
+    .addOption(new Option('--secure', 'the secured stack: TLS, SASL/SCRAM, ACL user, basic auth; its own folder and ports (FORESIGHT_STACK_SECURE_*), beside the plain one'));
+}
+
+/**
+ * The stack's configuration from the flags. With --secure, the plain stack's FORESIGHT_STACK_*
+ * variables do not apply (they would put the secured stack on the plain one's ports): only
+ * flags given on the command line and FORESIGHT_STACK_SECURE_* do.
+ */
+function stackConfigOf(cmd: Command): StackConfig {
+  const flags = cmd.opts<StackFlags>();
+  if (!flags.secure) return loadStackConfig(flags);
+  const fromCli = Object.fromEntries(Object.entries(flags).filter(([k]) => cmd.getOptionValueSource(k) === 'cli'));
+  return loadStackConfig({ ...fromCli, secure: true });
 }
 
 const progress = (msg: string): void => console.log(msg);
@@ -28,19 +41,25 @@ export function stackCommand(): Command {
       console.log(`redis-server: ${redis}\nkafka libs:   ${KAFKA_LIBS}\nregistry:     ${APICURIO_JAR}`);
     });
   withStackOptions(stack.command('up').description('start Kafka (KRaft), Apicurio Registry and Redis; wait until each answers (idempotent)'))
-    .action(async (flags: StackFlags) => {
+    .action(async (_flags: StackFlags, cmd: Command) => {
       const t0 = Date.now();
-      const statuses = await stackUp(loadStackConfig(flags), progress);
+      const cfg = stackConfigOf(cmd);
+      const statuses = await stackUp(cfg, progress);
       console.log(formatStatus(statuses));
       console.log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      if (cfg.secure) console.log('connect with the variables of `foresight stack env --secure`');
     });
   withStackOptions(stack.command('down').description('stop the processes that `stack up` started (and nothing else)'))
-    .action(async (flags: StackFlags) => {
-      await stackDown(loadStackConfig(flags), progress);
+    .action(async (_flags: StackFlags, cmd: Command) => {
+      await stackDown(stackConfigOf(cmd), progress);
     });
   withStackOptions(stack.command('status').description('print each service\'s state and address'))
-    .action(async (flags: StackFlags) => {
-      console.log(formatStatus(await stackStatus(loadStackConfig(flags))));
+    .action(async (_flags: StackFlags, cmd: Command) => {
+      console.log(formatStatus(await stackStatus(stackConfigOf(cmd))));
+    });
+  withStackOptions(stack.command('env').description('print the FORESIGHT_* variables that connect to the stack, as shell exports (`eval "$(foresight stack env --secure)"`)'))
+    .action((_flags: StackFlags, cmd: Command) => {
+      for (const [k, v] of Object.entries(stackEnv(stackConfigOf(cmd)))) console.log(`export ${k}='${v.replace(/'/g, `'\\''`)}'`);
     });
   return stack;
 }

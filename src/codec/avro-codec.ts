@@ -12,12 +12,17 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { ForesightError, RejectedMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
+import { registryAgent, registryGet, type RegistryEndpoint } from './registry-http.js';
 import { avroType, type SchemaIds, type SchemaName } from './schemas.js';
 
 export const MAGIC_BYTE = 0;
 
-export function createRegistry(url: string): SchemaRegistry {
-  return new SchemaRegistry({ host: url, retry: { retries: 2 } } as never);
+/** The Confluent client; an endpoint with security adds its CA (https) and basic auth. */
+export function createRegistry(endpoint: string | RegistryEndpoint): SchemaRegistry {
+  const { url, security } = typeof endpoint === 'string' ? { url: endpoint, security: undefined } : endpoint;
+  const agent = registryAgent(security);
+  const auth = security?.auth ? { username: security.auth.username, password: security.auth.password.reveal() } : undefined;
+  return new SchemaRegistry({ host: url, retry: { retries: 2 }, ...(agent ? { agent } : {}), ...(auth ? { auth } : {}) } as never);
 }
 
 export class AvroCodec {
@@ -27,7 +32,7 @@ export class AvroCodec {
   constructor(
     private readonly registry: SchemaRegistry,
     private readonly ids: SchemaIds,
-    private readonly registryUrl?: string,
+    private readonly registryUrl?: string | RegistryEndpoint,
   ) {}
 
   /** Confluent wire format with our own schema and its registered id: no registry call. */
@@ -96,9 +101,14 @@ export class AvroCodec {
 
   private async fetchSchema(id: number): Promise<string> {
     if (this.registryUrl) {
-      const res = await fetch(`${this.registryUrl}/schemas/ids/${id}`);
-      const body = (await res.json().catch(() => ({}))) as { schema?: string };
-      if (!res.ok) throw Object.assign(new Error(`GET /schemas/ids/${id}: HTTP ${res.status}`), { status: res.status });
+      const res = await registryGet(this.registryUrl, `/schemas/ids/${id}`);
+      let body: { schema?: string } = {};
+      try {
+        body = JSON.parse(res.body) as { schema?: string };
+      } catch {
+        // not JSON (a proxy's error page): the status decides
+      }
+      if (res.status < 200 || res.status >= 300) throw Object.assign(new Error(`GET /schemas/ids/${id}: HTTP ${res.status}`), { status: res.status });
       if (typeof body.schema !== 'string') throw new Error(`GET /schemas/ids/${id}: no schema in the response`);
       return body.schema;
     }

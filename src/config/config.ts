@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../util/errors.js';
 import { readVar, type Env } from './env.js';
+import { loadKafkaSecurity, loadRedisSecurity, loadRegistrySecurity, type HttpSecurity, type KafkaSecurity, type RedisSecurity } from './security.js';
 import * as V from './variables.js';
 
 export interface KafkaConfig {
@@ -12,6 +13,8 @@ export interface KafkaConfig {
   clientId: string;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** TLS and SASL (config/security.ts); absent: plaintext */
+  security?: KafkaSecurity;
 }
 
 export interface TopicsConfig {
@@ -26,6 +29,14 @@ export interface TopicsConfig {
 export interface RedisConfig {
   url: string;
   keyPrefix: string;
+  /** ACL user, password, TLS CA (config/security.ts) */
+  security?: RedisSecurity;
+}
+
+export interface RegistryConfig {
+  url: string;
+  /** TLS CA and basic auth (config/security.ts) */
+  security?: HttpSecurity;
 }
 
 export interface TelemetryConfig {
@@ -54,6 +65,7 @@ export interface ServiceConfig {
   registryUrl: string;
   /** largest dead letter produced, in bytes (FORESIGHT_DEADLETTER_MAX_BYTES) */
   deadLetterMaxBytes: number;
+  registry: RegistryConfig;
   redis: RedisConfig;
   telemetry: TelemetryConfig;
   processorGroup: string;
@@ -68,6 +80,7 @@ export function loadKafkaConfig(env: Env): KafkaConfig {
     clientId: readVar(V.KAFKA_CLIENT_ID, env),
     sessionTimeoutMs: readVar(V.KAFKA_SESSION_TIMEOUT_MS, env),
     heartbeatIntervalMs: readVar(V.KAFKA_HEARTBEAT_INTERVAL_MS, env),
+    security: loadKafkaSecurity(env),
   };
   if (cfg.heartbeatIntervalMs * 3 > cfg.sessionTimeoutMs) {
     throw new ConfigError(
@@ -118,12 +131,15 @@ export function loadIngestConfig(env: Env, topics: TopicsConfig): IngestConfig {
 
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const topics = loadTopicsConfig(env);
+  const registryUrl = readVar(V.SCHEMA_REGISTRY_URL, env);
+  const redisUrl = readVar(V.REDIS_URL, env);
   return {
     kafka: loadKafkaConfig(env),
     topics,
-    registryUrl: readVar(V.SCHEMA_REGISTRY_URL, env),
+    registryUrl,
     deadLetterMaxBytes: readVar(V.DEADLETTER_MAX_BYTES, env),
-    redis: { url: readVar(V.REDIS_URL, env), keyPrefix: readVar(V.REDIS_KEY_PREFIX, env) },
+    registry: { url: registryUrl, security: loadRegistrySecurity(env, registryUrl) },
+    redis: { url: redisUrl, keyPrefix: readVar(V.REDIS_KEY_PREFIX, env), security: loadRedisSecurity(env, redisUrl) },
     telemetry: {
       httpHost: readVar(V.HTTP_HOST, env),
       httpPort: readVar(V.HTTP_PORT, env),

@@ -14,10 +14,17 @@ export interface EnvVar<T> {
   readonly description: string;
   /** What a valid value looks like, for error messages. */
   readonly expects: string;
+  /** A password or key: an error never shows its value. */
+  readonly secret?: boolean;
 }
 
 export function envVar<T>(name: string, schema: z.ZodType<T>, defaultValue: string | undefined, expects: string, description: string): EnvVar<T> {
   return { name, schema, defaultValue, expects, description };
+}
+
+/** A variable holding a secret: its value is never shown in an error (nor anywhere else). */
+export function secretVar(name: string, expects: string, description: string): EnvVar<string | undefined> {
+  return { name, schema: z.string().min(1).optional(), defaultValue: undefined, expects, description, secret: true };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -29,7 +36,7 @@ export function readVar<T>(v: EnvVar<T>, env: Env): T {
   const result = v.schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const shown = value === undefined ? 'it is not set' : `got ${JSON.stringify(value)}`;
+    const shown = value === undefined ? 'it is not set' : v.secret ? `got a value of ${value.length} characters` : `got ${JSON.stringify(value)}`;
     throw new ConfigError(v.name, `expected ${v.expects}; ${shown}${issue?.message ? ` (${issue.message})` : ''}`);
   }
   return result.data;

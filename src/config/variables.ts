@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { envVar, hostPortList, logLevel, nonEmpty, port, positiveInt, topicName, url } from './env.js';
+import { SECURITY_VARIABLES } from './security-variables.js';
 
 export const KAFKA_BROKERS = envVar('FORESIGHT_KAFKA_BROKERS', hostPortList, '127.0.0.1:9092', 'a comma-separated list of host:port', 'Kafka bootstrap brokers.');
 export const KAFKA_CLIENT_ID = envVar('FORESIGHT_KAFKA_CLIENT_ID', nonEmpty, 'foresight', 'a non-empty string', 'Kafka client id prefix.');
@@ -75,4 +76,5 @@ export const ALL_VARIABLES = [
   GITOPS_BACKEND, GITOPS_REMOTE, GITOPS_WORKDIR, GITOPS_BRANCH, GITOPS_MAPPING, GIT_AUTHOR, COMMIT_WINDOW_MS, PR_LABELS, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_TOKEN,
   ALERTMANAGER_URL, ALERT_BRIDGE_GROUP, ALERT_RESOLVE_AFTER_MS, ALERT_LINK_BASE,
   HTTP_HOST, HTTP_PORT, LOG_LEVEL, OTLP_ENDPOINT,
+  ...SECURITY_VARIABLES,
 ] as const;

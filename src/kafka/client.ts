@@ -1,6 +1,6 @@
 /** kafkajs clients, with kafkajs's own log lines routed into our structured logs. */
 import { createRequire } from 'node:module';
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig as KafkajsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config/config.js';
 import type { Logger } from '../telemetry/log.js';
 
@@ -27,10 +27,28 @@ export function isTransientKafkaLog(entry: Record<string, unknown>): boolean {
   return typeof entry.error === 'string' && RETRIABLE_BROKER_MESSAGES.has(entry.error);
 }
 
+/** kafkajs's `ssl` and `sasl` options from the configuration (config/security.ts). */
+export function kafkaSecurityOptions(cfg: KafkaConfig): Pick<KafkajsConfig, 'ssl' | 'sasl'> {
+  const sec = cfg.security;
+  if (!sec) return {};
+  const out: Pick<KafkajsConfig, 'ssl' | 'sasl'> = {};
+  if (sec.tls) {
+    const { ca, cert, key } = sec.tls;
+    out.ssl = ca === undefined && cert === undefined ? true : { ...(ca !== undefined ? { ca } : {}), ...(cert !== undefined ? { cert, key } : {}) };
+  }
+  if (sec.sasl) {
+    const { mechanism, username, password } = sec.sasl;
+    // (kafkajs types SASLOptions as a union per mechanism; all three take user and password)
+    out.sasl = { mechanism, username, password: password.reveal() } as SASLOptions;
+  }
+  return out;
+}
+
 export function createKafka(cfg: KafkaConfig, log: Logger, clientSuffix: string): Kafka {
   const child = log.child({ component: 'kafkajs' });
   return new Kafka({
     brokers: cfg.brokers,
+    ...kafkaSecurityOptions(cfg),
     clientId: `${cfg.clientId}-${clientSuffix}`,
     connectionTimeout: 3_000,
     requestTimeout: 30_000,

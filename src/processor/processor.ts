@@ -23,7 +23,7 @@ import * as S from '../telemetry/semconv.js';
 import { errorMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
 import { CostStore } from '../windows/cost-store.js';
-import { createRedis } from '../windows/redis-client.js';
+import { connectRedis, createRedis } from '../windows/redis-client.js';
 import { StateLostError } from '../windows/state-marks.js';
 import { WindowStore } from '../windows/window-store.js';
 import type { RunningService, ServiceContext } from '../service/runtime.js';
@@ -51,7 +51,7 @@ const POLICY_CHECK_MS = 10_000;
 export async function startProcessor(ctx: ServiceContext, observer?: BatchObserver): Promise<RunningService> {
   const { cfg, log, telemetry, codec } = ctx;
   const redis = createRedis(cfg.redis, log);
-  await retry(() => redis.connect(), { retries: 10, initialDelayMs: 200 });
+  await connectRedis(redis, cfg.redis);
   const windows = new WindowStore(redis, cfg.redis.keyPrefix);
 
   const meter = telemetry.meter;

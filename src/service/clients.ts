@@ -13,6 +13,7 @@ import { ensureTopics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/log.js';
 import { errorMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
+import { failFastOnAuth } from './auth-failure.js';
 
 export interface Clients {
   kafka: Kafka;
@@ -24,12 +25,12 @@ export interface Clients {
 
 export async function connectClients(cfg: ServiceConfig, log: Logger, clientSuffix: string): Promise<Clients> {
   const kafka = createKafka(cfg.kafka, log, clientSuffix);
-  const registry = createRegistry(cfg.registryUrl);
+  const registry = createRegistry(cfg.registry);
   const onRetry = (what: string) => (err: unknown, attempt: number) => log.warn({ err: errorMessage(err), attempt }, `${what} failed; retrying`);
-  const schemaIds = await retry(() => registerSchemas(registry, cfg.topics), { retries: 8, initialDelayMs: 500, onRetry: onRetry('registering schemas') });
-  const created = await retry(() => ensureTopics(kafka, cfg.topics, cfg.ingest.inputs.keys()), { retries: 8, initialDelayMs: 500, onRetry: onRetry('creating topics') });
+  const schemaIds = await retry(() => failFastOnAuth(cfg, () => registerSchemas(registry, cfg.topics)), { retries: 8, initialDelayMs: 500, onRetry: onRetry('registering schemas') });
+  const created = await retry(() => failFastOnAuth(cfg, () => ensureTopics(kafka, cfg.topics, cfg.ingest.inputs.keys())), { retries: 8, initialDelayMs: 500, onRetry: onRetry('creating topics') });
   if (created.length > 0) log.info({ topics: created }, 'created missing topics');
   const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await retry(() => producer.connect(), { retries: 8, initialDelayMs: 500, onRetry: onRetry('connecting the producer') });
-  return { kafka, registry, codec: new AvroCodec(registry, schemaIds, cfg.registryUrl), producer, schemaIds };
+  await retry(() => failFastOnAuth(cfg, () => producer.connect()), { retries: 8, initialDelayMs: 500, onRetry: onRetry('connecting the producer') });
+  return { kafka, registry, codec: new AvroCodec(registry, schemaIds, cfg.registry), producer, schemaIds };
 }

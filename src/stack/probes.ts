@@ -3,11 +3,22 @@
  * Redis PING. Each returns quickly with true/false and never throws.
  */
 import net from 'node:net';
-import { Kafka, logLevel } from 'kafkajs';
+import tls from 'node:tls';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { registryGet } from '../codec/registry-http.js';
+import type { HttpSecurity } from '../config/security.js';
 
-export async function kafkaAnswers(broker: string, timeoutMs = 2_000): Promise<boolean> {
+/** How to reach a secured Redis: TLS with this CA, AUTH with this user (secure stack). */
+export interface RedisProbeAuth {
+  ca: string;
+  username: string;
+  password: string;
+}
+
+export async function kafkaAnswers(broker: string, timeoutMs = 2_000, security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {}): Promise<boolean> {
   const kafka = new Kafka({
     brokers: [broker],
+    ...security,
     clientId: 'foresight-probe',
     connectionTimeout: timeoutMs,
     requestTimeout: timeoutMs,
@@ -26,20 +37,20 @@ export async function kafkaAnswers(broker: string, timeoutMs = 2_000): Promise<b
   }
 }
 
-export async function registryAnswers(baseUrl: string, timeoutMs = 2_000): Promise<boolean> {
+export async function registryAnswers(baseUrl: string, timeoutMs = 2_000, security?: HttpSecurity): Promise<boolean> {
   try {
-    const res = await fetch(`${baseUrl}/subjects`, { signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer();
+    const res = await registryGet({ url: baseUrl, security }, '/subjects', timeoutMs);
     return res.status === 200;
   } catch {
     return false;
   }
 }
 
-export function redisAnswers(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+export function redisAnswers(host: string, port: number, timeoutMs = 1_000, auth?: RedisProbeAuth): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
+    const socket = auth ? tls.connect({ host, port, ca: auth.ca, servername: host === '127.0.0.1' ? undefined : host }) : net.connect({ host, port });
     let buf = '';
+    let expect = '+PONG';
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);
@@ -47,10 +58,17 @@ export function redisAnswers(host: string, port: number, timeoutMs = 1_000): Pro
     socket.setTimeout(timeoutMs, () => done(false));
     socket.on('error', () => done(false));
     socket.on('close', () => done(false)); // e.g. a non-Redis server that hangs up on PING
-    socket.on('connect', () => socket.write('PING\r\n'));
+    if (auth) {
+      // RESP arrays, so that no character of the password needs escaping
+      const arg = (x: string): string => `$${Buffer.byteLength(x)}\r\n${x}\r\n`;
+      socket.on('secureConnect', () => socket.write(`*3\r\n${arg('AUTH')}${arg(auth.username)}${arg(auth.password)}*1\r\n${arg('PING')}`));
+      expect = '+OK\r\n+PONG';
+    } else {
+      socket.on('connect', () => socket.write('PING\r\n'));
+    }
     socket.on('data', (d) => {
       buf += d.toString('utf8');
-      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
+      if (buf.startsWith('-') || buf.split('\r\n').length > expect.split('\r\n').length) done(buf.startsWith(expect));
     });
   });
 }

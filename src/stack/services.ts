@@ -18,34 +18,72 @@ export interface ServiceSpec {
   logFile: string;
   pidFile: string;
   readyTimeoutMs: number;
+  /** the ports it listens on, each with the flag that moves it */
+  ports: { port: number; flag: string }[];
   probe(): Promise<boolean>;
   /** Resolves artifacts and prepares storage; returns the command to run. */
   prepare(progress: (msg: string) => void): { cmd: string; args: string[]; marker: string };
 }
 
-export function serviceSpecs(cfg: StackConfig): ServiceSpec[] {
-  return [redisSpec(cfg), kafkaSpec(cfg), registrySpec(cfg)];
+/**
+ * What differs between the plain and the secured stack (secure-services.ts): addresses,
+ * probes, and the settings each service starts with. Prepared lazily, at `prepare`.
+ */
+export interface StackVariant {
+  redis: { address: string; probe(): Promise<boolean>; args(dataDir: string): string[]; marker: string };
+  kafka: { address: string; probe(): Promise<boolean>; properties(logDirs: string): string; formatArgs(): string[] };
+  registry: { address: string; probe(): Promise<boolean>; args(): string[] };
+  /** runs once before the services are prepared (certificates, passwords) */
+  prepare?(progress: (msg: string) => void): void;
+}
+
+export function plainVariant(cfg: StackConfig): StackVariant {
+  const registryBase = `http://127.0.0.1:${cfg.registryPort}/apis/ccompat/v7`;
+  return {
+    redis: {
+      address: `redis://127.0.0.1:${cfg.redisPort}`,
+      probe: () => redisAnswers('127.0.0.1', cfg.redisPort),
+      // Append-only file so that windows and applied offsets survive a Redis restart.
+      args: (dataDir) => ['--bind', '127.0.0.1', '--port', String(cfg.redisPort), '--dir', dataDir, '--daemonize', 'no',
+        '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes'],
+      marker: `:${cfg.redisPort}`,
+    },
+    kafka: {
+      address: `127.0.0.1:${cfg.kafkaPort}`,
+      probe: () => kafkaAnswers(`127.0.0.1:${cfg.kafkaPort}`),
+      properties: (logDirs) => kafkaProperties(cfg, logDirs),
+      formatArgs: () => [],
+    },
+    registry: {
+      address: registryBase,
+      probe: () => registryAnswers(registryBase),
+      args: () => [`-Dquarkus.http.port=${cfg.registryPort}`],
+    },
+  };
+}
+
+export function serviceSpecs(cfg: StackConfig, variant: StackVariant = plainVariant(cfg)): ServiceSpec[] {
+  return [redisSpec(cfg, variant), kafkaSpec(cfg, variant), registrySpec(cfg, variant)];
 }
 
 function files(cfg: StackConfig, name: ServiceName): { logFile: string; pidFile: string } {
   return { logFile: path.join(cfg.logDir, `${name}.log`), pidFile: path.join(cfg.runDir, `${name}.pid`) };
 }
 
-function redisSpec(cfg: StackConfig): ServiceSpec {
+function redisSpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
   const dataDir = path.join(cfg.dataDir, 'redis');
+  const v = variant.redis;
   return {
     name: 'redis',
-    address: `redis://127.0.0.1:${cfg.redisPort}`,
+    address: v.address,
     ...files(cfg, 'redis'),
     readyTimeoutMs: 15_000,
-    probe: () => redisAnswers('127.0.0.1', cfg.redisPort),
+    ports: [{ port: cfg.redisPort, flag: '--redis-port' }],
+    probe: v.probe,
     prepare(progress) {
       const bin = ensureRedisServer(progress);
       mkdirSync(dataDir, { recursive: true });
-      // Append-only file so that windows and applied offsets survive a Redis restart.
-      const args = ['--bind', '127.0.0.1', '--port', String(cfg.redisPort), '--dir', dataDir, '--daemonize', 'no',
-        '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes'];
-      return { cmd: bin, args, marker: `:${cfg.redisPort}` };
+      return { cmd: bin, args: v.args(dataDir), marker: v.marker };
     },
   };
 }
@@ -54,21 +92,23 @@ function redisSpec(cfg: StackConfig): ServiceSpec {
  * Kafka 4.x in KRaft combined mode (one node is broker and controller), single-node
  * replication settings for the internal topics so nothing waits for replicas.
  */
-function kafkaSpec(cfg: StackConfig): ServiceSpec {
+function kafkaSpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
   const confDir = path.join(cfg.dir, 'conf');
   const logDirs = path.join(cfg.dataDir, 'kafka');
   const propsFile = path.join(confDir, 'server.properties');
   const log4jFile = path.join(confDir, 'log4j2.properties');
   return {
     name: 'kafka',
-    address: `127.0.0.1:${cfg.kafkaPort}`,
+    address: variant.kafka.address,
     ...files(cfg, 'kafka'),
     readyTimeoutMs: 90_000,
-    probe: () => kafkaAnswers(`127.0.0.1:${cfg.kafkaPort}`),
+    ports: [{ port: cfg.kafkaPort, flag: '--kafka-port' }, { port: cfg.controllerPort, flag: '--controller-port' }],
+    probe: variant.kafka.probe,
     prepare(progress) {
       ensureKafkaLibs(progress);
       mkdirSync(confDir, { recursive: true });
-      writeFileSync(propsFile, kafkaProperties(cfg, logDirs));
+      // 0600: the secured stack's file holds the broker's keystore password and SASL settings
+      writeFileSync(propsFile, variant.kafka.properties(logDirs), { mode: 0o600 });
       writeFileSync(log4jFile, LOG4J2_PROPERTIES);
       const classpath = `${KAFKA_LIBS}/*`;
       const jvm = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath];
@@ -78,7 +118,7 @@ function kafkaSpec(cfg: StackConfig): ServiceSpec {
         const clusterId = existsSync(clusterIdFile) ? readFileSync(clusterIdFile, 'utf8').trim() : kafkaClusterId();
         writeFileSync(clusterIdFile, clusterId + '\n');
         try {
-          execFileSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'], { stdio: 'pipe' });
+          execFileSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted', ...variant.kafka.formatArgs()], { stdio: 'pipe' });
         } catch (err) {
           throw new ForesightError('STACK_START_FAILED', `kafka: formatting storage in ${logDirs} failed: ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
         }
@@ -93,7 +133,7 @@ function kafkaClusterId(): string {
   return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
 }
 
-function kafkaProperties(cfg: StackConfig, logDirs: string): string {
+export function kafkaProperties(cfg: StackConfig, logDirs: string): string {
   return `# Written by \`foresight stack up\`; edits are overwritten.
 process.roles=broker,controller
 node.id=1
@@ -137,19 +177,19 @@ logger.started.level=INFO
 `;
 
 /** Apicurio Registry with in-memory storage; its Confluent-compatible API is at /apis/ccompat/v7. */
-function registrySpec(cfg: StackConfig): ServiceSpec {
-  const base = `http://127.0.0.1:${cfg.registryPort}/apis/ccompat/v7`;
+function registrySpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
   return {
     name: 'registry',
-    address: base,
+    address: variant.registry.address,
     ...files(cfg, 'registry'),
     readyTimeoutMs: 120_000,
-    probe: () => registryAnswers(base),
+    ports: [{ port: cfg.registryPort, flag: '--registry-port' }],
+    probe: variant.registry.probe,
     prepare(progress) {
       ensureApicurio(progress);
       const marker = `-Dforesight.stack=${cfg.dir}`;
       const args = ['-Xms128m', '-Xmx384m', marker,
-        `-Dquarkus.http.port=${cfg.registryPort}`, '-Dquarkus.http.host=127.0.0.1',
+        ...variant.registry.args(), '-Dquarkus.http.host=127.0.0.1',
         // In-memory H2 storage: the registry is rebuilt from schemas/ at every start-up.
         '-Dapicurio.storage.kind=sql', '-Dapicurio.storage.sql.kind=h2',
         '-Dapicurio.datasource.url=jdbc:h2:mem:registry_db',

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { envVar, port, readVar, type Env } from '../config/env.js';
 import { PROJECT_ROOT } from '../util/paths.js';
+import { secureStackEnv } from './secure-material.js';
 
 export const STACK_DIR = envVar('FORESIGHT_STACK_DIR', z.string().min(1), path.join(PROJECT_ROOT, '.foresight', 'stack'), 'a directory path', 'Root of the local stack\'s data, logs and pid files.');
 export const STACK_DATA_DIR = envVar('FORESIGHT_STACK_DATA_DIR', z.string().min(1).optional(), undefined, 'a directory path', 'Data folder of the local stack (default: $FORESIGHT_STACK_DIR/data).');
@@ -15,7 +16,15 @@ export const STACK_CONTROLLER_PORT = envVar('FORESIGHT_STACK_CONTROLLER_PORT', p
 export const STACK_REGISTRY_PORT = envVar('FORESIGHT_STACK_REGISTRY_PORT', port.min(1), '8081', 'a TCP port', 'Schema Registry (Apicurio) port of the local stack.');
 export const STACK_REDIS_PORT = envVar('FORESIGHT_STACK_REDIS_PORT', port.min(1), '6379', 'a TCP port', 'Redis port of the local stack.');
 
-export const STACK_VARIABLES = [STACK_DIR, STACK_DATA_DIR, STACK_LOG_DIR, STACK_KAFKA_PORT, STACK_CONTROLLER_PORT, STACK_REGISTRY_PORT, STACK_REDIS_PORT] as const;
+// The secured stack (`--secure`) runs beside the plain one: its own folder and ports, so both can be up at once.
+export const STACK_SECURE_DIR = envVar('FORESIGHT_STACK_SECURE_DIR', z.string().min(1), path.join(PROJECT_ROOT, '.foresight', 'stack-secure'), 'a directory path', 'Root of the secured local stack (`stack up --secure`): data, logs, pid files, its CA, keystores and generated passwords.');
+export const STACK_SECURE_KAFKA_PORT = envVar('FORESIGHT_STACK_SECURE_KAFKA_PORT', port.min(1), '19092', 'a TCP port', 'SASL_SSL listener of the secured stack\'s Kafka.');
+export const STACK_SECURE_CONTROLLER_PORT = envVar('FORESIGHT_STACK_SECURE_CONTROLLER_PORT', port.min(1), '19093', 'a TCP port', 'KRaft controller port of the secured stack (plaintext, loopback only).');
+export const STACK_SECURE_REGISTRY_PORT = envVar('FORESIGHT_STACK_SECURE_REGISTRY_PORT', port.min(1), '18081', 'a TCP port', 'HTTPS port of the secured stack\'s Schema Registry.');
+export const STACK_SECURE_REDIS_PORT = envVar('FORESIGHT_STACK_SECURE_REDIS_PORT', port.min(1), '16380', 'a TCP port', 'TLS port of the secured stack\'s Redis (it has no plaintext port).');
+
+export const STACK_VARIABLES = [STACK_DIR, STACK_DATA_DIR, STACK_LOG_DIR, STACK_KAFKA_PORT, STACK_CONTROLLER_PORT, STACK_REGISTRY_PORT, STACK_REDIS_PORT,
+  STACK_SECURE_DIR, STACK_SECURE_KAFKA_PORT, STACK_SECURE_CONTROLLER_PORT, STACK_SECURE_REGISTRY_PORT, STACK_SECURE_REDIS_PORT] as const;
 
 export interface StackConfig {
   dir: string;
@@ -26,9 +35,12 @@ export interface StackConfig {
   controllerPort: number;
   registryPort: number;
   redisPort: number;
+  /** TLS everywhere, SASL/SCRAM for Kafka, ACL user for Redis, basic auth for the registry (secure-material.ts) */
+  secure: boolean;
 }
 
 export interface StackFlags {
+  secure?: boolean;
   dir?: string;
   dataDir?: string;
   logDir?: string;
@@ -39,6 +51,7 @@ export interface StackFlags {
 }
 
 export function loadStackConfig(flags: StackFlags = {}, env: Env = process.env): StackConfig {
+  if (flags.secure) return loadSecureStackConfig(flags, env);
   const dir = path.resolve(flags.dir ?? readVar(STACK_DIR, env));
   const cfg: StackConfig = {
     dir,
@@ -49,12 +62,30 @@ export function loadStackConfig(flags: StackFlags = {}, env: Env = process.env):
     controllerPort: flags.controllerPort ?? readVar(STACK_CONTROLLER_PORT, env),
     registryPort: flags.registryPort ?? readVar(STACK_REGISTRY_PORT, env),
     redisPort: flags.redisPort ?? readVar(STACK_REDIS_PORT, env),
+    secure: false,
   };
   return cfg;
 }
 
+/** The secured stack: the same layout under its own folder, on its own ports (FORESIGHT_STACK_SECURE_*). */
+function loadSecureStackConfig(flags: StackFlags, env: Env): StackConfig {
+  const dir = path.resolve(flags.dir ?? readVar(STACK_SECURE_DIR, env));
+  return {
+    dir,
+    dataDir: path.resolve(flags.dataDir ?? path.join(dir, 'data')),
+    logDir: path.resolve(flags.logDir ?? path.join(dir, 'logs')),
+    runDir: path.join(dir, 'run'),
+    kafkaPort: flags.kafkaPort ?? readVar(STACK_SECURE_KAFKA_PORT, env),
+    controllerPort: flags.controllerPort ?? readVar(STACK_SECURE_CONTROLLER_PORT, env),
+    registryPort: flags.registryPort ?? readVar(STACK_SECURE_REGISTRY_PORT, env),
+    redisPort: flags.redisPort ?? readVar(STACK_SECURE_REDIS_PORT, env),
+    secure: true,
+  };
+}
+
 /** The client-side addresses of a local stack, as the services' environment variables expect them. */
 export function stackEnv(cfg: StackConfig): Record<string, string> {
+  if (cfg.secure) return secureStackEnv(cfg);
   return {
     FORESIGHT_KAFKA_BROKERS: `127.0.0.1:${cfg.kafkaPort}`,
     FORESIGHT_SCHEMA_REGISTRY_URL: `http://127.0.0.1:${cfg.registryPort}/apis/ccompat/v7`,

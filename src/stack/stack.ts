@@ -10,8 +10,10 @@
 import { mkdirSync } from 'node:fs';
 import { ForesightError, errorMessage } from '../util/errors.js';
 import { sleep } from '../util/retry.js';
+import { portInUse } from './probes.js';
 import { isOurs, readPidFile, removePidFile, spawnDetached, stopProcess, tailFile, writePidFile } from './processes.js';
-import { serviceSpecs, type ServiceName, type ServiceSpec } from './services.js';
+import { secureVariant } from './secure-services.js';
+import { plainVariant, serviceSpecs, type ServiceName, type ServiceSpec, type StackVariant } from './services.js';
 import type { StackConfig } from './stack-config.js';
 
 export type ServiceState = 'running' | 'external' | 'stopped' | 'not-answering';
@@ -26,9 +28,15 @@ export interface ServiceStatus {
 
 type Progress = (msg: string) => void;
 
+function variantOf(cfg: StackConfig): StackVariant {
+  return cfg.secure ? secureVariant(cfg) : plainVariant(cfg);
+}
+
 export async function stackUp(cfg: StackConfig, progress: Progress = () => undefined): Promise<ServiceStatus[]> {
   for (const d of [cfg.dir, cfg.dataDir, cfg.logDir, cfg.runDir]) mkdirSync(d, { recursive: true });
-  const specs = serviceSpecs(cfg);
+  const variant = variantOf(cfg);
+  variant.prepare?.(progress);
+  const specs = serviceSpecs(cfg, variant);
   // Prepare (artifacts, storage) one at a time, for readable progress; then start all and wait together.
   const started: { spec: ServiceSpec; pid: number; t0: number }[] = [];
   const statuses: ServiceStatus[] = [];
@@ -44,6 +52,7 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
       statuses.push({ name: spec.name, state: 'external', address: spec.address, logFile: spec.logFile });
       continue;
     }
+    await checkPortsFree(spec);
     const { cmd, args, marker } = spec.prepare(progress);
     const pid = spawnDetached(cmd, args, spec.logFile);
     writePidFile(spec.pidFile, { pid, marker, startedAt: new Date().toISOString() });
@@ -62,6 +71,20 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
   }
   if (failures.length > 0) throw new ForesightError('STACK_START_FAILED', failures.join('\n\n'));
   return order(statuses);
+}
+
+/**
+ * A port held by something that does not answer as this stack's service (another program, or
+ * the secured stack of another checkout, whose credentials differ) would make the service
+ * exit at start-up with a bind error deep in its log: say so up front.
+ */
+async function checkPortsFree(spec: ServiceSpec): Promise<void> {
+  for (const { port, flag } of spec.ports) {
+    if (await portInUse(port)) {
+      throw new ForesightError('STACK_START_FAILED',
+        `${spec.name}: port ${port} is already in use by a process that is not this stack's ${spec.name} (another program, or a stack of another checkout: \`ss -ltnp\` shows it); stop it, or choose another port with ${flag}`);
+    }
+  }
 }
 
 async function waitReady(spec: ServiceSpec, pid: number): Promise<void> {
@@ -84,7 +107,7 @@ async function waitReady(spec: ServiceSpec, pid: number): Promise<void> {
 
 export async function stackDown(cfg: StackConfig, progress: Progress = () => undefined): Promise<void> {
   // Stop in reverse order: the registry and Kafka before Redis.
-  for (const spec of serviceSpecs(cfg).reverse()) {
+  for (const spec of serviceSpecs(cfg, variantOf(cfg)).reverse()) {
     const rec = readPidFile(spec.pidFile);
     if (!rec) {
       progress(`${spec.name}: not started by foresight; left alone`);
@@ -97,7 +120,7 @@ export async function stackDown(cfg: StackConfig, progress: Progress = () => und
 }
 
 export async function stackStatus(cfg: StackConfig): Promise<ServiceStatus[]> {
-  return Promise.all(serviceSpecs(cfg).map(async (spec): Promise<ServiceStatus> => {
+  return Promise.all(serviceSpecs(cfg, variantOf(cfg)).map(async (spec): Promise<ServiceStatus> => {
     const rec = readPidFile(spec.pidFile);
     const ours = rec !== undefined && isOurs(rec);
     const answers = await spec.probe();

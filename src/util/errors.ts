@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'REDIS_STATE_LOST'
   | 'KAFKA_UNAVAILABLE'
   | 'ALERTMANAGER_UNAVAILABLE'
+  | 'AUTH_FAILED'
   | 'INPUT_INVALID';
 
 export class ForesightError extends Error {

@@ -1,9 +1,10 @@
 /** Plain kafkajs helpers for tests: produce raw messages, read a whole topic. */
 import { Kafka, logLevel } from 'kafkajs';
 import type { ServiceConfig } from '../../src/config/config.js';
+import { kafkaSecurityOptions } from '../../src/kafka/client.js';
 
 export function testKafka(cfg: ServiceConfig): Kafka {
-  return new Kafka({ brokers: cfg.kafka.brokers, clientId: 'foresight-test', logLevel: logLevel.NOTHING });
+  return new Kafka({ brokers: cfg.kafka.brokers, ...kafkaSecurityOptions(cfg.kafka), clientId: 'foresight-test', logLevel: logLevel.NOTHING });
 }
 
 export { readTopic, type ReadMessage } from '../../src/kafka/read-topic.js';

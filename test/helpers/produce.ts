@@ -8,8 +8,8 @@ import type { ServiceConfig } from '../../src/config/config.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
 
 export async function testCodec(cfg: ServiceConfig): Promise<AvroCodec> {
-  const registry = createRegistry(cfg.registryUrl);
-  return new AvroCodec(registry, await registerSchemas(registry, cfg.topics), cfg.registryUrl);
+  const registry = createRegistry(cfg.registry);
+  return new AvroCodec(registry, await registerSchemas(registry, cfg.topics), cfg.registry);
 }
 
 export function sample(name: string, value: number, eventTime: number, metric = 'cpu_usage'): MetricSample {
