@@ -142,7 +142,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       const out = await applyChecked(batch, () => pipeline.handle({ topic, partition }, batch.messages, input.decode, input.billing, trace.setSpan(context.active(), span)));
       if ('seekTo' in out) return out;
       processed.add(out.applied, { topic });
-      if (out.skipped > 0) skipped.add(out.skipped, { topic });
+      skipped.add(out.skipped, { topic }); // also 0: the series exists from the first batch (rate() and dashboards see "none", not "absent")
       // Redis says offsets beyond the partition's end were applied: its state belongs to an
       // earlier incarnation of the topic (recreated, or another Kafka cluster) and every event
       // would be skipped as a duplicate. Said once per partition, loudly.

@@ -3,7 +3,8 @@
  * processor (windows, forecast, policy from the GitOps checkout) → recommendations.v1 →
  * committer → a commit in a local GitOps repository whose diff changes exactly the proposed
  * fields of the Kustomize overlay patch, comments intact, with a Trace-Id trailer equal to the
- * trace of the first replayed event. Then a policy commit with a type error is rejected with
+ * trace of the first replayed event. Every Grafana panel's metrics are exported by the running
+ * services. Then a policy commit with a type error is rejected with
  * file, line and field, and the policy in force stays in force.
  */
 import assert from 'node:assert/strict';
@@ -14,11 +15,20 @@ import { describe, it } from 'node:test';
 import type { Recommendation } from '../../src/codec/generated-types.js';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
 import { waitFor } from '../../src/util/retry.js';
-import { runCli, startCli } from '../helpers/cli.js';
+import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { testConfig, testEnv } from '../helpers/env.js';
 import { gitopsRemote } from '../helpers/gitops.js';
 import { readTopic, testKafka } from '../helpers/kafka.js';
+import { dashboards, metricNamesOf } from '../helpers/observability.js';
 import { testCodec } from '../helpers/produce.js';
+
+/** The sample names a running service exposes on /metrics (its port from its start-up log line). */
+async function scrape(service: RunningCli): Promise<string[]> {
+  const port = /"port":(\d+)[^\n]*health and metrics endpoint listening/.exec(service.output())?.[1];
+  assert.ok(port, 'the service logged its metrics port');
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)![0]);
+}
 
 describe('end to end', () => {
   it('replay → processor → recommendation → committer → a minimal GitOps commit carrying the first event\'s trace id', async () => {
@@ -37,6 +47,11 @@ describe('end to end', () => {
     assert.equal(replay.status, 0, replay.stderr);
     const trace = /first event's trace context: 00-([0-9a-f]{32})-/.exec(replay.stdout)?.[1];
     assert.ok(trace, replay.stdout);
+    // one message that is not an event: dead-lettered, and the dead-letter metric exists for the dashboards' check
+    const raw = testKafka(cfg).producer();
+    await raw.connect();
+    await raw.send({ topic: cfg.topics.metrics, acks: -1, messages: [{ key: 'garbage', value: Buffer.from('not avro') }] });
+    await raw.disconnect();
     const processor = startCli(['processor'], env);
     const committer = startCli(['committer'], env);
     try {
@@ -61,6 +76,16 @@ describe('end to end', () => {
       assert.deepEqual([...changed].sort(), [...expected].sort());
       assert.ok(expected.length > 0);
       assert.equal(repo.git('log', '-1', '--format=%(trailers:key=Trace-Id,valueonly)', 'main').trim(), trace, 'Trace-Id is the first event\'s trace');
+
+      // every Grafana panel reads metrics that the running services export (dashboards cannot silently rot)
+      const exported = new Set([...(await scrape(processor)), ...(await scrape(committer))]);
+      for (const d of dashboards()) {
+        for (const p of d.panels) {
+          for (const t of p.targets) {
+            for (const name of metricNamesOf(t.expr)) assert.ok(exported.has(name), `${d.title} / ${p.title}: ${name} is not exported by the processor or the committer`);
+          }
+        }
+      }
 
       // a policy commit with a type error: rejected with file, line and field; the policy in force stays
       const shop = path.join(checkout, 'policies', 'shop.yaml');
