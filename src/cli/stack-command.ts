@@ -14,6 +14,9 @@ function withStackOptions(cmd: Command): Command {
     .addOption(new Option('--controller-port <port>', 'KRaft controller port').argParser(parsePort).env('FORESIGHT_STACK_CONTROLLER_PORT'))
     .addOption(new Option('--registry-port <port>', 'Schema Registry port').argParser(parsePort).env('FORESIGHT_STACK_REGISTRY_PORT'))
     .addOption(new Option('--redis-port <port>', 'Redis port').argParser(parsePort).env('FORESIGHT_STACK_REDIS_PORT'))
+    .addOption(new Option('--observability', 'also Prometheus (scraping the services on 9464/9465/9466, Foresight\'s alert rules loaded) and Alertmanager, from Debian\'s packages'))
+    .addOption(new Option('--prometheus-port <port>', 'Prometheus port (with --observability)').argParser(parsePort).env('FORESIGHT_STACK_PROMETHEUS_PORT'))
+    .addOption(new Option('--alertmanager-port <port>', 'Alertmanager port (with --observability)').argParser(parsePort).env('FORESIGHT_STACK_ALERTMANAGER_PORT'))
     .addOption(new Option('--secure', 'the secured stack: TLS, SASL/SCRAM, ACL user, basic auth; its own folder and ports (FORESIGHT_STACK_SECURE_*), beside the plain one'));
 }
 

@@ -7,10 +7,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ForesightError } from '../util/errors.js';
 import { APICURIO_JAR, KAFKA_LIBS, ensureApicurio, ensureKafkaLibs, ensureRedisServer } from './artifacts.js';
+import { alertmanagerSpec, prometheusSpec } from './observability-services.js';
 import { kafkaAnswers, redisAnswers, registryAnswers } from './probes.js';
 import type { StackConfig } from './stack-config.js';
 
-export type ServiceName = 'redis' | 'kafka' | 'registry';
+export type ServiceName = 'redis' | 'kafka' | 'registry' | 'prometheus' | 'alertmanager';
 
 export interface ServiceSpec {
   name: ServiceName;
@@ -62,8 +63,16 @@ export function plainVariant(cfg: StackConfig): StackVariant {
   };
 }
 
+/**
+ * The stack's services; with --observability (or when an earlier `up --observability` left
+ * its pid files, so that `status` and `down` cover them) also Prometheus and Alertmanager.
+ */
 export function serviceSpecs(cfg: StackConfig, variant: StackVariant = plainVariant(cfg)): ServiceSpec[] {
-  return [redisSpec(cfg, variant), kafkaSpec(cfg, variant), registrySpec(cfg, variant)];
+  const specs = [redisSpec(cfg, variant), kafkaSpec(cfg, variant), registrySpec(cfg, variant)];
+  for (const spec of [prometheusSpec(cfg), alertmanagerSpec(cfg)]) {
+    if (cfg.observability || existsSync(spec.pidFile)) specs.push(spec);
+  }
+  return specs;
 }
 
 function files(cfg: StackConfig, name: ServiceName): { logFile: string; pidFile: string } {

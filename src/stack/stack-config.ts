@@ -23,8 +23,13 @@ export const STACK_SECURE_CONTROLLER_PORT = envVar('FORESIGHT_STACK_SECURE_CONTR
 export const STACK_SECURE_REGISTRY_PORT = envVar('FORESIGHT_STACK_SECURE_REGISTRY_PORT', port.min(1), '18081', 'a TCP port', 'HTTPS port of the secured stack\'s Schema Registry.');
 export const STACK_SECURE_REDIS_PORT = envVar('FORESIGHT_STACK_SECURE_REDIS_PORT', port.min(1), '16380', 'a TCP port', 'TLS port of the secured stack\'s Redis (it has no plaintext port).');
 
+// `stack up --observability`: Prometheus and Alertmanager (Debian's) beside the stack
+export const STACK_PROMETHEUS_PORT = envVar('FORESIGHT_STACK_PROMETHEUS_PORT', port.min(1), '9090', 'a TCP port', 'Prometheus port of the local stack (with --observability).');
+export const STACK_ALERTMANAGER_PORT = envVar('FORESIGHT_STACK_ALERTMANAGER_PORT', port.min(1), '9094', 'a TCP port', 'Alertmanager port of the local stack (with --observability; not 9093, the KRaft controller\'s).');
+
 export const STACK_VARIABLES = [STACK_DIR, STACK_DATA_DIR, STACK_LOG_DIR, STACK_KAFKA_PORT, STACK_CONTROLLER_PORT, STACK_REGISTRY_PORT, STACK_REDIS_PORT,
-  STACK_SECURE_DIR, STACK_SECURE_KAFKA_PORT, STACK_SECURE_CONTROLLER_PORT, STACK_SECURE_REGISTRY_PORT, STACK_SECURE_REDIS_PORT] as const;
+  STACK_SECURE_DIR, STACK_SECURE_KAFKA_PORT, STACK_SECURE_CONTROLLER_PORT, STACK_SECURE_REGISTRY_PORT, STACK_SECURE_REDIS_PORT,
+  STACK_PROMETHEUS_PORT, STACK_ALERTMANAGER_PORT] as const;
 
 export interface StackConfig {
   dir: string;
@@ -37,10 +42,17 @@ export interface StackConfig {
   redisPort: number;
   /** TLS everywhere, SASL/SCRAM for Kafka, ACL user for Redis, basic auth for the registry (secure-material.ts) */
   secure: boolean;
+  /** also Prometheus (scraping the services, Foresight's rules loaded) and Alertmanager */
+  observability: boolean;
+  prometheusPort: number;
+  alertmanagerPort: number;
 }
 
 export interface StackFlags {
   secure?: boolean;
+  observability?: boolean;
+  prometheusPort?: number;
+  alertmanagerPort?: number;
   dir?: string;
   dataDir?: string;
   logDir?: string;
@@ -63,6 +75,7 @@ export function loadStackConfig(flags: StackFlags = {}, env: Env = process.env):
     registryPort: flags.registryPort ?? readVar(STACK_REGISTRY_PORT, env),
     redisPort: flags.redisPort ?? readVar(STACK_REDIS_PORT, env),
     secure: false,
+    ...observabilityOf(flags, env),
   };
   return cfg;
 }
@@ -80,6 +93,15 @@ function loadSecureStackConfig(flags: StackFlags, env: Env): StackConfig {
     registryPort: flags.registryPort ?? readVar(STACK_SECURE_REGISTRY_PORT, env),
     redisPort: flags.redisPort ?? readVar(STACK_SECURE_REDIS_PORT, env),
     secure: true,
+    ...observabilityOf(flags, env),
+  };
+}
+
+function observabilityOf(flags: StackFlags, env: Env): Pick<StackConfig, 'observability' | 'prometheusPort' | 'alertmanagerPort'> {
+  return {
+    observability: flags.observability ?? false,
+    prometheusPort: flags.prometheusPort ?? readVar(STACK_PROMETHEUS_PORT, env),
+    alertmanagerPort: flags.alertmanagerPort ?? readVar(STACK_ALERTMANAGER_PORT, env),
   };
 }
 

@@ -130,12 +130,12 @@ export async function stackStatus(cfg: StackConfig): Promise<ServiceStatus[]> {
 }
 
 function order(s: ServiceStatus[]): ServiceStatus[] {
-  const rank: Record<ServiceName, number> = { redis: 0, kafka: 1, registry: 2 };
+  const rank: Record<ServiceName, number> = { redis: 0, kafka: 1, registry: 2, prometheus: 3, alertmanager: 4 };
   return [...s].sort((a, b) => rank[a.name] - rank[b.name]);
 }
 
 export function formatStatus(statuses: ServiceStatus[]): string {
   return statuses
-    .map((s) => `${s.name.padEnd(9)} ${s.state.padEnd(14)} ${s.address.padEnd(46)} ${s.pid ? `pid ${s.pid}` : ''}`.trimEnd())
+    .map((s) => `${s.name.padEnd(12)} ${s.state.padEnd(14)} ${s.address.padEnd(46)} ${s.pid ? `pid ${s.pid}` : ''}`.trimEnd())
     .join('\n');
 }
