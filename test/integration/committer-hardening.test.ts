@@ -51,7 +51,8 @@ describe('committer hardening', () => {
   });
 
   it('keeps the valid policy files in force when one is invalid, and names the invalid one with file:line', async () => {
-    const t = await committerSetup({ 'policies/zz-payments.yaml': HUGE });
+    // before: one invalid file made every file fail, and the built-in defaults ([1, 10]) applied to all
+    const t = await committerSetup({ 'policies/zz-payments.yaml': HUGE, 'policies/zz-typo.yaml': 'apiVersion: foresight.dev/v1\nkind: Policy\nmetadata: { name: typo }\nspec:\n  replica: { max: 3 }\n' });
     await t.send([
       recommendation('shop/Deployment/checkout', 'rec-below-shop-min', [['minReplicas', '1']]), // shop.yaml: [2, 12]
       recommendation('payments/Deployment/payments', 'rec-payments', [['maxReplicas', '15']]), // defaults.yaml: [1, 20]
@@ -64,6 +65,7 @@ describe('committer hardening', () => {
       assert.match(letter.detail, /minReplicas 1 is outside the policy bounds \[2, 12\]/);
       assert.match(t.repo.git('show', 'main:apps/payments/payments.yaml'), /maxReplicas: 15/);
       assert.match(proc.output(), /policies\/zz-payments\.yaml:10: spec\.replicas\.max: .*10000/, 'the invalid file is named with its line');
+      assert.match(proc.output(), /policies\/zz-typo\.yaml:5: spec: .*replica/);
     } finally {
       proc.child.kill('SIGTERM');
     }
