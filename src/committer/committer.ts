@@ -127,7 +127,7 @@ export class Committer {
           try {
             if (!policies) throw new RejectedMessage('policy-unavailable', `no policy file in ${this.cfg.policiesPath}/ is valid and none was loaded before: the bounds are unknown, nothing is committed until a valid policy is in the repository`);
             const policy = policies.resolve({ namespace: p.rec.namespace, kind: p.rec.kind, name: p.rec.name });
-            const plan = planRecommendation(current, p.rec, policy, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath });
+            const plan = planRecommendation(current, p.rec, policy, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath }, files);
             if (plan.diffs.length === 0) continue;
             for (const [f, t] of plan.changed) changed.set(f, t);
             current = new Map([...current, ...plan.changed]);
