@@ -19,7 +19,7 @@ function rec(changes: [string, string | null, string][], opts: Partial<Recommend
     id: 'r1', type: 'HPA', cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: null,
     changes: changes.map(([field, current, proposed]) => ({ field, current, proposed })), currentSource: 'MANIFEST',
     forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 2, q99: 3, quantileUsed: 0.99, peakTime: null },
-    rules: [], monthlyCostDelta: 0, currency: 'USD', confidence: 0.5, modelVersion: 't', critical: false, createdAt: 0, traceparent: null, ...opts,
+    rules: [], monthlyCostDelta: 0, currency: 'USD', confidence: 0.5, modelVersion: 't', critical: false, createdAt: 0, traceparent: null, costUnknown: null, nodePool: null, budget: null, ...opts,
   };
 }
 
