@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { Secret } from '../../../src/config/secret.js';
 import { addSecret, addSecretsFromEnv, createLogger, scrub } from '../../../src/telemetry/log.js';
 
 describe('log scrubbing', () => {
@@ -20,6 +21,11 @@ describe('log scrubbing', () => {
     assert.match(out, /bad token \[REDACTED\]/);
     assert.equal(scrub('nothing secret here'), 'nothing secret here');
     assert.equal(scrub('info'), 'info', 'ordinary configuration values are not secrets');
+  });
+
+  it('scrubs the value of every Secret the configuration reads (a password from a _FILE too)', () => {
+    new Secret('sasl-Pa55-from-file');
+    assert.equal(scrub('SASL authentication failed for password sasl-Pa55-from-file'), 'SASL authentication failed for password [REDACTED]');
   });
 
   it('leaves values too short to tell apart from text alone', () => {
