@@ -60,7 +60,15 @@ export class PolicyStore {
     if (head === this.head) return false;
     const dir = path.join(this.repoDir, this.policiesPath);
     if (!path.resolve(dir).startsWith(path.resolve(this.repoDir) + path.sep)) throw new Error(`policies path ${this.policiesPath} is outside the repository`);
-    const repo = readRepoFiles(this.repoDir);
+    let repo: Map<string, string>;
+    try {
+      repo = readRepoFiles(this.repoDir);
+    } catch (err) {
+      // an unreadable checkout (permissions, a file removed mid-walk): what is in force stays; retried at the next HEAD
+      this.head = head;
+      this.events.onRejected?.(head, err as Error);
+      return false;
+    }
     const load = this.files.load([...repo].filter(([p]) => p.startsWith(`${this.policiesPath}/`)));
     for (const err of load.errors) this.events.onRejected?.(head, err);
     this.current = load.set;
