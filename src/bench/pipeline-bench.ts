@@ -24,6 +24,7 @@ import path from 'node:path';
 import type { MetricSample, Recommendation } from '../codec/generated-types.js';
 import { seriesIdOf } from '../codec/metric-sample.js';
 import { benchEnv, benchId } from './bench-env.js';
+import { gitEnv } from '../gitops/git-env.js';
 import { startProcessor } from '../processor/processor.js';
 import { createServiceContext } from '../service/runtime.js';
 import { sleep } from '../util/retry.js';
@@ -57,9 +58,10 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Record<
   const repo = mkdtempSync(path.join(os.tmpdir(), 'foresight-bench-policy-'));
   mkdirSync(path.join(repo, 'policies'));
   writeFileSync(path.join(repo, 'policies', 'bench.yaml'), POLICY);
-  execFileSync('git', ['init', '-q', repo]);
-  execFileSync('git', ['-C', repo, 'add', '.']);
-  execFileSync('git', ['-C', repo, '-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-qm', 'bench policy']);
+  const gitOpts = { env: gitEnv() }; // not the caller's GIT_DIR, EDITOR, …
+  execFileSync('git', ['init', '-q', repo], gitOpts);
+  execFileSync('git', ['-C', repo, 'add', '.'], gitOpts);
+  execFileSync('git', ['-C', repo, '-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-qm', 'bench policy'], gitOpts);
   const env = benchEnv(id, opts.partitions, { FORESIGHT_RECOMMEND: 'true', FORESIGHT_POLICY_REPO: repo });
 
   const ctx = await createServiceContext('bench', env);

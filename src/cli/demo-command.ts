@@ -18,6 +18,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { seriesIdOf } from '../codec/metric-sample.js';
 import type { Recommendation } from '../codec/generated-types.js';
 import { loadConfig } from '../config/config.js';
+import { gitEnv } from '../gitops/git-env.js';
 import { LocalGitBackend } from '../gitops/local-backend.js';
 import { seedBareRepository } from '../gitops/seed.js';
 import { readTopic } from '../kafka/read-topic.js';
@@ -52,7 +53,7 @@ const COMMITTER_GROUP = 'foresight-demo-committer';
 export function seedDemoRepository(dir: string): { remote: string; checkout: string; workdir: string } {
   const remote = seedBareRepository(dir);
   const checkout = path.join(dir, 'gitops-checkout');
-  execFileSync('git', ['clone', '-q', remote, checkout]);
+  execFileSync('git', ['clone', '-q', remote, checkout], { env: gitEnv() });
   return { remote, checkout, workdir: path.join(dir, 'committer-work') };
 }
 
@@ -220,7 +221,7 @@ export function demoCommand(): Command {
         console.log(`\nPull requests: ${prs.length}`);
         for (const pr of prs) console.log(`  #${pr.number} ${pr.head}: ${pr.title}`);
 
-        const git = (...args: string[]): string => execFileSync('git', ['-C', repo.remote, ...args], { encoding: 'utf8' });
+        const git = (...args: string[]): string => execFileSync('git', ['-C', repo.remote, ...args], { encoding: 'utf8', env: gitEnv() });
         const commits = Number(git('rev-list', '--count', 'main').trim()) - 1;
         const shown = Math.min(commits, 3);
         console.log(`\ngit log -p of the GitOps repository (main: ${commits} commit(s) by Foresight; the last ${shown} shown):\n`);

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError, ForesightError } from '../util/errors.js';
+import { addSecretsFromEnv, scrub } from '../telemetry/log.js';
 import { anomaliesCommand } from './anomalies-command.js';
 import { backtestCommand } from './backtest-command.js';
 import { benchCommand } from './bench-command.js';
@@ -31,18 +32,22 @@ try {
   await program.parseAsync(process.argv);
   process.exit(0); // do not linger on client sockets and timers once the command is done
 } catch (err) {
+  // what reaches the terminal is scrubbed of known secrets, as every log line is
+  addSecretsFromEnv();
+  const say = (text: string): void => console.error(scrub(text));
   if (err instanceof ConfigError) {
-    console.error(`foresight: invalid configuration: ${err.message}`);
+    say(`foresight: invalid configuration: ${err.message}`);
     process.exit(2);
   }
   if (err instanceof ForesightError) {
-    console.error(`foresight: ${err.message}`);
+    say(`foresight: ${err.message}`);
     process.exit(1);
   }
   const io = err as NodeJS.ErrnoException;
   if (io.code === 'ENOENT' || io.code === 'EACCES' || io.code === 'EISDIR') {
-    console.error(`foresight: ${io.path ?? ''}: ${io.code === 'ENOENT' ? 'no such file or directory' : io.code === 'EACCES' ? 'permission denied' : 'is a directory'}`);
+    say(`foresight: ${io.path ?? ''}: ${io.code === 'ENOENT' ? 'no such file or directory' : io.code === 'EACCES' ? 'permission denied' : 'is a directory'}`);
     process.exit(1);
   }
-  throw err;
+  say(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
 }

@@ -20,14 +20,14 @@ import { CommitConflictError } from '../gitops/backend.js';
 import { GitHubBackend } from '../gitops/github-backend.js';
 import { LocalGitBackend } from '../gitops/local-backend.js';
 import { planRecommendation } from '../gitops/plan.js';
-import { parsePolicyFile } from '../policy/policy-loader.js';
-import { PolicySet } from '../policy/policy-set.js';
+import { PolicyFiles } from '../policy/policy-files.js';
+import type { PolicySet } from '../policy/policy-set.js';
 import { BatchRunner, type Batch } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher, type Rejection } from '../kafka/deadletter.js';
 import { batchLinks } from '../telemetry/propagation.js';
 import * as S from '../telemetry/semconv.js';
 import type { Logger } from '../telemetry/log.js';
-import { errorMessage, RejectedMessage } from '../util/errors.js';
+import { RejectedMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
 import type { RunningService, ServiceContext } from '../service/runtime.js';
 import { commitMessage, forecastSvg, pullRequestBody, summaryLine, type Applied } from './explain.js';
@@ -66,20 +66,28 @@ interface Pending {
 
 /** Applies a batch's recommendations through a backend; what cannot be applied goes to the rejection callback (dead letters). */
 export class Committer {
-  private policies = new PolicySet([]);
+  private readonly policyFiles = new PolicyFiles();
+  private policyErrors = '';
 
   constructor(private readonly backend: GitOpsBackend, private readonly cfg: CommitterConfig, private readonly log: Logger, private readonly onOutcome: (kind: 'commit' | 'pull-request' | 'duplicate' | 'unchanged') => void = () => undefined) {}
 
-  /** The policies of the snapshot; invalid files keep the previous set (and say so). */
-  private policiesOf(files: ReadonlyMap<string, string>): PolicySet {
+  /**
+   * The policies of the snapshot, file by file (policy-files.ts): an invalid file is logged with
+   * file:line and only it is affected. Undefined while policy files exist but none was ever valid.
+   */
+  private policiesOf(files: ReadonlyMap<string, string>): PolicySet | undefined {
     const prefix = `${this.cfg.policiesPath}/`;
-    try {
-      const parsed = [...files].filter(([p]) => p.startsWith(prefix)).sort(([a], [b]) => a.localeCompare(b)).flatMap(([p, text]) => parsePolicyFile(p, text).map((policy) => ({ file: p, policy })));
-      this.policies = new PolicySet(parsed);
-    } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'policy files in the GitOps repository do not validate: the previous policies stay in force for the bounds check');
+    const mine = [...files].filter(([p]) => p.startsWith(prefix));
+    const load = this.policyFiles.load(mine);
+    // the same errors are logged once, not once per batch
+    const key = load.errors.map((e) => e.message).join('\n');
+    if (key !== this.policyErrors) {
+      this.policyErrors = key;
+      for (const err of load.errors) {
+        this.log.error({ file: err.file, line: err.line, err: err.message }, load.kept.includes(err.file) ? 'policy file is invalid: its last valid version stays in force' : 'policy file is invalid: it is left out, the other policy files stay in force');
+      }
     }
-    return this.policies;
+    return this.policyFiles.available ? load.set : undefined;
   }
 
   async apply(items: Pending[], rejectionsOut: (p: Pending, err: RejectedMessage) => void): Promise<void> {
@@ -117,8 +125,9 @@ export class Committer {
         const changed = new Map<string, string>();
         for (const p of fresh) {
           try {
+            if (!policies) throw new RejectedMessage('policy-unavailable', `no policy file in ${this.cfg.policiesPath}/ is valid and none was loaded before: the bounds are unknown, nothing is committed until a valid policy is in the repository`);
             const policy = policies.resolve({ namespace: p.rec.namespace, kind: p.rec.kind, name: p.rec.name });
-            const plan = planRecommendation(current, p.rec, policy, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath });
+            const plan = planRecommendation(current, p.rec, policy, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath }, files);
             if (plan.diffs.length === 0) continue;
             for (const [f, t] of plan.changed) changed.set(f, t);
             current = new Map([...current, ...plan.changed]);

@@ -4,12 +4,14 @@
  * only the code that hands it to a client library calls it.
  */
 import { inspect } from 'node:util';
+import { addSecret } from '../telemetry/log.js';
 
 export class Secret {
   readonly #value: string;
 
   constructor(value: string) {
     this.#value = value;
+    addSecret(value); // and where a server echoes it back (an error body), log lines are scrubbed of it
   }
 
   reveal(): string {

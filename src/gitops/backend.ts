@@ -6,6 +6,7 @@
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { MAX_YAML_BYTES, oversizedPlaceholder } from '../util/yaml-limits.js';
 
 export interface Author {
   name: string;
@@ -77,7 +78,11 @@ export function recommendationIds(message: string): string[] {
   return message.split('\n').map((l) => /^Recommendation-Id: (\S+)\s*$/.exec(l.trim())?.[1]).filter((x): x is string => x !== undefined);
 }
 
-/** The text files of a checkout (working tree), skipping .git and symbolic links (never followed out of the repository). */
+/**
+ * The text files of a checkout (working tree), skipping .git and symbolic links (never followed
+ * out of the repository). A file above the size limit is not read: it is a placeholder that the
+ * manifest and policy readers report as too large (yaml-limits.ts).
+ */
 export function readRepoFiles(root: string): Map<string, string> {
   const files = new Map<string, string>();
   const walk = (dir: string): void => {
@@ -87,7 +92,7 @@ export function readRepoFiles(root: string): Map<string, string> {
       const st = lstatSync(path.join(root, rel));
       if (st.isSymbolicLink()) continue;
       if (st.isDirectory()) walk(rel);
-      else if (isRepoTextFile(rel)) files.set(rel, readFileSync(path.join(root, rel), 'utf8'));
+      else if (isRepoTextFile(rel)) files.set(rel, st.size > MAX_YAML_BYTES ? oversizedPlaceholder(st.size) : readFileSync(path.join(root, rel), 'utf8'));
     }
   };
   walk('');

@@ -10,11 +10,14 @@
  *   - 403/429 with `retry-after` → wait that many seconds (secondary rate limits);
  *   - 5xx and network errors → exponential backoff;
  * each bounded by `maxWaitMs`, then the error stands. The token is given to Octokit only; it is
- * never logged (Octokit redacts it from errors; Foresight logs status codes and routes).
+ * never logged: Octokit redacts it from request headers, and since a response body may echo it
+ * (an error message quoting the credentials), it is registered with the log scrubber, which
+ * replaces it in every line (telemetry/log.ts).
  */
 import { Octokit } from '@octokit/rest';
-import type { Logger } from '../telemetry/log.js';
+import { addSecret, type Logger } from '../telemetry/log.js';
 import { sleep } from '../util/retry.js';
+import { MAX_YAML_BYTES, oversizedPlaceholder } from '../util/yaml-limits.js';
 import { CommitConflictError, isRepoTextFile, recommendationIds, type CommitRequest, type GitOpsBackend, type PullRequest, type PullRequestRequest } from './backend.js';
 
 export interface GitHubBackendOptions {
@@ -64,6 +67,7 @@ export class GitHubBackend implements GitOpsBackend {
 
   constructor(private readonly o: GitHubBackendOptions, private readonly log: Logger) {
     [this.owner, this.repo] = o.repository.split('/');
+    addSecret(o.token);
     this.retries = o.retries ?? 5;
     this.octokit = new Octokit({
       auth: o.token,
@@ -108,6 +112,10 @@ export class GitHubBackend implements GitOpsBackend {
     const files = new Map<string, string>();
     for (const e of tree.tree) {
       if (e.type !== 'blob' || !e.path || !e.sha || !isRepoTextFile(e.path) || e.mode === '120000') continue;
+      if (e.size !== undefined && e.size > MAX_YAML_BYTES) {
+        files.set(e.path, oversizedPlaceholder(e.size)); // not fetched: reported as too large
+        continue;
+      }
       let text = this.blobs.get(e.sha);
       if (text === undefined) {
         const { data: blob } = await this.octokit.rest.git.getBlob({ ...this.r, file_sha: e.sha });

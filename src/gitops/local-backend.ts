@@ -8,11 +8,16 @@
  * Pull requests: a local bare repository has no such thing, so the backend keeps them as JSON
  * records in `<bare repo>/foresight-pull-requests/` (one per branch, with number, title, body,
  * labels), as a Git server keeps them beside the repository. Needs a path remote for that.
+ *
+ * git runs with an explicit environment (git-env.ts), and a password in the remote URL reaches
+ * it through GIT_ASKPASS, never argv (git-credentials.ts).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { Logger } from '../telemetry/log.js';
+import { gitEnv } from './git-env.js';
+import { remoteAccess, type GitRemoteAccess } from './git-credentials.js';
 import { CommitConflictError, readRepoFiles, type CommitRequest, type GitOpsBackend, type PullRequest, type PullRequestRequest } from './backend.js';
 
 export interface LocalBackendOptions {
@@ -27,19 +32,28 @@ export class LocalGitBackend implements GitOpsBackend {
   readonly name = 'local';
   private git!: SimpleGit;
   private readonly retries: number;
+  private readonly access: GitRemoteAccess;
 
   private constructor(private readonly o: LocalBackendOptions, private readonly log: Logger) {
     this.retries = o.retries ?? 5;
+    this.access = remoteAccess(o.remote);
+  }
+
+  /** simple-git with the explicit environment (GIT_ASKPASS is ours, so simple-git is told to allow it). */
+  private client(baseDir?: string, extra: Record<string, string> = {}): SimpleGit {
+    return simpleGit({ baseDir, unsafe: { allowUnsafeAskPass: true } }).env(gitEnv({ ...this.access.env, ...extra }));
   }
 
   static async open(o: LocalBackendOptions, log: Logger): Promise<LocalGitBackend> {
     const b = new LocalGitBackend(o, log);
     if (!existsSync(path.join(o.workdir, '.git'))) {
       mkdirSync(path.dirname(path.resolve(o.workdir)), { recursive: true });
-      await simpleGit().clone(o.remote, o.workdir);
-      log.info({ remote: o.remote, workdir: o.workdir }, 'cloned the GitOps repository');
+      await b.client().clone(b.access.url, o.workdir);
+      log.info({ remote: b.access.url, workdir: o.workdir }, 'cloned the GitOps repository');
     }
-    b.git = simpleGit(o.workdir);
+    b.git = b.client(o.workdir);
+    // a clone made before (or with a password in its URL): origin is the URL without the password
+    await b.git.remote(['set-url', 'origin', b.access.url]);
     return b;
   }
 
@@ -76,7 +90,7 @@ export class LocalGitBackend implements GitOpsBackend {
 
   async commit(req: CommitRequest): Promise<string | undefined> {
     // the configured author commits and rebases (a container has no git identity of its own)
-    this.git.env({ ...process.env, GIT_AUTHOR_NAME: req.author.name, GIT_AUTHOR_EMAIL: req.author.email, GIT_COMMITTER_NAME: req.author.name, GIT_COMMITTER_EMAIL: req.author.email });
+    this.git = this.client(this.o.workdir, { GIT_AUTHOR_NAME: req.author.name, GIT_AUTHOR_EMAIL: req.author.email, GIT_COMMITTER_NAME: req.author.name, GIT_COMMITTER_EMAIL: req.author.email });
     for (let attempt = 1; attempt <= this.retries; attempt++) {
       await this.checkout(req.branch, req.base);
       const content = req.edit(this.readFiles());
@@ -110,7 +124,7 @@ export class LocalGitBackend implements GitOpsBackend {
   }
 
   private prDir(): string {
-    if (!existsSync(this.o.remote)) throw new Error(`pull requests need a local path remote; ${this.o.remote} is not one`);
+    if (!existsSync(this.o.remote)) throw new Error(`pull requests need a local path remote; ${this.access.url} is not one`);
     return path.join(this.o.remote, 'foresight-pull-requests');
   }
 

@@ -16,6 +16,7 @@
 import path from 'node:path';
 import { isMap, parseAllDocuments, parseDocument } from 'yaml';
 import { RejectedMessage } from '../util/errors.js';
+import { MAX_YAML_ALIASES, tooLarge, tooManyDocuments } from '../util/yaml-limits.js';
 import { EMPTY_MAPPING, parseMapping, type MappedWorkload, type Mapping } from './mapping.js';
 import { repoPath } from './repo-path.js';
 import type { YamlEdit, YamlPath } from './yaml-edit.js';
@@ -85,19 +86,34 @@ export class ManifestIndex {
     for (const file of yamlFiles) {
       if (isKustomization(file)) continue;
       const text = files.get(file)!;
+      const large = tooLarge(text);
+      if (large) {
+        fileErrors.push(`${file}:1: ${large}`);
+        continue;
+      }
       const docs = parseAllDocuments(text, { prettyErrors: true });
       if (!Array.isArray(docs)) continue;
+      const many = tooManyDocuments(docs.length);
+      if (many) {
+        fileErrors.push(`${file}:1: ${many}`);
+        continue;
+      }
       docs.forEach((doc, index) => {
-        const value = safeJS(doc);
-        const error = doc.errors.length > 0 ? `${file}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}` : undefined;
-        const meta = value?.metadata as Record<string, unknown> | undefined;
-        if (!value || typeof value.kind !== 'string' || typeof meta?.name !== 'string') {
+        const js = safeJS(doc);
+        const value = js.value;
+        const line = (pos: number): number => lineOf(text, pos);
+        const error = doc.errors.length > 0 ? `${file}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}`
+          : js.error ? `${file}:${line(doc.range[0])}: ${js.error}` : undefined;
+        // a document that cannot be converted (an alias bomb) still names its object when it can
+        const kind = value ? value.kind : doc.get('kind');
+        const meta = value ? (value.metadata as Record<string, unknown> | undefined) : { name: doc.getIn(['metadata', 'name']), namespace: doc.getIn(['metadata', 'namespace']) };
+        if (typeof kind !== 'string' || typeof meta?.name !== 'string') {
           if (error) fileErrors.push(error);
           return;
         }
         const k = kust.get(file);
         const namespaces = k?.namespaces.length ? k.namespaces : [typeof meta.namespace === 'string' ? meta.namespace : 'default'];
-        objects.push({ file, index, apiVersion: typeof value.apiVersion === 'string' ? value.apiVersion : undefined, kind: value.kind, name: meta.name, namespaces, patch: k?.patch ?? false, value, error });
+        objects.push({ file, index, apiVersion: typeof value?.apiVersion === 'string' ? value.apiVersion : undefined, kind, name: meta.name, namespaces, patch: k?.patch ?? false, value: value ?? {}, error });
       });
     }
     return new ManifestIndex(files, objects, fileErrors, mapping, mappingError);
@@ -121,9 +137,13 @@ export class ManifestIndex {
     if (mapped?.helm) {
       const text = this.files.get(mapped.helm.values);
       if (text === undefined) throw new RejectedMessage('unknown-workload', `${workloadLabel(key)}: Helm values file ${mapped.helm.values} (from the mapping) does not exist`);
+      const large = tooLarge(text);
+      if (large) throw new RejectedMessage('manifest-invalid', `${mapped.helm.values}:1: ${large}`);
       const doc = parseDocument(text, { prettyErrors: true });
       if (doc.errors.length > 0) throw new RejectedMessage('manifest-invalid', `${mapped.helm.values}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}`);
-      return { key, helm: { file: mapped.helm.values, fields: mapped.helm.fields, value: (doc.toJS() ?? {}) as Record<string, unknown> } };
+      const js = safeJS(doc);
+      if (js.error) throw new RejectedMessage('manifest-invalid', `${mapped.helm.values}:1: ${js.error}`);
+      return { key, helm: { file: mapped.helm.values, fields: mapped.helm.fields, value: js.value ?? {} } };
     }
     const docs = this.docsOf(key.kind, key.namespace, key.name);
     if (docs.length === 0) {
@@ -266,13 +286,22 @@ function scaleTarget(hpa: Record<string, unknown>, key: WorkloadKey): boolean {
   return ref?.kind === key.kind && ref?.name === key.name;
 }
 
-function safeJS(doc: { contents: unknown; toJS(): unknown }): Record<string, unknown> | undefined {
+/** The document as plain data, within the alias limit; the error when it cannot be converted. */
+function safeJS(doc: { contents: unknown; toJS(o?: { maxAliasCount?: number }): unknown }): { value?: Record<string, unknown>; error?: string } {
   try {
-    const v = isMap(doc.contents) ? doc.toJS() : undefined;
-    return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
+    const v = isMap(doc.contents) ? doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) : undefined;
+    return { value: v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined };
+  } catch (err) {
+    // the yaml package: "Excessive alias count indicates a resource exhaustion attack"
+    return { error: `cannot be read: ${(err as Error).message.split('\n')[0]} (at most ${MAX_YAML_ALIASES} aliases)` };
   }
+}
+
+/** The 1-based line of a character offset. */
+function lineOf(text: string, pos: number): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < pos; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /** Base documents first, patches merged over them (maps deep, containers by name, as a strategic merge). */
@@ -308,7 +337,9 @@ function kustomizeNamespaces(files: ReadonlyMap<string, string>, yamlFiles: stri
   for (const f of yamlFiles.filter(isKustomization)) {
     let v: Record<string, unknown> | undefined;
     try {
-      v = parseDocument(files.get(f)!).toJS() as Record<string, unknown>;
+      const text = files.get(f)!;
+      if (tooLarge(text)) continue;
+      v = parseDocument(text).toJS({ maxAliasCount: MAX_YAML_ALIASES }) as Record<string, unknown>;
     } catch {
       continue;
     }

@@ -19,6 +19,7 @@
  * `foresight.dev/managed: "true"` on their object.
  */
 import { parseDocument } from 'yaml';
+import { MAX_YAML_ALIASES, tooLarge } from '../util/yaml-limits.js';
 import { z } from 'zod';
 import { repoPath } from './repo-path.js';
 
@@ -56,12 +57,20 @@ export class MappingError extends Error {}
 
 /** Parses the mapping file; errors name the file, line and field. */
 export function parseMapping(file: string, text: string): Mapping {
+  const large = tooLarge(text);
+  if (large) throw new MappingError(`${file}:1: ${large}`);
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     throw new MappingError(`${file}:${e.linePos?.[0].line ?? 1}: ${e.message.split('\n')[0]}`);
   }
-  const parsed = mappingSchema.safeParse(doc.toJS());
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    throw new MappingError(`${file}:1: cannot be read: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const parsed = mappingSchema.safeParse(js);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number, number, number] } | undefined;

@@ -27,13 +27,17 @@ export interface Plan {
 
 /**
  * Applies one recommendation to `files` (a snapshot, path → text; earlier plans of the same
- * commit already applied). Throws RejectedMessage with the reason when it cannot be applied.
+ * commit already applied; `base`: the snapshot before them). Throws RejectedMessage with the
+ * reason when it cannot be applied.
  */
-export function planRecommendation(files: ReadonlyMap<string, string>, rec: Recommendation, policy: ResolvedPolicy | undefined, opts?: RepoOptions): Plan {
+export function planRecommendation(files: ReadonlyMap<string, string>, rec: Recommendation, policy: ResolvedPolicy | undefined, opts?: RepoOptions, base?: ReadonlyMap<string, string>): Plan {
   const key: WorkloadKey = { namespace: rec.namespace, kind: rec.kind, name: rec.name };
   if (policy) checkPolicyBounds(rec, policy);
   const index = ManifestIndex.build(files, opts);
   const resolved = index.resolve(key);
+  // `current` is checked against the branch as it was before this commit: an earlier
+  // recommendation of the same commit changing the field is Foresight's own edit, not a person's
+  const original = base === undefined || base === files ? resolved : ManifestIndex.build(base, opts).resolve(key);
   const changed = new Map<string, string>();
   const diffs: FieldDiff[] = [];
   const text = (f: string): string => changed.get(f) ?? files.get(f)!;
@@ -45,11 +49,26 @@ export function planRecommendation(files: ReadonlyMap<string, string>, rec: Reco
     const before = currentValue(snapshot, c.field, container);
     const value = /^\d+$/.test(c.proposed) && !c.field.startsWith('nodeSelector.') ? Number(c.proposed) : c.proposed;
     if (before === String(value)) continue;
+    // the value the recommendation was made from is no longer there: a person (or another
+    // change) edited the field since. Never overwrite it; the loop recomputes from the new value.
+    const inRepo = currentValue(original, c.field, container);
+    if (rec.currentSource === 'MANIFEST' && c.current !== null && !sameValue(inRepo, c.current)) {
+      throw new RejectedMessage('stale-current', `${workloadLabel(key)}: ${c.field} is ${inRepo ?? '(unset)'} in ${loc.file}, but the recommendation was made from ${c.current}: the field changed since and is left as it is; the next recommendation starts from the new value`);
+    }
     changed.set(loc.file, editYaml(text(loc.file), loc.index, [...(loc.before ?? []), { path: loc.path, value }]));
     diffs.push({ field: c.field, container, file: loc.file, before, after: String(value) });
   }
   if (changed.size > 0) validate(ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key));
   return { changed, diffs };
+}
+
+/** Whether a value in the repository is the one a recommendation names (numbers and quantities by value: "0.5" is "500m"). */
+function sameValue(inRepo: string | null, named: string): boolean {
+  if (inRepo === null) return false;
+  if (inRepo === named) return true;
+  const a = parseQuantity(inRepo);
+  const b = parseQuantity(named);
+  return a !== undefined && b !== undefined && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
 }
 
 function checkPolicyBounds(rec: Recommendation, policy: ResolvedPolicy): void {

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../util/paths.js';
+import { gitEnv } from './git-env.js';
 
 export const EXAMPLE_REPO = path.join(PROJECT_ROOT, 'deploy', 'gitops-example');
 
@@ -18,12 +19,13 @@ export function seedBareRepository(dir: string, opts: { source?: string; extra?:
     mkdirSync(path.dirname(path.join(seed, p)), { recursive: true });
     writeFileSync(path.join(seed, p), text);
   }
-  const git = (...args: string[]): string => execFileSync('git', ['-C', seed, '-c', 'user.name=Platform Team', '-c', 'user.email=platform@example.com', ...args], { encoding: 'utf8' });
-  execFileSync('git', ['init', '-q', '-b', 'main', seed]);
+  const env = gitEnv();
+  const git = (...args: string[]): string => execFileSync('git', ['-C', seed, '-c', 'user.name=Platform Team', '-c', 'user.email=platform@example.com', ...args], { encoding: 'utf8', env });
+  execFileSync('git', ['init', '-q', '-b', 'main', seed], { env });
   git('add', '.');
   git('commit', '-qm', opts.message ?? 'GitOps repository: shop (Kustomize), payments (manifests), cart (Helm values), policies');
   const remote = path.join(dir, 'gitops.git');
-  execFileSync('git', ['clone', '-q', '--bare', seed, remote]);
+  execFileSync('git', ['clone', '-q', '--bare', seed, remote], { env });
   rmSync(seed, { recursive: true, force: true });
   return remote;
 }

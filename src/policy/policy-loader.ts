@@ -1,12 +1,12 @@
 /**
  * Loading the policy files of a GitOps checkout: every `*.yaml`/`*.yml` under the policies
- * folder, parsed with the `yaml` package (so errors carry lines) and validated against the
- * schema. Any error names the file, the line and the field, and the whole load fails: the
- * caller keeps the policy set in force (PolicyStore), never half of a new one.
+ * folder, parsed with the `yaml` package (so errors carry lines), within the size, document and
+ * alias limits of yaml-limits.ts, and validated against the schema. Any error names the file,
+ * the line and the field. Files are judged one by one: an invalid file is only that file's
+ * problem (policy-files.ts decides what stays in force).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
+import { MAX_YAML_ALIASES, tooLarge, tooManyDocuments } from '../util/yaml-limits.js';
 import { policyFileSchema, type PolicyFile } from './policy-schema.js';
 
 export class PolicyError extends Error {
@@ -41,15 +41,25 @@ function nodeAt(root: Node | null | undefined, keys: PropertyKey[]): Node | unde
 
 /** One file may hold several policies as YAML documents separated by `---`. */
 export function parsePolicyFile(file: string, text: string): PolicyFile[] {
+  const large = tooLarge(text);
+  if (large) throw new PolicyError(file, 1, '', large);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   if (!Array.isArray(docs)) throw new PolicyError(file, 1, '', 'not valid YAML');
+  const many = tooManyDocuments(docs.length);
+  if (many) throw new PolicyError(file, 1, '', many);
   return docs.filter((d) => d.contents !== null).map((doc) => {
     if (doc.errors.length > 0) {
       const e = doc.errors[0];
       throw new PolicyError(file, lines.linePos(e.pos[0]).line, '', `not valid YAML: ${e.message.split('\n')[0]}`);
     }
-    const res = policyFileSchema.safeParse(doc.toJS());
+    let js: unknown;
+    try {
+      js = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    } catch (err) {
+      throw new PolicyError(file, lines.linePos(doc.range[0]).line, '', `cannot be read: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const res = policyFileSchema.safeParse(js);
     if (res.success) return res.data;
     const issue = res.error.issues[0];
     const keys = issue.path;
@@ -61,28 +71,17 @@ export function parsePolicyFile(file: string, text: string): PolicyFile[] {
   });
 }
 
-/**
- * All policy files under `dir` (recursively), sorted by path; throws the first PolicyError.
- * Files are named `prefix` + their path below `dir` (the policies folder inside the repository).
- */
-export function loadPolicyDir(dir: string, prefix = ''): { file: string; policy: PolicyFile }[] {
-  const out: { file: string; policy: PolicyFile }[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.ya?ml$/.test(name)) {
-        const rel = prefix + path.relative(dir, p).split(path.sep).join('/');
-        for (const policy of parsePolicyFile(rel, readFileSync(p, 'utf8'))) out.push({ file: rel, policy });
-      }
+/** One policy file's outcome: its policies, or why it is not used. */
+export type PolicyFileResult = { file: string; policies: PolicyFile[] } | { file: string; error: PolicyError };
+
+/** Parses each file on its own (path → text); one file's error never affects another. */
+export function parsePolicyFiles(files: Iterable<[string, string]>): PolicyFileResult[] {
+  return [...files].sort(([a], [b]) => a.localeCompare(b)).map(([file, text]) => {
+    try {
+      return { file, policies: parsePolicyFile(file, text) };
+    } catch (err) {
+      if (!(err instanceof PolicyError)) throw err;
+      return { file, error: err };
     }
-  };
-  walk(dir);
-  const names = new Map<string, string>();
-  for (const { file, policy } of out) {
-    const other = names.get(policy.metadata.name);
-    if (other) throw new PolicyError(file, 1, 'metadata.name', `policy ${policy.metadata.name} is also defined in ${other}`);
-    names.set(policy.metadata.name, file);
-  }
-  return out;
+  });
 }

@@ -5,13 +5,22 @@
  */
 import { z } from 'zod';
 
+/**
+ * Upper bounds: a value beyond them is a mistake, not a policy (`replicas.max: 1000000000`), and
+ * the file is refused with file:line. Replicas: 10,000 per workload (Kubernetes' own tested
+ * limits are 150,000 pods per cluster, 110 per node); money: 10^12 a month; durations: a year.
+ */
+export const MAX_REPLICAS = 10_000;
+const MAX_MONEY = 1e12;
+const YEAR_MINUTES = 365 * 24 * 60;
 const fraction = z.number().min(0).max(1);
 const percent = z.number().min(0).max(1000);
-const positive = z.number().positive();
+const positive = z.number().positive().max(1e12);
+const name = z.string().min(1).max(253);
 
 export const policySpecSchema = z.object({
   budget: z.object({
-    monthly: z.number().nonnegative().describe('monthly budget of the scope'),
+    monthly: z.number().nonnegative().max(MAX_MONEY).describe('monthly budget of the scope'),
     currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD'),
     /** a raise that would take the scope over its budget: withheld ("cap") or sent for review (policy/budgets.ts) */
     onBreach: z.enum(['cap', 'review']),
@@ -26,56 +35,56 @@ export const policySpecSchema = z.object({
    */
   sloAdaptation: z.number().min(0).max(1),
   replicas: z.object({
-    min: z.number().int().min(0),
-    max: z.number().int().min(1),
+    min: z.number().int().min(0).max(MAX_REPLICAS),
+    max: z.number().int().min(1).max(MAX_REPLICAS),
     perReplicaCapacity: positive,
     targetUtilization: z.number().gt(0).max(1),
     /** the workload-level metric whose forecast sizes the replicas */
-    metric: z.string().min(1),
+    metric: name,
     /** node pool whose CPU unit price (from billing) prices a replica's capacity */
-    nodePool: z.string().min(1),
+    nodePool: name,
   }).strict().partial().refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: 'min must not exceed max', path: ['min'] }),
   change: z.object({
     maxStepPercent: percent,
-    cooldownMinutes: z.number().int().min(0),
+    cooldownMinutes: z.number().int().min(0).max(YEAR_MINUTES),
     hysteresisPercent: percent,
   }).strict().partial(),
   resources: z.object({
     /** container-level series: CPU usage in cores, memory in bytes, OOM kills (a count) */
-    cpuMetric: z.string().min(1),
-    memoryMetric: z.string().min(1),
-    oomMetric: z.string().min(1),
+    cpuMetric: name,
+    memoryMetric: name,
+    oomMetric: name,
     /** how much history the percentile is taken over */
     windowHours: z.number().positive().max(35 * 24),
     percentile: fraction,
     safetyMargin: z.number().min(0).max(10),
-    oomBump: z.object({ minBytes: z.number().int().min(0), factor: z.number().min(1) }).strict().partial(),
-    min: z.object({ cpu: z.number().min(0), memoryBytes: z.number().int().min(0) }).strict().partial(),
+    oomBump: z.object({ minBytes: z.number().int().min(0).max(2 ** 50), factor: z.number().min(1).max(10) }).strict().partial(),
+    min: z.object({ cpu: z.number().min(0).max(1024), memoryBytes: z.number().int().min(0).max(2 ** 44) }).strict().partial(),
   }).strict().partial(),
   idle: z.object({
-    cpuBelow: z.number().min(0),
-    hours: positive,
+    cpuBelow: z.number().min(0).max(1024),
+    hours: z.number().positive().max(365 * 24),
     action: z.enum(['scale-to-min', 'suggest-removal']),
   }).strict().partial(),
   spot: z.object({
     eligibleLabels: z.record(z.string(), z.string()),
     statelessKinds: z.array(z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'])),
-    maxCoefficientOfVariation: z.number().min(0),
+    maxCoefficientOfVariation: z.number().min(0).max(100),
     /** the node selector that puts pods on spot capacity */
     nodeSelector: z.record(z.string(), z.string()),
     /** node pool whose unit prices (from billing) price spot capacity */
-    nodePool: z.string().min(1),
+    nodePool: name,
   }).strict().partial(),
   critical: z.object({
     changePercentAbove: percent,
-    monthlyCostIncreaseAbove: z.number().min(0),
+    monthlyCostIncreaseAbove: z.number().min(0).max(MAX_MONEY),
     budgetBreach: z.boolean(),
     /** moving a workload to spot capacity needs review */
     spot: z.boolean(),
   }).strict().partial(),
   anomaly: z.object({
     threshold: fraction,
-    suppressMinutes: z.number().int().min(0),
+    suppressMinutes: z.number().int().min(0).max(YEAR_MINUTES),
   }).strict().partial(),
 }).strict().partial();
 

@@ -1,29 +1,32 @@
 /**
- * The policy set in force, read from a Git checkout and reloaded when its HEAD moves. A new
- * HEAD whose policies do not validate is reported (file, line, field) and the policy set in
- * force stays in force. The same checkout's manifests give the workloads' current values.
+ * The policy set in force, read from a Git checkout and reloaded when its HEAD moves. Each
+ * invalid file of a new HEAD is reported (file, line, field) and only that file is affected:
+ * its last valid version stays in force, or it is left out (policy-files.ts); the other files
+ * are loaded. The same checkout's manifests give the workloads' current values.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { readRepoFiles } from '../gitops/backend.js';
+import { gitEnv } from '../gitops/git-env.js';
 import { ManifestIndex } from '../gitops/manifests.js';
-import { loadPolicyDir, PolicyError } from './policy-loader.js';
+import { PolicyFiles } from './policy-files.js';
+import type { PolicyError } from './policy-loader.js';
 import { PolicySet } from './policy-set.js';
 
 const run = promisify(execFile);
 
 export interface PolicyStoreEvents {
   onLoaded?: (head: string, files: number) => void;
+  /** once per invalid file of a new HEAD (a PolicyError), or when the checkout cannot be read */
   onRejected?: (head: string, err: PolicyError | Error) => void;
 }
 
 export class PolicyStore {
   private current = new PolicySet([]);
+  private readonly files = new PolicyFiles();
   private index: ManifestIndex | undefined;
   private head: string | undefined;
-  private lastRejected: string | undefined;
 
   constructor(
     private readonly repoDir: string,
@@ -41,29 +44,37 @@ export class PolicyStore {
     return this.current;
   }
 
+  /** false while policy files exist but none was ever valid (see policy-files.ts) */
+  get available(): boolean {
+    return this.files.available;
+  }
+
   get loadedHead(): string | undefined {
     return this.head;
   }
 
-  /** Checks HEAD; on a new commit, loads and validates its policies. Returns whether the set changed. */
+  /** Checks HEAD; on a new commit, loads its policies file by file. Returns whether the set in force changed. */
   async refresh(): Promise<boolean> {
-    const { stdout } = await run('git', ['-C', this.repoDir, 'rev-parse', 'HEAD']);
+    const { stdout } = await run('git', ['-C', this.repoDir, 'rev-parse', 'HEAD'], { env: gitEnv() });
     const head = stdout.trim();
-    if (head === this.head || head === this.lastRejected) return false;
+    if (head === this.head) return false;
     const dir = path.join(this.repoDir, this.policiesPath);
     if (!path.resolve(dir).startsWith(path.resolve(this.repoDir) + path.sep)) throw new Error(`policies path ${this.policiesPath} is outside the repository`);
+    let repo: Map<string, string>;
     try {
-      const files = existsSync(dir) ? loadPolicyDir(dir, `${this.policiesPath}/`) : [];
-      this.current = new PolicySet(files);
-      this.index = ManifestIndex.build(readRepoFiles(this.repoDir), { mappingFile: this.mappingFile, policiesPath: this.policiesPath });
-      this.head = head;
-      this.lastRejected = undefined;
-      this.events.onLoaded?.(head, files.length);
-      return true;
+      repo = readRepoFiles(this.repoDir);
     } catch (err) {
-      this.lastRejected = head;
+      // an unreadable checkout (permissions, a file removed mid-walk): what is in force stays; retried at the next HEAD
+      this.head = head;
       this.events.onRejected?.(head, err as Error);
       return false;
     }
+    const load = this.files.load([...repo].filter(([p]) => p.startsWith(`${this.policiesPath}/`)));
+    for (const err of load.errors) this.events.onRejected?.(head, err);
+    this.current = load.set;
+    this.index = ManifestIndex.build(repo, { mappingFile: this.mappingFile, policiesPath: this.policiesPath });
+    this.head = head;
+    if (load.changed) this.events.onLoaded?.(head, load.set.files.length);
+    return load.changed;
   }
 }

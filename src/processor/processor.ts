@@ -190,7 +190,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     if (cfg.recommend.policyRepo) {
       policyStore = new PolicyStore(cfg.recommend.policyRepo, cfg.recommend.policyPath, {
         onLoaded: (head, files) => log.info({ head, files }, 'policies loaded'),
-        onRejected: (head, err) => log.error({ head, err: err.message }, 'policies rejected; the policy in force stays'),
+        onRejected: (head, err) => log.error({ head, err: err.message }, 'policy file rejected: its last valid version stays in force, or it is left out; the other files stay in force'),
       }, cfg.recommend.mappingFile);
       await policyStore.refresh();
     }

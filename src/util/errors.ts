@@ -60,7 +60,12 @@ export type RejectReason =
   | 'manifest-invalid'
   | 'conflict'
   // the alert bridge's: Alertmanager refused the alert (HTTP 4xx)
-  | 'alertmanager-rejected';
+  | 'alertmanager-rejected'
+  // the committer's: the field's value in the repository is not the one the recommendation was made from
+  | 'stale-current'
+  // no valid policy was ever loaded: the bounds are unknown, nothing is committed
+  | 'policy-unavailable';
+
 
 export class RejectedMessage extends ForesightError {
   readonly reason: RejectReason;

@@ -5,53 +5,16 @@
  * ones; redelivery makes nothing new; bad recommendations are dead-lettered with the reason.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { DeadLetter, Recommendation } from '../../src/codec/generated-types.js';
 import { LocalGitBackend } from '../../src/gitops/local-backend.js';
-import { ensureTopics } from '../../src/kafka/topics.js';
 import { waitFor } from '../../src/util/retry.js';
-import { startCli, type RunningCli } from '../helpers/cli.js';
-import { testConfig, testEnv } from '../helpers/env.js';
-import { gitopsRemote, type GitOpsFixture } from '../helpers/gitops.js';
-import { readTopic, testKafka } from '../helpers/kafka.js';
-import { testCodec } from '../helpers/produce.js';
-
-const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
-
-function recommendation(workload: string, id: string, changes: [string, string][], opts: Partial<Recommendation> = {}): Recommendation {
-  const [namespace, kind, name] = workload.split('/');
-  return {
-    id, type: 'HPA', cluster: 'prod', namespace, kind, name, container: null,
-    changes: changes.map(([field, proposed]) => ({ field, current: null, proposed })), currentSource: 'MANIFEST',
-    forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 2.1, q90: 2.9, q99: 3.6, quantileUsed: 0.99, peakTime: null },
-    rules: ['slo-risk:0.01', 'policy:defaults'], monthlyCostDelta: 12.5, currency: 'USD', confidence: 0.8, modelVersion: 'forecaster-test', critical: false,
-    createdAt: Date.now(), traceparent: `00-${TRACE}-00f067aa0ba902b7-01`, costUnknown: null, nodePool: null, budget: null, ...opts,
-  };
-}
+import { committerSetup, recommendation, TRACE } from '../helpers/committer.js';
+import type { GitOpsFixture } from '../helpers/gitops.js';
 
 /** A manifest with a YAML syntax error on line 8 (an unclosed flow sequence). */
 const BROKEN = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: broken\n  namespace: shop\n  annotations: { foresight.dev/managed: "true" }\nspec:\n  replicas: [2\n';
 
-async function setup(): Promise<{ env: Record<string, string>; repo: GitOpsFixture; send: (values: (Recommendation | Buffer)[]) => Promise<void>; start: () => RunningCli; letters: () => Promise<DeadLetter[]> }> {
-  const repo = gitopsRemote({ 'apps/broken/broken.yaml': BROKEN });
-  const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: path.join(repo.tmp, 'work'), FORESIGHT_GIT_AUTHOR: 'Foresight Bot <bot@foresight.test>' });
-  const cfg = testConfig(env);
-  const kafka = testKafka(cfg);
-  const codec = await testCodec(cfg);
-  await ensureTopics(kafka, cfg.topics);
-  return {
-    env, repo,
-    send: async (values) => {
-      const producer = kafka.producer();
-      await producer.connect();
-      await producer.send({ topic: cfg.topics.recommendations, messages: values.map((v) => ({ key: 'k', value: Buffer.isBuffer(v) ? v : codec.encode('Recommendation', v) })) });
-      await producer.disconnect();
-    },
-    start: () => startCli(['committer'], env),
-    letters: async () => Promise.all((await readTopic(kafka, cfg.topics.deadletter, 5_000)).map((l) => codec.decode<DeadLetter>(l.message.value, 'DeadLetter'))),
-  };
-}
+const setup = () => committerSetup({ 'apps/broken/broken.yaml': BROKEN });
 
 const count = (repo: GitOpsFixture, ref: string): number => Number(repo.git('rev-list', '--count', ref).trim());
 

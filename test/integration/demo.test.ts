@@ -1,6 +1,7 @@
 /**
  * `foresight demo` — the README's first command — runs the whole path on the local stack and
- * ends with the recommendations and `git log -p` of the demo GitOps repository.
+ * ends with the recommendations and `git log -p` of the demo GitOps repository, also when the
+ * caller's shell sets EDITOR, PAGER and GIT_* variables (issue 12).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -8,7 +9,9 @@ import { runCli } from '../helpers/cli.js';
 
 describe('foresight demo', () => {
   it('replays a real trace through processor and committer and prints the GitOps commit', () => {
-    const res = runCli(['demo', '--rows', '700'], {}, 240_000);
+    // as run through npx (which sets EDITOR) from a shell with git variables of its own
+    const shell = { EDITOR: 'vi', PAGER: 'less', GIT_SSH_COMMAND: 'ssh', GIT_DIR: '/nonexistent', GIT_WORK_TREE: '/nonexistent', GIT_INDEX_FILE: '/nonexistent/index' };
+    const res = runCli(['demo', '--rows', '700'], shell, 240_000);
     assert.equal(res.status, 0, `${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
     const out = res.stdout;
     for (const step of ['1/6', '2/6', '3/6', '4/6', '5/6', '6/6']) assert.match(out, new RegExp(`== ${step} `));

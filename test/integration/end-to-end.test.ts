@@ -87,12 +87,12 @@ describe('end to end', () => {
         }
       }
 
-      // a policy commit with a type error: rejected with file, line and field; the policy in force stays
+      // a policy commit with a type error: that file is rejected with file, line and field; its last valid version stays
       const shop = path.join(checkout, 'policies', 'shop.yaml');
       writeFileSync(shop, readFileSync(shop, 'utf8').replace('perReplicaCapacity: 10', 'perReplicaCapacity: ten'));
       execFileSync('git', ['-C', checkout, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'typo']);
-      await processor.waitForOutput('policies rejected', 30_000);
-      assert.match(processor.output(), /"err":"policies\/shop\.yaml:15: spec\.replicas\.perReplicaCapacity: [^"]*expected number[^"]*","msg":"policies rejected; the policy in force stays"/);
+      await processor.waitForOutput('policy file rejected', 30_000);
+      assert.match(processor.output(), /"err":"policies\/shop\.yaml:15: spec\.replicas\.perReplicaCapacity: [^"]*expected number[^"]*","msg":"policy file rejected: its last valid version stays in force/);
     } finally {
       processor.child.kill('SIGTERM');
       committer.child.kill('SIGTERM');

@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
 import type { Recommendation } from '../../src/codec/generated-types.js';
 import { Committer } from '../../src/committer/committer.js';
 import type { CommitterConfig } from '../../src/config/config.js';
 import { CommitConflictError } from '../../src/gitops/backend.js';
 import { GitHubBackend, retryDelayMs } from '../../src/gitops/github-backend.js';
+import { createLogger } from '../../src/telemetry/log.js';
 import { RejectedMessage } from '../../src/util/errors.js';
 import { FakeGitHub } from '../helpers/fake-github.js';
 import { exampleFiles } from '../helpers/gitops.js';
@@ -33,7 +33,8 @@ function rec(workload: string, changes: [string, string][], opts: Partial<Recomm
 describe('GitHub backend', () => {
   const gh = new FakeGitHub(exampleFiles());
   let logs = '';
-  const log = pino({ level: 'trace' }, new Writable({ write: (c, _e, cb) => { logs += c.toString(); cb(); } }));
+  // the service's logger (with its secret scrubbing), written to a string
+  const log = createLogger('committer', 'trace', new Writable({ write: (c, _e, cb) => { logs += c.toString(); cb(); } }));
   let backend: GitHubBackend;
   let committer: Committer;
   const rejected: RejectedMessage[] = [];
@@ -101,6 +102,17 @@ describe('GitHub backend', () => {
     assert.match(text, /minReplicas: 3/);
     assert.match(text, /maxReplicas: 9/, 'the other writer\'s change is kept');
     assert.ok(gh.requests.some((r) => r.status === 422 && /refs\/heads\/main/.test(r.path)));
+  });
+
+  it('keeps the token out of the logs when an error body echoes it', async () => {
+    gh.fail('GET', /\/git\/ref\/heads\/main$/, { status: 401, body: { message: `Bad credentials: token ${gh.token} is not valid`, documentation_url: 'https://docs.github.com/rest' } });
+    const err = await apply(rec('payments/Deployment/payments', [['minReplicas', '4']])).then(() => undefined, (e: unknown) => e);
+    assert.ok(String(err).includes(gh.token), 'the error carries the token (what the test is about)');
+    // as the batch runner logs a failed batch, and as a full error object
+    log.error({ err: String(err) }, 'batch failed; refetching the partition from it');
+    log.error({ err }, 'batch failed');
+    assert.match(logs, /Bad credentials: token \[REDACTED\] is not valid/);
+    assert.ok(!logs.includes(gh.token));
   });
 
   it('reports a conflict that persists (409) after its retries', async () => {

@@ -1,0 +1,62 @@
+/**
+ * Credentials of a Git remote given as a URL with a password
+ * (`https://bot:s3cret@git.example.com/gitops.git`), kept out of every command line: git is
+ * given the URL without the password, and asks for it through GIT_ASKPASS (gitcredentials(7),
+ * "Requesting credentials"), a small script that prints it from an environment variable of the
+ * git process. The password is in no argv (`ps` shows argv to every user; the environment only
+ * to the same user), in no `.git/config` (the clone records the URL without it) and in no log
+ * (it is registered with the log scrubber).
+ */
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { addSecret } from '../telemetry/log.js';
+
+export interface GitRemoteAccess {
+  /** the remote as git is given it: without a password */
+  url: string;
+  /** environment for git: GIT_ASKPASS and what it reads; empty when the remote has no password */
+  env: Record<string, string>;
+}
+
+const ASKPASS = `#!/bin/sh
+# Foresight's GIT_ASKPASS: git runs it with its prompt as the only argument.
+case "$1" in
+  Username*) printf '%s\\n' "$FORESIGHT_GIT_USERNAME" ;;
+  *) printf '%s\\n' "$FORESIGHT_GIT_PASSWORD" ;;
+esac
+`;
+
+let script: string | undefined;
+
+/** The askpass script (holds no secret), written once per process into a private folder. */
+export function askpassScript(): string {
+  if (!script) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-askpass-'));
+    script = path.join(dir, 'askpass.sh');
+    writeFileSync(script, ASKPASS, { mode: 0o700 });
+    chmodSync(script, 0o700);
+  }
+  return script;
+}
+
+/** Splits the password off a remote URL; a path or a URL without one is returned as it is. */
+export function remoteAccess(remote: string): GitRemoteAccess {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(remote)) return { url: remote, env: {} };
+  let u: URL;
+  try {
+    u = new URL(remote);
+  } catch {
+    return { url: remote, env: {} };
+  }
+  if (u.password === '') return { url: remote, env: {} };
+  const password = decodeURIComponent(u.password);
+  const username = decodeURIComponent(u.username);
+  addSecret(password);
+  addSecret(u.password);
+  u.password = '';
+  return {
+    url: u.toString(),
+    env: { GIT_ASKPASS: askpassScript(), FORESIGHT_GIT_USERNAME: username, FORESIGHT_GIT_PASSWORD: password },
+  };
+}
