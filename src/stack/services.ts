@@ -185,7 +185,12 @@ logger.started.name=kafka.server.KafkaRaftServer
 logger.started.level=INFO
 `;
 
-/** Apicurio Registry with in-memory storage; its Confluent-compatible API is at /apis/ccompat/v7. */
+/**
+ * Apicurio Registry with H2 storage in a file of the stack's data folder, so that schema ids
+ * survive a restart: Kafka keeps yesterday's messages, and they name their writer schema by id
+ * (with in-memory storage a restarted registry handed out the ids again in another order, and
+ * old messages decoded against the wrong schema). Its Confluent-compatible API is at /apis/ccompat/v7.
+ */
 function registrySpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
   return {
     name: 'registry',
@@ -196,12 +201,12 @@ function registrySpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
     probe: variant.registry.probe,
     prepare(progress) {
       ensureApicurio(progress);
+      mkdirSync(path.join(cfg.dataDir, 'registry'), { recursive: true });
       const marker = `-Dforesight.stack=${cfg.dir}`;
       const args = ['-Xms128m', '-Xmx384m', marker,
         ...variant.registry.args(), '-Dquarkus.http.host=127.0.0.1',
-        // In-memory H2 storage: the registry is rebuilt from schemas/ at every start-up.
         '-Dapicurio.storage.kind=sql', '-Dapicurio.storage.sql.kind=h2',
-        '-Dapicurio.datasource.url=jdbc:h2:mem:registry_db',
+        `-Dapicurio.datasource.url=jdbc:h2:file:${path.join(cfg.dataDir, 'registry', 'registry_db')}`,
         '-Dquarkus.log.level=WARN', '-Dquarkus.log.category."io.quarkus".level=INFO',
         '-jar', APICURIO_JAR];
       return { cmd: 'java', args, marker };

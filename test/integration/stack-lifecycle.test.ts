@@ -50,12 +50,33 @@ describe('stack up | status | down', () => {
     for (const name of ['redis', 'kafka', 'registry']) assert.match(status.stdout, new RegExp(`^${name}\\s+running`, 'm'));
     assert.match(status.stdout, new RegExp(`127\\.0\\.0\\.1:${ports.kafka}`));
 
+    // a schema registered before a restart keeps its id after it (Kafka's messages name their writer schema by id)
+    const registry = `http://127.0.0.1:${ports.registry}/apis/ccompat/v7`;
+    const schema = JSON.stringify({ type: 'record', name: 'Persisted', fields: [{ name: 'x', type: 'long' }] });
+    const other = JSON.stringify({ type: 'record', name: 'Other', fields: [{ name: 'y', type: 'string' }] });
+    const register = async (subject: string, s: string): Promise<number> => {
+      const res = await fetch(`${registry}/subjects/${subject}/versions`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema: s }) });
+      assert.ok(res.ok, `register ${subject}: HTTP ${res.status}`);
+      return ((await res.json()) as { id: number }).id;
+    };
+    const id = await register('persisted-value', schema);
+
     const down = runCli(['stack', 'down', ...args], {}, 120_000);
     assert.equal(down.status, 0, down.stdout + down.stderr);
     for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} still running after down`);
     assert.deepEqual(readdirSync(path.join(dir, 'run')), []);
     const after = runCli(['stack', 'status', ...args], {});
     for (const name of ['redis', 'kafka', 'registry']) assert.match(after.stdout, new RegExp(`^${name}\\s+stopped`, 'm'));
+
+    const up3 = runCli(['stack', 'up', ...args], {}, 240_000);
+    assert.equal(up3.status, 0, up3.stdout + up3.stderr);
+    const otherId = await register('other-value', other); // registered first after the restart: must not take the old id
+    assert.notEqual(otherId, id);
+    const res = await fetch(`${registry}/schemas/ids/${id}`);
+    assert.equal(res.status, 200, 'the schema id survives the restart');
+    assert.equal(JSON.parse(((await res.json()) as { schema: string }).schema).name, 'Persisted');
+    const down3 = runCli(['stack', 'down', ...args], {}, 120_000);
+    assert.equal(down3.status, 0, down3.stdout + down3.stderr);
 
     // down again: nothing to stop, nothing else touched
     const down2 = runCli(['stack', 'down', ...args], {});
