@@ -28,8 +28,9 @@ export const policySpecSchema = z.object({
   /** share of intervals allowed to be under-provisioned; picks the forecast quantile */
   sloRisk: z.number().gt(0).lt(1),
   /**
-   * 0: the SLO risk picks a fixed forecast quantile. > 0: the rate γ of an online calibration
-   * (adaptive conformal style): capacity = max(median forecast, last 15 minutes' demand) × a
+   * 0: the SLO risk picks a fixed forecast quantile. > 0 (default 0.03): the rate γ of an online
+   * calibration (adaptive conformal style): capacity = max(median forecast, last demand + 2 ×
+   * its mean move over 3 hours) × a
    * multiplier that grows after an under-provisioned interval and shrinks otherwise, so that
    * the long-run share of under-provisioned intervals approaches 0.8 × sloRisk (rules.ts).
    */
@@ -43,6 +44,8 @@ export const policySpecSchema = z.object({
     metric: name,
     /** node pool whose CPU unit price (from billing) prices a replica's capacity */
     nodePool: name,
+    /** capacity never exceeds the peak of the forecaster's 24-hour history × (1 + this) */
+    peakMargin: z.number().min(0).max(10),
   }).strict().partial().refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: 'min must not exceed max', path: ['min'] }),
   change: z.object({
     maxStepPercent: percent,
@@ -110,7 +113,7 @@ export interface ResolvedPolicy {
   budget: { monthly?: number; currency: string; onBreach: 'cap' | 'review' };
   sloRisk: number;
   sloAdaptation: number;
-  replicas: { min: number; max: number; perReplicaCapacity?: number; targetUtilization: number; metric: string; nodePool: string };
+  replicas: { min: number; max: number; perReplicaCapacity?: number; targetUtilization: number; metric: string; nodePool: string; peakMargin: number };
   change: { maxStepPercent: number; cooldownMinutes: number; hysteresisPercent: number };
   resources: { cpuMetric: string; memoryMetric: string; oomMetric: string; windowHours: number; percentile: number; safetyMargin: number; oomBump: { minBytes: number; factor: number }; min: { cpu: number; memoryBytes: number } };
   idle: { cpuBelow: number; hours: number; action: 'scale-to-min' | 'suggest-removal' };
@@ -121,13 +124,17 @@ export interface ResolvedPolicy {
   sources: string[];
 }
 
-/** What holds when no file says otherwise: the Vertical Pod Autoscaler's OOM bump, 1% SLO risk. */
+/**
+ * What holds when no file says otherwise: the Vertical Pod Autoscaler's OOM bump, 1% SLO risk
+ * met by the adaptive calibration. Kept identical to deploy/gitops-example/policies/defaults.yaml
+ * (test/unit/policy); the capacity parameters are the ones measured in the README's backtest table.
+ */
 export const DEFAULT_POLICY: ResolvedPolicy = {
   budget: { currency: 'USD', onBreach: 'cap' },
   sloRisk: 0.01,
-  sloAdaptation: 0,
-  replicas: { min: 1, max: 10, targetUtilization: 0.7, metric: 'cpu_usage', nodePool: 'default' },
-  change: { maxStepPercent: 50, cooldownMinutes: 30, hysteresisPercent: 10 },
+  sloAdaptation: 0.03,
+  replicas: { min: 1, max: 10, targetUtilization: 0.7, metric: 'cpu_usage', nodePool: 'default', peakMargin: 0.2 },
+  change: { maxStepPercent: 50, cooldownMinutes: 15, hysteresisPercent: 5 },
   resources: { cpuMetric: 'cpu_usage', memoryMetric: 'memory_usage', oomMetric: 'oom_kills', windowHours: 24, percentile: 0.9, safetyMargin: 0.15, oomBump: { minBytes: 100 * 1024 * 1024, factor: 1.2 }, min: { cpu: 0.01, memoryBytes: 64 * 1024 * 1024 } },
   idle: { cpuBelow: 0.02, hours: 24, action: 'scale-to-min' },
   spot: { eligibleLabels: {}, statelessKinds: ['Deployment'], maxCoefficientOfVariation: 0.3, nodeSelector: { 'karpenter.sh/capacity-type': 'spot' }, nodePool: 'spot' },

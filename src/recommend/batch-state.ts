@@ -5,6 +5,7 @@
  * recommendations are on the topic. Hashes of strings, each with a 60-day expiry.
  */
 import type { Redis } from 'ioredis';
+import type { ReplicaState } from '../policy/decide-replicas.js';
 
 const TTL_MS = 60 * 24 * 3_600_000;
 
@@ -39,6 +40,13 @@ export class BatchState {
     this.dirty.add(key);
   }
 
+  /** Replaces the whole hash. */
+  replace(key: string, fields: Record<string, string>): void {
+    this.get(key);
+    this.values.set(key, { ...fields });
+    this.dirty.add(key);
+  }
+
   delete(key: string, field: string): void {
     const v = this.get(key);
     if (field in v) {
@@ -62,4 +70,33 @@ export class BatchState {
     for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
     this.dirty.clear();
   }
+}
+
+/**
+ * The decision engine's per-workload state as the hash `<prefix>:rec:{<workload>}`:
+ * minReplicas, maxReplicas, atMs (the last published proposal and its event time), id (its
+ * recommendation id), cutSince (the stabilisation window's start), logScale (the adaptive
+ * calibration's log multiplier), recalibration (JSON: the forecaster's per-series log
+ * multipliers and the forecasts awaiting their check).
+ */
+export function replicaStateOf(fields: Record<string, string>): ReplicaState {
+  const num = (k: string): number | undefined => (fields[k] === undefined ? undefined : Number(fields[k]));
+  return {
+    level: num('minReplicas'),
+    maxReplicas: num('maxReplicas'),
+    atMs: num('atMs'),
+    cutSince: num('cutSince'),
+    logScale: num('logScale') ?? 0,
+    recalibration: fields.recalibration ? (JSON.parse(fields.recalibration) as ReplicaState['recalibration']) : { logMult: [0, 0, 0], pending: [] },
+  };
+}
+
+export function replicaStateFields(s: ReplicaState, id: string | undefined): Record<string, string> {
+  const out: Record<string, string> = { logScale: String(s.logScale), recalibration: JSON.stringify(s.recalibration) };
+  if (s.level !== undefined) out.minReplicas = String(s.level);
+  if (s.maxReplicas !== undefined) out.maxReplicas = String(s.maxReplicas);
+  if (s.atMs !== undefined) out.atMs = String(s.atMs);
+  if (s.cutSince !== undefined) out.cutSince = String(s.cutSince);
+  if (id !== undefined) out.id = id;
+  return out;
 }

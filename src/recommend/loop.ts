@@ -26,7 +26,8 @@ import type { TopicsConfig } from '../config/config.js';
 import type { DueSeries } from '../processor/ingest.js';
 import { currentValue, type ManifestIndex } from '../gitops/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
-import { adaptiveBase, adaptScale, budgetProjection, hpaRule, worthEmitting, type PeakForecast } from '../policy/rules.js';
+import { applyMoney, decideStep, type ModelShape, type SpendPort } from '../policy/decide-replicas.js';
+import type { PeakForecast } from '../policy/rules.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
 import type { Logger } from '../telemetry/log.js';
 import { anomalyWindow, WINDOW } from '../scoring/anomaly-features.js';
@@ -36,7 +37,7 @@ import { historiesFromWindows } from '../scoring/window-history.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { historyIncomplete } from '../windows/state-marks.js';
-import { BatchState } from './batch-state.js';
+import { BatchState, replicaStateFields, replicaStateOf } from './batch-state.js';
 import { replicasCostDelta } from './cost-model.js';
 import { enoughEvidence } from './evidence.js';
 import { Money } from './money.js';
@@ -86,8 +87,18 @@ interface BatchContext {
 export class RecommendationLoop {
   private readonly sizing: SizingRules;
   private readonly money: Money;
+  private readonly model: ModelShape;
+  private readonly spend: SpendPort;
 
   constructor(private readonly d: LoopDeps) {
+    this.model = { stepMs: d.forecaster.stepSeconds * 1000, horizonSteps: d.forecaster.horizonSteps, gamma: d.forecaster.info.aci_gamma ?? 0 };
+    this.spend = {
+      spend: async (scope, atMs) => {
+        const monthToDate = await d.costs.monthToDate(scope, atMs);
+        const lastDay = await d.costs.hourly(scope, atMs - 24 * 3_600_000, atMs);
+        return { monthToDate, hourlyRunRate: lastDay.reduce((a, b) => a + b, 0) / 24 };
+      },
+    };
     this.money = new Money({
       costs: d.costs, redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec,
       alertsTopic: d.topics.alerts, recommendationsTopic: d.topics.recommendations, manifests: d.manifests, policies: d.policies,
@@ -228,69 +239,26 @@ export class RecommendationLoop {
     return alert;
   }
 
-  private async maybeRecommendHpa(ctx: BatchContext, id: SeriesIdentity, stepEndMs: number, f: PeakForecast, history: ArrayLike<number>, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
+  private async maybeRecommendHpa(ctx: BatchContext, id: SeriesIdentity, stepEndMs: number, raw: PeakForecast, history: ArrayLike<number>, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
     const key = this.stateKey(id.workload);
-    const state = ctx.state.get(key);
-    // current values: the GitOps manifests when the workload is there, else the last proposal, else the policy's bounds
+    const fields = ctx.state.get(key);
+    const prev = replicaStateOf(fields);
+    // what is in force: the GitOps manifests when the workload is there, else the last proposal, else the policy's bounds
     const manifest = this.manifestReplicas(id);
-    const current = manifest ?? { minReplicas: Number(state.minReplicas ?? policy.replicas.min), maxReplicas: Number(state.maxReplicas ?? policy.replicas.max) };
-    const last = state.atMs ? { value: Number(state.minReplicas), atMs: Number(state.atMs) } : undefined;
-    // adaptive SLO calibration (policy.sloAdaptation > 0): the multiplier on the adaptive base
-    // (median forecast or the last 15 minutes' demand, the larger) follows whether the step
-    // that just closed was under-provisioned by what was in force
-    let demandAtRisk: number | undefined;
-    if (policy.sloAdaptation > 0) {
-      const usable = policy.replicas.perReplicaCapacity! * policy.replicas.targetUtilization;
-      const closedStepDemand = history[history.length - 1];
-      const logScale = adaptScale(Number(state.logScale ?? 0), closedStepDemand > current.minReplicas * usable, policy);
-      ctx.state.set(key, { logScale: String(logScale) });
-      demandAtRisk = adaptiveBase(f.q50, history) * Math.exp(logScale);
+    // the decision engine, shared with backtest --policy (policy/decide-replicas.ts)
+    const { state, decision } = decideStep(prev, { stepEndMs, history, forecast: raw, current: manifest }, policy, this.model);
+    if (!decision.publish) {
+      ctx.state.replace(key, replicaStateFields(state, fields.id));
+      return undefined;
     }
-    const { proposed, rules } = hpaRule(f, current, policy, demandAtRisk);
-    if (proposed.minReplicas >= current.minReplicas && state.cutSince !== undefined) ctx.state.delete(key, 'cutSince');
-    if (proposed.minReplicas === current.minReplicas && proposed.maxReplicas === current.maxReplicas) return undefined;
-    if (last && Number(state.minReplicas) === proposed.minReplicas && Number(state.maxReplicas) === proposed.maxReplicas) return undefined; // already proposed, not yet in the manifests
-    if (last && !worthEmitting(last, proposed.minReplicas, stepEndMs, policy)) return undefined;
-    // A cut must be wanted for a whole cooldown (a stabilisation window, as the Kubernetes HPA
-    // does for scale-down): one low forecast on a noisy series does not flap the replicas.
-    if (proposed.minReplicas < current.minReplicas) {
-      const since = state.cutSince === undefined ? undefined : Number(state.cutSince);
-      if (since === undefined) {
-        ctx.state.set(key, { cutSince: String(stepEndMs) });
-        return undefined;
-      }
-      if (stepEndMs - since < policy.change.cooldownMinutes * 60_000) return undefined;
-    }
-
-    const deltaReplicas = proposed.minReplicas - current.minReplicas;
+    const f = decision.forecast;
+    const rules = decision.rules;
+    const current = { minReplicas: decision.current?.level ?? policy.replicas.min, maxReplicas: decision.current?.maxReplicas ?? policy.replicas.max };
     // Δreplicas × the requests of one replica (manifest) × the pool's unit prices (billing)
     const facts = this.money.workload(id);
-    const cost = replicasCostDelta(facts.perReplica, current.minReplicas, proposed.minReplicas, await this.money.prices(facts.pool(policy), stepEndMs));
-    let costDelta = cost.known ? cost.monthly : 0;
-    let critical = false;
-    const changePct = current.minReplicas > 0 ? (100 * Math.abs(deltaReplicas)) / current.minReplicas : 100;
-    if (changePct > policy.critical.changePercentAbove) {
-      critical = true;
-      rules.push('critical:change-size');
-    }
-    if (costDelta > policy.critical.monthlyCostIncreaseAbove) {
-      critical = true;
-      rules.push('critical:cost-increase');
-    }
-    if (policy.budget.monthly !== undefined && deltaReplicas > 0) {
-      const scope = `ns:${id.cluster}/${id.namespace}`;
-      const mtd = await this.d.costs.monthToDate(scope, stepEndMs);
-      const lastDay = await this.d.costs.hourly(scope, stepEndMs - 24 * 3_600_000, stepEndMs);
-      const runRate = lastDay.reduce((a, b) => a + b, 0) / 24;
-      if (budgetProjection(mtd, runRate, costDelta, stepEndMs) > policy.budget.monthly) {
-        // cap: the raise is not proposed; the breach is flagged for review
-        proposed.minReplicas = current.minReplicas;
-        proposed.maxReplicas = Math.max(current.minReplicas, Math.min(proposed.maxReplicas, current.maxReplicas));
-        costDelta = 0;
-        critical = policy.critical.budgetBreach || critical;
-        rules.push('budget-cap');
-      }
-    }
+    const cost = replicasCostDelta(facts.perReplica, current.minReplicas, decision.proposed.level, await this.money.prices(facts.pool(policy), stepEndMs));
+    const { monthlyCostDelta: costDelta, critical } = await applyMoney(state, decision, policy, `ns:${id.cluster}/${id.namespace}`, stepEndMs, cost.known ? cost.monthly : 0, this.spend);
+    const proposed = { minReplicas: decision.proposed.level, maxReplicas: decision.proposed.maxReplicas };
     const changes = [
       { field: 'minReplicas', current: String(current.minReplicas), proposed: String(proposed.minReplicas) },
       { field: 'maxReplicas', current: String(current.maxReplicas), proposed: String(proposed.maxReplicas) },
@@ -300,17 +268,20 @@ export class RecommendationLoop {
     const rec: Recommendation = {
       id: recommendationId({ workload: id.workload, type: 'HPA', changes, forecast, modelVersion: this.d.forecaster.info.version }),
       type: 'HPA', cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: null,
-      changes, currentSource: manifest ? 'MANIFEST' : state.atMs ? 'METRICS' : 'UNKNOWN', forecast,
+      changes, currentSource: manifest ? 'MANIFEST' : prev.atMs !== undefined ? 'METRICS' : 'UNKNOWN', forecast,
       rules: [...rules, ...policy.sources.map((s) => `policy:${s}`)],
       monthlyCostDelta: costDelta, currency: (cost.known && cost.currency) || policy.budget.currency,
       costUnknown: cost.known ? null : cost.reason, nodePool: cost.pool, budget: null,
       confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
       modelVersion: this.d.forecaster.info.version, critical, createdAt: stepEndMs, traceparent: traceparent ?? null,
     };
-    if (!(await this.money.guard(id, rec, policy))) return undefined; // a team or workload budget cap
+    if (!(await this.money.guard(id, rec, policy))) {
+      // a team or workload budget cap: not published; the engine's other state (calibration) moves on
+      ctx.state.replace(key, replicaStateFields({ ...state, level: prev.level, maxReplicas: prev.maxReplicas, atMs: prev.atMs }, fields.id));
+      return undefined;
+    }
     ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', rec) });
-    ctx.state.set(key, { minReplicas: String(proposed.minReplicas), maxReplicas: String(proposed.maxReplicas), atMs: String(stepEndMs), id: rec.id });
-    ctx.state.delete(key, 'cutSince');
+    ctx.state.replace(key, replicaStateFields(state, rec.id));
     return rec;
   }
 }

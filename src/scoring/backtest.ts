@@ -1,47 +1,33 @@
 /**
- * Causal replay of one series through the forecaster: the forecast at row t uses only rows
- * ≤ t (its 24-hour history window); `horizon_peak` is the real maximum of rows t+1 … t+H,
- * empty where the file ends first. The first 287 rows are the warm-up (no forecast).
- *
- * The quantiles then go through the online per-series recalibration the model was evaluated
- * with (training/train.py adaptive_quantiles; adaptive conformal inference, Gibbs & Candès
- * 2021): at row t the forecast made at t − H is checked against the peak of rows
- * t − H + 1 … t, known by then, and each quantile's log multiplier moves by
- * γ · (miss − (1 − τ)). Still causal.
+ * Causal replay of one series through the forecaster, as the live loop sees it: the forecast
+ * at row t uses only rows ≤ t — the 24 hours up to row t, the steps before the first row
+ * taking the first row's value (as window-history.ts fills a new series) — so rows from the
+ * first one on are decided, as live. `horizon_peak` is the real maximum of rows t+1 … t+H,
+ * empty where the file ends first. Row t is the step that closes at `stepEndMs` =
+ * its time + one step, as the live loop scores it.
  */
-const TAUS = [0.5, 0.9, 0.99] as const;
-const KEYS = ['q50', 'q90', 'q99'] as const;
-
-export function adaptQuantiles(rows: BacktestRow[], values: ArrayLike<number>, first: number, horizon: number, gamma: number): void {
-  if (gamma === 0) return;
-  const logMult = [0, 0, 0];
-  const adjusted: number[][] = [];
-  for (let t = first; t < rows.length; t++) {
-    const k = t - first;
-    if (k >= horizon) {
-      const tj = t - horizon;
-      let peak = -Infinity;
-      for (let i = tj + 1; i <= tj + horizon; i++) peak = Math.max(peak, values[i]);
-      for (let q = 0; q < 3; q++) logMult[q] += gamma * ((peak > adjusted[k - horizon][q] ? 1 : 0) - (1 - TAUS[q]));
-    }
-    const r = rows[t];
-    const adj = KEYS.map((key, q) => r[key]! * Math.exp(logMult[q]));
-    adjusted.push(adj);
-    r.q50 = adj[0];
-    r.q90 = adj[1];
-    r.q99 = adj[2];
-  }
-}
 import { ForesightError } from '../util/errors.js';
-import type { Forecaster } from './forecaster.js';
+import { HISTORY } from './features.js';
+import type { Forecast, Forecaster } from './forecaster.js';
+import { emptyRecalibration, recalibrate } from './recalibration.js';
 
 export interface BacktestRow {
   timeMs: number;
+  stepEndMs: number;
   actual: number;
   horizonPeak: number | undefined;
-  q50?: number;
-  q90?: number;
-  q99?: number;
+  /** the forecaster's history for this row */
+  history: ArrayLike<number>;
+  /** the forecaster's raw output */
+  forecast: Forecast;
+}
+
+/** The 24 hours ending with row t; before the first row, the first row's value. */
+export function historyAt(values: Float64Array, t: number): ArrayLike<number> {
+  if (t + 1 >= HISTORY) return values.subarray(t + 1 - HISTORY, t + 1);
+  const h = new Float64Array(HISTORY).fill(values[0]);
+  h.set(values.subarray(0, t + 1), HISTORY - t - 1);
+  return h;
 }
 
 export async function backtest(values: Float64Array, startMs: number, stepMs: number, forecaster: Forecaster, onProgress?: (done: number, total: number) => void): Promise<BacktestRow[]> {
@@ -49,35 +35,44 @@ export async function backtest(values: Float64Array, startMs: number, stepMs: nu
     throw new ForesightError('INPUT_INVALID', `the model ${forecaster.info.version} is trained on ${forecaster.stepSeconds}-second steps; --step-seconds ${stepMs / 1000} does not match`);
   }
   const H = forecaster.horizonSteps;
-  const warm = forecaster.historySteps - 1;
   const rows: BacktestRow[] = [];
-  for (let t = 0; t < values.length; t++) {
-    let peak: number | undefined;
-    if (t + H < values.length) {
-      peak = -Infinity;
-      for (let k = t + 1; k <= t + H; k++) peak = Math.max(peak, values[k]);
-    }
-    rows.push({ timeMs: startMs + t * stepMs, actual: values[t], horizonPeak: peak });
-  }
   const BATCH = 1024;
-  for (let t0 = warm; t0 < values.length; t0 += BATCH) {
+  for (let t0 = 0; t0 < values.length; t0 += BATCH) {
     const ts: number[] = [];
     for (let t = t0; t < Math.min(values.length, t0 + BATCH); t++) ts.push(t);
-    const out = await forecaster.forecast(ts.map((t) => ({ history: values.subarray(t - warm, t + 1), timeS: Math.floor((startMs + t * stepMs) / 1000) })));
-    ts.forEach((t, i) => Object.assign(rows[t], out[i]));
-    onProgress?.(Math.min(values.length, t0 + BATCH) - warm, values.length - warm);
+    const inputs = ts.map((t) => ({ history: historyAt(values, t), timeS: Math.floor((startMs + t * stepMs) / 1000) }));
+    const out = await forecaster.forecast(inputs);
+    ts.forEach((t, i) => {
+      let peak: number | undefined;
+      if (t + H < values.length) {
+        peak = -Infinity;
+        for (let k = t + 1; k <= t + H; k++) peak = Math.max(peak, values[k]);
+      }
+      rows.push({ timeMs: startMs + t * stepMs, stepEndMs: startMs + (t + 1) * stepMs, actual: values[t], horizonPeak: peak, history: inputs[i].history, forecast: out[i] });
+    });
+    onProgress?.(Math.min(values.length, t0 + BATCH), values.length);
   }
-  adaptQuantiles(rows, values, warm, H, forecaster.info.aci_gamma ?? 0);
   return rows;
 }
 
-/** The backtest CSV; with `capacity`, a recommended_capacity column (the capacity decided at that row). */
-export function backtestCsv(rows: BacktestRow[], isoTime: boolean, capacity?: (number | undefined)[]): string {
+/** The rows' forecasts after the per-series online recalibration (what the decision engine uses). */
+export function recalibrated(rows: BacktestRow[], stepMs: number, horizon: number, gamma: number): Forecast[] {
+  let state = emptyRecalibration();
+  return rows.map((r) => {
+    const next = recalibrate(state, r.forecast, r.history, r.stepEndMs, stepMs, horizon, gamma);
+    state = next.state;
+    return next.forecast;
+  });
+}
+
+/** The backtest CSV (recalibrated forecasts); with `capacity`, a recommended_capacity column (the capacity decided at that row). */
+export function backtestCsv(rows: BacktestRow[], forecasts: Forecast[], isoTime: boolean, capacity?: (number | undefined)[]): string {
   const f = (x: number | undefined): string => (x === undefined ? '' : String(+x.toPrecision(8)));
   const lines = [`timestamp,actual,horizon_peak,q50,q90,q99${capacity ? ',recommended_capacity' : ''}`];
   rows.forEach((r, i) => {
     const ts = isoTime ? new Date(r.timeMs).toISOString() : String(r.timeMs / 1000);
-    lines.push(`${ts},${f(r.actual)},${f(r.horizonPeak)},${f(r.q50)},${f(r.q90)},${f(r.q99)}${capacity ? `,${f(capacity[i])}` : ''}`);
+    const q = forecasts[i];
+    lines.push(`${ts},${f(r.actual)},${f(r.horizonPeak)},${f(q?.q50)},${f(q?.q90)},${f(q?.q99)}${capacity ? `,${f(capacity[i])}` : ''}`);
   });
   return lines.join('\n') + '\n';
 }

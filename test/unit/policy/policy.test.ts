@@ -50,7 +50,7 @@ describe('policies as code', () => {
       { file: 'checkout.yaml', policy: parsePolicyFile('checkout.yaml', CHECKOUT)[0] },
     ]);
     const p = set.resolve({ namespace: 'shop', kind: 'Deployment', name: 'checkout' });
-    assert.deepEqual(p.replicas, { min: 3, max: 8, targetUtilization: 0.7, perReplicaCapacity: 0.5, metric: 'cpu_usage', nodePool: 'default' });
+    assert.deepEqual(p.replicas, { min: 3, max: 8, targetUtilization: 0.7, perReplicaCapacity: 0.5, metric: 'cpu_usage', nodePool: 'default', peakMargin: 0.2 });
     assert.equal(p.sloRisk, 0.1);
     assert.deepEqual(p.budget, { currency: 'EUR', monthly: 1200, onBreach: 'cap' });
     assert.equal(p.change.cooldownMinutes, 15);
@@ -101,5 +101,17 @@ describe('policies as code', () => {
     git(repo, 'commit', '-qam', 'fixed');
     assert.equal(await store.refresh(), true);
     assert.equal(store.policies.resolve(w).replicas.max, 12);
+  });
+});
+
+describe('the default policy', () => {
+  it('deploy/gitops-example/policies/defaults.yaml says what the built-in defaults say (the policy the backtest table measures)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { DEFAULT_POLICY } = await import('../../../src/policy/policy-schema.js');
+    const { PROJECT_ROOT } = await import('../../../src/util/paths.js');
+    const file = path.join(PROJECT_ROOT, 'deploy', 'gitops-example', 'policies', 'defaults.yaml');
+    const [yaml] = parsePolicyFile('defaults.yaml', readFileSync(file, 'utf8'));
+    const resolved = new PolicySet([{ file: 'defaults.yaml', policy: yaml }]).resolve({ namespace: 'x', kind: 'Deployment', name: 'y' });
+    assert.deepEqual({ ...resolved, sources: [] }, { ...DEFAULT_POLICY, sources: [] });
   });
 });

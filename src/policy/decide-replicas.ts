@@ -1,0 +1,224 @@
+/**
+ * The capacity decision, one step of one series: the single engine the live recommendation
+ * loop (recommend/loop.ts, state in Redis) and `foresight backtest --policy`
+ * (capacity-plan.ts, state in memory) both run, so the backtest describes what runs.
+ *
+ * Per step, in order:
+ * 1. the forecaster's output through the series' online recalibration (scoring/recalibration.ts);
+ * 2. the adaptive SLO calibration (sloAdaptation > 0): the multiplier follows whether the
+ *    step that just closed was under-provisioned by the capacity in force; it is not raised
+ *    for a demand beyond the cap (4.) that was in force, which no multiplier could have met
+ *    (no wind-up after a burst), and comes back down after a burst of misses (rules.ts adaptScale);
+ * 3. demand at risk: the quantile the SLO risk asks for, or the adaptive base × multiplier;
+ * 4. the cap: never more than the history's peak × (1 + replicas.peakMargin);
+ * 5. whole replicas of usable capacity within replicas.min … max (when the policy gives a
+ *    per-replica capacity; else capacity in the demand's unit);
+ * 6. the change rules against what is in force: a raise at once; a cut only when the proposal
+ *    stays more than hysteresisPercent below for a whole cooldown (a stabilisation window, as
+ *    the Kubernetes HPA does for scale-down), then by at most maxStepPercent.
+ * The money rules (cost delta, critical flags, budget cap) follow in applyMoney, for a change
+ * about to be published.
+ */
+import type { Forecast } from '../scoring/forecaster.js';
+import { emptyRecalibration, recalibrate, type RecalibrationState } from '../scoring/recalibration.js';
+import type { ResolvedPolicy } from './policy-schema.js';
+import { adaptiveBase, adaptScale, budgetProjection, forecastAtRisk } from './rules.js';
+
+/** What one series carries from step to step. */
+export interface ReplicaState {
+  /** the last published level (minReplicas, or capacity when the policy sizes no replicas), its maxReplicas, and when */
+  level?: number;
+  maxReplicas?: number;
+  atMs?: number;
+  /** since when a cut has been wanted (the stabilisation window) */
+  cutSince?: number;
+  /** adaptive SLO calibration: log of the multiplier */
+  logScale: number;
+  recalibration: RecalibrationState;
+}
+
+export const initialState = (): ReplicaState => ({ logScale: 0, recalibration: emptyRecalibration() });
+
+export interface StepInput {
+  /** end of the step that just closed; decisions are in event time */
+  stepEndMs: number;
+  /** the forecaster's history: oldest first, ending with the closed step's demand */
+  history: ArrayLike<number>;
+  /** the forecaster's raw output for this history */
+  forecast: Forecast;
+  /** what is in force when known from elsewhere (the GitOps manifest); else the last published level */
+  current?: { minReplicas: number; maxReplicas: number };
+}
+
+export interface ModelShape {
+  stepMs: number;
+  horizonSteps: number;
+  /** the recalibration's step (the model's aci_gamma); 0 turns it off */
+  gamma: number;
+}
+
+export interface Decision {
+  /** the recalibrated forecast the decision used */
+  forecast: Forecast;
+  current: { level: number; maxReplicas: number } | undefined;
+  proposed: { level: number; maxReplicas: number };
+  /** capacity in the demand's unit that the level gives */
+  capacity: number;
+  rules: string[];
+  /** a change to publish */
+  publish: boolean;
+}
+
+function usableOf(policy: ResolvedPolicy): number | undefined {
+  const cap = policy.replicas.perReplicaCapacity;
+  return cap ? cap * policy.replicas.targetUtilization : undefined;
+}
+
+function peakOf(history: ArrayLike<number>, end = history.length): number {
+  let peak = 0;
+  for (let i = 0; i < end; i++) if (history[i] > peak) peak = history[i];
+  return peak;
+}
+
+/** One step: the next state and the decision (publish: whether it is a change to send). */
+export function decideStep(prev: ReplicaState, input: StepInput, policy: ResolvedPolicy, model: ModelShape): { state: ReplicaState; decision: Decision } {
+  const usable = usableOf(policy);
+  const toCapacity = (level: number): number => (usable ? level * usable : level);
+  const state: ReplicaState = { ...prev };
+  const recal = recalibrate(prev.recalibration, input.forecast, input.history, input.stepEndMs, model.stepMs, model.horizonSteps, model.gamma);
+  state.recalibration = recal.state;
+  const f = recal.forecast;
+  const current = input.current
+    ? { level: input.current.minReplicas, maxReplicas: input.current.maxReplicas }
+    : prev.level !== undefined
+      ? { level: prev.level, maxReplicas: prev.maxReplicas ?? policy.replicas.max }
+      : usable
+        ? { level: policy.replicas.min, maxReplicas: policy.replicas.max }
+        : undefined;
+  const cap = peakOf(input.history) * (1 + policy.replicas.peakMargin);
+  const closed = input.history[input.history.length - 1];
+  // the cap as it stood when the capacity in force was decided (the history before the closed step)
+  const capBefore = peakOf(input.history, input.history.length - 1) * (1 + policy.replicas.peakMargin);
+
+  let demand: number;
+  const rules: string[] = [];
+  if (policy.sloAdaptation > 0) {
+    if (current !== undefined) {
+      const inForce = toCapacity(current.level);
+      const miss = closed > inForce;
+      // a miss no multiplier could have fixed (demand beyond the cap in force) does not wind it up
+      if (!(miss && closed > capBefore)) state.logScale = adaptScale(prev.logScale, miss, policy);
+    }
+    demand = adaptiveBase(f.q50, input.history) * Math.exp(state.logScale);
+    rules.push(`slo-risk:${policy.sloRisk}:adaptive`);
+  } else {
+    demand = forecastAtRisk(f, policy).value;
+    rules.push(`slo-risk:${policy.sloRisk}`);
+  }
+  if (demand > cap) {
+    demand = cap;
+    rules.push('peak-cap');
+  }
+  let level = demand;
+  let maxReplicas = 0;
+  if (usable) {
+    const bounded = (v: number): number => Math.min(policy.replicas.max, Math.max(policy.replicas.min, v));
+    const min = Math.ceil(demand / usable - 1e-9);
+    const max = Math.max(min, Math.ceil((f.q99 * 1.2) / usable - 1e-9));
+    if (bounded(min) !== min || bounded(max) !== max) rules.push('replica-bounds');
+    level = bounded(min);
+    maxReplicas = bounded(max);
+  }
+
+  const next = changeRule(state, current?.level, level, input.stepEndMs, policy, usable !== undefined, rules);
+  const proposedMax = Math.max(next, maxReplicas);
+  let publish = current === undefined || next !== current.level || (prev.atMs === undefined && usable !== undefined && proposedMax !== current.maxReplicas);
+  // already proposed, not yet in the manifests: not again
+  if (publish && input.current && prev.atMs !== undefined && prev.level === next && prev.maxReplicas === proposedMax) publish = false;
+  const proposed = { level: publish ? next : (current?.level ?? next), maxReplicas: publish ? proposedMax : (current?.maxReplicas ?? proposedMax) };
+  if (publish) {
+    state.level = proposed.level;
+    state.maxReplicas = proposed.maxReplicas;
+    state.atMs = input.stepEndMs;
+    state.cutSince = undefined;
+  }
+  return { state, decision: { forecast: f, current, proposed, capacity: toCapacity(publish ? proposed.level : (current?.level ?? proposed.level)), rules, publish } };
+}
+
+/** The change rules (raise at once; cut after the stabilisation window, limited by the step); updates cutSince. */
+function changeRule(state: ReplicaState, current: number | undefined, target: number, nowMs: number, policy: ResolvedPolicy, integer: boolean, rules: string[]): number {
+  if (current === undefined) {
+    rules.push('initial');
+    return target;
+  }
+  if (target > current) {
+    state.cutSince = undefined;
+    rules.push('raise');
+    return target;
+  }
+  const below = target < current && (current - target) / current > policy.change.hysteresisPercent / 100;
+  if (!below) {
+    state.cutSince = undefined;
+    return current;
+  }
+  if (state.cutSince === undefined) state.cutSince = nowMs;
+  if (nowMs - state.cutSince < policy.change.cooldownMinutes * 60_000) {
+    rules.push('stabilising');
+    return current;
+  }
+  const maxDelta = Math.max(integer ? 1 : 0, (current * policy.change.maxStepPercent) / 100);
+  if (current - target <= maxDelta) {
+    rules.push('cut');
+    return target;
+  }
+  rules.push('max-step');
+  return integer ? Math.round(current - maxDelta) : current - maxDelta;
+}
+
+/** What the budget cap needs: a scope's spend (the live loop reads it from billing; the backtest has none). */
+export interface SpendPort {
+  /** month to date and the last day's hourly run rate of a budget scope */
+  spend(scope: string, atMs: number): Promise<{ monthToDate: number; hourlyRunRate: number }>;
+}
+
+export interface MoneyOutcome {
+  monthlyCostDelta: number;
+  critical: boolean;
+}
+
+/**
+ * Critical flags and the budget cap of a published replica change, given its monthly cost
+ * delta (the cost model's; 0 when unknown). Mutates the decision and the state when the cap
+ * holds a raise back: a raise that would take the scope's month-end projection over its
+ * budget is not proposed and flagged for review.
+ */
+export async function applyMoney(state: ReplicaState, d: Decision, policy: ResolvedPolicy, budgetScope: string, atMs: number, monthlyCost: number, money: SpendPort): Promise<MoneyOutcome> {
+  const current = d.current ?? { level: policy.replicas.min, maxReplicas: policy.replicas.max };
+  const deltaReplicas = d.proposed.level - current.level;
+  let costDelta = monthlyCost;
+  let critical = false;
+  const changePct = current.level > 0 ? (100 * Math.abs(deltaReplicas)) / current.level : 100;
+  if (changePct > policy.critical.changePercentAbove) {
+    critical = true;
+    d.rules.push('critical:change-size');
+  }
+  if (costDelta > policy.critical.monthlyCostIncreaseAbove) {
+    critical = true;
+    d.rules.push('critical:cost-increase');
+  }
+  if (policy.budget.monthly !== undefined && deltaReplicas > 0) {
+    const { monthToDate, hourlyRunRate } = await money.spend(budgetScope, atMs);
+    if (budgetProjection(monthToDate, hourlyRunRate, costDelta, atMs) > policy.budget.monthly) {
+      // cap: the raise is not proposed; the breach is flagged for review
+      d.proposed.level = current.level;
+      d.proposed.maxReplicas = Math.max(current.level, Math.min(d.proposed.maxReplicas, current.maxReplicas));
+      d.capacity = current.level * (usableOf(policy) ?? 1);
+      state.level = d.proposed.level;
+      state.maxReplicas = d.proposed.maxReplicas;
+      costDelta = 0;
+      critical = policy.critical.budgetBreach || critical;
+      d.rules.push('budget-cap');
+    }
+  }
+  return { monthlyCostDelta: costDelta, critical };
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { applyMoney, decideStep, initialState, type ReplicaState } from '../../../src/policy/decide-replicas.js';
+import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
+import { replicaStateFields, replicaStateOf } from '../../../src/recommend/batch-state.js';
+import { recalibrate, emptyRecalibration } from '../../../src/scoring/recalibration.js';
+import { MODEL, STEP } from './plan-rows.js';
+
+const hpa = (over: Partial<ResolvedPolicy> = {}): ResolvedPolicy => ({
+  ...structuredClone(DEFAULT_POLICY),
+  replicas: { min: 2, max: 20, perReplicaCapacity: 1, targetUtilization: 0.5, metric: 'cpu_usage', nodePool: 'default', peakMargin: 0.2 },
+  ...over,
+});
+const flat = (v: number): number[] => Array(288).fill(v);
+
+describe('decision engine', () => {
+  it('HPA: minReplicas for the demand at risk in whole usable replicas, maxReplicas for the q99 with headroom, within bounds', () => {
+    const p = hpa({ sloAdaptation: 0 });
+    const { decision } = decideStep(initialState(), { stepEndMs: STEP, history: flat(4), forecast: { q50: 2, q90: 3, q99: 4 }, current: { minReplicas: 6, maxReplicas: 10 } }, p, MODEL);
+    assert.deepEqual(decision.proposed, { level: 8, maxReplicas: 10 }); // q99 4 / 0.5 = 8; max ceil(4.8 / 0.5) = 10
+    assert.ok(decision.publish && decision.rules.includes('raise'));
+    const bounded = decideStep(initialState(), { stepEndMs: STEP, history: flat(100), forecast: { q50: 0, q90: 0, q99: 100 }, current: { minReplicas: 20, maxReplicas: 20 } }, p, MODEL);
+    assert.equal(bounded.decision.publish, false);
+    assert.ok(bounded.decision.rules.includes('replica-bounds'));
+  });
+
+  it('does not repeat a proposal the manifest has not taken yet', () => {
+    const p = hpa({ sloAdaptation: 0 });
+    const input = { stepEndMs: STEP, history: flat(4), forecast: { q50: 2, q90: 3, q99: 4 }, current: { minReplicas: 6, maxReplicas: 10 } };
+    const first = decideStep(initialState(), input, p, MODEL);
+    const again = decideStep(first.state, { ...input, stepEndMs: 2 * STEP }, p, MODEL);
+    assert.equal(again.decision.publish, false);
+  });
+
+  it('the adaptive multiplier is not wound up by misses the peak cap would not let it fix, and comes down after a burst', () => {
+    const p = hpa({ sloAdaptation: 0.05, replicas: { ...hpa().replicas, max: 1000 } });
+    let s: ReplicaState = initialState();
+    const run = (history: number[], n: number, t0: number): number => {
+      for (let i = 0; i < n; i++) s = decideStep(s, { stepEndMs: (t0 + i) * STEP, history, forecast: { q50: 4, q90: 5, q99: 6 } }, p, MODEL).state;
+      return s.logScale;
+    };
+    run(flat(4), 10, 1);
+    const before = s.logScale;
+    // a burst far above anything the history holds: capacity at the cap, misses do not raise the multiplier
+    const burst = [...flat(4).slice(1), 400];
+    run(burst, 1, 20);
+    assert.ok(s.logScale <= before, 'a miss at the cap does not wind up');
+    // a burst of misses below the cap (4.5, under the cap 4 × 1.2): it rises, then comes back down
+    const climb = [...flat(4).slice(1), 4.5];
+    s = { ...s, level: 2 }; // capacity 1 in force: a miss
+    const up = run(climb, 1, 40);
+    assert.ok(up > before);
+    const quiet = Math.ceil((up - before) / (0.05 * 0.8 * 0.01)) + 10;
+    const down = run(flat(4), quiet, 50);
+    assert.ok(down <= before + 1e-9, `back to ${down} from ${up} after ${quiet} quiet steps`);
+  });
+
+  it('recalibrates the forecaster per series: a forecast checked H steps later against the peak since', () => {
+    let st = emptyRecalibration();
+    const history = flat(10);
+    for (let t = 1; t <= 13; t++) st = recalibrate(st, { q50: 5, q90: 8, q99: 12 }, history, t * STEP, STEP, 12, 0.1).state;
+    // at step 13 the forecast of step 1 (q50 5, q90 8 < 10: misses; q99 12: covered) was checked
+    assert.ok(Math.abs(st.logMult[0] - 0.1 * 0.5) < 1e-12 && Math.abs(st.logMult[1] - 0.1 * 0.9) < 1e-12 && Math.abs(st.logMult[2] + 0.1 * 0.01) < 1e-12);
+    assert.equal(st.pending.length, 12);
+  });
+
+  it('its state survives the round trip through the workload hash', () => {
+    const s = decideStep(initialState(), { stepEndMs: STEP, history: flat(4), forecast: { q50: 2, q90: 3, q99: 4 } }, hpa(), { ...MODEL, gamma: 0.01 }).state;
+    assert.deepEqual(JSON.parse(JSON.stringify(replicaStateOf(replicaStateFields(s, 'x')))), JSON.parse(JSON.stringify(s)));
+  });
+
+  it('caps a raise that would break the budget and marks it critical', async () => {
+    const p = hpa({ sloAdaptation: 0, budget: { monthly: 10, currency: 'USD', onBreach: 'cap' } });
+    const { state, decision } = decideStep(initialState(), { stepEndMs: STEP, history: flat(4), forecast: { q50: 2, q90: 3, q99: 4 }, current: { minReplicas: 6, maxReplicas: 10 } }, p, MODEL);
+    const money = await applyMoney(state, decision, p, 'ns:c/n', STEP, 1460, { spend: async () => ({ monthToDate: 20, hourlyRunRate: 0 }) });
+    assert.equal(decision.proposed.level, 6);
+    assert.ok(decision.rules.includes('budget-cap') && money.critical);
+    assert.equal(money.monthlyCostDelta, 0);
+  });
+});
