@@ -49,7 +49,8 @@ export function backtestCommand(): Command {
       if (skipped > 0) console.error(`skipped ${skipped} rows without a numeric ${flags.valueColumn}`);
       const { startMs, values } = resample(rows, stepMs);
       if (values.length !== rows.length) console.error(`resampled ${rows.length} rows onto ${values.length} steps of ${flags.stepSeconds} s (bucket means, gaps forward-filled)`);
-      if (values.length < forecaster.historySteps) throw new ForesightError('INPUT_INVALID', `${flags.input}: ${values.length} steps; the forecaster needs at least ${forecaster.historySteps} (24 hours)`);
+      // shorter than a day is fine: as live, the steps before the first row take its value
+      if (values.length < 2) throw new ForesightError('INPUT_INVALID', `${flags.input}: ${values.length} step; a backtest needs at least 2`);
       const bar = progressBar('backtest', values.length);
       const out = await backtest(values, startMs, stepMs, forecaster, (d) => bar.update(d));
       bar.stop();
@@ -62,7 +63,7 @@ export function backtestCommand(): Command {
         plan = planCapacity(out, policy, model);
       }
       const forecasts = plan ? plan.map((p) => p!.forecast) : recalibrated(out, stepMs, forecaster.horizonSteps, model.gamma);
-      writeFileSync(flags.out, backtestCsv(out, forecasts, flags.timeColumn !== undefined, plan?.map((p) => p?.capacity)));
+      writeFileSync(flags.out, backtestCsv(out, forecasts, flags.timeColumn !== undefined, plan));
       if (plan) {
         const s = summarisePlan(values, plan, stepMs, Math.floor(values.length * flags.scoreFrom));
         const pct = (x: number, d = 1): string => `${(100 * x).toFixed(d)}%`;

@@ -11,8 +11,9 @@ import type { ResolvedPolicy } from './policy-schema.js';
 export interface CapacityStep {
   /** usable capacity in force from the next row, in the demand's unit */
   capacity: number;
-  /** replicas when the policy sizes in replicas */
+  /** minReplicas and maxReplicas in force from the next row, when the policy sizes in replicas */
   replicas?: number;
+  maxReplicas?: number;
   /** the recalibrated forecast the decision used */
   forecast: Forecast;
   rules: string[];
@@ -35,6 +36,7 @@ export function planCapacity(rows: (PlanRow | undefined)[], policy: ResolvedPoli
     state = next.state;
     const d: Decision = next.decision;
     const level = d.publish ? d.proposed.level : (d.current?.level ?? d.proposed.level);
-    return { capacity: d.capacity, replicas: sized ? level : undefined, forecast: d.forecast, rules: d.rules, published: d.publish };
+    const maxReplicas = d.publish ? d.proposed.maxReplicas : (d.current?.maxReplicas ?? d.proposed.maxReplicas);
+    return { capacity: d.capacity, replicas: sized ? level : undefined, maxReplicas: sized ? maxReplicas : undefined, forecast: d.forecast, rules: d.rules, published: d.publish };
   });
 }

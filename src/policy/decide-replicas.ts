@@ -32,6 +32,8 @@ export interface ReplicaState {
   atMs?: number;
   /** since when a cut has been wanted (the stabilisation window) */
   cutSince?: number;
+  /** the end of the last step decided */
+  decidedAtMs?: number;
   /** adaptive SLO calibration: log of the multiplier */
   logScale: number;
   recalibration: RecalibrationState;
@@ -84,7 +86,7 @@ function peakOf(history: ArrayLike<number>, end = history.length): number {
 export function decideStep(prev: ReplicaState, input: StepInput, policy: ResolvedPolicy, model: ModelShape): { state: ReplicaState; decision: Decision } {
   const usable = usableOf(policy);
   const toCapacity = (level: number): number => (usable ? level * usable : level);
-  const state: ReplicaState = { ...prev };
+  const state: ReplicaState = { ...prev, decidedAtMs: input.stepEndMs };
   const recal = recalibrate(prev.recalibration, input.forecast, input.history, input.stepEndMs, model.stepMs, model.horizonSteps, model.gamma);
   state.recalibration = recal.state;
   const f = recal.forecast;
@@ -109,7 +111,7 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
       // a miss no multiplier could have fixed (demand beyond the cap in force) does not wind it up
       if (!(miss && closed > capBefore)) state.logScale = adaptScale(prev.logScale, miss, policy);
     }
-    demand = adaptiveBase(f.q50, input.history) * Math.exp(state.logScale);
+    demand = adaptiveBase(f.q50, input.history, model.horizonSteps) * Math.exp(state.logScale);
     rules.push(`slo-risk:${policy.sloRisk}:adaptive`);
   } else {
     demand = forecastAtRisk(f, policy).value;

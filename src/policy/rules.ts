@@ -5,6 +5,7 @@
  */
 import type { ResolvedPolicy } from './policy-schema.js';
 import { quantileForRisk } from './policy-schema.js';
+import { DAY } from '../scoring/features.js';
 
 export interface PeakForecast {
   q50: number;
@@ -49,15 +50,20 @@ export function adaptScale(logScale: number, underProvisioned: boolean, policy: 
 }
 
 /**
- * What the adaptive calibration multiplies: the larger of the median forecast of the next
- * hour's peak (capacity ahead of a forecast rise) and the last step's demand plus
- * VOLATILITY_Z × its mean step-to-step move over the last VOLATILITY_STEPS steps (capacity
- * that follows demand closely where it moves smoothly and keeps a wider margin where it
- * jumps). Chosen on the shared traces' validation rows 60–80% (README, "SLO risk → capacity").
+ * What the adaptive calibration multiplies, the largest of:
+ * - the median forecast of the next hour's peak (capacity ahead of a forecast rise);
+ * - the same hour's peak one day earlier, when the history holds a full day (`DAY` steps,
+ *   oldest first: its first `horizonSteps` values are the next hour a day ago) — a daily peak
+ *   is provisioned before it comes back even while the median forecast does not see it yet;
+ * - the last step's demand plus VOLATILITY_Z × its mean step-to-step move over the last
+ *   VOLATILITY_STEPS steps (capacity that follows demand closely where it moves smoothly and
+ *   keeps a wider margin where it jumps).
+ * Chosen on the shared traces' validation rows 60–80% (README, "SLO risk → capacity").
  */
-export function adaptiveBase(q50: number, history: ArrayLike<number>): number {
+export function adaptiveBase(q50: number, history: ArrayLike<number>, horizonSteps = 12): number {
   const n = history.length;
-  if (n === 0) return q50;
+  let base = q50;
+  if (n >= DAY) for (let i = 0; i < horizonSteps; i++) if (history[i] > base) base = history[i];
   let moves = 0;
   let count = 0;
   for (let i = Math.max(1, n - VOLATILITY_STEPS); i < n; i++) {
@@ -67,9 +73,8 @@ export function adaptiveBase(q50: number, history: ArrayLike<number>): number {
       count++;
     }
   }
-  const last = history[n - 1];
-  const recent = Number.isFinite(last) ? last + (VOLATILITY_Z * moves) / Math.max(1, count) : -Infinity;
-  return Math.max(q50, recent);
+  const last = n > 0 && Number.isFinite(history[n - 1]) ? history[n - 1] + (VOLATILITY_Z * moves) / Math.max(1, count) : -Infinity;
+  return Math.max(base, last);
 }
 
 /**

@@ -75,7 +75,8 @@ export class BatchState {
 /**
  * The decision engine's per-workload state as the hash `<prefix>:rec:{<workload>}`:
  * minReplicas, maxReplicas, atMs (the last published proposal and its event time), id (its
- * recommendation id), cutSince (the stabilisation window's start), logScale (the adaptive
+ * recommendation id), decidedAt (the end of the last step decided), cutSince (the
+ * stabilisation window's start), logScale (the adaptive
  * calibration's log multiplier), recalibration (JSON: the forecaster's per-series log
  * multipliers and the forecasts awaiting their check).
  */
@@ -85,6 +86,7 @@ export function replicaStateOf(fields: Record<string, string>): ReplicaState {
     level: num('minReplicas'),
     maxReplicas: num('maxReplicas'),
     atMs: num('atMs'),
+    decidedAtMs: num('decidedAt'),
     cutSince: num('cutSince'),
     logScale: num('logScale') ?? 0,
     recalibration: fields.recalibration ? (JSON.parse(fields.recalibration) as ReplicaState['recalibration']) : { logMult: [0, 0, 0], pending: [] },
@@ -97,6 +99,7 @@ export function replicaStateFields(s: ReplicaState, id: string | undefined): Rec
   if (s.maxReplicas !== undefined) out.maxReplicas = String(s.maxReplicas);
   if (s.atMs !== undefined) out.atMs = String(s.atMs);
   if (s.cutSince !== undefined) out.cutSince = String(s.cutSince);
+  if (s.decidedAtMs !== undefined) out.decidedAt = String(s.decidedAtMs);
   if (id !== undefined) out.id = id;
   return out;
 }

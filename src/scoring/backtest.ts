@@ -65,14 +65,30 @@ export function recalibrated(rows: BacktestRow[], stepMs: number, horizon: numbe
   });
 }
 
-/** The backtest CSV (recalibrated forecasts); with `capacity`, a recommended_capacity column (the capacity decided at that row). */
-export function backtestCsv(rows: BacktestRow[], forecasts: Forecast[], isoTime: boolean, capacity?: (number | undefined)[]): string {
+/** What the policy decided at a row (backtest --policy): capacity, and the replicas and whether a change was published when the policy sizes replicas. */
+export interface RowDecision {
+  capacity: number;
+  replicas?: number;
+  maxReplicas?: number;
+  published: boolean;
+}
+
+/**
+ * The backtest CSV (recalibrated forecasts); with decisions, a recommended_capacity column
+ * (the capacity decided at that row), and for a policy that sizes replicas min_replicas,
+ * max_replicas and published (1 where a recommendation would be published).
+ */
+export function backtestCsv(rows: BacktestRow[], forecasts: Forecast[], isoTime: boolean, decisions?: (RowDecision | undefined)[]): string {
   const f = (x: number | undefined): string => (x === undefined ? '' : String(+x.toPrecision(8)));
-  const lines = [`timestamp,actual,horizon_peak,q50,q90,q99${capacity ? ',recommended_capacity' : ''}`];
+  const sized = decisions?.some((d) => d?.replicas !== undefined) ?? false;
+  const head = decisions ? `,recommended_capacity${sized ? ',min_replicas,max_replicas,published' : ''}` : '';
+  const lines = [`timestamp,actual,horizon_peak,q50,q90,q99${head}`];
   rows.forEach((r, i) => {
     const ts = isoTime ? new Date(r.timeMs).toISOString() : String(r.timeMs / 1000);
     const q = forecasts[i];
-    lines.push(`${ts},${f(r.actual)},${f(r.horizonPeak)},${f(q?.q50)},${f(q?.q90)},${f(q?.q99)}${capacity ? `,${f(capacity[i])}` : ''}`);
+    const d = decisions?.[i];
+    const tail = decisions ? `,${f(d?.capacity)}${sized ? `,${d?.replicas ?? ''},${d?.maxReplicas ?? ''},${d?.published ? 1 : ''}` : ''}` : '';
+    lines.push(`${ts},${f(r.actual)},${f(r.horizonPeak)},${f(q?.q50)},${f(q?.q90)},${f(q?.q99)}${tail}`);
   });
   return lines.join('\n') + '\n';
 }

@@ -63,12 +63,15 @@ describe('publishing sizing proposals', () => {
 });
 
 describe('adaptive SLO calibration', () => {
-  it('multiplies the larger of the median forecast and the last demand plus twice its mean move over 3 hours', () => {
+  it('multiplies the largest of the median forecast, the next hour a day ago, and the last demand plus twice its mean move over 3 hours', () => {
     assert.equal(adaptiveBase(10, [1, 2, 3, 4]), 10, 'forecast above recent demand: ahead of a rise');
     assert.equal(adaptiveBase(10, [8, 10, 8, 10, 9]), 9 + 2 * 1.75, 'last 9, mean move 1.75');
     const flat = Array.from({ length: 100 }, (_, i) => (i < 50 ? (i % 2 ? 20 : 0) : 12));
     assert.equal(adaptiveBase(10, flat), 12 + (2 * 0) / 36, 'moves older than 36 steps are gone');
     assert.equal(adaptiveBase(10, [NaN, NaN, NaN]), 10, 'gaps are ignored');
+    const day = Array.from({ length: 288 }, (_, i) => (i === 11 ? 30 : 5));
+    assert.equal(adaptiveBase(10, day, 12), 30, 'a full day: the next hour one day ago (a daily peak comes back)');
+    assert.equal(adaptiveBase(10, day, 11), 10, 'only the next horizon of a day ago');
   });
 
   it('brings the share of under-provisioned intervals to the SLO risk', async () => {
