@@ -13,9 +13,9 @@
  * 4. the cap: never more than the history's peak × (1 + replicas.peakMargin);
  * 5. whole replicas of usable capacity within replicas.min … max (when the policy gives a
  *    per-replica capacity; else capacity in the demand's unit);
- * 6. the change rules against what is in force: a raise at once; a cut only when the proposal
+ * 6. the change rules against what is in force: a raise at once, a cut only when the proposal
  *    stays more than hysteresisPercent below for a whole cooldown (a stabilisation window, as
- *    the Kubernetes HPA does for scale-down), then by at most maxStepPercent.
+ *    the Kubernetes HPA does for scale-down); either by at most maxStepPercent per step.
  * The money rules (cost delta, critical flags, budget cap) follow in applyMoney, for a change
  * about to be published.
  */
@@ -105,8 +105,11 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
   let demand: number;
   const rules: string[] = [];
   if (policy.sloAdaptation > 0) {
-    if (current !== undefined) {
-      const inForce = toCapacity(current.level);
+    // calibrated on the engine's own decision: the level it last published (the manifest may
+    // lag behind a proposal not merged yet, and misses under that are not the calibration's)
+    const decided = prev.level ?? current?.level;
+    if (decided !== undefined) {
+      const inForce = toCapacity(decided);
       const miss = closed > inForce;
       // a miss no multiplier could have fixed (demand beyond the cap in force) does not wind it up
       if (!(miss && closed > capBefore)) state.logScale = adaptScale(prev.logScale, miss, policy);
@@ -147,16 +150,21 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
   return { state, decision: { forecast: f, current, proposed, capacity: toCapacity(publish ? proposed.level : (current?.level ?? proposed.level)), rules, publish } };
 }
 
-/** The change rules (raise at once; cut after the stabilisation window, limited by the step); updates cutSince. */
+/** The change rules (raise at once; cut after the stabilisation window; both limited by the step); updates cutSince. */
 function changeRule(state: ReplicaState, current: number | undefined, target: number, nowMs: number, policy: ResolvedPolicy, integer: boolean, rules: string[]): number {
   if (current === undefined) {
     rules.push('initial');
     return target;
   }
+  const maxDelta = Math.max(integer ? 1 : 0, (current * policy.change.maxStepPercent) / 100);
   if (target > current) {
     state.cutSince = undefined;
-    rules.push('raise');
-    return target;
+    if (target - current <= maxDelta || current <= 0) {
+      rules.push('raise');
+      return target;
+    }
+    rules.push('raise', 'max-step');
+    return integer ? Math.round(current + maxDelta) : current + maxDelta;
   }
   const below = target < current && (current - target) / current > policy.change.hysteresisPercent / 100;
   if (!below) {
@@ -168,7 +176,6 @@ function changeRule(state: ReplicaState, current: number | undefined, target: nu
     rules.push('stabilising');
     return current;
   }
-  const maxDelta = Math.max(integer ? 1 : 0, (current * policy.change.maxStepPercent) / 100);
   if (current - target <= maxDelta) {
     rules.push('cut');
     return target;

@@ -30,7 +30,7 @@ describe('capacity plan', () => {
   });
 
   it('never holds more than the history peak × (1 + peakMargin)', () => {
-    const p = policy({ replicas: { ...DEFAULT_POLICY.replicas, peakMargin: 0.2 } });
+    const p = policy({ replicas: { ...DEFAULT_POLICY.replicas, peakMargin: 0.2 }, change: { ...DEFAULT_POLICY.change, maxStepPercent: 1000 } });
     const plan = planCapacity(planRows([5, 10, 8], [{ q99: 50 }, { q99: 50 }, { q99: 50 }]), p, MODEL);
     assert.deepEqual(plan.map((s) => s!.capacity), [6, 12, 12]);
     assert.ok(plan.every((s) => s!.rules.includes('peak-cap')));

@@ -33,7 +33,7 @@ describe('decision engine', () => {
   });
 
   it('the adaptive multiplier is not wound up by misses the peak cap would not let it fix, and comes down after a burst', () => {
-    const p = hpa({ sloAdaptation: 0.05, replicas: { ...hpa().replicas, max: 1000 } });
+    const p = hpa({ sloAdaptation: 0.05, replicas: { ...hpa().replicas, max: 1000 }, change: { ...DEFAULT_POLICY.change, maxStepPercent: 1000 } });
     let s: ReplicaState = initialState();
     const run = (history: number[], n: number, t0: number): number => {
       for (let i = 0; i < n; i++) s = decideStep(s, { stepEndMs: (t0 + i) * STEP, history, forecast: { q50: 4, q90: 5, q99: 6 } }, p, MODEL).state;
