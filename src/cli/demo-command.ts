@@ -209,7 +209,11 @@ export function demoCommand(): Command {
           console.log(`  ${label.padEnd(22)} ${String(st.buckets).padStart(7)} ${String(st.count).padStart(8)} ${fmt(st.mean)}  ${fmt(st.p50)}  ${fmt(st.p90)}  ${fmt(st.p99)}  ${fmt(st.max)}`);
         }
 
-        const recs = (await Promise.all((await readTopic(clients.kafka, cfg.topics.recommendations)).map((m) => clients.codec.decode<Recommendation>(m.message.value, 'Recommendation'))))
+        // this run's recommendations only: the topic outlives runs (and registry restarts, which
+        // leave older messages under schema ids that now name other schemas)
+        const fromOffset = new Map(recEnds.map((e) => [e.partition, BigInt(e.high)]));
+        const mine = (await readTopic(clients.kafka, cfg.topics.recommendations)).filter((m) => BigInt(m.message.offset) >= (fromOffset.get(m.partition) ?? 0n));
+        const recs = (await Promise.all(mine.map((m) => clients.codec.decode<Recommendation>(m.message.value, 'Recommendation'))))
           .filter((r) => r.cluster === cluster)
           .sort((a, b) => a.createdAt - b.createdAt);
         console.log(`\nRecommendations on ${cfg.topics.recommendations}: ${recs.length}`);
