@@ -13,15 +13,15 @@
  * reason, alone: when a batch is refused, each alert is posted on its own so that one bad
  * alert does not hold back the others.
  */
-import { SpanKind, context, trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import type { AnomalyAlert } from '../codec/generated-types.js';
 import type { AlertBridgeConfig } from '../config/config.js';
 import { BatchRunner, type Batch } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher, type Rejection } from '../kafka/deadletter.js';
 import type { RunningService, ServiceContext } from '../service/runtime.js';
-import { batchLinks, traceHeaders } from '../telemetry/propagation.js';
-import * as S from '../telemetry/semconv.js';
+import { startBatchSpan } from '../telemetry/consumer-span.js';
+import { traceHeaders } from '../telemetry/propagation.js';
 import { errorMessage, RejectedMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
 import { anomalyToAlertmanager, postAlerts, type PostableAlert } from './alertmanager.js';
@@ -40,17 +40,7 @@ export async function startAlertBridge(ctx: ServiceContext, bcfg: AlertBridgeCon
   const mapOpts = { resolveAfterMs: bcfg.resolveAfterMs, linkBase: bcfg.linkBase };
 
   const handle = async (batch: Batch): Promise<void> => {
-    const span = telemetry.tracer.startSpan(`process ${batch.topic}`, {
-      kind: SpanKind.CONSUMER,
-      links: batchLinks(batch.messages.map((m) => m.headers)),
-      attributes: {
-        [S.ATTR_MESSAGING_SYSTEM]: S.MESSAGING_SYSTEM_KAFKA,
-        [S.ATTR_MESSAGING_DESTINATION_NAME]: batch.topic,
-        [S.ATTR_MESSAGING_DESTINATION_PARTITION_ID]: String(batch.partition),
-        [S.ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: batch.messages.length,
-        [S.ATTR_MESSAGING_CONSUMER_GROUP_NAME]: bcfg.group,
-      },
-    });
+    const span = startBatchSpan(telemetry.tracer, batch, bcfg.group);
     const spanCtx = trace.setSpan(context.active(), span);
     try {
       const rejections: Rejection[] = [];

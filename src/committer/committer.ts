@@ -11,7 +11,7 @@
  * idempotent: a redelivered recommendation finds its trailer and makes no second commit, and a
  * pull request is looked up by branch before one is opened.
  */
-import { SpanKind, context, trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import type { Recommendation } from '../codec/generated-types.js';
 import type { CommitterConfig } from '../config/config.js';
@@ -24,8 +24,7 @@ import { PolicyFiles } from '../policy/policy-files.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import { BatchRunner, type Batch } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher, type Rejection } from '../kafka/deadletter.js';
-import { batchLinks } from '../telemetry/propagation.js';
-import * as S from '../telemetry/semconv.js';
+import { startBatchSpan } from '../telemetry/consumer-span.js';
 import type { Logger } from '../telemetry/log.js';
 import { RejectedMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
@@ -181,17 +180,7 @@ export async function startCommitter(ctx: ServiceContext, ccfg: CommitterConfig)
   log.info({ backend: backend.name, branch: ccfg.branch }, 'GitOps backend ready');
 
   const handle = async (batch: Batch): Promise<void> => {
-    const span = telemetry.tracer.startSpan(`process ${batch.topic}`, {
-      kind: SpanKind.CONSUMER,
-      links: batchLinks(batch.messages.map((m) => m.headers)),
-      attributes: {
-        [S.ATTR_MESSAGING_SYSTEM]: S.MESSAGING_SYSTEM_KAFKA,
-        [S.ATTR_MESSAGING_DESTINATION_NAME]: batch.topic,
-        [S.ATTR_MESSAGING_DESTINATION_PARTITION_ID]: String(batch.partition),
-        [S.ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: batch.messages.length,
-        [S.ATTR_MESSAGING_CONSUMER_GROUP_NAME]: cfg.committerGroup,
-      },
-    });
+    const span = startBatchSpan(telemetry.tracer, batch, cfg.committerGroup);
     try {
       const rejections: Rejection[] = [];
       const rejectMsg = (m: KafkaMessage, err: RejectedMessage): void => {

@@ -9,11 +9,12 @@
  * the applied offset went backwards, state-guard.ts checks that Redis still holds what was
  * applied; if it lost it, the partition is sought back and its windows rebuilt from Kafka.
  */
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { decoderFor, isBillingFormat, type MessageDecoder } from '../codec/decoders.js';
 import { BatchRunner, type Batch, type Reposition } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher } from '../kafka/deadletter.js';
-import { batchLinks, traceparentOf } from '../telemetry/propagation.js';
+import { startBatchSpan } from '../telemetry/consumer-span.js';
+import { traceparentOf } from '../telemetry/propagation.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { PolicyStore } from '../policy/policy-store.js';
 import { RecommendationLoop, type LoopOutcome } from '../recommend/loop.js';
@@ -126,18 +127,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     const t0 = performance.now();
     const { topic, partition } = batch;
     const input = decoders.get(topic)!;
-    const span = telemetry.tracer.startSpan(`process ${topic}`, {
-      kind: SpanKind.CONSUMER,
-      links: batchLinks(batch.messages.map((m) => m.headers)),
-      attributes: {
-        [S.ATTR_MESSAGING_SYSTEM]: S.MESSAGING_SYSTEM_KAFKA,
-        [S.ATTR_MESSAGING_DESTINATION_NAME]: topic,
-        [S.ATTR_MESSAGING_DESTINATION_PARTITION_ID]: String(partition),
-        [S.ATTR_MESSAGING_OPERATION_TYPE]: 'process',
-        [S.ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: batch.messages.length,
-        [S.ATTR_MESSAGING_CONSUMER_GROUP_NAME]: cfg.processorGroup,
-      },
-    });
+    const span = startBatchSpan(telemetry.tracer, batch, cfg.processorGroup);
     try {
       const out = await applyChecked(batch, () => pipeline.handle({ topic, partition }, batch.messages, input.decode, input.billing, trace.setSpan(context.active(), span)));
       if ('seekTo' in out) return out;
@@ -157,7 +147,8 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       let scoring: LoopOutcome | undefined;
       // a rebuild's steps were scored before Redis lost them
       if (loop && out.due.length > 0 && !guard.isRebuilt(batch, BigInt(out.lastOffset))) {
-        const res = await loop.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers));
+        // inside the batch's span: what the loop publishes carries it in its traceparent header
+        const res = await context.with(trace.setSpan(context.active(), span), () => loop!.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers)));
         log.debug({ topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, alerts: res.alerts.length }, 'series scored');
         scored.add(res.scored);
         recommendations.add(res.recommendations.length);

@@ -44,6 +44,7 @@ import { Money } from './money.js';
 import { recommendationId } from './recommendation-id.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from './series-id.js';
+import { traceHeaders } from '../telemetry/propagation.js';
 
 export interface LoopDeps {
   windows: WindowStore;
@@ -193,7 +194,7 @@ export class RecommendationLoop {
     const urgent = urgentRaise(last, c);
     if (last && !urgent && !movedBeyond(last, c.values, policy.change.hysteresisPercent)) return undefined;
     if (!urgent && at !== null && stepEndMs - Number(at) < policy.change.cooldownMinutes * 60_000) return undefined;
-    ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', c.rec) });
+    ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', c.rec), headers: traceHeaders() });
     ctx.state.set(key, { values: JSON.stringify(c.values), atMs: String(stepEndMs), id: c.rec.id });
     return c.rec;
   }
@@ -235,7 +236,7 @@ export class RecommendationLoop {
       traceparent: traceparent ?? null,
       budget: null,
     };
-    await this.d.producer.send({ topic: this.d.topics.alerts, acks: -1, messages: [{ key: `${id.workload}`, value: this.d.codec.encode('AnomalyAlert', alert) }] });
+    await this.d.producer.send({ topic: this.d.topics.alerts, acks: -1, messages: [{ key: `${id.workload}`, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }] });
     return alert;
   }
 
@@ -280,7 +281,7 @@ export class RecommendationLoop {
       ctx.state.replace(key, replicaStateFields({ ...state, level: prev.level, maxReplicas: prev.maxReplicas, atMs: prev.atMs }, fields.id));
       return undefined;
     }
-    ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', rec) });
+    ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', rec), headers: traceHeaders() });
     ctx.state.replace(key, replicaStateFields(state, rec.id));
     return rec;
   }

@@ -27,6 +27,7 @@ import { recommendationId } from './recommendation-id.js';
 import type { SeriesIdentity } from './series-id.js';
 import { currentReplicas, nodePoolOf, podResources, teamOf } from './workload-facts.js';
 import type { PodResources } from './cost-model.js';
+import { traceHeaders } from '../telemetry/propagation.js';
 
 const HOUR = 3_600_000;
 
@@ -150,8 +151,8 @@ export class Money {
       };
       try {
         await this.d.producer.sendBatch({ acks: -1, topicMessages: [
-          { topic: this.d.recommendationsTopic, messages: [{ key: id.workload, value: this.d.codec.encode('Recommendation', rec) }] },
-          { topic: this.d.alertsTopic, messages: [{ key: id.workload, value: this.d.codec.encode('AnomalyAlert', alert) }] },
+          { topic: this.d.recommendationsTopic, messages: [{ key: id.workload, value: this.d.codec.encode('Recommendation', rec), headers: traceHeaders() }] },
+          { topic: this.d.alertsTopic, messages: [{ key: id.workload, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }] },
         ] });
       } catch (err) {
         await this.d.redis.del(key).catch(() => undefined); // let the next hour report it

@@ -52,10 +52,12 @@ describe('committer hardening', () => {
 
   it('keeps the valid policy files in force when one is invalid, and names the invalid one with file:line', async () => {
     // before: one invalid file made every file fail, and the built-in defaults ([1, 10]) applied to all
-    const t = await committerSetup({ 'policies/zz-payments.yaml': HUGE, 'policies/zz-typo.yaml': 'apiVersion: foresight.dev/v1\nkind: Policy\nmetadata: { name: typo }\nspec:\n  replica: { max: 3 }\n' });
+    // a valid payments policy ([1, 16]) beside the invalid ones: 15 is inside it, outside the built-in defaults' [1, 10]
+    const payments = 'apiVersion: foresight.dev/v1\nkind: Policy\nmetadata: { name: payments }\nscope: { namespace: payments }\nspec:\n  replicas: { min: 1, max: 16 }\n';
+    const t = await committerSetup({ 'policies/payments.yaml': payments, 'policies/zz-payments.yaml': HUGE, 'policies/zz-typo.yaml': 'apiVersion: foresight.dev/v1\nkind: Policy\nmetadata: { name: typo }\nspec:\n  replica: { max: 3 }\n' });
     await t.send([
       recommendation('shop/Deployment/checkout', 'rec-below-shop-min', [['minReplicas', '1']]), // shop.yaml: [2, 12]
-      recommendation('payments/Deployment/payments', 'rec-payments', [['maxReplicas', '15']]), // defaults.yaml: [1, 20]
+      recommendation('payments/Deployment/payments', 'rec-payments', [['maxReplicas', '15']]), // payments.yaml: [1, 16]
     ]);
     const proc = t.start();
     try {

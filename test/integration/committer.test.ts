@@ -36,7 +36,7 @@ describe('committer', () => {
       assert.ok(await waitFor(async () => count(t.repo, 'main') === 3 && (await t.letters()).length === 5, 60_000), `commits ${count(t.repo, 'main')}; output:\n${proc.output().slice(-3000)}`);
       const letters = (await t.letters()).sort((a, b) => a.sourceOffset - b.sourceOffset);
       assert.deepEqual(letters.map((l) => [l.sourceOffset, l.reason]), [[1, 'undecodable'], [2, 'path-traversal'], [3, 'unknown-workload'], [4, 'out-of-bounds'], [6, 'manifest-invalid']]);
-      assert.match(letters[3].detail, /maxReplicas 40 is outside the policy bounds \[1, 20\]/);
+      assert.match(letters[3].detail, /maxReplicas 40 is outside the policy bounds \[1, 10\]/);
       assert.match(letters[4].detail, /apps\/broken\/broken\.yaml:\d+: /, 'malformed YAML is reported with file and line; the other workloads proceed');
 
       // the checkout commit: one line of the overlay patch, comment intact, trailers

@@ -20,6 +20,7 @@ import { testConfig, testEnv } from '../helpers/env.js';
 import { gitopsRemote } from '../helpers/gitops.js';
 import { readTopic, testKafka } from '../helpers/kafka.js';
 import { dashboards, metricNamesOf } from '../helpers/observability.js';
+import { startOtlpReceiver } from '../helpers/otlp-receiver.js';
 import { testCodec } from '../helpers/produce.js';
 
 /** The sample names a running service exposes on /metrics (its port from its start-up log line). */
@@ -52,8 +53,10 @@ describe('end to end', () => {
     await raw.connect();
     await raw.send({ topic: cfg.topics.metrics, acks: -1, messages: [{ key: 'garbage', value: Buffer.from('not avro') }] });
     await raw.disconnect();
-    const processor = startCli(['processor'], env);
-    const committer = startCli(['committer'], env);
+    // both services export their spans to an in-test OTLP receiver: the trace is followed from the event to the commit
+    const otlp = await startOtlpReceiver();
+    const processor = startCli(['processor'], { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url });
+    const committer = startCli(['committer'], { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url });
     try {
       assert.ok(await waitFor(async () => Number(repo.git('rev-list', '--count', 'main').trim()) >= 2, 120_000), `no commit; committer:\n${committer.output().slice(-2000)}\nprocessor:\n${processor.output().slice(-2000)}`);
 
@@ -99,5 +102,15 @@ describe('end to end', () => {
     }
     assert.equal(await processor.exited, 0);
     assert.equal(await committer.exited, 0);
+
+    // event (trace of the first replayed event) → the processor's batch span links to it → the
+    // recommendation's traceparent header → the committer's batch span links to that processor span
+    await otlp.close();
+    const processed = otlp.spans.filter((s) => s.service === 'foresight-processor' && s.name === `process ${cfg.topics.metrics}`);
+    const fromEvent = processed.filter((s) => s.links.some((l) => l.traceId === trace));
+    assert.ok(fromEvent.length > 0, `a processor batch span links to the event's trace ${trace}`);
+    const committed = otlp.spans.filter((s) => s.service === 'foresight-committer' && s.name === `process ${cfg.topics.recommendations}`);
+    assert.ok(committed.some((c) => c.links.some((l) => fromEvent.some((p) => p.spanId === l.spanId && p.traceId === l.traceId))),
+      'a committer batch span links to the processor span that published the recommendation');
   });
 });
