@@ -21,7 +21,7 @@ import { RecommendationLoop, type LoopOutcome } from '../recommend/loop.js';
 import { AnomalyModel } from '../scoring/anomaly-model.js';
 import { Forecaster } from '../scoring/forecaster.js';
 import * as S from '../telemetry/semconv.js';
-import { errorMessage } from '../util/errors.js';
+import { errorMessage, ForesightError } from '../util/errors.js';
 import { retry } from '../util/retry.js';
 import { CostStore } from '../windows/cost-store.js';
 import { connectRedis, createRedis } from '../windows/redis-client.js';
@@ -60,6 +60,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   const skipped = meter.createCounter('foresight_events_duplicate_skipped', { description: 'Redelivered messages skipped because their offset was already applied' });
   const deadLetters = meter.createCounter('foresight_deadletters', { description: 'Messages sent to the dead-letter topic, per reason' });
   const batchMs = meter.createHistogram('foresight_batch_duration_ms', { description: 'Time to process one Kafka batch', unit: 'ms' });
+  const batchFailures = meter.createCounter('foresight_batch_failures', { description: 'Batches that failed and are retried (Redis, Kafka or registry errors), per error code' });
   const roundTrips = meter.createHistogram('foresight_redis_roundtrips_per_batch', { description: 'Redis round trips per Kafka batch' });
   const lagGauge = meter.createGauge('foresight_consumer_lag', { description: 'Messages behind the high watermark, per partition' });
   const stateLost = meter.createCounter('foresight_redis_state_lost', { description: 'Partitions whose Redis state was found lost and rebuilt from Kafka; missing=true when Kafka no longer held all of it' });
@@ -151,7 +152,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
         const res = await context.with(trace.setSpan(context.active(), span), () => loop!.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers)));
         log.debug({ topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, alerts: res.alerts.length }, 'series scored');
         scored.add(res.scored);
-        recommendations.add(res.recommendations.length);
+        for (const type of ['HPA', 'RESOURCES', 'IDLE', 'SPOT', 'BUDGET'] as const) recommendations.add(res.recommendations.filter((r) => r.type === type).length, { type });
         alerts.add(res.alerts.length);
         scoring = res;
         for (const r of res.recommendations) log.info({ id: r.id, workload: `${r.namespace}/${r.kind}/${r.name}`, changes: r.changes, critical: r.critical, rules: r.rules }, 'recommendation published');
@@ -161,6 +162,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       log.debug({ topic, partition, applied: out.applied, rejected: out.rejected.length, skipped: out.skipped, lastOffset: out.lastOffset }, 'batch applied');
     } catch (err) {
       span.recordException(err as Error);
+      batchFailures.add(1, { topic, code: err instanceof ForesightError ? err.code : 'UNKNOWN' });
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
       throw err;
     } finally {
