@@ -16,7 +16,7 @@ import { context, type Context, type Counter } from '@opentelemetry/api';
 import type { KafkaMessage, Message, Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import { LogDigest } from '../telemetry/log-digest.js';
-import type { Logger } from '../telemetry/log.js';
+import { scrub, type Logger } from '../telemetry/log.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { fitDeadLetter, RECORD_OVERHEAD_BYTES } from './deadletter-fit.js';
 
@@ -52,7 +52,7 @@ export class DeadLetterPublisher {
     const messages = rejections.map((r): Message => {
       const { record, body } = fitDeadLetter({
         reason: r.reason,
-        detail: r.detail,
+        detail: scrub(r.detail), // an error text may echo a credential (a remote's reply): never into Kafka
         service: this.service,
         sourceTopic: r.topic,
         sourcePartition: r.partition,

@@ -14,6 +14,7 @@ import { decoderFor, isBillingFormat, type MessageDecoder } from '../codec/decod
 import { BatchRunner, type Batch, type Reposition } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher } from '../kafka/deadletter.js';
 import { startBatchSpan } from '../telemetry/consumer-span.js';
+import { scrub } from '../telemetry/log.js';
 import { traceparentOf } from '../telemetry/propagation.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { PolicyStore } from '../policy/policy-store.js';
@@ -161,9 +162,9 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       span.setAttributes({ [S.ATTR_FORESIGHT_APPLIED]: out.applied, [S.ATTR_FORESIGHT_REJECTED]: out.rejected.length, [S.ATTR_FORESIGHT_SKIPPED]: out.skipped });
       log.debug({ topic, partition, applied: out.applied, rejected: out.rejected.length, skipped: out.skipped, lastOffset: out.lastOffset }, 'batch applied');
     } catch (err) {
-      span.recordException(err as Error);
+      span.recordException({ name: (err as Error).name, message: scrub(errorMessage(err)) }); // exported spans never carry a secret an error echoed
       batchFailures.add(1, { topic, code: err instanceof ForesightError ? err.code : 'UNKNOWN' });
-      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: scrub(errorMessage(err)) });
       throw err;
     } finally {
       span.end();
