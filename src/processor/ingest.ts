@@ -23,6 +23,7 @@ import { costIncrements, type CostIncrement } from '../windows/billing.js';
 import type { CostStore } from '../windows/cost-store.js';
 import { StateLostError } from '../windows/state-marks.js';
 import { ExpiryCache, type ApplyOutcome, type PartitionRef, type WindowStore } from '../windows/window-store.js';
+import type { DueSeries } from '../recommend/due-series.js';
 
 export interface PartitionState {
   applied: bigint;
@@ -37,15 +38,6 @@ export interface StageTimings {
   window: number;
   redis: number;
   deadLetter: number;
-}
-
-/** A series whose newest event moved into a new 5-minute step: its last step closed. */
-export interface DueSeries {
-  seriesId: string;
-  /** end of the series' last complete 5-minute step (= start of the step its newest event is in) */
-  stepEndMs: number;
-  /** trace context of the series' first event in the batch that closed the step */
-  traceparent?: string;
 }
 
 export const SCORING_STEP_MS = 300_000;

@@ -23,7 +23,7 @@ import type { Message, Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
 import type { TopicsConfig } from '../config/config.js';
-import type { DueSeries } from '../processor/ingest.js';
+import type { DueSeries } from './due-series.js';
 import { currentValue, type ManifestIndex } from '../gitops/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import { applyMoney, decideStep, type ModelShape, type SpendPort } from '../policy/decide-replicas.js';
