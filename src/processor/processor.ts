@@ -17,7 +17,7 @@ import { startBatchSpan } from '../telemetry/consumer-span.js';
 import { scrub } from '../telemetry/log.js';
 import { traceparentOf } from '../telemetry/propagation.js';
 import { PolicySet } from '../policy/policy-set.js';
-import { PolicyStore } from '../policy/policy-store.js';
+import { PolicyStore } from './policy-checkout.js';
 import { RecommendationLoop, type LoopOutcome } from '../recommend/loop.js';
 import { AnomalyModel } from '../scoring/anomaly-model.js';
 import { Forecaster } from '../scoring/forecaster.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { PolicyFiles } from '../../../src/policy/policy-files.js';
 import { parsePolicyFile } from '../../../src/policy/policy-loader.js';
-import { PolicyStore } from '../../../src/policy/policy-store.js';
+import { PolicyStore } from '../../../src/processor/policy-checkout.js';
 
 const policy = (name: string, scope: string, spec: string): string => `apiVersion: foresight.dev/v1\nkind: Policy\nmetadata: { name: ${name} }\nscope: ${scope}\nspec:\n${spec}\n`;
 const DEFAULTS = policy('defaults', '{}', '  replicas: { min: 1, max: 20 }');

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { parsePolicyFile, PolicyError } from '../../../src/policy/policy-loader.js';
 import { quantileForRisk } from '../../../src/policy/policy-schema.js';
 import { PolicySet } from '../../../src/policy/policy-set.js';
-import { PolicyStore } from '../../../src/policy/policy-store.js';
+import { PolicyStore } from '../../../src/processor/policy-checkout.js';
 
 const DEFAULTS = `apiVersion: foresight.dev/v1
 kind: Policy

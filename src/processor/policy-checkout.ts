@@ -3,6 +3,8 @@
  * invalid file of a new HEAD is reported (file, line, field) and only that file is affected:
  * its last valid version stays in force, or it is left out (policy-files.ts); the other files
  * are loaded. The same checkout's manifests give the workloads' current values.
+ *
+ * Git I/O, so it lives with the processor's wiring; policy/ stays pure (parsing, resolution).
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -10,9 +12,9 @@ import { promisify } from 'node:util';
 import { readRepoFiles } from '../gitops/backend.js';
 import { gitEnv } from '../gitops/git-env.js';
 import { ManifestIndex } from '../gitops/manifests.js';
-import { PolicyFiles } from './policy-files.js';
-import type { PolicyError } from './policy-loader.js';
-import { PolicySet } from './policy-set.js';
+import { PolicyFiles } from '../policy/policy-files.js';
+import type { PolicyError } from '../policy/policy-loader.js';
+import { PolicySet } from '../policy/policy-set.js';
 
 const run = promisify(execFile);
 
