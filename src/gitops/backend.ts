@@ -7,6 +7,7 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_YAML_BYTES, oversizedPlaceholder } from '../util/yaml-limits.js';
+import { ForesightError } from '../util/errors.js';
 
 export interface Author {
   name: string;
@@ -62,7 +63,12 @@ export interface GitOpsBackend {
 }
 
 /** The branch moved and the change could not be re-applied within the retries. */
-export class CommitConflictError extends Error {}
+export class CommitConflictError extends ForesightError {
+  constructor(message: string) {
+    super('COMMIT_CONFLICT', message);
+    this.name = 'CommitConflictError';
+  }
+}
 
 /** Files an edit may read: YAML (manifests, patches, values, policies, the mapping). */
 export const isRepoTextFile = (p: string): boolean => /\.ya?ml$/.test(p) || p.endsWith('/Kustomization') || p === 'Kustomization';

@@ -22,6 +22,7 @@ import { parseDocument } from 'yaml';
 import { MAX_YAML_ALIASES, tooLarge } from '../util/yaml-limits.js';
 import { z } from 'zod';
 import { repoPath } from './repo-path.js';
+import { ForesightError } from '../util/errors.js';
 
 const relPath = z.string().min(1).transform((p, ctx) => {
   try {
@@ -53,7 +54,12 @@ export type MappedWorkload = Mapping['workloads'][number];
 
 export const EMPTY_MAPPING: Mapping = { apiVersion: 'foresight.dev/v1', kind: 'Mapping', workloads: [] };
 
-export class MappingError extends Error {}
+export class MappingError extends ForesightError {
+  constructor(message: string) {
+    super('MAPPING_INVALID', message);
+    this.name = 'MappingError';
+  }
+}
 
 /** Parses the mapping file; errors name the file, line and field. */
 export function parseMapping(file: string, text: string): Mapping {

@@ -10,6 +10,7 @@
  *   - only inside a flow collection ({...}, [...]) does the document get re-serialised.
  */
 import { isMap, isScalar, isSeq, parseAllDocuments, Scalar, stringify, type Document, type Node } from 'yaml';
+import { ForesightError } from '../util/errors.js';
 
 export type YamlPath = (string | number)[];
 
@@ -18,7 +19,12 @@ export interface YamlEdit {
   value: string | number;
 }
 
-export class YamlEditError extends Error {}
+export class YamlEditError extends ForesightError {
+  constructor(message: string) {
+    super('MANIFEST_EDIT_FAILED', message);
+    this.name = 'YamlEditError';
+  }
+}
 
 /** Applies the edits to document `docIndex` of `text` and returns the new text. */
 export function editYaml(text: string, docIndex: number, edits: YamlEdit[]): string {

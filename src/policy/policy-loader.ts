@@ -8,15 +8,16 @@
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
 import { MAX_YAML_ALIASES, tooLarge, tooManyDocuments } from '../util/yaml-limits.js';
 import { policyFileSchema, type PolicyFile } from './policy-schema.js';
+import { ForesightError } from '../util/errors.js';
 
-export class PolicyError extends Error {
+export class PolicyError extends ForesightError {
   constructor(
     readonly file: string,
     readonly line: number,
     readonly field: string,
     message: string,
   ) {
-    super(`${file}:${line}: ${field ? `${field}: ` : ''}${message}`);
+    super('POLICY_INVALID', `${file}:${line}: ${field ? `${field}: ` : ''}${message}`);
     this.name = 'PolicyError';
   }
 }

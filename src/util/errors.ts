@@ -16,7 +16,12 @@ export type ErrorCode =
   | 'KAFKA_UNAVAILABLE'
   | 'ALERTMANAGER_UNAVAILABLE'
   | 'AUTH_FAILED'
-  | 'INPUT_INVALID';
+  | 'INPUT_INVALID'
+  | 'POLICY_INVALID'
+  | 'MAPPING_INVALID'
+  | 'MANIFEST_EDIT_FAILED'
+  | 'UNSAFE_PATH'
+  | 'COMMIT_CONFLICT';
 
 export class ForesightError extends Error {
   readonly code: ErrorCode;
