@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { sleep } from '../util/retry.js';
+import { retry } from '../util/retry.js';
 import { COMPATIBILITY, SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import type { TopicsConfig } from '../config/config.js';
@@ -52,23 +52,17 @@ export async function registerSchemas(registry: SchemaRegistry, topics: TopicsCo
   const ids: Partial<SchemaIds> = {};
   for (const [topic, name] of Object.entries(topicSchemas(topics))) {
     const subject = `${topic}-value`;
-    const register = async (attempt = 1): Promise<number> => {
-      try {
-        return (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(readSchemaJson(name)) }, { subject, compatibility: COMPATIBILITY.BACKWARD })).id;
-      } catch (err) {
-        // Two services registering a new subject at once: both find no compatibility rule and
-        // both set it (Apicurio answers the second with 409 "already exists"), or one reads the
-        // subject between the other's registration and its rule (the registry-wide NONE shows).
-        // Again, shortly: the rule is there then, and the client reads it instead of setting it.
-        const raced = (err as { status?: number }).status === 409 && /already exists/i.test((err as Error).message);
-        const early = /Compatibility does not match the configuration \(BACKWARD != NONE\)/.test((err as Error).message);
-        if (attempt < 5 && (raced || early)) {
-          await sleep(100 * attempt);
-          return register(attempt + 1);
-        }
-        throw err;
-      }
-    };
+    // Two services registering a new subject at once: both find no compatibility rule and
+    // both set it (Apicurio answers the second with 409 "already exists"), or one reads the
+    // subject between the other's registration and its rule (the registry-wide NONE shows).
+    // Again, shortly: the rule is there then, and the client reads it instead of setting it.
+    const racedWithAnother = (err: unknown): boolean =>
+      ((err as { status?: number }).status === 409 && /already exists/i.test((err as Error).message))
+      || /Compatibility does not match the configuration \(BACKWARD != NONE\)/.test((err as Error).message);
+    const register = (): Promise<number> => retry(
+      async () => (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(readSchemaJson(name)) }, { subject, compatibility: COMPATIBILITY.BACKWARD })).id,
+      { retries: 4, initialDelayMs: 100, maxDelayMs: 800, bail: (err) => !racedWithAnother(err) },
+    );
     try {
       ids[name] = await register();
     } catch (err) {
