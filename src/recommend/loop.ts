@@ -40,6 +40,7 @@ import { historyIncomplete } from '../windows/state-marks.js';
 import { BatchState, replicaStateFields, replicaStateOf } from './batch-state.js';
 import { replicasCostDelta } from './cost-model.js';
 import { enoughEvidence } from './evidence.js';
+import { AnomalyAlerts } from './anomaly-alerts.js';
 import { Money } from './money.js';
 import { recommendationId } from './recommendation-id.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
@@ -87,11 +88,13 @@ interface BatchContext {
 
 export class RecommendationLoop {
   private readonly sizing: SizingRules;
+  private readonly alerts: AnomalyAlerts;
   private readonly money: Money;
   private readonly model: ModelShape;
   private readonly spend: SpendPort;
 
   constructor(private readonly d: LoopDeps) {
+    this.alerts = new AnomalyAlerts({ redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec, topic: d.topics.alerts, modelVersion: () => d.anomaly.info.version });
     this.model = { stepMs: d.forecaster.stepSeconds * 1000, horizonSteps: d.forecaster.horizonSteps, gamma: d.forecaster.info.aci_gamma ?? 0 };
     this.spend = {
       spend: async (scope, atMs) => {
@@ -147,7 +150,7 @@ export class RecommendationLoop {
       if (!enoughEvidence(hole?.fromMs, r.stepEndMs, policy)) continue;
       // the trace of the series' first event in the batch that closed the step (else the batch's)
       const tp = r.traceparent ?? traceparent;
-      const alert = await this.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
+      const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
       if (alert) out.alerts.push(alert);
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
         const rec = await this.maybeRecommendHpa(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp);
@@ -211,33 +214,6 @@ export class RecommendationLoop {
     } catch {
       return undefined; // not in the repository, not managed, or broken: the committer reports those
     }
-  }
-
-  private async maybeAlert(id: SeriesIdentity, seriesId: string, stepEndMs: number, history: ArrayLike<number>, score: number, cfg: { threshold: number; suppressMinutes: number }, traceparent: string | undefined): Promise<AnomalyAlert | undefined> {
-    if (!(score >= cfg.threshold)) return undefined;
-    const key = `${this.d.prefix}:alert:{${seriesId}}`;
-    // suppression in event time: the key holds the event time until which the series stays quiet
-    const until = await this.d.redis.get(key);
-    if (until !== null && Number(until) > stepEndMs) return undefined;
-    await this.d.redis.set(key, String(stepEndMs + cfg.suppressMinutes * 60_000), 'PX', Math.max(1, cfg.suppressMinutes * 60_000 * 2));
-    const recent = Array.from(history).slice(-WINDOW);
-    const sorted = [...recent].sort((a, b) => a - b);
-    const alert: AnomalyAlert = {
-      id: recommendationId({ workload: seriesId, type: 'ALERT', changes: [], forecast: { at: stepEndMs }, modelVersion: this.d.anomaly.info.version }),
-      severity: score >= (1 + cfg.threshold) / 2 ? 'CRITICAL' : 'WARNING',
-      cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: id.container, metric: id.metric,
-      eventTime: stepEndMs - 300_000, value: recent[recent.length - 1], score, threshold: cfg.threshold,
-      window: {
-        start: stepEndMs - WINDOW * 300_000, end: stepEndMs, count: recent.length,
-        mean: recent.reduce((a, b) => a + b, 0) / recent.length, min: sorted[0], max: sorted[sorted.length - 1],
-        p95: sorted[Math.floor(0.95 * (sorted.length - 1))],
-      },
-      modelVersion: this.d.anomaly.info.version,
-      traceparent: traceparent ?? null,
-      budget: null,
-    };
-    await this.d.producer.send({ topic: this.d.topics.alerts, acks: -1, messages: [{ key: `${id.workload}`, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }] });
-    return alert;
   }
 
   private async maybeRecommendHpa(ctx: BatchContext, id: SeriesIdentity, stepEndMs: number, raw: PeakForecast, history: ArrayLike<number>, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
