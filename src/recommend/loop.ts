@@ -24,11 +24,9 @@ import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
 import type { TopicsConfig } from '../config/config.js';
 import type { DueSeries } from './due-series.js';
-import { currentValue, type ManifestIndex } from '../gitops/manifests.js';
+import type { ManifestIndex } from '../gitops/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
-import { applyMoney, decideStep, type ModelShape, type SpendPort } from '../policy/decide-replicas.js';
 import type { PeakForecast } from '../policy/rules.js';
-import { quantileForRisk } from '../policy/policy-schema.js';
 import type { Logger } from '../telemetry/log.js';
 import { anomalyWindow, WINDOW } from '../scoring/anomaly-features.js';
 import type { AnomalyModel } from '../scoring/anomaly-model.js';
@@ -37,12 +35,11 @@ import { historiesFromWindows } from '../scoring/window-history.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { historyIncomplete } from '../windows/state-marks.js';
-import { BatchState, replicaStateFields, replicaStateOf } from './batch-state.js';
-import { replicasCostDelta } from './cost-model.js';
+import { BatchState } from './batch-state.js';
 import { enoughEvidence } from './evidence.js';
 import { AnomalyAlerts } from './anomaly-alerts.js';
+import { HpaRecommender, type BatchContext } from './hpa-recommendations.js';
 import { Money } from './money.js';
-import { recommendationId } from './recommendation-id.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from './series-id.js';
 import { traceHeaders } from '../telemetry/propagation.js';
@@ -80,29 +77,14 @@ export interface LoopOutcome {
   alerts: AnomalyAlert[];
 }
 
-/** What the steps of one scored batch share: the state cache, the messages to send. */
-interface BatchContext {
-  state: BatchState;
-  messages: Message[];
-}
-
 export class RecommendationLoop {
   private readonly sizing: SizingRules;
   private readonly alerts: AnomalyAlerts;
   private readonly money: Money;
-  private readonly model: ModelShape;
-  private readonly spend: SpendPort;
+  private readonly hpa: HpaRecommender;
 
   constructor(private readonly d: LoopDeps) {
     this.alerts = new AnomalyAlerts({ redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec, topic: d.topics.alerts, modelVersion: () => d.anomaly.info.version });
-    this.model = { stepMs: d.forecaster.stepSeconds * 1000, horizonSteps: d.forecaster.horizonSteps, gamma: d.forecaster.info.aci_gamma ?? 0 };
-    this.spend = {
-      spend: async (scope, atMs) => {
-        const monthToDate = await d.costs.monthToDate(scope, atMs);
-        const lastDay = await d.costs.hourly(scope, atMs - 24 * 3_600_000, atMs);
-        return { monthToDate, hourlyRunRate: lastDay.reduce((a, b) => a + b, 0) / 24 };
-      },
-    };
     this.money = new Money({
       costs: d.costs, redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec,
       alertsTopic: d.topics.alerts, recommendationsTopic: d.topics.recommendations, manifests: d.manifests, policies: d.policies,
@@ -112,10 +94,7 @@ export class RecommendationLoop {
       horizonSeconds: d.forecaster.horizonSteps * d.forecaster.stepSeconds,
       locate: (topic, seriesId) => d.windows.locate(topic, d.partitionsOf(topic), seriesId),
     });
-  }
-
-  private stateKey(workload: string): string {
-    return `${this.d.prefix}:rec:{${workload}}`;
+    this.hpa = new HpaRecommender({ money: this.money, costs: d.costs, forecaster: d.forecaster, manifests: d.manifests, codec: d.codec, prefix: d.prefix });
   }
 
   async score(ref: PartitionRef, due: DueSeries[], traceparent: string | undefined): Promise<LoopOutcome> {
@@ -141,7 +120,7 @@ export class RecommendationLoop {
     // Redis lost part of this partition's history that Kafka no longer held: wait for new evidence
     const hole = await historyIncomplete(this.d.redis, this.d.prefix, ref);
     const state = new BatchState(this.d.redis);
-    await state.load(ready.filter((r) => r.id.container === null).map((r) => this.stateKey(r.id.workload)));
+    await state.load(ready.filter((r) => r.id.container === null).map((r) => this.hpa.stateKey(r.id.workload)));
     const messages: Message[] = [];
     const ctx: BatchContext = { state, messages };
     for (let i = 0; i < ready.length; i++) {
@@ -153,7 +132,7 @@ export class RecommendationLoop {
       const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
       if (alert) out.alerts.push(alert);
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
-        const rec = await this.maybeRecommendHpa(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp);
+        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp);
         if (rec) out.recommendations.push(rec);
       }
       if (closesHour(r.stepEndMs)) {
@@ -200,65 +179,5 @@ export class RecommendationLoop {
     ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', c.rec), headers: traceHeaders() });
     ctx.state.set(key, { values: JSON.stringify(c.values), atMs: String(stepEndMs), id: c.rec.id });
     return c.rec;
-  }
-
-  /** minReplicas/maxReplicas of the workload's HPA in the GitOps checkout, when it is there and managed. */
-  private manifestReplicas(id: SeriesIdentity): { minReplicas: number; maxReplicas: number } | undefined {
-    const index = this.d.manifests?.();
-    if (!index) return undefined;
-    try {
-      const w = index.resolve({ namespace: id.namespace, kind: id.kind, name: id.name });
-      const min = currentValue(w, 'minReplicas', null);
-      const max = currentValue(w, 'maxReplicas', null);
-      return min !== null && max !== null ? { minReplicas: Number(min), maxReplicas: Number(max) } : undefined;
-    } catch {
-      return undefined; // not in the repository, not managed, or broken: the committer reports those
-    }
-  }
-
-  private async maybeRecommendHpa(ctx: BatchContext, id: SeriesIdentity, stepEndMs: number, raw: PeakForecast, history: ArrayLike<number>, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
-    const key = this.stateKey(id.workload);
-    const fields = ctx.state.get(key);
-    const prev = replicaStateOf(fields);
-    // what is in force: the GitOps manifests when the workload is there, else the last proposal, else the policy's bounds
-    const manifest = this.manifestReplicas(id);
-    // the decision engine, shared with backtest --policy (policy/decide-replicas.ts)
-    const { state, decision } = decideStep(prev, { stepEndMs, history, forecast: raw, current: manifest }, policy, this.model);
-    if (!decision.publish) {
-      ctx.state.replace(key, replicaStateFields(state, fields.id));
-      return undefined;
-    }
-    const f = decision.forecast;
-    const rules = decision.rules;
-    const current = { minReplicas: decision.current?.level ?? policy.replicas.min, maxReplicas: decision.current?.maxReplicas ?? policy.replicas.max };
-    // Δreplicas × the requests of one replica (manifest) × the pool's unit prices (billing)
-    const facts = this.money.workload(id);
-    const cost = replicasCostDelta(facts.perReplica, current.minReplicas, decision.proposed.level, await this.money.prices(facts.pool(policy), stepEndMs));
-    const { monthlyCostDelta: costDelta, critical } = await applyMoney(state, decision, policy, `ns:${id.cluster}/${id.namespace}`, stepEndMs, cost.known ? cost.monthly : 0, this.spend);
-    const proposed = { minReplicas: decision.proposed.level, maxReplicas: decision.proposed.maxReplicas };
-    const changes = [
-      { field: 'minReplicas', current: String(current.minReplicas), proposed: String(proposed.minReplicas) },
-      { field: 'maxReplicas', current: String(current.maxReplicas), proposed: String(proposed.maxReplicas) },
-    ];
-    const q = quantileForRisk(policy.sloRisk);
-    const forecast = { metric: id.metric, horizonSeconds: this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds, q50: f.q50, q90: f.q90, q99: f.q99, quantileUsed: q, peakTime: null };
-    const rec: Recommendation = {
-      id: recommendationId({ workload: id.workload, type: 'HPA', changes, forecast, modelVersion: this.d.forecaster.info.version }),
-      type: 'HPA', cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: null,
-      changes, currentSource: manifest ? 'MANIFEST' : prev.atMs !== undefined ? 'METRICS' : 'UNKNOWN', forecast,
-      rules: [...rules, ...policy.sources.map((s) => `policy:${s}`)],
-      monthlyCostDelta: costDelta, currency: (cost.known && cost.currency) || policy.budget.currency,
-      costUnknown: cost.known ? null : cost.reason, nodePool: cost.pool, budget: null,
-      confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
-      modelVersion: this.d.forecaster.info.version, critical, createdAt: stepEndMs, traceparent: traceparent ?? null,
-    };
-    if (!(await this.money.guard(id, rec, policy))) {
-      // a team or workload budget cap: not published; the engine's other state (calibration) moves on
-      ctx.state.replace(key, replicaStateFields({ ...state, level: prev.level, maxReplicas: prev.maxReplicas, atMs: prev.atMs }, fields.id));
-      return undefined;
-    }
-    ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', rec), headers: traceHeaders() });
-    ctx.state.replace(key, replicaStateFields(state, rec.id));
-    return rec;
   }
 }

@@ -1,0 +1,119 @@
+/**
+ * HPA recommendations: the workload's replicas series at each closed step goes through the
+ * decision engine shared with `backtest --policy` (policy/decide-replicas.ts), with what is in
+ * force read from the GitOps manifests, priced by the cost model and held to the budgets
+ * (money.ts). The engine's per-workload state lives in the workload hash (batch-state.ts).
+ */
+import type { Message } from 'kafkajs';
+import type { AvroCodec } from '../codec/avro-codec.js';
+import type { Recommendation } from '../codec/generated-types.js';
+import { currentValue, type ManifestIndex } from '../gitops/manifests.js';
+import { applyMoney, decideStep, type ModelShape, type SpendPort } from '../policy/decide-replicas.js';
+import { quantileForRisk } from '../policy/policy-schema.js';
+import type { PolicySet } from '../policy/policy-set.js';
+import type { PeakForecast } from '../policy/rules.js';
+import type { Forecaster } from '../scoring/forecaster.js';
+import { traceHeaders } from '../telemetry/propagation.js';
+import type { CostStore } from '../windows/cost-store.js';
+import { replicaStateFields, replicaStateOf, type BatchState } from './batch-state.js';
+import { replicasCostDelta } from './cost-model.js';
+import type { Money } from './money.js';
+import { recommendationId } from './recommendation-id.js';
+import type { SeriesIdentity } from './series-id.js';
+
+/** What the steps of one scored batch share: the state cache, the messages to send. */
+export interface BatchContext {
+  state: BatchState;
+  messages: Message[];
+}
+
+export interface HpaDeps {
+  money: Money;
+  costs: CostStore;
+  forecaster: Forecaster;
+  manifests?: () => ManifestIndex | undefined;
+  codec: AvroCodec;
+  prefix: string;
+}
+
+export class HpaRecommender {
+  private readonly model: ModelShape;
+  private readonly spend: SpendPort;
+
+  constructor(private readonly d: HpaDeps) {
+    this.model = { stepMs: d.forecaster.stepSeconds * 1000, horizonSteps: d.forecaster.horizonSteps, gamma: d.forecaster.info.aci_gamma ?? 0 };
+    this.spend = {
+      spend: async (scope, atMs) => {
+        const monthToDate = await d.costs.monthToDate(scope, atMs);
+        const lastDay = await d.costs.hourly(scope, atMs - 24 * 3_600_000, atMs);
+        return { monthToDate, hourlyRunRate: lastDay.reduce((a, b) => a + b, 0) / 24 };
+      },
+    };
+  }
+
+  /** The workload hash: the engine's state and the last proposal. */
+  stateKey(workload: string): string {
+    return `${this.d.prefix}:rec:{${workload}}`;
+  }
+
+  /** minReplicas/maxReplicas of the workload's HPA in the GitOps checkout, when it is there and managed. */
+  private manifestReplicas(id: SeriesIdentity): { minReplicas: number; maxReplicas: number } | undefined {
+    const index = this.d.manifests?.();
+    if (!index) return undefined;
+    try {
+      const w = index.resolve({ namespace: id.namespace, kind: id.kind, name: id.name });
+      const min = currentValue(w, 'minReplicas', null);
+      const max = currentValue(w, 'maxReplicas', null);
+      return min !== null && max !== null ? { minReplicas: Number(min), maxReplicas: Number(max) } : undefined;
+    } catch {
+      return undefined; // not in the repository, not managed, or broken: the committer reports those
+    }
+  }
+
+  /** Runs the decision engine for the workload's replicas series at this step; the recommendation when it is to be published (queued in ctx.messages). */
+  async maybeRecommend(ctx: BatchContext, id: SeriesIdentity, stepEndMs: number, raw: PeakForecast, history: ArrayLike<number>, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
+    const key = this.stateKey(id.workload);
+    const fields = ctx.state.get(key);
+    const prev = replicaStateOf(fields);
+    // what is in force: the GitOps manifests when the workload is there, else the last proposal, else the policy's bounds
+    const manifest = this.manifestReplicas(id);
+    // the decision engine, shared with backtest --policy (policy/decide-replicas.ts)
+    const { state, decision } = decideStep(prev, { stepEndMs, history, forecast: raw, current: manifest }, policy, this.model);
+    if (!decision.publish) {
+      ctx.state.replace(key, replicaStateFields(state, fields.id));
+      return undefined;
+    }
+    const f = decision.forecast;
+    const rules = decision.rules;
+    const current = { minReplicas: decision.current?.level ?? policy.replicas.min, maxReplicas: decision.current?.maxReplicas ?? policy.replicas.max };
+    // Δreplicas × the requests of one replica (manifest) × the pool's unit prices (billing)
+    const facts = this.d.money.workload(id);
+    const cost = replicasCostDelta(facts.perReplica, current.minReplicas, decision.proposed.level, await this.d.money.prices(facts.pool(policy), stepEndMs));
+    const { monthlyCostDelta: costDelta, critical } = await applyMoney(state, decision, policy, `ns:${id.cluster}/${id.namespace}`, stepEndMs, cost.known ? cost.monthly : 0, this.spend);
+    const proposed = { minReplicas: decision.proposed.level, maxReplicas: decision.proposed.maxReplicas };
+    const changes = [
+      { field: 'minReplicas', current: String(current.minReplicas), proposed: String(proposed.minReplicas) },
+      { field: 'maxReplicas', current: String(current.maxReplicas), proposed: String(proposed.maxReplicas) },
+    ];
+    const q = quantileForRisk(policy.sloRisk);
+    const forecast = { metric: id.metric, horizonSeconds: this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds, q50: f.q50, q90: f.q90, q99: f.q99, quantileUsed: q, peakTime: null };
+    const rec: Recommendation = {
+      id: recommendationId({ workload: id.workload, type: 'HPA', changes, forecast, modelVersion: this.d.forecaster.info.version }),
+      type: 'HPA', cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: null,
+      changes, currentSource: manifest ? 'MANIFEST' : prev.atMs !== undefined ? 'METRICS' : 'UNKNOWN', forecast,
+      rules: [...rules, ...policy.sources.map((s) => `policy:${s}`)],
+      monthlyCostDelta: costDelta, currency: (cost.known && cost.currency) || policy.budget.currency,
+      costUnknown: cost.known ? null : cost.reason, nodePool: cost.pool, budget: null,
+      confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
+      modelVersion: this.d.forecaster.info.version, critical, createdAt: stepEndMs, traceparent: traceparent ?? null,
+    };
+    if (!(await this.d.money.guard(id, rec, policy))) {
+      // a team or workload budget cap: not published; the engine's other state (calibration) moves on
+      ctx.state.replace(key, replicaStateFields({ ...state, level: prev.level, maxReplicas: prev.maxReplicas, atMs: prev.atMs }, fields.id));
+      return undefined;
+    }
+    ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', rec), headers: traceHeaders() });
+    ctx.state.replace(key, replicaStateFields(state, rec.id));
+    return rec;
+  }
+}
