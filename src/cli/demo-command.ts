@@ -29,7 +29,7 @@ import { formatStatus, stackUp } from '../stack/stack.js';
 import { loadStackConfig, stackEnv } from '../stack/stack-config.js';
 import { createLogger } from '../telemetry/log.js';
 import { setupTelemetry } from '../telemetry/otel.js';
-import { ForesightError } from '../util/errors.js';
+import { errorMessage, ForesightError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { sleep } from '../util/retry.js';
 import { createRedis } from '../windows/redis-client.js';
@@ -47,7 +47,15 @@ const BILLING_SAMPLE = path.join(PROJECT_ROOT, 'data', 'samples', 'focus_gke_n2_
 const POOL = 'general-n2';
 const WORKLOAD = 'shop/Deployment/checkout';
 const METRIC = 'cpu_utilization';
-const COMMITTER_GROUP = 'foresight-demo-committer';
+/** The demo's topics of one run: `demo-<run>.metrics.v1`, ... */
+const DEMO_TOPIC = /^demo-\d{14}\./;
+function demoTopics(runId: string): Record<string, string> {
+  const t = (name: string): string => `demo-${runId}.${name}.v1`;
+  return {
+    FORESIGHT_TOPIC_METRICS: t('metrics'), FORESIGHT_TOPIC_BILLING: t('billing'), FORESIGHT_TOPIC_RECOMMENDATIONS: t('recommendations'),
+    FORESIGHT_TOPIC_ALERTS: t('alerts'), FORESIGHT_TOPIC_DEADLETTER: t('deadletter'),
+  };
+}
 
 /** A fresh bare repository seeded with the example GitOps repository, and a checkout of it. */
 export function seedDemoRepository(dir: string): { remote: string; checkout: string; workdir: string } {
@@ -105,8 +113,12 @@ export function demoCommand(): Command {
         ...process.env, ...stackEnv(stackCfg),
         FORESIGHT_POLICY_REPO: repo.checkout,
         FORESIGHT_GITOPS_BACKEND: 'local', FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: repo.workdir,
-        FORESIGHT_COMMITTER_GROUP: COMMITTER_GROUP,
-        // a Redis key prefix per run: nothing of an earlier run (or an earlier Kafka) can count
+        // Topics, consumer groups and a Redis key prefix per run: nothing of an earlier run can
+        // count or be committed again. (A fresh key prefix under an old group would look to the
+        // processor like Redis state lost, and it would rebuild, and republish, earlier runs' windows.)
+        ...demoTopics(runId),
+        FORESIGHT_PROCESSOR_GROUP: `foresight-demo-${runId}-processor`,
+        FORESIGHT_COMMITTER_GROUP: `foresight-demo-${runId}-committer`,
         FORESIGHT_REDIS_KEY_PREFIX: `demo-${runId}`,
       };
       const cfg = loadConfig(env);
@@ -115,13 +127,14 @@ export function demoCommand(): Command {
       step('3/6 registering the Avro schemas, creating the topics, starting the processor and the committer');
       const clients = await connectClients(cfg, log, 'demo');
       for (const [name, id] of Object.entries(clients.schemaIds)) console.log(`  ${name.padEnd(15)} schema id ${id}`);
-      // the demo's committer starts at the end of recommendations.v1: earlier runs' recommendations are not its business
-      // (explicit offsets: kafkajs's resetOffsets to latest writes -1, which a consumer reads as
-      // "no offset", i.e. from the beginning)
       const admin = clients.kafka.admin();
       await admin.connect();
-      const recEnds = await admin.fetchTopicOffsets(cfg.topics.recommendations);
-      await admin.setOffsets({ groupId: COMMITTER_GROUP, topic: cfg.topics.recommendations, partitions: recEnds.map((e) => ({ partition: e.partition, offset: e.high })) });
+      // earlier runs' topics: removed, so that runs do not pile up partitions on the local broker
+      const stale = (await admin.listTopics()).filter((t) => DEMO_TOPIC.test(t) && !t.startsWith(`demo-${runId}.`));
+      if (stale.length > 0) {
+        await admin.deleteTopics({ topics: stale }).catch((err: unknown) => console.log(`  (could not remove earlier runs' topics: ${errorMessage(err)})`));
+        console.log(`  removed ${stale.length} topics of earlier demo runs`);
+      }
       const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
       const billingPartitions = (await admin.fetchTopicOffsets(cfg.topics.billing)).length;
       await admin.disconnect();
@@ -193,7 +206,7 @@ export function demoCommand(): Command {
         while (stable < 2) {
           checkAlive();
           if (Date.now() > deadline) throw new ForesightError('STACK_START_FAILED', `the committer did not catch up within 180 s; see ${committerLog}`);
-          stable = (await caughtUp(clients.kafka, COMMITTER_GROUP, cfg.topics.recommendations)) ? stable + 1 : 0;
+          stable = (await caughtUp(clients.kafka, cfg.committerGroup, cfg.topics.recommendations)) ? stable + 1 : 0;
           await sleep(2_000);
         }
 
@@ -209,10 +222,8 @@ export function demoCommand(): Command {
           console.log(`  ${label.padEnd(22)} ${String(st.buckets).padStart(7)} ${String(st.count).padStart(8)} ${fmt(st.mean)}  ${fmt(st.p50)}  ${fmt(st.p90)}  ${fmt(st.p99)}  ${fmt(st.max)}`);
         }
 
-        // this run's recommendations only: the topic outlives runs (and registry restarts, which
-        // leave older messages under schema ids that now name other schemas)
-        const fromOffset = new Map(recEnds.map((e) => [e.partition, BigInt(e.high)]));
-        const mine = (await readTopic(clients.kafka, cfg.topics.recommendations)).filter((m) => BigInt(m.message.offset) >= (fromOffset.get(m.partition) ?? 0n));
+        // the run's own topic holds this run's recommendations only
+        const mine = await readTopic(clients.kafka, cfg.topics.recommendations);
         const recs = (await Promise.all(mine.map((m) => clients.codec.decode<Recommendation>(m.message.value, 'Recommendation'))))
           .filter((r) => r.cluster === cluster)
           .sort((a, b) => a.createdAt - b.createdAt);

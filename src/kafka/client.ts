@@ -22,9 +22,14 @@ const RETRIABLE_BROKER_MESSAGES: ReadonlySet<string> = (() => {
   }
 })();
 
-/** Whether a kafkajs log entry reports a broker response that kafkajs will retry. */
-export function isTransientKafkaLog(entry: Record<string, unknown>): boolean {
-  return typeof entry.error === 'string' && RETRIABLE_BROKER_MESSAGES.has(entry.error);
+/**
+ * Whether a kafkajs log entry is one the service says better itself: a broker response that
+ * kafkajs will retry, or a SASL authentication failure (which kafkajs logs on every attempt;
+ * the service stops with one line naming the variables to check, service/auth-failure.ts).
+ */
+export function isTransientKafkaLog(entry: Record<string, unknown>, message = ''): boolean {
+  if (typeof entry.error === 'string' && RETRIABLE_BROKER_MESSAGES.has(entry.error)) return true;
+  return /authentication failed/i.test(typeof entry.error === 'string' ? entry.error : message);
 }
 
 /** kafkajs's `ssl` and `sasl` options from the configuration (config/security.ts). */
@@ -56,7 +61,7 @@ export function createKafka(cfg: KafkaConfig, log: Logger, clientSuffix: string)
     logLevel: logLevel.WARN,
     logCreator: () => ({ level, log: entry }: LogEntry) => {
       const { message, ...rest } = entry;
-      if (isTransientKafkaLog(rest)) child.debug(rest, message);
+      if (isTransientKafkaLog(rest, message)) child.debug(rest, message);
       else if (level <= logLevel.ERROR) child.error(rest, message);
       else if (level === logLevel.WARN) child.warn(rest, message);
       else child.debug(rest, message);

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { ForesightError } from '../util/errors.js';
 import type { PoolPrices } from '../recommend/cost-model.js';
 import { monthExpireAt, monthOf, type CostIncrement, type UnitKind } from './billing.js';
-import { loadScript } from './scripts.js';
+import { loadScript, ScriptStatus } from './scripts.js';
 import { appliedOffsetKey, partitionTag, readAppliedOffset, type PartitionRef } from './partition-keys.js';
 import type { ApplyOutcome } from './window-store.js';
 
@@ -59,9 +59,9 @@ export class CostStore {
     for (const e of expireAt) args.push(e);
     for (const t of triples) args.push(t);
     const res = await this.apply(keys.length, args);
-    if (res[0] === 1) return { status: 'applied', merged: Number(res[1]), created: 0, roundTrips: 1 };
-    if (res[0] === -3) return { status: 'stale', storedOffset: BigInt(String(res[1])) };
-    throw new ForesightError('REDIS_SCRIPT_FAILED', `applyCosts-n.lua returned ${JSON.stringify(res)}`);
+    if (res[0] === ScriptStatus.APPLIED) return { status: 'applied', merged: Number(res[1]), created: 0, roundTrips: 1 };
+    if (res[0] === ScriptStatus.STALE) return { status: 'stale', storedOffset: BigInt(String(res[1])) };
+    throw new ForesightError('REDIS_SCRIPT_FAILED', `applyCosts-n.lua returned ${JSON.stringify(res)}${res[0] === ScriptStatus.MALFORMED ? ' (MALFORMED: the packed argument did not parse)' : ''}`);
   }
 
   private async sumOver(suffix: string): Promise<Map<string, number>> {

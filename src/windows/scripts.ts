@@ -27,3 +27,16 @@ export function loadScript(redis: Redis, name: string): (...args: unknown[]) => 
   }
   return (...args: unknown[]) => r[command](...args);
 }
+
+/**
+ * The status codes the apply scripts return first (their headers list them): the one place
+ * TypeScript names them. Negative codes are failures, as in BullMQ's scripts.
+ */
+export const ScriptStatus = {
+  /** the batch was applied; the offset moved */
+  APPLIED: 1,
+  /** the packed argument does not parse (a bug on the Node side, never retried) */
+  MALFORMED: -1,
+  /** the stored applied offset is not the expected one: another writer, or a redelivery */
+  STALE: -3,
+} as const;

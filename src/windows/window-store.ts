@@ -14,7 +14,7 @@ import type { AggregateResult } from './aggregate.js';
 import { bucketCountSum, decodeBucket, encodeDeltaInto, encodedSize } from './bucket-codec.js';
 import { bucketIndex, chunkExpireAt, chunkIndex, COARSE, FINE, type Resolution } from './resolutions.js';
 import { appliedOffsetKey, partitionTag, readAppliedOffset, type PartitionRef } from './partition-keys.js';
-import { loadScript } from './scripts.js';
+import { loadScript, ScriptStatus } from './scripts.js';
 import type { BucketDelta, Summary } from './sketch.js';
 
 export type { PartitionRef };
@@ -160,12 +160,12 @@ export class WindowStore {
     for (const [seriesId, t] of agg.watermarks) args.push(seriesId, t);
     args.push(packed);
     const res = await this.apply(keys.length, args);
-    if (res[0] === 1) {
+    if (res[0] === ScriptStatus.APPLIED) {
       if (expiring) for (let k = 2; k < keys.length; k++) if (expireAt[k - 2] !== 0) expiring.add(keys[k], expireAt[k - 2]);
       return { status: 'applied', merged: Number(res[1]), created: Number(res[2]), roundTrips: 1 };
     }
-    if (res[0] === -3) return { status: 'stale', storedOffset: BigInt(String(res[1])) };
-    throw new ForesightError('REDIS_SCRIPT_FAILED', `applyWindows-n.lua returned ${JSON.stringify(res)}`);
+    if (res[0] === ScriptStatus.STALE) return { status: 'stale', storedOffset: BigInt(String(res[1])) };
+    throw new ForesightError('REDIS_SCRIPT_FAILED', `applyWindows-n.lua returned ${JSON.stringify(res)}${res[0] === ScriptStatus.MALFORMED ? ' (MALFORMED: the packed argument did not parse)' : ''}`);
   }
 
   /**

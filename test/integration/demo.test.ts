@@ -16,7 +16,7 @@ describe('foresight demo', () => {
     const out = res.stdout;
     for (const step of ['1/6', '2/6', '3/6', '4/6', '5/6', '6/6']) assert.match(out, new RegExp(`== ${step} `));
     assert.match(out, /Windows: all 700 events of demo-\d+\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
-    assert.match(out, /Recommendations on recommendations\.v1: [1-9]/);
+    assert.match(out, /Recommendations on demo-\d{14}\.recommendations\.v1: [1-9]/);
     assert.match(out, /HPA {2}minReplicas 3→\d+/);
     // priced from the replayed FOCUS rows of the workload's node pool: non-zero, with a currency
     assert.match(out, /general-n2 unit prices from billing: 0\.031611 USD\/vCPU-hour, 0\.004237 USD\/GiB-hour/);
