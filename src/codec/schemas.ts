@@ -67,7 +67,9 @@ export async function registerSchemas(registry: SchemaRegistry, topics: TopicsCo
       ids[name] = await register();
     } catch (err) {
       const status = (err as { status?: number }).status;
-      if ((err as Error).name === 'ConfluentSchemaRegistryCompatibilityError' || (status !== undefined && status < 500)) {
+      // the registry client reports a connection error as "status 400: connect ECONNREFUSED …": unreachable, not refused
+      const unreachable = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket hang up/.test(String((err as Error).message));
+      if (!unreachable && ((err as Error).name === 'ConfluentSchemaRegistryCompatibilityError' || (status !== undefined && status < 500))) {
         throw new ForesightError('CONFIG_INVALID', `registering ${name} under subject ${subject} was refused: ${(err as Error).message}. Foresight needs BACKWARD compatibility on its subjects and a schema compatible with the registered ones.`, { cause: err });
       }
       throw new ForesightError('REGISTRY_UNAVAILABLE', `registering ${name} under subject ${subject} failed: ${String((err as Error).message ?? err)}`, { retriable: true, cause: err });
