@@ -24,7 +24,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../telemetry/log.js';
 import { errorMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
-import type { PartitionRef } from '../windows/partition-keys.js';
+import type { PartitionRef } from '../windows/redis-keys.js';
 import { clearRebuild, markLost, readPartitionMarks, setCompleteFrom } from '../windows/state-marks.js';
 import { planRebuild } from './rebuild-plan.js';
 

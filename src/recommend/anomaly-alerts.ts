@@ -11,6 +11,7 @@ import { WINDOW } from '../scoring/anomaly-features.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { recommendationId } from './recommendation-id.js';
 import type { SeriesIdentity } from './series-id.js';
+import { alertSuppressionKey } from '../windows/redis-keys.js';
 
 export interface AnomalyAlertDeps {
   redis: Redis;
@@ -28,7 +29,7 @@ export class AnomalyAlerts {
   /** An alert when the score reaches the policy's threshold and the series is not within its suppression interval (event time). */
   async maybeAlert(id: SeriesIdentity, seriesId: string, stepEndMs: number, history: ArrayLike<number>, score: number, cfg: { threshold: number; suppressMinutes: number }, traceparent: string | undefined): Promise<AnomalyAlert | undefined> {
     if (!(score >= cfg.threshold)) return undefined;
-    const key = `${this.d.prefix}:alert:{${seriesId}}`;
+    const key = alertSuppressionKey(this.d.prefix, seriesId);
     // suppression in event time: the key holds the event time until which the series stays quiet
     const until = await this.d.redis.get(key);
     if (until !== null && Number(until) > stepEndMs) return undefined;

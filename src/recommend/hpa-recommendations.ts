@@ -20,6 +20,7 @@ import { replicasCostDelta } from './cost-model.js';
 import type { Money } from './money.js';
 import { recommendationId } from './recommendation-id.js';
 import type { SeriesIdentity } from './series-id.js';
+import { workloadStateKey } from '../windows/redis-keys.js';
 
 /** What the steps of one scored batch share: the state cache, the messages to send. */
 export interface BatchContext {
@@ -53,7 +54,7 @@ export class HpaRecommender {
 
   /** The workload hash: the engine's state and the last proposal. */
   stateKey(workload: string): string {
-    return `${this.d.prefix}:rec:{${workload}}`;
+    return workloadStateKey(this.d.prefix, workload);
   }
 
   /** minReplicas/maxReplicas of the workload's HPA in the GitOps checkout, when it is there and managed. */

@@ -43,6 +43,7 @@ import { Money } from './money.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from './series-id.js';
 import { traceHeaders } from '../telemetry/propagation.js';
+import { proposalKey } from '../windows/redis-keys.js';
 
 export interface LoopDeps {
   windows: WindowStore;
@@ -169,7 +170,7 @@ export class RecommendationLoop {
 
   /** Publishes a candidate when it moved beyond the hysteresis from the last one of its workload and type, after the cooldown (an urgent one at once). */
   private async publishOnce(ctx: BatchContext, id: SeriesIdentity, c: Candidate, stepEndMs: number, policy: ReturnType<PolicySet['resolve']>): Promise<Recommendation | undefined> {
-    const key = `${this.d.prefix}:rec:{${id.workload}}:${c.type}:${c.container ?? '-'}`;
+    const key = proposalKey(this.d.prefix, id.workload, c.type, c.container);
     await ctx.state.load([key]);
     const { values, atMs: at = null } = ctx.state.get(key);
     const last = values === undefined ? undefined : (JSON.parse(values) as Record<string, number | string>);

@@ -28,6 +28,7 @@ import type { SeriesIdentity } from './series-id.js';
 import { currentReplicas, nodePoolOf, podResources, teamOf } from './workload-facts.js';
 import type { PodResources } from './cost-model.js';
 import { traceHeaders } from '../telemetry/propagation.js';
+import { budgetReportKey } from '../windows/redis-keys.js';
 
 const HOUR = 3_600_000;
 
@@ -125,7 +126,7 @@ export class Money {
     const out = { recommendations: [] as Recommendation[], alerts: [] as AnomalyAlert[] };
     for (const b of this.budgets(id, policy)) {
       const period = periodOf(atMs);
-      const key = `${this.d.prefix}:budget:{${b.scope}}:${period}`;
+      const key = budgetReportKey(this.d.prefix, b.scope, period);
       if ((await this.d.redis.exists(key)) === 1) continue; // reported this period: no need to read the costs
       const s = await this.state(b, atMs);
       if (!breached(s)) continue;

@@ -13,7 +13,7 @@ import { ForesightError } from '../util/errors.js';
 import type { PoolPrices } from '../recommend/cost-model.js';
 import { monthExpireAt, monthOf, type CostIncrement, type UnitKind } from './billing.js';
 import { loadScript, ScriptStatus } from './scripts.js';
-import { appliedOffsetKey, partitionTag, readAppliedOffset, type PartitionRef } from './partition-keys.js';
+import { appliedOffsetKey, costHashKey, readAppliedOffset, type PartitionRef } from './redis-keys.js';
 import type { ApplyOutcome } from './window-store.js';
 
 type RawApply = (numKeys: number, args: (string | number)[]) => Promise<[number, ...unknown[]]>;
@@ -30,10 +30,6 @@ export class CostStore {
     this.apply = loadScript(redis, 'applyCosts-n') as RawApply;
   }
 
-  private tag(p: PartitionRef): string {
-    return partitionTag(this.prefix, p);
-  }
-
   appliedOffset(p: PartitionRef): Promise<bigint> {
     return readAppliedOffset(this.redis, this.prefix, p);
   }
@@ -44,7 +40,7 @@ export class CostStore {
     const expireAt: number[] = [];
     const triples: (string | number)[] = [];
     for (const inc of increments) {
-      const key = `${this.tag(p)}:${inc.hash}`;
+      const key = costHashKey(this.prefix, p, inc.hash);
       let i = index.get(key);
       if (i === undefined) {
         keys.push(key);
@@ -67,7 +63,7 @@ export class CostStore {
   private async sumOver(suffix: string): Promise<Map<string, number>> {
     const pipeline = this.redis.pipeline();
     for (const { topic, partitions } of this.billingTopics) {
-      for (let p = 0; p < partitions; p++) pipeline.hgetall(`${this.tag({ topic, partition: p })}:${suffix}`);
+      for (let p = 0; p < partitions; p++) pipeline.hgetall(costHashKey(this.prefix, { topic, partition: p }, suffix));
     }
     const out = new Map<string, number>();
     for (const [err, h] of (await pipeline.exec()) ?? []) {

@@ -16,13 +16,13 @@
  *                                                                   history is whole from there
  *                                        Expires after the longest window (35 days) has passed.
  *
- * A loss itself is detected from the applied offset (partition-keys.ts): it went backwards
+ * A loss itself is detected from the applied offset (redis-keys.ts): it went backwards
  * under a running consumer, or is behind the consumer group's committed offset (which never
  * passes it while Redis keeps its data). See processor/state-guard.ts.
  */
 import type { Redis } from 'ioredis';
 import { ForesightError } from '../util/errors.js';
-import { partitionTag, readAppliedOffset, type PartitionRef } from './partition-keys.js';
+import { incompleteKey, readAppliedOffset, rebuildKey, type PartitionRef } from './redis-keys.js';
 import { COARSE } from './resolutions.js';
 
 /** The apply script found the partition's applied offset lower than the one the batch was based on: Redis lost writes. */
@@ -49,8 +49,6 @@ export interface IncompleteHistory {
 
 const INCOMPLETE_TTL_MS = COARSE.retentionMs + 24 * 3_600_000;
 
-export const rebuildKey = (prefix: string, p: PartitionRef): string => `${partitionTag(prefix, p)}:rebuild`;
-export const incompleteKey = (prefix: string, p: PartitionRef): string => `${partitionTag(prefix, p)}:incomplete`;
 
 /** The partition's applied offset and its rebuild mark (undefined: not rebuilding), sent together. */
 export async function readPartitionMarks(redis: Redis, prefix: string, p: PartitionRef): Promise<{ applied: bigint; rebuildUntil: bigint | undefined }> {

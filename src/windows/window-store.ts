@@ -1,5 +1,5 @@
 /**
- * Event-time windows in Redis. Per partition (hash tag {<topic>:<partition>}):
+ * Event-time windows in Redis. Per partition (hash tag {<topic>:<partition>}; keys named in redis-keys.ts):
  *
  *   <prefix>:{t:p}:applied                      last applied offset (string)
  *   <prefix>:{t:p}:series                       zset: seriesId → watermark (newest event ms)
@@ -13,7 +13,7 @@ import { ForesightError } from '../util/errors.js';
 import type { AggregateResult } from './aggregate.js';
 import { bucketCountSum, decodeBucket, encodeDeltaInto, encodedSize } from './bucket-codec.js';
 import { bucketIndex, chunkExpireAt, chunkIndex, COARSE, FINE, type Resolution } from './resolutions.js';
-import { appliedOffsetKey, partitionTag, readAppliedOffset, type PartitionRef } from './partition-keys.js';
+import { appliedOffsetKey, readAppliedOffset, seriesZsetKey, windowChunkKey, type PartitionRef } from './redis-keys.js';
 import { loadScript, ScriptStatus } from './scripts.js';
 import type { BucketDelta, Summary } from './sketch.js';
 
@@ -67,20 +67,16 @@ export class WindowStore {
     this.apply = loadScript(redis, 'applyWindows-n') as RawApply;
   }
 
-  private tag(p: PartitionRef): string {
-    return partitionTag(this.prefix, p);
-  }
-
   appliedKey(p: PartitionRef): string {
     return appliedOffsetKey(this.prefix, p);
   }
 
   seriesKey(p: PartitionRef): string {
-    return `${this.tag(p)}:series`;
+    return seriesZsetKey(this.prefix, p);
   }
 
   chunkKey(p: PartitionRef, seriesId: string, res: Resolution, chunk: number): string {
-    return `${this.tag(p)}:w:${seriesId}:${res.tag}:${chunk}`;
+    return windowChunkKey(this.prefix, p, seriesId, res.tag, chunk);
   }
 
   appliedOffset(p: PartitionRef): Promise<bigint> {

@@ -9,7 +9,7 @@ import { avroType } from '../../src/codec/schemas.js';
 import type { DeadLetter } from '../../src/codec/generated-types.js';
 import { seriesIdOf } from '../../src/codec/metric-sample.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
-import { appliedOffsetKey } from '../../src/windows/partition-keys.js';
+import { appliedOffsetKey } from '../../src/windows/redis-keys.js';
 import { sleep, waitFor } from '../../src/util/retry.js';
 import { startCli } from '../helpers/cli.js';
 import { testConfig, testEnv } from '../helpers/env.js';

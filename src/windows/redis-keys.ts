@@ -1,0 +1,74 @@
+/**
+ * Every Redis key Foresight writes, named in one place. All start with the configured prefix
+ * (FORESIGHT_REDIS_KEY_PREFIX) and carry a hash tag {…}, so each script call and each
+ * multi-key read touches one Redis Cluster slot.
+ *
+ * Per source partition (tag {<topic>:<partition>}; window-store.ts, cost-store.ts, state-marks.ts):
+ *   <prefix>:{t:p}:applied                      string  last applied offset (both stores check it)
+ *   <prefix>:{t:p}:series                       zset    seriesId → watermark (newest event ms)
+ *   <prefix>:{t:p}:w:<seriesId>:<m|h>:<chunk>   hash    bucket index → packed bucket
+ *   <prefix>:{t:p}:<cost hash>                  hash    cost and price fields (cost-store.ts)
+ *   <prefix>:{t:p}:rebuild | :incomplete        the lost-state marks (state-marks.ts)
+ * Per workload (tag {<workload>}; recommend/):
+ *   <prefix>:rec:{<workload>}                   hash    decision engine state and last HPA proposal
+ *   <prefix>:rec:{<workload>}:<type>:<container|->  hash  last proposal of an hourly type
+ * Per series and per budget scope:
+ *   <prefix>:alert:{<seriesId>}                 string  event time until which alerts are suppressed
+ *   <prefix>:budget:{<scope>}:<period>          string  the BUDGET recommendation of the period (once)
+ */
+import type { Redis } from 'ioredis';
+
+export interface PartitionRef {
+  topic: string;
+  partition: number;
+}
+
+export function partitionTag(prefix: string, p: PartitionRef): string {
+  return `${prefix}:{${p.topic}:${p.partition}}`;
+}
+
+export function appliedOffsetKey(prefix: string, p: PartitionRef): string {
+  return `${partitionTag(prefix, p)}:applied`;
+}
+
+/** The last offset of the partition applied to Redis, or -1. */
+export async function readAppliedOffset(redis: Redis, prefix: string, p: PartitionRef): Promise<bigint> {
+  const v = await redis.get(appliedOffsetKey(prefix, p));
+  return v === null ? -1n : BigInt(v);
+}
+
+export function seriesZsetKey(prefix: string, p: PartitionRef): string {
+  return `${partitionTag(prefix, p)}:series`;
+}
+
+export function windowChunkKey(prefix: string, p: PartitionRef, seriesId: string, resolutionTag: string, chunk: number): string {
+  return `${partitionTag(prefix, p)}:w:${seriesId}:${resolutionTag}:${chunk}`;
+}
+
+export function costHashKey(prefix: string, p: PartitionRef, hash: string): string {
+  return `${partitionTag(prefix, p)}:${hash}`;
+}
+
+export function rebuildKey(prefix: string, p: PartitionRef): string {
+  return `${partitionTag(prefix, p)}:rebuild`;
+}
+
+export function incompleteKey(prefix: string, p: PartitionRef): string {
+  return `${partitionTag(prefix, p)}:incomplete`;
+}
+
+export function workloadStateKey(prefix: string, workload: string): string {
+  return `${prefix}:rec:{${workload}}`;
+}
+
+export function proposalKey(prefix: string, workload: string, type: string, container: string | null): string {
+  return `${workloadStateKey(prefix, workload)}:${type}:${container ?? '-'}`;
+}
+
+export function alertSuppressionKey(prefix: string, seriesId: string): string {
+  return `${prefix}:alert:{${seriesId}}`;
+}
+
+export function budgetReportKey(prefix: string, scope: string, period: string): string {
+  return `${prefix}:budget:{${scope}}:${period}`;
+}
