@@ -66,7 +66,9 @@ async function main(): Promise<void> {
         if (seenIds.has(a.id) || SEVERITIES.indexOf(a.severity) < minSeverity) return;
         seenIds.add(a.id);
         const at = new Date(a.eventTime).toISOString();
-        console.log(`${a.severity} ${a.namespace}/${a.kind}/${a.name} ${a.metric}=${a.value} at ${at} (score ${a.score.toFixed(3)} ≥ ${a.threshold}) [${a.id}]`);
+        console.log(
+          `${a.severity} ${a.namespace}/${a.kind}/${a.name} ${a.metric}=${a.value} at ${at} (score ${a.score.toFixed(3)} ≥ ${a.threshold}) [${a.id}]`,
+        );
       } catch (err) {
         console.error(`skipping a message that does not decode: ${(err as Error).message}`);
       } finally {

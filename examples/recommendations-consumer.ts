@@ -41,8 +41,10 @@ const max = maxIndex > 0 ? Number(process.argv[maxIndex + 1]) : Infinity;
 function describe(r: Recommendation): string {
   const target = `${r.namespace}/${r.kind}/${r.name}${r.container ? ` (${r.container})` : ''}`;
   const changes = r.changes.map((c) => `${c.field} ${c.current ?? '?'}→${c.proposed}`).join(', ');
-  const cost = r.costUnknown ? r.costUnknown
-    : r.monthlyCostDelta === null || r.monthlyCostDelta === undefined ? 'cost unknown'
+  const cost = r.costUnknown
+    ? r.costUnknown
+    : r.monthlyCostDelta === null || r.monthlyCostDelta === undefined
+      ? 'cost unknown'
       : `${r.monthlyCostDelta >= 0 ? '+' : ''}${r.monthlyCostDelta.toFixed(2)} ${r.currency}/month`;
   return `${r.type} ${target}: ${changes}; ${cost}${r.critical ? '; needs review' : ''} [${r.id}]`;
 }

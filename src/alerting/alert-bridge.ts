@@ -83,20 +83,26 @@ export async function startAlertBridge(ctx: ServiceContext, bcfg: AlertBridgeCon
       }
       const accepted = decoded.filter((d) => !refused.has(d));
       for (const d of accepted) posted.add(1, { severity: d.alert.labels.severity });
-      if (accepted.length > 0) log.info({ partition: batch.partition, alerts: accepted.length, ids: accepted.map((d) => d.alert.labels.alert_id) }, 'alerts posted to Alertmanager');
+      if (accepted.length > 0)
+        log.info({ partition: batch.partition, alerts: accepted.length, ids: accepted.map((d) => d.alert.labels.alert_id) }, 'alerts posted to Alertmanager');
       await retry(() => dlq.publish(rejections, spanCtx), { retries: 10, maxDelayMs: 2_000 });
     } finally {
       span.end();
     }
   };
 
-  const runner = new BatchRunner(ctx.kafka, {
-    groupId: bcfg.group,
-    topics: [cfg.topics.alerts],
-    sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
-    heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
-    onJoin: () => ctx.health.setReady(true),
-  }, handle, log);
+  const runner = new BatchRunner(
+    ctx.kafka,
+    {
+      groupId: bcfg.group,
+      topics: [cfg.topics.alerts],
+      sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
+      heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
+      onJoin: () => ctx.health.setReady(true),
+    },
+    handle,
+    log,
+  );
   await runner.start();
   log.info({ alertmanager: bcfg.alertmanagerUrl, group: bcfg.group }, 'alert bridge consuming');
   return {

@@ -41,12 +41,14 @@ export function anomalyToAlertmanager(a: AnomalyAlert, opts: { resolveAfterMs: n
     metric: a.metric,
   };
   if (a.container !== null) labels.container = a.container;
-  for (const name of Object.keys(labels)) if (!LABEL_NAME.test(name)) throw new RejectedMessage('invalid-field', `label name ${JSON.stringify(name)} is not a Prometheus label name`);
+  for (const name of Object.keys(labels))
+    if (!LABEL_NAME.test(name)) throw new RejectedMessage('invalid-field', `label name ${JSON.stringify(name)} is not a Prometheus label name`);
   const w = a.window;
   const annotations: Record<string, string> = {
     summary: `${a.metric} of ${a.namespace}/${a.kind}/${a.name} is anomalous: ${round(a.value)} (score ${round(a.score)} ≥ ${round(a.threshold)})`,
-    explanation: `The anomaly model ${a.modelVersion} scored the point at ${new Date(a.eventTime).toISOString()} ${round(a.score)}, above the policy threshold ${round(a.threshold)}. `
-      + `Recent window (${new Date(w.start).toISOString()} – ${new Date(w.end).toISOString()}, ${w.count} samples): mean ${round(w.mean)}, p95 ${round(w.p95)}, min ${round(w.min)}, max ${round(w.max)}.`,
+    explanation:
+      `The anomaly model ${a.modelVersion} scored the point at ${new Date(a.eventTime).toISOString()} ${round(a.score)}, above the policy threshold ${round(a.threshold)}. ` +
+      `Recent window (${new Date(w.start).toISOString()} – ${new Date(w.end).toISOString()}, ${w.count} samples): mean ${round(w.mean)}, p95 ${round(w.p95)}, min ${round(w.min)}, max ${round(w.max)}.`,
     model_version: a.modelVersion,
   };
   if (a.budget) {

@@ -61,8 +61,16 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
       const s = j % opts.series;
       const k = Math.floor(j / opts.series);
       const sample: MetricSample = {
-        cluster: 'bench', namespace: `ns${s % 50}`, kind: 'Deployment', name: `w${s}`, container: 'app', metric: 'cpu_usage', unit: '{cpu}',
-        value: 0.1 + ((j * 7919) % 1000) / 250, eventTime: end - (perSeries - k) * 60_000, attributes: {},
+        cluster: 'bench',
+        namespace: `ns${s % 50}`,
+        kind: 'Deployment',
+        name: `w${s}`,
+        container: 'app',
+        metric: 'cpu_usage',
+        unit: '{cpu}',
+        value: 0.1 + ((j * 7919) % 1000) / 250,
+        eventTime: end - (perSeries - k) * 60_000,
+        attributes: {},
       };
       messages.push({ key: seriesIdOf(sample), value: codec.encode('MetricSample', sample) });
     }

@@ -79,8 +79,16 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Record<
 
   const t0 = Math.floor(Date.now() / STEP) * STEP - (opts.rounds + 1) * STEP;
   const sample = (s: number, round: number): MetricSample => ({
-    cluster: 'bench', namespace: `ns${s % 50}`, kind: 'Deployment', name: `w${s}`, container: null, metric: 'cpu_usage', unit: '{cpu}',
-    value: 2 + 2 * round + (s % 7) * 0.1, eventTime: t0 + round * STEP + 1_000, attributes: {},
+    cluster: 'bench',
+    namespace: `ns${s % 50}`,
+    kind: 'Deployment',
+    name: `w${s}`,
+    container: null,
+    metric: 'cpu_usage',
+    unit: '{cpu}',
+    value: 2 + 2 * round + (s % 7) * 0.1,
+    eventTime: t0 + round * STEP + 1_000,
+    attributes: {},
   });
   const sentAt = new Map<string, number>(); // `${seriesId}@${round}` → send time
   const produceRound = async (round: number, spreadS: number): Promise<void> => {

@@ -12,7 +12,10 @@ import { PROJECT_ROOT } from '../util/paths.js';
 
 export async function benchScore(progress: (m: string) => void): Promise<Record<string, number | string>> {
   const f = await Forecaster.load();
-  const { rows } = readTrace(path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'), { valueColumn: 'cpu_util_percent', stepSeconds: 300 });
+  const { rows } = readTrace(path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'), {
+    valueColumn: 'cpu_util_percent',
+    stepSeconds: 300,
+  });
   const values = Float64Array.from(rows.map((r) => r.value));
   const pool = new Float32Array(1024 * N_FEATURES);
   const row = new Float64Array(N_FEATURES);

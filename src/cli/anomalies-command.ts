@@ -20,11 +20,16 @@ export function anomaliesCommand(): Command {
       const records = parse(readFileSync(flags.input, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
       if (records.length === 0) throw new ForesightError('INPUT_INVALID', `${flags.input}: no data rows`);
       for (const c of [flags.timeColumn, flags.valueColumn]) {
-        if (!(c in records[0])) throw new ForesightError('INPUT_INVALID', `${flags.input}: no column ${JSON.stringify(c)}; columns are ${Object.keys(records[0]).join(', ')}`);
+        if (!(c in records[0]))
+          throw new ForesightError('INPUT_INVALID', `${flags.input}: no column ${JSON.stringify(c)}; columns are ${Object.keys(records[0]).join(', ')}`);
       }
       const values = records.map((r, i) => {
         const v = Number(r[flags.valueColumn]);
-        if (r[flags.valueColumn] === '' || !Number.isFinite(v)) throw new ForesightError('INPUT_INVALID', `${flags.input}: row ${i + 2}: ${flags.valueColumn} ${JSON.stringify(r[flags.valueColumn])} is not a number`);
+        if (r[flags.valueColumn] === '' || !Number.isFinite(v))
+          throw new ForesightError(
+            'INPUT_INVALID',
+            `${flags.input}: row ${i + 2}: ${flags.valueColumn} ${JSON.stringify(r[flags.valueColumn])} is not a number`,
+          );
         return v;
       });
       const model = await AnomalyModel.load(flags.model, await executionProviders(), cliLogger('anomalies'));
@@ -34,6 +39,8 @@ export function anomaliesCommand(): Command {
       const lines = ['timestamp,value,anomaly_score', ...records.map((r, i) => `${r[flags.timeColumn]},${r[flags.valueColumn]},${+scores[i].toPrecision(6)}`)];
       writeFileSync(flags.out, lines.join('\n') + '\n');
       const above = [...scores].filter((s) => s >= model.info.threshold).length;
-      console.log(`wrote ${values.length} rows to ${flags.out}; ${above} at or above the model's threshold ${model.info.threshold} (model ${model.info.version})`);
+      console.log(
+        `wrote ${values.length} rows to ${flags.out}; ${above} at or above the model's threshold ${model.info.threshold} (model ${model.info.version})`,
+      );
     });
 }

@@ -36,19 +36,30 @@ export function backtestCommand(): Command {
     .addOption(new Option('--horizon-steps <n>', 'forecast horizon in steps (the model is trained on 12)').argParser(parsePositiveInt).default(12))
     .requiredOption('--out <file>', 'output CSV')
     .option('--model <file>', 'ONNX forecaster', DEFAULT_MODEL)
-    .option('--policy <file>', 'a policy file (over the built-in defaults): also write the recommended capacity per row and print the summary against the scaled VPA-style baseline and the attainable saving')
+    .option(
+      '--policy <file>',
+      'a policy file (over the built-in defaults): also write the recommended capacity per row and print the summary against the scaled VPA-style baseline and the attainable saving',
+    )
     .option('--default-policy', 'as --policy, with the built-in defaults only (the policy a user gets without writing one)')
-    .addOption(new Option('--score-from <fraction>', 'summarise only rows from this fraction of the series on (0.8: the held-out tail)').argParser(parseFraction).default(0))
+    .addOption(
+      new Option('--score-from <fraction>', 'summarise only rows from this fraction of the series on (0.8: the held-out tail)')
+        .argParser(parseFraction)
+        .default(0),
+    )
     .action(async (flags: Flags) => {
       const forecaster = await Forecaster.load(flags.model, await executionProviders(), cliLogger('backtest'));
       if (flags.horizonSteps !== forecaster.horizonSteps) {
-        throw new ForesightError('INPUT_INVALID', `--horizon-steps ${flags.horizonSteps}: the model ${forecaster.info.version} forecasts a ${forecaster.horizonSteps}-step horizon; retrain it (training/train.py) for another`);
+        throw new ForesightError(
+          'INPUT_INVALID',
+          `--horizon-steps ${flags.horizonSteps}: the model ${forecaster.info.version} forecasts a ${forecaster.horizonSteps}-step horizon; retrain it (training/train.py) for another`,
+        );
       }
       const stepMs = flags.stepSeconds * 1000;
       const { rows, skipped } = readTrace(flags.input, { valueColumn: flags.valueColumn, timeColumn: flags.timeColumn, stepSeconds: flags.stepSeconds });
       if (skipped > 0) console.error(`skipped ${skipped} rows without a numeric ${flags.valueColumn}`);
       const { startMs, values } = resample(rows, stepMs);
-      if (values.length !== rows.length) console.error(`resampled ${rows.length} rows onto ${values.length} steps of ${flags.stepSeconds} s (bucket means, gaps forward-filled)`);
+      if (values.length !== rows.length)
+        console.error(`resampled ${rows.length} rows onto ${values.length} steps of ${flags.stepSeconds} s (bucket means, gaps forward-filled)`);
       // shorter than a day is fine: as live, the steps before the first row take its value
       if (values.length < 2) throw new ForesightError('INPUT_INVALID', `${flags.input}: ${values.length} step; a backtest needs at least 2`);
       const bar = progressBar('backtest', values.length);
@@ -58,7 +69,9 @@ export function backtestCommand(): Command {
       let plan: (CapacityStep | undefined)[] | undefined;
       const policyName = flags.policy ?? 'built-in defaults';
       if (flags.policy || flags.defaultPolicy) {
-        const files = flags.policy ? parsePolicyFile(flags.policy, readFileSync(flags.policy, 'utf8')).map((policy) => ({ file: flags.policy!, policy: { ...policy, scope: {} } })) : [];
+        const files = flags.policy
+          ? parsePolicyFile(flags.policy, readFileSync(flags.policy, 'utf8')).map((policy) => ({ file: flags.policy!, policy: { ...policy, scope: {} } }))
+          : [];
         const policy = new PolicySet(files).resolve({ namespace: '-', kind: '-', name: '-' });
         plan = planCapacity(out, policy, model);
       }
@@ -67,11 +80,15 @@ export function backtestCommand(): Command {
       if (plan) {
         const s = summarisePlan(values, plan, stepMs, Math.floor(values.length * flags.scoreFrom));
         const pct = (x: number, d = 1): string => `${(100 * x).toFixed(d)}%`;
-        console.log(`policy ${policyName}: ${s.rows} rows from ${flags.scoreFrom}: under-provisioned ${pct(s.under_provisioned_share, 2)} (goal ≤ 1%); capacity-hours ${s.capacity_hours} = ${pct(s.saving_vs_scaled_vpa)} below the VPA-style baseline scaled ×${s.vpa_scale} to the same under-provisioned share (goal > 0); ${pct(s.attainable_saving_share)} of the attainable saving (goal ≥ 50%; static peak ${s.static_peak_capacity_hours}, oracle ${s.oracle_capacity_hours}, ${pct(s.saving_vs_static_peak)} below static peak)`);
+        console.log(
+          `policy ${policyName}: ${s.rows} rows from ${flags.scoreFrom}: under-provisioned ${pct(s.under_provisioned_share, 2)} (goal ≤ 1%); capacity-hours ${s.capacity_hours} = ${pct(s.saving_vs_scaled_vpa)} below the VPA-style baseline scaled ×${s.vpa_scale} to the same under-provisioned share (goal > 0); ${pct(s.attainable_saving_share)} of the attainable saving (goal ≥ 50%; static peak ${s.static_peak_capacity_hours}, oracle ${s.oracle_capacity_hours}, ${pct(s.saving_vs_static_peak)} below static peak)`,
+        );
         console.log(JSON.stringify(s));
       }
       const scored = out.map((r, i) => ({ peak: r.horizonPeak, q90: forecasts[i].q90 })).filter((r) => r.peak !== undefined);
       const covered = scored.filter((r) => r.peak! <= r.q90).length;
-      console.log(`wrote ${out.length} rows to ${flags.out}; q90 coverage ${(covered / Math.max(1, scored.length)).toFixed(3)} over ${scored.length} scored rows (model ${forecaster.info.version})`);
+      console.log(
+        `wrote ${out.length} rows to ${flags.out}; q90 coverage ${(covered / Math.max(1, scored.length)).toFixed(3)} over ${scored.length} scored rows (model ${forecaster.info.version})`,
+      );
     });
 }

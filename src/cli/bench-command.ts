@@ -7,7 +7,8 @@ import { parseNonNegativeNumber, parsePositiveInt } from './options.js';
 
 export function benchCommand(): Command {
   const bench = new Command('bench').description('benchmarks against the running stack; each prints one JSON object as its last line');
-  bench.command('ingest')
+  bench
+    .command('ingest')
     .description('processor throughput against raw kafkajs consumption of the same topic, Redis round trips per batch and bytes per series')
     .addOption(new Option('--events <n>', 'events to produce').argParser(parsePositiveInt).default(1_000_000))
     .addOption(new Option('--series <n>', 'distinct series').argParser(parsePositiveInt).default(10_000))
@@ -16,17 +17,23 @@ export function benchCommand(): Command {
       const result = await benchIngest({ ...flags, progress: (m) => console.error(m) });
       console.log(JSON.stringify(result));
     });
-  bench.command('score')
+  bench
+    .command('score')
     .description('forecaster inference time per series at batch sizes 1, 64 and 1024 on CPU')
     .action(async () => {
       console.log(JSON.stringify(await benchScore((m) => console.error(m))));
     });
-  bench.command('pipeline')
-    .description('latency from the event that closes a series\' 5-minute step to its recommendation on the topic, with many series flowing')
+  bench
+    .command('pipeline')
+    .description("latency from the event that closes a series' 5-minute step to its recommendation on the topic, with many series flowing")
     .addOption(new Option('--series <n>', 'workload series').argParser(parsePositiveInt).default(10_000))
     .addOption(new Option('--rounds <n>', 'steps closed per series').argParser(parsePositiveInt).default(3))
     .addOption(new Option('--partitions <n>', 'partitions of the benchmark topics').argParser(parsePositiveInt).default(6))
-    .addOption(new Option('--spread <seconds>', 'send each round\'s closing events evenly over this many seconds (a scrape interval); 0 = one burst').argParser(parseNonNegativeNumber).default(30))
+    .addOption(
+      new Option('--spread <seconds>', "send each round's closing events evenly over this many seconds (a scrape interval); 0 = one burst")
+        .argParser(parseNonNegativeNumber)
+        .default(30),
+    )
     .action(async (flags: { series: number; rounds: number; partitions: number; spread: number }) => {
       console.log(JSON.stringify(await benchPipeline({ ...flags, progress: (m) => console.error(m) })));
     });

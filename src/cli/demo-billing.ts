@@ -13,13 +13,17 @@ import { ForesightError } from '../util/errors.js';
 const HOUR = 3_600_000;
 
 export function demoBillingRows(file: string, endMs: number, hours: number, cluster: string): BillingRecord[] {
-  const template = readFileSync(file, 'utf8').split('\n').map((l, i) => ({ l: l.trim(), line: i + 1 })).filter(({ l }) => l !== '' && !l.startsWith('#')).map(({ l, line }) => {
-    try {
-      return decodeFocusJson(Buffer.from(l))[0];
-    } catch (err) {
-      throw new ForesightError('CONFIG_INVALID', `${file}:${line}: ${(err as Error).message}`);
-    }
-  });
+  const template = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l, i) => ({ l: l.trim(), line: i + 1 }))
+    .filter(({ l }) => l !== '' && !l.startsWith('#'))
+    .map(({ l, line }) => {
+      try {
+        return decodeFocusJson(Buffer.from(l))[0];
+      } catch (err) {
+        throw new ForesightError('CONFIG_INVALID', `${file}:${line}: ${(err as Error).message}`);
+      }
+    });
   const last = Math.floor(endMs / HOUR) * HOUR;
   const out: BillingRecord[] = [];
   for (let h = hours; h >= 1; h--) {
@@ -27,8 +31,11 @@ export function demoBillingRows(file: string, endMs: number, hours: number, clus
     const d = new Date(start);
     for (const row of template) {
       out.push({
-        ...row, ChargePeriodStart: start, ChargePeriodEnd: start + HOUR,
-        BillingPeriodStart: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), BillingPeriodEnd: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+        ...row,
+        ChargePeriodStart: start,
+        ChargePeriodEnd: start + HOUR,
+        BillingPeriodStart: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+        BillingPeriodEnd: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
         Tags: { ...row.Tags, 'k8s.cluster.name': cluster },
       });
     }

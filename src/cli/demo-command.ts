@@ -52,8 +52,11 @@ const DEMO_TOPIC = /^demo-\d{14}\./;
 function demoTopics(runId: string): Record<string, string> {
   const t = (name: string): string => `demo-${runId}.${name}.v1`;
   return {
-    FORESIGHT_TOPIC_METRICS: t('metrics'), FORESIGHT_TOPIC_BILLING: t('billing'), FORESIGHT_TOPIC_RECOMMENDATIONS: t('recommendations'),
-    FORESIGHT_TOPIC_ALERTS: t('alerts'), FORESIGHT_TOPIC_DEADLETTER: t('deadletter'),
+    FORESIGHT_TOPIC_METRICS: t('metrics'),
+    FORESIGHT_TOPIC_BILLING: t('billing'),
+    FORESIGHT_TOPIC_RECOMMENDATIONS: t('recommendations'),
+    FORESIGHT_TOPIC_ALERTS: t('alerts'),
+    FORESIGHT_TOPIC_DEADLETTER: t('deadletter'),
   };
 }
 
@@ -67,7 +70,10 @@ export function seedDemoRepository(dir: string): { remote: string; checkout: str
 
 function startService(name: string, env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   const fd = openSync(logFile, 'w');
-  return spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'foresight.js'), name], { env: { ...env, FORESIGHT_HTTP_PORT: '0' }, stdio: ['ignore', fd, fd] });
+  return spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'foresight.js'), name], {
+    env: { ...env, FORESIGHT_HTTP_PORT: '0' },
+    stdio: ['ignore', fd, fd],
+  });
 }
 
 async function caughtUp(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
@@ -95,7 +101,12 @@ export function demoCommand(): Command {
   return new Command('demo')
     .description('run the whole path on the local stack with a real trace: replay → processor → recommendations → committer → GitOps commits; prints them')
     .addOption(new Option('--rows <n>', 'replay only the first n rows of the trace').argParser(parsePositiveInt))
-    .addOption(new Option('--secure', 'on the secured local stack (`stack up --secure`): Kafka over SASL_SSL, the registry over HTTPS with basic auth, Redis over TLS with an ACL user'))
+    .addOption(
+      new Option(
+        '--secure',
+        'on the secured local stack (`stack up --secure`): Kafka over SASL_SSL, the registry over HTTPS with basic auth, Redis over TLS with an ACL user',
+      ),
+    )
     .action(async (flags: { rows?: number; secure?: boolean }) => {
       const stackCfg = loadStackConfig({ secure: flags.secure });
       const secureFlag = flags.secure ? ' --secure' : '';
@@ -110,9 +121,12 @@ export function demoCommand(): Command {
       console.log(`  bare repository ${repo.remote}\n  processor's checkout (policies, current values) ${repo.checkout}`);
 
       const env: NodeJS.ProcessEnv = {
-        ...process.env, ...stackEnv(stackCfg),
+        ...process.env,
+        ...stackEnv(stackCfg),
         FORESIGHT_POLICY_REPO: repo.checkout,
-        FORESIGHT_GITOPS_BACKEND: 'local', FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: repo.workdir,
+        FORESIGHT_GITOPS_BACKEND: 'local',
+        FORESIGHT_GITOPS_REMOTE: repo.remote,
+        FORESIGHT_GITOPS_WORKDIR: repo.workdir,
         // Topics, consumer groups and a Redis key prefix per run: nothing of an earlier run can
         // count or be committed again. (A fresh key prefix under an old group would look to the
         // processor like Redis state lost, and it would rebuild, and republish, earlier runs' windows.)
@@ -148,7 +162,11 @@ export function demoCommand(): Command {
       const store = new WindowStore(redis, cfg.redis.keyPrefix);
       const checkAlive = (): void => {
         for (const [i, s] of services.entries()) {
-          if (s.exitCode !== null) throw new ForesightError('STACK_START_FAILED', `the ${i === 0 ? 'processor' : 'committer'} exited with code ${s.exitCode}; see ${i === 0 ? processorLog : committerLog}`);
+          if (s.exitCode !== null)
+            throw new ForesightError(
+              'STACK_START_FAILED',
+              `the ${i === 0 ? 'processor' : 'committer'} exited with code ${s.exitCode}; see ${i === 0 ? processorLog : committerLog}`,
+            );
         }
       };
       try {
@@ -168,26 +186,45 @@ export function demoCommand(): Command {
 
         // the pool's prices first, so the recommendations are priced from the start: every hour the events span
         const billing = demoBillingRows(BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
-        step(`4/6 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices), then ${selected.length} rows`);
-        await clients.producer.send({ topic: cfg.topics.billing, acks: -1, messages: billing.map((r) => ({ value: clients.codec.encode('BillingRecord', r) })) });
+        step(
+          `4/6 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices), then ${selected.length} rows`,
+        );
+        await clients.producer.send({
+          topic: cfg.topics.billing,
+          acks: -1,
+          messages: billing.map((r) => ({ value: clients.codec.encode('BillingRecord', r) })),
+        });
         const costs = new CostStore(redis, cfg.redis.keyPrefix, [{ topic: cfg.topics.billing, partitions: billingPartitions }]);
         for (const until = Date.now() + 60_000; ;) {
           const p = await costs.poolPrices(POOL, now);
           if (p.cpuCoreHour !== undefined && p.memoryGibHour !== undefined) {
-            console.log(`  ${POOL} unit prices from billing: ${p.cpuCoreHour.toFixed(6)} ${p.currency ?? ''}/vCPU-hour, ${p.memoryGibHour.toFixed(6)} ${p.currency ?? ''}/GiB-hour`);
+            console.log(
+              `  ${POOL} unit prices from billing: ${p.cpuCoreHour.toFixed(6)} ${p.currency ?? ''}/vCPU-hour, ${p.memoryGibHour.toFixed(6)} ${p.currency ?? ''}/GiB-hour`,
+            );
             break;
           }
           checkAlive();
-          if (Date.now() > until) throw new ForesightError('STACK_START_FAILED', `the processor did not apply the billing rows within 60 s; see ${processorLog}`);
+          if (Date.now() > until)
+            throw new ForesightError('STACK_START_FAILED', `the processor did not apply the billing rows within 60 s; see ${processorLog}`);
           await sleep(250);
         }
-        console.log(`  then ${selected.length} rows of ${path.relative(PROJECT_ROOT, SAMPLE)} (5-minute CPU utilisation, Alibaba 2018, CC-BY-4.0) as ${WORKLOAD}, metric ${METRIC}`);
+        console.log(
+          `  then ${selected.length} rows of ${path.relative(PROJECT_ROOT, SAMPLE)} (5-minute CPU utilisation, Alibaba 2018, CC-BY-4.0) as ${WORKLOAD}, metric ${METRIC}`,
+        );
         const bar = progressBar('  replay', selected.length);
         const res = await replayRows(selected, clients.producer, clients.codec, {
-          topic: cfg.topics.metrics, workload, metric: METRIC, unit: '%', keepTime: false, now, onProgress: (d) => bar.update(d),
+          topic: cfg.topics.metrics,
+          workload,
+          metric: METRIC,
+          unit: '%',
+          keepTime: false,
+          now,
+          onProgress: (d) => bar.update(d),
         });
         bar.stop();
-        console.log(`  produced ${res.produced} events, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`);
+        console.log(
+          `  produced ${res.produced} events, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`,
+        );
 
         step('5/6 waiting for the processor (windows, forecasts, recommendations) and the committer (GitOps commits)');
         const deadline = Date.now() + 180_000;
@@ -197,7 +234,8 @@ export function demoCommand(): Command {
           wait.update(Math.min(applied, res.produced));
           if (applied >= res.produced) break;
           checkAlive();
-          if (Date.now() > deadline) throw new ForesightError('STACK_START_FAILED', `the processor applied ${applied} of ${res.produced} events within 180 s; see ${processorLog}`);
+          if (Date.now() > deadline)
+            throw new ForesightError('STACK_START_FAILED', `the processor applied ${applied} of ${res.produced} events within 180 s; see ${processorLog}`);
           await sleep(250);
         }
         wait.stop();
@@ -217,9 +255,14 @@ export function demoCommand(): Command {
         const fmt = (x: number): string => x.toFixed(1).padStart(6);
         console.log(`\nWindows: all ${res.produced} events of ${seriesId} applied (partition ${ref.partition}).`);
         console.log('  window                 buckets  samples    mean     p50     p90     p99     max');
-        for (const [label, r] of [['last 24 h, 1-minute', day], ['last 7 days, 1-hour', week]] as const) {
+        for (const [label, r] of [
+          ['last 24 h, 1-minute', day],
+          ['last 7 days, 1-hour', week],
+        ] as const) {
           const st = statsOf(r.summary, r.buckets);
-          console.log(`  ${label.padEnd(22)} ${String(st.buckets).padStart(7)} ${String(st.count).padStart(8)} ${fmt(st.mean)}  ${fmt(st.p50)}  ${fmt(st.p90)}  ${fmt(st.p99)}  ${fmt(st.max)}`);
+          console.log(
+            `  ${label.padEnd(22)} ${String(st.buckets).padStart(7)} ${String(st.count).padStart(8)} ${fmt(st.mean)}  ${fmt(st.p50)}  ${fmt(st.p90)}  ${fmt(st.p99)}  ${fmt(st.max)}`,
+          );
         }
 
         // the run's own topic holds this run's recommendations only
@@ -230,7 +273,9 @@ export function demoCommand(): Command {
         console.log(`\nRecommendations on ${cfg.topics.recommendations}: ${recs.length}`);
         for (const r of recs) {
           const changes = r.changes.map((c) => `${c.field} ${c.current ?? '?'}→${c.proposed}`).join(', ');
-          console.log(`  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} q99 ${r.forecast.q99.toFixed(1).padStart(5)}  ${money(r).padEnd(42)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`);
+          console.log(
+            `  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} q99 ${r.forecast.q99.toFixed(1).padStart(5)}  ${money(r).padEnd(42)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`,
+          );
         }
         const prs = LocalGitBackend.pullRequests(repo.remote);
         console.log(`\nPull requests: ${prs.length}`);
@@ -243,7 +288,9 @@ export function demoCommand(): Command {
         if (shown > 0) console.log(git('log', '-p', `-${shown}`, 'main'));
         for (const pr of prs) console.log(`git log -p main..${pr.head}:\n\n${git('log', '-p', '-1', `main..${pr.head}`, '--', '.', ':!.foresight')}`);
         console.log(`first event's trace context: ${res.firstTraceparent ?? '(none)'}`);
-        console.log(`the repository: git clone ${repo.remote}; the stack is still running: \`foresight stack status${secureFlag}\`, \`foresight stack down${secureFlag}\``);
+        console.log(
+          `the repository: git clone ${repo.remote}; the stack is still running: \`foresight stack status${secureFlag}\`, \`foresight stack down${secureFlag}\``,
+        );
       } finally {
         for (const s of services) s.kill('SIGTERM');
         await Promise.all(services.map((s) => new Promise((r) => (s.exitCode !== null ? r(undefined) : s.once('exit', r)))));

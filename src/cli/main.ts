@@ -13,10 +13,7 @@ import { replayCommand } from './replay-command.js';
 import { alertBridgeCommand, committerCommand, processorCommand } from './service-commands.js';
 import { stackCommand } from './stack-command.js';
 
-const program = new Command('foresight')
-  .description('Predictive FinOps for Kubernetes, delivered the GitOps way')
-  .version('0.1.0')
-  .showHelpAfterError();
+const program = new Command('foresight').description('Predictive FinOps for Kubernetes, delivered the GitOps way').version('0.1.0').showHelpAfterError();
 
 program.addCommand(stackCommand());
 program.addCommand(processorCommand());

@@ -26,7 +26,7 @@ interface ReplayFlags {
 
 export function replayCommand(): Command {
   return new Command('replay')
-    .description('produce a CSV trace to the metrics topic as one workload\'s metric (Avro, with trace context)')
+    .description("produce a CSV trace to the metrics topic as one workload's metric (Avro, with trace context)")
     .requiredOption('--input <file>', 'CSV file with a header row')
     .requiredOption('--value-column <name>', 'column holding the metric value')
     .option('--time-column <name>', 'column holding the time (unix s/ms or date-time); without it row i is at i × step')
@@ -36,7 +36,7 @@ export function replayCommand(): Command {
     .requiredOption('--metric <name>', 'metric name, e.g. cpu_usage')
     .option('--unit <ucum>', 'unit of the values (UCUM, as OpenTelemetry uses it)', '1')
     .addOption(new Option('--speed <x>', 'pace at x times real time (default: as fast as possible)').argParser(parsePositiveNumber))
-    .option('--keep-time', 'keep the file\'s event times instead of shifting the trace to end now')
+    .option('--keep-time', "keep the file's event times instead of shifting the trace to end now")
     .option('--from-start', 'shift the trace so that its first row is now (a live run; use with --speed) instead of its last row')
     .addOption(new Option('--limit <n>', 'replay only the first n rows').argParser(parsePositiveInt))
     .action(async (flags: ReplayFlags) => {
@@ -51,11 +51,19 @@ export function replayCommand(): Command {
       const bar = progressBar('replay', selected.length);
       try {
         const res = await replayRows(selected, clients.producer, clients.codec, {
-          topic: cfg.topics.metrics, workload, metric: flags.metric, unit: flags.unit, keepTime: flags.keepTime ?? false, anchor: flags.fromStart ? 'start' : 'end', speed: flags.speed,
+          topic: cfg.topics.metrics,
+          workload,
+          metric: flags.metric,
+          unit: flags.unit,
+          keepTime: flags.keepTime ?? false,
+          anchor: flags.fromStart ? 'start' : 'end',
+          speed: flags.speed,
           onProgress: (done) => bar.update(done),
         });
         bar.stop();
-        console.log(`produced ${res.produced} samples of ${res.seriesId} to ${cfg.topics.metrics}, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`);
+        console.log(
+          `produced ${res.produced} samples of ${res.seriesId} to ${cfg.topics.metrics}, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`,
+        );
         console.log(`first event's trace context: ${res.firstTraceparent ?? '(none)'}`);
       } finally {
         await clients.producer.disconnect();

@@ -26,7 +26,9 @@ export function committerCommand(): Command {
 
 export function alertBridgeCommand(): Command {
   return new Command('alert-bridge')
-    .description('consume alerts.v1 and post each alert to Alertmanager (FORESIGHT_ALERTMANAGER_URL); configured by FORESIGHT_* environment variables (see README)')
+    .description(
+      'consume alerts.v1 and post each alert to Alertmanager (FORESIGHT_ALERTMANAGER_URL); configured by FORESIGHT_* environment variables (see README)',
+    )
     .action(async () => {
       loadConfig();
       const bridgeCfg = loadAlertBridgeConfig();

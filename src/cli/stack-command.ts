@@ -7,17 +7,29 @@ import { parsePort } from './options.js';
 
 function withStackOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--dir <path>', 'root of the stack\'s data, logs and pid files').env('FORESIGHT_STACK_DIR'))
+    .addOption(new Option('--dir <path>', "root of the stack's data, logs and pid files").env('FORESIGHT_STACK_DIR'))
     .addOption(new Option('--data-dir <path>', 'data folder (default <dir>/data)').env('FORESIGHT_STACK_DATA_DIR'))
     .addOption(new Option('--log-dir <path>', 'log folder (default <dir>/logs)').env('FORESIGHT_STACK_LOG_DIR'))
     .addOption(new Option('--kafka-port <port>', 'Kafka broker port').argParser(parsePort).env('FORESIGHT_STACK_KAFKA_PORT'))
     .addOption(new Option('--controller-port <port>', 'KRaft controller port').argParser(parsePort).env('FORESIGHT_STACK_CONTROLLER_PORT'))
     .addOption(new Option('--registry-port <port>', 'Schema Registry port').argParser(parsePort).env('FORESIGHT_STACK_REGISTRY_PORT'))
     .addOption(new Option('--redis-port <port>', 'Redis port').argParser(parsePort).env('FORESIGHT_STACK_REDIS_PORT'))
-    .addOption(new Option('--observability', 'also Prometheus (scraping the services on 9464/9465/9466, Foresight\'s alert rules loaded) and Alertmanager, from Debian\'s packages'))
+    .addOption(
+      new Option(
+        '--observability',
+        "also Prometheus (scraping the services on 9464/9465/9466, Foresight's alert rules loaded) and Alertmanager, from Debian's packages",
+      ),
+    )
     .addOption(new Option('--prometheus-port <port>', 'Prometheus port (with --observability)').argParser(parsePort).env('FORESIGHT_STACK_PROMETHEUS_PORT'))
-    .addOption(new Option('--alertmanager-port <port>', 'Alertmanager port (with --observability)').argParser(parsePort).env('FORESIGHT_STACK_ALERTMANAGER_PORT'))
-    .addOption(new Option('--secure', 'the secured stack: TLS, SASL/SCRAM, ACL user, basic auth; its own folder and ports (FORESIGHT_STACK_SECURE_*), beside the plain one'));
+    .addOption(
+      new Option('--alertmanager-port <port>', 'Alertmanager port (with --observability)').argParser(parsePort).env('FORESIGHT_STACK_ALERTMANAGER_PORT'),
+    )
+    .addOption(
+      new Option(
+        '--secure',
+        'the secured stack: TLS, SASL/SCRAM, ACL user, basic auth; its own folder and ports (FORESIGHT_STACK_SECURE_*), beside the plain one',
+      ),
+    );
 }
 
 /**
@@ -36,33 +48,37 @@ const progress = (msg: string): void => console.log(msg);
 
 export function stackCommand(): Command {
   const stack = new Command('stack').description('start, stop and inspect the local stack (Kafka, Schema Registry, Redis) without Docker');
-  stack.command('install').description('resolve the services\' artifacts without starting them (Kafka and Apicurio from Maven Central, redis-server from Debian)')
+  stack
+    .command('install')
+    .description("resolve the services' artifacts without starting them (Kafka and Apicurio from Maven Central, redis-server from Debian)")
     .action(() => {
       const redis = ensureRedisServer(progress);
       ensureKafkaLibs(progress);
       ensureApicurio(progress);
       console.log(`redis-server: ${redis}\nkafka libs:   ${KAFKA_LIBS}\nregistry:     ${APICURIO_JAR}`);
     });
-  withStackOptions(stack.command('up').description('start Kafka (KRaft), Apicurio Registry and Redis; wait until each answers (idempotent)'))
-    .action(async (_flags: StackFlags, cmd: Command) => {
+  withStackOptions(stack.command('up').description('start Kafka (KRaft), Apicurio Registry and Redis; wait until each answers (idempotent)')).action(
+    async (_flags: StackFlags, cmd: Command) => {
       const t0 = Date.now();
       const cfg = stackConfigOf(cmd);
       const statuses = await stackUp(cfg, progress);
       console.log(formatStatus(statuses));
       console.log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       if (cfg.secure) console.log('connect with the variables of `foresight stack env --secure`');
-    });
-  withStackOptions(stack.command('down').description('stop the processes that `stack up` started (and nothing else)'))
-    .action(async (_flags: StackFlags, cmd: Command) => {
+    },
+  );
+  withStackOptions(stack.command('down').description('stop the processes that `stack up` started (and nothing else)')).action(
+    async (_flags: StackFlags, cmd: Command) => {
       await stackDown(stackConfigOf(cmd), progress);
-    });
-  withStackOptions(stack.command('status').description('print each service\'s state and address'))
-    .action(async (_flags: StackFlags, cmd: Command) => {
-      console.log(formatStatus(await stackStatus(stackConfigOf(cmd))));
-    });
-  withStackOptions(stack.command('env').description('print the FORESIGHT_* variables that connect to the stack, as shell exports (`eval "$(foresight stack env --secure)"`)'))
-    .action((_flags: StackFlags, cmd: Command) => {
-      for (const [k, v] of Object.entries(stackEnv(stackConfigOf(cmd)))) console.log(`export ${k}='${v.replace(/'/g, `'\\''`)}'`);
-    });
+    },
+  );
+  withStackOptions(stack.command('status').description("print each service's state and address")).action(async (_flags: StackFlags, cmd: Command) => {
+    console.log(formatStatus(await stackStatus(stackConfigOf(cmd))));
+  });
+  withStackOptions(
+    stack.command('env').description('print the FORESIGHT_* variables that connect to the stack, as shell exports (`eval "$(foresight stack env --secure)"`)'),
+  ).action((_flags: StackFlags, cmd: Command) => {
+    for (const [k, v] of Object.entries(stackEnv(stackConfigOf(cmd)))) console.log(`export ${k}='${v.replace(/'/g, `'\\''`)}'`);
+  });
   return stack;
 }

@@ -70,7 +70,8 @@ export class AvroCodec {
    * writer schema first. The hot path of ingest: no promise per message.
    */
   decodeCached<T>(buf: Buffer | null, expected: SchemaName): T | undefined {
-    if (!buf || buf.length < 5) throw new RejectedMessage('undecodable', `message is ${buf ? buf.length : 0} bytes; a Confluent wire-format message has at least 5`);
+    if (!buf || buf.length < 5)
+      throw new RejectedMessage('undecodable', `message is ${buf ? buf.length : 0} bytes; a Confluent wire-format message has at least 5`);
     if (buf[0] !== MAGIC_BYTE) throw new RejectedMessage('undecodable', `first byte is ${buf[0]}, not the Confluent magic byte 0`);
     const schemaId = buf.readInt32BE(1);
     const reader = this.readers.get(`${schemaId}:${expected}`);
@@ -89,13 +90,20 @@ export class AvroCodec {
       }
       if (httpStatus(err) === 404) return new RejectedMessage('schema-unknown', `schema id ${schemaId} is not in the registry`, err);
       // refused (401, 403, ...): the registry's or our configuration's problem, not the message's
-      throw new ForesightError('REGISTRY_UNAVAILABLE', `schema registry refused schema id ${schemaId}: ${(err as Error)?.message ?? String(err)}`, { retriable: true, cause: err });
+      throw new ForesightError('REGISTRY_UNAVAILABLE', `schema registry refused schema id ${schemaId}: ${(err as Error)?.message ?? String(err)}`, {
+        retriable: true,
+        cause: err,
+      });
     }
     try {
       const writer = avro.Type.forSchema(JSON.parse(writerJson) as avro.Schema);
       return { type, resolver: type.createResolver(writer) };
     } catch (err) {
-      return new RejectedMessage('invalid-field', `schema id ${schemaId} is not a ${expected} (no Avro resolution: ${(err as Error).message.slice(0, 200)})`, err);
+      return new RejectedMessage(
+        'invalid-field',
+        `schema id ${schemaId} is not a ${expected} (no Avro resolution: ${(err as Error).message.slice(0, 200)})`,
+        err,
+      );
     }
   }
 

@@ -9,17 +9,26 @@
  */
 type AvroSchema = string | AvroSchema[] | { type: unknown; [k: string]: unknown };
 
-interface Field { name: string; type: AvroSchema; doc?: string; default?: unknown }
+interface Field {
+  name: string;
+  type: AvroSchema;
+  doc?: string;
+  default?: unknown;
+}
 
 const PRIMITIVES: Record<string, string> = {
-  null: 'null', boolean: 'boolean', int: 'number', long: 'number', float: 'number', double: 'number', bytes: 'Buffer', string: 'string',
+  null: 'null',
+  boolean: 'boolean',
+  int: 'number',
+  long: 'number',
+  float: 'number',
+  double: 'number',
+  bytes: 'Buffer',
+  string: 'string',
 };
 
 export function renderTypes(schemas: { name: string; schema: unknown }[]): string {
-  const out: string[] = [
-    '// Generated from schemas/*.avsc by `npm run gen:types` (src/codec/avro-to-ts.ts). Do not edit.',
-    '',
-  ];
+  const out: string[] = ['// Generated from schemas/*.avsc by `npm run gen:types` (src/codec/avro-to-ts.ts). Do not edit.', ''];
   const emitted = new Set<string>();
   const render = (s: AvroSchema): string => {
     if (typeof s === 'string') return PRIMITIVES[s] ?? s;

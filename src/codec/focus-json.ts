@@ -12,7 +12,16 @@ import { avroType } from './schemas.js';
 const TIMES = ['BillingPeriodStart', 'BillingPeriodEnd', 'ChargePeriodStart', 'ChargePeriodEnd'] as const;
 const DECIMALS = ['BilledCost', 'ContractedCost', 'EffectiveCost', 'ListCost'] as const;
 const NULLABLE_DECIMALS = ['PricingQuantity', 'ConsumedQuantity'] as const;
-const NULLABLE_STRINGS = ['BillingAccountName', 'ChargeClass', 'ChargeDescription', 'PricingUnit', 'ResourceId', 'ResourceName', 'ResourceType', 'ConsumedUnit'] as const;
+const NULLABLE_STRINGS = [
+  'BillingAccountName',
+  'ChargeClass',
+  'ChargeDescription',
+  'PricingUnit',
+  'ResourceId',
+  'ResourceName',
+  'ResourceType',
+  'ConsumedUnit',
+] as const;
 
 function time(v: unknown, col: string): number {
   const t = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
@@ -43,11 +52,14 @@ export function decodeFocusJson(value: Buffer | null): BillingRecord[] {
     }
   }
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw new RejectedMessage('invalid-field', 'Tags is not an object');
-  out.Tags = Object.fromEntries(Object.entries(tags as Record<string, unknown>).map(([k, v]) => {
-    // tag values are strings; a nested value would be flattened by String(), recursively
-    if (typeof v === 'object' && v !== null) throw new RejectedMessage('invalid-field', `tag ${JSON.stringify(k.slice(0, 100))} is not a string, number or boolean`);
-    return [k, String(v)];
-  }));
+  out.Tags = Object.fromEntries(
+    Object.entries(tags as Record<string, unknown>).map(([k, v]) => {
+      // tag values are strings; a nested value would be flattened by String(), recursively
+      if (typeof v === 'object' && v !== null)
+        throw new RejectedMessage('invalid-field', `tag ${JSON.stringify(k.slice(0, 100))} is not a string, number or boolean`);
+      return [k, String(v)];
+    }),
+  );
   const type = avroType('BillingRecord');
   const paths: string[] = [];
   const clean = Object.fromEntries(Object.entries(out).filter(([k]) => (type as unknown as { fields: { name: string }[] }).fields.some((f) => f.name === k)));

@@ -16,7 +16,10 @@ import { kindProblem, labelValueProblem, metricNameProblem, namespaceProblem, wo
 export function seriesIdOf(s: Pick<MetricSample, 'cluster' | 'namespace' | 'kind' | 'name' | 'container' | 'metric'>): string {
   const container = s.container ?? '-';
   if (s.cluster.includes('/') || s.namespace.includes('/') || s.kind.includes('/') || s.name.includes('/') || container.includes('/')) {
-    throw new ForesightError('INPUT_INVALID', `series identity ${JSON.stringify([s.cluster, s.namespace, s.kind, s.name, s.container].map((x) => x?.slice(0, 80)))} has a "/" in a name; names are validated before ids are built (checkSample)`);
+    throw new ForesightError(
+      'INPUT_INVALID',
+      `series identity ${JSON.stringify([s.cluster, s.namespace, s.kind, s.name, s.container].map((x) => x?.slice(0, 80)))} has a "/" in a name; names are validated before ids are built (checkSample)`,
+    );
   }
   return `${s.cluster}/${s.namespace}/${s.kind}/${s.name}/${container}/${s.metric}`;
 }
@@ -56,10 +59,16 @@ function checkEventTime(t: number, what: string, cfg: IngestConfig, now: number,
   if (!Number.isFinite(t)) throw new RejectedMessage('invalid-field', `${what} is not a time`);
   if (cfg.replayHistory) return;
   if (t > now + cfg.maxFutureSkewMs) {
-    throw new RejectedMessage('clock-skew', `${what} ${new Date(t).toISOString()} is ${Math.round((t - now) / 1000)} s ahead of the processor's clock (allowed ${cfg.maxFutureSkewMs / 1000} s; FORESIGHT_MAX_FUTURE_SKEW_MS)`);
+    throw new RejectedMessage(
+      'clock-skew',
+      `${what} ${new Date(t).toISOString()} is ${Math.round((t - now) / 1000)} s ahead of the processor's clock (allowed ${cfg.maxFutureSkewMs / 1000} s; FORESIGHT_MAX_FUTURE_SKEW_MS)`,
+    );
   }
   if (t < now - maxAgeMs) {
-    throw new RejectedMessage('clock-skew', `${what} ${new Date(t).toISOString()} is older than ${maxAgeMs / 3_600_000} h (FORESIGHT_MAX_EVENT_AGE_MS; set FORESIGHT_REPLAY_HISTORY=true to replay history)`);
+    throw new RejectedMessage(
+      'clock-skew',
+      `${what} ${new Date(t).toISOString()} is older than ${maxAgeMs / 3_600_000} h (FORESIGHT_MAX_EVENT_AGE_MS; set FORESIGHT_REPLAY_HISTORY=true to replay history)`,
+    );
   }
 }
 
@@ -70,9 +79,14 @@ function checkEventTime(t: number, what: string, cfg: IngestConfig, now: number,
 export function checkSample(s: MetricSample, cfg: IngestConfig, now = Date.now()): void {
   const problem = identityProblem(s);
   if (problem) throw new RejectedMessage('invalid-field', problem);
-  if (typeof s.value !== 'number' || !Number.isFinite(s.value)) throw new RejectedMessage('not-finite', `value of ${s.metric} is ${s.value}; expected a finite number`);
+  if (typeof s.value !== 'number' || !Number.isFinite(s.value))
+    throw new RejectedMessage('not-finite', `value of ${s.metric} is ${s.value}; expected a finite number`);
   if (s.value < 0) throw new RejectedMessage('negative-value', `value of ${s.metric} is ${s.value}; a physical quantity cannot be negative`);
-  if (s.value > MAX_SAMPLE_VALUE) throw new RejectedMessage('out-of-range', `value of ${s.metric} is ${s.value}; at most ${MAX_SAMPLE_VALUE} is accepted (sums of larger values lose precision and overflow)`);
+  if (s.value > MAX_SAMPLE_VALUE)
+    throw new RejectedMessage(
+      'out-of-range',
+      `value of ${s.metric} is ${s.value}; at most ${MAX_SAMPLE_VALUE} is accepted (sums of larger values lose precision and overflow)`,
+    );
   checkEventTime(s.eventTime, 'eventTime', cfg, now);
 }
 
@@ -94,7 +108,9 @@ export function checkBilling(r: BillingRecord, cfg: IngestConfig, now = Date.now
 const BILLING_TAG_CHECKS: [string, (v: unknown) => string | undefined][] = [
   ['k8s.cluster.name', labelValueProblem],
   ['k8s.namespace.name', namespaceProblem],
-  ...['k8s.deployment.name', 'k8s.statefulset.name', 'k8s.daemonset.name', 'k8s.job.name', 'k8s.cronjob.name'].map((t): [string, (v: unknown) => string | undefined] => [t, workloadNameProblem]),
+  ...['k8s.deployment.name', 'k8s.statefulset.name', 'k8s.daemonset.name', 'k8s.job.name', 'k8s.cronjob.name'].map(
+    (t): [string, (v: unknown) => string | undefined] => [t, workloadNameProblem],
+  ),
 ];
 
 function billingTagProblem(tags: Record<string, string>): string | undefined {

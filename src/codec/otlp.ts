@@ -36,16 +36,47 @@ const root = require('otlp-proto/build/src/generated/root.js') as {
 const ExportMetricsServiceRequest = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 
 type LongLike = number | string | { toNumber(): number } | null | undefined;
-interface AnyValue { stringValue?: string | null; intValue?: LongLike; doubleValue?: number | null; boolValue?: boolean | null }
-interface KeyValue { key: string; value?: AnyValue | null }
-interface NumberPoint { attributes?: KeyValue[]; timeUnixNano?: LongLike; asDouble?: number | null; asInt?: LongLike }
-interface HistogramPoint { attributes?: KeyValue[]; timeUnixNano?: LongLike; count?: LongLike; sum?: number | null; max?: number | null }
-interface Metric { name: string; unit?: string; gauge?: { dataPoints?: NumberPoint[] } | null; sum?: { dataPoints?: NumberPoint[] } | null; histogram?: { dataPoints?: HistogramPoint[] } | null }
-interface Request { resourceMetrics?: { resource?: { attributes?: KeyValue[] } | null; scopeMetrics?: { metrics?: Metric[] }[] }[] }
+interface AnyValue {
+  stringValue?: string | null;
+  intValue?: LongLike;
+  doubleValue?: number | null;
+  boolValue?: boolean | null;
+}
+interface KeyValue {
+  key: string;
+  value?: AnyValue | null;
+}
+interface NumberPoint {
+  attributes?: KeyValue[];
+  timeUnixNano?: LongLike;
+  asDouble?: number | null;
+  asInt?: LongLike;
+}
+interface HistogramPoint {
+  attributes?: KeyValue[];
+  timeUnixNano?: LongLike;
+  count?: LongLike;
+  sum?: number | null;
+  max?: number | null;
+}
+interface Metric {
+  name: string;
+  unit?: string;
+  gauge?: { dataPoints?: NumberPoint[] } | null;
+  sum?: { dataPoints?: NumberPoint[] } | null;
+  histogram?: { dataPoints?: HistogramPoint[] } | null;
+}
+interface Request {
+  resourceMetrics?: { resource?: { attributes?: KeyValue[] } | null; scopeMetrics?: { metrics?: Metric[] }[] }[];
+}
 
 const WORKLOAD_ATTRS: [string, string][] = [
-  ['k8s.deployment.name', 'Deployment'], ['k8s.statefulset.name', 'StatefulSet'], ['k8s.daemonset.name', 'DaemonSet'],
-  ['k8s.job.name', 'Job'], ['k8s.cronjob.name', 'CronJob'], ['k8s.replicaset.name', 'ReplicaSet'],
+  ['k8s.deployment.name', 'Deployment'],
+  ['k8s.statefulset.name', 'StatefulSet'],
+  ['k8s.daemonset.name', 'DaemonSet'],
+  ['k8s.job.name', 'Job'],
+  ['k8s.cronjob.name', 'CronJob'],
+  ['k8s.replicaset.name', 'ReplicaSet'],
 ];
 const IDENTITY_ATTRS = new Set(['k8s.cluster.name', 'k8s.namespace.name', 'k8s.container.name', ...WORKLOAD_ATTRS.map((w) => w[0])]);
 

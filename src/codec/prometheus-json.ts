@@ -14,7 +14,11 @@ import type { MetricSample } from './generated-types.js';
 import { parseJsonMessage } from './limits.js';
 
 const KIND_LABELS: [string, string][] = [
-  ['deployment', 'Deployment'], ['statefulset', 'StatefulSet'], ['daemonset', 'DaemonSet'], ['job', 'Job'], ['cronjob', 'CronJob'],
+  ['deployment', 'Deployment'],
+  ['statefulset', 'StatefulSet'],
+  ['daemonset', 'DaemonSet'],
+  ['job', 'Job'],
+  ['cronjob', 'CronJob'],
 ];
 
 const IDENTITY_LABELS = new Set(['__name__', 'namespace', 'container', 'cluster', 'unit', 'workload', 'workload_kind', ...KIND_LABELS.map((x) => x[0])]);
@@ -37,7 +41,11 @@ export function decodePrometheusJson(value: Buffer | null): MetricSample[] {
   const labels = (typeof doc.labels === 'object' && doc.labels !== null ? doc.labels : {}) as Record<string, unknown>;
   // Prometheus label values are strings; anything else (an array, an object) is not a sample
   for (const [k, val] of Object.entries(labels)) {
-    if (typeof val !== 'string') throw new RejectedMessage('invalid-field', `label ${JSON.stringify(k.slice(0, 100))} is ${Array.isArray(val) ? 'an array' : typeof val}; label values are strings`);
+    if (typeof val !== 'string')
+      throw new RejectedMessage(
+        'invalid-field',
+        `label ${JSON.stringify(k.slice(0, 100))} is ${Array.isArray(val) ? 'an array' : typeof val}; label values are strings`,
+      );
   }
   return [sampleOf(doc.name, eventTime, Number(doc.value), labels as Record<string, string>)];
 }

@@ -33,12 +33,16 @@ export function registryGet(endpoint: RegistryEndpoint | string, path: string, t
   if (security?.auth) headers.authorization = `Basic ${Buffer.from(`${security.auth.username}:${security.auth.password.reveal()}`).toString('base64')}`;
   const lib = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = lib.request(target, { method: 'GET', headers, agent: target.protocol === 'https:' ? registryAgent(security) : undefined, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = lib.request(
+      target,
+      { method: 'GET', headers, agent: target.protocol === 'https:' ? registryAgent(security) : undefined, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(Object.assign(new Error(`GET ${target.pathname}: ETIMEDOUT`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end();

@@ -57,12 +57,15 @@ export async function registerSchemas(registry: SchemaRegistry, topics: TopicsCo
     // subject between the other's registration and its rule (the registry-wide NONE shows).
     // Again, shortly: the rule is there then, and the client reads it instead of setting it.
     const racedWithAnother = (err: unknown): boolean =>
-      ((err as { status?: number }).status === 409 && /already exists/i.test((err as Error).message))
-      || /Compatibility does not match the configuration \(BACKWARD != NONE\)/.test((err as Error).message);
-    const register = (): Promise<number> => retry(
-      async () => (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(readSchemaJson(name)) }, { subject, compatibility: COMPATIBILITY.BACKWARD })).id,
-      { retries: 4, initialDelayMs: 100, maxDelayMs: 800, bail: (err) => !racedWithAnother(err) },
-    );
+      ((err as { status?: number }).status === 409 && /already exists/i.test((err as Error).message)) ||
+      /Compatibility does not match the configuration \(BACKWARD != NONE\)/.test((err as Error).message);
+    const register = (): Promise<number> =>
+      retry(
+        async () =>
+          (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(readSchemaJson(name)) }, { subject, compatibility: COMPATIBILITY.BACKWARD }))
+            .id,
+        { retries: 4, initialDelayMs: 100, maxDelayMs: 800, bail: (err) => !racedWithAnother(err) },
+      );
     try {
       ids[name] = await register();
     } catch (err) {
@@ -70,9 +73,16 @@ export async function registerSchemas(registry: SchemaRegistry, topics: TopicsCo
       // the registry client reports a connection error as "status 400: connect ECONNREFUSED …": unreachable, not refused
       const unreachable = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket hang up/.test(String((err as Error).message));
       if (!unreachable && ((err as Error).name === 'ConfluentSchemaRegistryCompatibilityError' || (status !== undefined && status < 500))) {
-        throw new ForesightError('CONFIG_INVALID', `registering ${name} under subject ${subject} was refused: ${(err as Error).message}. Foresight needs BACKWARD compatibility on its subjects and a schema compatible with the registered ones.`, { cause: err });
+        throw new ForesightError(
+          'CONFIG_INVALID',
+          `registering ${name} under subject ${subject} was refused: ${(err as Error).message}. Foresight needs BACKWARD compatibility on its subjects and a schema compatible with the registered ones.`,
+          { cause: err },
+        );
       }
-      throw new ForesightError('REGISTRY_UNAVAILABLE', `registering ${name} under subject ${subject} failed: ${String((err as Error).message ?? err)}`, { retriable: true, cause: err });
+      throw new ForesightError('REGISTRY_UNAVAILABLE', `registering ${name} under subject ${subject} failed: ${String((err as Error).message ?? err)}`, {
+        retriable: true,
+        cause: err,
+      });
     }
   }
   return ids as SchemaIds;

@@ -36,11 +36,13 @@ const KIND = /^[A-Z][A-Za-z0-9]{0,62}$/;
 
 export function checkRecommendation(r: Recommendation): void {
   for (const f of ['namespace', 'name'] as const) {
-    if (r[f].includes('/') || r[f].includes('..') || r[f].includes('\\')) throw new RejectedMessage('path-traversal', `${f} ${JSON.stringify(r[f])} would leave its folder`);
+    if (r[f].includes('/') || r[f].includes('..') || r[f].includes('\\'))
+      throw new RejectedMessage('path-traversal', `${f} ${JSON.stringify(r[f])} would leave its folder`);
     if (!NAME.test(r[f])) throw new RejectedMessage('invalid-field', `${f} ${JSON.stringify(r[f])} is not a valid Kubernetes name`);
   }
   if (!KIND.test(r.kind)) throw new RejectedMessage('invalid-field', `kind ${JSON.stringify(r.kind)} is not a Kubernetes kind`);
-  if (r.container !== null && !NAME.test(r.container)) throw new RejectedMessage('invalid-field', `container ${JSON.stringify(r.container)} is not a valid name`);
+  if (r.container !== null && !NAME.test(r.container))
+    throw new RejectedMessage('invalid-field', `container ${JSON.stringify(r.container)} is not a valid name`);
   if (r.changes.length === 0) throw new RejectedMessage('invalid-field', 'recommendation has no changes');
 }
 
@@ -68,7 +70,12 @@ export class Committer {
   private readonly policyFiles = new PolicyFiles();
   private policyErrors = '';
 
-  constructor(private readonly backend: GitOpsBackend, private readonly cfg: CommitterConfig, private readonly log: Logger, private readonly onOutcome: (kind: 'commit' | 'pull-request' | 'duplicate' | 'unchanged') => void = () => undefined) {}
+  constructor(
+    private readonly backend: GitOpsBackend,
+    private readonly cfg: CommitterConfig,
+    private readonly log: Logger,
+    private readonly onOutcome: (kind: 'commit' | 'pull-request' | 'duplicate' | 'unchanged') => void = () => undefined,
+  ) {}
 
   /**
    * The policies of the snapshot, file by file (policy-files.ts): an invalid file is logged with
@@ -83,7 +90,12 @@ export class Committer {
     if (key !== this.policyErrors) {
       this.policyErrors = key;
       for (const err of load.errors) {
-        this.log.error({ file: err.file, line: err.line, err: err.message }, load.kept.includes(err.file) ? 'policy file is invalid: its last valid version stays in force' : 'policy file is invalid: it is left out, the other policy files stay in force');
+        this.log.error(
+          { file: err.file, line: err.line, err: err.message },
+          load.kept.includes(err.file)
+            ? 'policy file is invalid: its last valid version stays in force'
+            : 'policy file is invalid: it is left out, the other policy files stay in force',
+        );
       }
     }
     return this.policyFiles.available ? load.set : undefined;
@@ -103,7 +115,10 @@ export class Committer {
     const first = group[0].rec;
     const critical = first.critical;
     const branch = critical ? reviewBranch(first) : this.cfg.branch;
-    const done = await this.backend.committedIds(branch, group.map((p) => p.rec.id));
+    const done = await this.backend.committedIds(
+      branch,
+      group.map((p) => p.rec.id),
+    );
     const fresh = group.filter((p) => !done.has(p.rec.id));
     for (const p of group) {
       if (!done.has(p.rec.id)) continue;
@@ -112,35 +127,42 @@ export class Committer {
     }
     let applied: Applied[] = [];
     let rejected = new Map<Pending, RejectedMessage>();
-    const sha = fresh.length === 0 ? undefined : await this.backend.commit({
-      branch,
-      base: this.cfg.branch,
-      author: this.cfg.author,
-      edit: (files) => {
-        applied = [];
-        rejected = new Map();
-        const policies = this.policiesOf(files);
-        let current = new Map(files);
-        const changed = new Map<string, string>();
-        for (const p of fresh) {
-          try {
-            if (!policies) throw new RejectedMessage('policy-unavailable', `no policy file in ${this.cfg.policiesPath}/ is valid and none was loaded before: the bounds are unknown, nothing is committed until a valid policy is in the repository`);
-            const policy = policies.resolve({ namespace: p.rec.namespace, kind: p.rec.kind, name: p.rec.name });
-            const plan = planRecommendation(current, p.rec, policy, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath }, files);
-            if (plan.diffs.length === 0) continue;
-            for (const [f, t] of plan.changed) changed.set(f, t);
-            current = new Map([...current, ...plan.changed]);
-            applied.push({ rec: p.rec, diffs: plan.diffs });
-          } catch (err) {
-            if (!(err instanceof RejectedMessage)) throw err;
-            rejected.set(p, err);
-          }
-        }
-        if (applied.length === 0) return undefined;
-        if (critical) changed.set(chartPath(first), forecastSvg(applied));
-        return { changed, message: commitMessage(applied) };
-      },
-    });
+    const sha =
+      fresh.length === 0
+        ? undefined
+        : await this.backend.commit({
+            branch,
+            base: this.cfg.branch,
+            author: this.cfg.author,
+            edit: (files) => {
+              applied = [];
+              rejected = new Map();
+              const policies = this.policiesOf(files);
+              let current = new Map(files);
+              const changed = new Map<string, string>();
+              for (const p of fresh) {
+                try {
+                  if (!policies)
+                    throw new RejectedMessage(
+                      'policy-unavailable',
+                      `no policy file in ${this.cfg.policiesPath}/ is valid and none was loaded before: the bounds are unknown, nothing is committed until a valid policy is in the repository`,
+                    );
+                  const policy = policies.resolve({ namespace: p.rec.namespace, kind: p.rec.kind, name: p.rec.name });
+                  const plan = planRecommendation(current, p.rec, policy, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath }, files);
+                  if (plan.diffs.length === 0) continue;
+                  for (const [f, t] of plan.changed) changed.set(f, t);
+                  current = new Map([...current, ...plan.changed]);
+                  applied.push({ rec: p.rec, diffs: plan.diffs });
+                } catch (err) {
+                  if (!(err instanceof RejectedMessage)) throw err;
+                  rejected.set(p, err);
+                }
+              }
+              if (applied.length === 0) return undefined;
+              if (critical) changed.set(chartPath(first), forecastSvg(applied));
+              return { changed, message: commitMessage(applied) };
+            },
+          });
     for (const [p, err] of rejected) reject(p, err);
     if (sha === undefined) {
       if (fresh.length > rejected.size) {
@@ -158,13 +180,18 @@ export class Committer {
     if (critical && (sha !== undefined || fresh.length < group.length)) {
       const list: Applied[] = sha !== undefined ? applied : group.map((p) => ({ rec: p.rec, diffs: [] }));
       const pr = await this.backend.ensurePullRequest({
-        branch, base: this.cfg.branch, labels: this.cfg.labels,
+        branch,
+        base: this.cfg.branch,
+        labels: this.cfg.labels,
         title: sha !== undefined ? summaryLine(list) : `foresight: ${first.namespace}/${first.kind}/${first.name} (critical changes for review)`,
         body: pullRequestBody(list, chartPath(first)),
         keepExisting: sha === undefined,
       });
       this.onOutcome('pull-request');
-      this.log.info({ pr: pr.number, url: pr.url, created: pr.created, branch }, pr.created ? 'pull request opened' : sha !== undefined ? 'pull request updated' : 'pull request already open');
+      this.log.info(
+        { pr: pr.number, url: pr.url, created: pr.created, branch },
+        pr.created ? 'pull request opened' : sha !== undefined ? 'pull request updated' : 'pull request already open',
+      );
     }
   }
 }
@@ -172,7 +199,9 @@ export class Committer {
 export async function startCommitter(ctx: ServiceContext, ccfg: CommitterConfig): Promise<RunningService> {
   const { cfg, log, telemetry, codec } = ctx;
   const received = telemetry.meter.createCounter('foresight_recommendations_received', { description: 'Recommendations consumed by the committer' });
-  const outcomes = telemetry.meter.createCounter('foresight_committer_outcomes', { description: 'What the committer did with recommendation groups: commit, pull-request, duplicate, unchanged' });
+  const outcomes = telemetry.meter.createCounter('foresight_committer_outcomes', {
+    description: 'What the committer did with recommendation groups: commit, pull-request, duplicate, unchanged',
+  });
   const deadLetters = telemetry.meter.createCounter('foresight_deadletters', { description: 'Messages sent to the dead-letter topic, per reason' });
   const dlq = new DeadLetterPublisher(ctx.producer, codec, cfg.topics.deadletter, 'committer', deadLetters, log, cfg.deadLetterMaxBytes);
   const backend = await openBackend(ccfg, log);
@@ -197,7 +226,10 @@ export async function startCommitter(ctx: ServiceContext, ccfg: CommitterConfig)
           }
           checkRecommendation(rec);
           received.add(1, { type: rec.type });
-          log.info({ id: rec.id, type: rec.type, workload: `${rec.namespace}/${rec.kind}/${rec.name}`, critical: rec.critical, changes: rec.changes }, 'recommendation received');
+          log.info(
+            { id: rec.id, type: rec.type, workload: `${rec.namespace}/${rec.kind}/${rec.name}`, critical: rec.critical, changes: rec.changes },
+            'recommendation received',
+          );
           pending.push({ rec, message: m });
         } catch (err) {
           if (!(err instanceof RejectedMessage)) throw err;
@@ -216,14 +248,19 @@ export async function startCommitter(ctx: ServiceContext, ccfg: CommitterConfig)
     }
   };
 
-  const runner = new BatchRunner(ctx.kafka, {
-    groupId: cfg.committerGroup,
-    topics: [cfg.topics.recommendations],
-    sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
-    heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
-    onJoin: () => ctx.health.setReady(true),
-    lingerMs: ccfg.commitWindowMs, // a workload's recommendations within the window: one batch, one commit
-  }, handle, log);
+  const runner = new BatchRunner(
+    ctx.kafka,
+    {
+      groupId: cfg.committerGroup,
+      topics: [cfg.topics.recommendations],
+      sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
+      heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
+      onJoin: () => ctx.health.setReady(true),
+      lingerMs: ccfg.commitWindowMs, // a workload's recommendations within the window: one batch, one commit
+    },
+    handle,
+    log,
+  );
   await runner.start();
   return {
     stop: async () => {

@@ -27,7 +27,11 @@ export const money = (r: Pick<Recommendation, 'monthlyCostDelta' | 'currency' | 
 };
 const budgetLine = (r: Recommendation): string[] => {
   const b = r.budget;
-  return b ? [`Budget ${b.scope} (${b.policy}): ${b.monthly.toFixed(2)} ${r.currency} for ${b.period}; month to date ${b.monthToDate.toFixed(2)}, projected ${b.projected.toFixed(2)}.`] : [];
+  return b
+    ? [
+        `Budget ${b.scope} (${b.policy}): ${b.monthly.toFixed(2)} ${r.currency} for ${b.period}; month to date ${b.monthToDate.toFixed(2)}, projected ${b.projected.toFixed(2)}.`,
+      ]
+    : [];
 };
 const fieldLabel = (d: FieldDiff): string => (d.container ? `${d.container} ${d.field}` : d.field);
 
@@ -61,7 +65,14 @@ export function commitMessage(applied: Applied[]): string {
 export function pullRequestBody(applied: Applied[], chartUrl: string | undefined): string {
   const last = applied[applied.length - 1].rec;
   const rows = applied.flatMap((a) => a.diffs).map((d) => `| ${fieldLabel(d)} | \`${d.file}\` | ${d.before ?? '(unset)'} | **${d.after}** |`);
-  const reasons = applied.map(({ rec: r }) => `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}${budgetLine(r).map((b) => `. ${b}`).join('')}`);
+  const reasons = applied.map(
+    ({ rec: r }) =>
+      `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}${budgetLine(
+        r,
+      )
+        .map((b) => `. ${b}`)
+        .join('')}`,
+  );
   return [
     `Foresight proposes a reviewed change to **${workloadOf(last)}** (cluster ${last.cluster}): the policy marks it critical.`,
     '',
@@ -85,7 +96,11 @@ export function forecastSvg(applied: Applied[]): string {
   const r = applied[applied.length - 1].rec;
   const f = r.forecast;
   const W = 560;
-  const bars: [string, number, boolean][] = [['q50', f.q50, f.quantileUsed === 0.5], ['q90', f.q90, f.quantileUsed === 0.9], ['q99', f.q99, f.quantileUsed === 0.99]];
+  const bars: [string, number, boolean][] = [
+    ['q50', f.q50, f.quantileUsed === 0.5],
+    ['q90', f.q90, f.quantileUsed === 0.9],
+    ['q99', f.q99, f.quantileUsed === 0.99],
+  ];
   const max = Math.max(...bars.map((b) => b[1]), 1e-9);
   const esc = (s: string): string => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const rows = bars.map(([label, v, used], i) => {
@@ -93,7 +108,9 @@ export function forecastSvg(applied: Applied[]): string {
     const w = Math.max(1, (v / max) * 360);
     return `<text x="10" y="${y + 15}">${label}</text><rect x="60" y="${y}" width="${w.toFixed(1)}" height="20" fill="${used ? '#d9480f' : '#74c0fc'}"/><text x="${(66 + w).toFixed(1)}" y="${y + 15}">${v.toFixed(3)}${used ? ' (used)' : ''}</text>`;
   });
-  const diffs = applied.flatMap((a) => a.diffs).map((d, i) => `<text x="10" y="${150 + i * 18}">${esc(fieldLabel(d))}: ${esc(d.before ?? '(unset)')} → ${esc(d.after)}</text>`);
+  const diffs = applied
+    .flatMap((a) => a.diffs)
+    .map((d, i) => `<text x="10" y="${150 + i * 18}">${esc(fieldLabel(d))}: ${esc(d.before ?? '(unset)')} → ${esc(d.after)}</text>`);
   const h = 160 + diffs.length * 18;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${h}" font-family="sans-serif" font-size="12">`,

@@ -110,7 +110,10 @@ export function loadTopicsConfig(env: Env): TopicsConfig {
 export function loadIngestConfig(env: Env, topics: TopicsConfig): IngestConfig {
   const spec = readVar(V.INPUTS, env) ?? `${topics.metrics}=avro-metric,${topics.billing}=avro-billing`;
   const inputs = new Map<string, InputFormat>();
-  for (const item of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const item of spec
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const [topic, format] = item.split('=').map((x) => x.trim());
     if (!topic || !/^[a-zA-Z0-9._-]{1,249}$/.test(topic) || !INPUT_FORMATS.includes(format as InputFormat)) {
       throw new ConfigError(V.INPUTS.name, `expected ${V.INPUTS.expects}; got ${JSON.stringify(item)}`);
@@ -191,7 +194,8 @@ export function loadCommitterConfig(env: Env = process.env): CommitterConfig {
     return { ...base, local: { remote, workdir: readVar(V.GITOPS_WORKDIR, env) } };
   }
   const repository = readVar(V.GITHUB_REPOSITORY, env);
-  if (!repository) throw new ConfigError(V.GITHUB_REPOSITORY.name, `expected ${V.GITHUB_REPOSITORY.expects} when ${V.GITOPS_BACKEND.name}=github; it is not set`);
+  if (!repository)
+    throw new ConfigError(V.GITHUB_REPOSITORY.name, `expected ${V.GITHUB_REPOSITORY.expects} when ${V.GITOPS_BACKEND.name}=github; it is not set`);
   const token = readVar(V.GITHUB_TOKEN, env);
   if (!token) throw new ConfigError(V.GITHUB_TOKEN.name, `expected ${V.GITHUB_TOKEN.expects} when ${V.GITOPS_BACKEND.name}=github; it is not set`);
   return { ...base, github: { repository, apiUrl: readVar(V.GITHUB_API_URL, env), token } };

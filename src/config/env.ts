@@ -51,6 +51,11 @@ export const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'letters, d
 export const url = z.string().url();
 export const hostPortList = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  )
   .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port')).min(1));
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);

@@ -39,7 +39,8 @@ function readFileOf(v: EnvVar<string | undefined>, env: Env, what: string): stri
   } catch (err) {
     throw new ConfigError(v.name, `expected ${v.expects}; cannot read ${JSON.stringify(file)} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  if (what === 'pem' && !text.includes('-----BEGIN ')) throw new ConfigError(v.name, `expected ${v.expects}; ${JSON.stringify(file)} holds no PEM block (-----BEGIN …)`);
+  if (what === 'pem' && !text.includes('-----BEGIN '))
+    throw new ConfigError(v.name, `expected ${v.expects}; ${JSON.stringify(file)} holds no PEM block (-----BEGIN …)`);
   return text;
 }
 
@@ -59,12 +60,20 @@ export function loadKafkaSecurity(env: Env): KafkaSecurity {
   const ca = readFileOf(S.KAFKA_TLS_CA_FILE, env, 'pem');
   const cert = readFileOf(S.KAFKA_TLS_CERT_FILE, env, 'pem');
   const key = readFileOf(S.KAFKA_TLS_KEY_FILE, env, 'pem');
-  for (const [v, x] of [[S.KAFKA_TLS_CA_FILE, ca], [S.KAFKA_TLS_CERT_FILE, cert], [S.KAFKA_TLS_KEY_FILE, key]] as const) {
-    if (x !== undefined && !tlsOn) throw new ConfigError(v.name, `is set but ${S.KAFKA_TLS.name} is not true; set ${S.KAFKA_TLS.name}=true to connect over TLS`);
+  for (const [v, x] of [
+    [S.KAFKA_TLS_CA_FILE, ca],
+    [S.KAFKA_TLS_CERT_FILE, cert],
+    [S.KAFKA_TLS_KEY_FILE, key],
+  ] as const) {
+    if (x !== undefined && !tlsOn)
+      throw new ConfigError(v.name, `is set but ${S.KAFKA_TLS.name} is not true; set ${S.KAFKA_TLS.name}=true to connect over TLS`);
   }
   if ((cert === undefined) !== (key === undefined)) {
     const missing = cert === undefined ? S.KAFKA_TLS_CERT_FILE : S.KAFKA_TLS_KEY_FILE;
-    throw new ConfigError(missing.name, `expected ${missing.expects} too: a client certificate needs both ${S.KAFKA_TLS_CERT_FILE.name} and ${S.KAFKA_TLS_KEY_FILE.name}`);
+    throw new ConfigError(
+      missing.name,
+      `expected ${missing.expects} too: a client certificate needs both ${S.KAFKA_TLS_CERT_FILE.name} and ${S.KAFKA_TLS_KEY_FILE.name}`,
+    );
   }
   const out: KafkaSecurity = tlsOn ? { tls: { ca, cert, key } } : {};
   const mechanism = readVar(S.KAFKA_SASL_MECHANISM, env);
@@ -76,8 +85,16 @@ export function loadKafkaSecurity(env: Env): KafkaSecurity {
     }
     return out;
   }
-  if (username === undefined) throw new ConfigError(S.KAFKA_SASL_USERNAME.name, `expected ${S.KAFKA_SASL_USERNAME.expects} when ${S.KAFKA_SASL_MECHANISM.name}=${mechanism}; it is not set`);
-  if (password === undefined) throw new ConfigError(S.KAFKA_SASL_PASSWORD_FILE.name, `expected ${S.KAFKA_SASL_PASSWORD_FILE.name} or ${S.KAFKA_SASL_PASSWORD.name} when ${S.KAFKA_SASL_MECHANISM.name}=${mechanism}; neither is set`);
+  if (username === undefined)
+    throw new ConfigError(
+      S.KAFKA_SASL_USERNAME.name,
+      `expected ${S.KAFKA_SASL_USERNAME.expects} when ${S.KAFKA_SASL_MECHANISM.name}=${mechanism}; it is not set`,
+    );
+  if (password === undefined)
+    throw new ConfigError(
+      S.KAFKA_SASL_PASSWORD_FILE.name,
+      `expected ${S.KAFKA_SASL_PASSWORD_FILE.name} or ${S.KAFKA_SASL_PASSWORD.name} when ${S.KAFKA_SASL_MECHANISM.name}=${mechanism}; neither is set`,
+    );
   return { ...out, sasl: { mechanism, username, password } };
 }
 
@@ -90,7 +107,10 @@ export function loadRegistrySecurity(env: Env, url: string): HttpSecurity {
   const password = readSecret(S.SCHEMA_REGISTRY_PASSWORD, S.SCHEMA_REGISTRY_PASSWORD_FILE, env);
   if ((username === undefined) !== (password === undefined)) {
     const missing = username === undefined ? S.SCHEMA_REGISTRY_USERNAME : S.SCHEMA_REGISTRY_PASSWORD_FILE;
-    throw new ConfigError(missing.name, `expected ${missing.expects}: basic auth needs a user and a password (${S.SCHEMA_REGISTRY_PASSWORD.name} or ${S.SCHEMA_REGISTRY_PASSWORD_FILE.name})`);
+    throw new ConfigError(
+      missing.name,
+      `expected ${missing.expects}: basic auth needs a user and a password (${S.SCHEMA_REGISTRY_PASSWORD.name} or ${S.SCHEMA_REGISTRY_PASSWORD_FILE.name})`,
+    );
   }
   return { ca, auth: username !== undefined ? { username, password: password! } : undefined };
 }
@@ -101,7 +121,10 @@ export function loadRedisSecurity(env: Env, url: string): RedisSecurity {
   const username = readVar(S.REDIS_USERNAME, env);
   const password = readSecret(S.REDIS_PASSWORD, S.REDIS_PASSWORD_FILE, env);
   if (username !== undefined && password === undefined) {
-    throw new ConfigError(S.REDIS_PASSWORD_FILE.name, `expected ${S.REDIS_PASSWORD_FILE.name} or ${S.REDIS_PASSWORD.name} when ${S.REDIS_USERNAME.name} is set; neither is set`);
+    throw new ConfigError(
+      S.REDIS_PASSWORD_FILE.name,
+      `expected ${S.REDIS_PASSWORD_FILE.name} or ${S.REDIS_PASSWORD.name} when ${S.REDIS_USERNAME.name} is set; neither is set`,
+    );
   }
   return { ca, username, password };
 }

@@ -81,7 +81,10 @@ export function parseAuthor(s: string): Author | undefined {
 
 /** The `Recommendation-Id:` trailers of a commit message. */
 export function recommendationIds(message: string): string[] {
-  return message.split('\n').map((l) => /^Recommendation-Id: (\S+)\s*$/.exec(l.trim())?.[1]).filter((x): x is string => x !== undefined);
+  return message
+    .split('\n')
+    .map((l) => /^Recommendation-Id: (\S+)\s*$/.exec(l.trim())?.[1])
+    .filter((x): x is string => x !== undefined);
 }
 
 /**

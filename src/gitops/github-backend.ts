@@ -18,7 +18,15 @@ import { Octokit } from '@octokit/rest';
 import { addSecret, type Logger } from '../telemetry/log.js';
 import { sleep } from '../util/retry.js';
 import { MAX_YAML_BYTES, oversizedPlaceholder } from '../util/yaml-limits.js';
-import { CommitConflictError, isRepoTextFile, recommendationIds, type CommitRequest, type GitOpsBackend, type PullRequest, type PullRequestRequest } from './backend.js';
+import {
+  CommitConflictError,
+  isRepoTextFile,
+  recommendationIds,
+  type CommitRequest,
+  type GitOpsBackend,
+  type PullRequest,
+  type PullRequestRequest,
+} from './backend.js';
 
 export interface GitHubBackendOptions {
   /** owner/name */
@@ -65,7 +73,10 @@ export class GitHubBackend implements GitOpsBackend {
   private readonly blobs = new Map<string, string>();
   private readonly retries: number;
 
-  constructor(private readonly o: GitHubBackendOptions, private readonly log: Logger) {
+  constructor(
+    private readonly o: GitHubBackendOptions,
+    private readonly log: Logger,
+  ) {
     [this.owner, this.repo] = o.repository.split('/');
     addSecret(o.token);
     this.retries = o.retries ?? 5;
@@ -83,7 +94,10 @@ export class GitHubBackend implements GitOpsBackend {
         } catch (err) {
           const wait = retryDelayMs(err, attempt, limits);
           if (wait === undefined) throw err;
-          log.warn({ status: (err as HttpError).status, route: `${options.method} ${options.url}`, waitMs: wait, attempt: attempt + 1 }, 'GitHub request failed: retrying');
+          log.warn(
+            { status: (err as HttpError).status, route: `${options.method} ${options.url}`, waitMs: wait, attempt: attempt + 1 },
+            'GitHub request failed: retrying',
+          );
           await sleep(wait);
         }
       }
@@ -160,7 +174,13 @@ export class GitHubBackend implements GitOpsBackend {
         entries.push({ path: p, mode: '100644' as const, type: 'blob' as const, sha: blob.sha });
       }
       const { data: tree } = await this.octokit.rest.git.createTree({ ...this.r, base_tree: baseTree, tree: entries });
-      const { data: commit } = await this.octokit.rest.git.createCommit({ ...this.r, message: content.message, tree: tree.sha, parents: [parent], author: { ...req.author, date: new Date().toISOString() } });
+      const { data: commit } = await this.octokit.rest.git.createCommit({
+        ...this.r,
+        message: content.message,
+        tree: tree.sha,
+        parents: [parent],
+        author: { ...req.author, date: new Date().toISOString() },
+      });
       try {
         if (existing) await this.octokit.rest.git.updateRef({ ...this.r, ref: `heads/${req.branch}`, sha: commit.sha, force: false });
         else await this.octokit.rest.git.createRef({ ...this.r, ref: `refs/heads/${req.branch}`, sha: commit.sha });

@@ -34,7 +34,10 @@ export class LocalGitBackend implements GitOpsBackend {
   private readonly retries: number;
   private readonly access: GitRemoteAccess;
 
-  private constructor(private readonly o: LocalBackendOptions, private readonly log: Logger) {
+  private constructor(
+    private readonly o: LocalBackendOptions,
+    private readonly log: Logger,
+  ) {
     this.retries = o.retries ?? 5;
     this.access = remoteAccess(o.remote);
   }
@@ -85,12 +88,22 @@ export class LocalGitBackend implements GitOpsBackend {
     if (!(await this.remoteHas(branch))) return new Set();
     const out = await this.git.raw(['log', `origin/${branch}`, '-n', '1000', '--format=%(trailers:key=Recommendation-Id,valueonly)']);
     const wanted = new Set(ids);
-    return new Set(out.split('\n').map((l) => l.trim()).filter((l) => wanted.has(l)));
+    return new Set(
+      out
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => wanted.has(l)),
+    );
   }
 
   async commit(req: CommitRequest): Promise<string | undefined> {
     // the configured author commits and rebases (a container has no git identity of its own)
-    this.git = this.client(this.o.workdir, { GIT_AUTHOR_NAME: req.author.name, GIT_AUTHOR_EMAIL: req.author.email, GIT_COMMITTER_NAME: req.author.name, GIT_COMMITTER_EMAIL: req.author.email });
+    this.git = this.client(this.o.workdir, {
+      GIT_AUTHOR_NAME: req.author.name,
+      GIT_AUTHOR_EMAIL: req.author.email,
+      GIT_COMMITTER_NAME: req.author.name,
+      GIT_COMMITTER_EMAIL: req.author.email,
+    });
     for (let attempt = 1; attempt <= this.retries; attempt++) {
       await this.checkout(req.branch, req.base);
       const content = req.edit(this.readFiles());
@@ -136,7 +149,10 @@ export class LocalGitBackend implements GitOpsBackend {
     const open = existing?.state === 'open' ? existing : undefined;
     if (open && req.keepExisting) return { number: open.number, url: `file://${file}`, created: false };
     const number = open?.number ?? readdirSync(dir).length + 1;
-    writeFileSync(file, `${JSON.stringify({ number, state: 'open', head: req.branch, base: req.base, title: req.title, body: req.body, labels: req.labels, updatedAt: new Date().toISOString() }, null, 2)}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ number, state: 'open', head: req.branch, base: req.base, title: req.title, body: req.body, labels: req.labels, updatedAt: new Date().toISOString() }, null, 2)}\n`,
+    );
     return { number, url: `file://${file}`, created: !open };
   }
 

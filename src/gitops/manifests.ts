@@ -77,7 +77,9 @@ export class ManifestIndex {
       }
     }
     const included = (f: string): boolean =>
-      /\.ya?ml$/.test(f) && f !== opts.mappingFile && !f.startsWith(`${opts.policiesPath}/`) &&
+      /\.ya?ml$/.test(f) &&
+      f !== opts.mappingFile &&
+      !f.startsWith(`${opts.policiesPath}/`) &&
       (mapping.include === undefined || mapping.include.some((d) => f === d || f.startsWith(`${d}/`)));
     const yamlFiles = [...files.keys()].filter(included).sort();
     const kust = kustomizeNamespaces(files, yamlFiles);
@@ -102,18 +104,34 @@ export class ManifestIndex {
         const js = safeJS(doc);
         const value = js.value;
         const line = (pos: number): number => lineOf(text, pos);
-        const error = doc.errors.length > 0 ? `${file}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}`
-          : js.error ? `${file}:${line(doc.range[0])}: ${js.error}` : undefined;
+        const error =
+          doc.errors.length > 0
+            ? `${file}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}`
+            : js.error
+              ? `${file}:${line(doc.range[0])}: ${js.error}`
+              : undefined;
         // a document that cannot be converted (an alias bomb) still names its object when it can
         const kind = value ? value.kind : doc.get('kind');
-        const meta = value ? (value.metadata as Record<string, unknown> | undefined) : { name: doc.getIn(['metadata', 'name']), namespace: doc.getIn(['metadata', 'namespace']) };
+        const meta = value
+          ? (value.metadata as Record<string, unknown> | undefined)
+          : { name: doc.getIn(['metadata', 'name']), namespace: doc.getIn(['metadata', 'namespace']) };
         if (typeof kind !== 'string' || typeof meta?.name !== 'string') {
           if (error) fileErrors.push(error);
           return;
         }
         const k = kust.get(file);
         const namespaces = k?.namespaces.length ? k.namespaces : [typeof meta.namespace === 'string' ? meta.namespace : 'default'];
-        objects.push({ file, index, apiVersion: typeof value?.apiVersion === 'string' ? value.apiVersion : undefined, kind, name: meta.name, namespaces, patch: k?.patch ?? false, value: value ?? {}, error });
+        objects.push({
+          file,
+          index,
+          apiVersion: typeof value?.apiVersion === 'string' ? value.apiVersion : undefined,
+          kind,
+          name: meta.name,
+          namespaces,
+          patch: k?.patch ?? false,
+          value: value ?? {},
+          error,
+        });
       });
     }
     return new ManifestIndex(files, objects, fileErrors, mapping, mappingError);
@@ -136,11 +154,13 @@ export class ManifestIndex {
     const mapped = this.mapped(key);
     if (mapped?.helm) {
       const text = this.files.get(mapped.helm.values);
-      if (text === undefined) throw new RejectedMessage('unknown-workload', `${workloadLabel(key)}: Helm values file ${mapped.helm.values} (from the mapping) does not exist`);
+      if (text === undefined)
+        throw new RejectedMessage('unknown-workload', `${workloadLabel(key)}: Helm values file ${mapped.helm.values} (from the mapping) does not exist`);
       const large = tooLarge(text);
       if (large) throw new RejectedMessage('manifest-invalid', `${mapped.helm.values}:1: ${large}`);
       const doc = parseDocument(text, { prettyErrors: true });
-      if (doc.errors.length > 0) throw new RejectedMessage('manifest-invalid', `${mapped.helm.values}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}`);
+      if (doc.errors.length > 0)
+        throw new RejectedMessage('manifest-invalid', `${mapped.helm.values}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}`);
       const js = safeJS(doc);
       if (js.error) throw new RejectedMessage('manifest-invalid', `${mapped.helm.values}:1: ${js.error}`);
       return { key, helm: { file: mapped.helm.values, fields: mapped.helm.fields, value: js.value ?? {} } };
@@ -148,15 +168,25 @@ export class ManifestIndex {
     const docs = this.docsOf(key.kind, key.namespace, key.name);
     if (docs.length === 0) {
       const broken = this.fileErrors.length > 0 ? ` (files that failed to parse: ${this.fileErrors.join('; ')})` : '';
-      throw new RejectedMessage(this.fileErrors.length > 0 ? 'manifest-invalid' : 'unknown-workload', `${workloadLabel(key)} is not in the GitOps repository${broken}`);
+      throw new RejectedMessage(
+        this.fileErrors.length > 0 ? 'manifest-invalid' : 'unknown-workload',
+        `${workloadLabel(key)} is not in the GitOps repository${broken}`,
+      );
     }
     const broken = docs.find((d) => d.error);
     if (broken) throw new RejectedMessage('manifest-invalid', broken.error!);
     const managed = mapped !== undefined || docs.some((d) => annotations(d.value)[MANAGED_ANNOTATION] === 'true');
-    if (!managed) throw new RejectedMessage('not-managed', `${workloadLabel(key)} is not under management: annotate it ${MANAGED_ANNOTATION}: "true" or list it in the mapping file`);
+    if (!managed)
+      throw new RejectedMessage(
+        'not-managed',
+        `${workloadLabel(key)} is not under management: annotate it ${MANAGED_ANNOTATION}: "true" or list it in the mapping file`,
+      );
     const workload = this.pick(docs, mapped?.file, workloadLabel(key));
-    const hpaNames = new Set(this.objects.filter((o) => o.kind === HPA && o.namespaces.includes(key.namespace) && scaleTarget(o.value, key)).map((o) => o.name));
-    if (hpaNames.size > 1) throw new RejectedMessage('ambiguous-target', `${workloadLabel(key)} is scaled by more than one HorizontalPodAutoscaler: ${[...hpaNames].join(', ')}`);
+    const hpaNames = new Set(
+      this.objects.filter((o) => o.kind === HPA && o.namespaces.includes(key.namespace) && scaleTarget(o.value, key)).map((o) => o.name),
+    );
+    if (hpaNames.size > 1)
+      throw new RejectedMessage('ambiguous-target', `${workloadLabel(key)} is scaled by more than one HorizontalPodAutoscaler: ${[...hpaNames].join(', ')}`);
     const hpaDocs = hpaNames.size === 1 ? this.docsOf(HPA, key.namespace, [...hpaNames][0]) : [];
     const hpaBroken = hpaDocs.find((d) => d.error);
     if (hpaBroken) throw new RejectedMessage('manifest-invalid', hpaBroken.error!);
@@ -176,7 +206,8 @@ export class ManifestIndex {
     }
     const patches = docs.filter((d) => d.patch);
     const choice = patches.length > 0 ? patches : docs;
-    if (new Set(choice.map((d) => d.file)).size > 1) throw new RejectedMessage('ambiguous-target', `${label} is in ${choice.map((d) => d.file).join(' and ')}; pin one with "file:" in the mapping file`);
+    if (new Set(choice.map((d) => d.file)).size > 1)
+      throw new RejectedMessage('ambiguous-target', `${label} is in ${choice.map((d) => d.file).join(' and ')}; pin one with "file:" in the mapping file`);
     return choice[0];
   }
 }
@@ -227,7 +258,8 @@ export function locateField(w: ResolvedWorkload, field: string, container: strin
   }
   const doc = w.workload!.edit;
   if (field === 'replicas') return { file: doc.file, index: doc.index, path: ['spec', 'replicas'] };
-  if (!POD_TEMPLATE_KINDS.has(doc.kind)) throw new RejectedMessage('unknown-workload', `${label}: ${field} needs a pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet)`);
+  if (!POD_TEMPLATE_KINDS.has(doc.kind))
+    throw new RejectedMessage('unknown-workload', `${label}: ${field} needs a pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet)`);
   const pod = ['spec', 'template', 'spec'];
   if (field.startsWith('nodeSelector.')) return { file: doc.file, index: doc.index, path: [...pod, 'nodeSelector', field.slice('nodeSelector.'.length)] };
   const m = /^(requests|limits)\.(cpu|memory)$/.exec(field);
@@ -240,7 +272,12 @@ export function locateField(w: ResolvedWorkload, field: string, container: strin
   if (i >= 0) return { file: doc.file, index: doc.index, path: [...pod, 'containers', i, 'resources', m[1], m[2]] };
   // a patch without this container yet: add its entry (strategic merge matches containers by name)
   const n = containers?.length ?? 0;
-  return { file: doc.file, index: doc.index, path: [...pod, 'containers', n, 'resources', m[1], m[2]], before: [{ path: [...pod, 'containers', n, 'name'], value: container }] };
+  return {
+    file: doc.file,
+    index: doc.index,
+    path: [...pod, 'containers', n, 'resources', m[1], m[2]],
+    before: [{ path: [...pod, 'containers', n, 'name'], value: container }],
+  };
 }
 
 /** The current value of a logical field as deployed (patches merged over bases), as a string. */
@@ -332,7 +369,12 @@ const isKustomization = (f: string): boolean => /(^|\/)(kustomization\.ya?ml|Kus
 
 /** file → the namespaces kustomizations give it, and whether a kustomization lists it as a patch. */
 function kustomizeNamespaces(files: ReadonlyMap<string, string>, yamlFiles: string[]): Map<string, { namespaces: string[]; patch: boolean }> {
-  interface K { dir: string; namespace?: string; resources: string[]; patches: string[] }
+  interface K {
+    dir: string;
+    namespace?: string;
+    resources: string[];
+    patches: string[];
+  }
   const ks = new Map<string, K>();
   for (const f of yamlFiles.filter(isKustomization)) {
     let v: Record<string, unknown> | undefined;
@@ -353,7 +395,10 @@ function kustomizeNamespaces(files: ReadonlyMap<string, string>, yamlFiles: stri
         return undefined;
       }
     };
-    const patchList = [...((v.patches as { path?: string }[] | undefined) ?? []).map((p) => p?.path), ...((v.patchesStrategicMerge as string[] | undefined) ?? [])];
+    const patchList = [
+      ...((v.patches as { path?: string }[] | undefined) ?? []).map((p) => p?.path),
+      ...((v.patchesStrategicMerge as string[] | undefined) ?? []),
+    ];
     ks.set(dir, {
       dir,
       namespace: typeof v.namespace === 'string' ? v.namespace : undefined,

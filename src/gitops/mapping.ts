@@ -24,30 +24,54 @@ import { z } from 'zod';
 import { repoPath } from './repo-path.js';
 import { ForesightError } from '../util/errors.js';
 
-const relPath = z.string().min(1).transform((p, ctx) => {
-  try {
-    return repoPath(p);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
+const relPath = z
+  .string()
+  .min(1)
+  .transform((p, ctx) => {
+    try {
+      return repoPath(p);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
 
-export const LOGICAL_FIELDS = ['replicas', 'minReplicas', 'maxReplicas', 'targetCPUUtilization', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'] as const;
+export const LOGICAL_FIELDS = [
+  'replicas',
+  'minReplicas',
+  'maxReplicas',
+  'targetCPUUtilization',
+  'requests.cpu',
+  'requests.memory',
+  'limits.cpu',
+  'limits.memory',
+] as const;
 
-const mappingSchema = z.object({
-  apiVersion: z.literal('foresight.dev/v1'),
-  kind: z.literal('Mapping'),
-  include: z.array(relPath).optional(),
-  workloads: z.array(z.object({
-    workload: z.string().regex(/^[^/]+\/[^/]+\/[^/]+$/, 'namespace/kind/name'),
-    file: relPath.optional(),
-    helm: z.object({
-      values: relPath,
-      fields: z.record(z.string(), z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a dotted values path such as autoscaling.minReplicas')),
-    }).strict().optional(),
-  }).strict().refine((w) => !(w.file && w.helm), 'file and helm exclude each other')).default([]),
-}).strict();
+const mappingSchema = z
+  .object({
+    apiVersion: z.literal('foresight.dev/v1'),
+    kind: z.literal('Mapping'),
+    include: z.array(relPath).optional(),
+    workloads: z
+      .array(
+        z
+          .object({
+            workload: z.string().regex(/^[^/]+\/[^/]+\/[^/]+$/, 'namespace/kind/name'),
+            file: relPath.optional(),
+            helm: z
+              .object({
+                values: relPath,
+                fields: z.record(z.string(), z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a dotted values path such as autoscaling.minReplicas')),
+              })
+              .strict()
+              .optional(),
+          })
+          .strict()
+          .refine((w) => !(w.file && w.helm), 'file and helm exclude each other'),
+      )
+      .default([]),
+  })
+  .strict();
 
 export type Mapping = z.infer<typeof mappingSchema>;
 export type MappedWorkload = Mapping['workloads'][number];

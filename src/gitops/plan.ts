@@ -30,7 +30,13 @@ export interface Plan {
  * commit already applied; `base`: the snapshot before them). Throws RejectedMessage with the
  * reason when it cannot be applied.
  */
-export function planRecommendation(files: ReadonlyMap<string, string>, rec: Recommendation, policy: ResolvedPolicy | undefined, opts?: RepoOptions, base?: ReadonlyMap<string, string>): Plan {
+export function planRecommendation(
+  files: ReadonlyMap<string, string>,
+  rec: Recommendation,
+  policy: ResolvedPolicy | undefined,
+  opts?: RepoOptions,
+  base?: ReadonlyMap<string, string>,
+): Plan {
   const key: WorkloadKey = { namespace: rec.namespace, kind: rec.kind, name: rec.name };
   if (policy) checkPolicyBounds(rec, policy);
   const index = ManifestIndex.build(files, opts);
@@ -53,7 +59,10 @@ export function planRecommendation(files: ReadonlyMap<string, string>, rec: Reco
     // change) edited the field since. Never overwrite it; the loop recomputes from the new value.
     const inRepo = currentValue(original, c.field, container);
     if (rec.currentSource === 'MANIFEST' && c.current !== null && !sameValue(inRepo, c.current)) {
-      throw new RejectedMessage('stale-current', `${workloadLabel(key)}: ${c.field} is ${inRepo ?? '(unset)'} in ${loc.file}, but the recommendation was made from ${c.current}: the field changed since and is left as it is; the next recommendation starts from the new value`);
+      throw new RejectedMessage(
+        'stale-current',
+        `${workloadLabel(key)}: ${c.field} is ${inRepo ?? '(unset)'} in ${loc.file}, but the recommendation was made from ${c.current}: the field changed since and is left as it is; the next recommendation starts from the new value`,
+      );
     }
     changed.set(loc.file, editYaml(text(loc.file), loc.index, [...(loc.before ?? []), { path: loc.path, value }]));
     diffs.push({ field: c.field, container, file: loc.file, before, after: String(value) });
@@ -78,14 +87,20 @@ function checkPolicyBounds(rec: Recommendation, policy: ResolvedPolicy): void {
       const v = Number(c.proposed);
       const lo = c.field === 'replicas' ? 0 : policy.replicas.min;
       if (!Number.isInteger(v) || v < lo || v > policy.replicas.max) {
-        throw new RejectedMessage('out-of-bounds', `${label}: ${c.field} ${c.proposed} is outside the policy bounds [${lo}, ${policy.replicas.max}] (${policy.sources.join(' → ')})`);
+        throw new RejectedMessage(
+          'out-of-bounds',
+          `${label}: ${c.field} ${c.proposed} is outside the policy bounds [${lo}, ${policy.replicas.max}] (${policy.sources.join(' → ')})`,
+        );
       }
     }
     if (c.field === 'requests.cpu' && (parseQuantity(c.proposed) ?? -1) < policy.resources.min.cpu) {
       throw new RejectedMessage('out-of-bounds', `${label}: requests.cpu ${c.proposed} is below the policy minimum ${policy.resources.min.cpu} cores`);
     }
     if (c.field === 'requests.memory' && (parseQuantity(c.proposed) ?? -1) < policy.resources.min.memoryBytes) {
-      throw new RejectedMessage('out-of-bounds', `${label}: requests.memory ${c.proposed} is below the policy minimum ${policy.resources.min.memoryBytes} bytes`);
+      throw new RejectedMessage(
+        'out-of-bounds',
+        `${label}: requests.memory ${c.proposed} is below the policy minimum ${policy.resources.min.memoryBytes} bytes`,
+      );
     }
   }
 }
@@ -101,10 +116,12 @@ export function validate(w: ResolvedWorkload): void {
   };
   if (w.hpa) {
     const spec = (w.hpa.merged.spec ?? {}) as Record<string, unknown>;
-    if (w.hpa.edit.apiVersion && w.hpa.edit.apiVersion !== 'autoscaling/v2') bad(`the HorizontalPodAutoscaler is ${w.hpa.edit.apiVersion}; Foresight edits autoscaling/v2`);
+    if (w.hpa.edit.apiVersion && w.hpa.edit.apiVersion !== 'autoscaling/v2')
+      bad(`the HorizontalPodAutoscaler is ${w.hpa.edit.apiVersion}; Foresight edits autoscaling/v2`);
     int(spec.minReplicas, 1, 'HPA spec.minReplicas');
     int(spec.maxReplicas, 1, 'HPA spec.maxReplicas');
-    if (typeof spec.minReplicas === 'number' && typeof spec.maxReplicas === 'number' && spec.minReplicas > spec.maxReplicas) bad(`HPA minReplicas ${spec.minReplicas} exceeds maxReplicas ${spec.maxReplicas}`);
+    if (typeof spec.minReplicas === 'number' && typeof spec.maxReplicas === 'number' && spec.minReplicas > spec.maxReplicas)
+      bad(`HPA minReplicas ${spec.minReplicas} exceeds maxReplicas ${spec.maxReplicas}`);
     for (const m of (spec.metrics ?? []) as Record<string, unknown>[]) int(get(m, ['resource', 'target', 'averageUtilization']), 1, 'HPA averageUtilization');
   }
   if (w.workload) {

@@ -20,7 +20,8 @@ export function seedBareRepository(dir: string, opts: { source?: string; extra?:
     writeFileSync(path.join(seed, p), text);
   }
   const env = gitEnv();
-  const git = (...args: string[]): string => execFileSync('git', ['-C', seed, '-c', 'user.name=Platform Team', '-c', 'user.email=platform@example.com', ...args], { encoding: 'utf8', env });
+  const git = (...args: string[]): string =>
+    execFileSync('git', ['-C', seed, '-c', 'user.name=Platform Team', '-c', 'user.email=platform@example.com', ...args], { encoding: 'utf8', env });
   execFileSync('git', ['init', '-q', '-b', 'main', seed], { env });
   git('add', '.');
   git('commit', '-qm', opts.message ?? 'GitOps repository: shop (Kustomize), payments (manifests), cart (Helm values), policies');

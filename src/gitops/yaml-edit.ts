@@ -57,7 +57,8 @@ function editOne(text: string, docIndex: number, e: YamlEdit): string {
     parent = (k === 0 ? doc.contents : doc.getIn(e.path.slice(0, k), true)) as Node | undefined;
     if (parent !== undefined && parent !== null) break;
   }
-  if (!parent || !(isMap(parent) || isSeq(parent)) || !parent.range) throw new YamlEditError(`cannot add ${e.path.join('.')}: its parent is not a mapping or sequence`);
+  if (!parent || !(isMap(parent) || isSeq(parent)) || !parent.range)
+    throw new YamlEditError(`cannot add ${e.path.join('.')}: its parent is not a mapping or sequence`);
   if (parent.flow || parent.items.length === 0) return reserialise(text, doc, e);
   const missing = e.path.slice(k);
   const at = parent.range[1];
@@ -111,7 +112,10 @@ function column(text: string, offset: number): number {
 
 function insertLines(text: string, at: number, block: string, indent: number): string {
   const pad = ' '.repeat(indent);
-  const lines = block.split('\n').map((l) => (l.length > 0 ? pad + l : l)).join('\n');
+  const lines = block
+    .split('\n')
+    .map((l) => (l.length > 0 ? pad + l : l))
+    .join('\n');
   const lead = at > 0 && text[at - 1] !== '\n' ? '\n' : '';
   return splice(text, at, at, `${lead}${lines}\n`);
 }

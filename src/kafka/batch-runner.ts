@@ -160,12 +160,14 @@ export class BatchRunner {
     const prepare = this.opts.prepare;
     if (!prepare) return;
     const chain = this.chainOf(topic, partition);
-    chain.tail = chain.tail.then(() => prepare({ topic, partition })).then(
-      (r) => {
-        if (r) this.reposition(topic, partition, r);
-      },
-      (err: unknown) => this.log.warn({ err: String(err), topic, partition }, 'preparing the partition failed; its first batch checks again'),
-    );
+    chain.tail = chain.tail
+      .then(() => prepare({ topic, partition }))
+      .then(
+        (r) => {
+          if (r) this.reposition(topic, partition, r);
+        },
+        (err: unknown) => this.log.warn({ err: String(err), topic, partition }, 'preparing the partition failed; its first batch checks again'),
+      );
   }
 
   /**
@@ -195,19 +197,24 @@ export class BatchRunner {
     }
     const c = chain;
     const last = b.messages[b.messages.length - 1].offset;
-    c.tail = this.handler(b).finally(() => this.releaseSlot()).then(
-      (r) => {
-        c.failures = 0;
-        if (r) this.reposition(b.topic, b.partition, r, b.messages[0].offset);
-        else this.handled.set(key, { topic: b.topic, partition: b.partition, offset: (BigInt(last) + 1n).toString() });
-      },
-      (err: unknown) => {
-        c.failures++;
-        c.failedAt = first;
-        this.log.error({ err: String(err), topic: b.topic, partition: b.partition, offset: b.messages[0].offset, failures: c.failures }, 'batch failed; refetching the partition from it');
-        if (!this.stopping) this.consumer.seek({ topic: b.topic, partition: b.partition, offset: b.messages[0].offset });
-      },
-    );
+    c.tail = this.handler(b)
+      .finally(() => this.releaseSlot())
+      .then(
+        (r) => {
+          c.failures = 0;
+          if (r) this.reposition(b.topic, b.partition, r, b.messages[0].offset);
+          else this.handled.set(key, { topic: b.topic, partition: b.partition, offset: (BigInt(last) + 1n).toString() });
+        },
+        (err: unknown) => {
+          c.failures++;
+          c.failedAt = first;
+          this.log.error(
+            { err: String(err), topic: b.topic, partition: b.partition, offset: b.messages[0].offset, failures: c.failures },
+            'batch failed; refetching the partition from it',
+          );
+          if (!this.stopping) this.consumer.seek({ topic: b.topic, partition: b.partition, offset: b.messages[0].offset });
+        },
+      );
     return true;
   }
 
@@ -258,7 +265,7 @@ export class BatchRunner {
       // no new batch starts once stopping; wait for those started (a chain may grow by one
       // batch that was already past its check), then commit while the consumer still runs
       const tails = () => [...this.chains.values()].map((c) => c.tail);
-      for (let seen = tails(); ; ) {
+      for (let seen = tails(); ;) {
         await Promise.all(seen);
         const now = tails();
         if (now.length === seen.length && now.every((t, i) => t === seen[i])) break;

@@ -18,7 +18,11 @@ const RETRIABLE_BROKER_MESSAGES: ReadonlySet<string> = (() => {
     const table = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: { message: string; retriable: boolean }[] };
     return new Set(table.errorCodes.filter((e) => e.retriable).map((e) => e.message));
   } catch {
-    return new Set(['The group coordinator is not available', 'This is not the correct coordinator for this group', 'There is no leader for this topic-partition as we are in the middle of a leadership election']);
+    return new Set([
+      'The group coordinator is not available',
+      'This is not the correct coordinator for this group',
+      'There is no leader for this topic-partition as we are in the middle of a leadership election',
+    ]);
   }
 })();
 
@@ -59,12 +63,14 @@ export function createKafka(cfg: KafkaConfig, log: Logger, clientSuffix: string)
     requestTimeout: 30_000,
     retry: { initialRetryTime: 200, retries: 8 },
     logLevel: logLevel.WARN,
-    logCreator: () => ({ level, log: entry }: LogEntry) => {
-      const { message, ...rest } = entry;
-      if (isTransientKafkaLog(rest, message)) child.debug(rest, message);
-      else if (level <= logLevel.ERROR) child.error(rest, message);
-      else if (level === logLevel.WARN) child.warn(rest, message);
-      else child.debug(rest, message);
-    },
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        if (isTransientKafkaLog(rest, message)) child.debug(rest, message);
+        else if (level <= logLevel.ERROR) child.error(rest, message);
+        else if (level === logLevel.WARN) child.warn(rest, message);
+        else child.debug(rest, message);
+      },
   });
 }

@@ -50,20 +50,23 @@ export class DeadLetterPublisher {
   async publish(rejections: Rejection[], ctx: Context = context.active()): Promise<void> {
     if (rejections.length === 0) return;
     const messages = rejections.map((r): Message => {
-      const { record, body } = fitDeadLetter({
-        reason: r.reason,
-        detail: scrub(r.detail), // an error text may echo a credential (a remote's reply): never into Kafka
-        service: this.service,
-        sourceTopic: r.topic,
-        sourcePartition: r.partition,
-        sourceOffset: Number(r.message.offset),
-        sourceTimestamp: r.message.timestamp ? Number(r.message.timestamp) : null,
-        key: r.message.key ?? null,
-        value: r.message.value ?? null,
-        headers: flattenHeaders(r.message.headers),
-        rejectedAt: Date.now(),
-        truncation: null,
-      }, this.maxBytes);
+      const { record, body } = fitDeadLetter(
+        {
+          reason: r.reason,
+          detail: scrub(r.detail), // an error text may echo a credential (a remote's reply): never into Kafka
+          service: this.service,
+          sourceTopic: r.topic,
+          sourcePartition: r.partition,
+          sourceOffset: Number(r.message.offset),
+          sourceTimestamp: r.message.timestamp ? Number(r.message.timestamp) : null,
+          key: r.message.key ?? null,
+          value: r.message.value ?? null,
+          headers: flattenHeaders(r.message.headers),
+          rejectedAt: Date.now(),
+          truncation: null,
+        },
+        this.maxBytes,
+      );
       return {
         key: `${r.topic}/${r.partition}/${r.message.offset}`,
         value: this.codec.frame('DeadLetter', body),

@@ -13,24 +13,27 @@ import { retry } from '../util/retry.js';
 export async function ensureTopics(kafka: Kafka, topics: TopicsConfig, extra: Iterable<string> = [], replicationFactor = 1): Promise<string[]> {
   const wanted = [...new Set([topics.metrics, topics.billing, topics.recommendations, topics.alerts, topics.deadletter, ...extra])];
   const created = new Set<string>();
-  await retry(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      const missing = wanted.filter((t) => !existing.has(t));
-      if (missing.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: topics.partitions, replicationFactor })),
-        });
-        for (const t of missing) created.add(t);
+  await retry(
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = wanted.filter((t) => !existing.has(t));
+        if (missing.length > 0) {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({ topic, numPartitions: topics.partitions, replicationFactor })),
+          });
+          for (const t of missing) created.add(t);
+        }
+        // every partition has a leader that answers offset requests before we go on
+        for (const t of wanted) await admin.fetchTopicOffsets(t);
+      } finally {
+        await admin.disconnect();
       }
-      // every partition has a leader that answers offset requests before we go on
-      for (const t of wanted) await admin.fetchTopicOffsets(t);
-    } finally {
-      await admin.disconnect();
-    }
-  }, { retries: 10, initialDelayMs: 200, maxDelayMs: 2_000 });
+    },
+    { retries: 10, initialDelayMs: 200, maxDelayMs: 2_000 },
+  );
   return [...created];
 }

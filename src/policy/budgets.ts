@@ -37,18 +37,35 @@ export interface BudgetWorkload {
 }
 
 /** The budgets a workload is held to, from the policy files (narrowest scope last). */
-export function budgetsFor(files: { file: string; policy: PolicyFile }[], w: BudgetWorkload, defaults: { currency: string; onBreach: 'cap' | 'review' }): Budget[] {
+export function budgetsFor(
+  files: { file: string; policy: PolicyFile }[],
+  w: BudgetWorkload,
+  defaults: { currency: string; onBreach: 'cap' | 'review' },
+): Budget[] {
   const pick = (match: (s: Record<string, string>) => boolean): { file: string; policy: PolicyFile } | undefined =>
     files.filter((f) => match(f.policy.scope as Record<string, string>) && f.policy.spec.budget?.monthly !== undefined).at(-1);
   const out: Budget[] = [];
   const add = (f: { file: string; policy: PolicyFile } | undefined, scope: string): void => {
     if (!f) return;
     const b = f.policy.spec.budget!;
-    out.push({ scope, monthly: b.monthly!, currency: b.currency ?? defaults.currency, policy: `${f.policy.metadata.name} (${f.file})`, onBreach: b.onBreach ?? defaults.onBreach });
+    out.push({
+      scope,
+      monthly: b.monthly!,
+      currency: b.currency ?? defaults.currency,
+      policy: `${f.policy.metadata.name} (${f.file})`,
+      onBreach: b.onBreach ?? defaults.onBreach,
+    });
   };
   add(pick((s) => s.namespace === w.namespace) ?? pick((s) => Object.keys(s).length === 0), `ns:${w.cluster}/${w.namespace}`);
-  if (w.team !== undefined) add(pick((s) => s.team === w.team), `team:${w.team}`);
-  add(pick((s) => s.workload === `${w.namespace}/${w.kind}/${w.name}`), `workload:${w.cluster}/${w.namespace}/${w.kind}/${w.name}`);
+  if (w.team !== undefined)
+    add(
+      pick((s) => s.team === w.team),
+      `team:${w.team}`,
+    );
+  add(
+    pick((s) => s.workload === `${w.namespace}/${w.kind}/${w.name}`),
+    `workload:${w.cluster}/${w.namespace}/${w.kind}/${w.name}`,
+  );
   return out;
 }
 
@@ -80,7 +97,11 @@ export function periodOf(atMs: number): string {
  * raise is withheld). An urgent raise (memory after an OOM kill) is never withheld: it goes to
  * review instead. Returns the first budget it breaks.
  */
-export function guardRaise(states: BudgetState[], monthlyDelta: number, urgent: boolean): { action: 'none' } | { action: 'review' | 'cap'; state: BudgetState } {
+export function guardRaise(
+  states: BudgetState[],
+  monthlyDelta: number,
+  urgent: boolean,
+): { action: 'none' } | { action: 'review' | 'cap'; state: BudgetState } {
   for (const s of states) {
     if (!changeBreaks(s, monthlyDelta)) continue;
     return { action: s.budget.onBreach === 'cap' && !urgent ? 'cap' : 'review', state: s };
@@ -90,7 +111,14 @@ export function guardRaise(states: BudgetState[], monthlyDelta: number, urgent: 
 
 /** The budget figures a recommendation carries (Recommendation.budget). */
 export function budgetStatus(s: BudgetState): NonNullable<Recommendation['budget']> {
-  return { scope: s.budget.scope, period: periodOf(s.atMs), monthly: s.budget.monthly, monthToDate: s.monthToDate, projected: projected(s), policy: s.budget.policy };
+  return {
+    scope: s.budget.scope,
+    period: periodOf(s.atMs),
+    monthly: s.budget.monthly,
+    monthToDate: s.monthToDate,
+    projected: projected(s),
+    policy: s.budget.policy,
+  };
 }
 
 /**

@@ -37,6 +37,13 @@ export function planCapacity(rows: (PlanRow | undefined)[], policy: ResolvedPoli
     const d: Decision = next.decision;
     const level = d.publish ? d.proposed.level : (d.current?.level ?? d.proposed.level);
     const maxReplicas = d.publish ? d.proposed.maxReplicas : (d.current?.maxReplicas ?? d.proposed.maxReplicas);
-    return { capacity: d.capacity, replicas: sized ? level : undefined, maxReplicas: sized ? maxReplicas : undefined, forecast: d.forecast, rules: d.rules, published: d.publish };
+    return {
+      capacity: d.capacity,
+      replicas: sized ? level : undefined,
+      maxReplicas: sized ? maxReplicas : undefined,
+      forecast: d.forecast,
+      rules: d.rules,
+      published: d.publish,
+    };
   });
 }

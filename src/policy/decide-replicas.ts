@@ -147,11 +147,22 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
     state.atMs = input.stepEndMs;
     state.cutSince = undefined;
   }
-  return { state, decision: { forecast: f, current, proposed, capacity: toCapacity(publish ? proposed.level : (current?.level ?? proposed.level)), rules, publish } };
+  return {
+    state,
+    decision: { forecast: f, current, proposed, capacity: toCapacity(publish ? proposed.level : (current?.level ?? proposed.level)), rules, publish },
+  };
 }
 
 /** The change rules (raise at once; cut after the stabilisation window; both limited by the step); updates cutSince. */
-function changeRule(state: ReplicaState, current: number | undefined, target: number, nowMs: number, policy: ResolvedPolicy, integer: boolean, rules: string[]): number {
+function changeRule(
+  state: ReplicaState,
+  current: number | undefined,
+  target: number,
+  nowMs: number,
+  policy: ResolvedPolicy,
+  integer: boolean,
+  rules: string[],
+): number {
   if (current === undefined) {
     rules.push('initial');
     return target;
@@ -201,7 +212,15 @@ export interface MoneyOutcome {
  * holds a raise back: a raise that would take the scope's month-end projection over its
  * budget is not proposed and flagged for review.
  */
-export async function applyMoney(state: ReplicaState, d: Decision, policy: ResolvedPolicy, budgetScope: string, atMs: number, monthlyCost: number, money: SpendPort): Promise<MoneyOutcome> {
+export async function applyMoney(
+  state: ReplicaState,
+  d: Decision,
+  policy: ResolvedPolicy,
+  budgetScope: string,
+  atMs: number,
+  monthlyCost: number,
+  money: SpendPort,
+): Promise<MoneyOutcome> {
   const current = d.current ?? { level: policy.replicas.min, maxReplicas: policy.replicas.max };
   const deltaReplicas = d.proposed.level - current.level;
   let costDelta = monthlyCost;

@@ -49,27 +49,29 @@ export function parsePolicyFile(file: string, text: string): PolicyFile[] {
   if (!Array.isArray(docs)) throw new PolicyError(file, 1, '', 'not valid YAML');
   const many = tooManyDocuments(docs.length);
   if (many) throw new PolicyError(file, 1, '', many);
-  return docs.filter((d) => d.contents !== null).map((doc) => {
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0];
-      throw new PolicyError(file, lines.linePos(e.pos[0]).line, '', `not valid YAML: ${e.message.split('\n')[0]}`);
-    }
-    let js: unknown;
-    try {
-      js = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
-    } catch (err) {
-      throw new PolicyError(file, lines.linePos(doc.range[0]).line, '', `cannot be read: ${(err as Error).message.split('\n')[0]}`);
-    }
-    const res = policyFileSchema.safeParse(js);
-    if (res.success) return res.data;
-    const issue = res.error.issues[0];
-    const keys = issue.path;
-    const node = nodeAt(doc.contents as Node, keys);
-    const line = node?.range ? lines.linePos(node.range[0]).line : 1;
-    const field = issue.path.join('.') || '(document)';
-    const unknown = issue.code === 'unrecognized_keys' ? ` (${(issue as { keys?: string[] }).keys?.join(', ')})` : '';
-    throw new PolicyError(file, line, field, `${issue.message}${unknown}`);
-  });
+  return docs
+    .filter((d) => d.contents !== null)
+    .map((doc) => {
+      if (doc.errors.length > 0) {
+        const e = doc.errors[0];
+        throw new PolicyError(file, lines.linePos(e.pos[0]).line, '', `not valid YAML: ${e.message.split('\n')[0]}`);
+      }
+      let js: unknown;
+      try {
+        js = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+      } catch (err) {
+        throw new PolicyError(file, lines.linePos(doc.range[0]).line, '', `cannot be read: ${(err as Error).message.split('\n')[0]}`);
+      }
+      const res = policyFileSchema.safeParse(js);
+      if (res.success) return res.data;
+      const issue = res.error.issues[0];
+      const keys = issue.path;
+      const node = nodeAt(doc.contents as Node, keys);
+      const line = node?.range ? lines.linePos(node.range[0]).line : 1;
+      const field = issue.path.join('.') || '(document)';
+      const unknown = issue.code === 'unrecognized_keys' ? ` (${(issue as { keys?: string[] }).keys?.join(', ')})` : '';
+      throw new PolicyError(file, line, field, `${issue.message}${unknown}`);
+    });
 }
 
 /** One policy file's outcome: its policies, or why it is not used. */
@@ -77,12 +79,14 @@ export type PolicyFileResult = { file: string; policies: PolicyFile[] } | { file
 
 /** Parses each file on its own (path → text); one file's error never affects another. */
 export function parsePolicyFiles(files: Iterable<[string, string]>): PolicyFileResult[] {
-  return [...files].sort(([a], [b]) => a.localeCompare(b)).map(([file, text]) => {
-    try {
-      return { file, policies: parsePolicyFile(file, text) };
-    } catch (err) {
-      if (!(err instanceof PolicyError)) throw err;
-      return { file, error: err };
-    }
-  });
+  return [...files]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([file, text]) => {
+      try {
+        return { file, policies: parsePolicyFile(file, text) };
+      } catch (err) {
+        if (!(err instanceof PolicyError)) throw err;
+        return { file, error: err };
+      }
+    });
 }

@@ -18,92 +18,150 @@ const percent = z.number().min(0).max(1000);
 const positive = z.number().positive().max(1e12);
 const name = z.string().min(1).max(253);
 
-export const policySpecSchema = z.object({
-  budget: z.object({
-    monthly: z.number().nonnegative().max(MAX_MONEY).describe('monthly budget of the scope'),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD'),
-    /** a raise that would take the scope over its budget: withheld ("cap") or sent for review (policy/budgets.ts) */
-    onBreach: z.enum(['cap', 'review']),
-  }).strict().partial(),
-  /** share of intervals allowed to be under-provisioned; picks the forecast quantile */
-  sloRisk: z.number().gt(0).lt(1),
-  /**
-   * 0: the SLO risk picks a fixed forecast quantile. > 0 (default 0.03): the rate γ of an online
-   * calibration (adaptive conformal style): capacity = max(median forecast, last demand + 2 ×
-   * its mean move over 3 hours) × a
-   * multiplier that grows after an under-provisioned interval and shrinks otherwise, so that
-   * the long-run share of under-provisioned intervals approaches 0.8 × sloRisk (rules.ts).
-   */
-  sloAdaptation: z.number().min(0).max(1),
-  replicas: z.object({
-    min: z.number().int().min(0).max(MAX_REPLICAS),
-    max: z.number().int().min(1).max(MAX_REPLICAS),
-    perReplicaCapacity: positive,
-    targetUtilization: z.number().gt(0).max(1),
-    /** the workload-level metric whose forecast sizes the replicas */
-    metric: name,
-    /** node pool whose CPU unit price (from billing) prices a replica's capacity */
-    nodePool: name,
-    /** capacity never exceeds the peak of the forecaster's 24-hour history × (1 + this) */
-    peakMargin: z.number().min(0).max(10),
-  }).strict().partial().refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: 'min must not exceed max', path: ['min'] }),
-  change: z.object({
-    maxStepPercent: percent,
-    cooldownMinutes: z.number().int().min(0).max(YEAR_MINUTES),
-    hysteresisPercent: percent,
-  }).strict().partial(),
-  resources: z.object({
-    /** container-level series: CPU usage in cores, memory in bytes, OOM kills (a count) */
-    cpuMetric: name,
-    memoryMetric: name,
-    oomMetric: name,
-    /** how much history the percentile is taken over */
-    windowHours: z.number().positive().max(35 * 24),
-    percentile: fraction,
-    safetyMargin: z.number().min(0).max(10),
-    oomBump: z.object({ minBytes: z.number().int().min(0).max(2 ** 50), factor: z.number().min(1).max(10) }).strict().partial(),
-    min: z.object({ cpu: z.number().min(0).max(1024), memoryBytes: z.number().int().min(0).max(2 ** 44) }).strict().partial(),
-  }).strict().partial(),
-  idle: z.object({
-    cpuBelow: z.number().min(0).max(1024),
-    hours: z.number().positive().max(365 * 24),
-    action: z.enum(['scale-to-min', 'suggest-removal']),
-  }).strict().partial(),
-  spot: z.object({
-    eligibleLabels: z.record(z.string(), z.string()),
-    statelessKinds: z.array(z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'])),
-    maxCoefficientOfVariation: z.number().min(0).max(100),
-    /** the node selector that puts pods on spot capacity */
-    nodeSelector: z.record(z.string(), z.string()),
-    /** node pool whose unit prices (from billing) price spot capacity */
-    nodePool: name,
-  }).strict().partial(),
-  critical: z.object({
-    changePercentAbove: percent,
-    monthlyCostIncreaseAbove: z.number().min(0).max(MAX_MONEY),
-    budgetBreach: z.boolean(),
-    /** moving a workload to spot capacity needs review */
-    spot: z.boolean(),
-  }).strict().partial(),
-  anomaly: z.object({
-    threshold: fraction,
-    suppressMinutes: z.number().int().min(0).max(YEAR_MINUTES),
-  }).strict().partial(),
-}).strict().partial();
+export const policySpecSchema = z
+  .object({
+    budget: z
+      .object({
+        monthly: z.number().nonnegative().max(MAX_MONEY).describe('monthly budget of the scope'),
+        currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD'),
+        /** a raise that would take the scope over its budget: withheld ("cap") or sent for review (policy/budgets.ts) */
+        onBreach: z.enum(['cap', 'review']),
+      })
+      .strict()
+      .partial(),
+    /** share of intervals allowed to be under-provisioned; picks the forecast quantile */
+    sloRisk: z.number().gt(0).lt(1),
+    /**
+     * 0: the SLO risk picks a fixed forecast quantile. > 0 (default 0.03): the rate γ of an online
+     * calibration (adaptive conformal style): capacity = max(median forecast, last demand + 2 ×
+     * its mean move over 3 hours) × a
+     * multiplier that grows after an under-provisioned interval and shrinks otherwise, so that
+     * the long-run share of under-provisioned intervals approaches 0.8 × sloRisk (rules.ts).
+     */
+    sloAdaptation: z.number().min(0).max(1),
+    replicas: z
+      .object({
+        min: z.number().int().min(0).max(MAX_REPLICAS),
+        max: z.number().int().min(1).max(MAX_REPLICAS),
+        perReplicaCapacity: positive,
+        targetUtilization: z.number().gt(0).max(1),
+        /** the workload-level metric whose forecast sizes the replicas */
+        metric: name,
+        /** node pool whose CPU unit price (from billing) prices a replica's capacity */
+        nodePool: name,
+        /** capacity never exceeds the peak of the forecaster's 24-hour history × (1 + this) */
+        peakMargin: z.number().min(0).max(10),
+      })
+      .strict()
+      .partial()
+      .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: 'min must not exceed max', path: ['min'] }),
+    change: z
+      .object({
+        maxStepPercent: percent,
+        cooldownMinutes: z.number().int().min(0).max(YEAR_MINUTES),
+        hysteresisPercent: percent,
+      })
+      .strict()
+      .partial(),
+    resources: z
+      .object({
+        /** container-level series: CPU usage in cores, memory in bytes, OOM kills (a count) */
+        cpuMetric: name,
+        memoryMetric: name,
+        oomMetric: name,
+        /** how much history the percentile is taken over */
+        windowHours: z
+          .number()
+          .positive()
+          .max(35 * 24),
+        percentile: fraction,
+        safetyMargin: z.number().min(0).max(10),
+        oomBump: z
+          .object({
+            minBytes: z
+              .number()
+              .int()
+              .min(0)
+              .max(2 ** 50),
+            factor: z.number().min(1).max(10),
+          })
+          .strict()
+          .partial(),
+        min: z
+          .object({
+            cpu: z.number().min(0).max(1024),
+            memoryBytes: z
+              .number()
+              .int()
+              .min(0)
+              .max(2 ** 44),
+          })
+          .strict()
+          .partial(),
+      })
+      .strict()
+      .partial(),
+    idle: z
+      .object({
+        cpuBelow: z.number().min(0).max(1024),
+        hours: z
+          .number()
+          .positive()
+          .max(365 * 24),
+        action: z.enum(['scale-to-min', 'suggest-removal']),
+      })
+      .strict()
+      .partial(),
+    spot: z
+      .object({
+        eligibleLabels: z.record(z.string(), z.string()),
+        statelessKinds: z.array(z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'])),
+        maxCoefficientOfVariation: z.number().min(0).max(100),
+        /** the node selector that puts pods on spot capacity */
+        nodeSelector: z.record(z.string(), z.string()),
+        /** node pool whose unit prices (from billing) price spot capacity */
+        nodePool: name,
+      })
+      .strict()
+      .partial(),
+    critical: z
+      .object({
+        changePercentAbove: percent,
+        monthlyCostIncreaseAbove: z.number().min(0).max(MAX_MONEY),
+        budgetBreach: z.boolean(),
+        /** moving a workload to spot capacity needs review */
+        spot: z.boolean(),
+      })
+      .strict()
+      .partial(),
+    anomaly: z
+      .object({
+        threshold: fraction,
+        suppressMinutes: z.number().int().min(0).max(YEAR_MINUTES),
+      })
+      .strict()
+      .partial(),
+  })
+  .strict()
+  .partial();
 
-export const policyFileSchema = z.object({
-  apiVersion: z.literal('foresight.dev/v1'),
-  kind: z.literal('Policy'),
-  metadata: z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a lowercase name') }).strict(),
-  /** who the policy applies to: nothing (defaults), a namespace, a team, or one workload */
-  scope: z.union([
-    z.object({}).strict(),
-    z.object({ namespace: z.string().min(1) }).strict(),
-    z.object({ team: z.string().min(1) }).strict(),
-    z.object({ workload: z.string().regex(/^[^/]+\/[^/]+\/[^/]+$/, 'namespace/kind/name') }).strict(),
-  ]).default({}),
-  spec: policySpecSchema,
-}).strict();
+export const policyFileSchema = z
+  .object({
+    apiVersion: z.literal('foresight.dev/v1'),
+    kind: z.literal('Policy'),
+    metadata: z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a lowercase name') }).strict(),
+    /** who the policy applies to: nothing (defaults), a namespace, a team, or one workload */
+    scope: z
+      .union([
+        z.object({}).strict(),
+        z.object({ namespace: z.string().min(1) }).strict(),
+        z.object({ team: z.string().min(1) }).strict(),
+        z.object({ workload: z.string().regex(/^[^/]+\/[^/]+\/[^/]+$/, 'namespace/kind/name') }).strict(),
+      ])
+      .default({}),
+    spec: policySpecSchema,
+  })
+  .strict();
 
 export type PolicySpec = z.infer<typeof policySpecSchema>;
 export type PolicyFile = z.infer<typeof policyFileSchema>;
@@ -115,9 +173,24 @@ export interface ResolvedPolicy {
   sloAdaptation: number;
   replicas: { min: number; max: number; perReplicaCapacity?: number; targetUtilization: number; metric: string; nodePool: string; peakMargin: number };
   change: { maxStepPercent: number; cooldownMinutes: number; hysteresisPercent: number };
-  resources: { cpuMetric: string; memoryMetric: string; oomMetric: string; windowHours: number; percentile: number; safetyMargin: number; oomBump: { minBytes: number; factor: number }; min: { cpu: number; memoryBytes: number } };
+  resources: {
+    cpuMetric: string;
+    memoryMetric: string;
+    oomMetric: string;
+    windowHours: number;
+    percentile: number;
+    safetyMargin: number;
+    oomBump: { minBytes: number; factor: number };
+    min: { cpu: number; memoryBytes: number };
+  };
   idle: { cpuBelow: number; hours: number; action: 'scale-to-min' | 'suggest-removal' };
-  spot: { eligibleLabels: Record<string, string>; statelessKinds: string[]; maxCoefficientOfVariation: number; nodeSelector: Record<string, string>; nodePool: string };
+  spot: {
+    eligibleLabels: Record<string, string>;
+    statelessKinds: string[];
+    maxCoefficientOfVariation: number;
+    nodeSelector: Record<string, string>;
+    nodePool: string;
+  };
   critical: { changePercentAbove: number; monthlyCostIncreaseAbove: number; budgetBreach: boolean; spot: boolean };
   anomaly: { threshold: number; suppressMinutes: number };
   /** names of the policy files that shaped this one, broadest first */
@@ -135,9 +208,24 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   sloAdaptation: 0.03,
   replicas: { min: 1, max: 10, targetUtilization: 0.7, metric: 'cpu_usage', nodePool: 'default', peakMargin: 0.2 },
   change: { maxStepPercent: 50, cooldownMinutes: 15, hysteresisPercent: 5 },
-  resources: { cpuMetric: 'cpu_usage', memoryMetric: 'memory_usage', oomMetric: 'oom_kills', windowHours: 24, percentile: 0.9, safetyMargin: 0.15, oomBump: { minBytes: 100 * 1024 * 1024, factor: 1.2 }, min: { cpu: 0.01, memoryBytes: 64 * 1024 * 1024 } },
+  resources: {
+    cpuMetric: 'cpu_usage',
+    memoryMetric: 'memory_usage',
+    oomMetric: 'oom_kills',
+    windowHours: 24,
+    percentile: 0.9,
+    safetyMargin: 0.15,
+    oomBump: { minBytes: 100 * 1024 * 1024, factor: 1.2 },
+    min: { cpu: 0.01, memoryBytes: 64 * 1024 * 1024 },
+  },
   idle: { cpuBelow: 0.02, hours: 24, action: 'scale-to-min' },
-  spot: { eligibleLabels: {}, statelessKinds: ['Deployment'], maxCoefficientOfVariation: 0.3, nodeSelector: { 'karpenter.sh/capacity-type': 'spot' }, nodePool: 'spot' },
+  spot: {
+    eligibleLabels: {},
+    statelessKinds: ['Deployment'],
+    maxCoefficientOfVariation: 0.3,
+    nodeSelector: { 'karpenter.sh/capacity-type': 'spot' },
+    nodePool: 'spot',
+  },
   critical: { changePercentAbove: 100, monthlyCostIncreaseAbove: 500, budgetBreach: true, spot: true },
   anomaly: { threshold: 0.8, suppressMinutes: 24 * 60 },
   sources: ['built-in defaults'],

@@ -45,7 +45,10 @@ export class PolicySet {
       if (s.workload === `${w.namespace}/${w.kind}/${w.name}`) return 3;
       return -1;
     };
-    const layers = this.files.map((f) => ({ ...f, rank: rank(f.policy) })).filter((f) => f.rank >= 0).sort((a, b) => a.rank - b.rank);
+    const layers = this.files
+      .map((f) => ({ ...f, rank: rank(f.policy) }))
+      .filter((f) => f.rank >= 0)
+      .sort((a, b) => a.rank - b.rank);
     let spec: Omit<ResolvedPolicy, 'sources'> = structuredClone(DEFAULT_POLICY);
     const sources = [...DEFAULT_POLICY.sources];
     for (const l of layers) {

@@ -83,7 +83,10 @@ export function adaptiveBase(q50: number, history: ArrayLike<number>, horizonSte
  * Autoscaler: at least max(used + 100 MB, used × 1.2) (the policy's oomBump).
  * Limits: CPU none (throttling hurts more than it saves), memory = request × 1.25 rounded up.
  */
-export function resourcesRule(usage: { cpuPercentile: number; memoryPercentile: number; memoryPeak: number; oomKilled: boolean }, policy: ResolvedPolicy): Proposal<{ cpuRequest: number; memoryRequest: number; memoryLimit: number }> {
+export function resourcesRule(
+  usage: { cpuPercentile: number; memoryPercentile: number; memoryPeak: number; oomKilled: boolean },
+  policy: ResolvedPolicy,
+): Proposal<{ cpuRequest: number; memoryRequest: number; memoryLimit: number }> {
   const r = policy.resources;
   const rules = [`percentile:${r.percentile}`, `safety-margin:${r.safetyMargin}`];
   const cpu = Math.max(r.min.cpu, usage.cpuPercentile * (1 + r.safetyMargin));
@@ -137,7 +140,10 @@ export function budgetProjection(monthToDate: number, hourlyRunRate: number, mon
 export const HOURS_PER_MONTH = 730;
 
 /** Projected monthly cost change from resource deltas and unit prices (per core-hour, GiB-hour, GPU-hour). */
-export function monthlyCostDelta(delta: { cpuCores?: number; memoryBytes?: number; gpus?: number }, prices: { cpuCoreHour?: number; memoryGibHour?: number; gpuHour?: number }): number {
+export function monthlyCostDelta(
+  delta: { cpuCores?: number; memoryBytes?: number; gpus?: number },
+  prices: { cpuCoreHour?: number; memoryGibHour?: number; gpuHour?: number },
+): number {
   const gib = (delta.memoryBytes ?? 0) / 2 ** 30;
   return HOURS_PER_MONTH * ((delta.cpuCores ?? 0) * (prices.cpuCoreHour ?? 0) + gib * (prices.memoryGibHour ?? 0) + (delta.gpus ?? 0) * (prices.gpuHour ?? 0));
 }

@@ -75,7 +75,6 @@ export interface IngestDeps {
   now?: () => number;
 }
 
-
 /**
  * Decodes and checks every message; `accept` sees each decoded message with its index in
  * `messages` and throws to reject it (it must keep nothing of a message it rejects). Returns
@@ -88,7 +87,12 @@ export interface IngestDeps {
  * retriable ForesightError, raised by the infrastructure (the schema registry unreachable or
  * refusing us), fails the batch, which is retried.
  */
-async function decodeAll(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, accept: (d: Decoded, index: number) => void): Promise<Rejection[]> {
+async function decodeAll(
+  ref: PartitionRef,
+  messages: KafkaMessage[],
+  decode: MessageDecoder,
+  accept: (d: Decoded, index: number) => void,
+): Promise<Rejection[]> {
   const rejected: Rejection[] = [];
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
@@ -104,7 +108,13 @@ async function decodeAll(ref: PartitionRef, messages: KafkaMessage[], decode: Me
         throw err; // the registry down or refusing us: the batch is retried
       } else {
         const e = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        rejected.push({ topic: ref.topic, partition: ref.partition, message: m, reason: 'undecodable', detail: `decoding or validating the message failed: ${e.slice(0, 300)}` });
+        rejected.push({
+          topic: ref.topic,
+          partition: ref.partition,
+          message: m,
+          reason: 'undecodable',
+          detail: `decoding or validating the message failed: ${e.slice(0, 300)}`,
+        });
       }
     }
   }
@@ -136,7 +146,13 @@ export class IngestPipeline {
     return { s, trips: 1 };
   }
 
-  async handle(ref: PartitionRef, messages: KafkaMessage[], decode: MessageDecoder, billing: boolean, traceContext: Context = context.active()): Promise<BatchOutcome> {
+  async handle(
+    ref: PartitionRef,
+    messages: KafkaMessage[],
+    decode: MessageDecoder,
+    billing: boolean,
+    traceContext: Context = context.active(),
+  ): Promise<BatchOutcome> {
     const lastOffset = messages[messages.length - 1].offset;
     const timings: StageTimings = { decode: 0, window: 0, redis: 0, deadLetter: 0 };
     let trips = 0;
@@ -144,8 +160,11 @@ export class IngestPipeline {
       const { s, trips: t } = await this.stateOf(ref, billing);
       trips += t;
       const fresh = messages.filter((m) => BigInt(m.offset) > s.applied);
-      if (fresh.length === 0) return { timings, due: [], applied: 0, rejected: [], skipped: messages.length, redisRoundTrips: trips, lastOffset, appliedBeyond: s.applied };
-      const r = billing ? await this.billingBatch(ref, s, fresh, decode, lastOffset, timings, traceContext) : await this.metricsBatch(ref, s, fresh, decode, lastOffset, timings, traceContext);
+      if (fresh.length === 0)
+        return { timings, due: [], applied: 0, rejected: [], skipped: messages.length, redisRoundTrips: trips, lastOffset, appliedBeyond: s.applied };
+      const r = billing
+        ? await this.billingBatch(ref, s, fresh, decode, lastOffset, timings, traceContext)
+        : await this.metricsBatch(ref, s, fresh, decode, lastOffset, timings, traceContext);
       trips += r.trips;
       if (r.outcome.status === 'applied') {
         s.applied = BigInt(lastOffset);
@@ -163,7 +182,16 @@ export class IngestPipeline {
           for (let k = first; k <= last; k++) due.push({ seriesId: id, stepEndMs: k * SCORING_STEP_MS, traceparent });
           s.watermarks.set(id, wm);
         }
-        return { timings, due, applied: r.applied, rejected: r.rejected, skipped: messages.length - fresh.length, redisRoundTrips: trips, lastOffset, earliestEventMs };
+        return {
+          timings,
+          due,
+          applied: r.applied,
+          rejected: r.rejected,
+          skipped: messages.length - fresh.length,
+          redisRoundTrips: trips,
+          lastOffset,
+          earliestEventMs,
+        };
       }
       // stale view: re-read the state and redo the batch; unless Redis went backwards (lost data)
       this.state.delete(`${ref.topic}:${ref.partition}`);
@@ -172,7 +200,15 @@ export class IngestPipeline {
     }
   }
 
-  private async metricsBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string, timings: StageTimings, traceContext: Context) {
+  private async metricsBatch(
+    ref: PartitionRef,
+    s: PartitionState,
+    messages: KafkaMessage[],
+    decode: MessageDecoder,
+    lastOffset: string,
+    timings: StageTimings,
+    traceContext: Context,
+  ) {
     const now = (this.deps.now ?? Date.now)();
     let t = performance.now();
     const lap = (stage: keyof StageTimings): void => {
@@ -202,7 +238,9 @@ export class IngestPipeline {
     const lateByMessage = new Map<number, string[]>();
     for (const { event, watermark } of agg.late) {
       const list = lateByMessage.get(event.message) ?? [];
-      list.push(`${event.seriesId} at ${new Date(event.eventTime).toISOString()} is ${Math.round((watermark - event.eventTime) / 1000)} s behind the series' newest event (allowed ${this.deps.cfg.allowedLatenessMs / 1000} s)`);
+      list.push(
+        `${event.seriesId} at ${new Date(event.eventTime).toISOString()} is ${Math.round((watermark - event.eventTime) / 1000)} s behind the series' newest event (allowed ${this.deps.cfg.allowedLatenessMs / 1000} s)`,
+      );
       lateByMessage.set(event.message, list);
     }
     for (const [index, details] of lateByMessage) {
@@ -224,7 +262,15 @@ export class IngestPipeline {
     return { outcome, applied: agg.accepted, rejected, watermarks: agg.watermarks, firstOf, trips };
   }
 
-  private async billingBatch(ref: PartitionRef, s: PartitionState, messages: KafkaMessage[], decode: MessageDecoder, lastOffset: string, timings: StageTimings, traceContext: Context) {
+  private async billingBatch(
+    ref: PartitionRef,
+    s: PartitionState,
+    messages: KafkaMessage[],
+    decode: MessageDecoder,
+    lastOffset: string,
+    timings: StageTimings,
+    traceContext: Context,
+  ) {
     const t0 = performance.now();
     const now = (this.deps.now ?? Date.now)();
     const increments: CostIncrement[] = [];

@@ -46,7 +46,14 @@ function isPermanentRedisError(err: unknown): boolean {
 }
 
 /** Called after each batch; the benchmark uses it to measure batch latency and Redis round trips. */
-export type BatchObserver = (outcome: { applied: number; redisRoundTrips: number; ms: number; messages: number; timings: StageTimings; scoring?: LoopOutcome }) => void;
+export type BatchObserver = (outcome: {
+  applied: number;
+  redisRoundTrips: number;
+  ms: number;
+  messages: number;
+  timings: StageTimings;
+  scoring?: LoopOutcome;
+}) => void;
 
 const POLICY_CHECK_MS = 10_000;
 
@@ -58,35 +65,60 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
 
   const meter = telemetry.meter;
   const processed = meter.createCounter('foresight_events_applied', { description: 'Events (samples and billing rows) applied to Redis, per topic' });
-  const skipped = meter.createCounter('foresight_events_duplicate_skipped', { description: 'Redelivered messages skipped because their offset was already applied' });
+  const skipped = meter.createCounter('foresight_events_duplicate_skipped', {
+    description: 'Redelivered messages skipped because their offset was already applied',
+  });
   const deadLetters = meter.createCounter('foresight_deadletters', { description: 'Messages sent to the dead-letter topic, per reason' });
   const batchMs = meter.createHistogram('foresight_batch_duration_ms', { description: 'Time to process one Kafka batch', unit: 'ms' });
-  const batchFailures = meter.createCounter('foresight_batch_failures', { description: 'Batches that failed and are retried (Redis, Kafka or registry errors), per error code' });
+  const batchFailures = meter.createCounter('foresight_batch_failures', {
+    description: 'Batches that failed and are retried (Redis, Kafka or registry errors), per error code',
+  });
   const roundTrips = meter.createHistogram('foresight_redis_roundtrips_per_batch', { description: 'Redis round trips per Kafka batch' });
   const lagGauge = meter.createGauge('foresight_consumer_lag', { description: 'Messages behind the high watermark, per partition' });
-  const stateLost = meter.createCounter('foresight_redis_state_lost', { description: 'Partitions whose Redis state was found lost and rebuilt from Kafka; missing=true when Kafka no longer held all of it' });
+  const stateLost = meter.createCounter('foresight_redis_state_lost', {
+    description: 'Partitions whose Redis state was found lost and rebuilt from Kafka; missing=true when Kafka no longer held all of it',
+  });
   const dlq = new DeadLetterPublisher(ctx.producer, codec, cfg.topics.deadletter, 'processor', deadLetters, log, cfg.deadLetterMaxBytes);
 
   const decoders = new Map<string, { decode: MessageDecoder; billing: boolean }>();
   for (const [topic, format] of cfg.ingest.inputs) decoders.set(topic, { decode: decoderFor(format, codec), billing: isBillingFormat(format) });
   // partition counts of the input topics, so cost reads and a workload's other series address
   // keys directly (retried: right after the broker starts, leaders may not be elected yet)
-  const inputTopics = await retry(async () => {
-    const admin = ctx.kafka.admin();
-    await admin.connect();
-    try {
-      return await Promise.all([...decoders].map(async ([topic, d]) => ({ topic, billing: d.billing, partitions: (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length })));
-    } finally {
-      await admin.disconnect();
-    }
-  }, { retries: 10, initialDelayMs: 200, onRetry: (err, attempt) => log.warn({ err: errorMessage(err), attempt }, 'reading topic metadata failed; retrying') });
+  const inputTopics = await retry(
+    async () => {
+      const admin = ctx.kafka.admin();
+      await admin.connect();
+      try {
+        return await Promise.all(
+          [...decoders].map(async ([topic, d]) => ({
+            topic,
+            billing: d.billing,
+            partitions: (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length,
+          })),
+        );
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    { retries: 10, initialDelayMs: 200, onRetry: (err, attempt) => log.warn({ err: errorMessage(err), attempt }, 'reading topic metadata failed; retrying') },
+  );
   const partitionsOf = new Map(inputTopics.map((t) => [t.topic, t.partitions]));
   // zero from the start, so an alert on its increase sees the first loss
   for (const t of inputTopics) for (const missing of ['false', 'true']) stateLost.add(0, { topic: t.topic, missing });
-  const costs = new CostStore(redis, cfg.redis.keyPrefix, inputTopics.filter((t) => t.billing).map(({ topic, partitions }) => ({ topic, partitions })));
+  const costs = new CostStore(
+    redis,
+    cfg.redis.keyPrefix,
+    inputTopics.filter((t) => t.billing).map(({ topic, partitions }) => ({ topic, partitions })),
+  );
 
   const guard = new StateGuard({
-    kafka: ctx.kafka, redis, prefix: cfg.redis.keyPrefix, groupId: cfg.processorGroup, maxEventAgeMs: cfg.ingest.maxEventAgeMs, replayHistory: cfg.ingest.replayHistory, log,
+    kafka: ctx.kafka,
+    redis,
+    prefix: cfg.redis.keyPrefix,
+    groupId: cfg.processorGroup,
+    maxEventAgeMs: cfg.ingest.maxEventAgeMs,
+    replayHistory: cfg.ingest.replayHistory,
+    log,
     onLost: (ref, missing) => stateLost.add(1, { topic: ref.topic, missing: String(missing) }),
   });
   const pipeline = new IngestPipeline({
@@ -98,12 +130,13 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       const rejections = all.filter((r) => !guard.isRebuilt(r, BigInt(r.message.offset)));
       return rejections.length === 0 ? Promise.resolve() : retry(() => dlq.publish(rejections, traceContext), { retries: 10, maxDelayMs: 2_000 });
     },
-    withRetry: (fn) => retry(fn, {
-      retries: 30,
-      maxDelayMs: 2_000,
-      bail: isPermanentRedisError,
-      onRetry: (err, attempt) => log.warn({ err: errorMessage(err), attempt }, 'redis call failed; retrying'),
-    }),
+    withRetry: (fn) =>
+      retry(fn, {
+        retries: 30,
+        maxDelayMs: 2_000,
+        bail: isPermanentRedisError,
+        onRetry: (err, attempt) => log.warn({ err: errorMessage(err), attempt }, 'redis call failed; retrying'),
+      }),
   });
 
   // the batch on the partition's state as Redis holds it, or where to read from first if Redis lost it
@@ -131,7 +164,9 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     const input = decoders.get(topic)!;
     const span = startBatchSpan(telemetry.tracer, batch, cfg.processorGroup);
     try {
-      const out = await applyChecked(batch, () => pipeline.handle({ topic, partition }, batch.messages, input.decode, input.billing, trace.setSpan(context.active(), span)));
+      const out = await applyChecked(batch, () =>
+        pipeline.handle({ topic, partition }, batch.messages, input.decode, input.billing, trace.setSpan(context.active(), span)),
+      );
       if ('seekTo' in out) return out;
       processed.add(out.applied, { topic });
       skipped.add(out.skipped, { topic }); // also 0: the series exists from the first batch (rate() and dashboards see "none", not "absent")
@@ -141,8 +176,10 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       const highWatermark = BigInt(batch.messages[batch.messages.length - 1].offset) + 1n + batch.lag;
       if (out.appliedBeyond !== undefined && out.appliedBeyond >= highWatermark && !warnedBeyond.has(`${topic}:${partition}`)) {
         warnedBeyond.add(`${topic}:${partition}`);
-        log.error({ topic, partition, appliedOffset: String(out.appliedBeyond), highWatermark: String(highWatermark) },
-          'Redis records offsets beyond this partition\'s end as applied, so every event is skipped: the topic was recreated or Redis holds another cluster\'s state; use a fresh FORESIGHT_REDIS_KEY_PREFIX (or remove its keys)');
+        log.error(
+          { topic, partition, appliedOffset: String(out.appliedBeyond), highWatermark: String(highWatermark) },
+          "Redis records offsets beyond this partition's end as applied, so every event is skipped: the topic was recreated or Redis holds another cluster's state; use a fresh FORESIGHT_REDIS_KEY_PREFIX (or remove its keys)",
+        );
       }
       roundTrips.record(out.redisRoundTrips, { topic });
       lagGauge.record(Number(batch.lag), { topic, partition: String(partition) });
@@ -150,16 +187,37 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       // a rebuild's steps were scored before Redis lost them
       if (loop && out.due.length > 0 && !guard.isRebuilt(batch, BigInt(out.lastOffset))) {
         // inside the batch's span: what the loop publishes carries it in its traceparent header
-        const res = await context.with(trace.setSpan(context.active(), span), () => loop!.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers)));
-        log.debug({ topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, alerts: res.alerts.length }, 'series scored');
+        const res = await context.with(trace.setSpan(context.active(), span), () =>
+          loop!.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers)),
+        );
+        log.debug(
+          { topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, alerts: res.alerts.length },
+          'series scored',
+        );
         scored.add(res.scored);
-        for (const type of ['HPA', 'RESOURCES', 'IDLE', 'SPOT', 'BUDGET'] as const) recommendations.add(res.recommendations.filter((r) => r.type === type).length, { type });
+        for (const type of ['HPA', 'RESOURCES', 'IDLE', 'SPOT', 'BUDGET'] as const)
+          recommendations.add(res.recommendations.filter((r) => r.type === type).length, { type });
         alerts.add(res.alerts.length);
         scoring = res;
-        for (const r of res.recommendations) log.info({ id: r.id, workload: `${r.namespace}/${r.kind}/${r.name}`, changes: r.changes, critical: r.critical, rules: r.rules }, 'recommendation published');
+        for (const r of res.recommendations)
+          log.info(
+            { id: r.id, workload: `${r.namespace}/${r.kind}/${r.name}`, changes: r.changes, critical: r.critical, rules: r.rules },
+            'recommendation published',
+          );
       }
-      observer?.({ applied: out.applied, redisRoundTrips: out.redisRoundTrips, ms: performance.now() - t0, messages: batch.messages.length, timings: out.timings, scoring });
-      span.setAttributes({ [S.ATTR_FORESIGHT_APPLIED]: out.applied, [S.ATTR_FORESIGHT_REJECTED]: out.rejected.length, [S.ATTR_FORESIGHT_SKIPPED]: out.skipped });
+      observer?.({
+        applied: out.applied,
+        redisRoundTrips: out.redisRoundTrips,
+        ms: performance.now() - t0,
+        messages: batch.messages.length,
+        timings: out.timings,
+        scoring,
+      });
+      span.setAttributes({
+        [S.ATTR_FORESIGHT_APPLIED]: out.applied,
+        [S.ATTR_FORESIGHT_REJECTED]: out.rejected.length,
+        [S.ATTR_FORESIGHT_SKIPPED]: out.skipped,
+      });
       log.debug({ topic, partition, applied: out.applied, rejected: out.rejected.length, skipped: out.skipped, lastOffset: out.lastOffset }, 'batch applied');
     } catch (err) {
       span.recordException({ name: (err as Error).name, message: scrub(errorMessage(err)) }); // exported spans never carry a secret an error echoed
@@ -179,47 +237,77 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   const alerts = meter.createCounter('foresight_alerts', { description: 'Anomaly alerts published' });
   const scored = meter.createCounter('foresight_series_scored', { description: 'Series forecast and scored' });
   if (cfg.recommend.enabled) {
-    const [forecaster, anomaly] = await Promise.all([Forecaster.load(undefined, cfg.recommend.providers, log), AnomalyModel.load(undefined, cfg.recommend.providers, log)]);
+    const [forecaster, anomaly] = await Promise.all([
+      Forecaster.load(undefined, cfg.recommend.providers, log),
+      AnomalyModel.load(undefined, cfg.recommend.providers, log),
+    ]);
     log.info({ forecaster: forecaster.info.version, anomaly: anomaly.info.version, provider: forecaster.provider }, 'models loaded');
     if (cfg.recommend.policyRepo) {
-      policyStore = new PolicyStore(cfg.recommend.policyRepo, cfg.recommend.policyPath, {
-        onLoaded: (head, files) => log.info({ head, files }, 'policies loaded'),
-        onRejected: (head, err) => log.error({ head, err: err.message }, 'policy file rejected: its last valid version stays in force, or it is left out; the other files stay in force'),
-      }, cfg.recommend.mappingFile);
+      policyStore = new PolicyStore(
+        cfg.recommend.policyRepo,
+        cfg.recommend.policyPath,
+        {
+          onLoaded: (head, files) => log.info({ head, files }, 'policies loaded'),
+          onRejected: (head, err) =>
+            log.error(
+              { head, err: err.message },
+              'policy file rejected: its last valid version stays in force, or it is left out; the other files stay in force',
+            ),
+        },
+        cfg.recommend.mappingFile,
+      );
       await policyStore.refresh();
     }
     const fallback = new PolicySet([]);
     loop = new RecommendationLoop({
-      windows, costs, forecaster, anomaly, policies: () => policyStore?.policies ?? fallback, manifests: () => policyStore?.manifests, partitionsOf: (topic) => partitionsOf.get(topic) ?? 1,
-      producer: ctx.producer, codec, topics: cfg.topics, redis, prefix: cfg.redis.keyPrefix, log,
+      windows,
+      costs,
+      forecaster,
+      anomaly,
+      policies: () => policyStore?.policies ?? fallback,
+      manifests: () => policyStore?.manifests,
+      partitionsOf: (topic) => partitionsOf.get(topic) ?? 1,
+      producer: ctx.producer,
+      codec,
+      topics: cfg.topics,
+      redis,
+      prefix: cfg.redis.keyPrefix,
+      log,
     });
   }
   const warnedBeyond = new Set<string>();
   // the policy checkout is checked for a new HEAD every 10 s (git-sync or a person moves it)
-  const policyTimer = policyStore ? setInterval(() => {
-    policyStore!.refresh().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'checking the policy repository failed'));
-  }, POLICY_CHECK_MS) : undefined;
+  const policyTimer = policyStore
+    ? setInterval(() => {
+        policyStore!.refresh().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'checking the policy repository failed'));
+      }, POLICY_CHECK_MS)
+    : undefined;
   policyTimer?.unref();
 
-  const runner = new BatchRunner(ctx.kafka, {
-    groupId: cfg.processorGroup,
-    topics: [...decoders.keys()],
-    sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
-    heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
-    partitionsConcurrently: cfg.ingest.partitionsConcurrently,
-    pipelined: true, // decode and apply one batch while kafkajs fetches the next
-    onJoin: () => {
-      pipeline.reset(); // partitions may have moved; re-read their state from Redis
-      guard.reset(); // and check it again against the group's committed offsets
-      ctx.health.setReady(true);
+  const runner = new BatchRunner(
+    ctx.kafka,
+    {
+      groupId: cfg.processorGroup,
+      topics: [...decoders.keys()],
+      sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
+      heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
+      partitionsConcurrently: cfg.ingest.partitionsConcurrently,
+      pipelined: true, // decode and apply one batch while kafkajs fetches the next
+      onJoin: () => {
+        pipeline.reset(); // partitions may have moved; re-read their state from Redis
+        guard.reset(); // and check it again against the group's committed offsets
+        ctx.health.setReady(true);
+      },
+      // each assigned partition's state is checked at once (a restart after a loss may bring nothing new to fetch)
+      prepare: async (ref) => {
+        const verdict = await guard.check(ref);
+        if (verdict) pipeline.prime(ref, verdict.applied);
+        return verdict?.seekTo === undefined ? undefined : { seekTo: verdict.seekTo.toString() };
+      },
     },
-    // each assigned partition's state is checked at once (a restart after a loss may bring nothing new to fetch)
-    prepare: async (ref) => {
-      const verdict = await guard.check(ref);
-      if (verdict) pipeline.prime(ref, verdict.applied);
-      return verdict?.seekTo === undefined ? undefined : { seekTo: verdict.seekTo.toString() };
-    },
-  }, handle, log);
+    handle,
+    log,
+  );
   await runner.start();
 
   return {

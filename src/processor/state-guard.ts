@@ -128,12 +128,23 @@ export class StateGuard {
     if (plan.missing) this.holeEnd.add(key);
     else this.holeEnd.delete(key);
     this.d.onLost?.(ref, plan.missing !== undefined);
-    const fields = { topic: ref.topic, partition: ref.partition, appliedInRedis: String(stored), appliedBefore: String(until - 1n), rebuildFrom: String(plan.seekTo) };
+    const fields = {
+      topic: ref.topic,
+      partition: ref.partition,
+      appliedInRedis: String(stored),
+      appliedBefore: String(until - 1n),
+      rebuildFrom: String(plan.seekTo),
+    };
     if (plan.missing) {
-      this.d.log.error({ ...fields, missingOffsets: `${plan.missing.from}-${plan.missing.to - 1n}` },
-        'Redis lost this partition\'s window state, and Kafka retention no longer holds all of it: the events of the missing offsets are lost for good. Rebuilding the windows from the earliest offset Kafka holds; the history is marked incomplete, so this partition\'s series get no recommendation or alert until they have a full window of new evidence');
+      this.d.log.error(
+        { ...fields, missingOffsets: `${plan.missing.from}-${plan.missing.to - 1n}` },
+        "Redis lost this partition's window state, and Kafka retention no longer holds all of it: the events of the missing offsets are lost for good. Rebuilding the windows from the earliest offset Kafka holds; the history is marked incomplete, so this partition's series get no recommendation or alert until they have a full window of new evidence",
+      );
     } else {
-      this.d.log.error(fields, 'Redis lost this partition\'s window state (its applied offset is behind what was applied); rebuilding the windows from Kafka, nothing is missing');
+      this.d.log.error(
+        fields,
+        "Redis lost this partition's window state (its applied offset is behind what was applied); rebuilding the windows from Kafka, nothing is missing",
+      );
     }
     return { applied: stored, seekTo: plan.seekTo };
   }

@@ -27,7 +27,15 @@ export class AnomalyAlerts {
   constructor(private readonly d: AnomalyAlertDeps) {}
 
   /** An alert when the score reaches the policy's threshold and the series is not within its suppression interval (event time). */
-  async maybeAlert(id: SeriesIdentity, seriesId: string, stepEndMs: number, history: ArrayLike<number>, score: number, cfg: { threshold: number; suppressMinutes: number }, traceparent: string | undefined): Promise<AnomalyAlert | undefined> {
+  async maybeAlert(
+    id: SeriesIdentity,
+    seriesId: string,
+    stepEndMs: number,
+    history: ArrayLike<number>,
+    score: number,
+    cfg: { threshold: number; suppressMinutes: number },
+    traceparent: string | undefined,
+  ): Promise<AnomalyAlert | undefined> {
     if (!(score >= cfg.threshold)) return undefined;
     const key = alertSuppressionKey(this.d.prefix, seriesId);
     // suppression in event time: the key holds the event time until which the series stays quiet
@@ -39,18 +47,34 @@ export class AnomalyAlerts {
     const alert: AnomalyAlert = {
       id: recommendationId({ workload: seriesId, type: 'ALERT', changes: [], forecast: { at: stepEndMs }, modelVersion: this.d.modelVersion() }),
       severity: score >= (1 + cfg.threshold) / 2 ? 'CRITICAL' : 'WARNING',
-      cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: id.container, metric: id.metric,
-      eventTime: stepEndMs - 300_000, value: recent[recent.length - 1], score, threshold: cfg.threshold,
+      cluster: id.cluster,
+      namespace: id.namespace,
+      kind: id.kind,
+      name: id.name,
+      container: id.container,
+      metric: id.metric,
+      eventTime: stepEndMs - 300_000,
+      value: recent[recent.length - 1],
+      score,
+      threshold: cfg.threshold,
       window: {
-        start: stepEndMs - WINDOW * 300_000, end: stepEndMs, count: recent.length,
-        mean: recent.reduce((a, b) => a + b, 0) / recent.length, min: sorted[0], max: sorted[sorted.length - 1],
+        start: stepEndMs - WINDOW * 300_000,
+        end: stepEndMs,
+        count: recent.length,
+        mean: recent.reduce((a, b) => a + b, 0) / recent.length,
+        min: sorted[0],
+        max: sorted[sorted.length - 1],
         p95: sorted[Math.floor(0.95 * (sorted.length - 1))],
       },
       modelVersion: this.d.modelVersion(),
       traceparent: traceparent ?? null,
       budget: null,
     };
-    await this.d.producer.send({ topic: this.d.topic, acks: -1, messages: [{ key: `${id.workload}`, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }] });
+    await this.d.producer.send({
+      topic: this.d.topic,
+      acks: -1,
+      messages: [{ key: `${id.workload}`, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }],
+    });
     return alert;
   }
 }

@@ -39,9 +39,7 @@ export interface PoolPrices {
   period?: string;
 }
 
-export type CostEstimate =
-  | { known: true; monthly: number; pool: string; currency?: string }
-  | { known: false; reason: string; pool: string };
+export type CostEstimate = { known: true; monthly: number; pool: string; currency?: string } | { known: false; reason: string; pool: string };
 
 const GiB = 2 ** 30;
 const UNITS: { key: keyof PodResources; price: 'cpuCoreHour' | 'memoryGibHour' | 'gpuHour'; unit: UnitKind; scale: number }[] = [
@@ -51,7 +49,11 @@ const UNITS: { key: keyof PodResources; price: 'cpuCoreHour' | 'memoryGibHour' |
 ];
 
 export const scaleResources = (r: PodResources, k: number): PodResources => ({ cpuCores: r.cpuCores * k, memoryBytes: r.memoryBytes * k, gpus: r.gpus * k });
-export const subtractResources = (a: PodResources, b: PodResources): PodResources => ({ cpuCores: a.cpuCores - b.cpuCores, memoryBytes: a.memoryBytes - b.memoryBytes, gpus: a.gpus - b.gpus });
+export const subtractResources = (a: PodResources, b: PodResources): PodResources => ({
+  cpuCores: a.cpuCores - b.cpuCores,
+  memoryBytes: a.memoryBytes - b.memoryBytes,
+  gpus: a.gpus - b.gpus,
+});
 
 /** Monthly cost of an amount of resources (a whole workload, or a change of it) at a pool's prices. */
 export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstimate {
@@ -60,7 +62,9 @@ export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstim
   if (missing.length > 0) {
     const none = prices.cpuCoreHour === undefined && prices.memoryGibHour === undefined && prices.gpuHour === undefined;
     const when = prices.period ? ` in ${prices.period}` : '';
-    const reason = none ? `cost unknown: no billing rows for pool ${prices.pool}${when}` : `cost unknown: no ${missing.map((u) => u.unit).join(', ')} price for pool ${prices.pool}${when}`;
+    const reason = none
+      ? `cost unknown: no billing rows for pool ${prices.pool}${when}`
+      : `cost unknown: no ${missing.map((u) => u.unit).join(', ')} price for pool ${prices.pool}${when}`;
     return { known: false, reason, pool: prices.pool };
   }
   const hourly = needed.reduce((sum, u) => sum + amount[u.key] * u.scale * prices[u.price]!, 0);
@@ -69,7 +73,7 @@ export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstim
 
 /** Changing the replica count: Δreplicas × per-replica resources. */
 export function replicasCostDelta(perReplica: PodResources | undefined, fromReplicas: number, toReplicas: number, prices: PoolPrices): CostEstimate {
-  if (!perReplica) return { known: false, reason: 'cost unknown: the workload\'s container requests are not in the GitOps repository', pool: prices.pool };
+  if (!perReplica) return { known: false, reason: "cost unknown: the workload's container requests are not in the GitOps repository", pool: prices.pool };
   return monthlyCost(scaleResources(perReplica, toReplicas - fromReplicas), prices);
 }
 
@@ -81,12 +85,17 @@ export function requestsCostDelta(delta: PodResources | undefined, replicas: num
 
 /** Moving the same replicas from one pool to another (SPOT): cost there minus cost here. */
 export function movePoolCostDelta(perReplica: PodResources | undefined, replicas: number, from: PoolPrices, to: PoolPrices): CostEstimate {
-  if (!perReplica) return { known: false, reason: 'cost unknown: the workload\'s container requests are not in the GitOps repository', pool: from.pool };
+  if (!perReplica) return { known: false, reason: "cost unknown: the workload's container requests are not in the GitOps repository", pool: from.pool };
   const amount = scaleResources(perReplica, replicas);
   const here = monthlyCost(amount, from);
   if (!here.known) return here;
   const there = monthlyCost(amount, to);
   if (!there.known) return { ...there, pool: from.pool };
-  if (here.currency && there.currency && here.currency !== there.currency) return { known: false, reason: `cost unknown: pools ${from.pool} (${here.currency}) and ${to.pool} (${there.currency}) are billed in different currencies`, pool: from.pool };
+  if (here.currency && there.currency && here.currency !== there.currency)
+    return {
+      known: false,
+      reason: `cost unknown: pools ${from.pool} (${here.currency}) and ${to.pool} (${there.currency}) are billed in different currencies`,
+      pool: from.pool,
+    };
   return { known: true, monthly: there.monthly - here.monthly, pool: from.pool, currency: here.currency ?? there.currency };
 }

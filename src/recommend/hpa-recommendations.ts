@@ -72,7 +72,15 @@ export class HpaRecommender {
   }
 
   /** Runs the decision engine for the workload's replicas series at this step; the recommendation when it is to be published (queued in ctx.messages). */
-  async maybeRecommend(ctx: BatchContext, id: SeriesIdentity, stepEndMs: number, raw: PeakForecast, history: ArrayLike<number>, policy: ReturnType<PolicySet['resolve']>, traceparent: string | undefined): Promise<Recommendation | undefined> {
+  async maybeRecommend(
+    ctx: BatchContext,
+    id: SeriesIdentity,
+    stepEndMs: number,
+    raw: PeakForecast,
+    history: ArrayLike<number>,
+    policy: ReturnType<PolicySet['resolve']>,
+    traceparent: string | undefined,
+  ): Promise<Recommendation | undefined> {
     const key = this.stateKey(id.workload);
     const fields = ctx.state.get(key);
     const prev = replicaStateOf(fields);
@@ -90,23 +98,52 @@ export class HpaRecommender {
     // Δreplicas × the requests of one replica (manifest) × the pool's unit prices (billing)
     const facts = this.d.money.workload(id);
     const cost = replicasCostDelta(facts.perReplica, current.minReplicas, decision.proposed.level, await this.d.money.prices(facts.pool(policy), stepEndMs));
-    const { monthlyCostDelta: costDelta, critical } = await applyMoney(state, decision, policy, `ns:${id.cluster}/${id.namespace}`, stepEndMs, cost.known ? cost.monthly : 0, this.spend);
+    const { monthlyCostDelta: costDelta, critical } = await applyMoney(
+      state,
+      decision,
+      policy,
+      `ns:${id.cluster}/${id.namespace}`,
+      stepEndMs,
+      cost.known ? cost.monthly : 0,
+      this.spend,
+    );
     const proposed = { minReplicas: decision.proposed.level, maxReplicas: decision.proposed.maxReplicas };
     const changes = [
       { field: 'minReplicas', current: String(current.minReplicas), proposed: String(proposed.minReplicas) },
       { field: 'maxReplicas', current: String(current.maxReplicas), proposed: String(proposed.maxReplicas) },
     ];
     const q = quantileForRisk(policy.sloRisk);
-    const forecast = { metric: id.metric, horizonSeconds: this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds, q50: f.q50, q90: f.q90, q99: f.q99, quantileUsed: q, peakTime: null };
+    const forecast = {
+      metric: id.metric,
+      horizonSeconds: this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds,
+      q50: f.q50,
+      q90: f.q90,
+      q99: f.q99,
+      quantileUsed: q,
+      peakTime: null,
+    };
     const rec: Recommendation = {
       id: recommendationId({ workload: id.workload, type: 'HPA', changes, forecast, modelVersion: this.d.forecaster.info.version }),
-      type: 'HPA', cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: null,
-      changes, currentSource: manifest ? 'MANIFEST' : prev.atMs !== undefined ? 'METRICS' : 'UNKNOWN', forecast,
+      type: 'HPA',
+      cluster: id.cluster,
+      namespace: id.namespace,
+      kind: id.kind,
+      name: id.name,
+      container: null,
+      changes,
+      currentSource: manifest ? 'MANIFEST' : prev.atMs !== undefined ? 'METRICS' : 'UNKNOWN',
+      forecast,
       rules: [...rules, ...policy.sources.map((s) => `policy:${s}`)],
-      monthlyCostDelta: costDelta, currency: (cost.known && cost.currency) || policy.budget.currency,
-      costUnknown: cost.known ? null : cost.reason, nodePool: cost.pool, budget: null,
+      monthlyCostDelta: costDelta,
+      currency: (cost.known && cost.currency) || policy.budget.currency,
+      costUnknown: cost.known ? null : cost.reason,
+      nodePool: cost.pool,
+      budget: null,
       confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
-      modelVersion: this.d.forecaster.info.version, critical, createdAt: stepEndMs, traceparent: traceparent ?? null,
+      modelVersion: this.d.forecaster.info.version,
+      critical,
+      createdAt: stepEndMs,
+      traceparent: traceparent ?? null,
     };
     if (!(await this.d.money.guard(id, rec, policy))) {
       // a team or workload budget cap: not published; the engine's other state (calibration) moves on

@@ -85,13 +85,30 @@ export class RecommendationLoop {
   private readonly hpa: HpaRecommender;
 
   constructor(private readonly d: LoopDeps) {
-    this.alerts = new AnomalyAlerts({ redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec, topic: d.topics.alerts, modelVersion: () => d.anomaly.info.version });
+    this.alerts = new AnomalyAlerts({
+      redis: d.redis,
+      prefix: d.prefix,
+      producer: d.producer,
+      codec: d.codec,
+      topic: d.topics.alerts,
+      modelVersion: () => d.anomaly.info.version,
+    });
     this.money = new Money({
-      costs: d.costs, redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec,
-      alertsTopic: d.topics.alerts, recommendationsTopic: d.topics.recommendations, manifests: d.manifests, policies: d.policies,
+      costs: d.costs,
+      redis: d.redis,
+      prefix: d.prefix,
+      producer: d.producer,
+      codec: d.codec,
+      alertsTopic: d.topics.alerts,
+      recommendationsTopic: d.topics.recommendations,
+      manifests: d.manifests,
+      policies: d.policies,
     });
     this.sizing = new SizingRules({
-      windows: d.windows, manifests: d.manifests, money: this.money, modelVersion: d.forecaster.info.version,
+      windows: d.windows,
+      manifests: d.manifests,
+      money: this.money,
+      modelVersion: d.forecaster.info.version,
       horizonSeconds: d.forecaster.horizonSteps * d.forecaster.stepSeconds,
       locate: (topic, seriesId) => d.windows.locate(topic, d.partitionsOf(topic), seriesId),
     });
@@ -108,9 +125,15 @@ export class RecommendationLoop {
       timings[phase] += n - t;
       t = n;
     };
-    const histories = await historiesFromWindows(this.d.windows, due.map((s) => ({ ref, seriesId: s.seriesId, endMs: s.stepEndMs })), 0);
+    const histories = await historiesFromWindows(
+      this.d.windows,
+      due.map((s) => ({ ref, seriesId: s.seriesId, endMs: s.stepEndMs })),
+      0,
+    );
     lap('history');
-    const ready = due.map((s, i) => ({ ...s, id: parseSeriesId(s.seriesId), h: histories[i] })).filter((x): x is typeof x & { id: SeriesIdentity; h: NonNullable<typeof x.h> } => x.id !== undefined && x.h !== undefined);
+    const ready = due
+      .map((s, i) => ({ ...s, id: parseSeriesId(s.seriesId), h: histories[i] }))
+      .filter((x): x is typeof x & { id: SeriesIdentity; h: NonNullable<typeof x.h> } => x.id !== undefined && x.h !== undefined);
     if (ready.length === 0) return out;
     const forecasts = await this.d.forecaster.forecast(ready.map((r) => r.h));
     const windows = new Float32Array(ready.length * WINDOW);
@@ -158,7 +181,15 @@ export class RecommendationLoop {
   }
 
   /** RESOURCES (container CPU series), IDLE and SPOT (the workload's demand series), once an hour. */
-  private async hourly(ref: PartitionRef, id: SeriesIdentity, seriesId: string, stepEndMs: number, f: PeakForecast, policy: ReturnType<PolicySet['resolve']>, tp: string | undefined): Promise<Candidate[]> {
+  private async hourly(
+    ref: PartitionRef,
+    id: SeriesIdentity,
+    seriesId: string,
+    stepEndMs: number,
+    f: PeakForecast,
+    policy: ReturnType<PolicySet['resolve']>,
+    tp: string | undefined,
+  ): Promise<Candidate[]> {
     const out: (Candidate | undefined)[] = [];
     if (id.container !== null && id.metric === policy.resources.cpuMetric) out.push(await this.sizing.resources(id, ref, stepEndMs, f, policy, tp));
     if (id.container === null && id.metric === policy.replicas.metric) {
@@ -169,7 +200,13 @@ export class RecommendationLoop {
   }
 
   /** Publishes a candidate when it moved beyond the hysteresis from the last one of its workload and type, after the cooldown (an urgent one at once). */
-  private async publishOnce(ctx: BatchContext, id: SeriesIdentity, c: Candidate, stepEndMs: number, policy: ReturnType<PolicySet['resolve']>): Promise<Recommendation | undefined> {
+  private async publishOnce(
+    ctx: BatchContext,
+    id: SeriesIdentity,
+    c: Candidate,
+    stepEndMs: number,
+    policy: ReturnType<PolicySet['resolve']>,
+  ): Promise<Recommendation | undefined> {
     const key = proposalKey(this.d.prefix, id.workload, c.type, c.container);
     await ctx.state.load([key]);
     const { values, atMs: at = null } = ctx.state.get(key);

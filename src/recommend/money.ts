@@ -71,7 +71,13 @@ export class Money {
     } catch {
       resolved = undefined; // not in the repository, not managed, or broken: the committer reports those
     }
-    const f: WorkloadFacts = { resolved, team: teamOf(resolved), perReplica: podResources(resolved), replicas: currentReplicas(resolved), pool: (p) => nodePoolOf(resolved, p.replicas.nodePool) };
+    const f: WorkloadFacts = {
+      resolved,
+      team: teamOf(resolved),
+      perReplica: podResources(resolved),
+      replicas: currentReplicas(resolved),
+      pool: (p) => nodePoolOf(resolved, p.replicas.nodePool),
+    };
     cache?.set(key, f);
     return f;
   }
@@ -100,7 +106,11 @@ export class Money {
   }
 
   private budgets(id: SeriesIdentity, policy: ResolvedPolicy): Budget[] {
-    return budgetsFor(this.d.policies().files, { cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, team: this.workload(id).team }, { currency: policy.budget.currency, onBreach: policy.budget.onBreach });
+    return budgetsFor(
+      this.d.policies().files,
+      { cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, team: this.workload(id).team },
+      { currency: policy.budget.currency, onBreach: policy.budget.onBreach },
+    );
   }
 
   private async state(b: Budget, atMs: number): Promise<BudgetState> {
@@ -114,7 +124,9 @@ export class Money {
     const budgets = this.budgets(id, policy);
     // figures are read only for a priced raise: a saving or an unknown cost needs none
     const raise = rec.costUnknown === null && rec.monthlyCostDelta > 0;
-    const states = raise ? await Promise.all(budgets.map((b) => this.state(b, rec.createdAt))) : budgets.map((b) => ({ budget: b, monthToDate: 0, hourlyRunRate: 0, atMs: rec.createdAt }));
+    const states = raise
+      ? await Promise.all(budgets.map((b) => this.state(b, rec.createdAt)))
+      : budgets.map((b) => ({ budget: b, monthToDate: 0, hourlyRunRate: 0, atMs: rec.createdAt }));
     return applyBudgets(rec, states, urgent);
   }
 
@@ -122,7 +134,13 @@ export class Money {
    * Budget breaches of a workload's scopes at `atMs`: for each scope heading over its budget
    * this period and not yet reported, one BUDGET recommendation and one alert, sent here.
    */
-  async checkBudgets(id: SeriesIdentity, policy: ResolvedPolicy, atMs: number, modelVersion: string, traceparent: string | undefined): Promise<{ recommendations: Recommendation[]; alerts: AnomalyAlert[] }> {
+  async checkBudgets(
+    id: SeriesIdentity,
+    policy: ResolvedPolicy,
+    atMs: number,
+    modelVersion: string,
+    traceparent: string | undefined,
+  ): Promise<{ recommendations: Recommendation[]; alerts: AnomalyAlert[] }> {
     const out = { recommendations: [] as Recommendation[], alerts: [] as AnomalyAlert[] };
     for (const b of this.budgets(id, policy)) {
       const period = periodOf(atMs);
@@ -132,29 +150,69 @@ export class Money {
       if (!breached(s)) continue;
       const status = budgetStatus(s);
       const changes: Recommendation['changes'] = [];
-      const forecast = { metric: 'cost', horizonSeconds: Math.round((periodEnd(atMs) - atMs) / 1000), q50: status.projected, q90: status.projected, q99: status.projected, quantileUsed: 0.5, peakTime: null };
+      const forecast = {
+        metric: 'cost',
+        horizonSeconds: Math.round((periodEnd(atMs) - atMs) / 1000),
+        q50: status.projected,
+        q90: status.projected,
+        q99: status.projected,
+        quantileUsed: 0.5,
+        peakTime: null,
+      };
       const rec: Recommendation = {
         id: recommendationId({ workload: b.scope, type: 'BUDGET', changes: [period, b.monthly], forecast: {}, modelVersion }),
-        type: 'BUDGET', cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: null, changes,
-        currentSource: 'UNKNOWN', forecast, rules: [`budget-breach:${b.scope}`, `policy:${b.policy}`],
-        monthlyCostDelta: 0, currency: b.currency, confidence: 1, modelVersion, critical: policy.critical.budgetBreach,
-        createdAt: atMs, traceparent: traceparent ?? null, costUnknown: null, nodePool: null, budget: status,
+        type: 'BUDGET',
+        cluster: id.cluster,
+        namespace: id.namespace,
+        kind: id.kind,
+        name: id.name,
+        container: null,
+        changes,
+        currentSource: 'UNKNOWN',
+        forecast,
+        rules: [`budget-breach:${b.scope}`, `policy:${b.policy}`],
+        monthlyCostDelta: 0,
+        currency: b.currency,
+        confidence: 1,
+        modelVersion,
+        critical: policy.critical.budgetBreach,
+        createdAt: atMs,
+        traceparent: traceparent ?? null,
+        costUnknown: null,
+        nodePool: null,
+        budget: status,
       };
       const ttlMs = periodEnd(atMs) + 40 * 24 * HOUR - atMs;
       if ((await this.d.redis.set(key, rec.id, 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) !== 'OK') continue; // reported already
       const alert: AnomalyAlert = {
         id: recommendationId({ workload: b.scope, type: 'BUDGET-ALERT', changes: [period, b.monthly], forecast: {}, modelVersion }),
-        severity: 'CRITICAL', cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container: null, metric: 'budget',
-        eventTime: atMs, value: status.projected, score: status.projected / Math.max(b.monthly, 1e-9), threshold: b.monthly,
+        severity: 'CRITICAL',
+        cluster: id.cluster,
+        namespace: id.namespace,
+        kind: id.kind,
+        name: id.name,
+        container: null,
+        metric: 'budget',
+        eventTime: atMs,
+        value: status.projected,
+        score: status.projected / Math.max(b.monthly, 1e-9),
+        threshold: b.monthly,
         window: { start: periodStart(atMs), end: atMs, count: 0, mean: s.hourlyRunRate, min: 0, max: status.projected, p95: status.projected },
-        modelVersion, traceparent: traceparent ?? null,
+        modelVersion,
+        traceparent: traceparent ?? null,
         budget: { scope: b.scope, period, monthly: b.monthly, monthToDate: s.monthToDate, projected: status.projected, currency: b.currency },
       };
       try {
-        await this.d.producer.sendBatch({ acks: -1, topicMessages: [
-          { topic: this.d.recommendationsTopic, messages: [{ key: id.workload, value: this.d.codec.encode('Recommendation', rec), headers: traceHeaders() }] },
-          { topic: this.d.alertsTopic, messages: [{ key: id.workload, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }] },
-        ] });
+        await this.d.producer.sendBatch({
+          acks: -1,
+          topicMessages: [
+            {
+              topic: this.d.recommendationsTopic,
+              messages: [{ key: id.workload, value: this.d.codec.encode('Recommendation', rec), headers: traceHeaders() }],
+            },
+            { topic: this.d.alertsTopic, messages: [{ key: id.workload, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }] },
+          ],
+        });
       } catch (err) {
         await this.d.redis.del(key).catch(() => undefined); // let the next hour report it
         throw err;

@@ -80,7 +80,6 @@ export function movedBeyond(last: Record<string, number | string>, next: Record<
 /** Is `stepEndMs` the end of the last 5-minute step of an hour? */
 export const closesHour = (stepEndMs: number): boolean => stepEndMs % HOUR === 0;
 
-
 export class SizingRules {
   constructor(private readonly d: SizingDeps) {}
 
@@ -98,20 +97,70 @@ export class SizingRules {
     return buckets.filter((b): b is NonNullable<typeof b> => b !== null && b.count > 0).map((b) => b.sum / b.count);
   }
 
-  private base(id: SeriesIdentity, type: Candidate['type'], container: string | null, changes: Recommendation['changes'], opts: { metric: string; f?: PeakForecast; rules: string[]; policy: ResolvedPolicy; cost: CostEstimate; critical: boolean; source: Recommendation['currentSource']; stepEndMs: number; traceparent: string | undefined; confidence: number }): Recommendation {
-    const forecast = { metric: opts.metric, horizonSeconds: this.d.horizonSeconds, q50: opts.f?.q50 ?? 0, q90: opts.f?.q90 ?? 0, q99: opts.f?.q99 ?? 0, quantileUsed: quantileForRisk(opts.policy.sloRisk), peakTime: null };
-    return Money.priced({
-      id: recommendationId({ workload: `${id.workload}/${container ?? '-'}`, type, changes, forecast, modelVersion: this.d.modelVersion }),
-      type, cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container, changes,
-      currentSource: opts.source, forecast, rules: [...opts.rules, ...opts.policy.sources.map((s) => `policy:${s}`)],
-      monthlyCostDelta: 0, currency: opts.policy.budget.currency, confidence: opts.confidence,
-      modelVersion: this.d.modelVersion, critical: opts.critical, createdAt: opts.stepEndMs, traceparent: opts.traceparent ?? null,
-      costUnknown: null, nodePool: null, budget: null,
-    }, opts.cost);
+  private base(
+    id: SeriesIdentity,
+    type: Candidate['type'],
+    container: string | null,
+    changes: Recommendation['changes'],
+    opts: {
+      metric: string;
+      f?: PeakForecast;
+      rules: string[];
+      policy: ResolvedPolicy;
+      cost: CostEstimate;
+      critical: boolean;
+      source: Recommendation['currentSource'];
+      stepEndMs: number;
+      traceparent: string | undefined;
+      confidence: number;
+    },
+  ): Recommendation {
+    const forecast = {
+      metric: opts.metric,
+      horizonSeconds: this.d.horizonSeconds,
+      q50: opts.f?.q50 ?? 0,
+      q90: opts.f?.q90 ?? 0,
+      q99: opts.f?.q99 ?? 0,
+      quantileUsed: quantileForRisk(opts.policy.sloRisk),
+      peakTime: null,
+    };
+    return Money.priced(
+      {
+        id: recommendationId({ workload: `${id.workload}/${container ?? '-'}`, type, changes, forecast, modelVersion: this.d.modelVersion }),
+        type,
+        cluster: id.cluster,
+        namespace: id.namespace,
+        kind: id.kind,
+        name: id.name,
+        container,
+        changes,
+        currentSource: opts.source,
+        forecast,
+        rules: [...opts.rules, ...opts.policy.sources.map((s) => `policy:${s}`)],
+        monthlyCostDelta: 0,
+        currency: opts.policy.budget.currency,
+        confidence: opts.confidence,
+        modelVersion: this.d.modelVersion,
+        critical: opts.critical,
+        createdAt: opts.stepEndMs,
+        traceparent: opts.traceparent ?? null,
+        costUnknown: null,
+        nodePool: null,
+        budget: null,
+      },
+      opts.cost,
+    );
   }
 
   /** RESOURCES for the container of a due CPU series. */
-  async resources(id: SeriesIdentity, ref: PartitionRef, stepEndMs: number, f: PeakForecast, policy: ResolvedPolicy, traceparent: string | undefined): Promise<Candidate | undefined> {
+  async resources(
+    id: SeriesIdentity,
+    ref: PartitionRef,
+    stepEndMs: number,
+    f: PeakForecast,
+    policy: ResolvedPolicy,
+    traceparent: string | undefined,
+  ): Promise<Candidate | undefined> {
     const r = policy.resources;
     const from = stepEndMs - r.windowHours * HOUR;
     const cpu = await rangeSummary(this.d.windows, ref, seriesIdOf({ ...id, metric: r.cpuMetric }), 'coarse', from, stepEndMs - 1);
@@ -125,17 +174,24 @@ export class SizingRules {
     const oom = oomRef ? await rangeSummary(this.d.windows, oomRef, oomId, 'coarse', from, stepEndMs - 1) : undefined;
     const oomKilled = (oom?.summary.sum ?? 0) > 0;
     const hasMemory = mem !== undefined && mem.summary.count > 0;
-    const { proposed, rules } = resourcesRule({
-      cpuPercentile: Math.max(cpuObserved, f.q50),
-      memoryPercentile: hasMemory ? quantile(mem.summary, r.percentile) : 0,
-      memoryPeak: hasMemory ? mem.summary.max : 0,
-      oomKilled,
-    }, policy);
+    const { proposed, rules } = resourcesRule(
+      {
+        cpuPercentile: Math.max(cpuObserved, f.q50),
+        memoryPercentile: hasMemory ? quantile(mem.summary, r.percentile) : 0,
+        memoryPeak: hasMemory ? mem.summary.max : 0,
+        oomKilled,
+      },
+      policy,
+    );
     if (f.q50 > cpuObserved) rules.push('forecast-q50');
     const w = this.resolve(id);
     const current = (field: string): string | null => (w ? currentValue(w, field, id.container) : null);
     const fields: [string, number, string][] = [['requests.cpu', proposed.cpuRequest, formatCpu(proposed.cpuRequest)]];
-    if (hasMemory) fields.push(['requests.memory', proposed.memoryRequest, formatMemory(proposed.memoryRequest)], ['limits.memory', proposed.memoryLimit, formatMemory(proposed.memoryLimit)]);
+    if (hasMemory)
+      fields.push(
+        ['requests.memory', proposed.memoryRequest, formatMemory(proposed.memoryRequest)],
+        ['limits.memory', proposed.memoryLimit, formatMemory(proposed.memoryLimit)],
+      );
     const changes: Recommendation['changes'] = [];
     let cpuDelta: number | undefined = 0;
     let memDelta: number | undefined = 0;
@@ -143,7 +199,13 @@ export class SizingRules {
       const cur = current(field);
       const curValue = cur === null ? undefined : parseQuantity(cur);
       // within the hysteresis of what is deployed: leave it (an OOM bump always goes through)
-      if (curValue !== undefined && curValue > 0 && Math.abs(value - curValue) / curValue <= policy.change.hysteresisPercent / 100 && !(oomKilled && field !== 'requests.cpu' && value > curValue)) continue;
+      if (
+        curValue !== undefined &&
+        curValue > 0 &&
+        Math.abs(value - curValue) / curValue <= policy.change.hysteresisPercent / 100 &&
+        !(oomKilled && field !== 'requests.cpu' && value > curValue)
+      )
+        continue;
       changes.push({ field, current: cur, proposed: text });
       // a request without a current value: its delta (so the cost) is unknown
       if (field === 'requests.cpu') cpuDelta = curValue === undefined ? undefined : value - curValue;
@@ -157,14 +219,35 @@ export class SizingRules {
     const critical = cost.known && cost.monthly > policy.critical.monthlyCostIncreaseAbove;
     if (critical) rules.push('critical:cost-increase');
     const rec = this.base(id, 'RESOURCES', id.container, changes, {
-      metric: r.cpuMetric, f, rules, policy, cost, critical, source: w ? 'MANIFEST' : 'METRICS', stepEndMs, traceparent,
+      metric: r.cpuMetric,
+      f,
+      rules,
+      policy,
+      cost,
+      critical,
+      source: w ? 'MANIFEST' : 'METRICS',
+      stepEndMs,
+      traceparent,
       confidence: Math.min(1, cpu.summary.count / (r.windowHours * 12)),
     });
-    return { type: 'RESOURCES', container: id.container, rec, values: Object.fromEntries(changes.map((c) => [c.field, parseQuantity(c.proposed) ?? c.proposed])), urgentRaises: rules.includes('oom-bump') ? ['requests.memory', 'limits.memory'] : [] };
+    return {
+      type: 'RESOURCES',
+      container: id.container,
+      rec,
+      values: Object.fromEntries(changes.map((c) => [c.field, parseQuantity(c.proposed) ?? c.proposed])),
+      urgentRaises: rules.includes('oom-bump') ? ['requests.memory', 'limits.memory'] : [],
+    };
   }
 
   /** IDLE for a workload whose demand series stayed under the threshold for the whole period. */
-  async idle(id: SeriesIdentity, ref: PartitionRef, seriesId: string, stepEndMs: number, policy: ResolvedPolicy, traceparent: string | undefined): Promise<Candidate | undefined> {
+  async idle(
+    id: SeriesIdentity,
+    ref: PartitionRef,
+    seriesId: string,
+    stepEndMs: number,
+    policy: ResolvedPolicy,
+    traceparent: string | undefined,
+  ): Promise<Candidate | undefined> {
     const hours = Math.ceil(policy.idle.hours);
     const means = await this.hourlyMeans(seriesId, ref, stepEndMs, hours);
     if (means.length < hours) return undefined; // not a whole period of evidence
@@ -184,18 +267,36 @@ export class SizingRules {
     const from = cur !== null && Number.isFinite(Number(cur)) ? Number(cur) : facts.replicas;
     const cost = replicasCostDelta(facts.perReplica, from, target, await this.d.money.prices(facts.pool(policy), stepEndMs));
     const rec = this.base(id, 'IDLE', null, changes, {
-      metric: policy.replicas.metric, rules, policy, cost, critical: removal, source: w ? 'MANIFEST' : 'UNKNOWN', stepEndMs, traceparent, confidence: 1,
+      metric: policy.replicas.metric,
+      rules,
+      policy,
+      cost,
+      critical: removal,
+      source: w ? 'MANIFEST' : 'UNKNOWN',
+      stepEndMs,
+      traceparent,
+      confidence: 1,
     });
     return { type: 'IDLE', container: null, rec, values: { [field]: String(target) } };
   }
 
   /** SPOT for an eligible, steady workload not on spot capacity yet. */
-  async spot(id: SeriesIdentity, ref: PartitionRef, seriesId: string, stepEndMs: number, policy: ResolvedPolicy, traceparent: string | undefined): Promise<Candidate | undefined> {
+  async spot(
+    id: SeriesIdentity,
+    ref: PartitionRef,
+    seriesId: string,
+    stepEndMs: number,
+    policy: ResolvedPolicy,
+    traceparent: string | undefined,
+  ): Promise<Candidate | undefined> {
     const demand = await this.hourlyMeans(seriesId, ref, stepEndMs, 24);
     if (demand.length < 24) return undefined;
     const w = this.resolve(id);
     const merged = w?.workload?.merged;
-    const labels = { ...((get(merged, ['metadata', 'labels']) ?? {}) as Record<string, string>), ...((get(merged, ['spec', 'template', 'metadata', 'labels']) ?? {}) as Record<string, string>) };
+    const labels = {
+      ...((get(merged, ['metadata', 'labels']) ?? {}) as Record<string, string>),
+      ...((get(merged, ['spec', 'template', 'metadata', 'labels']) ?? {}) as Record<string, string>),
+    };
     const verdict = spotRule({ kind: id.kind, labels }, demand, policy);
     if (!verdict) return undefined;
     const changes = Object.entries(policy.spot.nodeSelector)
@@ -204,12 +305,24 @@ export class SizingRules {
     if (changes.length === 0) return undefined;
     // the same replicas and requests priced in the spot pool instead of the workload's pool
     const facts = this.d.money.workload(id);
-    const cost = movePoolCostDelta(facts.perReplica, facts.replicas, await this.d.money.prices(facts.pool(policy), stepEndMs), await this.d.money.prices(policy.spot.nodePool, stepEndMs));
+    const cost = movePoolCostDelta(
+      facts.perReplica,
+      facts.replicas,
+      await this.d.money.prices(facts.pool(policy), stepEndMs),
+      await this.d.money.prices(policy.spot.nodePool, stepEndMs),
+    );
     const rules = [...verdict.rules, ...(policy.critical.spot ? ['critical:spot'] : [])];
     const rec = this.base(id, 'SPOT', null, changes, {
-      metric: policy.replicas.metric, rules, policy, cost, critical: policy.critical.spot, source: w ? 'MANIFEST' : 'UNKNOWN', stepEndMs, traceparent, confidence: 1,
+      metric: policy.replicas.metric,
+      rules,
+      policy,
+      cost,
+      critical: policy.critical.spot,
+      source: w ? 'MANIFEST' : 'UNKNOWN',
+      stepEndMs,
+      traceparent,
+      confidence: 1,
     });
     return { type: 'SPOT', container: null, rec, values: Object.fromEntries(changes.map((c) => [c.field, c.proposed])) };
   }
 }
-

@@ -15,7 +15,13 @@ import { currentValue, get, type ResolvedWorkload } from '../gitops/manifests.js
 import { parseQuantity } from '../gitops/quantity.js';
 import type { PodResources } from './cost-model.js';
 
-export const POOL_LABELS = ['node-pool', 'karpenter.sh/nodepool', 'cloud.google.com/gke-nodepool', 'eks.amazonaws.com/nodegroup', 'kubernetes.azure.com/agentpool'];
+export const POOL_LABELS = [
+  'node-pool',
+  'karpenter.sh/nodepool',
+  'cloud.google.com/gke-nodepool',
+  'eks.amazonaws.com/nodegroup',
+  'kubernetes.azure.com/agentpool',
+];
 export const TEAM_LABELS = ['foresight.dev/team', 'team'];
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 
@@ -48,7 +54,11 @@ export function podResources(w: ResolvedWorkload | undefined): PodResources | un
   const out: PodResources = { cpuCores: 0, memoryBytes: 0, gpus: 0 };
   let any = false;
   for (const c of containers.map(asObj)) {
-    for (const [key, resource] of [['cpuCores', 'cpu'], ['memoryBytes', 'memory'], ['gpus', GPU_RESOURCE]] as const) {
+    for (const [key, resource] of [
+      ['cpuCores', 'cpu'],
+      ['memoryBytes', 'memory'],
+      ['gpus', GPU_RESOURCE],
+    ] as const) {
       const v = request(c, resource);
       if (v !== undefined) {
         out[key] += v;

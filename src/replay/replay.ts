@@ -31,7 +31,10 @@ export interface Workload {
 export function parseWorkload(spec: string, cluster: string): Workload {
   const parts = spec.split('/');
   if (parts.length < 3 || parts.length > 4 || parts.some((p) => p.trim() === '')) {
-    throw new ForesightError('INPUT_INVALID', `--workload ${JSON.stringify(spec)}: expected namespace/kind/name[/container], for example shop/Deployment/checkout/app`);
+    throw new ForesightError(
+      'INPUT_INVALID',
+      `--workload ${JSON.stringify(spec)}: expected namespace/kind/name[/container], for example shop/Deployment/checkout/app`,
+    );
   }
   const workload = { cluster, namespace: parts[0], kind: parts[1], name: parts[2], container: parts[3] ?? null };
   // the processor would dead-letter every event of a name Kubernetes refuses: say so now
@@ -79,10 +82,21 @@ export async function replayRows(rows: TraceRow[], producer: Producer, codec: Av
       if (due > Date.now()) await sleep(due - Date.now());
     }
     const messages = chunk.map((row) => {
-      const sample: MetricSample = { ...opts.workload, metric: opts.metric, unit: opts.unit, value: row.value, eventTime: Math.round(row.timeMs + shift), attributes: { source: 'replay' } };
+      const sample: MetricSample = {
+        ...opts.workload,
+        metric: opts.metric,
+        unit: opts.unit,
+        value: row.value,
+        eventTime: Math.round(row.timeMs + shift),
+        attributes: { source: 'replay' },
+      };
       const span = tracer.startSpan(`send ${opts.topic}`, {
         kind: SpanKind.PRODUCER,
-        attributes: { [S.ATTR_MESSAGING_SYSTEM]: S.MESSAGING_SYSTEM_KAFKA, [S.ATTR_MESSAGING_DESTINATION_NAME]: opts.topic, [S.ATTR_MESSAGING_KAFKA_MESSAGE_KEY]: seriesId },
+        attributes: {
+          [S.ATTR_MESSAGING_SYSTEM]: S.MESSAGING_SYSTEM_KAFKA,
+          [S.ATTR_MESSAGING_DESTINATION_NAME]: opts.topic,
+          [S.ATTR_MESSAGING_KAFKA_MESSAGE_KEY]: seriesId,
+        },
       });
       const headers = traceHeaders(trace.setSpan(context.active(), span));
       span.end();

@@ -30,9 +30,18 @@ export function historyAt(values: Float64Array, t: number): ArrayLike<number> {
   return h;
 }
 
-export async function backtest(values: Float64Array, startMs: number, stepMs: number, forecaster: Forecaster, onProgress?: (done: number, total: number) => void): Promise<BacktestRow[]> {
+export async function backtest(
+  values: Float64Array,
+  startMs: number,
+  stepMs: number,
+  forecaster: Forecaster,
+  onProgress?: (done: number, total: number) => void,
+): Promise<BacktestRow[]> {
   if (stepMs !== forecaster.stepSeconds * 1000) {
-    throw new ForesightError('INPUT_INVALID', `the model ${forecaster.info.version} is trained on ${forecaster.stepSeconds}-second steps; --step-seconds ${stepMs / 1000} does not match`);
+    throw new ForesightError(
+      'INPUT_INVALID',
+      `the model ${forecaster.info.version} is trained on ${forecaster.stepSeconds}-second steps; --step-seconds ${stepMs / 1000} does not match`,
+    );
   }
   const H = forecaster.horizonSteps;
   const rows: BacktestRow[] = [];
@@ -48,7 +57,14 @@ export async function backtest(values: Float64Array, startMs: number, stepMs: nu
         peak = -Infinity;
         for (let k = t + 1; k <= t + H; k++) peak = Math.max(peak, values[k]);
       }
-      rows.push({ timeMs: startMs + t * stepMs, stepEndMs: startMs + (t + 1) * stepMs, actual: values[t], horizonPeak: peak, history: inputs[i].history, forecast: out[i] });
+      rows.push({
+        timeMs: startMs + t * stepMs,
+        stepEndMs: startMs + (t + 1) * stepMs,
+        actual: values[t],
+        horizonPeak: peak,
+        history: inputs[i].history,
+        forecast: out[i],
+      });
     });
     onProgress?.(Math.min(values.length, t0 + BATCH), values.length);
   }

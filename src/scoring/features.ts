@@ -12,7 +12,12 @@ export const N_FINE = 24;
 export const N_HOURS = 24;
 export const N_FEATURES = N_FINE + 2 * N_HOURS + 1 + 4;
 
-export function forecastFeatures(history: ArrayLike<number>, timeS: number, horizon: number, out: Float32Array | Float64Array = new Float64Array(N_FEATURES)): { features: Float32Array | Float64Array; scale: number } {
+export function forecastFeatures(
+  history: ArrayLike<number>,
+  timeS: number,
+  horizon: number,
+  out: Float32Array | Float64Array = new Float64Array(N_FEATURES),
+): { features: Float32Array | Float64Array; scale: number } {
   if (history.length !== DAY) throw new Error(`forecast features need exactly ${DAY} steps of history; got ${history.length}`);
   let sum = 0;
   let max = -Infinity;

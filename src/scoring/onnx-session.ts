@@ -35,7 +35,10 @@ export async function createSession(modelPath: string, providers: Provider[], lo
       if (provider !== wanted[0]) {
         const reason = String((lastErr as Error)?.message ?? lastErr).split('\n')[0];
         const expected = /Failed to load shared library|not (?:supported|available|found)/i.test(reason);
-        log?.[expected ? 'info' : 'warn']({ model: modelPath, requested: wanted[0], using: provider, reason }, `models run on ${provider}: execution provider ${wanted[0]} is not available here`);
+        log?.[expected ? 'info' : 'warn'](
+          { model: modelPath, requested: wanted[0], using: provider, reason },
+          `models run on ${provider}: execution provider ${wanted[0]} is not available here`,
+        );
       }
       return { session, provider };
     } catch (err) {

@@ -23,7 +23,15 @@ export const emptyRecalibration = (): RecalibrationState => ({ logMult: [0, 0, 0
  * A pending forecast is checked once its horizon has passed; one whose horizon has left the
  * history (a gap of a day) is dropped unchecked.
  */
-export function recalibrate(state: RecalibrationState, raw: Forecast, history: ArrayLike<number>, stepEndMs: number, stepMs: number, horizon: number, gamma: number): { forecast: Forecast; state: RecalibrationState } {
+export function recalibrate(
+  state: RecalibrationState,
+  raw: Forecast,
+  history: ArrayLike<number>,
+  stepEndMs: number,
+  stepMs: number,
+  horizon: number,
+  gamma: number,
+): { forecast: Forecast; state: RecalibrationState } {
   if (gamma === 0) return { forecast: raw, state };
   const logMult: [number, number, number] = [...state.logMult];
   const pending: RecalibrationState['pending'] = [];

@@ -25,7 +25,9 @@ export interface SeriesRef {
 export async function historiesFromWindows(store: WindowStore, series: SeriesRef[], endMs: number): Promise<(ForecastInput | undefined)[]> {
   const alignedOf = (s: SeriesRef): number => Math.floor((s.endMs ?? endMs) / STEP_MS) * STEP_MS;
   const minutes = DAY * MINUTES_PER_STEP;
-  const buckets = await store.lastTotals(series.map((s) => ({ ref: s.ref, seriesId: s.seriesId, resolution: 'fine' as const, n: minutes, endMs: alignedOf(s) - 1 })));
+  const buckets = await store.lastTotals(
+    series.map((s) => ({ ref: s.ref, seriesId: s.seriesId, resolution: 'fine' as const, n: minutes, endMs: alignedOf(s) - 1 })),
+  );
   return buckets.map((bs, i) => {
     const aligned = alignedOf(series[i]);
     const steps = new Array<number | undefined>(DAY);

@@ -22,8 +22,11 @@ function authFailureOf(e: { name?: string; status?: unknown }, err: unknown, cfg
   if (e?.name === 'KafkaJSSASLAuthenticationError') {
     const sasl = cfg.kafka.security?.sasl;
     const who = sasl ? `the SASL ${sasl.mechanism.toUpperCase()} credentials of user "${sasl.username}"` : 'the connection';
-    return new ForesightError('AUTH_FAILED',
-      `Kafka (${cfg.kafka.brokers.join(',')}) refused ${who}: authentication failed; check FORESIGHT_KAFKA_SASL_MECHANISM, FORESIGHT_KAFKA_SASL_USERNAME and ${PW('FORESIGHT_KAFKA_SASL_PASSWORD')}`, { cause: err });
+    return new ForesightError(
+      'AUTH_FAILED',
+      `Kafka (${cfg.kafka.brokers.join(',')}) refused ${who}: authentication failed; check FORESIGHT_KAFKA_SASL_MECHANISM, FORESIGHT_KAFKA_SASL_USERNAME and ${PW('FORESIGHT_KAFKA_SASL_PASSWORD')}`,
+      { cause: err },
+    );
   }
   if (e?.name === 'ResponseError' && (e.status === 401 || e.status === 403)) {
     const auth = cfg.registry.security?.auth;

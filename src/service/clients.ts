@@ -27,8 +27,16 @@ export async function connectClients(cfg: ServiceConfig, log: Logger, clientSuff
   const kafka = createKafka(cfg.kafka, log, clientSuffix);
   const registry = createRegistry(cfg.registry);
   const onRetry = (what: string) => (err: unknown, attempt: number) => log.warn({ err: errorMessage(err), attempt }, `${what} failed; retrying`);
-  const schemaIds = await retry(() => failFastOnAuth(cfg, () => registerSchemas(registry, cfg.topics)), { retries: 8, initialDelayMs: 500, onRetry: onRetry('registering schemas') });
-  const created = await retry(() => failFastOnAuth(cfg, () => ensureTopics(kafka, cfg.topics, cfg.ingest.inputs.keys())), { retries: 8, initialDelayMs: 500, onRetry: onRetry('creating topics') });
+  const schemaIds = await retry(() => failFastOnAuth(cfg, () => registerSchemas(registry, cfg.topics)), {
+    retries: 8,
+    initialDelayMs: 500,
+    onRetry: onRetry('registering schemas'),
+  });
+  const created = await retry(() => failFastOnAuth(cfg, () => ensureTopics(kafka, cfg.topics, cfg.ingest.inputs.keys())), {
+    retries: 8,
+    initialDelayMs: 500,
+    onRetry: onRetry('creating topics'),
+  });
   if (created.length > 0) log.info({ topics: created }, 'created missing topics');
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await retry(() => failFastOnAuth(cfg, () => producer.connect()), { retries: 8, initialDelayMs: 500, onRetry: onRetry('connecting the producer') });

@@ -25,7 +25,11 @@ function mavenRepo(): string {
 function run(cmd: string, args: string[], what: string): void {
   const res = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   if (res.error || res.status !== 0) {
-    const out = `${res.stdout ?? ''}${res.stderr ?? ''}`.split('\n').filter((l) => l.includes('ERROR')).slice(0, 5).join('\n');
+    const out = `${res.stdout ?? ''}${res.stderr ?? ''}`
+      .split('\n')
+      .filter((l) => l.includes('ERROR'))
+      .slice(0, 5)
+      .join('\n');
     throw new ForesightError('STACK_ARTIFACTS_MISSING', `${what} failed (${cmd} ${args.join(' ')}): ${res.error?.message ?? `exit ${res.status}`}\n${out}`);
   }
 }
@@ -60,7 +64,7 @@ export function ensureRedisServer(progress: (msg: string) => void): string {
   if (process.getuid?.() !== 0) {
     throw new ForesightError('STACK_ARTIFACTS_MISSING', 'redis-server is not installed: run `sudo apt-get install -y redis-server`');
   }
-  progress('redis: installing Debian\'s redis-server (once)...');
+  progress("redis: installing Debian's redis-server (once)...");
   run('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server'], 'Installing redis-server');
   return 'redis-server';
 }

@@ -29,7 +29,10 @@ function findBinary(names: string[], debianPackage: string): string {
     const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
     if (found.status === 0) return found.stdout.trim();
   }
-  throw new ForesightError('STACK_ARTIFACTS_MISSING', `${names[0]} is not installed: run \`sudo apt-get install -y ${debianPackage}\` (scripts/install.sh does)`);
+  throw new ForesightError(
+    'STACK_ARTIFACTS_MISSING',
+    `${names[0]} is not installed: run \`sudo apt-get install -y ${debianPackage}\` (scripts/install.sh does)`,
+  );
 }
 
 async function ready(url: string): Promise<boolean> {
@@ -85,7 +88,12 @@ export function prometheusSpec(cfg: StackConfig): ServiceSpec {
       mkdirSync(storage, { recursive: true });
       return {
         cmd: bin,
-        args: [`--config.file=${configFile}`, `--storage.tsdb.path=${storage}`, `--web.listen-address=127.0.0.1:${cfg.prometheusPort}`, '--storage.tsdb.retention.time=2d'],
+        args: [
+          `--config.file=${configFile}`,
+          `--storage.tsdb.path=${storage}`,
+          `--web.listen-address=127.0.0.1:${cfg.prometheusPort}`,
+          '--storage.tsdb.retention.time=2d',
+        ],
         marker: configFile,
       };
     },
@@ -113,7 +121,12 @@ export function alertmanagerSpec(cfg: StackConfig): ServiceSpec {
       return {
         cmd: bin,
         // no HA gossip: one local instance
-        args: [`--config.file=${configFile}`, `--storage.path=${storage}`, `--web.listen-address=127.0.0.1:${cfg.alertmanagerPort}`, '--cluster.listen-address='],
+        args: [
+          `--config.file=${configFile}`,
+          `--storage.path=${storage}`,
+          `--web.listen-address=127.0.0.1:${cfg.alertmanagerPort}`,
+          '--cluster.listen-address=',
+        ],
         marker: configFile,
       };
     },

@@ -94,5 +94,9 @@ export function removePidFile(file: string): void {
 export function tailFile(file: string, lines = 15): string {
   if (!existsSync(file)) return '(no log written)';
   const text = readFileSync(file, 'utf8');
-  return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+  return text
+    .split('\n')
+    .slice(-lines - 1)
+    .join('\n')
+    .trimEnd();
 }

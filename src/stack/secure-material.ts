@@ -88,13 +88,44 @@ export function ensureSecureMaterial(cfg: StackConfig, progress: (msg: string) =
   const storePass = readStackSecret(cfg, 'keystore');
   const passFile = p.secret('keystore');
   const days = '825';
-  tool('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p.caKey, '-out', p.caPem, '-days', days, '-subj', '/CN=Foresight local stack CA'], p.tlsDir);
+  tool(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p.caKey, '-out', p.caPem, '-days', days, '-subj', '/CN=Foresight local stack CA'],
+    p.tlsDir,
+  );
   tool('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p.serverKey, '-out', 'server.csr', '-subj', '/CN=127.0.0.1'], p.tlsDir);
   writeFileSync(path.join(p.tlsDir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
-  tool('openssl', ['x509', '-req', '-in', 'server.csr', '-CA', p.caPem, '-CAkey', p.caKey, '-CAcreateserial', '-out', p.serverPem, '-days', days, '-extfile', 'server.ext'], p.tlsDir);
-  tool('openssl', ['pkcs12', '-export', '-in', p.serverPem, '-inkey', p.serverKey, '-certfile', p.caPem, '-name', 'server', '-out', p.serverP12, '-passout', `file:${passFile}`], p.tlsDir);
+  tool(
+    'openssl',
+    ['x509', '-req', '-in', 'server.csr', '-CA', p.caPem, '-CAkey', p.caKey, '-CAcreateserial', '-out', p.serverPem, '-days', days, '-extfile', 'server.ext'],
+    p.tlsDir,
+  );
+  tool(
+    'openssl',
+    [
+      'pkcs12',
+      '-export',
+      '-in',
+      p.serverPem,
+      '-inkey',
+      p.serverKey,
+      '-certfile',
+      p.caPem,
+      '-name',
+      'server',
+      '-out',
+      p.serverP12,
+      '-passout',
+      `file:${passFile}`,
+    ],
+    p.tlsDir,
+  );
   // keytool reads the store password from argv only; it is the local stack's keystore password, not a user's.
-  tool('keytool', ['-importcert', '-noprompt', '-alias', 'foresight-ca', '-file', p.caPem, '-keystore', p.truststoreP12, '-storetype', 'PKCS12', '-storepass', storePass], p.tlsDir);
+  tool(
+    'keytool',
+    ['-importcert', '-noprompt', '-alias', 'foresight-ca', '-file', p.caPem, '-keystore', p.truststoreP12, '-storetype', 'PKCS12', '-storepass', storePass],
+    p.tlsDir,
+  );
   for (const f of [p.caKey, p.serverKey, p.serverP12, p.truststoreP12]) chmodSync(f, 0o600);
   return p;
 }

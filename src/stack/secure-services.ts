@@ -57,7 +57,9 @@ export function secureVariant(cfg: StackConfig): StackVariant {
         return redisAnswers('127.0.0.1', cfg.redisPort, 2_000, { ca, username: SECURE_USER, password });
       },
       args(dataDir) {
-        writePrivate(redisConf, `# Written by \`foresight stack up --secure\`; edits are overwritten.
+        writePrivate(
+          redisConf,
+          `# Written by \`foresight stack up --secure\`; edits are overwritten.
 bind 127.0.0.1
 port 0
 tls-port ${cfg.redisPort}
@@ -73,7 +75,8 @@ save ""
 protected-mode yes
 user default off
 user ${SECURE_USER} on >${secret('redis')} ~* &* +@all
-`);
+`,
+        );
         return [redisConf];
       },
       // redis-server rewrites its process title to "redis-server 127.0.0.1:<tls-port>": the conf path does not survive
@@ -90,7 +93,10 @@ user ${SECURE_USER} on >${secret('redis')} ~* &* +@all
       properties: (logDirs) => secureKafkaProperties(cfg, logDirs),
       formatArgs() {
         // SCRAM credentials live in the metadata log: created here, before the first start
-        const users: [string, string][] = [[KAFKA_ADMIN_USER, secret('kafka-admin')], [SECURE_USER, secret('kafka')]];
+        const users: [string, string][] = [
+          [KAFKA_ADMIN_USER, secret('kafka-admin')],
+          [SECURE_USER, secret('kafka')],
+        ];
         return users.flatMap(([name, pw]) => ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${name},password=${pw}]`]));
       },
     },
@@ -103,7 +109,9 @@ user ${SECURE_USER} on >${secret('redis')} ~* &* +@all
         return registryAnswers(registryBase, 2_000, { ca, auth: { username: SECURE_USER, password: new Secret(password) } });
       },
       args() {
-        writePrivate(registryConf, `# Written by \`foresight stack up --secure\`; edits are overwritten.
+        writePrivate(
+          registryConf,
+          `# Written by \`foresight stack up --secure\`; edits are overwritten.
 quarkus.http.insecure-requests=disabled
 quarkus.http.port=0
 quarkus.http.ssl-port=${cfg.registryPort}
@@ -117,7 +125,8 @@ quarkus.security.users.embedded.users.${SECURE_USER}=${secret('registry')}
 quarkus.security.users.embedded.roles.${SECURE_USER}=sr-admin
 quarkus.http.auth.permission.api.paths=/apis/*
 quarkus.http.auth.permission.api.policy=authenticated
-`);
+`,
+        );
         return [`-Dquarkus.config.locations=${registryConf}`];
       },
     },
@@ -128,7 +137,10 @@ quarkus.http.auth.permission.api.policy=authenticated
 function secureKafkaProperties(cfg: StackConfig, logDirs: string): string {
   const p = securePaths(cfg);
   const replaced = new Set(['listeners', 'advertised.listeners', 'inter.broker.listener.name', 'listener.security.protocol.map']);
-  const base = kafkaProperties(cfg, logDirs).split('\n').filter((l) => !replaced.has(l.split('=')[0])).join('\n');
+  const base = kafkaProperties(cfg, logDirs)
+    .split('\n')
+    .filter((l) => !replaced.has(l.split('=')[0]))
+    .join('\n');
   const admin = readStackSecret(cfg, 'kafka-admin');
   const scram = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${KAFKA_ADMIN_USER}" password="${admin}";`;
   const plain = `org.apache.kafka.common.security.plain.PlainLoginModule required username="${KAFKA_ADMIN_USER}" password="${admin}" user_${KAFKA_ADMIN_USER}="${admin}" user_${SECURE_USER}="${readStackSecret(cfg, 'kafka')}";`;

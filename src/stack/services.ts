@@ -45,8 +45,24 @@ export function plainVariant(cfg: StackConfig): StackVariant {
       address: `redis://127.0.0.1:${cfg.redisPort}`,
       probe: () => redisAnswers('127.0.0.1', cfg.redisPort),
       // Append-only file so that windows and applied offsets survive a Redis restart.
-      args: (dataDir) => ['--bind', '127.0.0.1', '--port', String(cfg.redisPort), '--dir', dataDir, '--daemonize', 'no',
-        '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes'],
+      args: (dataDir) => [
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(cfg.redisPort),
+        '--dir',
+        dataDir,
+        '--daemonize',
+        'no',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--save',
+        '',
+        '--protected-mode',
+        'yes',
+      ],
       marker: `:${cfg.redisPort}`,
     },
     kafka: {
@@ -111,7 +127,10 @@ function kafkaSpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
     address: variant.kafka.address,
     ...files(cfg, 'kafka'),
     readyTimeoutMs: 90_000,
-    ports: [{ port: cfg.kafkaPort, flag: '--kafka-port' }, { port: cfg.controllerPort, flag: '--controller-port' }],
+    ports: [
+      { port: cfg.kafkaPort, flag: '--kafka-port' },
+      { port: cfg.controllerPort, flag: '--controller-port' },
+    ],
     probe: variant.kafka.probe,
     prepare(progress) {
       ensureKafkaLibs(progress);
@@ -127,9 +146,16 @@ function kafkaSpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
         const clusterId = existsSync(clusterIdFile) ? readFileSync(clusterIdFile, 'utf8').trim() : kafkaClusterId();
         writeFileSync(clusterIdFile, clusterId + '\n');
         try {
-          execFileSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted', ...variant.kafka.formatArgs()], { stdio: 'pipe' });
+          execFileSync(
+            'java',
+            [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted', ...variant.kafka.formatArgs()],
+            { stdio: 'pipe' },
+          );
         } catch (err) {
-          throw new ForesightError('STACK_START_FAILED', `kafka: formatting storage in ${logDirs} failed: ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
+          throw new ForesightError(
+            'STACK_START_FAILED',
+            `kafka: formatting storage in ${logDirs} failed: ${String((err as { stderr?: Buffer }).stderr ?? err)}`,
+          );
         }
       }
       return { cmd: 'java', args: [...jvm, 'kafka.Kafka', propsFile], marker: propsFile };
@@ -203,12 +229,20 @@ function registrySpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
       ensureApicurio(progress);
       mkdirSync(path.join(cfg.dataDir, 'registry'), { recursive: true });
       const marker = `-Dforesight.stack=${cfg.dir}`;
-      const args = ['-Xms128m', '-Xmx384m', marker,
-        ...variant.registry.args(), '-Dquarkus.http.host=127.0.0.1',
-        '-Dapicurio.storage.kind=sql', '-Dapicurio.storage.sql.kind=h2',
+      const args = [
+        '-Xms128m',
+        '-Xmx384m',
+        marker,
+        ...variant.registry.args(),
+        '-Dquarkus.http.host=127.0.0.1',
+        '-Dapicurio.storage.kind=sql',
+        '-Dapicurio.storage.sql.kind=h2',
         `-Dapicurio.datasource.url=jdbc:h2:file:${path.join(cfg.dataDir, 'registry', 'registry_db')}`,
-        '-Dquarkus.log.level=WARN', '-Dquarkus.log.category."io.quarkus".level=INFO',
-        '-jar', APICURIO_JAR];
+        '-Dquarkus.log.level=WARN',
+        '-Dquarkus.log.category."io.quarkus".level=INFO',
+        '-jar',
+        APICURIO_JAR,
+      ];
       return { cmd: 'java', args, marker };
     },
   };

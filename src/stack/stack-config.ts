@@ -8,28 +8,107 @@ import { envVar, port, readVar, type Env } from '../config/env.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { secureStackEnv } from './secure-material.js';
 
-export const STACK_DIR = envVar('FORESIGHT_STACK_DIR', z.string().min(1), path.join(PROJECT_ROOT, '.foresight', 'stack'), 'a directory path', 'Root of the local stack\'s data, logs and pid files.');
-export const STACK_DATA_DIR = envVar('FORESIGHT_STACK_DATA_DIR', z.string().min(1).optional(), undefined, 'a directory path', 'Data folder of the local stack (default: $FORESIGHT_STACK_DIR/data).');
-export const STACK_LOG_DIR = envVar('FORESIGHT_STACK_LOG_DIR', z.string().min(1).optional(), undefined, 'a directory path', 'Log folder of the local stack (default: $FORESIGHT_STACK_DIR/logs).');
+export const STACK_DIR = envVar(
+  'FORESIGHT_STACK_DIR',
+  z.string().min(1),
+  path.join(PROJECT_ROOT, '.foresight', 'stack'),
+  'a directory path',
+  "Root of the local stack's data, logs and pid files.",
+);
+export const STACK_DATA_DIR = envVar(
+  'FORESIGHT_STACK_DATA_DIR',
+  z.string().min(1).optional(),
+  undefined,
+  'a directory path',
+  'Data folder of the local stack (default: $FORESIGHT_STACK_DIR/data).',
+);
+export const STACK_LOG_DIR = envVar(
+  'FORESIGHT_STACK_LOG_DIR',
+  z.string().min(1).optional(),
+  undefined,
+  'a directory path',
+  'Log folder of the local stack (default: $FORESIGHT_STACK_DIR/logs).',
+);
 export const STACK_KAFKA_PORT = envVar('FORESIGHT_STACK_KAFKA_PORT', port.min(1), '9092', 'a TCP port', 'Kafka broker port of the local stack.');
 export const STACK_CONTROLLER_PORT = envVar('FORESIGHT_STACK_CONTROLLER_PORT', port.min(1), '9093', 'a TCP port', 'KRaft controller port of the local stack.');
-export const STACK_REGISTRY_PORT = envVar('FORESIGHT_STACK_REGISTRY_PORT', port.min(1), '8081', 'a TCP port', 'Schema Registry (Apicurio) port of the local stack.');
+export const STACK_REGISTRY_PORT = envVar(
+  'FORESIGHT_STACK_REGISTRY_PORT',
+  port.min(1),
+  '8081',
+  'a TCP port',
+  'Schema Registry (Apicurio) port of the local stack.',
+);
 export const STACK_REDIS_PORT = envVar('FORESIGHT_STACK_REDIS_PORT', port.min(1), '6379', 'a TCP port', 'Redis port of the local stack.');
 
 // The secured stack (`--secure`) runs beside the plain one: its own folder and ports, so both can be up at once.
-export const STACK_SECURE_DIR = envVar('FORESIGHT_STACK_SECURE_DIR', z.string().min(1), path.join(PROJECT_ROOT, '.foresight', 'stack-secure'), 'a directory path', 'Root of the secured local stack (`stack up --secure`): data, logs, pid files, its CA, keystores and generated passwords.');
-export const STACK_SECURE_KAFKA_PORT = envVar('FORESIGHT_STACK_SECURE_KAFKA_PORT', port.min(1), '19092', 'a TCP port', 'SASL_SSL listener of the secured stack\'s Kafka.');
-export const STACK_SECURE_CONTROLLER_PORT = envVar('FORESIGHT_STACK_SECURE_CONTROLLER_PORT', port.min(1), '19093', 'a TCP port', 'KRaft controller port of the secured stack (plaintext, loopback only).');
-export const STACK_SECURE_REGISTRY_PORT = envVar('FORESIGHT_STACK_SECURE_REGISTRY_PORT', port.min(1), '18081', 'a TCP port', 'HTTPS port of the secured stack\'s Schema Registry.');
-export const STACK_SECURE_REDIS_PORT = envVar('FORESIGHT_STACK_SECURE_REDIS_PORT', port.min(1), '16380', 'a TCP port', 'TLS port of the secured stack\'s Redis (it has no plaintext port).');
+export const STACK_SECURE_DIR = envVar(
+  'FORESIGHT_STACK_SECURE_DIR',
+  z.string().min(1),
+  path.join(PROJECT_ROOT, '.foresight', 'stack-secure'),
+  'a directory path',
+  'Root of the secured local stack (`stack up --secure`): data, logs, pid files, its CA, keystores and generated passwords.',
+);
+export const STACK_SECURE_KAFKA_PORT = envVar(
+  'FORESIGHT_STACK_SECURE_KAFKA_PORT',
+  port.min(1),
+  '19092',
+  'a TCP port',
+  "SASL_SSL listener of the secured stack's Kafka.",
+);
+export const STACK_SECURE_CONTROLLER_PORT = envVar(
+  'FORESIGHT_STACK_SECURE_CONTROLLER_PORT',
+  port.min(1),
+  '19093',
+  'a TCP port',
+  'KRaft controller port of the secured stack (plaintext, loopback only).',
+);
+export const STACK_SECURE_REGISTRY_PORT = envVar(
+  'FORESIGHT_STACK_SECURE_REGISTRY_PORT',
+  port.min(1),
+  '18081',
+  'a TCP port',
+  "HTTPS port of the secured stack's Schema Registry.",
+);
+export const STACK_SECURE_REDIS_PORT = envVar(
+  'FORESIGHT_STACK_SECURE_REDIS_PORT',
+  port.min(1),
+  '16380',
+  'a TCP port',
+  "TLS port of the secured stack's Redis (it has no plaintext port).",
+);
 
 // `stack up --observability`: Prometheus and Alertmanager (Debian's) beside the stack
-export const STACK_PROMETHEUS_PORT = envVar('FORESIGHT_STACK_PROMETHEUS_PORT', port.min(1), '9090', 'a TCP port', 'Prometheus port of the local stack (with --observability).');
-export const STACK_ALERTMANAGER_PORT = envVar('FORESIGHT_STACK_ALERTMANAGER_PORT', port.min(1), '9094', 'a TCP port', 'Alertmanager port of the local stack (with --observability; not 9093, the KRaft controller\'s).');
+export const STACK_PROMETHEUS_PORT = envVar(
+  'FORESIGHT_STACK_PROMETHEUS_PORT',
+  port.min(1),
+  '9090',
+  'a TCP port',
+  'Prometheus port of the local stack (with --observability).',
+);
+export const STACK_ALERTMANAGER_PORT = envVar(
+  'FORESIGHT_STACK_ALERTMANAGER_PORT',
+  port.min(1),
+  '9094',
+  'a TCP port',
+  "Alertmanager port of the local stack (with --observability; not 9093, the KRaft controller's).",
+);
 
-export const STACK_VARIABLES = [STACK_DIR, STACK_DATA_DIR, STACK_LOG_DIR, STACK_KAFKA_PORT, STACK_CONTROLLER_PORT, STACK_REGISTRY_PORT, STACK_REDIS_PORT,
-  STACK_SECURE_DIR, STACK_SECURE_KAFKA_PORT, STACK_SECURE_CONTROLLER_PORT, STACK_SECURE_REGISTRY_PORT, STACK_SECURE_REDIS_PORT,
-  STACK_PROMETHEUS_PORT, STACK_ALERTMANAGER_PORT] as const;
+export const STACK_VARIABLES = [
+  STACK_DIR,
+  STACK_DATA_DIR,
+  STACK_LOG_DIR,
+  STACK_KAFKA_PORT,
+  STACK_CONTROLLER_PORT,
+  STACK_REGISTRY_PORT,
+  STACK_REDIS_PORT,
+  STACK_SECURE_DIR,
+  STACK_SECURE_KAFKA_PORT,
+  STACK_SECURE_CONTROLLER_PORT,
+  STACK_SECURE_REGISTRY_PORT,
+  STACK_SECURE_REDIS_PORT,
+  STACK_PROMETHEUS_PORT,
+  STACK_ALERTMANAGER_PORT,
+] as const;
 
 export interface StackConfig {
   dir: string;

@@ -59,11 +59,13 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
     progress(`${spec.name}: starting (pid ${pid}, log ${spec.logFile})`);
     started.push({ spec, pid, t0: Date.now() });
   }
-  const results = await Promise.allSettled(started.map(async ({ spec, pid, t0 }) => {
-    await waitReady(spec, pid);
-    progress(`${spec.name}: ready at ${spec.address} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    return { name: spec.name, state: 'running' as const, address: spec.address, pid, logFile: spec.logFile };
-  }));
+  const results = await Promise.allSettled(
+    started.map(async ({ spec, pid, t0 }) => {
+      await waitReady(spec, pid);
+      progress(`${spec.name}: ready at ${spec.address} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      return { name: spec.name, state: 'running' as const, address: spec.address, pid, logFile: spec.logFile };
+    }),
+  );
   const failures: string[] = [];
   for (const r of results) {
     if (r.status === 'fulfilled') statuses.push(r.value);
@@ -81,8 +83,10 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
 async function checkPortsFree(spec: ServiceSpec): Promise<void> {
   for (const { port, flag } of spec.ports) {
     if (await portInUse(port)) {
-      throw new ForesightError('STACK_START_FAILED',
-        `${spec.name}: port ${port} is already in use by a process that is not this stack's ${spec.name} (another program, or a stack of another checkout: \`ss -ltnp\` shows it); stop it, or choose another port with ${flag}`);
+      throw new ForesightError(
+        'STACK_START_FAILED',
+        `${spec.name}: port ${port} is already in use by a process that is not this stack's ${spec.name} (another program, or a stack of another checkout: \`ss -ltnp\` shows it); stop it, or choose another port with ${flag}`,
+      );
     }
   }
 }
@@ -94,12 +98,16 @@ async function waitReady(spec: ServiceSpec, pid: number): Promise<void> {
     const rec = readPidFile(spec.pidFile);
     if (!rec || !isOurs(rec)) {
       removePidFile(spec.pidFile);
-      throw new ForesightError('STACK_START_FAILED',
-        `${spec.name} exited during start-up (pid ${pid}); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`);
+      throw new ForesightError(
+        'STACK_START_FAILED',
+        `${spec.name} exited during start-up (pid ${pid}); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`,
+      );
     }
     if (Date.now() > deadline) {
-      throw new ForesightError('STACK_START_FAILED',
-        `${spec.name} did not answer at ${spec.address} within ${spec.readyTimeoutMs / 1000} s (pid ${pid} still running); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`);
+      throw new ForesightError(
+        'STACK_START_FAILED',
+        `${spec.name} did not answer at ${spec.address} within ${spec.readyTimeoutMs / 1000} s (pid ${pid} still running); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`,
+      );
     }
     await sleep(300);
   }
@@ -120,13 +128,15 @@ export async function stackDown(cfg: StackConfig, progress: Progress = () => und
 }
 
 export async function stackStatus(cfg: StackConfig): Promise<ServiceStatus[]> {
-  return Promise.all(serviceSpecs(cfg, variantOf(cfg)).map(async (spec): Promise<ServiceStatus> => {
-    const rec = readPidFile(spec.pidFile);
-    const ours = rec !== undefined && isOurs(rec);
-    const answers = await spec.probe();
-    const state: ServiceState = ours ? (answers ? 'running' : 'not-answering') : answers ? 'external' : 'stopped';
-    return { name: spec.name, state, address: spec.address, pid: ours ? rec.pid : undefined, logFile: spec.logFile };
-  }));
+  return Promise.all(
+    serviceSpecs(cfg, variantOf(cfg)).map(async (spec): Promise<ServiceStatus> => {
+      const rec = readPidFile(spec.pidFile);
+      const ours = rec !== undefined && isOurs(rec);
+      const answers = await spec.probe();
+      const state: ServiceState = ours ? (answers ? 'running' : 'not-answering') : answers ? 'external' : 'stopped';
+      return { name: spec.name, state, address: spec.address, pid: ours ? rec.pid : undefined, logFile: spec.logFile };
+    }),
+  );
 }
 
 function order(s: ServiceStatus[]): ServiceStatus[] {
@@ -135,7 +145,5 @@ function order(s: ServiceStatus[]): ServiceStatus[] {
 }
 
 export function formatStatus(statuses: ServiceStatus[]): string {
-  return statuses
-    .map((s) => `${s.name.padEnd(12)} ${s.state.padEnd(14)} ${s.address.padEnd(46)} ${s.pid ? `pid ${s.pid}` : ''}`.trimEnd())
-    .join('\n');
+  return statuses.map((s) => `${s.name.padEnd(12)} ${s.state.padEnd(14)} ${s.address.padEnd(46)} ${s.pid ? `pid ${s.pid}` : ''}`.trimEnd()).join('\n');
 }

@@ -71,7 +71,6 @@ export type RejectReason =
   // no valid policy was ever loaded: the bounds are unknown, nothing is committed
   | 'policy-unavailable';
 
-
 export class RejectedMessage extends ForesightError {
   readonly reason: RejectReason;
 

@@ -54,7 +54,12 @@ export function aggregateBatch(events: WindowEvent[], watermarks: ReadonlyMap<st
     if (ev.eventTime > wm) raised.set(ev.seriesId, ev.eventTime);
     let d = deltas.get(ev.seriesId);
     if (!d) {
-      d = { buckets: new Map(RESOLUTIONS.map((r) => [r, new Map<number, BucketDelta>()])), firstMessage: ev.message, earliestMs: ev.eventTime, priorWatermark: watermarks.get(ev.seriesId) ?? -Infinity };
+      d = {
+        buckets: new Map(RESOLUTIONS.map((r) => [r, new Map<number, BucketDelta>()])),
+        firstMessage: ev.message,
+        earliestMs: ev.eventTime,
+        priorWatermark: watermarks.get(ev.seriesId) ?? -Infinity,
+      };
       deltas.set(ev.seriesId, d);
     } else if (ev.eventTime < d.earliestMs) {
       d.earliestMs = ev.eventTime;

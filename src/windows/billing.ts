@@ -15,8 +15,11 @@ const HOUR = 3_600_000;
 const MAX_SPREAD_HOURS = 31 * 24;
 
 const WORKLOAD_TAGS: [string, string][] = [
-  ['k8s.deployment.name', 'Deployment'], ['k8s.statefulset.name', 'StatefulSet'], ['k8s.daemonset.name', 'DaemonSet'],
-  ['k8s.job.name', 'Job'], ['k8s.cronjob.name', 'CronJob'],
+  ['k8s.deployment.name', 'Deployment'],
+  ['k8s.statefulset.name', 'StatefulSet'],
+  ['k8s.daemonset.name', 'DaemonSet'],
+  ['k8s.job.name', 'Job'],
+  ['k8s.cronjob.name', 'CronJob'],
 ];
 
 export type UnitKind = 'cpu-core-hour' | 'memory-gib-hour' | 'gpu-hour';

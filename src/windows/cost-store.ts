@@ -57,7 +57,10 @@ export class CostStore {
     const res = await this.apply(keys.length, args);
     if (res[0] === ScriptStatus.APPLIED) return { status: 'applied', merged: Number(res[1]), created: 0, roundTrips: 1 };
     if (res[0] === ScriptStatus.STALE) return { status: 'stale', storedOffset: BigInt(String(res[1])) };
-    throw new ForesightError('REDIS_SCRIPT_FAILED', `applyCosts-n.lua returned ${JSON.stringify(res)}${res[0] === ScriptStatus.MALFORMED ? ' (MALFORMED: the packed argument did not parse)' : ''}`);
+    throw new ForesightError(
+      'REDIS_SCRIPT_FAILED',
+      `applyCosts-n.lua returned ${JSON.stringify(res)}${res[0] === ScriptStatus.MALFORMED ? ' (MALFORMED: the packed argument did not parse)' : ''}`,
+    );
   }
 
   private async sumOver(suffix: string): Promise<Map<string, number>> {
@@ -111,7 +114,11 @@ export class CostStore {
       const month = monthOf(at);
       const out: PoolPrices = { pool, period: `${month.slice(0, 4)}-${month.slice(4)}` };
       const currencies = new Set<string>();
-      for (const [unit, key] of [['cpu-core-hour', 'cpuCoreHour'], ['memory-gib-hour', 'memoryGibHour'], ['gpu-hour', 'gpuHour']] as const) {
+      for (const [unit, key] of [
+        ['cpu-core-hour', 'cpuCoreHour'],
+        ['memory-gib-hour', 'memoryGibHour'],
+        ['gpu-hour', 'gpuHour'],
+      ] as const) {
         const h = await this.sumOver(`price:${pool}:${unit}:${month}`);
         const q = h.get('quantity') ?? 0;
         if (q > 0) out[key] = (h.get('cost') ?? 0) / q;

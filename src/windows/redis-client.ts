@@ -59,18 +59,24 @@ export async function connectRedis(redis: Redis, cfg: RedisConfig): Promise<void
   };
   redis.on('error', onError);
   try {
-    await retry(async () => {
-      try {
-        await redis.connect();
-      } catch (err) {
-        if (authError !== undefined) {
-          redis.disconnect();
-          throw new ForesightError('AUTH_FAILED',
-            `Redis (${redactUrl(cfg.url)}) refused the credentials${cfg.security?.username ? ` of user "${cfg.security.username}"` : ''} (${authError}); check FORESIGHT_REDIS_USERNAME and FORESIGHT_REDIS_PASSWORD_FILE (or FORESIGHT_REDIS_PASSWORD)`, { cause: err });
+    await retry(
+      async () => {
+        try {
+          await redis.connect();
+        } catch (err) {
+          if (authError !== undefined) {
+            redis.disconnect();
+            throw new ForesightError(
+              'AUTH_FAILED',
+              `Redis (${redactUrl(cfg.url)}) refused the credentials${cfg.security?.username ? ` of user "${cfg.security.username}"` : ''} (${authError}); check FORESIGHT_REDIS_USERNAME and FORESIGHT_REDIS_PASSWORD_FILE (or FORESIGHT_REDIS_PASSWORD)`,
+              { cause: err },
+            );
+          }
+          throw err;
         }
-        throw err;
-      }
-    }, { retries: 10, initialDelayMs: 200 });
+      },
+      { retries: 10, initialDelayMs: 200 },
+    );
   } finally {
     redis.off('error', onError);
   }

@@ -49,7 +49,6 @@ export interface IncompleteHistory {
 
 const INCOMPLETE_TTL_MS = COARSE.retentionMs + 24 * 3_600_000;
 
-
 /** The partition's applied offset and its rebuild mark (undefined: not rebuilding), sent together. */
 export async function readPartitionMarks(redis: Redis, prefix: string, p: PartitionRef): Promise<{ applied: bigint; rebuildUntil: bigint | undefined }> {
   const [applied, until] = await Promise.all([readAppliedOffset(redis, prefix, p), redis.get(rebuildKey(prefix, p))]);
@@ -57,11 +56,20 @@ export async function readPartitionMarks(redis: Redis, prefix: string, p: Partit
 }
 
 /** Records a loss: the offset the rebuild runs to and, when events are gone for good, the hole. */
-export async function markLost(redis: Redis, prefix: string, p: PartitionRef, rebuildUntil: bigint, missing: { from: bigint; to: bigint } | undefined, now = Date.now()): Promise<void> {
+export async function markLost(
+  redis: Redis,
+  prefix: string,
+  p: PartitionRef,
+  rebuildUntil: bigint,
+  missing: { from: bigint; to: bigint } | undefined,
+  now = Date.now(),
+): Promise<void> {
   const tx = redis.multi().set(rebuildKey(prefix, p), rebuildUntil.toString(), 'PX', INCOMPLETE_TTL_MS);
   if (missing) {
     const key = incompleteKey(prefix, p);
-    tx.del(key).hset(key, { missingFrom: missing.from.toString(), missingTo: missing.to.toString(), markedAt: String(now) }).pexpire(key, INCOMPLETE_TTL_MS);
+    tx.del(key)
+      .hset(key, { missingFrom: missing.from.toString(), missingTo: missing.to.toString(), markedAt: String(now) })
+      .pexpire(key, INCOMPLETE_TTL_MS);
   }
   await tx.exec();
 }

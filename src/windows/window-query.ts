@@ -16,7 +16,14 @@ export interface RangeStats {
 }
 
 /** Merges the buckets of [fromMs, toMs] at one resolution into one summary. */
-export async function rangeSummary(store: WindowStore, ref: PartitionRef, seriesId: string, resolution: 'fine' | 'coarse', fromMs: number, toMs: number): Promise<{ summary: Summary; buckets: number }> {
+export async function rangeSummary(
+  store: WindowStore,
+  ref: PartitionRef,
+  seriesId: string,
+  resolution: 'fine' | 'coarse',
+  fromMs: number,
+  toMs: number,
+): Promise<{ summary: Summary; buckets: number }> {
   const res = resolution === 'fine' ? FINE : COARSE;
   const n = bucketIndex(res, toMs) - bucketIndex(res, fromMs) + 1;
   const [buckets] = await store.lastBuckets([{ ref, seriesId, resolution, n, endMs: toMs }]);
@@ -33,7 +40,14 @@ export async function rangeSummary(store: WindowStore, ref: PartitionRef, series
 
 export function statsOf(s: Summary, buckets: number): RangeStats {
   return {
-    count: s.count, mean: s.count ? s.sum / s.count : NaN, min: s.min, max: s.max,
-    p50: quantile(s, 0.5), p90: quantile(s, 0.9), p95: quantile(s, 0.95), p99: quantile(s, 0.99), buckets,
+    count: s.count,
+    mean: s.count ? s.sum / s.count : NaN,
+    min: s.min,
+    max: s.max,
+    p50: quantile(s, 0.5),
+    p90: quantile(s, 0.9),
+    p95: quantile(s, 0.95),
+    p99: quantile(s, 0.99),
+    buckets,
   };
 }

@@ -19,9 +19,7 @@ import type { BucketDelta, Summary } from './sketch.js';
 
 export type { PartitionRef };
 
-export type ApplyOutcome =
-  | { status: 'applied'; merged: number; created: number; roundTrips: 1 }
-  | { status: 'stale'; storedOffset: bigint };
+export type ApplyOutcome = { status: 'applied'; merged: number; created: number; roundTrips: 1 } | { status: 'stale'; storedOffset: bigint };
 
 /** ioredis flattens array arguments: one array keeps huge batches off the call stack. */
 type RawApply = (numKeys: number, args: (string | Buffer | number)[]) => Promise<[number, ...unknown[]]>;
@@ -36,7 +34,10 @@ type RawApply = (numKeys: number, args: (string | Buffer | number)[]) => Promise
 export class ExpiryCache {
   private readonly keys = new Map<string, number>();
 
-  constructor(private readonly max = 100_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly max = 100_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   has(key: string, at: number): boolean {
     const cached = this.keys.get(key);
@@ -100,7 +101,14 @@ export class WindowStore {
    * chunk keys this script already gave their expiry, so it is set once per key, not once per
    * batch; it is added to only when the batch applied.
    */
-  async applyBatch(p: PartitionRef, expected: bigint, newOffset: string, agg: AggregateResult, trimBeforeMs: number, expiring?: ExpiryCache): Promise<ApplyOutcome> {
+  async applyBatch(
+    p: PartitionRef,
+    expected: bigint,
+    newOffset: string,
+    agg: AggregateResult,
+    trimBeforeMs: number,
+    expiring?: ExpiryCache,
+  ): Promise<ApplyOutcome> {
     // group the deltas by chunk key (the script reads and writes each key once), buckets that
     // may exist first, sizing the packed argument as we go; then write it in one buffer
     const keys: string[] = [this.appliedKey(p), this.seriesKey(p)];
@@ -161,7 +169,10 @@ export class WindowStore {
       return { status: 'applied', merged: Number(res[1]), created: Number(res[2]), roundTrips: 1 };
     }
     if (res[0] === ScriptStatus.STALE) return { status: 'stale', storedOffset: BigInt(String(res[1])) };
-    throw new ForesightError('REDIS_SCRIPT_FAILED', `applyWindows-n.lua returned ${JSON.stringify(res)}${res[0] === ScriptStatus.MALFORMED ? ' (MALFORMED: the packed argument did not parse)' : ''}`);
+    throw new ForesightError(
+      'REDIS_SCRIPT_FAILED',
+      `applyWindows-n.lua returned ${JSON.stringify(res)}${res[0] === ScriptStatus.MALFORMED ? ' (MALFORMED: the packed argument did not parse)' : ''}`,
+    );
   }
 
   /**

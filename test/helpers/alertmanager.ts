@@ -14,7 +14,7 @@ export interface TestAlertmanager {
 
 export function alertmanagerBinary(): string {
   const found = ['/usr/bin/prometheus-alertmanager', '/usr/bin/alertmanager', '/usr/local/bin/alertmanager'].find((p) => existsSync(p));
-  if (!found) throw new Error('Alertmanager is not installed: scripts/install.sh installs Debian\'s prometheus-alertmanager');
+  if (!found) throw new Error("Alertmanager is not installed: scripts/install.sh installs Debian's prometheus-alertmanager");
   return found;
 }
 
@@ -34,12 +34,16 @@ export async function startAlertmanager(): Promise<TestAlertmanager> {
   writeFileSync(path.join(dir, 'alertmanager.yml'), 'route:\n  receiver: none\n  group_wait: 1s\nreceivers:\n  - name: none\n');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(alertmanagerBinary(), [
-    `--config.file=${path.join(dir, 'alertmanager.yml')}`,
-    `--storage.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--cluster.listen-address=', // no HA gossip for a single test instance
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    alertmanagerBinary(),
+    [
+      `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=', // no HA gossip for a single test instance
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   const deadline = Date.now() + 20_000;

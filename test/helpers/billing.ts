@@ -8,15 +8,45 @@ import { ensureTopics } from '../../src/kafka/topics.js';
 const HOUR = 3_600_000;
 
 /** One hour of a resource: `quantity` units (vCPU-Hours, GiB-Hours, GPU-Hours) costing `cost`, tagged with its pool and attribution. */
-export function focusRow(o: { start: number; unit: string; quantity: number; cost: number; pool: string; resource?: string; tags?: Record<string, string>; currency?: string }): BillingRecord {
+export function focusRow(o: {
+  start: number;
+  unit: string;
+  quantity: number;
+  cost: number;
+  pool: string;
+  resource?: string;
+  tags?: Record<string, string>;
+  currency?: string;
+}): BillingRecord {
   const d = new Date(o.start);
   return {
-    BilledCost: o.cost, BillingAccountId: 'acct-1', BillingAccountName: null, BillingCurrency: o.currency ?? 'USD',
-    BillingPeriodStart: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), BillingPeriodEnd: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
-    ChargeCategory: 'Usage', ChargeClass: null, ChargeDescription: null, ChargePeriodStart: o.start, ChargePeriodEnd: o.start + HOUR,
-    ContractedCost: o.cost, EffectiveCost: o.cost, InvoiceIssuerName: 'Cloud', ListCost: o.cost, PricingQuantity: o.quantity, PricingUnit: o.unit,
-    ProviderName: 'Cloud', PublisherName: 'Cloud', ServiceCategory: 'Compute', ServiceName: 'Compute Engine', ResourceId: o.resource ?? `${o.pool}-node-1`, ResourceName: null, ResourceType: 'Virtual Machine',
-    ConsumedQuantity: o.quantity, ConsumedUnit: o.unit, Tags: { 'node-pool': o.pool, ...o.tags },
+    BilledCost: o.cost,
+    BillingAccountId: 'acct-1',
+    BillingAccountName: null,
+    BillingCurrency: o.currency ?? 'USD',
+    BillingPeriodStart: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+    BillingPeriodEnd: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+    ChargeCategory: 'Usage',
+    ChargeClass: null,
+    ChargeDescription: null,
+    ChargePeriodStart: o.start,
+    ChargePeriodEnd: o.start + HOUR,
+    ContractedCost: o.cost,
+    EffectiveCost: o.cost,
+    InvoiceIssuerName: 'Cloud',
+    ListCost: o.cost,
+    PricingQuantity: o.quantity,
+    PricingUnit: o.unit,
+    ProviderName: 'Cloud',
+    PublisherName: 'Cloud',
+    ServiceCategory: 'Compute',
+    ServiceName: 'Compute Engine',
+    ResourceId: o.resource ?? `${o.pool}-node-1`,
+    ResourceName: null,
+    ResourceType: 'Virtual Machine',
+    ConsumedQuantity: o.quantity,
+    ConsumedUnit: o.unit,
+    Tags: { 'node-pool': o.pool, ...o.tags },
   };
 }
 

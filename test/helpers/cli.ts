@@ -38,7 +38,10 @@ export function startCli(args: string[], env: Record<string, string>): RunningCl
     waitForOutput(text, timeoutMs = 60_000) {
       if (out.includes(text)) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${JSON.stringify(text)}; output so far:\n${out.slice(-3000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${JSON.stringify(text)}; output so far:\n${out.slice(-3000)}`)),
+          timeoutMs,
+        );
         const done = (): void => {
           clearTimeout(timer);
           resolve();

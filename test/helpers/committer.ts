@@ -15,11 +15,28 @@ export const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 export function recommendation(workload: string, id: string, changes: [string, string][], opts: Partial<Recommendation> = {}): Recommendation {
   const [namespace, kind, name] = workload.split('/');
   return {
-    id, type: 'HPA', cluster: 'prod', namespace, kind, name, container: null,
-    changes: changes.map(([field, proposed]) => ({ field, current: null, proposed })), currentSource: 'MANIFEST',
+    id,
+    type: 'HPA',
+    cluster: 'prod',
+    namespace,
+    kind,
+    name,
+    container: null,
+    changes: changes.map(([field, proposed]) => ({ field, current: null, proposed })),
+    currentSource: 'MANIFEST',
     forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 2.1, q90: 2.9, q99: 3.6, quantileUsed: 0.99, peakTime: null },
-    rules: ['slo-risk:0.01', 'policy:defaults'], monthlyCostDelta: 12.5, currency: 'USD', confidence: 0.8, modelVersion: 'forecaster-test', critical: false,
-    createdAt: Date.now(), traceparent: `00-${TRACE}-00f067aa0ba902b7-01`, costUnknown: null, nodePool: null, budget: null, ...opts,
+    rules: ['slo-risk:0.01', 'policy:defaults'],
+    monthlyCostDelta: 12.5,
+    currency: 'USD',
+    confidence: 0.8,
+    modelVersion: 'forecaster-test',
+    critical: false,
+    createdAt: Date.now(),
+    traceparent: `00-${TRACE}-00f067aa0ba902b7-01`,
+    costUnknown: null,
+    nodePool: null,
+    budget: null,
+    ...opts,
   };
 }
 
@@ -39,25 +56,36 @@ export interface CommitterFixture {
 /** A GitOps remote seeded with the example repository plus `extra` files (null: remove), and unique topics. */
 export async function committerSetup(extra: Record<string, string> = {}): Promise<CommitterFixture> {
   const repo = gitopsRemote(extra);
-  const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: path.join(repo.tmp, 'work'), FORESIGHT_GIT_AUTHOR: 'Foresight Bot <bot@foresight.test>' });
+  const env = testEnv({
+    FORESIGHT_TOPIC_PARTITIONS: '1',
+    FORESIGHT_GITOPS_REMOTE: repo.remote,
+    FORESIGHT_GITOPS_WORKDIR: path.join(repo.tmp, 'work'),
+    FORESIGHT_GIT_AUTHOR: 'Foresight Bot <bot@foresight.test>',
+  });
   const cfg = testConfig(env);
   const kafka = testKafka(cfg);
   const codec = await testCodec(cfg);
   await ensureTopics(kafka, cfg.topics);
   return {
-    env, repo,
+    env,
+    repo,
     send: async (values) => {
       const producer = kafka.producer();
       await producer.connect();
-      await producer.send({ topic: cfg.topics.recommendations, messages: values.map((v) => ({ key: 'k', value: Buffer.isBuffer(v) ? v : codec.encode('Recommendation', v) })) });
+      await producer.send({
+        topic: cfg.topics.recommendations,
+        messages: values.map((v) => ({ key: 'k', value: Buffer.isBuffer(v) ? v : codec.encode('Recommendation', v) })),
+      });
       await producer.disconnect();
     },
     start: (extraEnv = {}) => startCli(['committer'], { ...env, ...extraEnv }),
-    letters: async () => Promise.all((await readTopic(kafka, cfg.topics.deadletter, 5_000)).map((l) => codec.decode<DeadLetter>(l.message.value, 'DeadLetter'))),
+    letters: async () =>
+      Promise.all((await readTopic(kafka, cfg.topics.deadletter, 5_000)).map((l) => codec.decode<DeadLetter>(l.message.value, 'DeadLetter'))),
     count: (ref) => Number(repo.git('rev-list', '--count', ref).trim()),
     humanEdit: (file, from, to) => {
       const dir = path.join(repo.tmp, `human-${Date.now()}`);
-      const git = (...args: string[]): string => execFileSync('git', ['-C', dir, '-c', 'user.name=A Person', '-c', 'user.email=person@example.com', ...args], { encoding: 'utf8' });
+      const git = (...args: string[]): string =>
+        execFileSync('git', ['-C', dir, '-c', 'user.name=A Person', '-c', 'user.email=person@example.com', ...args], { encoding: 'utf8' });
       execFileSync('git', ['clone', '-q', repo.remote, dir]);
       const text = readFileSync(path.join(dir, file), 'utf8');
       if (!text.includes(from)) throw new Error(`${file} has no ${JSON.stringify(from)}`);

@@ -10,8 +10,22 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-interface Commit { sha: string; tree: string; message: string; parents: string[]; author: { name: string; email: string; date: string } }
-interface Pull { number: number; head: string; base: string; title: string; body: string; state: 'open' | 'closed'; labels: string[] }
+interface Commit {
+  sha: string;
+  tree: string;
+  message: string;
+  parents: string[];
+  author: { name: string; email: string; date: string };
+}
+interface Pull {
+  number: number;
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  labels: string[];
+}
 
 export interface Fault {
   status: number;
@@ -48,7 +62,10 @@ export class FakeGitHub {
   /** Seeds `main` with the files. */
   constructor(files: Map<string, string>) {
     const tree = this.putTree(new Map([...files].map(([p, t]) => [p, this.putBlob(t)])));
-    this.refs.set('main', this.putCommit({ tree, message: 'seed', parents: [], author: { name: 'seed', email: 'seed@example.com', date: new Date(0).toISOString() } }));
+    this.refs.set(
+      'main',
+      this.putCommit({ tree, message: 'seed', parents: [], author: { name: 'seed', email: 'seed@example.com', date: new Date(0).toISOString() } }),
+    );
   }
 
   async start(): Promise<void> {
@@ -103,7 +120,15 @@ export class FakeGitHub {
     const parent = this.commits.get(this.refs.get(branch)!)!;
     const entries = new Map(this.trees.get(parent.tree)!);
     entries.set(path, this.putBlob(text));
-    this.refs.set(branch, this.putCommit({ tree: this.putTree(entries), message: `edit ${path}`, parents: [parent.sha], author: { name: 'human', email: 'human@example.com', date: new Date().toISOString() } }));
+    this.refs.set(
+      branch,
+      this.putCommit({
+        tree: this.putTree(entries),
+        message: `edit ${path}`,
+        parents: [parent.sha],
+        author: { name: 'human', email: 'human@example.com', date: new Date().toISOString() },
+      }),
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -119,7 +144,8 @@ export class FakeGitHub {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', ...headers });
       res.end(payload === undefined ? '' : JSON.stringify(payload));
     };
-    const error = (status: number, message: string): void => send(status, { message, documentation_url: 'https://docs.github.com/rest', status: String(status) });
+    const error = (status: number, message: string): void =>
+      send(status, { message, documentation_url: 'https://docs.github.com/rest', status: String(status) });
 
     const fi = this.faults.findIndex((f) => f.method === method && f.path.test(pathname));
     if (fi >= 0) {
@@ -156,18 +182,25 @@ export class FakeGitHub {
     }
     if (method === 'GET' && (m = /^\/git\/commits\/([0-9a-f]{40})$/.exec(p))) {
       const c = this.commits.get(m[1]);
-      return c ? send(200, { sha: c.sha, message: c.message, tree: { sha: c.tree }, parents: c.parents.map((sha) => ({ sha })), author: c.author }) : error(404, 'Not Found');
+      return c
+        ? send(200, { sha: c.sha, message: c.message, tree: { sha: c.tree }, parents: c.parents.map((sha) => ({ sha })), author: c.author })
+        : error(404, 'Not Found');
     }
     if (method === 'POST' && p === '/git/commits') {
       if (!this.trees.has(body.tree)) return error(422, 'Tree SHA does not exist');
-      if (!Array.isArray(body.parents) || body.parents.some((x: string) => !this.commits.has(x))) return error(422, 'Parent SHA does not exist or is not a commit object');
+      if (!Array.isArray(body.parents) || body.parents.some((x: string) => !this.commits.has(x)))
+        return error(422, 'Parent SHA does not exist or is not a commit object');
       const sha = this.putCommit({ tree: body.tree, message: body.message, parents: body.parents, author: body.author });
       return send(201, { sha, message: body.message, tree: { sha: body.tree }, parents: body.parents.map((x: string) => ({ sha: x })) });
     }
     if (method === 'GET' && (m = /^\/git\/trees\/([0-9a-f]{40})$/.exec(p))) {
       const t = this.trees.get(m[1]);
       if (!t) return error(404, 'Not Found');
-      return send(200, { sha: m[1], truncated: false, tree: [...t].map(([path, sha]) => ({ path, mode: '100644', type: 'blob', sha, size: Buffer.byteLength(this.blobs.get(sha)!) })) });
+      return send(200, {
+        sha: m[1],
+        truncated: false,
+        tree: [...t].map(([path, sha]) => ({ path, mode: '100644', type: 'blob', sha, size: Buffer.byteLength(this.blobs.get(sha)!) })),
+      });
     }
     if (method === 'POST' && p === '/git/trees') {
       const base = body.base_tree ? this.trees.get(body.base_tree) : new Map<string, string>();
@@ -182,7 +215,16 @@ export class FakeGitHub {
     }
     if (method === 'GET' && (m = /^\/git\/blobs\/([0-9a-f]{40})$/.exec(p))) {
       const t = this.blobs.get(m[1]);
-      return t === undefined ? error(404, 'Not Found') : send(200, { sha: m[1], size: Buffer.byteLength(t), encoding: 'base64', content: Buffer.from(t).toString('base64').replace(/(.{60})/g, '$1\n') });
+      return t === undefined
+        ? error(404, 'Not Found')
+        : send(200, {
+            sha: m[1],
+            size: Buffer.byteLength(t),
+            encoding: 'base64',
+            content: Buffer.from(t)
+              .toString('base64')
+              .replace(/(.{60})/g, '$1\n'),
+          });
     }
     if (method === 'POST' && p === '/git/blobs') {
       const text = body.encoding === 'base64' ? Buffer.from(body.content, 'base64').toString('utf8') : body.content;
@@ -193,17 +235,29 @@ export class FakeGitHub {
       if (!this.refs.has(branch)) return error(404, `No commit found for SHA: ${branch}`);
       const n = Number(url.searchParams.get('per_page') ?? 30);
       const page = Number(url.searchParams.get('page') ?? 1);
-      return send(200, this.log(branch).slice((page - 1) * n, page * n).map((c) => ({ sha: c.sha, commit: { message: c.message, author: c.author, tree: { sha: c.tree } }, parents: c.parents.map((x) => ({ sha: x })) })));
+      return send(
+        200,
+        this.log(branch)
+          .slice((page - 1) * n, page * n)
+          .map((c) => ({ sha: c.sha, commit: { message: c.message, author: c.author, tree: { sha: c.tree } }, parents: c.parents.map((x) => ({ sha: x })) })),
+      );
     }
     if (method === 'GET' && p === '/pulls') {
       const head = url.searchParams.get('head');
       const state = url.searchParams.get('state') ?? 'open';
       const list = this.pulls.filter((x) => (!head || `${this.owner}:${x.head}` === head) && (state === 'all' || x.state === state));
-      return send(200, list.map((x) => this.pullJson(x)));
+      return send(
+        200,
+        list.map((x) => this.pullJson(x)),
+      );
     }
     if (method === 'POST' && p === '/pulls') {
       if (!this.refs.has(body.head)) return error(422, 'Validation Failed');
-      if (this.pulls.some((x) => x.head === body.head && x.state === 'open')) return send(422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${this.owner}:${body.head}.` }] });
+      if (this.pulls.some((x) => x.head === body.head && x.state === 'open'))
+        return send(422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${this.owner}:${body.head}.` }],
+        });
       const pr: Pull = { number: this.pulls.length + 1, head: body.head, base: body.base, title: body.title, body: body.body ?? '', state: 'open', labels: [] };
       this.pulls.push(pr);
       return send(201, this.pullJson(pr));
@@ -218,13 +272,25 @@ export class FakeGitHub {
       const pr = this.pulls.find((x) => x.number === Number(m![1]));
       if (!pr) return error(404, 'Not Found');
       pr.labels = [...new Set([...pr.labels, ...(body.labels as string[])])];
-      return send(200, pr.labels.map((name, id) => ({ id, name })));
+      return send(
+        200,
+        pr.labels.map((name, id) => ({ id, name })),
+      );
     }
     return error(404, 'Not Found');
   }
 
   private pullJson(x: Pull): unknown {
-    return { number: x.number, state: x.state, title: x.title, body: x.body, html_url: `https://github.com/${this.owner}/${this.repo}/pull/${x.number}`, head: { ref: x.head }, base: { ref: x.base }, labels: x.labels.map((name) => ({ name })) };
+    return {
+      number: x.number,
+      state: x.state,
+      title: x.title,
+      body: x.body,
+      html_url: `https://github.com/${this.owner}/${this.repo}/pull/${x.number}`,
+      head: { ref: x.head },
+      base: { ref: x.base },
+      labels: x.labels.map((name) => ({ name })),
+    };
   }
 
   private isAncestor(ancestor: string, sha: string): boolean {

@@ -14,7 +14,11 @@ export class GitHttpServer {
   authorized = 0;
   refused = 0;
 
-  constructor(private readonly root: string, private readonly user: string, private readonly password: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly user: string,
+    private readonly password: string,
+  ) {}
 
   async start(): Promise<void> {
     const expected = `Basic ${Buffer.from(`${this.user}:${this.password}`).toString('base64')}`;
@@ -28,9 +32,16 @@ export class GitHttpServer {
       const u = new URL(req.url ?? '/', 'http://x');
       const cgi = spawn('git', ['http-backend'], {
         env: {
-          PATH: process.env.PATH, GIT_PROJECT_ROOT: this.root, GIT_HTTP_EXPORT_ALL: '1', REMOTE_USER: this.user,
-          PATH_INFO: u.pathname, QUERY_STRING: u.search.slice(1), REQUEST_METHOD: req.method ?? 'GET',
-          CONTENT_TYPE: req.headers['content-type'] ?? '', HTTP_CONTENT_ENCODING: String(req.headers['content-encoding'] ?? ''), GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
+          PATH: process.env.PATH,
+          GIT_PROJECT_ROOT: this.root,
+          GIT_HTTP_EXPORT_ALL: '1',
+          REMOTE_USER: this.user,
+          PATH_INFO: u.pathname,
+          QUERY_STRING: u.search.slice(1),
+          REQUEST_METHOD: req.method ?? 'GET',
+          CONTENT_TYPE: req.headers['content-type'] ?? '',
+          HTTP_CONTENT_ENCODING: String(req.headers['content-encoding'] ?? ''),
+          GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
         },
       });
       req.pipe(cgi.stdin);

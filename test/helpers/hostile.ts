@@ -2,7 +2,12 @@
 
 /** A Prometheus-adapter JSON sample whose label `evil` is an array nested `depth` deep. */
 export function deeplyNestedPrometheus(depth: number, timeMs: number): Buffer {
-  const head = JSON.stringify({ timestamp: new Date(timeMs).toISOString(), value: '1', name: 'cpu_usage', labels: { namespace: 'shop', deployment: 'web' } }).slice(0, -2);
+  const head = JSON.stringify({
+    timestamp: new Date(timeMs).toISOString(),
+    value: '1',
+    name: 'cpu_usage',
+    labels: { namespace: 'shop', deployment: 'web' },
+  }).slice(0, -2);
   return Buffer.from(`${head},"evil":${'['.repeat(depth)}${']'.repeat(depth)}}}`);
 }
 
@@ -11,6 +16,8 @@ export function deeplyNestedOtlp(depth: number, timeMs: number): Buffer {
   const open = '{"arrayValue":{"values":['.repeat(depth);
   const close = ']}}'.repeat(depth);
   const attr = (k: string, v: string): string => `{"key":"${k}","value":{"stringValue":"${v}"}}`;
-  return Buffer.from(`{"resourceMetrics":[{"resource":{"attributes":[${attr('k8s.namespace.name', 'shop')},${attr('k8s.deployment.name', 'web')},{"key":"evil","value":${open}${close}}]},`
-    + `"scopeMetrics":[{"metrics":[{"name":"cpu_usage","unit":"1","gauge":{"dataPoints":[{"timeUnixNano":"${BigInt(timeMs) * 1_000_000n}","asDouble":1}]}}]}]}]}`);
+  return Buffer.from(
+    `{"resourceMetrics":[{"resource":{"attributes":[${attr('k8s.namespace.name', 'shop')},${attr('k8s.deployment.name', 'web')},{"key":"evil","value":${open}${close}}]},` +
+      `"scopeMetrics":[{"metrics":[{"name":"cpu_usage","unit":"1","gauge":{"dataPoints":[{"timeUnixNano":"${BigInt(timeMs) * 1_000_000n}","asDouble":1}]}}]}]}]}`,
+  );
 }

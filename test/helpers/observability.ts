@@ -12,7 +12,9 @@ export interface Dashboard {
 /** The Grafana dashboards in deploy/grafana/dashboards. */
 export function dashboards(): Dashboard[] {
   const dir = path.join(PROJECT_ROOT, 'deploy', 'grafana', 'dashboards');
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Dashboard);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Dashboard);
 }
 
 /**
@@ -21,10 +23,51 @@ export function dashboards(): Dashboard[] {
  * Good enough for the dashboards' and rules' own expressions; not a PromQL parser.
  */
 const NOT_METRICS = new Set([
-  'sum', 'avg', 'min', 'max', 'count', 'stddev', 'stdvar', 'topk', 'bottomk', 'quantile', 'count_values', 'group',
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset',
-  'rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'histogram_quantile', 'label_replace', 'label_join', 'abs', 'clamp_min', 'clamp_max',
-  'avg_over_time', 'max_over_time', 'min_over_time', 'sum_over_time', 'quantile_over_time', 'last_over_time', 'absent', 'vector', 'scalar', 'time',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'count',
+  'stddev',
+  'stdvar',
+  'topk',
+  'bottomk',
+  'quantile',
+  'count_values',
+  'group',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'rate',
+  'irate',
+  'increase',
+  'delta',
+  'idelta',
+  'deriv',
+  'histogram_quantile',
+  'label_replace',
+  'label_join',
+  'abs',
+  'clamp_min',
+  'clamp_max',
+  'avg_over_time',
+  'max_over_time',
+  'min_over_time',
+  'sum_over_time',
+  'quantile_over_time',
+  'last_over_time',
+  'absent',
+  'vector',
+  'scalar',
+  'time',
 ]);
 
 export function metricNamesOf(expr: string): string[] {

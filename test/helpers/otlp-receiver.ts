@@ -34,7 +34,13 @@ export async function startOtlpReceiver(): Promise<{ url: string; spans: Receive
           const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '?';
           for (const ss of rs.scopeSpans ?? []) {
             for (const s of ss.spans ?? []) {
-              spans.push({ service, name: s.name, traceId: hexId(s.traceId, 16), spanId: hexId(s.spanId, 8), links: (s.links ?? []).map((l) => ({ traceId: hexId(l.traceId, 16), spanId: hexId(l.spanId, 8) })) });
+              spans.push({
+                service,
+                name: s.name,
+                traceId: hexId(s.traceId, 16),
+                spanId: hexId(s.spanId, 8),
+                links: (s.links ?? []).map((l) => ({ traceId: hexId(l.traceId, 16), spanId: hexId(l.spanId, 8) })),
+              });
             }
           }
         }

@@ -17,7 +17,12 @@ export function sample(name: string, value: number, eventTime: number, metric = 
 }
 
 /** Produces the samples in batches; returns the expected per-series count and sum. */
-export async function produceSamples(kafka: Kafka, cfg: ServiceConfig, codec: AvroCodec, samples: MetricSample[]): Promise<Map<string, { count: number; sum: number }>> {
+export async function produceSamples(
+  kafka: Kafka,
+  cfg: ServiceConfig,
+  codec: AvroCodec,
+  samples: MetricSample[],
+): Promise<Map<string, { count: number; sum: number }>> {
   await ensureTopics(kafka, cfg.topics);
   const producer = kafka.producer();
   await producer.connect();

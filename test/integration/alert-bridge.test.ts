@@ -16,10 +16,22 @@ import { testCodec } from '../helpers/produce.js';
 
 function anomaly(id: string, eventTime: number): AnomalyAlert {
   return {
-    id, severity: 'WARNING', cluster: 'prod-eu', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: null,
-    metric: 'cpu_utilization', eventTime, value: 97.5, score: 0.993, threshold: 0.95,
+    id,
+    severity: 'WARNING',
+    cluster: 'prod-eu',
+    namespace: 'shop',
+    kind: 'Deployment',
+    name: 'checkout',
+    container: null,
+    metric: 'cpu_utilization',
+    eventTime,
+    value: 97.5,
+    score: 0.993,
+    threshold: 0.95,
     window: { start: eventTime - 3_600_000, end: eventTime, count: 60, mean: 41.2, min: 30, max: 97.5, p95: 55 },
-    modelVersion: 'anomaly-test', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', budget: null,
+    modelVersion: 'anomaly-test',
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    budget: null,
   };
 }
 
@@ -45,15 +57,20 @@ describe('alert bridge → Alertmanager', () => {
     const b = anomaly(`anom-${now}-b`, now - 30_000);
     const key = 'shop/Deployment/checkout';
     // the same alert twice (a redelivery), a message that is not an alert, then another alert
-    await producer.send({ topic: cfg.topics.alerts, acks: -1, messages: [
-      { key, value: codec.encode('AnomalyAlert', a) },
-      { key, value: codec.encode('AnomalyAlert', a) },
-      { key, value: Buffer.from('{"not":"avro"}') },
-      { key, value: codec.encode('AnomalyAlert', b) },
-    ] });
+    await producer.send({
+      topic: cfg.topics.alerts,
+      acks: -1,
+      messages: [
+        { key, value: codec.encode('AnomalyAlert', a) },
+        { key, value: codec.encode('AnomalyAlert', a) },
+        { key, value: Buffer.from('{"not":"avro"}') },
+        { key, value: codec.encode('AnomalyAlert', b) },
+      ],
+    });
     await producer.disconnect();
 
-    const ours = async (): Promise<Awaited<ReturnType<TestAlertmanager['alerts']>>> => (await am.alerts()).filter((x) => x.labels.alert_id?.startsWith(`anom-${now}`));
+    const ours = async (): Promise<Awaited<ReturnType<TestAlertmanager['alerts']>>> =>
+      (await am.alerts()).filter((x) => x.labels.alert_id?.startsWith(`anom-${now}`));
     const bridge = startCli(['alert-bridge'], env);
     try {
       await bridge.waitForOutput('alerts posted to Alertmanager', 60_000);
@@ -66,15 +83,34 @@ describe('alert bridge → Alertmanager', () => {
     assert.deepEqual(got.map((x) => x.labels.alert_id).sort(), [a.id, b.id].sort(), 'each alert once');
     const first = got.find((x) => x.labels.alert_id === a.id)!;
     assert.deepEqual(
-      { alertname: first.labels.alertname, kind: first.labels.kind, severity: first.labels.severity, namespace: first.labels.namespace, workload: first.labels.workload, cluster: first.labels.cluster, metric: first.labels.metric },
-      { alertname: 'ForesightAnomaly', kind: 'anomaly', severity: 'warning', namespace: 'shop', workload: 'Deployment/checkout', cluster: 'prod-eu', metric: 'cpu_utilization' },
+      {
+        alertname: first.labels.alertname,
+        kind: first.labels.kind,
+        severity: first.labels.severity,
+        namespace: first.labels.namespace,
+        workload: first.labels.workload,
+        cluster: first.labels.cluster,
+        metric: first.labels.metric,
+      },
+      {
+        alertname: 'ForesightAnomaly',
+        kind: 'anomaly',
+        severity: 'warning',
+        namespace: 'shop',
+        workload: 'Deployment/checkout',
+        cluster: 'prod-eu',
+        metric: 'cpu_utilization',
+      },
     );
     assert.match(first.annotations.explanation, /scored the point at .* 0\.993, above the policy threshold 0\.95/);
     assert.equal(first.annotations.traceparent, a.traceparent);
     assert.equal(new Date(first.startsAt).getTime(), a.eventTime);
 
     const dead = await Promise.all((await readTopic(kafka, cfg.topics.deadletter)).map((d) => codec.decode<DeadLetter>(d.message.value, 'DeadLetter')));
-    assert.deepEqual(dead.map((d) => [d.reason, d.service]), [['undecodable', 'alert-bridge']]);
+    assert.deepEqual(
+      dead.map((d) => [d.reason, d.service]),
+      [['undecodable', 'alert-bridge']],
+    );
 
     // a restarted bridge in a new group consumes the whole topic again: still one alert per id
     const again = startCli(['alert-bridge'], { ...env, FORESIGHT_ALERT_BRIDGE_GROUP: `${env.FORESIGHT_ALERT_BRIDGE_GROUP}-2` });

@@ -30,27 +30,32 @@ describe('batch runner, pipelined', () => {
     const handled: number[] = [];
     const overlap = { inHandler: 0, max: 0 };
     let failed = false;
-    const runner = new BatchRunner(kafka, {
-      groupId: cfg.processorGroup,
-      topics: [cfg.topics.metrics],
-      sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
-      heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
-      pipelined: true,
-    }, async (batch) => {
-      overlap.inHandler++;
-      overlap.max = Math.max(overlap.max, overlap.inHandler);
-      try {
-        await sleep(150); // slow enough for the next rounds to queue up behind it
-        const offsets = batch.messages.map((m) => Number(m.offset));
-        if (!failed && offsets.some((o) => o >= 2 * PER_ROUND)) {
-          failed = true;
-          throw new Error('injected failure');
+    const runner = new BatchRunner(
+      kafka,
+      {
+        groupId: cfg.processorGroup,
+        topics: [cfg.topics.metrics],
+        sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
+        heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
+        pipelined: true,
+      },
+      async (batch) => {
+        overlap.inHandler++;
+        overlap.max = Math.max(overlap.max, overlap.inHandler);
+        try {
+          await sleep(150); // slow enough for the next rounds to queue up behind it
+          const offsets = batch.messages.map((m) => Number(m.offset));
+          if (!failed && offsets.some((o) => o >= 2 * PER_ROUND)) {
+            failed = true;
+            throw new Error('injected failure');
+          }
+          handled.push(...offsets);
+        } finally {
+          overlap.inHandler--;
         }
-        handled.push(...offsets);
-      } finally {
-        overlap.inHandler--;
-      }
-    }, createLogger('test', 'silent'));
+      },
+      createLogger('test', 'silent'),
+    );
     await runner.start();
     for (let r = 0; r < ROUNDS; r++) {
       await producer.send({ topic: cfg.topics.metrics, messages: Array.from({ length: PER_ROUND }, (_, i) => ({ value: `m${r * PER_ROUND + i}` })) });
@@ -61,7 +66,11 @@ describe('batch runner, pipelined', () => {
 
     assert.ok(failed, 'the failure was injected');
     assert.equal(overlap.max, 1, 'one batch of a partition at a time');
-    assert.deepEqual(handled, Array.from({ length: TOTAL }, (_, i) => i), 'every offset handled once, in order (the failed batch only after its retry)');
+    assert.deepEqual(
+      handled,
+      Array.from({ length: TOTAL }, (_, i) => i),
+      'every offset handled once, in order (the failed batch only after its retry)',
+    );
     const committed = await committedOffsets(kafka, cfg.processorGroup, cfg.topics.metrics);
     assert.equal(committed.get(0), BigInt(TOTAL), 'committed up to the last handled offset');
   });

@@ -26,11 +26,15 @@ after(() => redis.disconnect());
 
 describe('budgets', () => {
   it('a team budget breach publishes one BUDGET recommendation and one alert per period', async () => {
-    const base = readFileSync(path.join(EXAMPLE_REPO, 'apps/shop/base/checkout.yaml'), 'utf8').replace('  labels:\n    app: checkout\n', '  labels:\n    app: checkout\n    team: storefront\n');
+    const base = readFileSync(path.join(EXAMPLE_REPO, 'apps/shop/base/checkout.yaml'), 'utf8').replace(
+      '  labels:\n    app: checkout\n',
+      '  labels:\n    app: checkout\n    team: storefront\n',
+    );
     assert.match(base, /team: storefront/);
     const repo = gitopsRemote({
       'apps/shop/base/checkout.yaml': base,
-      'policies/storefront.yaml': 'apiVersion: foresight.dev/v1\nkind: Policy\nmetadata:\n  name: storefront\nscope:\n  team: storefront\nspec:\n  budget:\n    monthly: 100\n    currency: USD\n',
+      'policies/storefront.yaml':
+        'apiVersion: foresight.dev/v1\nkind: Policy\nmetadata:\n  name: storefront\nscope:\n  team: storefront\nspec:\n  budget:\n    monthly: 100\n    currency: USD\n',
     });
     const checkout = path.join(repo.tmp, 'checkout');
     execFileSync('git', ['clone', '-q', repo.remote, checkout]);
@@ -53,12 +57,22 @@ describe('budgets', () => {
 
     // six hours of the workload's replicas metric: six hour closes, each checks the budgets
     const samples: MetricSample[] = Array.from({ length: 6 * 12 }, (_, i) => ({
-      cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: null, metric: 'cpu_utilization', unit: '%',
-      value: 20 + 5 * Math.sin(i / 6), eventTime: end - 6 * HOUR + i * STEP + 1_000, attributes: {},
+      cluster: 'prod',
+      namespace: 'shop',
+      kind: 'Deployment',
+      name: 'checkout',
+      container: null,
+      metric: 'cpu_utilization',
+      unit: '%',
+      value: 20 + 5 * Math.sin(i / 6),
+      eventTime: end - 6 * HOUR + i * STEP + 1_000,
+      attributes: {},
     }));
     await produceSamples(kafka, cfg, codec, samples);
     const budgetRecs = async (): Promise<Recommendation[]> =>
-      (await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')))).filter((r) => r.type === 'BUDGET');
+      (
+        await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')))
+      ).filter((r) => r.type === 'BUDGET');
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length && (await budgetRecs()).length > 0, 120_000);
 
     const recs = await budgetRecs();
@@ -70,9 +84,18 @@ describe('budgets', () => {
     assert.ok(r.budget!.projected > 100, JSON.stringify(r.budget));
     assert.match(r.budget!.policy, /^storefront \(policies\/storefront\.yaml\)$/);
     assert.ok(r.rules.includes('budget-breach:team:storefront'));
-    const alerts = (await Promise.all((await readTopic(kafka, cfg.topics.alerts)).map((m) => codec.decode<AnomalyAlert>(m.message.value, 'AnomalyAlert')))).filter((a) => a.budget !== null);
+    const alerts = (
+      await Promise.all((await readTopic(kafka, cfg.topics.alerts)).map((m) => codec.decode<AnomalyAlert>(m.message.value, 'AnomalyAlert')))
+    ).filter((a) => a.budget !== null);
     assert.equal(alerts.length, 1, JSON.stringify(alerts));
-    assert.deepEqual(JSON.parse(JSON.stringify(alerts[0].budget)), { scope: 'team:storefront', period: r.budget!.period, monthly: 100, monthToDate: r.budget!.monthToDate, projected: r.budget!.projected, currency: 'USD' });
+    assert.deepEqual(JSON.parse(JSON.stringify(alerts[0].budget)), {
+      scope: 'team:storefront',
+      period: r.budget!.period,
+      monthly: 100,
+      monthToDate: r.budget!.monthToDate,
+      projected: r.budget!.projected,
+      currency: 'USD',
+    });
     assert.equal(alerts[0].metric, 'budget');
     // the namespace budget (20000, policies/shop.yaml) is not breached: no report for it
     assert.ok(!recs.some((x) => x.budget?.scope.startsWith('ns:')));

@@ -12,7 +12,8 @@ import { committerSetup, recommendation, TRACE } from '../helpers/committer.js';
 import type { GitOpsFixture } from '../helpers/gitops.js';
 
 /** A manifest with a YAML syntax error on line 8 (an unclosed flow sequence). */
-const BROKEN = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: broken\n  namespace: shop\n  annotations: { foresight.dev/managed: "true" }\nspec:\n  replicas: [2\n';
+const BROKEN =
+  'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: broken\n  namespace: shop\n  annotations: { foresight.dev/managed: "true" }\nspec:\n  replicas: [2\n';
 
 const setup = () => committerSetup({ 'apps/broken/broken.yaml': BROKEN });
 
@@ -21,7 +22,10 @@ const count = (repo: GitOpsFixture, ref: string): number => Number(repo.git('rev
 describe('committer', () => {
   it('commits routine changes with exactly the proposed fields and trailers, dead-letters the rest, and ignores redelivery', async () => {
     const t = await setup();
-    const checkout = recommendation('shop/Deployment/checkout', 'rec-checkout', [['minReplicas', '4'], ['maxReplicas', '12']]);
+    const checkout = recommendation('shop/Deployment/checkout', 'rec-checkout', [
+      ['minReplicas', '4'],
+      ['maxReplicas', '12'],
+    ]);
     await t.send([
       checkout,
       Buffer.from('garbage'),
@@ -33,9 +37,21 @@ describe('committer', () => {
     ]);
     const proc = t.start();
     try {
-      assert.ok(await waitFor(async () => count(t.repo, 'main') === 3 && (await t.letters()).length === 5, 60_000), `commits ${count(t.repo, 'main')}; output:\n${proc.output().slice(-3000)}`);
+      assert.ok(
+        await waitFor(async () => count(t.repo, 'main') === 3 && (await t.letters()).length === 5, 60_000),
+        `commits ${count(t.repo, 'main')}; output:\n${proc.output().slice(-3000)}`,
+      );
       const letters = (await t.letters()).sort((a, b) => a.sourceOffset - b.sourceOffset);
-      assert.deepEqual(letters.map((l) => [l.sourceOffset, l.reason]), [[1, 'undecodable'], [2, 'path-traversal'], [3, 'unknown-workload'], [4, 'out-of-bounds'], [6, 'manifest-invalid']]);
+      assert.deepEqual(
+        letters.map((l) => [l.sourceOffset, l.reason]),
+        [
+          [1, 'undecodable'],
+          [2, 'path-traversal'],
+          [3, 'unknown-workload'],
+          [4, 'out-of-bounds'],
+          [6, 'manifest-invalid'],
+        ],
+      );
       assert.match(letters[3].detail, /maxReplicas 40 is outside the policy bounds \[1, 10\]/);
       assert.match(letters[4].detail, /apps\/broken\/broken\.yaml:\d+: /, 'malformed YAML is reported with file and line; the other workloads proceed');
 
@@ -50,9 +66,16 @@ describe('committer', () => {
       assert.match(message, /^foresight: shop\/Deployment\/checkout minReplicas 3→4\n/);
       assert.match(message, /Policy rules: slo-risk:0.01, policy:defaults\./);
       assert.match(message, /\+12\.50 USD\/month/);
-      assert.deepEqual(t.repo.git('show', '-s', '--format=%(trailers:only,unfold)', checkoutSha).trim().split('\n'), ['Recommendation-Id: rec-checkout', 'Model-Version: forecaster-test', `Trace-Id: ${TRACE}`]);
+      assert.deepEqual(t.repo.git('show', '-s', '--format=%(trailers:only,unfold)', checkoutSha).trim().split('\n'), [
+        'Recommendation-Id: rec-checkout',
+        'Model-Version: forecaster-test',
+        `Trace-Id: ${TRACE}`,
+      ]);
       assert.equal(t.repo.git('show', '-s', '--format=%an <%ae>', checkoutSha).trim(), 'Foresight Bot <bot@foresight.test>');
-      const payments = t.repo.git('show', '-U0', '--format=', log[0].split(' ')[0]).split('\n').filter((l) => /^[-+][^-+]/.test(l));
+      const payments = t.repo
+        .git('show', '-U0', '--format=', log[0].split(' ')[0])
+        .split('\n')
+        .filter((l) => /^[-+][^-+]/.test(l));
       assert.deepEqual(payments, ['-            requests: {cpu: 250m, memory: 256Mi}', '+            requests: {cpu: 400m, memory: 256Mi}']);
 
       // redelivery of an applied recommendation: nothing new
@@ -67,8 +90,19 @@ describe('committer', () => {
 
   it('puts critical changes on one branch and pull request per workload, updated by later ones', async () => {
     const t = await setup();
-    const first = recommendation('shop/Deployment/cart', 'rec-cart-1', [['minReplicas', '3']], { critical: true, rules: ['slo-risk:0.01', 'critical:change-size'] });
-    const second = recommendation('shop/Deployment/cart', 'rec-cart-2', [['minReplicas', '4'], ['maxReplicas', '6']], { critical: true });
+    const first = recommendation('shop/Deployment/cart', 'rec-cart-1', [['minReplicas', '3']], {
+      critical: true,
+      rules: ['slo-risk:0.01', 'critical:change-size'],
+    });
+    const second = recommendation(
+      'shop/Deployment/cart',
+      'rec-cart-2',
+      [
+        ['minReplicas', '4'],
+        ['maxReplicas', '6'],
+      ],
+      { critical: true },
+    );
     await t.send([first]);
     const proc = t.start();
     try {
@@ -99,7 +133,7 @@ describe('committer', () => {
     assert.equal(await proc.exited, 0);
   });
 
-  it('makes one commit of a workload\'s recommendations that arrive within the commit window', async () => {
+  it("makes one commit of a workload's recommendations that arrive within the commit window", async () => {
     const t = await setup();
     const proc = t.start();
     try {

@@ -35,7 +35,12 @@ describe('input formats', () => {
 
     const start = Date.now() - 3_600_000;
     const points = Array.from({ length: 120 }, (_, i) => ({ value: ((i * 13) % 29) / 4, timeMs: start + i * 15_000 }));
-    await produceSamples(kafka, cfg, codec, points.map((p) => ({ ...sample('web', p.value, p.timeMs), attributes: {} })));
+    await produceSamples(
+      kafka,
+      cfg,
+      codec,
+      points.map((p) => ({ ...sample('web', p.value, p.timeMs), attributes: {} })),
+    );
     const producer = kafka.producer();
     await producer.connect();
     // OTLP: 10 points per request, as the Collector batches them
@@ -44,7 +49,16 @@ describe('input formats', () => {
     await producer.send({ topic: t.otlpJson, messages: requests.map((r) => ({ value: Buffer.from(JSON.stringify(r)) })) });
     await producer.send({
       topic: t.prom,
-      messages: points.map((p) => ({ value: Buffer.from(JSON.stringify({ timestamp: new Date(p.timeMs).toISOString(), value: String(p.value), name: 'cpu_usage', labels: { __name__: 'cpu_usage', cluster: 'test', namespace: 'shop', deployment: 'web', container: 'app', unit: '{cpu}' } })) })),
+      messages: points.map((p) => ({
+        value: Buffer.from(
+          JSON.stringify({
+            timestamp: new Date(p.timeMs).toISOString(),
+            value: String(p.value),
+            name: 'cpu_usage',
+            labels: { __name__: 'cpu_usage', cluster: 'test', namespace: 'shop', deployment: 'web', container: 'app', unit: '{cpu}' },
+          }),
+        ),
+      })),
     });
 
     // three past hours, all in one UTC month
@@ -53,24 +67,61 @@ describe('input formats', () => {
     if (new Date(hourStart).getUTCMonth() !== last.getUTCMonth()) hourStart = Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), 1) - 3 * 3_600_000;
     const month = new Date(hourStart);
     const row = (i: number): BillingRecord => ({
-      BilledCost: 0.5, BillingAccountId: 'acct', BillingAccountName: null, BillingCurrency: 'USD',
-      BillingPeriodStart: Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 1), BillingPeriodEnd: Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1),
-      ChargeCategory: 'Usage', ChargeClass: null, ChargeDescription: null, ChargePeriodStart: hourStart + i * 3_600_000, ChargePeriodEnd: hourStart + (i + 1) * 3_600_000,
-      ContractedCost: 0.5, EffectiveCost: 0.5, InvoiceIssuerName: 'Cloud', ListCost: 0.75, PricingQuantity: 4, PricingUnit: 'vCPU-Hours',
-      ProviderName: 'Cloud', PublisherName: 'Cloud', ServiceCategory: 'Compute', ServiceName: 'VMs', ResourceId: `node-${i}`, ResourceName: null, ResourceType: 'Virtual Machine',
-      ConsumedQuantity: 4, ConsumedUnit: 'vCPU-Hours', Tags: { 'k8s.namespace.name': 'shop', 'k8s.deployment.name': 'web', team: 'payments', 'node-pool': 'general' },
+      BilledCost: 0.5,
+      BillingAccountId: 'acct',
+      BillingAccountName: null,
+      BillingCurrency: 'USD',
+      BillingPeriodStart: Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 1),
+      BillingPeriodEnd: Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1),
+      ChargeCategory: 'Usage',
+      ChargeClass: null,
+      ChargeDescription: null,
+      ChargePeriodStart: hourStart + i * 3_600_000,
+      ChargePeriodEnd: hourStart + (i + 1) * 3_600_000,
+      ContractedCost: 0.5,
+      EffectiveCost: 0.5,
+      InvoiceIssuerName: 'Cloud',
+      ListCost: 0.75,
+      PricingQuantity: 4,
+      PricingUnit: 'vCPU-Hours',
+      ProviderName: 'Cloud',
+      PublisherName: 'Cloud',
+      ServiceCategory: 'Compute',
+      ServiceName: 'VMs',
+      ResourceId: `node-${i}`,
+      ResourceName: null,
+      ResourceType: 'Virtual Machine',
+      ConsumedQuantity: 4,
+      ConsumedUnit: 'vCPU-Hours',
+      Tags: { 'k8s.namespace.name': 'shop', 'k8s.deployment.name': 'web', team: 'payments', 'node-pool': 'general' },
     });
     const rows = [0, 1, 2].map(row);
     await producer.send({ topic: cfg.topics.billing, messages: rows.map((r) => ({ value: codec.encode('BillingRecord', r) })) });
     await producer.send({
       topic: t.focus,
-      messages: rows.map((r) => ({ value: Buffer.from(JSON.stringify({ ...r, ChargePeriodStart: new Date(r.ChargePeriodStart).toISOString(), ChargePeriodEnd: new Date(r.ChargePeriodEnd).toISOString(), BillingPeriodStart: new Date(r.BillingPeriodStart).toISOString(), BillingPeriodEnd: new Date(r.BillingPeriodEnd).toISOString(), EffectiveCost: '0.5' })) })),
+      messages: rows.map((r) => ({
+        value: Buffer.from(
+          JSON.stringify({
+            ...r,
+            ChargePeriodStart: new Date(r.ChargePeriodStart).toISOString(),
+            ChargePeriodEnd: new Date(r.ChargePeriodEnd).toISOString(),
+            BillingPeriodStart: new Date(r.BillingPeriodStart).toISOString(),
+            BillingPeriodEnd: new Date(r.BillingPeriodEnd).toISOString(),
+            EffectiveCost: '0.5',
+          }),
+        ),
+      })),
     });
     await producer.disconnect();
 
     const costsOf = (topic: string) => new CostStore(redis, cfg.redis.keyPrefix, [{ topic, partitions: 1 }]);
-    await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= 4 * points.length
-      && (await costsOf(t.focus).monthToDate('ns:default/shop', hourStart)) > 1.49 && (await costsOf(cfg.topics.billing).monthToDate('ns:default/shop', hourStart)) > 1.49);
+    await runProcessorUntil(
+      env,
+      async () =>
+        (await totalApplied(redis, cfg.redis.keyPrefix)) >= 4 * points.length &&
+        (await costsOf(t.focus).monthToDate('ns:default/shop', hourStart)) > 1.49 &&
+        (await costsOf(cfg.topics.billing).monthToDate('ns:default/shop', hourStart)) > 1.49,
+    );
 
     const snap = await snapshotWindows(redis, cfg.redis.keyPrefix);
     const byTopic = (topic: string) => normaliseTopic(Object.fromEntries(Object.entries(snap).filter(([k]) => k.startsWith(`:{${topic}:`))), topic);

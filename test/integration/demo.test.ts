@@ -10,7 +10,14 @@ import { runCli } from '../helpers/cli.js';
 describe('foresight demo', () => {
   it('replays a real trace through processor and committer and prints the GitOps commit', () => {
     // as run through npx (which sets EDITOR) from a shell with git variables of its own
-    const shell = { EDITOR: 'vi', PAGER: 'less', GIT_SSH_COMMAND: 'ssh', GIT_DIR: '/nonexistent', GIT_WORK_TREE: '/nonexistent', GIT_INDEX_FILE: '/nonexistent/index' };
+    const shell = {
+      EDITOR: 'vi',
+      PAGER: 'less',
+      GIT_SSH_COMMAND: 'ssh',
+      GIT_DIR: '/nonexistent',
+      GIT_WORK_TREE: '/nonexistent',
+      GIT_INDEX_FILE: '/nonexistent/index',
+    };
     const res = runCli(['demo', '--rows', '700'], shell, 240_000);
     assert.equal(res.status, 0, `${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
     const out = res.stdout;
@@ -22,7 +29,10 @@ describe('foresight demo', () => {
     assert.match(out, /general-n2 unit prices from billing: 0\.031611 USD\/vCPU-hour, 0\.004237 USD\/GiB-hour/);
     const costs = [...out.matchAll(/Projected cost change: ([+−])(\d+\.\d\d) USD\/month \(pool general-n2 prices\)/g)];
     assert.ok(costs.length > 0, 'a commit message with a projected cost');
-    assert.ok(costs.some((c) => Number(c[2]) > 0), costs.map((c) => c[0]).join('\n'));
+    assert.ok(
+      costs.some((c) => Number(c[2]) > 0),
+      costs.map((c) => c[0]).join('\n'),
+    );
     // the sample has no spot prices: a SPOT move says so instead of a made-up figure
     assert.doesNotMatch(out, /SPOT .*[+−]0\.00 USD/);
     assert.match(out, /git log -p of the GitOps repository \(main: [1-9]\d* commit\(s\) by Foresight/);

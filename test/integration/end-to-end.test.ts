@@ -28,23 +28,42 @@ async function scrape(service: RunningCli): Promise<string[]> {
   const port = /"port":(\d+)[^\n]*health and metrics endpoint listening/.exec(service.output())?.[1];
   assert.ok(port, 'the service logged its metrics port');
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)![0]);
+  return text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)![0]);
 }
 
 describe('end to end', () => {
-  it('replay → processor → recommendation → committer → a minimal GitOps commit carrying the first event\'s trace id', async () => {
+  it("replay → processor → recommendation → committer → a minimal GitOps commit carrying the first event's trace id", async () => {
     const repo = gitopsRemote();
     const checkout = path.join(repo.tmp, 'checkout');
     execFileSync('git', ['clone', '-q', repo.remote, checkout]);
     const env = testEnv({
-      FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_POLICY_REPO: checkout,
-      FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: path.join(repo.tmp, 'work'),
+      FORESIGHT_TOPIC_PARTITIONS: '1',
+      FORESIGHT_POLICY_REPO: checkout,
+      FORESIGHT_GITOPS_REMOTE: repo.remote,
+      FORESIGHT_GITOPS_WORKDIR: path.join(repo.tmp, 'work'),
     });
     const cfg = testConfig(env);
     // the trace first, so that the processor reads it from the start in one batch: the series'
     // first event in that batch is the trace's first event
-    const replay = runCli(['replay', '--input', path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'), '--value-column', 'cpu_util_percent',
-      '--workload', 'shop/Deployment/checkout', '--metric', 'cpu_utilization', '--cluster', 'e2e'], env);
+    const replay = runCli(
+      [
+        'replay',
+        '--input',
+        path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'),
+        '--value-column',
+        'cpu_util_percent',
+        '--workload',
+        'shop/Deployment/checkout',
+        '--metric',
+        'cpu_utilization',
+        '--cluster',
+        'e2e',
+      ],
+      env,
+    );
     assert.equal(replay.status, 0, replay.stderr);
     const trace = /first event's trace context: 00-([0-9a-f]{32})-/.exec(replay.stdout)?.[1];
     assert.ok(trace, replay.stdout);
@@ -58,34 +77,48 @@ describe('end to end', () => {
     const processor = startCli(['processor'], { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url });
     const committer = startCli(['committer'], { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url });
     try {
-      assert.ok(await waitFor(async () => Number(repo.git('rev-list', '--count', 'main').trim()) >= 2, 120_000), `no commit; committer:\n${committer.output().slice(-2000)}\nprocessor:\n${processor.output().slice(-2000)}`);
+      assert.ok(
+        await waitFor(async () => Number(repo.git('rev-list', '--count', 'main').trim()) >= 2, 120_000),
+        `no commit; committer:\n${committer.output().slice(-2000)}\nprocessor:\n${processor.output().slice(-2000)}`,
+      );
 
       const codec = await testCodec(cfg);
-      const recs = await Promise.all((await readTopic(testKafka(cfg), cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
+      const recs = await Promise.all(
+        (await readTopic(testKafka(cfg), cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')),
+      );
       const committed = repo.git('log', '-1', '--format=%(trailers:key=Recommendation-Id,valueonly)', 'main').trim();
       const rec = recs.find((r) => r.id === committed);
       assert.ok(rec, `the committed recommendation ${committed} is on the topic`);
       assert.equal(rec.currentSource, 'MANIFEST');
-      assert.ok(rec.rules.some((r) => r.startsWith('policy:shop')), 'the shop policy of the GitOps repository was used');
+      assert.ok(
+        rec.rules.some((r) => r.startsWith('policy:shop')),
+        'the shop policy of the GitOps repository was used',
+      );
 
       // the diff: exactly the fields whose proposed value differs, in the overlay patch, comments kept
       const diff = repo.git('show', '-U0', '--format=', 'main');
-      assert.deepEqual([...diff.matchAll(/^\+\+\+ b\/(.+)$/gm)].map((m) => m[1]), ['apps/shop/overlays/prod/checkout-patch.yaml']);
-      const expected = rec.changes.filter((c) => c.current !== c.proposed).flatMap((c) => {
-        const comment = c.field === 'minReplicas' ? '   # never fewer than 3 in production' : '';
-        return [`-  ${c.field}: ${c.current}${comment}`, `+  ${c.field}: ${c.proposed}${comment}`];
-      });
+      assert.deepEqual(
+        [...diff.matchAll(/^\+\+\+ b\/(.+)$/gm)].map((m) => m[1]),
+        ['apps/shop/overlays/prod/checkout-patch.yaml'],
+      );
+      const expected = rec.changes
+        .filter((c) => c.current !== c.proposed)
+        .flatMap((c) => {
+          const comment = c.field === 'minReplicas' ? '   # never fewer than 3 in production' : '';
+          return [`-  ${c.field}: ${c.current}${comment}`, `+  ${c.field}: ${c.proposed}${comment}`];
+        });
       const changed = diff.split('\n').filter((l) => /^[-+][^-+]/.test(l));
       assert.deepEqual([...changed].sort(), [...expected].sort());
       assert.ok(expected.length > 0);
-      assert.equal(repo.git('log', '-1', '--format=%(trailers:key=Trace-Id,valueonly)', 'main').trim(), trace, 'Trace-Id is the first event\'s trace');
+      assert.equal(repo.git('log', '-1', '--format=%(trailers:key=Trace-Id,valueonly)', 'main').trim(), trace, "Trace-Id is the first event's trace");
 
       // every Grafana panel reads metrics that the running services export (dashboards cannot silently rot)
       const exported = new Set([...(await scrape(processor)), ...(await scrape(committer))]);
       for (const d of dashboards()) {
         for (const p of d.panels) {
           for (const t of p.targets) {
-            for (const name of metricNamesOf(t.expr)) assert.ok(exported.has(name), `${d.title} / ${p.title}: ${name} is not exported by the processor or the committer`);
+            for (const name of metricNamesOf(t.expr))
+              assert.ok(exported.has(name), `${d.title} / ${p.title}: ${name} is not exported by the processor or the committer`);
           }
         }
       }
@@ -95,7 +128,10 @@ describe('end to end', () => {
       writeFileSync(shop, readFileSync(shop, 'utf8').replace('perReplicaCapacity: 10', 'perReplicaCapacity: ten'));
       execFileSync('git', ['-C', checkout, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'typo']);
       await processor.waitForOutput('policy file rejected', 30_000);
-      assert.match(processor.output(), /"err":"policies\/shop\.yaml:15: spec\.replicas\.perReplicaCapacity: [^"]*expected number[^"]*","msg":"policy file rejected: its last valid version stays in force/);
+      assert.match(
+        processor.output(),
+        /"err":"policies\/shop\.yaml:15: spec\.replicas\.perReplicaCapacity: [^"]*expected number[^"]*","msg":"policy file rejected: its last valid version stays in force/,
+      );
     } finally {
       processor.child.kill('SIGTERM');
       committer.child.kill('SIGTERM');
@@ -110,7 +146,9 @@ describe('end to end', () => {
     const fromEvent = processed.filter((s) => s.links.some((l) => l.traceId === trace));
     assert.ok(fromEvent.length > 0, `a processor batch span links to the event's trace ${trace}`);
     const committed = otlp.spans.filter((s) => s.service === 'foresight-committer' && s.name === `process ${cfg.topics.recommendations}`);
-    assert.ok(committed.some((c) => c.links.some((l) => fromEvent.some((p) => p.spanId === l.spanId && p.traceId === l.traceId))),
-      'a committer batch span links to the processor span that published the recommendation');
+    assert.ok(
+      committed.some((c) => c.links.some((l) => fromEvent.some((p) => p.spanId === l.spanId && p.traceId === l.traceId))),
+      'a committer batch span links to the processor span that published the recommendation',
+    );
   });
 });

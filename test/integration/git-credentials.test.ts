@@ -42,18 +42,35 @@ describe('local backend with a password in an http remote', () => {
 
   it('clones, commits and pushes with the password given through GIT_ASKPASS only', async () => {
     let logs = '';
-    const log = createLogger('committer', 'trace', new Writable({ write: (c, _e, cb) => { logs += c.toString(); cb(); } }));
+    const log = createLogger(
+      'committer',
+      'trace',
+      new Writable({
+        write: (c, _e, cb) => {
+          logs += c.toString();
+          cb();
+        },
+      }),
+    );
     const remote = `${server.url.replace('http://', `http://bot:${encodeURIComponent(PASSWORD)}@`)}/gitops.git`;
     const workdir = path.join(tmp, 'work');
     const backend = await LocalGitBackend.open({ remote, workdir }, log);
     const sha = await backend.commit({
-      branch: 'main', base: 'main', author: { name: 'Foresight', email: 'bot@example.com' },
-      edit: (files) => ({ changed: new Map([['apps/payments/payments.yaml', files.get('apps/payments/payments.yaml')!.replace('maxReplicas: 8', 'maxReplicas: 9')]]), message: 'foresight: payments maxReplicas 8→9' }),
+      branch: 'main',
+      base: 'main',
+      author: { name: 'Foresight', email: 'bot@example.com' },
+      edit: (files) => ({
+        changed: new Map([['apps/payments/payments.yaml', files.get('apps/payments/payments.yaml')!.replace('maxReplicas: 8', 'maxReplicas: 9')]]),
+        message: 'foresight: payments maxReplicas 8→9',
+      }),
     });
     assert.ok(sha);
     const pushed = execFileSync('git', ['-C', path.join(tmp, 'repo', 'gitops.git'), 'show', 'main:apps/payments/payments.yaml'], { encoding: 'utf8' });
     assert.match(pushed, /maxReplicas: 9/, 'the commit reached the remote over http');
-    assert.ok(server.refused > 0 && server.authorized > 0, `the server asked for credentials and got them (refused ${server.refused}, authorized ${server.authorized})`);
+    assert.ok(
+      server.refused > 0 && server.authorized > 0,
+      `the server asked for credentials and got them (refused ${server.refused}, authorized ${server.authorized})`,
+    );
 
     const argv = readFileSync(argvLog, 'utf8');
     assert.match(argv, /clone/);

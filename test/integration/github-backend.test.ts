@@ -22,11 +22,28 @@ let seq = 0;
 function rec(workload: string, changes: [string, string][], opts: Partial<Recommendation> = {}): Recommendation {
   const [namespace, kind, name] = workload.split('/');
   return {
-    id: `gh-${++seq}`, type: 'HPA', cluster: 'prod', namespace, kind, name, container: null,
-    changes: changes.map(([field, proposed]) => ({ field, current: null, proposed })), currentSource: 'MANIFEST',
+    id: `gh-${++seq}`,
+    type: 'HPA',
+    cluster: 'prod',
+    namespace,
+    kind,
+    name,
+    container: null,
+    changes: changes.map(([field, proposed]) => ({ field, current: null, proposed })),
+    currentSource: 'MANIFEST',
     forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 2, q99: 3, quantileUsed: 0.99, peakTime: null },
-    rules: ['slo-risk:0.01'], monthlyCostDelta: 5, currency: 'USD', confidence: 0.7, modelVersion: 'm1', critical: false, createdAt: 0,
-    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', costUnknown: null, nodePool: null, budget: null, ...opts,
+    rules: ['slo-risk:0.01'],
+    monthlyCostDelta: 5,
+    currency: 'USD',
+    confidence: 0.7,
+    modelVersion: 'm1',
+    critical: false,
+    createdAt: 0,
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    costUnknown: null,
+    nodePool: null,
+    budget: null,
+    ...opts,
   };
 }
 
@@ -34,12 +51,33 @@ describe('GitHub backend', () => {
   const gh = new FakeGitHub(exampleFiles());
   let logs = '';
   // the service's logger (with its secret scrubbing), written to a string
-  const log = createLogger('committer', 'trace', new Writable({ write: (c, _e, cb) => { logs += c.toString(); cb(); } }));
+  const log = createLogger(
+    'committer',
+    'trace',
+    new Writable({
+      write: (c, _e, cb) => {
+        logs += c.toString();
+        cb();
+      },
+    }),
+  );
   let backend: GitHubBackend;
   let committer: Committer;
   const rejected: RejectedMessage[] = [];
-  const cfg: CommitterConfig = { backend: 'github', branch: 'main', mappingFile: 'foresight-mapping.yaml', policiesPath: 'policies', author: { name: 'Foresight', email: 'f@example.com' }, labels: ['foresight', 'finops'], commitWindowMs: 0 };
-  const apply = (...recs: Recommendation[]): Promise<void> => committer.apply(recs.map((r) => ({ rec: r, message: { offset: '0' } as never })), (_p, err) => rejected.push(err));
+  const cfg: CommitterConfig = {
+    backend: 'github',
+    branch: 'main',
+    mappingFile: 'foresight-mapping.yaml',
+    policiesPath: 'policies',
+    author: { name: 'Foresight', email: 'f@example.com' },
+    labels: ['foresight', 'finops'],
+    commitWindowMs: 0,
+  };
+  const apply = (...recs: Recommendation[]): Promise<void> =>
+    committer.apply(
+      recs.map((r) => ({ rec: r, message: { offset: '0' } as never })),
+      (_p, err) => rejected.push(err),
+    );
 
   before(async () => {
     await gh.start();
@@ -56,17 +94,34 @@ describe('GitHub backend', () => {
   it('commits several files atomically through the Git Data API', async () => {
     const before = gh.log('main').length;
     const n = gh.requests.length;
-    await apply(rec('shop/Deployment/checkout', [['minReplicas', '5']]), rec('shop/Deployment/checkout', [['requests.cpu', '1200m']], { type: 'RESOURCES', container: 'app' }));
+    await apply(
+      rec('shop/Deployment/checkout', [['minReplicas', '5']]),
+      rec('shop/Deployment/checkout', [['requests.cpu', '1200m']], { type: 'RESOURCES', container: 'app' }),
+    );
     assert.equal(gh.log('main').length, before + 1, 'one commit for one workload');
     assert.match(gh.file('main', 'apps/shop/overlays/prod/checkout-patch.yaml')!, /minReplicas: 5 {3}# never fewer/);
     assert.match(gh.file('main', 'apps/shop/overlays/prod/checkout-patch.yaml')!, /cpu: "1200m"/);
     const calls = gh.requests.slice(n).map((r) => `${r.method} ${r.path.replace(/[0-9a-f]{40}/g, 'SHA').replace(/\?.*/, '')}`);
-    assert.deepEqual(calls.filter((c) => c.startsWith('POST') || c.startsWith('PATCH')), ['POST /repos/acme/gitops/git/blobs', 'POST /repos/acme/gitops/git/trees', 'POST /repos/acme/gitops/git/commits', 'PATCH /repos/acme/gitops/git/refs/heads/main']);
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith('POST') || c.startsWith('PATCH')),
+      [
+        'POST /repos/acme/gitops/git/blobs',
+        'POST /repos/acme/gitops/git/trees',
+        'POST /repos/acme/gitops/git/commits',
+        'PATCH /repos/acme/gitops/git/refs/heads/main',
+      ],
+    );
     const message = gh.log('main')[0].message;
     assert.match(message, /Recommendation-Id: gh-1\n/);
     assert.match(message, /Recommendation-Id: gh-2\n/);
     assert.match(message, /Trace-Id: 0af7651916cd43dd8448eb211c80319c\n/);
-    assert.deepEqual(gh.requests.slice(n).map((r) => r.authorization).filter((a) => a !== `token ${gh.token}`), []);
+    assert.deepEqual(
+      gh.requests
+        .slice(n)
+        .map((r) => r.authorization)
+        .filter((a) => a !== `token ${gh.token}`),
+      [],
+    );
   });
 
   it('opens one pull request for critical changes, updates it later, and makes nothing new on redelivery', async () => {
@@ -100,13 +155,19 @@ describe('GitHub backend', () => {
     gh.beforeRefUpdate = undefined;
     const text = gh.file('main', 'apps/payments/payments.yaml')!;
     assert.match(text, /minReplicas: 3/);
-    assert.match(text, /maxReplicas: 9/, 'the other writer\'s change is kept');
+    assert.match(text, /maxReplicas: 9/, "the other writer's change is kept");
     assert.ok(gh.requests.some((r) => r.status === 422 && /refs\/heads\/main/.test(r.path)));
   });
 
   it('keeps the token out of the logs when an error body echoes it', async () => {
-    gh.fail('GET', /\/git\/ref\/heads\/main$/, { status: 401, body: { message: `Bad credentials: token ${gh.token} is not valid`, documentation_url: 'https://docs.github.com/rest' } });
-    const err = await apply(rec('payments/Deployment/payments', [['minReplicas', '4']])).then(() => undefined, (e: unknown) => e);
+    gh.fail('GET', /\/git\/ref\/heads\/main$/, {
+      status: 401,
+      body: { message: `Bad credentials: token ${gh.token} is not valid`, documentation_url: 'https://docs.github.com/rest' },
+    });
+    const err = await apply(rec('payments/Deployment/payments', [['minReplicas', '4']])).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(String(err).includes(gh.token), 'the error carries the token (what the test is about)');
     // as the batch runner logs a failed batch, and as a full error object
     log.error({ err: String(err) }, 'batch failed; refetching the partition from it');
@@ -122,7 +183,11 @@ describe('GitHub backend', () => {
 
   it('waits for the rate limit reset on a 403 with x-ratelimit-remaining: 0', async () => {
     const reset = Math.ceil(Date.now() / 1000) + 1;
-    gh.fail('GET', /\/git\/ref\/heads\/main$/, { status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }, body: { message: 'API rate limit exceeded' } });
+    gh.fail('GET', /\/git\/ref\/heads\/main$/, {
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      body: { message: 'API rate limit exceeded' },
+    });
     const t0 = Date.now();
     await apply(rec('payments/Deployment/payments', [['minReplicas', '5']]));
     assert.ok(Date.now() >= reset * 1000, `retried before the reset (${Date.now() - reset * 1000} ms early)`);
@@ -137,13 +202,23 @@ describe('GitHub backend', () => {
     await apply(rec('payments/Deployment/payments', [['minReplicas', '6']]));
     assert.match(gh.file('main', 'apps/payments/payments.yaml')!, /minReplicas: 6/);
     gh.fail('GET', /\/git\/ref\/heads\/main$/, { status: 403, body: { message: 'Resource not accessible by integration' } });
-    await assert.rejects(apply(rec('payments/Deployment/payments', [['minReplicas', '7']])), (err: Error & { status?: number }) => err.status === 403 && !String(err).includes(gh.token));
+    await assert.rejects(
+      apply(rec('payments/Deployment/payments', [['minReplicas', '7']])),
+      (err: Error & { status?: number }) => err.status === 403 && !String(err).includes(gh.token),
+    );
   });
 
   it('dead-letters bad recommendations (their reason), committing the rest', async () => {
     rejected.length = 0;
-    await apply(rec('shop/Deployment/ghost', [['minReplicas', '2']]), rec('payments/Deployment/payments', [['maxReplicas', '99']]), rec('payments/Deployment/payments', [['maxReplicas', '10']]));
-    assert.deepEqual(rejected.map((r) => r.reason), ['unknown-workload', 'out-of-bounds']);
+    await apply(
+      rec('shop/Deployment/ghost', [['minReplicas', '2']]),
+      rec('payments/Deployment/payments', [['maxReplicas', '99']]),
+      rec('payments/Deployment/payments', [['maxReplicas', '10']]),
+    );
+    assert.deepEqual(
+      rejected.map((r) => r.reason),
+      ['unknown-workload', 'out-of-bounds'],
+    );
     assert.match(gh.file('main', 'apps/payments/payments.yaml')!, /maxReplicas: 10/);
   });
 
@@ -151,7 +226,11 @@ describe('GitHub backend', () => {
     const o = { retries: 3, maxWaitMs: 60_000, backoffMs: 100, now: 1_000_000 };
     assert.equal(retryDelayMs({ status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1010' } } }, 0, o), 10_250);
     assert.equal(retryDelayMs({ status: 429, response: { headers: { 'retry-after': '7' } } }, 0, o), 7_000);
-    assert.equal(retryDelayMs({ status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '9999' } } }, 0, o), undefined, 'beyond the longest wait');
+    assert.equal(
+      retryDelayMs({ status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '9999' } } }, 0, o),
+      undefined,
+      'beyond the longest wait',
+    );
     assert.equal(retryDelayMs({ status: 503 }, 2, o), 400);
     assert.equal(retryDelayMs({ status: 503 }, 3, o), undefined, 'out of retries');
     assert.equal(retryDelayMs({ status: 422 }, 0, o), undefined);
@@ -170,8 +249,12 @@ describe('committer process with the GitHub backend', () => {
     await gh.start();
     gh.fail('GET', /\/git\/ref\/heads\/main$/, { status: 502 }); // one server error on the way
     const env = testEnv({
-      FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_LOG_LEVEL: 'trace', FORESIGHT_GITOPS_BACKEND: 'github',
-      FORESIGHT_GITHUB_REPOSITORY: `${gh.owner}/${gh.repo}`, FORESIGHT_GITHUB_API_URL: gh.url, FORESIGHT_GITHUB_TOKEN: gh.token,
+      FORESIGHT_TOPIC_PARTITIONS: '1',
+      FORESIGHT_LOG_LEVEL: 'trace',
+      FORESIGHT_GITOPS_BACKEND: 'github',
+      FORESIGHT_GITHUB_REPOSITORY: `${gh.owner}/${gh.repo}`,
+      FORESIGHT_GITHUB_API_URL: gh.url,
+      FORESIGHT_GITHUB_TOKEN: gh.token,
     });
     const cfg = testConfig(env);
     const kafka = testKafka(cfg);
@@ -179,7 +262,10 @@ describe('committer process with the GitHub backend', () => {
     await ensureTopics(kafka, cfg.topics);
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: cfg.topics.recommendations, messages: [{ key: 'k', value: codec.encode('Recommendation', rec('shop/Deployment/cart', [['maxReplicas', '7']], { critical: true })) }] });
+    await producer.send({
+      topic: cfg.topics.recommendations,
+      messages: [{ key: 'k', value: codec.encode('Recommendation', rec('shop/Deployment/cart', [['maxReplicas', '7']], { critical: true })) }],
+    });
     await producer.disconnect();
     const proc = startCli(['committer'], env);
     try {
@@ -191,6 +277,6 @@ describe('committer process with the GitHub backend', () => {
       await gh.stop();
     }
     assert.equal(await proc.exited, 0);
-    assert.ok(!proc.output().includes(gh.token), 'the token is in the committer\'s output');
+    assert.ok(!proc.output().includes(gh.token), "the token is in the committer's output");
   });
 });

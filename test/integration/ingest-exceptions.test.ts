@@ -21,7 +21,8 @@ import { totalApplied } from '../helpers/windows.js';
 const redis = new Redis(process.env.FORESIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379');
 after(() => redis.disconnect());
 
-const message = (offset: number, text: string): KafkaMessage => ({ offset: String(offset), key: null, value: Buffer.from(text), timestamp: '0', attributes: 0, headers: {} } as KafkaMessage);
+const message = (offset: number, text: string): KafkaMessage =>
+  ({ offset: String(offset), key: null, value: Buffer.from(text), timestamp: '0', attributes: 0, headers: {} }) as KafkaMessage;
 
 /** A decoder that misbehaves on cue, as a buggy parser would on hostile bytes. */
 const decode: MessageDecoder = (v) => {
@@ -49,7 +50,13 @@ describe('ingest: exceptions of one message', () => {
     const ref = { topic: `${prefix}.metrics`, partition: 0 };
     const out = await pipeline(prefix, letters).handle(ref, [message(0, '1'), message(1, 'overflow'), message(2, 'type'), message(3, '2')], decode, false);
     assert.equal(out.applied, 2);
-    assert.deepEqual(letters.map((l) => [l.message.offset, l.reason]), [['1', 'undecodable'], ['2', 'undecodable']]);
+    assert.deepEqual(
+      letters.map((l) => [l.message.offset, l.reason]),
+      [
+        ['1', 'undecodable'],
+        ['2', 'undecodable'],
+      ],
+    );
     assert.match(letters[0].detail, /RangeError: Maximum call stack size exceeded/);
     assert.match(letters[1].detail, /TypeError/);
     assert.equal(await totalApplied(redis, prefix), 2);

@@ -22,7 +22,8 @@ function otherWriter(repo: GitOpsFixture, n: number): (edit: (text: string) => s
   const dir = path.join(repo.tmp, `other-${n}`);
   execFileSync('git', ['clone', '-q', repo.remote, dir]);
   return (edit) => {
-    const git = (...args: string[]): string => execFileSync('git', ['-C', dir, '-c', 'user.name=Human', '-c', 'user.email=h@example.com', ...args], { encoding: 'utf8' });
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-C', dir, '-c', 'user.name=Human', '-c', 'user.email=h@example.com', ...args], { encoding: 'utf8' });
     git('pull', '-q', '--rebase');
     writeFileSync(path.join(dir, FILE), edit(readFileSync(path.join(dir, FILE), 'utf8')));
     git('commit', '-qam', 'a human edit');
@@ -38,10 +39,15 @@ describe('local Git backend', () => {
 
     // 1. someone edits another line between our snapshot and our push: rebased over
     let calls = 0;
-    await backend.commit({ branch: 'main', base: 'main', author, edit: (files) => {
-      if (calls++ === 0) human((t) => t.replace('payments:3.1.0', 'payments:3.1.1'));
-      return { changed: new Map([[FILE, files.get(FILE)!.replace('minReplicas: 2', 'minReplicas: 3')]]), message: 'min 3\n' };
-    } });
+    await backend.commit({
+      branch: 'main',
+      base: 'main',
+      author,
+      edit: (files) => {
+        if (calls++ === 0) human((t) => t.replace('payments:3.1.0', 'payments:3.1.1'));
+        return { changed: new Map([[FILE, files.get(FILE)!.replace('minReplicas: 2', 'minReplicas: 3')]]), message: 'min 3\n' };
+      },
+    });
     assert.equal(calls, 1, 'the rebase kept our commit, no recomputation');
     let text = repo.git('show', `main:${FILE}`);
     assert.match(text, /minReplicas: 3/);
@@ -50,12 +56,20 @@ describe('local Git backend', () => {
     // 2. someone changes the same line meanwhile: the rebase conflicts, the edit is recomputed on their version
     calls = 0;
     const seen: string[] = [];
-    await backend.commit({ branch: 'main', base: 'main', author, edit: (files) => {
-      const current = /minReplicas: (\d+)/.exec(files.get(FILE)!)![1];
-      seen.push(current);
-      if (calls++ === 0) human((t) => t.replace('minReplicas: 3', 'minReplicas: 5'));
-      return { changed: new Map([[FILE, files.get(FILE)!.replace(`minReplicas: ${current}`, `minReplicas: ${Number(current) + 1}`)]]), message: 'one more replica\n' };
-    } });
+    await backend.commit({
+      branch: 'main',
+      base: 'main',
+      author,
+      edit: (files) => {
+        const current = /minReplicas: (\d+)/.exec(files.get(FILE)!)![1];
+        seen.push(current);
+        if (calls++ === 0) human((t) => t.replace('minReplicas: 3', 'minReplicas: 5'));
+        return {
+          changed: new Map([[FILE, files.get(FILE)!.replace(`minReplicas: ${current}`, `minReplicas: ${Number(current) + 1}`)]]),
+          message: 'one more replica\n',
+        };
+      },
+    });
     assert.deepEqual(seen, ['3', '5'], 'recomputed on the new tip');
     text = repo.git('show', `main:${FILE}`);
     assert.match(text, /minReplicas: 6/);
@@ -65,11 +79,19 @@ describe('local Git backend', () => {
     // 3. a branch that moves before every push: reported, nothing forced
     const before = Number(repo.git('rev-list', '--count', 'main').trim());
     let k = 0;
-    await assert.rejects(backend.commit({ branch: 'main', base: 'main', author, edit: (files) => {
-      const current = /minReplicas: (\d+)/.exec(files.get(FILE)!)![1];
-      human((t) => t.replace(/minReplicas: \d+/, `minReplicas: ${100 + k++}`));
-      return { changed: new Map([[FILE, files.get(FILE)!.replace(`minReplicas: ${current}`, 'minReplicas: 7')]]), message: 'seven\n' };
-    } }), CommitConflictError);
-    assert.equal(Number(repo.git('rev-list', '--count', 'main').trim()), before + k, 'every other writer\'s commit is there, none of ours');
+    await assert.rejects(
+      backend.commit({
+        branch: 'main',
+        base: 'main',
+        author,
+        edit: (files) => {
+          const current = /minReplicas: (\d+)/.exec(files.get(FILE)!)![1];
+          human((t) => t.replace(/minReplicas: \d+/, `minReplicas: ${100 + k++}`));
+          return { changed: new Map([[FILE, files.get(FILE)!.replace(`minReplicas: ${current}`, 'minReplicas: 7')]]), message: 'seven\n' };
+        },
+      }),
+      CommitConflictError,
+    );
+    assert.equal(Number(repo.git('rev-list', '--count', 'main').trim()), before + k, "every other writer's commit is there, none of ours");
   });
 });

@@ -35,7 +35,22 @@ describe('processor dead letters', () => {
       { value: Buffer.from([0, 0, 0]), reason: 'undecodable' },
       { value: unknownId, reason: 'schema-unknown' },
       { value: codec.encode('MetricSample', sample('web', -3, now)), reason: 'negative-value' },
-      { value: codec.encode('DeadLetter', { reason: 'x', detail: 'x', service: 'x', sourceTopic: 'x', sourcePartition: 0, sourceOffset: 0, sourceTimestamp: null, key: null, value: null, headers: {}, rejectedAt: now }), reason: 'invalid-field' },
+      {
+        value: codec.encode('DeadLetter', {
+          reason: 'x',
+          detail: 'x',
+          service: 'x',
+          sourceTopic: 'x',
+          sourcePartition: 0,
+          sourceOffset: 0,
+          sourceTimestamp: null,
+          key: null,
+          value: null,
+          headers: {},
+          rejectedAt: now,
+        }),
+        reason: 'invalid-field',
+      },
     ];
     const producer = kafka.producer();
     await producer.connect();
@@ -53,7 +68,10 @@ describe('processor dead letters', () => {
     const proc = startCli(['processor'], env);
     try {
       const id = seriesIdOf(sample('web', 0, 0));
-      assert.ok(await waitFor(async () => (await appliedPerSeries(redis, cfg.redis.keyPrefix)).get(id)?.count === 3, 60_000), `good events not applied:\n${proc.output().slice(-2000)}`);
+      assert.ok(
+        await waitFor(async () => (await appliedPerSeries(redis, cfg.redis.keyPrefix)).get(id)?.count === 3, 60_000),
+        `good events not applied:\n${proc.output().slice(-2000)}`,
+      );
       await sleep(500);
       assert.deepEqual((await appliedPerSeries(redis, cfg.redis.keyPrefix)).get(id), { count: 3, sum: 7 });
 
@@ -81,7 +99,7 @@ describe('processor dead letters', () => {
     }
   });
 
-  it('says so, naming the remedy, when Redis records offsets beyond the partition\'s end (a recreated topic)', async () => {
+  it("says so, naming the remedy, when Redis records offsets beyond the partition's end (a recreated topic)", async () => {
     const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' });
     const cfg = testConfig(env);
     const kafka = testKafka(cfg);

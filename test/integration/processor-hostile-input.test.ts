@@ -71,11 +71,44 @@ describe('hostile input', () => {
     const kafka = testKafka(cfg);
     await ensureTopics(kafka, cfg.topics, [prom, otlp]);
     const now = Date.now() - 60_000;
-    const promSample = (v: number, t: number) => Buffer.from(JSON.stringify({ timestamp: new Date(t).toISOString(), value: String(v), name: 'cpu_usage', labels: { cluster: 'test', namespace: 'shop', deployment: 'web', container: 'app' } }));
+    const promSample = (v: number, t: number) =>
+      Buffer.from(
+        JSON.stringify({
+          timestamp: new Date(t).toISOString(),
+          value: String(v),
+          name: 'cpu_usage',
+          labels: { cluster: 'test', namespace: 'shop', deployment: 'web', container: 'app' },
+        }),
+      );
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: prom, acks: -1, messages: [{ value: promSample(1, now) }, { value: deeplyNestedPrometheus(100_000, now) }, { value: promSample(2, now + 1000) }, { value: promSample(4, now + 2000) }] });
-    await producer.send({ topic: otlp, acks: -1, messages: [{ value: deeplyNestedOtlp(20_000, now) }, { value: Buffer.from(JSON.stringify(otlpRequest([{ value: 8, timeMs: now }, { value: 16, timeMs: now + 1000 }]))) }] });
+    await producer.send({
+      topic: prom,
+      acks: -1,
+      messages: [
+        { value: promSample(1, now) },
+        { value: deeplyNestedPrometheus(100_000, now) },
+        { value: promSample(2, now + 1000) },
+        { value: promSample(4, now + 2000) },
+      ],
+    });
+    await producer.send({
+      topic: otlp,
+      acks: -1,
+      messages: [
+        { value: deeplyNestedOtlp(20_000, now) },
+        {
+          value: Buffer.from(
+            JSON.stringify(
+              otlpRequest([
+                { value: 8, timeMs: now },
+                { value: 16, timeMs: now + 1000 },
+              ]),
+            ),
+          ),
+        },
+      ],
+    });
     await producer.disconnect();
 
     const perTopic = async () => ({ prom: await appliedOf(cfg.redis.keyPrefix, prom), otlp: await appliedOf(cfg.redis.keyPrefix, otlp) });
@@ -87,7 +120,13 @@ describe('hostile input', () => {
     assert.deepEqual(t.prom, { count: 3, sum: 7 }, 'the valid Prometheus samples behind the nested one are applied');
     assert.deepEqual(t.otlp, { count: 2, sum: 24 }, 'the valid OTLP request behind the nested one is applied');
     const letters = await deadLetters(kafka, cfg);
-    assert.deepEqual(letters.map((l) => [l.sourceTopic, l.sourceOffset, l.reason]), [[otlp, 0, 'undecodable'], [prom, 1, 'undecodable']].sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
+    assert.deepEqual(
+      letters.map((l) => [l.sourceTopic, l.sourceOffset, l.reason]),
+      [
+        [otlp, 0, 'undecodable'],
+        [prom, 1, 'undecodable'],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
     for (const l of letters) assert.match(l.detail, /nested deeper than 64 levels/);
   });
 
@@ -100,7 +139,12 @@ describe('hostile input', () => {
     // dead-letter topic keeps the broker's default (1 MB)
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: cfg.topics.metrics, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: String(6 * 1024 * 1024) }] }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: cfg.topics.metrics, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: String(6 * 1024 * 1024) }] },
+      ],
+    });
     await admin.disconnect();
     await ensureTopics(kafka, cfg.topics);
     const now = Date.now() - 60_000;
@@ -110,7 +154,11 @@ describe('hostile input', () => {
     await producer.connect();
     await producer.send({ topic: cfg.topics.metrics, acks: -1, messages: [{ key: 'k', value: codec.encode('MetricSample', sample('web', 1, now)) }] });
     await producer.send({ topic: cfg.topics.metrics, acks: -1, messages: [{ key: 'big', value: big, headers: { origin: 'test' } }] });
-    await producer.send({ topic: cfg.topics.metrics, acks: -1, messages: [2, 4].map((v, i) => ({ key: 'k', value: codec.encode('MetricSample', sample('web', v, now + (i + 1) * 1000)) })) });
+    await producer.send({
+      topic: cfg.topics.metrics,
+      acks: -1,
+      messages: [2, 4].map((v, i) => ({ key: 'k', value: codec.encode('MetricSample', sample('web', v, now + (i + 1) * 1000)) })),
+    });
     await producer.disconnect();
 
     const id = seriesIdOf(sample('web', 0, 0));
@@ -118,7 +166,10 @@ describe('hostile input', () => {
     assert.deepEqual((await appliedPerSeries(redis, cfg.redis.keyPrefix)).get(id), { count: 3, sum: 7 });
     const raw = await readTopic(kafka, cfg.topics.deadletter);
     assert.equal(raw.length, 1);
-    assert.ok(raw[0].message.value!.length <= 262_144, `dead letter of ${raw[0].message.value!.length} bytes, above the default FORESIGHT_DEADLETTER_MAX_BYTES`);
+    assert.ok(
+      raw[0].message.value!.length <= 262_144,
+      `dead letter of ${raw[0].message.value!.length} bytes, above the default FORESIGHT_DEADLETTER_MAX_BYTES`,
+    );
     assert.equal(String(raw[0].message.headers?.['foresight-truncated']), 'true');
     const [letter] = await deadLetters(kafka, cfg);
     assert.equal(letter.reason, 'undecodable');
@@ -157,10 +208,17 @@ describe('hostile input', () => {
     const good = [ok({ value: 2 }), ok({ value: 3 }, now + 2000), ok({ cluster: 'c', namespace: 'shop-x', value: 5 })];
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: cfg.topics.metrics, acks: -1, messages: [...bad.map((b) => b.s), ...good].map((s) => ({ value: codec.encode('MetricSample', s) })) });
+    await producer.send({
+      topic: cfg.topics.metrics,
+      acks: -1,
+      messages: [...bad.map((b) => b.s), ...good].map((s) => ({ value: codec.encode('MetricSample', s) })),
+    });
     await producer.disconnect();
 
-    await runProcessorUntil(env, async () => [...(await appliedPerSeries(redis, cfg.redis.keyPrefix)).values()].reduce((n, v) => n + v.count, 0) === good.length);
+    await runProcessorUntil(
+      env,
+      async () => [...(await appliedPerSeries(redis, cfg.redis.keyPrefix)).values()].reduce((n, v) => n + v.count, 0) === good.length,
+    );
     const applied = await appliedPerSeries(redis, cfg.redis.keyPrefix);
     assert.deepEqual([...applied.keys()].sort(), [seriesIdOf(good[0]), seriesIdOf(good[2])].sort(), 'only the valid series have windows');
     assert.deepEqual(applied.get(seriesIdOf(good[0])), { count: 2, sum: 5 });
@@ -172,7 +230,10 @@ describe('hostile input', () => {
     });
     // nothing of the refused names is in Redis
     const keys = await redis.keys(`${cfg.redis.keyPrefix}:*`);
-    assert.ok(keys.every((k) => !/c\/shop\/|shop\/x|\.\.|\n|\*|\{app\}|www/.test(k.replace(/\{[^}]*:\d+\}/, ''))), keys.join('\n'));
+    assert.ok(
+      keys.every((k) => !/c\/shop\/|shop\/x|\.\.|\n|\*|\{app\}|www/.test(k.replace(/\{[^}]*:\d+\}/, ''))),
+      keys.join('\n'),
+    );
   });
 
   it('writes one log line per reason per interval for thousands of dead letters; the metric counts each', async () => {
@@ -186,7 +247,11 @@ describe('hostile input', () => {
     const producer = kafka.producer();
     await producer.connect();
     for (let i = 0; i < n; i += 1000) {
-      await producer.send({ topic: cfg.topics.metrics, acks: -1, messages: Array.from({ length: 1000 }, (_, j) => ({ value: Buffer.from(`{"not":"avro","i":${i + j}}`) })) });
+      await producer.send({
+        topic: cfg.topics.metrics,
+        acks: -1,
+        messages: Array.from({ length: 1000 }, (_, j) => ({ value: Buffer.from(`{"not":"avro","i":${i + j}}`) })),
+      });
     }
     await producer.send({ topic: cfg.topics.metrics, acks: -1, messages: [{ value: codec.encode('MetricSample', sample('web', 1, now)) }] });
     await producer.disconnect();
@@ -196,20 +261,44 @@ describe('hostile input', () => {
     try {
       await proc.waitForOutput('joined consumer group');
       const port = Number(/"port":(\d+)/.exec(proc.output())?.[1]);
-      assert.ok(await waitFor(async () => (await topicSize(kafka, cfg.topics.deadletter)) >= n && (await appliedPerSeries(redis, cfg.redis.keyPrefix)).size === 1, 90_000, 250), proc.output().slice(-2000));
-      assert.ok(await waitFor(async () => {
-        metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        return /foresight_deadletters(_total)?\{[^}]*reason="undecodable"[^}]*\} 3000\b/.test(metrics);
-      }, 10_000, 250), `the metric counts every dead letter:\n${metrics.split('\n').filter((l) => l.includes('deadletters')).join('\n')}`);
+      assert.ok(
+        await waitFor(
+          async () => (await topicSize(kafka, cfg.topics.deadletter)) >= n && (await appliedPerSeries(redis, cfg.redis.keyPrefix)).size === 1,
+          90_000,
+          250,
+        ),
+        proc.output().slice(-2000),
+      );
+      assert.ok(
+        await waitFor(
+          async () => {
+            metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+            return /foresight_deadletters(_total)?\{[^}]*reason="undecodable"[^}]*\} 3000\b/.test(metrics);
+          },
+          10_000,
+          250,
+        ),
+        `the metric counts every dead letter:\n${metrics
+          .split('\n')
+          .filter((l) => l.includes('deadletters'))
+          .join('\n')}`,
+      );
     } finally {
       proc.child.kill('SIGTERM');
     }
     assert.equal(await proc.exited, 0);
-    const lines = proc.output().split('\n').filter((l) => l.includes('dead-lettered'));
+    const lines = proc
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('dead-lettered'));
     // one immediately, then one per 10 s interval while they keep coming, and the rest on stop
     assert.ok(lines.length >= 1 && lines.length <= 8, `expected a few log lines, got ${lines.length}`);
     const counted = lines.map((l) => JSON.parse(l) as { count: number; reason: string; detail: string });
-    assert.equal(counted.reduce((a, l) => a + l.count, 0), n, 'the lines add up to every dead letter');
+    assert.equal(
+      counted.reduce((a, l) => a + l.count, 0),
+      n,
+      'the lines add up to every dead letter',
+    );
     for (const l of counted) {
       assert.equal(l.reason, 'undecodable');
       assert.match(l.detail, /Confluent magic byte/);

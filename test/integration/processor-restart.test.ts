@@ -63,7 +63,10 @@ describe('processor restarts', () => {
 
       const second = startCli(['processor'], runEnv);
       try {
-        assert.ok(await waitFor(async () => (await totalApplied(redis, prefix)) >= EVENTS, 120_000, 200), `not all applied after restart:\n${second.output().slice(-2000)}`);
+        assert.ok(
+          await waitFor(async () => (await totalApplied(redis, prefix)) >= EVENTS, 120_000, 200),
+          `not all applied after restart:\n${second.output().slice(-2000)}`,
+        );
         await sleep(1_500); // any redelivered batch arrives now, and must change nothing
         assert.deepEqual(await snapshotWindows(redis, prefix), reference);
         assert.doesNotMatch(second.output(), /Redis lost this partition/, 'a restart is no loss of Redis state');

@@ -42,7 +42,12 @@ describe('processor scale-out and scale-in', () => {
       // leaves (SIGTERM) after three quarters, while events keep coming
       running.push(startCli(['processor'], runEnv));
       for (let r = 0; r < ROUNDS; r++) {
-        await produceSamples(kafka, cfg, codec, Array.from({ length: PER_ROUND }, (_, k) => at(r * PER_ROUND + k)));
+        await produceSamples(
+          kafka,
+          cfg,
+          codec,
+          Array.from({ length: PER_ROUND }, (_, k) => at(r * PER_ROUND + k)),
+        );
         if (r === ROUNDS / 4) running.push(startCli(['processor'], runEnv));
         if (r === (3 * ROUNDS) / 4) {
           running[0].child.kill('SIGTERM');
@@ -50,7 +55,10 @@ describe('processor scale-out and scale-in', () => {
         }
         await sleep(700);
       }
-      assert.ok(await waitFor(async () => (await totalApplied(redis, prefix)) >= EVENTS, 120_000, 200), `not all applied:\n${running[1].output().slice(-2000)}`);
+      assert.ok(
+        await waitFor(async () => (await totalApplied(redis, prefix)) >= EVENTS, 120_000, 200),
+        `not all applied:\n${running[1].output().slice(-2000)}`,
+      );
       await sleep(2_000); // a redelivered batch would arrive now, and must change nothing
       assert.equal(await totalApplied(redis, prefix), EVENTS, 'nothing counted twice');
       // the partitions did move: instance 1 rejoined when 2 came, 2 rejoined when 1 left

@@ -50,7 +50,18 @@ const redis = new Redis(process.env.FORESIGHT_REDIS_URL ?? 'redis://127.0.0.1:63
 after(() => redis.disconnect());
 
 function workloadSample(namespace: string, value: number, t: number): MetricSample {
-  return { cluster: 'test', namespace, kind: 'Deployment', name: 'web', container: null, metric: 'cpu_usage', unit: '{cpu}', value, eventTime: t, attributes: {} };
+  return {
+    cluster: 'test',
+    namespace,
+    kind: 'Deployment',
+    name: 'web',
+    container: null,
+    metric: 'cpu_usage',
+    unit: '{cpu}',
+    value,
+    eventTime: t,
+    attributes: {},
+  };
 }
 
 describe('recommendations', () => {
@@ -82,11 +93,33 @@ describe('recommendations', () => {
     const samples = [...times.map((t) => workloadSample('shop', demand(t), t)), ...times.map((t) => workloadSample('tight', demand(t), t))];
     // the tight namespace already spent 5 USD this month (> its budget of 1)
     const billing: BillingRecord = {
-      BilledCost: 5, BillingAccountId: 'a', BillingAccountName: null, BillingCurrency: 'USD', BillingPeriodStart: 0, BillingPeriodEnd: 1,
-      ChargeCategory: 'Usage', ChargeClass: null, ChargeDescription: null, ChargePeriodStart: end - 2 * 3_600_000, ChargePeriodEnd: end - 3_600_000,
-      ContractedCost: 5, EffectiveCost: 5, InvoiceIssuerName: 'c', ListCost: 5, PricingQuantity: null, PricingUnit: null, ProviderName: 'c',
-      PublisherName: 'c', ServiceCategory: 'Compute', ServiceName: 'vm', ResourceId: 'n1', ResourceName: null, ResourceType: null,
-      ConsumedQuantity: null, ConsumedUnit: null, Tags: { 'k8s.cluster.name': 'test', 'k8s.namespace.name': 'tight' },
+      BilledCost: 5,
+      BillingAccountId: 'a',
+      BillingAccountName: null,
+      BillingCurrency: 'USD',
+      BillingPeriodStart: 0,
+      BillingPeriodEnd: 1,
+      ChargeCategory: 'Usage',
+      ChargeClass: null,
+      ChargeDescription: null,
+      ChargePeriodStart: end - 2 * 3_600_000,
+      ChargePeriodEnd: end - 3_600_000,
+      ContractedCost: 5,
+      EffectiveCost: 5,
+      InvoiceIssuerName: 'c',
+      ListCost: 5,
+      PricingQuantity: null,
+      PricingUnit: null,
+      ProviderName: 'c',
+      PublisherName: 'c',
+      ServiceCategory: 'Compute',
+      ServiceName: 'vm',
+      ResourceId: 'n1',
+      ResourceName: null,
+      ResourceType: null,
+      ConsumedQuantity: null,
+      ConsumedUnit: null,
+      Tags: { 'k8s.cluster.name': 'test', 'k8s.namespace.name': 'tight' },
     };
     await ensureTopics(kafka, cfg.topics);
     const producer = kafka.producer();
@@ -99,7 +132,9 @@ describe('recommendations', () => {
     await runProcessorUntil(env, async () => (await redis.keys(`${cfg.redis.keyPrefix}:{${cfg.topics.billing}:*}:cost:*`)).length > 0);
     await produceSamples(kafka, cfg, codec, samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
-    const recs = await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
+    const recs = await Promise.all(
+      (await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')),
+    );
     return recs;
   }
 
@@ -113,10 +148,16 @@ describe('recommendations', () => {
     const baseline = Math.ceil(2.2); // replicas the off-peak demand needs
     for (const peak of peaks) {
       // the recommendation in force when the peak starts, and the raise that put it there
-      const inForce = shop.filter((r) => r.createdAt < peak).sort((a, b) => a.createdAt - b.createdAt).at(-1);
+      const inForce = shop
+        .filter((r) => r.createdAt < peak)
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .at(-1);
       const trace = JSON.stringify(shop.map((r) => [new Date(r.createdAt).toISOString(), r.changes[0].proposed]));
       assert.ok(inForce, `nothing before the peak: ${trace}`);
-      assert.ok(minOf(inForce) > baseline, `minReplicas in force at the peak (${new Date(peak).toISOString()}) is ${minOf(inForce)}, not above the off-peak ${baseline}: ${trace}`);
+      assert.ok(
+        minOf(inForce) > baseline,
+        `minReplicas in force at the peak (${new Date(peak).toISOString()}) is ${minOf(inForce)}, not above the off-peak ${baseline}: ${trace}`,
+      );
       assert.equal(inForce.type, 'HPA');
       assert.ok(inForce.rules.some((x) => x.startsWith('policy:defaults')));
       assert.ok(inForce.forecast.q99 > 2.2 * 1.5, 'the forecast saw the peak coming');
@@ -147,7 +188,9 @@ describe('recommendations', () => {
     await produceSamples(kafka, cfg, await testCodec(cfg), samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
     const codec = await testCodec(cfg);
-    const recs = await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
+    const recs = await Promise.all(
+      (await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')),
+    );
     const lastDay = recs.filter((r) => r.type === 'HPA' && r.createdAt >= end - DAY); // (a steady series may also get one SPOT recommendation)
     assert.ok(recs.length >= 1, 'the first recommendation sizes the workload');
     const shown = JSON.stringify(lastDay.map((r) => [new Date(r.createdAt).toISOString(), r.changes[0].current, r.changes[0].proposed]));
@@ -157,7 +200,8 @@ describe('recommendations', () => {
     const hpaAll = recs.filter((r) => r.type === 'HPA').sort((a, b) => a.createdAt - b.createdAt);
     const dir = (r: Recommendation): number => Math.sign(Number(r.changes[0].proposed) - Number(r.changes[0].current));
     for (let i = 1; i < hpaAll.length; i++) {
-      if (dir(hpaAll[i]) !== dir(hpaAll[i - 1])) assert.ok(hpaAll[i].createdAt - hpaAll[i - 1].createdAt >= 120 * 60_000, `reversed within the cooldown: ${shown}`);
+      if (dir(hpaAll[i]) !== dir(hpaAll[i - 1]))
+        assert.ok(hpaAll[i].createdAt - hpaAll[i - 1].createdAt >= 120 * 60_000, `reversed within the cooldown: ${shown}`);
     }
     assert.ok(lastDay.length <= 3, `${lastDay.length} recommendations in the last day of a flat series: ${shown}`);
   });
@@ -178,14 +222,19 @@ describe('recommendations', () => {
     const samples = ['fixed', 'adaptive'].flatMap((ns) => times.map((t, i) => workloadSample(ns, noise(i), t)));
     await produceSamples(kafka, cfg, codec, samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
-    const recs = await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
+    const recs = await Promise.all(
+      (await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')),
+    );
     const lastMin = (ns: string): number => {
       const hpa = recs.filter((r) => r.namespace === ns && r.type === 'HPA').sort((a, b) => a.createdAt - b.createdAt);
       assert.ok(hpa.length > 0, ns);
       return Number(hpa.at(-1)!.changes.find((c) => c.field === 'minReplicas')!.proposed);
     };
     const adaptive = recs.filter((r) => r.namespace === 'adaptive' && r.type === 'HPA');
-    assert.ok(adaptive.every((r) => r.rules[0] === 'slo-risk:0.01:adaptive'), JSON.stringify(adaptive.map((r) => r.rules)));
+    assert.ok(
+      adaptive.every((r) => r.rules[0] === 'slo-risk:0.01:adaptive'),
+      JSON.stringify(adaptive.map((r) => r.rules)),
+    );
     const state = await redis.hget(`${cfg.redis.keyPrefix}:rec:{test/adaptive/Deployment/web}`, 'logScale');
     assert.ok(state !== null && Number.isFinite(Number(state)), 'the multiplier lives in the workload state');
     assert.ok(lastMin('adaptive') <= lastMin('fixed'), `adaptive ${lastMin('adaptive')} vs fixed ${lastMin('fixed')}`);

@@ -23,7 +23,11 @@ const PORT = 26479;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-redis-'));
 
 async function startRedis(): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(PORT), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
+    { stdio: 'ignore' },
+  );
   assert.ok(await waitFor(() => redisAnswers('127.0.0.1', PORT), 10_000, 50), 'redis did not start');
   return child;
 }
@@ -36,7 +40,11 @@ describe('Redis outage', () => {
 
   it('survives Redis stopped for 5 seconds: processing resumes, nothing is double-counted', async () => {
     redisProc = await startRedis();
-    const env = testEnv({ FORESIGHT_REDIS_URL: `redis://127.0.0.1:${PORT}`, FORESIGHT_KAFKA_SESSION_TIMEOUT_MS: '30000', FORESIGHT_KAFKA_HEARTBEAT_INTERVAL_MS: '3000' });
+    const env = testEnv({
+      FORESIGHT_REDIS_URL: `redis://127.0.0.1:${PORT}`,
+      FORESIGHT_KAFKA_SESSION_TIMEOUT_MS: '30000',
+      FORESIGHT_KAFKA_HEARTBEAT_INTERVAL_MS: '3000',
+    });
     const cfg = testConfig(env);
     const kafka = testKafka(cfg);
     const t0 = Date.now() - 3 * 3_600_000;

@@ -103,7 +103,10 @@ describe('Redis state lost', () => {
       await sleep(1_500); // offsets committed
       assert.ok((await deleteKeys(redis, prefix)) > 0);
       await produceSamples(kafka, cfg, codec, events(HALF, HALF));
-      assert.ok(await waitFor(async () => (await totalApplied(redis, prefix)) >= EVENTS, 120_000, 200), `not rebuilt: ${await totalApplied(redis, prefix)} of ${EVENTS} events in the windows\n${proc.output().slice(-3000)}`);
+      assert.ok(
+        await waitFor(async () => (await totalApplied(redis, prefix)) >= EVENTS, 120_000, 200),
+        `not rebuilt: ${await totalApplied(redis, prefix)} of ${EVENTS} events in the windows\n${proc.output().slice(-3000)}`,
+      );
       await sleep(2_000); // a redelivered batch would arrive now, and must change nothing
       assert.equal(await totalApplied(redis, prefix), EVENTS, 'nothing counted twice');
     } finally {
@@ -127,7 +130,10 @@ describe('Redis state lost', () => {
     assert.ok((await deleteKeys(redis, prefix)) > 0);
     const second = startCli(['processor'], e);
     try {
-      assert.ok(await waitFor(async () => (await totalApplied(redis, prefix)) >= EVENTS, 120_000, 200), `not rebuilt after the restart: ${await totalApplied(redis, prefix)} of ${EVENTS}\n${second.output().slice(-3000)}`);
+      assert.ok(
+        await waitFor(async () => (await totalApplied(redis, prefix)) >= EVENTS, 120_000, 200),
+        `not rebuilt after the restart: ${await totalApplied(redis, prefix)} of ${EVENTS}\n${second.output().slice(-3000)}`,
+      );
       await sleep(2_000);
       assert.equal(await totalApplied(redis, prefix), EVENTS, 'nothing counted twice');
     } finally {
@@ -145,7 +151,7 @@ describe('Redis state lost, and Kafka retention deleted part of it', () => {
   const redis = new Redis(cfg.redis.url);
   after(() => redis.disconnect());
 
-  it('rebuilds what Kafka still holds and marks the partitions\' history incomplete', async () => {
+  it("rebuilds what Kafka still holds and marks the partitions' history incomplete", async () => {
     const codec = await testCodec(cfg);
     const e = { ...env, FORESIGHT_PROCESSOR_GROUP: uniqueId('gone'), FORESIGHT_REDIS_KEY_PREFIX: uniqueId('gone') };
     const prefix = e.FORESIGHT_REDIS_KEY_PREFIX;
@@ -166,7 +172,10 @@ describe('Redis state lost, and Kafka retention deleted part of it', () => {
       await produceSamples(kafka, cfg, codec, events(HALF, HALF));
       const left = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
       assert.equal(left, EVENTS - [...cut.values()].reduce((a, b) => a + b, 0));
-      assert.ok(await waitFor(async () => (await totalApplied(redis, prefix)) >= left, 120_000, 200), `not rebuilt: ${await totalApplied(redis, prefix)} of ${left}\n${proc.output().slice(-3000)}`);
+      assert.ok(
+        await waitFor(async () => (await totalApplied(redis, prefix)) >= left, 120_000, 200),
+        `not rebuilt: ${await totalApplied(redis, prefix)} of ${left}\n${proc.output().slice(-3000)}`,
+      );
       await sleep(2_000);
       assert.equal(await totalApplied(redis, prefix), left, 'nothing counted twice');
     } finally {
@@ -193,12 +202,15 @@ describe('Redis state lost for good: the recommendation loop waits for new evide
   const repo = mkdtempSync(path.join(os.tmpdir(), 'gitops-'));
   execFileSync('git', ['init', '-q', '-b', 'main', repo]);
   mkdirSync(path.join(repo, 'policies'));
-  writeFileSync(path.join(repo, 'policies', 'policies.yaml'), `apiVersion: foresight.dev/v1
+  writeFileSync(
+    path.join(repo, 'policies', 'policies.yaml'),
+    `apiVersion: foresight.dev/v1
 kind: Policy
 metadata: { name: defaults }
 spec:
   replicas: { min: 1, max: 20, perReplicaCapacity: 1, targetUtilization: 1, metric: cpu_usage }
-`);
+`,
+  );
   execFileSync('git', ['-C', repo, 'add', '.']);
   execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'policies']);
   const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_POLICY_REPO: repo });
@@ -214,7 +226,7 @@ spec:
     const STEP = 300_000;
     const hole = Math.floor((Date.now() - 3 * 3_600_000) / STEP) * STEP; // where phase A ends and B starts
     // one workload's demand (2 cores), one sample a minute: an hour before the hole, an hour after
-    const demand = (t: number) => ({ ...sample('web', 2 + (t / 60_000) % 3 * 0.25, t), container: null });
+    const demand = (t: number) => ({ ...sample('web', 2 + ((t / 60_000) % 3) * 0.25, t), container: null });
     const minutes = (from: number) => Array.from({ length: 60 }, (_, i) => demand(from + i * 60_000));
     await produceSamples(kafka, cfg, codec, minutes(hole - 3_600_000));
     const proc = startCli(['processor'], env);
@@ -230,16 +242,24 @@ spec:
       assert.ok((await deleteKeys(redis, prefix)) > 0);
       await produceSamples(kafka, cfg, codec, minutes(hole));
       const incomplete = `${prefix}:{${topic}:0}:incomplete`;
-      assert.ok(await waitFor(async () => (await totalApplied(redis, prefix)) >= 60 && (await redis.hget(incomplete, 'fromMs')) !== null, 90_000, 100), proc.output().slice(-3000));
+      assert.ok(
+        await waitFor(async () => (await totalApplied(redis, prefix)) >= 60 && (await redis.hget(incomplete, 'fromMs')) !== null, 90_000, 100),
+        proc.output().slice(-3000),
+      );
       assert.equal(Number(await redis.hget(incomplete, 'fromMs')), hole);
       await sleep(1_500); // the last batch's steps are scored
     } finally {
       await admin.disconnect();
       await stop(proc);
     }
-    const recs = await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
+    const recs = await Promise.all(
+      (await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')),
+    );
     const at = (r: Recommendation) => new Date(r.createdAt).toISOString();
-    assert.ok(recs.some((r) => r.createdAt <= hole), `the hour before the loss is recommended on: ${JSON.stringify(recs.map(at))}`);
+    assert.ok(
+      recs.some((r) => r.createdAt <= hole),
+      `the hour before the loss is recommended on: ${JSON.stringify(recs.map(at))}`,
+    );
     assert.deepEqual(recs.filter((r) => r.createdAt > hole).map(at), [], 'nothing from the hour after the hole: a day of new evidence is needed');
   });
 });

@@ -36,7 +36,10 @@ describe('schema registry and the Confluent wire format', () => {
     const schema = readSchemaJson('MetricSample') as unknown as { fields: unknown[] };
     const broken = { ...schema, fields: [...schema.fields, { name: 'mandatoryNew', type: 'string', doc: 'no default' }] };
     await assert.rejects(
-      registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(broken) }, { subject: `${cfg.topics.metrics}-value`, compatibility: COMPATIBILITY.BACKWARD }),
+      registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(broken) },
+        { subject: `${cfg.topics.metrics}-value`, compatibility: COMPATIBILITY.BACKWARD },
+      ),
       (err: { status?: number }) => err.status === 409,
     );
   });
@@ -45,7 +48,18 @@ describe('schema registry and the Confluent wire format', () => {
     const kafka = testKafka(cfg);
     await ensureTopics(kafka, cfg.topics);
     const codec = new AvroCodec(registry, ids);
-    const sample: MetricSample = { cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: 'app', metric: 'cpu_usage', unit: '{cpu}', value: 1.25, eventTime: 1_790_000_000_123, attributes: { pool: 'general' } };
+    const sample: MetricSample = {
+      cluster: 'prod',
+      namespace: 'shop',
+      kind: 'Deployment',
+      name: 'checkout',
+      container: 'app',
+      metric: 'cpu_usage',
+      unit: '{cpu}',
+      value: 1.25,
+      eventTime: 1_790_000_000_123,
+      attributes: { pool: 'general' },
+    };
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({ topic: cfg.topics.metrics, messages: [{ key: 'k', value: codec.encode('MetricSample', sample) }] });
@@ -62,5 +76,4 @@ describe('schema registry and the Confluent wire format', () => {
     const { avroType } = await import('../../src/codec/schemas.js');
     assert.deepEqual({ ...(avroType('MetricSample').fromBuffer(bytes.subarray(5)) as object) }, sample);
   });
-
 });

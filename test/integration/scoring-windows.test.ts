@@ -27,7 +27,8 @@ describe('scoring from the windows', () => {
     const start = end - 25 * 3_600_000;
     const minutes = (end - start) / 60_000;
     const level = (name: string, m: number): number => (name === 'a' ? 100 : 10) * (1.5 + Math.sin((2 * Math.PI * m) / 1440)) + (m % 3);
-    const samples = ['a', 'b'].flatMap((name) => Array.from({ length: minutes }, (_, m) => sample(name, level(name, m), start + m * 60_000 + 1_000)))
+    const samples = ['a', 'b']
+      .flatMap((name) => Array.from({ length: minutes }, (_, m) => sample(name, level(name, m), start + m * 60_000 + 1_000)))
       .filter((_, i) => i % 97 !== 5); // a few missing minutes
     await produceSamples(testKafka(cfg), cfg, await testCodec(cfg), samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length);
@@ -35,10 +36,21 @@ describe('scoring from the windows', () => {
     const store = new WindowStore(redis, cfg.redis.keyPrefix);
     const ref = { topic: cfg.topics.metrics, partition: 0 };
     const ids = ['a', 'b'].map((n) => seriesIdOf(sample(n, 0, 0)));
-    const [ha, hb, none] = await historiesFromWindows(store, [{ ref, seriesId: ids[0] }, { ref, seriesId: ids[1] }, { ref, seriesId: 'no/such/series' }], end);
+    const [ha, hb, none] = await historiesFromWindows(
+      store,
+      [
+        { ref, seriesId: ids[0] },
+        { ref, seriesId: ids[1] },
+        { ref, seriesId: 'no/such/series' },
+      ],
+      end,
+    );
     assert.equal(none, undefined);
     // expected: mean of the samples in each 5-minute step of the last 24 hours
-    for (const [name, h] of [['a', ha], ['b', hb]] as const) {
+    for (const [name, h] of [
+      ['a', ha],
+      ['b', hb],
+    ] as const) {
       assert.ok(h);
       assert.equal(h.history.length, 288);
       assert.equal(h.timeS, (end - 300_000) / 1000);
@@ -52,6 +64,6 @@ describe('scoring from the windows', () => {
     const f = await Forecaster.load();
     const [fa, fb] = await f.forecast([ha!, hb!]);
     for (const fc of [fa, fb]) assert.ok(fc.q50 > 0 && fc.q50 <= fc.q90 && fc.q90 <= fc.q99);
-    assert.ok(fa.q90 > 5 * fb.q90, 'forecasts follow each series\' level');
+    assert.ok(fa.q90 > 5 * fb.q90, "forecasts follow each series' level");
   });
 });

@@ -38,7 +38,14 @@ const assertNoSecret = (output: string, extra: string[] = []): void => {
 describe('secured stack', { skip }, () => {
   it('is up (FORESIGHT_TEST_SECURE_STACK=required fails here rather than skipping), and what this checkout started is known as its own', async () => {
     const statuses = await stackStatus(stack);
-    assert.deepEqual(statuses.map((s) => [s.name, s.state === 'running' || s.state === 'external']), [['redis', true], ['kafka', true], ['registry', true]]);
+    assert.deepEqual(
+      statuses.map((s) => [s.name, s.state === 'running' || s.state === 'external']),
+      [
+        ['redis', true],
+        ['kafka', true],
+        ['registry', true],
+      ],
+    );
     // a pid file whose process is not recognised would make `stack down --secure` leave the service running
     for (const s of statuses) if (existsSync(path.join(stack.runDir, `${s.name}.pid`))) assert.equal(s.state, 'running', `${s.name} started by this checkout`);
   });
@@ -59,17 +66,35 @@ describe('secured stack', { skip }, () => {
     execFileSync('git', ['clone', '-q', repo.remote, checkout]);
     const env = testEnv({
       ...stackEnv(stack),
-      FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_POLICY_REPO: checkout,
-      FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: path.join(repo.tmp, 'work'),
+      FORESIGHT_TOPIC_PARTITIONS: '1',
+      FORESIGHT_POLICY_REPO: checkout,
+      FORESIGHT_GITOPS_REMOTE: repo.remote,
+      FORESIGHT_GITOPS_WORKDIR: path.join(repo.tmp, 'work'),
     });
-    const replay = runCli(['replay', '--input', path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'), '--value-column', 'cpu_util_percent',
-      '--workload', 'shop/Deployment/checkout', '--metric', 'cpu_utilization', '--cluster', 'secure'], env);
+    const replay = runCli(
+      [
+        'replay',
+        '--input',
+        path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'),
+        '--value-column',
+        'cpu_util_percent',
+        '--workload',
+        'shop/Deployment/checkout',
+        '--metric',
+        'cpu_utilization',
+        '--cluster',
+        'secure',
+      ],
+      env,
+    );
     assert.equal(replay.status, 0, replay.stderr);
     const processor = startCli(['processor'], env);
     const committer = startCli(['committer'], env);
     try {
-      assert.ok(await waitFor(async () => Number(repo.git('rev-list', '--count', 'main').trim()) >= 2, 120_000),
-        `no commit; committer:\n${committer.output().slice(-2000)}\nprocessor:\n${processor.output().slice(-2000)}`);
+      assert.ok(
+        await waitFor(async () => Number(repo.git('rev-list', '--count', 'main').trim()) >= 2, 120_000),
+        `no commit; committer:\n${committer.output().slice(-2000)}\nprocessor:\n${processor.output().slice(-2000)}`,
+      );
       assert.match(repo.git('show', '--stat', '--format=', 'main'), /apps\/shop\/overlays\/prod\/checkout-patch\.yaml/);
     } finally {
       processor.child.kill('SIGTERM');
@@ -95,9 +120,18 @@ describe('secured stack', { skip }, () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'foresight-secure-')), 'password');
     writeFileSync(file, `${wrong}\n`);
     const cases: [string, RegExp][] = [
-      ['FORESIGHT_KAFKA_SASL_PASSWORD_FILE', /Kafka \(127\.0\.0\.1:\d+\) refused the SASL SCRAM-SHA-512 credentials of user "foresight": authentication failed; check .*FORESIGHT_KAFKA_SASL_PASSWORD_FILE/],
-      ['FORESIGHT_SCHEMA_REGISTRY_PASSWORD_FILE', /the schema registry at https:\/\/\S+ refused the credentials of user "foresight" \(HTTP 401\); check .*FORESIGHT_SCHEMA_REGISTRY_PASSWORD_FILE/],
-      ['FORESIGHT_REDIS_PASSWORD_FILE', /Redis \(rediss:\/\/\S+\) refused the credentials of user "foresight" \(WRONGPASS\); check .*FORESIGHT_REDIS_PASSWORD_FILE/],
+      [
+        'FORESIGHT_KAFKA_SASL_PASSWORD_FILE',
+        /Kafka \(127\.0\.0\.1:\d+\) refused the SASL SCRAM-SHA-512 credentials of user "foresight": authentication failed; check .*FORESIGHT_KAFKA_SASL_PASSWORD_FILE/,
+      ],
+      [
+        'FORESIGHT_SCHEMA_REGISTRY_PASSWORD_FILE',
+        /the schema registry at https:\/\/\S+ refused the credentials of user "foresight" \(HTTP 401\); check .*FORESIGHT_SCHEMA_REGISTRY_PASSWORD_FILE/,
+      ],
+      [
+        'FORESIGHT_REDIS_PASSWORD_FILE',
+        /Redis \(rediss:\/\/\S+\) refused the credentials of user "foresight" \(WRONGPASS\); check .*FORESIGHT_REDIS_PASSWORD_FILE/,
+      ],
     ];
     for (const [variable, expected] of cases) {
       const t0 = Date.now();

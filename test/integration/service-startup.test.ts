@@ -13,7 +13,10 @@ describe('service start-up', () => {
   it('committer: a missing backend setting fails start-up naming the variable', () => {
     const res = runCli(['committer'], testEnv(), 30_000);
     assert.equal(res.status, 2);
-    assert.match(res.stderr, /invalid configuration: FORESIGHT_GITOPS_REMOTE: expected a path or URL of a Git repository when FORESIGHT_GITOPS_BACKEND=local; it is not set/);
+    assert.match(
+      res.stderr,
+      /invalid configuration: FORESIGHT_GITOPS_REMOTE: expected a path or URL of a Git repository when FORESIGHT_GITOPS_BACKEND=local; it is not set/,
+    );
     const gh = runCli(['committer'], testEnv({ FORESIGHT_GITOPS_BACKEND: 'github', FORESIGHT_GITHUB_REPOSITORY: 'acme/gitops' }), 30_000);
     assert.equal(gh.status, 2);
     assert.match(gh.stderr, /FORESIGHT_GITHUB_TOKEN: expected a GitHub token/);
@@ -21,7 +24,8 @@ describe('service start-up', () => {
 
   for (const service of ['processor', 'committer']) {
     const repo = gitopsRemote();
-    const serviceEnv = (over: Record<string, string> = {}): Record<string, string> => testEnv({ FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: `${repo.tmp}/work-${Math.random()}`, ...over });
+    const serviceEnv = (over: Record<string, string> = {}): Record<string, string> =>
+      testEnv({ FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: `${repo.tmp}/work-${Math.random()}`, ...over });
     it(`${service}: a bad configuration value fails start-up naming the variable`, () => {
       const res = runCli([service], serviceEnv({ FORESIGHT_KAFKA_BROKERS: 'kafka-without-port' }), 30_000);
       assert.equal(res.status, 2);

@@ -38,7 +38,12 @@ describe('sizing recommendations', () => {
     const repo = gitopsRemote();
     const checkout = path.join(repo.tmp, 'checkout');
     execFileSync('git', ['clone', '-q', repo.remote, checkout]);
-    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '2', FORESIGHT_POLICY_REPO: checkout, FORESIGHT_GITOPS_REMOTE: repo.remote, FORESIGHT_GITOPS_WORKDIR: path.join(repo.tmp, 'work') });
+    const env = testEnv({
+      FORESIGHT_TOPIC_PARTITIONS: '2',
+      FORESIGHT_POLICY_REPO: checkout,
+      FORESIGHT_GITOPS_REMOTE: repo.remote,
+      FORESIGHT_GITOPS_WORKDIR: path.join(repo.tmp, 'work'),
+    });
     const cfg = testConfig(env);
     const kafka = testKafka(cfg);
     const codec = await testCodec(cfg);
@@ -61,7 +66,12 @@ describe('sizing recommendations', () => {
     ]);
     await produceBilling(kafka, cfg, codec, rows);
     const costs = new CostStore(redis, cfg.redis.keyPrefix, [{ topic: cfg.topics.billing, partitions: 2 }]);
-    await runProcessorUntil(env, async () => (await costs.poolPrices('spot', end - HOUR)).memoryGibHour !== undefined && (await costs.poolPrices('default', end - HOUR)).memoryGibHour !== undefined, 60_000);
+    await runProcessorUntil(
+      env,
+      async () =>
+        (await costs.poolPrices('spot', end - HOUR)).memoryGibHour !== undefined && (await costs.poolPrices('default', end - HOUR)).memoryGibHour !== undefined,
+      60_000,
+    );
     const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} ≠ ${b}`);
 
     const samples: MetricSample[] = [
@@ -74,7 +84,9 @@ describe('sizing recommendations', () => {
     ];
     await produceSamples(kafka, cfg, codec, samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
-    const recs = await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
+    const recs = await Promise.all(
+      (await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')),
+    );
     const show = JSON.stringify(recs.map((r) => [r.type, r.namespace, r.name, r.container, r.changes, r.rules]));
 
     const idle = recs.filter((r) => r.type === 'IDLE');
@@ -124,13 +136,22 @@ describe('sizing recommendations', () => {
     // the committer: IDLE and RESOURCES to main, SPOT as a pull request
     const committer = startCli(['committer'], env);
     try {
-      assert.ok(await waitFor(async () => Number(repo.git('rev-list', '--count', 'main').trim()) === 3 && LocalGitBackend.pullRequests(repo.remote).length === 1, 60_000), committer.output().slice(-3000));
+      assert.ok(
+        await waitFor(
+          async () => Number(repo.git('rev-list', '--count', 'main').trim()) === 3 && LocalGitBackend.pullRequests(repo.remote).length === 1,
+          60_000,
+        ),
+        committer.output().slice(-3000),
+      );
     } finally {
       committer.child.kill('SIGTERM');
     }
     assert.equal(await committer.exited, 0);
     // the two RESOURCES recommendations of checkout arrived together: one commit, both trailers
-    const ids = repo.git('log', '-1', '--grep=^foresight: shop/Deployment/checkout', '--format=%(trailers:key=Recommendation-Id,valueonly)', 'main').trim().split('\n');
+    const ids = repo
+      .git('log', '-1', '--grep=^foresight: shop/Deployment/checkout', '--format=%(trailers:key=Recommendation-Id,valueonly)', 'main')
+      .trim()
+      .split('\n');
     assert.deepEqual(ids.sort(), resources.map((r) => r.id).sort());
     const payments = repo.git('show', 'main:apps/payments/payments.yaml');
     assert.match(payments, /\n {2}minReplicas: 1\n {2}maxReplicas: 8\n/);

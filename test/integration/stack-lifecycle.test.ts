@@ -24,7 +24,18 @@ describe('stack up | status | down', () => {
   it('is idempotent and stops exactly what it started', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-stack-'));
     const ports = { kafka: 29092, controller: 29093, registry: 28081, redis: 26379 };
-    const args = ['--dir', dir, '--kafka-port', `${ports.kafka}`, '--controller-port', `${ports.controller}`, '--registry-port', `${ports.registry}`, '--redis-port', `${ports.redis}`];
+    const args = [
+      '--dir',
+      dir,
+      '--kafka-port',
+      `${ports.kafka}`,
+      '--controller-port',
+      `${ports.controller}`,
+      '--registry-port',
+      `${ports.registry}`,
+      '--redis-port',
+      `${ports.redis}`,
+    ];
 
     const t0 = Date.now();
     const up1 = runCli(['stack', 'up', ...args], {}, 240_000);
@@ -55,7 +66,11 @@ describe('stack up | status | down', () => {
     const schema = JSON.stringify({ type: 'record', name: 'Persisted', fields: [{ name: 'x', type: 'long' }] });
     const other = JSON.stringify({ type: 'record', name: 'Other', fields: [{ name: 'y', type: 'string' }] });
     const register = async (subject: string, s: string): Promise<number> => {
-      const res = await fetch(`${registry}/subjects/${subject}/versions`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema: s }) });
+      const res = await fetch(`${registry}/subjects/${subject}/versions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify({ schema: s }),
+      });
       assert.ok(res.ok, `register ${subject}: HTTP ${res.status}`);
       return ((await res.json()) as { id: number }).id;
     };

@@ -13,7 +13,7 @@ import { waitFor } from '../../src/util/retry.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('stack up --observability', () => {
-  it('runs Prometheus with Foresight\'s rules and jobs, and Alertmanager; down stops both', async () => {
+  it("runs Prometheus with Foresight's rules and jobs, and Alertmanager; down stops both", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-obs-'));
     const args = ['--dir', dir, '--observability', '--prometheus-port', '29090', '--alertmanager-port', '29094'];
     const up = runCli(['stack', 'up', ...args], {}, 120_000);
@@ -23,17 +23,35 @@ describe('stack up --observability', () => {
       const prom = 'http://127.0.0.1:29090';
       const rules = (await (await fetch(`${prom}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string }[] }[] } };
       const names = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name));
-      for (const alert of ['ForesightDown', 'ForesightConsumerLagGrowing', 'ForesightDeadLetterRate', 'ForesightCommitConflicts', 'ForesightAlertmanagerUnreachable']) assert.ok(names.includes(alert), alert);
+      for (const alert of [
+        'ForesightDown',
+        'ForesightConsumerLagGrowing',
+        'ForesightDeadLetterRate',
+        'ForesightCommitConflicts',
+        'ForesightAlertmanagerUnreachable',
+      ])
+        assert.ok(names.includes(alert), alert);
       // Prometheus discovers its Alertmanager shortly after start-up
-      assert.ok(await waitFor(async () => {
-        const ams = (await (await fetch(`${prom}/api/v1/alertmanagers`)).json()) as { data: { activeAlertmanagers: { url: string }[] } };
-        return ams.data.activeAlertmanagers.map((a) => a.url).join() === 'http://127.0.0.1:29094/api/v2/alerts';
-      }, 30_000), 'Prometheus sends alerts to the stack\'s Alertmanager');
+      assert.ok(
+        await waitFor(async () => {
+          const ams = (await (await fetch(`${prom}/api/v1/alertmanagers`)).json()) as { data: { activeAlertmanagers: { url: string }[] } };
+          return ams.data.activeAlertmanagers.map((a) => a.url).join() === 'http://127.0.0.1:29094/api/v2/alerts';
+        }, 30_000),
+        "Prometheus sends alerts to the stack's Alertmanager",
+      );
       // the scrape jobs exist (their targets are down until the services run on 9464-9466)
-      assert.ok(await waitFor(async () => {
-        const up = (await (await fetch(`${prom}/api/v1/query?query=up`)).json()) as { data: { result: { metric: { job: string } }[] } };
-        return up.data.result.map((r) => r.metric.job).sort().join(',') === 'foresight-alert-bridge,foresight-committer,foresight-processor';
-      }, 30_000), 'Prometheus scrapes the three jobs');
+      assert.ok(
+        await waitFor(async () => {
+          const up = (await (await fetch(`${prom}/api/v1/query?query=up`)).json()) as { data: { result: { metric: { job: string } }[] } };
+          return (
+            up.data.result
+              .map((r) => r.metric.job)
+              .sort()
+              .join(',') === 'foresight-alert-bridge,foresight-committer,foresight-processor'
+          );
+        }, 30_000),
+        'Prometheus scrapes the three jobs',
+      );
       assert.ok((await fetch('http://127.0.0.1:29094/-/ready')).ok);
 
       const status = runCli(['stack', 'status', ...args], {});
@@ -44,6 +62,16 @@ describe('stack up --observability', () => {
       assert.equal(down.status, 0, down.stdout + down.stderr);
     }
     assert.deepEqual(readdirSync(path.join(dir, 'run')), []);
-    assert.ok(await waitFor(async () => !(await fetch('http://127.0.0.1:29090/-/ready').then((r) => r.ok, () => false)), 10_000), 'Prometheus stopped');
+    assert.ok(
+      await waitFor(
+        async () =>
+          !(await fetch('http://127.0.0.1:29090/-/ready').then(
+            (r) => r.ok,
+            () => false,
+          )),
+        10_000,
+      ),
+      'Prometheus stopped',
+    );
   });
 });

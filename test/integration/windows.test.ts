@@ -49,7 +49,12 @@ describe('event-time windows', () => {
     // disorder of up to 20 positions = at most ~140 s of event time, within the 600 s lateness
     const order = shuffledWithin(inOrder.length, 20);
     await produceSamples(kafka, cfgA, await testCodec(cfgA), inOrder);
-    await produceSamples(kafka, cfgB, await testCodec(cfgB), order.map((i) => inOrder[i]));
+    await produceSamples(
+      kafka,
+      cfgB,
+      await testCodec(cfgB),
+      order.map((i) => inOrder[i]),
+    );
     await runProcessorUntil(envA, async () => (await totalApplied(redis, cfgA.redis.keyPrefix)) >= inOrder.length);
     await runProcessorUntil(envB, async () => (await totalApplied(redis, cfgB.redis.keyPrefix)) >= inOrder.length);
     const a = normaliseTopic(await snapshotWindows(redis, cfgA.redis.keyPrefix), cfgA.topics.metrics);
@@ -63,12 +68,24 @@ describe('event-time windows', () => {
     const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_ALLOWED_LATENESS_MS: '60000' });
     const cfg = testConfig(env);
     const kafka = testKafka(cfg);
-    const samples = [sample('w', 1, t0 + 600_000), sample('w', 2, t0 + 540_000), sample('w', 3, t0 + 539_999), sample('w', 4, t0), sample('w', 5, t0 + 600_001)];
+    const samples = [
+      sample('w', 1, t0 + 600_000),
+      sample('w', 2, t0 + 540_000),
+      sample('w', 3, t0 + 539_999),
+      sample('w', 4, t0),
+      sample('w', 5, t0 + 600_001),
+    ];
     await produceSamples(kafka, cfg, await testCodec(cfg), samples);
-    const out = await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= 3 && (await readTopic(kafka, cfg.topics.deadletter)).length >= 2);
+    const out = await runProcessorUntil(
+      env,
+      async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= 3 && (await readTopic(kafka, cfg.topics.deadletter)).length >= 2,
+    );
     const codec = await testCodec(cfg);
     const letters = await Promise.all((await readTopic(kafka, cfg.topics.deadletter)).map((l) => codec.decode<DeadLetter>(l.message.value, 'DeadLetter')));
-    assert.deepEqual(letters.map((l) => [l.sourceOffset, l.reason]).sort(), [[2, 'late'], [3, 'late']]);
+    assert.deepEqual(letters.map((l) => [l.sourceOffset, l.reason]).sort(), [
+      [2, 'late'],
+      [3, 'late'],
+    ]);
     assert.match(letters[0].detail, /behind the series' newest event \(allowed 60 s\)/);
     assert.equal(await totalApplied(redis, cfg.redis.keyPrefix), 3);
     assert.match(out, /message dead-lettered/);
@@ -111,7 +128,12 @@ describe('event-time windows', () => {
     const kafka = testKafka(cfg);
     const start = Date.now() - 2 * 3_600_000;
     const values = Array.from({ length: 3000 }, (_, i) => Math.exp(Math.sin(i * 12.9898) * 4) * 10);
-    await produceSamples(kafka, cfg, await testCodec(cfg), values.map((v, i) => sample('q', v, start + i * 1000)));
+    await produceSamples(
+      kafka,
+      cfg,
+      await testCodec(cfg),
+      values.map((v, i) => sample('q', v, start + i * 1000)),
+    );
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= values.length);
     const store = new WindowStore(redis, cfg.redis.keyPrefix);
     const id = seriesIdOf(sample('q', 0, 0));
@@ -121,7 +143,12 @@ describe('event-time windows', () => {
       const { summary, buckets } = await rangeSummary(store, ref, id, resolution, start, start + 3000 * 1000);
       const st = statsOf(summary, buckets);
       assert.equal(st.count, values.length);
-      for (const [q, got] of [[0.5, st.p50], [0.9, st.p90], [0.95, st.p95], [0.99, st.p99]] as const) {
+      for (const [q, got] of [
+        [0.5, st.p50],
+        [0.9, st.p90],
+        [0.95, st.p95],
+        [0.99, st.p99],
+      ] as const) {
         const exact = sorted[Math.floor(q * (sorted.length - 1))];
         assert.ok(Math.abs(got - exact) <= RELATIVE_ERROR * exact, `${resolution} p${q * 100}: ${got} vs ${exact}`);
       }

@@ -20,7 +20,8 @@ describe('docker-compose.yml', () => {
   const known = new Set<string>(ALL_VARIABLES.map((v) => v.name));
 
   it('has the stack and both services', () => {
-    for (const s of ['kafka', 'registry', 'redis', 'otel-collector', 'prometheus', 'alertmanager', 'grafana', 'processor', 'committer', 'alert-bridge']) assert.ok(compose.services[s], s);
+    for (const s of ['kafka', 'registry', 'redis', 'otel-collector', 'prometheus', 'alertmanager', 'grafana', 'processor', 'committer', 'alert-bridge'])
+      assert.ok(compose.services[s], s);
     assert.deepEqual(compose.services.processor.command, ['processor']);
     assert.deepEqual(compose.services.committer.command, ['committer']);
     assert.deepEqual(compose.services['alert-bridge'].command, ['alert-bridge']);

@@ -10,7 +10,7 @@ describe('configuration', () => {
     assert.equal(cfg.topics.metrics, 'metrics.v1');
     assert.equal(cfg.topics.deadletter, 'deadletter.v1');
     assert.equal(cfg.registryUrl, 'http://127.0.0.1:8081/apis/ccompat/v7');
-    assert.equal(cfg.deadLetterMaxBytes, 262_144, 'dead letters default to 256 KiB, well below Kafka\'s 1 MB max.message.bytes');
+    assert.equal(cfg.deadLetterMaxBytes, 262_144, "dead letters default to 256 KiB, well below Kafka's 1 MB max.message.bytes");
     assert.equal(loadConfig({ FORESIGHT_DEADLETTER_MAX_BYTES: '900000' }).deadLetterMaxBytes, 900_000);
   });
 
@@ -27,14 +27,17 @@ describe('configuration', () => {
   ];
   for (const [name, value, expects] of bad) {
     it(`rejects ${name}=${JSON.stringify(value)} naming the variable and what it expects`, () => {
-      assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.equal(err.variable, name);
-        assert.match(err.message, new RegExp(`^${name}: expected`));
-        assert.match(err.message, expects);
-        assert.match(err.message, new RegExp(JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-        return true;
-      });
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.equal(err.variable, name);
+          assert.match(err.message, new RegExp(`^${name}: expected`));
+          assert.match(err.message, expects);
+          assert.match(err.message, new RegExp(JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+          return true;
+        },
+      );
     });
   }
 

@@ -20,13 +20,22 @@ describe('CSV traces', () => {
     const file = path.join(dir, 't.csv');
     writeFileSync(file, 'cpu,mem\n1,2\n,3\n4,5\nNaN,1\n');
     const { rows, skipped } = readTrace(file, { valueColumn: 'cpu', stepSeconds: 60 });
-    assert.deepEqual(rows, [{ timeMs: 0, value: 1 }, { timeMs: 120_000, value: 4 }]);
+    assert.deepEqual(rows, [
+      { timeMs: 0, value: 1 },
+      { timeMs: 120_000, value: 4 },
+    ]);
     assert.equal(skipped, 2);
     assert.throws(() => readTrace(file, { valueColumn: 'gpu', stepSeconds: 60 }), /no column "gpu"; columns are cpu, mem/);
   });
 
   it('parses workload specs and explains a bad one', () => {
-    assert.deepEqual(parseWorkload('shop/Deployment/checkout/app', 'c1'), { cluster: 'c1', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: 'app' });
+    assert.deepEqual(parseWorkload('shop/Deployment/checkout/app', 'c1'), {
+      cluster: 'c1',
+      namespace: 'shop',
+      kind: 'Deployment',
+      name: 'checkout',
+      container: 'app',
+    });
     assert.equal(parseWorkload('shop/Deployment/checkout', 'c1').container, null);
     assert.throws(() => parseWorkload('checkout', 'c1'), /namespace\/kind\/name\[\/container\]/);
     assert.throws(() => parseWorkload('Shop/Deployment/checkout', 'c1'), /namespace "Shop" is not valid \(a Kubernetes namespace/);

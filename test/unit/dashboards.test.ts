@@ -18,7 +18,9 @@ describe('Grafana dashboards', () => {
   });
 
   it('the PromQL metric-name extraction sees through functions, labels and ranges', () => {
-    assert.deepEqual(metricNamesOf('histogram_quantile(0.99, sum by (le, job) (rate(foresight_batch_duration_ms_bucket{job="x"}[5m])))'), ['foresight_batch_duration_ms_bucket']);
+    assert.deepEqual(metricNamesOf('histogram_quantile(0.99, sum by (le, job) (rate(foresight_batch_duration_ms_bucket{job="x"}[5m])))'), [
+      'foresight_batch_duration_ms_bucket',
+    ]);
     assert.deepEqual(metricNamesOf('sum(rate(a_sum[5m])) / sum(rate(a_count[5m]))').sort(), ['a_count', 'a_sum']);
   });
 });

@@ -13,17 +13,18 @@ import { ALL_VARIABLES } from '../../src/config/variables.js';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const load = (rel: string): Obj[] => parseAllDocuments(readFileSync(path.join(PROJECT_ROOT, 'deploy', rel), 'utf8')).map((d) => {
-  assert.deepEqual(d.errors, [], rel);
-  return d.toJS() as Obj;
-});
+const load = (rel: string): Obj[] =>
+  parseAllDocuments(readFileSync(path.join(PROJECT_ROOT, 'deploy', rel), 'utf8')).map((d) => {
+    assert.deepEqual(d.errors, [], rel);
+    return d.toJS() as Obj;
+  });
 
 describe('deploy/', () => {
   const kustomization = load('kubernetes/kustomization.yaml')[0];
   const objects = (kustomization.resources as string[]).flatMap((r) => load(`kubernetes/${r}`));
   const find = (kind: string, name: string): Obj => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
 
-  it('sets only known variables, and the committer\'s token comes from the Secret', () => {
+  it("sets only known variables, and the committer's token comes from the Secret", () => {
     const known = new Set(ALL_VARIABLES.map((v) => v.name));
     for (const k of Object.keys(find('ConfigMap', 'foresight-config').data)) assert.ok(known.has(k), `${k} is not a Foresight variable`);
     const committer = find('Deployment', 'foresight-committer').spec.template.spec.containers[0];
@@ -37,7 +38,10 @@ describe('deploy/', () => {
     for (const name of ['foresight-processor', 'foresight-committer']) {
       const pod = find('Deployment', name).spec.template.spec;
       const c = pod.containers[0];
-      const env: Record<string, string> = { ...config, ...Object.fromEntries((c.env ?? []).filter((e: Obj) => 'value' in e).map((e: Obj) => [e.name, e.value])) };
+      const env: Record<string, string> = {
+        ...config,
+        ...Object.fromEntries((c.env ?? []).filter((e: Obj) => 'value' in e).map((e: Obj) => [e.name, e.value])),
+      };
       for (const k of Object.keys(env)) assert.ok(known.has(k), `${name}: ${k} is not a Foresight variable`);
       assert.ok(!Object.keys(env).some((k) => /_PASSWORD$/.test(k)), `${name}: a password as an environment value`);
       // each *_FILE path lies in a projected Secret volume mounted in the container
@@ -51,7 +55,11 @@ describe('deploy/', () => {
       assert.ok(env.FORESIGHT_SCHEMA_REGISTRY_URL.startsWith('https://'));
       assert.equal('FORESIGHT_REDIS_PASSWORD_FILE' in env, name === 'foresight-processor', `${name}: Redis credentials`);
     }
-    assert.ok(find('Deployment', 'foresight-processor').spec.template.spec.containers[0].env.find((e: Obj) => e.name === 'FORESIGHT_REDIS_URL').value.startsWith('rediss://'));
+    assert.ok(
+      find('Deployment', 'foresight-processor')
+        .spec.template.spec.containers[0].env.find((e: Obj) => e.name === 'FORESIGHT_REDIS_URL')
+        .value.startsWith('rediss://'),
+    );
   });
 
   it('gives each service a NetworkPolicy: ingress to the metrics port only, egress to DNS and its dependencies only', () => {
@@ -61,11 +69,19 @@ describe('deploy/', () => {
       const np = find('NetworkPolicy', name);
       assert.deepEqual(np.spec.podSelector.matchLabels, pod.metadata.labels);
       assert.deepEqual([...np.spec.policyTypes].sort(), ['Egress', 'Ingress']);
-      assert.deepEqual(np.spec.ingress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port)), [pod.spec.containers[0].ports[0].containerPort]);
-      for (const rule of np.spec.egress) assert.ok(rule.to?.length > 0 && rule.ports?.length > 0, `${name}: an egress rule without destinations or ports allows everything`);
+      assert.deepEqual(
+        np.spec.ingress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port)),
+        [pod.spec.containers[0].ports[0].containerPort],
+      );
+      for (const rule of np.spec.egress)
+        assert.ok(rule.to?.length > 0 && rule.ports?.length > 0, `${name}: an egress rule without destinations or ports allows everything`);
       assert.deepEqual([...new Set(np.spec.egress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port)))].sort(), [...ports].sort(), name);
       const anywhere = np.spec.egress.filter((r: Obj) => r.to.some((t: Obj) => t.ipBlock?.cidr === '0.0.0.0/0'));
-      assert.deepEqual(anywhere.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port)), [443], `${name}: only HTTPS (Git) to public addresses`);
+      assert.deepEqual(
+        anywhere.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port)),
+        [443],
+        `${name}: only HTTPS (Git) to public addresses`,
+      );
       for (const r of anywhere) assert.ok(r.to[0].ipBlock.except.includes('10.0.0.0/8'), 'public addresses only');
     }
   });
@@ -114,8 +130,13 @@ describe('deploy/', () => {
     assert.ok(!allowed.has('*') && !allowed.has('Secret') && !allowed.has('Role'));
     // every kind the application's folder holds is allowed
     const appDir = path.join(PROJECT_ROOT, 'deploy', 'gitops-example', app.spec.source.path, '..', '..');
-    const yamlFiles = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(path.join(dir, f)).isDirectory() ? yamlFiles(path.join(dir, f)) : f.endsWith('.yaml') ? [path.join(dir, f)] : []));
-    const kinds = yamlFiles(appDir).flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => (d.toJS() as Obj | null)?.kind as string)).filter((k) => k && k !== 'Kustomization');
+    const yamlFiles = (dir: string): string[] =>
+      readdirSync(dir).flatMap((f) =>
+        statSync(path.join(dir, f)).isDirectory() ? yamlFiles(path.join(dir, f)) : f.endsWith('.yaml') ? [path.join(dir, f)] : [],
+      );
+    const kinds = yamlFiles(appDir)
+      .flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => (d.toJS() as Obj | null)?.kind as string))
+      .filter((k) => k && k !== 'Kustomization');
     assert.ok(kinds.length > 0);
     for (const k of kinds) assert.ok(allowed.has(k), `${k} is not in the project's whitelist`);
   });

@@ -35,7 +35,10 @@ describe('Kubernetes names', () => {
 
   it('an error names the field and quotes at most 80 characters of a long value', () => {
     assert.match(identityProblem({ ...sample('web', 1, 0), cluster: 'c/shop' })!, /^cluster "c\/shop" is not valid/);
-    assert.match(identityProblem({ ...sample('web', 1, 0), namespace: 'shop/x' })!, /^namespace "shop\/x" is not valid \(a Kubernetes namespace is an RFC 1123 label/);
+    assert.match(
+      identityProblem({ ...sample('web', 1, 0), namespace: 'shop/x' })!,
+      /^namespace "shop\/x" is not valid \(a Kubernetes namespace is an RFC 1123 label/,
+    );
     const long = identityProblem({ ...sample('w'.repeat(10_000), 1, 0) })!;
     assert.match(long, /^name "w{80}"… \(10000 characters\) is longer than 253/);
     assert.ok(long.length < 400);
@@ -47,7 +50,11 @@ describe('Kubernetes names', () => {
 describe('sample checks', () => {
   const cfg = { ...loadConfig({}).ingest, replayHistory: true };
   const rejects = (s: Parameters<typeof checkSample>[0], reason: string) =>
-    assert.throws(() => checkSample(s, cfg), (e: unknown) => e instanceof RejectedMessage && e.reason === reason, JSON.stringify(s.value));
+    assert.throws(
+      () => checkSample(s, cfg),
+      (e: unknown) => e instanceof RejectedMessage && e.reason === reason,
+      JSON.stringify(s.value),
+    );
 
   it('rejects values that are not finite, negative or above MAX_SAMPLE_VALUE, so window sums stay finite', () => {
     rejects(sample('web', Infinity, 0), 'not-finite');

@@ -24,12 +24,15 @@ const ca = file('ca.pem', PEM);
 const pwFile = file('pw', 'from-file-secret\n');
 
 function throwsFor(env: Record<string, string>, variable: string, pattern: RegExp): void {
-  assert.throws(() => loadConfig(env), (err: unknown) => {
-    assert.ok(err instanceof ConfigError, String(err));
-    assert.equal(err.variable, variable, err.message);
-    assert.match(err.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => loadConfig(env),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.equal(err.variable, variable, err.message);
+      assert.match(err.message, pattern);
+      return true;
+    },
+  );
 }
 
 describe('secured connections configuration', () => {
@@ -41,21 +44,40 @@ describe('secured connections configuration', () => {
   });
 
   it('builds kafkajs TLS and SCRAM options, reading the password from its file (trailing newline dropped)', () => {
-    const cfg = loadConfig({ FORESIGHT_KAFKA_TLS: 'true', FORESIGHT_KAFKA_TLS_CA_FILE: ca, FORESIGHT_KAFKA_SASL_MECHANISM: 'scram-sha-512', FORESIGHT_KAFKA_SASL_USERNAME: 'svc', FORESIGHT_KAFKA_SASL_PASSWORD_FILE: pwFile });
-    assert.deepEqual(kafkaSecurityOptions(cfg.kafka), { ssl: { ca: PEM }, sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 'from-file-secret' } });
+    const cfg = loadConfig({
+      FORESIGHT_KAFKA_TLS: 'true',
+      FORESIGHT_KAFKA_TLS_CA_FILE: ca,
+      FORESIGHT_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      FORESIGHT_KAFKA_SASL_USERNAME: 'svc',
+      FORESIGHT_KAFKA_SASL_PASSWORD_FILE: pwFile,
+    });
+    assert.deepEqual(kafkaSecurityOptions(cfg.kafka), {
+      ssl: { ca: PEM },
+      sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 'from-file-secret' },
+    });
     // the password never prints
-    for (const shown of [JSON.stringify(cfg), inspect(cfg, { depth: 10 }), String(cfg.kafka.security?.sasl?.password)]) assert.ok(!shown.includes('from-file-secret'), shown);
+    for (const shown of [JSON.stringify(cfg), inspect(cfg, { depth: 10 }), String(cfg.kafka.security?.sasl?.password)])
+      assert.ok(!shown.includes('from-file-secret'), shown);
   });
 
   it('builds Redis ACL and TLS options for rediss://', () => {
-    const cfg = loadConfig({ FORESIGHT_REDIS_URL: 'rediss://r:6380', FORESIGHT_REDIS_TLS_CA_FILE: ca, FORESIGHT_REDIS_USERNAME: 'svc', FORESIGHT_REDIS_PASSWORD: 'pw' });
+    const cfg = loadConfig({
+      FORESIGHT_REDIS_URL: 'rediss://r:6380',
+      FORESIGHT_REDIS_TLS_CA_FILE: ca,
+      FORESIGHT_REDIS_USERNAME: 'svc',
+      FORESIGHT_REDIS_PASSWORD: 'pw',
+    });
     assert.deepEqual(redisSecurityOptions(cfg.redis), { username: 'svc', password: 'pw', tls: { ca: PEM } });
     assert.equal(redactUrl('redis://u:secret@h:1'), 'redis://u:[redacted]@h:1');
   });
 
   it('rejects bad combinations, naming the variable', () => {
     throwsFor({ FORESIGHT_KAFKA_TLS_CA_FILE: ca }, 'FORESIGHT_KAFKA_TLS_CA_FILE', /FORESIGHT_KAFKA_TLS is not true/);
-    throwsFor({ FORESIGHT_KAFKA_TLS: 'true', FORESIGHT_KAFKA_TLS_CA_FILE: path.join(dir, 'missing.pem') }, 'FORESIGHT_KAFKA_TLS_CA_FILE', /cannot read .*ENOENT/);
+    throwsFor(
+      { FORESIGHT_KAFKA_TLS: 'true', FORESIGHT_KAFKA_TLS_CA_FILE: path.join(dir, 'missing.pem') },
+      'FORESIGHT_KAFKA_TLS_CA_FILE',
+      /cannot read .*ENOENT/,
+    );
     throwsFor({ FORESIGHT_KAFKA_TLS: 'true', FORESIGHT_KAFKA_TLS_CA_FILE: pwFile }, 'FORESIGHT_KAFKA_TLS_CA_FILE', /no PEM block/);
     throwsFor({ FORESIGHT_KAFKA_TLS: 'true', FORESIGHT_KAFKA_TLS_CERT_FILE: ca }, 'FORESIGHT_KAFKA_TLS_KEY_FILE', /needs both/);
     throwsFor({ FORESIGHT_KAFKA_SASL_MECHANISM: 'scram-sha-256', FORESIGHT_KAFKA_SASL_PASSWORD: 'x' }, 'FORESIGHT_KAFKA_SASL_USERNAME', /not set/);
@@ -70,10 +92,13 @@ describe('secured connections configuration', () => {
   });
 
   it('never shows a password in the error of a bad combination', () => {
-    assert.throws(() => loadConfig({ FORESIGHT_SCHEMA_REGISTRY_PASSWORD: 'hunter2-secret' }), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.ok(!err.message.includes('hunter2-secret'), err.message);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ FORESIGHT_SCHEMA_REGISTRY_PASSWORD: 'hunter2-secret' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.ok(!err.message.includes('hunter2-secret'), err.message);
+        return true;
+      },
+    );
   });
 });

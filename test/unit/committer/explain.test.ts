@@ -6,11 +6,28 @@ import { commitMessage, money, pullRequestBody, type Applied } from '../../../sr
 
 function applied(over: Partial<Recommendation>): Applied[] {
   const rec: Recommendation = {
-    id: 'r1', type: 'HPA', cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: null,
-    changes: [{ field: 'minReplicas', current: '3', proposed: '5' }], currentSource: 'MANIFEST',
+    id: 'r1',
+    type: 'HPA',
+    cluster: 'prod',
+    namespace: 'shop',
+    kind: 'Deployment',
+    name: 'checkout',
+    container: null,
+    changes: [{ field: 'minReplicas', current: '3', proposed: '5' }],
+    currentSource: 'MANIFEST',
     forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 2, q99: 3, quantileUsed: 0.99, peakTime: null },
-    rules: ['slo-risk:0.01'], monthlyCostDelta: 50.7915, currency: 'USD', confidence: 0.5, modelVersion: 'm', critical: true, createdAt: 0, traceparent: null,
-    costUnknown: null, nodePool: 'general-n2', budget: null, ...over,
+    rules: ['slo-risk:0.01'],
+    monthlyCostDelta: 50.7915,
+    currency: 'USD',
+    confidence: 0.5,
+    modelVersion: 'm',
+    critical: true,
+    createdAt: 0,
+    traceparent: null,
+    costUnknown: null,
+    nodePool: 'general-n2',
+    budget: null,
+    ...over,
   };
   return [{ rec, diffs: [{ field: 'minReplicas', container: null, before: '3', after: '5', file: 'apps/shop/hpa.yaml' }] }];
 }
@@ -32,8 +49,11 @@ describe('explain: money', () => {
     }
   });
 
-  it('a change a budget sent for review carries the budget\'s figures', () => {
-    const a = applied({ budget: { scope: 'team:payments', period: '2026-11', monthly: 500, monthToDate: 420, projected: 610.5, policy: 'payments (policies/payments.yaml)' } });
-    for (const text of [commitMessage(a), pullRequestBody(a, undefined)]) assert.match(text, /Budget team:payments \(payments \(policies\/payments\.yaml\)\): 500\.00 USD for 2026-11; month to date 420\.00, projected 610\.50\./);
+  it("a change a budget sent for review carries the budget's figures", () => {
+    const a = applied({
+      budget: { scope: 'team:payments', period: '2026-11', monthly: 500, monthToDate: 420, projected: 610.5, policy: 'payments (policies/payments.yaml)' },
+    });
+    for (const text of [commitMessage(a), pullRequestBody(a, undefined)])
+      assert.match(text, /Budget team:payments \(payments \(policies\/payments\.yaml\)\): 500\.00 USD for 2026-11; month to date 420\.00, projected 610\.50\./);
   });
 });

@@ -7,12 +7,34 @@ import { gitEnv } from '../../../src/gitops/git-env.js';
 
 describe('git environment', () => {
   it('keeps what git needs and drops what a shell sets', () => {
-    const env = gitEnv({ GIT_AUTHOR_NAME: 'Foresight' }, {
-      PATH: '/usr/bin', HOME: '/home/u', LC_ALL: 'C.UTF-8', HTTPS_PROXY: 'http://proxy:3128',
-      EDITOR: 'vi', PAGER: 'less', GIT_PAGER: 'less', GIT_SSH_COMMAND: 'ssh -i key', GIT_DIR: '/nonexistent', GIT_WORK_TREE: '/x', GIT_INDEX_FILE: '/x/index',
-      GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'core.hooksPath', GIT_CONFIG_VALUE_0: '/evil', FORESIGHT_GITHUB_TOKEN: 'ghp_x',
+    const env = gitEnv(
+      { GIT_AUTHOR_NAME: 'Foresight' },
+      {
+        PATH: '/usr/bin',
+        HOME: '/home/u',
+        LC_ALL: 'C.UTF-8',
+        HTTPS_PROXY: 'http://proxy:3128',
+        EDITOR: 'vi',
+        PAGER: 'less',
+        GIT_PAGER: 'less',
+        GIT_SSH_COMMAND: 'ssh -i key',
+        GIT_DIR: '/nonexistent',
+        GIT_WORK_TREE: '/x',
+        GIT_INDEX_FILE: '/x/index',
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'core.hooksPath',
+        GIT_CONFIG_VALUE_0: '/evil',
+        FORESIGHT_GITHUB_TOKEN: 'ghp_x',
+      },
+    );
+    assert.deepEqual(env, {
+      PATH: '/usr/bin',
+      HOME: '/home/u',
+      LC_ALL: 'C.UTF-8',
+      HTTPS_PROXY: 'http://proxy:3128',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_AUTHOR_NAME: 'Foresight',
     });
-    assert.deepEqual(env, { PATH: '/usr/bin', HOME: '/home/u', LC_ALL: 'C.UTF-8', HTTPS_PROXY: 'http://proxy:3128', GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: 'Foresight' });
   });
 
   it('takes the password off a remote URL and gives it through GIT_ASKPASS', () => {

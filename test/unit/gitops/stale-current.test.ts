@@ -16,10 +16,28 @@ const PATCH = 'apps/shop/overlays/prod/checkout-patch.yaml';
 
 function rec(changes: [string, string | null, string][], opts: Partial<Recommendation> = {}): Recommendation {
   return {
-    id: 'r1', type: 'HPA', cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: null,
-    changes: changes.map(([field, current, proposed]) => ({ field, current, proposed })), currentSource: 'MANIFEST',
+    id: 'r1',
+    type: 'HPA',
+    cluster: 'prod',
+    namespace: 'shop',
+    kind: 'Deployment',
+    name: 'checkout',
+    container: null,
+    changes: changes.map(([field, current, proposed]) => ({ field, current, proposed })),
+    currentSource: 'MANIFEST',
     forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 2, q99: 3, quantileUsed: 0.99, peakTime: null },
-    rules: [], monthlyCostDelta: 0, currency: 'USD', confidence: 0.5, modelVersion: 't', critical: false, createdAt: 0, traceparent: null, costUnknown: null, nodePool: null, budget: null, ...opts,
+    rules: [],
+    monthlyCostDelta: 0,
+    currency: 'USD',
+    confidence: 0.5,
+    modelVersion: 't',
+    critical: false,
+    createdAt: 0,
+    traceparent: null,
+    costUnknown: null,
+    nodePool: null,
+    budget: null,
+    ...opts,
   };
 }
 
@@ -27,12 +45,22 @@ describe('stale current values', () => {
   it('leaves a field a person changed since the recommendation', () => {
     const files = exampleFiles();
     files.set(PATCH, files.get(PATCH)!.replace('minReplicas: 3 ', 'minReplicas: 8 '));
-    assert.throws(() => planRecommendation(files, rec([['minReplicas', '3', '4']]), POLICY), (e: unknown) => e instanceof RejectedMessage && e.reason === 'stale-current' && /minReplicas is 8 in apps\/shop\/overlays\/prod\/checkout-patch\.yaml, but the recommendation was made from 3/.test(e.message));
+    assert.throws(
+      () => planRecommendation(files, rec([['minReplicas', '3', '4']]), POLICY),
+      (e: unknown) =>
+        e instanceof RejectedMessage &&
+        e.reason === 'stale-current' &&
+        /minReplicas is 8 in apps\/shop\/overlays\/prod\/checkout-patch\.yaml, but the recommendation was made from 3/.test(e.message),
+    );
     assert.equal(planRecommendation(files, rec([['minReplicas', '8', '4']]), POLICY).diffs[0].after, '4', 'made from the new value: applied');
-    assert.equal(planRecommendation(files, rec([['minReplicas', '3', '4']], { currentSource: 'METRICS' }), POLICY).diffs.length, 1, 'a current from the metrics is not the repository\'s');
+    assert.equal(
+      planRecommendation(files, rec([['minReplicas', '3', '4']], { currentSource: 'METRICS' }), POLICY).diffs.length,
+      1,
+      "a current from the metrics is not the repository's",
+    );
   });
 
-  it('compares quantities by value and accepts Foresight\'s own earlier change in the same commit', () => {
+  it("compares quantities by value and accepts Foresight's own earlier change in the same commit", () => {
     const files = exampleFiles();
     const cpu = (current: string, proposed: string): Recommendation => rec([['requests.cpu', current, proposed]], { type: 'RESOURCES', container: 'app' });
     assert.equal(planRecommendation(files, cpu('1000m', '500m'), POLICY).diffs.length, 1, '"1" is 1000m');

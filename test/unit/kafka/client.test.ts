@@ -7,7 +7,10 @@ test('retriable broker responses that kafkajs retries are transient; real failur
   assert.equal(isTransientKafkaLog({ error: 'This server is not the leader for that topic-partition' }), true);
   assert.equal(isTransientKafkaLog({ error: 'Not authorized to access topics: [Topic authorization failed]' }), false);
   // authentication failures: the service reports them once itself, so kafkajs's per-attempt lines go to debug
-  assert.equal(isTransientKafkaLog({ error: 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512' }), true);
+  assert.equal(
+    isTransientKafkaLog({ error: 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512' }),
+    true,
+  );
   assert.equal(isTransientKafkaLog({}, 'SASL SCRAM SHA512 authentication failed: Authentication failed during authentication'), true);
   assert.equal(isTransientKafkaLog({ error: 'Connection timeout' }), false);
   assert.equal(isTransientKafkaLog({}), false);

@@ -24,27 +24,54 @@ const defaults = { currency: 'USD', onBreach: 'cap' as const };
 // 2026-11-16 00:00 UTC: 15 days gone, 15 × 24 = 360 hours left of 720
 const AT = Date.UTC(2026, 10, 16);
 const state = (b: Partial<Budget>, monthToDate: number, hourlyRunRate: number): BudgetState => ({
-  budget: { scope: 'ns:prod/shop', monthly: 1000, currency: 'USD', policy: 'p', onBreach: 'cap', ...b }, monthToDate, hourlyRunRate, atMs: AT,
+  budget: { scope: 'ns:prod/shop', monthly: 1000, currency: 'USD', policy: 'p', onBreach: 'cap', ...b },
+  monthToDate,
+  hourlyRunRate,
+  atMs: AT,
 });
 
 function rec(type: Recommendation['type'], monthlyCostDelta: number, costUnknown: string | null = null): Recommendation {
   return {
-    id: 'r', type, cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'checkout', container: type === 'RESOURCES' ? 'app' : null,
-    changes: [{ field: 'x', current: '1', proposed: '2' }], currentSource: 'MANIFEST',
+    id: 'r',
+    type,
+    cluster: 'prod',
+    namespace: 'shop',
+    kind: 'Deployment',
+    name: 'checkout',
+    container: type === 'RESOURCES' ? 'app' : null,
+    changes: [{ field: 'x', current: '1', proposed: '2' }],
+    currentSource: 'MANIFEST',
     forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 1, q99: 1, quantileUsed: 0.99, peakTime: null },
-    rules: [], monthlyCostDelta, currency: 'USD', confidence: 1, modelVersion: 'm', critical: false, createdAt: AT, traceparent: null,
-    costUnknown, nodePool: 'general', budget: null,
+    rules: [],
+    monthlyCostDelta,
+    currency: 'USD',
+    confidence: 1,
+    modelVersion: 'm',
+    critical: false,
+    createdAt: AT,
+    traceparent: null,
+    costUnknown,
+    nodePool: 'general',
+    budget: null,
   };
 }
 
 describe('budgets', () => {
-  it('a workload is held to its namespace\'s, its team\'s and its own budget; the defaults stand in for a namespace without one', () => {
+  it("a workload is held to its namespace's, its team's and its own budget; the defaults stand in for a namespace without one", () => {
     const b = budgetsFor(files, { cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'checkout', team: 'payments' }, defaults);
-    assert.deepEqual(b.map((x) => [x.scope, x.monthly, x.currency, x.onBreach]), [
-      ['ns:prod/shop', 20000, 'EUR', 'cap'], ['team:payments', 500, 'USD', 'review'], ['workload:prod/shop/Deployment/checkout', 300, 'USD', 'cap'],
-    ]);
+    assert.deepEqual(
+      b.map((x) => [x.scope, x.monthly, x.currency, x.onBreach]),
+      [
+        ['ns:prod/shop', 20000, 'EUR', 'cap'],
+        ['team:payments', 500, 'USD', 'review'],
+        ['workload:prod/shop/Deployment/checkout', 300, 'USD', 'cap'],
+      ],
+    );
     const other = budgetsFor(files, { cluster: 'prod', namespace: 'web', kind: 'Deployment', name: 'front' }, defaults);
-    assert.deepEqual(other.map((x) => [x.scope, x.monthly]), [['ns:prod/web', 1000]]);
+    assert.deepEqual(
+      other.map((x) => [x.scope, x.monthly]),
+      [['ns:prod/web', 1000]],
+    );
   });
 
   it('team-scoped policy files take effect when the team is known', () => {

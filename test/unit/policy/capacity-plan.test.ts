@@ -14,7 +14,10 @@ describe('capacity plan', () => {
     const demand = Array(9).fill(100); // the peak cap (100 × 1.2) stays out of the way below 120
     const f = [100, 110, 105, 20, 20, 20, 20, 20, 20].map((v) => ({ q99: v }));
     const plan = planCapacity(planRows(demand, f), p, MODEL);
-    assert.deepEqual(plan.map((s) => s!.capacity), [100, 110, 110, 110, 110, 55, 55, 55, 27.5]);
+    assert.deepEqual(
+      plan.map((s) => s!.capacity),
+      [100, 110, 110, 110, 110, 55, 55, 55, 27.5],
+    );
     assert.ok(plan[0]!.rules.includes('initial') && plan[1]!.rules.includes('raise'));
     assert.ok(!plan[2]!.published, 'within 10%: held');
     assert.ok(plan[3]!.rules.includes('stabilising') && plan[4]!.rules.includes('stabilising'), 'a cut waits for the cooldown (2 steps)');
@@ -23,16 +26,38 @@ describe('capacity plan', () => {
   });
 
   it('uses the quantile the SLO risk asks for, in whole replicas within bounds', () => {
-    const p = policy({ sloRisk: 0.1, replicas: { min: 2, max: 5, perReplicaCapacity: 1, targetUtilization: 0.5, metric: 'cpu_usage', nodePool: 'default', peakMargin: 0.2 } });
-    const plan = planCapacity(planRows([10, 10], [{ q90: 1.2, q99: 9 }, { q90: 9, q99: 20 }]), p, MODEL);
-    assert.deepEqual(plan.map((s) => [s!.replicas, s!.capacity]), [[3, 1.5], [5, 2.5]]);
+    const p = policy({
+      sloRisk: 0.1,
+      replicas: { min: 2, max: 5, perReplicaCapacity: 1, targetUtilization: 0.5, metric: 'cpu_usage', nodePool: 'default', peakMargin: 0.2 },
+    });
+    const plan = planCapacity(
+      planRows(
+        [10, 10],
+        [
+          { q90: 1.2, q99: 9 },
+          { q90: 9, q99: 20 },
+        ],
+      ),
+      p,
+      MODEL,
+    );
+    assert.deepEqual(
+      plan.map((s) => [s!.replicas, s!.capacity]),
+      [
+        [3, 1.5],
+        [5, 2.5],
+      ],
+    );
     assert.ok(plan[1]!.rules.includes('replica-bounds'));
   });
 
   it('never holds more than the history peak × (1 + peakMargin)', () => {
     const p = policy({ replicas: { ...DEFAULT_POLICY.replicas, peakMargin: 0.2 }, change: { ...DEFAULT_POLICY.change, maxStepPercent: 1000 } });
     const plan = planCapacity(planRows([5, 10, 8], [{ q99: 50 }, { q99: 50 }, { q99: 50 }]), p, MODEL);
-    assert.deepEqual(plan.map((s) => s!.capacity), [6, 12, 12]);
+    assert.deepEqual(
+      plan.map((s) => s!.capacity),
+      [6, 12, 12],
+    );
     assert.ok(plan.every((s) => s!.rules.includes('peak-cap')));
   });
 

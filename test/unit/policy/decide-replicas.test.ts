@@ -16,10 +16,20 @@ const flat = (v: number): number[] => Array(288).fill(v);
 describe('decision engine', () => {
   it('HPA: minReplicas for the demand at risk in whole usable replicas, maxReplicas for the q99 with headroom, within bounds', () => {
     const p = hpa({ sloAdaptation: 0 });
-    const { decision } = decideStep(initialState(), { stepEndMs: STEP, history: flat(4), forecast: { q50: 2, q90: 3, q99: 4 }, current: { minReplicas: 6, maxReplicas: 10 } }, p, MODEL);
+    const { decision } = decideStep(
+      initialState(),
+      { stepEndMs: STEP, history: flat(4), forecast: { q50: 2, q90: 3, q99: 4 }, current: { minReplicas: 6, maxReplicas: 10 } },
+      p,
+      MODEL,
+    );
     assert.deepEqual(decision.proposed, { level: 8, maxReplicas: 10 }); // q99 4 / 0.5 = 8; max ceil(4.8 / 0.5) = 10
     assert.ok(decision.publish && decision.rules.includes('raise'));
-    const bounded = decideStep(initialState(), { stepEndMs: STEP, history: flat(100), forecast: { q50: 0, q90: 0, q99: 100 }, current: { minReplicas: 20, maxReplicas: 20 } }, p, MODEL);
+    const bounded = decideStep(
+      initialState(),
+      { stepEndMs: STEP, history: flat(100), forecast: { q50: 0, q90: 0, q99: 100 }, current: { minReplicas: 20, maxReplicas: 20 } },
+      p,
+      MODEL,
+    );
     assert.equal(bounded.decision.publish, false);
     assert.ok(bounded.decision.rules.includes('replica-bounds'));
   });
@@ -71,7 +81,12 @@ describe('decision engine', () => {
 
   it('caps a raise that would break the budget and marks it critical', async () => {
     const p = hpa({ sloAdaptation: 0, budget: { monthly: 10, currency: 'USD', onBreach: 'cap' } });
-    const { state, decision } = decideStep(initialState(), { stepEndMs: STEP, history: flat(4), forecast: { q50: 2, q90: 3, q99: 4 }, current: { minReplicas: 6, maxReplicas: 10 } }, p, MODEL);
+    const { state, decision } = decideStep(
+      initialState(),
+      { stepEndMs: STEP, history: flat(4), forecast: { q50: 2, q90: 3, q99: 4 }, current: { minReplicas: 6, maxReplicas: 10 } },
+      p,
+      MODEL,
+    );
     const money = await applyMoney(state, decision, p, 'ns:c/n', STEP, 1460, { spend: async () => ({ monthToDate: 20, hourlyRunRate: 0 }) });
     assert.equal(decision.proposed.level, 6);
     assert.ok(decision.rules.includes('budget-cap') && money.critical);

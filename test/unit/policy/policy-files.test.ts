@@ -13,7 +13,8 @@ import { PolicyFiles } from '../../../src/policy/policy-files.js';
 import { parsePolicyFile } from '../../../src/policy/policy-loader.js';
 import { PolicyStore } from '../../../src/processor/policy-checkout.js';
 
-const policy = (name: string, scope: string, spec: string): string => `apiVersion: foresight.dev/v1\nkind: Policy\nmetadata: { name: ${name} }\nscope: ${scope}\nspec:\n${spec}\n`;
+const policy = (name: string, scope: string, spec: string): string =>
+  `apiVersion: foresight.dev/v1\nkind: Policy\nmetadata: { name: ${name} }\nscope: ${scope}\nspec:\n${spec}\n`;
 const DEFAULTS = policy('defaults', '{}', '  replicas: { min: 1, max: 20 }');
 const SHOP = policy('shop', '{ namespace: shop }', '  replicas: { min: 2, max: 12 }');
 const BROKEN = 'spec: [unclosed\n';
@@ -22,16 +23,29 @@ const shop = { namespace: 'shop', kind: 'Deployment', name: 'checkout' };
 describe('policy files', () => {
   it('leaves out only the invalid file; the valid ones stay in force', () => {
     const files = new PolicyFiles();
-    const load = files.load([['policies/defaults.yaml', DEFAULTS], ['policies/shop.yaml', SHOP], ['policies/zz.yaml', BROKEN]]);
+    const load = files.load([
+      ['policies/defaults.yaml', DEFAULTS],
+      ['policies/shop.yaml', SHOP],
+      ['policies/zz.yaml', BROKEN],
+    ]);
     assert.deepEqual(load.set.resolve(shop).replicas, { ...load.set.resolve(shop).replicas, min: 2, max: 12 });
-    assert.deepEqual(load.errors.map((e) => e.message), ['policies/zz.yaml:2: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']);
+    assert.deepEqual(
+      load.errors.map((e) => e.message),
+      ['policies/zz.yaml:2: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    );
     assert.equal(files.available, true);
   });
 
   it('keeps the last valid version of a file that becomes invalid, and drops a deleted file', () => {
     const files = new PolicyFiles();
-    files.load([['policies/defaults.yaml', DEFAULTS], ['policies/shop.yaml', SHOP]]);
-    const typo = files.load([['policies/defaults.yaml', DEFAULTS], ['policies/shop.yaml', SHOP.replace('max: 12', 'max: twelve')]]);
+    files.load([
+      ['policies/defaults.yaml', DEFAULTS],
+      ['policies/shop.yaml', SHOP],
+    ]);
+    const typo = files.load([
+      ['policies/defaults.yaml', DEFAULTS],
+      ['policies/shop.yaml', SHOP.replace('max: 12', 'max: twelve')],
+    ]);
     assert.deepEqual(typo.kept, ['policies/shop.yaml']);
     assert.equal(typo.changed, false);
     assert.equal(typo.set.resolve(shop).replicas.max, 12);
@@ -41,13 +55,19 @@ describe('policy files', () => {
   });
 
   it('refuses values beyond their bounds, with file:line', () => {
-    assert.throws(() => parsePolicyFile('policies/p.yaml', policy('p', '{}', '  replicas:\n    max: 1000000000')), /policies\/p\.yaml:7: spec\.replicas\.max: Too big: expected number to be <=10000/);
+    assert.throws(
+      () => parsePolicyFile('policies/p.yaml', policy('p', '{}', '  replicas:\n    max: 1000000000')),
+      /policies\/p\.yaml:7: spec\.replicas\.max: Too big: expected number to be <=10000/,
+    );
     assert.throws(() => parsePolicyFile('policies/p.yaml', policy('p', '{}', '  change: { cooldownMinutes: 10000000 }')), /spec\.change\.cooldownMinutes/);
     assert.throws(() => parsePolicyFile('policies/p.yaml', policy('p', '{}', '  budget: { monthly: 1e300 }')), /spec\.budget\.monthly/);
   });
 
   it('leaves out the second file that defines a policy name again', () => {
-    const load = new PolicyFiles().load([['policies/a.yaml', DEFAULTS], ['policies/b.yaml', DEFAULTS.replace('max: 20', 'max: 3')]]);
+    const load = new PolicyFiles().load([
+      ['policies/a.yaml', DEFAULTS],
+      ['policies/b.yaml', DEFAULTS.replace('max: 20', 'max: 3')],
+    ]);
     assert.equal(load.set.resolve(shop).replicas.max, 20);
     assert.match(load.errors[0].message, /policies\/b\.yaml:1: metadata\.name: policy defaults is also defined in policies\/a\.yaml/);
   });
@@ -68,10 +88,13 @@ describe('policy files', () => {
   it('an alias bomb or an oversized file is an invalid file, not a stall', () => {
     const bomb = `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n`;
     assert.throws(() => parsePolicyFile('policies/bomb.yaml', bomb), /policies\/bomb\.yaml:1: cannot be read: .*alias/i);
-    assert.throws(() => parsePolicyFile('policies/big.yaml', `# ${'x'.repeat(2 * 1024 * 1024)}\n`), /policies\/big\.yaml:1: file too large: 2097155 bytes > 1048576/);
+    assert.throws(
+      () => parsePolicyFile('policies/big.yaml', `# ${'x'.repeat(2 * 1024 * 1024)}\n`),
+      /policies\/big\.yaml:1: file too large: 2097155 bytes > 1048576/,
+    );
   });
 
-  it('the processor\'s store loads the valid files of a checkout in which one file is invalid', async () => {
+  it("the processor's store loads the valid files of a checkout in which one file is invalid", async () => {
     const repo = mkdtempSync(path.join(os.tmpdir(), 'gitops-'));
     const git = (...args: string[]): string => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' });
     git('init', '-q', '-b', 'main');

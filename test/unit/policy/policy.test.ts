@@ -50,7 +50,15 @@ describe('policies as code', () => {
       { file: 'checkout.yaml', policy: parsePolicyFile('checkout.yaml', CHECKOUT)[0] },
     ]);
     const p = set.resolve({ namespace: 'shop', kind: 'Deployment', name: 'checkout' });
-    assert.deepEqual(p.replicas, { min: 3, max: 8, targetUtilization: 0.7, perReplicaCapacity: 0.5, metric: 'cpu_usage', nodePool: 'default', peakMargin: 0.2 });
+    assert.deepEqual(p.replicas, {
+      min: 3,
+      max: 8,
+      targetUtilization: 0.7,
+      perReplicaCapacity: 0.5,
+      metric: 'cpu_usage',
+      nodePool: 'default',
+      peakMargin: 0.2,
+    });
     assert.equal(p.sloRisk, 0.1);
     assert.deepEqual(p.budget, { currency: 'EUR', monthly: 1200, onBreach: 'cap' });
     assert.equal(p.change.cooldownMinutes, 15);
@@ -64,14 +72,17 @@ describe('policies as code', () => {
 
   it('rejects a type error with file, line and field', () => {
     const bad = DEFAULTS.replace('max: 20', 'max: twenty');
-    assert.throws(() => parsePolicyFile('policies/defaults.yaml', bad), (e: unknown) => {
-      assert.ok(e instanceof PolicyError);
-      assert.equal(e.file, 'policies/defaults.yaml');
-      assert.equal(e.line, 9);
-      assert.equal(e.field, 'spec.replicas.max');
-      assert.match(e.message, /^policies\/defaults\.yaml:9: spec\.replicas\.max: /);
-      return true;
-    });
+    assert.throws(
+      () => parsePolicyFile('policies/defaults.yaml', bad),
+      (e: unknown) => {
+        assert.ok(e instanceof PolicyError);
+        assert.equal(e.file, 'policies/defaults.yaml');
+        assert.equal(e.line, 9);
+        assert.equal(e.field, 'spec.replicas.max');
+        assert.match(e.message, /^policies\/defaults\.yaml:9: spec\.replicas\.max: /);
+        return true;
+      },
+    );
     assert.throws(() => parsePolicyFile('p.yaml', DEFAULTS.replace('cooldownMinutes', 'cooldown')), /p\.yaml:11: spec\.change: .*cooldown/);
     assert.throws(() => parsePolicyFile('p.yaml', DEFAULTS.replace('min: 2', 'min: 30')), /spec\.replicas\.min: min must not exceed max/);
     assert.throws(() => parsePolicyFile('p.yaml', 'spec: [unclosed'), /p\.yaml:1: not valid YAML/);

@@ -26,7 +26,15 @@ describe('policy rules', () => {
     const p = policy({ idle: { cpuBelow: 0.05, hours: 3, action: 'suggest-removal' } });
     assert.equal(idleRule([1, 0.01, 0.02, 0.01], p)?.proposed, 'suggest-removal');
     assert.equal(idleRule([0.01, 0.06, 0.01], p), undefined);
-    const s = policy({ spot: { eligibleLabels: { tier: 'batch' }, statelessKinds: ['Deployment'], maxCoefficientOfVariation: 0.2, nodeSelector: { 'karpenter.sh/capacity-type': 'spot' }, nodePool: 'spot' } });
+    const s = policy({
+      spot: {
+        eligibleLabels: { tier: 'batch' },
+        statelessKinds: ['Deployment'],
+        maxCoefficientOfVariation: 0.2,
+        nodeSelector: { 'karpenter.sh/capacity-type': 'spot' },
+        nodePool: 'spot',
+      },
+    });
     assert.equal(spotRule({ kind: 'Deployment', labels: { tier: 'batch' } }, [10, 11, 9, 10], s)?.proposed, 'spot');
     assert.equal(spotRule({ kind: 'StatefulSet', labels: { tier: 'batch' } }, [10, 10], s), undefined);
     assert.equal(spotRule({ kind: 'Deployment', labels: {} }, [10, 10], s), undefined);
@@ -41,7 +49,13 @@ describe('policy rules', () => {
   });
 
   it('gives the same id for the same inputs, and another for other inputs', () => {
-    const base = { workload: 'prod/shop/Deployment/web', type: 'HPA', changes: [{ field: 'minReplicas', proposed: '4' }], forecast: { q99: 3.0000001 }, modelVersion: 'm1' };
+    const base = {
+      workload: 'prod/shop/Deployment/web',
+      type: 'HPA',
+      changes: [{ field: 'minReplicas', proposed: '4' }],
+      forecast: { q99: 3.0000001 },
+      modelVersion: 'm1',
+    };
     assert.equal(recommendationId(base), recommendationId({ ...base, forecast: { q99: 3 } }));
     assert.notEqual(recommendationId(base), recommendationId({ ...base, changes: [{ field: 'minReplicas', proposed: '5' }] }));
     assert.match(recommendationId(base), /^[0-9a-f]{32}$/);
@@ -83,7 +97,12 @@ describe('adaptive SLO calibration', () => {
     const forecasts = demand.map(() => ({ q50: 10, q90: 12, q99: 30 }));
     for (const risk of [0.01, 0.05]) {
       // (a peak margin that leaves the fixed q99 uncapped, to compare with it)
-      const p = policy({ sloRisk: risk, sloAdaptation: 0.05, change: { maxStepPercent: 100, cooldownMinutes: 0, hysteresisPercent: 0 }, replicas: { ...DEFAULT_POLICY.replicas, peakMargin: 10 } });
+      const p = policy({
+        sloRisk: risk,
+        sloAdaptation: 0.05,
+        change: { maxStepPercent: 100, cooldownMinutes: 0, hysteresisPercent: 0 },
+        replicas: { ...DEFAULT_POLICY.replicas, peakMargin: 10 },
+      });
       const rows = planRows(demand, forecasts);
       const s = summarisePlan(demand, planCapacity(rows, p, MODEL), 300_000, 1000);
       const target = CALIBRATION_MARGIN * risk; // aims a little under the risk

@@ -81,7 +81,9 @@ describe('cost model', () => {
 
 describe('workload facts from the manifest', () => {
   const files = new Map([
-    ['apps/ml/infer.yaml', `apiVersion: apps/v1
+    [
+      'apps/ml/infer.yaml',
+      `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: infer
@@ -103,8 +105,11 @@ spec:
       - name: sidecar
         resources:
           limits: { cpu: 250m, memory: 256Mi }
-`],
-    ['apps/web/web.yaml', `apiVersion: apps/v1
+`,
+    ],
+    [
+      'apps/web/web.yaml',
+      `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -115,19 +120,20 @@ spec:
     spec:
       containers:
       - name: app
-`],
+`,
+    ],
   ]);
   const index = ManifestIndex.build(files);
   const infer = index.resolve({ namespace: 'ml', kind: 'Deployment', name: 'infer' });
   const web = index.resolve({ namespace: 'web', kind: 'Deployment', name: 'web' });
 
-  it('per-replica resources: every container\'s requests, a limit standing in for a missing request (GPU, sidecar)', () => {
+  it("per-replica resources: every container's requests, a limit standing in for a missing request (GPU, sidecar)", () => {
     assert.deepEqual(podResources(infer), { cpuCores: 8.25, memoryBytes: 32 * GiB + 256 * 2 ** 20, gpus: 1 });
     assert.equal(podResources(web), undefined);
     assert.equal(podResources(undefined), undefined);
   });
 
-  it('node pool from the nodeSelector, else the policy\'s; team from the workload label before the pod label', () => {
+  it("node pool from the nodeSelector, else the policy's; team from the workload label before the pod label", () => {
     assert.equal(nodePoolOf(infer, 'default'), 'gpu-a100');
     assert.equal(nodePoolOf(web, 'default'), 'default');
     assert.equal(teamOf(infer), 'research');

@@ -14,7 +14,7 @@ describe('enoughEvidence', () => {
     assert.equal(enoughEvidence(holeEnd, holeEnd + 24 * HOUR, DEFAULT_POLICY), true);
   });
 
-  it('waits for the policy\'s longest window when it is longer than a day', () => {
+  it("waits for the policy's longest window when it is longer than a day", () => {
     const weekly = { ...DEFAULT_POLICY, resources: { ...DEFAULT_POLICY.resources, windowHours: 168 } };
     assert.equal(evidenceNeededMs(weekly), 168 * HOUR);
     assert.equal(enoughEvidence(0, 100 * HOUR, weekly), false);

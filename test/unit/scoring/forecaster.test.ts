@@ -26,7 +26,9 @@ describe('forecaster serving', () => {
       const { features, scale } = forecastFeatures(g.history, g.start_s + g.t * 300, golden.horizon_steps);
       assert.ok(Math.abs(scale - g.scale) <= 1e-9 * Math.abs(g.scale), `${g.series}@${g.t} scale`);
       assert.equal(features.length, N_FEATURES);
-      features.forEach((f, i) => assert.ok(Math.abs(f - g.features[i]) <= 1e-9 * Math.max(1, Math.abs(g.features[i])), `${g.series}@${g.t} feature ${i}: ${f} vs ${g.features[i]}`));
+      features.forEach((f, i) =>
+        assert.ok(Math.abs(f - g.features[i]) <= 1e-9 * Math.max(1, Math.abs(g.features[i])), `${g.series}@${g.t} feature ${i}: ${f} vs ${g.features[i]}`),
+      );
     }
   });
 
@@ -34,7 +36,11 @@ describe('forecaster serving', () => {
     const f = await Forecaster.load();
     const batch = new Float32Array(golden.vectors.flatMap((g) => g.features));
     const out = await f.runFeatures(batch, golden.vectors.length);
-    golden.vectors.forEach((g, i) => g.raw_quantiles.forEach((q, j) => assert.ok(Math.abs(out[i * 3 + j] - q) <= 1e-4 * Math.max(1, Math.abs(q)), `${g.series}@${g.t} q${j}: ${out[i * 3 + j]} vs ${q}`)));
+    golden.vectors.forEach((g, i) =>
+      g.raw_quantiles.forEach((q, j) =>
+        assert.ok(Math.abs(out[i * 3 + j] - q) <= 1e-4 * Math.max(1, Math.abs(q)), `${g.series}@${g.t} q${j}: ${out[i * 3 + j]} vs ${q}`),
+      ),
+    );
   });
 
   it('is causal: the forecast at row t is the same when the input is cut after row t', async () => {
@@ -47,7 +53,10 @@ describe('forecaster serving', () => {
       // Equal up to float32 rounding: the inference batches differ (1024 rows against t-286),
       // and a GEMM's summation order may change with the batch size.
       for (const k of ['q50', 'q90', 'q99'] as const) {
-        assert.ok(Math.abs(cut[t].forecast[k] - full[t].forecast[k]) <= 1e-5 * Math.abs(full[t].forecast[k]), `row ${t} ${k}: ${cut[t].forecast[k]} vs ${full[t].forecast[k]}`);
+        assert.ok(
+          Math.abs(cut[t].forecast[k] - full[t].forecast[k]) <= 1e-5 * Math.abs(full[t].forecast[k]),
+          `row ${t} ${k}: ${cut[t].forecast[k]} vs ${full[t].forecast[k]}`,
+        );
       }
     }
     // rows before a day of history are forecast from the first row's value repeated, as the live loop fills a new series
@@ -59,14 +68,22 @@ describe('forecaster serving', () => {
   });
 
   it('backtests a real series like the training evaluation, online recalibration included (1e-3)', async () => {
-    const g = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'forecaster-backtest-golden.json'), 'utf8')) as { series: string; values: number[]; start_s: number; rows: number[]; q90: number[] };
+    const g = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'forecaster-backtest-golden.json'), 'utf8')) as {
+      series: string;
+      values: number[];
+      start_s: number;
+      rows: number[];
+      q90: number[];
+    };
     const f = await Forecaster.load();
     const out = await backtest(Float64Array.from(g.values), g.start_s * 1000, 300_000, f);
     // the training evaluation starts the recalibration at the first full day (row 287); the
     // live loop and the backtest start it at the series' first step, so start it there here
     const warm = 287;
     const q = recalibrated(out.slice(warm), 300_000, f.horizonSteps, f.info.aci_gamma ?? 0);
-    g.rows.forEach((t, i) => assert.ok(Math.abs(q[t - warm].q90 - g.q90[i]) <= 1e-3 * Math.abs(g.q90[i]), `${g.series} row ${t}: ${q[t - warm].q90} vs ${g.q90[i]}`));
+    g.rows.forEach((t, i) =>
+      assert.ok(Math.abs(q[t - warm].q90 - g.q90[i]) <= 1e-3 * Math.abs(g.q90[i]), `${g.series} row ${t}: ${q[t - warm].q90} vs ${g.q90[i]}`),
+    );
   });
 
   it('falls back to CPU with one info line (not a warning) when the CUDA library is not installed', async () => {
@@ -81,7 +98,14 @@ describe('forecaster serving', () => {
   });
 
   it('resamples irregular rows to the step: bucket means, gaps forward-filled', () => {
-    const { startMs, values } = resample([{ timeMs: 1000, value: 1 }, { timeMs: 1100, value: 3 }, { timeMs: 1000 + 900, value: 5 }], 300);
+    const { startMs, values } = resample(
+      [
+        { timeMs: 1000, value: 1 },
+        { timeMs: 1100, value: 3 },
+        { timeMs: 1000 + 900, value: 5 },
+      ],
+      300,
+    );
     assert.equal(startMs, 1000);
     assert.deepEqual([...values], [2, 2, 2, 5]);
   });

@@ -15,8 +15,20 @@ describe('log scrubbing', () => {
     });
     addSecret('ghp_tokenValue0123');
     let out = '';
-    const log = createLogger('t', 'info', new Writable({ write: (c, _e, cb) => { out += c.toString(); cb(); } }));
-    log.error({ err: new Error('HTTP 401: {"message":"bad token ghp_tokenValue0123"}'), url: 'redis://app:r3dis-pw%21@cache:6379' }, 'failed with kafka-pw-123 and r3dis-pw! and git-Pa55');
+    const log = createLogger(
+      't',
+      'info',
+      new Writable({
+        write: (c, _e, cb) => {
+          out += c.toString();
+          cb();
+        },
+      }),
+    );
+    log.error(
+      { err: new Error('HTTP 401: {"message":"bad token ghp_tokenValue0123"}'), url: 'redis://app:r3dis-pw%21@cache:6379' },
+      'failed with kafka-pw-123 and r3dis-pw! and git-Pa55',
+    );
     for (const s of ['ghp_tokenValue0123', 'r3dis-pw', 'kafka-pw-123', 'git-Pa55']) assert.ok(!out.includes(s), `${s} in ${out}`);
     assert.match(out, /bad token \[REDACTED\]/);
     assert.equal(scrub('nothing secret here'), 'nothing secret here');

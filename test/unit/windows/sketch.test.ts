@@ -41,7 +41,11 @@ describe('quantile sketch', () => {
         const exact = exactQuantile(sorted, q);
         const approx = quantile(total, q);
         if (exact === 0) assert.equal(approx, 0);
-        else assert.ok(Math.abs(approx - exact) <= RELATIVE_ERROR * exact + 1e-12, `q${q}: ${approx} vs exact ${exact} (error ${Math.abs(approx - exact) / exact})`);
+        else
+          assert.ok(
+            Math.abs(approx - exact) <= RELATIVE_ERROR * exact + 1e-12,
+            `q${q}: ${approx} vs exact ${exact} (error ${Math.abs(approx - exact) / exact})`,
+          );
       }
       assert.equal(total.count, values.length);
       assert.equal(total.min, sorted[0]);
@@ -92,7 +96,10 @@ describe('batch aggregation and lateness', () => {
   it('applies out-of-order events within the lateness and rejects later ones', () => {
     const agg = aggregateBatch([ev(1, 1_000_000), ev(2, 1_000_000 - 600_000), ev(3, 1_000_000 - 600_001)], new Map(), 600_000);
     assert.equal(agg.accepted, 2);
-    assert.deepEqual(agg.late.map((l) => l.event.message), [3]);
+    assert.deepEqual(
+      agg.late.map((l) => l.event.message),
+      [3],
+    );
   });
 
   it('judges lateness against the stored watermark too', () => {
