@@ -28,11 +28,13 @@ const RETRIABLE_BROKER_MESSAGES: ReadonlySet<string> = (() => {
 
 /**
  * Whether a kafkajs log entry is one the service says better itself: a broker response that
- * kafkajs will retry, or a SASL authentication failure (which kafkajs logs on every attempt;
+ * kafkajs will retry, a topic-creation race that ensureTopics retries, or a SASL authentication failure (which kafkajs logs on every attempt;
  * the service stops with one line naming the variables to check, service/auth-failure.ts).
  */
 export function isTransientKafkaLog(entry: Record<string, unknown>, message = ''): boolean {
   if (typeof entry.error === 'string' && RETRIABLE_BROKER_MESSAGES.has(entry.error)) return true;
+  // CreateTopics racing another creator (TOPIC_ALREADY_EXISTS, a fresh broker): ensureTopics retries and reports a real failure itself
+  if (entry.error === 'Topic creation errors') return true;
   return /authentication failed/i.test(typeof entry.error === 'string' ? entry.error : message);
 }
 

@@ -12,6 +12,7 @@ test('retriable broker responses that kafkajs retries are transient; real failur
     true,
   );
   assert.equal(isTransientKafkaLog({}, 'SASL SCRAM SHA512 authentication failed: Authentication failed during authentication'), true);
+  assert.equal(isTransientKafkaLog({ error: 'Topic creation errors' }), true);
   assert.equal(isTransientKafkaLog({ error: 'Connection timeout' }), false);
   assert.equal(isTransientKafkaLog({}), false);
 });
