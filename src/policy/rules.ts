@@ -136,14 +136,3 @@ export function budgetProjection(monthToDate: number, hourlyRunRate: number, mon
   const monthH = (end - start) / 3_600_000;
   return monthToDate + hourlyRunRate * remainingH + monthlyDelta * (remainingH / monthH);
 }
-
-export const HOURS_PER_MONTH = 730;
-
-/** Projected monthly cost change from resource deltas and unit prices (per core-hour, GiB-hour, GPU-hour). */
-export function monthlyCostDelta(
-  delta: { cpuCores?: number; memoryBytes?: number; gpus?: number },
-  prices: { cpuCoreHour?: number; memoryGibHour?: number; gpuHour?: number },
-): number {
-  const gib = (delta.memoryBytes ?? 0) / 2 ** 30;
-  return HOURS_PER_MONTH * ((delta.cpuCores ?? 0) * (prices.cpuCoreHour ?? 0) + gib * (prices.memoryGibHour ?? 0) + (delta.gpus ?? 0) * (prices.gpuHour ?? 0));
-}
