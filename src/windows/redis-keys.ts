@@ -15,6 +15,8 @@
  * Per series and per budget scope:
  *   <prefix>:alert:{<seriesId>}                 string  event time until which alerts are suppressed
  *   <prefix>:budget:{<scope>}:<period>          string  the BUDGET recommendation of the period (once)
+ * Global:
+ *   <prefix>:outcomes                           hash    recommendation id → ChangeOutcome JSON (outcomes/store.ts)
  */
 import type { Redis } from 'ioredis';
 
@@ -71,4 +73,8 @@ export function alertSuppressionKey(prefix: string, seriesId: string): string {
 
 export function budgetReportKey(prefix: string, scope: string, period: string): string {
   return `${prefix}:budget:{${scope}}:${period}`;
+}
+
+export function outcomesKey(prefix: string): string {
+  return `${prefix}:outcomes`;
 }
