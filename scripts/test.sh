@@ -40,9 +40,11 @@ npm run lint --silent
 
 printf '\n== NAB scorer (Python) on its hand-checked case\n'
 # (a Debian system Python refuses plain pip installs, PEP 668: then into the user site)
-python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check numpy 2>/dev/null \
-  || python3 -m pip install -q --disable-pip-version-check --user --break-system-packages numpy
+# numpy and onnx: export-history.test.ts retrains a small model with training/train.py
+python3 -c 'import numpy, onnx' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check -r training/requirements.txt 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check --user --break-system-packages -r training/requirements.txt
 python3 training/test_nab.py
+python3 training/test_versioning.py
 
 printf '\n== alert and recording rules (promtool)\n'
 promtool check rules deploy/prometheus/foresight-rules.yml

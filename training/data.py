@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 
@@ -28,6 +29,20 @@ TRACES = {
     "google2019_cluster_avg_5min.csv": (None, ["avg_cpu", "avg_mem"]),
     "alibaba2018_cluster_avg_5min.csv": (None, ["cpu_util_percent", "mem_util_percent"]),
 }
+
+
+# A traces folder written by `foresight export-history` carries this manifest in the same
+# shape: {"traces": {file: [time column or null, [demand columns]]}}; without one, TRACES.
+MANIFEST = "traces.json"
+
+
+def trace_table(traces_dir: str) -> dict:
+    """file → (time column or None, demand columns) of the traces in a folder."""
+    path = os.path.join(traces_dir, MANIFEST)
+    if not os.path.exists(path):
+        return TRACES
+    with open(path) as f:
+        return {name: (tcol, cols) for name, (tcol, cols) in json.load(f)["traces"].items()}
 
 
 @dataclass
@@ -57,7 +72,7 @@ def resample(times: np.ndarray, values: np.ndarray, step_s: int = STEP_S) -> tup
 
 def load_series(traces_dir: str = DEFAULT_TRACES) -> list[Series]:
     out: list[Series] = []
-    for fname, (tcol, cols) in TRACES.items():
+    for fname, (tcol, cols) in trace_table(traces_dir).items():
         path = os.path.join(traces_dir, fname)
         with open(path, newline="") as f:
             rows = list(csv.DictReader(f))
@@ -79,7 +94,7 @@ def load_series(traces_dir: str = DEFAULT_TRACES) -> list[Series]:
 
 def data_hash(traces_dir: str = DEFAULT_TRACES) -> str:
     h = hashlib.sha256()
-    for fname in sorted(TRACES):
+    for fname in sorted(trace_table(traces_dir)):
         with open(os.path.join(traces_dir, fname), "rb") as f:
             h.update(fname.encode())
             h.update(f.read())

@@ -14,8 +14,9 @@ def fmt(x: float) -> str:
 def write(out_dir: str) -> None:
     fc = json.load(open(os.path.join(out_dir, "forecaster-eval.json")))
     fmeta = json.load(open(os.path.join(out_dir, "forecaster.json")))
-    an = json.load(open(os.path.join(out_dir, "anomaly-eval.json")))
-    ameta = json.load(open(os.path.join(out_dir, "anomaly.json")))
+    has_anomaly = os.path.exists(os.path.join(out_dir, "anomaly-eval.json"))  # absent after train.py --forecaster-only
+    an = json.load(open(os.path.join(out_dir, "anomaly-eval.json"))) if has_anomaly else None
+    ameta = json.load(open(os.path.join(out_dir, "anomaly.json"))) if has_anomaly else None
     rows = fc["rows"]
     beats = sum(r["beats_all"] for r in rows)
     in_band = sum(0.85 <= r["forecaster_coverage"] <= 0.95 for r in rows)
@@ -74,6 +75,33 @@ def write(out_dir: str) -> None:
         f"Its q90 coverage is within 0.85–0.95 on **{in_band} of {len(rows)}** series (range "
         f"{min(r['forecaster_coverage'] for r in rows):.3f}–{max(r['forecaster_coverage'] for r in rows):.3f}).",
         "",
+    ] + training_data_section(fmeta.get("training_data"))
+    if an is not None:
+        lines += anomaly_section(an, ameta)
+    lines += limits_section()
+    with open(os.path.join(out_dir, "MODEL_CARD.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def training_data_section(prov: dict | None) -> list[str]:
+    """The files the forecaster was trained on, from its `training_data` metadata (training/versioning.py)."""
+    if prov is None:
+        return ["## Training data", "", "Not recorded: this model predates training/versioning.py.", ""]
+    lines = [
+        "## Training data",
+        "",
+        f"The version's hash covers these files (from `{prov['traces_dir']}`), the training code (SHA-256 "
+        f"`{prov['code_sha256'][:16]}…`) and the run's parameters ({', '.join(f'{k} {v}' for k, v in prov['params'].items())}).",
+        "",
+        "| file | rows | SHA-256 |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {f['file']} | {f['rows']} | `{f['sha256'][:16]}…` |" for f in prov["files"]]
+    return lines + [""]
+
+
+def anomaly_section(an: dict, ameta: dict) -> list[str]:
+    lines = [
         "## Anomaly model (`models/anomaly.onnx`, " + ameta["version"] + ")",
         "",
         "- **Task**: a score in [0, 1) for each new point from the 47 points before it (causal).",
@@ -102,6 +130,12 @@ def write(out_dir: str) -> None:
         "For scale, NAB's published scoreboard (standard profile, the whole 58-file corpus, not this subset): ARTime 74.9, "
         "Numenta HTM 70.5, Windowed Gaussian 39.6, Etsy Skyline 35.7.",
         "",
+    ]
+    return lines
+
+
+def limits_section() -> list[str]:
+    return [
         "## Limits",
         "",
         "- Both models expect 5-minute steps; the forecaster needs 24 hours of history, the anomaly model 47 points.",
@@ -117,8 +151,6 @@ def write(out_dir: str) -> None:
         "Reproduce: `python3 -m pip install -r training/requirements.txt && python3 training/train.py` (about 30 s).",
         "",
     ]
-    with open(os.path.join(out_dir, "MODEL_CARD.md"), "w") as f:
-        f.write("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -22,9 +22,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from baselines import BASELINES  # noqa: E402
-from data import DEFAULT_TRACES, data_hash, load_series, split_index  # noqa: E402
+from data import DEFAULT_TRACES, data_hash, load_series, split_index, trace_table  # noqa: E402
 from features import DAY, FEATURE_NAMES, HISTORY, N_FEATURES, feature_matrix, horizon_peak  # noqa: E402
 from mlp import QuantileMLP, to_onnx, train  # noqa: E402
+import versioning  # noqa: E402
 
 VERSION = "forecaster-1.0.0"
 HORIZON = 12
@@ -67,7 +68,10 @@ def main() -> None:
     ap.add_argument("--stride", type=int, default=2, help="training samples every n steps")
     ap.add_argument("--val-fraction", type=float, default=0.2, help="share of each series' training part used for validation and calibration")
     ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--forecaster-only", action="store_true", help="skip the anomaly model and its NAB evaluation (quick retraining)")
     args = ap.parse_args()
+    prov = versioning.provenance(args.traces, list(trace_table(args.traces)), vars(args))
+    fixtures = versioning.fixtures_dir(args.out)
     rng = np.random.default_rng(args.seed)
     t0 = time.time()
     series = load_series(args.traces)
@@ -104,7 +108,8 @@ def main() -> None:
 
     os.makedirs(args.out, exist_ok=True)
     meta = {
-        "version": VERSION,
+        "version": versioning.model_version(VERSION, prov),
+        "training_data": json.dumps(prov),
         "horizon_steps": str(HORIZON),
         "step_seconds": "300",
         "features": json.dumps(FEATURE_NAMES),
@@ -120,13 +125,13 @@ def main() -> None:
 
     onnx.save(onnx_model, os.path.join(args.out, "forecaster.onnx"))
     with open(os.path.join(args.out, "forecaster.json"), "w") as f:
-        json.dump({**meta, "features": FEATURE_NAMES, "calibration": factors}, f, indent=1)
+        json.dump({**meta, "features": FEATURE_NAMES, "calibration": factors, "training_data": prov}, f, indent=1)
     model.params["calibration"] = calib
 
     # golden vectors for the TypeScript parity test: features and outputs at a few steps
     golden = []
     for s in series[::3]:
-        for t in [HISTORY - 1, len(s.values) // 2, len(s.values) - HORIZON - 1]:
+        for t in [t for t in (HISTORY - 1, len(s.values) // 2, len(s.values) - HORIZON - 1) if t >= HISTORY - 1]:  # short (exported) series
             xf, sc = feature_matrix(s.values, s.start_s, HORIZON, np.array([t]))
             q, _ = model.forward(xf)
             golden.append({
@@ -134,8 +139,8 @@ def main() -> None:
                 "history": s.values[t - DAY + 1 : t + 1].tolist(),
                 "features": xf[0].tolist(), "scale": sc[0], "raw_quantiles": q[0].tolist(),
             })
-    os.makedirs(os.path.join(ROOT, "test", "fixtures"), exist_ok=True)
-    with open(os.path.join(ROOT, "test", "fixtures", "forecaster-golden.json"), "w") as f:
+    os.makedirs(fixtures, exist_ok=True)
+    with open(os.path.join(fixtures, "forecaster-golden.json"), "w") as f:
         json.dump({"version": VERSION, "horizon_steps": HORIZON, "calibration": factors, "vectors": golden}, f)
 
     # the online recalibration's step size, chosen on the validation parts only: the smallest
@@ -192,7 +197,7 @@ def main() -> None:
         row["beats_all"] = all(row["forecaster_pinball"] < row[f"{b}_pinball"] for b in BASELINES)
         rows.append(row)
         print(f"  {s.name}: q90 pinball {row['forecaster_pinball']:.4g} (naive {row['seasonal_naive_pinball']:.4g}, vpa {row['vpa_pinball']:.4g}, crane {row['crane_fft_pinball']:.4g}), coverage {row['forecaster_coverage']:.3f}")
-    with open(os.path.join(ROOT, "test", "fixtures", "forecaster-backtest-golden.json"), "w") as f:
+    with open(os.path.join(fixtures, "forecaster-backtest-golden.json"), "w") as f:
         json.dump(golden_bt, f)
     info_path = os.path.join(args.out, "forecaster.json")
     info = json.load(open(info_path))
@@ -201,7 +206,8 @@ def main() -> None:
         json.dump(info, f, indent=1)
     with open(os.path.join(args.out, "forecaster-eval.json"), "w") as f:
         json.dump({"version": VERSION, "aci_gamma": aci_gamma, "seed": args.seed, "horizon_steps": HORIZON, "rows": rows}, f, indent=1)
-    train_anomaly(series, rng, args)
+    if not args.forecaster_only:
+        train_anomaly(series, rng, args)
     import model_card
 
     model_card.write(args.out)
@@ -265,7 +271,8 @@ def train_anomaly(series, rng, args) -> None:
     print(f"anomaly model: training on {len(W)} windows ({len(Wv)} for validation)...")
     model = GaussianMLP(32, rng)
     train_gauss(model, W, Wv, rng)
-    meta = {"version": ANOMALY_VERSION, "window": "48", "threshold": str(SERVING_THRESHOLD),
+    prov = versioning.provenance(args.traces, list(trace_table(args.traces)), vars(args))
+    meta = {"version": versioning.model_version(ANOMALY_VERSION, prov), "window": "48", "threshold": str(SERVING_THRESHOLD),
             "feature_spec": "training/anomaly.py normalise() (src/scoring/anomaly-features.ts)",
             "training_data_sha256": data_hash(args.traces), "seed": str(args.seed)}
     import onnx
@@ -280,7 +287,7 @@ def train_anomaly(series, rng, args) -> None:
             win = s.values[t - CONTEXT : t + 1]
             golden.append({"series": s.name, "t": int(t), "raw": win.tolist(), "normalised": windows_of(s.values, np.array([t]))[0].tolist(),
                            "score": float(model.score(windows_of(s.values, np.array([t])))[0])})
-    with open(os.path.join(ROOT, "test", "fixtures", "anomaly-golden.json"), "w") as f:
+    with open(os.path.join(versioning.fixtures_dir(args.out), "anomaly-golden.json"), "w") as f:
         json.dump({"version": ANOMALY_VERSION, "vectors": golden}, f)
 
     # NAB, CloudWatch subset (never used for training)

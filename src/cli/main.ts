@@ -9,6 +9,7 @@ import { anomaliesCommand } from './anomalies-command.js';
 import { backtestCommand } from './backtest-command.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
+import { exportHistoryCommand } from './export-history-command.js';
 import { replayCommand } from './replay-command.js';
 import { alertBridgeCommand, committerCommand, processorCommand } from './service-commands.js';
 import { stackCommand } from './stack-command.js';
@@ -24,6 +25,7 @@ program.addCommand(demoCommand());
 program.addCommand(backtestCommand());
 program.addCommand(anomaliesCommand());
 program.addCommand(benchCommand());
+program.addCommand(exportHistoryCommand());
 
 try {
   await program.parseAsync(process.argv);

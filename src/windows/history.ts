@@ -1,0 +1,93 @@
+/**
+ * Whole histories out of the windows, for one-shot commands (`foresight export-history`,
+ * `foresight report`): which series the windows hold, and a series' 5-minute steps over the
+ * fine windows' retention. Not for the hot path: finding the series SCANs the partitions'
+ * series sets (`<prefix>:{<topic>:<partition>}:series`, redis-keys.ts); on a Redis Cluster,
+ * point it at each primary.
+ */
+import type { Redis } from 'ioredis';
+import { parseSeriesId, type SeriesIdentity } from '../recommend/series-id.js';
+import { FINE } from './resolutions.js';
+import type { PartitionRef, WindowStore } from './window-store.js';
+
+export const STEP_MS = 300_000;
+const MINUTES_PER_STEP = STEP_MS / FINE.bucketMs;
+
+export interface StoredSeries {
+  ref: PartitionRef;
+  seriesId: string;
+  identity: SeriesIdentity;
+  /** newest event time of the series, ms */
+  watermarkMs: number;
+}
+
+export interface SeriesFilter {
+  namespace?: string;
+  /** workloads as `name`, `namespace/name` or `cluster/namespace/kind/name`; empty: all */
+  workloads?: string[];
+}
+
+/** Does a series belong to one of the named workloads (`name`, `namespace/name` or the full `cluster/namespace/kind/name`)? */
+export function matchesWorkload(id: SeriesIdentity, names: string[]): boolean {
+  return names.length === 0 || names.some((w) => w === id.name || w === `${id.namespace}/${id.name}` || w === id.workload);
+}
+
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** Every series in the windows under `prefix` that matches the filter, ordered by series id. */
+export async function findSeries(redis: Redis, prefix: string, filter: SeriesFilter = {}): Promise<StoredSeries[]> {
+  const setKey = /^(.*):\{(.+):(\d+)\}:series$/;
+  const keys = new Set<string>();
+  for await (const batch of redis.scanStream({ match: `${globEscape(prefix)}:{*}:series`, count: 1000 })) for (const k of batch as string[]) keys.add(k);
+  const out: StoredSeries[] = [];
+  for (const key of [...keys].sort()) {
+    const m = setKey.exec(key);
+    if (!m || m[1] !== prefix) continue;
+    const ref = { topic: m[2], partition: Number(m[3]) };
+    const flat = await redis.zrange(key, '0', '-1', 'WITHSCORES');
+    for (let i = 0; i < flat.length; i += 2) {
+      const identity = parseSeriesId(flat[i]);
+      if (!identity) continue;
+      if (filter.namespace !== undefined && identity.namespace !== filter.namespace) continue;
+      if (!matchesWorkload(identity, filter.workloads ?? [])) continue;
+      out.push({ ref, seriesId: flat[i], identity, watermarkMs: Number(flat[i + 1]) });
+    }
+  }
+  return out.sort((a, b) => (a.seriesId < b.seriesId ? -1 : a.seriesId > b.seriesId ? 1 : 0));
+}
+
+/**
+ * A series' 5-minute steps over the fine windows' retention (48 h) up to its watermark: the mean
+ * of each step's events (sum of sums over sum of counts, as the forecaster's history), null for
+ * a step without any, from the first step with data to the last. Empty when nothing is left.
+ */
+export async function fiveMinuteSteps(
+  store: WindowStore,
+  s: Pick<StoredSeries, 'ref' | 'seriesId' | 'watermarkMs'>,
+): Promise<{ startMs: number; values: (number | null)[] }> {
+  const endStep = Math.floor(s.watermarkMs / STEP_MS) + 1; // exclusive
+  const steps = Math.floor(FINE.retentionMs / STEP_MS);
+  const [buckets] = await store.lastTotals([
+    { ref: s.ref, seriesId: s.seriesId, resolution: 'fine', n: steps * MINUTES_PER_STEP, endMs: endStep * STEP_MS - 1 },
+  ]);
+  const values: (number | null)[] = [];
+  for (let k = 0; k < steps; k++) {
+    let sum = 0;
+    let count = 0;
+    for (let m = k * MINUTES_PER_STEP; m < (k + 1) * MINUTES_PER_STEP; m++) {
+      const b = buckets[m];
+      if (b) {
+        sum += b.sum;
+        count += b.count;
+      }
+    }
+    values.push(count > 0 ? sum / count : null);
+  }
+  const first = values.findIndex((v) => v !== null);
+  if (first < 0) return { startMs: endStep * STEP_MS, values: [] };
+  let last = values.length - 1;
+  while (values[last] === null) last--;
+  return { startMs: (endStep - steps + first) * STEP_MS, values: values.slice(first, last + 1) };
+}
