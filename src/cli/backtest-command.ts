@@ -1,5 +1,10 @@
 /** `foresight backtest`: replay one CSV series causally through the forecaster. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ResolvedPolicy } from '../policy/policy-schema.js';
+import { analyseSeries } from '../report/series-panel.js';
+import { backtestHtml } from '../report/report-html.js';
+import { AnomalyModel, DEFAULT_ANOMALY_MODEL } from '../scoring/anomaly-model.js';
 import { planCapacity, type CapacityStep } from '../policy/capacity-plan.js';
 import { summarisePlan } from '../policy/backtest-summary.js';
 import { parsePolicyFile } from '../policy/policy-loader.js';
@@ -24,6 +29,7 @@ interface Flags {
   policy?: string;
   defaultPolicy?: boolean;
   scoreFrom: number;
+  html?: string;
 }
 
 export function backtestCommand(): Command {
@@ -41,6 +47,10 @@ export function backtestCommand(): Command {
       'a policy file (over the built-in defaults): also write the recommended capacity per row and print the summary against the scaled VPA-style baseline and the attainable saving',
     )
     .option('--default-policy', 'as --policy, with the built-in defaults only (the policy a user gets without writing one)')
+    .option(
+      '--html <file>',
+      'also write a self-contained HTML page: demand, forecast band, capacity, the baselines and the summary (uses --policy, else the built-in defaults)',
+    )
     .addOption(
       new Option('--score-from <fraction>', 'summarise only rows from this fraction of the series on (0.8: the held-out tail)')
         .argParser(parseFraction)
@@ -67,12 +77,13 @@ export function backtestCommand(): Command {
       bar.stop();
       const model = { stepMs, horizonSteps: forecaster.horizonSteps, gamma: forecaster.info.aci_gamma ?? 0 };
       let plan: (CapacityStep | undefined)[] | undefined;
+      let policy: ResolvedPolicy | undefined;
       const policyName = flags.policy ?? 'built-in defaults';
-      if (flags.policy || flags.defaultPolicy) {
+      if (flags.policy || flags.defaultPolicy || flags.html) {
         const files = flags.policy
           ? parsePolicyFile(flags.policy, readFileSync(flags.policy, 'utf8')).map((policy) => ({ file: flags.policy!, policy: { ...policy, scope: {} } }))
           : [];
-        const policy = new PolicySet(files).resolve({ namespace: '-', kind: '-', name: '-' });
+        policy = new PolicySet(files).resolve({ namespace: '-', kind: '-', name: '-' });
         plan = planCapacity(out, policy, model);
       }
       const forecasts = plan ? plan.map((p) => p!.forecast) : recalibrated(out, stepMs, forecaster.horizonSteps, model.gamma);
@@ -84,6 +95,19 @@ export function backtestCommand(): Command {
           `policy ${policyName}: ${s.rows} rows from ${flags.scoreFrom}: under-provisioned ${pct(s.under_provisioned_share, 2)} (goal ≤ 1%); capacity-hours ${s.capacity_hours} = ${pct(s.saving_vs_scaled_vpa)} below the VPA-style baseline scaled ×${s.vpa_scale} to the same under-provisioned share (goal > 0); ${pct(s.attainable_saving_share)} of the attainable saving (goal ≥ 50%; static peak ${s.static_peak_capacity_hours}, oracle ${s.oracle_capacity_hours}, ${pct(s.saving_vs_static_peak)} below static peak)`,
         );
         console.log(JSON.stringify(s));
+      }
+      if (flags.html) {
+        const anomaly = await AnomalyModel.load(DEFAULT_ANOMALY_MODEL, await executionProviders(), cliLogger('backtest'));
+        const panel = await analyseSeries(Float64Array.from(values), startMs, stepMs, forecaster, policy!, {
+          anomaly,
+          fromRow: Math.floor(values.length * flags.scoreFrom),
+          rows: out,
+        });
+        writeFileSync(
+          flags.html,
+          backtestHtml({ input: path.basename(flags.input), column: flags.valueColumn, policy: policyName, scoreFrom: flags.scoreFrom, panel }),
+        );
+        console.log(`wrote ${flags.html}`);
       }
       const scored = out.map((r, i) => ({ peak: r.horizonPeak, q90: forecasts[i].q90 })).filter((r) => r.peak !== undefined);
       const covered = scored.filter((r) => r.peak! <= r.q90).length;

@@ -11,6 +11,7 @@ import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
 import { exportHistoryCommand } from './export-history-command.js';
 import { replayCommand } from './replay-command.js';
+import { reportCommand } from './report-command.js';
 import { alertBridgeCommand, committerCommand, processorCommand } from './service-commands.js';
 import { stackCommand } from './stack-command.js';
 
@@ -26,6 +27,7 @@ program.addCommand(backtestCommand());
 program.addCommand(anomaliesCommand());
 program.addCommand(benchCommand());
 program.addCommand(exportHistoryCommand());
+program.addCommand(reportCommand());
 
 try {
   await program.parseAsync(process.argv);

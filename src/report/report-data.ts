@@ -1,0 +1,262 @@
+/**
+ * The figures of `foresight report`, gathered from Redis (windows, cost windows, outcomes) and,
+ * for the savings proposed, the recommendations published: one JSON-able object that the HTML
+ * page draws and `--json` writes as is. A figure that cannot be computed is null and a note
+ * says why; nothing is filled in.
+ */
+import type { Redis } from 'ioredis';
+import type { Recommendation } from '../codec/generated-types.js';
+import type { ChangeOutcome, OutcomeVerdict } from '../outcomes/outcome.js';
+import { listOutcomes } from '../outcomes/store.js';
+import { budgetsFor } from '../policy/budgets.js';
+import { DEFAULT_POLICY, type PolicyFile } from '../policy/policy-schema.js';
+import { PolicySet } from '../policy/policy-set.js';
+import { budgetProjection } from '../policy/rules.js';
+import type { AnomalyModel } from '../scoring/anomaly-model.js';
+import type { Forecaster } from '../scoring/forecaster.js';
+import { monthOf } from '../windows/billing.js';
+import { CostStore } from '../windows/cost-store.js';
+import { findSeries, fiveMinuteSteps, STEP_MS } from '../windows/history.js';
+import { WindowStore } from '../windows/window-store.js';
+import { analyseSeries, type SeriesPanel } from './series-panel.js';
+
+const HOUR = 3_600_000;
+/** Hours in an average month (365.25 × 24 / 12), to state a realised saving per month. */
+export const MONTH_HOURS = 730.5;
+const VERDICTS: OutcomeVerdict[] = ['saved', 'neutral', 'regressed', 'insufficient-data'];
+
+export interface CostRow {
+  scope: string;
+  monthToDate: number | null;
+  /** the last 24 hours' cost per hour */
+  hourlyRunRate: number | null;
+  /** month to date + run rate × the hours left in the month (policy/rules.ts budgetProjection) */
+  projected: number | null;
+  budget: number | null;
+  budgetPolicy: string | null;
+  overBudget: boolean | null;
+  note: string | null;
+}
+
+export interface SeriesRow {
+  seriesId: string;
+  container: string | null;
+  metric: string;
+  panel: SeriesPanel | null;
+  note: string | null;
+}
+
+export interface ReportData {
+  generatedAt: string;
+  atMs: number;
+  month: string;
+  keyPrefix: string;
+  filter: { namespace: string | null; team: string | null };
+  forecasterVersion: string;
+  currency: string | null;
+  costs: CostRow[];
+  workloads: { workload: string; namespace: string; series: SeriesRow[] }[];
+  savings: {
+    proposedMonthly: number | null;
+    proposedCount: number;
+    appliedCount: number;
+    appliedMonthly: number | null;
+    realisedMonthly: number | null;
+    realisedCount: number;
+    notes: string[];
+  };
+  outcomes: ChangeOutcome[];
+  verdicts: Record<OutcomeVerdict, number>;
+  notes: string[];
+}
+
+export interface ReportInputs {
+  redis: Redis;
+  prefix: string;
+  forecaster: Forecaster;
+  anomaly?: AnomalyModel;
+  policyFiles: { file: string; policy: PolicyFile }[];
+  /** the recommendations published, or why they could not be read */
+  recommendations: Recommendation[] | { unavailable: string };
+  atMs: number;
+  namespace?: string;
+  team?: string;
+  /** at most this many series get a chart (the most recent first); 0: none */
+  maxSeries: number;
+}
+
+/** Scopes with cost windows in the month, and the billing partitions that hold them (SCAN: a one-shot command, not the hot path). */
+async function costScopes(
+  redis: Redis,
+  prefix: string,
+  month: string,
+): Promise<{ scopes: string[]; topics: { topic: string; partitions: number }[]; currencies: Set<string> }> {
+  const keyOf = /^(.*):\{(.+):(\d+)\}:(cost|price):(.+):(\d{6})$/;
+  const scopes = new Set<string>();
+  const parts = new Map<string, number>();
+  const priceKeys: string[] = [];
+  for await (const batch of redis.scanStream({ match: `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:{*}:*:${month}`, count: 1000 })) {
+    for (const key of batch as string[]) {
+      const m = keyOf.exec(key);
+      if (!m || m[1] !== prefix) continue;
+      parts.set(m[2], Math.max(parts.get(m[2]) ?? 0, Number(m[3]) + 1));
+      if (m[4] === 'cost') scopes.add(m[5]);
+      else priceKeys.push(key);
+    }
+  }
+  const currencies = new Set<string>();
+  for (const key of priceKeys) for (const f of await redis.hkeys(key)) if (f.startsWith('currency:')) currencies.add(f.slice('currency:'.length));
+  return { scopes: [...scopes].sort(), topics: [...parts].map(([topic, partitions]) => ({ topic, partitions })), currencies };
+}
+
+function budgetOf(scope: string, files: ReportInputs['policyFiles']): { monthly: number; policy: string } | undefined {
+  const defaults = DEFAULT_POLICY.budget;
+  let w: Parameters<typeof budgetsFor>[1] | undefined;
+  const ns = /^ns:([^/]+)\/(.+)$/.exec(scope);
+  if (ns) w = { cluster: ns[1], namespace: ns[2], kind: '', name: '' };
+  if (scope.startsWith('team:')) w = { cluster: '', namespace: '', kind: '', name: '', team: scope.slice('team:'.length) };
+  return w ? budgetsFor(files, w, defaults).find((b) => b.scope === scope) : undefined;
+}
+
+function inScope(scope: string, namespace?: string, team?: string): boolean {
+  if (team !== undefined) return scope === `team:${team}`;
+  if (namespace !== undefined) return new RegExp(`^ns:[^/]+/${namespace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`).test(scope);
+  return scope.startsWith('ns:') || scope.startsWith('team:');
+}
+
+export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
+  const month = monthOf(inp.atMs);
+  const notes: string[] = [];
+
+  // cost per namespace / team, month to date and projected to month end, against the budgets of the policies
+  const found = await costScopes(inp.redis, inp.prefix, month);
+  const costs = new CostStore(inp.redis, inp.prefix, found.topics);
+  const scopes = found.scopes.filter((s) => inScope(s, inp.namespace, inp.team));
+  const series = await findSeries(inp.redis, inp.prefix, { namespace: inp.namespace });
+  if (inp.team !== undefined)
+    notes.push(`--team ${inp.team} selects the team's cost; workloads are not filtered by team (a workload's team is a label in its manifest, not in Redis)`);
+  if (inp.team === undefined) {
+    // a namespace with windows but no cost rows is listed: its cost is unknown, not zero
+    for (const ns of new Set(series.map((s) => `ns:${s.identity.cluster}/${s.identity.namespace}`))) if (!scopes.includes(ns)) scopes.push(ns);
+  } else if (!scopes.includes(`team:${inp.team}`)) scopes.push(`team:${inp.team}`);
+  const costRows: CostRow[] = [];
+  for (const scope of scopes.sort()) {
+    const budget = budgetOf(scope, inp.policyFiles);
+    if (!found.scopes.includes(scope)) {
+      costRows.push({
+        scope,
+        monthToDate: null,
+        hourlyRunRate: null,
+        projected: null,
+        budget: budget?.monthly ?? null,
+        budgetPolicy: budget?.policy ?? null,
+        overBudget: null,
+        note: `cost unknown: no billing rows for ${scope} in ${month.slice(0, 4)}-${month.slice(4)}`,
+      });
+      continue;
+    }
+    const monthToDate = await costs.monthToDate(scope, inp.atMs);
+    const lastDay = await costs.hourly(scope, inp.atMs - 24 * HOUR, inp.atMs);
+    const hourlyRunRate = lastDay.reduce((a, x) => a + x, 0) / 24;
+    const projected = budgetProjection(monthToDate, hourlyRunRate, 0, inp.atMs);
+    costRows.push({
+      scope,
+      monthToDate,
+      hourlyRunRate,
+      projected,
+      budget: budget?.monthly ?? null,
+      budgetPolicy: budget?.policy ?? null,
+      overBudget: budget ? projected > budget.monthly : null,
+      note: budget ? null : 'no budget in the policies given',
+    });
+  }
+  let currency: string | null = null;
+  if (found.currencies.size === 1) currency = [...found.currencies][0];
+  else if (found.currencies.size > 1) notes.push(`billing rows in several currencies (${[...found.currencies].join(', ')}): costs are sums as billed`);
+  else if (costRows.some((c) => c.monthToDate !== null)) notes.push('the billing rows name no currency');
+
+  // per workload: demand, forecast band, capacity, accuracy and anomalies, most recent series first
+  const policies = new PolicySet(inp.policyFiles);
+  const store = new WindowStore(inp.redis, inp.prefix);
+  const charted = new Set([...series].sort((a, b) => b.watermarkMs - a.watermarkMs).slice(0, inp.maxSeries));
+  if (series.length > charted.size)
+    notes.push(`${series.length - charted.size} of ${series.length} series are listed without a chart (--max-series ${inp.maxSeries})`);
+  const byWorkload = new Map<string, ReportData['workloads'][number]>();
+  for (const s of series) {
+    let w = byWorkload.get(s.identity.workload);
+    if (!w) byWorkload.set(s.identity.workload, (w = { workload: s.identity.workload, namespace: s.identity.namespace, series: [] }));
+    const row: SeriesRow = { seriesId: s.seriesId, container: s.identity.container, metric: s.identity.metric, panel: null, note: null };
+    w.series.push(row);
+    if (!charted.has(s)) continue;
+    const { startMs, values } = await fiveMinuteSteps(store, s);
+    if (values.length < 2) {
+      row.note = 'fewer than 2 five-minute steps left in the fine windows (48 h)';
+      continue;
+    }
+    let last = values.find((v) => v !== null)!;
+    const filled = Float64Array.from(values, (v) => (last = v ?? last)); // gaps forward-filled, as the live history is
+    const policy = policies.resolve({ namespace: s.identity.namespace, kind: s.identity.kind, name: s.identity.name });
+    row.panel = await analyseSeries(filled, startMs, STEP_MS, inp.forecaster, policy, { anomaly: inp.anomaly });
+  }
+
+  // outcomes, and savings proposed, applied and realised
+  const outcomes = await listOutcomes(inp.redis, inp.prefix, { namespace: inp.namespace });
+  const verdicts = Object.fromEntries(VERDICTS.map((v) => [v, outcomes.filter((o) => o.verdict === v).length])) as Record<OutcomeVerdict, number>;
+  const savingsNotes: string[] = [];
+  let proposedMonthly: number | null = null;
+  let proposedCount = 0;
+  let appliedMonthly: number | null = null;
+  if ('unavailable' in inp.recommendations) {
+    savingsNotes.push(`savings proposed unknown: ${inp.recommendations.unavailable}`);
+  } else {
+    // the latest proposal per workload, type and container this month: later ones supersede earlier ones
+    const latest = new Map<string, Recommendation>();
+    for (const r of inp.recommendations) {
+      if (!['HPA', 'RESOURCES', 'IDLE', 'SPOT'].includes(r.type) || monthOf(r.createdAt) !== month) continue;
+      if (inp.namespace !== undefined && r.namespace !== inp.namespace) continue;
+      const key = `${r.cluster}/${r.namespace}/${r.kind}/${r.name}/${r.type}/${r.container ?? '-'}`;
+      const prev = latest.get(key);
+      if (!prev || prev.createdAt <= r.createdAt) latest.set(key, r);
+    }
+    const priced = [...latest.values()].filter((r) => r.costUnknown === null);
+    const unpriced = latest.size - priced.length;
+    if (unpriced > 0) savingsNotes.push(`${unpriced} proposals of unknown cost are not counted`);
+    const saving = priced.filter((r) => r.monthlyCostDelta < 0);
+    proposedCount = saving.length;
+    proposedMonthly = saving.reduce((a, r) => a - r.monthlyCostDelta, 0);
+    const byId = new Map(inp.recommendations.map((r) => [r.id, r]));
+    const applied = outcomes.map((o) => byId.get(o.recommendationId)).filter((r): r is Recommendation => r !== undefined && r.costUnknown === null);
+    appliedMonthly = applied.length === outcomes.length ? applied.reduce((a, r) => a - r.monthlyCostDelta, 0) : null;
+    if (appliedMonthly === null && outcomes.length > 0)
+      savingsNotes.push('some applied changes are not among the recommendations read or are of unknown cost: applied saving unknown');
+  }
+  const realised = outcomes.filter((o) => o.before.cost !== null && o.after.cost !== null);
+  const realisedMonthly = realised.length
+    ? realised.reduce((a, o) => a + ((o.before.cost! - o.after.cost!) * MONTH_HOURS * HOUR) / Math.max(1, o.after.endMs - o.after.startMs), 0)
+    : null;
+  if (outcomes.length > realised.length) savingsNotes.push(`${outcomes.length - realised.length} outcomes without a known cost are not in the realised saving`);
+
+  return {
+    generatedAt: new Date().toISOString(),
+    atMs: inp.atMs,
+    month: `${month.slice(0, 4)}-${month.slice(4)}`,
+    keyPrefix: inp.prefix,
+    filter: { namespace: inp.namespace ?? null, team: inp.team ?? null },
+    forecasterVersion: inp.forecaster.info.version,
+    currency,
+    costs: costRows,
+    workloads: [...byWorkload.values()],
+    savings: {
+      proposedMonthly,
+      proposedCount,
+      appliedCount: outcomes.length,
+      appliedMonthly,
+      realisedMonthly,
+      realisedCount: realised.length,
+      notes: savingsNotes,
+    },
+    outcomes,
+    verdicts,
+    notes,
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * `writeReport`: the report page (and its JSON) from the configured Redis, for `foresight
+ * report` and the demo. The savings proposed come from the recommendations topic, read to its
+ * current end; when it cannot be read the page says so instead of showing a figure.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Recommendation } from '../codec/generated-types.js';
+import { AvroCodec, createRegistry } from '../codec/avro-codec.js';
+import type { SchemaIds } from '../codec/schemas.js';
+import { loadConfig, type ServiceConfig } from '../config/config.js';
+import { createKafka } from '../kafka/client.js';
+import { readTopic } from '../kafka/read-topic.js';
+import { parsePolicyFile } from '../policy/policy-loader.js';
+import { AnomalyModel, DEFAULT_ANOMALY_MODEL } from '../scoring/anomaly-model.js';
+import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
+import type { Logger } from '../telemetry/log.js';
+import { errorMessage } from '../util/errors.js';
+import { connectRedis, createRedis } from '../windows/redis-client.js';
+import { gatherReport, type ReportData } from './report-data.js';
+import { reportHtml } from './report-html.js';
+
+export interface WriteReportOptions {
+  html: string;
+  json?: string;
+  namespace?: string;
+  team?: string;
+  /** policy files for the budgets and the capacity plan (default: the built-in policy, no budget) */
+  policyFiles?: string[];
+  /** the report's moment (default: now) */
+  atMs?: number;
+  maxSeries?: number;
+  /** false: do not read the recommendations topic (savings proposed: unknown) */
+  readRecommendations?: boolean;
+  env?: NodeJS.ProcessEnv;
+  log: Logger;
+  providers?: ('cuda' | 'cpu')[];
+}
+
+async function recommendationsOf(cfg: ServiceConfig, log: Logger): Promise<Recommendation[] | { unavailable: string }> {
+  try {
+    const kafka = createKafka(cfg.kafka, log, 'report');
+    const codec = new AvroCodec(createRegistry(cfg.registry), {} as SchemaIds, cfg.registry); // decoding only: no schema of ours is needed
+    const messages = await readTopic(kafka, cfg.topics.recommendations, 30_000);
+    return await Promise.all(messages.map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
+  } catch (err) {
+    return { unavailable: `the recommendations topic ${cfg.topics.recommendations} could not be read (${errorMessage(err)})` };
+  }
+}
+
+export async function writeReport(opts: WriteReportOptions): Promise<ReportData> {
+  const cfg = loadConfig(opts.env ?? process.env);
+  const policyFiles = (opts.policyFiles ?? []).flatMap((file) => parsePolicyFile(file, readFileSync(file, 'utf8')).map((policy) => ({ file, policy })));
+  const [forecaster, anomaly] = await Promise.all([
+    Forecaster.load(DEFAULT_MODEL, opts.providers ?? ['cpu'], opts.log),
+    AnomalyModel.load(DEFAULT_ANOMALY_MODEL, opts.providers ?? ['cpu'], opts.log),
+  ]);
+  const recommendations = opts.readRecommendations === false ? { unavailable: 'not read (--no-recommendations)' } : await recommendationsOf(cfg, opts.log);
+  const redis = createRedis(cfg.redis, opts.log);
+  try {
+    await connectRedis(redis, cfg.redis);
+    const data = await gatherReport({
+      redis,
+      prefix: cfg.redis.keyPrefix,
+      forecaster,
+      anomaly,
+      policyFiles,
+      recommendations,
+      atMs: opts.atMs ?? Date.now(),
+      namespace: opts.namespace,
+      team: opts.team,
+      maxSeries: opts.maxSeries ?? 24,
+    });
+    mkdirSync(path.dirname(path.resolve(opts.html)), { recursive: true });
+    writeFileSync(opts.html, reportHtml(data));
+    if (opts.json) writeFileSync(opts.json, `${JSON.stringify(data, null, 1)}\n`);
+    return data;
+  } finally {
+    redis.disconnect();
+  }
+}
