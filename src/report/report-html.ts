@@ -94,6 +94,15 @@ export function reportHtml(d: ReportData): string {
       'costs',
     ),
   );
+  for (const w of d.workloads) {
+    const body = w.series
+      .map(
+        (s) =>
+          `<h3>${esc(s.container ? `${s.container} · ${s.metric}` : s.metric)}</h3>${s.panel ? seriesChart(s.panel) : `<p class="note">${esc(s.note ?? 'not charted')}</p>`}`,
+      )
+      .join('');
+    sections.push(section(`Workload ${w.workload}`, body));
+  }
   sections.push(
     section(
       'Savings proposed, applied and realised',
@@ -164,15 +173,6 @@ export function reportHtml(d: ReportData): string {
       'accuracy',
     ),
   );
-  for (const w of d.workloads) {
-    const body = w.series
-      .map(
-        (s) =>
-          `<h3>${esc(s.container ? `${s.container} · ${s.metric}` : s.metric)}</h3>${s.panel ? seriesChart(s.panel) : `<p class="note">${esc(s.note ?? 'not charted')}</p>`}`,
-      )
-      .join('');
-    sections.push(section(`Workload ${w.workload}`, body));
-  }
   const scope = [d.filter.namespace && `namespace ${d.filter.namespace}`, d.filter.team && `team ${d.filter.team}`].filter(Boolean).join(', ');
   return page(
     'Foresight report',

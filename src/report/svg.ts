@@ -90,7 +90,7 @@ export function timeChart(c: TimeChart): string {
   for (let k = 0; k <= 4; k++) {
     const i = Math.round(((m - 1) * k) / 4);
     parts.push(
-      `<text x="${x(i).toFixed(1)}" y="${H - pad.b + 16}" text-anchor="middle" class="tick">${esc(dateLabel(c.startMs + i * factor * c.stepMs, span))}</text>`,
+      `<text x="${x(i).toFixed(1)}" y="${H - pad.b + 16}" text-anchor="${k === 0 ? 'start' : k === 4 ? 'end' : 'middle'}" class="tick">${esc(dateLabel(c.startMs + i * factor * c.stepMs, span))}</text>`,
     );
   }
   if (c.unit) parts.push(`<text x="${pad.l}" y="${H - 6}" class="tick">${esc(c.unit)} · UTC</text>`);
@@ -151,12 +151,12 @@ export function costBars(bars: CostBar[], currency: string): string {
     parts.push(`<text x="${left - 8}" y="${yy + 15}" text-anchor="end" class="tick">${esc(b.label)}</text>`);
     if (b.projected !== null) parts.push(`<rect x="${left}" y="${yy + 2}" width="${(x(b.projected) - left).toFixed(1)}" height="18" fill="#9ecae1"/>`);
     if (b.monthToDate !== null) parts.push(`<rect x="${left}" y="${yy + 2}" width="${(x(b.monthToDate) - left).toFixed(1)}" height="18" fill="#3182bd"/>`);
-    if (b.budget !== null)
+    if (b.budget !== null) {
       parts.push(`<line x1="${x(b.budget).toFixed(1)}" x2="${x(b.budget).toFixed(1)}" y1="${yy - 2}" y2="${yy + 24}" stroke="#d62728" stroke-width="3"/>`);
-    const label = b.monthToDate === null ? 'cost unknown' : `${num(b.projected ?? b.monthToDate)} ${currency}`;
-    parts.push(
-      `<text x="${(x(Math.max(b.projected ?? 0, b.monthToDate ?? 0, b.budget ?? 0)) + 6).toFixed(1)}" y="${yy + 15}" class="tick">${esc(label)}</text>`,
-    );
+      parts.push(`<text x="${(x(b.budget) + 5).toFixed(1)}" y="${yy + 15}" class="tick">budget ${esc(num(b.budget))}</text>`);
+    }
+    const label = b.monthToDate === null ? 'cost unknown' : `${num(b.monthToDate)} → ${num(b.projected ?? b.monthToDate)} ${currency}`;
+    parts.push(`<text x="${(x(Math.max(b.projected ?? 0, b.monthToDate ?? 0)) + 6).toFixed(1)}" y="${yy + 15}" class="tick">${esc(label)}</text>`);
   });
   parts.push('</svg>');
   return `<figure>${parts.join('')}<figcaption class="legend"><span><i class="band" style="background:#3182bd"></i>month to date</span> <span><i class="band" style="background:#9ecae1"></i>forecast to month end</span> <span><i style="border-color:#d62728"></i>budget</span></figcaption></figure>`;
