@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Foresight needs on a fresh Debian machine with Node 20, Java 17 and
 # Maven: npm packages (onnxruntime's CUDA download skipped), the TypeScript build, Kafka and
-# Apicurio Registry from Maven Central, and Debian's redis-server, git, prometheus and
-# prometheus-alertmanager when missing (the committer's local backend, the policy checkout and
+# Apicurio Registry from Maven Central, and Debian's redis-server, git, prometheus,
+# prometheus-alertmanager and chromium when missing (the committer's local backend, the policy checkout and
 # the demo use git; the alert rules are tested with promtool, the alert bridge with Alertmanager).
 # Idempotent: a second run only checks.
 set -euo pipefail
@@ -23,6 +23,7 @@ command -v git >/dev/null || missing+=(git)
 command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v openssl >/dev/null || missing+=(openssl)   # the secured stack's CA and certificates
+command -v chromium >/dev/null || missing+=(chromium)   # the report pages' test renders them headless
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian's ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
