@@ -80,7 +80,8 @@ export function exportHistoryCommand(): Command {
             empty++;
             continue;
           }
-          const file = traceFileName(s.seriesId);
+          let file = traceFileName(s.seriesId);
+          for (let k = 2; file in manifest; k++) file = traceFileName(`${s.seriesId}~${k}`); // two ids that only differ in characters a file name cannot hold
           writeFileSync(path.join(flags.out, file), traceCsv(startMs, values));
           manifest[file] = [TIME_COLUMN, [VALUE_COLUMN]];
           ids[file] = s.seriesId;

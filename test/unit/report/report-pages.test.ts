@@ -1,0 +1,105 @@
+/** The report pages' pure parts on hand-computed cases: figures, SVG, escaping, and the export's file format. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { traceCsv, traceFileName } from '../../../src/cli/export-history-command.js';
+import { parseSeriesId } from '../../../src/recommend/series-id.js';
+import type { ReportData } from '../../../src/report/report-data.js';
+import { reportHtml } from '../../../src/report/report-html.js';
+import { pinball } from '../../../src/report/series-panel.js';
+import { costBars, esc, MAX_POINTS, num, timeChart } from '../../../src/report/svg.js';
+import { matchesWorkload } from '../../../src/windows/history.js';
+
+const empty: ReportData = {
+  generatedAt: '2026-11-29T08:00:00.000Z',
+  atMs: Date.UTC(2026, 10, 29, 8),
+  month: '2026-11',
+  keyPrefix: 'p',
+  filter: { namespace: null, team: null },
+  forecasterVersion: 'forecaster-1.0.0+abc',
+  currency: 'EUR',
+  costs: [
+    { scope: 'ns:c/a', monthToDate: 12.5, hourlyRunRate: 0.5, projected: 20, budget: 15, budgetPolicy: 'a', overBudget: true, note: null },
+    {
+      scope: 'ns:c/<b>',
+      monthToDate: null,
+      hourlyRunRate: null,
+      projected: null,
+      budget: null,
+      budgetPolicy: null,
+      overBudget: null,
+      note: 'cost unknown: no billing rows for ns:c/<b> in 2026-11',
+    },
+  ],
+  workloads: [],
+  savings: {
+    proposedMonthly: null,
+    proposedCount: 0,
+    appliedCount: 0,
+    appliedMonthly: null,
+    realisedMonthly: null,
+    realisedCount: 0,
+    notes: ['savings proposed unknown: x'],
+  },
+  outcomes: [],
+  verdicts: { saved: 0, neutral: 0, regressed: 0, 'insufficient-data': 0 },
+  notes: [],
+};
+
+describe('report pages', () => {
+  it('formats figures and escapes text', () => {
+    assert.equal(num(1234.5), '1,235');
+    assert.equal(num(0.012345), '0.0123');
+    assert.equal(num(0), '0');
+    assert.equal(esc(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    assert.equal(pinball(10, 8, 0.9), 1.8); // under: 0.9 × 2
+    assert.ok(Math.abs(pinball(8, 10, 0.9) - 0.2) < 1e-12); // over: 0.1 × 2
+  });
+
+  it('draws a line per series, breaks it at gaps, and keeps long series to MAX_POINTS points, each the maximum it covers', () => {
+    const svg = timeChart({ startMs: 0, stepMs: 300_000, lines: [{ name: 'demand', color: '#000', values: [1, 2, null, 4] }] });
+    const d = /<path d="([^"]+)"/.exec(svg)![1];
+    assert.equal(d.match(/M/g)!.length, 2, 'a gap starts a new segment');
+    assert.equal(d.match(/L/g)!.length, 1);
+    const long = Array.from({ length: 3 * MAX_POINTS }, (_, i) => (i === 7 ? 100 : 1));
+    const big = /<path d="([^"]+)"/.exec(timeChart({ startMs: 0, stepMs: 1, lines: [{ name: 'x', color: '#000', values: long }] }))![1];
+    assert.equal(big.match(/[ML]/g)!.length, MAX_POINTS);
+    assert.match(timeChart({ startMs: 0, stepMs: 1, lines: [{ name: 'a<b', color: '#000', values: [1] }] }), /a&lt;b/);
+  });
+
+  it('says a cost is unknown instead of drawing it, and marks a budget', () => {
+    const svg = costBars(
+      [
+        { label: 'ns:c/a', monthToDate: 10, projected: 20, budget: 15 },
+        { label: 'ns:c/b', monthToDate: null, projected: null, budget: null },
+      ],
+      'EUR',
+    );
+    assert.match(svg, /10 → 20 EUR/);
+    assert.match(svg, /budget 15/);
+    assert.match(svg, /cost unknown/);
+    assert.equal(svg.match(/<rect/g)!.length, 2, 'bars only for the known cost');
+  });
+
+  it('writes the figures it is given, "unknown" where there are none, and nothing unescaped', () => {
+    const html = reportHtml(empty);
+    assert.match(html, /12\.50 EUR/);
+    assert.match(html, /20\.00 EUR/);
+    assert.match(html, /over budget/);
+    assert.match(html, /cost unknown: no billing rows for ns:c\/&lt;b&gt; in 2026-11/);
+    assert.match(html, /savings proposed unknown: x/);
+    assert.ok(!html.includes('ns:c/<b>'), 'scope names are escaped');
+    assert.ok(!/<script|<link|src=/.test(html), 'self-contained');
+  });
+
+  it('exports a series as 5-minute rows under a file name made of its id', () => {
+    assert.equal(traceFileName('prod/shop/Deployment/web/app/cpu'), 'prod--shop--Deployment--web--app--cpu.csv');
+    assert.equal(traceFileName('c/ns/Deployment/w/-/gpu:util'), 'c--ns--Deployment--w-----gpu_util.csv');
+    assert.equal(traceCsv(600_000, [1.5, null, 3]), 'timestamp_unix_s,value\n600,1.5\n900,\n1200,3\n');
+    const id = parseSeriesId('c1/shop/Deployment/web/app/cpu')!;
+    assert.ok(matchesWorkload(id, []));
+    assert.ok(matchesWorkload(id, ['web']));
+    assert.ok(matchesWorkload(id, ['shop/web']));
+    assert.ok(matchesWorkload(id, ['c1/shop/Deployment/web']));
+    assert.ok(!matchesWorkload(id, ['batch/web', 'webx']));
+  });
+});
