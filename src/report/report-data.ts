@@ -76,8 +76,8 @@ export interface ReportInputs {
   forecaster: Forecaster;
   anomaly?: AnomalyModel;
   policyFiles: { file: string; policy: PolicyFile }[];
-  /** the recommendations published, or why they could not be read */
-  recommendations: Recommendation[] | { unavailable: string };
+  /** the recommendations published (with the number of messages that did not decode), or why they could not be read */
+  recommendations: { recommendations: Recommendation[]; undecodable: number } | { unavailable: string };
   atMs: number;
   namespace?: string;
   team?: string;
@@ -121,7 +121,7 @@ function budgetOf(scope: string, files: ReportInputs['policyFiles']): { monthly:
 function inScope(scope: string, namespace?: string, team?: string): boolean {
   if (team !== undefined) return scope === `team:${team}`;
   if (namespace !== undefined) return new RegExp(`^ns:[^/]+/${namespace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`).test(scope);
-  return scope.startsWith('ns:') || scope.startsWith('team:');
+  return scope.startsWith('ns:') || scope.startsWith('team:') || scope === 'unattributed';
 }
 
 export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
@@ -209,9 +209,11 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
   if ('unavailable' in inp.recommendations) {
     savingsNotes.push(`savings proposed unknown: ${inp.recommendations.unavailable}`);
   } else {
+    const { recommendations, undecodable } = inp.recommendations;
+    if (undecodable > 0) savingsNotes.push(`${undecodable} messages on the recommendations topic do not decode and are not counted`);
     // the latest proposal per workload, type and container this month: later ones supersede earlier ones
     const latest = new Map<string, Recommendation>();
-    for (const r of inp.recommendations) {
+    for (const r of recommendations) {
       if (!['HPA', 'RESOURCES', 'IDLE', 'SPOT'].includes(r.type) || monthOf(r.createdAt) !== month) continue;
       if (inp.namespace !== undefined && r.namespace !== inp.namespace) continue;
       const key = `${r.cluster}/${r.namespace}/${r.kind}/${r.name}/${r.type}/${r.container ?? '-'}`;
@@ -224,7 +226,7 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     const saving = priced.filter((r) => r.monthlyCostDelta < 0);
     proposedCount = saving.length;
     proposedMonthly = saving.reduce((a, r) => a - r.monthlyCostDelta, 0);
-    const byId = new Map(inp.recommendations.map((r) => [r.id, r]));
+    const byId = new Map(recommendations.map((r) => [r.id, r]));
     const applied = outcomes.map((o) => byId.get(o.recommendationId)).filter((r): r is Recommendation => r !== undefined && r.costUnknown === null);
     appliedMonthly = applied.length === outcomes.length ? applied.reduce((a, r) => a - r.monthlyCostDelta, 0) : null;
     if (appliedMonthly === null && outcomes.length > 0)

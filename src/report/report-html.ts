@@ -66,9 +66,9 @@ export function reportHtml(d: ReportData): string {
   sections.push(
     section(
       'Cost per namespace and team',
-      (d.costs.length
+      (known.length
         ? costBars(
-            d.costs.map((c) => ({ label: c.scope, monthToDate: c.monthToDate, projected: c.projected, budget: c.budget })),
+            known.map((c) => ({ label: c.scope, monthToDate: c.monthToDate, projected: c.projected, budget: c.budget })),
             cur ?? '',
           )
         : '') +

@@ -17,7 +17,7 @@ import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
 import type { Logger } from '../telemetry/log.js';
 import { errorMessage } from '../util/errors.js';
 import { connectRedis, createRedis } from '../windows/redis-client.js';
-import { gatherReport, type ReportData } from './report-data.js';
+import { gatherReport, type ReportData, type ReportInputs } from './report-data.js';
 import { reportHtml } from './report-html.js';
 
 export interface WriteReportOptions {
@@ -37,12 +37,25 @@ export interface WriteReportOptions {
   providers?: ('cuda' | 'cpu')[];
 }
 
-async function recommendationsOf(cfg: ServiceConfig, log: Logger): Promise<Recommendation[] | { unavailable: string }> {
+async function recommendationsOf(cfg: ServiceConfig, log: Logger): Promise<ReportInputs['recommendations']> {
   try {
     const kafka = createKafka(cfg.kafka, log, 'report');
     const codec = new AvroCodec(createRegistry(cfg.registry), {} as SchemaIds, cfg.registry); // decoding only: no schema of ours is needed
     const messages = await readTopic(kafka, cfg.topics.recommendations, 30_000);
-    return await Promise.all(messages.map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
+    const out: Recommendation[] = [];
+    const failures: string[] = [];
+    for (const m of messages) {
+      try {
+        out.push(await codec.decode<Recommendation>(m.message.value, 'Recommendation'));
+      } catch (err) {
+        failures.push(`partition ${m.partition} offset ${m.message.offset}: ${errorMessage(err)}`);
+      }
+    }
+    if (failures.length > 0 && out.length === 0)
+      return { unavailable: `none of the ${failures.length} messages on ${cfg.topics.recommendations} decodes (${failures[0]})` };
+    if (failures.length > 0)
+      log.warn({ failures: failures.slice(0, 5) }, `${failures.length} messages on ${cfg.topics.recommendations} do not decode and are not counted`);
+    return { recommendations: out, undecodable: failures.length };
   } catch (err) {
     return { unavailable: `the recommendations topic ${cfg.topics.recommendations} could not be read (${errorMessage(err)})` };
   }

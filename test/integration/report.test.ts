@@ -188,7 +188,7 @@ describe('report pages in headless Chromium', () => {
       forecaster,
       anomaly,
       policyFiles: parsePolicyFile(policyFile, readFileSync(policyFile, 'utf8')).map((policy) => ({ file: policyFile, policy })),
-      recommendations: recs,
+      recommendations: { recommendations: recs, undecodable: 0 },
       atMs,
       maxSeries: 24,
     });
