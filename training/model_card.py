@@ -42,10 +42,7 @@ def write(out_dir: str) -> None:
         f"{fc.get('aci_gamma', 0)} was chosen on the validation parts (the candidate whose validation coverage is in "
         "0.85–0.95 on every series with the lowest pinball loss, else the one closest to 0.90). Causal; the TypeScript "
         "backtest applies the same rule (parity-tested).",
-        "- **Data**: the real traces in `shared/data/traces` (Bitbrains GWA-T-12 VMs 25, 41, 45, 386: CPU MHz and memory KB; "
-        "Google 2019 cluster averages: CPU and memory; Alibaba 2018 cluster averages: CPU and memory): 12 series. "
-        "Bitbrains timestamps are resampled to 5 minutes (bucket means, gaps forward-filled). "
-        f"Training data SHA-256: `{fmeta['training_data_sha256'][:16]}…`.",
+        data_bullet(fmeta, len(rows)),
         "- **Split**: per series, the last 20% in time is held out for this evaluation and never used for training, "
         "early stopping or calibration; the last 20% of the remainder is the validation part (early stopping, "
         "calibration, the recalibration step). Disclosure: the first version used a 10% validation part; on the short "
@@ -81,6 +78,19 @@ def write(out_dir: str) -> None:
     lines += limits_section()
     with open(os.path.join(out_dir, "MODEL_CARD.md"), "w") as f:
         f.write("\n".join(lines))
+
+
+def data_bullet(fmeta: dict, n_series: int) -> str:
+    prov = fmeta.get("training_data")
+    if prov is not None and not os.path.exists(os.path.join(prov["traces_dir"], "bitbrains_vm_25.csv")):
+        # retrained on other traces (e.g. `foresight export-history`): say what they are, not what the shipped model saw
+        return (f"- **Data**: {n_series} series from `{prov['traces_dir']}` ({len(prov['files'])} files, listed under Training data), "
+                "on the 5-minute grid (gaps forward-filled). "
+                f"Training data SHA-256: `{fmeta['training_data_sha256'][:16]}…`.")
+    return ("- **Data**: the real traces in `shared/data/traces` (Bitbrains GWA-T-12 VMs 25, 41, 45, 386: CPU MHz and memory KB; "
+            "Google 2019 cluster averages: CPU and memory; Alibaba 2018 cluster averages: CPU and memory): 12 series. "
+            "Bitbrains timestamps are resampled to 5 minutes (bucket means, gaps forward-filled). "
+            f"Training data SHA-256: `{fmeta['training_data_sha256'][:16]}…`.")
 
 
 def training_data_section(prov: dict | None) -> list[str]:
