@@ -18,7 +18,7 @@ import { progressBar } from './progress.js';
 interface Flags {
   out: string;
   namespace?: string;
-  workload: string[];
+  workload?: string[];
 }
 
 export const TIME_COLUMN = 'timestamp_unix_s';
@@ -43,17 +43,16 @@ export function exportHistoryCommand(): Command {
     .description('write the windows of chosen workloads (from Redis) as CSV traces for python3 training/train.py --traces DIR')
     .requiredOption('--out <dir>', 'folder for the traces (created; files of the same names are overwritten)')
     .option('--namespace <name>', 'only workloads of this namespace')
-    .option('--workload <name...>', 'only these workloads: name, namespace/name or cluster/namespace/kind/name', [])
+    .option('--workload <name...>', 'only these workloads: name, namespace/name or cluster/namespace/kind/name')
     .action(async (flags: Flags) => {
       const cfg = loadConfig(process.env);
+      const wanted = flags.workload ?? [];
       const redis = createRedis(cfg.redis, cliLogger('export-history'));
       try {
         await connectRedis(redis, cfg.redis);
-        const series = await findSeries(redis, cfg.redis.keyPrefix, { namespace: flags.namespace, workloads: flags.workload });
+        const series = await findSeries(redis, cfg.redis.keyPrefix, { namespace: flags.namespace, workloads: wanted });
         const workloads = new Set(series.map((s) => s.identity.workload));
-        const scope = [flags.namespace && `namespace ${flags.namespace}`, flags.workload.length > 0 && `workloads ${flags.workload.join(', ')}`].filter(
-          Boolean,
-        );
+        const scope = [flags.namespace && `namespace ${flags.namespace}`, wanted.length > 0 && `workloads ${wanted.join(', ')}`].filter(Boolean);
         if (series.length === 0) {
           throw new ForesightError(
             'INPUT_INVALID',

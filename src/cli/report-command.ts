@@ -1,5 +1,5 @@
 /** `foresight report`: one self-contained HTML page (and optionally JSON) of costs, budgets, forecasts, capacity, savings and outcomes, from Redis. */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { writeReport } from '../report/write-report.js';
 import { cliLogger, executionProviders, parsePositiveInt } from './options.js';
 import { parseTime } from '../replay/csv-trace.js';
@@ -9,8 +9,8 @@ interface Flags {
   json?: string;
   namespace?: string;
   team?: string;
-  policy: string[];
-  at?: string;
+  policy?: string[];
+  at?: number;
   maxSeries: number;
   recommendations: boolean;
 }
@@ -24,8 +24,18 @@ export function reportCommand(): Command {
     .option('--json <file>', 'also write the same figures as JSON')
     .option('--namespace <name>', 'only this namespace')
     .option('--team <name>', "only this team's cost")
-    .option('--policy <file...>', 'policy files: the budgets, and the policy the capacity is planned with (default: built-in, no budget)', [])
-    .option('--at <time>', 'the moment of the report (unix s/ms or ISO date-time; default now): the month and the last 24 hours of cost')
+    .option('--policy <file...>', 'policy files: the budgets, and the policy the capacity is planned with (default: built-in, no budget)')
+    .addOption(
+      new Option('--at <time>', 'the moment of the report (unix s/ms or ISO date-time; default now): the month and the last 24 hours of cost').argParser(
+        (v) => {
+          try {
+            return parseTime(v);
+          } catch (err) {
+            throw new InvalidArgumentError((err as Error).message);
+          }
+        },
+      ),
+    )
     .addOption(new Option('--max-series <n>', 'at most this many series get a chart, the most recent first').argParser(parsePositiveInt).default(24))
     .option('--no-recommendations', 'do not read the recommendations topic (the savings proposed are then unknown)')
     .action(async (flags: Flags) => {
@@ -34,8 +44,8 @@ export function reportCommand(): Command {
         json: flags.json,
         namespace: flags.namespace,
         team: flags.team,
-        policyFiles: flags.policy,
-        atMs: flags.at === undefined ? undefined : parseTime(flags.at),
+        policyFiles: flags.policy ?? [],
+        atMs: flags.at,
         maxSeries: flags.maxSeries,
         readRecommendations: flags.recommendations,
         log: cliLogger('report'),
