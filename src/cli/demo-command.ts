@@ -56,6 +56,7 @@ function demoTopics(runId: string): Record<string, string> {
     FORESIGHT_TOPIC_BILLING: t('billing'),
     FORESIGHT_TOPIC_RECOMMENDATIONS: t('recommendations'),
     FORESIGHT_TOPIC_ALERTS: t('alerts'),
+    FORESIGHT_TOPIC_OUTCOMES: t('outcomes'),
     FORESIGHT_TOPIC_DEADLETTER: t('deadletter'),
   };
 }

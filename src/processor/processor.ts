@@ -55,8 +55,6 @@ export type BatchObserver = (outcome: {
   scoring?: LoopOutcome;
 }) => void;
 
-const POLICY_CHECK_MS = 10_000;
-
 export async function startProcessor(ctx: ServiceContext, observer?: BatchObserver): Promise<RunningService> {
   const { cfg, log, telemetry, codec } = ctx;
   const redis = createRedis(cfg.redis, log);
@@ -236,6 +234,20 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   const recommendations = meter.createCounter('foresight_recommendations', { description: 'Recommendations published' });
   const alerts = meter.createCounter('foresight_alerts', { description: 'Anomaly alerts published' });
   const scored = meter.createCounter('foresight_series_scored', { description: 'Series forecast and scored' });
+  // online forecast quality per workload (outcomes/quality.ts) and the outcomes of changes
+  const quality = {
+    pinball: meter.createGauge('foresight_forecast_pinball_loss', {
+      description: "Rolling pinball loss of the forecaster's forecast at the policy quantile, per workload (FORESIGHT_QUALITY_WINDOW_MS)",
+    }),
+    coverage: meter.createGauge('foresight_forecast_coverage', { description: 'Rolling share of forecasts at or above the realised peak, per workload' }),
+    coverageTarget: meter.createGauge('foresight_forecast_coverage_target', { description: 'The coverage the policy asks for: its quantile, per workload' }),
+    under: meter.createGauge('foresight_underprovisioned_share', {
+      description: 'Rolling share of closed steps whose demand exceeded the capacity in force, per workload',
+    }),
+    underTarget: meter.createGauge('foresight_underprovisioned_target', { description: "The policy's SLO risk, per workload" }),
+  };
+  const outcomesCounter = meter.createCounter('foresight_outcomes', { description: 'Change outcomes published, per verdict' });
+  for (const verdict of ['saved', 'neutral', 'regressed', 'insufficient-data']) outcomesCounter.add(0, { verdict });
   if (cfg.recommend.enabled) {
     const [forecaster, anomaly] = await Promise.all([
       Forecaster.load(undefined, cfg.recommend.providers, log),
@@ -255,6 +267,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
             ),
         },
         cfg.recommend.mappingFile,
+        cfg.recommend.pull,
       );
       await policyStore.refresh();
     }
@@ -273,14 +286,30 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       redis,
       prefix: cfg.redis.keyPrefix,
       log,
+      outcomes: cfg.outcomes,
+      onQuality: (q) => {
+        const labels = { namespace: q.namespace, workload: q.workload, model_version: q.modelVersion };
+        if (q.figures.pinballLoss !== null) quality.pinball.record(q.figures.pinballLoss, labels);
+        if (q.figures.coverage !== null) quality.coverage.record(q.figures.coverage, labels);
+        quality.coverageTarget.record(q.quantile, labels);
+        if (q.figures.underProvisionedShare !== null) quality.under.record(q.figures.underProvisionedShare, labels);
+        quality.underTarget.record(q.sloRisk, labels);
+      },
+      onOutcome: (o) => {
+        outcomesCounter.add(1, { verdict: o.verdict });
+        log.info(
+          { recommendationId: o.recommendationId, workload: `${o.namespace}/${o.kind}/${o.name}`, verdict: o.verdict, explanation: o.explanation },
+          'change outcome published',
+        );
+      },
     });
   }
   const warnedBeyond = new Set<string>();
-  // the policy checkout is checked for a new HEAD every 10 s (git-sync or a person moves it)
+  // the policy checkout is checked for a new HEAD every FORESIGHT_POLICY_REFRESH_MS (10 s; git-sync, a pull or a person moves it)
   const policyTimer = policyStore
     ? setInterval(() => {
         policyStore!.refresh().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'checking the policy repository failed'));
-      }, POLICY_CHECK_MS)
+      }, cfg.recommend.policyRefreshMs)
     : undefined;
   policyTimer?.unref();
 
