@@ -308,7 +308,13 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   // the policy checkout is checked for a new HEAD every FORESIGHT_POLICY_REFRESH_MS (10 s; git-sync, a pull or a person moves it)
   const policyTimer = policyStore
     ? setInterval(() => {
-        policyStore!.refresh().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'checking the policy repository failed'));
+        const was = policyStore!.loadedHead;
+        policyStore!
+          .refresh()
+          .then(() => {
+            if (policyStore!.loadedHead !== was) log.info({ head: policyStore!.loadedHead }, 'policy checkout moved');
+          })
+          .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'checking the policy repository failed'));
       }, cfg.recommend.policyRefreshMs)
     : undefined;
   policyTimer?.unref();
