@@ -197,11 +197,16 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
           recommendations.add(res.recommendations.filter((r) => r.type === type).length, { type });
         alerts.add(res.alerts.length);
         scoring = res;
-        for (const r of res.recommendations)
+        for (const r of res.recommendations) {
+          // what the proposals would do to the bill (the cost model's monthly delta), or that it is unknown
+          if (r.costUnknown !== null) costsUnknown.add(1, { type: r.type });
+          else if (r.monthlyCostDelta < 0) proposedSavings.add(-r.monthlyCostDelta, { namespace: r.namespace, currency: r.currency });
+          else if (r.monthlyCostDelta > 0) proposedIncreases.add(r.monthlyCostDelta, { namespace: r.namespace, currency: r.currency });
           log.info(
             { id: r.id, workload: `${r.namespace}/${r.kind}/${r.name}`, changes: r.changes, critical: r.critical, rules: r.rules },
             'recommendation published',
           );
+        }
       }
       observer?.({
         applied: out.applied,
@@ -247,6 +252,19 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     underTarget: meter.createGauge('foresight_underprovisioned_target', { description: "The policy's SLO risk, per workload" }),
   };
   const outcomesCounter = meter.createCounter('foresight_outcomes', { description: 'Change outcomes published, per verdict' });
+  const proposedSavings = meter.createCounter('foresight_proposed_monthly_savings', {
+    description: 'Monthly cost decrease of the recommendations published (cost model, billing prices), per namespace and currency',
+  });
+  const proposedIncreases = meter.createCounter('foresight_proposed_monthly_increase', {
+    description: 'Monthly cost increase of the recommendations published, per namespace and currency',
+  });
+  const costsUnknown = meter.createCounter('foresight_recommendations_cost_unknown', {
+    description: 'Recommendations published whose cost is unknown (a price or the requests missing), per type',
+  });
+  // zero from the start, so the dashboards and rate() see "none", not "absent"
+  proposedSavings.add(0);
+  proposedIncreases.add(0);
+  for (const type of ['HPA', 'RESOURCES', 'IDLE', 'SPOT', 'BUDGET']) costsUnknown.add(0, { type });
   for (const verdict of ['saved', 'neutral', 'regressed', 'insufficient-data']) outcomesCounter.add(0, { verdict });
   if (cfg.recommend.enabled) {
     const [forecaster, anomaly] = await Promise.all([
