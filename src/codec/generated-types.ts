@@ -301,17 +301,17 @@ export interface ChangedField {
   after: string;
 }
 
-/** Figures of one window of event time, over the workload's demand series (the policy's replicas.metric) at minute resolution. */
+/** Figures of one window of event time, over the workload's demand series (the policy's replicas.metric) in 5-minute steps (the mean of each step's minute buckets). */
 export interface OutcomeWindow {
   /** Start of the window (inclusive). */
   startMs: number;
   /** End of the window (exclusive). */
   endMs: number;
-  /** Minute buckets with data in the window. */
+  /** 5-minute steps with data in the window. */
   intervals: number;
-  /** Share of the minutes whose mean demand exceeded the capacity in force (minReplicas × perReplicaCapacity × targetUtilization); null without data. */
+  /** Share of the steps whose mean demand exceeded the capacity in force (minReplicas × perReplicaCapacity × targetUtilization); null without data. */
   underProvisionedShare: null | number;
-  /** Mean of (capacity − demand) / capacity over the minutes; null without data. */
+  /** Mean of (capacity − demand) / capacity over the steps; null without data. */
   meanSlack: null | number;
   /** Replicas in force (minReplicas) × hours of the window; null without data. */
   capacityHours: null | number;
@@ -359,7 +359,7 @@ export interface ChangeOutcome {
   currency: string;
   /** Why a cost is null (e.g. 'cost unknown: no billing rows for pool X'); null when both costs are known. */
   costUnknown: null | string;
-  /** One of 'saved', 'neutral', 'regressed', 'insufficient-data' (a string: Avro enum symbols cannot hold '-'). regressed: the after window's under-provisioned share is above sloRisk; saved: within the SLO risk and cheaper (cost, or capacity-hours when a cost is unknown) by more than 1%; neutral: within the SLO risk otherwise; insufficient-data: either window has data for less than half its minutes. */
+  /** One of 'saved', 'neutral', 'regressed', 'insufficient-data' (a string: Avro enum symbols cannot hold '-'). regressed: the after window's under-provisioned share is above sloRisk; saved: within the SLO risk and cheaper (cost, or capacity-hours when a cost is unknown) by more than 1%; neutral: within the SLO risk otherwise; insufficient-data: either window has data for less than half its 5-minute steps. */
   verdict: string;
   /** One sentence a person can read: why this verdict. */
   explanation: string;

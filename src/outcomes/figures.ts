@@ -1,19 +1,21 @@
 /**
  * The figures of a change's outcome, pure (the tracker reads the windows and prices; this file
  * computes): per window the under-provisioned share, mean slack, capacity-hours and cost of a
- * capacity in force against minute demand; the forecast's pinball loss; the verdict; and how
+ * capacity in force against the demand of 5-minute steps; the forecast's pinball loss; the verdict; and how
  * much a regressed change's calibration is tightened.
  */
 import type { OutcomeVerdict, OutcomeWindow } from './outcome.js';
 
 const HOUR_MS = 3_600_000;
+/** The interval the windows are judged in: the scoring step (the decision engine and the forecaster use it too). */
+export const STEP_MS = 300_000;
 
 /** What the capacity of a window costs: the cost of `replicaHours`, or null when a price is unknown. */
 export type CostOf = (replicaHours: number) => number | null;
 
 /**
- * One window's figures. `demand` holds the window's minute buckets in order (mean demand of the
- * minute, null without data); the capacity in force is `replicas` × `perReplica` (the usable
+ * One window's figures. `demand` holds the window's 5-minute steps in order (mean demand of the
+ * step, null without data); the capacity in force is `replicas` × `perReplica` (the usable
  * capacity of one replica, in the demand's unit) for the whole window.
  */
 export function windowFigures(demand: (number | null)[], startMs: number, endMs: number, replicas: number, perReplica: number, costOf: CostOf): OutcomeWindow {
@@ -45,26 +47,26 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 /**
  * The verdict, judged in order: insufficient-data when either window has data for fewer than
- * half its minutes; regressed when the after window's under-provisioned share is above the
+ * half its 5-minute steps; regressed when the after window's under-provisioned share is above the
  * policy's SLO risk; saved when the after window costs (or, with a cost unknown, holds
  * capacity-hours) more than 1% less than the before window; else neutral.
  */
 export function verdictOf(before: OutcomeWindow, after: OutcomeWindow, sloRisk: number): { verdict: OutcomeVerdict; explanation: string } {
-  const minutes = (w: OutcomeWindow): number => Math.round((w.endMs - w.startMs) / 60_000);
+  const steps = (w: OutcomeWindow): number => Math.round((w.endMs - w.startMs) / STEP_MS);
   for (const [name, w] of [
     ['before', before],
     ['after', after],
   ] as const)
-    if (w.intervals < minutes(w) / 2)
+    if (w.intervals < steps(w) / 2)
       return {
         verdict: 'insufficient-data',
-        explanation: `the ${name} window has data for ${w.intervals} of its ${minutes(w)} minutes (at least half are needed)`,
+        explanation: `the ${name} window has data for ${w.intervals} of its ${steps(w)} 5-minute steps (at least half are needed)`,
       };
   const risk = after.underProvisionedShare!;
   if (risk > sloRisk)
     return {
       verdict: 'regressed',
-      explanation: `under-provisioned ${pct(risk)} of the minutes after the change (before: ${pct(before.underProvisionedShare!)}), above the policy's SLO risk of ${pct(sloRisk)}`,
+      explanation: `under-provisioned ${pct(risk)} of the 5-minute steps after the change (before: ${pct(before.underProvisionedShare!)}), above the policy's SLO risk of ${pct(sloRisk)}`,
     };
   const byCost = before.cost !== null && after.cost !== null;
   const [b, a] = byCost ? [before.cost!, after.cost!] : [before.capacityHours!, after.capacityHours!];

@@ -9,7 +9,7 @@
  *    checkout shows every changed field at its proposed value; the step's end is then its
  *    in-force moment (event time).
  * 3. Outcome: FORESIGHT_OUTCOME_PERIOD_MS after that moment (or earlier, when a newer change
- *    comes in force: both windows shortened alike), the minute demand of equal windows before
+ *    comes in force: both windows shortened alike), the 5-minute demand of equal windows before
  *    and after gives the figures (figures.ts), priced by the billing prices; published on
  *    outcomes.v1 and recorded in Redis (store.ts).
  * 4. A regressed outcome tightens the workload's calibration (the decision engine's state
@@ -37,7 +37,7 @@ import { FINE } from '../windows/resolutions.js';
 import { outcomeTrackKey, workloadStateKey } from '../windows/redis-keys.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import type { Redis } from 'ioredis';
-import { MAX_TIGHTENING, pinball, tighteningFor, verdictOf, windowFigures } from './figures.js';
+import { MAX_TIGHTENING, pinball, STEP_MS, tighteningFor, verdictOf, windowFigures } from './figures.js';
 import type { ChangeOutcome } from './outcome.js';
 import { coverageBand, emptyQuality, figuresOf, qualityStep, type QualityFigures, type QualityState } from './quality.js';
 import { recordOutcome } from './store.js';
@@ -198,7 +198,17 @@ export class OutcomeTracker {
       { ref: s.ref, seriesId: s.seriesId, resolution: 'fine', n: minutes, endMs: inForceAt - 1 },
       { ref: s.ref, seriesId: s.seriesId, resolution: 'fine', n: minutes, endMs: endMs - 1 },
     ]);
-    const demandOf = (bs: ({ count: number; sum: number } | null)[]): (number | null)[] => bs.map((b) => (b && b.count > 0 ? b.sum / b.count : null));
+    // the mean demand of each 5-minute step (sum of sums over sum of counts of its minute buckets), null without data
+    const perStep = STEP_MS / FINE.bucketMs;
+    const demandOf = (bs: ({ count: number; sum: number } | null)[]): (number | null)[] => {
+      const out: (number | null)[] = [];
+      for (let i = 0; i < bs.length; i += perStep) {
+        const group = bs.slice(i, i + perStep).filter((b): b is { count: number; sum: number } => b !== null && b.count > 0);
+        const count = group.reduce((a, b) => a + b.count, 0);
+        out.push(count > 0 ? group.reduce((a, b) => a + b.sum, 0) / count : null);
+      }
+      return out;
+    };
     const [before, after] = [demandOf(beforeBuckets), demandOf(afterBuckets)];
     const usable = (s.policy.replicas.perReplicaCapacity ?? 0) * s.policy.replicas.targetUtilization;
     const min = t.rec.changes.find((c) => c.field === 'minReplicas');

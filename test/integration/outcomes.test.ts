@@ -161,10 +161,10 @@ describe('outcomes of changes', () => {
           { field: 'maxReplicas', before: '4', after: max.proposed },
         ],
       );
-      // the figures, by hand from the demand produced: every minute of both windows has a sample
-      const minutes = (from: number): number[] => Array.from({ length: PERIOD / MIN }, (_, i) => demand(from + i * MIN));
+      // the figures, by hand from the demand produced: a sample every minute, so every 5-minute step has data (its mean)
+      const steps = (from: number): number[] => Array.from({ length: PERIOD / STEP }, (_, i) => demand(from + i * STEP));
       const expect = (from: number, replicas: number) => {
-        const d = minutes(from);
+        const d = steps(from);
         return {
           startMs: from,
           endMs: from + PERIOD,

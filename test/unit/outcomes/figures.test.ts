@@ -8,51 +8,51 @@ import { pinball, tighteningFor, verdictOf, windowFigures } from '../../../src/o
 import { coverageBand, emptyQuality, figuresOf, qualityStep, type QualityState } from '../../../src/outcomes/quality.js';
 import { MODEL, STEP } from '../policy/plan-rows.js';
 
-const MIN = 60_000;
+const S = 300_000; // one 5-minute step
 const close = (a: number | null, b: number, msg?: string): void => assert.ok(a !== null && Math.abs(a - b) < 1e-9, `${msg ?? ''} ${a} ≠ ${b}`);
 
-// Before: 2 replicas of usable capacity 1 for 10 minutes, one minute without data, one minute at 3.
+// Before: 2 replicas of usable capacity 1 for 10 steps (50 minutes), one step without data, one step at 3.
 const beforeDemand = [1, 1, 1, 1, 1, 3, 1, 1, null, 1];
-// After: 3 replicas for 10 minutes, one minute at 4.
+// After: 3 replicas for 10 steps, one step at 4.
 const afterDemand = [2, 2, 2, 2, 4, 2, 2, 2, 2, 2];
 const perReplicaHour = (h: number): number => h * 0.5; // 0.5 per replica-hour
 
 describe('outcome figures', () => {
-  const before = windowFigures(beforeDemand, 0, 10 * MIN, 2, 1, perReplicaHour);
-  const after = windowFigures(afterDemand, 10 * MIN, 20 * MIN, 3, 1, perReplicaHour);
+  const before = windowFigures(beforeDemand, 0, 10 * S, 2, 1, perReplicaHour);
+  const after = windowFigures(afterDemand, 10 * S, 20 * S, 3, 1, perReplicaHour);
 
   it('computes each window against the capacity in force', () => {
     assert.equal(before.intervals, 9);
     close(before.underProvisionedShare, 1 / 9); // only the 3 exceeds 2
     close(before.meanSlack, (8 * 0.5 - 0.5) / 9); // (2 − 1)/2 eight times, (2 − 3)/2 once
-    close(before.capacityHours, 2 / 6); // 2 replicas × 1/6 h
-    close(before.cost, 1 / 6);
+    close(before.capacityHours, 2 * (50 / 60)); // 2 replicas × 50 minutes
+    close(before.cost, 50 / 60); // × 0.5 per replica-hour
     assert.equal(after.intervals, 10);
     close(after.underProvisionedShare, 0.1);
     close(after.meanSlack, (9 / 3 - 1 / 3) / 10);
-    close(after.capacityHours, 0.5);
-    close(after.cost, 0.25);
+    close(after.capacityHours, 3 * (50 / 60));
+    close(after.cost, 1.5 * (50 / 60));
   });
 
   it('a window without data has null figures, and an unknown price a null cost (never 0)', () => {
-    const empty = windowFigures([null, null], 0, 2 * MIN, 2, 1, perReplicaHour);
-    assert.deepEqual(empty, { startMs: 0, endMs: 2 * MIN, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null });
-    assert.equal(windowFigures([1], 0, MIN, 2, 1, () => null).cost, null);
+    const empty = windowFigures([null, null], 0, 2 * S, 2, 1, perReplicaHour);
+    assert.deepEqual(empty, { startMs: 0, endMs: 2 * S, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null });
+    assert.equal(windowFigures([1], 0, S, 2, 1, () => null).cost, null);
   });
 
   it('verdicts: regressed above the SLO risk, neutral within it at a higher cost, saved when cheaper, insufficient-data without half the minutes', () => {
     assert.equal(verdictOf(before, after, 0.05).verdict, 'regressed'); // 10% > 5%
     assert.match(verdictOf(before, after, 0.05).explanation, /under-provisioned 10\.0% .*before: 11\.1%.*5\.0%/);
-    assert.equal(verdictOf(before, after, 0.2).verdict, 'neutral'); // 10% ≤ 20%, cost 0.25 > 0.1667
-    const cheaper = windowFigures(afterDemand, 10 * MIN, 20 * MIN, 1, 5, perReplicaHour); // 1 replica of 5: no minute over
+    assert.equal(verdictOf(before, after, 0.2).verdict, 'neutral'); // 10% ≤ 20%, cost 1.25 > 0.833
+    const cheaper = windowFigures(afterDemand, 10 * S, 20 * S, 1, 5, perReplicaHour); // 1 replica of 5: no minute over
     assert.equal(cheaper.underProvisionedShare, 0);
     const v = verdictOf(before, cheaper, 0.05);
     assert.equal(v.verdict, 'saved');
-    assert.match(v.explanation, /cost down 50\.0%/); // 1/12 against 1/6
+    assert.match(v.explanation, /cost down 50\.0%/); // 5/12 against 5/6
     // a cost unknown: judged on capacity-hours, and said so
-    const unknown = windowFigures(afterDemand, 10 * MIN, 20 * MIN, 1, 5, () => null);
+    const unknown = windowFigures(afterDemand, 10 * S, 20 * S, 1, 5, () => null);
     assert.match(verdictOf(before, unknown, 0.05).explanation, /capacity-hours \(cost unknown\) down 50\.0%/);
-    const sparse = windowFigures([1, null, null, null], 0, 4 * MIN, 2, 1, perReplicaHour);
+    const sparse = windowFigures([1, null, null, null], 0, 4 * S, 2, 1, perReplicaHour);
     assert.equal(verdictOf(sparse, after, 0.05).verdict, 'insufficient-data');
   });
 
