@@ -25,7 +25,6 @@ import type { OutcomesConfig } from '../config/config.js';
 import { currentValue, type ManifestIndex } from '../gitops/manifests.js';
 import { parseQuantity } from '../gitops/quantity.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
-import { quantileForRisk } from '../policy/policy-schema.js';
 import { forecastAtRisk, type PeakForecast } from '../policy/rules.js';
 import type { BatchState } from '../recommend/batch-state.js';
 import { HOURS_PER_MONTH, monthlyCost, scaleResources } from '../recommend/cost-model.js';
@@ -37,22 +36,11 @@ import { FINE } from '../windows/resolutions.js';
 import { outcomeTrackKey, workloadStateKey } from '../windows/redis-keys.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import type { Redis } from 'ioredis';
-import { MAX_TIGHTENING, pinball, STEP_MS, tighteningFor, verdictOf, windowFigures } from './figures.js';
+import { MAX_TIGHTENING, STEP_MS, tighteningFor, verdictOf, windowFigures } from './figures.js';
+import { advance, trackedOf, type Tracked } from './lifecycle.js';
 import type { ChangeOutcome } from './outcome.js';
 import { coverageBand, emptyQuality, figuresOf, qualityStep, type QualityFigures, type QualityState } from './quality.js';
 import { recordOutcome } from './store.js';
-
-/** A published change followed until its outcome is decided. */
-interface Tracked {
-  rec: Pick<Recommendation, 'id' | 'modelVersion' | 'type' | 'cluster' | 'namespace' | 'kind' | 'name' | 'container' | 'changes' | 'currency'>;
-  sloRisk: number;
-  quantile: number;
-  inForceAt?: number;
-  /** forecasts made in the after window and checked: count, pinball loss sum, covered count */
-  n?: number;
-  loss?: number;
-  covered?: number;
-}
 
 /** What the metrics see of one workload's step. */
 export interface QualityReport {
@@ -153,37 +141,21 @@ export class OutcomeTracker {
     });
     if (q.drift) out.alerts.push(await this.driftAlert(s, q.drift, quantile));
 
-    let inForce = fields.inForce ? (JSON.parse(fields.inForce) as Tracked) : undefined;
-    let pending = fields.pending ? (JSON.parse(fields.pending) as Tracked) : undefined;
-    if (inForce?.inForceAt !== undefined) {
-      const start = inForce.inForceAt;
-      for (const c of q.checked.filter((x) => x.atMs >= start && x.atMs < start + this.d.cfg.periodMs)) {
-        inForce.n = (inForce.n ?? 0) + 1;
-        inForce.loss = (inForce.loss ?? 0) + pinball(inForce.quantile, c.realised, c.forecast);
-        inForce.covered = (inForce.covered ?? 0) + (c.realised <= c.forecast ? 1 : 0);
-      }
-    }
-    if (pending && this.inForce(s.id, pending)) {
-      // a newer change in force ends the earlier one's after window now
-      if (inForce?.inForceAt !== undefined && s.stepEndMs > inForce.inForceAt) out.outcomes.push(await this.decide(state, s, inForce, s.stepEndMs));
-      inForce = { ...pending, inForceAt: s.stepEndMs };
-      pending = undefined;
-    }
-    if (inForce?.inForceAt !== undefined && s.stepEndMs >= inForce.inForceAt + this.d.cfg.periodMs) {
-      out.outcomes.push(await this.decide(state, s, inForce, inForce.inForceAt + this.d.cfg.periodMs));
-      inForce = undefined;
-    }
-    if (s.published) {
-      const { id, modelVersion, type, cluster, namespace, kind, name, container, changes, currency } = s.published;
-      pending = {
-        rec: { id, modelVersion, type, cluster, namespace, kind, name, container, changes, currency },
-        sloRisk: s.policy.sloRisk,
-        quantile: quantileForRisk(s.policy.sloRisk),
-      };
-    }
+    const pending = fields.pending ? (JSON.parse(fields.pending) as Tracked) : undefined;
+    const life = advance(
+      { pending, inForce: fields.inForce ? (JSON.parse(fields.inForce) as Tracked) : undefined },
+      {
+        stepEndMs: s.stepEndMs,
+        periodMs: this.d.cfg.periodMs,
+        checked: q.checked,
+        landed: pending !== undefined && this.inForce(s.id, pending),
+        published: s.published && trackedOf(s.published, s.policy.sloRisk),
+      },
+    );
+    for (const d of life.decide) out.outcomes.push(await this.decide(state, s, d.tracked, d.endMs));
     const next: Record<string, string> = { quality: JSON.stringify(q.state) };
-    if (pending) next.pending = JSON.stringify(pending);
-    if (inForce) next.inForce = JSON.stringify(inForce);
+    if (life.next.pending) next.pending = JSON.stringify(life.next.pending);
+    if (life.next.inForce) next.inForce = JSON.stringify(life.next.inForce);
     state.replace(key, next);
     for (const o of out.outcomes) if (o.verdict === 'regressed') out.alerts.push(await this.regressed(s, o));
     return out;
