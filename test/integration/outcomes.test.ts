@@ -212,6 +212,18 @@ describe('outcomes of changes', () => {
       assert.equal(`${drift[0].namespace}/${drift[0].kind}/${drift[0].name}`, 'shop/Deployment/web');
       assert.equal(drift[0].modelVersion, proposed.modelVersion);
       assert.ok(drift[0].value < 0.94, `coverage ${drift[0].value} under the band [0.94, 1]`);
+
+      // online quality and the outcome, as Prometheus sees them on the processor's /metrics
+      const port = /"port":(\d+)[^\n]*health and metrics endpoint listening/.exec(proc.output())?.[1];
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const labels = `namespace="shop",workload="Deployment/web",model_version="${proposed.modelVersion}"`;
+      const value = (name: string): number => Number(new RegExp(`^${name}\\{${labels}[^}]*\\} (\\S+)`, 'm').exec(metrics)?.[1]);
+      assert.equal(value('foresight_forecast_coverage_target'), 0.99);
+      assert.equal(value('foresight_underprovisioned_target'), 0.01);
+      for (const name of ['foresight_forecast_coverage', 'foresight_underprovisioned_share'])
+        assert.ok(value(name) >= 0 && value(name) <= 1, `${name} ${value(name)}`);
+      assert.ok(value('foresight_forecast_pinball_loss') >= 0);
+      assert.match(metrics, /^foresight_outcomes_total\{verdict="regressed"[^}]*\} 1$/m);
     } finally {
       proc.child.kill('SIGTERM');
       await proc.exited;
