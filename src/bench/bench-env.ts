@@ -12,6 +12,7 @@ export function benchEnv(id: string, partitions: number, extra: Record<string, s
     FORESIGHT_TOPIC_BILLING: `${id}.billing`,
     FORESIGHT_TOPIC_RECOMMENDATIONS: `${id}.recommendations`,
     FORESIGHT_TOPIC_ALERTS: `${id}.alerts`,
+    FORESIGHT_TOPIC_OUTCOMES: `${id}.outcomes`,
     FORESIGHT_TOPIC_DEADLETTER: `${id}.deadletter`,
     FORESIGHT_TOPIC_PARTITIONS: String(partitions),
     FORESIGHT_PROCESSOR_GROUP: `${id}-processor`,

@@ -6,17 +6,20 @@
  *   → processor and committer started → a real trace (data/samples, Alibaba 2018 cluster CPU,
  *   CC-BY-4.0) replayed as shop/Deployment/checkout, after a day of FOCUS billing rows of its
  *   node pool (data/samples, list prices) → every event applied, every
- *   recommendation handled → the windows, the recommendations and `git log -p` printed.
+ *   recommendation handled → the loop closed: the processor pulls the commits into its
+ *   checkout and the trace's next rows are replayed with event time running ahead of wall time,
+ *   until the committed change's outcome is decided (outcomes.v1) → the windows, the
+ *   recommendations, the outcome verdicts and `git log -p` printed.
  *
  * The stack stays up afterwards; the demo's files live under the stack directory (demo/).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Admin, Kafka } from 'kafkajs';
 import { seriesIdOf } from '../codec/metric-sample.js';
-import type { Recommendation } from '../codec/generated-types.js';
+import type { ChangeOutcome, Recommendation } from '../codec/generated-types.js';
 import { loadConfig } from '../config/config.js';
 import { gitEnv } from '../gitops/git-env.js';
 import { LocalGitBackend } from '../gitops/local-backend.js';
@@ -49,6 +52,9 @@ const WORKLOAD = 'shop/Deployment/checkout';
 const METRIC = 'cpu_utilization';
 /** The demo's topics of one run: `demo-<run>.metrics.v1`, ... */
 const DEMO_TOPIC = /^demo-\d{14}\./;
+/** The outcome period of the demo (FORESIGHT_OUTCOME_PERIOD_MS): 2 hours of event time after a change is in force. */
+const OUTCOME_PERIOD_MS = 2 * 3_600_000;
+const STEP_MS = 300_000;
 function demoTopics(runId: string): Record<string, string> {
   const t = (name: string): string => `demo-${runId}.${name}.v1`;
   return {
@@ -56,6 +62,7 @@ function demoTopics(runId: string): Record<string, string> {
     FORESIGHT_TOPIC_BILLING: t('billing'),
     FORESIGHT_TOPIC_RECOMMENDATIONS: t('recommendations'),
     FORESIGHT_TOPIC_ALERTS: t('alerts'),
+    FORESIGHT_TOPIC_OUTCOMES: t('outcomes'),
     FORESIGHT_TOPIC_DEADLETTER: t('deadletter'),
   };
 }
@@ -110,13 +117,13 @@ export function demoCommand(): Command {
     .action(async (flags: { rows?: number; secure?: boolean }) => {
       const stackCfg = loadStackConfig({ secure: flags.secure });
       const secureFlag = flags.secure ? ' --secure' : '';
-      step(`1/6 starting the ${flags.secure ? 'secured ' : ''}local stack (Kafka, Schema Registry, Redis)`);
+      step(`1/7 starting the ${flags.secure ? 'secured ' : ''}local stack (Kafka, Schema Registry, Redis)`);
       console.log(formatStatus(await stackUp(stackCfg, (m) => console.log(`  ${m}`))));
 
       const runId = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '');
       const demoDir = path.join(stackCfg.dir, 'demo');
       mkdirSync(demoDir, { recursive: true });
-      step('2/6 creating the demo GitOps repository (deploy/gitops-example, pushed to a local bare repository)');
+      step('2/7 creating the demo GitOps repository (deploy/gitops-example, pushed to a local bare repository)');
       const repo = seedDemoRepository(path.join(demoDir, 'gitops'));
       console.log(`  bare repository ${repo.remote}\n  processor's checkout (policies, current values) ${repo.checkout}`);
 
@@ -134,11 +141,17 @@ export function demoCommand(): Command {
         FORESIGHT_PROCESSOR_GROUP: `foresight-demo-${runId}-processor`,
         FORESIGHT_COMMITTER_GROUP: `foresight-demo-${runId}-committer`,
         FORESIGHT_REDIS_KEY_PREFIX: `demo-${runId}`,
+        // closing the loop: the processor pulls the committer's commits into its checkout every
+        // second, and accepts the replay's event time running ahead of wall time
+        FORESIGHT_POLICY_PULL: 'true',
+        FORESIGHT_POLICY_REFRESH_MS: '1000',
+        FORESIGHT_REPLAY_HISTORY: 'true',
+        FORESIGHT_OUTCOME_PERIOD_MS: String(OUTCOME_PERIOD_MS),
       };
       const cfg = loadConfig(env);
       const log = createLogger('demo', 'warn');
       setupTelemetry('demo');
-      step('3/6 registering the Avro schemas, creating the topics, starting the processor and the committer');
+      step('3/7 registering the Avro schemas, creating the topics, starting the processor and the committer');
       const clients = await connectClients(cfg, log, 'demo');
       for (const [name, id] of Object.entries(clients.schemaIds)) console.log(`  ${name.padEnd(15)} schema id ${id}`);
       const admin = clients.kafka.admin();
@@ -184,10 +197,59 @@ export function demoCommand(): Command {
           return ref ? (await rangeSummary(store, ref, seriesId, 'coarse', now - span - 3_600_000, now + 3_600_000)).summary.count : 0;
         };
 
+        const closeTheLoop = async (): Promise<ChangeOutcome[]> => {
+          const committed = execFileSync('git', ['-C', repo.remote, 'rev-list', '--count', 'main'], { encoding: 'utf8', env: gitEnv() }).trim();
+          if (Number(committed) <= 1) {
+            step('6/7 closing the loop: nothing was committed, so no change to follow');
+            return [];
+          }
+          const head = execFileSync('git', ['-C', repo.remote, 'rev-parse', 'main'], { encoding: 'utf8', env: gitEnv() }).trim();
+          const after = Math.ceil((OUTCOME_PERIOD_MS + 3_600_000) / STEP_MS) + 2;
+          step(
+            `6/7 closing the loop: the processor pulls commit ${head.slice(0, 8)} into its checkout; ${after} more rows replayed after it (event time up to ${((after * STEP_MS) / 3_600_000).toFixed(1)} h ahead of wall time) until the outcome is decided`,
+          );
+          for (const until = Date.now() + 30_000; !readFileSync(processorLog, 'utf8').includes(`"head":"${head}"`);) {
+            checkAlive();
+            if (Date.now() > until) throw new ForesightError('STACK_START_FAILED', `the processor did not pull ${head} within 30 s; see ${processorLog}`);
+            await sleep(250);
+          }
+          const next = rows.slice(selected.length, selected.length + after);
+          const more = await replayRows(next.length === after ? next : rows.slice(0, after), clients.producer, clients.codec, {
+            topic: cfg.topics.metrics,
+            workload,
+            metric: METRIC,
+            unit: '%',
+            keepTime: false,
+            now: now + after * STEP_MS,
+          });
+          console.log(
+            `  produced ${more.produced} events, event time ${new Date(more.firstEventTime).toISOString()} .. ${new Date(more.lastEventTime).toISOString()}`,
+          );
+          const until = Date.now() + 120_000;
+          await settled(cfg.processorGroup, cfg.topics.metrics, 'processor', until);
+          await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', until);
+          const found = (
+            await Promise.all(
+              (await readTopic(clients.kafka, cfg.topics.outcomes)).map((m) => clients.codec.decode<ChangeOutcome>(m.message.value, 'ChangeOutcome')),
+            )
+          ).filter((o) => o.cluster === cluster);
+          const pct = (x: number | null): string => (x === null ? '   n/a' : `${(100 * x).toFixed(1).padStart(5)}%`);
+          const cost = (x: number | null, currency: string): string => (x === null ? 'cost unknown' : `${x.toFixed(2)} ${currency}`);
+          console.log(`\nOutcomes on ${cfg.topics.outcomes}: ${found.length}`);
+          for (const o of found) {
+            console.log(`  ${o.verdict.toUpperCase().padEnd(17)} ${o.explanation}`);
+            console.log(
+              `    in force ${new Date(o.inForceAt).toISOString().slice(0, 16)}, decided ${new Date(o.decidedAt).toISOString().slice(0, 16)}; under-provisioned ${pct(o.before.underProvisionedShare)} → ${pct(o.after.underProvisionedShare)}, capacity ${o.before.capacityHours?.toFixed(1) ?? 'n/a'} → ${o.after.capacityHours?.toFixed(1) ?? 'n/a'} replica-hours, ${cost(o.before.cost, o.currency)} → ${cost(o.after.cost, o.currency)}; forecast coverage ${pct(o.coverage)}, pinball loss ${o.pinballLoss?.toFixed(2) ?? 'n/a'} (recommendation ${o.recommendationId})`,
+            );
+          }
+          if (found.length === 0) console.log('  none decided: the last change is in a pull request (not merged, so not in force) or came in force too late');
+          return found;
+        };
+
         // the pool's prices first, so the recommendations are priced from the start: every hour the events span
         const billing = demoBillingRows(BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
         step(
-          `4/6 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices), then ${selected.length} rows`,
+          `4/7 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices), then ${selected.length} rows`,
         );
         await clients.producer.send({
           topic: cfg.topics.billing,
@@ -226,7 +288,7 @@ export function demoCommand(): Command {
           `  produced ${res.produced} events, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`,
         );
 
-        step('5/6 waiting for the processor (windows, forecasts, recommendations) and the committer (GitOps commits)');
+        step('5/7 waiting for the processor (windows, forecasts, recommendations) and the committer (GitOps commits)');
         const deadline = Date.now() + 180_000;
         const wait = progressBar('  applied', res.produced);
         for (;;) {
@@ -240,15 +302,24 @@ export function demoCommand(): Command {
         }
         wait.stop();
         // the committer is done when its group has committed the end of the topic twice in a row, 2 s apart
-        let stable = 0;
-        while (stable < 2) {
-          checkAlive();
-          if (Date.now() > deadline) throw new ForesightError('STACK_START_FAILED', `the committer did not catch up within 180 s; see ${committerLog}`);
-          stable = (await caughtUp(clients.kafka, cfg.committerGroup, cfg.topics.recommendations)) ? stable + 1 : 0;
-          await sleep(2_000);
-        }
+        const settled = async (group: string, topic: string, who: string, until: number): Promise<void> => {
+          let stable = 0;
+          while (stable < 2) {
+            checkAlive();
+            if (Date.now() > until)
+              throw new ForesightError('STACK_START_FAILED', `the ${who} did not catch up within the time given; see its log in ${demoDir}`);
+            stable = (await caughtUp(clients.kafka, group, topic)) ? stable + 1 : 0;
+            await sleep(2_000);
+          }
+        };
+        await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', deadline);
 
-        step('6/6 what happened');
+        // Closing the loop: the processor's checkout pulls the commits; then the trace's next rows
+        // are replayed after the last event, event time running ahead of wall time, until the
+        // committed change has been in force for the outcome period (plus the forecaster's hour).
+        const outcomes = await closeTheLoop();
+
+        step('7/7 what happened');
         const ref = (await store.locate(cfg.topics.metrics, partitions, seriesId))!;
         const day = await rangeSummary(store, ref, seriesId, 'fine', now - 24 * 3_600_000, now);
         const week = await rangeSummary(store, ref, seriesId, 'coarse', now - 7 * 24 * 3_600_000, now);
@@ -277,6 +348,9 @@ export function demoCommand(): Command {
             `  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} q99 ${r.forecast.q99.toFixed(1).padStart(5)}  ${money(r).padEnd(42)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`,
           );
         }
+        // The report (issue 13 §3, `foresight report`) goes here: written from Redis (windows, costs,
+        // and the outcomes through src/outcomes/store.ts listOutcomes), its path printed.
+        console.log(`\nOutcome verdicts: ${outcomes.map((o) => `${o.verdict} (${o.type} ${o.recommendationId.slice(0, 8)})`).join(', ') || 'none'}`);
         const prs = LocalGitBackend.pullRequests(repo.remote);
         console.log(`\nPull requests: ${prs.length}`);
         for (const pr of prs) console.log(`  #${pr.number} ${pr.head}: ${pr.title}`);

@@ -290,3 +290,77 @@ export interface DeadLetter {
   /** Null when key, value and headers are the original ones whole. Set when the original message did not fit in a dead letter of FORESIGHT_DEADLETTER_MAX_BYTES: key and value then hold a prefix of the original bytes, and this record their original lengths and SHA-256 digests. Added with a default: readers of the earlier schema skip it, and earlier dead letters read as null. */
   truncation: null | DeadLetterTruncation;
 }
+
+/** One changed field: the value before and the value in force. */
+export interface ChangedField {
+  /** Logical field name as in Recommendation.changes (minReplicas, maxReplicas, …). */
+  field: string;
+  /** Value before the change, or null when unknown. */
+  before: null | string;
+  /** Value in force. */
+  after: string;
+}
+
+/** Figures of one window of event time, over the workload's demand series (the policy's replicas.metric) in 5-minute steps (the mean of each step's minute buckets). */
+export interface OutcomeWindow {
+  /** Start of the window (inclusive). */
+  startMs: number;
+  /** End of the window (exclusive). */
+  endMs: number;
+  /** 5-minute steps with data in the window. */
+  intervals: number;
+  /** Share of the steps whose mean demand exceeded the capacity in force (minReplicas × perReplicaCapacity × targetUtilization); null without data. */
+  underProvisionedShare: null | number;
+  /** Mean of (capacity − demand) / capacity over the steps; null without data. */
+  meanSlack: null | number;
+  /** Replicas in force (minReplicas) × hours of the window; null without data. */
+  capacityHours: null | number;
+  /** Cost of those replica-hours at the node pool's billing prices; null when a price is unknown (see costUnknown). */
+  cost: null | number;
+}
+
+/** What a change Foresight proposed did once it was in force: equal windows of event time before and after the moment the change appeared in the GitOps checkout, the forecast's quality over the after window, and a verdict. Produced to outcomes.v1, keyed by workload, once per change (the id is the recommendation's). */
+export interface ChangeOutcome {
+  /** Id of the recommendation that proposed the change. */
+  recommendationId: string;
+  /** Version of the forecaster that made the recommendation. */
+  modelVersion: string;
+  /** Recommendation type (HPA). */
+  type: string;
+  /** Cluster of the workload. */
+  cluster: string;
+  /** Namespace of the workload. */
+  namespace: string;
+  /** Kind of the workload object. */
+  kind: string;
+  /** Name of the workload object. */
+  name: string;
+  /** Container of a per-container change, or null. */
+  container: null | string;
+  /** The changed fields. */
+  fields: ChangedField[];
+  /** Event time of the first closed step at which the GitOps checkout showed every changed field at its proposed value. */
+  inForceAt: number;
+  /** Event time the outcome was decided: inForceAt + FORESIGHT_OUTCOME_PERIOD, or earlier when a newer change of the workload came in force (both windows then shortened alike). */
+  decidedAt: number;
+  /** The policy's SLO risk: the under-provisioned share the change is judged against. */
+  sloRisk: number;
+  /** The window of the same length before the change. */
+  before: OutcomeWindow;
+  /** The window after the change came in force. */
+  after: OutcomeWindow;
+  /** The quantile the policy's SLO risk asks of the forecast (0.5, 0.9 or 0.99). */
+  quantile: number;
+  /** Mean pinball loss at `quantile` of the forecasts issued in the after window whose horizon has passed, against the realised peak over their horizon; null when none. */
+  pinballLoss: null | number;
+  /** Share of those forecasts at or above the realised peak; null when none. */
+  coverage: null | number;
+  /** ISO 4217 currency of the costs. */
+  currency: string;
+  /** Why a cost is null (e.g. 'cost unknown: no billing rows for pool X'); null when both costs are known. */
+  costUnknown: null | string;
+  /** One of 'saved', 'neutral', 'regressed', 'insufficient-data' (a string: Avro enum symbols cannot hold '-'). regressed: the after window's under-provisioned share is above sloRisk; saved: within the SLO risk and cheaper (cost, or capacity-hours when a cost is unknown) by more than 1%; neutral: within the SLO risk otherwise; insufficient-data: either window has data for less than half its 5-minute steps. */
+  verdict: string;
+  /** One sentence a person can read: why this verdict. */
+  explanation: string;
+}

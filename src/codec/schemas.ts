@@ -11,7 +11,7 @@ import type { TopicsConfig } from '../config/config.js';
 import { ForesightError } from '../util/errors.js';
 import { SCHEMAS_DIR } from '../util/paths.js';
 
-export const SCHEMA_NAMES = ['MetricSample', 'BillingRecord', 'Recommendation', 'AnomalyAlert', 'DeadLetter'] as const;
+export const SCHEMA_NAMES = ['MetricSample', 'BillingRecord', 'Recommendation', 'AnomalyAlert', 'DeadLetter', 'ChangeOutcome'] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
 
 export function schemaPath(name: SchemaName): string {
@@ -41,6 +41,7 @@ export function topicSchemas(topics: TopicsConfig): Record<string, SchemaName> {
     [topics.billing]: 'BillingRecord',
     [topics.recommendations]: 'Recommendation',
     [topics.alerts]: 'AnomalyAlert',
+    [topics.outcomes]: 'ChangeOutcome',
     [topics.deadletter]: 'DeadLetter',
   };
 }

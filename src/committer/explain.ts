@@ -33,6 +33,15 @@ const budgetLine = (r: Recommendation): string[] => {
       ]
     : [];
 };
+/** A recommendation made with the calibration a regressed outcome tightened (rule `outcome-regressed:<id>:x<multiplier>`, outcomes/tracker.ts) cites that outcome. */
+const outcomeLine = (r: Recommendation): string[] =>
+  r.rules
+    .map((x) => /^outcome-regressed:([^:]+):x([\d.]+)$/.exec(x))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map(
+      (m) =>
+        `Tightened ×${m[2]}: the outcome of recommendation ${m[1]} (outcomes.v1) was regressed — once in force it left the workload under-provisioned above the policy's SLO risk.`,
+    );
 const fieldLabel = (d: FieldDiff): string => (d.container ? `${d.container} ${d.field}` : d.field);
 
 export function summaryLine(applied: Applied[]): string {
@@ -52,6 +61,7 @@ export function commitMessage(applied: Applied[]): string {
       `Policy rules: ${r.rules.join(', ') || '(none)'}.`,
       `Projected cost change: ${money(r)}; confidence ${r.confidence.toFixed(2)}; current values from ${r.currentSource.toLowerCase()}.`,
       ...budgetLine(r),
+      ...outcomeLine(r),
     ].join('\n');
   });
   const trailers = applied.flatMap(({ rec: r }) => [
@@ -67,9 +77,10 @@ export function pullRequestBody(applied: Applied[], chartUrl: string | undefined
   const rows = applied.flatMap((a) => a.diffs).map((d) => `| ${fieldLabel(d)} | \`${d.file}\` | ${d.before ?? '(unset)'} | **${d.after}** |`);
   const reasons = applied.map(
     ({ rec: r }) =>
-      `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}${budgetLine(
-        r,
-      )
+      `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}${[
+        ...budgetLine(r),
+        ...outcomeLine(r),
+      ]
         .map((b) => `. ${b}`)
         .join('')}`,
   );

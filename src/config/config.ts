@@ -22,6 +22,7 @@ export interface TopicsConfig {
   billing: string;
   recommendations: string;
   alerts: string;
+  outcomes: string;
   deadletter: string;
   partitions: number;
 }
@@ -59,6 +60,18 @@ export interface IngestConfig {
   partitionsConcurrently: number;
 }
 
+/** Outcomes of changes and online forecast quality (src/outcomes/). */
+export interface OutcomesConfig {
+  /** event time after a change is in force at which its outcome is decided; the windows' length */
+  periodMs: number;
+  /** span of the rolling quality figures (exponential weighting) */
+  qualityWindowMs: number;
+  /** how long coverage may stay out of band before a drift alert */
+  driftPeriodMs: number;
+  /** half-width of the coverage band around the policy quantile */
+  coverageTolerance: number;
+}
+
 export interface ServiceConfig {
   kafka: KafkaConfig;
   topics: TopicsConfig;
@@ -71,7 +84,17 @@ export interface ServiceConfig {
   processorGroup: string;
   committerGroup: string;
   ingest: IngestConfig;
-  recommend: { enabled: boolean; policyRepo: string | undefined; policyPath: string; mappingFile: string; providers: ('cuda' | 'cpu')[] };
+  recommend: {
+    enabled: boolean;
+    policyRepo: string | undefined;
+    policyPath: string;
+    mappingFile: string;
+    providers: ('cuda' | 'cpu')[];
+    /** how often the policy checkout is checked (and pulled when `pull`) */
+    policyRefreshMs: number;
+    pull: boolean;
+  };
+  outcomes: OutcomesConfig;
 }
 
 export function loadKafkaConfig(env: Env): KafkaConfig {
@@ -97,6 +120,7 @@ export function loadTopicsConfig(env: Env): TopicsConfig {
     billing: readVar(V.TOPIC_BILLING, env),
     recommendations: readVar(V.TOPIC_RECOMMENDATIONS, env),
     alerts: readVar(V.TOPIC_ALERTS, env),
+    outcomes: readVar(V.TOPIC_OUTCOMES, env),
     deadletter: readVar(V.TOPIC_DEADLETTER, env),
     partitions: readVar(V.TOPIC_PARTITIONS, env),
   };
@@ -158,6 +182,14 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       policyPath: readVar(V.POLICY_PATH, env),
       mappingFile: readVar(V.GITOPS_MAPPING, env),
       providers: readVar(V.EXECUTION_PROVIDERS, env),
+      policyRefreshMs: readVar(V.POLICY_REFRESH_MS, env),
+      pull: readVar(V.POLICY_PULL, env),
+    },
+    outcomes: {
+      periodMs: readVar(V.OUTCOME_PERIOD_MS, env),
+      qualityWindowMs: readVar(V.QUALITY_WINDOW_MS, env),
+      driftPeriodMs: readVar(V.DRIFT_PERIOD_MS, env),
+      coverageTolerance: readVar(V.DRIFT_COVERAGE_TOLERANCE, env),
     },
   };
 }

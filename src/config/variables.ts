@@ -40,6 +40,13 @@ export const TOPIC_RECOMMENDATIONS = envVar(
   "Output topic of recommendations (the committer's input).",
 );
 export const TOPIC_ALERTS = envVar('FORESIGHT_TOPIC_ALERTS', topicName, 'alerts.v1', 'a Kafka topic name', 'Output topic of anomaly alerts.');
+export const TOPIC_OUTCOMES = envVar(
+  'FORESIGHT_TOPIC_OUTCOMES',
+  topicName,
+  'outcomes.v1',
+  'a Kafka topic name',
+  'Output topic of change outcomes (what each change Foresight proposed did once in force).',
+);
 export const TOPIC_DEADLETTER = envVar(
   'FORESIGHT_TOPIC_DEADLETTER',
   topicName,
@@ -202,6 +209,48 @@ export const POLICY_REPO = envVar(
   'the path of a Git checkout, or unset',
   'GitOps repository holding the policy files (reloaded when its HEAD moves); unset: built-in default policy only.',
 );
+export const POLICY_REFRESH_MS = envVar(
+  'FORESIGHT_POLICY_REFRESH_MS',
+  positiveInt.min(100).max(3_600_000),
+  '10000',
+  'an integer of milliseconds in [100, 3600000]',
+  'How often the processor checks its policy checkout for a new HEAD (and pulls it, with FORESIGHT_POLICY_PULL): policies, current values, and changes coming in force.',
+);
+export const POLICY_PULL = envVar(
+  'FORESIGHT_POLICY_PULL',
+  z.enum(['true', 'false']).transform((v) => v === 'true'),
+  'false',
+  'true or false',
+  'Pull (fast-forward only) the policy checkout from its upstream before each check; for a local checkout. In Kubernetes git-sync moves the checkout: leave false.',
+);
+export const OUTCOME_PERIOD_MS = envVar(
+  'FORESIGHT_OUTCOME_PERIOD_MS',
+  positiveInt.min(300_000).max(86_400_000).multipleOf(300_000),
+  '86400000',
+  'a whole number of 5-minute steps in milliseconds, 300000 to 86400000 (the windows keep minute buckets for 48 h: before and after windows must both fit)',
+  'Event time after a change comes in force at which its outcome is decided; the before and after windows are this long (default 24 h).',
+);
+export const QUALITY_WINDOW_MS = envVar(
+  'FORESIGHT_QUALITY_WINDOW_MS',
+  positiveInt.min(300_000).max(30 * 86_400_000),
+  '86400000',
+  'an integer of milliseconds in [300000, 2592000000]',
+  'Span of the rolling forecast-quality figures per workload (pinball loss, coverage, under-provisioned share): exponentially weighted over this much event time (default 24 h).',
+);
+export const DRIFT_PERIOD_MS = envVar(
+  'FORESIGHT_DRIFT_PERIOD_MS',
+  positiveInt.min(300_000).max(30 * 86_400_000),
+  '21600000',
+  'an integer of milliseconds in [300000, 2592000000]',
+  "How long a workload's rolling coverage may stay outside the policy's band before a drift alert (default 6 h of event time).",
+);
+export const DRIFT_COVERAGE_TOLERANCE = envVar(
+  'FORESIGHT_DRIFT_COVERAGE_TOLERANCE',
+  z.coerce.number().gt(0).lt(1),
+  '0.05',
+  'a number in (0, 1)',
+  "Half-width of the coverage band: rolling coverage must stay within the policy's quantile ± this (capped at 1).",
+);
 export const POLICY_PATH = envVar(
   'FORESIGHT_POLICY_PATH',
   z
@@ -346,6 +395,7 @@ export const ALL_VARIABLES = [
   TOPIC_BILLING,
   TOPIC_RECOMMENDATIONS,
   TOPIC_ALERTS,
+  TOPIC_OUTCOMES,
   TOPIC_DEADLETTER,
   DEADLETTER_MAX_BYTES,
   TOPIC_PARTITIONS,
@@ -363,6 +413,12 @@ export const ALL_VARIABLES = [
   EXECUTION_PROVIDERS,
   RECOMMEND,
   POLICY_REPO,
+  POLICY_REFRESH_MS,
+  POLICY_PULL,
+  OUTCOME_PERIOD_MS,
+  QUALITY_WINDOW_MS,
+  DRIFT_PERIOD_MS,
+  DRIFT_COVERAGE_TOLERANCE,
   POLICY_PATH,
   GITOPS_BACKEND,
   GITOPS_REMOTE,

@@ -11,7 +11,7 @@ import { retry } from '../util/retry.js';
  * attempt is found by the next.
  */
 export async function ensureTopics(kafka: Kafka, topics: TopicsConfig, extra: Iterable<string> = [], replicationFactor = 1): Promise<string[]> {
-  const wanted = [...new Set([topics.metrics, topics.billing, topics.recommendations, topics.alerts, topics.deadletter, ...extra])];
+  const wanted = [...new Set([topics.metrics, topics.billing, topics.recommendations, topics.alerts, topics.outcomes, topics.deadletter, ...extra])];
   const created = new Set<string>();
   await retry(
     async () => {

@@ -13,9 +13,9 @@ export interface OutcomeWindow {
   /** Event-time bounds of the window, ms (start inclusive, end exclusive). */
   startMs: number;
   endMs: number;
-  /** Intervals (minute buckets) with data in the window. */
+  /** Intervals (5-minute steps, the mean of their minute buckets) with data in the window. */
   intervals: number;
-  /** Share of intervals whose demand exceeded the capacity in force; null without data. */
+  /** Share of intervals whose mean demand exceeded the capacity in force; null without data. */
   underProvisionedShare: number | null;
   /** Mean of (capacity − demand) / capacity over the intervals, in [−∞, 1]; null without data. */
   meanSlack: number | null;

@@ -10,6 +10,7 @@
  *    for a demand beyond the cap (4.) that was in force, which no multiplier could have met
  *    (no wind-up after a burst), and comes back down after a burst of misses (rules.ts adaptScale);
  * 3. demand at risk: the quantile the SLO risk asks for, or the adaptive base × multiplier;
+ *    raised by the tightening a regressed outcome left (outcomes/tracker.ts), which the rules cite;
  * 4. the cap: never more than the history's peak × (1 + replicas.peakMargin);
  * 5. whole replicas of usable capacity within replicas.min … max (when the policy gives a
  *    per-replica capacity; else capacity in the demand's unit);
@@ -36,6 +37,9 @@ export interface ReplicaState {
   decidedAtMs?: number;
   /** adaptive SLO calibration: log of the multiplier */
   logScale: number;
+  /** tightening after a regressed outcome (outcomes/tracker.ts): log of the multiplier on the demand at risk, and the recommendation whose outcome asked for it */
+  tighten?: number;
+  tightenedBy?: string;
   recalibration: RecalibrationState;
 }
 
@@ -119,6 +123,10 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
   } else {
     demand = forecastAtRisk(f, policy).value;
     rules.push(`slo-risk:${policy.sloRisk}`);
+  }
+  if (state.tighten) {
+    demand *= Math.exp(state.tighten);
+    rules.push(`outcome-regressed:${state.tightenedBy ?? 'unknown'}:x${Math.exp(state.tighten).toFixed(2)}`);
   }
   if (demand > cap) {
     demand = cap;

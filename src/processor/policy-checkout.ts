@@ -2,7 +2,9 @@
  * The policy set in force, read from a Git checkout and reloaded when its HEAD moves. Each
  * invalid file of a new HEAD is reported (file, line, field) and only that file is affected:
  * its last valid version stays in force, or it is left out (policy-files.ts); the other files
- * are loaded. The same checkout's manifests give the workloads' current values.
+ * are loaded. The same checkout's manifests give the workloads' current values, and show when a
+ * change Foresight proposed is in force (outcomes/tracker.ts). Locally the checkout can be pulled
+ * before each check (FORESIGHT_POLICY_PULL); in Kubernetes git-sync moves it.
  *
  * Git I/O, so it lives with the processor's wiring; policy/ stays pure (parsing, resolution).
  */
@@ -35,6 +37,8 @@ export class PolicyStore {
     private readonly policiesPath = 'policies',
     private readonly events: PolicyStoreEvents = {},
     private readonly mappingFile = 'foresight-mapping.yaml',
+    /** pull (fast-forward only) from the checkout's upstream before each check (FORESIGHT_POLICY_PULL; git-sync does it in Kubernetes) */
+    private readonly pull = false,
   ) {}
 
   /** The manifests of the checkout at the loaded HEAD (current values for recommendations). */
@@ -57,6 +61,7 @@ export class PolicyStore {
 
   /** Checks HEAD; on a new commit, loads its policies file by file. Returns whether the set in force changed. */
   async refresh(): Promise<boolean> {
+    if (this.pull) await run('git', ['-C', this.repoDir, 'pull', '-q', '--ff-only'], { env: gitEnv() });
     const { stdout } = await run('git', ['-C', this.repoDir, 'rev-parse', 'HEAD'], { env: gitEnv() });
     const head = stdout.trim();
     if (head === this.head) return false;

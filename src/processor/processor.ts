@@ -55,8 +55,6 @@ export type BatchObserver = (outcome: {
   scoring?: LoopOutcome;
 }) => void;
 
-const POLICY_CHECK_MS = 10_000;
-
 export async function startProcessor(ctx: ServiceContext, observer?: BatchObserver): Promise<RunningService> {
   const { cfg, log, telemetry, codec } = ctx;
   const redis = createRedis(cfg.redis, log);
@@ -199,11 +197,16 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
           recommendations.add(res.recommendations.filter((r) => r.type === type).length, { type });
         alerts.add(res.alerts.length);
         scoring = res;
-        for (const r of res.recommendations)
+        for (const r of res.recommendations) {
+          // what the proposals would do to the bill (the cost model's monthly delta), or that it is unknown
+          if (r.costUnknown !== null) costsUnknown.add(1, { type: r.type });
+          else if (r.monthlyCostDelta < 0) proposedSavings.add(-r.monthlyCostDelta, { namespace: r.namespace, currency: r.currency });
+          else if (r.monthlyCostDelta > 0) proposedIncreases.add(r.monthlyCostDelta, { namespace: r.namespace, currency: r.currency });
           log.info(
             { id: r.id, workload: `${r.namespace}/${r.kind}/${r.name}`, changes: r.changes, critical: r.critical, rules: r.rules },
             'recommendation published',
           );
+        }
       }
       observer?.({
         applied: out.applied,
@@ -236,6 +239,33 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   const recommendations = meter.createCounter('foresight_recommendations', { description: 'Recommendations published' });
   const alerts = meter.createCounter('foresight_alerts', { description: 'Anomaly alerts published' });
   const scored = meter.createCounter('foresight_series_scored', { description: 'Series forecast and scored' });
+  // online forecast quality per workload (outcomes/quality.ts) and the outcomes of changes
+  const quality = {
+    pinball: meter.createGauge('foresight_forecast_pinball_loss', {
+      description: "Rolling pinball loss of the forecaster's forecast at the policy quantile, per workload (FORESIGHT_QUALITY_WINDOW_MS)",
+    }),
+    coverage: meter.createGauge('foresight_forecast_coverage', { description: 'Rolling share of forecasts at or above the realised peak, per workload' }),
+    coverageTarget: meter.createGauge('foresight_forecast_coverage_target', { description: 'The coverage the policy asks for: its quantile, per workload' }),
+    under: meter.createGauge('foresight_underprovisioned_share', {
+      description: 'Rolling share of closed steps whose demand exceeded the capacity in force, per workload',
+    }),
+    underTarget: meter.createGauge('foresight_underprovisioned_target', { description: "The policy's SLO risk, per workload" }),
+  };
+  const outcomesCounter = meter.createCounter('foresight_outcomes', { description: 'Change outcomes published, per verdict' });
+  const proposedSavings = meter.createCounter('foresight_proposed_monthly_savings', {
+    description: 'Monthly cost decrease of the recommendations published (cost model, billing prices), per namespace and currency',
+  });
+  const proposedIncreases = meter.createCounter('foresight_proposed_monthly_increase', {
+    description: 'Monthly cost increase of the recommendations published, per namespace and currency',
+  });
+  const costsUnknown = meter.createCounter('foresight_recommendations_cost_unknown', {
+    description: 'Recommendations published whose cost is unknown (a price or the requests missing), per type',
+  });
+  // zero from the start, so the dashboards and rate() see "none", not "absent"
+  proposedSavings.add(0);
+  proposedIncreases.add(0);
+  for (const type of ['HPA', 'RESOURCES', 'IDLE', 'SPOT', 'BUDGET']) costsUnknown.add(0, { type });
+  for (const verdict of ['saved', 'neutral', 'regressed', 'insufficient-data']) outcomesCounter.add(0, { verdict });
   if (cfg.recommend.enabled) {
     const [forecaster, anomaly] = await Promise.all([
       Forecaster.load(undefined, cfg.recommend.providers, log),
@@ -255,6 +285,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
             ),
         },
         cfg.recommend.mappingFile,
+        cfg.recommend.pull,
       );
       await policyStore.refresh();
     }
@@ -273,14 +304,36 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       redis,
       prefix: cfg.redis.keyPrefix,
       log,
+      outcomes: cfg.outcomes,
+      onQuality: (q) => {
+        const labels = { namespace: q.namespace, workload: q.workload, model_version: q.modelVersion };
+        if (q.figures.pinballLoss !== null) quality.pinball.record(q.figures.pinballLoss, labels);
+        if (q.figures.coverage !== null) quality.coverage.record(q.figures.coverage, labels);
+        quality.coverageTarget.record(q.quantile, labels);
+        if (q.figures.underProvisionedShare !== null) quality.under.record(q.figures.underProvisionedShare, labels);
+        quality.underTarget.record(q.sloRisk, labels);
+      },
+      onOutcome: (o) => {
+        outcomesCounter.add(1, { verdict: o.verdict });
+        log.info(
+          { recommendationId: o.recommendationId, workload: `${o.namespace}/${o.kind}/${o.name}`, verdict: o.verdict, explanation: o.explanation },
+          'change outcome published',
+        );
+      },
     });
   }
   const warnedBeyond = new Set<string>();
-  // the policy checkout is checked for a new HEAD every 10 s (git-sync or a person moves it)
+  // the policy checkout is checked for a new HEAD every FORESIGHT_POLICY_REFRESH_MS (10 s; git-sync, a pull or a person moves it)
   const policyTimer = policyStore
     ? setInterval(() => {
-        policyStore!.refresh().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'checking the policy repository failed'));
-      }, POLICY_CHECK_MS)
+        const was = policyStore!.loadedHead;
+        policyStore!
+          .refresh()
+          .then(() => {
+            if (policyStore!.loadedHead !== was) log.info({ head: policyStore!.loadedHead }, 'policy checkout moved');
+          })
+          .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'checking the policy repository failed'));
+      }, cfg.recommend.policyRefreshMs)
     : undefined;
   policyTimer?.unref();
 

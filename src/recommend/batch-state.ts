@@ -77,7 +77,8 @@ export class BatchState {
  * minReplicas, maxReplicas, atMs (the last published proposal and its event time), id (its
  * recommendation id), decidedAt (the end of the last step decided), cutSince (the
  * stabilisation window's start), logScale (the adaptive
- * calibration's log multiplier), recalibration (JSON: the forecaster's per-series log
+ * calibration's log multiplier), tighten and tightenedBy (the tightening a regressed outcome
+ * left, and that outcome's recommendation id), recalibration (JSON: the forecaster's per-series log
  * multipliers and the forecasts awaiting their check).
  */
 export function replicaStateOf(fields: Record<string, string>): ReplicaState {
@@ -89,6 +90,8 @@ export function replicaStateOf(fields: Record<string, string>): ReplicaState {
     decidedAtMs: num('decidedAt'),
     cutSince: num('cutSince'),
     logScale: num('logScale') ?? 0,
+    tighten: num('tighten'),
+    tightenedBy: fields.tightenedBy,
     recalibration: fields.recalibration ? (JSON.parse(fields.recalibration) as ReplicaState['recalibration']) : { logMult: [0, 0, 0], pending: [] },
   };
 }
@@ -100,6 +103,8 @@ export function replicaStateFields(s: ReplicaState, id: string | undefined): Rec
   if (s.atMs !== undefined) out.atMs = String(s.atMs);
   if (s.cutSince !== undefined) out.cutSince = String(s.cutSince);
   if (s.decidedAtMs !== undefined) out.decidedAt = String(s.decidedAtMs);
+  if (s.tighten !== undefined) out.tighten = String(s.tighten);
+  if (s.tightenedBy !== undefined) out.tightenedBy = s.tightenedBy;
   if (id !== undefined) out.id = id;
   return out;
 }

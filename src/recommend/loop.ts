@@ -4,6 +4,7 @@
  *
  *   windows → 24 h histories (one round trip) → forecasts (one batch) and anomaly scores
  *   (one batch) → policy per workload → recommendations.v1 and alerts.v1
+ *   → for HPA workloads: forecast quality, changes in force, outcomes.v1 (outcomes/tracker.ts)
  *
  * Decisions use event time (the closed step), never the wall clock, so a replay of the same
  * events gives the same recommendations with the same ids. Per workload, the last emitted
@@ -22,7 +23,9 @@ import type { Redis } from 'ioredis';
 import type { Message, Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
-import type { TopicsConfig } from '../config/config.js';
+import type { OutcomesConfig, TopicsConfig } from '../config/config.js';
+import type { ChangeOutcome } from '../outcomes/outcome.js';
+import { OutcomeTracker, type QualityReport } from '../outcomes/tracker.js';
 import type { DueSeries } from './due-series.js';
 import type { ManifestIndex } from '../gitops/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
@@ -61,6 +64,10 @@ export interface LoopDeps {
   redis: Redis;
   prefix: string;
   log: Logger;
+  /** outcomes of changes and online forecast quality (outcomes/tracker.ts) */
+  outcomes: OutcomesConfig;
+  onQuality?: (r: QualityReport) => void;
+  onOutcome?: (o: ChangeOutcome) => void;
 }
 
 /** Milliseconds per phase of one scored batch (where the time goes; bench pipeline reports them). */
@@ -76,6 +83,7 @@ export interface LoopOutcome {
   scored: number;
   recommendations: Recommendation[];
   alerts: AnomalyAlert[];
+  outcomes: ChangeOutcome[];
 }
 
 export class RecommendationLoop {
@@ -83,6 +91,7 @@ export class RecommendationLoop {
   private readonly alerts: AnomalyAlerts;
   private readonly money: Money;
   private readonly hpa: HpaRecommender;
+  private readonly tracker: OutcomeTracker;
 
   constructor(private readonly d: LoopDeps) {
     this.alerts = new AnomalyAlerts({
@@ -113,11 +122,25 @@ export class RecommendationLoop {
       locate: (topic, seriesId) => d.windows.locate(topic, d.partitionsOf(topic), seriesId),
     });
     this.hpa = new HpaRecommender({ money: this.money, costs: d.costs, forecaster: d.forecaster, manifests: d.manifests, codec: d.codec, prefix: d.prefix });
+    this.tracker = new OutcomeTracker({
+      windows: d.windows,
+      money: this.money,
+      manifests: d.manifests,
+      producer: d.producer,
+      codec: d.codec,
+      topics: d.topics,
+      redis: d.redis,
+      prefix: d.prefix,
+      cfg: d.outcomes,
+      model: { version: d.forecaster.info.version, stepMs: d.forecaster.stepSeconds * 1000, horizonSteps: d.forecaster.horizonSteps },
+      onQuality: d.onQuality,
+      onOutcome: d.onOutcome,
+    });
   }
 
   async score(ref: PartitionRef, due: DueSeries[], traceparent: string | undefined): Promise<LoopOutcome> {
     const timings: LoopTimings = { history: 0, models: 0, decide: 0, publish: 0 };
-    const out: LoopOutcome = { timings, scored: 0, recommendations: [], alerts: [] };
+    const out: LoopOutcome = { timings, scored: 0, recommendations: [], alerts: [], outcomes: [] };
     if (due.length === 0) return out;
     let t = performance.now();
     const lap = (phase: keyof LoopTimings): void => {
@@ -144,7 +167,7 @@ export class RecommendationLoop {
     // Redis lost part of this partition's history that Kafka no longer held: wait for new evidence
     const hole = await historyIncomplete(this.d.redis, this.d.prefix, ref);
     const state = new BatchState(this.d.redis);
-    await state.load(ready.filter((r) => r.id.container === null).map((r) => this.hpa.stateKey(r.id.workload)));
+    await state.load(ready.filter((r) => r.id.container === null).flatMap((r) => [this.hpa.stateKey(r.id.workload), this.tracker.trackKey(r.id.workload)]));
     const messages: Message[] = [];
     const ctx: BatchContext = { state, messages };
     for (let i = 0; i < ready.length; i++) {
@@ -158,6 +181,20 @@ export class RecommendationLoop {
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
         const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp);
         if (rec) out.recommendations.push(rec);
+        // forecast quality, changes coming in force and their outcomes (outcomes/tracker.ts)
+        const tracked = await this.tracker.step(state, {
+          ref,
+          seriesId: r.seriesId,
+          id: r.id,
+          stepEndMs: r.stepEndMs,
+          history: r.h.history,
+          raw: forecasts[i],
+          policy,
+          published: rec,
+          traceparent: tp,
+        });
+        out.outcomes.push(...tracked.outcomes);
+        out.alerts.push(...tracked.alerts);
       }
       if (closesHour(r.stepEndMs)) {
         for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp)) {

@@ -35,21 +35,35 @@ export function recalibrate(
   if (gamma === 0) return { forecast: raw, state };
   const logMult: [number, number, number] = [...state.logMult];
   const pending: RecalibrationState['pending'] = [];
-  const n = history.length;
   for (const p of state.pending) {
     const due = p.atMs + horizon * stepMs;
     if (due > stepEndMs) {
       pending.push(p);
       continue;
     }
-    // the steps ending at p.atMs + stepMs … due, found by their distance from the newest
-    const newestBack = Math.round((stepEndMs - due) / stepMs);
-    if (n - 1 - newestBack - (horizon - 1) < 0) continue;
-    let peak = -Infinity;
-    for (let k = 0; k < horizon; k++) peak = Math.max(peak, history[n - 1 - newestBack - k]);
+    const peak = realisedPeak(history, stepEndMs, p.atMs, stepMs, horizon);
+    if (peak === undefined) continue;
     for (let q = 0; q < 3; q++) logMult[q] += gamma * ((peak > p.q[q] ? 1 : 0) - (1 - TAUS[q]));
   }
   const q: [number, number, number] = [raw.q50 * Math.exp(logMult[0]), raw.q90 * Math.exp(logMult[1]), raw.q99 * Math.exp(logMult[2])];
   pending.push({ atMs: stepEndMs, q });
   return { forecast: { q50: q[0], q90: q[1], q99: q[2] }, state: { logMult, pending } };
+}
+
+/**
+ * The realised peak over the horizon of a forecast made at the step end `atMs`: the largest
+ * demand of the steps ending at atMs + stepMs … atMs + horizon × stepMs, found in `history`
+ * (which ends with the step ending at `stepEndMs`). Undefined when the horizon has not passed
+ * yet or has left the history.
+ */
+export function realisedPeak(history: ArrayLike<number>, stepEndMs: number, atMs: number, stepMs: number, horizon: number): number | undefined {
+  const due = atMs + horizon * stepMs;
+  if (due > stepEndMs) return undefined;
+  const n = history.length;
+  // the steps ending at atMs + stepMs … due, found by their distance from the newest
+  const newestBack = Math.round((stepEndMs - due) / stepMs);
+  if (n - 1 - newestBack - (horizon - 1) < 0) return undefined;
+  let peak = -Infinity;
+  for (let k = 0; k < horizon; k++) peak = Math.max(peak, history[n - 1 - newestBack - k]);
+  return peak;
 }

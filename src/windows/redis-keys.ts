@@ -12,6 +12,7 @@
  * Per workload (tag {<workload>}; recommend/):
  *   <prefix>:rec:{<workload>}                   hash    decision engine state and last HPA proposal
  *   <prefix>:rec:{<workload>}:<type>:<container|->  hash  last proposal of an hourly type
+ *   <prefix>:rec:{<workload>}:outcome           hash    the change awaiting its outcome and online forecast quality (outcomes/tracker.ts)
  * Per series and per budget scope:
  *   <prefix>:alert:{<seriesId>}                 string  event time until which alerts are suppressed
  *   <prefix>:budget:{<scope>}:<period>          string  the BUDGET recommendation of the period (once)
@@ -65,6 +66,10 @@ export function workloadStateKey(prefix: string, workload: string): string {
 
 export function proposalKey(prefix: string, workload: string, type: string, container: string | null): string {
   return `${workloadStateKey(prefix, workload)}:${type}:${container ?? '-'}`;
+}
+
+export function outcomeTrackKey(prefix: string, workload: string): string {
+  return `${workloadStateKey(prefix, workload)}:outcome`;
 }
 
 export function alertSuppressionKey(prefix: string, seriesId: string): string {

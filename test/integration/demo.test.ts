@@ -21,10 +21,13 @@ describe('foresight demo', () => {
     const res = runCli(['demo', '--rows', '700'], shell, 240_000);
     assert.equal(res.status, 0, `${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
     const out = res.stdout;
-    for (const step of ['1/6', '2/6', '3/6', '4/6', '5/6', '6/6']) assert.match(out, new RegExp(`== ${step} `));
+    for (const step of ['1/7', '2/7', '3/7', '4/7', '5/7', '6/7', '7/7']) assert.match(out, new RegExp(`== ${step} `));
     assert.match(out, /Windows: all 700 events of demo-\d+\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
     assert.match(out, /Recommendations on demo-\d{14}\.recommendations\.v1: [1-9]/);
     assert.match(out, /HPA {2}minReplicas 3→\d+/);
+    // the loop closed: the committed change's outcome, decided on the replay's event time after the commit
+    assert.match(out, /Outcomes on demo-\d{14}\.outcomes\.v1: [1-9]/);
+    assert.match(out, /Outcome verdicts: (saved|neutral|regressed|insufficient-data) \(HPA [0-9a-f]{8}\)/);
     // priced from the replayed FOCUS rows of the workload's node pool: non-zero, with a currency
     assert.match(out, /general-n2 unit prices from billing: 0\.031611 USD\/vCPU-hour, 0\.004237 USD\/GiB-hour/);
     const costs = [...out.matchAll(/Projected cost change: ([+−])(\d+\.\d\d) USD\/month \(pool general-n2 prices\)/g)];

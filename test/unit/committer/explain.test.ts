@@ -57,3 +57,14 @@ describe('explain: money', () => {
       assert.match(text, /Budget team:payments \(payments \(policies\/payments\.yaml\)\): 500\.00 USD for 2026-11; month to date 420\.00, projected 610\.50\./);
   });
 });
+
+describe('explain: outcomes', () => {
+  it('a recommendation made with a calibration a regressed outcome tightened cites that outcome, in the commit and the pull request', () => {
+    const a = applied({ rules: ['slo-risk:0.01', 'outcome-regressed:abc123:x1.50'] });
+    const line =
+      "Tightened ×1.50: the outcome of recommendation abc123 (outcomes.v1) was regressed — once in force it left the workload under-provisioned above the policy's SLO risk.";
+    assert.ok(commitMessage(a).includes(line), commitMessage(a));
+    assert.ok(pullRequestBody(a, undefined).includes(line));
+    assert.ok(!commitMessage(applied({})).includes('Tightened'));
+  });
+});

@@ -1,0 +1,122 @@
+/** The outcome figures and the online quality on hand-computed cases. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decideStep, initialState } from '../../../src/policy/decide-replicas.js';
+import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
+import { replicaStateFields, replicaStateOf } from '../../../src/recommend/batch-state.js';
+import { pinball, tighteningFor, verdictOf, windowFigures } from '../../../src/outcomes/figures.js';
+import { coverageBand, emptyQuality, figuresOf, qualityStep, type QualityState } from '../../../src/outcomes/quality.js';
+import { MODEL, STEP } from '../policy/plan-rows.js';
+
+const S = 300_000; // one 5-minute step
+const close = (a: number | null, b: number, msg?: string): void => assert.ok(a !== null && Math.abs(a - b) < 1e-9, `${msg ?? ''} ${a} ≠ ${b}`);
+
+// Before: 2 replicas of usable capacity 1 for 10 steps (50 minutes), one step without data, one step at 3.
+const beforeDemand = [1, 1, 1, 1, 1, 3, 1, 1, null, 1];
+// After: 3 replicas for 10 steps, one step at 4.
+const afterDemand = [2, 2, 2, 2, 4, 2, 2, 2, 2, 2];
+const perReplicaHour = (h: number): number => h * 0.5; // 0.5 per replica-hour
+
+describe('outcome figures', () => {
+  const before = windowFigures(beforeDemand, 0, 10 * S, 2, 1, perReplicaHour);
+  const after = windowFigures(afterDemand, 10 * S, 20 * S, 3, 1, perReplicaHour);
+
+  it('computes each window against the capacity in force', () => {
+    assert.equal(before.intervals, 9);
+    close(before.underProvisionedShare, 1 / 9); // only the 3 exceeds 2
+    close(before.meanSlack, (8 * 0.5 - 0.5) / 9); // (2 − 1)/2 eight times, (2 − 3)/2 once
+    close(before.capacityHours, 2 * (50 / 60)); // 2 replicas × 50 minutes
+    close(before.cost, 50 / 60); // × 0.5 per replica-hour
+    assert.equal(after.intervals, 10);
+    close(after.underProvisionedShare, 0.1);
+    close(after.meanSlack, (9 / 3 - 1 / 3) / 10);
+    close(after.capacityHours, 3 * (50 / 60));
+    close(after.cost, 1.5 * (50 / 60));
+  });
+
+  it('a window without data has null figures, and an unknown price a null cost (never 0)', () => {
+    const empty = windowFigures([null, null], 0, 2 * S, 2, 1, perReplicaHour);
+    assert.deepEqual(empty, { startMs: 0, endMs: 2 * S, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null });
+    assert.equal(windowFigures([1], 0, S, 2, 1, () => null).cost, null);
+  });
+
+  it('verdicts: regressed above the SLO risk, neutral within it at a higher cost, saved when cheaper, insufficient-data without half the minutes', () => {
+    assert.equal(verdictOf(before, after, 0.05).verdict, 'regressed'); // 10% > 5%
+    assert.match(verdictOf(before, after, 0.05).explanation, /under-provisioned 10\.0% .*before: 11\.1%.*5\.0%/);
+    assert.equal(verdictOf(before, after, 0.2).verdict, 'neutral'); // 10% ≤ 20%, cost 1.25 > 0.833
+    const cheaper = windowFigures(afterDemand, 10 * S, 20 * S, 1, 5, perReplicaHour); // 1 replica of 5: no minute over
+    assert.equal(cheaper.underProvisionedShare, 0);
+    const v = verdictOf(before, cheaper, 0.05);
+    assert.equal(v.verdict, 'saved');
+    assert.match(v.explanation, /cost down 50\.0%/); // 5/12 against 5/6
+    // a cost unknown: judged on capacity-hours, and said so
+    const unknown = windowFigures(afterDemand, 10 * S, 20 * S, 1, 5, () => null);
+    assert.match(verdictOf(before, unknown, 0.05).explanation, /capacity-hours \(cost unknown\) down 50\.0%/);
+    const sparse = windowFigures([1, null, null, null], 0, 4 * S, 2, 1, perReplicaHour);
+    assert.equal(verdictOf(sparse, after, 0.05).verdict, 'insufficient-data');
+  });
+
+  it('pinball loss and the tightening a regressed change gets', () => {
+    close(pinball(0.9, 5, 4), 0.9); // under-forecast: q × 1
+    close(pinball(0.9, 3, 4), 0.1); // over-forecast: (1 − q) × 1
+    // after window sorted: 2 ×9, 4; the 95% quantile (nearest rank 10) is 4 against the capacity 3
+    close(tighteningFor(afterDemand, 3, 0.05), Math.log(4 / 3));
+    close(tighteningFor(afterDemand, 3, 0.2), Math.log(1.1)); // at least a 10% raise
+    close(tighteningFor([100], 3, 0.05), Math.log(4)); // at most × 4
+  });
+
+  it('the decision engine raises the demand at risk by the tightening and cites the outcome', () => {
+    const p: ResolvedPolicy = {
+      ...structuredClone(DEFAULT_POLICY),
+      sloAdaptation: 0,
+      change: { ...DEFAULT_POLICY.change, maxStepPercent: 1000 },
+      replicas: { min: 1, max: 50, perReplicaCapacity: 1, targetUtilization: 1, metric: 'cpu_usage', nodePool: 'default', peakMargin: 10 },
+    };
+    const input = { stepEndMs: STEP, history: Array(288).fill(4), forecast: { q50: 2, q90: 3, q99: 4 }, current: { minReplicas: 4, maxReplicas: 10 } };
+    const plain = decideStep(initialState(), input, p, MODEL).decision;
+    const tightened = decideStep({ ...initialState(), tighten: Math.log(2), tightenedBy: 'abc' }, input, p, MODEL).decision;
+    assert.equal(plain.proposed.level, 4);
+    assert.equal(tightened.proposed.level, 8); // q99 4 × 2
+    assert.ok(tightened.rules.includes('outcome-regressed:abc:x2.00'), tightened.rules.join(','));
+    // kept in the workload's Redis hash
+    const back = replicaStateOf(replicaStateFields({ ...initialState(), tighten: 0.5, tightenedBy: 'abc' }, undefined));
+    assert.equal(back.tighten, 0.5);
+    assert.equal(back.tightenedBy, 'abc');
+  });
+});
+
+describe('online forecast quality', () => {
+  // α 0.5, horizon 1 step of 1 ms, quantile 0.9, band [0.85, 0.95], capacity 4, drift after 1 ms out of band
+  const step = (s: QualityState, t: number, history: number[], forecast: number) =>
+    qualityStep(s, {
+      stepEndMs: t,
+      history,
+      forecast,
+      quantile: 0.9,
+      capacity: 4,
+      stepMs: 1,
+      horizon: 1,
+      alpha: 0.5,
+      minChecks: 1,
+      band: coverageBand(0.9, 0.05),
+      driftPeriodMs: 1,
+    });
+
+  it('checks each forecast against the realised peak and weights the figures exponentially', () => {
+    const s1 = step(emptyQuality(), 1, [5], 4);
+    assert.deepEqual(figuresOf(s1.state), { pinballLoss: null, coverage: null, underProvisionedShare: 1 }); // 5 > 4
+    const s2 = step(s1.state, 2, [5, 3], 6); // the forecast 4 made at 1 meets 3: covered, loss 0.1 × 1
+    assert.deepEqual(s2.checked, [{ atMs: 1, forecast: 4, realised: 3 }]);
+    close(figuresOf(s2.state).pinballLoss, 0.1);
+    close(figuresOf(s2.state).coverage, 1);
+    close(figuresOf(s2.state).underProvisionedShare, 0.25 / 0.75); // (0.5 × 0.5 + 0) / (0.25 + 0.5)
+    assert.equal(s2.drift, undefined); // out of band (1 > 0.95) since 2, not yet for 1 ms
+    const s3 = step(s2.state, 3, [5, 3, 8], 6); // the forecast 6 meets 8: missed, loss 0.9 × 2
+    close(figuresOf(s3.state).pinballLoss, (0.5 * 0.05 + 0.5 * 1.8) / 0.75);
+    close(figuresOf(s3.state).coverage, 0.25 / 0.75);
+    assert.deepEqual(s3.drift, { since: 2, coverage: 0.25 / 0.75 });
+    const s4 = step(s3.state, 4, [5, 3, 8, 6], 6); // still out of band: said once per excursion
+    assert.equal(s4.drift, undefined);
+    assert.deepEqual(coverageBand(0.99, 0.05), [0.94, 1]);
+  });
+});
