@@ -37,6 +37,7 @@ import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { historyIncomplete } from '../windows/state-marks.js';
 import { BatchState } from './batch-state.js';
 import { enoughEvidence } from './evidence.js';
+import { eventMultiplier, type KnownEvent } from '../policy/events.js';
 import { AnomalyAlerts } from './anomaly-alerts.js';
 import { HpaRecommender, type BatchContext } from './hpa-recommendations.js';
 import { Money } from './money.js';
@@ -51,6 +52,8 @@ export interface LoopDeps {
   forecaster: Forecaster;
   anomaly: AnomalyModel;
   policies: () => PolicySet;
+  /** known future events (policies/events.yaml): they raise the forecasts of the series in their scope */
+  events?: () => readonly KnownEvent[];
   /** the GitOps repository's manifests (current values), when a checkout is configured */
   manifests?: () => ManifestIndex | undefined;
   /** partitions of each input topic (to find a workload's other series) */
@@ -156,7 +159,10 @@ export class RecommendationLoop {
       const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
       if (alert) out.alerts.push(alert);
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
-        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp);
+        const horizonMs = this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds * 1000;
+        const who = { namespace: r.id.namespace, workload: r.id.name, team: this.money.workload(r.id).team };
+        const event = eventMultiplier(this.d.events?.() ?? [], who, r.stepEndMs, horizonMs);
+        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp, event);
         if (rec) out.recommendations.push(rec);
       }
       if (closesHour(r.stepEndMs)) {
