@@ -1,11 +1,12 @@
 /** Known future events (policies/events.yaml): validation with file:line, the raise window, the decision engine's raise. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { planCapacity } from '../../../src/policy/capacity-plan.js';
 import { decideStep, initialState } from '../../../src/policy/decide-replicas.js';
 import { eventMultiplier, isEventsFile, parseEventsFile } from '../../../src/policy/events.js';
 import { PolicyFiles } from '../../../src/policy/policy-files.js';
 import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
-import { MODEL, STEP } from './plan-rows.js';
+import { MODEL, planRows, STEP } from './plan-rows.js';
 
 const FILE = `apiVersion: foresight.dev/v1
 kind: Events
@@ -91,5 +92,31 @@ describe('known future events', () => {
     assert.equal(plain.proposed.level, 10); // a cut waits for its stabilisation window
     assert.equal(ev.proposed.level, 27);
     assert.ok(ev.publish && ev.rules.includes('event:black-friday:x3'), ev.rules.join(' '));
+  });
+
+  it('backtest --events: the plan raises capacity from the horizon before the start and returns after the end', () => {
+    const p: ResolvedPolicy = {
+      ...structuredClone(DEFAULT_POLICY),
+      sloAdaptation: 0,
+      change: { ...DEFAULT_POLICY.change, maxStepPercent: 1000, cooldownMinutes: 0 },
+    };
+    const ev = parseEventsFile(
+      'e',
+      FILE.replace('scope: { namespace: shop }', 'scope: {}')
+        .replace('warmupMinutes: 30', 'warmupMinutes: 0')
+        .replace('2026-11-28T00:00:00Z', '2026-11-27T01:00:00Z'),
+    ).slice(0, 1);
+    // 40 steps of flat demand 10 from T0 − 1 h; the event runs T0 … T0 + 1 h
+    const rows = planRows(Array(40).fill(10), Array(40).fill({ q50: 10, q90: 10, q99: 10 })).map((r, t) => ({ ...r, stepEndMs: T0 - HOUR + t * STEP }));
+    const plan = planCapacity(
+      rows.map((r) => ({ ...r, event: eventMultiplier(ev, { namespace: 'x', workload: 'y' }, r.stepEndMs, HOUR) })),
+      p,
+      MODEL,
+    );
+    const plain = planCapacity(rows, p, MODEL);
+    assert.ok(plan[0]!.capacity === plain[0]!.capacity, 'an hour before the start: the horizon does not reach it');
+    assert.ok(plan[1]!.capacity >= 2.9 * plain[1]!.capacity, `the horizon reaches the start: ${plan[1]!.capacity} vs ${plain[1]!.capacity}`);
+    assert.ok(plan[1]!.rules.includes('event:black-friday:x3'));
+    assert.equal(plan[30]!.capacity, plain[30]!.capacity, 'back after the end');
   });
 });
