@@ -9,7 +9,7 @@
  *     - name: black-friday
  *       start: "2026-11-27T00:00:00Z"     # ISO 8601 with a time zone
  *       end: "2026-11-30T00:00:00Z"
- *       scope: { namespace: shop }         # and/or team, workload (the workload's name); none = everything
+ *       scope: { namespace: shop }         # and/or team, workload (its name), labels ({k: v}, all must match); none = all
  *       multiplier: 2.5                    # expected demand / usual demand (1 < m ≤ 100)
  *       warmupMinutes: 30                  # optional: raise this long before the forecast horizon reaches the start
  *
@@ -39,7 +39,11 @@ const eventSchema = z
     name,
     start: instant,
     end: instant,
-    scope: z.object({ namespace: name, team: name, workload: name }).strict().partial().default({}),
+    scope: z
+      .object({ namespace: name, team: name, workload: name, labels: z.record(z.string().min(1).max(317), z.string().max(63)) })
+      .strict()
+      .partial()
+      .default({}),
     multiplier: z.number().gt(1).max(100),
     warmupMinutes: z
       .number()
@@ -57,7 +61,7 @@ export interface KnownEvent {
   name: string;
   startMs: number;
   endMs: number;
-  scope: { namespace?: string; team?: string; workload?: string };
+  scope: { namespace?: string; team?: string; workload?: string; labels?: Record<string, string> };
   multiplier: number;
   warmupMs: number;
 }
@@ -91,6 +95,8 @@ export interface EventTarget {
   /** the workload's name */
   workload: string;
   team?: string;
+  /** the workload's labels (from the GitOps manifest) */
+  labels?: Record<string, string>;
 }
 
 /** The events that raise the forecast made at `stepEndMs` for the next `horizonMs`, and their multiplier (1: none). */
@@ -106,6 +112,7 @@ export function eventMultiplier(
     if (e.scope.namespace !== undefined && e.scope.namespace !== who.namespace) continue;
     if (e.scope.workload !== undefined && e.scope.workload !== who.workload) continue;
     if (e.scope.team !== undefined && e.scope.team !== who.team) continue;
+    if (e.scope.labels && Object.entries(e.scope.labels).some(([k, v]) => who.labels?.[k] !== v)) continue;
     if (stepEndMs + horizonMs + e.warmupMs <= e.startMs || stepEndMs >= e.endMs) continue;
     names.push(e.name);
     multiplier = Math.max(multiplier, e.multiplier);

@@ -37,12 +37,14 @@ import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { historyIncomplete } from '../windows/state-marks.js';
 import { BatchState } from './batch-state.js';
 import { enoughEvidence } from './evidence.js';
+import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import { eventMultiplier, type KnownEvent } from '../policy/events.js';
 import { AnomalyAlerts } from './anomaly-alerts.js';
 import { HpaRecommender, type BatchContext } from './hpa-recommendations.js';
 import { Money } from './money.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from './series-id.js';
+import { labelsOf } from './workload-facts.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { proposalKey } from '../windows/redis-keys.js';
 
@@ -118,6 +120,15 @@ export class RecommendationLoop {
     this.hpa = new HpaRecommender({ money: this.money, costs: d.costs, forecaster: d.forecaster, manifests: d.manifests, codec: d.codec, prefix: d.prefix });
   }
 
+  /** The known future events (policies/events.yaml) that raise this workload's forecast made at stepEndMs. */
+  private eventRaise(id: SeriesIdentity, stepEndMs: number): KnownEventRaise | undefined {
+    const events = this.d.events?.() ?? [];
+    if (events.length === 0) return undefined;
+    const facts = this.money.workload(id);
+    const who = { namespace: id.namespace, workload: id.name, team: facts.team, labels: labelsOf(facts.resolved) };
+    return eventMultiplier(events, who, stepEndMs, this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds * 1000);
+  }
+
   async score(ref: PartitionRef, due: DueSeries[], traceparent: string | undefined): Promise<LoopOutcome> {
     const timings: LoopTimings = { history: 0, models: 0, decide: 0, publish: 0 };
     const out: LoopOutcome = { timings, scored: 0, recommendations: [], alerts: [] };
@@ -159,10 +170,7 @@ export class RecommendationLoop {
       const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
       if (alert) out.alerts.push(alert);
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
-        const horizonMs = this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds * 1000;
-        const who = { namespace: r.id.namespace, workload: r.id.name, team: this.money.workload(r.id).team };
-        const event = eventMultiplier(this.d.events?.() ?? [], who, r.stepEndMs, horizonMs);
-        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp, event);
+        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp, this.eventRaise(r.id, r.stepEndMs));
         if (rec) out.recommendations.push(rec);
       }
       if (closesHour(r.stepEndMs)) {

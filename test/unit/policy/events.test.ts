@@ -70,6 +70,9 @@ describe('known future events', () => {
     const team = parseEventsFile('f', FILE.replace('scope: { namespace: shop }', 'scope: { team: payments }'));
     assert.equal(eventMultiplier(team, { ...web, team: 'payments' }, T0, HOUR).multiplier, 3);
     assert.equal(eventMultiplier(team, web, T0, HOUR).multiplier, 1);
+    const labelled = parseEventsFile('f', FILE.replace('scope: { namespace: shop }', 'scope: { labels: { tier: frontend, app: web } }'));
+    assert.equal(eventMultiplier(labelled, { ...web, labels: { tier: 'frontend', app: 'web', x: 'y' } }, T0, HOUR).multiplier, 3);
+    assert.equal(eventMultiplier(labelled, { ...web, labels: { tier: 'frontend' } }, T0, HOUR).multiplier, 1, 'every label must match');
   });
 
   it('the events file is not a policy file', () => {
