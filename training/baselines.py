@@ -1,5 +1,6 @@
 """The three honest baselines the forecaster is judged against, each causal.
 
+(0) naive peak: the maximum of the last hour (12 steps).
 (a) seasonal naive: the peak over the same horizon one day earlier.
 (b) VPA-style: the 90th percentile of the last 8 days, each sample weighted with a 24-hour
     half-life decay (as the Vertical Pod Autoscaler's recommender weights its histogram),
@@ -13,6 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from features import DAY, WEEK
+
+
+def naive_peak(values: np.ndarray, t: int, horizon: int) -> float:
+    return float(values[max(0, t + 1 - horizon) : t + 1].max())
 
 
 def seasonal_naive(values: np.ndarray, t: int, horizon: int) -> float:
@@ -51,4 +56,4 @@ def crane_fft(values: np.ndarray, t: int, horizon: int, components: int = 8) -> 
     return float(pred.max())
 
 
-BASELINES = {"seasonal_naive": seasonal_naive, "vpa": vpa, "crane_fft": crane_fft}
+BASELINES = {"naive_peak": naive_peak, "seasonal_naive": seasonal_naive, "vpa": vpa, "crane_fft": crane_fft}

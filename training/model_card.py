@@ -27,14 +27,19 @@ def write(out_dir: str) -> None:
         "",
         "## Forecaster (`models/forecaster.onnx`, " + fmeta["version"] + ")",
         "",
-        "- **Task**: from the last 24 hours of one series at 5-minute steps, predict the **peak** over the next "
-        f"{fc['horizon_steps']} steps (1 hour) as quantiles q50, q90, q99. One global model over all series and metrics.",
-        "- **Architecture**: MLP 77 → 64 → 64 → 3 (ReLU), non-crossing head (q90 = q50 + softplus, q99 = q90 + softplus); "
+        "- **Task**: from the last 24 hours of one series at 5-minute steps and the 7 days before the current hour as "
+        "hourly means (the 35-day hourly windows in Redis hold them), predict the **peak** over the next "
+        f"{fc['horizon_steps']} steps (1 hour) as quantiles q50, q90, q99. One global model over all series and metrics "
+        "(CPU and memory; the shared traces have no GPU-utilisation column, so none is evaluated).",
+        "- **Architecture**: MLP 84 → 64 → 64 → 3 (ReLU), non-crossing head (q90 = q50 + softplus, q99 = q90 + softplus); "
         "dense ops only (MatMul, Add, Relu, Softplus, Slice, Concat), so every ONNX execution provider, CUDA included, runs it. "
         "Trained with the pinball loss (Adam, early stopping on the validation part), in numpy.",
         "- **Features** (`training/features.py`, twin `src/scoring/features.ts`, parity-tested): the last 2 hours (5-minute), "
         "the last 24 hours as hourly means and maxima, the peak over the same horizon one day earlier, time-of-day and "
-        "day-of-week (sin/cos); everything divided by the series' 24-hour mean (per-series normalisation).",
+        "day-of-week (sin/cos), and 7 weekly features from the 168 hourly means before the current hour: the same hours "
+        "one week earlier, the mean and maximum of the same hours over each of the last 7 days, the week's mean, maximum "
+        "and 90th percentile, and the share of those hours that had data; everything divided by the last hour's peak "
+        "(the naive-peak forecast, so the model predicts a ratio to it; per-series normalisation).",
         "- **Calibration**: one multiplicative factor per quantile, set on the validation part so its coverage matches "
         f"the quantile: {', '.join(fmt(c) for c in fmeta['calibration'])}. Then an **online per-series recalibration** "
         "(adaptive conformal inference, Gibbs & Candès 2021): at each step the forecast made an hour earlier is checked "
@@ -50,27 +55,51 @@ def write(out_dir: str) -> None:
         "back to the widest step (γ = 0.02), which cost pinball loss on the held-out tail (8 of 12 series beat the "
         "baselines, coverage 12 of 12 in band). The validation part was lengthened to 20% after seeing that result; "
         "nothing else was changed.",
+        "- **v2 (this version) and how it was chosen**: error analysis on the validation parts (the early 64–80% of each "
+        "series; `validation_rows` in `models/forecaster-eval.json`, printed by train.py before the held-out tail). v1 saw "
+        "only 24 hours, so it could not know the weekly shape (the class where a Crane-style FFT over 7 days wins on "
+        "periodic aggregates) nor the recurring spikes of the week (where a VPA-style decayed P90 over 8 days wins on "
+        "spiky VMs). v2 adds the weekly context above. A first v2 (v2a: the 24-hour mean as the scale) lost on the "
+        "validation parts to the new naive-peak baseline on the spiky VMs 41 and 45 (CPU) and to seasonal naive on the "
+        "Alibaba CPU: 9 of 12 series beat all four baselines there. The scale was then changed to the last hour's peak "
+        "(v2b, this model): 10 of 12 on the validation parts (it beats naive-peak on VMs 41 and 45; Alibaba CPU and "
+        "memory still lose to seasonal naive there, the memory one by 2%). Chosen on validation. Disclosure: train.py "
+        "also prints the held-out tail, so v2a's tail was seen too (it also lost to naive-peak on VMs 41 and 45 CPU); "
+        "nothing was chosen on it. A third try (v2c: each series weighing the same in the loss, the short cluster "
+        "aggregates' samples repeated) was stopped after its validation rows (VMs 41 and 45 CPU lost badly to naive "
+        "peak) and rejected; its tail was not looked at.",
         "",
         "### Held-out evaluation: q90 pinball loss (lower is better) and q90 coverage",
         "",
-        "Baselines (`training/baselines.py`): seasonal naive (the peak over the same horizon one day earlier); VPA-style "
+        "Baselines (`training/baselines.py`): naive peak (the maximum of the last hour, 12 steps); seasonal naive (the peak over the same horizon one day earlier); VPA-style "
         "(P90 of the last 8 days with a 24-hour half-life decay, × 1.15); Crane-style (FFT of the last 7 days, the 8 "
         "strongest components, maximum over the horizon). Rows: every step of the held-out tail with 8 days of history.",
         "",
-        "| series | rows | forecaster | seasonal naive | VPA-style | Crane FFT | forecaster coverage | naive / VPA / Crane coverage |",
-        "|---|---|---|---|---|---|---|---|",
+        "| series | rows | forecaster | naive peak | seasonal naive | VPA-style | Crane FFT | forecaster coverage | naive peak / seasonal / VPA / Crane coverage |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['series']} | {r['rows']} | **{fmt(r['forecaster_pinball'])}** | {fmt(r['seasonal_naive_pinball'])} | "
+            f"| {r['series']} | {r['rows']} | **{fmt(r['forecaster_pinball'])}** | {fmt(r['naive_peak_pinball'])} | {fmt(r['seasonal_naive_pinball'])} | "
             f"{fmt(r['vpa_pinball'])} | {fmt(r['crane_fft_pinball'])} | {r['forecaster_coverage']:.3f} | "
-            f"{r['seasonal_naive_coverage']:.2f} / {r['vpa_coverage']:.2f} / {r['crane_fft_coverage']:.2f} |"
+            f"{r['naive_peak_coverage']:.2f} / {r['seasonal_naive_coverage']:.2f} / {r['vpa_coverage']:.2f} / {r['crane_fft_coverage']:.2f} |"
         )
+    losses = [r["series"] + " (" + ", ".join(b for b in ("naive_peak", "seasonal_naive", "vpa", "crane_fft") if r[f"{b}_pinball"] <= r["forecaster_pinball"]) + ")"
+              for r in rows if not r["beats_all"]]
     lines += [
         "",
-        f"The forecaster's q90 pinball loss beats all three baselines on **{beats} of {len(rows)}** series. "
+        f"The forecaster's q90 pinball loss beats all four baselines on **{beats} of {len(rows)}** series. "
         f"Its q90 coverage is within 0.85–0.95 on **{in_band} of {len(rows)}** series (range "
-        f"{min(r['forecaster_coverage'] for r in rows):.3f}–{max(r['forecaster_coverage'] for r in rows):.3f}).",
+        f"{min(r['forecaster_coverage'] for r in rows):.3f}–{max(r['forecaster_coverage'] for r in rows):.3f}). "
+        + (f"Where a baseline is as good or better: {'; '.join(losses)}." if losses else ""),
+        "",
+        "### Inference cost",
+        "",
+        "`node bin/foresight.js bench score` (CPU, one intra-op thread) measures the forecaster per series at batch 1, 64 "
+        "and 1024; the figures are in the README's Models section. `bench score --providers cuda` runs the same on the "
+        "CUDA execution provider (the `gpu` image of the Dockerfile installs it); where CUDA cannot load it measures on "
+        "the CPU and its JSON says `fallback`. No GPU machine was lent to the session that trained v2, so no CUDA "
+        "figure is recorded here.",
         "",
     ] + training_data_section(fmeta.get("training_data"))
     if an is not None:
@@ -148,9 +177,13 @@ def limits_section() -> list[str]:
     return [
         "## Limits",
         "",
-        "- Both models expect 5-minute steps; the forecaster needs 24 hours of history, the anomaly model 47 points.",
-        "- Coverage against loss: without the online recalibration (γ = 0) the forecaster beats all three baselines on "
-        "every series but its coverage strays to 0.79–1.00 where a series' level moves after training; with it, coverage "
+        "- Both models expect 5-minute steps; the forecaster needs 24 hours of history (a younger series is padded with "
+        "its first value) and uses up to 7 days of hourly means (missing hours are filled, and the share known is a "
+        "feature), the anomaly model 47 points.",
+        "- Spiky VMs with long flat stretches (Bitbrains 41 and 45): the last hour's peak is a hard baseline at q90; see the "
+        "table for where it still wins.",
+        "- Coverage against loss (measured on v1): without the online recalibration (γ = 0) the forecaster beat all three "
+        "baselines of then on every series but its coverage strayed to 0.79–1.00 where a series' level moves after training; with it, coverage "
         "holds at about 0.90 and the pinball loss rises where the recalibration over-widens the interval (the VPA-style "
         "baseline then wins on a few series).",
         "- The anomaly model is a point-surprise detector: it is weak on slow drifts and level shifts, which many NAB "
@@ -158,7 +191,8 @@ def limits_section() -> list[str]:
         "- Training is deterministic for a seed on one machine (numpy, no threads in the hot loop); a different BLAS may "
         "change the last bits.",
         "",
-        "Reproduce: `python3 -m pip install -r training/requirements.txt && python3 training/train.py` (about 30 s).",
+        "Reproduce: `python3 -m pip install -r training/requirements.txt && python3 training/train.py` (v2: about 11 minutes "
+        "on the shared 2-core machine under load; the weekly features are built per step in numpy).",
         "",
     ]
 

@@ -1,17 +1,20 @@
 /**
- * `foresight bench score`: forecaster inference time per series at batch sizes 1, 64 and
- * 1024 on CPU (the session as the processor uses it; features prepared beforehand from real
+ * `foresight bench score [--providers cuda]`: forecaster inference time per series at batch sizes 1, 64 and
+ * 1024 on CPU or CUDA (the session as the processor uses it; features prepared beforehand from real
  * trace windows, so only inference is timed). Each size runs for about a second after a
  * warm-up. The last line printed is one JSON object.
  */
 import path from 'node:path';
 import { readTrace } from '../replay/csv-trace.js';
-import { forecastFeatures, HISTORY, N_FEATURES } from '../scoring/features.js';
+import { forecastFeatures, HISTORY, HourlyMeans, N_FEATURES } from '../scoring/features.js';
 import { Forecaster } from '../scoring/forecaster.js';
+import type { Provider } from '../scoring/onnx-session.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 
-export async function benchScore(progress: (m: string) => void): Promise<Record<string, number | string>> {
-  const f = await Forecaster.load();
+export async function benchScore(progress: (m: string) => void, providers: Provider[] = ['cpu']): Promise<Record<string, number | string>> {
+  // a requested provider that cannot load (no GPU, no CUDA libraries) falls back to the CPU, said in the result
+  const tried = [...new Set<Provider>([...providers, 'cpu'])];
+  const f = await Forecaster.load(undefined, tried);
   const { rows } = readTrace(path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'), {
     valueColumn: 'cpu_util_percent',
     stepSeconds: 300,
@@ -19,12 +22,14 @@ export async function benchScore(progress: (m: string) => void): Promise<Record<
   const values = Float64Array.from(rows.map((r) => r.value));
   const pool = new Float32Array(1024 * N_FEATURES);
   const row = new Float64Array(N_FEATURES);
+  const hourly = new HourlyMeans(values, 0);
   for (let i = 0; i < 1024; i++) {
     const t = HISTORY - 1 + (i % (values.length - HISTORY));
-    forecastFeatures(values.subarray(t - HISTORY + 1, t + 1), t * 300, f.horizonSteps, row);
+    forecastFeatures(values.subarray(t - HISTORY + 1, t + 1), t * 300, f.horizonSteps, row, hourly.coarseAt(t));
     pool.set(row, i * N_FEATURES);
   }
-  const result: Record<string, number | string> = { model: f.info.version, provider: f.provider };
+  const result: Record<string, number | string> = { model: f.info.version, requested: providers.join(','), provider: f.provider };
+  if (f.provider !== providers[0]) result.fallback = `${providers[0]} not available here: measured on ${f.provider}`;
   for (const batch of [1, 64, 1024]) {
     const input = pool.subarray(0, batch * N_FEATURES);
     for (let i = 0; i < 20; i++) await f.runFeatures(input, batch); // warm-up

@@ -7,6 +7,7 @@ import { backtestHtml } from '../report/report-html.js';
 import { AnomalyModel, DEFAULT_ANOMALY_MODEL } from '../scoring/anomaly-model.js';
 import { planCapacity, type CapacityStep } from '../policy/capacity-plan.js';
 import { summarisePlan } from '../policy/backtest-summary.js';
+import { eventMultiplier, parseEventsFile } from '../policy/events.js';
 import { parsePolicyFile } from '../policy/policy-loader.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { Command, Option } from 'commander';
@@ -28,6 +29,7 @@ interface Flags {
   model: string;
   policy?: string;
   defaultPolicy?: boolean;
+  events?: string;
   scoreFrom: number;
   html?: string;
 }
@@ -50,6 +52,10 @@ export function backtestCommand(): Command {
     .option(
       '--html <file>',
       'also write a self-contained HTML page: demand, forecast band, capacity, the baselines and the summary (uses --policy, else the built-in defaults)',
+    )
+    .option(
+      '--events <file>',
+      'with --policy or --default-policy: a known-events file (policies/events.yaml) whose events raise the capacity as in the live loop (their scope is ignored: the replayed series is the workload)',
     )
     .addOption(
       new Option('--score-from <fraction>', 'summarise only rows from this fraction of the series on (0.8: the held-out tail)')
@@ -84,7 +90,11 @@ export function backtestCommand(): Command {
           ? parsePolicyFile(flags.policy, readFileSync(flags.policy, 'utf8')).map((policy) => ({ file: flags.policy!, policy: { ...policy, scope: {} } }))
           : [];
         policy = new PolicySet(files).resolve({ namespace: '-', kind: '-', name: '-' });
-        plan = planCapacity(out, policy, model);
+        // the events file's scopes do not apply: the replayed series stands for the one workload
+        const events = flags.events ? parseEventsFile(flags.events, readFileSync(flags.events, 'utf8')).map((e) => ({ ...e, scope: {} })) : [];
+        const horizonMs = forecaster.horizonSteps * stepMs;
+        const who = { namespace: '-', workload: '-' };
+        plan = planCapacity(events.length ? out.map((r) => ({ ...r, event: eventMultiplier(events, who, r.stepEndMs, horizonMs) })) : out, policy, model);
       }
       const forecasts = plan ? plan.map((p) => p!.forecast) : recalibrated(out, stepMs, forecaster.horizonSteps, model.gamma);
       writeFileSync(flags.out, backtestCsv(out, forecasts, flags.timeColumn !== undefined, plan));

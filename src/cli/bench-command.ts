@@ -1,9 +1,17 @@
 /** `foresight bench ...`: benchmarks that print their figures, the last line one JSON object. */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { benchIngest } from '../bench/ingest-bench.js';
 import { benchPipeline } from '../bench/pipeline-bench.js';
 import { benchScore } from '../bench/score-bench.js';
+import type { Provider } from '../scoring/onnx-session.js';
 import { parseNonNegativeNumber, parsePositiveInt } from './options.js';
+
+function parseProviders(value: string): Provider[] {
+  const list = value.split(',').map((x) => x.trim());
+  const bad = list.find((x) => x !== 'cuda' && x !== 'cpu');
+  if (bad !== undefined || list.length === 0) throw new InvalidArgumentError(`expected a list of cuda, cpu; got ${JSON.stringify(bad ?? value)}`);
+  return list as Provider[];
+}
 
 export function benchCommand(): Command {
   const bench = new Command('bench').description('benchmarks against the running stack; each prints one JSON object as its last line');
@@ -19,9 +27,17 @@ export function benchCommand(): Command {
     });
   bench
     .command('score')
-    .description('forecaster inference time per series at batch sizes 1, 64 and 1024 on CPU')
-    .action(async () => {
-      console.log(JSON.stringify(await benchScore((m) => console.error(m))));
+    .description('forecaster inference time per series at batch sizes 1, 64 and 1024 (CPU, or CUDA with --providers cuda)')
+    .addOption(
+      new Option(
+        '--providers <list>',
+        'ONNX Runtime execution providers to try in order (cuda, cpu); a provider that cannot load falls back to the next, and the JSON says which ran',
+      )
+        .argParser(parseProviders)
+        .default(['cpu']),
+    )
+    .action(async (flags: { providers: Provider[] }) => {
+      console.log(JSON.stringify(await benchScore((m) => console.error(m), flags.providers)));
     });
   bench
     .command('pipeline')

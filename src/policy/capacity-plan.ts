@@ -5,7 +5,7 @@
  * row t + 1 (assumed applied at once, as the manifest would be after the commit).
  */
 import type { Forecast } from '../scoring/forecaster.js';
-import { decideStep, initialState, type Decision, type ModelShape } from './decide-replicas.js';
+import { decideStep, initialState, type Decision, type KnownEventRaise, type ModelShape } from './decide-replicas.js';
 import type { ResolvedPolicy } from './policy-schema.js';
 
 export interface CapacityStep {
@@ -25,6 +25,8 @@ export interface PlanRow {
   stepEndMs: number;
   history: ArrayLike<number>;
   forecast: Forecast;
+  /** known future events raising this step (backtest --events), as the live loop applies them */
+  event?: KnownEventRaise;
 }
 
 export function planCapacity(rows: (PlanRow | undefined)[], policy: ResolvedPolicy, model: ModelShape): (CapacityStep | undefined)[] {

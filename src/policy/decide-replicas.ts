@@ -12,6 +12,8 @@
  * 3. demand at risk: the quantile the SLO risk asks for, or the adaptive base × multiplier;
  *    raised by the tightening a regressed outcome left (outcomes/tracker.ts), which the rules cite;
  * 4. the cap: never more than the history's peak × (1 + replicas.peakMargin);
+ *    a known future event in scope (policy/events.ts) multiplies the recalibrated forecast and
+ *    this cap, from its start − (horizon + warm-up) to its end;
  * 5. whole replicas of usable capacity within replicas.min … max (when the policy gives a
  *    per-replica capacity; else capacity in the demand's unit);
  * 6. the change rules against what is in force: a raise at once, a cut only when the proposal
@@ -22,6 +24,7 @@
  */
 import type { Forecast } from '../scoring/forecaster.js';
 import { emptyRecalibration, recalibrate, type RecalibrationState } from '../scoring/recalibration.js';
+import { raised } from './events.js';
 import type { ResolvedPolicy } from './policy-schema.js';
 import { adaptiveBase, adaptScale, budgetProjection, forecastAtRisk } from './rules.js';
 
@@ -54,6 +57,13 @@ export interface StepInput {
   forecast: Forecast;
   /** what is in force when known from elsewhere (the GitOps manifest); else the last published level */
   current?: { minReplicas: number; maxReplicas: number };
+  /** known future events whose raise applies at this step (policy/events.ts eventMultiplier) */
+  event?: KnownEventRaise;
+}
+
+export interface KnownEventRaise {
+  multiplier: number;
+  events: string[];
 }
 
 export interface ModelShape {
@@ -93,7 +103,9 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
   const state: ReplicaState = { ...prev, decidedAtMs: input.stepEndMs };
   const recal = recalibrate(prev.recalibration, input.forecast, input.history, input.stepEndMs, model.stepMs, model.horizonSteps, model.gamma);
   state.recalibration = recal.state;
-  const f = recal.forecast;
+  // a declared event raises what the forecast and the cap allow (the recalibration keeps judging the model's own forecast)
+  const m = input.event?.multiplier ?? 1;
+  const f = raised(recal.forecast, m);
   const current = input.current
     ? { level: input.current.minReplicas, maxReplicas: input.current.maxReplicas }
     : prev.level !== undefined
@@ -101,13 +113,13 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
       : usable
         ? { level: policy.replicas.min, maxReplicas: policy.replicas.max }
         : undefined;
-  const cap = peakOf(input.history) * (1 + policy.replicas.peakMargin);
+  const cap = peakOf(input.history) * (1 + policy.replicas.peakMargin) * m;
   const closed = input.history[input.history.length - 1];
   // the cap as it stood when the capacity in force was decided (the history before the closed step)
-  const capBefore = peakOf(input.history, input.history.length - 1) * (1 + policy.replicas.peakMargin);
+  const capBefore = peakOf(input.history, input.history.length - 1) * (1 + policy.replicas.peakMargin) * m;
 
   let demand: number;
-  const rules: string[] = [];
+  const rules: string[] = m === 1 ? [] : [`event:${input.event!.events.join('+')}:x${m}`];
   if (policy.sloAdaptation > 0) {
     // calibrated on the engine's own decision: the level it last published (the manifest may
     // lag behind a proposal not merged yet, and misses under that are not the calibration's)

@@ -13,6 +13,7 @@
  * than fall back to the looser built-in defaults. A repository without any policy file uses the
  * built-in defaults by design (policy-schema.ts DEFAULT_POLICY). Pure: texts in, a set out.
  */
+import { isEventsFile } from './events.js';
 import { parsePolicyFiles, PolicyError } from './policy-loader.js';
 import type { PolicyFile } from './policy-schema.js';
 import { PolicySet } from './policy-set.js';
@@ -41,7 +42,7 @@ export class PolicyFiles {
 
   /** Loads the policy files of a snapshot (path → text). */
   load(files: Iterable<[string, string]>): PolicyLoad {
-    const results = parsePolicyFiles(files);
+    const results = parsePolicyFiles([...files].filter(([p]) => !isEventsFile(p))); // events.yaml is not a policy (events.ts)
     const next = new Map<string, PolicyFile[]>();
     const names = new Map<string, string>();
     const errors: PolicyError[] = [];

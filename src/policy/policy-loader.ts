@@ -23,7 +23,7 @@ export class PolicyError extends ForesightError {
 }
 
 /** The node at a path of keys/indexes, for its line number. */
-function nodeAt(root: Node | null | undefined, keys: PropertyKey[]): Node | undefined {
+export function nodeAt(root: Node | null | undefined, keys: PropertyKey[]): Node | undefined {
   let cur: Node | null | undefined = root;
   let found: Node | undefined = root ?? undefined;
   for (const k of keys) {

@@ -3,8 +3,10 @@
  * invalid file of a new HEAD is reported (file, line, field) and only that file is affected:
  * its last valid version stays in force, or it is left out (policy-files.ts); the other files
  * are loaded. The same checkout's manifests give the workloads' current values, and show when a
- * change Foresight proposed is in force (outcomes/tracker.ts). Locally the checkout can be pulled
- * before each check (FORESIGHT_POLICY_PULL); in Kubernetes git-sync moves it.
+ * change Foresight proposed is in force (outcomes/tracker.ts); its `policies/events.yaml` gives
+ * the known future events (policy/events.ts; an invalid file is reported the same way and its
+ * last valid version stays in force). Locally the checkout can be pulled before each check
+ * (FORESIGHT_POLICY_PULL); in Kubernetes git-sync moves it.
  *
  * Git I/O, so it lives with the processor's wiring; policy/ stays pure (parsing, resolution).
  */
@@ -14,6 +16,7 @@ import { promisify } from 'node:util';
 import { readRepoFiles } from '../gitops/backend.js';
 import { gitEnv } from '../gitops/git-env.js';
 import { ManifestIndex } from '../gitops/manifests.js';
+import { EVENTS_FILE, parseEventsFile, type KnownEvent } from '../policy/events.js';
 import { PolicyFiles } from '../policy/policy-files.js';
 import type { PolicyError } from '../policy/policy-loader.js';
 import { PolicySet } from '../policy/policy-set.js';
@@ -30,6 +33,7 @@ export class PolicyStore {
   private current = new PolicySet([]);
   private readonly files = new PolicyFiles();
   private index: ManifestIndex | undefined;
+  private known: readonly KnownEvent[] = [];
   private head: string | undefined;
 
   constructor(
@@ -53,6 +57,11 @@ export class PolicyStore {
   /** false while policy files exist but none was ever valid (see policy-files.ts) */
   get available(): boolean {
     return this.files.available;
+  }
+
+  /** the known future events in force (policies/events.yaml) */
+  get knownEvents(): readonly KnownEvent[] {
+    return this.known;
   }
 
   get loadedHead(): string | undefined {
@@ -79,6 +88,13 @@ export class PolicyStore {
     const load = this.files.load([...repo].filter(([p]) => p.startsWith(`${this.policiesPath}/`)));
     for (const err of load.errors) this.events.onRejected?.(head, err);
     this.current = load.set;
+    const eventsPath = `${this.policiesPath}/${EVENTS_FILE}`;
+    const eventsText = repo.get(eventsPath);
+    try {
+      this.known = eventsText === undefined ? [] : parseEventsFile(eventsPath, eventsText);
+    } catch (err) {
+      this.events.onRejected?.(head, err as Error);
+    }
     this.index = ManifestIndex.build(repo, { mappingFile: this.mappingFile, policiesPath: this.policiesPath });
     this.head = head;
     if (load.changed) this.events.onLoaded?.(head, load.set.files.length);

@@ -297,6 +297,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       anomaly,
       policies: () => policyStore?.policies ?? fallback,
       manifests: () => policyStore?.manifests,
+      events: () => policyStore?.knownEvents ?? [],
       partitionsOf: (topic) => partitionsOf.get(topic) ?? 1,
       producer: ctx.producer,
       codec,

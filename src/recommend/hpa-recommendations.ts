@@ -4,6 +4,7 @@
  * force read from the GitOps manifests, priced by the cost model and held to the budgets
  * (money.ts). The engine's per-workload state lives in the workload hash (batch-state.ts).
  */
+import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import type { Message } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { Recommendation } from '../codec/generated-types.js';
@@ -80,6 +81,7 @@ export class HpaRecommender {
     history: ArrayLike<number>,
     policy: ReturnType<PolicySet['resolve']>,
     traceparent: string | undefined,
+    event?: KnownEventRaise,
   ): Promise<Recommendation | undefined> {
     const key = this.stateKey(id.workload);
     const fields = ctx.state.get(key);
@@ -87,7 +89,7 @@ export class HpaRecommender {
     // what is in force: the GitOps manifests when the workload is there, else the last proposal, else the policy's bounds
     const manifest = this.manifestReplicas(id);
     // the decision engine, shared with backtest --policy (policy/decide-replicas.ts)
-    const { state, decision } = decideStep(prev, { stepEndMs, history, forecast: raw, current: manifest }, policy, this.model);
+    const { state, decision } = decideStep(prev, { stepEndMs, history, forecast: raw, current: manifest, event }, policy, this.model);
     if (!decision.publish) {
       ctx.state.replace(key, replicaStateFields(state, fields.id));
       return undefined;

@@ -40,11 +40,14 @@ import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { historyIncomplete } from '../windows/state-marks.js';
 import { BatchState } from './batch-state.js';
 import { enoughEvidence } from './evidence.js';
+import type { KnownEventRaise } from '../policy/decide-replicas.js';
+import { eventMultiplier, type KnownEvent } from '../policy/events.js';
 import { AnomalyAlerts } from './anomaly-alerts.js';
 import { HpaRecommender, type BatchContext } from './hpa-recommendations.js';
 import { Money } from './money.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from './series-id.js';
+import { labelsOf } from './workload-facts.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { proposalKey } from '../windows/redis-keys.js';
 
@@ -54,6 +57,8 @@ export interface LoopDeps {
   forecaster: Forecaster;
   anomaly: AnomalyModel;
   policies: () => PolicySet;
+  /** known future events (policies/events.yaml): they raise the forecasts of the series in their scope */
+  events?: () => readonly KnownEvent[];
   /** the GitOps repository's manifests (current values), when a checkout is configured */
   manifests?: () => ManifestIndex | undefined;
   /** partitions of each input topic (to find a workload's other series) */
@@ -138,6 +143,15 @@ export class RecommendationLoop {
     });
   }
 
+  /** The known future events (policies/events.yaml) that raise this workload's forecast made at stepEndMs. */
+  private eventRaise(id: SeriesIdentity, stepEndMs: number): KnownEventRaise | undefined {
+    const events = this.d.events?.() ?? [];
+    if (events.length === 0) return undefined;
+    const facts = this.money.workload(id);
+    const who = { namespace: id.namespace, workload: id.name, team: facts.team, labels: labelsOf(facts.resolved) };
+    return eventMultiplier(events, who, stepEndMs, this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds * 1000);
+  }
+
   async score(ref: PartitionRef, due: DueSeries[], traceparent: string | undefined): Promise<LoopOutcome> {
     const timings: LoopTimings = { history: 0, models: 0, decide: 0, publish: 0 };
     const out: LoopOutcome = { timings, scored: 0, recommendations: [], alerts: [], outcomes: [] };
@@ -179,7 +193,7 @@ export class RecommendationLoop {
       const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
       if (alert) out.alerts.push(alert);
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
-        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp);
+        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp, this.eventRaise(r.id, r.stepEndMs));
         if (rec) out.recommendations.push(rec);
         // forecast quality, changes coming in force and their outcomes (outcomes/tracker.ts)
         const tracked = await this.tracker.step(state, {

@@ -76,6 +76,16 @@ export function nodePoolOf(w: ResolvedWorkload | undefined, fallback: string): s
   return fallback;
 }
 
+/** The workload's labels: its pod template's, overridden by its own metadata's (known future events match on them). */
+export function labelsOf(w: ResolvedWorkload | undefined): Record<string, string> {
+  const merged = w?.workload?.merged;
+  const out: Record<string, string> = {};
+  for (const labels of [get(merged, ['spec', 'template', 'metadata', 'labels']), get(merged, ['metadata', 'labels'])].map(asObj)) {
+    for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
 /** The team label of the workload, when it has one. */
 export function teamOf(w: ResolvedWorkload | undefined): string | undefined {
   const merged = w?.workload?.merged;

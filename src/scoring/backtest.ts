@@ -1,13 +1,14 @@
 /**
  * Causal replay of one series through the forecaster, as the live loop sees it: the forecast
  * at row t uses only rows ≤ t — the 24 hours up to row t, the steps before the first row
- * taking the first row's value (as window-history.ts fills a new series) — so rows from the
+ * taking the first row's value (as window-history.ts fills a new series), and the hourly means
+ * of the 7 days before row t's hour (as the coarse windows hold them) — so rows from the
  * first one on are decided, as live. `horizon_peak` is the real maximum of rows t+1 … t+H,
  * empty where the file ends first. Row t is the step that closes at `stepEndMs` =
  * its time + one step, as the live loop scores it.
  */
 import { ForesightError } from '../util/errors.js';
-import { HISTORY } from './features.js';
+import { HISTORY, HourlyMeans } from './features.js';
 import type { Forecast, Forecaster } from './forecaster.js';
 import { emptyRecalibration, recalibrate } from './recalibration.js';
 
@@ -45,11 +46,12 @@ export async function backtest(
   }
   const H = forecaster.horizonSteps;
   const rows: BacktestRow[] = [];
+  const hourly = new HourlyMeans(values, startMs / 1000, stepMs / 1000);
   const BATCH = 1024;
   for (let t0 = 0; t0 < values.length; t0 += BATCH) {
     const ts: number[] = [];
     for (let t = t0; t < Math.min(values.length, t0 + BATCH); t++) ts.push(t);
-    const inputs = ts.map((t) => ({ history: historyAt(values, t), timeS: Math.floor((startMs + t * stepMs) / 1000) }));
+    const inputs = ts.map((t) => ({ history: historyAt(values, t), timeS: Math.floor((startMs + t * stepMs) / 1000), coarse: hourly.coarseAt(t) }));
     const out = await forecaster.forecast(inputs);
     ts.forEach((t, i) => {
       let peak: number | undefined;

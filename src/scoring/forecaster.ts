@@ -1,6 +1,6 @@
 /**
  * The forecaster: batched inference of the peak demand over the next horizon as quantiles
- * q50, q90, q99, from 24 hours of 5-minute history per series. One session per process;
+ * q50, q90, q99, from 24 hours of 5-minute history and 7 days of hourly means per series. One session per process;
  * every call scores a whole batch of series at once.
  */
 import path from 'node:path';
@@ -33,6 +33,8 @@ export interface ForecastInput {
   history: ArrayLike<number>;
   /** unix seconds of the newest value */
   timeS: number;
+  /** the coarse context (features.ts): 168 hourly means before the current hour, NaN where unknown; absent = none known */
+  coarse?: ArrayLike<number>;
 }
 
 export class Forecaster {
@@ -73,7 +75,7 @@ export class Forecaster {
     const scales = new Float64Array(inputs.length);
     const row = new Float64Array(N_FEATURES);
     inputs.forEach((inp, i) => {
-      const { scale } = forecastFeatures(inp.history, inp.timeS, this.horizonSteps, row);
+      const { scale } = forecastFeatures(inp.history, inp.timeS, this.horizonSteps, row, inp.coarse);
       features.set(row, i * N_FEATURES);
       scales[i] = scale;
     });

@@ -4,15 +4,18 @@
  * values (the mean of each 5-minute group of minute buckets, i.e. sum of sums over sum of
  * counts). A 5-minute step without any event repeats the previous step (forward fill, as the
  * training data's gaps were filled); steps before the series' first event take its first
- * value. A series with no event in the 24 hours has no history.
+ * value. A series with no event in the 24 hours has no history. Beside it, the coarse context:
+ * the 168 complete hourly buckets before the current hour (their means; NaN for an hour
+ * without events), read in the same round trip.
  */
 import { FINE } from '../windows/resolutions.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
-import { DAY } from './features.js';
+import { COARSE_HOURS, DAY } from './features.js';
 import type { ForecastInput } from './forecaster.js';
 
 const STEP_MS = 300_000;
 const MINUTES_PER_STEP = STEP_MS / FINE.bucketMs;
+const HOUR_MS = 3_600_000;
 
 export interface SeriesRef {
   ref: PartitionRef;
@@ -26,9 +29,15 @@ export async function historiesFromWindows(store: WindowStore, series: SeriesRef
   const alignedOf = (s: SeriesRef): number => Math.floor((s.endMs ?? endMs) / STEP_MS) * STEP_MS;
   const minutes = DAY * MINUTES_PER_STEP;
   const buckets = await store.lastTotals(
-    series.map((s) => ({ ref: s.ref, seriesId: s.seriesId, resolution: 'fine' as const, n: minutes, endMs: alignedOf(s) - 1 })),
+    series.flatMap((s) => [
+      { ref: s.ref, seriesId: s.seriesId, resolution: 'fine' as const, n: minutes, endMs: alignedOf(s) - 1 },
+      // the hours before the one the step's end falls in (features.ts coarseFirstHour)
+      { ref: s.ref, seriesId: s.seriesId, resolution: 'coarse' as const, n: COARSE_HOURS, endMs: Math.floor(alignedOf(s) / HOUR_MS) * HOUR_MS - 1 },
+    ]),
   );
-  return buckets.map((bs, i) => {
+  return series.map((_, i) => {
+    const bs = buckets[2 * i];
+    const coarse = Float64Array.from(buckets[2 * i + 1], (b) => (b && b.count > 0 ? b.sum / b.count : NaN));
     const aligned = alignedOf(series[i]);
     const steps = new Array<number | undefined>(DAY);
     let any = false;
@@ -55,6 +64,6 @@ export async function historiesFromWindows(store: WindowStore, series: SeriesRef
       history[k] = last;
     }
     // the newest step is [aligned − 5 min, aligned): its time is its start, as in training
-    return { history, timeS: (aligned - STEP_MS) / 1000 };
+    return { history, timeS: (aligned - STEP_MS) / 1000, coarse };
   });
 }

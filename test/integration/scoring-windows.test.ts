@@ -60,6 +60,16 @@ describe('scoring from the windows', () => {
         const mean = inStep.reduce((x, y) => x + y, 0) / inStep.length;
         assert.ok(Math.abs(h.history[k] - mean) < 1e-9 * mean, `${name} step ${k}: ${h.history[k]} vs ${mean}`);
       }
+      // the coarse context: the hourly buckets' means of the 168 complete hours before the current one, NaN before the data
+      assert.ok(h.coarse && h.coarse.length === 168);
+      const hourEnd = Math.floor(end / 3_600_000) * 3_600_000;
+      for (const k of [167, 150]) {
+        const from = hourEnd - (168 - k) * 3_600_000;
+        const inHour = samples.filter((s) => s.name === name && s.eventTime >= from && s.eventTime < from + 3_600_000).map((s) => s.value);
+        const mean = inHour.reduce((x, y) => x + y, 0) / inHour.length;
+        assert.ok(Math.abs(h.coarse[k] - mean) < 1e-9 * mean, `${name} hour ${k}: ${h.coarse[k]} vs ${mean}`);
+      }
+      assert.ok(Number.isNaN(h.coarse[0]), 'no data a week ago');
     }
     const f = await Forecaster.load();
     const [fa, fb] = await f.forecast([ha!, hb!]);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManifestIndex } from '../../../src/gitops/manifests.js';
 import { HOURS_PER_MONTH, monthlyCost, movePoolCostDelta, replicasCostDelta, requestsCostDelta, type PoolPrices } from '../../../src/recommend/cost-model.js';
-import { currentReplicas, nodePoolOf, podResources, teamOf } from '../../../src/recommend/workload-facts.js';
+import { currentReplicas, labelsOf, nodePoolOf, podResources, teamOf } from '../../../src/recommend/workload-facts.js';
 
 const GiB = 2 ** 30;
 const general: PoolPrices = { pool: 'general', cpuCoreHour: 0.04, memoryGibHour: 0.005, currency: 'USD', period: '2026-11' };
@@ -138,6 +138,8 @@ spec:
     assert.equal(nodePoolOf(web, 'default'), 'default');
     assert.equal(teamOf(infer), 'research');
     assert.equal(teamOf(web), undefined);
+    assert.equal(labelsOf(infer).team, 'research'); // the labels known future events match on: the workload's and its pod template's
+    assert.equal(labelsOf(infer)['foresight.dev/team'], 'ml-platform');
     assert.equal(currentReplicas(infer), 2);
     assert.equal(currentReplicas(web), 1);
   });

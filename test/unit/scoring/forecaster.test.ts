@@ -8,14 +8,23 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { backtest, recalibrated } from '../../../src/scoring/backtest.js';
-import { forecastFeatures, N_FEATURES } from '../../../src/scoring/features.js';
+import { COARSE_HOURS, forecastFeatures, HourlyMeans, N_FEATURES } from '../../../src/scoring/features.js';
 import { Forecaster } from '../../../src/scoring/forecaster.js';
 import { resample } from '../../../src/scoring/resample.js';
 import { PROJECT_ROOT } from '../../../src/util/paths.js';
 
 interface Golden {
   horizon_steps: number;
-  vectors: { series: string; t: number; start_s: number; history: number[]; features: number[]; scale: number; raw_quantiles: number[] }[];
+  vectors: {
+    series: string;
+    t: number;
+    start_s: number;
+    history: number[];
+    coarse: (number | null)[];
+    features: number[];
+    scale: number;
+    raw_quantiles: number[];
+  }[];
 }
 const golden = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'forecaster-golden.json'), 'utf8')) as Golden;
 
@@ -23,7 +32,8 @@ describe('forecaster serving', () => {
   it('builds the same features as the training code (golden vectors, 1e-9 relative)', () => {
     assert.ok(golden.vectors.length >= 6);
     for (const g of golden.vectors) {
-      const { features, scale } = forecastFeatures(g.history, g.start_s + g.t * 300, golden.horizon_steps);
+      const coarse = g.coarse.map((x) => x ?? NaN);
+      const { features, scale } = forecastFeatures(g.history, g.start_s + g.t * 300, golden.horizon_steps, undefined, coarse);
       assert.ok(Math.abs(scale - g.scale) <= 1e-9 * Math.abs(g.scale), `${g.series}@${g.t} scale`);
       assert.equal(features.length, N_FEATURES);
       features.forEach((f, i) =>
@@ -95,6 +105,32 @@ describe('forecaster serving', () => {
     assert.equal(lines.length, 1);
     assert.match(String(lines[0][1]), /models run on cpu: execution provider cuda is not available here/);
     assert.equal(warnings.length, 0);
+  });
+
+  it('builds the coarse context from complete clock hours before the current one (hand-computed)', () => {
+    // 5-minute steps from 00:30 UTC: hour 0 holds steps 0-5 (values 0..5, mean 2.5), hour 1 steps 6-17
+    const values = Float64Array.from({ length: 30 }, (_, i) => i);
+    const hourly = new HourlyMeans(values, 1800);
+    const at = (t: number): number[] => Array.from(hourly.coarseAt(t));
+    // step 16 ends at 02:00 - 5 min: only hour 0 is complete
+    assert.deepEqual(at(16).slice(-1), [2.5]);
+    assert.ok(at(16).slice(0, -1).every(Number.isNaN));
+    // step 17 ends at 02:00: hours 0 and 1 are complete (hour 1: mean of 6..17 = 11.5)
+    assert.deepEqual(at(17).slice(-2), [2.5, 11.5]);
+    assert.equal(at(17).length, COARSE_HOURS);
+    // the features: unknown hours take the first known hour's mean; known_share = 2/168
+    const withC = forecastFeatures(Array(288).fill(10), 1800 + 17 * 300, 12, undefined, hourly.coarseAt(17)).features;
+    const k = N_FEATURES - 7;
+    assert.deepEqual(
+      Array.from(withC.slice(k)).map((x) => +x.toFixed(9)),
+      [0.25, 0.25, 0.25, +((2.5 * 167 + 11.5) / 168 / 10).toFixed(9), 1.15, 0.25, +(2 / 168).toFixed(9)],
+    );
+    // without any coarse context, every hour is the 24-hour mean
+    const none = forecastFeatures(Array(288).fill(10), 0, 12).features;
+    assert.deepEqual(
+      Array.from(none.slice(k)).map((x) => +x.toFixed(9)),
+      [1, 1, 1, 1, 1, 1, 0],
+    );
   });
 
   it('resamples irregular rows to the step: bucket means, gaps forward-filled', () => {
