@@ -38,6 +38,14 @@ else
   echo "node_modules is up to date"
 fi
 
+# kustomize, built from its Go module: the tests render the edited overlays with it as users' tools do
+KUSTOMIZE_VERSION=v5.7.1
+if ! .tools/bin/kustomize version 2>/dev/null | grep -qx "$KUSTOMIZE_VERSION"; then
+  command -v go >/dev/null || { echo "install.sh: go is required to install kustomize $KUSTOMIZE_VERSION" >&2; exit 1; }
+  say "installing kustomize $KUSTOMIZE_VERSION (go install sigs.k8s.io/kustomize/kustomize/v5) into .tools/bin"
+  GOBIN="$PWD/.tools/bin" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+fi
+
 say "building"
 npm run build --silent
 
