@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { currentValue, ManifestIndex } from '../../../src/gitops/manifests.js';
 import { planRecommendation } from '../../../src/gitops/plan.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
+import { podResources } from '../../../src/recommend/workload-facts.js';
 import { RejectedMessage } from '../../../src/util/errors.js';
 import { exampleFiles } from '../../helpers/gitops.js';
 import { gpuRec } from '../../helpers/recommendation.js';
@@ -97,6 +98,10 @@ describe('KEDA and GPU edits', () => {
         '  queueThreshold: "6"   # nv_inference_pending_request_count per replica',
       ],
     ]);
+    // the GPUs of a replica, for its cost: from the values path the mapping names
+    const embedder = { namespace: 'ml', kind: 'Deployment', name: 'embedder' };
+    assert.deepEqual(podResources(ManifestIndex.build(files).resolve(embedder)), { cpuCores: 2, memoryBytes: 8 * 2 ** 30, gpus: 1 });
+    assert.deepEqual(podResources(ManifestIndex.build(files).resolve(LLM)), { cpuCores: 4, memoryBytes: 24 * 2 ** 30, gpus: 1 });
     const gpu = planRecommendation(files, gpuRec('ml/Deployment/embedder', [['limits.nvidia.com/gpu', '2']], 'triton'), DEFAULT_POLICY);
     assert.deepEqual(diffLines(files.get(file)!, gpu.changed.get(file)!), [
       [
