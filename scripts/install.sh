@@ -4,6 +4,7 @@
 # Apicurio Registry from Maven Central, and Debian's redis-server, git, prometheus and
 # prometheus-alertmanager when missing (the committer's local backend, the policy checkout and
 # the demo use git; the alert rules are tested with promtool, the alert bridge with Alertmanager).
+# With Go: kustomize into .tools/bin (the tests render the edited overlays with it).
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
