@@ -18,10 +18,10 @@
 import { COMPUTE_SLICES, gpuMemoryGiB, MIG_PROFILES, type GpuModel, type MigProfile } from './mig-profiles.js';
 import type { ModelServerSpec, ResolvedPolicy } from './policy-schema.js';
 
-export type ResolvedModelServer = Required<Omit<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel' | 'spotPool'>> &
-  Pick<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel' | 'spotPool'>;
+export type ResolvedModelServer = Required<Omit<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel'>> &
+  Pick<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel'>;
 
-export const MODEL_SERVER_DEFAULTS: Omit<ResolvedModelServer, 'perReplicaThroughput' | 'gpuModel' | 'spotPool'> = {
+export const MODEL_SERVER_DEFAULTS: Omit<ResolvedModelServer, 'perReplicaThroughput' | 'gpuModel'> = {
   demandMetric: 'vllm:generation_tokens_total',
   queueMetric: 'vllm:num_requests_waiting',
   runningMetric: 'vllm:num_requests_running',

@@ -48,9 +48,8 @@ const modelServerSchema = z
     /** percentile of GPU memory and activity a slice must hold, plus the headroom */
     percentile: fraction,
     headroom: z.number().min(0).max(10),
-    /** node pool whose GPU-hour price (from billing) prices the server; and a spot GPU pool when allowed */
+    /** node pool whose GPU-hour price (from billing) prices the server */
     gpuPool: name,
-    spotPool: name,
   })
   .strict()
   .partial()
