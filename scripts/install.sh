@@ -4,6 +4,7 @@
 # Apicurio Registry from Maven Central, and Debian's redis-server, git, prometheus,
 # prometheus-alertmanager and chromium when missing (the committer's local backend, the policy checkout and
 # the demo use git; the alert rules are tested with promtool, the alert bridge with Alertmanager).
+# With Go: kustomize into .tools/bin (the tests render the edited overlays with it).
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 else
   echo "node_modules is up to date"
+fi
+
+# kustomize, built from its Go module: the tests render the edited overlays with it as users' tools do
+KUSTOMIZE_VERSION=v5.7.1
+if ! .tools/bin/kustomize version 2>/dev/null | grep -qx "$KUSTOMIZE_VERSION"; then
+  command -v go >/dev/null || { echo "install.sh: go is required to install kustomize $KUSTOMIZE_VERSION" >&2; exit 1; }
+  say "installing kustomize $KUSTOMIZE_VERSION (go install sigs.k8s.io/kustomize/kustomize/v5) into .tools/bin"
+  GOBIN="$PWD/.tools/bin" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
 fi
 
 say "building"

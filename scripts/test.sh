@@ -51,6 +51,8 @@ promtool check rules deploy/prometheus/foresight-rules.yml
 promtool test rules deploy/prometheus/foresight-rules.test.yml
 promtool check rules examples/prometheus/workload-rules.yml
 promtool test rules examples/prometheus/workload-rules.test.yml
+promtool check rules examples/prometheus/model-server-rules.yml
+promtool test rules examples/prometheus/model-server-rules.test.yml
 
 printf '\n== waiting for the secured stack\n'
 if ! wait "$secure_pid"; then

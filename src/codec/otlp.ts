@@ -15,13 +15,16 @@
  * - Workload identity from resource attributes, overridden by data point attributes:
  *   cluster ← k8s.cluster.name ("default" when absent), namespace ← k8s.namespace.name,
  *   kind/name ← k8s.deployment.name | k8s.statefulset.name | k8s.daemonset.name |
- *   k8s.job.name | k8s.cronjob.name | k8s.replicaset.name, container ← k8s.container.name.
+ *   k8s.job.name | k8s.cronjob.name | k8s.replicaset.name, else the owner of k8s.pod.name
+ *   (pod-owner.ts; the Collector's prometheus receiver scraping vLLM, Triton or the DCGM
+ *   exporter, with k8sattributes, gives the pod), container ← k8s.container.name.
  *   Other attributes go to the sample's attributes.
  */
 import { createRequire } from 'node:module';
 import { RejectedMessage } from '../util/errors.js';
 import type { MetricSample } from './generated-types.js';
 import { checkMessageSize, parseJsonMessage } from './limits.js';
+import { ownerOfPod } from './pod-owner.js';
 
 interface ProtoType {
   decode(buf: Uint8Array): unknown;
@@ -78,7 +81,7 @@ const WORKLOAD_ATTRS: [string, string][] = [
   ['k8s.cronjob.name', 'CronJob'],
   ['k8s.replicaset.name', 'ReplicaSet'],
 ];
-const IDENTITY_ATTRS = new Set(['k8s.cluster.name', 'k8s.namespace.name', 'k8s.container.name', ...WORKLOAD_ATTRS.map((w) => w[0])]);
+const IDENTITY_ATTRS = new Set(['k8s.cluster.name', 'k8s.namespace.name', 'k8s.container.name', 'k8s.pod.name', ...WORKLOAD_ATTRS.map((w) => w[0])]);
 
 function num(v: LongLike): number {
   if (v === null || v === undefined) return NaN;
@@ -105,6 +108,16 @@ function attrs(list: KeyValue[] | undefined): Record<string, string> {
   return out;
 }
 
+function workloadOf(metric: string, a: Record<string, string>): { kind: string; name: string } {
+  const workload = WORKLOAD_ATTRS.find(([k]) => a[k]);
+  if (workload) return { kind: workload[1], name: a[workload[0]] };
+  const pod = a['k8s.pod.name'];
+  const owner = pod ? ownerOfPod(pod) : undefined;
+  if (owner) return owner;
+  const why = pod ? `k8s.pod.name ${JSON.stringify(pod.slice(0, 100))} is not named like a Deployment's or StatefulSet's pod, and ` : '';
+  throw new RejectedMessage('invalid-field', `metric ${metric}: ${why}no workload attribute (${WORKLOAD_ATTRS.map((w) => w[0]).join(', ')}, k8s.pod.name)`);
+}
+
 export function samplesFromRequest(req: Request): MetricSample[] {
   const out: MetricSample[] = [];
   for (const rm of req.resourceMetrics ?? []) {
@@ -113,16 +126,15 @@ export function samplesFromRequest(req: Request): MetricSample[] {
       for (const m of sm.metrics ?? []) {
         const emit = (name: string, value: number, point: { attributes?: KeyValue[]; timeUnixNano?: LongLike }): void => {
           const a = { ...resource, ...attrs(point.attributes) };
-          const workload = WORKLOAD_ATTRS.find(([k]) => a[k]);
           if (!a['k8s.namespace.name']) throw new RejectedMessage('invalid-field', `metric ${name}: attribute k8s.namespace.name missing`);
-          if (!workload) throw new RejectedMessage('invalid-field', `metric ${name}: no workload attribute (${WORKLOAD_ATTRS.map((w) => w[0]).join(', ')})`);
+          const owner = workloadOf(name, a);
           const timeNs = num(point.timeUnixNano);
           if (!Number.isFinite(timeNs) || timeNs <= 0) throw new RejectedMessage('invalid-field', `metric ${name}: timeUnixNano missing`);
           out.push({
             cluster: a['k8s.cluster.name'] ?? 'default',
             namespace: a['k8s.namespace.name'],
-            kind: workload[1],
-            name: a[workload[0]],
+            kind: owner.kind,
+            name: owner.name,
             container: a['k8s.container.name'] ?? null,
             metric: name,
             unit: m.unit || '1',

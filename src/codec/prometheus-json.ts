@@ -6,12 +6,20 @@
  *
  * Workload identity from the labels: namespace ← `namespace`; kind and name ← the first of
  * `deployment`, `statefulset`, `daemonset`, `job`, `cronjob` present (as kube-state-metrics
- * and most relabelling conventions name them), else `workload` + `workload_kind`; container ←
- * `container`; cluster ← `cluster` (default "default"). Unit ← `unit` label, else "1".
+ * and most relabelling conventions name them), else `workload` + `workload_kind`, else the
+ * owner of the `pod` (pod-owner.ts: how GPU and model-server exporters label series);
+ * container ← `container`; cluster ← `cluster` (default "default"). Unit ← `unit` label, else "1".
+ *
+ * `exported_namespace`, `exported_pod` and `exported_container` win over the plain labels:
+ * Prometheus renames an exporter's own `namespace`/`pod`/`container` to `exported_*` when the
+ * scrape's target labels (the DCGM exporter's own pod) collide with them and honor_labels is
+ * false (https://prometheus.io/docs/prometheus/latest/configuration/configuration/#scrape_config),
+ * so the exported ones name the workload that uses the GPU.
  */
 import { RejectedMessage } from '../util/errors.js';
 import type { MetricSample } from './generated-types.js';
 import { parseJsonMessage } from './limits.js';
+import { ownerOfPod } from './pod-owner.js';
 
 const KIND_LABELS: [string, string][] = [
   ['deployment', 'Deployment'],
@@ -21,7 +29,20 @@ const KIND_LABELS: [string, string][] = [
   ['cronjob', 'CronJob'],
 ];
 
-const IDENTITY_LABELS = new Set(['__name__', 'namespace', 'container', 'cluster', 'unit', 'workload', 'workload_kind', ...KIND_LABELS.map((x) => x[0])]);
+const IDENTITY_LABELS = new Set([
+  '__name__',
+  'namespace',
+  'container',
+  'pod',
+  'exported_namespace',
+  'exported_container',
+  'exported_pod',
+  'cluster',
+  'unit',
+  'workload',
+  'workload_kind',
+  ...KIND_LABELS.map((x) => x[0]),
+]);
 
 interface AdapterSample {
   timestamp?: unknown;
@@ -51,7 +72,8 @@ export function decodePrometheusJson(value: Buffer | null): MetricSample[] {
 }
 
 function sampleOf(metric: string, eventTime: number, v: number, labels: Record<string, string>): MetricSample {
-  const namespace = labels.namespace;
+  const namespace = labels.exported_namespace || labels.namespace;
+  const pod = labels.exported_pod || labels.pod;
   if (!namespace) throw new RejectedMessage('invalid-field', 'label "namespace" missing: cannot attribute the sample to a workload');
   let kind: string | undefined;
   let name: string | undefined;
@@ -66,17 +88,27 @@ function sampleOf(metric: string, eventTime: number, v: number, labels: Record<s
     name = labels.workload;
     kind = labels.workload_kind ?? 'Deployment';
   }
-  if (!kind || !name) throw new RejectedMessage('invalid-field', 'no workload label (deployment, statefulset, daemonset, job, cronjob or workload)');
+  if (!name && pod) {
+    const owner = ownerOfPod(pod);
+    if (!owner)
+      throw new RejectedMessage(
+        'invalid-field',
+        `pod ${JSON.stringify(pod.slice(0, 100))} is not named like a Deployment's or StatefulSet's pod; add a workload label (deployment, statefulset, daemonset, job, cronjob or workload)`,
+      );
+    ({ kind, name } = owner);
+  }
+  if (!kind || !name) throw new RejectedMessage('invalid-field', 'no workload label (deployment, statefulset, daemonset, job, cronjob, workload or pod)');
   const attributes: Record<string, string> = {};
   for (const [k, val] of Object.entries(labels)) {
     if (!IDENTITY_LABELS.has(k)) attributes[k] = val;
   }
+  if (pod) attributes.pod = pod; // the workload's pod (exported_pod when the scrape renamed it)
   return {
     cluster: labels.cluster ?? 'default',
     namespace,
     kind,
     name,
-    container: labels.container ?? null,
+    container: labels.exported_container || labels.container || null,
     metric,
     unit: labels.unit ?? '1',
     value: v,

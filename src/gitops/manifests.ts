@@ -24,6 +24,11 @@ import type { YamlEdit, YamlPath } from './yaml-edit.js';
 export const MANAGED_ANNOTATION = 'foresight.dev/managed';
 const POD_TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
 const HPA = 'HorizontalPodAutoscaler';
+/** KEDA's autoscaler (keda.sh/v1alpha1): it owns an HPA of its own, made from these fields (keda.sh/docs/2.16/reference/scaledobject-spec/) */
+const SCALED_OBJECT = 'ScaledObject';
+/** Container resources Foresight edits: CPU, memory, whole GPUs and MIG slices (NVIDIA device plugin names). */
+const RESOURCE_FIELD = /^(requests|limits)\.(cpu|memory|nvidia\.com\/gpu|nvidia\.com\/mig-[1-7]g\.[0-9]+gb)$/;
+export const isResourceField = (field: string): boolean => RESOURCE_FIELD.test(field);
 
 export interface WorkloadKey {
   namespace: string;
@@ -188,12 +193,32 @@ export class ManifestIndex {
     if (hpaNames.size > 1)
       throw new RejectedMessage('ambiguous-target', `${workloadLabel(key)} is scaled by more than one HorizontalPodAutoscaler: ${[...hpaNames].join(', ')}`);
     const hpaDocs = hpaNames.size === 1 ? this.docsOf(HPA, key.namespace, [...hpaNames][0]) : [];
+    const soNames = new Set(
+      this.objects
+        .filter((o) => o.kind === SCALED_OBJECT && o.namespaces.includes(key.namespace) && scaleTarget(o.value, key, 'Deployment'))
+        .map((o) => o.name),
+    );
+    if (soNames.size > 1)
+      throw new RejectedMessage('ambiguous-target', `${workloadLabel(key)} is scaled by more than one KEDA ScaledObject: ${[...soNames].join(', ')}`);
+    const soDocs = soNames.size === 1 ? this.docsOf(SCALED_OBJECT, key.namespace, [...soNames][0]) : [];
+    const soBroken = soDocs.find((d) => d.error);
+    if (soBroken) throw new RejectedMessage('manifest-invalid', soBroken.error!);
+    const soLabel = `${key.namespace}/${SCALED_OBJECT}/${[...soNames][0]}`;
     const hpaBroken = hpaDocs.find((d) => d.error);
     if (hpaBroken) throw new RejectedMessage('manifest-invalid', hpaBroken.error!);
     return {
       key,
       workload: { edit: workload, merged: mergeDocs(docs) },
       hpa: hpaDocs.length > 0 ? { edit: this.pick(hpaDocs, undefined, `${key.namespace}/${HPA}/${[...hpaNames][0]}`), merged: mergeDocs(hpaDocs) } : undefined,
+      scaledObject:
+        soDocs.length > 0
+          ? {
+              edit: this.pick(soDocs, undefined, soLabel),
+              merged: mergeDocs(soDocs),
+              // the trigger list lives where it is written: a patch that adds one would replace the whole list
+              triggers: soDocs.some(hasTriggers) ? this.pick(soDocs.filter(hasTriggers), undefined, soLabel) : undefined,
+            }
+          : undefined,
     };
   }
 
@@ -223,6 +248,8 @@ export interface ResolvedWorkload {
   key: WorkloadKey;
   workload?: ResolvedDocs;
   hpa?: ResolvedDocs;
+  /** the KEDA ScaledObject that scales it; `triggers` is the document that holds its trigger list */
+  scaledObject?: ResolvedDocs & { triggers?: ObjectDoc };
   helm?: { file: string; fields: Record<string, string>; value: Record<string, unknown> };
 }
 
@@ -238,7 +265,9 @@ export interface FieldLocation {
 /**
  * Maps a logical field (Recommendation.changes[].field) to the YAML path that holds it.
  * Fields: replicas, minReplicas, maxReplicas, targetCPUUtilization, requests.cpu,
- * requests.memory, limits.cpu, limits.memory (per container), nodeSelector.<label>.
+ * requests.memory, limits.cpu, limits.memory, requests/limits of nvidia.com/gpu and
+ * nvidia.com/mig-<profile> (per container), nodeSelector.<label>, and of a KEDA ScaledObject
+ * keda.minReplicaCount, keda.maxReplicaCount, keda.threshold (its first trigger with a threshold).
  */
 export function locateField(w: ResolvedWorkload, field: string, container: string | null): FieldLocation {
   const label = workloadLabel(w.key);
@@ -247,6 +276,7 @@ export function locateField(w: ResolvedWorkload, field: string, container: strin
     if (!p) throw new RejectedMessage('unknown-workload', `${label}: the mapping names no Helm values path for ${field}`);
     return { file: w.helm.file, index: 0, path: p.split('.') };
   }
+  if (field.startsWith('keda.')) return locateKedaField(w, field);
   if (field === 'minReplicas' || field === 'maxReplicas' || field === 'targetCPUUtilization') {
     if (!w.hpa) throw new RejectedMessage('unknown-workload', `${label}: no HorizontalPodAutoscaler in the repository scales it (for ${field})`);
     const { file, index, value } = w.hpa.edit;
@@ -262,7 +292,7 @@ export function locateField(w: ResolvedWorkload, field: string, container: strin
     throw new RejectedMessage('unknown-workload', `${label}: ${field} needs a pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet)`);
   const pod = ['spec', 'template', 'spec'];
   if (field.startsWith('nodeSelector.')) return { file: doc.file, index: doc.index, path: [...pod, 'nodeSelector', field.slice('nodeSelector.'.length)] };
-  const m = /^(requests|limits)\.(cpu|memory)$/.exec(field);
+  const m = RESOURCE_FIELD.exec(field);
   if (!m) throw new RejectedMessage('invalid-field', `${label}: unknown field ${field}`);
   if (!container) throw new RejectedMessage('invalid-field', `${label}: ${field} needs a container`);
   const containers = (get(doc.value, pod) as Record<string, unknown> | undefined)?.containers as Record<string, unknown>[] | undefined;
@@ -280,12 +310,39 @@ export function locateField(w: ResolvedWorkload, field: string, container: strin
   };
 }
 
+function locateKedaField(w: ResolvedWorkload, field: string): FieldLocation {
+  const label = workloadLabel(w.key);
+  if (!w.scaledObject) throw new RejectedMessage('unknown-workload', `${label}: no KEDA ScaledObject in the repository scales it (for ${field})`);
+  if (field === 'keda.minReplicaCount' || field === 'keda.maxReplicaCount') {
+    const { file, index } = w.scaledObject.edit;
+    return { file, index, path: ['spec', field.slice('keda.'.length)] };
+  }
+  if (field !== 'keda.threshold') throw new RejectedMessage('invalid-field', `${label}: unknown field ${field}`);
+  const doc = w.scaledObject.triggers;
+  const i = doc ? thresholdTrigger(get(doc.value, ['spec', 'triggers'])) : -1;
+  if (!doc || i < 0)
+    throw new RejectedMessage('manifest-invalid', `${w.scaledObject.edit.file}: the ScaledObject has no trigger with metadata.threshold to set`);
+  return { file: doc.file, index: doc.index, path: ['spec', 'triggers', i, 'metadata', 'threshold'] };
+}
+
+const hasTriggers = (d: ObjectDoc): boolean => Array.isArray(get(d.value, ['spec', 'triggers']));
+
+function thresholdTrigger(triggers: unknown): number {
+  return Array.isArray(triggers) ? triggers.findIndex((t) => get(t, ['metadata', 'threshold']) !== undefined) : -1;
+}
+
 /** The current value of a logical field as deployed (patches merged over bases), as a string. */
 export function currentValue(w: ResolvedWorkload, field: string, container: string | null): string | null {
   let v: unknown;
   if (w.helm) {
     const p = w.helm.fields[field];
     v = p ? get(w.helm.value, p.split('.')) : undefined;
+  } else if (field === 'keda.minReplicaCount' || field === 'keda.maxReplicaCount') {
+    v = w.scaledObject ? get(w.scaledObject.merged, ['spec', field.slice('keda.'.length)]) : undefined;
+  } else if (field === 'keda.threshold') {
+    const triggers = w.scaledObject ? get(w.scaledObject.merged, ['spec', 'triggers']) : undefined;
+    const i = thresholdTrigger(triggers);
+    v = i >= 0 ? get(triggers, [i, 'metadata', 'threshold']) : undefined;
   } else if (field === 'minReplicas' || field === 'maxReplicas') {
     v = w.hpa ? get(w.hpa.merged, ['spec', field]) : undefined;
   } else if (field === 'targetCPUUtilization') {
@@ -297,7 +354,7 @@ export function currentValue(w: ResolvedWorkload, field: string, container: stri
   } else if (field.startsWith('nodeSelector.')) {
     v = w.workload ? get(w.workload.merged, ['spec', 'template', 'spec', 'nodeSelector', field.slice('nodeSelector.'.length)]) : undefined;
   } else {
-    const m = /^(requests|limits)\.(cpu|memory)$/.exec(field);
+    const m = RESOURCE_FIELD.exec(field);
     const containers = (w.workload ? get(w.workload.merged, ['spec', 'template', 'spec', 'containers']) : undefined) as Record<string, unknown>[] | undefined;
     const c = containers?.find((x) => x.name === container);
     v = m && c ? get(c, ['resources', m[1], m[2]]) : undefined;
@@ -318,9 +375,10 @@ function annotations(v: Record<string, unknown>): Record<string, unknown> {
   return ((v.metadata as Record<string, unknown> | undefined)?.annotations ?? {}) as Record<string, unknown>;
 }
 
-function scaleTarget(hpa: Record<string, unknown>, key: WorkloadKey): boolean {
-  const ref = get(hpa, ['spec', 'scaleTargetRef']) as Record<string, unknown> | undefined;
-  return ref?.kind === key.kind && ref?.name === key.name;
+/** Whether an autoscaler targets the workload; `defaultKind`: KEDA's scaleTargetRef.kind defaults to Deployment. */
+function scaleTarget(scaler: Record<string, unknown>, key: WorkloadKey, defaultKind?: string): boolean {
+  const ref = get(scaler, ['spec', 'scaleTargetRef']) as Record<string, unknown> | undefined;
+  return (ref?.kind ?? defaultKind) === key.kind && ref?.name === key.name;
 }
 
 /** The document as plain data, within the alias limit; the error when it cannot be converted. */

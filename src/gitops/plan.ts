@@ -124,6 +124,13 @@ export function validate(w: ResolvedWorkload): void {
       bad(`HPA minReplicas ${spec.minReplicas} exceeds maxReplicas ${spec.maxReplicas}`);
     for (const m of (spec.metrics ?? []) as Record<string, unknown>[]) int(get(m, ['resource', 'target', 'averageUtilization']), 1, 'HPA averageUtilization');
   }
+  if (w.scaledObject) {
+    const spec = (w.scaledObject.merged.spec ?? {}) as Record<string, unknown>;
+    int(spec.minReplicaCount, 0, 'ScaledObject spec.minReplicaCount');
+    int(spec.maxReplicaCount, 1, 'ScaledObject spec.maxReplicaCount');
+    if (typeof spec.minReplicaCount === 'number' && typeof spec.maxReplicaCount === 'number' && spec.minReplicaCount > spec.maxReplicaCount)
+      bad(`ScaledObject minReplicaCount ${spec.minReplicaCount} exceeds maxReplicaCount ${spec.maxReplicaCount}`);
+  }
   if (w.workload) {
     const spec = (w.workload.merged.spec ?? {}) as Record<string, unknown>;
     int(spec.replicas, 0, 'spec.replicas');
@@ -140,6 +147,19 @@ export function validate(w: ResolvedWorkload): void {
         const rq = q(req, 'requests');
         const lq = q(lim, 'limits');
         if (rq !== undefined && lq !== undefined && rq > lq) bad(`container ${String(c.name)} requests.${r} ${String(req)} exceeds limits.${r} ${String(lim)}`);
+      }
+      // extended resources (GPUs, MIG slices) are whole numbers, and a request must equal its limit
+      // (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources)
+      const extended = new Set(
+        ['requests', 'limits'].flatMap((k) => Object.keys((get(c, ['resources', k]) ?? {}) as object)).filter((r) => r.startsWith('nvidia.com/')),
+      );
+      for (const r of extended) {
+        const req = get(c, ['resources', 'requests', r]);
+        const lim = get(c, ['resources', 'limits', r]);
+        for (const v of [req, lim])
+          if (v !== undefined && !/^\d+$/.test(String(v))) bad(`container ${String(c.name)} ${r} ${JSON.stringify(v)} is not a whole number`);
+        if (req !== undefined && lim !== undefined && String(req) !== String(lim))
+          bad(`container ${String(c.name)} requests.${r} ${String(req)} differs from limits.${r} ${String(lim)} (an extended resource is not overcommitted)`);
       }
     }
   }

@@ -18,6 +18,49 @@ const percent = z.number().min(0).max(1000);
 const positive = z.number().positive().max(1e12);
 const name = z.string().min(1).max(253);
 
+/** GPU families with a MIG profile table (mig-profiles.ts). */
+export const GPU_MODELS = ['A100-40GB', 'A100-80GB', 'H100-80GB'] as const;
+
+const modelServerSchema = z
+  .object({
+    /** the demand series (e.g. vllm:generation_tokens_total): a counter is turned into a per-second rate */
+    demandMetric: name,
+    /** requests waiting (vllm:num_requests_waiting, nv_inference_pending_request_count) */
+    queueMetric: name,
+    /** requests being served (vllm:num_requests_running): a replica's concurrency, to size the queue's drain */
+    runningMetric: name,
+    /** demand one replica serves at the latency target (tokens/s); absent: learnt from the steps with a queue */
+    perReplicaThroughput: positive,
+    /** waiting requests per replica the server should stay under (the KEDA trigger's threshold) */
+    queueDepthSlo: z.number().min(0).max(1e6),
+    /** time from scheduling a replica to serving (image pull, weights load): scale that far ahead of a forecast peak */
+    warmupMinutes: z
+      .number()
+      .min(0)
+      .max(24 * 60),
+    gpusPerReplica: z.number().int().min(1).max(16),
+    gpuModel: z.enum(GPU_MODELS),
+    /** GPU memory in use (MiB) and the engine's busy fraction, for right-sizing */
+    gpuMemoryMetric: name,
+    gpuActivityMetric: name,
+    /** what a replica may be moved to when it fits a smaller slice */
+    sharing: z.enum(['mig', 'time-slicing', 'none']),
+    /** percentile of GPU memory and activity a slice must hold, plus the headroom */
+    percentile: fraction,
+    headroom: z.number().min(0).max(10),
+    /** node pool whose GPU-hour price (from billing) prices the server */
+    gpuPool: name,
+  })
+  .strict()
+  .partial()
+  .refine((m) => m.sharing !== 'mig' || m.gpuModel !== undefined, { message: 'sharing: mig needs gpuModel (the MIG profiles depend on it)', path: ['sharing'] })
+  .refine((m) => m.sharing === undefined || m.sharing === 'none' || (m.gpusPerReplica ?? 1) === 1, {
+    message: 'a replica with more than one GPU cannot share a GPU (MIG or time-slicing)',
+    path: ['sharing'],
+  });
+
+export type ModelServerSpec = z.infer<typeof modelServerSchema>;
+
 export const policySpecSchema = z
   .object({
     budget: z
@@ -124,6 +167,8 @@ export const policySpecSchema = z
       })
       .strict()
       .partial(),
+    /** a GPU model server (vLLM, Triton): replicas from demand and queue depth, GPU right-sizing (model-server-capacity.ts) */
+    modelServer: modelServerSchema,
     critical: z
       .object({
         changePercentAbove: percent,
@@ -193,6 +238,8 @@ export interface ResolvedPolicy {
   };
   critical: { changePercentAbove: number; monthlyCostIncreaseAbove: number; budgetBreach: boolean; spot: boolean };
   anomaly: { threshold: number; suppressMinutes: number };
+  /** set when a policy declares the workload a model server; defaults are filled by model-server-capacity.ts */
+  modelServer?: ModelServerSpec;
   /** names of the policy files that shaped this one, broadest first */
   sources: string[];
 }

@@ -46,8 +46,10 @@ export function podResources(w: ResolvedWorkload | undefined): PodResources | un
   if (w.helm) {
     const cpu = currentValue(w, 'requests.cpu', null);
     const mem = currentValue(w, 'requests.memory', null);
-    if (cpu === null && mem === null) return undefined;
-    return { cpuCores: parseQuantity(cpu ?? '0') ?? 0, memoryBytes: parseQuantity(mem ?? '0') ?? 0, gpus: 0 };
+    // GPUs: whichever of the request and the limit the mapping names (charts often render one value as both)
+    const gpu = currentValue(w, `requests.${GPU_RESOURCE}`, null) ?? currentValue(w, `limits.${GPU_RESOURCE}`, null);
+    if (cpu === null && mem === null && gpu === null) return undefined;
+    return { cpuCores: parseQuantity(cpu ?? '0') ?? 0, memoryBytes: parseQuantity(mem ?? '0') ?? 0, gpus: parseQuantity(gpu ?? '0') ?? 0 };
   }
   const containers = get(w.workload?.merged, ['spec', 'template', 'spec', 'containers']);
   if (!Array.isArray(containers)) return undefined;
