@@ -140,9 +140,11 @@ function splitPipelines(cluster: Cluster): Cluster {
   return cluster;
 }
 
-/** Every master of a cluster, or the one Redis. */
-export function masters(redis: Redis): SingleRedis[] {
-  return redis instanceof Cluster ? redis.nodes('master') : [redis];
+/** Every master of a cluster, or the one Redis (a lazy cluster client connects first: until then it knows no node). */
+export async function masters(redis: Redis): Promise<SingleRedis[]> {
+  if (!(redis instanceof Cluster)) return [redis];
+  if (redis.status === 'wait') await redis.connect();
+  return redis.nodes('master');
 }
 
 /**
@@ -150,12 +152,12 @@ export function masters(redis: Redis): SingleRedis[] {
  * keys), with the node that holds them: a keyless command about them (MEMORY USAGE) goes there.
  */
 export async function* scanKeys(redis: Redis, match: string, count = 1000): AsyncIterable<{ node: SingleRedis; keys: string[] }> {
-  for (const node of masters(redis)) {
+  for (const node of await masters(redis)) {
     for await (const keys of node.scanStream({ match, count }) as AsyncIterable<string[]>) yield { node, keys };
   }
 }
 
 /** INFO <section> of every master (one entry for a single Redis), for figures summed over the cluster. */
 export async function infoOfEachNode(redis: Redis, section: string): Promise<string[]> {
-  return Promise.all(masters(redis).map((n) => n.info(section)));
+  return Promise.all((await masters(redis)).map((n) => n.info(section)));
 }

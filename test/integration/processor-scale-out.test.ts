@@ -7,10 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { sleep, waitFor } from '../../src/util/retry.js';
 import { startCli, type RunningCli } from '../helpers/cli.js';
-import { testConfig, testEnv, uniqueId } from '../helpers/env.js';
+import { testConfig, testEnv, testRedis, uniqueId } from '../helpers/env.js';
 import { testKafka } from '../helpers/kafka.js';
 import { runProcessorUntil } from '../helpers/processor.js';
 import { produceSamples, sample, testCodec } from '../helpers/produce.js';
@@ -25,7 +24,7 @@ describe('processor scale-out and scale-in', () => {
   const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '6' });
   const cfg = testConfig(env);
   const kafka = testKafka(cfg);
-  const redis = new Redis(cfg.redis.url);
+  const redis = testRedis(env);
   after(() => redis.disconnect());
 
   it('gives the same windows as one uninterrupted instance while partitions move', async () => {
