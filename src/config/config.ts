@@ -140,8 +140,12 @@ export function loadRedisConfig(env: Env): RedisConfig {
   const clusterNodes = nodes?.map((hp) => {
     const i = hp.lastIndexOf(':');
     const port = Number(hp.slice(i + 1));
-    if (port < 1 || port > 65535)
-      throw new ConfigError(V.REDIS_CLUSTER_NODES.name, `expected ${V.REDIS_CLUSTER_NODES.expects}; got port ${port} in ${JSON.stringify(hp)}`);
+    if (port < 1 || port > 65535) {
+      throw new ConfigError(
+        V.REDIS_CLUSTER_NODES.name,
+        `expected ${V.REDIS_CLUSTER_NODES.expects}; got ${JSON.stringify(env[V.REDIS_CLUSTER_NODES.name])} (port ${port} of ${hp} is not in 1-65535)`,
+      );
+    }
     return { host: hp.slice(0, i), port };
   });
   return { url, ...(clusterNodes ? { clusterNodes } : {}), keyPrefix: readVar(V.REDIS_KEY_PREFIX, env), security: loadRedisSecurity(env, url) };

@@ -16,6 +16,13 @@ export const STACK_DIR = envVar(
   'a directory path',
   "Root of the local stack's data, logs and pid files.",
 );
+export const STACK_CLUSTER_DIR = envVar(
+  'FORESIGHT_STACK_CLUSTER_DIR',
+  z.string().min(1),
+  path.join(PROJECT_ROOT, '.foresight', 'stack-cluster'),
+  'a directory path',
+  "Root of the stack with a Redis Cluster (`stack up --redis-cluster`): its nodes' data, logs and pid files; Kafka and the registry already answering on their ports are used, not started again.",
+);
 export const STACK_DATA_DIR = envVar(
   'FORESIGHT_STACK_DATA_DIR',
   z.string().min(1).optional(),
@@ -103,6 +110,7 @@ export const STACK_ALERTMANAGER_PORT = envVar(
 
 export const STACK_VARIABLES = [
   STACK_DIR,
+  STACK_CLUSTER_DIR,
   STACK_DATA_DIR,
   STACK_LOG_DIR,
   STACK_KAFKA_PORT,
@@ -164,7 +172,7 @@ export function loadStackConfig(flags: StackFlags = {}, env: Env = process.env):
     );
   }
   if (flags.secure) return loadSecureStackConfig(flags, env);
-  const dir = path.resolve(flags.dir ?? readVar(STACK_DIR, env));
+  const dir = path.resolve(flags.dir ?? readVar(flags.redisCluster ? STACK_CLUSTER_DIR : STACK_DIR, env));
   const cfg: StackConfig = {
     dir,
     dataDir: path.resolve(flags.dataDir ?? readVar(STACK_DATA_DIR, env) ?? path.join(dir, 'data')),
