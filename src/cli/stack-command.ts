@@ -50,6 +50,12 @@ function withStackOptions(cmd: Command): Command {
  */
 function stackConfigOf(cmd: Command): StackConfig {
   const flags = cmd.opts<StackFlags>();
+  if (flags.redisCluster) {
+    // its own folder (FORESIGHT_STACK_CLUSTER_DIR) unless --dir is given: the plain stack's
+    // FORESIGHT_STACK_DIR would mix their pid files, and `down --redis-cluster` stop the plain Kafka
+    const fromEnv = ['dir', 'dataDir', 'logDir'].filter((k) => cmd.getOptionValueSource(k) === 'env');
+    return loadStackConfig(Object.fromEntries(Object.entries(flags).filter(([k]) => !fromEnv.includes(k))));
+  }
   if (!flags.secure) return loadStackConfig(flags);
   const fromCli = Object.fromEntries(Object.entries(flags).filter(([k]) => cmd.getOptionValueSource(k) === 'cli'));
   return loadStackConfig({ ...fromCli, secure: true });
