@@ -105,30 +105,40 @@ export function redactUrl(url: string): string {
 /**
  * ioredis sends a pipeline to one node and refuses one whose keys live on several; the
  * windows' and costs' reads pipeline keys of many partitions. On a cluster, `pipeline()` is
- * therefore a recorder whose exec() sends each command on its own (ioredis routes each to
- * its slot's master; commands to one master keep their order) and answers in the pipeline's
- * form, [error, result] per command. MULTI is untouched: it must stay in one slot.
+ * therefore a recorder whose exec() groups the commands by the master of their first key's
+ * slot and sends one real pipeline per master, in parallel (a command whose first argument is
+ * no key goes alone), answering in the pipeline's form, [error, result] per command, in the
+ * order given. Commands on one key stay in order. MULTI is untouched: it must stay in one slot.
  */
 function splitPipelines(cluster: Cluster): Cluster {
-  const call = cluster as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const realPipeline = Object.getPrototypeOf(cluster).pipeline as (this: Cluster) => ChainableCommander;
   cluster.pipeline = (commands?: unknown[][]): ChainableCommander => {
     const queued: [string, unknown[]][] = (commands ?? []).map(([name, ...args]) => [String(name), args]);
+    const exec = async (): Promise<[Error | null, unknown][]> => {
+      const groups = new Map<string, number[]>();
+      queued.forEach(([, args], i) => {
+        const key = args[0];
+        const master = typeof key === 'string' || Buffer.isBuffer(key) ? cluster.slots[keySlot(key)]?.[0] : undefined;
+        const group = master ?? `alone:${i}`;
+        groups.set(group, [...(groups.get(group) ?? []), i]);
+      });
+      const out: [Error | null, unknown][] = new Array(queued.length);
+      await Promise.all(
+        [...groups.values()].map(async (indexes) => {
+          const p = realPipeline.call(cluster) as unknown as Record<string, (...args: unknown[]) => unknown>;
+          for (const i of indexes) p[queued[i][0]](...queued[i][1]);
+          const replies = ((await (p as unknown as ChainableCommander).exec()) ?? []) as [Error | null, unknown][];
+          indexes.forEach((i, k) => (out[i] = replies[k]));
+        }),
+      );
+      return out;
+    };
     const recorder: ChainableCommander = new Proxy({} as ChainableCommander, {
       get(_target, prop) {
         if (prop === 'length') return queued.length;
         if (prop === 'then') return undefined; // not a promise itself
-        if (prop === 'exec') {
-          return () =>
-            Promise.all(
-              queued.map(([name, args]) =>
-                call[name](...args).then(
-                  (r) => [null, r] as const,
-                  (e: Error) => [e, null] as const,
-                ),
-              ),
-            );
-        }
-        if (typeof prop !== 'string' || typeof call[prop] !== 'function') return undefined;
+        if (prop === 'exec') return exec;
+        if (typeof prop !== 'string' || typeof (cluster as unknown as Record<string, unknown>)[prop] !== 'function') return undefined;
         return (...args: unknown[]) => {
           queued.push([prop, args]);
           return recorder;
@@ -138,6 +148,26 @@ function splitPipelines(cluster: Cluster): Cluster {
     return recorder;
   };
   return cluster;
+}
+
+/**
+ * The Redis Cluster slot of a key: CRC16 (XMODEM) of its hash tag (the text between the first
+ * "{" and the next "}", when not empty) or else of the whole key, modulo 16384 (the cluster
+ * specification's algorithm; CLUSTER KEYSLOT answers the same).
+ */
+export function keySlot(key: string | Buffer): number {
+  let bytes = Buffer.isBuffer(key) ? key : Buffer.from(key);
+  const open = bytes.indexOf(0x7b); // {
+  if (open >= 0) {
+    const close = bytes.indexOf(0x7d, open + 1); // }
+    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const b of bytes) {
+    crc ^= b << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
 }
 
 /** Every master of a cluster, or the one Redis (a lazy cluster client connects first: until then it knows no node). */

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { loadStackConfig, stackEnv } from '../../src/stack/stack-config.js';
 import { serviceSpecs } from '../../src/stack/services.js';
 import { createLogger } from '../../src/telemetry/log.js';
-import { createRedis } from '../../src/windows/redis-client.js';
+import { createRedis, keySlot } from '../../src/windows/redis-client.js';
 
 describe('Redis Cluster configuration', () => {
   const log = createLogger('test', 'silent');
@@ -56,5 +56,14 @@ describe('Redis Cluster configuration', () => {
       () => loadStackConfig({ redisCluster: true }, { FORESIGHT_STACK_REDIS_CLUSTER_PORT: '60000' }),
       /FORESIGHT_STACK_REDIS_CLUSTER_PORT: expected a TCP port up to 55533/,
     );
+  });
+
+  it('computes the slot of a key as Redis Cluster does (the values CLUSTER KEYSLOT of Redis 7.0 gave)', () => {
+    assert.equal(keySlot('123456789'), 12739); // the cluster specification's CRC16 check value 0x31C3
+    assert.equal(keySlot('fs:{metrics.v1:3}:applied'), 5662);
+    assert.equal(keySlot('fs:{metrics.v1:3}:w:a/b:m:7'), 5662, 'the hash tag decides');
+    assert.equal(keySlot('foo{}{bar}'), 8363, 'an empty tag: the whole key');
+    assert.equal(keySlot('foo{{bar}}zap'), 4015, 'the tag is "{bar"');
+    assert.equal(keySlot(Buffer.from('a{b}c')), 3300);
   });
 });
