@@ -8,7 +8,7 @@
  * On a cluster, ioredis follows MOVED and ASK redirections and a failover's new master by
  * itself. Each key carries a hash tag (redis-keys.ts), so every Lua call and MULTI touches one
  * slot; what spans slots is made to work here: a pipeline (its keys may live on several
- * masters) is sent as separate commands, and scanKeys / infoOfEachNode visit every master.
+ * masters) is split into one pipeline per master, and scanKeys / infoOfEachNode visit every master.
  */
 import { Cluster, Redis as SingleRedis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/config.js';
