@@ -15,7 +15,16 @@ secure_started_here=0
 if node bin/foresight.js stack status --secure | grep -Eq '^(redis|kafka|registry) +(stopped|not-answering)'; then
   secure_started_here=1
 fi
+# the Redis Cluster (three masters) of the second pass, beside the plain Redis, on its own ports
+cluster_started_here=0
+if node bin/foresight.js stack status --redis-cluster | grep -Eq '^redis-cluster-[0-9] +(stopped|not-answering)'; then
+  cluster_started_here=1
+fi
 cleanup() {
+  if [ "$cluster_started_here" = 1 ]; then
+    printf '\n== stopping the Redis Cluster\n'
+    node bin/foresight.js stack down --redis-cluster || true
+  fi
   if [ "$secure_started_here" = 1 ]; then
     printf '\n== stopping the secured stack\n'
     node bin/foresight.js stack down --secure || true
@@ -34,6 +43,10 @@ secure_log=.foresight/stack-secure-up.log
 node bin/foresight.js stack up --secure >"$secure_log" 2>&1 &
 secure_pid=$!
 node bin/foresight.js stack up
+# after the plain stack, so that it finds Kafka and the registry answering and starts only its three masters
+cluster_log=.foresight/stack-cluster-up.log
+node bin/foresight.js stack up --redis-cluster >"$cluster_log" 2>&1 &
+cluster_pid=$!
 
 printf '\n== lint\n'
 npm run lint --silent
@@ -65,3 +78,19 @@ export FORESIGHT_TEST_SECURE_STACK=required   # its tests fail, not skip, when i
 
 printf '\n== tests\n'
 node --test --test-concurrency=1 dist/test/
+
+printf '\n== restart, scale-out and the recommendation loop again, on the Redis Cluster\n'
+if ! wait "$cluster_pid"; then
+  cat "$cluster_log"
+  echo "test.sh: the Redis Cluster did not start (see above)" >&2
+  exit 1
+fi
+tail -n 2 "$cluster_log"
+# one test of each concern, ~100 s (the whole files would take ~4 minutes); the restart and
+# scale-out tests compare every window field by field with an uninterrupted run's
+(
+  eval "$(node bin/foresight.js stack env --redis-cluster)"
+  node --test --test-concurrency=1 \
+    --test-name-pattern='same windows as one uninterrupted instance|SIGKILL mid-stream|raises minReplicas|caps a raise' \
+    dist/test/integration/{processor-scale-out,processor-restart,recommendations}.test.js
+)

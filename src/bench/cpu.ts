@@ -5,7 +5,7 @@
  * phase's CPU went, and with the cores available, how fast the phase could be at best.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { infoOfEachNode, type Redis } from '../windows/redis-client.js';
 
 export interface CpuSnapshot {
   node: number;
@@ -52,9 +52,9 @@ export class CpuMeter {
     const u = process.cpuUsage();
     let redis: number | undefined;
     try {
-      const info = await this.redis.info('cpu');
-      const v = (k: string): number => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-      redis = v('used_cpu_user') + v('used_cpu_sys');
+      // a cluster's CPU is its masters' together
+      const v = (info: string, k: string): number => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+      redis = (await infoOfEachNode(this.redis, 'cpu')).reduce((sum, info) => sum + v(info, 'used_cpu_user') + v(info, 'used_cpu_sys'), 0);
       if (!Number.isFinite(redis)) redis = undefined;
     } catch {
       redis = undefined;

@@ -27,7 +27,7 @@ import { kafkaSecurityOptions } from '../kafka/client.js';
 import { startProcessor } from '../processor/processor.js';
 import { createServiceContext } from '../service/runtime.js';
 import { sleep } from '../util/retry.js';
-import { createRedis } from '../windows/redis-client.js';
+import { createRedis, scanKeys } from '../windows/redis-client.js';
 
 export interface IngestBenchOptions {
   events: number;
@@ -135,9 +135,8 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
   await redis.connect();
   let bytes = 0;
   let keys = 0;
-  const stream = redis.scanStream({ match: `${id}:*`, count: 1000 });
-  for await (const ks of stream as AsyncIterable<string[]>) {
-    const pipeline = redis.pipeline();
+  for await (const { node, keys: ks } of scanKeys(redis, `${id}:*`)) {
+    const pipeline = node.pipeline();
     for (const k of ks) pipeline.memory('USAGE', k, 'SAMPLES', '0');
     for (const [, v] of (await pipeline.exec()) ?? []) bytes += Number(v ?? 0);
     keys += ks.length;

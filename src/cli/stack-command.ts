@@ -16,6 +16,17 @@ function withStackOptions(cmd: Command): Command {
     .addOption(new Option('--redis-port <port>', 'Redis port').argParser(parsePort).env('FORESIGHT_STACK_REDIS_PORT'))
     .addOption(
       new Option(
+        '--redis-cluster',
+        "a Redis Cluster of three masters (Debian's redis-server in cluster mode, joined by `redis-cli --cluster create`) instead of the single Redis",
+      ),
+    )
+    .addOption(
+      new Option('--redis-cluster-port <port>', "the cluster's first port; its masters listen on it and the next two")
+        .argParser(parsePort)
+        .env('FORESIGHT_STACK_REDIS_CLUSTER_PORT'),
+    )
+    .addOption(
+      new Option(
         '--observability',
         "also Prometheus (scraping the services on 9464/9465/9466, Foresight's alert rules loaded) and Alertmanager, from Debian's packages",
       ),
@@ -39,6 +50,12 @@ function withStackOptions(cmd: Command): Command {
  */
 function stackConfigOf(cmd: Command): StackConfig {
   const flags = cmd.opts<StackFlags>();
+  if (flags.redisCluster) {
+    // its own folder (FORESIGHT_STACK_CLUSTER_DIR) unless --dir is given: the plain stack's
+    // FORESIGHT_STACK_DIR would mix their pid files, and `down --redis-cluster` stop the plain Kafka
+    const fromEnv = ['dir', 'dataDir', 'logDir'].filter((k) => cmd.getOptionValueSource(k) === 'env');
+    return loadStackConfig(Object.fromEntries(Object.entries(flags).filter(([k]) => !fromEnv.includes(k))));
+  }
   if (!flags.secure) return loadStackConfig(flags);
   const fromCli = Object.fromEntries(Object.entries(flags).filter(([k]) => cmd.getOptionValueSource(k) === 'cli'));
   return loadStackConfig({ ...fromCli, secure: true });
@@ -65,6 +82,7 @@ export function stackCommand(): Command {
       console.log(formatStatus(statuses));
       console.log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       if (cfg.secure) console.log('connect with the variables of `foresight stack env --secure`');
+      if (cfg.redisCluster) console.log('connect with the variables of `foresight stack env --redis-cluster` (FORESIGHT_REDIS_CLUSTER_NODES)');
     },
   );
   withStackOptions(stack.command('down').description('stop the processes that `stack up` started (and nothing else)')).action(

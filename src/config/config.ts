@@ -29,6 +29,8 @@ export interface TopicsConfig {
 
 export interface RedisConfig {
   url: string;
+  /** Redis Cluster seed nodes (FORESIGHT_REDIS_CLUSTER_NODES): when set, the Cluster client is used and url gives only the scheme */
+  clusterNodes?: { host: string; port: number }[];
   keyPrefix: string;
   /** ACL user, password, TLS CA (config/security.ts) */
   security?: RedisSecurity;
@@ -156,17 +158,33 @@ export function loadIngestConfig(env: Env, topics: TopicsConfig): IngestConfig {
   };
 }
 
+export function loadRedisConfig(env: Env): RedisConfig {
+  const url = readVar(V.REDIS_URL, env);
+  const nodes = readVar(V.REDIS_CLUSTER_NODES, env);
+  const clusterNodes = nodes?.map((hp) => {
+    const i = hp.lastIndexOf(':');
+    const port = Number(hp.slice(i + 1));
+    if (port < 1 || port > 65535) {
+      throw new ConfigError(
+        V.REDIS_CLUSTER_NODES.name,
+        `expected ${V.REDIS_CLUSTER_NODES.expects}; got ${JSON.stringify(env[V.REDIS_CLUSTER_NODES.name])} (port ${port} of ${hp} is not in 1-65535)`,
+      );
+    }
+    return { host: hp.slice(0, i), port };
+  });
+  return { url, ...(clusterNodes ? { clusterNodes } : {}), keyPrefix: readVar(V.REDIS_KEY_PREFIX, env), security: loadRedisSecurity(env, url) };
+}
+
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const topics = loadTopicsConfig(env);
   const registryUrl = readVar(V.SCHEMA_REGISTRY_URL, env);
-  const redisUrl = readVar(V.REDIS_URL, env);
   return {
     kafka: loadKafkaConfig(env),
     topics,
     registryUrl,
     deadLetterMaxBytes: readVar(V.DEADLETTER_MAX_BYTES, env),
     registry: { url: registryUrl, security: loadRegistrySecurity(env, registryUrl) },
-    redis: { url: redisUrl, keyPrefix: readVar(V.REDIS_KEY_PREFIX, env), security: loadRedisSecurity(env, redisUrl) },
+    redis: loadRedisConfig(env),
     telemetry: {
       httpHost: readVar(V.HTTP_HOST, env),
       httpPort: readVar(V.HTTP_PORT, env),

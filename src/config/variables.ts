@@ -84,6 +84,13 @@ export const REDIS_URL = envVar(
   'a redis:// or rediss:// URL',
   'Redis holding the windows and applied offsets.',
 );
+export const REDIS_CLUSTER_NODES = envVar(
+  'FORESIGHT_REDIS_CLUSTER_NODES',
+  hostPortList.optional(),
+  undefined,
+  'comma-separated host:port of Redis Cluster nodes',
+  'Set to use a Redis Cluster (a few of its nodes; the client discovers the rest and follows MOVED/ASK and failovers) instead of the one Redis of FORESIGHT_REDIS_URL, whose scheme (rediss:// for TLS) still applies to every node, with FORESIGHT_REDIS_USERNAME/PASSWORD(_FILE).',
+);
 export const REDIS_KEY_PREFIX = envVar(
   'FORESIGHT_REDIS_KEY_PREFIX',
   z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-"'),
@@ -401,6 +408,7 @@ export const ALL_VARIABLES = [
   TOPIC_PARTITIONS,
   SCHEMA_REGISTRY_URL,
   REDIS_URL,
+  REDIS_CLUSTER_NODES,
   REDIS_KEY_PREFIX,
   PROCESSOR_GROUP,
   COMMITTER_GROUP,

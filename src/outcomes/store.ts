@@ -4,7 +4,7 @@
  * change, so the hash stays small (thousands of entries, not millions). Recording is idempotent:
  * a redelivered outcome overwrites itself.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../windows/redis-client.js';
 import type { ChangeOutcome } from './outcome.js';
 import { outcomesKey } from '../windows/redis-keys.js';
 

@@ -20,7 +20,7 @@
  * script's applied-offset check still makes every batch count once.
  */
 import type { Admin, Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../windows/redis-client.js';
 import type { Logger } from '../telemetry/log.js';
 import { errorMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';

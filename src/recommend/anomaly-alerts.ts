@@ -3,7 +3,7 @@
  * becomes an AnomalyAlert on alerts.v1 (with the recent window's summary and the trace context
  * in its header), de-duplicated per series over the policy's suppression interval in event time.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../windows/redis-client.js';
 import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert } from '../codec/generated-types.js';

@@ -19,7 +19,7 @@
  * crash in between skips scoring those steps on redelivery (their events are already
  * applied); the next closed step is scored as usual. So a step is scored at most once.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../windows/redis-client.js';
 import type { Message, Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';

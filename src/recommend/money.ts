@@ -13,7 +13,7 @@
  *       <prefix>:budget:{<scope>}:<YYYY-MM>   string, the id of the published BUDGET
  *                                              recommendation; expires 40 days after the period
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from '../windows/redis-client.js';
 import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';

@@ -9,9 +9,10 @@ import { ForesightError } from '../util/errors.js';
 import { APICURIO_JAR, KAFKA_LIBS, ensureApicurio, ensureKafkaLibs, ensureRedisServer } from './artifacts.js';
 import { alertmanagerSpec, prometheusSpec } from './observability-services.js';
 import { kafkaAnswers, redisAnswers, registryAnswers } from './probes.js';
+import { redisClusterSpecs, redisClusterStarted, type RedisClusterNodeName } from './redis-cluster.js';
 import type { StackConfig } from './stack-config.js';
 
-export type ServiceName = 'redis' | 'kafka' | 'registry' | 'prometheus' | 'alertmanager';
+export type ServiceName = 'redis' | RedisClusterNodeName | 'kafka' | 'registry' | 'prometheus' | 'alertmanager';
 
 export interface ServiceSpec {
   name: ServiceName;
@@ -80,11 +81,13 @@ export function plainVariant(cfg: StackConfig): StackVariant {
 }
 
 /**
- * The stack's services; with --observability (or when an earlier `up --observability` left
- * its pid files, so that `status` and `down` cover them) also Prometheus and Alertmanager.
+ * The stack's services; with --redis-cluster three cluster masters instead of the single
+ * Redis; with --observability also Prometheus and Alertmanager. Either also when an earlier
+ * `up` with the flag left their pid files, so that `status` and `down` cover them.
  */
 export function serviceSpecs(cfg: StackConfig, variant: StackVariant = plainVariant(cfg)): ServiceSpec[] {
-  const specs = [redisSpec(cfg, variant), kafkaSpec(cfg, variant), registrySpec(cfg, variant)];
+  const redis = cfg.redisCluster ? redisClusterSpecs(cfg) : [redisSpec(cfg, variant), ...(redisClusterStarted(cfg) ? redisClusterSpecs(cfg) : [])];
+  const specs = [...redis, kafkaSpec(cfg, variant), registrySpec(cfg, variant)];
   for (const spec of [prometheusSpec(cfg), alertmanagerSpec(cfg)]) {
     if (cfg.observability || existsSync(spec.pidFile)) specs.push(spec);
   }

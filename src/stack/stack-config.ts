@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { envVar, port, readVar, type Env } from '../config/env.js';
+import { ForesightError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { secureStackEnv } from './secure-material.js';
 
@@ -14,6 +15,13 @@ export const STACK_DIR = envVar(
   path.join(PROJECT_ROOT, '.foresight', 'stack'),
   'a directory path',
   "Root of the local stack's data, logs and pid files.",
+);
+export const STACK_CLUSTER_DIR = envVar(
+  'FORESIGHT_STACK_CLUSTER_DIR',
+  z.string().min(1),
+  path.join(PROJECT_ROOT, '.foresight', 'stack-cluster'),
+  'a directory path',
+  "Root of the stack with a Redis Cluster (`stack up --redis-cluster`): its nodes' data, logs and pid files; Kafka and the registry already answering on their ports are used, not started again.",
 );
 export const STACK_DATA_DIR = envVar(
   'FORESIGHT_STACK_DATA_DIR',
@@ -39,6 +47,13 @@ export const STACK_REGISTRY_PORT = envVar(
   'Schema Registry (Apicurio) port of the local stack.',
 );
 export const STACK_REDIS_PORT = envVar('FORESIGHT_STACK_REDIS_PORT', port.min(1), '6379', 'a TCP port', 'Redis port of the local stack.');
+export const STACK_REDIS_CLUSTER_PORT = envVar(
+  'FORESIGHT_STACK_REDIS_CLUSTER_PORT',
+  port.min(1).max(55533),
+  '7001',
+  'a TCP port up to 55533',
+  'First port of the local Redis Cluster (`stack up --redis-cluster`): its three masters listen on it and the next two, their cluster bus on each port + 10000.',
+);
 
 // The secured stack (`--secure`) runs beside the plain one: its own folder and ports, so both can be up at once.
 export const STACK_SECURE_DIR = envVar(
@@ -95,12 +110,14 @@ export const STACK_ALERTMANAGER_PORT = envVar(
 
 export const STACK_VARIABLES = [
   STACK_DIR,
+  STACK_CLUSTER_DIR,
   STACK_DATA_DIR,
   STACK_LOG_DIR,
   STACK_KAFKA_PORT,
   STACK_CONTROLLER_PORT,
   STACK_REGISTRY_PORT,
   STACK_REDIS_PORT,
+  STACK_REDIS_CLUSTER_PORT,
   STACK_SECURE_DIR,
   STACK_SECURE_KAFKA_PORT,
   STACK_SECURE_CONTROLLER_PORT,
@@ -119,6 +136,10 @@ export interface StackConfig {
   controllerPort: number;
   registryPort: number;
   redisPort: number;
+  /** a Redis Cluster of three masters (redis-cluster.ts) instead of the single Redis */
+  redisCluster: boolean;
+  /** the cluster's first port; its masters listen on it and the next two */
+  redisClusterPort: number;
   /** TLS everywhere, SASL/SCRAM for Kafka, ACL user for Redis, basic auth for the registry (secure-material.ts) */
   secure: boolean;
   /** also Prometheus (scraping the services, Foresight's rules loaded) and Alertmanager */
@@ -129,6 +150,8 @@ export interface StackConfig {
 
 export interface StackFlags {
   secure?: boolean;
+  redisCluster?: boolean;
+  redisClusterPort?: number;
   observability?: boolean;
   prometheusPort?: number;
   alertmanagerPort?: number;
@@ -142,8 +165,14 @@ export interface StackFlags {
 }
 
 export function loadStackConfig(flags: StackFlags = {}, env: Env = process.env): StackConfig {
+  if (flags.secure && flags.redisCluster) {
+    throw new ForesightError(
+      'INPUT_INVALID',
+      '--redis-cluster and --secure cannot be combined: the local Redis Cluster is plaintext (the secured stack has one TLS Redis)',
+    );
+  }
   if (flags.secure) return loadSecureStackConfig(flags, env);
-  const dir = path.resolve(flags.dir ?? readVar(STACK_DIR, env));
+  const dir = path.resolve(flags.dir ?? readVar(flags.redisCluster ? STACK_CLUSTER_DIR : STACK_DIR, env));
   const cfg: StackConfig = {
     dir,
     dataDir: path.resolve(flags.dataDir ?? readVar(STACK_DATA_DIR, env) ?? path.join(dir, 'data')),
@@ -153,6 +182,8 @@ export function loadStackConfig(flags: StackFlags = {}, env: Env = process.env):
     controllerPort: flags.controllerPort ?? readVar(STACK_CONTROLLER_PORT, env),
     registryPort: flags.registryPort ?? readVar(STACK_REGISTRY_PORT, env),
     redisPort: flags.redisPort ?? readVar(STACK_REDIS_PORT, env),
+    redisCluster: flags.redisCluster ?? false,
+    redisClusterPort: flags.redisClusterPort ?? readVar(STACK_REDIS_CLUSTER_PORT, env),
     secure: false,
     ...observabilityOf(flags, env),
   };
@@ -171,6 +202,8 @@ function loadSecureStackConfig(flags: StackFlags, env: Env): StackConfig {
     controllerPort: flags.controllerPort ?? readVar(STACK_SECURE_CONTROLLER_PORT, env),
     registryPort: flags.registryPort ?? readVar(STACK_SECURE_REGISTRY_PORT, env),
     redisPort: flags.redisPort ?? readVar(STACK_SECURE_REDIS_PORT, env),
+    redisCluster: false,
+    redisClusterPort: readVar(STACK_REDIS_CLUSTER_PORT, env),
     secure: true,
     ...observabilityOf(flags, env),
   };
@@ -184,12 +217,24 @@ function observabilityOf(flags: StackFlags, env: Env): Pick<StackConfig, 'observ
   };
 }
 
+/** The ports of the local Redis Cluster's three masters. */
+export function clusterNodePorts(cfg: Pick<StackConfig, 'redisClusterPort'>): number[] {
+  return [0, 1, 2].map((i) => cfg.redisClusterPort + i);
+}
+
 /** The client-side addresses of a local stack, as the services' environment variables expect them. */
 export function stackEnv(cfg: StackConfig): Record<string, string> {
   if (cfg.secure) return secureStackEnv(cfg);
   return {
     FORESIGHT_KAFKA_BROKERS: `127.0.0.1:${cfg.kafkaPort}`,
     FORESIGHT_SCHEMA_REGISTRY_URL: `http://127.0.0.1:${cfg.registryPort}/apis/ccompat/v7`,
-    FORESIGHT_REDIS_URL: `redis://127.0.0.1:${cfg.redisPort}`,
+    FORESIGHT_REDIS_URL: `redis://127.0.0.1:${cfg.redisCluster ? cfg.redisClusterPort : cfg.redisPort}`,
+    ...(cfg.redisCluster
+      ? {
+          FORESIGHT_REDIS_CLUSTER_NODES: clusterNodePorts(cfg)
+            .map((p) => `127.0.0.1:${p}`)
+            .join(','),
+        }
+      : {}),
   };
 }

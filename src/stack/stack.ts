@@ -3,7 +3,8 @@
  *
  * up:     for each service, reuse it when it already answers (ours from a pid file, or an
  *         external one on the same port), else prepare and start it; then wait until each
- *         really answers. Idempotent. A service that fails names itself and its log file.
+ *         really answers (and with --redis-cluster, join the masters into one cluster).
+ *         Idempotent. A service that fails names itself and its log file.
  * down:   stops only the processes `up` started (pid file + command-line marker).
  * status: each service's state and address.
  */
@@ -11,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { ForesightError, errorMessage } from '../util/errors.js';
 import { sleep } from '../util/retry.js';
 import { portInUse } from './probes.js';
+import { formRedisCluster } from './redis-cluster.js';
 import { isOurs, readPidFile, removePidFile, spawnDetached, stopProcess, tailFile, writePidFile } from './processes.js';
 import { secureVariant } from './secure-services.js';
 import { plainVariant, serviceSpecs, type ServiceName, type ServiceSpec, type StackVariant } from './services.js';
@@ -72,6 +74,7 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
     else failures.push(errorMessage(r.reason));
   }
   if (failures.length > 0) throw new ForesightError('STACK_START_FAILED', failures.join('\n\n'));
+  if (cfg.redisCluster) await formRedisCluster(cfg, progress);
   return order(statuses);
 }
 
@@ -140,10 +143,19 @@ export async function stackStatus(cfg: StackConfig): Promise<ServiceStatus[]> {
 }
 
 function order(s: ServiceStatus[]): ServiceStatus[] {
-  const rank: Record<ServiceName, number> = { redis: 0, kafka: 1, registry: 2, prometheus: 3, alertmanager: 4 };
+  const rank: Record<ServiceName, number> = {
+    redis: 0,
+    'redis-cluster-1': 0.1,
+    'redis-cluster-2': 0.2,
+    'redis-cluster-3': 0.3,
+    kafka: 1,
+    registry: 2,
+    prometheus: 3,
+    alertmanager: 4,
+  };
   return [...s].sort((a, b) => rank[a.name] - rank[b.name]);
 }
 
 export function formatStatus(statuses: ServiceStatus[]): string {
-  return statuses.map((s) => `${s.name.padEnd(12)} ${s.state.padEnd(14)} ${s.address.padEnd(46)} ${s.pid ? `pid ${s.pid}` : ''}`.trimEnd()).join('\n');
+  return statuses.map((s) => `${s.name.padEnd(15)} ${s.state.padEnd(14)} ${s.address.padEnd(46)} ${s.pid ? `pid ${s.pid}` : ''}`.trimEnd()).join('\n');
 }

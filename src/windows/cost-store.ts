@@ -8,7 +8,7 @@
  * A scope's figures are the sum over the billing topics and their partitions (rows of one
  * scope may sit in several). Reads scan keys: they serve policies, not the hot path. Writes go through applyCosts-n.lua, one call per batch.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
 import type { PoolPrices } from '../recommend/cost-model.js';
 import { monthExpireAt, monthOf, type CostIncrement, type UnitKind } from './billing.js';

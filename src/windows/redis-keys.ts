@@ -19,7 +19,7 @@
  * Global:
  *   <prefix>:outcomes                           hash    recommendation id → ChangeOutcome JSON (outcomes/store.ts)
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-client.js';
 
 export interface PartitionRef {
   topic: string;

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-client.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 
 export const LUA_DIR = path.join(PROJECT_ROOT, 'src', 'windows', 'lua');

@@ -20,7 +20,7 @@
  * under a running consumer, or is behind the consumer group's committed offset (which never
  * passes it while Redis keeps its data). See processor/state-guard.ts.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
 import { incompleteKey, readAppliedOffset, rebuildKey, type PartitionRef } from './redis-keys.js';
 import { COARSE } from './resolutions.js';

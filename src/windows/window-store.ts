@@ -8,7 +8,7 @@
  * Writes go through applyWindows-n.lua (one call per batch); reads of many series' last N
  * buckets are one pipelined round trip.
  */
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
 import type { AggregateResult } from './aggregate.js';
 import { bucketCountSum, decodeBucket, encodeDeltaInto, encodedSize } from './bucket-codec.js';

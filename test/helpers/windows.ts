@@ -1,6 +1,6 @@
 /** Reading back everything the processor wrote, for comparisons field by field. */
 import assert from 'node:assert/strict';
-import type { Redis } from 'ioredis';
+import { scanKeys, type Redis } from '../../src/windows/redis-client.js';
 import type { Kafka } from 'kafkajs';
 import { decodeBucket } from '../../src/windows/bucket-codec.js';
 import { WindowStore } from '../../src/windows/window-store.js';
@@ -18,8 +18,7 @@ export interface PlainBucket {
 /** key (without the prefix) → bucket field → bucket, for every window chunk under `prefix`. */
 export async function snapshotWindows(redis: Redis, prefix: string): Promise<Record<string, Record<string, PlainBucket>>> {
   const out: Record<string, Record<string, PlainBucket>> = {};
-  const stream = redis.scanStream({ match: `${prefix}:{*}:w:*`, count: 1000 });
-  for await (const keys of stream as AsyncIterable<string[]>) {
+  for await (const { keys } of scanKeys(redis, `${prefix}:{*}:w:*`)) {
     for (const key of keys) {
       const h = await redis.hgetallBuffer(key);
       const fields: Record<string, PlainBucket> = {};

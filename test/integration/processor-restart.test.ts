@@ -6,10 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { sleep, waitFor } from '../../src/util/retry.js';
 import { startCli } from '../helpers/cli.js';
-import { testConfig, testEnv, uniqueId } from '../helpers/env.js';
+import { testConfig, testEnv, testRedis, uniqueId } from '../helpers/env.js';
 import { testKafka } from '../helpers/kafka.js';
 import { runProcessorUntil } from '../helpers/processor.js';
 import { produceSamples, sample, testCodec } from '../helpers/produce.js';
@@ -22,7 +21,7 @@ describe('processor restarts', () => {
   const env = testEnv();
   const cfg = testConfig(env);
   const kafka = testKafka(cfg);
-  const redis = new Redis(cfg.redis.url);
+  const redis = testRedis(env);
   let reference: Awaited<ReturnType<typeof snapshotWindows>>;
   after(() => redis.disconnect());
 

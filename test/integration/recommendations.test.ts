@@ -10,11 +10,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import type { BillingRecord, MetricSample, Recommendation } from '../../src/codec/generated-types.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
 import { retry } from '../../src/util/retry.js';
-import { testConfig, testEnv } from '../helpers/env.js';
+import { scanKeys } from '../../src/windows/redis-client.js';
+import { testConfig, testEnv, testRedis } from '../helpers/env.js';
 import { readTopic, testKafka } from '../helpers/kafka.js';
 import { runProcessorUntil } from '../helpers/processor.js';
 import { produceSamples, testCodec } from '../helpers/produce.js';
@@ -46,7 +46,7 @@ spec:
 
 const STEP = 300_000;
 const DAY = 86_400_000;
-const redis = new Redis(process.env.FORESIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379');
+const redis = testRedis();
 after(() => redis.disconnect());
 
 function workloadSample(namespace: string, value: number, t: number): MetricSample {
@@ -62,6 +62,13 @@ function workloadSample(namespace: string, value: number, t: number): MetricSamp
     eventTime: t,
     attributes: {},
   };
+}
+
+/** How many cost hashes the processor wrote for the billing topic (over every master of a cluster). */
+async function costKeys(prefix: string, topic: string): Promise<number> {
+  let n = 0;
+  for await (const { keys } of scanKeys(redis, `${prefix}:{${topic}:*}:cost:*`)) n += keys.length;
+  return n;
 }
 
 describe('recommendations', () => {
@@ -129,7 +136,7 @@ describe('recommendations', () => {
     await retry(() => producer.send({ topic: cfg.topics.billing, messages: [{ value }] }), { retries: 10, initialDelayMs: 300 });
     await producer.disconnect();
     // billing first, so the budget is known when the metrics are scored
-    await runProcessorUntil(env, async () => (await redis.keys(`${cfg.redis.keyPrefix}:{${cfg.topics.billing}:*}:cost:*`)).length > 0);
+    await runProcessorUntil(env, async () => (await costKeys(cfg.redis.keyPrefix, cfg.topics.billing)) > 0);
     await produceSamples(kafka, cfg, codec, samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
     const recs = await Promise.all(

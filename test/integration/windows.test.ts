@@ -6,20 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import type { DeadLetter } from '../../src/codec/generated-types.js';
 import { seriesIdOf } from '../../src/codec/metric-sample.js';
 import { RELATIVE_ERROR } from '../../src/windows/sketch.js';
 import { rangeSummary, statsOf } from '../../src/windows/window-query.js';
 import { WindowStore } from '../../src/windows/window-store.js';
 import { sleep } from '../../src/util/retry.js';
-import { testConfig, testEnv } from '../helpers/env.js';
+import { testConfig, testEnv, testRedis } from '../helpers/env.js';
 import { readTopic, testKafka } from '../helpers/kafka.js';
 import { normaliseTopic, runProcessorUntil } from '../helpers/processor.js';
 import { produceSamples, sample, testCodec } from '../helpers/produce.js';
 import { snapshotWindows, totalApplied } from '../helpers/windows.js';
 
-const redis = new Redis(process.env.FORESIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379');
+const redis = testRedis();
 after(() => redis.disconnect());
 
 /** A permutation that shuffles within consecutive blocks, so nothing moves more than `block` places. */

@@ -19,6 +19,8 @@ describe('configuration', () => {
     ['FORESIGHT_HTTP_PORT', '70000', /TCP port/],
     ['FORESIGHT_SCHEMA_REGISTRY_URL', 'not a url', /URL/],
     ['FORESIGHT_REDIS_URL', 'http://x', /redis:\/\//],
+    ['FORESIGHT_REDIS_CLUSTER_NODES', 'redis-a,redis-b', /host:port/],
+    ['FORESIGHT_REDIS_CLUSTER_NODES', '10.0.0.1:7001,10.0.0.2:99999', /host:port/],
     ['FORESIGHT_TOPIC_METRICS', 'has space', /topic name/],
     ['FORESIGHT_LOG_LEVEL', 'loud', /one of/],
     ['FORESIGHT_KAFKA_SESSION_TIMEOUT_MS', '100', /6000/],
