@@ -35,7 +35,7 @@ import { traceHeaders } from '../telemetry/propagation.js';
 import { FINE } from '../windows/resolutions.js';
 import { outcomeTrackKey, workloadStateKey } from '../windows/redis-keys.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../windows/redis-client.js';
 import { MAX_TIGHTENING, STEP_MS, tighteningFor, verdictOf, windowFigures } from './figures.js';
 import { advance, trackedOf, type Tracked } from './lifecycle.js';
 import type { ChangeOutcome } from './outcome.js';

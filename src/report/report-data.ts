@@ -4,7 +4,7 @@
  * page draws and `--json` writes as is. A figure that cannot be computed is null and a note
  * says why; nothing is filled in.
  */
-import type { Redis } from 'ioredis';
+import { scanKeys, type Redis } from '../windows/redis-client.js';
 import type { Recommendation } from '../codec/generated-types.js';
 import type { ChangeOutcome, OutcomeVerdict } from '../outcomes/outcome.js';
 import { listOutcomes } from '../outcomes/store.js';
@@ -95,8 +95,8 @@ async function costScopes(
   const scopes = new Set<string>();
   const parts = new Map<string, number>();
   const priceKeys: string[] = [];
-  for await (const batch of redis.scanStream({ match: `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:{*}:*:${month}`, count: 1000 })) {
-    for (const key of batch as string[]) {
+  for await (const { keys: batch } of scanKeys(redis, `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:{*}:*:${month}`)) {
+    for (const key of batch) {
       const m = keyOf.exec(key);
       if (!m || m[1] !== prefix) continue;
       parts.set(m[2], Math.max(parts.get(m[2]) ?? 0, Number(m[3]) + 1));

@@ -5,7 +5,7 @@
  * series sets (`<prefix>:{<topic>:<partition>}:series`, redis-keys.ts); on a Redis Cluster,
  * point it at each primary.
  */
-import type { Redis } from 'ioredis';
+import { scanKeys, type Redis } from './redis-client.js';
 import { parseSeriesId, type SeriesIdentity } from '../recommend/series-id.js';
 import { FINE } from './resolutions.js';
 import type { PartitionRef, WindowStore } from './window-store.js';
@@ -40,7 +40,7 @@ function globEscape(s: string): string {
 export async function findSeries(redis: Redis, prefix: string, filter: SeriesFilter = {}): Promise<StoredSeries[]> {
   const setKey = /^(.*):\{(.+):(\d+)\}:series$/;
   const keys = new Set<string>();
-  for await (const batch of redis.scanStream({ match: `${globEscape(prefix)}:{*}:series`, count: 1000 })) for (const k of batch as string[]) keys.add(k);
+  for await (const { keys: batch } of scanKeys(redis, `${globEscape(prefix)}:{*}:series`)) for (const k of batch) keys.add(k);
   const out: StoredSeries[] = [];
   for (const key of [...keys].sort()) {
     const m = setKey.exec(key);
