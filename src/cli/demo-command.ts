@@ -14,7 +14,7 @@
  * The stack stays up afterwards; the demo's files live under the stack directory (demo/).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Admin, Kafka } from 'kafkajs';
@@ -36,6 +36,7 @@ import { errorMessage, ForesightError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { sleep } from '../util/retry.js';
 import { createRedis } from '../windows/redis-client.js';
+import { writeReport } from '../report/write-report.js';
 import { WindowStore } from '../windows/window-store.js';
 import { CostStore } from '../windows/cost-store.js';
 import { money } from '../committer/explain.js';
@@ -348,9 +349,19 @@ export function demoCommand(): Command {
             `  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} q99 ${r.forecast.q99.toFixed(1).padStart(5)}  ${money(r).padEnd(42)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`,
           );
         }
-        // The report (issue 13 §3, `foresight report`) goes here: written from Redis (windows, costs,
-        // and the outcomes through src/outcomes/store.ts listOutcomes), its path printed.
         console.log(`\nOutcome verdicts: ${outcomes.map((o) => `${o.verdict} (${o.type} ${o.recommendationId.slice(0, 8)})`).join(', ') || 'none'}`);
+        // the report of this run's namespace, as `foresight report` writes it, at the replay's last event time
+        const reportFile = path.join(demoDir, `report-${runId}.html`);
+        await writeReport({
+          html: reportFile,
+          json: reportFile.replace(/\.html$/, '.json'),
+          namespace: workload.namespace,
+          policyFiles: policyFilesOf(path.join(repo.checkout, 'policies')),
+          atMs: Math.max(Date.now(), ...outcomes.map((o) => o.decidedAt)),
+          env,
+          log,
+        });
+        console.log(`\nReport: ${reportFile} (open it in a browser; the same figures in ${path.basename(reportFile, '.html')}.json)`);
         const prs = LocalGitBackend.pullRequests(repo.remote);
         console.log(`\nPull requests: ${prs.length}`);
         for (const pr of prs) console.log(`  #${pr.number} ${pr.head}: ${pr.title}`);
@@ -376,4 +387,12 @@ export function demoCommand(): Command {
 
 function step(msg: string): void {
   console.log(`\n== ${msg}`);
+}
+
+/** The YAML policy files of a checkout's policies folder (events.yaml is not a policy file). */
+function policyFilesOf(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f) && f !== 'events.yaml')
+    .map((f) => path.join(dir, f));
 }

@@ -4,6 +4,7 @@
  * caller's shell sets EDITOR, PAGER and GIT_* variables (issue 12).
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 
@@ -27,7 +28,17 @@ describe('foresight demo', () => {
     assert.match(out, /HPA {2}minReplicas 3→\d+/);
     // the loop closed: the committed change's outcome, decided on the replay's event time after the commit
     assert.match(out, /Outcomes on demo-\d{14}\.outcomes\.v1: [1-9]/);
-    assert.match(out, /Outcome verdicts: (saved|neutral|regressed|insufficient-data) \(HPA [0-9a-f]{8}\)/);
+    const verdict = /Outcome verdicts: (saved|neutral|regressed|insufficient-data) \(HPA ([0-9a-f]{8})\)/.exec(out);
+    assert.ok(verdict, 'an outcome verdict');
+    // and the report of the run, with that outcome in it
+    const reportFile = /\nReport: (\S+\.html) /.exec(out)?.[1];
+    assert.ok(reportFile && existsSync(reportFile), 'the report file');
+    assert.match(readFileSync(reportFile, 'utf8'), /<svg/);
+    const report = JSON.parse(readFileSync(reportFile.replace(/\.html$/, '.json'), 'utf8')) as { outcomes: { recommendationId: string; verdict: string }[] };
+    assert.ok(
+      report.outcomes.some((o) => o.recommendationId.startsWith(verdict[2]) && o.verdict === verdict[1]),
+      JSON.stringify(report.outcomes),
+    );
     // priced from the replayed FOCUS rows of the workload's node pool: non-zero, with a currency
     assert.match(out, /general-n2 unit prices from billing: 0\.031611 USD\/vCPU-hour, 0\.004237 USD\/GiB-hour/);
     const costs = [...out.matchAll(/Projected cost change: ([+−])(\d+\.\d\d) USD\/month \(pool general-n2 prices\)/g)];
