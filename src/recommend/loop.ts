@@ -2,8 +2,9 @@
  * The scoring and recommendation stage, run after each applied metrics batch for the series
  * whose last 5-minute step just closed (in event time):
  *
- *   windows → 24 h histories (one round trip) → forecasts (one batch) and anomaly scores
- *   (one batch) → policy per workload → recommendations.v1 and alerts.v1
+ *   windows → 48 h histories (one round trip) → forecasts (one batch, from the last 24 h) and
+ *   anomaly scores (scoring/anomaly-detector.ts, from the 48 h) → policy per workload →
+ *   recommendations.v1 and alerts.v1
  *
  * Decisions use event time (the closed step), never the wall clock, so a replay of the same
  * events gives the same recommendations with the same ids. Per workload, the last emitted
@@ -28,8 +29,8 @@ import type { ManifestIndex } from '../gitops/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { PeakForecast } from '../policy/rules.js';
 import type { Logger } from '../telemetry/log.js';
-import { anomalyWindow, WINDOW } from '../scoring/anomaly-features.js';
-import type { AnomalyModel } from '../scoring/anomaly-model.js';
+import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomaly-detector.js';
+import { DAY } from '../scoring/features.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import { historiesFromWindows } from '../scoring/window-history.js';
 import type { CostStore } from '../windows/cost-store.js';
@@ -49,7 +50,6 @@ export interface LoopDeps {
   windows: WindowStore;
   costs: CostStore;
   forecaster: Forecaster;
-  anomaly: AnomalyModel;
   policies: () => PolicySet;
   /** the GitOps repository's manifests (current values), when a checkout is configured */
   manifests?: () => ManifestIndex | undefined;
@@ -91,7 +91,7 @@ export class RecommendationLoop {
       producer: d.producer,
       codec: d.codec,
       topic: d.topics.alerts,
-      modelVersion: () => d.anomaly.info.version,
+      modelVersion: () => ANOMALY_VERSION,
     });
     this.money = new Money({
       costs: d.costs,
@@ -129,16 +129,17 @@ export class RecommendationLoop {
       this.d.windows,
       due.map((s) => ({ ref, seriesId: s.seriesId, endMs: s.stepEndMs })),
       0,
+      ANOMALY_WINDOW,
     );
     lap('history');
     const ready = due
       .map((s, i) => ({ ...s, id: parseSeriesId(s.seriesId), h: histories[i] }))
-      .filter((x): x is typeof x & { id: SeriesIdentity; h: NonNullable<typeof x.h> } => x.id !== undefined && x.h !== undefined);
+      .filter((x): x is typeof x & { id: SeriesIdentity; h: NonNullable<typeof x.h> } => x.id !== undefined && x.h !== undefined)
+      .map((x) => ({ ...x, day: { history: x.h.history.subarray(-DAY), timeS: x.h.timeS } })); // the forecaster's and the rules' 24 h
     if (ready.length === 0) return out;
-    const forecasts = await this.d.forecaster.forecast(ready.map((r) => r.h));
-    const windows = new Float32Array(ready.length * WINDOW);
-    ready.forEach((r, i) => windows.set(anomalyWindow(Array.from(r.h.history).slice(-WINDOW)), i * WINDOW));
-    const scores = await this.d.anomaly.runWindows(windows, ready.length);
+    const forecasts = await this.d.forecaster.forecast(ready.map((r) => r.day));
+    // the detector sees the series' own steps only (not the fill before its first event)
+    const scores = ready.map((r) => anomalyScore(r.h.history.subarray(Math.max(0, ANOMALY_WINDOW - r.h.observed))));
     out.scored = ready.length;
     lap('models');
     // Redis lost part of this partition's history that Kafka no longer held: wait for new evidence
@@ -153,10 +154,10 @@ export class RecommendationLoop {
       if (!enoughEvidence(hole?.fromMs, r.stepEndMs, policy)) continue;
       // the trace of the series' first event in the batch that closed the step (else the batch's)
       const tp = r.traceparent ?? traceparent;
-      const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
+      const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.day.history, scores[i], policy.anomaly, tp);
       if (alert) out.alerts.push(alert);
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
-        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp);
+        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.day.history, policy, tp);
         if (rec) out.recommendations.push(rec);
       }
       if (closesHour(r.stepEndMs)) {
