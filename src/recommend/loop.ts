@@ -41,6 +41,7 @@ import { enoughEvidence } from './evidence.js';
 import { AnomalyAlerts } from './anomaly-alerts.js';
 import { HpaRecommender, type BatchContext } from './hpa-recommendations.js';
 import { Money } from './money.js';
+import { SpendAnomalies } from './spend-anomalies.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from './series-id.js';
 import { traceHeaders } from '../telemetry/propagation.js';
@@ -83,6 +84,7 @@ export class RecommendationLoop {
   private readonly alerts: AnomalyAlerts;
   private readonly money: Money;
   private readonly hpa: HpaRecommender;
+  private readonly spend: SpendAnomalies;
 
   constructor(private readonly d: LoopDeps) {
     this.alerts = new AnomalyAlerts({
@@ -104,6 +106,7 @@ export class RecommendationLoop {
       manifests: d.manifests,
       policies: d.policies,
     });
+    this.spend = new SpendAnomalies({ costs: d.costs, redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec, alertsTopic: d.topics.alerts });
     this.sizing = new SizingRules({
       windows: d.windows,
       manifests: d.manifests,
@@ -170,6 +173,7 @@ export class RecommendationLoop {
           const breaches = await this.money.checkBudgets(r.id, policy, r.stepEndMs, this.d.forecaster.info.version, tp);
           out.recommendations.push(...breaches.recommendations);
           out.alerts.push(...breaches.alerts);
+          out.alerts.push(...(await this.spend.check(r.id, this.money.workload(r.id).team, policy, r.stepEndMs, tp)));
         }
       }
     }
