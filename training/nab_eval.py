@@ -1,7 +1,7 @@
 """The anomaly detector (training/detector.py) on NAB's 44 development files, as serving runs it.
 
-    python3 training/nab_eval.py    # prints the scores, writes models/anomaly-eval.json and
-                                    # test/fixtures/anomaly-golden.json (about 30 s)
+    python3 training/nab_eval.py    # prints the scores, writes models/anomaly-eval.json, the
+                                    # model card and test/fixtures/anomaly-golden.json (about 1 min)
 
 The files are read from ../shared/data/nab (or $FORESIGHT_NAB_DIR).
 
@@ -129,7 +129,10 @@ def main() -> None:
         json.dump(report, f, indent=1)
     with open(os.path.join(ROOT, "test", "fixtures", "anomaly-golden.json"), "w") as f:
         json.dump({"version": detector.VERSION, "threshold": detector.THRESHOLD, "vectors": golden(files, scored)}, f)
-    print(f"wrote models/anomaly-eval.json and test/fixtures/anomaly-golden.json in {time.time() - t0:.0f} s")
+    import model_card
+
+    model_card.write(os.path.join(ROOT, "models"))
+    print(f"wrote models/anomaly-eval.json, models/MODEL_CARD.md and test/fixtures/anomaly-golden.json in {time.time() - t0:.0f} s")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ import { parseSeriesId, type SeriesIdentity } from './series-id.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { proposalKey } from '../windows/redis-keys.js';
 
+const STEP_MS = 300_000;
+
 export interface LoopDeps {
   windows: WindowStore;
   costs: CostStore;
@@ -141,12 +143,15 @@ export class RecommendationLoop {
       .map((x) => ({ ...x, day: { history: x.h.history.subarray(-DAY), timeS: x.h.timeS } })); // the forecaster's and the rules' 24 h
     if (ready.length === 0) return out;
     const forecasts = await this.d.forecaster.forecast(ready.map((r) => r.day));
-    // the detector sees the series' own steps only (not the fill before its first event)
-    const scores = ready.map((r) => anomalyScore(r.h.history.subarray(Math.max(0, ANOMALY_WINDOW - r.h.observed))));
-    out.scored = ready.length;
-    lap('models');
     // Redis lost part of this partition's history that Kafka no longer held: wait for new evidence
     const hole = await historyIncomplete(this.d.redis, this.d.prefix, ref);
+    // the detector sees the series' own steps only: not the fill before its first event, nor a hole's
+    const scores = ready.map((r) => {
+      const sinceHole = hole ? Math.floor((r.stepEndMs - hole.fromMs) / STEP_MS) : Infinity;
+      return anomalyScore(r.h.history.subarray(Math.max(0, ANOMALY_WINDOW - Math.min(r.h.observed, sinceHole))));
+    });
+    out.scored = ready.length;
+    lap('models');
     const state = new BatchState(this.d.redis);
     await state.load(ready.filter((r) => r.id.container === null).map((r) => this.hpa.stateKey(r.id.workload)));
     const messages: Message[] = [];
