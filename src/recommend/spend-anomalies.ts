@@ -41,6 +41,9 @@ export function spendHistory(hourly: number[]): { history: number[]; newest: num
 }
 
 export class SpendAnomalies {
+  /** scope → the hour close last checked here: the workloads of one namespace or team share one read per hour */
+  private readonly checked = new Map<string, number>();
+
   constructor(private readonly d: SpendAnomalyDeps) {}
 
   /** At the close of the hour ending `atMs`: the workload's namespace and team scopes. */
@@ -51,6 +54,9 @@ export class SpendAnomalies {
     if (team) scopes.push({ scope: `team:${team}`, kind: 'Team', name: team, namespace: '' });
     const out: AnomalyAlert[] = [];
     for (const s of scopes) {
+      if (this.checked.get(s.scope) === atMs) continue;
+      if (this.checked.size > 100_000) this.checked.clear(); // it only saves reads
+      this.checked.set(s.scope, atMs);
       const alert = await this.scope(id, s, policy, atMs, traceparent);
       if (alert) out.push(alert);
     }
