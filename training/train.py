@@ -68,7 +68,7 @@ def main() -> None:
     ap.add_argument("--stride", type=int, default=2, help="training samples every n steps")
     ap.add_argument("--val-fraction", type=float, default=0.2, help="share of each series' training part used for validation and calibration")
     ap.add_argument("--hidden", type=int, default=64)
-    ap.add_argument("--forecaster-only", action="store_true", help="skip the anomaly model and its NAB evaluation (quick retraining)")
+    ap.add_argument("--forecaster-only", action="store_true", help="kept for scripts that pass it: train.py trains the forecaster only (the anomaly detector has no weights; training/nab_eval.py evaluates it)")
     args = ap.parse_args()
     prov = versioning.provenance(args.traces, list(trace_table(args.traces)), vars(args))
     fixtures = versioning.fixtures_dir(args.out)
@@ -226,107 +226,10 @@ def main() -> None:
         json.dump(info, f, indent=1)
     with open(os.path.join(args.out, "forecaster-eval.json"), "w") as f:
         json.dump({"version": VERSION, "aci_gamma": aci_gamma, "seed": args.seed, "horizon_steps": HORIZON, "rows": rows, "validation_rows": val_rows}, f, indent=1)
-    if not args.forecaster_only:
-        train_anomaly(series, rng, args)
-    import model_card
+    import model_card  # the anomaly detector has no weights: training/nab_eval.py evaluates it
 
     model_card.write(args.out)
-    print(f"done in {time.time() - t0:.0f} s; wrote {args.out}/forecaster.onnx, anomaly.onnx, *-eval.json and MODEL_CARD.md")
-
-
-ANOMALY_VERSION = "anomaly-1.0.0"
-# The serving threshold, fixed before looking at NAB: z = 20 (score 20/25).
-SERVING_THRESHOLD = 0.8
-# Alerts on one series are suppressed for a day after one fires (the alerting stage's
-# de-duplication); the NAB evaluation applies the same causal rule to the detections.
-SUPPRESS_ROWS = 288
-NAB_DIR = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "nab"))
-
-
-def load_nab(nab_dir: str):
-    import csv
-    from datetime import datetime
-
-    with open(os.path.join(nab_dir, "labels", "combined_windows.json")) as f:
-        windows = json.load(f)
-    files = []
-    for name in sorted(os.listdir(os.path.join(nab_dir, "realAWSCloudwatch"))):
-        with open(os.path.join(nab_dir, "realAWSCloudwatch", name), newline="") as f:
-            rows = list(csv.DictReader(f))
-        stamps = [r["timestamp"] for r in rows]
-        values = np.array([float(r["value"]) for r in rows])
-        idx = {datetime.strptime(t, "%Y-%m-%d %H:%M:%S"): i for i, t in enumerate(stamps)}
-        wins = []
-        for a, b in windows.get(f"realAWSCloudwatch/{name}", []):
-            ta = datetime.strptime(a[:19], "%Y-%m-%d %H:%M:%S")
-            tb = datetime.strptime(b[:19], "%Y-%m-%d %H:%M:%S")
-            inside = [i for t, i in idx.items() if ta <= t <= tb]
-            if inside:
-                wins.append((min(inside), max(inside)))
-        files.append((name, values, wins))
-    return files
-
-
-def anomaly_scores(model, values: np.ndarray) -> np.ndarray:
-    from anomaly import CONTEXT, windows_of
-
-    scores = np.zeros(len(values))
-    ts = np.arange(CONTEXT, len(values))
-    if len(ts):
-        scores[ts] = model.score(windows_of(values, ts))
-    return scores
-
-
-def train_anomaly(series, rng, args) -> None:
-    from anomaly import CONTEXT, GaussianMLP, to_onnx as anomaly_onnx, train as train_gauss, windows_of
-    import nab
-
-    W, Wv = [], []
-    for s in series:
-        cut = split_index(len(s.values))
-        val_cut = int(cut * 0.9)
-        W.append(windows_of(s.values, np.arange(CONTEXT, val_cut, 2)))
-        Wv.append(windows_of(s.values, np.arange(max(CONTEXT, val_cut), cut)))
-    W, Wv = np.vstack(W), np.vstack(Wv)
-    print(f"anomaly model: training on {len(W)} windows ({len(Wv)} for validation)...")
-    model = GaussianMLP(32, rng)
-    train_gauss(model, W, Wv, rng)
-    prov = versioning.provenance(args.traces, list(trace_table(args.traces)), vars(args))
-    meta = {"version": versioning.model_version(ANOMALY_VERSION, prov), "window": "48", "threshold": str(SERVING_THRESHOLD),
-            "feature_spec": "training/anomaly.py normalise() (src/scoring/anomaly-features.ts)",
-            "training_data_sha256": data_hash(args.traces), "seed": str(args.seed)}
-    import onnx
-
-    onnx.save(anomaly_onnx(model, meta), os.path.join(args.out, "anomaly.onnx"))
-    with open(os.path.join(args.out, "anomaly.json"), "w") as f:
-        json.dump({**meta, "threshold": SERVING_THRESHOLD}, f, indent=1)
-
-    golden = []
-    for s in series[::4]:
-        for t in [CONTEXT, len(s.values) // 3, len(s.values) - 1]:
-            win = s.values[t - CONTEXT : t + 1]
-            golden.append({"series": s.name, "t": int(t), "raw": win.tolist(), "normalised": windows_of(s.values, np.array([t]))[0].tolist(),
-                           "score": float(model.score(windows_of(s.values, np.array([t])))[0])})
-    with open(os.path.join(versioning.fixtures_dir(args.out), "anomaly-golden.json"), "w") as f:
-        json.dump({"version": ANOMALY_VERSION, "vectors": golden}, f)
-
-    # NAB, CloudWatch subset (never used for training)
-    files = load_nab(NAB_DIR)
-    results = {}
-    scored = [(name, nab.prepare(len(v), w, nab.PROFILES["standard"]), anomaly_scores(model, v)) for name, v, w in files]
-    for prof_name, prof in nab.PROFILES.items():
-        prepared = [(nab.prepare(len(v), w, prof), sc) for (name, v, w), (_, _, sc) in zip(files, scored)]
-        swept, th, _ = nab.corpus_score(prepared, prof)
-        fixed, _, _ = nab.corpus_score(prepared, prof, thresholds=[SERVING_THRESHOLD])
-        sup = [(r, nab.suppress(sc, SUPPRESS_ROWS)) for r, sc in prepared]
-        swept_s, th_s, _ = nab.corpus_score(sup, prof)
-        fixed_s, _, _ = nab.corpus_score(sup, prof, thresholds=[SERVING_THRESHOLD])
-        results[prof_name] = {"raw_swept": swept, "raw_swept_threshold": th, "raw_serving": fixed,
-                              "suppressed_swept": swept_s, "suppressed_swept_threshold": th_s, "suppressed_serving": fixed_s}
-        print(f"  NAB {prof_name}: raw scores {swept:.1f} (swept threshold {th:.4f}), {fixed:.1f} at {SERVING_THRESHOLD}; "
-              f"with 1-day suppression {swept_s:.1f} (swept {th_s:.4f}), {fixed_s:.1f} at {SERVING_THRESHOLD}")
-    with open(os.path.join(args.out, "anomaly-eval.json"), "w") as f:
-        json.dump({"version": ANOMALY_VERSION, "corpus": "NAB realAWSCloudwatch (17 files)", "serving_threshold": SERVING_THRESHOLD, "profiles": results}, f, indent=1)
+    print(f"done in {time.time() - t0:.0f} s; wrote {args.out}/forecaster.onnx, forecaster-eval.json and MODEL_CARD.md")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,31 @@
-/** `foresight anomalies`: score a NAB-style CSV causally with the anomaly model. */
-import { writeFileSync } from 'node:fs';
+/** `foresight anomalies`: score a NAB-style CSV causally with the anomaly detector that serving uses. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { AnomalyModel, DEFAULT_ANOMALY_MODEL } from '../scoring/anomaly-model.js';
+import { ANOMALY_THRESHOLD, ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScores } from '../scoring/anomaly-detector.js';
 import { ForesightError } from '../util/errors.js';
-import { progressBar } from './progress.js';
-import { cliLogger, executionProviders } from './options.js';
+
+/** Steps per day from the median spacing of the time column (ISO-like or epoch seconds); undefined when it does not parse. */
+function inferStepsPerDay(stamps: string[]): number | undefined {
+  const ms = stamps.map((s) => (/^\d+(\.\d+)?$/.test(s) ? Number(s) * 1000 : Date.parse(s.replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? '' : 'Z'))));
+  if (ms.length < 2 || ms.some((x) => !Number.isFinite(x))) return undefined;
+  const gaps = ms
+    .slice(1)
+    .map((x, i) => x - ms[i])
+    .sort((a, b) => a - b);
+  const median = gaps[Math.floor(gaps.length / 2)];
+  return median > 0 ? Math.round(86_400_000 / median) : undefined;
+}
 
 export function anomaliesCommand(): Command {
   return new Command('anomalies')
-    .description('score every row of a series causally (the score of row t uses rows t-47 … t) and write timestamp,value,anomaly_score')
+    .description(`score every row of a series causally (row t from rows t-${ANOMALY_WINDOW - 1} … t) and write timestamp,value,anomaly_score`)
     .requiredOption('--input <file>', 'CSV with a header row, e.g. a NAB data file')
     .option('--time-column <name>', 'time column, copied to the output as is', 'timestamp')
     .option('--value-column <name>', 'value column', 'value')
+    .option('--steps-per-day <n>', 'rows per day (default: from the time column, else 288)')
     .requiredOption('--out <file>', 'output CSV')
-    .option('--model <file>', 'ONNX anomaly model', DEFAULT_ANOMALY_MODEL)
-    .action(async (flags: { input: string; timeColumn: string; valueColumn: string; out: string; model: string }) => {
+    .action((flags: { input: string; timeColumn: string; valueColumn: string; stepsPerDay?: string; out: string }) => {
       const records = parse(readFileSync(flags.input, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
       if (records.length === 0) throw new ForesightError('INPUT_INVALID', `${flags.input}: no data rows`);
       for (const c of [flags.timeColumn, flags.valueColumn]) {
@@ -32,15 +41,18 @@ export function anomaliesCommand(): Command {
           );
         return v;
       });
-      const model = await AnomalyModel.load(flags.model, await executionProviders(), cliLogger('anomalies'));
-      const bar = progressBar('anomalies', values.length);
-      const scores = await model.scoreSeries(values, (d) => bar.update(d));
-      bar.stop();
+      let perDay = inferStepsPerDay(records.map((r) => r[flags.timeColumn])) ?? 288;
+      if (flags.stepsPerDay !== undefined) {
+        perDay = Number(flags.stepsPerDay);
+        if (!Number.isInteger(perDay) || perDay < 1)
+          throw new ForesightError('INPUT_INVALID', `--steps-per-day: ${flags.stepsPerDay} is not a positive integer`);
+      }
+      const scores = anomalyScores(values, perDay);
       const lines = ['timestamp,value,anomaly_score', ...records.map((r, i) => `${r[flags.timeColumn]},${r[flags.valueColumn]},${+scores[i].toPrecision(6)}`)];
       writeFileSync(flags.out, lines.join('\n') + '\n');
-      const above = [...scores].filter((s) => s >= model.info.threshold).length;
+      const above = [...scores].filter((s) => s >= ANOMALY_THRESHOLD).length;
       console.log(
-        `wrote ${values.length} rows to ${flags.out}; ${above} at or above the model's threshold ${model.info.threshold} (model ${model.info.version})`,
+        `wrote ${values.length} rows to ${flags.out}; ${perDay} steps per day; ${above} at or above the serving threshold ${ANOMALY_THRESHOLD} (${ANOMALY_VERSION})`,
       );
     });
 }

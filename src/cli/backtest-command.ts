@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { analyseSeries } from '../report/series-panel.js';
 import { backtestHtml } from '../report/report-html.js';
-import { AnomalyModel, DEFAULT_ANOMALY_MODEL } from '../scoring/anomaly-model.js';
 import { planCapacity, type CapacityStep } from '../policy/capacity-plan.js';
 import { summarisePlan } from '../policy/backtest-summary.js';
 import { eventMultiplier, parseEventsFile } from '../policy/events.js';
@@ -107,9 +106,8 @@ export function backtestCommand(): Command {
         console.log(JSON.stringify(s));
       }
       if (flags.html) {
-        const anomaly = await AnomalyModel.load(DEFAULT_ANOMALY_MODEL, await executionProviders(), cliLogger('backtest'));
         const panel = await analyseSeries(Float64Array.from(values), startMs, stepMs, forecaster, policy!, {
-          anomaly,
+          anomalyThreshold: policy!.anomaly.threshold,
           fromRow: Math.floor(values.length * flags.scoreFrom),
           rows: out,
         });

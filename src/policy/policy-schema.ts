@@ -3,6 +3,7 @@
  * `policies/*.yaml`). Every field is optional in a file; layering (policy-set.ts) fills what a
  * file leaves out from the broader scopes and finally from DEFAULT_POLICY.
  */
+import { ANOMALY_THRESHOLD } from '../scoring/anomaly-detector.js';
 import { z } from 'zod';
 
 /**
@@ -274,7 +275,7 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
     nodePool: 'spot',
   },
   critical: { changePercentAbove: 100, monthlyCostIncreaseAbove: 500, budgetBreach: true, spot: true },
-  anomaly: { threshold: 0.8, suppressMinutes: 24 * 60 },
+  anomaly: { threshold: ANOMALY_THRESHOLD, suppressMinutes: 24 * 60 }, // the threshold and suppression NAB was scored with (training/nab_eval.py)
   sources: ['built-in defaults'],
 };
 

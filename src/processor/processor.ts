@@ -19,7 +19,7 @@ import { traceparentOf } from '../telemetry/propagation.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { PolicyStore } from './policy-checkout.js';
 import { RecommendationLoop, type LoopOutcome } from '../recommend/loop.js';
-import { AnomalyModel } from '../scoring/anomaly-model.js';
+import { ANOMALY_VERSION } from '../scoring/anomaly-detector.js';
 import { Forecaster } from '../scoring/forecaster.js';
 import * as S from '../telemetry/semconv.js';
 import { errorMessage, ForesightError } from '../util/errors.js';
@@ -267,11 +267,8 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   for (const type of ['HPA', 'RESOURCES', 'IDLE', 'SPOT', 'BUDGET']) costsUnknown.add(0, { type });
   for (const verdict of ['saved', 'neutral', 'regressed', 'insufficient-data']) outcomesCounter.add(0, { verdict });
   if (cfg.recommend.enabled) {
-    const [forecaster, anomaly] = await Promise.all([
-      Forecaster.load(undefined, cfg.recommend.providers, log),
-      AnomalyModel.load(undefined, cfg.recommend.providers, log),
-    ]);
-    log.info({ forecaster: forecaster.info.version, anomaly: anomaly.info.version, provider: forecaster.provider }, 'models loaded');
+    const forecaster = await Forecaster.load(undefined, cfg.recommend.providers, log);
+    log.info({ forecaster: forecaster.info.version, anomaly: ANOMALY_VERSION, provider: forecaster.provider }, 'models loaded');
     if (cfg.recommend.policyRepo) {
       policyStore = new PolicyStore(
         cfg.recommend.policyRepo,
@@ -294,7 +291,6 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       windows,
       costs,
       forecaster,
-      anomaly,
       policies: () => policyStore?.policies ?? fallback,
       manifests: () => policyStore?.manifests,
       events: () => policyStore?.knownEvents ?? [],

@@ -7,11 +7,13 @@ import type { Redis } from '../windows/redis-client.js';
 import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert } from '../codec/generated-types.js';
-import { WINDOW } from '../scoring/anomaly-features.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { recommendationId } from './recommendation-id.js';
 import type { SeriesIdentity } from './series-id.js';
 import { alertSuppressionKey } from '../windows/redis-keys.js';
+
+/** The alert's window summary: the last 4 hours of 5-minute steps. */
+const SUMMARY_STEPS = 48;
 
 export interface AnomalyAlertDeps {
   redis: Redis;
@@ -42,7 +44,7 @@ export class AnomalyAlerts {
     const until = await this.d.redis.get(key);
     if (until !== null && Number(until) > stepEndMs) return undefined;
     await this.d.redis.set(key, String(stepEndMs + cfg.suppressMinutes * 60_000), 'PX', Math.max(1, cfg.suppressMinutes * 60_000 * 2));
-    const recent = Array.from(history).slice(-WINDOW);
+    const recent = Array.from(history).slice(-SUMMARY_STEPS);
     const sorted = [...recent].sort((a, b) => a - b);
     const alert: AnomalyAlert = {
       id: recommendationId({ workload: seriesId, type: 'ALERT', changes: [], forecast: { at: stepEndMs }, modelVersion: this.d.modelVersion() }),
@@ -58,7 +60,7 @@ export class AnomalyAlerts {
       score,
       threshold: cfg.threshold,
       window: {
-        start: stepEndMs - WINDOW * 300_000,
+        start: stepEndMs - SUMMARY_STEPS * 300_000,
         end: stepEndMs,
         count: recent.length,
         mean: recent.reduce((a, b) => a + b, 0) / recent.length,

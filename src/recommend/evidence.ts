@@ -2,8 +2,8 @@
  * How much history a series needs after a hole in its partition's windows (Redis lost state
  * that Kafka no longer held; windows/state-marks.ts) before the loop scores it again: the
  * longest window any decision for it reads, so no model input and no rule spans the hole.
- * That is the forecaster's and the anomaly model's day of 5-minute steps (SPOT's day of
- * hourly means too), or the policy's `resources.windowHours` or `idle.hours` when longer.
+ * That is the forecaster's day of 5-minute steps (SPOT's day of hourly means too; the anomaly
+ * detector reads only the steps after the hole: recommend/loop.ts), or the policy's `resources.windowHours` or `idle.hours` when longer.
  * With the default policy: 24 hours of event time after the first event rebuilt.
  */
 import type { ResolvedPolicy } from '../policy/policy-schema.js';

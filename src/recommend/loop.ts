@@ -2,8 +2,9 @@
  * The scoring and recommendation stage, run after each applied metrics batch for the series
  * whose last 5-minute step just closed (in event time):
  *
- *   windows → 24 h histories (one round trip) → forecasts (one batch) and anomaly scores
- *   (one batch) → policy per workload → recommendations.v1 and alerts.v1
+ *   windows → 48 h histories and 7 days of hourly means (one round trip) → forecasts (one
+ *   batch, from the last 24 h and the week) and anomaly scores (scoring/anomaly-detector.ts,
+ *   from the 48 h) → policy per workload → recommendations.v1 and alerts.v1
  *   → for HPA workloads: forecast quality, changes in force, outcomes.v1 (outcomes/tracker.ts)
  *
  * Decisions use event time (the closed step), never the wall clock, so a replay of the same
@@ -31,8 +32,8 @@ import type { ManifestIndex } from '../gitops/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { PeakForecast } from '../policy/rules.js';
 import type { Logger } from '../telemetry/log.js';
-import { anomalyWindow, WINDOW } from '../scoring/anomaly-features.js';
-import type { AnomalyModel } from '../scoring/anomaly-model.js';
+import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomaly-detector.js';
+import { DAY } from '../scoring/features.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import { historiesFromWindows } from '../scoring/window-history.js';
 import type { CostStore } from '../windows/cost-store.js';
@@ -45,17 +46,19 @@ import { eventMultiplier, type KnownEvent } from '../policy/events.js';
 import { AnomalyAlerts } from './anomaly-alerts.js';
 import { HpaRecommender, type BatchContext } from './hpa-recommendations.js';
 import { Money } from './money.js';
+import { SpendAnomalies } from './spend-anomalies.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from './series-id.js';
 import { labelsOf } from './workload-facts.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { proposalKey } from '../windows/redis-keys.js';
 
+const STEP_MS = 300_000;
+
 export interface LoopDeps {
   windows: WindowStore;
   costs: CostStore;
   forecaster: Forecaster;
-  anomaly: AnomalyModel;
   policies: () => PolicySet;
   /** known future events (policies/events.yaml): they raise the forecasts of the series in their scope */
   events?: () => readonly KnownEvent[];
@@ -97,6 +100,7 @@ export class RecommendationLoop {
   private readonly money: Money;
   private readonly hpa: HpaRecommender;
   private readonly tracker: OutcomeTracker;
+  private readonly spend: SpendAnomalies;
 
   constructor(private readonly d: LoopDeps) {
     this.alerts = new AnomalyAlerts({
@@ -105,7 +109,7 @@ export class RecommendationLoop {
       producer: d.producer,
       codec: d.codec,
       topic: d.topics.alerts,
-      modelVersion: () => d.anomaly.info.version,
+      modelVersion: () => ANOMALY_VERSION,
     });
     this.money = new Money({
       costs: d.costs,
@@ -118,6 +122,7 @@ export class RecommendationLoop {
       manifests: d.manifests,
       policies: d.policies,
     });
+    this.spend = new SpendAnomalies({ costs: d.costs, redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec, alertsTopic: d.topics.alerts });
     this.sizing = new SizingRules({
       windows: d.windows,
       manifests: d.manifests,
@@ -166,20 +171,24 @@ export class RecommendationLoop {
       this.d.windows,
       due.map((s) => ({ ref, seriesId: s.seriesId, endMs: s.stepEndMs })),
       0,
+      ANOMALY_WINDOW,
     );
     lap('history');
     const ready = due
       .map((s, i) => ({ ...s, id: parseSeriesId(s.seriesId), h: histories[i] }))
-      .filter((x): x is typeof x & { id: SeriesIdentity; h: NonNullable<typeof x.h> } => x.id !== undefined && x.h !== undefined);
+      .filter((x): x is typeof x & { id: SeriesIdentity; h: NonNullable<typeof x.h> } => x.id !== undefined && x.h !== undefined)
+      .map((x) => ({ ...x, day: { history: x.h.history.subarray(-DAY), timeS: x.h.timeS, coarse: x.h.coarse } })); // the forecaster's and the rules' 24 h (and the week)
     if (ready.length === 0) return out;
-    const forecasts = await this.d.forecaster.forecast(ready.map((r) => r.h));
-    const windows = new Float32Array(ready.length * WINDOW);
-    ready.forEach((r, i) => windows.set(anomalyWindow(Array.from(r.h.history).slice(-WINDOW)), i * WINDOW));
-    const scores = await this.d.anomaly.runWindows(windows, ready.length);
-    out.scored = ready.length;
-    lap('models');
+    const forecasts = await this.d.forecaster.forecast(ready.map((r) => r.day));
     // Redis lost part of this partition's history that Kafka no longer held: wait for new evidence
     const hole = await historyIncomplete(this.d.redis, this.d.prefix, ref);
+    // the detector sees the series' own steps only: not the fill before its first event, nor a hole's
+    const scores = ready.map((r) => {
+      const sinceHole = hole ? Math.floor((r.stepEndMs - hole.fromMs) / STEP_MS) : Infinity;
+      return anomalyScore(r.h.history.subarray(Math.max(0, ANOMALY_WINDOW - Math.min(r.h.observed, sinceHole))));
+    });
+    out.scored = ready.length;
+    lap('models');
     const state = new BatchState(this.d.redis);
     await state.load(ready.filter((r) => r.id.container === null).flatMap((r) => [this.hpa.stateKey(r.id.workload), this.tracker.trackKey(r.id.workload)]));
     const messages: Message[] = [];
@@ -190,10 +199,10 @@ export class RecommendationLoop {
       if (!enoughEvidence(hole?.fromMs, r.stepEndMs, policy)) continue;
       // the trace of the series' first event in the batch that closed the step (else the batch's)
       const tp = r.traceparent ?? traceparent;
-      const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.h.history, scores[i], policy.anomaly, tp);
+      const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.day.history, scores[i], policy.anomaly, tp);
       if (alert) out.alerts.push(alert);
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
-        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.h.history, policy, tp, this.eventRaise(r.id, r.stepEndMs));
+        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.day.history, policy, tp, this.eventRaise(r.id, r.stepEndMs));
         if (rec) out.recommendations.push(rec);
         // forecast quality, changes coming in force and their outcomes (outcomes/tracker.ts)
         const tracked = await this.tracker.step(state, {
@@ -201,7 +210,7 @@ export class RecommendationLoop {
           seriesId: r.seriesId,
           id: r.id,
           stepEndMs: r.stepEndMs,
-          history: r.h.history,
+          history: r.day.history,
           raw: forecasts[i],
           policy,
           published: rec,
@@ -220,6 +229,7 @@ export class RecommendationLoop {
           const breaches = await this.money.checkBudgets(r.id, policy, r.stepEndMs, this.d.forecaster.info.version, tp);
           out.recommendations.push(...breaches.recommendations);
           out.alerts.push(...breaches.alerts);
+          out.alerts.push(...(await this.spend.check(r.id, this.money.workload(r.id).team, policy, r.stepEndMs, tp)));
         }
       }
     }

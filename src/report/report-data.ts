@@ -12,7 +12,6 @@ import { budgetsFor } from '../policy/budgets.js';
 import { DEFAULT_POLICY, type PolicyFile } from '../policy/policy-schema.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { budgetProjection } from '../policy/rules.js';
-import type { AnomalyModel } from '../scoring/anomaly-model.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import { monthOf } from '../windows/billing.js';
 import { CostStore } from '../windows/cost-store.js';
@@ -74,7 +73,6 @@ export interface ReportInputs {
   redis: Redis;
   prefix: string;
   forecaster: Forecaster;
-  anomaly?: AnomalyModel;
   policyFiles: { file: string; policy: PolicyFile }[];
   /** the recommendations published (with the number of messages that did not decode), or why they could not be read */
   recommendations: { recommendations: Recommendation[]; undecodable: number } | { unavailable: string };
@@ -196,7 +194,7 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     let last = values.find((v) => v !== null)!;
     const filled = Float64Array.from(values, (v) => (last = v ?? last)); // gaps forward-filled, as the live history is
     const policy = policies.resolve({ namespace: s.identity.namespace, kind: s.identity.kind, name: s.identity.name });
-    row.panel = await analyseSeries(filled, startMs, STEP_MS, inp.forecaster, policy, { anomaly: inp.anomaly });
+    row.panel = await analyseSeries(filled, startMs, STEP_MS, inp.forecaster, policy, { anomalyThreshold: policy.anomaly.threshold });
   }
 
   // outcomes, and savings proposed, applied and realised

@@ -3,14 +3,14 @@
  * over it (the forecast at step t uses steps ≤ t only, scoring/backtest.ts), the capacity the
  * policy would have held (policy/capacity-plan.ts, as the live loop decides), the VPA-style
  * baseline scaled to the same under-provisioned share, the forecast's accuracy, and the points
- * the anomaly model scores at or above its threshold. Every figure is computed here from the
+ * the anomaly detector scores at or above the policy's threshold. Every figure is computed here from the
  * values; nothing is stored or assumed.
  */
 import { summarisePlan, type PlanSummary } from '../policy/backtest-summary.js';
 import { planCapacity } from '../policy/capacity-plan.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { vpaRecommendation } from '../policy/vpa-baseline.js';
-import type { AnomalyModel } from '../scoring/anomaly-model.js';
+import { anomalyScores } from '../scoring/anomaly-detector.js';
 import { backtest, type BacktestRow } from '../scoring/backtest.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 
@@ -46,14 +46,15 @@ export async function analyseSeries(
   forecaster: Forecaster,
   policy: ResolvedPolicy,
   opts: {
-    anomaly?: AnomalyModel;
+    /** mark the points the anomaly detector (the one serving uses) scores at or above this; undefined: none */
+    anomalyThreshold?: number;
     /** summarise and score only from this row on (the held-out tail); 0: every row */
     fromRow?: number;
     /** the backtest of these values, when the caller has it already */
     rows?: BacktestRow[];
   } = {},
 ): Promise<SeriesPanel> {
-  const { anomaly, fromRow = 0 } = opts;
+  const { anomalyThreshold, fromRow = 0 } = opts;
   const rows = opts.rows ?? (await backtest(values, startMs, stepMs, forecaster));
   const plan = planCapacity(rows, policy, { stepMs, horizonSteps: forecaster.horizonSteps, gamma: forecaster.info.aci_gamma ?? 0 });
   const summary = summarisePlan(values, plan, stepMs, fromRow);
@@ -72,10 +73,9 @@ export async function analyseSeries(
     loss += pinball(r.horizonPeak, q90, 0.9);
   });
   const anomalies: SeriesPanel['anomalies'] = [];
-  if (anomaly) {
-    const scores = await anomaly.scoreSeries(values);
-    scores.forEach((s, t) => {
-      if (s >= anomaly.info.threshold) anomalies.push({ timeMs: startMs + t * stepMs, value: values[t], score: s });
+  if (anomalyThreshold !== undefined) {
+    anomalyScores(values, Math.round(86_400_000 / stepMs)).forEach((s, t) => {
+      if (s >= anomalyThreshold) anomalies.push({ timeMs: startMs + t * stepMs, value: values[t], score: s });
     });
   }
   return {
@@ -90,7 +90,7 @@ export async function analyseSeries(
     summary,
     accuracy: { quantile: 0.9, rows: scored, coverage: scored ? covered / scored : null, pinballLoss: scored ? loss / scored : null },
     anomalies,
-    anomalyThreshold: anomaly ? anomaly.info.threshold : null,
+    anomalyThreshold: anomalyThreshold ?? null,
     modelVersion: forecaster.info.version,
   };
 }

@@ -12,7 +12,6 @@ import { loadConfig, type ServiceConfig } from '../config/config.js';
 import { createKafka } from '../kafka/client.js';
 import { readTopic } from '../kafka/read-topic.js';
 import { parsePolicyFile } from '../policy/policy-loader.js';
-import { AnomalyModel, DEFAULT_ANOMALY_MODEL } from '../scoring/anomaly-model.js';
 import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
 import type { Logger } from '../telemetry/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -64,10 +63,7 @@ async function recommendationsOf(cfg: ServiceConfig, log: Logger): Promise<Repor
 export async function writeReport(opts: WriteReportOptions): Promise<ReportData> {
   const cfg = loadConfig(opts.env ?? process.env);
   const policyFiles = (opts.policyFiles ?? []).flatMap((file) => parsePolicyFile(file, readFileSync(file, 'utf8')).map((policy) => ({ file, policy })));
-  const [forecaster, anomaly] = await Promise.all([
-    Forecaster.load(DEFAULT_MODEL, opts.providers ?? ['cpu'], opts.log),
-    AnomalyModel.load(DEFAULT_ANOMALY_MODEL, opts.providers ?? ['cpu'], opts.log),
-  ]);
+  const forecaster = await Forecaster.load(DEFAULT_MODEL, opts.providers ?? ['cpu'], opts.log);
   const recommendations = opts.readRecommendations === false ? { unavailable: 'not read (--no-recommendations)' } : await recommendationsOf(cfg, opts.log);
   const redis = createRedis(cfg.redis, opts.log);
   try {
@@ -76,7 +72,6 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
       redis,
       prefix: cfg.redis.keyPrefix,
       forecaster,
-      anomaly,
       policyFiles,
       recommendations,
       atMs: opts.atMs ?? Date.now(),

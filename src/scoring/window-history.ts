@@ -1,5 +1,5 @@
 /**
- * From the Redis windows to model inputs: the last 24 hours of a series' 1-minute buckets,
+ * From the Redis windows to model inputs: the last 24 hours (or up to the fine windows' 48) of a series' 1-minute buckets,
  * read for many series in one pipelined round trip, become the forecaster's 288 five-minute
  * values (the mean of each 5-minute group of minute buckets, i.e. sum of sums over sum of
  * counts). A 5-minute step without any event repeats the previous step (forward fill, as the
@@ -24,10 +24,19 @@ export interface SeriesRef {
   endMs?: number;
 }
 
-/** `endMs`: the end of the last complete 5-minute step to forecast from (a multiple of 5 minutes). */
-export async function historiesFromWindows(store: WindowStore, series: SeriesRef[], endMs: number): Promise<(ForecastInput | undefined)[]> {
+/** A history and how many of its newest steps follow the series' first event (the rest repeat its first value). */
+export interface WindowHistory extends ForecastInput {
+  history: Float64Array;
+  observed: number;
+}
+
+/**
+ * `endMs`: the end of the last complete 5-minute step to forecast from (a multiple of 5 minutes).
+ * `steps`: how many 5-minute steps to return (a day by default; at most the fine windows' 48 hours).
+ */
+export async function historiesFromWindows(store: WindowStore, series: SeriesRef[], endMs: number, steps = DAY): Promise<(WindowHistory | undefined)[]> {
   const alignedOf = (s: SeriesRef): number => Math.floor((s.endMs ?? endMs) / STEP_MS) * STEP_MS;
-  const minutes = DAY * MINUTES_PER_STEP;
+  const minutes = steps * MINUTES_PER_STEP;
   const buckets = await store.lastTotals(
     series.flatMap((s) => [
       { ref: s.ref, seriesId: s.seriesId, resolution: 'fine' as const, n: minutes, endMs: alignedOf(s) - 1 },
@@ -39,9 +48,9 @@ export async function historiesFromWindows(store: WindowStore, series: SeriesRef
     const bs = buckets[2 * i];
     const coarse = Float64Array.from(buckets[2 * i + 1], (b) => (b && b.count > 0 ? b.sum / b.count : NaN));
     const aligned = alignedOf(series[i]);
-    const steps = new Array<number | undefined>(DAY);
+    const means = new Array<number | undefined>(steps);
     let any = false;
-    for (let k = 0; k < DAY; k++) {
+    for (let k = 0; k < steps; k++) {
       let sum = 0;
       let count = 0;
       for (let m = k * MINUTES_PER_STEP; m < (k + 1) * MINUTES_PER_STEP; m++) {
@@ -52,18 +61,19 @@ export async function historiesFromWindows(store: WindowStore, series: SeriesRef
         }
       }
       if (count > 0) {
-        steps[k] = sum / count;
+        means[k] = sum / count;
         any = true;
       }
     }
     if (!any) return undefined;
-    const history = new Float64Array(DAY);
-    let last = steps.find((v) => v !== undefined)!;
-    for (let k = 0; k < DAY; k++) {
-      if (steps[k] !== undefined) last = steps[k]!;
+    const history = new Float64Array(steps);
+    const first = means.findIndex((v) => v !== undefined);
+    let last = means[first]!;
+    for (let k = 0; k < steps; k++) {
+      if (means[k] !== undefined) last = means[k]!;
       history[k] = last;
     }
     // the newest step is [aligned − 5 min, aligned): its time is its start, as in training
-    return { history, timeS: (aligned - STEP_MS) / 1000, coarse };
+    return { history, timeS: (aligned - STEP_MS) / 1000, coarse, observed: steps - first };
   });
 }

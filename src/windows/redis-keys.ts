@@ -76,6 +76,11 @@ export function alertSuppressionKey(prefix: string, seriesId: string): string {
   return `${prefix}:alert:{${seriesId}}`;
 }
 
+/** Spend anomalies of a cost scope: hash of the last scored hour and the end of its alert suppression. */
+export function spendAnomalyKey(prefix: string, scope: string): string {
+  return `${prefix}:spend:{${scope}}`;
+}
+
 export function budgetReportKey(prefix: string, scope: string, period: string): string {
   return `${prefix}:budget:{${scope}}:${period}`;
 }

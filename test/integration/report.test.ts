@@ -19,7 +19,6 @@ import { recordOutcome } from '../../src/outcomes/store.js';
 import { parsePolicyFile } from '../../src/policy/policy-loader.js';
 import { gatherReport, MONTH_HOURS } from '../../src/report/report-data.js';
 import { reportHtml } from '../../src/report/report-html.js';
-import { AnomalyModel } from '../../src/scoring/anomaly-model.js';
 import { Forecaster } from '../../src/scoring/forecaster.js';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
 import { aggregateBatch, type WindowEvent } from '../../src/windows/aggregate.js';
@@ -181,12 +180,11 @@ describe('report pages in headless Chromium', () => {
       policyFile,
       `apiVersion: foresight.dev/v1\nkind: Policy\nmetadata:\n  name: shop\nscope:\n  namespace: shop\nspec:\n  budget:\n    monthly: ${BUDGET}\n    currency: USD\n`,
     );
-    const [forecaster, anomaly] = await Promise.all([Forecaster.load(), AnomalyModel.load()]);
+    const forecaster = await Forecaster.load();
     const data = await gatherReport({
       redis,
       prefix: cfg.redis.keyPrefix,
       forecaster,
-      anomaly,
       policyFiles: parsePolicyFile(policyFile, readFileSync(policyFile, 'utf8')).map((policy) => ({ file: policyFile, policy })),
       recommendations: { recommendations: recs, undecodable: 0 },
       atMs,

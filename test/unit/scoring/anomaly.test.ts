@@ -1,40 +1,52 @@
-/** Anomaly model: Python ↔ TypeScript parity on golden vectors, and causality. */
+/** The anomaly detector: a hand-computed case, Python ↔ TypeScript parity on the golden file, causality. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { anomalyWindow, WINDOW } from '../../../src/scoring/anomaly-features.js';
-import { AnomalyModel } from '../../../src/scoring/anomaly-model.js';
+import { ANOMALY_THRESHOLD, ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore, anomalyScores } from '../../../src/scoring/anomaly-detector.js';
 import { PROJECT_ROOT } from '../../../src/util/paths.js';
 
 const golden = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'anomaly-golden.json'), 'utf8')) as {
-  vectors: { series: string; t: number; raw: number[]; normalised: number[]; score: number }[];
+  version: string;
+  threshold: number;
+  vectors: { file: string; t: number; stepsPerDay: number; window: number[]; score: number }[];
 };
 
-describe('anomaly model serving', () => {
-  it('normalises windows as the training code does (1e-9) and scores the same (1e-4)', async () => {
-    const model = await AnomalyModel.load();
-    const batch = new Float32Array(golden.vectors.length * WINDOW);
-    golden.vectors.forEach((g, k) => {
-      const w = anomalyWindow(g.raw);
-      w.forEach((x, i) => assert.ok(Math.abs(x - g.normalised[i]) <= 1e-9 * Math.max(1, Math.abs(g.normalised[i])), `${g.series}@${g.t}[${i}]`));
-      batch.set(w, k * WINDOW);
-    });
-    const out = await model.runWindows(batch, golden.vectors.length);
-    golden.vectors.forEach((g, k) => assert.ok(Math.abs(out[k] - g.score) <= 1e-4, `${g.series}@${g.t}: ${out[k]} vs ${g.score}`));
-    for (const s of out) assert.ok(s >= 0 && s < 1);
+describe('anomaly detector', () => {
+  it('scores a hand-computed step on a flat line', () => {
+    // a day of 50 steps; 59 points at 10, then 11: the reference is flat (standard deviation 0), so
+    // the scale is the floor 1e-3 × 10 + 1e-9; at k = 1 the point is 1 beyond the range: raw = 1 / 0.010000001.
+    // k = 6: (5 × 10 + 11) / 6 − 10 = 1/6 beyond, × 6^¼ / floor ≈ 26 (smaller); k = 24 and the day-over-day
+    // differences have fewer than 48 reference points.
+    const flat = Array.from({ length: 59 }, () => 10);
+    const raw = 1 / (1e-3 * 10 + 1e-9);
+    assert.ok(Math.abs(anomalyScore([...flat, 11], 50) - raw / (raw + 5)) < 1e-12);
+    assert.equal(anomalyScore([...flat, 10], 50), 0, 'a value inside the range is not novel');
+    assert.equal(anomalyScore([...flat.slice(0, 49), 11], 50), 0, 'nothing scores during the first day');
   });
 
-  it('is causal: the score of row t is the same when the input is cut after row t', async () => {
-    const model = await AnomalyModel.load();
-    const values = Array.from({ length: 300 }, (_, i) => 50 + 10 * Math.sin(i / 9) + (i === 200 ? 80 : 0));
-    const full = await model.scoreSeries(values);
-    for (const t of [47, 150, 200, 299]) {
-      const cut = await model.scoreSeries(values.slice(0, t + 1));
-      assert.ok(Math.abs(cut[t] - full[t]) <= 1e-6, `row ${t}: ${cut[t]} vs ${full[t]}`);
+  it('agrees with training/detector.py on the golden windows (1e-9)', () => {
+    assert.equal(golden.version, ANOMALY_VERSION);
+    assert.equal(golden.threshold, ANOMALY_THRESHOLD, 'serving uses the threshold that was scored');
+    assert.ok(golden.vectors.length >= 30);
+    for (const g of golden.vectors) {
+      const got = anomalyScore(g.window, g.stepsPerDay);
+      assert.ok(Math.abs(got - g.score) <= 1e-9, `${g.file}@${g.t}: ${got} vs ${g.score}`);
     }
-    assert.equal(full[10], 0, 'warm-up rows score 0');
-    assert.ok(full[200] > 0.8, `the spike scores high: ${full[200]}`);
-    assert.ok(full[150] < 0.5, `a normal point scores low: ${full[150]}`);
+    assert.ok(
+      golden.vectors.some((g) => g.score >= ANOMALY_THRESHOLD),
+      'some golden points are above the threshold',
+    );
+  });
+
+  it('is causal and reads only the last window: the score of row t is the same when the input is cut after row t', () => {
+    const values = Array.from({ length: 900 }, (_, i) => 50 + 10 * Math.sin((2 * Math.PI * i) / 288) + ((i * 7919) % 13) / 13 + (i >= 800 ? 40 : 0));
+    const full = anomalyScores(values);
+    for (const t of [300, 700, 800, 899]) {
+      assert.equal(anomalyScore(values.slice(0, t + 1)), full[t], `row ${t}`);
+      assert.equal(anomalyScore(values.slice(Math.max(0, t + 1 - ANOMALY_WINDOW), t + 1)), full[t], `row ${t}, last window only`);
+    }
+    assert.ok(full[800] >= ANOMALY_THRESHOLD, `the level shift alerts: ${full[800]}`);
+    assert.ok(Math.max(...full.slice(0, 800)) < ANOMALY_THRESHOLD, 'the periodic part before it does not');
   });
 });

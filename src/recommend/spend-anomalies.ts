@@ -1,0 +1,122 @@
+/**
+ * Spend anomalies: the anomaly detector (scoring/anomaly-detector.ts), with hourly steps, on the
+ * hourly cost of a workload's namespace and team from the billing windows. At an hour's close
+ * each scope's newest hour with cost is scored once; a score at or above the policy's anomaly
+ * threshold becomes an AnomalyAlert on alerts.v1 (metric `hourly_cost_<currency>`, value the
+ * hour's cost, window the last day's hourly figures), quiet for the policy's suppression
+ * interval afterwards (event time). The history starts at the scope's first hour with cost and
+ * ends at its newest: billing that has not arrived yet is not read as a drop to zero.
+ */
+import type { Redis } from '../windows/redis-client.js';
+import type { Producer } from 'kafkajs';
+import type { AvroCodec } from '../codec/avro-codec.js';
+import type { AnomalyAlert } from '../codec/generated-types.js';
+import type { ResolvedPolicy } from '../policy/policy-schema.js';
+import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomaly-detector.js';
+import { traceHeaders } from '../telemetry/propagation.js';
+import type { CostStore } from '../windows/cost-store.js';
+import { spendAnomalyKey } from '../windows/redis-keys.js';
+import { recommendationId } from './recommendation-id.js';
+import type { SeriesIdentity } from './series-id.js';
+
+const HOUR = 3_600_000;
+const HOURS_PER_DAY = 24;
+
+export interface SpendAnomalyDeps {
+  costs: CostStore;
+  redis: Redis;
+  prefix: string;
+  producer: Producer;
+  codec: AvroCodec;
+  alertsTopic: string;
+}
+
+/** The hours from the first to the last with cost (undefined without any): what the detector scores, newest last. */
+export function spendHistory(hourly: number[]): { history: number[]; newest: number } | undefined {
+  const first = hourly.findIndex((c) => c !== 0);
+  if (first < 0) return undefined;
+  let last = hourly.length - 1;
+  while (hourly[last] === 0) last--;
+  return { history: hourly.slice(first, last + 1), newest: last };
+}
+
+export class SpendAnomalies {
+  /** scope → the hour close last checked here: the workloads of one namespace or team share one read per hour */
+  private readonly checked = new Map<string, number>();
+
+  constructor(private readonly d: SpendAnomalyDeps) {}
+
+  /** At the close of the hour ending `atMs`: the workload's namespace and team scopes. */
+  async check(id: SeriesIdentity, team: string | undefined, policy: ResolvedPolicy, atMs: number, traceparent: string | undefined): Promise<AnomalyAlert[]> {
+    const scopes: { scope: string; kind: string; name: string; namespace: string }[] = [
+      { scope: `ns:${id.cluster}/${id.namespace}`, kind: 'Namespace', name: id.namespace, namespace: id.namespace },
+    ];
+    if (team) scopes.push({ scope: `team:${team}`, kind: 'Team', name: team, namespace: '' });
+    const out: AnomalyAlert[] = [];
+    for (const s of scopes) {
+      if (this.checked.get(s.scope) === atMs) continue;
+      if (this.checked.size > 100_000) this.checked.clear(); // it only saves reads
+      this.checked.set(s.scope, atMs);
+      const alert = await this.scope(id, s, policy, atMs, traceparent);
+      if (alert) out.push(alert);
+    }
+    return out;
+  }
+
+  private async scope(
+    id: SeriesIdentity,
+    s: { scope: string; kind: string; name: string; namespace: string },
+    policy: ResolvedPolicy,
+    atMs: number,
+    traceparent: string | undefined,
+  ): Promise<AnomalyAlert | undefined> {
+    const fromHour = Math.floor(atMs / HOUR) - ANOMALY_WINDOW;
+    const h = spendHistory(await this.d.costs.hourly(s.scope, fromHour * HOUR, atMs));
+    if (!h) return undefined;
+    const hour = fromHour + h.newest;
+    const key = spendAnomalyKey(this.d.prefix, s.scope);
+    const [scored, quietUntil] = await this.d.redis.hmget(key, 'scored', 'quietUntil');
+    if (scored !== null && Number(scored) >= hour) return undefined; // each hour once
+    await this.d.redis.hset(key, 'scored', String(hour));
+    await this.d.redis.pexpire(key, Math.round(policy.anomaly.suppressMinutes * 60_000 + 2 * ANOMALY_WINDOW * HOUR));
+    const score = anomalyScore(h.history, HOURS_PER_DAY);
+    const eventTime = hour * HOUR;
+    if (!(score >= policy.anomaly.threshold)) return undefined;
+    if (quietUntil !== null && Number(quietUntil) > eventTime) return undefined;
+    await this.d.redis.hset(key, 'quietUntil', String(eventTime + HOUR + policy.anomaly.suppressMinutes * 60_000));
+    const day = h.history.slice(-HOURS_PER_DAY);
+    const sorted = [...day].sort((a, b) => a - b);
+    const alert: AnomalyAlert = {
+      id: recommendationId({ workload: s.scope, type: 'SPEND-ALERT', changes: [hour], forecast: {}, modelVersion: ANOMALY_VERSION }),
+      severity: score >= (1 + policy.anomaly.threshold) / 2 ? 'CRITICAL' : 'WARNING',
+      cluster: id.cluster,
+      namespace: s.namespace,
+      kind: s.kind,
+      name: s.name,
+      container: null,
+      metric: `hourly_cost_${policy.budget.currency}`,
+      eventTime,
+      value: day[day.length - 1],
+      score,
+      threshold: policy.anomaly.threshold,
+      window: {
+        start: eventTime + HOUR - day.length * HOUR,
+        end: eventTime + HOUR,
+        count: day.length,
+        mean: day.reduce((a, b) => a + b, 0) / day.length,
+        min: sorted[0],
+        max: sorted[sorted.length - 1],
+        p95: sorted[Math.floor(0.95 * (sorted.length - 1))],
+      },
+      modelVersion: ANOMALY_VERSION,
+      traceparent: traceparent ?? null,
+      budget: null,
+    };
+    await this.d.producer.send({
+      topic: this.d.alertsTopic,
+      acks: -1,
+      messages: [{ key: s.scope, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }],
+    });
+    return alert;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The anomaly detector (anomaly-2.0.0), the TypeScript twin of training/detector.py (its
+ * docstring explains the algorithm; test/unit/scoring/anomaly.test.ts keeps the two equal on
+ * the golden file that training/nab_eval.py writes). A deterministic streaming algorithm
+ * without trained weights: the score of a series' newest point is a function of its last
+ * ANOMALY_WINDOW steps alone (two days of 5-minute steps), which the Redis windows hold, so
+ * serving needs no other state and a replay scores the same.
+ *
+ * - novelty at 1, 6 and 24 steps: the mean of the newest k points beyond the range of the
+ *   window's earlier points, in their standard deviations, × k^¼;
+ * - change of the daily shape at 6 and 24 steps: the same z on day-over-day differences, × 0.1;
+ * - scales floored at 1e-3 × |mean level| + 1e-9; nothing scores during the first day;
+ * - score = raw / (raw + 5), in [0, 1).
+ */
+export const ANOMALY_VERSION = 'anomaly-2.0.0';
+/** The serving threshold (the policy default), the one scored on NAB by training/nab_eval.py. */
+export const ANOMALY_THRESHOLD = 0.216;
+/** Steps the detector reads: the newest point and the ones before it. */
+export const ANOMALY_WINDOW = 576;
+const SCALES = [1, 6, 24];
+const SEASONAL_SCALES = [6, 24];
+const SEASONAL_WEIGHT = 0.1;
+const MIN_REF = 48;
+const Z_HALF = 5;
+const LEVEL_FLOOR = 1e-3;
+const TINY = 1e-9;
+
+function mean(a: ArrayLike<number>, from: number, to: number): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += a[i];
+  return s / (to - from);
+}
+
+/** Population standard deviation of a[from, to), around `m`. */
+function std(a: ArrayLike<number>, from: number, to: number, m: number): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += (a[i] - m) ** 2;
+  return Math.sqrt(s / (to - from));
+}
+
+/**
+ * The score of the newest point of `history` (oldest first; only the series' own points, none
+ * before its first; the last ANOMALY_WINDOW are used). `stepsPerDay`: 288 for 5-minute steps,
+ * 24 for hourly ones.
+ */
+export function anomalyScore(history: ArrayLike<number>, stepsPerDay = 288): number {
+  const all = history.length;
+  const off = Math.max(0, all - ANOMALY_WINDOW);
+  const w = off === 0 ? history : Array.prototype.slice.call(history, off);
+  const n = w.length;
+  const P = stepsPerDay;
+  if (n - 1 < P) return 0; // warm-up: one day
+  const floor = LEVEL_FLOOR * Math.abs(mean(w, 0, n - 1)) + TINY;
+  let raw = 0;
+  for (const k of SCALES) {
+    const refN = n - k;
+    if (refN < MIN_REF) continue;
+    let hi = -Infinity;
+    let lo = Infinity;
+    for (let i = 0; i < refN; i++) {
+      if (w[i] > hi) hi = w[i];
+      if (w[i] < lo) lo = w[i];
+    }
+    const m = mean(w, 0, refN);
+    const recent = mean(w, refN, n);
+    const beyond = Math.max(0, recent - hi, lo - recent);
+    raw = Math.max(raw, (beyond / Math.max(std(w, 0, refN, m), floor)) * k ** 0.25);
+  }
+  if (n > P) {
+    const d = new Float64Array(n - P); // d[j] = w[j + P] − w[j]
+    for (let j = 0; j < d.length; j++) d[j] = w[j + P] - w[j];
+    for (const k of SEASONAL_SCALES) {
+      const refN = d.length - k;
+      if (refN < MIN_REF) continue;
+      const mu = mean(d, 0, refN);
+      const recent = mean(d, refN, d.length);
+      raw = Math.max(raw, (Math.abs(recent - mu) / Math.max(std(d, 0, refN, mu), floor)) * k ** 0.25 * SEASONAL_WEIGHT);
+    }
+  }
+  return raw / (raw + Z_HALF);
+}
+
+/** The score of every point of one series, causally (the CLI's and the tests' form). */
+export function anomalyScores(values: ArrayLike<number>, stepsPerDay = 288): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let t = 0; t < values.length; t++) {
+    const from = Math.max(0, t + 1 - ANOMALY_WINDOW);
+    out[t] = anomalyScore(Array.prototype.slice.call(values, from, t + 1) as number[], stepsPerDay);
+  }
+  return out;
+}

@@ -1,0 +1,13 @@
+/** Spend anomalies: which hours the detector scores (hand-checked). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { spendHistory } from '../../../src/recommend/spend-anomalies.js';
+
+describe('spend anomaly history', () => {
+  it('runs from the first to the last hour with cost: no cost yet is not a drop to zero', () => {
+    assert.deepEqual(spendHistory([0, 0, 2, 0, 3, 4, 0, 0]), { history: [2, 0, 3, 4], newest: 5 });
+    assert.deepEqual(spendHistory([1]), { history: [1], newest: 0 });
+    assert.equal(spendHistory([0, 0, 0]), undefined);
+    assert.equal(spendHistory([]), undefined);
+  });
+});

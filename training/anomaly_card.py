@@ -1,0 +1,62 @@
+"""The anomaly detector's section of models/MODEL_CARD.md, from models/anomaly-eval.json (training/nab_eval.py)."""
+from __future__ import annotations
+
+import json
+import os
+
+PUBLISHED = "ARTime 75.4, CAD OSE 72.8, Numenta HTM 71.4, KNN CAD 62.3, earthgecko Skyline 60.9, Random Cut Forest 55.1, Relative Entropy 51.7, Windowed Gaussian 41.5"
+
+
+def section(out_dir: str) -> list[str]:
+    an = json.load(open(os.path.join(out_dir, "anomaly-eval.json")))
+    lines = [
+        "## Anomaly detector (" + an["version"] + ": `training/detector.py`, served by `src/scoring/anomaly-detector.ts`)",
+        "",
+        "- **Task**: a score in [0, 1) for each new point of a series from the last 576 steps (two days of 5-minute steps; "
+        "24 days of hourly cost for spend anomalies), causal, from the series' first point on; nothing scores during its first day.",
+        "- **Algorithm** (deterministic, no trained weights; the same code scores NAB and serves alerts.v1): novelty of the "
+        "mean of the newest 1, 6 and 24 points beyond the range of the window's earlier points, in their standard deviations "
+        "× k^¼ (spikes, level shifts, drifts out of range; a value seen within two days is not novel, so daily recurring "
+        "peaks do not alert); plus 0.1 × the same z on day-over-day differences at 6 and 24 points (a periodic series "
+        "that goes flat, shifts or changes shape in range). Scales floored at 1e-3 × the level; score = raw / (raw + 5).",
+        "- **Serving**: the processor scores every closed 5-minute step from 48 h of the Redis windows (no other state), "
+        f"alerts at the policy's `anomaly.threshold` (default **{an['serving_threshold']}**) and then keeps the series quiet "
+        f"for `anomaly.suppressMinutes` (default 1 day) of event time. Python and TypeScript agree to 1e-9 on the golden "
+        "windows (`test/unit/scoring/anomaly.test.ts`).",
+        "",
+        "### NAB score, " + an["corpus"],
+        "",
+        "Scored by `python3 training/nab_eval.py` with our implementation of NAB's rules (`training/nab.py`, hand-checked in "
+        "`training/test_nab.py`), on the alerts serving would publish: the serving threshold and the one-day suppression "
+        "in event time. The threshold was chosen on these 44 files (NAB's convention: one threshold swept over the corpus); "
+        "NAB's realKnownCause and realTraffic were never used. \"Swept\" is the best single threshold for each profile.",
+        "",
+        "| profile | at the serving threshold | swept (threshold) |",
+        "|---|---|---|",
+    ]
+    for name, p in an["profiles"].items():
+        lines.append(f"| {name} | **{p['serving']:.1f}** | {p['swept']:.1f} ({p['swept_threshold']:.4f}) |")
+    std = an["profiles"]["standard"]["raw_by_category"]
+    lines += [
+        "",
+        "Raw standard-profile score by category (NAB's sum before normalising; the null detector scores −1 per window): "
+        + ", ".join(f"{k} {v:+.2f}" for k, v in std.items()) + ".",
+        "",
+        f"Published detectors on exactly these 44 files (standard profile, NAB's own result files): {PUBLISHED}. "
+        "This detector is **below HTM's 71.4**: the issue's goal is not met.",
+        "",
+    ]
+    return lines
+
+
+def limits(out_dir: str) -> list[str]:
+    an = json.load(open(os.path.join(out_dir, "anomaly-eval.json")))
+    tweets = [f["alerts"] for f in an["files"] if f["file"].startswith("realTweets/")]
+    missed = [f["file"].split("/")[1] for f in an["files"] if f["windows"] > 0 and f["raw_standard"] <= -f["windows"] + 1e-9]
+    return [
+        f"- The anomaly detector (NAB standard {an['profiles']['standard']['serving']:.1f} at its serving threshold on the "
+        "development files) misses the goal of issue 14 (above HTM's 71.4). Where it loses: alerts on the heavy-tailed "
+        f"Twitter volumes (at most one a day, but {min(tweets)}–{max(tweets)} a file), and files whose anomalies stay inside "
+        f"the last two days' range, where it misses every window: {', '.join(missed)}.",
+        "- The detector's memory is two days (the fine windows' retention): a weekly pattern is not known to it.",
+    ]

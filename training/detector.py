@@ -1,0 +1,106 @@
+"""The anomaly detector (anomaly-2): a deterministic streaming algorithm, no trained weights.
+Its TypeScript twin (src/scoring/anomaly-detector.ts) serves it; test/fixtures/anomaly-golden.json
+(written by training/nab_eval.py) keeps the two in agreement.
+
+The score of point t uses only the points of the last WINDOW steps ending at t (two days of
+5-minute steps), and only those since the series began:
+
+- Novelty at three scales (k = 1, 6, 24 steps: a point, half an hour, two hours): the mean of
+  the newest k points against the reference, the window's points before them. Only the part
+  beyond the reference's range counts (max(0, mean − max, min − mean)), in units of the
+  reference's standard deviation, times k^¼ (a sustained departure weighs more than one
+  point). A value seen within the last two days is not novel, so recurring daily spikes do
+  not alert; spikes, level shifts and drifts out of the range do.
+- Change of the daily shape (k = 6, 24): the same on the day-over-day differences
+  d_i = x_i − x_{i−P} (P steps per day): |mean of the newest k differences − mean of the
+  earlier ones| in units of their standard deviation, times k^¼, weighted SEASONAL_WEIGHT. It
+  catches a periodic series that goes flat, shifts or changes shape while staying in range.
+- Scales are floored at 1e-3 × |mean level| + 1e-9, so a flat line stays quiet until it moves.
+- raw = max of the above; score = raw / (raw + Z_HALF), in [0, 1).
+- Warm-up: a component needs MIN_REF reference points; nothing scores before one day (P steps)
+  of history.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+VERSION = "anomaly-2.0.0"
+# The serving threshold: the alert stage's default (policy anomaly.threshold), chosen on NAB's
+# 44 development files (training/nab_eval.py) and fixed; realKnownCause/realTraffic never seen.
+THRESHOLD = 0.216
+WINDOW = 576
+SCALES = (1, 6, 24)
+SEASONAL_SCALES = (6, 24)
+SEASONAL_WEIGHT = 0.1
+SCALE_EXPONENT = 0.25
+MIN_REF = 48
+Z_HALF = 5.0
+LEVEL_FLOOR = 1e-3
+TINY = 1e-9
+
+
+def _rolling(values: np.ndarray, width: int, fn) -> np.ndarray:
+    """fn over the `width` values ending at each t (fewer at the start; NaN are absent values)."""
+    padded = np.concatenate([np.full(width - 1, np.nan), values])
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices at the start
+        return fn(sliding_window_view(padded, width), axis=1)
+
+
+def _lag(a: np.ndarray, d: int) -> np.ndarray:
+    out = np.full(len(a), np.nan)
+    if d < len(a):
+        out[d:] = a[: len(a) - d]
+    return out
+
+
+def _trailing_mean(values: np.ndarray, k: int) -> np.ndarray:
+    return _rolling(values, k, np.mean)
+
+
+def scores(values: np.ndarray, steps_per_day: int = 288) -> np.ndarray:
+    """The score of every point of one series, causally (vectorised; equal to scoring each
+    point from its own window, as the TypeScript twin does)."""
+    x = np.asarray(values, dtype=np.float64)
+    n = len(x)
+    P = steps_per_day
+    raw = np.zeros(n)
+    count = np.minimum(np.arange(n) + 1, WINDOW)  # points in the window ending at t
+    level = _lag(_rolling(x, WINDOW - 1, np.nanmean), 1)  # mean of the window before t
+    floor = LEVEL_FLOOR * np.abs(level) + TINY
+    for k in SCALES:
+        recent = _trailing_mean(x, k)
+        ref_n = count - k
+        hi = _lag(_rolling(x, WINDOW - k, np.nanmax), k)
+        lo = _lag(_rolling(x, WINDOW - k, np.nanmin), k)
+        sd = _lag(_rolling(x, WINDOW - k, np.nanstd), k)
+        with np.errstate(all="ignore"):
+            e = np.maximum(0.0, np.maximum(recent - hi, lo - recent)) / np.maximum(sd, floor) * k**SCALE_EXPONENT
+        e[(ref_n < MIN_REF) | np.isnan(e)] = 0.0
+        raw = np.maximum(raw, e)
+    if n > P:
+        d = np.full(n, np.nan)
+        d[P:] = x[P:] - x[:-P]
+        for k in SEASONAL_SCALES:
+            recent = np.full(n, np.nan)
+            recent[P + k - 1 :] = _trailing_mean(d[P:], k)[k - 1 :]
+            width = WINDOW - P - k
+            if width < 1:
+                continue
+            mu = _lag(_rolling(d, width, np.nanmean), k)
+            sd = _lag(_rolling(d, width, np.nanstd), k)
+            ref_n = np.minimum(np.arange(n) + 1 - P, WINDOW - P) - k  # differences in the reference
+            with np.errstate(all="ignore"):
+                s = np.abs(recent - mu) / np.maximum(sd, floor) * k**SCALE_EXPONENT * SEASONAL_WEIGHT
+            s[(ref_n < MIN_REF) | np.isnan(s)] = 0.0
+            raw = np.maximum(raw, s)
+    raw[: min(P, n)] = 0.0  # warm-up: one day
+    return raw / (raw + Z_HALF)
+
+
+def score_last(window: np.ndarray, steps_per_day: int = 288) -> float:
+    """The score of the newest point from its window alone (the serving form; for the golden file)."""
+    return float(scores(np.asarray(window, dtype=np.float64)[-WINDOW:], steps_per_day)[-1])

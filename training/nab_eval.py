@@ -1,0 +1,139 @@
+"""The anomaly detector (training/detector.py) on NAB's 44 development files, as serving runs it.
+
+    python3 training/nab_eval.py    # prints the scores, writes models/anomaly-eval.json, the
+                                    # model card and test/fixtures/anomaly-golden.json (about 1 min)
+
+The files are read from ../shared/data/nab (or $FORESIGHT_NAB_DIR).
+
+Each file is scored causally; a detection is a score at or above the threshold, and after one
+the series stays quiet for SUPPRESS_S of event time (the alert stage's de-duplication, the
+policy default `anomaly.suppressMinutes`), exactly as alerts.v1 would see it. The NAB score
+(training/nab.py) is reported at the serving threshold (detector.THRESHOLD, the one the
+processor uses) and, for reference, at the best threshold of a sweep over the same files (NAB's
+own convention). NAB's realKnownCause and realTraffic are not here and never used.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import time
+from datetime import datetime, timezone
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import detector  # noqa: E402
+import nab  # noqa: E402
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+NAB_DIR = os.environ.get("FORESIGHT_NAB_DIR", os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "nab")))
+CATEGORIES = ["realAWSCloudwatch", "realAdExchange", "realTweets", "artificialWithAnomaly", "artificialNoAnomaly"]
+SUPPRESS_S = 24 * 3600  # = the policy default anomaly.suppressMinutes (src/policy/policy-schema.ts)
+
+
+def _time(s: str) -> float:
+    return datetime.strptime(s[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+
+
+def load(nab_dir: str = NAB_DIR):
+    """[(name, timestamps s, values, windows as (first row, last row))]"""
+    with open(os.path.join(nab_dir, "labels", "combined_windows.json")) as f:
+        labels = json.load(f)
+    files = []
+    for cat in CATEGORIES:
+        for name in sorted(os.listdir(os.path.join(nab_dir, cat))):
+            with open(os.path.join(nab_dir, cat, name), newline="") as f:
+                rows = list(csv.DictReader(f))
+            ts = np.array([_time(r["timestamp"]) for r in rows])
+            values = np.array([float(r["value"]) for r in rows])
+            wins = []
+            for a, b in labels[f"{cat}/{name}"]:
+                inside = np.flatnonzero((ts >= _time(a)) & (ts <= _time(b)))
+                if len(inside):
+                    wins.append((int(inside[0]), int(inside[-1])))
+            files.append((f"{cat}/{name}", ts, values, wins))
+    return files
+
+
+def steps_per_day(ts: np.ndarray) -> int:
+    """From the median step (NAB files: 5 minutes or 1 hour)."""
+    return int(round(86400 / float(np.median(np.diff(ts)))))
+
+
+def detections(ts: np.ndarray, scores: np.ndarray, threshold: float, suppress_s: float = SUPPRESS_S) -> np.ndarray:
+    """The rows that alert: at or above the threshold, and not within suppress_s of the previous alert (event time)."""
+    out = np.zeros(len(scores), dtype=bool)
+    last = -np.inf
+    for i in np.flatnonzero(scores >= threshold):
+        if ts[i] - last >= suppress_s:
+            out[i] = True
+            last = ts[i]
+    return out
+
+
+def corpus(files, scored, profile: dict, threshold: float) -> tuple[float, list[float]]:
+    """(normalised score, raw score per file) at one threshold."""
+    prepared = [nab.prepare(len(v), w, profile) for _, _, v, w in files]
+    n_windows = sum(p.n_windows for p in prepared)
+    null, perfect = -profile["fn"] * n_windows, profile["tp"] * n_windows
+    per = [nab.raw_score(p, detections(ts, s, threshold), profile) for p, (_, ts, _, _), s in zip(prepared, files, scored)]
+    return 100.0 * (sum(per) - null) / (perfect - null), per
+
+
+def sweep(files, scored, profile: dict) -> tuple[float, float]:
+    """(best normalised score, its threshold) over the top quantiles of all scores."""
+    positive = np.concatenate(scored)
+    positive = positive[positive > 0]
+    best = (-np.inf, 0.0)
+    for th in np.unique(np.quantile(positive, np.linspace(0.97, 1.0, 61))):
+        best = max(best, (corpus(files, scored, profile, float(th))[0], float(th)))
+    return best
+
+
+def golden(files, scored) -> list[dict]:
+    """Windows and their newest point's score, for the TypeScript twin's parity test."""
+    out = []
+    for i in range(0, len(files), 6):
+        name, ts, v, _ = files[i]
+        p = steps_per_day(ts)
+        for t in [p - 1, p + 100, len(v) // 2, int(np.argmax(scored[i])), len(v) - 1]:
+            window = v[max(0, t - detector.WINDOW + 1) : t + 1]
+            out.append({"file": name, "t": t, "stepsPerDay": p, "window": window.tolist(), "score": detector.score_last(window, p)})
+    return out
+
+
+def main() -> None:
+    t0 = time.time()
+    files = load()
+    scored = [detector.scores(v, steps_per_day(ts)) for _, ts, v, _ in files]
+    print(f"scored {len(files)} files ({sum(len(v) for _, _, v, _ in files)} rows) in {time.time() - t0:.1f} s")
+    results = {}
+    for name, profile in nab.PROFILES.items():
+        serving, per = corpus(files, scored, profile, detector.THRESHOLD)
+        best, best_th = sweep(files, scored, profile)
+        by_cat: dict[str, float] = {}
+        for (fname, _, _, _), r in zip(files, per):
+            by_cat[fname.split("/")[0]] = by_cat.get(fname.split("/")[0], 0.0) + r
+        results[name] = {"serving": round(serving, 2), "swept": round(best, 2), "swept_threshold": round(best_th, 4),
+                         "raw_by_category": {k: round(x, 2) for k, x in by_cat.items()}}
+        print(f"NAB {name}: {serving:.1f} at the serving threshold {detector.THRESHOLD} (swept: {best:.1f} at {best_th:.4f})")
+    standard = corpus(files, scored, nab.PROFILES["standard"], detector.THRESHOLD)[1]
+    alerts = [int(detections(ts, s, detector.THRESHOLD).sum()) for (_, ts, _, _), s in zip(files, scored)]
+    report = {"version": detector.VERSION, "corpus": "NAB development set: 44 files (realAWSCloudwatch, realAdExchange, realTweets, "
+              "artificialWithAnomaly, artificialNoAnomaly)", "serving_threshold": detector.THRESHOLD, "suppress_seconds": SUPPRESS_S,
+              "profiles": results,
+              "files": [{"file": f, "windows": len(w), "alerts": a, "raw_standard": round(r, 3)} for (f, _, _, w), a, r in zip(files, alerts, standard)]}
+    with open(os.path.join(ROOT, "models", "anomaly-eval.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    with open(os.path.join(ROOT, "test", "fixtures", "anomaly-golden.json"), "w") as f:
+        json.dump({"version": detector.VERSION, "threshold": detector.THRESHOLD, "vectors": golden(files, scored)}, f)
+    import model_card
+
+    model_card.write(os.path.join(ROOT, "models"))
+    print(f"wrote models/anomaly-eval.json, models/MODEL_CARD.md and test/fixtures/anomaly-golden.json in {time.time() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
