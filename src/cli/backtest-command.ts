@@ -107,7 +107,7 @@ export function backtestCommand(): Command {
       }
       if (flags.html) {
         const panel = await analyseSeries(Float64Array.from(values), startMs, stepMs, forecaster, policy!, {
-          anomalyThreshold: policy!.anomaly.threshold,
+          anomaly: policy!.anomaly,
           fromRow: Math.floor(values.length * flags.scoreFrom),
           rows: out,
         });

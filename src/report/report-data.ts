@@ -194,7 +194,7 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     let last = values.find((v) => v !== null)!;
     const filled = Float64Array.from(values, (v) => (last = v ?? last)); // gaps forward-filled, as the live history is
     const policy = policies.resolve({ namespace: s.identity.namespace, kind: s.identity.kind, name: s.identity.name });
-    row.panel = await analyseSeries(filled, startMs, STEP_MS, inp.forecaster, policy, { anomalyThreshold: policy.anomaly.threshold });
+    row.panel = await analyseSeries(filled, startMs, STEP_MS, inp.forecaster, policy, { anomaly: policy.anomaly });
   }
 
   // outcomes, and savings proposed, applied and realised

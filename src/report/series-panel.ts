@@ -46,15 +46,18 @@ export async function analyseSeries(
   forecaster: Forecaster,
   policy: ResolvedPolicy,
   opts: {
-    /** mark the points the anomaly detector (the one serving uses) scores at or above this; undefined: none */
-    anomalyThreshold?: number;
+    /**
+     * mark where serving would alert: points the anomaly detector (the one serving uses) scores at
+     * or above `threshold`, quiet for `suppressMinutes` after each (anomaly-alerts.ts); undefined: none
+     */
+    anomaly?: { threshold: number; suppressMinutes: number };
     /** summarise and score only from this row on (the held-out tail); 0: every row */
     fromRow?: number;
     /** the backtest of these values, when the caller has it already */
     rows?: BacktestRow[];
   } = {},
 ): Promise<SeriesPanel> {
-  const { anomalyThreshold, fromRow = 0 } = opts;
+  const { anomaly, fromRow = 0 } = opts;
   const rows = opts.rows ?? (await backtest(values, startMs, stepMs, forecaster));
   const plan = planCapacity(rows, policy, { stepMs, horizonSteps: forecaster.horizonSteps, gamma: forecaster.info.aci_gamma ?? 0 });
   const summary = summarisePlan(values, plan, stepMs, fromRow);
@@ -73,9 +76,13 @@ export async function analyseSeries(
     loss += pinball(r.horizonPeak, q90, 0.9);
   });
   const anomalies: SeriesPanel['anomalies'] = [];
-  if (anomalyThreshold !== undefined) {
+  if (anomaly) {
+    let quietUntil = -Infinity;
     anomalyScores(values, Math.round(86_400_000 / stepMs)).forEach((s, t) => {
-      if (s >= anomalyThreshold) anomalies.push({ timeMs: startMs + t * stepMs, value: values[t], score: s });
+      const timeMs = startMs + t * stepMs;
+      if (s < anomaly.threshold || timeMs < quietUntil) return;
+      anomalies.push({ timeMs, value: values[t], score: s });
+      quietUntil = timeMs + anomaly.suppressMinutes * 60_000;
     });
   }
   return {
@@ -90,7 +97,7 @@ export async function analyseSeries(
     summary,
     accuracy: { quantile: 0.9, rows: scored, coverage: scored ? covered / scored : null, pinballLoss: scored ? loss / scored : null },
     anomalies,
-    anomalyThreshold: anomalyThreshold ?? null,
+    anomalyThreshold: anomaly ? anomaly.threshold : null,
     modelVersion: forecaster.info.version,
   };
 }
