@@ -20,7 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import { scanKeys, type Redis } from '../windows/redis-client.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { aggregateBatch, type WindowEvent } from '../windows/aggregate.js';
 import { RESOLUTIONS } from '../windows/resolutions.js';
@@ -97,16 +97,16 @@ export function keyType(key: string): string {
 export async function memoryByType(redis: Redis, prefix: string): Promise<{ bytes: number; byType: Record<string, KeyTypeUsage> }> {
   const byType: Record<string, KeyTypeUsage> = {};
   let bytes = 0;
-  const stream = redis.scanStream({ match: `${prefix}:*`, count: 1000 });
-  for await (const ks of stream as AsyncIterable<string[]>) {
-    const pipeline = redis.pipeline();
+  // each master of a cluster holds its slots' keys; the keyless MEMORY USAGE goes to that node
+  for await (const { node, keys: ks } of scanKeys(redis, `${prefix}:*`)) {
+    const pipeline = node.pipeline();
     for (const k of ks) {
       pipeline.memory('USAGE', k, 'SAMPLES', '0');
       pipeline.object('ENCODING', k);
       pipeline.type(k);
     }
     const replies = (await pipeline.exec()) ?? [];
-    const lens = redis.pipeline();
+    const lens = node.pipeline();
     ks.forEach((k, i) => {
       const [, used] = replies[3 * i];
       const [, encoding] = replies[3 * i + 1];
@@ -174,6 +174,9 @@ export async function steadyStateMemory(
 
 /** Deletes every key under `prefix` (the bench's own, unique prefix). */
 export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  const stream = redis.scanStream({ match: `${prefix}:*`, count: 1000 });
-  for await (const ks of stream as AsyncIterable<string[]>) if (ks.length) await redis.unlink(...ks);
+  for await (const { node, keys: ks } of scanKeys(redis, `${prefix}:*`)) {
+    const pipeline = node.pipeline();
+    for (const k of ks) pipeline.unlink(k); // one key a command: keys of several slots cannot share one (cluster)
+    await pipeline.exec();
+  }
 }
