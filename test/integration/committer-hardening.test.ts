@@ -94,6 +94,7 @@ describe('committer hardening', () => {
     const t = await committerSetup({
       'policies/defaults.yaml': 'apiVersion: foresight.dev/v1\nkind: Policy\nmetadata: { name: defaults }\nspec: { replicas: { max: many } }\n',
       'policies/shop.yaml': 'spec: [unclosed\n',
+      'policies/ml.yaml': 'kind: Policy\n', // every policy file of the example repository invalid
     });
     await t.send([recommendation('shop/Deployment/checkout', 'rec-no-policy', [['minReplicas', '4']])]);
     const proc = t.start();
