@@ -44,7 +44,8 @@ export interface SizingDeps {
 }
 
 export interface Candidate {
-  type: 'RESOURCES' | 'IDLE' | 'SPOT';
+  /** HPA and RESOURCES of model servers come from model-server-recommendations.ts */
+  type: 'RESOURCES' | 'IDLE' | 'SPOT' | 'HPA';
   container: string | null;
   rec: Recommendation;
   /** the proposed values: numbers (quantities in base units) compared with the hysteresis, strings exactly */
