@@ -10,8 +10,9 @@
  *   and cooldown of every other recommendation (loop.ts publishOnce):
  *
  * - HPA: the autoscaler's floor (KEDA minReplicaCount/maxReplicaCount/threshold, else the
- *   HPA's minReplicas, else spec.replicas). A raise goes out at once (urgent: the warm-up
- *   leaves no time to wait), a cut after the cooldown. Critical per the policy's
+ *   HPA's minReplicas, else spec.replicas), moved by at most `change.maxStepPercent` of what
+ *   is in force per step like every replica change. A raise goes out at once (urgent: the
+ *   warm-up leaves no time to wait), a cut after the cooldown. Critical per the policy's
  *   `critical.changePercentAbove` and `critical.monthlyCostIncreaseAbove`.
  * - RESOURCES: the replica's GPU moved to a MIG slice or a time-slicing share. Always critical
  *   (a pull request, rule `critical:gpu-sharing`): the node pool must be partitioned (MIG
@@ -150,10 +151,14 @@ export class ModelServerRecommender {
         min: policy.replicas.min,
         max: policy.replicas.max,
       });
-      const change = replicaChange(plan, inForce, server, facts.perReplica, prices);
+      // by at most change.maxStepPercent of what is in force per step, as every replica change (decide-replicas.ts)
+      const maxDelta = Math.max(1, Math.floor((replicasNow * policy.change.maxStepPercent) / 100));
+      const replicas = Math.min(replicasNow + maxDelta, Math.max(replicasNow - maxDelta, plan.replicas));
+      const change = replicaChange({ ...plan, replicas }, inForce, server, facts.perReplica, prices);
       if (change) {
         const rules = [...change.reasons, server.perReplicaThroughput ? 'throughput:policy' : 'throughput:learnt'];
-        const stepPercent = replicasNow > 0 ? (100 * Math.abs(plan.replicas - replicasNow)) / replicasNow : Infinity;
+        if (replicas !== plan.replicas) rules.push(`max-step: ${policy.change.maxStepPercent}% of ${replicasNow} → ${replicas}`);
+        const stepPercent = replicasNow > 0 ? (100 * Math.abs(replicas - replicasNow)) / replicasNow : Infinity;
         const byCost = change.cost.known && change.cost.monthly > policy.critical.monthlyCostIncreaseAbove;
         const byStep = stepPercent > policy.critical.changePercentAbove;
         if (byCost) rules.push('critical:cost-increase');
@@ -162,7 +167,7 @@ export class ModelServerRecommender {
           type: 'HPA',
           container: null,
           rec: base('HPA', null, change.changes, rules, change.cost, byCost || byStep),
-          values: { replicas: plan.replicas },
+          values: { replicas },
           urgentRaises: ['replicas'],
         });
       }

@@ -3,7 +3,7 @@
  * recommendations.ts): 25 minutes of a vLLM server's series (3000 generated tokens/s, 20
  * requests waiting, 12 running; DCGM: 15 000 MiB used, 20% engine active) for the example
  * repository's ml/Deployment/llm-server, whose policy (policies/ml.yaml) is a model server on
- * A100-80GB with MIG allowed, queue SLO 8, KEDA floor 2 in the prod overlay. The processor
+ * A100-80GB with MIG allowed, 600 tokens/s per replica, queue SLO 8, KEDA floor 2 in the prod overlay. The processor
  * publishes on recommendations.v1, by itself: an HPA recommendation raising the KEDA floor, and
  * a critical RESOURCES one moving the replica to a MIG slice, both with the cost unknown (no
  * billing rows for pool gpu-a100); both plan into edits of the repository.
@@ -74,11 +74,18 @@ describe('model-server recommendations from the processor', () => {
     );
     const hpa = recs.find((r) => r.type === 'HPA')!;
     const floor = hpa.changes.find((c) => c.field === 'keda.minReplicaCount');
-    // 20 waiting > SLO 8 × 2 replicas, 6 served at once per replica → 3 at least; the demand (1500/s per replica learnt) needs 2 or more
-    assert.ok(floor && floor.current === '2' && Number(floor.proposed) >= 3, JSON.stringify(hpa.changes));
+    // 3000/s ÷ 600/s per replica (the policy's) → 5 at least; 20 waiting > SLO 8 × 2 replicas, 6 served at once per replica → 3;
+    // held to maxStepPercent 50% of 2 → 3
+    assert.ok(floor && floor.current === '2' && floor.proposed === '3', JSON.stringify(hpa.changes));
+    assert.ok(!hpa.critical, 'a 50% raise at an unknown cost is routine (a commit)');
     assert.ok(!hpa.changes.some((c) => c.field === 'keda.threshold'), 'the trigger threshold already is the SLO (8)');
     assert.equal(hpa.forecast.metric, 'rate(vllm:generation_tokens_total)');
-    assert.ok(hpa.rules.includes('throughput:learnt') && hpa.rules.some((r) => r.includes('waiting > SLO 8 × 2 replicas')), hpa.rules.join('; '));
+    assert.ok(
+      hpa.rules.includes('throughput:policy') &&
+        hpa.rules.includes('max-step: 50% of 2 → 3') &&
+        hpa.rules.some((r) => r.includes('waiting > SLO 8 × 2 replicas')),
+      hpa.rules.join('; '),
+    );
     assert.match(hpa.costUnknown ?? '', /^cost unknown: no billing rows for pool gpu-a100/);
 
     const gpu = recs.find((r) => r.type === 'RESOURCES')!;
