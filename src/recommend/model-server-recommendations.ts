@@ -14,7 +14,8 @@
  *   is in force per step like every replica change. A raise goes out at once (urgent: the
  *   warm-up leaves no time to wait), a cut after the cooldown. Critical per the policy's
  *   `critical.changePercentAbove` and `critical.monthlyCostIncreaseAbove`.
- * - RESOURCES: the replica's GPU moved to a MIG slice or a time-slicing share. Always critical
+ * - RESOURCES: the replica's GPU moved to a MIG slice or a time-slicing share, once the hour
+ *   holds at least MIN_GPU_MINUTES minutes of the server's data. Always critical
  *   (a pull request, rule `critical:gpu-sharing`): the node pool must be partitioned (MIG
  *   strategy "mixed") or its device plugin configured for time-slicing before such a pod can
  *   be scheduled, which Foresight cannot see from the manifests.
@@ -46,6 +47,8 @@ import type { Candidate } from './sizing.js';
 const STEP_MS = 300_000;
 /** the range of windows the capacity model reads: an hour of 1-minute steps */
 export const LOOKBACK_MS = 3_600_000;
+/** minutes of the server's data (demand and queue) in the hour before its GPU is sized: a percentile of a few minutes is no evidence */
+export const MIN_GPU_MINUTES = 10;
 
 export interface ModelServerDeps {
   windows: WindowStore;
@@ -175,7 +178,7 @@ export class ModelServerRecommender {
 
     // the GPU of a replica, while it has whole GPUs
     const gpusNow = facts.resolved ? currentValue(facts.resolved, `requests.${GPU_RESOURCE}`, id.container) : String(server.gpusPerReplica);
-    if (serverFacts.gpu && gpusNow !== null && Number(gpusNow) > 0) {
+    if (serverFacts.gpu && serverFacts.steps.length >= MIN_GPU_MINUTES && gpusNow !== null && Number(gpusNow) > 0) {
       const sizing = sizeGpu(serverFacts.gpu, server);
       const change = gpuChange(sizing, replicasNow, server.gpusPerReplica, prices);
       if (change && sizing.kind !== 'whole-gpu') {
