@@ -25,7 +25,6 @@ import path from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { MetricSample, Recommendation } from '../codec/generated-types.js';
-import { seriesIdOf } from '../codec/metric-sample.js';
 import { money } from '../committer/explain.js';
 import { readTopic } from '../kafka/read-topic.js';
 import { readLlmTrace, serveSteps } from '../replay/llm-trace.js';
@@ -93,7 +92,10 @@ export async function replayLlmServer(producer: Producer, codec: AvroCodec, topi
       );
     }
   }
-  const messages = samples.map((s) => ({ key: seriesIdOf(s), value: codec.encode('MetricSample', s) }));
+  // one key for all the server's series: one partition, in time order, so that when the demand series closes a step the
+  // queue and GPU series of that step are applied already (a live server's series keep coming; a replay in one go does not)
+  const key = `${cluster}/${ML_SERVER.namespace}/${ML_SERVER.kind}/${ML_SERVER.name}`;
+  const messages = samples.map((s) => ({ key, value: codec.encode('MetricSample', s) }));
   await producer.send({ topic, acks: -1, messages });
   const demand = steps.map((s) => s.generatedTokens / 60);
   console.log(

@@ -21,8 +21,8 @@
  *   be scheduled, which Foresight cannot see from the manifests.
  *
  * The demand forecast: a counter's 5-minute history is turned into per-second rates (the
- * difference of consecutive step means ÷ 300 s, a reset or a gap read as no rate) and forecast
- * by the same model (one extra batch per scored batch); the peak at the policy's SLO risk over
+ * difference of consecutive step means ÷ 300 s; a reset or a forward-filled step keeps the last rate) and forecast
+ * by the same model (one more forecaster call per model server and step); the peak at the policy's SLO risk over
  * the forecaster's horizon (1 hour, longer than any warm-up) is taken as arriving within the
  * warm-up, so the floor is in place before it. Per-replica throughput: the policy's, else learnt
  * from the hour's steps with a queue; with neither, no replica recommendation.
@@ -31,7 +31,7 @@ import type { Recommendation } from '../codec/generated-types.js';
 import { isCounter } from '../codec/model-server-metrics.js';
 import { currentValue, type ResolvedWorkload } from '../gitops/manifests.js';
 import { learnThroughput, modelServerOf, modelServerReplicas, sizeGpu, type ResolvedModelServer } from '../policy/model-server-capacity.js';
-import { quantileForRisk, type ResolvedPolicy } from '../policy/policy-schema.js';
+import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { forecastAtRisk, type PeakForecast } from '../policy/rules.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
@@ -40,9 +40,8 @@ import { GPU_RESOURCE } from './workload-facts.js';
 import { gpuChange, replicaChange, type ScalingInForce } from './model-server-changes.js';
 import { readServerFacts } from './model-server-facts.js';
 import { Money } from './money.js';
-import { recommendationId } from './recommendation-id.js';
 import type { SeriesIdentity } from './series-id.js';
-import type { Candidate } from './sizing.js';
+import { recommendationOf, type Candidate, type RecommendationBasis } from './sizing.js';
 
 const STEP_MS = 300_000;
 /** the range of windows the capacity model reads: an hour of 1-minute steps */
@@ -199,53 +198,20 @@ export class ModelServerRecommender {
     type: 'HPA' | 'RESOURCES',
     container: string | null,
     changes: Recommendation['changes'],
-    o: {
+    o: Pick<RecommendationBasis, 'policy' | 'rules' | 'cost' | 'critical' | 'stepEndMs' | 'traceparent' | 'source'> & {
       server: ResolvedModelServer;
-      policy: ResolvedPolicy;
       f: PeakForecast;
-      rules: string[];
-      cost: CostEstimate;
-      critical: boolean;
-      stepEndMs: number;
-      traceparent: string | undefined;
-      source: Recommendation['currentSource'];
     },
   ): Recommendation {
-    const version = this.d.forecaster.info.version;
-    const forecast = {
-      metric: isCounter(o.server.demandMetric) ? `rate(${o.server.demandMetric})` : o.server.demandMetric,
+    const { server, f, ...basis } = o;
+    return recommendationOf(id, type, container, changes, {
+      ...basis,
+      metric: isCounter(server.demandMetric) ? `rate(${server.demandMetric})` : server.demandMetric,
+      f,
+      rules: ['model-server', ...o.rules],
+      confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
+      modelVersion: this.d.forecaster.info.version,
       horizonSeconds: this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds,
-      q50: o.f.q50,
-      q90: o.f.q90,
-      q99: o.f.q99,
-      quantileUsed: quantileForRisk(o.policy.sloRisk),
-      peakTime: null,
-    };
-    return Money.priced(
-      {
-        id: recommendationId({ workload: `${id.workload}/${container ?? '-'}`, type, changes, forecast, modelVersion: version }),
-        type,
-        cluster: id.cluster,
-        namespace: id.namespace,
-        kind: id.kind,
-        name: id.name,
-        container,
-        changes,
-        currentSource: o.source,
-        forecast,
-        rules: ['model-server', ...o.rules, ...o.policy.sources.map((s) => `policy:${s}`)],
-        monthlyCostDelta: 0,
-        currency: o.policy.budget.currency,
-        confidence: o.f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (o.f.q99 - o.f.q50) / o.f.q99)) : 0,
-        modelVersion: version,
-        critical: o.critical,
-        createdAt: o.stepEndMs,
-        traceparent: o.traceparent ?? null,
-        costUnknown: null,
-        nodePool: null,
-        budget: null,
-      },
-      o.cost,
-    );
+    });
   }
 }
