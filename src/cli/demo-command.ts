@@ -5,7 +5,8 @@
  *   bare repository, plus the checkout the processor reads policies and current values from)
  *   → processor and committer started → a real trace (data/samples, Alibaba 2018 cluster CPU,
  *   CC-BY-4.0) replayed as shop/Deployment/checkout, after a day of FOCUS billing rows of its
- *   node pool (data/samples, list prices) → every event applied, every
+ *   node pool (data/samples, list prices), and a real LLM trace as the vLLM server
+ *   ml/Deployment/llm-server (demo-gpu.ts) → every event applied, every
  *   recommendation handled → the loop closed: the processor pulls the commits into its
  *   checkout and the trace's next rows are replayed with event time running ahead of wall time,
  *   until the committed change's outcome is decided (outcomes.v1) → the windows, the
@@ -41,6 +42,7 @@ import { WindowStore } from '../windows/window-store.js';
 import { CostStore } from '../windows/cost-store.js';
 import { money } from '../committer/explain.js';
 import { demoBillingRows } from './demo-billing.js';
+import { printServerSummary, replayLlmServer, waitForServerRecommendations } from './demo-gpu.js';
 import { rangeSummary, statsOf } from '../windows/window-query.js';
 import { parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
@@ -288,6 +290,8 @@ export function demoCommand(): Command {
         console.log(
           `  produced ${res.produced} events, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`,
         );
+        // the GPU part (demo-gpu.ts): the LLM trace as the ml namespace's vLLM server
+        await replayLlmServer(clients.producer, clients.codec, cfg.topics.metrics, cluster, now);
 
         step('5/7 waiting for the processor (windows, forecasts, recommendations) and the committer (GitOps commits)');
         const deadline = Date.now() + 180_000;
@@ -313,6 +317,7 @@ export function demoCommand(): Command {
             await sleep(2_000);
           }
         };
+        await waitForServerRecommendations(clients.kafka, clients.codec, cfg.topics.recommendations, cluster, deadline, checkAlive);
         await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', deadline);
 
         // Closing the loop: the processor's checkout pulls the commits; then the trace's next rows
@@ -365,6 +370,7 @@ export function demoCommand(): Command {
         const prs = LocalGitBackend.pullRequests(repo.remote);
         console.log(`\nPull requests: ${prs.length}`);
         for (const pr of prs) console.log(`  #${pr.number} ${pr.head}: ${pr.title}`);
+        printServerSummary(recs, cluster, prs);
 
         const git = (...args: string[]): string => execFileSync('git', ['-C', repo.remote, ...args], { encoding: 'utf8', env: gitEnv() });
         const commits = Number(git('rev-list', '--count', 'main').trim()) - 1;

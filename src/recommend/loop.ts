@@ -6,6 +6,7 @@
  *   batch, from the last 24 h and the week) and anomaly scores (scoring/anomaly-detector.ts,
  *   from the 48 h) → policy per workload → recommendations.v1 and alerts.v1
  *   → for HPA workloads: forecast quality, changes in force, outcomes.v1 (outcomes/tracker.ts)
+ *   → for model servers (policy modelServer): replicas and GPU slices (model-server-recommendations.ts)
  *
  * Decisions use event time (the closed step), never the wall clock, so a replay of the same
  * events gives the same recommendations with the same ids. Per workload, the last emitted
@@ -46,6 +47,7 @@ import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import { eventMultiplier, type KnownEvent } from '../policy/events.js';
 import { AnomalyAlerts } from './anomaly-alerts.js';
 import { HpaRecommender, type BatchContext } from './hpa-recommendations.js';
+import { isModelServerDemand, ModelServerRecommender } from './model-server-recommendations.js';
 import { Money } from './money.js';
 import { SpendAnomalies } from './spend-anomalies.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
@@ -100,6 +102,7 @@ export class RecommendationLoop {
   private readonly alerts: AnomalyAlerts;
   private readonly money: Money;
   private readonly hpa: HpaRecommender;
+  private readonly modelServers: ModelServerRecommender;
   private readonly tracker: OutcomeTracker;
   private readonly spend: SpendAnomalies;
 
@@ -133,6 +136,7 @@ export class RecommendationLoop {
       locate: (topic, seriesId) => d.windows.locate(topic, d.partitionsOf(topic), seriesId),
     });
     this.hpa = new HpaRecommender({ money: this.money, costs: d.costs, forecaster: d.forecaster, manifests: d.manifests, codec: d.codec, prefix: d.prefix });
+    this.modelServers = new ModelServerRecommender({ windows: d.windows, money: this.money, forecaster: d.forecaster, partitionsOf: d.partitionsOf });
     this.tracker = new OutcomeTracker({
       windows: d.windows,
       money: this.money,
@@ -219,6 +223,14 @@ export class RecommendationLoop {
         });
         out.outcomes.push(...tracked.outcomes);
         out.alerts.push(...tracked.alerts);
+      }
+      // a model server (the policy's modelServer block): replicas and GPU sizing from its demand series
+      if (isModelServerDemand(r.id, policy)) {
+        for (const c of await this.modelServers.candidates(ref, r.id, r.stepEndMs, r.h.history, forecasts[i], policy, tp)) {
+          if (!(await this.money.guard(r.id, c.rec, policy))) continue; // a budget cap
+          const rec = await this.publishOnce(ctx, r.id, c, r.stepEndMs, policy);
+          if (rec) out.recommendations.push(rec);
+        }
       }
       if (closesHour(r.stepEndMs)) {
         for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp)) {

@@ -44,7 +44,8 @@ export interface SizingDeps {
 }
 
 export interface Candidate {
-  type: 'RESOURCES' | 'IDLE' | 'SPOT';
+  /** HPA and RESOURCES of model servers come from model-server-recommendations.ts */
+  type: 'RESOURCES' | 'IDLE' | 'SPOT' | 'HPA';
   container: string | null;
   rec: Recommendation;
   /** the proposed values: numbers (quantities in base units) compared with the hysteresis, strings exactly */
@@ -102,54 +103,9 @@ export class SizingRules {
     type: Candidate['type'],
     container: string | null,
     changes: Recommendation['changes'],
-    opts: {
-      metric: string;
-      f?: PeakForecast;
-      rules: string[];
-      policy: ResolvedPolicy;
-      cost: CostEstimate;
-      critical: boolean;
-      source: Recommendation['currentSource'];
-      stepEndMs: number;
-      traceparent: string | undefined;
-      confidence: number;
-    },
+    opts: Omit<RecommendationBasis, 'modelVersion' | 'horizonSeconds'>,
   ): Recommendation {
-    const forecast = {
-      metric: opts.metric,
-      horizonSeconds: this.d.horizonSeconds,
-      q50: opts.f?.q50 ?? 0,
-      q90: opts.f?.q90 ?? 0,
-      q99: opts.f?.q99 ?? 0,
-      quantileUsed: quantileForRisk(opts.policy.sloRisk),
-      peakTime: null,
-    };
-    return Money.priced(
-      {
-        id: recommendationId({ workload: `${id.workload}/${container ?? '-'}`, type, changes, forecast, modelVersion: this.d.modelVersion }),
-        type,
-        cluster: id.cluster,
-        namespace: id.namespace,
-        kind: id.kind,
-        name: id.name,
-        container,
-        changes,
-        currentSource: opts.source,
-        forecast,
-        rules: [...opts.rules, ...opts.policy.sources.map((s) => `policy:${s}`)],
-        monthlyCostDelta: 0,
-        currency: opts.policy.budget.currency,
-        confidence: opts.confidence,
-        modelVersion: this.d.modelVersion,
-        critical: opts.critical,
-        createdAt: opts.stepEndMs,
-        traceparent: opts.traceparent ?? null,
-        costUnknown: null,
-        nodePool: null,
-        budget: null,
-      },
-      opts.cost,
-    );
+    return recommendationOf(id, type, container, changes, { ...opts, modelVersion: this.d.modelVersion, horizonSeconds: this.d.horizonSeconds });
   }
 
   /** RESOURCES for the container of a due CPU series. */
@@ -325,4 +281,65 @@ export class SizingRules {
     });
     return { type: 'SPOT', container: null, rec, values: Object.fromEntries(changes.map((c) => [c.field, c.proposed])) };
   }
+}
+
+/** What a recommendation is made of beside its changes (recommendationOf). */
+export interface RecommendationBasis {
+  metric: string;
+  f?: PeakForecast;
+  rules: string[];
+  policy: ResolvedPolicy;
+  cost: CostEstimate;
+  critical: boolean;
+  source: Recommendation['currentSource'];
+  stepEndMs: number;
+  traceparent: string | undefined;
+  confidence: number;
+  modelVersion: string;
+  horizonSeconds: number;
+}
+
+/** A priced recommendation of a workload's (or container's) changes at a step. */
+export function recommendationOf(
+  id: SeriesIdentity,
+  type: Candidate['type'],
+  container: string | null,
+  changes: Recommendation['changes'],
+  opts: RecommendationBasis,
+): Recommendation {
+  const forecast = {
+    metric: opts.metric,
+    horizonSeconds: opts.horizonSeconds,
+    q50: opts.f?.q50 ?? 0,
+    q90: opts.f?.q90 ?? 0,
+    q99: opts.f?.q99 ?? 0,
+    quantileUsed: quantileForRisk(opts.policy.sloRisk),
+    peakTime: null,
+  };
+  return Money.priced(
+    {
+      id: recommendationId({ workload: `${id.workload}/${container ?? '-'}`, type, changes, forecast, modelVersion: opts.modelVersion }),
+      type,
+      cluster: id.cluster,
+      namespace: id.namespace,
+      kind: id.kind,
+      name: id.name,
+      container,
+      changes,
+      currentSource: opts.source,
+      forecast,
+      rules: [...opts.rules, ...opts.policy.sources.map((s) => `policy:${s}`)],
+      monthlyCostDelta: 0,
+      currency: opts.policy.budget.currency,
+      confidence: opts.confidence,
+      modelVersion: opts.modelVersion,
+      critical: opts.critical,
+      createdAt: opts.stepEndMs,
+      traceparent: opts.traceparent ?? null,
+      costUnknown: null,
+      nodePool: null,
+      budget: null,
+    },
+    opts.cost,
+  );
 }

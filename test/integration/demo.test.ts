@@ -1,6 +1,7 @@
 /**
  * `foresight demo` — the README's first command — runs the whole path on the local stack and
- * ends with the recommendations and `git log -p` of the demo GitOps repository, also when the
+ * ends with the recommendations and `git log -p` of the demo GitOps repository (the GPU part
+ * included: the LLM trace's KEDA commit and MIG pull request), also when the
  * caller's shell sets EDITOR, PAGER and GIT_* variables (issue 12).
  */
 import assert from 'node:assert/strict';
@@ -51,6 +52,19 @@ describe('foresight demo', () => {
     assert.doesNotMatch(out, /SPOT .*[+−]0\.00 USD/);
     assert.match(out, /git log -p of the GitOps repository \(main: [1-9]\d* commit\(s\) by Foresight/);
     assert.match(out, /\n- {2}minReplicas: 3 {3}# never fewer than 3 in production\n\+ {2}minReplicas: \d+ {3}# never fewer than 3 in production\n/);
+    // the GPU part (demo-gpu.ts): the LLM trace as ml/Deployment/llm-server; the processor's loop raises the KEDA floor (a commit)
+    // and moves the replica to a MIG slice (a pull request), the GPU cost unknown: the billing sample has no GPU rows
+    assert.match(out, /as ml\/Deployment\/llm-server: demand \d+–\d+ generated tokens\/s/);
+    assert.match(
+      out,
+      /\n {2}replicas {9}keda\.minReplicaCount 2→3; projected GPU cost: cost unknown: no billing rows for pool gpu-a100[^;]*; routine → commit\n/,
+    );
+    assert.match(
+      out,
+      /\n {2}GPU right-sizing requests\.nvidia\.com\/gpu 1→0, .*nvidia\.com\/mig-\d+g\.\d+gb -→1; projected GPU cost: cost unknown[^;]*; critical → pull request #\d\n/,
+    );
+    assert.match(out, /\n- {2}minReplicaCount: 2 {3}# one replica per zone at least\n\+ {2}minReplicaCount: 3 {3}# one replica per zone at least\n/);
+    assert.match(out, /git log -p main\.\.foresight\/ml\/deployment\/llm-server:/);
     const trace = /first event's trace context: 00-([0-9a-f]{32})-/.exec(out)?.[1];
     assert.ok(trace);
     // expected, transient conditions (a fresh broker's coordinator, no GPU) print no JSON log line

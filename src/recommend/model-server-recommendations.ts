@@ -1,0 +1,217 @@
+/**
+ * Model-server recommendations in the live loop (loop.ts): for a workload whose resolved
+ * policy has a `modelServer` block, at each closed 5-minute step of its demand series
+ * (e.g. vllm:generation_tokens_total of the serving container):
+ *
+ *   the last hour of its windows (model-server-facts.ts: demand per second, queue, running,
+ *   GPU memory and activity percentiles) + the forecast of its demand
+ *   → the capacity model (policy/model-server-capacity.ts) → what changes in the manifests and
+ *   what it costs (model-server-changes.ts) → candidates the loop publishes with the hysteresis
+ *   and cooldown of every other recommendation (loop.ts publishOnce):
+ *
+ * - HPA: the autoscaler's floor (KEDA minReplicaCount/maxReplicaCount/threshold, else the
+ *   HPA's minReplicas, else spec.replicas), moved by at most `change.maxStepPercent` of what
+ *   is in force per step like every replica change. A raise goes out at once (urgent: the
+ *   warm-up leaves no time to wait), a cut after the cooldown. Critical per the policy's
+ *   `critical.changePercentAbove` and `critical.monthlyCostIncreaseAbove`.
+ * - RESOURCES: the replica's GPU moved to a MIG slice or a time-slicing share, once the hour
+ *   holds at least MIN_GPU_MINUTES minutes of the server's data. Always critical
+ *   (a pull request, rule `critical:gpu-sharing`): the node pool must be partitioned (MIG
+ *   strategy "mixed") or its device plugin configured for time-slicing before such a pod can
+ *   be scheduled, which Foresight cannot see from the manifests.
+ *
+ * The demand forecast: a counter's 5-minute history is turned into per-second rates (the
+ * difference of consecutive step means ÷ 300 s; a reset or a forward-filled step keeps the last rate) and forecast
+ * by the same model (one more forecaster call per model server and step); the peak at the policy's SLO risk over
+ * the forecaster's horizon (1 hour, longer than any warm-up) is taken as arriving within the
+ * warm-up, so the floor is in place before it. Per-replica throughput: the policy's, else learnt
+ * from the hour's steps with a queue; with neither, no replica recommendation.
+ */
+import type { Recommendation } from '../codec/generated-types.js';
+import { isCounter } from '../codec/model-server-metrics.js';
+import { currentValue, type ResolvedWorkload } from '../gitops/manifests.js';
+import { learnThroughput, modelServerOf, modelServerReplicas, sizeGpu, type ResolvedModelServer } from '../policy/model-server-capacity.js';
+import type { ResolvedPolicy } from '../policy/policy-schema.js';
+import { forecastAtRisk, type PeakForecast } from '../policy/rules.js';
+import type { Forecaster } from '../scoring/forecaster.js';
+import type { PartitionRef, WindowStore } from '../windows/window-store.js';
+import type { CostEstimate } from './cost-model.js';
+import { GPU_RESOURCE } from './workload-facts.js';
+import { gpuChange, replicaChange, type ScalingInForce } from './model-server-changes.js';
+import { readServerFacts } from './model-server-facts.js';
+import { Money } from './money.js';
+import type { SeriesIdentity } from './series-id.js';
+import { recommendationOf, type Candidate, type RecommendationBasis } from './sizing.js';
+
+const STEP_MS = 300_000;
+/** the range of windows the capacity model reads: an hour of 1-minute steps */
+export const LOOKBACK_MS = 3_600_000;
+/** minutes of the server's data (demand and queue) in the hour before its GPU is sized: a percentile of a few minutes is no evidence */
+export const MIN_GPU_MINUTES = 10;
+
+export interface ModelServerDeps {
+  windows: WindowStore;
+  money: Money;
+  forecaster: Forecaster;
+  partitionsOf: (topic: string) => number;
+}
+
+/** Is this due series the demand series of a model server under this policy? */
+export function isModelServerDemand(id: SeriesIdentity, policy: ResolvedPolicy): boolean {
+  const server = modelServerOf(policy);
+  return server !== undefined && id.metric === server.demandMetric;
+}
+
+/** Per-second rates of a counter's 5-minute step means; a decrease (a reset) or a repeated (forward-filled) step reads as the neighbour's rate. */
+export function stepRates(history: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(history.length).fill(NaN);
+  let last = NaN;
+  for (let i = 1; i < history.length; i++) {
+    const d = history[i] - history[i - 1];
+    if (d > 0) last = d / (STEP_MS / 1000);
+    out[i] = last;
+  }
+  const first = out.find((v) => Number.isFinite(v)) ?? 0;
+  for (let i = 0; i < out.length && !Number.isFinite(out[i]); i++) out[i] = first;
+  return out;
+}
+
+/** The autoscaling values in force in the manifest (nulls when the workload is not in the repository). */
+export function scalingInForce(w: ResolvedWorkload | undefined): ScalingInForce {
+  const v = (field: string): string | null => (w ? currentValue(w, field, null) : null);
+  const n = (field: string): number | null => (v(field) === null ? null : Number(v(field)));
+  return {
+    kedaMin: n('keda.minReplicaCount'),
+    kedaMax: n('keda.maxReplicaCount'),
+    kedaThreshold: v('keda.threshold'),
+    hpaMin: n('minReplicas'),
+    replicas: n('replicas'),
+  };
+}
+
+export class ModelServerRecommender {
+  constructor(private readonly d: ModelServerDeps) {}
+
+  /** The HPA and RESOURCES candidates of a model server at this step (none when nothing would change). */
+  async candidates(
+    ref: PartitionRef,
+    id: SeriesIdentity,
+    stepEndMs: number,
+    history: ArrayLike<number>,
+    raw: PeakForecast,
+    policy: ResolvedPolicy,
+    traceparent: string | undefined,
+  ): Promise<Candidate[]> {
+    const server = modelServerOf(policy)!;
+    const facts = this.d.money.workload(id);
+    const inForce = scalingInForce(facts.resolved);
+    const replicasNow = inForce.kedaMin ?? inForce.hpaMin ?? inForce.replicas ?? 1;
+    const serverFacts = await readServerFacts(
+      this.d.windows,
+      ref.topic,
+      this.d.partitionsOf(ref.topic),
+      id,
+      server,
+      { fromMs: stepEndMs - LOOKBACK_MS, toMs: stepEndMs - 1 },
+      () => replicasNow,
+    );
+    const prices = await this.d.money.prices(server.gpuPool, stepEndMs);
+    const f = isCounter(server.demandMetric) ? (await this.d.forecaster.forecast([{ history: stepRates(history), timeS: stepEndMs / 1000 }]))[0] : raw;
+    const out: Candidate[] = [];
+    const base = (
+      type: 'HPA' | 'RESOURCES',
+      container: string | null,
+      changes: Recommendation['changes'],
+      rules: string[],
+      cost: CostEstimate,
+      critical: boolean,
+    ) =>
+      this.recommendation(id, type, container, changes, {
+        server,
+        policy,
+        f,
+        rules,
+        cost,
+        critical,
+        stepEndMs,
+        traceparent,
+        source: facts.resolved ? 'MANIFEST' : 'UNKNOWN',
+      });
+
+    const throughput = server.perReplicaThroughput ?? learnThroughput(serverFacts.steps);
+    const now = serverFacts.steps.at(-1);
+    if (throughput !== undefined && now) {
+      const peak = forecastAtRisk(f, policy).value;
+      const plan = modelServerReplicas({
+        forecast: [{ tMs: stepEndMs, demand: Math.max(peak, now.demand) }],
+        nowMs: stepEndMs,
+        throughput,
+        queue: now.queue,
+        running: now.running ?? 0,
+        replicas: replicasNow,
+        server,
+        min: policy.replicas.min,
+        max: policy.replicas.max,
+      });
+      // by at most change.maxStepPercent of what is in force per step, as every replica change (decide-replicas.ts)
+      const maxDelta = Math.max(1, Math.floor((replicasNow * policy.change.maxStepPercent) / 100));
+      const replicas = Math.min(replicasNow + maxDelta, Math.max(replicasNow - maxDelta, plan.replicas));
+      const change = replicaChange({ ...plan, replicas }, inForce, server, facts.perReplica, prices);
+      if (change) {
+        const rules = [...change.reasons, server.perReplicaThroughput ? 'throughput:policy' : 'throughput:learnt'];
+        if (replicas !== plan.replicas) rules.push(`max-step: ${policy.change.maxStepPercent}% of ${replicasNow} → ${replicas}`);
+        const stepPercent = replicasNow > 0 ? (100 * Math.abs(replicas - replicasNow)) / replicasNow : Infinity;
+        const byCost = change.cost.known && change.cost.monthly > policy.critical.monthlyCostIncreaseAbove;
+        const byStep = stepPercent > policy.critical.changePercentAbove;
+        if (byCost) rules.push('critical:cost-increase');
+        if (byStep) rules.push('critical:change-percent');
+        out.push({
+          type: 'HPA',
+          container: null,
+          rec: base('HPA', null, change.changes, rules, change.cost, byCost || byStep),
+          values: { replicas },
+          urgentRaises: ['replicas'],
+        });
+      }
+    }
+
+    // the GPU of a replica, while it has whole GPUs
+    const gpusNow = facts.resolved ? currentValue(facts.resolved, `requests.${GPU_RESOURCE}`, id.container) : String(server.gpusPerReplica);
+    if (serverFacts.gpu && serverFacts.steps.length >= MIN_GPU_MINUTES && gpusNow !== null && Number(gpusNow) > 0) {
+      const sizing = sizeGpu(serverFacts.gpu, server);
+      const change = gpuChange(sizing, replicasNow, server.gpusPerReplica, prices);
+      if (change && sizing.kind !== 'whole-gpu') {
+        const rules = [...change.reasons, 'critical:gpu-sharing'];
+        out.push({
+          type: 'RESOURCES',
+          container: id.container,
+          rec: base('RESOURCES', id.container, change.changes, rules, change.cost, true),
+          values: { gpu: sizing.kind === 'mig' ? sizing.resource : `time-slicing/${sizing.replicasPerGpu}` },
+        });
+      }
+    }
+    return out;
+  }
+
+  private recommendation(
+    id: SeriesIdentity,
+    type: 'HPA' | 'RESOURCES',
+    container: string | null,
+    changes: Recommendation['changes'],
+    o: Pick<RecommendationBasis, 'policy' | 'rules' | 'cost' | 'critical' | 'stepEndMs' | 'traceparent' | 'source'> & {
+      server: ResolvedModelServer;
+      f: PeakForecast;
+    },
+  ): Recommendation {
+    const { server, f, ...basis } = o;
+    return recommendationOf(id, type, container, changes, {
+      ...basis,
+      metric: isCounter(server.demandMetric) ? `rate(${server.demandMetric})` : server.demandMetric,
+      f,
+      rules: ['model-server', ...o.rules],
+      confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
+      modelVersion: this.d.forecaster.info.version,
+      horizonSeconds: this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds,
+    });
+  }
+}
