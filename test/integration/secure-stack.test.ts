@@ -108,7 +108,7 @@ describe('secured stack', { skip }, () => {
   it('`foresight demo --secure` runs the whole demo over the secured stack', () => {
     const res = runCli(['demo', '--secure', '--rows', '700'], {}, 240_000);
     assert.equal(res.status, 0, `${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
-    assert.match(res.stdout, /== 1\/6 starting the secured local stack/);
+    assert.match(res.stdout, /== 1\/7 starting the secured local stack/);
     assert.match(res.stdout, /Windows: all 700 events of demo-\d+\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
     assert.match(res.stdout, /git log -p of the GitOps repository \(main: [1-9]\d* commit\(s\) by Foresight/);
     assert.match(res.stdout, /foresight stack down --secure/);
