@@ -9,7 +9,8 @@
  *    step that just closed was under-provisioned by the capacity in force; it is not raised
  *    for a demand beyond the cap (4.) that was in force, which no multiplier could have met
  *    (no wind-up after a burst), and comes back down after a burst of misses (rules.ts adaptScale);
- * 3. demand at risk: the quantile the SLO risk asks for, or the adaptive base × multiplier;
+ * 3. demand at risk: the quantile the SLO risk asks for, or, adaptive, the capacity of the candidate
+ *    base (each with its own multiplier) cheapest on recent average (base-selection.ts);
  *    raised by the tightening a regressed outcome left (outcomes/tracker.ts), which the rules cite;
  * 4. the cap: never more than the history's peak × (1 + replicas.peakMargin);
  *    a known future event in scope (policy/events.ts) multiplies the recalibrated forecast and
