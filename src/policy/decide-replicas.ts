@@ -9,7 +9,8 @@
  *    step that just closed was under-provisioned by the capacity in force; it is not raised
  *    for a demand beyond the cap (4.) that was in force, which no multiplier could have met
  *    (no wind-up after a burst), and comes back down after a burst of misses (rules.ts adaptScale);
- * 3. demand at risk: the quantile the SLO risk asks for, or the adaptive base × multiplier;
+ * 3. demand at risk: the quantile the SLO risk asks for, or, adaptive, the capacity of the candidate
+ *    base (each with its own multiplier) cheapest on recent average (base-selection.ts);
  *    raised by the tightening a regressed outcome left (outcomes/tracker.ts), which the rules cite;
  * 4. the cap: never more than the history's peak × (1 + replicas.peakMargin);
  *    a known future event in scope (policy/events.ts) multiplies the recalibrated forecast and
@@ -26,7 +27,8 @@ import type { Forecast } from '../scoring/forecaster.js';
 import { emptyRecalibration, recalibrate, type RecalibrationState } from '../scoring/recalibration.js';
 import { raised } from './events.js';
 import type { ResolvedPolicy } from './policy-schema.js';
-import { adaptiveBase, adaptScale, budgetProjection, forecastAtRisk } from './rules.js';
+import { BASE_NAMES, candidateBases, selectBase, type BaseSelection } from './base-selection.js';
+import { budgetProjection, forecastAtRisk } from './rules.js';
 
 /** What one series carries from step to step. */
 export interface ReplicaState {
@@ -40,6 +42,8 @@ export interface ReplicaState {
   decidedAtMs?: number;
   /** adaptive SLO calibration: log of the multiplier */
   logScale: number;
+  /** the adaptive calibration's other candidate bases and which one is in use (base-selection.ts) */
+  bases?: BaseSelection;
   /** tightening after a regressed outcome (outcomes/tracker.ts): log of the multiplier on the demand at risk, and the recommendation whose outcome asked for it */
   tighten?: number;
   tightenedBy?: string;
@@ -121,17 +125,14 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
   let demand: number;
   const rules: string[] = m === 1 ? [] : [`event:${input.event!.events.join('+')}:x${m}`];
   if (policy.sloAdaptation > 0) {
-    // calibrated on the engine's own decision: the level it last published (the manifest may
-    // lag behind a proposal not merged yet, and misses under that are not the calibration's)
+    // each candidate base calibrated on its own capacity; the cheapest on recent average used (base-selection.ts)
     const decided = prev.level ?? current?.level;
-    if (decided !== undefined) {
-      const inForce = toCapacity(decided);
-      const miss = closed > inForce;
-      // a miss no multiplier could have fixed (demand beyond the cap in force) does not wind it up
-      if (!(miss && closed > capBefore)) state.logScale = adaptScale(prev.logScale, miss, policy);
-    }
-    demand = adaptiveBase(f.q50, input.history, model.horizonSteps) * Math.exp(state.logScale);
-    rules.push(`slo-risk:${policy.sloRisk}:adaptive`);
+    const inForce = decided === undefined ? undefined : toCapacity(decided);
+    const sel = selectBase(prev.bases, prev.logScale, candidateBases(f, input.history, model.horizonSteps), closed, capBefore, cap, policy, inForce);
+    state.bases = sel.selection;
+    state.logScale = sel.logScale0;
+    demand = sel.demand;
+    rules.push(`slo-risk:${policy.sloRisk}:adaptive:${BASE_NAMES[sel.selection.chosen]}`);
   } else {
     demand = forecastAtRisk(f, policy).value;
     rules.push(`slo-risk:${policy.sloRisk}`);

@@ -77,7 +77,8 @@ export class BatchState {
  * minReplicas, maxReplicas, atMs (the last published proposal and its event time), id (its
  * recommendation id), decidedAt (the end of the last step decided), cutSince (the
  * stabilisation window's start), logScale (the adaptive
- * calibration's log multiplier), tighten and tightenedBy (the tightening a regressed outcome
+ * calibration's log multiplier), bases (JSON: the other candidate bases' multipliers,
+ * last capacities and trailing costs, and the candidate in use: policy/base-selection.ts), tighten and tightenedBy (the tightening a regressed outcome
  * left, and that outcome's recommendation id), recalibration (JSON: the forecaster's per-series log
  * multipliers and the forecasts awaiting their check).
  */
@@ -90,6 +91,7 @@ export function replicaStateOf(fields: Record<string, string>): ReplicaState {
     decidedAtMs: num('decidedAt'),
     cutSince: num('cutSince'),
     logScale: num('logScale') ?? 0,
+    bases: fields.bases ? (JSON.parse(fields.bases) as ReplicaState['bases']) : undefined,
     tighten: num('tighten'),
     tightenedBy: fields.tightenedBy,
     recalibration: fields.recalibration ? (JSON.parse(fields.recalibration) as ReplicaState['recalibration']) : { logMult: [0, 0, 0], pending: [] },
@@ -98,6 +100,7 @@ export function replicaStateOf(fields: Record<string, string>): ReplicaState {
 
 export function replicaStateFields(s: ReplicaState, id: string | undefined): Record<string, string> {
   const out: Record<string, string> = { logScale: String(s.logScale), recalibration: JSON.stringify(s.recalibration) };
+  if (s.bases !== undefined) out.bases = JSON.stringify(s.bases);
   if (s.level !== undefined) out.minReplicas = String(s.level);
   if (s.maxReplicas !== undefined) out.maxReplicas = String(s.maxReplicas);
   if (s.atMs !== undefined) out.atMs = String(s.atMs);

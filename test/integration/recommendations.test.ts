@@ -239,11 +239,13 @@ describe('recommendations', () => {
     };
     const adaptive = recs.filter((r) => r.namespace === 'adaptive' && r.type === 'HPA');
     assert.ok(
-      adaptive.every((r) => r.rules[0] === 'slo-risk:0.01:adaptive'),
+      adaptive.every((r) => /^slo-risk:0\.01:adaptive:(forecast|q90|recent-peak)$/.test(r.rules[0])),
       JSON.stringify(adaptive.map((r) => r.rules)),
     );
     const state = await redis.hget(`${cfg.redis.keyPrefix}:rec:{test/adaptive/Deployment/web}`, 'logScale');
     assert.ok(state !== null && Number.isFinite(Number(state)), 'the multiplier lives in the workload state');
+    const bases = await redis.hget(`${cfg.redis.keyPrefix}:rec:{test/adaptive/Deployment/web}`, 'bases');
+    assert.equal(JSON.parse(bases ?? '{}').logScale?.length, 2, 'the other candidate bases live in the workload state');
     assert.ok(lastMin('adaptive') <= lastMin('fixed'), `adaptive ${lastMin('adaptive')} vs fixed ${lastMin('fixed')}`);
     assert.ok(lastMin('adaptive') >= 4, 'still covers the median demand');
   });
