@@ -76,8 +76,11 @@ fi
 tail -n 4 "$secure_log"
 export FORESIGHT_TEST_SECURE_STACK=required   # its tests fail, not skip, when it is not reachable
 
-printf '\n== tests\n'
-node --test --test-concurrency=1 dist/test/
+printf '\n== unit tests\n'
+node --test --test-concurrency=2 dist/test/unit/
+
+printf '\n== integration tests (two files at a time: each uses its own topics, groups, key prefix and ports)\n'
+node --test --test-concurrency=2 dist/test/integration/
 
 printf '\n== restart, scale-out and the recommendation loop again, on the Redis Cluster\n'
 if ! wait "$cluster_pid"; then
