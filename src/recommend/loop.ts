@@ -226,7 +226,7 @@ export class RecommendationLoop {
       }
       // a model server (the policy's modelServer block): replicas and GPU sizing from its demand series
       if (isModelServerDemand(r.id, policy)) {
-        for (const c of await this.modelServers.candidates(ref, r.id, r.stepEndMs, r.h.history, forecasts[i], policy, tp)) {
+        for (const c of await this.modelServers.candidates(ref, r.id, r.stepEndMs, r.day.history, forecasts[i], policy, tp)) {
           if (!(await this.money.guard(r.id, c.rec, policy))) continue; // a budget cap
           const rec = await this.publishOnce(ctx, r.id, c, r.stepEndMs, policy);
           if (rec) out.recommendations.push(rec);
