@@ -82,18 +82,20 @@ node --test --test-concurrency=2 dist/test/unit/
 printf '\n== integration tests (two files at a time: each uses its own topics, groups, key prefix and ports)\n'
 node --test --test-concurrency=2 dist/test/integration/
 
-printf '\n== restart, scale-out and the recommendation loop again, on the Redis Cluster\n'
+printf '\n== windows, restart, scale-out and the recommendation loop again, on the Redis Cluster\n'
 if ! wait "$cluster_pid"; then
   cat "$cluster_log"
   echo "test.sh: the Redis Cluster did not start (see above)" >&2
   exit 1
 fi
 tail -n 2 "$cluster_log"
-# one test of each concern, ~100 s (the whole files would take ~4 minutes); the restart and
-# scale-out tests compare every window field by field with an uninterrupted run's
+# one test of each concern of the restart, scale-out and loop files (the whole files would take
+# ~4 minutes; the restart and scale-out tests compare every window field by field with an
+# uninterrupted run's), and the whole windows file
 (
   eval "$(node bin/foresight.js stack env --redis-cluster)"
   node --test --test-concurrency=1 \
     --test-name-pattern='same windows as one uninterrupted instance|SIGKILL mid-stream|raises minReplicas|caps a raise' \
     dist/test/integration/{processor-scale-out,processor-restart,recommendations}.test.js
+  node --test --test-concurrency=1 dist/test/integration/windows.test.js   # every window test, field by field
 )
