@@ -355,12 +355,11 @@ export function demoCommand(): Command {
           );
         }
         console.log(`\nOutcome verdicts: ${outcomes.map((o) => `${o.verdict} (${o.type} ${o.recommendationId.slice(0, 8)})`).join(', ') || 'none'}`);
-        // the report of this run's namespace, as `foresight report` writes it, at the replay's last event time
+        // the report of this run (its own key prefix and topics: shop and the ml server), as `foresight report` writes it, at the replay's last event time
         const reportFile = path.join(demoDir, `report-${runId}.html`);
         await writeReport({
           html: reportFile,
           json: reportFile.replace(/\.html$/, '.json'),
-          namespace: workload.namespace,
           policyFiles: policyFilesOf(path.join(repo.checkout, 'policies')),
           atMs: Math.max(Date.now(), ...outcomes.map((o) => o.decidedAt)),
           env,

@@ -10,8 +10,14 @@ export interface ReadMessage {
 export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<ReadMessage[]> {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
+  let ends: Awaited<ReturnType<typeof admin.fetchTopicOffsets>>;
+  try {
+    // a missing topic is said at once (fetchTopicOffsets would retry UNKNOWN_TOPIC_OR_PARTITION for ~30 s)
+    if (!(await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist on the broker`);
+    ends = await admin.fetchTopicOffsets(topic);
+  } finally {
+    await admin.disconnect();
+  }
   const remaining = new Map(ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, BigInt(e.high)]));
   const out: ReadMessage[] = [];
   if (remaining.size === 0) return out;

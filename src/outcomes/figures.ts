@@ -66,7 +66,7 @@ export function verdictOf(before: OutcomeWindow, after: OutcomeWindow, sloRisk: 
   if (risk > sloRisk)
     return {
       verdict: 'regressed',
-      explanation: `under-provisioned ${pct(risk)} of the 5-minute steps after the change (before: ${pct(before.underProvisionedShare!)}), above the policy's SLO risk of ${pct(sloRisk)}`,
+      explanation: `under-provisioned ${pct(risk)} of the 5-minute steps after the change (before: ${pct(before.underProvisionedShare!)}), ${risk < before.underProvisionedShare! ? 'better than before but still ' : ''}above the policy's SLO risk of ${pct(sloRisk)}`,
     };
   const byCost = before.cost !== null && after.cost !== null;
   const [b, a] = byCost ? [before.cost!, after.cost!] : [before.capacityHours!, after.capacityHours!];
