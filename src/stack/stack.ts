@@ -50,7 +50,7 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
     }
     if (rec) removePidFile(spec.pidFile); // stale: the process is gone
     if (await spec.probe()) {
-      progress(`${spec.name}: already answering at ${spec.address}; using it (not started by foresight)`);
+      progress(`${spec.name}: already answering at ${spec.address}; using it (not started from this stack folder, so stack down here leaves it alone)`);
       statuses.push({ name: spec.name, state: 'external', address: spec.address, logFile: spec.logFile });
       continue;
     }
@@ -121,7 +121,7 @@ export async function stackDown(cfg: StackConfig, progress: Progress = () => und
   for (const spec of serviceSpecs(cfg, variantOf(cfg)).reverse()) {
     const rec = readPidFile(spec.pidFile);
     if (!rec) {
-      progress(`${spec.name}: not started by foresight; left alone`);
+      progress(`${spec.name}: not started from this stack folder; left alone`);
       continue;
     }
     const how = await stopProcess(rec);

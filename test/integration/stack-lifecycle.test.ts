@@ -96,7 +96,7 @@ describe('stack up | status | down', () => {
     // down again: nothing to stop, nothing else touched
     const down2 = runCli(['stack', 'down', ...args], {});
     assert.equal(down2.status, 0);
-    assert.match(down2.stdout, /not started by foresight; left alone/);
+    assert.match(down2.stdout, /not started from this stack folder; left alone/);
   });
 
   it('names the service, the busy port and the flag that moves it when a port is taken, before starting anything', () => {
