@@ -1,10 +1,16 @@
 /** A recommendation of field changes for plan and render tests (the other fields are placeholders). */
 import type { Recommendation } from '../../src/codec/generated-types.js';
 
-export function gpuRec(workload: string, changes: [string, string][], container: string | null = null): Recommendation {
+/** HPA (no container) or RESOURCES (a container) changes of `namespace/kind/name`, each with its current value unknown. */
+export function fieldRec(
+  workload: string,
+  changes: [string, string][],
+  container: string | null = null,
+  overrides: Partial<Recommendation> = {},
+): Recommendation {
   const [namespace, kind, name] = workload.split('/');
   return {
-    id: 'gpu1',
+    id: 'r1',
     type: container ? 'RESOURCES' : 'HPA',
     cluster: 'prod',
     namespace,
@@ -13,7 +19,7 @@ export function gpuRec(workload: string, changes: [string, string][], container:
     container,
     changes: changes.map(([field, proposed]) => ({ field, current: null, proposed })),
     currentSource: 'MANIFEST',
-    forecast: { metric: 'vllm:generation_tokens_total', horizonSeconds: 3600, q50: 1, q90: 2, q99: 3, quantileUsed: 0.99, peakTime: null },
+    forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 2, q99: 3, quantileUsed: 0.99, peakTime: null },
     rules: [],
     monthlyCostDelta: 0,
     currency: 'USD',
@@ -25,5 +31,12 @@ export function gpuRec(workload: string, changes: [string, string][], container:
     costUnknown: null,
     nodePool: null,
     budget: null,
+    ...overrides,
   };
+}
+
+/** The same for a model server's changes (KEDA, GPU and MIG fields). */
+export function gpuRec(workload: string, changes: [string, string][], container: string | null = null): Recommendation {
+  const base = fieldRec(workload, changes, container);
+  return { ...base, id: 'gpu1', forecast: { ...base.forecast, metric: 'vllm:generation_tokens_total' } };
 }

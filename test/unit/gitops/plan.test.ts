@@ -5,41 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Recommendation } from '../../../src/codec/generated-types.js';
 import { currentValue, ManifestIndex } from '../../../src/gitops/manifests.js';
 import { planRecommendation } from '../../../src/gitops/plan.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
 import { RejectedMessage } from '../../../src/util/errors.js';
 import { exampleFiles } from '../../helpers/gitops.js';
+import { fieldRec } from '../../helpers/recommendation.js';
 
 const WIDE = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
 
-function rec(workload: string, changes: [string, string][], container: string | null = null): Recommendation {
-  const [namespace, kind, name] = workload.split('/');
-  return {
-    id: 'r1',
-    type: container ? 'RESOURCES' : 'HPA',
-    cluster: 'prod',
-    namespace,
-    kind,
-    name,
-    container,
-    changes: changes.map(([field, proposed]) => ({ field, current: null, proposed })),
-    currentSource: 'MANIFEST',
-    forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 1, q90: 2, q99: 3, quantileUsed: 0.99, peakTime: null },
-    rules: [],
-    monthlyCostDelta: 0,
-    currency: 'USD',
-    confidence: 0.5,
-    modelVersion: 't',
-    critical: false,
-    createdAt: 0,
-    traceparent: null,
-    costUnknown: null,
-    nodePool: null,
-    budget: null,
-  };
-}
+const rec = fieldRec;
 
 /** The lines that differ, as [line number, before, after]; the texts must have the same line count. */
 function changedLines(a: string, b: string): [number, string, string][] {
