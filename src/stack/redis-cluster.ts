@@ -14,7 +14,7 @@ import { sleep } from '../util/retry.js';
 import { ensureRedisServer } from './artifacts.js';
 import { redisAnswers } from './probes.js';
 import type { ServiceSpec } from './services.js';
-import { clusterNodePorts, type StackConfig } from './stack-config.js';
+import { clusterNodePorts, REDIS_DURABILITY_ARGS, type StackConfig } from './stack-config.js';
 
 export const CLUSTER_SLOTS = 16384;
 /** Redis Cluster's bus: each node's port + 10000 */
@@ -60,14 +60,7 @@ export function redisClusterSpecs(cfg: StackConfig): ServiceSpec[] {
           'nodes.conf',
           '--cluster-node-timeout',
           '5000',
-          '--appendonly',
-          'yes',
-          '--appendfsync',
-          'everysec',
-          '--save',
-          '',
-          '--protected-mode',
-          'yes',
+          ...REDIS_DURABILITY_ARGS,
         ];
         // redis-server shows "127.0.0.1:<port> [cluster]" as its command line
         return { cmd: bin, args, marker: `:${port}` };

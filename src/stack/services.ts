@@ -10,7 +10,7 @@ import { APICURIO_JAR, KAFKA_LIBS, ensureApicurio, ensureKafkaLibs, ensureRedisS
 import { alertmanagerSpec, prometheusSpec } from './observability-services.js';
 import { kafkaAnswers, redisAnswers, registryAnswers } from './probes.js';
 import { redisClusterSpecs, redisClusterStarted, type RedisClusterNodeName } from './redis-cluster.js';
-import type { StackConfig } from './stack-config.js';
+import { REDIS_DURABILITY_ARGS, type StackConfig } from './stack-config.js';
 
 export type ServiceName = 'redis' | RedisClusterNodeName | 'kafka' | 'registry' | 'prometheus' | 'alertmanager';
 
@@ -46,24 +46,7 @@ export function plainVariant(cfg: StackConfig): StackVariant {
       address: `redis://127.0.0.1:${cfg.redisPort}`,
       probe: () => redisAnswers('127.0.0.1', cfg.redisPort),
       // Append-only file so that windows and applied offsets survive a Redis restart.
-      args: (dataDir) => [
-        '--bind',
-        '127.0.0.1',
-        '--port',
-        String(cfg.redisPort),
-        '--dir',
-        dataDir,
-        '--daemonize',
-        'no',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'everysec',
-        '--save',
-        '',
-        '--protected-mode',
-        'yes',
-      ],
+      args: (dataDir) => ['--bind', '127.0.0.1', '--port', String(cfg.redisPort), '--dir', dataDir, '--daemonize', 'no', ...REDIS_DURABILITY_ARGS],
       marker: `:${cfg.redisPort}`,
     },
     kafka: {

@@ -238,3 +238,6 @@ export function stackEnv(cfg: StackConfig): Record<string, string> {
       : {}),
   };
 }
+
+/** Every local redis-server: append-only file fsynced each second, no RDB snapshots, loopback only. */
+export const REDIS_DURABILITY_ARGS = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes'];
