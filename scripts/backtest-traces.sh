@@ -19,7 +19,7 @@ while read -r file column extra; do
     --out "$WORK/out.csv" "${POLICY[@]}" --score-from "$SCORE_FROM" 2>/dev/null | grep '^{')"
   node -e 'const s = JSON.parse(process.argv[2]); const p = (x, d = 1) => (100 * x).toFixed(d) + "%";
     const ok = (b) => (b ? "ok " : "NOT");
-    console.error(`${process.argv[1].padEnd(34)} under ${p(s.under_provisioned_share, 2)} ${ok(s.under_provisioned_share <= 0.01)}  vs scaled VPA-style (x${s.vpa_scale}) ${p(s.saving_vs_scaled_vpa)} ${ok(s.saving_vs_scaled_vpa > 0)}  attainable saving ${p(s.attainable_saving_share)} ${ok(s.attainable_saving_share >= 0.5)}  (vs static peak ${p(s.saving_vs_static_peak)}, max capacity/peak so far ${s.max_capacity_over_peak})`)' "$file" "$summary"
+    console.error(`${process.argv[1].padEnd(34)} under ${p(s.under_provisioned_share, 2)} ${ok(s.under_provisioned_share <= 0.01)}  vs scaled VPA-style (x${s.vpa_scale}) ${p(s.saving_vs_scaled_vpa)} ${ok(s.saving_vs_scaled_vpa > 0)}  attainable saving ${p(s.attainable_saving_share)} ${ok(s.attainable_saving_share >= 0.5)}  (vs static peak ${p(s.saving_vs_static_peak)}, max capacity/peak so far ${s.max_capacity_over_peak}, ${s.changes_per_day} changes/day)`)' "$file" "$summary"
   results+=("\"$file\":$summary")
 done <<'LIST'
 alibaba2018_cluster_avg_5min.csv cpu_util_percent

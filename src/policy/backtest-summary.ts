@@ -8,7 +8,8 @@
  *   intervals is neither a fair win nor a fair loss);
  * - the share of the attainable saving achieved: (static peak − plan) / (static peak −
  *   oracle), the oracle provisioning exactly the next actual value, static peak the largest
- *   demand of the scored rows all the time.
+ *   demand of the scored rows all the time;
+ * - churn: the changes published per day (each one a GitOps commit), over the scored rows.
  */
 import type { CapacityStep } from './capacity-plan.js';
 import { vpaRecommendation } from './vpa-baseline.js';
@@ -31,6 +32,8 @@ export interface PlanSummary {
   attainable_saving_share: number;
   /** capacity in force over the largest demand seen up to then (at most) */
   max_capacity_over_peak: number;
+  /** changes published per day over the scored rows */
+  changes_per_day: number;
 }
 
 /** The smallest m with at most `allowed` rows where demand > m × baseline. */
@@ -50,12 +53,14 @@ export function summarisePlan(values: ArrayLike<number>, plan: (CapacityStep | u
   let peak = 0;
   let seenPeak = 0;
   let overPeak = 0;
+  let changes = 0;
   const demands: number[] = [];
   const vpas: number[] = [];
   for (let t = 0; t < values.length; t++) {
     seenPeak = Math.max(seenPeak, values[t]);
     const inForce = plan[t];
     if (t + 1 < fromRow || t + 1 >= values.length || !inForce) continue;
+    if (inForce.published) changes++;
     const demand = values[t + 1];
     if (demand > inForce.capacity) under++;
     slack += demand > 0 ? inForce.capacity / demand - 1 : 0;
@@ -89,5 +94,6 @@ export function summarisePlan(values: ArrayLike<number>, plan: (CapacityStep | u
     saving_vs_scaled_vpa: r(1 - capHours / (scale * vpaHours)),
     attainable_saving_share: r((staticHours - capHours) / Math.max(1e-12, staticHours - oracleHours)),
     max_capacity_over_peak: r(overPeak),
+    changes_per_day: r(changes / Math.max(1e-12, (rows * stepMs) / 86_400_000)),
   };
 }

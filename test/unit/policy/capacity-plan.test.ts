@@ -64,8 +64,11 @@ describe('capacity plan', () => {
   it('summarises under-provisioning, the scaled VPA-style baseline and the attainable saving', () => {
     const values = Array.from({ length: 3000 }, (_, i) => 10 + (i % 288 < 144 ? 5 : 0));
     const plan = values.map(() => step(16));
-    plan[2000] = step(1);
+    plan[2000] = { ...step(1), published: true };
+    plan[2001] = { ...step(16), published: true };
+    plan[500] = { ...step(16), published: true }; // before the scored rows: not counted
     const s = summarisePlan(values, plan, STEP, 1000);
+    assert.equal(s.changes_per_day, 0.288, '2 changes over 2000 five-minute rows (6.94 days)');
     assert.equal(s.rows, 2000);
     assert.equal(s.under_provisioned_share, 0.0005);
     const h = STEP / 3_600_000;
