@@ -16,7 +16,7 @@ import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
 import { resample } from '../scoring/resample.js';
 import { ForesightError } from '../util/errors.js';
 import { progressBar } from './progress.js';
-import { cliLogger, executionProviders, parseFraction, parsePositiveInt, parsePositiveNumber } from './options.js';
+import { cliLogger, executionProviders, parseFraction, parseFractionUpTo1, parsePositiveInt, parsePositiveNumber } from './options.js';
 
 interface Flags {
   input: string;
@@ -30,6 +30,7 @@ interface Flags {
   defaultPolicy?: boolean;
   events?: string;
   scoreFrom: number;
+  scoreTo: number;
   html?: string;
 }
 
@@ -61,6 +62,11 @@ export function backtestCommand(): Command {
         .argParser(parseFraction)
         .default(0),
     )
+    .addOption(
+      new Option('--score-to <fraction>', 'summarise only rows before this fraction of the series (0.8 with --score-from 0.6: the validation rows)')
+        .argParser(parseFractionUpTo1)
+        .default(1),
+    )
     .action(async (flags: Flags) => {
       const forecaster = await Forecaster.load(flags.model, await executionProviders(), cliLogger('backtest'));
       if (flags.horizonSteps !== forecaster.horizonSteps) {
@@ -69,6 +75,8 @@ export function backtestCommand(): Command {
           `--horizon-steps ${flags.horizonSteps}: the model ${forecaster.info.version} forecasts a ${forecaster.horizonSteps}-step horizon; retrain it (training/train.py) for another`,
         );
       }
+      if (flags.scoreTo <= flags.scoreFrom)
+        throw new ForesightError('INPUT_INVALID', `--score-to ${flags.scoreTo} must be above --score-from ${flags.scoreFrom}`);
       const stepMs = flags.stepSeconds * 1000;
       const { rows, skipped } = readTrace(flags.input, { valueColumn: flags.valueColumn, timeColumn: flags.timeColumn, stepSeconds: flags.stepSeconds });
       if (skipped > 0) console.error(`skipped ${skipped} rows without a numeric ${flags.valueColumn}`);
@@ -98,10 +106,10 @@ export function backtestCommand(): Command {
       const forecasts = plan ? plan.map((p) => p!.forecast) : recalibrated(out, stepMs, forecaster.horizonSteps, model.gamma);
       writeFileSync(flags.out, backtestCsv(out, forecasts, flags.timeColumn !== undefined, plan));
       if (plan) {
-        const s = summarisePlan(values, plan, stepMs, Math.floor(values.length * flags.scoreFrom));
+        const s = summarisePlan(values, plan, stepMs, Math.floor(values.length * flags.scoreFrom), Math.floor(values.length * flags.scoreTo));
         const pct = (x: number, d = 1): string => `${(100 * x).toFixed(d)}%`;
         console.log(
-          `policy ${policyName}: ${s.rows} rows from ${flags.scoreFrom}: under-provisioned ${pct(s.under_provisioned_share, 2)} (goal ≤ 1%); capacity-hours ${s.capacity_hours} = ${pct(s.saving_vs_scaled_vpa)} below the VPA-style baseline scaled ×${s.vpa_scale} to the same under-provisioned share (goal > 0); ${pct(s.attainable_saving_share)} of the attainable saving (goal ≥ 50%; static peak ${s.static_peak_capacity_hours}, oracle ${s.oracle_capacity_hours}, ${pct(s.saving_vs_static_peak)} below static peak); ${s.changes_per_day} changes per day`,
+          `policy ${policyName}: ${s.rows} rows from ${flags.scoreFrom}${flags.scoreTo < 1 ? ` to ${flags.scoreTo}` : ''}: under-provisioned ${pct(s.under_provisioned_share, 2)} (goal ≤ 1%); capacity-hours ${s.capacity_hours} = ${pct(s.saving_vs_scaled_vpa)} below the VPA-style baseline scaled ×${s.vpa_scale} to the same under-provisioned share (goal > 0); ${pct(s.attainable_saving_share)} of the attainable saving (goal ≥ 50%; static peak ${s.static_peak_capacity_hours}, oracle ${s.oracle_capacity_hours}, ${pct(s.saving_vs_static_peak)} below static peak); ${s.changes_per_day} changes per day`,
         );
         console.log(JSON.stringify(s));
       }

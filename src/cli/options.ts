@@ -26,6 +26,13 @@ export function parseFraction(value: string): number {
   return n;
 }
 
+/** A fraction in (0, 1]: the end of a range of rows. */
+export function parseFractionUpTo1(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError('expected a number in (0, 1]');
+  return n;
+}
+
 export function parsePositiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');

@@ -42,7 +42,14 @@ export function scaleToMisses(demand: number[], baseline: number[], allowed: num
   return ratios.length === 0 ? 1 : Math.max(0, ratios[Math.min(ratios.length - 1, Math.max(0, allowed))]);
 }
 
-export function summarisePlan(values: ArrayLike<number>, plan: (CapacityStep | undefined)[], stepMs: number, fromRow: number): PlanSummary {
+/** Scores rows fromRow … toRow − 1 (the demand of each against the capacity decided the row before). */
+export function summarisePlan(
+  values: ArrayLike<number>,
+  plan: (CapacityStep | undefined)[],
+  stepMs: number,
+  fromRow: number,
+  toRow = values.length,
+): PlanSummary {
   const hours = stepMs / 3_600_000;
   let under = 0;
   let slack = 0;
@@ -59,7 +66,7 @@ export function summarisePlan(values: ArrayLike<number>, plan: (CapacityStep | u
   for (let t = 0; t < values.length; t++) {
     seenPeak = Math.max(seenPeak, values[t]);
     const inForce = plan[t];
-    if (t + 1 < fromRow || t + 1 >= values.length || !inForce) continue;
+    if (t + 1 < fromRow || t + 1 >= Math.min(toRow, values.length) || !inForce) continue;
     if (inForce.published) changes++;
     const demand = values[t + 1];
     if (demand > inForce.capacity) under++;

@@ -69,6 +69,12 @@ describe('capacity plan', () => {
     plan[500] = { ...step(16), published: true }; // before the scored rows: not counted
     const s = summarisePlan(values, plan, STEP, 1000);
     assert.equal(s.changes_per_day, 0.288, '2 changes over 2000 five-minute rows (6.94 days)');
+    // rows 1000 … 1999 only: the cut at row 2000 (in force for row 2001) and both changes fall outside
+    const head = summarisePlan(values, plan, STEP, 1000, 2000);
+    assert.equal(head.rows, 1000);
+    assert.equal(head.under_provisioned_share, 0);
+    assert.equal(head.changes_per_day, 0);
+    assert.equal(head.capacity_hours, +(16 * 1000 * (STEP / 3_600_000)).toFixed(4));
     assert.equal(s.rows, 2000);
     assert.equal(s.under_provisioned_share, 0.0005);
     const h = STEP / 3_600_000;
