@@ -30,7 +30,7 @@ import type { ChangeOutcome } from '../outcomes/outcome.js';
 import { OutcomeTracker, type QualityReport } from '../outcomes/tracker.js';
 import type { DueSeries } from './due-series.js';
 import { chunks, PRODUCE_CHUNK_BYTES } from '../kafka/deadletter.js';
-import type { ManifestIndex } from '../gitops/manifests.js';
+import type { ManifestIndex } from '../manifests/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { PeakForecast } from '../policy/rules.js';
 import type { Logger } from '../telemetry/log.js';

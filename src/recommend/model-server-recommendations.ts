@@ -29,7 +29,7 @@
  */
 import type { Recommendation } from '../codec/generated-types.js';
 import { isCounter } from '../codec/model-server-metrics.js';
-import { currentValue, type ResolvedWorkload } from '../gitops/manifests.js';
+import { currentValue, type ResolvedWorkload } from '../manifests/manifests.js';
 import { learnThroughput, modelServerOf, modelServerReplicas, sizeGpu, type ResolvedModelServer } from '../policy/model-server-capacity.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { forecastAtRisk, type PeakForecast } from '../policy/rules.js';

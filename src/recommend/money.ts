@@ -17,7 +17,7 @@ import type { Redis } from '../windows/redis-client.js';
 import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
-import type { ManifestIndex, ResolvedWorkload } from '../gitops/manifests.js';
+import type { ManifestIndex, ResolvedWorkload } from '../manifests/manifests.js';
 import { applyBudgets, breached, budgetStatus, budgetsFor, periodOf, type Budget, type BudgetState } from '../policy/budgets.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import type { PolicySet } from '../policy/policy-set.js';

@@ -17,8 +17,8 @@
  */
 import type { Recommendation } from '../codec/generated-types.js';
 import { seriesIdOf } from '../codec/metric-sample.js';
-import { currentValue, get, type ManifestIndex, type ResolvedWorkload } from '../gitops/manifests.js';
-import { formatCpu, formatMemory, parseQuantity } from '../gitops/quantity.js';
+import { currentValue, get, type ManifestIndex, type ResolvedWorkload } from '../manifests/manifests.js';
+import { formatCpu, formatMemory, parseQuantity } from '../manifests/quantity.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
 import { idleRule, resourcesRule, spotRule, type PeakForecast } from '../policy/rules.js';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LocalGitBackend } from '../../src/gitops/local-backend.js';
+import { LocalGitBackend } from '../../src/committer/local-backend.js';
 import { waitFor } from '../../src/util/retry.js';
 import { committerSetup, recommendation, TRACE } from '../helpers/committer.js';
 import type { GitOpsFixture } from '../helpers/gitops.js';

@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Writable } from 'node:stream';
-import { LocalGitBackend } from '../../src/gitops/local-backend.js';
-import { seedBareRepository } from '../../src/gitops/seed.js';
+import { LocalGitBackend } from '../../src/committer/local-backend.js';
+import { seedBareRepository } from '../../src/committer/seed.js';
 import { createLogger } from '../../src/telemetry/log.js';
 import { GitHttpServer } from '../helpers/git-http-server.js';
 

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { planRecommendation } from '../../src/gitops/plan.js';
+import { planRecommendation } from '../../src/manifests/plan.js';
 import { DEFAULT_POLICY } from '../../src/policy/policy-schema.js';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
 import { exampleFiles } from '../helpers/gitops.js';

@@ -10,8 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { CommitConflictError } from '../../src/gitops/backend.js';
-import { LocalGitBackend } from '../../src/gitops/local-backend.js';
+import { CommitConflictError } from '../../src/committer/backend.js';
+import { LocalGitBackend } from '../../src/committer/local-backend.js';
 import { gitopsRemote, type GitOpsFixture } from '../helpers/gitops.js';
 
 const FILE = 'apps/payments/payments.yaml';

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { MetricSample, Recommendation } from '../../src/codec/generated-types.js';
-import { planRecommendation } from '../../src/gitops/plan.js';
+import { planRecommendation } from '../../src/manifests/plan.js';
 import { DEFAULT_POLICY } from '../../src/policy/policy-schema.js';
 import { testConfig, testEnv } from '../helpers/env.js';
 import { exampleFiles, gitopsRemote } from '../helpers/gitops.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Recommendation } from '../../../src/codec/generated-types.js';
-import { planRecommendation } from '../../../src/gitops/plan.js';
+import { planRecommendation } from '../../../src/manifests/plan.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
 import { RejectedMessage } from '../../../src/util/errors.js';
 import { exampleFiles } from '../../helpers/gitops.js';

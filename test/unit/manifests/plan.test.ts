@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { currentValue, ManifestIndex } from '../../../src/gitops/manifests.js';
-import { planRecommendation } from '../../../src/gitops/plan.js';
+import { currentValue, ManifestIndex } from '../../../src/manifests/manifests.js';
+import { planRecommendation } from '../../../src/manifests/plan.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
 import { RejectedMessage } from '../../../src/util/errors.js';
 import { exampleFiles } from '../../helpers/gitops.js';

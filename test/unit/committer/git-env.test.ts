@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { remoteAccess } from '../../../src/gitops/git-credentials.js';
-import { gitEnv } from '../../../src/gitops/git-env.js';
+import { remoteAccess } from '../../../src/committer/git-credentials.js';
+import { gitEnv } from '../../../src/committer/git-env.js';
 
 describe('git environment', () => {
   it('keeps what git needs and drops what a shell sets', () => {
