@@ -1,7 +1,7 @@
 /**
  * The processor: consumes its input topics (FORESIGHT_INPUTS: metrics and billing, each in
  * its configured format) and, per Kafka batch of one partition, runs the ingest pipeline
- * (processor/ingest.ts): decode → validate → event-time windows → dead letters → one Redis
+ * (ingest/ingest.ts): decode → validate → event-time windows → dead letters → one Redis
  * script call that applies the batch together with the partition's applied offset. The
  * consumer is pipelined (kafka/batch-runner.ts): the next batch is fetched while one is
  * handled, and a batch's offset is committed only after its script call returned.
@@ -29,8 +29,8 @@ import { connectRedis, createRedis } from '../windows/redis-client.js';
 import { StateLostError } from '../windows/state-marks.js';
 import { WindowStore } from '../windows/window-store.js';
 import type { RunningService, ServiceContext } from '../service/runtime.js';
-import { IngestPipeline, type BatchOutcome, type StageTimings } from './ingest.js';
-import { StateGuard } from './state-guard.js';
+import { IngestPipeline, type BatchOutcome, type StageTimings } from '../ingest/ingest.js';
+import { StateGuard } from '../ingest/state-guard.js';
 
 /**
  * Only what another try can fix is retried: a lost connection, or a LOADING/BUSY/TRYAGAIN

@@ -10,7 +10,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { MessageDecoder } from '../../src/codec/decoders.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { Rejection } from '../../src/kafka/deadletter.js';
-import { IngestPipeline } from '../../src/processor/ingest.js';
+import { IngestPipeline } from '../../src/ingest/ingest.js';
 import { ForesightError } from '../../src/util/errors.js';
 import { CostStore } from '../../src/windows/cost-store.js';
 import { WindowStore } from '../../src/windows/window-store.js';

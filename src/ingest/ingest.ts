@@ -131,7 +131,7 @@ export class IngestPipeline {
     this.state.clear();
   }
 
-  /** Base the partition's next batch on this applied offset, as read by the caller (processor/state-guard.ts). */
+  /** Base the partition's next batch on this applied offset, as read by the caller (ingest/state-guard.ts). */
   prime(ref: PartitionRef, applied: bigint): void {
     this.state.set(`${ref.topic}:${ref.partition}`, { applied, watermarks: new Map(), expiring: new ExpiryCache() });
   }

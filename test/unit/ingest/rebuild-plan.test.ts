@@ -1,7 +1,7 @@
 /** Where a rebuild starts after Redis lost a partition's state, and when events are gone for good. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planRebuild } from '../../../src/processor/rebuild-plan.js';
+import { planRebuild } from '../../../src/ingest/rebuild-plan.js';
 
 describe('planRebuild', () => {
   it('everything lost, Kafka holds it all: from the earliest offset, nothing missing', () => {
