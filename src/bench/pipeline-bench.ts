@@ -27,7 +27,7 @@ import { benchEnv, benchId } from './bench-env.js';
 import { gitEnv } from '../committer/git-env.js';
 import type { Consumer } from 'kafkajs';
 import { startProcessor, type BatchObserver } from '../processor/processor.js';
-import { createServiceContext, type RunningService, type ServiceContext } from '../service/runtime.js';
+import { createServiceContext, type RunningService, type ServiceContext } from '../service-runtime/runtime.js';
 import { sleep } from '../util/retry.js';
 
 const STEP = 300_000;

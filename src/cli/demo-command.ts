@@ -28,7 +28,7 @@ import { seedBareRepository } from '../committer/seed.js';
 import { readTopic } from '../kafka/read-topic.js';
 import { readTrace } from '../replay/csv-trace.js';
 import { parseWorkload, replayRows } from '../replay/replay.js';
-import { connectClients } from '../service/clients.js';
+import { connectClients } from '../service-runtime/clients.js';
 import { formatStatus, stackUp } from '../stack/stack.js';
 import { loadStackConfig, stackEnv } from '../stack/stack-config.js';
 import { createLogger } from '../telemetry/log.js';

@@ -28,7 +28,7 @@ import { startBatchSpan } from '../telemetry/consumer-span.js';
 import type { Logger } from '../telemetry/log.js';
 import { RejectedMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
-import type { RunningService, ServiceContext } from '../service/runtime.js';
+import type { RunningService, ServiceContext } from '../service-runtime/runtime.js';
 import { commitMessage, forecastSvg, pullRequestBody, summaryLine, type Applied } from './explain.js';
 
 const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/; // Kubernetes object names (RFC 1123 subdomain)

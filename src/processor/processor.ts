@@ -28,7 +28,7 @@ import { CostStore } from '../windows/cost-store.js';
 import { connectRedis, createRedis } from '../windows/redis-client.js';
 import { StateLostError } from '../windows/state-marks.js';
 import { WindowStore } from '../windows/window-store.js';
-import type { RunningService, ServiceContext } from '../service/runtime.js';
+import type { RunningService, ServiceContext } from '../service-runtime/runtime.js';
 import { IngestPipeline, type BatchOutcome, type StageTimings } from '../ingest/ingest.js';
 import { StateGuard } from '../ingest/state-guard.js';
 
