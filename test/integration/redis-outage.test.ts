@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { redisAnswers } from '../../src/stack/probes.js';
+import { redisAnswers } from '../../src/local-stack/probes.js';
 import { sleep, waitFor } from '../../src/util/retry.js';
 import { startCli } from '../helpers/cli.js';
 import { testConfig, testEnv } from '../helpers/env.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { kafkaAnswers, redisAnswers, registryAnswers } from '../../src/stack/probes.js';
+import { kafkaAnswers, redisAnswers, registryAnswers } from '../../src/local-stack/probes.js';
 import { runCli } from '../helpers/cli.js';
 
 /** Alive and not a zombie waiting for init to reap it. */

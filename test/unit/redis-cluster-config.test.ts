@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/index.js';
-import { loadStackConfig, stackEnv } from '../../src/stack/stack-config.js';
-import { serviceSpecs } from '../../src/stack/services.js';
+import { loadStackConfig, stackEnv } from '../../src/local-stack/stack-config.js';
+import { serviceSpecs } from '../../src/local-stack/services.js';
 import { createLogger } from '../../src/telemetry/log.js';
 import { createRedis, keySlot } from '../../src/windows/redis-client.js';
 
