@@ -16,7 +16,7 @@
  */
 import { Octokit } from '@octokit/rest';
 import { addSecret, type Logger } from '../telemetry/log.js';
-import { sleep } from '../util/retry.js';
+import { backoffDelayMs, retry } from '../util/retry.js';
 import { MAX_YAML_BYTES, oversizedPlaceholder } from '../util/yaml-limits.js';
 import {
   CommitConflictError,
@@ -61,7 +61,7 @@ export function retryDelayMs(err: unknown, attempt: number, o: { retries: number
     }
     return undefined; // a real permission error
   }
-  if (status >= 500 || status === 0) return o.backoffMs * 2 ** attempt;
+  if (status >= 500 || status === 0) return backoffDelayMs(attempt, o.backoffMs);
   return undefined;
 }
 
@@ -87,21 +87,14 @@ export class GitHubBackend implements GitOpsBackend {
       log: { debug: () => undefined, info: () => undefined, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
     });
     const limits = { retries: this.retries, maxWaitMs: o.maxWaitMs ?? 15 * 60_000, backoffMs: o.backoffMs ?? 500 };
-    this.octokit.hook.wrap('request', async (request, options) => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await request(options);
-        } catch (err) {
-          const wait = retryDelayMs(err, attempt, limits);
-          if (wait === undefined) throw err;
-          log.warn(
-            { status: (err as HttpError).status, route: `${options.method} ${options.url}`, waitMs: wait, attempt: attempt + 1 },
-            'GitHub request failed: retrying',
-          );
-          await sleep(wait);
-        }
-      }
-    });
+    this.octokit.hook.wrap('request', (request, options) =>
+      retry(async () => request(options), {
+        retries: limits.retries,
+        delayMs: (err, attempt) => retryDelayMs(err, attempt, limits),
+        onRetry: (err, attempt, waitMs) =>
+          log.warn({ status: (err as HttpError).status, route: `${options.method} ${options.url}`, waitMs, attempt }, 'GitHub request failed: retrying'),
+      }),
+    );
   }
 
   private get r(): { owner: string; repo: string } {
