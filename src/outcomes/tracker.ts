@@ -30,7 +30,7 @@ import type { BatchState } from '../recommend/batch-state.js';
 import { HOURS_PER_MONTH, monthlyCost, scaleResources } from '../recommend/cost-model.js';
 import type { Money } from '../recommend/money.js';
 import { recommendationId } from '../recommend/recommendation-id.js';
-import type { SeriesIdentity } from '../recommend/series-id.js';
+import type { SeriesIdentity } from '../codec/series-id.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { FINE } from '../windows/resolutions.js';
 import { outcomeTrackKey, workloadStateKey } from '../windows/redis-keys.js';

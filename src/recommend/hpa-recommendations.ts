@@ -20,7 +20,7 @@ import { replicaStateFields, replicaStateOf, type BatchState } from './batch-sta
 import { replicasCostDelta } from './cost-model.js';
 import type { Money } from './money.js';
 import { recommendationId } from './recommendation-id.js';
-import type { SeriesIdentity } from './series-id.js';
+import type { SeriesIdentity } from '../codec/series-id.js';
 import { workloadStateKey } from '../windows/redis-keys.js';
 
 /** What the steps of one scored batch share: the state cache, the messages to send. */

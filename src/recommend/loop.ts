@@ -51,7 +51,7 @@ import { isModelServerDemand, ModelServerRecommender } from './model-server-reco
 import { Money } from './money.js';
 import { SpendAnomalies } from './spend-anomalies.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
-import { parseSeriesId, type SeriesIdentity } from './series-id.js';
+import { parseSeriesId, type SeriesIdentity } from '../codec/series-id.js';
 import { labelsOf } from './workload-facts.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { proposalKey } from '../windows/redis-keys.js';

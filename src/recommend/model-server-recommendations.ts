@@ -40,7 +40,7 @@ import { GPU_RESOURCE } from './workload-facts.js';
 import { gpuChange, replicaChange, type ScalingInForce } from './model-server-changes.js';
 import { readServerFacts } from './model-server-facts.js';
 import { Money } from './money.js';
-import type { SeriesIdentity } from './series-id.js';
+import type { SeriesIdentity } from '../codec/series-id.js';
 import { recommendationOf, type Candidate, type RecommendationBasis } from './sizing.js';
 
 const STEP_MS = 300_000;

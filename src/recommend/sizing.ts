@@ -28,7 +28,7 @@ import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstimate } from './cost-model.js';
 import { Money } from './money.js';
 import { recommendationId } from './recommendation-id.js';
-import type { SeriesIdentity } from './series-id.js';
+import type { SeriesIdentity } from '../codec/series-id.js';
 
 const HOUR = 3_600_000;
 

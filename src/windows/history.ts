@@ -7,7 +7,7 @@
  */
 import { scanKeys, type Redis } from './redis-client.js';
 import { parseSeriesZsetKey, seriesZsetPattern } from './redis-keys.js';
-import { parseSeriesId, type SeriesIdentity } from '../recommend/series-id.js';
+import { parseSeriesId, type SeriesIdentity } from '../codec/series-id.js';
 import { FINE } from './resolutions.js';
 import type { PartitionRef, WindowStore } from './window-store.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { kindProblem, labelValueProblem, metricNameProblem, namespaceProblem, workloadNameProblem } from '../../../src/codec/k8s-names.js';
 import { checkSample, identityProblem, MAX_SAMPLE_VALUE, seriesIdOf } from '../../../src/codec/metric-sample.js';
-import { parseSeriesId } from '../../../src/recommend/series-id.js';
+import { parseSeriesId } from '../../../src/codec/series-id.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { RejectedMessage } from '../../../src/util/errors.js';
 import { sample } from '../../helpers/produce.js';
