@@ -96,6 +96,6 @@ tail -n 2 "$cluster_log"
   eval "$(node bin/foresight.js stack env --redis-cluster)"
   node --test --test-concurrency=1 \
     --test-name-pattern='same windows as one uninterrupted instance|SIGKILL mid-stream|raises minReplicas|caps a raise' \
-    dist/test/integration/{processor-scale-out,processor-restart,recommendations}.test.js
-  node --test --test-concurrency=1 dist/test/integration/windows.test.js   # every window test, field by field
+    dist/test/integration/{processor/processor-scale-out,processor/processor-restart,recommend/recommendations}.test.js
+  node --test --test-concurrency=1 dist/test/integration/windows/windows.test.js   # every window test, field by field
 )

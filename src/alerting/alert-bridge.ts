@@ -19,7 +19,7 @@ import type { AnomalyAlert } from '../codec/generated-types.js';
 import type { AlertBridgeConfig } from '../config/config.js';
 import { BatchRunner, type Batch } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher, type Rejection } from '../kafka/deadletter.js';
-import type { RunningService, ServiceContext } from '../service/runtime.js';
+import type { RunningService, ServiceContext } from '../service-runtime/runtime.js';
 import { startBatchSpan } from '../telemetry/consumer-span.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { errorMessage, RejectedMessage } from '../util/errors.js';

@@ -29,7 +29,7 @@ import { cpuBetween, CpuMeter, cpuTotal } from './cpu.js';
 import { kafkaSecurityOptions } from '../kafka/client.js';
 import type { KafkaConfig } from '../config/config.js';
 import { startProcessor } from '../processor/processor.js';
-import { createServiceContext } from '../service/runtime.js';
+import { createServiceContext } from '../service-runtime/runtime.js';
 import { sleep } from '../util/retry.js';
 import { createRedis, scanKeys } from '../windows/redis-client.js';
 import { deletePrefix, steadyStateMemory, type SteadyState } from './steady-state.js';

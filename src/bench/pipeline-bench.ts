@@ -24,10 +24,10 @@ import path from 'node:path';
 import type { MetricSample, Recommendation } from '../codec/generated-types.js';
 import { seriesIdOf } from '../codec/metric-sample.js';
 import { benchEnv, benchId } from './bench-env.js';
-import { gitEnv } from '../gitops/git-env.js';
+import { gitEnv } from '../committer/git-env.js';
 import type { Consumer } from 'kafkajs';
 import { startProcessor, type BatchObserver } from '../processor/processor.js';
-import { createServiceContext, type RunningService, type ServiceContext } from '../service/runtime.js';
+import { createServiceContext, type RunningService, type ServiceContext } from '../service-runtime/runtime.js';
 import { sleep } from '../util/retry.js';
 
 const STEP = 300_000;

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { readTrace } from '../replay/csv-trace.js';
 import { parseWorkload, replayRows } from '../replay/replay.js';
-import { connectClients } from '../service/clients.js';
+import { connectClients } from '../service-runtime/clients.js';
 import { createLogger } from '../telemetry/log.js';
 import { setupTelemetry } from '../telemetry/otel.js';
 import { parsePositiveInt, parsePositiveNumber } from './options.js';

@@ -4,7 +4,7 @@ import { startCommitter } from '../committer/committer.js';
 import { startAlertBridge } from '../alerting/alert-bridge.js';
 import { loadAlertBridgeConfig, loadCommitterConfig, loadConfig } from '../config/config.js';
 import { startProcessor } from '../processor/processor.js';
-import { runService } from '../service/runtime.js';
+import { runService } from '../service-runtime/runtime.js';
 
 export function processorCommand(): Command {
   return new Command('processor')

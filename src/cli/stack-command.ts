@@ -1,8 +1,8 @@
 /** `foresight stack up | down | status` */
 import { Command, Option } from 'commander';
-import { ensureApicurio, ensureKafkaLibs, ensureRedisServer, APICURIO_JAR, KAFKA_LIBS } from '../stack/artifacts.js';
-import { formatStatus, stackDown, stackStatus, stackUp } from '../stack/stack.js';
-import { loadStackConfig, stackEnv, type StackConfig, type StackFlags } from '../stack/stack-config.js';
+import { ensureApicurio, ensureKafkaLibs, ensureRedisServer, APICURIO_JAR, KAFKA_LIBS } from '../local-stack/artifacts.js';
+import { formatStatus, stackDown, stackStatus, stackUp } from '../local-stack/stack.js';
+import { loadStackConfig, stackEnv, type StackConfig, type StackFlags } from '../local-stack/stack-config.js';
 import { parsePort } from './options.js';
 
 function withStackOptions(cmd: Command): Command {

@@ -9,7 +9,7 @@ import { kindProblem, labelValueProblem, metricNameProblem, namespaceProblem, wo
  *
  * Invariant: none of the first five fields contains "/" (checkSample holds them to the
  * Kubernetes name rules, k8s-names.ts, none of which admits "/", and "-" is not a valid
- * container name), so an id splits back into exactly one identity (recommend/series-id.ts);
+ * container name), so an id splits back into exactly one identity (series-id.ts);
  * the metric, last, may contain "/". Asserted here: a caller that skipped checkSample fails
  * loudly instead of merging two series.
  */

@@ -15,11 +15,11 @@ import { context, trace } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import type { Recommendation } from '../codec/generated-types.js';
 import type { CommitterConfig } from '../config/config.js';
-import type { GitOpsBackend } from '../gitops/backend.js';
-import { CommitConflictError } from '../gitops/backend.js';
-import { GitHubBackend } from '../gitops/github-backend.js';
-import { LocalGitBackend } from '../gitops/local-backend.js';
-import { planRecommendation } from '../gitops/plan.js';
+import type { GitOpsBackend } from './backend.js';
+import { CommitConflictError } from './backend.js';
+import { GitHubBackend } from './github-backend.js';
+import { LocalGitBackend } from './local-backend.js';
+import { planRecommendation } from '../manifests/plan.js';
 import { PolicyFiles } from '../policy/policy-files.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import { BatchRunner, type Batch } from '../kafka/batch-runner.js';
@@ -28,7 +28,7 @@ import { startBatchSpan } from '../telemetry/consumer-span.js';
 import type { Logger } from '../telemetry/log.js';
 import { RejectedMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
-import type { RunningService, ServiceContext } from '../service/runtime.js';
+import type { RunningService, ServiceContext } from '../service-runtime/runtime.js';
 import { commitMessage, forecastSvg, pullRequestBody, summaryLine, type Applied } from './explain.js';
 
 const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/; // Kubernetes object names (RFC 1123 subdomain)

@@ -4,7 +4,7 @@
  * a forecast chart (SVG, committed beside the change).
  */
 import type { Recommendation } from '../codec/generated-types.js';
-import type { FieldDiff } from '../gitops/plan.js';
+import type { FieldDiff } from '../manifests/plan.js';
 
 export interface Applied {
   rec: Recommendation;

@@ -27,7 +27,7 @@
  */
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../telemetry/log.js';
-import { sleep } from '../util/retry.js';
+import { backoffDelayMs, sleep } from '../util/retry.js';
 
 export interface Batch {
   topic: string;
@@ -187,7 +187,7 @@ export class BatchRunner {
     if (chain.failedAt !== undefined) {
       if (first > chain.failedAt) return false; // fetched before the seek took effect: dropped, refetched
       chain.failedAt = undefined;
-      await sleep(Math.min(30_000, 500 * 2 ** Math.min(chain.failures - 1, 6)));
+      await sleep(backoffDelayMs(chain.failures - 1, 500, 30_000));
       if (this.stopping) return false;
     }
     await this.acquireSlot();

@@ -29,7 +29,7 @@ const RETRIABLE_BROKER_MESSAGES: ReadonlySet<string> = (() => {
 /**
  * Whether a kafkajs log entry is one the service says better itself: a broker response that
  * kafkajs will retry, a topic-creation race that ensureTopics retries, or a SASL authentication failure (which kafkajs logs on every attempt;
- * the service stops with one line naming the variables to check, service/auth-failure.ts).
+ * the service stops with one line naming the variables to check, service-runtime/auth-failure.ts).
  */
 export function isTransientKafkaLog(entry: Record<string, unknown>, message = ''): boolean {
   if (typeof entry.error === 'string' && RETRIABLE_BROKER_MESSAGES.has(entry.error)) return true;

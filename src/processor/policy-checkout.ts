@@ -13,9 +13,9 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { readRepoFiles } from '../gitops/backend.js';
-import { gitEnv } from '../gitops/git-env.js';
-import { ManifestIndex } from '../gitops/manifests.js';
+import { readRepoFiles } from '../committer/backend.js';
+import { gitEnv } from '../committer/git-env.js';
+import { ManifestIndex } from '../manifests/manifests.js';
 import { EVENTS_FILE, parseEventsFile, type KnownEvent } from '../policy/events.js';
 import { PolicyFiles } from '../policy/policy-files.js';
 import type { PolicyError } from '../policy/policy-loader.js';

@@ -1,7 +1,7 @@
 /**
  * The processor: consumes its input topics (FORESIGHT_INPUTS: metrics and billing, each in
  * its configured format) and, per Kafka batch of one partition, runs the ingest pipeline
- * (processor/ingest.ts): decode → validate → event-time windows → dead letters → one Redis
+ * (ingest/ingest.ts): decode → validate → event-time windows → dead letters → one Redis
  * script call that applies the batch together with the partition's applied offset. The
  * consumer is pipelined (kafka/batch-runner.ts): the next batch is fetched while one is
  * handled, and a batch's offset is committed only after its script call returned.
@@ -25,25 +25,12 @@ import * as S from '../telemetry/semconv.js';
 import { errorMessage, ForesightError } from '../util/errors.js';
 import { retry } from '../util/retry.js';
 import { CostStore } from '../windows/cost-store.js';
-import { connectRedis, createRedis } from '../windows/redis-client.js';
+import { connectRedis, createRedis, isPermanentRedisError } from '../windows/redis-client.js';
 import { StateLostError } from '../windows/state-marks.js';
 import { WindowStore } from '../windows/window-store.js';
-import type { RunningService, ServiceContext } from '../service/runtime.js';
-import { IngestPipeline, type BatchOutcome, type StageTimings } from './ingest.js';
-import { StateGuard } from './state-guard.js';
-
-/**
- * Only what another try can fix is retried: a lost connection, or a LOADING/BUSY/TRYAGAIN
- * reply. A script error or a bug fails the batch at once, and the consumer crashes loudly.
- */
-function isPermanentRedisError(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: string };
-  const msg = e?.message ?? '';
-  if (e?.name === 'ReplyError') return !/^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/.test(msg);
-  if (e?.name === 'MaxRetriesPerRequestError') return false;
-  if (/Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Stream isn't writeable|connect/i.test(msg) || e?.code) return false;
-  return err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError;
-}
+import type { RunningService, ServiceContext } from '../service-runtime/runtime.js';
+import { IngestPipeline, type BatchOutcome, type StageTimings } from '../ingest/ingest.js';
+import { StateGuard } from '../ingest/state-guard.js';
 
 /** Called after each batch; the benchmark uses it to measure batch latency and Redis round trips. */
 export type BatchObserver = (outcome: {

@@ -9,7 +9,7 @@ import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert } from '../codec/generated-types.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { recommendationId } from './recommendation-id.js';
-import type { SeriesIdentity } from './series-id.js';
+import type { SeriesIdentity } from '../codec/series-id.js';
 import { alertSuppressionKey } from '../windows/redis-keys.js';
 
 /** The alert's window summary: the last 4 hours of 5-minute steps. */

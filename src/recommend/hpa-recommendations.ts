@@ -8,7 +8,7 @@ import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import type { Message } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { Recommendation } from '../codec/generated-types.js';
-import { currentValue, type ManifestIndex } from '../gitops/manifests.js';
+import { currentValue, type ManifestIndex } from '../manifests/manifests.js';
 import { applyMoney, decideStep, type ModelShape, type SpendPort } from '../policy/decide-replicas.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
 import type { PolicySet } from '../policy/policy-set.js';
@@ -20,7 +20,7 @@ import { replicaStateFields, replicaStateOf, type BatchState } from './batch-sta
 import { replicasCostDelta } from './cost-model.js';
 import type { Money } from './money.js';
 import { recommendationId } from './recommendation-id.js';
-import type { SeriesIdentity } from './series-id.js';
+import type { SeriesIdentity } from '../codec/series-id.js';
 import { workloadStateKey } from '../windows/redis-keys.js';
 
 /** What the steps of one scored batch share: the state cache, the messages to send. */

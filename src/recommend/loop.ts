@@ -30,7 +30,7 @@ import type { ChangeOutcome } from '../outcomes/outcome.js';
 import { OutcomeTracker, type QualityReport } from '../outcomes/tracker.js';
 import type { DueSeries } from './due-series.js';
 import { chunks, PRODUCE_CHUNK_BYTES } from '../kafka/deadletter.js';
-import type { ManifestIndex } from '../gitops/manifests.js';
+import type { ManifestIndex } from '../manifests/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { PeakForecast } from '../policy/rules.js';
 import type { Logger } from '../telemetry/log.js';
@@ -51,7 +51,7 @@ import { isModelServerDemand, ModelServerRecommender } from './model-server-reco
 import { Money } from './money.js';
 import { SpendAnomalies } from './spend-anomalies.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
-import { parseSeriesId, type SeriesIdentity } from './series-id.js';
+import { parseSeriesId, type SeriesIdentity } from '../codec/series-id.js';
 import { labelsOf } from './workload-facts.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { proposalKey } from '../windows/redis-keys.js';

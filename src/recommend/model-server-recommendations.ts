@@ -29,7 +29,7 @@
  */
 import type { Recommendation } from '../codec/generated-types.js';
 import { isCounter } from '../codec/model-server-metrics.js';
-import { currentValue, type ResolvedWorkload } from '../gitops/manifests.js';
+import { currentValue, type ResolvedWorkload } from '../manifests/manifests.js';
 import { learnThroughput, modelServerOf, modelServerReplicas, sizeGpu, type ResolvedModelServer } from '../policy/model-server-capacity.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { forecastAtRisk, type PeakForecast } from '../policy/rules.js';
@@ -40,7 +40,7 @@ import { GPU_RESOURCE } from './workload-facts.js';
 import { gpuChange, replicaChange, type ScalingInForce } from './model-server-changes.js';
 import { readServerFacts } from './model-server-facts.js';
 import { Money } from './money.js';
-import type { SeriesIdentity } from './series-id.js';
+import type { SeriesIdentity } from '../codec/series-id.js';
 import { recommendationOf, type Candidate, type RecommendationBasis } from './sizing.js';
 
 const STEP_MS = 300_000;

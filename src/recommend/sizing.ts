@@ -17,8 +17,8 @@
  */
 import type { Recommendation } from '../codec/generated-types.js';
 import { seriesIdOf } from '../codec/metric-sample.js';
-import { currentValue, get, type ManifestIndex, type ResolvedWorkload } from '../gitops/manifests.js';
-import { formatCpu, formatMemory, parseQuantity } from '../gitops/quantity.js';
+import { currentValue, get, type ManifestIndex, type ResolvedWorkload } from '../manifests/manifests.js';
+import { formatCpu, formatMemory, parseQuantity } from '../manifests/quantity.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
 import { idleRule, resourcesRule, spotRule, type PeakForecast } from '../policy/rules.js';
@@ -28,7 +28,7 @@ import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstimate } from './cost-model.js';
 import { Money } from './money.js';
 import { recommendationId } from './recommendation-id.js';
-import type { SeriesIdentity } from './series-id.js';
+import type { SeriesIdentity } from '../codec/series-id.js';
 
 const HOUR = 3_600_000;
 

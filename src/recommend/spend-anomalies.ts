@@ -17,7 +17,7 @@ import { traceHeaders } from '../telemetry/propagation.js';
 import type { CostStore } from '../windows/cost-store.js';
 import { spendAnomalyKey } from '../windows/redis-keys.js';
 import { recommendationId } from './recommendation-id.js';
-import type { SeriesIdentity } from './series-id.js';
+import type { SeriesIdentity } from '../codec/series-id.js';
 
 const HOUR = 3_600_000;
 const HOURS_PER_DAY = 24;

@@ -11,8 +11,8 @@
  *   pod template. Metric series carry no team (their ids are cluster/namespace/kind/name/
  *   container/metric), so the manifest is the one place it is read from.
  */
-import { currentValue, get, type ResolvedWorkload } from '../gitops/manifests.js';
-import { parseQuantity } from '../gitops/quantity.js';
+import { currentValue, get, type ResolvedWorkload } from '../manifests/manifests.js';
+import { parseQuantity } from '../manifests/quantity.js';
 import type { PodResources } from './cost-model.js';
 
 export const POOL_LABELS = [

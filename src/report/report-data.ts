@@ -5,6 +5,7 @@
  * says why; nothing is filled in.
  */
 import { scanKeys, type Redis } from '../windows/redis-client.js';
+import { monthCostHashPattern, parseCostHashKey } from '../windows/redis-keys.js';
 import type { Recommendation } from '../codec/generated-types.js';
 import type { ChangeOutcome, OutcomeVerdict } from '../outcomes/outcome.js';
 import { listOutcomes } from '../outcomes/store.js';
@@ -89,16 +90,15 @@ async function costScopes(
   prefix: string,
   month: string,
 ): Promise<{ scopes: string[]; topics: { topic: string; partitions: number }[]; currencies: Set<string> }> {
-  const keyOf = /^(.*):\{(.+):(\d+)\}:(cost|price):(.+):(\d{6})$/;
   const scopes = new Set<string>();
   const parts = new Map<string, number>();
   const priceKeys: string[] = [];
-  for await (const { keys: batch } of scanKeys(redis, `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:{*}:*:${month}`)) {
+  for await (const { keys: batch } of scanKeys(redis, monthCostHashPattern(prefix, month))) {
     for (const key of batch) {
-      const m = keyOf.exec(key);
-      if (!m || m[1] !== prefix) continue;
-      parts.set(m[2], Math.max(parts.get(m[2]) ?? 0, Number(m[3]) + 1));
-      if (m[4] === 'cost') scopes.add(m[5]);
+      const k = parseCostHashKey(prefix, key);
+      if (!k) continue;
+      parts.set(k.ref.topic, Math.max(parts.get(k.ref.topic) ?? 0, k.ref.partition + 1));
+      if (k.kind === 'cost') scopes.add(k.name);
       else priceKeys.push(key);
     }
   }

@@ -5,11 +5,15 @@
  * opentelemetry-js-contrib's instrumentation-kafkajs.
  */
 import { SpanKind, type Span, type Tracer } from '@opentelemetry/api';
-import type { Batch } from '../kafka/batch-runner.js';
+import type { KafkaMessage } from 'kafkajs';
 import { batchLinks } from './propagation.js';
 import * as S from './semconv.js';
 
-export function startBatchSpan(tracer: Tracer, batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, consumerGroup: string): Span {
+export function startBatchSpan(
+  tracer: Tracer,
+  batch: { topic: string; partition: number; messages: Pick<KafkaMessage, 'headers'>[] },
+  consumerGroup: string,
+): Span {
   return tracer.startSpan(`process ${batch.topic}`, {
     kind: SpanKind.CONSUMER,
     links: batchLinks(batch.messages.map((m) => m.headers)),

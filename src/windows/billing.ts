@@ -9,6 +9,7 @@
  * periods are usually one hour or one day), each hour counted in its own UTC month.
  */
 import type { BillingRecord } from '../codec/generated-types.js';
+import { costHashName, priceHashName } from './redis-keys.js';
 
 const HOUR = 3_600_000;
 /** Longest charge period spread hour by hour; longer rows count in their first hour. */
@@ -84,15 +85,15 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
   for (let h = start; h < start + hours; h++) {
     const month = monthOf(h * HOUR);
     for (const s of scopes) {
-      out.push({ hash: `cost:${s}:${month}`, field: String(h), delta: perHour, month });
-      out.push({ hash: `cost:${s}:${month}`, field: 'total', delta: perHour, month });
+      out.push({ hash: costHashName(s, month), field: String(h), delta: perHour, month });
+      out.push({ hash: costHashName(s, month), field: 'total', delta: perHour, month });
     }
   }
   const unit = unitKind(row.ConsumedUnit ?? row.PricingUnit);
   const qty = row.ConsumedQuantity ?? row.PricingQuantity;
   if (unit && qty !== null && qty > 0) {
     const month = monthOf(row.ChargePeriodStart);
-    const hash = `price:${poolOf(row)}:${unit.kind}:${month}`;
+    const hash = priceHashName(poolOf(row), unit.kind, month);
     out.push({ hash, field: 'cost', delta: row.EffectiveCost, month });
     out.push({ hash, field: 'quantity', delta: qty * unit.factor, month });
     // rows counted per currency: a price is only read in the one currency its rows share

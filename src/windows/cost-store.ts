@@ -13,7 +13,7 @@ import { ForesightError } from '../util/errors.js';
 import type { PoolPrices } from '../recommend/cost-model.js';
 import { monthExpireAt, monthOf, type CostIncrement, type UnitKind } from './billing.js';
 import { loadScript, ScriptStatus } from './scripts.js';
-import { appliedOffsetKey, costHashKey, readAppliedOffset, type PartitionRef } from './redis-keys.js';
+import { appliedOffsetKey, costHashKey, costHashName, priceHashName, readAppliedOffset, type PartitionRef } from './redis-keys.js';
 import type { ApplyOutcome } from './window-store.js';
 
 type RawApply = (numKeys: number, args: (string | number)[]) => Promise<[number, ...unknown[]]>;
@@ -78,7 +78,7 @@ export class CostStore {
 
   /** Month-to-date cost of a scope ("ns:<cluster>/<ns>", "workload:<cluster>/<ns>/<kind>/<name>", "team:<t>"). */
   async monthToDate(scope: string, atMs = Date.now()): Promise<number> {
-    return (await this.sumOver(`cost:${scope}:${monthOf(atMs)}`)).get('total') ?? 0;
+    return (await this.sumOver(costHashName(scope, monthOf(atMs)))).get('total') ?? 0;
   }
 
   /** Hourly cost of a scope for the hours [fromMs, toMs), oldest first (0 for hours without cost). */
@@ -89,14 +89,14 @@ export class CostStore {
     for (let h = from; h < to; h++) months.add(monthOf(h * 3_600_000));
     const byHour = new Map<number, number>();
     for (const m of months) {
-      for (const [f, v] of await this.sumOver(`cost:${scope}:${m}`)) if (f !== 'total') byHour.set(Number(f), v);
+      for (const [f, v] of await this.sumOver(costHashName(scope, m))) if (f !== 'total') byHour.set(Number(f), v);
     }
     return Array.from({ length: to - from }, (_, i) => byHour.get(from + i) ?? 0);
   }
 
   /** Unit price (cost per unit) of a node pool or resource in a month, or undefined without data. */
   async unitPrice(pool: string, unit: UnitKind, atMs = Date.now()): Promise<number | undefined> {
-    const h = await this.sumOver(`price:${pool}:${unit}:${monthOf(atMs)}`);
+    const h = await this.sumOver(priceHashName(pool, unit, monthOf(atMs)));
     const q = h.get('quantity') ?? 0;
     return q > 0 ? (h.get('cost') ?? 0) / q : undefined;
   }
@@ -119,7 +119,7 @@ export class CostStore {
         ['memory-gib-hour', 'memoryGibHour'],
         ['gpu-hour', 'gpuHour'],
       ] as const) {
-        const h = await this.sumOver(`price:${pool}:${unit}:${month}`);
+        const h = await this.sumOver(priceHashName(pool, unit, month));
         const q = h.get('quantity') ?? 0;
         if (q > 0) out[key] = (h.get('cost') ?? 0) / q;
         for (const f of h.keys()) if (f.startsWith('currency:')) currencies.add(f.slice('currency:'.length));

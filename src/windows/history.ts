@@ -6,7 +6,8 @@
  * point it at each primary.
  */
 import { scanKeys, type Redis } from './redis-client.js';
-import { parseSeriesId, type SeriesIdentity } from '../recommend/series-id.js';
+import { parseSeriesZsetKey, seriesZsetPattern } from './redis-keys.js';
+import { parseSeriesId, type SeriesIdentity } from '../codec/series-id.js';
 import { FINE } from './resolutions.js';
 import type { PartitionRef, WindowStore } from './window-store.js';
 
@@ -32,20 +33,14 @@ export function matchesWorkload(id: SeriesIdentity, names: string[]): boolean {
   return names.length === 0 || names.some((w) => w === id.name || w === `${id.namespace}/${id.name}` || w === id.workload);
 }
 
-function globEscape(s: string): string {
-  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-}
-
 /** Every series in the windows under `prefix` that matches the filter, ordered by series id. */
 export async function findSeries(redis: Redis, prefix: string, filter: SeriesFilter = {}): Promise<StoredSeries[]> {
-  const setKey = /^(.*):\{(.+):(\d+)\}:series$/;
   const keys = new Set<string>();
-  for await (const { keys: batch } of scanKeys(redis, `${globEscape(prefix)}:{*}:series`)) for (const k of batch) keys.add(k);
+  for await (const { keys: batch } of scanKeys(redis, seriesZsetPattern(prefix))) for (const k of batch) keys.add(k);
   const out: StoredSeries[] = [];
   for (const key of [...keys].sort()) {
-    const m = setKey.exec(key);
-    if (!m || m[1] !== prefix) continue;
-    const ref = { topic: m[2], partition: Number(m[3]) };
+    const ref = parseSeriesZsetKey(prefix, key);
+    if (!ref) continue;
     const flat = await redis.zrange(key, '0', '-1', 'WITHSCORES');
     for (let i = 0; i < flat.length; i += 2) {
       const identity = parseSeriesId(flat[i]);

@@ -31,6 +31,20 @@ export function redisSecurityOptions(cfg: RedisConfig): RedisOptions {
   };
 }
 
+/**
+ * The one classifier of Redis errors, retry()'s `bail` for Redis calls. Only what another try
+ * can fix is retried: a lost connection, or a LOADING/BUSY/TRYAGAIN reply. A script error or a
+ * bug fails the batch at once, and the consumer crashes loudly.
+ */
+export function isPermanentRedisError(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string };
+  const msg = e?.message ?? '';
+  if (e?.name === 'ReplyError') return !/^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/.test(msg);
+  if (e?.name === 'MaxRetriesPerRequestError') return false;
+  if (/Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Stream isn't writeable|connect/i.test(msg) || e?.code) return false;
+  return err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError;
+}
+
 /** One Redis or a Redis Cluster: what every component takes, made by createRedis. */
 export type Redis = SingleRedis | Cluster;
 

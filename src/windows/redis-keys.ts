@@ -7,7 +7,8 @@
  *   <prefix>:{t:p}:applied                      string  last applied offset (both stores check it)
  *   <prefix>:{t:p}:series                       zset    seriesId → watermark (newest event ms)
  *   <prefix>:{t:p}:w:<seriesId>:<m|h>:<chunk>   hash    bucket index → packed bucket
- *   <prefix>:{t:p}:<cost hash>                  hash    cost and price fields (cost-store.ts)
+ *   <prefix>:{t:p}:cost:<scope>:<yyyymm>        hash    hour index → cost, "total" (cost-store.ts)
+ *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm> hash    "cost", "quantity", "currency:<ISO 4217>" (cost-store.ts)
  *   <prefix>:{t:p}:rebuild | :incomplete        the lost-state marks (state-marks.ts)
  * Per workload (tag {<workload>}; recommend/):
  *   <prefix>:rec:{<workload>}                   hash    decision engine state and last HPA proposal
@@ -15,9 +16,11 @@
  *   <prefix>:rec:{<workload>}:outcome           hash    the change awaiting its outcome and online forecast quality (outcomes/tracker.ts)
  * Per series and per budget scope:
  *   <prefix>:alert:{<seriesId>}                 string  event time until which alerts are suppressed
+ *   <prefix>:spend:{<scope>}                    hash    spend anomalies: last scored hour, end of suppression
  *   <prefix>:budget:{<scope>}:<period>          string  the BUDGET recommendation of the period (once)
  * Global:
  *   <prefix>:outcomes                           hash    recommendation id → ChangeOutcome JSON (outcomes/store.ts)
+ * The one-shot commands (history export, report) find partitions by SCAN with the patterns below.
  */
 import type { Redis } from './redis-client.js';
 
@@ -44,12 +47,48 @@ export function seriesZsetKey(prefix: string, p: PartitionRef): string {
   return `${partitionTag(prefix, p)}:series`;
 }
 
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** SCAN pattern of every partition's series zset under `prefix`. */
+export function seriesZsetPattern(prefix: string): string {
+  return `${globEscape(prefix)}:{*}:series`;
+}
+
+/** The partition of a key that seriesZsetPattern found, or undefined when it is another prefix's. */
+export function parseSeriesZsetKey(prefix: string, key: string): PartitionRef | undefined {
+  const m = /^(.*):\{(.+):(\d+)\}:series$/.exec(key);
+  return m && m[1] === prefix ? { topic: m[2], partition: Number(m[3]) } : undefined;
+}
+
 export function windowChunkKey(prefix: string, p: PartitionRef, seriesId: string, resolutionTag: string, chunk: number): string {
   return `${partitionTag(prefix, p)}:w:${seriesId}:${resolutionTag}:${chunk}`;
 }
 
 export function costHashKey(prefix: string, p: PartitionRef, hash: string): string {
   return `${partitionTag(prefix, p)}:${hash}`;
+}
+
+/** The name of a scope's cost hash of a month (`<yyyymm>`), for costHashKey. */
+export function costHashName(scope: string, month: string): string {
+  return `cost:${scope}:${month}`;
+}
+
+/** The name of a pool's unit price hash of a month (`<yyyymm>`), for costHashKey. */
+export function priceHashName(pool: string, unit: string, month: string): string {
+  return `price:${pool}:${unit}:${month}`;
+}
+
+/** SCAN pattern of every partition's cost and price hashes of a month under `prefix`. */
+export function monthCostHashPattern(prefix: string, month: string): string {
+  return `${globEscape(prefix)}:{*}:*:${month}`;
+}
+
+/** A key that monthCostHashPattern found: its partition, kind and name (the scope, or `<pool>:<unit>`); undefined when it is another prefix's. */
+export function parseCostHashKey(prefix: string, key: string): { ref: PartitionRef; kind: 'cost' | 'price'; name: string } | undefined {
+  const m = /^(.*):\{(.+):(\d+)\}:(cost|price):(.+):(\d{6})$/.exec(key);
+  return m && m[1] === prefix ? { ref: { topic: m[2], partition: Number(m[3]) }, kind: m[4] as 'cost' | 'price', name: m[5] } : undefined;
 }
 
 export function rebuildKey(prefix: string, p: PartitionRef): string {

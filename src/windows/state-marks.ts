@@ -18,7 +18,7 @@
  *
  * A loss itself is detected from the applied offset (redis-keys.ts): it went backwards
  * under a running consumer, or is behind the consumer group's committed offset (which never
- * passes it while Redis keeps its data). See processor/state-guard.ts.
+ * passes it while Redis keeps its data). See ingest/state-guard.ts.
  */
 import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';

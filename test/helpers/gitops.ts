@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readRepoFiles } from '../../src/gitops/backend.js';
-import { EXAMPLE_REPO, seedBareRepository } from '../../src/gitops/seed.js';
+import { readRepoFiles } from '../../src/committer/backend.js';
+import { EXAMPLE_REPO, seedBareRepository } from '../../src/committer/seed.js';
 
 export { EXAMPLE_REPO };
 

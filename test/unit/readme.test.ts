@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ALL_VARIABLES } from '../../src/config/index.js';
-import { STACK_VARIABLES } from '../../src/stack/stack-config.js';
+import { STACK_VARIABLES } from '../../src/local-stack/stack-config.js';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
 
 describe('README', () => {

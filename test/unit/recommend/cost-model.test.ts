@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManifestIndex } from '../../../src/gitops/manifests.js';
+import { ManifestIndex } from '../../../src/manifests/manifests.js';
 import { HOURS_PER_MONTH, monthlyCost, movePoolCostDelta, replicasCostDelta, requestsCostDelta, type PoolPrices } from '../../../src/recommend/cost-model.js';
 import { currentReplicas, labelsOf, nodePoolOf, podResources, teamOf } from '../../../src/recommend/workload-facts.js';
 

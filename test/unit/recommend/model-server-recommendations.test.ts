@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManifestIndex } from '../../../src/gitops/manifests.js';
+import { ManifestIndex } from '../../../src/manifests/manifests.js';
 import { scalingInForce, stepRates } from '../../../src/recommend/model-server-recommendations.js';
 import { exampleFiles } from '../../helpers/gitops.js';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { traceCsv, traceFileName } from '../../../src/cli/export-history-command.js';
-import { parseSeriesId } from '../../../src/recommend/series-id.js';
+import { parseSeriesId } from '../../../src/codec/series-id.js';
 import type { ReportData } from '../../../src/report/report-data.js';
 import { reportHtml } from '../../../src/report/report-html.js';
 import { pinball } from '../../../src/report/series-panel.js';

@@ -1,0 +1,77 @@
+/**
+ * `foresight demo` — the README's first command — runs the whole path on the local stack and
+ * ends with the recommendations and `git log -p` of the demo GitOps repository (the GPU part
+ * included: the LLM trace's KEDA commit and MIG pull request), also when the
+ * caller's shell sets EDITOR, PAGER and GIT_* variables (issue 12).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { runCli } from '../../helpers/cli.js';
+
+describe('foresight demo', () => {
+  it('replays a real trace through processor and committer and prints the GitOps commit', () => {
+    // as run through npx (which sets EDITOR) from a shell with git variables of its own
+    const shell = {
+      EDITOR: 'vi',
+      PAGER: 'less',
+      GIT_SSH_COMMAND: 'ssh',
+      GIT_DIR: '/nonexistent',
+      GIT_WORK_TREE: '/nonexistent',
+      GIT_INDEX_FILE: '/nonexistent/index',
+    };
+    const res = runCli(['demo', '--rows', '700'], shell, 240_000);
+    assert.equal(res.status, 0, `${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
+    const out = res.stdout;
+    for (const step of ['1/7', '2/7', '3/7', '4/7', '5/7', '6/7', '7/7']) assert.match(out, new RegExp(`== ${step} `));
+    assert.match(out, /Windows: all 700 events of demo-\d+\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
+    assert.match(out, /Recommendations on demo-\d{14}\.recommendations\.v1: [1-9]/);
+    assert.match(out, /HPA {2}minReplicas 3→\d+/);
+    // the loop closed: the committed change's outcome, decided on the replay's event time after the commit
+    assert.match(out, /Outcomes on demo-\d{14}\.outcomes\.v1: [1-9]/);
+    const verdict = /Outcome verdicts: (saved|neutral|regressed|insufficient-data) \(HPA ([0-9a-f]{8})\)/.exec(out);
+    assert.ok(verdict, 'an outcome verdict');
+    // and the report of the run, with that outcome in it
+    const reportFile = /\nReport: (\S+\.html) /.exec(out)?.[1];
+    assert.ok(reportFile && existsSync(reportFile), 'the report file');
+    assert.match(readFileSync(reportFile, 'utf8'), /<svg/);
+    const report = JSON.parse(readFileSync(reportFile.replace(/\.html$/, '.json'), 'utf8')) as { outcomes: { recommendationId: string; verdict: string }[] };
+    assert.ok(
+      report.outcomes.some((o) => o.recommendationId.startsWith(verdict[2]) && o.verdict === verdict[1]),
+      JSON.stringify(report.outcomes),
+    );
+    // priced from the replayed FOCUS rows of the workload's node pool: non-zero, with a currency
+    assert.match(out, /general-n2 unit prices from billing: 0\.031611 USD\/vCPU-hour, 0\.004237 USD\/GiB-hour/);
+    const costs = [...out.matchAll(/Projected cost change: ([+−])(\d+\.\d\d) USD\/month \(pool general-n2 prices\)/g)];
+    assert.ok(costs.length > 0, 'a commit message with a projected cost');
+    assert.ok(
+      costs.some((c) => Number(c[2]) > 0),
+      costs.map((c) => c[0]).join('\n'),
+    );
+    // the sample has no spot prices: a SPOT move says so instead of a made-up figure
+    assert.doesNotMatch(out, /SPOT .*[+−]0\.00 USD/);
+    assert.match(out, /git log -p of the GitOps repository \(main: [1-9]\d* commit\(s\) by Foresight/);
+    assert.match(out, /\n- {2}minReplicas: 3 {3}# never fewer than 3 in production\n\+ {2}minReplicas: \d+ {3}# never fewer than 3 in production\n/);
+    // the GPU part (demo-gpu.ts): the LLM trace as ml/Deployment/llm-server; the processor's loop raises the KEDA floor (a commit)
+    // and moves the replica to a MIG slice (a pull request), the GPU cost unknown: the billing sample has no GPU rows
+    assert.match(out, /as ml\/Deployment\/llm-server: demand \d+–\d+ generated tokens\/s/);
+    assert.match(
+      out,
+      /\n {2}replicas {9}keda\.minReplicaCount 2→3; projected GPU cost: cost unknown: no billing rows for pool gpu-a100[^;]*; routine → commit\n/,
+    );
+    assert.match(
+      out,
+      /\n {2}GPU right-sizing requests\.nvidia\.com\/gpu 1→0, .*nvidia\.com\/mig-\d+g\.\d+gb -→1; projected GPU cost: cost unknown[^;]*; critical → pull request #\d\n/,
+    );
+    assert.match(out, /\n- {2}minReplicaCount: 2 {3}# one replica per zone at least\n\+ {2}minReplicaCount: 3 {3}# one replica per zone at least\n/);
+    assert.match(out, /git log -p main\.\.foresight\/ml\/deployment\/llm-server:/);
+    const trace = /first event's trace context: 00-([0-9a-f]{32})-/.exec(out)?.[1];
+    assert.ok(trace);
+    // expected, transient conditions (a fresh broker's coordinator, no GPU) print no JSON log line
+    assert.doesNotMatch(res.stdout + res.stderr, /^\{"level"/m, 'the demo printed a raw log line');
+    // a trace id of the replay: the first event's when the change is decided in the processor's
+    // first batch (end-to-end.test.ts checks that case); the default policy's first raise may
+    // come in a later batch of the replay, whose first event's trace the commit then carries
+    assert.match(out, /Trace-Id: [0-9a-f]{32}\n/);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * What users' tools render after Foresight's edits: the real kustomize (v5, installed by
+ * scripts/install.sh into .tools/bin) builds the edited overlays of the example repository, and
+ * the rendered objects carry the new values — the existing HPA, resources and nodeSelector
+ * edits, and the KEDA and GPU ones.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { planRecommendation } from '../../../src/manifests/plan.js';
+import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
+import { PROJECT_ROOT } from '../../../src/util/paths.js';
+import { exampleFiles } from '../../helpers/gitops.js';
+import { gpuRec } from '../../helpers/recommendation.js';
+
+const local = path.join(PROJECT_ROOT, '.tools', 'bin', 'kustomize');
+const KUSTOMIZE = existsSync(local) ? local : 'kustomize';
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-kustomize-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Writes the snapshot to a folder and renders one overlay with kustomize: kind/name → object. */
+function render(files: ReadonlyMap<string, string>, overlay: string): Map<string, Obj> {
+  const dir = mkdtempSync(path.join(tmp, 'repo-'));
+  for (const [f, text] of files) {
+    mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    writeFileSync(path.join(dir, f), text);
+  }
+  let out: string;
+  try {
+    out = execFileSync(KUSTOMIZE, ['build', path.join(dir, overlay)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT') assert.fail(`kustomize is not installed (${local} nor on PATH): run scripts/install.sh`);
+    throw new Error(`kustomize build ${overlay} failed: ${e.stderr ?? e.message}`, { cause: err });
+  }
+  return new Map(
+    parseAllDocuments(out)
+      .map((d) => d.toJS() as Obj)
+      .map((o) => [`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, o]),
+  );
+}
+
+function apply(files: Map<string, string>, ...plans: { changed: Map<string, string> }[]): Map<string, string> {
+  const out = new Map(files);
+  for (const p of plans) for (const [f, t] of p.changed) out.set(f, t);
+  return out;
+}
+
+describe('kustomize renders the edited overlays', () => {
+  it('with the HPA, resources and nodeSelector edits of shop, and the KEDA and MIG edits of ml', () => {
+    const files = exampleFiles();
+    const wide = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
+    const shopHpa = planRecommendation(
+      files,
+      gpuRec('shop/Deployment/checkout', [
+        ['minReplicas', '5'],
+        ['maxReplicas', '14'],
+      ]),
+      wide,
+    );
+    const afterHpa = apply(files, shopHpa);
+    const shopRes = planRecommendation(
+      afterHpa,
+      gpuRec(
+        'shop/Deployment/checkout',
+        [
+          ['requests.cpu', '1500m'],
+          ['limits.memory', '1536Mi'],
+        ],
+        'app',
+      ),
+      wide,
+    );
+    const afterRes = apply(afterHpa, shopRes);
+    const shopSpot = planRecommendation(afterRes, gpuRec('shop/Deployment/checkout', [['nodeSelector.karpenter.sh/capacity-type', 'spot']]), wide);
+    const mlKeda = planRecommendation(
+      files,
+      gpuRec('ml/Deployment/llm-server', [
+        ['keda.minReplicaCount', '4'],
+        ['keda.maxReplicaCount', '10'],
+        ['keda.threshold', '6'],
+      ]),
+      wide,
+    );
+    const afterKeda = apply(files, mlKeda);
+    const mlMig = planRecommendation(
+      afterKeda,
+      gpuRec(
+        'ml/Deployment/llm-server',
+        [
+          ['requests.nvidia.com/gpu', '0'],
+          ['limits.nvidia.com/gpu', '0'],
+          ['requests.nvidia.com/mig-3g.40gb', '1'],
+          ['limits.nvidia.com/mig-3g.40gb', '1'],
+        ],
+        'vllm',
+      ),
+      wide,
+    );
+    const edited = apply(files, shopHpa, shopRes, shopSpot, mlKeda, mlMig);
+
+    // before: the renders carry the original values (the test can tell the difference)
+    const shop0 = render(files, 'apps/shop/overlays/prod');
+    assert.equal(shop0.get('HorizontalPodAutoscaler/shop/checkout')!.spec.minReplicas, 3);
+    const shop = render(edited, 'apps/shop/overlays/prod');
+    const hpa = shop.get('HorizontalPodAutoscaler/shop/checkout')!;
+    assert.deepEqual([hpa.spec.minReplicas, hpa.spec.maxReplicas], [5, 14]);
+    const checkout = shop.get('Deployment/shop/checkout')!.spec.template.spec;
+    const app = checkout.containers.find((c: Obj) => c.name === 'app');
+    assert.equal(app.resources.requests.cpu, '1500m');
+    assert.equal(app.resources.limits.memory, '1536Mi');
+    assert.equal(app.resources.requests.memory, '768Mi', 'the untouched patch value still wins over the base');
+    assert.equal(checkout.nodeSelector['karpenter.sh/capacity-type'], 'spot');
+
+    const ml0 = render(files, 'apps/ml/overlays/prod');
+    assert.equal(ml0.get('ScaledObject/ml/llm-server')!.spec.minReplicaCount, 2);
+    const ml = render(edited, 'apps/ml/overlays/prod');
+    const so = ml.get('ScaledObject/ml/llm-server')!;
+    assert.deepEqual([so.spec.minReplicaCount, so.spec.maxReplicaCount], [4, 10]);
+    assert.equal(so.spec.triggers.length, 1, 'the trigger list is whole');
+    assert.equal(so.spec.triggers[0].type, 'prometheus');
+    assert.equal(so.spec.triggers[0].metadata.threshold, '6', 'KEDA trigger metadata stays a string');
+    const vllm = ml.get('Deployment/ml/llm-server')!.spec.template.spec.containers[0];
+    assert.deepEqual(vllm.resources.limits, { memory: '24Gi', 'nvidia.com/gpu': 0, 'nvidia.com/mig-3g.40gb': 1 });
+    assert.equal(vllm.resources.requests['nvidia.com/mig-3g.40gb'], 1);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * A budget breach on the real stack: a team budget (a team-scoped policy, the team read from
+ * the workload's label) that the month's projected cost exceeds publishes exactly one BUDGET
+ * recommendation and one alert on alerts.v1, however many hours close in the period.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import type { AnomalyAlert, MetricSample, Recommendation } from '../../../src/codec/generated-types.js';
+import { CostStore } from '../../../src/windows/cost-store.js';
+import { focusRow, produceBilling } from '../../helpers/billing.js';
+import { testConfig, testEnv } from '../../helpers/env.js';
+import { EXAMPLE_REPO, gitopsRemote } from '../../helpers/gitops.js';
+import { readTopic, testKafka } from '../../helpers/kafka.js';
+import { runProcessorUntil } from '../../helpers/processor.js';
+import { produceSamples, testCodec } from '../../helpers/produce.js';
+import { totalApplied } from '../../helpers/windows.js';
+
+const STEP = 300_000;
+const HOUR = 3_600_000;
+const redis = new Redis(process.env.FORESIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379');
+after(() => redis.disconnect());
+
+describe('budgets', () => {
+  it('a team budget breach publishes one BUDGET recommendation and one alert per period', async () => {
+    const base = readFileSync(path.join(EXAMPLE_REPO, 'apps/shop/base/checkout.yaml'), 'utf8').replace(
+      '  labels:\n    app: checkout\n',
+      '  labels:\n    app: checkout\n    team: storefront\n',
+    );
+    assert.match(base, /team: storefront/);
+    const repo = gitopsRemote({
+      'apps/shop/base/checkout.yaml': base,
+      'policies/storefront.yaml':
+        'apiVersion: foresight.dev/v1\nkind: Policy\nmetadata:\n  name: storefront\nscope:\n  team: storefront\nspec:\n  budget:\n    monthly: 100\n    currency: USD\n',
+    });
+    const checkout = path.join(repo.tmp, 'checkout');
+    execFileSync('git', ['clone', '-q', repo.remote, checkout]);
+    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '2', FORESIGHT_POLICY_REPO: checkout });
+    const cfg = testConfig(env);
+    const kafka = testKafka(cfg);
+    const codec = await testCodec(cfg);
+    const end = Math.floor(Date.now() / HOUR) * HOUR;
+
+    // the last 24 hours of the team's pool: 250 vCPU-hours (10 USD) and 1000 GiB-hours (5 USD) an hour
+    const tags = { 'k8s.namespace.name': 'shop', 'k8s.deployment.name': 'checkout', team: 'storefront' };
+    const rows = Array.from({ length: 24 }, (_, i) => end - (24 - i) * HOUR).flatMap((start) => [
+      focusRow({ start, unit: 'vCPU-Hours', quantity: 250, cost: 10, pool: 'default', tags }),
+      focusRow({ start, unit: 'GiB-Hours', quantity: 1000, cost: 5, pool: 'default', tags }),
+    ]);
+    await produceBilling(kafka, cfg, codec, rows);
+    const costs = new CostStore(redis, cfg.redis.keyPrefix, [{ topic: cfg.topics.billing, partitions: 2 }]);
+    const lastDay = async (): Promise<number> => (await costs.hourly('team:storefront', end - 24 * HOUR, end)).reduce((a, b) => a + b, 0);
+    await runProcessorUntil(env, async () => (await lastDay()) > 359.99, 60_000);
+
+    // six hours of the workload's replicas metric: six hour closes, each checks the budgets
+    const samples: MetricSample[] = Array.from({ length: 6 * 12 }, (_, i) => ({
+      cluster: 'prod',
+      namespace: 'shop',
+      kind: 'Deployment',
+      name: 'checkout',
+      container: null,
+      metric: 'cpu_utilization',
+      unit: '%',
+      value: 20 + 5 * Math.sin(i / 6),
+      eventTime: end - 6 * HOUR + i * STEP + 1_000,
+      attributes: {},
+    }));
+    await produceSamples(kafka, cfg, codec, samples);
+    const budgetRecs = async (): Promise<Recommendation[]> =>
+      (
+        await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')))
+      ).filter((r) => r.type === 'BUDGET');
+    await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length && (await budgetRecs()).length > 0, 120_000);
+
+    const recs = await budgetRecs();
+    assert.equal(recs.length, 1, JSON.stringify(recs));
+    const r = recs[0];
+    assert.deepEqual([r.namespace, r.kind, r.name, r.changes.length, r.critical], ['shop', 'Deployment', 'checkout', 0, true]);
+    assert.equal(r.budget?.scope, 'team:storefront');
+    assert.equal(r.budget?.monthly, 100);
+    assert.ok(r.budget!.projected > 100, JSON.stringify(r.budget));
+    assert.match(r.budget!.policy, /^storefront \(policies\/storefront\.yaml\)$/);
+    assert.ok(r.rules.includes('budget-breach:team:storefront'));
+    const alerts = (
+      await Promise.all((await readTopic(kafka, cfg.topics.alerts)).map((m) => codec.decode<AnomalyAlert>(m.message.value, 'AnomalyAlert')))
+    ).filter((a) => a.budget !== null);
+    assert.equal(alerts.length, 1, JSON.stringify(alerts));
+    assert.deepEqual(JSON.parse(JSON.stringify(alerts[0].budget)), {
+      scope: 'team:storefront',
+      period: r.budget!.period,
+      monthly: 100,
+      monthToDate: r.budget!.monthToDate,
+      projected: r.budget!.projected,
+      currency: 'USD',
+    });
+    assert.equal(alerts[0].metric, 'budget');
+    // the namespace budget (20000, policies/shop.yaml) is not breached: no report for it
+    assert.ok(!recs.some((x) => x.budget?.scope.startsWith('ns:')));
+  });
+});

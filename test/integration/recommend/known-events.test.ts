@@ -1,0 +1,113 @@
+/**
+ * Known future events on the real stack: a trace replayed through metrics.v1 → processor for two
+ * workloads with the same demand, with `policies/events.yaml` declaring a campaign for one of
+ * them that starts 30 minutes after the replay's last step. The declared workload gets its raise
+ * (an HPA recommendation with the event's rule) before the event starts; the other, undeclared,
+ * none — and until the raise window both got the same recommendations.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import type { MetricSample, Recommendation } from '../../../src/codec/generated-types.js';
+import { readTrace } from '../../../src/replay/csv-trace.js';
+import { PROJECT_ROOT } from '../../../src/util/paths.js';
+import { testConfig, testEnv } from '../../helpers/env.js';
+import { readTopic, testKafka } from '../../helpers/kafka.js';
+import { runProcessorUntil } from '../../helpers/processor.js';
+import { produceSamples, testCodec } from '../../helpers/produce.js';
+
+const STEP = 300_000;
+const HOUR = 3_600_000;
+const ROWS = 72; // 6 hours
+const POLICY = `apiVersion: foresight.dev/v1
+kind: Policy
+metadata: { name: defaults }
+spec:
+  replicas: { min: 1, max: 50, perReplicaCapacity: 10, targetUtilization: 0.7, metric: cpu_usage }
+  change: { maxStepPercent: 1000 }
+  critical: { changePercentAbove: 1000, monthlyCostIncreaseAbove: 1000000 }
+`;
+const redis = new Redis(process.env.FORESIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379');
+after(() => redis.disconnect());
+
+describe('known future events', () => {
+  it('raise the declared workload before the event starts, and no other', async () => {
+    const { rows } = readTrace(path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'), {
+      valueColumn: 'cpu_util_percent',
+      stepSeconds: 300,
+    });
+    const values = rows.slice(0, ROWS).map((r) => Math.round(r.value * 1000) / 1000);
+    const start = Math.floor(Date.now() / STEP) * STEP - ROWS * STEP;
+    const times = values.map((_, i) => start + i * STEP);
+    const lastStepEnd = times[ROWS - 1]; // the newest step never closes in the replay
+    const eventStart = lastStepEnd + 30 * 60_000;
+    const iso = (ms: number): string => new Date(ms).toISOString();
+
+    const repo = path.join(mkdtempSync(path.join(os.tmpdir(), 'known-events-')), 'repo');
+    mkdirSync(path.join(repo, 'policies'), { recursive: true });
+    writeFileSync(path.join(repo, 'policies', 'defaults.yaml'), POLICY);
+    writeFileSync(
+      path.join(repo, 'policies', 'events.yaml'),
+      `apiVersion: foresight.dev/v1\nkind: Events\nevents:\n  - name: campaign\n    start: "${iso(eventStart)}"\n    end: "${iso(eventStart + 2 * HOUR)}"\n` +
+        `    scope: { namespace: shop, workload: web }\n    multiplier: 3\n`,
+    );
+    execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+    execFileSync('git', ['-C', repo, 'add', '.']);
+    execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'policies and a campaign']);
+
+    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_POLICY_REPO: repo, FORESIGHT_REPLAY_HISTORY: 'true' });
+    const cfg = testConfig(env);
+    const kafka = testKafka(cfg);
+    const codec = await testCodec(cfg);
+    const sample = (name: string, value: number, eventTime: number): MetricSample => ({
+      cluster: 'test',
+      namespace: 'shop',
+      kind: 'Deployment',
+      name,
+      container: null,
+      metric: 'cpu_usage',
+      unit: '%',
+      value,
+      eventTime,
+      attributes: {},
+    });
+    await produceSamples(
+      kafka,
+      cfg,
+      codec,
+      values.flatMap((v, i) => [sample('web', v, times[i]), sample('api', v, times[i])]),
+    );
+    await runProcessorUntil(
+      env,
+      async () => {
+        const at = await Promise.all(['web', 'api'].map((n) => redis.hget(`${cfg.redis.keyPrefix}:rec:{test/shop/Deployment/${n}}`, 'decidedAt')));
+        return at.every((a) => a !== null && Number(a) >= lastStepEnd);
+      },
+      120_000,
+    );
+    const recs = (
+      await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')))
+    )
+      .filter((r) => r.type === 'HPA')
+      .sort((a, b) => a.createdAt - b.createdAt);
+    const of = (name: string): Recommendation[] => recs.filter((r) => r.name === name);
+    const minOf = (r: Recommendation): number => Number(r.changes.find((c) => c.field === 'minReplicas')!.proposed);
+    const show = (xs: Recommendation[]): string => xs.map((r) => `${(r.createdAt - start) / STEP}:${minOf(r)}`).join(' ');
+    const raiseFrom = eventStart - HOUR; // the horizon (1 hour) reaches the start
+    const raises = of('web').filter((r) => r.rules.some((x) => x.startsWith('event:campaign')));
+    assert.ok(raises.length >= 1, `the declared workload is raised: ${show(of('web'))}`);
+    for (const r of raises)
+      assert.ok(r.createdAt > raiseFrom && r.createdAt < eventStart, `raised at ${iso(r.createdAt)}, before the start ${iso(eventStart)}`);
+    const before = (xs: Recommendation[]): string => show(xs.filter((r) => r.createdAt <= raiseFrom));
+    assert.equal(before(of('web')), before(of('api')), 'the same recommendations until the raise window');
+    const lastApi = of('api').at(-1);
+    assert.ok(lastApi, 'the undeclared workload has recommendations');
+    const top = Math.max(...raises.map(minOf));
+    assert.ok(top >= 1.5 * minOf(lastApi), `raised to ${top} vs undeclared ${minOf(lastApi)} (×3 declared): ${show(raises)}`);
+    assert.ok(!of('api').some((r) => r.rules.some((x) => x.startsWith('event:'))), 'no raise without the declaration');
+  });
+});

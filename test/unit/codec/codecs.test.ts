@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeFocusJson } from '../../../src/codec/focus-json.js';
+import { decodeOtlpJson, decodeOtlpProto, encodeOtlpProto } from '../../../src/codec/otlp.js';
+import { decodePrometheusJson } from '../../../src/codec/prometheus-json.js';
+import { RejectedMessage } from '../../../src/util/errors.js';
+import { MAX_MESSAGE_BYTES } from '../../../src/codec/limits.js';
+import { deeplyNestedOtlp, deeplyNestedPrometheus } from '../../helpers/hostile.js';
+import { otlpRequest } from '../../helpers/otlp.js';
+import { costIncrements, unitKind } from '../../../src/windows/billing.js';
+
+const T = Date.UTC(2026, 10, 27, 10, 0, 0);
+
+describe('decoders', () => {
+  it('OTLP JSON and protobuf give the same samples with the workload identity', () => {
+    const req = otlpRequest([
+      { value: 0.5, timeMs: T },
+      { value: 0.75, timeMs: T + 60_000 },
+    ]);
+    const fromJson = decodeOtlpJson(Buffer.from(JSON.stringify(req)));
+    const fromProto = decodeOtlpProto(encodeOtlpProto(req));
+    assert.deepEqual(fromProto, fromJson);
+    assert.deepEqual(fromJson[0], {
+      cluster: 'test',
+      namespace: 'shop',
+      kind: 'Deployment',
+      name: 'web',
+      container: 'app',
+      metric: 'cpu_usage',
+      unit: '{cpu}',
+      value: 0.5,
+      eventTime: T,
+      attributes: {},
+    });
+  });
+
+  it('OTLP sums with integer values and histograms map to samples', () => {
+    const req = otlpRequest([]) as { resourceMetrics: { scopeMetrics: { metrics: unknown[] }[] }[] };
+    req.resourceMetrics[0].scopeMetrics[0].metrics = [
+      {
+        name: 'requests',
+        unit: '{request}',
+        sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ timeUnixNano: String(T * 1e6), asInt: '42' }] },
+      },
+      {
+        name: 'latency',
+        unit: 's',
+        histogram: {
+          aggregationTemporality: 1,
+          dataPoints: [{ timeUnixNano: String(T * 1e6), count: '4', sum: 2, max: 1.5, bucketCounts: ['1', '3'], explicitBounds: [0.5] }],
+        },
+      },
+    ];
+    const samples = decodeOtlpProto(encodeOtlpProto(req));
+    assert.deepEqual(
+      samples.map((s) => [s.metric, s.value]),
+      [
+        ['requests', 42],
+        ['latency', 0.5],
+        ['latency.max', 1.5],
+      ],
+    );
+  });
+
+  it('rejects OTLP without a workload, and bytes that are not OTLP', () => {
+    const req = otlpRequest([{ value: 1, timeMs: T }]) as { resourceMetrics: { resource: { attributes: unknown[] } }[] };
+    req.resourceMetrics[0].resource.attributes = [{ key: 'k8s.namespace.name', value: { stringValue: 'shop' } }];
+    assert.throws(
+      () => decodeOtlpJson(Buffer.from(JSON.stringify(req))),
+      (e: unknown) => e instanceof RejectedMessage && e.reason === 'invalid-field',
+    );
+    assert.throws(
+      () => decodeOtlpProto(Buffer.from([0xff, 0xff, 0xff])),
+      (e: unknown) => e instanceof RejectedMessage && e.reason === 'undecodable',
+    );
+  });
+
+  it('maps Prometheus-adapter labels to the workload identity', () => {
+    const msg = {
+      timestamp: new Date(T).toISOString(),
+      value: '0.25',
+      name: 'cpu_usage',
+      labels: { __name__: 'cpu_usage', cluster: 'test', namespace: 'shop', deployment: 'web', container: 'app', unit: '{cpu}', pod: 'web-1' },
+    };
+    assert.deepEqual(decodePrometheusJson(Buffer.from(JSON.stringify(msg))), [
+      {
+        cluster: 'test',
+        namespace: 'shop',
+        kind: 'Deployment',
+        name: 'web',
+        container: 'app',
+        metric: 'cpu_usage',
+        unit: '{cpu}',
+        value: 0.25,
+        eventTime: T,
+        attributes: { pod: 'web-1' },
+      },
+    ]);
+    assert.equal(decodePrometheusJson(Buffer.from(JSON.stringify({ ...msg, value: 'NaN' })))[0].value, NaN);
+    assert.throws(() => decodePrometheusJson(Buffer.from(JSON.stringify({ ...msg, labels: { namespace: 'shop' } }))), /no workload label/);
+  });
+
+  it('reads FOCUS rows in JSON and spreads their cost over the charge period', () => {
+    const row = {
+      BilledCost: '2.4',
+      BillingAccountId: 'acct',
+      BillingCurrency: 'USD',
+      BillingPeriodStart: '2026-11-01T00:00:00Z',
+      BillingPeriodEnd: '2026-12-01T00:00:00Z',
+      ChargeCategory: 'Usage',
+      ChargePeriodStart: '2026-11-27T00:00:00Z',
+      ChargePeriodEnd: '2026-11-27T02:00:00Z',
+      ContractedCost: 2.4,
+      EffectiveCost: 2.4,
+      InvoiceIssuerName: 'Cloud',
+      ListCost: 3,
+      PricingQuantity: 8,
+      PricingUnit: 'vCPU-Hours',
+      ProviderName: 'Cloud',
+      PublisherName: 'Cloud',
+      ServiceCategory: 'Compute',
+      ServiceName: 'VMs',
+      ResourceId: 'node-1',
+      ConsumedQuantity: 8,
+      ConsumedUnit: 'vCPU-Hours',
+      Tags: JSON.stringify({ 'k8s.namespace.name': 'shop', 'k8s.deployment.name': 'web', team: 'payments', 'node-pool': 'general' }),
+    };
+    const [rec] = decodeFocusJson(Buffer.from(JSON.stringify(row)));
+    assert.equal(rec.BilledCost, 2.4);
+    assert.equal(rec.ChargePeriodStart, Date.UTC(2026, 10, 27));
+    const inc = costIncrements(rec);
+    const hourly = inc.filter((i) => i.hash === 'cost:ns:default/shop:202611' && i.field !== 'total');
+    assert.deepEqual(
+      hourly.map((i) => i.delta),
+      [1.2, 1.2],
+    );
+    assert.ok(inc.some((i) => i.hash === 'cost:workload:default/shop/Deployment/web:202611'));
+    assert.ok(inc.some((i) => i.hash === 'cost:team:payments:202611'));
+    assert.deepEqual(
+      inc.filter((i) => i.hash.startsWith('price:')).map((i) => [i.hash, i.field, i.delta]),
+      [
+        ['price:general:cpu-core-hour:202611', 'cost', 2.4],
+        ['price:general:cpu-core-hour:202611', 'quantity', 8],
+        ['price:general:cpu-core-hour:202611', 'currency:USD', 1],
+      ],
+    );
+    assert.throws(() => decodeFocusJson(Buffer.from(JSON.stringify({ ...row, EffectiveCost: 'lots' }))), /EffectiveCost/);
+    assert.throws(() => decodeFocusJson(Buffer.from(JSON.stringify({ ...row, ServiceName: undefined }))), /ServiceName/);
+  });
+
+  it('normalises FOCUS units for unit prices', () => {
+    assert.deepEqual(unitKind('vCPU-Hours'), { kind: 'cpu-core-hour', factor: 1 });
+    assert.equal(unitKind('GiB-Hours')?.kind, 'memory-gib-hour');
+    assert.equal(unitKind('GPU-Hours')?.kind, 'gpu-hour');
+    assert.equal(unitKind('Requests'), undefined);
+  });
+
+  describe('bounds', () => {
+    const undecodable = (f: () => unknown, detail: RegExp) =>
+      assert.throws(f, (e: unknown) => e instanceof RejectedMessage && e.reason === 'undecodable' && detail.test(e.message));
+
+    it('rejects JSON nested deeper than 64 levels before parsing it (no stack overflow)', () => {
+      undecodable(() => decodePrometheusJson(deeplyNestedPrometheus(100_000, T)), /nested deeper than 64 levels/);
+      undecodable(() => decodeOtlpJson(deeplyNestedOtlp(20_000, T)), /nested deeper than 64 levels/);
+      undecodable(() => decodeFocusJson(Buffer.from(`{"Tags":${'['.repeat(70)}${']'.repeat(70)}}`)), /nested deeper than 64 levels/);
+      // brackets inside strings do not count
+      assert.equal(
+        decodePrometheusJson(
+          Buffer.from(
+            JSON.stringify({
+              timestamp: new Date(T).toISOString(),
+              value: '1',
+              name: 'cpu_usage',
+              labels: { namespace: 'shop', deployment: 'web', note: '['.repeat(1000) },
+            }),
+          ),
+        )[0].attributes.note.length,
+        1000,
+      );
+      assert.equal(decodeOtlpJson(deeplyNestedOtlp(5, T)).length, 1, 'a shallow nested attribute is fine');
+    });
+
+    it("rejects a deeply nested OTLP protobuf as undecodable (the parser's stack overflow is caught)", () => {
+      // AnyValue{array_value: ArrayValue{values: [AnyValue{...}]}} nested 20,000 deep
+      const len = (n: number) => {
+        const out: number[] = [];
+        do {
+          out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+          n >>>= 7;
+        } while (n > 0);
+        return Buffer.from(out);
+      };
+      const field = (tag: number, body: Buffer) => Buffer.concat([Buffer.from([(tag << 3) | 2]), len(body.length), body]);
+      let any = Buffer.alloc(0);
+      for (let i = 0; i < 20_000; i++) any = field(5, field(1, any));
+      const kv = Buffer.concat([field(1, Buffer.from('evil')), field(2, any)]);
+      undecodable(() => decodeOtlpProto(field(1, field(1, field(1, kv)))), /not an OTLP ExportMetricsServiceRequest/);
+    });
+
+    it('rejects label values that are not strings, and messages over 4 MiB', () => {
+      const msg = { timestamp: new Date(T).toISOString(), value: '1', name: 'cpu_usage', labels: { namespace: 'shop', deployment: 'web', evil: [[1]] } };
+      assert.throws(
+        () => decodePrometheusJson(Buffer.from(JSON.stringify(msg))),
+        (e: unknown) => e instanceof RejectedMessage && e.reason === 'invalid-field' && /label "evil" is an array/.test(e.message),
+      );
+      undecodable(() => decodePrometheusJson(Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x20)), /at most 4194304/);
+      undecodable(() => decodeOtlpProto(Buffer.alloc(MAX_MESSAGE_BYTES + 1)), /at most 4194304/);
+    });
+  });
+});

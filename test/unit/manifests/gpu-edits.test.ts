@@ -1,0 +1,137 @@
+/**
+ * Model-server recommendations become minimal edits of the example repository's `ml` namespace:
+ * a KEDA ScaledObject's floor, ceiling and trigger threshold (Kustomize patch and base, Helm
+ * values), and a replica's GPU (nvidia.com/gpu → a MIG slice); every other byte is kept.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { currentValue, ManifestIndex } from '../../../src/manifests/manifests.js';
+import { planRecommendation } from '../../../src/manifests/plan.js';
+import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
+import { podResources } from '../../../src/recommend/workload-facts.js';
+import { RejectedMessage } from '../../../src/util/errors.js';
+import { exampleFiles } from '../../helpers/gitops.js';
+import { gpuRec } from '../../helpers/recommendation.js';
+
+/** [line, before, after] of the lines that differ; the texts must have the same line count. */
+function diffLines(a: string, b: string): [number, string, string][] {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  assert.equal(x.length, y.length, 'line count changed');
+  return x.flatMap((l, i) => (l === y[i] ? [] : [[i + 1, l, y[i]] as [number, string, string]]));
+}
+
+const LLM = { namespace: 'ml', kind: 'Deployment', name: 'llm-server' };
+
+describe('KEDA and GPU edits', () => {
+  it("edits the ScaledObject's floor in the overlay patch and its threshold in the base, in their own quoting", () => {
+    const files = exampleFiles();
+    const plan = planRecommendation(
+      files,
+      gpuRec('ml/Deployment/llm-server', [
+        ['keda.minReplicaCount', '4'],
+        ['keda.maxReplicaCount', '10'],
+        ['keda.threshold', '6'],
+      ]),
+      DEFAULT_POLICY,
+    );
+    const patch = 'apps/ml/overlays/prod/llm-server-patch.yaml';
+    const base = 'apps/ml/base/llm-server-scaledobject.yaml';
+    assert.deepEqual([...plan.changed.keys()].sort(), [base, patch]);
+    assert.deepEqual(diffLines(files.get(patch)!, plan.changed.get(patch)!), [
+      [7, '  minReplicaCount: 2   # one replica per zone at least', '  minReplicaCount: 4   # one replica per zone at least'],
+      [8, '  maxReplicaCount: 6', '  maxReplicaCount: 10'],
+    ]);
+    // the trigger list is edited where it is written: a patch adding one would replace the list
+    assert.deepEqual(diffLines(files.get(base)!, plan.changed.get(base)!), [
+      [17, "      threshold: '8'       # waiting requests per replica", "      threshold: '6'       # waiting requests per replica"],
+    ]);
+    const w = ManifestIndex.build(new Map([...files, ...plan.changed])).resolve(LLM);
+    assert.deepEqual(
+      ['keda.minReplicaCount', 'keda.maxReplicaCount', 'keda.threshold'].map((f) => currentValue(w, f, null)),
+      ['4', '10', '6'],
+    );
+  });
+
+  it('moves a replica from a whole GPU to a MIG slice: the GPU lines set to 0, the slice added beside them', () => {
+    const files = exampleFiles();
+    const file = 'apps/ml/base/llm-server.yaml';
+    const plan = planRecommendation(
+      files,
+      gpuRec(
+        'ml/Deployment/llm-server',
+        [
+          ['requests.nvidia.com/gpu', '0'],
+          ['limits.nvidia.com/gpu', '0'],
+          ['requests.nvidia.com/mig-3g.40gb', '1'],
+          ['limits.nvidia.com/mig-3g.40gb', '1'],
+        ],
+        'vllm',
+      ),
+      DEFAULT_POLICY,
+    );
+    assert.deepEqual([...plan.changed.keys()], [file]);
+    const gpuLine = '            nvidia.com/gpu: 1\n';
+    const sliced = '            nvidia.com/gpu: 0\n            nvidia.com/mig-3g.40gb: 1\n';
+    assert.equal(plan.changed.get(file), files.get(file)!.replaceAll(gpuLine, sliced));
+    assert.equal(files.get(file)!.split(gpuLine).length, 3, 'both the request and the limit lines were replaced');
+    const w = ManifestIndex.build(new Map([...files, ...plan.changed])).resolve(LLM);
+    assert.equal(currentValue(w, 'limits.nvidia.com/mig-3g.40gb', 'vllm'), '1');
+  });
+
+  it('edits KEDA and GPU fields of a Helm values file through the mapping, keeping its quotes', () => {
+    const files = exampleFiles();
+    const file = 'charts/embedder/values-prod.yaml';
+    const plan = planRecommendation(
+      files,
+      gpuRec('ml/Deployment/embedder', [
+        ['keda.minReplicaCount', '2'],
+        ['keda.threshold', '6'],
+      ]),
+      DEFAULT_POLICY,
+    );
+    assert.deepEqual(diffLines(files.get(file)!, plan.changed.get(file)!), [
+      [8, '  minReplicaCount: 1', '  minReplicaCount: 2'],
+      [
+        10,
+        '  queueThreshold: "10"   # nv_inference_pending_request_count per replica',
+        '  queueThreshold: "6"   # nv_inference_pending_request_count per replica',
+      ],
+    ]);
+    // the GPUs of a replica, for its cost: from the values path the mapping names
+    const embedder = { namespace: 'ml', kind: 'Deployment', name: 'embedder' };
+    assert.deepEqual(podResources(ManifestIndex.build(files).resolve(embedder)), { cpuCores: 2, memoryBytes: 8 * 2 ** 30, gpus: 1 });
+    assert.deepEqual(podResources(ManifestIndex.build(files).resolve(LLM)), { cpuCores: 4, memoryBytes: 24 * 2 ** 30, gpus: 1 });
+    const gpu = planRecommendation(files, gpuRec('ml/Deployment/embedder', [['limits.nvidia.com/gpu', '2']], 'triton'), DEFAULT_POLICY);
+    assert.deepEqual(diffLines(files.get(file)!, gpu.changed.get(file)!), [
+      [
+        16,
+        '  gpus: 1                # rendered as nvidia.com/gpu requests and limits',
+        '  gpus: 2                # rendered as nvidia.com/gpu requests and limits',
+      ],
+    ]);
+  });
+
+  it('refuses what the API server would: a GPU request unlike its limit, a fraction of a GPU, a floor above the ceiling', () => {
+    const files = exampleFiles();
+    const refused = (changes: [string, string][], container: string | null, detail: RegExp): void =>
+      assert.throws(
+        () => planRecommendation(files, gpuRec('ml/Deployment/llm-server', changes, container), DEFAULT_POLICY),
+        (e: unknown) => e instanceof RejectedMessage && e.reason === 'out-of-bounds' && detail.test(e.message),
+      );
+    refused([['limits.nvidia.com/gpu', '2']], 'vllm', /requests\.nvidia\.com\/gpu 1 differs from limits\.nvidia\.com\/gpu 2/);
+    refused(
+      [
+        ['requests.nvidia.com/gpu', '0.5'],
+        ['limits.nvidia.com/gpu', '0.5'],
+      ],
+      'vllm',
+      /nvidia\.com\/gpu "?0\.5"? is not a whole number/,
+    );
+    refused([['keda.minReplicaCount', '7']], null, /minReplicaCount 7 exceeds maxReplicaCount 6/);
+    assert.throws(
+      () => planRecommendation(files, gpuRec('shop/Deployment/checkout', [['keda.minReplicaCount', '2']]), DEFAULT_POLICY),
+      (e: unknown) => e instanceof RejectedMessage && /no KEDA ScaledObject/.test(e.message),
+    );
+  });
+});

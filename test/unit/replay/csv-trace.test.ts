@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parseTime, readTrace } from '../../../src/replay/csv-trace.js';
+import { parseWorkload } from '../../../src/replay/replay.js';
+
+describe('CSV traces', () => {
+  it('reads unix seconds, unix milliseconds and UTC date-times', () => {
+    assert.equal(parseTime('1372629804'), 1372629804000);
+    assert.equal(parseTime('1372629804000'), 1372629804000);
+    assert.equal(parseTime('2013-06-30 22:03:24'), Date.UTC(2013, 5, 30, 22, 3, 24));
+    assert.equal(parseTime('2013-06-30T22:03:24Z'), Date.UTC(2013, 5, 30, 22, 3, 24));
+    assert.throws(() => parseTime('yesterday'), /not a time/);
+  });
+
+  it('places rows at i × step without a time column and skips non-numeric values', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'trace-'));
+    const file = path.join(dir, 't.csv');
+    writeFileSync(file, 'cpu,mem\n1,2\n,3\n4,5\nNaN,1\n');
+    const { rows, skipped } = readTrace(file, { valueColumn: 'cpu', stepSeconds: 60 });
+    assert.deepEqual(rows, [
+      { timeMs: 0, value: 1 },
+      { timeMs: 120_000, value: 4 },
+    ]);
+    assert.equal(skipped, 2);
+    assert.throws(() => readTrace(file, { valueColumn: 'gpu', stepSeconds: 60 }), /no column "gpu"; columns are cpu, mem/);
+  });
+
+  it('parses workload specs and explains a bad one', () => {
+    assert.deepEqual(parseWorkload('shop/Deployment/checkout/app', 'c1'), {
+      cluster: 'c1',
+      namespace: 'shop',
+      kind: 'Deployment',
+      name: 'checkout',
+      container: 'app',
+    });
+    assert.equal(parseWorkload('shop/Deployment/checkout', 'c1').container, null);
+    assert.throws(() => parseWorkload('checkout', 'c1'), /namespace\/kind\/name\[\/container\]/);
+    assert.throws(() => parseWorkload('Shop/Deployment/checkout', 'c1'), /namespace "Shop" is not valid \(a Kubernetes namespace/);
+    assert.throws(() => parseWorkload('shop/Deployment/checkout', 'c/1'), /cluster "c\/1" is not valid/);
+  });
+});
