@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { benchIngest } from '../bench/ingest-bench.js';
 import { benchPipeline } from '../bench/pipeline-bench.js';
 import { benchScore } from '../bench/score-bench.js';
+import { benchMemory } from '../bench/memory-bench.js';
 import { parseNonNegativeNumber, parsePositiveInt } from './options.js';
 
 export function benchCommand(): Command {
@@ -16,6 +17,14 @@ export function benchCommand(): Command {
     .action(async (flags: { events: number; series: number; partitions: number }) => {
       const result = await benchIngest({ ...flags, progress: (m) => console.error(m) });
       console.log(JSON.stringify(result));
+    });
+  bench
+    .command('memory')
+    .description('steady-state Redis bytes per series of the windows (every window full, expired chunks gone), by key type')
+    .addOption(new Option('--series <n>', 'sample series written to steady state').argParser(parsePositiveInt).default(20))
+    .addOption(new Option('--interval-s <seconds>', 'seconds between samples of a series').argParser(parsePositiveInt).default(15))
+    .action(async (flags: { series: number; intervalS: number }) => {
+      console.log(JSON.stringify(await benchMemory({ ...flags, progress: (m) => console.error(m) })));
     });
   bench
     .command('score')
