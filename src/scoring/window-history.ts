@@ -1,18 +1,15 @@
 /**
- * From the Redis windows to model inputs: the last 24 hours of a series' 1-minute buckets,
+ * From the Redis windows to model inputs: the last 24 hours of a series' 5-minute buckets,
  * read for many series in one pipelined round trip, become the forecaster's 288 five-minute
- * values (the mean of each 5-minute group of minute buckets, i.e. sum of sums over sum of
- * counts). A 5-minute step without any event repeats the previous step (forward fill, as the
+ * values (each bucket's mean: its sum over its count). A 5-minute step without any event repeats the previous step (forward fill, as the
  * training data's gaps were filled); steps before the series' first event take its first
  * value. A series with no event in the 24 hours has no history.
  */
-import { FINE } from '../windows/resolutions.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { DAY } from './features.js';
 import type { ForecastInput } from './forecaster.js';
 
 const STEP_MS = 300_000;
-const MINUTES_PER_STEP = STEP_MS / FINE.bucketMs;
 
 export interface SeriesRef {
   ref: PartitionRef;
@@ -24,26 +21,17 @@ export interface SeriesRef {
 /** `endMs`: the end of the last complete 5-minute step to forecast from (a multiple of 5 minutes). */
 export async function historiesFromWindows(store: WindowStore, series: SeriesRef[], endMs: number): Promise<(ForecastInput | undefined)[]> {
   const alignedOf = (s: SeriesRef): number => Math.floor((s.endMs ?? endMs) / STEP_MS) * STEP_MS;
-  const minutes = DAY * MINUTES_PER_STEP;
   const buckets = await store.lastTotals(
-    series.map((s) => ({ ref: s.ref, seriesId: s.seriesId, resolution: 'fine' as const, n: minutes, endMs: alignedOf(s) - 1 })),
+    series.map((s) => ({ ref: s.ref, seriesId: s.seriesId, resolution: 'five' as const, n: DAY, endMs: alignedOf(s) - 1 })),
   );
   return buckets.map((bs, i) => {
     const aligned = alignedOf(series[i]);
     const steps = new Array<number | undefined>(DAY);
     let any = false;
     for (let k = 0; k < DAY; k++) {
-      let sum = 0;
-      let count = 0;
-      for (let m = k * MINUTES_PER_STEP; m < (k + 1) * MINUTES_PER_STEP; m++) {
-        const b = bs[m];
-        if (b) {
-          sum += b.sum;
-          count += b.count;
-        }
-      }
-      if (count > 0) {
-        steps[k] = sum / count;
+      const b = bs[k];
+      if (b && b.count > 0) {
+        steps[k] = b.sum / b.count;
         any = true;
       }
     }

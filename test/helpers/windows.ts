@@ -18,7 +18,7 @@ export interface PlainBucket {
 /** key (without the prefix) → bucket field → bucket, for every window chunk under `prefix`. */
 export async function snapshotWindows(redis: Redis, prefix: string): Promise<Record<string, Record<string, PlainBucket>>> {
   const out: Record<string, Record<string, PlainBucket>> = {};
-  const stream = redis.scanStream({ match: `${prefix}:{*}:w:*`, count: 1000 });
+  const stream = redis.scanStream({ match: `${prefix}:{*}:w2:*`, count: 1000 });
   for await (const keys of stream as AsyncIterable<string[]>) {
     for (const key of keys) {
       const h = await redis.hgetallBuffer(key);
@@ -38,7 +38,7 @@ export async function appliedPerSeries(redis: Redis, prefix: string): Promise<Ma
   const snap = await snapshotWindows(redis, prefix);
   const out = new Map<string, { count: number; sum: number }>();
   for (const [key, fields] of Object.entries(snap)) {
-    const m = /:w:(.+):h:\d+$/.exec(key);
+    const m = /:w2:(.+):h:\d+$/.exec(key);
     if (!m) continue;
     const t = out.get(m[1]) ?? { count: 0, sum: 0 };
     for (const b of Object.values(fields)) {
