@@ -8,7 +8,10 @@
  *    (b) Processor: the real processor (startProcessor) in a fresh group and a fresh Redis key
  *        prefix reads it: decode, validate, windows, dead letters, applied offsets.
  *    Each is timed from its first batch to its last.
- * 3. Redis memory: MEMORY USAGE of every key the processor wrote, divided by S.
+ * 3. Redis memory: MEMORY USAGE of every key the processor wrote, divided by S (after the run:
+ *    a few minutes of history), and `redis_bytes_per_series` at steady state (steady-state.ts:
+ *    `steadySeries` series written through the same window path over 37 days of event time at
+ *    one sample per 15 s, expired chunks gone).
  *
  * CPU seconds of this process, Redis and the local broker are taken around (a) and (b): where
  * each phase's CPU went, and `ratio_bound` — the ratio the processor could reach at best if
@@ -24,20 +27,49 @@ import { availableParallelism } from 'node:os';
 import { benchEnv, benchId } from './bench-env.js';
 import { cpuBetween, CpuMeter, cpuTotal } from './cpu.js';
 import { kafkaSecurityOptions } from '../kafka/client.js';
+import type { KafkaConfig } from '../config/config.js';
 import { startProcessor } from '../processor/processor.js';
 import { createServiceContext } from '../service/runtime.js';
 import { sleep } from '../util/retry.js';
 import { createRedis } from '../windows/redis-client.js';
+import { deletePrefix, steadyStateMemory, type SteadyState } from './steady-state.js';
 
 export interface IngestBenchOptions {
   events: number;
   series: number;
   partitions: number;
+  /** series written to steady state for redis_bytes_per_series (0: skip) */
+  steadySeries: number;
   progress: (msg: string) => void;
 }
 
 function percentile(sorted: number[], q: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
+}
+
+/**
+ * Plain kafkajs consumption of the first `events` records of `topic` in a fresh group, with no
+ * processing: seconds from its first batch to its last.
+ */
+export async function rawConsumeSeconds(kafkaCfg: KafkaConfig, group: string, topic: string, events: number): Promise<number> {
+  const rawKafka = new Kafka({ brokers: kafkaCfg.brokers, ...kafkaSecurityOptions(kafkaCfg), clientId: group, logLevel: logLevel.NOTHING });
+  const raw = rawKafka.consumer({ groupId: group, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await raw.connect();
+  await raw.subscribe({ topic, fromBeginning: true });
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  await raw.run({
+    eachBatchAutoResolve: true,
+    eachBatch: async ({ batch }) => {
+      if (first === 0) first = performance.now();
+      count += batch.messages.length;
+      last = performance.now();
+    },
+  });
+  while (count < events) await sleep(20);
+  await raw.disconnect();
+  return (last - first) / 1000;
 }
 
 export async function benchIngest(opts: IngestBenchOptions): Promise<Record<string, number | string>> {
@@ -87,25 +119,8 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
   // 2a. raw consumption
   opts.progress('measuring raw kafkajs consumption...');
   const rawCpu0 = await cpu.snapshot();
-  const rawKafka = new Kafka({ brokers: cfg.kafka.brokers, ...kafkaSecurityOptions(cfg.kafka), clientId: `${id}-raw`, logLevel: logLevel.NOTHING });
-  const raw = rawKafka.consumer({ groupId: `${id}-raw`, maxBytesPerPartition: 4 * 1024 * 1024 });
-  await raw.connect();
-  await raw.subscribe({ topic, fromBeginning: true });
-  let rawCount = 0;
-  let rawFirst = 0;
-  let rawLast = 0;
-  await raw.run({
-    eachBatchAutoResolve: true,
-    eachBatch: async ({ batch }) => {
-      if (rawFirst === 0) rawFirst = performance.now();
-      rawCount += batch.messages.length;
-      rawLast = performance.now();
-    },
-  });
-  while (rawCount < opts.events) await sleep(20);
+  const rawS = await rawConsumeSeconds(cfg.kafka, `${id}-raw`, topic, opts.events);
   const rawCpu = cpuBetween(rawCpu0, await cpu.snapshot());
-  await raw.disconnect();
-  const rawS = (rawLast - rawFirst) / 1000;
   opts.progress(`raw: ${opts.events} events in ${rawS.toFixed(2)} s`);
 
   // 2b. the processor
@@ -142,6 +157,12 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
     for (const [, v] of (await pipeline.exec()) ?? []) bytes += Number(v ?? 0);
     keys += ks.length;
   }
+  let steady: SteadyState | undefined;
+  if (opts.steadySeries > 0) {
+    opts.progress(`steady-state memory: ${opts.steadySeries} series, 37 days at one sample per 15 s...`);
+    steady = await steadyStateMemory(redis, { prefix: `${id}-steady`, series: opts.steadySeries, intervalS: 15 });
+    await deletePrefix(redis, `${id}-steady`);
+  }
   redis.disconnect();
   await ctx.producer.disconnect();
   await ctx.health.close();
@@ -163,7 +184,8 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
     redis_roundtrips_per_batch_max: Math.max(...batches.map((b) => b.trips)),
     redis_keys: keys,
     redis_bytes: bytes,
-    redis_bytes_per_series: Math.round(bytes / opts.series),
+    redis_bytes_per_series_after_run: Math.round(bytes / opts.series),
+    redis_bytes_per_series: steady?.bytesPerSeries ?? 'not measured (--steady-series 0)',
     p50_batch_ms: +percentile(ms, 0.5).toFixed(2),
     p99_batch_ms: +percentile(ms, 0.99).toFixed(2),
     // where the processor's time went, in µs per event

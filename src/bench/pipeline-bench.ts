@@ -25,8 +25,9 @@ import type { MetricSample, Recommendation } from '../codec/generated-types.js';
 import { seriesIdOf } from '../codec/metric-sample.js';
 import { benchEnv, benchId } from './bench-env.js';
 import { gitEnv } from '../gitops/git-env.js';
-import { startProcessor } from '../processor/processor.js';
-import { createServiceContext } from '../service/runtime.js';
+import type { Consumer } from 'kafkajs';
+import { startProcessor, type BatchObserver } from '../processor/processor.js';
+import { createServiceContext, type RunningService, type ServiceContext } from '../service/runtime.js';
 import { sleep } from '../util/retry.js';
 
 const STEP = 300_000;
@@ -49,12 +50,8 @@ spec:
   change: { maxStepPercent: 1000, cooldownMinutes: 0, hysteresisPercent: 0 }
 `;
 
-function percentile(sorted: number[], q: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
-}
-
-export async function benchPipeline(opts: PipelineBenchOptions): Promise<Record<string, number | string>> {
-  const id = benchId();
+/** The bench policy repository (a temporary Git checkout) and the environment of a loop benchmark. */
+function loopEnv(id: string, partitions: number): NodeJS.ProcessEnv {
   const repo = mkdtempSync(path.join(os.tmpdir(), 'foresight-bench-policy-'));
   mkdirSync(path.join(repo, 'policies'));
   writeFileSync(path.join(repo, 'policies', 'bench.yaml'), POLICY);
@@ -62,110 +59,175 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Record<
   execFileSync('git', ['init', '-q', repo], gitOpts);
   execFileSync('git', ['-C', repo, 'add', '.'], gitOpts);
   execFileSync('git', ['-C', repo, '-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-qm', 'bench policy'], gitOpts);
-  const env = benchEnv(id, opts.partitions, { FORESIGHT_RECOMMEND: 'true', FORESIGHT_POLICY_REPO: repo });
+  return benchEnv(id, partitions, { FORESIGHT_RECOMMEND: 'true', FORESIGHT_POLICY_REPO: repo });
+}
 
-  const ctx = await createServiceContext('bench', env);
-  const { cfg, codec } = ctx;
-  let applied = 0;
-  let scoredSeries = 0;
-  const phases = { history: 0, models: 0, decide: 0, publish: 0 };
-  const service = await startProcessor(ctx, (o) => {
-    applied += o.messages;
-    if (o.scoring) {
-      scoredSeries += o.scoring.scored;
-      for (const k of Object.keys(phases) as (keyof typeof phases)[]) phases[k] += o.scoring.timings[k];
-    }
-  });
+/**
+ * What bench pipeline and bench scale share: the service context, S series whose round r
+ * event closes their step of round r − 1, the real processor (started when asked), a reader
+ * of the recommendations topic and the latencies from closing event to recommendation.
+ */
+export class LoopHarness {
+  applied = 0;
+  scoredSeries = 0;
+  readonly phases = { history: 0, models: 0, decide: 0, publish: 0 };
+  readonly recs: { key: string; ts: number; rec: Recommendation }[] = [];
+  /** `${seriesId}@${round}` → send time of the event that closed the series' step */
+  readonly sentAt = new Map<string, number>();
+  private service?: RunningService;
+  private reader?: Consumer;
+  private t0 = 0;
 
-  const t0 = Math.floor(Date.now() / STEP) * STEP - (opts.rounds + 1) * STEP;
-  const sample = (s: number, round: number): MetricSample => ({
-    cluster: 'bench',
-    namespace: `ns${s % 50}`,
-    kind: 'Deployment',
-    name: `w${s}`,
-    container: null,
-    metric: 'cpu_usage',
-    unit: '{cpu}',
-    value: 2 + 2 * round + (s % 7) * 0.1,
-    eventTime: t0 + round * STEP + 1_000,
-    attributes: {},
-  });
-  const sentAt = new Map<string, number>(); // `${seriesId}@${round}` → send time
-  const produceRound = async (round: number, spreadS: number): Promise<void> => {
+  private constructor(
+    readonly id: string,
+    readonly ctx: ServiceContext,
+    readonly series: number,
+  ) {}
+
+  /** `rounds`: how many 5-minute steps of event time the run will close (they end now). */
+  static async create(series: number, partitions: number, rounds: number): Promise<LoopHarness> {
+    const id = benchId();
+    const h = new LoopHarness(id, await createServiceContext('bench', loopEnv(id, partitions)), series);
+    h.t0 = Math.floor(Date.now() / STEP) * STEP - (rounds + 1) * STEP;
+    return h;
+  }
+
+  async startProcessor(observe?: BatchObserver): Promise<void> {
+    this.service = await startProcessor(this.ctx, (o) => {
+      this.applied += o.messages;
+      if (o.scoring) {
+        this.scoredSeries += o.scoring.scored;
+        for (const k of Object.keys(this.phases) as (keyof typeof this.phases)[]) this.phases[k] += o.scoring.timings[k];
+      }
+      observe?.(o);
+    });
+  }
+
+  private sample(s: number, round: number): MetricSample {
+    return {
+      cluster: 'bench',
+      namespace: `ns${s % 50}`,
+      kind: 'Deployment',
+      name: `w${s}`,
+      container: null,
+      metric: 'cpu_usage',
+      unit: '{cpu}',
+      value: 2 + 2 * round + (s % 7) * 0.1,
+      eventTime: this.t0 + round * STEP + 1_000,
+      attributes: {},
+    };
+  }
+
+  /** One event for each of the first `count` series in step `round`, sent evenly over `spreadS` seconds (0: at once). */
+  async produceRound(round: number, spreadS: number, count = this.series): Promise<void> {
+    const { cfg, codec } = this.ctx;
     const chunk = spreadS > 0 ? 100 : 1000;
     const start = Date.now();
-    for (let i = 0; i < opts.series; i += chunk) {
-      const due = start + (spreadS * 1000 * i) / opts.series;
+    for (let i = 0; i < count; i += chunk) {
+      const due = start + (spreadS * 1000 * i) / count;
       if (due > Date.now()) await sleep(due - Date.now());
       const now = Date.now();
       const messages = [];
-      for (let s = i; s < Math.min(opts.series, i + chunk); s++) {
-        const smp = sample(s, round);
+      for (let s = i; s < Math.min(count, i + chunk); s++) {
+        const smp = this.sample(s, round);
         const key = seriesIdOf(smp);
-        if (round > 0) sentAt.set(`${key}@${round}`, now);
+        if (round > 0) this.sentAt.set(`${key}@${round}`, now);
         messages.push({ key, value: codec.encode('MetricSample', smp), timestamp: String(now) });
       }
-      await ctx.producer.send({ topic: cfg.topics.metrics, messages, acks: 1 });
+      await this.ctx.producer.send({ topic: cfg.topics.metrics, messages, acks: 1 });
     }
-  };
-  const waitApplied = async (n: number): Promise<void> => {
+  }
+
+  async waitApplied(n: number): Promise<void> {
     const deadline = Date.now() + 600_000;
-    while (applied < n) {
-      if (Date.now() > deadline) throw new Error(`the processor applied ${applied} of ${n} events in 10 minutes`);
+    while (this.applied < n) {
+      if (Date.now() > deadline) throw new Error(`the processor applied ${this.applied} of ${n} events in 10 minutes`);
       await sleep(20);
     }
-  };
+  }
 
+  async startReader(): Promise<void> {
+    const { cfg, codec } = this.ctx;
+    this.reader = this.ctx.kafka.consumer({ groupId: `${this.id}-reader` });
+    await this.reader.connect();
+    await this.reader.subscribe({ topic: cfg.topics.recommendations, fromBeginning: true });
+    await this.reader.run({
+      eachMessage: async ({ message }) => {
+        this.recs.push({
+          key: message.key!.toString(),
+          ts: Number(message.timestamp),
+          rec: await codec.decode<Recommendation>(message.value, 'Recommendation'),
+        });
+      },
+    });
+  }
+
+  /** Waits until no recommendation has arrived for 2 s. */
+  async settle(): Promise<void> {
+    let seen = -1;
+    while (seen !== this.recs.length) {
+      seen = this.recs.length;
+      await sleep(2_000);
+    }
+  }
+
+  /** Sorted latencies (ms) of the recommendations of the given rounds (all when omitted). */
+  latencies(rounds?: Set<number>): number[] {
+    const out: number[] = [];
+    for (const { ts, rec } of this.recs) {
+      const round = Math.round((rec.createdAt - this.t0) / STEP);
+      if (rounds && !rounds.has(round)) continue;
+      const sent = this.sentAt.get(`${seriesIdOf({ ...rec, container: null, metric: 'cpu_usage' })}@${round}`);
+      if (sent !== undefined) out.push(ts - sent);
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  async stop(): Promise<void> {
+    await this.reader?.disconnect();
+    await this.service?.stop();
+    await this.ctx.producer.disconnect();
+    await this.ctx.health.close();
+  }
+}
+
+export function percentile(sorted: number[], q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
+}
+
+export async function benchPipeline(opts: PipelineBenchOptions): Promise<Record<string, number | string>> {
+  const h = await LoopHarness.create(opts.series, opts.partitions, opts.rounds);
+  const { cfg } = h.ctx;
+  await h.startProcessor();
   opts.progress(`warm-up: one event for each of ${opts.series} series...`);
-  await produceRound(0, 0);
-  await waitApplied(opts.series);
-  const recs: { key: string; ts: number; rec: Recommendation }[] = [];
-  const consumer = ctx.kafka.consumer({ groupId: `${id}-reader` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: cfg.topics.recommendations, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      recs.push({ key: message.key!.toString(), ts: Number(message.timestamp), rec: await codec.decode<Recommendation>(message.value, 'Recommendation') });
-    },
-  });
+  await h.produceRound(0, 0);
+  await h.waitApplied(opts.series);
+  await h.startReader();
   for (let r = 1; r <= opts.rounds; r++) {
     opts.progress(`round ${r}/${opts.rounds}: ${opts.series} events over ${opts.spread} s, each closing its series' step...`);
-    await produceRound(r, opts.spread);
-    await waitApplied(opts.series * (r + 1));
+    await h.produceRound(r, opts.spread);
+    await h.waitApplied(opts.series * (r + 1));
   }
-  // let the last recommendations arrive
-  let seen = -1;
-  while (seen !== recs.length) {
-    seen = recs.length;
-    await sleep(2_000);
-  }
-  await consumer.disconnect();
-  await service.stop();
-  await ctx.producer.disconnect();
-  await ctx.health.close();
+  await h.settle(); // let the last recommendations arrive
+  await h.stop();
 
-  const latencies: number[] = [];
-  for (const { ts, rec } of recs) {
-    const round = Math.round((rec.createdAt - t0) / STEP);
-    const sent = sentAt.get(`${seriesIdOf({ ...rec, container: null, metric: 'cpu_usage' })}@${round}`);
-    if (sent !== undefined) latencies.push(ts - sent);
-  }
-  latencies.sort((a, b) => a - b);
-  const firstSent = Math.min(...sentAt.values());
-  const lastRec = Math.max(...recs.map((r) => r.ts));
+  const latencies = h.latencies();
+  const firstSent = Math.min(...h.sentAt.values());
+  const lastRec = Math.max(...h.recs.map((r) => r.ts));
+  const { phases, scoredSeries } = h;
   return {
     series: opts.series,
     rounds: opts.rounds,
     spread_s: opts.spread,
     partitions: opts.partitions,
     closing_events: opts.series * opts.rounds,
-    recommendations: recs.length,
+    recommendations: h.recs.length,
     matched: latencies.length,
     p50_ms: percentile(latencies, 0.5),
     p90_ms: percentile(latencies, 0.9),
     p99_ms: percentile(latencies, 0.99),
     max_ms: latencies.at(-1) ?? NaN,
-    recommendations_per_s: +(recs.length / ((lastRec - firstSent) / 1000)).toFixed(1),
+    recommendations_per_s: +(h.recs.length / ((lastRec - firstSent) / 1000)).toFixed(1),
     // where the scoring time went, in µs per scored series
     scored_series: scoredSeries,
     us_per_series_history: +((phases.history * 1000) / scoredSeries).toFixed(1),

@@ -4,7 +4,8 @@ import { benchIngest } from '../bench/ingest-bench.js';
 import { benchPipeline } from '../bench/pipeline-bench.js';
 import { benchScore } from '../bench/score-bench.js';
 import { benchMemory } from '../bench/memory-bench.js';
-import { parseNonNegativeNumber, parsePositiveInt } from './options.js';
+import { benchScale } from '../bench/scale-bench.js';
+import { parseNonNegativeInt, parseNonNegativeNumber, parsePositiveInt } from './options.js';
 
 export function benchCommand(): Command {
   const bench = new Command('bench').description('benchmarks against the running stack; each prints one JSON object as its last line');
@@ -14,7 +15,12 @@ export function benchCommand(): Command {
     .addOption(new Option('--events <n>', 'events to produce').argParser(parsePositiveInt).default(1_000_000))
     .addOption(new Option('--series <n>', 'distinct series').argParser(parsePositiveInt).default(10_000))
     .addOption(new Option('--partitions <n>', 'partitions of the benchmark topic').argParser(parsePositiveInt).default(6))
-    .action(async (flags: { events: number; series: number; partitions: number }) => {
+    .addOption(
+      new Option('--steady-series <n>', 'series written to steady state (37 days at one sample per 15 s) for redis_bytes_per_series; 0 skips it')
+        .argParser(parseNonNegativeInt)
+        .default(20),
+    )
+    .action(async (flags: { events: number; series: number; partitions: number; steadySeries: number }) => {
       const result = await benchIngest({ ...flags, progress: (m) => console.error(m) });
       console.log(JSON.stringify(result));
     });
@@ -25,6 +31,22 @@ export function benchCommand(): Command {
     .addOption(new Option('--interval-s <seconds>', 'seconds between samples of a series').argParser(parsePositiveInt).default(15))
     .action(async (flags: { series: number; intervalS: number }) => {
       console.log(JSON.stringify(await benchMemory({ ...flags, progress: (m) => console.error(m) })));
+    });
+  bench
+    .command('scale')
+    .description(
+      'N series end to end (event time compressed): steady-state Redis bytes, processor RSS, CPU µs per event, closing-event → recommendation latency flowing and for a burst',
+    )
+    .addOption(new Option('--series <n>', 'workload series').argParser(parsePositiveInt).default(100_000))
+    .addOption(new Option('--rounds <n>', "flowing rounds (each closes every series' step)").argParser(parsePositiveInt).default(2))
+    .addOption(
+      new Option('--spread <seconds>', "send each flowing round's closing events evenly over this many seconds").argParser(parseNonNegativeNumber).default(60),
+    )
+    .addOption(new Option('--burst <n>', 'series closing their step at once in the last round').argParser(parsePositiveInt).default(10_000))
+    .addOption(new Option('--partitions <n>', 'partitions of the benchmark topics').argParser(parsePositiveInt).default(6))
+    .addOption(new Option('--steady-series <n>', 'sample series written to steady state for the memory figures').argParser(parsePositiveInt).default(20))
+    .action(async (flags: { series: number; rounds: number; spread: number; burst: number; partitions: number; steadySeries: number }) => {
+      console.log(JSON.stringify(await benchScale({ ...flags, progress: (m) => console.error(m) })));
     });
   bench
     .command('score')

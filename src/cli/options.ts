@@ -14,6 +14,12 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+export function parseNonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer ≥ 0');
+  return n;
+}
+
 export function parseFraction(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('expected a number in [0, 1)');

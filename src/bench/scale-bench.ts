@@ -1,0 +1,131 @@
+/**
+ * `foresight bench scale --series N`: N workload series end to end on the running stack, with
+ * event time compressed (each round is the next 5-minute step; rounds follow each other in
+ * wall time).
+ *
+ * 1. Warm-up: one event per series is produced before the processor starts; the processor
+ *    (recommendations on, LoopHarness) then catches up on them: its rate against plain
+ *    kafkajs reading the same records (`ratio`, and `ratio_bound`: raw time ÷ the processor
+ *    phase's CPU per core, as bench ingest), and the CPU microseconds per ingested event of
+ *    Node and Redis together.
+ * 2. `rounds` flowing rounds: one event per series closing its step, sent evenly over
+ *    `spread` seconds (a scrape interval): p50/p99 latency from each closing event to its
+ *    recommendation on the topic, and the CPU per event of that phase (ingest, scoring and
+ *    recommendations together).
+ * 3. A burst: the first `burst` series close their step at once: its p99.
+ * 4. Memory: steady-state bytes per series (steady-state.ts: sample series written through the
+ *    same window path over 37 days at one sample per 15 s) and that times N; and what the run's
+ *    own keys take (a few steps of history, not steady state).
+ * Processor RSS is this process's (the processor runs in it), sampled every second: its peak.
+ *
+ * The last line printed is one JSON object.
+ */
+import { availableParallelism } from 'node:os';
+import { createRedis } from '../windows/redis-client.js';
+import { cpuBetween, CpuMeter, cpuTotal, type CpuSnapshot } from './cpu.js';
+import { rawConsumeSeconds } from './ingest-bench.js';
+import { LoopHarness, percentile } from './pipeline-bench.js';
+import { deletePrefix, memoryByType, steadyStateMemory } from './steady-state.js';
+
+export interface ScaleBenchOptions {
+  series: number;
+  rounds: number;
+  spread: number;
+  burst: number;
+  partitions: number;
+  steadySeries: number;
+  progress: (msg: string) => void;
+}
+
+const perEventUs = (cpu: CpuSnapshot, events: number): number => +((1e6 * ((cpu.node ?? 0) + (cpu.redis ?? 0))) / events).toFixed(2);
+
+export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string, number | string>> {
+  const burst = Math.min(opts.burst, opts.series);
+  const h = await LoopHarness.create(opts.series, opts.partitions, opts.rounds + 1);
+  const { cfg } = h.ctx;
+  const redis = createRedis(cfg.redis, h.ctx.log);
+  await redis.connect();
+  const cpu = new CpuMeter(redis);
+  let rssPeak = process.memoryUsage().rss;
+  const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 1_000);
+  try {
+    // 1. warm-up, produced before the processor starts: its catch-up rate and CPU
+    opts.progress(`warm-up: one event for each of ${opts.series} series, then the processor catches up...`);
+    await h.produceRound(0, 0);
+    let first = 0;
+    let last = 0;
+    const cpu0 = await cpu.snapshot();
+    await h.startProcessor((o) => {
+      if (first === 0) first = performance.now() - o.ms;
+      last = performance.now();
+    });
+    await h.waitApplied(opts.series);
+    const catchUpCpu = cpuBetween(cpu0, await cpu.snapshot());
+    const procS = (last - first) / 1000;
+    opts.progress(`  processor: ${opts.series} events in ${procS.toFixed(2)} s; raw kafkajs on the same records...`);
+    const rawS = await rawConsumeSeconds(cfg.kafka, `${h.id}-raw`, cfg.topics.metrics, opts.series);
+    await h.startReader();
+
+    // 2. flowing rounds
+    const cpu1 = await cpu.snapshot();
+    for (let r = 1; r <= opts.rounds; r++) {
+      opts.progress(`round ${r}/${opts.rounds}: ${opts.series} closing events over ${opts.spread} s...`);
+      await h.produceRound(r, opts.spread);
+      await h.waitApplied(opts.series * (r + 1));
+    }
+    await h.settle();
+    const flowingCpu = cpuBetween(cpu1, await cpu.snapshot());
+    const flowing = h.latencies(new Set(Array.from({ length: opts.rounds }, (_, i) => i + 1)));
+
+    // 3. a burst
+    const b = opts.rounds + 1;
+    opts.progress(`burst: ${burst} series close their step at once...`);
+    await h.produceRound(b, 0, burst);
+    await h.waitApplied(opts.series * b + burst);
+    await h.settle();
+    const bursty = h.latencies(new Set([b]));
+    await h.stop();
+    clearInterval(rssTimer);
+
+    // 4. memory
+    const run = await memoryByType(redis, cfg.redis.keyPrefix);
+    opts.progress(`steady-state memory: ${opts.steadySeries} sample series, 37 days at one sample per 15 s...`);
+    const steady = await steadyStateMemory(redis, { prefix: `${h.id}-steady`, series: opts.steadySeries, intervalS: 15 });
+    await deletePrefix(redis, `${h.id}-steady`);
+
+    const events = opts.series * (opts.rounds + 1) + burst;
+    return {
+      series: opts.series,
+      partitions: opts.partitions,
+      rounds: opts.rounds,
+      spread_s: opts.spread,
+      burst,
+      events,
+      recommendations: h.recs.length,
+      redis_bytes_per_series_steady: steady.bytesPerSeries,
+      redis_bytes_total_steady: steady.bytesPerSeries * opts.series,
+      redis_bytes_per_series_run: Math.round(run.bytes / opts.series),
+      processor_rss_bytes_peak: rssPeak,
+      cpu_us_per_event_ingest: perEventUs(catchUpCpu, opts.series),
+      cpu_us_per_event_flowing: perEventUs(flowingCpu, opts.series * opts.rounds),
+      cpu_s_flowing_node: flowingCpu.node,
+      cpu_s_flowing_redis: flowingCpu.redis ?? 'unknown',
+      cpu_s_flowing_broker: flowingCpu.broker ?? 'unknown',
+      p50_ms: percentile(flowing, 0.5),
+      p99_ms: percentile(flowing, 0.99),
+      matched: flowing.length,
+      burst_p50_ms: percentile(bursty, 0.5),
+      burst_p99_ms: percentile(bursty, 0.99),
+      burst_matched: bursty.length,
+      raw_events_per_s: Math.round(opts.series / rawS),
+      processor_events_per_s: Math.round(opts.series / procS),
+      ratio: +(rawS / procS).toFixed(3),
+      ratio_bound: +(rawS / (cpuTotal(catchUpCpu) / availableParallelism())).toFixed(3),
+      cores: availableParallelism(),
+      topic: cfg.topics.metrics,
+    };
+  } finally {
+    clearInterval(rssTimer);
+    redis.disconnect();
+  }
+}
