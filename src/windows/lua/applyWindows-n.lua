@@ -41,7 +41,7 @@
   of header (varint count and zeros, f64 sum, f32 min and max), plus, where the resolution
   keeps a sketch (minute and hour), 1–3 for the first bin and 1–2 per bin of the occupied
   span: at one sample per 15 s of data like the README's, a minute bucket ~22 bytes, a
-  five-minute bucket 18–19, an hour bucket ~32. In a listpack chunk each field adds ~4 bytes.
+  five-minute bucket 18–19, an hour bucket ~30–50. In a listpack chunk a field adds ~4 bytes.
 
   Returns  { 1, merged, created }      applied
            { -3, storedOffset }        STALE: the stored applied offset is not ARGV[1]
