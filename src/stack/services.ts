@@ -62,6 +62,10 @@ export function plainVariant(cfg: StackConfig): StackVariant {
         '',
         '--protected-mode',
         'yes',
+        // window hour buckets of widely spread series pass the default 64 bytes, which turns their
+        // whole chunk into a hash table at twice the memory (README "Windows and costs in Redis")
+        '--hash-max-listpack-value',
+        '128',
       ],
       marker: `:${cfg.redisPort}`,
     },
