@@ -93,8 +93,14 @@ function recordSize(m: Message): number {
   return n;
 }
 
+/**
+ * Under Kafka's default max.message.bytes (1 MiB, the broker's and each topic's): one produce
+ * request's record batch per partition must stay below it, or the whole request fails.
+ */
+export const PRODUCE_CHUNK_BYTES = 900_000;
+
 /** Consecutive runs of messages whose record sizes add up to at most `maxBytes` less a batch header. */
-function chunks(messages: Message[], maxBytes: number): Message[][] {
+export function chunks(messages: Message[], maxBytes: number): Message[][] {
   const out: Message[][] = [];
   let current: Message[] = [];
   let size = RECORD_OVERHEAD_BYTES;

@@ -24,6 +24,7 @@ import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
 import type { TopicsConfig } from '../config/config.js';
 import type { DueSeries } from './due-series.js';
+import { chunks, PRODUCE_CHUNK_BYTES } from '../kafka/deadletter.js';
 import type { ManifestIndex } from '../gitops/manifests.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { PeakForecast } from '../policy/rules.js';
@@ -173,8 +174,8 @@ export class RecommendationLoop {
       }
     }
     lap('decide');
-    // the batch's recommendations in one send, then their state in one write
-    if (messages.length > 0) await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages });
+    // the batch's recommendations in as few sends as the record batch size allows, then their state in one write
+    for (const chunk of chunks(messages, PRODUCE_CHUNK_BYTES)) await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages: chunk });
     await state.flush();
     lap('publish');
     return out;
