@@ -234,7 +234,7 @@ export const OUTCOME_PERIOD_MS = envVar(
   'FORESIGHT_OUTCOME_PERIOD_MS',
   positiveInt.min(300_000).max(86_400_000).multipleOf(300_000),
   '86400000',
-  'a whole number of 5-minute steps in milliseconds, 300000 to 86400000 (the windows keep minute buckets for 48 h: before and after windows must both fit)',
+  'a whole number of 5-minute steps in milliseconds, 300000 to 86400000 (the windows keep 5-minute buckets for 48 h: before and after windows must both fit)',
   'Event time after a change comes in force at which its outcome is decided; the before and after windows are this long (default 24 h).',
 );
 export const QUALITY_WINDOW_MS = envVar(

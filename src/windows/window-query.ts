@@ -1,5 +1,6 @@
 /** Questions answered from the windows: a series' summary and quantiles over a time range. */
-import { bucketIndex, COARSE, FINE } from './resolutions.js';
+import { ForesightError } from '../util/errors.js';
+import { bucketIndex, resolutionNamed, type ResolutionName } from './resolutions.js';
 import { emptySummary, mergeInto, quantile, type Summary } from './sketch.js';
 import type { PartitionRef, WindowStore } from './window-store.js';
 
@@ -15,16 +16,17 @@ export interface RangeStats {
   buckets: number;
 }
 
-/** Merges the buckets of [fromMs, toMs] at one resolution into one summary. */
+/** Merges the buckets of [fromMs, toMs] at one resolution with a sketch ('fine' or 'coarse') into one summary. */
 export async function rangeSummary(
   store: WindowStore,
   ref: PartitionRef,
   seriesId: string,
-  resolution: 'fine' | 'coarse',
+  resolution: ResolutionName,
   fromMs: number,
   toMs: number,
 ): Promise<{ summary: Summary; buckets: number }> {
-  const res = resolution === 'fine' ? FINE : COARSE;
+  const res = resolutionNamed(resolution);
+  if (!res.sketch) throw new ForesightError('INPUT_INVALID', `the ${resolution} windows keep no sketch: ask 'fine' or 'coarse' for a range's quantiles`);
   const n = bucketIndex(res, toMs) - bucketIndex(res, fromMs) + 1;
   const [buckets] = await store.lastBuckets([{ ref, seriesId, resolution, n, endMs: toMs }]);
   const total = emptySummary();
