@@ -169,7 +169,7 @@ export const MAX_EVENT_AGE_MS = envVar(
   z.coerce.number().int().positive(),
   String(35 * 24 * 3600 * 1000),
   'a positive integer of milliseconds',
-  "How far behind the processor's clock an event time may be (default 35 days, the coarse window's retention).",
+  "How far behind the processor's clock an event time may be (default 35 days, the longest window's retention).",
 );
 export const PARTITIONS_CONCURRENTLY = envVar(
   'FORESIGHT_PARTITIONS_CONCURRENTLY',
