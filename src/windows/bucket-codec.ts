@@ -11,14 +11,22 @@
  * the highest: each occupied bin its count, each stretch of empty bins between two bytes (0,
  * then its length). Neighbouring bins, the common case, cost one byte each (two for a count
  * of 128 or more); an outlier far from the rest costs about three. A bucket without positive
- * values, or of a resolution without sketch, ends after max.
+ * values ends after max.
+ *
+ * A resolution without sketch (the five-minute buckets) keeps the short form instead:
+ *
+ *   varint count | f64 sum | f32 max          (13–17 bytes: its length, under 18, tells it apart)
+ *
+ * its means and peaks; decodeBucket gives it zeros 0, min NaN and no bins.
  *
  * Bytes: 18–20 of header (count under 128: 18; under 16384: 19), then, with a sketch, 1–3 for
- * the first bin, 1–2 per occupied bin and 2–3 per gap.
+ * the first bin, 1–2 per occupied bin and 2–3 per gap; the short form 13 (count under 128).
  */
 import { emptySummary, type BucketDelta, type Summary } from './sketch.js';
 
 const FLOATS = 16;
+/** The full form's smallest size: a shorter bucket is the short (sketchless) form. */
+const FULL_MIN = 2 + FLOATS;
 
 function varintSize(n: number): number {
   let k = 1;
@@ -66,8 +74,8 @@ function sortedBins(s: Summary | BucketDelta): [number, number][] {
   return [...s.bins.entries()].sort((a, b) => a[0] - b[0]);
 }
 
-function headerSize(s: Summary | BucketDelta): number {
-  return varintSize(s.count) + varintSize(s.zeros) + FLOATS;
+function headerSize(s: Summary | BucketDelta, sketch: boolean): number {
+  return sketch ? varintSize(s.count) + varintSize(s.zeros) + FLOATS : varintSize(s.count) + 12;
 }
 
 function binsSize(bins: [number, number][]): number {
@@ -84,11 +92,15 @@ function binsSize(bins: [number, number][]): number {
 
 /** Bytes encodeBucket takes for `s` (`sketch`: with its bins). */
 export function encodedSize(s: Summary | BucketDelta, sketch = true): number {
-  return headerSize(s) + (sketch ? binsSize(sortedBins(s)) : 0);
+  return headerSize(s, sketch) + (sketch ? binsSize(sortedBins(s)) : 0);
 }
 
-function writeBucket(s: Summary | BucketDelta, bins: [number, number][], buf: Buffer, pos: number): number {
+function writeBucket(s: Summary | BucketDelta, bins: [number, number][], buf: Buffer, pos: number, sketch: boolean): number {
   pos = writeVarint(buf, pos, s.count);
+  if (!sketch) {
+    pos = buf.writeDoubleLE(s.sum, pos);
+    return buf.writeFloatLE(roundF32(s.max, 1), pos);
+  }
   pos = writeVarint(buf, pos, s.zeros);
   pos = buf.writeDoubleLE(s.sum, pos);
   pos = buf.writeFloatLE(roundF32(s.min, -1), pos);
@@ -115,12 +127,12 @@ export function encodeBucket(s: Summary, sketch = true): Buffer {
 
 /** Writes `s` into `buf` at `pos` (encodedSize(s, sketch) bytes); returns the position after it. */
 export function encodeBucketInto(s: Summary, buf: Buffer, pos: number, sketch = true): number {
-  return writeBucket(s, sketch ? sortedBins(s) : [], buf, pos);
+  return writeBucket(s, sketch ? sortedBins(s) : [], buf, pos, sketch);
 }
 
 /** As encodeBucketInto, for a batch's delta (the same bytes as the equal Summary). */
 export function encodeDeltaInto(d: BucketDelta, buf: Buffer, pos: number, sketch = true): number {
-  return writeBucket(d, sketch ? sortedBins(d) : [], buf, pos);
+  return writeBucket(d, sketch ? sortedBins(d) : [], buf, pos, sketch);
 }
 
 function corrupt(buf: Buffer): Error {
@@ -141,6 +153,12 @@ function readVarint(buf: Buffer, at: { pos: number }): number {
 
 function readHeader(buf: Buffer, at: { pos: number }): { count: number; zeros: number; sum: number; min: number; max: number } {
   const count = readVarint(buf, at);
+  if (buf.length < FULL_MIN) {
+    if (at.pos + 12 !== buf.length) throw corrupt(buf);
+    const short = { count, zeros: 0, sum: buf.readDoubleLE(at.pos), min: NaN, max: buf.readFloatLE(at.pos + 8) };
+    at.pos += 12;
+    return short;
+  }
   const zeros = readVarint(buf, at);
   if (at.pos + FLOATS > buf.length) throw corrupt(buf);
   const h = { count, zeros, sum: buf.readDoubleLE(at.pos), min: buf.readFloatLE(at.pos + 8), max: buf.readFloatLE(at.pos + 12) };

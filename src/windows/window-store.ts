@@ -3,7 +3,7 @@
  *
  *   <prefix>:{t:p}:applied                      last applied offset (string)
  *   <prefix>:{t:p}:series                       zset: seriesId → watermark (newest event ms)
- *   <prefix>:{t:p}:w2:<seriesId>:<m|f|h>:<chunk> hash: bucket offset in chunk → packed bucket
+ *   <prefix>:{t:p}:w2:<seriesId>:<m|f|h|q>:<chunk> hash: bucket offset in chunk → packed bucket
  *
  * Writes go through applyWindows-n.lua (one call per batch); reads of many series' last N
  * buckets are one pipelined round trip.

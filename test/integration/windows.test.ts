@@ -142,10 +142,16 @@ describe('event-time windows', () => {
     const id = seriesIdOf(sample('q', 0, 0));
     const ref = { topic: cfg.topics.metrics, partition: 0 };
     const sorted = [...values].sort((a, b) => a - b);
-    for (const resolution of ['fine', 'coarse'] as const) {
-      const { summary, buckets } = await rangeSummary(store, ref, id, resolution, start, start + 3000 * 1000);
+    // 'coarse' over 10 days reads hours for the last 7 and 6-hour buckets before them (window-query.ts)
+    for (const [resolution, from] of [
+      ['fine', start],
+      ['coarse', start],
+      ['quarter', start],
+      ['coarse', start - 10 * 86_400_000],
+    ] as const) {
+      const { summary, buckets } = await rangeSummary(store, ref, id, resolution, from, start + 3000 * 1000);
       const st = statsOf(summary, buckets);
-      assert.equal(st.count, values.length);
+      assert.equal(st.count, values.length, `${resolution} from ${from}`);
       for (const [q, got] of [
         [0.5, st.p50],
         [0.9, st.p90],

@@ -62,7 +62,12 @@ describe('quantile sketch', () => {
     // 18 bytes of header; bins -14 (0.5), 0 (1, 1), 25 (3.25), 284 (1e6): the first bin (1 byte),
     // four counts (1 each) and three gaps (0 and the length: 2, 2 and 3 bytes)
     assert.equal(encodeBucket(s).length, 18 + 1 + 4 + 2 + 2 + 3);
-    assert.equal(encodeBucket(s, false).length, 18);
+    // the short form without sketch: count (1 byte), f64 sum, f32 max; zeros 0 and min NaN when read back
+    const short = encodeBucket(s, false);
+    assert.equal(short.length, 13);
+    assert.deepEqual(short, Buffer.concat([Buffer.from([6]), Buffer.from(new Float64Array([s.sum]).buffer), Buffer.from(new Float32Array([1e6]).buffer)]));
+    const b = decodeBucket(short);
+    assert.deepEqual([b.count, b.zeros, b.sum, b.min, b.max, b.bins.size], [6, 0, s.sum, NaN, 1e6, 0]);
   });
 
   it('packs a bucket byte by byte as documented', () => {

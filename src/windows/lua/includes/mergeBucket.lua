@@ -4,6 +4,9 @@
 -- Counts, zeros, sums and bins add; min and max combine (both already f32: exact).
 -- Order-independent. Bytes: 18–20 of header, then 1–3 for the first bin, 1–2 per occupied
 -- bin and 2–3 per stretch of empty bins (bucket-codec.ts has the whole layout).
+-- A bucket under 18 bytes is the short form of a resolution without sketch (five-minute):
+--   varint count | f64 sum | f32 max            13–17 bytes (13 for a count under 128)
+-- whose counts and sums add and maxima combine.
 local function readVarint(s, pos)
   local n, mul = 0, 1
   while true do
@@ -35,7 +38,16 @@ local function readHeader(s)
   return count, zeros, sum, mn, mx, pos
 end
 
+local function mergeShort(a, b)
+  local ca, pa = readVarint(a, 1)
+  local cb, pb = readVarint(b, 1)
+  local sa, maxa = struct.unpack('<df', a, pa)
+  local sb, maxb = struct.unpack('<df', b, pb)
+  return varint(ca + cb) .. struct.pack('<df', sa + sb, math.max(maxa, maxb))
+end
+
 local function mergeBucket(a, b)
+  if #a < 18 then return mergeShort(a, b) end
   local ca, za, sa, mina, maxa, pa = readHeader(a)
   local cb, zb, sb, minb, maxb, pb = readHeader(b)
   local bins, lo, hi = {}, nil, nil
