@@ -93,7 +93,8 @@ export function exportHistoryCommand(): Command {
         const files = Object.keys(manifest).length;
         writeFileSync(path.join(flags.out, 'traces.json'), `${JSON.stringify({ traces: manifest, series: ids, step_seconds: STEP_MS / 1000 }, null, 1)}\n`);
         if (empty > 0) console.log(`  ${empty} series had no event left in the five-minute windows (48 h retention) and were skipped`);
-        if (files === 0) throw new ForesightError('INPUT_INVALID', `none of the ${series.length} series has events in the fine windows; nothing to export`);
+        if (files === 0)
+          throw new ForesightError('INPUT_INVALID', `none of the ${series.length} series has events in the five-minute windows; nothing to export`);
         console.log(
           `wrote ${files} traces (${rows} five-minute rows, the shortest ${shortest}; ${new Date(from).toISOString()} to ${new Date(to).toISOString()}) and traces.json to ${flags.out}`,
         );
