@@ -6,7 +6,7 @@
  * Per source partition (tag {<topic>:<partition>}; window-store.ts, cost-store.ts, state-marks.ts):
  *   <prefix>:{t:p}:applied                      string  last applied offset (both stores check it)
  *   <prefix>:{t:p}:series                       zset    seriesId → watermark (newest event ms)
- *   <prefix>:{t:p}:w2:<seriesId>:<m|f|h>:<chunk> hash   bucket offset in chunk → packed bucket (w2: the v2
+ *   <prefix>:{t:p}:w2:<seriesId>:<m|f|h|q>:<chunk> hash bucket offset in chunk → packed bucket (w2: the v2
  *                                               bucket form; v1 keys under :w: are never read and expire)
  *   <prefix>:{t:p}:<cost hash>                  hash    cost and price fields (cost-store.ts)
  *   <prefix>:{t:p}:rebuild | :incomplete        the lost-state marks (state-marks.ts)
