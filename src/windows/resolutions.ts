@@ -17,7 +17,7 @@
  * lose is only where a window older than 7 days starts (at a 6-hour boundary).
  * Chunks stay under Redis's hash-max-listpack-entries (128 by default), so each chunk is a
  * listpack as long as its packed buckets stay under hash-max-listpack-value (64 bytes by
- * default; bucket-codec.ts gives the sizes). README "Redis memory" has the figures.
+ * default; bucket-codec.ts gives the sizes). README "Windows and costs in Redis" has the figures.
  */
 export interface Resolution {
   name: 'fine' | 'five' | 'coarse' | 'quarter';

@@ -16,6 +16,8 @@ export interface RangeStats {
   buckets: number;
 }
 
+type Range = { summary: Summary; buckets: number };
+
 /**
  * Merges the buckets of [fromMs, toMs] at one resolution with a sketch into one summary.
  * 'coarse' over a range longer than the hour buckets are read for (HOURS_READ_MS, 7 days):
@@ -31,7 +33,7 @@ export async function rangeSummary(
   resolution: ResolutionName,
   fromMs: number,
   toMs: number,
-): Promise<{ summary: Summary; buckets: number }> {
+): Promise<Range> {
   if (resolution !== 'coarse' || fromMs >= toMs - HOURS_READ_MS) return oneResolution(store, ref, seriesId, resolution, fromMs, toMs);
   const split = Math.ceil((toMs - HOURS_READ_MS) / QUARTER.bucketMs) * QUARTER.bucketMs;
   const hours = await oneResolution(store, ref, seriesId, 'coarse', split, toMs);
@@ -40,18 +42,12 @@ export async function rangeSummary(
   return { summary: hours.summary, buckets: hours.buckets + (older.buckets * QUARTER.bucketMs) / COARSE.bucketMs };
 }
 
-async function oneResolution(
-  store: WindowStore,
-  ref: PartitionRef,
-  seriesId: string,
-  resolution: ResolutionName,
-  fromMs: number,
-  toMs: number,
-): Promise<{ summary: Summary; buckets: number }> {
-  const res = resolutionNamed(resolution);
-  if (!res.sketch) throw new ForesightError('INPUT_INVALID', `the ${resolution} windows keep no sketch: ask 'fine' or 'coarse' for a range's quantiles`);
-  const n = bucketIndex(res, toMs) - bucketIndex(res, fromMs) + 1;
-  const [buckets] = await store.lastBuckets([{ ref, seriesId, resolution, n, endMs: toMs }]);
+/** rangeSummary at one resolution. */
+async function oneResolution(store: WindowStore, ref: PartitionRef, id: string, name: ResolutionName, from: number, to: number): Promise<Range> {
+  const res = resolutionNamed(name);
+  if (!res.sketch) throw new ForesightError('INPUT_INVALID', `the ${name} windows keep no sketch: ask 'fine', 'coarse' or 'quarter' for a range's quantiles`);
+  const n = bucketIndex(res, to) - bucketIndex(res, from) + 1;
+  const [buckets] = await store.lastBuckets([{ ref, seriesId: id, resolution: name, n, endMs: to }]);
   const total = emptySummary();
   let filled = 0;
   for (const b of buckets) {
