@@ -73,8 +73,6 @@ appendonly yes
 appendfsync everysec
 save ""
 protected-mode yes
-# window hour buckets of widely spread series pass the default 64 bytes (README "Windows and costs in Redis")
-hash-max-listpack-value 128
 user default off
 user ${SECURE_USER} on >${secret('redis')} ~* &* +@all
 `,
