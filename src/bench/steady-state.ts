@@ -89,7 +89,7 @@ export function traceValue(trace: { columns: number[][]; sigma: number[] }, k: n
 
 /** Which key type a window key is: its resolution tag, or the partition key's last part. */
 export function keyType(key: string): string {
-  const w = /:w:.*:([a-z0-9]+):-?\d+$/.exec(key);
+  const w = /:w2:.*:([a-z0-9]+):-?\d+$/.exec(key);
   return w ? `window:${w[1]}` : (key.split(':').at(-1) ?? key);
 }
 

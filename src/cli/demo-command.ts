@@ -327,13 +327,13 @@ export function demoCommand(): Command {
 
         step('7/7 what happened');
         const ref = (await store.locate(cfg.topics.metrics, partitions, seriesId))!;
-        const day = await rangeSummary(store, ref, seriesId, 'fine', now - 24 * 3_600_000, now);
+        const day = await rangeSummary(store, ref, seriesId, 'coarse', now - 24 * 3_600_000, now);
         const week = await rangeSummary(store, ref, seriesId, 'coarse', now - 7 * 24 * 3_600_000, now);
         const fmt = (x: number): string => x.toFixed(1).padStart(6);
         console.log(`\nWindows: all ${res.produced} events of ${seriesId} applied (partition ${ref.partition}).`);
         console.log('  window                 buckets  samples    mean     p50     p90     p99     max');
         for (const [label, r] of [
-          ['last 24 h, 1-minute', day],
+          ['last 24 h, 1-hour', day],
           ['last 7 days, 1-hour', week],
         ] as const) {
           const st = statsOf(r.summary, r.buckets);

@@ -1,7 +1,7 @@
 /**
  * `foresight export-history`: the windows of chosen workloads, from Redis, as CSV traces that
  * `python3 training/train.py --traces DIR` retrains on (issue 13 §2) and `foresight backtest`
- * replays. One file per series (5-minute steps of the fine windows, empty where no event fell),
+ * replays. One file per series (the 5-minute windows' steps, empty where no event fell),
  * and `traces.json`, the manifest training/data.py reads: file → [time column, [demand columns]].
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -92,8 +92,9 @@ export function exportHistoryCommand(): Command {
         bar.stop();
         const files = Object.keys(manifest).length;
         writeFileSync(path.join(flags.out, 'traces.json'), `${JSON.stringify({ traces: manifest, series: ids, step_seconds: STEP_MS / 1000 }, null, 1)}\n`);
-        if (empty > 0) console.log(`  ${empty} series had no event left in the fine windows (48 h retention) and were skipped`);
-        if (files === 0) throw new ForesightError('INPUT_INVALID', `none of the ${series.length} series has events in the fine windows; nothing to export`);
+        if (empty > 0) console.log(`  ${empty} series had no event left in the five-minute windows (48 h retention) and were skipped`);
+        if (files === 0)
+          throw new ForesightError('INPUT_INVALID', `none of the ${series.length} series has events in the five-minute windows; nothing to export`);
         console.log(
           `wrote ${files} traces (${rows} five-minute rows, the shortest ${shortest}; ${new Date(from).toISOString()} to ${new Date(to).toISOString()}) and traces.json to ${flags.out}`,
         );

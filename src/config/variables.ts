@@ -169,7 +169,7 @@ export const MAX_EVENT_AGE_MS = envVar(
   z.coerce.number().int().positive(),
   String(35 * 24 * 3600 * 1000),
   'a positive integer of milliseconds',
-  "How far behind the processor's clock an event time may be (default 35 days, the coarse window's retention).",
+  "How far behind the processor's clock an event time may be (default 35 days, the longest window's retention).",
 );
 export const PARTITIONS_CONCURRENTLY = envVar(
   'FORESIGHT_PARTITIONS_CONCURRENTLY',
@@ -234,7 +234,7 @@ export const OUTCOME_PERIOD_MS = envVar(
   'FORESIGHT_OUTCOME_PERIOD_MS',
   positiveInt.min(300_000).max(86_400_000).multipleOf(300_000),
   '86400000',
-  'a whole number of 5-minute steps in milliseconds, 300000 to 86400000 (the windows keep minute buckets for 48 h: before and after windows must both fit)',
+  'a whole number of 5-minute steps in milliseconds, 300000 to 86400000 (the windows keep 5-minute buckets for 48 h: before and after windows must both fit)',
   'Event time after a change comes in force at which its outcome is decided; the before and after windows are this long (default 24 h).',
 );
 export const QUALITY_WINDOW_MS = envVar(

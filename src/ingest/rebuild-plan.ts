@@ -8,7 +8,7 @@
  *   - what retention deleted (before `low`, the partition's earliest offset): lost for good,
  *     unless it is also older than the windows keep;
  *   - what the windows would not keep anyway: records before `byTime`, the first offset whose
- *     record timestamp is within FORESIGHT_MAX_EVENT_AGE_MS (the coarse windows' 35 days).
+ *     record timestamp is within FORESIGHT_MAX_EVENT_AGE_MS (the 6-hour windows' 35 days).
  *     Their events are older still (an event is produced after it happens) and would be
  *     rejected as clock-skew; with FORESIGHT_REPLAY_HISTORY the caller passes `low`.
  *

@@ -32,11 +32,11 @@ import type { Money } from '../recommend/money.js';
 import { recommendationId } from '../recommend/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 import { traceHeaders } from '../telemetry/propagation.js';
-import { FINE } from '../windows/resolutions.js';
+import { FIVE } from '../windows/resolutions.js';
 import { outcomeTrackKey, workloadStateKey } from '../windows/redis-keys.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import type { Redis } from '../windows/redis-client.js';
-import { MAX_TIGHTENING, STEP_MS, tighteningFor, verdictOf, windowFigures } from './figures.js';
+import { MAX_TIGHTENING, tighteningFor, verdictOf, windowFigures } from './figures.js';
 import { advance, trackedOf, type Tracked } from './lifecycle.js';
 import type { ChangeOutcome } from './outcome.js';
 import { coverageBand, emptyQuality, figuresOf, qualityStep, type QualityFigures, type QualityState } from './quality.js';
@@ -165,22 +165,14 @@ export class OutcomeTracker {
   private async decide(state: BatchState, s: StepInput, t: Tracked, endMs: number): Promise<ChangeOutcome> {
     const inForceAt = t.inForceAt!;
     const len = endMs - inForceAt;
-    const minutes = Math.max(1, Math.round(len / FINE.bucketMs));
+    // the five-minute buckets (48 h kept: OUTCOME_PERIOD_MS ≤ 24 h, so both windows fit)
+    const steps = Math.max(1, Math.round(len / FIVE.bucketMs));
     const [beforeBuckets, afterBuckets] = await this.d.windows.lastTotals([
-      { ref: s.ref, seriesId: s.seriesId, resolution: 'fine', n: minutes, endMs: inForceAt - 1 },
-      { ref: s.ref, seriesId: s.seriesId, resolution: 'fine', n: minutes, endMs: endMs - 1 },
+      { ref: s.ref, seriesId: s.seriesId, resolution: 'five', n: steps, endMs: inForceAt - 1 },
+      { ref: s.ref, seriesId: s.seriesId, resolution: 'five', n: steps, endMs: endMs - 1 },
     ]);
-    // the mean demand of each 5-minute step (sum of sums over sum of counts of its minute buckets), null without data
-    const perStep = STEP_MS / FINE.bucketMs;
-    const demandOf = (bs: ({ count: number; sum: number } | null)[]): (number | null)[] => {
-      const out: (number | null)[] = [];
-      for (let i = 0; i < bs.length; i += perStep) {
-        const group = bs.slice(i, i + perStep).filter((b): b is { count: number; sum: number } => b !== null && b.count > 0);
-        const count = group.reduce((a, b) => a + b.count, 0);
-        out.push(count > 0 ? group.reduce((a, b) => a + b.sum, 0) / count : null);
-      }
-      return out;
-    };
+    // the mean demand of each 5-minute step (its bucket's sum over its count), null without data
+    const demandOf = (bs: ({ count: number; sum: number } | null)[]): (number | null)[] => bs.map((b) => (b && b.count > 0 ? b.sum / b.count : null));
     const [before, after] = [demandOf(beforeBuckets), demandOf(afterBuckets)];
     const usable = (s.policy.replicas.perReplicaCapacity ?? 0) * s.policy.replicas.targetUtilization;
     const min = t.rec.changes.find((c) => c.field === 'minReplicas');

@@ -39,6 +39,7 @@ export async function readServerFacts(
   /** compute slices of the GPU instance the replica has now (7: a whole GPU), to read MIG activity */
   currentSlices = 7,
 ): Promise<ServerFacts> {
+  // minute buckets (kept 2 h): the range is the capacity model's hour (LOOKBACK_MS)
   const n = bucketIndex(FINE, range.toMs) - bucketIndex(FINE, range.fromMs) + 1;
   const firstStart = bucketIndex(FINE, range.fromMs) * FINE.bucketMs;
   const buckets = async (metric: string): Promise<(Summary | null)[]> => {

@@ -23,7 +23,7 @@ import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
 import { idleRule, resourcesRule, spotRule, type PeakForecast } from '../policy/rules.js';
 import { quantile } from '../windows/sketch.js';
-import { rangeSummary } from '../windows/window-query.js';
+import { hourlyMeans, rangeSummary } from '../windows/window-query.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstimate } from './cost-model.js';
 import { Money } from './money.js';
@@ -92,10 +92,9 @@ export class SizingRules {
     }
   }
 
-  /** Hourly means of a series over the `hours` hours before `endMs` (hours without samples left out). */
+  /** Hourly means of a series over the `hours` hours before `endMs` (hours without samples left out; window-query.ts). */
   private async hourlyMeans(seriesId: string, ref: PartitionRef, endMs: number, hours: number): Promise<number[]> {
-    const [buckets] = await this.d.windows.lastTotals([{ ref, seriesId, resolution: 'coarse', n: hours, endMs: endMs - 1 }]);
-    return buckets.filter((b): b is NonNullable<typeof b> => b !== null && b.count > 0).map((b) => b.sum / b.count);
+    return hourlyMeans(this.d.windows, ref, seriesId, endMs, hours);
   }
 
   private base(

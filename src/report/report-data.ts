@@ -188,7 +188,7 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     if (!charted.has(s)) continue;
     const { startMs, values } = await fiveMinuteSteps(store, s);
     if (values.length < 2) {
-      row.note = 'fewer than 2 five-minute steps left in the fine windows (48 h)';
+      row.note = 'fewer than 2 five-minute steps left in the five-minute windows (48 h)';
       continue;
     }
     let last = values.find((v) => v !== null)!;

@@ -1,20 +1,17 @@
 /**
- * From the Redis windows to model inputs: the last 24 hours (or up to the fine windows' 48) of a series' 1-minute buckets,
+ * From the Redis windows to model inputs: the last 24 hours (or up to the five-minute windows' 48) of a series' 5-minute buckets,
  * read for many series in one pipelined round trip, become the forecaster's 288 five-minute
- * values (the mean of each 5-minute group of minute buckets, i.e. sum of sums over sum of
- * counts). A 5-minute step without any event repeats the previous step (forward fill, as the
+ * values (each bucket's mean: its sum over its count). A 5-minute step without any event repeats the previous step (forward fill, as the
  * training data's gaps were filled); steps before the series' first event take its first
  * value. A series with no event in the 24 hours has no history. Beside it, the coarse context:
  * the 168 complete hourly buckets before the current hour (their means; NaN for an hour
  * without events), read in the same round trip.
  */
-import { FINE } from '../windows/resolutions.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { COARSE_HOURS, DAY } from './features.js';
 import type { ForecastInput } from './forecaster.js';
 
 const STEP_MS = 300_000;
-const MINUTES_PER_STEP = STEP_MS / FINE.bucketMs;
 const HOUR_MS = 3_600_000;
 
 export interface SeriesRef {
@@ -32,14 +29,13 @@ export interface WindowHistory extends ForecastInput {
 
 /**
  * `endMs`: the end of the last complete 5-minute step to forecast from (a multiple of 5 minutes).
- * `steps`: how many 5-minute steps to return (a day by default; at most the fine windows' 48 hours).
+ * `steps`: how many 5-minute steps to return (a day by default; at most the five-minute windows' 48 hours).
  */
 export async function historiesFromWindows(store: WindowStore, series: SeriesRef[], endMs: number, steps = DAY): Promise<(WindowHistory | undefined)[]> {
   const alignedOf = (s: SeriesRef): number => Math.floor((s.endMs ?? endMs) / STEP_MS) * STEP_MS;
-  const minutes = steps * MINUTES_PER_STEP;
   const buckets = await store.lastTotals(
     series.flatMap((s) => [
-      { ref: s.ref, seriesId: s.seriesId, resolution: 'fine' as const, n: minutes, endMs: alignedOf(s) - 1 },
+      { ref: s.ref, seriesId: s.seriesId, resolution: 'five' as const, n: steps, endMs: alignedOf(s) - 1 },
       // the hours before the one the step's end falls in (features.ts coarseFirstHour)
       { ref: s.ref, seriesId: s.seriesId, resolution: 'coarse' as const, n: COARSE_HOURS, endMs: Math.floor(alignedOf(s) / HOUR_MS) * HOUR_MS - 1 },
     ]),
@@ -51,17 +47,9 @@ export async function historiesFromWindows(store: WindowStore, series: SeriesRef
     const means = new Array<number | undefined>(steps);
     let any = false;
     for (let k = 0; k < steps; k++) {
-      let sum = 0;
-      let count = 0;
-      for (let m = k * MINUTES_PER_STEP; m < (k + 1) * MINUTES_PER_STEP; m++) {
-        const b = bs[m];
-        if (b) {
-          sum += b.sum;
-          count += b.count;
-        }
-      }
-      if (count > 0) {
-        means[k] = sum / count;
+      const b = bs[k];
+      if (b && b.count > 0) {
+        means[k] = b.sum / b.count;
         any = true;
       }
     }

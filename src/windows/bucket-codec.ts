@@ -2,76 +2,191 @@
  * The binary form of one window bucket, as stored in Redis and merged by
  * lua/includes/mergeBucket.lua (the two must agree byte for byte; test/unit/windows tests it):
  *
- *   u32 count | u32 zeros | f64 sum | f64 min | f64 max | { i16 binIndex | u32 binCount }*
+ *   varint count | varint zeros | f64 sum | f32 min | f32 max | [ zigzag-varint firstBin | run* ]
+ *   run = varint binCount (> 0: the next bin's count) | 0, varint g (the next g bins are empty)
  *
- * little-endian, bins sorted by index. 32 bytes plus 6 per occupied bin.
+ * little-endian floats, LEB128 varints (7 bits a byte). min is rounded down and max up to the
+ * nearest f32 (within 6e-8 relative of the exact value, and still a bound of the data); sum
+ * stays f64, so means are exact. The bins, when present, run from the lowest occupied one to
+ * the highest: each occupied bin its count, each stretch of empty bins between two bytes (0,
+ * then its length). Neighbouring bins, the common case, cost one byte each (two for a count
+ * of 128 or more); an outlier far from the rest costs about three. A bucket without positive
+ * values ends after max.
+ *
+ * A resolution without sketch (the five-minute buckets) keeps the short form instead:
+ *
+ *   varint count | f64 sum | f32 max          (13–17 bytes: its length, under 18, tells it apart)
+ *
+ * its means and peaks; decodeBucket gives it zeros 0, min NaN and no bins.
+ *
+ * Bytes: 18–20 of header (count under 128: 18; under 16384: 19), then, with a sketch, 1–3 for
+ * the first bin, 1–2 per occupied bin and 2–3 per gap; the short form 13 (count under 128).
  */
 import { emptySummary, type BucketDelta, type Summary } from './sketch.js';
 
-const HEADER = 32;
-const BIN = 6;
+const FLOATS = 16;
+/** The full form's smallest size: a shorter bucket is the short (sketchless) form. */
+const FULL_MIN = 2 + FLOATS;
 
-export function encodeBucket(s: Summary): Buffer {
-  const buf = Buffer.allocUnsafe(encodedSize(s));
-  encodeBucketInto(s, buf, 0);
+function varintSize(n: number): number {
+  let k = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    k++;
+  }
+  return k;
+}
+
+function writeVarint(buf: Buffer, pos: number, n: number): number {
+  while (n >= 128) {
+    buf[pos++] = (n % 128) | 128;
+    n = Math.floor(n / 128);
+  }
+  buf[pos++] = n;
+  return pos;
+}
+
+const zigzag = (i: number): number => (i >= 0 ? 2 * i : -2 * i - 1);
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** `x` rounded to an f32 towards −∞ (dir −1) or +∞ (dir 1). */
+export function roundF32(x: number, dir: -1 | 1): number {
+  f32[0] = x;
+  const f = f32[0];
+  if (f === x || Number.isNaN(x) || f < x === dir < 0) return f;
+  if (f === 0) {
+    u32[0] = 1; // the smallest subnormal
+    return dir * f32[0];
+  }
+  u32[0] += f > 0 === dir > 0 ? 1 : -1; // one unit in the last place away from or towards zero
+  return f32[0];
+}
+
+/** Sorted [index, count] pairs of a Summary's or a delta's bins. */
+function sortedBins(s: Summary | BucketDelta): [number, number][] {
+  if (Array.isArray(s.bins)) {
+    const out: [number, number][] = [];
+    for (let i = 0; i < s.bins.length; i += 2) out.push([s.bins[i], s.bins[i + 1]]);
+    return out.length > 1 ? out.sort((a, b) => a[0] - b[0]) : out;
+  }
+  return [...s.bins.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+function headerSize(s: Summary | BucketDelta, sketch: boolean): number {
+  return sketch ? varintSize(s.count) + varintSize(s.zeros) + FLOATS : varintSize(s.count) + 12;
+}
+
+function binsSize(bins: [number, number][]): number {
+  if (bins.length === 0) return 0;
+  let size = varintSize(zigzag(bins[0][0]));
+  let next = bins[0][0];
+  for (const [i, c] of bins) {
+    if (i > next) size += 1 + varintSize(i - next);
+    size += varintSize(c);
+    next = i + 1;
+  }
+  return size;
+}
+
+/** Bytes encodeBucket takes for `s` (`sketch`: with its bins). */
+export function encodedSize(s: Summary | BucketDelta, sketch = true): number {
+  return headerSize(s, sketch) + (sketch ? binsSize(sortedBins(s)) : 0);
+}
+
+function writeBucket(s: Summary | BucketDelta, bins: [number, number][], buf: Buffer, pos: number, sketch: boolean): number {
+  pos = writeVarint(buf, pos, s.count);
+  if (!sketch) {
+    pos = buf.writeDoubleLE(s.sum, pos);
+    return buf.writeFloatLE(roundF32(s.max, 1), pos);
+  }
+  pos = writeVarint(buf, pos, s.zeros);
+  pos = buf.writeDoubleLE(s.sum, pos);
+  pos = buf.writeFloatLE(roundF32(s.min, -1), pos);
+  pos = buf.writeFloatLE(roundF32(s.max, 1), pos);
+  if (bins.length === 0) return pos;
+  pos = writeVarint(buf, pos, zigzag(bins[0][0]));
+  let next = bins[0][0];
+  for (const [i, c] of bins) {
+    if (i > next) {
+      buf[pos++] = 0;
+      pos = writeVarint(buf, pos, i - next);
+    }
+    pos = writeVarint(buf, pos, c);
+    next = i + 1;
+  }
+  return pos;
+}
+
+export function encodeBucket(s: Summary, sketch = true): Buffer {
+  const buf = Buffer.allocUnsafe(encodedSize(s, sketch));
+  encodeBucketInto(s, buf, 0, sketch);
   return buf;
 }
 
-/** Bytes encodeBucket takes for `s`. */
-export function encodedSize(s: Summary | BucketDelta): number {
-  return HEADER + (Array.isArray(s.bins) ? (BIN * s.bins.length) / 2 : BIN * s.bins.size);
-}
-
-function writeHeader(s: Summary | BucketDelta, buf: Buffer, pos: number): number {
-  buf.writeUInt32LE(s.count, pos);
-  buf.writeUInt32LE(s.zeros, pos + 4);
-  buf.writeDoubleLE(s.sum, pos + 8);
-  buf.writeDoubleLE(s.min, pos + 16);
-  buf.writeDoubleLE(s.max, pos + 24);
-  return pos + HEADER;
-}
-
-/** Writes `s` into `buf` at `pos` (encodedSize(s) bytes); returns the position after it. */
-export function encodeBucketInto(s: Summary, buf: Buffer, pos: number): number {
-  pos = writeHeader(s, buf, pos);
-  const order = s.bins.size === 1 ? s.bins.keys() : [...s.bins.keys()].sort((a, b) => a - b);
-  for (const i of order) {
-    buf.writeInt16LE(i, pos);
-    buf.writeUInt32LE(s.bins.get(i)!, pos + 2);
-    pos += BIN;
-  }
-  return pos;
+/** Writes `s` into `buf` at `pos` (encodedSize(s, sketch) bytes); returns the position after it. */
+export function encodeBucketInto(s: Summary, buf: Buffer, pos: number, sketch = true): number {
+  return writeBucket(s, sketch ? sortedBins(s) : [], buf, pos, sketch);
 }
 
 /** As encodeBucketInto, for a batch's delta (the same bytes as the equal Summary). */
-export function encodeDeltaInto(d: BucketDelta, buf: Buffer, pos: number): number {
-  pos = writeHeader(d, buf, pos);
-  const b = d.bins;
-  const order: number[] = [];
-  for (let i = 0; i < b.length; i += 2) order.push(i);
-  if (order.length > 1) order.sort((x, y) => b[x] - b[y]);
-  for (const i of order) {
-    buf.writeInt16LE(b[i], pos);
-    buf.writeUInt32LE(b[i + 1], pos + 2);
-    pos += BIN;
+export function encodeDeltaInto(d: BucketDelta, buf: Buffer, pos: number, sketch = true): number {
+  return writeBucket(d, sketch ? sortedBins(d) : [], buf, pos, sketch);
+}
+
+function corrupt(buf: Buffer): Error {
+  return new Error(`corrupt window bucket of ${buf.length} bytes`);
+}
+
+function readVarint(buf: Buffer, at: { pos: number }): number {
+  let n = 0;
+  let mul = 1;
+  for (;;) {
+    if (at.pos >= buf.length) throw corrupt(buf);
+    const b = buf[at.pos++];
+    n += (b & 127) * mul;
+    if (b < 128) return n;
+    mul *= 128;
   }
-  return pos;
+}
+
+function readHeader(buf: Buffer, at: { pos: number }): { count: number; zeros: number; sum: number; min: number; max: number } {
+  const count = readVarint(buf, at);
+  if (buf.length < FULL_MIN) {
+    if (at.pos + 12 !== buf.length) throw corrupt(buf);
+    const short = { count, zeros: 0, sum: buf.readDoubleLE(at.pos), min: NaN, max: buf.readFloatLE(at.pos + 8) };
+    at.pos += 12;
+    return short;
+  }
+  const zeros = readVarint(buf, at);
+  if (at.pos + FLOATS > buf.length) throw corrupt(buf);
+  const h = { count, zeros, sum: buf.readDoubleLE(at.pos), min: buf.readFloatLE(at.pos + 8), max: buf.readFloatLE(at.pos + 12) };
+  at.pos += FLOATS;
+  return h;
 }
 
 export function decodeBucket(buf: Buffer): Summary {
-  if (buf.length < HEADER || (buf.length - HEADER) % BIN !== 0) throw new Error(`corrupt window bucket of ${buf.length} bytes`);
-  const s = emptySummary();
-  s.count = buf.readUInt32LE(0);
-  s.zeros = buf.readUInt32LE(4);
-  s.sum = buf.readDoubleLE(8);
-  s.min = buf.readDoubleLE(16);
-  s.max = buf.readDoubleLE(24);
-  for (let pos = HEADER; pos < buf.length; pos += BIN) s.bins.set(buf.readInt16LE(pos), buf.readUInt32LE(pos + 2));
+  const at = { pos: 0 };
+  const s = Object.assign(emptySummary(), readHeader(buf, at));
+  if (at.pos < buf.length) {
+    const z = readVarint(buf, at);
+    let i = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    while (at.pos < buf.length) {
+      const c = readVarint(buf, at);
+      if (c === 0) {
+        i += readVarint(buf, at);
+        continue;
+      }
+      s.bins.set(i, c);
+      i++;
+    }
+  }
   return s;
 }
 
 /** Only a bucket's count and sum (the header), without its sketch: what histories need. */
 export function bucketCountSum(buf: Buffer): { count: number; sum: number } {
-  if (buf.length < HEADER || (buf.length - HEADER) % BIN !== 0) throw new Error(`corrupt window bucket of ${buf.length} bytes`);
-  return { count: buf.readUInt32LE(0), sum: buf.readDoubleLE(8) };
+  const h = readHeader(buf, { pos: 0 });
+  return { count: h.count, sum: h.sum };
 }

@@ -1,18 +1,17 @@
 /**
  * Whole histories out of the windows, for one-shot commands (`foresight export-history`,
  * `foresight report`): which series the windows hold, and a series' 5-minute steps over the
- * fine windows' retention. Not for the hot path: finding the series SCANs the partitions'
+ * five-minute windows' retention (48 h). Not for the hot path: finding the series SCANs the partitions'
  * series sets (`<prefix>:{<topic>:<partition>}:series`, redis-keys.ts); on a Redis Cluster,
  * point it at each primary.
  */
 import { scanKeys, type Redis } from './redis-client.js';
 import { parseSeriesZsetKey, seriesZsetPattern } from './redis-keys.js';
 import { parseSeriesId, type SeriesIdentity } from '../codec/series-id.js';
-import { FINE } from './resolutions.js';
+import { FIVE } from './resolutions.js';
 import type { PartitionRef, WindowStore } from './window-store.js';
 
 export const STEP_MS = 300_000;
-const MINUTES_PER_STEP = STEP_MS / FINE.bucketMs;
 
 export interface StoredSeries {
   ref: PartitionRef;
@@ -54,32 +53,18 @@ export async function findSeries(redis: Redis, prefix: string, filter: SeriesFil
 }
 
 /**
- * A series' 5-minute steps over the fine windows' retention (48 h) up to its watermark: the mean
- * of each step's events (sum of sums over sum of counts, as the forecaster's history), null for
- * a step without any, from the first step with data to the last. Empty when nothing is left.
+ * A series' 5-minute steps over the five-minute windows' retention (48 h) up to its watermark: the
+ * mean of each step's events (its bucket's sum over its count, as the forecaster's history), null
+ * for a step without any, from the first step with data to the last. Empty when nothing is left.
  */
 export async function fiveMinuteSteps(
   store: WindowStore,
   s: Pick<StoredSeries, 'ref' | 'seriesId' | 'watermarkMs'>,
 ): Promise<{ startMs: number; values: (number | null)[] }> {
   const endStep = Math.floor(s.watermarkMs / STEP_MS) + 1; // exclusive
-  const steps = Math.floor(FINE.retentionMs / STEP_MS);
-  const [buckets] = await store.lastTotals([
-    { ref: s.ref, seriesId: s.seriesId, resolution: 'fine', n: steps * MINUTES_PER_STEP, endMs: endStep * STEP_MS - 1 },
-  ]);
-  const values: (number | null)[] = [];
-  for (let k = 0; k < steps; k++) {
-    let sum = 0;
-    let count = 0;
-    for (let m = k * MINUTES_PER_STEP; m < (k + 1) * MINUTES_PER_STEP; m++) {
-      const b = buckets[m];
-      if (b) {
-        sum += b.sum;
-        count += b.count;
-      }
-    }
-    values.push(count > 0 ? sum / count : null);
-  }
+  const steps = Math.floor(FIVE.retentionMs / FIVE.bucketMs);
+  const [buckets] = await store.lastTotals([{ ref: s.ref, seriesId: s.seriesId, resolution: 'five', n: steps, endMs: endStep * STEP_MS - 1 }]);
+  const values = buckets.map((b) => (b && b.count > 0 ? b.sum / b.count : null));
   const first = values.findIndex((v) => v !== null);
   if (first < 0) return { startMs: endStep * STEP_MS, values: [] };
   let last = values.length - 1;

@@ -6,7 +6,8 @@
  * Per source partition (tag {<topic>:<partition>}; window-store.ts, cost-store.ts, state-marks.ts):
  *   <prefix>:{t:p}:applied                      string  last applied offset (both stores check it)
  *   <prefix>:{t:p}:series                       zset    seriesId → watermark (newest event ms)
- *   <prefix>:{t:p}:w:<seriesId>:<m|h>:<chunk>   hash    bucket index → packed bucket
+ *   <prefix>:{t:p}:w2:<seriesId>:<m|f|h|q>:<chunk> hash bucket offset in chunk → packed bucket (w2: the v2
+ *                                               bucket form; v1 keys under :w: are never read and expire)
  *   <prefix>:{t:p}:cost:<scope>:<yyyymm>        hash    hour index → cost, "total" (cost-store.ts)
  *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm> hash    "cost", "quantity", "currency:<ISO 4217>" (cost-store.ts)
  *   <prefix>:{t:p}:rebuild | :incomplete        the lost-state marks (state-marks.ts)
@@ -63,7 +64,7 @@ export function parseSeriesZsetKey(prefix: string, key: string): PartitionRef | 
 }
 
 export function windowChunkKey(prefix: string, p: PartitionRef, seriesId: string, resolutionTag: string, chunk: number): string {
-  return `${partitionTag(prefix, p)}:w:${seriesId}:${resolutionTag}:${chunk}`;
+  return `${partitionTag(prefix, p)}:w2:${seriesId}:${resolutionTag}:${chunk}`;
 }
 
 export function costHashKey(prefix: string, p: PartitionRef, hash: string): string {

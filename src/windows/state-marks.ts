@@ -23,7 +23,7 @@
 import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
 import { incompleteKey, readAppliedOffset, rebuildKey, type PartitionRef } from './redis-keys.js';
-import { COARSE } from './resolutions.js';
+import { LONGEST_RETENTION_MS } from './resolutions.js';
 
 /** The apply script found the partition's applied offset lower than the one the batch was based on: Redis lost writes. */
 export class StateLostError extends ForesightError {
@@ -47,7 +47,7 @@ export interface IncompleteHistory {
   fromMs: number;
 }
 
-const INCOMPLETE_TTL_MS = COARSE.retentionMs + 24 * 3_600_000;
+const INCOMPLETE_TTL_MS = LONGEST_RETENTION_MS + 24 * 3_600_000;
 
 /** The partition's applied offset and its rebuild mark (undefined: not rebuilding), sent together. */
 export async function readPartitionMarks(redis: Redis, prefix: string, p: PartitionRef): Promise<{ applied: bigint; rebuildUntil: bigint | undefined }> {

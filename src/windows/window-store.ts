@@ -3,7 +3,7 @@
  *
  *   <prefix>:{t:p}:applied                      last applied offset (string)
  *   <prefix>:{t:p}:series                       zset: seriesId → watermark (newest event ms)
- *   <prefix>:{t:p}:w:<seriesId>:<m|h>:<chunk>   hash: bucket index → packed bucket
+ *   <prefix>:{t:p}:w2:<seriesId>:<m|f|h|q>:<chunk> hash: bucket offset in chunk → packed bucket
  *
  * Writes go through applyWindows-n.lua (one call per batch); reads of many series' last N
  * buckets are one pipelined round trip.
@@ -12,7 +12,7 @@ import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
 import type { AggregateResult } from './aggregate.js';
 import { bucketCountSum, decodeBucket, encodeDeltaInto, encodedSize } from './bucket-codec.js';
-import { bucketIndex, chunkExpireAt, chunkIndex, COARSE, FINE, type Resolution } from './resolutions.js';
+import { bucketIndex, chunkExpireAt, chunkIndex, resolutionNamed, type Resolution, type ResolutionName } from './resolutions.js';
 import { appliedOffsetKey, readAppliedOffset, seriesZsetKey, windowChunkKey, type PartitionRef } from './redis-keys.js';
 import { loadScript, ScriptStatus } from './scripts.js';
 import type { BucketDelta, Summary } from './sketch.js';
@@ -53,7 +53,7 @@ export class ExpiryCache {
 export interface BucketRequest {
   ref: PartitionRef;
   seriesId: string;
-  resolution: 'fine' | 'coarse';
+  resolution: ResolutionName;
   n: number;
   endMs: number;
 }
@@ -113,7 +113,7 @@ export class WindowStore {
     // may exist first, sizing the packed argument as we go; then write it in one buffer
     const keys: string[] = [this.appliedKey(p), this.seriesKey(p)];
     const expireAt: number[] = [];
-    const groups: { index: number; old: BucketDelta[]; fresh: BucketDelta[] }[] = [];
+    const groups: { index: number; res: Resolution; first: number; old: BucketDelta[]; fresh: BucketDelta[] }[] = [];
     let bytes = 0;
     for (const [seriesId, delta] of agg.deltas) {
       for (const [res, buckets] of delta.buckets) {
@@ -132,14 +132,14 @@ export class WindowStore {
               keys.push(key);
               const at = chunkExpireAt(res, chunk);
               expireAt.push(expiring?.has(key, at) ? 0 : at);
-              g = { index: keys.length, old: [], fresh: [] }; // 1-based, as KEYS in Lua
+              g = { index: keys.length, res, first: chunk * res.chunkBuckets, old: [], fresh: [] }; // 1-based, as KEYS in Lua
               byChunk.set(chunk, g);
               groups.push(g);
               bytes += 8;
             }
           }
           (d.bucket > newAfter ? g!.fresh : g!.old).push(d);
-          bytes += 6 + encodedSize(d);
+          bytes += 6 + encodedSize(d, res.sketch);
         }
       }
     }
@@ -151,9 +151,9 @@ export class WindowStore {
       pos = packed.writeUInt16LE(g.old.length, pos);
       for (const list of [g.old, g.fresh]) {
         for (const d of list) {
-          pos = packed.writeUInt32LE(d.bucket, pos);
-          pos = packed.writeUInt16LE(encodedSize(d), pos);
-          pos = encodeDeltaInto(d, packed, pos);
+          pos = packed.writeUInt32LE(d.bucket - g.first, pos);
+          pos = packed.writeUInt16LE(encodedSize(d, g.res.sketch), pos);
+          pos = encodeDeltaInto(d, packed, pos, g.res.sketch);
         }
       }
     }
@@ -191,7 +191,7 @@ export class WindowStore {
   private async readBuckets<T>(requests: BucketRequest[], decode: (blob: Buffer) => T): Promise<(T | null)[][]> {
     const pipeline = this.redis.pipeline();
     const plans = requests.map((r) => {
-      const res = r.resolution === 'fine' ? FINE : COARSE;
+      const res = resolutionNamed(r.resolution);
       const last = bucketIndex(res, r.endMs);
       const first = last - r.n + 1;
       const chunks: number[] = [];
@@ -199,16 +199,16 @@ export class WindowStore {
         chunks.push(c);
         pipeline.hgetallBuffer(this.chunkKey(r.ref, r.seriesId, res, c));
       }
-      return { first, last, chunks: chunks.length };
+      return { first, last, chunks, chunkBuckets: res.chunkBuckets };
     });
     const replies = (await pipeline.exec()) ?? [];
     let k = 0;
     return plans.map((plan) => {
       const byBucket = new Map<number, Buffer>();
-      for (let i = 0; i < plan.chunks; i++) {
+      for (const c of plan.chunks) {
         const [err, h] = replies[k++] as [Error | null, Record<string, Buffer>];
         if (err) throw new ForesightError('REDIS_UNAVAILABLE', `reading windows failed: ${err.message}`, { retriable: true, cause: err });
-        for (const [field, blob] of Object.entries(h)) byBucket.set(Number(field), blob);
+        for (const [field, blob] of Object.entries(h)) byBucket.set(c * plan.chunkBuckets + Number(field), blob);
       }
       const out: (T | null)[] = [];
       for (let b = plan.first; b <= plan.last; b++) {

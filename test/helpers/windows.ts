@@ -18,7 +18,7 @@ export interface PlainBucket {
 /** key (without the prefix) → bucket field → bucket, for every window chunk under `prefix`. */
 export async function snapshotWindows(redis: Redis, prefix: string): Promise<Record<string, Record<string, PlainBucket>>> {
   const out: Record<string, Record<string, PlainBucket>> = {};
-  for await (const { keys } of scanKeys(redis, `${prefix}:{*}:w:*`)) {
+  for await (const { keys } of scanKeys(redis, `${prefix}:{*}:w2:*`)) {
     for (const key of keys) {
       const h = await redis.hgetallBuffer(key);
       const fields: Record<string, PlainBucket> = {};
@@ -37,7 +37,7 @@ export async function appliedPerSeries(redis: Redis, prefix: string): Promise<Ma
   const snap = await snapshotWindows(redis, prefix);
   const out = new Map<string, { count: number; sum: number }>();
   for (const [key, fields] of Object.entries(snap)) {
-    const m = /:w:(.+):h:\d+$/.exec(key);
+    const m = /:w2:(.+):h:\d+$/.exec(key);
     if (!m) continue;
     const t = out.get(m[1]) ?? { count: 0, sum: 0 };
     for (const b of Object.values(fields)) {

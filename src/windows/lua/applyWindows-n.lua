@@ -18,8 +18,8 @@
   KEYS[1]      string  applied offset of the partition          fs:{metrics.v1:3}:applied
   KEYS[2]      zset    series of the partition, score = watermark fs:{metrics.v1:3}:series
                        (newest event time of the series, ms)
-  KEYS[3..]    hash    window chunks touched by the batch         fs:{metrics.v1:3}:w:<series>:m:<chunk>
-                       field = bucket index, value = packed bucket
+  KEYS[3..]    hash    window chunks touched by the batch         fs:{metrics.v1:3}:w2:<series>:m:<chunk>
+                       field = bucket offset in its chunk, value = packed bucket
   ARGV[1]      expected applied offset ("-1" when none)
   ARGV[2]      new applied offset (the batch's last offset)
   ARGV[3]      trim: series whose watermark is below this (ms) leave the zset
@@ -31,11 +31,19 @@
                           argument keeps the command small for the client), little-endian:
                           per key:    u32 keyIndex (into KEYS) | u16 F, the number of buckets
                                       | u16 C, how many of them (the first C) may exist
-                          per bucket: u32 bucket index (the field) | u16 length | that many
+                          per bucket: u32 bucket offset in its chunk (the field) | u16 length | that many
                                       bytes of packed bucket
                           the last F - C buckets are new (after the series' watermark).
                           F ≤ 240 is checked (a chunk holds at most 120 buckets), since
                           HMGET/HSET take the fields as Lua call arguments.
+
+  Bytes per stored bucket (packed form in includes/mergeBucket.lua and bucket-codec.ts): where
+  the resolution keeps a sketch (minute, hour, 6-hour), 18–20 of header (varint count and
+  zeros, f64 sum, f32 min and max) plus 1–3 for the first bin and 1–2 per bin of the occupied
+  span; the five-minute buckets keep the short form, varint count, f64 sum, f32 max: 13 bytes.
+  At one sample per 15 s of data like the README's, a minute bucket ~22 bytes, a five-minute
+  bucket 13, an hour bucket ~30–50, a 6-hour bucket ~40–70. In a listpack chunk a field adds
+  ~4 bytes (README "Windows and costs in Redis" has the measured bytes per series).
 
   Returns  { 1, merged, created }      applied
            { -3, storedOffset }        STALE: the stored applied offset is not ARGV[1]

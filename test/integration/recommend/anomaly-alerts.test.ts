@@ -74,7 +74,7 @@ describe('anomaly alerts', () => {
     const cfg = testConfig(env);
     const kafka = testKafka(cfg);
     const codec = await testCodec(cfg);
-    // row i at start + i steps; the last row ends now (the fine windows hold 48 h of wall time)
+    // row i at start + i steps; the last row ends now (the five-minute windows hold 48 h of wall time)
     const n = fixture.withAnomaly.length;
     const start = Math.floor(Date.now() / STEP) * STEP - n * STEP;
     const at = (i: number): number => start + i * STEP;

@@ -84,7 +84,7 @@ describe('model-server signals on the real stack', () => {
 
     const keys = Object.keys(await snapshotWindows(redis, cfg.redis.keyPrefix));
     for (const topic of [t.prom, t.otlp]) {
-      const ids = [...new Set(keys.filter((k) => k.includes(`{${topic}:`)).map((k) => /:w:(.+):[mh]:\d+$/.exec(k)?.[1] ?? ''))];
+      const ids = [...new Set(keys.filter((k) => k.includes(`{${topic}:`)).map((k) => /:w2:(.+):[mfhq]:\d+$/.exec(k)?.[1] ?? ''))];
       for (const metric of [
         'DCGM_FI_DEV_GPU_UTIL',
         'DCGM_FI_DEV_FB_USED',

@@ -2,13 +2,17 @@
  * Event-time windows on the real stack: out-of-order events within the lateness give the
  * same windows as in order; later events are dead-lettered as `late`; redelivering batches
  * (the consumer group rewound to the start) changes nothing; quantiles read from the windows
- * are within the sketch's stated error of the exact quantiles.
+ * are within the sketch's stated error of the exact quantiles; the apply script's merge gives
+ * byte for byte what bucket-codec.ts encodes for the merged values, at every resolution.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { DeadLetter } from '../../../src/codec/generated-types.js';
 import { seriesIdOf } from '../../../src/codec/metric-sample.js';
-import { RELATIVE_ERROR } from '../../../src/windows/sketch.js';
+import { aggregateBatch } from '../../../src/windows/aggregate.js';
+import { encodeBucket } from '../../../src/windows/bucket-codec.js';
+import { bucketIndex, chunkIndex, RESOLUTIONS } from '../../../src/windows/resolutions.js';
+import { addValue, emptySummary, RELATIVE_ERROR } from '../../../src/windows/sketch.js';
 import { rangeSummary, statsOf } from '../../../src/windows/window-query.js';
 import { WindowStore } from '../../../src/windows/window-store.js';
 import { sleep } from '../../../src/util/retry.js';
@@ -138,10 +142,16 @@ describe('event-time windows', () => {
     const id = seriesIdOf(sample('q', 0, 0));
     const ref = { topic: cfg.topics.metrics, partition: 0 };
     const sorted = [...values].sort((a, b) => a - b);
-    for (const resolution of ['fine', 'coarse'] as const) {
-      const { summary, buckets } = await rangeSummary(store, ref, id, resolution, start, start + 3000 * 1000);
+    // 'coarse' over 10 days reads hours for the last 7 and 6-hour buckets before them (window-query.ts)
+    for (const [resolution, from] of [
+      ['fine', start],
+      ['coarse', start],
+      ['quarter', start],
+      ['coarse', start - 10 * 86_400_000],
+    ] as const) {
+      const { summary, buckets } = await rangeSummary(store, ref, id, resolution, from, start + 3000 * 1000);
       const st = statsOf(summary, buckets);
-      assert.equal(st.count, values.length);
+      assert.equal(st.count, values.length, `${resolution} from ${from}`);
       for (const [q, got] of [
         [0.5, st.p50],
         [0.9, st.p90],
@@ -152,5 +162,38 @@ describe('event-time windows', () => {
         assert.ok(Math.abs(got - exact) <= RELATIVE_ERROR * exact, `${resolution} p${q * 100}: ${got} vs ${exact}`);
       }
     }
+  });
+
+  it('merges in Lua to the bytes Node encodes for the merged values (runs, gaps, zeros, counts of 128 and more)', async () => {
+    const prefix = `wmerge-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+    const store = new WindowStore(redis, prefix);
+    const ref = { topic: 'merge', partition: 0 };
+    const t = Math.floor((Date.now() - 30 * 60_000) / 3_600_000) * 3_600_000 + 60_000; // one minute, five minutes and hour
+    // three batches into the same buckets: a run of bins, far outliers (gaps), a zero, 200 equal values;
+    // dyadic values, so that sums are exact in any order
+    const batches = [[1, 1.03125, 1.0625, 1.09375, 1.125], [0, 2 ** 20, 2 ** -10, 1.03125], Array.from({ length: 200 }, () => 1.078125)];
+    const all = emptySummary();
+    let applied = -1n;
+    const watermarks = new Map<string, number>();
+    for (const values of batches) {
+      const agg = aggregateBatch(
+        values.map((value, i) => ({ message: i, seriesId: 's', eventTime: t + i, value })),
+        watermarks,
+        600_000,
+      );
+      const out = await store.applyBatch(ref, applied, String(applied + 1n), agg, 0);
+      assert.equal(out.status, 'applied');
+      applied++;
+      for (const [id, w] of agg.watermarks) watermarks.set(id, w);
+      for (const v of values) addValue(all, v);
+    }
+    for (const res of RESOLUTIONS) {
+      const b = bucketIndex(res, t);
+      const key = store.chunkKey(ref, 's', res, chunkIndex(res, b));
+      const stored = await redis.hgetBuffer(key, String(b - chunkIndex(res, b) * res.chunkBuckets));
+      assert.deepEqual(stored, encodeBucket(all, res.sketch), res.name);
+    }
+    await redis.del(...RESOLUTIONS.map((res) => store.chunkKey(ref, 's', res, chunkIndex(res, bucketIndex(res, t)))));
+    await redis.del(store.appliedKey(ref), store.seriesKey(ref));
   });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeBucket, encodeBucket, encodeDeltaInto, encodedSize } from '../../../src/windows/bucket-codec.js';
+import { decodeBucket, encodeBucket, encodeDeltaInto, encodedSize, roundF32 } from '../../../src/windows/bucket-codec.js';
 import { aggregateBatch } from '../../../src/windows/aggregate.js';
-import { COARSE, FINE } from '../../../src/windows/resolutions.js';
+import { COARSE, FINE, FIVE } from '../../../src/windows/resolutions.js';
 import { BucketDelta, MIN_POSITIVE, RELATIVE_ERROR, addValue, binIndex, emptySummary, mergeInto, quantile } from '../../../src/windows/sketch.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -48,17 +48,58 @@ describe('quantile sketch', () => {
           );
       }
       assert.equal(total.count, values.length);
-      assert.equal(total.min, sorted[0]);
-      assert.equal(total.max, sorted[sorted.length - 1]);
+      // min and max are stored as f32 rounded outwards: still bounds, within 2^-23 relative
+      assert.ok(total.min <= sorted[0] && sorted[0] - total.min <= 2 ** -23 * Math.abs(sorted[0]));
+      assert.ok(total.max >= sorted.at(-1)! && total.max - sorted.at(-1)! <= 2 ** -23 * sorted.at(-1)!);
     });
   }
 
-  it('round-trips the binary bucket form', () => {
+  it('round-trips the binary bucket form (min and max exact when they are f32 values)', () => {
     const s = emptySummary();
     for (const v of [0, 0.5, 1, 1, 1e6, 3.25]) addValue(s, v);
     const back = decodeBucket(encodeBucket(s));
     assert.deepEqual({ ...back, bins: [...back.bins].sort() }, { ...s, bins: [...s.bins].sort() });
-    assert.equal(encodeBucket(s).length, 32 + 6 * s.bins.size);
+    // 18 bytes of header; bins -14 (0.5), 0 (1, 1), 25 (3.25), 284 (1e6): the first bin (1 byte),
+    // four counts (1 each) and three gaps (0 and the length: 2, 2 and 3 bytes)
+    assert.equal(encodeBucket(s).length, 18 + 1 + 4 + 2 + 2 + 3);
+    // the short form without sketch: count (1 byte), f64 sum, f32 max; zeros 0 and min NaN when read back
+    const short = encodeBucket(s, false);
+    assert.equal(short.length, 13);
+    assert.deepEqual(short, Buffer.concat([Buffer.from([6]), Buffer.from(new Float64Array([s.sum]).buffer), Buffer.from(new Float32Array([1e6]).buffer)]));
+    const b = decodeBucket(short);
+    assert.deepEqual([b.count, b.zeros, b.sum, b.min, b.max, b.bins.size], [6, 0, s.sum, NaN, 1e6, 0]);
+  });
+
+  it('packs a bucket byte by byte as documented', () => {
+    const s = emptySummary();
+    for (const v of [1, 1.04, 1.2, 0]) addValue(s, v); // bins 0 (1), 1 (1.04), 4 (1.2); one zero
+    const hand = Buffer.alloc(18);
+    hand[0] = 4; // count
+    hand[1] = 1; // zeros
+    hand.writeDoubleLE(3.24, 2); // sum
+    hand.writeFloatLE(0, 10); // min
+    hand.writeFloatLE(Math.fround(1.2), 14); // max: the f32 nearest 1.2 lies above it, so it is the rounding up
+    const bins = Buffer.from([0, 1, 1, 0, 2, 1]); // first bin 0 (zigzag 0), counts of bins 0 and 1, 2 empty bins, bin 4
+    assert.deepEqual(encodeBucket(s), Buffer.concat([hand, bins]));
+    assert.deepEqual(
+      [...decodeBucket(encodeBucket(s)).bins],
+      [
+        [0, 1],
+        [1, 1],
+        [4, 1],
+      ],
+    );
+  });
+
+  it('rounds min down and max up to f32', () => {
+    for (const x of [0.1, 1 / 3, 1e-9, 123456.789, -0.1, 2 ** 50 + 1]) {
+      const down = roundF32(x, -1);
+      const up = roundF32(x, 1);
+      assert.ok(down <= x && up >= x && down === Math.fround(down) && up === Math.fround(up), String(x));
+      assert.ok(up - down <= 2 ** -22 * Math.abs(x), String(x));
+    }
+    assert.equal(roundF32(0.5, -1), 0.5);
+    assert.equal(roundF32(0.5, 1), 0.5);
   });
 });
 
@@ -84,11 +125,12 @@ describe('batch aggregation and lateness', () => {
   const base = Date.UTC(2026, 10, 27, 10, 0, 0);
   const ev = (message: number, t: number, v = 1, id = 's') => ({ message, seriesId: id, eventTime: base + t, value: v });
 
-  it('buckets by event time at both resolutions', () => {
+  it('buckets by event time at every resolution', () => {
     const agg = aggregateBatch([ev(1, 0), ev(2, 30_000), ev(3, 61_000)], new Map(), 600_000);
     const d = agg.deltas.get('s')!;
     assert.deepEqual([...d.buckets.get(FINE)!.keys()], [base / 60_000, base / 60_000 + 1]);
     assert.equal(d.buckets.get(FINE)!.get(base / 60_000)!.count, 2);
+    assert.equal(d.buckets.get(FIVE)!.get(base / 300_000)!.count, 3);
     assert.equal(d.buckets.get(COARSE)!.get(base / 3_600_000)!.count, 3);
     assert.equal(agg.watermarks.get('s'), base + 61_000);
   });
