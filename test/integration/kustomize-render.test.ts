@@ -14,7 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import { planRecommendation } from '../../src/gitops/plan.js';
 import { DEFAULT_POLICY } from '../../src/policy/policy-schema.js';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
-import { exampleFiles } from '../helpers/gitops.js';
+import { exampleFiles, MIG_CHANGES, withGpuPatch } from '../helpers/gitops.js';
 import { gpuRec } from '../helpers/recommendation.js';
 
 const local = path.join(PROJECT_ROOT, '.tools', 'bin', 'kustomize');
@@ -89,20 +89,7 @@ describe('kustomize renders the edited overlays', () => {
       wide,
     );
     const afterKeda = apply(files, mlKeda);
-    const mlMig = planRecommendation(
-      afterKeda,
-      gpuRec(
-        'ml/Deployment/llm-server',
-        [
-          ['requests.nvidia.com/gpu', '0'],
-          ['limits.nvidia.com/gpu', '0'],
-          ['requests.nvidia.com/mig-3g.40gb', '1'],
-          ['limits.nvidia.com/mig-3g.40gb', '1'],
-        ],
-        'vllm',
-      ),
-      wide,
-    );
+    const mlMig = planRecommendation(afterKeda, gpuRec('ml/Deployment/llm-server', MIG_CHANGES, 'vllm'), wide);
     const edited = apply(files, shopHpa, shopRes, shopSpot, mlKeda, mlMig);
 
     // before: the renders carry the original values (the test can tell the difference)
@@ -127,7 +114,16 @@ describe('kustomize renders the edited overlays', () => {
     assert.equal(so.spec.triggers[0].type, 'prometheus');
     assert.equal(so.spec.triggers[0].metadata.threshold, '6', 'KEDA trigger metadata stays a string');
     const vllm = ml.get('Deployment/ml/llm-server')!.spec.template.spec.containers[0];
-    assert.deepEqual(vllm.resources.limits, { memory: '24Gi', 'nvidia.com/gpu': 0, 'nvidia.com/mig-3g.40gb': 1 });
-    assert.equal(vllm.resources.requests['nvidia.com/mig-3g.40gb'], 1);
+    // the whole GPU is gone from the rendered pod, not left as a request of 0
+    assert.deepEqual(vllm.resources.limits, { memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
+    assert.deepEqual(vllm.resources.requests, { cpu: '4', memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
+    assert.equal(ml0.get('Deployment/ml/llm-server')!.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu'], 1);
+
+    // the GPU request also in the overlay's patch: the edit sets it to null there, which kustomize's strategic merge deletes
+    const patched = withGpuPatch(files);
+    const patchedMig = planRecommendation(patched, gpuRec('ml/Deployment/llm-server', MIG_CHANGES, 'vllm'), wide);
+    const vllm2 = render(apply(patched, patchedMig), 'apps/ml/overlays/prod').get('Deployment/ml/llm-server')!.spec.template.spec.containers[0];
+    assert.deepEqual(vllm2.resources.limits, { memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
+    assert.deepEqual(vllm2.resources.requests, { cpu: '4', memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
   });
 });

@@ -10,7 +10,7 @@ import { planRecommendation } from '../../../src/gitops/plan.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
 import { podResources } from '../../../src/recommend/workload-facts.js';
 import { RejectedMessage } from '../../../src/util/errors.js';
-import { exampleFiles } from '../../helpers/gitops.js';
+import { exampleFiles, MIG_CHANGES, withGpuPatch } from '../../helpers/gitops.js';
 import { gpuRec } from '../../helpers/recommendation.js';
 
 /** [line, before, after] of the lines that differ; the texts must have the same line count. */
@@ -53,30 +53,85 @@ describe('KEDA and GPU edits', () => {
     );
   });
 
-  it('moves a replica from a whole GPU to a MIG slice: the GPU lines set to 0, the slice added beside them', () => {
+  it('moves a replica from a whole GPU to a MIG slice: the slice replaces the whole-GPU lines, no nvidia.com/gpu: 0 is left', () => {
     const files = exampleFiles();
     const file = 'apps/ml/base/llm-server.yaml';
-    const plan = planRecommendation(
-      files,
+    const plan = planRecommendation(files, gpuRec('ml/Deployment/llm-server', MIG_CHANGES, 'vllm'), DEFAULT_POLICY);
+    assert.deepEqual([...plan.changed.keys()], [file]);
+    const gpuLine = '            nvidia.com/gpu: 1\n';
+    const sliced = '            nvidia.com/mig-3g.40gb: 1\n';
+    assert.equal(plan.changed.get(file), files.get(file)!.replaceAll(gpuLine, sliced));
+    assert.equal(files.get(file)!.split(gpuLine).length, 3, 'both the request and the limit lines were replaced');
+    assert.deepEqual(
+      plan.diffs.map((d) => [d.field, d.before, d.after]),
+      [
+        ['requests.nvidia.com/mig-3g.40gb', null, '1'],
+        ['limits.nvidia.com/mig-3g.40gb', null, '1'],
+        ['requests.nvidia.com/gpu', '1', '(removed)'],
+        ['limits.nvidia.com/gpu', '1', '(removed)'],
+      ],
+    );
+    const w = ManifestIndex.build(new Map([...files, ...plan.changed])).resolve(LLM);
+    assert.equal(currentValue(w, 'limits.nvidia.com/mig-3g.40gb', 'vllm'), '1');
+    assert.equal(currentValue(w, 'requests.nvidia.com/gpu', 'vllm'), null);
+    // applied again: nothing left to change
+    const again = planRecommendation(new Map([...files, ...plan.changed]), gpuRec('ml/Deployment/llm-server', MIG_CHANGES, 'vllm'), DEFAULT_POLICY);
+    assert.equal(again.changed.size, 0);
+  });
+
+  it('in a Kustomize patch the whole GPU is set to null (a strategic-merge deletion of the base key); in Helm values too', () => {
+    const files = withGpuPatch(exampleFiles());
+    const patch = 'apps/ml/overlays/prod/llm-server-patch.yaml';
+    const plan = planRecommendation(files, gpuRec('ml/Deployment/llm-server', MIG_CHANGES, 'vllm'), DEFAULT_POLICY);
+    assert.deepEqual([...plan.changed.keys()], [patch], 'the base is left alone');
+    assert.equal(
+      plan.changed.get(patch),
+      files
+        .get(patch)!
+        .replace(
+          '            nvidia.com/gpu: 1   # a whole A100 in production\n',
+          '            nvidia.com/gpu: null   # a whole A100 in production\n            nvidia.com/mig-3g.40gb: 1\n',
+        ) + '          limits:\n            nvidia.com/mig-3g.40gb: 1\n            nvidia.com/gpu: null\n',
+    );
+    const w = ManifestIndex.build(new Map([...files, ...plan.changed])).resolve(LLM);
+    assert.deepEqual(
+      ['requests.nvidia.com/gpu', 'limits.nvidia.com/gpu', 'requests.nvidia.com/mig-3g.40gb', 'limits.nvidia.com/mig-3g.40gb'].map((f) =>
+        currentValue(w, f, 'vllm'),
+      ),
+      [null, null, '1', '1'],
+    );
+    // Helm: the mapped values key to null (Helm deletes a chart default set to null)
+    const helm = 'charts/embedder/values-prod.yaml';
+    const withMig = new Map(files);
+    withMig.set(
+      'foresight-mapping.yaml',
+      files
+        .get('foresight-mapping.yaml')!
+        .replace(
+          '        limits.nvidia.com/gpu: resources.gpus\n',
+          '        limits.nvidia.com/gpu: resources.gpus\n        limits.nvidia.com/mig-1g.10gb: resources.mig\n',
+        ),
+    );
+    const h = planRecommendation(
+      withMig,
       gpuRec(
-        'ml/Deployment/llm-server',
+        'ml/Deployment/embedder',
         [
-          ['requests.nvidia.com/gpu', '0'],
+          ['limits.nvidia.com/mig-1g.10gb', '1'],
           ['limits.nvidia.com/gpu', '0'],
-          ['requests.nvidia.com/mig-3g.40gb', '1'],
-          ['limits.nvidia.com/mig-3g.40gb', '1'],
         ],
-        'vllm',
+        'triton',
       ),
       DEFAULT_POLICY,
     );
-    assert.deepEqual([...plan.changed.keys()], [file]);
-    const gpuLine = '            nvidia.com/gpu: 1\n';
-    const sliced = '            nvidia.com/gpu: 0\n            nvidia.com/mig-3g.40gb: 1\n';
-    assert.equal(plan.changed.get(file), files.get(file)!.replaceAll(gpuLine, sliced));
-    assert.equal(files.get(file)!.split(gpuLine).length, 3, 'both the request and the limit lines were replaced');
-    const w = ManifestIndex.build(new Map([...files, ...plan.changed])).resolve(LLM);
-    assert.equal(currentValue(w, 'limits.nvidia.com/mig-3g.40gb', 'vllm'), '1');
+    assert.deepEqual(diffLines(files.get(helm)!, h.changed.get(helm)!.replace('  mig: 1\n', '')), [
+      [
+        16,
+        '  gpus: 1                # rendered as nvidia.com/gpu requests and limits',
+        '  gpus: null                # rendered as nvidia.com/gpu requests and limits',
+      ],
+    ]);
+    assert.match(h.changed.get(helm)!, /\n {2}mig: 1\n/);
   });
 
   it('edits KEDA and GPU fields of a Helm values file through the mapping, keeping its quotes', () => {
