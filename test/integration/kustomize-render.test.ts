@@ -53,7 +53,7 @@ function apply(files: Map<string, string>, ...plans: { changed: Map<string, stri
 }
 
 describe('kustomize renders the edited overlays', () => {
-  it('with the HPA, resources and nodeSelector edits of shop, and the KEDA and MIG edits of ml', () => {
+  it('with the HPA, resources and nodeSelector edits of shop, and the KEDA, MIG and spot GPU edits of ml', () => {
     const files = exampleFiles();
     const wide = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
     const shopHpa = planRecommendation(
@@ -90,7 +90,8 @@ describe('kustomize renders the edited overlays', () => {
     );
     const afterKeda = apply(files, mlKeda);
     const mlMig = planRecommendation(afterKeda, gpuRec('ml/Deployment/llm-server', MIG_CHANGES, 'vllm'), wide);
-    const edited = apply(files, shopHpa, shopRes, shopSpot, mlKeda, mlMig);
+    const mlSpot = planRecommendation(apply(afterKeda, mlMig), gpuRec('ml/Deployment/llm-server', [['nodeSelector.node-pool', 'gpu-a100-spot']]), wide);
+    const edited = apply(files, shopHpa, shopRes, shopSpot, mlKeda, mlMig, mlSpot);
 
     // before: the renders carry the original values (the test can tell the difference)
     const shop0 = render(files, 'apps/shop/overlays/prod');
@@ -119,10 +120,17 @@ describe('kustomize renders the edited overlays', () => {
     assert.deepEqual(vllm.resources.requests, { cpu: '4', memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
     assert.equal(ml0.get('Deployment/ml/llm-server')!.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu'], 1);
 
-    // the GPU request also in the overlay's patch: the edit sets it to null there, which kustomize's strategic merge deletes
+    assert.deepEqual(ml.get('Deployment/ml/llm-server')!.spec.template.spec.nodeSelector, { 'node-pool': 'gpu-a100-spot' }, 'moved to the spot GPU pool');
+
+    // the GPU request also in the overlay's patch: the edit sets it to null there, which kustomize's strategic merge deletes;
+    // the spot pool's node selector is added to that patch and wins over the base's
     const patched = withGpuPatch(files);
     const patchedMig = planRecommendation(patched, gpuRec('ml/Deployment/llm-server', MIG_CHANGES, 'vllm'), wide);
-    const vllm2 = render(apply(patched, patchedMig), 'apps/ml/overlays/prod').get('Deployment/ml/llm-server')!.spec.template.spec.containers[0];
+    const patchedSpot = planRecommendation(apply(patched, patchedMig), gpuRec('ml/Deployment/llm-server', [['nodeSelector.node-pool', 'gpu-a100-spot']]), wide);
+    assert.deepEqual([...patchedSpot.changed.keys()], ['apps/ml/overlays/prod/llm-server-patch.yaml']);
+    const pod2 = render(apply(patched, patchedMig, patchedSpot), 'apps/ml/overlays/prod').get('Deployment/ml/llm-server')!.spec.template.spec;
+    assert.deepEqual(pod2.nodeSelector, { 'node-pool': 'gpu-a100-spot' });
+    const vllm2 = pod2.containers[0];
     assert.deepEqual(vllm2.resources.limits, { memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
     assert.deepEqual(vllm2.resources.requests, { cpu: '4', memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
   });

@@ -11,7 +11,9 @@ import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
 import { podResources } from '../../../src/recommend/workload-facts.js';
 import { RejectedMessage } from '../../../src/util/errors.js';
 import { exampleFiles, MIG_CHANGES, withGpuPatch } from '../../helpers/gitops.js';
-import { gpuRec } from '../../helpers/recommendation.js';
+import { fieldRec, gpuRec } from '../../helpers/recommendation.js';
+import { spotChanges } from '../../../src/recommend/sizing.js';
+import type { Recommendation } from '../../../src/codec/generated-types.js';
 
 /** [line, before, after] of the lines that differ; the texts must have the same line count. */
 function diffLines(a: string, b: string): [number, string, string][] {
@@ -165,6 +167,49 @@ describe('KEDA and GPU edits', () => {
         '  gpus: 2                # rendered as nvidia.com/gpu requests and limits',
       ],
     ]);
+  });
+
+  it('moves a model server to a spot GPU pool by its node selector: plain manifest, Kustomize patch and Helm values, one value each', () => {
+    const spot = { 'node-pool': 'gpu-a100-spot' };
+    const spotRec = (files: Map<string, string>, workload: string): Recommendation => {
+      const [namespace, kind, name] = workload.split('/');
+      const changes = spotChanges(ManifestIndex.build(files).resolve({ namespace, kind, name }), spot);
+      return fieldRec(
+        workload,
+        changes.map((c) => [c.field, c.proposed]),
+        null,
+        { type: 'SPOT', changes },
+      );
+    };
+    // plain (the base, no patch of the Deployment): the pool label's value, in place
+    const files = exampleFiles();
+    const base = 'apps/ml/base/llm-server.yaml';
+    const rec = spotRec(files, 'ml/Deployment/llm-server');
+    assert.deepEqual(rec.changes, [{ field: 'nodeSelector.node-pool', current: 'gpu-a100', proposed: 'gpu-a100-spot' }]);
+    const plain = planRecommendation(files, rec, DEFAULT_POLICY);
+    assert.deepEqual(diffLines(files.get(base)!, plain.changed.get(base)!), [[22, '        node-pool: gpu-a100', '        node-pool: gpu-a100-spot']]);
+    assert.equal(spotChanges(ManifestIndex.build(new Map([...files, ...plain.changed])).resolve(LLM), spot).length, 0, 'there already: nothing to move');
+    // Kustomize: the overlay's Deployment patch gets the selector, the base is left alone
+    const patched = withGpuPatch(exampleFiles());
+    const patch = 'apps/ml/overlays/prod/llm-server-patch.yaml';
+    const kus = planRecommendation(patched, spotRec(patched, 'ml/Deployment/llm-server'), DEFAULT_POLICY);
+    assert.deepEqual([...kus.changed.keys()], [patch]);
+    assert.equal(kus.changed.get(patch), `${patched.get(patch)!}      nodeSelector:\n        node-pool: gpu-a100-spot\n`);
+    assert.equal(currentValue(ManifestIndex.build(new Map([...patched, ...kus.changed])).resolve(LLM), 'nodeSelector.node-pool', null), 'gpu-a100-spot');
+    // Helm: the values path the mapping names (none in the file yet: added at its end)
+    const helm = 'charts/embedder/values-prod.yaml';
+    const mapped = new Map(files);
+    mapped.set(
+      'foresight-mapping.yaml',
+      files
+        .get('foresight-mapping.yaml')!
+        .replace(
+          '        limits.nvidia.com/gpu: resources.gpus\n',
+          '        limits.nvidia.com/gpu: resources.gpus\n        nodeSelector.node-pool: nodeSelector.node-pool\n',
+        ),
+    );
+    const h = planRecommendation(mapped, spotRec(mapped, 'ml/Deployment/embedder'), DEFAULT_POLICY);
+    assert.equal(h.changed.get(helm), `${files.get(helm)!}nodeSelector:\n  node-pool: gpu-a100-spot\n`);
   });
 
   it('refuses what the API server would: a GPU request unlike its limit, a fraction of a GPU, a floor above the ceiling', () => {
