@@ -76,6 +76,8 @@ describe('KEDA and GPU edits', () => {
     const w = ManifestIndex.build(new Map([...files, ...plan.changed])).resolve(LLM);
     assert.equal(currentValue(w, 'limits.nvidia.com/mig-3g.40gb', 'vllm'), '1');
     assert.equal(currentValue(w, 'requests.nvidia.com/gpu', 'vllm'), null);
+    // a replica's cost after the switch: its slice is 3/7 of a GPU
+    assert.deepEqual(podResources(w), { cpuCores: 4, memoryBytes: 24 * 2 ** 30, gpus: 3 / 7 });
     // applied again: nothing left to change
     const again = planRecommendation(new Map([...files, ...plan.changed]), gpuRec('ml/Deployment/llm-server', MIG_CHANGES, 'vllm'), DEFAULT_POLICY);
     assert.equal(again.changed.size, 0);
