@@ -46,6 +46,7 @@ import { GPU_BILLING_SAMPLE, GPU_POOLS, gpuPoolPrices, printServerSummary, repla
 import { rangeSummary, statsOf } from '../windows/window-query.js';
 import { parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
+import { appliedValue } from '../gitops/plan.js';
 
 const SAMPLE = path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv');
 /** an hour of the demo workload's node pool (general-n2) at public on-demand list prices */
@@ -353,7 +354,7 @@ export function demoCommand(): Command {
           .sort((a, b) => a.createdAt - b.createdAt);
         console.log(`\nRecommendations on ${cfg.topics.recommendations}: ${recs.length}`);
         for (const r of recs) {
-          const changes = r.changes.map((c) => `${c.field} ${c.current ?? '?'}→${c.proposed}`).join(', ');
+          const changes = r.changes.map((c) => `${c.field} ${c.current ?? '?'}→${appliedValue(c)}`).join(', ');
           console.log(
             `  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} q99 ${r.forecast.q99.toFixed(1).padStart(5)}  ${money(r).padEnd(42)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`,
           );

@@ -26,7 +26,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { MetricSample, Recommendation } from '../codec/generated-types.js';
 import { money } from '../committer/explain.js';
-import { removesKey, REMOVED } from '../gitops/plan.js';
+import { appliedValue } from '../gitops/plan.js';
 import { gpuPricePool } from '../windows/billing.js';
 import type { CostStore } from '../windows/cost-store.js';
 import { readTopic } from '../kafka/read-topic.js';
@@ -162,7 +162,7 @@ export function printServerSummary(recs: readonly Recommendation[], cluster: str
     const pr = prs.find((p) => p.body.includes(r.id));
     const what = r.type === 'HPA' ? 'replicas' : r.type === 'SPOT' ? 'spot GPU pool' : 'GPU right-sizing';
     console.log(
-      `  ${what.padEnd(16)} ${r.changes.map((c) => `${c.field} ${c.current ?? '-'}→${removesKey(c.field, c.proposed) ? REMOVED : c.proposed}`).join(', ')}; projected GPU cost: ${money(r)}; ` +
+      `  ${what.padEnd(16)} ${r.changes.map((c) => `${c.field} ${c.current ?? '-'}→${appliedValue(c)}`).join(', ')}; projected GPU cost: ${money(r)}; ` +
         `${r.critical ? `critical → pull request${pr ? ` #${pr.number}` : ''}` : 'routine → commit'}`,
     );
     console.log(`  ${''.padEnd(16)} why: ${r.rules.filter((x) => !x.startsWith('policy:')).join('; ')}`);

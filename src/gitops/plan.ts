@@ -86,6 +86,9 @@ export const REMOVED = '(removed)';
  */
 export const removesKey = (field: string, proposed: string): boolean => proposed === '0' && /^(requests|limits)\.nvidia\.com\//.test(field);
 
+/** A change's proposed value as the committer applies it: the value, or REMOVED. */
+export const appliedValue = (c: { field: string; proposed: string }): string => (removesKey(c.field, c.proposed) ? REMOVED : c.proposed);
+
 /**
  * How a key is removed where it is written: its lines deleted from a plain manifest; set to null
  * in a Kustomize patch (a strategic-merge patch deletes a key set to null, also one the base
