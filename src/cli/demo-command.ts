@@ -42,10 +42,11 @@ import { WindowStore } from '../windows/window-store.js';
 import { CostStore } from '../windows/cost-store.js';
 import { money } from '../committer/explain.js';
 import { demoBillingRows } from './demo-billing.js';
-import { printServerSummary, replayLlmServer, waitForServerRecommendations } from './demo-gpu.js';
+import { GPU_BILLING_SAMPLE, GPU_POOLS, gpuPoolPrices, printServerSummary, replayLlmServer, waitForServerRecommendations } from './demo-gpu.js';
 import { rangeSummary, statsOf } from '../windows/window-query.js';
 import { parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
+import { appliedValue } from '../manifests/plan.js';
 
 const SAMPLE = path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv');
 /** an hour of the demo workload's node pool (general-n2) at public on-demand list prices */
@@ -251,21 +252,25 @@ export function demoCommand(): Command {
 
         // the pool's prices first, so the recommendations are priced from the start: every hour the events span
         const billing = demoBillingRows(BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
+        // and the GPU pools' (demo-gpu.ts), for the model server's projected GPU costs
+        const gpuBilling = demoBillingRows(GPU_BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
         step(
-          `4/7 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices), then ${selected.length} rows`,
+          `4/7 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices) and ${gpuBilling.length} of GPU pools ${GPU_POOLS.join(', ')} (${path.relative(PROJECT_ROOT, GPU_BILLING_SAMPLE)}, synthetic prices), then ${selected.length} rows`,
         );
         await clients.producer.send({
           topic: cfg.topics.billing,
           acks: -1,
-          messages: billing.map((r) => ({ value: clients.codec.encode('BillingRecord', r) })),
+          messages: [...billing, ...gpuBilling].map((r) => ({ value: clients.codec.encode('BillingRecord', r) })),
         });
         const costs = new CostStore(redis, cfg.redis.keyPrefix, [{ topic: cfg.topics.billing, partitions: billingPartitions }]);
         for (const until = Date.now() + 60_000; ;) {
           const p = await costs.poolPrices(POOL, now);
-          if (p.cpuCoreHour !== undefined && p.memoryGibHour !== undefined) {
+          const gpu = await gpuPoolPrices(costs, now);
+          if (p.cpuCoreHour !== undefined && p.memoryGibHour !== undefined && gpu) {
             console.log(
               `  ${POOL} unit prices from billing: ${p.cpuCoreHour.toFixed(6)} ${p.currency ?? ''}/vCPU-hour, ${p.memoryGibHour.toFixed(6)} ${p.currency ?? ''}/GiB-hour`,
             );
+            console.log(gpu);
             break;
           }
           checkAlive();
@@ -349,7 +354,7 @@ export function demoCommand(): Command {
           .sort((a, b) => a.createdAt - b.createdAt);
         console.log(`\nRecommendations on ${cfg.topics.recommendations}: ${recs.length}`);
         for (const r of recs) {
-          const changes = r.changes.map((c) => `${c.field} ${c.current ?? '?'}→${c.proposed}`).join(', ');
+          const changes = r.changes.map((c) => `${c.field} ${c.current ?? '?'}→${appliedValue(c)}`).join(', ');
           console.log(
             `  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} q99 ${r.forecast.q99.toFixed(1).padStart(5)}  ${money(r).padEnd(42)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`,
           );

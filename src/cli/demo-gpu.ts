@@ -26,6 +26,9 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { MetricSample, Recommendation } from '../codec/generated-types.js';
 import { money } from '../committer/explain.js';
+import { appliedValue } from '../manifests/plan.js';
+import { gpuPricePool } from '../windows/billing.js';
+import type { CostStore } from '../windows/cost-store.js';
 import { readTopic } from '../kafka/read-topic.js';
 import { readLlmTrace, serveSteps } from '../replay/llm-trace.js';
 import { ForesightError } from '../util/errors.js';
@@ -33,6 +36,11 @@ import { PROJECT_ROOT } from '../util/paths.js';
 import { sleep } from '../util/retry.js';
 
 export const LLM_TRACE = path.join(PROJECT_ROOT, 'data', 'samples', 'azure_llm_conv_15min.csv');
+/** FOCUS rows of the GPU pools (synthetic prices, see the file): policies/ml.yaml's gpuPool and its spot pool */
+export const GPU_BILLING_SAMPLE = path.join(PROJECT_ROOT, 'data', 'samples', 'focus_gpu_a100_synthetic_hour.jsonl');
+export const GPU_POOLS = ['gpu-a100', 'gpu-a100-spot'];
+/** policies/ml.yaml gpuModel: the GPU-hour price read per pool and model */
+const GPU_MODEL = 'A100-80GB';
 export const ML_SERVER = { namespace: 'ml', kind: 'Deployment', name: 'llm-server', container: 'vllm' };
 const MINUTE = 60_000;
 const STEP_MS = 300_000;
@@ -106,6 +114,21 @@ export async function replayLlmServer(producer: Producer, codec: AvroCodec, topi
   return { produced: samples.length, firstEventTime: start, lastEventTime: start + served.length * MINUTE };
 }
 
+/** The GPU pools' unit prices as the processor reads them from the billing rows, one line each; undefined until every one is priced. */
+export async function gpuPoolPrices(costs: CostStore, now: number): Promise<string | undefined> {
+  const lines: string[] = [];
+  for (const pool of GPU_POOLS) {
+    const p = await costs.poolPrices(pool, now);
+    const gpu = await costs.poolPrices(gpuPricePool(pool, GPU_MODEL), now);
+    if (p.cpuCoreHour === undefined || p.memoryGibHour === undefined || gpu.gpuHour === undefined) return undefined;
+    const c = p.currency ?? '';
+    lines.push(
+      `  ${pool} unit prices from billing: ${gpu.gpuHour.toFixed(4)} ${c}/GPU-hour (${GPU_MODEL}), ${p.cpuCoreHour.toFixed(6)} ${c}/vCPU-hour, ${p.memoryGibHour.toFixed(6)} ${c}/GiB-hour`,
+    );
+  }
+  return lines.join('\n');
+}
+
 const ofServer = (r: Recommendation, cluster: string): boolean => r.cluster === cluster && r.namespace === ML_SERVER.namespace && r.name === ML_SERVER.name;
 
 /** Waits until the processor has published the server's replica (HPA) and GPU (RESOURCES) recommendations. */
@@ -137,9 +160,9 @@ export function printServerSummary(recs: readonly Recommendation[], cluster: str
   console.log(`\nModel server ${ML_SERVER.namespace}/${ML_SERVER.kind}/${ML_SERVER.name} (the LLM trace): ${mine.length} recommendation(s)`);
   for (const r of mine) {
     const pr = prs.find((p) => p.body.includes(r.id));
-    const what = r.type === 'HPA' ? 'replicas' : 'GPU right-sizing';
+    const what = r.type === 'HPA' ? 'replicas' : r.type === 'SPOT' ? 'spot GPU pool' : 'GPU right-sizing';
     console.log(
-      `  ${what.padEnd(16)} ${r.changes.map((c) => `${c.field} ${c.current ?? '-'}→${c.proposed}`).join(', ')}; projected GPU cost: ${money(r)}; ` +
+      `  ${what.padEnd(16)} ${r.changes.map((c) => `${c.field} ${c.current ?? '-'}→${appliedValue(c)}`).join(', ')}; projected GPU cost: ${money(r)}; ` +
         `${r.critical ? `critical → pull request${pr ? ` #${pr.number}` : ''}` : 'routine → commit'}`,
     );
     console.log(`  ${''.padEnd(16)} why: ${r.rules.filter((x) => !x.startsWith('policy:')).join('; ')}`);

@@ -399,7 +399,7 @@ function lineOf(text: string, pos: number): number {
   return n;
 }
 
-/** Base documents first, patches merged over them (maps deep, containers by name, as a strategic merge). */
+/** Base documents first, patches merged over them (maps deep, containers by name, a null deletes the key, as a strategic merge). */
 export function mergeDocs(docs: ObjectDoc[]): Record<string, unknown> {
   const ordered = [...docs.filter((d) => !d.patch), ...docs.filter((d) => d.patch)];
   return ordered.reduce<Record<string, unknown>>((acc, d) => merge(acc, d.value) as Record<string, unknown>, {});
@@ -417,7 +417,11 @@ function merge(a: unknown, b: unknown): unknown {
   }
   if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
     const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
-    for (const [k, v] of Object.entries(b)) out[k] = merge(out[k], v);
+    // a key set to null is deleted, as in a strategic-merge patch (and Helm values)
+    for (const [k, v] of Object.entries(b)) {
+      if (v === null) delete out[k];
+      else out[k] = merge(out[k], v);
+    }
     return out;
   }
   return b === undefined ? a : b;

@@ -9,7 +9,7 @@ import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { RejectedMessage } from '../util/errors.js';
 import { currentValue, get, locateField, ManifestIndex, workloadLabel, type RepoOptions, type ResolvedWorkload, type WorkloadKey } from './manifests.js';
 import { parseQuantity } from './quantity.js';
-import { editYaml } from './yaml-edit.js';
+import { editYaml, REMOVE, type YamlEdit } from './yaml-edit.js';
 
 export interface FieldDiff {
   field: string;
@@ -53,8 +53,13 @@ export function planRecommendation(
     const snapshot = changed.size === 0 ? resolved : ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key);
     const loc = locateField(snapshot, c.field, container);
     const before = currentValue(snapshot, c.field, container);
-    const value = /^\d+$/.test(c.proposed) && !c.field.startsWith('nodeSelector.') ? Number(c.proposed) : c.proposed;
-    if (before === String(value)) continue;
+    const removal = removesKey(c.field, c.proposed);
+    const value: YamlEdit['value'] = removal
+      ? removalValue(snapshot)
+      : /^\d+$/.test(c.proposed) && !c.field.startsWith('nodeSelector.')
+        ? Number(c.proposed)
+        : c.proposed;
+    if (removal ? before === null : before === String(value)) continue;
     // the value the recommendation was made from is no longer there: a person (or another
     // change) edited the field since. Never overwrite it; the loop recomputes from the new value.
     const inRepo = currentValue(original, c.field, container);
@@ -65,10 +70,33 @@ export function planRecommendation(
       );
     }
     changed.set(loc.file, editYaml(text(loc.file), loc.index, [...(loc.before ?? []), { path: loc.path, value }]));
-    diffs.push({ field: c.field, container, file: loc.file, before, after: String(value) });
+    diffs.push({ field: c.field, container, file: loc.file, before, after: removal ? REMOVED : String(value) });
   }
   if (changed.size > 0) validate(ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key));
   return { changed, diffs };
+}
+
+/** What a diff shows for a removed key. */
+export const REMOVED = '(removed)';
+
+/**
+ * An extended resource (nvidia.com/gpu after a move to a MIG slice) proposed at 0 is removed,
+ * not written as 0: a request of 0 whole GPUs still names the resource to the scheduler and the
+ * device plugin, and a reader of the manifest would take the pod for a GPU one.
+ */
+export const removesKey = (field: string, proposed: string): boolean => proposed === '0' && /^(requests|limits)\.nvidia\.com\//.test(field);
+
+/** A change's proposed value as the committer applies it: the value, or REMOVED. */
+export const appliedValue = (c: { field: string; proposed: string }): string => (removesKey(c.field, c.proposed) ? REMOVED : c.proposed);
+
+/**
+ * How a key is removed where it is written: its lines deleted from a plain manifest; set to null
+ * in a Kustomize patch (a strategic-merge patch deletes a key set to null, also one the base
+ * holds) and in Helm values (Helm deletes a default key set to null; the chart's default is not
+ * in the repository).
+ */
+function removalValue(w: ResolvedWorkload): YamlEdit['value'] {
+  return w.helm || w.workload?.edit.patch ? null : REMOVE;
 }
 
 /** Whether a value in the repository is the one a recommendation names (numbers and quantities by value: "0.5" is "500m"). */

@@ -7,6 +7,8 @@
  *   - an existing scalar is replaced in place, in its own quoting style;
  *   - a missing key is added as block YAML at the end of its nearest existing block mapping
  *     (or a missing sequence item at the end of its block sequence), indented like its siblings;
+ *   - a key set to REMOVE loses its lines (key, value and the comment on its line) when it is the
+ *     only thing on them in a block mapping;
  *   - only inside a flow collection ({...}, [...]) does the document get re-serialised.
  */
 import { isMap, isScalar, isSeq, parseAllDocuments, Scalar, stringify, type Document, type Node } from 'yaml';
@@ -14,9 +16,12 @@ import { ForesightError } from '../util/errors.js';
 
 export type YamlPath = (string | number)[];
 
+/** The value that deletes a key (null writes a YAML null, which a strategic-merge patch or Helm reads as a deletion). */
+export const REMOVE = Symbol('remove');
+
 export interface YamlEdit {
   path: YamlPath;
-  value: string | number;
+  value: string | number | null | typeof REMOVE;
 }
 
 export class YamlEditError extends ForesightError {
@@ -44,11 +49,13 @@ function parseDoc(text: string, docIndex: number): Document.Parsed {
 
 function editOne(text: string, docIndex: number, e: YamlEdit): string {
   const doc = parseDoc(text, docIndex);
+  if (e.value === REMOVE) return removeKey(text, doc, e.path);
+  const value = e.value;
   const node = doc.getIn(e.path, true) as Node | undefined;
   if (node !== undefined) {
     if (!isScalar(node) || !node.range) throw new YamlEditError(`${e.path.join('.')} is not a scalar`);
-    if (node.type === Scalar.BLOCK_FOLDED || node.type === Scalar.BLOCK_LITERAL) return reserialise(text, doc, e);
-    return splice(text, node.range[0], node.range[1], scalarText(e.value, node.type));
+    if (node.type === Scalar.BLOCK_FOLDED || node.type === Scalar.BLOCK_LITERAL) return reserialise(text, doc, e.path, value);
+    return splice(text, node.range[0], node.range[1], scalarText(value, node.type));
   }
   // the nearest existing ancestor
   let k = e.path.length - 1;
@@ -59,30 +66,52 @@ function editOne(text: string, docIndex: number, e: YamlEdit): string {
   }
   if (!parent || !(isMap(parent) || isSeq(parent)) || !parent.range)
     throw new YamlEditError(`cannot add ${e.path.join('.')}: its parent is not a mapping or sequence`);
-  if (parent.flow || parent.items.length === 0) return reserialise(text, doc, e);
+  if (parent.flow || parent.items.length === 0) return reserialise(text, doc, e.path, value);
   const missing = e.path.slice(k);
   const at = parent.range[1];
   if (isMap(parent)) {
     if (typeof missing[0] !== 'string') throw new YamlEditError(`${e.path.join('.')}: a mapping has no index ${missing[0]}`);
     const first = parent.items[0].key as Node;
     const indent = column(text, first.range![0]);
-    const block = stringify(nest(missing, e.value), { indentSeq: indentsSequences(text) }).trimEnd();
+    const block = stringify(nest(missing, value), { indentSeq: indentsSequences(text) }).trimEnd();
     return insertLines(text, at, block, indent);
   }
   // a sequence: only appending the next item is meaningful
   if (missing[0] !== parent.items.length) throw new YamlEditError(`${e.path.join('.')}: index ${missing[0]} is beyond the sequence end`);
   const indent = column(text, parent.range[0]);
-  const block = stringify([nest(missing.slice(1), e.value)], { indentSeq: indentsSequences(text) }).trimEnd();
+  const block = stringify([nest(missing.slice(1), value)], { indentSeq: indentsSequences(text) }).trimEnd();
   return insertLines(text, at, block, indent);
 }
 
-function nest(path: YamlPath, value: string | number): unknown {
+/** Deletes a key of a block mapping with its lines; absent already: the text as it is; in a flow mapping (or sharing its line): re-serialised. */
+function removeKey(text: string, doc: Document.Parsed, path: YamlPath): string {
+  const parent = (path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true)) as Node | undefined;
+  if (!parent || !isMap(parent)) return text;
+  const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path[path.length - 1]));
+  if (!pair) return text;
+  const key = pair.key as Node;
+  const value = pair.value as Node | null;
+  const end = value?.range?.[1] ?? key.range![1];
+  const lineStart = text.lastIndexOf('\n', key.range![0] - 1) + 1;
+  const nl = text.indexOf('\n', end);
+  const lineEnd = nl === -1 ? text.length : nl + 1;
+  // the pair must be alone on its lines (a comment after it goes with it)
+  const rest = text.slice(end, lineEnd).trim();
+  if (parent.flow || text.slice(lineStart, key.range![0]).trim() !== '' || (rest !== '' && !rest.startsWith('#'))) {
+    doc.deleteIn(path);
+    return reserialiseDoc(text, doc);
+  }
+  return splice(text, lineStart, lineEnd, '');
+}
+
+function nest(path: YamlPath, value: string | number | null): unknown {
   let v: unknown = value;
   for (let i = path.length - 1; i >= 0; i--) v = typeof path[i] === 'number' ? [v] : { [path[i]]: v };
   return v;
 }
 
-function scalarText(value: string | number, type: Scalar.Type | undefined): string {
+function scalarText(value: string | number | null, type: Scalar.Type | undefined): string {
+  if (value === null) return 'null';
   const s = String(value);
   if (type === Scalar.QUOTE_DOUBLE) return JSON.stringify(s);
   if (type === Scalar.QUOTE_SINGLE) return `'${s.replaceAll("'", "''")}'`;
@@ -90,8 +119,12 @@ function scalarText(value: string | number, type: Scalar.Type | undefined): stri
   return stringify(value).trimEnd();
 }
 
-function reserialise(text: string, doc: Document.Parsed, e: YamlEdit): string {
-  doc.setIn(e.path, e.value);
+function reserialise(text: string, doc: Document.Parsed, path: YamlPath, value: string | number | null): string {
+  doc.setIn(path, value);
+  return reserialiseDoc(text, doc);
+}
+
+function reserialiseDoc(text: string, doc: Document.Parsed): string {
   const [start, , end] = doc.range;
   const original = text.slice(start, end);
   let body = doc.toString({ indentSeq: indentsSequences(text) });

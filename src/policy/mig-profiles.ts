@@ -50,3 +50,16 @@ export const migResource = (p: MigProfile): string => `nvidia.com/mig-${p.profil
 
 /** Memory of the whole GPU (the full 7g profile), in GiB. */
 export const gpuMemoryGiB = (model: GpuModel): number => MIG_PROFILES[model][MIG_PROFILES[model].length - 1].memoryGiB;
+
+/**
+ * The GPU model a billing row or node label names, for GPU-hour prices per model: NVIDIA GPU
+ * feature discovery's `nvidia.com/gpu.product` (NVIDIA-A100-SXM4-80GB), GKE's
+ * `cloud.google.com/gke-accelerator` (nvidia-a100-80gb, nvidia-tesla-a100) or a SKU description
+ * ("Nvidia A100 80GB GPU running in Americas"). Undefined for other GPUs.
+ */
+export function gpuModelOfName(text: string): GpuModel | undefined {
+  const t = text.toLowerCase();
+  if (/h100/.test(t)) return 'H100-80GB';
+  if (/a100/.test(t)) return /80\s*gb/.test(t) ? 'A100-80GB' : 'A100-40GB';
+  return undefined;
+}

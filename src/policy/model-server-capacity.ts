@@ -18,10 +18,10 @@
 import { COMPUTE_SLICES, gpuMemoryGiB, MIG_PROFILES, type GpuModel, type MigProfile } from './mig-profiles.js';
 import type { ModelServerSpec, ResolvedPolicy } from './policy-schema.js';
 
-export type ResolvedModelServer = Required<Omit<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel'>> &
-  Pick<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel'>;
+export type ResolvedModelServer = Required<Omit<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel' | 'spot'>> &
+  Pick<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel' | 'spot'>;
 
-export const MODEL_SERVER_DEFAULTS: Omit<ResolvedModelServer, 'perReplicaThroughput' | 'gpuModel'> = {
+export const MODEL_SERVER_DEFAULTS: Omit<ResolvedModelServer, 'perReplicaThroughput' | 'gpuModel' | 'spot'> = {
   demandMetric: 'vllm:generation_tokens_total',
   queueMetric: 'vllm:num_requests_waiting',
   runningMetric: 'vllm:num_requests_running',
@@ -169,6 +169,51 @@ export function sizeGpu(use: GpuUse, server: Pick<ResolvedModelServer, 'sharing'
     return { kind: 'time-slicing', replicasPerGpu: n, gpuShare: 1 / n, reason: `${needs}: ${n} replicas fit one ${server.gpuModel} by time-slicing` };
   }
   return { kind: 'whole-gpu', reason: 'modelServer.sharing is none' };
+}
+
+/** Spot GPU capacity a policy allows for a model server (modelServer.spot), with its defaults filled. */
+export interface SpotGpu {
+  nodePool: string;
+  nodeSelector: Record<string, string>;
+  minReplicas: number;
+}
+
+/** Fewest replicas serving for a move to spot GPUs by default: with one, an interruption stops all serving. */
+export const SPOT_GPU_MIN_REPLICAS = 2;
+
+/** The spot GPU pool the policy allows, or undefined (the default: a model server stays where it is). */
+export function spotGpuOf(policy: ResolvedPolicy): SpotGpu | undefined {
+  const s = policy.modelServer?.spot;
+  if (s?.allowed !== true || s.nodePool === undefined) return undefined;
+  return { nodePool: s.nodePool, nodeSelector: s.nodeSelector ?? policy.spot.nodeSelector, minReplicas: s.minReplicas ?? SPOT_GPU_MIN_REPLICAS };
+}
+
+export type SpotGpuVerdict = { move: true; reasons: string[] } | { move: false; reason: string };
+
+/**
+ * May a model server move to spot GPUs now? Spot capacity can be reclaimed at any time (with
+ * 30 s to 2 min of notice), and a replacement replica serves only after its warm-up. So:
+ * - at least `minReplicas` replicas serve (never fewer than 2: with one, an interruption stops all serving);
+ * - with the per-replica throughput known, one replica fewer still serves the forecast peak
+ *   (`(replicas − 1) × throughput ≥ peak`), so an interruption costs no capacity the forecast needs.
+ * Without a throughput (not given, not learnt yet) only the replica count is checked.
+ */
+export function spotGpuRule(x: { replicas: number; throughput: number | undefined; peakDemand: number; spot: Pick<SpotGpu, 'minReplicas'> }): SpotGpuVerdict {
+  const min = Math.max(SPOT_GPU_MIN_REPLICAS, x.spot.minReplicas);
+  if (x.replicas < min) return { move: false, reason: `${x.replicas} replica(s) serving < ${min}: an interruption would stop too much of the serving` };
+  if (x.throughput === undefined) return { move: true, reasons: [`spot-gpu: ${x.replicas} replicas ≥ ${min}`] };
+  const left = (x.replicas - 1) * x.throughput;
+  if (left < x.peakDemand)
+    return {
+      move: false,
+      reason: `one replica interrupted leaves ${x.replicas - 1} × ${round(x.throughput)}/s = ${round(left)}/s < forecast peak ${round(x.peakDemand)}/s`,
+    };
+  return {
+    move: true,
+    reasons: [
+      `spot-gpu: ${x.replicas} replicas ≥ ${min}; one interrupted leaves ${x.replicas - 1} × ${round(x.throughput)}/s ≥ forecast peak ${round(x.peakDemand)}/s`,
+    ],
+  };
 }
 
 const round = (v: number): number => Math.round(v * 100) / 100;

@@ -51,6 +51,22 @@ const modelServerSchema = z
     headroom: z.number().min(0).max(10),
     /** node pool whose GPU-hour price (from billing) prices the server */
     gpuPool: name,
+    /**
+     * Spot GPU capacity, only where `allowed` (model-server-capacity.ts spotGpuRule): the move to
+     * `nodePool` (its billing rows price it) through `nodeSelector` (default: the policy's
+     * spot.nodeSelector), while at least `minReplicas` replicas serve and one fewer still serves
+     * the forecast peak (an interruption takes a replica away for its warm-up).
+     */
+    spot: z
+      .object({
+        allowed: z.boolean(),
+        nodePool: name,
+        nodeSelector: z.record(z.string(), z.string()),
+        minReplicas: z.number().int().min(2).max(MAX_REPLICAS),
+      })
+      .strict()
+      .partial()
+      .refine((s) => s.allowed !== true || s.nodePool !== undefined, { message: 'allowed: true needs nodePool (the spot GPU pool)', path: ['allowed'] }),
   })
   .strict()
   .partial()

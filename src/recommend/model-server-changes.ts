@@ -7,8 +7,9 @@
  *   trigger threshold set to the queue-depth SLO), else the HPA's minReplicas, else
  *   spec.replicas. Priced as Δreplicas × one replica's requests (GPUs included) at the GPU
  *   pool's unit prices.
- * - the GPU of a replica: a MIG slice (`nvidia.com/gpu` set to 0 and `nvidia.com/mig-<profile>`
- *   requested, in requests and limits alike as the API server requires of extended resources),
+ * - the GPU of a replica: a MIG slice (`nvidia.com/mig-<profile>` requested and `nvidia.com/gpu`
+ *   proposed at 0, which the committer removes from the manifest; in requests and limits alike as
+ *   the API server requires of extended resources),
  *   or time-slicing (the nodeSelector `nvidia.com/gpu.sharing-strategy: time-slicing`, the label
  *   NVIDIA's GPU feature discovery puts on nodes whose GPUs the device plugin shares). Priced
  *   as the GPU-hours given back: replicas × GPUs per replica × (share − 1) × the GPU-hour price.
@@ -73,11 +74,12 @@ export function gpuChange(sizing: GpuSizing, replicas: number, gpusPerReplica: n
   if (sizing.kind === 'mig') {
     const mig = sizing.resource;
     return {
+      // the slice first, then the whole GPU's 0 (the committer removes that key: gitops/plan.ts removesKey)
       changes: [
-        { field: 'requests.nvidia.com/gpu', current: String(gpusPerReplica), proposed: '0' },
-        { field: 'limits.nvidia.com/gpu', current: String(gpusPerReplica), proposed: '0' },
         { field: `requests.${mig}`, current: null, proposed: '1' },
         { field: `limits.${mig}`, current: null, proposed: '1' },
+        { field: 'requests.nvidia.com/gpu', current: String(gpusPerReplica), proposed: '0' },
+        { field: 'limits.nvidia.com/gpu', current: String(gpusPerReplica), proposed: '0' },
       ],
       cost,
       reasons: [sizing.reason],

@@ -19,6 +19,15 @@
  *   (a pull request, rule `critical:gpu-sharing`): the node pool must be partitioned (MIG
  *   strategy "mixed") or its device plugin configured for time-slicing before such a pod can
  *   be scheduled, which Foresight cannot see from the manifests.
+ * - SPOT: only where the policy allows spot GPUs (modelServer.spot.allowed), at least
+ *   spot.minReplicas (≥ 2) serve and one replica fewer still serves the forecast peak
+ *   (policy/model-server-capacity.ts spotGpuRule): the node selector of the spot GPU pool (the
+ *   edit every SPOT makes, sizing.ts spotChanges), priced as the replicas in force moved from the
+ *   GPU pool's prices to the spot pool's. Critical per `critical.spot` (default: a pull request).
+ *
+ * Every price is the pool's unit prices from billing, the GPU-hour that of the policy's GPU
+ * model where billing rows name it (money.ts gpuPrices); a price that is missing makes the
+ * cost unknown, with the reason.
  *
  * The demand forecast: a counter's 5-minute history is turned into per-second rates (the
  * difference of consecutive step means ÷ 300 s; a reset or a forward-filled step keeps the last rate) and forecast
@@ -30,24 +39,34 @@
 import type { Recommendation } from '../codec/generated-types.js';
 import { isCounter } from '../codec/model-server-metrics.js';
 import { currentValue, type ResolvedWorkload } from '../manifests/manifests.js';
-import { learnThroughput, modelServerOf, modelServerReplicas, sizeGpu, type ResolvedModelServer } from '../policy/model-server-capacity.js';
+import {
+  learnThroughput,
+  modelServerOf,
+  modelServerReplicas,
+  sizeGpu,
+  spotGpuOf,
+  spotGpuRule,
+  type ResolvedModelServer,
+} from '../policy/model-server-capacity.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { forecastAtRisk, type PeakForecast } from '../policy/rules.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
-import type { CostEstimate } from './cost-model.js';
+import { movePoolCostDelta, type CostEstimate } from './cost-model.js';
 import { GPU_RESOURCE } from './workload-facts.js';
 import { gpuChange, replicaChange, type ScalingInForce } from './model-server-changes.js';
 import { readServerFacts } from './model-server-facts.js';
 import { Money } from './money.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
-import { recommendationOf, type Candidate, type RecommendationBasis } from './sizing.js';
+import { recommendationOf, spotChanges, type Candidate, type RecommendationBasis } from './sizing.js';
 
 const STEP_MS = 300_000;
 /** the range of windows the capacity model reads: an hour of 1-minute steps */
 export const LOOKBACK_MS = 3_600_000;
 /** minutes of the server's data (demand and queue) in the hour before its GPU is sized: a percentile of a few minutes is no evidence */
 export const MIN_GPU_MINUTES = 10;
+
+type ServerType = 'HPA' | 'RESOURCES' | 'SPOT';
 
 export interface ModelServerDeps {
   windows: WindowStore;
@@ -115,17 +134,10 @@ export class ModelServerRecommender {
       { fromMs: stepEndMs - LOOKBACK_MS, toMs: stepEndMs - 1 },
       () => replicasNow,
     );
-    const prices = await this.d.money.prices(server.gpuPool, stepEndMs);
+    const prices = await this.d.money.gpuPrices(server.gpuPool, server.gpuModel, stepEndMs);
     const f = isCounter(server.demandMetric) ? (await this.d.forecaster.forecast([{ history: stepRates(history), timeS: stepEndMs / 1000 }]))[0] : raw;
     const out: Candidate[] = [];
-    const base = (
-      type: 'HPA' | 'RESOURCES',
-      container: string | null,
-      changes: Recommendation['changes'],
-      rules: string[],
-      cost: CostEstimate,
-      critical: boolean,
-    ) =>
+    const base = (type: ServerType, container: string | null, changes: Recommendation['changes'], rules: string[], cost: CostEstimate, critical: boolean) =>
       this.recommendation(id, type, container, changes, {
         server,
         policy,
@@ -140,10 +152,10 @@ export class ModelServerRecommender {
 
     const throughput = server.perReplicaThroughput ?? learnThroughput(serverFacts.steps);
     const now = serverFacts.steps.at(-1);
+    const peak = Math.max(forecastAtRisk(f, policy).value, now?.demand ?? 0);
     if (throughput !== undefined && now) {
-      const peak = forecastAtRisk(f, policy).value;
       const plan = modelServerReplicas({
-        forecast: [{ tMs: stepEndMs, demand: Math.max(peak, now.demand) }],
+        forecast: [{ tMs: stepEndMs, demand: peak }],
         nowMs: stepEndMs,
         throughput,
         queue: now.queue,
@@ -190,12 +202,27 @@ export class ModelServerRecommender {
         });
       }
     }
+    // spot GPUs, where the policy allows them and an interruption would cost no capacity the forecast needs
+    const spot = spotGpuOf(policy);
+    const verdict = spot && now ? spotGpuRule({ replicas: replicasNow, throughput, peakDemand: peak, spot }) : undefined;
+    const moves = verdict?.move ? spotChanges(facts.resolved, spot!.nodeSelector) : [];
+    if (verdict?.move && moves.length > 0) {
+      // the replicas in force, priced in the spot pool instead of the GPU pool (GPU-hours of the policy's GPU model)
+      const cost = movePoolCostDelta(facts.perReplica, replicasNow, prices, await this.d.money.gpuPrices(spot!.nodePool, server.gpuModel, stepEndMs));
+      const rules = [...verdict.reasons, ...(policy.critical.spot ? ['critical:spot'] : [])];
+      out.push({
+        type: 'SPOT',
+        container: null,
+        rec: base('SPOT', null, moves, rules, cost, policy.critical.spot),
+        values: Object.fromEntries(moves.map((c) => [c.field, c.proposed])),
+      });
+    }
     return out;
   }
 
   private recommendation(
     id: SeriesIdentity,
-    type: 'HPA' | 'RESOURCES',
+    type: ServerType,
     container: string | null,
     changes: Recommendation['changes'],
     o: Pick<RecommendationBasis, 'policy' | 'rules' | 'cost' | 'critical' | 'stepEndMs' | 'traceparent' | 'source'> & {

@@ -29,6 +29,7 @@ import { currentReplicas, nodePoolOf, podResources, teamOf } from './workload-fa
 import type { PodResources } from './cost-model.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { budgetReportKey } from '../windows/redis-keys.js';
+import { gpuPricePool } from '../windows/billing.js';
 
 const HOUR = 3_600_000;
 
@@ -89,6 +90,18 @@ export class Money {
 
   prices(pool: string, atMs: number): Promise<PoolPrices> {
     return this.d.costs.poolPrices(pool, atMs);
+  }
+
+  /**
+   * A GPU pool's prices with the GPU-hour price of `model` where billing rows name it
+   * (windows/billing.ts gpuModelOf), else the pool's GPU-hour price over all its rows.
+   */
+  async gpuPrices(pool: string, model: string | undefined, atMs: number): Promise<PoolPrices> {
+    const prices = await this.prices(pool, atMs);
+    if (!model) return prices;
+    const own = await this.prices(gpuPricePool(pool, model), atMs);
+    if (own.gpuHour === undefined || (prices.currency && own.currency && prices.currency !== own.currency)) return prices;
+    return { ...prices, gpuHour: own.gpuHour, currency: prices.currency ?? own.currency };
   }
 
   /** Writes a cost estimate into a recommendation: the delta and its currency, or why it is unknown. */

@@ -8,7 +8,8 @@
  *   - IDLE: the workload's `replicas.metric` under `idle.cpuBelow` every hour of `idle.hours`
  *     → minReplicas (or replicas) to the policy minimum, or a removal suggestion (critical).
  *   - SPOT: a stateless kind with the eligibility labels and steady demand (coefficient of
- *     variation of the last day's hourly means) → the policy's spot node selector.
+ *     variation of the last day's hourly means) → the policy's spot node selector. Not for a
+ *     model server: its move to spot GPUs is model-server-recommendations.ts's, where the policy allows it.
  *
  * Evaluated when a series closes the last step of an hour (event time), so at most once an
  * hour per workload. The last proposal per workload and type lives in Redis: a new one is
@@ -244,6 +245,7 @@ export class SizingRules {
     policy: ResolvedPolicy,
     traceparent: string | undefined,
   ): Promise<Candidate | undefined> {
+    if (policy.modelServer) return undefined; // a model server moves to spot GPUs only where its policy allows (model-server-recommendations.ts)
     const demand = await this.hourlyMeans(seriesId, ref, stepEndMs, 24);
     if (demand.length < 24) return undefined;
     const w = this.resolve(id);
@@ -254,9 +256,7 @@ export class SizingRules {
     };
     const verdict = spotRule({ kind: id.kind, labels }, demand, policy);
     if (!verdict) return undefined;
-    const changes = Object.entries(policy.spot.nodeSelector)
-      .map(([k, v]) => ({ field: `nodeSelector.${k}`, current: w ? currentValue(w, `nodeSelector.${k}`, null) : null, proposed: v }))
-      .filter((c) => c.current !== c.proposed);
+    const changes = spotChanges(w, policy.spot.nodeSelector);
     if (changes.length === 0) return undefined;
     // the same replicas and requests priced in the spot pool instead of the workload's pool
     const facts = this.d.money.workload(id);
@@ -280,6 +280,13 @@ export class SizingRules {
     });
     return { type: 'SPOT', container: null, rec, values: Object.fromEntries(changes.map((c) => [c.field, c.proposed])) };
   }
+}
+
+/** The node selector edits that move a workload to spot capacity (SPOT of any workload, model servers included); none where it is there already. */
+export function spotChanges(w: ResolvedWorkload | undefined, nodeSelector: Record<string, string>): Recommendation['changes'] {
+  return Object.entries(nodeSelector)
+    .map(([k, v]) => ({ field: `nodeSelector.${k}`, current: w ? currentValue(w, `nodeSelector.${k}`, null) : null, proposed: v }))
+    .filter((c) => c.current !== c.proposed);
 }
 
 /** What a recommendation is made of beside its changes (recommendationOf). */

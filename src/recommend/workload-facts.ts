@@ -13,6 +13,7 @@
  */
 import { currentValue, get, type ResolvedWorkload } from '../manifests/manifests.js';
 import { parseQuantity } from '../manifests/quantity.js';
+import { COMPUTE_SLICES } from '../policy/mig-profiles.js';
 import type { PodResources } from './cost-model.js';
 
 export const POOL_LABELS = [
@@ -24,6 +25,8 @@ export const POOL_LABELS = [
 ];
 export const TEAM_LABELS = ['foresight.dev/team', 'team'];
 export const GPU_RESOURCE = 'nvidia.com/gpu';
+/** nvidia.com/mig-<slices>g.<memory>gb (NVIDIA device plugin, "mixed" MIG strategy) */
+const MIG_RESOURCE = /^nvidia\.com\/mig-([1-7])g\.\d+gb$/;
 
 type Obj = Record<string, unknown>;
 const asObj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -38,8 +41,9 @@ function request(c: Obj, resource: string): number | undefined {
 
 /**
  * The resources of one replica: the sum of every container's requests (init containers run
- * before, not beside, the others and are left out). Undefined when the manifest is not known
- * or gives no CPU, memory or GPU request at all.
+ * before, not beside, the others and are left out), a MIG slice counted as its share of a GPU
+ * (slices ÷ 7). Undefined when the manifest is not known or gives no CPU, memory or GPU request
+ * at all.
  */
 export function podResources(w: ResolvedWorkload | undefined): PodResources | undefined {
   if (!w) return undefined;
@@ -64,6 +68,16 @@ export function podResources(w: ResolvedWorkload | undefined): PodResources | un
       const v = request(c, resource);
       if (v !== undefined) {
         out[key] += v;
+        any = true;
+      }
+    }
+    // MIG slices count as their compute share of a GPU (as model-server-changes.ts prices a slice)
+    const res = asObj(c.resources);
+    for (const r of new Set([...Object.keys(asObj(res.requests)), ...Object.keys(asObj(res.limits))])) {
+      const m = MIG_RESOURCE.exec(r);
+      const v = m ? request(c, r) : undefined;
+      if (m && v !== undefined) {
+        out.gpus += (v * Number(m[1])) / COMPUTE_SLICES;
         any = true;
       }
     }

@@ -7,9 +7,14 @@
  * `k8s.cronjob.name`), `team`, and `node-pool` (else `k8s.node.pool`, else the ResourceId).
  * A row's EffectiveCost is spread evenly over the hours of its charge period (FOCUS charge
  * periods are usually one hour or one day), each hour counted in its own UTC month.
+ *
+ * GPU-hours are priced per pool and, when the row names the GPU model (gpuModelOf), also per
+ * pool and model (`<pool>/<model>`, gpuPricePool): a pool of several GPU models (a Karpenter
+ * NodePool of several instance types) then prices each model's GPU-hour on its own.
  */
 import type { BillingRecord } from '../codec/generated-types.js';
 import { costHashName, priceHashName } from './redis-keys.js';
+import { gpuModelOfName } from '../policy/mig-profiles.js';
 
 const HOUR = 3_600_000;
 /** Longest charge period spread hour by hour; longer rows count in their first hour. */
@@ -60,6 +65,21 @@ export function poolOf(row: BillingRecord): string {
   return row.Tags['node-pool'] ?? row.Tags['k8s.node.pool'] ?? row.ResourceId ?? row.ServiceName;
 }
 
+/** Tags that name a node's GPU model: NVIDIA GPU feature discovery's label, GKE's accelerator label. */
+export const GPU_MODEL_TAGS = ['nvidia.com/gpu.product', 'cloud.google.com/gke-accelerator'];
+
+/** The GPU model of a GPU-hour row: from its tags, else its SKU description (ChargeDescription). */
+export function gpuModelOf(row: BillingRecord): string | undefined {
+  for (const t of GPU_MODEL_TAGS) {
+    const m = row.Tags[t] ? gpuModelOfName(row.Tags[t]) : undefined;
+    if (m) return m;
+  }
+  return row.ChargeDescription ? gpuModelOfName(row.ChargeDescription) : undefined;
+}
+
+/** The price key of one GPU model's GPU-hours in a pool. */
+export const gpuPricePool = (pool: string, model: string): string => `${pool}/${model}`;
+
 export function monthOf(ms: number): string {
   const d = new Date(ms);
   return `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
@@ -93,11 +113,14 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
   const qty = row.ConsumedQuantity ?? row.PricingQuantity;
   if (unit && qty !== null && qty > 0) {
     const month = monthOf(row.ChargePeriodStart);
-    const hash = priceHashName(poolOf(row), unit.kind, month);
-    out.push({ hash, field: 'cost', delta: row.EffectiveCost, month });
-    out.push({ hash, field: 'quantity', delta: qty * unit.factor, month });
-    // rows counted per currency: a price is only read in the one currency its rows share
-    out.push({ hash, field: `currency:${row.BillingCurrency}`, delta: 1, month });
+    const model = unit.kind === 'gpu-hour' ? gpuModelOf(row) : undefined;
+    for (const pool of model ? [poolOf(row), gpuPricePool(poolOf(row), model)] : [poolOf(row)]) {
+      const hash = priceHashName(pool, unit.kind, month);
+      out.push({ hash, field: 'cost', delta: row.EffectiveCost, month });
+      out.push({ hash, field: 'quantity', delta: qty * unit.factor, month });
+      // rows counted per currency: a price is only read in the one currency its rows share
+      out.push({ hash, field: `currency:${row.BillingCurrency}`, delta: 1, month });
+    }
   }
   return out;
 }

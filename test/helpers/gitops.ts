@@ -27,3 +27,35 @@ export function gitopsRemote(extra: Record<string, string> = {}): GitOpsFixture 
 export function exampleFiles(): Map<string, string> {
   return readRepoFiles(EXAMPLE_REPO);
 }
+
+/** The MIG change of a replica, as model-server-changes.ts gpuChange writes it. */
+export const MIG_CHANGES: [string, string][] = [
+  ['requests.nvidia.com/mig-3g.40gb', '1'],
+  ['limits.nvidia.com/mig-3g.40gb', '1'],
+  ['requests.nvidia.com/gpu', '0'],
+  ['limits.nvidia.com/gpu', '0'],
+];
+
+/** The example with the vLLM container's GPU request also set in the prod overlay's patch (a Kustomize patch over the base). */
+export function withGpuPatch(files: Map<string, string>): Map<string, string> {
+  const patch = 'apps/ml/overlays/prod/llm-server-patch.yaml';
+  const out = new Map(files);
+  out.set(
+    patch,
+    `${files.get(patch)!}---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: llm-server
+spec:
+  template:
+    spec:
+      containers:
+      - name: vllm
+        resources:
+          requests:
+            nvidia.com/gpu: 1   # a whole A100 in production
+`,
+  );
+  return out;
+}

@@ -53,16 +53,24 @@ describe('foresight demo', () => {
     assert.match(out, /git log -p of the GitOps repository \(main: [1-9]\d* commit\(s\) by Foresight/);
     assert.match(out, /\n- {2}minReplicas: 3 {3}# never fewer than 3 in production\n\+ {2}minReplicas: \d+ {3}# never fewer than 3 in production\n/);
     // the GPU part (demo-gpu.ts): the LLM trace as ml/Deployment/llm-server; the processor's loop raises the KEDA floor (a commit)
-    // and moves the replica to a MIG slice (a pull request), the GPU cost unknown: the billing sample has no GPU rows
+    // and moves the replica to a MIG slice (a pull request), both priced from the GPU pool's billing rows (synthetic prices)
     assert.match(out, /as ml\/Deployment\/llm-server: demand \d+–\d+ generated tokens\/s/);
-    assert.match(
-      out,
-      /\n {2}replicas {9}keda\.minReplicaCount 2→3; projected GPU cost: cost unknown: no billing rows for pool gpu-a100[^;]*; routine → commit\n/,
-    );
-    assert.match(
-      out,
-      /\n {2}GPU right-sizing requests\.nvidia\.com\/gpu 1→0, .*nvidia\.com\/mig-\d+g\.\d+gb -→1; projected GPU cost: cost unknown[^;]*; critical → pull request #\d\n/,
-    );
+    assert.match(out, /\n {2}gpu-a100 unit prices from billing: 3\.6000 USD\/GPU-hour \(A100-80GB\), 0\.035000 USD\/vCPU-hour, 0\.004700 USD\/GiB-hour\n/);
+    // one more replica of 4 vCPU, 24 GiB and one A100: (4 × 0.035 + 24 × 0.0047 + 3.60) × 730 = 2812.544 a month
+    assert.match(out, /\n {2}replicas {9}keda\.minReplicaCount 2→3; projected GPU cost: \+2812\.54 USD\/month \(pool gpu-a100 prices\); routine → commit\n/);
+    // the slice gives back (1 − k/7) of each replica's GPU-hours: replicas × (1 − k/7) × 3.60 × 730 (2 replicas in force, 3 after the commit)
+    const mig =
+      /\n {2}GPU right-sizing requests\.nvidia\.com\/mig-(\d)g\.\d+gb -→1, limits\.nvidia\.com\/mig-\dg\.\d+gb -→1, requests\.nvidia\.com\/gpu 1→\(removed\), limits\.nvidia\.com\/gpu 1→\(removed\); projected GPU cost: −(\d+\.\d\d) USD\/month \(pool gpu-a100 prices\); critical → pull request #\d\n/.exec(
+        out,
+      );
+    assert.ok(mig, 'the MIG pull request with its projected GPU cost');
+    const saving = (replicas: number): string => ((replicas * (1 - Number(mig[1]) / 7) * 3.6 * 730) as number).toFixed(2);
+    assert.ok([saving(2), saving(3)].includes(mig[2]), `${mig[2]} is not ${saving(2)} or ${saving(3)}`);
+    // spot GPUs are allowed by policies/ml.yaml, but one replica of 600 tokens/s cannot carry the trace's demand: no spot move
+    assert.doesNotMatch(out, /spot GPU pool/);
+    // the pull request's diff: the whole-GPU lines replaced by the slice's, no nvidia.com/gpu: 0 left
+    assert.match(out, /\n- {12}nvidia\.com\/gpu: 1\n\+ {12}nvidia\.com\/mig-\dg\.\d+gb: 1\n/);
+    assert.doesNotMatch(out, /nvidia\.com\/gpu: 0/);
     assert.match(out, /\n- {2}minReplicaCount: 2 {3}# one replica per zone at least\n\+ {2}minReplicaCount: 3 {3}# one replica per zone at least\n/);
     assert.match(out, /git log -p main\.\.foresight\/ml\/deployment\/llm-server:/);
     const trace = /first event's trace context: 00-([0-9a-f]{32})-/.exec(out)?.[1];

@@ -14,7 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import { planRecommendation } from '../../../src/manifests/plan.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
 import { PROJECT_ROOT } from '../../../src/util/paths.js';
-import { exampleFiles } from '../../helpers/gitops.js';
+import { exampleFiles, MIG_CHANGES, withGpuPatch } from '../../helpers/gitops.js';
 import { gpuRec } from '../../helpers/recommendation.js';
 
 const local = path.join(PROJECT_ROOT, '.tools', 'bin', 'kustomize');
@@ -53,7 +53,7 @@ function apply(files: Map<string, string>, ...plans: { changed: Map<string, stri
 }
 
 describe('kustomize renders the edited overlays', () => {
-  it('with the HPA, resources and nodeSelector edits of shop, and the KEDA and MIG edits of ml', () => {
+  it('with the HPA, resources and nodeSelector edits of shop, and the KEDA, MIG and spot GPU edits of ml', () => {
     const files = exampleFiles();
     const wide = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
     const shopHpa = planRecommendation(
@@ -89,21 +89,9 @@ describe('kustomize renders the edited overlays', () => {
       wide,
     );
     const afterKeda = apply(files, mlKeda);
-    const mlMig = planRecommendation(
-      afterKeda,
-      gpuRec(
-        'ml/Deployment/llm-server',
-        [
-          ['requests.nvidia.com/gpu', '0'],
-          ['limits.nvidia.com/gpu', '0'],
-          ['requests.nvidia.com/mig-3g.40gb', '1'],
-          ['limits.nvidia.com/mig-3g.40gb', '1'],
-        ],
-        'vllm',
-      ),
-      wide,
-    );
-    const edited = apply(files, shopHpa, shopRes, shopSpot, mlKeda, mlMig);
+    const mlMig = planRecommendation(afterKeda, gpuRec('ml/Deployment/llm-server', MIG_CHANGES, 'vllm'), wide);
+    const mlSpot = planRecommendation(apply(afterKeda, mlMig), gpuRec('ml/Deployment/llm-server', [['nodeSelector.node-pool', 'gpu-a100-spot']]), wide);
+    const edited = apply(files, shopHpa, shopRes, shopSpot, mlKeda, mlMig, mlSpot);
 
     // before: the renders carry the original values (the test can tell the difference)
     const shop0 = render(files, 'apps/shop/overlays/prod');
@@ -127,7 +115,23 @@ describe('kustomize renders the edited overlays', () => {
     assert.equal(so.spec.triggers[0].type, 'prometheus');
     assert.equal(so.spec.triggers[0].metadata.threshold, '6', 'KEDA trigger metadata stays a string');
     const vllm = ml.get('Deployment/ml/llm-server')!.spec.template.spec.containers[0];
-    assert.deepEqual(vllm.resources.limits, { memory: '24Gi', 'nvidia.com/gpu': 0, 'nvidia.com/mig-3g.40gb': 1 });
-    assert.equal(vllm.resources.requests['nvidia.com/mig-3g.40gb'], 1);
+    // the whole GPU is gone from the rendered pod, not left as a request of 0
+    assert.deepEqual(vllm.resources.limits, { memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
+    assert.deepEqual(vllm.resources.requests, { cpu: '4', memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
+    assert.equal(ml0.get('Deployment/ml/llm-server')!.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu'], 1);
+
+    assert.deepEqual(ml.get('Deployment/ml/llm-server')!.spec.template.spec.nodeSelector, { 'node-pool': 'gpu-a100-spot' }, 'moved to the spot GPU pool');
+
+    // the GPU request also in the overlay's patch: the edit sets it to null there, which kustomize's strategic merge deletes;
+    // the spot pool's node selector is added to that patch and wins over the base's
+    const patched = withGpuPatch(files);
+    const patchedMig = planRecommendation(patched, gpuRec('ml/Deployment/llm-server', MIG_CHANGES, 'vllm'), wide);
+    const patchedSpot = planRecommendation(apply(patched, patchedMig), gpuRec('ml/Deployment/llm-server', [['nodeSelector.node-pool', 'gpu-a100-spot']]), wide);
+    assert.deepEqual([...patchedSpot.changed.keys()], ['apps/ml/overlays/prod/llm-server-patch.yaml']);
+    const pod2 = render(apply(patched, patchedMig, patchedSpot), 'apps/ml/overlays/prod').get('Deployment/ml/llm-server')!.spec.template.spec;
+    assert.deepEqual(pod2.nodeSelector, { 'node-pool': 'gpu-a100-spot' });
+    const vllm2 = pod2.containers[0];
+    assert.deepEqual(vllm2.resources.limits, { memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
+    assert.deepEqual(vllm2.resources.requests, { cpu: '4', memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
   });
 });

@@ -38,10 +38,10 @@ describe('model-server changes and their GPU cost', () => {
     assert.deepEqual(
       c.changes.map((x) => [x.field, x.proposed]),
       [
-        ['requests.nvidia.com/gpu', '0'],
-        ['limits.nvidia.com/gpu', '0'],
         ['requests.nvidia.com/mig-3g.40gb', '1'],
         ['limits.nvidia.com/mig-3g.40gb', '1'],
+        ['requests.nvidia.com/gpu', '0'],
+        ['limits.nvidia.com/gpu', '0'],
       ],
     );
     // 4 replicas × 1 GPU × (3/7 − 1) × 3 per GPU-hour × 730
