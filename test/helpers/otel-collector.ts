@@ -26,8 +26,17 @@ export interface TestCollector {
 }
 
 /** Waits for scripts/install.sh's background build (a cold build takes minutes), then says what is missing, if anything. */
-async function collectorBinary(): Promise<string> {
-  if (existsSync(BUILDING)) await waitFor(async () => !existsSync(BUILDING), 15 * 60_000, 1000);
+export async function collectorBinary(): Promise<string> {
+  const building = (): boolean => {
+    if (!existsSync(BUILDING)) return false;
+    try {
+      process.kill(Number(readFileSync(BUILDING, 'utf8')), 0); // the build's process is alive
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (building()) await waitFor(async () => !building(), 15 * 60_000, 1000);
   if (!existsSync(COLLECTOR_BIN)) {
     const log = existsSync(BUILD_LOG) ? `\nbuild log (${BUILD_LOG}):\n${readFileSync(BUILD_LOG, 'utf8').slice(-2000)}` : '';
     throw new Error(`${COLLECTOR_BIN} is missing: scripts/install.sh builds it (Go and the Go module proxy needed)${log}`);

@@ -6,7 +6,11 @@
  * identity. The records on the wire are checked against src/codec/otlp.ts first.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parse } from 'yaml';
 import { Redis } from 'ioredis';
 import type { MetricSample } from '../../src/codec/generated-types.js';
 import { decodeOtlpProto, encodeOtlpProto } from '../../src/codec/otlp.js';
@@ -14,7 +18,8 @@ import { ensureTopics } from '../../src/kafka/topics.js';
 import { waitFor } from '../../src/util/retry.js';
 import { testConfig, testEnv } from '../helpers/env.js';
 import { readTopic, testKafka } from '../helpers/kafka.js';
-import { startCollector } from '../helpers/otel-collector.js';
+import { collectorBinary, startCollector } from '../helpers/otel-collector.js';
+import { PROJECT_ROOT } from '../../src/util/paths.js';
 import { runProcessorUntil } from '../helpers/processor.js';
 import { appliedPerSeries, totalApplied } from '../helpers/windows.js';
 
@@ -138,5 +143,26 @@ describe('OpenTelemetry Collector recipe', () => {
       'otel/shop/Deployment/web/app/cpu_usage': 10,
     });
     assert.ok(Math.abs(applied.get('otel/shop/Deployment/web/app/cpu_usage')!.sum - sum(cpu.map((p) => p.value))) < 1e-9);
+  });
+
+  it("docker-compose's Collector: its traces configuration merged with the recipe is valid and runs both pipelines", async () => {
+    const compose = parse(readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { command: string[]; volumes: string[]; environment: Record<string, string> }>;
+    };
+    const svc = compose.services['otel-collector'];
+    const hostPath = new Map(svc.volumes.map((v) => [v.split(':')[1], path.join(PROJECT_ROOT, v.split(':')[0])]));
+    const args = svc.command.flatMap((c) => ['--config', hostPath.get(c.replace('--config=', ''))!]);
+    assert.equal(args.length, 4, 'the traces configuration and the recipe');
+    const env = { ...process.env, ...svc.environment };
+    const bin = await collectorBinary();
+    execFileSync(bin, ['validate', ...args], { env, stdio: 'pipe' });
+    const merged = parse(execFileSync(bin, ['print-config', ...args], { env, encoding: 'utf8' }).replace(/^.*?(?=^\w)/ms, '')) as {
+      service: { pipelines: Record<string, { exporters: string[] }> };
+      exporters: { kafka: { brokers: string[]; metrics: { topic: string } } };
+    };
+    assert.deepEqual(merged.service.pipelines.traces.exporters, ['debug']);
+    assert.deepEqual(merged.service.pipelines.metrics.exporters, ['kafka']);
+    assert.deepEqual(merged.exporters.kafka.brokers, ['kafka:9092']);
+    assert.equal(merged.exporters.kafka.metrics.topic, 'metrics-otlp.v1');
   });
 });

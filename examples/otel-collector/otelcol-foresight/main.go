@@ -1,6 +1,7 @@
 // otelcol-foresight: the smallest OpenTelemetry Collector that feeds Foresight. It holds the
 // three components examples/otel-collector/config.yaml uses (the OTLP receiver, the batch
-// processor and the contrib Kafka exporter) and the env and file config providers. It is
+// processor and the contrib Kafka exporter), the debug exporter (to see what goes out, and
+// for docker-compose's traces pipeline) and the env and file config providers. It is
 // what the Collector Builder (ocb) would generate from the same list, written by hand so
 // that a plain `go build` makes it (scripts/install.sh puts it into .tools/bin).
 package main
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/provider/envprovider"
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/debugexporter"
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/batchprocessor"
@@ -34,7 +36,7 @@ func components() (otelcol.Factories, error) {
 	if factories.Processors, err = otelcol.MakeFactoryMap[processor.Factory](batchprocessor.NewFactory()); err != nil {
 		return factories, err
 	}
-	if factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](kafkaexporter.NewFactory()); err != nil {
+	if factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](kafkaexporter.NewFactory(), debugexporter.NewFactory()); err != nil {
 		return factories, err
 	}
 	return factories, nil
