@@ -5,6 +5,11 @@
  * definitions, as shipped in @opentelemetry/otlp-transformer 0.57 (the `otlp-proto`
  * dependency), not a hand-written parser.
  *
+ * On the wire (kafkaexporter v0.165, checked by test/integration/otel-collector.test.ts): one
+ * record per exported batch with no key, or with `partition_metrics_by_resource_attributes`
+ * one record per resource keyed by a 16-byte hash of its attributes; no headers unless
+ * `include_metadata_keys`, `record_headers` or `signal_header` add some. Only the value is read.
+ *
  * Mapping to samples:
  * - Gauge and Sum data points: one sample each (asDouble or asInt). Cumulative sums are kept
  *   as their values; turn counters into rates in the Collector (cumulativetodelta +
