@@ -5,6 +5,11 @@
  * definitions, as shipped in @opentelemetry/otlp-transformer 0.57 (the `otlp-proto`
  * dependency), not a hand-written parser.
  *
+ * On the wire (kafkaexporter v0.165, checked by test/integration/otel-collector.test.ts): one
+ * record per exported batch with no key, or with `partition_metrics_by_resource_attributes`
+ * one record per resource keyed by a 16-byte hash of its attributes; no headers unless
+ * `include_metadata_keys`, `record_headers` or `signal_header` add some. Only the value is read.
+ *
  * Mapping to samples:
  * - Gauge and Sum data points: one sample each (asDouble or asInt). Cumulative sums are kept
  *   as their values; turn counters into rates in the Collector (cumulativetodelta +
@@ -90,6 +95,14 @@ function num(v: LongLike): number {
   return v.toNumber();
 }
 
+/** Nanoseconds since the epoch → whole milliseconds, exactly: today's nanoseconds are past 2^53, where a double is off by up to 256 ns (a millisecond early once divided). */
+function millisOf(v: LongLike): number {
+  if (v === null || v === undefined) return NaN;
+  if (typeof v === 'number') return Math.floor(v / 1e6);
+  const digits = typeof v === 'string' ? v : String(v);
+  return /^\d{1,20}$/.test(digits) ? Number(BigInt(digits) / 1_000_000n) : NaN;
+}
+
 function attrValue(v: AnyValue | null | undefined): string | undefined {
   if (!v) return undefined;
   if (v.stringValue !== undefined && v.stringValue !== null) return v.stringValue;
@@ -128,8 +141,8 @@ export function samplesFromRequest(req: Request): MetricSample[] {
           const a = { ...resource, ...attrs(point.attributes) };
           if (!a['k8s.namespace.name']) throw new RejectedMessage('invalid-field', `metric ${name}: attribute k8s.namespace.name missing`);
           const owner = workloadOf(name, a);
-          const timeNs = num(point.timeUnixNano);
-          if (!Number.isFinite(timeNs) || timeNs <= 0) throw new RejectedMessage('invalid-field', `metric ${name}: timeUnixNano missing`);
+          const timeMs = millisOf(point.timeUnixNano);
+          if (!Number.isFinite(timeMs) || timeMs <= 0) throw new RejectedMessage('invalid-field', `metric ${name}: timeUnixNano missing`);
           out.push({
             cluster: a['k8s.cluster.name'] ?? 'default',
             namespace: a['k8s.namespace.name'],
@@ -139,7 +152,7 @@ export function samplesFromRequest(req: Request): MetricSample[] {
             metric: name,
             unit: m.unit || '1',
             value,
-            eventTime: Math.floor(timeNs / 1e6),
+            eventTime: timeMs,
             attributes: Object.fromEntries(Object.entries(a).filter(([k]) => !IDENTITY_ATTRS.has(k))),
           });
         };

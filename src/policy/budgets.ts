@@ -76,6 +76,9 @@ export interface BudgetState {
   atMs: number;
 }
 
+/** A budget's figures as checked at a closed hour; `billed` false: no billing row of the scope's month yet (month to date unknown, counted as 0). */
+export type CheckedBudget = BudgetState & { billed: boolean };
+
 /** Projected cost of the scope at the end of the period without any change. */
 export const projected = (s: BudgetState): number => budgetProjection(s.monthToDate, s.hourlyRunRate, 0, s.atMs);
 

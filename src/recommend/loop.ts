@@ -49,6 +49,7 @@ import { AnomalyAlerts } from './anomaly-alerts.js';
 import { HpaRecommender, type BatchContext } from './hpa-recommendations.js';
 import { isModelServerDemand, ModelServerRecommender } from './model-server-recommendations.js';
 import { Money } from './money.js';
+import type { CheckedBudget } from '../policy/budgets.js';
 import { SpendAnomalies } from './spend-anomalies.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from '../codec/series-id.js';
@@ -79,6 +80,8 @@ export interface LoopDeps {
   outcomes: OutcomesConfig;
   onQuality?: (r: QualityReport) => void;
   onOutcome?: (o: ChangeOutcome) => void;
+  /** each budget's figures, once per scope and closed hour (recommend/money.ts) */
+  onBudget?: (s: CheckedBudget) => void;
 }
 
 /** Milliseconds per phase of one scored batch (where the time goes; bench pipeline reports them). */
@@ -125,6 +128,7 @@ export class RecommendationLoop {
       recommendationsTopic: d.topics.recommendations,
       manifests: d.manifests,
       policies: d.policies,
+      onBudget: d.onBudget,
     });
     this.spend = new SpendAnomalies({ costs: d.costs, redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec, alertsTopic: d.topics.alerts });
     this.sizing = new SizingRules({

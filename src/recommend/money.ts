@@ -6,6 +6,9 @@
  *   - a recommendation's projected cost from its pool's unit prices (CostStore.poolPrices), or
  *     the reason it is unknown (`costUnknown`), never a made-up 0;
  *   - the budget guard on raises (every type): capped (withheld) or sent for review;
+ *   - the budgets' figures once per scope and closed hour (month to date, projection, budget,
+ *     and whether any billing row of the scope's month has arrived: without one the spend is
+ *     unknown, not zero), handed to `onBudget` (the processor's budget gauges);
  *   - budget breaches: a BUDGET recommendation and an alert on alerts.v1 once per scope and
  *     period. The once is a Redis key set with NX before the send (deleted again when the send
  *     fails), so several processors agree on who publishes:
@@ -18,7 +21,7 @@ import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
 import type { ManifestIndex, ResolvedWorkload } from '../manifests/manifests.js';
-import { applyBudgets, breached, budgetStatus, budgetsFor, periodOf, type Budget, type BudgetState } from '../policy/budgets.js';
+import { applyBudgets, breached, budgetStatus, budgetsFor, periodOf, type Budget, type CheckedBudget } from '../policy/budgets.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { CostStore } from '../windows/cost-store.js';
@@ -43,6 +46,8 @@ export interface MoneyDeps {
   recommendationsTopic: string;
   manifests?: () => ManifestIndex | undefined;
   policies: () => PolicySet;
+  /** each budget's figures, once per scope and hour checked (the processor's budget gauges) */
+  onBudget?: (s: CheckedBudget) => void;
 }
 
 export interface WorkloadFacts {
@@ -55,6 +60,8 @@ export interface WorkloadFacts {
 
 export class Money {
   private readonly facts = new WeakMap<ManifestIndex, Map<string, WorkloadFacts>>();
+  /** scope → its figures at the hour last checked: a scope's workloads read its costs once per hour */
+  private readonly checked = new Map<string, CheckedBudget>();
 
   constructor(private readonly d: MoneyDeps) {}
 
@@ -126,10 +133,20 @@ export class Money {
     );
   }
 
-  private async state(b: Budget, atMs: number): Promise<BudgetState> {
-    const monthToDate = await this.d.costs.monthToDate(b.scope, atMs);
+  private async state(b: Budget, atMs: number): Promise<CheckedBudget> {
+    const billed = await this.d.costs.billedMonthToDate(b.scope, atMs);
     const lastDay = await this.d.costs.hourly(b.scope, atMs - 24 * HOUR, atMs);
-    return { budget: b, monthToDate, hourlyRunRate: lastDay.reduce((a, x) => a + x, 0) / 24, atMs };
+    return { budget: b, monthToDate: billed ?? 0, hourlyRunRate: lastDay.reduce((a, x) => a + x, 0) / 24, atMs, billed: billed !== undefined };
+  }
+
+  /** A budget's figures at `atMs`, read once per scope and hour whichever workload asks first, and handed to onBudget. */
+  private async checkedState(b: Budget, atMs: number): Promise<CheckedBudget> {
+    const last = this.checked.get(b.scope);
+    if (last && last.atMs === atMs && last.budget.monthly === b.monthly) return last;
+    const s = await this.state(b, atMs);
+    this.checked.set(b.scope, s);
+    this.d.onBudget?.(s);
+    return s;
   }
 
   /** The budgets on a priced recommendation (policy/budgets.ts applyBudgets): undefined when a budget caps it. */
@@ -158,9 +175,10 @@ export class Money {
     for (const b of this.budgets(id, policy)) {
       const period = periodOf(atMs);
       const key = budgetReportKey(this.d.prefix, b.scope, period);
-      if ((await this.d.redis.exists(key)) === 1) continue; // reported this period: no need to read the costs
-      const s = await this.state(b, atMs);
-      if (!breached(s)) continue;
+      const reported = (await this.d.redis.exists(key)) === 1;
+      if (reported && !this.d.onBudget) continue; // reported this period and nobody watches the figures: no need to read the costs
+      const s = await this.checkedState(b, atMs);
+      if (reported || !breached(s)) continue;
       const status = budgetStatus(s);
       const changes: Recommendation['changes'] = [];
       const forecast = {

@@ -78,7 +78,12 @@ export class CostStore {
 
   /** Month-to-date cost of a scope ("ns:<cluster>/<ns>", "workload:<cluster>/<ns>/<kind>/<name>", "team:<t>"). */
   async monthToDate(scope: string, atMs = Date.now()): Promise<number> {
-    return (await this.sumOver(costHashName(scope, monthOf(atMs)))).get('total') ?? 0;
+    return (await this.billedMonthToDate(scope, atMs)) ?? 0;
+  }
+
+  /** Month-to-date cost of a scope, or undefined when no billing row of the scope has arrived for that month (unknown, not zero). */
+  async billedMonthToDate(scope: string, atMs = Date.now()): Promise<number | undefined> {
+    return (await this.sumOver(costHashName(scope, monthOf(atMs)))).get('total');
   }
 
   /** Hourly cost of a scope for the hours [fromMs, toMs), oldest first (0 for hours without cost). */

@@ -1,9 +1,9 @@
 /** A real Alertmanager (Debian's prometheus-alertmanager) for one test, on a free port. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './net.js';
 
 export interface TestAlertmanager {
   url: string;
@@ -16,17 +16,6 @@ export function alertmanagerBinary(): string {
   const found = ['/usr/bin/prometheus-alertmanager', '/usr/bin/alertmanager', '/usr/local/bin/alertmanager'].find((p) => existsSync(p));
   if (!found) throw new Error("Alertmanager is not installed: scripts/install.sh installs Debian's prometheus-alertmanager");
   return found;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startAlertmanager(): Promise<TestAlertmanager> {

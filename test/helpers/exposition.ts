@@ -16,7 +16,11 @@ export interface ExposedSample {
 }
 
 export function readExposition(file: string): ExposedSample[] {
-  const text = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'model-server', file), 'utf8');
+  return parseExposition(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'model-server', file), 'utf8'));
+}
+
+/** The samples of a text exposition (a fixture, or a live /metrics). */
+export function parseExposition(text: string): ExposedSample[] {
   const types = new Map<string, string>();
   const out: ExposedSample[] = [];
   for (const line of text.split('\n')) {

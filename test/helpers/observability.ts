@@ -2,6 +2,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
+import type { RunningCli } from './cli.js';
+
+/** The text a running service serves on /metrics (its port from its start-up log line). */
+export async function scrapeMetrics(service: RunningCli): Promise<string> {
+  const port = /"port":(\d+)[^\n]*health and metrics endpoint listening/.exec(service.output())?.[1];
+  if (!port) throw new Error(`the service logged no metrics port:\n${service.output().slice(-2000)}`);
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
 
 export interface Dashboard {
   uid: string;

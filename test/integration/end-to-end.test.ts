@@ -19,16 +19,13 @@ import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { testConfig, testEnv } from '../helpers/env.js';
 import { gitopsRemote } from '../helpers/gitops.js';
 import { readTopic, testKafka } from '../helpers/kafka.js';
-import { dashboards, metricNamesOf } from '../helpers/observability.js';
+import { dashboards, metricNamesOf, scrapeMetrics } from '../helpers/observability.js';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.js';
 import { testCodec } from '../helpers/produce.js';
 
-/** The sample names a running service exposes on /metrics (its port from its start-up log line). */
+/** The sample names a running service exposes on /metrics. */
 async function scrape(service: RunningCli): Promise<string[]> {
-  const port = /"port":(\d+)[^\n]*health and metrics endpoint listening/.exec(service.output())?.[1];
-  assert.ok(port, 'the service logged its metrics port');
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text
+  return (await scrapeMetrics(service))
     .split('\n')
     .filter((l) => l && !l.startsWith('#'))
     .map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)![0]);

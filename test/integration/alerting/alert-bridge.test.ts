@@ -2,7 +2,8 @@
  * The alert bridge on the real stack with a real Alertmanager: an anomaly alert on alerts.v1
  * arrives in Alertmanager once (also when it is delivered twice and when the bridge restarts
  * and consumes the topic again), with its labels and annotations; what cannot be decoded is
- * dead-lettered and does not hold back the alerts behind it.
+ * dead-lettered and does not hold back the alerts behind it. The bridge's span links to the
+ * producer's span named in the alert's traceparent header.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { startAlertmanager, type TestAlertmanager } from '../../helpers/alertman
 import { startCli } from '../../helpers/cli.js';
 import { testConfig, testEnv } from '../../helpers/env.js';
 import { readTopic, testKafka } from '../../helpers/kafka.js';
+import { startOtlpReceiver } from '../../helpers/otlp-receiver.js';
 import { testCodec } from '../../helpers/produce.js';
 
 function anomaly(id: string, eventTime: number): AnomalyAlert {
@@ -57,6 +59,8 @@ describe('alert bridge → Alertmanager', () => {
     const b = anomaly(`anom-${now}-b`, now - 30_000);
     const key = 'shop/Deployment/checkout';
     // the same alert twice (a redelivery), a message that is not an alert, then another alert
+    // carrying the processor span's trace context in its header, as the processor sends it
+    const producerSpan = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
     await producer.send({
       topic: cfg.topics.alerts,
       acks: -1,
@@ -64,21 +68,29 @@ describe('alert bridge → Alertmanager', () => {
         { key, value: codec.encode('AnomalyAlert', a) },
         { key, value: codec.encode('AnomalyAlert', a) },
         { key, value: Buffer.from('{"not":"avro"}') },
-        { key, value: codec.encode('AnomalyAlert', b) },
+        { key, value: codec.encode('AnomalyAlert', b), headers: { traceparent: `00-${producerSpan.traceId}-${producerSpan.spanId}-01` } },
       ],
     });
     await producer.disconnect();
 
     const ours = async (): Promise<Awaited<ReturnType<TestAlertmanager['alerts']>>> =>
       (await am.alerts()).filter((x) => x.labels.alert_id?.startsWith(`anom-${now}`));
-    const bridge = startCli(['alert-bridge'], env);
+    const otlp = await startOtlpReceiver();
+    const bridge = startCli(['alert-bridge'], { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url });
     try {
       await bridge.waitForOutput('alerts posted to Alertmanager', 60_000);
       for (let i = 0; i < 50 && (await ours()).length < 2; i++) await new Promise((r) => setTimeout(r, 200));
     } finally {
       bridge.child.kill('SIGTERM');
       assert.equal(await bridge.exited, 0, bridge.output().slice(-2000));
+      await otlp.close();
     }
+    // the bridge's batch span links to the span that published the alert (one trace from event to Alertmanager)
+    const bridgeSpans = otlp.spans.filter((x) => x.service === 'foresight-alert-bridge' && x.name === `process ${cfg.topics.alerts}`);
+    assert.ok(
+      bridgeSpans.some((x) => x.links.some((l) => l.traceId === producerSpan.traceId && l.spanId === producerSpan.spanId)),
+      JSON.stringify(otlp.spans),
+    );
     let got = await ours();
     assert.deepEqual(got.map((x) => x.labels.alert_id).sort(), [a.id, b.id].sort(), 'each alert once');
     const first = got.find((x) => x.labels.alert_id === a.id)!;

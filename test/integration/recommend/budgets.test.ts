@@ -1,7 +1,9 @@
 /**
  * A budget breach on the real stack: a team budget (a team-scoped policy, the team read from
  * the workload's label) that the month's projected cost exceeds publishes exactly one BUDGET
- * recommendation and one alert on alerts.v1, however many hours close in the period.
+ * recommendation and one alert on alerts.v1, however many hours close in the period; the
+ * processor's budget gauges show the team's figures, and the namespace budget without a billing
+ * row as unknown spend (NaN), not 0.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +18,10 @@ import { testConfig, testEnv } from '../../helpers/env.js';
 import { EXAMPLE_REPO, gitopsRemote } from '../../helpers/gitops.js';
 import { readTopic, testKafka } from '../../helpers/kafka.js';
 import { runProcessorUntil } from '../../helpers/processor.js';
+import { startCli } from '../../helpers/cli.js';
+import { parseExposition, type ExposedSample } from '../../helpers/exposition.js';
+import { scrapeMetrics } from '../../helpers/observability.js';
+import { waitFor } from '../../../src/util/retry.js';
 import { produceSamples, testCodec } from '../../helpers/produce.js';
 import { totalApplied } from '../../helpers/windows.js';
 
@@ -73,7 +79,18 @@ describe('budgets', () => {
       (
         await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')))
       ).filter((r) => r.type === 'BUDGET');
-    await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length && (await budgetRecs()).length > 0, 120_000);
+    const processor = startCli(['processor'], env);
+    let metrics: ExposedSample[];
+    try {
+      assert.ok(
+        await waitFor(async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length && (await budgetRecs()).length > 0, 120_000, 200),
+        processor.output().slice(-3000),
+      );
+      metrics = parseExposition(await scrapeMetrics(processor));
+    } finally {
+      processor.child.kill('SIGTERM');
+      await processor.exited;
+    }
 
     const recs = await budgetRecs();
     assert.equal(recs.length, 1, JSON.stringify(recs));
@@ -99,5 +116,20 @@ describe('budgets', () => {
     assert.equal(alerts[0].metric, 'budget');
     // the namespace budget (20000, policies/shop.yaml) is not breached: no report for it
     assert.ok(!recs.some((x) => x.budget?.scope.startsWith('ns:')));
+
+    // the budget gauges on /metrics (telemetry/budget-gauges.ts): the figures of the last closed hour, the breach's at the latest
+    const gauge = (name: string, scope: string): number | undefined => metrics.find((m) => m.name === name && m.labels.scope === scope)?.value;
+    assert.equal(gauge('foresight_budget_monthly', 'team:storefront'), 100);
+    assert.equal(gauge('foresight_budget_billed', 'team:storefront'), 1);
+    assert.ok(
+      gauge('foresight_budget_month_to_date', 'team:storefront')! >= r.budget!.monthToDate,
+      JSON.stringify(metrics.filter((m) => m.name.startsWith('foresight_budget'))),
+    );
+    assert.ok(gauge('foresight_budget_projected', 'team:storefront')! > 100);
+    // the rows carry no k8s.cluster.name (cluster "default"): ns:prod/shop has a budget but no billing row, its spend is unknown, not 0
+    assert.equal(gauge('foresight_budget_monthly', 'ns:prod/shop'), 20000);
+    assert.equal(gauge('foresight_budget_billed', 'ns:prod/shop'), 0);
+    assert.ok(Number.isNaN(gauge('foresight_budget_month_to_date', 'ns:prod/shop')));
+    assert.ok(Number.isNaN(gauge('foresight_budget_projected', 'ns:prod/shop')));
   });
 });

@@ -34,6 +34,24 @@ describe('decoders', () => {
     });
   });
 
+  it('OTLP timestamps keep their millisecond: nanoseconds past 2^53 are divided exactly, not through a double', () => {
+    // through a double, 1795948612226000000 ns / 1e6 is 1795948612225.9998: one millisecond early
+    const req = otlpRequest([{ value: 1, timeMs: 0 }]) as {
+      resourceMetrics: { scopeMetrics: { metrics: { gauge: { dataPoints: { timeUnixNano: string }[] } }[] }[] }[];
+    };
+    const times = ['1795948612226000000', '1795948612225999999', '1795948627225123456'];
+    req.resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints = times.map((t) => ({ timeUnixNano: t, asDouble: 1 }));
+    const expected = [1795948612226, 1795948612225, 1795948627225];
+    assert.deepEqual(
+      decodeOtlpProto(encodeOtlpProto(req)).map((x) => x.eventTime),
+      expected,
+    );
+    assert.deepEqual(
+      decodeOtlpJson(Buffer.from(JSON.stringify(req))).map((x) => x.eventTime),
+      expected,
+    );
+  });
+
   it('OTLP sums with integer values and histograms map to samples', () => {
     const req = otlpRequest([]) as { resourceMetrics: { scopeMetrics: { metrics: unknown[] }[] }[] };
     req.resourceMetrics[0].scopeMetrics[0].metrics = [

@@ -40,6 +40,15 @@ describe('docker-compose.yml', () => {
     });
   }
 
+  it("the Collector's metrics recipe writes to a topic the processor reads as otlp-proto, on the processor's Kafka", () => {
+    const collector = compose.services['otel-collector'];
+    assert.ok(collector.volumes?.some((v) => v.startsWith('./examples/otel-collector/config.yaml:')));
+    const processor = loadConfig(compose.services.processor.environment ?? {});
+    assert.equal(processor.ingest.inputs.get(collector.environment!.KAFKA_TOPIC), 'otlp-proto');
+    assert.deepEqual(processor.kafka.brokers, collector.environment!.KAFKA_BROKERS.split(','));
+    assert.equal(processor.ingest.inputs.get(processor.topics.metrics), 'avro-metric', 'replays and the demo still write Avro to metrics.v1');
+  });
+
   it('mounts files that exist, and named volumes that are declared', () => {
     const named = new Set(Object.keys((compose as Compose & { volumes?: Record<string, unknown> }).volumes ?? {}));
     for (const s of Object.values(compose.services)) {
