@@ -14,6 +14,8 @@ export type { OutcomeWindow };
 /** A string in the Avro schema: enum symbols cannot hold the '-' of insufficient-data. */
 export type OutcomeVerdict = 'saved' | 'neutral' | 'regressed' | 'insufficient-data';
 
-export interface ChangeOutcome extends Omit<ChangeOutcomeRecord, 'verdict'> {
+/** `measure` is optional: outcomes recorded before it existed (HPA changes) have none. */
+export interface ChangeOutcome extends Omit<ChangeOutcomeRecord, 'verdict' | 'measure'> {
   verdict: OutcomeVerdict;
+  measure?: string;
 }
