@@ -5,6 +5,7 @@
  * against the demand of 5-minute steps; the forecast's pinball loss; the verdict; how much a
  * regressed change's calibration is tightened, and how that tightening relaxes again.
  */
+import type { OutcomeWindow as OutcomeWindowRecord } from '../codec/generated-types.js';
 import type { OutcomeVerdict, OutcomeWindow } from './outcome.js';
 
 const HOUR_MS = 3_600_000;
@@ -26,20 +27,37 @@ export interface Held {
   hourlyCost: number | null;
 }
 
-/** One window's figures. `demand` holds the window's 5-minute steps in order (mean demand of the step, null without data). */
-export function windowFigures(demand: (number | null)[], startMs: number, endMs: number, held: Held): OutcomeWindow {
-  const seen = demand.filter((d): d is number => d !== null && Number.isFinite(d));
+/** A model server's queue over the window: the mean depth of each 5-minute step (null without data), and its SLO. */
+export interface QueueSteps {
+  depth: (number | null)[];
+  slo: number;
+}
+
+/**
+ * One window's figures. `demand` holds the window's 5-minute steps in order (mean demand of the
+ * step, null without data). With a `queue` (model servers), a step whose queue is above its SLO
+ * is under-provisioned too, whatever the capacity says, and the share of such steps is reported.
+ */
+export function windowFigures(demand: (number | null)[], startMs: number, endMs: number, held: Held, queue?: QueueSteps): OutcomeWindowRecord {
+  const seen = demand.flatMap((d, i) => (d !== null && Number.isFinite(d) ? [{ d, q: queue?.depth[i] ?? null }] : []));
   const { capacity } = held;
-  if (seen.length === 0) return { startMs, endMs, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null };
+  const queued = queue ? queue.depth.filter((q): q is number => q !== null && Number.isFinite(q)) : [];
+  const queueOverSloShare = queue && queued.length > 0 ? queued.filter((q) => q > queue.slo).length / queued.length : null;
+  if (seen.length === 0)
+    return { startMs, endMs, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null, queueOverSloShare };
   const hours = (endMs - startMs) / HOUR_MS;
+  const judged = capacity !== null || queueOverSloShare !== null;
+  const over = (s: { d: number; q: number | null }): boolean =>
+    (capacity !== null && s.d > capacity) || (queue !== undefined && s.q !== null && s.q > queue.slo);
   return {
     startMs,
     endMs,
     intervals: seen.length,
-    underProvisionedShare: capacity === null ? null : seen.filter((d) => d > capacity).length / seen.length,
-    meanSlack: capacity !== null && capacity > 0 ? seen.reduce((s, d) => s + (capacity - d) / capacity, 0) / seen.length : null,
+    underProvisionedShare: judged ? seen.filter(over).length / seen.length : null,
+    meanSlack: capacity !== null && capacity > 0 ? seen.reduce((s, x) => s + (capacity - x.d) / capacity, 0) / seen.length : null,
     capacityHours: held.amount * hours,
     cost: held.hourlyCost === null ? null : held.hourlyCost * hours,
+    queueOverSloShare,
   };
 }
 

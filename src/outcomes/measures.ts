@@ -12,7 +12,9 @@
  *   limits.memory)                               series for a memory-only change),       holds one sample per pod: its step       (core- or GiB-hours)           replicas
  *                                                mean per pod                            mean is the usage of one replica)
  *   model server HPA (keda.minReplicaCount,      rate of the demand counter (tokens/s    replicas × modelServer.perReplica-       replicas                       replicas × one replica's
- *   keda.*, minReplicas, replicas)               or requests/s), or the demand gauge     Throughput (null when only learnt)                                      requests (GPUs too), GPU pool
+ *   keda.*, minReplicas, replicas)               or requests/s), or the demand gauge;    Throughput (null when only learnt);                                     requests (GPUs too), GPU pool
+ *                                                and the queue-depth series              a step whose queue is above
+ *                                                                                        queueDepthSlo is under-provisioned too
  *   model server RESOURCES (MIG slice,           the same                                the same, replicas in force both sides   GPUs held (a MIG slice: slices  GPUs held, GPU pool
  *   time-slicing)                                                                                                                    ÷ 7; time-slicing: unknown)
  *
@@ -48,6 +50,8 @@ export interface Measure {
   container: string | null;
   /** the series is a counter: the demand is its per-second rate */
   counter: boolean;
+  /** a model server's queue-depth series (the same container) and its SLO: a step above it is under-provisioned too */
+  queue?: { metric: string; slo: number };
   before: Holding;
   after: Holding;
   /** a replica change on the workload's demand: a regressed outcome tightens the replica calibration (decide-replicas.ts) */
@@ -158,7 +162,13 @@ function serverMeasure(c: ChangeOf, f: MeasureFacts, server: NonNullable<ReturnT
   const per = server.perReplicaThroughput;
   const counter = isCounter(server.demandMetric);
   const demand = counter ? `rate(${server.demandMetric})` : server.demandMetric;
-  const base = { metric: server.demandMetric, container: f.series.container, counter, calibrates: false };
+  const base = {
+    metric: server.demandMetric,
+    container: f.series.container,
+    counter,
+    queue: { metric: server.queueMetric, slo: server.queueDepthSlo },
+    calibrates: false,
+  };
   const holding = (replicas: number | undefined, gpusPerReplica: number | undefined): Holding => {
     if (replicas === undefined) return { capacity: null, amount: 0, unpriced: 'the replicas in force are not in the GitOps repository', pool: server.gpuPool };
     const capacity = per === undefined ? null : replicas * per;
@@ -168,7 +178,7 @@ function serverMeasure(c: ChangeOf, f: MeasureFacts, server: NonNullable<ReturnT
     return { capacity, amount: replicas, resources: scaleResources({ ...f.perReplica, gpus: gpusPerReplica }, replicas), pool: server.gpuPool };
   };
   const what = (replicas: string): string =>
-    `${demand} against ${replicas} × ${per === undefined ? 'a learnt throughput (not judged)' : `${per}/s per replica`}`;
+    `${demand} against ${replicas} × ${per === undefined ? 'a learnt throughput (not judged)' : `${per}/s per replica`}; ${server.queueMetric} against its SLO of ${server.queueDepthSlo}`;
   if (c.type === 'HPA') {
     const field = c.changes.find((x) => REPLICA_FIELDS.includes(x.field));
     if (!field) return undefined;

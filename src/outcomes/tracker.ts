@@ -37,7 +37,7 @@ import { FINE } from '../windows/resolutions.js';
 import { outcomeTrackKey, workloadStateKey } from '../windows/redis-keys.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import type { Redis } from '../windows/redis-client.js';
-import { counterRates, STEP_MS, tighteningAfter, tighteningFor, verdictOf, windowFigures, type Held } from './figures.js';
+import { counterRates, STEP_MS, tighteningAfter, tighteningFor, verdictOf, windowFigures, type Held, type QueueSteps } from './figures.js';
 import { advance, trackedOf, type Tracked } from './lifecycle.js';
 import { measureOf, type Holding, type Measure } from './measures.js';
 import type { ChangeOutcome, OutcomeVerdict } from './outcome.js';
@@ -266,6 +266,23 @@ export class OutcomeTracker {
           ])
         ).map((means) => (m.counter ? counterRates(means) : means))
       : [[], []];
+    // a model server's queue depth, step by step in the same windows (its SLO is judged beside the capacity)
+    let queues: [QueueSteps | undefined, QueueSteps | undefined] = [undefined, undefined];
+    if (m.queue) {
+      const queueId = seriesIdOf({ ...s.id, metric: m.queue.metric, container: m.container });
+      const queueRef = await this.d.locate(s.ref.topic, queueId);
+      const slo = m.queue.slo;
+      if (queueRef) {
+        const [b, a] = await this.stepMeans(queueRef, queueId, [
+          { endMs: inForceAt, steps },
+          { endMs, steps },
+        ]);
+        queues = [
+          { depth: b, slo },
+          { depth: a, slo },
+        ];
+      }
+    }
     let costUnknown: string | null = null;
     const held = async (h: Holding): Promise<Held> => {
       let hourlyCost: number | null = null;
@@ -276,8 +293,8 @@ export class OutcomeTracker {
       } else costUnknown ??= `cost unknown: ${h.unpriced ?? 'nothing to price'}`;
       return { capacity: h.capacity, amount: h.amount, hourlyCost };
     };
-    const wBefore = windowFigures(before, inForceAt - len, inForceAt, await held(m.before));
-    const wAfter = windowFigures(after, inForceAt, endMs, await held(m.after));
+    const wBefore = windowFigures(before, inForceAt - len, inForceAt, await held(m.before), queues[0]);
+    const wAfter = windowFigures(after, inForceAt, endMs, await held(m.after), queues[1]);
     const { verdict, explanation } = verdictOf(wBefore, wAfter, t.sloRisk);
     const prices = await this.d.money.prices(m.after.pool, endMs);
     const outcome: ChangeOutcome = {

@@ -41,7 +41,16 @@ describe('outcome figures', () => {
 
   it('a window without data has null figures, and an unknown price a null cost (never 0)', () => {
     const empty = windowFigures([null, null], 0, 2 * S, held(2, 1));
-    assert.deepEqual(empty, { startMs: 0, endMs: 2 * S, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null });
+    assert.deepEqual(empty, {
+      startMs: 0,
+      endMs: 2 * S,
+      intervals: 0,
+      underProvisionedShare: null,
+      meanSlack: null,
+      capacityHours: null,
+      cost: null,
+      queueOverSloShare: null,
+    });
     assert.equal(windowFigures([1], 0, S, held(2, 1, null)).cost, null);
   });
 
@@ -69,6 +78,19 @@ describe('outcome figures', () => {
     const v = verdictOf(before, unknown, 0.01);
     assert.equal(v.verdict, 'neutral'); // cost 1.25 against 0.833: up 50%
     assert.match(v.explanation, /cost up 50\.0% with under-provisioning not judged/);
+  });
+
+  it("a model server's queue above its SLO under-provisions a step whatever the capacity, and is reported", () => {
+    // capacity 3: the 4 of step 5 is over; the queue is above its SLO of 2 at steps 2 and 5 (and at step 9, which has no demand: not counted)
+    const demand = [2, 2, 2, 2, 4, 2, 2, 2, null, 2];
+    const depth = [0, 3, 1, 1, 5, 0, null, 0, 9, 0];
+    const w = windowFigures(demand, 0, 10 * S, held(3, 1), { depth, slo: 2 });
+    close(w.underProvisionedShare, 2 / 9); // steps 2 and 5 of the 9 with demand
+    close(w.queueOverSloShare, 3 / 9); // 3, 5 and 9 of the 9 steps with queue data
+    // a throughput only learnt (capacity unknown): the queue alone judges
+    const learnt = windowFigures(demand, 0, 10 * S, { capacity: null, amount: 3, hourlyCost: null }, { depth, slo: 2 });
+    close(learnt.underProvisionedShare, 2 / 9);
+    assert.equal(learnt.meanSlack, null);
   });
 
   it("a counter's demand is its per-second rate between step means; a reset or a gap gives none", () => {
