@@ -27,28 +27,28 @@ export interface Held {
   hourlyCost: number | null;
 }
 
-/** A model server's queue over the window: the mean depth of each 5-minute step (null without data), and its SLO. */
+/** A model server's queue over the window: the mean depth of each 5-minute step (null without data), and the depth allowed (queueDepthSlo × the replicas in force). */
 export interface QueueSteps {
   depth: (number | null)[];
-  slo: number;
+  limit: number;
 }
 
 /**
  * One window's figures. `demand` holds the window's 5-minute steps in order (mean demand of the
- * step, null without data). With a `queue` (model servers), a step whose queue is above its SLO
+ * step, null without data). With a `queue` (model servers), a step whose queue is above what its SLO allows
  * is under-provisioned too, whatever the capacity says, and the share of such steps is reported.
  */
 export function windowFigures(demand: (number | null)[], startMs: number, endMs: number, held: Held, queue?: QueueSteps): OutcomeWindowRecord {
   const seen = demand.flatMap((d, i) => (d !== null && Number.isFinite(d) ? [{ d, q: queue?.depth[i] ?? null }] : []));
   const { capacity } = held;
   const queued = queue ? queue.depth.filter((q): q is number => q !== null && Number.isFinite(q)) : [];
-  const queueOverSloShare = queue && queued.length > 0 ? queued.filter((q) => q > queue.slo).length / queued.length : null;
+  const queueOverSloShare = queue && queued.length > 0 ? queued.filter((q) => q > queue.limit).length / queued.length : null;
   if (seen.length === 0)
     return { startMs, endMs, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null, queueOverSloShare };
   const hours = (endMs - startMs) / HOUR_MS;
   const judged = capacity !== null || queueOverSloShare !== null;
   const over = (s: { d: number; q: number | null }): boolean =>
-    (capacity !== null && s.d > capacity) || (queue !== undefined && s.q !== null && s.q > queue.slo);
+    (capacity !== null && s.d > capacity) || (queue !== undefined && s.q !== null && s.q > queue.limit);
   return {
     startMs,
     endMs,

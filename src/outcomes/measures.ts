@@ -14,7 +14,7 @@
  *   model server HPA (keda.minReplicaCount,      rate of the demand counter (tokens/s    replicas × modelServer.perReplica-       replicas                       replicas × one replica's
  *   keda.*, minReplicas, replicas)               or requests/s), or the demand gauge;    Throughput (null when only learnt);                                     requests (GPUs too), GPU pool
  *                                                and the queue-depth series              a step whose queue is above
- *                                                                                        queueDepthSlo is under-provisioned too
+ *                                                                                        queueDepthSlo × replicas is under-provisioned too
  *   model server RESOURCES (MIG slice,           the same                                the same, replicas in force both sides   GPUs held (a MIG slice: slices  GPUs held, GPU pool
  *   time-slicing)                                                                                                                    ÷ 7; time-slicing: unknown)
  *
@@ -36,6 +36,8 @@ export interface Holding {
   capacity: number | null;
   /** per hour: capacity-hours = amount × hours */
   amount: number;
+  /** a model server's replicas in force (its queue may hold queueDepthSlo per replica) */
+  replicas?: number;
   /** the resources priced, and the pool whose prices apply; undefined with `unpriced` saying why */
   resources?: PodResources;
   unpriced?: string;
@@ -50,7 +52,7 @@ export interface Measure {
   container: string | null;
   /** the series is a counter: the demand is its per-second rate */
   counter: boolean;
-  /** a model server's queue-depth series (the same container) and its SLO: a step above it is under-provisioned too */
+  /** a model server's queue-depth series (the same container) and its SLO per replica: a step above SLO × replicas is under-provisioned too */
   queue?: { metric: string; slo: number };
   before: Holding;
   after: Holding;
@@ -171,14 +173,13 @@ function serverMeasure(c: ChangeOf, f: MeasureFacts, server: NonNullable<ReturnT
   };
   const holding = (replicas: number | undefined, gpusPerReplica: number | undefined): Holding => {
     if (replicas === undefined) return { capacity: null, amount: 0, unpriced: 'the replicas in force are not in the GitOps repository', pool: server.gpuPool };
-    const capacity = per === undefined ? null : replicas * per;
-    if (!f.perReplica) return { capacity, amount: replicas, unpriced: NO_REQUESTS, pool: server.gpuPool };
-    if (gpusPerReplica === undefined)
-      return { capacity, amount: replicas, unpriced: 'the GPU share of a time-sliced replica is not known', pool: server.gpuPool };
-    return { capacity, amount: replicas, resources: scaleResources({ ...f.perReplica, gpus: gpusPerReplica }, replicas), pool: server.gpuPool };
+    const held = { capacity: per === undefined ? null : replicas * per, amount: replicas, replicas, pool: server.gpuPool };
+    if (!f.perReplica) return { ...held, unpriced: NO_REQUESTS };
+    if (gpusPerReplica === undefined) return { ...held, unpriced: 'the GPU share of a time-sliced replica is not known' };
+    return { ...held, resources: scaleResources({ ...f.perReplica, gpus: gpusPerReplica }, replicas) };
   };
   const what = (replicas: string): string =>
-    `${demand} against ${replicas} × ${per === undefined ? 'a learnt throughput (not judged)' : `${per}/s per replica`}; ${server.queueMetric} against its SLO of ${server.queueDepthSlo}`;
+    `${demand} against ${replicas} × ${per === undefined ? 'a learnt throughput (not judged)' : `${per}/s per replica`}; ${server.queueMetric} against its SLO of ${server.queueDepthSlo} per replica`;
   if (c.type === 'HPA') {
     const field = c.changes.find((x) => REPLICA_FIELDS.includes(x.field));
     if (!field) return undefined;

@@ -266,21 +266,19 @@ export class OutcomeTracker {
           ])
         ).map((means) => (m.counter ? counterRates(means) : means))
       : [[], []];
-    // a model server's queue depth, step by step in the same windows (its SLO is judged beside the capacity)
-    let queues: [QueueSteps | undefined, QueueSteps | undefined] = [undefined, undefined];
+    // a model server's queue depth, step by step in the same windows (judged beside the capacity)
+    let queues: (QueueSteps | undefined)[] = [undefined, undefined];
     if (m.queue) {
       const queueId = seriesIdOf({ ...s.id, metric: m.queue.metric, container: m.container });
       const queueRef = await this.d.locate(s.ref.topic, queueId);
       const slo = m.queue.slo;
       if (queueRef) {
-        const [b, a] = await this.stepMeans(queueRef, queueId, [
+        const depths = await this.stepMeans(queueRef, queueId, [
           { endMs: inForceAt, steps },
           { endMs, steps },
         ]);
-        queues = [
-          { depth: b, slo },
-          { depth: a, slo },
-        ];
+        // the depth allowed: the SLO per replica × the replicas in force (unknown replicas: the queue is not judged)
+        queues = [m.before, m.after].map((h, i) => (h.replicas === undefined ? undefined : { depth: depths[i], limit: slo * h.replicas }));
       }
     }
     let costUnknown: string | null = null;

@@ -93,11 +93,11 @@ describe('what an outcome measures per kind of change', () => {
     const hpa = measureOf({ type: 'HPA', container: null, changes: [change('keda.minReplicaCount', '2', '3')], rules: ['model-server'] }, f)!;
     assert.equal(
       hpa.what,
-      'rate(vllm:generation_tokens_total) against keda.minReplicaCount × 500/s per replica; vllm:num_requests_waiting against its SLO of 4',
+      'rate(vllm:generation_tokens_total) against keda.minReplicaCount × 500/s per replica; vllm:num_requests_waiting against its SLO of 4 per replica',
     );
     assert.deepEqual(hpa.queue, { metric: 'vllm:num_requests_waiting', slo: 4 });
     assert.deepEqual([hpa.counter, hpa.calibrates, hpa.container], [true, false, 'vllm']);
-    assert.deepEqual(hpa.after, { capacity: 1500, amount: 3, resources: { cpuCores: 12, memoryBytes: 0, gpus: 3 }, pool: 'a100' });
+    assert.deepEqual(hpa.after, { capacity: 1500, amount: 3, replicas: 3, resources: { cpuCores: 12, memoryBytes: 0, gpus: 3 }, pool: 'a100' });
     const mig = measureOf(
       {
         type: 'RESOURCES',
