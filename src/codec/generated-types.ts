@@ -309,7 +309,7 @@ export interface OutcomeWindow {
   endMs: number;
   /** 5-minute steps with data in the window. */
   intervals: number;
-  /** Share of the steps whose demand exceeded the capacity in force (replicas: replicas × perReplicaCapacity × targetUtilization; RESOURCES: the container's request against its usage per replica; model servers: replicas × perReplicaThroughput, or a queue above queueDepthSlo × replicas); null without data or when that capacity is unknown (and, for a model server, there is no queue data). */
+  /** Share of the steps whose demand exceeded the capacity in force (replicas: replicas × perReplicaCapacity × targetUtilization; RESOURCES: the container's request against its usage per replica; model servers: replicas × perReplicaThroughput; a step whose secondary series is over its limit counts too, see secondaryOverShare); null without data or when that capacity is unknown (and there is no secondary series). */
   underProvisionedShare: null | number;
   /** Mean of (capacity − demand) / capacity over the steps; null without data or when the capacity is unknown. */
   meanSlack: null | number;
@@ -317,8 +317,8 @@ export interface OutcomeWindow {
   capacityHours: null | number;
   /** Cost of what the change holds over the window at its node pool's billing prices (SPOT: the workload's pool before, the spot pool after; RESOURCES: the changed requests × replicas; model servers: the GPU pool, a MIG slice as slices ÷ 7 of a GPU); null when a price or a request is unknown (see costUnknown). */
   cost: null | number;
-  /** A model server's share of the steps (with queue data) whose mean queue depth (modelServer.queueMetric, summed over the pods) exceeded modelServer.queueDepthSlo × the replicas in force; such a step also counts as under-provisioned. Null for other kinds and without queue data. */
-  queueOverSloShare: null | number;
+  /** Share of the steps (with data) whose secondary series exceeded its limit; such a step also counts as under-provisioned. A model server: its mean queue depth (modelServer.queueMetric, summed over the pods) against modelServer.queueDepthSlo × the replicas in force; a RESOURCES change of both CPU and memory: the container's memory usage per replica against requests.memory. Null for other kinds and without data. */
+  secondaryOverShare: null | number;
 }
 
 /** What a change Foresight proposed did once it was in force: equal windows of event time before and after the moment the change appeared in the GitOps checkout, the forecast's quality over the after window, and a verdict. Produced to outcomes.v1, keyed by workload, once per change (the id is the recommendation's). */

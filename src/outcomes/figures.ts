@@ -27,28 +27,32 @@ export interface Held {
   hourlyCost: number | null;
 }
 
-/** A model server's queue over the window: the mean depth of each 5-minute step (null without data), and the depth allowed (queueDepthSlo × the replicas in force). */
-export interface QueueSteps {
-  depth: (number | null)[];
+/**
+ * A secondary series judged step by step beside the demand: the mean of each 5-minute step (null
+ * without data) and the limit in force (a model server's queue: queueDepthSlo × replicas; a
+ * container's memory usage per replica: its requests.memory).
+ */
+export interface SecondarySteps {
+  values: (number | null)[];
   limit: number;
 }
 
 /**
  * One window's figures. `demand` holds the window's 5-minute steps in order (mean demand of the
- * step, null without data). With a `queue` (model servers), a step whose queue is above what its SLO allows
- * is under-provisioned too, whatever the capacity says, and the share of such steps is reported.
+ * step, null without data). With a `secondary` series, a step whose value is above its limit is
+ * under-provisioned too, whatever the capacity says, and the share of such steps is reported.
  */
-export function windowFigures(demand: (number | null)[], startMs: number, endMs: number, held: Held, queue?: QueueSteps): OutcomeWindowRecord {
-  const seen = demand.flatMap((d, i) => (d !== null && Number.isFinite(d) ? [{ d, q: queue?.depth[i] ?? null }] : []));
+export function windowFigures(demand: (number | null)[], startMs: number, endMs: number, held: Held, secondary?: SecondarySteps): OutcomeWindowRecord {
+  const seen = demand.flatMap((d, i) => (d !== null && Number.isFinite(d) ? [{ d, v: secondary?.values[i] ?? null }] : []));
   const { capacity } = held;
-  const queued = queue ? queue.depth.filter((q): q is number => q !== null && Number.isFinite(q)) : [];
-  const queueOverSloShare = queue && queued.length > 0 ? queued.filter((q) => q > queue.limit).length / queued.length : null;
+  const known = secondary ? secondary.values.filter((v): v is number => v !== null && Number.isFinite(v)) : [];
+  const secondaryOverShare = secondary && known.length > 0 ? known.filter((v) => v > secondary.limit).length / known.length : null;
   if (seen.length === 0)
-    return { startMs, endMs, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null, queueOverSloShare };
+    return { startMs, endMs, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null, secondaryOverShare };
   const hours = (endMs - startMs) / HOUR_MS;
-  const judged = capacity !== null || queueOverSloShare !== null;
-  const over = (s: { d: number; q: number | null }): boolean =>
-    (capacity !== null && s.d > capacity) || (queue !== undefined && s.q !== null && s.q > queue.limit);
+  const judged = capacity !== null || secondaryOverShare !== null;
+  const over = (s: { d: number; v: number | null }): boolean =>
+    (capacity !== null && s.d > capacity) || (secondary !== undefined && s.v !== null && s.v > secondary.limit);
   return {
     startMs,
     endMs,
@@ -57,7 +61,7 @@ export function windowFigures(demand: (number | null)[], startMs: number, endMs:
     meanSlack: capacity !== null && capacity > 0 ? seen.reduce((s, x) => s + (capacity - x.d) / capacity, 0) / seen.length : null,
     capacityHours: held.amount * hours,
     cost: held.hourlyCost === null ? null : held.hourlyCost * hours,
-    queueOverSloShare,
+    secondaryOverShare,
   };
 }
 

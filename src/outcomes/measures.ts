@@ -36,8 +36,8 @@ export interface Holding {
   capacity: number | null;
   /** per hour: capacity-hours = amount × hours */
   amount: number;
-  /** a model server's replicas in force (its queue may hold queueDepthSlo per replica) */
-  replicas?: number;
+  /** the limit of the measure's secondary series in this window; undefined: not judged */
+  secondaryLimit?: number;
   /** the resources priced, and the pool whose prices apply; undefined with `unpriced` saying why */
   resources?: PodResources;
   unpriced?: string;
@@ -52,8 +52,13 @@ export interface Measure {
   container: string | null;
   /** the series is a counter: the demand is its per-second rate */
   counter: boolean;
-  /** a model server's queue-depth series (the same container) and its SLO per replica: a step above SLO × replicas is under-provisioned too */
-  queue?: { metric: string; slo: number };
+  /**
+   * a secondary series (the same container) judged beside the demand, a step above its limit
+   * (Holding.secondaryLimit) being under-provisioned too: a model server's queue depth (limit
+   * queueDepthSlo × replicas), a container's memory usage when a RESOURCES change moves both
+   * CPU and memory (limit requests.memory)
+   */
+  secondary?: { metric: string };
   before: Holding;
   after: Holding;
   /** a replica change on the workload's demand: a regressed outcome tightens the replica calibration (decide-replicas.ts) */
@@ -138,7 +143,10 @@ function requestsMeasure(c: ChangeOf, f: MeasureFacts): Measure {
     const memV = mem ? num(mem[side]) : 0;
     const req = judged === 'requests.cpu' ? cpuV : memV;
     const known = cpuV !== undefined && memV !== undefined;
+    // CPU and memory both moved: the memory usage is judged against its request too
+    const secondary = judged === 'requests.cpu' && mem && memV !== undefined ? { secondaryLimit: memV } : {};
     return {
+      ...secondary,
       capacity: req ?? null,
       amount: req === undefined ? 0 : (judged === 'requests.cpu' ? req : req / GiB) * f.replicas,
       ...(known
@@ -148,11 +156,13 @@ function requestsMeasure(c: ChangeOf, f: MeasureFacts): Measure {
     };
   };
   const metric = judged === 'requests.cpu' ? res.cpuMetric : res.memoryMetric;
+  const both = judged === 'requests.cpu' && change('requests.memory') !== undefined;
   return {
-    what: `${metric} of container ${c.container ?? '?'} per replica against ${judged}`,
+    what: `${metric} of container ${c.container ?? '?'} per replica against ${judged}${both ? `; ${res.memoryMetric} against requests.memory` : ''}`,
     metric,
     container: c.container,
     counter: false,
+    ...(both ? { secondary: { metric: res.memoryMetric } } : {}),
     before: holding('current'),
     after: holding('proposed'),
     calibrates: false,
@@ -168,12 +178,17 @@ function serverMeasure(c: ChangeOf, f: MeasureFacts, server: NonNullable<ReturnT
     metric: server.demandMetric,
     container: f.series.container,
     counter,
-    queue: { metric: server.queueMetric, slo: server.queueDepthSlo },
+    secondary: { metric: server.queueMetric },
     calibrates: false,
   };
   const holding = (replicas: number | undefined, gpusPerReplica: number | undefined): Holding => {
     if (replicas === undefined) return { capacity: null, amount: 0, unpriced: 'the replicas in force are not in the GitOps repository', pool: server.gpuPool };
-    const held = { capacity: per === undefined ? null : replicas * per, amount: replicas, replicas, pool: server.gpuPool };
+    const held = {
+      capacity: per === undefined ? null : replicas * per,
+      amount: replicas,
+      secondaryLimit: server.queueDepthSlo * replicas,
+      pool: server.gpuPool,
+    };
     if (!f.perReplica) return { ...held, unpriced: NO_REQUESTS };
     if (gpusPerReplica === undefined) return { ...held, unpriced: 'the GPU share of a time-sliced replica is not known' };
     return { ...held, resources: scaleResources({ ...f.perReplica, gpus: gpusPerReplica }, replicas) };

@@ -9,8 +9,8 @@
  */
 import type { ChangeOutcome as ChangeOutcomeRecord, OutcomeWindow as OutcomeWindowRecord } from '../codec/generated-types.js';
 
-/** `queueOverSloShare` is optional: windows recorded before it existed have none. */
-export type OutcomeWindow = Omit<OutcomeWindowRecord, 'queueOverSloShare'> & Partial<Pick<OutcomeWindowRecord, 'queueOverSloShare'>>;
+/** `secondaryOverShare` is optional: windows recorded before it existed have none. */
+export type OutcomeWindow = Omit<OutcomeWindowRecord, 'secondaryOverShare'> & Partial<Pick<OutcomeWindowRecord, 'secondaryOverShare'>>;
 
 /** A string in the Avro schema: enum symbols cannot hold the '-' of insufficient-data. */
 export type OutcomeVerdict = 'saved' | 'neutral' | 'regressed' | 'insufficient-data';

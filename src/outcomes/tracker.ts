@@ -37,7 +37,7 @@ import { FINE } from '../windows/resolutions.js';
 import { outcomeTrackKey, workloadStateKey } from '../windows/redis-keys.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import type { Redis } from '../windows/redis-client.js';
-import { counterRates, STEP_MS, tighteningAfter, tighteningFor, verdictOf, windowFigures, type Held, type QueueSteps } from './figures.js';
+import { counterRates, STEP_MS, tighteningAfter, tighteningFor, verdictOf, windowFigures, type Held, type SecondarySteps } from './figures.js';
 import { advance, trackedOf, type Tracked } from './lifecycle.js';
 import { measureOf, type Holding, type Measure } from './measures.js';
 import type { ChangeOutcome, OutcomeVerdict } from './outcome.js';
@@ -266,19 +266,17 @@ export class OutcomeTracker {
           ])
         ).map((means) => (m.counter ? counterRates(means) : means))
       : [[], []];
-    // a model server's queue depth, step by step in the same windows (judged beside the capacity)
-    let queues: (QueueSteps | undefined)[] = [undefined, undefined];
-    if (m.queue) {
-      const queueId = seriesIdOf({ ...s.id, metric: m.queue.metric, container: m.container });
-      const queueRef = await this.d.locate(s.ref.topic, queueId);
-      const slo = m.queue.slo;
-      if (queueRef) {
-        const depths = await this.stepMeans(queueRef, queueId, [
+    // the secondary series (a model server's queue, a container's memory), step by step in the same windows, against its limit on each side
+    let secondary: (SecondarySteps | undefined)[] = [undefined, undefined];
+    if (m.secondary) {
+      const id = seriesIdOf({ ...s.id, metric: m.secondary.metric, container: m.container });
+      const at = await this.d.locate(s.ref.topic, id);
+      if (at) {
+        const values = await this.stepMeans(at, id, [
           { endMs: inForceAt, steps },
           { endMs, steps },
         ]);
-        // the depth allowed: the SLO per replica × the replicas in force (unknown replicas: the queue is not judged)
-        queues = [m.before, m.after].map((h, i) => (h.replicas === undefined ? undefined : { depth: depths[i], limit: slo * h.replicas }));
+        secondary = [m.before, m.after].map((h, i) => (h.secondaryLimit === undefined ? undefined : { values: values[i], limit: h.secondaryLimit }));
       }
     }
     let costUnknown: string | null = null;
@@ -291,8 +289,8 @@ export class OutcomeTracker {
       } else costUnknown ??= `cost unknown: ${h.unpriced ?? 'nothing to price'}`;
       return { capacity: h.capacity, amount: h.amount, hourlyCost };
     };
-    const wBefore = windowFigures(before, inForceAt - len, inForceAt, await held(m.before), queues[0]);
-    const wAfter = windowFigures(after, inForceAt, endMs, await held(m.after), queues[1]);
+    const wBefore = windowFigures(before, inForceAt - len, inForceAt, await held(m.before), secondary[0]);
+    const wAfter = windowFigures(after, inForceAt, endMs, await held(m.after), secondary[1]);
     const { verdict, explanation } = verdictOf(wBefore, wAfter, t.sloRisk);
     const prices = await this.d.money.prices(m.after.pool, endMs);
     const outcome: ChangeOutcome = {

@@ -189,7 +189,7 @@ describe('outcomes of changes', () => {
           meanSlack: d.reduce((s, x) => s + (capacity - x) / capacity, 0) / d.length,
           capacityHours: (amount * PERIOD) / 3_600_000,
           cost: null, // no billing rows: unknown, never 0
-          queueOverSloShare: null, // a model server's only
+          secondaryOverShare: null, // a model server's queue, or memory beside CPU
         };
       };
       const near = (a: unknown, b: unknown): boolean =>

@@ -49,7 +49,7 @@ describe('outcome figures', () => {
       meanSlack: null,
       capacityHours: null,
       cost: null,
-      queueOverSloShare: null,
+      secondaryOverShare: null,
     });
     assert.equal(windowFigures([1], 0, S, held(2, 1, null)).cost, null);
   });
@@ -84,11 +84,11 @@ describe('outcome figures', () => {
     // capacity 3: the 4 of step 5 is over; the queue is above the 2 allowed (an SLO of 1 per replica × 2 replicas) at steps 2 and 5 (and at step 9, which has no demand: not counted)
     const demand = [2, 2, 2, 2, 4, 2, 2, 2, null, 2];
     const depth = [0, 3, 1, 1, 5, 0, null, 0, 9, 0];
-    const w = windowFigures(demand, 0, 10 * S, held(3, 1), { depth, limit: 2 });
+    const w = windowFigures(demand, 0, 10 * S, held(3, 1), { values: depth, limit: 2 });
     close(w.underProvisionedShare, 2 / 9); // steps 2 and 5 of the 9 with demand
-    close(w.queueOverSloShare, 3 / 9); // 3, 5 and 9 of the 9 steps with queue data
+    close(w.secondaryOverShare, 3 / 9); // 3, 5 and 9 of the 9 steps with queue data
     // a throughput only learnt (capacity unknown): the queue alone judges
-    const learnt = windowFigures(demand, 0, 10 * S, { capacity: null, amount: 3, hourlyCost: null }, { depth, limit: 2 });
+    const learnt = windowFigures(demand, 0, 10 * S, { capacity: null, amount: 3, hourlyCost: null }, { values: depth, limit: 2 });
     close(learnt.underProvisionedShare, 2 / 9);
     assert.equal(learnt.meanSlack, null);
   });

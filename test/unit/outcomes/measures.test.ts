@@ -64,10 +64,17 @@ describe('what an outcome measures per kind of change', () => {
       { ...c, changes: [change('requests.cpu', '1', '250m'), change('requests.memory', '2Gi', '1Gi'), change('limits.memory', '4Gi', '1280Mi')] },
       facts({ series: { metric: 'container_cpu', container: 'app' } }),
     )!;
-    assert.equal(m.what, 'cpu_usage of container app per replica against requests.cpu');
+    assert.equal(m.what, 'cpu_usage of container app per replica against requests.cpu; memory_usage against requests.memory');
+    assert.deepEqual(m.secondary, { metric: policy.resources.memoryMetric }); // CPU and memory both moved: memory judged beside
     assert.deepEqual([m.metric, m.container, m.calibrates], [policy.resources.cpuMetric, 'app', false]);
-    assert.deepEqual(m.before, { capacity: 1, amount: 3, resources: { cpuCores: 3, memoryBytes: 6 * GiB, gpus: 0 }, pool: 'general' });
-    assert.deepEqual(m.after, { capacity: 0.25, amount: 0.75, resources: { cpuCores: 0.75, memoryBytes: 3 * GiB, gpus: 0 }, pool: 'general' });
+    assert.deepEqual(m.before, { secondaryLimit: 2 * GiB, capacity: 1, amount: 3, resources: { cpuCores: 3, memoryBytes: 6 * GiB, gpus: 0 }, pool: 'general' });
+    assert.deepEqual(m.after, {
+      secondaryLimit: GiB,
+      capacity: 0.25,
+      amount: 0.75,
+      resources: { cpuCores: 0.75, memoryBytes: 3 * GiB, gpus: 0 },
+      pool: 'general',
+    });
     // usage 0.2 per replica, one step at 0.3 of 12: under the new request 1 step in 12
     const usage = [...Array(11).fill(0.2), 0.3];
     const after = windowFigures(usage, 0, 12 * S, held(m.after));
@@ -75,6 +82,11 @@ describe('what an outcome measures per kind of change', () => {
     assert.equal(after.capacityHours, 0.75); // 0.25 cores × 3 replicas × 1 h
     assert.ok(Math.abs(after.cost! - (0.75 * 0.1 + 3 * 0.01)) < 1e-12);
     assert.ok(Math.abs(after.meanSlack! - (11 * 0.2 + -0.2) / 12) < 1e-12); // (0.25 − 0.2)/0.25 = 0.2 eleven times, (0.25 − 0.3)/0.25 once
+    // memory per replica over the new 1 GiB request at steps 3 and 12: step 3 is under-provisioned too (step 12 already was)
+    const memory = [0.5, 0.5, 1.5, ...Array(8).fill(0.5), 1.2].map((g) => g * GiB);
+    const both = windowFigures(usage, 0, 12 * S, held(m.after), { values: memory, limit: m.after.secondaryLimit! });
+    close(both.underProvisionedShare, 2 / 12);
+    close(both.secondaryOverShare, 2 / 12);
     // a memory-only change is judged on the memory series, in GiB-hours; a request not in the manifests is not priced
     const mem = measureOf({ ...c, changes: [change('requests.memory', null, '1Gi')] }, facts())!;
     assert.deepEqual([mem.metric, mem.after.capacity, mem.after.amount], [policy.resources.memoryMetric, GiB, 3]);
@@ -95,9 +107,9 @@ describe('what an outcome measures per kind of change', () => {
       hpa.what,
       'rate(vllm:generation_tokens_total) against keda.minReplicaCount × 500/s per replica; vllm:num_requests_waiting against its SLO of 4 per replica',
     );
-    assert.deepEqual(hpa.queue, { metric: 'vllm:num_requests_waiting', slo: 4 });
+    assert.deepEqual(hpa.secondary, { metric: 'vllm:num_requests_waiting' });
     assert.deepEqual([hpa.counter, hpa.calibrates, hpa.container], [true, false, 'vllm']);
-    assert.deepEqual(hpa.after, { capacity: 1500, amount: 3, replicas: 3, resources: { cpuCores: 12, memoryBytes: 0, gpus: 3 }, pool: 'a100' });
+    assert.deepEqual(hpa.after, { capacity: 1500, amount: 3, secondaryLimit: 12, resources: { cpuCores: 12, memoryBytes: 0, gpus: 3 }, pool: 'a100' });
     const mig = measureOf(
       {
         type: 'RESOURCES',
