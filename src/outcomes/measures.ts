@@ -10,7 +10,8 @@
  *                                                                                                                                                                   pool before, spot.nodePool after
  *   RESOURCES requests.cpu (requests.memory,     the container's cpu series (memory      the request of one replica (the series   request × replicas             the changed requests ×
  *   limits.memory)                               series for a memory-only change),       holds one sample per pod: its step       (core- or GiB-hours)           replicas
- *                                                mean per pod                            mean is the usage of one replica)
+ *                                                mean per pod; with CPU and memory both  mean is the usage of one replica);
+ *                                                moved, the memory series too            memory above requests.memory too
  *   model server HPA (keda.minReplicaCount,      rate of the demand counter (tokens/s    replicas × modelServer.perReplica-       replicas                       replicas × one replica's
  *   keda.*, minReplicas, replicas)               or requests/s), or the demand gauge;    Throughput (null when only learnt);                                     requests (GPUs too), GPU pool
  *                                                and the queue-depth series              a step whose queue is above
