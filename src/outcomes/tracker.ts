@@ -1,22 +1,26 @@
 /**
- * Closing the loop for HPA changes (issue 13), one closed step of a workload's replicas series
- * at a time, run by the recommendation loop after its decision:
+ * Closing the loop for every change Foresight proposes (issue 13), one closed step of a series
+ * at a time, run by the recommendation loop after its decisions:
  *
- * 1. Online forecast quality (quality.ts): rolling pinball loss, coverage and under-provisioned
- *    share, reported to the metrics; a drift alert on alerts.v1 when coverage stays out of the
- *    policy's band for longer than FORESIGHT_DRIFT_PERIOD_MS.
- * 2. In force: the last published change waits ("pending") until the processor's GitOps
- *    checkout shows every changed field at its proposed value; the step's end is then its
- *    in-force moment (event time).
- * 3. Outcome: FORESIGHT_OUTCOME_PERIOD_MS after that moment (or earlier, when a newer change
- *    comes in force: both windows shortened alike), the 5-minute demand of equal windows before
- *    and after gives the figures (figures.ts), priced by the billing prices; published on
- *    outcomes.v1 and recorded in Redis (store.ts).
- * 4. A regressed outcome tightens the workload's calibration (the decision engine's state
- *    `tighten`, cited by the next recommendation's rules) and raises an alert on alerts.v1.
+ * 1. Online forecast quality (quality.ts) of a workload's replicas demand: rolling pinball loss,
+ *    coverage and under-provisioned share, reported to the metrics; a drift alert on alerts.v1
+ *    when coverage stays out of the policy's band for longer than FORESIGHT_DRIFT_PERIOD_MS.
+ * 2. In force: each change the series published (HPA, IDLE, SPOT on the workload's demand,
+ *    RESOURCES on a container's CPU series, a model server's on its demand series) waits on its
+ *    track ("pending", one track per kind and series) until the processor's GitOps checkout shows
+ *    every changed field at its proposed value; the step's end is then its in-force moment.
+ * 3. Outcome: FORESIGHT_OUTCOME_PERIOD_MS after that moment (or earlier, when a newer change of
+ *    the track comes in force: both windows shortened alike), equal windows before and after of
+ *    the demand measures.ts names for the kind, against the capacity it holds, give the figures
+ *    (figures.ts), priced by the billing prices; published on outcomes.v1 and recorded in Redis
+ *    (store.ts).
+ * 4. A regressed outcome raises an alert on alerts.v1; for a replica change it also tightens the
+ *    workload's calibration (the decision engine's state `tighten`, cited by the next
+ *    recommendation's rules), which a run of saved/neutral outcomes relaxes again.
  *
- * State per workload: the hash `<prefix>:rec:{<workload>}:outcome` (fields pending, inForce,
- * quality; JSON), read and written with the loop's batch state.
+ * State per workload: the hash `<prefix>:rec:{<workload>}:outcome` (fields pending, inForce for
+ * the HPA track, pending:<track>, inForce:<track> for the others, calm, quality; JSON), read and
+ * written with the loop's batch state.
  */
 import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
