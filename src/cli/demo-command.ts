@@ -241,9 +241,9 @@ export function demoCommand(): Command {
           const cost = (x: number | null, currency: string): string => (x === null ? 'cost unknown' : `${x.toFixed(2)} ${currency}`);
           console.log(`\nOutcomes on ${cfg.topics.outcomes}: ${found.length}`);
           for (const o of found) {
-            console.log(`  ${o.verdict.toUpperCase().padEnd(17)} ${o.explanation}`);
+            console.log(`  ${o.verdict.toUpperCase().padEnd(17)} ${o.explanation}${o.measure ? ` (measured: ${o.measure})` : ''}`);
             console.log(
-              `    in force ${new Date(o.inForceAt).toISOString().slice(0, 16)}, decided ${new Date(o.decidedAt).toISOString().slice(0, 16)}; under-provisioned ${pct(o.before.underProvisionedShare)} → ${pct(o.after.underProvisionedShare)}, capacity ${o.before.capacityHours?.toFixed(1) ?? 'n/a'} → ${o.after.capacityHours?.toFixed(1) ?? 'n/a'} replica-hours, ${cost(o.before.cost, o.currency)} → ${cost(o.after.cost, o.currency)}; forecast coverage ${pct(o.coverage)}, pinball loss ${o.pinballLoss?.toFixed(2) ?? 'n/a'} (recommendation ${o.recommendationId})`,
+              `    in force ${new Date(o.inForceAt).toISOString().slice(0, 16)}, decided ${new Date(o.decidedAt).toISOString().slice(0, 16)}; under-provisioned ${pct(o.before.underProvisionedShare)} → ${pct(o.after.underProvisionedShare)}, capacity-hours ${o.before.capacityHours?.toFixed(1) ?? 'n/a'} → ${o.after.capacityHours?.toFixed(1) ?? 'n/a'}, ${cost(o.before.cost, o.currency)} → ${cost(o.after.cost, o.currency)}; forecast coverage ${pct(o.coverage)}, pinball loss ${o.pinballLoss?.toFixed(2) ?? 'n/a'} (recommendation ${o.recommendationId})`,
             );
           }
           if (found.length === 0) console.log('  none decided: the last change is in a pull request (not merged, so not in force) or came in force too late');

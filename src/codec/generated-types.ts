@@ -301,7 +301,7 @@ export interface ChangedField {
   after: string;
 }
 
-/** Figures of one window of event time, over the workload's demand series (the policy's replicas.metric) in 5-minute steps (the mean of each step's minute buckets). */
+/** Figures of one window of event time, over the change's demand series in 5-minute steps (the mean of each step's minute buckets; a counter's per-second rate between step means) against the capacity the change holds in force (see `measure`; src/outcomes/measures.ts per kind). */
 export interface OutcomeWindow {
   /** Start of the window (inclusive). */
   startMs: number;
@@ -309,14 +309,16 @@ export interface OutcomeWindow {
   endMs: number;
   /** 5-minute steps with data in the window. */
   intervals: number;
-  /** Share of the steps whose mean demand exceeded the capacity in force (minReplicas × perReplicaCapacity × targetUtilization); null without data. */
+  /** Share of the steps whose demand exceeded the capacity in force (replicas: replicas × perReplicaCapacity × targetUtilization; RESOURCES: the container's request against its usage per replica; model servers: replicas × perReplicaThroughput; a step whose secondary series is over its limit counts too, see secondaryOverShare); null without data or when that capacity is unknown (and there is no secondary series). */
   underProvisionedShare: null | number;
-  /** Mean of (capacity − demand) / capacity over the steps; null without data. */
+  /** Mean of (capacity − demand) / capacity over the steps; null without data or when the capacity is unknown. */
   meanSlack: null | number;
-  /** Replicas in force (minReplicas) × hours of the window; null without data. */
+  /** What the change holds × hours of the window: replica-hours for replica, SPOT and model-server changes, core-hours (GiB-hours for a memory-only change) of request × replicas for RESOURCES; null without data. */
   capacityHours: null | number;
-  /** Cost of those replica-hours at the node pool's billing prices; null when a price is unknown (see costUnknown). */
+  /** Cost of what the change holds over the window at its node pool's billing prices (SPOT: the workload's pool before, the spot pool after; RESOURCES: the changed requests × replicas; model servers: the GPU pool, a MIG slice as slices ÷ 7 of a GPU); null when a price or a request is unknown (see costUnknown). */
   cost: null | number;
+  /** Share of the steps (with data) whose secondary series exceeded its limit; such a step also counts as under-provisioned. A model server: its mean queue depth (modelServer.queueMetric, summed over the pods) against modelServer.queueDepthSlo × the replicas in force; a RESOURCES change of both CPU and memory: the container's memory usage per replica against requests.memory. Null for other kinds and without data. */
+  secondaryOverShare: null | number;
 }
 
 /** What a change Foresight proposed did once it was in force: equal windows of event time before and after the moment the change appeared in the GitOps checkout, the forecast's quality over the after window, and a verdict. Produced to outcomes.v1, keyed by workload, once per change (the id is the recommendation's). */
@@ -325,7 +327,7 @@ export interface ChangeOutcome {
   recommendationId: string;
   /** Version of the forecaster that made the recommendation. */
   modelVersion: string;
-  /** Recommendation type (HPA). */
+  /** Recommendation type: HPA, RESOURCES, IDLE or SPOT (a model server's replica and GPU changes are HPA and RESOURCES). */
   type: string;
   /** Cluster of the workload. */
   cluster: string;
@@ -339,6 +341,8 @@ export interface ChangeOutcome {
   container: null | string;
   /** The changed fields. */
   fields: ChangedField[];
+  /** What was judged against what for this kind of change (src/outcomes/measures.ts), e.g. 'cpu_usage against minReplicas × 1 per replica' (HPA, IDLE), 'cpu_usage of container app per replica against requests.cpu' (RESOURCES), 'rate(vllm:generation_tokens_total) against keda.minReplicaCount × 500/s per replica' (model servers). Empty in outcomes written before it existed (they are HPA changes). */
+  measure: string;
   /** Event time of the first closed step at which the GitOps checkout showed every changed field at its proposed value. */
   inForceAt: number;
   /** Event time the outcome was decided: inForceAt + FORESIGHT_OUTCOME_PERIOD, or earlier when a newer change of the workload came in force (both windows then shortened alike). */
@@ -359,7 +363,7 @@ export interface ChangeOutcome {
   currency: string;
   /** Why a cost is null (e.g. 'cost unknown: no billing rows for pool X'); null when both costs are known. */
   costUnknown: null | string;
-  /** One of 'saved', 'neutral', 'regressed', 'insufficient-data' (a string: Avro enum symbols cannot hold '-'). regressed: the after window's under-provisioned share is above sloRisk; saved: within the SLO risk and cheaper (cost, or capacity-hours when a cost is unknown) by more than 1%; neutral: within the SLO risk otherwise; insufficient-data: either window has data for less than half its 5-minute steps. */
+  /** One of 'saved', 'neutral', 'regressed', 'insufficient-data' (a string: Avro enum symbols cannot hold '-'). regressed: the after window's under-provisioned share is above sloRisk (never when the capacity is unknown); saved: within the SLO risk and cheaper (cost, or capacity-hours when a cost is unknown) by more than 1%; neutral: within the SLO risk otherwise; insufficient-data: either window has data for less than half its 5-minute steps. */
   verdict: string;
   /** One sentence a person can read: why this verdict. */
   explanation: string;

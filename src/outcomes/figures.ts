@@ -1,38 +1,79 @@
 /**
- * The figures of a change's outcome, pure (the tracker reads the windows and prices; this file
- * computes): per window the under-provisioned share, mean slack, capacity-hours and cost of a
- * capacity in force against the demand of 5-minute steps; the forecast's pinball loss; the verdict; and how
- * much a regressed change's calibration is tightened.
+ * The figures of a change's outcome, pure (the tracker reads the windows and prices, measures.ts
+ * says what capacity each kind of change holds against which demand; this file computes): per
+ * window the under-provisioned share, mean slack, capacity-hours and cost of a capacity in force
+ * against the demand of 5-minute steps; the forecast's pinball loss; the verdict; how much a
+ * regressed change's calibration is tightened, and how that tightening relaxes again.
  */
+import type { OutcomeWindow as OutcomeWindowRecord } from '../codec/generated-types.js';
 import type { OutcomeVerdict, OutcomeWindow } from './outcome.js';
 
 const HOUR_MS = 3_600_000;
 /** The interval the windows are judged in: the scoring step (the decision engine and the forecaster use it too). */
 export const STEP_MS = 300_000;
 
-/** What the capacity of a window costs: the cost of `replicaHours`, or null when a price is unknown. */
-export type CostOf = (replicaHours: number) => number | null;
+/**
+ * What a change holds in force during a window (measures.ts gives it per kind of change):
+ *   - `capacity`: what it can serve per 5-minute step, in the demand's unit (replicas × usable
+ *     capacity of one replica, a container's request, replicas × tokens/s of one model-server
+ *     replica); null when unknown (under-provisioning is then not judged);
+ *   - `amount`: what it holds per hour, so capacity-hours = amount × hours (replicas: replica-
+ *     hours; a request × replicas: core-hours or GiB-hours);
+ *   - `hourlyCost`: what an hour of it costs at the billing prices, null when a price is unknown.
+ */
+export interface Held {
+  capacity: number | null;
+  amount: number;
+  hourlyCost: number | null;
+}
+
+/**
+ * A secondary series judged step by step beside the demand: the mean of each 5-minute step (null
+ * without data) and the limit in force (a model server's queue: queueDepthSlo × replicas; a
+ * container's memory usage per replica: its requests.memory).
+ */
+export interface SecondarySteps {
+  values: (number | null)[];
+  limit: number;
+}
 
 /**
  * One window's figures. `demand` holds the window's 5-minute steps in order (mean demand of the
- * step, null without data); the capacity in force is `replicas` × `perReplica` (the usable
- * capacity of one replica, in the demand's unit) for the whole window.
+ * step, null without data). With a `secondary` series, a step whose value is above its limit is
+ * under-provisioned too, whatever the capacity says, and the share of such steps is reported.
  */
-export function windowFigures(demand: (number | null)[], startMs: number, endMs: number, replicas: number, perReplica: number, costOf: CostOf): OutcomeWindow {
-  const seen = demand.filter((d): d is number => d !== null && Number.isFinite(d));
-  const capacity = replicas * perReplica;
-  if (seen.length === 0) return { startMs, endMs, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null };
-  const under = seen.filter((d) => d > capacity).length;
-  const capacityHours = (replicas * (endMs - startMs)) / HOUR_MS;
+export function windowFigures(demand: (number | null)[], startMs: number, endMs: number, held: Held, secondary?: SecondarySteps): OutcomeWindowRecord {
+  const seen = demand.flatMap((d, i) => (d !== null && Number.isFinite(d) ? [{ d, v: secondary?.values[i] ?? null }] : []));
+  const { capacity } = held;
+  const known = secondary ? secondary.values.filter((v): v is number => v !== null && Number.isFinite(v)) : [];
+  const secondaryOverShare = secondary && known.length > 0 ? known.filter((v) => v > secondary.limit).length / known.length : null;
+  if (seen.length === 0)
+    return { startMs, endMs, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null, secondaryOverShare };
+  const hours = (endMs - startMs) / HOUR_MS;
+  const judged = capacity !== null || secondaryOverShare !== null;
+  const over = (s: { d: number; v: number | null }): boolean =>
+    (capacity !== null && s.d > capacity) || (secondary !== undefined && s.v !== null && s.v > secondary.limit);
   return {
     startMs,
     endMs,
     intervals: seen.length,
-    underProvisionedShare: under / seen.length,
-    meanSlack: capacity > 0 ? seen.reduce((s, d) => s + (capacity - d) / capacity, 0) / seen.length : null,
-    capacityHours,
-    cost: costOf(capacityHours),
+    underProvisionedShare: judged ? seen.filter(over).length / seen.length : null,
+    meanSlack: capacity !== null && capacity > 0 ? seen.reduce((s, x) => s + (capacity - x.d) / capacity, 0) / seen.length : null,
+    capacityHours: held.amount * hours,
+    cost: held.hourlyCost === null ? null : held.hourlyCost * hours,
+    secondaryOverShare,
   };
+}
+
+/**
+ * The per-second rates of a counter from its 5-minute step means: (m[i] − m[i−1]) / 300 s for
+ * each step after the first; null where either mean is missing or the counter went down (a reset).
+ */
+export function counterRates(means: (number | null)[]): (number | null)[] {
+  return means.slice(1).map((m, i) => {
+    const prev = means[i];
+    return m === null || prev === null || m < prev ? null : (m - prev) / (STEP_MS / 1000);
+  });
 }
 
 /** Pinball (quantile) loss of forecast `f` at quantile `q` for the realised `y`. */
@@ -62,11 +103,15 @@ export function verdictOf(before: OutcomeWindow, after: OutcomeWindow, sloRisk: 
         verdict: 'insufficient-data',
         explanation: `the ${name} window has data for ${w.intervals} of its ${steps(w)} 5-minute steps (at least half are needed)`,
       };
-  const risk = after.underProvisionedShare!;
-  if (risk > sloRisk)
+  const risk = after.underProvisionedShare;
+  const within =
+    risk === null
+      ? 'under-provisioning not judged (the capacity in force is unknown)'
+      : `under-provisioning at ${pct(risk)}, within the SLO risk of ${pct(sloRisk)}`;
+  if (risk !== null && risk > sloRisk)
     return {
       verdict: 'regressed',
-      explanation: `under-provisioned ${pct(risk)} of the 5-minute steps after the change (before: ${pct(before.underProvisionedShare!)}), ${risk < before.underProvisionedShare! ? 'better than before but still ' : ''}above the policy's SLO risk of ${pct(sloRisk)}`,
+      explanation: `under-provisioned ${pct(risk)} of the 5-minute steps after the change (before: ${before.underProvisionedShare === null ? 'unknown' : pct(before.underProvisionedShare)}), ${before.underProvisionedShare !== null && risk < before.underProvisionedShare ? 'better than before but still ' : ''}above the policy's SLO risk of ${pct(sloRisk)}`,
     };
   const byCost = before.cost !== null && after.cost !== null;
   const [b, a] = byCost ? [before.cost!, after.cost!] : [before.capacityHours!, after.capacityHours!];
@@ -74,11 +119,11 @@ export function verdictOf(before: OutcomeWindow, after: OutcomeWindow, sloRisk: 
   if (a < b * (1 - SAVED_THRESHOLD))
     return {
       verdict: 'saved',
-      explanation: `${what} down ${pct((b - a) / b)} with under-provisioning at ${pct(risk)}, within the SLO risk of ${pct(sloRisk)}`,
+      explanation: `${what} down ${pct((b - a) / b)} with ${within}`,
     };
   return {
     verdict: 'neutral',
-    explanation: `${what} ${a >= b ? 'up' : 'down'} ${pct(b > 0 ? Math.abs(a - b) / b : 0)} with under-provisioning at ${pct(risk)}, within the SLO risk of ${pct(sloRisk)}`,
+    explanation: `${what} ${a >= b ? 'up' : 'down'} ${pct(b > 0 ? Math.abs(a - b) / b : 0)} with ${within}`,
   };
 }
 
@@ -96,4 +141,31 @@ export function tighteningFor(afterDemand: (number | null)[], capacity: number, 
   if (seen.length === 0 || capacity <= 0) return Math.log(1.1);
   const needed = seen[Math.min(seen.length - 1, Math.ceil((1 - sloRisk) * seen.length) - 1)];
   return Math.min(MAX_TIGHTENING, Math.max(Math.log(1.1), Math.log(needed / capacity)));
+}
+
+/** Consecutive saved or neutral outcomes of a workload after which its tightening relaxes. */
+export const RELAX_AFTER = 2;
+/** Below this log multiplier (×1.05) a relaxed tightening is dropped altogether. */
+export const RELAX_FLOOR = Math.log(1.05);
+
+/** A workload's tightening (log multiplier) and its count of saved/neutral outcomes since the last regressed one or relaxation. */
+export interface Tightening {
+  tighten: number;
+  calm: number;
+}
+
+/**
+ * The tightening after an outcome: a regressed one adds `more` (at most MAX_TIGHTENING in all)
+ * and restarts the count; each saved or neutral one counts, and at RELAX_AFTER in a row the
+ * tightening halves (the count restarts), dropped to 0 once under RELAX_FLOOR; an
+ * insufficient-data one changes nothing. So a tightening never grows without a regressed
+ * outcome, and relaxes to none after a run of good ones.
+ */
+export function tighteningAfter(prev: Tightening, verdict: OutcomeVerdict, more = 0): Tightening {
+  if (verdict === 'regressed') return { tighten: Math.min(MAX_TIGHTENING, prev.tighten + more), calm: 0 };
+  if (verdict === 'insufficient-data' || prev.tighten <= 0) return prev;
+  const calm = prev.calm + 1;
+  if (calm < RELAX_AFTER) return { tighten: prev.tighten, calm };
+  const half = prev.tighten / 2;
+  return { tighten: half < RELAX_FLOOR ? 0 : half, calm: 0 };
 }

@@ -1,5 +1,6 @@
 /**
- * The life of a change Foresight proposed, per workload, one closed step at a time (pure; the
+ * The life of a change Foresight proposed, per workload and track (one per kind of change and
+ * the series that follows it: tracker.ts), one closed step at a time (pure; the
  * tracker keeps it in Redis): published → pending → in force (the GitOps checkout shows it) →
  * decided, `periodMs` of event time later, or earlier when a newer change comes in force (its
  * after window then ends there, and the before window is shortened alike). A pending change
@@ -11,8 +12,12 @@ import { pinball } from './figures.js';
 
 /** A published change followed until its outcome is decided. */
 export interface Tracked {
-  rec: Pick<Recommendation, 'id' | 'modelVersion' | 'type' | 'cluster' | 'namespace' | 'kind' | 'name' | 'container' | 'changes' | 'currency'>;
+  rec: Pick<Recommendation, 'id' | 'modelVersion' | 'type' | 'cluster' | 'namespace' | 'kind' | 'name' | 'container' | 'changes' | 'currency'> &
+    Partial<Pick<Recommendation, 'rules'>>;
   sloRisk: number;
+  /** the workload's node pool when the change was published, and for SPOT the pool it moves to (measures.ts prices each window in its pool) */
+  pool?: string;
+  poolAfter?: string;
   quantile: number;
   /** event time of the first closed step at which the checkout showed it */
   inForceAt?: number;
@@ -23,9 +28,14 @@ export interface Tracked {
 }
 
 /** What is followed of a published recommendation. */
-export function trackedOf(r: Recommendation, sloRisk: number): Tracked {
-  const { id, modelVersion, type, cluster, namespace, kind, name, container, changes, currency } = r;
-  return { rec: { id, modelVersion, type, cluster, namespace, kind, name, container, changes, currency }, sloRisk, quantile: quantileForRisk(sloRisk) };
+export function trackedOf(r: Recommendation, sloRisk: number, pools: { pool: string; poolAfter?: string }): Tracked {
+  const { id, modelVersion, type, cluster, namespace, kind, name, container, changes, currency, rules } = r;
+  return {
+    rec: { id, modelVersion, type, cluster, namespace, kind, name, container, changes, currency, rules },
+    sloRisk,
+    quantile: quantileForRisk(sloRisk),
+    ...pools,
+  };
 }
 
 export interface Lifecycle {

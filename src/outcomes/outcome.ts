@@ -7,13 +7,18 @@
  *
  * A figure that cannot be computed is null, never 0 (for cost: `costUnknown` says why).
  */
-import type { ChangeOutcome as ChangeOutcomeRecord, OutcomeWindow } from '../codec/generated-types.js';
+import type { ChangeOutcome as ChangeOutcomeRecord, OutcomeWindow as OutcomeWindowRecord } from '../codec/generated-types.js';
 
-export type { OutcomeWindow };
+/** `secondaryOverShare` is optional: windows recorded before it existed have none. */
+export type OutcomeWindow = Omit<OutcomeWindowRecord, 'secondaryOverShare'> & Partial<Pick<OutcomeWindowRecord, 'secondaryOverShare'>>;
 
 /** A string in the Avro schema: enum symbols cannot hold the '-' of insufficient-data. */
 export type OutcomeVerdict = 'saved' | 'neutral' | 'regressed' | 'insufficient-data';
 
-export interface ChangeOutcome extends Omit<ChangeOutcomeRecord, 'verdict'> {
+/** `measure` is optional: outcomes recorded before it existed (HPA changes) have none. */
+export interface ChangeOutcome extends Omit<ChangeOutcomeRecord, 'verdict' | 'measure' | 'before' | 'after'> {
   verdict: OutcomeVerdict;
+  measure?: string;
+  before: OutcomeWindow;
+  after: OutcomeWindow;
 }

@@ -5,8 +5,9 @@
  *   windows → 48 h histories and 7 days of hourly means (one round trip) → forecasts (one
  *   batch, from the last 24 h and the week) and anomaly scores (scoring/anomaly-detector.ts,
  *   from the 48 h) → policy per workload → recommendations.v1 and alerts.v1
- *   → for HPA workloads: forecast quality, changes in force, outcomes.v1 (outcomes/tracker.ts)
  *   → for model servers (policy modelServer): replicas and GPU slices (model-server-recommendations.ts)
+ *   → every change published: followed until in force, then its outcome on outcomes.v1; forecast
+ *     quality of HPA workloads (outcomes/tracker.ts)
  *
  * Decisions use event time (the closed step), never the wall clock, so a replay of the same
  * events gives the same recommendations with the same ids. Per workload, the last emitted
@@ -151,6 +152,7 @@ export class RecommendationLoop {
       redis: d.redis,
       prefix: d.prefix,
       cfg: d.outcomes,
+      locate: (topic, seriesId) => d.windows.locate(topic, d.partitionsOf(topic), seriesId),
       model: { version: d.forecaster.info.version, stepMs: d.forecaster.stepSeconds * 1000, horizonSteps: d.forecaster.horizonSteps },
       onQuality: d.onQuality,
       onOutcome: d.onOutcome,
@@ -199,7 +201,11 @@ export class RecommendationLoop {
     out.scored = ready.length;
     lap('models');
     const state = new BatchState(this.d.redis);
-    await state.load(ready.filter((r) => r.id.container === null).flatMap((r) => [this.hpa.stateKey(r.id.workload), this.tracker.trackKey(r.id.workload)]));
+    await state.load(
+      ready.flatMap((r) =>
+        r.id.container === null ? [this.hpa.stateKey(r.id.workload), this.tracker.trackKey(r.id.workload)] : [this.tracker.trackKey(r.id.workload)],
+      ),
+    );
     const messages: Message[] = [];
     const ctx: BatchContext = { state, messages };
     for (let i = 0; i < ready.length; i++) {
@@ -210,37 +216,25 @@ export class RecommendationLoop {
       const tp = r.traceparent ?? traceparent;
       const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.day.history, scores[i], policy.anomaly, tp);
       if (alert) out.alerts.push(alert);
+      // what this series publishes at this step; the outcome tracker follows each to its outcome
+      const published: Recommendation[] = [];
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
         const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.day.history, policy, tp, this.eventRaise(r.id, r.stepEndMs));
-        if (rec) out.recommendations.push(rec);
-        // forecast quality, changes coming in force and their outcomes (outcomes/tracker.ts)
-        const tracked = await this.tracker.step(state, {
-          ref,
-          seriesId: r.seriesId,
-          id: r.id,
-          stepEndMs: r.stepEndMs,
-          history: r.day.history,
-          raw: forecasts[i],
-          policy,
-          published: rec,
-          traceparent: tp,
-        });
-        out.outcomes.push(...tracked.outcomes);
-        out.alerts.push(...tracked.alerts);
+        if (rec) published.push(rec);
       }
       // a model server (the policy's modelServer block): replicas and GPU sizing from its demand series
       if (isModelServerDemand(r.id, policy)) {
         for (const c of await this.modelServers.candidates(ref, r.id, r.stepEndMs, r.day.history, forecasts[i], policy, tp)) {
           if (!(await this.money.guard(r.id, c.rec, policy))) continue; // a budget cap
           const rec = await this.publishOnce(ctx, r.id, c, r.stepEndMs, policy);
-          if (rec) out.recommendations.push(rec);
+          if (rec) published.push(rec);
         }
       }
       if (closesHour(r.stepEndMs)) {
         for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp)) {
           if (!(await this.money.guard(r.id, c.rec, policy, (c.urgentRaises ?? []).length > 0))) continue; // a budget cap
           const rec = await this.publishOnce(ctx, r.id, c, r.stepEndMs, policy);
-          if (rec) out.recommendations.push(rec);
+          if (rec) published.push(rec);
         }
         if (r.id.container === null && r.id.metric === policy.replicas.metric) {
           const breaches = await this.money.checkBudgets(r.id, policy, r.stepEndMs, this.d.forecaster.info.version, tp);
@@ -249,6 +243,23 @@ export class RecommendationLoop {
           out.alerts.push(...(await this.spend.check(r.id, this.money.workload(r.id).team, policy, r.stepEndMs, tp)));
         }
       }
+      out.recommendations.push(...published);
+      // forecast quality of the workload's demand, changes coming in force and their outcomes (outcomes/tracker.ts)
+      const quality = r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity !== undefined;
+      const tracked = await this.tracker.step(state, {
+        ref,
+        seriesId: r.seriesId,
+        id: r.id,
+        stepEndMs: r.stepEndMs,
+        history: r.day.history,
+        raw: forecasts[i],
+        policy,
+        published,
+        quality,
+        traceparent: tp,
+      });
+      out.outcomes.push(...tracked.outcomes);
+      out.alerts.push(...tracked.alerts);
     }
     lap('decide');
     // the batch's recommendations in as few sends as the record batch size allows, then their state in one write

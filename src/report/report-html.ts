@@ -146,7 +146,7 @@ export function reportHtml(d: ReportData): string {
                 fig(o.costUnknown ? o.costUnknown : `${money(o.before.cost, o.currency)} → ${money(o.after.cost, o.currency)}`),
                 fig(pct(o.coverage)),
                 fig(o.pinballLoss === null ? 'unknown' : num(o.pinballLoss)),
-                text(o.explanation),
+                text(o.measure ? `${o.explanation} (measured: ${o.measure})` : o.explanation),
               ]),
             )
           : '<p>No outcome recorded yet: a change is measured once it has been in force for the configured period.</p>'),

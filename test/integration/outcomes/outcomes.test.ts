@@ -11,6 +11,10 @@
  *      on alerts.v1, and the next recommendation cites the outcome.
  *   4. Forecasts made before the jump miss it: rolling coverage leaves the band, a drift alert
  *      names the workload and the model version.
+ *   5. Two other kinds of change land in the same commit and get their outcomes from the same
+ *      engine (outcomes/measures.ts): RESOURCES (container app uses 0.5 cores per replica, 0.7
+ *      after the jump, against its requests.cpu lowered from 1) and SPOT (the same replicas moved to
+ *      spot capacity, against the workload's demand), each checked against a hand-computed case.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -38,7 +42,7 @@ spec:
   change: { maxStepPercent: 1000, cooldownMinutes: 60, hysteresisPercent: 10 }
   critical: { changePercentAbove: 1000, monthlyCostIncreaseAbove: 1000000 }
 `;
-const manifest = (min: string, max: string): string => `apiVersion: apps/v1
+const manifest = (min: string, max: string, cpu = '1', spot = false): string => `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: web, namespace: shop, annotations: { foresight.dev/managed: 'true' } }
 spec:
@@ -46,11 +50,11 @@ spec:
   selector: { matchLabels: { app: web } }
   template:
     metadata: { labels: { app: web } }
-    spec:
+    spec:${spot ? "\n      nodeSelector: { 'karpenter.sh/capacity-type': spot }" : ''}
       containers:
         - name: app
           image: web:1
-          resources: { requests: { cpu: '1', memory: 1Gi } }
+          resources: { requests: { cpu: '${cpu}', memory: 1Gi } }
 ---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -67,12 +71,12 @@ const PERIOD = 75 * MIN; // longer than the forecaster's 1-hour horizon: forecas
 const redis = new Redis(process.env.FORESIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379');
 after(() => redis.disconnect());
 
-const sample = (value: number, t: number): MetricSample => ({
+const sample = (value: number, t: number, container: string | null = null): MetricSample => ({
   cluster: 'test',
   namespace: 'shop',
   kind: 'Deployment',
   name: 'web',
-  container: null,
+  container,
   metric: 'cpu_usage',
   unit: '{cpu}',
   value,
@@ -87,9 +91,10 @@ describe('outcomes of changes', () => {
   const t1 = end - 130 * MIN; // the change lands here
   const jump = t1 + 15 * MIN; // demand 3 → 12
   const demand = (t: number): number => (t >= jump ? 12 : 3);
-  // a day of 5-minute samples, then minute samples for the last 4 hours (the outcome's windows read minutes)
+  const usage = (t: number): number => (t >= jump ? 0.7 : 0.5); // container app, per replica (one pod's sample)
+  // a day of 5-minute samples (27 h: SPOT needs 24 hourly means before t1), then minute samples for the last 4 hours (the outcome's windows read minutes)
   const phase1: number[] = [];
-  for (let t = end - 26 * 60 * MIN; t < end - 4 * 60 * MIN; t += STEP) phase1.push(t);
+  for (let t = end - 27 * 60 * MIN; t < end - 4 * 60 * MIN; t += STEP) phase1.push(t);
   for (let t = end - 4 * 60 * MIN; t < t1; t += MIN) phase1.push(t);
   const phase2: number[] = [];
   for (let t = t1; t < end; t += MIN) phase2.push(t);
@@ -126,27 +131,37 @@ describe('outcomes of changes', () => {
         kafka,
         cfg,
         codec,
-        phase1.map((t) => sample(demand(t), t)),
+        phase1.flatMap((t) => [sample(demand(t), t), sample(usage(t), t, 'app')]),
       );
-      assert.ok(await waitFor(scored(phase1.length), 60_000, 200), proc.output().slice(-3000));
+      assert.ok(await waitFor(scored(2 * phase1.length), 60_000, 200), proc.output().slice(-3000));
       const proposed = (await decodeAll<Recommendation>(cfg.topics.recommendations, 'Recommendation')).filter((r) => r.type === 'HPA').at(-1);
       assert.ok(proposed, `an HPA recommendation: ${proc.output().slice(-2000)}`);
       const min = proposed.changes.find((c) => c.field === 'minReplicas')!;
       const max = proposed.changes.find((c) => c.field === 'maxReplicas')!;
       assert.equal(min.current, '1');
       assert.ok(Number(min.proposed) >= 3, `raised for 3 cores: ${min.proposed}`);
+      const all = await decodeAll<Recommendation>(cfg.topics.recommendations, 'Recommendation');
+      const resources = all.filter((r) => r.type === 'RESOURCES').at(-1);
+      const spot = all.filter((r) => r.type === 'SPOT').at(-1);
+      assert.ok(resources && spot, JSON.stringify(all.map((r) => [r.type, r.changes])));
+      const cpu = resources.changes.find((c) => c.field === 'requests.cpu')!;
+      assert.equal(cpu.current, '1');
+      assert.deepEqual(
+        spot.changes.map((c) => ({ ...c })),
+        [{ field: 'nodeSelector.karpenter.sh/capacity-type', current: null, proposed: 'spot' }],
+      );
 
-      // the change lands in the processor's checkout
-      writeFileSync(path.join(repo, 'apps', 'web.yaml'), manifest(min.proposed, max.proposed));
+      // the changes land in the processor's checkout (one commit, as the committer makes them)
+      writeFileSync(path.join(repo, 'apps', 'web.yaml'), manifest(min.proposed, max.proposed, cpu.proposed, true));
       git('commit', '-qam', `foresight: ${proposed.id}`);
       await proc.waitForOutput(git('rev-parse', 'HEAD').trim(), 15_000);
       await produceSamples(
         kafka,
         cfg,
         codec,
-        phase2.map((t) => sample(demand(t), t)),
+        phase2.flatMap((t) => [sample(demand(t), t), sample(usage(t), t, 'app')]),
       );
-      assert.ok(await waitFor(scored(phase1.length + phase2.length), 60_000, 200), proc.output().slice(-3000));
+      assert.ok(await waitFor(scored(2 * (phase1.length + phase2.length)), 60_000, 200), proc.output().slice(-3000));
 
       const outcomes = await decodeAll<ChangeOutcome>(cfg.topics.outcomes, 'ChangeOutcome');
       const o = outcomes.find((x) => x.recommendationId === proposed.id);
@@ -162,17 +177,19 @@ describe('outcomes of changes', () => {
         ],
       );
       // the figures, by hand from the demand produced: a sample every minute, so every 5-minute step has data (its mean)
-      const steps = (from: number): number[] => Array.from({ length: PERIOD / STEP }, (_, i) => demand(from + i * STEP));
-      const expect = (from: number, replicas: number) => {
-        const d = steps(from);
+      const steps = (from: number, f = demand): number[] => Array.from({ length: PERIOD / STEP }, (_, i) => f(from + i * STEP));
+      // a window: `capacity` per step against the demand `f`, holding `amount` per hour
+      const expect = (from: number, capacity: number, f = demand, amount = capacity) => {
+        const d = steps(from, f);
         return {
           startMs: from,
           endMs: from + PERIOD,
           intervals: d.length,
-          underProvisionedShare: d.filter((x) => x > replicas).length / d.length,
-          meanSlack: d.reduce((s, x) => s + (replicas - x) / replicas, 0) / d.length,
-          capacityHours: (replicas * PERIOD) / 3_600_000,
+          underProvisionedShare: d.filter((x) => x > capacity).length / d.length,
+          meanSlack: d.reduce((s, x) => s + (capacity - x) / capacity, 0) / d.length,
+          capacityHours: (amount * PERIOD) / 3_600_000,
           cost: null, // no billing rows: unknown, never 0
+          secondaryOverShare: null, // a model server's queue, or memory beside CPU
         };
       };
       const near = (a: unknown, b: unknown): boolean =>
@@ -184,26 +201,45 @@ describe('outcomes of changes', () => {
       assert.equal(o.verdict, 'regressed');
       assert.equal(o.quantile, 0.99);
       assert.ok(o.coverage !== null && o.coverage >= 0 && o.coverage <= 1 && o.pinballLoss !== null && o.pinballLoss >= 0, JSON.stringify(o));
-      assert.deepEqual(
-        (await listOutcomes(redis, cfg.redis.keyPrefix)).map((x) => x.recommendationId),
-        [proposed.id],
-      );
+      assert.equal(o.measure, 'cpu_usage against minReplicas × 1 per replica');
 
-      // the reaction: calibration tightened, an alert, and the next recommendation cites the outcome
+      // RESOURCES: usage per replica against the request; core-hours of request × replicas in force
+      const replicas = Number(min.proposed);
+      const r = outcomes.find((x) => x.recommendationId === resources.id);
+      assert.ok(r, `an outcome for the RESOURCES change: ${JSON.stringify(outcomes.map((x) => x.type))}`);
+      assert.equal(r.measure, 'cpu_usage of container app per replica against requests.cpu');
+      assert.equal(r.container, 'app');
+      assert.ok(r.inForceAt >= t1 && r.inForceAt <= jump, new Date(r.inForceAt).toISOString());
+      const req = Number(cpu.proposed.replace(/m$/, '')) / (cpu.proposed.endsWith('m') ? 1000 : 1);
+      assert.ok(near(r.before, expect(r.inForceAt - PERIOD, 1, usage, replicas)), JSON.stringify([r.before, expect(r.inForceAt - PERIOD, 1, usage, replicas)]));
+      assert.ok(near(r.after, expect(r.inForceAt, req, usage, req * replicas)), JSON.stringify([r.after, expect(r.inForceAt, req, usage, req * replicas)]));
+      assert.equal(r.verdict, r.after.underProvisionedShare! > 0.01 ? 'regressed' : 'saved');
+      // SPOT: the same replicas before and after, against the workload's demand
+      const sp = outcomes.find((x) => x.recommendationId === spot.id);
+      assert.ok(sp, `an outcome for the SPOT change: ${JSON.stringify(outcomes.map((x) => x.type))}`);
+      assert.equal(sp.measure, 'cpu_usage against replicas in force × 1 per replica');
+      assert.ok(near(sp.before, expect(sp.inForceAt - PERIOD, replicas)), JSON.stringify([sp.before, expect(sp.inForceAt - PERIOD, replicas)]));
+      assert.ok(near(sp.after, expect(sp.inForceAt, replicas)), JSON.stringify([sp.after, expect(sp.inForceAt, replicas)]));
+      assert.match(sp.costUnknown ?? '', /cost unknown: no billing rows for pool default/);
+      assert.equal(sp.verdict, 'regressed');
+      assert.deepEqual((await listOutcomes(redis, cfg.redis.keyPrefix)).map((x) => x.recommendationId).sort(), [proposed.id, resources.id, spot.id].sort());
+
+      // the reaction: calibration tightened (by the replica changes: HPA and SPOT), an alert per regressed outcome, and the next recommendation cites the outcome
       const state = await redis.hgetall(workloadStateKey(cfg.redis.keyPrefix, 'test/shop/Deployment/web'));
-      assert.equal(state.tightenedBy, proposed.id);
+      assert.ok([proposed.id, spot.id].includes(state.tightenedBy), state.tightenedBy);
       assert.ok(Number(state.tighten) > 0);
       const alerts = await decodeAll<AnomalyAlert>(cfg.topics.alerts, 'AnomalyAlert');
       const regressed = alerts.filter((a) => a.metric === 'outcome:under-provisioned-share');
-      assert.equal(regressed.length, 1, JSON.stringify(alerts.map((a) => a.metric)));
-      assert.equal(regressed[0].value, o.after.underProvisionedShare);
-      assert.equal(regressed[0].threshold, 0.01);
+      assert.equal(regressed.length, outcomes.filter((x) => x.verdict === 'regressed').length, JSON.stringify(alerts.map((a) => a.metric)));
+      const hpaAlert = regressed.find((a) => a.container === null && a.value === o.after.underProvisionedShare);
+      assert.ok(hpaAlert);
+      assert.equal(hpaAlert.threshold, 0.01);
       const later = (await decodeAll<Recommendation>(cfg.topics.recommendations, 'Recommendation')).filter(
-        (r) => r.type === 'HPA' && r.createdAt > o.decidedAt,
+        (x) => x.type === 'HPA' && x.createdAt > o.decidedAt,
       );
       assert.ok(
-        later.some((r) => r.rules.some((x) => x.startsWith(`outcome-regressed:${proposed.id}:`))),
-        JSON.stringify(later.map((r) => [new Date(r.createdAt).toISOString(), r.rules])),
+        later.some((x) => x.rules.some((rule) => rule.startsWith(`outcome-regressed:${state.tightenedBy}:`))),
+        JSON.stringify(later.map((x) => [new Date(x.createdAt).toISOString(), x.rules])),
       );
 
       // drift: forecasts made before the jump missed it
@@ -217,13 +253,15 @@ describe('outcomes of changes', () => {
       const port = /"port":(\d+)[^\n]*health and metrics endpoint listening/.exec(proc.output())?.[1];
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const labels = `namespace="shop",workload="Deployment/web",model_version="${proposed.modelVersion}"`;
-      const value = (name: string): number => Number(new RegExp(`^${name}\\{${labels}[^}]*\\} (\\S+)`, 'm').exec(metrics)?.[1]);
+      const escaped = labels.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); // the model version holds a '+' (its content hash)
+      const value = (name: string): number => Number(new RegExp(`^${name}\\{${escaped}[^}]*\\} (\\S+)`, 'm').exec(metrics)?.[1]);
       assert.equal(value('foresight_forecast_coverage_target'), 0.99);
       assert.equal(value('foresight_underprovisioned_target'), 0.01);
       for (const name of ['foresight_forecast_coverage', 'foresight_underprovisioned_share'])
         assert.ok(value(name) >= 0 && value(name) <= 1, `${name} ${value(name)}`);
       assert.ok(value('foresight_forecast_pinball_loss') >= 0);
-      assert.match(metrics, /^foresight_outcomes_total\{verdict="regressed"[^}]*\} 1$/m);
+      const counted = Number(/^foresight_outcomes_total\{verdict="regressed"[^}]*\} (\d+)$/m.exec(metrics)?.[1]);
+      assert.equal(counted, outcomes.filter((x) => x.verdict === 'regressed').length);
     } finally {
       proc.child.kill('SIGTERM');
       await proc.exited;

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { decideStep, initialState } from '../../../src/policy/decide-replicas.js';
 import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
 import { replicaStateFields, replicaStateOf } from '../../../src/recommend/batch-state.js';
-import { pinball, tighteningFor, verdictOf, windowFigures } from '../../../src/outcomes/figures.js';
+import { counterRates, MAX_TIGHTENING, pinball, tighteningAfter, tighteningFor, verdictOf, windowFigures, type Held } from '../../../src/outcomes/figures.js';
 import { coverageBand, emptyQuality, figuresOf, qualityStep, type QualityState } from '../../../src/outcomes/quality.js';
 import { MODEL, STEP } from '../policy/plan-rows.js';
 
@@ -15,11 +15,16 @@ const close = (a: number | null, b: number, msg?: string): void => assert.ok(a !
 const beforeDemand = [1, 1, 1, 1, 1, 3, 1, 1, null, 1];
 // After: 3 replicas for 10 steps, one step at 4.
 const afterDemand = [2, 2, 2, 2, 4, 2, 2, 2, 2, 2];
-const perReplicaHour = (h: number): number => h * 0.5; // 0.5 per replica-hour
+// `replicas` of usable capacity `per`, at 0.5 per replica-hour (null: the price unknown)
+const held = (replicas: number, per: number, price: number | null = 0.5): Held => ({
+  capacity: replicas * per,
+  amount: replicas,
+  hourlyCost: price === null ? null : replicas * price,
+});
 
 describe('outcome figures', () => {
-  const before = windowFigures(beforeDemand, 0, 10 * S, 2, 1, perReplicaHour);
-  const after = windowFigures(afterDemand, 10 * S, 20 * S, 3, 1, perReplicaHour);
+  const before = windowFigures(beforeDemand, 0, 10 * S, held(2, 1));
+  const after = windowFigures(afterDemand, 10 * S, 20 * S, held(3, 1));
 
   it('computes each window against the capacity in force', () => {
     assert.equal(before.intervals, 9);
@@ -35,25 +40,61 @@ describe('outcome figures', () => {
   });
 
   it('a window without data has null figures, and an unknown price a null cost (never 0)', () => {
-    const empty = windowFigures([null, null], 0, 2 * S, 2, 1, perReplicaHour);
-    assert.deepEqual(empty, { startMs: 0, endMs: 2 * S, intervals: 0, underProvisionedShare: null, meanSlack: null, capacityHours: null, cost: null });
-    assert.equal(windowFigures([1], 0, S, 2, 1, () => null).cost, null);
+    const empty = windowFigures([null, null], 0, 2 * S, held(2, 1));
+    assert.deepEqual(empty, {
+      startMs: 0,
+      endMs: 2 * S,
+      intervals: 0,
+      underProvisionedShare: null,
+      meanSlack: null,
+      capacityHours: null,
+      cost: null,
+      secondaryOverShare: null,
+    });
+    assert.equal(windowFigures([1], 0, S, held(2, 1, null)).cost, null);
   });
 
   it('verdicts: regressed above the SLO risk, neutral within it at a higher cost, saved when cheaper, insufficient-data without half the minutes', () => {
     assert.equal(verdictOf(before, after, 0.05).verdict, 'regressed'); // 10% > 5%
     assert.match(verdictOf(before, after, 0.05).explanation, /under-provisioned 10\.0% .*before: 11\.1%.*5\.0%/);
     assert.equal(verdictOf(before, after, 0.2).verdict, 'neutral'); // 10% ≤ 20%, cost 1.25 > 0.833
-    const cheaper = windowFigures(afterDemand, 10 * S, 20 * S, 1, 5, perReplicaHour); // 1 replica of 5: no minute over
+    const cheaper = windowFigures(afterDemand, 10 * S, 20 * S, held(1, 5)); // 1 replica of 5: no minute over
     assert.equal(cheaper.underProvisionedShare, 0);
     const v = verdictOf(before, cheaper, 0.05);
     assert.equal(v.verdict, 'saved');
     assert.match(v.explanation, /cost down 50\.0%/); // 5/12 against 5/6
     // a cost unknown: judged on capacity-hours, and said so
-    const unknown = windowFigures(afterDemand, 10 * S, 20 * S, 1, 5, () => null);
+    const unknown = windowFigures(afterDemand, 10 * S, 20 * S, held(1, 5, null));
     assert.match(verdictOf(before, unknown, 0.05).explanation, /capacity-hours \(cost unknown\) down 50\.0%/);
-    const sparse = windowFigures([1, null, null, null], 0, 4 * S, 2, 1, perReplicaHour);
+    const sparse = windowFigures([1, null, null, null], 0, 4 * S, held(2, 1));
     assert.equal(verdictOf(sparse, after, 0.05).verdict, 'insufficient-data');
+  });
+
+  it('an unknown capacity judges no under-provisioning: never regressed, the verdict on cost, and said so', () => {
+    const unknown = windowFigures(afterDemand, 10 * S, 20 * S, { capacity: null, amount: 3, hourlyCost: 1.5 });
+    assert.equal(unknown.underProvisionedShare, null);
+    assert.equal(unknown.meanSlack, null);
+    close(unknown.capacityHours, 3 * (50 / 60));
+    const v = verdictOf(before, unknown, 0.01);
+    assert.equal(v.verdict, 'neutral'); // cost 1.25 against 0.833: up 50%
+    assert.match(v.explanation, /cost up 50\.0% with under-provisioning not judged/);
+  });
+
+  it("a model server's queue above its SLO under-provisions a step whatever the capacity, and is reported", () => {
+    // capacity 3: the 4 of step 5 is over; the queue is above the 2 allowed (an SLO of 1 per replica × 2 replicas) at steps 2 and 5 (and at step 9, which has no demand: not counted)
+    const demand = [2, 2, 2, 2, 4, 2, 2, 2, null, 2];
+    const depth = [0, 3, 1, 1, 5, 0, null, 0, 9, 0];
+    const w = windowFigures(demand, 0, 10 * S, held(3, 1), { values: depth, limit: 2 });
+    close(w.underProvisionedShare, 2 / 9); // steps 2 and 5 of the 9 with demand
+    close(w.secondaryOverShare, 3 / 9); // 3, 5 and 9 of the 9 steps with queue data
+    // a throughput only learnt (capacity unknown): the queue alone judges
+    const learnt = windowFigures(demand, 0, 10 * S, { capacity: null, amount: 3, hourlyCost: null }, { values: depth, limit: 2 });
+    close(learnt.underProvisionedShare, 2 / 9);
+    assert.equal(learnt.meanSlack, null);
+  });
+
+  it("a counter's demand is its per-second rate between step means; a reset or a gap gives none", () => {
+    assert.deepEqual(counterRates([0, 300, 900, null, 1200, 100, 400]), [1, 2, null, null, null, 1]);
   });
 
   it('pinball loss and the tightening a regressed change gets', () => {
@@ -63,6 +104,29 @@ describe('outcome figures', () => {
     close(tighteningFor(afterDemand, 3, 0.05), Math.log(4 / 3));
     close(tighteningFor(afterDemand, 3, 0.2), Math.log(1.1)); // at least a 10% raise
     close(tighteningFor([100], 3, 0.05), Math.log(4)); // at most × 4
+  });
+
+  it('the tightening relaxes after a run of saved or neutral outcomes, bounded, and regressed ones restart the count', () => {
+    const t0 = { tighten: Math.log(4), calm: 0 };
+    const t1 = tighteningAfter(t0, 'saved');
+    assert.deepEqual(t1, { tighten: Math.log(4), calm: 1 }); // one good outcome: kept
+    assert.deepEqual(tighteningAfter(t1, 'insufficient-data'), t1); // no evidence: nothing changes
+    const t2 = tighteningAfter(t1, 'neutral');
+    close(t2.tighten, Math.log(2)); // two in a row: halved (×4 → ×2)
+    assert.equal(t2.calm, 0);
+    const t3 = tighteningAfter(tighteningAfter(t2, 'saved'), 'saved');
+    close(t3.tighten, Math.log(2) / 2); // ×1.41
+    const t4 = tighteningAfter(tighteningAfter(t3, 'saved'), 'saved');
+    close(t4.tighten, Math.log(2) / 4); // ×1.19
+    const t5 = tighteningAfter(tighteningAfter(t4, 'saved'), 'saved');
+    close(t5.tighten, Math.log(2) / 8);
+    const t6 = tighteningAfter(tighteningAfter(t5, 'saved'), 'saved');
+    assert.deepEqual(t6, { tighten: 0, calm: 0 }); // ×1.044 < ×1.05: dropped
+    assert.deepEqual(tighteningAfter(t6, 'saved'), t6); // nothing to relax
+    // a regressed one in between restarts the count, and the sum stays under the cap
+    const r = tighteningAfter({ tighten: Math.log(2), calm: 1 }, 'regressed', Math.log(3));
+    assert.deepEqual(r, { tighten: MAX_TIGHTENING, calm: 0 });
+    assert.deepEqual(tighteningAfter(r, 'saved'), { tighten: MAX_TIGHTENING, calm: 1 });
   });
 
   it('the decision engine raises the demand at risk by the tightening and cites the outcome', () => {
