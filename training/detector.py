@@ -1,4 +1,4 @@
-"""The anomaly detector (anomaly-2): a deterministic streaming algorithm, no trained weights.
+"""The anomaly detector (anomaly-3): a deterministic streaming algorithm, no trained weights.
 Its TypeScript twin (src/scoring/anomaly-detector.ts) serves it; test/fixtures/anomaly-golden.json
 (written by training/nab_eval.py) keeps the two in agreement.
 
