@@ -25,7 +25,9 @@ def section(out_dir: str) -> list[str]:
         "- **Serving**: the processor scores every closed 5-minute step from 48 h of the Redis windows (no other state), "
         f"alerts at the policy's `anomaly.threshold` (default **{an['serving_threshold']}**) and then keeps the series quiet "
         f"for `anomaly.suppressMinutes` (default 1 day) of event time. Python and TypeScript agree to 1e-9 on the golden "
-        "windows (`test/unit/scoring/anomaly.test.ts`).",
+        "windows (`test/unit/scoring/anomaly.test.ts`). Cost: one call per series and closed step, ~35 µs on a 576-step "
+        "window (`node bin/foresight.js bench score`, `anomaly_us_per_series`: 37 µs under load ~12 on the shared 2-core "
+        "machine; anomaly-2 measured ~32 µs in the same way), no state besides the windows.",
         "",
         "### NAB score, " + an["corpus"],
         "",
