@@ -1,4 +1,4 @@
-"""The anomaly detector (anomaly-2): a deterministic streaming algorithm, no trained weights.
+"""The anomaly detector (anomaly-3): a deterministic streaming algorithm, no trained weights.
 Its TypeScript twin (src/scoring/anomaly-detector.ts) serves it; test/fixtures/anomaly-golden.json
 (written by training/nab_eval.py) keeps the two in agreement.
 
@@ -15,6 +15,13 @@ The score of point t uses only the points of the last WINDOW steps ending at t (
   d_i = x_i − x_{i−P} (P steps per day): |mean of the newest k differences − mean of the
   earlier ones| in units of their standard deviation, times k^¼, weighted SEASONAL_WEIGHT. It
   catches a periodic series that goes flat, shifts or changes shape while staying in range.
+- Prediction-error surprise (HTM's anomaly-likelihood idea on a simple predictor): the error
+  e_i = |x_i − mean of the PRED_STEPS points before i|; the mean error of the newest
+  SURPRISE_RECENT points against the SURPRISE_REF errors before them, as a z (one-sided: only
+  a rise in error counts), weighted SURPRISE_WEIGHT. It catches a series that becomes noisier,
+  spikier or changes its pattern while staying inside its range (the in-range anomalies the
+  novelty terms miss). Uses the last PRED_STEPS + SURPRISE_REF + SURPRISE_RECENT points (430),
+  inside the window.
 - Scales are floored at 1e-3 × |mean level| + 1e-9, so a flat line stays quiet until it moves.
 - raw = max of the above; score = raw / (raw + Z_HALF), in [0, 1).
 - Warm-up: a component needs MIN_REF reference points; nothing scores before one day (P steps)
@@ -27,15 +34,19 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-VERSION = "anomaly-2.0.0"
+VERSION = "anomaly-3.0.0"
 # The serving threshold: the alert stage's default (policy anomaly.threshold), chosen on NAB's
 # 44 development files (training/nab_eval.py) and fixed; realKnownCause/realTraffic never seen.
-THRESHOLD = 0.216
+THRESHOLD = 0.225
 WINDOW = 576
 SCALES = (1, 6, 24)
 SEASONAL_SCALES = (6, 24)
 SEASONAL_WEIGHT = 0.1
 SCALE_EXPONENT = 0.25
+PRED_STEPS = 6
+SURPRISE_RECENT = 24
+SURPRISE_REF = 400
+SURPRISE_WEIGHT = 0.85
 MIN_REF = 48
 Z_HALF = 5.0
 LEVEL_FLOOR = 1e-3
@@ -97,6 +108,18 @@ def scores(values: np.ndarray, steps_per_day: int = 288) -> np.ndarray:
                 s = np.abs(recent - mu) / np.maximum(sd, floor) * k**SCALE_EXPONENT * SEASONAL_WEIGHT
             s[(ref_n < MIN_REF) | np.isnan(s)] = 0.0
             raw = np.maximum(raw, s)
+    pred = _lag(_trailing_mean(x, PRED_STEPS), 1)  # mean of the PRED_STEPS points before t
+    err = np.abs(x - pred)
+    err[np.isnan(err)] = 0.0  # 0 until PRED_STEPS points precede
+    k = SURPRISE_RECENT
+    recent = _trailing_mean(err, k)
+    mu = _lag(_rolling(err, SURPRISE_REF, np.nanmean), k)
+    sd = _lag(_rolling(err, SURPRISE_REF, np.nanstd), k)
+    ref_n = np.minimum(np.arange(n) + 1 - k, SURPRISE_REF)
+    with np.errstate(all="ignore"):
+        z = np.maximum(0.0, recent - mu) / np.maximum(sd, floor) * SURPRISE_WEIGHT
+    z[(ref_n < MIN_REF) | np.isnan(z)] = 0.0
+    raw = np.maximum(raw, z)
     raw[: min(P, n)] = 0.0  # warm-up: one day
     return raw / (raw + Z_HALF)
 

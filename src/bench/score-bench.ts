@@ -2,10 +2,12 @@
  * `foresight bench score [--providers cuda]`: forecaster inference time per series at batch sizes 1, 64 and
  * 1024 on CPU or CUDA (the session as the processor uses it; features prepared beforehand from real
  * trace windows, so only inference is timed). Each size runs for about a second after a
- * warm-up. The last line printed is one JSON object.
+ * warm-up. Also the anomaly detector's cost per scored series (one anomalyScore call on a window of
+ * ANOMALY_WINDOW real steps, as serving runs it per series and closed step). The last line printed is one JSON object.
  */
 import path from 'node:path';
 import { readTrace } from '../replay/csv-trace.js';
+import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomaly-detector.js';
 import { forecastFeatures, HISTORY, HourlyMeans, N_FEATURES } from '../scoring/features.js';
 import { Forecaster } from '../scoring/forecaster.js';
 import type { Provider } from '../scoring/onnx-session.js';
@@ -44,5 +46,23 @@ export async function benchScore(progress: (m: string) => void, providers: Provi
     progress(`batch ${batch}: ${calls} calls, ${us.toFixed(2)} µs per series`);
   }
   result.speedup_b1024_vs_b1 = +((result.us_per_series_b1 as number) / (result.us_per_series_b1024 as number)).toFixed(1);
+  result.anomaly_model = ANOMALY_VERSION;
+  result.anomaly_us_per_series = +anomalyMicros(values).toFixed(3);
+  progress(`anomaly detector: ${result.anomaly_us_per_series} µs per series`);
   return result;
+}
+
+/** µs per anomalyScore call on windows of ANOMALY_WINDOW steps cut from `values` (about a second after a warm-up). */
+function anomalyMicros(values: Float64Array): number {
+  const ends = Array.from({ length: 64 }, (_, i) => ANOMALY_WINDOW + ((i * 97) % (values.length - ANOMALY_WINDOW)));
+  let sink = 0;
+  for (const e of ends) sink += anomalyScore(values.subarray(e - ANOMALY_WINDOW, e));
+  let calls = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 1000) {
+    for (const e of ends) sink += anomalyScore(values.subarray(e - ANOMALY_WINDOW, e));
+    calls += ends.length;
+  }
+  if (!Number.isFinite(sink)) throw new Error('anomaly scores are not finite');
+  return ((performance.now() - t0) * 1000) / calls;
 }

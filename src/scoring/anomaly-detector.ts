@@ -1,5 +1,5 @@
 /**
- * The anomaly detector (anomaly-2.0.0), the TypeScript twin of training/detector.py (its
+ * The anomaly detector (anomaly-3.0.0), the TypeScript twin of training/detector.py (its
  * docstring explains the algorithm; test/unit/scoring/anomaly.test.ts keeps the two equal on
  * the golden file that training/nab_eval.py writes). A deterministic streaming algorithm
  * without trained weights: the score of a series' newest point is a function of its last
@@ -9,17 +9,23 @@
  * - novelty at 1, 6 and 24 steps: the mean of the newest k points beyond the range of the
  *   window's earlier points, in their standard deviations, × k^¼;
  * - change of the daily shape at 6 and 24 steps: the same z on day-over-day differences, × 0.1;
+ * - prediction-error surprise: the error |x − mean of the 6 points before| of the newest 24 points against
+ *   the 400 errors before them, as a one-sided z, × 0.85 (a series that turns noisier or changes pattern in range);
  * - scales floored at 1e-3 × |mean level| + 1e-9; nothing scores during the first day;
  * - score = raw / (raw + 5), in [0, 1).
  */
-export const ANOMALY_VERSION = 'anomaly-2.0.0';
+export const ANOMALY_VERSION = 'anomaly-3.0.0';
 /** The serving threshold (the policy default), the one scored on NAB by training/nab_eval.py. */
-export const ANOMALY_THRESHOLD = 0.216;
+export const ANOMALY_THRESHOLD = 0.225;
 /** Steps the detector reads: the newest point and the ones before it. */
 export const ANOMALY_WINDOW = 576;
 const SCALES = [1, 6, 24];
 const SEASONAL_SCALES = [6, 24];
 const SEASONAL_WEIGHT = 0.1;
+const PRED_STEPS = 6;
+const SURPRISE_RECENT = 24;
+const SURPRISE_REF = 400;
+const SURPRISE_WEIGHT = 0.85;
 const MIN_REF = 48;
 const Z_HALF = 5;
 const LEVEL_FLOOR = 1e-3;
@@ -77,7 +83,26 @@ export function anomalyScore(history: ArrayLike<number>, stepsPerDay = 288): num
       raw = Math.max(raw, (Math.abs(recent - mu) / Math.max(std(d, 0, refN, mu), floor)) * k ** 0.25 * SEASONAL_WEIGHT);
     }
   }
+  raw = Math.max(raw, surprise(w, floor));
   return raw / (raw + Z_HALF);
+}
+
+/** Prediction-error surprise of the newest point of w (see training/detector.py): 0 without MIN_REF reference errors. */
+function surprise(w: ArrayLike<number>, floor: number): number {
+  const n = w.length;
+  const k = SURPRISE_RECENT;
+  const refN = Math.min(n - k, SURPRISE_REF);
+  if (refN < MIN_REF) return 0;
+  const from = n - k - refN; // the first error used
+  const err = new Float64Array(n - from); // err[j] = e_{from + j}; 0 until PRED_STEPS points precede
+  for (let i = Math.max(from, PRED_STEPS); i < n; i++) {
+    let sum = 0; // the mean of the PRED_STEPS points before i, summed inline (the hot path: ~430 points per call)
+    for (let j = i - PRED_STEPS; j < i; j++) sum += w[j];
+    err[i - from] = Math.abs(w[i] - sum / PRED_STEPS);
+  }
+  const mu = mean(err, 0, refN);
+  const z = Math.max(0, mean(err, refN, refN + k) - mu) / Math.max(std(err, 0, refN, mu), floor);
+  return z * SURPRISE_WEIGHT;
 }
 
 /** The score of every point of one series, causally (the CLI's and the tests' form). */

@@ -25,6 +25,28 @@ describe('anomaly detector', () => {
     assert.equal(anomalyScore([...flat.slice(0, 49), 11], 50), 0, 'nothing scores during the first day');
   });
 
+  it('catches a change of pattern inside the range by the prediction-error surprise, and stays quiet without it', () => {
+    // 5 ± 0.2 noise (Park–Miller generator), one excursion to 8 and 2 during the first day (warm-up) that sets the
+    // range for the next two days; from row 576 the series alternates 3, 7: inside the range [2, 8] (no novelty), mean 5
+    // (no level or day-over-day mean change), but its errors against the mean of the 6 points before are ~2, not ~0.1.
+    let seed = 12345;
+    const clean = Array.from({ length: 600 }, () => {
+      seed = (seed * 16807) % 2147483647;
+      return 5 + 0.4 * (seed / 2147483647 - 0.5);
+    });
+    clean[100] = 8;
+    clean[101] = 2;
+    const changed = clean.map((v, i) => (i < 576 ? v : i % 2 === 0 ? 3 : 7));
+    const quiet = anomalyScores(clean);
+    const loud = anomalyScores(changed);
+    assert.ok(Math.max(...quiet) < ANOMALY_THRESHOLD, `the clean series stays under the threshold: ${Math.max(...quiet)}`);
+    assert.ok(loud[576] < ANOMALY_THRESHOLD, `one changed point is not yet a pattern: ${loud[576]}`);
+    assert.ok(
+      loud.slice(577).every((s) => s >= ANOMALY_THRESHOLD),
+      `the alternation alerts from its second point on: ${Array.from(loud.slice(576, 580))}`,
+    );
+  });
+
   it('agrees with training/detector.py on the golden windows (1e-9)', () => {
     assert.equal(golden.version, ANOMALY_VERSION);
     assert.equal(golden.threshold, ANOMALY_THRESHOLD, 'serving uses the threshold that was scored');
