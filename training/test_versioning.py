@@ -35,7 +35,10 @@ def main() -> None:
         with mock.patch.object(versioning, "code_hash", return_value="0" * 64):
             v4 = versioning.model_version("forecaster-1.0.0", versioning.provenance(d, ["a.csv"], params))
         assert v4 != v2, "changed code changes the version"
-    print("versioning: 4 cases pass")
+    files = versioning.code_files()
+    assert {"train.py", "features.py", "mlp.py", "versioning.py"} <= set(files), files
+    assert not {"detector.py", "nab_eval.py", "anomaly_card.py", "model_card.py"} & set(files), f"the anomaly detector's code must not move the forecaster's version: {files}"
+    print("versioning: 5 cases pass")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 """Model versions that change with the training data and the training code (issue 13 §2).
 
 A model's version is its base name plus a content hash: SHA-256 over the trace files it was
-trained on (name and bytes, in name order), the training code (every training/*.py but the
-tests, in name order) and the run's parameters (seed, epochs, ...). Retraining on other data,
+trained on (name and bytes, in name order), the training code (train.py and every training/*.py
+it imports, directly or through another, in name order: the anomaly detector's files do not move
+the forecaster's version) and the run's parameters (seed, epochs, ...). Retraining on other data,
 with changed code or other parameters gives another version; retraining the same thing gives
 the same one. The version travels in the ONNX metadata (`version`), so every recommendation
 and alert names it (the processor reads it from there), and the model card lists the data.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -25,8 +27,32 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def code_files() -> list[str]:
-    return sorted(f for f in os.listdir(HERE) if f.endswith(".py") and not f.startswith("test_"))
+def _local_imports(name: str) -> set[str]:
+    """The training/*.py modules a training file imports (at any depth of its code, e.g. inside a function)."""
+    with open(os.path.join(HERE, name), encoding="utf-8") as f:
+        tree = ast.parse(f.read(), name)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return {f"{m}.py" for m in found if os.path.isfile(os.path.join(HERE, f"{m}.py"))}
+
+
+# writes the model card from the results: documentation, not code the weights depend on
+NOT_TRAINING_CODE = {"model_card.py"}
+
+
+def code_files(entry: str = "train.py") -> list[str]:
+    """`entry` and the training files it imports, transitively: the code a model's weights depend on."""
+    seen, todo = set(NOT_TRAINING_CODE), [entry]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_local_imports(name) - seen)
+    return sorted(seen - NOT_TRAINING_CODE)
 
 
 def code_hash() -> str:
