@@ -38,7 +38,7 @@ def main() -> None:
     files = versioning.code_files()
     assert {"train.py", "features.py", "mlp.py", "versioning.py"} <= set(files), files
     assert not {"detector.py", "nab_eval.py", "anomaly_card.py", "model_card.py"} & set(files), f"the anomaly detector's code must not move the forecaster's version: {files}"
-    print("versioning: 5 cases pass")
+    print(f"versioning: 5 cases pass; the forecaster's version hashes {', '.join(files)}")
 
 
 if __name__ == "__main__":
