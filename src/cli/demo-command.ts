@@ -15,7 +15,7 @@
  * The stack stays up afterwards; the demo's files live under the stack directory (demo/).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Admin, Kafka } from 'kafkajs';
@@ -160,11 +160,17 @@ export function demoCommand(): Command {
       for (const [name, id] of Object.entries(clients.schemaIds)) console.log(`  ${name.padEnd(15)} schema id ${id}`);
       const admin = clients.kafka.admin();
       await admin.connect();
-      // earlier runs' topics: removed, so that runs do not pile up partitions on the local broker
-      const stale = (await admin.listTopics()).filter((t) => DEMO_TOPIC.test(t) && !t.startsWith(`demo-${runId}.`));
+      // earlier runs' topics: removed, so that runs do not pile up partitions on the local broker;
+      // only the runs of this stack folder (listed in demo/runs), never another checkout's on a shared broker
+      const runsFile = path.join(demoDir, 'runs');
+      const ownRuns = new Set(existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean) : []);
+      appendFileSync(runsFile, `${runId}\n`);
+      const stale = (await admin.listTopics()).filter(
+        (t) => DEMO_TOPIC.test(t) && ownRuns.has(t.slice('demo-'.length, t.indexOf('.'))) && !t.startsWith(`demo-${runId}.`),
+      );
       if (stale.length > 0) {
         await admin.deleteTopics({ topics: stale }).catch((err: unknown) => console.log(`  (could not remove earlier runs' topics: ${errorMessage(err)})`));
-        console.log(`  removed ${stale.length} topics of earlier demo runs`);
+        console.log(`  removed ${stale.length} topics of this stack folder's earlier demo runs`);
       }
       const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
       const billingPartitions = (await admin.fetchTopicOffsets(cfg.topics.billing)).length;
