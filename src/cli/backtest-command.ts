@@ -128,7 +128,7 @@ export function backtestCommand(): Command {
       const scored = out.map((r, i) => ({ peak: r.horizonPeak, q90: forecasts[i].q90 })).filter((r) => r.peak !== undefined);
       const covered = scored.filter((r) => r.peak! <= r.q90).length;
       console.log(
-        `wrote ${out.length} rows to ${flags.out}; q90 coverage ${(covered / Math.max(1, scored.length)).toFixed(3)} over ${scored.length} scored rows (model ${forecaster.info.version})`,
+        `wrote ${out.length} rows to ${flags.out}; q90 coverage ${(covered / Math.max(1, scored.length)).toFixed(3)} over all ${scored.length} rows with a known next-hour peak (the policy figures and the --html page cover the rows from --score-from) (model ${forecaster.info.version})`,
       );
     });
 }

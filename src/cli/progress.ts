@@ -21,7 +21,7 @@ export function progressBar(label: string, total: number): Progress {
       const decile = Math.floor((10 * done) / Math.max(total, 1));
       if (decile !== lastDecile) {
         lastDecile = decile;
-        process.stderr.write(`${label}: ${done}/${total} (${decile * 10}%)\n`);
+        process.stderr.write(`${label}: ${done}/${total} (${Math.floor((100 * done) / Math.max(total, 1))}%)\n`);
       }
     },
     stop() {},
