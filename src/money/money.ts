@@ -26,7 +26,7 @@ import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { CostEstimate, PoolPrices } from './cost-model.js';
-import { recommendationId } from './recommendation-id.js';
+import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 import { currentReplicas, nodePoolOf, podResources, teamOf } from './workload-facts.js';
 import type { PodResources } from './cost-model.js';
