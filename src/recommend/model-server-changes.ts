@@ -17,7 +17,8 @@
  */
 import type { FieldChange } from '../codec/generated-types.js';
 import type { GpuSizing, ReplicaPlan, ResolvedModelServer } from '../policy/model-server-capacity.js';
-import { monthlyCost, replicasCostDelta, type CostEstimate, type PodResources, type PoolPrices } from '../money/cost-model.js';
+import { monthlyCost, replicasCostDelta, type CostEstimate, type PodResources } from '../money/cost-model.js';
+import type { PoolPrices } from '../windows/billing.js';
 
 /** The autoscaling values in force, from the manifests (manifests.ts currentValue); null where absent. */
 export interface ScalingInForce {
