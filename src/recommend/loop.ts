@@ -38,7 +38,7 @@ import type { Logger } from '../telemetry/log.js';
 import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomaly-detector.js';
 import { DAY } from '../scoring/features.js';
 import type { Forecaster } from '../scoring/forecaster.js';
-import { historiesFromWindows } from '../scoring/window-history.js';
+import { historiesFromWindows } from './window-history.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { historyIncomplete } from '../windows/state-marks.js';
