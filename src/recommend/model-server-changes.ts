@@ -75,7 +75,7 @@ export function gpuChange(sizing: GpuSizing, replicas: number, gpusPerReplica: n
   if (sizing.kind === 'mig') {
     const mig = sizing.resource;
     return {
-      // the slice first, then the whole GPU's 0 (the committer removes that key: gitops/plan.ts removesKey)
+      // the slice first, then the whole GPU's 0 (the committer removes that key: manifests/plan.ts removesKey)
       changes: [
         { field: `requests.${mig}`, current: null, proposed: '1' },
         { field: `limits.${mig}`, current: null, proposed: '1' },
