@@ -52,7 +52,7 @@ export function anomalyToAlertmanager(a: AnomalyAlert, opts: { resolveAfterMs: n
     model_version: a.modelVersion,
   };
   if (a.budget) {
-    // a budget breach (recommend/money.ts) rides alerts.v1 too: named and explained as such
+    // a budget breach (money/money.ts) rides alerts.v1 too: named and explained as such
     const b = a.budget;
     labels.alertname = 'ForesightBudgetBreach';
     labels.kind = 'budget';

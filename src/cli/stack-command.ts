@@ -2,7 +2,8 @@
 import { Command, Option } from 'commander';
 import { ensureApicurio, ensureKafkaLibs, ensureRedisServer, APICURIO_JAR, KAFKA_LIBS } from '../local-stack/artifacts.js';
 import { formatStatus, stackDown, stackStatus, stackUp } from '../local-stack/stack.js';
-import { loadStackConfig, stackEnv, type StackConfig, type StackFlags } from '../local-stack/stack-config.js';
+import { loadStackConfig, type StackConfig, type StackFlags } from '../local-stack/stack-config.js';
+import { stackEnv } from '../local-stack/stack-env.js';
 import { parsePort } from './options.js';
 
 function withStackOptions(cmd: Command): Command {

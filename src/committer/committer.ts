@@ -219,7 +219,7 @@ export async function startCommitter(ctx: ServiceContext, ccfg: CommitterConfig)
       for (const m of batch.messages) {
         try {
           const rec = await codec.decode<Recommendation>(m.value, 'Recommendation');
-          // a budget breach (recommend/money.ts) changes no manifest: logged, not committed
+          // a budget breach (money/money.ts) changes no manifest: logged, not committed
           if (rec.type === 'BUDGET' && rec.changes.length === 0) {
             log.warn({ id: rec.id, budget: rec.budget, workload: `${rec.namespace}/${rec.kind}/${rec.name}` }, 'budget breach reported');
             continue;

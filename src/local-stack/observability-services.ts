@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ForesightError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
-import type { ServiceSpec } from './services.js';
+import type { ServiceSpec } from './service-spec.js';
 import type { StackConfig } from './stack-config.js';
 
 export const RULES_FILE = path.join(PROJECT_ROOT, 'deploy', 'prometheus', 'foresight-rules.yml');

@@ -13,14 +13,12 @@ import { ForesightError } from '../util/errors.js';
 import { sleep } from '../util/retry.js';
 import { ensureRedisServer } from './artifacts.js';
 import { redisAnswers } from './probes.js';
-import type { ServiceSpec } from './services.js';
+import type { RedisClusterNodeName, ServiceSpec } from './service-spec.js';
 import { clusterNodePorts, REDIS_DURABILITY_ARGS, type StackConfig } from './stack-config.js';
 
 export const CLUSTER_SLOTS = 16384;
 /** Redis Cluster's bus: each node's port + 10000 */
 const BUS_OFFSET = 10_000;
-
-export type RedisClusterNodeName = `redis-cluster-${1 | 2 | 3}`;
 
 function nodeName(i: number): RedisClusterNodeName {
   return `redis-cluster-${i + 1}` as RedisClusterNodeName;

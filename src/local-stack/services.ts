@@ -9,23 +9,9 @@ import { ForesightError } from '../util/errors.js';
 import { APICURIO_JAR, KAFKA_LIBS, ensureApicurio, ensureKafkaLibs, ensureRedisServer } from './artifacts.js';
 import { alertmanagerSpec, prometheusSpec } from './observability-services.js';
 import { kafkaAnswers, redisAnswers, registryAnswers } from './probes.js';
-import { redisClusterSpecs, redisClusterStarted, type RedisClusterNodeName } from './redis-cluster.js';
+import { redisClusterSpecs, redisClusterStarted } from './redis-cluster.js';
+import type { ServiceName, ServiceSpec } from './service-spec.js';
 import { REDIS_DURABILITY_ARGS, type StackConfig } from './stack-config.js';
-
-export type ServiceName = 'redis' | RedisClusterNodeName | 'kafka' | 'registry' | 'prometheus' | 'alertmanager';
-
-export interface ServiceSpec {
-  name: ServiceName;
-  address: string;
-  logFile: string;
-  pidFile: string;
-  readyTimeoutMs: number;
-  /** the ports it listens on, each with the flag that moves it */
-  ports: { port: number; flag: string }[];
-  probe(): Promise<boolean>;
-  /** Resolves artifacts and prepares storage; returns the command to run. */
-  prepare(progress: (msg: string) => void): { cmd: string; args: string[]; marker: string };
-}
 
 /**
  * What differs between the plain and the secured stack (secure-services.ts): addresses,

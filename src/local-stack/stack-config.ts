@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { envVar, port, readVar, type Env } from '../config/env.js';
 import { ForesightError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
-import { secureStackEnv } from './secure-material.js';
 
 export const STACK_DIR = envVar(
   'FORESIGHT_STACK_DIR',
@@ -220,23 +219,6 @@ function observabilityOf(flags: StackFlags, env: Env): Pick<StackConfig, 'observ
 /** The ports of the local Redis Cluster's three masters. */
 export function clusterNodePorts(cfg: Pick<StackConfig, 'redisClusterPort'>): number[] {
   return [0, 1, 2].map((i) => cfg.redisClusterPort + i);
-}
-
-/** The client-side addresses of a local stack, as the services' environment variables expect them. */
-export function stackEnv(cfg: StackConfig): Record<string, string> {
-  if (cfg.secure) return secureStackEnv(cfg);
-  return {
-    FORESIGHT_KAFKA_BROKERS: `127.0.0.1:${cfg.kafkaPort}`,
-    FORESIGHT_SCHEMA_REGISTRY_URL: `http://127.0.0.1:${cfg.registryPort}/apis/ccompat/v7`,
-    FORESIGHT_REDIS_URL: `redis://127.0.0.1:${cfg.redisCluster ? cfg.redisClusterPort : cfg.redisPort}`,
-    ...(cfg.redisCluster
-      ? {
-          FORESIGHT_REDIS_CLUSTER_NODES: clusterNodePorts(cfg)
-            .map((p) => `127.0.0.1:${p}`)
-            .join(','),
-        }
-      : {}),
-  };
 }
 
 /** Every local redis-server: append-only file fsynced each second, no RDB snapshots, loopback only. */

@@ -15,7 +15,8 @@ import { portInUse } from './probes.js';
 import { formRedisCluster } from './redis-cluster.js';
 import { isOurs, readPidFile, removePidFile, spawnDetached, stopProcess, tailFile, writePidFile } from './processes.js';
 import { secureVariant } from './secure-services.js';
-import { plainVariant, serviceSpecs, type ServiceName, type ServiceSpec, type StackVariant } from './services.js';
+import type { ServiceName, ServiceSpec } from './service-spec.js';
+import { plainVariant, serviceSpecs, type StackVariant } from './services.js';
 import type { StackConfig } from './stack-config.js';
 
 export type ServiceState = 'running' | 'external' | 'stopped' | 'not-answering';

@@ -28,7 +28,7 @@ import { parseQuantity } from '../manifests/quantity.js';
 import { COMPUTE_SLICES, MIG_PROFILES } from '../policy/mig-profiles.js';
 import { modelServerOf } from '../policy/model-server-capacity.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
-import { scaleResources, type PodResources } from '../recommend/cost-model.js';
+import { scaleResources, type PodResources } from '../money/cost-model.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 
 /** What a change holds in one window: figures.ts Held without the price, plus what the price is of. */

@@ -5,7 +5,7 @@
  * the cost windows of the same scope (windows/billing.ts, from the FOCUS rows' Tags):
  *   - `scope: {namespace: N}` and the unscoped defaults → `ns:<cluster>/<N>` (each namespace
  *     gets the default; a namespace file overrides it);
- *   - `scope: {team: T}` → `team:<T>` (a workload's team: recommend/workload-facts.ts);
+ *   - `scope: {team: T}` → `team:<T>` (a workload's team: money/workload-facts.ts);
  *   - `scope: {workload: N/K/W}` → `workload:<cluster>/N/K/W`.
  * A workload is held to every one of them at once (its namespace's, its team's and its own).
  *

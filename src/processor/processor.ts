@@ -13,7 +13,7 @@ import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { decoderFor, isBillingFormat, type MessageDecoder } from '../codec/decoders.js';
 import { BatchRunner, type Batch, type Reposition } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher } from '../kafka/deadletter.js';
-import { budgetGauges } from '../telemetry/budget-gauges.js';
+import { budgetGauges } from '../money/budget-gauges.js';
 import { startBatchSpan } from '../telemetry/consumer-span.js';
 import { scrub } from '../telemetry/log.js';
 import { traceparentOf } from '../telemetry/propagation.js';
@@ -239,7 +239,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     }),
     underTarget: meter.createGauge('foresight_underprovisioned_target', { description: "The policy's SLO risk, per workload" }),
   };
-  const recordBudget = budgetGauges(meter); // per budget scope, once per closed hour (telemetry/budget-gauges.ts)
+  const recordBudget = budgetGauges(meter); // per budget scope, once per closed hour (money/budget-gauges.ts)
   const outcomesCounter = meter.createCounter('foresight_outcomes', { description: 'Change outcomes published, per verdict' });
   const proposedSavings = meter.createCounter('foresight_proposed_monthly_savings', {
     description: 'Monthly cost decrease of the recommendations published (cost model, billing prices), per namespace and currency',

@@ -8,7 +8,7 @@ import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert } from '../codec/generated-types.js';
 import { traceHeaders } from '../telemetry/propagation.js';
-import { recommendationId } from './recommendation-id.js';
+import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 import { alertSuppressionKey } from '../windows/redis-keys.js';
 

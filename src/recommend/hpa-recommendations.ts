@@ -2,7 +2,7 @@
  * HPA recommendations: the workload's replicas series at each closed step goes through the
  * decision engine shared with `backtest --policy` (policy/decide-replicas.ts), with what is in
  * force read from the GitOps manifests, priced by the cost model and held to the budgets
- * (money.ts). The engine's per-workload state lives in the workload hash (batch-state.ts).
+ * (money/money.ts). The engine's per-workload state lives in the workload hash (windows/batch-state.ts).
  */
 import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import type { Message } from 'kafkajs';
@@ -16,10 +16,10 @@ import type { PeakForecast } from '../policy/rules.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import type { CostStore } from '../windows/cost-store.js';
-import { replicaStateFields, replicaStateOf, type BatchState } from './batch-state.js';
-import { replicasCostDelta } from './cost-model.js';
-import type { Money } from './money.js';
-import { recommendationId } from './recommendation-id.js';
+import { replicaStateFields, replicaStateOf, type BatchState } from '../windows/batch-state.js';
+import { replicasCostDelta } from '../money/cost-model.js';
+import type { Money } from '../money/money.js';
+import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 import { workloadStateKey } from '../windows/redis-keys.js';
 

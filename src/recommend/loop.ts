@@ -38,23 +38,23 @@ import type { Logger } from '../telemetry/log.js';
 import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomaly-detector.js';
 import { DAY } from '../scoring/features.js';
 import type { Forecaster } from '../scoring/forecaster.js';
-import { historiesFromWindows } from '../scoring/window-history.js';
+import { historiesFromWindows } from './window-history.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { historyIncomplete } from '../windows/state-marks.js';
-import { BatchState } from './batch-state.js';
+import { BatchState } from '../windows/batch-state.js';
 import { enoughEvidence } from './evidence.js';
 import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import { eventMultiplier, type KnownEvent } from '../policy/events.js';
 import { AnomalyAlerts } from './anomaly-alerts.js';
 import { HpaRecommender, type BatchContext } from './hpa-recommendations.js';
 import { isModelServerDemand, ModelServerRecommender } from './model-server-recommendations.js';
-import { Money } from './money.js';
+import { Money } from '../money/money.js';
 import type { CheckedBudget } from '../policy/budgets.js';
 import { SpendAnomalies } from './spend-anomalies.js';
 import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
 import { parseSeriesId, type SeriesIdentity } from '../codec/series-id.js';
-import { labelsOf } from './workload-facts.js';
+import { labelsOf } from '../money/workload-facts.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { proposalKey } from '../windows/redis-keys.js';
 
@@ -81,7 +81,7 @@ export interface LoopDeps {
   outcomes: OutcomesConfig;
   onQuality?: (r: QualityReport) => void;
   onOutcome?: (o: ChangeOutcome) => void;
-  /** each budget's figures, once per scope and closed hour (recommend/money.ts) */
+  /** each budget's figures, once per scope and closed hour (money/money.ts) */
   onBudget?: (s: CheckedBudget) => void;
 }
 
@@ -210,7 +210,7 @@ export class RecommendationLoop {
     const ctx: BatchContext = { state, messages };
     for (let i = 0; i < ready.length; i++) {
       const r = ready[i];
-      const policy = this.money.policyOf(r.id); // with the workload's team (money.ts)
+      const policy = this.money.policyOf(r.id); // with the workload's team (money/money.ts)
       if (!enoughEvidence(hole?.fromMs, r.stepEndMs, policy)) continue;
       // the trace of the series' first event in the batch that closed the step (else the batch's)
       const tp = r.traceparent ?? traceparent;

@@ -17,7 +17,8 @@
  */
 import type { FieldChange } from '../codec/generated-types.js';
 import type { GpuSizing, ReplicaPlan, ResolvedModelServer } from '../policy/model-server-capacity.js';
-import { monthlyCost, replicasCostDelta, type CostEstimate, type PodResources, type PoolPrices } from './cost-model.js';
+import { monthlyCost, replicasCostDelta, type CostEstimate, type PodResources } from '../money/cost-model.js';
+import type { PoolPrices } from '../windows/billing.js';
 
 /** The autoscaling values in force, from the manifests (manifests.ts currentValue); null where absent. */
 export interface ScalingInForce {
@@ -74,7 +75,7 @@ export function gpuChange(sizing: GpuSizing, replicas: number, gpusPerReplica: n
   if (sizing.kind === 'mig') {
     const mig = sizing.resource;
     return {
-      // the slice first, then the whole GPU's 0 (the committer removes that key: gitops/plan.ts removesKey)
+      // the slice first, then the whole GPU's 0 (the committer removes that key: manifests/plan.ts removesKey)
       changes: [
         { field: `requests.${mig}`, current: null, proposed: '1' },
         { field: `limits.${mig}`, current: null, proposed: '1' },

@@ -26,7 +26,7 @@
  *   GPU pool's prices to the spot pool's. Critical per `critical.spot` (default: a pull request).
  *
  * Every price is the pool's unit prices from billing, the GPU-hour that of the policy's GPU
- * model where billing rows name it (money.ts gpuPrices); a price that is missing makes the
+ * model where billing rows name it (money/money.ts gpuPrices); a price that is missing makes the
  * cost unknown, with the reason.
  *
  * The demand forecast: a counter's 5-minute history is turned into per-second rates (the
@@ -52,11 +52,11 @@ import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { forecastAtRisk, type PeakForecast } from '../policy/rules.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
-import { movePoolCostDelta, type CostEstimate } from './cost-model.js';
-import { GPU_RESOURCE } from './workload-facts.js';
+import { movePoolCostDelta, type CostEstimate } from '../money/cost-model.js';
+import { GPU_RESOURCE } from '../money/workload-facts.js';
 import { gpuChange, replicaChange, type ScalingInForce } from './model-server-changes.js';
 import { readServerFacts } from './model-server-facts.js';
-import { Money } from './money.js';
+import { Money } from '../money/money.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 import { recommendationOf, spotChanges, type Candidate, type RecommendationBasis } from './sizing.js';
 

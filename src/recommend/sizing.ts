@@ -26,9 +26,9 @@ import { idleRule, resourcesRule, spotRule, type PeakForecast } from '../policy/
 import { quantile } from '../windows/sketch.js';
 import { hourlyMeans, rangeSummary } from '../windows/window-query.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
-import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstimate } from './cost-model.js';
-import { Money } from './money.js';
-import { recommendationId } from './recommendation-id.js';
+import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstimate } from '../money/cost-model.js';
+import { Money } from '../money/money.js';
+import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 
 const HOUR = 3_600_000;
@@ -38,7 +38,7 @@ export interface SizingDeps {
   /** the partition of `topic` holding a series' windows */
   locate: (topic: string, seriesId: string) => Promise<PartitionRef | undefined>;
   manifests?: () => ManifestIndex | undefined;
-  /** prices, per-replica requests and node pools (cost-model.ts) */
+  /** prices, per-replica requests and node pools (money/cost-model.ts) */
   money: Money;
   modelVersion: string;
   horizonSeconds: number;

@@ -16,7 +16,7 @@ import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomal
 import { traceHeaders } from '../telemetry/propagation.js';
 import type { CostStore } from '../windows/cost-store.js';
 import { spendAnomalyKey } from '../windows/redis-keys.js';
-import { recommendationId } from './recommendation-id.js';
+import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 
 const HOUR = 3_600_000;

@@ -1,7 +1,7 @@
 /**
  * Causal replay of one series through the forecaster, as the live loop sees it: the forecast
  * at row t uses only rows ≤ t — the 24 hours up to row t, the steps before the first row
- * taking the first row's value (as window-history.ts fills a new series), and the hourly means
+ * taking the first row's value (as recommend/window-history.ts fills a new series), and the hourly means
  * of the 7 days before row t's hour (as the coarse windows hold them) — so rows from the
  * first one on are decided, as live. `horizon_peak` is the real maximum of rows t+1 … t+H,
  * empty where the file ends first. Row t is the step that closes at `stepEndMs` =

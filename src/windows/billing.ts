@@ -30,6 +30,18 @@ const WORKLOAD_TAGS: [string, string][] = [
 
 export type UnitKind = 'cpu-core-hour' | 'memory-gib-hour' | 'gpu-hour';
 
+/** Unit prices of one pool: per CPU core-hour, GiB-hour, GPU-hour; undefined where no billing row priced it. */
+export interface PoolPrices {
+  pool: string;
+  cpuCoreHour?: number;
+  memoryGibHour?: number;
+  gpuHour?: number;
+  /** the billing rows' currency, when they name exactly one */
+  currency?: string;
+  /** the month the prices are from, "YYYY-MM" */
+  period?: string;
+}
+
 /** FOCUS units as providers write them → our unit kinds, with the factor to convert quantity. */
 export function unitKind(unit: string | null): { kind: UnitKind; factor: number } | undefined {
   if (!unit) return undefined;

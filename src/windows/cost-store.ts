@@ -10,8 +10,7 @@
  */
 import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
-import type { PoolPrices } from '../recommend/cost-model.js';
-import { monthExpireAt, monthOf, type CostIncrement, type UnitKind } from './billing.js';
+import { monthExpireAt, monthOf, type CostIncrement, type PoolPrices, type UnitKind } from './billing.js';
 import { loadScript, ScriptStatus } from './scripts.js';
 import { appliedOffsetKey, costHashKey, costHashName, priceHashName, readAppliedOffset, type PartitionRef } from './redis-keys.js';
 import type { ApplyOutcome } from './window-store.js';

@@ -117,7 +117,7 @@ describe('budgets', () => {
     // the namespace budget (20000, policies/shop.yaml) is not breached: no report for it
     assert.ok(!recs.some((x) => x.budget?.scope.startsWith('ns:')));
 
-    // the budget gauges on /metrics (telemetry/budget-gauges.ts): the figures of the last closed hour, the breach's at the latest
+    // the budget gauges on /metrics (money/budget-gauges.ts): the figures of the last closed hour, the breach's at the latest
     const gauge = (name: string, scope: string): number | undefined => metrics.find((m) => m.name === name && m.labels.scope === scope)?.value;
     assert.equal(gauge('foresight_budget_monthly', 'team:storefront'), 100);
     assert.equal(gauge('foresight_budget_billed', 'team:storefront'), 1);

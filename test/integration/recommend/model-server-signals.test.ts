@@ -15,7 +15,7 @@ import { learnThroughput, modelServerOf, modelServerReplicas, sizeGpu } from '..
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
 import { readServerFacts } from '../../../src/recommend/model-server-facts.js';
 import { replicaChange } from '../../../src/recommend/model-server-changes.js';
-import { podResources } from '../../../src/recommend/workload-facts.js';
+import { podResources } from '../../../src/money/workload-facts.js';
 import { ensureTopics } from '../../../src/kafka/topics.js';
 import { FINE } from '../../../src/windows/resolutions.js';
 import { WindowStore } from '../../../src/windows/window-store.js';

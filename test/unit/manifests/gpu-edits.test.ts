@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { currentValue, ManifestIndex } from '../../../src/manifests/manifests.js';
 import { planRecommendation } from '../../../src/manifests/plan.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
-import { podResources } from '../../../src/recommend/workload-facts.js';
+import { podResources } from '../../../src/money/workload-facts.js';
 import { RejectedMessage } from '../../../src/util/errors.js';
 import { exampleFiles, MIG_CHANGES, withGpuPatch } from '../../helpers/gitops.js';
 import { fieldRec, gpuRec } from '../../helpers/recommendation.js';

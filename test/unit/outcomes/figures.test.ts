@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideStep, initialState } from '../../../src/policy/decide-replicas.js';
 import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
-import { replicaStateFields, replicaStateOf } from '../../../src/recommend/batch-state.js';
+import { replicaStateFields, replicaStateOf } from '../../../src/windows/batch-state.js';
 import { counterRates, MAX_TIGHTENING, pinball, tighteningAfter, tighteningFor, verdictOf, windowFigures, type Held } from '../../../src/outcomes/figures.js';
 import { coverageBand, emptyQuality, figuresOf, qualityStep, type QualityState } from '../../../src/outcomes/quality.js';
 import { MODEL, STEP } from '../policy/plan-rows.js';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { candidateBases, selectBase, SELECTION_WARMUP, COST_STEPS, type BaseSelection } from '../../../src/policy/base-selection.js';
 import { decideStep, initialState } from '../../../src/policy/decide-replicas.js';
 import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
-import { replicaStateFields, replicaStateOf } from '../../../src/recommend/batch-state.js';
+import { replicaStateFields, replicaStateOf } from '../../../src/windows/batch-state.js';
 import { MODEL, STEP } from './plan-rows.js';
 
 const policy: ResolvedPolicy = { ...structuredClone(DEFAULT_POLICY), sloRisk: 0.01, sloAdaptation: 0.1 };

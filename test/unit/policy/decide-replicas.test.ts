@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyMoney, decideStep, initialState, type ReplicaState } from '../../../src/policy/decide-replicas.js';
 import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
-import { replicaStateFields, replicaStateOf } from '../../../src/recommend/batch-state.js';
+import { replicaStateFields, replicaStateOf } from '../../../src/windows/batch-state.js';
 import { recalibrate, emptyRecalibration } from '../../../src/scoring/recalibration.js';
 import { MODEL, STEP } from './plan-rows.js';
 

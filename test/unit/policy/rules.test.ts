@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
 import { adaptiveBase, budgetProjection, CALIBRATION_MARGIN, idleRule, resourcesRule, spotRule } from '../../../src/policy/rules.js';
 import { planRows } from './plan-rows.js';
-import { recommendationId } from '../../../src/recommend/recommendation-id.js';
+import { recommendationId } from '../../../src/codec/recommendation-id.js';
 
 const policy = (over: Partial<ResolvedPolicy> = {}): ResolvedPolicy => ({ ...structuredClone(DEFAULT_POLICY), ...over });
 const MiB = 1024 * 1024;

@@ -9,7 +9,7 @@ import { gpuModelOfName } from '../../../src/policy/mig-profiles.js';
 import { spotGpuOf, spotGpuRule } from '../../../src/policy/model-server-capacity.js';
 import { parsePolicyFile, PolicyError } from '../../../src/policy/policy-loader.js';
 import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
-import { movePoolCostDelta } from '../../../src/recommend/cost-model.js';
+import { movePoolCostDelta } from '../../../src/money/cost-model.js';
 import { gpuChange, replicaChange } from '../../../src/recommend/model-server-changes.js';
 import { sizeGpu } from '../../../src/policy/model-server-capacity.js';
 import { costIncrements, gpuModelOf } from '../../../src/windows/billing.js';

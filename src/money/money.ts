@@ -25,14 +25,14 @@ import { applyBudgets, breached, budgetStatus, budgetsFor, periodOf, type Budget
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { CostStore } from '../windows/cost-store.js';
-import type { CostEstimate, PoolPrices } from './cost-model.js';
-import { recommendationId } from './recommendation-id.js';
+import type { CostEstimate } from './cost-model.js';
+import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 import { currentReplicas, nodePoolOf, podResources, teamOf } from './workload-facts.js';
 import type { PodResources } from './cost-model.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { budgetReportKey } from '../windows/redis-keys.js';
-import { gpuPricePool } from '../windows/billing.js';
+import { gpuPricePool, type PoolPrices } from '../windows/billing.js';
 
 const HOUR = 3_600_000;
 

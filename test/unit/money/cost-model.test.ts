@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManifestIndex } from '../../../src/manifests/manifests.js';
-import { HOURS_PER_MONTH, monthlyCost, movePoolCostDelta, replicasCostDelta, requestsCostDelta, type PoolPrices } from '../../../src/recommend/cost-model.js';
-import { currentReplicas, labelsOf, nodePoolOf, podResources, teamOf } from '../../../src/recommend/workload-facts.js';
+import { HOURS_PER_MONTH, monthlyCost, movePoolCostDelta, replicasCostDelta, requestsCostDelta } from '../../../src/money/cost-model.js';
+import type { PoolPrices } from '../../../src/windows/billing.js';
+import { currentReplicas, labelsOf, nodePoolOf, podResources, teamOf } from '../../../src/money/workload-facts.js';
 
 const GiB = 2 ** 30;
 const general: PoolPrices = { pool: 'general', cpuCoreHour: 0.04, memoryGibHour: 0.005, currency: 'USD', period: '2026-11' };

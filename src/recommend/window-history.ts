@@ -8,8 +8,8 @@
  * without events), read in the same round trip.
  */
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
-import { COARSE_HOURS, DAY } from './features.js';
-import type { ForecastInput } from './forecaster.js';
+import { COARSE_HOURS, DAY } from '../scoring/features.js';
+import type { ForecastInput } from '../scoring/forecaster.js';
 
 const STEP_MS = 300_000;
 const HOUR_MS = 3_600_000;

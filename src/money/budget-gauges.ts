@@ -1,7 +1,7 @@
 /**
  * The budgets on /metrics, per budget scope (`ns:<cluster>/<ns>`, `team:<t>`,
  * `workload:<cluster>/<ns>/<kind>/<name>`) and currency, as the recommendation loop last
- * checked them (recommend/money.ts: once per scope and closed hour, breached or not):
+ * checked them (money.ts: once per scope and closed hour, breached or not):
  *
  *   foresight_budget_monthly         the policy's monthly budget
  *   foresight_budget_month_to_date   cost billed this month so far

@@ -4,7 +4,7 @@
  * decided in event-time order, written back once (one pipelined round trip) after the batch's
  * recommendations are on the topic. Hashes of strings, each with a 60-day expiry.
  */
-import type { Redis } from '../windows/redis-client.js';
+import type { Redis } from './redis-client.js';
 import type { ReplicaState } from '../policy/decide-replicas.js';
 
 const TTL_MS = 60 * 24 * 3_600_000;

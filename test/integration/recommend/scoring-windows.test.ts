@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { seriesIdOf } from '../../../src/codec/metric-sample.js';
 import { Forecaster } from '../../../src/scoring/forecaster.js';
-import { historiesFromWindows } from '../../../src/scoring/window-history.js';
+import { historiesFromWindows } from '../../../src/recommend/window-history.js';
 import { WindowStore } from '../../../src/windows/window-store.js';
 import { testConfig, testEnv } from '../../helpers/env.js';
 import { testKafka } from '../../helpers/kafka.js';

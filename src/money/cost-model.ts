@@ -13,7 +13,7 @@
  * - A price is needed only for a resource the change moves. When one is missing the cost is
  *   unknown and says why ("cost unknown: no billing rows for pool gpu-a100"); it is never 0.
  */
-import type { UnitKind } from '../windows/billing.js';
+import type { PoolPrices, UnitKind } from '../windows/billing.js';
 
 /** Hours in a month as cloud providers bill them (365 × 24 / 12). */
 export const HOURS_PER_MONTH = 730;
@@ -26,18 +26,6 @@ export interface PodResources {
 }
 
 export const NO_RESOURCES: PodResources = { cpuCores: 0, memoryBytes: 0, gpus: 0 };
-
-/** Unit prices of one pool: per CPU core-hour, GiB-hour, GPU-hour; undefined where no billing row priced it. */
-export interface PoolPrices {
-  pool: string;
-  cpuCoreHour?: number;
-  memoryGibHour?: number;
-  gpuHour?: number;
-  /** the billing rows' currency, when they name exactly one */
-  currency?: string;
-  /** the month the prices are from, "YYYY-MM" */
-  period?: string;
-}
 
 export type CostEstimate = { known: true; monthly: number; pool: string; currency?: string } | { known: false; reason: string; pool: string };
 

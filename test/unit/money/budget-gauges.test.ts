@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Budget } from '../../../src/policy/budgets.js';
-import { budgetGauges } from '../../../src/telemetry/budget-gauges.js';
+import { budgetGauges } from '../../../src/money/budget-gauges.js';
 import { parseExposition } from '../../helpers/exposition.js';
 
 const budget = (scope: string, monthly: number): Budget => ({ scope, monthly, currency: 'USD', policy: 'p (policies/p.yaml)', onBreach: 'review' });
