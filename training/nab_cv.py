@@ -33,7 +33,7 @@ def scored_with(files, cfg) -> list[np.ndarray]:
     saved = (detector.PRED_STEPS, detector.SURPRISE_RECENT, detector.SURPRISE_REF, detector.SURPRISE_WEIGHT)
     detector.PRED_STEPS, detector.SURPRISE_RECENT, detector.SURPRISE_REF, detector.SURPRISE_WEIGHT = cfg
     try:
-        return [detector.scores(v, nab_eval.steps_per_day(ts)) for _, ts, v, _ in files]
+        return nab_eval.score_all(files)
     finally:
         detector.PRED_STEPS, detector.SURPRISE_RECENT, detector.SURPRISE_REF, detector.SURPRISE_WEIGHT = saved
 
