@@ -17,15 +17,18 @@ def section(out_dir: str) -> list[str]:
         "- **Algorithm** (deterministic, no trained weights; the same code scores NAB and serves alerts.v1): novelty of the "
         "mean of the newest 1, 6 and 24 points beyond the range of the window's earlier points, in their standard deviations "
         "× k^¼ (spikes, level shifts, drifts out of range; a value seen within two days is not novel, so daily recurring "
-        "peaks do not alert); plus 0.1 × the same z on day-over-day differences at 6 and 24 points (a periodic series "
+        "peaks do not alert; new in anomaly-4, the long memory: for the single point the range also spans the 168 whole "
+        "clock hours (7 days) before its hour, at hourly resolution (each hour's min and max, as the Redis hour buckets "
+        "hold them), so a spike as high as one seen within the week is not novel either); plus 0.1 × the same z on day-over-day differences at 6 and 24 points (a periodic series "
         "that goes flat, shifts or changes shape in range); plus (new in anomaly-3) 0.85 × a prediction-error surprise in "
         "the spirit of HTM's anomaly likelihood: the error of each point against the mean of the 6 before it, the mean "
         "error of the newest 24 points as a one-sided z against the 400 errors before them (a series that turns noisier, "
         "spikier or changes pattern inside its range). Scales floored at 1e-3 × the level; score = raw / (raw + 5).",
-        "- **Serving**: the processor scores every closed 5-minute step from 48 h of the Redis windows (no other state), "
+        "- **Serving**: the processor scores every closed 5-minute step from 48 h of the Redis windows and the min/max of "
+        "the 168 hour buckets before the step's hour, read in the same round trip (no other state), "
         f"alerts at the policy's `anomaly.threshold` (default **{an['serving_threshold']}**) and then keeps the series quiet "
         f"for `anomaly.suppressMinutes` (default 1 day) of event time. Python and TypeScript agree to 1e-9 on the golden "
-        "windows (`test/unit/scoring/anomaly.test.ts`). Cost: one call per series and closed step, ~35 µs on a 576-step "
+        "windows and their long ranges (`test/unit/scoring/anomaly.test.ts`). Cost: one call per series and closed step, ~35 µs on a 576-step "
         "window (`node bin/foresight.js bench score`, `anomaly_us_per_series`: 37 µs under load ~12 on the shared 2-core "
         "machine; anomaly-2 measured ~32 µs in the same way), no state besides the windows.",
         "",
@@ -51,17 +54,31 @@ def section(out_dir: str) -> list[str]:
         + ", ".join(f"{k} {v:+.2f}" for k, v in std.items()) + ".",
         "",
         f"Published detectors on exactly these 44 files (standard profile, NAB's own result files): {PUBLISHED}. "
-        "This detector is **below HTM's 71.4**: the issue's goal is not met. anomaly-2 (without the surprise term) scored "
+        "This detector is **below HTM's 71.4**: the issue's goal is not met. anomaly-3 (without the long memory) scored "
+        "63.7 / 51.4 / 69.4 at the same threshold 0.225 (62.2 standard held out by category, threshold only; 57.2 by "
+        "`training/nab_cv.py`). The long memory was compared on these files at 3, 4, 7, 10 and 14 days and on the point "
+        "(k = 1) or also on the 6- and 24-point means (threshold-only held out by category: 63.3, 64.3, 64.6, 64.7, 64.7; "
+        "widening the 6- and 24-point ranges changed nothing, so only the point's is widened); 7 days was taken (as good "
+        "as 10–14 within 0.1, and the hours the forecaster's coarse read already covers). What it changed: the Twitter "
+        "volumes' alerts fell from 187 to 163 (realTweets raw +12.6 → +17.0; CRM −0.21 → +2.36), while on AWS "
+        "ec2_cpu_utilization_53ea38 both windows are now missed (their values lie inside the range of the week before). "
+        "Of the remaining Twitter false alerts most (76 of 127) come from the surprise term alone; tried and dropped: "
+        "counting the surprise only where the newest 24 errors' mean exceeds every earlier one in the window (63.7 at "
+        "0.225, held out 55.8) or only by how far it exceeds them (56.6, held out 53.5); weighing the surprise by 0, 0.5 or 0.75 where the newest "
+        "point lies under the window's and the week's max (58.5 / 59.0 / 61.3 at 0.225; held out 52.8 / 62.7 / 66.0, the "
+        "last at a threshold near 0.19: +1.5, under the 2 points that would justify another parameter); a shorter window for hourly series (336, 168 or 96 "
+        "hours instead of 576: 66.2 / 67.0 / 67.9 at 0.225), not taken: realAdExchange is the only hourly category, so "
+        "the choice could only be made on the files it scores, and it would change the spend anomalies too. anomaly-2 (without the surprise term) scored "
         "57.9 / 48.2 / 62.7 at its threshold 0.216 (54.0 standard held out by category, threshold only). How anomaly-3's "
         "parameters were chosen: the surprise term's sizes and weight (predictor 6 or 12 points, recent 12–72, reference "
         "300–500, weight 0.2–1.5; also tried and dropped: a second surprise at 6 or 72 points, day-over-day errors, "
         "squared or square-root errors, a quantile-exceedance density term, range normalisations of the novelty, damping "
         "by past exceedances, other seasonal weights) were compared on whole-corpus sweeps, then the last grid by leave one "
         "category out (`python3 training/nab_cv.py`: configuration and threshold chosen on four categories, scored on the "
-        "fifth): held-out standard **57.2** (optimistic: the grid was narrowed after the whole-corpus runs); (6, 24, 400, "
-        "0.85) is the choice of two of the five folds and the best on all files. The threshold 0.225 sits on a plateau "
-        "(0.222–0.229 "
-        "score 63.5–63.8); 0.220 scores 64.4 but alone, so it was not taken.",
+        "fifth): held-out standard **57.2** for anomaly-3, **59.9** for anomaly-4 (optimistic: the grid was narrowed "
+        "after the whole-corpus runs; with the long memory (6, 24, 400, 0.7) is the choice of three folds and the best on "
+        "all files, 66.6 at 0.1925, but the weight and the threshold were kept, not re-tuned on all files). At 0.225 "
+        "anomaly-4 sits on a plateau (0.2225–0.2275 score 65.9–66.1); 0.220 scores 66.9 but alone.",
         "",
     ]
     return lines
@@ -76,5 +93,8 @@ def limits(out_dir: str) -> list[str]:
         "development files) misses the goal of issue 14 (above HTM's 71.4). Where it loses: alerts on the heavy-tailed "
         f"Twitter volumes (at most one a day, but {min(tweets)}–{max(tweets)} a file), and files whose anomalies stay inside "
         f"the last two days' range, where it misses every window: {', '.join(missed)}.",
-        "- The detector's memory is two days (the fine windows' retention): a weekly pattern is not known to it.",
+        "- The detector's memory is two days of 5-minute steps plus, for the single point, the range of the 7 days of "
+        "hour buckets: a weekly pattern is not known to it. In serving an hour bucket's max and min are those of the raw "
+        "events, which with several events per 5-minute step are wider than the 5-minute means the detector scores "
+        "(more conservative than on NAB, where each step is one event).",
     ]

@@ -11,6 +11,12 @@ The score of point t uses only the points of the last WINDOW steps ending at t (
   reference's standard deviation, times k^¼ (a sustained departure weighs more than one
   point). A value seen within the last two days is not novel, so recurring daily spikes do
   not alert; spikes, level shifts and drifts out of the range do.
+- Long memory (anomaly-4): for the single point (k = 1) the range also spans the LONG_HOURS
+  (7 days) whole clock hours before the newest point's hour, at hourly resolution (each hour's
+  min and max: what the Redis hour buckets hold), so a spike as high as one seen within the
+  week is not novel either (the Twitter-volume false alerts). Only the range is widened; the
+  standard deviation stays the window's. Without the hours (scores() without `long`), the
+  range is the window's alone.
 - Change of the daily shape (k = 6, 24): the same on the day-over-day differences
   d_i = x_i − x_{i−P} (P steps per day): |mean of the newest k differences − mean of the
   earlier ones| in units of their standard deviation, times k^¼, weighted SEASONAL_WEIGHT. It
@@ -34,7 +40,7 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-VERSION = "anomaly-3.0.0"
+VERSION = "anomaly-4.0.0"
 # The serving threshold: the alert stage's default (policy anomaly.threshold), chosen on NAB's
 # 44 development files (training/nab_eval.py) and fixed; realKnownCause/realTraffic never seen.
 THRESHOLD = 0.225
@@ -48,6 +54,8 @@ SURPRISE_RECENT = 24
 SURPRISE_REF = 400
 SURPRISE_WEIGHT = 0.85
 MIN_REF = 48
+LONG_HOURS = 168
+HOUR_S = 3600
 Z_HALF = 5.0
 LEVEL_FLOOR = 1e-3
 TINY = 1e-9
@@ -72,9 +80,28 @@ def _trailing_mean(values: np.ndarray, k: int) -> np.ndarray:
     return _rolling(values, k, np.mean)
 
 
-def scores(values: np.ndarray, steps_per_day: int = 288) -> np.ndarray:
+def long_range(values: np.ndarray, times: np.ndarray, hours: int = LONG_HOURS) -> tuple[np.ndarray, np.ndarray]:
+    """(max, min) per point of the values in the `hours` whole clock hours before the point's own
+    hour (times in seconds; NaN where none): what serving reads from the hour buckets."""
+    hour = np.floor(np.asarray(times, dtype=np.float64) / HOUR_S).astype(np.int64)
+    h0 = hour[0]
+    hmax = np.full(hour[-1] - h0 + 1, -np.inf)
+    hmin = np.full(hour[-1] - h0 + 1, np.inf)
+    np.maximum.at(hmax, hour - h0, values)
+    np.minimum.at(hmin, hour - h0, values)
+    hmax[np.isinf(hmax)] = np.nan  # an hour without points
+    hmin[np.isinf(hmin)] = np.nan
+    before = hour - h0 - 1  # the last whole hour before each point's
+    ok = before >= 0
+    hi = np.where(ok, _rolling(hmax, hours, np.nanmax)[np.maximum(before, 0)], np.nan)
+    lo = np.where(ok, _rolling(hmin, hours, np.nanmin)[np.maximum(before, 0)], np.nan)
+    return hi, lo
+
+
+def scores(values: np.ndarray, steps_per_day: int = 288, long: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The score of every point of one series, causally (vectorised; equal to scoring each
-    point from its own window, as the TypeScript twin does)."""
+    point from its own window and long range, as the TypeScript twin does). `long`: each
+    point's long range (long_range(values, times)); without it, the window's range alone."""
     x = np.asarray(values, dtype=np.float64)
     n = len(x)
     P = steps_per_day
@@ -88,6 +115,8 @@ def scores(values: np.ndarray, steps_per_day: int = 288) -> np.ndarray:
         hi = _lag(_rolling(x, WINDOW - k, np.nanmax), k)
         lo = _lag(_rolling(x, WINDOW - k, np.nanmin), k)
         sd = _lag(_rolling(x, WINDOW - k, np.nanstd), k)
+        if k == 1 and long is not None:
+            hi, lo = np.fmax(hi, long[0]), np.fmin(lo, long[1])
         with np.errstate(all="ignore"):
             e = np.maximum(0.0, np.maximum(recent - hi, lo - recent)) / np.maximum(sd, floor) * k**SCALE_EXPONENT
         e[(ref_n < MIN_REF) | np.isnan(e)] = 0.0
@@ -124,6 +153,10 @@ def scores(values: np.ndarray, steps_per_day: int = 288) -> np.ndarray:
     return raw / (raw + Z_HALF)
 
 
-def score_last(window: np.ndarray, steps_per_day: int = 288) -> float:
-    """The score of the newest point from its window alone (the serving form; for the golden file)."""
-    return float(scores(np.asarray(window, dtype=np.float64)[-WINDOW:], steps_per_day)[-1])
+def score_last(window: np.ndarray, steps_per_day: int = 288, long_hi: float = np.nan, long_lo: float = np.nan) -> float:
+    """The score of the newest point from its window and the long range of the hours before it
+    (NaN: none) alone (the serving form; for the golden file)."""
+    w = np.asarray(window, dtype=np.float64)[-WINDOW:]
+    hi, lo = np.full(len(w), np.nan), np.full(len(w), np.nan)
+    hi[-1], lo[-1] = long_hi, long_lo
+    return float(scores(w, steps_per_day, (hi, lo))[-1])

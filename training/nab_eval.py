@@ -120,6 +120,11 @@ def held_out(files, scored, profile: dict) -> float:
     return 100.0 * (sum(r for _, r in held) - null) / (perfect - null)
 
 
+def score_all(files) -> list[np.ndarray]:
+    """Every file scored as serving scores it: its window and the long range of the hours before each point."""
+    return [detector.scores(v, steps_per_day(ts), detector.long_range(v, ts)) for _, ts, v, _ in files]
+
+
 def golden(files, scored) -> list[dict]:
     """Windows and their newest point's score, for the TypeScript twin's parity test."""
     out = []
@@ -128,14 +133,16 @@ def golden(files, scored) -> list[dict]:
         p = steps_per_day(ts)
         for t in [p - 1, p + 100, len(v) // 2, int(np.argmax(scored[i])), len(v) - 1]:
             window = v[max(0, t - detector.WINDOW + 1) : t + 1]
-            out.append({"file": name, "t": t, "stepsPerDay": p, "window": window.tolist(), "score": detector.score_last(window, p)})
+            hi, lo = (float(a[t]) for a in detector.long_range(v, ts))
+            out.append({"file": name, "t": t, "stepsPerDay": p, "window": window.tolist(), "longHi": None if np.isnan(hi) else hi,
+                        "longLo": None if np.isnan(lo) else lo, "score": detector.score_last(window, p, hi, lo)})
     return out
 
 
 def main() -> None:
     t0 = time.time()
     files = load()
-    scored = [detector.scores(v, steps_per_day(ts)) for _, ts, v, _ in files]
+    scored = score_all(files)
     print(f"scored {len(files)} files ({sum(len(v) for _, _, v, _ in files)} rows) in {time.time() - t0:.1f} s")
     results = {}
     for name, profile in nab.PROFILES.items():

@@ -5,10 +5,15 @@ import { Command } from 'commander';
 import { ANOMALY_THRESHOLD, ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScores } from '../scoring/anomaly-detector.js';
 import { ForesightError } from '../util/errors.js';
 
-/** Steps per day from the median spacing of the time column (ISO-like or epoch seconds); undefined when it does not parse. */
-function inferStepsPerDay(stamps: string[]): number | undefined {
+/** The time column in ms (ISO-like, UTC unless it says otherwise, or epoch seconds); undefined when a row does not parse. */
+function parseTimes(stamps: string[]): number[] | undefined {
   const ms = stamps.map((s) => (/^\d+(\.\d+)?$/.test(s) ? Number(s) * 1000 : Date.parse(s.replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? '' : 'Z'))));
-  if (ms.length < 2 || ms.some((x) => !Number.isFinite(x))) return undefined;
+  return ms.some((x) => !Number.isFinite(x)) ? undefined : ms;
+}
+
+/** Steps per day from the median spacing of the times. */
+function inferStepsPerDay(ms: number[] | undefined): number | undefined {
+  if (!ms || ms.length < 2) return undefined;
   const gaps = ms
     .slice(1)
     .map((x, i) => x - ms[i])
@@ -41,18 +46,24 @@ export function anomaliesCommand(): Command {
           );
         return v;
       });
-      let perDay = inferStepsPerDay(records.map((r) => r[flags.timeColumn])) ?? 288;
+      const times = parseTimes(records.map((r) => r[flags.timeColumn]));
+      let perDay = inferStepsPerDay(times) ?? 288;
       if (flags.stepsPerDay !== undefined) {
         perDay = Number(flags.stepsPerDay);
         if (!Number.isInteger(perDay) || perDay < 1)
           throw new ForesightError('INPUT_INVALID', `--steps-per-day: ${flags.stepsPerDay} is not a positive integer`);
       }
-      const scores = anomalyScores(values, perDay);
+      // the long memory needs the rows' clock hours: without parseable times, the window's range alone
+      const scores = anomalyScores(
+        values,
+        perDay,
+        times?.map((ms) => ms / 1000),
+      );
       const lines = ['timestamp,value,anomaly_score', ...records.map((r, i) => `${r[flags.timeColumn]},${r[flags.valueColumn]},${+scores[i].toPrecision(6)}`)];
       writeFileSync(flags.out, lines.join('\n') + '\n');
       const above = [...scores].filter((s) => s >= ANOMALY_THRESHOLD).length;
       console.log(
-        `wrote ${values.length} rows to ${flags.out}; ${perDay} steps per day; ${above} at or above the serving threshold ${ANOMALY_THRESHOLD} (${ANOMALY_VERSION})`,
+        `wrote ${values.length} rows to ${flags.out}; ${perDay} steps per day${times ? '' : ' (times not parsed: no long memory)'}; ${above} at or above the serving threshold ${ANOMALY_THRESHOLD} (${ANOMALY_VERSION})`,
       );
     });
 }

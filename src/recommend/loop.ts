@@ -196,7 +196,7 @@ export class RecommendationLoop {
     // the detector sees the series' own steps only: not the fill before its first event, nor a hole's
     const scores = ready.map((r) => {
       const sinceHole = hole ? Math.floor((r.stepEndMs - hole.fromMs) / STEP_MS) : Infinity;
-      return anomalyScore(r.h.history.subarray(Math.max(0, ANOMALY_WINDOW - Math.min(r.h.observed, sinceHole))));
+      return anomalyScore(r.h.history.subarray(Math.max(0, ANOMALY_WINDOW - Math.min(r.h.observed, sinceHole))), DAY, r.h.long);
     });
     out.scored = ready.length;
     lap('models');

@@ -5,9 +5,11 @@
  * training data's gaps were filled); steps before the series' first event take its first
  * value. A series with no event in the 24 hours has no history. Beside it, the coarse context:
  * the 168 complete hourly buckets before the current hour (their means; NaN for an hour
- * without events), read in the same round trip.
+ * without events), and the anomaly detector's long range (the min and max of the ANOMALY_LONG_HOURS
+ * hours before the newest step's hour), read in the same round trip from one run of hour buckets.
  */
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
+import { ANOMALY_LONG_HOURS, type LongRange } from '../scoring/anomaly-detector.js';
 import { COARSE_HOURS, DAY } from '../scoring/features.js';
 import type { ForecastInput } from '../scoring/forecaster.js';
 
@@ -25,7 +27,12 @@ export interface SeriesRef {
 export interface WindowHistory extends ForecastInput {
   history: Float64Array;
   observed: number;
+  /** The hour buckets' range before the newest step's hour (NaN: no bucket), for the anomaly detector. */
+  long: LongRange;
 }
+
+/** Hours read: enough for the coarse context and the long range, one more for when the newest step ends on the hour. */
+const HOURS_READ = Math.max(COARSE_HOURS, ANOMALY_LONG_HOURS) + 1;
 
 /**
  * `endMs`: the end of the last complete 5-minute step to forecast from (a multiple of 5 minutes).
@@ -37,13 +44,22 @@ export async function historiesFromWindows(store: WindowStore, series: SeriesRef
     series.flatMap((s) => [
       { ref: s.ref, seriesId: s.seriesId, resolution: 'five' as const, n: steps, endMs: alignedOf(s) - 1 },
       // the hours before the one the step's end falls in (features.ts coarseFirstHour)
-      { ref: s.ref, seriesId: s.seriesId, resolution: 'coarse' as const, n: COARSE_HOURS, endMs: Math.floor(alignedOf(s) / HOUR_MS) * HOUR_MS - 1 },
+      { ref: s.ref, seriesId: s.seriesId, resolution: 'coarse' as const, n: HOURS_READ, endMs: Math.floor(alignedOf(s) / HOUR_MS) * HOUR_MS - 1 },
     ]),
   );
   return series.map((_, i) => {
     const bs = buckets[2 * i];
-    const coarse = Float64Array.from(buckets[2 * i + 1], (b) => (b && b.count > 0 ? b.sum / b.count : NaN));
+    const hours = buckets[2 * i + 1];
+    const coarse = Float64Array.from(hours.slice(-COARSE_HOURS), (b) => (b && b.count > 0 ? b.sum / b.count : NaN));
     const aligned = alignedOf(series[i]);
+    // the newest step [aligned − 5 min, aligned) lies in the last hour read when aligned is on the hour: that hour is not "before"
+    const longEnd = aligned % HOUR_MS === 0 ? HOURS_READ - 1 : HOURS_READ;
+    const long = { hi: NaN, lo: NaN };
+    for (const b of hours.slice(longEnd - ANOMALY_LONG_HOURS, longEnd)) {
+      if (!b || b.count === 0) continue;
+      if (!(b.max <= long.hi)) long.hi = b.max;
+      if (!Number.isNaN(b.min) && !(b.min >= long.lo)) long.lo = b.min;
+    }
     const means = new Array<number | undefined>(steps);
     let any = false;
     for (let k = 0; k < steps; k++) {
@@ -62,6 +78,6 @@ export async function historiesFromWindows(store: WindowStore, series: SeriesRef
       history[k] = last;
     }
     // the newest step is [aligned − 5 min, aligned): its time is its start, as in training
-    return { history, timeS: (aligned - STEP_MS) / 1000, coarse, observed: steps - first };
+    return { history, timeS: (aligned - STEP_MS) / 1000, coarse, observed: steps - first, long };
   });
 }

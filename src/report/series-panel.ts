@@ -78,7 +78,8 @@ export async function analyseSeries(
   const anomalies: SeriesPanel['anomalies'] = [];
   if (anomaly) {
     let quietUntil = -Infinity;
-    anomalyScores(values, Math.round(86_400_000 / stepMs)).forEach((s, t) => {
+    const timesS = Array.from(values, (_, t) => (startMs + t * stepMs) / 1000); // for the detector's long memory, as serving reads it
+    anomalyScores(values, Math.round(86_400_000 / stepMs), timesS).forEach((s, t) => {
       const timeMs = startMs + t * stepMs;
       if (s < anomaly.threshold || timeMs < quietUntil) return;
       anomalies.push({ timeMs, value: values[t], score: s });

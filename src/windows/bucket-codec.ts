@@ -185,8 +185,16 @@ export function decodeBucket(buf: Buffer): Summary {
   return s;
 }
 
-/** Only a bucket's count and sum (the header), without its sketch: what histories need. */
-export function bucketCountSum(buf: Buffer): { count: number; sum: number } {
+/** A bucket's count, sum, min and max (min NaN where the resolution keeps no sketch). */
+export interface BucketTotals {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/** Only a bucket's header, without its sketch: what histories need. */
+export function bucketTotals(buf: Buffer): BucketTotals {
   const h = readHeader(buf, { pos: 0 });
-  return { count: h.count, sum: h.sum };
+  return { count: h.count, sum: h.sum, min: h.min, max: h.max };
 }

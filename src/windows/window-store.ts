@@ -11,7 +11,7 @@
 import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
 import type { AggregateResult } from './aggregate.js';
-import { bucketCountSum, decodeBucket, encodeDeltaInto, encodedSize } from './bucket-codec.js';
+import { type BucketTotals, bucketTotals, decodeBucket, encodeDeltaInto, encodedSize } from './bucket-codec.js';
 import { bucketIndex, chunkExpireAt, chunkIndex, resolutionNamed, type Resolution, type ResolutionName } from './resolutions.js';
 import { appliedOffsetKey, readAppliedOffset, seriesZsetKey, windowChunkKey, type PartitionRef } from './redis-keys.js';
 import { loadScript, ScriptStatus } from './scripts.js';
@@ -183,9 +183,9 @@ export class WindowStore {
     return this.readBuckets(requests, decodeBucket);
   }
 
-  /** As lastBuckets, but only each bucket's count and sum (no sketch decoding): for histories. */
-  async lastTotals(requests: BucketRequest[]): Promise<({ count: number; sum: number } | null)[][]> {
-    return this.readBuckets(requests, bucketCountSum);
+  /** As lastBuckets, but only each bucket's count, sum, min and max (no sketch decoding): for histories. */
+  async lastTotals(requests: BucketRequest[]): Promise<(BucketTotals | null)[][]> {
+    return this.readBuckets(requests, bucketTotals);
   }
 
   private async readBuckets<T>(requests: BucketRequest[], decode: (blob: Buffer) => T): Promise<(T | null)[][]> {

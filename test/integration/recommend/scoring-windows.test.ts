@@ -30,6 +30,10 @@ describe('scoring from the windows', () => {
     const samples = ['a', 'b']
       .flatMap((name) => Array.from({ length: minutes }, (_, m) => sample(name, level(name, m), start + m * 60_000 + 1_000)))
       .filter((_, i) => i % 97 !== 5); // a few missing minutes
+    // a spike of a (its minutes 9 and 8 before `hourEnd`, in the 5-minute step before the hour's last): the detector's
+    // long range (the hours before the newest step's hour) holds it only when the newest step is not in that hour
+    const hourEnd = Math.floor(end / 3_600_000) * 3_600_000;
+    for (const s of samples) if (s.name === 'a' && s.eventTime >= hourEnd - 9 * 60_000 && s.eventTime < hourEnd - 7 * 60_000) s.value = 1000;
     await produceSamples(testKafka(cfg), cfg, await testCodec(cfg), samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length);
 
@@ -62,7 +66,6 @@ describe('scoring from the windows', () => {
       }
       // the coarse context: the hourly buckets' means of the 168 complete hours before the current one, NaN before the data
       assert.ok(h.coarse && h.coarse.length === 168);
-      const hourEnd = Math.floor(end / 3_600_000) * 3_600_000;
       for (const k of [167, 150]) {
         const from = hourEnd - (168 - k) * 3_600_000;
         const inHour = samples.filter((s) => s.name === name && s.eventTime >= from && s.eventTime < from + 3_600_000).map((s) => s.value);
@@ -71,6 +74,22 @@ describe('scoring from the windows', () => {
       }
       assert.ok(Number.isNaN(h.coarse[0]), 'no data a week ago');
     }
+    // the anomaly detector's long range: the hour buckets' min and max of the 168 hours before the newest step's hour
+    const aValues = (from: number, to: number): number[] =>
+      samples.filter((s) => s.name === 'a' && s.eventTime >= from && s.eventTime < to).map((s) => s.value);
+    const [onHour, afterHour] = await historiesFromWindows(
+      store,
+      [
+        { ref, seriesId: ids[0], endMs: hourEnd }, // newest step [hourEnd − 5 min, hourEnd): the spike's hour is its own
+        { ref, seriesId: ids[0], endMs: hourEnd + 300_000 }, // newest step in the next hour: the spike's hour is before it
+      ],
+      0,
+    );
+    const before = aValues(hourEnd - 169 * 3_600_000, hourEnd - 3_600_000);
+    const close = (got: number, want: number): boolean => Math.abs(got - want) <= 1e-6 * Math.abs(want); // float32 bounds
+    assert.ok(close(onHour!.long.hi, Math.max(...before)) && onHour!.long.hi < 1000, `hi ${onHour!.long.hi} vs ${Math.max(...before)}`);
+    assert.ok(close(onHour!.long.lo, Math.min(...before)), `lo ${onHour!.long.lo} vs ${Math.min(...before)}`);
+    assert.equal(afterHour!.long.hi, 1000, 'the hour before holds the spike');
     const f = await Forecaster.load();
     const [fa, fb] = await f.forecast([ha!, hb!]);
     for (const fc of [fa, fb]) assert.ok(fc.q50 > 0 && fc.q50 <= fc.q90 && fc.q90 <= fc.q99);

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ANOMALY_THRESHOLD, ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore, anomalyScores } from '../../../src/scoring/anomaly-detector.js';
+import { ANOMALY_THRESHOLD, ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore, anomalyScores, longRanges } from '../../../src/scoring/anomaly-detector.js';
 import { PROJECT_ROOT } from '../../../src/util/paths.js';
 
 const golden = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'anomaly-golden.json'), 'utf8')) as {
   version: string;
   threshold: number;
-  vectors: { file: string; t: number; stepsPerDay: number; window: number[]; score: number }[];
+  vectors: { file: string; t: number; stepsPerDay: number; window: number[]; longHi: number | null; longLo: number | null; score: number }[];
 };
 
 describe('anomaly detector', () => {
@@ -47,17 +47,53 @@ describe('anomaly detector', () => {
     );
   });
 
-  it('agrees with training/detector.py on the golden windows (1e-9)', () => {
+  it('does not alert on a spike as high as one seen within the week (the long memory), and does without it', () => {
+    // hour-aligned 5-minute steps of uniform noise in [0, 10] (Park–Miller), a spike to 15 at row 5 (day 0), and 14.5 at
+    // row 1152, four days later: the window (rows 577 … 1152) ranges over [0, 10], so without the long memory the point
+    // is ~4.5 beyond it (~1.5 standard deviations: raw ≈ 1.5, over the threshold); the 168 hours before hold the 15.
+    let seed = 42;
+    const noise = (): number => {
+      seed = (seed * 16807) % 2147483647;
+      return (10 * seed) / 2147483647;
+    };
+    const values = Array.from({ length: 1153 }, (_, i) => (i === 5 ? 15 : i === 1152 ? 14.5 : noise()));
+    const start = 1_700_000_000 - (1_700_000_000 % 3600);
+    const times = values.map((_, i) => start + 300 * i);
+    const long = longRanges(values, times);
+    assert.equal(long[1152].hi, 15, 'the 168 hours before the newest point hold the first spike');
+    assert.ok(long[1152].lo >= 0 && long[1152].lo < 0.1);
+    assert.deepEqual(long[11], { hi: NaN, lo: NaN }, 'no whole hour precedes the first hour');
+    assert.equal(long[12].hi, 15, 'the second hour sees the first');
+    const withMemory = anomalyScores(values, 288, times)[1152];
+    const without = anomalyScore(values.slice(-ANOMALY_WINDOW));
+    assert.ok(without >= ANOMALY_THRESHOLD, `without the long memory it alerts: ${without}`);
+    assert.ok(withMemory < ANOMALY_THRESHOLD, `seen within the week: not novel: ${withMemory}`);
+    assert.equal(anomalyScore(values.slice(-ANOMALY_WINDOW), 288, long[1152]), withMemory, 'the serving form agrees');
+    // 8 days later the first spike is beyond the memory
+    const later = [...values.slice(0, 1152), ...Array.from({ length: 8 * 288 }, noise), 14.5];
+    const laterScores = anomalyScores(
+      later,
+      288,
+      later.map((_, i) => start + 300 * i),
+    );
+    assert.ok(laterScores[later.length - 1] >= ANOMALY_THRESHOLD, `a spike 8 days before is forgotten: ${laterScores[later.length - 1]}`);
+  });
+
+  it('agrees with training/detector.py on the golden windows and their long ranges (1e-9)', () => {
     assert.equal(golden.version, ANOMALY_VERSION);
     assert.equal(golden.threshold, ANOMALY_THRESHOLD, 'serving uses the threshold that was scored');
     assert.ok(golden.vectors.length >= 30);
     for (const g of golden.vectors) {
-      const got = anomalyScore(g.window, g.stepsPerDay);
+      const got = anomalyScore(g.window, g.stepsPerDay, { hi: g.longHi ?? NaN, lo: g.longLo ?? NaN });
       assert.ok(Math.abs(got - g.score) <= 1e-9, `${g.file}@${g.t}: ${got} vs ${g.score}`);
     }
     assert.ok(
       golden.vectors.some((g) => g.score >= ANOMALY_THRESHOLD),
       'some golden points are above the threshold',
+    );
+    assert.ok(
+      golden.vectors.some((g) => Math.abs(anomalyScore(g.window, g.stepsPerDay) - g.score) > 1e-3),
+      'the long range changes some golden scores (it is exercised)',
     );
   });
 

@@ -31,7 +31,8 @@ function storeOf(buckets: { coarse?: Map<number, Summary>; quarter?: Map<number,
     });
   const store = {
     lastBuckets: (reqs: BucketRequest[]) => Promise.resolve(read(reqs)),
-    lastTotals: (reqs: BucketRequest[]) => Promise.resolve(read(reqs).map((bs) => bs.map((b) => (b ? { count: b.count, sum: b.sum } : null)))),
+    lastTotals: (reqs: BucketRequest[]) =>
+      Promise.resolve(read(reqs).map((bs) => bs.map((b) => (b ? { count: b.count, sum: b.sum, min: b.min, max: b.max } : null)))),
   } as unknown as WindowStore;
   return { store, asked };
 }
