@@ -6,7 +6,7 @@
  * point it at each primary.
  */
 import { scanKeys, type Redis } from './redis-client.js';
-import { parseSeriesZsetKey, seriesZsetPattern } from './redis-keys.js';
+import { parseAnySeriesZsetKey, parseSeriesZsetKey, seriesZsetPattern } from './redis-keys.js';
 import { parseSeriesId, type SeriesIdentity } from '../codec/series-id.js';
 import { FIVE } from './resolutions.js';
 import type { PartitionRef, WindowStore } from './window-store.js';
@@ -50,6 +50,39 @@ export async function findSeries(redis: Redis, prefix: string, filter: SeriesFil
     }
   }
   return out.sort((a, b) => (a.seriesId < b.seriesId ? -1 : a.seriesId > b.seriesId ? 1 : 0));
+}
+
+/**
+ * The key prefixes under which the windows hold series, with the metrics topics they were read
+ * from (SCAN over every prefix's series sets), for a hint when the configured prefix is empty.
+ */
+export async function seriesPrefixes(redis: Redis): Promise<{ prefix: string; topics: string[] }[]> {
+  const found = new Map<string, Set<string>>();
+  for await (const { keys } of scanKeys(redis, '*:{*}:series'))
+    for (const key of keys) {
+      const k = parseAnySeriesZsetKey(key);
+      if (!k) continue;
+      if (!found.has(k.prefix)) found.set(k.prefix, new Set());
+      found.get(k.prefix)!.add(k.ref.topic);
+    }
+  return [...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([prefix, topics]) => ({ prefix, topics: [...topics].sort() }));
+}
+
+/**
+ * Where the windows do hold series when none is under `prefix`: the other key prefixes (the most
+ * recent-looking first, at most `max`), each with its recommendations topic when `topics` (the
+ * broker's) has one named like its metrics topic, and the environment variables that point a
+ * one-shot command at them. Empty when no other prefix holds series.
+ */
+export async function otherPrefixesHint(redis: Redis, prefix: string, topics: string[] = [], max = 5): Promise<string> {
+  const others = (await seriesPrefixes(redis)).filter((p) => p.prefix !== prefix).reverse();
+  if (others.length === 0) return '';
+  const lines = others.slice(0, max).map((p) => {
+    const recs = p.topics.map((t) => t.replace(/metrics(\.v\d+)?$/, 'recommendations$1')).find((t) => topics.includes(t));
+    return `FORESIGHT_REDIS_KEY_PREFIX=${p.prefix}${recs ? ` FORESIGHT_TOPIC_RECOMMENDATIONS=${recs}` : ''} (metrics from ${p.topics.join(', ')})`;
+  });
+  const more = others.length > max ? ` (and ${others.length - max} more)` : '';
+  return `the windows hold series under ${others.length} other key prefix(es)${more}; point the command at one with: ${lines.join('; ')}`;
 }
 
 /**
