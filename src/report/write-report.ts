@@ -51,9 +51,11 @@ async function topicsOf(kafka: Kafka): Promise<string[]> {
 }
 
 async function recommendationsOf(cfg: ServiceConfig, kafka: Kafka, topics: string[], log: Logger): Promise<ReportInputs['recommendations']> {
-  const others = topics.filter((t) => t !== cfg.topics.recommendations && /recommendations/.test(t)).sort();
+  // the demo's runs first, the newest first (their names carry the run's time)
+  const demo = (t: string): number => (t.startsWith('demo-') ? 0 : 1);
+  const others = topics.filter((t) => t !== cfg.topics.recommendations && /recommendations/.test(t)).sort((a, b) => demo(a) - demo(b) || (a < b ? 1 : -1));
   const hint = others.length
-    ? `; recommendation topics that exist: ${others.slice(-5).join(', ')}${others.length > 5 ? ` (and ${others.length - 5} more)` : ''} (point at one with FORESIGHT_TOPIC_RECOMMENDATIONS)`
+    ? `; recommendation topics that exist: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ` (and ${others.length - 5} more)` : ''} (point at one with FORESIGHT_TOPIC_RECOMMENDATIONS)`
     : '';
   if (topics.length > 0 && !topics.includes(cfg.topics.recommendations))
     return { unavailable: `the recommendations topic ${cfg.topics.recommendations} does not exist${hint}` };

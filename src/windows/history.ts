@@ -54,35 +54,45 @@ export async function findSeries(redis: Redis, prefix: string, filter: SeriesFil
 
 /**
  * The key prefixes under which the windows hold series, with the metrics topics they were read
- * from (SCAN over every prefix's series sets), for a hint when the configured prefix is empty.
+ * from and their newest event time, newest first (SCAN over every prefix's series sets), for a
+ * hint when the configured prefix is empty.
  */
-export async function seriesPrefixes(redis: Redis): Promise<{ prefix: string; topics: string[] }[]> {
-  const found = new Map<string, Set<string>>();
+export async function seriesPrefixes(redis: Redis): Promise<{ prefix: string; topics: string[]; newestMs: number }[]> {
+  const found = new Map<string, { topics: Set<string>; newestMs: number }>();
   for await (const { keys } of scanKeys(redis, '*:{*}:series'))
     for (const key of keys) {
       const k = parseAnySeriesZsetKey(key);
       if (!k) continue;
-      if (!found.has(k.prefix)) found.set(k.prefix, new Set());
-      found.get(k.prefix)!.add(k.ref.topic);
+      const [, newest] = await redis.zrange(key, '-1', '-1', 'WITHSCORES');
+      const p = found.get(k.prefix) ?? { topics: new Set<string>(), newestMs: -Infinity };
+      p.topics.add(k.ref.topic);
+      p.newestMs = Math.max(p.newestMs, Number(newest ?? -Infinity));
+      found.set(k.prefix, p);
     }
-  return [...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([prefix, topics]) => ({ prefix, topics: [...topics].sort() }));
+  return [...found]
+    .map(([prefix, p]) => ({ prefix, topics: [...p.topics].sort(), newestMs: p.newestMs }))
+    .sort((a, b) => b.newestMs - a.newestMs || (a.prefix < b.prefix ? -1 : 1));
 }
 
 /**
- * Where the windows do hold series when none is under `prefix`: the other key prefixes (the most
- * recent-looking first, at most `max`), each with its recommendations topic when `topics` (the
- * broker's) has one named like its metrics topic, and the environment variables that point a
- * one-shot command at them. Empty when no other prefix holds series.
+ * Where the windows do hold series when none is under `prefix`: the other key prefixes (those
+ * with the newest events first, at most `max`; a demo's replay runs ahead of the clock, so its
+ * prefix comes first), each with its recommendations topic when `topics` (the broker's) has one
+ * named like its metrics topic, as the environment variables that point a one-shot command at
+ * them. Empty when no other prefix holds series.
  */
 export async function otherPrefixesHint(redis: Redis, prefix: string, topics: string[] = [], max = 5): Promise<string> {
-  const others = (await seriesPrefixes(redis)).filter((p) => p.prefix !== prefix).reverse();
+  const others = (await seriesPrefixes(redis)).filter((p) => p.prefix !== prefix);
   if (others.length === 0) return '';
   const lines = others.slice(0, max).map((p) => {
-    const recs = p.topics.map((t) => t.replace(/metrics(\.v\d+)?$/, 'recommendations$1')).find((t) => topics.includes(t));
+    const recs = p.topics
+      .filter((t) => /metrics(\.v\d+)?$/.test(t))
+      .map((t) => t.replace(/metrics(\.v\d+)?$/, 'recommendations$1'))
+      .find((t) => topics.includes(t));
     return `FORESIGHT_REDIS_KEY_PREFIX=${p.prefix}${recs ? ` FORESIGHT_TOPIC_RECOMMENDATIONS=${recs}` : ''} (metrics from ${p.topics.join(', ')})`;
   });
-  const more = others.length > max ? ` (and ${others.length - max} more)` : '';
-  return `the windows hold series under ${others.length} other key prefix(es)${more}; point the command at one with: ${lines.join('; ')}`;
+  const which = others.length > max ? `; the ${max} with the newest events` : '';
+  return `the windows hold series under ${others.length} other key prefix${others.length > 1 ? 'es' : ''}${which}: point the command at one with ${lines.join('; or ')}`;
 }
 
 /**
