@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { ForesightError } from '../util/errors.js';
-import { findSeries, fiveMinuteSteps, STEP_MS } from '../windows/history.js';
+import { findSeries, fiveMinuteSteps, otherPrefixesHint, STEP_MS } from '../windows/history.js';
 import { connectRedis, createRedis } from '../windows/redis-client.js';
 import { WindowStore } from '../windows/window-store.js';
 import { cliLogger } from './options.js';
@@ -54,9 +54,12 @@ export function exportHistoryCommand(): Command {
         const workloads = new Set(series.map((s) => s.identity.workload));
         const scope = [flags.namespace && `namespace ${flags.namespace}`, wanted.length > 0 && `workloads ${wanted.join(', ')}`].filter(Boolean);
         if (series.length === 0) {
+          // the prefix itself empty (e.g. the demo's windows live under demo-<run>): say which prefixes hold series
+          const empty = scope.length === 0 || (await findSeries(redis, cfg.redis.keyPrefix)).length === 0;
+          const hint = empty ? await otherPrefixesHint(redis, cfg.redis.keyPrefix) : '';
           throw new ForesightError(
             'INPUT_INVALID',
-            `no series in the windows under key prefix "${cfg.redis.keyPrefix}"${scope.length ? ` for ${scope.join(' and ')}` : ''} (FORESIGHT_REDIS_KEY_PREFIX, FORESIGHT_REDIS_URL)`,
+            `no series in the windows under key prefix "${cfg.redis.keyPrefix}"${scope.length ? ` for ${scope.join(' and ')}` : ''} (FORESIGHT_REDIS_KEY_PREFIX, FORESIGHT_REDIS_URL)${hint ? `; ${hint}` : ''}`,
           );
         }
         console.log(

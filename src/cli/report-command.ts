@@ -59,5 +59,7 @@ export function reportCommand(): Command {
           .map(([v, n]) => `${n} ${v}`)
           .join(', ')})`,
       );
+      // what the page says about what it could not show (an empty key prefix: where the windows are)
+      for (const note of [...data.notes, ...data.savings.notes]) console.log(`  note: ${note}`);
     });
 }

@@ -16,9 +16,11 @@ import { budgetProjection } from '../policy/rules.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import { monthOf } from '../windows/billing.js';
 import { CostStore } from '../windows/cost-store.js';
-import { findSeries, fiveMinuteSteps, STEP_MS } from '../windows/history.js';
+import { findSeries, fiveMinuteSteps, otherPrefixesHint, STEP_MS } from '../windows/history.js';
 import { WindowStore } from '../windows/window-store.js';
 import { analyseSeries, type SeriesPanel } from './series-panel.js';
+import { isCounter } from '../codec/model-server-metrics.js';
+import { counterRates } from '../outcomes/figures.js';
 
 const HOUR = 3_600_000;
 /** Hours in an average month (365.25 × 24 / 12), to state a realised saving per month. */
@@ -42,12 +44,25 @@ export interface SeriesRow {
   seriesId: string;
   container: string | null;
   metric: string;
+  /** a counter is charted as its per-second rate (as the recommendations use it); null: as recorded */
+  unit: string | null;
   panel: SeriesPanel | null;
   note: string | null;
 }
 
+/** The summary's cost: the sum of the table's rows it names, and what it leaves out (each billing row counted once). */
+export interface CostTotal {
+  monthToDate: number | null;
+  /** the scopes (rows of `costs`) summed */
+  scopes: string[];
+  /** what the sum does not hold, in words */
+  leftOut: string[];
+}
+
 export interface ReportData {
+  /** wall time the report was generated (ISO) */
   generatedAt: string;
+  /** the report's moment, in event time (the month, the last 24 hours of cost); ahead of generatedAt after a replay */
   atMs: number;
   month: string;
   keyPrefix: string;
@@ -55,6 +70,7 @@ export interface ReportData {
   forecasterVersion: string;
   currency: string | null;
   costs: CostRow[];
+  costTotal: CostTotal;
   workloads: { workload: string; namespace: string; series: SeriesRow[] }[];
   savings: {
     proposedMonthly: number | null;
@@ -82,6 +98,8 @@ export interface ReportInputs {
   team?: string;
   /** at most this many series get a chart (the most recent first); 0: none */
   maxSeries: number;
+  /** the broker's topics, for the hint when the windows under `prefix` are empty */
+  topics?: string[];
 }
 
 /** Scopes with cost windows in the month, and the billing partitions that hold them (SCAN: a one-shot command, not the hot path). */
@@ -122,6 +140,34 @@ function inScope(scope: string, namespace?: string, team?: string): boolean {
   return scope.startsWith('ns:') || scope.startsWith('team:') || scope === 'unattributed';
 }
 
+/**
+ * The summary's cost month to date: what the table counts, each billing row once. A row tagged
+ * with a namespace is in its `ns:` scope, one with neither namespace nor team in `unattributed`;
+ * `team:` scopes repeat rows already in a namespace, so they are not added (with --team the team's
+ * row is the sum). A scope of unknown cost is not in the sum, and the sum says so.
+ */
+export function costTotal(costs: CostRow[], team?: string): CostTotal {
+  const counted = costs.filter((c) => (team !== undefined ? c.scope === `team:${team}` : c.scope.startsWith('ns:') || c.scope === 'unattributed'));
+  const known = counted.filter((c) => c.monthToDate !== null);
+  const unknown = counted.filter((c) => c.monthToDate === null);
+  const leftOut: string[] = [];
+  if (unknown.length > 0) leftOut.push(`of unknown cost, not in the sum: ${unknown.map((c) => c.scope).join(', ')}`);
+  if (team === undefined && costs.some((c) => c.scope.startsWith('team:')))
+    leftOut.push(
+      'team scopes are not added: their billing rows are counted under their namespaces (a row tagged with a team but no namespace is only under its team)',
+    );
+  return {
+    monthToDate: known.length ? known.reduce((a, c) => a + c.monthToDate!, 0) : null,
+    scopes: known.map((c) => c.scope),
+    leftOut,
+  };
+}
+
+/** The 5-minute steps a series is charted with: a counter's as its rate per second from step to step (as recommendations and outcomes read it), a gauge's as they are. */
+export function chartedSteps(metric: string, steps: { startMs: number; values: (number | null)[] }): { startMs: number; values: (number | null)[] } {
+  return isCounter(metric) ? { startMs: steps.startMs + STEP_MS, values: counterRates(steps.values) } : steps;
+}
+
 export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
   const month = monthOf(inp.atMs);
   const notes: string[] = [];
@@ -137,6 +183,10 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     // a namespace with windows but no cost rows is listed: its cost is unknown, not zero
     for (const ns of new Set(series.map((s) => `ns:${s.identity.cluster}/${s.identity.namespace}`))) if (!scopes.includes(ns)) scopes.push(ns);
   } else if (!scopes.includes(`team:${inp.team}`)) scopes.push(`team:${inp.team}`);
+  if (series.length === 0 && found.scopes.length === 0) {
+    const hint = await otherPrefixesHint(inp.redis, inp.prefix, inp.topics);
+    notes.push(`the windows under key prefix ${inp.prefix} hold no series and no cost${hint ? `: ${hint}` : ''}`);
+  }
   const costRows: CostRow[] = [];
   for (const scope of scopes.sort()) {
     const budget = budgetOf(scope, inp.policyFiles);
@@ -183,12 +233,20 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
   for (const s of series) {
     let w = byWorkload.get(s.identity.workload);
     if (!w) byWorkload.set(s.identity.workload, (w = { workload: s.identity.workload, namespace: s.identity.namespace, series: [] }));
-    const row: SeriesRow = { seriesId: s.seriesId, container: s.identity.container, metric: s.identity.metric, panel: null, note: null };
+    const counter = isCounter(s.identity.metric);
+    const row: SeriesRow = {
+      seriesId: s.seriesId,
+      container: s.identity.container,
+      metric: s.identity.metric,
+      unit: counter ? 'per second (rate of the counter)' : null,
+      panel: null,
+      note: null,
+    };
     w.series.push(row);
     if (!charted.has(s)) continue;
-    const { startMs, values } = await fiveMinuteSteps(store, s);
-    if (values.length < 2) {
-      row.note = 'fewer than 2 five-minute steps left in the five-minute windows (48 h)';
+    const { startMs, values } = chartedSteps(s.identity.metric, await fiveMinuteSteps(store, s));
+    if (values.filter((v) => v !== null).length < 2) {
+      row.note = `fewer than 2 five-minute steps${counter ? ' of rate' : ''} left in the five-minute windows (48 h)`;
       continue;
     }
     let last = values.find((v) => v !== null)!;
@@ -245,6 +303,7 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     forecasterVersion: inp.forecaster.info.version,
     currency,
     costs: costRows,
+    costTotal: costTotal(costRows, inp.team),
     workloads: [...byWorkload.values()],
     savings: {
       proposedMonthly,

@@ -6,6 +6,22 @@ import { costBars, esc, num, timeChart } from './svg.js';
 
 const pct = (x: number | null, d = 1): string => (x === null ? 'unknown' : `${(100 * x).toFixed(d)}%`);
 const money = (x: number | null, currency: string | null): string => (x === null ? 'unknown' : `${x.toFixed(2)}${currency ? ` ${currency}` : ''}`);
+/** A saving per month; a negative one is a cost increase and says so. */
+export const saving = (x: number | null, currency: string | null): string =>
+  x !== null && x < 0 ? `${money(-x, currency)} cost increase` : money(x, currency);
+/** The summary tile of a saving: a negative one is shown as the cost increase it is. */
+function savingTile(what: string, x: number | null, currency: string | null): { label: string; value: string; cls?: string } {
+  return x !== null && x < 0
+    ? { label: `cost increase ${what} / month`, value: money(-x, currency), cls: 'bad' }
+    : { label: `savings ${what} / month`, value: money(x, currency) };
+}
+/** What the summary's cost sums, in words: the table's scopes, named when few. */
+function totalOf(scopes: string[]): string {
+  if (scopes.length === 0) return 'no scope of known cost';
+  if (scopes.length <= 3) return scopes.join(' + ');
+  const ns = scopes.filter((s) => s.startsWith('ns:')).length;
+  return [ns && `${ns} namespaces`, scopes.includes('unattributed') && 'unattributed'].filter(Boolean).join(' + ');
+}
 const text = (s: string): { html: string } => ({ html: esc(s) });
 const fig = (s: string): { html: string; numeric: true } => ({ html: esc(s), numeric: true });
 
@@ -47,20 +63,15 @@ export function reportHtml(d: ReportData): string {
       'Summary',
       kpis([
         {
-          label: `cost month to date (${d.month})`,
-          value: known.length
-            ? money(
-                known.filter((c) => c.scope.startsWith('ns:')).reduce((a, c) => a + c.monthToDate!, 0),
-                cur,
-              )
-            : 'unknown',
+          label: `cost month to date (${d.month}): ${totalOf(d.costTotal.scopes)}`,
+          value: money(d.costTotal.monthToDate, cur),
         },
         { label: 'scopes over budget by month end', value: String(over.length), cls: over.length ? 'bad' : 'good' },
         { label: 'savings proposed / month', value: money(d.savings.proposedMonthly, cur) },
-        { label: 'savings realised / month', value: money(d.savings.realisedMonthly, cur) },
+        savingTile('realised', d.savings.realisedMonthly, cur),
         { label: 'changes measured', value: String(d.outcomes.length) },
         { label: 'regressed changes', value: String(d.verdicts.regressed), cls: d.verdicts.regressed ? 'bad' : undefined },
-      ]) + notes(d.notes),
+      ]) + notes([...d.costTotal.leftOut.map((l) => `cost month to date: ${l}`), ...d.notes]),
     ),
   );
   sections.push(
@@ -98,7 +109,7 @@ export function reportHtml(d: ReportData): string {
     const body = w.series
       .map(
         (s) =>
-          `<h3>${esc(s.container ? `${s.container} · ${s.metric}` : s.metric)}</h3>${s.panel ? seriesChart(s.panel) : `<p class="note">${esc(s.note ?? 'not charted')}</p>`}`,
+          `<h3>${esc(s.container ? `${s.container} · ${s.metric}` : s.metric)}${s.unit ? ` <small>${esc(s.unit)}</small>` : ''}</h3>${s.panel ? seriesChart(s.panel, { unit: s.unit ?? undefined }) : `<p class="note">${esc(s.note ?? 'not charted')}</p>`}`,
       )
       .join('');
     sections.push(section(`Workload ${w.workload}`, body));
@@ -114,11 +125,11 @@ export function reportHtml(d: ReportData): string {
             fig(String(d.savings.proposedCount)),
             fig(money(d.savings.proposedMonthly, cur)),
           ],
-          [text('applied (seen in force in the GitOps repository)'), fig(String(d.savings.appliedCount)), fig(money(d.savings.appliedMonthly, cur))],
+          [text('applied (seen in force in the GitOps repository)'), fig(String(d.savings.appliedCount)), fig(saving(d.savings.appliedMonthly, cur))],
           [
             text('realised (cost before − after over equal windows, per month)'),
             fig(String(d.savings.realisedCount)),
-            fig(money(d.savings.realisedMonthly, cur)),
+            fig(saving(d.savings.realisedMonthly, cur)),
           ],
         ],
       ) + notes(d.savings.notes),
@@ -176,7 +187,7 @@ export function reportHtml(d: ReportData): string {
   const scope = [d.filter.namespace && `namespace ${d.filter.namespace}`, d.filter.team && `team ${d.filter.team}`].filter(Boolean).join(', ');
   return page(
     'Foresight report',
-    `${scope || 'all namespaces'} · ${d.month} · as of ${new Date(d.atMs).toISOString().slice(0, 16)} UTC · model ${d.forecasterVersion}`,
+    `${scope || 'all namespaces'} · ${d.month} · as of event time ${new Date(d.atMs).toISOString().slice(0, 16)} UTC, generated at wall time ${d.generatedAt.slice(0, 16)} UTC · model ${d.forecasterVersion}`,
     sections,
     `Generated ${d.generatedAt} by foresight report from Redis key prefix ${d.keyPrefix}. Figures are computed from the windows, cost windows and outcomes; unknown means it could not be computed.`,
   );

@@ -9,6 +9,7 @@ import type { Recommendation } from '../codec/generated-types.js';
 import { AvroCodec, createRegistry } from '../codec/avro-codec.js';
 import type { SchemaIds } from '../codec/schemas.js';
 import { loadConfig, type ServiceConfig } from '../config/config.js';
+import type { Kafka } from 'kafkajs';
 import { createKafka } from '../kafka/client.js';
 import { readTopic } from '../kafka/read-topic.js';
 import { parsePolicyFile } from '../policy/policy-loader.js';
@@ -36,9 +37,29 @@ export interface WriteReportOptions {
   providers?: ('cuda' | 'cpu')[];
 }
 
-async function recommendationsOf(cfg: ServiceConfig, log: Logger): Promise<ReportInputs['recommendations']> {
+/** The broker's topics (empty when it cannot be asked): for the hints when the configured topic or key prefix is empty. */
+async function topicsOf(kafka: Kafka): Promise<string[]> {
+  const admin = kafka.admin();
   try {
-    const kafka = createKafka(cfg.kafka, log, 'report');
+    await admin.connect();
+    return await admin.listTopics();
+  } catch {
+    return [];
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function recommendationsOf(cfg: ServiceConfig, kafka: Kafka, topics: string[], log: Logger): Promise<ReportInputs['recommendations']> {
+  // the demo's runs first, the newest first (their names carry the run's time)
+  const demo = (t: string): number => (t.startsWith('demo-') ? 0 : 1);
+  const others = topics.filter((t) => t !== cfg.topics.recommendations && /recommendations/.test(t)).sort((a, b) => demo(a) - demo(b) || (a < b ? 1 : -1));
+  const hint = others.length
+    ? `; recommendation topics that exist: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ` (and ${others.length - 5} more)` : ''} (point at one with FORESIGHT_TOPIC_RECOMMENDATIONS)`
+    : '';
+  if (topics.length > 0 && !topics.includes(cfg.topics.recommendations))
+    return { unavailable: `the recommendations topic ${cfg.topics.recommendations} does not exist${hint}` };
+  try {
     const codec = new AvroCodec(createRegistry(cfg.registry), {} as SchemaIds, cfg.registry); // decoding only: no schema of ours is needed
     const messages = await readTopic(kafka, cfg.topics.recommendations, 30_000);
     const out: Recommendation[] = [];
@@ -56,7 +77,7 @@ async function recommendationsOf(cfg: ServiceConfig, log: Logger): Promise<Repor
       log.warn({ failures: failures.slice(0, 5) }, `${failures.length} messages on ${cfg.topics.recommendations} do not decode and are not counted`);
     return { recommendations: out, undecodable: failures.length };
   } catch (err) {
-    return { unavailable: `the recommendations topic ${cfg.topics.recommendations} could not be read (${errorMessage(err)})` };
+    return { unavailable: `the recommendations topic ${cfg.topics.recommendations} could not be read (${errorMessage(err)})${hint}` };
   }
 }
 
@@ -64,7 +85,10 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
   const cfg = loadConfig(opts.env ?? process.env);
   const policyFiles = (opts.policyFiles ?? []).flatMap((file) => parsePolicyFile(file, readFileSync(file, 'utf8')).map((policy) => ({ file, policy })));
   const forecaster = await Forecaster.load(DEFAULT_MODEL, opts.providers ?? ['cpu'], opts.log);
-  const recommendations = opts.readRecommendations === false ? { unavailable: 'not read (--no-recommendations)' } : await recommendationsOf(cfg, opts.log);
+  // the broker is only asked when the recommendations are read
+  const kafka = opts.readRecommendations === false ? undefined : createKafka(cfg.kafka, opts.log, 'report');
+  const topics = kafka ? await topicsOf(kafka) : [];
+  const recommendations = kafka ? await recommendationsOf(cfg, kafka, topics, opts.log) : { unavailable: 'not read (--no-recommendations)' };
   const redis = createRedis(cfg.redis, opts.log);
   try {
     await connectRedis(redis, cfg.redis);
@@ -78,6 +102,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
       namespace: opts.namespace,
       team: opts.team,
       maxSeries: opts.maxSeries ?? 24,
+      topics,
     });
     mkdirSync(path.dirname(path.resolve(opts.html)), { recursive: true });
     writeFileSync(opts.html, reportHtml(data));

@@ -6,7 +6,7 @@
  * point it at each primary.
  */
 import { scanKeys, type Redis } from './redis-client.js';
-import { parseSeriesZsetKey, seriesZsetPattern } from './redis-keys.js';
+import { parseAnySeriesZsetKey, parseSeriesZsetKey, seriesZsetPattern } from './redis-keys.js';
 import { parseSeriesId, type SeriesIdentity } from '../codec/series-id.js';
 import { FIVE } from './resolutions.js';
 import type { PartitionRef, WindowStore } from './window-store.js';
@@ -50,6 +50,49 @@ export async function findSeries(redis: Redis, prefix: string, filter: SeriesFil
     }
   }
   return out.sort((a, b) => (a.seriesId < b.seriesId ? -1 : a.seriesId > b.seriesId ? 1 : 0));
+}
+
+/**
+ * The key prefixes under which the windows hold series, with the metrics topics they were read
+ * from and their newest event time, newest first (SCAN over every prefix's series sets), for a
+ * hint when the configured prefix is empty.
+ */
+export async function seriesPrefixes(redis: Redis): Promise<{ prefix: string; topics: string[]; newestMs: number }[]> {
+  const found = new Map<string, { topics: Set<string>; newestMs: number }>();
+  for await (const { keys } of scanKeys(redis, '*:{*}:series'))
+    for (const key of keys) {
+      const k = parseAnySeriesZsetKey(key);
+      if (!k) continue;
+      const [, newest] = await redis.zrange(key, '-1', '-1', 'WITHSCORES');
+      const p = found.get(k.prefix) ?? { topics: new Set<string>(), newestMs: -Infinity };
+      p.topics.add(k.ref.topic);
+      p.newestMs = Math.max(p.newestMs, Number(newest ?? -Infinity));
+      found.set(k.prefix, p);
+    }
+  return [...found]
+    .map(([prefix, p]) => ({ prefix, topics: [...p.topics].sort(), newestMs: p.newestMs }))
+    .sort((a, b) => b.newestMs - a.newestMs || (a.prefix < b.prefix ? -1 : 1));
+}
+
+/**
+ * Where the windows do hold series when none is under `prefix`: the other key prefixes (those
+ * with the newest events first, at most `max`; a demo's replay runs ahead of the clock, so its
+ * prefix comes first), each with its recommendations topic when `topics` (the broker's) has one
+ * named like its metrics topic, as the environment variables that point a one-shot command at
+ * them. Empty when no other prefix holds series.
+ */
+export async function otherPrefixesHint(redis: Redis, prefix: string, topics: string[] = [], max = 5): Promise<string> {
+  const others = (await seriesPrefixes(redis)).filter((p) => p.prefix !== prefix);
+  if (others.length === 0) return '';
+  const lines = others.slice(0, max).map((p) => {
+    const recs = p.topics
+      .filter((t) => /metrics(\.v\d+)?$/.test(t))
+      .map((t) => t.replace(/metrics(\.v\d+)?$/, 'recommendations$1'))
+      .find((t) => topics.includes(t));
+    return `FORESIGHT_REDIS_KEY_PREFIX=${p.prefix}${recs ? ` FORESIGHT_TOPIC_RECOMMENDATIONS=${recs}` : ''} (metrics from ${p.topics.join(', ')})`;
+  });
+  const which = others.length > max ? `; the ${max} with the newest events` : '';
+  return `the windows hold series under ${others.length} other key prefix${others.length > 1 ? 'es' : ''}${which}: point the command at one with ${lines.join('; or ')}`;
 }
 
 /**

@@ -59,8 +59,14 @@ export function seriesZsetPattern(prefix: string): string {
 
 /** The partition of a key that seriesZsetPattern found, or undefined when it is another prefix's. */
 export function parseSeriesZsetKey(prefix: string, key: string): PartitionRef | undefined {
+  const k = parseAnySeriesZsetKey(key);
+  return k && k.prefix === prefix ? k.ref : undefined;
+}
+
+/** The prefix and partition of any prefix's series zset key (seriesZsetPattern('*')). */
+export function parseAnySeriesZsetKey(key: string): { prefix: string; ref: PartitionRef } | undefined {
   const m = /^(.*):\{(.+):(\d+)\}:series$/.exec(key);
-  return m && m[1] === prefix ? { topic: m[2], partition: Number(m[3]) } : undefined;
+  return m ? { prefix: m[1], ref: { topic: m[2], partition: Number(m[3]) } } : undefined;
 }
 
 export function windowChunkKey(prefix: string, p: PartitionRef, seriesId: string, resolutionTag: string, chunk: number): string {

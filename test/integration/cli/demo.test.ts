@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import type { CostRow, ReportData } from '../../../src/report/report-data.js';
 import { runCli } from '../../helpers/cli.js';
 
 describe('foresight demo', () => {
@@ -35,11 +36,24 @@ describe('foresight demo', () => {
     const reportFile = /\nReport: (\S+\.html) /.exec(out)?.[1];
     assert.ok(reportFile && existsSync(reportFile), 'the report file');
     assert.match(readFileSync(reportFile, 'utf8'), /<svg/);
-    const report = JSON.parse(readFileSync(reportFile.replace(/\.html$/, '.json'), 'utf8')) as { outcomes: { recommendationId: string; verdict: string }[] };
+    const report = JSON.parse(readFileSync(reportFile.replace(/\.html$/, '.json'), 'utf8')) as Pick<ReportData, 'outcomes' | 'costs' | 'costTotal'>;
     assert.ok(
       report.outcomes.some((o) => o.recommendationId.startsWith(verdict[2]) && o.verdict === verdict[1]),
       JSON.stringify(report.outcomes),
     );
+    // the billing rows carry their namespace (and the GPU pools' team): every cost attributed, shop's budget checked
+    const scope = (re: RegExp): CostRow => report.costs.find((c) => re.test(c.scope))!;
+    const [shop, ml, team] = [scope(/^ns:demo-\d{14}\/shop$/), scope(/^ns:demo-\d{14}\/ml$/), scope(/^team:ml-platform$/)];
+    assert.ok(!report.costs.some((c) => c.scope === 'unattributed'), JSON.stringify(report.costs));
+    // whole hours of the pools' list prices: general-n2 1.165416 USD an hour (0.758664 + 0.406752), the GPU pools 11.569 (their six rows)
+    const hours = shop.monthToDate! / 1.165416;
+    assert.ok(hours >= 1 && Math.abs(hours - Math.round(hours)) < 1e-6, `shop ${shop.monthToDate}`);
+    assert.ok(Math.abs(ml.monthToDate! - Math.round(hours) * 11.569) < 1e-6, `ml ${ml.monthToDate} for ${hours} hours`);
+    assert.equal(team.monthToDate, ml.monthToDate);
+    assert.equal(shop.budget, 20_000);
+    assert.equal(shop.overBudget, false);
+    // the summary tile counts the namespaces once (the team's rows are ml's)
+    assert.ok(Math.abs(report.costTotal.monthToDate! - shop.monthToDate! - ml.monthToDate!) < 1e-9, JSON.stringify(report.costTotal));
     // priced from the replayed FOCUS rows of the workload's node pool: non-zero, with a currency
     assert.match(out, /general-n2 unit prices from billing: 0\.031611 USD\/vCPU-hour, 0\.004237 USD\/GiB-hour/);
     const costs = [...out.matchAll(/Projected cost change: ([+−])(\d+\.\d\d) USD\/month \(pool general-n2 prices\)/g)];

@@ -24,6 +24,7 @@ import { PROJECT_ROOT } from '../../../src/util/paths.js';
 import { aggregateBatch, type WindowEvent } from '../../../src/windows/aggregate.js';
 import { costIncrements, monthOf } from '../../../src/windows/billing.js';
 import { CostStore } from '../../../src/windows/cost-store.js';
+import { otherPrefixesHint, seriesPrefixes } from '../../../src/windows/history.js';
 import { WindowStore } from '../../../src/windows/window-store.js';
 import { focusRow } from '../../helpers/billing.js';
 import { chromiumBinary, inkStats, renderedText, screenshot } from '../../helpers/chromium.js';
@@ -35,6 +36,7 @@ const STEP = 300_000;
 const COST_PER_HOUR = 1.5;
 const COST_HOURS = 40;
 const BUDGET = 600;
+const TOKENS = 'c1/ml/Deployment/llm/vllm/vllm:generation_tokens_total';
 
 function outcome(o: Partial<ChangeOutcome> & Pick<ChangeOutcome, 'recommendationId' | 'verdict'>, atMs: number): ChangeOutcome {
   const w = (start: number, cost: number | null, under: number) => ({
@@ -125,6 +127,8 @@ describe('report pages in headless Chromium', () => {
         const level = 40 + 20 * Math.sin((2 * Math.PI * k) / 288) + ((k * 7919) % 13) / 4;
         events.push({ message: events.length, seriesId: 'c1/shop/Deployment/web/-/cpu', eventTime: t, value: k === 300 ? 8 * level : level });
         events.push({ message: events.length, seriesId: 'c1/batch/Deployment/etl/-/cpu', eventTime: t, value: 5 + (k % 12) });
+        // a model server's token counter at ~4.9 M, counting 600 tokens a minute: charted as 10 tokens/s
+        events.push({ message: events.length, seriesId: TOKENS, eventTime: t, value: 4.9e6 + (5 * k + m) * 600 });
       }
     }
     assert.equal(
@@ -203,6 +207,41 @@ describe('report pages in headless Chromium', () => {
     assert.ok(Math.abs(shop.projected! - projected) < 1e-9);
     assert.equal(shop.budget, BUDGET);
     assert.equal(shop.overBudget, projected > BUDGET);
+    // the summary's cost: the namespaces' rows (team:payments repeats shop's rows and is not added), saying which are unknown
+    assert.ok(Math.abs(data.costTotal.monthToDate! - mtd) < 1e-9, `${data.costTotal.monthToDate} vs ${mtd}`);
+    assert.deepEqual(data.costTotal.scopes, ['ns:c1/shop']);
+    assert.match(data.costTotal.leftOut.join('\n'), /of unknown cost, not in the sum: ns:c1\/batch, ns:c1\/ml\n.*team scopes are not added/);
+    // the counter as its rate: (3000 tokens a step) / 300 s = 10 per second, one step fewer than its steps
+    const tokens = data.workloads.find((w) => w.workload === 'c1/ml/Deployment/llm')!.series[0];
+    assert.equal(tokens.unit, 'per second (rate of the counter)');
+    assert.equal(tokens.panel!.demand.length, steps - 1);
+    assert.ok(
+      tokens.panel!.demand.every((v) => Math.abs(v - 10) < 1e-6),
+      String(tokens.panel!.demand.slice(0, 5)),
+    );
+    // an empty key prefix lists the prefixes that hold series (this test's among them), with how to point at them
+    const empty = await gatherReport({
+      redis,
+      prefix: `${cfg.redis.keyPrefix}-none`,
+      forecaster,
+      policyFiles: [],
+      recommendations: { unavailable: 'not read' },
+      atMs,
+      maxSeries: 0,
+      topics: [cfg.topics.recommendations],
+    });
+    assert.match(empty.notes[0], /^the windows under key prefix \S+-none hold no series and no cost: the windows hold series under \d+ other key prefix/);
+    assert.ok(
+      (await seriesPrefixes(redis)).some((p) => p.prefix === cfg.redis.keyPrefix && p.topics.includes(cfg.topics.metrics)),
+      "this test's prefix is listed",
+    );
+    const hint = await otherPrefixesHint(redis, 'no-such-prefix', [cfg.topics.recommendations], 10_000);
+    assert.ok(
+      hint.includes(
+        `FORESIGHT_REDIS_KEY_PREFIX=${cfg.redis.keyPrefix} FORESIGHT_TOPIC_RECOMMENDATIONS=${cfg.topics.recommendations} (metrics from ${cfg.topics.metrics})`,
+      ),
+      hint,
+    );
     const batch = data.costs.find((c) => c.scope === 'ns:c1/batch')!;
     assert.equal(batch.monthToDate, null);
     assert.match(batch.note!, /^cost unknown: no billing rows for ns:c1\/batch/);
@@ -239,6 +278,9 @@ describe('report pages in headless Chromium', () => {
       'regressed',
       'cost unknown: no billing rows for pool gpu-x',
       `Workload c1/shop/Deployment/web`,
+      `${mtd.toFixed(2)} USD cost month to date (${data.month}): ns:c1/shop`,
+      `as of event time ${new Date(atMs).toISOString().slice(0, 16)} UTC, generated at wall time`,
+      'vllm · vllm:generation_tokens_total per second (rate of the counter)',
       new Date((first + 300) * STEP).toISOString().slice(0, 16),
     ])
       assert.ok(text.includes(figure), `the rendered page shows ${figure}`);

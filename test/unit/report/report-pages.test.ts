@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { traceCsv, traceFileName } from '../../../src/cli/export-history-command.js';
 import { parseSeriesId } from '../../../src/codec/series-id.js';
-import type { ReportData } from '../../../src/report/report-data.js';
-import { reportHtml } from '../../../src/report/report-html.js';
+import { chartedSteps, costTotal, type CostRow, type ReportData } from '../../../src/report/report-data.js';
+import { reportHtml, saving } from '../../../src/report/report-html.js';
 import { pinball } from '../../../src/report/series-panel.js';
 import { costBars, esc, MAX_POINTS, num, timeChart } from '../../../src/report/svg.js';
 import { matchesWorkload } from '../../../src/windows/history.js';
@@ -30,6 +30,7 @@ const empty: ReportData = {
       note: 'cost unknown: no billing rows for ns:c/<b> in 2026-11',
     },
   ],
+  costTotal: { monthToDate: 12.5, scopes: ['ns:c/a'], leftOut: ['of unknown cost, not in the sum: ns:c/<b>'] },
   workloads: [],
   savings: {
     proposedMonthly: null,
@@ -89,6 +90,57 @@ describe('report pages', () => {
     assert.match(html, /savings proposed unknown: x/);
     assert.ok(!html.includes('ns:c/<b>'), 'scope names are escaped');
     assert.ok(!/<script|<link|src=/.test(html), 'self-contained');
+  });
+
+  it('sums in the summary what the cost table counts, each billing row once, and says what it leaves out', () => {
+    const row = (scope: string, monthToDate: number | null): CostRow => ({
+      scope,
+      monthToDate,
+      hourlyRunRate: null,
+      projected: null,
+      budget: null,
+      budgetPolicy: null,
+      overBudget: null,
+      note: null,
+    });
+    // the demo's case: shop 70.00 and ml 600.50 (ml's rows also under team:ml-platform), 2.25 untagged, batch without billing rows
+    const costs = [row('ns:d/ml', 600.5), row('ns:d/shop', 70), row('ns:d/batch', null), row('team:ml-platform', 600.5), row('unattributed', 2.25)];
+    const all = costTotal(costs);
+    assert.equal(all.monthToDate, 600.5 + 70 + 2.25); // 672.75: team:ml-platform not added again
+    assert.deepEqual(all.scopes, ['ns:d/ml', 'ns:d/shop', 'unattributed']);
+    assert.match(all.leftOut[0], /of unknown cost, not in the sum: ns:d\/batch/);
+    assert.match(all.leftOut[1], /team scopes are not added/);
+    assert.deepEqual(costTotal(costs, 'ml-platform'), { monthToDate: 600.5, scopes: ['team:ml-platform'], leftOut: [] });
+    assert.equal(costTotal([row('ns:d/batch', null)]).monthToDate, null);
+    const html = reportHtml({ ...empty, currency: 'USD', costs, costTotal: all });
+    assert.match(html, /<b>672\.75 USD<\/b><span>cost month to date \(2026-11\): ns:d\/ml \+ ns:d\/shop \+ unattributed<\/span>/);
+    assert.match(html, /cost month to date: of unknown cost, not in the sum: ns:d\/batch/);
+  });
+
+  it('shows a negative saving as a cost increase', () => {
+    assert.equal(saving(-50.83, 'USD'), '50.83 USD cost increase');
+    assert.equal(saving(12, 'USD'), '12.00 USD');
+    assert.equal(saving(null, 'USD'), 'unknown');
+    const html = reportHtml({ ...empty, savings: { ...empty.savings, realisedMonthly: -50.83, realisedCount: 1, appliedMonthly: -50.79, appliedCount: 1 } });
+    assert.match(html, /<b class="bad">50\.83 EUR<\/b><span>cost increase realised \/ month<\/span>/);
+    assert.match(html, /50\.83 EUR cost increase/);
+    assert.match(html, /50\.79 EUR cost increase/);
+    assert.doesNotMatch(html, /[-−]50\.8/);
+    assert.match(reportHtml({ ...empty, savings: { ...empty.savings, realisedMonthly: 3 } }), /<b>3\.00 EUR<\/b><span>savings realised \/ month<\/span>/);
+  });
+
+  it('labels the report moment as event time beside the wall time it was generated at', () => {
+    const html = reportHtml({ ...empty, atMs: Date.UTC(2026, 10, 29, 13, 25), generatedAt: '2026-11-29T11:24:07.000Z' });
+    assert.match(html, /as of event time 2026-11-29T13:25 UTC, generated at wall time 2026-11-29T11:24 UTC/);
+  });
+
+  it('charts a counter as its rate per second, a gauge as it is', () => {
+    // a token counter at 5-minute steps: +3000, +3000, gap, reset → 10/s, 10/s, unknown around the gap and at the reset
+    const counter = chartedSteps('vllm:generation_tokens_total', { startMs: 600_000, values: [1000, 4000, 7000, null, 13000, 200] });
+    assert.deepEqual(counter, { startMs: 900_000, values: [10, 10, null, null, null] });
+    assert.deepEqual(chartedSteps('http_requests_total', { startMs: 0, values: [0, 600] }).values, [2]);
+    const gauge = { startMs: 0, values: [1, null, 3] };
+    assert.equal(chartedSteps('vllm:num_requests_waiting', gauge), gauge);
   });
 
   it('exports a series as 5-minute rows under a file name made of its id', () => {

@@ -1,0 +1,36 @@
+/**
+ * The demo's billing rows carry the namespace and team tags a cost-allocation export would, so
+ * the cost lands in the namespaces' (and the ml team's) scopes, none in "unattributed", and
+ * shop's budget applies (issue 13 §3, a newcomer's report).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import path from 'node:path';
+import { demoBillingRows } from '../../../src/cli/demo-billing.js';
+import { GPU_BILLING_SAMPLE } from '../../../src/cli/demo-gpu.js';
+import { PROJECT_ROOT } from '../../../src/util/paths.js';
+import { costIncrements, scopesOf } from '../../../src/windows/billing.js';
+
+const N2 = path.join(PROJECT_ROOT, 'data', 'samples', 'focus_gke_n2_us-central1_hour.jsonl');
+const END = Date.UTC(2026, 10, 29, 11, 24);
+
+describe('demo billing rows', () => {
+  it('attribute the node pools to the namespaces they serve, and the GPU pools to the ml team', () => {
+    const n2 = demoBillingRows(N2, END, 3, 'demo-1');
+    assert.equal(n2.length, 6);
+    for (const r of n2) assert.deepEqual(scopesOf(r), ['ns:demo-1/shop']);
+    const gpu = demoBillingRows(GPU_BILLING_SAMPLE, END, 3, 'demo-1');
+    for (const r of gpu) assert.deepEqual(scopesOf(r), ['ns:demo-1/ml', 'team:ml-platform']);
+    // shop's month to date over the 3 hours: 3 × (0.758664 + 0.406752) = 3.496248 USD, all in ns:demo-1/shop
+    const total = (rows: typeof n2, scope: string): number =>
+      rows
+        .flatMap(costIncrements)
+        .filter((i) => i.hash === `cost:${scope}:202611` && i.field === 'total')
+        .reduce((a, i) => a + i.delta, 0);
+    assert.ok(Math.abs(total(n2, 'ns:demo-1/shop') - 3.496248) < 1e-9);
+    assert.equal(total([...n2, ...gpu], 'unattributed'), 0);
+    // the GPU pools: 3 × (0.84 + 1.598 + 7.2 + 0.168 + 0.323 + 1.44) = 34.707 USD under ns:demo-1/ml and again under team:ml-platform
+    assert.ok(Math.abs(total(gpu, 'ns:demo-1/ml') - 34.707) < 1e-9);
+    assert.ok(Math.abs(total(gpu, 'team:ml-platform') - 34.707) < 1e-9);
+  });
+});
