@@ -17,7 +17,7 @@ import type { Forecaster } from '../scoring/forecaster.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import type { CostStore } from '../windows/cost-store.js';
 import { replicaStateFields, replicaStateOf, type BatchState } from './batch-state.js';
-import { replicasCostDelta } from './cost-model.js';
+import { CEILING_ONLY_RULE, replicasCostDelta } from './cost-model.js';
 import type { Money } from './money.js';
 import { recommendationId } from './recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
@@ -96,10 +96,14 @@ export class HpaRecommender {
     }
     const f = decision.forecast;
     const rules = decision.rules;
-    const current = { minReplicas: decision.current?.level ?? policy.replicas.min, maxReplicas: decision.current?.maxReplicas ?? policy.replicas.max };
-    // Δreplicas × the requests of one replica (manifest) × the pool's unit prices (billing)
+    // what this recommendation changes from: a proposal the manifests have not taken yet (decision.reference), else what is in force
+    const from = decision.reference ?? decision.current;
+    const pending = decision.reference !== decision.current;
+    const current = { minReplicas: from?.level ?? policy.replicas.min, maxReplicas: from?.maxReplicas ?? policy.replicas.max };
+    // Δreplicas × the requests of one replica (manifest) × the pool's unit prices (billing): the floor's cost; a ceiling costs nothing until used
     const facts = this.d.money.workload(id);
     const cost = replicasCostDelta(facts.perReplica, current.minReplicas, decision.proposed.level, await this.d.money.prices(facts.pool(policy), stepEndMs));
+    if (decision.proposed.level === current.minReplicas) rules.push(CEILING_ONLY_RULE);
     const { monthlyCostDelta: costDelta, critical } = await applyMoney(
       state,
       decision,
@@ -133,7 +137,7 @@ export class HpaRecommender {
       name: id.name,
       container: null,
       changes,
-      currentSource: manifest ? 'MANIFEST' : prev.atMs !== undefined ? 'METRICS' : 'UNKNOWN',
+      currentSource: manifest && !pending ? 'MANIFEST' : prev.atMs !== undefined ? 'METRICS' : 'UNKNOWN',
       forecast,
       rules: [...rules, ...policy.sources.map((s) => `policy:${s}`)],
       monthlyCostDelta: costDelta,

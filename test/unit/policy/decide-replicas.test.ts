@@ -42,6 +42,41 @@ describe('decision engine', () => {
     assert.equal(again.decision.publish, false);
   });
 
+  it('maxReplicas obeys the change rules: a cut only after a whole cooldown below the hysteresis, from the pending proposal (issue 11)', () => {
+    // sloAdaptation 0: demand = min(q99, cap); cap = peak 1.2 × (1 + 0.2) = 1.44 → minReplicas ceil(1.44 / 0.5) = 3;
+    // maxReplicas target ceil(q99 × 1.2 / 0.5): q99 4.6 → 12 (11.04), 4.5 → 11 (10.8), 4.1 → 10 (9.84).
+    // The manifest keeps min 2, max 12 (the proposal is not merged yet); defaults: hysteresis 5%, cooldown 15 min, step 50%.
+    const p = hpa({ sloAdaptation: 0 });
+    const q99s = [4.5, 4.6, 4.1, 4.5, 4.1, 4.5, 4.1];
+    let state = initialState();
+    const published: string[] = [];
+    q99s.forEach((q99, i) => {
+      const step = decideStep(
+        state,
+        { stepEndMs: (i + 1) * STEP, history: flat(1.2), forecast: { q50: 1, q90: 2, q99 }, current: { minReplicas: 2, maxReplicas: 12 } },
+        p,
+        MODEL,
+      );
+      state = step.state;
+      if (step.decision.publish)
+        published.push(
+          `${i}:${step.decision.reference!.level}/${step.decision.reference!.maxReplicas}→${step.decision.proposed.level}/${step.decision.proposed.maxReplicas}`,
+        );
+    });
+    // step 0: the floor rises 2→3 at once, the ceiling 12 stays (11 is 8.3% below, the window starts); step 1: target 12, the window ends;
+    // steps 2–5: targets 10, 11, 10, 11 stay below 12 by more than 5% from step 2 (5 min steps): 15 min later, at step 5, the cut to that step's 11;
+    // step 6: target 10 is 9.1% below the pending 11: the window starts again, nothing published
+    assert.deepEqual(published, ['0:2/12→3/12', '5:3/12→3/11']);
+  });
+
+  it('a ceiling raise is at once (12 = ceil(4.6 × 1.2 / 0.5) above 10)', () => {
+    const p = hpa({ sloAdaptation: 0 });
+    const input = { stepEndMs: STEP, history: flat(1.2), forecast: { q50: 1, q90: 2, q99: 4.6 }, current: { minReplicas: 3, maxReplicas: 10 } };
+    const up = decideStep(initialState(), input, p, MODEL).decision;
+    assert.deepEqual([up.publish, up.proposed], [true, { level: 3, maxReplicas: 12 }]);
+    assert.ok(up.rules.includes('maxReplicas:raise'));
+  });
+
   it('the adaptive multiplier is not wound up by misses the peak cap would not let it fix, and comes down after a burst', () => {
     const p = hpa({ sloAdaptation: 0.05, replicas: { ...hpa().replicas, max: 1000 }, change: { ...DEFAULT_POLICY.change, maxStepPercent: 1000 } });
     let s: ReplicaState = initialState();
