@@ -21,8 +21,9 @@
  *    against what is in force, or against a proposal already published that the manifests have
  *    not taken yet: a raise at once, a cut only when the proposal stays more than
  *    hysteresisPercent below for a whole cooldown (a stabilisation window, as the Kubernetes HPA
- *    does for scale-down); either by at most maxStepPercent per step. maxReplicas is never below
- *    minReplicas.
+ *    does for scale-down); either by at most maxStepPercent of what is in force. maxReplicas is
+ *    never below minReplicas; a cut of maxReplicas alone is not published (it saves nothing) but
+ *    goes with the next change of minReplicas.
  * The money rules (cost delta, critical flags, budget cap) follow in applyMoney, for a change
  * about to be published.
  */
@@ -168,10 +169,18 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
       ? { level: prev.level, maxReplicas: prev.maxReplicas ?? current!.maxReplicas }
       : undefined;
   const reference = pending ?? current;
-  const next = changeRule(state, 'cutSince', reference?.level, level, input.stepEndMs, policy, usable !== undefined, rules, '');
-  const nextMax = usable
-    ? Math.max(next, changeRule(state, 'maxCutSince', reference?.maxReplicas, maxReplicas, input.stepEndMs, policy, true, rules, 'maxReplicas:'))
+  const next = changeRule(state, 'cutSince', reference?.level, current?.level, level, input.stepEndMs, policy, usable !== undefined, rules, '');
+  let nextMax = usable
+    ? Math.max(
+        next,
+        changeRule(state, 'maxCutSince', reference?.maxReplicas, current?.maxReplicas, maxReplicas, input.stepEndMs, policy, true, rules, 'maxReplicas:'),
+      )
     : next;
+  // a cut of the ceiling alone saves nothing (a ceiling costs nothing until used): it waits for the next change of the floor
+  if (reference !== undefined && next === reference.level && nextMax < reference.maxReplicas) {
+    nextMax = reference.maxReplicas;
+    rules.push('maxReplicas:cut-waits-for-floor');
+  }
   const publish = reference === undefined || next !== reference.level || (usable !== undefined && nextMax !== reference.maxReplicas);
   const proposed = publish ? { level: next, maxReplicas: nextMax } : (current ?? { level: next, maxReplicas: nextMax });
   if (publish) {
@@ -196,13 +205,16 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
 }
 
 /**
- * The change rules (raise at once; cut after the stabilisation window; both limited by the step) for one
- * field; updates its window's start (state[since]) and names what it did in `rules` (with `label` before each name).
+ * The change rules for one field (raise at once; cut after the stabilisation window), from `current` (the last
+ * proposal when the manifests have not taken it yet, else what is in force), each limited to maxStepPercent
+ * of what is in force (`inForce`: proposals not yet merged do not walk further step by step). Updates the
+ * window's start (state[since]) and names what it did in `rules` (with `label` before each name).
  */
 function changeRule(
   state: ReplicaState,
   since: 'cutSince' | 'maxCutSince',
   current: number | undefined,
+  inForce: number | undefined,
   target: number,
   nowMs: number,
   policy: ResolvedPolicy,
@@ -214,15 +226,18 @@ function changeRule(
     rules.push(`${label}initial`);
     return target;
   }
-  const maxDelta = Math.max(integer ? 1 : 0, (current * policy.change.maxStepPercent) / 100);
+  const base = inForce ?? current;
+  const maxDelta = Math.max(integer ? 1 : 0, (base * policy.change.maxStepPercent) / 100);
+  const stepTo = (v: number): number => (integer ? Math.round(v) : v);
   if (target > current) {
     state[since] = undefined;
-    if (target - current <= maxDelta || current <= 0) {
+    if (target - base <= maxDelta || base <= 0) {
       rules.push(`${label}raise`);
       return target;
     }
-    rules.push(`${label}raise`, `${label}max-step`);
-    return integer ? Math.round(current + maxDelta) : current + maxDelta;
+    const limit = stepTo(base + maxDelta);
+    rules.push(...(limit > current ? [`${label}raise`] : []), `${label}max-step`);
+    return Math.max(current, limit);
   }
   const below = target < current && (current - target) / current > policy.change.hysteresisPercent / 100;
   if (!below) {
@@ -234,12 +249,12 @@ function changeRule(
     rules.push(`${label}stabilising`);
     return current;
   }
-  if (current - target <= maxDelta) {
+  if (base - target <= maxDelta) {
     rules.push(`${label}cut`);
     return target;
   }
   rules.push(`${label}max-step`);
-  return integer ? Math.round(current - maxDelta) : current - maxDelta;
+  return Math.min(current, stepTo(base - maxDelta));
 }
 
 /** What the budget cap needs: a scope's spend (the live loop reads it from billing; the backtest has none). */
