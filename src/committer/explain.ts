@@ -22,7 +22,7 @@ const workloadOf = (r: Recommendation): string => `${r.namespace}/${r.kind}/${r.
 /** The projected cost change, or why it is unknown (never a made-up 0.00), or why a ceiling-only change costs nothing. */
 export const money = (r: Pick<Recommendation, 'monthlyCostDelta' | 'currency' | 'costUnknown' | 'nodePool'> & { rules?: string[] }): string => {
   if (r.rules?.includes(CEILING_ONLY_RULE))
-    return `+0.00 ${r.currency}/month: only maxReplicas changes, and a ceiling costs nothing until the HPA scales to it`;
+    return `+0.00 ${r.currency}/month: beyond what was proposed before it, only maxReplicas changes, and a ceiling costs nothing until the HPA scales to it`;
   if (r.costUnknown) return r.costUnknown;
   const v = r.monthlyCostDelta;
   const pool = r.nodePool ? ` (pool ${r.nodePool} prices)` : '';

@@ -96,14 +96,14 @@ export class HpaRecommender {
     }
     const f = decision.forecast;
     const rules = decision.rules;
-    // what this recommendation changes from: a proposal the manifests have not taken yet (decision.reference), else what is in force
-    const from = decision.reference ?? decision.current;
-    const pending = decision.reference !== decision.current;
-    const current = { minReplicas: from?.level ?? policy.replicas.min, maxReplicas: from?.maxReplicas ?? policy.replicas.max };
+    // the fields' current values: what is in force (the outcome's "before"); the cost: this recommendation's own change, from the
+    // proposal it follows when the manifests have not taken that yet (decision.reference), so two proposals do not count one raise twice
+    const current = { minReplicas: decision.current?.level ?? policy.replicas.min, maxReplicas: decision.current?.maxReplicas ?? policy.replicas.max };
+    const fromLevel = decision.reference?.level ?? current.minReplicas;
     // Δreplicas × the requests of one replica (manifest) × the pool's unit prices (billing): the floor's cost; a ceiling costs nothing until used
     const facts = this.d.money.workload(id);
-    const cost = replicasCostDelta(facts.perReplica, current.minReplicas, decision.proposed.level, await this.d.money.prices(facts.pool(policy), stepEndMs));
-    if (decision.proposed.level === current.minReplicas) rules.push(CEILING_ONLY_RULE);
+    const cost = replicasCostDelta(facts.perReplica, fromLevel, decision.proposed.level, await this.d.money.prices(facts.pool(policy), stepEndMs));
+    if (decision.proposed.level === fromLevel) rules.push(CEILING_ONLY_RULE);
     const { monthlyCostDelta: costDelta, critical } = await applyMoney(
       state,
       decision,
@@ -137,7 +137,7 @@ export class HpaRecommender {
       name: id.name,
       container: null,
       changes,
-      currentSource: manifest && !pending ? 'MANIFEST' : prev.atMs !== undefined ? 'METRICS' : 'UNKNOWN',
+      currentSource: manifest ? 'MANIFEST' : prev.atMs !== undefined ? 'METRICS' : 'UNKNOWN',
       forecast,
       rules: [...rules, ...policy.sources.map((s) => `policy:${s}`)],
       monthlyCostDelta: costDelta,

@@ -94,8 +94,11 @@ describe('explain: what the commit says (issue 11, the flapping ceiling)', () =>
 
   it("a ceiling-only change costs nothing until used, and says so instead of the floor's figure", () => {
     const a = applied({ monthlyCostDelta: 0, rules: ['slo-risk:0.01', 'maxReplicas:cut', 'ceiling-only:no-cost-until-used'] });
-    assert.equal(money(a[0].rec), '+0.00 USD/month: only maxReplicas changes, and a ceiling costs nothing until the HPA scales to it');
-    assert.match(commitMessage(a), /Projected cost change: \+0\.00 USD\/month: only maxReplicas changes/);
+    assert.equal(
+      money(a[0].rec),
+      '+0.00 USD/month: beyond what was proposed before it, only maxReplicas changes, and a ceiling costs nothing until the HPA scales to it',
+    );
+    assert.match(commitMessage(a), /Projected cost change: \+0\.00 USD\/month: beyond what was proposed before it, only maxReplicas changes/);
   });
 
   it('a recommendation made without a forecast (horizon 0) says so instead of zeros', () => {
