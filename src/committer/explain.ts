@@ -5,6 +5,7 @@
  */
 import type { Recommendation } from '../codec/generated-types.js';
 import type { FieldDiff } from '../manifests/plan.js';
+import { CEILING_ONLY_RULE } from '../money/cost-model.js';
 
 export interface Applied {
   rec: Recommendation;
@@ -18,12 +19,20 @@ export function traceIdOf(traceparent: string | null): string | undefined {
 }
 
 const workloadOf = (r: Recommendation): string => `${r.namespace}/${r.kind}/${r.name}`;
-/** The projected cost change, or why it is unknown (never a made-up 0.00). */
-export const money = (r: Pick<Recommendation, 'monthlyCostDelta' | 'currency' | 'costUnknown' | 'nodePool'>): string => {
+/** The projected cost change, or why it is unknown (never a made-up 0.00), or why a ceiling-only change costs nothing. */
+export const money = (r: Pick<Recommendation, 'monthlyCostDelta' | 'currency' | 'costUnknown' | 'nodePool'> & { rules?: string[] }): string => {
+  if (r.rules?.includes(CEILING_ONLY_RULE))
+    return `+0.00 ${r.currency}/month: beyond what was proposed before it, only maxReplicas changes, and a ceiling costs nothing until the HPA scales to it`;
   if (r.costUnknown) return r.costUnknown;
   const v = r.monthlyCostDelta;
   const pool = r.nodePool ? ` (pool ${r.nodePool} prices)` : '';
   return `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} ${r.currency}/month${pool}`;
+};
+/** The forecast a recommendation was made from; a recommendation made without one (horizonSeconds 0: SPOT, IDLE) says so instead of zeros. */
+const forecastLine = (r: Recommendation): string => {
+  const f = r.forecast;
+  if (f.horizonSeconds <= 0) return `No forecast: a ${r.type} recommendation is decided on the observed ${f.metric} (the rules below), not on a forecast.`;
+  return `Forecast of ${f.metric}, peak over the next ${Math.round(f.horizonSeconds / 60)} min: q50 ${f.q50.toFixed(3)}, q90 ${f.q90.toFixed(3)}, q99 ${f.q99.toFixed(3)}; the policy's SLO risk uses q${Math.round(f.quantileUsed * 100)}.`;
 };
 const budgetLine = (r: Recommendation): string[] => {
   const b = r.budget;
@@ -44,20 +53,26 @@ const outcomeLine = (r: Recommendation): string[] =>
     );
 const fieldLabel = (d: FieldDiff): string => (d.container ? `${d.container} ${d.field}` : d.field);
 
+/** The title: the net change of each field over the recommendations squashed into the commit (first before → last after; a field back where it was is left out). */
 export function summaryLine(applied: Applied[]): string {
   const r = applied[0].rec;
-  const changes = applied.flatMap((a) => a.diffs).map((d) => `${fieldLabel(d)} ${d.before ?? '∅'}→${d.after}`);
-  const line = `foresight: ${workloadOf(r)} ${changes.join(', ')}`;
+  const net = new Map<string, { before: string | null; after: string }>();
+  for (const d of applied.flatMap((a) => a.diffs)) {
+    const key = `${d.file}\u0000${fieldLabel(d)}`;
+    const seen = net.get(key);
+    net.set(key, { before: seen ? seen.before : d.before, after: d.after });
+  }
+  const changes = [...net].filter(([, c]) => c.before !== c.after).map(([key, c]) => `${key.split('\u0000')[1]} ${c.before ?? '∅'}→${c.after}`);
+  const line = `foresight: ${workloadOf(r)} ${changes.join(', ') || 'no net change'}`;
   return line.length <= 100 ? line : `${line.slice(0, 97)}...`;
 }
 
 export function commitMessage(applied: Applied[]): string {
   const body = applied.map(({ rec: r, diffs }) => {
-    const f = r.forecast;
     return [
       `${r.type} recommendation ${r.id}${r.critical ? ' (critical)' : ''}:`,
       ...diffs.map((d) => `  ${fieldLabel(d)}: ${d.before ?? '(unset)'} -> ${d.after}  (${d.file})`),
-      `Forecast of ${f.metric}, peak over the next ${Math.round(f.horizonSeconds / 60)} min: q50 ${f.q50.toFixed(3)}, q90 ${f.q90.toFixed(3)}, q99 ${f.q99.toFixed(3)}; the policy's SLO risk uses q${Math.round(f.quantileUsed * 100)}.`,
+      forecastLine(r),
       `Policy rules: ${r.rules.join(', ') || '(none)'}.`,
       `Projected cost change: ${money(r)}; confidence ${r.confidence.toFixed(2)}; current values from ${r.currentSource.toLowerCase()}.`,
       ...budgetLine(r),

@@ -59,8 +59,15 @@ export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstim
   return { known: true, monthly: hourly * HOURS_PER_MONTH, pool: prices.pool, currency: prices.currency };
 }
 
-/** Changing the replica count: Δreplicas × per-replica resources. */
+/**
+ * The rule an HPA recommendation that moves only maxReplicas carries: a ceiling costs nothing
+ * until the HPA scales to it, so its projected cost is 0 (committer/explain.ts says why).
+ */
+export const CEILING_ONLY_RULE = 'ceiling-only:no-cost-until-used';
+
+/** Changing the replica count (the HPA floor): Δreplicas × per-replica resources; no change costs nothing, whatever is known. */
 export function replicasCostDelta(perReplica: PodResources | undefined, fromReplicas: number, toReplicas: number, prices: PoolPrices): CostEstimate {
+  if (toReplicas === fromReplicas) return { known: true, monthly: 0, pool: prices.pool, currency: prices.currency };
   if (!perReplica) return { known: false, reason: "cost unknown: the workload's container requests are not in the GitOps repository", pool: prices.pool };
   return monthlyCost(scaleResources(perReplica, toReplicas - fromReplicas), prices);
 }

@@ -17,9 +17,13 @@
  *    this cap, from its start − (horizon + warm-up) to its end;
  * 5. whole replicas of usable capacity within replicas.min … max (when the policy gives a
  *    per-replica capacity; else capacity in the demand's unit);
- * 6. the change rules against what is in force: a raise at once, a cut only when the proposal
- *    stays more than hysteresisPercent below for a whole cooldown (a stabilisation window, as
- *    the Kubernetes HPA does for scale-down); either by at most maxStepPercent per step.
+ * 6. the change rules, to minReplicas and to maxReplicas alike (each with its own window),
+ *    against what is in force, or against a proposal already published that the manifests have
+ *    not taken yet: a raise at once, a cut only when the proposal stays more than
+ *    hysteresisPercent below for a whole cooldown (a stabilisation window, as the Kubernetes HPA
+ *    does for scale-down); either by at most maxStepPercent of what is in force. maxReplicas is
+ *    never below minReplicas; a cut of maxReplicas alone is not published (it saves nothing) but
+ *    goes with the next change of minReplicas.
  * The money rules (cost delta, critical flags, budget cap) follow in applyMoney, for a change
  * about to be published.
  */
@@ -36,8 +40,9 @@ export interface ReplicaState {
   level?: number;
   maxReplicas?: number;
   atMs?: number;
-  /** since when a cut has been wanted (the stabilisation window) */
+  /** since when a cut of minReplicas (of the level), and of maxReplicas, has been wanted (the stabilisation windows) */
   cutSince?: number;
+  maxCutSince?: number;
   /** the end of the last step decided */
   decidedAtMs?: number;
   /** adaptive SLO calibration: log of the multiplier */
@@ -81,6 +86,8 @@ export interface Decision {
   /** the recalibrated forecast the decision used */
   forecast: Forecast;
   current: { level: number; maxReplicas: number } | undefined;
+  /** what the change rules compared against: a published proposal the manifests have not taken yet, else `current` */
+  reference: { level: number; maxReplicas: number } | undefined;
   proposed: { level: number; maxReplicas: number };
   /** capacity in the demand's unit that the level gives */
   capacity: number;
@@ -156,64 +163,98 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
     maxReplicas = bounded(max);
   }
 
-  const next = changeRule(state, current?.level, level, input.stepEndMs, policy, usable !== undefined, rules);
-  const proposedMax = Math.max(next, maxReplicas);
-  let publish = current === undefined || next !== current.level || (prev.atMs === undefined && usable !== undefined && proposedMax !== current.maxReplicas);
-  // already proposed, not yet in the manifests: not again
-  if (publish && input.current && prev.atMs !== undefined && prev.level === next && prev.maxReplicas === proposedMax) publish = false;
-  const proposed = { level: publish ? next : (current?.level ?? next), maxReplicas: publish ? proposedMax : (current?.maxReplicas ?? proposedMax) };
+  // a proposal published and not yet in the manifests is what the change rules move from (else each step re-proposes around it)
+  const pending =
+    input.current && prev.atMs !== undefined && prev.level !== undefined && (prev.level !== current!.level || prev.maxReplicas !== current!.maxReplicas)
+      ? { level: prev.level, maxReplicas: prev.maxReplicas ?? current!.maxReplicas }
+      : undefined;
+  const reference = pending ?? current;
+  const next = changeRule(state, 'cutSince', reference?.level, current?.level, level, input.stepEndMs, policy, usable !== undefined, rules, '');
+  let nextMax = usable
+    ? Math.max(
+        next,
+        changeRule(state, 'maxCutSince', reference?.maxReplicas, current?.maxReplicas, maxReplicas, input.stepEndMs, policy, true, rules, 'maxReplicas:'),
+      )
+    : next;
+  // a cut of the ceiling alone saves nothing (a ceiling costs nothing until used): it waits for the next change of the floor
+  if (reference !== undefined && next === reference.level && nextMax < reference.maxReplicas) {
+    nextMax = reference.maxReplicas;
+    rules.push('maxReplicas:cut-waits-for-floor');
+  }
+  const publish = reference === undefined || next !== reference.level || (usable !== undefined && nextMax !== reference.maxReplicas);
+  const proposed = publish ? { level: next, maxReplicas: nextMax } : (current ?? { level: next, maxReplicas: nextMax });
   if (publish) {
     state.level = proposed.level;
     state.maxReplicas = proposed.maxReplicas;
     state.atMs = input.stepEndMs;
-    state.cutSince = undefined;
+    if (next !== reference?.level) state.cutSince = undefined;
+    if (nextMax !== reference?.maxReplicas) state.maxCutSince = undefined;
   }
   return {
     state,
-    decision: { forecast: f, current, proposed, capacity: toCapacity(publish ? proposed.level : (current?.level ?? proposed.level)), rules, publish },
+    decision: {
+      forecast: f,
+      current,
+      reference,
+      proposed,
+      capacity: toCapacity(publish ? proposed.level : (current?.level ?? proposed.level)),
+      rules,
+      publish,
+    },
   };
 }
 
-/** The change rules (raise at once; cut after the stabilisation window; both limited by the step); updates cutSince. */
+/**
+ * The change rules for one field (raise at once; cut after the stabilisation window), from `current` (the last
+ * proposal when the manifests have not taken it yet, else what is in force), each limited to maxStepPercent
+ * of what is in force (`inForce`: proposals not yet merged do not walk further step by step). Updates the
+ * window's start (state[since]) and names what it did in `rules` (with `label` before each name).
+ */
 function changeRule(
   state: ReplicaState,
+  since: 'cutSince' | 'maxCutSince',
   current: number | undefined,
+  inForce: number | undefined,
   target: number,
   nowMs: number,
   policy: ResolvedPolicy,
   integer: boolean,
   rules: string[],
+  label: string,
 ): number {
   if (current === undefined) {
-    rules.push('initial');
+    rules.push(`${label}initial`);
     return target;
   }
-  const maxDelta = Math.max(integer ? 1 : 0, (current * policy.change.maxStepPercent) / 100);
+  const base = inForce ?? current;
+  const maxDelta = Math.max(integer ? 1 : 0, (base * policy.change.maxStepPercent) / 100);
+  const stepTo = (v: number): number => (integer ? Math.round(v) : v);
   if (target > current) {
-    state.cutSince = undefined;
-    if (target - current <= maxDelta || current <= 0) {
-      rules.push('raise');
+    state[since] = undefined;
+    if (target - base <= maxDelta || base <= 0) {
+      rules.push(`${label}raise`);
       return target;
     }
-    rules.push('raise', 'max-step');
-    return integer ? Math.round(current + maxDelta) : current + maxDelta;
+    const limit = stepTo(base + maxDelta);
+    rules.push(...(limit > current ? [`${label}raise`] : []), `${label}max-step`);
+    return Math.max(current, limit);
   }
   const below = target < current && (current - target) / current > policy.change.hysteresisPercent / 100;
   if (!below) {
-    state.cutSince = undefined;
+    state[since] = undefined;
     return current;
   }
-  if (state.cutSince === undefined) state.cutSince = nowMs;
-  if (nowMs - state.cutSince < policy.change.cooldownMinutes * 60_000) {
-    rules.push('stabilising');
+  state[since] ??= nowMs;
+  if (nowMs - state[since] < policy.change.cooldownMinutes * 60_000) {
+    rules.push(`${label}stabilising`);
     return current;
   }
-  if (current - target <= maxDelta) {
-    rules.push('cut');
+  if (base - target <= maxDelta) {
+    rules.push(`${label}cut`);
     return target;
   }
-  rules.push('max-step');
-  return integer ? Math.round(current - maxDelta) : current - maxDelta;
+  rules.push(`${label}max-step`);
+  return Math.min(current, stepTo(base - maxDelta));
 }
 
 /** What the budget cap needs: a scope's spend (the live loop reads it from billing; the backtest has none). */
@@ -242,7 +283,8 @@ export async function applyMoney(
   monthlyCost: number,
   money: SpendPort,
 ): Promise<MoneyOutcome> {
-  const current = d.current ?? { level: policy.replicas.min, maxReplicas: policy.replicas.max };
+  // the change this recommendation makes: from a proposal the manifests have not taken yet, else from what is in force
+  const current = d.reference ?? d.current ?? { level: policy.replicas.min, maxReplicas: policy.replicas.max };
   const deltaReplicas = d.proposed.level - current.level;
   let costDelta = monthlyCost;
   let critical = false;

@@ -17,7 +17,7 @@ import type { Forecaster } from '../scoring/forecaster.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import type { CostStore } from '../windows/cost-store.js';
 import { replicaStateFields, replicaStateOf, type BatchState } from '../windows/batch-state.js';
-import { replicasCostDelta } from '../money/cost-model.js';
+import { CEILING_ONLY_RULE, replicasCostDelta } from '../money/cost-model.js';
 import type { Money } from '../money/money.js';
 import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
@@ -96,10 +96,14 @@ export class HpaRecommender {
     }
     const f = decision.forecast;
     const rules = decision.rules;
+    // the fields' current values: what is in force (the outcome's "before"); the cost: this recommendation's own change, from the
+    // proposal it follows when the manifests have not taken that yet (decision.reference), so two proposals do not count one raise twice
     const current = { minReplicas: decision.current?.level ?? policy.replicas.min, maxReplicas: decision.current?.maxReplicas ?? policy.replicas.max };
-    // Δreplicas × the requests of one replica (manifest) × the pool's unit prices (billing)
+    const fromLevel = decision.reference?.level ?? current.minReplicas;
+    // Δreplicas × the requests of one replica (manifest) × the pool's unit prices (billing): the floor's cost; a ceiling costs nothing until used
     const facts = this.d.money.workload(id);
-    const cost = replicasCostDelta(facts.perReplica, current.minReplicas, decision.proposed.level, await this.d.money.prices(facts.pool(policy), stepEndMs));
+    const cost = replicasCostDelta(facts.perReplica, fromLevel, decision.proposed.level, await this.d.money.prices(facts.pool(policy), stepEndMs));
+    if (decision.proposed.level === fromLevel) rules.push(CEILING_ONLY_RULE);
     const { monthlyCostDelta: costDelta, critical } = await applyMoney(
       state,
       decision,

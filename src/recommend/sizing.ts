@@ -315,7 +315,8 @@ export function recommendationOf(
 ): Recommendation {
   const forecast = {
     metric: opts.metric,
-    horizonSeconds: opts.horizonSeconds,
+    // no forecast (a SPOT or IDLE move is decided on observed usage): horizon 0, which the commit message reads as "no forecast"
+    horizonSeconds: opts.f ? opts.horizonSeconds : 0,
     q50: opts.f?.q50 ?? 0,
     q90: opts.f?.q90 ?? 0,
     q99: opts.f?.q99 ?? 0,

@@ -75,8 +75,8 @@ export class BatchState {
 /**
  * The decision engine's per-workload state as the hash `<prefix>:rec:{<workload>}`:
  * minReplicas, maxReplicas, atMs (the last published proposal and its event time), id (its
- * recommendation id), decidedAt (the end of the last step decided), cutSince (the
- * stabilisation window's start), logScale (the adaptive
+ * recommendation id), decidedAt (the end of the last step decided), cutSince and maxCutSince (the
+ * stabilisation windows' starts of minReplicas and maxReplicas), logScale (the adaptive
  * calibration's log multiplier), bases (JSON: the other candidate bases' multipliers,
  * last capacities and trailing costs, and the candidate in use: policy/base-selection.ts), tighten and tightenedBy (the tightening a regressed outcome
  * left, and that outcome's recommendation id), recalibration (JSON: the forecaster's per-series log
@@ -90,6 +90,7 @@ export function replicaStateOf(fields: Record<string, string>): ReplicaState {
     atMs: num('atMs'),
     decidedAtMs: num('decidedAt'),
     cutSince: num('cutSince'),
+    maxCutSince: num('maxCutSince'),
     logScale: num('logScale') ?? 0,
     bases: fields.bases ? (JSON.parse(fields.bases) as ReplicaState['bases']) : undefined,
     tighten: num('tighten'),
@@ -105,6 +106,7 @@ export function replicaStateFields(s: ReplicaState, id: string | undefined): Rec
   if (s.maxReplicas !== undefined) out.maxReplicas = String(s.maxReplicas);
   if (s.atMs !== undefined) out.atMs = String(s.atMs);
   if (s.cutSince !== undefined) out.cutSince = String(s.cutSince);
+  if (s.maxCutSince !== undefined) out.maxCutSince = String(s.maxCutSince);
   if (s.decidedAtMs !== undefined) out.decidedAt = String(s.decidedAtMs);
   if (s.tighten !== undefined) out.tighten = String(s.tighten);
   if (s.tightenedBy !== undefined) out.tightenedBy = s.tightenedBy;

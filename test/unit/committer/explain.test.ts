@@ -68,3 +68,43 @@ describe('explain: outcomes', () => {
     assert.ok(!commitMessage(applied({})).includes('Tightened'));
   });
 });
+
+describe('explain: what the commit says (issue 11, the flapping ceiling)', () => {
+  const hpa = (id: string, before: [string, string], after: [string, string]): Applied => {
+    const rec = applied({ id })[0].rec;
+    return {
+      rec,
+      diffs: [
+        ...(before[0] !== after[0] ? [{ field: 'minReplicas', container: null, before: before[0], after: after[0], file: 'apps/shop/hpa.yaml' }] : []),
+        ...(before[1] !== after[1] ? [{ field: 'maxReplicas', container: null, before: before[1], after: after[1], file: 'apps/shop/hpa.yaml' }] : []),
+      ],
+    };
+  };
+
+  it('the title of a squashed commit lists the net change of each field, not every step', () => {
+    // min 3→5 with max 12→11, then max 11→12, then 12→10: net min 3→5, max 12→10
+    const three = [hpa('a', ['3', '12'], ['5', '11']), hpa('b', ['5', '11'], ['5', '12']), hpa('c', ['5', '12'], ['5', '10'])];
+    assert.equal(commitMessage(three).split('\n')[0], 'foresight: shop/Deployment/checkout minReplicas 3→5, maxReplicas 12→10');
+    // a ceiling back where it was is no net change
+    const back = [hpa('a', ['3', '12'], ['5', '11']), hpa('b', ['5', '11'], ['5', '12'])];
+    assert.equal(commitMessage(back).split('\n')[0], 'foresight: shop/Deployment/checkout minReplicas 3→5');
+    // every recommendation keeps its own lines and trailer
+    assert.equal((commitMessage(three).match(/^Recommendation-Id: /gm) ?? []).length, 3);
+  });
+
+  it("a ceiling-only change costs nothing until used, and says so instead of the floor's figure", () => {
+    const a = applied({ monthlyCostDelta: 0, rules: ['slo-risk:0.01', 'maxReplicas:cut', 'ceiling-only:no-cost-until-used'] });
+    assert.equal(
+      money(a[0].rec),
+      '+0.00 USD/month: beyond what was proposed before it, only maxReplicas changes, and a ceiling costs nothing until the HPA scales to it',
+    );
+    assert.match(commitMessage(a), /Projected cost change: \+0\.00 USD\/month: beyond what was proposed before it, only maxReplicas changes/);
+  });
+
+  it('a recommendation made without a forecast (horizon 0) says so instead of zeros', () => {
+    const a = applied({ type: 'SPOT', forecast: { metric: 'cpu_utilization', horizonSeconds: 0, q50: 0, q90: 0, q99: 0, quantileUsed: 0.99, peakTime: null } });
+    const text = commitMessage(a);
+    assert.match(text, /No forecast: a SPOT recommendation is decided on the observed cpu_utilization/);
+    assert.doesNotMatch(text, /q50 0\.000/);
+  });
+});

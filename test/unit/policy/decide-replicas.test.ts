@@ -42,6 +42,44 @@ describe('decision engine', () => {
     assert.equal(again.decision.publish, false);
   });
 
+  it('maxReplicas obeys the change rules: a cut only after a whole cooldown below the hysteresis, and only with a change of the floor (issue 11)', () => {
+    // sloAdaptation 0: demand = min(q99, cap); cap = peak 1.2 × (1 + 0.2) = 1.44 → minReplicas ceil(1.44 / 0.5) = 3 (peak 1.6: 1.92 → 4);
+    // maxReplicas target ceil(q99 × 1.2 / 0.5): q99 4.6 → 12 (11.04), 4.5 → 11 (10.8), 4.1 → 10 (9.84).
+    // Defaults: hysteresis 5%, cooldown 15 min, step 50%; 5-minute steps.
+    const p = hpa({ sloAdaptation: 0 });
+    const q99s = [4.5, 4.6, 4.1, 4.5, 4.1, 4.5, 4.1];
+    const run = (manifest: { minReplicas: number; maxReplicas: number }, lastPeak: number): { published: string[]; rules: string[][] } => {
+      let state = initialState();
+      const published: string[] = [];
+      const rules: string[][] = [];
+      q99s.forEach((q99, i) => {
+        const peak = i === q99s.length - 1 ? lastPeak : 1.2;
+        const step = decideStep(state, { stepEndMs: (i + 1) * STEP, history: flat(peak), forecast: { q50: 1, q90: 2, q99 }, current: manifest }, p, MODEL);
+        state = step.state;
+        rules.push(step.decision.rules);
+        const { reference: r, proposed: n } = step.decision;
+        if (step.decision.publish) published.push(`${i}:${r!.level}/${r!.maxReplicas}→${n.level}/${n.maxReplicas}`);
+      });
+      return { published, rules };
+    };
+    // in force 3/12, the floor stays 3: targets 11, 12, 10, 11, 10, 11 — below 12 by more than 5% from step 2 on; the window is
+    // whole at step 5 (15 min), but a ceiling cut alone saves nothing: it waits; at step 6 the floor rises 3→4 and the cut to 10 goes with it
+    const inForce = run({ minReplicas: 3, maxReplicas: 12 }, 1.6);
+    assert.deepEqual(inForce.published, ['6:3/12→4/10']);
+    assert.ok(inForce.rules[5].includes('maxReplicas:cut-waits-for-floor') && inForce.rules[1].every((r) => !r.startsWith('maxReplicas:')));
+    // in force 2/12 and not merged (the manifest keeps it): the floor's raise 2→3 is published once, the ceiling holds at 12, and
+    // nothing is re-proposed around the pending 3/12 (before: 3/11, 3/12, 3/10, 3/11, ... every 5 minutes)
+    assert.deepEqual(run({ minReplicas: 2, maxReplicas: 12 }, 1.2).published, ['0:2/12→3/12']);
+  });
+
+  it('a ceiling raise is at once (12 = ceil(4.6 × 1.2 / 0.5) above 10)', () => {
+    const p = hpa({ sloAdaptation: 0 });
+    const input = { stepEndMs: STEP, history: flat(1.2), forecast: { q50: 1, q90: 2, q99: 4.6 }, current: { minReplicas: 3, maxReplicas: 10 } };
+    const up = decideStep(initialState(), input, p, MODEL).decision;
+    assert.deepEqual([up.publish, up.proposed], [true, { level: 3, maxReplicas: 12 }]);
+    assert.ok(up.rules.includes('maxReplicas:raise'));
+  });
+
   it('the adaptive multiplier is not wound up by misses the peak cap would not let it fix, and comes down after a burst', () => {
     const p = hpa({ sloAdaptation: 0.05, replicas: { ...hpa().replicas, max: 1000 }, change: { ...DEFAULT_POLICY.change, maxStepPercent: 1000 } });
     let s: ReplicaState = initialState();
