@@ -40,7 +40,7 @@ const max = maxIndex > 0 ? Number(process.argv[maxIndex + 1]) : Infinity;
 
 function describe(r: Recommendation): string {
   const target = `${r.namespace}/${r.kind}/${r.name}${r.container ? ` (${r.container})` : ''}`;
-  const changes = r.changes.map((c) => `${c.field} ${c.current ?? '?'}→${c.proposed}`).join(', ');
+  const changes = r.changes.map((c) => `${c.field} ${c.current ?? '(unset)'}→${c.proposed}`).join(', ');
   const cost = r.costUnknown
     ? r.costUnknown
     : r.monthlyCostDelta === null || r.monthlyCostDelta === undefined

@@ -361,7 +361,7 @@ export function demoCommand(): Command {
           .sort((a, b) => a.createdAt - b.createdAt);
         console.log(`\nRecommendations on ${cfg.topics.recommendations}: ${recs.length}`);
         for (const r of recs) {
-          const changes = r.changes.map((c) => `${c.field} ${c.current ?? '?'}→${appliedValue(c)}`).join(', ');
+          const changes = r.changes.map((c) => `${c.field} ${c.current ?? '(unset)'}→${appliedValue(c)}`).join(', ');
           console.log(
             `  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} ${r.forecast.horizonSeconds > 0 ? `q99 ${r.forecast.q99.toFixed(1).padStart(5)}` : 'no forecast'}  ${money(r).padEnd(42)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`,
           );

@@ -162,7 +162,7 @@ export function printServerSummary(recs: readonly Recommendation[], cluster: str
     const pr = prs.find((p) => p.body.includes(r.id));
     const what = r.type === 'HPA' ? 'replicas' : r.type === 'SPOT' ? 'spot GPU pool' : 'GPU right-sizing';
     console.log(
-      `  ${what.padEnd(16)} ${r.changes.map((c) => `${c.field} ${c.current ?? '-'}→${appliedValue(c)}`).join(', ')}; projected GPU cost: ${money(r)}; ` +
+      `  ${what.padEnd(16)} ${r.changes.map((c) => `${c.field} ${c.current ?? '(unset)'}→${appliedValue(c)}`).join(', ')}; projected GPU cost: ${money(r)}; ` +
         `${r.critical ? `critical → pull request${pr ? ` #${pr.number}` : ''}` : 'routine → commit'}`,
     );
     console.log(`  ${''.padEnd(16)} why: ${r.rules.filter((x) => !x.startsWith('policy:')).join('; ')}`);

@@ -62,7 +62,7 @@ export function summaryLine(applied: Applied[]): string {
     const seen = net.get(key);
     net.set(key, { before: seen ? seen.before : d.before, after: d.after });
   }
-  const changes = [...net].filter(([, c]) => c.before !== c.after).map(([key, c]) => `${key.split('\u0000')[1]} ${c.before ?? '∅'}→${c.after}`);
+  const changes = [...net].filter(([, c]) => c.before !== c.after).map(([key, c]) => `${key.split('\u0000')[1]} ${c.before ?? '(unset)'}→${c.after}`);
   const line = `foresight: ${workloadOf(r)} ${changes.join(', ') || 'no net change'}`;
   return line.length <= 100 ? line : `${line.slice(0, 97)}...`;
 }

@@ -21,10 +21,11 @@ import { WindowStore } from '../windows/window-store.js';
 import { analyseSeries, type SeriesPanel } from './series-panel.js';
 import { isCounter } from '../codec/model-server-metrics.js';
 import { counterRates } from '../outcomes/figures.js';
+import { HOURS_PER_MONTH } from '../money/cost-model.js';
 
 const HOUR = 3_600_000;
-/** Hours in an average month (365.25 × 24 / 12), to state a realised saving per month. */
-export const MONTH_HOURS = 730.5;
+/** hours per month of a monthly figure: the cost model's, so applied and realised savings compare */
+export const MONTH_HOURS = HOURS_PER_MONTH;
 const VERDICTS: OutcomeVerdict[] = ['saved', 'neutral', 'regressed', 'insufficient-data'];
 
 export interface CostRow {

@@ -125,7 +125,11 @@ export function reportHtml(d: ReportData): string {
             fig(String(d.savings.proposedCount)),
             fig(money(d.savings.proposedMonthly, cur)),
           ],
-          [text('applied (seen in force in the GitOps repository)'), fig(String(d.savings.appliedCount)), fig(saving(d.savings.appliedMonthly, cur))],
+          [
+            text('applied (in force for an outcome period: the changes with an outcome)'),
+            fig(String(d.savings.appliedCount)),
+            fig(saving(d.savings.appliedMonthly, cur)),
+          ],
           [
             text('realised (cost before − after over equal windows, per month)'),
             fig(String(d.savings.realisedCount)),

@@ -102,7 +102,7 @@ describe('examples', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), [
       `HPA shop/Deployment/checkout: minReplicas 3→5; +123.40 EUR/month [${rec.id}]`,
-      `SPOT shop/Deployment/checkout: nodeSelector.karpenter.sh/capacity-type ?→spot; cost unknown: no billing rows for pool spot; needs review [${unpriced.id}]`, // never "+0.00"
+      `SPOT shop/Deployment/checkout: nodeSelector.karpenter.sh/capacity-type (unset)→spot; cost unknown: no billing rows for pool spot; needs review [${unpriced.id}]`, // never "+0.00"
     ]);
 
     const a = runExample('alerts-consumer.js', ['--max', '2', '--min-severity', 'WARNING'], {

@@ -74,7 +74,7 @@ describe('foresight demo', () => {
     assert.match(out, /\n {2}replicas {9}keda\.minReplicaCount 2→3; projected GPU cost: \+2812\.54 USD\/month \(pool gpu-a100 prices\); routine → commit\n/);
     // the slice gives back (1 − k/7) of each replica's GPU-hours: replicas × (1 − k/7) × 3.60 × 730 (2 replicas in force, 3 after the commit)
     const mig =
-      /\n {2}GPU right-sizing requests\.nvidia\.com\/mig-(\d)g\.\d+gb -→1, limits\.nvidia\.com\/mig-\dg\.\d+gb -→1, requests\.nvidia\.com\/gpu 1→\(removed\), limits\.nvidia\.com\/gpu 1→\(removed\); projected GPU cost: −(\d+\.\d\d) USD\/month \(pool gpu-a100 prices\); critical → pull request #\d\n/.exec(
+      /\n {2}GPU right-sizing requests\.nvidia\.com\/mig-(\d)g\.\d+gb \(unset\)→1, limits\.nvidia\.com\/mig-\dg\.\d+gb \(unset\)→1, requests\.nvidia\.com\/gpu 1→\(removed\), limits\.nvidia\.com\/gpu 1→\(removed\); projected GPU cost: −(\d+\.\d\d) USD\/month \(pool gpu-a100 prices\); critical → pull request #\d\n/.exec(
         out,
       );
     assert.ok(mig, 'the MIG pull request with its projected GPU cost');
