@@ -6,6 +6,7 @@
  * the anomaly detector scores at or above the policy's threshold. Every figure is computed here from the
  * values; nothing is stored or assumed.
  */
+import { pinball } from '../outcomes/figures.js';
 import { summarisePlan, type PlanSummary } from '../policy/backtest-summary.js';
 import { planCapacity } from '../policy/capacity-plan.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
@@ -31,12 +32,6 @@ export interface SeriesPanel {
   anomalies: { timeMs: number; value: number; score: number }[];
   anomalyThreshold: number | null;
   modelVersion: string;
-}
-
-/** Pinball (quantile) loss of forecast q for outcome y at quantile tau. */
-export function pinball(y: number, q: number, tau: number): number {
-  const r = y - q;
-  return Math.max(tau * r, (tau - 1) * r);
 }
 
 export async function analyseSeries(
@@ -73,7 +68,7 @@ export async function analyseSeries(
     if (t < fromRow || r.horizonPeak === undefined || q90 === undefined) return;
     scored++;
     if (r.horizonPeak <= q90) covered++;
-    loss += pinball(r.horizonPeak, q90, 0.9);
+    loss += pinball(0.9, r.horizonPeak, q90);
   });
   const anomalies: SeriesPanel['anomalies'] = [];
   if (anomaly) {

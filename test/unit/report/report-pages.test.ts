@@ -5,7 +5,7 @@ import { traceCsv, traceFileName } from '../../../src/cli/export-history-command
 import { parseSeriesId } from '../../../src/codec/series-id.js';
 import { chartedSteps, costTotal, type CostRow, type ReportData } from '../../../src/report/report-data.js';
 import { reportHtml, saving } from '../../../src/report/report-html.js';
-import { pinball } from '../../../src/report/series-panel.js';
+import { pinball } from '../../../src/outcomes/figures.js';
 import { costBars, esc, MAX_POINTS, num, timeChart } from '../../../src/report/svg.js';
 import { matchesWorkload } from '../../../src/windows/history.js';
 
@@ -52,8 +52,8 @@ describe('report pages', () => {
     assert.equal(num(0.012345), '0.0123');
     assert.equal(num(0), '0');
     assert.equal(esc(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-    assert.equal(pinball(10, 8, 0.9), 1.8); // under: 0.9 × 2
-    assert.ok(Math.abs(pinball(8, 10, 0.9) - 0.2) < 1e-12); // over: 0.1 × 2
+    assert.equal(pinball(0.9, 10, 8), 1.8); // under: 0.9 × 2
+    assert.ok(Math.abs(pinball(0.9, 8, 10) - 0.2) < 1e-12); // over: 0.1 × 2
   });
 
   it('draws a line per series, breaks it at gaps, and keeps long series to MAX_POINTS points, each the maximum it covers', () => {
