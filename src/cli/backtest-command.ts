@@ -121,7 +121,14 @@ export function backtestCommand(): Command {
         });
         writeFileSync(
           flags.html,
-          backtestHtml({ input: path.basename(flags.input), column: flags.valueColumn, policy: policyName, scoreFrom: flags.scoreFrom, panel }),
+          backtestHtml({
+            input: path.basename(flags.input),
+            column: flags.valueColumn,
+            policy: policyName,
+            scoreFrom: flags.scoreFrom,
+            panel,
+            elapsed: flags.timeColumn === undefined,
+          }),
         );
         console.log(`wrote ${flags.html}`);
       }

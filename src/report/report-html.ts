@@ -26,11 +26,12 @@ const text = (s: string): { html: string } => ({ html: esc(s) });
 const fig = (s: string): { html: string; numeric: true } => ({ html: esc(s), numeric: true });
 
 /** Demand, the forecast band (q50 to q99, q90 drawn), the capacity in force and the anomalies of one series. */
-export function seriesChart(p: SeriesPanel, opts: { baseline?: boolean; unit?: string } = {}): string {
+export function seriesChart(p: SeriesPanel, opts: { baseline?: boolean; unit?: string; elapsed?: boolean } = {}): string {
   return timeChart({
     startMs: p.startMs,
     stepMs: p.stepMs,
     unit: opts.unit,
+    elapsed: opts.elapsed,
     band: { name: 'forecast of the next hour’s peak, q50–q99', color: '#fdae6b', lo: p.q50, hi: p.q99 },
     lines: [
       { name: 'demand', color: '#1f77b4', values: p.demand },
@@ -203,6 +204,8 @@ export interface BacktestPage {
   policy: string;
   scoreFrom: number;
   panel: SeriesPanel;
+  /** the trace has no time column: its steps are numbered from 0, so the chart shows elapsed time, not 1970 dates */
+  elapsed?: boolean;
 }
 
 export function backtestHtml(b: BacktestPage): string {
@@ -217,7 +220,7 @@ export function backtestHtml(b: BacktestPage): string {
         { label: 'q90 coverage (goal about 90%)', value: pct(b.panel.accuracy.coverage) },
       ]),
     ),
-    section('Demand, forecast and capacity', seriesChart(b.panel, { baseline: true })),
+    section('Demand, forecast and capacity', seriesChart(b.panel, { baseline: true, elapsed: b.elapsed })),
     section(
       'Capacity against the baselines',
       table(

@@ -22,6 +22,8 @@ export interface TimeChart {
   width?: number;
   height?: number;
   unit?: string;
+  /** the times are elapsed since the first step (a trace without a time column), not dates: label them "day N hh:mm" */
+  elapsed?: boolean;
 }
 
 export function esc(s: string): string {
@@ -62,9 +64,10 @@ function path(values: (number | null)[], x: (i: number) => number, y: (v: number
   return d;
 }
 
-function dateLabel(ms: number, spanMs: number): string {
+function dateLabel(ms: number, spanMs: number, elapsed: boolean): string {
   const iso = new Date(ms).toISOString();
-  return spanMs > 3 * 86_400_000 ? iso.slice(5, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  const day = elapsed ? `day ${Math.floor(ms / 86_400_000)}` : iso.slice(5, 10);
+  return spanMs > 3 * 86_400_000 ? day : `${day} ${iso.slice(11, 16)}`;
 }
 
 export function timeChart(c: TimeChart): string {
@@ -90,10 +93,11 @@ export function timeChart(c: TimeChart): string {
   for (let k = 0; k <= 4; k++) {
     const i = Math.round(((m - 1) * k) / 4);
     parts.push(
-      `<text x="${x(i).toFixed(1)}" y="${H - pad.b + 16}" text-anchor="${k === 0 ? 'start' : k === 4 ? 'end' : 'middle'}" class="tick">${esc(dateLabel(c.startMs + i * factor * c.stepMs, span))}</text>`,
+      `<text x="${x(i).toFixed(1)}" y="${H - pad.b + 16}" text-anchor="${k === 0 ? 'start' : k === 4 ? 'end' : 'middle'}" class="tick">${esc(dateLabel(c.startMs + i * factor * c.stepMs - (c.elapsed ? c.startMs : 0), span, c.elapsed === true))}</text>`,
     );
   }
-  if (c.unit) parts.push(`<text x="${pad.l}" y="${H - 6}" class="tick">${esc(c.unit)} · UTC</text>`);
+  const axis = c.elapsed ? 'time since the first step (no time column)' : 'UTC';
+  if (c.unit || c.elapsed) parts.push(`<text x="${pad.l}" y="${H - 6}" class="tick">${esc(c.unit ? `${c.unit} · ${axis}` : axis)}</text>`);
   if (c.band) {
     const lo = downsample(c.band.lo, factor);
     const hi = downsample(c.band.hi, factor);

@@ -67,6 +67,21 @@ describe('report pages', () => {
     assert.match(timeChart({ startMs: 0, stepMs: 1, lines: [{ name: 'a<b', color: '#000', values: [1] }] }), /a&lt;b/);
   });
 
+  it('labels the axis with dates, or with elapsed days for a trace without a time column (not 1970 dates)', () => {
+    const day = 86_400_000;
+    const values = Array.from({ length: 5 * 288 }, () => 1); // 5 days of 5-minute steps
+    const dated = timeChart({ startMs: Date.UTC(2025, 10, 28), stepMs: 300_000, lines: [{ name: 'd', color: '#000', values }] });
+    assert.match(dated, />11-28</);
+    assert.match(dated, />12-02</);
+    const elapsed = timeChart({ startMs: 0, stepMs: 300_000, elapsed: true, lines: [{ name: 'd', color: '#000', values }] });
+    assert.doesNotMatch(elapsed, /01-0\d/, 'no 1970 dates');
+    assert.match(elapsed, />day 0</);
+    assert.match(elapsed, />day 4</); // the last step: 5 × 288 − 1 steps in, day 4 23:55
+    assert.match(elapsed, /time since the first step/);
+    const short = timeChart({ startMs: 3 * day, stepMs: 300_000, elapsed: true, lines: [{ name: 'd', color: '#000', values: [1, 2, 3, 4, 5] }] });
+    assert.match(short, />day 0 00:00</, 'elapsed from the chart start, with the time of day on a short span');
+  });
+
   it('says a cost is unknown instead of drawing it, and marks a budget', () => {
     const svg = costBars(
       [
