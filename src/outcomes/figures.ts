@@ -6,6 +6,7 @@
  * regressed change's calibration is tightened, and how that tightening relaxes again.
  */
 import type { OutcomeWindow as OutcomeWindowRecord } from '../codec/generated-types.js';
+import { counterRates as codecCounterRates } from '../codec/model-server-metrics.js';
 import type { OutcomeVerdict, OutcomeWindow } from './outcome.js';
 
 const HOUR_MS = 3_600_000;
@@ -66,14 +67,18 @@ export function windowFigures(demand: (number | null)[], startMs: number, endMs:
 }
 
 /**
- * The per-second rates of a counter from its 5-minute step means: (m[i] − m[i−1]) / 300 s for
- * each step after the first; null where either mean is missing or the counter went down (a reset).
+ * The per-second rates of a counter from its 5-minute steps, one per step after the first: the
+ * codec's counterRates (Prometheus's rate(): a decrease is a reset, after which the counter
+ * counted up from 0; a gap spreads the increase over the steps it spans); null where a step has
+ * no value.
  */
-export function counterRates(means: (number | null)[]): (number | null)[] {
-  return means.slice(1).map((m, i) => {
-    const prev = means[i];
-    return m === null || prev === null || m < prev ? null : (m - prev) / (STEP_MS / 1000);
-  });
+export function counterRates(steps: (number | null)[]): (number | null)[] {
+  return codecCounterRates(
+    steps.map((v) => v ?? undefined),
+    STEP_MS / 1000,
+  )
+    .slice(1)
+    .map((r) => r ?? null);
 }
 
 /** Pinball (quantile) loss of forecast `f` at quantile `q` for the realised `y`. */

@@ -93,8 +93,9 @@ describe('outcome figures', () => {
     assert.equal(learnt.meanSlack, null);
   });
 
-  it("a counter's demand is its per-second rate between step means; a reset or a gap gives none", () => {
-    assert.deepEqual(counterRates([0, 300, 900, null, 1200, 100, 400]), [1, 2, null, null, null, 1]);
+  it("a counter's demand is its per-second rate between steps, as Prometheus's rate(): a gap spreads the increase, a reset counts from 0", () => {
+    // 300/300 s; 600/300 s; no value; 300 over two steps (600 s); a reset: 100 counted from 0; 300/300 s
+    assert.deepEqual(counterRates([0, 300, 900, null, 1200, 100, 400]), [1, 2, null, 0.5, 100 / 300, 1]);
   });
 
   it('pinball loss and the tightening a regressed change gets', () => {

@@ -150,9 +150,10 @@ describe('report pages', () => {
   });
 
   it('charts a counter as its rate per second, a gauge as it is', () => {
-    // a token counter at 5-minute steps: +3000, +3000, gap, reset → 10/s, 10/s, unknown around the gap and at the reset
+    // a token counter at 5-minute steps: +3000, +3000, gap, +6000 over the two steps, reset (200 counted from 0)
+    // → 10/s, 10/s, unknown in the gap, 6000/600 s = 10/s, 200/300 s
     const counter = chartedSteps('vllm:generation_tokens_total', { startMs: 600_000, values: [1000, 4000, 7000, null, 13000, 200] });
-    assert.deepEqual(counter, { startMs: 900_000, values: [10, 10, null, null, null] });
+    assert.deepEqual(counter, { startMs: 900_000, values: [10, 10, null, 10, 200 / 300] });
     assert.deepEqual(chartedSteps('http_requests_total', { startMs: 0, values: [0, 600] }).values, [2]);
     const gauge = { startMs: 0, values: [1, null, 3] };
     assert.equal(chartedSteps('vllm:num_requests_waiting', gauge), gauge);
