@@ -32,7 +32,8 @@ import { startProcessor } from '../processor/processor.js';
 import { createServiceContext } from '../service-runtime/runtime.js';
 import { sleep } from '../util/retry.js';
 import { createRedis, scanKeys } from '../windows/redis-client.js';
-import { deletePrefix, steadyStateMemory, type SteadyState } from './steady-state.js';
+import { steadyStateMemory, type SteadyState } from './steady-state.js';
+import { deletePrefix } from '../windows/redis-client.js';
 
 export interface IngestBenchOptions {
   events: number;

@@ -7,7 +7,8 @@ import { loadConfig } from '../config/config.js';
 import { createLogger } from '../telemetry/log.js';
 import { createRedis } from '../windows/redis-client.js';
 import { benchId } from './bench-env.js';
-import { deletePrefix, steadyStateMemory } from './steady-state.js';
+import { steadyStateMemory } from './steady-state.js';
+import { deletePrefix } from '../windows/redis-client.js';
 
 export async function benchMemory(opts: { series: number; intervalS: number; progress: (m: string) => void }): Promise<Record<string, unknown>> {
   const cfg = loadConfig(process.env);

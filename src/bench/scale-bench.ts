@@ -26,7 +26,8 @@ import { createRedis } from '../windows/redis-client.js';
 import { cpuBetween, CpuMeter, cpuTotal, type CpuSnapshot } from './cpu.js';
 import { rawConsumeSeconds } from './ingest-bench.js';
 import { LoopHarness, percentile } from './pipeline-bench.js';
-import { deletePrefix, memoryByType, steadyStateMemory } from './steady-state.js';
+import { memoryByType, steadyStateMemory } from './steady-state.js';
+import { deletePrefix } from '../windows/redis-client.js';
 
 export interface ScaleBenchOptions {
   series: number;

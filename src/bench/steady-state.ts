@@ -171,12 +171,3 @@ export async function steadyStateMemory(
     byType,
   };
 }
-
-/** Deletes every key under `prefix` (the bench's own, unique prefix). */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  for await (const { node, keys: ks } of scanKeys(redis, `${prefix}:*`)) {
-    const pipeline = node.pipeline();
-    for (const k of ks) pipeline.unlink(k); // one key a command: keys of several slots cannot share one (cluster)
-    await pipeline.exec();
-  }
-}

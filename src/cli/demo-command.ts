@@ -15,7 +15,7 @@
  * The stack stays up afterwards; the demo's files live under the stack directory (demo/).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Admin, Kafka } from 'kafkajs';
@@ -37,7 +37,7 @@ import { setupTelemetry } from '../telemetry/otel.js';
 import { errorMessage, ForesightError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { sleep } from '../util/retry.js';
-import { createRedis } from '../windows/redis-client.js';
+import { createRedis, deletePrefix } from '../windows/redis-client.js';
 import { writeReport } from '../report/write-report.js';
 import { WindowStore } from '../windows/window-store.js';
 import { CostStore } from '../windows/cost-store.js';
@@ -169,9 +169,13 @@ export function demoCommand(): Command {
       const stale = (await admin.listTopics()).filter(
         (t) => DEMO_TOPIC.test(t) && ownRuns.has(t.slice('demo-'.length, t.indexOf('.'))) && !t.startsWith(`demo-${runId}.`),
       );
+      let staleGone = true;
       if (stale.length > 0) {
-        await admin.deleteTopics({ topics: stale }).catch((err: unknown) => console.log(`  (could not remove earlier runs' topics: ${errorMessage(err)})`));
-        console.log(`  removed ${stale.length} topics of this stack folder's earlier demo runs`);
+        await admin.deleteTopics({ topics: stale }).catch((err: unknown) => {
+          staleGone = false;
+          console.log(`  (could not remove earlier runs' topics: ${errorMessage(err)})`);
+        });
+        if (staleGone) console.log(`  removed ${stale.length} topics of this stack folder's earlier demo runs`);
       }
       const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
       const billingPartitions = (await admin.fetchTopicOffsets(cfg.topics.billing)).length;
@@ -183,6 +187,13 @@ export function demoCommand(): Command {
 
       const redis = createRedis(cfg.redis, log);
       await redis.connect();
+      // and their Redis keys (each run has its own key prefix, demo-<run>)
+      if (ownRuns.size > 0) {
+        for (const r of ownRuns) await deletePrefix(redis, `demo-${r}`);
+        console.log(`  removed the Redis keys of ${ownRuns.size} earlier demo run${ownRuns.size > 1 ? 's' : ''} of this stack folder`);
+        // earlier runs cleaned up: the list keeps this run only (a run whose topics could not be removed stays listed)
+        if (staleGone) writeFileSync(runsFile, `${runId}\n`);
+      }
       const store = new WindowStore(redis, cfg.redis.keyPrefix);
       const checkAlive = (): void => {
         for (const [i, s] of services.entries()) {

@@ -205,3 +205,12 @@ export async function* scanKeys(redis: Redis, match: string, count = 1000): Asyn
 export async function infoOfEachNode(redis: Redis, section: string): Promise<string[]> {
   return Promise.all((await masters(redis)).map((n) => n.info(section)));
 }
+
+/** Deletes every key under `prefix:` on every master (a bench's own prefix, an earlier demo run's). */
+export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  for await (const { node, keys: ks } of scanKeys(redis, `${prefix}:*`)) {
+    const pipeline = node.pipeline();
+    for (const k of ks) pipeline.unlink(k); // one key a command: keys of several slots cannot share one (cluster)
+    await pipeline.exec();
+  }
+}
