@@ -78,17 +78,17 @@ class Series:
         return float((d > c).mean()), float((peak - c.mean()) / (peak - d.mean()))
 
 
-def adapt(log_scale: float, miss: bool) -> float:
-    nxt = log_scale + GAMMA * ((1.0 if miss else 0.0) - CALIBRATION_MARGIN * SLO_RISK)
+def adapt(log_scale: float, miss: bool, gamma: float = GAMMA) -> float:
+    nxt = log_scale + gamma * ((1.0 if miss else 0.0) - CALIBRATION_MARGIN * SLO_RISK)
     return min(math.log(50), max(math.log(0.2), nxt))
 
 
-def engine(s: Series, candidates, rules=(3, 0.05, 0.5), cut_to='target', scheduled: float | None = None):
+def engine(s: Series, candidates, rules=(3, 0.05, 0.5), cut_to='target', scheduled: float | None = None, gamma: float = GAMMA):
     """Replays the engine. candidates: (level, spread) arrays; capacity = level + spread × multiplier.
     rules: (cooldown steps, hysteresis, max step) or None (a change at every step).
     cut_to 'window-max': a cut goes to the highest target wanted in the stabilisation window (HPA).
     scheduled: a cut at once to level + spread × multiplier × this factor (the upper bound for the
-    cooldown's horizon) when that is already more than the hysteresis below."""
+    cooldown's horizon) when that is already more than the hysteresis below. gamma 0: no calibration."""
     k = len(candidates)
     log_scale = np.zeros(k)
     last = cost = None
@@ -103,7 +103,7 @@ def engine(s: Series, candidates, rules=(3, 0.05, 0.5), cut_to='target', schedul
                 judged = level * last[j] / last[chosen] if last[chosen] > 0 else last[j]
                 miss = closed > judged
                 if not (miss and closed > s.cap_before[t]):
-                    log_scale[j] = adapt(log_scale[j], miss)
+                    log_scale[j] = adapt(log_scale[j], miss, gamma)
         caps = np.array([min(s.cap[t], lv[t] + sp[t] * math.exp(log_scale[j])) for j, (lv, sp) in enumerate(candidates)])
         cost = caps.copy() if cost is None else cost + (caps - cost) / COST_STEPS
         steps += 1
@@ -163,6 +163,7 @@ def main(paths: list[str]) -> None:
             sys.exit(f'{s.name}: the replica differs from the shipped engine by {diff}; fix the replica before trusting any figure')
         moves = s.ewm_moves(0.1)
         blend = s.last + 0.3 * (s.recent_peak - s.last)  # last value pulled 30% towards the hour's peak
+        oracle = np.append(s.v[1:], s.v[-1])
         designs = {
             'shipped engine (3 candidates, rules 15 min/5%/50%)': (replica, replica_changes),
             'shipped candidates, no change rules': engine(s, shipped, rules=None),
@@ -176,6 +177,9 @@ def main(paths: list[str]) -> None:
             'blend alone, rules 5 min/2%': engine(s, [(blend, 2.9 * moves)], rules=(1, 0.02, 0.5)),
             'blend alone, no hysteresis, no cooldown (step 50%)': engine(s, [(blend, 2.9 * moves)], rules=(0, 0.0, 0.5)),
             'shipped + blend as a 4th candidate, default rules': engine(s, shipped + [(blend, 2.9 * moves)]),
+            # what the rules cost a perfect forecast: capacity = the next value itself
+            'oracle (next value), default rules': engine(s, [(oracle, zero)], gamma=0.0),
+            'oracle (next value), rules 5 min/2%': engine(s, [(oracle, zero)], rules=(1, 0.02, 0.5), gamma=0.0),
         }
         res: dict[str, dict] = {}
         for name, (cap, ch) in designs.items():
