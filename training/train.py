@@ -197,7 +197,7 @@ def main() -> None:
             for s in series:
                 tv, actual, base_loss = val[s.name]
                 all_t, base = forecasts[s.name]
-                upto = tv[-1] - (HISTORY - 1) + 1  # the validation part ends the run: the tail is not needed to choose
+                upto = tv[-1] - (HISTORY - 1) + 1 if len(tv) else 0  # the validation part ends the run: the tail is not needed to choose
                 q90 = online_quantiles(s.values, all_t[:upto], base[:upto], HORIZON, gamma, mix)[tv - (HISTORY - 1), 1]
                 loss = pinball(actual, q90, 0.9)
                 covs.append(float(np.mean(actual <= q90)))
