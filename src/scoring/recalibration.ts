@@ -32,26 +32,30 @@ export interface RecalibrationState {
   logMult: Q3;
   /** per expert (model, naive peak, seasonal naive), the decayed sum of its pinball losses per quantile */
   losses?: Q3[];
-  /** forecasts made at step ends `atMs` (served, and with the mix each expert's), not yet checked */
-  pending: { atMs: number; q: Q3; experts?: Q3[] }[];
+  /** forecasts made at step ends `atMs` (served; with the mix the experts': the model's q50, q90, q99, naive peak, seasonal naive), not yet checked */
+  pending: { atMs: number; q: Q3; experts?: number[] }[];
 }
 
 export const emptyRecalibration = (): RecalibrationState => ({ logMult: [0, 0, 0], pending: [] });
 
 const pinball = (y: number, q: number, tau: number): number => Math.max(tau * (y - q), (tau - 1) * (y - q));
 
+/** The experts' forecasts, each as three quantiles, from what a pending forecast keeps: the model's three, naive peak, seasonal naive. */
+const expertQuantiles = (e: number[]): Q3[] => [
+  [e[0], e[1], e[2]],
+  [e[3], e[3], e[3]],
+  [e[4], e[4], e[4]],
+];
+
 /** The naive-peak and seasonal-naive forecasts from the history (oldest first, ending with the closed step). */
-function baselineExperts(history: ArrayLike<number>, horizon: number, day: number): Q3[] {
+function baselineExperts(history: ArrayLike<number>, horizon: number, day: number): [number, number] {
   const n = history.length;
   let naive = -Infinity;
   for (let i = Math.max(0, n - horizon); i < n; i++) naive = Math.max(naive, history[i]);
   let seasonal = -Infinity;
   const lo = Math.max(0, n - day);
   for (let i = lo; i < Math.min(n, lo + horizon); i++) seasonal = Math.max(seasonal, history[i]);
-  return [
-    [naive, naive, naive],
-    [seasonal, seasonal, seasonal],
-  ];
+  return [naive, seasonal];
 }
 
 /** Exponential weights over the experts' trailing losses, per quantile; the mixed forecast made non-crossing. */
@@ -106,15 +110,15 @@ export function recalibrate(
     const peak = realisedPeak(history, stepEndMs, p.atMs, stepMs, horizon);
     if (peak === undefined) continue;
     if (losses && p.experts) {
-      p.experts.forEach((e, i) => {
+      expertQuantiles(p.experts).forEach((e, i) => {
         for (let q = 0; q < 3; q++) losses[i][q] = mix!.decay * losses[i][q] + pinball(peak, e[q], TAUS[q]);
       });
     }
     for (let q = 0; q < 3; q++) logMult[q] += gamma * ((peak > p.q[q] ? 1 : 0) - (1 - TAUS[q]));
   }
   const model: Q3 = [raw.q50, raw.q90, raw.q99];
-  const experts = losses ? [model, ...baselineExperts(history, horizon, day)] : undefined;
-  const mixed = experts ? mixExperts(experts, losses!, mix!.rate) : model;
+  const experts = losses ? [...model, ...baselineExperts(history, horizon, day)] : undefined;
+  const mixed = experts ? mixExperts(expertQuantiles(experts), losses!, mix!.rate) : model;
   const q: Q3 = [mixed[0] * Math.exp(logMult[0]), mixed[1] * Math.exp(logMult[1]), mixed[2] * Math.exp(logMult[2])];
   pending.push(experts ? { atMs: stepEndMs, q, experts } : { atMs: stepEndMs, q });
   return { forecast: { q50: q[0], q90: q[1], q99: q[2] }, state: losses ? { logMult, losses, pending } : { logMult, pending } };

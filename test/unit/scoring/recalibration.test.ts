@@ -18,11 +18,7 @@ describe('expert mix', () => {
     close(forecast.q50, (5 + 10 + 20) / 3, 'q50');
     close(forecast.q90, (8 + 10 + 20) / 3, 'q90');
     close(forecast.q99, (12 + 10 + 20) / 3, 'q99');
-    assert.deepEqual(state.pending[0].experts, [
-      [5, 8, 12],
-      [10, 10, 10],
-      [20, 20, 20],
-    ]);
+    assert.deepEqual(state.pending[0].experts, [5, 8, 12, 10, 20]);
   });
 
   it('leans on the expert with the smaller trailing loss once a horizon has passed', () => {
