@@ -4,7 +4,7 @@
  * (capacity-plan.ts, state in memory) both run, so the backtest describes what runs.
  *
  * Per step, in order:
- * 1. the forecaster's output through the series' online recalibration (scoring/recalibration.ts);
+ * 1. the forecaster's output through the series' online expert mix and recalibration (scoring/recalibration.ts);
  * 2. the adaptive SLO calibration (sloAdaptation > 0): the multiplier follows whether the
  *    step that just closed was under-provisioned by the capacity in force; it is not raised
  *    for a demand beyond the cap (4.) that was in force, which no multiplier could have met
