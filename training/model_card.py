@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import anomaly_card
@@ -41,12 +42,8 @@ def write(out_dir: str) -> None:
         "and 90th percentile, and the share of those hours that had data; everything divided by the last hour's peak "
         "(the naive-peak forecast, so the model predicts a ratio to it; per-series normalisation).",
         "- **Calibration**: one multiplicative factor per quantile, set on the validation part so its coverage matches "
-        f"the quantile: {', '.join(fmt(c) for c in fmeta['calibration'])}. Then an **online per-series recalibration** "
-        "(adaptive conformal inference, Gibbs & Candès 2021): at each step the forecast made an hour earlier is checked "
-        "against the peak now known, and each quantile's log multiplier moves by γ·(miss − (1 − τ)); γ = "
-        f"{fc.get('aci_gamma', 0)} was chosen on the validation parts (the candidate whose validation coverage is in "
-        "0.85–0.95 on every series with the lowest pinball loss, else the one closest to 0.90). Causal; the TypeScript "
-        "backtest applies the same rule (parity-tested).",
+        f"the quantile: {', '.join(fmt(c) for c in fmeta['calibration'])}.",
+        mix_bullet(fc),
         data_bullet(fmeta, len(rows)),
         "- **Split**: per series, the last 20% in time is held out for this evaluation and never used for training, "
         "early stopping or calibration; the last 20% of the remainder is the validation part (early stopping, "
@@ -55,19 +52,20 @@ def write(out_dir: str) -> None:
         "back to the widest step (γ = 0.02), which cost pinball loss on the held-out tail (8 of 12 series beat the "
         "baselines, coverage 12 of 12 in band). The validation part was lengthened to 20% after seeing that result; "
         "nothing else was changed.",
-        "- **v2 (this version) and how it was chosen**: error analysis on the validation parts (the early 64–80% of each "
+        "- **v2 and how it was chosen**: error analysis on the validation parts (the early 64–80% of each "
         "series; `validation_rows` in `models/forecaster-eval.json`, printed by train.py before the held-out tail). v1 saw "
         "only 24 hours, so it could not know the weekly shape (the class where a Crane-style FFT over 7 days wins on "
         "periodic aggregates) nor the recurring spikes of the week (where a VPA-style decayed P90 over 8 days wins on "
         "spiky VMs). v2 adds the weekly context above. A first v2 (v2a: the 24-hour mean as the scale) lost on the "
         "validation parts to the new naive-peak baseline on the spiky VMs 41 and 45 (CPU) and to seasonal naive on the "
         "Alibaba CPU: 9 of 12 series beat all four baselines there. The scale was then changed to the last hour's peak "
-        "(v2b, this model): 10 of 12 on the validation parts (it beats naive-peak on VMs 41 and 45; Alibaba CPU and "
+        "(v2b): 10 of 12 on the validation parts (it beats naive-peak on VMs 41 and 45; Alibaba CPU and "
         "memory still lose to seasonal naive there, the memory one by 2%). Chosen on validation. Disclosure: train.py "
         "also prints the held-out tail, so v2a's tail was seen too (it also lost to naive-peak on VMs 41 and 45 CPU); "
         "nothing was chosen on it. A third try (v2c: each series weighing the same in the loss, the short cluster "
         "aggregates' samples repeated) was stopped after its validation rows (VMs 41 and 45 CPU lost badly to naive "
         "peak) and rejected; its tail was not looked at.",
+        history_21_bullet(fc),
         "",
         "### Held-out evaluation: q90 pinball loss (lower is better) and q90 coverage",
         "",
@@ -109,6 +107,48 @@ def write(out_dir: str) -> None:
         f.write("\n".join(lines))
 
 
+def mix_bullet(fc: dict) -> str:
+    mix = fc.get("expert_mix")
+    head = ("- **Served forecast (online, per series, causal; `online_quantiles` in train.py, twin `src/scoring/recalibration.ts`, "
+            "parity-tested on a cluster aggregate and a spiky VM)**: ")
+    step = (f"the **recalibration** (adaptive conformal inference, Gibbs & Candès 2021): at each step the served forecast made an hour "
+            f"earlier is checked against the peak now known, and each quantile's log multiplier moves by γ·(miss − (1 − τ)), γ = {fc.get('aci_gamma', 0)}")
+    if not mix:
+        return head + step + "."
+    return (head + "first the **expert mix**: the model's quantiles, naive peak (the last hour's maximum) and seasonal naive (the peak "
+            "of the same hour a day earlier), all three from the day of history serving holds, are weighed per quantile by "
+            "exponential weights on their trailing pinball losses (each forecast checked once its hour has passed; the losses decay "
+            f"by {mix['decay']} per step, a half-life of about {math.log(0.5) / math.log(mix['decay']):.0f} steps; weights "
+            f"softmax(−{mix['rate']:g} · L / mean L), scale-free), made non-crossing; then " + step + " on the mixed forecast. "
+            "A series whose last hour's peak forecasts well (a spiky VM with long flat stretches) leans on it, a "
+            "daily-periodic one on the day before, the others on the model. The step and the mix (decay, rate) were chosen "
+            "together on the validation parts (γ ∈ {0.002, 0.005, 0.01} × no mix or decay ∈ {0.99, 0.997, 0.999} × rate ∈ "
+            "{1, 3, 10}, 21 candidates): among those whose q90 validation coverage is within 0.85–0.95 on every series, the "
+            "one that beats all four baselines on the most series, then the lowest mean relative pinball loss.")
+
+
+def history_21_bullet(fc: dict) -> str:
+    val = fc.get("validation_rows", [])
+    wins = sum(bool(r.get("beats_all")) for r in val)
+    return ("- **v2.1 (this version) and how it was chosen**: the same network and weights as v2b (training is deterministic for "
+            "the seed); what changed is what serving does after it. v2b's served forecast (the recalibrated model alone) lost on its held-out tail "
+            "to naive peak on the spiky VMs 41 (CPU, memory) and 45 (CPU), and on the validation parts to seasonal naive on the Alibaba "
+            "aggregate (CPU, memory). A fixed model cannot know per series whether the last hour's peak or yesterday's shape is the "
+            "better forecast; an online mix learns it from the series' own recent errors, without look-ahead. Candidates were "
+            "compared on the validation parts only (`python3 training/train.py --validation-only` stops before the tail); the mix "
+            "without a recalibration after it was tried first and dropped (mixing lowered q90 coverage under 0.85 on up to 6 "
+            f"series). With the chosen one, {wins} of {len(val)} series beat all four baselines on the validation parts (v2b: 10 of 12). "
+            "Disclosure: the held-out tails of v1, v2a and v2b were seen before this version was designed (v2b's losses there, "
+            "listed above, motivated it); the tail below was computed once, after the choice. Also compared on the validation "
+            "parts and not taken: weights normalised by the best expert's loss instead of the mean (12 of 12 as well, but a "
+            "higher mean loss relative to the best baseline, 0.80 against 0.78); after this version's tail was seen, separate "
+            "trailing losses for steps whose last hour is flat (range within 5% of its peak) and for the others, so a spiky VM "
+            "can lean on naive peak in its flat stretches only (validation: 12 of 12, mean 0.773 against 0.778, VMs 41 and 45 "
+            "CPU 0.95 against 0.97 of naive peak's loss): alike, so the simpler mix was kept. On the same held-out rows v2b scored 9 of 12; "
+            "v2.1 lowers the q90 pinball loss on 10 of the 12 series (VM 25's CPU and memory rise by 0.5% and 8%), VM 41's "
+            "memory now beats naive peak, VMs 41 and 45 CPU still lose to it (by 10% and 28%, v2b by 23% and 42%).")
+
+
 def data_bullet(fmeta: dict, n_series: int) -> str:
     prov = fmeta.get("training_data")
     if prov is not None and not os.path.exists(os.path.join(prov["traces_dir"], "bitbrains_vm_25.csv")):
@@ -147,8 +187,13 @@ def limits_section(anomaly_dir: str | None) -> list[str]:
         "- Both models expect 5-minute steps; the forecaster needs 24 hours of history (a younger series is padded with "
         "its first value) and uses up to 7 days of hourly means (missing hours are filled, and the share known is a "
         "feature), the anomaly detector the last 576 steps (two days).",
-        "- Spiky VMs with long flat stretches (Bitbrains 41 and 45): the last hour's peak is a hard baseline at q90; see the "
-        "table for where it still wins.",
+        "- Spiky VMs with long flat stretches (Bitbrains 41 and 45 CPU): the last hour's peak is a hard baseline at q90; see the "
+        "table for where it still wins. Error analysis on the validation parts (v2b): about 75% of their steps are flat (the "
+        "last hour's range within 5% of its peak); there the model's q90 sits 2–4% above the flat level (median; the q90 "
+        "calibration factor alone is 1.02) and pays 0.1 × that margin at every step, where naive peak pays nothing, and it wins "
+        "that back only on the rare spikes (4% of the steps). The expert mix moves weight to naive peak but, with three experts "
+        "and weights relative to their mean loss, not all of it. Not tried yet (the next version, to be chosen on validation): "
+        "a q90 that can reach the flat level exactly (the calibration per regime, or the ratio target's floor at 1).",
         "- Coverage against loss (measured on v1): without the online recalibration (γ = 0) the forecaster beat all three "
         "baselines of then on every series but its coverage strayed to 0.79–1.00 where a series' level moves after training; with it, coverage "
         "holds at about 0.90 and the pinball loss rises where the recalibration over-widens the interval (the VPA-style "

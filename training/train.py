@@ -23,34 +23,60 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from baselines import BASELINES  # noqa: E402
 from data import DEFAULT_TRACES, data_hash, load_series, split_index, trace_table  # noqa: E402
-from features import DAY, FEATURE_NAMES, HISTORY, N_FEATURES, HourlyMeans, feature_matrix, horizon_peak  # noqa: E402
+from features import DAY, FEATURE_NAMES, HISTORY, LAST_HOUR, N_FEATURES, HourlyMeans, feature_matrix, horizon_peak  # noqa: E402
 from mlp import QuantileMLP, to_onnx, train  # noqa: E402
 import versioning  # noqa: E402
 
-VERSION = "forecaster-2.0.0"
+VERSION = "forecaster-2.1.0"
 HORIZON = 12
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
-ACI_GAMMAS = (0.0, 0.002, 0.005, 0.01, 0.02)  # candidates; chosen on the validation parts
-TAUS = (0.5, 0.9, 0.99)
+ACI_GAMMAS = (0.002, 0.005, 0.01)  # candidates for the recalibration's step; chosen on the validation parts
+# candidates for the expert mix (decay of the trailing losses per step, rate of the weights), None: the model alone
+MIXES = (None, (0.99, 1.0), (0.99, 3.0), (0.997, 1.0), (0.997, 3.0), (0.997, 10.0), (0.999, 3.0))
+TAUS = np.array([0.5, 0.9, 0.99])
 
 
-def adaptive_quantiles(values: np.ndarray, ts: np.ndarray, base: np.ndarray, horizon: int, gamma: float) -> np.ndarray:
-    """Online per-series recalibration (adaptive conformal inference, Gibbs & Candès 2021),
-    causal: at step t the forecast made at t − H is checked against the peak of t − H + 1 … t,
-    now known, and the quantile's log multiplier moves by γ (miss − (1 − τ)). `ts` must be
-    consecutive steps; base[k] are the calibrated forecasts at ts[k]."""
+def experts(values: np.ndarray, ts: np.ndarray, base: np.ndarray, horizon: int) -> np.ndarray:
+    """The three forecasters the online mix weighs at each step of ts (shape experts × steps × quantiles):
+    the model (its calibrated quantiles, made non-crossing as served), naive peak (the last hour's
+    maximum) and seasonal naive (the peak of the same horizon one day earlier), the last two the same
+    value at every quantile; each from the day of history up to the step, as serving has it."""
+    model = np.maximum.accumulate(base, axis=1)
+    naive = np.array([values[t - LAST_HOUR + 1 : t + 1].max() for t in ts])
+    seasonal = np.array([values[t + 1 - DAY : t + 1 - DAY + horizon].max() for t in ts])
+    return np.stack([model, np.repeat(naive[:, None], 3, 1), np.repeat(seasonal[:, None], 3, 1)])
+
+
+def online_quantiles(values: np.ndarray, ts: np.ndarray, base: np.ndarray, horizon: int, gamma: float, mix: tuple[float, float] | None) -> np.ndarray:
+    """What serving does with the model's output (src/scoring/recalibration.ts), causal, per series:
+    1. the expert mix (exponential weights, per quantile): each expert's pinball loss on the forecasts
+       whose horizon has passed is summed with a decay per step; the weights are
+       softmax(−rate · L_e / mean_e L_e), scale-free; the mix is made non-crossing;
+    2. the recalibration (adaptive conformal inference, Gibbs & Candès 2021): the served forecast made
+       H steps ago is checked against the peak now known, and each quantile's log multiplier moves
+       by γ (miss − (1 − τ)); the served forecast is the mix × exp(log multiplier).
+    `ts` must be consecutive steps; base[k] are the calibrated model forecasts at ts[k]. Without a
+    mix the model's forecast alone is recalibrated."""
+    E = experts(values, ts, base, horizon)
+    if mix is None:
+        E = E[:1]
+    decay, rate = mix or (0.0, 0.0)
+    losses = np.zeros((len(E), 3))
     out = np.empty_like(base)
     log_mult = np.zeros(3)
     for k, t in enumerate(ts):
         j = k - horizon
         if j >= 0:
             peak = values[ts[j] + 1 : ts[j] + 1 + horizon].max()
-            for q in range(3):
-                miss = 1.0 if peak > out[j, q] else 0.0
-                log_mult[q] += gamma * (miss - (1 - TAUS[q]))
-        out[k] = base[k] * np.exp(log_mult)
+            r = peak - E[:, j, :]
+            losses = decay * losses + np.maximum(TAUS * r, (TAUS - 1) * r)
+            log_mult += gamma * ((peak > out[j]).astype(float) - (1 - TAUS))
+        z = -rate * losses / (losses.mean(axis=0) + 1e-12)
+        w = np.exp(z - z.max(axis=0))
+        q = (w * E[:, k, :]).sum(axis=0) / w.sum(axis=0)
+        out[k] = np.maximum.accumulate(q) * np.exp(log_mult)
     return out
 
 
@@ -69,6 +95,7 @@ def main() -> None:
     ap.add_argument("--val-fraction", type=float, default=0.2, help="share of each series' training part used for validation and calibration")
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--forecaster-only", action="store_true", help="kept for scripts that pass it: train.py trains the forecaster only (the anomaly detector has no weights; training/nab_eval.py evaluates it)")
+    ap.add_argument("--validation-only", action="store_true", help="stop after the validation rows, before the held-out tail is looked at (to decide on validation)")
     args = ap.parse_args()
     prov = versioning.provenance(args.traces, list(trace_table(args.traces)), vars(args))
     fixtures = versioning.fixtures_dir(args.out)
@@ -145,9 +172,11 @@ def main() -> None:
     with open(os.path.join(fixtures, "forecaster-golden.json"), "w") as f:
         json.dump({"version": VERSION, "horizon_steps": HORIZON, "calibration": factors, "vectors": golden}, f)
 
-    # the online recalibration's step size, chosen on the validation parts only: the smallest
-    # mean q90 pinball (relative to each series' own level) among the step sizes whose q90
-    # validation coverage is within 0.85-0.95 on every series (else the closest to 0.90)
+    # what serving does after the model (online_quantiles: the expert mix and the recalibration),
+    # its parameters chosen on the validation parts only: among the candidates whose q90 validation
+    # coverage is within 0.85-0.95 on every series, the one whose q90 pinball beats all four
+    # baselines on the most series (the goal), then the smallest mean q90 pinball relative to each
+    # series' own level; if none keeps coverage in band, the one closest to 0.90
     forecasts = {}
     for s in series:
         n = len(s.values)
@@ -155,59 +184,62 @@ def main() -> None:
         Xa, sca = feature_matrix(s.values, s.start_s, HORIZON, all_t)
         Qa, _ = model.forward(Xa)
         forecasts[s.name] = (all_t, Qa * np.array(factors)[None, :] * sca[:, None])
+    val = {}  # per series: validation steps, their realised peaks and the baselines' q90 pinball
+    for s in series:
+        cut = split_index(len(s.values))
+        tv = np.arange(max(HISTORY - 1, int(cut * (1 - args.val_fraction))), cut - HORIZON)
+        actual = horizon_peak(s.values, HORIZON, tv)
+        val[s.name] = (tv, actual, {name: pinball(actual, np.array([fn(s.values, int(t), HORIZON) for t in tv]), 0.9) for name, fn in BASELINES.items()})
     choice = []
     for gamma in ACI_GAMMAS:
-        covs, losses = [], []
-        for s in series:
-            n = len(s.values)
-            cut = split_index(n)
-            all_t, base = forecasts[s.name]
-            adj = adaptive_quantiles(s.values, all_t, base, HORIZON, gamma)
-            tv = np.arange(max(HISTORY - 1, int(cut * (1 - args.val_fraction))), cut - HORIZON)
-            q90 = adj[tv - (HISTORY - 1), 1]
-            actual = horizon_peak(s.values, HORIZON, tv)
-            covs.append(float(np.mean(actual <= q90)))
-            losses.append(pinball(actual, q90, 0.9) / max(float(np.mean(actual)), 1e-9))
-        ok = all(0.85 <= c <= 0.95 for c in covs)
-        choice.append((0 if ok else 1, float(np.mean(losses)) if ok else float(np.mean(np.abs(np.array(covs) - 0.9))), gamma))
-        print(f"  ACI step {gamma}: validation coverage {min(covs):.3f}-{max(covs):.3f}, relative pinball {np.mean(losses):.4f}")
-    aci_gamma = sorted(choice)[0][2]
-    print(f"online recalibration step (chosen on validation): {aci_gamma}")
+        for mix in MIXES:
+            covs, losses, wins = [], [], 0
+            for s in series:
+                tv, actual, base_loss = val[s.name]
+                all_t, base = forecasts[s.name]
+                upto = tv[-1] - (HISTORY - 1) + 1 if len(tv) else 0  # the validation part ends the run: the tail is not needed to choose
+                q90 = online_quantiles(s.values, all_t[:upto], base[:upto], HORIZON, gamma, mix)[tv - (HISTORY - 1), 1]
+                loss = pinball(actual, q90, 0.9)
+                covs.append(float(np.mean(actual <= q90)))
+                losses.append(loss / max(float(np.mean(actual)), 1e-9))
+                wins += all(loss < b for b in base_loss.values())
+            ok = all(0.85 <= c <= 0.95 for c in covs)
+            key = (0, -wins, float(np.mean(losses))) if ok else (1, 0, float(np.mean(np.abs(np.array(covs) - 0.9))))
+            choice.append((key, gamma, mix))
+            print(f"  step {gamma}, mix {mix}: validation coverage {min(covs):.3f}-{max(covs):.3f}, beats all baselines on {wins} of {len(series)}, "
+                  f"relative pinball {np.mean(losses):.4f}")
+    _, aci_gamma, mix = min(choice, key=lambda c: c[0])
+    print(f"online recalibration step {aci_gamma}, expert mix {mix} (chosen on validation)")
+    online = {name: online_quantiles(s.values, forecasts[name][0], forecasts[name][1], HORIZON, aci_gamma, mix) for name, s in ((s.name, s) for s in series)}
 
     # error analysis on the validation parts (never the held-out tail): the forecaster against
     # the baselines, per series, so a losing class shows before the tail is looked at
     val_rows = []
     for s in series:
-        cut = split_index(len(s.values))
-        all_t, base = forecasts[s.name]
-        adj = adaptive_quantiles(s.values, all_t, base, HORIZON, aci_gamma)
-        tv = np.arange(max(HISTORY - 1, int(cut * (1 - args.val_fraction))), cut - HORIZON)
-        actual = horizon_peak(s.values, HORIZON, tv)
-        q90 = adj[tv - (HISTORY - 1), 1]
+        tv, actual, base_loss = val[s.name]
+        q90 = online[s.name][tv - (HISTORY - 1), 1]
         row = {"series": s.name, "rows": len(tv), "forecaster_pinball": pinball(actual, q90, 0.9), "forecaster_coverage": float(np.mean(actual <= q90))}
-        for name, fn in BASELINES.items():
-            row[f"{name}_pinball"] = pinball(actual, np.array([fn(s.values, int(t), HORIZON) for t in tv]), 0.9)
+        row.update({f"{name}_pinball": loss for name, loss in base_loss.items()})
+        row["beats_all"] = all(row["forecaster_pinball"] < loss for loss in base_loss.values())
         val_rows.append(row)
         print(f"  validation {s.name}: q90 pinball {row['forecaster_pinball']:.4g} (naive-peak {row['naive_peak_pinball']:.4g}, "
               f"seasonal {row['seasonal_naive_pinball']:.4g}, vpa {row['vpa_pinball']:.4g}, crane {row['crane_fft_pinball']:.4g}), "
               f"coverage {row['forecaster_coverage']:.3f}")
+    if args.validation_only:
+        print("--validation-only: stopping before the held-out tail")
+        return
 
     # evaluation on the held-out tails
     rows = []
-    golden_bt = None
     for s in series:
         n = len(s.values)
         cut = split_index(n)
-        # forecasts from the first forecastable step, so the online recalibration is warm;
+        # forecasts from the first forecastable step, so the online mix and recalibration are warm;
         # scored only on the held-out tail
-        all_t, base = forecasts[s.name]
-        adj = adaptive_quantiles(s.values, all_t, base, HORIZON, aci_gamma)
         te = np.arange(max(cut, 8 * DAY), n - HORIZON)
         if len(te) == 0:
             te = np.arange(max(cut, HISTORY - 1), n - HORIZON)
-        q90 = adj[te - (HISTORY - 1), 1]
-        if s is series[-2]:
-            golden_bt = {"series": s.name, "values": s.values.tolist(), "start_s": s.start_s, "rows": [int(t) for t in te[-60:]], "q90": [float(x) for x in q90[-60:]]}
+        q90 = online[s.name][te - (HISTORY - 1), 1]
         actual = horizon_peak(s.values, HORIZON, te)
         row = {"series": s.name, "rows": len(te), "forecaster_pinball": pinball(actual, q90, 0.9), "forecaster_coverage": float(np.mean(actual <= q90))}
         for name, fn in BASELINES.items():
@@ -217,15 +249,30 @@ def main() -> None:
         row["beats_all"] = all(row["forecaster_pinball"] < row[f"{b}_pinball"] for b in BASELINES)
         rows.append(row)
         print(f"  {s.name}: q90 pinball {row['forecaster_pinball']:.4g} (naive-peak {row['naive_peak_pinball']:.4g}, seasonal {row['seasonal_naive_pinball']:.4g}, vpa {row['vpa_pinball']:.4g}, crane {row['crane_fft_pinball']:.4g}), coverage {row['forecaster_coverage']:.3f}")
+
+    # golden served forecasts for the TypeScript parity test (backtest + recalibration.ts): the last
+    # 60 rows of a cluster aggregate and of a spiky VM, each replayed from its first row (the VM cut
+    # to its last 2,500 steps to keep the fixture small)
+    golden_bt = []
+    for s, keep in ((series[-2], None), (next((x for x in series if x.name == "bitbrains_vm_41:cpu_usage_mhz"), series[0]), 2500)):
+        off = len(s.values) - keep if keep and len(s.values) > keep else 0
+        v, start = s.values[off:], s.start_s + 300 * off
+        ts = np.arange(HISTORY - 1, len(v) - HORIZON)
+        Xg, scg = feature_matrix(v, start, HORIZON, ts)
+        Qg, _ = model.forward(Xg)
+        q = online_quantiles(v, ts, Qg * np.array(factors)[None, :] * scg[:, None], HORIZON, aci_gamma, mix)
+        golden_bt.append({"series": s.name, "values": v.tolist(), "start_s": int(start), "rows": [int(t) for t in ts[-60:]], "q": q[-60:].tolist()})
     with open(os.path.join(fixtures, "forecaster-backtest-golden.json"), "w") as f:
         json.dump(golden_bt, f)
     info_path = os.path.join(args.out, "forecaster.json")
     info = json.load(open(info_path))
     info["aci_gamma"] = aci_gamma
+    info["expert_mix"] = None if mix is None else {"decay": mix[0], "rate": mix[1]}
     with open(info_path, "w") as f:
         json.dump(info, f, indent=1)
     with open(os.path.join(args.out, "forecaster-eval.json"), "w") as f:
-        json.dump({"version": VERSION, "aci_gamma": aci_gamma, "seed": args.seed, "horizon_steps": HORIZON, "rows": rows, "validation_rows": val_rows}, f, indent=1)
+        json.dump({"version": VERSION, "aci_gamma": aci_gamma, "expert_mix": info["expert_mix"], "seed": args.seed, "horizon_steps": HORIZON,
+                   "rows": rows, "validation_rows": val_rows}, f, indent=1)
     import model_card  # the anomaly detector has no weights: training/nab_eval.py evaluates it
 
     model_card.write(args.out)

@@ -88,7 +88,7 @@ export function backtestCommand(): Command {
       const bar = progressBar('backtest', values.length);
       const out = await backtest(values, startMs, stepMs, forecaster, (d) => bar.update(d));
       bar.stop();
-      const model = { stepMs, horizonSteps: forecaster.horizonSteps, gamma: forecaster.info.aci_gamma ?? 0 };
+      const model = { stepMs, horizonSteps: forecaster.horizonSteps, ...forecaster.online };
       let plan: (CapacityStep | undefined)[] | undefined;
       let policy: ResolvedPolicy | undefined;
       const policyName = flags.policy ?? 'built-in defaults';
@@ -103,7 +103,7 @@ export function backtestCommand(): Command {
         const who = { namespace: '-', workload: '-' };
         plan = planCapacity(events.length ? out.map((r) => ({ ...r, event: eventMultiplier(events, who, r.stepEndMs, horizonMs) })) : out, policy, model);
       }
-      const forecasts = plan ? plan.map((p) => p!.forecast) : recalibrated(out, stepMs, forecaster.horizonSteps, model.gamma);
+      const forecasts = plan ? plan.map((p) => p!.forecast) : recalibrated(out, stepMs, forecaster.horizonSteps, model.gamma, model.mix);
       writeFileSync(flags.out, backtestCsv(out, forecasts, flags.timeColumn !== undefined, plan));
       if (plan) {
         const s = summarisePlan(values, plan, stepMs, Math.floor(values.length * flags.scoreFrom), Math.floor(values.length * flags.scoreTo));

@@ -4,7 +4,7 @@
  * (capacity-plan.ts, state in memory) both run, so the backtest describes what runs.
  *
  * Per step, in order:
- * 1. the forecaster's output through the series' online recalibration (scoring/recalibration.ts);
+ * 1. the forecaster's output through the series' online expert mix and recalibration (scoring/recalibration.ts);
  * 2. the adaptive SLO calibration (sloAdaptation > 0): the multiplier follows whether the
  *    step that just closed was under-provisioned by the capacity in force; it is not raised
  *    for a demand beyond the cap (4.) that was in force, which no multiplier could have met
@@ -28,7 +28,7 @@
  * about to be published.
  */
 import type { Forecast } from '../scoring/forecaster.js';
-import { emptyRecalibration, recalibrate, type RecalibrationState } from '../scoring/recalibration.js';
+import { emptyRecalibration, recalibrate, type ExpertMix, type RecalibrationState } from '../scoring/recalibration.js';
 import { raised } from './events.js';
 import type { ResolvedPolicy } from './policy-schema.js';
 import { BASE_NAMES, candidateBases, selectBase, type BaseSelection } from './base-selection.js';
@@ -80,6 +80,8 @@ export interface ModelShape {
   horizonSteps: number;
   /** the recalibration's step (the model's aci_gamma); 0 turns it off */
   gamma: number;
+  /** the online expert mix (the model's expert_mix); absent: the model alone */
+  mix?: ExpertMix | null;
 }
 
 export interface Decision {
@@ -112,7 +114,7 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
   const usable = usableOf(policy);
   const toCapacity = (level: number): number => (usable ? level * usable : level);
   const state: ReplicaState = { ...prev, decidedAtMs: input.stepEndMs };
-  const recal = recalibrate(prev.recalibration, input.forecast, input.history, input.stepEndMs, model.stepMs, model.horizonSteps, model.gamma);
+  const recal = recalibrate(prev.recalibration, input.forecast, input.history, input.stepEndMs, model.stepMs, model.horizonSteps, model.gamma, model.mix);
   state.recalibration = recal.state;
   // a declared event raises what the forecast and the cap allow (the recalibration keeps judging the model's own forecast)
   const m = input.event?.multiplier ?? 1;

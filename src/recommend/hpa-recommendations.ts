@@ -43,7 +43,7 @@ export class HpaRecommender {
   private readonly spend: SpendPort;
 
   constructor(private readonly d: HpaDeps) {
-    this.model = { stepMs: d.forecaster.stepSeconds * 1000, horizonSteps: d.forecaster.horizonSteps, gamma: d.forecaster.info.aci_gamma ?? 0 };
+    this.model = { stepMs: d.forecaster.stepSeconds * 1000, horizonSteps: d.forecaster.horizonSteps, ...d.forecaster.online };
     this.spend = {
       spend: async (scope, atMs) => {
         const monthToDate = await d.costs.monthToDate(scope, atMs);

@@ -54,7 +54,7 @@ export async function analyseSeries(
 ): Promise<SeriesPanel> {
   const { anomaly, fromRow = 0 } = opts;
   const rows = opts.rows ?? (await backtest(values, startMs, stepMs, forecaster));
-  const plan = planCapacity(rows, policy, { stepMs, horizonSteps: forecaster.horizonSteps, gamma: forecaster.info.aci_gamma ?? 0 });
+  const plan = planCapacity(rows, policy, { stepMs, horizonSteps: forecaster.horizonSteps, ...forecaster.online });
   const summary = summarisePlan(values, plan, stepMs, fromRow);
   const n = values.length;
   const capacity = Array.from({ length: n }, (_, t) => (t > 0 ? (plan[t - 1]?.capacity ?? null) : null));

@@ -10,7 +10,7 @@
 import { ForesightError } from '../util/errors.js';
 import { HISTORY, HourlyMeans } from './features.js';
 import type { Forecast, Forecaster } from './forecaster.js';
-import { emptyRecalibration, recalibrate } from './recalibration.js';
+import { emptyRecalibration, recalibrate, type ExpertMix } from './recalibration.js';
 
 export interface BacktestRow {
   timeMs: number;
@@ -73,11 +73,11 @@ export async function backtest(
   return rows;
 }
 
-/** The rows' forecasts after the per-series online recalibration (what the decision engine uses). */
-export function recalibrated(rows: BacktestRow[], stepMs: number, horizon: number, gamma: number): Forecast[] {
+/** The rows' forecasts after the per-series online mix and recalibration (what the decision engine uses). */
+export function recalibrated(rows: BacktestRow[], stepMs: number, horizon: number, gamma: number, mix?: ExpertMix | null): Forecast[] {
   let state = emptyRecalibration();
   return rows.map((r) => {
-    const next = recalibrate(state, r.forecast, r.history, r.stepEndMs, stepMs, horizon, gamma);
+    const next = recalibrate(state, r.forecast, r.history, r.stepEndMs, stepMs, horizon, gamma, mix);
     state = next.state;
     return next.forecast;
   });

@@ -9,6 +9,7 @@ import type { Logger } from '../telemetry/log.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { forecastFeatures, HISTORY, N_FEATURES } from './features.js';
 import { loadModel, type Provider } from './onnx-session.js';
+import type { ExpertMix } from './recalibration.js';
 
 export const DEFAULT_MODEL = path.join(PROJECT_ROOT, 'models', 'forecaster.onnx');
 
@@ -19,6 +20,8 @@ export interface ModelInfo {
   calibration: number[];
   /** step of the online per-series recalibration (adaptive conformal inference); 0 turns it off */
   aci_gamma?: number;
+  /** the online expert mix (scoring/recalibration.ts); absent or null: the model alone */
+  expert_mix?: ExpertMix | null;
   training_data_sha256: string;
 }
 
@@ -55,6 +58,11 @@ export class Forecaster {
 
   get stepSeconds(): number {
     return Number(this.info.step_seconds);
+  }
+
+  /** What serving does after the model, per series (scoring/recalibration.ts): the recalibration's step and the expert mix. */
+  get online(): { gamma: number; mix: ExpertMix | null } {
+    return { gamma: this.info.aci_gamma ?? 0, mix: this.info.expert_mix ?? null };
   }
 
   get historySteps(): number {

@@ -1,7 +1,8 @@
 /**
  * Python ↔ TypeScript parity on golden vectors written by training/train.py (features within
- * 1e-9 relative, model outputs within 1e-4: the model runs in float32), causality of the
- * backtest, and the CPU fallback when CUDA is requested and not available.
+ * 1e-9 relative, model outputs within 1e-4: the model runs in float32), the served forecasts
+ * (expert mix and recalibration, 1e-3), causality of the backtest, and the CPU fallback when
+ * CUDA is requested and not available.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -77,23 +78,29 @@ describe('forecaster serving', () => {
     assert.equal(full[0].horizonPeak, Math.max(...values.slice(1, 13)));
   });
 
-  it('backtests a real series like the training evaluation, online recalibration included (1e-3)', async () => {
-    const g = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'forecaster-backtest-golden.json'), 'utf8')) as {
+  it('serves what the training evaluation scores: backtest, expert mix and recalibration on a cluster aggregate and a spiky VM (1e-3)', async () => {
+    const goldens = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'forecaster-backtest-golden.json'), 'utf8')) as {
       series: string;
       values: number[];
       start_s: number;
       rows: number[];
-      q90: number[];
-    };
+      q: [number, number, number][];
+    }[];
     const f = await Forecaster.load();
-    const out = await backtest(Float64Array.from(g.values), g.start_s * 1000, 300_000, f);
-    // the training evaluation starts the recalibration at the first full day (row 287); the
-    // live loop and the backtest start it at the series' first step, so start it there here
-    const warm = 287;
-    const q = recalibrated(out.slice(warm), 300_000, f.horizonSteps, f.info.aci_gamma ?? 0);
-    g.rows.forEach((t, i) =>
-      assert.ok(Math.abs(q[t - warm].q90 - g.q90[i]) <= 1e-3 * Math.abs(g.q90[i]), `${g.series} row ${t}: ${q[t - warm].q90} vs ${g.q90[i]}`),
-    );
+    assert.equal(goldens.length, 2);
+    assert.ok(f.online.mix, 'the shipped model mixes experts');
+    for (const g of goldens) {
+      const out = await backtest(Float64Array.from(g.values), g.start_s * 1000, 300_000, f);
+      // the training evaluation starts at the first full day (row 287); the live loop and the
+      // backtest start at the series' first step, so start there here
+      const warm = 287;
+      const q = recalibrated(out.slice(warm), 300_000, f.horizonSteps, f.online.gamma, f.online.mix);
+      g.rows.forEach((t, i) =>
+        (['q50', 'q90', 'q99'] as const).forEach((k, j) =>
+          assert.ok(Math.abs(q[t - warm][k] - g.q[i][j]) <= 1e-3 * Math.abs(g.q[i][j]), `${g.series} row ${t} ${k}: ${q[t - warm][k]} vs ${g.q[i][j]}`),
+        ),
+      );
+    }
   });
 
   it('falls back to CPU with one info line (not a warning) when the CUDA library is not installed', async () => {
