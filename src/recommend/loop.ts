@@ -172,6 +172,7 @@ export class RecommendationLoop {
     const timings: LoopTimings = { history: 0, models: 0, decide: 0, publish: 0 };
     const out: LoopOutcome = { timings, scored: 0, recommendations: [], alerts: [], outcomes: [] };
     if (due.length === 0) return out;
+    this.money.newBatch();
     let t = performance.now();
     const lap = (phase: keyof LoopTimings): void => {
       const n = performance.now();

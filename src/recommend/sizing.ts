@@ -85,12 +85,9 @@ export const closesHour = (stepEndMs: number): boolean => stepEndMs % HOUR === 0
 export class SizingRules {
   constructor(private readonly d: SizingDeps) {}
 
+  /** The workload in the checkout (money/money.ts caches it per manifest snapshot). */
   private resolve(id: SeriesIdentity): ResolvedWorkload | undefined {
-    try {
-      return this.d.manifests?.()?.resolve({ namespace: id.namespace, kind: id.kind, name: id.name });
-    } catch {
-      return undefined;
-    }
+    return this.d.money.workload(id).resolved;
   }
 
   /** Hourly means of a series over the `hours` hours before `endMs` (hours without samples left out; window-query.ts). */
