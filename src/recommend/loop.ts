@@ -39,6 +39,7 @@ import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomal
 import { DAY } from '../scoring/features.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import { historiesFromWindows } from './window-history.js';
+import type { HourBuckets } from '../windows/window-query.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { historyIncomplete } from '../windows/state-marks.js';
@@ -232,7 +233,7 @@ export class RecommendationLoop {
         }
       }
       if (closesHour(r.stepEndMs)) {
-        for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp)) {
+        for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp, r.h.hours)) {
           if (!(await this.money.guard(r.id, c.rec, policy, (c.urgentRaises ?? []).length > 0))) continue; // a budget cap
           const rec = await this.publishOnce(ctx, r.id, c, r.stepEndMs, policy);
           if (rec) published.push(rec);
@@ -279,12 +280,13 @@ export class RecommendationLoop {
     f: PeakForecast,
     policy: ReturnType<PolicySet['resolve']>,
     tp: string | undefined,
+    read: HourBuckets,
   ): Promise<Candidate[]> {
     const out: (Candidate | undefined)[] = [];
     if (id.container !== null && id.metric === policy.resources.cpuMetric) out.push(await this.sizing.resources(id, ref, stepEndMs, f, policy, tp));
     if (id.container === null && id.metric === policy.replicas.metric) {
-      out.push(await this.sizing.idle(id, ref, seriesId, stepEndMs, policy, tp));
-      out.push(await this.sizing.spot(id, ref, seriesId, stepEndMs, policy, tp));
+      out.push(await this.sizing.idle(id, ref, seriesId, stepEndMs, policy, tp, read));
+      out.push(await this.sizing.spot(id, ref, seriesId, stepEndMs, policy, tp, read));
     }
     return out.filter((c): c is Candidate => c !== undefined);
   }

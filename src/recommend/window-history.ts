@@ -12,6 +12,7 @@ import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { ANOMALY_LONG_HOURS, type LongRange } from '../scoring/anomaly-detector.js';
 import { COARSE_HOURS, DAY } from '../scoring/features.js';
 import type { ForecastInput } from '../scoring/forecaster.js';
+import type { HourBuckets } from '../windows/window-query.js';
 
 const STEP_MS = 300_000;
 const HOUR_MS = 3_600_000;
@@ -29,6 +30,8 @@ export interface WindowHistory extends ForecastInput {
   observed: number;
   /** The hour buckets' range before the newest step's hour (NaN: no bucket), for the anomaly detector. */
   long: LongRange;
+  /** The hour buckets read (the hours before the one the step's end falls in): the hourly rules reuse them (window-query.ts hourlyMeans). */
+  hours: HourBuckets;
 }
 
 /** Hours read: enough for the coarse context and the long range, one more for when the newest step ends on the hour. */
@@ -60,24 +63,21 @@ export async function historiesFromWindows(store: WindowStore, series: SeriesRef
       if (!(b.max <= long.hi)) long.hi = b.max;
       if (!Number.isNaN(b.min) && !(b.min >= long.lo)) long.lo = b.min;
     }
-    const means = new Array<number | undefined>(steps);
-    let any = false;
+    const history = new Float64Array(steps);
+    let first = -1;
     for (let k = 0; k < steps; k++) {
       const b = bs[k];
       if (b && b.count > 0) {
-        means[k] = b.sum / b.count;
-        any = true;
-      }
+        history[k] = b.sum / b.count;
+        if (first < 0) {
+          first = k;
+          history.fill(history[k], 0, k); // the steps before the first event take its value
+        }
+      } else if (first >= 0) history[k] = history[k - 1]; // a step without events repeats the previous one
     }
-    if (!any) return undefined;
-    const history = new Float64Array(steps);
-    const first = means.findIndex((v) => v !== undefined);
-    let last = means[first]!;
-    for (let k = 0; k < steps; k++) {
-      if (means[k] !== undefined) last = means[k]!;
-      history[k] = last;
-    }
+    if (first < 0) return undefined;
     // the newest step is [aligned − 5 min, aligned): its time is its start, as in training
-    return { history, timeS: (aligned - STEP_MS) / 1000, coarse, observed: steps - first, long };
+    const hoursEnd = Math.floor(aligned / HOUR_MS) * HOUR_MS;
+    return { history, timeS: (aligned - STEP_MS) / 1000, coarse, observed: steps - first, long, hours: { endMs: hoursEnd, buckets: hours } };
   });
 }

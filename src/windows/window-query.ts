@@ -3,6 +3,13 @@ import { ForesightError } from '../util/errors.js';
 import { bucketIndex, COARSE, HOURS_READ_MS, QUARTER, resolutionNamed, type ResolutionName } from './resolutions.js';
 import { emptySummary, mergeInto, quantile, type Summary } from './sketch.js';
 import type { PartitionRef, WindowStore } from './window-store.js';
+import type { BucketTotals } from './bucket-codec.js';
+
+/** A series' hour buckets read already (the scoring's history read): those of the hours before `endMs`, oldest first. */
+export interface HourBuckets {
+  endMs: number;
+  buckets: readonly (BucketTotals | null)[];
+}
 
 export interface RangeStats {
   count: number;
@@ -80,7 +87,16 @@ export function statsOf(s: Summary, buckets: number): RangeStats {
  * with its highest sample, an upper bound of each of their means, so a rule that asks "every
  * hour below x" (the idle rule) holds on them only where it surely holds.
  */
-export async function hourlyMeans(store: WindowStore, ref: PartitionRef, seriesId: string, endMs: number, hours: number): Promise<number[]> {
+export async function hourlyMeans(
+  store: WindowStore,
+  ref: PartitionRef,
+  seriesId: string,
+  endMs: number,
+  hours: number,
+  read?: HourBuckets,
+): Promise<number[]> {
+  // the hours asked for were read already (all within the hour buckets' range): no second read
+  if (read && read.endMs === endMs && hours <= read.buckets.length && hours * COARSE.bucketMs <= HOURS_READ_MS) return meansOf(read.buckets.slice(-hours));
   const fromMs = endMs - hours * COARSE.bucketMs;
   const split = fromMs >= endMs - HOURS_READ_MS ? fromMs : Math.ceil((endMs - HOURS_READ_MS) / QUARTER.bucketMs) * QUARTER.bucketMs;
   const recent = Math.round((endMs - split) / COARSE.bucketMs);
@@ -95,6 +111,13 @@ export async function hourlyMeans(store: WindowStore, ref: PartitionRef, seriesI
       if (b && b.count > 0) for (let h = 0; h < within; h++) out.push(b.max);
     });
   }
-  for (const b of hourly) if (b && b.count > 0) out.push(b.sum / b.count);
+  out.push(...meansOf(hourly));
+  return out;
+}
+
+/** The means of the filled buckets, oldest first. */
+function meansOf(buckets: readonly (BucketTotals | null)[]): number[] {
+  const out: number[] = [];
+  for (const b of buckets) if (b && b.count > 0) out.push(b.sum / b.count);
   return out;
 }

@@ -204,16 +204,15 @@ export class WindowStore {
     const replies = (await pipeline.exec()) ?? [];
     let k = 0;
     return plans.map((plan) => {
-      const byBucket = new Map<number, Buffer>();
+      const out = new Array<T | null>(plan.last - plan.first + 1).fill(null);
       for (const c of plan.chunks) {
         const [err, h] = replies[k++] as [Error | null, Record<string, Buffer>];
         if (err) throw new ForesightError('REDIS_UNAVAILABLE', `reading windows failed: ${err.message}`, { retriable: true, cause: err });
-        for (const [field, blob] of Object.entries(h)) byBucket.set(c * plan.chunkBuckets + Number(field), blob);
-      }
-      const out: (T | null)[] = [];
-      for (let b = plan.first; b <= plan.last; b++) {
-        const blob = byBucket.get(b);
-        out.push(blob ? decode(blob) : null);
+        // a chunk's buckets outside the range asked for are not decoded
+        for (const field in h) {
+          const i = c * plan.chunkBuckets + Number(field) - plan.first;
+          if (i >= 0 && i < out.length) out[i] = decode(h[field]);
+        }
       }
       return out;
     });
