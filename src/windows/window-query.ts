@@ -3,12 +3,11 @@ import { ForesightError } from '../util/errors.js';
 import { bucketIndex, COARSE, HOURS_READ_MS, QUARTER, resolutionNamed, type ResolutionName } from './resolutions.js';
 import { emptySummary, mergeInto, quantile, type Summary } from './sketch.js';
 import type { PartitionRef, WindowStore } from './window-store.js';
-import type { BucketTotals } from './bucket-codec.js';
 
-/** A series' hour buckets read already (the scoring's history read): those of the hours before `endMs`, oldest first. */
+/** A series' hour buckets read already (the scoring's history read): the means of the hours before `endMs`, oldest first (NaN: no event). */
 export interface HourBuckets {
   endMs: number;
-  buckets: readonly (BucketTotals | null)[];
+  means: Float64Array;
 }
 
 export interface RangeStats {
@@ -96,7 +95,8 @@ export async function hourlyMeans(
   read?: HourBuckets,
 ): Promise<number[]> {
   // the hours asked for were read already (all within the hour buckets' range): no second read
-  if (read && read.endMs === endMs && hours <= read.buckets.length && hours * COARSE.bucketMs <= HOURS_READ_MS) return meansOf(read.buckets.slice(-hours));
+  if (read && read.endMs === endMs && hours <= read.means.length && hours * COARSE.bucketMs <= HOURS_READ_MS)
+    return Array.from(read.means.subarray(-hours)).filter((m) => !Number.isNaN(m));
   const fromMs = endMs - hours * COARSE.bucketMs;
   const split = fromMs >= endMs - HOURS_READ_MS ? fromMs : Math.ceil((endMs - HOURS_READ_MS) / QUARTER.bucketMs) * QUARTER.bucketMs;
   const recent = Math.round((endMs - split) / COARSE.bucketMs);
@@ -111,13 +111,6 @@ export async function hourlyMeans(
       if (b && b.count > 0) for (let h = 0; h < within; h++) out.push(b.max);
     });
   }
-  out.push(...meansOf(hourly));
-  return out;
-}
-
-/** The means of the filled buckets, oldest first. */
-function meansOf(buckets: readonly (BucketTotals | null)[]): number[] {
-  const out: number[] = [];
-  for (const b of buckets) if (b && b.count > 0) out.push(b.sum / b.count);
+  for (const b of hourly) if (b && b.count > 0) out.push(b.sum / b.count);
   return out;
 }

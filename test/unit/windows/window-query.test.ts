@@ -90,9 +90,8 @@ describe('window queries across the hour and 6-hour buckets', () => {
 
   it('answers hourly means from hour buckets read already when they cover the hours asked, and reads the store otherwise', async () => {
     const { store, asked } = storeOf({ coarse: new Map([[end - HOUR, bucketOf([9])]]) });
-    const t = (sum: number, count: number): { count: number; sum: number; min: number; max: number } => ({ count, sum, min: 0, max: sum });
-    // the scoring's read: the 3 hours before `end`, oldest first (one empty)
-    const read = { endMs: end, buckets: [t(6, 3), null, t(1, 4)] };
+    // the scoring's read: the means of the 3 hours before `end`, oldest first (one without events)
+    const read = { endMs: end, means: Float64Array.from([2, NaN, 0.25]) };
     assert.deepEqual(await hourlyMeans(store, ref, 's', end, 2, read), [0.25]);
     assert.deepEqual(await hourlyMeans(store, ref, 's', end, 3, read), [2, 0.25]);
     assert.equal(asked.length, 0);
