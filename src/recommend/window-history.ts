@@ -56,11 +56,14 @@ export async function historiesFromWindows(
   steps = DAY,
   cache?: HistoryCache,
 ): Promise<(WindowHistory | undefined)[]> {
+  // a series with several steps in one call (a replayed batch): each read whole, the newest kept
+  const times = new Map<string, number>();
+  for (const s of series) times.set(keyOf(s), (times.get(keyOf(s)) ?? 0) + 1);
   // per series: which of its newest buckets to read (all of them without a kept history)
   const plans = series.map((s) => {
     const aligned = Math.floor((s.endMs ?? endMs) / STEP_MS) * STEP_MS;
     const hoursEnd = Math.floor(aligned / HOUR_MS) * HOUR_MS;
-    const kept = cache?.get(s.ref, s.seriesId);
+    const kept = times.get(keyOf(s)) === 1 ? cache?.get(s.ref, s.seriesId) : undefined;
     const since = kept && cache!.changedSince(kept, steps, aligned, hoursEnd);
     return {
       aligned,
@@ -81,10 +84,13 @@ export async function historiesFromWindows(
     const kept = p.kept ? HistoryCache.shifted(p.kept, p.aligned, p.hoursEnd) : emptyKept(steps, p.aligned, p.hoursEnd);
     putFive(kept, buckets[k++]);
     if (p.hours > 0) putHours(kept, buckets[k++]);
-    cache?.set(series[i].ref, series[i].seriesId, kept);
+    const now = cache?.get(series[i].ref, series[i].seriesId);
+    if (cache && (now === undefined || now === kept || now.endMs <= kept.endMs)) cache.set(series[i].ref, series[i].seriesId, kept);
     return historyOf(kept);
   });
 }
+
+const keyOf = (s: SeriesRef): string => `${s.ref.topic}\n${s.ref.partition}\n${s.seriesId}`;
 
 function emptyKept(steps: number, endMs: number, hoursEndMs: number): KeptHistory {
   const nan = (n: number): Float64Array => new Float64Array(n).fill(NaN);

@@ -102,9 +102,14 @@ describe('kept histories', () => {
     // after the hour: a sample 2 minutes back lands in the hour just closed (its hour bucket changes); t comes back after 4 steps
     await apply([late(s, H - 2 * MIN, 2_000), ...minutes(s, H, H + 5 * MIN), ...minutes(t, H - 10 * MIN, H + 5 * MIN)]);
     await compare([s, t], H + 5 * MIN);
+    // a replayed batch closes several steps of s at once, the newer first: each as a full read gives it, the newest kept
+    await apply(minutes(s, H + 5 * MIN, H + 15 * MIN));
+    const steps = [H + 15 * MIN, H + 10 * MIN].map((endMs) => ({ ref, seriesId: s, endMs }));
+    assert.deepEqual(await historiesFromWindows(store, steps, 0, ANOMALY_WINDOW, cache), await historiesFromWindows(store, steps, 0, ANOMALY_WINDOW));
+    assert.equal(cache.get(ref, s)?.endMs, H + 15 * MIN);
     // emptied (partitions moved, or Redis lost state): read whole again, still the same
     cache.clear();
-    assert.equal((await compare([s], H + 5 * MIN)).find((r) => r.resolution === 'five')?.n, ANOMALY_WINDOW);
+    assert.equal((await compare([s], H + 15 * MIN)).find((r) => r.resolution === 'five')?.n, ANOMALY_WINDOW);
 
     for await (const { keys } of scanKeys(redis, `${prefix}:*`)) if (keys.length) await redis.del(...keys);
   });
