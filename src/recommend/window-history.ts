@@ -42,7 +42,7 @@ export interface WindowHistory extends ForecastInput {
 }
 
 /** Hours read: enough for the coarse context and the long range, one more for when the newest step ends on the hour. */
-export const HOURS_READ = Math.max(COARSE_HOURS, ANOMALY_LONG_HOURS) + 1;
+const HOURS_READ = Math.max(COARSE_HOURS, ANOMALY_LONG_HOURS) + 1;
 
 /**
  * `endMs`: the end of the last complete 5-minute step to forecast from (a multiple of 5 minutes).
