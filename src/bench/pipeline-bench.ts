@@ -29,6 +29,8 @@ import type { Consumer } from 'kafkajs';
 import { startProcessor, type BatchObserver } from '../processor/processor.js';
 import { createServiceContext, type RunningService, type ServiceContext } from '../service-runtime/runtime.js';
 import { sleep } from '../util/retry.js';
+import { createRedis } from '../windows/redis-client.js';
+import { cpuBetween, CpuMeter, type CpuSnapshot } from './cpu.js';
 
 const STEP = 300_000;
 
@@ -198,18 +200,31 @@ export function percentile(sorted: number[], q: number): number {
 export async function benchPipeline(opts: PipelineBenchOptions): Promise<Record<string, number | string>> {
   const h = await LoopHarness.create(opts.series, opts.partitions, opts.rounds);
   const { cfg } = h.ctx;
+  const redis = createRedis(cfg.redis, h.ctx.log);
+  await redis.connect();
+  const cpu = new CpuMeter(redis);
   await h.startProcessor();
   opts.progress(`warm-up: one event for each of ${opts.series} series...`);
   await h.produceRound(0, 0);
   await h.waitApplied(opts.series);
   await h.startReader();
+  // CPU per round, from its first closing event sent to its last series scored (ingest of the closing event included)
+  const roundCpu: CpuSnapshot[] = [];
   for (let r = 1; r <= opts.rounds; r++) {
     opts.progress(`round ${r}/${opts.rounds}: ${opts.series} events over ${opts.spread} s, each closing its series' step...`);
+    const c0 = await cpu.snapshot();
     await h.produceRound(r, opts.spread);
     await h.waitApplied(opts.series * (r + 1));
+    roundCpu.push(cpuBetween(c0, await cpu.snapshot()));
   }
   await h.settle(); // let the last recommendations arrive
   await h.stop();
+  await redis.quit();
+  const perSeriesUs = (s: number | undefined): number => (s === undefined ? NaN : Math.round((s * 1e6) / opts.series));
+  // the first round is each series' first scoring; later rounds are the steady state
+  const later = roundCpu.slice(1);
+  const mean = (xs: (number | undefined)[]): number | undefined =>
+    xs.length && xs.every((x) => x !== undefined) ? xs.reduce((a, b) => a! + b!, 0)! / xs.length : undefined;
 
   const latencies = h.latencies();
   const firstSent = Math.min(...h.sentAt.values());
@@ -234,6 +249,13 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Record<
     us_per_series_models: +((phases.models * 1000) / scoredSeries).toFixed(1),
     us_per_series_decide: +((phases.decide * 1000) / scoredSeries).toFixed(1),
     us_per_series_publish: +((phases.publish * 1000) / scoredSeries).toFixed(1),
+    // CPU per closing event (its ingest, scoring and recommendation): this process (the processor, the producer and the reader), and Redis
+    node_cpu_us_per_series_first_round: perSeriesUs(roundCpu[0]?.node),
+    redis_cpu_us_per_series_first_round: perSeriesUs(roundCpu[0]?.redis),
+    node_cpu_us_per_series_later_rounds: perSeriesUs(mean(later.map((c) => c.node))),
+    redis_cpu_us_per_series_later_rounds: perSeriesUs(mean(later.map((c) => c.redis))),
+    p99_ms_first_round: percentile(h.latencies(new Set([1])), 0.99),
+    p99_ms_later_rounds: percentile(h.latencies(new Set(Array.from({ length: opts.rounds - 1 }, (_, i) => i + 2))), 0.99),
     topic: cfg.topics.recommendations,
   };
 }

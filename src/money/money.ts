@@ -32,7 +32,7 @@ import { currentReplicas, nodePoolOf, podResources, teamOf } from './workload-fa
 import type { PodResources } from './cost-model.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { budgetReportKey } from '../windows/redis-keys.js';
-import { gpuPricePool, type PoolPrices } from '../windows/billing.js';
+import { gpuPricePool, monthOf, type PoolPrices } from '../windows/billing.js';
 
 const HOUR = 3_600_000;
 
@@ -62,6 +62,8 @@ export class Money {
   private readonly facts = new WeakMap<ManifestIndex, Map<string, WorkloadFacts>>();
   /** scope → its figures at the hour last checked: a scope's workloads read its costs once per hour */
   private readonly checked = new Map<string, CheckedBudget>();
+  /** pool and month → its prices, within one scored batch (prices) */
+  private readonly priceMemo = new Map<string, Promise<PoolPrices>>();
 
   constructor(private readonly d: MoneyDeps) {}
 
@@ -95,8 +97,25 @@ export class Money {
     return this.d.policies().resolve({ namespace: id.namespace, kind: id.kind, name: id.name, team: this.workload(id).team });
   }
 
+  /**
+   * A pool's unit prices in the month of `atMs` (CostStore.poolPrices), read once per pool and
+   * month in a scored batch: every series of a batch would otherwise read the same billing hashes
+   * (up to 36 HGETALLs in 6 round trips). Billing rows applied meanwhile count from the next batch.
+   */
   prices(pool: string, atMs: number): Promise<PoolPrices> {
-    return this.d.costs.poolPrices(pool, atMs);
+    const key = `${pool}\n${monthOf(atMs)}`;
+    let p = this.priceMemo.get(key);
+    if (!p) {
+      p = this.d.costs.poolPrices(pool, atMs);
+      this.priceMemo.set(key, p);
+      p.catch(() => this.priceMemo.delete(key)); // a failed read is not remembered
+    }
+    return p;
+  }
+
+  /** A scored batch begins: prices are read afresh. */
+  newBatch(): void {
+    this.priceMemo.clear();
   }
 
   /**

@@ -101,7 +101,7 @@ export class OutcomeTracker {
   /** The manifest's value of a field of the workload, when the checkout has it. */
   private manifestValue(id: SeriesIdentity, field: string, container: string | null): string | null {
     try {
-      const w = this.d.manifests?.()?.resolve({ namespace: id.namespace, kind: id.kind, name: id.name });
+      const w = this.d.money.workload(id).resolved; // resolved once per manifest snapshot (money/money.ts)
       return w ? currentValue(w, field, container) : null;
     } catch {
       return null; // not in the repository, not managed, or broken

@@ -24,19 +24,28 @@ export class PolicySet {
 
   /** The policy in force for a workload, with the names of the files that shaped it. */
   private readonly cache = new Map<string, ResolvedPolicy>();
+  /** The policies by the files layered (their indices in order): workloads with the same layers share one object, not one copy each. */
+  private readonly byLayers = new Map<string, ResolvedPolicy>();
 
   /** The policy of a workload (cached: a set never changes; a reload makes a new set). Treat it as read-only. */
   resolve(w: WorkloadRef): ResolvedPolicy {
     const key = `${w.namespace}/${w.kind}/${w.name}/${w.team ?? ''}`;
     let p = this.cache.get(key);
     if (!p) {
-      p = this.compute(w);
+      const layers = this.layers(w);
+      const layersKey = layers.map((l) => l.index).join(',');
+      p = this.byLayers.get(layersKey);
+      if (!p) {
+        p = this.compute(layers);
+        this.byLayers.set(layersKey, p);
+      }
       this.cache.set(key, p);
     }
     return p;
   }
 
-  private compute(w: WorkloadRef): ResolvedPolicy {
+  /** The files that apply to a workload, in the order they are layered. */
+  private layers(w: WorkloadRef): { file: string; policy: PolicyFile; index: number }[] {
     const rank = (p: PolicyFile): number => {
       const s = p.scope as Record<string, string>;
       if (Object.keys(s).length === 0) return 0;
@@ -45,10 +54,13 @@ export class PolicySet {
       if (s.workload === `${w.namespace}/${w.kind}/${w.name}`) return 3;
       return -1;
     };
-    const layers = this.files
-      .map((f) => ({ ...f, rank: rank(f.policy) }))
+    return this.files
+      .map((f, index) => ({ ...f, index, rank: rank(f.policy) }))
       .filter((f) => f.rank >= 0)
       .sort((a, b) => a.rank - b.rank);
+  }
+
+  private compute(layers: { file: string; policy: PolicyFile }[]): ResolvedPolicy {
     let spec: Omit<ResolvedPolicy, 'sources'> = structuredClone(DEFAULT_POLICY);
     const sources = [...DEFAULT_POLICY.sources];
     for (const l of layers) {

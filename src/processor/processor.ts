@@ -141,6 +141,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       }
     }
     pipeline.prime(ref, verdict.applied);
+    loop?.forgetHistories(); // Redis lost state: the scoring reads its windows afresh
     return { seekTo: verdict.seekTo!.toString() };
   };
 
@@ -290,6 +291,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       redis,
       prefix: cfg.redis.keyPrefix,
       log,
+      allowedLatenessMs: cfg.ingest.allowedLatenessMs,
       outcomes: cfg.outcomes,
       onQuality: (q) => {
         const labels = { namespace: q.namespace, workload: q.workload, model_version: q.modelVersion };
@@ -336,13 +338,16 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       onJoin: () => {
         pipeline.reset(); // partitions may have moved; re-read their state from Redis
         guard.reset(); // and check it again against the group's committed offsets
+        loop?.forgetHistories(); // and the scoring's windows
         ctx.health.setReady(true);
       },
       // each assigned partition's state is checked at once (a restart after a loss may bring nothing new to fetch)
       prepare: async (ref) => {
         const verdict = await guard.check(ref);
         if (verdict) pipeline.prime(ref, verdict.applied);
-        return verdict?.seekTo === undefined ? undefined : { seekTo: verdict.seekTo.toString() };
+        if (verdict?.seekTo === undefined) return undefined;
+        loop?.forgetHistories(); // Redis lost state: the scoring reads its windows afresh
+        return { seekTo: verdict.seekTo.toString() };
       },
     },
     handle,

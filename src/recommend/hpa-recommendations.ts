@@ -60,10 +60,9 @@ export class HpaRecommender {
 
   /** minReplicas/maxReplicas of the workload's HPA in the GitOps checkout, when it is there and managed. */
   private manifestReplicas(id: SeriesIdentity): { minReplicas: number; maxReplicas: number } | undefined {
-    const index = this.d.manifests?.();
-    if (!index) return undefined;
+    const w = this.d.money.workload(id).resolved; // resolved once per manifest snapshot (money/money.ts)
+    if (!w) return undefined;
     try {
-      const w = index.resolve({ namespace: id.namespace, kind: id.kind, name: id.name });
       const min = currentValue(w, 'minReplicas', null);
       const max = currentValue(w, 'maxReplicas', null);
       return min !== null && max !== null ? { minReplicas: Number(min), maxReplicas: Number(max) } : undefined;

@@ -39,6 +39,8 @@ import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomal
 import { DAY } from '../scoring/features.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import { historiesFromWindows } from './window-history.js';
+import { HistoryCache } from './history-cache.js';
+import type { HourBuckets } from '../windows/window-query.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { historyIncomplete } from '../windows/state-marks.js';
@@ -77,6 +79,8 @@ export interface LoopDeps {
   redis: Redis;
   prefix: string;
   log: Logger;
+  /** FORESIGHT_ALLOWED_LATENESS_MS: how far back a bucket can still change (history-cache.ts) */
+  allowedLatenessMs: number;
   /** outcomes of changes and online forecast quality (outcomes/tracker.ts) */
   outcomes: OutcomesConfig;
   onQuality?: (r: QualityReport) => void;
@@ -109,8 +113,11 @@ export class RecommendationLoop {
   private readonly modelServers: ModelServerRecommender;
   private readonly tracker: OutcomeTracker;
   private readonly spend: SpendAnomalies;
+  /** each scored series' windows as of its last step: the next reads only what can have changed (history-cache.ts) */
+  private readonly histories: HistoryCache;
 
   constructor(private readonly d: LoopDeps) {
+    this.histories = new HistoryCache(d.allowedLatenessMs);
     this.alerts = new AnomalyAlerts({
       redis: d.redis,
       prefix: d.prefix,
@@ -168,10 +175,16 @@ export class RecommendationLoop {
     return eventMultiplier(events, who, stepEndMs, this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds * 1000);
   }
 
+  /** Partitions may have moved, or Redis lost state: each series' next step reads its windows whole. */
+  forgetHistories(): void {
+    this.histories.clear();
+  }
+
   async score(ref: PartitionRef, due: DueSeries[], traceparent: string | undefined): Promise<LoopOutcome> {
     const timings: LoopTimings = { history: 0, models: 0, decide: 0, publish: 0 };
     const out: LoopOutcome = { timings, scored: 0, recommendations: [], alerts: [], outcomes: [] };
     if (due.length === 0) return out;
+    this.money.newBatch();
     let t = performance.now();
     const lap = (phase: keyof LoopTimings): void => {
       const n = performance.now();
@@ -183,6 +196,7 @@ export class RecommendationLoop {
       due.map((s) => ({ ref, seriesId: s.seriesId, endMs: s.stepEndMs })),
       0,
       ANOMALY_WINDOW,
+      this.histories,
     );
     lap('history');
     const ready = due
@@ -231,7 +245,7 @@ export class RecommendationLoop {
         }
       }
       if (closesHour(r.stepEndMs)) {
-        for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp)) {
+        for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp, r.h.hours)) {
           if (!(await this.money.guard(r.id, c.rec, policy, (c.urgentRaises ?? []).length > 0))) continue; // a budget cap
           const rec = await this.publishOnce(ctx, r.id, c, r.stepEndMs, policy);
           if (rec) published.push(rec);
@@ -278,12 +292,13 @@ export class RecommendationLoop {
     f: PeakForecast,
     policy: ReturnType<PolicySet['resolve']>,
     tp: string | undefined,
+    read: HourBuckets,
   ): Promise<Candidate[]> {
     const out: (Candidate | undefined)[] = [];
     if (id.container !== null && id.metric === policy.resources.cpuMetric) out.push(await this.sizing.resources(id, ref, stepEndMs, f, policy, tp));
     if (id.container === null && id.metric === policy.replicas.metric) {
-      out.push(await this.sizing.idle(id, ref, seriesId, stepEndMs, policy, tp));
-      out.push(await this.sizing.spot(id, ref, seriesId, stepEndMs, policy, tp));
+      out.push(await this.sizing.idle(id, ref, seriesId, stepEndMs, policy, tp, read));
+      out.push(await this.sizing.spot(id, ref, seriesId, stepEndMs, policy, tp, read));
     }
     return out.filter((c): c is Candidate => c !== undefined);
   }

@@ -24,7 +24,7 @@ import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
 import { idleRule, resourcesRule, spotRule, type PeakForecast } from '../policy/rules.js';
 import { quantile } from '../windows/sketch.js';
-import { hourlyMeans, rangeSummary } from '../windows/window-query.js';
+import { hourlyMeans, rangeSummary, type HourBuckets } from '../windows/window-query.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstimate } from '../money/cost-model.js';
 import { Money } from '../money/money.js';
@@ -85,17 +85,14 @@ export const closesHour = (stepEndMs: number): boolean => stepEndMs % HOUR === 0
 export class SizingRules {
   constructor(private readonly d: SizingDeps) {}
 
+  /** The workload in the checkout (money/money.ts caches it per manifest snapshot). */
   private resolve(id: SeriesIdentity): ResolvedWorkload | undefined {
-    try {
-      return this.d.manifests?.()?.resolve({ namespace: id.namespace, kind: id.kind, name: id.name });
-    } catch {
-      return undefined;
-    }
+    return this.d.money.workload(id).resolved;
   }
 
   /** Hourly means of a series over the `hours` hours before `endMs` (hours without samples left out; window-query.ts). */
-  private async hourlyMeans(seriesId: string, ref: PartitionRef, endMs: number, hours: number): Promise<number[]> {
-    return hourlyMeans(this.d.windows, ref, seriesId, endMs, hours);
+  private async hourlyMeans(seriesId: string, ref: PartitionRef, endMs: number, hours: number, read?: HourBuckets): Promise<number[]> {
+    return hourlyMeans(this.d.windows, ref, seriesId, endMs, hours, read);
   }
 
   private base(
@@ -203,9 +200,10 @@ export class SizingRules {
     stepEndMs: number,
     policy: ResolvedPolicy,
     traceparent: string | undefined,
+    read?: HourBuckets,
   ): Promise<Candidate | undefined> {
     const hours = Math.ceil(policy.idle.hours);
-    const means = await this.hourlyMeans(seriesId, ref, stepEndMs, hours);
+    const means = await this.hourlyMeans(seriesId, ref, stepEndMs, hours, read);
     if (means.length < hours) return undefined; // not a whole period of evidence
     const verdict = idleRule(means, policy);
     if (!verdict) return undefined;
@@ -244,9 +242,10 @@ export class SizingRules {
     stepEndMs: number,
     policy: ResolvedPolicy,
     traceparent: string | undefined,
+    read?: HourBuckets,
   ): Promise<Candidate | undefined> {
     if (policy.modelServer) return undefined; // a model server moves to spot GPUs only where its policy allows (model-server-recommendations.ts)
-    const demand = await this.hourlyMeans(seriesId, ref, stepEndMs, 24);
+    const demand = await this.hourlyMeans(seriesId, ref, stepEndMs, 24, read);
     if (demand.length < 24) return undefined;
     const w = this.resolve(id);
     const merged = w?.workload?.merged;

@@ -4,6 +4,12 @@ import { bucketIndex, COARSE, HOURS_READ_MS, QUARTER, resolutionNamed, type Reso
 import { emptySummary, mergeInto, quantile, type Summary } from './sketch.js';
 import type { PartitionRef, WindowStore } from './window-store.js';
 
+/** A series' hour buckets read already (the scoring's history read): the means of the hours before `endMs`, oldest first (NaN: no event). */
+export interface HourBuckets {
+  endMs: number;
+  means: Float64Array;
+}
+
 export interface RangeStats {
   count: number;
   mean: number;
@@ -80,7 +86,17 @@ export function statsOf(s: Summary, buckets: number): RangeStats {
  * with its highest sample, an upper bound of each of their means, so a rule that asks "every
  * hour below x" (the idle rule) holds on them only where it surely holds.
  */
-export async function hourlyMeans(store: WindowStore, ref: PartitionRef, seriesId: string, endMs: number, hours: number): Promise<number[]> {
+export async function hourlyMeans(
+  store: WindowStore,
+  ref: PartitionRef,
+  seriesId: string,
+  endMs: number,
+  hours: number,
+  read?: HourBuckets,
+): Promise<number[]> {
+  // the hours asked for were read already (all within the hour buckets' range): no second read
+  if (read && read.endMs === endMs && hours <= read.means.length && hours * COARSE.bucketMs <= HOURS_READ_MS)
+    return Array.from(read.means.subarray(-hours)).filter((m) => !Number.isNaN(m));
   const fromMs = endMs - hours * COARSE.bucketMs;
   const split = fromMs >= endMs - HOURS_READ_MS ? fromMs : Math.ceil((endMs - HOURS_READ_MS) / QUARTER.bucketMs) * QUARTER.bucketMs;
   const recent = Math.round((endMs - split) / COARSE.bucketMs);

@@ -50,6 +50,9 @@ export class ExpiryCache {
   }
 }
 
+/** A chunk read for at most this many of its buckets asks for them by name (HMGET) instead of reading it whole. */
+const PARTIAL_CHUNK_READ = 12;
+
 export interface BucketRequest {
   ref: PartitionRef;
   seriesId: string;
@@ -190,30 +193,47 @@ export class WindowStore {
 
   private async readBuckets<T>(requests: BucketRequest[], decode: (blob: Buffer) => T): Promise<(T | null)[][]> {
     const pipeline = this.redis.pipeline();
+    // per chunk read: its first bucket, and how many buckets were asked by name (HMGET; 0: the whole chunk, HGETALL)
     const plans = requests.map((r) => {
       const res = resolutionNamed(r.resolution);
       const last = bucketIndex(res, r.endMs);
       const first = last - r.n + 1;
-      const chunks: number[] = [];
+      const chunks: { from: number; named: number }[] = [];
       for (let c = chunkIndex(res, first); c <= chunkIndex(res, last); c++) {
-        chunks.push(c);
-        pipeline.hgetallBuffer(this.chunkKey(r.ref, r.seriesId, res, c));
+        const key = this.chunkKey(r.ref, r.seriesId, res, c);
+        const from = Math.max(first, c * res.chunkBuckets);
+        const named = Math.min(last, (c + 1) * res.chunkBuckets - 1) - from + 1;
+        if (named <= PARTIAL_CHUNK_READ) {
+          // a few buckets of the chunk (the newest steps): only those come back, not the chunk's every bucket
+          const fields: string[] = [];
+          for (let b = from; b < from + named; b++) fields.push(String(b - c * res.chunkBuckets));
+          pipeline.hmgetBuffer(key, ...fields);
+          chunks.push({ from, named });
+        } else {
+          pipeline.hgetallBuffer(key);
+          chunks.push({ from: c * res.chunkBuckets, named: 0 });
+        }
       }
-      return { first, last, chunks, chunkBuckets: res.chunkBuckets };
+      return { first, last, chunks };
     });
     const replies = (await pipeline.exec()) ?? [];
     let k = 0;
     return plans.map((plan) => {
-      const byBucket = new Map<number, Buffer>();
+      const out = new Array<T | null>(plan.last - plan.first + 1).fill(null);
       for (const c of plan.chunks) {
-        const [err, h] = replies[k++] as [Error | null, Record<string, Buffer>];
+        const [err, h] = replies[k++] as [Error | null, Record<string, Buffer> | (Buffer | null)[]];
         if (err) throw new ForesightError('REDIS_UNAVAILABLE', `reading windows failed: ${err.message}`, { retriable: true, cause: err });
-        for (const [field, blob] of Object.entries(h)) byBucket.set(c * plan.chunkBuckets + Number(field), blob);
-      }
-      const out: (T | null)[] = [];
-      for (let b = plan.first; b <= plan.last; b++) {
-        const blob = byBucket.get(b);
-        out.push(blob ? decode(blob) : null);
+        if (c.named > 0) {
+          const named = h as (Buffer | null)[];
+          for (let j = 0; j < c.named; j++) if (named[j]) out[c.from + j - plan.first] = decode(named[j]!);
+          continue;
+        }
+        // a chunk's buckets outside the range asked for are not decoded
+        const all = h as Record<string, Buffer>;
+        for (const field in all) {
+          const i = c.from + Number(field) - plan.first;
+          if (i >= 0 && i < out.length) out[i] = decode(all[field]);
+        }
       }
       return out;
     });

@@ -87,4 +87,23 @@ describe('window queries across the hour and 6-hour buckets', () => {
     assert.equal(long.length, 3 + 6 + 2);
     assert.deepEqual(long, [4, 4, 4, 2, 2, 2, 2, 2, 2, 0.5, 1]);
   });
+
+  it('answers hourly means from hour buckets read already when they cover the hours asked, and reads the store otherwise', async () => {
+    const { store, asked } = storeOf({ coarse: new Map([[end - HOUR, bucketOf([9])]]) });
+    // the scoring's read: the means of the 3 hours before `end`, oldest first (one without events)
+    const read = { endMs: end, means: Float64Array.from([2, NaN, 0.25]) };
+    assert.deepEqual(await hourlyMeans(store, ref, 's', end, 2, read), [0.25]);
+    assert.deepEqual(await hourlyMeans(store, ref, 's', end, 3, read), [2, 0.25]);
+    assert.equal(asked.length, 0);
+    // more hours than were read, or hours before another end: the store's buckets
+    assert.deepEqual(await hourlyMeans(store, ref, 's', end, 4, read), [9]);
+    assert.deepEqual(await hourlyMeans(store, ref, 's', end - HOUR, 1, read), []);
+    assert.deepEqual(
+      asked.map((a) => [a.n, a.endMs]),
+      [
+        [4, end - 1],
+        [1, end - HOUR - 1],
+      ],
+    );
+  });
 });
