@@ -1,6 +1,6 @@
 """Stages measured on top of anomaly-4 and not adopted (issue 14 §2, third round): reproduces the model card's figures.
 
-    FORESIGHT_NAB_DIR=… python3 training/nab_tried.py    # about 8 minutes on the shared machine; one JSON line last
+    FORESIGHT_NAB_DIR=… python3 training/nab_tried.py    # about 10 minutes on the shared machine; one JSON line last
 
 Every candidate is anomaly-4's terms (training/detector.py `terms`) with one stage added, scored on NAB's 44
 development files as serving would alert (serving's one-day suppression). For each: the three profiles at the
@@ -20,6 +20,9 @@ The stages (the ideas of the published detectors, our own code):
   (max − min) of the 168 hours before), 0, 1): a burst no wider than one seen within the week does not count.
 - quiet term: w × log(mean prediction error of the 400 before / of the newest 72) (a series that goes quiet or flat).
 - second term: raw = the largest term + 0.25 × the second largest (evidence from two terms adds up).
+- unseen patterns (CAD OSE's contextual novelty): the share u of the newest m patterns of L consecutive values,
+  each put in one of B equal bins over the window's earlier range, that never occur earlier in the window; a term
+  w × max(0, u − f0) (with w = 4: f0 0.4 alerts at 10 of 12 unseen, f0 0.5 at 11 of 12).
 - log scale: every term on log(1 + x / the first day's median) for series without negative values.
 - suppression: the one-day quiet period after an alert as 0.5 or 2 days (a serving parameter, not a candidate).
 """
@@ -37,6 +40,7 @@ import nab  # noqa: E402
 import nab_cv  # noqa: E402
 import nab_eval  # noqa: E402
 from detector import _lag, _rolling, _trailing_mean  # noqa: E402
+from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 GRID_TH = np.round(np.arange(0.14, 0.40, 0.0025), 4)
 
@@ -76,6 +80,23 @@ def quiet(values: np.ndarray, recent: int = 72) -> np.ndarray:
     return np.maximum(q, 0.0)
 
 
+def unseen_patterns(values: np.ndarray, steps_per_day: int, bins: int = 6, length: int = 3, recent: int = 12) -> np.ndarray:
+    """Contextual novelty (the idea of CAD OSE): the window's values put in `bins` equal bins over the range of its
+    points before the newest `recent`; the share of the newest `recent` patterns of `length` consecutive bins that
+    never occur among the earlier ones (a point loop: the same per step as serving would compute it)."""
+    x = np.asarray(values, dtype=np.float64)
+    out = np.zeros(len(x))
+    weights = bins ** np.arange(length)[::-1]
+    for t in range(steps_per_day, len(x)):
+        w = x[max(0, t - detector.WINDOW + 1) : t + 1]
+        lo, hi = w[:-recent].min(), w[:-recent].max()
+        if hi <= lo:
+            continue
+        codes = sliding_window_view(np.clip(((w - lo) / (hi - lo) * bins).astype(int), 0, bins - 1), length) @ weights
+        out[t] = 1.0 - np.isin(codes[-recent:], codes[:-recent]).mean()
+    return out
+
+
 def candidates(files) -> list[tuple[str, list[np.ndarray]]]:
     P = [nab_eval.steps_per_day(ts) for _, ts, _, _ in files]
     terms = [detector.terms(v, p, detector.long_range(v, ts)) for (_, ts, v, _), p in zip(files, P)]
@@ -109,6 +130,11 @@ def candidates(files) -> list[tuple[str, list[np.ndarray]]]:
         y = np.log1p(v / max(float(np.median(v[:p])), 1e-9)) if v[:p].min() >= 0 else v
         logged.append(score(np.maximum.reduce(detector.terms(y, p, detector.long_range(y, ts))), p))
     out.append(("log scale", logged))
+    for bins, length, recent, cases in ((6, 3, 12, ((0.4, 4), (0.5, 4))), (8, 3, 24, ((0.5, 4),))):
+        unseen = [unseen_patterns(v, p, bins, length, recent) for (_, _, v, _), p in zip(files, P)]
+        for f0, w in cases:
+            label = f"unseen patterns B{bins} L{length} m{recent} f0 {f0} w{w}"
+            out.append((label, [score(np.maximum(r, w * np.maximum(0, u - f0)), p) for r, u, p in zip(raws, unseen, P)]))
     return out
 
 
@@ -142,7 +168,9 @@ def main() -> None:
     nab_eval.detections.__defaults__ = (saved,)
     together = nab_cv.loco(files, cands, GRID_TH)
     alone = nab_cv.loco(files, cands[:1], GRID_TH)
-    print(json.dumps({"candidates": rows, "held_out_all_candidates": together, "held_out_anomaly4_alone": alone["held_out_standard"]}))
+    patterns = nab_cv.loco(files, cands[:1] + [c for c in cands if c[0].startswith("unseen patterns")], GRID_TH)
+    print(json.dumps({"candidates": rows, "held_out_all_candidates": together, "held_out_anomaly4_and_patterns": patterns,
+                      "held_out_anomaly4_alone": alone["held_out_standard"]}))
 
 
 if __name__ == "__main__":
