@@ -80,18 +80,25 @@ def _trailing_mean(values: np.ndarray, k: int) -> np.ndarray:
     return _rolling(values, k, np.mean)
 
 
+def hour_buckets(values: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(each point's hour bucket from the first point's, each bucket's max, min; NaN for an hour without points),
+    times in seconds: the Redis hour buckets' max and min."""
+    hour = np.floor(np.asarray(times, dtype=np.float64) / HOUR_S).astype(np.int64)
+    h = hour - hour[0]
+    hmax = np.full(h[-1] + 1, -np.inf)
+    hmin = np.full(h[-1] + 1, np.inf)
+    np.maximum.at(hmax, h, values)
+    np.minimum.at(hmin, h, values)
+    hmax[np.isinf(hmax)] = np.nan
+    hmin[np.isinf(hmin)] = np.nan
+    return h, hmax, hmin
+
+
 def long_range(values: np.ndarray, times: np.ndarray, hours: int = LONG_HOURS) -> tuple[np.ndarray, np.ndarray]:
     """(max, min) per point of the values in the `hours` whole clock hours before the point's own
     hour (times in seconds; NaN where none): what serving reads from the hour buckets."""
-    hour = np.floor(np.asarray(times, dtype=np.float64) / HOUR_S).astype(np.int64)
-    h0 = hour[0]
-    hmax = np.full(hour[-1] - h0 + 1, -np.inf)
-    hmin = np.full(hour[-1] - h0 + 1, np.inf)
-    np.maximum.at(hmax, hour - h0, values)
-    np.minimum.at(hmin, hour - h0, values)
-    hmax[np.isinf(hmax)] = np.nan  # an hour without points
-    hmin[np.isinf(hmin)] = np.nan
-    before = hour - h0 - 1  # the last whole hour before each point's
+    h, hmax, hmin = hour_buckets(values, times)
+    before = h - 1  # the last whole hour before each point's
     ok = before >= 0
     hi = np.where(ok, _rolling(hmax, hours, np.nanmax)[np.maximum(before, 0)], np.nan)
     lo = np.where(ok, _rolling(hmin, hours, np.nanmin)[np.maximum(before, 0)], np.nan)

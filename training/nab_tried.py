@@ -57,16 +57,8 @@ def likelihood_z(raw: np.ndarray, window: int, recent: int) -> np.ndarray:
 
 def hourly_spread_max(values: np.ndarray, times: np.ndarray, hours: int = detector.LONG_HOURS) -> np.ndarray:
     """The largest (max − min) of one clock hour among the `hours` whole hours before each point's hour (NaN where none)."""
-    hour = np.floor(times / detector.HOUR_S).astype(np.int64)
-    h0 = hour[0]
-    hmax = np.full(hour[-1] - h0 + 1, -np.inf)
-    hmin = np.full(hour[-1] - h0 + 1, np.inf)
-    np.maximum.at(hmax, hour - h0, values)
-    np.minimum.at(hmin, hour - h0, values)
-    spread = hmax - hmin
-    spread[np.isinf(spread)] = np.nan
-    before = hour - h0 - 1
-    return np.where(before >= 0, _rolling(spread, hours, np.nanmax)[np.maximum(before, 0)], np.nan)
+    h, hmax, hmin = detector.hour_buckets(values, times)
+    return np.where(h >= 1, _rolling(hmax - hmin, hours, np.nanmax)[np.maximum(h - 1, 0)], np.nan)
 
 
 def quiet(values: np.ndarray, recent: int = 72) -> np.ndarray:
