@@ -80,18 +80,25 @@ def _trailing_mean(values: np.ndarray, k: int) -> np.ndarray:
     return _rolling(values, k, np.mean)
 
 
+def hour_buckets(values: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(each point's hour bucket from the first point's, each bucket's max, min; NaN for an hour without points),
+    times in seconds: the Redis hour buckets' max and min."""
+    hour = np.floor(np.asarray(times, dtype=np.float64) / HOUR_S).astype(np.int64)
+    h = hour - hour[0]
+    hmax = np.full(h[-1] + 1, -np.inf)
+    hmin = np.full(h[-1] + 1, np.inf)
+    np.maximum.at(hmax, h, values)
+    np.minimum.at(hmin, h, values)
+    hmax[np.isinf(hmax)] = np.nan
+    hmin[np.isinf(hmin)] = np.nan
+    return h, hmax, hmin
+
+
 def long_range(values: np.ndarray, times: np.ndarray, hours: int = LONG_HOURS) -> tuple[np.ndarray, np.ndarray]:
     """(max, min) per point of the values in the `hours` whole clock hours before the point's own
     hour (times in seconds; NaN where none): what serving reads from the hour buckets."""
-    hour = np.floor(np.asarray(times, dtype=np.float64) / HOUR_S).astype(np.int64)
-    h0 = hour[0]
-    hmax = np.full(hour[-1] - h0 + 1, -np.inf)
-    hmin = np.full(hour[-1] - h0 + 1, np.inf)
-    np.maximum.at(hmax, hour - h0, values)
-    np.minimum.at(hmin, hour - h0, values)
-    hmax[np.isinf(hmax)] = np.nan  # an hour without points
-    hmin[np.isinf(hmin)] = np.nan
-    before = hour - h0 - 1  # the last whole hour before each point's
+    h, hmax, hmin = hour_buckets(values, times)
+    before = h - 1  # the last whole hour before each point's
     ok = before >= 0
     hi = np.where(ok, _rolling(hmax, hours, np.nanmax)[np.maximum(before, 0)], np.nan)
     lo = np.where(ok, _rolling(hmin, hours, np.nanmin)[np.maximum(before, 0)], np.nan)
@@ -102,6 +109,19 @@ def scores(values: np.ndarray, steps_per_day: int = 288, long: tuple[np.ndarray,
     """The score of every point of one series, causally (vectorised; equal to scoring each
     point from its own window and long range, as the TypeScript twin does). `long`: each
     point's long range (long_range(values, times)); without it, the window's range alone."""
+    return combine(*terms(values, steps_per_day, long), steps_per_day)
+
+
+def combine(novelty: np.ndarray, seasonal: np.ndarray, surprise: np.ndarray, steps_per_day: int = 288) -> np.ndarray:
+    """The score from the three weighted terms: their max, nothing during the first day, raw / (raw + Z_HALF)."""
+    raw = np.maximum(np.maximum(novelty, seasonal), surprise)
+    raw[: min(steps_per_day, len(raw))] = 0.0  # warm-up: one day
+    return raw / (raw + Z_HALF)
+
+
+def terms(values: np.ndarray, steps_per_day: int = 288, long: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The raw terms of every point, weighted, before the warm-up: (novelty, seasonal, surprise).
+    Separate so that training/nab_tried.py can measure stages on top of them."""
     x = np.asarray(values, dtype=np.float64)
     n = len(x)
     P = steps_per_day
@@ -121,6 +141,7 @@ def scores(values: np.ndarray, steps_per_day: int = 288, long: tuple[np.ndarray,
             e = np.maximum(0.0, np.maximum(recent - hi, lo - recent)) / np.maximum(sd, floor) * k**SCALE_EXPONENT
         e[(ref_n < MIN_REF) | np.isnan(e)] = 0.0
         raw = np.maximum(raw, e)
+    novelty, raw = raw, np.zeros(n)
     if n > P:
         d = np.full(n, np.nan)
         d[P:] = x[P:] - x[:-P]
@@ -137,6 +158,7 @@ def scores(values: np.ndarray, steps_per_day: int = 288, long: tuple[np.ndarray,
                 s = np.abs(recent - mu) / np.maximum(sd, floor) * k**SCALE_EXPONENT * SEASONAL_WEIGHT
             s[(ref_n < MIN_REF) | np.isnan(s)] = 0.0
             raw = np.maximum(raw, s)
+    seasonal = raw
     pred = _lag(_trailing_mean(x, PRED_STEPS), 1)  # mean of the PRED_STEPS points before t
     err = np.abs(x - pred)
     err[np.isnan(err)] = 0.0  # 0 until PRED_STEPS points precede
@@ -148,9 +170,7 @@ def scores(values: np.ndarray, steps_per_day: int = 288, long: tuple[np.ndarray,
     with np.errstate(all="ignore"):
         z = np.maximum(0.0, recent - mu) / np.maximum(sd, floor) * SURPRISE_WEIGHT
     z[(ref_n < MIN_REF) | np.isnan(z)] = 0.0
-    raw = np.maximum(raw, z)
-    raw[: min(P, n)] = 0.0  # warm-up: one day
-    return raw / (raw + Z_HALF)
+    return novelty, seasonal, z
 
 
 def score_last(window: np.ndarray, steps_per_day: int = 288, long_hi: float = np.nan, long_lo: float = np.nan) -> float:

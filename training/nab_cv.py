@@ -39,18 +39,21 @@ def scored_with(files, cfg) -> list[np.ndarray]:
         detector.PRED_STEPS, detector.SURPRISE_RECENT, detector.SURPRISE_REF, detector.SURPRISE_WEIGHT = saved
 
 
-def main() -> None:
-    files = nab_eval.load()
+def loco(files, candidates, thresholds=None) -> dict:
+    """Leave one category out over candidates [(label, scores per file)]: for each category, the candidate and
+    threshold that score best (standard profile) on the other four score it; the held-out parts normalised together.
+    thresholds: one grid for all candidates, or None for each candidate's top score quantiles (0.97–1)."""
     profile = nab.PROFILES["standard"]
     cats = [name.split("/")[0] for name, _, _, _ in files]
-    # per configuration and candidate threshold: the raw score of every file
-    table = []
-    for cfg in GRID:
-        scored = scored_with(files, cfg)
-        positive = np.concatenate(scored)
-        for th in np.unique(np.quantile(positive[positive > 0], np.linspace(0.97, 1.0, 61))):
-            table.append((cfg, float(th), nab_eval.corpus(files, scored, profile, float(th))[1]))
-        print(f"scored {cfg}", flush=True)
+    table = []  # (label, threshold, raw score per file)
+    for label, scored in candidates:
+        if thresholds is None:
+            positive = np.concatenate(scored)
+            grid = np.unique(np.quantile(positive[positive > 0], np.linspace(0.97, 1.0, 61)))
+        else:
+            grid = thresholds
+        for th in grid:
+            table.append((label, float(th), nab_eval.corpus(files, scored, profile, float(th))[1]))
     n_windows = [p.n_windows for p in nab_eval._prepared(files, profile)]
 
     def normalised(per: list[float], idx: list[int]) -> float:
@@ -61,17 +64,27 @@ def main() -> None:
     choices = {}
     for c in nab_eval.CATEGORIES:
         train = [i for i, x in enumerate(cats) if x != c]
-        cfg, th, per = max(table, key=lambda row: normalised(row[2], train))
+        label, th, per = max(table, key=lambda row: normalised(row[2], train))
         for i, x in enumerate(cats):
             if x == c:
                 held[i] = per[i]
-        choices[c] = {"config": list(cfg), "threshold": round(th, 4), "score_on_the_other_four": round(normalised(per, train), 2)}
-        print(f"held out {c}: chose {cfg} at {th:.4f}", flush=True)
+        choices[c] = {"config": label, "threshold": round(th, 4), "score_on_the_other_four": round(normalised(per, train), 2)}
     everything = list(range(len(files)))
     best_all = max(table, key=lambda row: normalised(row[2], everything))
-    print(json.dumps({"held_out_standard": round(normalised(held, everything), 2), "choices": choices,
-                      "best_on_all_files": {"config": list(best_all[0]), "threshold": round(best_all[1], 4),
-                                            "standard": round(normalised(best_all[2], everything), 2)}}))
+    return {"held_out_standard": round(normalised(held, everything), 2), "choices": choices,
+            "best_on_all_files": {"config": best_all[0], "threshold": round(best_all[1], 4), "standard": round(normalised(best_all[2], everything), 2)}}
+
+
+def main() -> None:
+    files = nab_eval.load()
+    candidates = []
+    for cfg in GRID:
+        candidates.append((list(cfg), scored_with(files, cfg)))
+        print(f"scored {cfg}", flush=True)
+    result = loco(files, candidates)
+    for c, choice in result["choices"].items():
+        print(f"held out {c}: chose {tuple(choice['config'])} at {choice['threshold']:.4f}", flush=True)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
