@@ -12,7 +12,7 @@ import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
 import type { AggregateResult } from './aggregate.js';
 import { type BucketTotals, bucketTotals, decodeBucket, encodeDeltaInto, encodedSize } from './bucket-codec.js';
-import { bucketIndex, chunkExpireAt, chunkIndex, resolutionNamed, type Resolution, type ResolutionName } from './resolutions.js';
+import { bucketIndex, chunkExpireAt, chunkIndex, resolutionNamed, RESOLUTIONS, type Resolution, type ResolutionName } from './resolutions.js';
 import { appliedOffsetKey, readAppliedOffset, seriesZsetKey, windowChunkKey, type PartitionRef } from './redis-keys.js';
 import { loadScript, ScriptStatus } from './scripts.js';
 import type { BucketDelta, Summary } from './sketch.js';
@@ -116,12 +116,14 @@ export class WindowStore {
     const groups: { index: number; res: Resolution; first: number; old: BucketDelta[]; fresh: BucketDelta[] }[] = [];
     let bytes = 0;
     for (const [seriesId, delta] of agg.deltas) {
-      for (const [res, buckets] of delta.buckets) {
+      for (let r = 0; r < RESOLUTIONS.length; r++) {
+        const res = RESOLUTIONS[r];
+        const buckets = delta.buckets[r].list;
         const newAfter = Number.isFinite(delta.priorWatermark) ? bucketIndex(res, delta.priorWatermark) : Infinity;
         let chunkOf = NaN;
         let g: (typeof groups)[number] | undefined;
         let byChunk: Map<number, (typeof groups)[number]> | undefined;
-        for (const d of buckets.values()) {
+        for (const d of buckets) {
           const chunk = chunkIndex(res, d.bucket);
           if (chunk !== chunkOf) {
             chunkOf = chunk;
@@ -152,8 +154,9 @@ export class WindowStore {
       for (const list of [g.old, g.fresh]) {
         for (const d of list) {
           pos = packed.writeUInt32LE(d.bucket - g.first, pos);
-          pos = packed.writeUInt16LE(encodedSize(d, g.res.sketch), pos);
-          pos = encodeDeltaInto(d, packed, pos, g.res.sketch);
+          const start = pos + 2;
+          pos = encodeDeltaInto(d, packed, start, g.res.sketch);
+          packed.writeUInt16LE(pos - start, start - 2);
         }
       }
     }
