@@ -61,8 +61,14 @@ local w = tonumber(ARGV[4 + nkeys])
 if w == nil then return { -1 } end
 
 local base = 5 + nkeys
-for j = 0, w - 1 do
-  redis.call('ZADD', KEYS[2], 'GT', ARGV[base + 2 * j + 1], ARGV[base + 2 * j])
+-- the watermarks in ZADD calls of up to 1000 members (one command each, not one per series)
+for j = 0, w - 1, 1000 do
+  local zargs = {}
+  for k = j, math.min(w, j + 1000) - 1 do
+    zargs[#zargs + 1] = ARGV[base + 2 * k + 1]
+    zargs[#zargs + 1] = ARGV[base + 2 * k]
+  end
+  redis.call('ZADD', KEYS[2], 'GT', unpack(zargs))
 end
 
 local merged, written = 0, 0

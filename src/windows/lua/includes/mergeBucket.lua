@@ -20,6 +20,7 @@ local function readVarint(s, pos)
 end
 
 local function varint(n)
+  if n < 128 then return string.char(n) end
   local out = {}
   while n >= 128 do
     out[#out + 1] = string.char(n % 128 + 128)
