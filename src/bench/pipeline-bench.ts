@@ -52,7 +52,7 @@ spec:
 `;
 
 /** The bench policy repository (a temporary Git checkout) and the environment of a loop benchmark. */
-function loopEnv(id: string, partitions: number): NodeJS.ProcessEnv {
+function loopEnv(id: string, partitions: number, recommend: boolean): NodeJS.ProcessEnv {
   const repo = mkdtempSync(path.join(os.tmpdir(), 'foresight-bench-policy-'));
   mkdirSync(path.join(repo, 'policies'));
   writeFileSync(path.join(repo, 'policies', 'bench.yaml'), POLICY);
@@ -60,7 +60,7 @@ function loopEnv(id: string, partitions: number): NodeJS.ProcessEnv {
   execFileSync('git', ['init', '-q', repo], gitOpts);
   execFileSync('git', ['-C', repo, 'add', '.'], gitOpts);
   execFileSync('git', ['-C', repo, '-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-qm', 'bench policy'], gitOpts);
-  return benchEnv(id, partitions, { FORESIGHT_RECOMMEND: 'true', FORESIGHT_POLICY_REPO: repo });
+  return benchEnv(id, partitions, { FORESIGHT_RECOMMEND: String(recommend), FORESIGHT_POLICY_REPO: repo });
 }
 
 /**
@@ -94,11 +94,12 @@ export class LoopHarness {
   /**
    * `rounds`: how many 5-minute steps of event time the run will close (they end now);
    * `samplesPerStep`: samples per series per step (1: only the closing event; 20: one per 15 s);
-   * `producerProcess`: produce from a child process instead of this one.
+   * `producerProcess`: produce from a child process instead of this one; `recommend`: false
+   * runs the processor without scoring and recommendations (ingest alone).
    */
-  static async create(series: number, partitions: number, rounds: number, samplesPerStep = 1, producerProcess = false): Promise<LoopHarness> {
+  static async create(series: number, partitions: number, rounds: number, samplesPerStep = 1, producerProcess = false, recommend = true): Promise<LoopHarness> {
     const id = benchId();
-    const env = loopEnv(id, partitions);
+    const env = loopEnv(id, partitions, recommend);
     const h = new LoopHarness(id, await createServiceContext('bench', env), series, samplesPerStep);
     if (producerProcess) h.producer = await ProducerProcess.start(env);
     h.t0 = Math.floor(Date.now() / STEP) * STEP - (rounds + 1) * STEP;

@@ -17,6 +17,7 @@
  *    closing event to its recommendation on the topic, and the CPU per ingested event of that
  *    phase, all in (ingest, scoring and recommendations: Node and Redis), with the broker's
  *    and the producer process's apart.
+ *    With `recommend` false the processor ingests only, and the flowing figure is ingest's.
  * 3. A burst: the first `burst` series send their samples up to the closing one, then close
  *    their step at once: its p99.
  * 4. Memory: steady-state bytes per series (steady-state.ts: sample series written through the
@@ -37,6 +38,8 @@ export interface ScaleBenchOptions {
   series: number;
   /** samples per series per 5-minute step (20: one per 15 s) */
   samplesPerStep: number;
+  /** false: the processor ingests only (no scoring, no recommendations): the flowing CPU is ingest's alone */
+  recommend: boolean;
   rounds: number;
   spread: number;
   burst: number;
@@ -49,7 +52,7 @@ const perEventUs = (cpu: CpuSnapshot, events: number): number => +((1e6 * ((cpu.
 
 export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string, number | string>> {
   const burst = Math.min(opts.burst, opts.series);
-  const h = await LoopHarness.create(opts.series, opts.partitions, opts.rounds + 2, opts.samplesPerStep, true);
+  const h = await LoopHarness.create(opts.series, opts.partitions, opts.rounds + 2, opts.samplesPerStep, true, opts.recommend);
   const producerCpu = (): number => procCpuSeconds(h.producer?.pid) ?? NaN;
   const { cfg } = h.ctx;
   const redis = createRedis(cfg.redis, h.ctx.log);
@@ -126,6 +129,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
     return {
       series: opts.series,
       samples_per_step: opts.samplesPerStep,
+      recommend: String(opts.recommend),
       partitions: opts.partitions,
       rounds: opts.rounds,
       spread_s: opts.spread,

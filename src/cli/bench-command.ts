@@ -58,8 +58,18 @@ export function benchCommand(): Command {
     .addOption(new Option('--burst <n>', 'series closing their step at once in the last round').argParser(parsePositiveInt).default(10_000))
     .addOption(new Option('--partitions <n>', 'partitions of the benchmark topics').argParser(parsePositiveInt).default(6))
     .addOption(new Option('--steady-series <n>', 'sample series written to steady state for the memory figures').argParser(parsePositiveInt).default(20))
+    .addOption(new Option('--no-recommend', 'ingest only: no scoring and no recommendations (the flowing CPU per event is ingest alone)'))
     .action(
-      async (flags: { series: number; samplesPerStep: number; rounds: number; spread: number; burst: number; partitions: number; steadySeries: number }) => {
+      async (flags: {
+        series: number;
+        samplesPerStep: number;
+        recommend: boolean;
+        rounds: number;
+        spread: number;
+        burst: number;
+        partitions: number;
+        steadySeries: number;
+      }) => {
         console.log(JSON.stringify(await benchScale({ ...flags, progress: (m) => console.error(m) })));
       },
     );
