@@ -32,7 +32,8 @@ function brokerPid(): number | undefined {
   return undefined;
 }
 
-function procCpuSeconds(pid: number | undefined): number | undefined {
+/** CPU seconds (user + system) a process of this machine has used, from /proc; undefined when unknown. */
+export function procCpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

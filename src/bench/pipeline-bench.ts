@@ -21,7 +21,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { MetricSample, Recommendation } from '../codec/generated-types.js';
+import type { Recommendation } from '../codec/generated-types.js';
+import { produceRound, ProducerProcess, type RoundPart, type RoundSpec } from './round-producer.js';
 import { seriesIdOf } from '../codec/metric-sample.js';
 import { benchEnv, benchId } from './bench-env.js';
 import { gitEnv } from '../committer/git-env.js';
@@ -32,7 +33,7 @@ import { sleep } from '../util/retry.js';
 import { createRedis } from '../windows/redis-client.js';
 import { cpuBetween, CpuMeter, type CpuSnapshot } from './cpu.js';
 
-const STEP = 300_000;
+import { STEP } from './round-producer.js';
 
 export interface PipelineBenchOptions {
   series: number;
@@ -53,7 +54,7 @@ spec:
 `;
 
 /** The bench policy repository (a temporary Git checkout) and the environment of a loop benchmark. */
-function loopEnv(id: string, partitions: number): NodeJS.ProcessEnv {
+function loopEnv(id: string, partitions: number, recommend: boolean): NodeJS.ProcessEnv {
   const repo = mkdtempSync(path.join(os.tmpdir(), 'foresight-bench-policy-'));
   mkdirSync(path.join(repo, 'policies'));
   writeFileSync(path.join(repo, 'policies', 'bench.yaml'), POLICY);
@@ -61,7 +62,7 @@ function loopEnv(id: string, partitions: number): NodeJS.ProcessEnv {
   execFileSync('git', ['init', '-q', repo], gitOpts);
   execFileSync('git', ['-C', repo, 'add', '.'], gitOpts);
   execFileSync('git', ['-C', repo, '-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-qm', 'bench policy'], gitOpts);
-  return benchEnv(id, partitions, { FORESIGHT_RECOMMEND: 'true', FORESIGHT_POLICY_REPO: repo });
+  return benchEnv(id, partitions, { FORESIGHT_RECOMMEND: String(recommend), FORESIGHT_POLICY_REPO: repo });
 }
 
 /**
@@ -80,16 +81,29 @@ export class LoopHarness {
   private reader?: Consumer;
   private t0 = 0;
 
+  /** events produced so far */
+  produced = 0;
+  /** the producer's own process (bench scale: its CPU stays out of this process's) */
+  producer?: ProducerProcess;
+
   private constructor(
     readonly id: string,
     readonly ctx: ServiceContext,
     readonly series: number,
+    readonly samplesPerStep: number,
   ) {}
 
-  /** `rounds`: how many 5-minute steps of event time the run will close (they end now). */
-  static async create(series: number, partitions: number, rounds: number): Promise<LoopHarness> {
+  /**
+   * `rounds`: how many 5-minute steps of event time the run will close (they end now);
+   * `samplesPerStep`: samples per series per step (1: only the closing event; 20: one per 15 s);
+   * `producerProcess`: produce from a child process instead of this one; `recommend`: false
+   * runs the processor without scoring and recommendations (ingest alone).
+   */
+  static async create(series: number, partitions: number, rounds: number, samplesPerStep = 1, producerProcess = false, recommend = true): Promise<LoopHarness> {
     const id = benchId();
-    const h = new LoopHarness(id, await createServiceContext('bench', loopEnv(id, partitions)), series);
+    const env = loopEnv(id, partitions, recommend);
+    const h = new LoopHarness(id, await createServiceContext('bench', env), series, samplesPerStep);
+    if (producerProcess) h.producer = await ProducerProcess.start(env);
     h.t0 = Math.floor(Date.now() / STEP) * STEP - (rounds + 1) * STEP;
     return h;
   }
@@ -105,39 +119,17 @@ export class LoopHarness {
     });
   }
 
-  private sample(s: number, round: number): MetricSample {
-    return {
-      cluster: 'bench',
-      namespace: `ns${s % 50}`,
-      kind: 'Deployment',
-      name: `w${s}`,
-      container: null,
-      metric: 'cpu_usage',
-      unit: '{cpu}',
-      value: 2 + 2 * round + (s % 7) * 0.1,
-      eventTime: this.t0 + round * STEP + 1_000,
-      attributes: {},
-    };
-  }
-
-  /** One event for each of the first `count` series in step `round`, sent evenly over `spreadS` seconds (0: at once). */
-  async produceRound(round: number, spreadS: number, count = this.series): Promise<void> {
-    const { cfg, codec } = this.ctx;
-    const chunk = spreadS > 0 ? 100 : 1000;
-    const start = Date.now();
-    for (let i = 0; i < count; i += chunk) {
-      const due = start + (spreadS * 1000 * i) / count;
-      if (due > Date.now()) await sleep(due - Date.now());
-      const now = Date.now();
-      const messages = [];
-      for (let s = i; s < Math.min(count, i + chunk); s++) {
-        const smp = this.sample(s, round);
-        const key = seriesIdOf(smp);
-        if (round > 0) this.sentAt.set(`${key}@${round}`, now);
-        messages.push({ key, value: codec.encode('MetricSample', smp), timestamp: String(now) });
-      }
-      await this.ctx.producer.send({ topic: cfg.topics.metrics, messages, acks: 1 });
-    }
+  /**
+   * Round `round` for the first `count` series (round-producer.ts has the schedule), sent evenly
+   * over `spreadS` seconds (0: at once); by the producer process when the harness has one.
+   */
+  async produceRound(round: number, spreadS: number, count = this.series, part: RoundPart = 'all'): Promise<void> {
+    const spec: RoundSpec = { t0: this.t0, samplesPerStep: this.samplesPerStep, round, spreadS, count, part };
+    const { produced, closing } = this.producer
+      ? await this.producer.produce(spec)
+      : await produceRound(spec, this.ctx.codec, (messages) => this.ctx.producer.send({ topic: this.ctx.cfg.topics.metrics, messages, acks: 1 }));
+    for (const [key, at] of closing) this.sentAt.set(`${key}@${round}`, at);
+    this.produced += produced;
   }
 
   async waitApplied(n: number): Promise<void> {
@@ -186,6 +178,7 @@ export class LoopHarness {
   }
 
   async stop(): Promise<void> {
+    await this.producer?.stop();
     await this.reader?.disconnect();
     await this.service?.stop();
     await this.ctx.producer.disconnect();

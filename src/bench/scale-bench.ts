@@ -1,19 +1,25 @@
 /**
  * `foresight bench scale --series N`: N workload series end to end on the running stack, with
  * event time compressed (each round is the next 5-minute step; rounds follow each other in
- * wall time).
+ * wall time). Each series sends `samplesPerStep` samples per step (20: one per 15 s of event
+ * time, issue 16's workload), the first of a step closing the step before it
+ * (LoopHarness.produceRound: each round's closing events are spread over the whole round).
  *
- * 1. Warm-up: one event per series is produced before the processor starts; the processor
- *    (recommendations on, LoopHarness) then catches up on them: its rate against plain
- *    kafkajs reading the same records (`ratio`, and `ratio_bound`: raw time ÷ the processor
- *    phase's CPU per core, as bench ingest), and the CPU microseconds per ingested event of
- *    Node and Redis together.
+ * 1. Warm-up: the first round's samples (step 0, from each series' first sample on) are
+ *    produced before the processor starts; the processor (recommendations on, LoopHarness)
+ *    then catches up on them: its rate against plain kafkajs reading the same records
+ *    (`ratio`, and `ratio_bound`: raw time ÷ the processor phase's CPU per core, as bench
+ *    ingest), and the CPU microseconds per ingested event of Node and Redis together (ingest
+ *    only: the warm-up closes no step). The events are produced by a child process
+ *    (round-producer.ts), so this process's CPU is the processor's and the reader's.
  * 2. One round that warms the loop (the first scoring of every series; reported apart), then
- *    `rounds` flowing rounds: one event per series closing its step, sent evenly over
- *    `spread` seconds (a scrape interval): p50/p99 latency from each closing event to its
- *    recommendation on the topic, and the CPU per event of that phase (ingest, scoring and
- *    recommendations together).
- * 3. A burst: the first `burst` series close their step at once: its p99.
+ *    `rounds` flowing rounds sent over `spread` seconds each: p50/p99 latency from each
+ *    closing event to its recommendation on the topic, and the CPU per ingested event of that
+ *    phase, all in (ingest, scoring and recommendations: Node and Redis), with the broker's
+ *    and the producer process's apart.
+ *    With `recommend` false the processor ingests only, and the flowing figure is ingest's.
+ * 3. A burst: the first `burst` series send their samples up to the closing one, then close
+ *    their step at once: its p99.
  * 4. Memory: steady-state bytes per series (steady-state.ts: sample series written through the
  *    same window path over 37 days at one sample per 15 s) and that times N; and what the run's
  *    own keys take (a few steps of history, not steady state).
@@ -23,7 +29,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { createRedis } from '../windows/redis-client.js';
-import { cpuBetween, CpuMeter, cpuTotal, type CpuSnapshot } from './cpu.js';
+import { cpuBetween, CpuMeter, cpuTotal, procCpuSeconds, type CpuSnapshot } from './cpu.js';
 import { rawConsumeSeconds } from './ingest-bench.js';
 import { LoopHarness, percentile } from './pipeline-bench.js';
 import { memoryByType, steadyStateMemory } from './steady-state.js';
@@ -31,6 +37,10 @@ import { deletePrefix } from '../windows/redis-client.js';
 
 export interface ScaleBenchOptions {
   series: number;
+  /** samples per series per 5-minute step (20: one per 15 s) */
+  samplesPerStep: number;
+  /** false: the processor ingests only (no scoring, no recommendations): the flowing CPU is ingest's alone */
+  recommend: boolean;
   rounds: number;
   spread: number;
   burst: number;
@@ -43,7 +53,8 @@ const perEventUs = (cpu: CpuSnapshot, events: number): number => +((1e6 * ((cpu.
 
 export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string, number | string>> {
   const burst = Math.min(opts.burst, opts.series);
-  const h = await LoopHarness.create(opts.series, opts.partitions, opts.rounds + 2);
+  const h = await LoopHarness.create(opts.series, opts.partitions, opts.rounds + 2, opts.samplesPerStep, true, opts.recommend);
+  const producerCpu = (): number => procCpuSeconds(h.producer?.pid) ?? NaN;
   const { cfg } = h.ctx;
   const redis = createRedis(cfg.redis, h.ctx.log);
   await redis.connect();
@@ -51,9 +62,10 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
   let rssPeak = process.memoryUsage().rss;
   const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 1_000);
   try {
-    // 1. warm-up, produced before the processor starts: its catch-up rate and CPU
-    opts.progress(`warm-up: one event for each of ${opts.series} series, then the processor catches up...`);
+    // 1. warm-up, produced before the processor starts; then its catch-up rate and CPU
+    opts.progress(`warm-up: step 0 of ${opts.series} series, ${opts.samplesPerStep} samples per step, then the processor catches up...`);
     await h.produceRound(0, 0);
+    const warmupEvents = h.produced;
     let first = 0;
     let last = 0;
     let cpu0: Promise<CpuSnapshot> | undefined;
@@ -67,35 +79,43 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
       }
       last = performance.now();
     });
-    await h.waitApplied(opts.series);
+    await h.waitApplied(h.produced);
     const catchUpCpu = cpuBetween(await cpu0!, await cpu.snapshot());
-    const caughtUp = opts.series - firstBatch;
+    const caughtUp = warmupEvents - firstBatch;
     const procS = (last - first) / 1000;
     opts.progress(`  processor: ${caughtUp} events after its first batch in ${procS.toFixed(2)} s; raw kafkajs on the same records...`);
-    const rawS = await rawConsumeSeconds(cfg.kafka, `${h.id}-raw`, cfg.topics.metrics, opts.series);
+    const rawS = await rawConsumeSeconds(cfg.kafka, `${h.id}-raw`, cfg.topics.metrics, warmupEvents);
     await h.startReader();
 
     // 2. flowing rounds; round 1 warms the loop (first model sessions, policies, the series' first scoring) and is reported apart
     let cpu1 = await cpu.snapshot();
+    let producer1 = producerCpu();
+    let flowing0 = h.produced;
     for (let r = 1; r <= opts.rounds + 1; r++) {
-      opts.progress(`round ${r}/${opts.rounds + 1}: ${opts.series} closing events over ${opts.spread} s${r === 1 ? ' (warms the loop)' : ''}...`);
+      opts.progress(`round ${r}/${opts.rounds + 1}: ${opts.series} series, closing events over ${opts.spread} s${r === 1 ? ' (warms the loop)' : ''}...`);
       await h.produceRound(r, opts.spread);
-      await h.waitApplied(opts.series * (r + 1));
+      await h.waitApplied(h.produced);
       if (r === 1) {
         await h.settle();
         cpu1 = await cpu.snapshot();
+        producer1 = producerCpu();
+        flowing0 = h.produced;
       }
     }
     await h.settle();
     const flowingCpu = cpuBetween(cpu1, await cpu.snapshot());
+    const flowingProducer = +(producerCpu() - producer1).toFixed(2);
+    const flowingEvents = h.produced - flowing0;
     const warmRound = h.latencies(new Set([1]));
     const flowing = h.latencies(new Set(Array.from({ length: opts.rounds }, (_, i) => i + 2)));
 
-    // 3. a burst
+    // 3. a burst: the burst series' samples before their closing one, then every closing event at once
     const b = opts.rounds + 2;
     opts.progress(`burst: ${burst} series close their step at once...`);
-    await h.produceRound(b, 0, burst);
-    await h.waitApplied(opts.series * b + burst);
+    await h.produceRound(b, 0, burst, 'before-close');
+    await h.waitApplied(h.produced);
+    await h.produceRound(b, 0, burst, 'close');
+    await h.waitApplied(h.produced);
     await h.settle();
     const bursty = h.latencies(new Set([b]));
     await h.stop();
@@ -107,21 +127,28 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
     const steady = await steadyStateMemory(redis, { prefix: `${h.id}-steady`, series: opts.steadySeries, intervalS: 15 });
     await deletePrefix(redis, `${h.id}-steady`);
 
-    const events = opts.series * (opts.rounds + 2) + burst;
     return {
       series: opts.series,
+      samples_per_step: opts.samplesPerStep,
+      recommend: String(opts.recommend),
       partitions: opts.partitions,
       rounds: opts.rounds,
       spread_s: opts.spread,
       burst,
-      events,
+      events: h.produced,
       recommendations: h.recs.length,
       redis_bytes_per_series_steady: steady.bytesPerSeries,
       redis_bytes_total_steady: steady.bytesPerSeries * opts.series,
       redis_bytes_per_series_run: Math.round(run.bytes / opts.series),
       processor_rss_bytes_peak: rssPeak,
       cpu_us_per_event_ingest: perEventUs(catchUpCpu, caughtUp),
-      cpu_us_per_event_flowing: perEventUs(flowingCpu, opts.series * opts.rounds),
+      cpu_s_ingest_node: catchUpCpu.node,
+      cpu_s_ingest_redis: catchUpCpu.redis ?? 'unknown',
+      cpu_s_ingest_broker: catchUpCpu.broker ?? 'unknown',
+      cpu_us_per_event_flowing: perEventUs(flowingCpu, flowingEvents),
+      cpu_us_per_event_flowing_broker: flowingCpu.broker === undefined ? 'unknown' : +((1e6 * flowingCpu.broker) / flowingEvents).toFixed(2),
+      flowing_events: flowingEvents,
+      cpu_s_flowing_producer: Number.isNaN(flowingProducer) ? 'unknown' : flowingProducer,
       cpu_s_flowing_node: flowingCpu.node,
       cpu_s_flowing_redis: flowingCpu.redis ?? 'unknown',
       cpu_s_flowing_broker: flowingCpu.broker ?? 'unknown',
@@ -133,10 +160,10 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
       burst_p50_ms: percentile(bursty, 0.5),
       burst_p99_ms: percentile(bursty, 0.99),
       burst_matched: bursty.length,
-      raw_events_per_s: Math.round(opts.series / rawS),
+      raw_events_per_s: Math.round(warmupEvents / rawS),
       processor_events_per_s: Math.round(caughtUp / procS),
-      ratio: +(caughtUp / procS / (opts.series / rawS)).toFixed(3),
-      ratio_bound: +(rawS / opts.series / (cpuTotal(catchUpCpu) / caughtUp / availableParallelism())).toFixed(3),
+      ratio: +(caughtUp / procS / (warmupEvents / rawS)).toFixed(3),
+      ratio_bound: +(rawS / warmupEvents / (cpuTotal(catchUpCpu) / caughtUp / availableParallelism())).toFixed(3),
       cores: availableParallelism(),
       topic: cfg.topics.metrics,
     };

@@ -48,14 +48,31 @@ export function benchCommand(): Command {
     .addOption(new Option('--series <n>', 'workload series').argParser(parsePositiveInt).default(100_000))
     .addOption(new Option('--rounds <n>', "flowing rounds (each closes every series' step)").argParser(parsePositiveInt).default(2))
     .addOption(
-      new Option('--spread <seconds>', "send each flowing round's closing events evenly over this many seconds").argParser(parseNonNegativeNumber).default(60),
+      new Option('--samples-per-step <n>', 'samples per series per 5-minute step of event time (20: one per 15 s)').argParser(parsePositiveInt).default(20),
+    )
+    .addOption(
+      new Option('--spread <seconds>', 'send each flowing round (its closing events spread evenly) over this many seconds')
+        .argParser(parseNonNegativeNumber)
+        .default(60),
     )
     .addOption(new Option('--burst <n>', 'series closing their step at once in the last round').argParser(parsePositiveInt).default(10_000))
     .addOption(new Option('--partitions <n>', 'partitions of the benchmark topics').argParser(parsePositiveInt).default(6))
     .addOption(new Option('--steady-series <n>', 'sample series written to steady state for the memory figures').argParser(parsePositiveInt).default(20))
-    .action(async (flags: { series: number; rounds: number; spread: number; burst: number; partitions: number; steadySeries: number }) => {
-      console.log(JSON.stringify(await benchScale({ ...flags, progress: (m) => console.error(m) })));
-    });
+    .addOption(new Option('--no-recommend', 'ingest only: no scoring and no recommendations (the flowing CPU per event is ingest alone)'))
+    .action(
+      async (flags: {
+        series: number;
+        samplesPerStep: number;
+        recommend: boolean;
+        rounds: number;
+        spread: number;
+        burst: number;
+        partitions: number;
+        steadySeries: number;
+      }) => {
+        console.log(JSON.stringify(await benchScale({ ...flags, progress: (m) => console.error(m) })));
+      },
+    );
   bench
     .command('score')
     .description('forecaster inference time per series at batch sizes 1, 64 and 1024 (CPU, or CUDA with --providers cuda)')

@@ -35,6 +35,11 @@ export class AvroCodec {
     private readonly registryUrl?: string | RegistryEndpoint,
   ) {}
 
+  /** The id our schema `name` is registered under. */
+  idOf(name: SchemaName): number {
+    return this.ids[name];
+  }
+
   /** Confluent wire format with our own schema and its registered id: no registry call. */
   encode(name: SchemaName, value: unknown): Buffer {
     return this.frame(name, avroType(name).toBuffer(value));

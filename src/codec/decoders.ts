@@ -9,10 +9,15 @@ import { decodeFocusJson } from './focus-json.js';
 import type { BillingRecord, MetricSample } from './generated-types.js';
 import { decodeOtlpJson, decodeOtlpProto } from './otlp.js';
 import { decodePrometheusJson } from './prometheus-json.js';
+import { SampleReader } from './sample-reader.js';
 
 export type Decoded = { kind: 'metric'; samples: MetricSample[] } | { kind: 'billing'; rows: BillingRecord[] };
-/** Synchronous where it can be (the hot path), a promise where it must wait (a new schema id). */
-export type MessageDecoder = (value: Buffer | null) => Decoded | Promise<Decoded>;
+/**
+ * Synchronous where it can be (the hot path), a promise where it must wait (a new schema id).
+ * Avro metric samples also carry `samples`, the short path for samples of our own schema
+ * (sample-reader.ts); ingest tries it first and falls back to the decoder.
+ */
+export type MessageDecoder = ((value: Buffer | null) => Decoded | Promise<Decoded>) & { samples?: SampleReader };
 
 function avroDecoder<T>(codec: AvroCodec, name: 'MetricSample' | 'BillingRecord', wrap: (value: T) => Decoded): MessageDecoder {
   return (v) => {
@@ -24,7 +29,10 @@ function avroDecoder<T>(codec: AvroCodec, name: 'MetricSample' | 'BillingRecord'
 export function decoderFor(format: InputFormat, codec: AvroCodec): MessageDecoder {
   switch (format) {
     case 'avro-metric':
-      return avroDecoder<MetricSample>(codec, 'MetricSample', (s) => ({ kind: 'metric', samples: [s] }));
+      return Object.assign(
+        avroDecoder<MetricSample>(codec, 'MetricSample', (s) => ({ kind: 'metric', samples: [s] })),
+        { samples: new SampleReader(codec.idOf('MetricSample')) },
+      );
     case 'avro-billing':
       return avroDecoder<BillingRecord>(codec, 'BillingRecord', (r) => ({ kind: 'billing', rows: [r] }));
     case 'prometheus-json':

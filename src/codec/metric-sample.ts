@@ -79,6 +79,11 @@ function checkEventTime(t: number, what: string, cfg: IngestConfig, now: number,
 export function checkSample(s: MetricSample, cfg: IngestConfig, now = Date.now()): void {
   const problem = identityProblem(s);
   if (problem) throw new RejectedMessage('invalid-field', problem);
+  checkReading(s, cfg, now);
+}
+
+/** checkSample's checks of the value and the event time (the identity checked apart: codec/sample-reader.ts). */
+export function checkReading(s: Pick<MetricSample, 'metric' | 'value' | 'eventTime'>, cfg: IngestConfig, now = Date.now()): void {
   if (typeof s.value !== 'number' || !Number.isFinite(s.value))
     throw new RejectedMessage('not-finite', `value of ${s.metric} is ${s.value}; expected a finite number`);
   if (s.value < 0) throw new RejectedMessage('negative-value', `value of ${s.metric} is ${s.value}; a physical quantity cannot be negative`);

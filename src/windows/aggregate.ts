@@ -10,7 +10,7 @@
  * them with reason `late`. Because the watermark is stored atomically with the applied
  * offset, a replay after a crash classifies every event exactly as the first run did.
  */
-import { bucketIndex, RESOLUTIONS, type Resolution } from './resolutions.js';
+import { bucketIndex, RESOLUTIONS } from './resolutions.js';
 import { binIndex, BucketDelta, MIN_POSITIVE } from './sketch.js';
 
 export interface WindowEvent {
@@ -21,9 +21,60 @@ export interface WindowEvent {
   value: number;
 }
 
+/**
+ * A batch's events as columns (the ingest hot path): no object per event, which would live
+ * as long as the batch and be promoted by the garbage collector.
+ */
+export class EventColumns {
+  readonly message: number[] = [];
+  readonly seriesId: string[] = [];
+  readonly eventTime: number[] = [];
+  readonly value: number[] = [];
+
+  get length(): number {
+    return this.message.length;
+  }
+
+  push(message: number, seriesId: string, eventTime: number, value: number): void {
+    this.message.push(message);
+    this.seriesId.push(seriesId);
+    this.eventTime.push(eventTime);
+    this.value.push(value);
+  }
+
+  static of(events: WindowEvent[]): EventColumns {
+    const c = new EventColumns();
+    for (const e of events) c.push(e.message, e.seriesId, e.eventTime, e.value);
+    return c;
+  }
+}
+
+/** The deltas of one series at one resolution: in first-seen order, with an index once there are many. */
+export class ResolutionDeltas {
+  readonly list: BucketDelta[] = [];
+  private index?: Map<number, BucketDelta>;
+
+  /** The delta of bucket `b`, created when absent. Events in time order find it last. */
+  at(b: number): BucketDelta {
+    const list = this.list;
+    if (list.length > 0 && list[list.length - 1].bucket === b) return list[list.length - 1];
+    if (this.index) {
+      const found = this.index.get(b);
+      if (found) return found;
+    } else {
+      for (let i = list.length - 2; i >= 0; i--) if (list[i].bucket === b) return list[i];
+    }
+    const d = new BucketDelta(b);
+    list.push(d);
+    if (this.index) this.index.set(b, d);
+    else if (list.length > 16) this.index = new Map(list.map((x) => [x.bucket, x]));
+    return d;
+  }
+}
+
 export interface SeriesDelta {
-  /** resolution → bucket index → what the batch adds to that bucket */
-  buckets: Map<Resolution, Map<number, BucketDelta>>;
+  /** per resolution, in the order of RESOLUTIONS: what the batch adds to each bucket */
+  buckets: ResolutionDeltas[];
   /** message (index in the batch) of the series' first accepted event (its trace starts the series' recommendations) */
   firstMessage: number;
   /** earliest event time accepted for the series in the batch */
@@ -40,40 +91,37 @@ export interface AggregateResult {
   accepted: number;
 }
 
-export function aggregateBatch(events: WindowEvent[], watermarks: ReadonlyMap<string, number>, allowedLatenessMs: number): AggregateResult {
+export function aggregateBatch(events: WindowEvent[] | EventColumns, watermarks: ReadonlyMap<string, number>, allowedLatenessMs: number): AggregateResult {
+  const cols = events instanceof EventColumns ? events : EventColumns.of(events);
   const deltas = new Map<string, SeriesDelta>();
   const late: AggregateResult['late'] = [];
   const raised = new Map<string, number>();
   let accepted = 0;
-  for (const ev of events) {
-    const wm = raised.get(ev.seriesId) ?? watermarks.get(ev.seriesId) ?? -Infinity;
-    if (ev.eventTime < wm - allowedLatenessMs) {
-      late.push({ event: ev, watermark: wm });
+  const n = cols.length;
+  for (let k = 0; k < n; k++) {
+    const seriesId = cols.seriesId[k];
+    const eventTime = cols.eventTime[k];
+    const value = cols.value[k];
+    const wm = raised.get(seriesId) ?? watermarks.get(seriesId) ?? -Infinity;
+    if (eventTime < wm - allowedLatenessMs) {
+      late.push({ event: { message: cols.message[k], seriesId, eventTime, value }, watermark: wm });
       continue;
     }
-    if (ev.eventTime > wm) raised.set(ev.seriesId, ev.eventTime);
-    let d = deltas.get(ev.seriesId);
-    if (!d) {
+    if (eventTime > wm) raised.set(seriesId, eventTime);
+    let d = deltas.get(seriesId);
+    if (d === undefined) {
       d = {
-        buckets: new Map(RESOLUTIONS.map((r) => [r, new Map<number, BucketDelta>()])),
-        firstMessage: ev.message,
-        earliestMs: ev.eventTime,
-        priorWatermark: watermarks.get(ev.seriesId) ?? -Infinity,
+        buckets: RESOLUTIONS.map(() => new ResolutionDeltas()),
+        firstMessage: cols.message[k],
+        earliestMs: eventTime,
+        priorWatermark: watermarks.get(seriesId) ?? -Infinity,
       };
-      deltas.set(ev.seriesId, d);
-    } else if (ev.eventTime < d.earliestMs) {
-      d.earliestMs = ev.eventTime;
+      deltas.set(seriesId, d);
+    } else if (eventTime < d.earliestMs) {
+      d.earliestMs = eventTime;
     }
-    const bin = ev.value <= MIN_POSITIVE ? undefined : binIndex(ev.value);
-    for (const [res, byBucket] of d.buckets) {
-      const b = bucketIndex(res, ev.eventTime);
-      let delta = byBucket.get(b);
-      if (!delta) {
-        delta = new BucketDelta(b);
-        byBucket.set(b, delta);
-      }
-      delta.add(ev.value, bin);
-    }
+    const bin = value <= MIN_POSITIVE ? undefined : binIndex(value);
+    for (let r = 0; r < RESOLUTIONS.length; r++) d.buckets[r].at(bucketIndex(RESOLUTIONS[r], eventTime)).add(value, bin);
     accepted++;
   }
   return { deltas, late, watermarks: raised, accepted };

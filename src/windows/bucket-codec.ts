@@ -64,27 +64,42 @@ export function roundF32(x: number, dir: -1 | 1): number {
   return f32[0];
 }
 
-/** Sorted [index, count] pairs of a Summary's or a delta's bins. */
-function sortedBins(s: Summary | BucketDelta): [number, number][] {
+/**
+ * A Summary's or a delta's bins as flat [index, count] pairs sorted by index. A delta's own
+ * array is sorted in place (insertion sort: a bucket of a batch holds few bins), so sizing
+ * and then writing it sorts once and allocates nothing.
+ */
+function sortedBins(s: Summary | BucketDelta): number[] {
   if (Array.isArray(s.bins)) {
-    const out: [number, number][] = [];
-    for (let i = 0; i < s.bins.length; i += 2) out.push([s.bins[i], s.bins[i + 1]]);
-    return out.length > 1 ? out.sort((a, b) => a[0] - b[0]) : out;
+    const b = s.bins;
+    for (let i = 2; i < b.length; i += 2) {
+      const bin = b[i];
+      const count = b[i + 1];
+      let j = i - 2;
+      for (; j >= 0 && b[j] > bin; j -= 2) {
+        b[j + 2] = b[j];
+        b[j + 3] = b[j + 1];
+      }
+      b[j + 2] = bin;
+      b[j + 3] = count;
+    }
+    return b;
   }
-  return [...s.bins.entries()].sort((a, b) => a[0] - b[0]);
+  return [...s.bins.entries()].sort((a, b) => a[0] - b[0]).flat();
 }
 
 function headerSize(s: Summary | BucketDelta, sketch: boolean): number {
   return sketch ? varintSize(s.count) + varintSize(s.zeros) + FLOATS : varintSize(s.count) + 12;
 }
 
-function binsSize(bins: [number, number][]): number {
+function binsSize(bins: number[]): number {
   if (bins.length === 0) return 0;
-  let size = varintSize(zigzag(bins[0][0]));
-  let next = bins[0][0];
-  for (const [i, c] of bins) {
+  let size = varintSize(zigzag(bins[0]));
+  let next = bins[0];
+  for (let k = 0; k < bins.length; k += 2) {
+    const i = bins[k];
     if (i > next) size += 1 + varintSize(i - next);
-    size += varintSize(c);
+    size += varintSize(bins[k + 1]);
     next = i + 1;
   }
   return size;
@@ -95,7 +110,9 @@ export function encodedSize(s: Summary | BucketDelta, sketch = true): number {
   return headerSize(s, sketch) + (sketch ? binsSize(sortedBins(s)) : 0);
 }
 
-function writeBucket(s: Summary | BucketDelta, bins: [number, number][], buf: Buffer, pos: number, sketch: boolean): number {
+const NO_BINS: number[] = [];
+
+function writeBucket(s: Summary | BucketDelta, bins: number[], buf: Buffer, pos: number, sketch: boolean): number {
   pos = writeVarint(buf, pos, s.count);
   if (!sketch) {
     pos = buf.writeDoubleLE(s.sum, pos);
@@ -106,14 +123,15 @@ function writeBucket(s: Summary | BucketDelta, bins: [number, number][], buf: Bu
   pos = buf.writeFloatLE(roundF32(s.min, -1), pos);
   pos = buf.writeFloatLE(roundF32(s.max, 1), pos);
   if (bins.length === 0) return pos;
-  pos = writeVarint(buf, pos, zigzag(bins[0][0]));
-  let next = bins[0][0];
-  for (const [i, c] of bins) {
+  pos = writeVarint(buf, pos, zigzag(bins[0]));
+  let next = bins[0];
+  for (let k = 0; k < bins.length; k += 2) {
+    const i = bins[k];
     if (i > next) {
       buf[pos++] = 0;
       pos = writeVarint(buf, pos, i - next);
     }
-    pos = writeVarint(buf, pos, c);
+    pos = writeVarint(buf, pos, bins[k + 1]);
     next = i + 1;
   }
   return pos;
@@ -127,12 +145,12 @@ export function encodeBucket(s: Summary, sketch = true): Buffer {
 
 /** Writes `s` into `buf` at `pos` (encodedSize(s, sketch) bytes); returns the position after it. */
 export function encodeBucketInto(s: Summary, buf: Buffer, pos: number, sketch = true): number {
-  return writeBucket(s, sketch ? sortedBins(s) : [], buf, pos, sketch);
+  return writeBucket(s, sketch ? sortedBins(s) : NO_BINS, buf, pos, sketch);
 }
 
 /** As encodeBucketInto, for a batch's delta (the same bytes as the equal Summary). */
 export function encodeDeltaInto(d: BucketDelta, buf: Buffer, pos: number, sketch = true): number {
-  return writeBucket(d, sketch ? sortedBins(d) : [], buf, pos, sketch);
+  return writeBucket(d, sketch ? sortedBins(d) : NO_BINS, buf, pos, sketch);
 }
 
 function corrupt(buf: Buffer): Error {

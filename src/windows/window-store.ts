@@ -12,7 +12,7 @@ import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
 import type { AggregateResult } from './aggregate.js';
 import { type BucketTotals, bucketTotals, decodeBucket, encodeDeltaInto, encodedSize } from './bucket-codec.js';
-import { bucketIndex, chunkExpireAt, chunkIndex, resolutionNamed, type Resolution, type ResolutionName } from './resolutions.js';
+import { bucketIndex, chunkExpireAt, chunkIndex, resolutionNamed, RESOLUTIONS, type Resolution, type ResolutionName } from './resolutions.js';
 import { appliedOffsetKey, readAppliedOffset, seriesZsetKey, windowChunkKey, type PartitionRef } from './redis-keys.js';
 import { loadScript, ScriptStatus } from './scripts.js';
 import type { BucketDelta, Summary } from './sketch.js';
@@ -24,29 +24,51 @@ export type ApplyOutcome = { status: 'applied'; merged: number; created: number;
 /** ioredis flattens array arguments: one array keeps huge batches off the call stack. */
 type RawApply = (numKeys: number, args: (string | Buffer | number)[]) => Promise<[number, ...unknown[]]>;
 
+/** A series' chunk key at one resolution: its name and the expiry the apply script gave it (0: none yet). */
+export interface ChunkEntry {
+  readonly chunk: number;
+  readonly key: string;
+  expireAt: number;
+}
+
 /**
- * Chunk keys whose expiry the apply script has set, per partition: each key's expiry is fixed
- * by its chunk, so it is set once. An entry counts only while its expiry is more than an hour
+ * Per partition, for each series and resolution, the chunk key last written: its name, built
+ * once rather than every batch, and the expiry the apply script set on it, so that the expiry
+ * is set once per key, not once per batch. An expiry counts only while it is more than an hour
  * away (a key that expired and is written again gets its expiry again), and the cache is
- * emptied when it grows past `max` keys (it only saves work) or the partition's state is
- * re-read.
+ * emptied when it holds more than `max` series (it only saves work) or the partition's state
+ * is re-read.
  */
 export class ExpiryCache {
-  private readonly keys = new Map<string, number>();
+  private readonly series = new Map<string, (ChunkEntry | undefined)[]>();
 
   constructor(
     private readonly max = 100_000,
     private readonly now: () => number = Date.now,
   ) {}
 
-  has(key: string, at: number): boolean {
-    const cached = this.keys.get(key);
-    return cached === at && at > this.now() + 3_600_000;
+  /** The entry of the series' chunk `chunk` at resolution index `r` (RESOLUTIONS), if it is the one cached. */
+  lookup(seriesId: string, r: number, chunk: number): ChunkEntry | undefined {
+    const e = this.series.get(seriesId)?.[r];
+    return e !== undefined && e.chunk === chunk ? e : undefined;
   }
 
-  add(key: string, at: number): void {
-    if (this.keys.size >= this.max) this.keys.clear();
-    this.keys.set(key, at);
+  /** Caches the chunk's key name (replacing the series' earlier chunk at that resolution). */
+  store(seriesId: string, r: number, chunk: number, key: string): ChunkEntry {
+    let list = this.series.get(seriesId);
+    if (!list) {
+      if (this.series.size >= this.max) this.series.clear();
+      list = [];
+      this.series.set(seriesId, list);
+    }
+    const e: ChunkEntry = { chunk, key, expireAt: 0 };
+    list[r] = e;
+    return e;
+  }
+
+  /** Whether the script set this key's expiry to `at` already, and it is more than an hour away. */
+  has(e: ChunkEntry, at: number): boolean {
+    return e.expireAt === at && at > this.now() + 3_600_000;
   }
 }
 
@@ -116,25 +138,40 @@ export class WindowStore {
     // may exist first, sizing the packed argument as we go; then write it in one buffer
     const keys: string[] = [this.appliedKey(p), this.seriesKey(p)];
     const expireAt: number[] = [];
+    /** cache entries whose expiry this call sets */
+    const toMark: [ChunkEntry, number][] = [];
     const groups: { index: number; res: Resolution; first: number; old: BucketDelta[]; fresh: BucketDelta[] }[] = [];
     let bytes = 0;
     for (const [seriesId, delta] of agg.deltas) {
-      for (const [res, buckets] of delta.buckets) {
+      for (let r = 0; r < RESOLUTIONS.length; r++) {
+        const res = RESOLUTIONS[r];
+        const buckets = delta.buckets[r].list;
         const newAfter = Number.isFinite(delta.priorWatermark) ? bucketIndex(res, delta.priorWatermark) : Infinity;
         let chunkOf = NaN;
         let g: (typeof groups)[number] | undefined;
         let byChunk: Map<number, (typeof groups)[number]> | undefined;
-        for (const d of buckets.values()) {
+        for (const d of buckets) {
           const chunk = chunkIndex(res, d.bucket);
           if (chunk !== chunkOf) {
             chunkOf = chunk;
             byChunk ??= new Map();
             g = byChunk.get(chunk);
             if (!g) {
-              const key = this.chunkKey(p, seriesId, res, chunk);
-              keys.push(key);
               const at = chunkExpireAt(res, chunk);
-              expireAt.push(expiring?.has(key, at) ? 0 : at);
+              let key: string;
+              if (expiring) {
+                const e = expiring.lookup(seriesId, r, chunk) ?? expiring.store(seriesId, r, chunk, this.chunkKey(p, seriesId, res, chunk));
+                key = e.key;
+                if (expiring.has(e, at)) expireAt.push(0);
+                else {
+                  expireAt.push(at);
+                  toMark.push([e, at]);
+                }
+              } else {
+                key = this.chunkKey(p, seriesId, res, chunk);
+                expireAt.push(at);
+              }
+              keys.push(key);
               g = { index: keys.length, res, first: chunk * res.chunkBuckets, old: [], fresh: [] }; // 1-based, as KEYS in Lua
               byChunk.set(chunk, g);
               groups.push(g);
@@ -155,8 +192,9 @@ export class WindowStore {
       for (const list of [g.old, g.fresh]) {
         for (const d of list) {
           pos = packed.writeUInt32LE(d.bucket - g.first, pos);
-          pos = packed.writeUInt16LE(encodedSize(d, g.res.sketch), pos);
-          pos = encodeDeltaInto(d, packed, pos, g.res.sketch);
+          const start = pos + 2;
+          pos = encodeDeltaInto(d, packed, start, g.res.sketch);
+          packed.writeUInt16LE(pos - start, start - 2);
         }
       }
     }
@@ -168,7 +206,7 @@ export class WindowStore {
     args.push(packed);
     const res = await this.apply(keys.length, args);
     if (res[0] === ScriptStatus.APPLIED) {
-      if (expiring) for (let k = 2; k < keys.length; k++) if (expireAt[k - 2] !== 0) expiring.add(keys[k], expireAt[k - 2]);
+      for (const [e, at] of toMark) e.expireAt = at;
       return { status: 'applied', merged: Number(res[1]), created: Number(res[2]), roundTrips: 1 };
     }
     if (res[0] === ScriptStatus.STALE) return { status: 'stale', storedOffset: BigInt(String(res[1])) };

@@ -61,39 +61,61 @@ local w = tonumber(ARGV[4 + nkeys])
 if w == nil then return { -1 } end
 
 local base = 5 + nkeys
-for j = 0, w - 1 do
-  redis.call('ZADD', KEYS[2], 'GT', ARGV[base + 2 * j + 1], ARGV[base + 2 * j])
+-- the watermarks in ZADD calls of up to 1000 members (one command each, not one per series)
+for j = 0, w - 1, 1000 do
+  local zargs = {}
+  for k = j, math.min(w, j + 1000) - 1 do
+    zargs[#zargs + 1] = ARGV[base + 2 * k + 1]
+    zargs[#zargs + 1] = ARGV[base + 2 * k]
+  end
+  redis.call('ZADD', KEYS[2], 'GT', unpack(zargs))
 end
 
 local merged, written = 0, 0
 local packed = ARGV[base + 2 * w]
 if packed == nil then return { -1 } end
 local pos, n = 1, #packed
--- per chunk key: one HMGET for the buckets that may exist, one HSET with all new or merged values
+-- per chunk key: one HMGET (HGET for one bucket) for the buckets that may exist, one HSET with all new or merged values
 while pos <= n do
   local ki, f, c
   ki, f, c, pos = struct.unpack('<I4I2I2', packed, pos)
   local key = KEYS[ki]
   if key == nil or f == 0 or f > 240 or c > f then return { -1 } end
-  local args = {}
-  for j = 1, f do
-    local bucket
-    bucket, args[2 * j], pos = struct.unpack('<I4Hc0', packed, pos)
-    args[2 * j - 1] = tostring(bucket)
-  end
-  if c > 0 then
-    local fields = {}
-    for j = 1, c do fields[j] = args[2 * j - 1] end
-    local stored = redis.call('HMGET', key, unpack(fields))
-    for j = 1, c do
-      if stored[j] then
-        args[2 * j] = mergeBucket(stored[j], args[2 * j])
+  if f == 1 then
+    -- one bucket (a flowing series' one sample in the batch): no argument tables
+    local bucket, value
+    bucket, value, pos = struct.unpack('<I4Hc0', packed, pos)
+    local field = tostring(bucket)
+    if c == 1 then
+      local stored = redis.call('HGET', key, field)
+      if stored then
+        value = mergeBucket(stored, value)
         merged = merged + 1
       end
     end
+    redis.call('HSET', key, field, value)
+    written = written + 1
+  else
+    local args = {}
+    for j = 1, f do
+      local bucket
+      bucket, args[2 * j], pos = struct.unpack('<I4Hc0', packed, pos)
+      args[2 * j - 1] = tostring(bucket)
+    end
+    if c > 0 then
+      local fields = {}
+      for j = 1, c do fields[j] = args[2 * j - 1] end
+      local stored = redis.call('HMGET', key, unpack(fields))
+      for j = 1, c do
+        if stored[j] then
+          args[2 * j] = mergeBucket(stored[j], args[2 * j])
+          merged = merged + 1
+        end
+      end
+    end
+    redis.call('HSET', key, unpack(args))
+    written = written + f
   end
-  redis.call('HSET', key, unpack(args))
-  written = written + f
 end
 for k = 1, nkeys do
   local at = ARGV[3 + k]

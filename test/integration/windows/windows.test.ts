@@ -3,9 +3,12 @@
  * same windows as in order; later events are dead-lettered as `late`; redelivering batches
  * (the consumer group rewound to the start) changes nothing; quantiles read from the windows
  * are within the sketch's stated error of the exact quantiles; the apply script's merge gives
- * byte for byte what bucket-codec.ts encodes for the merged values, at every resolution.
+ * byte for byte what bucket-codec.ts encodes for the merged values, at every resolution, and
+ * so does its short path for a one-sample delta.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { DeadLetter } from '../../../src/codec/generated-types.js';
 import { seriesIdOf } from '../../../src/codec/metric-sample.js';
@@ -14,6 +17,7 @@ import { encodeBucket } from '../../../src/windows/bucket-codec.js';
 import { bucketIndex, chunkIndex, RESOLUTIONS } from '../../../src/windows/resolutions.js';
 import { addValue, emptySummary, RELATIVE_ERROR } from '../../../src/windows/sketch.js';
 import { rangeSummary, statsOf } from '../../../src/windows/window-query.js';
+import { LUA_DIR } from '../../../src/windows/scripts.js';
 import { WindowStore } from '../../../src/windows/window-store.js';
 import { sleep } from '../../../src/util/retry.js';
 import { testConfig, testEnv, testRedis } from '../../helpers/env.js';
@@ -195,5 +199,24 @@ describe('event-time windows', () => {
     }
     await redis.del(...RESOLUTIONS.map((res) => store.chunkKey(ref, 's', res, chunkIndex(res, bucketIndex(res, t)))));
     await redis.del(store.appliedKey(ref), store.seriesKey(ref));
+  });
+
+  it("merges a one-sample delta (the flowing case: one bin a bucket holds, a new bin, or a zero) to Node's bytes", async () => {
+    const merge = `${readFileSync(path.join(LUA_DIR, 'includes', 'mergeBucket.lua'), 'utf8')}\nreturn mergeBucket(ARGV[1], ARGV[2])`;
+    let seed = 11;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let t = 0; t < 200; t++) {
+      const a = emptySummary();
+      const values = Array.from({ length: 1 + Math.floor(rnd() * 30) }, () => (rnd() < 0.1 ? 0 : 2 ** Math.round(rnd() * 256 - 128) / 64));
+      for (const v of values) addValue(a, v);
+      // a value a holds (its bin exists), a zero, or one anywhere (a new bin, maybe outside a's span); once or a few times
+      const pick = rnd() < 0.15 ? 0 : rnd() < 0.6 ? values[Math.floor(rnd() * values.length)] : 2 ** Math.round(rnd() * 512 - 256) / 128;
+      const b = emptySummary();
+      for (let k = 1 + Math.floor(rnd() * 3); k > 0; k--) addValue(b, pick);
+      const merged = emptySummary();
+      for (const v of [...values, ...Array.from({ length: b.count }, () => pick)]) addValue(merged, v);
+      const got = (await redis.callBuffer('EVAL', merge, 0, encodeBucket(a), encodeBucket(b))) as Buffer;
+      assert.deepEqual(got, encodeBucket(merged), `case ${t}: ${JSON.stringify(values)} + ${b.count} × ${pick}`);
+    }
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeBucket, encodeBucket, encodeDeltaInto, encodedSize, roundF32 } from '../../../src/windows/bucket-codec.js';
 import { aggregateBatch } from '../../../src/windows/aggregate.js';
-import { COARSE, FINE, FIVE } from '../../../src/windows/resolutions.js';
+import { COARSE, FINE, FIVE, RESOLUTIONS, type Resolution } from '../../../src/windows/resolutions.js';
 import { BucketDelta, MIN_POSITIVE, RELATIVE_ERROR, addValue, binIndex, emptySummary, mergeInto, quantile } from '../../../src/windows/sketch.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -128,11 +128,32 @@ describe('batch aggregation and lateness', () => {
   it('buckets by event time at every resolution', () => {
     const agg = aggregateBatch([ev(1, 0), ev(2, 30_000), ev(3, 61_000)], new Map(), 600_000);
     const d = agg.deltas.get('s')!;
-    assert.deepEqual([...d.buckets.get(FINE)!.keys()], [base / 60_000, base / 60_000 + 1]);
-    assert.equal(d.buckets.get(FINE)!.get(base / 60_000)!.count, 2);
-    assert.equal(d.buckets.get(FIVE)!.get(base / 300_000)!.count, 3);
-    assert.equal(d.buckets.get(COARSE)!.get(base / 3_600_000)!.count, 3);
+    const at = (res: Resolution, b: number) => d.buckets[RESOLUTIONS.indexOf(res)].list.find((x) => x.bucket === b);
+    assert.deepEqual(
+      d.buckets[RESOLUTIONS.indexOf(FINE)].list.map((x) => x.bucket),
+      [base / 60_000, base / 60_000 + 1],
+    );
+    assert.equal(at(FINE, base / 60_000)!.count, 2);
+    assert.equal(at(FIVE, base / 300_000)!.count, 3);
+    assert.equal(at(COARSE, base / 3_600_000)!.count, 3);
     assert.equal(agg.watermarks.get('s'), base + 61_000);
+  });
+
+  it('finds a bucket again out of order, and past the point where the deltas are indexed', () => {
+    // 20 minutes forward, then each minute again backwards: every event lands in its own minute's delta
+    const times = [...Array.from({ length: 20 }, (_, i) => i * 60_000), ...Array.from({ length: 20 }, (_, i) => (19 - i) * 60_000 + 30_000)];
+    const agg = aggregateBatch(
+      times.map((t, i) => ev(i, t)),
+      new Map(),
+      3_600_000,
+    );
+    const fine = agg.deltas.get('s')!.buckets[RESOLUTIONS.indexOf(FINE)].list;
+    assert.equal(fine.length, 20);
+    assert.ok(fine.every((x) => x.count === 2));
+    assert.deepEqual(
+      agg.deltas.get('s')!.buckets[RESOLUTIONS.indexOf(FIVE)].list.map((x) => x.count),
+      [10, 10, 10, 10],
+    );
   });
 
   it('applies out-of-order events within the lateness and rejects later ones', () => {

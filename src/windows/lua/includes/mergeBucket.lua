@@ -20,6 +20,7 @@ local function readVarint(s, pos)
 end
 
 local function varint(n)
+  if n < 128 then return string.char(n) end
   local out = {}
   while n >= 128 do
     out[#out + 1] = string.char(n % 128 + 128)
@@ -46,8 +47,47 @@ local function mergeShort(a, b)
   return varint(ca + cb) .. struct.pack('<df', sa + sb, math.max(maxa, maxb))
 end
 
+-- The common case of a flowing series (one sample a batch): b's values fall in one bin that a
+-- already holds, or are all zeros. a's bytes are kept but for its header and that bin's count:
+-- the same bytes as the general merge below. nil when it is not that case.
+local function mergeIntoOneBin(a, b)
+  local ca, za, sa, mina, maxa, pa = readHeader(a)
+  local cb, zb, sb, minb, maxb, pb = readHeader(b)
+  local head = varint(ca + cb) .. varint(za + zb) .. struct.pack('<dff', sa + sb, math.min(mina, minb), math.max(maxa, maxb))
+  local nb, na = #b, #a
+  if pb > nb then return head .. string.sub(a, pa) end
+  local z, p = readVarint(b, pb)
+  local target = (z % 2 == 0) and z / 2 or -(z + 1) / 2
+  local k
+  k, p = readVarint(b, p)
+  if k == nil or k == 0 or p <= nb or pa > na then return nil end
+  local q
+  z, q = readVarint(a, pa)
+  local i = (z % 2 == 0) and z / 2 or -(z + 1) / 2
+  while q <= na do
+    local start = q
+    local c
+    c, q = readVarint(a, q)
+    if c == nil then return nil end
+    if c == 0 then
+      local g
+      g, q = readVarint(a, q)
+      if g == nil then return nil end
+      i = i + g
+      if i > target then return nil end
+    else
+      if i == target then return head .. string.sub(a, pa, start - 1) .. varint(c + k) .. string.sub(a, q) end
+      if i > target then return nil end
+      i = i + 1
+    end
+  end
+  return nil
+end
+
 local function mergeBucket(a, b)
   if #a < 18 then return mergeShort(a, b) end
+  local one = mergeIntoOneBin(a, b)
+  if one then return one end
   local ca, za, sa, mina, maxa, pa = readHeader(a)
   local cb, zb, sb, minb, maxb, pb = readHeader(b)
   local bins, lo, hi = {}, nil, nil
