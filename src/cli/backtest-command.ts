@@ -109,7 +109,7 @@ export function backtestCommand(): Command {
         const s = summarisePlan(values, plan, stepMs, Math.floor(values.length * flags.scoreFrom), Math.floor(values.length * flags.scoreTo));
         const pct = (x: number, d = 1): string => `${(100 * x).toFixed(d)}%`;
         console.log(
-          `policy ${policyName}: ${s.rows} rows from ${flags.scoreFrom}${flags.scoreTo < 1 ? ` to ${flags.scoreTo}` : ''}: under-provisioned ${pct(s.under_provisioned_share, 2)} (goal ≤ 1%); capacity-hours ${s.capacity_hours} = ${pct(s.saving_vs_scaled_vpa)} below the VPA-style baseline scaled ×${s.vpa_scale} to the same under-provisioned share (goal > 0); ${pct(s.attainable_saving_share)} of the attainable saving (goal ≥ 50%; static peak ${s.static_peak_capacity_hours}, oracle ${s.oracle_capacity_hours}, ${pct(s.saving_vs_static_peak)} below static peak); ${s.changes_per_day} changes per day`,
+          `policy ${policyName}: ${s.rows} rows from ${flags.scoreFrom}${flags.scoreTo < 1 ? ` to ${flags.scoreTo}` : ''}: under-provisioned ${pct(s.under_provisioned_share, 2)} (goal ≤ 1%); capacity-hours ${s.capacity_hours} = ${pct(s.saving_vs_scaled_vpa)} below the VPA-style baseline scaled ×${s.vpa_scale} to the same under-provisioned share (goal > 0); ${pct(s.attainable_saving_share)} of the attainable saving (goal ≥ 50%; static peak ${s.static_peak_capacity_hours}, oracle ${s.oracle_capacity_hours}, ${pct(s.saving_vs_static_peak)} below static peak); ${s.changes_per_day.toFixed(1)} changes per day`,
         );
         console.log(JSON.stringify(s));
       }
