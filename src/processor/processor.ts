@@ -177,25 +177,31 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
         const res = await context.with(trace.setSpan(context.active(), span), () =>
           loop!.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers)),
         );
-        log.debug(
-          { topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, alerts: res.alerts.length },
-          'series scored',
-        );
         scored.add(res.scored);
-        for (const type of ['HPA', 'RESOURCES', 'IDLE', 'SPOT', 'BUDGET'] as const)
-          recommendations.add(res.recommendations.filter((r) => r.type === type).length, { type });
-        alerts.add(res.alerts.length);
-        scoring = res;
+        const byType = { HPA: 0, RESOURCES: 0, IDLE: 0, SPOT: 0, BUDGET: 0 };
+        const debug = log.isLevelEnabled('debug');
         for (const r of res.recommendations) {
+          byType[r.type]++;
           // what the proposals would do to the bill (the cost model's monthly delta), or that it is unknown
           if (r.costUnknown !== null) costsUnknown.add(1, { type: r.type });
           else if (r.monthlyCostDelta < 0) proposedSavings.add(-r.monthlyCostDelta, { namespace: r.namespace, currency: r.currency });
           else if (r.monthlyCostDelta > 0) proposedIncreases.add(r.monthlyCostDelta, { namespace: r.namespace, currency: r.currency });
-          log.info(
-            { id: r.id, workload: `${r.namespace}/${r.kind}/${r.name}`, changes: r.changes, critical: r.critical, rules: r.rules },
-            'recommendation published',
-          );
+          if (debug)
+            log.debug(
+              { id: r.id, workload: `${r.namespace}/${r.kind}/${r.name}`, changes: r.changes, critical: r.critical, rules: r.rules },
+              'recommendation published',
+            );
         }
+        for (const [type, n] of Object.entries(byType)) recommendations.add(n, { type });
+        alerts.add(res.alerts.length);
+        scoring = res;
+        // one line per scored batch at info (a burst publishes thousands: one line each cost CPU the burst needs); each recommendation at debug
+        if (res.recommendations.length > 0)
+          log.info(
+            { topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, byType, alerts: res.alerts.length },
+            'recommendations published',
+          );
+        else log.debug({ topic, partition, due: out.due.length, scored: res.scored, recommendations: 0, alerts: res.alerts.length }, 'series scored');
       }
       observer?.({
         applied: out.applied,
