@@ -43,9 +43,11 @@ export class BatchState {
     this.dirty.add(key);
   }
 
-  /** Replaces the whole hash. */
+  /** Replaces the whole hash (not written when it holds the same fields and values). */
   replace(key: string, fields: Record<string, string>): void {
-    this.get(key);
+    const was = this.get(key);
+    const names = Object.keys(fields);
+    if (names.length === Object.keys(was).length && names.every((f) => was[f] === fields[f])) return;
     this.values.set(key, { ...fields });
     this.dirty.add(key);
   }

@@ -1,7 +1,7 @@
 /**
  * The loop's per-batch state (windows/batch-state.ts) against real Redis: a write sends only
- * what changed (HSET, HDEL of the fields that went, DEL when none is left) and Redis then holds
- * exactly the hash in memory, with its expiry.
+ * what changed (HSET, HDEL of the fields that went, DEL when none is left; nothing for a hash
+ * replaced by the same fields) and Redis then holds exactly the hash in memory, with its expiry.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -32,6 +32,12 @@ describe('batch state', () => {
       state.delete(key, 'd');
       await state.flush();
       assert.deepEqual(await redis.hgetall(key), { a: '10' });
+      // the same fields and values again: nothing to write (the key's value changed behind it stays)
+      await redis.hset(key, 'a', 'behind');
+      state.replace(key, { a: '10' });
+      await state.flush();
+      assert.equal(await redis.hget(key, 'a'), 'behind');
+      await redis.hset(key, 'a', '10');
       // the next batch reads what was written; an emptied hash is removed
       state = new BatchState(redis);
       await state.load([key]);
