@@ -16,6 +16,7 @@ import { DeadLetterPublisher } from '../kafka/deadletter.js';
 import { budgetGauges } from '../money/budget-gauges.js';
 import { startBatchSpan } from '../telemetry/consumer-span.js';
 import { scrub } from '../telemetry/log.js';
+import { qualityGauges } from '../outcomes/quality-gauges.js';
 import { traceparentOf } from '../telemetry/propagation.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { PolicyStore } from './policy-checkout.js';
@@ -235,17 +236,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   const alerts = meter.createCounter('foresight_alerts', { description: 'Anomaly alerts published' });
   const scored = meter.createCounter('foresight_series_scored', { description: 'Series forecast and scored' });
   // online forecast quality per workload (outcomes/quality.ts) and the outcomes of changes
-  const quality = {
-    pinball: meter.createGauge('foresight_forecast_pinball_loss', {
-      description: "Rolling pinball loss of the forecaster's forecast at the policy quantile, per workload (FORESIGHT_QUALITY_WINDOW_MS)",
-    }),
-    coverage: meter.createGauge('foresight_forecast_coverage', { description: 'Rolling share of forecasts at or above the realised peak, per workload' }),
-    coverageTarget: meter.createGauge('foresight_forecast_coverage_target', { description: 'The coverage the policy asks for: its quantile, per workload' }),
-    under: meter.createGauge('foresight_underprovisioned_share', {
-      description: 'Rolling share of closed steps whose demand exceeded the capacity in force, per workload',
-    }),
-    underTarget: meter.createGauge('foresight_underprovisioned_target', { description: "The policy's SLO risk, per workload" }),
-  };
+  const recordQuality = qualityGauges(meter); // per workload and model version, read when the metrics are collected (outcomes/quality-gauges.ts)
   const recordBudget = budgetGauges(meter); // per budget scope, once per closed hour (money/budget-gauges.ts)
   const outcomesCounter = meter.createCounter('foresight_outcomes', { description: 'Change outcomes published, per verdict' });
   const proposedSavings = meter.createCounter('foresight_proposed_monthly_savings', {
@@ -299,14 +290,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       log,
       allowedLatenessMs: cfg.ingest.allowedLatenessMs,
       outcomes: cfg.outcomes,
-      onQuality: (q) => {
-        const labels = { namespace: q.namespace, workload: q.workload, model_version: q.modelVersion };
-        if (q.figures.pinballLoss !== null) quality.pinball.record(q.figures.pinballLoss, labels);
-        if (q.figures.coverage !== null) quality.coverage.record(q.figures.coverage, labels);
-        quality.coverageTarget.record(q.quantile, labels);
-        if (q.figures.underProvisionedShare !== null) quality.under.record(q.figures.underProvisionedShare, labels);
-        quality.underTarget.record(q.sloRisk, labels);
-      },
+      onQuality: recordQuality,
       onBudget: recordBudget,
       onOutcome: (o) => {
         outcomesCounter.add(1, { verdict: o.verdict });
