@@ -183,8 +183,7 @@ export class OutcomeTracker {
         else delete next[f];
       }
     }
-    // written only when something changed (most steps of most workloads follow nothing)
-    if (JSON.stringify(next) !== JSON.stringify(fields)) state.replace(key, next);
+    state.replace(key, next); // written only when something changed (most steps of most workloads follow nothing)
     for (const o of out.outcomes) if (o.verdict === 'regressed') out.alerts.push(await this.regressed(s, o));
     return out;
   }

@@ -16,6 +16,7 @@ import { DeadLetterPublisher } from '../kafka/deadletter.js';
 import { budgetGauges } from '../money/budget-gauges.js';
 import { startBatchSpan } from '../telemetry/consumer-span.js';
 import { scrub } from '../telemetry/log.js';
+import { qualityGauges } from '../outcomes/quality-gauges.js';
 import { traceparentOf } from '../telemetry/propagation.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { PolicyStore } from './policy-checkout.js';
@@ -177,25 +178,31 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
         const res = await context.with(trace.setSpan(context.active(), span), () =>
           loop!.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers)),
         );
-        log.debug(
-          { topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, alerts: res.alerts.length },
-          'series scored',
-        );
         scored.add(res.scored);
-        for (const type of ['HPA', 'RESOURCES', 'IDLE', 'SPOT', 'BUDGET'] as const)
-          recommendations.add(res.recommendations.filter((r) => r.type === type).length, { type });
-        alerts.add(res.alerts.length);
-        scoring = res;
+        const byType = { HPA: 0, RESOURCES: 0, IDLE: 0, SPOT: 0, BUDGET: 0 };
+        const debug = log.isLevelEnabled('debug');
         for (const r of res.recommendations) {
+          byType[r.type]++;
           // what the proposals would do to the bill (the cost model's monthly delta), or that it is unknown
           if (r.costUnknown !== null) costsUnknown.add(1, { type: r.type });
           else if (r.monthlyCostDelta < 0) proposedSavings.add(-r.monthlyCostDelta, { namespace: r.namespace, currency: r.currency });
           else if (r.monthlyCostDelta > 0) proposedIncreases.add(r.monthlyCostDelta, { namespace: r.namespace, currency: r.currency });
-          log.info(
-            { id: r.id, workload: `${r.namespace}/${r.kind}/${r.name}`, changes: r.changes, critical: r.critical, rules: r.rules },
-            'recommendation published',
-          );
+          if (debug)
+            log.debug(
+              { id: r.id, workload: `${r.namespace}/${r.kind}/${r.name}`, changes: r.changes, critical: r.critical, rules: r.rules },
+              'recommendation published',
+            );
         }
+        for (const [type, n] of Object.entries(byType)) recommendations.add(n, { type });
+        alerts.add(res.alerts.length);
+        scoring = res;
+        // one line per scored batch at info (a burst publishes thousands: one line each cost CPU the burst needs); each recommendation at debug
+        if (res.recommendations.length > 0)
+          log.info(
+            { topic, partition, due: out.due.length, scored: res.scored, recommendations: res.recommendations.length, byType, alerts: res.alerts.length },
+            'recommendations published',
+          );
+        else log.debug({ topic, partition, due: out.due.length, scored: res.scored, recommendations: 0, alerts: res.alerts.length }, 'series scored');
       }
       observer?.({
         applied: out.applied,
@@ -229,17 +236,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
   const alerts = meter.createCounter('foresight_alerts', { description: 'Anomaly alerts published' });
   const scored = meter.createCounter('foresight_series_scored', { description: 'Series forecast and scored' });
   // online forecast quality per workload (outcomes/quality.ts) and the outcomes of changes
-  const quality = {
-    pinball: meter.createGauge('foresight_forecast_pinball_loss', {
-      description: "Rolling pinball loss of the forecaster's forecast at the policy quantile, per workload (FORESIGHT_QUALITY_WINDOW_MS)",
-    }),
-    coverage: meter.createGauge('foresight_forecast_coverage', { description: 'Rolling share of forecasts at or above the realised peak, per workload' }),
-    coverageTarget: meter.createGauge('foresight_forecast_coverage_target', { description: 'The coverage the policy asks for: its quantile, per workload' }),
-    under: meter.createGauge('foresight_underprovisioned_share', {
-      description: 'Rolling share of closed steps whose demand exceeded the capacity in force, per workload',
-    }),
-    underTarget: meter.createGauge('foresight_underprovisioned_target', { description: "The policy's SLO risk, per workload" }),
-  };
+  const recordQuality = qualityGauges(meter); // per workload and model version, read when the metrics are collected (outcomes/quality-gauges.ts)
   const recordBudget = budgetGauges(meter); // per budget scope, once per closed hour (money/budget-gauges.ts)
   const outcomesCounter = meter.createCounter('foresight_outcomes', { description: 'Change outcomes published, per verdict' });
   const proposedSavings = meter.createCounter('foresight_proposed_monthly_savings', {
@@ -293,14 +290,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       log,
       allowedLatenessMs: cfg.ingest.allowedLatenessMs,
       outcomes: cfg.outcomes,
-      onQuality: (q) => {
-        const labels = { namespace: q.namespace, workload: q.workload, model_version: q.modelVersion };
-        if (q.figures.pinballLoss !== null) quality.pinball.record(q.figures.pinballLoss, labels);
-        if (q.figures.coverage !== null) quality.coverage.record(q.figures.coverage, labels);
-        quality.coverageTarget.record(q.quantile, labels);
-        if (q.figures.underProvisionedShare !== null) quality.under.record(q.figures.underProvisionedShare, labels);
-        quality.underTarget.record(q.sloRisk, labels);
-      },
+      onQuality: recordQuality,
       onBudget: recordBudget,
       onOutcome: (o) => {
         outcomesCounter.add(1, { verdict: o.verdict });

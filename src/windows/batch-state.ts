@@ -12,6 +12,8 @@ const TTL_MS = 60 * 24 * 3_600_000;
 export class BatchState {
   private readonly values = new Map<string, Record<string, string>>();
   private readonly dirty = new Set<string>();
+  /** each key's fields as Redis holds them (as read, then as written): a write deletes only the fields that went */
+  private readonly stored = new Map<string, string[]>();
 
   constructor(private readonly redis: Redis) {}
 
@@ -26,6 +28,7 @@ export class BatchState {
       const [err, v] = replies[i] ?? [];
       if (err) throw err;
       this.values.set(k, { ...((v as Record<string, string> | null) ?? {}) });
+      this.stored.set(k, Object.keys(this.values.get(k)!));
     });
   }
 
@@ -40,9 +43,11 @@ export class BatchState {
     this.dirty.add(key);
   }
 
-  /** Replaces the whole hash. */
+  /** Replaces the whole hash (not written when it holds the same fields and values). */
   replace(key: string, fields: Record<string, string>): void {
-    this.get(key);
+    const was = this.get(key);
+    const names = Object.keys(fields);
+    if (names.length === Object.keys(was).length && names.every((f) => was[f] === fields[f])) return;
     this.values.set(key, { ...fields });
     this.dirty.add(key);
   }
@@ -55,17 +60,21 @@ export class BatchState {
     }
   }
 
-  /** Writes the changed hashes back in one round trip. */
+  /** Writes the changed hashes back in one round trip (HSET and PEXPIRE, HDEL of the fields that went; DEL when none is left). */
   async flush(): Promise<void> {
     if (this.dirty.size === 0) return;
     const pipeline = this.redis.pipeline();
     for (const k of this.dirty) {
-      pipeline.del(k);
       const v = this.values.get(k)!;
-      if (Object.keys(v).length > 0) {
+      const fields = Object.keys(v);
+      if (fields.length === 0) pipeline.del(k);
+      else {
+        const gone = this.stored.get(k)!.filter((f) => !(f in v));
+        if (gone.length > 0) pipeline.hdel(k, ...gone);
         pipeline.hset(k, v);
         pipeline.pexpire(k, TTL_MS);
       }
+      this.stored.set(k, fields);
     }
     for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
     this.dirty.clear();
