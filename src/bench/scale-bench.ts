@@ -28,12 +28,11 @@
  * The last line printed is one JSON object.
  */
 import { availableParallelism } from 'node:os';
-import { createRedis } from '../windows/redis-client.js';
 import { cpuBetween, CpuMeter, cpuTotal, procCpuSeconds, type CpuSnapshot } from './cpu.js';
 import { rawConsumeSeconds } from './ingest-bench.js';
 import { LoopHarness, percentile } from './pipeline-bench.js';
 import { memoryByType, steadyStateMemory } from './steady-state.js';
-import { deletePrefix } from '../windows/redis-client.js';
+import { createRedis, deletePrefix } from '../windows/redis-client.js';
 
 export interface ScaleBenchOptions {
   series: number;

@@ -4,7 +4,7 @@ import { benchIngest } from '../bench/ingest-bench.js';
 import { benchPipeline } from '../bench/pipeline-bench.js';
 import { benchScore } from '../bench/score-bench.js';
 import { benchMemory } from '../bench/memory-bench.js';
-import { benchScale } from '../bench/scale-bench.js';
+import { benchScale, type ScaleBenchOptions } from '../bench/scale-bench.js';
 import type { Provider } from '../scoring/onnx-session.js';
 import { parseNonNegativeInt, parseNonNegativeNumber, parsePositiveInt } from './options.js';
 
@@ -59,20 +59,9 @@ export function benchCommand(): Command {
     .addOption(new Option('--partitions <n>', 'partitions of the benchmark topics').argParser(parsePositiveInt).default(6))
     .addOption(new Option('--steady-series <n>', 'sample series written to steady state for the memory figures').argParser(parsePositiveInt).default(20))
     .addOption(new Option('--no-recommend', 'ingest only: no scoring and no recommendations (the flowing CPU per event is ingest alone)'))
-    .action(
-      async (flags: {
-        series: number;
-        samplesPerStep: number;
-        recommend: boolean;
-        rounds: number;
-        spread: number;
-        burst: number;
-        partitions: number;
-        steadySeries: number;
-      }) => {
-        console.log(JSON.stringify(await benchScale({ ...flags, progress: (m) => console.error(m) })));
-      },
-    );
+    .action(async (flags: Omit<ScaleBenchOptions, 'progress'>) => {
+      console.log(JSON.stringify(await benchScale({ ...flags, progress: (m) => console.error(m) })));
+    });
   bench
     .command('score')
     .description('forecaster inference time per series at batch sizes 1, 64 and 1024 (CPU, or CUDA with --providers cuda)')
