@@ -115,7 +115,9 @@ function kafkaSpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
       if (!existsSync(path.join(logDirs, 'meta.properties'))) {
         progress('kafka: formatting KRaft storage (first start)...');
         const clusterIdFile = path.join(cfg.dir, 'kafka-cluster-id');
-        const clusterId = existsSync(clusterIdFile) ? readFileSync(clusterIdFile, 'utf8').trim() : kafkaClusterId();
+        // (an id starting with '-', written by an earlier version, is replaced: the storage was never formatted with it)
+        const kept = existsSync(clusterIdFile) ? readFileSync(clusterIdFile, 'utf8').trim() : '';
+        const clusterId = kept && !kept.startsWith('-') ? kept : kafkaClusterId();
         writeFileSync(clusterIdFile, clusterId + '\n');
         try {
           execFileSync(
@@ -135,9 +137,16 @@ function kafkaSpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
   };
 }
 
-/** A random cluster id as Kafka's StorageTool random-uuid prints it: 16 bytes, URL-safe base64, no padding. */
-function kafkaClusterId(): string {
-  return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+/**
+ * A random cluster id as Kafka's StorageTool random-uuid prints it: 16 bytes, URL-safe base64,
+ * no padding, and (as Kafka's Uuid.randomUuid) never starting with '-', which the tool's
+ * argument parser would take for an option (`--cluster-id: expected one argument`, 1 start in 64).
+ */
+export function kafkaClusterId(random: () => string = randomUUID): string {
+  for (;;) {
+    const id = Buffer.from(random().replace(/-/g, ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export function kafkaProperties(cfg: StackConfig, logDirs: string): string {
