@@ -60,6 +60,8 @@ export interface IngestConfig {
   maxEventAgeMs: number;
   replayHistory: boolean;
   partitionsConcurrently: number;
+  /** FORESIGHT_FETCH_LINGER_MS: 0 = no broker-side linger */
+  fetchLingerMs: number;
 }
 
 /** Outcomes of changes and online forecast quality (src/outcomes/). */
@@ -155,6 +157,7 @@ export function loadIngestConfig(env: Env, topics: TopicsConfig): IngestConfig {
     maxEventAgeMs: readVar(V.MAX_EVENT_AGE_MS, env),
     replayHistory: readVar(V.REPLAY_HISTORY, env),
     partitionsConcurrently: readVar(V.PARTITIONS_CONCURRENTLY, env),
+    fetchLingerMs: readVar(V.FETCH_LINGER_MS, env),
   };
 }
 

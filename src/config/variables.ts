@@ -178,6 +178,13 @@ export const PARTITIONS_CONCURRENTLY = envVar(
   'an integer in [1, 64]',
   'Partitions the processor works on at the same time (each in order); overlaps decoding with Redis calls.',
 );
+export const FETCH_LINGER_MS = envVar(
+  'FORESIGHT_FETCH_LINGER_MS',
+  z.coerce.number().int().min(0).max(5_000),
+  '0',
+  'an integer of milliseconds in [0, 5000]',
+  "How long the broker may hold the processor's fetch to gather up to 1 MiB (0: answer as soon as anything is there). Bigger batches cost less CPU per event; every event may wait up to this long.",
+);
 export const REPLAY_HISTORY = envVar(
   'FORESIGHT_REPLAY_HISTORY',
   z.enum(['true', 'false']).transform((v) => v === 'true'),
@@ -414,6 +421,7 @@ export const ALL_VARIABLES = [
   COMMITTER_GROUP,
   INPUTS,
   PARTITIONS_CONCURRENTLY,
+  FETCH_LINGER_MS,
   ALLOWED_LATENESS_MS,
   MAX_FUTURE_SKEW_MS,
   MAX_EVENT_AGE_MS,

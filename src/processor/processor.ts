@@ -324,6 +324,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
       heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
       partitionsConcurrently: cfg.ingest.partitionsConcurrently,
+      lingerMs: cfg.ingest.fetchLingerMs > 0 ? cfg.ingest.fetchLingerMs : undefined,
       pipelined: true, // decode and apply one batch while kafkajs fetches the next
       onJoin: () => {
         pipeline.reset(); // partitions may have moved; re-read their state from Redis
