@@ -17,3 +17,11 @@ export function parseSeriesId(id: string): SeriesIdentity | undefined {
   const metric = parts.slice(5).join('/');
   return { cluster, namespace, kind, name, container: container === '-' ? null : container, metric, workload: `${cluster}/${namespace}/${kind}/${name}` };
 }
+
+/** The workload fields every published record (recommendation, alert) carries, from a series' identity. */
+export function workloadFields(
+  id: Pick<SeriesIdentity, 'cluster' | 'namespace' | 'kind' | 'name'>,
+  container: string | null,
+): { cluster: string; namespace: string; kind: string; name: string; container: string | null } {
+  return { cluster: id.cluster, namespace: id.namespace, kind: id.kind, name: id.name, container };
+}

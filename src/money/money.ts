@@ -27,7 +27,7 @@ import type { PolicySet } from '../policy/policy-set.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { CostEstimate } from './cost-model.js';
 import { recommendationId } from '../codec/recommendation-id.js';
-import type { SeriesIdentity } from '../codec/series-id.js';
+import { type SeriesIdentity, workloadFields } from '../codec/series-id.js';
 import { currentReplicas, nodePoolOf, podResources, teamOf } from './workload-facts.js';
 import type { PodResources } from './cost-model.js';
 import { traceHeaders } from '../telemetry/propagation.js';
@@ -212,11 +212,7 @@ export class Money {
       const rec: Recommendation = {
         id: recommendationId({ workload: b.scope, type: 'BUDGET', changes: [period, b.monthly], forecast: {}, modelVersion }),
         type: 'BUDGET',
-        cluster: id.cluster,
-        namespace: id.namespace,
-        kind: id.kind,
-        name: id.name,
-        container: null,
+        ...workloadFields(id, null),
         changes,
         currentSource: 'UNKNOWN',
         forecast,
@@ -237,11 +233,7 @@ export class Money {
       const alert: AnomalyAlert = {
         id: recommendationId({ workload: b.scope, type: 'BUDGET-ALERT', changes: [period, b.monthly], forecast: {}, modelVersion }),
         severity: 'CRITICAL',
-        cluster: id.cluster,
-        namespace: id.namespace,
-        kind: id.kind,
-        name: id.name,
-        container: null,
+        ...workloadFields(id, null),
         metric: 'budget',
         eventTime: atMs,
         value: status.projected,

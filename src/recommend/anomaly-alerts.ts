@@ -9,7 +9,7 @@ import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert } from '../codec/generated-types.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { recommendationId } from '../codec/recommendation-id.js';
-import type { SeriesIdentity } from '../codec/series-id.js';
+import { type SeriesIdentity, workloadFields } from '../codec/series-id.js';
 import { alertSuppressionKey } from '../windows/redis-keys.js';
 
 /** The alert's window summary: the last 4 hours of 5-minute steps. */
@@ -49,11 +49,7 @@ export class AnomalyAlerts {
     const alert: AnomalyAlert = {
       id: recommendationId({ workload: seriesId, type: 'ALERT', changes: [], forecast: { at: stepEndMs }, modelVersion: this.d.modelVersion() }),
       severity: score >= (1 + cfg.threshold) / 2 ? 'CRITICAL' : 'WARNING',
-      cluster: id.cluster,
-      namespace: id.namespace,
-      kind: id.kind,
-      name: id.name,
-      container: id.container,
+      ...workloadFields(id, id.container),
       metric: id.metric,
       eventTime: stepEndMs - 300_000,
       value: recent[recent.length - 1],

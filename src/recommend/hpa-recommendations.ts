@@ -20,7 +20,7 @@ import { replicaStateFields, replicaStateOf, type BatchState } from '../windows/
 import { CEILING_ONLY_RULE, replicasCostDelta } from '../money/cost-model.js';
 import type { Money } from '../money/money.js';
 import { recommendationId } from '../codec/recommendation-id.js';
-import type { SeriesIdentity } from '../codec/series-id.js';
+import { type SeriesIdentity, workloadFields } from '../codec/series-id.js';
 import { workloadStateKey } from '../windows/redis-keys.js';
 
 /** What the steps of one scored batch share: the state cache, the messages to send. */
@@ -130,11 +130,7 @@ export class HpaRecommender {
     const rec: Recommendation = {
       id: recommendationId({ workload: id.workload, type: 'HPA', changes, forecast, modelVersion: this.d.forecaster.info.version }),
       type: 'HPA',
-      cluster: id.cluster,
-      namespace: id.namespace,
-      kind: id.kind,
-      name: id.name,
-      container: null,
+      ...workloadFields(id, null),
       changes,
       currentSource: manifest ? 'MANIFEST' : prev.atMs !== undefined ? 'METRICS' : 'UNKNOWN',
       forecast,

@@ -29,7 +29,7 @@ import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstimate } from '../money/cost-model.js';
 import { Money } from '../money/money.js';
 import { recommendationId } from '../codec/recommendation-id.js';
-import type { SeriesIdentity } from '../codec/series-id.js';
+import { type SeriesIdentity, workloadFields } from '../codec/series-id.js';
 
 const HOUR = 3_600_000;
 
@@ -326,11 +326,7 @@ export function recommendationOf(
     {
       id: recommendationId({ workload: `${id.workload}/${container ?? '-'}`, type, changes, forecast, modelVersion: opts.modelVersion }),
       type,
-      cluster: id.cluster,
-      namespace: id.namespace,
-      kind: id.kind,
-      name: id.name,
-      container,
+      ...workloadFields(id, container),
       changes,
       currentSource: opts.source,
       forecast,

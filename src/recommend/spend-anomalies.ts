@@ -7,14 +7,11 @@
  * interval afterwards (event time). The history starts at the scope's first hour with cost and
  * ends at its newest: billing that has not arrived yet is not read as a drop to zero.
  */
-import type { Redis } from '../windows/redis-client.js';
-import type { Producer } from 'kafkajs';
-import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert } from '../codec/generated-types.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomaly-detector.js';
 import { traceHeaders } from '../telemetry/propagation.js';
-import type { CostStore } from '../windows/cost-store.js';
+import type { MoneyDeps } from '../money/money.js';
 import { spendAnomalyKey } from '../windows/redis-keys.js';
 import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
@@ -22,14 +19,8 @@ import type { SeriesIdentity } from '../codec/series-id.js';
 const HOUR = 3_600_000;
 const HOURS_PER_DAY = 24;
 
-export interface SpendAnomalyDeps {
-  costs: CostStore;
-  redis: Redis;
-  prefix: string;
-  producer: Producer;
-  codec: AvroCodec;
-  alertsTopic: string;
-}
+/** What the spend check needs of the money side's dependencies (the same clients, prefix and alerts topic). */
+export type SpendAnomalyDeps = Pick<MoneyDeps, 'costs' | 'redis' | 'prefix' | 'producer' | 'codec' | 'alertsTopic'>;
 
 /** The hours from the first to the last with cost (undefined without any): what the detector scores, newest last. */
 export function spendHistory(hourly: number[]): { history: number[]; newest: number } | undefined {
