@@ -17,7 +17,7 @@ import { budgetGauges } from '../money/budget-gauges.js';
 import { startBatchSpan } from '../telemetry/consumer-span.js';
 import { scrub } from '../telemetry/log.js';
 import { qualityGauges } from '../outcomes/quality-gauges.js';
-import { traceparentOf } from '../telemetry/propagation.js';
+import { traceHeaders, traceparentOf } from '../telemetry/propagation.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { PolicyStore } from './policy-checkout.js';
 import { RecommendationLoop, type LoopOutcome } from '../recommend/loop.js';
@@ -174,9 +174,10 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       let scoring: LoopOutcome | undefined;
       // a rebuild's steps were scored before Redis lost them
       if (loop && out.due.length > 0 && !guard.isRebuilt(batch, BigInt(out.lastOffset))) {
-        // inside the batch's span: what the loop publishes carries it in its traceparent header
+        // inside the batch's span: what the loop publishes carries the producer's trace, else this batch span's
+        // (a collector that sends no trace context still gets a Trace-Id on each recommendation and commit)
         const res = await context.with(trace.setSpan(context.active(), span), () =>
-          loop!.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers)),
+          loop!.score({ topic, partition }, out.due, traceparentOf(batch.messages[0].headers) ?? traceHeaders().traceparent),
         );
         scored.add(res.scored);
         const byType = { HPA: 0, RESOURCES: 0, IDLE: 0, SPOT: 0, BUDGET: 0 };

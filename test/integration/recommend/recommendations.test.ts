@@ -170,7 +170,11 @@ describe('recommendations', () => {
       assert.ok(inForce.forecast.q99 > 2.2 * 1.5, 'the forecast saw the peak coming');
     }
     assert.equal(new Set(first.map((r) => r.id)).size, first.length, 'no duplicate ids on the topic');
-    assert.ok(first.every((r) => r.traceparent === null || /^00-/.test(r.traceparent)));
+    // the samples carry no trace context: each recommendation carries its processor batch span's
+    assert.ok(
+      first.every((r) => r.traceparent !== null && /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/.test(r.traceparent)),
+      JSON.stringify(first.map((r) => r.traceparent)),
+    );
   });
 
   it('caps a raise that would breach the namespace budget and marks it critical', () => {
