@@ -133,7 +133,7 @@ export interface BudgetStatus {
 
 /** A proposed change to one workload's scaling or sizing, with everything needed to explain and review it. Produced to recommendations.v1, keyed by workload (cluster/namespace/kind/name); consumed by the git-committer. */
 export interface Recommendation {
-  /** Deterministic id: a hash of the workload, the change type, the proposed values, the forecast and the model version. The same inputs always give the same id, which makes redelivery idempotent. */
+  /** Deterministic id: a hash of the workload, the change type, the proposed values, the forecast, the model version and, for decisions a later step may repeat, the step. The same inputs always give the same id, which makes redelivery idempotent. */
   id: string;
   /** What kind of change this is. */
   type: RecommendationType;

@@ -128,7 +128,7 @@ export class HpaRecommender {
       peakTime: null,
     };
     const rec: Recommendation = {
-      id: recommendationId({ workload: id.workload, type: 'HPA', changes, forecast, modelVersion: this.d.forecaster.info.version }),
+      id: recommendationId({ workload: id.workload, type: 'HPA', changes, forecast, modelVersion: this.d.forecaster.info.version, at: stepEndMs }),
       type: 'HPA',
       ...workloadFields(id, null),
       changes,

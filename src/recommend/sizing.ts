@@ -324,7 +324,7 @@ export function recommendationOf(
   };
   return Money.priced(
     {
-      id: recommendationId({ workload: `${id.workload}/${container ?? '-'}`, type, changes, forecast, modelVersion: opts.modelVersion }),
+      id: recommendationId({ workload: `${id.workload}/${container ?? '-'}`, type, changes, forecast, modelVersion: opts.modelVersion, at: opts.stepEndMs }),
       type,
       ...workloadFields(id, container),
       changes,

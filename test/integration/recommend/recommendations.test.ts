@@ -139,9 +139,10 @@ describe('recommendations', () => {
     await runProcessorUntil(env, async () => (await costKeys(cfg.redis.keyPrefix, cfg.topics.billing)) > 0);
     await produceSamples(kafka, cfg, codec, samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
-    const recs = await Promise.all(
-      (await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')),
-    );
+    const messages = await readTopic(kafka, cfg.topics.recommendations);
+    const positions = new Set(messages.map((m) => `${m.partition}:${m.message.offset}`));
+    assert.equal(positions.size, messages.length, 'the reader saw no message twice');
+    const recs = await Promise.all(messages.map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
     return recs;
   }
 
@@ -169,7 +170,15 @@ describe('recommendations', () => {
       assert.ok(inForce.rules.some((x) => x.startsWith('policy:defaults')));
       assert.ok(inForce.forecast.q99 > 2.2 * 1.5, 'the forecast saw the peak coming');
     }
-    assert.equal(new Set(first.map((r) => r.id)).size, first.length, 'no duplicate ids on the topic');
+    const seen = new Map<string, Recommendation>();
+    const twice = first.filter((r) => seen.has(r.id) || !seen.set(r.id, r));
+    const show = (r: Recommendation): string =>
+      JSON.stringify({ id: r.id, type: r.type, ns: r.namespace, at: new Date(r.createdAt).toISOString(), changes: r.changes, forecast: r.forecast });
+    assert.deepEqual(
+      twice.map((r) => r.id),
+      [],
+      `no duplicate ids on the topic:\n${twice.map((r) => `${show(seen.get(r.id)!)}\n${show(r)}`).join('\n')}`,
+    );
     // the samples carry no trace context: each recommendation carries its processor batch span's
     assert.ok(
       first.every((r) => r.traceparent !== null && /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/.test(r.traceparent)),
@@ -199,9 +208,10 @@ describe('recommendations', () => {
     await produceSamples(kafka, cfg, await testCodec(cfg), samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
     const codec = await testCodec(cfg);
-    const recs = await Promise.all(
-      (await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')),
-    );
+    const messages = await readTopic(kafka, cfg.topics.recommendations);
+    const positions = new Set(messages.map((m) => `${m.partition}:${m.message.offset}`));
+    assert.equal(positions.size, messages.length, 'the reader saw no message twice');
+    const recs = await Promise.all(messages.map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
     const lastDay = recs.filter((r) => r.type === 'HPA' && r.createdAt >= end - DAY); // (a steady series may also get one SPOT recommendation)
     assert.ok(recs.length >= 1, 'the first recommendation sizes the workload');
     const shown = JSON.stringify(lastDay.map((r) => [new Date(r.createdAt).toISOString(), r.changes[0].current, r.changes[0].proposed]));
@@ -233,9 +243,10 @@ describe('recommendations', () => {
     const samples = ['fixed', 'adaptive'].flatMap((ns) => times.map((t, i) => workloadSample(ns, noise(i), t)));
     await produceSamples(kafka, cfg, codec, samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
-    const recs = await Promise.all(
-      (await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')),
-    );
+    const messages = await readTopic(kafka, cfg.topics.recommendations);
+    const positions = new Set(messages.map((m) => `${m.partition}:${m.message.offset}`));
+    assert.equal(positions.size, messages.length, 'the reader saw no message twice');
+    const recs = await Promise.all(messages.map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')));
     const lastMin = (ns: string): number => {
       const hpa = recs.filter((r) => r.namespace === ns && r.type === 'HPA').sort((a, b) => a.createdAt - b.createdAt);
       assert.ok(hpa.length > 0, ns);

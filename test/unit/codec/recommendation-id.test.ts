@@ -4,7 +4,7 @@ import { recommendationId } from '../../../src/codec/recommendation-id.js';
 
 // ids are what replays and downstream de-duplication rely on: these were given by the first implementation (a rounded copy, then JSON.stringify)
 describe('recommendation ids', () => {
-  it('stay the same for the same content: keys sorted, numbers to 4 significant digits, non-finite numbers as strings, undefined left out', () => {
+  it('stay the same for the same content: keys sorted, fractions to 4 significant digits, non-finite numbers as strings, undefined left out', () => {
     const hpa = {
       workload: 'bench/Deployment/w1',
       type: 'HPA',
@@ -26,7 +26,28 @@ describe('recommendation ids', () => {
     const odd = { at: 1764400000000, nan: NaN, inf: -Infinity, neg: -0, u: undefined, b: true, arr: [undefined, 1 / 3, 'x'] };
     assert.equal(
       recommendationId({ workload: 's"\u00e9\n', type: 'ALERT', changes: [], forecast: odd, modelVersion: 'v' }),
-      '444d2b53259764f5c66383a41e9b1340',
+      // changed when integers became exact (the event time 1764400000000 was read as 1.764e12)
+      '8aca3ee092f391590ebf8e79a5d4c0c7',
     );
+  });
+
+  it('differ for decisions at different steps, even when every value is equal to 4 digits', () => {
+    const step = 1_764_400_000_000;
+    // an alert 5 minutes later, and one 3 days later, of the same series (read alike when integers were rounded)
+    const alert = (at: number): string => recommendationId({ workload: 'w', type: 'ALERT', changes: [], forecast: { at }, modelVersion: 'a' });
+    assert.notEqual(alert(step), alert(step + 300_000));
+    assert.notEqual(alert(step), alert(step + 3 * 86_400_000));
+    // a capped raise repeated 2.5 hours later with the same changes and a forecast equal to 4 digits (seen on the real stack)
+    const capped = (at: number, q50: number): string =>
+      recommendationId({
+        workload: 'tight/Deployment/w',
+        type: 'HPA',
+        changes: [{ field: 'minReplicas', current: '1', proposed: '1' }],
+        forecast: { q50 },
+        modelVersion: 'm',
+        at,
+      });
+    assert.notEqual(capped(step, 2.27395), capped(step + 9_000_000, 2.27357));
+    assert.equal(capped(step, 2.27395), capped(step, 2.27401), 'the same step and float noise: the same id');
   });
 });
