@@ -18,6 +18,11 @@ describe('lastHourInOneMonth', () => {
     assert.equal(iso(lastHourInOneMonth(Date.UTC(2026, 10, 30, 23, 59, 59), 6 * HOUR)), '2026-11-30T23:00:00.000Z');
   });
 
+  it('with a span of one hour, never the first hour of a month (the report test: some cost hours in its month)', () => {
+    assert.equal(iso(lastHourInOneMonth(Date.UTC(2026, 11, 1, 0, 30), HOUR)), '2026-11-30T23:00:00.000Z');
+    assert.equal(iso(lastHourInOneMonth(Date.UTC(2026, 11, 1, 1, 30), HOUR)), '2026-12-01T01:00:00.000Z');
+  });
+
   it('moves to the last hour of the month before in the first hours of a month', () => {
     for (const [now, want] of [
       [Date.UTC(2026, 11, 1, 0, 0), '2026-11-30T23:00:00.000Z'], // midnight on the 1st
