@@ -12,6 +12,15 @@ import { ForesightError } from '../util/errors.js';
 
 const HOUR = 3_600_000;
 
+/**
+ * The whole hours billed when the demo's events move on from `fromMs` to `toMs` (the hours
+ * before the hour of `toMs` that the rows up to `fromMs` did not bill), so that each hour is
+ * billed once: demoBillingRows(file, toMs, billedHoursBetween(fromMs, toMs), cluster).
+ */
+export function billedHoursBetween(fromMs: number, toMs: number): number {
+  return Math.max(0, Math.floor(toMs / HOUR) - Math.floor(fromMs / HOUR));
+}
+
 export function demoBillingRows(file: string, endMs: number, hours: number, cluster: string): BillingRecord[] {
   const template = readFileSync(file, 'utf8')
     .split('\n')

@@ -5,11 +5,12 @@
  *   bare repository, plus the checkout the processor reads policies and current values from)
  *   → processor and committer started → a real trace (data/samples, Alibaba 2018 cluster CPU,
  *   CC-BY-4.0) replayed as shop/Deployment/checkout, after a day of FOCUS billing rows of its
- *   node pool (data/samples, list prices), and a real LLM trace as the vLLM server
- *   ml/Deployment/llm-server (demo-gpu.ts) → every event applied, every
- *   recommendation handled → the loop closed: the processor pulls the commits into its
- *   checkout and the trace's next rows are replayed with event time running ahead of wall time,
- *   until the committed change's outcome is decided (outcomes.v1) → the windows, the
+ *   node pool (data/samples, list prices) → every event applied, every recommendation handled
+ *   → then a real LLM trace as the vLLM server ml/Deployment/llm-server (demo-gpu.ts), likewise
+ *   (one after the other, so the pull requests are numbered alike from run to run) → the loop
+ *   closed: the processor pulls the commits into its checkout and the trace's next rows (and
+ *   their hours' billing rows) are replayed with event time running ahead of wall time, until
+ *   the outcome of the checkout's newest commit is decided (outcomes.v1) → the windows, the
  *   recommendations, the outcome verdicts and `git log -p` printed.
  *
  * The stack stays up afterwards; the demo's files live under the stack directory (demo/).
@@ -42,7 +43,7 @@ import { writeReport } from '../report/write-report.js';
 import { WindowStore } from '../windows/window-store.js';
 import { CostStore } from '../windows/cost-store.js';
 import { money } from '../committer/explain.js';
-import { demoBillingRows } from './demo-billing.js';
+import { billedHoursBetween, demoBillingRows } from './demo-billing.js';
 import { GPU_BILLING_SAMPLE, GPU_POOLS, gpuPoolPrices, printServerSummary, replayLlmServer, waitForServerRecommendations } from './demo-gpu.js';
 import { rangeSummary, statsOf } from '../windows/window-query.js';
 import { parsePositiveInt } from './options.js';
@@ -220,21 +221,43 @@ export function demoCommand(): Command {
         };
 
         const closeTheLoop = async (): Promise<ChangeOutcome[]> => {
-          const committed = execFileSync('git', ['-C', repo.remote, 'rev-list', '--count', 'main'], { encoding: 'utf8', env: gitEnv() }).trim();
-          if (Number(committed) <= 1) {
-            step('6/7 closing the loop: nothing was committed, so no change to follow');
+          // the change followed is the workload's newest on main: the branch head may be another workload's (the LLM server's KEDA commit)
+          const ids = new Set(
+            (
+              await Promise.all(
+                (await readTopic(clients.kafka, cfg.topics.recommendations)).map((m) =>
+                  clients.codec.decode<Recommendation>(m.message.value, 'Recommendation'),
+                ),
+              )
+            )
+              .filter((r) => r.cluster === cluster && `${r.namespace}/${r.kind}/${r.name}` === WORKLOAD)
+              .map((r) => r.id),
+          );
+          const followed = LocalGitBackend.newestCommitWith(repo.remote, 'main', ids);
+          if (!followed) {
+            step(`6/7 closing the loop: no change of ${WORKLOAD} was committed to main (a pull request is not in force), so none to follow`);
             return [];
           }
           const head = execFileSync('git', ['-C', repo.remote, 'rev-parse', 'main'], { encoding: 'utf8', env: gitEnv() }).trim();
           const after = Math.ceil((OUTCOME_PERIOD_MS + 3_600_000) / STEP_MS) + 2;
           step(
-            `6/7 closing the loop: the processor pulls commit ${head.slice(0, 8)} into its checkout; ${after} more rows replayed after it (event time up to ${((after * STEP_MS) / 3_600_000).toFixed(1)} h ahead of wall time) until the outcome is decided`,
+            `6/7 closing the loop: the processor pulls main (head ${head.slice(0, 8)}) into its checkout, with commit ${followed.sha.slice(0, 8)} of ${WORKLOAD} ` +
+              `(recommendation ${followed.id.slice(0, 8)}: ${followed.subject}), whose outcome follows; ${after} more rows replayed after it (event time up to ${((after * STEP_MS) / 3_600_000).toFixed(1)} h ahead of wall time) until the outcome is decided`,
           );
           for (const until = Date.now() + 30_000; !readFileSync(processorLog, 'utf8').includes(`"head":"${head}"`);) {
             checkAlive();
             if (Date.now() > until) throw new ForesightError('STACK_START_FAILED', `the processor did not pull ${head} within 30 s; see ${processorLog}`);
             await sleep(250);
           }
+          // the pools' billing rows of the hours the replay moves into (each hour once): the report, at the outcome's event time,
+          // may be in the next month (a demo in the last hours of a month), which would otherwise have no billing row
+          const aheadEnd = now + after * STEP_MS;
+          const ahead = [BILLING_SAMPLE, GPU_BILLING_SAMPLE].flatMap((f) => demoBillingRows(f, aheadEnd, billedHoursBetween(now, aheadEnd), cluster));
+          await clients.producer.send({
+            topic: cfg.topics.billing,
+            acks: -1,
+            messages: ahead.map((r) => ({ value: clients.codec.encode('BillingRecord', r) })),
+          });
           const next = rows.slice(selected.length, selected.length + after);
           const more = await replayRows(next.length === after ? next : rows.slice(0, after), clients.producer, clients.codec, {
             topic: cfg.topics.metrics,
@@ -242,13 +265,14 @@ export function demoCommand(): Command {
             metric: METRIC,
             unit: '%',
             keepTime: false,
-            now: now + after * STEP_MS,
+            now: aheadEnd,
           });
           console.log(
-            `  produced ${more.produced} events, event time ${new Date(more.firstEventTime).toISOString()} .. ${new Date(more.lastEventTime).toISOString()}`,
+            `  produced ${more.produced} events, event time ${new Date(more.firstEventTime).toISOString()} .. ${new Date(more.lastEventTime).toISOString()}, and ${ahead.length} billing rows of the pools for the ${billedHoursBetween(now, aheadEnd)} whole hours ahead`,
           );
           const until = Date.now() + 120_000;
           await settled(cfg.processorGroup, cfg.topics.metrics, 'processor', until);
+          await settled(cfg.processorGroup, cfg.topics.billing, 'processor', until);
           await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', until);
           const found = (
             await Promise.all(
@@ -313,10 +337,8 @@ export function demoCommand(): Command {
         console.log(
           `  produced ${res.produced} events, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`,
         );
-        // the GPU part (demo-gpu.ts): the LLM trace as the ml namespace's vLLM server
-        await replayLlmServer(clients.producer, clients.codec, cfg.topics.metrics, cluster, now);
 
-        step('5/7 waiting for the processor (windows, forecasts, recommendations) and the committer (GitOps commits)');
+        step('5/7 waiting for the processor (windows, forecasts, recommendations) and the committer (GitOps commits), then the same for the LLM trace');
         const deadline = Date.now() + 180_000;
         const wait = progressBar('  applied', res.produced);
         for (;;) {
@@ -329,17 +351,23 @@ export function demoCommand(): Command {
           await sleep(250);
         }
         wait.stop();
-        // the committer is done when its group has committed the end of the topic twice in a row, 2 s apart
+        // a consumer is done when its group has committed the end of the topic twice in a row, 2 s apart
         const settled = async (group: string, topic: string, who: string, until: number): Promise<void> => {
-          let stable = 0;
-          while (stable < 2) {
+          for (let stable = 0; ;) {
             checkAlive();
             if (Date.now() > until)
               throw new ForesightError('STACK_START_FAILED', `the ${who} did not catch up within the time given; see its log in ${demoDir}`);
             stable = (await caughtUp(clients.kafka, group, topic)) ? stable + 1 : 0;
+            if (stable === 2) return;
             await sleep(2_000);
           }
         };
+        // The GPU part (demo-gpu.ts), the LLM trace as the ml namespace's vLLM server, once the checkout's recommendations are
+        // all committed: replayed together, the two workloads' critical changes (each on its own partition) reached the
+        // committer in either order from run to run, and their pull requests swapped numbers
+        await settled(cfg.processorGroup, cfg.topics.metrics, 'processor', deadline);
+        await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', deadline);
+        await replayLlmServer(clients.producer, clients.codec, cfg.topics.metrics, cluster, now);
         await waitForServerRecommendations(clients.kafka, clients.codec, cfg.topics.recommendations, cluster, deadline, checkAlive);
         await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', deadline);
 

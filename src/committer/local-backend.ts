@@ -12,13 +12,22 @@
  * git runs with an explicit environment (git-env.ts), and a password in the remote URL reaches
  * it through GIT_ASKPASS, never argv (git-credentials.ts).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { Logger } from '../telemetry/log.js';
 import { gitEnv } from './git-env.js';
 import { remoteAccess, type GitRemoteAccess } from './git-credentials.js';
-import { CommitConflictError, readRepoFiles, type CommitRequest, type GitOpsBackend, type PullRequest, type PullRequestRequest } from './backend.js';
+import {
+  CommitConflictError,
+  readRepoFiles,
+  recommendationIds,
+  type CommitRequest,
+  type GitOpsBackend,
+  type PullRequest,
+  type PullRequestRequest,
+} from './backend.js';
 
 export interface LocalBackendOptions {
   /** the repository pushed to: a path (a bare repository) or a URL */
@@ -156,11 +165,29 @@ export class LocalGitBackend implements GitOpsBackend {
     return { number, url: `file://${file}`, created: !open };
   }
 
-  /** The pull requests recorded for a local path remote (for the demo and tests). */
+  /** The pull requests recorded for a local path remote (for the demo and tests), by number (a directory lists its files in no set order). */
   static pullRequests(remote: string): { number: number; head: string; title: string; body: string; labels: string[] }[] {
     const dir = path.join(remote, 'foresight-pull-requests');
     if (!existsSync(dir)) return [];
-    return readdirSync(dir).map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+    return readdirSync(dir)
+      .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { number: number; head: string; title: string; body: string; labels: string[] })
+      .sort((a, b) => a.number - b.number);
+  }
+
+  /**
+   * The newest commit on `branch` of a local repository that carries one of `ids` as its
+   * Recommendation-Id trailer (for the demo: the commit of one workload's changes, which need not
+   * be the branch head), or undefined when none does.
+   */
+  static newestCommitWith(repo: string, branch: string, ids: ReadonlySet<string>): { sha: string; subject: string; id: string } | undefined {
+    // one record per commit: hash, subject and the whole message, fields split by NUL, records by RS
+    const log = execFileSync('git', ['-C', repo, 'log', '--format=%H%x00%s%x00%B%x1e', branch], { encoding: 'utf8', env: gitEnv(), maxBuffer: 256 * 2 ** 20 });
+    for (const record of log.split('\x1e')) {
+      const [sha, subject, message] = record.replace(/^\n/, '').split('\x00');
+      const id = message === undefined ? undefined : recommendationIds(message).find((x) => ids.has(x));
+      if (id) return { sha, subject, id };
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {}

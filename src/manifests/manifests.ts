@@ -15,7 +15,7 @@
  */
 import path from 'node:path';
 import { isMap, parseAllDocuments, parseDocument } from 'yaml';
-import { RejectedMessage } from '../util/errors.js';
+import { RejectedMessage, type RejectReason } from '../util/errors.js';
 import { MAX_YAML_ALIASES, tooLarge, tooManyDocuments } from '../util/yaml-limits.js';
 import { EMPTY_MAPPING, parseMapping, type MappedWorkload, type Mapping } from './mapping.js';
 import { repoPath } from './repo-path.js';
@@ -152,90 +152,107 @@ export class ManifestIndex {
 
   /**
    * Where a workload lives: its documents (plain or base + patch) and those of the HPA that
-   * scales it, or its Helm values file. Rejects unknown, unmanaged, ambiguous and broken targets.
+   * scales it, or its Helm values file. Throws RejectedMessage for unknown, unmanaged, ambiguous
+   * and broken targets, naming the workload and the file (the committer's dead letters).
    */
   resolve(key: WorkloadKey): ResolvedWorkload {
-    if (this.mappingError) throw new RejectedMessage('manifest-invalid', this.mappingError);
+    const r = this.lookup(key);
+    if (r.problem) throw new RejectedMessage(r.problem.reason, r.problem.detail);
+    return r.resolved;
+  }
+
+  /**
+   * The same without throwing, for the scoring path (money/money.ts): most series' workloads are
+   * not in the repository, and an exception per lookup (its stack trace) costs where nothing is
+   * reported. `problem` says why there is no workload, as resolve() would.
+   */
+  lookup(key: WorkloadKey): WorkloadLookup {
+    if (this.mappingError) return rejected('manifest-invalid', this.mappingError);
     const mapped = this.mapped(key);
     if (mapped?.helm) {
       const text = this.files.get(mapped.helm.values);
       if (text === undefined)
-        throw new RejectedMessage('unknown-workload', `${workloadLabel(key)}: Helm values file ${mapped.helm.values} (from the mapping) does not exist`);
+        return rejected('unknown-workload', `${workloadLabel(key)}: Helm values file ${mapped.helm.values} (from the mapping) does not exist`);
       const large = tooLarge(text);
-      if (large) throw new RejectedMessage('manifest-invalid', `${mapped.helm.values}:1: ${large}`);
+      if (large) return rejected('manifest-invalid', `${mapped.helm.values}:1: ${large}`);
       const doc = parseDocument(text, { prettyErrors: true });
       if (doc.errors.length > 0)
-        throw new RejectedMessage('manifest-invalid', `${mapped.helm.values}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}`);
+        return rejected('manifest-invalid', `${mapped.helm.values}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}`);
       const js = safeJS(doc);
-      if (js.error) throw new RejectedMessage('manifest-invalid', `${mapped.helm.values}:1: ${js.error}`);
-      return { key, helm: { file: mapped.helm.values, fields: mapped.helm.fields, value: js.value ?? {} } };
+      if (js.error) return rejected('manifest-invalid', `${mapped.helm.values}:1: ${js.error}`);
+      return { resolved: { key, helm: { file: mapped.helm.values, fields: mapped.helm.fields, value: js.value ?? {} } } };
     }
     const docs = this.docsOf(key.kind, key.namespace, key.name);
     if (docs.length === 0) {
       const broken = this.fileErrors.length > 0 ? ` (files that failed to parse: ${this.fileErrors.join('; ')})` : '';
-      throw new RejectedMessage(
-        this.fileErrors.length > 0 ? 'manifest-invalid' : 'unknown-workload',
-        `${workloadLabel(key)} is not in the GitOps repository${broken}`,
-      );
+      return rejected(this.fileErrors.length > 0 ? 'manifest-invalid' : 'unknown-workload', `${workloadLabel(key)} is not in the GitOps repository${broken}`);
     }
     const broken = docs.find((d) => d.error);
-    if (broken) throw new RejectedMessage('manifest-invalid', broken.error!);
+    if (broken) return rejected('manifest-invalid', broken.error!);
     const managed = mapped !== undefined || docs.some((d) => annotations(d.value)[MANAGED_ANNOTATION] === 'true');
     if (!managed)
-      throw new RejectedMessage(
-        'not-managed',
-        `${workloadLabel(key)} is not under management: annotate it ${MANAGED_ANNOTATION}: "true" or list it in the mapping file`,
-      );
+      return rejected('not-managed', `${workloadLabel(key)} is not under management: annotate it ${MANAGED_ANNOTATION}: "true" or list it in the mapping file`);
     const workload = this.pick(docs, mapped?.file, workloadLabel(key));
+    if ('problem' in workload) return workload;
     const hpaNames = new Set(
       this.objects.filter((o) => o.kind === HPA && o.namespaces.includes(key.namespace) && scaleTarget(o.value, key)).map((o) => o.name),
     );
     if (hpaNames.size > 1)
-      throw new RejectedMessage('ambiguous-target', `${workloadLabel(key)} is scaled by more than one HorizontalPodAutoscaler: ${[...hpaNames].join(', ')}`);
+      return rejected('ambiguous-target', `${workloadLabel(key)} is scaled by more than one HorizontalPodAutoscaler: ${[...hpaNames].join(', ')}`);
     const hpaDocs = hpaNames.size === 1 ? this.docsOf(HPA, key.namespace, [...hpaNames][0]) : [];
     const soNames = new Set(
       this.objects
         .filter((o) => o.kind === SCALED_OBJECT && o.namespaces.includes(key.namespace) && scaleTarget(o.value, key, 'Deployment'))
         .map((o) => o.name),
     );
-    if (soNames.size > 1)
-      throw new RejectedMessage('ambiguous-target', `${workloadLabel(key)} is scaled by more than one KEDA ScaledObject: ${[...soNames].join(', ')}`);
+    if (soNames.size > 1) return rejected('ambiguous-target', `${workloadLabel(key)} is scaled by more than one KEDA ScaledObject: ${[...soNames].join(', ')}`);
     const soDocs = soNames.size === 1 ? this.docsOf(SCALED_OBJECT, key.namespace, [...soNames][0]) : [];
     const soBroken = soDocs.find((d) => d.error);
-    if (soBroken) throw new RejectedMessage('manifest-invalid', soBroken.error!);
+    if (soBroken) return rejected('manifest-invalid', soBroken.error!);
     const soLabel = `${key.namespace}/${SCALED_OBJECT}/${[...soNames][0]}`;
     const hpaBroken = hpaDocs.find((d) => d.error);
-    if (hpaBroken) throw new RejectedMessage('manifest-invalid', hpaBroken.error!);
+    if (hpaBroken) return rejected('manifest-invalid', hpaBroken.error!);
+    const hpaEdit = hpaDocs.length > 0 ? this.pick(hpaDocs, undefined, `${key.namespace}/${HPA}/${[...hpaNames][0]}`) : undefined;
+    if (hpaEdit && 'problem' in hpaEdit) return hpaEdit;
+    const soEdit = soDocs.length > 0 ? this.pick(soDocs, undefined, soLabel) : undefined;
+    if (soEdit && 'problem' in soEdit) return soEdit;
+    // the trigger list lives where it is written: a patch that adds one would replace the whole list
+    const triggers = soDocs.some(hasTriggers) ? this.pick(soDocs.filter(hasTriggers), undefined, soLabel) : undefined;
+    if (triggers && 'problem' in triggers) return triggers;
     return {
-      key,
-      workload: { edit: workload, merged: mergeDocs(docs) },
-      hpa: hpaDocs.length > 0 ? { edit: this.pick(hpaDocs, undefined, `${key.namespace}/${HPA}/${[...hpaNames][0]}`), merged: mergeDocs(hpaDocs) } : undefined,
-      scaledObject:
-        soDocs.length > 0
-          ? {
-              edit: this.pick(soDocs, undefined, soLabel),
-              merged: mergeDocs(soDocs),
-              // the trigger list lives where it is written: a patch that adds one would replace the whole list
-              triggers: soDocs.some(hasTriggers) ? this.pick(soDocs.filter(hasTriggers), undefined, soLabel) : undefined,
-            }
-          : undefined,
+      resolved: {
+        key,
+        workload: { edit: workload, merged: mergeDocs(docs) },
+        hpa: hpaEdit ? { edit: hpaEdit, merged: mergeDocs(hpaDocs) } : undefined,
+        scaledObject: soEdit ? { edit: soEdit, merged: mergeDocs(soDocs), triggers } : undefined,
+      },
     };
   }
 
   /** The document to edit: the pinned file, else the single patch, else the single plain document. */
-  private pick(docs: ObjectDoc[], pinned: string | undefined, label: string): ObjectDoc {
+  private pick(docs: ObjectDoc[], pinned: string | undefined, label: string): ObjectDoc | Rejected {
     if (pinned) {
       const d = docs.find((x) => x.file === pinned);
-      if (!d) throw new RejectedMessage('unknown-workload', `${label}: the mapping pins ${pinned}, which does not hold it`);
-      return d;
+      return d ?? rejected('unknown-workload', `${label}: the mapping pins ${pinned}, which does not hold it`);
     }
     const patches = docs.filter((d) => d.patch);
     const choice = patches.length > 0 ? patches : docs;
     if (new Set(choice.map((d) => d.file)).size > 1)
-      throw new RejectedMessage('ambiguous-target', `${label} is in ${choice.map((d) => d.file).join(' and ')}; pin one with "file:" in the mapping file`);
+      return rejected('ambiguous-target', `${label} is in ${choice.map((d) => d.file).join(' and ')}; pin one with "file:" in the mapping file`);
     return choice[0];
   }
 }
+
+/** Why a workload cannot be resolved: what resolve() throws as a RejectedMessage. */
+interface Rejected {
+  resolved?: undefined;
+  problem: { reason: RejectReason; detail: string };
+}
+
+/** A workload as the repository has it, or why not (ManifestIndex.lookup). */
+export type WorkloadLookup = { resolved: ResolvedWorkload; problem?: undefined } | Rejected;
+
+const rejected = (reason: RejectReason, detail: string): Rejected => ({ problem: { reason, detail } });
 
 export interface ResolvedDocs {
   /** the document that gets edited */

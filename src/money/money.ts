@@ -75,12 +75,8 @@ export class Money {
     if (index && cache && !this.facts.has(index)) this.facts.set(index, cache);
     const hit = cache?.get(key);
     if (hit) return hit;
-    let resolved: ResolvedWorkload | undefined;
-    try {
-      resolved = index?.resolve({ namespace: id.namespace, kind: id.kind, name: id.name });
-    } catch {
-      resolved = undefined; // not in the repository, not managed, or broken: the committer reports those
-    }
+    // not in the repository, not managed, or broken: nothing to read here (the committer reports those)
+    const resolved = index?.lookup({ namespace: id.namespace, kind: id.kind, name: id.name }).resolved;
     const f: WorkloadFacts = {
       resolved,
       team: teamOf(resolved),

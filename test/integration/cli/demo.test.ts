@@ -32,6 +32,21 @@ describe('foresight demo', () => {
     assert.match(out, /Outcomes on demo-\d{14}\.outcomes\.v1: [1-9]/);
     const verdict = /Outcome verdicts: (saved|neutral|regressed|insufficient-data) \(HPA ([0-9a-f]{8})\)/.exec(out);
     assert.ok(verdict, 'an outcome verdict');
+    // step 6 names the checkout's newest commit (main's head may be the LLM server's KEDA commit), and its outcome is among the verdicts
+    const followed =
+      /== 6\/7 closing the loop: the processor pulls main \(head [0-9a-f]{8}\) into its checkout, with commit [0-9a-f]{8} of shop\/Deployment\/checkout \(recommendation ([0-9a-f]{8}): /.exec(
+        out,
+      );
+    assert.ok(followed, out.slice(out.indexOf('== 6/7'), out.indexOf('== 6/7') + 600));
+    const verdicts = /Outcome verdicts: (.*)/.exec(out)![1];
+    assert.ok(verdicts.includes(` ${followed[1]})`), `the followed recommendation ${followed[1]} has no verdict: ${verdicts}`);
+    // the LLM trace is replayed after the checkout's recommendations are committed: the checkout's pull request (if any) comes first
+    const prNumber = (head: string): number | undefined => {
+      const m = new RegExp(`\n {2}#(\\d+) ${head}: `).exec(out);
+      return m ? Number(m[1]) : undefined;
+    };
+    const [shopPr, mlPr] = [prNumber('foresight/shop/deployment/checkout'), prNumber('foresight/ml/deployment/llm-server')];
+    assert.ok(mlPr !== undefined && (shopPr === undefined || shopPr < mlPr), `pull requests #${shopPr} (checkout) and #${mlPr} (llm-server)`);
     // and the report of the run, with that outcome in it
     const reportFile = /\nReport: (\S+\.html) /.exec(out)?.[1];
     assert.ok(reportFile && existsSync(reportFile), 'the report file');

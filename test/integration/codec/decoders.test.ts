@@ -17,6 +17,7 @@ import { normaliseTopic, runProcessorUntil } from '../../helpers/processor.js';
 import { produceSamples, sample, testCodec } from '../../helpers/produce.js';
 import { snapshotWindows, totalApplied } from '../../helpers/windows.js';
 import { otlpRequest } from '../../helpers/otlp.js';
+import { lastHourInOneMonth } from '../../helpers/clock.js';
 
 const redis = new Redis(process.env.FORESIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379');
 after(() => redis.disconnect());
@@ -61,10 +62,8 @@ describe('input formats', () => {
       })),
     });
 
-    // three past hours, all in one UTC month
-    let hourStart = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
-    const last = new Date(hourStart + 2 * 3_600_000);
-    if (new Date(hourStart).getUTCMonth() !== last.getUTCMonth()) hourStart = Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), 1) - 3 * 3_600_000;
+    // three past hours, all in one UTC month (the last ends at most an hour ago)
+    const hourStart = lastHourInOneMonth(Date.now() - 3_600_000, 2 * 3_600_000) - 2 * 3_600_000;
     const month = new Date(hourStart);
     const row = (i: number): BillingRecord => ({
       BilledCost: 0.5,

@@ -24,6 +24,7 @@ import { scrapeMetrics } from '../../helpers/observability.js';
 import { waitFor } from '../../../src/util/retry.js';
 import { produceSamples, testCodec } from '../../helpers/produce.js';
 import { totalApplied } from '../../helpers/windows.js';
+import { lastHourInOneMonth } from '../../helpers/clock.js';
 
 const STEP = 300_000;
 const HOUR = 3_600_000;
@@ -48,7 +49,9 @@ describe('budgets', () => {
     const cfg = testConfig(env);
     const kafka = testKafka(cfg);
     const codec = await testCodec(cfg);
-    const end = Math.floor(Date.now() / HOUR) * HOUR;
+    // six hour closes (end - 5 h .. end) in one budget period: a run in the first hours of a month
+    // would otherwise close hours of two periods and rightly report the breach once in each
+    const end = lastHourInOneMonth(Date.now(), 6 * HOUR);
 
     // the last 24 hours of the team's pool: 250 vCPU-hours (10 USD) and 1000 GiB-hours (5 USD) an hour
     const tags = { 'k8s.namespace.name': 'shop', 'k8s.deployment.name': 'checkout', team: 'storefront' };

@@ -51,6 +51,12 @@ describe('known future events', () => {
       /^policies\/events\.yaml:6: events\.0\.end: end must be after start/,
     );
     assert.match(bad(FILE.replace('start: "2026-11-27T00:00:00Z"', 'start: "next friday"')), /^policies\/events\.yaml:5: events\.0\.start: an ISO 8601 time/);
+    // a day past the month's end is an error, not the next month's first day (Date.parse reads 2026-11-31 as December 1st)
+    for (const day of ['2026-11-31', '2026-02-29', '2026-04-31'])
+      assert.match(bad(FILE.replace('end: "2026-11-28T00:00:00Z"', `end: "${day}T00:00:00Z"`)), /^policies\/events\.yaml:6: events\.0\.end: no such day/, day);
+    // the last days of months, a leap day
+    for (const day of ['2026-11-30', '2026-12-31', '2028-02-29'])
+      assert.equal(parseEventsFile('f', FILE.replace('end: "2026-11-28T00:00:00Z"', `end: "${day}T00:00:00Z"`))[0].endMs, Date.parse(`${day}T00:00:00Z`));
     assert.match(bad(FILE.replace('scope: { namespace: shop }', 'scope: { nmespace: shop }')), /^policies\/events\.yaml:7: events\.0\.scope: .*nmespace/);
     assert.match(bad('kind: Events\nevents: [\n'), /^policies\/events\.yaml:\d+: not valid YAML/);
   });
