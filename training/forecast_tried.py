@@ -156,8 +156,10 @@ CANDIDATES = (
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--traces", default=DEFAULT_TRACES)
-    ap.add_argument("--cache", default="/tmp/forecast_tried_cache.npz", help="the model's forecasts, reused between runs")
+    ap.add_argument("--cache", help="where the model's forecasts are kept between runs (default: /tmp, named by the model's version)")
     args = ap.parse_args()
+    version = json.load(open(os.path.join(ROOT, "models", "forecaster.json")))["version"]
+    args.cache = args.cache or f"/tmp/forecast_tried_{version}.npz"
     series = load_series(args.traces)
     fc = model_forecasts(args.traces, args.cache)
     val = {}
