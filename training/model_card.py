@@ -151,7 +151,7 @@ def history_21_bullet(fc: dict) -> str:
 
 
 TRIED_22 = (
-    "- **Tried for the spiky VMs after v2.1, none adopted** (issue 14 §1; `python3 training/forecast_tried.py`, about 5 minutes, "
+    "- **Tried for the spiky VMs after v2.1, none adopted** (issue 14 §1; `python3 training/forecast_tried.py`, about 3 minutes, "
     "on the committed network's forecasts, validation parts only; the held-out tail of none of them was computed). The rule "
     "was written in that file before the first run: a candidate must keep q90 validation coverage within 0.85–0.95 and 12 of 12 "
     "series beating all four baselines, lower the flat class's mean q90 pinball relative to naive peak's by at least 0.03 (the "
