@@ -66,6 +66,7 @@ def write(out_dir: str) -> None:
         "aggregates' samples repeated) was stopped after its validation rows (VMs 41 and 45 CPU lost badly to naive "
         "peak) and rejected; its tail was not looked at.",
         history_21_bullet(fc),
+        TRIED_22,
         "",
         "### Held-out evaluation: q90 pinball loss (lower is better) and q90 coverage",
         "",
@@ -149,6 +150,36 @@ def history_21_bullet(fc: dict) -> str:
             "memory now beats naive peak, VMs 41 and 45 CPU still lose to it (by 10% and 28%, v2b by 23% and 42%).")
 
 
+TRIED_22 = (
+    "- **Tried for the spiky VMs after v2.1, none adopted** (issue 14 §1; `python3 training/forecast_tried.py`, about 3 minutes, "
+    "on the committed network's forecasts, validation parts only; the held-out tail of none of them was computed). The rule "
+    "was written in that file before the first run: a candidate must keep q90 validation coverage within 0.85–0.95 and 12 of 12 "
+    "series beating all four baselines, lower the flat class's mean q90 pinball relative to naive peak's by at least 0.03 (the "
+    "flat class, from the data: the series with half or more of their validation steps flat, the last hour's range within 5% "
+    "of its peak: VM 25 memory, VMs 41 and 45 CPU, the Alibaba memory; v2.1: 0.839, 0.968, 0.968, 0.478, mean 0.814), and not "
+    "raise the mean relative pinball over all 12 (v2.1: 0.0919). Figures as (series beating all, mean relative pinball, flat "
+    "class mean; VM 41 CPU, VM 45 CPU). Round 1: a sharper mix (decay 0.99, 0.997, 0.999 × rate 10, 30): 10–11 of 12, "
+    "0.0895–0.0928, 0.829–0.934 (VM 41 CPU 0.987–1.017); the recalibration per regime (separate multipliers for flat and "
+    "other steps, γ 0.002, 0.005, 0.01): 10, 9, 9 of 12, 0.0849–0.0892, 0.859–0.969 (VM 41 CPU 1.128–1.183: the flat "
+    "regime's multiplier must cover the spikes that start from a flat hour, and pays for it at every flat step); naive peak "
+    "at weight 1 where the last hour is flat and it has the lowest trailing loss of the three experts on flat steps: 12 of "
+    "12, 0.0914, 0.871 (0.981, 0.932), with the regime multipliers 11 of 12. Error analysis on the validation parts after "
+    "round 1: on VM 41 CPU's flat steps v2.1 already pays about what naive peak pays (62.6 against 61.6 per row), on VM 45 "
+    "CPU's 29.3 against 12.4 (a median 1.7% above the flat level), and a spike follows 25% of both VMs' flat steps. Round 2 "
+    "(after that analysis, same rule), acting after the recalibration, which judges the forecast before them: naive peak on "
+    "a flat step where its trailing flat-step loss is below the recalibrated forecast's own: 12 of 12, 0.0908, 0.806 "
+    "(0.982, 0.924), but q90 coverage 0.796 and 0.773 on VMs 41 and 45 CPU (naive peak covers only about 75% of their flat "
+    "steps: reaching the flat level costs coverage); lowering a quantile within 2% or 5% above naive peak to it on flat "
+    "steps: coverage down to 0.837 (VM 45 CPU) and 0.599 (Alibaba memory). Round 3: the network retrained with its ratio "
+    "target floored at 1 (q50 can sit on naive peak's value; a copy of train.py, `--validation-only`): train.py's grid "
+    "chose the same step and mix, 12 of 12, 0.0920, 0.806 (0.970, 0.964): 0.008 better on the flat class, under the "
+    "rule's 0.03. So v2.1 stays: on these VMs' validation rows the served q90 beats naive peak by 3%, and what is left to "
+    "gain there costs coverage. Their tails (where v2.1 loses to naive peak by 10% and 28%, seen before this round) are "
+    "quieter than their validation parts: naive peak's q90 coverage is 0.73 and 0.71 on the validation parts, 0.91 and 0.95 "
+    "on the tails; a choice on validation cannot see that change."
+)
+
+
 def data_bullet(fmeta: dict, n_series: int) -> str:
     prov = fmeta.get("training_data")
     if prov is not None and not os.path.exists(os.path.join(prov["traces_dir"], "bitbrains_vm_25.csv")):
@@ -192,8 +223,12 @@ def limits_section(anomaly_dir: str | None) -> list[str]:
         "last hour's range within 5% of its peak); there the model's q90 sits 2–4% above the flat level (median; the q90 "
         "calibration factor alone is 1.02) and pays 0.1 × that margin at every step, where naive peak pays nothing, and it wins "
         "that back only on the rare spikes (4% of the steps). The expert mix moves weight to naive peak but, with three experts "
-        "and weights relative to their mean loss, not all of it. Not tried yet (the next version, to be chosen on validation): "
-        "a q90 that can reach the flat level exactly (the calibration per regime, or the ratio target's floor at 1).",
+        "and weights relative to their mean loss, not all of it. Tried after v2.1 and not adopted (see the bullet above): the "
+        "recalibration per regime, the ratio target's floor at 1, sharper expert weights, naive peak gated in on flat steps. "
+        "On their validation parts v2.1's flat steps cost about what naive peak's do on VM 41 and twice on VM 45, and a spike "
+        "follows a quarter of them, so serving the flat level there drops q90 coverage under 0.85. Not tried yet: a feature "
+        "telling the network how often a flat hour was followed by a spike over the past week, and a faster adaptation to a "
+        "quieter regime than the recalibration's step (the tails of VMs 41 and 45 CPU are much quieter than their validation parts).",
         "- Coverage against loss (measured on v1): without the online recalibration (γ = 0) the forecaster beat all three "
         "baselines of then on every series but its coverage strayed to 0.79–1.00 where a series' level moves after training; with it, coverage "
         "holds at about 0.90 and the pinball loss rises where the recalibration over-widens the interval (the VPA-style "
