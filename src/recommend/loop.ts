@@ -44,7 +44,7 @@ import type { HourBuckets } from '../windows/window-query.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { historyIncomplete } from '../windows/state-marks.js';
-import { BatchState } from '../windows/batch-state.js';
+import { BatchState, ExpiryMemo } from '../windows/batch-state.js';
 import { enoughEvidence } from './evidence.js';
 import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import { eventMultiplier, type KnownEvent } from '../policy/events.js';
@@ -115,6 +115,8 @@ export class RecommendationLoop {
   private readonly spend: SpendAnomalies;
   /** each scored series' windows as of its last step: the next reads only what can have changed (history-cache.ts) */
   private readonly histories: HistoryCache;
+  /** when this process last set each workload state key's expiry (windows/batch-state.ts) */
+  private readonly expiries = new ExpiryMemo();
 
   constructor(private readonly d: LoopDeps) {
     this.histories = new HistoryCache(d.allowedLatenessMs);
@@ -214,7 +216,7 @@ export class RecommendationLoop {
     });
     out.scored = ready.length;
     lap('models');
-    const state = new BatchState(this.d.redis);
+    const state = new BatchState(this.d.redis, this.expiries);
     await state.load(
       ready.flatMap((r) =>
         r.id.container === null ? [this.hpa.stateKey(r.id.workload), this.tracker.trackKey(r.id.workload)] : [this.tracker.trackKey(r.id.workload)],
