@@ -37,8 +37,8 @@ import type { PeakForecast } from '../policy/rules.js';
 import type { Logger } from '../telemetry/log.js';
 import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomaly-detector.js';
 import { DAY } from '../scoring/features.js';
-import type { Forecaster } from '../scoring/forecaster.js';
-import { historiesFromWindows } from './window-history.js';
+import type { Forecaster, ForecastInput } from '../scoring/forecaster.js';
+import { historiesFromWindows, type WindowHistory } from './window-history.js';
 import { HistoryCache } from './history-cache.js';
 import type { HourBuckets } from '../windows/window-query.js';
 import type { CostStore } from '../windows/cost-store.js';
@@ -103,6 +103,14 @@ export interface LoopOutcome {
   recommendations: Recommendation[];
   alerts: AnomalyAlert[];
   outcomes: ChangeOutcome[];
+}
+
+/** A due series with its identity and windows, ready to score. */
+interface Ready extends DueSeries {
+  id: SeriesIdentity;
+  h: WindowHistory;
+  /** the last 24 h of the history (a view), its time and the week's hours: the forecaster's input */
+  day: ForecastInput & { history: Float64Array };
 }
 
 export class RecommendationLoop {
@@ -201,10 +209,15 @@ export class RecommendationLoop {
       this.histories,
     );
     lap('history');
-    const ready = due
-      .map((s, i) => ({ ...s, id: parseSeriesId(s.seriesId), h: histories[i] }))
-      .filter((x): x is typeof x & { id: SeriesIdentity; h: NonNullable<typeof x.h> } => x.id !== undefined && x.h !== undefined)
-      .map((x) => ({ ...x, day: { history: x.h.history.subarray(-DAY), timeS: x.h.timeS, coarse: x.h.coarse } })); // the forecaster's and the rules' 24 h (and the week)
+    const ready: Ready[] = [];
+    for (let i = 0; i < due.length; i++) {
+      const h = histories[i];
+      const id = h && parseSeriesId(due[i].seriesId);
+      if (!h || !id) continue;
+      const { seriesId, stepEndMs, traceparent: first } = due[i];
+      // the forecaster's and the rules' 24 h (and the week)
+      ready.push({ seriesId, stepEndMs, traceparent: first, id, h, day: { history: h.history.subarray(-DAY), timeS: h.timeS, coarse: h.coarse } });
+    }
     if (ready.length === 0) return out;
     const forecasts = await this.d.forecaster.forecast(ready.map((r) => r.day));
     // Redis lost part of this partition's history that Kafka no longer held: wait for new evidence

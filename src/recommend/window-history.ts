@@ -80,13 +80,15 @@ export async function historiesFromWindows(
   ]);
   const buckets = await store.lastTotals(requests);
   let k = 0;
+  // the call's histories side by side in one array (one allocation per call, not one per series)
+  const arena = new Float64Array(steps * series.length);
   return plans.map((p, i) => {
     const kept = p.kept ? HistoryCache.shifted(p.kept, p.aligned, p.hoursEnd) : emptyKept(steps, p.aligned, p.hoursEnd);
     putFive(kept, buckets[k++]);
     if (p.hours > 0) putHours(kept, buckets[k++]);
     const now = cache?.get(series[i].ref, series[i].seriesId);
     if (cache && (now === undefined || now === kept || now.endMs <= kept.endMs)) cache.set(series[i].ref, series[i].seriesId, kept);
-    return historyOf(kept);
+    return historyOf(kept, arena.subarray(i * steps, (i + 1) * steps));
   });
 }
 
@@ -117,10 +119,13 @@ function putHours(kept: KeptHistory, read: (BucketTotals | null)[]): void {
   }
 }
 
-/** The model inputs from a series' buckets (undefined: no event in the steps asked for). */
-function historyOf(kept: KeptHistory): WindowHistory | undefined {
+/**
+ * The model inputs from a series' buckets, its history written into `history` (undefined: no
+ * event in the steps asked for). The coarse context and the hours are views of the kept
+ * arrays: valid until the series' next step is read (the caller uses them within its batch).
+ */
+function historyOf(kept: KeptHistory, history: Float64Array): WindowHistory | undefined {
   const steps = kept.five.length;
-  const history = new Float64Array(steps);
   let first = -1;
   for (let k = 0; k < steps; k++) {
     const m = kept.five[k];
@@ -133,7 +138,7 @@ function historyOf(kept: KeptHistory): WindowHistory | undefined {
     } else if (first >= 0) history[k] = history[k - 1]; // a step without events repeats the previous one
   }
   if (first < 0) return undefined;
-  const coarse = kept.hourMean.slice(-COARSE_HOURS);
+  const coarse = kept.hourMean.subarray(HOURS_READ - COARSE_HOURS);
   // the newest step [aligned − 5 min, aligned) lies in the last hour read when aligned is on the hour: that hour is not "before"
   const longEnd = kept.endMs % HOUR_MS === 0 ? HOURS_READ - 1 : HOURS_READ;
   const long = { hi: NaN, lo: NaN };
@@ -150,6 +155,6 @@ function historyOf(kept: KeptHistory): WindowHistory | undefined {
     coarse,
     observed: steps - first,
     long,
-    hours: { endMs: kept.hoursEndMs, means: kept.hourMean.slice() },
+    hours: { endMs: kept.hoursEndMs, means: kept.hourMean },
   };
 }
