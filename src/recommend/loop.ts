@@ -243,8 +243,11 @@ export class RecommendationLoop {
       if (!enoughEvidence(hole?.fromMs, r.stepEndMs, policy)) continue;
       // the trace of the series' first event in the batch that closed the step (else the batch's)
       const tp = r.traceparent ?? traceparent;
-      const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.day.history, scores[i], policy.anomaly, tp);
-      if (alert) out.alerts.push(alert);
+      if (AnomalyAlerts.reaches(scores[i], policy.anomaly)) {
+        // (most steps score below the threshold: no promise for them)
+        const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.day.history, scores[i], policy.anomaly, tp);
+        if (alert) out.alerts.push(alert);
+      }
       // what this series publishes at this step; the outcome tracker follows each to its outcome
       const published: Recommendation[] = [];
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
