@@ -57,13 +57,14 @@ export async function historiesFromWindows(
   cache?: HistoryCache,
 ): Promise<(WindowHistory | undefined)[]> {
   // a series with several steps in one call (a replayed batch): each read whole, the newest kept
+  const keys = cache ? series.map(keyOf) : [];
   const times = new Map<string, number>();
-  for (const s of series) times.set(keyOf(s), (times.get(keyOf(s)) ?? 0) + 1);
+  for (const k of keys) times.set(k, (times.get(k) ?? 0) + 1);
   // per series: which of its newest buckets to read (all of them without a kept history)
-  const plans = series.map((s) => {
+  const plans = series.map((s, i) => {
     const aligned = Math.floor((s.endMs ?? endMs) / STEP_MS) * STEP_MS;
     const hoursEnd = Math.floor(aligned / HOUR_MS) * HOUR_MS;
-    const kept = times.get(keyOf(s)) === 1 ? cache?.get(s.ref, s.seriesId) : undefined;
+    const kept = cache && times.get(keys[i]) === 1 ? cache.get(s.ref, s.seriesId) : undefined;
     const since = kept && cache!.changedSince(kept, steps, aligned, hoursEnd);
     return {
       aligned,
