@@ -40,9 +40,21 @@ export class AvroCodec {
     return this.ids[name];
   }
 
+  /** encode's working buffer (grown as needed): the header and body are written once, then copied out once. */
+  private scratch = Buffer.allocUnsafe(16_384);
+
   /** Confluent wire format with our own schema and its registered id: no registry call. */
   encode(name: SchemaName, value: unknown): Buffer {
-    return this.frame(name, avroType(name).toBuffer(value));
+    const type = avroType(name);
+    let end = type.encode(value, this.scratch, 5);
+    if (end < 0) {
+      // avsc returns minus the bytes missing: the whole record again into a buffer that holds it
+      this.scratch = Buffer.allocUnsafe(2 * (this.scratch.length - end));
+      end = type.encode(value, this.scratch, 5);
+    }
+    this.scratch[0] = MAGIC_BYTE;
+    this.scratch.writeInt32BE(this.ids[name], 1);
+    return Buffer.from(this.scratch.subarray(0, end));
   }
 
   /** An Avro body already encoded with our schema `name`, in the wire format. */

@@ -179,6 +179,7 @@ export class OutcomeTracker {
         [pf, life.next.pending],
         [ff, life.next.inForce],
       ] as const) {
+        if (v === pending && v !== undefined) continue; // the pending change as read (advance is pure): its text stays
         if (v) next[f] = JSON.stringify(v);
         else delete next[f];
       }

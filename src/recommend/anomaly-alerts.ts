@@ -28,6 +28,11 @@ export interface AnomalyAlertDeps {
 export class AnomalyAlerts {
   constructor(private readonly d: AnomalyAlertDeps) {}
 
+  /** Does a score reach the policy's threshold (an alert unless the series is within its suppression interval)? */
+  static reaches(score: number, cfg: { threshold: number }): boolean {
+    return score >= cfg.threshold;
+  }
+
   /** An alert when the score reaches the policy's threshold and the series is not within its suppression interval (event time). */
   async maybeAlert(
     id: SeriesIdentity,
@@ -38,7 +43,7 @@ export class AnomalyAlerts {
     cfg: { threshold: number; suppressMinutes: number },
     traceparent: string | undefined,
   ): Promise<AnomalyAlert | undefined> {
-    if (!(score >= cfg.threshold)) return undefined;
+    if (!AnomalyAlerts.reaches(score, cfg)) return undefined;
     const key = alertSuppressionKey(this.d.prefix, seriesId);
     // suppression in event time: the key holds the event time until which the series stays quiet
     const until = await this.d.redis.get(key);

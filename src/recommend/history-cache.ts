@@ -19,8 +19,13 @@
  *
  * Memory: per series 576 five-minute means and the 169 hours' mean, min and max as float64
  * (8,664 bytes of arrays, ~9 KB with the map entry), so ~90 MB per 10,000 series scored by
- * this processor (README "Benchmarks"). At most MAX_SERIES are kept: past that the cache is
- * emptied and fills again (it only saves reads).
+ * this processor (README "Benchmarks"). Two bounds:
+ *   - age: a series whose last scored step is more than MAX_IDLE_MS (6 hours of event time)
+ *     behind the newest step this cache has seen is dropped (a series that stopped: a deleted
+ *     workload, a renamed pod, a partition's series scored elsewhere now), checked once per
+ *     SWEEP_EVERY_MS of event time; its next step, if any, reads its windows whole;
+ *   - count: at most MAX_SERIES are kept; past that the cache is emptied and fills again.
+ * Either only costs reads: Redis stays the source of truth.
  */
 import type { PartitionRef } from '../windows/window-store.js';
 
@@ -29,6 +34,10 @@ const HOUR_MS = 3_600_000;
 
 /** The most series kept (~2.3 GB); beyond it the cache starts over. */
 export const MAX_SERIES = 250_000;
+/** A series not scored for this long in event time (behind the newest step seen) is dropped. */
+export const MAX_IDLE_MS = 6 * HOUR_MS;
+/** How often (in event time) the cache looks for series to drop. */
+export const SWEEP_EVERY_MS = HOUR_MS;
 
 /** A series' buckets as of its last scored step: means (NaN: no event), oldest first. */
 export interface KeptHistory {
@@ -43,35 +52,65 @@ export interface KeptHistory {
 }
 
 export class HistoryCache {
-  private readonly kept = new Map<string, Map<string, KeptHistory>>();
+  /** topic → partition → series → its kept history */
+  private readonly kept = new Map<string, Map<number, Map<string, KeptHistory>>>();
   private size = 0;
+  /** the newest step end kept, and when the last sweep ran (event time) */
+  private newestMs = -Infinity;
+  private sweptMs = -Infinity;
 
   constructor(
     /** FORESIGHT_ALLOWED_LATENESS_MS */
     private readonly latenessMs: number,
     private readonly maxSeries = MAX_SERIES,
+    private readonly maxIdleMs = MAX_IDLE_MS,
   ) {}
 
-  private static partition(ref: PartitionRef): string {
-    return `${ref.topic}\n${ref.partition}`;
+  private partition(ref: PartitionRef, create: boolean): Map<string, KeptHistory> | undefined {
+    let t = this.kept.get(ref.topic);
+    if (!t) {
+      if (!create) return undefined;
+      this.kept.set(ref.topic, (t = new Map()));
+    }
+    let m = t.get(ref.partition);
+    if (!m && create) t.set(ref.partition, (m = new Map()));
+    return m;
   }
 
   get(ref: PartitionRef, seriesId: string): KeptHistory | undefined {
-    return this.kept.get(HistoryCache.partition(ref))?.get(seriesId);
+    return this.partition(ref, false)?.get(seriesId);
   }
 
   set(ref: PartitionRef, seriesId: string, h: KeptHistory): void {
-    const p = HistoryCache.partition(ref);
-    let m = this.kept.get(p);
-    if (!m) this.kept.set(p, (m = new Map()));
+    if (h.endMs > this.newestMs) {
+      this.newestMs = h.endMs;
+      if (this.newestMs - this.sweptMs >= SWEEP_EVERY_MS) this.sweep();
+    }
+    let m = this.partition(ref, true)!;
     if (!m.has(seriesId)) {
       if (this.size >= this.maxSeries) {
         this.clear();
-        this.kept.set(p, (m = new Map()));
+        m = this.partition(ref, true)!;
       }
       this.size++;
     }
     m.set(seriesId, h);
+  }
+
+  /** Drops the series whose last scored step is more than maxIdleMs behind the newest one. */
+  private sweep(): void {
+    this.sweptMs = this.newestMs;
+    const before = this.newestMs - this.maxIdleMs;
+    for (const t of this.kept.values()) {
+      for (const m of t.values()) {
+        for (const [seriesId, h] of m) {
+          if (h.endMs < before) {
+            m.delete(seriesId);
+            this.size--;
+          }
+        }
+      }
+    }
   }
 
   /** Forgets every kept history: the next step of each series reads its windows whole. */

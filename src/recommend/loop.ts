@@ -37,14 +37,14 @@ import type { PeakForecast } from '../policy/rules.js';
 import type { Logger } from '../telemetry/log.js';
 import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomaly-detector.js';
 import { DAY } from '../scoring/features.js';
-import type { Forecaster } from '../scoring/forecaster.js';
-import { historiesFromWindows } from './window-history.js';
+import type { Forecaster, ForecastInput } from '../scoring/forecaster.js';
+import { historiesFromWindows, type WindowHistory } from './window-history.js';
 import { HistoryCache } from './history-cache.js';
 import type { HourBuckets } from '../windows/window-query.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { historyIncomplete } from '../windows/state-marks.js';
-import { BatchState } from '../windows/batch-state.js';
+import { BatchState, ExpiryMemo } from '../windows/batch-state.js';
 import { enoughEvidence } from './evidence.js';
 import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import { eventMultiplier, type KnownEvent } from '../policy/events.js';
@@ -105,6 +105,14 @@ export interface LoopOutcome {
   outcomes: ChangeOutcome[];
 }
 
+/** A due series with its identity and windows, ready to score. */
+interface Ready extends DueSeries {
+  id: SeriesIdentity;
+  h: WindowHistory;
+  /** the last 24 h of the history (a view), its time and the week's hours: the forecaster's input */
+  day: ForecastInput & { history: Float64Array };
+}
+
 export class RecommendationLoop {
   private readonly sizing: SizingRules;
   private readonly alerts: AnomalyAlerts;
@@ -115,6 +123,8 @@ export class RecommendationLoop {
   private readonly spend: SpendAnomalies;
   /** each scored series' windows as of its last step: the next reads only what can have changed (history-cache.ts) */
   private readonly histories: HistoryCache;
+  /** when this process last set each workload state key's expiry (windows/batch-state.ts) */
+  private readonly expiries = new ExpiryMemo();
 
   constructor(private readonly d: LoopDeps) {
     this.histories = new HistoryCache(d.allowedLatenessMs);
@@ -199,10 +209,15 @@ export class RecommendationLoop {
       this.histories,
     );
     lap('history');
-    const ready = due
-      .map((s, i) => ({ ...s, id: parseSeriesId(s.seriesId), h: histories[i] }))
-      .filter((x): x is typeof x & { id: SeriesIdentity; h: NonNullable<typeof x.h> } => x.id !== undefined && x.h !== undefined)
-      .map((x) => ({ ...x, day: { history: x.h.history.subarray(-DAY), timeS: x.h.timeS, coarse: x.h.coarse } })); // the forecaster's and the rules' 24 h (and the week)
+    const ready: Ready[] = [];
+    for (let i = 0; i < due.length; i++) {
+      const h = histories[i];
+      const id = h && parseSeriesId(due[i].seriesId);
+      if (!h || !id) continue;
+      const { seriesId, stepEndMs, traceparent: first } = due[i];
+      // the forecaster's and the rules' 24 h (and the week)
+      ready.push({ seriesId, stepEndMs, traceparent: first, id, h, day: { history: h.history.subarray(-DAY), timeS: h.timeS, coarse: h.coarse } });
+    }
     if (ready.length === 0) return out;
     const forecasts = await this.d.forecaster.forecast(ready.map((r) => r.day));
     // Redis lost part of this partition's history that Kafka no longer held: wait for new evidence
@@ -214,7 +229,7 @@ export class RecommendationLoop {
     });
     out.scored = ready.length;
     lap('models');
-    const state = new BatchState(this.d.redis);
+    const state = new BatchState(this.d.redis, this.expiries);
     await state.load(
       ready.flatMap((r) =>
         r.id.container === null ? [this.hpa.stateKey(r.id.workload), this.tracker.trackKey(r.id.workload)] : [this.tracker.trackKey(r.id.workload)],
@@ -228,8 +243,11 @@ export class RecommendationLoop {
       if (!enoughEvidence(hole?.fromMs, r.stepEndMs, policy)) continue;
       // the trace of the series' first event in the batch that closed the step (else the batch's)
       const tp = r.traceparent ?? traceparent;
-      const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.day.history, scores[i], policy.anomaly, tp);
-      if (alert) out.alerts.push(alert);
+      if (AnomalyAlerts.reaches(scores[i], policy.anomaly)) {
+        // (most steps score below the threshold: no promise for them)
+        const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.day.history, scores[i], policy.anomaly, tp);
+        if (alert) out.alerts.push(alert);
+      }
       // what this series publishes at this step; the outcome tracker follows each to its outcome
       const published: Recommendation[] = [];
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {

@@ -57,13 +57,14 @@ export async function historiesFromWindows(
   cache?: HistoryCache,
 ): Promise<(WindowHistory | undefined)[]> {
   // a series with several steps in one call (a replayed batch): each read whole, the newest kept
+  const keys = cache ? series.map(keyOf) : [];
   const times = new Map<string, number>();
-  for (const s of series) times.set(keyOf(s), (times.get(keyOf(s)) ?? 0) + 1);
+  for (const k of keys) times.set(k, (times.get(k) ?? 0) + 1);
   // per series: which of its newest buckets to read (all of them without a kept history)
-  const plans = series.map((s) => {
+  const plans = series.map((s, i) => {
     const aligned = Math.floor((s.endMs ?? endMs) / STEP_MS) * STEP_MS;
     const hoursEnd = Math.floor(aligned / HOUR_MS) * HOUR_MS;
-    const kept = times.get(keyOf(s)) === 1 ? cache?.get(s.ref, s.seriesId) : undefined;
+    const kept = cache && times.get(keys[i]) === 1 ? cache.get(s.ref, s.seriesId) : undefined;
     const since = kept && cache!.changedSince(kept, steps, aligned, hoursEnd);
     return {
       aligned,
@@ -80,13 +81,15 @@ export async function historiesFromWindows(
   ]);
   const buckets = await store.lastTotals(requests);
   let k = 0;
+  // the call's histories side by side in one array (one allocation per call, not one per series)
+  const arena = new Float64Array(steps * series.length);
   return plans.map((p, i) => {
     const kept = p.kept ? HistoryCache.shifted(p.kept, p.aligned, p.hoursEnd) : emptyKept(steps, p.aligned, p.hoursEnd);
     putFive(kept, buckets[k++]);
     if (p.hours > 0) putHours(kept, buckets[k++]);
     const now = cache?.get(series[i].ref, series[i].seriesId);
     if (cache && (now === undefined || now === kept || now.endMs <= kept.endMs)) cache.set(series[i].ref, series[i].seriesId, kept);
-    return historyOf(kept);
+    return historyOf(kept, arena.subarray(i * steps, (i + 1) * steps));
   });
 }
 
@@ -117,10 +120,13 @@ function putHours(kept: KeptHistory, read: (BucketTotals | null)[]): void {
   }
 }
 
-/** The model inputs from a series' buckets (undefined: no event in the steps asked for). */
-function historyOf(kept: KeptHistory): WindowHistory | undefined {
+/**
+ * The model inputs from a series' buckets, its history written into `history` (undefined: no
+ * event in the steps asked for). The coarse context and the hours are views of the kept
+ * arrays: valid until the series' next step is read (the caller uses them within its batch).
+ */
+function historyOf(kept: KeptHistory, history: Float64Array): WindowHistory | undefined {
   const steps = kept.five.length;
-  const history = new Float64Array(steps);
   let first = -1;
   for (let k = 0; k < steps; k++) {
     const m = kept.five[k];
@@ -133,7 +139,7 @@ function historyOf(kept: KeptHistory): WindowHistory | undefined {
     } else if (first >= 0) history[k] = history[k - 1]; // a step without events repeats the previous one
   }
   if (first < 0) return undefined;
-  const coarse = kept.hourMean.slice(-COARSE_HOURS);
+  const coarse = kept.hourMean.subarray(HOURS_READ - COARSE_HOURS);
   // the newest step [aligned − 5 min, aligned) lies in the last hour read when aligned is on the hour: that hour is not "before"
   const longEnd = kept.endMs % HOUR_MS === 0 ? HOURS_READ - 1 : HOURS_READ;
   const long = { hi: NaN, lo: NaN };
@@ -150,6 +156,6 @@ function historyOf(kept: KeptHistory): WindowHistory | undefined {
     coarse,
     observed: steps - first,
     long,
-    hours: { endMs: kept.hoursEndMs, means: kept.hourMean.slice() },
+    hours: { endMs: kept.hoursEndMs, means: kept.hourMean },
   };
 }

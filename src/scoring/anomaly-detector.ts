@@ -88,18 +88,28 @@ export function anomalyScore(history: ArrayLike<number>, stepsPerDay = 288, long
     raw = Math.max(raw, (beyond / Math.max(std(w, 0, refN, m), floor)) * k ** 0.25);
   }
   if (n > P) {
-    const d = new Float64Array(n - P); // d[j] = w[j + P] − w[j]
-    for (let j = 0; j < d.length; j++) d[j] = w[j + P] - w[j];
+    const dn = n - P;
+    const d = scratch(0, dn); // d[j] = w[j + P] − w[j]
+    for (let j = 0; j < dn; j++) d[j] = w[j + P] - w[j];
     for (const k of SEASONAL_SCALES) {
-      const refN = d.length - k;
+      const refN = dn - k;
       if (refN < MIN_REF) continue;
       const mu = mean(d, 0, refN);
-      const recent = mean(d, refN, d.length);
+      const recent = mean(d, refN, dn);
       raw = Math.max(raw, (Math.abs(recent - mu) / Math.max(std(d, 0, refN, mu), floor)) * k ** 0.25 * SEASONAL_WEIGHT);
     }
   }
   raw = Math.max(raw, surprise(w, floor));
   return raw / (raw + Z_HALF);
+}
+
+/** Working arrays of anomalyScore and surprise (synchronous: reused by every call, no allocation per series), grown as needed. */
+const scratchArrays = [new Float64Array(0), new Float64Array(0)];
+
+/** The first `n` values of working array `i` (their contents are the last call's: write before reading). */
+function scratch(i: number, n: number): Float64Array {
+  if (scratchArrays[i].length < n) scratchArrays[i] = new Float64Array(Math.max(n, 2 * scratchArrays[i].length));
+  return scratchArrays[i].subarray(0, n);
 }
 
 /** Prediction-error surprise of the newest point of w (see training/detector.py): 0 without MIN_REF reference errors. */
@@ -109,7 +119,7 @@ function surprise(w: ArrayLike<number>, floor: number): number {
   const refN = Math.min(n - k, SURPRISE_REF);
   if (refN < MIN_REF) return 0;
   const from = n - k - refN; // the first error used
-  const err = new Float64Array(n - from); // err[j] = e_{from + j}; 0 until PRED_STEPS points precede
+  const err = scratch(1, n - from).fill(0); // err[j] = e_{from + j}; 0 until PRED_STEPS points precede
   for (let i = Math.max(from, PRED_STEPS); i < n; i++) {
     let sum = 0; // the mean of the PRED_STEPS points before i, summed inline (the hot path: ~430 points per call)
     for (let j = i - PRED_STEPS; j < i; j++) sum += w[j];

@@ -49,7 +49,7 @@ export function forecastFeatures(
   let k = 0;
   for (let i = DAY - N_FINE; i < DAY; i++) out[k++] = history[i] / scale;
   const per = DAY / N_HOURS;
-  const maxes: number[] = [];
+  // the hours' means, then their maxima
   for (let h = 0; h < N_HOURS; h++) {
     let s = 0;
     let m = -Infinity;
@@ -57,10 +57,10 @@ export function forecastFeatures(
       s += history[i];
       if (history[i] > m) m = history[i];
     }
-    out[k++] = s / per / scale;
-    maxes.push(m / scale);
+    out[k + h] = s / per / scale;
+    out[k + N_HOURS + h] = m / scale;
   }
-  for (const m of maxes) out[k++] = m;
+  k += 2 * N_HOURS;
   // values[t+1-DAY .. t+H-DAY]: the first `horizon` values of the 24-hour history
   let dayAgo = -Infinity;
   for (let i = 0; i < horizon; i++) if (history[i] > dayAgo) dayAgo = history[i];
@@ -75,9 +75,13 @@ export function forecastFeatures(
   return { features: out, scale };
 }
 
+/** weeklyFeatures' working arrays, reused by every call (it is synchronous): no allocation per series. */
+const coarseFilled = new Float64Array(COARSE_HOURS);
+const coarseSorted = new Float64Array(COARSE_HOURS);
+
 /** The 7 weekly features (training/features.py weekly_features) into out[k..k+6]. */
 function weeklyFeatures(raw: ArrayLike<number> | undefined, dayMean: number, scale: number, out: Float32Array | Float64Array, k: number): void {
-  const c = new Float64Array(COARSE_HOURS);
+  const c = coarseFilled;
   let known = 0;
   let first = -1;
   for (let i = 0; i < COARSE_HOURS; i++) {
@@ -109,9 +113,14 @@ function weeklyFeatures(raw: ArrayLike<number> | undefined, dayMean: number, sca
     sum += c[i];
     if (c[i] > max) max = c[i];
   }
-  const sorted = Float64Array.from(c).sort();
-  const ratios = [Math.max(c[0], c[1]), same / 7, sameMax, sum / COARSE_HOURS, max, sorted[P90_INDEX]];
-  ratios.forEach((x, i) => (out[k + i] = Math.min(x / scale, WEEKLY_CAP)));
+  coarseSorted.set(c);
+  coarseSorted.sort();
+  out[k] = Math.min(Math.max(c[0], c[1]) / scale, WEEKLY_CAP);
+  out[k + 1] = Math.min(same / 7 / scale, WEEKLY_CAP);
+  out[k + 2] = Math.min(sameMax / scale, WEEKLY_CAP);
+  out[k + 3] = Math.min(sum / COARSE_HOURS / scale, WEEKLY_CAP);
+  out[k + 4] = Math.min(max / scale, WEEKLY_CAP);
+  out[k + 5] = Math.min(coarseSorted[P90_INDEX] / scale, WEEKLY_CAP);
   out[k + 6] = known / COARSE_HOURS;
 }
 

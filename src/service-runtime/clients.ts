@@ -9,6 +9,7 @@ import { AvroCodec, createRegistry } from '../codec/avro-codec.js';
 import { registerSchemas, type SchemaIds } from '../codec/schemas.js';
 import type { ServiceConfig } from '../config/config.js';
 import { createKafka } from '../kafka/client.js';
+import { keyedPartitioner } from '../kafka/partitioner.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { Logger } from '../telemetry/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -38,7 +39,7 @@ export async function connectClients(cfg: ServiceConfig, log: Logger, clientSuff
     onRetry: onRetry('creating topics'),
   });
   if (created.length > 0) log.info({ topics: created }, 'created missing topics');
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: keyedPartitioner });
   await retry(() => failFastOnAuth(cfg, () => producer.connect()), { retries: 8, initialDelayMs: 500, onRetry: onRetry('connecting the producer') });
   return { kafka, registry, codec: new AvroCodec(registry, schemaIds, cfg.registry), producer, schemaIds };
 }

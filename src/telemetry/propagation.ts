@@ -18,10 +18,17 @@ export const bufferTextMapGetter: TextMapGetter<IHeaders | undefined> = {
   },
 };
 
-/** Headers carrying the trace context of `ctx` (the active one by default). */
-export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
-  const headers: Record<string, string> = {};
-  propagation.inject(ctx, headers);
+/** Each context's headers (contexts are immutable): a scored batch's records share its span's, injected once. */
+const injected = new WeakMap<Context, Readonly<Record<string, string>>>();
+
+/** Headers carrying the trace context of `ctx` (the active one by default); one frozen object per context. */
+export function traceHeaders(ctx: Context = context.active()): Readonly<Record<string, string>> {
+  let headers = injected.get(ctx);
+  if (!headers) {
+    const h: Record<string, string> = {};
+    propagation.inject(ctx, h);
+    injected.set(ctx, (headers = Object.freeze(h)));
+  }
   return headers;
 }
 

@@ -3,33 +3,73 @@
  * the batch needs (one pipelined round trip), changed in memory as the batch's steps are
  * decided in event-time order, written back once (one pipelined round trip) after the batch's
  * recommendations are on the topic. Hashes of strings, each with a 60-day expiry.
+ *
+ * The write-back sends only what changed against what Redis holds (the fields as read, then as
+ * written): HSET of the changed fields, HDEL of those that went, DEL when none is left. The
+ * expiry is set when a key is created and otherwise refreshed at most once per
+ * EXPIRY_REFRESH_MS per key (an ExpiryMemo the loop keeps across batches): a hash expires
+ * between 59 and 60 days after its last write, instead of a PEXPIRE per key and step.
  */
 import type { Redis } from './redis-client.js';
 import type { ReplicaState } from '../policy/decide-replicas.js';
 
-const TTL_MS = 60 * 24 * 3_600_000;
+export const STATE_TTL_MS = 60 * 24 * 3_600_000;
+/** How often an existing key's expiry is set again (wall clock), at most. */
+export const EXPIRY_REFRESH_MS = 24 * 3_600_000;
+/** Keys remembered by an ExpiryMemo; past that it starts over (each key's next write sets its expiry). */
+export const MAX_EXPIRY_KEYS = 500_000;
+
+/** When this process last set each state key's expiry (wall clock), across batches. */
+export class ExpiryMemo {
+  private readonly at = new Map<string, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Does a key that exists need its expiry set again? */
+  due(key: string): boolean {
+    const t = this.at.get(key);
+    return t === undefined || this.now() - t >= EXPIRY_REFRESH_MS;
+  }
+
+  /** The key's expiry was set now. */
+  set(key: string): void {
+    if (this.at.size >= MAX_EXPIRY_KEYS && !this.at.has(key)) this.at.clear();
+    this.at.set(key, this.now());
+  }
+
+  forget(key: string): void {
+    this.at.delete(key);
+  }
+}
 
 export class BatchState {
   private readonly values = new Map<string, Record<string, string>>();
   private readonly dirty = new Set<string>();
-  /** each key's fields as Redis holds them (as read, then as written): a write deletes only the fields that went */
-  private readonly stored = new Map<string, string[]>();
+  /** each key's fields and values as Redis holds them (as read, then as written): a write sends only what changed */
+  private readonly stored = new Map<string, Record<string, string>>();
 
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    /** the loop's memo of expiries set (none: every write sets the expiry) */
+    private readonly expiries?: ExpiryMemo,
+  ) {}
 
   /** Reads the keys not read yet, in one round trip. */
   async load(keys: Iterable<string>): Promise<void> {
-    const missing = [...new Set(keys)].filter((k) => !this.values.has(k));
-    if (missing.length === 0) return;
+    const missing = new Set<string>();
+    for (const k of keys) if (!this.values.has(k)) missing.add(k);
+    if (missing.size === 0) return;
     const pipeline = this.redis.pipeline();
     for (const k of missing) pipeline.hgetall(k);
     const replies = (await pipeline.exec()) ?? [];
-    missing.forEach((k, i) => {
-      const [err, v] = replies[i] ?? [];
+    let i = 0;
+    for (const k of missing) {
+      const [err, v] = replies[i++] ?? [];
       if (err) throw err;
-      this.values.set(k, { ...((v as Record<string, string> | null) ?? {}) });
-      this.stored.set(k, Object.keys(this.values.get(k)!));
-    });
+      const read = (v as Record<string, string> | null) ?? {};
+      this.stored.set(k, read);
+      this.values.set(k, { ...read });
+    }
   }
 
   get(key: string): Record<string, string> {
@@ -46,9 +86,17 @@ export class BatchState {
   /** Replaces the whole hash (not written when it holds the same fields and values). */
   replace(key: string, fields: Record<string, string>): void {
     const was = this.get(key);
-    const names = Object.keys(fields);
-    if (names.length === Object.keys(was).length && names.every((f) => was[f] === fields[f])) return;
-    this.values.set(key, { ...fields });
+    let n = 0;
+    let same = true;
+    for (const f in fields) {
+      n++;
+      if (was[f] !== fields[f]) {
+        same = false;
+        break;
+      }
+    }
+    if (same && n === Object.keys(was).length) return;
+    this.values.set(key, fields);
     this.dirty.add(key);
   }
 
@@ -60,23 +108,55 @@ export class BatchState {
     }
   }
 
-  /** Writes the changed hashes back in one round trip (HSET and PEXPIRE, HDEL of the fields that went; DEL when none is left). */
+  /** Writes the changed hashes back in one round trip (the changed fields, the fields that went, the expiry when due). */
   async flush(): Promise<void> {
     if (this.dirty.size === 0) return;
     const pipeline = this.redis.pipeline();
+    let commands = 0;
+    const expiring: string[] = [];
+    const written: [string, Record<string, string>][] = [];
     for (const k of this.dirty) {
       const v = this.values.get(k)!;
-      const fields = Object.keys(v);
-      if (fields.length === 0) pipeline.del(k);
-      else {
-        const gone = this.stored.get(k)!.filter((f) => !(f in v));
-        if (gone.length > 0) pipeline.hdel(k, ...gone);
-        pipeline.hset(k, v);
-        pipeline.pexpire(k, TTL_MS);
+      const was = this.stored.get(k)!;
+      const changed: string[] = [];
+      let fields = 0;
+      for (const f in v) {
+        fields++;
+        if (was[f] !== v[f]) changed.push(f, v[f]);
       }
-      this.stored.set(k, fields);
+      let wasFields = 0;
+      const gone: string[] = [];
+      for (const f in was) {
+        wasFields++;
+        if (!(f in v)) gone.push(f);
+      }
+      if (fields === 0) {
+        if (wasFields > 0) {
+          pipeline.del(k);
+          commands++;
+        }
+        this.expiries?.forget(k);
+      } else {
+        if (gone.length > 0) {
+          pipeline.hdel(k, ...gone);
+          commands++;
+        }
+        if (changed.length > 0) {
+          pipeline.hset(k, ...changed);
+          commands++;
+        }
+        // a key created now gets its expiry; an existing one when the memo says it is due
+        if (wasFields === 0 || !this.expiries || this.expiries.due(k)) {
+          pipeline.pexpire(k, STATE_TTL_MS);
+          commands++;
+          expiring.push(k);
+        }
+      }
+      written.push([k, { ...v }]);
     }
-    for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+    if (commands > 0) for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+    for (const [k, v] of written) this.stored.set(k, v);
+    for (const k of expiring) this.expiries?.set(k);
     this.dirty.clear();
   }
 }

@@ -75,6 +75,10 @@ export class ExpiryCache {
 /** A chunk read for at most this many of its buckets asks for them by name (HMGET) instead of reading it whole. */
 const PARTIAL_CHUNK_READ = 12;
 
+/** A bucket's field name in its chunk hash (its index in the chunk), the common ones made once. */
+const BUCKET_FIELDS = Array.from({ length: 1024 }, (_, i) => String(i));
+const bucketField = (i: number): string => BUCKET_FIELDS[i] ?? String(i);
+
 export interface BucketRequest {
   ref: PartitionRef;
   seriesId: string;
@@ -244,7 +248,7 @@ export class WindowStore {
         if (named <= PARTIAL_CHUNK_READ) {
           // a few buckets of the chunk (the newest steps): only those come back, not the chunk's every bucket
           const fields: string[] = [];
-          for (let b = from; b < from + named; b++) fields.push(String(b - c * res.chunkBuckets));
+          for (let b = from; b < from + named; b++) fields.push(bucketField(b - c * res.chunkBuckets));
           pipeline.hmgetBuffer(key, ...fields);
           chunks.push({ from, named });
         } else {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { BatchState } from '../../../src/windows/batch-state.js';
+import { BatchState, EXPIRY_REFRESH_MS, ExpiryMemo, STATE_TTL_MS } from '../../../src/windows/batch-state.js';
 import { uniqueId } from '../../helpers/env.js';
 
 const redis = new Redis(process.env.FORESIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -47,6 +47,48 @@ describe('batch state', () => {
       assert.equal(await redis.exists(key), 0);
     } finally {
       await redis.del(key, other);
+    }
+  });
+
+  it("sends only the changed fields, and sets an existing key's expiry at most once per refresh interval", async () => {
+    const key = `${uniqueId('bstate')}:rec:{ns/w2}`;
+    let now = 1_000_000;
+    const memo = new ExpiryMemo(() => now);
+    try {
+      // created: every field and the expiry
+      let state = new BatchState(redis, memo);
+      await state.load([key]);
+      state.replace(key, { a: '1', b: '2' });
+      await state.flush();
+      assert.deepEqual(await redis.hgetall(key), { a: '1', b: '2' });
+      assert.ok((await redis.pttl(key)) > STATE_TTL_MS - 60_000);
+      // the next batch changes b only: a is not sent (a value changed behind it stays), the expiry is not set again
+      await redis.hset(key, 'a', 'behind');
+      await redis.pexpire(key, 3_600_000);
+      state = new BatchState(redis, memo);
+      await state.load([key]);
+      state.replace(key, { a: 'behind', b: '3' });
+      await redis.hset(key, 'a', 'behind-again');
+      await state.flush();
+      assert.deepEqual(await redis.hgetall(key), { a: 'behind-again', b: '3' });
+      assert.ok((await redis.pttl(key)) <= 3_600_000, 'expiry not refreshed within the interval');
+      // a refresh interval later: the write sets the expiry again
+      now += EXPIRY_REFRESH_MS;
+      state = new BatchState(redis, memo);
+      await state.load([key]);
+      state.set(key, { b: '4' });
+      await state.flush();
+      assert.equal(await redis.hget(key, 'b'), '4');
+      assert.ok((await redis.pttl(key)) > STATE_TTL_MS - 60_000, 'expiry refreshed after the interval');
+      // a key that went (another writer deleted it) is created again with its expiry, whatever the memo says
+      await redis.del(key);
+      state = new BatchState(redis, memo);
+      await state.load([key]);
+      state.set(key, { b: '5' });
+      await state.flush();
+      assert.ok((await redis.pttl(key)) > STATE_TTL_MS - 60_000, 'a re-created key has its expiry');
+    } finally {
+      await redis.del(key);
     }
   });
 });
