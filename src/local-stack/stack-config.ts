@@ -1,12 +1,16 @@
 /**
  * Where and on which ports the local stack runs. Each value comes from a command-line flag,
- * else an environment variable, else the default.
+ * else an environment variable, else — for a port, while the stack folder's services run — the
+ * port `stack up` started them on (run/ports.json), else the default. So `stack status`, `stack
+ * env`, `stack down` and the demo find a stack moved to other ports from a fresh shell too.
  */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { envVar, port, readVar, type Env } from '../config/env.js';
+import { envVar, port, readVar, type Env, type EnvVar } from '../config/env.js';
 import { ForesightError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
+import { isOurs, readPidFile } from './processes.js';
 
 export const STACK_DIR = envVar(
   'FORESIGHT_STACK_DIR',
@@ -186,13 +190,20 @@ export function loadStackConfig(flags: StackFlags = {}, env: Env = process.env):
     secure: false,
     ...observabilityOf(flags, env),
   };
-  return cfg;
+  return withRunningPorts(cfg, (k) => flags[k] !== undefined || isSet(PLAIN_PORT_VARS[k], env));
 }
 
 /** The secured stack: the same layout under its own folder, on its own ports (FORESIGHT_STACK_SECURE_*). */
 function loadSecureStackConfig(flags: StackFlags, env: Env): StackConfig {
   const dir = path.resolve(flags.dir ?? readVar(STACK_SECURE_DIR, env));
-  return {
+  const vars: Record<PortKey, EnvVar<number>> = {
+    ...PLAIN_PORT_VARS,
+    kafkaPort: STACK_SECURE_KAFKA_PORT,
+    controllerPort: STACK_SECURE_CONTROLLER_PORT,
+    registryPort: STACK_SECURE_REGISTRY_PORT,
+    redisPort: STACK_SECURE_REDIS_PORT,
+  };
+  const cfg: StackConfig = {
     dir,
     dataDir: path.resolve(flags.dataDir ?? path.join(dir, 'data')),
     logDir: path.resolve(flags.logDir ?? path.join(dir, 'logs')),
@@ -206,6 +217,70 @@ function loadSecureStackConfig(flags: StackFlags, env: Env): StackConfig {
     secure: true,
     ...observabilityOf(flags, env),
   };
+  return withRunningPorts(cfg, (k) => flags[k] !== undefined || isSet(vars[k], env));
+}
+
+type PortKey = 'kafkaPort' | 'controllerPort' | 'registryPort' | 'redisPort' | 'redisClusterPort' | 'prometheusPort' | 'alertmanagerPort';
+
+const PLAIN_PORT_VARS: Record<PortKey, EnvVar<number>> = {
+  kafkaPort: STACK_KAFKA_PORT,
+  controllerPort: STACK_CONTROLLER_PORT,
+  registryPort: STACK_REGISTRY_PORT,
+  redisPort: STACK_REDIS_PORT,
+  redisClusterPort: STACK_REDIS_CLUSTER_PORT,
+  prometheusPort: STACK_PROMETHEUS_PORT,
+  alertmanagerPort: STACK_ALERTMANAGER_PORT,
+};
+
+const PORTS_FILE = 'ports.json';
+
+function isSet(v: EnvVar<unknown>, env: Env): boolean {
+  return (env[v.name] ?? '') !== '';
+}
+
+/** True while a service this stack folder started runs (its pid file names a live process of ours). */
+function stackRuns(runDir: string): boolean {
+  if (!existsSync(runDir)) return false;
+  return readdirSync(runDir)
+    .filter((f) => f.endsWith('.pid'))
+    .some((f) => {
+      const rec = readPidFile(path.join(runDir, f));
+      return rec !== undefined && isOurs(rec);
+    });
+}
+
+/** The ports no flag or variable sets: those the folder's running stack was started on, when it runs. */
+function withRunningPorts(cfg: StackConfig, explicit: (k: PortKey) => boolean): StackConfig {
+  const file = path.join(cfg.runDir, PORTS_FILE);
+  if (!existsSync(file) || !stackRuns(cfg.runDir)) return cfg;
+  let recorded: Partial<Record<PortKey, unknown>>;
+  try {
+    recorded = JSON.parse(readFileSync(file, 'utf8')) as Partial<Record<PortKey, unknown>>;
+  } catch {
+    return cfg; // unreadable: the defaults, as before the file existed
+  }
+  const out = { ...cfg };
+  for (const k of Object.keys(PLAIN_PORT_VARS) as PortKey[]) {
+    const v = recorded[k];
+    if (!explicit(k) && typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 65536) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Records the ports of a stack about to start (stack.ts stackUp), unless the folder's stack
+ * already runs: its services keep the ports they were started on.
+ */
+export function recordPorts(cfg: StackConfig): void {
+  if (stackRuns(cfg.runDir)) return;
+  mkdirSync(cfg.runDir, { recursive: true });
+  const ports = Object.fromEntries((Object.keys(PLAIN_PORT_VARS) as PortKey[]).map((k) => [k, cfg[k]]));
+  writeFileSync(path.join(cfg.runDir, PORTS_FILE), JSON.stringify(ports) + '\n');
+}
+
+/** Forgets the recorded ports (stack.ts stackDown): the next `stack up` starts where its flags and variables say. */
+export function forgetPorts(cfg: StackConfig): void {
+  rmSync(path.join(cfg.runDir, PORTS_FILE), { force: true });
 }
 
 function observabilityOf(flags: StackFlags, env: Env): Pick<StackConfig, 'observability' | 'prometheusPort' | 'alertmanagerPort'> {

@@ -17,7 +17,7 @@ import { isOurs, readPidFile, removePidFile, spawnDetached, stopProcess, tailFil
 import { secureVariant } from './secure-services.js';
 import type { ServiceName, ServiceSpec } from './service-spec.js';
 import { plainVariant, serviceSpecs, type StackVariant } from './services.js';
-import type { StackConfig } from './stack-config.js';
+import { forgetPorts, recordPorts, type StackConfig } from './stack-config.js';
 
 export type ServiceState = 'running' | 'external' | 'stopped' | 'not-answering';
 
@@ -37,6 +37,7 @@ function variantOf(cfg: StackConfig): StackVariant {
 
 export async function stackUp(cfg: StackConfig, progress: Progress = () => undefined): Promise<ServiceStatus[]> {
   for (const d of [cfg.dir, cfg.dataDir, cfg.logDir, cfg.runDir]) mkdirSync(d, { recursive: true });
+  recordPorts(cfg);
   const variant = variantOf(cfg);
   variant.prepare?.(progress);
   const specs = serviceSpecs(cfg, variant);
@@ -129,6 +130,7 @@ export async function stackDown(cfg: StackConfig, progress: Progress = () => und
     removePidFile(spec.pidFile);
     progress(`${spec.name}: ${how === 'not-running' ? 'was not running' : how} (pid ${rec.pid})`);
   }
+  forgetPorts(cfg);
 }
 
 export async function stackStatus(cfg: StackConfig): Promise<ServiceStatus[]> {

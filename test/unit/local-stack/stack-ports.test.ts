@@ -1,0 +1,59 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { forgetPorts, loadStackConfig, recordPorts } from '../../../src/local-stack/stack-config.js';
+
+// A stack moved to other ports must be found from a fresh shell (no FORESIGHT_STACK_* variables):
+// `stack status` probed the default ports and reported another stack's Kafka as this folder's.
+describe('the ports of a running stack', () => {
+  function folder(): string {
+    return mkdtempSync(path.join(os.tmpdir(), 'stack-ports-'));
+  }
+  /** a pid file naming this test process (alive, and "ours": its command line has the marker) */
+  function alive(dir: string): void {
+    writeFileSync(path.join(dir, 'run', 'kafka.pid'), JSON.stringify({ pid: process.pid, marker: 'node', startedAt: new Date().toISOString() }));
+  }
+  const moved = { FORESIGHT_STACK_KAFKA_PORT: '49092', FORESIGHT_STACK_REDIS_PORT: '46379' };
+
+  it('are read back while the stack runs, below flags and variables', () => {
+    const dir = folder();
+    recordPorts(loadStackConfig({ dir }, moved));
+    alive(dir);
+    const fresh = loadStackConfig({ dir }, {});
+    assert.equal(fresh.kafkaPort, 49092);
+    assert.equal(fresh.redisPort, 46379);
+    assert.equal(fresh.registryPort, 8081, 'a port not moved stays the default');
+    assert.equal(loadStackConfig({ dir }, { FORESIGHT_STACK_KAFKA_PORT: '59092' }).kafkaPort, 59092, 'a variable wins');
+    assert.equal(loadStackConfig({ dir, kafkaPort: 1234 }, {}).kafkaPort, 1234, 'a flag wins');
+  });
+
+  it('are not used when none of the folder’s services runs (yesterday’s crashed stack), and forgotten at stack down', () => {
+    const dir = folder();
+    recordPorts(loadStackConfig({ dir }, moved));
+    assert.equal(loadStackConfig({ dir }, {}).kafkaPort, 9092, 'no live pid file: the defaults');
+    writeFileSync(path.join(dir, 'run', 'kafka.pid'), JSON.stringify({ pid: process.pid, marker: 'no-such-marker-in-cmdline', startedAt: '' }));
+    assert.equal(loadStackConfig({ dir }, {}).kafkaPort, 9092, 'a reused pid is not ours');
+    alive(dir);
+    forgetPorts(loadStackConfig({ dir }, {}));
+    assert.equal(existsSync(path.join(dir, 'run', 'ports.json')), false);
+    assert.equal(loadStackConfig({ dir }, {}).kafkaPort, 9092);
+  });
+
+  it('of a running stack are kept when `stack up` runs again with other variables', () => {
+    const dir = folder();
+    recordPorts(loadStackConfig({ dir }, moved));
+    alive(dir);
+    recordPorts(loadStackConfig({ dir }, { FORESIGHT_STACK_KAFKA_PORT: '39092' }));
+    assert.equal(loadStackConfig({ dir }, {}).kafkaPort, 49092);
+  });
+
+  it('apply to the secured stack with its own variables', () => {
+    const dir = folder();
+    recordPorts(loadStackConfig({ dir, secure: true }, { FORESIGHT_STACK_SECURE_KAFKA_PORT: '29092' }));
+    alive(dir);
+    assert.equal(loadStackConfig({ dir, secure: true }, {}).kafkaPort, 29092);
+    assert.equal(loadStackConfig({ dir, secure: true }, { FORESIGHT_STACK_SECURE_KAFKA_PORT: '29999' }).kafkaPort, 29999);
+  });
+});
