@@ -1,6 +1,6 @@
 """Fourth round of stages on top of anomaly-4 (issue 14 §2), measured as training/nab_tried.py measures, none adopted.
 
-    FORESIGHT_NAB_DIR=… nice -n 10 python3 training/nab_tried4.py    # about 5 minutes on the shared machine; one JSON line last
+    FORESIGHT_NAB_DIR=… nice -n 10 python3 training/nab_tried4.py    # about 4 minutes (2 min CPU) on the shared machine; one JSON line last
 
 Same protocol as nab_tried.py: anomaly-4's terms (training/detector.py `terms`) with one stage added, scored on NAB's
 44 development files as serving would alert (one-day suppression), on the fixed threshold grid (0.14–0.40 by 0.0025):
@@ -195,7 +195,7 @@ def alert_analysis(files, base_terms, P) -> dict:
         persist = np.array([r["steps_at_threshold_next_12"] for r in rows])
         beyond = np.array([r["mean24_beyond_week_range"] for r in rows])
         out[cls] = {"alerts": len(rows), "term": terms, "median_steps_at_threshold_next_12": float(np.median(persist)),
-                    "share_with_2_or_more_steps_next": round(float(np.mean(persist >= 1)), 2), "share_with_3_or_more": round(float(np.mean(persist >= 2)), 2),
+                    "share_at_threshold_again_in_next_12": round(float(np.mean(persist >= 1)), 2), "share_at_threshold_2_of_next_12": round(float(np.mean(persist >= 2)), 2),
                     "median_raw_over_threshold": round(float(np.median([r["raw_over_threshold"] for r in rows])), 2),
                     "share_mean24_beyond_week_range": round(float(np.nanmean(beyond > 0)), 2)}
     return out
