@@ -1,6 +1,6 @@
 """Fourth round of stages on top of anomaly-4 (issue 14 §2), measured as training/nab_tried.py measures, none adopted.
 
-    FORESIGHT_NAB_DIR=… nice -n 10 python3 training/nab_tried4.py    # about 4 minutes (2 min CPU) on the shared machine; one JSON line last
+    FORESIGHT_NAB_DIR=… nice -n 10 python3 training/nab_tried4.py    # about 4 minutes (2.5 min CPU) on the shared machine; one JSON line last
 
 Same protocol as nab_tried.py: anomaly-4's terms (training/detector.py `terms`) with one stage added, scored on NAB's
 44 development files as serving would alert (one-day suppression), on the fixed threshold grid (0.14–0.40 by 0.0025):
@@ -22,6 +22,9 @@ The stages (aimed at the losses the third round left: Twitter false alerts, wind
   last L values, p = (1 + #{earlier values ≥ it}) / (L + 1) (p = 1 for a zero term); score = 0.14 + 0.26 · ln p_min /
   ln(1/(L+1)) where p_min < 1 (else 0), so the threshold grid spans p_min from 1 to 1/(L+1). Serving would need the
   terms of the L steps before, i.e. L + 576 steps of history (more than the 48 h windows hold).
+- surprise in context (from the false-alert analysis: the surprise term fires most false alerts): its baseline
+  raised to the mean error of the same hours one day earlier (± 0, 12 or 36 five-minute steps), so noise that
+  recurs daily does not count; and the errors relative to the predictor's level (|x − pred| / |pred|).
 - persistence (from the false-alert analysis below): an alert only when the score has stayed at or above the
   threshold for c consecutive steps (the score's rolling minimum over c steps).
 
@@ -125,6 +128,32 @@ def tail_p(term: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
+def surprise_in_context(values: np.ndarray, steps_per_day: int, margin: int | None, relative: bool = False) -> np.ndarray:
+    """anomaly-4's surprise term (weighted), its baseline raised to the mean error of the same hours one day earlier
+    (the newest SURPRISE_RECENT steps' positions a day back, ± `margin` steps at 5-minute resolution; None: not raised),
+    and with `relative` the errors divided by the predictor's level (|x − pred| / |pred|)."""
+    x = np.asarray(values, dtype=np.float64)
+    n, k = len(x), detector.SURPRISE_RECENT
+    level = _lag(_rolling(x, detector.WINDOW - 1, np.nanmean), 1)
+    floor = detector.LEVEL_FLOOR * np.abs(level) + detector.TINY
+    pred = _lag(_trailing_mean(x, detector.PRED_STEPS), 1)
+    err = np.abs(x - pred)
+    if relative:
+        err, floor = err / np.maximum(np.abs(pred), floor), np.full(n, detector.LEVEL_FLOOR)
+    err[np.isnan(err)] = 0.0
+    recent = _trailing_mean(err, k)
+    mu = _lag(_rolling(err, detector.SURPRISE_REF, np.nanmean), k)
+    sd = _lag(_rolling(err, detector.SURPRISE_REF, np.nanstd), k)
+    if margin is not None:
+        m = steps_per_day * margin // 288
+        mu = np.fmax(mu, _lag(_rolling(err, k + 2 * m, np.nanmean), steps_per_day - m))  # errors at [t − P − k − m + 1, t − P + m]
+    ref_n = np.minimum(np.arange(n) + 1 - k, detector.SURPRISE_REF)
+    with np.errstate(all="ignore"):
+        z = np.maximum(0.0, recent - mu) / np.maximum(sd, floor) * detector.SURPRISE_WEIGHT
+    z[(ref_n < detector.MIN_REF) | np.isnan(z)] = 0.0
+    return z
+
+
 def persistent(score: np.ndarray, c: int) -> np.ndarray:
     """The score's minimum over the newest c steps (an alert needs c steps at the threshold)."""
     return np.nan_to_num(_rolling(score, c, np.min))
@@ -163,6 +192,11 @@ def candidates(files, base_terms, P):
             cal.append(s)
         out.append((f"calibrated max L{L}", cal))
     print("calibrated max scored", flush=True)
+    for margin, relative in ((0, False), (12, False), (36, False), (None, True), (12, True)):
+        label = "surprise" + (" relative" if relative else "") + (f" against the same hours a day earlier ±{margin}" if margin is not None else "")
+        out.append((label, [score(np.maximum.reduce([t[0], t[1], surprise_in_context(v, p, margin, relative)]), p)
+                            for t, (_, _, v, _), p in zip(base_terms, files, P)]))
+    print("surprise in context scored", flush=True)
     for c in (2, 3):
         out.append((f"persistence c{c}", [persistent(s, c) for s in base]))
     return out
