@@ -28,7 +28,8 @@ The stages (aimed at the losses the third round left: Twitter false alerts, wind
 - persistence (from the false-alert analysis below): an alert only when the score has stayed at or above the
   threshold for c consecutive steps (the score's rolling minimum over c steps).
 
-The false-alert analysis: every alert anomaly-4 publishes at its serving threshold, by class (Twitter false, Twitter
+The missed windows: each term's peak inside every window anomaly-4 misses, and the new terms' against their 99th
+percentile outside the file's windows. The false-alert analysis: every alert anomaly-4 publishes at its serving threshold, by class (Twitter false, Twitter
 true, other categories' true and false), with the term that fired, how long the score stays at the threshold after
 the alert, and how far the newest 24 points lie outside the week's range.
 """
@@ -235,6 +236,32 @@ def alert_analysis(files, base_terms, P) -> dict:
     return out
 
 
+def missed_windows(files, base_terms, P) -> list[dict]:
+    """The windows anomaly-4 misses at its serving threshold (after NAB's probation): each term's peak inside the
+    window in units of the serving threshold's raw score (before the warm-up day is zeroed), and the rank shift (12
+    points against the window) and the time-of-day term (f 0.25, w 0.2) there against their 99th percentile outside
+    the file's windows."""
+    out = []
+    for (name, ts, v, wins), t, p in zip(files, base_terms, P):
+        raw = np.maximum.reduce(t)
+        raw[:p] = 0.0
+        alerts = np.flatnonzero(nab_eval.detections(ts, raw / (raw + detector.Z_HALF), detector.THRESHOLD))
+        missed = [(a, b) for a, b in wins if b >= min(int(0.15 * len(v)), 750) and not any(a <= i <= b for i in alerts)]
+        if not missed:
+            continue
+        shift, tod = auc_shift(v, p, 12), 0.2 * time_of_day(v, ts, p, 0.25) / RAW_TH
+        outside = np.ones(len(v), dtype=bool)
+        for a, b in wins:
+            outside[a : b + 1] = False
+        for a, b in missed:
+            inside = slice(a, b + 1)
+            out.append({"file": name, "rows": [a, b], "in_first_day": bool(a < p),
+                        **{k: round(float(term[inside].max() / RAW_TH), 2) for k, term in zip(("novelty", "seasonal", "surprise"), t)},
+                        "rank_shift": [round(float(shift[inside].max()), 2), round(float(np.percentile(shift[outside], 99)), 2)],
+                        "time_of_day": [round(float(tod[inside].max()), 2), round(float(np.percentile(tod[outside], 99)), 2)]})
+    return out
+
+
 def counts(files, scored, threshold: float) -> dict:
     """Per category at one threshold: labelled windows with an alert inside, and alerts outside every window (after NAB's probation)."""
     out: dict[str, list[int]] = {}
@@ -254,6 +281,9 @@ def main() -> None:
     base_terms = [detector.terms(v, p, detector.long_range(v, ts)) for (_, ts, v, _), p in zip(files, P)]
     analysis = alert_analysis(files, base_terms, P)
     print("alert analysis", json.dumps(analysis), flush=True)
+    missed = missed_windows(files, base_terms, P)
+    for row in missed:
+        print("missed", json.dumps(row), flush=True)
     cands = candidates(files, base_terms, P)
     rows = {}
     for label, scored in cands:
@@ -264,7 +294,7 @@ def main() -> None:
         print(label, json.dumps(rows[label]), flush=True)
     together = nab_cv.loco(files, cands, GRID_TH)
     alone = nab_cv.loco(files, cands[:1], GRID_TH)
-    print(json.dumps({"alert_analysis": analysis, "candidates": rows, "held_out_all_candidates": together, "held_out_anomaly4_alone": alone["held_out_standard"]}))
+    print(json.dumps({"alert_analysis": analysis, "missed_windows": missed, "candidates": rows, "held_out_all_candidates": together, "held_out_anomaly4_alone": alone["held_out_standard"]}))
 
 
 if __name__ == "__main__":
