@@ -18,6 +18,9 @@ The stages (aimed at the losses the third round left: Twitter false alerts, wind
   newest hour's points against the means of the same clock hour on each of the 7 days before (the hour buckets),
   |recent − their mean| / max(their standard deviation, f × the window's standard deviation), weighted w; needs
   three of the seven days.
+- time of day against the profile's own error: the newest whole clock hour's mean against its daily profile (the mean of the same
+  clock hour on the 7 days before), in units of how far the hour means of the 72 hours before strayed from their own
+  profiles (a per-series scale from the hour buckets: 10 days of them), weighted w.
 - calibrated max (a max of calibrated p-values instead of fixed weights): each term as its tail rank against its own
   last L values, p = (1 + #{earlier values ≥ it}) / (L + 1) (p = 1 for a zero term); score = 0.14 + 0.26 · ln p_min /
   ln(1/(L+1)) where p_min < 1 (else 0), so the threshold grid spans p_min from 1 to 1/(L+1). Serving would need the
@@ -117,6 +120,36 @@ def time_of_day(values: np.ndarray, times: np.ndarray, steps_per_day: int, f: fl
     return z
 
 
+def time_of_day_profile(values: np.ndarray, times: np.ndarray, steps_per_day: int, hours: int = 72) -> np.ndarray:
+    """|mean of the newest whole clock hour − its daily profile| / the profile's own error: the profile of an hour is the mean of
+    the same clock hour's means on the 7 days before (three of them at least), its error the root mean square of
+    (hour mean − its profile) over the `hours` whole hours before (a day of them at least): a per-series scale from
+    the hour buckets alone (serving would read 10 days of them)."""
+    x = np.asarray(values, dtype=np.float64)
+    h, means = hour_means(x, times)
+    back = np.full((len(means), 7), np.nan)
+    for j in range(1, 8):
+        if 24 * j < len(means):
+            back[24 * j :, j - 1] = means[: len(means) - 24 * j]
+    enough = np.sum(~np.isnan(back), axis=1) >= 3
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        profile = np.where(enough, np.nanmean(back, axis=1), np.nan)
+        sq = (means - profile) ** 2
+        err = np.sqrt(_lag(_rolling(sq, hours, np.nanmean), 1))  # the `hours` whole hours before each hour
+        n_err = _lag(_rolling(~np.isnan(sq), hours, np.sum).astype(float), 1)
+    done = np.where(np.append(h[1:] != h[:-1], True), h, h - 1)  # the newest whole hour: the point's own at its hour's last point
+    ok = done >= 0
+    done = np.maximum(done, 0)
+    level = _lag(_rolling(x, detector.WINDOW - 1, np.nanmean), 1)
+    with np.errstate(all="ignore"):
+        z = np.abs(means[done] - profile[done]) / np.maximum(err[done], detector.LEVEL_FLOOR * np.abs(level) + detector.TINY)
+    z[~ok | ~(n_err[done] >= 24) | np.isnan(z)] = 0.0
+    return z
+
+
 def tail_p(term: np.ndarray, window: int) -> np.ndarray:
     """(1 + #{the last `window` values before t ≥ term[t]}) / (window + 1); 1 where the term is 0."""
     padded = np.concatenate([np.full(window, np.nan), term])
@@ -183,6 +216,9 @@ def candidates(files, base_terms, P):
         z = [time_of_day(v, ts, p, f) for (_, ts, v, _), p in zip(files, P)]
         for w in (0.2, 0.4):
             out.append((f"time of day f{f} w{w}", [score(np.maximum(r, w * zz), p) for r, zz, p in zip(raws, z, P)]))
+    z = [time_of_day_profile(v, ts, p) for (_, ts, v, _), p in zip(files, P)]
+    for w in (0.2, 0.3, 0.4):
+        out.append((f"time of day against the profile's error w{w}", [score(np.maximum(r, w * zz), p) for r, zz, p in zip(raws, z, P)]))
     print("time of day scored", flush=True)
     for L in (576, 2000):
         cal = []
