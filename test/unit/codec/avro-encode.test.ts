@@ -4,22 +4,10 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { AvroCodec } from '../../../src/codec/avro-codec.js';
 import type { DeadLetter } from '../../../src/codec/generated-types.js';
 import { avroType, SCHEMA_NAMES, type SchemaIds } from '../../../src/codec/schemas.js';
+import { deadLetter } from '../../helpers/dead-letter.js';
 
 const ids = Object.fromEntries(SCHEMA_NAMES.map((n, i) => [n, 1000 + i])) as SchemaIds;
-const letter = (bytes: number, fill: number): DeadLetter => ({
-  reason: 'undecodable',
-  detail: 'not JSON',
-  service: 'processor',
-  sourceTopic: 'metrics.v1',
-  sourcePartition: 2,
-  sourceOffset: 41,
-  sourceTimestamp: 1_790_000_000_000,
-  key: Buffer.from('k'),
-  value: Buffer.alloc(bytes, fill),
-  headers: { origin: Buffer.from('a') },
-  rejectedAt: 1_790_000_000_500,
-  truncation: null,
-});
+const letter = (bytes: number, fill: number): DeadLetter => deadLetter({ value: Buffer.alloc(bytes, fill) });
 
 test('encode: the Confluent frame (magic byte, schema id, Avro body), records of any size, each its own buffer', () => {
   const codec = new AvroCodec({} as SchemaRegistry, ids); // encoding never asks the registry

@@ -5,22 +5,9 @@ import type { DeadLetter } from '../../../src/codec/generated-types.js';
 import avro from 'avsc';
 import { avroType, readSchemaJson } from '../../../src/codec/schemas.js';
 import { DETAIL_MAX_CHARS, fitDeadLetter, RECORD_OVERHEAD_BYTES } from '../../../src/kafka/deadletter-fit.js';
+import { deadLetter } from '../../helpers/dead-letter.js';
 
-const letter = (over: Partial<DeadLetter> = {}): DeadLetter => ({
-  reason: 'undecodable',
-  detail: 'not JSON',
-  service: 'processor',
-  sourceTopic: 'metrics.v1',
-  sourcePartition: 2,
-  sourceOffset: 41,
-  sourceTimestamp: 1_790_000_000_000,
-  key: Buffer.from('k'),
-  value: Buffer.from('{"x":1'),
-  headers: { origin: Buffer.from('a') },
-  rejectedAt: 1_790_000_000_500,
-  truncation: null,
-  ...over,
-});
+const letter = deadLetter;
 /** avsc decodes records as class instances: compared as plain data */
 const plain = (x: unknown): unknown => JSON.parse(JSON.stringify(x));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
