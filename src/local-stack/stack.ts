@@ -37,7 +37,6 @@ function variantOf(cfg: StackConfig): StackVariant {
 
 export async function stackUp(cfg: StackConfig, progress: Progress = () => undefined): Promise<ServiceStatus[]> {
   for (const d of [cfg.dir, cfg.dataDir, cfg.logDir, cfg.runDir]) mkdirSync(d, { recursive: true });
-  recordPorts(cfg);
   const variant = variantOf(cfg);
   variant.prepare?.(progress);
   const specs = serviceSpecs(cfg, variant);
@@ -58,6 +57,7 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
     }
     await checkPortsFree(spec);
     const { cmd, args, marker } = spec.prepare(progress);
+    recordPorts(cfg); // before the folder's first service starts (a no-op once one runs)
     const pid = spawnDetached(cmd, args, spec.logFile);
     writePidFile(spec.pidFile, { pid, marker, startedAt: new Date().toISOString() });
     progress(`${spec.name}: starting (pid ${pid}, log ${spec.logFile})`);

@@ -44,7 +44,7 @@ describe('stack up | status | down', () => {
     assert.ok(await kafkaAnswers(`127.0.0.1:${ports.kafka}`));
     assert.ok(await registryAnswers(`http://127.0.0.1:${ports.registry}/apis/ccompat/v7`));
     assert.ok(await redisAnswers('127.0.0.1', ports.redis));
-    const pidFiles = readdirSync(path.join(dir, 'run'));
+    const pidFiles = readdirSync(path.join(dir, 'run')).filter((f) => f.endsWith('.pid'));
     assert.deepEqual(pidFiles.sort(), ['kafka.pid', 'redis.pid', 'registry.pid']);
     const pids = pidFiles.map((f) => (JSON.parse(readFileSync(path.join(dir, 'run', f), 'utf8')) as { pid: number }).pid);
 
@@ -52,7 +52,10 @@ describe('stack up | status | down', () => {
     const up2 = runCli(['stack', 'up', ...args], {}, 60_000);
     assert.equal(up2.status, 0, up2.stdout + up2.stderr);
     const warmMs = Date.now() - t1;
-    const pidsAfter = readdirSync(path.join(dir, 'run')).map((f) => (JSON.parse(readFileSync(path.join(dir, 'run', f), 'utf8')) as { pid: number }).pid);
+    const pidsAfter = readdirSync(path.join(dir, 'run'))
+      .filter((f) => f.endsWith('.pid'))
+      .sort()
+      .map((f) => (JSON.parse(readFileSync(path.join(dir, 'run', f), 'utf8')) as { pid: number }).pid);
     assert.deepEqual(pidsAfter, pids, 'a second `up` starts nothing new');
     console.log(`# stack up: cold ${(coldMs / 1000).toFixed(1)} s, warm ${(warmMs / 1000).toFixed(1)} s`);
 
@@ -60,6 +63,11 @@ describe('stack up | status | down', () => {
     assert.equal(status.status, 0);
     for (const name of ['redis', 'kafka', 'registry']) assert.match(status.stdout, new RegExp(`^${name}\\s+running`, 'm'));
     assert.match(status.stdout, new RegExp(`127\\.0\\.0\\.1:${ports.kafka}`));
+    // from a shell without the port flags or variables: the folder's running stack on its own ports
+    const env = runCli(['stack', 'env', '--dir', dir], {});
+    assert.equal(env.status, 0, env.stderr);
+    assert.match(env.stdout, new RegExp(`FORESIGHT_KAFKA_BROKERS='127\\.0\\.0\\.1:${ports.kafka}'`));
+    assert.match(env.stdout, new RegExp(`FORESIGHT_REDIS_URL='redis://127\\.0\\.0\\.1:${ports.redis}'`));
 
     // a schema registered before a restart keeps its id after it (Kafka's messages name their writer schema by id)
     const registry = `http://127.0.0.1:${ports.registry}/apis/ccompat/v7`;
