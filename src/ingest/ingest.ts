@@ -35,6 +35,8 @@ export interface PartitionState {
   win: OpenPartition;
   /** whether win.seen was read from Redis */
   seenLoaded: boolean;
+  /** wall-clock ms of the partition's last batch */
+  lastBatchAt: number;
   /** chunk keys whose expiry is set (so it is not set again each batch) */
   expiring: ExpiryCache;
 }
@@ -50,6 +52,8 @@ export interface StageTimings {
 export const SCORING_STEP_MS = 300_000;
 /** An open step is written after this much wall-clock time at most (twice a 15 s scrape interval). */
 export const MAX_OPEN_MS = 30_000;
+/** A partition without a batch for this long has caught up and gone quiet: its open steps are written. */
+export const IDLE_FLUSH_MS = 1_000;
 
 interface FirstEvent {
   earliestMs: number;
@@ -185,16 +189,17 @@ export class IngestPipeline {
   }
 
   /**
-   * Writes the partition's open steps: all of them (shutdown), or those open longer than
-   * MAX_OPEN_MS (a timer, for partitions gone quiet). Returns the offset to commit, or
-   * undefined when nothing was written.
+   * Writes the partition's open steps: all of them (shutdown, or the partition had no batch
+   * for IDLE_FLUSH_MS), else those open longer than MAX_OPEN_MS (a timer calls this). Returns
+   * the offset to commit, or undefined when nothing was written.
    */
-  flushOpen(ref: PartitionRef, all: boolean): Promise<string | undefined> {
+  flushOpen(ref: PartitionRef, shutdown: boolean): Promise<string | undefined> {
     const key = `${ref.topic}:${ref.partition}`;
     return this.serial(key, async () => {
       const s = this.state.get(key);
       if (!s || s.win.open.size === 0) return undefined;
       const now = (this.deps.now ?? Date.now)();
+      const all = shutdown || now - s.lastBatchAt >= IDLE_FLUSH_MS;
       const batch = all ? closeAll(s.win) : openAggregate(new EventColumns(), () => 0, s.win, this.openOptions(now));
       if (batch.agg.deltas.size === 0) return undefined;
       const applied = BigInt(safeOffset(s.win, Number(s.processed)));
@@ -264,6 +269,7 @@ export class IngestPipeline {
       const { s, trips: t } = await this.stateOf(ref, billing);
       trips += t;
       const commitOffset = (s.applied + 1n).toString();
+      s.lastBatchAt = (this.deps.now ?? Date.now)();
       if (this.dropped.has(key)) {
         // events handled before were dropped with their open steps: read them again
         this.dropped.delete(key);
@@ -466,5 +472,5 @@ export class IngestPipeline {
 }
 
 function freshState(applied: bigint): PartitionState {
-  return { applied, processed: applied, win: emptyOpenPartition(), seenLoaded: false, expiring: new ExpiryCache() };
+  return { applied, processed: applied, win: emptyOpenPartition(), seenLoaded: false, lastBatchAt: 0, expiring: new ExpiryCache() };
 }

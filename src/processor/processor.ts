@@ -31,7 +31,7 @@ import { connectRedis, createRedis, isPermanentRedisError } from '../windows/red
 import { StateLostError } from '../windows/state-marks.js';
 import { WindowStore } from '../windows/window-store.js';
 import type { RunningService, ServiceContext } from '../service-runtime/runtime.js';
-import { IngestPipeline, MAX_OPEN_MS, type BatchOutcome, type StageTimings } from '../ingest/ingest.js';
+import { IngestPipeline, IDLE_FLUSH_MS, type BatchOutcome, type StageTimings } from '../ingest/ingest.js';
 import { StateGuard } from '../ingest/state-guard.js';
 
 /** Called after each batch; the benchmark uses it to measure batch latency and Redis round trips. */
@@ -357,7 +357,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     log,
   );
   await runner.start();
-  // open buckets of partitions gone quiet are written after MAX_OPEN_MS at most
+  // open buckets are written after MAX_OPEN_MS at most, and at once when their partition goes quiet (IDLE_FLUSH_MS)
   const openTimer = setInterval(() => {
     for (const ref of pipeline.openPartitions())
       pipeline
@@ -366,7 +366,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
           if (offset !== undefined) runner.markHandled(ref.topic, ref.partition, offset);
         })
         .catch((err: unknown) => log.warn({ err: errorMessage(err), ...ref }, 'writing open buckets failed; their events are read again from Kafka'));
-  }, MAX_OPEN_MS / 4);
+  }, IDLE_FLUSH_MS / 2);
   openTimer.unref();
 
   return {
