@@ -19,7 +19,7 @@ import type { Rejection } from '../kafka/deadletter.js';
 import { traceparentOf } from '../telemetry/propagation.js';
 import { ForesightError, RejectedMessage } from '../util/errors.js';
 import { EventColumns } from '../windows/aggregate.js';
-import { closeAll, emptyOpenPartition, openAggregate, safeOffset, type OpenBatch, type OpenPartition } from '../windows/open-buckets.js';
+import { closeAll, emptyOpenPartition, markWritten, openAggregate, safeOffset, type OpenBatch, type OpenPartition } from '../windows/open-buckets.js';
 import { costIncrements, type CostIncrement } from '../windows/billing.js';
 import type { CostStore } from '../windows/cost-store.js';
 import { StateLostError } from '../windows/state-marks.js';
@@ -215,7 +215,7 @@ export class IngestPipeline {
         this.discard(key);
         throw err;
       }
-      for (const [id, t] of batch.agg.watermarks) s.win.stored.set(id, t);
+      markWritten(s.win, batch);
       s.applied = applied;
       return (applied + 1n).toString();
     });
@@ -422,7 +422,7 @@ export class IngestPipeline {
         this.deps.windows.applyBatch(ref, s.applied, appliedTo.toString(), agg, trimBefore, s.expiring, { seen: lastOffset, written: batch.written }),
       );
       trips++;
-      if (outcome.status === 'applied') for (const [id, t] of agg.watermarks) win.stored.set(id, t);
+      if (outcome.status === 'applied') markWritten(win, batch);
     }
     lap('redis');
     // the series' first accepted event in the batch: where its due steps start, and its trace

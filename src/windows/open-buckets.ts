@@ -166,6 +166,11 @@ export function openAggregate(events: EventColumns, offsetOf: (message: number) 
   return { agg: { deltas, late, watermarks: storedRaised, accepted }, written, raisedFrom, first, replayed };
 }
 
+/** After the script call wrote `batch`: the series' stored watermarks as Redis now holds them. */
+export function markWritten(p: OpenPartition, batch: OpenBatch): void {
+  for (const [id, t] of batch.agg.watermarks) p.stored.set(id, t);
+}
+
 /** Every open step of the partition, to write (shutdown). */
 export function closeAll(p: OpenPartition): OpenBatch {
   return openAggregate(new EventColumns(), () => 0, p, { stepMs: 1, allowedLatenessMs: 0, now: Infinity, maxOpenMs: 0 });
