@@ -155,10 +155,14 @@ export class IngestPipeline {
     for (const key of [...this.state.keys()]) this.discard(key);
   }
 
-  /** Base the partition's next batch on this applied offset, as read by the caller (ingest/state-guard.ts). */
-  prime(ref: PartitionRef, applied: bigint): void {
+  /**
+   * Base the partition's next batch on this applied offset, as read by the caller
+   * (ingest/state-guard.ts); `seeking`: the caller sends the consumer where it must read from.
+   */
+  prime(ref: PartitionRef, applied: bigint, seeking = false): void {
     const key = `${ref.topic}:${ref.partition}`;
     this.discard(key);
+    if (seeking) this.dropped.delete(key);
     this.state.set(key, freshState(applied));
   }
 

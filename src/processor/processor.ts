@@ -142,7 +142,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
         verdict = await guard.stateLost(ref, err.expected, err.stored);
       }
     }
-    pipeline.prime(ref, verdict.applied);
+    pipeline.prime(ref, verdict.applied, true);
     loop?.forgetHistories(); // Redis lost state: the scoring reads its windows afresh
     return { seekTo: verdict.seekTo!.toString() };
   };
@@ -347,7 +347,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       // each assigned partition's state is checked at once (a restart after a loss may bring nothing new to fetch)
       prepare: async (ref) => {
         const verdict = await guard.check(ref);
-        if (verdict) pipeline.prime(ref, verdict.applied);
+        if (verdict) pipeline.prime(ref, verdict.applied, verdict.seekTo !== undefined);
         if (verdict?.seekTo === undefined) return undefined;
         loop?.forgetHistories(); // Redis lost state: the scoring reads its windows afresh
         return { seekTo: verdict.seekTo.toString() };
