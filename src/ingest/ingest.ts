@@ -19,7 +19,7 @@ import type { Rejection } from '../kafka/deadletter.js';
 import { traceparentOf } from '../telemetry/propagation.js';
 import { ForesightError, RejectedMessage } from '../util/errors.js';
 import { EventColumns } from '../windows/aggregate.js';
-import { closeAll, emptyOpenPartition, markWritten, openAggregate, safeOffset, type OpenBatch, type OpenPartition } from '../windows/open-buckets.js';
+import { closeAll, emptyOpenPartition, markWritten, openAggregate, raisedOf, safeOffset, type OpenBatch, type OpenPartition } from '../windows/open-buckets.js';
 import { costIncrements, type CostIncrement } from '../windows/billing.js';
 import type { CostStore } from '../windows/cost-store.js';
 import { StateLostError } from '../windows/state-marks.js';
@@ -35,7 +35,7 @@ export interface PartitionState {
   win: OpenPartition;
   /** whether win.seen was read from Redis */
   seenLoaded: boolean;
-  /** wall-clock ms of the partition's last batch */
+  /** wall-clock ms when the partition's last batch ended */
   lastBatchAt: number;
   /** chunk keys whose expiry is set (so it is not set again each batch) */
   expiring: ExpiryCache;
@@ -250,7 +250,11 @@ export class IngestPipeline {
     const key = `${ref.topic}:${ref.partition}`;
     return this.serial(key, async () => {
       try {
-        return await this.handleBatch(ref, messages, decode, billing, traceContext);
+        const out = await this.handleBatch(ref, messages, decode, billing, traceContext);
+        // when the batch ended: a partition is quiet only once no batch came for IDLE_FLUSH_MS after it
+        const s = this.state.get(key);
+        if (s) s.lastBatchAt = (this.deps.now ?? Date.now)();
+        return out;
       } catch (err) {
         this.discard(key); // a half-done batch left its events in the open steps
         throw err;
@@ -273,7 +277,6 @@ export class IngestPipeline {
       const { s, trips: t } = await this.stateOf(ref, billing);
       trips += t;
       const commitOffset = (s.applied + 1n).toString();
-      s.lastBatchAt = (this.deps.now ?? Date.now)();
       if (this.dropped.has(key)) {
         // events handled before were dropped with their open steps: read them again
         this.dropped.delete(key);
@@ -431,10 +434,10 @@ export class IngestPipeline {
     lap('redis');
     // the series' first accepted event in the batch: where its due steps start, and its trace
     const firstOf = (id: string): FirstEvent | undefined => {
-      const f = batch.first.get(id);
+      const f = batch.series.get(id);
       return f && { earliestMs: f.earliestMs, message: messages[f.message] };
     };
-    return { outcome, applied: agg.accepted, rejected, raisedFrom: batch.raisedFrom, replayed: batch.replayed, appliedTo, firstOf, trips };
+    return { outcome, applied: agg.accepted, rejected, raisedFrom: raisedOf(win, batch), replayed: batch.replayed, appliedTo, firstOf, trips };
   }
 
   private async billingBatch(
@@ -466,7 +469,7 @@ export class IngestPipeline {
       outcome,
       applied: rows,
       rejected,
-      raisedFrom: new Map<string, number>(),
+      raisedFrom: [] as [string, number][],
       replayed: 0,
       appliedTo: BigInt(lastOffset),
       firstOf: (): FirstEvent | undefined => undefined,

@@ -64,15 +64,26 @@ export function emptyOpenPartition(): OpenPartition {
   return { watermarks: new Map(), stored: new Map(), written: new Map(), seen: -1, open: new Map() };
 }
 
+export interface BatchSeries {
+  before: number;
+  earliestMs: number;
+  message: number;
+}
+
+/** The series whose watermark the batch raised, with the watermark before. */
+export function raisedOf(p: OpenPartition, b: OpenBatch): [string, number][] {
+  const out: [string, number][] = [];
+  for (const [id, s] of b.series) if (p.watermarks.get(id)! > s.before) out.push([id, s.before]);
+  return out;
+}
+
 export interface OpenBatch {
   /** the deltas to write (the steps flushed) with the watermarks to store: for WindowStore.applyBatch */
   agg: AggregateResult;
   /** series → its last offset written by this call */
   written: Map<string, number>;
-  /** series whose lateness watermark the batch raised → the watermark before */
-  raisedFrom: Map<string, number>;
-  /** per series, its first accepted event of the batch (earliest time, message index) */
-  first: Map<string, { earliestMs: number; message: number }>;
+  /** per series with an accepted event in the batch: its watermark before the batch, its earliest accepted event time and the message of its first */
+  series: Map<string, BatchSeries>;
   /** events dropped because a run before a crash had written them */
   replayed: number;
 }
@@ -105,8 +116,7 @@ export function openAggregate(events: EventColumns, offsetOf: (message: number) 
   const deltas = new Map<string, SeriesDelta>();
   const storedRaised = new Map<string, number>();
   const written = new Map<string, number>();
-  const raisedFrom = new Map<string, number>();
-  const first = new Map<string, { earliestMs: number; message: number }>();
+  const series = new Map<string, BatchSeries>();
   const late: AggregateResult['late'] = [];
   let accepted = 0;
   let replayed = 0;
@@ -136,15 +146,14 @@ export function openAggregate(events: EventColumns, offsetOf: (message: number) 
       continue;
     }
     const step = Math.floor(eventTime / o.stepMs);
+    const f = series.get(seriesId);
+    if (!f) series.set(seriesId, { before: wm, earliestMs: eventTime, message: events.message[k] });
+    else if (eventTime < f.earliestMs) f.earliestMs = eventTime;
     if (eventTime > wm) {
-      if (!raisedFrom.has(seriesId)) raisedFrom.set(seriesId, wm);
       p.watermarks.set(seriesId, eventTime);
       // the series' step closed (it is due for scoring)
       if (wm !== -Infinity && Math.floor(wm / o.stepMs) < step && step > closedBefore) closedBefore = step;
     }
-    const f = first.get(seriesId);
-    if (!f) first.set(seriesId, { earliestMs: eventTime, message: events.message[k] });
-    else if (eventTime < f.earliestMs) f.earliestMs = eventTime;
     let open = p.open.get(seriesId);
     if (open && open.step !== step) {
       flush(seriesId, open);
@@ -163,7 +172,7 @@ export function openAggregate(events: EventColumns, offsetOf: (message: number) 
   // a step closed: every open step before it is written; and the open steps held too long
   const openedBefore = o.now - o.maxOpenMs;
   for (const [seriesId, step] of p.open) if (step.step < closedBefore || step.openedAt <= openedBefore) flush(seriesId, step);
-  return { agg: { deltas, late, watermarks: storedRaised, accepted }, written, raisedFrom, first, replayed };
+  return { agg: { deltas, late, watermarks: storedRaised, accepted }, written, series, replayed };
 }
 
 /** After the script call wrote `batch`: the series' stored watermarks as Redis now holds them. */
