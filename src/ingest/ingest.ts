@@ -50,8 +50,10 @@ export interface StageTimings {
 }
 
 export const SCORING_STEP_MS = 300_000;
-/** An open step is written after this much wall-clock time at most (twice a 15 s scrape interval). */
-export const MAX_OPEN_MS = 30_000;
+/** An open step whose series sent nothing for this long (twice a 15 s scrape interval) is written. */
+export const MAX_SILENT_MS = 30_000;
+/** An open step is written this long after it opened at most (two steps of wall-clock time). */
+export const MAX_OPEN_MS = 600_000;
 /** A partition without a batch for this long has caught up and gone quiet: its open steps are written. */
 export const IDLE_FLUSH_MS = 1_000;
 
@@ -194,7 +196,7 @@ export class IngestPipeline {
 
   /**
    * Writes the partition's open steps: all of them (shutdown, or the partition had no batch
-   * for IDLE_FLUSH_MS), else those open longer than MAX_OPEN_MS (a timer calls this). Returns
+   * for IDLE_FLUSH_MS), else those of series silent for MAX_SILENT_MS or open for MAX_OPEN_MS (a timer calls this). Returns
    * the offset to commit, or undefined when nothing was written.
    */
   flushOpen(ref: PartitionRef, shutdown: boolean): Promise<string | undefined> {
@@ -204,7 +206,9 @@ export class IngestPipeline {
       if (!s || s.win.open.size === 0) return undefined;
       const now = (this.deps.now ?? Date.now)();
       const all = shutdown || now - s.lastBatchAt >= IDLE_FLUSH_MS;
-      const batch = all ? closeAll(s.win) : openAggregate(new EventColumns(), () => 0, s.win, this.openOptions(now));
+      const batch = all
+        ? closeAll(s.win)
+        : openAggregate(new EventColumns(), () => 0, s.win, { ...this.openOptions(now), clock: { maxSilentMs: MAX_SILENT_MS, maxOpenMs: MAX_OPEN_MS } });
       if (batch.agg.deltas.size === 0) return undefined;
       const applied = BigInt(safeOffset(s.win, Number(s.processed)));
       try {
@@ -237,7 +241,7 @@ export class IngestPipeline {
   }
 
   private openOptions(now: number) {
-    return { stepMs: SCORING_STEP_MS, allowedLatenessMs: this.deps.cfg.allowedLatenessMs, now, maxOpenMs: MAX_OPEN_MS };
+    return { stepMs: SCORING_STEP_MS, allowedLatenessMs: this.deps.cfg.allowedLatenessMs, now };
   }
 
   handle(

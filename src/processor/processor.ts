@@ -357,7 +357,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     log,
   );
   await runner.start();
-  // open buckets are written after MAX_OPEN_MS at most, and at once when their partition goes quiet (IDLE_FLUSH_MS)
+  // open buckets of silent series are written (ingest.ts: MAX_SILENT_MS, MAX_OPEN_MS), and all at once when their partition goes quiet (IDLE_FLUSH_MS)
   const openTimer = setInterval(() => {
     for (const ref of pipeline.openPartitions())
       pipeline

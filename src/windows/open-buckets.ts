@@ -11,10 +11,11 @@
  *   - the series' next accepted event falls in another step (the step closed: it is due for
  *     scoring, and the scoring reads it complete; an event for an earlier step, late but
  *     within the allowed lateness, also closes the open one and opens its own);
- *   - a step of any series of the partition closes in the batch: every open step before it is
- *     written too (the scoring of a workload reads its other series as well);
- *   - it was opened more than `maxOpenMs` of wall-clock time ago (a silent series does not hold
- *     a step forever);
+ *   - the first time a step of any series of the partition closes: every open step before it is
+ *     written too (the scoring of a workload reads its other series as well; a series whose
+ *     events of that step still come is written again at its own step's close);
+ *   - its series sent nothing for `maxSilentMs` of wall-clock time, or it was opened
+ *     `maxOpenMs` ago (a silent series does not hold a step forever; checked by a timer);
  *   - on shutdown (the processor writes every open step before its last offset commit).
  * A revoked partition's open steps are dropped: the new owner reads them again from Kafka.
  *
@@ -42,8 +43,9 @@ export interface OpenStep {
   maxMs: number;
   firstOffset: number;
   lastOffset: number;
-  /** wall-clock ms when it was opened */
+  /** wall-clock ms when it was opened, and when its last event came */
   openedAt: number;
+  lastAt: number;
 }
 
 /** What the processor keeps per partition for the window stage. */
@@ -58,10 +60,12 @@ export interface OpenPartition {
   seen: number;
   /** the open steps, in the order they were opened (so also by first offset) */
   open: Map<string, OpenStep>;
+  /** the open steps before this step were written when it first closed */
+  closedBefore: number;
 }
 
 export function emptyOpenPartition(): OpenPartition {
-  return { watermarks: new Map(), stored: new Map(), written: new Map(), seen: -1, open: new Map() };
+  return { watermarks: new Map(), stored: new Map(), written: new Map(), seen: -1, open: new Map(), closedBefore: -Infinity };
 }
 
 export interface BatchSeries {
@@ -93,8 +97,8 @@ export interface OpenOptions {
   allowedLatenessMs: number;
   /** wall clock now (ms) */
   now: number;
-  /** an open step opened this long ago (wall clock) is written */
-  maxOpenMs: number;
+  /** the timer's check: open steps whose series was silent this long, or opened this long ago (wall clock), are written */
+  clock?: { maxSilentMs: number; maxOpenMs: number };
 }
 
 function addTo(target: Map<string, SeriesDelta>, seriesId: string, step: OpenStep, prior: number): void {
@@ -120,7 +124,7 @@ export function openAggregate(events: EventColumns, offsetOf: (message: number) 
   const late: AggregateResult['late'] = [];
   let accepted = 0;
   let replayed = 0;
-  let closedBefore = -Infinity; // open steps before this step are written (a step closed in the batch)
+  let closedBefore = p.closedBefore; // open steps before this step are written (the first close of a step)
 
   const flush = (seriesId: string, step: OpenStep): void => {
     p.open.delete(seriesId);
@@ -160,18 +164,32 @@ export function openAggregate(events: EventColumns, offsetOf: (message: number) 
       open = undefined;
     }
     if (!open) {
-      open = { step, buckets: RESOLUTIONS.map(() => new ResolutionDeltas()), maxMs: eventTime, firstOffset: offset, lastOffset: offset, openedAt: o.now };
+      open = {
+        step,
+        buckets: RESOLUTIONS.map(() => new ResolutionDeltas()),
+        maxMs: eventTime,
+        firstOffset: offset,
+        lastOffset: offset,
+        openedAt: o.now,
+        lastAt: o.now,
+      };
       p.open.set(seriesId, open);
     }
     const bin = value <= MIN_POSITIVE ? undefined : binIndex(value);
     for (let r = 0; r < RESOLUTIONS.length; r++) open.buckets[r].at(bucketIndex(RESOLUTIONS[r], eventTime)).add(value, bin);
     if (eventTime > open.maxMs) open.maxMs = eventTime;
     open.lastOffset = offset;
+    open.lastAt = o.now;
     accepted++;
   }
-  // a step closed: every open step before it is written; and the open steps held too long
-  const openedBefore = o.now - o.maxOpenMs;
-  for (const [seriesId, step] of p.open) if (step.step < closedBefore || step.openedAt <= openedBefore) flush(seriesId, step);
+  // a step closed for the first time: every open step before it is written; and (the timer) the open steps held too long
+  const c = o.clock;
+  if (closedBefore > p.closedBefore || c) {
+    p.closedBefore = closedBefore;
+    const silentSince = c ? o.now - c.maxSilentMs : -Infinity;
+    const openedBefore = c ? o.now - c.maxOpenMs : -Infinity;
+    for (const [seriesId, step] of p.open) if (step.step < closedBefore || step.lastAt <= silentSince || step.openedAt <= openedBefore) flush(seriesId, step);
+  }
   return { agg: { deltas, late, watermarks: storedRaised, accepted }, written, series, replayed };
 }
 
@@ -182,7 +200,7 @@ export function markWritten(p: OpenPartition, batch: OpenBatch): void {
 
 /** Every open step of the partition, to write (shutdown). */
 export function closeAll(p: OpenPartition): OpenBatch {
-  return openAggregate(new EventColumns(), () => 0, p, { stepMs: 1, allowedLatenessMs: 0, now: Infinity, maxOpenMs: 0 });
+  return openAggregate(new EventColumns(), () => 0, p, { stepMs: 1, allowedLatenessMs: 0, now: Infinity, clock: { maxSilentMs: 0, maxOpenMs: 0 } });
 }
 
 /** The applied offset to record: just before the oldest open step, or `lastOffset` when none is open. */

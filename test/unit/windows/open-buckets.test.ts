@@ -22,10 +22,11 @@ const STEP = 300 * S;
 const T0 = 1_700_000_100_000 - (1_700_000_100_000 % (6 * 3_600 * S)); // a 6-hour boundary: every resolution's bucket starts here
 
 /** events as [offset, series, seconds after T0, value]; the message index is the offset */
-function run(p: OpenPartition, events: [number, string, number, number][], now = 0, lateness = 600 * S): OpenBatch {
+function run(p: OpenPartition, events: [number, string, number, number][], now = 0, lateness = 600 * S, timer = false): OpenBatch {
   const cols = new EventColumns();
   for (const [offset, id, sec, v] of events) cols.push(offset, id, T0 + sec * S, v);
-  const b = openAggregate(cols, (m) => m, p, { stepMs: STEP, allowedLatenessMs: lateness, now, maxOpenMs: 30 * S });
+  const clock = timer ? { maxSilentMs: 30 * S, maxOpenMs: 600 * S } : undefined;
+  const b = openAggregate(cols, (m) => m, p, { stepMs: STEP, allowedLatenessMs: lateness, now, clock });
   markWritten(p, b); // as after the script call
   return b;
 }
@@ -83,18 +84,32 @@ describe('open buckets', () => {
     ]);
     assert.deepEqual([...p.open.keys()].sort(), ['b', 'c']);
     assert.equal(safeOffset(p, 3), 1, "c's open step (offset 2) is now the oldest");
+    // a's step 0 goes on (its clock lags); a second series closing step 0 does not write it again
+    const b2 = run(p, [
+      [4, 'a', 30, 1],
+      [5, 'c', 320, 1],
+      [6, 'a', 301, 1],
+    ]);
+    assert.deepEqual([...b2.written], [['a', 4]], "a's own step close writes it");
   });
 
-  it('an open step older than the wall-clock bound is written, and closeAll writes every one', () => {
+  it('the timer writes the open steps of series silent for 30 s or open for 600 s; batches do not; closeAll writes every one', () => {
     const p = emptyOpenPartition();
     run(p, [[0, 'a', 0, 1]], 1_000);
     run(p, [[1, 'b', 1, 1]], 20_000);
-    const b = run(p, [[2, 'c', 2, 1]], 31_000); // a opened at 1 s: 30 s ago
+    assert.equal(run(p, [[2, 'c', 2, 1]], 31_000).agg.deltas.size, 0, 'a batch checks no clock');
+    const b = run(p, [], 31_000, 600 * S, true); // a's last event came at 1 s: 30 s ago
     assert.deepEqual([...b.agg.deltas.keys()], ['a']);
+    // a series sending every 20 s stays open until 600 s after it opened
+    for (let t = 40; t <= 600; t += 20) assert.equal(run(p, [[t, 'b', 1 + t / 100, 1]], t * S).agg.deltas.size, 0);
+    const late = run(p, [], 620 * S, 600 * S, true);
+    assert.deepEqual([...late.agg.deltas.keys()].sort(), ['b', 'c'], 'b open 600 s, c silent since 31 s');
+    assert.equal(late.agg.deltas.get('b')!.buckets[0].list[0].count, 30);
+    run(p, [[700, 'c', 3, 1]], 630 * S);
     const all = closeAll(p);
-    assert.deepEqual([...all.agg.deltas.keys()].sort(), ['b', 'c']);
+    assert.deepEqual([...all.agg.deltas.keys()], ['c']);
     assert.equal(p.open.size, 0);
-    assert.equal(safeOffset(p, 2), 2);
+    assert.equal(safeOffset(p, 700), 700);
   });
 
   it('an event for an earlier step (within the lateness) writes the open step and opens its own', () => {
