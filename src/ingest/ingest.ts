@@ -18,8 +18,7 @@ import { checkBilling, checkReading, checkSample, seriesIdOf } from '../codec/me
 import type { Rejection } from '../kafka/deadletter.js';
 import { traceparentOf } from '../telemetry/propagation.js';
 import { ForesightError, RejectedMessage } from '../util/errors.js';
-import { EventColumns } from '../windows/aggregate.js';
-import { closeAll, emptyOpenPartition, markWritten, openAggregate, raisedOf, safeOffset, type OpenBatch, type OpenPartition } from '../windows/open-buckets.js';
+import { aggregateBatch, EventColumns } from '../windows/aggregate.js';
 import { costIncrements, type CostIncrement } from '../windows/billing.js';
 import type { CostStore } from '../windows/cost-store.js';
 import { StateLostError } from '../windows/state-marks.js';
@@ -27,16 +26,8 @@ import { ExpiryCache, type ApplyOutcome, type PartitionRef, type WindowStore } f
 import type { DueSeries } from '../recommend/due-series.js';
 
 export interface PartitionState {
-  /** the applied offset Redis holds (with open buckets: just before the oldest open step) */
   applied: bigint;
-  /** offsets at or below were handled by this process */
-  processed: bigint;
-  /** watermarks, open steps and the replay marks (windows/open-buckets.ts) */
-  win: OpenPartition;
-  /** whether win.seen was read from Redis */
-  seenLoaded: boolean;
-  /** wall-clock ms when the partition's last batch ended */
-  lastBatchAt: number;
+  watermarks: Map<string, number>;
   /** chunk keys whose expiry is set (so it is not set again each batch) */
   expiring: ExpiryCache;
 }
@@ -50,12 +41,6 @@ export interface StageTimings {
 }
 
 export const SCORING_STEP_MS = 300_000;
-/** An open step whose series sent nothing for this long (twice a 15 s scrape interval) is written. */
-export const MAX_SILENT_MS = 30_000;
-/** An open step is written this long after it opened at most (two steps of wall-clock time). */
-export const MAX_OPEN_MS = 600_000;
-/** A partition without a batch for this long has caught up and gone quiet: its open steps are written. */
-export const IDLE_FLUSH_MS = 1_000;
 
 interface FirstEvent {
   earliestMs: number;
@@ -75,10 +60,6 @@ export interface BatchOutcome {
   lastOffset: string;
   /** the partition's applied offset recorded in Redis, when the whole batch was skipped as already applied */
   appliedBeyond?: bigint;
-  /** the offset the consumer group may commit (one past the applied offset Redis holds) */
-  commitOffset: string;
-  /** open steps were dropped (a failure, a rebalance): the partition must be read again from here */
-  seekTo?: bigint;
   /** earliest event time among the series whose watermark the batch raised */
   earliestEventMs?: number;
 }
@@ -145,43 +126,17 @@ async function decodeAll(
 
 export class IngestPipeline {
   private readonly state = new Map<string, PartitionState>();
-  /** partitions whose handled events beyond the applied offset were dropped: read again from there */
-  private readonly dropped = new Set<string>();
-  /** per partition, the call in progress (batches and writes of open steps take turns) */
-  private readonly busy = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: IngestDeps) {}
 
-  /** Forget cached partition state (after a rebalance): open steps are dropped, and read again from Kafka. */
+  /** Forget cached partition state (after a rebalance). */
   reset(): void {
-    for (const key of [...this.state.keys()]) this.discard(key);
+    this.state.clear();
   }
 
-  /**
-   * Base the partition's next batch on this applied offset, as read by the caller
-   * (ingest/state-guard.ts); `seeking`: the caller sends the consumer where it must read from.
-   */
-  prime(ref: PartitionRef, applied: bigint, seeking = false): void {
-    const key = `${ref.topic}:${ref.partition}`;
-    this.discard(key);
-    if (seeking) this.dropped.delete(key);
-    this.state.set(key, freshState(applied));
-  }
-
-  /** Drops the partition's state; if it had handled events Redis does not hold, the partition is read again. */
-  private discard(key: string): void {
-    const s = this.state.get(key);
-    if (s && s.processed > s.applied) this.dropped.add(key);
-    this.state.delete(key);
-  }
-
-  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.busy.get(key) ?? Promise.resolve()).then(fn, fn);
-    this.busy.set(
-      key,
-      run.catch(() => undefined),
-    );
-    return run;
+  /** Base the partition's next batch on this applied offset, as read by the caller (ingest/state-guard.ts). */
+  prime(ref: PartitionRef, applied: bigint): void {
+    this.state.set(`${ref.topic}:${ref.partition}`, { applied, watermarks: new Map(), expiring: new ExpiryCache() });
   }
 
   private async stateOf(ref: PartitionRef, billing: boolean): Promise<{ s: PartitionState; trips: number }> {
@@ -189,129 +144,38 @@ export class IngestPipeline {
     let s = this.state.get(key);
     if (s) return { s, trips: 0 };
     const applied = await this.deps.withRetry(() => (billing ? this.deps.costs.appliedOffset(ref) : this.deps.windows.appliedOffset(ref)));
-    s = freshState(applied);
+    s = { applied, watermarks: new Map(), expiring: new ExpiryCache() };
     this.state.set(key, s);
     return { s, trips: 1 };
   }
 
-  /**
-   * Writes the partition's open steps: all of them (shutdown, or the partition had no batch
-   * for IDLE_FLUSH_MS), else those of series silent for MAX_SILENT_MS or open for MAX_OPEN_MS (a timer calls this). Returns
-   * the offset to commit, or undefined when nothing was written.
-   */
-  flushOpen(ref: PartitionRef, shutdown: boolean): Promise<string | undefined> {
-    const key = `${ref.topic}:${ref.partition}`;
-    return this.serial(key, async () => {
-      const s = this.state.get(key);
-      if (!s || s.win.open.size === 0) return undefined;
-      const now = (this.deps.now ?? Date.now)();
-      const all = shutdown || now - s.lastBatchAt >= IDLE_FLUSH_MS;
-      const batch = all
-        ? closeAll(s.win)
-        : openAggregate(new EventColumns(), () => 0, s.win, { ...this.openOptions(now), clock: { maxSilentMs: MAX_SILENT_MS, maxOpenMs: MAX_OPEN_MS } });
-      if (batch.agg.deltas.size === 0) return undefined;
-      const applied = BigInt(safeOffset(s.win, Number(s.processed)));
-      try {
-        const outcome = await this.deps.withRetry(() =>
-          this.deps.windows.applyBatch(ref, s.applied, applied.toString(), batch.agg, now - this.deps.cfg.maxEventAgeMs, s.expiring, {
-            seen: s.processed.toString(),
-            written: batch.written,
-          }),
-        );
-        if (outcome.status !== 'applied') throw new Error(`partition ${ref.topic}/${ref.partition}: state changed under the open steps' write`);
-      } catch (err) {
-        this.discard(key);
-        throw err;
-      }
-      markWritten(s.win, batch);
-      s.applied = applied;
-      return (applied + 1n).toString();
-    });
-  }
-
-  /** The partitions with open steps. */
-  openPartitions(): PartitionRef[] {
-    const out: PartitionRef[] = [];
-    for (const [key, s] of this.state) {
-      if (s.win.open.size === 0) continue;
-      const i = key.lastIndexOf(':');
-      out.push({ topic: key.slice(0, i), partition: Number(key.slice(i + 1)) });
-    }
-    return out;
-  }
-
-  private openOptions(now: number) {
-    return { stepMs: SCORING_STEP_MS, allowedLatenessMs: this.deps.cfg.allowedLatenessMs, now };
-  }
-
-  handle(
+  async handle(
     ref: PartitionRef,
     messages: KafkaMessage[],
     decode: MessageDecoder,
     billing: boolean,
     traceContext: Context = context.active(),
   ): Promise<BatchOutcome> {
-    const key = `${ref.topic}:${ref.partition}`;
-    return this.serial(key, async () => {
-      try {
-        const out = await this.handleBatch(ref, messages, decode, billing, traceContext);
-        // when the batch ended: a partition is quiet only once no batch came for IDLE_FLUSH_MS after it
-        const s = this.state.get(key);
-        if (s) s.lastBatchAt = (this.deps.now ?? Date.now)();
-        return out;
-      } catch (err) {
-        this.discard(key); // a half-done batch left its events in the open steps
-        throw err;
-      }
-    });
-  }
-
-  private async handleBatch(
-    ref: PartitionRef,
-    messages: KafkaMessage[],
-    decode: MessageDecoder,
-    billing: boolean,
-    traceContext: Context,
-  ): Promise<BatchOutcome> {
-    const key = `${ref.topic}:${ref.partition}`;
     const lastOffset = messages[messages.length - 1].offset;
     const timings: StageTimings = { decode: 0, window: 0, redis: 0, deadLetter: 0 };
     let trips = 0;
     for (let attempt = 0; ; attempt++) {
       const { s, trips: t } = await this.stateOf(ref, billing);
       trips += t;
-      const commitOffset = (s.applied + 1n).toString();
-      if (this.dropped.has(key)) {
-        // events handled before were dropped with their open steps: read them again
-        this.dropped.delete(key);
-        if (BigInt(messages[0].offset) > s.applied + 1n)
-          return { timings, due: [], applied: 0, rejected: [], skipped: 0, redisRoundTrips: trips, lastOffset, commitOffset, seekTo: s.applied + 1n };
-      }
       // offsets rise within a batch: most batches are wholly fresh, with no BigInt per message
-      const fresh = BigInt(messages[0].offset) > s.processed ? messages : messages.filter((m) => BigInt(m.offset) > s.processed);
+      const fresh = BigInt(messages[0].offset) > s.applied ? messages : messages.filter((m) => BigInt(m.offset) > s.applied);
       if (fresh.length === 0)
-        return {
-          timings,
-          due: [],
-          applied: 0,
-          rejected: [],
-          skipped: messages.length,
-          redisRoundTrips: trips,
-          lastOffset,
-          commitOffset,
-          appliedBeyond: s.applied,
-        };
+        return { timings, due: [], applied: 0, rejected: [], skipped: messages.length, redisRoundTrips: trips, lastOffset, appliedBeyond: s.applied };
       const r = billing
         ? await this.billingBatch(ref, s, fresh, decode, lastOffset, timings, traceContext)
         : await this.metricsBatch(ref, s, fresh, decode, lastOffset, timings, traceContext);
       trips += r.trips;
       if (r.outcome.status === 'applied') {
-        s.applied = r.appliedTo;
-        s.processed = BigInt(lastOffset);
+        s.applied = BigInt(lastOffset);
         const due: DueSeries[] = [];
         let earliestEventMs: number | undefined;
-        for (const [id, before] of r.raisedFrom) {
-          const wm = s.win.watermarks.get(id)!;
+        for (const [id, wm] of r.watermarks) {
+          const before = s.watermarks.get(id) ?? -Infinity;
           const last = Math.floor(wm / SCORING_STEP_MS);
           const firstEvent = r.firstOf(id);
           if (firstEvent && (earliestEventMs === undefined || firstEvent.earliestMs < earliestEventMs)) earliestEventMs = firstEvent.earliestMs;
@@ -320,21 +184,21 @@ export class IngestPipeline {
           const first = Math.max(Math.floor(since / SCORING_STEP_MS) + 1, last - MAX_DUE_STEPS + 1);
           const traceparent = firstEvent?.message ? traceparentOf(firstEvent.message.headers) : undefined;
           for (let k = first; k <= last; k++) due.push({ seriesId: id, stepEndMs: k * SCORING_STEP_MS, traceparent });
+          s.watermarks.set(id, wm);
         }
         return {
           timings,
           due,
           applied: r.applied,
           rejected: r.rejected,
-          skipped: messages.length - fresh.length + r.replayed,
+          skipped: messages.length - fresh.length,
           redisRoundTrips: trips,
           lastOffset,
-          commitOffset: (s.applied + 1n).toString(),
           earliestEventMs,
         };
       }
-      // stale view: re-read the state and redo the batch (from the applied offset, if open steps were dropped); unless Redis went backwards (lost data)
-      this.discard(key);
+      // stale view: re-read the state and redo the batch; unless Redis went backwards (lost data)
+      this.state.delete(`${ref.topic}:${ref.partition}`);
       if (r.outcome.status === 'stale' && r.outcome.storedOffset < s.applied) throw new StateLostError(ref, s.applied, r.outcome.storedOffset);
       if (attempt >= 5) throw new Error(`partition ${ref.topic}/${ref.partition}: state kept changing under the batch (another consumer?)`);
     }
@@ -380,33 +244,16 @@ export class IngestPipeline {
     );
     let trips = 0;
     lap('decode');
-    const win = s.win;
-    if (!s.seenLoaded) {
-      win.seen = (await this.deps.withRetry(() => this.deps.windows.openMarks(ref, []))).seen;
-      s.seenLoaded = true;
-      trips++;
-    }
     const unseen = new Set<string>();
-    for (const id of events.seriesId) if (!win.watermarks.has(id)) unseen.add(id);
+    for (const id of events.seriesId) if (!s.watermarks.has(id)) unseen.add(id);
     if (unseen.size > 0) {
       const ids = [...unseen];
-      // replaying after a crash: which of these series' events Redis holds already
-      const replaying = Number(messages[0].offset) <= win.seen;
-      const [loaded, marks] = await this.deps.withRetry(() =>
-        Promise.all([this.deps.windows.watermarks(ref, ids), replaying ? this.deps.windows.openMarks(ref, ids) : undefined]),
-      );
+      const loaded = await this.deps.withRetry(() => this.deps.windows.watermarks(ref, ids));
       trips++;
-      for (const id of ids) {
-        const wm = loaded.get(id) ?? -Infinity;
-        win.watermarks.set(id, wm);
-        win.stored.set(id, wm);
-        const w = marks?.written.get(id);
-        if (w !== undefined) win.written.set(id, w);
-      }
+      for (const id of ids) s.watermarks.set(id, loaded.get(id) ?? -Infinity);
     }
     lap('redis');
-    const batch: OpenBatch = openAggregate(events, (m) => Number(messages[m].offset), win, this.openOptions(now));
-    const agg = batch.agg;
+    const agg = aggregateBatch(events, s.watermarks, this.deps.cfg.allowedLatenessMs);
     const lateByMessage = new Map<number, string[]>();
     for (const { event, watermark } of agg.late) {
       const list = lateByMessage.get(event.message) ?? [];
@@ -420,28 +267,18 @@ export class IngestPipeline {
     }
     rejected.sort((a, b) => Number(BigInt(a.message.offset) - BigInt(b.message.offset)));
     lap('window');
-    // dead letters of offsets handled before a crash were sent then
-    const toSend = win.seen < 0 || Number(messages[0].offset) > win.seen ? rejected : rejected.filter((r) => Number(r.message.offset) > win.seen);
-    await this.deps.deadLetter(toSend, traceContext);
+    await this.deps.deadLetter(rejected, traceContext);
     lap('deadLetter');
     const trimBefore = now - this.deps.cfg.maxEventAgeMs;
-    const appliedTo = BigInt(safeOffset(win, Number(lastOffset)));
-    let outcome: ApplyOutcome = { status: 'applied', merged: 0, created: 0, roundTrips: 1 };
-    // nothing to write and no dead letter to remember: no script call
-    if (agg.deltas.size > 0 || rejected.length > 0 || appliedTo !== s.applied) {
-      outcome = await this.deps.withRetry(() =>
-        this.deps.windows.applyBatch(ref, s.applied, appliedTo.toString(), agg, trimBefore, s.expiring, { seen: lastOffset, written: batch.written }),
-      );
-      trips++;
-      if (outcome.status === 'applied') markWritten(win, batch);
-    }
+    const outcome: ApplyOutcome = await this.deps.withRetry(() => this.deps.windows.applyBatch(ref, s.applied, lastOffset, agg, trimBefore, s.expiring));
+    trips++;
     lap('redis');
     // the series' first accepted event in the batch: where its due steps start, and its trace
     const firstOf = (id: string): FirstEvent | undefined => {
-      const f = batch.series.get(id);
-      return f && { earliestMs: f.earliestMs, message: messages[f.message] };
+      const d = agg.deltas.get(id);
+      return d && { earliestMs: d.earliestMs, message: messages[d.firstMessage] };
     };
-    return { outcome, applied: agg.accepted, rejected, raisedFrom: raisedOf(win, batch), replayed: batch.replayed, appliedTo, firstOf, trips };
+    return { outcome, applied: agg.accepted, rejected, watermarks: agg.watermarks, firstOf, trips };
   }
 
   private async billingBatch(
@@ -469,19 +306,6 @@ export class IngestPipeline {
     const outcome = await this.deps.withRetry(() => this.deps.costs.applyBatch(ref, s.applied, lastOffset, increments));
     timings.decode += t1 - t0;
     timings.redis += performance.now() - t1;
-    return {
-      outcome,
-      applied: rows,
-      rejected,
-      raisedFrom: [] as [string, number][],
-      replayed: 0,
-      appliedTo: BigInt(lastOffset),
-      firstOf: (): FirstEvent | undefined => undefined,
-      trips: 1,
-    };
+    return { outcome, applied: rows, rejected, watermarks: new Map<string, number>(), firstOf: (): FirstEvent | undefined => undefined, trips: 1 };
   }
-}
-
-function freshState(applied: bigint): PartitionState {
-  return { applied, processed: applied, win: emptyOpenPartition(), seenLoaded: false, lastBatchAt: 0, expiring: new ExpiryCache() };
 }

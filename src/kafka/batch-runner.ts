@@ -42,12 +42,7 @@ export interface Reposition {
   seekTo: string;
 }
 
-/** The batch was handled, but the group may commit only up to `commitOffset` (the next offset to read after a restart). */
-export interface Handled {
-  commitOffset: string;
-}
-
-export type BatchHandler = (batch: Batch) => Promise<void | Reposition | Handled>;
+export type BatchHandler = (batch: Batch) => Promise<void | Reposition>;
 
 export interface RunnerOptions {
   groupId: string;
@@ -70,8 +65,6 @@ export interface RunnerOptions {
   lingerMs?: number;
   /** Handle a partition's batch while kafkajs fetches the next (see the header). */
   pipelined?: boolean;
-  /** Pipelined mode, on stop, after the batches in hand: last offsets to commit (the processor writes its open buckets). */
-  beforeStop?: () => Promise<{ topic: string; partition: number; offset: string }[]>;
 }
 
 /** A partition's chain of batches in pipelined mode. */
@@ -136,14 +129,8 @@ export class BatchRunner {
           await this.chains.get(`${b.topic}|${b.partition}`)?.tail; // the partition's prepare step
           if (isStale()) return;
           const r = await this.handler(b);
-          if (r && 'seekTo' in r) {
-            this.reposition(b.topic, b.partition, r, b.messages[0].offset);
-            return;
-          }
           if (r) {
-            // commit up to the offset the handler allows (kafkajs commits one past the resolved offset)
-            if (BigInt(r.commitOffset) > 0n) resolveOffset((BigInt(r.commitOffset) - 1n).toString());
-            await heartbeat();
+            this.reposition(b.topic, b.partition, r, b.messages[0].offset);
             return;
           }
         }
@@ -191,6 +178,7 @@ export class BatchRunner {
    * meanwhile, so the partition resumes exactly at the failed batch.
    */
   private async handOff(b: Batch, isStale: () => boolean): Promise<boolean> {
+    const key = `${b.topic}|${b.partition}`;
     const chain = this.chainOf(b.topic, b.partition);
     await chain.tail;
     if (this.stopping) return false; // not handled: not committed, fetched again by the next owner
@@ -214,8 +202,8 @@ export class BatchRunner {
       .then(
         (r) => {
           c.failures = 0;
-          if (r && 'seekTo' in r) this.reposition(b.topic, b.partition, r, b.messages[0].offset);
-          else this.markHandled(b.topic, b.partition, r ? r.commitOffset : (BigInt(last) + 1n).toString());
+          if (r) this.reposition(b.topic, b.partition, r, b.messages[0].offset);
+          else this.handled.set(key, { topic: b.topic, partition: b.partition, offset: (BigInt(last) + 1n).toString() });
         },
         (err: unknown) => {
           c.failures++;
@@ -228,11 +216,6 @@ export class BatchRunner {
         },
       );
     return true;
-  }
-
-  /** The group may commit the partition up to `offset` (at the next commit). */
-  markHandled(topic: string, partition: number, offset: string): void {
-    this.handled.set(`${topic}|${partition}`, { topic, partition, offset });
   }
 
   /** The handler asked to read the partition from another offset: nothing of the batch in hand is committed. */
@@ -288,11 +271,6 @@ export class BatchRunner {
         if (now.length === seen.length && now.every((t, i) => t === seen[i])) break;
         seen = now;
       }
-      for (const o of (await this.opts.beforeStop?.().catch((err: unknown) => {
-        this.log.warn({ err: String(err) }, 'writing the open buckets on stop failed; the next owner reads them again from Kafka');
-        return [];
-      })) ?? [])
-        this.markHandled(o.topic, o.partition, o.offset);
       await this.commitHandled();
     }
     await this.consumer.disconnect();

@@ -11,7 +11,7 @@
  */
 import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { decoderFor, isBillingFormat, type MessageDecoder } from '../codec/decoders.js';
-import { BatchRunner, type Batch, type Handled, type Reposition } from '../kafka/batch-runner.js';
+import { BatchRunner, type Batch, type Reposition } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher } from '../kafka/deadletter.js';
 import { budgetGauges } from '../money/budget-gauges.js';
 import { startBatchSpan } from '../telemetry/consumer-span.js';
@@ -31,7 +31,7 @@ import { connectRedis, createRedis, isPermanentRedisError } from '../windows/red
 import { StateLostError } from '../windows/state-marks.js';
 import { WindowStore } from '../windows/window-store.js';
 import type { RunningService, ServiceContext } from '../service-runtime/runtime.js';
-import { IngestPipeline, IDLE_FLUSH_MS, type BatchOutcome, type StageTimings } from '../ingest/ingest.js';
+import { IngestPipeline, type BatchOutcome, type StageTimings } from '../ingest/ingest.js';
 import { StateGuard } from '../ingest/state-guard.js';
 
 /** Called after each batch; the benchmark uses it to measure batch latency and Redis round trips. */
@@ -134,7 +134,6 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       if (verdict) pipeline.prime(ref, verdict.applied);
       try {
         const out = await run();
-        if (out.seekTo !== undefined) return { seekTo: out.seekTo.toString() }; // open buckets were dropped: their events are read again
         await guard.applied(ref, BigInt(out.lastOffset), out.earliestEventMs);
         return out;
       } catch (err) {
@@ -142,12 +141,12 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
         verdict = await guard.stateLost(ref, err.expected, err.stored);
       }
     }
-    pipeline.prime(ref, verdict.applied, true);
+    pipeline.prime(ref, verdict.applied);
     loop?.forgetHistories(); // Redis lost state: the scoring reads its windows afresh
     return { seekTo: verdict.seekTo!.toString() };
   };
 
-  const handle = async (batch: Batch): Promise<Reposition | Handled> => {
+  const handle = async (batch: Batch): Promise<void | Reposition> => {
     const t0 = performance.now();
     const { topic, partition } = batch;
     const input = decoders.get(topic)!;
@@ -220,7 +219,6 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
         [S.ATTR_FORESIGHT_SKIPPED]: out.skipped,
       });
       log.debug({ topic, partition, applied: out.applied, rejected: out.rejected.length, skipped: out.skipped, lastOffset: out.lastOffset }, 'batch applied');
-      return { commitOffset: out.commitOffset };
     } catch (err) {
       span.recordException({ name: (err as Error).name, message: scrub(errorMessage(err)) }); // exported spans never carry a secret an error echoed
       batchFailures.add(1, { topic, code: err instanceof ForesightError ? err.code : 'UNKNOWN' });
@@ -329,15 +327,6 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       partitionsConcurrently: cfg.ingest.partitionsConcurrently,
       lingerMs: cfg.ingest.fetchLingerMs > 0 ? cfg.ingest.fetchLingerMs : undefined,
       pipelined: true, // decode and apply one batch while kafkajs fetches the next
-      // the open buckets (windows/open-buckets.ts) are written before the last commit
-      beforeStop: async () => {
-        const out: { topic: string; partition: number; offset: string }[] = [];
-        for (const ref of pipeline.openPartitions()) {
-          const offset = await pipeline.flushOpen(ref, true);
-          if (offset !== undefined) out.push({ ...ref, offset });
-        }
-        return out;
-      },
       onJoin: () => {
         pipeline.reset(); // partitions may have moved; re-read their state from Redis
         guard.reset(); // and check it again against the group's committed offsets
@@ -347,7 +336,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       // each assigned partition's state is checked at once (a restart after a loss may bring nothing new to fetch)
       prepare: async (ref) => {
         const verdict = await guard.check(ref);
-        if (verdict) pipeline.prime(ref, verdict.applied, verdict.seekTo !== undefined);
+        if (verdict) pipeline.prime(ref, verdict.applied);
         if (verdict?.seekTo === undefined) return undefined;
         loop?.forgetHistories(); // Redis lost state: the scoring reads its windows afresh
         return { seekTo: verdict.seekTo.toString() };
@@ -357,22 +346,10 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
     log,
   );
   await runner.start();
-  // open buckets of silent series are written (ingest.ts: MAX_SILENT_MS, MAX_OPEN_MS), and all at once when their partition goes quiet (IDLE_FLUSH_MS)
-  const openTimer = setInterval(() => {
-    for (const ref of pipeline.openPartitions())
-      pipeline
-        .flushOpen(ref, false)
-        .then((offset) => {
-          if (offset !== undefined) runner.markHandled(ref.topic, ref.partition, offset);
-        })
-        .catch((err: unknown) => log.warn({ err: errorMessage(err), ...ref }, 'writing open buckets failed; their events are read again from Kafka'));
-  }, IDLE_FLUSH_MS / 2);
-  openTimer.unref();
 
   return {
     async stop() {
       clearInterval(policyTimer);
-      clearInterval(openTimer);
       await runner.stop();
       dlq.close();
       await guard.close();

@@ -6,8 +6,6 @@
  * Per source partition (tag {<topic>:<partition>}; window-store.ts, cost-store.ts, state-marks.ts):
  *   <prefix>:{t:p}:applied                      string  last applied offset (both stores check it)
  *   <prefix>:{t:p}:series                       zset    seriesId → watermark (newest event ms)
- *   <prefix>:{t:p}:written | :seen              hash seriesId → offset of its last event written, and
- *                                               string: last offset handled (open buckets: open-buckets.ts)
  *   <prefix>:{t:p}:w2:<seriesId>:<m|f|h|q>:<chunk> hash bucket offset in chunk → packed bucket (w2: the v2
  *                                               bucket form; v1 keys under :w: are never read and expire)
  *   <prefix>:{t:p}:cost:<scope>:<yyyymm>        hash    hour index → cost, "total" (cost-store.ts)
@@ -44,16 +42,6 @@ export function appliedOffsetKey(prefix: string, p: PartitionRef): string {
 export async function readAppliedOffset(redis: Redis, prefix: string, p: PartitionRef): Promise<bigint> {
   const v = await redis.get(appliedOffsetKey(prefix, p));
   return v === null ? -1n : BigInt(v);
-}
-
-/** Open buckets (open-buckets.ts): series → offset of its last event written. */
-export function writtenOffsetsKey(prefix: string, p: PartitionRef): string {
-  return `${partitionTag(prefix, p)}:written`;
-}
-
-/** Open buckets: the last offset the processor handled (dead letters sent), -1 when none. */
-export function seenOffsetKey(prefix: string, p: PartitionRef): string {
-  return `${partitionTag(prefix, p)}:seen`;
 }
 
 export function seriesZsetKey(prefix: string, p: PartitionRef): string {

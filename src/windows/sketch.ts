@@ -116,23 +116,4 @@ export class BucketDelta {
     }
     b.push(bin, 1);
   }
-
-  /** Adds another delta of the same bucket (its values, bins included). */
-  merge(o: BucketDelta): void {
-    this.count += o.count;
-    this.sum += o.sum;
-    if (o.min < this.min) this.min = o.min;
-    if (o.max > this.max) this.max = o.max;
-    this.zeros += o.zeros;
-    const b = this.bins;
-    outer: for (let j = 0; j < o.bins.length; j += 2) {
-      for (let i = 0; i < b.length; i += 2) {
-        if (b[i] === o.bins[j]) {
-          b[i + 1] += o.bins[j + 1];
-          continue outer;
-        }
-      }
-      b.push(o.bins[j], o.bins[j + 1]);
-    }
-  }
 }

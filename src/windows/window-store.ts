@@ -13,7 +13,7 @@ import { ForesightError } from '../util/errors.js';
 import type { AggregateResult } from './aggregate.js';
 import { type BucketTotals, bucketTotals, decodeBucket, encodeDeltaInto, encodedSize } from './bucket-codec.js';
 import { bucketIndex, chunkExpireAt, chunkIndex, resolutionNamed, RESOLUTIONS, type Resolution, type ResolutionName } from './resolutions.js';
-import { appliedOffsetKey, readAppliedOffset, seenOffsetKey, seriesZsetKey, windowChunkKey, writtenOffsetsKey, type PartitionRef } from './redis-keys.js';
+import { appliedOffsetKey, readAppliedOffset, seriesZsetKey, windowChunkKey, type PartitionRef } from './redis-keys.js';
 import { loadScript, ScriptStatus } from './scripts.js';
 import type { BucketDelta, Summary } from './sketch.js';
 
@@ -113,19 +113,6 @@ export class WindowStore {
     return readAppliedOffset(this.redis, this.prefix, p);
   }
 
-  /** The open-bucket marks (open-buckets.ts): the last offset handled (-1: none) and, per series asked, its last offset written. */
-  async openMarks(p: PartitionRef, seriesIds: string[]): Promise<{ seen: number; written: Map<string, number> }> {
-    const [seen, offsets] = await Promise.all([
-      this.redis.get(seenOffsetKey(this.prefix, p)),
-      seriesIds.length > 0 ? this.redis.hmget(writtenOffsetsKey(this.prefix, p), ...seriesIds) : Promise.resolve([]),
-    ]);
-    const written = new Map<string, number>();
-    offsets.forEach((o, i) => {
-      if (o !== null) written.set(seriesIds[i], Number(o));
-    });
-    return { seen: seen === null ? -1 : Number(seen), written };
-  }
-
   /** Watermarks of the given series (absent: never seen, or trimmed). */
   async watermarks(p: PartitionRef, seriesIds: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
@@ -150,11 +137,10 @@ export class WindowStore {
     agg: AggregateResult,
     trimBeforeMs: number,
     expiring?: ExpiryCache,
-    open?: { seen: string; written: ReadonlyMap<string, number> },
   ): Promise<ApplyOutcome> {
     // group the deltas by chunk key (the script reads and writes each key once), buckets that
     // may exist first, sizing the packed argument as we go; then write it in one buffer
-    const keys: string[] = [this.appliedKey(p), this.seriesKey(p), writtenOffsetsKey(this.prefix, p), seenOffsetKey(this.prefix, p)];
+    const keys: string[] = [this.appliedKey(p), this.seriesKey(p)];
     const expireAt: number[] = [];
     /** cache entries whose expiry this call sets */
     const toMark: [ChunkEntry, number][] = [];
@@ -217,12 +203,10 @@ export class WindowStore {
       }
     }
     const args: (string | Buffer | number)[] = keys.slice();
-    args.push(expected.toString(), newOffset, trimBeforeMs, open?.seen ?? '');
+    args.push(expected.toString(), newOffset, trimBeforeMs);
     for (const e of expireAt) args.push(e);
     args.push(agg.watermarks.size);
     for (const [seriesId, t] of agg.watermarks) args.push(seriesId, t);
-    args.push(open?.written.size ?? 0);
-    if (open) for (const [seriesId, offset] of open.written) args.push(seriesId, offset);
     args.push(packed);
     const res = await this.apply(keys.length, args);
     if (res[0] === ScriptStatus.APPLIED) {

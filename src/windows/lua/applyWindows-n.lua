@@ -18,22 +18,16 @@
   KEYS[1]      string  applied offset of the partition          fs:{metrics.v1:3}:applied
   KEYS[2]      zset    series of the partition, score = watermark fs:{metrics.v1:3}:series
                        (newest event time of the series, ms)
-  KEYS[3]      hash    series → offset of its last event written fs:{metrics.v1:3}:written
-                       (open buckets: windows/open-buckets.ts)
-  KEYS[4]      string  last offset handled (dead letters sent)   fs:{metrics.v1:3}:seen
-  KEYS[5..]    hash    window chunks touched by the batch         fs:{metrics.v1:3}:w2:<series>:m:<chunk>
+  KEYS[3..]    hash    window chunks touched by the batch         fs:{metrics.v1:3}:w2:<series>:m:<chunk>
                        field = bucket offset in its chunk, value = packed bucket
   ARGV[1]      expected applied offset ("-1" when none)
-  ARGV[2]      new applied offset (the batch's last offset, or just before the oldest open step)
+  ARGV[2]      new applied offset (the batch's last offset)
   ARGV[3]      trim: series whose watermark is below this (ms) leave the zset
-  ARGV[4]      the offset handled ("" = leave KEYS[4] alone)
-  ARGV[5 .. 4+K]          PEXPIREAT (ms) for KEYS[5..], K = #KEYS - 4; 0 = leave the
+  ARGV[4 .. 3+K]          PEXPIREAT (ms) for KEYS[3..], K = #KEYS - 2; 0 = leave the
                           expiry alone (the caller saw this script set it already)
-  ARGV[5+K]               W, the number of watermark updates
-  ARGV[6+K .. 5+K+2W]     pairs: seriesId, watermark (ms); only raised, never lowered
-  ARGV[6+K+2W]            L, the number of written offsets
-  ARGV[7+K+2W .. 6+K+2W+2L] pairs: seriesId, offset of its last event written
-  ARGV[7+K+2W+2L]         the deltas, grouped by chunk key, packed one after another (one
+  ARGV[4+K]               W, the number of watermark updates
+  ARGV[5+K .. 4+K+2W]     pairs: seriesId, watermark (ms); only raised, never lowered
+  ARGV[5+K+2W]            the deltas, grouped by chunk key, packed one after another (one
                           argument keeps the command small for the client), little-endian:
                           per key:    u32 keyIndex (into KEYS) | u16 F, the number of buckets
                                       | u16 C, how many of them (the first C) may exist
@@ -62,11 +56,11 @@ if stored ~= ARGV[1] then
   return { -3, stored }
 end
 
-local nkeys = #KEYS - 4
-local w = tonumber(ARGV[5 + nkeys])
+local nkeys = #KEYS - 2
+local w = tonumber(ARGV[4 + nkeys])
 if w == nil then return { -1 } end
 
-local base = 6 + nkeys
+local base = 5 + nkeys
 -- the watermarks in ZADD calls of up to 1000 members (one command each, not one per series)
 for j = 0, w - 1, 1000 do
   local zargs = {}
@@ -77,20 +71,8 @@ for j = 0, w - 1, 1000 do
   redis.call('ZADD', KEYS[2], 'GT', unpack(zargs))
 end
 
-local l = tonumber(ARGV[base + 2 * w])
-if l == nil then return { -1 } end
-local lbase = base + 2 * w + 1
-for j = 0, l - 1, 1000 do
-  local hargs = {}
-  for k = j, math.min(l, j + 1000) - 1 do
-    hargs[#hargs + 1] = ARGV[lbase + 2 * k]
-    hargs[#hargs + 1] = ARGV[lbase + 2 * k + 1]
-  end
-  redis.call('HSET', KEYS[3], unpack(hargs))
-end
-
 local merged, written = 0, 0
-local packed = ARGV[lbase + 2 * l]
+local packed = ARGV[base + 2 * w]
 if packed == nil then return { -1 } end
 local pos, n = 1, #packed
 -- per chunk key: one HMGET (HGET for one bucket) for the buckets that may exist, one HSET with all new or merged values
@@ -136,10 +118,9 @@ while pos <= n do
   end
 end
 for k = 1, nkeys do
-  local at = ARGV[4 + k]
-  if at ~= '0' then redis.call('PEXPIREAT', KEYS[k + 4], at) end
+  local at = ARGV[3 + k]
+  if at ~= '0' then redis.call('PEXPIREAT', KEYS[k + 2], at) end
 end
-if ARGV[4] ~= '' then redis.call('SET', KEYS[4], ARGV[4]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3])
 redis.call('SET', KEYS[1], ARGV[2])
 return { 1, merged, written - merged }
