@@ -62,6 +62,8 @@ export interface IngestConfig {
   partitionsConcurrently: number;
   /** FORESIGHT_FETCH_LINGER_MS: 0 = no broker-side linger */
   fetchLingerMs: number;
+  /** FORESIGHT_FETCH_MAX_BYTES: the most bytes of one partition per fetch */
+  fetchMaxBytes: number;
 }
 
 /** Outcomes of changes and online forecast quality (src/outcomes/). */
@@ -158,6 +160,7 @@ export function loadIngestConfig(env: Env, topics: TopicsConfig): IngestConfig {
     replayHistory: readVar(V.REPLAY_HISTORY, env),
     partitionsConcurrently: readVar(V.PARTITIONS_CONCURRENTLY, env),
     fetchLingerMs: readVar(V.FETCH_LINGER_MS, env),
+    fetchMaxBytes: readVar(V.FETCH_MAX_BYTES, env),
   };
 }
 

@@ -185,6 +185,17 @@ export const FETCH_LINGER_MS = envVar(
   'an integer of milliseconds in [0, 5000]',
   "How long the broker may hold the processor's fetch to gather up to 1 MiB (0: answer as soon as anything is there). Bigger batches cost less CPU per event; every event may wait up to this long.",
 );
+export const FETCH_MAX_BYTES = envVar(
+  'FORESIGHT_FETCH_MAX_BYTES',
+  z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024),
+  String(4 * 1024 * 1024),
+  'an integer of bytes in [1024, 67108864]',
+  "The most bytes of one partition the processor's fetch returns (a batch is at most this). Smaller bounds the memory of a catch-up; larger batches cost less CPU per event.",
+);
 export const REPLAY_HISTORY = envVar(
   'FORESIGHT_REPLAY_HISTORY',
   z.enum(['true', 'false']).transform((v) => v === 'true'),
@@ -422,6 +433,7 @@ export const ALL_VARIABLES = [
   INPUTS,
   PARTITIONS_CONCURRENTLY,
   FETCH_LINGER_MS,
+  FETCH_MAX_BYTES,
   ALLOWED_LATENESS_MS,
   MAX_FUTURE_SKEW_MS,
   MAX_EVENT_AGE_MS,

@@ -63,6 +63,8 @@ export interface RunnerOptions {
    * window comes in one batch. Default: kafkajs's (5 s wait, 1 byte, i.e. no linger).
    */
   lingerMs?: number;
+  /** the most bytes of one partition a fetch returns (default 4 MiB) */
+  maxBytesPerPartition?: number;
   /** Handle a partition's batch while kafkajs fetches the next (see the header). */
   pipelined?: boolean;
 }
@@ -92,7 +94,7 @@ export class BatchRunner {
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeoutMs,
       heartbeatInterval: opts.heartbeatIntervalMs,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
       ...(opts.lingerMs !== undefined ? { minBytes: 1024 * 1024, maxWaitTimeInMs: opts.lingerMs } : {}),
       allowAutoTopicCreation: false,
     });

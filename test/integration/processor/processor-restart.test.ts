@@ -44,7 +44,14 @@ describe('processor restarts', () => {
 
   for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     it(`${signal} mid-stream and a restart give the same windows as an uninterrupted run`, async () => {
-      const runEnv = { ...env, FORESIGHT_PROCESSOR_GROUP: uniqueId(signal), FORESIGHT_REDIS_KEY_PREFIX: uniqueId(signal) };
+      // small fetches (many batches), so the stop lands mid-stream: with the default 4 MiB one batch
+      // held every event, and the processor was stopped after all 24,000 were applied
+      const runEnv = {
+        ...env,
+        FORESIGHT_PROCESSOR_GROUP: uniqueId(signal),
+        FORESIGHT_REDIS_KEY_PREFIX: uniqueId(signal),
+        FORESIGHT_FETCH_MAX_BYTES: String(16 * 1024),
+      };
       const prefix = runEnv.FORESIGHT_REDIS_KEY_PREFIX;
       const first = startCli(['processor'], runEnv);
       assert.ok(await waitFor(async () => (await totalApplied(redis, prefix)) > 0, 60_000, 20), `nothing applied:\n${first.output().slice(-2000)}`);
@@ -59,6 +66,7 @@ describe('processor restarts', () => {
         assert.equal(code, 'SIGKILL');
       }
       console.log(`# ${signal}: ${atStop} of ${EVENTS} events applied when stopped`);
+      assert.ok(atStop < EVENTS, `stopped after every event was applied (${atStop}): not mid-stream`);
 
       const second = startCli(['processor'], runEnv);
       try {
