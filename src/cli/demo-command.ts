@@ -430,7 +430,7 @@ export function demoCommand(): Command {
         for (const pr of prs) console.log(`git log -p main..${pr.head}:\n\n${git('log', '-p', '-1', `main..${pr.head}`, '--', '.', ':!.foresight')}`);
         console.log(`first event's trace context: ${res.firstTraceparent ?? '(none)'}`);
         console.log(
-          `the repository: git clone ${repo.remote}; the stack is still running: \`npx foresight stack status${secureFlag}\`, \`npx foresight stack down${secureFlag}\``,
+          `the repository: git clone ${repo.remote}; the stack is still running: \`npx foresight stack status${secureFlag}\`, \`npx foresight stack down${secureFlag}\`; for report, processor and the other clients first \`eval "$(npx foresight stack env${secureFlag})"\``,
         );
       } finally {
         for (const s of services) s.kill('SIGTERM');
