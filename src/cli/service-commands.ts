@@ -10,7 +10,7 @@ export function processorCommand(): Command {
   return new Command('processor')
     .description('consume metrics.v1 and billing.v1 into Redis; configured by FORESIGHT_* environment variables (see README)')
     .action(async () => {
-      await runService('processor', startProcessor);
+      await runService('processor', startProcessor, ['kafka', 'registry', 'redis']);
     });
 }
 
