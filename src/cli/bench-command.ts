@@ -73,7 +73,9 @@ export function benchCommand(): Command {
     });
   bench
     .command('score')
-    .description('forecaster inference time per series at batch sizes 1, 64 and 1024 (CPU, or CUDA with --providers cuda)')
+    .description(
+      "forecaster inference time per series at batch sizes 1, 64 and 1024 (CPU, or CUDA with --providers cuda), and the anomaly detector's time per series; needs no stack",
+    )
     .addOption(
       new Option(
         '--providers <list>',
