@@ -29,6 +29,8 @@ export interface Endpoint {
   variable: string;
   /** the host:port pairs; the service is reachable when one of them accepts a connection (Kafka's bootstrap list, a cluster's seed nodes) */
   targets: { host: string; port: number }[];
+  /** over TLS: the hint names the secured local stack (`stack up --secure`) */
+  tls: boolean;
 }
 
 export interface Unreachable {
@@ -55,12 +57,26 @@ function urlTarget(url: URL, defaultPort: number): { host: string; port: number 
 export function endpointsOf(cfg: ServiceConfig, services: readonly StackService[]): Endpoint[] {
   return services.map((service): Endpoint => {
     if (service === 'kafka') {
-      return { service, label: 'Kafka', address: cfg.kafka.brokers.join(','), variable: 'FORESIGHT_KAFKA_BROKERS', targets: cfg.kafka.brokers.map(hostPort) };
+      return {
+        service,
+        label: 'Kafka',
+        address: cfg.kafka.brokers.join(','),
+        variable: 'FORESIGHT_KAFKA_BROKERS',
+        targets: cfg.kafka.brokers.map(hostPort),
+        tls: cfg.kafka.security?.tls !== undefined,
+      };
     }
     if (service === 'registry') {
       const url = new URL(cfg.registry.url);
       const target = urlTarget(url, url.protocol === 'https:' ? 443 : 80);
-      return { service, label: 'the schema registry', address: `${url.origin}${url.pathname}`, variable: 'FORESIGHT_SCHEMA_REGISTRY_URL', targets: [target] };
+      return {
+        service,
+        label: 'the schema registry',
+        address: `${url.origin}${url.pathname}`,
+        variable: 'FORESIGHT_SCHEMA_REGISTRY_URL',
+        targets: [target],
+        tls: url.protocol === 'https:',
+      };
     }
     const url = new URL(cfg.redis.url);
     if (cfg.redis.clusterNodes) {
@@ -71,10 +87,18 @@ export function endpointsOf(cfg: ServiceConfig, services: readonly StackService[
         address: nodes.map((n) => `${n.host}:${n.port}`).join(','),
         variable: 'FORESIGHT_REDIS_CLUSTER_NODES',
         targets: nodes,
+        tls: url.protocol === 'rediss:',
       };
     }
     const target = urlTarget(url, 6379);
-    return { service, label: 'Redis', address: `${url.protocol}//${url.host}`, variable: 'FORESIGHT_REDIS_URL', targets: [target] };
+    return {
+      service,
+      label: 'Redis',
+      address: `${url.protocol}//${url.host}`,
+      variable: 'FORESIGHT_REDIS_URL',
+      targets: [target],
+      tls: url.protocol === 'rediss:',
+    };
   });
 }
 
@@ -135,7 +159,8 @@ export function describeUnreachable(down: Unreachable[]): string {
 /** What to do about it: start the local stack, or point the variables at the running one. */
 export function stackHint(down: Unreachable[]): string {
   const variables = joinWords([...new Set(down.map((d) => d.endpoint.variable))]);
-  return `is the stack up? Start it with "npx foresight stack up" or point ${variables} at it (see "npx foresight stack env")`;
+  const secure = down.some((d) => d.endpoint.tls) ? ' --secure' : '';
+  return `is the stack up? Start it with "npx foresight stack up${secure}" or point ${variables} at it (see "npx foresight stack env${secure}")`;
 }
 
 /** The one error for services that do not answer: what, where, why, and what to do (not retriable: waiting is the services' choice). */

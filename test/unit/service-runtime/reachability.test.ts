@@ -52,6 +52,10 @@ describe('stack reachability', () => {
     const cluster = endpointsOf(loadConfig({ FORESIGHT_REDIS_CLUSTER_NODES: 'r1:7001,r2:7002' }), ['redis'])[0];
     assert.equal(cluster.variable, 'FORESIGHT_REDIS_CLUSTER_NODES');
     assert.equal(cluster.targets.length, 2);
+    assert.deepEqual(
+      [kafka, registry, redis].map((e) => e.tls),
+      [false, true, false],
+    );
   });
 
   it('one error names every service down, its address, why, and the variables to set', async () => {
@@ -77,6 +81,9 @@ describe('stack reachability', () => {
         err.message,
         `cannot reach Redis at redis://127.0.0.1:${r} (connection refused) — is the stack up? Start it with "npx foresight stack up" or point FORESIGHT_REDIS_URL at it (see "npx foresight stack env")`,
       );
+      // over TLS, the secured local stack is the one to start
+      const tls = loadConfig({ FORESIGHT_REDIS_URL: `rediss://127.0.0.1:${r}` });
+      await assert.rejects(requireReachable(tls, ['redis']), /Start it with "npx foresight stack up --secure" .*\(see "npx foresight stack env --secure"\)$/);
     } finally {
       server.close();
     }
