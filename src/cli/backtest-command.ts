@@ -34,6 +34,9 @@ interface Flags {
   html?: string;
 }
 
+/** A path as the help shows it: relative to the working folder when inside it. */
+const shortPath = (p: string): string => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p));
+
 export function backtestCommand(): Command {
   return new Command('backtest')
     .description('replay one series causally through the forecaster and write timestamp,actual,horizon_peak,q50,q90,q99')
@@ -43,7 +46,7 @@ export function backtestCommand(): Command {
     .addOption(new Option('--step-seconds <n>', 'step of the series (the model is trained on 300)').argParser(parsePositiveNumber).default(300))
     .addOption(new Option('--horizon-steps <n>', 'forecast horizon in steps (the model is trained on 12)').argParser(parsePositiveInt).default(12))
     .requiredOption('--out <file>', 'output CSV')
-    .option('--model <file>', 'ONNX forecaster', DEFAULT_MODEL)
+    .addOption(new Option('--model <file>', 'ONNX forecaster').default(DEFAULT_MODEL, shortPath(DEFAULT_MODEL)))
     .option(
       '--policy <file>',
       'a policy file (over the built-in defaults): also write the recommended capacity per row and print the summary against the scaled VPA-style baseline and the attainable saving',

@@ -6,6 +6,8 @@ import { benchScore } from '../bench/score-bench.js';
 import { benchMemory } from '../bench/memory-bench.js';
 import { benchScale, type ScaleBenchOptions } from '../bench/scale-bench.js';
 import type { Provider } from '../scoring/onnx-session.js';
+import { loadConfig } from '../config/config.js';
+import { requireReachable, type StackService } from '../service-runtime/reachability.js';
 import { parseNonNegativeInt, parseNonNegativeNumber, parsePositiveInt } from './options.js';
 
 function parseProviders(value: string): Provider[] {
@@ -15,10 +17,15 @@ function parseProviders(value: string): Provider[] {
   return list as Provider[];
 }
 
+/** A benchmark on the stack stops at once, in one line, when a service it uses does not answer. */
+const needs = (services: StackService[]) => async (): Promise<void> => requireReachable(loadConfig(), services);
+const ALL: StackService[] = ['kafka', 'registry', 'redis'];
+
 export function benchCommand(): Command {
   const bench = new Command('bench').description('benchmarks against the running stack; each prints one JSON object as its last line');
   bench
     .command('ingest')
+    .hook('preAction', needs(ALL))
     .description('processor throughput against raw kafkajs consumption of the same topic, Redis round trips per batch and bytes per series')
     .addOption(new Option('--events <n>', 'events to produce').argParser(parsePositiveInt).default(1_000_000))
     .addOption(new Option('--series <n>', 'distinct series').argParser(parsePositiveInt).default(10_000))
@@ -34,6 +41,7 @@ export function benchCommand(): Command {
     });
   bench
     .command('memory')
+    .hook('preAction', needs(['redis']))
     .description('steady-state Redis bytes per series of the windows (every window full, expired chunks gone), by key type')
     .addOption(new Option('--series <n>', 'sample series written to steady state').argParser(parsePositiveInt).default(20))
     .addOption(new Option('--interval-s <seconds>', 'seconds between samples of a series').argParser(parsePositiveInt).default(15))
@@ -42,6 +50,7 @@ export function benchCommand(): Command {
     });
   bench
     .command('scale')
+    .hook('preAction', needs(ALL))
     .description(
       'N series end to end (event time compressed): steady-state Redis bytes, processor RSS, CPU µs per event, closing-event → recommendation latency flowing and for a burst',
     )
@@ -64,7 +73,9 @@ export function benchCommand(): Command {
     });
   bench
     .command('score')
-    .description('forecaster inference time per series at batch sizes 1, 64 and 1024 (CPU, or CUDA with --providers cuda)')
+    .description(
+      "forecaster inference time per series at batch sizes 1, 64 and 1024 (CPU, or CUDA with --providers cuda), and the anomaly detector's time per series; needs no stack",
+    )
     .addOption(
       new Option(
         '--providers <list>',
@@ -78,6 +89,7 @@ export function benchCommand(): Command {
     });
   bench
     .command('pipeline')
+    .hook('preAction', needs(ALL))
     .description("latency from the event that closes a series' 5-minute step to its recommendation on the topic, with many series flowing")
     .addOption(new Option('--series <n>', 'workload series').argParser(parsePositiveInt).default(10_000))
     .addOption(new Option('--rounds <n>', 'steps closed per series').argParser(parsePositiveInt).default(3))

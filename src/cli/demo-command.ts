@@ -112,7 +112,9 @@ async function offsetsReached(admin: Admin, groupId: string, topic: string): Pro
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('run the whole path on the local stack with a real trace: replay → processor → recommendations → committer → GitOps commits; prints them')
+    .description(
+      'start the local stack (as `stack up`) and run the whole path on it with a real trace: replay → processor → recommendations → committer → GitOps commits, outcome, report; prints them',
+    )
     .addOption(new Option('--rows <n>', 'replay only the first n rows of the trace').argParser(parsePositiveInt))
     .addOption(
       new Option(

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
+import { requireReachable } from '../service-runtime/reachability.js';
 import { ForesightError } from '../util/errors.js';
 import { findSeries, fiveMinuteSteps, otherPrefixesHint, STEP_MS } from '../windows/history.js';
 import { connectRedis, createRedis } from '../windows/redis-client.js';
@@ -46,6 +47,7 @@ export function exportHistoryCommand(): Command {
     .option('--workload <name...>', 'only these workloads: name, namespace/name or cluster/namespace/kind/name')
     .action(async (flags: Flags) => {
       const cfg = loadConfig(process.env);
+      await requireReachable(cfg, ['redis']);
       const wanted = flags.workload ?? [];
       const redis = createRedis(cfg.redis, cliLogger('export-history'));
       try {

@@ -29,6 +29,14 @@ program.addCommand(benchCommand());
 program.addCommand(exportHistoryCommand());
 program.addCommand(reportCommand());
 
+// errors name the command that failed ("foresight report: …"), as the tools a user pipes them to do
+let running = 'foresight';
+program.hook('preAction', (_program, action) => {
+  const names: string[] = [];
+  for (let c: Command | null = action; c; c = c.parent) names.unshift(c.name());
+  running = names.join(' ');
+});
+
 try {
   await program.parseAsync(process.argv);
   process.exit(0); // do not linger on client sockets and timers once the command is done
@@ -37,16 +45,16 @@ try {
   addSecretsFromEnv();
   const say = (text: string): void => console.error(scrub(text));
   if (err instanceof ConfigError) {
-    say(`foresight: invalid configuration: ${err.message}`);
+    say(`${running}: invalid configuration: ${err.message}`);
     process.exit(2);
   }
   if (err instanceof ForesightError) {
-    say(`foresight: ${err.message}`);
+    say(`${running}: ${err.message}`);
     process.exit(1);
   }
   const io = err as NodeJS.ErrnoException;
   if (io.code === 'ENOENT' || io.code === 'EACCES' || io.code === 'EISDIR') {
-    say(`foresight: ${io.path ?? ''}: ${io.code === 'ENOENT' ? 'no such file or directory' : io.code === 'EACCES' ? 'permission denied' : 'is a directory'}`);
+    say(`${running}: ${io.path ?? ''}: ${io.code === 'ENOENT' ? 'no such file or directory' : io.code === 'EACCES' ? 'permission denied' : 'is a directory'}`);
     process.exit(1);
   }
   say(err instanceof Error ? (err.stack ?? err.message) : String(err));

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/config.js';
 import { readTrace } from '../replay/csv-trace.js';
 import { parseWorkload, replayRows } from '../replay/replay.js';
 import { connectClients } from '../service-runtime/clients.js';
+import { requireReachable } from '../service-runtime/reachability.js';
 import { createLogger } from '../telemetry/log.js';
 import { setupTelemetry } from '../telemetry/otel.js';
 import { parsePositiveInt, parsePositiveNumber } from './options.js';
@@ -41,6 +42,7 @@ export function replayCommand(): Command {
     .addOption(new Option('--limit <n>', 'replay only the first n rows').argParser(parsePositiveInt))
     .action(async (flags: ReplayFlags) => {
       const cfg = loadConfig();
+      await requireReachable(cfg, ['kafka', 'registry']);
       const log = createLogger('replay', cfg.telemetry.logLevel);
       setupTelemetry('replay', cfg.telemetry.otlpEndpoint);
       const workload = parseWorkload(flags.workload, flags.cluster);

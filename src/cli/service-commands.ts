@@ -8,9 +8,11 @@ import { runService } from '../service-runtime/runtime.js';
 
 export function processorCommand(): Command {
   return new Command('processor')
-    .description('consume metrics.v1 and billing.v1 into Redis; configured by FORESIGHT_* environment variables (see README)')
+    .description(
+      'consume metrics.v1 and billing.v1 into windows in Redis, and publish recommendations, alerts and outcomes; configured by FORESIGHT_* environment variables (see README)',
+    )
     .action(async () => {
-      await runService('processor', startProcessor);
+      await runService('processor', startProcessor, ['kafka', 'registry', 'redis']);
     });
 }
 

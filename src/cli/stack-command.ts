@@ -1,13 +1,33 @@
-/** `foresight stack up | down | status` */
+/** `foresight stack install | up | down | status | env` */
 import { Command, Option } from 'commander';
 import { ensureApicurio, ensureKafkaLibs, ensureRedisServer, APICURIO_JAR, KAFKA_LIBS } from '../local-stack/artifacts.js';
 import { formatStatus, stackDown, stackStatus, stackUp } from '../local-stack/stack.js';
+import path from 'node:path';
+import * as S from '../local-stack/stack-config.js';
 import { loadStackConfig, type StackConfig, type StackFlags } from '../local-stack/stack-config.js';
+import { PROJECT_ROOT } from '../util/paths.js';
 import { stackEnv } from '../local-stack/stack-env.js';
 import { parsePort } from './options.js';
 
+/** Where each value comes from and the defaults, from the variables' own declarations (stack-config.ts). */
+function defaultsHelp(): string {
+  const d = (v: { defaultValue: string | undefined }): string => v.defaultValue ?? '';
+  const dir = (v: { defaultValue: string | undefined }): string => path.relative(PROJECT_ROOT, d(v));
+  const clusterFirst = Number(d(S.STACK_REDIS_CLUSTER_PORT));
+  return [
+    '',
+    "Each value: its flag, else its variable, else (a port, while this folder's services run)",
+    'the port `stack up` started them on, else the default:',
+    `  Kafka ${d(S.STACK_KAFKA_PORT)}, controller ${d(S.STACK_CONTROLLER_PORT)}, registry ${d(S.STACK_REGISTRY_PORT)}, Redis ${d(S.STACK_REDIS_PORT)}; --dir ${dir(S.STACK_DIR)} in the checkout`,
+    `  --secure: Kafka ${d(S.STACK_SECURE_KAFKA_PORT)}, controller ${d(S.STACK_SECURE_CONTROLLER_PORT)}, registry ${d(S.STACK_SECURE_REGISTRY_PORT)}, Redis ${d(S.STACK_SECURE_REDIS_PORT)}; --dir ${dir(S.STACK_SECURE_DIR)}; only flags and FORESIGHT_STACK_SECURE_* apply`,
+    `  --redis-cluster: masters on ${clusterFirst}-${clusterFirst + 2}; --dir ${dir(S.STACK_CLUSTER_DIR)} (FORESIGHT_STACK_CLUSTER_DIR)`,
+    `  --observability: Prometheus ${d(S.STACK_PROMETHEUS_PORT)}, Alertmanager ${d(S.STACK_ALERTMANAGER_PORT)}`,
+  ].join('\n');
+}
+
 function withStackOptions(cmd: Command): Command {
   return cmd
+    .addHelpText('after', defaultsHelp())
     .addOption(new Option('--dir <path>', "root of the stack's data, logs and pid files").env('FORESIGHT_STACK_DIR'))
     .addOption(new Option('--data-dir <path>', 'data folder (default <dir>/data)').env('FORESIGHT_STACK_DATA_DIR'))
     .addOption(new Option('--log-dir <path>', 'log folder (default <dir>/logs)').env('FORESIGHT_STACK_LOG_DIR'))
@@ -95,7 +115,11 @@ export function stackCommand(): Command {
     console.log(formatStatus(await stackStatus(stackConfigOf(cmd))));
   });
   withStackOptions(
-    stack.command('env').description('print the FORESIGHT_* variables that connect to the stack, as shell exports (`eval "$(foresight stack env --secure)"`)'),
+    stack
+      .command('env')
+      .description(
+        'print the FORESIGHT_* variables that connect the clients (processor, report, replay, …) to the stack, as shell exports: `eval "$(npx foresight stack env)"`',
+      ),
   ).action((_flags: StackFlags, cmd: Command) => {
     for (const [k, v] of Object.entries(stackEnv(stackConfigOf(cmd)))) console.log(`export ${k}='${v.replace(/'/g, `'\\''`)}'`);
   });

@@ -5,6 +5,7 @@
  * to the BillingRecord Avro schema, so the same checks apply to JSON and Avro rows.
  */
 import { RejectedMessage } from '../util/errors.js';
+import { parseIsoTime } from '../util/iso-time.js';
 import type { BillingRecord } from './generated-types.js';
 import { parseJsonMessage } from './limits.js';
 import { avroType } from './schemas.js';
@@ -24,7 +25,8 @@ const NULLABLE_STRINGS = [
 ] as const;
 
 function time(v: unknown, col: string): number {
-  const t = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
+  const t = typeof v === 'number' ? v : typeof v === 'string' ? parseIsoTime(v) : { problem: 'not a date-time' };
+  if (typeof t !== 'number') throw new RejectedMessage('invalid-field', `${col} ${JSON.stringify(v)} is ${t.problem}`);
   if (!Number.isFinite(t)) throw new RejectedMessage('invalid-field', `${col} ${JSON.stringify(v)} is not a date-time`);
   return t;
 }

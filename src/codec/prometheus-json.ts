@@ -17,6 +17,7 @@
  * so the exported ones name the workload that uses the GPU.
  */
 import { RejectedMessage } from '../util/errors.js';
+import { parseIsoTime } from '../util/iso-time.js';
 import type { MetricSample } from './generated-types.js';
 import { parseJsonMessage } from './limits.js';
 import { ownerOfPod } from './pod-owner.js';
@@ -56,8 +57,8 @@ export function decodePrometheusJson(value: Buffer | null): MetricSample[] {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new RejectedMessage('undecodable', 'expected a JSON object');
   if (typeof doc.name !== 'string' || doc.name === '') throw new RejectedMessage('invalid-field', 'field "name" missing or not a string');
   if (typeof doc.timestamp !== 'string') throw new RejectedMessage('invalid-field', 'field "timestamp" missing or not an RFC 3339 string');
-  const eventTime = Date.parse(doc.timestamp);
-  if (Number.isNaN(eventTime)) throw new RejectedMessage('invalid-field', `field "timestamp" ${JSON.stringify(doc.timestamp)} is not an RFC 3339 time`);
+  const eventTime = parseIsoTime(doc.timestamp);
+  if (typeof eventTime !== 'number') throw new RejectedMessage('invalid-field', `field "timestamp" ${JSON.stringify(doc.timestamp)} is ${eventTime.problem}`);
   if (typeof doc.value !== 'string' && typeof doc.value !== 'number') throw new RejectedMessage('invalid-field', 'field "value" missing');
   const labels = (typeof doc.labels === 'object' && doc.labels !== null ? doc.labels : {}) as Record<string, unknown>;
   // Prometheus label values are strings; anything else (an array, an object) is not a sample

@@ -19,6 +19,7 @@ import { RejectedMessage, type RejectReason } from '../util/errors.js';
 import { MAX_YAML_ALIASES, tooLarge, tooManyDocuments } from '../util/yaml-limits.js';
 import { EMPTY_MAPPING, parseMapping, type MappedWorkload, type Mapping } from './mapping.js';
 import { repoPath } from './repo-path.js';
+import { helmValueShapeError, manifestShapeError } from './shapes.js';
 import type { YamlEdit, YamlPath } from './yaml-edit.js';
 
 export const MANAGED_ANNOTATION = 'foresight.dev/managed';
@@ -109,14 +110,17 @@ export class ManifestIndex {
         const js = safeJS(doc);
         const value = js.value;
         const line = (pos: number): number => lineOf(text, pos);
+        // a document that cannot be converted (an alias bomb) still names its object when it can
+        const kind = value ? value.kind : doc.get('kind');
+        const shape = value && typeof kind === 'string' ? manifestShapeError(kind, value, doc, line) : undefined;
         const error =
           doc.errors.length > 0
             ? `${file}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}`
             : js.error
               ? `${file}:${line(doc.range[0])}: ${js.error}`
-              : undefined;
-        // a document that cannot be converted (an alias bomb) still names its object when it can
-        const kind = value ? value.kind : doc.get('kind');
+              : shape
+                ? `${file}:${shape}`
+                : undefined;
         const meta = value
           ? (value.metadata as Record<string, unknown> | undefined)
           : { name: doc.getIn(['metadata', 'name']), namespace: doc.getIn(['metadata', 'namespace']) };
@@ -180,6 +184,10 @@ export class ManifestIndex {
         return rejected('manifest-invalid', `${mapped.helm.values}:${doc.errors[0].linePos?.[0].line ?? 1}: ${doc.errors[0].message.split('\n')[0]}`);
       const js = safeJS(doc);
       if (js.error) return rejected('manifest-invalid', `${mapped.helm.values}:1: ${js.error}`);
+      for (const p of Object.values(mapped.helm.fields)) {
+        const shape = helmValueShapeError(js.value ?? {}, p, doc, (pos) => lineOf(text, pos));
+        if (shape) return rejected('manifest-invalid', `${mapped.helm.values}:${shape}`);
+      }
       return { resolved: { key, helm: { file: mapped.helm.values, fields: mapped.helm.fields, value: js.value ?? {} } } };
     }
     const docs = this.docsOf(key.kind, key.namespace, key.name);
@@ -348,7 +356,11 @@ function thresholdTrigger(triggers: unknown): number {
   return Array.isArray(triggers) ? triggers.findIndex((t) => get(t, ['metadata', 'threshold']) !== undefined) : -1;
 }
 
-/** The current value of a logical field as deployed (patches merged over bases), as a string. */
+/**
+ * The current value of a logical field as deployed (patches merged over bases), as a string;
+ * null where absent. The documents' shapes were checked when indexed (shapes.ts: a workload of
+ * another shape does not resolve); the list guards here keep any other from throwing.
+ */
 export function currentValue(w: ResolvedWorkload, field: string, container: string | null): string | null {
   let v: unknown;
   if (w.helm) {
@@ -363,7 +375,7 @@ export function currentValue(w: ResolvedWorkload, field: string, container: stri
   } else if (field === 'minReplicas' || field === 'maxReplicas') {
     v = w.hpa ? get(w.hpa.merged, ['spec', field]) : undefined;
   } else if (field === 'targetCPUUtilization') {
-    const metrics = (w.hpa ? get(w.hpa.merged, ['spec', 'metrics']) : undefined) as Record<string, unknown>[] | undefined;
+    const metrics = listAt(w.hpa?.merged, ['spec', 'metrics']);
     v = metrics?.find((m) => m.type === 'Resource' && get(m, ['resource', 'name']) === 'cpu');
     v = v ? get(v as Record<string, unknown>, ['resource', 'target', 'averageUtilization']) : undefined;
   } else if (field === 'replicas') {
@@ -372,11 +384,17 @@ export function currentValue(w: ResolvedWorkload, field: string, container: stri
     v = w.workload ? get(w.workload.merged, ['spec', 'template', 'spec', 'nodeSelector', field.slice('nodeSelector.'.length)]) : undefined;
   } else {
     const m = RESOURCE_FIELD.exec(field);
-    const containers = (w.workload ? get(w.workload.merged, ['spec', 'template', 'spec', 'containers']) : undefined) as Record<string, unknown>[] | undefined;
-    const c = containers?.find((x) => x.name === container);
+    const containers = listAt(w.workload?.merged, ['spec', 'template', 'spec', 'containers']);
+    const c = containers?.find((x) => x?.name === container);
     v = m && c ? get(c, ['resources', m[1], m[2]]) : undefined;
   }
   return v === undefined || v === null ? null : String(v);
+}
+
+/** The list at `p`, or undefined when there is none (absent, or of another shape). */
+function listAt(obj: unknown, p: YamlPath): Record<string, unknown>[] | undefined {
+  const v = get(obj, p);
+  return Array.isArray(v) ? (v as Record<string, unknown>[]) : undefined;
 }
 
 export function get(obj: unknown, p: YamlPath): unknown {

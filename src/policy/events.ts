@@ -20,6 +20,7 @@
 import { LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import type { Forecast } from '../scoring/forecaster.js';
+import { dayExists } from '../util/iso-time.js';
 import { MAX_YAML_ALIASES, tooLarge } from '../util/yaml-limits.js';
 import { nodeAt, PolicyError } from './policy-loader.js';
 
@@ -28,17 +29,11 @@ export const EVENTS_FILE = 'events.yaml';
 
 export const isEventsFile = (repoPath: string): boolean => repoPath.split('/').pop() === EVENTS_FILE;
 
-/** Is the date part a day of its month? Date.parse reads a day past the month's end as one of the next month's (2026-11-31 as December 1st). */
-function dayExists(s: string): boolean {
-  const [y, m, d] = s.slice(0, 10).split('-').map(Number);
-  return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
-}
-
 const instant = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/, 'an ISO 8601 time with a zone, e.g. 2026-11-27T00:00:00Z')
   .refine((s) => !Number.isNaN(Date.parse(s)), 'not a valid time')
-  .refine(dayExists, 'no such day: the month is shorter');
+  .refine(dayExists, 'no such day: the month is shorter'); // Date.parse would read 2026-11-31 as December 1st
 const name = z.string().min(1).max(253);
 
 const eventSchema = z

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { ForesightError } from '../util/errors.js';
+import { impossibleDay } from '../util/iso-time.js';
 
 export interface TraceRow {
   timeMs: number;
@@ -26,6 +27,8 @@ export function parseTime(cell: string): number {
     return s.split('.')[0].length >= 13 ? n : n * 1000;
   }
   const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s) ? `${s.replace(' ', 'T')}Z` : s;
+  const noDay = impossibleDay(s);
+  if (noDay !== undefined) throw new Error(`not a time: ${JSON.stringify(cell)} is no day of the calendar (${noDay})`);
   const t = Date.parse(iso);
   if (Number.isNaN(t)) throw new Error(`not a time: ${JSON.stringify(cell)}`);
   return t;

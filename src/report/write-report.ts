@@ -15,6 +15,7 @@ import { readTopic } from '../kafka/read-topic.js';
 import { parsePolicyFile } from '../policy/policy-loader.js';
 import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
 import type { Logger } from '../telemetry/log.js';
+import { describeUnreachable, endpointsOf, unreachable, unreachableError } from '../service-runtime/reachability.js';
 import { errorMessage } from '../util/errors.js';
 import { connectRedis, createRedis } from '../windows/redis-client.js';
 import { gatherReport, type ReportData, type ReportInputs } from './report-data.js';
@@ -84,11 +85,22 @@ async function recommendationsOf(cfg: ServiceConfig, kafka: Kafka, topics: strin
 export async function writeReport(opts: WriteReportOptions): Promise<ReportData> {
   const cfg = loadConfig(opts.env ?? process.env);
   const policyFiles = (opts.policyFiles ?? []).flatMap((file) => parsePolicyFile(file, readFileSync(file, 'utf8')).map((policy) => ({ file, policy })));
+  // Redis holds everything the page shows: without it, one line at once (rather than the
+  // clients' minute of retries); without Kafka or the registry only the savings proposed are unknown
+  const readRecommendations = opts.readRecommendations !== false;
+  const down = await unreachable(endpointsOf(cfg, readRecommendations ? ['redis', 'kafka', 'registry'] : ['redis']));
+  if (down.some((d) => d.endpoint.service === 'redis')) throw unreachableError(down);
   const forecaster = await Forecaster.load(DEFAULT_MODEL, opts.providers ?? ['cpu'], opts.log);
   // the broker is only asked when the recommendations are read
-  const kafka = opts.readRecommendations === false ? undefined : createKafka(cfg.kafka, opts.log, 'report');
+  const kafka = readRecommendations && down.length === 0 ? createKafka(cfg.kafka, opts.log, 'report') : undefined;
   const topics = kafka ? await topicsOf(kafka) : [];
-  const recommendations = kafka ? await recommendationsOf(cfg, kafka, topics, opts.log) : { unavailable: 'not read (--no-recommendations)' };
+  const recommendations = kafka
+    ? await recommendationsOf(cfg, kafka, topics, opts.log)
+    : {
+        unavailable: readRecommendations
+          ? `${cfg.topics.recommendations} not read: cannot reach ${describeUnreachable(down)}`
+          : 'not read (--no-recommendations)',
+      };
   const redis = createRedis(cfg.redis, opts.log);
   try {
     await connectRedis(redis, cfg.redis);

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../telemetry/log.js';
 import { setupTelemetry, type Telemetry } from '../telemetry/otel.js';
 import { errorMessage } from '../util/errors.js';
 import { connectClients } from './clients.js';
+import { requireReachable, waitForStack, type StackService } from './reachability.js';
 
 export interface ServiceContext {
   name: string;
@@ -31,19 +32,42 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+export interface ContextOptions {
+  /** the stack's services it needs (default Kafka and the registry, which every service uses) */
+  needs?: readonly StackService[];
+  /** when one of them does not answer at start: wait for it, saying so (a service), or stop with one line (default: a one-shot command such as a benchmark) */
+  waitForStack?: boolean;
+}
+
 /** Configuration, logs, telemetry, the health endpoint and the clients, ready for a service. */
-export async function createServiceContext(name: string, env: Env = process.env): Promise<ServiceContext & { schemaIds: Record<string, number> }> {
+export async function createServiceContext(
+  name: string,
+  env: Env = process.env,
+  opts: ContextOptions = {},
+): Promise<ServiceContext & { schemaIds: Record<string, number> }> {
   const cfg = loadConfig(env); // throws ConfigError naming the variable, before anything starts
+  const needs = opts.needs ?? ['kafka', 'registry'];
+  if (!opts.waitForStack) await requireReachable(cfg, needs);
   const log = createLogger(name, cfg.telemetry.logLevel);
   const telemetry = setupTelemetry(name, cfg.telemetry.otlpEndpoint);
   const health = await startHealthServer(cfg.telemetry.httpHost, cfg.telemetry.httpPort, telemetry.prometheus);
   log.info({ port: health.port }, 'health and metrics endpoint listening');
+  if (opts.waitForStack) {
+    await waitForStack(cfg, needs, log, { onWaiting: (what) => health.setReady(false, `waiting for ${what}`) });
+    health.setReady(false, 'starting');
+  }
   const { kafka, registry, codec, producer, schemaIds } = await connectClients(cfg, log, name);
   return { name, cfg, log, telemetry, health, kafka, registry, codec, producer, schemaIds };
 }
 
-export async function runService(name: string, start: (ctx: ServiceContext) => Promise<RunningService>, env: Env = process.env): Promise<void> {
-  const ctx = await createServiceContext(name, env);
+/** Runs a long-running service: at start it waits for the stack's services in `needs` (saying so), then until SIGTERM/SIGINT. */
+export async function runService(
+  name: string,
+  start: (ctx: ServiceContext) => Promise<RunningService>,
+  needs?: readonly StackService[],
+  env: Env = process.env,
+): Promise<void> {
+  const ctx = await createServiceContext(name, env, { needs, waitForStack: true });
   const { log, health, producer, telemetry, schemaIds } = ctx;
   const service = await start(ctx);
   log.info({ schemas: schemaIds }, `${name} started`);

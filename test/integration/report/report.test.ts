@@ -30,6 +30,7 @@ import { focusRow } from '../../helpers/billing.js';
 import { chromiumBinary, inkStats, renderedText, screenshot } from '../../helpers/chromium.js';
 import { runCli } from '../../helpers/cli.js';
 import { lastHourInOneMonth } from '../../helpers/clock.js';
+import { freePort } from '../../helpers/net.js';
 import { testConfig, testEnv } from '../../helpers/env.js';
 
 const HOUR = 3_600_000;
@@ -293,31 +294,22 @@ describe('report pages in headless Chromium', () => {
     assert.ok(ink.inked > 0.2 && ink.colours > 20, `the screenshot is not blank: ${JSON.stringify(ink)}`);
     if (process.env.UPDATE_DOCS) copyFileSync(png, path.join(PROJECT_ROOT, 'docs', 'report.png'));
 
-    // the command: the same figures as JSON
+    // the command: the same figures as JSON; Kafka not there (a port nothing listens on): the page is still written, the savings proposed unknown
     const json = path.join(dir, 'report.json');
-    const out = runCli(
-      [
-        'report',
-        '--html',
-        path.join(dir, 'cli.html'),
-        '--json',
-        json,
-        '--namespace',
-        'shop',
-        '--policy',
-        policyFile,
-        '--at',
-        String(atMs),
-        '--no-recommendations',
-      ],
-      env,
-    );
+    const noKafka = await freePort();
+    const out = runCli(['report', '--html', path.join(dir, 'cli.html'), '--json', json, '--namespace', 'shop', '--policy', policyFile, '--at', String(atMs)], {
+      ...env,
+      FORESIGHT_KAFKA_BROKERS: `127.0.0.1:${noKafka}`,
+    });
     assert.equal(out.status, 0, out.stderr);
     assert.match(out.stdout, /1 workloads \(1 series\), 2 outcomes \(1 saved, 0 neutral, 1 regressed, 0 insufficient-data\)/);
     const cli = JSON.parse(readFileSync(json, 'utf8')) as typeof data;
     assert.deepEqual(cli.costs, [shop]);
     assert.equal(cli.savings.proposedMonthly, null);
-    assert.match(cli.savings.notes[0], /savings proposed unknown: not read/);
+    assert.equal(
+      cli.savings.notes[0],
+      `savings proposed unknown: ${env.FORESIGHT_TOPIC_RECOMMENDATIONS} not read: cannot reach Kafka at 127.0.0.1:${noKafka} (connection refused)`,
+    );
   });
 
   it('draws one trace for backtest --html with the summary the command prints', () => {

@@ -116,6 +116,18 @@ describe('decoders', () => {
     ]);
     assert.equal(decodePrometheusJson(Buffer.from(JSON.stringify({ ...msg, value: 'NaN' })))[0].value, NaN);
     assert.throws(() => decodePrometheusJson(Buffer.from(JSON.stringify({ ...msg, labels: { namespace: 'shop' } }))), /no workload label/);
+    // a day its month does not have is dead-lettered, not read as the next month's (Date.parse: 2026-11-31 → December 1st)
+    for (const [timestamp, detail] of [
+      ['2026-11-31T10:00:00Z', 'field "timestamp" "2026-11-31T10:00:00Z" is no day of the calendar (November 2026 has 30 days)'],
+      ['2026-02-29T00:00:00+01:00', 'field "timestamp" "2026-02-29T00:00:00+01:00" is no day of the calendar (February 2026 has 28 days)'],
+      ['Nov 27 2026 10:00', 'field "timestamp" "Nov 27 2026 10:00" is not an ISO 8601 date-time (YYYY-MM-DDThh:mm:ssZ)'],
+    ]) {
+      assert.throws(
+        () => decodePrometheusJson(Buffer.from(JSON.stringify({ ...msg, timestamp }))),
+        (e: unknown) => e instanceof RejectedMessage && e.reason === 'invalid-field' && e.message === detail,
+      );
+    }
+    assert.equal(decodePrometheusJson(Buffer.from(JSON.stringify({ ...msg, timestamp: '2028-02-29T00:00:00Z' })))[0].eventTime, Date.UTC(2028, 1, 29));
   });
 
   it('reads FOCUS rows in JSON and spreads their cost over the charge period', () => {
@@ -164,6 +176,17 @@ describe('decoders', () => {
     );
     assert.throws(() => decodeFocusJson(Buffer.from(JSON.stringify({ ...row, EffectiveCost: 'lots' }))), /EffectiveCost/);
     assert.throws(() => decodeFocusJson(Buffer.from(JSON.stringify({ ...row, ServiceName: undefined }))), /ServiceName/);
+    // impossible days are dead-lettered with the column, not rolled over into the next month
+    for (const [col, value, detail] of [
+      ['ChargePeriodEnd', '2026-11-31T00:00:00Z', 'ChargePeriodEnd "2026-11-31T00:00:00Z" is no day of the calendar (November 2026 has 30 days)'],
+      ['BillingPeriodStart', '2026-13-01T00:00:00Z', 'BillingPeriodStart "2026-13-01T00:00:00Z" is no day of the calendar (there is no month 13)'],
+      ['ChargePeriodStart', '2026-11-27', undefined],
+      ['ChargePeriodStart', '27/11/2026', 'ChargePeriodStart "27/11/2026" is not an ISO 8601 date-time (YYYY-MM-DDThh:mm:ssZ)'],
+    ] as const) {
+      const decode = (): unknown => decodeFocusJson(Buffer.from(JSON.stringify({ ...row, [col]: value })));
+      if (detail === undefined) assert.equal((decode() as { ChargePeriodStart: number }[])[0].ChargePeriodStart, Date.UTC(2026, 10, 27));
+      else assert.throws(decode, (e: unknown) => e instanceof RejectedMessage && e.reason === 'invalid-field' && e.message === detail);
+    }
   });
 
   it('normalises FOCUS units for unit prices', () => {

@@ -13,6 +13,8 @@ describe('CSV traces', () => {
     assert.equal(parseTime('2013-06-30 22:03:24'), Date.UTC(2013, 5, 30, 22, 3, 24));
     assert.equal(parseTime('2013-06-30T22:03:24Z'), Date.UTC(2013, 5, 30, 22, 3, 24));
     assert.throws(() => parseTime('yesterday'), /not a time/);
+    // (report --at reads its time here too) a day its month does not have is refused, not read as the next month's
+    assert.throws(() => parseTime('2013-06-31 22:03:24'), /^Error: not a time: "2013-06-31 22:03:24" is no day of the calendar \(June 2013 has 30 days\)$/);
   });
 
   it('places rows at i × step without a time column and skips non-numeric values', () => {
