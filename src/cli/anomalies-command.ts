@@ -4,10 +4,15 @@ import { parse } from 'csv-parse/sync';
 import { Command } from 'commander';
 import { ANOMALY_THRESHOLD, ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScores } from '../scoring/anomaly-detector.js';
 import { ForesightError } from '../util/errors.js';
+import { dayExists } from '../util/iso-time.js';
 
 /** The time column in ms (ISO-like, UTC unless it says otherwise, or epoch seconds); undefined when a row does not parse. */
 function parseTimes(stamps: string[]): number[] | undefined {
-  const ms = stamps.map((s) => (/^\d+(\.\d+)?$/.test(s) ? Number(s) * 1000 : Date.parse(s.replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? '' : 'Z'))));
+  const ms = stamps.map((s) => {
+    if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+    if (!dayExists(s)) return NaN; // Date.parse would read 2026-11-31 as December 1st
+    return Date.parse(s.replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? '' : 'Z'));
+  });
   return ms.some((x) => !Number.isFinite(x)) ? undefined : ms;
 }
 
