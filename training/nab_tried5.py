@@ -1,7 +1,8 @@
 """Fifth round (issue 14 §2): a LEARNED combination of anomaly-4's terms and the earlier rounds' candidate terms,
-measured leave one category out. Written before any run; figures are filled in below when measured.
+measured leave one category out; not adopted (figures at the end of this header).
 
-    FORESIGHT_NAB_DIR=… nice -n 10 python3 training/nab_tried5.py    # terms cached under /tmp/nab6-cache; one JSON line last
+    FORESIGHT_NAB_DIR=… nice -n 10 python3 training/nab_tried5.py    # about 17 minutes on the shared 2-core machine (terms
+                                                                     # cached under /tmp/nab6-cache: 35 s once); one JSON line last
 
 Design: per step, the features are log(1 + term) of anomaly-4's three terms (training/detector.py `terms`: novelty,
 seasonal, surprise) and of the candidate terms of rounds 3–4 (training/nab_tried.py, nab_tried4.py: time of day
@@ -23,6 +24,50 @@ threshold chosen on four categories from the same grid), i.e. ≥ +2 over the la
 on the quantile grid used here and on nab_tried.py's fixed grid (65.8), AND its standard score on all 44 files at
 the one threshold it would serve (chosen on all 44) is ≥ 66.1. When two variants score alike (within 0.5), the
 simpler one (fewer features) is preferred. realKnownCause and realTraffic are never fetched, trained or tuned on.
+
+Configurations (fixed in advance; the last two dimensions were added after the first run showed the row-level fit far
+from NAB's tail, before any held-out figure of them was seen): feature sets "anomaly-4 alone" (log(1 + raw), a
+monotone map of anomaly-4: the check that the protocol reproduces it), "anomaly-4 terms" (+ its three terms),
+"+ time of day profile", "+ rounds 3-4 candidates" (all but the new term), "+ relative entropy" (all); negative/positive
+weight ratio 0.3, 1, 3; L2 0.001, 0.1; fitted on every row or only where some feature exceeds its 98th percentile
+(tail 0.98); coefficients free or monotone (none negative). Thresholds: the training categories' score quantiles
+1 − 10^−(1…4) (61 values), the same rule for every model.
+
+The new term, from the error analysis: at its serving threshold anomaly-4 misses 16 windows (AWS 10, AdExchange 6;
+one in the first day); several go quiet, lower or change shape inside their range, with no new value and no larger
+prediction error, which is what Wang et al.'s relative-entropy detector looks at (the distribution of a recent
+window against a reference, not a point or a mean). Measured: inside 6 of the 16 missed windows it peaks above its
+99th percentile outside the file's windows (ec2_cpu_utilization_53ea38 twice: 33.3 and 54.3 against 18.1,
+24ae8d, elb_request_count_8c0756, exchange-2_cpc, exchange-4_cpc), the time of day against the profile in 8, the
+time of day against the week's same hours 6, the surprise in context 5, rank shift 4, unseen patterns 4, quiet 1; but
+ordinary steps of other files reach more (its 99th percentile outside windows is 40–70 on fe7f93, c0d644, grok,
+iio NetworkIn, rds_cc0c53, exchange-4_cpm), the same story as the rank shift and the time of day in round 4.
+
+Figures (standard profile; "held out": each category scored with the configuration and threshold chosen on the
+other four, the five held-out parts normalised together; "all 44": configuration, fit and threshold on all 44 files,
+in-sample):
+- anomaly-4: 66.08 at its serving threshold 0.225; held out 65.72 on this quantile grid (per category AWS 54.0,
+  AdExchange 58.4, Tweets 75.3, artificialWithAnomaly 88.7), 65.75 on nab_tried.py's fixed grid; 65.51 on all 44 on
+  this grid (0.220 is not on it). The one-feature logistic model reproduces these exactly (a monotone map).
+- Held out, per feature set over all its configurations / free coefficients only / monotone only:
+  anomaly-4 terms 63.23 / 63.17 / 63.23 (AWS 59.3, AdExchange 65.0, Tweets 69.8, artificialWithAnomaly 42.7);
+  + time of day profile 65.00 / **66.62** / 65.00 (free: AWS 58.5, AdExchange 71.2, Tweets 68.1, artificial 90.3: the
+  best, +0.9 over anomaly-4, its configuration moving from fold to fold: ratio 0.3 or 3, L2 0.1 or 0.001, tail or not);
+  + rounds 3-4 candidates 56.63 / 57.79 / 59.59 (AWS 44.3, Tweets 60.1); + relative entropy 61.13 / 61.13 / 57.45
+  (AWS 51.8, artificialWithAnomaly 44.4). Every configuration of every set together: 60.50 (free 60.44, monotone
+  62.95): the configuration that scores best on four categories is rarely the one that holds on the fifth.
+- All 44 (in-sample, each set's best configuration and threshold on all files): anomaly-4 terms 68.63 (58.17
+  reward_low_FP, 73.86 reward_low_FN; ratio 3, L2 0.1, tail, threshold 0.2116), + time of day profile 67.92 (57.98 /
+  72.99; monotone), + rounds 3-4 candidates 67.48 (55.87 / 73.10), + relative entropy 66.91 (55.68 / 72.32): learned
+  weights gain 1–3 points where they are fitted and lose 0–9 where they are not.
+- Where the learned models lose held out: the Twitter volumes (75.3 for anomaly-4, 60–72 learned: the weights fitted
+  on the other categories raise the surprise/seasonal terms, whose marginal crossings are the Twitter false alerts)
+  and the artificial files with the relative entropy or rounds-3–4 sets (44 against 89: the step and flat-middle
+  files' windows are caught later or not at all when the novelty's weight falls). The row-level objective is far
+  from NAB's (the earliest detection per window, one alert a day, a threshold in the extreme tail): fitting only
+  the tail rows raised the four-category scores (AdExchange fold 67.2 → 70.3) but not the held-out ones.
+Result: best held out 66.62 against the bar 67.75 (= 65.75 + 2); not adopted, anomaly-4 stays. Every row of the
+last JSON line holds the per-fold choices, thresholds and coefficients.
 """
 from __future__ import annotations
 
@@ -54,6 +99,7 @@ FEATURE_SETS = {
 RATIOS = (0.3, 1.0, 3.0)  # total negative weight / total positive weight
 L2 = (1e-3, 1e-1)
 TAILS = (None, 0.98)  # fitted on every row, or on the rows where some feature is in its top 2 %
+MONOTONE = (False, True)  # coefficients of any sign, or none negative
 # thresholds: the training categories' score quantiles 1 − 10^−(1…4), the same for every model (scale-free)
 QUANTILES = 1.0 - 10.0 ** -np.linspace(1.0, 4.0, 61)
 
@@ -112,10 +158,12 @@ def targets(n: int, wins, profile: dict = PROFILE) -> tuple[np.ndarray, np.ndarr
     return y, w
 
 
-def fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, ratio: float, l2: float, tail: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, ratio: float, l2: float, tail: float | None = None, monotone: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted L2 logistic regression on standardised features (Newton's method): (mean, sd, coefficients with the
-    intercept last). tail: fit only on the rows where some feature reaches its `tail` quantile over the rows (the
-    region where a threshold is decided; NAB scores only the tail), else on every row."""
+    intercept last). tail: fit only on the rows where some feature exceeds its `tail` quantile over the rows (the
+    region where a threshold is decided; NAB scores only the tail), else on every row. monotone: no negative
+    coefficient (a larger term never lowers the score): the most negative one is fixed at 0 and the rest refitted
+    until none is negative."""
     keep = w > 0
     if tail is not None:
         keep &= np.any(X > np.quantile(X[keep], tail, axis=0), axis=1)
@@ -124,18 +172,25 @@ def fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, ratio: float, l2: float, ta
     w /= w.sum()
     mu, sd = X.mean(axis=0), np.maximum(X.std(axis=0), 1e-9)
     Z = np.hstack([(X - mu) / sd, np.ones((len(X), 1))])
-    beta = np.zeros(Z.shape[1])
-    reg = np.full(Z.shape[1], l2)
-    reg[-1] = 0.0
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(Z @ beta)))
-        grad = Z.T @ (w * (p - y)) + reg * beta
-        hess = (Z * (w * p * (1 - p))[:, None]).T @ Z + np.diag(reg) + 1e-12 * np.eye(len(beta))
-        step = np.linalg.solve(hess, grad)
-        beta -= step
-        if np.max(np.abs(step)) < 1e-8:
-            break
-    return mu, sd, beta
+    free = np.ones(Z.shape[1], dtype=bool)
+    while True:
+        beta = np.zeros(Z.shape[1])
+        Zf = Z[:, free]
+        reg = np.full(Zf.shape[1], l2)
+        reg[-1] = 0.0
+        b = np.zeros(Zf.shape[1])
+        for _ in range(50):
+            p = 1.0 / (1.0 + np.exp(-(Zf @ b)))
+            grad = Zf.T @ (w * (p - y)) + reg * b
+            hess = (Zf * (w * p * (1 - p))[:, None]).T @ Zf + np.diag(reg) + 1e-12 * np.eye(len(b))
+            step = np.linalg.solve(hess, grad)
+            b -= step
+            if np.max(np.abs(step)) < 1e-8:
+                break
+        beta[free] = b
+        if not monotone or beta[:-1].min() >= 0:
+            return mu, sd, beta
+        free[int(np.argmin(beta[:-1]))] = False
 
 
 def predict(model, X: np.ndarray, warm: int) -> np.ndarray:
@@ -162,7 +217,7 @@ def normalised(per: list[float], idx, n_windows) -> float:
 
 
 def configs():
-    return [(fs, r, l2, tail) for fs in FEATURE_SETS for r in RATIOS for l2 in L2 for tail in TAILS]
+    return [(fs, r, l2, tail, m) for fs in FEATURE_SETS for r in RATIOS for l2 in L2 for tail in TAILS for m in MONOTONE]
 
 
 def columns(fs: str) -> list[int]:
@@ -177,9 +232,8 @@ def fold_table(files, F, Y, W, warm, cfgs, log=print) -> dict:
     for c in nab_eval.CATEGORIES:
         train = [i for i, x in enumerate(cats) if x != c]
         for cfg in cfgs:
-            fs, ratio, l2, tail = cfg
-            cols = columns(fs)
-            model = fit(np.vstack([F[i][:, cols] for i in train]), np.concatenate([Y[i] for i in train]), np.concatenate([W[i] for i in train]), ratio, l2, tail)
+            cols = columns(cfg[0])
+            model = fit(np.vstack([F[i][:, cols] for i in train]), np.concatenate([Y[i] for i in train]), np.concatenate([W[i] for i in train]), *cfg[1:])
             scored = [predict(model, F[i][:, cols], warm[i]) for i in range(len(files))]
             on_train, th = best_threshold(files, scored, train)
             table[(c, cfg)] = (on_train, th, nab_eval.corpus(files, scored, PROFILE, th)[1], model[2])
@@ -250,12 +304,14 @@ def main() -> None:
     result = {"anomaly4_at_serving_threshold": round(nab_eval.corpus(files, s4, PROFILE, detector.THRESHOLD)[0], 2),
               "anomaly4_held_out_fixed_grid": a4_fixed, "by_feature_set": {}, "missed_windows": missed, "missed_windows_term_beyond_p99": beyond}
     for fs in FEATURE_SETS:
-        res = loco(files, table, [k for k in cfgs if k[0] == fs])
-        result["by_feature_set"][fs] = res
-        print(f"{fs}: held out {res['held_out_standard']}", json.dumps(res["choices"]), flush=True)
-    every = loco(files, table, cfgs)
-    result["all_configurations"] = every
-    print(f"all configurations: held out {every['held_out_standard']}", json.dumps(every["choices"]), flush=True)
+        for family, ms in (("", MONOTONE), (" free", (False,)), (" monotone", (True,))):
+            res = loco(files, table, [k for k in cfgs if k[0] == fs and k[4] in ms])
+            result["by_feature_set"][fs + family] = res
+            print(f"{fs + family}: held out {res['held_out_standard']}", json.dumps(res["choices"]), flush=True)
+    for family, ms in (("", MONOTONE), (" free", (False,)), (" monotone", (True,))):
+        every = loco(files, table, [k for k in cfgs if k[4] in ms])
+        result["all_configurations" + family] = every
+        print(f"all configurations{family}: held out {every['held_out_standard']}", json.dumps(every["choices"]), flush=True)
     a4 = result["by_feature_set"]["anomaly-4 alone"]["held_out_standard"]
     bar = max(a4, a4_fixed) + 2.0
     # on all 44 files: each learned set's configuration chosen there (fit and threshold on all 44), three profiles
@@ -275,6 +331,7 @@ def main() -> None:
         print(f"{fs} on all 44 files: {json.dumps(whole[fs])}", flush=True)
     result["on_all_44"] = whole
     adopted = [fs for fs in FEATURE_SETS if fs != "anomaly-4 alone" and result["by_feature_set"][fs]["held_out_standard"] >= bar and whole[fs]["standard"] >= 66.1]
+    adopted += [fam for fam in ("all_configurations", "all_configurations free", "all_configurations monotone") if result[fam]["held_out_standard"] >= bar]
     result["adoption"] = {"bar_held_out": round(bar, 2), "bar_all_44": 66.1, "adopted": adopted}
     print(f"adoption bar: held out ≥ {bar:.2f} and ≥ 66.1 on all 44; adopted: {adopted or 'none'} ({time.time() - t0:.0f} s)", flush=True)
     print(json.dumps(result))
