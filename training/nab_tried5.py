@@ -2,7 +2,8 @@
 measured leave one category out; not adopted (figures at the end of this header).
 
     FORESIGHT_NAB_DIR=… nice -n 10 python3 training/nab_tried5.py    # about 17 minutes on the shared 2-core machine (terms
-                                                                     # cached under /tmp/nab6-cache: 35 s once); one JSON line last
+                                                                     # cached under $NAB6_CACHE or /tmp/nab6-cache: 35 s once;
+                                                                     # delete it after changing a term); one JSON line last
 
 Design: per step, the features are log(1 + term) of anomaly-4's three terms (training/detector.py `terms`: novelty,
 seasonal, surprise) and of the candidate terms of rounds 3–4 (training/nab_tried.py, nab_tried4.py: time of day
