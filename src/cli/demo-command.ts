@@ -299,7 +299,7 @@ export function demoCommand(): Command {
         // and the GPU pools' (demo-gpu.ts), for the model server's projected GPU costs
         const gpuBilling = demoBillingRows(GPU_BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
         step(
-          `4/7 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices) and ${gpuBilling.length} of GPU pools ${GPU_POOLS.join(', ')} (${path.relative(PROJECT_ROOT, GPU_BILLING_SAMPLE)}, synthetic prices), then ${selected.length} rows`,
+          `4/7 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices) and ${gpuBilling.length} of GPU pools ${GPU_POOLS.join(', ')} (${path.relative(PROJECT_ROOT, GPU_BILLING_SAMPLE)}, synthetic prices)`,
         );
         await clients.producer.send({
           topic: cfg.topics.billing,

@@ -26,7 +26,7 @@ export function reportCommand(): Command {
     .option('--team <name>', "only this team's cost")
     .option('--policy <file...>', 'policy files: the budgets, and the policy the capacity is planned with (default: built-in, no budget)')
     .addOption(
-      new Option('--at <time>', 'the moment of the report (unix s/ms or ISO date-time; default now): the month and the last 24 hours of cost').argParser(
+      new Option('--at <time>', 'the moment of the report (unix s/ms or ISO date-time, UTC unless it names a zone; default now): the month and the last 24 hours of cost').argParser(
         (v) => {
           try {
             return parseTime(v);

@@ -268,6 +268,29 @@ function withRunningPorts(cfg: StackConfig, explicit: (k: PortKey) => boolean): 
 }
 
 /**
+ * This checkout's local stacks that run now (plain, Redis Cluster, secured), each as `stack
+ * env` would describe it, with the flag that selects it: how a client that cannot reach its
+ * configured addresses learns that the stack runs elsewhere (reachability.ts).
+ */
+export function runningStacks(env: Env = process.env): { flag: string; cfg: StackConfig }[] {
+  const out: { flag: string; cfg: StackConfig }[] = [];
+  for (const [flag, flags] of [
+    ['', {}],
+    [' --redis-cluster', { redisCluster: true }],
+    [' --secure', { secure: true }],
+  ] as const) {
+    let cfg: StackConfig;
+    try {
+      cfg = loadStackConfig(flags, env);
+    } catch {
+      continue; // an invalid stack variable: the client's own error says what is wrong
+    }
+    if (stackRuns(cfg.runDir)) out.push({ flag, cfg });
+  }
+  return out;
+}
+
+/**
  * Records the ports of a stack about to start (stack.ts stackUp), unless the folder's stack
  * already runs: its services keep the ports they were started on.
  */

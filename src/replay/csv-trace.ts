@@ -1,7 +1,7 @@
 /**
  * Reading a CSV trace into (event time, value) rows. With a time column, each cell is unix
- * seconds, unix milliseconds (13+ digits) or a date-time (ISO 8601, or "YYYY-MM-DD HH:MM:SS"
- * read as UTC). Without one, row i is at i × step. Rows whose value is empty or not a number
+ * seconds, unix milliseconds (13+ digits) or a date-time (ISO 8601 or "YYYY-MM-DD HH:MM:SS",
+ * read as UTC when it names no zone). Without one, row i is at i × step. Rows whose value is empty or not a number
  * are reported and skipped.
  */
 import { readFileSync } from 'node:fs';
@@ -26,7 +26,8 @@ export function parseTime(cell: string): number {
     const n = Number(s);
     return s.split('.')[0].length >= 13 ? n : n * 1000;
   }
-  const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s) ? `${s.replace(' ', 'T')}Z` : s;
+  // a date-time without a zone is UTC (Date.parse would read "2026-11-29T21:40" in the machine's zone)
+  const iso = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s) ? `${s.replace(' ', 'T')}Z` : s;
   const noDay = impossibleDay(s);
   if (noDay !== undefined) throw new Error(`not a time: ${JSON.stringify(cell)} is no day of the calendar (${noDay})`);
   const t = Date.parse(iso);

@@ -15,7 +15,7 @@ import { readTopic } from '../kafka/read-topic.js';
 import { parsePolicyFile } from '../policy/policy-loader.js';
 import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
 import type { Logger } from '../telemetry/log.js';
-import { describeUnreachable, endpointsOf, unreachable, unreachableError } from '../service-runtime/reachability.js';
+import { describeUnreachable, endpointsOf, runningLocalStacks, unreachable, unreachableError } from '../service-runtime/reachability.js';
 import { errorMessage } from '../util/errors.js';
 import { connectRedis, createRedis } from '../windows/redis-client.js';
 import { gatherReport, type ReportData, type ReportInputs } from './report-data.js';
@@ -89,7 +89,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
   // clients' minute of retries); without Kafka or the registry only the savings proposed are unknown
   const readRecommendations = opts.readRecommendations !== false;
   const down = await unreachable(endpointsOf(cfg, readRecommendations ? ['redis', 'kafka', 'registry'] : ['redis']));
-  if (down.some((d) => d.endpoint.service === 'redis')) throw unreachableError(down);
+  if (down.some((d) => d.endpoint.service === 'redis')) throw unreachableError(down, runningLocalStacks());
   const forecaster = await Forecaster.load(DEFAULT_MODEL, opts.providers ?? ['cpu'], opts.log);
   // the broker is only asked when the recommendations are read
   const kafka = readRecommendations && down.length === 0 ? createKafka(cfg.kafka, opts.log, 'report') : undefined;

@@ -14,6 +14,8 @@
 import { connect } from 'node:net';
 import type { ServiceConfig } from '../config/config.js';
 import type { Logger } from '../telemetry/log.js';
+import { runningStacks } from '../local-stack/stack-config.js';
+import { stackEnv } from '../local-stack/stack-env.js';
 import { ForesightError, type ErrorCode } from '../util/errors.js';
 import { sleep } from '../util/retry.js';
 
@@ -156,22 +158,54 @@ export function describeUnreachable(down: Unreachable[]): string {
   return joinWords(down.map((d) => `${d.endpoint.label} at ${d.endpoint.address} (${d.reason})`));
 }
 
-/** What to do about it: start the local stack, or point the variables at the running one. */
-export function stackHint(down: Unreachable[]): string {
+/** A local stack of this checkout that runs: the flag that selects it and the client variables `stack env` prints for it. */
+export interface RunningStack {
+  flag: string;
+  env: Record<string, string>;
+}
+
+/** This checkout's local stacks that run now, as `stack env` describes them. */
+export function runningLocalStacks(env: NodeJS.ProcessEnv = process.env): RunningStack[] {
+  return runningStacks(env).map(({ flag, cfg }) => ({ flag, env: stackEnv(cfg) }));
+}
+
+/**
+ * What to do about it. When a local stack of this checkout runs on other addresses than the
+ * unreachable ones (a stack moved to other ports, and a shell without its variables), the one
+ * thing to do is to take its variables; otherwise start the local stack, or point the
+ * variables at the running one.
+ */
+export function stackHint(down: Unreachable[], running: RunningStack[] = []): string {
   const variables = joinWords([...new Set(down.map((d) => d.endpoint.variable))]);
+  const elsewhere = running.find((r) => down.some((d) => r.env[d.endpoint.variable] !== undefined && r.env[d.endpoint.variable] !== d.endpoint.address));
+  if (elsewhere) {
+    const at = down
+      .map((d) => elsewhere.env[d.endpoint.variable])
+      .filter((v) => v !== undefined)
+      .join(', ');
+    return `this checkout's stack runs at ${at}: take its addresses with eval "$(npx foresight stack env${elsewhere.flag})" in this shell, then run the command again`;
+  }
   const secure = down.some((d) => d.endpoint.tls) ? ' --secure' : '';
   return `is the stack up? Start it with "npx foresight stack up${secure}" or point ${variables} at it (see "npx foresight stack env${secure}")`;
 }
 
 /** The one error for services that do not answer: what, where, why, and what to do (not retriable: waiting is the services' choice). */
-export function unreachableError(down: Unreachable[]): ForesightError {
-  return new ForesightError(CODES[down[0].endpoint.service], `cannot reach ${describeUnreachable(down)} — ${stackHint(down)}`);
+export function unreachableError(down: Unreachable[], running: RunningStack[] = []): ForesightError {
+  return new ForesightError(CODES[down[0].endpoint.service], `cannot reach ${describeUnreachable(down)} — ${stackHint(down, running)}`);
 }
 
-/** Stops with one error naming every service asked for that does not answer. */
-export async function requireReachable(cfg: ServiceConfig, services: readonly StackService[], timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
+/**
+ * Stops with one error naming every service asked for that does not answer (`running`: this
+ * checkout's local stacks that run, read from their folders when not given).
+ */
+export async function requireReachable(
+  cfg: ServiceConfig,
+  services: readonly StackService[],
+  timeoutMs = PROBE_TIMEOUT_MS,
+  running?: RunningStack[],
+): Promise<void> {
   const down = await unreachable(endpointsOf(cfg, services), timeoutMs);
-  if (down.length > 0) throw unreachableError(down);
+  if (down.length > 0) throw unreachableError(down, running ?? runningLocalStacks());
 }
 
 export interface WaitOptions {
@@ -196,7 +230,7 @@ export async function waitForStack(cfg: ServiceConfig, services: readonly StackS
   let down = await unreachable(endpoints, timeoutMs);
   if (down.length === 0) return;
   opts.onWaiting?.(describeUnreachable(down));
-  log.warn(`waiting for ${describeUnreachable(down)} — ${stackHint(down)}; retrying every ${pollMs / 1000} s`);
+  log.warn(`waiting for ${describeUnreachable(down)} — ${stackHint(down, runningLocalStacks())}; retrying every ${pollMs / 1000} s`);
   let lastProgress = Date.now();
   while (down.length > 0) {
     await sleep(pollMs);

@@ -13,7 +13,12 @@ import { freePort } from '../../helpers/net.js';
 
 describe('client commands without a stack', async () => {
   const [kafka, registry, redis] = [await freePort(), await freePort(), await freePort()];
+  const dir = mkdtempSync(path.join(tmpdir(), 'foresight-unreachable-'));
   const env = {
+    // no local stack of this checkout runs in these folders (CI's does in the default ones: its hint would differ)
+    FORESIGHT_STACK_DIR: path.join(dir, 'stack'),
+    FORESIGHT_STACK_CLUSTER_DIR: path.join(dir, 'stack-cluster'),
+    FORESIGHT_STACK_SECURE_DIR: path.join(dir, 'stack-secure'),
     FORESIGHT_KAFKA_BROKERS: `127.0.0.1:${kafka}`,
     FORESIGHT_SCHEMA_REGISTRY_URL: `http://127.0.0.1:${registry}/apis/ccompat/v7`,
     FORESIGHT_REDIS_URL: `redis://127.0.0.1:${redis}`,
@@ -25,7 +30,6 @@ describe('client commands without a stack', async () => {
   const REGISTRY = `the schema registry at http://127\\.0\\.0\\.1:${registry}/apis/ccompat/v7 \\(connection refused\\)`;
   const REDIS = `Redis at redis://127\\.0\\.0\\.1:${redis} \\(connection refused\\)`;
   const HINT = ' — is the stack up\\? Start it with "npx foresight stack up" or point';
-  const dir = mkdtempSync(path.join(tmpdir(), 'foresight-unreachable-'));
   const trace = path.join(dir, 'trace.csv');
   writeFileSync(trace, 'v\n1\n2\n');
 

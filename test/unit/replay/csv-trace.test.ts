@@ -12,6 +12,10 @@ describe('CSV traces', () => {
     assert.equal(parseTime('1372629804000'), 1372629804000);
     assert.equal(parseTime('2013-06-30 22:03:24'), Date.UTC(2013, 5, 30, 22, 3, 24));
     assert.equal(parseTime('2013-06-30T22:03:24Z'), Date.UTC(2013, 5, 30, 22, 3, 24));
+    // no zone: UTC whatever the machine's zone (the demo prints its decided time so)
+    assert.equal(parseTime('2026-11-29T21:40'), Date.UTC(2026, 10, 29, 21, 40));
+    assert.equal(parseTime('2026-11-29T21:40:05.5'), Date.UTC(2026, 10, 29, 21, 40, 5, 500));
+    assert.equal(parseTime('2026-11-29T21:40+01:00'), Date.UTC(2026, 10, 29, 20, 40));
     assert.throws(() => parseTime('yesterday'), /not a time/);
     // (report --at reads its time here too) a day its month does not have is refused, not read as the next month's
     assert.throws(() => parseTime('2013-06-31 22:03:24'), /^Error: not a time: "2013-06-31 22:03:24" is no day of the calendar \(June 2013 has 30 days\)$/);

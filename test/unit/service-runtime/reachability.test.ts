@@ -9,7 +9,7 @@ import { loadConfig } from '../../../src/config/config.js';
 import type { Logger } from '../../../src/telemetry/log.js';
 import { ForesightError } from '../../../src/util/errors.js';
 import { freePort as closedPort } from '../../helpers/net.js';
-import { endpointsOf, probe, requireReachable, waitForStack } from '../../../src/service-runtime/reachability.js';
+import { endpointsOf, probe, requireReachable, stackHint, waitForStack } from '../../../src/service-runtime/reachability.js';
 
 function listen(port = 0): Promise<Server> {
   const server = createServer((socket) => socket.destroy());
@@ -70,7 +70,7 @@ describe('stack reachability', () => {
         FORESIGHT_REDIS_URL: `redis://127.0.0.1:${r}`,
       });
       await requireReachable(cfg, ['kafka', 'registry']);
-      const err = await requireReachable(cfg, ['kafka', 'registry', 'redis']).then(
+      const err = await requireReachable(cfg, ['kafka', 'registry', 'redis'], undefined, []).then(
         () => assert.fail('expected an error'),
         (e: unknown) => e,
       );
@@ -83,10 +83,29 @@ describe('stack reachability', () => {
       );
       // over TLS, the secured local stack is the one to start
       const tls = loadConfig({ FORESIGHT_REDIS_URL: `rediss://127.0.0.1:${r}` });
-      await assert.rejects(requireReachable(tls, ['redis']), /Start it with "npx foresight stack up --secure" .*\(see "npx foresight stack env --secure"\)$/);
+      await assert.rejects(
+        requireReachable(tls, ['redis'], undefined, []),
+        /Start it with "npx foresight stack up --secure" .*\(see "npx foresight stack env --secure"\)$/,
+      );
     } finally {
       server.close();
     }
+  });
+
+  it("when this checkout's stack runs elsewhere, the hint is to take its addresses", () => {
+    const cfg = loadConfig({ FORESIGHT_REDIS_URL: 'redis://127.0.0.1:6379', FORESIGHT_KAFKA_BROKERS: '127.0.0.1:9092' });
+    const down = endpointsOf(cfg, ['redis', 'kafka']).map((endpoint) => ({ endpoint, reason: 'connection refused' }));
+    const moved = { flag: '', env: { FORESIGHT_REDIS_URL: 'redis://127.0.0.1:46379', FORESIGHT_KAFKA_BROKERS: '127.0.0.1:49092' } };
+    assert.equal(
+      stackHint(down, [moved]),
+      'this checkout\'s stack runs at redis://127.0.0.1:46379, 127.0.0.1:49092: take its addresses with eval "$(npx foresight stack env)" in this shell, then run the command again',
+    );
+    // a running stack on the very addresses that do not answer (it is starting or failing): start it / point the variables
+    const same = { flag: '', env: { FORESIGHT_REDIS_URL: 'redis://127.0.0.1:6379', FORESIGHT_KAFKA_BROKERS: '127.0.0.1:9092' } };
+    assert.match(stackHint(down, [same]), /^is the stack up\?/);
+    // the Redis Cluster stack is named by its flag
+    const cluster = { flag: ' --redis-cluster', env: { FORESIGHT_REDIS_URL: 'redis://127.0.0.1:7001' } };
+    assert.match(stackHint(down.slice(0, 1), [cluster]), /eval "\$\(npx foresight stack env --redis-cluster\)"/);
   });
 
   it('a service waits, saying for what, and goes on once the port answers', async () => {
