@@ -26,15 +26,16 @@ export function reportCommand(): Command {
     .option('--team <name>', "only this team's cost")
     .option('--policy <file...>', 'policy files: the budgets, and the policy the capacity is planned with (default: built-in, no budget)')
     .addOption(
-      new Option('--at <time>', 'the moment of the report (unix s/ms or ISO date-time, UTC unless it names a zone; default now): the month and the last 24 hours of cost').argParser(
-        (v) => {
-          try {
-            return parseTime(v);
-          } catch (err) {
-            throw new InvalidArgumentError((err as Error).message);
-          }
-        },
-      ),
+      new Option(
+        '--at <time>',
+        'the moment of the report (unix s/ms or ISO date-time, UTC unless it names a zone; default now): the month and the last 24 hours of cost',
+      ).argParser((v) => {
+        try {
+          return parseTime(v);
+        } catch (err) {
+          throw new InvalidArgumentError((err as Error).message);
+        }
+      }),
     )
     .addOption(new Option('--max-series <n>', 'at most this many series get a chart, the most recent first').argParser(parsePositiveInt).default(24))
     .option('--no-recommendations', 'do not read the recommendations topic (the savings proposed are then unknown)')
