@@ -15,7 +15,21 @@ import { reportCommand } from './report-command.js';
 import { alertBridgeCommand, committerCommand, processorCommand } from './service-commands.js';
 import { stackCommand } from './stack-command.js';
 
-const program = new Command('foresight').description('Predictive FinOps for Kubernetes, delivered the GitOps way').version('0.1.0').showHelpAfterError();
+const program = new Command('foresight')
+  .description('Predictive FinOps for Kubernetes, delivered the GitOps way')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    [
+      '',
+      'processor, committer, alert-bridge, replay, report, export-history and bench connect to Kafka, the',
+      'schema registry and Redis named by FORESIGHT_KAFKA_BROKERS, FORESIGHT_SCHEMA_REGISTRY_URL and',
+      "FORESIGHT_REDIS_URL (default: the local stack's default ports); for the local stack, wherever it runs:",
+      'eval "$(npx foresight stack env)".',
+      'Move the local stack with FORESIGHT_STACK_*_PORT (see "foresight stack up --help").',
+    ].join('\n'),
+  );
 
 program.addCommand(stackCommand());
 program.addCommand(processorCommand());
