@@ -5,10 +5,17 @@
  * recommendations are on the topic. Hashes of strings, each with a 60-day expiry.
  *
  * The write-back sends only what changed against what Redis holds (the fields as read, then as
- * written): HSET of the changed fields, HDEL of those that went, DEL when none is left. The
- * expiry is set when a key is created and otherwise refreshed at most once per
+ * written): HSET of the changed fields, HDEL of those that went (Redis removes a hash whose last
+ * field goes). The expiry is set when a key is created and otherwise refreshed at most once per
  * EXPIRY_REFRESH_MS per key (an ExpiryMemo the loop keeps across batches): a hash expires
- * between 59 and 60 days after its last write, instead of a PEXPIRE per key and step.
+ * between 59 and 60 days after its last write, instead of a full PEXPIRE per key and step.
+ *
+ * Several partitions write one hash (a workload's series land on different partitions, handled
+ * by one processor at once or by several processors: redis-keys.ts says who writes which field):
+ * each field has one writing series, so sending only the fields changed keeps every writer's
+ * changes. Hence never DEL a hash that looks empty here (it would drop fields another partition
+ * added since the read), and an existing key's write carries PEXPIRE … NX: a hash that another
+ * partition emptied in between is created again by this HSET, and must not live forever.
  */
 import type { Redis } from './redis-client.js';
 import type { ReplicaState } from '../policy/decide-replicas.js';
@@ -130,27 +137,24 @@ export class BatchState {
         wasFields++;
         if (!(f in v)) gone.push(f);
       }
-      if (fields === 0) {
-        if (wasFields > 0) {
-          pipeline.del(k);
-          commands++;
-        }
-        this.expiries?.forget(k);
-      } else {
-        if (gone.length > 0) {
-          pipeline.hdel(k, ...gone);
-          commands++;
-        }
+      // HDEL, not DEL, even of the last field: another partition may have added fields since the read
+      if (gone.length > 0) {
+        pipeline.hdel(k, ...gone);
+        commands++;
+      }
+      if (fields === 0) this.expiries?.forget(k);
+      else {
         if (changed.length > 0) {
           pipeline.hset(k, ...changed);
           commands++;
         }
-        // a key created now gets its expiry; an existing one when the memo says it is due
+        // a key created now gets its expiry; an existing one when the memo says it is due, else only
+        // when it has none (another partition emptied it since the read: this HSET created it again)
         if (wasFields === 0 || !this.expiries || this.expiries.due(k)) {
           pipeline.pexpire(k, STATE_TTL_MS);
           commands++;
           expiring.push(k);
-        }
+        } else if (changed.length > 0) pipeline.pexpire(k, STATE_TTL_MS, 'NX');
       }
       written.push([k, { ...v }]);
     }
