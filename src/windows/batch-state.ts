@@ -14,8 +14,10 @@
  * by one processor at once or by several processors: redis-keys.ts says who writes which field):
  * each field has one writing series, so sending only the fields changed keeps every writer's
  * changes. Hence never DEL a hash that looks empty here (it would drop fields another partition
- * added since the read), and an existing key's write carries PEXPIRE … NX: a hash that another
- * partition emptied in between is created again by this HSET, and must not live forever.
+ * added since the read); and a hash that another partition emptied in between is created again
+ * by this HSET: a write that only adds fields to an existing hash also sends PEXPIRE … NX, so
+ * the hash does not live forever (a write that changes a field it held needs none: no other
+ * series removes that field; that is the common case, a step's decision, and costs nothing more).
  */
 import type { Redis } from './redis-client.js';
 import type { ReplicaState } from '../policy/decide-replicas.js';
@@ -127,9 +129,13 @@ export class BatchState {
       const was = this.stored.get(k)!;
       const changed: string[] = [];
       let fields = 0;
+      let added = 0;
       for (const f in v) {
         fields++;
-        if (was[f] !== v[f]) changed.push(f, v[f]);
+        if (was[f] !== v[f]) {
+          changed.push(f, v[f]);
+          if (was[f] === undefined) added++;
+        }
       }
       let wasFields = 0;
       const gone: string[] = [];
@@ -148,13 +154,20 @@ export class BatchState {
           pipeline.hset(k, ...changed);
           commands++;
         }
-        // a key created now gets its expiry; an existing one when the memo says it is due, else only
-        // when it has none (another partition emptied it since the read: this HSET created it again)
+        // a key created now gets its expiry; an existing one when the memo says it is due
         if (wasFields === 0 || !this.expiries || this.expiries.due(k)) {
           pipeline.pexpire(k, STATE_TTL_MS);
           commands++;
           expiring.push(k);
-        } else if (changed.length > 0) pipeline.pexpire(k, STATE_TTL_MS, 'NX');
+        } else if (changed.length > 0) {
+          // a write that only adds fields may create the hash again (another partition emptied it since
+          // the read): it gets its expiry if it has none. One that changes a field this series wrote
+          // cannot: only this series removes that field, so the hash still holds it.
+          if (added === changed.length / 2) {
+            pipeline.pexpire(k, STATE_TTL_MS, 'NX');
+            commands++;
+          }
+        }
       }
       written.push([k, { ...v }]);
     }
