@@ -13,7 +13,8 @@
  *   <prefix>:{t:p}:rebuild | :incomplete        the lost-state marks (state-marks.ts)
  * Per workload (tag {<workload>}; recommend/):
  *   <prefix>:rec:{<workload>}                   hash    decision engine state and last HPA proposal
- *   <prefix>:rec:{<workload>}:<type>:<container|->  hash  last proposal of an hourly type
+ *   <prefix>:rec:{<workload>}:<proposal>:<container|->  hash  last proposal of an hourly or model-server type
+ *                                               (recommend/publish-once.ts lists the one series deciding each)
  *   <prefix>:rec:{<workload>}:outcome           hash    the change awaiting its outcome and online forecast quality (outcomes/tracker.ts)
  * Per series and per budget scope:
  *   <prefix>:alert:{<seriesId>}                 string  event time until which alerts are suppressed
