@@ -54,11 +54,10 @@ import { isModelServerDemand, ModelServerRecommender } from './model-server-reco
 import { Money } from '../money/money.js';
 import type { CheckedBudget } from '../policy/budgets.js';
 import { SpendAnomalies } from './spend-anomalies.js';
-import { closesHour, movedBeyond, SizingRules, urgentRaise, type Candidate } from './sizing.js';
+import { closesHour, SizingRules, type Candidate } from './sizing.js';
+import { publishOnce } from './publish-once.js';
 import { parseSeriesId, type SeriesIdentity } from '../codec/series-id.js';
 import { labelsOf } from '../money/workload-facts.js';
-import { traceHeaders } from '../telemetry/propagation.js';
-import { proposalKey } from '../windows/redis-keys.js';
 
 const STEP_MS = 300_000;
 
@@ -258,14 +257,14 @@ export class RecommendationLoop {
       if (isModelServerDemand(r.id, policy)) {
         for (const c of await this.modelServers.candidates(ref, r.id, r.stepEndMs, r.day.history, forecasts[i], policy, tp)) {
           if (!(await this.money.guard(r.id, c.rec, policy))) continue; // a budget cap
-          const rec = await this.publishOnce(ctx, r.id, c, r.stepEndMs, policy);
+          const rec = await publishOnce(ctx, this.d, r.id, c, r.stepEndMs, policy);
           if (rec) published.push(rec);
         }
       }
       if (closesHour(r.stepEndMs)) {
         for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp, r.h.hours)) {
           if (!(await this.money.guard(r.id, c.rec, policy, (c.urgentRaises ?? []).length > 0))) continue; // a budget cap
-          const rec = await this.publishOnce(ctx, r.id, c, r.stepEndMs, policy);
+          const rec = await publishOnce(ctx, this.d, r.id, c, r.stepEndMs, policy);
           if (rec) published.push(rec);
         }
         if (r.id.container === null && r.id.metric === policy.replicas.metric) {
@@ -319,25 +318,5 @@ export class RecommendationLoop {
       out.push(await this.sizing.spot(id, ref, seriesId, stepEndMs, policy, tp, read));
     }
     return out.filter((c): c is Candidate => c !== undefined);
-  }
-
-  /** Publishes a candidate when it moved beyond the hysteresis from the last one of its workload and type, after the cooldown (an urgent one at once). */
-  private async publishOnce(
-    ctx: BatchContext,
-    id: SeriesIdentity,
-    c: Candidate,
-    stepEndMs: number,
-    policy: ReturnType<PolicySet['resolve']>,
-  ): Promise<Recommendation | undefined> {
-    const key = proposalKey(this.d.prefix, id.workload, c.type, c.container);
-    await ctx.state.load([key]);
-    const { values, atMs: at = null } = ctx.state.get(key);
-    const last = values === undefined ? undefined : (JSON.parse(values) as Record<string, number | string>);
-    const urgent = urgentRaise(last, c);
-    if (last && !urgent && !movedBeyond(last, c.values, policy.change.hysteresisPercent)) return undefined;
-    if (!urgent && at !== null && stepEndMs - Number(at) < policy.change.cooldownMinutes * 60_000) return undefined;
-    ctx.messages.push({ key: id.workload, value: this.d.codec.encode('Recommendation', c.rec), headers: traceHeaders() });
-    ctx.state.set(key, { values: JSON.stringify(c.values), atMs: String(stepEndMs), id: c.rec.id });
-    return c.rec;
   }
 }

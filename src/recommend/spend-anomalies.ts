@@ -6,6 +6,10 @@
  * hour's cost, window the last day's hourly figures), quiet for the policy's suppression
  * interval afterwards (event time). The history starts at the scope's first hour with cost and
  * ends at its newest: billing that has not arrived yet is not read as a drop to zero.
+ *
+ * Every workload's demand series checks its scopes, so one scope is checked from several
+ * partitions and processors: the hour and the suppression are claimed in one script
+ * (windows/lua/claimSpendHour-1.lua), so each hour is scored and alerted once between them.
  */
 import type { AnomalyAlert } from '../codec/generated-types.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
@@ -13,6 +17,7 @@ import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomal
 import { traceHeaders } from '../telemetry/propagation.js';
 import type { MoneyDeps } from '../money/money.js';
 import { spendAnomalyKey } from '../windows/redis-keys.js';
+import { claimSpendHour } from '../windows/spend-claim.js';
 import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 
@@ -65,16 +70,16 @@ export class SpendAnomalies {
     const h = spendHistory(await this.d.costs.hourly(s.scope, fromHour * HOUR, atMs));
     if (!h) return undefined;
     const hour = fromHour + h.newest;
-    const key = spendAnomalyKey(this.d.prefix, s.scope);
-    const [scored, quietUntil] = await this.d.redis.hmget(key, 'scored', 'quietUntil');
-    if (scored !== null && Number(scored) >= hour) return undefined; // each hour once
-    await this.d.redis.hset(key, 'scored', String(hour));
-    await this.d.redis.pexpire(key, Math.round(policy.anomaly.suppressMinutes * 60_000 + 2 * ANOMALY_WINDOW * HOUR));
     const score = anomalyScore(h.history, HOURS_PER_DAY);
     const eventTime = hour * HOUR;
-    if (!(score >= policy.anomaly.threshold)) return undefined;
-    if (quietUntil !== null && Number(quietUntil) > eventTime) return undefined;
-    await this.d.redis.hset(key, 'quietUntil', String(eventTime + HOUR + policy.anomaly.suppressMinutes * 60_000));
+    // each hour once, and its alert once, whichever partition or processor checks the scope first (one atomic claim)
+    const claim = await claimSpendHour(this.d.redis, spendAnomalyKey(this.d.prefix, s.scope), {
+      hour,
+      ttlMs: policy.anomaly.suppressMinutes * 60_000 + 2 * ANOMALY_WINDOW * HOUR,
+      eventTime,
+      quietUntil: score >= policy.anomaly.threshold ? eventTime + HOUR + policy.anomaly.suppressMinutes * 60_000 : undefined,
+    });
+    if (claim !== 'alert') return undefined;
     const day = h.history.slice(-HOURS_PER_DAY);
     const sorted = [...day].sort((a, b) => a - b);
     const alert: AnomalyAlert = {

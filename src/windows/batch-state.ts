@@ -5,10 +5,19 @@
  * recommendations are on the topic. Hashes of strings, each with a 60-day expiry.
  *
  * The write-back sends only what changed against what Redis holds (the fields as read, then as
- * written): HSET of the changed fields, HDEL of those that went, DEL when none is left. The
- * expiry is set when a key is created and otherwise refreshed at most once per
+ * written): HSET of the changed fields, HDEL of those that went (Redis removes a hash whose last
+ * field goes). The expiry is set when a key is created and otherwise refreshed at most once per
  * EXPIRY_REFRESH_MS per key (an ExpiryMemo the loop keeps across batches): a hash expires
- * between 59 and 60 days after its last write, instead of a PEXPIRE per key and step.
+ * between 59 and 60 days after its last write, instead of a full PEXPIRE per key and step.
+ *
+ * Several partitions write one hash (a workload's series land on different partitions, handled
+ * by one processor at once or by several processors: redis-keys.ts says who writes which field):
+ * each field has one writing series, so sending only the fields changed keeps every writer's
+ * changes. Hence never DEL a hash that looks empty here (it would drop fields another partition
+ * added since the read); and a hash that another partition emptied in between is created again
+ * by this HSET: a write that only adds fields to an existing hash also sends PEXPIRE … NX, so
+ * the hash does not live forever (a write that changes a field it held needs none: no other
+ * series removes that field; that is the common case, a step's decision, and costs nothing more).
  */
 import type { Redis } from './redis-client.js';
 import type { ReplicaState } from '../policy/decide-replicas.js';
@@ -120,9 +129,13 @@ export class BatchState {
       const was = this.stored.get(k)!;
       const changed: string[] = [];
       let fields = 0;
+      let added = 0;
       for (const f in v) {
         fields++;
-        if (was[f] !== v[f]) changed.push(f, v[f]);
+        if (was[f] !== v[f]) {
+          changed.push(f, v[f]);
+          if (was[f] === undefined) added++;
+        }
       }
       let wasFields = 0;
       const gone: string[] = [];
@@ -130,17 +143,13 @@ export class BatchState {
         wasFields++;
         if (!(f in v)) gone.push(f);
       }
-      if (fields === 0) {
-        if (wasFields > 0) {
-          pipeline.del(k);
-          commands++;
-        }
-        this.expiries?.forget(k);
-      } else {
-        if (gone.length > 0) {
-          pipeline.hdel(k, ...gone);
-          commands++;
-        }
+      // HDEL, not DEL, even of the last field: another partition may have added fields since the read
+      if (gone.length > 0) {
+        pipeline.hdel(k, ...gone);
+        commands++;
+      }
+      if (fields === 0) this.expiries?.forget(k);
+      else {
         if (changed.length > 0) {
           pipeline.hset(k, ...changed);
           commands++;
@@ -150,6 +159,14 @@ export class BatchState {
           pipeline.pexpire(k, STATE_TTL_MS);
           commands++;
           expiring.push(k);
+        } else if (changed.length > 0) {
+          // a write that only adds fields may create the hash again (another partition emptied it since
+          // the read): it gets its expiry if it has none. One that changes a field this series wrote
+          // cannot: only this series removes that field, so the hash still holds it.
+          if (added === changed.length / 2) {
+            pipeline.pexpire(k, STATE_TTL_MS, 'NX');
+            commands++;
+          }
         }
       }
       written.push([k, { ...v }]);

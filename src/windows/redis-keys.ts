@@ -11,14 +11,22 @@
  *   <prefix>:{t:p}:cost:<scope>:<yyyymm>        hash    hour index → cost, "total" (cost-store.ts)
  *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm> hash    "cost", "quantity", "currency:<ISO 4217>" (cost-store.ts)
  *   <prefix>:{t:p}:rebuild | :incomplete        the lost-state marks (state-marks.ts)
- * Per workload (tag {<workload>}; recommend/):
- *   <prefix>:rec:{<workload>}                   hash    decision engine state and last HPA proposal
- *   <prefix>:rec:{<workload>}:<type>:<container|->  hash  last proposal of an hourly type
- *   <prefix>:rec:{<workload>}:outcome           hash    the change awaiting its outcome and online forecast quality (outcomes/tracker.ts)
+ * Per workload (tag {<workload>}; recommend/). metrics.v1 is keyed by series, so a workload's series are
+ * scored on different partitions (at once in one processor, or in two): each field below has ONE writing
+ * series, and the batch state (batch-state.ts) writes back only the fields it changed, never DEL.
+ *   <prefix>:rec:{<workload>}                   hash    decision engine state and last HPA proposal; written by
+ *                                               the replicas demand series only (its HPA steps, its outcomes' recalibration)
+ *   <prefix>:rec:{<workload>}:<proposal>:<container|->  hash  last proposal of an hourly or model-server type
+ *                                               (recommend/publish-once.ts lists the one series deciding each)
+ *   <prefix>:rec:{<workload>}:outcome           hash    the changes awaiting their outcome and online forecast quality
+ *                                               (outcomes/tracker.ts): pending:<track>, inForce:<track> by the track's
+ *                                               series; quality, calm by the replicas demand series
+ *                                               (pinned by test/unit/outcomes/tracks.test.ts)
  * Per series and per budget scope:
- *   <prefix>:alert:{<seriesId>}                 string  event time until which alerts are suppressed
- *   <prefix>:spend:{<scope>}                    hash    spend anomalies: last scored hour, end of suppression
- *   <prefix>:budget:{<scope>}:<period>          string  the BUDGET recommendation of the period (once)
+ *   <prefix>:alert:{<seriesId>}                 string  event time until which alerts are suppressed (one series: one partition)
+ *   <prefix>:spend:{<scope>}                    hash    spend anomalies: last scored hour, end of suppression; every
+ *                                               workload of the scope checks it: claimed atomically (lua/claimSpendHour-1.lua)
+ *   <prefix>:budget:{<scope>}:<period>          string  the BUDGET recommendation of the period (once: SET NX)
  * Global:
  *   <prefix>:outcomes                           hash    recommendation id → ChangeOutcome JSON (outcomes/store.ts)
  * The one-shot commands (history export, report) find partitions by SCAN with the patterns below.

@@ -1,7 +1,9 @@
 /**
  * The loop's per-batch state (windows/batch-state.ts) against real Redis: a write sends only
- * what changed (HSET, HDEL of the fields that went, DEL when none is left; nothing for a hash
+ * what changed (HSET, HDEL of the fields that went, the hash gone with its last field; nothing for a hash
  * replaced by the same fields) and Redis then holds exactly the hash in memory, with its expiry.
+ * Two batches of different partitions that change different fields of one hash (a workload's
+ * outcome tracks: its demand series and each container's CPU series) both keep their changes.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -87,6 +89,35 @@ describe('batch state', () => {
       state.set(key, { b: '5' });
       await state.flush();
       assert.ok((await redis.pttl(key)) > STATE_TTL_MS - 60_000, 'a re-created key has its expiry');
+    } finally {
+      await redis.del(key);
+    }
+  });
+
+  it('two batches that read the same hash and change different fields both keep their changes, in either order', async () => {
+    // the outcome hash of a workload: its demand series (one partition) ends the HPA track, a container's
+    // CPU series (another partition) opens its RESOURCES track, both from the same read
+    const key = `${uniqueId('bstate')}:rec:{ns/w3}:outcome`;
+    // two processors: each its own memo of expiries set
+    const memos = [new ExpiryMemo(), new ExpiryMemo()];
+    try {
+      for (const demandFirst of [true, false]) {
+        await redis.del(key);
+        await redis.hset(key, { inForce: 'hpa' });
+        await redis.pexpire(key, STATE_TTL_MS);
+        for (const m of memos) m.set(key); // its expiry was set just now: not due again
+        const demand = new BatchState(redis, memos[0]);
+        const container = new BatchState(redis, memos[1]);
+        await Promise.all([demand.load([key]), container.load([key])]);
+        demand.delete(key, 'inForce'); // its last field: the demand series' view is empty
+        container.set(key, { 'pending:RESOURCES:cpu:app': 'res' });
+        if (demandFirst) await demand.flush();
+        await container.flush();
+        if (!demandFirst) await demand.flush();
+        assert.deepEqual(await redis.hgetall(key), { 'pending:RESOURCES:cpu:app': 'res' }, `demand series first: ${demandFirst}`);
+        const ttl = await redis.pttl(key);
+        assert.ok(ttl > STATE_TTL_MS - 60_000, `the hash keeps an expiry (demand series first: ${demandFirst}): ${ttl}`);
+      }
     } finally {
       await redis.del(key);
     }
