@@ -161,11 +161,12 @@ export class BatchState {
           expiring.push(k);
         } else if (changed.length > 0) {
           // a write that only adds fields may create the hash again (another partition emptied it since
-          // the read): it gets its expiry if it has none. One that changes a field this series wrote
-          // cannot: only this series removes that field, so the hash still holds it.
+          // the read): it sets the expiry (a plain PEXPIRE: its NX form needs Redis 7). One that changes
+          // a field this series wrote cannot: only this series removes that field, so the hash still holds it.
           if (added === changed.length / 2) {
-            pipeline.pexpire(k, STATE_TTL_MS, 'NX');
+            pipeline.pexpire(k, STATE_TTL_MS);
             commands++;
+            expiring.push(k);
           }
         }
       }
