@@ -100,7 +100,8 @@ function expand(value: unknown, segments: string[], prefix: (string | number)[] 
     const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
     return entries.flatMap(([k, v]) => expand(v, rest, [...prefix, k]));
   }
-  if (Array.isArray(value)) return [];
+  // a number segment is a list index (Helm values paths such as containers.0.resources)
+  if (Array.isArray(value)) return /^\d+$/.test(head) ? expand(value[Number(head)], rest, [...prefix, Number(head)]) : [];
   return expand((value as Record<string, unknown>)[head], rest, [...prefix, head]);
 }
 
@@ -117,7 +118,8 @@ export function manifestShapeError(kind: string, value: Record<string, unknown>,
 
 /**
  * The shape of one Helm values path (the mapping's `helm.fields`): every part above it a
- * mapping and the value itself a single value. Returns the problem's line and message.
+ * mapping (a list where the next segment is an index: `containers.0.resources.requests.cpu`)
+ * and the value itself a single value. Returns the problem's line and message.
  */
 export function helmValueShapeError(
   values: Record<string, unknown>,
@@ -126,7 +128,8 @@ export function helmValueShapeError(
   lineOf: (pos: number) => number,
 ): string | undefined {
   const segments = dottedPath.split('.');
-  const rules: [string, Shape][] = segments.map((_, i) => [segments.slice(0, i + 1).join('.'), i === segments.length - 1 ? 'value' : 'mapping']);
+  const above = (i: number): Shape => (/^\d+$/.test(segments[i + 1]) ? 'list' : 'mapping');
+  const rules: [string, Shape][] = segments.map((_, i) => [segments.slice(0, i + 1).join('.'), i === segments.length - 1 ? 'value' : above(i)]);
   const problem = firstProblem(values, rules);
   return (
     problem &&

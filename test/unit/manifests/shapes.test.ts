@@ -80,6 +80,37 @@ describe('manifests of an unsupported shape', () => {
     });
   });
 
+  it('a Helm values path through a list by index (containers.0.…) resolves and is edited', () => {
+    const f = exampleFiles();
+    f.set(
+      'charts/cart/values-prod.yaml',
+      ['replicaCount: 2', 'containers:', '  - name: app', '    resources:', '      requests:', '        cpu: 200m', '        memory: 256Mi', ''].join('\n'),
+    );
+    const mapping = f.get('foresight-mapping.yaml')!;
+    const indexed = mapping.replace(
+      'requests.cpu: resources.requests.cpu\n        requests.memory: resources.requests.memory\n  - workload: ml',
+      'requests.cpu: containers.0.resources.requests.cpu\n        requests.memory: containers.0.resources.requests.memory\n  - workload: ml',
+    );
+    assert.notEqual(indexed, mapping);
+    f.set('foresight-mapping.yaml', indexed);
+    const found = ManifestIndex.build(f).lookup(key('cart'));
+    assert.equal(found.problem, undefined);
+    assert.equal(currentValue(found.resolved!, 'requests.cpu', null), '200m');
+    const cart = {
+      namespace: 'shop',
+      kind: 'Deployment',
+      name: 'cart',
+      container: null,
+      changes: [{ field: 'requests.cpu', current: '200m', proposed: '300m' }],
+      currentSource: 'MANIFEST',
+    } as unknown as Recommendation;
+    const plan = planRecommendation(f, cart, undefined);
+    assert.match(plan.changed.get('charts/cart/values-prod.yaml')!, /^ {8}cpu: 300m$/m);
+    // an index past the list's end is no value (not a shape problem)
+    f.set('foresight-mapping.yaml', indexed.replace('containers.0.resources.requests.cpu', 'containers.1.resources.requests.cpu'));
+    assert.equal(currentValue(ManifestIndex.build(f).lookup(key('cart')).resolved!, 'requests.cpu', null), null);
+  });
+
   it('the well-formed workloads beside them still resolve', () => {
     const example = ManifestIndex.build(exampleFiles());
     for (const label of ['shop/Deployment/checkout', 'ml/Deployment/llm-server', 'shop/Deployment/cart']) {
