@@ -41,9 +41,11 @@ export async function publishOnce(
   stepEndMs: number,
   policy: Pick<ResolvedPolicy, 'change'>,
 ): Promise<Recommendation | undefined> {
-  const key = proposalKey(d.prefix, id.workload, proposalName(c), c.container);
+  const name = proposalName(c);
+  const key = proposalKey(d.prefix, id.workload, name, c.container);
   await ctx.state.load([key]);
-  const { values, atMs: at = null } = ctx.state.get(key);
+  let { values, atMs: at = null } = ctx.state.get(key);
+  if (values === undefined && name === 'GPU') ({ values, atMs: at = null } = await legacyGpuProposal(ctx.state, d.prefix, id.workload, c.container));
   const last = values === undefined ? undefined : (JSON.parse(values) as Record<string, number | string>);
   const urgent = urgentRaise(last, c);
   if (last && !urgent && !movedBeyond(last, c.values, policy.change.hysteresisPercent)) return undefined;
@@ -51,4 +53,16 @@ export async function publishOnce(
   ctx.messages.push({ key: id.workload, value: d.codec.encode('Recommendation', c.rec), headers: traceHeaders() });
   ctx.state.set(key, { values: JSON.stringify(c.values), atMs: String(stepEndMs), id: c.rec.id });
   return c.rec;
+}
+
+/**
+ * Before GPU sharing had its own proposal key (November 2026) it was kept under
+ * RESOURCES:<container>, with a `gpu` value: read there while the GPU key has none, so an upgrade
+ * does not publish the same GPU sharing again. Only read: that key is the CPU series' now.
+ */
+async function legacyGpuProposal(state: BatchState, prefix: string, workload: string, container: string | null): Promise<Record<string, string>> {
+  const legacy = proposalKey(prefix, workload, 'RESOURCES', container);
+  await state.load([legacy]);
+  const old = state.get(legacy);
+  return old.values !== undefined && 'gpu' in (JSON.parse(old.values) as Record<string, unknown>) ? old : {};
 }

@@ -78,4 +78,30 @@ describe('proposal gate', () => {
       await redis.del(...['RESOURCES', 'GPU'].map((p) => proposalKey(prefix, 'c1/ml/Deployment/llm-server', p, 'vllm')));
     }
   });
+
+  it('after an upgrade, the GPU sharing kept under RESOURCES by the earlier version is not published again', async () => {
+    const codec = await testCodec(cfg);
+    const prefix = cfg.redis.keyPrefix;
+    const workload = 'c1/ml/Deployment/llm-server';
+    const t0 = Date.UTC(2026, 10, 21, 12);
+    const gpu = (at: number) => candidate('vllm:generation_tokens_total', ['model-server', 'critical:gpu-sharing'], { gpu: 'nvidia.com/mig-2g.20gb' }, at);
+    const legacy = proposalKey(prefix, workload, 'RESOURCES', 'vllm');
+    // as the earlier version left it: the GPU sharing under RESOURCES:vllm
+    await redis.hset(legacy, { values: JSON.stringify({ gpu: 'nvidia.com/mig-2g.20gb' }), atMs: String(t0), id: 'earlier' });
+    try {
+      const offer = async (at: number, c: { seriesId: string; c: Candidate }) => {
+        const ctx = { state: new BatchState(redis), messages: [] as Message[] };
+        const rec = await publishOnce(ctx, { prefix, codec }, parseSeriesId(c.seriesId)!, c.c, at, policy);
+        await ctx.state.flush();
+        return rec;
+      };
+      const later = t0 + 3_600_000;
+      assert.equal(await offer(later, gpu(later)), undefined, 'the same GPU sharing, an hour later: within the hysteresis of the kept one');
+      const moved = candidate('vllm:generation_tokens_total', ['model-server', 'critical:gpu-sharing'], { gpu: 'nvidia.com/mig-3g.40gb' }, later);
+      assert.ok(await offer(later, moved), 'another GPU sharing is published');
+      assert.equal(await redis.hget(legacy, 'values'), JSON.stringify({ gpu: 'nvidia.com/mig-2g.20gb' }), 'the RESOURCES key is only read');
+    } finally {
+      await redis.del(legacy, proposalKey(prefix, workload, 'GPU', 'vllm'));
+    }
+  });
 });
