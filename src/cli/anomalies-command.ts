@@ -4,16 +4,19 @@ import { parse } from 'csv-parse/sync';
 import { Command } from 'commander';
 import { ANOMALY_THRESHOLD, ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScores } from '../scoring/anomaly-detector.js';
 import { ForesightError } from '../util/errors.js';
-import { dayExists } from '../util/iso-time.js';
+import { parseTime } from '../replay/csv-trace.js';
 
-/** The time column in ms (ISO-like, UTC unless it says otherwise, or epoch seconds); undefined when a row does not parse. */
+/** The time column in ms (as trace files are read: epoch s or ms, ISO 8601 UTC unless it names a zone); undefined when a row does not parse. */
 function parseTimes(stamps: string[]): number[] | undefined {
-  const ms = stamps.map((s) => {
-    if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-    if (!dayExists(s)) return NaN; // Date.parse would read 2026-11-31 as December 1st
-    return Date.parse(s.replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? '' : 'Z'));
-  });
-  return ms.some((x) => !Number.isFinite(x)) ? undefined : ms;
+  const ms: number[] = [];
+  for (const s of stamps) {
+    try {
+      ms.push(parseTime(s));
+    } catch {
+      return undefined;
+    }
+  }
+  return ms;
 }
 
 /** Steps per day from the median spacing of the times. */

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { ForesightError } from '../util/errors.js';
-import { impossibleDay } from '../util/iso-time.js';
+import { parseIsoTime } from '../util/iso-time.js';
 
 export interface TraceRow {
   timeMs: number;
@@ -26,11 +26,9 @@ export function parseTime(cell: string): number {
     const n = Number(s);
     return s.split('.')[0].length >= 13 ? n : n * 1000;
   }
-  // a date-time without a zone is UTC (Date.parse would read "2026-11-29T21:40" in the machine's zone)
-  const iso = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s) ? `${s.replace(' ', 'T')}Z` : s;
-  const noDay = impossibleDay(s);
-  if (noDay !== undefined) throw new Error(`not a time: ${JSON.stringify(cell)} is no day of the calendar (${noDay})`);
-  const t = Date.parse(iso);
+  // ISO 8601 (UTC without a zone) through the one reader of it; other notations as Date.parse reads them
+  const t = /^\d{4}-\d{2}-\d{2}/.test(s) ? parseIsoTime(s) : Date.parse(s);
+  if (typeof t !== 'number') throw new Error(`not a time: ${JSON.stringify(cell)} is ${t.problem}`);
   if (Number.isNaN(t)) throw new Error(`not a time: ${JSON.stringify(cell)}`);
   return t;
 }

@@ -26,15 +26,22 @@ export function dayExists(text: string): boolean {
   return impossibleDay(text) === undefined;
 }
 
+/** A date-time without a zone: "2026-11-29T21:40", "2026-11-29 21:40:05.5". */
+const ZONELESS = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
 /**
  * The instant of an ISO 8601 date-time in milliseconds, or why it is none, worded to follow
- * "… is": not starting with YYYY-MM-DD, not parseable, or a day its month does not have.
+ * "… is": not starting with YYYY-MM-DD, not parseable, or a day its month does not have. A
+ * date-time without a zone is UTC (FOCUS's times are UTC; Date.parse would read it in the
+ * machine's zone). Other notations Date.parse knows ("Sun, 01 Nov 2026 00:00:00 GMT") are
+ * refused on purpose: the formats read here are ISO 8601 / RFC 3339 by their specifications, and
+ * what Date.parse makes of anything else depends on the engine.
  */
 export function parseIsoTime(text: string): number | { problem: string } {
   const notIso = { problem: 'not an ISO 8601 date-time (YYYY-MM-DDThh:mm:ssZ)' };
   if (!ISO_DATE.test(text)) return notIso;
   const noDay = impossibleDay(text);
   if (noDay !== undefined) return { problem: `no day of the calendar (${noDay})` };
-  const ms = Date.parse(text);
+  const ms = Date.parse(ZONELESS.test(text) ? `${text.replace(' ', 'T')}Z` : text);
   return Number.isNaN(ms) ? notIso : ms;
 }

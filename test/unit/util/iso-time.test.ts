@@ -18,9 +18,14 @@ describe('ISO 8601 date-times', () => {
     assert.equal(dayExists('2026-04-30'), true);
   });
 
-  it('parses what Date.parse parses, and says why it refuses the rest', () => {
+  it('parses ISO 8601 date-times (UTC without a zone), and says why it refuses the rest', () => {
     assert.equal(parseIsoTime('2026-11-30T23:00:00Z'), Date.UTC(2026, 10, 30, 23));
     assert.equal(parseIsoTime('2026-11-30T23:00:00.500+01:00'), Date.UTC(2026, 10, 30, 22, 0, 0, 500));
+    // no zone: UTC, whatever the machine's zone
+    assert.equal(parseIsoTime('2026-11-01T00:00:00'), Date.UTC(2026, 10, 1));
+    assert.equal(parseIsoTime('2026-11-01 00:00:00.25'), Date.UTC(2026, 10, 1, 0, 0, 0, 250));
+    // other notations are refused on purpose (ISO 8601 / RFC 3339 by the formats' specifications)
+    assert.deepEqual(parseIsoTime('Sun, 01 Nov 2026 00:00:00 GMT'), { problem: 'not an ISO 8601 date-time (YYYY-MM-DDThh:mm:ssZ)' });
     // Date.parse itself would give December 1st for both
     assert.equal(Date.parse('2026-11-31T00:00:00Z'), Date.UTC(2026, 11, 1));
     assert.deepEqual(parseIsoTime('2026-11-31T00:00:00Z'), { problem: 'no day of the calendar (November 2026 has 30 days)' });
