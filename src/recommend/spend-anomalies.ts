@@ -9,7 +9,8 @@
  *
  * Every workload's demand series checks its scopes, so one scope is checked from several
  * partitions and processors: the hour and the suppression are claimed in one script
- * (windows/lua/claimSpendHour-1.lua), so each hour is scored and alerted once between them.
+ * (windows/lua/claimSpendHour-1.lua), so each hour is scored and alerted once between them; a
+ * claim whose alert cannot be sent is given back (releaseSpendHour-1.lua) for the batch's retry.
  */
 import type { AnomalyAlert } from '../codec/generated-types.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
@@ -17,7 +18,7 @@ import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomal
 import { traceHeaders } from '../telemetry/propagation.js';
 import type { MoneyDeps } from '../money/money.js';
 import { spendAnomalyKey } from '../windows/redis-keys.js';
-import { claimSpendHour } from '../windows/spend-claim.js';
+import { claimSpendHour, releaseSpendHour, type SpendHour } from '../windows/spend-claim.js';
 import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 
@@ -53,7 +54,13 @@ export class SpendAnomalies {
       if (this.checked.get(s.scope) === atMs) continue;
       if (this.checked.size > 100_000) this.checked.clear(); // it only saves reads
       this.checked.set(s.scope, atMs);
-      const alert = await this.scope(id, s, policy, atMs, traceparent);
+      let alert: AnomalyAlert | undefined;
+      try {
+        alert = await this.scope(id, s, policy, atMs, traceparent);
+      } catch (err) {
+        this.checked.delete(s.scope); // the retry checks it again
+        throw err;
+      }
       if (alert) out.push(alert);
     }
     return out;
@@ -73,12 +80,14 @@ export class SpendAnomalies {
     const score = anomalyScore(h.history, HOURS_PER_DAY);
     const eventTime = hour * HOUR;
     // each hour once, and its alert once, whichever partition or processor checks the scope first (one atomic claim)
-    const claim = await claimSpendHour(this.d.redis, spendAnomalyKey(this.d.prefix, s.scope), {
+    const key = spendAnomalyKey(this.d.prefix, s.scope);
+    const claimed: SpendHour = {
       hour,
       ttlMs: policy.anomaly.suppressMinutes * 60_000 + 2 * ANOMALY_WINDOW * HOUR,
       eventTime,
       quietUntil: score >= policy.anomaly.threshold ? eventTime + HOUR + policy.anomaly.suppressMinutes * 60_000 : undefined,
-    });
+    };
+    const { claim, before } = await claimSpendHour(this.d.redis, key, claimed);
     if (claim !== 'alert') return undefined;
     const day = h.history.slice(-HOURS_PER_DAY);
     const sorted = [...day].sort((a, b) => a - b);
@@ -108,11 +117,17 @@ export class SpendAnomalies {
       traceparent: traceparent ?? null,
       budget: null,
     };
-    await this.d.producer.send({
-      topic: this.d.alertsTopic,
-      acks: -1,
-      messages: [{ key: s.scope, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }],
-    });
+    try {
+      await this.d.producer.send({
+        topic: this.d.alertsTopic,
+        acks: -1,
+        messages: [{ key: s.scope, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }],
+      });
+    } catch (err) {
+      // given back, so the batch's retry claims the hour again and publishes the alert (once, not at most once)
+      await releaseSpendHour(this.d.redis, key, claimed, before);
+      throw err;
+    }
     return alert;
   }
 }

@@ -2,7 +2,8 @@
  * Spend anomalies (recommend/spend-anomalies.ts) are checked by the demand series of every
  * workload of a namespace or team: different series, so different partitions, and in a consumer
  * group different processors. Two processors that check the same scope at the same hour close
- * publish its alert once between them, not twice, and one of them does publish it.
+ * publish its alert once between them, not twice, and one of them does publish it; a claim whose
+ * alert could not be sent is given back, so the retry publishes it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -58,5 +59,40 @@ describe('spend anomalies from two processors', () => {
     const key = spendAnomalyKey(cfg.redis.keyPrefix, 'ns:c1/shop');
     assert.equal(Number(await redis.hget(key, 'scored')), atMs / HOUR - 1);
     await redis.del(key);
+  });
+
+  it('a claim whose alert could not be sent is given back: the retry publishes it', async () => {
+    const codec = await testCodec(cfg);
+    const atMs = Date.UTC(2026, 10, 21, 12);
+    const hourly = async (_scope: string, fromMs: number, toMs: number): Promise<number[]> => {
+      const n = Math.ceil(toMs / HOUR) - Math.floor(fromMs / HOUR);
+      return Array.from({ length: n }, (_, i) => (i === n - 1 ? 5 : i >= n - 49 ? 1 : 0));
+    };
+    const costs = { hourly } as unknown as CostStore;
+    let failures = 1;
+    // the real producer, whose first send fails as a broker outage would
+    const flaky = {
+      send: async (r: Parameters<Producer['send']>[0]) => {
+        if (failures-- > 0) throw new Error('broker unavailable');
+        return producer.send(r);
+      },
+    } as unknown as Producer;
+    const spend = new SpendAnomalies({ costs, redis, prefix: cfg.redis.keyPrefix, producer: flaky, codec, alertsTopic: cfg.topics.alerts });
+    const policy = structuredClone(DEFAULT_POLICY);
+    const web = parseSeriesId('c1/retail/Deployment/web/-/cpu_usage')!;
+    const key = spendAnomalyKey(cfg.redis.keyPrefix, 'ns:c1/retail');
+    try {
+      await assert.rejects(spend.check(web, undefined, policy, atMs, undefined), /broker unavailable/);
+      assert.deepEqual(await redis.hgetall(key), {}, 'the claim was given back');
+      // the batch is retried: the hour is claimed again and its alert published
+      const sent = await spend.check(web, undefined, policy, atMs, undefined);
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0].value, 5);
+      assert.equal(Number(await redis.hget(key, 'scored')), atMs / HOUR - 1);
+      // and not again
+      assert.deepEqual(await spend.check(web, undefined, policy, atMs, undefined), []);
+    } finally {
+      await redis.del(key);
+    }
   });
 });
