@@ -23,10 +23,10 @@ const program = new Command('foresight')
     'after',
     [
       '',
-      'processor, committer, alert-bridge, replay, report, export-history and bench connect to Kafka, the',
-      'schema registry and Redis named by FORESIGHT_KAFKA_BROKERS, FORESIGHT_SCHEMA_REGISTRY_URL and',
-      "FORESIGHT_REDIS_URL (default: the local stack's default ports); for the local stack, wherever it runs:",
-      'eval "$(npx foresight stack env)".',
+      'processor, committer, alert-bridge, replay, report, export-history and bench (not bench score) connect to what',
+      'each needs of Kafka, the schema registry and Redis, named by FORESIGHT_KAFKA_BROKERS,',
+      "FORESIGHT_SCHEMA_REGISTRY_URL and FORESIGHT_REDIS_URL (default: the local stack's default ports); for",
+      'the local stack, wherever it runs: eval "$(npx foresight stack env)".',
       'Move the local stack with FORESIGHT_STACK_*_PORT (see "foresight stack up --help").',
     ].join('\n'),
   );

@@ -12,7 +12,7 @@
  * else, or refuses the credentials, is reported by the client itself (auth-failure.ts).
  */
 import { connect } from 'node:net';
-import type { ServiceConfig } from '../config/config.js';
+import { loadConfig, type ServiceConfig } from '../config/config.js';
 import type { Logger } from '../telemetry/log.js';
 import { runningStacks } from '../local-stack/stack-config.js';
 import { stackEnv } from '../local-stack/stack-env.js';
@@ -169,21 +169,42 @@ export function runningLocalStacks(env: NodeJS.ProcessEnv = process.env): Runnin
   return runningStacks(env).map(({ flag, cfg }) => ({ flag, env: stackEnv(cfg) }));
 }
 
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
+const portsOf = (e: Endpoint): string =>
+  e.targets
+    .map((t) => t.port)
+    .sort((a, b) => a - b)
+    .join(',');
+
+/** A running local stack's address of the service, as an endpoint (undefined when its variables do not load). */
+function endpointOfStack(r: RunningStack, service: StackService): Endpoint | undefined {
+  try {
+    return endpointsOf(loadConfig(r.env), [service])[0];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * What to do about it. When a local stack of this checkout runs on other addresses than the
- * unreachable ones (a stack moved to other ports, and a shell without its variables), the one
- * thing to do is to take its variables; otherwise start the local stack, or point the
- * variables at the running one.
+ * What to do about it. Only for addresses on this machine is the local stack the answer: when
+ * one of this checkout's local stacks runs on other ports than the unreachable ones (a stack
+ * moved to other ports, and a shell without its variables), take its variables; otherwise start
+ * the local stack, or point the variables at the running one. For an address elsewhere, check
+ * the address and the way to it.
  */
 export function stackHint(down: Unreachable[], running: RunningStack[] = []): string {
   const variables = joinWords([...new Set(down.map((d) => d.endpoint.variable))]);
-  const elsewhere = running.find((r) => down.some((d) => r.env[d.endpoint.variable] !== undefined && r.env[d.endpoint.variable] !== d.endpoint.address));
-  if (elsewhere) {
-    const at = down
-      .map((d) => elsewhere.env[d.endpoint.variable])
-      .filter((v) => v !== undefined)
-      .join(', ');
-    return `this checkout's stack runs at ${at}: take its addresses with eval "$(npx foresight stack env${elsewhere.flag})" in this shell, then run the command again`;
+  if (!down.every((d) => d.endpoint.targets.every((t) => isLoopback(t.host)))) {
+    const many = down.length > 1;
+    return `check that ${variables} ${many ? 'name the right addresses' : 'names the right address'} and that this machine can reach ${many ? 'them' : 'it'} (network, VPN, firewall, TLS settings)`;
+  }
+  for (const r of running) {
+    const moved = down
+      .map((d) => endpointOfStack(r, d.endpoint.service))
+      .filter((e, i): e is Endpoint => e !== undefined && portsOf(e) !== portsOf(down[i].endpoint));
+    if (moved.length > 0) {
+      return `this checkout's stack runs at ${moved.map((e) => e.address).join(', ')}: take its addresses with eval "$(npx foresight stack env${r.flag})" in this shell, then run the command again`;
+    }
   }
   const secure = down.some((d) => d.endpoint.tls) ? ' --secure' : '';
   return `is the stack up? Start it with "npx foresight stack up${secure}" or point ${variables} at it (see "npx foresight stack env${secure}")`;
@@ -234,7 +255,10 @@ export async function waitForStack(cfg: ServiceConfig, services: readonly StackS
   let lastProgress = Date.now();
   while (down.length > 0) {
     await sleep(pollMs);
-    down = await unreachable(endpoints, timeoutMs);
+    down = await unreachable(
+      down.map((d) => d.endpoint),
+      timeoutMs,
+    ); // only what is still down: a probe of a TLS listener that answers is an aborted handshake in its log
     if (down.length > 0) opts.onWaiting?.(describeUnreachable(down));
     if (down.length > 0 && Date.now() - lastProgress >= progressEveryMs) {
       lastProgress = Date.now();

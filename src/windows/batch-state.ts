@@ -15,7 +15,7 @@
  * each field has one writing series, so sending only the fields changed keeps every writer's
  * changes. Hence never DEL a hash that looks empty here (it would drop fields another partition
  * added since the read); and a hash that another partition emptied in between is created again
- * by this HSET: a write that only adds fields to an existing hash also sends PEXPIRE … NX, so
+ * by this HSET: a write that only adds fields to an existing hash also sends PEXPIRE (not its NX form: Redis 7 only), so
  * the hash does not live forever (a write that changes a field it held needs none: no other
  * series removes that field; that is the common case, a step's decision, and costs nothing more).
  */

@@ -103,6 +103,21 @@ describe('stack reachability', () => {
     // a running stack on the very addresses that do not answer (it is starting or failing): start it / point the variables
     const same = { flag: '', env: { FORESIGHT_REDIS_URL: 'redis://127.0.0.1:6379', FORESIGHT_KAFKA_BROKERS: '127.0.0.1:9092' } };
     assert.match(stackHint(down, [same]), /^is the stack up\?/);
+    // the same place written otherwise (localhost for 127.0.0.1) is not elsewhere
+    const local = endpointsOf(loadConfig({ FORESIGHT_REDIS_URL: 'redis://localhost:6379' }), ['redis']).map((endpoint) => ({
+      endpoint,
+      reason: 'connection refused',
+    }));
+    assert.match(stackHint(local, [same]), /^is the stack up\?/);
+    // an address on another machine: not the local stack's business, whatever runs here
+    const remote = endpointsOf(loadConfig({ FORESIGHT_REDIS_URL: 'rediss://redis.prod.example:6380' }), ['redis']).map((endpoint) => ({
+      endpoint,
+      reason: 'no answer within 3 s',
+    }));
+    assert.equal(
+      stackHint(remote, [moved]),
+      'check that FORESIGHT_REDIS_URL names the right address and that this machine can reach it (network, VPN, firewall, TLS settings)',
+    );
     // the Redis Cluster stack is named by its flag
     const cluster = { flag: ' --redis-cluster', env: { FORESIGHT_REDIS_URL: 'redis://127.0.0.1:7001' } };
     assert.match(stackHint(down.slice(0, 1), [cluster]), /eval "\$\(npx foresight stack env --redis-cluster\)"/);
