@@ -133,7 +133,9 @@ describe('event-time windows', () => {
     const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' });
     const cfg = testConfig(env);
     const kafka = testKafka(cfg);
-    const start = Date.now() - 2 * 3_600_000;
+    // 10 minutes inside the minute buckets' 2 h retention: a chunk holding the first events expires 2 h after its end,
+    // which lay seconds after a start of exactly 2 h ago once (its 7 events were gone before the read)
+    const start = Date.now() - 2 * 3_600_000 + 600_000;
     const values = Array.from({ length: 3000 }, (_, i) => Math.exp(Math.sin(i * 12.9898) * 4) * 10);
     await produceSamples(
       kafka,
