@@ -26,13 +26,25 @@ function canonicalJson(v: unknown): string | undefined {
   }
   if (v && typeof v === 'object') {
     let s = '{';
-    for (const k of Object.keys(v).sort()) {
+    for (const k of sortedKeys(v)) {
       const json = canonicalJson((v as Record<string, unknown>)[k]);
       if (json !== undefined) s += (s.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + json;
     }
     return s + '}';
   }
   return JSON.stringify(v) as string | undefined;
+}
+
+/** An object's keys in the order of Array.prototype.sort (UTF-16 code units), sorted in place (sort() allocates a work array per call). */
+function sortedKeys(v: object): string[] {
+  const keys = Object.keys(v);
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    for (; j >= 0 && keys[j] > k; j--) keys[j + 1] = keys[j];
+    keys[j + 1] = k;
+  }
+  return keys;
 }
 
 /** SHA-256 in hex: the one-shot crypto.hash where Node has it (20.12 on), else a Hash object. */

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { recommendationId } from '../../../src/codec/recommendation-id.js';
 
 // ids are what replays and downstream de-duplication rely on: these were given by the first implementation (a rounded copy, then JSON.stringify)
@@ -29,6 +30,36 @@ describe('recommendation ids', () => {
       // changed when integers became exact (the event time 1764400000000 was read as 1.764e12)
       '8aca3ee092f391590ebf8e79a5d4c0c7',
     );
+  });
+
+  it('sort keys as Array.prototype.sort does (UTF-16 code units: digits, capitals, underscore, lower case, accents; integer-like keys as strings)', () => {
+    const keys = ['b', 'B', 'a', 'ab', '\u00e9', '_', '10', '9', 'Z', 'aa', 'a_'];
+    const forecast = Object.fromEntries(keys.map((k, i) => [k, i]));
+    const parts = { workload: 'w', type: 'HPA', changes: [], forecast, modelVersion: 'v' };
+    const sorted = (v: unknown): unknown =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+    // integer-like keys come first in Object.keys whatever the order: the text is built by hand in the sorted order
+    const text = `{${Object.keys(parts)
+      .sort()
+      .map(
+        (k) =>
+          `${JSON.stringify(k)}:${
+            k === 'forecast'
+              ? `{${Object.keys(forecast)
+                  .sort()
+                  .map((f) => `${JSON.stringify(f)}:${forecast[f]}`)
+                  .join(',')}}`
+              : JSON.stringify(sorted(parts[k as keyof typeof parts]))
+          }`,
+      )
+      .join(',')}}`;
+    assert.equal(recommendationId(parts), crypto.createHash('sha256').update(text).digest('hex').slice(0, 32));
   });
 
   it('differ for decisions at different steps, even when every value is equal to 4 digits', () => {
