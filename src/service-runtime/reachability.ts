@@ -237,6 +237,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** told what is still awaited after each probe that finds something down (the readiness endpoint's reason) */
   onWaiting?: (what: string) => void;
+  /** this checkout's local stacks that run (for the hint; read from their folders when not given) */
+  running?: RunningStack[];
 }
 
 /**
@@ -251,7 +253,7 @@ export async function waitForStack(cfg: ServiceConfig, services: readonly StackS
   let down = await unreachable(endpoints, timeoutMs);
   if (down.length === 0) return;
   opts.onWaiting?.(describeUnreachable(down));
-  log.warn(`waiting for ${describeUnreachable(down)} — ${stackHint(down, runningLocalStacks())}; retrying every ${pollMs / 1000} s`);
+  log.warn(`waiting for ${describeUnreachable(down)} — ${stackHint(down, opts.running ?? runningLocalStacks())}; retrying every ${pollMs / 1000} s`);
   let lastProgress = Date.now();
   while (down.length > 0) {
     await sleep(pollMs);

@@ -129,7 +129,7 @@ describe('stack reachability', () => {
     const lines: string[] = [];
     const waiting: string[] = [];
     const started = Date.now();
-    const waited = waitForStack(cfg, ['redis'], capturingLogger(lines), { pollMs: 100, progressEveryMs: 300, onWaiting: (w) => waiting.push(w) });
+    const waited = waitForStack(cfg, ['redis'], capturingLogger(lines), { pollMs: 100, progressEveryMs: 300, onWaiting: (w) => waiting.push(w), running: [] });
     await new Promise((resolve) => setTimeout(resolve, 800));
     const server = await listen(port);
     try {
