@@ -35,16 +35,18 @@ after(async () => {
   redis.disconnect();
 });
 
+/** The billing windows' reader, its hourly figures only: a flat cost of 1 per hour for two days, then an hour that cost 5 (the newest hour scores far above the threshold). */
+const costs = {
+  hourly: async (_scope: string, fromMs: number, toMs: number): Promise<number[]> => {
+    const n = Math.ceil(toMs / HOUR) - Math.floor(fromMs / HOUR);
+    return Array.from({ length: n }, (_, i) => (i === n - 1 ? 5 : i >= n - 49 ? 1 : 0));
+  },
+} as unknown as CostStore;
+
 describe('spend anomalies from two processors', () => {
   it('alert a scope once between them at an hour close', async () => {
     const codec = await testCodec(cfg);
     const atMs = Date.UTC(2026, 10, 20, 12);
-    // a flat cost of 1 per hour for two days, then an hour that cost 5: the newest hour scores far above the threshold
-    const hourly = async (_scope: string, fromMs: number, toMs: number): Promise<number[]> => {
-      const n = Math.ceil(toMs / HOUR) - Math.floor(fromMs / HOUR);
-      return Array.from({ length: n }, (_, i) => (i === n - 1 ? 5 : i >= n - 49 ? 1 : 0));
-    };
-    const costs = { hourly } as unknown as CostStore; // the billing windows' reader: its hourly figures only
     const processor = () => new SpendAnomalies({ costs, redis, prefix: cfg.redis.keyPrefix, producer, codec, alertsTopic: cfg.topics.alerts });
     const [a, b] = [processor(), processor()];
     const policy = structuredClone(DEFAULT_POLICY);
@@ -64,11 +66,6 @@ describe('spend anomalies from two processors', () => {
   it('a claim whose alert could not be sent is given back: the retry publishes it', async () => {
     const codec = await testCodec(cfg);
     const atMs = Date.UTC(2026, 10, 21, 12);
-    const hourly = async (_scope: string, fromMs: number, toMs: number): Promise<number[]> => {
-      const n = Math.ceil(toMs / HOUR) - Math.floor(fromMs / HOUR);
-      return Array.from({ length: n }, (_, i) => (i === n - 1 ? 5 : i >= n - 49 ? 1 : 0));
-    };
-    const costs = { hourly } as unknown as CostStore;
     let failures = 1;
     // the real producer, whose first send fails as a broker outage would
     const flaky = {
