@@ -115,6 +115,10 @@ export function demoCommand(): Command {
     .description(
       'start the local stack (as `stack up`) and run the whole path on it with a real trace: replay → processor → recommendations → committer → GitOps commits, outcome, report; prints them',
     )
+    .addHelpText(
+      'after',
+      '\nThe stack starts on the ports of "stack up" (flags there, or FORESIGHT_STACK_*_PORT). The commands it suggests\nafterwards (report, processor, …) need its addresses: eval "$(npx foresight stack env)" first.',
+    )
     .addOption(new Option('--rows <n>', 'replay only the first n rows of the trace').argParser(parsePositiveInt))
     .addOption(
       new Option(
