@@ -89,7 +89,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
   // clients' minute of retries); without Kafka or the registry only the savings proposed are unknown
   const readRecommendations = opts.readRecommendations !== false;
   const down = await unreachable(endpointsOf(cfg, readRecommendations ? ['redis', 'kafka', 'registry'] : ['redis']));
-  if (down.some((d) => d.endpoint.service === 'redis')) throw unreachableError(down, runningLocalStacks());
+  if (down.some((d) => d.endpoint.service === 'redis')) throw unreachableError(down, runningLocalStacks(opts.env ?? process.env));
   const forecaster = await Forecaster.load(DEFAULT_MODEL, opts.providers ?? ['cpu'], opts.log);
   // the broker is only asked when the recommendations are read
   const kafka = readRecommendations && down.length === 0 ? createKafka(cfg.kafka, opts.log, 'report') : undefined;
