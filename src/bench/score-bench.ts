@@ -32,8 +32,16 @@ export async function benchScore(progress: (m: string) => void, providers: Provi
   }
   const result: Record<string, number | string> = { model: f.info.version, requested: providers.join(','), provider: f.provider };
   if (f.provider !== providers[0]) result.fallback = `${providers[0]} not available here: measured on ${f.provider}`;
-  for (const batch of [1, 64, 1024]) {
-    const input = pool.subarray(0, batch * N_FEATURES);
+  if (f.provider !== 'cpu') {
+    // the same rows on the CPU: a GPU kernel that computes something else must not pass as fast
+    const cpu = await Forecaster.load(undefined, ['cpu']);
+    result.max_abs_diff_vs_cpu = maxAbsDiff(await f.runFeatures(pool, 1024), await cpu.runFeatures(pool, 1024));
+    progress(`${f.provider} vs cpu on 1024 rows: largest difference ${result.max_abs_diff_vs_cpu}`);
+  }
+  // a GPU pays a fixed cost per call (launches, copies): a larger batch shows where it amortises
+  const batches = f.provider === 'cpu' ? [1, 64, 1024] : [1, 64, 1024, 16384];
+  for (const batch of batches) {
+    const input = batch <= 1024 ? pool.subarray(0, batch * N_FEATURES) : repeatRows(pool, batch);
     for (let i = 0; i < 20; i++) await f.runFeatures(input, batch); // warm-up
     let calls = 0;
     const t0 = performance.now();
@@ -50,6 +58,19 @@ export async function benchScore(progress: (m: string) => void, providers: Provi
   result.anomaly_us_per_series = +anomalyMicros(values).toFixed(3);
   progress(`anomaly detector: ${result.anomaly_us_per_series} µs per series`);
   return result;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return +m.toExponential(2);
+}
+
+/** `batch` feature rows: the pool's 1024 rows repeated. */
+function repeatRows(pool: Float32Array, batch: number): Float32Array {
+  const out = new Float32Array(batch * N_FEATURES);
+  for (let i = 0; i < batch; i += 1024) out.set(pool.subarray(0, Math.min(1024, batch - i) * N_FEATURES), i * N_FEATURES);
+  return out;
 }
 
 /** µs per anomalyScore call on windows of ANOMALY_WINDOW steps cut from `values` (about a second after a warm-up). */
