@@ -18,10 +18,10 @@
 import { COMPUTE_SLICES, gpuMemoryGiB, MIG_PROFILES, type GpuModel, type MigProfile } from './mig-profiles.js';
 import type { ModelServerSpec, ResolvedPolicy } from './policy-schema.js';
 
-export type ResolvedModelServer = Required<Omit<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel' | 'spot'>> &
-  Pick<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel' | 'spot'>;
+export type ResolvedModelServer = Required<Omit<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel' | 'spot' | 'container'>> &
+  Pick<ModelServerSpec, 'perReplicaThroughput' | 'gpuModel' | 'spot' | 'container'>;
 
-export const MODEL_SERVER_DEFAULTS: Omit<ResolvedModelServer, 'perReplicaThroughput' | 'gpuModel' | 'spot'> = {
+export const MODEL_SERVER_DEFAULTS: Omit<ResolvedModelServer, 'perReplicaThroughput' | 'gpuModel' | 'spot' | 'container'> = {
   demandMetric: 'vllm:generation_tokens_total',
   queueMetric: 'vllm:num_requests_waiting',
   runningMetric: 'vllm:num_requests_running',

@@ -26,6 +26,11 @@ const modelServerSchema = z
   .object({
     /** the demand series (e.g. vllm:generation_tokens_total): a counter is turned into a per-second rate */
     demandMetric: name,
+    /**
+     * the serving container whose demand series decides; absent: the first series of the workload
+     * seen with demandMetric (another one, e.g. a sidecar's or a workload-level series, is skipped with a warning)
+     */
+    container: name,
     /** requests waiting (vllm:num_requests_waiting, nv_inference_pending_request_count) */
     queueMetric: name,
     /** requests being served (vllm:num_requests_running): a replica's concurrency, to size the queue's drain */

@@ -157,7 +157,15 @@ export class RecommendationLoop {
       locate: (topic, seriesId) => d.windows.locate(topic, d.partitionsOf(topic), seriesId),
     });
     this.hpa = new HpaRecommender({ money: this.money, costs: d.costs, forecaster: d.forecaster, manifests: d.manifests, codec: d.codec, prefix: d.prefix });
-    this.modelServers = new ModelServerRecommender({ windows: d.windows, money: this.money, forecaster: d.forecaster, partitionsOf: d.partitionsOf });
+    this.modelServers = new ModelServerRecommender({
+      windows: d.windows,
+      money: this.money,
+      forecaster: d.forecaster,
+      partitionsOf: d.partitionsOf,
+      redis: d.redis,
+      prefix: d.prefix,
+      log: d.log,
+    });
     this.tracker = new OutcomeTracker({
       windows: d.windows,
       money: this.money,
@@ -254,7 +262,7 @@ export class RecommendationLoop {
         if (rec) published.push(rec);
       }
       // a model server (the policy's modelServer block): replicas and GPU sizing from its demand series
-      if (isModelServerDemand(r.id, policy)) {
+      if (isModelServerDemand(r.id, policy) && (await this.modelServers.decides(r.id, r.seriesId, policy))) {
         for (const c of await this.modelServers.candidates(ref, r.id, r.stepEndMs, r.day.history, forecasts[i], policy, tp)) {
           if (!(await this.money.guard(r.id, c.rec, policy))) continue; // a budget cap
           const rec = await publishOnce(ctx, this.d, r.id, c, r.stepEndMs, policy);

@@ -58,6 +58,10 @@ import { gpuChange, replicaChange, type ScalingInForce } from './model-server-ch
 import { readServerFacts } from './model-server-facts.js';
 import { Money } from '../money/money.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
+import type { Logger } from '../telemetry/log.js';
+import { claimDecider } from '../windows/decider-claim.js';
+import type { Redis } from '../windows/redis-client.js';
+import { deciderKey } from '../windows/redis-keys.js';
 import { recommendationOf, spotChanges, type Candidate, type RecommendationBasis } from './sizing.js';
 
 const STEP_MS = 300_000;
@@ -73,12 +77,22 @@ export interface ModelServerDeps {
   money: Money;
   forecaster: Forecaster;
   partitionsOf: (topic: string) => number;
+  redis: Redis;
+  prefix: string;
+  log: Pick<Logger, 'warn'>;
 }
 
-/** Is this due series the demand series of a model server under this policy? */
+/** A deciding demand series silent this long gives the role up to another (a renamed or removed container). */
+export const DECIDER_TTL_MS = 24 * 3_600_000;
+
+/**
+ * Is this due series a demand series of a model server under this policy? With `modelServer.container`
+ * only that container's is; without, every series with the demand metric is a candidate, and the
+ * loop lets one of them decide (deciderKey: the first to claim it).
+ */
 export function isModelServerDemand(id: SeriesIdentity, policy: ResolvedPolicy): boolean {
   const server = modelServerOf(policy);
-  return server !== undefined && id.metric === server.demandMetric;
+  return server !== undefined && id.metric === server.demandMetric && (server.container === undefined || id.container === server.container);
 }
 
 /** Per-second rates of a counter's 5-minute step means; a decrease (a reset) or a repeated (forward-filled) step reads as the neighbour's rate. */
@@ -109,7 +123,30 @@ export function scalingInForce(w: ResolvedWorkload | undefined): ScalingInForce 
 }
 
 export class ModelServerRecommender {
+  /** demand series told once that another series of their workload decides */
+  private readonly warned = new Set<string>();
+
   constructor(private readonly d: ModelServerDeps) {}
+
+  /**
+   * Whether this demand series decides its model server. With `modelServer.container` set,
+   * isModelServerDemand already picked the one series. Without it, two series of a workload with
+   * the demand metric (two containers, or a workload-level series beside a container's) would
+   * both decide from different partitions, each withholding the other's proposals by the
+   * cooldown: the first to claim the role keeps it while it reports (lua/claimDecider-1.lua).
+   */
+  async decides(id: SeriesIdentity, seriesId: string, policy: ResolvedPolicy): Promise<boolean> {
+    if (modelServerOf(policy)!.container !== undefined) return true;
+    const { held, holder } = await claimDecider(this.d.redis, deciderKey(this.d.prefix, id.workload, 'model-server'), seriesId, DECIDER_TTL_MS);
+    if (!held && !this.warned.has(seriesId)) {
+      this.warned.add(seriesId);
+      this.d.log.warn(
+        { workload: id.workload, series: seriesId, deciding: holder },
+        `two series of ${id.workload} carry the model server's demand metric: ${holder} decides, ${seriesId} is skipped; set modelServer.container in the policy to choose`,
+      );
+    }
+    return held;
+  }
 
   /** The HPA and RESOURCES candidates of a model server at this step (none when nothing would change). */
   async candidates(

@@ -10,11 +10,12 @@
  * proposal has exactly one deciding series, or two partitions would overwrite each other's last
  * proposal and withhold each other's changes by the cooldown:
  *   RESOURCES:<container>  the container's CPU series (sizing.ts resources: CPU and memory requests)
- *   GPU:<container>        a model server's demand series of that container (its GPU sharing, a RESOURCES recommendation)
+ *   GPU:<container>        a model server's deciding demand series, of that container (its GPU sharing, a RESOURCES recommendation)
  *   IDLE:-                 the workload's replicas demand series (sizing.ts idle)
  *   SPOT:-                 the replicas demand series (sizing.ts spot), or for a model server its demand series
  *                          (sizing.ts spot steps aside when the policy has a modelServer)
- *   HPA:-                  a model server's demand series (other workloads' HPA state is rec:{<workload>}, hpa-recommendations.ts)
+ *   HPA:-                  a model server's deciding demand series: the policy's modelServer.container, else the first
+ *                          claimed (ModelServerRecommender.decides); other workloads' HPA state is rec:{<workload>}
  */
 import type { Message } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';

@@ -18,6 +18,8 @@
  *                                               the replicas demand series only (its HPA steps, its outcomes' recalibration)
  *   <prefix>:rec:{<workload>}:<proposal>:<container|->  hash  last proposal of an hourly or model-server type
  *                                               (recommend/publish-once.ts lists the one series deciding each)
+ *   <prefix>:rec:{<workload>}:decider:model-server  string  the model server's deciding demand series, when
+ *                                               several carry its demand metric (lua/claimDecider-1.lua)
  *   <prefix>:rec:{<workload>}:outcome           hash    the changes awaiting their outcome and online forecast quality
  *                                               (outcomes/tracker.ts): pending:<track>, inForce:<track> by the track's
  *                                               series; quality, calm by the replicas demand series
@@ -120,6 +122,11 @@ export function workloadStateKey(prefix: string, workload: string): string {
 
 export function proposalKey(prefix: string, workload: string, type: string, container: string | null): string {
   return `${workloadStateKey(prefix, workload)}:${type}:${container ?? '-'}`;
+}
+
+/** The series holding a role of the workload (decider-claim.ts): `model-server` decides a model server's HPA, SPOT and GPU sharing. */
+export function deciderKey(prefix: string, workload: string, role: string): string {
+  return `${workloadStateKey(prefix, workload)}:decider:${role}`;
 }
 
 export function outcomeTrackKey(prefix: string, workload: string): string {

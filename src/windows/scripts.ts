@@ -3,7 +3,7 @@
  * of keys varies), each opening with its contract (KEYS, ARGV, returns). Shared functions live
  * in lua/includes/ and are pulled in by a `--@include <name>` line. Each script is registered
  * once per connection with ioredis's defineCommand (EVALSHA, falling back to EVAL) and called
- * only through typed wrappers (window-store.ts, cost-store.ts, spend-claim.ts).
+ * only through typed wrappers (window-store.ts, cost-store.ts, spend-claim.ts, decider-claim.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

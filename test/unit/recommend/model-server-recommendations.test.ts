@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManifestIndex } from '../../../src/manifests/manifests.js';
-import { scalingInForce, stepRates } from '../../../src/recommend/model-server-recommendations.js';
+import { parseSeriesId } from '../../../src/codec/series-id.js';
+import { DEFAULT_POLICY, type ResolvedPolicy } from '../../../src/policy/policy-schema.js';
+import { isModelServerDemand, scalingInForce, stepRates } from '../../../src/recommend/model-server-recommendations.js';
 import { exampleFiles } from '../../helpers/gitops.js';
 
 describe('model-server recommendations: inputs', () => {
@@ -16,5 +18,30 @@ describe('model-server recommendations: inputs', () => {
     const w = ManifestIndex.build(exampleFiles()).resolve({ namespace: 'ml', kind: 'Deployment', name: 'llm-server' });
     assert.deepEqual(scalingInForce(w), { kedaMin: 2, kedaMax: 6, kedaThreshold: '8', hpaMin: null, replicas: null });
     assert.deepEqual(scalingInForce(undefined), { kedaMin: null, kedaMax: null, kedaThreshold: null, hpaMin: null, replicas: null });
+  });
+});
+
+describe('model-server recommendations: the deciding series', () => {
+  const policy = (modelServer: ResolvedPolicy['modelServer']): ResolvedPolicy => ({ ...structuredClone(DEFAULT_POLICY), modelServer });
+  const vllm = parseSeriesId('c1/ml/Deployment/llm/vllm/vllm:generation_tokens_total')!;
+  const proxy = parseSeriesId('c1/ml/Deployment/llm/proxy/vllm:generation_tokens_total')!;
+  const workloadLevel = parseSeriesId('c1/ml/Deployment/llm/-/vllm:generation_tokens_total')!;
+  const queue = parseSeriesId('c1/ml/Deployment/llm/vllm/vllm:num_requests_waiting')!;
+
+  it('without modelServer.container every series with the demand metric is a candidate (the loop lets one decide)', () => {
+    const p = policy({});
+    assert.deepEqual(
+      [vllm, proxy, workloadLevel, queue].map((id) => isModelServerDemand(id, p)),
+      [true, true, true, false],
+    );
+    assert.equal(isModelServerDemand(vllm, structuredClone(DEFAULT_POLICY)), false, 'no modelServer block: no model server');
+  });
+
+  it('with modelServer.container only that container decides', () => {
+    const p = policy({ container: 'vllm' });
+    assert.deepEqual(
+      [vllm, proxy, workloadLevel, queue].map((id) => isModelServerDemand(id, p)),
+      [true, false, false, false],
+    );
   });
 });
