@@ -45,11 +45,13 @@ export class Forecaster {
     private readonly session: ort.InferenceSession,
     readonly info: ModelInfo,
     readonly provider: Provider,
+    /** why the first provider asked for is not the one running (onnx-session.ts) */
+    readonly fallbackReason?: string,
   ) {}
 
   static async load(modelPath = DEFAULT_MODEL, providers: Provider[] = ['cpu'], log?: Pick<Logger, 'warn' | 'info'>): Promise<Forecaster> {
-    const { session, provider, info } = await loadModel<ModelInfo>(modelPath, providers, log);
-    return new Forecaster(session, info, provider);
+    const { session, provider, info, fallbackReason } = await loadModel<ModelInfo>(modelPath, providers, log);
+    return new Forecaster(session, info, provider, fallbackReason);
   }
 
   get horizonSteps(): number {

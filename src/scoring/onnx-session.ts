@@ -6,7 +6,9 @@
  * without a GPU: one `info` line (silent in the CLI, whose logs start at `warn`). Any other
  * failure of a requested provider (a GPU whose session cannot be created) is a `warn`.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import ort from 'onnxruntime-node';
 import type { Logger } from '../telemetry/log.js';
 
@@ -15,6 +17,28 @@ export type Provider = 'cuda' | 'cpu';
 export interface LoadedSession {
   session: ort.InferenceSession;
   provider: Provider;
+  /** why the first provider asked for is not the one running (absent when it is) */
+  fallbackReason?: string;
+}
+
+/**
+ * Why CUDA did not load, in words a user can act on: ONNX Runtime's own error says only "Failed
+ * to load shared library" (its detail goes to its log, kept quiet). The provider library sits
+ * beside onnxruntime-node's libonnxruntime.so.1 when installed.
+ */
+export function cudaUnavailableReason(err: unknown): string {
+  const message = String((err as Error)?.message ?? err).split('\n')[0];
+  if (!/Failed to load shared library/i.test(message)) return message;
+  let dir: string;
+  try {
+    dir = path.join(path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return message;
+  }
+  const lib = path.join(dir, 'libonnxruntime_providers_cuda.so');
+  return existsSync(lib)
+    ? `the CUDA provider is installed but its CUDA libraries did not load (\`ldd ${lib} | grep 'not found'\` lists the missing ones; put their folder on LD_LIBRARY_PATH)`
+    : `onnxruntime-node's CUDA provider is not installed (${dir} has no libonnxruntime_providers_cuda.so: scripts/cuda-provider.sh, or the Dockerfile's gpu target)`;
 }
 
 export async function createSession(modelPath: string, providers: Provider[], log?: Pick<Logger, 'warn' | 'info'>): Promise<LoadedSession> {
@@ -32,15 +56,15 @@ export async function createSession(modelPath: string, providers: Provider[], lo
         // a provider that cannot load is reported below, once; keep ONNX Runtime's own error line out
         logSeverityLevel: provider === wanted[wanted.length - 1] ? 2 : 4,
       });
-      if (provider !== wanted[0]) {
-        const reason = String((lastErr as Error)?.message ?? lastErr).split('\n')[0];
-        const expected = /Failed to load shared library|not (?:supported|available|found)/i.test(reason);
-        log?.[expected ? 'info' : 'warn'](
-          { model: modelPath, requested: wanted[0], using: provider, reason },
-          `models run on ${provider}: execution provider ${wanted[0]} is not available here`,
-        );
-      }
-      return { session, provider };
+      if (provider === wanted[0]) return { session, provider };
+      const raw = String((lastErr as Error)?.message ?? lastErr).split('\n')[0];
+      const expected = /Failed to load shared library|not (?:supported|available|found)/i.test(raw);
+      const reason = wanted[0] === 'cuda' ? cudaUnavailableReason(lastErr) : raw;
+      log?.[expected ? 'info' : 'warn'](
+        { model: modelPath, requested: wanted[0], using: provider, reason },
+        `models run on ${provider}: execution provider ${wanted[0]} is not available here`,
+      );
+      return { session, provider, fallbackReason: reason };
     } catch (err) {
       lastErr = err;
     }
