@@ -9,7 +9,7 @@ import path from 'node:path';
 import { readTrace } from '../replay/csv-trace.js';
 import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomaly-detector.js';
 import { forecastFeatures, HISTORY, HourlyMeans, N_FEATURES } from '../scoring/features.js';
-import { Forecaster } from '../scoring/forecaster.js';
+import { Forecaster, GPU_MIN_BATCH } from '../scoring/forecaster.js';
 import type { Provider } from '../scoring/onnx-session.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 
@@ -32,32 +32,39 @@ export async function benchScore(progress: (m: string) => void, providers: Provi
   }
   const result: Record<string, number | string> = { model: f.info.version, requested: providers.join(','), provider: f.provider };
   if (f.provider !== providers[0]) result.fallback = `${providers[0]} not available here (${f.fallbackReason}): measured on ${f.provider}`;
-  if (f.provider !== 'cpu') {
+  if (f.provider === 'cpu') {
+    for (const batch of [1, 64, 1024]) result[`us_per_series_b${batch}`] = await microsPerSeries(f, pool, batch, 'cpu', progress);
+  } else {
     // the same rows on the CPU: a GPU kernel that computes something else must not pass as fast
-    const cpu = await Forecaster.load(undefined, ['cpu']);
-    result.max_abs_diff_vs_cpu = maxAbsDiff(await f.runFeatures(pool, 1024), await cpu.runFeatures(pool, 1024));
+    result.max_abs_diff_vs_cpu = maxAbsDiff(await f.runFeatures(pool, 1024, f.provider), await f.runFeatures(pool, 1024, 'cpu'));
     progress(`${f.provider} vs cpu on 1024 rows: largest difference ${result.max_abs_diff_vs_cpu}`);
-  }
-  // a GPU pays a fixed cost per call (launches, copies): a larger batch shows where it amortises
-  const batches = f.provider === 'cpu' ? [1, 64, 1024] : [1, 64, 1024, 16384];
-  for (const batch of batches) {
-    const input = batch <= 1024 ? pool.subarray(0, batch * N_FEATURES) : repeatRows(pool, batch);
-    for (let i = 0; i < 20; i++) await f.runFeatures(input, batch); // warm-up
-    let calls = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < 1000 || calls < 10) {
-      await f.runFeatures(input, batch);
-      calls++;
+    // a GPU pays a fixed cost per call (launches, copies): each size on both, to see where it amortises (GPU_MIN_BATCH)
+    for (const batch of [1, 16, 64, 256, 512, 1024, 2048, 4096, 16384]) {
+      result[`us_per_series_b${batch}`] = await microsPerSeries(f, pool, batch, f.provider, progress);
+      result[`cpu_us_per_series_b${batch}`] = await microsPerSeries(f, pool, batch, 'cpu', progress);
     }
-    const us = ((performance.now() - t0) * 1000) / (calls * batch);
-    result[`us_per_series_b${batch}`] = +us.toFixed(3);
-    progress(`batch ${batch}: ${calls} calls, ${us.toFixed(2)} µs per series`);
+    result.gpu_min_batch = GPU_MIN_BATCH;
   }
   result.speedup_b1024_vs_b1 = +((result.us_per_series_b1 as number) / (result.us_per_series_b1024 as number)).toFixed(1);
   result.anomaly_model = ANOMALY_VERSION;
   result.anomaly_us_per_series = +anomalyMicros(values).toFixed(3);
   progress(`anomaly detector: ${result.anomaly_us_per_series} µs per series`);
   return result;
+}
+
+/** µs per series of `batch` rows on `on`, timed for about a second after a warm-up. */
+async function microsPerSeries(f: Forecaster, pool: Float32Array, batch: number, on: Provider, progress: (m: string) => void): Promise<number> {
+  const input = batch <= 1024 ? pool.subarray(0, batch * N_FEATURES) : repeatRows(pool, batch);
+  for (let i = 0; i < 20; i++) await f.runFeatures(input, batch, on); // warm-up
+  let calls = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 1000 || calls < 10) {
+    await f.runFeatures(input, batch, on);
+    calls++;
+  }
+  const us = ((performance.now() - t0) * 1000) / (calls * batch);
+  progress(`${on} batch ${batch}: ${calls} calls, ${us.toFixed(3)} µs per series`);
+  return +us.toFixed(3);
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {

@@ -1,7 +1,7 @@
 /**
  * The forecaster: batched inference of the peak demand over the next horizon as quantiles
- * q50, q90, q99, from 24 hours of 5-minute history and 7 days of hourly means per series. One session per process;
- * every call scores a whole batch of series at once.
+ * q50, q90, q99, from 24 hours of 5-minute history and 7 days of hourly means per series. One session per process
+ * (two on a GPU: see GPU_MIN_BATCH); every call scores a whole batch of series at once.
  */
 import path from 'node:path';
 import ort from 'onnxruntime-node';
@@ -12,6 +12,14 @@ import { loadModel, type Provider } from './onnx-session.js';
 import type { ExpertMix } from './recalibration.js';
 
 export const DEFAULT_MODEL = path.join(PROJECT_ROOT, 'models', 'forecaster.onnx');
+
+/**
+ * Batches smaller than this run on the CPU even when CUDA is loaded: a GPU call pays a launch and
+ * two copies, and this model is small (84 → 64 → 64 → 3). Measured on an H200 against one CPU
+ * thread of the same machine (`bench score --providers cuda`, models/bench-score-cuda.json): CUDA
+ * is slower up to batch 512 and cheaper from 1024 on.
+ */
+export const GPU_MIN_BATCH = 1024;
 
 export interface ModelInfo {
   version: string;
@@ -47,11 +55,14 @@ export class Forecaster {
     readonly provider: Provider,
     /** why the first provider asked for is not the one running (onnx-session.ts) */
     readonly fallbackReason?: string,
+    /** with CUDA: a CPU session for the batches under GPU_MIN_BATCH */
+    private readonly cpu?: ort.InferenceSession,
   ) {}
 
   static async load(modelPath = DEFAULT_MODEL, providers: Provider[] = ['cpu'], log?: Pick<Logger, 'warn' | 'info'>): Promise<Forecaster> {
     const { session, provider, info, fallbackReason } = await loadModel<ModelInfo>(modelPath, providers, log);
-    return new Forecaster(session, info, provider, fallbackReason);
+    const cpu = provider === 'cpu' ? undefined : (await loadModel<ModelInfo>(modelPath, ['cpu'], log)).session;
+    return new Forecaster(session, info, provider, fallbackReason, cpu);
   }
 
   get horizonSteps(): number {
@@ -71,10 +82,15 @@ export class Forecaster {
     return HISTORY;
   }
 
-  /** Raw model outputs (normalised, before calibration) for a batch of feature rows. */
-  async runFeatures(features: Float32Array, batch: number): Promise<Float32Array> {
+  /** The provider a batch of this size runs on: the loaded one, except small batches on the CPU beside a GPU. */
+  providerFor(batch: number): Provider {
+    return this.cpu && batch < GPU_MIN_BATCH ? 'cpu' : this.provider;
+  }
+
+  /** Raw model outputs (normalised, before calibration) for a batch of feature rows; `on` forces a provider (the bench). */
+  async runFeatures(features: Float32Array, batch: number, on: Provider = this.providerFor(batch)): Promise<Float32Array> {
     const input = new ort.Tensor('float32', features, [batch, N_FEATURES]);
-    const out = await this.session.run({ features: input });
+    const out = await (on === 'cpu' && this.cpu ? this.cpu : this.session).run({ features: input });
     return out.quantiles.data as Float32Array;
   }
 
