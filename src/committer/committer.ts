@@ -19,8 +19,11 @@ import type { GitOpsBackend } from './backend.js';
 import { CommitConflictError } from './backend.js';
 import { GitHubBackend } from './github-backend.js';
 import { LocalGitBackend } from './local-backend.js';
+import { ManifestIndex, type RepoOptions } from '../manifests/manifests.js';
 import { planRecommendation } from '../manifests/plan.js';
+import { teamOf } from '../money/workload-facts.js';
 import { PolicyFiles } from '../policy/policy-files.js';
+import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import { BatchRunner, type Batch } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher, type Rejection } from '../kafka/deadletter.js';
@@ -63,6 +66,21 @@ export async function openBackend(cfg: CommitterConfig, log: Logger): Promise<Gi
 interface Pending {
   rec: Recommendation;
   message: KafkaMessage;
+}
+
+/**
+ * The policy a recommendation's bounds are checked against: its workload's, with the workload's
+ * team (a label in its manifest) as the processor resolved it (money/money.ts policyOf); without
+ * the team a team policy's wider `replicas.max` would dead-letter what the processor proposed.
+ */
+export function policyOfRecommendation(
+  policies: PolicySet,
+  files: ReadonlyMap<string, string>,
+  rec: Pick<Recommendation, 'namespace' | 'kind' | 'name'>,
+  opts: RepoOptions,
+): ResolvedPolicy {
+  const ref = { namespace: rec.namespace, kind: rec.kind, name: rec.name };
+  return policies.resolve({ ...ref, team: teamOf(ManifestIndex.build(files, opts).resolve(ref)) });
 }
 
 /** Applies a batch's recommendations through a backend; what cannot be applied goes to the rejection callback (dead letters). */
@@ -147,7 +165,7 @@ export class Committer {
                       'policy-unavailable',
                       `no policy file in ${this.cfg.policiesPath}/ is valid and none was loaded before: the bounds are unknown, nothing is committed until a valid policy is in the repository`,
                     );
-                  const policy = policies.resolve({ namespace: p.rec.namespace, kind: p.rec.kind, name: p.rec.name });
+                  const policy = policyOfRecommendation(policies, current, p.rec, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath });
                   const plan = planRecommendation(current, p.rec, policy, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath }, files);
                   if (plan.diffs.length === 0) continue;
                   for (const [f, t] of plan.changed) changed.set(f, t);
