@@ -164,15 +164,19 @@ export class Money {
     return s;
   }
 
-  /** The budgets on a priced recommendation (policy/budgets.ts applyBudgets): undefined when a budget caps it. */
-  async guard(id: SeriesIdentity, rec: Recommendation, policy: ResolvedPolicy, urgent = false): Promise<Recommendation | undefined> {
+  /**
+   * The budgets on a recommendation (policy/budgets.ts applyBudgets): undefined when a budget caps
+   * it. `raise`: whether it adds capacity even where its cost is unknown (an HPA floor raised);
+   * by default, a priced positive delta.
+   */
+  async guard(id: SeriesIdentity, rec: Recommendation, policy: ResolvedPolicy, urgent = false, raise?: boolean): Promise<Recommendation | undefined> {
     const budgets = this.budgets(id, policy);
-    // figures are read only for a priced raise: a saving or an unknown cost needs none
-    const raise = rec.costUnknown === null && rec.monthlyCostDelta > 0;
-    const states = raise
+    const adds = raise ?? (rec.costUnknown === null && rec.monthlyCostDelta > 0);
+    // figures are read only for a raise: a saving needs none
+    const states = adds
       ? await Promise.all(budgets.map((b) => this.state(b, rec.createdAt)))
       : budgets.map((b) => ({ budget: b, monthToDate: 0, hourlyRunRate: 0, atMs: rec.createdAt }));
-    return applyBudgets(rec, states, urgent);
+    return applyBudgets(rec, states, urgent, adds);
   }
 
   /**

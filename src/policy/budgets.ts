@@ -105,11 +105,13 @@ export function guardRaise(
   monthlyDelta: number,
   urgent: boolean,
 ): { action: 'none' } | { action: 'review' | 'cap'; state: BudgetState } {
-  for (const s of states) {
-    if (!changeBreaks(s, monthlyDelta)) continue;
-    return { action: s.budget.onBreach === 'cap' && !urgent ? 'cap' : 'review', state: s };
-  }
-  return { action: 'none' };
+  const broken = states.find((s) => changeBreaks(s, monthlyDelta));
+  return broken ? onBreach(broken, urgent) : { action: 'none' };
+}
+
+/** What breaking budget `s` does to a raise: its onBreach, except that an urgent raise is never withheld. */
+function onBreach(s: BudgetState, urgent: boolean): { action: 'review' | 'cap'; state: BudgetState } {
+  return { action: s.budget.onBreach === 'cap' && !urgent ? 'cap' : 'review', state: s };
 }
 
 /** The budget figures a recommendation carries (Recommendation.budget). */
@@ -128,16 +130,19 @@ export function budgetStatus(s: BudgetState): NonNullable<Recommendation['budget
  * The budgets on a priced recommendation of any type (HPA, RESOURCES, IDLE, SPOT): a raise that
  * would break one is withheld (undefined) or marked critical for review with the budget's
  * figures, per the budget's `onBreach`; an urgent raise (OOM) always goes to review. A saving
- * passes. A raise of unknown cost passes with a rule saying the budgets could not be checked.
- * `states` are the budgets of the workload (none: nothing to check).
+ * passes. A raise of unknown cost (`raise` says it adds capacity) in a scope already heading
+ * over its budget breaks it whatever it costs, so it is held to that budget alike; elsewhere it
+ * passes with a rule saying the budgets could not be checked. `states` are the budgets of the
+ * workload (none: nothing to check).
  */
-export function applyBudgets(rec: Recommendation, states: BudgetState[], urgent: boolean): Recommendation | undefined {
+export function applyBudgets(rec: Recommendation, states: BudgetState[], urgent: boolean, raise = false): Recommendation | undefined {
   if (states.length === 0) return rec;
-  if (rec.costUnknown !== null) {
+  const over = rec.costUnknown !== null && raise ? states.find(breached) : undefined;
+  if (rec.costUnknown !== null && over === undefined) {
     rec.rules.push('budget-unchecked:cost-unknown');
     return rec;
   }
-  const verdict = guardRaise(states, rec.monthlyCostDelta, urgent);
+  const verdict = over ? onBreach(over, urgent) : guardRaise(states, rec.monthlyCostDelta, urgent);
   if (verdict.action === 'none') return rec;
   if (verdict.action === 'cap') return undefined;
   rec.critical = true;

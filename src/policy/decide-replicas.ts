@@ -24,15 +24,15 @@
  *    does for scale-down); either by at most maxStepPercent of what is in force. maxReplicas is
  *    never below minReplicas; a cut of maxReplicas alone is not published (it saves nothing) but
  *    goes with the next change of minReplicas.
- * The money rules (cost delta, critical flags, budget cap) follow in applyMoney, for a change
- * about to be published.
+ * The critical flags follow in applyMoney, for a change about to be published; the budgets in
+ * money/money.ts guard, as for every recommendation type.
  */
 import type { Forecast } from '../scoring/forecaster.js';
 import { emptyRecalibration, recalibrate, type ExpertMix, type RecalibrationState } from '../scoring/recalibration.js';
 import { raised } from './events.js';
 import type { ResolvedPolicy } from './policy-schema.js';
 import { BASE_NAMES, candidateBases, selectBase, type BaseSelection } from './base-selection.js';
-import { budgetProjection, forecastAtRisk } from './rules.js';
+import { forecastAtRisk } from './rules.js';
 
 /** What one series carries from step to step. */
 export interface ReplicaState {
@@ -259,59 +259,28 @@ function changeRule(
   return Math.min(current, stepTo(base - maxDelta));
 }
 
-/** What the budget cap needs: a scope's spend (the live loop reads it from billing; the backtest has none). */
-export interface SpendPort {
-  /** month to date and the last day's hourly run rate of a budget scope */
-  spend(scope: string, atMs: number): Promise<{ monthToDate: number; hourlyRunRate: number }>;
-}
-
 export interface MoneyOutcome {
   monthlyCostDelta: number;
   critical: boolean;
 }
 
 /**
- * Critical flags and the budget cap of a published replica change, given its monthly cost
- * delta (the cost model's; 0 when unknown). Mutates the decision and the state when the cap
- * holds a raise back: a raise that would take the scope's month-end projection over its
- * budget is not proposed and flagged for review.
+ * Critical flags of a published replica change, given its monthly cost delta (the cost model's;
+ * 0 when unknown). The budgets come after, for every type alike (money/money.ts guard).
  */
-export async function applyMoney(
-  state: ReplicaState,
-  d: Decision,
-  policy: ResolvedPolicy,
-  budgetScope: string,
-  atMs: number,
-  monthlyCost: number,
-  money: SpendPort,
-): Promise<MoneyOutcome> {
+export function applyMoney(d: Decision, policy: ResolvedPolicy, monthlyCost: number): MoneyOutcome {
   // the change this recommendation makes: from a proposal the manifests have not taken yet, else from what is in force
   const current = d.reference ?? d.current ?? { level: policy.replicas.min, maxReplicas: policy.replicas.max };
   const deltaReplicas = d.proposed.level - current.level;
-  let costDelta = monthlyCost;
   let critical = false;
   const changePct = current.level > 0 ? (100 * Math.abs(deltaReplicas)) / current.level : 100;
   if (changePct > policy.critical.changePercentAbove) {
     critical = true;
     d.rules.push('critical:change-size');
   }
-  if (costDelta > policy.critical.monthlyCostIncreaseAbove) {
+  if (monthlyCost > policy.critical.monthlyCostIncreaseAbove) {
     critical = true;
     d.rules.push('critical:cost-increase');
   }
-  if (policy.budget.monthly !== undefined && deltaReplicas > 0) {
-    const { monthToDate, hourlyRunRate } = await money.spend(budgetScope, atMs);
-    if (budgetProjection(monthToDate, hourlyRunRate, costDelta, atMs) > policy.budget.monthly) {
-      // cap: the raise is not proposed; the breach is flagged for review
-      d.proposed.level = current.level;
-      d.proposed.maxReplicas = Math.max(current.level, Math.min(d.proposed.maxReplicas, current.maxReplicas));
-      d.capacity = current.level * (usableOf(policy) ?? 1);
-      state.level = d.proposed.level;
-      state.maxReplicas = d.proposed.maxReplicas;
-      costDelta = 0;
-      critical = policy.critical.budgetBreach || critical;
-      d.rules.push('budget-cap');
-    }
-  }
-  return { monthlyCostDelta: costDelta, critical };
+  return { monthlyCostDelta: monthlyCost, critical };
 }

@@ -2,20 +2,19 @@
  * HPA recommendations: the workload's replicas series at each closed step goes through the
  * decision engine shared with `backtest --policy` (policy/decide-replicas.ts), with what is in
  * force read from the GitOps manifests, priced by the cost model and held to the budgets
- * (money/money.ts). The engine's per-workload state lives in the workload hash (windows/batch-state.ts).
+ * (money/money.ts guard, as every type: a raise a budget caps is not published). The engine's per-workload state lives in the workload hash (windows/batch-state.ts).
  */
 import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import type { Message } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { Recommendation } from '../codec/generated-types.js';
 import { currentValue, type ManifestIndex } from '../manifests/manifests.js';
-import { applyMoney, decideStep, type ModelShape, type SpendPort } from '../policy/decide-replicas.js';
+import { applyMoney, decideStep, type ModelShape } from '../policy/decide-replicas.js';
 import { quantileForRisk } from '../policy/policy-schema.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { PeakForecast } from '../policy/rules.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import { traceHeaders } from '../telemetry/propagation.js';
-import type { CostStore } from '../windows/cost-store.js';
 import { replicaStateFields, replicaStateOf, type BatchState } from '../windows/batch-state.js';
 import { CEILING_ONLY_RULE, replicasCostDelta } from '../money/cost-model.js';
 import type { Money } from '../money/money.js';
@@ -31,7 +30,6 @@ export interface BatchContext {
 
 export interface HpaDeps {
   money: Money;
-  costs: CostStore;
   forecaster: Forecaster;
   manifests?: () => ManifestIndex | undefined;
   codec: AvroCodec;
@@ -40,17 +38,9 @@ export interface HpaDeps {
 
 export class HpaRecommender {
   private readonly model: ModelShape;
-  private readonly spend: SpendPort;
 
   constructor(private readonly d: HpaDeps) {
     this.model = { stepMs: d.forecaster.stepSeconds * 1000, horizonSteps: d.forecaster.horizonSteps, ...d.forecaster.online };
-    this.spend = {
-      spend: async (scope, atMs) => {
-        const monthToDate = await d.costs.monthToDate(scope, atMs);
-        const lastDay = await d.costs.hourly(scope, atMs - 24 * 3_600_000, atMs);
-        return { monthToDate, hourlyRunRate: lastDay.reduce((a, b) => a + b, 0) / 24 };
-      },
-    };
   }
 
   /** The workload hash: the engine's state and the last proposal. */
@@ -103,15 +93,7 @@ export class HpaRecommender {
     const facts = this.d.money.workload(id);
     const cost = replicasCostDelta(facts.perReplica, fromLevel, decision.proposed.level, await this.d.money.prices(facts.pool(policy), stepEndMs));
     if (decision.proposed.level === fromLevel) rules.push(CEILING_ONLY_RULE);
-    const { monthlyCostDelta: costDelta, critical } = await applyMoney(
-      state,
-      decision,
-      policy,
-      `ns:${id.cluster}/${id.namespace}`,
-      stepEndMs,
-      cost.known ? cost.monthly : 0,
-      this.spend,
-    );
+    const { monthlyCostDelta: costDelta, critical } = applyMoney(decision, policy, cost.known ? cost.monthly : 0);
     const proposed = { minReplicas: decision.proposed.level, maxReplicas: decision.proposed.maxReplicas };
     const changes = [
       { field: 'minReplicas', current: String(current.minReplicas), proposed: String(proposed.minReplicas) },
@@ -146,8 +128,11 @@ export class HpaRecommender {
       createdAt: stepEndMs,
       traceparent: traceparent ?? null,
     };
-    if (!(await this.d.money.guard(id, rec, policy))) {
-      // a team or workload budget cap: not published; the engine's other state (calibration) moves on
+    // the budgets of the workload's scopes (namespace, team, its own), as for every type; a raise of
+    // the floor is a raise even where its cost is unknown (a scope over its budget withholds it too)
+    if (!(await this.d.money.guard(id, rec, policy, false, decision.proposed.level > fromLevel))) {
+      // withheld by a budget: not published; the engine's other state (calibration) moves on, and the
+      // next step proposes the raise again (and is held to the budget again)
       ctx.state.replace(key, replicaStateFields({ ...state, level: prev.level, maxReplicas: prev.maxReplicas, atMs: prev.atMs }, fields.id));
       return undefined;
     }

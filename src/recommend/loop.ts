@@ -156,7 +156,7 @@ export class RecommendationLoop {
       horizonSeconds: d.forecaster.horizonSteps * d.forecaster.stepSeconds,
       locate: (topic, seriesId) => d.windows.locate(topic, d.partitionsOf(topic), seriesId),
     });
-    this.hpa = new HpaRecommender({ money: this.money, costs: d.costs, forecaster: d.forecaster, manifests: d.manifests, codec: d.codec, prefix: d.prefix });
+    this.hpa = new HpaRecommender({ money: this.money, forecaster: d.forecaster, manifests: d.manifests, codec: d.codec, prefix: d.prefix });
     this.modelServers = new ModelServerRecommender({
       windows: d.windows,
       money: this.money,

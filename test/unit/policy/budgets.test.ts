@@ -108,8 +108,23 @@ describe('budgets', () => {
   });
 
   it('a raise of unknown cost passes, saying the budgets could not be checked; no budgets, nothing to do', () => {
-    const r = applyBudgets(rec('HPA', 0, 'cost unknown: no billing rows for pool general'), [state({}, 990, 5)], false);
+    // 400 + 1.5 × 360 = 940 ≤ 1000: the scope is within its budget, the raise's share unknown
+    const r = applyBudgets(rec('HPA', 0, 'cost unknown: no billing rows for pool general'), [state({}, 400, 1.5)], false, true);
     assert.ok(r?.rules.includes('budget-unchecked:cost-unknown'));
+    assert.equal(r?.critical, false);
     assert.deepEqual(applyBudgets(rec('SPOT', 500), [], false)?.rules, []);
+  });
+
+  it('a raise of unknown cost in a scope already heading over its budget breaks it whatever it costs: capped, or sent for review', () => {
+    const unknown = 'cost unknown: no billing rows for pool general';
+    // 990 + 5 × 360 = 2790 > 1000 before any change
+    assert.equal(applyBudgets(rec('HPA', 0, unknown), [state({}, 990, 5)], false, true), undefined, 'cap: withheld');
+    const reviewed = applyBudgets(rec('HPA', 0, unknown), [state({ onBreach: 'review' }, 990, 5)], false, true);
+    assert.equal(reviewed?.critical, true);
+    assert.deepEqual(reviewed?.rules, ['budget-review:ns:prod/shop']);
+    assert.equal(reviewed?.budget?.projected, 2790);
+    assert.equal(applyBudgets(rec('RESOURCES', 0, unknown), [state({}, 990, 5)], true, true)?.critical, true, 'urgent: review, not withheld');
+    // not a raise (a cut or a ceiling alone, whose cost is unknown too): passes unchecked
+    assert.ok(applyBudgets(rec('HPA', 0, unknown), [state({}, 990, 5)], false, false)?.rules.includes('budget-unchecked:cost-unknown'));
   });
 });

@@ -117,17 +117,17 @@ describe('decision engine', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(replicaStateOf(replicaStateFields(s, 'x')))), JSON.parse(JSON.stringify(s)));
   });
 
-  it('caps a raise that would break the budget and marks it critical', async () => {
-    const p = hpa({ sloAdaptation: 0, budget: { monthly: 10, currency: 'USD', onBreach: 'cap' } });
-    const { state, decision } = decideStep(
+  it('flags a published change critical by its size and its cost (the budgets come after, money/money.ts guard)', () => {
+    const p = hpa({ sloAdaptation: 0, critical: { changePercentAbove: 50, monthlyCostIncreaseAbove: 100, budgetBreach: true, spot: false } });
+    const { decision } = decideStep(
       initialState(),
-      { stepEndMs: STEP, history: flat(4), forecast: { q50: 2, q90: 3, q99: 4 }, current: { minReplicas: 6, maxReplicas: 10 } },
+      { stepEndMs: STEP, history: flat(4), forecast: { q50: 2, q90: 3, q99: 4 }, current: { minReplicas: 1, maxReplicas: 10 } },
       p,
       MODEL,
     );
-    const money = await applyMoney(state, decision, p, 'ns:c/n', STEP, 1460, { spend: async () => ({ monthToDate: 20, hourlyRunRate: 0 }) });
-    assert.equal(decision.proposed.level, 6);
-    assert.ok(decision.rules.includes('budget-cap') && money.critical);
-    assert.equal(money.monthlyCostDelta, 0);
+    assert.ok(decision.proposed.level > 1.5, `a raise of more than 50%: ${decision.proposed.level}`);
+    const money = applyMoney(decision, p, 1460);
+    assert.deepEqual(money, { monthlyCostDelta: 1460, critical: true });
+    assert.ok(decision.rules.includes('critical:change-size') && decision.rules.includes('critical:cost-increase'), decision.rules.join());
   });
 });
