@@ -124,6 +124,8 @@ export class RecommendationLoop {
   private readonly histories: HistoryCache;
   /** when this process last set each workload state key's expiry (windows/batch-state.ts) */
   private readonly expiries = new ExpiryMemo();
+  /** workload → the hour close at which its budgets and spend were last checked here */
+  private readonly budgetsChecked = new Map<string, number>();
 
   constructor(private readonly d: LoopDeps) {
     this.histories = new HistoryCache(d.allowedLatenessMs);
@@ -275,11 +277,20 @@ export class RecommendationLoop {
           const rec = await publishOnce(ctx, this.d, r.id, c, r.stepEndMs, policy);
           if (rec) published.push(rec);
         }
-        if (r.id.container === null && r.id.metric === policy.replicas.metric) {
-          const breaches = await this.money.checkBudgets(r.id, policy, r.stepEndMs, this.d.forecaster.info.version, tp);
-          out.recommendations.push(...breaches.recommendations);
-          out.alerts.push(...breaches.alerts);
-          out.alerts.push(...(await this.spend.check(r.id, this.money.workload(r.id).team, policy, r.stepEndMs, tp)));
+        // the workload's budgets and spend, once per workload and hour close whichever of its series closes it first
+        // (a model server, or a workload with only container series, has no workload-level replicas series)
+        if (this.budgetsChecked.get(r.id.workload) !== r.stepEndMs) {
+          if (this.budgetsChecked.size > 100_000) this.budgetsChecked.clear(); // it only saves reads
+          this.budgetsChecked.set(r.id.workload, r.stepEndMs);
+          try {
+            const breaches = await this.money.checkBudgets(r.id, policy, r.stepEndMs, this.d.forecaster.info.version, tp);
+            out.recommendations.push(...breaches.recommendations);
+            out.alerts.push(...breaches.alerts);
+            out.alerts.push(...(await this.spend.check(r.id, this.money.workload(r.id).team, policy, r.stepEndMs, tp)));
+          } catch (err) {
+            this.budgetsChecked.delete(r.id.workload); // the batch's retry checks them again
+            throw err;
+          }
         }
       }
       out.recommendations.push(...published);

@@ -64,14 +64,15 @@ describe('budgets', () => {
     const lastDay = async (): Promise<number> => (await costs.hourly('team:storefront', end - 24 * HOUR, end)).reduce((a, b) => a + b, 0);
     await runProcessorUntil(env, async () => (await lastDay()) > 359.99, 60_000);
 
-    // six hours of the workload's replicas metric: six hour closes, each checks the budgets
+    // six hours of one container series of the workload (not its replicas metric: a model server, or a
+    // workload scraped per container, has none): six hour closes, each checks the workload's budgets
     const samples: MetricSample[] = Array.from({ length: 6 * 12 }, (_, i) => ({
       cluster: 'prod',
       namespace: 'shop',
       kind: 'Deployment',
       name: 'checkout',
-      container: null,
-      metric: 'cpu_utilization',
+      container: 'checkout',
+      metric: 'container_memory_working_set_bytes',
       unit: '%',
       value: 20 + 5 * Math.sin(i / 6),
       eventTime: end - 6 * HOUR + i * STEP + 1_000,
