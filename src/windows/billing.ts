@@ -106,7 +106,11 @@ export interface CostIncrement {
   month: string;
 }
 
-/** Cost increments for one row: per scope, per hour (field = hour index) and month total (field "total"). */
+/**
+ * Cost increments for one row: per scope and hour (field = hour index). There is no month total:
+ * a row spread over future hours (a monthly fee) would count them before they come; month to
+ * date is the sum of the hours up to the time asked (CostStore.billedMonthToDate).
+ */
 export function costIncrements(row: BillingRecord): CostIncrement[] {
   const out: CostIncrement[] = [];
   const start = Math.floor(row.ChargePeriodStart / HOUR);
@@ -118,7 +122,6 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
     const month = monthOf(h * HOUR);
     for (const s of scopes) {
       out.push({ hash: costHashName(s, month), field: String(h), delta: perHour, month });
-      out.push({ hash: costHashName(s, month), field: 'total', delta: perHour, month });
     }
   }
   const unit = unitKind(row.ConsumedUnit ?? row.PricingUnit);

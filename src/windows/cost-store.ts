@@ -1,7 +1,7 @@
 /**
  * Cost windows in Redis, per billing partition (hash tag {<topic>:<partition>}):
  *
- *   <prefix>:{t:p}:cost:<scope>:<yyyymm>          hash: hour index → cost, "total" → month to date
+ *   <prefix>:{t:p}:cost:<scope>:<yyyymm>          hash: hour index → cost (month to date: the hours before the time asked)
  *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm>   hash: "cost", "quantity" → unit price = cost / quantity;
  *                                                  "currency:<ISO 4217>" → rows billed in it
  *
@@ -14,6 +14,10 @@ import { monthExpireAt, monthOf, type CostIncrement, type PoolPrices, type UnitK
 import { loadScript, ScriptStatus } from './scripts.js';
 import { appliedOffsetKey, costHashKey, costHashName, priceHashName, readAppliedOffset, type PartitionRef } from './redis-keys.js';
 import type { ApplyOutcome } from './window-store.js';
+
+const HOUR = 3_600_000;
+/** An hour field of a cost hash (hashes written before month to date was summed also hold a "total", not read). */
+const HOUR_FIELD = /^\d+$/;
 
 type RawApply = (numKeys: number, args: (string | number)[]) => Promise<[number, ...unknown[]]>;
 
@@ -80,20 +84,28 @@ export class CostStore {
     return (await this.billedMonthToDate(scope, atMs)) ?? 0;
   }
 
-  /** Month-to-date cost of a scope, or undefined when no billing row of the scope has arrived for that month (unknown, not zero). */
+  /**
+   * Month-to-date cost of a scope: its hours of the month of `atMs` that begin before `atMs`
+   * (a row spread over later hours, a monthly fee, counts only its hours so far), or undefined
+   * when no billing row of the scope has arrived for that month (unknown, not zero).
+   */
   async billedMonthToDate(scope: string, atMs = Date.now()): Promise<number | undefined> {
-    return (await this.sumOver(costHashName(scope, monthOf(atMs)))).get('total');
+    const fields = await this.sumOver(costHashName(scope, monthOf(atMs)));
+    if (fields.size === 0) return undefined;
+    let sum = 0;
+    for (const [f, v] of fields) if (HOUR_FIELD.test(f) && Number(f) * HOUR < atMs) sum += v;
+    return sum;
   }
 
   /** Hourly cost of a scope for the hours [fromMs, toMs), oldest first (0 for hours without cost). */
   async hourly(scope: string, fromMs: number, toMs: number): Promise<number[]> {
-    const from = Math.floor(fromMs / 3_600_000);
-    const to = Math.ceil(toMs / 3_600_000);
+    const from = Math.floor(fromMs / HOUR);
+    const to = Math.ceil(toMs / HOUR);
     const months = new Set<string>();
-    for (let h = from; h < to; h++) months.add(monthOf(h * 3_600_000));
+    for (let h = from; h < to; h++) months.add(monthOf(h * HOUR));
     const byHour = new Map<number, number>();
     for (const m of months) {
-      for (const [f, v] of await this.sumOver(costHashName(scope, m))) if (f !== 'total') byHour.set(Number(f), v);
+      for (const [f, v] of await this.sumOver(costHashName(scope, m))) if (HOUR_FIELD.test(f)) byHour.set(Number(f), v);
     }
     return Array.from({ length: to - from }, (_, i) => byHour.get(from + i) ?? 0);
   }
