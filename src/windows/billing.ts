@@ -4,7 +4,9 @@
  *
  * Attribution reads the row's Tags: `k8s.cluster.name`, `k8s.namespace.name`, the workload
  * (`k8s.deployment.name`, `k8s.statefulset.name`, `k8s.daemonset.name`, `k8s.job.name`,
- * `k8s.cronjob.name`), `team`, and `node-pool` (else `k8s.node.pool`, else the ResourceId).
+ * `k8s.cronjob.name`), the team (`foresight.dev/team`, else `team`: TEAM_LABELS, the keys and
+ * order a workload's team is read from its labels with), and `node-pool` (else `k8s.node.pool`,
+ * else the ResourceId).
  * A row's EffectiveCost is spread evenly over the hours of its charge period (FOCUS charge
  * periods are usually one hour or one day), each hour counted in its own UTC month.
  *
@@ -15,6 +17,7 @@
 import type { BillingRecord } from '../codec/generated-types.js';
 import { costHashName, priceHashName } from './redis-keys.js';
 import { gpuModelOfName } from '../policy/mig-profiles.js';
+import { TEAM_LABELS } from '../money/workload-facts.js';
 
 const HOUR = 3_600_000;
 /** Longest charge period spread hour by hour; longer rows count in their first hour. */
@@ -68,7 +71,8 @@ export function scopesOf(row: BillingRecord): string[] {
     const w = WORKLOAD_TAGS.find(([k]) => t[k]);
     if (w) scopes.push(`workload:${cluster}/${ns}/${w[1]}/${t[w[0]]}`);
   }
-  if (t.team) scopes.push(`team:${t.team}`);
+  const team = TEAM_LABELS.map((k) => t[k]).find((v) => v);
+  if (team) scopes.push(`team:${team}`);
   if (scopes.length === 0) scopes.push('unattributed');
   return scopes;
 }
