@@ -41,7 +41,9 @@ export interface PoolPrices {
   gpuHour?: number;
   /** the billing rows' currency, when they name exactly one */
   currency?: string;
-  /** the month the prices are from, "YYYY-MM" */
+  /** the currencies of the pool's rows when they name several: no price is given then (costs in several currencies do not add up) */
+  currencies?: string[];
+  /** the month the prices are from, "YYYY-MM" (the month asked, or the month before when every price is from there) */
   period?: string;
 }
 

@@ -18,6 +18,11 @@ import type { ApplyOutcome } from './window-store.js';
 const HOUR = 3_600_000;
 /** An hour field of a cost hash (hashes written before month to date was summed also hold a "total", not read). */
 const HOUR_FIELD = /^\d+$/;
+const UNIT_PRICE_KEYS = [
+  ['cpu-core-hour', 'cpuCoreHour'],
+  ['memory-gib-hour', 'memoryGibHour'],
+  ['gpu-hour', 'gpuHour'],
+] as const;
 
 type RawApply = (numKeys: number, args: (string | number)[]) => Promise<[number, ...unknown[]]>;
 
@@ -110,40 +115,37 @@ export class CostStore {
     return Array.from({ length: to - from }, (_, i) => byHour.get(from + i) ?? 0);
   }
 
-  /** Unit price (cost per unit) of a node pool or resource in a month, or undefined without data. */
+  /** Unit price (cost per unit) of a node pool or resource (poolPrices), or undefined without one. */
   async unitPrice(pool: string, unit: UnitKind, atMs = Date.now()): Promise<number | undefined> {
-    const h = await this.sumOver(priceHashName(pool, unit, monthOf(atMs)));
-    const q = h.get('quantity') ?? 0;
-    return q > 0 ? (h.get('cost') ?? 0) / q : undefined;
+    return (await this.poolPrices(pool, atMs))[UNIT_PRICE_KEYS.find(([u]) => u === unit)![1]];
   }
 
   /**
-   * A pool's unit prices (CPU core-hour, GiB-hour, GPU-hour) in the month of `atMs`, else in
-   * the month before (early in a month its rows may not have arrived yet), with the rows'
-   * currency when they name exactly one.
+   * A pool's unit prices (CPU core-hour, GiB-hour, GPU-hour), each from the month of `atMs`, else
+   * from the month before (early in a month its rows may not have arrived yet, a unit at a time),
+   * with the rows' currency. Rows of one pool in several currencies cannot be added up: its prices
+   * are then unknown and `currencies` names them.
    */
   async poolPrices(pool: string, atMs = Date.now()): Promise<PoolPrices> {
     const d = new Date(atMs);
-    const previous = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - 1;
-    let first: PoolPrices | undefined;
-    for (const at of [atMs, previous]) {
-      const month = monthOf(at);
-      const out: PoolPrices = { pool, period: `${month.slice(0, 4)}-${month.slice(4)}` };
-      const currencies = new Set<string>();
-      for (const [unit, key] of [
-        ['cpu-core-hour', 'cpuCoreHour'],
-        ['memory-gib-hour', 'memoryGibHour'],
-        ['gpu-hour', 'gpuHour'],
-      ] as const) {
+    const [current, previous] = [monthOf(atMs), monthOf(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - 1)];
+    const out: PoolPrices = { pool };
+    const currencies = new Set<string>();
+    const used = new Set<string>();
+    for (const [unit, key] of UNIT_PRICE_KEYS) {
+      for (const month of [current, previous]) {
         const h = await this.sumOver(priceHashName(pool, unit, month));
         const q = h.get('quantity') ?? 0;
-        if (q > 0) out[key] = (h.get('cost') ?? 0) / q;
+        if (!(q > 0)) continue;
+        out[key] = (h.get('cost') ?? 0) / q;
         for (const f of h.keys()) if (f.startsWith('currency:')) currencies.add(f.slice('currency:'.length));
+        used.add(month);
+        break;
       }
-      if (currencies.size === 1) out.currency = [...currencies][0];
-      first ??= out;
-      if (out.cpuCoreHour !== undefined || out.memoryGibHour !== undefined || out.gpuHour !== undefined) return out;
     }
-    return first!;
+    const month = used.has(previous) && !used.has(current) ? previous : current;
+    const period = `${month.slice(0, 4)}-${month.slice(4)}`;
+    if (currencies.size > 1) return { pool, period, currencies: [...currencies].sort() };
+    return { ...out, period, ...(currencies.size === 1 ? { currency: [...currencies][0] } : {}) };
   }
 }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { BillingRecord } from '../../../src/codec/generated-types.js';
+import { replicasCostDelta } from '../../../src/money/cost-model.js';
 import { budgetProjection } from '../../../src/policy/rules.js';
 import { costIncrements } from '../../../src/windows/billing.js';
 import { CostStore } from '../../../src/windows/cost-store.js';
@@ -88,5 +89,61 @@ describe('cost store: month to date', () => {
     await redis.hincrbyfloat(costHashKey(prefix, ref, costHashName('ns:c/shop', '202611')), 'total', 999);
     assert.equal(await store.billedMonthToDate('ns:c/shop', nov(3)), 2.5);
     assert.deepEqual(await store.hourly('ns:c/shop', nov(2) - HOUR, nov(2) + 2 * HOUR), [0, 2.5, 0]);
+  });
+});
+
+describe('cost store: unit prices', () => {
+  const GiB = 2 ** 30;
+  const close = (a: number | undefined, b: number): void => assert.ok(a !== undefined && Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
+  const priced = (start: number, unit: string, quantity: number, cost: number, pool: string, currency = 'USD') =>
+    focusRow({ start, unit, quantity, cost, pool, currency });
+
+  it("fall back to the month before per unit: on Dec 1 with only a CPU row of December, memory is November's price", async () => {
+    const nov = Date.UTC(2026, 10, 30, 20);
+    const dec = Date.UTC(2026, 11, 1, 0);
+    const { store } = await storeWith([
+      priced(nov, 'vCPU-Hours', 10, 0.3, 'p1'), // 0.03 per core-hour in November
+      priced(nov, 'GiB-Hours', 10, 0.04, 'p1'), // 0.004 per GiB-hour in November
+      priced(dec, 'vCPU-Hours', 10, 0.35, 'p1'), // 0.035 per core-hour in December
+      priced(nov, 'GiB-Hours', 8, 0.04, 'p2'), // p2: November only
+    ]);
+    const at = dec + 5 * HOUR;
+    const p1 = await store.poolPrices('p1', at);
+    close(p1.cpuCoreHour, 0.035);
+    close(p1.memoryGibHour, 0.004);
+    assert.equal(p1.gpuHour, undefined);
+    assert.equal(p1.currency, 'USD');
+    assert.equal(p1.period, '2026-12');
+    // one more replica of 1 core and 1 GiB: (0.035 + 0.004) × 730 = 28.47 a month
+    const c = replicasCostDelta({ cpuCores: 1, memoryBytes: GiB, gpus: 0 }, 2, 3, p1);
+    assert.ok(c.known);
+    close(c.monthly, 28.47);
+    close(await store.unitPrice('p1', 'memory-gib-hour', at), 0.004);
+    // all of p2's prices from November: the period says so
+    const p2 = await store.poolPrices('p2', at);
+    assert.deepEqual({ ...p2, memoryGibHour: undefined }, { pool: 'p2', memoryGibHour: undefined, currency: 'USD', period: '2026-11' });
+    close(p2.memoryGibHour, 0.005);
+    assert.deepEqual(await store.poolPrices('p3', at), { pool: 'p3', period: '2026-12' });
+  });
+
+  it('are unknown for a pool billed in two currencies, and the reason names them; one currency is priced in it', async () => {
+    const t0 = Date.UTC(2026, 10, 10, 0);
+    const { store } = await storeWith([
+      // a second billing account in EUR for the same pool
+      priced(t0, 'vCPU-Hours', 10, 0.3, 'p1', 'USD'),
+      priced(t0 + HOUR, 'vCPU-Hours', 10, 0.28, 'p1', 'EUR'),
+      priced(t0, 'GiB-Hours', 10, 0.04, 'p1', 'USD'),
+      priced(t0 + HOUR, 'GiB-Hours', 10, 0.037, 'p1', 'EUR'),
+      priced(t0, 'vCPU-Hours', 10, 0.28, 'p2', 'EUR'),
+    ]);
+    const at = t0 + 5 * HOUR;
+    const p1 = await store.poolPrices('p1', at);
+    assert.deepEqual(p1, { pool: 'p1', period: '2026-11', currencies: ['EUR', 'USD'] });
+    assert.equal(await store.unitPrice('p1', 'cpu-core-hour', at), undefined);
+    const c = replicasCostDelta({ cpuCores: 1, memoryBytes: GiB, gpus: 0 }, 2, 3, p1);
+    assert.deepEqual(c, { known: false, reason: 'cost unknown: pool p1 is billed in EUR and USD in 2026-11', pool: 'p1' });
+    const p2 = await store.poolPrices('p2', at);
+    close(p2.cpuCoreHour, 0.028);
+    assert.equal(p2.currency, 'EUR');
   });
 });
