@@ -18,11 +18,29 @@ import type { ApplyOutcome } from './window-store.js';
 const HOUR = 3_600_000;
 /** An hour field of a cost hash (hashes written before month to date was summed also hold a "total", not read). */
 const HOUR_FIELD = /^\d+$/;
+/** How far back the run rate looks for a scope's newest hour with cost: billing rows arrive hours to days late. */
+export const BILLING_LAG_MAX_HOURS = 7 * 24;
 const UNIT_PRICE_KEYS = [
   ['cpu-core-hour', 'cpuCoreHour'],
   ['memory-gib-hour', 'memoryGibHour'],
   ['gpu-hour', 'gpuHour'],
 ] as const;
+
+/** A scope's spend at a time: what budgets project the month's end from. */
+export interface Spend {
+  /** month to date (0 when not billed) */
+  monthToDate: number;
+  /** cost per hour over the 24 hours ending at the scope's newest hour with cost (0 without one in BILLING_LAG_MAX_HOURS) */
+  hourlyRunRate: number;
+  /**
+   * Where the figures end and the projection of the rest of the month starts: the end of the
+   * newest hour with cost (the hours after it are not billed yet, not free), not before the
+   * month's start; the time asked when no hour has cost.
+   */
+  asOfMs: number;
+  /** whether a billing row of the scope's month has arrived (else the spend is unknown, not zero) */
+  billed: boolean;
+}
 
 type RawApply = (numKeys: number, args: (string | number)[]) => Promise<[number, ...unknown[]]>;
 
@@ -100,6 +118,29 @@ export class CostStore {
     let sum = 0;
     for (const [f, v] of fields) if (HOUR_FIELD.test(f) && Number(f) * HOUR < atMs) sum += v;
     return sum;
+  }
+
+  /**
+   * A scope's spend at `atMs`: month to date and the run rate of the last 24 billed hours, up to
+   * the newest hour with cost (billing delay does not read as a drop to zero), as spend anomalies
+   * read their history (recommend/spend-anomalies.ts spendHistory).
+   */
+  async spend(scope: string, atMs: number): Promise<Spend> {
+    const billed = await this.billedMonthToDate(scope, atMs);
+    const fromHour = Math.floor(atMs / HOUR) - BILLING_LAG_MAX_HOURS - 24;
+    const hours = await this.hourly(scope, fromHour * HOUR, atMs);
+    let newest = hours.length - 1;
+    while (newest > 24 && hours[newest] === 0) newest--;
+    const d = new Date(atMs);
+    const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    const found = hours[newest] !== 0;
+    const lastDay = found ? hours.slice(newest - 23, newest + 1) : [];
+    return {
+      monthToDate: billed ?? 0,
+      hourlyRunRate: lastDay.reduce((a, x) => a + x, 0) / 24,
+      asOfMs: found ? Math.max(monthStart, Math.min(atMs, (fromHour + newest + 1) * HOUR)) : atMs,
+      billed: billed !== undefined,
+    };
   }
 
   /** Hourly cost of a scope for the hours [fromMs, toMs), oldest first (0 for hours without cost). */
