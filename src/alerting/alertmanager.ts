@@ -58,7 +58,7 @@ export function anomalyToAlertmanager(a: AnomalyAlert, opts: { resolveAfterMs: n
     labels.kind = 'budget';
     labels.budget_scope = b.scope;
     annotations.summary = `${b.scope} is heading over its ${b.period} budget: projected ${round(b.projected)} ${b.currency} > ${round(b.monthly)} ${b.currency}`;
-    annotations.explanation = `Month to date ${round(b.monthToDate)} ${b.currency}; at the last 24 hours' run rate the month ends at ${round(b.projected)} ${b.currency}, over the budget of ${round(b.monthly)} ${b.currency}.`;
+    annotations.explanation = `Month to date ${round(b.monthToDate)} ${b.currency}; at the last 24 billed hours' run rate the month ends at ${round(b.projected)} ${b.currency}, over the budget of ${round(b.monthly)} ${b.currency}.`;
   }
   if (a.traceparent) annotations.traceparent = a.traceparent;
   const alert: PostableAlert = {

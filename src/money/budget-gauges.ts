@@ -5,7 +5,7 @@
  *
  *   foresight_budget_monthly         the policy's monthly budget
  *   foresight_budget_month_to_date   cost billed this month so far
- *   foresight_budget_projected       month to date + the last 24 hours' run rate × the hours left
+ *   foresight_budget_projected       month to date + the last 24 billed hours' run rate × the hours left
  *   foresight_budget_billed          1 when a billing row of the scope's month has arrived, else 0
  *
  * Without a billing row of the month the spend is unknown, not zero: month to date and the
@@ -28,8 +28,10 @@ export function budgetGauges(meter: Meter): (b: CheckedBudget) => void {
   gauge('foresight_budget_month_to_date', 'Cost billed this month so far, per budget scope (NaN: no billing row of the month yet)', (b) =>
     b.billed ? b.monthToDate : NaN,
   );
-  gauge('foresight_budget_projected', "Month to date plus the last 24 hours' run rate for the rest of the month, per budget scope (NaN: unknown)", (b) =>
-    b.billed ? projected(b) : NaN,
+  gauge(
+    'foresight_budget_projected',
+    "Month to date plus the last 24 billed hours' run rate for the rest of the month, per budget scope (NaN: unknown)",
+    (b) => (b.billed ? projected(b) : NaN),
   );
   gauge('foresight_budget_billed', "1 when a billing row of the scope's month has arrived (its spend is known), else 0", (b) => (b.billed ? 1 : 0));
   return (b) => {

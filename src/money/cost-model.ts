@@ -11,7 +11,8 @@
  * - Unit prices (CPU core-hour, GiB-hour, GPU-hour) come from the FOCUS billing rows of the
  *   pool (windows/billing.ts: EffectiveCost / ConsumedQuantity per `node-pool` tag and unit).
  * - A price is needed only for a resource the change moves. When one is missing the cost is
- *   unknown and says why ("cost unknown: no billing rows for pool gpu-a100"); it is never 0.
+ *   unknown and says why ("cost unknown: no billing rows for pool gpu-a100", "… pool p1 is
+ *   billed in EUR and USD"); it is never 0.
  */
 import type { PoolPrices, UnitKind } from '../windows/billing.js';
 
@@ -50,9 +51,11 @@ export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstim
   if (missing.length > 0) {
     const none = prices.cpuCoreHour === undefined && prices.memoryGibHour === undefined && prices.gpuHour === undefined;
     const when = prices.period ? ` in ${prices.period}` : '';
-    const reason = none
-      ? `cost unknown: no billing rows for pool ${prices.pool}${when}`
-      : `cost unknown: no ${missing.map((u) => u.unit).join(', ')} price for pool ${prices.pool}${when}`;
+    const reason = prices.currencies
+      ? `cost unknown: pool ${prices.pool} is billed in ${prices.currencies.join(' and ')}${when}`
+      : none
+        ? `cost unknown: no billing rows for pool ${prices.pool}${when}`
+        : `cost unknown: no ${missing.map((u) => u.unit).join(', ')} price for pool ${prices.pool}${when}`;
     return { known: false, reason, pool: prices.pool };
   }
   const hourly = needed.reduce((sum, u) => sum + amount[u.key] * u.scale * prices[u.price]!, 0);

@@ -61,7 +61,7 @@ export interface WorkloadFacts {
 export class Money {
   private readonly facts = new WeakMap<ManifestIndex, Map<string, WorkloadFacts>>();
   /** scope → its figures at the hour last checked: a scope's workloads read its costs once per hour */
-  private readonly checked = new Map<string, CheckedBudget>();
+  private readonly checked = new Map<string, { readAtMs: number; s: CheckedBudget }>();
   /** pool and month → its prices, within one scored batch (prices) */
   private readonly priceMemo = new Map<string, Promise<PoolPrices>>();
 
@@ -148,18 +148,21 @@ export class Money {
     );
   }
 
+  /**
+   * A budget's figures read at `atMs` (CostStore.spend): its `atMs` is where they end, the end of
+   * the scope's newest billed hour, and the projection runs from there to the month's end.
+   */
   private async state(b: Budget, atMs: number): Promise<CheckedBudget> {
-    const billed = await this.d.costs.billedMonthToDate(b.scope, atMs);
-    const lastDay = await this.d.costs.hourly(b.scope, atMs - 24 * HOUR, atMs);
-    return { budget: b, monthToDate: billed ?? 0, hourlyRunRate: lastDay.reduce((a, x) => a + x, 0) / 24, atMs, billed: billed !== undefined };
+    const s = await this.d.costs.spend(b.scope, atMs);
+    return { budget: b, monthToDate: s.monthToDate, hourlyRunRate: s.hourlyRunRate, atMs: s.asOfMs, billed: s.billed };
   }
 
   /** A budget's figures at `atMs`, read once per scope and hour whichever workload asks first, and handed to onBudget. */
   private async checkedState(b: Budget, atMs: number): Promise<CheckedBudget> {
     const last = this.checked.get(b.scope);
-    if (last && last.atMs === atMs && last.budget.monthly === b.monthly) return last;
+    if (last && last.readAtMs === atMs && last.s.budget.monthly === b.monthly) return last.s;
     const s = await this.state(b, atMs);
-    this.checked.set(b.scope, s);
+    this.checked.set(b.scope, { readAtMs: atMs, s });
     this.d.onBudget?.(s);
     return s;
   }

@@ -31,7 +31,7 @@ const VERDICTS: OutcomeVerdict[] = ['saved', 'neutral', 'regressed', 'insufficie
 export interface CostRow {
   scope: string;
   monthToDate: number | null;
-  /** the last 24 hours' cost per hour */
+  /** cost per hour over the 24 hours ending at the newest billed hour (CostStore.spend) */
   hourlyRunRate: number | null;
   /** month to date + run rate × the hours left in the month (policy/rules.ts budgetProjection) */
   projected: number | null;
@@ -204,10 +204,8 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
       });
       continue;
     }
-    const monthToDate = await costs.monthToDate(scope, inp.atMs);
-    const lastDay = await costs.hourly(scope, inp.atMs - 24 * HOUR, inp.atMs);
-    const hourlyRunRate = lastDay.reduce((a, x) => a + x, 0) / 24;
-    const projected = budgetProjection(monthToDate, hourlyRunRate, 0, inp.atMs);
+    const { monthToDate, hourlyRunRate, asOfMs } = await costs.spend(scope, inp.atMs);
+    const projected = budgetProjection(monthToDate, hourlyRunRate, 0, asOfMs);
     costRows.push({
       scope,
       monthToDate,

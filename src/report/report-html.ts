@@ -102,7 +102,7 @@ export function reportHtml(d: ReportData): string {
             },
           ]),
         ) +
-        '<p>Forecast to month end: month to date + the last 24 hours’ cost per hour × the hours left in the UTC month.</p>',
+        '<p>Forecast to month end: month to date + the last 24 billed hours’ cost per hour × the hours left in the UTC month after the newest billed hour.</p>',
       'costs',
     ),
   );

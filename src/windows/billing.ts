@@ -4,7 +4,9 @@
  *
  * Attribution reads the row's Tags: `k8s.cluster.name`, `k8s.namespace.name`, the workload
  * (`k8s.deployment.name`, `k8s.statefulset.name`, `k8s.daemonset.name`, `k8s.job.name`,
- * `k8s.cronjob.name`), `team`, and `node-pool` (else `k8s.node.pool`, else the ResourceId).
+ * `k8s.cronjob.name`), the team (`foresight.dev/team`, else `team`: TEAM_LABELS, the keys and
+ * order a workload's team is read from its labels with), and `node-pool` (else `k8s.node.pool`,
+ * else the ResourceId).
  * A row's EffectiveCost is spread evenly over the hours of its charge period (FOCUS charge
  * periods are usually one hour or one day), each hour counted in its own UTC month.
  *
@@ -15,6 +17,7 @@
 import type { BillingRecord } from '../codec/generated-types.js';
 import { costHashName, priceHashName } from './redis-keys.js';
 import { gpuModelOfName } from '../policy/mig-profiles.js';
+import { TEAM_LABELS } from '../money/workload-facts.js';
 
 const HOUR = 3_600_000;
 /** Longest charge period spread hour by hour; longer rows count in their first hour. */
@@ -38,7 +41,9 @@ export interface PoolPrices {
   gpuHour?: number;
   /** the billing rows' currency, when they name exactly one */
   currency?: string;
-  /** the month the prices are from, "YYYY-MM" */
+  /** the currencies of the pool's rows when they name several: no price is given then (costs in several currencies do not add up) */
+  currencies?: string[];
+  /** the month the prices are from, "YYYY-MM" (the month asked, or the month before when every price is from there) */
   period?: string;
 }
 
@@ -68,7 +73,8 @@ export function scopesOf(row: BillingRecord): string[] {
     const w = WORKLOAD_TAGS.find(([k]) => t[k]);
     if (w) scopes.push(`workload:${cluster}/${ns}/${w[1]}/${t[w[0]]}`);
   }
-  if (t.team) scopes.push(`team:${t.team}`);
+  const team = TEAM_LABELS.map((k) => t[k]).find((v) => v);
+  if (team) scopes.push(`team:${team}`);
   if (scopes.length === 0) scopes.push('unattributed');
   return scopes;
 }
@@ -106,7 +112,11 @@ export interface CostIncrement {
   month: string;
 }
 
-/** Cost increments for one row: per scope, per hour (field = hour index) and month total (field "total"). */
+/**
+ * Cost increments for one row: per scope and hour (field = hour index). There is no month total:
+ * a row spread over future hours (a monthly fee) would count them before they come; month to
+ * date is the sum of the hours up to the time asked (CostStore.billedMonthToDate).
+ */
 export function costIncrements(row: BillingRecord): CostIncrement[] {
   const out: CostIncrement[] = [];
   const start = Math.floor(row.ChargePeriodStart / HOUR);
@@ -118,7 +128,6 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
     const month = monthOf(h * HOUR);
     for (const s of scopes) {
       out.push({ hash: costHashName(s, month), field: String(h), delta: perHour, month });
-      out.push({ hash: costHashName(s, month), field: 'total', delta: perHour, month });
     }
   }
   const unit = unitKind(row.ConsumedUnit ?? row.PricingUnit);

@@ -1,7 +1,7 @@
 /**
  * Cost windows in Redis, per billing partition (hash tag {<topic>:<partition>}):
  *
- *   <prefix>:{t:p}:cost:<scope>:<yyyymm>          hash: hour index → cost, "total" → month to date
+ *   <prefix>:{t:p}:cost:<scope>:<yyyymm>          hash: hour index → cost (month to date: the hours before the time asked)
  *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm>   hash: "cost", "quantity" → unit price = cost / quantity;
  *                                                  "currency:<ISO 4217>" → rows billed in it
  *
@@ -14,6 +14,33 @@ import { monthExpireAt, monthOf, type CostIncrement, type PoolPrices, type UnitK
 import { loadScript, ScriptStatus } from './scripts.js';
 import { appliedOffsetKey, costHashKey, costHashName, priceHashName, readAppliedOffset, type PartitionRef } from './redis-keys.js';
 import type { ApplyOutcome } from './window-store.js';
+
+const HOUR = 3_600_000;
+/** An hour field of a cost hash (hashes written before month to date was summed also hold a "total", not read). */
+const HOUR_FIELD = /^\d+$/;
+/** How far back the run rate looks for a scope's newest hour with cost: billing rows arrive hours to days late. */
+export const BILLING_LAG_MAX_HOURS = 7 * 24;
+const UNIT_PRICE_KEYS = [
+  ['cpu-core-hour', 'cpuCoreHour'],
+  ['memory-gib-hour', 'memoryGibHour'],
+  ['gpu-hour', 'gpuHour'],
+] as const;
+
+/** A scope's spend at a time: what budgets project the month's end from. */
+export interface Spend {
+  /** month to date (0 when not billed) */
+  monthToDate: number;
+  /** cost per hour over the 24 hours ending at the scope's newest hour with cost (0 without one in BILLING_LAG_MAX_HOURS) */
+  hourlyRunRate: number;
+  /**
+   * Where the figures end and the projection of the rest of the month starts: the end of the
+   * newest hour with cost (the hours after it are not billed yet, not free), not before the
+   * month's start; the time asked when no hour has cost.
+   */
+  asOfMs: number;
+  /** whether a billing row of the scope's month has arrived (else the spend is unknown, not zero) */
+  billed: boolean;
+}
 
 type RawApply = (numKeys: number, args: (string | number)[]) => Promise<[number, ...unknown[]]>;
 
@@ -80,58 +107,86 @@ export class CostStore {
     return (await this.billedMonthToDate(scope, atMs)) ?? 0;
   }
 
-  /** Month-to-date cost of a scope, or undefined when no billing row of the scope has arrived for that month (unknown, not zero). */
+  /**
+   * Month-to-date cost of a scope: its hours of the month of `atMs` that begin before `atMs`
+   * (a row spread over later hours, a monthly fee, counts only its hours so far), or undefined
+   * when no billing row of the scope has arrived for that month (unknown, not zero).
+   */
   async billedMonthToDate(scope: string, atMs = Date.now()): Promise<number | undefined> {
-    return (await this.sumOver(costHashName(scope, monthOf(atMs)))).get('total');
+    const fields = await this.sumOver(costHashName(scope, monthOf(atMs)));
+    if (fields.size === 0) return undefined;
+    let sum = 0;
+    for (const [f, v] of fields) if (HOUR_FIELD.test(f) && Number(f) * HOUR < atMs) sum += v;
+    return sum;
+  }
+
+  /**
+   * A scope's spend at `atMs`: month to date and the run rate of the last 24 billed hours, up to
+   * the newest hour with cost (billing delay does not read as a drop to zero), as spend anomalies
+   * read their history (recommend/spend-anomalies.ts spendHistory).
+   */
+  async spend(scope: string, atMs: number): Promise<Spend> {
+    const billed = await this.billedMonthToDate(scope, atMs);
+    const fromHour = Math.floor(atMs / HOUR) - BILLING_LAG_MAX_HOURS - 24;
+    const hours = await this.hourly(scope, fromHour * HOUR, atMs);
+    let newest = hours.length - 1;
+    while (newest > 24 && hours[newest] === 0) newest--;
+    const d = new Date(atMs);
+    const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    const found = hours[newest] !== 0;
+    const lastDay = found ? hours.slice(newest - 23, newest + 1) : [];
+    return {
+      monthToDate: billed ?? 0,
+      hourlyRunRate: lastDay.reduce((a, x) => a + x, 0) / 24,
+      asOfMs: found ? Math.max(monthStart, Math.min(atMs, (fromHour + newest + 1) * HOUR)) : atMs,
+      billed: billed !== undefined,
+    };
   }
 
   /** Hourly cost of a scope for the hours [fromMs, toMs), oldest first (0 for hours without cost). */
   async hourly(scope: string, fromMs: number, toMs: number): Promise<number[]> {
-    const from = Math.floor(fromMs / 3_600_000);
-    const to = Math.ceil(toMs / 3_600_000);
+    const from = Math.floor(fromMs / HOUR);
+    const to = Math.ceil(toMs / HOUR);
     const months = new Set<string>();
-    for (let h = from; h < to; h++) months.add(monthOf(h * 3_600_000));
+    for (let h = from; h < to; h++) months.add(monthOf(h * HOUR));
     const byHour = new Map<number, number>();
     for (const m of months) {
-      for (const [f, v] of await this.sumOver(costHashName(scope, m))) if (f !== 'total') byHour.set(Number(f), v);
+      for (const [f, v] of await this.sumOver(costHashName(scope, m))) if (HOUR_FIELD.test(f)) byHour.set(Number(f), v);
     }
     return Array.from({ length: to - from }, (_, i) => byHour.get(from + i) ?? 0);
   }
 
-  /** Unit price (cost per unit) of a node pool or resource in a month, or undefined without data. */
+  /** Unit price (cost per unit) of a node pool or resource (poolPrices), or undefined without one. */
   async unitPrice(pool: string, unit: UnitKind, atMs = Date.now()): Promise<number | undefined> {
-    const h = await this.sumOver(priceHashName(pool, unit, monthOf(atMs)));
-    const q = h.get('quantity') ?? 0;
-    return q > 0 ? (h.get('cost') ?? 0) / q : undefined;
+    return (await this.poolPrices(pool, atMs))[UNIT_PRICE_KEYS.find(([u]) => u === unit)![1]];
   }
 
   /**
-   * A pool's unit prices (CPU core-hour, GiB-hour, GPU-hour) in the month of `atMs`, else in
-   * the month before (early in a month its rows may not have arrived yet), with the rows'
-   * currency when they name exactly one.
+   * A pool's unit prices (CPU core-hour, GiB-hour, GPU-hour), each from the month of `atMs`, else
+   * from the month before (early in a month its rows may not have arrived yet, a unit at a time),
+   * with the rows' currency. Rows of one pool in several currencies cannot be added up: its prices
+   * are then unknown and `currencies` names them.
    */
   async poolPrices(pool: string, atMs = Date.now()): Promise<PoolPrices> {
     const d = new Date(atMs);
-    const previous = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - 1;
-    let first: PoolPrices | undefined;
-    for (const at of [atMs, previous]) {
-      const month = monthOf(at);
-      const out: PoolPrices = { pool, period: `${month.slice(0, 4)}-${month.slice(4)}` };
-      const currencies = new Set<string>();
-      for (const [unit, key] of [
-        ['cpu-core-hour', 'cpuCoreHour'],
-        ['memory-gib-hour', 'memoryGibHour'],
-        ['gpu-hour', 'gpuHour'],
-      ] as const) {
+    const [current, previous] = [monthOf(atMs), monthOf(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - 1)];
+    const out: PoolPrices = { pool };
+    const currencies = new Set<string>();
+    const used = new Set<string>();
+    for (const [unit, key] of UNIT_PRICE_KEYS) {
+      for (const month of [current, previous]) {
         const h = await this.sumOver(priceHashName(pool, unit, month));
         const q = h.get('quantity') ?? 0;
-        if (q > 0) out[key] = (h.get('cost') ?? 0) / q;
+        if (!(q > 0)) continue;
+        out[key] = (h.get('cost') ?? 0) / q;
         for (const f of h.keys()) if (f.startsWith('currency:')) currencies.add(f.slice('currency:'.length));
+        used.add(month);
+        break;
       }
-      if (currencies.size === 1) out.currency = [...currencies][0];
-      first ??= out;
-      if (out.cpuCoreHour !== undefined || out.memoryGibHour !== undefined || out.gpuHour !== undefined) return out;
     }
-    return first!;
+    const month = used.has(previous) && !used.has(current) ? previous : current;
+    const period = `${month.slice(0, 4)}-${month.slice(4)}`;
+    if (currencies.size > 1) return { pool, period, currencies: [...currencies].sort() };
+    return { ...out, period, ...(currencies.size === 1 ? { currency: [...currencies][0] } : {}) };
   }
 }

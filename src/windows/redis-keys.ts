@@ -8,7 +8,7 @@
  *   <prefix>:{t:p}:series                       zset    seriesId → watermark (newest event ms)
  *   <prefix>:{t:p}:w2:<seriesId>:<m|f|h|q>:<chunk> hash bucket offset in chunk → packed bucket (w2: the v2
  *                                               bucket form; v1 keys under :w: are never read and expire)
- *   <prefix>:{t:p}:cost:<scope>:<yyyymm>        hash    hour index → cost, "total" (cost-store.ts)
+ *   <prefix>:{t:p}:cost:<scope>:<yyyymm>        hash    hour index → cost (cost-store.ts)
  *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm> hash    "cost", "quantity", "currency:<ISO 4217>" (cost-store.ts)
  *   <prefix>:{t:p}:rebuild | :incomplete        the lost-state marks (state-marks.ts)
  * Per workload (tag {<workload>}; recommend/). metrics.v1 is keyed by series, so a workload's series are

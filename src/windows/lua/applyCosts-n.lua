@@ -1,6 +1,6 @@
 --[[
   applyCosts-n: apply one Kafka batch of one partition of billing rows to the cost windows
-  (increments of hourly and month-to-date cost per workload, namespace and team, and of cost
+  (increments of hourly cost per workload, namespace and team, and of cost
   and quantity per node pool or resource for unit prices), and record the partition's
   applied offset, atomically. Same optimistic check as applyWindows-n: nothing is written
   unless the stored applied offset is the one the caller's view was based on.

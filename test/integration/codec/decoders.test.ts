@@ -64,6 +64,8 @@ describe('input formats', () => {
 
     // three past hours, all in one UTC month (the last ends at most an hour ago)
     const hourStart = lastHourInOneMonth(Date.now() - 3_600_000, 2 * 3_600_000) - 2 * 3_600_000;
+    // month to date when all three hours have begun (the third still in their month)
+    const asOf = hourStart + 3 * 3_600_000 - 1;
     const month = new Date(hourStart);
     const row = (i: number): BillingRecord => ({
       BilledCost: 0.5,
@@ -118,8 +120,8 @@ describe('input formats', () => {
       env,
       async () =>
         (await totalApplied(redis, cfg.redis.keyPrefix)) >= 4 * points.length &&
-        (await costsOf(t.focus).monthToDate('ns:default/shop', hourStart)) > 1.49 &&
-        (await costsOf(cfg.topics.billing).monthToDate('ns:default/shop', hourStart)) > 1.49,
+        (await costsOf(t.focus).monthToDate('ns:default/shop', asOf)) > 1.49 &&
+        (await costsOf(cfg.topics.billing).monthToDate('ns:default/shop', asOf)) > 1.49,
     );
 
     const snap = await snapshotWindows(redis, cfg.redis.keyPrefix);
@@ -132,9 +134,9 @@ describe('input formats', () => {
 
     for (const topic of [cfg.topics.billing, t.focus]) {
       const costs = costsOf(topic);
-      assert.equal(await costs.monthToDate('ns:default/shop', hourStart), 1.5, topic);
-      assert.equal(await costs.monthToDate('workload:default/shop/Deployment/web', hourStart), 1.5, topic);
-      assert.equal(await costs.monthToDate('team:payments', hourStart), 1.5, topic);
+      assert.equal(await costs.monthToDate('ns:default/shop', asOf), 1.5, topic);
+      assert.equal(await costs.monthToDate('workload:default/shop/Deployment/web', asOf), 1.5, topic);
+      assert.equal(await costs.monthToDate('team:payments', asOf), 1.5, topic);
       assert.deepEqual(await costs.hourly('ns:default/shop', hourStart, hourStart + 3 * 3_600_000), [0.5, 0.5, 0.5], topic);
       assert.equal(await costs.unitPrice('general', 'cpu-core-hour', hourStart), 0.125, topic);
     }

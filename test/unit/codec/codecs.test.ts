@@ -159,7 +159,7 @@ describe('decoders', () => {
     assert.equal(rec.BilledCost, 2.4);
     assert.equal(rec.ChargePeriodStart, Date.UTC(2026, 10, 27));
     const inc = costIncrements(rec);
-    const hourly = inc.filter((i) => i.hash === 'cost:ns:default/shop:202611' && i.field !== 'total');
+    const hourly = inc.filter((i) => i.hash === 'cost:ns:default/shop:202611');
     assert.deepEqual(
       hourly.map((i) => i.delta),
       [1.2, 1.2],

@@ -1,0 +1,149 @@
+/**
+ * The cost windows read back (real Redis, FORESIGHT_REDIS_URL): month to date, hourly cost and
+ * unit prices, by hand-computed figures. Every test writes under its own key prefix and
+ * deletes its keys afterwards.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { BillingRecord } from '../../../src/codec/generated-types.js';
+import { replicasCostDelta } from '../../../src/money/cost-model.js';
+import { budgetProjection } from '../../../src/policy/rules.js';
+import { costIncrements } from '../../../src/windows/billing.js';
+import { CostStore } from '../../../src/windows/cost-store.js';
+import { costHashKey, costHashName } from '../../../src/windows/redis-keys.js';
+import { scanKeys } from '../../../src/windows/redis-client.js';
+import { focusRow } from '../../helpers/billing.js';
+import { testRedis, uniqueId } from '../../helpers/env.js';
+
+const HOUR = 3_600_000;
+const redis = testRedis();
+const prefixes: string[] = [];
+const ref = { topic: 'billing.v1', partition: 0 };
+
+/** A store of its own (fresh prefix) holding `rows`, applied as one batch. */
+async function storeWith(rows: BillingRecord[]): Promise<{ store: CostStore; prefix: string }> {
+  const prefix = uniqueId('cost-store');
+  prefixes.push(prefix);
+  const store = new CostStore(redis, prefix, [{ topic: ref.topic, partitions: 1 }]);
+  const outcome = await store.applyBatch(ref, -1n, String(rows.length), rows.flatMap(costIncrements));
+  assert.equal(outcome.status, 'applied');
+  return { store, prefix };
+}
+
+/** A charge without a unit (a support or management fee) over [start, end). */
+const fee = (cost: number, start: number, end: number, tags: Record<string, string>): BillingRecord => ({
+  ...focusRow({ start, unit: 'vCPU-Hours', quantity: 1, cost, pool: 'general', tags }),
+  ChargePeriodEnd: end,
+  PricingUnit: null,
+  PricingQuantity: null,
+  ConsumedUnit: null,
+  ConsumedQuantity: null,
+});
+
+after(async () => {
+  for (const p of prefixes) {
+    for await (const { keys } of scanKeys(redis, `${p}:*`)) if (keys.length) await redis.del(...keys);
+  }
+  await redis.quit();
+});
+
+describe('cost store: month to date', () => {
+  const shop = { 'k8s.cluster.name': 'c', 'k8s.namespace.name': 'shop' };
+  const nov = (day: number, hour = 0): number => Date.UTC(2026, 10, day, hour);
+
+  it('counts a monthly fee hour by hour up to the time asked, so the projection counts it once', async () => {
+    // a 720 fee for the whole of November: 1 per hour of its 720 hours
+    const { store } = await storeWith([fee(720, nov(1), Date.UTC(2026, 11, 1), shop)]);
+    // read on Nov 16 00:00: 15 days (360 h) gone, 360 left
+    const at = nov(16);
+    assert.equal(await store.billedMonthToDate('ns:c/shop', at), 360);
+    assert.equal(await store.monthToDate('ns:c/shop', nov(1)), 0, 'no hour of the month has begun');
+    assert.equal(await store.monthToDate('ns:c/shop', nov(1) + 1), 1, 'the hour under way counts');
+    assert.equal(await store.monthToDate('ns:c/shop', nov(30, 23) + 1), 720);
+    const lastDay = await store.hourly('ns:c/shop', at - 24 * HOUR, at);
+    const rate = lastDay.reduce((a, x) => a + x, 0) / 24;
+    assert.equal(rate, 1);
+    // the fee's true month total (it was 360 + 360 + 360 = 1,080 with the whole fee counted on arrival)
+    assert.equal(budgetProjection(360, rate, 0, at), 720);
+  });
+
+  it('adds usage hours and a fee, and reads no hour after the time asked', async () => {
+    // 10 per hour of usage from Nov 1 to Nov 15 00:00 (336 h = 3,360) and the 720 fee
+    const rows = [fee(720, nov(1), Date.UTC(2026, 11, 1), shop)];
+    for (let h = nov(1); h < nov(15); h += HOUR) rows.push(focusRow({ start: h, unit: 'vCPU-Hours', quantity: 1, cost: 10, pool: 'general', tags: shop }));
+    const { store } = await storeWith(rows);
+    const at = nov(15);
+    // 3,360 of usage + 336 of the fee
+    assert.equal(await store.monthToDate('ns:c/shop', at), 3696);
+    // the last day: 11 per hour; hourly() stops at the time asked although the fee fills later hours (what spend anomalies score)
+    const lastDay = await store.hourly('ns:c/shop', at - 24 * HOUR, at);
+    assert.deepEqual(lastDay, new Array(24).fill(11));
+    // 384 h left at 11 per hour: 3,696 + 4,224 = 7,920 = 720 h × 10 + 720
+    assert.equal(budgetProjection(3696, 11, 0, at), 7920);
+  });
+
+  it('is unknown (undefined) without a row of the month, and ignores a "total" field left by an earlier version', async () => {
+    const { store, prefix } = await storeWith([focusRow({ start: nov(2), unit: 'vCPU-Hours', quantity: 1, cost: 2.5, pool: 'general', tags: shop })]);
+    assert.equal(await store.billedMonthToDate('ns:c/shop', Date.UTC(2026, 11, 2)), undefined, 'December: no row');
+    assert.equal(await store.billedMonthToDate('ns:c/other', nov(3)), undefined);
+    await redis.hincrbyfloat(costHashKey(prefix, ref, costHashName('ns:c/shop', '202611')), 'total', 999);
+    assert.equal(await store.billedMonthToDate('ns:c/shop', nov(3)), 2.5);
+    assert.deepEqual(await store.hourly('ns:c/shop', nov(2) - HOUR, nov(2) + 2 * HOUR), [0, 2.5, 0]);
+  });
+});
+
+describe('cost store: unit prices', () => {
+  const GiB = 2 ** 30;
+  const close = (a: number | undefined, b: number): void => assert.ok(a !== undefined && Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
+  const priced = (start: number, unit: string, quantity: number, cost: number, pool: string, currency = 'USD') =>
+    focusRow({ start, unit, quantity, cost, pool, currency });
+
+  it("fall back to the month before per unit: on Dec 1 with only a CPU row of December, memory is November's price", async () => {
+    const nov = Date.UTC(2026, 10, 30, 20);
+    const dec = Date.UTC(2026, 11, 1, 0);
+    const { store } = await storeWith([
+      priced(nov, 'vCPU-Hours', 10, 0.3, 'p1'), // 0.03 per core-hour in November
+      priced(nov, 'GiB-Hours', 10, 0.04, 'p1'), // 0.004 per GiB-hour in November
+      priced(dec, 'vCPU-Hours', 10, 0.35, 'p1'), // 0.035 per core-hour in December
+      priced(nov, 'GiB-Hours', 8, 0.04, 'p2'), // p2: November only
+    ]);
+    const at = dec + 5 * HOUR;
+    const p1 = await store.poolPrices('p1', at);
+    close(p1.cpuCoreHour, 0.035);
+    close(p1.memoryGibHour, 0.004);
+    assert.equal(p1.gpuHour, undefined);
+    assert.equal(p1.currency, 'USD');
+    assert.equal(p1.period, '2026-12');
+    // one more replica of 1 core and 1 GiB: (0.035 + 0.004) × 730 = 28.47 a month
+    const c = replicasCostDelta({ cpuCores: 1, memoryBytes: GiB, gpus: 0 }, 2, 3, p1);
+    assert.ok(c.known);
+    close(c.monthly, 28.47);
+    close(await store.unitPrice('p1', 'memory-gib-hour', at), 0.004);
+    // all of p2's prices from November: the period says so
+    const p2 = await store.poolPrices('p2', at);
+    assert.deepEqual({ ...p2, memoryGibHour: undefined }, { pool: 'p2', memoryGibHour: undefined, currency: 'USD', period: '2026-11' });
+    close(p2.memoryGibHour, 0.005);
+    assert.deepEqual(await store.poolPrices('p3', at), { pool: 'p3', period: '2026-12' });
+  });
+
+  it('are unknown for a pool billed in two currencies, and the reason names them; one currency is priced in it', async () => {
+    const t0 = Date.UTC(2026, 10, 10, 0);
+    const { store } = await storeWith([
+      // a second billing account in EUR for the same pool
+      priced(t0, 'vCPU-Hours', 10, 0.3, 'p1', 'USD'),
+      priced(t0 + HOUR, 'vCPU-Hours', 10, 0.28, 'p1', 'EUR'),
+      priced(t0, 'GiB-Hours', 10, 0.04, 'p1', 'USD'),
+      priced(t0 + HOUR, 'GiB-Hours', 10, 0.037, 'p1', 'EUR'),
+      priced(t0, 'vCPU-Hours', 10, 0.28, 'p2', 'EUR'),
+    ]);
+    const at = t0 + 5 * HOUR;
+    const p1 = await store.poolPrices('p1', at);
+    assert.deepEqual(p1, { pool: 'p1', period: '2026-11', currencies: ['EUR', 'USD'] });
+    assert.equal(await store.unitPrice('p1', 'cpu-core-hour', at), undefined);
+    const c = replicasCostDelta({ cpuCores: 1, memoryBytes: GiB, gpus: 0 }, 2, 3, p1);
+    assert.deepEqual(c, { known: false, reason: 'cost unknown: pool p1 is billed in EUR and USD in 2026-11', pool: 'p1' });
+    const p2 = await store.poolPrices('p2', at);
+    close(p2.cpuCoreHour, 0.028);
+    assert.equal(p2.currency, 'EUR');
+  });
+});
