@@ -9,7 +9,8 @@
  *   - `scope: {workload: N/K/W}` → `workload:<cluster>/N/K/W`.
  * A workload is held to every one of them at once (its namespace's, its team's and its own).
  *
- * Projection: month to date + the last 24 hours' hourly run rate × the hours left in the UTC
+ * Projection: month to date + the hourly run rate of the last 24 billed hours (windows/cost-store.ts
+ * spend: billing arrives late) × the hours left in the UTC
  * month (rules.ts budgetProjection). A breach is when that exceeds the budget; a change breaks
  * a budget when the projection plus its own pro-rata monthly delta does.
  */
