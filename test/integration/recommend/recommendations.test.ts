@@ -98,8 +98,13 @@ describe('recommendations', () => {
     const kafka = testKafka(cfg);
     const codec = await testCodec(cfg);
     const samples = [...times.map((t) => workloadSample('shop', demand(t), t)), ...times.map((t) => workloadSample('tight', demand(t), t))];
-    // the tight namespace already spent 5 USD this month (> its budget of 1)
-    const billing: BillingRecord = {
+    // the tight namespace already spent 5 USD this month (> its budget of 1) before the trace starts,
+    // and again in the hour a new month starts if the trace crosses one (month to date counts the
+    // hours before the time asked)
+    const d = new Date(end);
+    const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    const spentAt = [start - 2 * 3_600_000, ...(monthStart > start ? [monthStart] : [])];
+    const billingAt = (t: number): BillingRecord => ({
       BilledCost: 5,
       BillingAccountId: 'a',
       BillingAccountName: null,
@@ -109,8 +114,8 @@ describe('recommendations', () => {
       ChargeCategory: 'Usage',
       ChargeClass: null,
       ChargeDescription: null,
-      ChargePeriodStart: end - 2 * 3_600_000,
-      ChargePeriodEnd: end - 3_600_000,
+      ChargePeriodStart: t,
+      ChargePeriodEnd: t + 3_600_000,
       ContractedCost: 5,
       EffectiveCost: 5,
       InvoiceIssuerName: 'c',
@@ -127,13 +132,13 @@ describe('recommendations', () => {
       ConsumedQuantity: null,
       ConsumedUnit: null,
       Tags: { 'k8s.cluster.name': 'test', 'k8s.namespace.name': 'tight' },
-    };
+    });
     await ensureTopics(kafka, cfg.topics);
     const producer = kafka.producer();
     await producer.connect();
-    const value = codec.encode('BillingRecord', billing);
+    const spent = spentAt.map((t) => ({ value: codec.encode('BillingRecord', billingAt(t)) }));
     // a broker that has just started may not serve a new topic's partition at once
-    await retry(() => producer.send({ topic: cfg.topics.billing, messages: [{ value }] }), { retries: 10, initialDelayMs: 300 });
+    await retry(() => producer.send({ topic: cfg.topics.billing, messages: spent }), { retries: 10, initialDelayMs: 300 });
     await producer.disconnect();
     // billing first, so the budget is known when the metrics are scored
     await runProcessorUntil(env, async () => (await costKeys(cfg.redis.keyPrefix, cfg.topics.billing)) > 0);
