@@ -7,6 +7,8 @@
  *   foresight_budget_month_to_date   cost billed this month so far
  *   foresight_budget_projected       month to date + the last 24 billed hours' run rate × the hours left
  *   foresight_budget_billed          1 when a billing row of the scope's month has arrived, else 0
+ *   foresight_budget_withheld_total  raises a budget withheld (not published), per scope and type: a
+ *                                    capped raise is proposed again at each step, so it counts steps
  *
  * Without a billing row of the month the spend is unknown, not zero: month to date and the
  * projection are NaN (no comparison with them holds, so no alert fires on them) and
@@ -37,4 +39,12 @@ export function budgetGauges(meter: Meter): (b: CheckedBudget) => void {
   return (b) => {
     latest.set(b.budget.scope, b);
   };
+}
+
+/** Registers the counter of withheld raises; returns the function that counts one. */
+export function budgetWithheldCounter(meter: Meter): (scope: string, type: string) => void {
+  const counter = meter.createCounter('foresight_budget_withheld_total', {
+    description: 'Raises a budget withheld (onBreach: cap), per budget scope and recommendation type; a withheld raise is proposed again at its next step',
+  });
+  return (scope, type) => counter.add(1, { scope, type });
 }

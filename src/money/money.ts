@@ -48,6 +48,8 @@ export interface MoneyDeps {
   policies: () => PolicySet;
   /** each budget's figures, once per scope and hour checked (the processor's budget gauges) */
   onBudget?: (s: CheckedBudget) => void;
+  /** a raise a budget withheld (not published): the processor counts them per scope and type */
+  onWithheld?: (scope: string, type: Recommendation['type']) => void;
 }
 
 export interface WorkloadFacts {
@@ -179,7 +181,7 @@ export class Money {
     const states = adds
       ? await Promise.all(budgets.map((b) => this.state(b, rec.createdAt)))
       : budgets.map((b) => ({ budget: b, monthToDate: 0, hourlyRunRate: 0, atMs: rec.createdAt }));
-    return applyBudgets(rec, states, urgent, adds);
+    return applyBudgets(rec, states, urgent, adds, (s) => this.d.onWithheld?.(s.budget.scope, rec.type));
   }
 
   /**

@@ -111,9 +111,9 @@ export function teamOf(w: ResolvedWorkload | undefined): string | undefined {
   return undefined;
 }
 
-/** Current replicas: the HPA's minReplicas, else spec.replicas, else 1. */
+/** Current replicas: a KEDA ScaledObject's minReplicaCount, else the HPA's minReplicas, else spec.replicas, else 1. */
 export function currentReplicas(w: ResolvedWorkload | undefined): number {
-  const v = w ? (currentValue(w, 'minReplicas', null) ?? currentValue(w, 'replicas', null)) : null;
+  const v = w ? (currentValue(w, 'keda.minReplicaCount', null) ?? currentValue(w, 'minReplicas', null) ?? currentValue(w, 'replicas', null)) : null;
   const n = v === null ? NaN : Number(v);
   return Number.isFinite(n) && n >= 0 ? n : 1;
 }

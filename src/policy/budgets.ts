@@ -136,7 +136,13 @@ export function budgetStatus(s: BudgetState): NonNullable<Recommendation['budget
  * passes with a rule saying the budgets could not be checked. `states` are the budgets of the
  * workload (none: nothing to check).
  */
-export function applyBudgets(rec: Recommendation, states: BudgetState[], urgent: boolean, raise = false): Recommendation | undefined {
+export function applyBudgets(
+  rec: Recommendation,
+  states: BudgetState[],
+  urgent: boolean,
+  raise = false,
+  onCap?: (s: BudgetState) => void,
+): Recommendation | undefined {
   if (states.length === 0) return rec;
   const over = rec.costUnknown !== null && raise ? states.find(breached) : undefined;
   if (rec.costUnknown !== null && over === undefined) {
@@ -145,7 +151,10 @@ export function applyBudgets(rec: Recommendation, states: BudgetState[], urgent:
   }
   const verdict = over ? onBreach(over, urgent) : guardRaise(states, rec.monthlyCostDelta, urgent);
   if (verdict.action === 'none') return rec;
-  if (verdict.action === 'cap') return undefined;
+  if (verdict.action === 'cap') {
+    onCap?.(verdict.state);
+    return undefined;
+  }
   rec.critical = true;
   rec.rules.push(`budget-review:${verdict.state.budget.scope}`);
   rec.budget = budgetStatus(verdict.state);

@@ -13,7 +13,7 @@ import { SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { decoderFor, isBillingFormat, type MessageDecoder } from '../codec/decoders.js';
 import { BatchRunner, type Batch, type Reposition } from '../kafka/batch-runner.js';
 import { DeadLetterPublisher } from '../kafka/deadletter.js';
-import { budgetGauges } from '../money/budget-gauges.js';
+import { budgetGauges, budgetWithheldCounter } from '../money/budget-gauges.js';
 import { startBatchSpan } from '../telemetry/consumer-span.js';
 import { scrub } from '../telemetry/log.js';
 import { qualityGauges } from '../outcomes/quality-gauges.js';
@@ -293,6 +293,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       outcomes: cfg.outcomes,
       onQuality: recordQuality,
       onBudget: recordBudget,
+      onWithheld: budgetWithheldCounter(meter),
       onOutcome: (o) => {
         outcomesCounter.add(1, { verdict: o.verdict });
         log.info(

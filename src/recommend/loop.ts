@@ -86,6 +86,8 @@ export interface LoopDeps {
   onOutcome?: (o: ChangeOutcome) => void;
   /** each budget's figures, once per scope and closed hour (money/money.ts) */
   onBudget?: (s: CheckedBudget) => void;
+  /** a raise a budget withheld (money/money.ts guard) */
+  onWithheld?: (scope: string, type: Recommendation['type']) => void;
 }
 
 /** Milliseconds per phase of one scored batch (where the time goes; bench pipeline reports them). */
@@ -148,6 +150,7 @@ export class RecommendationLoop {
       manifests: d.manifests,
       policies: d.policies,
       onBudget: d.onBudget,
+      onWithheld: d.onWithheld,
     });
     this.spend = new SpendAnomalies({ costs: d.costs, redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec, alertsTopic: d.topics.alerts });
     this.sizing = new SizingRules({

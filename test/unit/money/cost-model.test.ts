@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { ManifestIndex } from '../../../src/manifests/manifests.js';
 import { HOURS_PER_MONTH, monthlyCost, movePoolCostDelta, replicasCostDelta, requestsCostDelta } from '../../../src/money/cost-model.js';
 import type { PoolPrices } from '../../../src/windows/billing.js';
+import { exampleFiles } from '../../helpers/gitops.js';
 import { currentReplicas, labelsOf, nodePoolOf, podResources, teamOf } from '../../../src/money/workload-facts.js';
 
 const GiB = 2 ** 30;
@@ -143,5 +144,10 @@ spec:
     assert.equal(labelsOf(infer)['foresight.dev/team'], 'ml-platform');
     assert.equal(currentReplicas(infer), 2);
     assert.equal(currentReplicas(web), 1);
+  });
+
+  it("replicas in force of a KEDA-scaled workload: its ScaledObject's minReplicaCount (the example's llm-server runs 2, not the Deployment's 1)", () => {
+    const llm = ManifestIndex.build(exampleFiles()).resolve({ namespace: 'ml', kind: 'Deployment', name: 'llm-server' });
+    assert.equal(currentReplicas(llm), 2);
   });
 });

@@ -118,7 +118,13 @@ describe('budgets', () => {
   it('a raise of unknown cost in a scope already heading over its budget breaks it whatever it costs: capped, or sent for review', () => {
     const unknown = 'cost unknown: no billing rows for pool general';
     // 990 + 5 × 360 = 2790 > 1000 before any change
-    assert.equal(applyBudgets(rec('HPA', 0, unknown), [state({}, 990, 5)], false, true), undefined, 'cap: withheld');
+    const withheld: string[] = [];
+    assert.equal(
+      applyBudgets(rec('HPA', 0, unknown), [state({}, 990, 5)], false, true, (s) => withheld.push(s.budget.scope)),
+      undefined,
+      'cap: withheld',
+    );
+    assert.deepEqual(withheld, ['ns:prod/shop'], 'and counted (foresight_budget_withheld_total)');
     const reviewed = applyBudgets(rec('HPA', 0, unknown), [state({ onBreach: 'review' }, 990, 5)], false, true);
     assert.equal(reviewed?.critical, true);
     assert.deepEqual(reviewed?.rules, ['budget-review:ns:prod/shop']);
