@@ -57,9 +57,13 @@ export function podResources(w: ResolvedWorkload | undefined): PodResources | un
   }
   const containers = get(w.workload?.merged, ['spec', 'template', 'spec', 'containers']);
   if (!Array.isArray(containers)) return undefined;
+  // native sidecars (init containers with restartPolicy: Always, Kubernetes 1.28+: istio-proxy and the like) run
+  // beside the containers for the pod's life and the scheduler reserves their requests too; other init containers end
+  const init = get(w.workload?.merged, ['spec', 'template', 'spec', 'initContainers']);
+  const sidecars = (Array.isArray(init) ? init : []).map(asObj).filter((c) => c.restartPolicy === 'Always');
   const out: PodResources = { cpuCores: 0, memoryBytes: 0, gpus: 0 };
   let any = false;
-  for (const c of containers.map(asObj)) {
+  for (const c of [...containers.map(asObj), ...sidecars]) {
     for (const [key, resource] of [
       ['cpuCores', 'cpu'],
       ['memoryBytes', 'memory'],

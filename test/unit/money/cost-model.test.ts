@@ -146,6 +146,23 @@ spec:
     assert.equal(currentReplicas(web), 1);
   });
 
+  it('per-replica resources count native sidecars (init containers with restartPolicy: Always), not init containers that end', () => {
+    const m = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: pay, annotations: {foresight.dev/managed: 'true'}}
+spec:
+  template:
+    spec:
+      initContainers:
+        - {name: migrate, image: m, resources: {requests: {cpu: '2', memory: 2Gi}}}
+        - {name: istio-proxy, image: i, restartPolicy: Always, resources: {requests: {cpu: 500m, memory: 512Mi}}}
+      containers:
+        - {name: api, image: x, resources: {requests: {cpu: '1', memory: 1Gi}}}
+`;
+    const api = ManifestIndex.build(new Map([['apps/pay/api.yaml', m]])).resolve({ namespace: 'pay', kind: 'Deployment', name: 'api' });
+    assert.deepEqual(podResources(api), { cpuCores: 1.5, memoryBytes: 1.5 * GiB, gpus: 0 });
+  });
+
   it("replicas in force of a KEDA-scaled workload: its ScaledObject's minReplicaCount (the example's llm-server runs 2, not the Deployment's 1)", () => {
     const llm = ManifestIndex.build(exampleFiles()).resolve({ namespace: 'ml', kind: 'Deployment', name: 'llm-server' });
     assert.equal(currentReplicas(llm), 2);
