@@ -89,10 +89,24 @@ export function podResources(w: ResolvedWorkload | undefined): PodResources | un
   return any ? out : undefined;
 }
 
-/** The node pool of the workload from its nodeSelector, else the fallback (the policy's replicas.nodePool). */
+/**
+ * The node pool of the workload from its nodeSelector, else from a required node affinity that
+ * pins a pool label to one value (`key In [pool]`, as Karpenter NodePools are chosen), else the
+ * fallback (the policy's replicas.nodePool).
+ */
 export function nodePoolOf(w: ResolvedWorkload | undefined, fallback: string): string {
-  const selector = asObj(get(w?.workload?.merged, ['spec', 'template', 'spec', 'nodeSelector']));
+  const spec = asObj(get(w?.workload?.merged, ['spec', 'template', 'spec']));
+  const selector = asObj(spec.nodeSelector);
   for (const k of POOL_LABELS) if (typeof selector[k] === 'string' && selector[k] !== '') return selector[k] as string;
+  const terms = get(spec, ['affinity', 'nodeAffinity', 'requiredDuringSchedulingIgnoredDuringExecution', 'nodeSelectorTerms']);
+  // one term only: several terms are alternatives (ORed), so no single pool is known
+  if (Array.isArray(terms) && terms.length === 1) {
+    const exprs = asObj(terms[0]).matchExpressions;
+    for (const k of POOL_LABELS) {
+      const e = (Array.isArray(exprs) ? exprs : []).map(asObj).find((x) => x.key === k && x.operator === 'In');
+      if (Array.isArray(e?.values) && e.values.length === 1 && typeof e.values[0] === 'string' && e.values[0] !== '') return e.values[0];
+    }
+  }
   return fallback;
 }
 

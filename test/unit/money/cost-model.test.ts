@@ -163,6 +163,31 @@ spec:
     assert.deepEqual(podResources(api), { cpuCores: 1.5, memoryBytes: 1.5 * GiB, gpus: 0 });
   });
 
+  it('node pool from a required node affinity that pins a pool label to one value (Karpenter), not from alternatives', () => {
+    const m = (affinity: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: pay, annotations: {foresight.dev/managed: 'true'}}
+spec:
+  template:
+    spec:
+      affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: ${affinity}}}}
+      containers:
+        - {name: api, image: x, resources: {requests: {cpu: '1'}}}
+`;
+    const pool = (affinity: string) =>
+      nodePoolOf(ManifestIndex.build(new Map([['apps/pay/api.yaml', m(affinity)]])).resolve({ namespace: 'pay', kind: 'Deployment', name: 'api' }), 'default');
+    assert.equal(pool('[{matchExpressions: [{key: karpenter.sh/nodepool, operator: In, values: [batch]}]}]'), 'batch');
+    assert.equal(pool('[{matchExpressions: [{key: karpenter.sh/nodepool, operator: In, values: [a, b]}]}]'), 'default', 'two pools: unknown');
+    assert.equal(pool('[{matchExpressions: [{key: karpenter.sh/nodepool, operator: NotIn, values: [a]}]}]'), 'default');
+    assert.equal(
+      pool(
+        '[{matchExpressions: [{key: karpenter.sh/nodepool, operator: In, values: [a]}]}, {matchExpressions: [{key: karpenter.sh/nodepool, operator: In, values: [b]}]}]',
+      ),
+      'default',
+      'alternative terms: unknown',
+    );
+  });
+
   it("replicas in force of a KEDA-scaled workload: its ScaledObject's minReplicaCount (the example's llm-server runs 2, not the Deployment's 1)", () => {
     const llm = ManifestIndex.build(exampleFiles()).resolve({ namespace: 'ml', kind: 'Deployment', name: 'llm-server' });
     assert.equal(currentReplicas(llm), 2);
