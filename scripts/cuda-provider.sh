@@ -39,7 +39,14 @@ with zipfile.ZipFile(wheel) as z:
         print(f"cuda-provider: {target}/{name}", file=sys.stderr)
 PY
 
-missing=$(ldd "$target/libonnxruntime_providers_cuda.so" | awk '/not found/ {print $1}' | tr '\n' ' ')
+if [[ ! -e /proc/driver/nvidia && ! -e /dev/nvidia0 ]]; then
+  echo "cuda-provider: installed, but this host has no NVIDIA GPU or driver (no /proc/driver/nvidia, no /dev/nvidia0): the models run on the CPU here; install on the GPU host" >&2
+  exit 0
+fi
+missing=$(ldd "$target/libonnxruntime_providers_cuda.so" | awk '/not found/ {print $1}' | grep -v '^libcuda\.so' | tr '\n' ' ')
+if ! ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1' && ! ldd "$target/libonnxruntime_providers_cuda.so" | grep -q 'libcuda\.so\.1 => /'; then
+  echo "cuda-provider: installed; libcuda.so.1 (the NVIDIA driver's own library, not a pip package) is not found: check the driver's installation" >&2
+fi
 if [[ -n $missing ]]; then
   echo "cuda-provider: installed; this host lacks $missing— add their folder to LD_LIBRARY_PATH (pip's nvidia-cublas, nvidia-cuda-runtime and nvidia-curand for CUDA 13 carry them), or the models keep running on the CPU" >&2
 else

@@ -129,9 +129,17 @@ export function teamOf(w: ResolvedWorkload | undefined): string | undefined {
   return undefined;
 }
 
-/** Current replicas: a KEDA ScaledObject's minReplicaCount, else the HPA's minReplicas, else spec.replicas, else 1. */
+/**
+ * Current replicas: a KEDA ScaledObject's minReplicaCount, else the HPA's minReplicas, else
+ * spec.replicas, else 1. A floor of 0 (KEDA's scale to zero) says nothing of the replicas that run
+ * while it is active: the next source is read instead, at least 1, so a cost is never a known 0.
+ */
 export function currentReplicas(w: ResolvedWorkload | undefined): number {
-  const v = w ? (currentValue(w, 'keda.minReplicaCount', null) ?? currentValue(w, 'minReplicas', null) ?? currentValue(w, 'replicas', null)) : null;
-  const n = v === null ? NaN : Number(v);
-  return Number.isFinite(n) && n >= 0 ? n : 1;
+  if (!w) return 1;
+  for (const field of ['keda.minReplicaCount', 'minReplicas', 'replicas']) {
+    const v = currentValue(w, field, null);
+    const n = v === null ? NaN : Number(v);
+    if (Number.isFinite(n) && n > 0) return n;
+  }
+  return 1;
 }

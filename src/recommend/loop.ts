@@ -269,7 +269,8 @@ export class RecommendationLoop {
       // a model server (the policy's modelServer block): replicas and GPU sizing from its demand series
       if (isModelServerDemand(r.id, policy) && (await this.modelServers.decides(r.id, r.seriesId, policy))) {
         for (const c of await this.modelServers.candidates(ref, r.id, r.stepEndMs, r.day.history, forecasts[i], policy, tp)) {
-          if (!(await this.money.guard(r.id, c.rec, policy))) continue; // a budget cap
+          // a budget cap; a queue-driven replica raise (urgentRaises) goes to review instead, as an OOM bump does
+          if (!(await this.money.guard(r.id, c.rec, policy, (c.urgentRaises ?? []).length > 0))) continue;
           const rec = await publishOnce(ctx, this.d, r.id, c, r.stepEndMs, policy);
           if (rec) published.push(rec);
         }

@@ -29,6 +29,9 @@ export interface LoadedSession {
 export function cudaUnavailableReason(err: unknown): string {
   const message = String((err as Error)?.message ?? err).split('\n')[0];
   if (!/Failed to load shared library/i.test(message)) return message;
+  // no GPU at all: installing libraries cannot help (the driver makes /proc/driver/nvidia and /dev/nvidia*)
+  if (!existsSync('/proc/driver/nvidia') && !existsSync('/dev/nvidia0'))
+    return 'no NVIDIA GPU or driver on this host (no /proc/driver/nvidia, no /dev/nvidia0): CUDA cannot run here, the CPU is the provider to use';
   let dir: string;
   try {
     dir = path.join(path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);

@@ -103,6 +103,10 @@ export function monthOf(ms: number): string {
   return `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
+/** Rows spread over more hours than this (fees, reservations) are kept apart from usage: `s<hour>` fields. */
+export const SPREAD_FIELD_HOURS = 24;
+export const SPREAD_PREFIX = 's';
+
 export interface CostIncrement {
   /** logical hash: "cost:<scope>:<yyyymm>" or "price:<pool>:<unit>:<yyyymm>" */
   hash: string;
@@ -115,7 +119,9 @@ export interface CostIncrement {
 /**
  * Cost increments for one row: per scope and hour (field = hour index). There is no month total:
  * a row spread over future hours (a monthly fee) would count them before they come; month to
- * date is the sum of the hours up to the time asked (CostStore.billedMonthToDate).
+ * date is the sum of the hours up to the time asked (CostStore.billedMonthToDate). A row spread
+ * over more than a day goes to fields `s<hour>` beside the usage's `<hour>`: it fills every hour
+ * up to now, so the newest hour with usage (how late billing is: CostStore.spend) must not see it.
  */
 export function costIncrements(row: BillingRecord): CostIncrement[] {
   const out: CostIncrement[] = [];
@@ -124,10 +130,11 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
   const hours = end - start > MAX_SPREAD_HOURS ? 1 : end - start;
   const perHour = row.EffectiveCost / hours;
   const scopes = scopesOf(row);
+  const spread = hours > SPREAD_FIELD_HOURS ? SPREAD_PREFIX : '';
   for (let h = start; h < start + hours; h++) {
     const month = monthOf(h * HOUR);
     for (const s of scopes) {
-      out.push({ hash: costHashName(s, month), field: String(h), delta: perHour, month });
+      out.push({ hash: costHashName(s, month), field: `${spread}${h}`, delta: perHour, month });
     }
   }
   const unit = unitKind(row.ConsumedUnit ?? row.PricingUnit);

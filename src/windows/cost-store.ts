@@ -10,14 +10,19 @@
  */
 import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
-import { monthExpireAt, monthOf, type CostIncrement, type PoolPrices, type UnitKind } from './billing.js';
+import { monthExpireAt, monthOf, SPREAD_PREFIX, type CostIncrement, type PoolPrices, type UnitKind } from './billing.js';
 import { loadScript, ScriptStatus } from './scripts.js';
 import { appliedOffsetKey, costHashKey, costHashName, priceHashName, readAppliedOffset, type PartitionRef } from './redis-keys.js';
 import type { ApplyOutcome } from './window-store.js';
 
 const HOUR = 3_600_000;
 /** An hour field of a cost hash (hashes written before month to date was summed also hold a "total", not read). */
-const HOUR_FIELD = /^\d+$/;
+/** An hour's cost field: `<hour>` usage, `s<hour>` a row spread over more than a day (billing.ts costIncrements) */
+const HOUR_FIELD = /^s?(\d+)$/;
+const hourOf = (field: string): number | undefined => {
+  const m = HOUR_FIELD.exec(field);
+  return m ? Number(m[1]) : undefined;
+};
 /** How far back the run rate looks for a scope's newest hour with cost: billing rows arrive hours to days late. */
 export const BILLING_LAG_MAX_HOURS = 7 * 24;
 const UNIT_PRICE_KEYS = [
@@ -116,7 +121,10 @@ export class CostStore {
     const fields = await this.sumOver(costHashName(scope, monthOf(atMs)));
     if (fields.size === 0) return undefined;
     let sum = 0;
-    for (const [f, v] of fields) if (HOUR_FIELD.test(f) && Number(f) * HOUR < atMs) sum += v;
+    for (const [f, v] of fields) {
+      const h = hourOf(f);
+      if (h !== undefined && h * HOUR < atMs) sum += v;
+    }
     return sum;
   }
 
@@ -128,12 +136,15 @@ export class CostStore {
   async spend(scope: string, atMs: number): Promise<Spend> {
     const billed = await this.billedMonthToDate(scope, atMs);
     const fromHour = Math.floor(atMs / HOUR) - BILLING_LAG_MAX_HOURS - 24;
-    const hours = await this.hourly(scope, fromHour * HOUR, atMs);
+    const { all: hours, usage } = await this.hourlyParts(scope, fromHour * HOUR, atMs);
+    // the newest hour with usage: a fee spread over the month fills every hour and says nothing of
+    // billing's delay (a scope with fees only: the newest hour with any cost)
+    const seen = usage.some((v) => v !== 0) ? usage : hours;
     let newest = hours.length - 1;
-    while (newest > 24 && hours[newest] === 0) newest--;
+    while (newest > 24 && seen[newest] === 0) newest--;
     const d = new Date(atMs);
     const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-    const found = hours[newest] !== 0;
+    const found = seen[newest] !== 0;
     const lastDay = found ? hours.slice(newest - 23, newest + 1) : [];
     return {
       monthToDate: billed ?? 0,
@@ -145,15 +156,30 @@ export class CostStore {
 
   /** Hourly cost of a scope for the hours [fromMs, toMs), oldest first (0 for hours without cost). */
   async hourly(scope: string, fromMs: number, toMs: number): Promise<number[]> {
+    return (await this.hourlyParts(scope, fromMs, toMs)).all;
+  }
+
+  /**
+   * Hourly cost of a scope for the hours [fromMs, toMs), oldest first: `all` of it, and `usage`
+   * (without the rows spread over more than a day, which fill every hour up to now: the newest
+   * hour of usage is how far billing has arrived).
+   */
+  async hourlyParts(scope: string, fromMs: number, toMs: number): Promise<{ all: number[]; usage: number[] }> {
     const from = Math.floor(fromMs / HOUR);
     const to = Math.ceil(toMs / HOUR);
     const months = new Set<string>();
     for (let h = from; h < to; h++) months.add(monthOf(h * HOUR));
-    const byHour = new Map<number, number>();
+    const all = new Array<number>(to - from).fill(0);
+    const usage = new Array<number>(to - from).fill(0);
     for (const m of months) {
-      for (const [f, v] of await this.sumOver(costHashName(scope, m))) if (HOUR_FIELD.test(f)) byHour.set(Number(f), v);
+      for (const [f, v] of await this.sumOver(costHashName(scope, m))) {
+        const h = hourOf(f);
+        if (h === undefined || h < from || h >= to) continue;
+        all[h - from] += v;
+        if (!f.startsWith(SPREAD_PREFIX)) usage[h - from] += v;
+      }
     }
-    return Array.from({ length: to - from }, (_, i) => byHour.get(from + i) ?? 0);
+    return { all, usage };
   }
 
   /** Unit price (cost per unit) of a node pool or resource (poolPrices), or undefined without one. */

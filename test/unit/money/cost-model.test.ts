@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManifestIndex } from '../../../src/manifests/manifests.js';
+import { currentValue, ManifestIndex } from '../../../src/manifests/manifests.js';
 import { HOURS_PER_MONTH, monthlyCost, movePoolCostDelta, replicasCostDelta, requestsCostDelta } from '../../../src/money/cost-model.js';
 import type { PoolPrices } from '../../../src/windows/billing.js';
 import { exampleFiles } from '../../helpers/gitops.js';
@@ -191,5 +191,12 @@ spec:
   it("replicas in force of a KEDA-scaled workload: its ScaledObject's minReplicaCount (the example's llm-server runs 2, not the Deployment's 1)", () => {
     const llm = ManifestIndex.build(exampleFiles()).resolve({ namespace: 'ml', kind: 'Deployment', name: 'llm-server' });
     assert.equal(currentReplicas(llm), 2);
+    // scaled to zero when idle: the floor says nothing of the replicas that run while it is active (a reviewer find)
+    const files = exampleFiles();
+    const overlay = [...files.keys()].find((f) => /ml\/.*prod.*/.test(f) && /minReplicaCount: 2/.test(files.get(f)!))!;
+    files.set(overlay, files.get(overlay)!.replace(/minReplicaCount: 2/, 'minReplicaCount: 0'));
+    const zero = ManifestIndex.build(files).resolve({ namespace: 'ml', kind: 'Deployment', name: 'llm-server' });
+    assert.equal(currentValue(zero, 'keda.minReplicaCount', null), '0');
+    assert.equal(currentReplicas(zero), 1);
   });
 });

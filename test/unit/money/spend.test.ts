@@ -57,6 +57,21 @@ describe('spend: run rate and projection under billing delay', () => {
     assert.equal(budgetProjection(s.monthToDate, s.hourlyRunRate, 0, s.asOfMs), 72000);
   });
 
+  it('a monthly fee spread over every hour does not hide the delay of the usage (a reviewer find)', async () => {
+    // the same usage, plus a 720 fee for November (1 per hour, its hours up to now already in month to date)
+    const fee = focusRow({ start: nov(1), unit: 'vCPU-Hours', quantity: 0, cost: 720, pool: 'general', tags: shop });
+    const { store } = await storeWith([...usage(nov(1), nov(14), 100), { ...fee, ChargePeriodEnd: Date.UTC(2026, 11, 1) }]);
+    const s = await store.spend('ns:c/shop', nov(15));
+    // month to date: 31,200 of usage + 14 days × 24 h of the fee = 31,536; the rate: the 24 hours up to the newest usage, 101
+    assert.deepEqual(s, { monthToDate: 31536, hourlyRunRate: 101, asOfMs: nov(14), billed: true });
+    // 31,536 + 101 × 408 = 72,744: the true 72,720 and the fee's day between the newest usage and now counted twice (24);
+    // with the fee's hours taken as the newest billed hour it was 31,920
+    assert.equal(budgetProjection(s.monthToDate, s.hourlyRunRate, 0, s.asOfMs), 72744);
+    // fees only: the newest hour with any cost
+    const { store: feesOnly } = await storeWith([{ ...fee, ChargePeriodEnd: Date.UTC(2026, 11, 1) }]);
+    assert.deepEqual(await feesOnly.spend('ns:c/shop', nov(15)), { monthToDate: 336, hourlyRunRate: 1, asOfMs: nov(15), billed: true });
+  });
+
   it('the newest billed hour in the month before: month to date 0 and unbilled, the projection covers the whole month', async () => {
     const { store } = await storeWith(usage(nov(28), nov(30, 23), 10));
     const at = Date.UTC(2026, 11, 1, 5);

@@ -113,10 +113,10 @@ describe('forecaster serving', () => {
     assert.match(String(lines[0][1]), /models run on cpu: execution provider cuda is not available here/);
     assert.equal(warnings.length, 0);
     // why, in words a user can act on (ONNX Runtime says only "Failed to load shared library"): on
-    // this machine the provider library is not installed, or it is and its CUDA libraries are missing
+    // this machine no GPU at all, or the provider library is not installed, or its CUDA libraries are missing
     assert.match(
       f.fallbackReason ?? '',
-      /CUDA provider is not installed \(.*scripts\/cuda-provider\.sh|CUDA provider is installed but its CUDA libraries did not load/,
+      /no NVIDIA GPU or driver on this host|CUDA provider is not installed \(.*scripts\/cuda-provider\.sh|CUDA provider is installed but its CUDA libraries did not load/,
     );
     assert.equal((lines[0][0] as { reason: string }).reason, f.fallbackReason);
   });
