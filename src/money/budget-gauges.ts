@@ -43,7 +43,7 @@ export function budgetGauges(meter: Meter): (b: CheckedBudget) => void {
 
 /** Registers the counter of withheld raises; returns the function that counts one. */
 export function budgetWithheldCounter(meter: Meter): (scope: string, type: string) => void {
-  const counter = meter.createCounter('foresight_budget_withheld_total', {
+  const counter = meter.createCounter('foresight_budget_withheld', {
     description: 'Raises a budget withheld (onBreach: cap), per budget scope and recommendation type; a withheld raise is proposed again at its next step',
   });
   return (scope, type) => counter.add(1, { scope, type });

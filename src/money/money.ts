@@ -64,6 +64,8 @@ export class Money {
   private readonly facts = new WeakMap<ManifestIndex, Map<string, WorkloadFacts>>();
   /** scope → its figures at the hour last checked: a scope's workloads read its costs once per hour */
   private readonly checked = new Map<string, { readAtMs: number; s: CheckedBudget }>();
+  /** budget report key → whether it was set, as read at an hour close (every workload of a scope asks at the same close) */
+  private readonly reportedAt = new Map<string, { atMs: number; reported: boolean }>();
   /** pool and month → its prices, within one scored batch (prices) */
   private readonly priceMemo = new Map<string, Promise<PoolPrices>>();
 
@@ -199,7 +201,10 @@ export class Money {
     for (const b of this.budgets(id, policy)) {
       const period = periodOf(atMs);
       const key = budgetReportKey(this.d.prefix, b.scope, period);
-      const reported = (await this.d.redis.exists(key)) === 1;
+      const known = this.reportedAt.get(key);
+      const reported = known?.reported || (known?.atMs === atMs ? false : (await this.d.redis.exists(key)) === 1);
+      if (this.reportedAt.size > 100_000) this.reportedAt.clear(); // it only saves reads
+      this.reportedAt.set(key, { atMs, reported });
       if (reported && !this.d.onBudget) continue; // reported this period and nobody watches the figures: no need to read the costs
       const s = await this.checkedState(b, atMs);
       if (reported || !breached(s)) continue;
@@ -234,7 +239,10 @@ export class Money {
         budget: status,
       };
       const ttlMs = periodEnd(atMs) + 40 * 24 * HOUR - atMs;
-      if ((await this.d.redis.set(key, rec.id, 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) !== 'OK') continue; // reported already
+      const claimed = (await this.d.redis.set(key, rec.id, 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK';
+      // reported: by another processor (the NX refused), or by this one now (a failed send below forgets it again)
+      this.reportedAt.set(key, { atMs, reported: true });
+      if (!claimed) continue;
       const alert: AnomalyAlert = {
         id: recommendationId({ workload: b.scope, type: 'BUDGET-ALERT', changes: [period, b.monthly], forecast: {}, modelVersion }),
         severity: 'CRITICAL',
@@ -262,6 +270,7 @@ export class Money {
         });
       } catch (err) {
         await this.d.redis.del(key).catch(() => undefined); // let the next hour report it
+        this.reportedAt.delete(key);
         throw err;
       }
       out.recommendations.push(rec);

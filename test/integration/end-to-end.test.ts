@@ -127,7 +127,7 @@ describe('end to end', () => {
       await processor.waitForOutput('policy file rejected', 30_000);
       assert.match(
         processor.output(),
-        /"err":"policies\/shop\.yaml:15: spec\.replicas\.perReplicaCapacity: [^"]*expected number[^"]*","msg":"policy file rejected: its last valid version stays in force/,
+        /"err":"policies\/shop\.yaml:16: spec\.replicas\.perReplicaCapacity: [^"]*expected number[^"]*","msg":"policy file rejected: its last valid version stays in force/,
       );
     } finally {
       processor.child.kill('SIGTERM');
