@@ -156,18 +156,19 @@ export class Committer {
               applied = [];
               rejected = new Map();
               const policies = this.policiesOf(files);
-              // one workload per group: its policy (with its team, from its labels, which our edits never touch) once per commit
-              const policy =
-                policies && policyOfRecommendation(policies, files, first, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath });
+              // one workload per group: its policy (with its team, from its labels, which our edits never touch) once per commit,
+              // resolved in the loop, where a workload not in the repository is rejected like any other recommendation
+              let policy: ResolvedPolicy | undefined;
               let current = new Map(files);
               const changed = new Map<string, string>();
               for (const p of fresh) {
                 try {
-                  if (!policy)
+                  if (!policies)
                     throw new RejectedMessage(
                       'policy-unavailable',
                       `no policy file in ${this.cfg.policiesPath}/ is valid and none was loaded before: the bounds are unknown, nothing is committed until a valid policy is in the repository`,
                     );
+                  policy ??= policyOfRecommendation(policies, files, first, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath });
                   const plan = planRecommendation(current, p.rec, policy, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath }, files);
                   if (plan.diffs.length === 0) continue;
                   for (const [f, t] of plan.changed) changed.set(f, t);
