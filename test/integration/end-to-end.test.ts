@@ -129,6 +129,13 @@ describe('end to end', () => {
         processor.output(),
         /"err":"policies\/shop\.yaml:16: spec\.replicas\.perReplicaCapacity: [^"]*expected number[^"]*","msg":"policy file rejected: its last valid version stays in force/,
       );
+    } catch (err) {
+      // a failed check fails the file instead of hanging it: the OTLP receiver would keep it alive
+      processor.child.kill('SIGTERM');
+      committer.child.kill('SIGTERM');
+      await Promise.all([processor.exited, committer.exited]);
+      await otlp.close();
+      throw err;
     } finally {
       processor.child.kill('SIGTERM');
       committer.child.kill('SIGTERM');
