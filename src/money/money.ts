@@ -158,7 +158,7 @@ export class Money {
    */
   private async state(b: Budget, atMs: number): Promise<CheckedBudget> {
     const s = await this.d.costs.spend(b.scope, atMs);
-    return { budget: b, monthToDate: s.monthToDate, hourlyRunRate: s.hourlyRunRate, atMs: s.asOfMs, billed: s.billed };
+    return { budget: b, monthToDate: s.monthToDate, hourlyRunRate: s.hourlyRunRate, atMs: s.asOfMs, nowMs: atMs, billed: s.billed };
   }
 
   /** A budget's figures at `atMs`, read once per scope and hour whichever workload asks first, and handed to onBudget. */

@@ -74,7 +74,10 @@ export interface BudgetState {
   budget: Budget;
   monthToDate: number;
   hourlyRunRate: number;
+  /** where the figures end (the newest billed hour): the run rate is projected from here */
   atMs: number;
+  /** when the check is made (absent: atMs): a change's own share of the month counts from here */
+  nowMs?: number;
 }
 
 /** A budget's figures as checked at a closed hour; `billed` false: no billing row of the scope's month yet (month to date unknown, counted as 0). */
@@ -88,7 +91,7 @@ export const breached = (s: BudgetState): boolean => projected(s) > s.budget.mon
 
 /** Would a change of `monthlyDelta` (its pro-rata share of what is left of the month) take the scope over its budget? */
 export function changeBreaks(s: BudgetState, monthlyDelta: number): boolean {
-  return monthlyDelta > 0 && budgetProjection(s.monthToDate, s.hourlyRunRate, monthlyDelta, s.atMs) > s.budget.monthly;
+  return monthlyDelta > 0 && projected(s) + budgetProjection(0, 0, monthlyDelta, s.nowMs ?? s.atMs) > s.budget.monthly;
 }
 
 /** The period of a budget: the UTC month "YYYY-MM". */

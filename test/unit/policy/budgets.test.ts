@@ -102,6 +102,14 @@ describe('budgets', () => {
     });
   }
 
+  it("a change's own share of the month counts from the check, not from the newest billed hour (a day late)", () => {
+    // billed up to Nov 15 00:00 (384 h left): 400 + 1.5 × 384 = 976; checked Nov 16 00:00 (360 of 720 h left)
+    const late = { ...state({}, 400, 1.5), atMs: Date.UTC(2026, 10, 15), nowMs: AT };
+    // +46.5/month from now: 46.5 × 360/720 = 23.25 → 999.25 ≤ 1000 passes; counted from Nov 15 (24.8) it broke the budget
+    assert.equal(applyBudgets(rec('HPA', 46.5), [late], false)?.critical, false);
+    assert.equal(applyBudgets(rec('HPA', 46.5), [{ ...late, nowMs: undefined }], false), undefined);
+  });
+
   it('an urgent raise (OOM bump) is never withheld by a cap: it goes to review', () => {
     const r = applyBudgets(rec('RESOURCES', 200), [state({}, 400, 1.5)], true);
     assert.equal(r?.critical, true);
