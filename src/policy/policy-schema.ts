@@ -27,8 +27,8 @@ const modelServerSchema = z
     /** the demand series (e.g. vllm:generation_tokens_total): a counter is turned into a per-second rate */
     demandMetric: name,
     /**
-     * the serving container whose demand series decides; absent: the first series of the workload
-     * seen with demandMetric (another one, e.g. a sidecar's or a workload-level series, is skipped with a warning)
+     * the serving container whose demand series decides; absent: a container's series before a workload-level one,
+     * else the first seen with demandMetric (another one, e.g. a sidecar's, is skipped with a warning)
      */
     container: name,
     /** requests waiting (vllm:num_requests_waiting, nv_inference_pending_request_count) */

@@ -133,11 +133,14 @@ export class ModelServerRecommender {
    * isModelServerDemand already picked the one series. Without it, two series of a workload with
    * the demand metric (two containers, or a workload-level series beside a container's) would
    * both decide from different partitions, each withholding the other's proposals by the
-   * cooldown: the first to claim the role keeps it while it reports (lua/claimDecider-1.lua).
+   * cooldown: a container's series takes the role from a workload-level one, and among
+   * containers the first to claim keeps it while it reports (lua/claimDecider-1.lua).
    */
   async decides(id: SeriesIdentity, seriesId: string, policy: ResolvedPolicy): Promise<boolean> {
     if (modelServerOf(policy)!.container !== undefined) return true;
-    const { held, holder } = await claimDecider(this.d.redis, deciderKey(this.d.prefix, id.workload, 'model-server'), seriesId, DECIDER_TTL_MS);
+    // a container's series outranks a workload-level one (the container's is the server's own)
+    const rank = id.container === null ? 0 : 1;
+    const { held, holder } = await claimDecider(this.d.redis, deciderKey(this.d.prefix, id.workload, 'model-server'), seriesId, DECIDER_TTL_MS, rank);
     if (!held && !this.warned.has(seriesId)) {
       this.warned.add(seriesId);
       this.d.log.warn(

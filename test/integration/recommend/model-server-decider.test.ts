@@ -46,7 +46,7 @@ describe('a model server with two demand series', () => {
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], new RegExp(`${holder.replace(/[/:]/g, '.')} decides`));
     assert.match(warnings[0], /set modelServer\.container/);
-    assert.equal(await redis.get(deciderKey(prefix, vllm.workload, 'model-server')), holder);
+    assert.equal(await redis.get(deciderKey(prefix, vllm.workload, 'model-server')), `1|${holder}`);
     assert.ok((await redis.pttl(deciderKey(prefix, vllm.workload, 'model-server'))) > 23 * 3_600_000, 'the claim expires a day after its last renewal');
   });
 
@@ -55,6 +55,18 @@ describe('a model server with two demand series', () => {
     const { r } = processor(prefix);
     assert.equal(await r.decides(parseSeriesId(VLLM)!, VLLM, policy({ container: 'vllm' })), true);
     assert.equal(await redis.exists(deciderKey(prefix, 'c1/ml/Deployment/llm', 'model-server')), 0);
+  });
+
+  it("a container's series takes the role from a workload-level one, never the other way", async () => {
+    const prefix = uniqueId('decider');
+    const [a, b] = [processor(prefix), processor(prefix)];
+    const p = policy({});
+    const workloadLevel = 'c1/ml/Deployment/llm/-/vllm:generation_tokens_total';
+    assert.equal(await a.r.decides(parseSeriesId(workloadLevel)!, workloadLevel, p), true, 'first, alone: it decides');
+    assert.equal(await b.r.decides(parseSeriesId(VLLM)!, VLLM, p), true, "the container's series takes over");
+    assert.equal(await a.r.decides(parseSeriesId(workloadLevel)!, workloadLevel, p), false);
+    assert.equal(await b.r.decides(parseSeriesId(VLLM)!, VLLM, p), true);
+    assert.equal(await redis.get(deciderKey(prefix, 'c1/ml/Deployment/llm', 'model-server')), `1|${VLLM}`);
   });
 
   it('passes to another series only after the holder has been silent for the expiry', async () => {
