@@ -28,12 +28,18 @@ const HOURS_PER_DAY = 24;
 /** What the spend check needs of the money side's dependencies (the same clients, prefix and alerts topic). */
 export type SpendAnomalyDeps = Pick<MoneyDeps, 'costs' | 'redis' | 'prefix' | 'producer' | 'codec' | 'alertsTopic'>;
 
-/** The hours from the first to the last with cost (undefined without any): what the detector scores, newest last. */
-export function spendHistory(hourly: number[]): { history: number[]; newest: number } | undefined {
+/**
+ * The hours from the first to the last with cost (undefined without any): what the detector
+ * scores, newest last. With `usage` (the same hours without the rows spread over more than a
+ * day: CostStore.hourlyParts), the last is the newest hour with usage: a monthly fee fills every
+ * hour up to now, and the hours whose usage has not been billed yet would read as a drop.
+ */
+export function spendHistory(hourly: number[], usage?: number[]): { history: number[]; newest: number } | undefined {
   const first = hourly.findIndex((c) => c !== 0);
   if (first < 0) return undefined;
+  const seen = usage?.some((c) => c !== 0) ? usage : hourly;
   let last = hourly.length - 1;
-  while (hourly[last] === 0) last--;
+  while (last > first && seen[last] === 0) last--;
   return { history: hourly.slice(first, last + 1), newest: last };
 }
 
@@ -74,7 +80,8 @@ export class SpendAnomalies {
     traceparent: string | undefined,
   ): Promise<AnomalyAlert | undefined> {
     const fromHour = Math.floor(atMs / HOUR) - ANOMALY_WINDOW;
-    const h = spendHistory(await this.d.costs.hourly(s.scope, fromHour * HOUR, atMs));
+    const { all, usage } = await this.d.costs.hourlyParts(s.scope, fromHour * HOUR, atMs);
+    const h = spendHistory(all, usage);
     if (!h) return undefined;
     const hour = fromHour + h.newest;
     const score = anomalyScore(h.history, HOURS_PER_DAY);

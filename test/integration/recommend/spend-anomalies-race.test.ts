@@ -35,11 +35,12 @@ after(async () => {
   redis.disconnect();
 });
 
-/** The billing windows' reader, its hourly figures only: a flat cost of 1 per hour for two days, then an hour that cost 5 (the newest hour scores far above the threshold). */
+/** The billing windows' reader, its hourly figures only (all usage): a flat cost of 1 per hour for two days, then an hour that cost 5 (the newest hour scores far above the threshold). */
 const costs = {
-  hourly: async (_scope: string, fromMs: number, toMs: number): Promise<number[]> => {
+  hourlyParts: async (_scope: string, fromMs: number, toMs: number): Promise<{ all: number[]; usage: number[] }> => {
     const n = Math.ceil(toMs / HOUR) - Math.floor(fromMs / HOUR);
-    return Array.from({ length: n }, (_, i) => (i === n - 1 ? 5 : i >= n - 49 ? 1 : 0));
+    const all = Array.from({ length: n }, (_, i) => (i === n - 1 ? 5 : i >= n - 49 ? 1 : 0));
+    return { all, usage: all };
   },
 } as unknown as CostStore;
 
