@@ -17,6 +17,7 @@ import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { ANOMALY_VERSION, ANOMALY_WINDOW, anomalyScore } from '../scoring/anomaly-detector.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import type { MoneyDeps } from '../money/money.js';
+import { newestBilledHour } from '../windows/cost-store.js';
 import { spendAnomalyKey } from '../windows/redis-keys.js';
 import { claimSpendHour, releaseSpendHour, type SpendHour } from '../windows/spend-claim.js';
 import { recommendationId } from '../codec/recommendation-id.js';
@@ -37,9 +38,7 @@ export type SpendAnomalyDeps = Pick<MoneyDeps, 'costs' | 'redis' | 'prefix' | 'p
 export function spendHistory(hourly: number[], usage?: number[]): { history: number[]; newest: number } | undefined {
   const first = hourly.findIndex((c) => c !== 0);
   if (first < 0) return undefined;
-  const seen = usage?.some((c) => c !== 0) ? usage : hourly;
-  let last = hourly.length - 1;
-  while (last > first && seen[last] === 0) last--;
+  const last = newestBilledHour(hourly, usage, first) ?? first;
   return { history: hourly.slice(first, last + 1), newest: last };
 }
 

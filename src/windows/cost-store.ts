@@ -16,8 +16,10 @@ import { appliedOffsetKey, costHashKey, costHashName, priceHashName, readApplied
 import type { ApplyOutcome } from './window-store.js';
 
 const HOUR = 3_600_000;
-/** An hour field of a cost hash (hashes written before month to date was summed also hold a "total", not read). */
-/** An hour's cost field: `<hour>` usage, `s<hour>` a row spread over more than a day (billing.ts costIncrements) */
+/**
+ * An hour's cost field: `<hour>` usage, `s<hour>` a row spread over more than a day (billing.ts
+ * costIncrements). Hashes written before month to date was summed also hold a "total", not read.
+ */
 const HOUR_FIELD = /^s?(\d+)$/;
 const hourOf = (field: string): number | undefined => {
   const m = HOUR_FIELD.exec(field);
@@ -30,6 +32,19 @@ const UNIT_PRICE_KEYS = [
   ['memory-gib-hour', 'memoryGibHour'],
   ['gpu-hour', 'gpuHour'],
 ] as const;
+
+/**
+ * The index of the newest hour with usage, not below `floor` (a monthly fee spread over the month
+ * fills every hour up to now and says nothing of how late the usage is billed); without any usage,
+ * of the newest hour with any cost. Read both by the budgets' run rate (CostStore.spend) and by
+ * spend anomalies (recommend/spend-anomalies.ts spendHistory). Undefined when none is found.
+ */
+export function newestBilledHour(all: readonly number[], usage: readonly number[] | undefined, floor: number): number | undefined {
+  const seen = usage?.some((v) => v !== 0) ? usage : all;
+  let newest = all.length - 1;
+  while (newest > floor && seen[newest] === 0) newest--;
+  return newest >= 0 && seen[newest] !== 0 ? newest : undefined;
+}
 
 /** A scope's spend at a time: what budgets project the month's end from. */
 export interface Spend {
@@ -137,19 +152,14 @@ export class CostStore {
     const billed = await this.billedMonthToDate(scope, atMs);
     const fromHour = Math.floor(atMs / HOUR) - BILLING_LAG_MAX_HOURS - 24;
     const { all: hours, usage } = await this.hourlyParts(scope, fromHour * HOUR, atMs);
-    // the newest hour with usage: a fee spread over the month fills every hour and says nothing of
-    // billing's delay (a scope with fees only: the newest hour with any cost)
-    const seen = usage.some((v) => v !== 0) ? usage : hours;
-    let newest = hours.length - 1;
-    while (newest > 24 && seen[newest] === 0) newest--;
+    const newest = newestBilledHour(hours, usage, 24);
     const d = new Date(atMs);
     const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-    const found = seen[newest] !== 0;
-    const lastDay = found ? hours.slice(newest - 23, newest + 1) : [];
+    const lastDay = newest !== undefined ? hours.slice(newest - 23, newest + 1) : [];
     return {
       monthToDate: billed ?? 0,
       hourlyRunRate: lastDay.reduce((a, x) => a + x, 0) / 24,
-      asOfMs: found ? Math.max(monthStart, Math.min(atMs, (fromHour + newest + 1) * HOUR)) : atMs,
+      asOfMs: newest !== undefined ? Math.max(monthStart, Math.min(atMs, (fromHour + newest + 1) * HOUR)) : atMs,
       billed: billed !== undefined,
     };
   }
