@@ -4,8 +4,9 @@
 #   Run: docker run --gpus all -e FORESIGHT_EXECUTION_PROVIDERS=cuda,cpu foresight:gpu processor
 #   Its builder downloads onnxruntime-node's CUDA 12 provider (it must reach GitHub/NuGet);
 #   without a usable GPU at run time the models fall back to the CPU with one log line.
-#   Where NuGet is out of reach but PyPI is not: scripts/cuda-provider.sh takes the same libraries from the
-#   onnxruntime-gpu wheel (1.30: CUDA 13 and driver >= 580; the configuration measured on an H200, README: Models).
+#   Where NuGet is out of reach but PyPI is not: scripts/cuda-provider.sh takes the provider libraries from the
+#   onnxruntime-gpu wheel instead, built for CUDA 13 (driver >= 580), not this target's CUDA 12: it needs a CUDA 13
+#   runtime (the configuration measured on an H200, README: Models).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip

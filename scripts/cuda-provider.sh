@@ -11,12 +11,18 @@
 #
 #   scripts/cuda-provider.sh            # the wheel version matching node_modules/onnxruntime-node
 #   ORT_GPU_WHEEL=path/to.whl scripts/cuda-provider.sh   # a wheel you downloaded elsewhere
+#   scripts/cuda-provider.sh --force    # on a host without a GPU too (an image builder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 version=$(node -p "require('onnxruntime-node/package.json').version")
 target=node_modules/onnxruntime-node/bin/napi-v6/linux/x64
 [[ -f $target/libonnxruntime.so.1 ]] || { echo "cuda-provider: $target/libonnxruntime.so.1 not found (run npm ci first; linux x64 only)" >&2; exit 1; }
+
+if [[ ${1:-} != --force && ! -e /proc/driver/nvidia && ! -e /dev/nvidia0 ]]; then
+  echo "cuda-provider: this host has no NVIDIA GPU or driver (no /proc/driver/nvidia, no /dev/nvidia0): the models run on the CPU here, nothing installed; run it on the GPU host (or --force, e.g. to build an image)" >&2
+  exit 1
+fi
 
 wheel=${ORT_GPU_WHEEL:-}
 if [[ -z $wheel ]]; then
@@ -40,7 +46,7 @@ with zipfile.ZipFile(wheel) as z:
 PY
 
 if [[ ! -e /proc/driver/nvidia && ! -e /dev/nvidia0 ]]; then
-  echo "cuda-provider: installed, but this host has no NVIDIA GPU or driver (no /proc/driver/nvidia, no /dev/nvidia0): the models run on the CPU here; install on the GPU host" >&2
+  echo "cuda-provider: installed (--force); this host has no NVIDIA GPU or driver, so the models run on the CPU here" >&2
   exit 0
 fi
 missing=$(ldd "$target/libonnxruntime_providers_cuda.so" | awk '/not found/ {print $1}' | grep -v '^libcuda\.so' | tr '\n' ' ')

@@ -31,7 +31,7 @@ export async function benchScore(progress: (m: string) => void, providers: Provi
     pool.set(row, i * N_FEATURES);
   }
   const result: Record<string, number | string> = { model: f.info.version, requested: providers.join(','), provider: f.provider };
-  if (f.provider !== providers[0]) result.fallback = `${providers[0]} not available here (${f.fallbackReason}): measured on ${f.provider}`;
+  if (f.provider !== providers[0]) result.fallback = `${providers[0]} not available here, measured on ${f.provider}: ${f.fallbackReason}`;
   if (f.provider === 'cpu') {
     for (const batch of [1, 64, 1024]) result[`us_per_series_b${batch}`] = await microsPerSeries(f, pool, batch, 'cpu', progress);
   } else {
