@@ -167,14 +167,45 @@ export class LoopHarness {
 
   /** Sorted latencies (ms) of the recommendations of the given rounds (all when omitted). */
   latencies(rounds?: Set<number>): number[] {
-    const out: number[] = [];
+    return this.matched(rounds)
+      .map((m) => m.latency)
+      .sort((a, b) => a - b);
+  }
+
+  /** Each recommendation of the given rounds (all when omitted) with the send time of its closing event. */
+  private matched(rounds?: Set<number>): { sent: number; latency: number }[] {
+    const out: { sent: number; latency: number }[] = [];
     for (const { ts, rec } of this.recs) {
       const round = Math.round((rec.createdAt - this.t0) / STEP);
       if (rounds && !rounds.has(round)) continue;
       const sent = this.sentAt.get(`${seriesIdOf({ ...rec, container: null, metric: 'cpu_usage' })}@${round}`);
-      if (sent !== undefined) out.push(ts - sent);
+      if (sent !== undefined) out.push({ sent, latency: ts - sent });
     }
-    return out.sort((a, b) => a - b);
+    return out;
+  }
+
+  /**
+   * The latencies of the given rounds by when their closing event was sent, in windows of
+   * `windowMs` from the first: whether a tail is spread over the round (queueing) or gathered
+   * in a few windows (a stall).
+   */
+  timeline(rounds: Set<number>, windowMs: number): { fromS: number; n: number; p50: number; p99: number; max: number }[] {
+    const all = this.matched(rounds);
+    if (all.length === 0) return [];
+    const start = Math.min(...all.map((m) => m.sent));
+    const windows = new Map<number, number[]>();
+    for (const m of all) {
+      const w = Math.floor((m.sent - start) / windowMs);
+      const list = windows.get(w);
+      if (list) list.push(m.latency);
+      else windows.set(w, [m.latency]);
+    }
+    return [...windows.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([w, l]) => {
+        l.sort((a, b) => a - b);
+        return { fromS: (w * windowMs) / 1000, n: l.length, p50: percentile(l, 0.5), p99: percentile(l, 0.99), max: l.at(-1)! };
+      });
   }
 
   async stop(): Promise<void> {

@@ -28,6 +28,7 @@
  * The last line printed is one JSON object.
  */
 import { availableParallelism } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpuBetween, CpuMeter, cpuTotal, procCpuSeconds, type CpuSnapshot } from './cpu.js';
 import { rawConsumeSeconds } from './ingest-bench.js';
 import { LoopHarness, percentile } from './pipeline-bench.js';
@@ -47,6 +48,9 @@ export interface ScaleBenchOptions {
   steadySeries: number;
   progress: (msg: string) => void;
 }
+
+/** `0s n=… p50/p99/max ms; 30s …`: one line of the flowing timeline. */
+const timelineText = (t: ReturnType<LoopHarness['timeline']>): string => t.map((w) => `${w.fromS}s n=${w.n} ${w.p50}/${w.p99}/${w.max}`).join('; ');
 
 const perEventUs = (cpu: CpuSnapshot, events: number): number => +((1e6 * ((cpu.node ?? 0) + (cpu.redis ?? 0))) / events).toFixed(2);
 
@@ -90,6 +94,8 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
     let cpu1 = await cpu.snapshot();
     let producer1 = producerCpu();
     let flowing0 = h.produced;
+    // how long the event loop was held up (one processor: every stall delays every partition's batches)
+    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
     for (let r = 1; r <= opts.rounds + 1; r++) {
       opts.progress(`round ${r}/${opts.rounds + 1}: ${opts.series} series, closing events over ${opts.spread} s${r === 1 ? ' (warms the loop)' : ''}...`);
       await h.produceRound(r, opts.spread);
@@ -99,14 +105,18 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
         cpu1 = await cpu.snapshot();
         producer1 = producerCpu();
         flowing0 = h.produced;
+        loopDelay.enable();
       }
     }
     await h.settle();
+    loopDelay.disable();
     const flowingCpu = cpuBetween(cpu1, await cpu.snapshot());
     const flowingProducer = +(producerCpu() - producer1).toFixed(2);
     const flowingEvents = h.produced - flowing0;
     const warmRound = h.latencies(new Set([1]));
-    const flowing = h.latencies(new Set(Array.from({ length: opts.rounds }, (_, i) => i + 2)));
+    const flowingRounds = new Set(Array.from({ length: opts.rounds }, (_, i) => i + 2));
+    const flowing = h.latencies(flowingRounds);
+    opts.progress(`  flowing latency by when the closing event was sent (30 s windows): ${timelineText(h.timeline(flowingRounds, 30_000))}`);
 
     // 3. a burst: the burst series' samples before their closing one, then every closing event at once
     const b = opts.rounds + 2;
@@ -154,6 +164,8 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
       p50_ms: percentile(flowing, 0.5),
       p99_ms: percentile(flowing, 0.99),
       matched: flowing.length,
+      event_loop_delay_p99_ms: +(loopDelay.percentile(99) / 1e6).toFixed(1),
+      event_loop_delay_max_ms: +(loopDelay.max / 1e6).toFixed(1),
       warm_round_p50_ms: percentile(warmRound, 0.5),
       warm_round_p99_ms: percentile(warmRound, 0.99),
       burst_p50_ms: percentile(bursty, 0.5),
