@@ -40,18 +40,17 @@ function request(c: Obj, resource: string): number | undefined {
 }
 
 /**
- * The resources of one replica: the sum of every container's requests (init containers run
- * before, not beside, the others and are left out), a MIG slice counted as its share of a GPU
+ * The resources of one replica: the sum of every container's requests, per resource the limit
+ * where no request is given, a Helm chart's mapped values alike (init containers run before,
+ * not beside, the others and are left out; native sidecars count), a MIG slice counted as its share of a GPU
  * (slices ÷ 7). Undefined when the manifest is not known or gives no CPU, memory or GPU request
  * at all.
  */
 export function podResources(w: ResolvedWorkload | undefined): PodResources | undefined {
   if (!w) return undefined;
   if (w.helm) {
-    const cpu = currentValue(w, 'requests.cpu', null);
-    const mem = currentValue(w, 'requests.memory', null);
-    // GPUs: whichever of the request and the limit the mapping names (charts often render one value as both)
-    const gpu = currentValue(w, `requests.${GPU_RESOURCE}`, null) ?? currentValue(w, `limits.${GPU_RESOURCE}`, null);
+    // per resource, the request the mapping names, else its limit (as request() reads a container)
+    const [cpu, mem, gpu] = ['cpu', 'memory', GPU_RESOURCE].map((r) => currentValue(w, `requests.${r}`, null) ?? currentValue(w, `limits.${r}`, null));
     if (cpu === null && mem === null && gpu === null) return undefined;
     return { cpuCores: parseQuantity(cpu ?? '0') ?? 0, memoryBytes: parseQuantity(mem ?? '0') ?? 0, gpus: parseQuantity(gpu ?? '0') ?? 0 };
   }

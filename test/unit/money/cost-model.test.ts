@@ -163,6 +163,44 @@ spec:
     assert.deepEqual(podResources(api), { cpuCores: 1.5, memoryBytes: 1.5 * GiB, gpus: 0 });
   });
 
+  it('limits-only containers: each resource without a request is read from its limit (a native sidecar and a Helm chart alike)', () => {
+    // Kubernetes defaults a missing request to the limit, per resource: 2 + 0.5 (sidecar limit) cores, 1 (request) + 0.25 GiB (sidecar limit)
+    const m = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: pay, annotations: {foresight.dev/managed: 'true'}}
+spec:
+  template:
+    spec:
+      initContainers:
+        - {name: proxy, image: i, restartPolicy: Always, resources: {limits: {cpu: 500m, memory: 256Mi}}}
+      containers:
+        - {name: api, image: x, resources: {requests: {memory: 1Gi}, limits: {cpu: '2', memory: 4Gi}}}
+`;
+    const api = ManifestIndex.build(new Map([['apps/pay/api.yaml', m]])).resolve({ namespace: 'pay', kind: 'Deployment', name: 'api' });
+    assert.deepEqual(podResources(api), { cpuCores: 2.5, memoryBytes: 1.25 * GiB, gpus: 0 });
+    // a Helm chart whose values give limits only (the mapping names limits.*): 1.5 cores, 3 GiB, not unknown
+    const files = new Map([
+      [
+        'foresight-mapping.yaml',
+        `apiVersion: foresight.dev/v1
+kind: Mapping
+workloads:
+  - workload: pay/Deployment/cart
+    helm:
+      values: charts/cart/values.yaml
+      fields:
+        replicas: replicaCount
+        limits.cpu: resources.limits.cpu
+        limits.memory: resources.limits.memory
+`,
+      ],
+      ['charts/cart/values.yaml', 'replicaCount: 2\nresources:\n  limits: {cpu: 1500m, memory: 3Gi}\n'],
+    ]);
+    const cart = ManifestIndex.build(files).resolve({ namespace: 'pay', kind: 'Deployment', name: 'cart' });
+    assert.ok(cart?.helm, 'resolved from the Helm values');
+    assert.deepEqual(podResources(cart), { cpuCores: 1.5, memoryBytes: 3 * GiB, gpus: 0 });
+  });
+
   it('node pool from a required node affinity that pins a pool label to one value (Karpenter), not from alternatives', () => {
     const m = (affinity: string) => `apiVersion: apps/v1
 kind: Deployment
