@@ -138,19 +138,36 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
     }
   }
   const unit = unitKind(row.ConsumedUnit ?? row.PricingUnit);
-  const qty = row.ConsumedQuantity ?? row.PricingQuantity;
-  if (unit && qty !== null && qty > 0) {
+  const qty = consumedQuantity(row);
+  // a credit or adjustment of a priced unit lowers (or raises) what the pool's units cost, adding no units
+  if (unit && (qty > 0 || !isConsumption(row))) {
     const month = monthOf(row.ChargePeriodStart);
     const model = unit.kind === 'gpu-hour' ? gpuModelOf(row) : undefined;
     for (const pool of model ? [poolOf(row), gpuPricePool(poolOf(row), model)] : [poolOf(row)]) {
       const hash = priceHashName(pool, unit.kind, month);
       out.push({ hash, field: 'cost', delta: row.EffectiveCost, month });
-      out.push({ hash, field: 'quantity', delta: qty * unit.factor, month });
+      if (qty > 0) out.push({ hash, field: 'quantity', delta: qty * unit.factor, month });
       // rows counted per currency: a price is only read in the one currency its rows share
       out.push({ hash, field: `currency:${row.BillingCurrency}`, delta: 1, month });
     }
   }
   return out;
+}
+
+/**
+ * Whether a row is consumption, whose quantity a unit price divides by: not a Credit or an
+ * Adjustment (FOCUS 1.x ChargeCategory; their ConsumedQuantity MUST be null, yet a PricingQuantity
+ * may be given), nor a refund (a negative cost without a consumed quantity).
+ */
+function isConsumption(row: BillingRecord): boolean {
+  if (row.ChargeCategory === 'Credit' || row.ChargeCategory === 'Adjustment') return false;
+  return !(row.EffectiveCost < 0 && !(row.ConsumedQuantity !== null && row.ConsumedQuantity > 0));
+}
+
+/** The quantity a row adds to its unit price's denominator: ConsumedQuantity, else PricingQuantity, of consumption only (else 0). */
+export function consumedQuantity(row: BillingRecord): number {
+  const qty = row.ConsumedQuantity ?? row.PricingQuantity;
+  return isConsumption(row) && qty !== null && qty > 0 ? qty : 0;
 }
 
 /** Cost hashes are kept until two months after their month ends. */

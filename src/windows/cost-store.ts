@@ -213,8 +213,10 @@ export class CostStore {
       for (const month of [current, previous]) {
         const h = await this.sumOver(priceHashName(pool, unit, month));
         const q = h.get('quantity') ?? 0;
-        if (!(q > 0)) continue;
-        out[key] = (h.get('cost') ?? 0) / q;
+        const cost = h.get('cost') ?? 0;
+        // credits larger than the month's usage cost (windows/billing.ts) give no price, not a negative one
+        if (!(q > 0) || cost < 0) continue;
+        out[key] = cost / q;
         for (const f of h.keys()) if (f.startsWith('currency:')) currencies.add(f.slice('currency:'.length));
         used.add(month);
         break;

@@ -5,6 +5,9 @@ import { ManifestIndex } from '../../../src/manifests/manifests.js';
 import { teamOf } from '../../../src/money/workload-facts.js';
 import { costIncrements, scopesOf } from '../../../src/windows/billing.js';
 import { focusRow } from '../../helpers/billing.js';
+import type { BillingRecord } from '../../../src/codec/generated-types.js';
+
+const close = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
 
 const row = (tags: Record<string, string>) =>
   focusRow({ start: Date.UTC(2026, 10, 10, 3), unit: 'vCPU-Hours', quantity: 4, cost: 0.16, pool: 'general', tags });
@@ -53,5 +56,44 @@ spec:
       team.map((i) => [i.field, i.delta]),
       [[String(Date.UTC(2026, 10, 10, 3) / 3_600_000), 0.16]],
     );
+  });
+});
+
+describe('billing unit prices: credits and adjustments', () => {
+  const HOUR_START = Date.UTC(2026, 10, 10, 3);
+  /** Unit price of a pool's CPU core-hours from the rows' increments, as CostStore.poolPrices divides them. */
+  const price = (rows: BillingRecord[]): number => {
+    const inc = rows.flatMap(costIncrements).filter((i) => i.hash === 'price:general:cpu-core-hour:202611');
+    const sum = (f: string) => inc.filter((i) => i.field === f).reduce((a, i) => a + i.delta, 0);
+    return sum('cost') / sum('quantity');
+  };
+  const usage = focusRow({ start: HOUR_START, unit: 'vCPU-Hours', quantity: 10, cost: 0.4, pool: 'general', tags: { 'k8s.namespace.name': 'pay' } });
+  // FOCUS: a Credit's or an Adjustment's ConsumedQuantity is null; some exports still give a PricingQuantity
+  const other = (category: string, cost: number, pricingQuantity: number): BillingRecord => ({
+    ...usage,
+    ChargeCategory: category,
+    EffectiveCost: cost,
+    BilledCost: cost,
+    ConsumedQuantity: null,
+    PricingQuantity: pricingQuantity,
+  });
+
+  it("a credit's quantity is not consumption: 10 core-hours for 0.40 less a 0.10 credit = 0.30 / 10 = 0.03 a core-hour (not 0.30 / 20)", () => {
+    const credit = other('Credit', -0.1, 10);
+    close(price([usage, credit]), 0.03);
+    // its cost still counts toward spend: 0.40 − 0.10 in the namespace's hour
+    const spend = [usage, credit].flatMap(costIncrements).filter((i) => i.hash === 'cost:ns:default/pay:202611');
+    close(
+      spend.reduce((a, i) => a + i.delta, 0),
+      0.3,
+    );
+  });
+
+  it('an adjustment adds its cost, not its quantity: (0.40 + 0.05) / 10 = 0.045; a refund (negative cost, no consumed quantity) the same: (0.40 − 0.08) / 10 = 0.032', () => {
+    close(price([usage, other('Adjustment', 0.05, 5)]), 0.045);
+    close(price([usage, other('Usage', -0.08, 2)]), 0.032);
+    close(price([usage, { ...other('Usage', -0.08, 2), ConsumedQuantity: 0 }]), 0.032);
+    // consumption priced from PricingQuantity alone still counts (exports without ConsumedQuantity): (0.40 + 0.20) / 15 = 0.04
+    close(price([usage, { ...other('Usage', 0.2, 5) }]), 0.04);
   });
 });
