@@ -97,3 +97,39 @@ describe('billing unit prices: credits and adjustments', () => {
     close(price([usage, { ...other('Usage', 0.2, 5) }]), 0.04);
   });
 });
+
+describe('billing unit prices: memory units (GiB, GB, byte-seconds)', () => {
+  const start = Date.UTC(2026, 10, 10, 3);
+  /** The memory price of pool `general` from one row's increments: cost / GiB-hours. */
+  const gibHourPrice = (r: BillingRecord): number | undefined => {
+    const inc = costIncrements(r).filter((i) => i.hash === 'price:general:memory-gib-hour:202611');
+    const q = inc.find((i) => i.field === 'quantity')?.delta;
+    return q === undefined ? undefined : inc.find((i) => i.field === 'cost')!.delta / q;
+  };
+  const memory = (unit: string, quantity: number, cost: number, provider = 'Google Cloud'): BillingRecord => ({
+    ...focusRow({ start, unit, quantity, cost, pool: 'general' }),
+    ProviderName: provider,
+  });
+
+  it('GCP\'s "gibibyte hour" and "GiB-Hours" are GiB-hours: 32 for 0.135584 = 0.004237 a GiB-hour', () => {
+    close(gibHourPrice(memory('gibibyte hour', 32, 0.135584))!, 0.004237);
+    close(gibHourPrice(memory('GiB-Hours', 32, 0.135584))!, 0.004237);
+  });
+
+  it('GCP\'s usage unit "byte-seconds": 4 GiB for an hour (4 × 2^30 × 3600 byte-seconds) for 0.016948 = 0.004237 a GiB-hour', () => {
+    close(gibHourPrice(memory('byte-seconds', 4 * 2 ** 30 * 3600, 0.016948))!, 0.004237);
+  });
+
+  it('"GB-Hours" is decimal (FOCUS UnitFormat: GB = 10^9 bytes): 10 GB-hours = 9.313226 GiB-hours, 0.04 / 9.313226 = 0.0042950 a GiB-hour', () => {
+    close(gibHourPrice(memory('GB-Hours', 10, 0.04))!, 0.04 / ((10 * 1e9) / 2 ** 30));
+    assert.ok(Math.abs(gibHourPrice(memory('GB-Hours', 10, 0.04))! - 0.004295) < 1e-6);
+  });
+
+  it('AWS\'s "GB-Hours" are GiB-hours (its memory GB is 1024 MiB, as ECS/Fargate define it): 2 for 0.00889 = 0.004445 a GiB-hour', () => {
+    close(gibHourPrice(memory('GB-Hours', 2, 0.00889, 'AWS'))!, 0.004445);
+  });
+
+  it('"GB-Mo" (storage by the month) is not a memory price', () => {
+    assert.equal(gibHourPrice(memory('GB-Mo', 100, 8)), undefined);
+  });
+});
