@@ -57,6 +57,7 @@ export interface WorkloadFacts {
   team?: string;
   perReplica?: PodResources;
   replicas: number;
+  /** the node pool it runs on (workload-facts.ts nodePoolOf): on spot capacity, the policy's spot pool */
   pool: (policy: ResolvedPolicy) => string;
 }
 
@@ -86,7 +87,7 @@ export class Money {
       team: teamOf(resolved),
       perReplica: podResources(resolved),
       replicas: currentReplicas(resolved),
-      pool: (p) => nodePoolOf(resolved, p.replicas.nodePool),
+      pool: (p) => nodePoolOf(resolved, p.replicas.nodePool, p.spot),
     };
     cache?.set(key, f);
     return f;

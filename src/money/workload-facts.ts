@@ -89,23 +89,65 @@ export function podResources(w: ResolvedWorkload | undefined): PodResources | un
 }
 
 /**
- * The node pool of the workload from its nodeSelector, else from a required node affinity that
- * pins a pool label to one value (`key In [pool]`, as Karpenter NodePools are chosen), else the
- * fallback (the policy's replicas.nodePool).
+ * Node labels a pod template pins: its nodeSelector, and the required node affinity's `key In
+ * [value]` expressions when there is one term (several terms are alternatives, ORed, so none is
+ * pinned).
  */
-export function nodePoolOf(w: ResolvedWorkload | undefined, fallback: string): string {
+function pinnedLabels(w: ResolvedWorkload | undefined): { selector: Record<string, string>; affinity: Record<string, string> } {
   const spec = asObj(get(w?.workload?.merged, ['spec', 'template', 'spec']));
-  const selector = asObj(spec.nodeSelector);
-  for (const k of POOL_LABELS) if (typeof selector[k] === 'string' && selector[k] !== '') return selector[k] as string;
+  const selector: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asObj(spec.nodeSelector))) if (typeof v === 'string' && v !== '') selector[k] = v;
+  const affinity: Record<string, string> = {};
   const terms = get(spec, ['affinity', 'nodeAffinity', 'requiredDuringSchedulingIgnoredDuringExecution', 'nodeSelectorTerms']);
-  // one term only: several terms are alternatives (ORed), so no single pool is known
   if (Array.isArray(terms) && terms.length === 1) {
     const exprs = asObj(terms[0]).matchExpressions;
-    for (const k of POOL_LABELS) {
-      const e = (Array.isArray(exprs) ? exprs : []).map(asObj).find((x) => x.key === k && x.operator === 'In');
-      if (Array.isArray(e?.values) && e.values.length === 1 && typeof e.values[0] === 'string' && e.values[0] !== '') return e.values[0];
+    for (const e of (Array.isArray(exprs) ? exprs : []).map(asObj)) {
+      if (
+        typeof e.key === 'string' &&
+        e.operator === 'In' &&
+        Array.isArray(e.values) &&
+        e.values.length === 1 &&
+        typeof e.values[0] === 'string' &&
+        e.values[0] !== ''
+      )
+        affinity[e.key] = e.values[0];
     }
   }
+  return { selector, affinity };
+}
+
+/**
+ * Node selectors that put a pod on spot capacity, as the autoscalers and managed node pools label
+ * their nodes: Karpenter (the default `spot.nodeSelector`), GKE Spot VMs, AKS spot node pools, EKS
+ * managed node groups.
+ */
+export const SPOT_SELECTORS: Record<string, string>[] = [
+  { 'karpenter.sh/capacity-type': 'spot' },
+  { 'cloud.google.com/gke-spot': 'true' },
+  { 'kubernetes.azure.com/scalesetpriority': 'spot' },
+  { 'eks.amazonaws.com/capacityType': 'SPOT' },
+];
+
+/**
+ * Whether the manifest in force puts the workload on spot capacity: its nodeSelector or required
+ * node affinity pins every label of the policy's `spot.nodeSelector`, or of one of SPOT_SELECTORS.
+ */
+export function onSpot(w: ResolvedWorkload | undefined, spotSelector: Record<string, string>): boolean {
+  const { selector, affinity } = pinnedLabels(w);
+  const pinned = { ...affinity, ...selector };
+  return [spotSelector, ...SPOT_SELECTORS].some((s) => Object.keys(s).length > 0 && Object.entries(s).every(([k, v]) => pinned[k] === v));
+}
+
+/**
+ * The node pool of the workload: on spot capacity (onSpot), the policy's `spot.nodePool` (where a
+ * SPOT move priced it); else the value of the first of POOL_LABELS in its nodeSelector, else in a
+ * required node affinity that pins it to one value (`key In [pool]`, as Karpenter NodePools are
+ * chosen), else the fallback (the policy's replicas.nodePool).
+ */
+export function nodePoolOf(w: ResolvedWorkload | undefined, fallback: string, spot?: { nodeSelector: Record<string, string>; nodePool: string }): string {
+  if (spot && onSpot(w, spot.nodeSelector)) return spot.nodePool;
+  const { selector, affinity } = pinnedLabels(w);
+  for (const pins of [selector, affinity]) for (const k of POOL_LABELS) if (pins[k]) return pins[k];
   return fallback;
 }
 
