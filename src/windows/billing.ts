@@ -45,6 +45,8 @@ export interface PoolPrices {
   currencies?: string[];
   /** the month the prices are from, "YYYY-MM" (the month asked, or the month before when every price is from there) */
   period?: string;
+  /** the pool has rows billed per instance-hour (a VM or node SKU: no core, GiB or GPU in its unit), which price no resource */
+  perInstanceHour?: boolean;
 }
 
 const GiB = 2 ** 30;
@@ -79,11 +81,32 @@ export function unitKind(unit: string | null, provider?: string): { kind: UnitKi
  * byte-seconds and its price in gibibyte hours do not mix.
  */
 export function unitQuantity(row: BillingRecord): { kind: UnitKind; quantity: number } | undefined {
-  const consumed = unitKind(row.ConsumedUnit, row.ProviderName);
+  const consumed = unitKind(row.ConsumedUnit, row.ProviderName) ?? gcpCoreUnit(row, row.ConsumedUnit);
   if (consumed && row.ConsumedQuantity !== null) return { kind: consumed.kind, quantity: row.ConsumedQuantity * consumed.factor };
-  const pricing = unitKind(row.PricingUnit, row.ProviderName);
+  const pricing = unitKind(row.PricingUnit, row.ProviderName) ?? gcpCoreUnit(row, row.PricingUnit);
   return pricing ? { kind: pricing.kind, quantity: (row.PricingQuantity ?? 0) * pricing.factor } : undefined;
 }
+
+/** Units of time alone: an instance's hours (AWS "Hrs", Azure "1 Hour"), unless the SKU says what (gcpCoreUnit). */
+const TIME_UNITS: Record<string, number> = { hrs: 1, hr: 1, hour: 1, hours: 1, '1hour': 1, seconds: 1 / 3600, second: 1 / 3600 };
+const normalise = (unit: string | null): string => (unit ?? '').toLowerCase().replace(/[\s_]/g, '');
+
+/**
+ * GCP bills vCPUs in time alone: the SKUs "<family> Instance Core running in <region>" in "hour"
+ * (pricing unit) and "seconds" (usage unit, core-seconds), their RAM in "gibibyte hour" (unitKind).
+ */
+function gcpCoreUnit(row: BillingRecord, unit: string | null): { kind: UnitKind; factor: number } | undefined {
+  const factor = TIME_UNITS[normalise(unit)];
+  return factor !== undefined && /\bInstance Core\b/i.test(row.ChargeDescription ?? '') ? { kind: 'cpu-core-hour', factor } : undefined;
+}
+
+/** Whether a row bills an instance's hours (a VM or node SKU, "Hrs"/"Hours"), which price no core, GiB or GPU. */
+export function billsInstanceHours(row: BillingRecord): boolean {
+  return unitQuantity(row) === undefined && TIME_UNITS[normalise(row.ConsumedUnit ?? row.PricingUnit)] === 1;
+}
+
+/** The price hash "unit" where a pool's instance-hour rows are counted (CostStore.poolPrices: perInstanceHour). */
+export const INSTANCE_HOUR = 'instance-hour';
 
 export interface Scope {
   /** e.g. "workload:prod/shop/Deployment/checkout", "ns:prod/shop", "team:payments" */
@@ -178,6 +201,10 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
       // rows counted per currency: a price is only read in the one currency its rows share
       out.push({ hash, field: `currency:${row.BillingCurrency}`, delta: 1, month });
     }
+  } else if (consumption && billsInstanceHours(row)) {
+    // no unit price from it (no instance shapes are guessed), only the fact: the pool's cost says why it is unknown
+    const month = monthOf(row.ChargePeriodStart);
+    out.push({ hash: priceHashName(poolOf(row), INSTANCE_HOUR, month), field: 'rows', delta: 1, month });
   }
   return out;
 }

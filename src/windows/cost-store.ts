@@ -10,7 +10,7 @@
  */
 import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
-import { monthExpireAt, monthOf, SPREAD_PREFIX, type CostIncrement, type PoolPrices, type UnitKind } from './billing.js';
+import { INSTANCE_HOUR, monthExpireAt, monthOf, SPREAD_PREFIX, type CostIncrement, type PoolPrices, type UnitKind } from './billing.js';
 import { loadScript, ScriptStatus } from './scripts.js';
 import { appliedOffsetKey, costHashKey, costHashName, priceHashName, readAppliedOffset, type PartitionRef } from './redis-keys.js';
 import type { ApplyOutcome } from './window-store.js';
@@ -224,6 +224,10 @@ export class CostStore {
     }
     const month = used.has(previous) && !used.has(current) ? previous : current;
     const period = `${month.slice(0, 4)}-${month.slice(4)}`;
+    if (used.size === 0) {
+      // no unit price: say whether the pool is billed per instance-hour (windows/billing.ts billsInstanceHours)
+      for (const m of [current, previous]) if (((await this.sumOver(priceHashName(pool, INSTANCE_HOUR, m))).get('rows') ?? 0) > 0) out.perInstanceHour = true;
+    }
     if (currencies.size > 1) return { pool, period, currencies: [...currencies].sort() };
     return { ...out, period, ...(currencies.size === 1 ? { currency: [...currencies][0] } : {}) };
   }

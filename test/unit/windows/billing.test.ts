@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManifestIndex } from '../../../src/manifests/manifests.js';
 import { teamOf } from '../../../src/money/workload-facts.js';
-import { costIncrements, scopesOf } from '../../../src/windows/billing.js';
+import { billsInstanceHours, costIncrements, scopesOf } from '../../../src/windows/billing.js';
 import { focusRow } from '../../helpers/billing.js';
 import type { BillingRecord } from '../../../src/codec/generated-types.js';
 
@@ -131,5 +131,29 @@ describe('billing unit prices: memory units (GiB, GB, byte-seconds)', () => {
 
   it('"GB-Mo" (storage by the month) is not a memory price', () => {
     assert.equal(gibHourPrice(memory('GB-Mo', 100, 8)), undefined);
+  });
+});
+
+describe('billing unit prices: GCP vCPUs in time units', () => {
+  it('"<family> Instance Core" SKUs: 8 cores for an hour in "hour" (pricing) or 28,800 "seconds" (usage) for 0.252888 = 0.031611 a core-hour', () => {
+    const start = Date.UTC(2026, 10, 10, 3);
+    const core = (unit: string, quantity: number): BillingRecord => ({
+      ...focusRow({ start, unit, quantity, cost: 0.252888, pool: 'general' }),
+      ChargeDescription: 'N2 Instance Core running in Americas',
+    });
+    for (const r of [core('hour', 8), core('seconds', 8 * 3600)]) {
+      const inc = costIncrements(r).filter((i) => i.hash === 'price:general:cpu-core-hour:202611');
+      close(inc.find((i) => i.field === 'cost')!.delta / inc.find((i) => i.field === 'quantity')!.delta, 0.031611);
+      assert.equal(billsInstanceHours(r), false);
+    }
+    // an instance's hours (AWS "Hrs", a VM SKU): no unit price, counted as instance-hours
+    const vm = { ...focusRow({ start, unit: 'Hrs', quantity: 3, cost: 1.152, pool: 'nodes' }), ChargeDescription: 'm5.2xlarge Instance Hour' };
+    assert.equal(billsInstanceHours(vm), true);
+    assert.deepEqual(
+      costIncrements(vm)
+        .filter((i) => i.hash.startsWith('price:'))
+        .map((i) => [i.hash, i.field, i.delta]),
+      [['price:nodes:instance-hour:202611', 'rows', 1]],
+    );
   });
 });

@@ -145,6 +145,27 @@ describe('cost store: unit prices', () => {
     assert.ok(Math.abs((await store.monthToDate('unattributed', t0 + 5 * HOUR)) - 0.04) < 1e-12);
   });
 
+  it('a pool billed per instance-hour (AWS EC2 "Hrs") has no unit price and says so; its rows count toward spend', async () => {
+    const t0 = Date.UTC(2026, 10, 10, 0);
+    // 3 m5.2xlarge nodes for an hour at 0.384: 1.152, attributed to the namespace
+    const { store } = await storeWith([
+      {
+        ...priced(t0, 'Hrs', 3, 1.152, 'nodes'),
+        ProviderName: 'AWS',
+        ChargeDescription: 'USD 0.384 per On Demand Linux m5.2xlarge Instance Hour',
+        Tags: { 'node-pool': 'nodes', 'k8s.namespace.name': 'pay' },
+      },
+    ]);
+    const at = t0 + 5 * HOUR;
+    const p = await store.poolPrices('nodes', at);
+    assert.deepEqual(p, { pool: 'nodes', period: '2026-11', perInstanceHour: true });
+    const c = replicasCostDelta({ cpuCores: 1, memoryBytes: GiB, gpus: 0 }, 2, 3, p);
+    assert.deepEqual(c, { known: false, reason: 'cost unknown: pool nodes is billed per instance-hour (no per-core/GiB price)', pool: 'nodes' });
+    assert.ok(Math.abs((await store.monthToDate('ns:default/pay', at)) - 1.152) < 1e-12);
+    // a pool without any row still says so
+    assert.deepEqual(await store.poolPrices('other', at), { pool: 'other', period: '2026-11' });
+  });
+
   it('are unknown for a pool billed in two currencies, and the reason names them; one currency is priced in it', async () => {
     const t0 = Date.UTC(2026, 10, 10, 0);
     const { store } = await storeWith([
