@@ -28,7 +28,7 @@ import type { CostStore } from '../windows/cost-store.js';
 import type { CostEstimate } from './cost-model.js';
 import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
-import { currentReplicas, nodePoolOf, podResources, teamOf } from './workload-facts.js';
+import { currentReplicas, nodePoolOf, podResources, policyOfWorkload, teamOf } from './workload-facts.js';
 import type { PodResources } from './cost-model.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { budgetReportKey } from '../windows/redis-keys.js';
@@ -95,7 +95,7 @@ export class Money {
 
   /** The policy of a workload, its team included (team-scoped policy files take effect). */
   policyOf(id: Pick<SeriesIdentity, 'namespace' | 'kind' | 'name'>): ResolvedPolicy {
-    return this.d.policies().resolve({ namespace: id.namespace, kind: id.kind, name: id.name, team: this.workload(id).team });
+    return policyOfWorkload(this.d.policies(), this.workload(id).resolved, id);
   }
 
   /**

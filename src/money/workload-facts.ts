@@ -15,6 +15,8 @@ import { currentValue, get, type ResolvedWorkload } from '../manifests/manifests
 import { parseQuantity } from '../manifests/quantity.js';
 import { COMPUTE_SLICES } from '../policy/mig-profiles.js';
 import type { PodResources } from './cost-model.js';
+import type { ResolvedPolicy } from '../policy/policy-schema.js';
+import type { PolicySet } from '../policy/policy-set.js';
 
 export const POOL_LABELS = [
   'node-pool',
@@ -159,6 +161,15 @@ export function labelsOf(w: ResolvedWorkload | undefined): Record<string, string
     for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = v;
   }
   return out;
+}
+
+/**
+ * The policy in force for a workload: resolved with its team (teamOf), so team-scoped policy
+ * files take effect. The processor (money.ts policyOf), the committer (policyOfRecommendation)
+ * and the report (report-data.ts) resolve a workload's policy here.
+ */
+export function policyOfWorkload(policies: PolicySet, w: ResolvedWorkload | undefined, ref: { namespace: string; kind: string; name: string }): ResolvedPolicy {
+  return policies.resolve({ namespace: ref.namespace, kind: ref.kind, name: ref.name, team: teamOf(w) });
 }
 
 /** The team label of the workload, when it has one. */

@@ -13,6 +13,8 @@ import type { Kafka } from 'kafkajs';
 import { createKafka } from '../kafka/client.js';
 import { readTopic } from '../kafka/read-topic.js';
 import { parsePolicyFile } from '../policy/policy-loader.js';
+import { readRepoFiles } from '../committer/backend.js';
+import { ManifestIndex } from '../manifests/manifests.js';
 import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
 import type { Logger } from '../telemetry/log.js';
 import { describeUnreachable, endpointsOf, runningLocalStacks, unreachable, unreachableError } from '../service-runtime/reachability.js';
@@ -28,6 +30,8 @@ export interface WriteReportOptions {
   team?: string;
   /** policy files for the budgets and the capacity plan (default: the built-in policy, no budget) */
   policyFiles?: string[];
+  /** a checkout of the GitOps repository (default: FORESIGHT_POLICY_REPO, as the processor reads it): the workloads' team labels, for the policy in force */
+  gitops?: string;
   /** the report's moment (default: now) */
   atMs?: number;
   maxSeries?: number;
@@ -101,6 +105,10 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
           ? `${cfg.topics.recommendations} not read: cannot reach ${describeUnreachable(down)}`
           : 'not read (--no-recommendations)',
       };
+  const gitops = opts.gitops ?? cfg.recommend.policyRepo;
+  const manifests = gitops
+    ? ManifestIndex.build(readRepoFiles(gitops), { mappingFile: cfg.recommend.mappingFile, policiesPath: cfg.recommend.policyPath })
+    : undefined;
   const redis = createRedis(cfg.redis, opts.log);
   try {
     await connectRedis(redis, cfg.redis);
@@ -115,6 +123,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
       team: opts.team,
       maxSeries: opts.maxSeries ?? 24,
       topics,
+      manifests,
     });
     mkdirSync(path.dirname(path.resolve(opts.html)), { recursive: true });
     writeFileSync(opts.html, reportHtml(data));
