@@ -3,7 +3,7 @@
  * report` and the demo. The savings proposed come from the recommendations topic, read to its
  * current end; when it cannot be read the page says so instead of showing a figure.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Recommendation } from '../codec/generated-types.js';
 import { AvroCodec, createRegistry } from '../codec/avro-codec.js';
@@ -18,7 +18,7 @@ import { ManifestIndex } from '../manifests/manifests.js';
 import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
 import type { Logger } from '../telemetry/log.js';
 import { describeUnreachable, endpointsOf, runningLocalStacks, unreachable, unreachableError } from '../service-runtime/reachability.js';
-import { errorMessage } from '../util/errors.js';
+import { ConfigError, errorMessage } from '../util/errors.js';
 import { connectRedis, createRedis } from '../windows/redis-client.js';
 import { gatherReport, type ReportData, type ReportInputs } from './report-data.js';
 import { reportHtml } from './report-html.js';
@@ -106,6 +106,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
           : 'not read (--no-recommendations)',
       };
   const gitops = opts.gitops ?? cfg.recommend.policyRepo;
+  if (gitops && !existsSync(path.join(gitops, '.'))) throw new ConfigError(opts.gitops ? '--gitops' : 'FORESIGHT_POLICY_REPO', `${gitops}: no such directory`);
   const manifests = gitops
     ? ManifestIndex.build(readRepoFiles(gitops), { mappingFile: cfg.recommend.mappingFile, policiesPath: cfg.recommend.policyPath })
     : undefined;
