@@ -418,6 +418,7 @@ export function demoCommand(): Command {
           html: reportFile,
           json: reportFile.replace(/\.html$/, '.json'),
           policyFiles: policyFilesOf(path.join(repo.checkout, 'policies')),
+          gitops: repo.checkout,
           atMs: Math.max(Date.now(), ...outcomes.map((o) => o.decidedAt)),
           env,
           log,

@@ -10,6 +10,7 @@ interface Flags {
   namespace?: string;
   team?: string;
   policy?: string[];
+  gitops?: string;
   at?: number;
   maxSeries: number;
   recommendations: boolean;
@@ -25,6 +26,10 @@ export function reportCommand(): Command {
     .option('--namespace <name>', 'only this namespace')
     .option('--team <name>', "only this team's cost")
     .option('--policy <file...>', 'policy files: the budgets, and the policy the capacity is planned with (default: built-in, no budget)')
+    .option(
+      '--gitops <dir>',
+      "a checkout of the GitOps repository: each workload's team label, so a team policy applies as in the processor (default: FORESIGHT_POLICY_REPO)",
+    )
     .addOption(
       new Option(
         '--at <time>',
@@ -46,6 +51,7 @@ export function reportCommand(): Command {
         namespace: flags.namespace,
         team: flags.team,
         policyFiles: flags.policy ?? [],
+        gitops: flags.gitops,
         atMs: flags.at,
         maxSeries: flags.maxSeries,
         readRecommendations: flags.recommendations,

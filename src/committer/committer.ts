@@ -21,7 +21,7 @@ import { GitHubBackend } from './github-backend.js';
 import { LocalGitBackend } from './local-backend.js';
 import { ManifestIndex, type RepoOptions } from '../manifests/manifests.js';
 import { planRecommendation } from '../manifests/plan.js';
-import { teamOf } from '../money/workload-facts.js';
+import { policyOfWorkload } from '../money/workload-facts.js';
 import { PolicyFiles } from '../policy/policy-files.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import type { PolicySet } from '../policy/policy-set.js';
@@ -80,7 +80,7 @@ export function policyOfRecommendation(
   opts: RepoOptions,
 ): ResolvedPolicy {
   const ref = { namespace: rec.namespace, kind: rec.kind, name: rec.name };
-  return policies.resolve({ ...ref, team: teamOf(ManifestIndex.build(files, opts).resolve(ref)) });
+  return policyOfWorkload(policies, ManifestIndex.build(files, opts).resolve(ref), ref);
 }
 
 /** Applies a batch's recommendations through a backend; what cannot be applied goes to the rejection callback (dead letters). */

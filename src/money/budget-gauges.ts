@@ -4,7 +4,7 @@
  * checked them (money.ts: once per scope and closed hour, breached or not):
  *
  *   foresight_budget_monthly         the policy's monthly budget
- *   foresight_budget_month_to_date   cost billed this month so far
+ *   foresight_budget_month_to_date   cost billed this month up to the newest billed hour (where the projection starts)
  *   foresight_budget_projected       month to date + the last 24 billed hours' run rate × the hours left
  *   foresight_budget_billed          1 when a billing row of the scope's month has arrived, else 0
  *   foresight_budget_withheld_total  raises a budget withheld (not published), per scope and type: a

@@ -53,9 +53,11 @@ export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstim
     const when = prices.period ? ` in ${prices.period}` : '';
     const reason = prices.currencies
       ? `cost unknown: pool ${prices.pool} is billed in ${prices.currencies.join(' and ')}${when}`
-      : none
-        ? `cost unknown: no billing rows for pool ${prices.pool}${when}`
-        : `cost unknown: no ${missing.map((u) => u.unit).join(', ')} price for pool ${prices.pool}${when}`;
+      : none && prices.perInstanceHour
+        ? `cost unknown: pool ${prices.pool} is billed per instance-hour (no per-core/GiB price)`
+        : none
+          ? `cost unknown: no billing rows for pool ${prices.pool}${when}`
+          : `cost unknown: no ${missing.map((u) => u.unit).join(', ')} price for pool ${prices.pool}${when}`;
     return { known: false, reason, pool: prices.pool };
   }
   const hourly = needed.reduce((sum, u) => sum + amount[u.key] * u.scale * prices[u.price]!, 0);

@@ -21,14 +21,14 @@ import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
 import type { ManifestIndex, ResolvedWorkload } from '../manifests/manifests.js';
-import { applyBudgets, breached, budgetStatus, budgetsFor, periodOf, type Budget, type CheckedBudget } from '../policy/budgets.js';
+import { applyBudgets, breached, budgetStatus, budgetsFor, periodOf, scopeFields, type Budget, type CheckedBudget } from '../policy/budgets.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { CostEstimate } from './cost-model.js';
 import { recommendationId } from '../codec/recommendation-id.js';
-import { type SeriesIdentity, workloadFields } from '../codec/series-id.js';
-import { currentReplicas, nodePoolOf, podResources, teamOf } from './workload-facts.js';
+import type { SeriesIdentity } from '../codec/series-id.js';
+import { currentReplicas, nodePoolOf, podResources, policyOfWorkload, teamOf } from './workload-facts.js';
 import type { PodResources } from './cost-model.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { budgetReportKey } from '../windows/redis-keys.js';
@@ -57,6 +57,7 @@ export interface WorkloadFacts {
   team?: string;
   perReplica?: PodResources;
   replicas: number;
+  /** the node pool it runs on (workload-facts.ts nodePoolOf): on spot capacity, the policy's spot pool */
   pool: (policy: ResolvedPolicy) => string;
 }
 
@@ -86,7 +87,7 @@ export class Money {
       team: teamOf(resolved),
       perReplica: podResources(resolved),
       replicas: currentReplicas(resolved),
-      pool: (p) => nodePoolOf(resolved, p.replicas.nodePool),
+      pool: (p) => nodePoolOf(resolved, p.replicas.nodePool, p.spot),
     };
     cache?.set(key, f);
     return f;
@@ -94,7 +95,7 @@ export class Money {
 
   /** The policy of a workload, its team included (team-scoped policy files take effect). */
   policyOf(id: Pick<SeriesIdentity, 'namespace' | 'kind' | 'name'>): ResolvedPolicy {
-    return this.d.policies().resolve({ namespace: id.namespace, kind: id.kind, name: id.name, team: this.workload(id).team });
+    return policyOfWorkload(this.d.policies(), this.workload(id).resolved, id);
   }
 
   /**
@@ -208,64 +209,21 @@ export class Money {
       if (reported && !this.d.onBudget) continue; // reported this period and nobody watches the figures: no need to read the costs
       const s = await this.checkedState(b, atMs);
       if (reported || !breached(s)) continue;
-      const status = budgetStatus(s);
-      const changes: Recommendation['changes'] = [];
-      const forecast = {
-        metric: 'cost',
-        horizonSeconds: Math.round((periodEnd(atMs) - atMs) / 1000),
-        q50: status.projected,
-        q90: status.projected,
-        q99: status.projected,
-        quantileUsed: 0.5,
-        peakTime: null,
-      };
-      const rec: Recommendation = {
-        id: recommendationId({ workload: b.scope, type: 'BUDGET', changes: [period, b.monthly], forecast: {}, modelVersion }),
-        type: 'BUDGET',
-        ...workloadFields(id, null),
-        changes,
-        currentSource: 'UNKNOWN',
-        forecast,
-        rules: [`budget-breach:${b.scope}`, `policy:${b.policy}`],
-        monthlyCostDelta: 0,
-        currency: b.currency,
-        confidence: 1,
-        modelVersion,
-        critical: policy.critical.budgetBreach,
-        createdAt: atMs,
-        traceparent: traceparent ?? null,
-        costUnknown: null,
-        nodePool: null,
-        budget: status,
-      };
+      const { rec, alert } = budgetReport(s, atMs, { modelVersion, traceparent, critical: policy.critical.budgetBreach });
       const ttlMs = periodEnd(atMs) + 40 * 24 * HOUR - atMs;
       const claimed = (await this.d.redis.set(key, rec.id, 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK';
       // reported: by another processor (the NX refused), or by this one now (a failed send below forgets it again)
       this.reportedAt.set(key, { atMs, reported: true });
       if (!claimed) continue;
-      const alert: AnomalyAlert = {
-        id: recommendationId({ workload: b.scope, type: 'BUDGET-ALERT', changes: [period, b.monthly], forecast: {}, modelVersion }),
-        severity: 'CRITICAL',
-        ...workloadFields(id, null),
-        metric: 'budget',
-        eventTime: atMs,
-        value: status.projected,
-        score: status.projected / Math.max(b.monthly, 1e-9),
-        threshold: b.monthly,
-        window: { start: periodStart(atMs), end: atMs, count: 0, mean: s.hourlyRunRate, min: 0, max: status.projected, p95: status.projected },
-        modelVersion,
-        traceparent: traceparent ?? null,
-        budget: { scope: b.scope, period, monthly: b.monthly, monthToDate: s.monthToDate, projected: status.projected, currency: b.currency },
-      };
       try {
         await this.d.producer.sendBatch({
           acks: -1,
           topicMessages: [
             {
               topic: this.d.recommendationsTopic,
-              messages: [{ key: id.workload, value: this.d.codec.encode('Recommendation', rec), headers: traceHeaders() }],
+              messages: [{ key: b.scope, value: this.d.codec.encode('Recommendation', rec), headers: traceHeaders() }],
             },
-            { topic: this.d.alertsTopic, messages: [{ key: id.workload, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }] },
+            { topic: this.d.alertsTopic, messages: [{ key: b.scope, value: this.d.codec.encode('AnomalyAlert', alert), headers: traceHeaders() }] },
           ],
         });
       } catch (err) {
@@ -278,6 +236,64 @@ export class Money {
     }
     return out;
   }
+}
+
+/**
+ * The BUDGET recommendation and the alert of a scope heading over its budget: they carry the
+ * scope's fields (policy/budgets.ts scopeFields), not those of the workload whose hour close
+ * checked it. Pure.
+ */
+export function budgetReport(
+  s: CheckedBudget,
+  atMs: number,
+  o: { modelVersion: string; traceparent: string | undefined; critical: boolean },
+): { rec: Recommendation; alert: AnomalyAlert } {
+  const b = s.budget;
+  const period = periodOf(atMs);
+  const status = budgetStatus(s);
+  const fields = { ...scopeFields(b.scope), container: null };
+  const rec: Recommendation = {
+    id: recommendationId({ workload: b.scope, type: 'BUDGET', changes: [period, b.monthly], forecast: {}, modelVersion: o.modelVersion }),
+    type: 'BUDGET',
+    ...fields,
+    changes: [],
+    currentSource: 'UNKNOWN',
+    forecast: {
+      metric: 'cost',
+      horizonSeconds: Math.round((periodEnd(atMs) - atMs) / 1000),
+      q50: status.projected,
+      q90: status.projected,
+      q99: status.projected,
+      quantileUsed: 0.5,
+      peakTime: null,
+    },
+    rules: [`budget-breach:${b.scope}`, `policy:${b.policy}`],
+    monthlyCostDelta: 0,
+    currency: b.currency,
+    confidence: 1,
+    modelVersion: o.modelVersion,
+    critical: o.critical,
+    createdAt: atMs,
+    traceparent: o.traceparent ?? null,
+    costUnknown: null,
+    nodePool: null,
+    budget: status,
+  };
+  const alert: AnomalyAlert = {
+    id: recommendationId({ workload: b.scope, type: 'BUDGET-ALERT', changes: [period, b.monthly], forecast: {}, modelVersion: o.modelVersion }),
+    severity: 'CRITICAL',
+    ...fields,
+    metric: 'budget',
+    eventTime: atMs,
+    value: status.projected,
+    score: status.projected / Math.max(b.monthly, 1e-9),
+    threshold: b.monthly,
+    window: { start: periodStart(atMs), end: atMs, count: 0, mean: s.hourlyRunRate, min: 0, max: status.projected, p95: status.projected },
+    modelVersion: o.modelVersion,
+    traceparent: o.traceparent ?? null,
+    budget: { scope: b.scope, period, monthly: b.monthly, monthToDate: s.monthToDate, projected: status.projected, currency: b.currency },
+  };
+  return { rec, alert };
 }
 
 function periodStart(atMs: number): number {

@@ -15,6 +15,8 @@ import { currentValue, get, type ResolvedWorkload } from '../manifests/manifests
 import { parseQuantity } from '../manifests/quantity.js';
 import { COMPUTE_SLICES } from '../policy/mig-profiles.js';
 import type { PodResources } from './cost-model.js';
+import type { ResolvedPolicy } from '../policy/policy-schema.js';
+import type { PolicySet } from '../policy/policy-set.js';
 
 export const POOL_LABELS = [
   'node-pool',
@@ -40,18 +42,17 @@ function request(c: Obj, resource: string): number | undefined {
 }
 
 /**
- * The resources of one replica: the sum of every container's requests (init containers run
- * before, not beside, the others and are left out), a MIG slice counted as its share of a GPU
+ * The resources of one replica: the sum of every container's requests, per resource the limit
+ * where no request is given, a Helm chart's mapped values alike (init containers run before,
+ * not beside, the others and are left out; native sidecars count), a MIG slice counted as its share of a GPU
  * (slices ÷ 7). Undefined when the manifest is not known or gives no CPU, memory or GPU request
  * at all.
  */
 export function podResources(w: ResolvedWorkload | undefined): PodResources | undefined {
   if (!w) return undefined;
   if (w.helm) {
-    const cpu = currentValue(w, 'requests.cpu', null);
-    const mem = currentValue(w, 'requests.memory', null);
-    // GPUs: whichever of the request and the limit the mapping names (charts often render one value as both)
-    const gpu = currentValue(w, `requests.${GPU_RESOURCE}`, null) ?? currentValue(w, `limits.${GPU_RESOURCE}`, null);
+    // per resource, the request the mapping names, else its limit (as request() reads a container)
+    const [cpu, mem, gpu] = ['cpu', 'memory', GPU_RESOURCE].map((r) => currentValue(w, `requests.${r}`, null) ?? currentValue(w, `limits.${r}`, null));
     if (cpu === null && mem === null && gpu === null) return undefined;
     return { cpuCores: parseQuantity(cpu ?? '0') ?? 0, memoryBytes: parseQuantity(mem ?? '0') ?? 0, gpus: parseQuantity(gpu ?? '0') ?? 0 };
   }
@@ -90,23 +91,65 @@ export function podResources(w: ResolvedWorkload | undefined): PodResources | un
 }
 
 /**
- * The node pool of the workload from its nodeSelector, else from a required node affinity that
- * pins a pool label to one value (`key In [pool]`, as Karpenter NodePools are chosen), else the
- * fallback (the policy's replicas.nodePool).
+ * Node labels a pod template pins: its nodeSelector, and the required node affinity's `key In
+ * [value]` expressions when there is one term (several terms are alternatives, ORed, so none is
+ * pinned).
  */
-export function nodePoolOf(w: ResolvedWorkload | undefined, fallback: string): string {
+function pinnedLabels(w: ResolvedWorkload | undefined): { selector: Record<string, string>; affinity: Record<string, string> } {
   const spec = asObj(get(w?.workload?.merged, ['spec', 'template', 'spec']));
-  const selector = asObj(spec.nodeSelector);
-  for (const k of POOL_LABELS) if (typeof selector[k] === 'string' && selector[k] !== '') return selector[k] as string;
+  const selector: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asObj(spec.nodeSelector))) if (typeof v === 'string' && v !== '') selector[k] = v;
+  const affinity: Record<string, string> = {};
   const terms = get(spec, ['affinity', 'nodeAffinity', 'requiredDuringSchedulingIgnoredDuringExecution', 'nodeSelectorTerms']);
-  // one term only: several terms are alternatives (ORed), so no single pool is known
   if (Array.isArray(terms) && terms.length === 1) {
     const exprs = asObj(terms[0]).matchExpressions;
-    for (const k of POOL_LABELS) {
-      const e = (Array.isArray(exprs) ? exprs : []).map(asObj).find((x) => x.key === k && x.operator === 'In');
-      if (Array.isArray(e?.values) && e.values.length === 1 && typeof e.values[0] === 'string' && e.values[0] !== '') return e.values[0];
+    for (const e of (Array.isArray(exprs) ? exprs : []).map(asObj)) {
+      if (
+        typeof e.key === 'string' &&
+        e.operator === 'In' &&
+        Array.isArray(e.values) &&
+        e.values.length === 1 &&
+        typeof e.values[0] === 'string' &&
+        e.values[0] !== ''
+      )
+        affinity[e.key] = e.values[0];
     }
   }
+  return { selector, affinity };
+}
+
+/**
+ * Node selectors that put a pod on spot capacity, as the autoscalers and managed node pools label
+ * their nodes: Karpenter (the default `spot.nodeSelector`), GKE Spot VMs, AKS spot node pools, EKS
+ * managed node groups.
+ */
+export const SPOT_SELECTORS: Record<string, string>[] = [
+  { 'karpenter.sh/capacity-type': 'spot' },
+  { 'cloud.google.com/gke-spot': 'true' },
+  { 'kubernetes.azure.com/scalesetpriority': 'spot' },
+  { 'eks.amazonaws.com/capacityType': 'SPOT' },
+];
+
+/**
+ * Whether the manifest in force puts the workload on spot capacity: its nodeSelector or required
+ * node affinity pins every label of the policy's `spot.nodeSelector`, or of one of SPOT_SELECTORS.
+ */
+export function onSpot(w: ResolvedWorkload | undefined, spotSelector: Record<string, string>): boolean {
+  const { selector, affinity } = pinnedLabels(w);
+  const pinned = { ...affinity, ...selector };
+  return [spotSelector, ...SPOT_SELECTORS].some((s) => Object.keys(s).length > 0 && Object.entries(s).every(([k, v]) => pinned[k] === v));
+}
+
+/**
+ * The node pool of the workload: on spot capacity (onSpot), the policy's `spot.nodePool` (where a
+ * SPOT move priced it); else the value of the first of POOL_LABELS in its nodeSelector, else in a
+ * required node affinity that pins it to one value (`key In [pool]`, as Karpenter NodePools are
+ * chosen), else the fallback (the policy's replicas.nodePool).
+ */
+export function nodePoolOf(w: ResolvedWorkload | undefined, fallback: string, spot?: { nodeSelector: Record<string, string>; nodePool: string }): string {
+  if (spot && onSpot(w, spot.nodeSelector)) return spot.nodePool;
+  const { selector, affinity } = pinnedLabels(w);
+  for (const pins of [selector, affinity]) for (const k of POOL_LABELS) if (pins[k]) return pins[k];
   return fallback;
 }
 
@@ -118,6 +161,15 @@ export function labelsOf(w: ResolvedWorkload | undefined): Record<string, string
     for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = v;
   }
   return out;
+}
+
+/**
+ * The policy in force for a workload: resolved with its team (teamOf), so team-scoped policy
+ * files take effect. The processor (money.ts policyOf), the committer (policyOfRecommendation)
+ * and the report (report-data.ts) resolve a workload's policy here.
+ */
+export function policyOfWorkload(policies: PolicySet, w: ResolvedWorkload | undefined, ref: { namespace: string; kind: string; name: string }): ResolvedPolicy {
+  return policies.resolve({ namespace: ref.namespace, kind: ref.kind, name: ref.name, team: teamOf(w) });
 }
 
 /** The team label of the workload, when it has one. */

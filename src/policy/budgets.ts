@@ -29,6 +29,21 @@ export interface Budget {
   onBreach: 'cap' | 'review';
 }
 
+/**
+ * The fields a record about a budget scope carries in place of a workload's (a BUDGET
+ * recommendation, its alert): `workload:<c>/<ns>/<kind>/<name>` its own; `ns:<c>/<ns>` the
+ * namespace (kind `Namespace`, name the namespace); `team:<t>` the team (kind `Team`, name the
+ * team, no cluster or namespace: a team spans them).
+ */
+export function scopeFields(scope: string): { cluster: string; namespace: string; kind: string; name: string } {
+  const [type, rest] = [scope.slice(0, scope.indexOf(':')), scope.slice(scope.indexOf(':') + 1)];
+  const parts = rest.split('/');
+  if (type === 'workload' && parts.length === 4) return { cluster: parts[0], namespace: parts[1], kind: parts[2], name: parts[3] };
+  if (type === 'ns' && parts.length === 2) return { cluster: parts[0], namespace: parts[1], kind: 'Namespace', name: parts[1] };
+  if (type === 'team') return { cluster: '', namespace: '', kind: 'Team', name: rest };
+  return { cluster: '', namespace: '', kind: 'Scope', name: scope };
+}
+
 export interface BudgetWorkload {
   cluster: string;
   namespace: string;

@@ -28,6 +28,7 @@ import { hourlyMeans, rangeSummary, type HourBuckets } from '../windows/window-q
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstimate } from '../money/cost-model.js';
 import { Money } from '../money/money.js';
+import { onSpot } from '../money/workload-facts.js';
 import { recommendationId } from '../codec/recommendation-id.js';
 import { type SeriesIdentity, workloadFields } from '../codec/series-id.js';
 
@@ -245,9 +246,11 @@ export class SizingRules {
     read?: HourBuckets,
   ): Promise<Candidate | undefined> {
     if (policy.modelServer) return undefined; // a model server moves to spot GPUs only where its policy allows (model-server-recommendations.ts)
+    const w = this.resolve(id);
+    // on spot capacity already, by the policy's selector or a provider's (GKE, AKS, EKS): nothing to move
+    if (onSpot(w, policy.spot.nodeSelector)) return undefined;
     const demand = await this.hourlyMeans(seriesId, ref, stepEndMs, 24, read);
     if (demand.length < 24) return undefined;
-    const w = this.resolve(id);
     const merged = w?.workload?.merged;
     const labels = {
       ...((get(merged, ['metadata', 'labels']) ?? {}) as Record<string, string>),

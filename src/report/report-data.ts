@@ -10,7 +10,9 @@ import type { Recommendation } from '../codec/generated-types.js';
 import type { ChangeOutcome, OutcomeVerdict } from '../outcomes/outcome.js';
 import { listOutcomes } from '../outcomes/store.js';
 import { budgetsFor } from '../policy/budgets.js';
-import { DEFAULT_POLICY, type PolicyFile } from '../policy/policy-schema.js';
+import { DEFAULT_POLICY, type PolicyFile, type ResolvedPolicy } from '../policy/policy-schema.js';
+import type { ManifestIndex } from '../manifests/manifests.js';
+import { policyOfWorkload } from '../money/workload-facts.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { budgetProjection } from '../policy/rules.js';
 import type { Forecaster } from '../scoring/forecaster.js';
@@ -101,6 +103,17 @@ export interface ReportInputs {
   maxSeries: number;
   /** the broker's topics, for the hint when the windows under `prefix` are empty */
   topics?: string[];
+  /** the GitOps repository's manifests (`--gitops`): each workload's team label, so its policy is the one in force */
+  manifests?: ManifestIndex;
+}
+
+/**
+ * The policy a workload's series are charted with: the one in force, resolved with the team label
+ * its manifest carries (money/workload-facts.ts policyOfWorkload, as the processor and the
+ * committer resolve it); without the manifests, without a team.
+ */
+export function seriesPolicy(policies: PolicySet, manifests: ManifestIndex | undefined, id: { namespace: string; kind: string; name: string }): ResolvedPolicy {
+  return policyOfWorkload(policies, manifests?.lookup({ namespace: id.namespace, kind: id.kind, name: id.name }).resolved, id);
 }
 
 /** Scopes with cost windows in the month, and the billing partitions that hold them (SCAN: a one-shot command, not the hot path). */
@@ -250,7 +263,7 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     }
     let last = values.find((v) => v !== null)!;
     const filled = Float64Array.from(values, (v) => (last = v ?? last)); // gaps forward-filled, as the live history is
-    const policy = policies.resolve({ namespace: s.identity.namespace, kind: s.identity.kind, name: s.identity.name });
+    const policy = seriesPolicy(policies, inp.manifests, s.identity);
     row.panel = await analyseSeries(filled, startMs, STEP_MS, inp.forecaster, policy, { anomaly: policy.anomaly });
   }
 

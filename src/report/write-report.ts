@@ -3,7 +3,7 @@
  * report` and the demo. The savings proposed come from the recommendations topic, read to its
  * current end; when it cannot be read the page says so instead of showing a figure.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Recommendation } from '../codec/generated-types.js';
 import { AvroCodec, createRegistry } from '../codec/avro-codec.js';
@@ -13,10 +13,12 @@ import type { Kafka } from 'kafkajs';
 import { createKafka } from '../kafka/client.js';
 import { readTopic } from '../kafka/read-topic.js';
 import { parsePolicyFile } from '../policy/policy-loader.js';
+import { readRepoFiles } from '../committer/backend.js';
+import { ManifestIndex } from '../manifests/manifests.js';
 import { DEFAULT_MODEL, Forecaster } from '../scoring/forecaster.js';
 import type { Logger } from '../telemetry/log.js';
 import { describeUnreachable, endpointsOf, runningLocalStacks, unreachable, unreachableError } from '../service-runtime/reachability.js';
-import { errorMessage } from '../util/errors.js';
+import { ConfigError, errorMessage } from '../util/errors.js';
 import { connectRedis, createRedis } from '../windows/redis-client.js';
 import { gatherReport, type ReportData, type ReportInputs } from './report-data.js';
 import { reportHtml } from './report-html.js';
@@ -28,6 +30,8 @@ export interface WriteReportOptions {
   team?: string;
   /** policy files for the budgets and the capacity plan (default: the built-in policy, no budget) */
   policyFiles?: string[];
+  /** a checkout of the GitOps repository (default: FORESIGHT_POLICY_REPO, as the processor reads it): the workloads' team labels, for the policy in force */
+  gitops?: string;
   /** the report's moment (default: now) */
   atMs?: number;
   maxSeries?: number;
@@ -101,6 +105,11 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
           ? `${cfg.topics.recommendations} not read: cannot reach ${describeUnreachable(down)}`
           : 'not read (--no-recommendations)',
       };
+  const gitops = opts.gitops ?? cfg.recommend.policyRepo;
+  if (gitops && !existsSync(path.join(gitops, '.'))) throw new ConfigError(opts.gitops ? '--gitops' : 'FORESIGHT_POLICY_REPO', `${gitops}: no such directory`);
+  const manifests = gitops
+    ? ManifestIndex.build(readRepoFiles(gitops), { mappingFile: cfg.recommend.mappingFile, policiesPath: cfg.recommend.policyPath })
+    : undefined;
   const redis = createRedis(cfg.redis, opts.log);
   try {
     await connectRedis(redis, cfg.redis);
@@ -115,6 +124,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
       team: opts.team,
       maxSeries: opts.maxSeries ?? 24,
       topics,
+      manifests,
     });
     mkdirSync(path.dirname(path.resolve(opts.html)), { recursive: true });
     writeFileSync(opts.html, reportHtml(data));

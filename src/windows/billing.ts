@@ -45,18 +45,68 @@ export interface PoolPrices {
   currencies?: string[];
   /** the month the prices are from, "YYYY-MM" (the month asked, or the month before when every price is from there) */
   period?: string;
+  /** the pool has rows billed per instance-hour (a VM or node SKU: no core, GiB or GPU in its unit), which price no resource */
+  perInstanceHour?: boolean;
 }
 
-/** FOCUS units as providers write them → our unit kinds, with the factor to convert quantity. */
-export function unitKind(unit: string | null): { kind: UnitKind; factor: number } | undefined {
+const GiB = 2 ** 30;
+/**
+ * Providers whose memory "GB" is 2^30 bytes: AWS (ECS/Fargate memory: "convert the GB value to
+ * MiB by multiplying by 1024"; Fargate bills it in "GB-Hours"). FOCUS's UnitFormat has GB = 10^9
+ * bytes and GiB = 2^30, which every other provider's "GB" is read as.
+ */
+const BINARY_GB_PROVIDERS = new Set(['aws', 'amazon web services']);
+
+/**
+ * FOCUS units as providers write them → our unit kinds, with the factor to convert quantity.
+ * Memory: "GiB-Hours", GCP's "gibibyte hour" (Compute Engine's RAM SKUs) and "byte-seconds" (its
+ * usage unit) exactly; "GB-Hours" as 10^9 bytes (× 0.931323 GiB) except from AWS (above);
+ * "GB-Mo" and other storage-by-the-month units are not memory-hours and not read.
+ */
+export function unitKind(unit: string | null, provider?: string): { kind: UnitKind; factor: number } | undefined {
   if (!unit) return undefined;
   const u = unit.toLowerCase().replace(/[\s_]/g, '');
   if (/^(v?cpu|core|vcore)s?-?hours?$/.test(u) || u === 'vcpu-hours' || u === 'cpuhours') return { kind: 'cpu-core-hour', factor: 1 };
-  if (/^gib-?hours?$/.test(u)) return { kind: 'memory-gib-hour', factor: 1 };
-  if (/^gb-?hours?$/.test(u)) return { kind: 'memory-gib-hour', factor: 1e9 / 2 ** 30 };
+  if (/^(gib|gibibyte)s?-?hours?$/.test(u)) return { kind: 'memory-gib-hour', factor: 1 };
+  if (u === 'byte-seconds' || u === 'byteseconds') return { kind: 'memory-gib-hour', factor: 1 / (GiB * 3600) };
+  if (/^gb-?hours?$/.test(u)) return { kind: 'memory-gib-hour', factor: BINARY_GB_PROVIDERS.has((provider ?? '').toLowerCase()) ? 1 : 1e9 / GiB };
   if (/^gpus?-?hours?$/.test(u)) return { kind: 'gpu-hour', factor: 1 };
   return undefined;
 }
+
+/**
+ * The unit a row is priced in and its quantity in that unit: ConsumedUnit with ConsumedQuantity
+ * where the unit is read and the quantity given, else PricingUnit with PricingQuantity (0 when
+ * absent). A unit and its quantity always come from the same pair of columns: GCP's usage in
+ * byte-seconds and its price in gibibyte hours do not mix.
+ */
+export function unitQuantity(row: BillingRecord): { kind: UnitKind; quantity: number } | undefined {
+  const consumed = unitKind(row.ConsumedUnit, row.ProviderName) ?? gcpCoreUnit(row, row.ConsumedUnit);
+  if (consumed && row.ConsumedQuantity !== null) return { kind: consumed.kind, quantity: row.ConsumedQuantity * consumed.factor };
+  const pricing = unitKind(row.PricingUnit, row.ProviderName) ?? gcpCoreUnit(row, row.PricingUnit);
+  return pricing ? { kind: pricing.kind, quantity: (row.PricingQuantity ?? 0) * pricing.factor } : undefined;
+}
+
+/** Units of time alone: an instance's hours (AWS "Hrs", Azure "1 Hour"), unless the SKU says what (gcpCoreUnit). */
+const TIME_UNITS: Record<string, number> = { hrs: 1, hr: 1, hour: 1, hours: 1, '1hour': 1, seconds: 1 / 3600, second: 1 / 3600 };
+const normalise = (unit: string | null): string => (unit ?? '').toLowerCase().replace(/[\s_]/g, '');
+
+/**
+ * GCP bills vCPUs in time alone: the SKUs "<family> Instance Core running in <region>" in "hour"
+ * (pricing unit) and "seconds" (usage unit, core-seconds), their RAM in "gibibyte hour" (unitKind).
+ */
+function gcpCoreUnit(row: BillingRecord, unit: string | null): { kind: UnitKind; factor: number } | undefined {
+  const factor = TIME_UNITS[normalise(unit)];
+  return factor !== undefined && /\bInstance Core\b/i.test(row.ChargeDescription ?? '') ? { kind: 'cpu-core-hour', factor } : undefined;
+}
+
+/** Whether a row bills an instance's hours (a VM or node SKU, "Hrs"/"Hours"), which price no core, GiB or GPU. */
+export function billsInstanceHours(row: BillingRecord): boolean {
+  return unitQuantity(row) === undefined && TIME_UNITS[normalise(row.ConsumedUnit ?? row.PricingUnit)] === 1;
+}
+
+/** The price hash "unit" where a pool's instance-hour rows are counted (CostStore.poolPrices: perInstanceHour). */
+export const INSTANCE_HOUR = 'instance-hour';
 
 export interface Scope {
   /** e.g. "workload:prod/shop/Deployment/checkout", "ns:prod/shop", "team:payments" */
@@ -137,20 +187,36 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
       out.push({ hash: costHashName(s, month), field: `${spread}${h}`, delta: perHour, month });
     }
   }
-  const unit = unitKind(row.ConsumedUnit ?? row.PricingUnit);
-  const qty = row.ConsumedQuantity ?? row.PricingQuantity;
-  if (unit && qty !== null && qty > 0) {
+  const unit = unitQuantity(row);
+  const consumption = isConsumption(row);
+  const qty = unit && consumption && unit.quantity > 0 ? unit.quantity : 0;
+  // a credit or adjustment of a priced unit lowers (or raises) what the pool's units cost, adding no units
+  if (unit && (qty > 0 || !consumption)) {
     const month = monthOf(row.ChargePeriodStart);
     const model = unit.kind === 'gpu-hour' ? gpuModelOf(row) : undefined;
     for (const pool of model ? [poolOf(row), gpuPricePool(poolOf(row), model)] : [poolOf(row)]) {
       const hash = priceHashName(pool, unit.kind, month);
       out.push({ hash, field: 'cost', delta: row.EffectiveCost, month });
-      out.push({ hash, field: 'quantity', delta: qty * unit.factor, month });
+      if (qty > 0) out.push({ hash, field: 'quantity', delta: qty, month });
       // rows counted per currency: a price is only read in the one currency its rows share
       out.push({ hash, field: `currency:${row.BillingCurrency}`, delta: 1, month });
     }
+  } else if (consumption && billsInstanceHours(row)) {
+    // no unit price from it (no instance shapes are guessed), only the fact: the pool's cost says why it is unknown
+    const month = monthOf(row.ChargePeriodStart);
+    out.push({ hash: priceHashName(poolOf(row), INSTANCE_HOUR, month), field: 'rows', delta: 1, month });
   }
   return out;
+}
+
+/**
+ * Whether a row is consumption, whose quantity a unit price divides by: not a Credit or an
+ * Adjustment (FOCUS 1.x ChargeCategory; their ConsumedQuantity MUST be null, yet a PricingQuantity
+ * may be given), nor a refund (a negative cost without a consumed quantity).
+ */
+function isConsumption(row: BillingRecord): boolean {
+  if (row.ChargeCategory === 'Credit' || row.ChargeCategory === 'Adjustment') return false;
+  return !(row.EffectiveCost < 0 && !(row.ConsumedQuantity !== null && row.ConsumedQuantity > 0));
 }
 
 /** Cost hashes are kept until two months after their month ends. */

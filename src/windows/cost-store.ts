@@ -10,7 +10,7 @@
  */
 import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
-import { monthExpireAt, monthOf, SPREAD_PREFIX, type CostIncrement, type PoolPrices, type UnitKind } from './billing.js';
+import { INSTANCE_HOUR, monthExpireAt, monthOf, SPREAD_PREFIX, type CostIncrement, type PoolPrices, type UnitKind } from './billing.js';
 import { loadScript, ScriptStatus } from './scripts.js';
 import { appliedOffsetKey, costHashKey, costHashName, priceHashName, readAppliedOffset, type PartitionRef } from './redis-keys.js';
 import type { ApplyOutcome } from './window-store.js';
@@ -46,9 +46,22 @@ export function newestBilledHour(all: readonly number[], usage: readonly number[
   return newest >= 0 && seen[newest] !== 0 ? newest : undefined;
 }
 
+/** The sum of a month's hour fields (hour index → cost) of the hours that begin before `ms`. */
+function sumBefore(fields: Map<string, number>, ms: number): number {
+  let sum = 0;
+  for (const [f, v] of fields) {
+    const h = hourOf(f);
+    if (h !== undefined && h * HOUR < ms) sum += v;
+  }
+  return sum;
+}
+
 /** A scope's spend at a time: what budgets project the month's end from. */
 export interface Spend {
-  /** month to date (0 when not billed) */
+  /**
+   * month to date up to `asOfMs` (0 when not billed): the hours after it are the projection's, so
+   * a monthly fee's hours between the newest usage and the time asked are counted once
+   */
   monthToDate: number;
   /** cost per hour over the 24 hours ending at the scope's newest hour with cost (0 without one in BILLING_LAG_MAX_HOURS) */
   hourlyRunRate: number;
@@ -134,33 +147,30 @@ export class CostStore {
    */
   async billedMonthToDate(scope: string, atMs = Date.now()): Promise<number | undefined> {
     const fields = await this.sumOver(costHashName(scope, monthOf(atMs)));
-    if (fields.size === 0) return undefined;
-    let sum = 0;
-    for (const [f, v] of fields) {
-      const h = hourOf(f);
-      if (h !== undefined && h * HOUR < atMs) sum += v;
-    }
-    return sum;
+    return fields.size === 0 ? undefined : sumBefore(fields, atMs);
   }
 
   /**
-   * A scope's spend at `atMs`: month to date and the run rate of the last 24 billed hours, up to
-   * the newest hour with cost (billing delay does not read as a drop to zero), as spend anomalies
-   * read their history (recommend/spend-anomalies.ts spendHistory).
+   * A scope's spend at `atMs`: the run rate of the last 24 billed hours up to the newest hour with
+   * cost (billing delay does not read as a drop to zero), as spend anomalies read their history
+   * (recommend/spend-anomalies.ts spendHistory), and month to date up to the end of that hour, where
+   * the projection takes over: each hour is counted once.
    */
   async spend(scope: string, atMs: number): Promise<Spend> {
-    const billed = await this.billedMonthToDate(scope, atMs);
+    const month = await this.sumOver(costHashName(scope, monthOf(atMs)));
     const fromHour = Math.floor(atMs / HOUR) - BILLING_LAG_MAX_HOURS - 24;
     const { all: hours, usage } = await this.hourlyParts(scope, fromHour * HOUR, atMs);
     const newest = newestBilledHour(hours, usage, 24);
     const d = new Date(atMs);
     const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
     const lastDay = newest !== undefined ? hours.slice(newest - 23, newest + 1) : [];
+    const asOfMs = newest !== undefined ? Math.max(monthStart, Math.min(atMs, (fromHour + newest + 1) * HOUR)) : atMs;
     return {
-      monthToDate: billed ?? 0,
+      // up to where the figures end, not the time asked: a fee's hours after the newest usage are the run rate's to count
+      monthToDate: sumBefore(month, asOfMs),
       hourlyRunRate: lastDay.reduce((a, x) => a + x, 0) / 24,
-      asOfMs: newest !== undefined ? Math.max(monthStart, Math.min(atMs, (fromHour + newest + 1) * HOUR)) : atMs,
-      billed: billed !== undefined,
+      asOfMs,
+      billed: month.size > 0,
     };
   }
 
@@ -213,8 +223,10 @@ export class CostStore {
       for (const month of [current, previous]) {
         const h = await this.sumOver(priceHashName(pool, unit, month));
         const q = h.get('quantity') ?? 0;
-        if (!(q > 0)) continue;
-        out[key] = (h.get('cost') ?? 0) / q;
+        const cost = h.get('cost') ?? 0;
+        // credits larger than the month's usage cost (windows/billing.ts) give no price, not a negative one
+        if (!(q > 0) || cost < 0) continue;
+        out[key] = cost / q;
         for (const f of h.keys()) if (f.startsWith('currency:')) currencies.add(f.slice('currency:'.length));
         used.add(month);
         break;
@@ -222,6 +234,10 @@ export class CostStore {
     }
     const month = used.has(previous) && !used.has(current) ? previous : current;
     const period = `${month.slice(0, 4)}-${month.slice(4)}`;
+    if (used.size === 0) {
+      // no unit price: say whether the pool is billed per instance-hour (windows/billing.ts billsInstanceHours)
+      for (const m of [current, previous]) if (((await this.sumOver(priceHashName(pool, INSTANCE_HOUR, m))).get('rows') ?? 0) > 0) out.perInstanceHour = true;
+    }
     if (currencies.size > 1) return { pool, period, currencies: [...currencies].sort() };
     return { ...out, period, ...(currencies.size === 1 ? { currency: [...currencies][0] } : {}) };
   }

@@ -1,8 +1,9 @@
 /** A real GitOps repository for tests: a bare repository seeded with deploy/gitops-example. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
 import { readRepoFiles } from '../../src/committer/backend.js';
 import { EXAMPLE_REPO, seedBareRepository } from '../../src/committer/seed.js';
 
@@ -16,9 +17,14 @@ export interface GitOpsFixture {
   git(...args: string[]): string;
 }
 
-/** A bare repository whose main branch holds the example GitOps repository (plus `extra` files). */
+/**
+ * A bare repository whose main branch holds the example GitOps repository (plus `extra` files).
+ * Its scratch directory (remote and clones) is removed when the test, or the suite, that made it
+ * ends (node:test `after` registers on the running one).
+ */
 export function gitopsRemote(extra: Record<string, string> = {}): GitOpsFixture {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitops-'));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
   const remote = seedBareRepository(path.join(tmp, 'repo'), { extra });
   return { remote, tmp, git: (...args) => execFileSync('git', ['-C', remote, ...args], { encoding: 'utf8' }) };
 }

@@ -99,7 +99,8 @@ describe('budgets', () => {
     const recs = await budgetRecs();
     assert.equal(recs.length, 1, JSON.stringify(recs));
     const r = recs[0];
-    assert.deepEqual([r.namespace, r.kind, r.name, r.changes.length, r.critical], ['shop', 'Deployment', 'checkout', 0, true]);
+    // about the team, not the workload whose hour close checked it (money.ts budgetReport)
+    assert.deepEqual([r.cluster, r.namespace, r.kind, r.name, r.changes.length, r.critical], ['', '', 'Team', 'storefront', 0, true]);
     assert.equal(r.budget?.scope, 'team:storefront');
     assert.equal(r.budget?.monthly, 100);
     assert.ok(r.budget!.projected > 100, JSON.stringify(r.budget));
@@ -118,6 +119,7 @@ describe('budgets', () => {
       currency: 'USD',
     });
     assert.equal(alerts[0].metric, 'budget');
+    assert.deepEqual([alerts[0].namespace, alerts[0].kind, alerts[0].name], ['', 'Team', 'storefront']);
     // the namespace budget (20000, policies/shop.yaml) is not breached: no report for it
     assert.ok(!recs.some((x) => x.budget?.scope.startsWith('ns:')));
 

@@ -8,6 +8,10 @@ import { currentValue, ManifestIndex } from '../../../src/manifests/manifests.js
 import { HOURS_PER_MONTH, monthlyCost, movePoolCostDelta, replicasCostDelta, requestsCostDelta } from '../../../src/money/cost-model.js';
 import type { PoolPrices } from '../../../src/windows/billing.js';
 import { exampleFiles } from '../../helpers/gitops.js';
+import { Money, type MoneyDeps } from '../../../src/money/money.js';
+import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
+import { SizingRules } from '../../../src/recommend/sizing.js';
+import { parseSeriesId } from '../../../src/codec/series-id.js';
 import { currentReplicas, labelsOf, nodePoolOf, podResources, teamOf } from '../../../src/money/workload-facts.js';
 
 const GiB = 2 ** 30;
@@ -163,6 +167,44 @@ spec:
     assert.deepEqual(podResources(api), { cpuCores: 1.5, memoryBytes: 1.5 * GiB, gpus: 0 });
   });
 
+  it('limits-only containers: each resource without a request is read from its limit (a native sidecar and a Helm chart alike)', () => {
+    // Kubernetes defaults a missing request to the limit, per resource: 2 + 0.5 (sidecar limit) cores, 1 (request) + 0.25 GiB (sidecar limit)
+    const m = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: pay, annotations: {foresight.dev/managed: 'true'}}
+spec:
+  template:
+    spec:
+      initContainers:
+        - {name: proxy, image: i, restartPolicy: Always, resources: {limits: {cpu: 500m, memory: 256Mi}}}
+      containers:
+        - {name: api, image: x, resources: {requests: {memory: 1Gi}, limits: {cpu: '2', memory: 4Gi}}}
+`;
+    const api = ManifestIndex.build(new Map([['apps/pay/api.yaml', m]])).resolve({ namespace: 'pay', kind: 'Deployment', name: 'api' });
+    assert.deepEqual(podResources(api), { cpuCores: 2.5, memoryBytes: 1.25 * GiB, gpus: 0 });
+    // a Helm chart whose values give limits only (the mapping names limits.*): 1.5 cores, 3 GiB, not unknown
+    const files = new Map([
+      [
+        'foresight-mapping.yaml',
+        `apiVersion: foresight.dev/v1
+kind: Mapping
+workloads:
+  - workload: pay/Deployment/cart
+    helm:
+      values: charts/cart/values.yaml
+      fields:
+        replicas: replicaCount
+        limits.cpu: resources.limits.cpu
+        limits.memory: resources.limits.memory
+`,
+      ],
+      ['charts/cart/values.yaml', 'replicaCount: 2\nresources:\n  limits: {cpu: 1500m, memory: 3Gi}\n'],
+    ]);
+    const cart = ManifestIndex.build(files).resolve({ namespace: 'pay', kind: 'Deployment', name: 'cart' });
+    assert.ok(cart?.helm, 'resolved from the Helm values');
+    assert.deepEqual(podResources(cart), { cpuCores: 1.5, memoryBytes: 3 * GiB, gpus: 0 });
+  });
+
   it('node pool from a required node affinity that pins a pool label to one value (Karpenter), not from alternatives', () => {
     const m = (affinity: string) => `apiVersion: apps/v1
 kind: Deployment
@@ -186,6 +228,54 @@ spec:
       'default',
       'alternative terms: unknown',
     );
+  });
+
+  it("on spot capacity (the policy's selector, GKE's, AKS's, in a nodeSelector or a required affinity): priced in the spot pool and not moved again", async () => {
+    const m = (name: string, placement: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: pay, annotations: {foresight.dev/managed: 'true'}}
+spec:
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+${placement}
+      containers:
+        - {name: app, image: x, resources: {requests: {cpu: '1'}}}
+`;
+    const files = new Map([
+      ['apps/pay/karpenter.yaml', m('karpenter', '      nodeSelector: {karpenter.sh/capacity-type: spot, karpenter.sh/nodepool: general}')],
+      ['apps/pay/gke.yaml', m('gke', "      nodeSelector: {cloud.google.com/gke-spot: 'true', cloud.google.com/gke-nodepool: general}")],
+      ['apps/pay/aks.yaml', m('aks', '      nodeSelector: {kubernetes.azure.com/scalesetpriority: spot}')],
+      [
+        'apps/pay/affinity.yaml',
+        m(
+          'affinity',
+          '      affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: karpenter.sh/capacity-type, operator: In, values: [spot]}]}]}}}',
+        ),
+      ],
+      ['apps/pay/ondemand.yaml', m('ondemand', '      nodeSelector: {karpenter.sh/capacity-type: on-demand, karpenter.sh/nodepool: general}')],
+    ]);
+    const index = ManifestIndex.build(files);
+    const money = new Money({ manifests: () => index } as unknown as MoneyDeps);
+    const id = (name: string) => parseSeriesId(`c/pay/Deployment/${name}/-/cpu_usage`)!;
+    const policy = DEFAULT_POLICY; // spot: karpenter.sh/capacity-type: spot, pool "spot"
+    for (const name of ['karpenter', 'gke', 'aks', 'affinity']) assert.equal(money.workload(id(name)).pool(policy), 'spot', name);
+    assert.equal(money.workload(id('ondemand')).pool(policy), 'general');
+    // a selector of the policy's own: a workload with it is on spot too
+    const own = { ...structuredClone(DEFAULT_POLICY), spot: { ...DEFAULT_POLICY.spot, nodeSelector: { 'node-pool': 'cheap' }, nodePool: 'cheap' } };
+    files.set('apps/pay/own.yaml', m('own', '      nodeSelector: {node-pool: cheap}'));
+    const own2 = new Money({ manifests: () => ManifestIndex.build(files) } as unknown as MoneyDeps);
+    assert.equal(own2.workload(id('own')).pool(own), 'cheap');
+    // one more replica of 1 core at the spot pool's 0.012 a core-hour: 0.012 × 730 = 8.76, not the on-demand 0.04 × 730 = 29.20
+    const prices = (pool: string): PoolPrices => (pool === 'spot' ? { ...general, pool: 'spot', cpuCoreHour: 0.012 } : general);
+    const gke = money.workload(id('gke'));
+    const c = replicasCostDelta(gke.perReplica, 2, 3, prices(gke.pool(policy)));
+    assert.ok(c.known);
+    close(c.monthly, 8.76);
+    // SPOT is not proposed again: the rule steps aside before reading any window (none is given here)
+    const sizing = new SizingRules({ money } as unknown as ConstructorParameters<typeof SizingRules>[0]);
+    for (const name of ['karpenter', 'gke', 'aks', 'affinity'])
+      assert.equal(await sizing.spot(id(name), { topic: 't', partition: 0 }, `c/pay/Deployment/${name}/-/cpu_usage`, 0, policy, undefined), undefined, name);
   });
 
   it("replicas in force of a KEDA-scaled workload: its ScaledObject's minReplicaCount (the example's llm-server runs 2, not the Deployment's 1)", () => {

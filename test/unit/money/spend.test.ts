@@ -62,11 +62,14 @@ describe('spend: run rate and projection under billing delay', () => {
     const fee = focusRow({ start: nov(1), unit: 'vCPU-Hours', quantity: 0, cost: 720, pool: 'general', tags: shop });
     const { store } = await storeWith([...usage(nov(1), nov(14), 100), { ...fee, ChargePeriodEnd: Date.UTC(2026, 11, 1) }]);
     const s = await store.spend('ns:c/shop', nov(15));
-    // month to date: 31,200 of usage + 14 days × 24 h of the fee = 31,536; the rate: the 24 hours up to the newest usage, 101
-    assert.deepEqual(s, { monthToDate: 31536, hourlyRunRate: 101, asOfMs: nov(14), billed: true });
-    // 31,536 + 101 × 408 = 72,744: the true 72,720 and the fee's day between the newest usage and now counted twice (24);
-    // with the fee's hours taken as the newest billed hour it was 31,920
-    assert.equal(budgetProjection(s.monthToDate, s.hourlyRunRate, 0, s.asOfMs), 72744);
+    // month to date up to where the figures end (the newest usage, Nov 14 00:00): 31,200 of usage + 13 days × 24 h of the fee = 31,512;
+    // the rate: the 24 hours up to the newest usage, 101
+    assert.deepEqual(s, { monthToDate: 31512, hourlyRunRate: 101, asOfMs: nov(14), billed: true });
+    // 31,512 + 101 × 408 = 72,720 = 720 h × 100 + 720, each hour once (the fee's day between the newest usage and now was
+    // counted in month to date and again by the run rate: 72,744); with the fee's hours taken as the newest billed hour it was 31,920
+    assert.equal(budgetProjection(s.monthToDate, s.hourlyRunRate, 0, s.asOfMs), 72720);
+    // month to date at the time asked counts the fee's hours of Nov 14 too (31,512 + 24)
+    assert.equal(await store.monthToDate('ns:c/shop', nov(15)), 31536);
     // fees only: the newest hour with any cost
     const { store: feesOnly } = await storeWith([{ ...fee, ChargePeriodEnd: Date.UTC(2026, 11, 1) }]);
     assert.deepEqual(await feesOnly.spend('ns:c/shop', nov(15)), { monthToDate: 336, hourlyRunRate: 1, asOfMs: nov(15), billed: true });

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Recommendation } from '../../../src/codec/generated-types.js';
-import { applyBudgets, breached, budgetsFor, projected, type Budget, type BudgetState } from '../../../src/policy/budgets.js';
+import { applyBudgets, breached, budgetsFor, projected, type Budget, type BudgetState, type CheckedBudget } from '../../../src/policy/budgets.js';
+import { budgetReport } from '../../../src/money/money.js';
 import { parsePolicyFile } from '../../../src/policy/policy-loader.js';
 import { PolicySet } from '../../../src/policy/policy-set.js';
 
@@ -140,5 +141,33 @@ describe('budgets', () => {
     assert.equal(applyBudgets(rec('RESOURCES', 0, unknown), [state({}, 990, 5)], true, true)?.critical, true, 'urgent: review, not withheld');
     // not a raise (a cut or a ceiling alone, whose cost is unknown too): passes unchecked
     assert.ok(applyBudgets(rec('HPA', 0, unknown), [state({}, 990, 5)], false, false)?.rules.includes('budget-unchecked:cost-unknown'));
+  });
+});
+
+describe('budget breach reports', () => {
+  // checked at the close of a workload's hour: the records are about the scope, not that workload
+  const at = Date.UTC(2026, 10, 20, 12);
+  const check = (scope: string): CheckedBudget => ({
+    budget: { scope, monthly: 100, currency: 'USD', policy: 'p (policies/p.yaml)', onBreach: 'cap' },
+    monthToDate: 80,
+    hourlyRunRate: 0.5,
+    atMs: at,
+    nowMs: at,
+    billed: true,
+  });
+
+  it("a team's or a namespace's BUDGET recommendation and alert carry the scope's fields, not the workload's that checked it", () => {
+    // 80 + 0.5 × 252 hours left (Nov 20 12:00 → Dec 1) = 206 > 100
+    for (const [scope, fields] of [
+      ['team:storefront', { cluster: '', namespace: '', kind: 'Team', name: 'storefront', container: null }],
+      ['ns:prod/shop', { cluster: 'prod', namespace: 'shop', kind: 'Namespace', name: 'shop', container: null }],
+      ['workload:prod/shop/Deployment/cart', { cluster: 'prod', namespace: 'shop', kind: 'Deployment', name: 'cart', container: null }],
+    ] as const) {
+      const { rec, alert } = budgetReport(check(scope), at, { modelVersion: 'm', traceparent: undefined, critical: true });
+      assert.deepEqual({ cluster: rec.cluster, namespace: rec.namespace, kind: rec.kind, name: rec.name, container: rec.container }, fields, scope);
+      assert.deepEqual({ cluster: alert.cluster, namespace: alert.namespace, kind: alert.kind, name: alert.name, container: alert.container }, fields, scope);
+      assert.equal(rec.budget?.projected, 206);
+      assert.equal(alert.budget?.scope, scope);
+    }
   });
 });

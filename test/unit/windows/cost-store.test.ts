@@ -126,6 +126,46 @@ describe('cost store: unit prices', () => {
     assert.deepEqual(await store.poolPrices('p3', at), { pool: 'p3', period: '2026-12' });
   });
 
+  it('a credit lowers the price without adding units: (0.30 − 0.06) / 10 = 0.024 a core-hour; a credit larger than the usage gives no price, never a negative one', async () => {
+    const t0 = Date.UTC(2026, 10, 10, 0);
+    const credit = (cost: number, pool: string): BillingRecord => ({
+      ...priced(t0, 'vCPU-Hours', 10, cost, pool),
+      ChargeCategory: 'Credit',
+      ConsumedQuantity: null,
+    });
+    const { store } = await storeWith([
+      priced(t0, 'vCPU-Hours', 10, 0.3, 'p1'),
+      credit(-0.06, 'p1'),
+      priced(t0, 'vCPU-Hours', 10, 0.3, 'p2'),
+      credit(-0.5, 'p2'),
+    ]);
+    close((await store.poolPrices('p1', t0 + 5 * HOUR)).cpuCoreHour, 0.024);
+    assert.equal((await store.poolPrices('p2', t0 + 5 * HOUR)).cpuCoreHour, undefined);
+    // the credits count toward spend all the same: 0.30 − 0.06 + 0.30 − 0.50 unattributed
+    assert.ok(Math.abs((await store.monthToDate('unattributed', t0 + 5 * HOUR)) - 0.04) < 1e-12);
+  });
+
+  it('a pool billed per instance-hour (AWS EC2 "Hrs") has no unit price and says so; its rows count toward spend', async () => {
+    const t0 = Date.UTC(2026, 10, 10, 0);
+    // 3 m5.2xlarge nodes for an hour at 0.384: 1.152, attributed to the namespace
+    const { store } = await storeWith([
+      {
+        ...priced(t0, 'Hrs', 3, 1.152, 'nodes'),
+        ProviderName: 'AWS',
+        ChargeDescription: 'USD 0.384 per On Demand Linux m5.2xlarge Instance Hour',
+        Tags: { 'node-pool': 'nodes', 'k8s.namespace.name': 'pay' },
+      },
+    ]);
+    const at = t0 + 5 * HOUR;
+    const p = await store.poolPrices('nodes', at);
+    assert.deepEqual(p, { pool: 'nodes', period: '2026-11', perInstanceHour: true });
+    const c = replicasCostDelta({ cpuCores: 1, memoryBytes: GiB, gpus: 0 }, 2, 3, p);
+    assert.deepEqual(c, { known: false, reason: 'cost unknown: pool nodes is billed per instance-hour (no per-core/GiB price)', pool: 'nodes' });
+    assert.ok(Math.abs((await store.monthToDate('ns:default/pay', at)) - 1.152) < 1e-12);
+    // a pool without any row still says so
+    assert.deepEqual(await store.poolPrices('other', at), { pool: 'other', period: '2026-11' });
+  });
+
   it('are unknown for a pool billed in two currencies, and the reason names them; one currency is priced in it', async () => {
     const t0 = Date.UTC(2026, 10, 10, 0);
     const { store } = await storeWith([
