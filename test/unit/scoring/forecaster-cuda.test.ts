@@ -44,8 +44,9 @@ describe('forecaster on CUDA', () => {
         'CPU and CUDA outputs differ somewhere (else the check shows nothing)',
       );
       assert.deepEqual(served, expected === 'cpu' ? onCpu : onCuda, `a batch of ${n} ran on ${expected}`);
-      const largest = Math.max(...onCpu.map((v, i) => Math.abs(v - onCuda[i])));
-      assert.ok(largest < 1e-2, `CUDA agrees with the CPU (largest difference ${largest})`);
+      // float32 kernels that sum in another order: the same forecast to about 1e-3 of its size
+      const largest = Math.max(...onCpu.map((v, i) => Math.abs(v - onCuda[i]) / Math.max(1, Math.abs(v))));
+      assert.ok(largest < 2e-3, `CUDA agrees with the CPU (largest relative difference ${largest})`);
     }
   });
 });
