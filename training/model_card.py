@@ -215,7 +215,8 @@ def cuda_section(out_dir: str, version: str) -> list[str]:
         "(the raw quantiles are about 1–2: the scale the features are divided by). A call on the GPU pays a launch and "
         "two copies: CUDA is slower than one CPU thread up to batch 512 and cheaper from 1024 on, so with CUDA loaded "
         f"the forecaster runs batches under {cuda.get('gpu_min_batch', 1024)} on a CPU session beside it "
-        "(`GPU_MIN_BATCH`, src/scoring/forecaster.ts). The anomaly detector is TypeScript on the CPU either way.",
+        "(`GPU_MIN_BATCH`, src/scoring/forecaster.ts; `test/unit/scoring/forecaster-cuda.test.ts` checks the routing where CUDA "
+        "loads, and passed on the H200 on 2026-11-30). The anomaly detector is TypeScript on the CPU either way.",
         "",
     ]
 
