@@ -19,6 +19,18 @@ const general: PoolPrices = { pool: 'general', cpuCoreHour: 0.04, memoryGibHour:
 const gpu: PoolPrices = { pool: 'gpu-a100', cpuCoreHour: 0.04, memoryGibHour: 0.005, gpuHour: 3.67, currency: 'USD', period: '2026-11' };
 const close = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-9, `${a} ≠ ${b}`);
 
+/** pay/api, a managed Deployment whose pod spec is `podSpec` (YAML indented under template.spec) */
+function payApi(podSpec: string) {
+  const m = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: pay, annotations: {foresight.dev/managed: 'true'}}
+spec:
+  template:
+    spec:
+${podSpec}`;
+  return ManifestIndex.build(new Map([['apps/pay/api.yaml', m]])).resolve({ namespace: 'pay', kind: 'Deployment', name: 'api' });
+}
+
 describe('cost model', () => {
   it('CPU: 2 more replicas of 1.5 cores at 0.04/core-hour = 2 × 1.5 × 0.04 × 730 = 87.60 a month', () => {
     const c = replicasCostDelta({ cpuCores: 1.5, memoryBytes: 0, gpus: 0 }, 3, 5, general);
@@ -151,36 +163,22 @@ spec:
   });
 
   it('per-replica resources count native sidecars (init containers with restartPolicy: Always), not init containers that end', () => {
-    const m = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: pay, annotations: {foresight.dev/managed: 'true'}}
-spec:
-  template:
-    spec:
-      initContainers:
+    const api = payApi(`      initContainers:
         - {name: migrate, image: m, resources: {requests: {cpu: '2', memory: 2Gi}}}
         - {name: istio-proxy, image: i, restartPolicy: Always, resources: {requests: {cpu: 500m, memory: 512Mi}}}
       containers:
         - {name: api, image: x, resources: {requests: {cpu: '1', memory: 1Gi}}}
-`;
-    const api = ManifestIndex.build(new Map([['apps/pay/api.yaml', m]])).resolve({ namespace: 'pay', kind: 'Deployment', name: 'api' });
+`);
     assert.deepEqual(podResources(api), { cpuCores: 1.5, memoryBytes: 1.5 * GiB, gpus: 0 });
   });
 
   it('limits-only containers: each resource without a request is read from its limit (a native sidecar and a Helm chart alike)', () => {
     // Kubernetes defaults a missing request to the limit, per resource: 2 + 0.5 (sidecar limit) cores, 1 (request) + 0.25 GiB (sidecar limit)
-    const m = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: pay, annotations: {foresight.dev/managed: 'true'}}
-spec:
-  template:
-    spec:
-      initContainers:
+    const api = payApi(`      initContainers:
         - {name: proxy, image: i, restartPolicy: Always, resources: {limits: {cpu: 500m, memory: 256Mi}}}
       containers:
         - {name: api, image: x, resources: {requests: {memory: 1Gi}, limits: {cpu: '2', memory: 4Gi}}}
-`;
-    const api = ManifestIndex.build(new Map([['apps/pay/api.yaml', m]])).resolve({ namespace: 'pay', kind: 'Deployment', name: 'api' });
+`);
     assert.deepEqual(podResources(api), { cpuCores: 2.5, memoryBytes: 1.25 * GiB, gpus: 0 });
     // a Helm chart whose values give limits only (the mapping names limits.*): 1.5 cores, 3 GiB, not unknown
     const files = new Map([
