@@ -7,7 +7,7 @@
  *   3.0.x is the newest line that runs on Java 17 (3.1+ is compiled for Java 21).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ForesightError } from '../util/errors.js';
@@ -18,8 +18,22 @@ export const KAFKA_LIBS = path.join(STACK_TARGET, 'kafka-libs');
 export const APICURIO_DIR = path.join(STACK_TARGET, `apicurio-${APICURIO_VERSION}`);
 export const APICURIO_JAR = path.join(APICURIO_DIR, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`);
 
-function mavenRepo(): string {
-  return process.env.FORESIGHT_MAVEN_REPO ?? path.join(os.homedir(), '.m2', 'repository');
+/**
+ * Where Maven's local repository may be: FORESIGHT_MAVEN_REPO when set; else a
+ * `<localRepository>` of the user's settings.xml, and `~/.m2/repository`, for the home Java
+ * reads (the passwd entry's, which Maven uses for user.home whatever $HOME says) and for $HOME.
+ */
+export function mavenRepos(): string[] {
+  if (process.env.FORESIGHT_MAVEN_REPO) return [process.env.FORESIGHT_MAVEN_REPO];
+  const homes = [...new Set([os.userInfo().homedir, os.homedir()])];
+  const out: string[] = [];
+  for (const home of homes) {
+    const settings = path.join(home, '.m2', 'settings.xml');
+    const local = existsSync(settings) ? /<localRepository>\s*([^<]+?)\s*<\/localRepository>/.exec(readFileSync(settings, 'utf8'))?.[1] : undefined;
+    if (local) out.push(local.replace(/\$\{user\.home\}/g, os.userInfo().homedir));
+    out.push(path.join(home, '.m2', 'repository'));
+  }
+  return [...new Set(out)];
 }
 
 function run(cmd: string, args: string[], what: string): void {
@@ -49,9 +63,15 @@ export function ensureApicurio(progress: (msg: string) => void): void {
   progress(`registry: fetching Apicurio Registry ${APICURIO_VERSION} from Maven Central (once)...`);
   const artifact = `io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`;
   run('mvn', ['-q', '-B', 'dependency:get', '-Dtransitive=false', `-Dartifact=${artifact}`], 'Fetching Apicurio Registry');
-  const archive = path.join(mavenRepo(), 'io', 'apicurio', 'apicurio-registry-app', APICURIO_VERSION, `apicurio-registry-app-${APICURIO_VERSION}-all.tar.gz`);
-  if (!existsSync(archive)) {
-    throw new ForesightError('STACK_ARTIFACTS_MISSING', `Apicurio archive not found at ${archive}; set FORESIGHT_MAVEN_REPO to your Maven local repository`);
+  const inRepo = (repo: string): string =>
+    path.join(repo, 'io', 'apicurio', 'apicurio-registry-app', APICURIO_VERSION, `apicurio-registry-app-${APICURIO_VERSION}-all.tar.gz`);
+  const repos = mavenRepos();
+  const archive = repos.map(inRepo).find((a) => existsSync(a));
+  if (!archive) {
+    throw new ForesightError(
+      'STACK_ARTIFACTS_MISSING',
+      `Apicurio archive not found in ${repos.join(' or ')}; set FORESIGHT_MAVEN_REPO to your Maven local repository`,
+    );
   }
   mkdirSync(APICURIO_DIR, { recursive: true });
   run('tar', ['xzf', archive, '-C', APICURIO_DIR], 'Unpacking Apicurio Registry');
