@@ -163,8 +163,11 @@ export class CostStore {
     const newest = newestBilledHour(hours, usage, 24);
     const d = new Date(atMs);
     const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    const monthEnd = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
     const lastDay = newest !== undefined ? hours.slice(newest - 23, newest + 1) : [];
-    const asOfMs = newest !== undefined ? Math.max(monthStart, Math.min(atMs, (fromHour + newest + 1) * HOUR)) : atMs;
+    // the end of the newest billed hour, also when the time asked falls inside it (that hour's cost is counted whole,
+    // so the run rate starts after it); within the month of the time asked
+    const asOfMs = newest !== undefined ? Math.max(monthStart, Math.min(monthEnd - 1, (fromHour + newest + 1) * HOUR)) : atMs;
     return {
       // up to where the figures end, not the time asked: a fee's hours after the newest usage are the run rate's to count
       monthToDate: sumBefore(month, asOfMs),

@@ -57,6 +57,17 @@ describe('spend: run rate and projection under billing delay', () => {
     assert.equal(budgetProjection(s.monthToDate, s.hourlyRunRate, 0, s.asOfMs), 72000);
   });
 
+  it('asked inside the newest billed hour: that hour counts once, the run rate from its end (a newcomer find)', async () => {
+    // 1 per hour billed up to Nov 29 04:00, read at 03:20: month to date 676 (hours to 04:00), then 1 × 44 h
+    const { store } = await storeWith(usage(nov(1), nov(29, 4), 1));
+    const s = await store.spend('ns:c/shop', nov(29, 3) + 20 * 60_000);
+    assert.deepEqual(s, { monthToDate: 676, hourlyRunRate: 1, asOfMs: nov(29, 4), billed: true });
+    assert.equal(budgetProjection(s.monthToDate, s.hourlyRunRate, 0, s.asOfMs), 720, 'the whole month, each hour once');
+    // in the month's last hour: the projection stays in November
+    const last = await (await storeWith(usage(nov(1), Date.UTC(2026, 11, 1), 1))).store.spend('ns:c/shop', Date.UTC(2026, 11, 1) - 10 * 60_000);
+    assert.ok(Math.abs(budgetProjection(last.monthToDate, last.hourlyRunRate, 0, last.asOfMs) - 720) < 1e-3);
+  });
+
   it('a monthly fee spread over every hour does not hide the delay of the usage (a reviewer find)', async () => {
     // the same usage, plus a 720 fee for November (1 per hour, its hours up to now already in month to date)
     const fee = focusRow({ start: nov(1), unit: 'vCPU-Hours', quantity: 0, cost: 720, pool: 'general', tags: shop });
