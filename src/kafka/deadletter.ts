@@ -9,8 +9,8 @@
  * record batch, not one record).
  *
  * The counter is exact; the log is a digest (telemetry/log-digest.ts): the first dead letter
- * of a reason is logged at once, then one line per reason per 10 s with the count and one
- * example.
+ * of a reason is logged at once, then one line per reason per 10 s with the count and the
+ * latest example.
  */
 import { context, type Context, type Counter } from '@opentelemetry/api';
 import type { KafkaMessage, Message, Producer } from 'kafkajs';

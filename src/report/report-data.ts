@@ -290,7 +290,8 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     }
     const priced = [...latest.values()].filter((r) => r.costUnknown === null);
     const unpriced = latest.size - priced.length;
-    if (unpriced > 0) savingsNotes.push(`${unpriced} proposals of unknown cost are not counted`);
+    if (unpriced > 0)
+      savingsNotes.push(`${unpriced} ${unpriced === 1 ? 'proposal' : 'proposals'} of unknown cost ${unpriced === 1 ? 'is' : 'are'} not counted`);
     const saving = priced.filter((r) => r.monthlyCostDelta < 0);
     proposedCount = saving.length;
     proposedMonthly = saving.reduce((a, r) => a - r.monthlyCostDelta, 0);

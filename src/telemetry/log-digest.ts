@@ -2,8 +2,8 @@
  * Repetitive warnings as a digest, so that a flood of bad input writes a few log lines, not
  * one per message: per key (a dead-letter reason), the first occurrence is logged at once and
  * opens an interval; the occurrences after it are counted, and when the interval ends one
- * line gives their count and one example (and opens the next interval, while they keep
- * coming). Counting for metrics happens elsewhere, exactly; this only bounds the log.
+ * line gives their count and the latest of them as an example (someone fixing the input sees
+ * what still comes, not what came first; and opens the next interval, while they keep coming). Counting for metrics happens elsewhere, exactly; this only bounds the log.
  */
 import type { Logger } from 'pino';
 
@@ -33,7 +33,7 @@ export class LogDigest {
     const w = this.open.get(key);
     if (w) {
       w.count++;
-      w.example ??= fields;
+      w.example = fields; // the latest: what still comes
       return;
     }
     this.log.warn({ ...fields, count: 1 }, this.first);
