@@ -27,6 +27,12 @@ export interface CommitRequest {
   base: string;
   author: Author;
   /**
+   * The branch is the bot's own review branch, rebuilt: the commit goes on `base`'s tip and
+   * replaces the branch (a forced update of that branch only; the replaced tip is leased where
+   * the backend can, so a branch that moved meanwhile is recomputed). `edit` gets `base`'s files.
+   */
+  rebuild?: boolean;
+  /**
    * Computes the change from the branch's files (path → text, YAML and the mapping file). Runs
    * again on a fresh snapshot when the branch moved underneath; undefined: nothing to commit.
    */
@@ -61,6 +67,20 @@ export interface GitOpsBackend {
   ensurePullRequest(req: PullRequestRequest): Promise<PullRequest>;
   close(): Promise<void>;
 }
+
+/**
+ * The remote refused the change for a reason retrying cannot fix: branch protection (GitHub's
+ * GH006 "Protected branch update failed"), a pre-receive or update hook that declined it.
+ */
+export class CommitRefusedError extends ForesightError {
+  constructor(message: string) {
+    super('COMMIT_REFUSED', message);
+    this.name = 'CommitRefusedError';
+  }
+}
+
+/** Whether a push's or an API call's error text is a refusal (protection, a hook) rather than a moved branch. */
+export const isRefusal = (text: string): boolean => /GH006|protected branch|hook declined|remote rejected|declined/i.test(text);
 
 /** The branch moved and the change could not be re-applied within the retries. */
 export class CommitConflictError extends ForesightError {

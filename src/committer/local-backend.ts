@@ -1,9 +1,13 @@
 /**
  * The local Git backend, the embedded default: a working clone of a repository reachable by
  * path or URL (the demo uses a bare repository on disk). Commits are pushed with retry: a
- * non-fast-forward push is rebased onto the new tip and pushed again; a rebase that conflicts
- * is aborted and the edit recomputed from the fresh branch; after the retries the conflict is
- * reported. Never forced.
+ * non-fast-forward push resets to the new remote tip and runs the edit again (plan, validation,
+ * stale check on what is there now), never a rebase; after the retries the conflict is
+ * reported. A push the remote refuses (branch protection, a hook) is reported at once. Never
+ * forced, except the bot's own review branch when it is rebuilt on its base. Every push is a
+ * compare-and-swap (`--force-with-lease` on the tip the edit saw, which our commit descends
+ * from unless the review branch is rebuilt): a branch that moved, even back to an ancestor, is
+ * recomputed.
  *
  * Pull requests: a local bare repository has no such thing, so the backend keeps them as JSON
  * records in `<bare repo>/foresight-pull-requests/` (one per branch, with number, title, body,
@@ -21,6 +25,8 @@ import { gitEnv } from './git-env.js';
 import { remoteAccess, type GitRemoteAccess } from './git-credentials.js';
 import {
   CommitConflictError,
+  CommitRefusedError,
+  isRefusal,
   readRepoFiles,
   recommendationIds,
   type CommitRequest,
@@ -69,11 +75,14 @@ export class LocalGitBackend implements GitOpsBackend {
     return b;
   }
 
-  /** Checks out `branch` at its remote tip (or a new one at `base`'s), discarding local leftovers. */
-  private async checkout(branch: string, base: string): Promise<void> {
+  /**
+   * Checks out `branch`'s remote tip (or `base`'s when it has none) as the local branch `local`,
+   * discarding local leftovers: whatever a person force-pushed away is gone here too.
+   */
+  private async checkout(branch: string, base: string, local = branch): Promise<void> {
     await this.git.fetch(['origin', '--prune']);
     const remote = await this.remoteHas(branch);
-    await this.git.raw(['checkout', '-B', branch, remote ? `origin/${branch}` : `origin/${base}`]);
+    await this.git.raw(['checkout', '-B', local, remote ? `origin/${branch}` : `origin/${base}`]);
     await this.git.raw(['reset', '--hard']);
     await this.git.raw(['clean', '-fdq']);
   }
@@ -114,7 +123,11 @@ export class LocalGitBackend implements GitOpsBackend {
       GIT_COMMITTER_EMAIL: req.author.email,
     });
     for (let attempt = 1; attempt <= this.retries; attempt++) {
-      await this.checkout(req.branch, req.base);
+      // a rebuilt review branch starts from base's tip, any other from its own
+      await this.checkout(req.rebuild ? req.base : req.branch, req.base, req.branch);
+      // the push must find the branch where the edit saw it (a compare-and-swap): a plain push
+      // would also take a branch a person force-pushed back to an ancestor of our commit
+      const leased = (await this.remoteHas(req.branch)) ? (await this.git.revparse([`origin/${req.branch}`])).trim() : '';
       const content = req.edit(this.readFiles());
       if (!content || content.changed.size === 0) return undefined;
       for (const [rel, text] of content.changed) {
@@ -124,25 +137,19 @@ export class LocalGitBackend implements GitOpsBackend {
       }
       await this.git.add([...content.changed.keys()]);
       await this.git.commit(content.message, undefined, { '--author': `${req.author.name} <${req.author.email}>`, '--cleanup': 'verbatim' });
-      for (let push = 1; push <= this.retries; push++) {
-        try {
-          await this.git.push('origin', `HEAD:refs/heads/${req.branch}`);
-          return (await this.git.revparse(['HEAD'])).trim();
-        } catch (err) {
-          if (!/non-fast-forward|fetch first|rejected/i.test(String(err))) throw err;
-          this.log.info({ branch: req.branch, attempt: push }, 'the branch moved: rebasing onto its new tip');
-          await this.git.fetch(['origin']);
-          try {
-            await this.git.raw(['rebase', `origin/${req.branch}`]);
-          } catch {
-            await this.git.raw(['rebase', '--abort']).catch(() => undefined);
-            this.log.warn({ branch: req.branch, attempt }, 'rebase conflicted: recomputing the change on the new tip');
-            break;
-          }
-        }
+      try {
+        await this.git.raw(['push', 'origin', `--force-with-lease=refs/heads/${req.branch}:${leased}`, `HEAD:refs/heads/${req.branch}`]);
+        return (await this.git.revparse(['HEAD'])).trim();
+      } catch (err) {
+        const text = String(err);
+        if (isRefusal(text)) throw new CommitRefusedError(`the remote refused the push to ${req.branch}: ${refusalLine(text)}`);
+        if (!/non-fast-forward|fetch first|stale info|\[rejected\]/i.test(text)) throw err;
+        // never a rebase: it would replay every local commit not on the new tip, a person's
+        // force-pushed-away commits included, and push an edit nobody re-validated
+        this.log.info({ branch: req.branch, attempt }, 'the branch moved: recomputing the change on its new tip');
       }
     }
-    throw new CommitConflictError(`could not commit to ${req.branch} after ${this.retries} attempts: the branch kept moving or the change conflicts`);
+    throw new CommitConflictError(`could not commit to ${req.branch} after ${this.retries} attempts: the branch kept moving`);
   }
 
   private prDir(): string {
@@ -191,4 +198,10 @@ export class LocalGitBackend implements GitOpsBackend {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The line of git's output that says why the remote refused (a hook's message, or the `[remote rejected]` line). */
+function refusalLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.replace(/^remote:\s*/, '').trim());
+  return lines.find((l) => /GH006|protected branch/i.test(l)) ?? lines.find((l) => /remote rejected|declined/i.test(l)) ?? lines[0];
 }

@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'MAPPING_INVALID'
   | 'MANIFEST_EDIT_FAILED'
   | 'UNSAFE_PATH'
-  | 'COMMIT_CONFLICT';
+  | 'COMMIT_CONFLICT'
+  | 'COMMIT_REFUSED';
 
 export class ForesightError extends Error {
   readonly code: ErrorCode;
