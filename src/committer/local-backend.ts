@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { Logger } from '../telemetry/log.js';
-import { gitEnv } from './git-env.js';
+import { GIT_ENV_UNSAFE, gitEnv } from './git-env.js';
 import { remoteAccess, type GitRemoteAccess } from './git-credentials.js';
 import {
   CommitConflictError,
@@ -57,9 +57,9 @@ export class LocalGitBackend implements GitOpsBackend {
     this.access = remoteAccess(o.remote);
   }
 
-  /** simple-git with the explicit environment (GIT_ASKPASS is ours, so simple-git is told to allow it). */
+  /** simple-git with the explicit environment (GIT_ASKPASS and the configuration variables are ours, so simple-git is told to allow them). */
   private client(baseDir?: string, extra: Record<string, string> = {}): SimpleGit {
-    return simpleGit({ baseDir, unsafe: { allowUnsafeAskPass: true } }).env(gitEnv({ ...this.access.env, ...extra }));
+    return simpleGit({ baseDir, unsafe: { ...GIT_ENV_UNSAFE, allowUnsafeAskPass: true } }).env(gitEnv({ ...this.access.env, ...extra }));
   }
 
   static async open(o: LocalBackendOptions, log: Logger): Promise<LocalGitBackend> {
