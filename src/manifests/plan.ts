@@ -9,7 +9,7 @@ import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { RejectedMessage } from '../util/errors.js';
 import { currentValue, get, locateField, ManifestIndex, workloadLabel, type RepoOptions, type ResolvedWorkload, type WorkloadKey } from './manifests.js';
 import { parseQuantity } from './quantity.js';
-import { editYaml, REMOVE, type YamlEdit } from './yaml-edit.js';
+import { editYaml, REMOVE, YamlEditError, type YamlEdit } from './yaml-edit.js';
 
 export interface FieldDiff {
   field: string;
@@ -69,11 +69,21 @@ export function planRecommendation(
         `${workloadLabel(key)}: ${c.field} is ${inRepo ?? '(unset)'} in ${loc.file}, but the recommendation was made from ${c.current}: the field changed since and is left as it is; the next recommendation starts from the new value`,
       );
     }
-    changed.set(loc.file, editYaml(text(loc.file), loc.index, [...(loc.before ?? []), { path: loc.path, value }]));
+    changed.set(loc.file, editOrReject(text(loc.file), loc.file, loc.index, [...(loc.before ?? []), { path: loc.path, value }]));
     diffs.push({ field: c.field, container, file: loc.file, before, after: removal ? REMOVED : String(value) });
   }
   if (changed.size > 0) validate(ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key));
   return { changed, diffs };
+}
+
+/** An edit that cannot be made (an anchored or aliased node, a parent that is not a mapping) rejects the recommendation with where and why. */
+function editOrReject(text: string, file: string, docIndex: number, edits: YamlEdit[]): string {
+  try {
+    return editYaml(text, docIndex, edits);
+  } catch (err) {
+    if (err instanceof YamlEditError) throw new RejectedMessage('manifest-invalid', `${file}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** What a diff shows for a removed key. */
