@@ -57,6 +57,8 @@ export interface PullRequest {
 
 export interface GitOpsBackend {
   readonly name: string;
+  /** Why this backend cannot keep pull requests (critical changes are then dead-lettered), or undefined when it can. */
+  readonly noPullRequests?: string;
   /** The files of `branch` (or of `base` when it does not exist) that edits may need. */
   snapshot(branch: string, base: string): Promise<Map<string, string>>;
   /** Which of `ids` a commit reachable from `branch` already carries as `Recommendation-Id: <id>`. */

@@ -16,7 +16,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { Recommendation } from '../codec/generated-types.js';
 import type { CommitterConfig } from '../config/config.js';
 import type { GitOpsBackend } from './backend.js';
-import { CommitConflictError } from './backend.js';
+import { CommitConflictError, CommitRefusedError } from './backend.js';
 import { GitHubBackend } from './github-backend.js';
 import { LocalGitBackend } from './local-backend.js';
 import { ManifestIndex, type RepoOptions } from '../manifests/manifests.js';
@@ -133,6 +133,17 @@ export class Committer {
     const first = group[0].rec;
     const critical = first.critical;
     const branch = critical ? reviewBranch(first) : this.cfg.branch;
+    if (critical && this.backend.noPullRequests) {
+      for (const p of group)
+        reject(
+          p,
+          new RejectedMessage(
+            'review-unavailable',
+            `${first.namespace}/${first.kind}/${first.name}: a critical change needs a pull request, and ${this.backend.noPullRequests}`,
+          ),
+        );
+      return;
+    }
     const done = await this.backend.committedIds(
       branch,
       group.map((p) => p.rec.id),
@@ -145,45 +156,17 @@ export class Committer {
     }
     let applied: Applied[] = [];
     let rejected = new Map<Pending, RejectedMessage>();
-    const sha =
-      fresh.length === 0
-        ? undefined
-        : await this.backend.commit({
-            branch,
-            base: this.cfg.branch,
-            author: this.cfg.author,
-            edit: (files) => {
-              applied = [];
-              rejected = new Map();
-              const policies = this.policiesOf(files);
-              // one workload per group: its policy (with its team, from its labels, which our edits never touch) once per commit,
-              // resolved in the loop, where a workload not in the repository is rejected like any other recommendation
-              let policy: ResolvedPolicy | undefined;
-              let current = new Map(files);
-              const changed = new Map<string, string>();
-              for (const p of fresh) {
-                try {
-                  if (!policies)
-                    throw new RejectedMessage(
-                      'policy-unavailable',
-                      `no policy file in ${this.cfg.policiesPath}/ is valid and none was loaded before: the bounds are unknown, nothing is committed until a valid policy is in the repository`,
-                    );
-                  policy ??= policyOfRecommendation(policies, files, first, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath });
-                  const plan = planRecommendation(current, p.rec, policy, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath }, files);
-                  if (plan.diffs.length === 0) continue;
-                  for (const [f, t] of plan.changed) changed.set(f, t);
-                  current = new Map([...current, ...plan.changed]);
-                  applied.push({ rec: p.rec, diffs: plan.diffs });
-                } catch (err) {
-                  if (!(err instanceof RejectedMessage)) throw err;
-                  rejected.set(p, err);
-                }
-              }
-              if (applied.length === 0) return undefined;
-              if (critical) changed.set(chartPath(first), forecastSvg(applied));
-              return { changed, message: commitMessage(applied) };
-            },
-          });
+    let sha: string | undefined;
+    try {
+      sha = fresh.length === 0 ? undefined : await this.commitGroup(fresh, first, branch, (a, r) => ((applied = a), (rejected = r)));
+    } catch (err) {
+      // this group's fresh recommendations only: the other groups of the batch (committed or not) are not touched
+      if (!(err instanceof CommitConflictError || err instanceof CommitRefusedError)) throw err; // the backend is unreachable: the batch is retried
+      const reason = err instanceof CommitRefusedError ? 'push-refused' : 'conflict';
+      for (const p of fresh) reject(p, new RejectedMessage(reason, err.message));
+      return;
+    }
+
     for (const [p, err] of rejected) reject(p, err);
     if (sha === undefined) {
       if (fresh.length > rejected.size) {
@@ -194,7 +177,6 @@ export class Committer {
       this.onOutcome('commit');
       this.log.info({ sha, branch, ids: applied.map((a) => a.rec.id), critical }, 'committed');
     }
-    // critical: the pull request exists whenever the branch has changes (also after a crash between push and PR)
     // critical: the pull request exists whenever its branch has our commits — after a new
     // commit it is opened or updated; after a redelivery only opened if it is missing (a crash
     // between push and pull request), never overwritten with an empty table
@@ -214,6 +196,53 @@ export class Committer {
         pr.created ? 'pull request opened' : sha !== undefined ? 'pull request updated' : 'pull request already open',
       );
     }
+  }
+
+  /** One commit of a group's fresh recommendations; `out` gets what the last edit applied and rejected. */
+  private commitGroup(
+    fresh: Pending[],
+    first: Recommendation,
+    branch: string,
+    out: (applied: Applied[], rejected: Map<Pending, RejectedMessage>) => void,
+  ): Promise<string | undefined> {
+    const critical = first.critical;
+    return this.backend.commit({
+      branch,
+      base: this.cfg.branch,
+      author: this.cfg.author,
+      edit: (files) => {
+        const applied: Applied[] = [];
+        const rejected = new Map<Pending, RejectedMessage>();
+        out(applied, rejected);
+        const policies = this.policiesOf(files);
+        // one workload per group: its policy (with its team, from its labels, which our edits never touch) once per commit,
+        // resolved in the loop, where a workload not in the repository is rejected like any other recommendation
+        let policy: ResolvedPolicy | undefined;
+        let current = new Map(files);
+        const changed = new Map<string, string>();
+        for (const p of fresh) {
+          try {
+            if (!policies)
+              throw new RejectedMessage(
+                'policy-unavailable',
+                `no policy file in ${this.cfg.policiesPath}/ is valid and none was loaded before: the bounds are unknown, nothing is committed until a valid policy is in the repository`,
+              );
+            policy ??= policyOfRecommendation(policies, files, first, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath });
+            const plan = planRecommendation(current, p.rec, policy, { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath }, files);
+            if (plan.diffs.length === 0) continue;
+            for (const [f, t] of plan.changed) changed.set(f, t);
+            current = new Map([...current, ...plan.changed]);
+            applied.push({ rec: p.rec, diffs: plan.diffs });
+          } catch (err) {
+            if (!(err instanceof RejectedMessage)) throw err;
+            rejected.set(p, err);
+          }
+        }
+        if (applied.length === 0) return undefined;
+        if (critical) changed.set(chartPath(first), forecastSvg(applied));
+        return { changed, message: commitMessage(applied) };
+      },
+    });
   }
 }
 
@@ -257,12 +286,9 @@ export async function startCommitter(ctx: ServiceContext, ccfg: CommitterConfig)
           rejectMsg(m, err);
         }
       }
-      try {
-        await committer.apply(pending, (p, err) => rejectMsg(p.message, err));
-      } catch (err) {
-        if (!(err instanceof CommitConflictError)) throw err; // the backend is unreachable: the batch is retried
-        for (const p of pending) rejectMsg(p.message, new RejectedMessage('conflict', err.message));
-      }
+      // a conflict or a refused push dead-letters its group's messages (Committer.applyGroup); any other
+      // error (the backend is unreachable) fails the batch, which is retried
+      await committer.apply(pending, (p, err) => rejectMsg(p.message, err));
       await retry(() => dlq.publish(rejections, trace.setSpan(context.active(), span)), { retries: 10, maxDelayMs: 2_000 });
     } finally {
       span.end();

@@ -20,6 +20,8 @@ import { backoffDelayMs, retry } from '../util/retry.js';
 import { MAX_YAML_BYTES, oversizedPlaceholder } from '../util/yaml-limits.js';
 import {
   CommitConflictError,
+  CommitRefusedError,
+  isRefusal,
   isRepoTextFile,
   recommendationIds,
   type CommitRequest,
@@ -181,6 +183,9 @@ export class GitHubBackend implements GitOpsBackend {
       } catch (err) {
         const status = (err as HttpError).status;
         if (status !== 422 && status !== 409) throw err;
+        // branch protection (422 "Protected branch update failed", GH006) is no moved branch: retrying cannot help
+        if (isRefusal(String((err as Error).message)))
+          throw new CommitRefusedError(`GitHub refused the update of ${req.branch}: ${String((err as Error).message).split(' - ')[0]}`);
         this.log.warn({ branch: req.branch, status, attempt }, 'the branch moved while committing: recomputing the change on its new tip');
       }
     }

@@ -11,7 +11,9 @@
  *
  * Pull requests: a local bare repository has no such thing, so the backend keeps them as JSON
  * records in `<bare repo>/foresight-pull-requests/` (one per branch, with number, title, body,
- * labels), as a Git server keeps them beside the repository. Needs a path remote for that.
+ * labels), as a Git server keeps them beside the repository. Needs a path (or file://) remote
+ * for that: with a network remote a critical change is dead-lettered as `review-unavailable`
+ * (warned at start), never pushed to a branch no pull request will show.
  *
  * git runs with an explicit environment (git-env.ts), and a password in the remote URL reaches
  * it through GIT_ASKPASS, never argv (git-credentials.ts).
@@ -19,6 +21,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { Logger } from '../telemetry/log.js';
 import { GIT_ENV_UNSAFE, gitEnv } from './git-env.js';
@@ -48,6 +51,9 @@ export class LocalGitBackend implements GitOpsBackend {
   private git!: SimpleGit;
   private readonly retries: number;
   private readonly access: GitRemoteAccess;
+  /** the remote's folder on this machine (a path or a file:// URL), where its pull requests are kept; undefined for a network remote */
+  private readonly remoteDir: string | undefined;
+  readonly noPullRequests: string | undefined;
 
   private constructor(
     private readonly o: LocalBackendOptions,
@@ -55,6 +61,11 @@ export class LocalGitBackend implements GitOpsBackend {
   ) {
     this.retries = o.retries ?? 5;
     this.access = remoteAccess(o.remote);
+    const network = /^[a-z][a-z0-9+.-]*:\/\//i.test(o.remote) || /^[^/:]+@[^/:]+:/.test(o.remote); // a URL, or scp-like user@host:path
+    this.remoteDir = /^file:\/\//i.test(o.remote) ? fileURLToPath(o.remote) : network ? undefined : o.remote;
+    this.noPullRequests = this.remoteDir
+      ? undefined
+      : `the local backend keeps pull requests beside a path remote only, and FORESIGHT_GITOPS_REMOTE is ${this.access.url} (use a path, or FORESIGHT_GITOPS_BACKEND=github)`;
   }
 
   /** simple-git with the explicit environment (GIT_ASKPASS and the configuration variables are ours, so simple-git is told to allow them). */
@@ -69,6 +80,7 @@ export class LocalGitBackend implements GitOpsBackend {
       await b.client().clone(b.access.url, o.workdir);
       log.info({ remote: b.access.url, workdir: o.workdir }, 'cloned the GitOps repository');
     }
+    if (b.noPullRequests) log.warn({ remote: b.access.url }, `critical changes will be dead-lettered as review-unavailable: ${b.noPullRequests}`);
     b.git = b.client(o.workdir);
     // a clone made before (or with a password in its URL): origin is the URL without the password
     await b.git.remote(['set-url', 'origin', b.access.url]);
@@ -153,8 +165,8 @@ export class LocalGitBackend implements GitOpsBackend {
   }
 
   private prDir(): string {
-    if (!existsSync(this.o.remote)) throw new Error(`pull requests need a local path remote; ${this.access.url} is not one`);
-    return path.join(this.o.remote, 'foresight-pull-requests');
+    if (!this.remoteDir || !existsSync(this.remoteDir)) throw new Error(`pull requests need a local path remote; ${this.access.url} is not one`);
+    return path.join(this.remoteDir, 'foresight-pull-requests');
   }
 
   async ensurePullRequest(req: PullRequestRequest): Promise<PullRequest> {
