@@ -55,6 +55,12 @@ export interface PullRequest {
   created: boolean;
 }
 
+export interface ReviewState {
+  number: number;
+  url: string;
+  state: 'open' | 'closed';
+}
+
 export interface GitOpsBackend {
   readonly name: string;
   /** Why this backend cannot keep pull requests (critical changes are then dead-lettered), or undefined when it can. */
@@ -67,6 +73,12 @@ export interface GitOpsBackend {
   commit(req: CommitRequest): Promise<string | undefined>;
   /** Opens the pull request of `branch`, or updates the open one. */
   ensurePullRequest(req: PullRequestRequest): Promise<PullRequest>;
+  /** The newest pull request of `branch` into `base`, open or closed (by a person, or as superseded), or undefined. */
+  pullRequestOf(branch: string, base: string): Promise<ReviewState | undefined>;
+  /** The message of `branch`'s tip commit, or undefined when the branch does not exist. */
+  tipMessage(branch: string): Promise<string | undefined>;
+  /** Closes an open pull request with a comment saying why. */
+  closePullRequest(number: number, comment: string): Promise<void>;
   close(): Promise<void>;
 }
 

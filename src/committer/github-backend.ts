@@ -1,7 +1,7 @@
 /**
  * The GitHub backend, through @octokit/rest. A commit is atomic however many files it touches:
  * the Git Data API builds it (blobs → tree on the base tree → commit → ref update without
- * force); a ref that moved meanwhile (422 "not a fast forward") or a 409 makes it re-read the
+ * force; the bot's own review branch, rebuilt on its base, is force-updated); a ref that moved meanwhile (422 "not a fast forward") or a 409 makes it re-read the
  * branch and recompute the edit, then report after the retries. Pull requests are found by
  * head branch and updated, or created, and labelled.
  *
@@ -28,6 +28,7 @@ import {
   type GitOpsBackend,
   type PullRequest,
   type PullRequestRequest,
+  type ReviewState,
 } from './backend.js';
 
 export interface GitHubBackendOptions {
@@ -158,7 +159,8 @@ export class GitHubBackend implements GitOpsBackend {
   async commit(req: CommitRequest): Promise<string | undefined> {
     for (let attempt = 1; attempt <= this.retries; attempt++) {
       const existing = await this.tip(req.branch);
-      const parent = existing ?? (await this.tip(req.base));
+      // a rebuilt review branch starts from base's tip, any other from its own
+      const parent = req.rebuild ? await this.tip(req.base) : (existing ?? (await this.tip(req.base)));
       if (!parent) throw new Error(`neither ${req.branch} nor ${req.base} exists in ${this.o.repository}`);
       const { tree: baseTree, files } = await this.filesAt(parent);
       const content = req.edit(files);
@@ -177,7 +179,10 @@ export class GitHubBackend implements GitOpsBackend {
         author: { ...req.author, date: new Date().toISOString() },
       });
       try {
-        if (existing) await this.octokit.rest.git.updateRef({ ...this.r, ref: `heads/${req.branch}`, sha: commit.sha, force: false });
+        // the forced update of the bot's own review branch: only if it is still where the edit saw it
+        // (GitHub has no compare-and-swap for a forced update; the window is this one request)
+        if (req.rebuild && existing && (await this.tip(req.branch)) !== existing) throw Object.assign(new Error('the review branch moved'), { status: 409 });
+        if (existing) await this.octokit.rest.git.updateRef({ ...this.r, ref: `heads/${req.branch}`, sha: commit.sha, force: req.rebuild === true });
         else await this.octokit.rest.git.createRef({ ...this.r, ref: `refs/heads/${req.branch}`, sha: commit.sha });
         return commit.sha;
       } catch (err) {
@@ -213,6 +218,23 @@ export class GitHubBackend implements GitOpsBackend {
     }
     if (req.labels.length > 0) await this.octokit.rest.issues.addLabels({ ...this.r, issue_number: pr.number, labels: req.labels });
     return { number: pr.number, url: pr.html_url, created };
+  }
+
+  async pullRequestOf(branch: string, base: string): Promise<ReviewState | undefined> {
+    const { data } = await this.octokit.rest.pulls.list({ ...this.r, head: `${this.owner}:${branch}`, base, state: 'all', sort: 'created', direction: 'desc' });
+    const newest = [...data].sort((a, b) => b.number - a.number)[0];
+    return newest ? { number: newest.number, url: newest.html_url, state: newest.state === 'open' ? 'open' : 'closed' } : undefined;
+  }
+
+  async tipMessage(branch: string): Promise<string | undefined> {
+    const sha = await this.tip(branch);
+    if (!sha) return undefined;
+    return (await this.octokit.rest.git.getCommit({ ...this.r, commit_sha: sha })).data.message;
+  }
+
+  async closePullRequest(number: number, comment: string): Promise<void> {
+    await this.octokit.rest.issues.createComment({ ...this.r, issue_number: number, body: comment });
+    await this.octokit.rest.pulls.update({ ...this.r, pull_number: number, state: 'closed' });
   }
 
   async close(): Promise<void> {}

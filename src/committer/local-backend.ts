@@ -36,6 +36,7 @@ import {
   type GitOpsBackend,
   type PullRequest,
   type PullRequestRequest,
+  type ReviewState,
 } from './backend.js';
 
 export interface LocalBackendOptions {
@@ -172,7 +173,7 @@ export class LocalGitBackend implements GitOpsBackend {
   async ensurePullRequest(req: PullRequestRequest): Promise<PullRequest> {
     const dir = this.prDir();
     mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${req.branch.replaceAll('/', '__')}.json`);
+    const file = this.prFile(req.branch);
     const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { number: number; state: string }) : undefined;
     const open = existing?.state === 'open' ? existing : undefined;
     if (open && req.keepExisting) return { number: open.number, url: `file://${file}`, created: false };
@@ -184,12 +185,52 @@ export class LocalGitBackend implements GitOpsBackend {
     return { number, url: `file://${file}`, created: !open };
   }
 
+  private prFile(branch: string): string {
+    return path.join(this.prDir(), `${branch.replaceAll('/', '__')}.json`);
+  }
+
+  async pullRequestOf(branch: string): Promise<ReviewState | undefined> {
+    if (!this.remoteDir) return undefined;
+    const file = this.prFile(branch);
+    if (!existsSync(file)) return undefined;
+    const pr = JSON.parse(readFileSync(file, 'utf8')) as { number: number; state: 'open' | 'closed' };
+    return { number: pr.number, url: `file://${file}`, state: pr.state };
+  }
+
+  async tipMessage(branch: string): Promise<string | undefined> {
+    await this.git.fetch(['origin', '--prune']);
+    if (!(await this.remoteHas(branch))) return undefined;
+    return this.git.raw(['log', '-1', '--format=%B', `origin/${branch}`]);
+  }
+
+  async closePullRequest(number: number, comment: string): Promise<void> {
+    const dir = this.prDir();
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+      const pr = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { number: number; state: string; comments?: string[] };
+      if (pr.number !== number || pr.state !== 'open') continue;
+      writeFileSync(
+        path.join(dir, f),
+        `${JSON.stringify({ ...pr, state: 'closed', comments: [...(pr.comments ?? []), comment], updatedAt: new Date().toISOString() }, null, 2)}\n`,
+      );
+    }
+  }
+
   /** The pull requests recorded for a local path remote (for the demo and tests), by number (a directory lists its files in no set order). */
-  static pullRequests(remote: string): { number: number; head: string; title: string; body: string; labels: string[] }[] {
+  static pullRequests(remote: string): { number: number; state: 'open' | 'closed'; head: string; title: string; body: string; labels: string[] }[] {
     const dir = path.join(remote, 'foresight-pull-requests');
     if (!existsSync(dir)) return [];
     return readdirSync(dir)
-      .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { number: number; head: string; title: string; body: string; labels: string[] })
+      .map(
+        (f) =>
+          JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {
+            number: number;
+            state: 'open' | 'closed';
+            head: string;
+            title: string;
+            body: string;
+            labels: string[];
+          },
+      )
       .sort((a, b) => a.number - b.number);
   }
 

@@ -48,7 +48,7 @@ export function planRecommendation(
   const diffs: FieldDiff[] = [];
   const text = (f: string): string => changed.get(f) ?? files.get(f)!;
   for (const c of rec.changes) {
-    const container = /^(requests|limits)\./.test(c.field) ? rec.container : null;
+    const container = containerOf(c.field, rec);
     // locate against the current state of the edit (an added container entry moves the next field)
     const snapshot = changed.size === 0 ? resolved : ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key);
     const loc = locateField(snapshot, c.field, container);
@@ -75,6 +75,10 @@ export function planRecommendation(
   if (changed.size > 0) validate(ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key));
   return { changed, diffs };
 }
+
+/** The container a field belongs to: resources are per container, the other fields are the workload's. */
+export const containerOf = (field: string, rec: Pick<Recommendation, 'container'>): string | null =>
+  /^(requests|limits)\./.test(field) ? rec.container : null;
 
 /** An edit that cannot be made (an anchored or aliased node, a parent that is not a mapping) rejects the recommendation with where and why. */
 function editOrReject(text: string, file: string, docIndex: number, edits: YamlEdit[]): string {
