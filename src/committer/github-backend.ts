@@ -8,6 +8,8 @@
  * Every request goes through one hook that honours rate limits and retries server errors:
  *   - 403/429 with `x-ratelimit-remaining: 0` → wait until `x-ratelimit-reset` (epoch seconds);
  *   - 403/429 with `retry-after` → wait that many seconds (secondary rate limits);
+ *   - a secondary rate limit without `retry-after` (a 429, or a 403 whose message says so) →
+ *     wait a minute, then twice as long at each attempt (GitHub's rule: at least a minute);
  *   - 5xx and network errors → exponential backoff;
  * each bounded by `maxWaitMs`, then the error stands. The token is given to Octokit only; it is
  * never logged: Octokit redacts it from request headers, and since a response body may echo it
@@ -45,8 +47,12 @@ export interface GitHubBackendOptions {
 
 interface HttpError {
   status?: number;
-  response?: { headers?: Record<string, string | number | undefined> };
+  message?: string;
+  response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
 }
+
+/** GitHub's rule for a secondary rate limit that names no wait: at least a minute, then longer. */
+export const SECONDARY_LIMIT_WAIT_MS = 60_000;
 
 /** How long to wait before retrying a failed request, or undefined to give up. */
 export function retryDelayMs(err: unknown, attempt: number, o: { retries: number; maxWaitMs: number; backoffMs: number; now?: number }): number | undefined {
@@ -61,6 +67,13 @@ export function retryDelayMs(err: unknown, attempt: number, o: { retries: number
       const reset = Number(h['x-ratelimit-reset']) * 1000;
       const wait = Math.max(0, reset - (o.now ?? Date.now())) + 250;
       return Number.isFinite(wait) && wait <= o.maxWaitMs ? wait : undefined;
+    }
+    // a secondary rate limit without retry-after (its message says so; a 429 is always a limit):
+    // wait at least a minute, doubling at each attempt
+    const data = e.response?.data as { message?: unknown } | undefined;
+    if (status === 429 || /secondary rate limit|abuse detection/i.test(`${e.message ?? ''} ${String(data?.message ?? '')}`)) {
+      const wait = SECONDARY_LIMIT_WAIT_MS * 2 ** attempt;
+      return wait <= o.maxWaitMs ? wait : undefined;
     }
     return undefined; // a real permission error
   }
