@@ -41,7 +41,17 @@ import { traceHeaders } from '../telemetry/propagation.js';
 import { outcomeTrackKey, workloadStateKey } from '../windows/redis-keys.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import type { Redis } from '../windows/redis-client.js';
-import { counterRates, STEP_MS, tighteningAfter, tighteningFor, verdictOf, windowFigures, type Held, type SecondarySteps } from './figures.js';
+import {
+  counterRates,
+  MIN_JUDGED_STEPS,
+  STEP_MS,
+  tighteningAfter,
+  tighteningFor,
+  verdictOf,
+  windowFigures,
+  type Held,
+  type SecondarySteps,
+} from './figures.js';
 import { advance, trackedOf, type Tracked } from './lifecycle.js';
 import { measureOf, type Holding, type Measure } from './measures.js';
 import type { ChangeOutcome, OutcomeVerdict } from './outcome.js';
@@ -292,7 +302,7 @@ export class OutcomeTracker {
     };
     const wBefore = windowFigures(before, inForceAt - len, inForceAt, await held(m.before), secondary[0]);
     const wAfter = windowFigures(after, inForceAt, endMs, await held(m.after), secondary[1]);
-    const { verdict, explanation } = verdictOf(wBefore, wAfter, t.sloRisk);
+    const { verdict, explanation } = verdictOf(wBefore, wAfter, t.sloRisk, Math.min(MIN_JUDGED_STEPS, Math.round(this.d.cfg.periodMs / STEP_MS)));
     const prices = await this.d.money.prices(m.after.pool, endMs);
     const outcome: ChangeOutcome = {
       recommendationId: t.rec.id,
