@@ -49,9 +49,14 @@ export function checkRecommendation(r: Recommendation): void {
   if (r.changes.length === 0) throw new RejectedMessage('invalid-field', 'recommendation has no changes');
 }
 
-/** The deterministic branch of a workload's critical changes. */
+/**
+ * The deterministic branch of a workload's critical changes. A name ending in `.lock` (a valid
+ * Kubernetes name, an invalid ref component: git-check-ref-format(1)) gets a `-`, which no
+ * Kubernetes name ends with, so no two workloads share a branch.
+ */
 export function reviewBranch(r: Pick<Recommendation, 'namespace' | 'kind' | 'name'>): string {
-  return `foresight/${r.namespace}/${r.kind.toLowerCase()}/${r.name}`;
+  const component = (s: string): string => (s.endsWith('.lock') ? `${s}-` : s);
+  return `foresight/${component(r.namespace)}/${r.kind.toLowerCase()}/${component(r.name)}`;
 }
 
 export function chartPath(r: Pick<Recommendation, 'namespace' | 'kind' | 'name'>): string {

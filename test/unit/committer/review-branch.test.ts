@@ -117,3 +117,19 @@ describe('the review branch (GitHub backend)', () => {
     }
   });
 });
+
+describe('review branch names', () => {
+  it('are valid refs for every valid Kubernetes name, a name ending in .lock included', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { reviewBranch } = await import('../../../src/committer/committer.js');
+    for (const [namespace, name] of [
+      ['shop', 'checkout'],
+      ['shop', 'cache.lock'],
+      ['db.lock', 'x'],
+    ]) {
+      const b = reviewBranch({ namespace, kind: 'Deployment', name });
+      execFileSync('git', ['check-ref-format', `refs/heads/${b}`]); // throws on an invalid name
+    }
+    assert.equal(reviewBranch({ namespace: 'shop', kind: 'Deployment', name: 'cache.lock' }), 'foresight/shop/deployment/cache.lock-');
+  });
+});
