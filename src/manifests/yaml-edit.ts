@@ -148,8 +148,9 @@ function reserialiseDoc(text: string, doc: Document.Parsed): string {
   const [start, , end] = doc.range;
   const original = text.slice(start, end);
   let body = doc.toString({ indentSeq: indentsSequences(text) });
-  if (original.startsWith('---') && !body.startsWith('---')) body = `---\n${body}`;
-  if (!original.startsWith('---') && body.startsWith('---')) body = body.replace(/^---\n?/, '');
+  if (eolOf(text) === '\r\n') body = body.replace(/\r?\n/g, '\r\n');
+  if (original.startsWith('---') && !body.startsWith('---')) body = `---${eolOf(text)}${body}`;
+  if (!original.startsWith('---') && body.startsWith('---')) body = body.replace(/^---\r?\n?/, '');
   return splice(text, start, end, body);
 }
 
@@ -165,12 +166,18 @@ function column(text: string, offset: number): number {
 
 function insertLines(text: string, at: number, block: string, indent: number): string {
   const pad = ' '.repeat(indent);
+  const eol = eolOf(text);
   const lines = block
     .split('\n')
     .map((l) => (l.length > 0 ? pad + l : l))
-    .join('\n');
-  const lead = at > 0 && text[at - 1] !== '\n' ? '\n' : '';
-  return splice(text, at, at, `${lead}${lines}\n`);
+    .join(eol);
+  const lead = at > 0 && text[at - 1] !== '\n' ? eol : '';
+  return splice(text, at, at, `${lead}${lines}${eol}`);
+}
+
+/** The file's line ending: a file written with CRLF gets CRLF in what is added or re-serialised. */
+function eolOf(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
 }
 
 function splice(text: string, start: number, end: number, insert: string): string {
