@@ -177,7 +177,8 @@ export class LocalGitBackend implements GitOpsBackend {
     const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { number: number; state: string }) : undefined;
     const open = existing?.state === 'open' ? existing : undefined;
     if (open && req.keepExisting) return { number: open.number, url: `file://${file}`, created: false };
-    const number = open?.number ?? readdirSync(dir).length + 1;
+    // a new number past every recorded one (a closed pull request's record is replaced by its branch's next)
+    const number = open?.number ?? Math.max(0, ...LocalGitBackend.pullRequests(this.remoteDir!).map((p) => p.number)) + 1;
     writeFileSync(
       file,
       `${JSON.stringify({ number, state: 'open', head: req.branch, base: req.base, title: req.title, body: req.body, labels: req.labels, updatedAt: new Date().toISOString() }, null, 2)}\n`,
