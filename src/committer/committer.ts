@@ -84,22 +84,24 @@ interface Carried {
   ids: string[];
 }
 
-const fieldKey = (field: string, container: string | null): string => `${container ?? '-'}/${field}`;
+/** A field of the workload in one cluster (a repository may hold each cluster's manifests). */
+const fieldKey = (cluster: string, field: string, container: string | null): string => `${cluster}/${container ?? '-'}/${field}`;
 
-/** The proposals an open pull request still makes, as recommendations of `template`'s workload (one per earlier recommendation id). */
+/** The proposals an open pull request still makes, as recommendations of `template`'s workload (one per earlier recommendation id, cluster and container). */
 function carriedRecommendations(template: Recommendation, proposals: Proposal[]): Recommendation[] {
-  const byId = new Map<string, Proposal[]>();
-  for (const p of proposals) byId.set(p.id, [...(byId.get(p.id) ?? []), p]);
-  // one recommendation per id and container (resources of two containers cannot share one)
-  return [...byId].flatMap(([id, ps]) =>
-    [...new Set(ps.map((p) => p.container))].map((container) => ({
-      ...template,
-      id,
-      critical: true,
-      container,
-      changes: ps.filter((p) => p.container === container).map((p) => ({ field: p.field, current: p.current, proposed: p.proposed })),
-    })),
-  );
+  const groups = new Map<string, Proposal[]>();
+  for (const p of proposals) {
+    const k = JSON.stringify([p.id, p.cluster, p.container]);
+    groups.set(k, [...(groups.get(k) ?? []), p]);
+  }
+  return [...groups.values()].map((ps) => ({
+    ...template,
+    id: ps[0].id,
+    cluster: ps[0].cluster,
+    critical: true,
+    container: ps[0].container,
+    changes: ps.map((p) => ({ field: p.field, current: p.current, proposed: p.proposed })),
+  }));
 }
 
 /**
@@ -110,10 +112,10 @@ function carriedRecommendations(template: Recommendation, proposals: Proposal[])
 export function policyOfRecommendation(
   policies: PolicySet,
   files: ReadonlyMap<string, string>,
-  rec: Pick<Recommendation, 'namespace' | 'kind' | 'name'>,
+  rec: Pick<Recommendation, 'namespace' | 'kind' | 'name'> & { cluster?: string },
   opts: RepoOptions,
 ): ResolvedPolicy {
-  const ref = { namespace: rec.namespace, kind: rec.kind, name: rec.name };
+  const ref = { namespace: rec.namespace, kind: rec.kind, name: rec.name, cluster: rec.cluster };
   return policies.resolve({ ...ref, team: teamOf(ManifestIndex.build(files, opts).resolve(ref)) });
 }
 
@@ -242,11 +244,14 @@ export class Committer {
     if (this.backend.noPullRequests) return;
     const review = await this.backend.pullRequestOf(branch, this.cfg.branch);
     if (review?.state !== 'open') return;
-    const superseded = new Set(landed.flatMap((a) => a.rec.changes.map((c) => fieldKey(c.field, containerOf(c.field, a.rec)))));
+    const superseded = new Set(landed.flatMap((a) => a.rec.changes.map((c) => fieldKey(a.rec.cluster, c.field, containerOf(c.field, a.rec)))));
     const tip = await this.backend.tipMessage(branch);
     const proposed = proposalsOf(tip);
     if (proposed.length === 0) return; // a review branch from before proposals were recorded: left as it is
-    const carried: Carried = { proposals: proposed.filter((p) => !superseded.has(fieldKey(p.field, p.container))), ids: recommendationIds(tip ?? '') };
+    const carried: Carried = {
+      proposals: proposed.filter((p) => !superseded.has(fieldKey(p.cluster, p.field, p.container))),
+      ids: recommendationIds(tip ?? ''),
+    };
     let result: EditResult = { applied: [], rejected: new Map() };
     const template = { ...routine, critical: true };
     const sha =
@@ -286,10 +291,10 @@ export class Committer {
   private commitEdit(first: Recommendation, branch: string, fresh: Pending[], carried: Carried, out: (r: EditResult) => void): Promise<string | undefined> {
     const critical = first.critical;
     const opts = { mappingFile: this.cfg.mappingFile, policiesPath: this.cfg.policiesPath };
-    const overridden = new Set(fresh.flatMap((p) => p.rec.changes.map((c) => fieldKey(c.field, containerOf(c.field, p.rec)))));
+    const overridden = new Set(fresh.flatMap((p) => p.rec.changes.map((c) => fieldKey(p.rec.cluster, c.field, containerOf(c.field, p.rec)))));
     const earlier = carriedRecommendations(
       first,
-      carried.proposals.filter((p) => !overridden.has(fieldKey(p.field, p.container))),
+      carried.proposals.filter((p) => !overridden.has(fieldKey(p.cluster, p.field, p.container))),
     );
     return this.backend.commit({
       branch,

@@ -16,18 +16,28 @@ export interface Applied {
 
 /**
  * One value a review branch proposes, as its tip commit records it in a trailer
- * (`Foresight-Proposal: <recommendation id> <container|-> <field> <current|-> <proposed>`): the
- * review branch is rebuilt from its base and these values whenever it changes.
+ * (`Foresight-Proposal: <recommendation id> <cluster, URI-encoded> <container|-> <field> <current|-> <proposed>`):
+ * the review branch is rebuilt from its base and these values whenever it changes.
  */
 export interface Proposal {
   id: string;
+  cluster: string;
   container: string | null;
   field: string;
   current: string | null;
   proposed: string;
 }
 
-const PROPOSAL = /^Foresight-Proposal: (\S+) (\S+) (\S+) (\S+) (\S+)\s*$/;
+const PROPOSAL = /^Foresight-Proposal: (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\s*$/;
+
+/** A URI-encoded trailer field; one that does not decode (written by hand) is kept as it is. */
+const decoded = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
 
 /** The proposals a review branch's tip commit records. */
 export function proposalsOf(message: string | undefined): Proposal[] {
@@ -35,11 +45,18 @@ export function proposalsOf(message: string | undefined): Proposal[] {
     .split('\n')
     .map((l) => PROPOSAL.exec(l.trim()))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ id: m[1], container: m[2] === '-' ? null : m[2], field: m[3], current: m[4] === '-' ? null : m[4], proposed: m[5] }));
+    .map((m) => ({
+      id: m[1],
+      cluster: decoded(m[2]),
+      container: m[3] === '-' ? null : m[3],
+      field: m[4],
+      current: m[5] === '-' ? null : m[5],
+      proposed: m[6],
+    }));
 }
 
 const proposalTrailer = (r: Recommendation, c: Recommendation['changes'][number]): string =>
-  `Foresight-Proposal: ${r.id} ${containerOf(c.field, r) ?? '-'} ${c.field} ${c.current ?? '-'} ${c.proposed}`;
+  `Foresight-Proposal: ${r.id} ${encodeURIComponent(r.cluster)} ${containerOf(c.field, r) ?? '-'} ${c.field} ${c.current ?? '-'} ${c.proposed}`;
 
 /** The trace id of a W3C traceparent ("00-<trace id>-<span id>-<flags>"). */
 export function traceIdOf(traceparent: string | null): string | undefined {

@@ -35,6 +35,8 @@ export interface WorkloadKey {
   namespace: string;
   kind: string;
   name: string;
+  /** the cluster a recommendation is for: picks the mapping entry of that cluster, and is checked against the mapping's `clusters` */
+  cluster?: string;
 }
 
 export const workloadLabel = (k: WorkloadKey): string => `${k.namespace}/${k.kind}/${k.name}`;
@@ -153,8 +155,10 @@ export class ManifestIndex {
     return this.objects.filter((o) => o.kind === kind && o.name === name && o.namespaces.includes(namespace));
   }
 
+  /** The mapping entry of a workload: the one for its cluster, else the one for any cluster. */
   mapped(key: WorkloadKey): MappedWorkload | undefined {
-    return this.mapping.workloads.find((w) => w.workload === workloadLabel(key));
+    const entries = this.mapping.workloads.filter((w) => w.workload === workloadLabel(key));
+    return entries.find((w) => w.cluster !== undefined && w.cluster === key.cluster) ?? entries.find((w) => w.cluster === undefined);
   }
 
   /**
@@ -175,6 +179,12 @@ export class ManifestIndex {
    */
   lookup(key: WorkloadKey): WorkloadLookup {
     if (this.mappingError) return rejected('manifest-invalid', this.mappingError);
+    const clusters = this.mapping.clusters;
+    if (clusters && key.cluster !== undefined && !clusters.includes(key.cluster))
+      return rejected(
+        'unknown-workload',
+        `${workloadLabel(key)}: the recommendation is for cluster ${key.cluster}, and this repository deploys ${clusters.join(', ')} (the mapping file's clusters)`,
+      );
     const mapped = this.mapped(key);
     if (mapped?.helm) {
       const text = this.files.get(mapped.helm.values);
@@ -193,7 +203,11 @@ export class ManifestIndex {
       }
       return { resolved: { key, helm: { file: mapped.helm.values, fields: mapped.helm.fields, value: js.value ?? {} } } };
     }
-    const docs = this.docsOf(key.kind, key.namespace, key.name);
+    // the files the mapping pins for the workload in other clusters are those clusters' objects
+    const otherClusters = new Set(
+      this.mapping.workloads.filter((w) => w.workload === workloadLabel(key) && w.cluster !== undefined && w !== mapped && w.file).map((w) => w.file),
+    );
+    const docs = this.docsOf(key.kind, key.namespace, key.name).filter((d) => !otherClusters.has(d.file));
     if (docs.length === 0) {
       const broken = this.fileErrors.length > 0 ? ` (files that failed to parse: ${this.fileErrors.join('; ')})` : '';
       return rejected(this.fileErrors.length > 0 ? 'manifest-invalid' : 'unknown-workload', `${workloadLabel(key)} is not in the GitOps repository${broken}`);

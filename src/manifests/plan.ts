@@ -47,7 +47,7 @@ export function planRecommendation(
   opts?: RepoOptions,
   base?: ReadonlyMap<string, string>,
 ): Plan {
-  const key: WorkloadKey = { namespace: rec.namespace, kind: rec.kind, name: rec.name };
+  const key: WorkloadKey = { namespace: rec.namespace, kind: rec.kind, name: rec.name, cluster: rec.cluster };
   if (policy) checkPolicyBounds(rec, policy);
   const index = ManifestIndex.build(files, opts);
   const resolved = index.resolve(key);
