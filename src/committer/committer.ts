@@ -4,8 +4,11 @@
  *
  *   decode and check → group per workload (routine / critical) → skip what is already
  *   committed (its Recommendation-Id trailer is on the branch) → one commit per group:
- *   routine changes on the target branch, critical ones on a deterministic branch per workload
- *   with its pull request opened or updated → dead letters for what cannot be applied.
+ *   routine changes on the target branch (the workload's open pull request is then rebuilt on
+ *   it, or closed as superseded), critical ones on a deterministic branch per workload, rebuilt
+ *   from the target branch with the values its open pull request still proposes, with the pull
+ *   request opened or updated → dead letters for what cannot be applied (a conflict or a
+ *   refused push: the group's messages only).
  *
  * Delivery is at least once (offsets are committed after the batch is done); the effect is
  * idempotent: a redelivered recommendation finds its trailer and makes no second commit, and a
