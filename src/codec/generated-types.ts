@@ -265,7 +265,7 @@ export interface DeadLetterTruncation {
 
 /** A message Foresight could not use, kept whole with the reason so that nothing is lost silently. Produced to deadletter.v1, keyed by source topic/partition/offset. */
 export interface DeadLetter {
-  /** Closed reason code: undecodable, schema-unknown, invalid-field, not-finite, negative-value, out-of-range, clock-skew, late, unknown-workload, path-traversal, not-managed, ambiguous-target, out-of-bounds, manifest-invalid, conflict, stale-current, policy-unavailable. */
+  /** Closed reason code: undecodable, schema-unknown, invalid-field, not-finite, negative-value, out-of-range, clock-skew, late, unknown-workload, path-traversal, not-managed, ambiguous-target, out-of-bounds, manifest-invalid, conflict, push-refused, review-unavailable, stale-current, policy-unavailable, alertmanager-rejected. */
   reason: string;
   /** Human-readable explanation: what was wrong and where (field, byte offset, ...). */
   detail: string;

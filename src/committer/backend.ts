@@ -27,6 +27,12 @@ export interface CommitRequest {
   base: string;
   author: Author;
   /**
+   * The branch is the bot's own review branch, rebuilt: the commit goes on `base`'s tip and
+   * replaces the branch (a forced update of that branch only; the replaced tip is leased where
+   * the backend can, so a branch that moved meanwhile is recomputed). `edit` gets `base`'s files.
+   */
+  rebuild?: boolean;
+  /**
    * Computes the change from the branch's files (path → text, YAML and the mapping file). Runs
    * again on a fresh snapshot when the branch moved underneath; undefined: nothing to commit.
    */
@@ -49,8 +55,16 @@ export interface PullRequest {
   created: boolean;
 }
 
+export interface ReviewState {
+  number: number;
+  url: string;
+  state: 'open' | 'closed';
+}
+
 export interface GitOpsBackend {
   readonly name: string;
+  /** Why this backend cannot keep pull requests (critical changes are then dead-lettered), or undefined when it can. */
+  readonly noPullRequests?: string;
   /** The files of `branch` (or of `base` when it does not exist) that edits may need. */
   snapshot(branch: string, base: string): Promise<Map<string, string>>;
   /** Which of `ids` a commit reachable from `branch` already carries as `Recommendation-Id: <id>`. */
@@ -59,8 +73,28 @@ export interface GitOpsBackend {
   commit(req: CommitRequest): Promise<string | undefined>;
   /** Opens the pull request of `branch`, or updates the open one. */
   ensurePullRequest(req: PullRequestRequest): Promise<PullRequest>;
+  /** The newest pull request of `branch` into `base`, open or closed (by a person, or as superseded), or undefined. */
+  pullRequestOf(branch: string, base: string): Promise<ReviewState | undefined>;
+  /** The message of `branch`'s tip commit, or undefined when the branch does not exist. */
+  tipMessage(branch: string): Promise<string | undefined>;
+  /** Closes an open pull request with a comment saying why. */
+  closePullRequest(number: number, comment: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The remote refused the change for a reason retrying cannot fix: branch protection (GitHub's
+ * GH006 "Protected branch update failed"), a pre-receive or update hook that declined it.
+ */
+export class CommitRefusedError extends ForesightError {
+  constructor(message: string) {
+    super('COMMIT_REFUSED', message);
+    this.name = 'CommitRefusedError';
+  }
+}
+
+/** Whether a push's or an API call's error text is a refusal (protection, a hook) rather than a moved branch. */
+export const isRefusal = (text: string): boolean => /GH006|protected branch|hook declined|remote rejected|declined/i.test(text);
 
 /** The branch moved and the change could not be re-applied within the retries. */
 export class CommitConflictError extends ForesightError {

@@ -4,13 +4,59 @@
  * a forecast chart (SVG, committed beside the change).
  */
 import type { Recommendation } from '../codec/generated-types.js';
-import type { FieldDiff } from '../manifests/plan.js';
+import { containerOf, type FieldDiff } from '../manifests/plan.js';
 import { CEILING_ONLY_RULE } from '../money/cost-model.js';
 
 export interface Applied {
   rec: Recommendation;
   diffs: FieldDiff[];
+  /** an earlier proposal of the open pull request, carried onto the rebuilt review branch (its explanation is in the earlier commit) */
+  carried?: boolean;
 }
+
+/**
+ * One value a review branch proposes, as its tip commit records it in a trailer
+ * (`Foresight-Proposal: <recommendation id> <cluster, URI-encoded> <container|-> <field> <current|-> <proposed>`):
+ * the review branch is rebuilt from its base and these values whenever it changes.
+ */
+export interface Proposal {
+  id: string;
+  cluster: string;
+  container: string | null;
+  field: string;
+  current: string | null;
+  proposed: string;
+}
+
+const PROPOSAL = /^Foresight-Proposal: (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\s*$/;
+
+/** A URI-encoded trailer field; one that does not decode (written by hand) is kept as it is. */
+const decoded = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
+/** The proposals a review branch's tip commit records. */
+export function proposalsOf(message: string | undefined): Proposal[] {
+  return (message ?? '')
+    .split('\n')
+    .map((l) => PROPOSAL.exec(l.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({
+      id: m[1],
+      cluster: decoded(m[2]),
+      container: m[3] === '-' ? null : m[3],
+      field: m[4],
+      current: m[5] === '-' ? null : m[5],
+      proposed: m[6],
+    }));
+}
+
+const proposalTrailer = (r: Recommendation, c: Recommendation['changes'][number]): string =>
+  `Foresight-Proposal: ${r.id} ${encodeURIComponent(r.cluster)} ${containerOf(c.field, r) ?? '-'} ${c.field} ${c.current ?? '-'} ${c.proposed}`;
 
 /** The trace id of a W3C traceparent ("00-<trace id>-<span id>-<flags>"). */
 export function traceIdOf(traceparent: string | null): string | undefined {
@@ -67,8 +113,14 @@ export function summaryLine(applied: Applied[]): string {
   return line.length <= 100 ? line : `${line.slice(0, 97)}...`;
 }
 
-export function commitMessage(applied: Applied[]): string {
-  const body = applied.map(({ rec: r, diffs }) => {
+/** `earlierIds`: recommendations a rebuilt review branch had committed before, kept as trailers so that a redelivery of one (superseded since) is still recognised. */
+export function commitMessage(applied: Applied[], earlierIds: string[] = []): string {
+  const body = applied.map(({ rec: r, diffs, carried }) => {
+    if (carried)
+      return [
+        `Still proposed by the open pull request, recommendation ${r.id} (explained in its earlier commit):`,
+        ...diffs.map((d) => `  ${fieldLabel(d)}: ${d.before ?? '(unset)'} -> ${d.after}  (${d.file})`),
+      ].join('\n');
     return [
       `${r.type} recommendation ${r.id}${r.critical ? ' (critical)' : ''}:`,
       ...diffs.map((d) => `  ${fieldLabel(d)}: ${d.before ?? '(unset)'} -> ${d.after}  (${d.file})`),
@@ -79,25 +131,28 @@ export function commitMessage(applied: Applied[]): string {
       ...outcomeLine(r),
     ].join('\n');
   });
-  const trailers = applied.flatMap(({ rec: r }) => [
+  const trailers = applied.flatMap(({ rec: r, carried }) => [
     `Recommendation-Id: ${r.id}`,
-    `Model-Version: ${r.modelVersion}`,
-    ...(traceIdOf(r.traceparent) ? [`Trace-Id: ${traceIdOf(r.traceparent)}`] : []),
+    ...(carried ? [] : [`Model-Version: ${r.modelVersion}`, ...(traceIdOf(r.traceparent) ? [`Trace-Id: ${traceIdOf(r.traceparent)}`] : [])]),
+    // a review branch's commit records every value it proposes: the branch is rebuilt from them
+    ...(r.critical ? r.changes.map((c) => proposalTrailer(r, c)) : []),
   ]);
-  return `${summaryLine(applied)}\n\n${body.join('\n\n')}\n\n${[...new Set(trailers)].join('\n')}\n`;
+  const superseded = earlierIds.filter((id) => !applied.some((a) => a.rec.id === id)).map((id) => `Recommendation-Id: ${id}`);
+  return `${summaryLine(applied)}\n\n${body.join('\n\n')}\n\n${[...new Set([...trailers, ...superseded])].join('\n')}\n`;
 }
 
 export function pullRequestBody(applied: Applied[], chartUrl: string | undefined): string {
   const last = applied[applied.length - 1].rec;
   const rows = applied.flatMap((a) => a.diffs).map((d) => `| ${fieldLabel(d)} | \`${d.file}\` | ${d.before ?? '(unset)'} | **${d.after}** |`);
-  const reasons = applied.map(
-    ({ rec: r }) =>
-      `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}${[
-        ...budgetLine(r),
-        ...outcomeLine(r),
-      ]
-        .map((b) => `. ${b}`)
-        .join('')}`,
+  const reasons = applied.map(({ rec: r, carried }) =>
+    carried
+      ? `- \`${r.id}\`: an earlier recommendation, still proposed (explained in its commit message)`
+      : `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}${[
+          ...budgetLine(r),
+          ...outcomeLine(r),
+        ]
+          .map((b) => `. ${b}`)
+          .join('')}`,
   );
   return [
     `Foresight proposes a reviewed change to **${workloadOf(last)}** (cluster ${last.cluster}): the policy marks it critical.`,
@@ -110,7 +165,7 @@ export function pullRequestBody(applied: Applied[], chartUrl: string | undefined
     '',
     ...reasons,
     '',
-    'A later recommendation for this workload updates this branch and pull request.',
+    "The branch is Foresight's: it is rebuilt from the base branch and the values proposed whenever a later recommendation for this workload arrives or a routine change of it lands, so the table is its whole diff against the base.",
   ].join('\n');
 }
 

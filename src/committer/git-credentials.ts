@@ -1,7 +1,8 @@
 /**
  * Credentials of a Git remote given as a URL with a password
- * (`https://bot:s3cret@git.example.com/gitops.git`), kept out of every command line: git is
- * given the URL without the password, and asks for it through GIT_ASKPASS (gitcredentials(7),
+ * (`https://bot:s3cret@git.example.com/gitops.git`) or with a token as its only user name
+ * (`https://ghp_…@github.com/acme/gitops.git`, which GitHub accepts), kept out of every command
+ * line: git is given the URL without the secret, and asks for it through GIT_ASKPASS (gitcredentials(7),
  * "Requesting credentials"), a small script that prints it from an environment variable of the
  * git process. The password is in no argv (`ps` shows argv to every user; the environment only
  * to the same user), in no `.git/config` (the clone records the URL without it) and in no log
@@ -40,7 +41,7 @@ export function askpassScript(): string {
   return script;
 }
 
-/** Splits the password off a remote URL; a path or a URL without one is returned as it is. */
+/** Splits the password (or an https user name standing alone: a token) off a remote URL; a path or a URL without one is returned as it is. */
 export function remoteAccess(remote: string): GitRemoteAccess {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(remote)) return { url: remote, env: {} };
   let u: URL;
@@ -49,12 +50,14 @@ export function remoteAccess(remote: string): GitRemoteAccess {
   } catch {
     return { url: remote, env: {} };
   }
-  if (u.password === '') return { url: remote, env: {} };
-  const password = decodeURIComponent(u.password);
+  // a lone user name on https is a token (GitHub's https://<token>@github.com/…): a secret too
+  const tokenAsUser = u.password === '' && u.username !== '' && /^https?:$/.test(u.protocol);
+  if (u.password === '' && !tokenAsUser) return { url: remote, env: {} };
+  const password = tokenAsUser ? '' : decodeURIComponent(u.password);
   const username = decodeURIComponent(u.username);
-  addSecret(password);
-  addSecret(u.password);
+  for (const secret of tokenAsUser ? [username, u.username] : [password, u.password]) addSecret(secret);
   u.password = '';
+  if (tokenAsUser) u.username = '';
   return {
     url: u.toString(),
     env: { GIT_ASKPASS: askpassScript(), FORESIGHT_GIT_USERNAME: username, FORESIGHT_GIT_PASSWORD: password },

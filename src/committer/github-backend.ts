@@ -1,13 +1,15 @@
 /**
  * The GitHub backend, through @octokit/rest. A commit is atomic however many files it touches:
  * the Git Data API builds it (blobs → tree on the base tree → commit → ref update without
- * force); a ref that moved meanwhile (422 "not a fast forward") or a 409 makes it re-read the
+ * force; the bot's own review branch, rebuilt on its base, is force-updated); a ref that moved meanwhile (422 "not a fast forward") or a 409 makes it re-read the
  * branch and recompute the edit, then report after the retries. Pull requests are found by
  * head branch and updated, or created, and labelled.
  *
  * Every request goes through one hook that honours rate limits and retries server errors:
  *   - 403/429 with `x-ratelimit-remaining: 0` → wait until `x-ratelimit-reset` (epoch seconds);
  *   - 403/429 with `retry-after` → wait that many seconds (secondary rate limits);
+ *   - a secondary rate limit without `retry-after` (a 429, or a 403 whose message says so) →
+ *     wait a minute, then twice as long at each attempt (GitHub's rule: at least a minute);
  *   - 5xx and network errors → exponential backoff;
  * each bounded by `maxWaitMs`, then the error stands. The token is given to Octokit only; it is
  * never logged: Octokit redacts it from request headers, and since a response body may echo it
@@ -20,12 +22,15 @@ import { backoffDelayMs, retry } from '../util/retry.js';
 import { MAX_YAML_BYTES, oversizedPlaceholder } from '../util/yaml-limits.js';
 import {
   CommitConflictError,
+  CommitRefusedError,
+  isRefusal,
   isRepoTextFile,
   recommendationIds,
   type CommitRequest,
   type GitOpsBackend,
   type PullRequest,
   type PullRequestRequest,
+  type ReviewState,
 } from './backend.js';
 
 export interface GitHubBackendOptions {
@@ -42,8 +47,12 @@ export interface GitHubBackendOptions {
 
 interface HttpError {
   status?: number;
-  response?: { headers?: Record<string, string | number | undefined> };
+  message?: string;
+  response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
 }
+
+/** GitHub's rule for a secondary rate limit that names no wait: at least a minute, then longer. */
+export const SECONDARY_LIMIT_WAIT_MS = 60_000;
 
 /** How long to wait before retrying a failed request, or undefined to give up. */
 export function retryDelayMs(err: unknown, attempt: number, o: { retries: number; maxWaitMs: number; backoffMs: number; now?: number }): number | undefined {
@@ -58,6 +67,13 @@ export function retryDelayMs(err: unknown, attempt: number, o: { retries: number
       const reset = Number(h['x-ratelimit-reset']) * 1000;
       const wait = Math.max(0, reset - (o.now ?? Date.now())) + 250;
       return Number.isFinite(wait) && wait <= o.maxWaitMs ? wait : undefined;
+    }
+    // a secondary rate limit without retry-after (its message says so; a 429 is always a limit):
+    // wait at least a minute, doubling at each attempt
+    const data = e.response?.data as { message?: unknown } | undefined;
+    if (status === 429 || /secondary rate limit|abuse detection/i.test(`${e.message ?? ''} ${String(data?.message ?? '')}`)) {
+      const wait = SECONDARY_LIMIT_WAIT_MS * 2 ** attempt;
+      return wait <= o.maxWaitMs ? wait : undefined;
     }
     return undefined; // a real permission error
   }
@@ -156,7 +172,8 @@ export class GitHubBackend implements GitOpsBackend {
   async commit(req: CommitRequest): Promise<string | undefined> {
     for (let attempt = 1; attempt <= this.retries; attempt++) {
       const existing = await this.tip(req.branch);
-      const parent = existing ?? (await this.tip(req.base));
+      // a rebuilt review branch starts from base's tip, any other from its own
+      const parent = req.rebuild ? await this.tip(req.base) : (existing ?? (await this.tip(req.base)));
       if (!parent) throw new Error(`neither ${req.branch} nor ${req.base} exists in ${this.o.repository}`);
       const { tree: baseTree, files } = await this.filesAt(parent);
       const content = req.edit(files);
@@ -175,12 +192,18 @@ export class GitHubBackend implements GitOpsBackend {
         author: { ...req.author, date: new Date().toISOString() },
       });
       try {
-        if (existing) await this.octokit.rest.git.updateRef({ ...this.r, ref: `heads/${req.branch}`, sha: commit.sha, force: false });
+        // the forced update of the bot's own review branch: only if it is still where the edit saw it
+        // (GitHub has no compare-and-swap for a forced update; the window is this one request)
+        if (req.rebuild && existing && (await this.tip(req.branch)) !== existing) throw Object.assign(new Error('the review branch moved'), { status: 409 });
+        if (existing) await this.octokit.rest.git.updateRef({ ...this.r, ref: `heads/${req.branch}`, sha: commit.sha, force: req.rebuild === true });
         else await this.octokit.rest.git.createRef({ ...this.r, ref: `refs/heads/${req.branch}`, sha: commit.sha });
         return commit.sha;
       } catch (err) {
         const status = (err as HttpError).status;
         if (status !== 422 && status !== 409) throw err;
+        // branch protection (422 "Protected branch update failed", GH006) is no moved branch: retrying cannot help
+        if (isRefusal(String((err as Error).message)))
+          throw new CommitRefusedError(`GitHub refused the update of ${req.branch}: ${String((err as Error).message).split(' - ')[0]}`);
         this.log.warn({ branch: req.branch, status, attempt }, 'the branch moved while committing: recomputing the change on its new tip');
       }
     }
@@ -208,6 +231,23 @@ export class GitHubBackend implements GitOpsBackend {
     }
     if (req.labels.length > 0) await this.octokit.rest.issues.addLabels({ ...this.r, issue_number: pr.number, labels: req.labels });
     return { number: pr.number, url: pr.html_url, created };
+  }
+
+  async pullRequestOf(branch: string, base: string): Promise<ReviewState | undefined> {
+    const { data } = await this.octokit.rest.pulls.list({ ...this.r, head: `${this.owner}:${branch}`, base, state: 'all', sort: 'created', direction: 'desc' });
+    const newest = [...data].sort((a, b) => b.number - a.number)[0];
+    return newest ? { number: newest.number, url: newest.html_url, state: newest.state === 'open' ? 'open' : 'closed' } : undefined;
+  }
+
+  async tipMessage(branch: string): Promise<string | undefined> {
+    const sha = await this.tip(branch);
+    if (!sha) return undefined;
+    return (await this.octokit.rest.git.getCommit({ ...this.r, commit_sha: sha })).data.message;
+  }
+
+  async closePullRequest(number: number, comment: string): Promise<void> {
+    await this.octokit.rest.issues.createComment({ ...this.r, issue_number: number, body: comment });
+    await this.octokit.rest.pulls.update({ ...this.r, pull_number: number, state: 'closed' });
   }
 
   async close(): Promise<void> {}

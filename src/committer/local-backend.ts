@@ -1,13 +1,19 @@
 /**
  * The local Git backend, the embedded default: a working clone of a repository reachable by
  * path or URL (the demo uses a bare repository on disk). Commits are pushed with retry: a
- * non-fast-forward push is rebased onto the new tip and pushed again; a rebase that conflicts
- * is aborted and the edit recomputed from the fresh branch; after the retries the conflict is
- * reported. Never forced.
+ * non-fast-forward push resets to the new remote tip and runs the edit again (plan, validation,
+ * stale check on what is there now), never a rebase; after the retries the conflict is
+ * reported. A push the remote refuses (branch protection, a hook) is reported at once. Never
+ * forced, except the bot's own review branch when it is rebuilt on its base. Every push is a
+ * compare-and-swap (`--force-with-lease` on the tip the edit saw, which our commit descends
+ * from unless the review branch is rebuilt): a branch that moved, even back to an ancestor, is
+ * recomputed.
  *
  * Pull requests: a local bare repository has no such thing, so the backend keeps them as JSON
  * records in `<bare repo>/foresight-pull-requests/` (one per branch, with number, title, body,
- * labels), as a Git server keeps them beside the repository. Needs a path remote for that.
+ * labels), as a Git server keeps them beside the repository. Needs a path (or file://) remote
+ * for that: with a network remote a critical change is dead-lettered as `review-unavailable`
+ * (warned at start), never pushed to a branch no pull request will show.
  *
  * git runs with an explicit environment (git-env.ts), and a password in the remote URL reaches
  * it through GIT_ASKPASS, never argv (git-credentials.ts).
@@ -15,18 +21,22 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { Logger } from '../telemetry/log.js';
-import { gitEnv } from './git-env.js';
+import { GIT_ENV_UNSAFE, gitEnv } from './git-env.js';
 import { remoteAccess, type GitRemoteAccess } from './git-credentials.js';
 import {
   CommitConflictError,
+  CommitRefusedError,
+  isRefusal,
   readRepoFiles,
   recommendationIds,
   type CommitRequest,
   type GitOpsBackend,
   type PullRequest,
   type PullRequestRequest,
+  type ReviewState,
 } from './backend.js';
 
 export interface LocalBackendOptions {
@@ -42,6 +52,9 @@ export class LocalGitBackend implements GitOpsBackend {
   private git!: SimpleGit;
   private readonly retries: number;
   private readonly access: GitRemoteAccess;
+  /** the remote's folder on this machine (a path or a file:// URL), where its pull requests are kept; undefined for a network remote */
+  private readonly remoteDir: string | undefined;
+  readonly noPullRequests: string | undefined;
 
   private constructor(
     private readonly o: LocalBackendOptions,
@@ -49,11 +62,16 @@ export class LocalGitBackend implements GitOpsBackend {
   ) {
     this.retries = o.retries ?? 5;
     this.access = remoteAccess(o.remote);
+    const network = /^[a-z][a-z0-9+.-]*:\/\//i.test(o.remote) || /^[^/:]+@[^/:]+:/.test(o.remote); // a URL, or scp-like user@host:path
+    this.remoteDir = /^file:\/\//i.test(o.remote) ? fileURLToPath(o.remote) : network ? undefined : o.remote;
+    this.noPullRequests = this.remoteDir
+      ? undefined
+      : `the local backend keeps pull requests beside a path remote only, and FORESIGHT_GITOPS_REMOTE is ${this.access.url} (use a path, or FORESIGHT_GITOPS_BACKEND=github)`;
   }
 
-  /** simple-git with the explicit environment (GIT_ASKPASS is ours, so simple-git is told to allow it). */
+  /** simple-git with the explicit environment (GIT_ASKPASS and the configuration variables are ours, so simple-git is told to allow them). */
   private client(baseDir?: string, extra: Record<string, string> = {}): SimpleGit {
-    return simpleGit({ baseDir, unsafe: { allowUnsafeAskPass: true } }).env(gitEnv({ ...this.access.env, ...extra }));
+    return simpleGit({ baseDir, unsafe: { ...GIT_ENV_UNSAFE, allowUnsafeAskPass: true } }).env(gitEnv({ ...this.access.env, ...extra }));
   }
 
   static async open(o: LocalBackendOptions, log: Logger): Promise<LocalGitBackend> {
@@ -63,17 +81,21 @@ export class LocalGitBackend implements GitOpsBackend {
       await b.client().clone(b.access.url, o.workdir);
       log.info({ remote: b.access.url, workdir: o.workdir }, 'cloned the GitOps repository');
     }
+    if (b.noPullRequests) log.warn({ remote: b.access.url }, `critical changes will be dead-lettered as review-unavailable: ${b.noPullRequests}`);
     b.git = b.client(o.workdir);
     // a clone made before (or with a password in its URL): origin is the URL without the password
     await b.git.remote(['set-url', 'origin', b.access.url]);
     return b;
   }
 
-  /** Checks out `branch` at its remote tip (or a new one at `base`'s), discarding local leftovers. */
-  private async checkout(branch: string, base: string): Promise<void> {
+  /**
+   * Checks out `branch`'s remote tip (or `base`'s when it has none) as the local branch `local`,
+   * discarding local leftovers: whatever a person force-pushed away is gone here too.
+   */
+  private async checkout(branch: string, base: string, local = branch): Promise<void> {
     await this.git.fetch(['origin', '--prune']);
     const remote = await this.remoteHas(branch);
-    await this.git.raw(['checkout', '-B', branch, remote ? `origin/${branch}` : `origin/${base}`]);
+    await this.git.raw(['checkout', '-B', local, remote ? `origin/${branch}` : `origin/${base}`]);
     await this.git.raw(['reset', '--hard']);
     await this.git.raw(['clean', '-fdq']);
   }
@@ -114,7 +136,11 @@ export class LocalGitBackend implements GitOpsBackend {
       GIT_COMMITTER_EMAIL: req.author.email,
     });
     for (let attempt = 1; attempt <= this.retries; attempt++) {
-      await this.checkout(req.branch, req.base);
+      // a rebuilt review branch starts from base's tip, any other from its own
+      await this.checkout(req.rebuild ? req.base : req.branch, req.base, req.branch);
+      // the push must find the branch where the edit saw it (a compare-and-swap): a plain push
+      // would also take a branch a person force-pushed back to an ancestor of our commit
+      const leased = (await this.remoteHas(req.branch)) ? (await this.git.revparse([`origin/${req.branch}`])).trim() : '';
       const content = req.edit(this.readFiles());
       if (!content || content.changed.size === 0) return undefined;
       for (const [rel, text] of content.changed) {
@@ -124,40 +150,35 @@ export class LocalGitBackend implements GitOpsBackend {
       }
       await this.git.add([...content.changed.keys()]);
       await this.git.commit(content.message, undefined, { '--author': `${req.author.name} <${req.author.email}>`, '--cleanup': 'verbatim' });
-      for (let push = 1; push <= this.retries; push++) {
-        try {
-          await this.git.push('origin', `HEAD:refs/heads/${req.branch}`);
-          return (await this.git.revparse(['HEAD'])).trim();
-        } catch (err) {
-          if (!/non-fast-forward|fetch first|rejected/i.test(String(err))) throw err;
-          this.log.info({ branch: req.branch, attempt: push }, 'the branch moved: rebasing onto its new tip');
-          await this.git.fetch(['origin']);
-          try {
-            await this.git.raw(['rebase', `origin/${req.branch}`]);
-          } catch {
-            await this.git.raw(['rebase', '--abort']).catch(() => undefined);
-            this.log.warn({ branch: req.branch, attempt }, 'rebase conflicted: recomputing the change on the new tip');
-            break;
-          }
-        }
+      try {
+        await this.git.raw(['push', 'origin', `--force-with-lease=refs/heads/${req.branch}:${leased}`, `HEAD:refs/heads/${req.branch}`]);
+        return (await this.git.revparse(['HEAD'])).trim();
+      } catch (err) {
+        const text = String(err);
+        if (isRefusal(text)) throw new CommitRefusedError(`the remote refused the push to ${req.branch}: ${refusalLine(text)}`);
+        if (!/non-fast-forward|fetch first|stale info|\[rejected\]/i.test(text)) throw err;
+        // never a rebase: it would replay every local commit not on the new tip, a person's
+        // force-pushed-away commits included, and push an edit nobody re-validated
+        this.log.info({ branch: req.branch, attempt }, 'the branch moved: recomputing the change on its new tip');
       }
     }
-    throw new CommitConflictError(`could not commit to ${req.branch} after ${this.retries} attempts: the branch kept moving or the change conflicts`);
+    throw new CommitConflictError(`could not commit to ${req.branch} after ${this.retries} attempts: the branch kept moving`);
   }
 
   private prDir(): string {
-    if (!existsSync(this.o.remote)) throw new Error(`pull requests need a local path remote; ${this.access.url} is not one`);
-    return path.join(this.o.remote, 'foresight-pull-requests');
+    if (!this.remoteDir || !existsSync(this.remoteDir)) throw new Error(`pull requests need a local path remote; ${this.access.url} is not one`);
+    return path.join(this.remoteDir, 'foresight-pull-requests');
   }
 
   async ensurePullRequest(req: PullRequestRequest): Promise<PullRequest> {
     const dir = this.prDir();
     mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${req.branch.replaceAll('/', '__')}.json`);
+    const file = this.prFile(req.branch);
     const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { number: number; state: string }) : undefined;
     const open = existing?.state === 'open' ? existing : undefined;
     if (open && req.keepExisting) return { number: open.number, url: `file://${file}`, created: false };
-    const number = open?.number ?? readdirSync(dir).length + 1;
+    // a new number past every recorded one (a closed pull request's record is replaced by its branch's next)
+    const number = open?.number ?? Math.max(0, ...LocalGitBackend.pullRequests(this.remoteDir!).map((p) => p.number)) + 1;
     writeFileSync(
       file,
       `${JSON.stringify({ number, state: 'open', head: req.branch, base: req.base, title: req.title, body: req.body, labels: req.labels, updatedAt: new Date().toISOString() }, null, 2)}\n`,
@@ -165,12 +186,52 @@ export class LocalGitBackend implements GitOpsBackend {
     return { number, url: `file://${file}`, created: !open };
   }
 
+  private prFile(branch: string): string {
+    return path.join(this.prDir(), `${branch.replaceAll('/', '__')}.json`);
+  }
+
+  async pullRequestOf(branch: string): Promise<ReviewState | undefined> {
+    if (!this.remoteDir) return undefined;
+    const file = this.prFile(branch);
+    if (!existsSync(file)) return undefined;
+    const pr = JSON.parse(readFileSync(file, 'utf8')) as { number: number; state: 'open' | 'closed' };
+    return { number: pr.number, url: `file://${file}`, state: pr.state };
+  }
+
+  async tipMessage(branch: string): Promise<string | undefined> {
+    await this.git.fetch(['origin', '--prune']);
+    if (!(await this.remoteHas(branch))) return undefined;
+    return this.git.raw(['log', '-1', '--format=%B', `origin/${branch}`]);
+  }
+
+  async closePullRequest(number: number, comment: string): Promise<void> {
+    const dir = this.prDir();
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+      const pr = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { number: number; state: string; comments?: string[] };
+      if (pr.number !== number || pr.state !== 'open') continue;
+      writeFileSync(
+        path.join(dir, f),
+        `${JSON.stringify({ ...pr, state: 'closed', comments: [...(pr.comments ?? []), comment], updatedAt: new Date().toISOString() }, null, 2)}\n`,
+      );
+    }
+  }
+
   /** The pull requests recorded for a local path remote (for the demo and tests), by number (a directory lists its files in no set order). */
-  static pullRequests(remote: string): { number: number; head: string; title: string; body: string; labels: string[] }[] {
+  static pullRequests(remote: string): { number: number; state: 'open' | 'closed'; head: string; title: string; body: string; labels: string[] }[] {
     const dir = path.join(remote, 'foresight-pull-requests');
     if (!existsSync(dir)) return [];
     return readdirSync(dir)
-      .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { number: number; head: string; title: string; body: string; labels: string[] })
+      .map(
+        (f) =>
+          JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {
+            number: number;
+            state: 'open' | 'closed';
+            head: string;
+            title: string;
+            body: string;
+            labels: string[];
+          },
+      )
       .sort((a, b) => a.number - b.number);
   }
 
@@ -191,4 +252,10 @@ export class LocalGitBackend implements GitOpsBackend {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The line of git's output that says why the remote refused (a hook's message, or the `[remote rejected]` line). */
+function refusalLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.replace(/^remote:\s*/, '').trim());
+  return lines.find((l) => /GH006|protected branch/i.test(l)) ?? lines.find((l) => /remote rejected|declined/i.test(l)) ?? lines[0];
 }

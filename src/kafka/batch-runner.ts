@@ -13,7 +13,8 @@
  *   (every second and on stop). A handler failure seeks the partition back to the failed
  *   batch, drops the batches queued behind it and refetches them.
  *
- * In both modes a batch that failed or was interrupted is fetched again and committed
+ * In step, the group is heartbeaten while the handler runs (a long one is not taken for a
+ * dead member). In both modes a batch that failed or was interrupted is fetched again and committed
  * offsets never pass a batch not handled; the handler makes re-application a no-op. On stop
  * the batches in hand finish, their offsets are committed and the consumer leaves the group.
  *
@@ -130,7 +131,7 @@ export class BatchRunner {
         } else {
           await this.chains.get(`${b.topic}|${b.partition}`)?.tail; // the partition's prepare step
           if (isStale()) return;
-          const r = await this.handler(b);
+          const r = await this.whileHeartbeating(heartbeat, () => this.handler(b));
           if (r) {
             this.reposition(b.topic, b.partition, r, b.messages[0].offset);
             return;
@@ -140,6 +141,26 @@ export class BatchRunner {
         await heartbeat();
       },
     });
+  }
+
+  /**
+   * Runs a batch's handler in step while heartbeating the group: kafkajs heartbeats only
+   * between batches, so a handler that waits longer than the session timeout (the committer
+   * waiting out a rate limit of the Git host for minutes) would otherwise be taken for dead,
+   * its partitions reassigned and its batch handled twice. kafkajs sends at most one
+   * heartbeat per heartbeat interval; one that fails (a rebalance under way) is left to the
+   * next fetch to settle.
+   */
+  private async whileHeartbeating<T>(heartbeat: () => Promise<void>, run: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => {
+      heartbeat().catch((err: unknown) => this.log.debug({ err: String(err) }, 'heartbeat during a long batch failed'));
+    }, this.opts.heartbeatIntervalMs);
+    timer.unref();
+    try {
+      return await run();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   private readonly chains = new Map<string, PartitionChain>();

@@ -35,6 +35,8 @@ export interface WorkloadKey {
   namespace: string;
   kind: string;
   name: string;
+  /** the cluster a recommendation is for: picks the mapping entry of that cluster, and is checked against the mapping's `clusters` */
+  cluster?: string;
 }
 
 export const workloadLabel = (k: WorkloadKey): string => `${k.namespace}/${k.kind}/${k.name}`;
@@ -48,6 +50,8 @@ export interface ObjectDoc {
   name: string;
   namespaces: string[];
   patch: boolean;
+  /** inline patches (patches[].patch, patchesJson6902) of the kustomizations that deploy this document and may target it, "kustomization: target" */
+  inlinePatches: string[];
   value: Record<string, unknown>;
   /** a parse error of this document, "file:line: message" */
   error?: string;
@@ -138,6 +142,7 @@ export class ManifestIndex {
           name: meta.name,
           namespaces,
           patch: k?.patch ?? false,
+          inlinePatches: (k?.inline ?? []).filter((x) => (!x.kind || x.kind === kind) && (!x.name || x.name === meta.name)).map((x) => x.label),
           value: value ?? {},
           error,
         });
@@ -150,8 +155,10 @@ export class ManifestIndex {
     return this.objects.filter((o) => o.kind === kind && o.name === name && o.namespaces.includes(namespace));
   }
 
+  /** The mapping entry of a workload: the one for its cluster, else the one for any cluster. */
   mapped(key: WorkloadKey): MappedWorkload | undefined {
-    return this.mapping.workloads.find((w) => w.workload === workloadLabel(key));
+    const entries = this.mapping.workloads.filter((w) => w.workload === workloadLabel(key));
+    return entries.find((w) => w.cluster !== undefined && w.cluster === key.cluster) ?? entries.find((w) => w.cluster === undefined);
   }
 
   /**
@@ -172,6 +179,12 @@ export class ManifestIndex {
    */
   lookup(key: WorkloadKey): WorkloadLookup {
     if (this.mappingError) return rejected('manifest-invalid', this.mappingError);
+    const clusters = this.mapping.clusters;
+    if (clusters && key.cluster !== undefined && !clusters.includes(key.cluster))
+      return rejected(
+        'unknown-workload',
+        `${workloadLabel(key)}: the recommendation is for cluster ${key.cluster}, and this repository deploys ${clusters.join(', ')} (the mapping file's clusters)`,
+      );
     const mapped = this.mapped(key);
     if (mapped?.helm) {
       const text = this.files.get(mapped.helm.values);
@@ -190,7 +203,11 @@ export class ManifestIndex {
       }
       return { resolved: { key, helm: { file: mapped.helm.values, fields: mapped.helm.fields, value: js.value ?? {} } } };
     }
-    const docs = this.docsOf(key.kind, key.namespace, key.name);
+    // the files the mapping pins for the workload in other clusters are those clusters' objects
+    const otherClusters = new Set(
+      this.mapping.workloads.filter((w) => w.workload === workloadLabel(key) && w.cluster !== undefined && w !== mapped && w.file).map((w) => w.file),
+    );
+    const docs = this.docsOf(key.kind, key.namespace, key.name).filter((d) => !otherClusters.has(d.file));
     if (docs.length === 0) {
       const broken = this.fileErrors.length > 0 ? ` (files that failed to parse: ${this.fileErrors.join('; ')})` : '';
       return rejected(this.fileErrors.length > 0 ? 'manifest-invalid' : 'unknown-workload', `${workloadLabel(key)} is not in the GitOps repository${broken}`);
@@ -464,13 +481,28 @@ function merge(a: unknown, b: unknown): unknown {
 
 const isKustomization = (f: string): boolean => /(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(f);
 
-/** file → the namespaces kustomizations give it, and whether a kustomization lists it as a patch. */
-function kustomizeNamespaces(files: ReadonlyMap<string, string>, yamlFiles: string[]): Map<string, { namespaces: string[]; patch: boolean }> {
+/** An inline patch of a kustomization, which Foresight cannot read or edit, with the target it names (none: any object). */
+interface InlinePatch {
+  label: string;
+  kind?: string;
+  name?: string;
+}
+
+/**
+ * file → the namespaces kustomizations give it, whether a kustomization lists it as a patch,
+ * and the inline patches of the kustomizations that deploy it (`bases:`, the older name of
+ * `resources:`, counts as resources).
+ */
+function kustomizeNamespaces(
+  files: ReadonlyMap<string, string>,
+  yamlFiles: string[],
+): Map<string, { namespaces: string[]; patch: boolean; inline: InlinePatch[] }> {
   interface K {
     dir: string;
     namespace?: string;
     resources: string[];
     patches: string[];
+    inline: InlinePatch[];
   }
   const ks = new Map<string, K>();
   for (const f of yamlFiles.filter(isKustomization)) {
@@ -492,38 +524,67 @@ function kustomizeNamespaces(files: ReadonlyMap<string, string>, yamlFiles: stri
         return undefined;
       }
     };
+    const list = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
     const patchList = [
-      ...((v.patches as { path?: string }[] | undefined) ?? []).map((p) => p?.path),
-      ...((v.patchesStrategicMerge as string[] | undefined) ?? []),
+      ...list(v.patches).map((p) => (p as { path?: string })?.path),
+      ...list(v.patchesStrategicMerge).filter((p) => typeof p === 'string' && !p.includes('\n')),
     ];
+    // what it patches without a file of its own: an inline patch, a JSON 6902 patch (by target), a
+    // target-selected patch file (its objects are named by the target, not by the file)
+    const inline: InlinePatch[] = [];
+    const targetOf = (t: unknown): { kind?: string; name?: string } => {
+      const o = (t ?? {}) as Record<string, unknown>;
+      return { kind: typeof o.kind === 'string' ? o.kind : undefined, name: typeof o.name === 'string' ? o.name : undefined };
+    };
+    for (const p of [...list(v.patches), ...list(v.patchesJson6902)] as Record<string, unknown>[]) {
+      if (!p || typeof p !== 'object' || (typeof p.path === 'string' && p.target === undefined)) continue;
+      const t = targetOf(p.target);
+      inline.push({
+        ...t,
+        label: `${f}: ${typeof p.path === 'string' ? `the patch ${p.path} selected by target` : 'an inline patch'} of ${t.kind ?? 'any kind'}/${t.name ?? 'any name'}`,
+      });
+    }
+    for (const p of list(v.patchesStrategicMerge).filter((x): x is string => typeof x === 'string' && x.includes('\n'))) {
+      let t: { kind?: string; name?: string } = {};
+      try {
+        const o = parseDocument(p).toJS({ maxAliasCount: MAX_YAML_ALIASES }) as Record<string, unknown> | null;
+        t = targetOf({ kind: o?.kind, name: (o?.metadata as Record<string, unknown> | undefined)?.name });
+      } catch {
+        // unreadable: it may patch any object
+      }
+      inline.push({ ...t, label: `${f}: an inline strategic-merge patch of ${t.kind ?? 'any kind'}/${t.name ?? 'any name'}` });
+    }
     ks.set(dir, {
       dir,
       namespace: typeof v.namespace === 'string' ? v.namespace : undefined,
-      resources: ((v.resources as string[] | undefined) ?? []).map(rel).filter((x): x is string => x !== undefined),
+      resources: [...list(v.resources), ...list(v.bases)].map(rel).filter((x): x is string => x !== undefined),
       patches: patchList.map(rel).filter((x): x is string => x !== undefined),
+      inline,
     });
   }
-  const out = new Map<string, { namespaces: string[]; patch: boolean }>();
-  const visit = (k: K, inherited: string | undefined, seen: Set<string>): void => {
+  const out = new Map<string, { namespaces: string[]; patch: boolean; inline: InlinePatch[] }>();
+  const visit = (k: K, inherited: string | undefined, seen: Set<string>, inlineAbove: InlinePatch[]): void => {
     if (seen.has(k.dir)) return;
     seen.add(k.dir);
     const ns = inherited ?? k.namespace; // the outermost kustomization's namespace wins
+    const inline = [...inlineAbove, ...k.inline];
     const note = (file: string, patch: boolean): void => {
-      const e = out.get(file) ?? { namespaces: [], patch: false };
+      const e = out.get(file) ?? { namespaces: [], patch: false, inline: [] };
       if (ns && !e.namespaces.includes(ns)) e.namespaces.push(ns);
       e.patch ||= patch;
+      for (const x of inline) if (!e.inline.some((y) => y.label === x.label)) e.inline.push(x);
       out.set(file, e);
     };
     for (const r of k.resources) {
       const child = ks.get(r);
-      if (child) visit(child, ns, new Set(seen));
+      if (child) visit(child, ns, new Set(seen), inline);
       else note(r, false);
     }
     for (const p of k.patches) note(p, true);
   };
   const referenced = new Set([...ks.values()].flatMap((k) => k.resources));
-  for (const k of ks.values()) if (!referenced.has(k.dir)) visit(k, undefined, new Set());
+  for (const k of ks.values()) if (!referenced.has(k.dir)) visit(k, undefined, new Set(), []);
   // bases only reached through overlays also keep their own namespace when used alone
-  for (const k of ks.values()) if (referenced.has(k.dir) && k.namespace) visit({ ...k, dir: `${k.dir}#self` }, undefined, new Set());
+  for (const k of ks.values()) if (referenced.has(k.dir) && k.namespace) visit({ ...k, dir: `${k.dir}#self` }, undefined, new Set(), []);
   return out;
 }

@@ -7,9 +7,13 @@
  *   apiVersion: foresight.dev/v1
  *   kind: Mapping
  *   include: [apps]                       # folders searched for manifests (default: the whole repo)
+ *   clusters: [eu, us]                    # the clusters it deploys (default: any); a recommendation for another is refused
  *   workloads:
  *     - workload: shop/Deployment/checkout
  *       file: apps/overlays/prod/checkout-patch.yaml
+ *     - workload: shop/Deployment/web       # one entry per cluster where each has its own file
+ *       cluster: eu
+ *       file: clusters/eu/shop/web.yaml
  *     - workload: shop/Deployment/cart
  *       helm:
  *         values: charts/cart/values-prod.yaml
@@ -52,11 +56,13 @@ const mappingSchema = z
     apiVersion: z.literal('foresight.dev/v1'),
     kind: z.literal('Mapping'),
     include: z.array(relPath).optional(),
+    clusters: z.array(z.string().min(1)).min(1).optional(),
     workloads: z
       .array(
         z
           .object({
             workload: z.string().regex(/^[^/]+\/[^/]+\/[^/]+$/, 'namespace/kind/name'),
+            cluster: z.string().min(1).optional(),
             file: relPath.optional(),
             helm: z
               .object({

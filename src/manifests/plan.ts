@@ -7,9 +7,19 @@
 import type { Recommendation } from '../codec/generated-types.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { RejectedMessage } from '../util/errors.js';
-import { currentValue, get, locateField, ManifestIndex, workloadLabel, type RepoOptions, type ResolvedWorkload, type WorkloadKey } from './manifests.js';
+import {
+  currentValue,
+  get,
+  locateField,
+  ManifestIndex,
+  workloadLabel,
+  type FieldLocation,
+  type RepoOptions,
+  type ResolvedWorkload,
+  type WorkloadKey,
+} from './manifests.js';
 import { parseQuantity } from './quantity.js';
-import { editYaml, REMOVE, type YamlEdit } from './yaml-edit.js';
+import { editYaml, REMOVE, YamlEditError, type YamlEdit } from './yaml-edit.js';
 
 export interface FieldDiff {
   field: string;
@@ -37,7 +47,7 @@ export function planRecommendation(
   opts?: RepoOptions,
   base?: ReadonlyMap<string, string>,
 ): Plan {
-  const key: WorkloadKey = { namespace: rec.namespace, kind: rec.kind, name: rec.name };
+  const key: WorkloadKey = { namespace: rec.namespace, kind: rec.kind, name: rec.name, cluster: rec.cluster };
   if (policy) checkPolicyBounds(rec, policy);
   const index = ManifestIndex.build(files, opts);
   const resolved = index.resolve(key);
@@ -48,10 +58,11 @@ export function planRecommendation(
   const diffs: FieldDiff[] = [];
   const text = (f: string): string => changed.get(f) ?? files.get(f)!;
   for (const c of rec.changes) {
-    const container = /^(requests|limits)\./.test(c.field) ? rec.container : null;
+    const container = containerOf(c.field, rec);
     // locate against the current state of the edit (an added container entry moves the next field)
     const snapshot = changed.size === 0 ? resolved : ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key);
     const loc = locateField(snapshot, c.field, container);
+    refuseUnseenVariants(index, snapshot, loc);
     const before = currentValue(snapshot, c.field, container);
     const removal = removesKey(c.field, c.proposed);
     const value: YamlEdit['value'] = removal
@@ -69,11 +80,48 @@ export function planRecommendation(
         `${workloadLabel(key)}: ${c.field} is ${inRepo ?? '(unset)'} in ${loc.file}, but the recommendation was made from ${c.current}: the field changed since and is left as it is; the next recommendation starts from the new value`,
       );
     }
-    changed.set(loc.file, editYaml(text(loc.file), loc.index, [...(loc.before ?? []), { path: loc.path, value }]));
+    changed.set(loc.file, editOrReject(text(loc.file), loc.file, loc.index, [...(loc.before ?? []), { path: loc.path, value }]));
     diffs.push({ field: c.field, container, file: loc.file, before, after: removal ? REMOVED : String(value) });
   }
   if (changed.size > 0) validate(ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key));
   return { changed, diffs };
+}
+
+/**
+ * Kustomize variants the edit cannot see or must not touch: a base that overlays of other
+ * namespaces also deploy (an edit there changes them all; the overlay needs a patch, or the
+ * mapping pins the file on purpose), and an inline or target-selected patch of a kustomization
+ * that deploys the object (the value deployed is not the one in the files).
+ */
+function refuseUnseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLocation): void {
+  const doc = [w.workload?.edit, w.hpa?.edit, w.scaledObject?.edit, w.scaledObject?.triggers].find((d) => d && d.file === loc.file && d.index === loc.index);
+  if (!doc) return;
+  const label = workloadLabel(w.key);
+  if (doc.inlinePatches.length > 0)
+    throw new RejectedMessage(
+      'ambiguous-target',
+      `${label}: ${doc.kind}/${doc.name} is patched where Foresight cannot read or edit it (${doc.inlinePatches.join('; ')}): the value deployed is not the one in ${doc.file}; move that patch into a patch file listed by path`,
+    );
+  const others = doc.namespaces.filter((n) => n !== w.key.namespace);
+  if (!doc.patch && others.length > 0 && index.mapped(w.key)?.file !== doc.file)
+    throw new RejectedMessage(
+      'ambiguous-target',
+      `${label}: ${doc.file} is a base that is also deployed to ${others.join(', ')}: an edit there would change those too; add a patch of ${doc.kind}/${doc.name} to the overlay of ${w.key.namespace}, or pin the file with "file:" in the mapping file`,
+    );
+}
+
+/** The container a field belongs to: resources are per container, the other fields are the workload's. */
+export const containerOf = (field: string, rec: Pick<Recommendation, 'container'>): string | null =>
+  /^(requests|limits)\./.test(field) ? rec.container : null;
+
+/** An edit that cannot be made (an anchored or aliased node, a parent that is not a mapping) rejects the recommendation with where and why. */
+function editOrReject(text: string, file: string, docIndex: number, edits: YamlEdit[]): string {
+  try {
+    return editYaml(text, docIndex, edits);
+  } catch (err) {
+    if (err instanceof YamlEditError) throw new RejectedMessage('manifest-invalid', `${file}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** What a diff shows for a removed key. */

@@ -11,7 +11,7 @@
  *     only thing on them in a block mapping;
  *   - only inside a flow collection ({...}, [...]) does the document get re-serialised.
  */
-import { isMap, isScalar, isSeq, parseAllDocuments, Scalar, stringify, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, Scalar, stringify, type Document, type Node } from 'yaml';
 import { ForesightError } from '../util/errors.js';
 
 export type YamlPath = (string | number)[];
@@ -49,6 +49,7 @@ function parseDoc(text: string, docIndex: number): Document.Parsed {
 
 function editOne(text: string, docIndex: number, e: YamlEdit): string {
   const doc = parseDoc(text, docIndex);
+  refuseShared(doc, e.path);
   if (e.value === REMOVE) return removeKey(text, doc, e.path);
   const value = e.value;
   const node = doc.getIn(e.path, true) as Node | undefined;
@@ -81,6 +82,25 @@ function editOne(text: string, docIndex: number, e: YamlEdit): string {
   const indent = column(text, parent.range[0]);
   const block = stringify([nest(missing.slice(1), value)], { indentSeq: indentsSequences(text) }).trimEnd();
   return insertLines(text, at, block, indent);
+}
+
+/**
+ * An anchored node (`&res`) or an alias (`*res`) on the edited path is shared: a splice in the
+ * anchored text changes every alias of it too (another container's resources, another
+ * object's replicas), and an alias has no text of its own to edit. Refused, with where.
+ */
+function refuseShared(doc: Document.Parsed, path: YamlPath): void {
+  for (let i = 0; i <= path.length; i++) {
+    const node = (i === 0 ? doc.contents : doc.getIn(path.slice(0, i), true)) as Node | null | undefined;
+    if (node === undefined || node === null) return;
+    const at = i === 0 ? 'the document' : path.slice(0, i).join('.');
+    if (isAlias(node))
+      throw new YamlEditError(
+        `${at} is an alias (*${node.source}) of a node shared with other places: Foresight does not edit it; write the values out in place`,
+      );
+    if (node.anchor)
+      throw new YamlEditError(`${at} is anchored (&${node.anchor}) and its aliases share it: editing it would change them too; write the values out in place`);
+  }
 }
 
 /** Deletes a key of a block mapping with its lines; absent already: the text as it is; in a flow mapping (or sharing its line): re-serialised. */
@@ -128,8 +148,9 @@ function reserialiseDoc(text: string, doc: Document.Parsed): string {
   const [start, , end] = doc.range;
   const original = text.slice(start, end);
   let body = doc.toString({ indentSeq: indentsSequences(text) });
-  if (original.startsWith('---') && !body.startsWith('---')) body = `---\n${body}`;
-  if (!original.startsWith('---') && body.startsWith('---')) body = body.replace(/^---\n?/, '');
+  if (eolOf(text) === '\r\n') body = body.replace(/\r?\n/g, '\r\n');
+  if (original.startsWith('---') && !body.startsWith('---')) body = `---${eolOf(text)}${body}`;
+  if (!original.startsWith('---') && body.startsWith('---')) body = body.replace(/^---\r?\n?/, '');
   return splice(text, start, end, body);
 }
 
@@ -145,12 +166,18 @@ function column(text: string, offset: number): number {
 
 function insertLines(text: string, at: number, block: string, indent: number): string {
   const pad = ' '.repeat(indent);
+  const eol = eolOf(text);
   const lines = block
     .split('\n')
     .map((l) => (l.length > 0 ? pad + l : l))
-    .join('\n');
-  const lead = at > 0 && text[at - 1] !== '\n' ? '\n' : '';
-  return splice(text, at, at, `${lead}${lines}\n`);
+    .join(eol);
+  const lead = at > 0 && text[at - 1] !== '\n' ? eol : '';
+  return splice(text, at, at, `${lead}${lines}${eol}`);
+}
+
+/** The file's line ending: a file written with CRLF gets CRLF in what is added or re-serialised. */
+function eolOf(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
 }
 
 function splice(text: string, start: number, end: number, insert: string): string {

@@ -92,13 +92,26 @@ export const SAVED_THRESHOLD = 0.01;
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 /**
- * The verdict, judged in order: insufficient-data when either window has data for fewer than
- * half its 5-minute steps; regressed when the after window's under-provisioned share is above the
+ * The shortest after window judged (1 hour), or the whole outcome period when it is shorter: a
+ * change superseded sooner is `insufficient-data` — one step over capacity in a window of two
+ * would read as 50% under-provisioned, a regression, and tighten the workload's calibration.
+ */
+export const MIN_JUDGED_STEPS = 12;
+
+/**
+ * The verdict, judged in order: insufficient-data when the after window is shorter than
+ * `minSteps` (a newer change ended it early) or either window has data for fewer than half its
+ * 5-minute steps; regressed when the after window's under-provisioned share is above the
  * policy's SLO risk; saved when the after window costs (or, with a cost unknown, holds
  * capacity-hours) more than 1% less than the before window; else neutral.
  */
-export function verdictOf(before: OutcomeWindow, after: OutcomeWindow, sloRisk: number): { verdict: OutcomeVerdict; explanation: string } {
+export function verdictOf(before: OutcomeWindow, after: OutcomeWindow, sloRisk: number, minSteps = 0): { verdict: OutcomeVerdict; explanation: string } {
   const steps = (w: OutcomeWindow): number => Math.round((w.endMs - w.startMs) / STEP_MS);
+  if (steps(after) < minSteps)
+    return {
+      verdict: 'insufficient-data',
+      explanation: `superseded after ${steps(after)} 5-minute steps by a newer change in force: too short to judge (at least ${minSteps} are needed)`,
+    };
   for (const [name, w] of [
     ['before', before],
     ['after', after],

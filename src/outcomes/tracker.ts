@@ -26,7 +26,8 @@ import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
 import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
 import type { OutcomesConfig } from '../config/config.js';
-import { currentValue, type ManifestIndex } from '../manifests/manifests.js';
+import { currentValue, type ManifestIndex, type ResolvedWorkload } from '../manifests/manifests.js';
+import { removesKey } from '../manifests/plan.js';
 import { parseQuantity } from '../manifests/quantity.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { forecastAtRisk, type PeakForecast } from '../policy/rules.js';
@@ -40,7 +41,17 @@ import { traceHeaders } from '../telemetry/propagation.js';
 import { outcomeTrackKey, workloadStateKey } from '../windows/redis-keys.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import type { Redis } from '../windows/redis-client.js';
-import { counterRates, STEP_MS, tighteningAfter, tighteningFor, verdictOf, windowFigures, type Held, type SecondarySteps } from './figures.js';
+import {
+  counterRates,
+  MIN_JUDGED_STEPS,
+  STEP_MS,
+  tighteningAfter,
+  tighteningFor,
+  verdictOf,
+  windowFigures,
+  type Held,
+  type SecondarySteps,
+} from './figures.js';
 import { advance, trackedOf, type Tracked } from './lifecycle.js';
 import { measureOf, type Holding, type Measure } from './measures.js';
 import type { ChangeOutcome, OutcomeVerdict } from './outcome.js';
@@ -98,20 +109,28 @@ export class OutcomeTracker {
     return outcomeTrackKey(this.d.prefix, workload);
   }
 
-  /** The manifest's value of a field of the workload, when the checkout has it. */
-  private manifestValue(id: SeriesIdentity, field: string, container: string | null): string | null {
+  /** The workload as the checkout has it, or undefined (not in the repository, not managed, or broken). */
+  private resolved(id: SeriesIdentity): ResolvedWorkload | undefined {
     try {
-      const w = this.d.money.workload(id).resolved; // resolved once per manifest snapshot (money/money.ts)
-      return w ? currentValue(w, field, container) : null;
+      return this.d.money.workload(id).resolved ?? undefined; // resolved once per manifest snapshot (money/money.ts)
     } catch {
-      return null; // not in the repository, not managed, or broken
+      return undefined;
     }
   }
 
-  /** Does the checkout show every field of the change at its proposed value? */
+  /** The manifest's value of a field of the workload, when the checkout has it. */
+  private manifestValue(id: SeriesIdentity, field: string, container: string | null): string | null {
+    const w = this.resolved(id);
+    return w ? currentValue(w, field, container) : null;
+  }
+
+  /** Does the checkout show every field of the change at its proposed value (a key the committer removes: gone)? */
   private inForce(id: SeriesIdentity, t: Tracked): boolean {
+    const w = this.resolved(id);
+    if (!w) return false;
     return t.rec.changes.every((c) => {
-      const v = this.manifestValue(id, c.field, t.rec.container);
+      const v = currentValue(w, c.field, t.rec.container);
+      if (removesKey(c.field, c.proposed)) return v === null;
       if (v === null) return false;
       const [a, b] = [numeric(v), numeric(c.proposed)];
       return a !== undefined && b !== undefined ? Math.abs(a - b) < 1e-9 : v === c.proposed;
@@ -283,7 +302,7 @@ export class OutcomeTracker {
     };
     const wBefore = windowFigures(before, inForceAt - len, inForceAt, await held(m.before), secondary[0]);
     const wAfter = windowFigures(after, inForceAt, endMs, await held(m.after), secondary[1]);
-    const { verdict, explanation } = verdictOf(wBefore, wAfter, t.sloRisk);
+    const { verdict, explanation } = verdictOf(wBefore, wAfter, t.sloRisk, Math.min(MIN_JUDGED_STEPS, Math.round(this.d.cfg.periodMs / STEP_MS)));
     const prices = await this.d.money.prices(m.after.pool, endMs);
     const outcome: ChangeOutcome = {
       recommendationId: t.rec.id,

@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'MAPPING_INVALID'
   | 'MANIFEST_EDIT_FAILED'
   | 'UNSAFE_PATH'
-  | 'COMMIT_CONFLICT';
+  | 'COMMIT_CONFLICT'
+  | 'COMMIT_REFUSED';
 
 export class ForesightError extends Error {
   readonly code: ErrorCode;
@@ -64,6 +65,10 @@ export type RejectReason =
   | 'out-of-bounds'
   | 'manifest-invalid'
   | 'conflict'
+  // the remote refused the push: branch protection, a pre-receive hook (retrying cannot help)
+  | 'push-refused'
+  // a critical change needs a pull request, and the backend cannot keep one (a local backend with a URL remote)
+  | 'review-unavailable'
   // the alert bridge's: Alertmanager refused the alert (HTTP 4xx)
   | 'alertmanager-rejected'
   // the committer's: the field's value in the repository is not the one the recommendation was made from

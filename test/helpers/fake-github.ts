@@ -25,6 +25,7 @@ interface Pull {
   body: string;
   state: 'open' | 'closed';
   labels: string[];
+  comments: string[];
 }
 
 export interface Fault {
@@ -258,15 +259,30 @@ export class FakeGitHub {
           message: 'Validation Failed',
           errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${this.owner}:${body.head}.` }],
         });
-      const pr: Pull = { number: this.pulls.length + 1, head: body.head, base: body.base, title: body.title, body: body.body ?? '', state: 'open', labels: [] };
+      const pr: Pull = {
+        number: this.pulls.length + 1,
+        head: body.head,
+        base: body.base,
+        title: body.title,
+        body: body.body ?? '',
+        state: 'open',
+        labels: [],
+        comments: [],
+      };
       this.pulls.push(pr);
       return send(201, this.pullJson(pr));
     }
     if (method === 'PATCH' && (m = /^\/pulls\/(\d+)$/.exec(p))) {
       const pr = this.pulls.find((x) => x.number === Number(m![1]));
       if (!pr) return error(404, 'Not Found');
-      Object.assign(pr, { title: body.title ?? pr.title, body: body.body ?? pr.body });
+      Object.assign(pr, { title: body.title ?? pr.title, body: body.body ?? pr.body, state: body.state ?? pr.state });
       return send(200, this.pullJson(pr));
+    }
+    if (method === 'POST' && (m = /^\/issues\/(\d+)\/comments$/.exec(p))) {
+      const pr = this.pulls.find((x) => x.number === Number(m![1]));
+      if (!pr) return error(404, 'Not Found');
+      pr.comments.push(String(body.body));
+      return send(201, { id: pr.comments.length, body: body.body });
     }
     if (method === 'POST' && (m = /^\/issues\/(\d+)\/labels$/.exec(p))) {
       const pr = this.pulls.find((x) => x.number === Number(m![1]));

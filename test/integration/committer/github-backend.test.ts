@@ -11,7 +11,6 @@ import { after, before, describe, it } from 'node:test';
 import type { Recommendation } from '../../../src/codec/generated-types.js';
 import { Committer } from '../../../src/committer/committer.js';
 import type { CommitterConfig } from '../../../src/config/config.js';
-import { CommitConflictError } from '../../../src/committer/backend.js';
 import { GitHubBackend, retryDelayMs } from '../../../src/committer/github-backend.js';
 import { createLogger } from '../../../src/telemetry/log.js';
 import { RejectedMessage } from '../../../src/util/errors.js';
@@ -133,7 +132,7 @@ describe('GitHub backend', () => {
     assert.match(gh.pulls[0].body, /\| minReplicas \| `charts\/cart\/values-prod.yaml` \| 2 \| \*\*3\*\* \|/);
     await apply(rec('shop/Deployment/cart', [['minReplicas', '4']], { critical: true }));
     assert.equal(gh.pulls.length, 1, 'updated, not another');
-    assert.match(gh.pulls[0].body, /\| 3 \| \*\*4\*\* \|/);
+    assert.match(gh.pulls[0].body, /\| 2 \| \*\*4\*\* \|/, 'the whole branch against main: the base value 2 before');
     const commits = gh.log('foresight/shop/deployment/cart').length;
     const body = gh.pulls[0].body;
     await apply(first);
@@ -176,9 +175,14 @@ describe('GitHub backend', () => {
     assert.ok(!logs.includes(gh.token));
   });
 
-  it('reports a conflict that persists (409) after its retries', async () => {
+  it('dead-letters a conflict that persists (409) after its retries as conflict', async () => {
     gh.fail('PATCH', /\/git\/refs\/heads\/main$/, { status: 409, body: { message: 'Conflict' } }, 4);
-    await assert.rejects(apply(rec('payments/Deployment/payments', [['minReplicas', '4']])), CommitConflictError);
+    rejected.length = 0;
+    await apply(rec('payments/Deployment/payments', [['minReplicas', '4']]));
+    assert.deepEqual(
+      rejected.map((r) => r.reason),
+      ['conflict'],
+    );
   });
 
   it('waits for the rate limit reset on a 403 with x-ratelimit-remaining: 0', async () => {

@@ -1,8 +1,8 @@
 /**
- * The local Git backend against real repositories when the branch moves underneath: a
- * non-conflicting push in between is rebased over; a conflicting one makes the rebase fail,
- * the change is recomputed on the new tip and pushed; a branch that keeps moving is reported
- * after the retries. Never forced: every other writer's commit stays.
+ * The local Git backend against real repositories when the branch moves underneath: any push
+ * in between (on another line or the same one) makes it reset to the new tip and recompute the
+ * change there; a branch that keeps moving is reported after the retries. Never forced: every
+ * other writer's commit stays.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -32,12 +32,12 @@ function otherWriter(repo: GitOpsFixture, n: number): (edit: (text: string) => s
 }
 
 describe('local Git backend', () => {
-  it('rebases over a non-conflicting push and recomputes after a conflicting one', async () => {
+  it('recomputes the change on the new tip after a push in between, conflicting or not', async () => {
     const repo = gitopsRemote();
     const backend = await LocalGitBackend.open({ remote: repo.remote, workdir: path.join(repo.tmp, 'work') }, pino({ level: 'silent' }));
     const human = otherWriter(repo, 1);
 
-    // 1. someone edits another line between our snapshot and our push: rebased over
+    // 1. someone edits another line between our snapshot and our push: recomputed on their commit (never rebased)
     let calls = 0;
     await backend.commit({
       branch: 'main',
@@ -48,12 +48,12 @@ describe('local Git backend', () => {
         return { changed: new Map([[FILE, files.get(FILE)!.replace('minReplicas: 2', 'minReplicas: 3')]]), message: 'min 3\n' };
       },
     });
-    assert.equal(calls, 1, 'the rebase kept our commit, no recomputation');
+    assert.equal(calls, 2, 'the edit ran again on the new tip');
     let text = repo.git('show', `main:${FILE}`);
     assert.match(text, /minReplicas: 3/);
     assert.match(text, /payments:3\.1\.1/);
 
-    // 2. someone changes the same line meanwhile: the rebase conflicts, the edit is recomputed on their version
+    // 2. someone changes the same line meanwhile: the edit is recomputed on their version
     calls = 0;
     const seen: string[] = [];
     await backend.commit({

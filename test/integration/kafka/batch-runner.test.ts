@@ -2,7 +2,9 @@
  * The batch runner's pipelined mode against a real broker: a partition's batches are handled
  * one at a time and in order while the next are fetched; a handler failure refetches the
  * partition from the failed batch (the batches queued behind it are dropped, not skipped);
- * and the committed offset never passes a batch not handled.
+ * and the committed offset never passes a batch not handled. In step, a handler that runs
+ * longer than the session timeout (the committer waiting out a Git host's rate limit) keeps
+ * the group's heartbeat: no rebalance, its batch handled once.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -73,5 +75,42 @@ describe('batch runner, pipelined', () => {
     );
     const committed = await committedOffsets(kafka, cfg.processorGroup, cfg.topics.metrics);
     assert.equal(committed.get(0), BigInt(TOTAL), 'committed up to the last handled offset');
+  });
+});
+
+describe('batch runner, in step', () => {
+  it('heartbeats while a handler runs longer than the session timeout: no rebalance, the batch handled once', async () => {
+    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' });
+    const cfg = testConfig(env);
+    const kafka = testKafka(cfg);
+    await ensureTopics(kafka, cfg.topics);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: cfg.topics.recommendations, messages: [{ value: 'r0' }, { value: 'r1' }] });
+    await producer.disconnect();
+    const handled: string[] = [];
+    let joins = 0;
+    const log = createLogger('test', 'info', {
+      write: (line: string) => {
+        if (line.includes('joined consumer group')) joins++;
+      },
+    } as unknown as NodeJS.WritableStream);
+    const sessionTimeoutMs = 6_000; // the broker's smallest (group.min.session.timeout.ms)
+    const runner = new BatchRunner(
+      kafka,
+      { groupId: cfg.committerGroup, topics: [cfg.topics.recommendations], sessionTimeoutMs, heartbeatIntervalMs: 1_000 },
+      async (batch) => {
+        if (handled.length === 0) await sleep(sessionTimeoutMs + 3_000); // a long wait inside the batch
+        handled.push(...batch.messages.map((m) => m.offset));
+      },
+      log,
+    );
+    await runner.start();
+    await waitFor(async () => handled.length >= 2, 30_000, 100);
+    await sleep(1_500); // a rebalance after the long batch would rejoin and hand it again
+    await runner.stop();
+    assert.deepEqual(handled, ['0', '1'], 'handled once');
+    assert.equal(joins, 1, 'the member was never taken for dead');
+    assert.equal((await committedOffsets(kafka, cfg.committerGroup, cfg.topics.recommendations)).get(0), 2n);
   });
 });

@@ -32,6 +32,13 @@ describe('git environment', () => {
       HOME: '/home/u',
       LC_ALL: 'C.UTF-8',
       HTTPS_PROXY: 'http://proxy:3128',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_COUNT: '2',
+      GIT_CONFIG_KEY_0: 'core.hooksPath',
+      GIT_CONFIG_VALUE_0: '/dev/null',
+      GIT_CONFIG_KEY_1: 'commit.gpgsign',
+      GIT_CONFIG_VALUE_1: 'false',
       GIT_TERMINAL_PROMPT: '0',
       GIT_AUTHOR_NAME: 'Foresight',
     });

@@ -117,6 +117,30 @@ describe('deploy/', () => {
     assert.equal(flux.spec.sourceRef.name, load('flux/gitrepository.yaml')[0].metadata.name);
   });
 
+  it("ignores spec.replicas only of the Deployments an HPA scales (a Deployment's replicas from Git must sync)", () => {
+    const app = load('argocd/application.yaml')[0];
+    const dir = path.join(PROJECT_ROOT, 'deploy', 'gitops-example', app.spec.source.path, '..', '..');
+    const docs = (d: string): Obj[] =>
+      readdirSync(d).flatMap((f) =>
+        statSync(path.join(d, f)).isDirectory()
+          ? docs(path.join(d, f))
+          : f.endsWith('.yaml')
+            ? load(path.relative(path.join(PROJECT_ROOT, 'deploy'), path.join(d, f)))
+            : [],
+      );
+    const scaled = new Set(
+      docs(dir)
+        .filter((o) => o?.kind === 'HorizontalPodAutoscaler')
+        .map((o) => (o.spec as Obj | undefined)?.scaleTargetRef as Obj | undefined)
+        .filter((r) => r?.kind === 'Deployment')
+        .map((r) => r!.name),
+    );
+    const ignored = (app.spec.ignoreDifferences as Obj[]).filter((d) => (d.jsonPointers as string[]).includes('/spec/replicas'));
+    assert.ok(ignored.length > 0);
+    for (const d of ignored)
+      assert.ok(typeof d.name === 'string' && scaled.has(d.name), `ignoreDifferences ${JSON.stringify(d)} is not scoped to a Deployment an HPA scales`);
+  });
+
   it('puts the Argo CD application in a project limited to its repository, namespace and the kinds the repository holds', () => {
     const app = load('argocd/application.yaml')[0];
     const project = load('argocd/appproject.yaml')[0];
