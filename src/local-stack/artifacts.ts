@@ -29,7 +29,9 @@ export function mavenRepos(): string[] {
   const out: string[] = [];
   for (const home of homes) {
     const settings = path.join(home, '.m2', 'settings.xml');
-    const local = existsSync(settings) ? /<localRepository>\s*([^<]+?)\s*<\/localRepository>/.exec(readFileSync(settings, 'utf8'))?.[1] : undefined;
+    // the element Maven reads, not one in a comment (Maven's template settings.xml carries a commented-out example)
+    const xml = existsSync(settings) ? readFileSync(settings, 'utf8').replace(/<!--[\s\S]*?-->/g, '') : '';
+    const local = /<localRepository>\s*([^<]+?)\s*<\/localRepository>/.exec(xml)?.[1];
     if (local) out.push(local.replace(/\$\{user\.home\}/g, os.userInfo().homedir));
     out.push(path.join(home, '.m2', 'repository'));
   }

@@ -61,6 +61,9 @@ export interface WorkloadFacts {
   pool: (policy: ResolvedPolicy) => string;
 }
 
+/** A workload as series name it: its cluster chooses the files of a repository that pins files per cluster. */
+type WorkloadId = Pick<SeriesIdentity, 'namespace' | 'kind' | 'name'> & { cluster?: string | null };
+
 export class Money {
   private readonly facts = new WeakMap<ManifestIndex, Map<string, WorkloadFacts>>();
   /** scope → its figures at the hour last checked: a scope's workloads read its costs once per hour */
@@ -72,16 +75,20 @@ export class Money {
 
   constructor(private readonly d: MoneyDeps) {}
 
-  /** The workload as the manifest in force has it (undefined parts when it is not there or not managed). */
-  workload(id: Pick<SeriesIdentity, 'namespace' | 'kind' | 'name'>): WorkloadFacts {
+  /**
+   * The workload as the manifest in force has it (undefined parts when it is not there or not
+   * managed), in its cluster's files when the repository's mapping pins files per cluster
+   * (manifests/mapping.ts), as the committer reads it.
+   */
+  workload(id: WorkloadId): WorkloadFacts {
     const index = this.d.manifests?.();
-    const key = `${id.namespace}/${id.kind}/${id.name}`;
+    const key = `${id.cluster ?? ''}/${id.namespace}/${id.kind}/${id.name}`;
     const cache = index ? (this.facts.get(index) ?? new Map<string, WorkloadFacts>()) : undefined;
     if (index && cache && !this.facts.has(index)) this.facts.set(index, cache);
     const hit = cache?.get(key);
     if (hit) return hit;
     // not in the repository, not managed, or broken: nothing to read here (the committer reports those)
-    const resolved = index?.lookup({ namespace: id.namespace, kind: id.kind, name: id.name }).resolved;
+    const resolved = index?.lookup({ namespace: id.namespace, kind: id.kind, name: id.name, cluster: id.cluster ?? undefined }).resolved;
     const f: WorkloadFacts = {
       resolved,
       team: teamOf(resolved),
@@ -94,7 +101,7 @@ export class Money {
   }
 
   /** The policy of a workload, its team included (team-scoped policy files take effect). */
-  policyOf(id: Pick<SeriesIdentity, 'namespace' | 'kind' | 'name'>): ResolvedPolicy {
+  policyOf(id: WorkloadId): ResolvedPolicy {
     return policyOfWorkload(this.d.policies(), this.workload(id).resolved, id);
   }
 

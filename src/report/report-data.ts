@@ -112,8 +112,14 @@ export interface ReportInputs {
  * its manifest carries (money/workload-facts.ts policyOfWorkload, as the processor and the
  * committer resolve it); without the manifests, without a team.
  */
-export function seriesPolicy(policies: PolicySet, manifests: ManifestIndex | undefined, id: { namespace: string; kind: string; name: string }): ResolvedPolicy {
-  return policyOfWorkload(policies, manifests?.lookup({ namespace: id.namespace, kind: id.kind, name: id.name }).resolved, id);
+export function seriesPolicy(
+  policies: PolicySet,
+  manifests: ManifestIndex | undefined,
+  id: { namespace: string; kind: string; name: string; cluster?: string | null },
+): ResolvedPolicy {
+  // in the series' cluster's files, as the processor and the committer read them
+  const key = { namespace: id.namespace, kind: id.kind, name: id.name, cluster: id.cluster ?? undefined };
+  return policyOfWorkload(policies, manifests?.lookup(key).resolved, id);
 }
 
 /** Scopes with cost windows in the month, and the billing partitions that hold them (SCAN: a one-shot command, not the hot path). */

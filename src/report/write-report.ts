@@ -3,7 +3,7 @@
  * report` and the demo. The savings proposed come from the recommendations topic, read to its
  * current end; when it cannot be read the page says so instead of showing a figure.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Recommendation } from '../codec/generated-types.js';
 import { AvroCodec, createRegistry } from '../codec/avro-codec.js';
@@ -106,7 +106,8 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
           : 'not read (--no-recommendations)',
       };
   const gitops = opts.gitops ?? cfg.recommend.policyRepo;
-  if (gitops && !existsSync(path.join(gitops, '.'))) throw new ConfigError(opts.gitops ? '--gitops' : 'FORESIGHT_POLICY_REPO', `${gitops}: no such directory`);
+  if (gitops && !statSync(gitops, { throwIfNoEntry: false })?.isDirectory())
+    throw new ConfigError(opts.gitops ? '--gitops' : 'FORESIGHT_POLICY_REPO', `${gitops}: ${existsSync(gitops) ? 'not a directory' : 'no such directory'}`);
   const manifests = gitops
     ? ManifestIndex.build(readRepoFiles(gitops), { mappingFile: cfg.recommend.mappingFile, policiesPath: cfg.recommend.policyPath })
     : undefined;

@@ -27,9 +27,13 @@ describe('the Maven local repository the stack reads', () => {
     assert.ok(mavenRepos().includes(account), `${mavenRepos().join(', ')} includes ${account}`);
     assert.ok(mavenRepos().includes(path.join(home, '.m2', 'repository')));
     mkdirSync(path.join(home, '.m2'));
-    writeFileSync(path.join(home, '.m2', 'settings.xml'), '<settings><localRepository> /srv/m2 </localRepository></settings>');
+    writeFileSync(
+      path.join(home, '.m2', 'settings.xml'),
+      '<settings>\n  <!-- <localRepository>/path/to/local/repo</localRepository> -->\n  <localRepository> /srv/m2 </localRepository>\n</settings>',
+    );
     const repos = mavenRepos();
     assert.ok(repos.indexOf('/srv/m2') >= 0 && repos.indexOf('/srv/m2') < repos.indexOf(path.join(home, '.m2', 'repository')));
+    assert.ok(!repos.includes('/path/to/local/repo'), "the template's commented-out example is not read");
   });
 
   it('is FORESIGHT_MAVEN_REPO alone when it is set', () => {
