@@ -15,34 +15,26 @@ import { LocalGitBackend } from '../../src/committer/local-backend.js';
 import { seedBareRepository } from '../../src/committer/seed.js';
 import type { CommitterConfig } from '../../src/config/config.js';
 import { gitEnv } from '../../src/committer/git-env.js';
+import { fieldRec } from './recommendation.js';
 
-/** A recommendation whose changes are [field, current, proposed] (current null: not checked). */
+/** A recommendation whose changes are [field, current, proposed] (current null: not checked); fieldRec's, with a forecast, a cost and a rule. */
 export function rec(workload: string, id: string, changes: [string, string | null, string][], opts: Partial<Recommendation> = {}): Recommendation {
-  const [namespace, kind, name] = workload.split('/');
-  return {
-    id,
-    type: 'HPA',
-    cluster: 'prod',
-    namespace,
-    kind,
-    name,
-    container: null,
-    changes: changes.map(([field, current, proposed]) => ({ field, current, proposed })),
-    currentSource: 'MANIFEST',
-    forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 2.1, q90: 2.9, q99: 3.6, quantileUsed: 0.99, peakTime: null },
-    rules: ['slo-risk:0.01'],
-    monthlyCostDelta: 12.5,
-    currency: 'USD',
-    confidence: 0.8,
-    modelVersion: 'm1',
-    critical: false,
-    createdAt: Date.now(),
-    traceparent: null,
-    costUnknown: null,
-    nodePool: null,
-    budget: null,
-    ...opts,
-  };
+  return fieldRec(
+    workload,
+    changes.map(([field, , proposed]) => [field, proposed]),
+    null,
+    {
+      id,
+      changes: changes.map(([field, current, proposed]) => ({ field, current, proposed })),
+      forecast: { metric: 'cpu_usage', horizonSeconds: 3600, q50: 2.1, q90: 2.9, q99: 3.6, quantileUsed: 0.99, peakTime: null },
+      rules: ['slo-risk:0.01'],
+      monthlyCostDelta: 12.5,
+      confidence: 0.8,
+      modelVersion: 'm1',
+      createdAt: Date.now(),
+      ...opts,
+    },
+  );
 }
 
 export const COMMITTER_CFG = {
