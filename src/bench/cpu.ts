@@ -47,10 +47,22 @@ export function procCpuSeconds(pid: number | undefined): number | undefined {
 export class CpuMeter {
   private readonly broker = brokerPid();
 
-  constructor(private readonly redis: Redis) {}
+  /** `nodePids`: the processes whose CPU is `node` (the processors' own; default this process) */
+  constructor(
+    private readonly redis: Redis,
+    private readonly nodePids?: () => number[],
+  ) {}
+
+  private nodeSeconds(): number {
+    if (!this.nodePids) {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    }
+    return this.nodePids().reduce((sum, pid) => sum + (procCpuSeconds(pid) ?? NaN), 0);
+  }
 
   async snapshot(): Promise<CpuSnapshot> {
-    const u = process.cpuUsage();
+    const node = this.nodeSeconds();
     let redis: number | undefined;
     try {
       // a cluster's CPU is its masters' together
@@ -60,7 +72,7 @@ export class CpuMeter {
     } catch {
       redis = undefined;
     }
-    return { node: (u.user + u.system) / 1e6, redis, broker: procCpuSeconds(this.broker) };
+    return { node, redis, broker: procCpuSeconds(this.broker) };
   }
 }
 

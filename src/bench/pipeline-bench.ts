@@ -32,6 +32,7 @@ import { createServiceContext, type RunningService, type ServiceContext } from '
 import { sleep } from '../util/retry.js';
 import { createRedis } from '../windows/redis-client.js';
 import { cpuBetween, CpuMeter, type CpuSnapshot } from './cpu.js';
+import { ProcessorProcesses } from './processor-process.js';
 
 import { STEP } from './round-producer.js';
 
@@ -85,9 +86,12 @@ export class LoopHarness {
   produced = 0;
   /** the producer's own process (bench scale: its CPU stays out of this process's) */
   producer?: ProducerProcess;
+  /** the processors' own processes (bench scale; bench pipeline runs its processor in this process) */
+  processors?: ProcessorProcesses;
 
   private constructor(
     readonly id: string,
+    readonly env: NodeJS.ProcessEnv,
     readonly ctx: ServiceContext,
     readonly series: number,
     readonly samplesPerStep: number,
@@ -102,7 +106,7 @@ export class LoopHarness {
   static async create(series: number, partitions: number, rounds: number, samplesPerStep = 1, producerProcess = false, recommend = true): Promise<LoopHarness> {
     const id = benchId();
     const env = loopEnv(id, partitions, recommend);
-    const h = new LoopHarness(id, await createServiceContext('bench', env), series, samplesPerStep);
+    const h = new LoopHarness(id, env, await createServiceContext('bench', env), series, samplesPerStep);
     if (producerProcess) h.producer = await ProducerProcess.start(env);
     h.t0 = Math.floor(Date.now() / STEP) * STEP - (rounds + 1) * STEP;
     return h;
@@ -116,6 +120,14 @@ export class LoopHarness {
         for (const k of Object.keys(this.phases) as (keyof typeof this.phases)[]) this.phases[k] += o.scoring.timings[k];
       }
       observe?.(o);
+    });
+  }
+
+  /** `count` processors in processes of their own (processor-process.ts), `youngMb` their semi-space (0: Node's default). */
+  async startProcessorProcesses(count: number, youngMb: number, onBatch?: (messages: number) => void): Promise<void> {
+    this.processors = await ProcessorProcesses.start(this.env, count, youngMb, (messages) => {
+      this.applied += messages;
+      onBatch?.(messages);
     });
   }
 
@@ -212,6 +224,7 @@ export class LoopHarness {
     await this.producer?.stop();
     await this.reader?.disconnect();
     await this.service?.stop();
+    await this.processors?.stop();
     await this.ctx.producer.disconnect();
     await this.ctx.health.close();
   }

@@ -23,12 +23,14 @@
  * 4. Memory: steady-state bytes per series (steady-state.ts: sample series written through the
  *    same window path over 37 days at one sample per 15 s) and that times N; and what the run's
  *    own keys take (a few steps of history, not steady state).
- * Processor RSS is this process's (the processor runs in it), sampled every second: its peak.
+ * The processors run in `processors` child processes of their own, one consumer group
+ * (processor-process.ts; Node's young generation set by `youngMb`, as the Dockerfile sets it):
+ * the CPU figures' `node` is theirs, not this process's (the recommendations' reader); their
+ * RSS is the sum of each one's peak (VmHWM), and the event loop's delay the worst of theirs.
  *
  * The last line printed is one JSON object.
  */
 import { availableParallelism } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpuBetween, CpuMeter, cpuTotal, procCpuSeconds, type CpuSnapshot } from './cpu.js';
 import { rawConsumeSeconds } from './ingest-bench.js';
 import { LoopHarness, percentile } from './pipeline-bench.js';
@@ -46,6 +48,10 @@ export interface ScaleBenchOptions {
   burst: number;
   partitions: number;
   steadySeries: number;
+  /** processor processes in the consumer group */
+  processors: number;
+  /** their young generation's semi-space in MB (--max-semi-space-size; 0: Node's default) */
+  youngMb: number;
   progress: (msg: string) => void;
 }
 
@@ -61,9 +67,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
   const { cfg } = h.ctx;
   const redis = createRedis(cfg.redis, h.ctx.log);
   await redis.connect();
-  const cpu = new CpuMeter(redis);
-  let rssPeak = process.memoryUsage().rss;
-  const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 1_000);
+  const cpu = new CpuMeter(redis, () => h.processors?.pids ?? []);
   try {
     // 1. warm-up, produced before the processor starts; then its catch-up rate and CPU
     opts.progress(`warm-up: step 0 of ${opts.series} series, ${opts.samplesPerStep} samples per step, then the processor catches up...`);
@@ -73,10 +77,10 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
     let last = 0;
     let cpu0: Promise<CpuSnapshot> | undefined;
     let firstBatch = 0;
-    await h.startProcessor((o) => {
+    await h.startProcessorProcesses(opts.processors, opts.youngMb, (messages) => {
       // from the end of the first batch: the processor's start (models, policies, group join) is not ingest
       if (first === 0) {
-        firstBatch = o.messages;
+        firstBatch = messages;
         first = performance.now();
         cpu0 = cpu.snapshot(); // takes this process's CPU time at once, Redis's a moment later
       }
@@ -94,8 +98,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
     let cpu1 = await cpu.snapshot();
     let producer1 = producerCpu();
     let flowing0 = h.produced;
-    // how long the event loop was held up (one processor: every stall delays every partition's batches)
-    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    // how long each processor's event loop was held up (a stall delays every partition's batches of that processor)
     for (let r = 1; r <= opts.rounds + 1; r++) {
       opts.progress(`round ${r}/${opts.rounds + 1}: ${opts.series} series, closing events over ${opts.spread} s${r === 1 ? ' (warms the loop)' : ''}...`);
       await h.produceRound(r, opts.spread);
@@ -105,11 +108,11 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
         cpu1 = await cpu.snapshot();
         producer1 = producerCpu();
         flowing0 = h.produced;
-        loopDelay.enable();
+        h.processors!.loopDelayStart();
       }
     }
     await h.settle();
-    loopDelay.disable();
+    const loopDelay = await h.processors!.loopDelayStop();
     const flowingCpu = cpuBetween(cpu1, await cpu.snapshot());
     const flowingProducer = +(producerCpu() - producer1).toFixed(2);
     const flowingEvents = h.produced - flowing0;
@@ -127,8 +130,8 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
     await h.waitApplied(h.produced);
     await h.settle();
     const bursty = h.latencies(new Set([b]));
+    const rssPeak = h.processors!.peakRssBytes().reduce((a, b) => a + b, 0);
     await h.stop();
-    clearInterval(rssTimer);
 
     // 4. memory
     const run = await memoryByType(redis, cfg.redis.keyPrefix);
@@ -149,6 +152,8 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
       redis_bytes_per_series_steady: steady.bytesPerSeries,
       redis_bytes_total_steady: steady.bytesPerSeries * opts.series,
       redis_bytes_per_series_run: Math.round(run.bytes / opts.series),
+      processors: opts.processors,
+      processor_young_mb: opts.youngMb || 'default',
       processor_rss_bytes_peak: rssPeak,
       cpu_us_per_event_ingest: perEventUs(catchUpCpu, caughtUp),
       cpu_s_ingest_node: catchUpCpu.node,
@@ -164,8 +169,8 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
       p50_ms: percentile(flowing, 0.5),
       p99_ms: percentile(flowing, 0.99),
       matched: flowing.length,
-      event_loop_delay_p99_ms: +(loopDelay.percentile(99) / 1e6).toFixed(1),
-      event_loop_delay_max_ms: +(loopDelay.max / 1e6).toFixed(1),
+      event_loop_delay_p99_ms: Math.max(...loopDelay.map((d) => d.p99Ms)),
+      event_loop_delay_max_ms: Math.max(...loopDelay.map((d) => d.maxMs)),
       warm_round_p50_ms: percentile(warmRound, 0.5),
       warm_round_p99_ms: percentile(warmRound, 0.99),
       burst_p50_ms: percentile(bursty, 0.5),
@@ -179,7 +184,6 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
       topic: cfg.topics.metrics,
     };
   } finally {
-    clearInterval(rssTimer);
     redis.disconnect();
   }
 }

@@ -68,6 +68,12 @@ export function benchCommand(): Command {
     .addOption(new Option('--partitions <n>', 'partitions of the benchmark topics').argParser(parsePositiveInt).default(6))
     .addOption(new Option('--steady-series <n>', 'sample series written to steady state for the memory figures').argParser(parsePositiveInt).default(20))
     .addOption(new Option('--no-recommend', 'ingest only: no scoring and no recommendations (the flowing CPU per event is ingest alone)'))
+    .addOption(new Option('--processors <n>', 'processor processes in the consumer group (each a child process)').argParser(parsePositiveInt).default(1))
+    .addOption(
+      new Option('--young-mb <MB>', "the processors' young-generation semi-space (node --max-semi-space-size; 0: Node's default)")
+        .argParser(parseNonNegativeInt)
+        .default(64),
+    )
     .action(async (flags: Omit<ScaleBenchOptions, 'progress'>) => {
       console.log(JSON.stringify(await benchScale({ ...flags, progress: (m) => console.error(m) })));
     });
