@@ -9,7 +9,10 @@ import { infoOfEachNode, type Redis } from '../windows/redis-client.js';
 
 export interface CpuSnapshot {
   node: number;
+  /** Redis's, its forks included (an append-only file rewrite is a child process busy for seconds) */
   redis?: number;
+  /** of that, its forks' */
+  redisForks?: number;
   broker?: number;
 }
 
@@ -64,22 +67,28 @@ export class CpuMeter {
   async snapshot(): Promise<CpuSnapshot> {
     const node = this.nodeSeconds();
     let redis: number | undefined;
+    let redisForks: number | undefined;
     try {
       // a cluster's CPU is its masters' together
-      const v = (info: string, k: string): number => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-      redis = (await infoOfEachNode(this.redis, 'cpu')).reduce((sum, info) => sum + v(info, 'used_cpu_user') + v(info, 'used_cpu_sys'), 0);
-      if (!Number.isFinite(redis)) redis = undefined;
+      const infos = await infoOfEachNode(this.redis, 'cpu');
+      const sum = (...keys: string[]): number | undefined => {
+        const total = infos.reduce((acc, info) => acc + keys.reduce((a, k) => a + Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN), 0), 0);
+        return Number.isFinite(total) ? total : undefined;
+      };
+      redisForks = sum('used_cpu_user_children', 'used_cpu_sys_children');
+      const own = sum('used_cpu_user', 'used_cpu_sys');
+      redis = own === undefined ? undefined : own + (redisForks ?? 0);
     } catch {
       redis = undefined;
     }
-    return { node, redis, broker: procCpuSeconds(this.broker) };
+    return { node, redis, redisForks, broker: procCpuSeconds(this.broker) };
   }
 }
 
 /** CPU seconds per process between two snapshots (undefined where one side is unknown). */
 export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot {
   const d = (x?: number, y?: number): number | undefined => (x === undefined || y === undefined ? undefined : +(y - x).toFixed(2));
-  return { node: +(b.node - a.node).toFixed(2), redis: d(a.redis, b.redis), broker: d(a.broker, b.broker) };
+  return { node: +(b.node - a.node).toFixed(2), redis: d(a.redis, b.redis), redisForks: d(a.redisForks, b.redisForks), broker: d(a.broker, b.broker) };
 }
 
 export function cpuTotal(s: CpuSnapshot): number {

@@ -165,6 +165,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
       cpu_s_flowing_producer: Number.isNaN(flowingProducer) ? 'unknown' : flowingProducer,
       cpu_s_flowing_node: flowingCpu.node,
       cpu_s_flowing_redis: flowingCpu.redis ?? 'unknown',
+      cpu_s_flowing_redis_forks: flowingCpu.redisForks ?? 'unknown',
       cpu_s_flowing_broker: flowingCpu.broker ?? 'unknown',
       p50_ms: percentile(flowing, 0.5),
       p99_ms: percentile(flowing, 0.99),

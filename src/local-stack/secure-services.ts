@@ -71,6 +71,7 @@ dir ${dataDir}
 daemonize no
 appendonly yes
 appendfsync everysec
+auto-aof-rewrite-percentage 400
 save ""
 protected-mode yes
 user default off
