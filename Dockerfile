@@ -44,7 +44,7 @@ WORKDIR /app
 RUN mkdir -p /gitops && chown ubuntu:ubuntu /gitops
 USER ubuntu
 EXPOSE 9464
-ENTRYPOINT ["node", "bin/foresight.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/foresight.js"]
 CMD ["processor"]
 
 # the default image: CPU only (the last stage, so a plain `docker build` gives it)
@@ -58,5 +58,5 @@ WORKDIR /app
 RUN mkdir -p /gitops && chown node:node /gitops
 USER node
 EXPOSE 9464
-ENTRYPOINT ["node", "bin/foresight.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/foresight.js"]
 CMD ["processor"]
