@@ -116,7 +116,9 @@ function readScope(scope: '--system' | '--global', env: Record<string, string>):
   } catch (e) {
     const err = e as { status?: number | null; code?: string; stderr?: string };
     if (err.status === 1 || err.code === 'ENOENT') return []; // 1: no such entry (or no such file); ENOENT: no git, which fails later on its own
-    throw new Error(`reading safe.directory and credential.* from the user's ${scope.slice(2)} git configuration failed: ${String(err.stderr ?? e).trim()}`);
+    throw new Error(`reading safe.directory and credential.* from the user's ${scope.slice(2)} git configuration failed: ${String(err.stderr ?? e).trim()}`, {
+      cause: e,
+    });
   }
   return out
     .split('\0')
