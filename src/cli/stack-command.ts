@@ -106,11 +106,15 @@ export function stackCommand(): Command {
       if (cfg.redisCluster) console.log('connect with the variables of `foresight stack env --redis-cluster` (FORESIGHT_REDIS_CLUSTER_NODES)');
     },
   );
-  withStackOptions(stack.command('down').description('stop the processes that `stack up` started (and nothing else)')).action(
-    async (_flags: StackFlags, cmd: Command) => {
-      await stackDown(stackConfigOf(cmd), progress);
-    },
-  );
+  withStackOptions(
+    stack
+      .command('down')
+      .description(
+        "stop the processes that `stack up` started (and nothing else; in the default folder, also install.sh's background otelcol-foresight build)",
+      ),
+  ).action(async (_flags: StackFlags, cmd: Command) => {
+    await stackDown(stackConfigOf(cmd), progress);
+  });
   withStackOptions(stack.command('status').description("print each service's state and address")).action(async (_flags: StackFlags, cmd: Command) => {
     console.log(formatStatus(await stackStatus(stackConfigOf(cmd))));
   });

@@ -16,10 +16,19 @@
  *     the environment; commit.gpgsign would make every commit fail), and core.hooksPath=/dev/null,
  *     commit.gpgsign=false given as configuration in the environment (GIT_CONFIG_COUNT), which
  *     also overrides a repository's own;
+ *   - of the user's own configuration (system and global files, as `git config` reads them),
+ *     exactly two things, carried over as configuration in the environment after Foresight's:
+ *     `safe.directory` (without it git refuses a repository another uid owns, e.g. a mounted
+ *     volume) and `credential.*` (`credential.helper`, `credential.<url>.helper`, `.username`…:
+ *     without them an https remote that needs the user's helper cannot be pushed to). The
+ *     credentials are not carried when the caller gives its own (GIT_ASKPASS of a password in
+ *     the remote URL): the user's helper would then answer in its place, and `store` it on success;
  *   - what the caller adds itself (author identity, GIT_ASKPASS of git-credentials.ts).
  *
  * See git(1) "ENVIRONMENT VARIABLES" for what each GIT_* variable redirects.
  */
+import { execFileSync } from 'node:child_process';
+
 const INHERITED = new Set([
   'PATH',
   'HOME',
@@ -44,28 +53,90 @@ const INHERITED = new Set([
   'GIT_SSL_CAPATH',
 ]);
 
-/** The allow-listed part of `from` (default: this process's environment) plus `extra`. */
+/** The allow-listed part of `from` (default: this process's environment), Foresight's configuration, the user's carried-over entries, and `extra`. */
 export function gitEnv(extra: Record<string, string> = {}, from: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(from)) {
     if (v !== undefined && (INHERITED.has(k) || k.startsWith('LC_'))) env[k] = v;
   }
-  return { ...env, ...OWN_CONFIG, GIT_TERMINAL_PROMPT: '0', ...extra };
+  const carried = carriedUserConfig(from).filter(([key]) => key === 'safe.directory' || extra.GIT_ASKPASS === undefined);
+  return { ...env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', ...configEnv([...OWN_CONFIG, ...carried]), GIT_TERMINAL_PROMPT: '0', ...extra };
 }
 
 /** Foresight's own git configuration (see above); none of it is taken from the caller. */
-const OWN_CONFIG: Record<string, string> = {
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_COUNT: '2',
-  GIT_CONFIG_KEY_0: 'core.hooksPath',
-  GIT_CONFIG_VALUE_0: '/dev/null',
-  GIT_CONFIG_KEY_1: 'commit.gpgsign',
-  GIT_CONFIG_VALUE_1: 'false',
-};
+const OWN_CONFIG: [string, string][] = [
+  ['core.hooksPath', '/dev/null'],
+  ['commit.gpgsign', 'false'],
+];
+
+/** Entries as git's GIT_CONFIG_COUNT / GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n (git-config(1), "ENVIRONMENT"), in order: a multi-valued key keeps its order. */
+function configEnv(entries: [string, string][]): Record<string, string> {
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(entries.length) };
+  entries.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return env;
+}
+
+/** What of the user's configuration is carried over: `safe.directory` and `credential.*` (see above), nothing else. */
+const CARRIED = '^(safe\\.directory|credential\\..+)$';
+/** Where `git config` finds the user's own files: what decides them in `from`. */
+const CONFIG_LOCATION = ['HOME', 'XDG_CONFIG_HOME', 'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_SYSTEM', 'GIT_CONFIG_NOSYSTEM'];
+const carriedCache = new Map<string, [string, string][]>();
+
+/**
+ * The carried entries of the user's system and global configuration files (includes followed),
+ * system first as git reads them; read once per process and location (git runs often).
+ */
+function carriedUserConfig(from: NodeJS.ProcessEnv): [string, string][] {
+  const location: Record<string, string> = { PATH: from.PATH ?? '' };
+  for (const k of CONFIG_LOCATION) if (from[k] !== undefined) location[k] = from[k];
+  const cacheKey = JSON.stringify(location);
+  let entries = carriedCache.get(cacheKey);
+  if (!entries) {
+    entries = (['--system', '--global'] as const).flatMap((scope) => readScope(scope, location));
+    carriedCache.set(cacheKey, entries);
+  }
+  return entries;
+}
+
+function readScope(scope: '--system' | '--global', env: Record<string, string>): [string, string][] {
+  if (scope === '--system' && env.GIT_CONFIG_NOSYSTEM !== undefined && !['', '0', 'false', 'no', 'off'].includes(env.GIT_CONFIG_NOSYSTEM.toLowerCase()))
+    return [];
+  let out: string;
+  try {
+    // -z: each entry is "key\nvalue\0", so a value may hold any character; cwd "/": no repository's own configuration
+    out = execFileSync('git', ['config', scope, '--includes', '-z', '--get-regexp', CARRIED], {
+      env,
+      cwd: '/',
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (e) {
+    const err = e as { status?: number | null; code?: string; stderr?: string };
+    if (err.status === 1 || err.code === 'ENOENT') return []; // 1: no such entry (or no such file); ENOENT: no git, which fails later on its own
+    throw new Error(`reading safe.directory and credential.* from the user's ${scope.slice(2)} git configuration failed: ${String(err.stderr ?? e).trim()}`, {
+      cause: e,
+    });
+  }
+  return out
+    .split('\0')
+    .filter((entry) => entry !== '')
+    .map((entry): [string, string] => {
+      const nl = entry.indexOf('\n');
+      return nl < 0 ? [entry, ''] : [entry.slice(0, nl), entry.slice(nl + 1)];
+    });
+}
 
 /**
  * What simple-git must be told to allow, because gitEnv sets it (simple-git refuses these
- * variables by default, as they could come from an attacker's environment; ours are constants).
+ * variables by default, as they could come from an attacker's environment; ours are constants,
+ * and a credential helper comes from the user's own configuration files).
  */
-export const GIT_ENV_UNSAFE = { allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true, allowUnsafeHooksPath: true } as const;
+export const GIT_ENV_UNSAFE = {
+  allowUnsafeConfigPaths: true,
+  allowUnsafeConfigEnvCount: true,
+  allowUnsafeHooksPath: true,
+  allowUnsafeCredentialHelper: true,
+} as const;

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { Logger } from '../telemetry/log.js';
+import { ForesightError } from '../util/errors.js';
 import { GIT_ENV_UNSAFE, gitEnv } from './git-env.js';
 import { remoteAccess, type GitRemoteAccess } from './git-credentials.js';
 import {
@@ -149,7 +150,9 @@ export class LocalGitBackend implements GitOpsBackend {
         writeFileSync(abs, text);
       }
       await this.git.add([...content.changed.keys()]);
+      const before = (await this.git.revparse(['HEAD'])).trim();
       await this.git.commit(content.message, undefined, { '--author': `${req.author.name} <${req.author.email}>`, '--cleanup': 'verbatim' });
+      await this.checkCommitted(before, req.branch);
       try {
         await this.git.raw(['push', 'origin', `--force-with-lease=refs/heads/${req.branch}:${leased}`, `HEAD:refs/heads/${req.branch}`]);
         return (await this.git.revparse(['HEAD'])).trim();
@@ -163,6 +166,24 @@ export class LocalGitBackend implements GitOpsBackend {
       }
     }
     throw new CommitConflictError(`could not commit to ${req.branch} after ${this.retries} attempts: the branch kept moving`);
+  }
+
+  /**
+   * That `git commit` made a commit: HEAD moved to a new commit whose parent is `before`.
+   * simple-git was seen to report a commit that failed without a word on stderr as done; the
+   * push would then have pushed the old tip ("Everything up-to-date") and the recommendation
+   * been counted as committed. A failed commit is an error, as one git reports itself is.
+   */
+  private async checkCommitted(before: string, branch: string): Promise<void> {
+    const [head, parent] = (await this.git.raw(['log', '-1', '--format=%H%n%P', 'HEAD'])).trim().split('\n');
+    if (head !== before && parent?.split(' ')[0] === before) return;
+    throw new ForesightError(
+      'COMMIT_FAILED',
+      head === before
+        ? `git commit on ${branch} reported success but made no commit (HEAD is still ${before}): nothing was pushed`
+        : `git commit on ${branch} left HEAD at ${head}, whose parent is ${parent || 'none'}, not ${before}: nothing was pushed`,
+      { retriable: true },
+    );
   }
 
   private prDir(): string {

@@ -5,10 +5,12 @@
  *         external one on the same port), else prepare and start it; then wait until each
  *         really answers (and with --redis-cluster, join the masters into one cluster).
  *         Idempotent. A service that fails names itself and its log file.
- * down:   stops only the processes `up` started (pid file + command-line marker).
+ * down:   stops only the processes `up` started (pid file + command-line marker); in the
+ *         default folder, also scripts/install.sh's background build of otelcol-foresight.
  * status: each service's state and address.
  */
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { ForesightError, errorMessage } from '../util/errors.js';
 import { sleep } from '../util/retry.js';
 import { portInUse } from './probes.js';
@@ -17,7 +19,9 @@ import { isOurs, readPidFile, removePidFile, spawnDetached, stopProcess, tailFil
 import { secureVariant } from './secure-services.js';
 import type { ServiceName, ServiceSpec } from './service-spec.js';
 import { plainVariant, serviceSpecs, type StackVariant } from './services.js';
-import { forgetPorts, recordPorts, type StackConfig } from './stack-config.js';
+import { forgetPorts, recordPorts, STACK_DIR, type StackConfig } from './stack-config.js';
+import { stopOtelcolBuild } from './otelcol-build.js';
+import { PROJECT_ROOT } from '../util/paths.js';
 
 export type ServiceState = 'running' | 'external' | 'stopped' | 'not-answering';
 
@@ -131,6 +135,12 @@ export async function stackDown(cfg: StackConfig, progress: Progress = () => und
     progress(`${spec.name}: ${how === 'not-running' ? 'was not running' : how} (pid ${rec.pid})`);
   }
   forgetPorts(cfg);
+  // the project's own stack (its default folder: scripts/test.sh's, the quick start's) takes
+  // install.sh's background build with it; a stack in another folder (a test's, a private one) does not
+  if (path.resolve(cfg.dir) === path.resolve(STACK_DIR.defaultValue!)) {
+    const how = await stopOtelcolBuild(PROJECT_ROOT);
+    if (how !== 'none') progress(`otelcol-foresight: scripts/install.sh's background build ${how}`);
+  }
 }
 
 export async function stackStatus(cfg: StackConfig): Promise<ServiceStatus[]> {

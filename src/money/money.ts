@@ -28,8 +28,8 @@ import type { CostStore } from '../windows/cost-store.js';
 import type { CostEstimate } from './cost-model.js';
 import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
-import { currentReplicas, nodePoolOf, podResources, policyOfWorkload, teamOf } from './workload-facts.js';
-import type { PodResources } from './cost-model.js';
+import { cpuHpaOf, currentReplicas, nodePoolOf, podResources, policyOfWorkload, teamOf } from './workload-facts.js';
+import type { CpuHpa, PodResources } from './cost-model.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { budgetReportKey } from '../windows/redis-keys.js';
 import { gpuPricePool, monthOf, type PoolPrices } from '../windows/billing.js';
@@ -57,6 +57,8 @@ export interface WorkloadFacts {
   team?: string;
   perReplica?: PodResources;
   replicas: number;
+  /** its HPA, where it scales on CPU utilisation: a CPU request change moves its replicas (cost-model.ts requestsChangeCost) */
+  cpuHpa?: CpuHpa;
   /** the node pool it runs on (workload-facts.ts nodePoolOf): on spot capacity, the policy's spot pool */
   pool: (policy: ResolvedPolicy) => string;
 }
@@ -94,6 +96,7 @@ export class Money {
       team: teamOf(resolved),
       perReplica: podResources(resolved),
       replicas: currentReplicas(resolved),
+      cpuHpa: cpuHpaOf(resolved),
       pool: (p) => nodePoolOf(resolved, p.replicas.nodePool, p.spot),
     };
     cache?.set(key, f);

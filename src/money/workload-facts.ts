@@ -14,7 +14,7 @@
 import { currentValue, get, type ResolvedWorkload } from '../manifests/manifests.js';
 import { parseQuantity } from '../manifests/quantity.js';
 import { COMPUTE_SLICES } from '../policy/mig-profiles.js';
-import type { PodResources } from './cost-model.js';
+import type { CpuHpa, PodResources } from './cost-model.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import type { PolicySet } from '../policy/policy-set.js';
 
@@ -179,6 +179,18 @@ export function teamOf(w: ResolvedWorkload | undefined): string | undefined {
     for (const k of TEAM_LABELS) if (typeof labels[k] === 'string' && labels[k] !== '') return labels[k] as string;
   }
   return undefined;
+}
+
+/**
+ * The workload's HPA when it scales on CPU utilisation (targetCPUUtilization in the manifest or
+ * the chart's mapped values), with its bounds (minReplicas defaults to 1, as in the API); not
+ * under a KEDA ScaledObject, whose triggers are not read for this.
+ */
+export function cpuHpaOf(w: ResolvedWorkload | undefined): CpuHpa | undefined {
+  if (!w || w.scaledObject || currentValue(w, 'targetCPUUtilization', null) === null) return undefined;
+  const [min, max] = ['minReplicas', 'maxReplicas'].map((f) => Number(currentValue(w, f, null) ?? NaN));
+  if (!Number.isFinite(max)) return undefined;
+  return { minReplicas: Number.isFinite(min) ? min : 1, maxReplicas: max };
 }
 
 /**

@@ -67,9 +67,20 @@ export function replicaChange(
   return { changes, cost: replicasCostDelta(perReplica, from, plan.replicas, prices), reasons: plan.reasons };
 }
 
-/** The GPU change of a sizing for a replica on whole GPUs; undefined when it keeps them. */
+/**
+ * The GPUs one replica holds: the manifest's `nvidia.com/gpu` request of the container wherever
+ * the manifest is known (`manifestRequest`; null: it requests none), the policy's
+ * `gpusPerReplica` only where Foresight has no manifest to read.
+ */
+export function replicaGpus(manifestRequest: string | null | undefined, policyGpus: number): number | null {
+  if (manifestRequest === undefined) return policyGpus;
+  const n = manifestRequest === null ? NaN : Number(manifestRequest);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** The GPU change of a sizing for a replica on whole GPUs; undefined when it keeps them (a replica on more than one GPU cannot share one). */
 export function gpuChange(sizing: GpuSizing, replicas: number, gpusPerReplica: number, prices: PoolPrices): ProposedChange | undefined {
-  if (sizing.kind === 'whole-gpu') return undefined;
+  if (sizing.kind === 'whole-gpu' || gpusPerReplica !== 1) return undefined;
   const gpusBack: PodResources = { cpuCores: 0, memoryBytes: 0, gpus: replicas * gpusPerReplica * (sizing.gpuShare - 1) };
   const cost = monthlyCost(gpusBack, prices);
   if (sizing.kind === 'mig') {

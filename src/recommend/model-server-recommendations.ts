@@ -54,7 +54,7 @@ import type { Forecaster } from '../scoring/forecaster.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { movePoolCostDelta, type CostEstimate } from '../money/cost-model.js';
 import { GPU_RESOURCE } from '../money/workload-facts.js';
-import { gpuChange, replicaChange, type ScalingInForce } from './model-server-changes.js';
+import { gpuChange, replicaChange, replicaGpus, type ScalingInForce } from './model-server-changes.js';
 import { readServerFacts } from './model-server-facts.js';
 import { Money } from '../money/money.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
@@ -227,11 +227,11 @@ export class ModelServerRecommender {
       }
     }
 
-    // the GPU of a replica, while it has whole GPUs
-    const gpusNow = facts.resolved ? currentValue(facts.resolved, `requests.${GPU_RESOURCE}`, id.container) : String(server.gpusPerReplica);
-    if (serverFacts.gpu && serverFacts.steps.length >= MIN_GPU_MINUTES && gpusNow !== null && Number(gpusNow) > 0) {
+    // the GPU of a replica, while it has whole GPUs: as many as the manifest requests (the policy's count without a manifest)
+    const gpusNow = replicaGpus(facts.resolved ? currentValue(facts.resolved, `requests.${GPU_RESOURCE}`, id.container) : undefined, server.gpusPerReplica);
+    if (serverFacts.gpu && serverFacts.steps.length >= MIN_GPU_MINUTES && gpusNow !== null && gpusNow > 0) {
       const sizing = sizeGpu(serverFacts.gpu, server);
-      const change = gpuChange(sizing, replicasNow, server.gpusPerReplica, prices);
+      const change = gpuChange(sizing, replicasNow, gpusNow, prices);
       if (change && sizing.kind !== 'whole-gpu') {
         const rules = [...change.reasons, 'critical:gpu-sharing'];
         out.push({

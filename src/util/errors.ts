@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'MANIFEST_EDIT_FAILED'
   | 'UNSAFE_PATH'
   | 'COMMIT_CONFLICT'
-  | 'COMMIT_REFUSED';
+  | 'COMMIT_REFUSED'
+  | 'COMMIT_FAILED';
 
 export class ForesightError extends Error {
   readonly code: ErrorCode;

@@ -1,6 +1,9 @@
 /** What git is given: an allow-listed environment, and a remote URL without its password (askpass gives it). */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { remoteAccess } from '../../../src/committer/git-credentials.js';
 import { gitEnv } from '../../../src/committer/git-env.js';
@@ -25,6 +28,7 @@ describe('git environment', () => {
         GIT_CONFIG_KEY_0: 'core.hooksPath',
         GIT_CONFIG_VALUE_0: '/evil',
         FORESIGHT_GITHUB_TOKEN: 'ghp_x',
+        GIT_CONFIG_NOSYSTEM: '1', // this machine's /etc/gitconfig is not the test's
       },
     );
     assert.deepEqual(env, {
@@ -53,5 +57,64 @@ describe('git environment', () => {
     assert.equal(run("Username for 'https://git.example.com': "), 'bot\n');
     assert.deepEqual(remoteAccess('/srv/git/gitops.git'), { url: '/srv/git/gitops.git', env: {} });
     assert.deepEqual(remoteAccess('https://git.example.com/gitops.git'), { url: 'https://git.example.com/gitops.git', env: {} });
+  });
+
+  it("carries the user's credential.* and safe.directory over, in order, and nothing else of their configuration", () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-home-'));
+    writeFileSync(
+      path.join(home, '.gitconfig'),
+      [
+        '[credential]',
+        '\thelper =',
+        '\thelper = store --file=/tmp/creds',
+        '[credential "https://git.example.com"]',
+        '\tusername = bot',
+        '\thelper = "!f() { test \\"$1\\" = get && printf \'username=bot\\\\npassword=s3cret\\\\n\'; }; f"',
+        '[safe]',
+        '\tdirectory = /srv/mounted',
+        '[include]',
+        '\tpath = more.gitconfig',
+        '[core]',
+        `\thooksPath = ${home}/hooks`,
+        '[commit]',
+        '\tgpgsign = true',
+        '[alias]',
+        '\tci = commit',
+        '[user]',
+        '\tname = The User',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(path.join(home, 'more.gitconfig'), '[safe]\n\tdirectory = *\n');
+    const repo = path.join(home, 'repo');
+    mkdirSync(repo);
+    const from = { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' };
+    const git = (env: Record<string, string>, ...args: string[]): string => {
+      try {
+        return execFileSync('git', ['-C', repo, ...args], { env, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
+      } catch (e) {
+        if ((e as { status?: number }).status === 1) return '(unset)';
+        throw e;
+      }
+    };
+    const env = gitEnv({}, from);
+    execFileSync('git', ['init', '-q', repo], { env });
+    assert.equal(git(env, 'config', '--get-all', 'credential.helper'), '\nstore --file=/tmp/creds\n', 'the reset (empty) entry first, as the user wrote them');
+    assert.equal(git(env, 'config', '--get-all', 'safe.directory'), '/srv/mounted\n*\n', 'included files are followed');
+    assert.equal(git(env, 'config', '--get-all', 'credential.https://git.example.com.username'), 'bot\n');
+    // the user's helper answers git as it would outside Foresight
+    const filled = execFileSync('git', ['-C', repo, 'credential', 'fill'], { env, input: 'protocol=https\nhost=git.example.com\n\n', encoding: 'utf8' });
+    assert.match(filled, /password=s3cret/);
+    // and nothing else of theirs
+    assert.equal(git(env, 'config', '--get-all', 'core.hooksPath'), '/dev/null\n');
+    assert.equal(git(env, 'config', '--get-all', 'commit.gpgsign'), 'false\n');
+    assert.equal(git(env, 'config', '--get-all', 'alias.ci'), '(unset)');
+    assert.equal(git(env, 'config', '--get-all', 'user.name'), '(unset)');
+
+    // credentials of Foresight's own (askpass of a password in the remote URL): the user's helpers are not asked, nor given the password to store
+    const own = gitEnv({ GIT_ASKPASS: '/x/askpass.sh' }, from);
+    assert.equal(git(own, 'config', '--get-all', 'credential.helper'), '(unset)');
+    assert.equal(git(own, 'config', '--get-all', 'credential.https://git.example.com.username'), '(unset)');
+    assert.equal(git(own, 'config', '--get-all', 'safe.directory'), '/srv/mounted\n*\n');
   });
 });

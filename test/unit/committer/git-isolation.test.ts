@@ -98,4 +98,36 @@ describe('git run by the committer', () => {
       await server.stop();
     }
   });
+
+  it("pushes to an https remote with the user's own credential helper (~/.gitconfig), which the isolation keeps", async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-helper-'));
+    const home = path.join(tmp, 'home');
+    mkdirSync(home);
+    // a helper as `gh auth setup-git` or a credential manager would install: it answers `get` with the user's credentials
+    writeFileSync(
+      path.join(home, '.gitconfig'),
+      `[credential]\n\thelper = "!f() { test \\"$1\\" = get && printf 'username=bot\\\\npassword=from-the-helper\\\\n'; }; f"\n[core]\n\thooksPath = ${home}/hooks\n`,
+    );
+    process.env.HOME = home;
+    seedBareRepository(path.join(tmp, 'repo'));
+    const server = new GitHttpServer(path.join(tmp, 'repo'), 'bot', 'from-the-helper');
+    await server.start();
+    try {
+      const backend = await LocalGitBackend.open({ remote: `${server.url}/gitops.git`, workdir: path.join(tmp, 'work') }, createLogger('committer', 'silent'));
+      const sha = await backend.commit({
+        branch: 'main',
+        base: 'main',
+        author: { name: 'Foresight', email: 'bot@example.com' },
+        edit: (files) => ({
+          changed: new Map([['apps/payments/payments.yaml', files.get('apps/payments/payments.yaml')!.replace('maxReplicas: 8', 'maxReplicas: 9')]]),
+          message: 'foresight: payments maxReplicas 8→9',
+        }),
+      });
+      assert.ok(sha);
+      assert.ok(server.authorized > 0, 'the server got the credentials of the helper');
+      assert.equal(execFileSync('git', ['-C', path.join(tmp, 'repo', 'gitops.git'), 'rev-parse', 'main'], { encoding: 'utf8' }).trim(), sha);
+    } finally {
+      await server.stop();
+    }
+  });
 });

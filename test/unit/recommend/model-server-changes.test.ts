@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sizeGpu, type ReplicaPlan } from '../../../src/policy/model-server-capacity.js';
-import { gpuChange, replicaChange } from '../../../src/recommend/model-server-changes.js';
+import { gpuChange, replicaChange, replicaGpus } from '../../../src/recommend/model-server-changes.js';
 
 const GiB = 2 ** 30;
 const perReplica = { cpuCores: 4, memoryBytes: 24 * GiB, gpus: 1 };
@@ -56,5 +56,19 @@ describe('model-server changes and their GPU cost', () => {
       gpuChange(sizeGpu({ memoryMiB: 70 * 1024, activity: 0.9 }, { sharing: 'mig', headroom: 0.1, gpuModel: 'A100-80GB' }), 4, 1, prices),
       undefined,
     );
+  });
+
+  it("counts a replica's GPUs from the manifest's nvidia.com/gpu request; the policy's gpusPerReplica fills in only without a manifest (hand-computed)", () => {
+    const mig = sizeGpu({ memoryMiB: 30 * 1024, activity: 0.3 }, { sharing: 'mig', headroom: 0.1, gpuModel: 'A100-80GB' });
+    // no manifest read: the policy's count (1), priced 4 replicas × 1 GPU × (3/7 − 1) × 3 per GPU-hour × 730 = −5005.714…
+    const fromPolicy = gpuChange(mig, 4, replicaGpus(undefined, 1)!, prices)!;
+    assert.ok(fromPolicy.cost.known && Math.abs(fromPolicy.cost.monthly - -5005.714285714285) < 1e-6);
+    assert.deepEqual(fromPolicy.changes[2], { field: 'requests.nvidia.com/gpu', current: '1', proposed: '0' });
+    // the manifest requests 2 GPUs a replica, the policy says nothing (default 1): the replica keeps its 2 GPUs,
+    // not a MIG slice priced as if it had held 1 (−5005.71 a month that would never have been saved)
+    assert.equal(replicaGpus('2', 1), 2);
+    assert.equal(gpuChange(mig, 4, replicaGpus('2', 1)!, prices), undefined);
+    // the manifest requests no GPU: nothing to share, whatever the policy says
+    assert.equal(replicaGpus(null, 1), null);
   });
 });

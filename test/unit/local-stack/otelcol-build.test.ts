@@ -1,0 +1,84 @@
+/**
+ * scripts/install.sh's background build of otelcol-foresight does not outlive `stack down`:
+ * stopOtelcolBuild stops the build's subshell and everything below it (`go build` and its
+ * compilers; here `sleep`s), real processes started as install.sh starts them.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { BUILDING_FILE, stopOtelcolBuild } from '../../../src/local-stack/otelcol-build.js';
+
+/** A project root with an install.sh that starts its build in the background exactly as scripts/install.sh does (a subshell, its pid in .tools). */
+function projectWithBuild(): { root: string; pid: number } {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'foresight-otelcol-build-'));
+  mkdirSync(path.join(root, '.tools', 'bin'), { recursive: true });
+  writeFileSync(
+    path.join(root, 'install.sh'),
+    `#!/usr/bin/env bash
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$PWD
+(
+  trap 'rm -f "$root/.tools/otelcol-foresight.building"' EXIT
+  touch "$root/.tools/bin/otelcol-foresight.tmp"
+  sh -c 'sleep 300 & sleep 300; wait'   # go build, and a compiler it started
+) >.tools/otelcol-foresight.build.log 2>&1 &
+echo $! >.tools/otelcol-foresight.building
+`,
+  );
+  execFileSync('bash', [path.join(root, 'install.sh')]);
+  return { root, pid: Number(readFileSync(path.join(root, BUILDING_FILE), 'utf8')) };
+}
+
+/** `pid` and its descendants, as ps sees them. */
+function processTree(pid: number): number[] {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number));
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) for (const [p, pp] of rows) if (pp === all[i]) all.push(p);
+  return all;
+}
+
+const running = (pid: number): boolean => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+describe("install.sh's background otelcol-foresight build", () => {
+  it('is stopped with every process below it, and its building file and partial binary removed', async () => {
+    const { root, pid } = projectWithBuild();
+    // the subshell, sh and its two sleeps
+    let tree: number[] = [];
+    for (let i = 0; i < 100 && tree.length < 4; i++) {
+      tree = processTree(pid);
+      if (tree.length < 4) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(tree.length, 4, `the build's processes: ${tree.join(' ')}`);
+    assert.ok(tree.every(running));
+
+    assert.equal(await stopOtelcolBuild(root), 'stopped');
+    const left = tree.filter(running);
+    assert.deepEqual(left, [], `still running after stopOtelcolBuild: ${left.join(' ')}`);
+    assert.equal(existsSync(path.join(root, BUILDING_FILE)), false);
+    assert.equal(existsSync(path.join(root, '.tools', 'bin', 'otelcol-foresight.tmp')), false);
+    // nothing to stop the second time
+    assert.equal(await stopOtelcolBuild(root), 'none');
+  });
+
+  it('signals nothing when the pid in the building file is no longer install.sh (the build ended, the pid was reused)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'foresight-otelcol-build-'));
+    mkdirSync(path.join(root, '.tools'), { recursive: true });
+    writeFileSync(path.join(root, BUILDING_FILE), `${process.pid}\n`); // this test's own node process
+    assert.equal(await stopOtelcolBuild(root), 'none');
+    assert.ok(running(process.pid));
+    assert.equal(existsSync(path.join(root, BUILDING_FILE)), false);
+  });
+});
