@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { LocalGitBackend } from '../../src/committer/local-backend.js';
 
 export class GitHttpServer {
   private server!: Server;
@@ -74,4 +75,17 @@ export class GitHttpServer {
     this.server.closeAllConnections();
     await new Promise((r) => this.server.close(r));
   }
+}
+
+/** The push the credential tests make: the seeded payments Deployment's maxReplicas 8 → 9 on main, by the local backend; its commit sha. */
+export function pushPaymentsMaxReplicas(backend: LocalGitBackend): Promise<string | undefined> {
+  return backend.commit({
+    branch: 'main',
+    base: 'main',
+    author: { name: 'Foresight', email: 'bot@example.com' },
+    edit: (files) => ({
+      changed: new Map([['apps/payments/payments.yaml', files.get('apps/payments/payments.yaml')!.replace('maxReplicas: 8', 'maxReplicas: 9')]]),
+      message: 'foresight: payments maxReplicas 8→9',
+    }),
+  });
 }

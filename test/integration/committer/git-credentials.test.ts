@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import { LocalGitBackend } from '../../../src/committer/local-backend.js';
 import { seedBareRepository } from '../../../src/committer/seed.js';
 import { createLogger } from '../../../src/telemetry/log.js';
-import { GitHttpServer } from '../../helpers/git-http-server.js';
+import { GitHttpServer, pushPaymentsMaxReplicas } from '../../helpers/git-http-server.js';
 
 const PASSWORD = 's3cret-Pa55/word';
 
@@ -55,15 +55,7 @@ describe('local backend with a password in an http remote', () => {
     const remote = `${server.url.replace('http://', `http://bot:${encodeURIComponent(PASSWORD)}@`)}/gitops.git`;
     const workdir = path.join(tmp, 'work');
     const backend = await LocalGitBackend.open({ remote, workdir }, log);
-    const sha = await backend.commit({
-      branch: 'main',
-      base: 'main',
-      author: { name: 'Foresight', email: 'bot@example.com' },
-      edit: (files) => ({
-        changed: new Map([['apps/payments/payments.yaml', files.get('apps/payments/payments.yaml')!.replace('maxReplicas: 8', 'maxReplicas: 9')]]),
-        message: 'foresight: payments maxReplicas 8→9',
-      }),
-    });
+    const sha = await pushPaymentsMaxReplicas(backend);
     assert.ok(sha);
     const pushed = execFileSync('git', ['-C', path.join(tmp, 'repo', 'gitops.git'), 'show', 'main:apps/payments/payments.yaml'], { encoding: 'utf8' });
     assert.match(pushed, /maxReplicas: 9/, 'the commit reached the remote over http');

@@ -17,7 +17,7 @@ import { LocalGitBackend } from '../../../src/committer/local-backend.js';
 import { seedBareRepository } from '../../../src/committer/seed.js';
 import { createLogger, scrub } from '../../../src/telemetry/log.js';
 import { localCommitter, rec } from '../../helpers/committer-local.js';
-import { GitHttpServer } from '../../helpers/git-http-server.js';
+import { GitHttpServer, pushPaymentsMaxReplicas } from '../../helpers/git-http-server.js';
 
 const saved = { HOME: process.env.HOME, PATH: process.env.PATH };
 afterEach(() => {
@@ -73,15 +73,7 @@ describe('git run by the committer', () => {
       const log = createLogger('committer', 'trace', new Writable({ write: (c, _e, cb) => cb(void (logs += c.toString())) }));
       const workdir = path.join(tmp, 'work');
       const backend = await LocalGitBackend.open({ remote: `${server.url.replace('http://', `http://${token}@`)}/gitops.git`, workdir }, log);
-      const sha = await backend.commit({
-        branch: 'main',
-        base: 'main',
-        author: { name: 'Foresight', email: 'bot@example.com' },
-        edit: (files) => ({
-          changed: new Map([['apps/payments/payments.yaml', files.get('apps/payments/payments.yaml')!.replace('maxReplicas: 8', 'maxReplicas: 9')]]),
-          message: 'foresight: payments maxReplicas 8→9',
-        }),
-      });
+      const sha = await pushPaymentsMaxReplicas(backend);
       assert.ok(sha);
       assert.ok(server.authorized > 0, 'the server got the token through askpass');
       assert.match(
@@ -114,15 +106,7 @@ describe('git run by the committer', () => {
     await server.start();
     try {
       const backend = await LocalGitBackend.open({ remote: `${server.url}/gitops.git`, workdir: path.join(tmp, 'work') }, createLogger('committer', 'silent'));
-      const sha = await backend.commit({
-        branch: 'main',
-        base: 'main',
-        author: { name: 'Foresight', email: 'bot@example.com' },
-        edit: (files) => ({
-          changed: new Map([['apps/payments/payments.yaml', files.get('apps/payments/payments.yaml')!.replace('maxReplicas: 8', 'maxReplicas: 9')]]),
-          message: 'foresight: payments maxReplicas 8→9',
-        }),
-      });
+      const sha = await pushPaymentsMaxReplicas(backend);
       assert.ok(sha);
       assert.ok(server.authorized > 0, 'the server got the credentials of the helper');
       assert.equal(execFileSync('git', ['-C', path.join(tmp, 'repo', 'gitops.git'), 'rev-parse', 'main'], { encoding: 'utf8' }).trim(), sha);
