@@ -125,10 +125,11 @@ export class LoopHarness {
 
   /** `count` processors in processes of their own (processor-process.ts), `youngMb` their semi-space (0: Node's default). */
   async startProcessorProcesses(count: number, youngMb: number, onBatch?: (messages: number) => void): Promise<void> {
-    this.processors = await ProcessorProcesses.start(this.env, count, youngMb, (messages) => {
+    this.processors = new ProcessorProcesses(this.env, count, youngMb, (messages) => {
       this.applied += messages;
       onBatch?.(messages);
     });
+    await this.processors.ready;
   }
 
   /**

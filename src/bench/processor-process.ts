@@ -6,8 +6,8 @@
  * their CPU and peak RSS from /proc and asks each for its event loop's delay.
  *
  * Node flags: the children run with `--max-semi-space-size=<MB>` (the young generation's
- * semi-space, `youngMb`; 0 keeps Node's default), as the Dockerfile's NODE_OPTIONS runs the
- * processor. At 40,000 series it cut the time in scavenges by a third (README, Scale).
+ * semi-space, `youngMb`; 0 keeps Node's default), as the container image's entry point runs
+ * the processor. At 40,000 series it cut the time in scavenges by a third (README, Scale).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -37,47 +37,51 @@ export function procPeakRssBytes(pid: number | undefined): number | undefined {
 }
 
 export class ProcessorProcesses {
-  private loopReplies: ((d: LoopDelay) => void)[] = [];
+  /** each child's pending loop-delay reply (rejected when it exits first) */
+  private readonly loopReplies = new Map<ChildProcess, { resolve: (d: LoopDelay) => void; reject: (e: Error) => void }>();
+  /** resolves when every child is ready (its processor started) */
+  readonly ready: Promise<void>;
+  /** every child is ready */
+  allReady = false;
 
-  private constructor(
-    private readonly children: ChildProcess[],
-    onBatch: (messages: number) => void,
-  ) {
-    for (const c of children) {
-      c.on('message', (m: ChildMessage) => {
-        if ('messages' in m) onBatch(m.messages);
-        else if ('loop' in m) this.loopReplies.shift()?.(m.loop);
-      });
-    }
-  }
-
-  /** Starts `count` processors with `env`; `onBatch` is called with each batch's messages, from any of them. */
-  static async start(env: NodeJS.ProcessEnv, count: number, youngMb: number, onBatch: (messages: number) => void): Promise<ProcessorProcesses> {
+  /**
+   * Forks `count` processors with `env` at once (their pids are known from here on: their CPU
+   * counts from their start); `onBatch` is called with each batch's messages, from any of them.
+   * Await `ready` before relying on them; on failure it stops them all.
+   */
+  constructor(env: NodeJS.ProcessEnv, count: number, youngMb: number, onBatch: (messages: number) => void) {
     const execArgv = youngMb > 0 ? [`--max-semi-space-size=${youngMb}`] : [];
-    const children = Array.from({ length: count }, () =>
+    this.children = Array.from({ length: count }, () =>
       fork(fileURLToPath(import.meta.url), ['--processor-child'], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
     );
-    const started = new ProcessorProcesses(children, onBatch);
-    try {
-      await Promise.all(
-        children.map(
-          (c, i) =>
-            new Promise<void>((resolve, reject) => {
-              const onMessage = (m: ChildMessage): void => {
-                if ('ready' in m) resolve();
-                else if ('error' in m) reject(new Error(`processor ${i + 1}: ${m.error}`));
-              };
-              c.on('message', onMessage);
-              c.once('exit', (code) => reject(new Error(`processor ${i + 1} exited (${code}) before it was ready`)));
-            }),
-        ),
-      );
-    } catch (err) {
-      await started.stop();
-      throw err;
+    for (const c of this.children) {
+      c.on('message', (m: ChildMessage) => {
+        if ('messages' in m) onBatch(m.messages);
+        else if ('loop' in m) this.loopReplies.get(c)?.resolve(m.loop);
+      });
+      c.on('exit', (code) => this.loopReplies.get(c)?.reject(new Error(`a processor exited (${code}) during the run`)));
     }
-    return started;
+    this.ready = Promise.all(
+      this.children.map(
+        (c, i) =>
+          new Promise<void>((resolve, reject) => {
+            c.on('message', (m: ChildMessage) => {
+              if ('ready' in m) resolve();
+              else if ('error' in m) reject(new Error(`processor ${i + 1}: ${m.error}`));
+            });
+            c.once('exit', (code) => reject(new Error(`processor ${i + 1} exited (${code}) before it was ready`)));
+          }),
+      ),
+    ).then(
+      () => void (this.allReady = true),
+      async (err: unknown) => {
+        await this.stop();
+        throw err;
+      },
+    );
   }
+
+  private readonly children: ChildProcess[];
 
   get pids(): number[] {
     return this.children.flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
@@ -90,31 +94,50 @@ export class ProcessorProcesses {
 
   /** Starts measuring each child's event-loop delay. */
   loopDelayStart(): void {
-    for (const c of this.children) c.send({ loop: 'start' });
+    for (const c of this.children) send(c, { loop: 'start' });
   }
 
-  /** Each child's event-loop delay since loopDelayStart. */
+  /** Each child's event-loop delay since loopDelayStart (rejects when one has exited). */
   async loopDelayStop(): Promise<LoopDelay[]> {
-    const replies = this.children.map(() => new Promise<LoopDelay>((resolve) => this.loopReplies.push(resolve)));
-    for (const c of this.children) c.send({ loop: 'stop' });
-    return Promise.all(replies);
+    const replies = this.children.map((c) => {
+      if (!running(c)) return Promise.reject(new Error('a processor exited during the run'));
+      const reply = new Promise<LoopDelay>((resolve, reject) => this.loopReplies.set(c, { resolve, reject }));
+      send(c, { loop: 'stop' });
+      return reply;
+    });
+    try {
+      return await Promise.all(replies);
+    } finally {
+      this.loopReplies.clear();
+    }
   }
 
-  async stop(): Promise<void> {
+  /** Stops every child: asked to stop its processor, killed after `graceMs`. */
+  async stop(graceMs = 30_000): Promise<void> {
     await Promise.all(
       this.children.map(async (c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return;
+        if (!running(c)) return;
         const exited = new Promise((resolve) => c.once('exit', resolve));
-        c.send({ stop: true });
+        send(c, { stop: true });
+        const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
         await exited;
+        clearTimeout(timer);
       }),
     );
   }
 }
 
+const running = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null && c.connected;
+
+/** A message to a child; one that has just exited is no error here (its exit is reported where it matters). */
+function send(c: ChildProcess, m: unknown): void {
+  if (running(c)) c.send(m as object, () => undefined);
+}
+
 /** The child: one processor until told to stop. */
 async function child(): Promise<void> {
   const send = (m: ChildMessage): void => void process.send!(m);
+  process.on('disconnect', () => process.exit(1)); // the bench is gone (an error, a kill): no orphan processor
   try {
     const ctx = await createServiceContext('bench-processor', process.env);
     const service = await startProcessor(ctx, (o) => send({ messages: o.messages }));
@@ -138,8 +161,7 @@ async function child(): Promise<void> {
     });
     send({ ready: true });
   } catch (err) {
-    send({ error: String(err) });
-    process.exit(1);
+    process.send!({ error: String(err) }, () => process.exit(1));
   }
 }
 
