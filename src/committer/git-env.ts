@@ -6,7 +6,7 @@
  * GIT_INDEX_FILE, GIT_CONFIG_*… None of them is inherited; what git needs is:
  *
  *   - PATH (to find git and its helpers), HOME (ssh's known hosts and keys), the locale and
- *     time zone, TMPDIR;
+ *     time zone, TMPDIR, and what credential helpers need (XDG_* directories, the session bus);
  *   - the proxy and CA variables of an enterprise network (curl reads them for http remotes);
  *   - GIT_TERMINAL_PROMPT=0: a service must fail, not wait on a terminal, when a remote asks
  *     for credentials it was not given;
@@ -51,6 +51,12 @@ const INHERITED = new Set([
   'SSL_CERT_DIR',
   'GIT_SSL_CAINFO',
   'GIT_SSL_CAPATH',
+  // what the user's credential helpers need to find their store (git-credential-store's XDG path, libsecret's
+  // session bus, Git Credential Manager's cache); git's own configuration is not read from XDG (GIT_CONFIG_GLOBAL)
+  'XDG_CONFIG_HOME',
+  'XDG_CACHE_HOME',
+  'XDG_RUNTIME_DIR',
+  'DBUS_SESSION_BUS_ADDRESS',
 ]);
 
 /** The allow-listed part of `from` (default: this process's environment), Foresight's configuration, the user's carried-over entries, and `extra`. */
@@ -116,16 +122,20 @@ function readScope(scope: '--system' | '--global', env: Record<string, string>):
   } catch (e) {
     const err = e as { status?: number | null; code?: string; stderr?: string };
     if (err.status === 1 || err.code === 'ENOENT') return []; // 1: no such entry (or no such file); ENOENT: no git, which fails later on its own
-    throw new Error(`reading safe.directory and credential.* from the user's ${scope.slice(2)} git configuration failed: ${String(err.stderr ?? e).trim()}`, {
-      cause: e,
-    });
+    // HOME unset (a systemd unit, cron, env -i) or a broken file: git itself runs fine without them (its own
+    // configuration is /dev/null), so nothing is carried and the reason is said once (the result is cached)
+    process.emitWarning(
+      `safe.directory and credential.* are not carried from the user's ${scope.slice(2)} git configuration: ${String(err.stderr ?? e).trim()}`,
+      'ForesightGitConfig',
+    );
+    return [];
   }
   return out
     .split('\0')
     .filter((entry) => entry !== '')
     .map((entry): [string, string] => {
       const nl = entry.indexOf('\n');
-      return nl < 0 ? [entry, ''] : [entry.slice(0, nl), entry.slice(nl + 1)];
+      return nl < 0 ? [entry, 'true'] : [entry.slice(0, nl), entry.slice(nl + 1)]; // a key without "=" is a true boolean
     });
 }
 

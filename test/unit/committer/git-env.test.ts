@@ -117,4 +117,35 @@ describe('git environment', () => {
     assert.equal(git(own, 'config', '--get-all', 'credential.https://git.example.com.username'), '(unset)');
     assert.equal(git(own, 'config', '--get-all', 'safe.directory'), '/srv/mounted\n*\n');
   });
+
+  it("carries a valueless boolean as true, and nothing (with a warning, git still runs) when the user's configuration cannot be read", () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-env-'));
+    writeFileSync(path.join(home, '.gitconfig'), '[credential]\n\tuseHttpPath\n');
+    const repo = path.join(home, 'repo');
+    execFileSync('git', ['init', '-q', repo]);
+    const env = gitEnv({}, { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' });
+    assert.equal(execFileSync('git', ['-C', repo, 'config', '--type=bool', 'credential.useHttpPath'], { env, encoding: 'utf8' }), 'true\n');
+
+    const warnings: string[] = [];
+    const onWarning = (w: Error): number => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const broken = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-env-'));
+    writeFileSync(path.join(broken, '.gitconfig'), '[credential\n\thelper = store\n'); // a bad config line
+    for (const from of [
+      { PATH: process.env.PATH, HOME: broken, GIT_CONFIG_NOSYSTEM: '1' },
+      { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1' }, // no HOME: `git config --global` exits 128
+    ]) {
+      const e = gitEnv({}, from);
+      assert.equal(e.GIT_CONFIG_COUNT, '2', "Foresight's own two entries, none of the user's");
+      assert.equal(execFileSync('git', ['-C', repo, 'rev-parse', '--is-inside-work-tree'], { env: e, encoding: 'utf8' }), 'true\n', 'git runs');
+    }
+    // warnings are emitted on the next tick
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        process.off('warning', onWarning);
+        assert.equal(warnings.filter((w) => /not carried from the user's global git configuration/.test(w)).length, 2, warnings.join('\n'));
+        resolve();
+      }),
+    );
+  });
 });
