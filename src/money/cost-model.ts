@@ -83,44 +83,10 @@ export function requestsCostDelta(delta: PodResources | undefined, replicas: num
   return monthlyCost(scaleResources(delta, replicas), prices);
 }
 
-/** An HPA that scales on CPU utilisation (a Resource metric `cpu` with `averageUtilization`), with its replica bounds. */
+/** An HPA that scales on CPU utilisation (a Resource metric `cpu` with `averageUtilization`), with its replica bounds: a CPU request change may move its replicas. */
 export interface CpuHpa {
   minReplicas: number;
   maxReplicas: number;
-}
-
-/**
- * The replicas an HPA scaling on CPU utilisation settles at once a pod's CPU request changes:
- * utilisation is usage ÷ request, so the same usage on `newCpu` reads `oldCpu ÷ newCpu` times
- * the utilisation, and the HPA's desired replicas are ⌈replicas × current ÷ target utilisation⌉
- * (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#algorithm-details):
- * ⌈replicas × oldCpu ÷ newCpu⌉, within its minReplicas and maxReplicas.
- */
-export function cpuHpaReplicas(replicas: number, oldCpu: number, newCpu: number, hpa: CpuHpa): number {
-  if (!(oldCpu > 0 && newCpu > 0) || oldCpu === newCpu) return replicas;
-  const desired = Math.ceil(replicas * (oldCpu / newCpu) - 1e-9); // 1e-9: 3 × 2 ÷ 1.5 is 4, not 4.000000000000001
-  return Math.min(hpa.maxReplicas, Math.max(hpa.minReplicas, desired));
-}
-
-/**
- * What a change of one container's requests costs, and the replicas it leaves: Δrequests ×
- * replicas, except under an HPA that scales on CPU, where a CPU request change moves the
- * replicas too (cpuHpaReplicas): the pod's new requests × the replicas it settles at − its
- * requests today × the replicas today. A CPU cut under such an HPA can cost more, not less.
- */
-export function requestsChangeCost(
-  delta: PodResources | undefined,
-  w: { perReplica?: PodResources; replicas: number; cpuHpa?: CpuHpa },
-  prices: PoolPrices,
-): { cost: CostEstimate; replicas: number } {
-  const replicas =
-    delta && w.perReplica && w.cpuHpa ? cpuHpaReplicas(w.replicas, w.perReplica.cpuCores, w.perReplica.cpuCores + delta.cpuCores, w.cpuHpa) : w.replicas;
-  if (!delta || replicas === w.replicas || !w.perReplica) return { cost: requestsCostDelta(delta, w.replicas, prices), replicas };
-  const after = scaleResources(
-    { cpuCores: w.perReplica.cpuCores + delta.cpuCores, memoryBytes: w.perReplica.memoryBytes + delta.memoryBytes, gpus: w.perReplica.gpus + delta.gpus },
-    replicas,
-  );
-  return { cost: monthlyCost(subtractResources(after, scaleResources(w.perReplica, w.replicas)), prices), replicas };
 }
 
 /** Moving the same replicas from one pool to another (SPOT): cost there minus cost here. */

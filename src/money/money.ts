@@ -57,7 +57,7 @@ export interface WorkloadFacts {
   team?: string;
   perReplica?: PodResources;
   replicas: number;
-  /** its HPA, where it scales on CPU utilisation: a CPU request change moves its replicas (cost-model.ts requestsChangeCost) */
+  /** its HPA, where it scales on CPU utilisation: a CPU request change may move its replicas, which a RESOURCES cost does not project (sizing.ts) */
   cpuHpa?: CpuHpa;
   /** the node pool it runs on (workload-facts.ts nodePoolOf): on spot capacity, the policy's spot pool */
   pool: (policy: ResolvedPolicy) => string;

@@ -26,7 +26,7 @@ import { idleRule, resourcesRule, spotRule, type PeakForecast } from '../policy/
 import { quantile } from '../windows/sketch.js';
 import { hourlyMeans, rangeSummary, type HourBuckets } from '../windows/window-query.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
-import { movePoolCostDelta, replicasCostDelta, requestsChangeCost, type CostEstimate } from '../money/cost-model.js';
+import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstimate } from '../money/cost-model.js';
 import { Money } from '../money/money.js';
 import { onSpot } from '../money/workload-facts.js';
 import { recommendationId } from '../codec/recommendation-id.js';
@@ -169,9 +169,11 @@ export class SizingRules {
     const facts = this.d.money.workload(id);
     const prices = await this.d.money.prices(facts.pool(policy), stepEndMs);
     const delta = cpuDelta === undefined || memDelta === undefined ? undefined : { cpuCores: cpuDelta, memoryBytes: memDelta, gpus: 0 };
-    // under an HPA scaling on CPU utilisation, the CPU request moves the replicas too: priced at the replicas it settles at
-    const { cost, replicas } = requestsChangeCost(delta, facts, prices);
-    if (replicas !== facts.replicas) rules.push(`cpu-hpa-replicas: ${facts.replicas} → ${replicas}`);
+    const cost = requestsCostDelta(delta, facts.replicas, prices);
+    // under an HPA scaling on CPU utilisation (usage ÷ request) a CPU request change may move the replicas: where it
+    // does depends on the replicas running and their usage, which Foresight does not know (it prices today's replicas
+    // at the HPA's minReplicas); a projection from the floor turned routine cuts into cost increases, so it says so
+    if (facts.cpuHpa && cpuDelta !== 0) rules.push('cpu-hpa:replicas-not-projected');
     const critical = cost.known && cost.monthly > policy.critical.monthlyCostIncreaseAbove;
     if (critical) rules.push('critical:cost-increase');
     const rec = this.base(id, 'RESOURCES', id.container, changes, {
