@@ -9,7 +9,7 @@
  * not signalled (it may hold the caller): the subshell and its descendants (`go build` and the
  * compilers it runs) are found through /proc, frozen, and signalled one by one.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { sleep } from '../util/retry.js';
 
@@ -17,8 +17,10 @@ import { sleep } from '../util/retry.js';
 export const BUILDING_FILE = path.join('.tools', 'otelcol-foresight.building');
 /** What its build writes before renaming it into place. */
 const PARTIAL_BINARY = path.join('.tools', 'bin', 'otelcol-foresight.tmp');
-/** The build's subshell is a fork of install.sh: its command line is install.sh's. */
+/** The build's subshell is a fork of install.sh: its command line is install.sh's, */
 const MARKER = 'install.sh';
+/** and it runs in the recipe's folder (install.sh cds there), relative to the project root. */
+const BUILD_DIR = path.join('examples', 'otel-collector', 'otelcol-foresight');
 
 /** Parent pid of each process (from /proc/<pid>/stat; the command name in parentheses may hold spaces). */
 function parents(): Map<number, number> {
@@ -36,12 +38,25 @@ function parents(): Map<number, number> {
   return out;
 }
 
-/** `pid` and every process below it. */
+/** `pid` and every process below it, never this process or one above it (it would freeze itself). */
 function tree(pid: number): number[] {
   const ppids = parents();
+  const mine = new Set<number>();
+  for (let p: number | undefined = process.pid; p !== undefined && p > 0 && !mine.has(p); p = ppids.get(p)) mine.add(p);
+  if (mine.has(pid)) return [];
   const all = [pid];
-  for (let i = 0; i < all.length; i++) for (const [child, parent] of ppids) if (parent === all[i]) all.push(child);
+  for (let i = 0; i < all.length; i++) for (const [child, parent] of ppids) if (parent === all[i] && !mine.has(child)) all.push(child);
   return all;
+}
+
+/** Whether `pid` is install.sh's build subshell of the project at `root`: install.sh's command line, in the recipe's folder (not a reused pid, not another clone's). */
+function isBuild(pid: number, root: string): boolean {
+  try {
+    if (!(Number.isInteger(pid) && pid > 0) || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(MARKER)) return false;
+    return readlinkSync(`/proc/${pid}/cwd`) === realpathSync(path.join(root, BUILD_DIR));
+  } catch {
+    return false; // not running, not ours to read, or no such folder
+  }
 }
 
 const alive = (pid: number): boolean => {
@@ -75,13 +90,7 @@ export async function stopOtelcolBuild(root: string, graceMs = 10_000): Promise<
   if (!existsSync(file)) return 'none';
   const pid = Number(readFileSync(file, 'utf8').trim());
   let how: 'stopped' | 'killed' | 'none' = 'none';
-  let cmdline = '';
-  try {
-    cmdline = Number.isInteger(pid) && pid > 0 ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
-  } catch {
-    // not running
-  }
-  if (cmdline.includes(MARKER)) {
+  if (isBuild(pid, root) && tree(pid).length > 0) {
     // frozen first (SIGSTOP), until the tree stops growing: `go build` starts compilers all the time
     let pids = [pid];
     for (let size = 0; size !== pids.length;) {

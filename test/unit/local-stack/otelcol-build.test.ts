@@ -15,6 +15,7 @@ import { BUILDING_FILE, stopOtelcolBuild } from '../../../src/local-stack/otelco
 function projectWithBuild(): { root: string; pid: number } {
   const root = mkdtempSync(path.join(os.tmpdir(), 'foresight-otelcol-build-'));
   mkdirSync(path.join(root, '.tools', 'bin'), { recursive: true });
+  mkdirSync(path.join(root, 'examples', 'otel-collector', 'otelcol-foresight'), { recursive: true });
   writeFileSync(
     path.join(root, 'install.sh'),
     `#!/usr/bin/env bash
@@ -23,6 +24,7 @@ cd "$(dirname "$0")"
 root=$PWD
 (
   trap 'rm -f "$root/.tools/otelcol-foresight.building"' EXIT
+  cd examples/otel-collector/otelcol-foresight
   touch "$root/.tools/bin/otelcol-foresight.tmp"
   sh -c 'sleep 300 & sleep 300; wait'   # go build, and a compiler it started
 ) >.tools/otelcol-foresight.build.log 2>&1 &
@@ -80,5 +82,16 @@ describe("install.sh's background otelcol-foresight build", () => {
     assert.equal(await stopOtelcolBuild(root), 'none');
     assert.ok(running(process.pid));
     assert.equal(existsSync(path.join(root, BUILDING_FILE)), false);
+  });
+
+  it("signals nothing when the pid is another clone's build (install.sh, but not in this root's recipe folder)", async () => {
+    const other = projectWithBuild();
+    const root = mkdtempSync(path.join(os.tmpdir(), 'foresight-otelcol-build-'));
+    mkdirSync(path.join(root, '.tools'), { recursive: true });
+    mkdirSync(path.join(root, 'examples', 'otel-collector', 'otelcol-foresight'), { recursive: true });
+    writeFileSync(path.join(root, BUILDING_FILE), `${other.pid}\n`);
+    assert.equal(await stopOtelcolBuild(root), 'none');
+    assert.ok(running(other.pid), "the other clone's build still runs");
+    assert.equal(await stopOtelcolBuild(other.root), 'stopped');
   });
 });
