@@ -150,6 +150,8 @@ export class LocalGitBackend implements GitOpsBackend {
         writeFileSync(abs, text);
       }
       await this.git.add([...content.changed.keys()]);
+      // files written with the text they already had: nothing to commit (the change is in force), not a failed commit
+      if ((await this.git.raw(['diff', '--cached', '--name-only'])).trim() === '') return undefined;
       const before = (await this.git.revparse(['HEAD'])).trim();
       await this.git.commit(content.message, undefined, { '--author': `${req.author.name} <${req.author.email}>`, '--cleanup': 'verbatim' });
       await this.checkCommitted(before, req.branch);

@@ -10,6 +10,9 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { LocalGitBackend } from '../../../src/committer/local-backend.js';
+import { seedBareRepository } from '../../../src/committer/seed.js';
+import { createLogger } from '../../../src/telemetry/log.js';
 import { localCommitter, rec } from '../../helpers/committer-local.js';
 
 const saved = process.env.PATH;
@@ -43,5 +46,21 @@ describe('a git commit that made no commit', () => {
     assert.deepEqual(await t.apply(rec('payments/Deployment/payments', 'rec-silent', [['maxReplicas', '8', '9']])), []);
     assert.match(t.git('show', 'main:apps/payments/payments.yaml'), /maxReplicas: 9/);
     assert.equal(t.git('rev-parse', 'main~1').trim(), tip);
+  });
+
+  it('is no failure when the files were written with the text they already had (nothing to commit: the change is in force)', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-noop-commit-'));
+    seedBareRepository(path.join(tmp, 'repo'));
+    const backend = await LocalGitBackend.open(
+      { remote: path.join(tmp, 'repo', 'gitops.git'), workdir: path.join(tmp, 'work') },
+      createLogger('committer', 'silent'),
+    );
+    const sha = await backend.commit({
+      branch: 'main',
+      base: 'main',
+      author: { name: 'Foresight', email: 'bot@example.com' },
+      edit: (files) => ({ changed: new Map([['apps/payments/payments.yaml', files.get('apps/payments/payments.yaml')!]]), message: 'foresight: no change' }),
+    });
+    assert.equal(sha, undefined);
   });
 });
