@@ -46,6 +46,17 @@ function processTree(pid: number): number[] {
   return all;
 }
 
+/** The build's processes once all four run (the subshell, sh and its two sleeps): by then the subshell has done its `cd`. */
+async function buildStarted(pid: number): Promise<number[]> {
+  let tree: number[] = [];
+  for (let i = 0; i < 250 && tree.length < 4; i++) {
+    tree = processTree(pid);
+    if (tree.length < 4) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(tree.length, 4, `the build's processes: ${tree.join(' ')}`);
+  return tree;
+}
+
 const running = (pid: number): boolean => {
   try {
     return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
@@ -57,13 +68,7 @@ const running = (pid: number): boolean => {
 describe("install.sh's background otelcol-foresight build", () => {
   it('is stopped with every process below it, and its building file and partial binary removed', async () => {
     const { root, pid } = projectWithBuild();
-    // the subshell, sh and its two sleeps
-    let tree: number[] = [];
-    for (let i = 0; i < 100 && tree.length < 4; i++) {
-      tree = processTree(pid);
-      if (tree.length < 4) await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.equal(tree.length, 4, `the build's processes: ${tree.join(' ')}`);
+    const tree = await buildStarted(pid);
     assert.ok(tree.every(running));
 
     assert.equal(await stopOtelcolBuild(root), 'stopped');
@@ -89,6 +94,11 @@ describe("install.sh's background otelcol-foresight build", () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'foresight-otelcol-build-'));
     mkdirSync(path.join(root, '.tools'), { recursive: true });
     mkdirSync(path.join(root, 'examples', 'otel-collector', 'otelcol-foresight'), { recursive: true });
+    writeFileSync(path.join(root, BUILDING_FILE), `${other.pid}\n`);
+    // the other build in both of its places: its root just after the fork, and its recipe folder after the `cd`
+    assert.equal(await stopOtelcolBuild(root), 'none');
+    assert.ok(running(other.pid), "the other clone's build still runs");
+    await buildStarted(other.pid);
     writeFileSync(path.join(root, BUILDING_FILE), `${other.pid}\n`);
     assert.equal(await stopOtelcolBuild(root), 'none');
     assert.ok(running(other.pid), "the other clone's build still runs");
