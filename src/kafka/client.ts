@@ -38,6 +38,47 @@ export function isTransientKafkaLog(entry: Record<string, unknown>, message = ''
   return /authentication failed/i.test(typeof entry.error === 'string' ? entry.error : message);
 }
 
+/**
+ * Messages of the responses that mean the consumer group is rebalancing (kafkajs's protocol
+ * error table, type REBALANCE_IN_PROGRESS: "The group is rebalancing, so a rejoin is needed").
+ * kafkajs's connection logs every failed response at ERROR (network/connection.js); a heartbeat
+ * or offset commit answered so while a member joins or leaves is how Kafka tells the others to
+ * rejoin, and kafkajs does (consumer/runner.js logs "The group is rebalancing, re-joining" at
+ * WARN). Expected while processors start, stop or scale, so at most a warning: a group that
+ * keeps rebalancing still shows, and a rejoin that fails is logged at ERROR by kafkajs itself.
+ */
+const REBALANCING_MESSAGES: ReadonlySet<string> = (() => {
+  try {
+    const table = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: { type: string; message: string }[] };
+    const found = table.errorCodes.filter((e) => e.type === 'REBALANCE_IN_PROGRESS').map((e) => e.message);
+    if (found.length > 0) return new Set(found);
+  } catch {
+    // kafkajs's internals moved: fall back to the message of kafkajs 2.2.4
+  }
+  return new Set(['The group is rebalancing, so a rejoin is needed']);
+})();
+
+/** Whether a kafkajs log entry reports that the consumer group is rebalancing (see REBALANCING_MESSAGES). */
+export function isRebalancingKafkaLog(entry: Record<string, unknown>): boolean {
+  return typeof entry.error === 'string' && REBALANCING_MESSAGES.has(entry.error);
+}
+
+/**
+ * kafkajs's log function, writing into `log` (a child with component "kafkajs"): transient
+ * lines at debug, group rebalances at most at warn, everything else at kafkajs's own level.
+ */
+export function kafkajsLogCreator(log: Logger): (entry: LogEntry) => void {
+  const child = log.child({ component: 'kafkajs' });
+  return ({ level, log: entry }: LogEntry) => {
+    const { message, ...rest } = entry;
+    if (isTransientKafkaLog(rest, message)) child.debug(rest, message);
+    else if (level <= logLevel.WARN && isRebalancingKafkaLog(rest)) child.warn(rest, message);
+    else if (level <= logLevel.ERROR) child.error(rest, message);
+    else if (level === logLevel.WARN) child.warn(rest, message);
+    else child.debug(rest, message);
+  };
+}
+
 /** kafkajs's `ssl` and `sasl` options from the configuration (config/security.ts). */
 export function kafkaSecurityOptions(cfg: KafkaConfig): Pick<KafkajsConfig, 'ssl' | 'sasl'> {
   const sec = cfg.security;
@@ -56,7 +97,6 @@ export function kafkaSecurityOptions(cfg: KafkaConfig): Pick<KafkajsConfig, 'ssl
 }
 
 export function createKafka(cfg: KafkaConfig, log: Logger, clientSuffix: string): Kafka {
-  const child = log.child({ component: 'kafkajs' });
   return new Kafka({
     brokers: cfg.brokers,
     ...kafkaSecurityOptions(cfg),
@@ -65,14 +105,6 @@ export function createKafka(cfg: KafkaConfig, log: Logger, clientSuffix: string)
     requestTimeout: 30_000,
     retry: { initialRetryTime: 200, retries: 8 },
     logLevel: logLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log: entry }: LogEntry) => {
-        const { message, ...rest } = entry;
-        if (isTransientKafkaLog(rest, message)) child.debug(rest, message);
-        else if (level <= logLevel.ERROR) child.error(rest, message);
-        else if (level === logLevel.WARN) child.warn(rest, message);
-        else child.debug(rest, message);
-      },
+    logCreator: () => kafkajsLogCreator(log),
   });
 }
