@@ -408,6 +408,29 @@ export function currentValue(w: ResolvedWorkload, field: string, container: stri
   return v === undefined || v === null ? null : String(v);
 }
 
+/**
+ * What a container holds of a resource as the scheduler counts it: its request, else its limit.
+ * The API server defaults a missing request to the limit, per resource; for an extended resource
+ * such as nvidia.com/gpu a request must equal the limit, and containers often give only the limit
+ * (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#requests-and-limits,
+ * https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/). `resources` is a container's
+ * `resources` mapping; null when it gives neither.
+ */
+export function requestOrLimit(resources: unknown, resource: string): string | null {
+  const v = get(resources, ['requests', resource]) ?? get(resources, ['limits', resource]);
+  return v === undefined || v === null ? null : String(v);
+}
+
+/**
+ * requestOrLimit of the container named `container` as deployed; of a Helm chart, the value its
+ * mapping names for `requests.<resource>`, else the one for `limits.<resource>`.
+ */
+export function containerRequest(w: ResolvedWorkload, resource: string, container: string | null): string | null {
+  if (w.helm) return currentValue(w, `requests.${resource}`, container) ?? currentValue(w, `limits.${resource}`, container);
+  const c = listAt(w.workload?.merged, ['spec', 'template', 'spec', 'containers'])?.find((x) => x?.name === container);
+  return c ? requestOrLimit(c.resources, resource) : null;
+}
+
 /** The list at `p`, or undefined when there is none (absent, or of another shape). */
 function listAt(obj: unknown, p: YamlPath): Record<string, unknown>[] | undefined {
   const v = get(obj, p);

@@ -11,7 +11,7 @@
  *   pod template. Metric series carry no team (their ids are cluster/namespace/kind/name/
  *   container/metric), so the manifest is the one place it is read from.
  */
-import { currentValue, get, type ResolvedWorkload } from '../manifests/manifests.js';
+import { containerRequest, currentValue, get, requestOrLimit, type ResolvedWorkload } from '../manifests/manifests.js';
 import { parseQuantity } from '../manifests/quantity.js';
 import { COMPUTE_SLICES } from '../policy/mig-profiles.js';
 import type { CpuHpa, PodResources } from './cost-model.js';
@@ -33,12 +33,10 @@ const MIG_RESOURCE = /^nvidia\.com\/mig-([1-7])g\.\d+gb$/;
 type Obj = Record<string, unknown>;
 const asObj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 
-/** One container's request of a resource: the request, else the limit (the API server's default). */
+/** One container's request of a resource: the request, else the limit (the API server's default; manifests.ts requestOrLimit). */
 function request(c: Obj, resource: string): number | undefined {
-  const res = asObj(c.resources);
-  const v = asObj(res.requests)[resource] ?? asObj(res.limits)[resource];
-  if (v === undefined || v === null) return undefined;
-  return parseQuantity(typeof v === 'number' ? v : String(v));
+  const v = requestOrLimit(c.resources, resource);
+  return v === null ? undefined : parseQuantity(v);
 }
 
 /**
@@ -51,8 +49,8 @@ function request(c: Obj, resource: string): number | undefined {
 export function podResources(w: ResolvedWorkload | undefined): PodResources | undefined {
   if (!w) return undefined;
   if (w.helm) {
-    // per resource, the request the mapping names, else its limit (as request() reads a container)
-    const [cpu, mem, gpu] = ['cpu', 'memory', GPU_RESOURCE].map((r) => currentValue(w, `requests.${r}`, null) ?? currentValue(w, `limits.${r}`, null));
+    // per resource, the request the mapping names, else its limit
+    const [cpu, mem, gpu] = ['cpu', 'memory', GPU_RESOURCE].map((r) => containerRequest(w, r, null));
     if (cpu === null && mem === null && gpu === null) return undefined;
     return { cpuCores: parseQuantity(cpu ?? '0') ?? 0, memoryBytes: parseQuantity(mem ?? '0') ?? 0, gpus: parseQuantity(gpu ?? '0') ?? 0 };
   }

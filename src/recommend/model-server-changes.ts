@@ -19,6 +19,8 @@ import type { FieldChange } from '../codec/generated-types.js';
 import type { GpuSizing, ReplicaPlan, ResolvedModelServer } from '../policy/model-server-capacity.js';
 import { monthlyCost, replicasCostDelta, type CostEstimate, type PodResources } from '../money/cost-model.js';
 import type { PoolPrices } from '../windows/billing.js';
+import { containerRequest, type ResolvedWorkload } from '../manifests/manifests.js';
+import { GPU_RESOURCE } from '../money/workload-facts.js';
 
 /** The autoscaling values in force, from the manifests (manifests.ts currentValue); null where absent. */
 export interface ScalingInForce {
@@ -68,13 +70,16 @@ export function replicaChange(
 }
 
 /**
- * The GPUs one replica holds: the manifest's `nvidia.com/gpu` request of the container wherever
- * the manifest is known (`manifestRequest`; null: it requests none), the policy's
- * `gpusPerReplica` only where Foresight has no manifest to read.
+ * The GPUs one replica holds: the container's `nvidia.com/gpu` request, else its limit (a GPU is
+ * often given as a limit only, and the API server then sets the request to it; manifests.ts
+ * containerRequest, as the cost model reads it), wherever the manifest is known (`resolved`); the
+ * policy's `gpusPerReplica` only where Foresight has no manifest to read. Null when the manifest
+ * gives the container no GPU.
  */
-export function replicaGpus(manifestRequest: string | null | undefined, policyGpus: number): number | null {
-  if (manifestRequest === undefined) return policyGpus;
-  const n = manifestRequest === null ? NaN : Number(manifestRequest);
+export function replicaGpus(resolved: ResolvedWorkload | undefined, container: string | null, policyGpus: number): number | null {
+  if (resolved === undefined) return policyGpus;
+  const held = containerRequest(resolved, GPU_RESOURCE, container);
+  const n = held === null ? NaN : Number(held);
   return Number.isFinite(n) ? n : null;
 }
 

@@ -53,7 +53,6 @@ import { forecastAtRisk, type PeakForecast } from '../policy/rules.js';
 import type { Forecaster } from '../scoring/forecaster.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { movePoolCostDelta, type CostEstimate } from '../money/cost-model.js';
-import { GPU_RESOURCE } from '../money/workload-facts.js';
 import { gpuChange, replicaChange, replicaGpus, type ScalingInForce } from './model-server-changes.js';
 import { readServerFacts } from './model-server-facts.js';
 import { Money } from '../money/money.js';
@@ -227,8 +226,8 @@ export class ModelServerRecommender {
       }
     }
 
-    // the GPU of a replica, while it has whole GPUs: as many as the manifest requests (the policy's count without a manifest)
-    const gpusNow = replicaGpus(facts.resolved ? currentValue(facts.resolved, `requests.${GPU_RESOURCE}`, id.container) : undefined, server.gpusPerReplica);
+    // the GPU of a replica, while it has whole GPUs: as many as the manifest gives the container (request, else limit; the policy's count without a manifest)
+    const gpusNow = replicaGpus(facts.resolved, id.container, server.gpusPerReplica);
     if (serverFacts.gpu && serverFacts.steps.length >= MIN_GPU_MINUTES && gpusNow !== null && gpusNow > 0) {
       const sizing = sizeGpu(serverFacts.gpu, server);
       const change = gpuChange(sizing, replicasNow, gpusNow, prices);

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sizeGpu, type ReplicaPlan } from '../../../src/policy/model-server-capacity.js';
+import { currentValue, ManifestIndex, type ResolvedWorkload } from '../../../src/manifests/manifests.js';
+import { planRecommendation } from '../../../src/manifests/plan.js';
+import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
+import { fieldRec } from '../../helpers/recommendation.js';
+import { replicasCostDelta } from '../../../src/money/cost-model.js';
+import { podResources } from '../../../src/money/workload-facts.js';
 import { gpuChange, replicaChange, replicaGpus } from '../../../src/recommend/model-server-changes.js';
 
 const GiB = 2 ** 30;
@@ -58,17 +64,93 @@ describe('model-server changes and their GPU cost', () => {
     );
   });
 
-  it("counts a replica's GPUs from the manifest's nvidia.com/gpu request; the policy's gpusPerReplica fills in only without a manifest (hand-computed)", () => {
+  it("counts a replica's GPUs from the manifest's nvidia.com/gpu; the policy's gpusPerReplica fills in only without a manifest (hand-computed)", () => {
     const mig = sizeGpu({ memoryMiB: 30 * 1024, activity: 0.3 }, { sharing: 'mig', headroom: 0.1, gpuModel: 'A100-80GB' });
     // no manifest read: the policy's count (1), priced 4 replicas × 1 GPU × (3/7 − 1) × 3 per GPU-hour × 730 = −5005.714…
-    const fromPolicy = gpuChange(mig, 4, replicaGpus(undefined, 1)!, prices)!;
+    const fromPolicy = gpuChange(mig, 4, replicaGpus(undefined, 'vllm', 1)!, prices)!;
     assert.ok(fromPolicy.cost.known && Math.abs(fromPolicy.cost.monthly - -5005.714285714285) < 1e-6);
     assert.deepEqual(fromPolicy.changes[2], { field: 'requests.nvidia.com/gpu', current: '1', proposed: '0' });
     // the manifest requests 2 GPUs a replica, the policy says nothing (default 1): the replica keeps its 2 GPUs,
     // not a MIG slice priced as if it had held 1 (−5005.71 a month that would never have been saved)
-    assert.equal(replicaGpus('2', 1), 2);
-    assert.equal(gpuChange(mig, 4, replicaGpus('2', 1)!, prices), undefined);
+    const two = server('requests: {nvidia.com/gpu: 2}, limits: {nvidia.com/gpu: 2}');
+    assert.equal(replicaGpus(two, 'vllm', 1), 2);
+    assert.equal(gpuChange(mig, 4, replicaGpus(two, 'vllm', 1)!, prices), undefined);
     // the manifest requests no GPU: nothing to share, whatever the policy says
-    assert.equal(replicaGpus(null, 1), null);
+    assert.equal(replicaGpus(server('requests: {cpu: "4"}'), 'vllm', 1), null);
+  });
+
+  it('a GPU set only as a limit counts as its request (Kubernetes defaults requests to limits): the same GPU cost and sharing proposal', () => {
+    const mig = sizeGpu({ memoryMiB: 30 * 1024, activity: 0.3 }, { sharing: 'mig', headroom: 0.1, gpuModel: 'A100-80GB' });
+    const both = server('requests: {cpu: "4", memory: 24Gi, nvidia.com/gpu: 1}, limits: {memory: 24Gi, nvidia.com/gpu: 1}');
+    const limitOnly = server('requests: {cpu: "4", memory: 24Gi}, limits: {memory: 24Gi, nvidia.com/gpu: 1}');
+    // the projected cost of one more replica: 4 × 0.03 + 24 × 0.004 + 1 GPU × 3 = 3.216 an hour × 730, either way
+    assert.deepEqual(podResources(limitOnly), podResources(both));
+    const more = replicasCostDelta(podResources(limitOnly), 2, 3, prices);
+    assert.ok(more.known && Math.abs(more.monthly - 3.216 * 730) < 1e-9, JSON.stringify(more));
+    // the sharing proposal: 1 GPU a replica, moved to a MIG slice, priced 4 × (3/7 − 1) × 3 × 730 either way
+    assert.equal(replicaGpus(both, 'vllm', 1), 1);
+    assert.equal(replicaGpus(limitOnly, 'vllm', 1), 1);
+    const proposal = gpuChange(mig, 4, replicaGpus(limitOnly, 'vllm', 1)!, prices);
+    assert.ok(proposal, 'a limit-only GPU is shared like a requested one');
+    assert.deepEqual(proposal, gpuChange(mig, 4, replicaGpus(both, 'vllm', 1)!, prices));
+    assert.ok(proposal.cost.known && Math.abs(proposal.cost.monthly - 4 * (3 / 7 - 1) * 3 * 730) < 1e-9);
+    // and the committer applies it: the limit becomes the slice, a request of the slice is added, no nvidia.com/gpu is left
+    const files = serverFiles('requests: {cpu: "4", memory: 24Gi}, limits: {memory: 24Gi, nvidia.com/gpu: 1}');
+    const plan = planRecommendation(files, fieldRec('ml/Deployment/llm-server', [], 'vllm', { changes: proposal.changes }), DEFAULT_POLICY);
+    const after = ManifestIndex.build(new Map([...files, ...plan.changed])).resolve(LLM);
+    assert.deepEqual(
+      ['requests', 'limits'].flatMap((k) => [`${k}.nvidia.com/mig-3g.40gb`, `${k}.nvidia.com/gpu`].map((f) => currentValue(after, f, 'vllm'))),
+      ['1', null, '1', null],
+    );
+    assert.equal(podResources(after)?.gpus, 3 / 7);
+    // a policy of 2 GPUs a replica does not outrank the manifest's limit of 1
+    assert.equal(replicaGpus(limitOnly, 'vllm', 2), 1);
+    // a Helm chart whose mapping names only the GPU limit alike
+    const chartFiles = new Map([
+      [
+        'foresight-mapping.yaml',
+        `apiVersion: foresight.dev/v1
+kind: Mapping
+workloads:
+  - workload: ml/Deployment/llm-server
+    helm:
+      values: charts/llm/values.yaml
+      fields:
+        replicas: replicaCount
+        limits.nvidia.com/gpu: resources.limits.gpu
+`,
+      ],
+      ['charts/llm/values.yaml', 'replicaCount: 4\nresources:\n  limits: {gpu: 1}\n'],
+    ]);
+    const chart = ManifestIndex.build(chartFiles).resolve(LLM);
+    assert.ok(chart?.helm, 'resolved from the Helm values');
+    assert.equal(replicaGpus(chart, 'vllm', 2), 1);
+    assert.equal(podResources(chart)?.gpus, 1);
   });
 });
+
+const LLM = { namespace: 'ml', kind: 'Deployment', name: 'llm-server' };
+
+/** ml/Deployment/llm-server, resolved from serverFiles(resources). */
+function server(resources: string): ResolvedWorkload {
+  return ManifestIndex.build(serverFiles(resources)).resolve(LLM);
+}
+
+/** A repository with ml/Deployment/llm-server, one container, vllm, whose `resources` are `resources`. */
+function serverFiles(resources: string): Map<string, string> {
+  return new Map([
+    [
+      'apps/ml/llm-server.yaml',
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: llm-server, namespace: ml, annotations: {foresight.dev/managed: 'true'}}
+spec:
+  replicas: 4
+  template:
+    spec:
+      containers:
+        - {name: vllm, image: vllm/vllm-openai, resources: {${resources}}}
+`,
+    ],
+  ]);
+}
