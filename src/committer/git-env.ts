@@ -10,24 +10,35 @@
  *   - the proxy and CA variables of an enterprise network (curl reads them for http remotes);
  *   - GIT_TERMINAL_PROMPT=0: a service must fail, not wait on a terminal, when a remote asks
  *     for credentials it was not given;
- *   - no configuration but the repository's own and Foresight's: GIT_CONFIG_GLOBAL=/dev/null
- *     and GIT_CONFIG_NOSYSTEM=1 (the user's ~/.gitconfig and /etc/gitconfig are not read: a
- *     user's core.hooksPath would run their hooks on the bot's commits, with its credentials in
- *     the environment; commit.gpgsign would make every commit fail), and core.hooksPath=/dev/null,
- *     commit.gpgsign=false given as configuration in the environment (GIT_CONFIG_COUNT), which
- *     also overrides a repository's own;
+ *   - no configuration but the repository's own and Foresight's: GIT_CONFIG_NOSYSTEM=1 and
+ *     GIT_CONFIG_GLOBAL pointing away from the user's files (the user's ~/.gitconfig and
+ *     /etc/gitconfig are not read: a user's core.hooksPath would run their hooks on the bot's
+ *     commits, with its credentials in the environment; commit.gpgsign would make every commit
+ *     fail), and core.hooksPath=/dev/null, commit.gpgsign=false given as configuration in the
+ *     environment (GIT_CONFIG_COUNT, git's command-line scope, read last), which also overrides a
+ *     repository's own;
  *   - of the user's own configuration (system and global files, as `git config` reads them),
- *     exactly two things, carried over as configuration in the environment after Foresight's:
- *     `safe.directory` (without it git refuses a repository another uid owns, e.g. a mounted
- *     volume) and `credential.*` (`credential.helper`, `credential.<url>.helper`, `.username`…:
- *     without them an https remote that needs the user's helper cannot be pushed to). The
- *     credentials are not carried when the caller gives its own (GIT_ASKPASS of a password in
- *     the remote URL): the user's helper would then answer in its place, and `store` it on success;
+ *     exactly two things, carried over in a file of their own that GIT_CONFIG_GLOBAL names (else
+ *     /dev/null): `safe.directory` (without it git refuses a repository another uid owns, e.g. a
+ *     mounted volume; git honours it from the global scope) and `credential.*`
+ *     (`credential.helper`, `credential.<url>.helper`, `.username`…: without them an https remote
+ *     that needs the user's helper cannot be pushed to). They keep the global scope they had, so
+ *     a repository's own .git/config still outranks them (its `credential.helper`, or an empty
+ *     `credential.helper =` that resets the list, decides as it does outside Foresight), and
+ *     Foresight's two entries outrank everything. The file (carriedConfigFile) is written once
+ *     per distinct content, mode 0600, in a directory of this user's under the temporary
+ *     directory. The credentials are not carried when the caller gives its own (GIT_ASKPASS of a
+ *     password in the remote URL): the user's helper would then answer in its place, and `store`
+ *     it on success;
  *   - what the caller adds itself (author identity, GIT_ASKPASS of git-credentials.ts).
  *
  * See git(1) "ENVIRONMENT VARIABLES" for what each GIT_* variable redirects.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const INHERITED = new Set([
   'PATH',
@@ -66,7 +77,7 @@ export function gitEnv(extra: Record<string, string> = {}, from: NodeJS.ProcessE
     if (v !== undefined && (INHERITED.has(k) || k.startsWith('LC_'))) env[k] = v;
   }
   const carried = carriedUserConfig(from).filter(([key]) => key === 'safe.directory' || extra.GIT_ASKPASS === undefined);
-  return { ...env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', ...configEnv([...OWN_CONFIG, ...carried]), GIT_TERMINAL_PROMPT: '0', ...extra };
+  return { ...env, GIT_CONFIG_GLOBAL: carriedConfigFile(carried), GIT_CONFIG_NOSYSTEM: '1', ...configEnv(OWN_CONFIG), GIT_TERMINAL_PROMPT: '0', ...extra };
 }
 
 /** Foresight's own git configuration (see above); none of it is taken from the caller. */
@@ -137,6 +148,98 @@ function readScope(scope: '--system' | '--global', env: Record<string, string>):
       const nl = entry.indexOf('\n');
       return nl < 0 ? [entry, 'true'] : [entry.slice(0, nl), entry.slice(nl + 1)]; // a key without "=" is a true boolean
     });
+}
+
+/** The file written for each distinct content of carried entries (carriedConfigFile), or /dev/null where it could not be. */
+const carriedFiles = new Map<string, string>();
+
+/**
+ * The carried entries as a git configuration file, for GIT_CONFIG_GLOBAL: the user's entries
+ * keep the global scope, below the repository's own (git-config(1), "FILES": system, global,
+ * local, worktree, then the command line). /dev/null when there are none. Written once per
+ * distinct content (named by its hash, written to a temporary name and renamed, so a reader
+ * never sees half of it), and again if it went (a cleaner of the temporary directory); where it
+ * cannot be written, nothing is carried and the reason is said once, as when the user's files
+ * cannot be read.
+ */
+function carriedConfigFile(entries: [string, string][]): string {
+  if (entries.length === 0) return '/dev/null';
+  const content = configText(entries);
+  const known = carriedFiles.get(content);
+  if (known !== undefined && (known === '/dev/null' || existsSync(known))) return known;
+  let file: string;
+  try {
+    file = path.join(privateDir(), `global-${createHash('sha256').update(content).digest('hex').slice(0, 32)}.gitconfig`);
+    if (readOrNull(file) !== content) {
+      const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
+      writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
+      try {
+        renameSync(tmp, file);
+      } catch (e) {
+        unlinkSync(tmp);
+        throw e;
+      }
+    }
+  } catch (e) {
+    process.emitWarning(
+      `safe.directory and credential.* are not carried from the user's git configuration: its copy cannot be written: ${String(e)}`,
+      'ForesightGitConfig',
+    );
+    file = '/dev/null';
+  }
+  carriedFiles.set(content, file);
+  return file;
+}
+
+/**
+ * A directory only this user can write, for the carried configuration: `foresight-git-<uid>` in
+ * the temporary directory, made mode 0700, and used only when it is a real directory (not a
+ * link) of this user's that nobody else can write; else (another user made that name first) a
+ * fresh one of mkdtemp's.
+ */
+let carriedDir: string | undefined;
+function privateDir(): string {
+  if (carriedDir !== undefined && existsSync(carriedDir)) return carriedDir;
+  const uid = process.getuid?.();
+  const dir = path.join(os.tmpdir(), `foresight-git-${uid ?? 'user'}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const st = lstatSync(dir);
+  const ours = st.isDirectory() && !st.isSymbolicLink() && (uid === undefined || (st.uid === uid && (st.mode & 0o077) === 0));
+  carriedDir = ours ? dir : mkdtempSync(path.join(os.tmpdir(), 'foresight-git-'));
+  return carriedDir;
+}
+
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Entries as a git configuration file (git-config(1), "CONFIGURATION FILE"): a section header
+ * per entry, so that their order, which a multi-valued key like credential.helper depends on,
+ * is kept exactly; every value quoted and escaped, so that it reads back as it was (leading
+ * spaces, `#`, `;`, quotes and backslashes of a helper's shell command). A key is
+ * section[.subsection].name: the subsection (a URL, dots included) is what lies between the
+ * first and the last dot.
+ */
+function configText(entries: [string, string][]): string {
+  const quote = (text: string): string => text.replace(/[\\"]/g, (c) => `\\${c}`);
+  return entries
+    .map(([key, value]) => {
+      const first = key.indexOf('.');
+      const last = key.lastIndexOf('.');
+      const header = first === last ? `[${key.slice(0, first)}]` : `[${key.slice(0, first)} "${quote(key.slice(first + 1, last))}"]`;
+      const escaped = quote(value).replaceAll('\n', '\\n').replaceAll('\t', '\\t').replaceAll('\b', '\\b'); // the escapes git reads in a quoted value
+      return `${header}\n\t${key.slice(last + 1)} = "${escaped}"\n`;
+    })
+    .join('');
 }
 
 /**

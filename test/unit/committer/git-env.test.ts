@@ -1,7 +1,7 @@
 /** What git is given: an allow-listed environment, and a remote URL without its password (askpass gives it). */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -118,6 +118,68 @@ describe('git environment', () => {
     assert.equal(git(own, 'config', '--get-all', 'safe.directory'), '/srv/mounted\n*\n');
   });
 
+  it("keeps the carried entries in the global scope they had: a repository's own credential configuration outranks the user's, Foresight's own outranks both", () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-scope-'));
+    // a helper that answers `get` with its name in the password, so the answer says which helper git used
+    const helper = (who: string): string => `!f() { test "$1" = get && printf 'username=${who}\\npassword=from-${who}\\n'; }; f`;
+    // as Git Credential Manager's installer writes it: the list reset, then its helper
+    writeFileSync(
+      path.join(home, '.gitconfig'),
+      `[credential]\n\thelper =\n\thelper = ${JSON.stringify(helper('user'))}\n\tusername = user\n[safe]\n\tdirectory = ${home}/mounted\n`, // (its own path: a content, and so a carried file, of this test's only)
+    );
+    const repo = path.join(home, 'repo');
+    const from = { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' };
+    // git as it runs outside Foresight, for the same user
+    const plain = { PATH: process.env.PATH!, HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
+    execFileSync('git', ['init', '-q', repo], { env: plain });
+    const local = (...args: string[]): void => void execFileSync('git', ['-C', repo, 'config', ...args], { env: plain });
+    // the repository resets the helper list and names its own helper and user name, and would run its hooks and sign
+    local('--add', 'credential.helper', '');
+    local('--add', 'credential.helper', helper('repo'));
+    local('credential.username', 'repo');
+    local('core.hooksPath', path.join(repo, 'hooks'));
+    local('commit.gpgsign', 'true');
+    const env = gitEnv({}, from);
+    const fill = (e: Record<string, string>): string =>
+      execFileSync('git', ['-C', repo, 'credential', 'fill'], { env: e, input: 'protocol=https\nhost=git.example.com\n\n', encoding: 'utf8' });
+    assert.match(fill(plain), /password=from-repo/, "outside Foresight the repository's helper answers");
+    assert.equal(fill(env), fill(plain), 'under Foresight the same helper answers, with the same user name');
+    const scoped = (key: string): string => execFileSync('git', ['-C', repo, 'config', '--show-scope', '--get-all', key], { env, encoding: 'utf8' });
+    assert.equal(scoped('credential.username'), 'global\tuser\nlocal\trepo\n', "the last one, the repository's, is the one git takes");
+    assert.equal(scoped('credential.helper'), `global\t\nglobal\t${helper('user')}\nlocal\t\nlocal\t${helper('repo')}\n`);
+    assert.equal(scoped('safe.directory'), `global\t${home}/mounted\n`, 'safe.directory from the global scope, where git honours it');
+    // Foresight's own entries still outrank the repository's
+    assert.equal(scoped('core.hooksPath'), `local\t${path.join(repo, 'hooks')}\ncommand\t/dev/null\n`);
+    assert.equal(execFileSync('git', ['-C', repo, 'config', '--type=bool', 'commit.gpgsign'], { env, encoding: 'utf8' }), 'false\n');
+    // the carried file: this user's only, written once for the same entries
+    const file = env.GIT_CONFIG_GLOBAL;
+    assert.notEqual(file, '/dev/null');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(statSync(path.dirname(file)).mode & 0o077, 0, 'a directory nobody else can write');
+    assert.equal(gitEnv({}, from).GIT_CONFIG_GLOBAL, file);
+    // gone (a cleaner of the temporary directory): written again
+    rmSync(file);
+    assert.equal(gitEnv({}, from).GIT_CONFIG_GLOBAL, file);
+    assert.ok(readFileSync(file, 'utf8').includes(`directory = "${home}/mounted"`));
+  });
+
+  it(
+    'safe.directory carried in the global scope lets git into a repository another user owns',
+    { skip: process.getuid?.() !== 0 && 'needs root, to give the repository to another uid' },
+    () => {
+      const repo = path.join(mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-safe-')), 'mounted');
+      execFileSync('git', ['init', '-q', repo], { env: { PATH: process.env.PATH!, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } });
+      execFileSync('chown', ['-R', '65534:65534', repo]);
+      const status = (home: string): number | null =>
+        spawnSync('git', ['-C', repo, 'rev-parse', '--git-dir'], { env: gitEnv({}, { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' }) }).status;
+      const bare = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-safe-'));
+      assert.equal(status(bare), 128, 'without safe.directory git refuses it (dubious ownership)');
+      const user = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-safe-'));
+      writeFileSync(path.join(user, '.gitconfig'), `[safe]\n\tdirectory = ${repo}\n`);
+      assert.equal(status(user), 0);
+    },
+  );
+
   it("carries a valueless boolean as true, and nothing (with a warning, git still runs) when the user's configuration cannot be read", () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-env-'));
     writeFileSync(path.join(home, '.gitconfig'), '[credential]\n\tuseHttpPath\n');
@@ -136,7 +198,8 @@ describe('git environment', () => {
       { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1' }, // no HOME: `git config --global` exits 128
     ]) {
       const e = gitEnv({}, from);
-      assert.equal(e.GIT_CONFIG_COUNT, '2', "Foresight's own two entries, none of the user's");
+      assert.equal(e.GIT_CONFIG_COUNT, '2', "Foresight's own two entries");
+      assert.equal(e.GIT_CONFIG_GLOBAL, '/dev/null', "none of the user's");
       assert.equal(execFileSync('git', ['-C', repo, 'rev-parse', '--is-inside-work-tree'], { env: e, encoding: 'utf8' }), 'true\n', 'git runs');
     }
     // warnings are emitted on the next tick
