@@ -123,9 +123,9 @@ export class LoopHarness {
     });
   }
 
-  /** `count` processors in processes of their own (processor-process.ts), `youngMb` their semi-space (0: Node's default). */
-  async startProcessorProcesses(count: number, youngMb: number, onBatch?: (messages: number) => void): Promise<void> {
-    this.processors = new ProcessorProcesses(this.env, count, youngMb, (messages) => {
+  /** `count` processors in processes of their own (processor-process.ts), run with the Node options `nodeArgs`. */
+  async startProcessorProcesses(count: number, nodeArgs: string[], onBatch?: (messages: number) => void): Promise<void> {
+    this.processors = new ProcessorProcesses(this.env, count, nodeArgs, (messages) => {
       this.applied += messages;
       onBatch?.(messages);
     });

@@ -36,6 +36,9 @@ export function procPeakRssBytes(pid: number | undefined): number | undefined {
   }
 }
 
+/** Node's options for a young-generation semi-space of `mb` MB (0: Node's default). */
+export const youngArgs = (mb: number): string[] => (mb > 0 ? [`--max-semi-space-size=${mb}`] : []);
+
 export class ProcessorProcesses {
   /** each child's pending loop-delay reply (rejected when it exits first) */
   private readonly loopReplies = new Map<ChildProcess, { resolve: (d: LoopDelay) => void; reject: (e: Error) => void }>();
@@ -49,8 +52,7 @@ export class ProcessorProcesses {
    * counts from their start); `onBatch` is called with each batch's messages, from any of them.
    * Await `ready` before relying on them; on failure it stops them all.
    */
-  constructor(env: NodeJS.ProcessEnv, count: number, youngMb: number, onBatch: (messages: number) => void) {
-    const execArgv = youngMb > 0 ? [`--max-semi-space-size=${youngMb}`] : [];
+  constructor(env: NodeJS.ProcessEnv, count: number, execArgv: string[], onBatch: (messages: number) => void) {
     this.children = Array.from({ length: count }, () =>
       fork(fileURLToPath(import.meta.url), ['--processor-child'], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
     );

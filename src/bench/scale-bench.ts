@@ -34,6 +34,7 @@ import { availableParallelism } from 'node:os';
 import { cpuBetween, CpuMeter, cpuTotal, procCpuSeconds, type CpuSnapshot } from './cpu.js';
 import { rawConsumeSeconds } from './ingest-bench.js';
 import { LoopHarness, percentile } from './pipeline-bench.js';
+import { youngArgs } from './processor-process.js';
 import { memoryByType, steadyStateMemory } from './steady-state.js';
 import { createRedis, deletePrefix } from '../windows/redis-client.js';
 
@@ -52,6 +53,8 @@ export interface ScaleBenchOptions {
   processors: number;
   /** their young generation's semi-space in MB (--max-semi-space-size; 0: Node's default) */
   youngMb: number;
+  /** more Node options for the processors, space-separated (a profiler's: Node refuses --cpu-prof in NODE_OPTIONS) */
+  processorNodeArgs?: string;
   progress: (msg: string) => void;
 }
 
@@ -80,7 +83,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
     let firstAny: Mark | undefined;
     let firstReady: Mark | undefined;
     let last = 0;
-    await h.startProcessorProcesses(opts.processors, opts.youngMb, () => {
+    await h.startProcessorProcesses(opts.processors, [...youngArgs(opts.youngMb), ...(opts.processorNodeArgs ?? '').split(' ').filter(Boolean)], () => {
       const mark = (): Mark => ({ at: performance.now(), applied: h.applied, cpu: cpu.snapshot() }); // the processors' CPU at once, Redis's a moment later
       firstAny ??= mark();
       if (!firstReady && h.processors?.allReady) firstReady = mark();

@@ -74,6 +74,12 @@ export function benchCommand(): Command {
         .argParser(parseNonNegativeInt)
         .default(64),
     )
+    .addOption(
+      new Option(
+        '--processor-node-args <args>',
+        "more Node options for the processors, space-separated (e.g. '--cpu-prof --cpu-prof-dir=DIR': Node refuses --cpu-prof in NODE_OPTIONS)",
+      ).default(''),
+    )
     .action(async (flags: Omit<ScaleBenchOptions, 'progress'>) => {
       console.log(JSON.stringify(await benchScale({ ...flags, progress: (m) => console.error(m) })));
     });
