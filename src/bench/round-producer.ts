@@ -61,19 +61,43 @@ function sample(spec: RoundSpec, s: number, j: number): MetricSample {
   };
 }
 
-/** Sends one round (see the header); each send's time is its messages' Kafka timestamp. */
+/** Messages per send when a round is sent at once: ~110 KB of samples, well under a produce request's 1 MiB. */
+const AT_ONCE_CHUNK = 1000;
+
+/**
+ * Sends one round (see the header); each send's time is its messages' Kafka timestamp. A round
+ * spread over time is sent in small sends as its slots come due; a round at once (spreadS 0) in
+ * sends of AT_ONCE_CHUNK messages back to back, whichever slot they belong to (in slot order, so
+ * each series' samples stay in order): a burst of 10,000 closing events is ten sends, as a
+ * collector's batch would bring them, not 2,000 sends of the five series of a slot's chunk
+ * (which took ~3 s and so spread the "burst" over 3 s).
+ */
 export async function produceRound(spec: RoundSpec, codec: AvroCodec, send: (messages: Message[]) => Promise<unknown>): Promise<RoundSent> {
   const { round, spreadS, count, part } = spec;
   const spp = spec.samplesPerStep;
-  const chunk = spreadS > 0 || spp > 1 ? 100 : 1000;
+  const atOnce = spreadS === 0;
+  const chunk = atOnce ? AT_ONCE_CHUNK : 100;
   const out: RoundSent = { produced: 0, closing: [] };
+  // the messages not sent yet, and which of them close a step (their series id)
+  let pending: { message: Message; closes?: string }[] = [];
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const now = Date.now();
+    const messages = pending.map(({ message, closes }) => {
+      if (closes !== undefined) out.closing.push([closes, now]);
+      return { ...message, timestamp: String(now) };
+    });
+    pending = [];
+    await send(messages);
+    out.produced += messages.length;
+  };
   const start = Date.now();
   for (let m = 0; m < spp; m++) {
     for (let i = 0; i < count; i += chunk) {
-      const due = start + (spreadS * 1000 * (m + i / count)) / spp;
-      if (due > Date.now()) await sleep(due - Date.now());
-      const now = Date.now();
-      const messages: Message[] = [];
+      if (!atOnce) {
+        const due = start + (spreadS * 1000 * (m + i / count)) / spp;
+        if (due > Date.now()) await sleep(due - Date.now());
+      }
       for (let s = i; s < Math.min(count, i + chunk); s++) {
         const closingSlot = s % spp;
         if ((part === 'before-close' && m >= closingSlot) || (part === 'close' && m !== closingSlot)) continue;
@@ -81,14 +105,13 @@ export async function produceRound(spec: RoundSpec, codec: AvroCodec, send: (mes
         if (j < 0) continue; // before the run's first step
         const smp = sample(spec, s, j);
         const key = seriesIdOf(smp);
-        if (round > 0 && m === closingSlot) out.closing.push([key, now]);
-        messages.push({ key, value: codec.encode('MetricSample', smp), timestamp: String(now) });
+        pending.push({ message: { key, value: codec.encode('MetricSample', smp) }, closes: round > 0 && m === closingSlot ? key : undefined });
+        if (atOnce && pending.length >= AT_ONCE_CHUNK) await flush();
       }
-      if (messages.length === 0) continue;
-      await send(messages);
-      out.produced += messages.length;
+      if (!atOnce) await flush();
     }
   }
+  await flush();
   return out;
 }
 
