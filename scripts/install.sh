@@ -63,15 +63,18 @@ elif [ ! -x .tools/bin/otelcol-foresight ] || [ "$(cat .tools/otelcol-foresight.
   say "building otelcol-foresight ($OTELCOL_SRC) into .tools/bin in the background: log in .tools/otelcol-foresight.build.log"
   mkdir -p .tools/bin
   root=$PWD
+  # the subshell is forked in the recipe's folder, so from its first instant `stack down` knows it
+  # as this root's build (its command line is install.sh's and its working directory that folder)
+  cd "$OTELCOL_SRC"
   (
     trap 'rm -f "$root/.tools/otelcol-foresight.building"' EXIT
-    cd "$OTELCOL_SRC"
     go build -buildvcs=false -trimpath -ldflags='-s -w' -o "$root/.tools/bin/otelcol-foresight.tmp" .
     mv "$root/.tools/bin/otelcol-foresight.tmp" "$root/.tools/bin/otelcol-foresight"
     echo "$otelcol_stamp" >"$root/.tools/otelcol-foresight.sha256"
     echo "otelcol-foresight built"
-  ) >.tools/otelcol-foresight.build.log 2>&1 &
-  echo $! >.tools/otelcol-foresight.building
+  ) >"$root/.tools/otelcol-foresight.build.log" 2>&1 &
+  echo $! >"$root/.tools/otelcol-foresight.building"
+  cd "$root"
 fi
 
 say "building"

@@ -19,7 +19,7 @@ export const BUILDING_FILE = path.join('.tools', 'otelcol-foresight.building');
 const PARTIAL_BINARY = path.join('.tools', 'bin', 'otelcol-foresight.tmp');
 /** The build's subshell is a fork of install.sh: its command line is install.sh's, */
 const MARKER = 'install.sh';
-/** and it runs in the recipe's folder (install.sh cds there), relative to the project root; or, in the moment between its fork and that `cd`, in the root itself. */
+/** and it runs in the recipe's folder (install.sh forks it there), relative to the project root. */
 const BUILD_DIR = path.join('examples', 'otel-collector', 'otelcol-foresight');
 
 /** Parent pid of each process (from /proc/<pid>/stat; the command name in parentheses may hold spaces). */
@@ -49,12 +49,11 @@ function tree(pid: number): number[] {
   return all;
 }
 
-/** Whether `pid` is install.sh's build subshell of the project at `root`: install.sh's command line, in the recipe's folder or the root (not a reused pid, not another clone's). */
+/** Whether `pid` is install.sh's build subshell of the project at `root`: install.sh's command line, in the recipe's folder (not a reused pid, not another clone's, not install.sh itself or an editor of it in the root). */
 function isBuild(pid: number, root: string): boolean {
   try {
     if (!(Number.isInteger(pid) && pid > 0) || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(MARKER)) return false;
-    const cwd = readlinkSync(`/proc/${pid}/cwd`);
-    return cwd === realpathSync(path.join(root, BUILD_DIR)) || cwd === realpathSync(root);
+    return readlinkSync(`/proc/${pid}/cwd`) === realpathSync(path.join(root, BUILD_DIR));
   } catch {
     return false; // not running, not ours to read, or no such folder
   }

@@ -4,7 +4,7 @@
  * compilers; here `sleep`s), real processes started as install.sh starts them.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,13 +22,14 @@ function projectWithBuild(): { root: string; pid: number } {
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$PWD
+cd examples/otel-collector/otelcol-foresight
 (
   trap 'rm -f "$root/.tools/otelcol-foresight.building"' EXIT
-  cd examples/otel-collector/otelcol-foresight
   touch "$root/.tools/bin/otelcol-foresight.tmp"
   sh -c 'sleep 300 & sleep 300; wait'   # go build, and a compiler it started
-) >.tools/otelcol-foresight.build.log 2>&1 &
-echo $! >.tools/otelcol-foresight.building
+) >"$root/.tools/otelcol-foresight.build.log" 2>&1 &
+echo $! >"$root/.tools/otelcol-foresight.building"
+cd "$root"
 `,
   );
   execFileSync('bash', [path.join(root, 'install.sh')]);
@@ -95,13 +96,29 @@ describe("install.sh's background otelcol-foresight build", () => {
     mkdirSync(path.join(root, '.tools'), { recursive: true });
     mkdirSync(path.join(root, 'examples', 'otel-collector', 'otelcol-foresight'), { recursive: true });
     writeFileSync(path.join(root, BUILDING_FILE), `${other.pid}\n`);
-    // the other build in both of its places: its root just after the fork, and its recipe folder after the `cd`
-    assert.equal(await stopOtelcolBuild(root), 'none');
-    assert.ok(running(other.pid), "the other clone's build still runs");
-    await buildStarted(other.pid);
-    writeFileSync(path.join(root, BUILDING_FILE), `${other.pid}\n`);
     assert.equal(await stopOtelcolBuild(root), 'none');
     assert.ok(running(other.pid), "the other clone's build still runs");
     assert.equal(await stopOtelcolBuild(other.root), 'stopped');
+  });
+
+  it('is stopped at once: install.sh forks the build in the recipe folder, so there is no moment it is not known as ours', async () => {
+    const { root } = projectWithBuild(); // no wait for the build to start
+    assert.equal(await stopOtelcolBuild(root), 'stopped');
+  });
+
+  it("signals nothing when a stale building file's pid is now install.sh itself, or an editor of it, in the project root", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'foresight-otelcol-build-'));
+    mkdirSync(path.join(root, '.tools'), { recursive: true });
+    mkdirSync(path.join(root, 'examples', 'otel-collector', 'otelcol-foresight'), { recursive: true });
+    const editor = spawn('bash', ['-c', 'sleep 30; exit 0', 'scripts/install.sh'], { cwd: root, stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(readFileSync(`/proc/${editor.pid}/cmdline`, 'utf8').includes('install.sh'));
+      writeFileSync(path.join(root, BUILDING_FILE), `${editor.pid}\n`);
+      assert.equal(await stopOtelcolBuild(root), 'none');
+      assert.ok(running(editor.pid!), 'the process in the root still runs');
+    } finally {
+      editor.kill('SIGKILL');
+    }
   });
 });
