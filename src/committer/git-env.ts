@@ -25,9 +25,10 @@
  *     that needs the user's helper cannot be pushed to). They keep the global scope they had, so
  *     a repository's own .git/config still outranks them (its `credential.helper`, or an empty
  *     `credential.helper =` that resets the list, decides as it does outside Foresight), and
- *     Foresight's two entries outrank everything. The file (carriedConfigFile) is written once
- *     per distinct content, mode 0600, in a directory of this user's under the temporary
- *     directory. The credentials are not carried when the caller gives its own (GIT_ASKPASS of a
+ *     Foresight's two entries outrank everything. The file (carriedConfig) is written once
+ *     per distinct content, mode 0600, in a directory this process made (mkdtemp, 0700, checked
+ *     on every use, removed at exit); where none can be written (a read-only file system) the
+ *     entries go as command-line configuration instead, above the repository's. The credentials are not carried when the caller gives its own (GIT_ASKPASS of a
  *     password in the remote URL): the user's helper would then answer in its place, and `store`
  *     it on success;
  *   - what the caller adds itself (author identity, GIT_ASKPASS of git-credentials.ts).
@@ -36,7 +37,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -77,7 +78,8 @@ export function gitEnv(extra: Record<string, string> = {}, from: NodeJS.ProcessE
     if (v !== undefined && (INHERITED.has(k) || k.startsWith('LC_'))) env[k] = v;
   }
   const carried = carriedUserConfig(from).filter(([key]) => key === 'safe.directory' || extra.GIT_ASKPASS === undefined);
-  return { ...env, GIT_CONFIG_GLOBAL: carriedConfigFile(carried), GIT_CONFIG_NOSYSTEM: '1', ...configEnv(OWN_CONFIG), GIT_TERMINAL_PROMPT: '0', ...extra };
+  const { global, count } = carriedConfig(carried);
+  return { ...env, GIT_CONFIG_GLOBAL: global, GIT_CONFIG_NOSYSTEM: '1', ...configEnv(count), GIT_TERMINAL_PROMPT: '0', ...extra };
 }
 
 /** Foresight's own git configuration (see above); none of it is taken from the caller. */
@@ -150,67 +152,68 @@ function readScope(scope: '--system' | '--global', env: Record<string, string>):
     });
 }
 
-/** The file written for each distinct content of carried entries (carriedConfigFile), or /dev/null where it could not be. */
-const carriedFiles = new Map<string, string>();
+/** Warned once: the carried entries could not be written to a file (they went as command-line configuration). */
+let warnedUnwritable = false;
 
 /**
- * The carried entries as a git configuration file, for GIT_CONFIG_GLOBAL: the user's entries
- * keep the global scope, below the repository's own (git-config(1), "FILES": system, global,
- * local, worktree, then the command line). /dev/null when there are none. Written once per
- * distinct content (named by its hash, written to a temporary name and renamed, so a reader
- * never sees half of it), and again if it went (a cleaner of the temporary directory); where it
- * cannot be written, nothing is carried and the reason is said once, as when the user's files
- * cannot be read.
+ * GIT_CONFIG_GLOBAL and GIT_CONFIG_COUNT for the carried entries: a git configuration file of
+ * them, so the user's entries keep the global scope, below the repository's own (git-config(1),
+ * "FILES": system, global, local, worktree, then the command line), with Foresight's entries in
+ * the environment above everything; /dev/null when there are none. The file lives in a directory
+ * this process made (privateDir) and is written once per distinct content, again whenever it is
+ * not there as written (a cleaner of the temporary directory). Where no file can be written (a
+ * read-only root file system without a writable temporary directory), the entries go as
+ * command-line configuration after Foresight's, as before: they then outrank the repository's
+ * own, but nothing the user configured is lost; the reason is said once, and the next call tries
+ * the file again.
  */
-function carriedConfigFile(entries: [string, string][]): string {
-  if (entries.length === 0) return '/dev/null';
+function carriedConfig(entries: [string, string][]): { global: string; count: [string, string][] } {
+  if (entries.length === 0) return { global: '/dev/null', count: OWN_CONFIG };
   const content = configText(entries);
-  const known = carriedFiles.get(content);
-  if (known !== undefined && (known === '/dev/null' || existsSync(known))) return known;
-  let file: string;
   try {
-    file = path.join(privateDir(), `global-${createHash('sha256').update(content).digest('hex').slice(0, 32)}.gitconfig`);
+    const file = path.join(privateDir(), `global-${createHash('sha256').update(content).digest('hex').slice(0, 32)}.gitconfig`);
     if (readOrNull(file) !== content) {
-      const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
+      const tmp = `${file}.${randomBytes(6).toString('hex')}`;
       writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
-      try {
-        renameSync(tmp, file);
-      } catch (e) {
-        unlinkSync(tmp);
-        throw e;
-      }
+      renameSync(tmp, file);
     }
+    return { global: file, count: OWN_CONFIG };
   } catch (e) {
-    process.emitWarning(
-      `safe.directory and credential.* are not carried from the user's git configuration: its copy cannot be written: ${String(e)}`,
-      'ForesightGitConfig',
-    );
-    file = '/dev/null';
+    if (!warnedUnwritable) {
+      warnedUnwritable = true;
+      process.emitWarning(
+        `safe.directory and credential.* from the user's git configuration are given as command-line configuration (they outrank the repository's own): no file for them can be written: ${String(e)}`,
+        'ForesightGitConfig',
+      );
+    }
+    return { global: '/dev/null', count: [...OWN_CONFIG, ...entries] };
   }
-  carriedFiles.set(content, file);
-  return file;
 }
 
 /**
- * A directory only this user can write, for the carried configuration: `foresight-git-<uid>` in
- * the temporary directory, made mode 0700, and used only when it is a real directory (not a
- * link) of this user's that nobody else can write; else (another user made that name first) a
- * fresh one of mkdtemp's.
+ * The directory of this process's carried configuration: made by mkdtemp (a name nobody can
+ * guess or take first, mode 0700) and removed when the process exits. Checked again on every
+ * use, not only when made: a real directory (not a link), this user's, that nobody else can
+ * write; otherwise (a cleaner removed it and someone else made that name since) a new one is made.
  */
 let carriedDir: string | undefined;
 function privateDir(): string {
-  if (carriedDir !== undefined && existsSync(carriedDir)) return carriedDir;
-  const uid = process.getuid?.();
-  const dir = path.join(os.tmpdir(), `foresight-git-${uid ?? 'user'}`);
+  if (carriedDir !== undefined && isPrivateDir(carriedDir)) return carriedDir;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-'));
+  if (!isPrivateDir(dir)) throw new Error(`${dir} is not a private directory`);
+  if (carriedDir === undefined) process.once('exit', () => carriedDir !== undefined && rmSync(carriedDir, { recursive: true, force: true }));
+  carriedDir = dir;
+  return dir;
+}
+
+function isPrivateDir(dir: string): boolean {
   try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const st = lstatSync(dir);
+    const uid = process.getuid?.();
+    return st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o077) === 0;
+  } catch {
+    return false;
   }
-  const st = lstatSync(dir);
-  const ours = st.isDirectory() && !st.isSymbolicLink() && (uid === undefined || (st.uid === uid && (st.mode & 0o077) === 0));
-  carriedDir = ours ? dir : mkdtempSync(path.join(os.tmpdir(), 'foresight-git-'));
-  return carriedDir;
 }
 
 function readOrNull(file: string): string | null {

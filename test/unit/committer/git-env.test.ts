@@ -1,7 +1,7 @@
 /** What git is given: an allow-listed environment, and a remote URL without its password (askpass gives it). */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -161,6 +161,62 @@ describe('git environment', () => {
     rmSync(file);
     assert.equal(gitEnv({}, from).GIT_CONFIG_GLOBAL, file);
     assert.ok(readFileSync(file, 'utf8').includes(`directory = "${home}/mounted"`));
+  });
+
+  it('makes a new private directory when the one it made was taken over (a cleaner removed it, someone else made the name), and removes its directory at exit', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-squat-'));
+    writeFileSync(path.join(home, '.gitconfig'), `[credential]\n\thelper = store --file=${home}/creds\n`);
+    const from = { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' };
+    const first = gitEnv({}, from).GIT_CONFIG_GLOBAL;
+    const dir = path.dirname(first);
+    // the same name, now a directory others can write (as one another user made would be to us)
+    rmSync(dir, { recursive: true });
+    mkdirSync(dir);
+    chmodSync(dir, 0o777);
+    const second = gitEnv({}, from).GIT_CONFIG_GLOBAL;
+    assert.notEqual(path.dirname(second), dir, 'not the taken-over directory');
+    assert.equal(statSync(path.dirname(second)).mode & 0o077, 0);
+    assert.ok(readFileSync(second, 'utf8').includes(`helper = "store --file=${home}/creds"`));
+    rmSync(dir, { recursive: true });
+    // a process's directory goes with it
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { gitEnv } from ${JSON.stringify(new URL('../../../src/committer/git-env.js', import.meta.url).href)}; console.log(gitEnv({}, ${JSON.stringify(from)}).GIT_CONFIG_GLOBAL);`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    const childFile = child.stdout.trim();
+    assert.match(childFile, /foresight-git-/);
+    assert.equal(existsSync(path.dirname(childFile)), false, "the child's directory was removed at its exit");
+  });
+
+  it('gives the entries as command-line configuration, and says so, where no file for them can be written', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-readonly-'));
+    writeFileSync(path.join(home, '.gitconfig'), `[credential]\n\thelper = store --file=${home}/creds\n[safe]\n\tdirectory = /srv/x\n`);
+    const from = { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' };
+    // a fresh process whose temporary directory does not exist (as a read-only root file system without a /tmp volume)
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { gitEnv } from ${JSON.stringify(new URL('../../../src/committer/git-env.js', import.meta.url).href)}; console.log(JSON.stringify(gitEnv({}, ${JSON.stringify(from)})));`,
+      ],
+      { encoding: 'utf8', env: { ...process.env, TMPDIR: path.join(home, 'no-such-dir') } },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(child.stderr, /command-line configuration/);
+    const env = JSON.parse(child.stdout) as Record<string, string>;
+    assert.equal(env.GIT_CONFIG_GLOBAL, '/dev/null');
+    const repo = path.join(home, 'repo');
+    execFileSync('git', ['init', '-q', repo], { env });
+    assert.equal(execFileSync('git', ['-C', repo, 'config', '--get-all', 'credential.helper'], { env, encoding: 'utf8' }), `store --file=${home}/creds\n`);
+    assert.equal(execFileSync('git', ['-C', repo, 'config', '--get-all', 'safe.directory'], { env, encoding: 'utf8' }), '/srv/x\n');
+    assert.equal(execFileSync('git', ['-C', repo, 'config', '--get-all', 'core.hooksPath'], { env, encoding: 'utf8' }), '/dev/null\n');
   });
 
   it(
