@@ -91,13 +91,13 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
     });
     await h.waitApplied(h.produced);
     // from the first batch with all ready, unless most of the backlog was gone by then (one processor caught up alone)
-    const allReadyEarly = firstReady !== undefined && warmupEvents - firstReady.applied >= warmupEvents / 2;
-    const from = allReadyEarly ? firstReady! : firstAny!;
+    const fromAllReady = firstReady !== undefined && warmupEvents - firstReady.applied >= warmupEvents / 2;
+    const from = fromAllReady ? firstReady! : firstAny!;
     const catchUpCpu = cpuBetween(await from.cpu, await cpu.snapshot());
     const caughtUp = warmupEvents - from.applied;
     const procS = (last - from.at) / 1000;
     opts.progress(
-      `  processors: ${caughtUp} events after ${allReadyEarly ? 'their first batch with all of them ready' : 'the first batch (most of the backlog was gone before every processor was ready: start-ups and the rebalance included)'} in ${procS.toFixed(2)} s; raw kafkajs on the same records...`,
+      `  processors: ${caughtUp} events after ${fromAllReady ? 'their first batch with all of them ready' : 'the first batch (most of the backlog was gone before every processor was ready: start-ups and the rebalance included)'} in ${procS.toFixed(2)} s; raw kafkajs on the same records...`,
     );
     const rawS = await rawConsumeSeconds(cfg.kafka, `${h.id}-raw`, cfg.topics.metrics, warmupEvents);
     await h.startReader();
@@ -165,6 +165,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
       processor_young_mb: opts.youngMb || 'default',
       processor_rss_bytes_peak: rssPeak,
       cpu_us_per_event_ingest: perEventUs(catchUpCpu, caughtUp),
+      catch_up_from: fromAllReady ? 'all-ready' : 'first-batch',
       cpu_s_ingest_node: catchUpCpu.node,
       cpu_s_ingest_redis: catchUpCpu.redis ?? 'unknown',
       cpu_s_ingest_broker: catchUpCpu.broker ?? 'unknown',
