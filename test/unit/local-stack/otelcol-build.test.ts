@@ -5,11 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync as makeTemp, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { BUILDING_FILE, stopOtelcolBuild } from '../../../src/local-stack/otelcol-build.js';
+
+/** The folders the tests made, removed when they end. */
+const made: string[] = [];
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+const mkdtempSync = (prefix: string): string => {
+  const dir = makeTemp(prefix);
+  made.push(dir);
+  return dir;
+};
 
 /** A project root with an install.sh that starts its build in the background exactly as scripts/install.sh does (a subshell, its pid in .tools). */
 function projectWithBuild(): { root: string; pid: number } {
