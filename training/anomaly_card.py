@@ -28,9 +28,10 @@ def section(out_dir: str) -> list[str]:
         "the 168 hour buckets before the step's hour, read in the same round trip (no other state), "
         f"alerts at the policy's `anomaly.threshold` (default **{an['serving_threshold']}**) and then keeps the series quiet "
         f"for `anomaly.suppressMinutes` (default 1 day) of event time. Python and TypeScript agree to 1e-9 on the golden "
-        "windows and their long ranges (`test/unit/scoring/anomaly.test.ts`). Cost: one call per series and closed step, ~35 µs on a 576-step "
-        "window (`node bin/foresight.js bench score`, `anomaly_us_per_series`: 37 µs under load ~12 on the shared 2-core "
-        "machine; anomaly-2 measured ~32 µs in the same way), no state besides the windows.",
+        "windows and their long ranges (`test/unit/scoring/anomaly.test.ts`). Cost: one call per series and closed step, ~11 µs on a 576-step "
+        "window (`node bin/foresight.js bench score`, `anomaly_us_per_series`: 11.1 µs on 2026-11-30 on the 2-core machine "
+        "with CI running beside it; 35–37 µs in earlier builds, under load ~12), "
+        "no state besides the windows.",
         "",
         "### NAB score, " + an["corpus"],
         "",
