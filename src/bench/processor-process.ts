@@ -5,9 +5,10 @@
  * environment and tells this process about each batch it applied (IPC); this process reads
  * their CPU and peak RSS from /proc and asks each for its event loop's delay.
  *
- * Node flags: the children run with `--max-semi-space-size=<MB>` (the young generation's
- * semi-space, `youngMb`; 0 keeps Node's default), as the container image's entry point runs
- * the processor. At 40,000 series it cut the time in scavenges by a third (README, Scale).
+ * Node flags: the children run with the options they are given: `--max-semi-space-size=<MB>`
+ * (youngArgs; the young generation's semi-space, as the container image's entry point runs the
+ * processor; at 40,000 series it cut the time in scavenges by a third, README "Scale"), and
+ * whatever else the bench is asked for (`--processor-node-args`, e.g. a CPU profile).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
