@@ -181,6 +181,20 @@ def section(out_dir: str) -> list[str]:
         "(75.3 for anomaly-4 held out, 60–72 learned) and, with two of the sets, the artificial files' in-range daily "
         "changes (flatmiddle, jumpsdown, nojump alert after their windows: 43–44 against 89). Anomaly-4 stays.",
         "",
+        "Sixth round (the profile term of round 4 again, fold by fold; not adopted by the same rule, written in the script "
+        "before running): `python3 training/nab_tried6.py` (about 4 minutes). The term on a finer weight grid (w 0.2, 0.25, "
+        "0.3, 0.35, 0.4), standard at 0.225 / swept / threshold-only held out: 68.8 / 68.8 / 66.7, 68.4 / 68.4 / 67.1, "
+        "69.6 / 69.6 / 68.5, 69.3 / 69.4 / 65.3, 67.1 / 69.2 / 66.8 (anomaly-4: 66.1 / 66.9 / 65.8): every weight gains on "
+        "all 44 files, but the held-out figure jumps by 3 points between neighbouring weights (the AWS fold's threshold "
+        "moves from 0.23 to 0.26). Its RMS over 168 hours instead of 72: 68.1–69.2 at 0.225, 64.4–68.7 held out. With the "
+        "unseen-patterns term of round 3 on top: 67.8–70.1 at 0.225 (**70.0 at w 0.3**, 22 of 30 AWS windows), 65.2–69.0 "
+        "held out. With weight and threshold chosen together on four categories, the procedure's held-out figure: 66.1 "
+        "(profile weights), 66.3 (168 hours), 64.2 (with the patterns), 66.0 (all of them) against 65.8 for anomaly-4 "
+        "alone: the Twitter fold always chooses the largest weight (0.4) or a higher threshold, which loses on the Twitter "
+        "volumes, and the AdExchange fold the smallest. The term carries signal the others lack (12 of 14 AdExchange "
+        "windows at w 0.3 against 8 of 14), but how much of it to take is not stable across categories, so on files of a "
+        "new kind it would not be known to help; anomaly-4 stays (the simpler of two that score alike held out).",
+        "",
     ]
     return lines
 
