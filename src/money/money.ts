@@ -35,6 +35,8 @@ import { budgetReportKey } from '../windows/redis-keys.js';
 import { gpuPricePool, monthOf, type PoolPrices } from '../windows/billing.js';
 
 const HOUR = 3_600_000;
+/** The longest the price memo lives without being read again, even while billing stands still (wall time). */
+export const PRICE_MEMO_MAX_MS = 10 * 60_000;
 
 export interface MoneyDeps {
   costs: CostStore;
@@ -72,8 +74,12 @@ export class Money {
   private readonly checked = new Map<string, { readAtMs: number; s: CheckedBudget }>();
   /** budget report key → whether it was set, as read at an hour close (every workload of a scope asks at the same close) */
   private readonly reportedAt = new Map<string, { atMs: number; reported: boolean }>();
-  /** pool and month → its prices, within one scored batch (prices) */
+  /** pool and month → its prices, read while billing stood at `priceStamp` (prices) */
   private readonly priceMemo = new Map<string, Promise<PoolPrices>>();
+  private priceStamp: string | undefined;
+  private priceMemoSince = 0;
+  /** where billing stands, read once per scored batch when the batch needs a price */
+  private batchStamp: Promise<string> | undefined;
 
   constructor(private readonly d: MoneyDeps) {}
 
@@ -110,10 +116,21 @@ export class Money {
 
   /**
    * A pool's unit prices in the month of `atMs` (CostStore.poolPrices), read once per pool and
-   * month in a scored batch: every series of a batch would otherwise read the same billing hashes
-   * (up to 36 HGETALLs in 6 round trips). Billing rows applied meanwhile count from the next batch.
+   * month while billing stands still: every series of every batch would otherwise read the same
+   * billing hashes (up to 48 HGETALLs in 8 round trips per pool and batch, most of the processor's
+   * Redis round trips in a flowing stream of small batches). Where billing stands is one round trip
+   * per scored batch (CostStore.stamp: the billing partitions' applied offsets, which every billing
+   * write moves), so billing rows applied meanwhile count from the next batch, as when the memo
+   * lived one batch. The memo also starts over after PRICE_MEMO_MAX_MS of wall time (month hashes
+   * that expire move no offset).
    */
-  prices(pool: string, atMs: number): Promise<PoolPrices> {
+  async prices(pool: string, atMs: number): Promise<PoolPrices> {
+    const stamp = await this.billingStamp();
+    if (stamp !== this.priceStamp || Date.now() - this.priceMemoSince > PRICE_MEMO_MAX_MS) {
+      this.priceMemo.clear();
+      this.priceStamp = stamp;
+      this.priceMemoSince = Date.now();
+    }
     const key = `${pool}\n${monthOf(atMs)}`;
     let p = this.priceMemo.get(key);
     if (!p) {
@@ -124,9 +141,21 @@ export class Money {
     return p;
   }
 
-  /** A scored batch begins: prices are read afresh. */
+  /** Where billing stands (CostStore.stamp), read once per scored batch; a failed read is not remembered. */
+  private billingStamp(): Promise<string> {
+    if (!this.batchStamp) {
+      const read = this.d.costs.stamp();
+      this.batchStamp = read;
+      read.catch(() => {
+        if (this.batchStamp === read) this.batchStamp = undefined;
+      });
+    }
+    return this.batchStamp;
+  }
+
+  /** A scored batch begins: where billing stands is read again (at its first price). */
   newBatch(): void {
-    this.priceMemo.clear();
+    this.batchStamp = undefined;
   }
 
   /**

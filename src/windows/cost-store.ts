@@ -122,6 +122,24 @@ export class CostStore {
     );
   }
 
+  /**
+   * Where billing stands: the applied offset of every billing partition, in one round trip. Every
+   * write of cost or price hashes moves one of them (applyCosts-n.lua sets it in the same call), so
+   * figures read under one stamp still hold while the stamp reads the same (Money's price memo).
+   */
+  async stamp(): Promise<string> {
+    if (this.billingTopics.length === 0) return '';
+    const pipeline = this.redis.pipeline();
+    for (const { topic, partitions } of this.billingTopics)
+      for (let p = 0; p < partitions; p++) pipeline.get(appliedOffsetKey(this.prefix, { topic, partition: p }));
+    const parts: string[] = [];
+    for (const [err, v] of (await pipeline.exec()) ?? []) {
+      if (err) throw err;
+      parts.push((v as string | null) ?? '-');
+    }
+    return parts.join(',');
+  }
+
   private async sumOver(suffix: string): Promise<Map<string, number>> {
     const pipeline = this.redis.pipeline();
     for (const { topic, partitions } of this.billingTopics) {
