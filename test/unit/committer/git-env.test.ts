@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { remoteAccess } from '../../../src/committer/git-credentials.js';
+import { askpassScript, remoteAccess } from '../../../src/committer/git-credentials.js';
 import { gitEnv } from '../../../src/committer/git-env.js';
 
 describe('git environment', () => {
@@ -57,6 +57,35 @@ describe('git environment', () => {
     assert.equal(run("Username for 'https://git.example.com': "), 'bot\n');
     assert.deepEqual(remoteAccess('/srv/git/gitops.git'), { url: '/srv/git/gitops.git', env: {} });
     assert.deepEqual(remoteAccess('https://git.example.com/gitops.git'), { url: 'https://git.example.com/gitops.git', env: {} });
+  });
+
+  it("keeps the askpass script in this process's private directory (no secret in it) and removes it when the process exits", () => {
+    const script = askpassScript();
+    assert.equal(statSync(script).mode & 0o777, 0o700);
+    assert.equal(statSync(path.dirname(script)).mode & 0o077, 0, 'a directory nobody else can write');
+    assert.doesNotMatch(readFileSync(script, 'utf8'), /s3cret|p@ss/);
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { existsSync } from 'node:fs'; import { askpassScript } from ${JSON.stringify(new URL('../../../src/committer/git-credentials.js', import.meta.url).href)}; const s = askpassScript(); console.log(existsSync(s) ? s : '');`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    const childScript = child.stdout.trim();
+    assert.notEqual(childScript, '', 'the child had its script');
+    assert.equal(existsSync(path.dirname(childScript)), false, `the child's ${path.dirname(childScript)} was removed at its exit`);
+  });
+
+  it('writes the askpass script again, as it was, when it is gone (a cleaner of the temporary directory)', () => {
+    const script = askpassScript();
+    const text = readFileSync(script, 'utf8');
+    rmSync(script);
+    const again = askpassScript();
+    assert.equal(readFileSync(again, 'utf8'), text);
+    assert.equal(statSync(again).mode & 0o777, 0o700);
   });
 
   it("carries the user's credential.* and safe.directory over, in order, and nothing else of their configuration", () => {
@@ -190,7 +219,7 @@ describe('git environment', () => {
     );
     assert.equal(child.status, 0, child.stderr);
     const childFile = child.stdout.trim();
-    assert.match(childFile, /foresight-git-/);
+    assert.match(childFile, /foresight-private-/);
     assert.equal(existsSync(path.dirname(childFile)), false, "the child's directory was removed at its exit");
   });
 
