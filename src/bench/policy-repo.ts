@@ -1,13 +1,15 @@
 /**
  * The policy repository of a loop benchmark (bench pipeline, bench scale): a Git checkout whose
  * one policy makes every workload-level `cpu_usage` series worth an HPA recommendation: 1 core
- * per replica, no hysteresis or cooldown.
+ * per replica, no hysteresis or cooldown. It is made in the bench process's private directory
+ * (util/private-dir.ts), so it goes when the bench ends; the processors of bench scale, children
+ * of that process, read it while it runs.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { gitEnv } from '../committer/git-env.js';
+import { privateDir } from '../util/private-dir.js';
 
 const POLICY = `apiVersion: foresight.dev/v1
 kind: Policy
@@ -20,7 +22,7 @@ spec:
 
 /** A new checkout of the bench policy (FORESIGHT_POLICY_REPO); its path. */
 export function benchPolicyRepo(): string {
-  const repo = mkdtempSync(path.join(os.tmpdir(), 'foresight-bench-policy-'));
+  const repo = mkdtempSync(path.join(privateDir(), 'bench-policy-'));
   mkdirSync(path.join(repo, 'policies'));
   writeFileSync(path.join(repo, 'policies', 'bench.yaml'), POLICY);
   const gitOpts = { env: gitEnv() }; // not the caller's GIT_DIR, EDITOR, …
