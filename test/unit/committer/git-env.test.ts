@@ -1,12 +1,12 @@
 /** What git is given: an allow-listed environment, and a remote URL without its password (askpass gives it). */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { askpassScript, remoteAccess } from '../../../src/committer/git-credentials.js';
 import { gitEnv } from '../../../src/committer/git-env.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 describe('git environment', () => {
   it('keeps what git needs and drops what a shell sets', () => {
@@ -89,7 +89,7 @@ describe('git environment', () => {
   });
 
   it("carries the user's credential.* and safe.directory over, in order, and nothing else of their configuration", () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-home-'));
+    const home = tempDir('foresight-gitenv-home-');
     writeFileSync(
       path.join(home, '.gitconfig'),
       [
@@ -148,7 +148,7 @@ describe('git environment', () => {
   });
 
   it("keeps the carried entries in the global scope they had: a repository's own credential configuration outranks the user's, Foresight's own outranks both", () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-scope-'));
+    const home = tempDir('foresight-gitenv-scope-');
     // a helper that answers `get` with its name in the password, so the answer says which helper git used
     const helper = (who: string): string => `!f() { test "$1" = get && printf 'username=${who}\\npassword=from-${who}\\n'; }; f`;
     // as Git Credential Manager's installer writes it: the list reset, then its helper
@@ -193,7 +193,7 @@ describe('git environment', () => {
   });
 
   it('makes a new private directory when the one it made was taken over (a cleaner removed it, someone else made the name), and removes its directory at exit', () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-squat-'));
+    const home = tempDir('foresight-gitenv-squat-');
     writeFileSync(path.join(home, '.gitconfig'), `[credential]\n\thelper = store --file=${home}/creds\n`);
     const from = { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' };
     const first = gitEnv({}, from).GIT_CONFIG_GLOBAL;
@@ -224,7 +224,7 @@ describe('git environment', () => {
   });
 
   it('gives the entries as command-line configuration, and says so, where no file for them can be written', () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-readonly-'));
+    const home = tempDir('foresight-gitenv-readonly-');
     writeFileSync(path.join(home, '.gitconfig'), `[credential]\n\thelper = store --file=${home}/creds\n[safe]\n\tdirectory = /srv/x\n`);
     const from = { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' };
     // a fresh process whose temporary directory does not exist (as a read-only root file system without a /tmp volume)
@@ -252,21 +252,21 @@ describe('git environment', () => {
     'safe.directory carried in the global scope lets git into a repository another user owns',
     { skip: process.getuid?.() !== 0 && 'needs root, to give the repository to another uid' },
     () => {
-      const repo = path.join(mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-safe-')), 'mounted');
+      const repo = path.join(tempDir('foresight-gitenv-safe-'), 'mounted');
       execFileSync('git', ['init', '-q', repo], { env: { PATH: process.env.PATH!, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } });
       execFileSync('chown', ['-R', '65534:65534', repo]);
       const status = (home: string): number | null =>
         spawnSync('git', ['-C', repo, 'rev-parse', '--git-dir'], { env: gitEnv({}, { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' }) }).status;
-      const bare = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-safe-'));
+      const bare = tempDir('foresight-gitenv-safe-');
       assert.equal(status(bare), 128, 'without safe.directory git refuses it (dubious ownership)');
-      const user = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-safe-'));
+      const user = tempDir('foresight-gitenv-safe-');
       writeFileSync(path.join(user, '.gitconfig'), `[safe]\n\tdirectory = ${repo}\n`);
       assert.equal(status(user), 0);
     },
   );
 
   it("carries a valueless boolean as true, and nothing (with a warning, git still runs) when the user's configuration cannot be read", () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-env-'));
+    const home = tempDir('foresight-git-env-');
     writeFileSync(path.join(home, '.gitconfig'), '[credential]\n\tuseHttpPath\n');
     const repo = path.join(home, 'repo');
     execFileSync('git', ['init', '-q', repo]);
@@ -276,7 +276,7 @@ describe('git environment', () => {
     const warnings: string[] = [];
     const onWarning = (w: Error): number => warnings.push(w.message);
     process.on('warning', onWarning);
-    const broken = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-env-'));
+    const broken = tempDir('foresight-git-env-');
     writeFileSync(path.join(broken, '.gitconfig'), '[credential\n\thelper = store\n'); // a bad config line
     for (const from of [
       { PATH: process.env.PATH, HOME: broken, GIT_CONFIG_NOSYSTEM: '1' },
