@@ -17,15 +17,11 @@
  *
  * The last line printed is one JSON object.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Recommendation } from '../codec/generated-types.js';
 import { produceRound, ProducerProcess, type RoundPart, type RoundSpec } from './round-producer.js';
 import { seriesIdOf } from '../codec/metric-sample.js';
 import { benchEnv, benchId } from './bench-env.js';
-import { gitEnv } from '../committer/git-env.js';
+import { benchPolicyRepo } from './policy-repo.js';
 import type { Consumer } from 'kafkajs';
 import { startProcessor, type BatchObserver } from '../processor/processor.js';
 import { createServiceContext, type RunningService, type ServiceContext } from '../service-runtime/runtime.js';
@@ -45,25 +41,9 @@ export interface PipelineBenchOptions {
   progress: (msg: string) => void;
 }
 
-const POLICY = `apiVersion: foresight.dev/v1
-kind: Policy
-metadata: { name: bench }
-spec:
-  sloRisk: 0.01
-  replicas: { min: 1, max: 1000, perReplicaCapacity: 1, targetUtilization: 1, metric: cpu_usage }
-  change: { maxStepPercent: 1000, cooldownMinutes: 0, hysteresisPercent: 0 }
-`;
-
-/** The bench policy repository (a temporary Git checkout) and the environment of a loop benchmark. */
+/** The environment of a loop benchmark, with its policy repository. */
 function loopEnv(id: string, partitions: number, recommend: boolean): NodeJS.ProcessEnv {
-  const repo = mkdtempSync(path.join(os.tmpdir(), 'foresight-bench-policy-'));
-  mkdirSync(path.join(repo, 'policies'));
-  writeFileSync(path.join(repo, 'policies', 'bench.yaml'), POLICY);
-  const gitOpts = { env: gitEnv() }; // not the caller's GIT_DIR, EDITOR, …
-  execFileSync('git', ['init', '-q', repo], gitOpts);
-  execFileSync('git', ['-C', repo, 'add', '.'], gitOpts);
-  execFileSync('git', ['-C', repo, '-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-qm', 'bench policy'], gitOpts);
-  return benchEnv(id, partitions, { FORESIGHT_RECOMMEND: String(recommend), FORESIGHT_POLICY_REPO: repo });
+  return benchEnv(id, partitions, { FORESIGHT_RECOMMEND: String(recommend), FORESIGHT_POLICY_REPO: benchPolicyRepo() });
 }
 
 /**

@@ -8,10 +8,8 @@
  * to the same user), in no `.git/config` (the clone records the URL without it) and in no log
  * (it is registered with the log scrubber).
  */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { addSecret } from '../telemetry/log.js';
+import { privateFile } from '../util/private-dir.js';
 
 export interface GitRemoteAccess {
   /** the remote as git is given it: without a password */
@@ -28,17 +26,13 @@ case "$1" in
 esac
 `;
 
-let script: string | undefined;
-
-/** The askpass script (holds no secret), written once per process into a private folder. */
+/**
+ * The askpass script (it holds no secret), in this process's private directory: mode 0700, written
+ * again whenever it is not there as written (a cleaner of the temporary directory), removed when
+ * the process exits (util/private-dir.ts).
+ */
 export function askpassScript(): string {
-  if (!script) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-askpass-'));
-    script = path.join(dir, 'askpass.sh');
-    writeFileSync(script, ASKPASS, { mode: 0o700 });
-    chmodSync(script, 0o700);
-  }
-  return script;
+  return privateFile('askpass.sh', ASKPASS, 0o700);
 }
 
 /** Splits the password (or an https user name standing alone: a token) off a remote URL; a path or a URL without one is returned as it is. */

@@ -26,8 +26,8 @@
  *     a repository's own .git/config still outranks them (its `credential.helper`, or an empty
  *     `credential.helper =` that resets the list, decides as it does outside Foresight), and
  *     Foresight's two entries outrank everything. The file (carriedConfig) is written once
- *     per distinct content, mode 0600, in a directory this process made (mkdtemp, 0700, checked
- *     on every use, removed at exit); where none can be written (a read-only file system) the
+ *     per distinct content, mode 0600, in this process's private directory (util/private-dir.ts:
+ *     mkdtemp, 0700, checked on every use, removed at exit); where none can be written (a read-only file system) the
  *     entries go as command-line configuration instead, above the repository's. The credentials are not carried when the caller gives its own (GIT_ASKPASS of a
  *     password in the remote URL): the user's helper would then answer in its place, and `store`
  *     it on success;
@@ -36,10 +36,8 @@
  * See git(1) "ENVIRONMENT VARIABLES" for what each GIT_* variable redirects.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { privateFile } from '../util/private-dir.js';
 
 const INHERITED = new Set([
   'PATH',
@@ -159,9 +157,9 @@ let warnedUnwritable = false;
  * GIT_CONFIG_GLOBAL and GIT_CONFIG_COUNT for the carried entries: a git configuration file of
  * them, so the user's entries keep the global scope, below the repository's own (git-config(1),
  * "FILES": system, global, local, worktree, then the command line), with Foresight's entries in
- * the environment above everything; /dev/null when there are none. The file lives in a directory
- * this process made (privateDir) and is written once per distinct content, again whenever it is
- * not there as written (a cleaner of the temporary directory). Where no file can be written (a
+ * the environment above everything; /dev/null when there are none. The file lives in this
+ * process's private directory (util/private-dir.ts) and is written once per distinct content,
+ * again whenever it is not there as written (a cleaner of the temporary directory). Where no file can be written (a
  * read-only root file system without a writable temporary directory), the entries go as
  * command-line configuration after Foresight's, as before: they then outrank the repository's
  * own, but nothing the user configured is lost; the reason is said once, and the next call tries
@@ -171,13 +169,7 @@ function carriedConfig(entries: [string, string][]): { global: string; count: [s
   if (entries.length === 0) return { global: '/dev/null', count: OWN_CONFIG };
   const content = configText(entries);
   try {
-    const file = path.join(privateDir(), `global-${createHash('sha256').update(content).digest('hex').slice(0, 32)}.gitconfig`);
-    if (readOrNull(file) !== content) {
-      const tmp = `${file}.${randomBytes(6).toString('hex')}`;
-      writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
-      renameSync(tmp, file);
-    }
-    return { global: file, count: OWN_CONFIG };
+    return { global: privateFile(`global-${createHash('sha256').update(content).digest('hex').slice(0, 32)}.gitconfig`, content), count: OWN_CONFIG };
   } catch (e) {
     if (!warnedUnwritable) {
       warnedUnwritable = true;
@@ -187,40 +179,6 @@ function carriedConfig(entries: [string, string][]): { global: string; count: [s
       );
     }
     return { global: '/dev/null', count: [...OWN_CONFIG, ...entries] };
-  }
-}
-
-/**
- * The directory of this process's carried configuration: made by mkdtemp (a name nobody can
- * guess or take first, mode 0700) and removed when the process exits. Checked again on every
- * use, not only when made: a real directory (not a link), this user's, that nobody else can
- * write; otherwise (a cleaner removed it and someone else made that name since) a new one is made.
- */
-let carriedDir: string | undefined;
-function privateDir(): string {
-  if (carriedDir !== undefined && isPrivateDir(carriedDir)) return carriedDir;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-'));
-  if (!isPrivateDir(dir)) throw new Error(`${dir} is not a private directory`);
-  if (carriedDir === undefined) process.once('exit', () => carriedDir !== undefined && rmSync(carriedDir, { recursive: true, force: true }));
-  carriedDir = dir;
-  return dir;
-}
-
-function isPrivateDir(dir: string): boolean {
-  try {
-    const st = lstatSync(dir);
-    const uid = process.getuid?.();
-    return st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o077) === 0;
-  } catch {
-    return false;
-  }
-}
-
-function readOrNull(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
   }
 }
 

@@ -3,8 +3,7 @@
  * the example, a working clone, and a person's clone to commit or force-push beside the bot.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
 import { pino } from 'pino';
@@ -16,6 +15,7 @@ import { seedBareRepository } from '../../src/committer/seed.js';
 import type { CommitterConfig } from '../../src/config/config.js';
 import { gitEnv } from '../../src/committer/git-env.js';
 import { fieldRec } from './recommendation.js';
+import { tempDir } from './temp-dir.js';
 
 /** A recommendation whose changes are [field, current, proposed] (current null: not checked); fieldRec's, with a forecast, a cost and a rule. */
 export function rec(workload: string, id: string, changes: [string, string | null, string][], opts: Partial<Recommendation> = {}): Recommendation {
@@ -65,7 +65,7 @@ export interface LocalCommitter {
 }
 
 export async function localCommitter(extra: Record<string, string> = {}, backendOverride?: (b: LocalGitBackend) => GitOpsBackend): Promise<LocalCommitter> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-committer-'));
+  const tmp = tempDir('foresight-committer-'); // removed when the test that made it ends
   const remote = seedBareRepository(path.join(tmp, 'repo'), { extra });
   const backend = await LocalGitBackend.open({ remote, workdir: path.join(tmp, 'work') }, pino({ level: 'silent' }));
   let hook: (() => void) | undefined;

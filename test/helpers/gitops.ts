@@ -1,11 +1,9 @@
 /** A real GitOps repository for tests: a bare repository seeded with deploy/gitops-example. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after } from 'node:test';
 import { readRepoFiles } from '../../src/committer/backend.js';
 import { EXAMPLE_REPO, seedBareRepository } from '../../src/committer/seed.js';
+import { tempDir } from './temp-dir.js';
 
 export { EXAMPLE_REPO };
 
@@ -20,11 +18,10 @@ export interface GitOpsFixture {
 /**
  * A bare repository whose main branch holds the example GitOps repository (plus `extra` files).
  * Its scratch directory (remote and clones) is removed when the test, or the suite, that made it
- * ends (node:test `after` registers on the running one).
+ * ends (temp-dir.ts).
  */
 export function gitopsRemote(extra: Record<string, string> = {}): GitOpsFixture {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitops-'));
-  after(() => rmSync(tmp, { recursive: true, force: true }));
+  const tmp = tempDir('foresight-gitops-');
   const remote = seedBareRepository(path.join(tmp, 'repo'), { extra });
   return { remote, tmp, git: (...args) => execFileSync('git', ['-C', remote, ...args], { encoding: 'utf8' }) };
 }

@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Writable } from 'node:stream';
@@ -15,11 +14,12 @@ import { LocalGitBackend } from '../../../src/committer/local-backend.js';
 import { seedBareRepository } from '../../../src/committer/seed.js';
 import { createLogger } from '../../../src/telemetry/log.js';
 import { GitHttpServer, pushPaymentsMaxReplicas } from '../../helpers/git-http-server.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const PASSWORD = 's3cret-Pa55/word';
 
 describe('local backend with a password in an http remote', () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-http-'));
+  const tmp = tempDir('foresight-git-http-');
   const argvLog = path.join(tmp, 'git-argv.log');
   const server = new GitHttpServer(path.join(tmp, 'repo'), 'bot', PASSWORD);
   const savedPath = process.env.PATH;

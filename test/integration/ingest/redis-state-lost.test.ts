@@ -10,8 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -23,6 +22,7 @@ import { readTopic, testKafka } from '../../helpers/kafka.js';
 import { runProcessorUntil } from '../../helpers/processor.js';
 import { produceSamples, sample, testCodec } from '../../helpers/produce.js';
 import { assertCommittedWithinApplied, snapshotWindows, totalApplied } from '../../helpers/windows.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const SERIES = 30;
 const HALF = 6_000;
@@ -199,7 +199,7 @@ describe('Redis state lost, and Kafka retention deleted part of it', () => {
 });
 
 describe('Redis state lost for good: the recommendation loop waits for new evidence', () => {
-  const repo = mkdtempSync(path.join(os.tmpdir(), 'gitops-'));
+  const repo = tempDir('gitops-');
   execFileSync('git', ['init', '-q', '-b', 'main', repo]);
   mkdirSync(path.join(repo, 'policies'));
   writeFileSync(

@@ -10,8 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { kafkaAnswers } from '../../../src/local-stack/probes.js';
@@ -24,6 +23,7 @@ import { waitFor } from '../../../src/util/retry.js';
 import { runCli, startCli } from '../../helpers/cli.js';
 import { testEnv } from '../../helpers/env.js';
 import { gitopsRemote } from '../../helpers/gitops.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const stack = loadStackConfig({ secure: true });
 const required = process.env.FORESIGHT_TEST_SECURE_STACK === 'required' || process.env.CI === 'true';
@@ -118,7 +118,7 @@ describe('secured stack', { skip }, () => {
 
   it('a wrong password stops the processor at once, naming the variables to check, without showing any password', async () => {
     const wrong = `wrong-${Date.now()}`;
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'foresight-secure-')), 'password');
+    const file = path.join(tempDir('foresight-secure-'), 'password');
     writeFileSync(file, `${wrong}\n`);
     const cases: [string, RegExp][] = [
       [

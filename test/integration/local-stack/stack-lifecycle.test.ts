@@ -4,12 +4,12 @@
  * stack is untouched.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { kafkaAnswers, redisAnswers, registryAnswers } from '../../../src/local-stack/probes.js';
 import { runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 /** Alive and not a zombie waiting for init to reap it. */
 function alive(pid: number): boolean {
@@ -20,9 +20,14 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A stack folder for one test: when the test ends, whatever still runs from it is stopped (a test that failed half-way), then it is removed. */
+function stackDir(): string {
+  return tempDir('foresight-stack-', (dir) => void runCli(['stack', 'down', '--dir', dir], {}, 120_000));
+}
+
 describe('stack up | status | down', () => {
   it('is idempotent and stops exactly what it started', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-stack-'));
+    const dir = stackDir();
     const ports = { kafka: 29092, controller: 29093, registry: 28081, redis: 26379 };
     const args = [
       '--dir',
@@ -108,7 +113,7 @@ describe('stack up | status | down', () => {
   });
 
   it('names the service, the busy port and the flag that moves it when a port is taken, before starting anything', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-stack-'));
+    const dir = stackDir();
     // the shared test stack's controller port is busy (and does not answer as a Redis)
     const args = ['--dir', dir, '--redis-port', '9093', '--kafka-port', '29192', '--controller-port', '29193', '--registry-port', '28181'];
     const res = runCli(['stack', 'up', ...args], {}, 240_000);

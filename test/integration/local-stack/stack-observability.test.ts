@@ -5,16 +5,17 @@
  * shared test stack answer already and are used, not started.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { waitFor } from '../../../src/util/retry.js';
 import { runCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 describe('stack up --observability', () => {
   it("runs Prometheus with Foresight's rules and jobs, and Alertmanager; down stops both", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-obs-'));
+    // removed when the test ends, after a `down` that stops whatever a failed `up` left running
+    const dir = tempDir('foresight-obs-', (d) => void runCli(['stack', 'down', '--dir', d, '--observability'], {}, 60_000));
     const args = ['--dir', dir, '--observability', '--prometheus-port', '29090', '--alertmanager-port', '29094'];
     const up = runCli(['stack', 'up', ...args], {}, 120_000);
     assert.equal(up.status, 0, up.stdout + up.stderr);

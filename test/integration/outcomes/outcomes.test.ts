@@ -18,8 +18,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -31,6 +30,7 @@ import { startCli } from '../../helpers/cli.js';
 import { testConfig, testEnv } from '../../helpers/env.js';
 import { committedOffsets, readTopic, testKafka } from '../../helpers/kafka.js';
 import { produceSamples, testCodec } from '../../helpers/produce.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const POLICIES = `apiVersion: foresight.dev/v1
 kind: Policy
@@ -85,7 +85,7 @@ const sample = (value: number, t: number, container: string | null = null): Metr
 });
 
 describe('outcomes of changes', () => {
-  const repo = mkdtempSync(path.join(os.tmpdir(), 'foresight-outcomes-'));
+  const repo = tempDir('foresight-outcomes-');
   const git = (...args: string[]): string => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' });
   const end = Math.floor(Date.now() / STEP) * STEP;
   const t1 = end - 130 * MIN; // the change lands here

@@ -6,9 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { redisAnswers } from '../../../src/local-stack/probes.js';
@@ -18,9 +15,10 @@ import { testConfig, testEnv } from '../../helpers/env.js';
 import { testKafka } from '../../helpers/kafka.js';
 import { produceSamples, sample, testCodec } from '../../helpers/produce.js';
 import { appliedPerSeries, totalApplied } from '../../helpers/windows.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const PORT = 26479;
-const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-redis-'));
+const dir = tempDir('foresight-redis-');
 
 async function startRedis(): Promise<ChildProcess> {
   const child = spawn(

@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -19,6 +18,7 @@ import { testConfig, testEnv } from '../../helpers/env.js';
 import { readTopic, testKafka } from '../../helpers/kafka.js';
 import { runProcessorUntil } from '../../helpers/processor.js';
 import { produceSamples, testCodec } from '../../helpers/produce.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const STEP = 300_000;
 const HOUR = 3_600_000;
@@ -47,7 +47,7 @@ describe('known future events', () => {
     const eventStart = lastStepEnd + 30 * 60_000;
     const iso = (ms: number): string => new Date(ms).toISOString();
 
-    const repo = path.join(mkdtempSync(path.join(os.tmpdir(), 'known-events-')), 'repo');
+    const repo = path.join(tempDir('known-events-'), 'repo');
     mkdirSync(path.join(repo, 'policies'), { recursive: true });
     writeFileSync(path.join(repo, 'policies', 'defaults.yaml'), POLICY);
     writeFileSync(

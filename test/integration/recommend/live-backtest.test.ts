@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -19,6 +18,7 @@ import { testConfig, testEnv } from '../../helpers/env.js';
 import { readTopic, testKafka } from '../../helpers/kafka.js';
 import { runProcessorUntil } from '../../helpers/processor.js';
 import { produceSamples, testCodec } from '../../helpers/produce.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const STEP = 300_000;
 const ROWS = 280; // under a day: every closed step of the replay is scored (ingest MAX_DUE_STEPS)
@@ -35,7 +35,7 @@ after(() => redis.disconnect());
 
 describe('live loop and backtest', () => {
   it('publish the same recommendations at the same steps for the same rows', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'live-backtest-'));
+    const dir = tempDir('live-backtest-');
     const repo = path.join(dir, 'repo');
     mkdirSync(path.join(repo, 'policies'), { recursive: true });
     writeFileSync(path.join(repo, 'policies', 'defaults.yaml'), POLICY);

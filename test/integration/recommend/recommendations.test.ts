@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BillingRecord, MetricSample, Recommendation } from '../../../src/codec/generated-types.js';
@@ -19,6 +18,7 @@ import { readTopic, testKafka } from '../../helpers/kafka.js';
 import { runProcessorUntil } from '../../helpers/processor.js';
 import { produceSamples, testCodec } from '../../helpers/produce.js';
 import { totalApplied } from '../../helpers/windows.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const POLICIES = `apiVersion: foresight.dev/v1
 kind: Policy
@@ -72,7 +72,7 @@ async function costKeys(prefix: string, topic: string): Promise<number> {
 }
 
 describe('recommendations', () => {
-  const repo = mkdtempSync(path.join(os.tmpdir(), 'gitops-'));
+  const repo = tempDir('gitops-');
   // 1.9 days of 5-minute demand ending now: 2 cores, and 10 cores for one hour every day, the
   // last peak starting 30 minutes ago (the windows keep minute buckets for 48 h of wall time,
   // so the history the forecaster reads must be recent)

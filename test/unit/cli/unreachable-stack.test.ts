@@ -4,16 +4,16 @@
  * where, and exits 1; a service says what it waits for instead of staying silent.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli, startCli } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/net.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 describe('client commands without a stack', async () => {
   const [kafka, registry, redis] = [await freePort(), await freePort(), await freePort()];
-  const dir = mkdtempSync(path.join(tmpdir(), 'foresight-unreachable-'));
+  const dir = tempDir('foresight-unreachable-');
   const env = {
     // no local stack of this checkout runs in these folders (CI's does in the default ones: its hint would differ)
     FORESIGHT_STACK_DIR: path.join(dir, 'stack'),

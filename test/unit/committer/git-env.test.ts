@@ -1,12 +1,12 @@
 /** What git is given: an allow-listed environment, and a remote URL without its password (askpass gives it). */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { remoteAccess } from '../../../src/committer/git-credentials.js';
+import { askpassScript, remoteAccess } from '../../../src/committer/git-credentials.js';
 import { gitEnv } from '../../../src/committer/git-env.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 describe('git environment', () => {
   it('keeps what git needs and drops what a shell sets', () => {
@@ -59,8 +59,37 @@ describe('git environment', () => {
     assert.deepEqual(remoteAccess('https://git.example.com/gitops.git'), { url: 'https://git.example.com/gitops.git', env: {} });
   });
 
+  it("keeps the askpass script in this process's private directory (no secret in it) and removes it when the process exits", () => {
+    const script = askpassScript();
+    assert.equal(statSync(script).mode & 0o777, 0o700);
+    assert.equal(statSync(path.dirname(script)).mode & 0o077, 0, 'a directory nobody else can write');
+    assert.doesNotMatch(readFileSync(script, 'utf8'), /s3cret|p@ss/);
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { existsSync } from 'node:fs'; import { askpassScript } from ${JSON.stringify(new URL('../../../src/committer/git-credentials.js', import.meta.url).href)}; const s = askpassScript(); console.log(existsSync(s) ? s : '');`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    const childScript = child.stdout.trim();
+    assert.notEqual(childScript, '', 'the child had its script');
+    assert.equal(existsSync(path.dirname(childScript)), false, `the child's ${path.dirname(childScript)} was removed at its exit`);
+  });
+
+  it('writes the askpass script again, as it was, when it is gone (a cleaner of the temporary directory)', () => {
+    const script = askpassScript();
+    const text = readFileSync(script, 'utf8');
+    rmSync(script);
+    const again = askpassScript();
+    assert.equal(readFileSync(again, 'utf8'), text);
+    assert.equal(statSync(again).mode & 0o777, 0o700);
+  });
+
   it("carries the user's credential.* and safe.directory over, in order, and nothing else of their configuration", () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-home-'));
+    const home = tempDir('foresight-gitenv-home-');
     writeFileSync(
       path.join(home, '.gitconfig'),
       [
@@ -119,7 +148,7 @@ describe('git environment', () => {
   });
 
   it("keeps the carried entries in the global scope they had: a repository's own credential configuration outranks the user's, Foresight's own outranks both", () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-scope-'));
+    const home = tempDir('foresight-gitenv-scope-');
     // a helper that answers `get` with its name in the password, so the answer says which helper git used
     const helper = (who: string): string => `!f() { test "$1" = get && printf 'username=${who}\\npassword=from-${who}\\n'; }; f`;
     // as Git Credential Manager's installer writes it: the list reset, then its helper
@@ -164,7 +193,7 @@ describe('git environment', () => {
   });
 
   it('makes a new private directory when the one it made was taken over (a cleaner removed it, someone else made the name), and removes its directory at exit', () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-squat-'));
+    const home = tempDir('foresight-gitenv-squat-');
     writeFileSync(path.join(home, '.gitconfig'), `[credential]\n\thelper = store --file=${home}/creds\n`);
     const from = { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' };
     const first = gitEnv({}, from).GIT_CONFIG_GLOBAL;
@@ -190,12 +219,12 @@ describe('git environment', () => {
     );
     assert.equal(child.status, 0, child.stderr);
     const childFile = child.stdout.trim();
-    assert.match(childFile, /foresight-git-/);
+    assert.match(childFile, /foresight-private-/);
     assert.equal(existsSync(path.dirname(childFile)), false, "the child's directory was removed at its exit");
   });
 
   it('gives the entries as command-line configuration, and says so, where no file for them can be written', () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-readonly-'));
+    const home = tempDir('foresight-gitenv-readonly-');
     writeFileSync(path.join(home, '.gitconfig'), `[credential]\n\thelper = store --file=${home}/creds\n[safe]\n\tdirectory = /srv/x\n`);
     const from = { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' };
     // a fresh process whose temporary directory does not exist (as a read-only root file system without a /tmp volume)
@@ -223,21 +252,21 @@ describe('git environment', () => {
     'safe.directory carried in the global scope lets git into a repository another user owns',
     { skip: process.getuid?.() !== 0 && 'needs root, to give the repository to another uid' },
     () => {
-      const repo = path.join(mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-safe-')), 'mounted');
+      const repo = path.join(tempDir('foresight-gitenv-safe-'), 'mounted');
       execFileSync('git', ['init', '-q', repo], { env: { PATH: process.env.PATH!, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } });
       execFileSync('chown', ['-R', '65534:65534', repo]);
       const status = (home: string): number | null =>
         spawnSync('git', ['-C', repo, 'rev-parse', '--git-dir'], { env: gitEnv({}, { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' }) }).status;
-      const bare = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-safe-'));
+      const bare = tempDir('foresight-gitenv-safe-');
       assert.equal(status(bare), 128, 'without safe.directory git refuses it (dubious ownership)');
-      const user = mkdtempSync(path.join(os.tmpdir(), 'foresight-gitenv-safe-'));
+      const user = tempDir('foresight-gitenv-safe-');
       writeFileSync(path.join(user, '.gitconfig'), `[safe]\n\tdirectory = ${repo}\n`);
       assert.equal(status(user), 0);
     },
   );
 
   it("carries a valueless boolean as true, and nothing (with a warning, git still runs) when the user's configuration cannot be read", () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-env-'));
+    const home = tempDir('foresight-git-env-');
     writeFileSync(path.join(home, '.gitconfig'), '[credential]\n\tuseHttpPath\n');
     const repo = path.join(home, 'repo');
     execFileSync('git', ['init', '-q', repo]);
@@ -247,7 +276,7 @@ describe('git environment', () => {
     const warnings: string[] = [];
     const onWarning = (w: Error): number => warnings.push(w.message);
     process.on('warning', onWarning);
-    const broken = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-env-'));
+    const broken = tempDir('foresight-git-env-');
     writeFileSync(path.join(broken, '.gitconfig'), '[credential\n\thelper = store\n'); // a bad config line
     for (const from of [
       { PATH: process.env.PATH, HOME: broken, GIT_CONFIG_NOSYSTEM: '1' },

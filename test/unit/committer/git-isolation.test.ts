@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
@@ -18,6 +17,7 @@ import { seedBareRepository } from '../../../src/committer/seed.js';
 import { createLogger, scrub } from '../../../src/telemetry/log.js';
 import { localCommitter, rec } from '../../helpers/committer-local.js';
 import { GitHttpServer, pushPaymentsMaxReplicas } from '../../helpers/git-http-server.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const saved = { HOME: process.env.HOME, PATH: process.env.PATH };
 afterEach(() => {
@@ -27,7 +27,7 @@ afterEach(() => {
 
 describe('git run by the committer', () => {
   it("reads neither the user's ~/.gitconfig nor runs their hooks, in seeding and in commits", async () => {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'foresight-home-'));
+    const home = tempDir('foresight-home-');
     const hooks = path.join(home, 'hooks');
     mkdirSync(hooks);
     for (const hook of ['pre-commit', 'commit-msg', 'pre-push']) {
@@ -57,7 +57,7 @@ describe('git run by the committer', () => {
       'ssh user names are not secrets',
     );
 
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-token-'));
+    const tmp = tempDir('foresight-git-token-');
     seedBareRepository(path.join(tmp, 'repo'));
     const server = new GitHttpServer(path.join(tmp, 'repo'), token, '');
     const argvLog = path.join(tmp, 'git-argv.log');
@@ -92,7 +92,7 @@ describe('git run by the committer', () => {
   });
 
   it("pushes to an https remote with the user's own credential helper (~/.gitconfig), which the isolation keeps", async () => {
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-git-helper-'));
+    const tmp = tempDir('foresight-git-helper-');
     const home = path.join(tmp, 'home');
     mkdirSync(home);
     // a helper as `gh auth setup-git` or a credential manager would install: it answers `get` with the user's credentials

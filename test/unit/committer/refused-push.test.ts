@@ -8,8 +8,7 @@
  * the project's FakeGitHub.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -23,6 +22,7 @@ import { COMMITTER_CFG, localCommitter, rec } from '../../helpers/committer-loca
 import { FakeGitHub } from '../../helpers/fake-github.js';
 import { GitHttpServer } from '../../helpers/git-http-server.js';
 import { exampleFiles } from '../../helpers/gitops.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const silent = pino({ level: 'silent' });
 const applyWith = async (committer: Committer, ...recs: Recommendation[]): Promise<string[]> => {
@@ -82,7 +82,7 @@ done
 
 describe('a local backend with a network remote', () => {
   it('dead-letters a critical change as review-unavailable (routine ones still commit); a file:// remote keeps pull requests', async () => {
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-url-remote-'));
+    const tmp = tempDir('foresight-url-remote-');
     const bare = seedBareRepository(path.join(tmp, 'repo'));
     const server = new GitHttpServer(path.join(tmp, 'repo'), 'bot', 'pw');
     await server.start();

@@ -6,14 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { LocalGitBackend } from '../../../src/committer/local-backend.js';
 import { seedBareRepository } from '../../../src/committer/seed.js';
 import { createLogger } from '../../../src/telemetry/log.js';
 import { localCommitter, rec } from '../../helpers/committer-local.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const saved = process.env.PATH;
 afterEach(() => {
@@ -22,7 +22,7 @@ afterEach(() => {
 
 /** Puts a `git` on PATH whose `commit` (simple-git runs `git -c core.abbrev=40 commit …`) succeeds silently without committing; every other command is the real git's. */
 function silentCommitGit(): void {
-  const bin = mkdtempSync(path.join(os.tmpdir(), 'foresight-silent-git-'));
+  const bin = tempDir('foresight-silent-git-');
   const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
   writeFileSync(path.join(bin, 'git'), `#!/bin/sh\nfor a in "$@"; do [ "$a" = commit ] && exit 0; done\nexec '${realGit}' "$@"\n`);
   chmodSync(path.join(bin, 'git'), 0o755);
@@ -49,7 +49,7 @@ describe('a git commit that made no commit', () => {
   });
 
   it('is no failure when the files were written with the text they already had (nothing to commit: the change is in force)', async () => {
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'foresight-noop-commit-'));
+    const tmp = tempDir('foresight-noop-commit-');
     seedBareRepository(path.join(tmp, 'repo'));
     const backend = await LocalGitBackend.open(
       { remote: path.join(tmp, 'repo', 'gitops.git'), workdir: path.join(tmp, 'work') },

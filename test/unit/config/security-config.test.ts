@@ -3,8 +3,7 @@
  * error), certificates read at start-up, and cross-variable rules, each error naming its variable.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
@@ -12,8 +11,9 @@ import { loadConfig } from '../../../src/config/index.js';
 import { kafkaSecurityOptions } from '../../../src/kafka/client.js';
 import { ConfigError } from '../../../src/util/errors.js';
 import { redactUrl, redisSecurityOptions } from '../../../src/windows/redis-client.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-sec-'));
+const dir = tempDir('foresight-sec-');
 const file = (name: string, text: string): string => {
   const p = path.join(dir, name);
   writeFileSync(p, text);

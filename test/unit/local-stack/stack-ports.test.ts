@@ -1,15 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { forgetPorts, loadStackConfig, recordPorts } from '../../../src/local-stack/stack-config.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 // A stack moved to other ports must be found from a fresh shell (no FORESIGHT_STACK_* variables):
 // `stack status` probed the default ports and reported another stack's Kafka as this folder's.
 describe('the ports of a running stack', () => {
   function folder(): string {
-    return mkdtempSync(path.join(os.tmpdir(), 'stack-ports-'));
+    return tempDir('stack-ports-');
   }
   /** a pid file naming this test process (alive, and "ours": its command line has the marker) */
   function alive(dir: string): void {

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { PolicyFiles } from '../../../src/policy/policy-files.js';
 import { parsePolicyFile } from '../../../src/policy/policy-loader.js';
 import { PolicyStore } from '../../../src/processor/policy-checkout.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const policy = (name: string, scope: string, spec: string): string =>
   `apiVersion: foresight.dev/v1\nkind: Policy\nmetadata: { name: ${name} }\nscope: ${scope}\nspec:\n${spec}\n`;
@@ -95,7 +95,7 @@ describe('policy files', () => {
   });
 
   it("the processor's store loads the valid files of a checkout in which one file is invalid", async () => {
-    const repo = mkdtempSync(path.join(os.tmpdir(), 'gitops-'));
+    const repo = tempDir('gitops-');
     const git = (...args: string[]): string => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' });
     git('init', '-q', '-b', 'main');
     mkdirSync(path.join(repo, 'policies'));

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parsePolicyFile, PolicyError } from '../../../src/policy/policy-loader.js';
 import { quantileForRisk } from '../../../src/policy/policy-schema.js';
 import { PolicySet } from '../../../src/policy/policy-set.js';
 import { PolicyStore } from '../../../src/processor/policy-checkout.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const DEFAULTS = `apiVersion: foresight.dev/v1
 kind: Policy
@@ -89,7 +89,7 @@ describe('policies as code', () => {
   });
 
   it('reloads when the repository HEAD moves, and keeps the policy in force when a new one is invalid', async () => {
-    const repo = mkdtempSync(path.join(os.tmpdir(), 'gitops-'));
+    const repo = tempDir('gitops-');
     git(repo, 'init', '-q', '-b', 'main');
     mkdirSync(path.join(repo, 'policies'));
     writeFileSync(path.join(repo, 'policies', 'defaults.yaml'), DEFAULTS);

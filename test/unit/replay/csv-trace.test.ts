@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseTime, readTrace } from '../../../src/replay/csv-trace.js';
 import { parseWorkload } from '../../../src/replay/replay.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 describe('CSV traces', () => {
   it('reads unix seconds, unix milliseconds and UTC date-times', () => {
@@ -22,7 +22,7 @@ describe('CSV traces', () => {
   });
 
   it('places rows at i × step without a time column and skips non-numeric values', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'trace-'));
+    const dir = tempDir('trace-');
     const file = path.join(dir, 't.csv');
     writeFileSync(file, 'cpu,mem\n1,2\n,3\n4,5\nNaN,1\n');
     const { rows, skipped } = readTrace(file, { valueColumn: 'cpu', stepSeconds: 60 });
