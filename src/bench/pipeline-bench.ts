@@ -53,6 +53,8 @@ function loopEnv(id: string, partitions: number, recommend: boolean): NodeJS.Pro
  */
 export class LoopHarness {
   applied = 0;
+  /** batches the processors handled (with `applied`: the events per batch) */
+  batches = 0;
   scoredSeries = 0;
   readonly phases = { history: 0, models: 0, decide: 0, publish: 0 };
   readonly recs: { key: string; ts: number; rec: Recommendation }[] = [];
@@ -95,6 +97,7 @@ export class LoopHarness {
   async startProcessor(observe?: BatchObserver): Promise<void> {
     this.service = await startProcessor(this.ctx, (o) => {
       this.applied += o.messages;
+      this.batches++;
       if (o.scoring) {
         this.scoredSeries += o.scoring.scored;
         for (const k of Object.keys(this.phases) as (keyof typeof this.phases)[]) this.phases[k] += o.scoring.timings[k];
@@ -107,6 +110,7 @@ export class LoopHarness {
   async startProcessorProcesses(count: number, nodeArgs: string[], onBatch?: (messages: number) => void): Promise<void> {
     this.processors = new ProcessorProcesses(this.env, count, nodeArgs, (messages) => {
       this.applied += messages;
+      this.batches++;
       onBatch?.(messages);
     });
     await this.processors.ready;

@@ -106,6 +106,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
     let cpu1 = await cpu.snapshot();
     let producer1 = producerCpu();
     let flowing0 = h.produced;
+    let batches0 = h.batches;
     // how long each processor's event loop was held up (a stall delays every partition's batches of that processor)
     for (let r = 1; r <= opts.rounds + 1; r++) {
       opts.progress(`round ${r}/${opts.rounds + 1}: ${opts.series} series, closing events over ${opts.spread} s${r === 1 ? ' (warms the loop)' : ''}...`);
@@ -116,6 +117,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
         cpu1 = await cpu.snapshot();
         producer1 = producerCpu();
         flowing0 = h.produced;
+        batches0 = h.batches;
         h.processors!.loopDelayStart();
       }
     }
@@ -124,10 +126,13 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
     const flowingCpu = cpuBetween(cpu1, await cpu.snapshot());
     const flowingProducer = +(producerCpu() - producer1).toFixed(2);
     const flowingEvents = h.produced - flowing0;
+    // a flowing stream comes in small batches, and what each batch costs once (round trips, a model run) is paid per batch
+    const eventsPerBatch = +(flowingEvents / Math.max(1, h.batches - batches0)).toFixed(1);
     const warmRound = h.latencies(new Set([1]));
     const flowingRounds = new Set(Array.from({ length: opts.rounds }, (_, i) => i + 2));
     const flowing = h.latencies(flowingRounds);
     opts.progress(`  flowing latency by when the closing event was sent (30 s windows): ${timelineText(h.timeline(flowingRounds, 30_000))}`);
+    opts.progress(`  flowing: ${h.batches - batches0} batches, ${eventsPerBatch} events per batch`);
 
     // 3. a burst: the burst series' samples before their closing one, then every closing event at once
     const b = opts.rounds + 2;
@@ -172,6 +177,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
       cpu_us_per_event_flowing: perEventUs(flowingCpu, flowingEvents),
       cpu_us_per_event_flowing_broker: flowingCpu.broker === undefined ? 'unknown' : +((1e6 * flowingCpu.broker) / flowingEvents).toFixed(2),
       flowing_events: flowingEvents,
+      flowing_events_per_batch: eventsPerBatch,
       cpu_s_flowing_producer: Number.isNaN(flowingProducer) ? 'unknown' : flowingProducer,
       cpu_s_flowing_node: flowingCpu.node,
       cpu_s_flowing_redis: flowingCpu.redis ?? 'unknown',

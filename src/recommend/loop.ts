@@ -43,7 +43,8 @@ import { HistoryCache } from './history-cache.js';
 import type { HourBuckets } from '../windows/window-query.js';
 import type { CostStore } from '../windows/cost-store.js';
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
-import { historyIncomplete } from '../windows/state-marks.js';
+import { incompleteOf } from '../windows/state-marks.js';
+import { incompleteKey } from '../windows/redis-keys.js';
 import { BatchState, ExpiryMemo } from '../windows/batch-state.js';
 import { enoughEvidence } from './evidence.js';
 import type { KnownEventRaise } from '../policy/decide-replicas.js';
@@ -232,8 +233,19 @@ export class RecommendationLoop {
     }
     if (ready.length === 0) return out;
     const forecasts = await this.d.forecaster.forecast(ready.map((r) => r.day));
+    lap('models');
+    // the workloads' state, and the partition's hole mark in the same round trip
+    const state = new BatchState(this.d.redis, this.expiries);
+    const holeKey = incompleteKey(this.d.prefix, ref);
+    await state.load([
+      holeKey,
+      ...ready.flatMap((r) =>
+        r.id.container === null ? [this.hpa.stateKey(r.id.workload), this.tracker.trackKey(r.id.workload)] : [this.tracker.trackKey(r.id.workload)],
+      ),
+    ]);
+    lap('decide');
     // Redis lost part of this partition's history that Kafka no longer held: wait for new evidence
-    const hole = await historyIncomplete(this.d.redis, this.d.prefix, ref);
+    const hole = incompleteOf(state.get(holeKey));
     // the detector sees the series' own steps only: not the fill before its first event, nor a hole's
     const scores = ready.map((r) => {
       const sinceHole = hole ? Math.floor((r.stepEndMs - hole.fromMs) / STEP_MS) : Infinity;
@@ -241,12 +253,6 @@ export class RecommendationLoop {
     });
     out.scored = ready.length;
     lap('models');
-    const state = new BatchState(this.d.redis, this.expiries);
-    await state.load(
-      ready.flatMap((r) =>
-        r.id.container === null ? [this.hpa.stateKey(r.id.workload), this.tracker.trackKey(r.id.workload)] : [this.tracker.trackKey(r.id.workload)],
-      ),
-    );
     const messages: Message[] = [];
     const ctx: BatchContext = { state, messages };
     for (let i = 0; i < ready.length; i++) {

@@ -86,7 +86,11 @@ export async function setCompleteFrom(redis: Redis, prefix: string, p: Partition
 
 /** The partition's hole, if Redis lost events Kafka no longer holds. */
 export async function historyIncomplete(redis: Redis, prefix: string, p: PartitionRef): Promise<IncompleteHistory | undefined> {
-  const h = await redis.hgetall(incompleteKey(prefix, p));
+  return incompleteOf(await redis.hgetall(incompleteKey(prefix, p)));
+}
+
+/** The hole as the partition's `incomplete` hash holds it (HGETALL; read with other keys by the recommendation loop), or undefined. */
+export function incompleteOf(h: Record<string, string>): IncompleteHistory | undefined {
   if (h.markedAt === undefined && h.fromMs === undefined) return undefined;
   const markedAt = Number(h.markedAt ?? h.fromMs);
   return { missingFrom: BigInt(h.missingFrom ?? '-1'), missingTo: BigInt(h.missingTo ?? '-1'), markedAt, fromMs: Number(h.fromMs ?? markedAt) };
