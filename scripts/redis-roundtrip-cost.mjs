@@ -3,7 +3,8 @@
 // 10 KB value from one ioredis client, with this process's user and system CPU per round trip and
 // Redis's own (INFO cpu, before and after). On a flowing stream every batch pays a few round trips
 // (the ingest apply, the scoring's reads and write-back, the produce request), so their cost
-// bounds the CPU per event of small batches (README "Benchmarks").
+// bounds the CPU per event of small batches (README "Benchmarks"). Redis's CPU is the whole
+// server's: run it against a Redis nothing else uses.
 //
 //   node scripts/redis-roundtrip-cost.mjs [N]      # FORESIGHT_REDIS_URL (default redis://127.0.0.1:6379)
 //
@@ -29,6 +30,7 @@ const redisCpu = async () => {
 };
 const key = `foresight-rt-cost-${process.pid}`;
 const out = { round_trips: n };
+try {
 for (const size of [10, 1000, 10000]) {
   const value = 'x'.repeat(size);
   await redis.set(key, value);
@@ -48,6 +50,8 @@ for (const size of [10, 1000, 10000]) {
   console.error(`SET of ${size} B: ${JSON.stringify(fig)} per round trip`);
   out[`set_${size}_bytes`] = fig;
 }
-await redis.del(key);
-await redis.quit();
+} finally {
+  await redis.del(key);
+  await redis.quit();
+}
 console.log(JSON.stringify(out));

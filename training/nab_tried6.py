@@ -1,6 +1,6 @@
 """Sixth round (issue 14 §2): the daily-profile term of round 4, measured again fold by fold, and stacked.
 
-    FORESIGHT_NAB_DIR=… python3 training/nab_tried6.py    # about 5 minutes on the shared machine; one JSON line last
+    FORESIGHT_NAB_DIR=… python3 training/nab_tried6.py    # about 4 minutes on the shared machine; one JSON line last
 
 Round 4 (training/nab_tried4.py) found one stage that gains on the threshold-only held-out measure: the newest
 whole clock hour's mean against its daily profile (the mean of the same clock hour on the 7 days before), in

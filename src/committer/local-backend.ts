@@ -26,7 +26,7 @@ import { simpleGit, type SimpleGit } from 'simple-git';
 import type { Logger } from '../telemetry/log.js';
 import { ForesightError } from '../util/errors.js';
 import { GIT_ENV_UNSAFE, gitEnv } from './git-env.js';
-import { remoteAccess, type GitRemoteAccess } from './git-credentials.js';
+import { askpassScript, remoteAccess, type GitRemoteAccess } from './git-credentials.js';
 import {
   CommitConflictError,
   CommitRefusedError,
@@ -72,7 +72,9 @@ export class LocalGitBackend implements GitOpsBackend {
 
   /** simple-git with the explicit environment (GIT_ASKPASS and the configuration variables are ours, so simple-git is told to allow them). */
   private client(baseDir?: string, extra: Record<string, string> = {}): SimpleGit {
-    return simpleGit({ baseDir, unsafe: { ...GIT_ENV_UNSAFE, allowUnsafeAskPass: true } }).env(gitEnv({ ...this.access.env, ...extra }));
+    // the askpass script's path asked again each time: a /tmp cleaner may have removed it, and askpassScript() writes it again
+    const access = this.access.env.GIT_ASKPASS ? { ...this.access.env, GIT_ASKPASS: askpassScript() } : this.access.env;
+    return simpleGit({ baseDir, unsafe: { ...GIT_ENV_UNSAFE, allowUnsafeAskPass: true } }).env(gitEnv({ ...access, ...extra }));
   }
 
   static async open(o: LocalBackendOptions, log: Logger): Promise<LocalGitBackend> {

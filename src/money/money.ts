@@ -121,8 +121,10 @@ export class Money {
    * Redis round trips in a flowing stream of small batches). Where billing stands is one round trip
    * per scored batch (CostStore.stamp: the billing partitions' applied offsets, which every billing
    * write moves), so billing rows applied meanwhile count from the next batch, as when the memo
-   * lived one batch. The memo also starts over after PRICE_MEMO_MAX_MS of wall time (month hashes
-   * that expire move no offset).
+   * lived one batch. A price read is kept only when the stamp reads the same after it (Redis may
+   * have lost its data in between, and a rebuild bring the offsets back to the same figures). The
+   * memo also starts over after PRICE_MEMO_MAX_MS of wall time (month hashes that expire move no
+   * offset).
    */
   async prices(pool: string, atMs: number): Promise<PoolPrices> {
     const stamp = await this.billingStamp();
@@ -134,9 +136,17 @@ export class Money {
     const key = `${pool}\n${monthOf(atMs)}`;
     let p = this.priceMemo.get(key);
     if (!p) {
-      p = this.d.costs.poolPrices(pool, atMs);
-      this.priceMemo.set(key, p);
-      p.catch(() => this.priceMemo.delete(key)); // a failed read is not remembered
+      const read: Promise<PoolPrices> = this.d.costs.poolPrices(pool, atMs).then(async (prices) => {
+        // kept only when billing still stands where the batch found it: a read after Redis lost its data (and before a
+        // rebuild brought the offsets back to the same figures) must not pass for the rebuilt state
+        if ((await this.d.costs.stamp()) !== stamp && this.priceMemo.get(key) === read) this.priceMemo.delete(key);
+        return prices;
+      });
+      p = read;
+      this.priceMemo.set(key, read);
+      read.catch(() => {
+        if (this.priceMemo.get(key) === read) this.priceMemo.delete(key); // a failed read is not remembered
+      });
     }
     return p;
   }

@@ -4,6 +4,7 @@
  * (two on a GPU: see GPU_MIN_BATCH); every call scores a whole batch of series at once.
  */
 import path from 'node:path';
+import './ort-telemetry.js'; // before onnxruntime-node: its telemetry off (ort-telemetry.ts)
 import ort from 'onnxruntime-node';
 import type { Logger } from '../telemetry/log.js';
 import { PROJECT_ROOT } from '../util/paths.js';

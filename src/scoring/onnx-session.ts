@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import './ort-telemetry.js'; // before onnxruntime-node: its telemetry off (ort-telemetry.ts)
 import ort from 'onnxruntime-node';
 import type { Logger } from '../telemetry/log.js';
 

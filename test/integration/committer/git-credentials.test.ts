@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Writable } from 'node:stream';
+import { askpassScript } from '../../../src/committer/git-credentials.js';
 import { LocalGitBackend } from '../../../src/committer/local-backend.js';
 import { seedBareRepository } from '../../../src/committer/seed.js';
 import { createLogger } from '../../../src/telemetry/log.js';
@@ -73,5 +74,26 @@ describe('local backend with a password in an http remote', () => {
       assert.ok(!logs.includes(form), 'the password is in the logs');
     }
     assert.match(argv, /http:\/\/bot@127\.0\.0\.1:\d+\/gitops\.git/, 'git is given the URL without the password');
+  });
+
+  it('still pushes after a /tmp cleaner removed the askpass script of a running committer (review find)', async () => {
+    const remote = `${server.url.replace('http://', `http://bot:${encodeURIComponent(PASSWORD)}@`)}/gitops.git`;
+    const backend = await LocalGitBackend.open({ remote, workdir: path.join(tmp, 'work-cleaned') }, createLogger('committer', 'silent'));
+    // what a tmp cleaner does to an idle committer's private folder
+    rmSync(path.dirname(askpassScript()), { recursive: true, force: true });
+    const sha = await backend.commit({
+      branch: 'main',
+      base: 'main',
+      author: { name: 'Foresight', email: 'bot@example.com' },
+      edit: (files) => ({
+        changed: new Map([['apps/payments/payments.yaml', files.get('apps/payments/payments.yaml')!.replace(/maxReplicas: \d+/, 'maxReplicas: 11')]]),
+        message: 'foresight: payments maxReplicas →11',
+      }),
+    });
+    assert.ok(sha, 'the commit was pushed with the script written again');
+    assert.match(
+      execFileSync('git', ['-C', path.join(tmp, 'repo', 'gitops.git'), 'show', 'main:apps/payments/payments.yaml'], { encoding: 'utf8' }),
+      /maxReplicas: 11/,
+    );
   });
 });
