@@ -83,8 +83,18 @@ export function replicaGpus(resolved: ResolvedWorkload | undefined, container: s
   return Number.isFinite(n) ? n : null;
 }
 
-/** The GPU change of a sizing for a replica on whole GPUs; undefined when it keeps them (a replica on more than one GPU cannot share one). */
-export function gpuChange(sizing: GpuSizing, replicas: number, gpusPerReplica: number, prices: PoolPrices): ProposedChange | undefined {
+/** What the manifest gives the container as `nvidia.com/gpu` request and limit (null: no such line), for the change's current values. */
+export interface GpuLines {
+  request: string | null;
+  limit: string | null;
+}
+
+/**
+ * The GPU change of a sizing for a replica on whole GPUs; undefined when it keeps them (a replica on more than one GPU cannot share one).
+ * `lines`: the manifest's `nvidia.com/gpu` lines, the changes' current values (a GPU given as a limit only has no request line to
+ * show as 1); without a manifest, both read as the replica's GPUs.
+ */
+export function gpuChange(sizing: GpuSizing, replicas: number, gpusPerReplica: number, prices: PoolPrices, lines?: GpuLines): ProposedChange | undefined {
   if (sizing.kind === 'whole-gpu' || gpusPerReplica !== 1) return undefined;
   const gpusBack: PodResources = { cpuCores: 0, memoryBytes: 0, gpus: replicas * gpusPerReplica * (sizing.gpuShare - 1) };
   const cost = monthlyCost(gpusBack, prices);
@@ -95,8 +105,8 @@ export function gpuChange(sizing: GpuSizing, replicas: number, gpusPerReplica: n
       changes: [
         { field: `requests.${mig}`, current: null, proposed: '1' },
         { field: `limits.${mig}`, current: null, proposed: '1' },
-        { field: 'requests.nvidia.com/gpu', current: String(gpusPerReplica), proposed: '0' },
-        { field: 'limits.nvidia.com/gpu', current: String(gpusPerReplica), proposed: '0' },
+        { field: 'requests.nvidia.com/gpu', current: lines ? lines.request : String(gpusPerReplica), proposed: '0' },
+        { field: 'limits.nvidia.com/gpu', current: lines ? lines.limit : String(gpusPerReplica), proposed: '0' },
       ],
       cost,
       reasons: [sizing.reason],

@@ -39,6 +39,7 @@
 import type { Recommendation } from '../codec/generated-types.js';
 import { isCounter } from '../codec/model-server-metrics.js';
 import { currentValue, type ResolvedWorkload } from '../manifests/manifests.js';
+import { GPU_RESOURCE } from '../money/workload-facts.js';
 import {
   learnThroughput,
   modelServerOf,
@@ -230,7 +231,11 @@ export class ModelServerRecommender {
     const gpusNow = replicaGpus(facts.resolved, id.container, server.gpusPerReplica);
     if (serverFacts.gpu && serverFacts.steps.length >= MIN_GPU_MINUTES && gpusNow !== null && gpusNow > 0) {
       const sizing = sizeGpu(serverFacts.gpu, server);
-      const change = gpuChange(sizing, replicasNow, gpusNow, prices);
+      const lines = facts.resolved && {
+        request: currentValue(facts.resolved, `requests.${GPU_RESOURCE}`, id.container),
+        limit: currentValue(facts.resolved, `limits.${GPU_RESOURCE}`, id.container),
+      };
+      const change = gpuChange(sizing, replicasNow, gpusNow, prices, lines);
       if (change && sizing.kind !== 'whole-gpu') {
         const rules = [...change.reasons, 'critical:gpu-sharing'];
         out.push({

@@ -90,9 +90,27 @@ describe('model-server changes and their GPU cost', () => {
     // the sharing proposal: 1 GPU a replica, moved to a MIG slice, priced 4 × (3/7 − 1) × 3 × 730 either way
     assert.equal(replicaGpus(both, 'vllm', 1), 1);
     assert.equal(replicaGpus(limitOnly, 'vllm', 1), 1);
-    const proposal = gpuChange(mig, 4, replicaGpus(limitOnly, 'vllm', 1)!, prices);
+    const linesOf = (w: NonNullable<typeof both>) => ({
+      request: currentValue(w, 'requests.nvidia.com/gpu', 'vllm'),
+      limit: currentValue(w, 'limits.nvidia.com/gpu', 'vllm'),
+    });
+    const proposal = gpuChange(mig, 4, replicaGpus(limitOnly, 'vllm', 1)!, prices, linesOf(limitOnly!));
     assert.ok(proposal, 'a limit-only GPU is shared like a requested one');
-    assert.deepEqual(proposal, gpuChange(mig, 4, replicaGpus(both, 'vllm', 1)!, prices));
+    const requested = gpuChange(mig, 4, replicaGpus(both, 'vllm', 1)!, prices, linesOf(both!))!;
+    assert.deepEqual(proposal.cost, requested.cost);
+    assert.deepEqual(
+      proposal.changes.map((c) => [c.field, c.proposed]),
+      requested.changes.map((c) => [c.field, c.proposed]),
+    );
+    // what each shows as current is the manifest's line: a limit-only GPU has no request line to show as 1
+    assert.deepEqual(
+      proposal.changes.slice(2).map((c) => c.current),
+      [null, '1'],
+    );
+    assert.deepEqual(
+      requested.changes.slice(2).map((c) => c.current),
+      ['1', '1'],
+    );
     assert.ok(proposal.cost.known && Math.abs(proposal.cost.monthly - 4 * (3 / 7 - 1) * 3 * 730) < 1e-9);
     // and the committer applies it: the limit becomes the slice, a request of the slice is added, no nvidia.com/gpu is left
     const files = serverFiles('requests: {cpu: "4", memory: 24Gi}, limits: {memory: 24Gi, nvidia.com/gpu: 1}');
