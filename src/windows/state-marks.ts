@@ -84,12 +84,7 @@ export async function setCompleteFrom(redis: Redis, prefix: string, p: Partition
   await redis.hsetnx(incompleteKey(prefix, p), 'fromMs', String(fromMs));
 }
 
-/** The partition's hole, if Redis lost events Kafka no longer holds. */
-export async function historyIncomplete(redis: Redis, prefix: string, p: PartitionRef): Promise<IncompleteHistory | undefined> {
-  return incompleteOf(await redis.hgetall(incompleteKey(prefix, p)));
-}
-
-/** The hole as the partition's `incomplete` hash holds it (HGETALL; read with other keys by the recommendation loop), or undefined. */
+/** The partition's hole, if Redis lost events Kafka no longer holds: as its `incomplete` hash holds it (HGETALL, read with the workloads' state by the recommendation loop), or undefined. */
 export function incompleteOf(h: Record<string, string>): IncompleteHistory | undefined {
   if (h.markedAt === undefined && h.fromMs === undefined) return undefined;
   const markedAt = Number(h.markedAt ?? h.fromMs);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { BillingRecord } from '../../../src/codec/generated-types.js';
-import { Money, type MoneyDeps } from '../../../src/money/money.js';
+import { Money, PRICE_MEMO_MAX_MS, type MoneyDeps } from '../../../src/money/money.js';
 import { costIncrements } from '../../../src/windows/billing.js';
 import { CostStore } from '../../../src/windows/cost-store.js';
 import { scanKeys } from '../../../src/windows/redis-client.js';
@@ -85,6 +85,27 @@ describe('price memo across batches', () => {
     await assert.rejects(m2.prices('spot', nov(3)), /connection lost/);
     fail = false;
     assert.deepEqual(await m2.prices('spot', nov(3)), unknown);
+  });
+
+  it('starts over after PRICE_MEMO_MAX_MS of wall time even while billing stands still (month hashes expire without moving an offset)', async (t) => {
+    const prefix = uniqueId('prices');
+    prefixes.push(prefix);
+    const store = countingStore(prefix);
+    assert.equal((await store.applyBatch(ref, -1n, '1', costIncrements(cpuRow(0, 0.04)))).status, 'applied');
+    const money = new Money({ costs: store } as unknown as MoneyDeps);
+    money.newBatch();
+    await money.prices('general', nov(3));
+    money.newBatch();
+    await money.prices('general', nov(3));
+    assert.equal(store.reads, 1);
+    const realNow = Date.now;
+    t.after(() => {
+      Date.now = realNow;
+    });
+    Date.now = () => realNow() + PRICE_MEMO_MAX_MS + 1;
+    money.newBatch();
+    assert.equal((await money.prices('general', nov(3))).cpuCoreHour, 0.04);
+    assert.equal(store.reads, 2, 'read again once the memo is older than its wall-time bound');
   });
 
   it('a price read while Redis had lost its data is not kept once a rebuild brings the offsets back (review find)', async () => {
