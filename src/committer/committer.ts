@@ -35,7 +35,7 @@ import type { Logger } from '../telemetry/log.js';
 import { RejectedMessage } from '../util/errors.js';
 import { retry } from '../util/retry.js';
 import type { RunningService, ServiceContext } from '../service-runtime/runtime.js';
-import { commitMessage, forecastSvg, proposalsOf, pullRequestBody, summaryLine, type Applied, type Proposal } from './explain.js';
+import { commitMessage, explanationsOf, forecastSvg, proposalsOf, pullRequestBody, summaryLine, type Applied, type Proposal } from './explain.js';
 
 const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/; // Kubernetes object names (RFC 1123 subdomain)
 const KIND = /^[A-Z][A-Za-z0-9]{0,62}$/;
@@ -81,10 +81,11 @@ interface EditResult {
   rejected: Map<Pending, RejectedMessage>;
 }
 
-/** What a rebuilt review branch takes over from its current tip: the values still proposed, and the recommendation ids committed. */
+/** What a rebuilt review branch takes over from its current tip: the values still proposed, the recommendation ids committed, and their explanations. */
 interface Carried {
   proposals: Proposal[];
   ids: string[];
+  why: Map<string, string[]>;
 }
 
 /** A field of the workload in one cluster (a repository may hold each cluster's manifests). */
@@ -192,7 +193,7 @@ export class Committer {
     // still proposes (none when a person closed it: the branch starts fresh, their decision stands)
     const review = critical ? await this.backend.pullRequestOf(branch, this.cfg.branch) : undefined;
     const tip = review?.state === 'open' ? await this.backend.tipMessage(branch) : undefined;
-    const carried: Carried = { proposals: proposalsOf(tip), ids: recommendationIds(tip ?? '') };
+    const carried: Carried = { proposals: proposalsOf(tip), ids: recommendationIds(tip ?? ''), why: explanationsOf(tip) };
     let result: EditResult = { applied: [], rejected: new Map() };
     let sha: string | undefined;
     try {
@@ -254,6 +255,7 @@ export class Committer {
     const carried: Carried = {
       proposals: proposed.filter((p) => !superseded.has(fieldKey(p.cluster, p.field, p.container))),
       ids: recommendationIds(tip ?? ''),
+      why: explanationsOf(tip),
     };
     let result: EditResult = { applied: [], rejected: new Map() };
     const template = { ...routine, critical: true };
@@ -329,7 +331,7 @@ export class Committer {
         for (const rec of earlier) {
           try {
             const diffs = plan(rec);
-            if (diffs.length > 0) result.applied.push({ rec, diffs, carried: true });
+            if (diffs.length > 0) result.applied.push({ rec, diffs, carried: true, why: carried.why.get(rec.id) });
           } catch (err) {
             if (!(err instanceof RejectedMessage)) throw err;
             this.log.warn(

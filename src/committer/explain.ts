@@ -10,8 +10,10 @@ import { CEILING_ONLY_RULE } from '../money/cost-model.js';
 export interface Applied {
   rec: Recommendation;
   diffs: FieldDiff[];
-  /** an earlier proposal of the open pull request, carried onto the rebuilt review branch (its explanation is in the earlier commit) */
+  /** an earlier proposal of the open pull request, carried onto the rebuilt review branch */
   carried?: boolean;
+  /** a carried proposal's explanation (forecast, rules, cost) as the branch's tip commit gave it (explanationsOf): the commit that first gave it is not on the rebuilt branch */
+  why?: string[];
 }
 
 /**
@@ -113,13 +115,34 @@ export function summaryLine(applied: Applied[]): string {
   return line.length <= 100 ? line : `${line.slice(0, 97)}...`;
 }
 
+/** A carried proposal whose explanation the tip commit did not hold (a branch committed before explanations were carried). */
+const WHY_UNKNOWN = 'Its explanation is in the commit that first proposed it.';
+
+/**
+ * Each recommendation's explanation in a commit message (commitMessage): the lines of its block
+ * after the heading that are not a field's diff (forecast, policy rules, cost, budget, outcome),
+ * by recommendation id. A rebuilt review branch carries them into its new commit, so the reason
+ * for each value still proposed stays on the branch however often it is rebuilt.
+ */
+export function explanationsOf(message: string | undefined): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const block of (message ?? '').split('\n\n')) {
+    const [head, ...rest] = block.split('\n');
+    const id = /recommendation (\S+?)(?: \(critical\))?:$/.exec(head ?? '')?.[1];
+    const why = rest.filter((l) => !l.startsWith('  ') && l !== WHY_UNKNOWN);
+    if (id !== undefined && why.length > 0) out.set(id, why);
+  }
+  return out;
+}
+
 /** `earlierIds`: recommendations a rebuilt review branch had committed before, kept as trailers so that a redelivery of one (superseded since) is still recognised. */
 export function commitMessage(applied: Applied[], earlierIds: string[] = []): string {
-  const body = applied.map(({ rec: r, diffs, carried }) => {
+  const body = applied.map(({ rec: r, diffs, carried, why }) => {
     if (carried)
       return [
-        `Still proposed by the open pull request, recommendation ${r.id} (explained in its earlier commit):`,
+        `Still proposed by the open pull request, recommendation ${r.id}:`,
         ...diffs.map((d) => `  ${fieldLabel(d)}: ${d.before ?? '(unset)'} -> ${d.after}  (${d.file})`),
+        ...(why ?? [WHY_UNKNOWN]),
       ].join('\n');
     return [
       `${r.type} recommendation ${r.id}${r.critical ? ' (critical)' : ''}:`,
@@ -144,9 +167,9 @@ export function commitMessage(applied: Applied[], earlierIds: string[] = []): st
 export function pullRequestBody(applied: Applied[], chartUrl: string | undefined): string {
   const last = applied[applied.length - 1].rec;
   const rows = applied.flatMap((a) => a.diffs).map((d) => `| ${fieldLabel(d)} | \`${d.file}\` | ${d.before ?? '(unset)'} | **${d.after}** |`);
-  const reasons = applied.map(({ rec: r, carried }) =>
+  const reasons = applied.map(({ rec: r, carried, why }) =>
     carried
-      ? `- \`${r.id}\`: an earlier recommendation, still proposed (explained in its commit message)`
+      ? `- \`${r.id}\`: an earlier recommendation, still proposed${why ? `: ${why.join(' ')}` : ' (explained in the commit that first proposed it)'}`
       : `- \`${r.id}\` ${r.type}: rules ${r.rules.map((x) => `\`${x}\``).join(', ')}; cost ${money(r)}; confidence ${r.confidence.toFixed(2)}; model ${r.modelVersion}${[
           ...budgetLine(r),
           ...outcomeLine(r),

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Recommendation } from '../../../src/codec/generated-types.js';
-import { commitMessage, money, pullRequestBody, type Applied } from '../../../src/committer/explain.js';
+import { commitMessage, explanationsOf, money, pullRequestBody, type Applied } from '../../../src/committer/explain.js';
 
 function applied(over: Partial<Recommendation>): Applied[] {
   const rec: Recommendation = {
@@ -106,5 +106,31 @@ describe('explain: what the commit says (issue 11, the flapping ceiling)', () =>
     const text = commitMessage(a);
     assert.match(text, /No forecast: a SPOT recommendation is decided on the observed cpu_utilization/);
     assert.doesNotMatch(text, /q50 0\.000/);
+  });
+});
+
+describe('explain: a rebuilt review branch keeps each carried proposal’s explanation', () => {
+  it('carries the forecast, rules and cost of an earlier recommendation into the rebuilt commit and pull request, through any number of rebuilds (a newcomer find)', () => {
+    const first = applied({ rules: ['spot:cv=0.17', 'critical:spot'], costUnknown: 'cost unknown: no billing rows for pool spot in 2026-11' });
+    const firstMessage = commitMessage(first);
+    const why = explanationsOf(firstMessage).get('r1');
+    assert.ok(why, firstMessage);
+    assert.ok(why.some((l) => l === 'Policy rules: spot:cv=0.17, critical:spot.'));
+    assert.ok(why.some((l) => /^Projected cost change: cost unknown: no billing rows for pool spot in 2026-11/.test(l)));
+    assert.ok(why.some((l) => /^Forecast of cpu_usage/.test(l)));
+    assert.ok(!why.some((l) => l.startsWith('  ')), 'the diff lines are recomputed on the new base, not carried');
+    // rebuilt twice: the explanation is the first commit's, not "explained in its earlier commit" (a commit no branch holds then)
+    let message = firstMessage;
+    for (let rebuild = 0; rebuild < 2; rebuild++) {
+      const carried: Applied[] = [{ ...first[0], carried: true, why: explanationsOf(message).get('r1') }];
+      message = commitMessage(carried, ['r1']);
+      assert.deepEqual(explanationsOf(message).get('r1'), why);
+      assert.match(message, /Still proposed by the open pull request, recommendation r1:\n {2}minReplicas: 3 -> 5/);
+      assert.match(pullRequestBody(carried, undefined), /`r1`: an earlier recommendation, still proposed: .*Policy rules: spot:cv=0\.17, critical:spot\./);
+    }
+    // a branch committed before explanations were carried: said so, and nothing mistaken for one
+    const old: Applied[] = [{ ...first[0], carried: true }];
+    assert.match(commitMessage(old), /Its explanation is in the commit that first proposed it\./);
+    assert.equal(explanationsOf(commitMessage(old)).get('r1'), undefined);
   });
 });
