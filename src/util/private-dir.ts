@@ -12,18 +12,37 @@
  * 'exit' is emitted on process.exit() and when the event loop empties, not on a signal nobody
  * handles: the services handle SIGTERM and SIGINT (service-runtime/runtime.ts) and exit.
  */
-import { chmodSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 
 let current: string | undefined;
 
-/** The folder (made on first use); throws where none can be made (a read-only root file system without a writable temporary directory). */
-export function privateDir(): string {
-  if (current !== undefined && isPrivateDir(current)) return current;
+/**
+ * The folder (made on first use); throws where none can be made (a read-only root file system
+ * without a writable temporary directory) or where the one mkdtemp made is not private (a file
+ * system without Unix modes, an ACL that opens it to the group): that one is removed first (this
+ * process made it) and the error says what was wrong with it and that TMPDIR picks another place.
+ *
+ * `stat` reads a folder's state (lstat): a seam for the tests, which give one reporting what such
+ * a file system would, since none can be mounted there without root.
+ */
+export function privateDir(stat: (dir: string) => Stats = lstatSync): string {
+  if (current !== undefined && problemOf(current, stat) === undefined) return current;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-private-'));
-  if (!isPrivateDir(dir)) throw new Error(`${dir} is not a private directory`);
+  const problem = problemOf(dir, stat);
+  if (problem !== undefined) {
+    let removed = 'removed it';
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      removed = `could not remove it (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+    }
+    throw new Error(
+      `${dir}, made with mkdtemp for this process's private files, is not private: ${problem}; ${removed}. Set TMPDIR to a directory on a file system with Unix permissions that only this user can write (e.g. mkdir -m 700 ~/tmp; TMPDIR=~/tmp)`,
+    );
+  }
   if (current === undefined) process.once('exit', removeAtExit);
   current = dir;
   return dir;
@@ -53,14 +72,19 @@ function removeAtExit(): void {
   }
 }
 
-function isPrivateDir(dir: string): boolean {
+/** What keeps `dir` from being a private directory (a real directory, this user's, closed to the group and others), or undefined when nothing does. */
+function problemOf(dir: string, stat: (dir: string) => Stats): string | undefined {
+  let st: Stats;
   try {
-    const st = lstatSync(dir);
-    const uid = process.getuid?.();
-    return st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o077) === 0;
-  } catch {
-    return false;
+    st = stat(dir);
+  } catch (e) {
+    return `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
   }
+  if (!st.isDirectory()) return 'not a directory';
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) return `owned by uid ${st.uid}, not by this user (uid ${uid})`;
+  if ((st.mode & 0o077) !== 0) return `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}: the group or others have access`;
+  return undefined;
 }
 
 function readOrNull(file: string): string | null {

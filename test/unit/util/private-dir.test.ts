@@ -1,0 +1,50 @@
+/** The process's private folder: a folder mkdtemp made that is not private is removed, and the error says why and what to set. */
+import assert from 'node:assert/strict';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { privateDir } from '../../../src/util/private-dir.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+
+describe('privateDir', () => {
+  // the folders are made in a temporary directory of this test's own, so that what is left behind shows
+  const tmp = tempDir('foresight-private-dir-test-');
+  const saved = process.env.TMPDIR;
+  before(() => (process.env.TMPDIR = tmp));
+  after(() => (saved === undefined ? delete process.env.TMPDIR : (process.env.TMPDIR = saved)));
+
+  // what lstat reports on a file system this test cannot mount without root (one without Unix
+  // modes, an ACL that opens the folder to the group), as the real folder's state changed
+  const reporting =
+    (change: (st: Stats) => void) =>
+    (dir: string): Stats => {
+      const st = lstatSync(dir);
+      change(st);
+      return st;
+    };
+  const cases: [string, (st: Stats) => void, RegExp][] = [
+    ['group and others may enter it (mode 0755)', (st) => (st.mode = (st.mode & ~0o777) | 0o755), /mode 0755: the group or others have access/],
+    ['another user owns it', (st) => (st.uid = st.uid + 1), new RegExp(`owned by uid ${(process.getuid?.() ?? 0) + 1}, not by this user`)],
+    ['it is not a directory', (st) => (st.mode = (st.mode & ~0o170000) | 0o100000), /not a directory/],
+  ];
+  for (const [name, change, problem] of cases) {
+    it(`removes the folder it made and says what was wrong when ${name}, and which variable picks another place`, () => {
+      let err: Error | undefined;
+      try {
+        privateDir(reporting(change));
+      } catch (e) {
+        err = e as Error;
+      }
+      assert.ok(err, 'privateDir threw');
+      assert.deepEqual(readdirSync(tmp), [], 'no folder left behind');
+      assert.match(err.message, new RegExp(`^${tmp}/foresight-private-\\w+[ ,]`));
+      assert.match(err.message, problem);
+      assert.match(err.message, /TMPDIR/);
+    });
+  }
+
+  it('makes its folder where the check passes', () => {
+    const dir = privateDir();
+    assert.ok(dir.startsWith(`${tmp}/foresight-private-`), dir);
+    assert.equal(lstatSync(dir).mode & 0o077, 0);
+  });
+});
