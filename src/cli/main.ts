@@ -9,6 +9,7 @@ import { anomaliesCommand } from './anomalies-command.js';
 import { backtestCommand } from './backtest-command.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
+import { exitOnSignal } from './exit-on-signal.js';
 import { exportHistoryCommand } from './export-history-command.js';
 import { replayCommand } from './replay-command.js';
 import { reportCommand } from './report-command.js';
@@ -50,6 +51,9 @@ program.hook('preAction', (_program, action) => {
   for (let c: Command | null = action; c; c = c.parent) names.unshift(c.name());
   running = names.join(' ');
 });
+
+// before any command installs handlers of its own: a one-shot command stopped by a signal still cleans up at exit
+exitOnSignal();
 
 try {
   await program.parseAsync(process.argv);

@@ -10,7 +10,8 @@
  * again whenever it is not there as written (privateFile).
  *
  * 'exit' is emitted on process.exit() and when the event loop empties, not on a signal nobody
- * handles: the services handle SIGTERM and SIGINT (service-runtime/runtime.ts) and exit.
+ * handles: the services handle SIGTERM and SIGINT (service-runtime/runtime.ts) and exit, and the
+ * CLI exits on the signals no command handles (cli/exit-on-signal.ts).
  */
 import { chmodSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
