@@ -79,6 +79,24 @@ const PARTIAL_CHUNK_READ = 12;
 const BUCKET_FIELDS = Array.from({ length: 1024 }, (_, i) => String(i));
 const bucketField = (i: number): string => BUCKET_FIELDS[i] ?? String(i);
 
+/**
+ * The batch's watermark updates as the apply script reads them: u32 W, then per series u16 length
+ * | its id (UTF-8) | f64 watermark. A series id is a few hundred bytes at most (its parts are
+ * validated Kubernetes names and a metric name, codec/k8s-names.ts).
+ */
+function packWatermarks(watermarks: Map<string, number>): Buffer {
+  let bytes = 4;
+  for (const seriesId of watermarks.keys()) bytes += 10 + Buffer.byteLength(seriesId);
+  const out = Buffer.allocUnsafe(bytes);
+  let pos = out.writeUInt32LE(watermarks.size, 0);
+  for (const [seriesId, t] of watermarks) {
+    const len = out.write(seriesId, pos + 2);
+    out.writeUInt16LE(len, pos);
+    pos = out.writeDoubleLE(t, pos + 2 + len);
+  }
+  return out;
+}
+
 export interface BucketRequest {
   ref: PartitionRef;
   seriesId: string;
@@ -141,10 +159,10 @@ export class WindowStore {
     // group the deltas by chunk key (the script reads and writes each key once), buckets that
     // may exist first, sizing the packed argument as we go; then write it in one buffer
     const keys: string[] = [this.appliedKey(p), this.seriesKey(p)];
-    const expireAt: number[] = [];
     /** cache entries whose expiry this call sets */
     const toMark: [ChunkEntry, number][] = [];
-    const groups: { index: number; res: Resolution; first: number; old: BucketDelta[]; fresh: BucketDelta[] }[] = [];
+    /** per chunk key: its index in KEYS, its expiry (0: set already), its buckets that may exist and those that are new */
+    const groups: { index: number; expireAt: number; res: Resolution; first: number; old: BucketDelta[]; fresh: BucketDelta[] }[] = [];
     let bytes = 0;
     for (const [seriesId, delta] of agg.deltas) {
       for (let r = 0; r < RESOLUTIONS.length; r++) {
@@ -161,25 +179,21 @@ export class WindowStore {
             byChunk ??= new Map();
             g = byChunk.get(chunk);
             if (!g) {
-              const at = chunkExpireAt(res, chunk);
+              let expireAt = chunkExpireAt(res, chunk);
               let key: string;
               if (expiring) {
                 const e = expiring.lookup(seriesId, r, chunk) ?? expiring.store(seriesId, r, chunk, this.chunkKey(p, seriesId, res, chunk));
                 key = e.key;
-                if (expiring.has(e, at)) expireAt.push(0);
-                else {
-                  expireAt.push(at);
-                  toMark.push([e, at]);
-                }
+                if (expiring.has(e, expireAt)) expireAt = 0;
+                else toMark.push([e, expireAt]);
               } else {
                 key = this.chunkKey(p, seriesId, res, chunk);
-                expireAt.push(at);
               }
               keys.push(key);
-              g = { index: keys.length, res, first: chunk * res.chunkBuckets, old: [], fresh: [] }; // 1-based, as KEYS in Lua
+              g = { index: keys.length, expireAt, res, first: chunk * res.chunkBuckets, old: [], fresh: [] }; // 1-based, as KEYS in Lua
               byChunk.set(chunk, g);
               groups.push(g);
-              bytes += 8;
+              bytes += 16;
             }
           }
           (d.bucket > newAfter ? g!.fresh : g!.old).push(d);
@@ -193,6 +207,7 @@ export class WindowStore {
       pos = packed.writeUInt32LE(g.index, pos);
       pos = packed.writeUInt16LE(g.old.length + g.fresh.length, pos);
       pos = packed.writeUInt16LE(g.old.length, pos);
+      pos = packed.writeDoubleLE(g.expireAt, pos);
       for (const list of [g.old, g.fresh]) {
         for (const d of list) {
           pos = packed.writeUInt32LE(d.bucket - g.first, pos);
@@ -203,11 +218,7 @@ export class WindowStore {
       }
     }
     const args: (string | Buffer | number)[] = keys.slice();
-    args.push(expected.toString(), newOffset, trimBeforeMs);
-    for (const e of expireAt) args.push(e);
-    args.push(agg.watermarks.size);
-    for (const [seriesId, t] of agg.watermarks) args.push(seriesId, t);
-    args.push(packed);
+    args.push(expected.toString(), newOffset, trimBeforeMs, packWatermarks(agg.watermarks), packed);
     const res = await this.apply(keys.length, args);
     if (res[0] === ScriptStatus.APPLIED) {
       for (const [e, at] of toMark) e.expireAt = at;
