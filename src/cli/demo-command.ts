@@ -16,6 +16,7 @@
  * The stack stays up afterwards; the demo's files live under the stack directory (demo/).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { stopChildrenOnSignal } from './stop-children.js';
 import { appendFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -190,6 +191,8 @@ export function demoCommand(): Command {
       const processorLog = path.join(demoDir, 'processor.log');
       const committerLog = path.join(demoDir, 'committer.log');
       const services = [startService('processor', env, processorLog), startService('committer', env, committerLog)];
+      // a signal to this process alone (not Ctrl-C, which reaches the whole group) stops them too, and waits for them
+      const releaseSignals = stopChildrenOnSignal(services, 'the processor and the committer');
       console.log(`  processor pid ${services[0].pid}, logs in ${processorLog}\n  committer pid ${services[1].pid}, logs in ${committerLog}`);
 
       const redis = createRedis(cfg.redis, log);
@@ -440,6 +443,7 @@ export function demoCommand(): Command {
           `the repository: git clone ${repo.remote}; the stack is still running: \`npx foresight stack status${secureFlag}\`, \`npx foresight stack down${secureFlag}\`; for report, processor and the other clients first \`eval "$(npx foresight stack env${secureFlag})"\``,
         );
       } finally {
+        releaseSignals();
         for (const s of services) s.kill('SIGTERM');
         await Promise.all(services.map((s) => new Promise((r) => (s.exitCode !== null ? r(undefined) : s.once('exit', r)))));
         await clients.producer.disconnect();

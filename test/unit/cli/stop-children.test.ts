@@ -1,0 +1,83 @@
+/**
+ * A command running services as children (the demo) stops them when it is signalled alone, and
+ * exits only once they are gone: no processor or committer left running without a parent.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../../helpers/temp-dir.js';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('stopChildrenOnSignal', () => {
+  const dir = tempDir('foresight-stop-children-');
+  const module = new URL('../../../src/cli/stop-children.js', import.meta.url).href;
+  // a service: stops 300 ms after SIGTERM (its graceful shutdown), or never when told to ignore it
+  const service = path.join(dir, 'service.mjs');
+  writeFileSync(
+    service,
+    `if (process.argv[2] !== 'stubborn') process.on('SIGTERM', () => { console.log('child got SIGTERM'); setTimeout(() => process.exit(0), 300); });
+else process.on('SIGTERM', () => console.log('child ignores SIGTERM'));
+setInterval(() => {}, 1000);
+console.log('child ready');\n`,
+  );
+  // the command: starts the service, stops it on a signal, and otherwise waits
+  const command = path.join(dir, 'command.mjs');
+  writeFileSync(
+    command,
+    `import { spawn } from 'node:child_process';
+import { stopChildrenOnSignal } from ${JSON.stringify(module)};
+const child = spawn(process.execPath, [${JSON.stringify(service)}, process.argv[2] ?? ''], { stdio: ['ignore', 'inherit', 'inherit'] });
+stopChildrenOnSignal([child], 'the service', 1000);
+console.log('child pid ' + child.pid);
+setInterval(() => {}, 1000);\n`,
+  );
+
+  const run = async (signal: NodeJS.Signals, mode = ''): Promise<{ code: number | null; out: string; childPid: number; exitedAt: number }> => {
+    // its own process group: the signal reaches the command alone, as `kill PID` does
+    const proc = spawn(process.execPath, [command, mode], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 20_000;
+    while (!/child ready/.test(out) || !/child pid \d+/.test(out)) {
+      assert.ok(Date.now() < deadline, `the command did not start:\n${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const childPid = Number(/child pid (\d+)/.exec(out)![1]);
+    proc.kill(signal);
+    const code = await exited;
+    return { code, out, childPid, exitedAt: Date.now() };
+  };
+
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    it(`${signal} to the command alone: the child gets SIGTERM, stops, and the command exits ${code} after it`, async () => {
+      const r = await run(signal);
+      assert.equal(r.code, code, r.out);
+      assert.match(r.out, /child got SIGTERM/);
+      assert.match(r.out, new RegExp(`${signal}: stopping the service \\(pid ${r.childPid}\\)`));
+      assert.equal(alive(r.childPid), false, `child ${r.childPid} still running:\n${r.out}`);
+    });
+  }
+
+  it('a child that ignores SIGTERM is killed after the grace period', async () => {
+    const r = await run('SIGTERM', 'stubborn');
+    assert.equal(r.code, 143, r.out);
+    assert.match(r.out, /child ignores SIGTERM/);
+    assert.match(r.out, /still running after 1 s: SIGKILL/);
+    assert.equal(alive(r.childPid), false, `child ${r.childPid} still running:\n${r.out}`);
+  });
+});
