@@ -185,6 +185,22 @@ export function demoCommand(): Command {
         });
         if (staleGone) console.log(`  removed ${stale.length} topics of this stack folder's earlier demo runs`);
       }
+      // and their consumer groups (a group still in use, by a service of an earlier run left running, stays and is named)
+      const staleGroups = (await admin.listGroups()).groups
+        .map((g) => g.groupId)
+        .filter((g) => {
+          const run = /^foresight-demo-(.+)-(?:processor|committer)$/.exec(g)?.[1];
+          return run !== undefined && run !== runId && ownRuns.has(run);
+        });
+      if (staleGroups.length > 0) {
+        try {
+          await admin.deleteGroups(staleGroups);
+          console.log(`  removed ${staleGroups.length} consumer groups of this stack folder's earlier demo runs`);
+        } catch (err) {
+          const kept = ((err as { groups?: { groupId: string; errorCode: number }[] }).groups ?? []).filter((g) => g.errorCode !== 0).map((g) => g.groupId);
+          console.log(`  (could not remove earlier runs' consumer groups${kept.length > 0 ? ` ${kept.join(', ')}` : ''}: ${errorMessage(err)})`);
+        }
+      }
       const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
       const billingPartitions = (await admin.fetchTopicOffsets(cfg.topics.billing)).length;
       await admin.disconnect();
