@@ -37,6 +37,7 @@ export function redisSecurityOptions(cfg: RedisConfig): RedisOptions {
  * bug fails the batch at once, and the consumer crashes loudly.
  */
 export function isPermanentRedisError(err: unknown): boolean {
+  if (err instanceof ForesightError) return !err.retriable; // ours say it (a MALFORMED apply is not retried)
   const e = err as { name?: string; message?: string; code?: string };
   const msg = e?.message ?? '';
   if (e?.name === 'ReplyError') return !/^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)/.test(msg);

@@ -26,7 +26,7 @@
   ARGV[4]      the watermark updates, packed, little-endian: u32 W, then W times
                u16 length | that many bytes of seriesId | f64 watermark (ms); only raised, never lowered
   ARGV[5]      the deltas, grouped by chunk key, packed one after another, little-endian:
-                          per key:    u32 keyIndex (into KEYS) | u16 F, the number of buckets
+                          per key:    u32 keyIndex (into KEYS, ≥ 3) | u16 F, the number of buckets
                                       | u16 C, how many of them (the first C) may exist
                                       | f64 PEXPIREAT (ms) for the key, 0 = leave the expiry
                                       alone (the caller saw this script set it already)
@@ -50,7 +50,10 @@
 
   Returns  { 1, merged, created }      applied
            { -3, storedOffset }        STALE: the stored applied offset is not ARGV[1]
-  Errors   -1  a malformed argument list
+           { -1 }                      MALFORMED: a packed argument does not parse (truncated,
+                                       a keyIndex that is not a chunk key's, F or C out of range);
+                                       checked whole before anything is written, so nothing is
+                                       written then
 ]]
 --@include mergeBucket
 
@@ -62,29 +65,50 @@ end
 local wpacked, packed = ARGV[4], ARGV[5]
 if wpacked == nil or packed == nil then return { -1 } end
 
--- the watermarks, read whole before anything is written; then ZADD calls of up to 1000 members
--- (one command each, not one per series)
+-- Both packed arguments are checked whole before anything is written: a malformed call returns
+-- MALFORMED having changed nothing (a retry or a restart then finds the state as it was).
+local wn, n = #wpacked, #packed
+if wn < 4 then return { -1 } end
 local w, wpos = struct.unpack('<I4', wpacked, 1)
 local zargs = {}
 for k = 1, w do
+  if wpos + 1 > wn then return { -1 } end
+  local len = struct.unpack('<H', wpacked, wpos)
+  if wpos + 2 + len + 7 > wn then return { -1 } end
   local series, at
   series, at, wpos = struct.unpack('<Hc0d', wpacked, wpos)
+  -- event times are whole milliseconds: '%.0f' writes them in full whatever Redis's number format
   zargs[2 * k - 1] = string.format('%.0f', at)
   zargs[2 * k] = series
 end
-if wpos ~= #wpacked + 1 then return { -1 } end
+if wpos ~= wn + 1 then return { -1 } end
+local pos = 1
+while pos <= n do
+  if pos + 15 > n then return { -1 } end
+  local ki, f, c
+  ki, f, c, pos = struct.unpack('<I4I2I2', packed, pos)
+  pos = pos + 8 -- the expiry
+  if ki < 3 or KEYS[ki] == nil or f == 0 or f > 240 or c > f then return { -1 } end
+  for _ = 1, f do
+    if pos + 5 > n then return { -1 } end
+    local len = struct.unpack('<H', packed, pos + 4)
+    pos = pos + 6 + len
+    if pos > n + 1 then return { -1 } end
+  end
+end
+
+-- the watermarks in ZADD calls of up to 1000 members (one command each, not one per series)
 for j = 1, 2 * w, 2000 do
   redis.call('ZADD', KEYS[2], 'GT', unpack(zargs, j, math.min(2 * w, j + 1999)))
 end
 
 local merged, written = 0, 0
-local pos, n = 1, #packed
+pos = 1
 -- per chunk key: one HMGET (HGET for one bucket) for the buckets that may exist, one HSET with all new or merged values
 while pos <= n do
   local ki, f, c, at
   ki, f, c, at, pos = struct.unpack('<I4I2I2d', packed, pos)
   local key = KEYS[ki]
-  if key == nil or ki < 3 or f == 0 or f > 240 or c > f then return { -1 } end
   if f == 1 then
     -- one bucket (a flowing series' one sample in the batch): no argument tables
     local bucket, value

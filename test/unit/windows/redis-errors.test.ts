@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ReplyError } from 'ioredis';
 import { isPermanentRedisError } from '../../../src/windows/redis-client.js';
+import { ForesightError } from '../../../src/util/errors.js';
 
 const reply = (message: string): Error => new (ReplyError as new (m: string) => Error)(message);
 
@@ -33,5 +34,10 @@ describe('isPermanentRedisError', () => {
   it('fails at once on a bug of ours', () => {
     assert.equal(isPermanentRedisError(new TypeError("Cannot read properties of undefined (reading 'x')")), true);
     assert.equal(isPermanentRedisError(new RangeError('Invalid array length')), true);
+  });
+
+  it("follows our own errors' retriable flag: a MALFORMED apply fails at once, a failed read is retried", () => {
+    assert.equal(isPermanentRedisError(new ForesightError('REDIS_SCRIPT_FAILED', 'applyWindows-n.lua returned [-1] (MALFORMED)')), true);
+    assert.equal(isPermanentRedisError(new ForesightError('REDIS_UNAVAILABLE', 'reading windows failed', { retriable: true })), false);
   });
 });
