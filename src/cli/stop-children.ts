@@ -6,14 +6,13 @@
  * parent, consuming and committing into the next run's topics.
  *
  * On SIGINT, SIGTERM or SIGHUP: one line says so, each running child gets SIGTERM (its graceful
- * shutdown: the batch in hand finishes, offsets are committed), and the command exits with
- * 128 + the signal's number once they have exited, or after `graceMs` with SIGKILL to those left.
- * A second signal meanwhile changes nothing (the children are already stopping).
+ * shutdown: the batch in hand finishes, offsets are committed), and the command ends by that
+ * signal (exit-on-signal.ts: its cleanup first) once they have exited, or after `graceMs` with
+ * SIGKILL to those left.
+ * A second signal meanwhile kills the children still running (SIGKILL) instead of waiting for them.
  */
 import type { ChildProcess } from 'node:child_process';
-import os from 'node:os';
-
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+import { dieBySignal, SIGNALS } from './exit-on-signal.js';
 
 const running = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
 
@@ -22,7 +21,11 @@ export function stopChildrenOnSignal(children: ChildProcess[], what: string, gra
   let stopping = false;
   const handlers = SIGNALS.map((signal) => {
     const handler = (): void => {
-      if (stopping) return;
+      if (stopping) {
+        // a second signal: no more waiting for a clean stop
+        for (const c of children.filter(running)) c.kill('SIGKILL');
+        return;
+      }
       stopping = true;
       const left = children.filter(running);
       console.error(`\n${signal}: stopping ${what} (${left.map((c) => `pid ${c.pid}`).join(', ') || 'none running'}) before exiting...`);
@@ -36,7 +39,7 @@ export function stopChildrenOnSignal(children: ChildProcess[], what: string, gra
       }, graceMs);
       void Promise.all(exited).then(() => {
         clearTimeout(timer);
-        process.exit(128 + os.constants.signals[signal]);
+        dieBySignal(signal);
       });
     };
     process.on(signal, handler);

@@ -92,7 +92,16 @@ export async function runService(
         resolve();
       })();
     };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    // on the first of them both handlers go: a second signal, whichever, ends the process at once
+    // (the CLI's exit-on-signal.ts, else Node's default)
+    const onSignal = (signal: 'SIGTERM' | 'SIGINT'): void => {
+      process.removeListener('SIGTERM', onTerm);
+      process.removeListener('SIGINT', onInt);
+      shutdown(signal);
+    };
+    const onTerm = (): void => onSignal('SIGTERM');
+    const onInt = (): void => onSignal('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
   });
 }
