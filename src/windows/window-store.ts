@@ -81,18 +81,28 @@ const bucketField = (i: number): string => BUCKET_FIELDS[i] ?? String(i);
 
 /**
  * The batch's watermark updates as the apply script reads them: u32 W, then per series u16 length
- * | its id (UTF-8) | f64 watermark. A series id is a few hundred bytes at most (its parts are
- * validated Kubernetes names and a metric name, codec/k8s-names.ts).
+ * | its id (UTF-8) | u8 length | the watermark in decimal digits (what ZADD takes, so the script
+ * need not format a number). A series id is a few hundred bytes at most (its parts are validated
+ * Kubernetes names and a metric name, codec/k8s-names.ts).
  */
 function packWatermarks(watermarks: Map<string, number>): Buffer {
+  const times: string[] = [];
   let bytes = 4;
-  for (const seriesId of watermarks.keys()) bytes += 10 + Buffer.byteLength(seriesId);
+  for (const [seriesId, t] of watermarks) {
+    const digits = String(t);
+    times.push(digits);
+    bytes += 3 + Buffer.byteLength(seriesId) + digits.length;
+  }
   const out = Buffer.allocUnsafe(bytes);
   let pos = out.writeUInt32LE(watermarks.size, 0);
-  for (const [seriesId, t] of watermarks) {
+  let i = 0;
+  for (const seriesId of watermarks.keys()) {
     const len = out.write(seriesId, pos + 2);
     out.writeUInt16LE(len, pos);
-    pos = out.writeDoubleLE(t, pos + 2 + len);
+    pos += 2 + len;
+    const digits = times[i++];
+    pos = out.writeUInt8(digits.length, pos);
+    pos += out.write(digits, pos, 'latin1');
   }
   return out;
 }

@@ -24,7 +24,8 @@
   ARGV[2]      new applied offset (the batch's last offset)
   ARGV[3]      trim: series whose watermark is below this (ms) leave the zset
   ARGV[4]      the watermark updates, packed, little-endian: u32 W, then W times
-               u16 length | that many bytes of seriesId | f64 watermark (ms); only raised, never lowered
+               u16 length | that many bytes of seriesId | u8 length | the watermark (ms) in
+               decimal digits, as ZADD takes it; only raised, never lowered
   ARGV[5]      the deltas, grouped by chunk key, packed one after another, little-endian:
                           per key:    u32 keyIndex (into KEYS, ≥ 3) | u16 F, the number of buckets
                                       | u16 C, how many of them (the first C) may exist
@@ -74,12 +75,10 @@ local zargs = {}
 for k = 1, w do
   if wpos + 1 > wn then return { -1 } end
   local len = struct.unpack('<H', wpacked, wpos)
-  if wpos + 2 + len + 7 > wn then return { -1 } end
-  local series, at
-  series, at, wpos = struct.unpack('<Hc0d', wpacked, wpos)
-  -- event times are whole milliseconds: '%.0f' writes them in full whatever Redis's number format
-  zargs[2 * k - 1] = string.format('%.0f', at)
-  zargs[2 * k] = series
+  if wpos + 2 + len > wn then return { -1 } end
+  local tlen = string.byte(wpacked, wpos + 2 + len)
+  if wpos + 2 + len + tlen > wn then return { -1 } end
+  zargs[2 * k], zargs[2 * k - 1], wpos = struct.unpack('<Hc0Bc0', wpacked, wpos)
 end
 if wpos ~= wn + 1 then return { -1 } end
 local pos = 1

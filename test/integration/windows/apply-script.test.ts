@@ -61,11 +61,13 @@ describe('applyWindows-n.lua', () => {
       b.writeUInt16LE(bucket.length, 4);
       return Buffer.concat([head, b, bucket]);
     };
-    const watermarks = Buffer.alloc(4 + 2 + Buffer.byteLength(seriesId) + 8);
+    const digits = String(Date.now());
+    const watermarks = Buffer.alloc(4 + 2 + Buffer.byteLength(seriesId) + 1 + digits.length);
     watermarks.writeUInt32LE(1, 0);
     watermarks.writeUInt16LE(Buffer.byteLength(seriesId), 4);
     watermarks.write(seriesId, 6);
-    watermarks.writeDoubleLE(Date.now(), 6 + Buffer.byteLength(seriesId));
+    watermarks.writeUInt8(digits.length, 6 + Buffer.byteLength(seriesId));
+    watermarks.write(digits, 7 + Buffer.byteLength(seriesId), 'latin1');
     const good = group(3);
     const cases: [string, Buffer, Buffer][] = [
       ['a key index past KEYS after a good key', watermarks, Buffer.concat([good, group(9)])],
