@@ -15,10 +15,13 @@
  */
 import { chmodSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { ConfigError } from './errors.js';
 import os from 'node:os';
 import path from 'node:path';
 
 let current: string | undefined;
+/** every folder this process made and used: all are removed at exit, not only the current one */
+const made: string[] = [];
 
 /**
  * The folder (made on first use); throws where none can be made (a read-only root file system
@@ -40,11 +43,13 @@ export function privateDir(stat: (dir: string) => Stats = lstatSync): string {
     } catch (e) {
       removed = `could not remove it (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
     }
-    throw new Error(
+    throw new ConfigError(
+      'TMPDIR',
       `${dir}, made with mkdtemp for this process's private files, is not private: ${problem}; ${removed}. Set TMPDIR to a directory on a file system with Unix permissions that only this user can write (e.g. mkdir -m 700 ~/tmp; TMPDIR=~/tmp)`,
     );
   }
-  if (current === undefined) process.once('exit', removeAtExit);
+  if (made.length === 0) process.once('exit', removeAtExit);
+  made.push(dir);
   current = dir;
   return dir;
 }
@@ -65,11 +70,16 @@ export function privateFile(name: string, content: string, mode = 0o600): string
   return file;
 }
 
+/** Removes the folders this process made that are still its own (a real directory of this user: never one someone else made under that name since). */
 function removeAtExit(): void {
-  try {
-    if (current !== undefined) rmSync(current, { recursive: true, force: true });
-  } catch {
-    // the process is leaving and has no one left to tell: what cannot be removed stays
+  for (const dir of made) {
+    try {
+      const st = lstatSync(dir);
+      const uid = process.getuid?.();
+      if (st.isDirectory() && (uid === undefined || st.uid === uid)) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // gone already, or the process is leaving and has no one left to tell: what cannot be removed stays
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 /** The process's private folder: a folder mkdtemp made that is not private is removed, and the error says why and what to set. */
+import { ConfigError } from '../../../src/util/errors.js';
 import assert from 'node:assert/strict';
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { privateDir } from '../../../src/util/private-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -36,9 +38,10 @@ describe('privateDir', () => {
       }
       assert.ok(err, 'privateDir threw');
       assert.deepEqual(readdirSync(tmp), [], 'no folder left behind');
-      assert.match(err.message, new RegExp(`^${tmp}/foresight-private-\\w+[ ,]`));
+      assert.ok(err instanceof ConfigError, `a configuration error: ${String(err)}`);
+      assert.equal(err.variable, 'TMPDIR');
+      assert.match(err.message, new RegExp(`^TMPDIR: ${tmp}/foresight-private-\\w+[ ,]`));
       assert.match(err.message, problem);
-      assert.match(err.message, /TMPDIR/);
     });
   }
 
@@ -46,5 +49,20 @@ describe('privateDir', () => {
     const dir = privateDir();
     assert.ok(dir.startsWith(`${tmp}/foresight-private-`), dir);
     assert.equal(lstatSync(dir).mode & 0o077, 0);
+  });
+
+  it('removes at exit every folder it made, not only the last: one that stopped being private is replaced, and both go', () => {
+    const module = new URL('../../../src/util/private-dir.js', import.meta.url).href;
+    const script = `import { chmodSync } from 'node:fs';
+import { privateDir } from ${JSON.stringify(module)};
+const first = privateDir();
+chmodSync(first, 0o755); // no longer private: the next use makes another
+const second = privateDir();
+console.log(JSON.stringify([first, second]));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8' });
+    const [first, second] = JSON.parse(out) as string[];
+    assert.notEqual(first, second);
+    assert.equal(existsSync(first), false, `${first} was left behind`);
+    assert.equal(existsSync(second), false, `${second} was left behind`);
   });
 });
