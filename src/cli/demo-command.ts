@@ -84,9 +84,12 @@ export function seedDemoRepository(dir: string): { remote: string; checkout: str
 
 function startService(name: string, env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   const fd = openSync(logFile, 'w');
+  // a process group of its own: Ctrl-C reaches the demo alone, which stops the services with one
+  // SIGTERM each (stop-children.ts; a second signal would end a service at once, mid-batch)
   return spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'foresight.js'), name], {
     env: { ...env, FORESIGHT_HTTP_PORT: '0' },
     stdio: ['ignore', fd, fd],
+    detached: true,
   });
 }
 
@@ -223,10 +226,10 @@ export function demoCommand(): Command {
       const store = new WindowStore(redis, cfg.redis.keyPrefix);
       const checkAlive = (): void => {
         for (const [i, s] of services.entries()) {
-          if (s.exitCode !== null)
+          if (s.exitCode !== null || s.signalCode !== null)
             throw new ForesightError(
               'STACK_START_FAILED',
-              `the ${i === 0 ? 'processor' : 'committer'} exited with code ${s.exitCode}; see ${i === 0 ? processorLog : committerLog}`,
+              `the ${i === 0 ? 'processor' : 'committer'} ${s.signalCode !== null ? `was ended by ${s.signalCode}` : `exited with code ${s.exitCode}`}; see ${i === 0 ? processorLog : committerLog}`,
             );
         }
       };
@@ -461,7 +464,7 @@ export function demoCommand(): Command {
       } finally {
         releaseSignals();
         for (const s of services) s.kill('SIGTERM');
-        await Promise.all(services.map((s) => new Promise((r) => (s.exitCode !== null ? r(undefined) : s.once('exit', r)))));
+        await Promise.all(services.map((s) => new Promise((r) => (s.exitCode !== null || s.signalCode !== null ? r(undefined) : s.once('exit', r)))));
         await clients.producer.disconnect();
         redis.disconnect();
       }

@@ -1,7 +1,7 @@
 /**
  * What both services share: configuration validated once, JSON logs, OpenTelemetry, the
  * health/metrics endpoint, Kafka and the registry (schemas registered, topics ensured), and
- * graceful shutdown on SIGTERM/SIGINT (the service stops its consumer, which finishes the
+ * graceful shutdown on SIGTERM/SIGINT/SIGHUP (the service stops its consumer, which finishes the
  * batch in hand and commits only processed offsets, then everything disconnects).
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
@@ -60,7 +60,7 @@ export async function createServiceContext(
   return { name, cfg, log, telemetry, health, kafka, registry, codec, producer, schemaIds };
 }
 
-/** Runs a long-running service: at start it waits for the stack's services in `needs` (saying so), then until SIGTERM/SIGINT. */
+/** Runs a long-running service: at start it waits for the stack's services in `needs` (saying so), then until SIGTERM, SIGINT or SIGHUP. */
 export async function runService(
   name: string,
   start: (ctx: ServiceContext) => Promise<RunningService>,
@@ -92,16 +92,24 @@ export async function runService(
         resolve();
       })();
     };
-    // on the first of them both handlers go: a second signal, whichever, ends the process at once
-    // (the CLI's exit-on-signal.ts, else Node's default)
-    const onSignal = (signal: 'SIGTERM' | 'SIGINT'): void => {
-      process.removeListener('SIGTERM', onTerm);
-      process.removeListener('SIGINT', onInt);
+    // on the first of them the handlers go, so a second signal, whichever, ends the process at once
+    // (the CLI's exit-on-signal.ts, else Node's default); but not one in the next half second: Ctrl-C
+    // on `npx foresight processor` can bring the service two SIGINTs at once, the terminal's and the
+    // one npm forwards, and a person's second Ctrl-C comes later than that. SIGHUP (the terminal
+    // closed) stops it as SIGTERM does.
+    const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+    const ignoreRepeat = (): void => undefined;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      for (const s of STOP_SIGNALS) {
+        process.removeListener(s, handlers[s]);
+        process.on(s, ignoreRepeat);
+      }
+      setTimeout(() => {
+        for (const s of STOP_SIGNALS) process.removeListener(s, ignoreRepeat);
+      }, 500).unref();
       shutdown(signal);
     };
-    const onTerm = (): void => onSignal('SIGTERM');
-    const onInt = (): void => onSignal('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
+    const handlers = Object.fromEntries(STOP_SIGNALS.map((s) => [s, (): void => onSignal(s)])) as Record<(typeof STOP_SIGNALS)[number], () => void>;
+    for (const s of STOP_SIGNALS) process.on(s, handlers[s]);
   });
 }

@@ -27,7 +27,8 @@
                u16 length | that many bytes of seriesId | u8 length | the watermark (ms) in
                decimal digits, as ZADD takes it; only raised, never lowered
   ARGV[5]      the deltas, grouped by chunk key, packed one after another, little-endian:
-                          per key:    u32 keyIndex (into KEYS, ≥ 3) | u16 F, the number of buckets
+                          per key, one group each, in KEYS order:
+                                      u32 keyIndex (into KEYS: 3, 4, …) | u16 F, the number of buckets
                                       | u16 C, how many of them (the first C) may exist
                                       | f64 PEXPIREAT (ms) for the key, 0 = leave the expiry
                                       alone (the caller saw this script set it already)
@@ -52,9 +53,12 @@
   Returns  { 1, merged, created }      applied
            { -3, storedOffset }        STALE: the stored applied offset is not ARGV[1]
            { -1 }                      MALFORMED: a packed argument does not parse (truncated,
-                                       a keyIndex that is not a chunk key's, F or C out of range);
-                                       checked whole before anything is written, so nothing is
-                                       written then
+                                       a key's group missing or out of KEYS order, F or C out
+                                       of range, an expiry that is not a time, a bucket shorter
+                                       than the shortest form, a watermark not a number); the
+                                       layout is checked whole before anything is written, so
+                                       nothing is written then (a bucket's own bytes are read
+                                       only when merged)
 ]]
 --@include mergeBucket
 
@@ -77,24 +81,27 @@ for k = 1, w do
   local len = struct.unpack('<H', wpacked, wpos)
   if wpos + 2 + len > wn then return { -1 } end
   local tlen = string.byte(wpacked, wpos + 2 + len)
-  if wpos + 2 + len + tlen > wn then return { -1 } end
+  if tlen == 0 or wpos + 2 + len + tlen > wn then return { -1 } end
   zargs[2 * k], zargs[2 * k - 1], wpos = struct.unpack('<Hc0Bc0', wpacked, wpos)
+  if not string.find(zargs[2 * k - 1], '^%-?%d+%.?%d*$') then return { -1 } end
 end
 if wpos ~= wn + 1 then return { -1 } end
-local pos = 1
+local pos, nextKey = 1, 3
 while pos <= n do
   if pos + 15 > n then return { -1 } end
-  local ki, f, c
-  ki, f, c, pos = struct.unpack('<I4I2I2', packed, pos)
-  pos = pos + 8 -- the expiry
-  if ki < 3 or KEYS[ki] == nil or f == 0 or f > 240 or c > f then return { -1 } end
+  local ki, f, c, at
+  ki, f, c, at, pos = struct.unpack('<I4I2I2d', packed, pos)
+  if ki ~= nextKey or f == 0 or f > 240 or c > f or not (at >= 0 and at < 2^53) then return { -1 } end
+  nextKey = nextKey + 1
   for _ = 1, f do
     if pos + 5 > n then return { -1 } end
     local len = struct.unpack('<H', packed, pos + 4)
+    if len < 13 then return { -1 } end
     pos = pos + 6 + len
     if pos > n + 1 then return { -1 } end
   end
 end
+if nextKey ~= #KEYS + 1 then return { -1 } end
 
 -- the watermarks in ZADD calls of up to 1000 members (one command each, not one per series)
 for j = 1, 2 * w, 2000 do

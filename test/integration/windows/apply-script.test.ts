@@ -76,6 +76,9 @@ describe('applyWindows-n.lua', () => {
       ['deltas cut in a key header', watermarks, Buffer.concat([good, good.subarray(0, 10)])],
       ['watermarks cut', watermarks.subarray(0, watermarks.length - 3), good],
       ['more watermarks announced than given', Buffer.concat([Buffer.from([2, 0, 0, 0]), watermarks.subarray(4)]), good],
+      ['no group for a key (deltas cut at a group boundary)', watermarks, Buffer.alloc(0)],
+      ['a watermark that is not a number', Buffer.concat([watermarks.subarray(0, watermarks.length - 2), Buffer.from('x1')]), good],
+      ['a bucket shorter than the shortest form', watermarks, Buffer.concat([good.subarray(0, 20), Buffer.from([3, 0]), Buffer.alloc(3)])],
     ];
     for (const [what, w, deltas] of cases) {
       const res = await apply(keys.length, [...keys, '-1', '5', '0', w, deltas]);

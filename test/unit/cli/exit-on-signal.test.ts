@@ -66,12 +66,16 @@ describe('a command with a handler of its own, as a service', () => {
   const script = `import { exitOnSignal } from ${JSON.stringify(new URL('../../../src/cli/exit-on-signal.js', import.meta.url).href)};
 exitOnSignal();
 exitOnSignal(); // a second call installs nothing more
-// as runService: either signal starts the graceful stop, and both handlers go with the first
+// as runService: either signal starts the graceful stop; its handlers go, a repeat within 0.5 s is ignored
+const ignore = () => {};
 const onSignal = () => {
   process.removeListener('SIGTERM', onSignal);
   process.removeListener('SIGINT', onSignal);
+  process.on('SIGTERM', ignore);
+  process.on('SIGINT', ignore);
+  setTimeout(() => { process.removeListener('SIGTERM', ignore); process.removeListener('SIGINT', ignore); }, 500).unref();
   console.log('stopping gracefully');
-  setTimeout(() => { console.log('stopped'); process.exit(0); }, 500);
+  setTimeout(() => { console.log('stopped'); process.exit(0); }, 1500);
 };
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
@@ -108,9 +112,19 @@ setInterval(() => {}, 1000);`;
       await proc.when('ready');
       proc.kill(first);
       await proc.when('stopping gracefully');
+      await new Promise((r) => setTimeout(r, 700)); // past the half second in which a repeat is ignored
       proc.kill(second);
       assert.equal(await proc.exited, second);
       assert.doesNotMatch(proc.output(), /stopped/);
     });
   }
+
+  it("a repeat within half a second (the terminal's SIGINT and the one npm forwards) does not cut the stop short", async () => {
+    const proc = start();
+    await proc.when('ready');
+    proc.kill('SIGINT');
+    proc.kill('SIGINT');
+    assert.equal(await proc.exited, 0);
+    assert.match(proc.output(), /stopped/);
+  });
 });

@@ -36,13 +36,15 @@ console.log('child ready');\n`,
     command,
     `import { spawn } from 'node:child_process';
 import { stopChildrenOnSignal } from ${JSON.stringify(module)};
-const child = spawn(process.execPath, [${JSON.stringify(service)}, process.argv[2] ?? ''], { stdio: ['ignore', 'inherit', 'inherit'] });
+// a process group of its own, as the demo starts its services
+const child = spawn(process.execPath, [${JSON.stringify(service)}, process.argv[2] ?? ''], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+child.on('exit', (code, signal) => console.log('child exited ' + (signal ?? code)));
 stopChildrenOnSignal([child], 'the service', 1000);
 console.log('child pid ' + child.pid);
 setInterval(() => {}, 1000);\n`,
   );
 
-  const run = async (signal: NodeJS.Signals, mode = ''): Promise<{ code: number | string | null; out: string; childPid: number }> => {
+  const run = async (signal: NodeJS.Signals, mode = '', group = false): Promise<{ code: number | string | null; out: string; childPid: number }> => {
     // its own process group: the signal reaches the command alone, as `kill PID` does
     const proc = spawn(process.execPath, [command, mode], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
@@ -55,7 +57,9 @@ setInterval(() => {}, 1000);\n`,
       await new Promise((r) => setTimeout(r, 20));
     }
     const childPid = Number(/child pid (\d+)/.exec(out)![1]);
-    proc.kill(signal);
+    if (group)
+      process.kill(-proc.pid!, signal); // Ctrl-C in a terminal: the whole foreground group
+    else proc.kill(signal);
     const code = await exited;
     return { code, out, childPid };
   };
@@ -76,5 +80,13 @@ setInterval(() => {}, 1000);\n`,
     assert.match(r.out, /child ignores SIGTERM/);
     assert.match(r.out, /still running after 1 s: SIGKILL/);
     assert.equal(alive(r.childPid), false, `child ${r.childPid} still running:\n${r.out}`);
+  });
+
+  it("Ctrl-C to the command's whole group: the child gets one SIGTERM and stops cleanly (a second signal would cut its stop short)", async () => {
+    const r = await run('SIGINT', '', true);
+    assert.equal(r.code, 'SIGINT', r.out);
+    assert.equal(r.out.match(/child got SIGTERM/g)?.length, 1, r.out);
+    assert.match(r.out, /child exited 0/);
+    assert.equal(alive(r.childPid), false);
   });
 });
