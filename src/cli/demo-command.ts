@@ -16,7 +16,7 @@
  * The stack stays up afterwards; the demo's files live under the stack directory (demo/).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { stopChildrenOnSignal } from './stop-children.js';
+import { ChildServices } from './stop-children.js';
 import { appendFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -133,6 +133,8 @@ export function demoCommand(): Command {
     .action(async (flags: { rows?: number; secure?: boolean }) => {
       const stackCfg = loadStackConfig({ secure: flags.secure });
       const secureFlag = flags.secure ? ' --secure' : '';
+      // a stack in a folder of its own is found from a fresh shell only with its folder named
+      const inDir = process.env.FORESIGHT_STACK_DIR ? `FORESIGHT_STACK_DIR=${shellQuote(process.env.FORESIGHT_STACK_DIR)} ` : '';
       step(`1/7 starting the ${flags.secure ? 'secured ' : ''}local stack (Kafka, Schema Registry, Redis)`);
       console.log(formatStatus(await stackUp(stackCfg, (m) => console.log(`  ${m}`))));
 
@@ -195,13 +197,20 @@ export function demoCommand(): Command {
           const run = /^foresight-demo-(.+)-(?:processor|committer)$/.exec(g)?.[1];
           return run !== undefined && run !== runId && ownRuns.has(run);
         });
+      let groupsGone = true;
       if (staleGroups.length > 0) {
         try {
           await admin.deleteGroups(staleGroups);
           console.log(`  removed ${staleGroups.length} consumer groups of this stack folder's earlier demo runs`);
         } catch (err) {
-          const kept = ((err as { groups?: { groupId: string; errorCode: number }[] }).groups ?? []).filter((g) => g.errorCode !== 0).map((g) => g.groupId);
-          console.log(`  (could not remove earlier runs' consumer groups${kept.length > 0 ? ` ${kept.join(', ')}` : ''}: ${errorMessage(err)})`);
+          groupsGone = false;
+          const failed = ((err as { groups?: { groupId: string; errorCode: number; error?: { type?: string } }[] }).groups ?? []).filter(
+            (g) => g.errorCode !== 0,
+          );
+          const why = failed.map((g) => `${g.groupId} (${g.error?.type ?? `error ${g.errorCode}`})`).join(', ');
+          console.log(
+            `  (could not remove earlier runs' consumer groups${why ? `: ${why}` : `: ${errorMessage(err)}`}; a group with a member left is one whose service still runs or whose session has not expired yet: the next demo tries again)`,
+          );
         }
       }
       const partitions = (await admin.fetchTopicOffsets(cfg.topics.metrics)).length;
@@ -210,8 +219,8 @@ export function demoCommand(): Command {
       const processorLog = path.join(demoDir, 'processor.log');
       const committerLog = path.join(demoDir, 'committer.log');
       const services = [startService('processor', env, processorLog), startService('committer', env, committerLog)];
-      // a signal to this process alone (not Ctrl-C, which reaches the whole group) stops them too, and waits for them
-      const releaseSignals = stopChildrenOnSignal(services, 'the processor and the committer');
+      // stopped the same way however the demo ends (a signal to it included), one SIGTERM each, and waited for
+      const guard = new ChildServices(services, 'the processor and the committer');
       console.log(`  processor pid ${services[0].pid}, logs in ${processorLog}\n  committer pid ${services[1].pid}, logs in ${committerLog}`);
 
       const redis = createRedis(cfg.redis, log);
@@ -220,11 +229,12 @@ export function demoCommand(): Command {
       if (ownRuns.size > 0) {
         for (const r of ownRuns) await deletePrefix(redis, `demo-${r}`);
         console.log(`  removed the Redis keys of ${ownRuns.size} earlier demo run${ownRuns.size > 1 ? 's' : ''} of this stack folder`);
-        // earlier runs cleaned up: the list keeps this run only (a run whose topics could not be removed stays listed)
-        if (staleGone) writeFileSync(runsFile, `${runId}\n`);
+        // earlier runs cleaned up: the list keeps this run only (a run whose topics or groups could not be removed stays listed)
+        if (staleGone && groupsGone) writeFileSync(runsFile, `${runId}\n`);
       }
       const store = new WindowStore(redis, cfg.redis.keyPrefix);
       const checkAlive = (): void => {
+        if (guard.stopping) return; // a signal stops them: the demo ends when they are gone
         for (const [i, s] of services.entries()) {
           if (s.exitCode !== null || s.signalCode !== null)
             throw new ForesightError(
@@ -459,12 +469,11 @@ export function demoCommand(): Command {
         for (const pr of prs) console.log(`git log -p main..${pr.head}:\n\n${git('log', '-p', '-1', `main..${pr.head}`, '--', '.', ':!.foresight')}`);
         console.log(`first event's trace context: ${res.firstTraceparent ?? '(none)'}`);
         console.log(
-          `the repository: git clone ${repo.remote}; the stack is still running: \`npx foresight stack status${secureFlag}\`, \`npx foresight stack down${secureFlag}\`; for report, processor and the other clients first \`eval "$(npx foresight stack env${secureFlag})"\``,
+          `the repository: git clone ${repo.remote}; the stack is still running: \`${inDir}npx foresight stack status${secureFlag}\`, \`${inDir}npx foresight stack down${secureFlag}\`; for report, processor and the other clients first \`eval "$(${inDir}npx foresight stack env${secureFlag})"\``,
         );
       } finally {
-        releaseSignals();
-        for (const s of services) s.kill('SIGTERM');
-        await Promise.all(services.map((s) => new Promise((r) => (s.exitCode !== null || s.signalCode !== null ? r(undefined) : s.once('exit', r)))));
+        await guard.stop();
+        guard.release();
         await clients.producer.disconnect();
         redis.disconnect();
       }
@@ -481,4 +490,9 @@ function policyFilesOf(dir: string): string[] {
   return readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f) && f !== 'events.yaml')
     .map((f) => path.join(dir, f));
+}
+
+/** A word for a POSIX shell: as is when it is plain, else in single quotes. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,51 +1,72 @@
 /**
  * A command that runs services as child processes (the demo's processor and committer) stops them
- * when it is itself stopped by a signal, and waits for them, before it exits. Ctrl-C in a terminal
- * signals the whole process group, but a signal to the command alone (`kill PID`, a CI job
- * cancelled, a supervisor) reached only the command: its children were left running without a
- * parent, consuming and committing into the next run's topics.
+ * the same way however it ends, and waits for them: at its normal end, and when it is itself
+ * stopped by a signal. Ctrl-C in a terminal signals the whole foreground process group, but the
+ * demo starts its services in a group of their own, so they hear only from it; and a signal to the
+ * command alone (`kill PID`, a CI job cancelled, a supervisor) used to reach only the command,
+ * leaving its children running without a parent, consuming and committing into the next run's
+ * topics.
  *
- * On SIGINT, SIGTERM or SIGHUP: one line says so, each running child gets SIGTERM (its graceful
- * shutdown: the batch in hand finishes, offsets are committed), and the command ends by that
- * signal (exit-on-signal.ts: its cleanup first) once they have exited, or after `graceMs` with
- * SIGKILL to those left.
- * A second signal meanwhile kills the children still running (SIGKILL) instead of waiting for them.
+ * Each running child gets exactly one SIGTERM, whoever asks first (a service takes a second signal
+ * more than half a second after the first as "stop at once", service-runtime/runtime.ts), then
+ * SIGKILL if still running after `graceMs`. On SIGINT, SIGTERM or SIGHUP one line says so, and
+ * the command ends by that signal (exit-on-signal.ts: its cleanup first) once they have exited;
+ * meanwhile `stopping` tells the command's own flow not to take the services' exit for a failure.
+ * A second signal kills the children still running (SIGKILL) instead of waiting for them.
  */
 import type { ChildProcess } from 'node:child_process';
 import { dieBySignal, SIGNALS } from './exit-on-signal.js';
 
 const running = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
 
-/** Stops `children` on a signal to this process, then exits; returns what removes the handlers (the command's own end). */
-export function stopChildrenOnSignal(children: ChildProcess[], what: string, graceMs = 20_000): () => void {
-  let stopping = false;
-  const handlers = SIGNALS.map((signal) => {
-    const handler = (): void => {
-      if (stopping) {
-        // a second signal: no more waiting for a clean stop
-        for (const c of children.filter(running)) c.kill('SIGKILL');
-        return;
-      }
-      stopping = true;
-      const left = children.filter(running);
-      console.error(`\n${signal}: stopping ${what} (${left.map((c) => `pid ${c.pid}`).join(', ') || 'none running'}) before exiting...`);
-      const exited = left.map((c) => new Promise((resolve) => (running(c) ? c.once('exit', resolve) : resolve(undefined))));
-      for (const c of left) c.kill('SIGTERM');
-      const timer = setTimeout(() => {
-        for (const c of left.filter(running)) {
-          console.error(`pid ${c.pid} still running after ${graceMs / 1000} s: SIGKILL`);
-          c.kill('SIGKILL');
+export class ChildServices {
+  /** a signal started the stop: the command ends when the children are gone */
+  stopping = false;
+  private readonly termed = new Set<ChildProcess>();
+  private readonly handlers: [string, () => void][];
+
+  constructor(
+    private readonly children: ChildProcess[],
+    private readonly what: string,
+    private readonly graceMs = 20_000,
+  ) {
+    this.handlers = SIGNALS.map((signal) => {
+      const handler = (): void => {
+        if (this.stopping) {
+          for (const c of this.children.filter(running)) c.kill('SIGKILL'); // a second signal: no more waiting
+          return;
         }
-      }, graceMs);
-      void Promise.all(exited).then(() => {
-        clearTimeout(timer);
-        dieBySignal(signal);
-      });
-    };
-    process.on(signal, handler);
-    return [signal, handler] as const;
-  });
-  return () => {
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
-  };
+        this.stopping = true;
+        const left = this.children.filter(running);
+        console.error(`\n${signal}: stopping ${this.what} (${left.map((c) => `pid ${c.pid}`).join(', ') || 'none running'}) before exiting...`);
+        void this.stop().then(() => dieBySignal(signal));
+      };
+      process.on(signal, handler);
+      return [signal, handler];
+    });
+  }
+
+  /** One SIGTERM to each child still running (never a second), SIGKILL after the grace period; resolves when all have exited. */
+  async stop(): Promise<void> {
+    const left = this.children.filter(running);
+    const exited = left.map((c) => new Promise((resolve) => (running(c) ? c.once('exit', resolve) : resolve(undefined))));
+    for (const c of left) {
+      if (this.termed.has(c)) continue;
+      this.termed.add(c);
+      c.kill('SIGTERM');
+    }
+    const timer = setTimeout(() => {
+      for (const c of left.filter(running)) {
+        console.error(`pid ${c.pid} still running after ${this.graceMs / 1000} s: SIGKILL`);
+        c.kill('SIGKILL');
+      }
+    }, this.graceMs);
+    await Promise.all(exited);
+    clearTimeout(timer);
+  }
+
+  /** Removes the signal handlers (the command's own end, after stop()). */
+  release(): void {
+    for (const [signal, handler] of this.handlers) process.removeListener(signal, handler);
+  }
 }

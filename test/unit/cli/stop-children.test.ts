@@ -18,15 +18,16 @@ const alive = (pid: number): boolean => {
   }
 };
 
-describe('stopChildrenOnSignal', () => {
+describe('ChildServices', () => {
   const dir = tempDir('foresight-stop-children-');
   const module = new URL('../../../src/cli/stop-children.js', import.meta.url).href;
   // a service: stops 300 ms after SIGTERM (its graceful shutdown), or never when told to ignore it
   const service = path.join(dir, 'service.mjs');
   writeFileSync(
     service,
-    `if (process.argv[2] !== 'stubborn') process.on('SIGTERM', () => { console.log('child got SIGTERM'); setTimeout(() => process.exit(0), 300); });
-else process.on('SIGTERM', () => console.log('child ignores SIGTERM'));
+    `const mode = process.argv[2];
+if (mode === 'stubborn') process.on('SIGTERM', () => console.log('child ignores SIGTERM'));
+else process.on('SIGTERM', () => { console.log('child got SIGTERM'); setTimeout(() => process.exit(0), mode === 'slow' ? 900 : 300); });
 setInterval(() => {}, 1000);
 console.log('child ready');\n`,
   );
@@ -35,11 +36,13 @@ console.log('child ready');\n`,
   writeFileSync(
     command,
     `import { spawn } from 'node:child_process';
-import { stopChildrenOnSignal } from ${JSON.stringify(module)};
+import { ChildServices } from ${JSON.stringify(module)};
 // a process group of its own, as the demo starts its services
 const child = spawn(process.execPath, [${JSON.stringify(service)}, process.argv[2] ?? ''], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
 child.on('exit', (code, signal) => console.log('child exited ' + (signal ?? code)));
-stopChildrenOnSignal([child], 'the service', 1000);
+const guard = new ChildServices([child], 'the service', 1000);
+// as the demo's own end (its finally) may run while a signal's stop is under way: it must not signal the child again
+if (process.argv[2] === 'slow') process.on('SIGTERM', () => setTimeout(() => void guard.stop(), 500));
 console.log('child pid ' + child.pid);
 setInterval(() => {}, 1000);\n`,
   );
@@ -88,5 +91,12 @@ setInterval(() => {}, 1000);\n`,
     assert.equal(r.out.match(/child got SIGTERM/g)?.length, 1, r.out);
     assert.match(r.out, /child exited 0/);
     assert.equal(alive(r.childPid), false);
+  });
+
+  it("the command's own end while a signal's stop is under way sends no second SIGTERM (a service takes one as 'stop at once')", async () => {
+    const r = await run('SIGTERM', 'slow');
+    assert.equal(r.code, 'SIGTERM', r.out);
+    assert.equal(r.out.match(/child got SIGTERM/g)?.length, 1, r.out);
+    assert.match(r.out, /child exited 0/);
   });
 });
