@@ -47,17 +47,26 @@ export async function registryAnswers(baseUrl: string, timeoutMs = 2_000, securi
 }
 
 export function redisAnswers(host: string, port: number, timeoutMs = 1_000, auth?: RedisProbeAuth): Promise<boolean> {
+  return redisState(host, port, timeoutMs, auth).then((state) => state === 'ready');
+}
+
+/**
+ * A Redis's state: answering PING ('ready'), answering but still loading its data set from the
+ * append-only file or snapshot ('loading': PING gets -LOADING, which can last minutes for a large
+ * one), or not answering as a Redis ('down').
+ */
+export function redisState(host: string, port: number, timeoutMs = 1_000, auth?: RedisProbeAuth): Promise<'ready' | 'loading' | 'down'> {
   return new Promise((resolve) => {
     const socket = auth ? tls.connect({ host, port, ca: auth.ca, servername: host === '127.0.0.1' ? undefined : host }) : net.connect({ host, port });
     let buf = '';
     let expect = '+PONG';
-    const done = (ok: boolean): void => {
+    const done = (state: 'ready' | 'loading' | 'down'): void => {
       socket.destroy();
-      resolve(ok);
+      resolve(state);
     };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('close', () => done(false)); // e.g. a non-Redis server that hangs up on PING
+    socket.setTimeout(timeoutMs, () => done('down'));
+    socket.on('error', () => done('down'));
+    socket.on('close', () => done('down')); // e.g. a non-Redis server that hangs up on PING
     if (auth) {
       // RESP arrays, so that no character of the password needs escaping
       const arg = (x: string): string => `$${Buffer.byteLength(x)}\r\n${x}\r\n`;
@@ -68,7 +77,8 @@ export function redisAnswers(host: string, port: number, timeoutMs = 1_000, auth
     }
     socket.on('data', (d) => {
       buf += d.toString('utf8');
-      if (buf.startsWith('-') || buf.split('\r\n').length > expect.split('\r\n').length) done(buf.startsWith(expect));
+      if (buf.startsWith('-LOADING') || buf.includes('\r\n-LOADING')) done('loading');
+      else if (buf.startsWith('-') || buf.split('\r\n').length > expect.split('\r\n').length) done(buf.startsWith(expect) ? 'ready' : 'down');
     });
   });
 }

@@ -18,6 +18,8 @@ export interface ServiceSpec {
   /** the ports it listens on, each with the flag that moves it */
   ports: { port: number; flag: string }[];
   probe(): Promise<boolean>;
+  /** Answering but still loading its data (a Redis reading a large append-only file): start-up waits on past readyTimeoutMs. */
+  loading?(): Promise<boolean>;
   /** Resolves artifacts and prepares storage; returns the command to run. */
   prepare(progress: (msg: string) => void): { cmd: string; args: string[]; marker: string };
 }

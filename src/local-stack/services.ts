@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ForesightError } from '../util/errors.js';
 import { APICURIO_JAR, KAFKA_LIBS, ensureApicurio, ensureKafkaLibs, ensureRedisServer } from './artifacts.js';
 import { alertmanagerSpec, prometheusSpec } from './observability-services.js';
-import { kafkaAnswers, redisAnswers, registryAnswers } from './probes.js';
+import { kafkaAnswers, redisAnswers, redisState, registryAnswers } from './probes.js';
 import { redisClusterSpecs, redisClusterStarted } from './redis-cluster.js';
 import type { ServiceName, ServiceSpec } from './service-spec.js';
 import { REDIS_DURABILITY_ARGS, type StackConfig } from './stack-config.js';
@@ -18,7 +18,7 @@ import { REDIS_DURABILITY_ARGS, type StackConfig } from './stack-config.js';
  * probes, and the settings each service starts with. Prepared lazily, at `prepare`.
  */
 export interface StackVariant {
-  redis: { address: string; probe(): Promise<boolean>; args(dataDir: string): string[]; marker: string };
+  redis: { address: string; probe(): Promise<boolean>; loading(): Promise<boolean>; args(dataDir: string): string[]; marker: string };
   kafka: { address: string; probe(): Promise<boolean>; properties(logDirs: string): string; formatArgs(): string[] };
   registry: { address: string; probe(): Promise<boolean>; args(): string[] };
   /** runs once before the services are prepared (certificates, passwords) */
@@ -31,6 +31,7 @@ export function plainVariant(cfg: StackConfig): StackVariant {
     redis: {
       address: `redis://127.0.0.1:${cfg.redisPort}`,
       probe: () => redisAnswers('127.0.0.1', cfg.redisPort),
+      loading: async () => (await redisState('127.0.0.1', cfg.redisPort)) === 'loading',
       // Append-only file so that windows and applied offsets survive a Redis restart.
       args: (dataDir) => ['--bind', '127.0.0.1', '--port', String(cfg.redisPort), '--dir', dataDir, '--daemonize', 'no', ...REDIS_DURABILITY_ARGS],
       marker: `:${cfg.redisPort}`,
@@ -77,6 +78,7 @@ function redisSpec(cfg: StackConfig, variant: StackVariant): ServiceSpec {
     readyTimeoutMs: 15_000,
     ports: [{ port: cfg.redisPort, flag: '--redis-port' }],
     probe: v.probe,
+    loading: v.loading,
     prepare(progress) {
       const bin = ensureRedisServer(progress);
       mkdirSync(dataDir, { recursive: true });

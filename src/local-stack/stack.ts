@@ -69,7 +69,7 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
   }
   const results = await Promise.allSettled(
     started.map(async ({ spec, pid, t0 }) => {
-      await waitReady(spec, pid);
+      await waitReady(spec, pid, progress);
       progress(`${spec.name}: ready at ${spec.address} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       return { name: spec.name, state: 'running' as const, address: spec.address, pid, logFile: spec.logFile };
     }),
@@ -100,8 +100,13 @@ async function checkPortsFree(spec: ServiceSpec): Promise<void> {
   }
 }
 
-async function waitReady(spec: ServiceSpec, pid: number): Promise<void> {
-  const deadline = Date.now() + spec.readyTimeoutMs;
+/** Loading a large data set is progress, not a hang: waited for this long at most (a 3.5 GB Redis takes ~1 minute here). */
+const LOADING_LIMIT_MS = 30 * 60_000;
+
+async function waitReady(spec: ServiceSpec, pid: number, progress: Progress): Promise<void> {
+  const t0 = Date.now();
+  let deadline = t0 + spec.readyTimeoutMs;
+  let said = 0;
   for (;;) {
     if (await spec.probe()) return;
     const rec = readPidFile(spec.pidFile);
@@ -113,10 +118,18 @@ async function waitReady(spec: ServiceSpec, pid: number): Promise<void> {
       );
     }
     if (Date.now() > deadline) {
-      throw new ForesightError(
-        'STACK_START_FAILED',
-        `${spec.name} did not answer at ${spec.address} within ${spec.readyTimeoutMs / 1000} s (pid ${pid} still running); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`,
-      );
+      if (Date.now() - t0 < LOADING_LIMIT_MS && (await spec.loading?.())) {
+        deadline = Date.now() + 10_000;
+        if (Date.now() - said >= 10_000) {
+          said = Date.now();
+          progress(`${spec.name}: loading its data (${Math.round((Date.now() - t0) / 1000)} s so far; a large append-only file takes a while)`);
+        }
+      } else {
+        throw new ForesightError(
+          'STACK_START_FAILED',
+          `${spec.name} did not answer at ${spec.address} within ${spec.readyTimeoutMs / 1000} s (pid ${pid} still running); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`,
+        );
+      }
     }
     await sleep(300);
   }
