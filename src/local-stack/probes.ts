@@ -50,6 +50,9 @@ export function redisAnswers(host: string, port: number, timeoutMs = 1_000, auth
   return redisState(host, port, timeoutMs, auth).then((state) => state === 'ready');
 }
 
+/** A Redis replaying its append-only file answers only between chunks of it: seconds apart. */
+export const LOADING_PROBE_MS = 5_000;
+
 /**
  * A Redis's state: answering PING ('ready'), answering but still loading its data set from the
  * append-only file or snapshot ('loading': PING gets -LOADING, which can last minutes for a large

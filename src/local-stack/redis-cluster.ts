@@ -12,7 +12,7 @@ import path from 'node:path';
 import { ForesightError } from '../util/errors.js';
 import { sleep } from '../util/retry.js';
 import { ensureRedisServer } from './artifacts.js';
-import { redisAnswers, redisState } from './probes.js';
+import { LOADING_PROBE_MS, redisAnswers, redisState } from './probes.js';
 import type { RedisClusterNodeName, ServiceSpec } from './service-spec.js';
 import { clusterNodePorts, REDIS_DURABILITY_ARGS, type StackConfig } from './stack-config.js';
 
@@ -40,7 +40,7 @@ export function redisClusterSpecs(cfg: StackConfig): ServiceSpec[] {
         { port: port + BUS_OFFSET, flag: '--redis-cluster-port (its cluster bus: port + 10000)' },
       ],
       probe: () => redisAnswers('127.0.0.1', port),
-      loading: async () => (await redisState('127.0.0.1', port)) === 'loading',
+      loading: async () => (await redisState('127.0.0.1', port, LOADING_PROBE_MS)) === 'loading',
       prepare(progress) {
         const bin = ensureRedisServer(progress);
         mkdirSync(dataDir, { recursive: true });

@@ -15,7 +15,7 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Secret } from '../config/secret.js';
-import { kafkaAnswers, redisAnswers, redisState, registryAnswers } from './probes.js';
+import { kafkaAnswers, LOADING_PROBE_MS, redisAnswers, redisState, registryAnswers } from './probes.js';
 import { ensureSecureMaterial, KAFKA_ADMIN_USER, readStackSecret, SECURE_USER, securePaths, writePrivate, type SecretName } from './secure-material.js';
 import { kafkaProperties, type StackVariant } from './services.js';
 import type { StackConfig } from './stack-config.js';
@@ -60,7 +60,7 @@ export function secureVariant(cfg: StackConfig): StackVariant {
         const ca = caOrUndefined(cfg);
         const password = secretOrUndefined(cfg, 'redis');
         if (ca === undefined || password === undefined) return false;
-        return (await redisState('127.0.0.1', cfg.redisPort, 2_000, { ca, username: SECURE_USER, password })) === 'loading';
+        return (await redisState('127.0.0.1', cfg.redisPort, LOADING_PROBE_MS, { ca, username: SECURE_USER, password })) === 'loading';
       },
       args(dataDir) {
         writePrivate(

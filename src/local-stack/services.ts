@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ForesightError } from '../util/errors.js';
 import { APICURIO_JAR, KAFKA_LIBS, ensureApicurio, ensureKafkaLibs, ensureRedisServer } from './artifacts.js';
 import { alertmanagerSpec, prometheusSpec } from './observability-services.js';
-import { kafkaAnswers, redisAnswers, redisState, registryAnswers } from './probes.js';
+import { kafkaAnswers, LOADING_PROBE_MS, redisAnswers, redisState, registryAnswers } from './probes.js';
 import { redisClusterSpecs, redisClusterStarted } from './redis-cluster.js';
 import type { ServiceName, ServiceSpec } from './service-spec.js';
 import { REDIS_DURABILITY_ARGS, type StackConfig } from './stack-config.js';
@@ -31,7 +31,7 @@ export function plainVariant(cfg: StackConfig): StackVariant {
     redis: {
       address: `redis://127.0.0.1:${cfg.redisPort}`,
       probe: () => redisAnswers('127.0.0.1', cfg.redisPort),
-      loading: async () => (await redisState('127.0.0.1', cfg.redisPort)) === 'loading',
+      loading: async () => (await redisState('127.0.0.1', cfg.redisPort, LOADING_PROBE_MS)) === 'loading',
       // Append-only file so that windows and applied offsets survive a Redis restart.
       args: (dataDir) => ['--bind', '127.0.0.1', '--port', String(cfg.redisPort), '--dir', dataDir, '--daemonize', 'no', ...REDIS_DURABILITY_ARGS],
       marker: `:${cfg.redisPort}`,

@@ -107,6 +107,8 @@ async function waitReady(spec: ServiceSpec, pid: number, progress: Progress): Pr
   const t0 = Date.now();
   let deadline = t0 + spec.readyTimeoutMs;
   let said = 0;
+  let seenLoading = false;
+  let quietTries = 0;
   for (;;) {
     if (await spec.probe()) return;
     const rec = readPidFile(spec.pidFile);
@@ -118,7 +120,11 @@ async function waitReady(spec: ServiceSpec, pid: number, progress: Progress): Pr
       );
     }
     if (Date.now() > deadline) {
-      if (Date.now() - t0 < LOADING_LIMIT_MS && (await spec.loading?.())) {
+      // loading, or seen loading and not answering yet (between two chunks of its file): on a few tries more
+      const loading = Date.now() - t0 < LOADING_LIMIT_MS && spec.loading !== undefined && (await spec.loading());
+      if (loading) quietTries = 0;
+      if (loading || (seenLoading && ++quietTries <= 3)) {
+        seenLoading = true;
         deadline = Date.now() + 10_000;
         if (Date.now() - said >= 10_000) {
           said = Date.now();
