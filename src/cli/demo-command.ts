@@ -134,7 +134,7 @@ export function demoCommand(): Command {
       const stackCfg = loadStackConfig({ secure: flags.secure });
       const secureFlag = flags.secure ? ' --secure' : '';
       // a stack in a folder of its own is found from a fresh shell only with its folder named
-      const inDir = process.env.FORESIGHT_STACK_DIR ? `FORESIGHT_STACK_DIR=${shellQuote(process.env.FORESIGHT_STACK_DIR)} ` : '';
+      const inDir = process.env.FORESIGHT_STACK_DIR ? `FORESIGHT_STACK_DIR=${shellQuote(path.resolve(process.env.FORESIGHT_STACK_DIR))} ` : '';
       step(`1/7 starting the ${flags.secure ? 'secured ' : ''}local stack (Kafka, Schema Registry, Redis)`);
       console.log(formatStatus(await stackUp(stackCfg, (m) => console.log(`  ${m}`))));
 
@@ -218,11 +218,6 @@ export function demoCommand(): Command {
       await admin.disconnect();
       const processorLog = path.join(demoDir, 'processor.log');
       const committerLog = path.join(demoDir, 'committer.log');
-      const services = [startService('processor', env, processorLog), startService('committer', env, committerLog)];
-      // stopped the same way however the demo ends (a signal to it included), one SIGTERM each, and waited for
-      const guard = new ChildServices(services, 'the processor and the committer');
-      console.log(`  processor pid ${services[0].pid}, logs in ${processorLog}\n  committer pid ${services[1].pid}, logs in ${committerLog}`);
-
       const redis = createRedis(cfg.redis, log);
       await redis.connect();
       // and their Redis keys (each run has its own key prefix, demo-<run>)
@@ -232,6 +227,11 @@ export function demoCommand(): Command {
         // earlier runs cleaned up: the list keeps this run only (a run whose topics or groups could not be removed stays listed)
         if (staleGone && groupsGone) writeFileSync(runsFile, `${runId}\n`);
       }
+      // the services last before the try whose finally stops them: nothing in between can throw and leave them running
+      const services = [startService('processor', env, processorLog), startService('committer', env, committerLog)];
+      // stopped the same way however the demo ends (a signal to it included), one SIGTERM each, and waited for
+      const guard = new ChildServices(services, 'the processor and the committer');
+      console.log(`  processor pid ${services[0].pid}, logs in ${processorLog}\n  committer pid ${services[1].pid}, logs in ${committerLog}`);
       const store = new WindowStore(redis, cfg.redis.keyPrefix);
       const checkAlive = (): void => {
         if (guard.stopping) return; // a signal stops them: the demo ends when they are gone

@@ -133,7 +133,7 @@ async function waitReady(spec: ServiceSpec, pid: number, progress: Progress): Pr
       } else {
         throw new ForesightError(
           'STACK_START_FAILED',
-          `${spec.name} did not answer at ${spec.address} within ${spec.readyTimeoutMs / 1000} s (pid ${pid} still running); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`,
+          `${spec.name} did not answer at ${spec.address} within ${Math.round((Date.now() - t0) / 1000)} s (pid ${pid} still running${seenLoading ? '; it was loading its data, then stopped answering' : ''}); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`,
         );
       }
     }

@@ -44,7 +44,8 @@ describe('redisState', () => {
     servers.push(s);
     return s;
   };
-  const cli = (port: number, ...args: string[]): string => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
+  const cli = (port: number, ...args: string[]): string =>
+    spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', timeout: 60_000 }).stdout.trim();
 
   it("tells a Redis loading its data ('loading') from a ready one and from none ('down')", async () => {
     assert.equal(await redisState('127.0.0.1', PORT_B), 'down');
@@ -55,7 +56,9 @@ describe('redisState', () => {
     }
     assert.equal(cli(PORT_A, 'DEBUG', 'POPULATE', '2000000'), 'OK');
     assert.equal(cli(PORT_A, 'SAVE'), 'OK');
+    const gone = new Promise((resolve) => a.once('exit', resolve));
     a.kill('SIGKILL');
+    await gone; // its memory back before the second one loads the snapshot
     start(PORT_B);
     const seen = new Set<string>();
     for (let i = 0; ; i++) {

@@ -27,7 +27,7 @@ describe('ChildServices', () => {
     service,
     `const mode = process.argv[2];
 if (mode === 'stubborn') process.on('SIGTERM', () => console.log('child ignores SIGTERM'));
-else process.on('SIGTERM', () => { console.log('child got SIGTERM'); setTimeout(() => process.exit(0), mode === 'slow' ? 900 : 300); });
+else process.on('SIGTERM', () => { console.log('child got SIGTERM'); setTimeout(() => process.exit(0), mode === 'slow' ? 600 : 300); });
 setInterval(() => {}, 1000);
 console.log('child ready');\n`,
   );
@@ -42,7 +42,7 @@ const child = spawn(process.execPath, [${JSON.stringify(service)}, process.argv[
 child.on('exit', (code, signal) => console.log('child exited ' + (signal ?? code)));
 const guard = new ChildServices([child], 'the service', 1000);
 // as the demo's own end (its finally) may run while a signal's stop is under way: it must not signal the child again
-if (process.argv[2] === 'slow') process.on('SIGTERM', () => setTimeout(() => void guard.stop(), 500));
+if (process.argv[2] === 'slow') process.on('SIGTERM', () => setTimeout(() => void guard.stop(), 200));
 console.log('child pid ' + child.pid);
 setInterval(() => {}, 1000);\n`,
   );
