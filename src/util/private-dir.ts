@@ -10,8 +10,9 @@
  * again whenever it is not there as written (privateFile).
  *
  * 'exit' is emitted on process.exit() and when the event loop empties, not on a signal nobody
- * handles: the services handle SIGTERM and SIGINT (service-runtime/runtime.ts) and exit, and the
- * CLI exits on the signals no command handles (cli/exit-on-signal.ts).
+ * handles: the services handle SIGTERM, SIGINT and SIGHUP (service-runtime/runtime.ts) and exit,
+ * and on the signals no command handles the CLI runs the 'exit' listeners itself before the
+ * signal ends the process (cli/exit-on-signal.ts).
  */
 import { chmodSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
