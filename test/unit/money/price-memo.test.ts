@@ -33,6 +33,15 @@ function countingStore(prefix: string, partitions = 1): CostStore & { reads: num
   return store;
 }
 
+/** A fresh prefix whose counting store holds one vCPU-hour of pool general at 0.04 (offset 1), and Money over it. */
+async function billedMoney(): Promise<{ prefix: string; store: CostStore & { reads: number }; money: Money }> {
+  const prefix = uniqueId('prices');
+  prefixes.push(prefix);
+  const store = countingStore(prefix);
+  assert.equal((await store.applyBatch(ref, -1n, '1', costIncrements(cpuRow(0, 0.04)))).status, 'applied');
+  return { prefix, store, money: new Money({ costs: store } as unknown as MoneyDeps) };
+}
+
 after(async () => {
   for (const p of prefixes) for await (const { keys } of scanKeys(redis, `${p}:*`)) if (keys.length) await redis.del(...keys);
   await redis.quit();
@@ -40,11 +49,7 @@ after(async () => {
 
 describe('price memo across batches', () => {
   it('reads a pool once while billing stands still, and again from the batch after a billing write', async () => {
-    const prefix = uniqueId('prices');
-    prefixes.push(prefix);
-    const store = countingStore(prefix);
-    assert.equal((await store.applyBatch(ref, -1n, '1', costIncrements(cpuRow(0, 0.04)))).status, 'applied');
-    const money = new Money({ costs: store } as unknown as MoneyDeps);
+    const { store, money } = await billedMoney();
 
     money.newBatch();
     assert.equal((await money.prices('general', nov(3))).cpuCoreHour, 0.04);
@@ -88,11 +93,7 @@ describe('price memo across batches', () => {
   });
 
   it('starts over after PRICE_MEMO_MAX_MS of wall time even while billing stands still (month hashes expire without moving an offset)', async (t) => {
-    const prefix = uniqueId('prices');
-    prefixes.push(prefix);
-    const store = countingStore(prefix);
-    assert.equal((await store.applyBatch(ref, -1n, '1', costIncrements(cpuRow(0, 0.04)))).status, 'applied');
-    const money = new Money({ costs: store } as unknown as MoneyDeps);
+    const { store, money } = await billedMoney();
     money.newBatch();
     await money.prices('general', nov(3));
     money.newBatch();
@@ -109,12 +110,8 @@ describe('price memo across batches', () => {
   });
 
   it('a price read while Redis had lost its data is not kept once a rebuild brings the offsets back (review find)', async () => {
-    const prefix = uniqueId('prices');
-    prefixes.push(prefix);
-    const store = countingStore(prefix);
+    const { prefix, store, money } = await billedMoney();
     const rows = costIncrements(cpuRow(0, 0.04));
-    assert.equal((await store.applyBatch(ref, -1n, '1', rows)).status, 'applied');
-    const money = new Money({ costs: store } as unknown as MoneyDeps);
     money.newBatch();
     assert.equal((await money.prices('general', nov(3))).cpuCoreHour, 0.04); // the batch found billing at offset 1
     // Redis loses the partition's keys mid-batch; the same batch then prices another month of the pool: nothing there now
