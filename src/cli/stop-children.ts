@@ -17,12 +17,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { dieBySignal, SIGNALS } from './exit-on-signal.js';
 
+/** Younger than this, a service may not have its signal handlers yet. */
+const YOUNG_MS = 2_000;
+
 const running = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
 
 export class ChildServices {
   /** a signal started the stop: the command ends when the children are gone */
   stopping = false;
   private readonly termed = new Set<ChildProcess>();
+  private readonly startedAt = Date.now();
   private readonly handlers: [string, () => void][];
 
   constructor(
@@ -38,7 +42,9 @@ export class ChildServices {
         }
         this.stopping = true;
         const left = this.children.filter(running);
-        console.error(`\n${signal}: stopping ${this.what} (${left.map((c) => `pid ${c.pid}`).join(', ') || 'none running'}) before exiting...`);
+        // a service signalled before its handlers are in place ends at once (it has consumed nothing), its log perhaps empty
+        const young = Date.now() - this.startedAt < YOUNG_MS ? ' (started under 2 s ago: they may end at once, before their logs have a line)' : '';
+        console.error(`\n${signal}: stopping ${this.what} (${left.map((c) => `pid ${c.pid}`).join(', ') || 'none running'})${young} before exiting...`);
         void this.stop().then(() => dieBySignal(signal));
       };
       process.on(signal, handler);
