@@ -17,7 +17,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { ChildServices } from './stop-children.js';
-import { appendFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Admin, Kafka } from 'kafkajs';
@@ -83,6 +83,8 @@ export function seedDemoRepository(dir: string): { remote: string; checkout: str
 }
 
 function startService(name: string, env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+  // the previous run's log is kept beside it (processor.previous.log), one run back
+  if (existsSync(logFile)) renameSync(logFile, logFile.replace(/\.log$/, '.previous.log'));
   const fd = openSync(logFile, 'w');
   // a process group of its own: Ctrl-C reaches the demo alone, which stops the services with one
   // SIGTERM each (stop-children.ts; a second signal would end a service at once, mid-batch)
@@ -234,7 +236,7 @@ export function demoCommand(): Command {
       console.log(`  processor pid ${services[0].pid}, logs in ${processorLog}\n  committer pid ${services[1].pid}, logs in ${committerLog}`);
       const store = new WindowStore(redis, cfg.redis.keyPrefix);
       const checkAlive = (): void => {
-        if (guard.stopping) return; // a signal stops them: the demo ends when they are gone
+        guard.check(); // a signal stops them: the demo halts here and ends by it when they are gone
         for (const [i, s] of services.entries()) {
           if (s.exitCode !== null || s.signalCode !== null)
             throw new ForesightError(
@@ -243,6 +245,7 @@ export function demoCommand(): Command {
             );
         }
       };
+      let halted = false;
       try {
         // A cluster name per run: each run replays the trace ending now, so a second run's
         // events would be late against the first run's series.
@@ -273,11 +276,13 @@ export function demoCommand(): Command {
           );
           const followed = LocalGitBackend.newestCommitWith(repo.remote, 'main', ids);
           if (!followed) {
+            checkAlive();
             step(`6/7 closing the loop: no change of ${WORKLOAD} was committed to main (a pull request is not in force), so none to follow`);
             return [];
           }
           const head = execFileSync('git', ['-C', repo.remote, 'rev-parse', 'main'], { encoding: 'utf8', env: gitEnv() }).trim();
           const after = Math.ceil((OUTCOME_PERIOD_MS + 3_600_000) / STEP_MS) + 2;
+          checkAlive();
           step(
             `6/7 closing the loop: the processor pulls main (head ${head.slice(0, 8)}) into its checkout, with commit ${followed.sha.slice(0, 8)} of ${WORKLOAD} ` +
               `(recommendation ${followed.id.slice(0, 8)}: ${followed.subject}), whose outcome follows; ${after} more rows replayed after it (event time up to ${((after * STEP_MS) / 3_600_000).toFixed(1)} h ahead of wall time) until the outcome is decided`,
@@ -334,6 +339,7 @@ export function demoCommand(): Command {
         const billing = demoBillingRows(BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
         // and the GPU pools' (demo-gpu.ts), for the model server's projected GPU costs
         const gpuBilling = demoBillingRows(GPU_BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
+        checkAlive();
         step(
           `4/7 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices) and ${gpuBilling.length} of GPU pools ${GPU_POOLS.join(', ')} (${path.relative(PROJECT_ROOT, GPU_BILLING_SAMPLE)}, synthetic prices)`,
         );
@@ -369,21 +375,25 @@ export function demoCommand(): Command {
           unit: '%',
           keepTime: false,
           now,
-          onProgress: (d) => bar.update(d),
+          onProgress: (d) => {
+            checkAlive();
+            bar.update(d);
+          },
         });
         bar.stop();
         console.log(
           `  produced ${res.produced} events, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`,
         );
 
+        checkAlive();
         step('5/7 waiting for the processor (windows, forecasts, recommendations) and the committer (GitOps commits), then the same for the LLM trace');
         const deadline = Date.now() + 180_000;
         const wait = progressBar('  applied', res.produced);
         for (;;) {
           const applied = await countIn();
+          checkAlive();
           wait.update(Math.min(applied, res.produced));
           if (applied >= res.produced) break;
-          checkAlive();
           if (Date.now() > deadline)
             throw new ForesightError('STACK_START_FAILED', `the processor applied ${applied} of ${res.produced} events within 180 s; see ${processorLog}`);
           await sleep(250);
@@ -414,6 +424,7 @@ export function demoCommand(): Command {
         // committed change has been in force for the outcome period (plus the forecaster's hour).
         const outcomes = await closeTheLoop();
 
+        checkAlive();
         step('7/7 what happened');
         const ref = (await store.locate(cfg.topics.metrics, partitions, seriesId))!;
         const day = await rangeSummary(store, ref, seriesId, 'coarse', now - 24 * 3_600_000, now);
@@ -471,12 +482,18 @@ export function demoCommand(): Command {
         console.log(
           `the repository: git clone ${repo.remote}; the stack is still running: \`${inDir}npx foresight stack status${secureFlag}\`, \`${inDir}npx foresight stack down${secureFlag}\`; for report, processor and the other clients first \`eval "$(${inDir}npx foresight stack env${secureFlag})"\``,
         );
+      } catch (err) {
+        // stopped by a signal: whatever failed after it (a step cut short) is not the demo's failure
+        if (!guard.stopping) throw err;
+        halted = true;
       } finally {
         await guard.stop();
         guard.release();
         await clients.producer.disconnect();
         redis.disconnect();
       }
+      // the signal's handler (stop-children.ts) ends the process by that signal now that the services are gone
+      if (halted) await new Promise<never>(() => {});
     });
 }
 

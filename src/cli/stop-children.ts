@@ -11,7 +11,8 @@
  * more than half a second after the first as "stop at once", service-runtime/runtime.ts), then
  * SIGKILL if still running after `graceMs`. On SIGINT, SIGTERM or SIGHUP one line says so, and
  * the command ends by that signal (exit-on-signal.ts: its cleanup first) once they have exited;
- * meanwhile `stopping` tells the command's own flow not to take the services' exit for a failure.
+ * meanwhile the command's own flow halts at its next `check()` (StoppedBySignal), so it neither
+ * takes the services' exit for a failure nor goes on printing its steps while they stop.
  * A second signal kills the children still running (SIGKILL) instead of waiting for them.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -21,6 +22,14 @@ import { dieBySignal, SIGNALS } from './exit-on-signal.js';
 const YOUNG_MS = 2_000;
 
 const running = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
+
+/** Thrown by `check()` once a signal is stopping the children: the command's flow ends there, quietly. */
+export class StoppedBySignal extends Error {
+  constructor() {
+    super('stopped by a signal');
+    this.name = 'StoppedBySignal';
+  }
+}
 
 export class ChildServices {
   /** a signal started the stop: the command ends when the children are gone */
@@ -50,6 +59,11 @@ export class ChildServices {
       process.on(signal, handler);
       return [signal, handler];
     });
+  }
+
+  /** Throws StoppedBySignal once a signal has started the stop (call it between the command's steps). */
+  check(): void {
+    if (this.stopping) throw new StoppedBySignal();
   }
 
   /** One SIGTERM to each child still running (never a second), SIGKILL after the grace period; resolves when all have exited. */

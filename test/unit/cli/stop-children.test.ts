@@ -44,7 +44,25 @@ const guard = new ChildServices([child], 'the service', 1000);
 // as the demo's own end (its finally) may run while a signal's stop is under way: it must not signal the child again
 if (process.argv[2] === 'slow') process.on('SIGTERM', () => setTimeout(() => void guard.stop(), 200));
 console.log('child pid ' + child.pid);
-setInterval(() => {}, 1000);\n`,
+setInterval(() => {}, 1000);
+// the demo's flow: a step every 50 ms, each after guard.check(); halted by a signal, it prints nothing more
+if (process.argv[2] === 'steps') {
+  let halted = false;
+  try {
+    for (let i = 0; ; i++) {
+      guard.check();
+      console.log('step ' + i);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    if (!guard.stopping) throw err;
+    halted = true;
+  } finally {
+    await guard.stop();
+    guard.release();
+  }
+  if (halted) await new Promise(() => {});
+}\n`,
   );
 
   const run = async (signal: NodeJS.Signals, mode = '', group = false): Promise<{ code: number | string | null; out: string; childPid: number }> => {
@@ -60,6 +78,7 @@ setInterval(() => {}, 1000);\n`,
       await new Promise((r) => setTimeout(r, 20));
     }
     const childPid = Number(/child pid (\d+)/.exec(out)![1]);
+    if (mode === 'steps') while (!/step 2/.test(out)) await new Promise((r) => setTimeout(r, 20));
     if (group)
       process.kill(-proc.pid!, signal); // Ctrl-C in a terminal: the whole foreground group
     else proc.kill(signal);
@@ -90,6 +109,16 @@ setInterval(() => {}, 1000);\n`,
     assert.equal(r.code, 'SIGINT', r.out);
     assert.equal(r.out.match(/child got SIGTERM/g)?.length, 1, r.out);
     assert.match(r.out, /child exited 0/);
+    assert.equal(alive(r.childPid), false);
+  });
+
+  it("the command's own steps halt at the signal: none is printed while the child stops, and the command ends by the signal", async () => {
+    const r = await run('SIGTERM', 'steps');
+    assert.equal(r.code, 'SIGTERM', r.out);
+    // the child shares the command's stdout: a step written after the stop began comes after its line
+    const afterStop = r.out.slice(r.out.indexOf('child got SIGTERM'));
+    assert.match(afterStop, /child exited 0/);
+    assert.doesNotMatch(afterStop, /step \d+/, r.out);
     assert.equal(alive(r.childPid), false);
   });
 
