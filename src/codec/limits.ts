@@ -3,9 +3,10 @@
  * costs one dead letter, never a stuck partition: every decoder runs inside these limits, and
  * anything beyond them is rejected as `undecodable` before it is parsed.
  *
- * - MAX_MESSAGE_BYTES: a value larger than this is not decoded. 4 MiB, the consumer's fetch
- *   size per partition (kafka/batch-runner.ts), four times Kafka's default max.message.bytes
- *   and the OpenTelemetry Collector Kafka exporter's default producer.max_message_bytes.
+ * - MAX_MESSAGE_BYTES: a value larger than this is not decoded. 4 MiB: four times Kafka's
+ *   default max.message.bytes and the OpenTelemetry Collector Kafka exporter's default
+ *   producer.max_message_bytes (the processor's fetch per partition, FORESIGHT_FETCH_MAX_BYTES,
+ *   is 16 MiB by default).
  * - MAX_JSON_DEPTH: JSON nested deeper than this (objects and arrays) is not parsed. Our JSON
  *   formats need at most ~12 levels (OTLP/JSON with a nested attribute value); 64 leaves room
  *   while keeping every recursive walk (JSON.parse, protobufjs's fromObject and verify,

@@ -192,9 +192,9 @@ export const FETCH_MAX_BYTES = envVar(
     .int()
     .min(1024)
     .max(64 * 1024 * 1024),
-  String(4 * 1024 * 1024),
+  String(16 * 1024 * 1024),
   'an integer of bytes in [1024, 67108864]',
-  "The most bytes of one partition the processor's fetch returns (a batch is at most this). Smaller bounds the memory of a catch-up; larger batches cost less CPU per event.",
+  "The most bytes of one partition the processor's fetch returns (a batch is at most this). Smaller bounds the memory of a catch-up and how long one batch's apply holds Redis; larger batches cost less CPU per event (a batch holding several samples of a series merges them before Redis).",
 );
 export const REPLAY_HISTORY = envVar(
   'FORESIGHT_REPLAY_HISTORY',

@@ -96,6 +96,8 @@ export class BatchRunner {
       sessionTimeout: opts.sessionTimeoutMs,
       heartbeatInterval: opts.heartbeatIntervalMs,
       maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      // a fetch's total (kafkajs's default 10 MiB) would otherwise cap a larger per-partition size
+      maxBytes: Math.max(10 * 1024 * 1024, opts.maxBytesPerPartition ?? 0),
       ...(opts.lingerMs !== undefined ? { minBytes: 1024 * 1024, maxWaitTimeInMs: opts.lingerMs } : {}),
       allowAutoTopicCreation: false,
     });
