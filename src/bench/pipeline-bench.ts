@@ -108,9 +108,9 @@ export class LoopHarness {
 
   /** `count` processors in processes of their own (processor-process.ts), run with the Node options `nodeArgs`. */
   async startProcessorProcesses(count: number, nodeArgs: string[], onBatch?: (messages: number) => void): Promise<void> {
-    this.processors = new ProcessorProcesses(this.env, count, nodeArgs, (messages) => {
+    this.processors = new ProcessorProcesses(this.env, count, nodeArgs, (messages, batches) => {
       this.applied += messages;
-      this.batches++;
+      this.batches += batches;
       onBatch?.(messages);
     });
     await this.processors.ready;
