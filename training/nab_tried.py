@@ -90,6 +90,24 @@ def unseen_patterns(values: np.ndarray, steps_per_day: int, bins: int = 6, lengt
     return out
 
 
+def anomaly4_raws(files) -> tuple[list[int], list[np.ndarray]]:
+    """Each file's steps per day and anomaly-4's raw score (its largest term), zero in the first day (later rounds' base)."""
+    P = [nab_eval.steps_per_day(ts) for _, ts, _, _ in files]
+    raws = []
+    for (_, ts, v, _), p in zip(files, P):
+        r = np.maximum.reduce(detector.terms(v, p, detector.long_range(v, ts)))
+        r[:p] = 0.0
+        raws.append(r)
+    return P, raws
+
+
+def as_score(raw: np.ndarray, p: int) -> np.ndarray:
+    """A raw score (anomaly-4's with a stage's term) as the detector's score in [0, 1), zero in the first day."""
+    raw = np.nan_to_num(raw, nan=0.0, posinf=0.0)
+    raw[:p] = 0.0
+    return raw / (raw + detector.Z_HALF)
+
+
 def candidates(files) -> list[tuple[str, list[np.ndarray]]]:
     P = [nab_eval.steps_per_day(ts) for _, ts, _, _ in files]
     terms = [detector.terms(v, p, detector.long_range(v, ts)) for (_, ts, v, _), p in zip(files, P)]

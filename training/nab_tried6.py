@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import detector  # noqa: E402
 import nab_cv  # noqa: E402
 import nab_eval  # noqa: E402
-from nab_tried import GRID_TH, profiles_at, swept, unseen_patterns  # noqa: E402
+from nab_tried import GRID_TH, anomaly4_raws, as_score, profiles_at, swept, unseen_patterns  # noqa: E402
 from nab_tried4 import counts, time_of_day_profile  # noqa: E402
 
 WEIGHTS = (0.2, 0.25, 0.3, 0.35, 0.4)
@@ -37,17 +37,8 @@ WEIGHTS = (0.2, 0.25, 0.3, 0.35, 0.4)
 
 def main() -> None:
     files = nab_eval.load()
-    P = [nab_eval.steps_per_day(ts) for _, ts, _, _ in files]
-    raws = []
-    for (_, ts, v, _), p in zip(files, P):
-        r = np.maximum.reduce(detector.terms(v, p, detector.long_range(v, ts)))
-        r[:p] = 0.0
-        raws.append(r)
-
-    def score(raw: np.ndarray, p: int) -> np.ndarray:
-        raw = raw.copy()
-        raw[:p] = 0.0
-        return raw / (raw + detector.Z_HALF)
+    P, raws = anomaly4_raws(files)
+    score = as_score
 
     z72 = [time_of_day_profile(v, ts, p) for (_, ts, v, _), p in zip(files, P)]
     z168 = [time_of_day_profile(v, ts, p, hours=168) for (_, ts, v, _), p in zip(files, P)]

@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import detector  # noqa: E402
 import nab_cv  # noqa: E402
 import nab_eval  # noqa: E402
-from nab_tried import GRID_TH, profiles_at, swept  # noqa: E402
+from nab_tried import GRID_TH, anomaly4_raws, as_score, profiles_at, swept  # noqa: E402
 from nab_tried4 import counts  # noqa: E402
 
 LENGTHS = (12, 24, 48)
@@ -80,17 +80,8 @@ def trailing_quantile(d: np.ndarray, window: int = detector.WINDOW, q: float = 0
 
 def main() -> None:
     files = nab_eval.load()
-    P = [nab_eval.steps_per_day(ts) for _, ts, _, _ in files]
-    raws = []
-    for (_, ts, v, _), p in zip(files, P):
-        r = np.maximum.reduce(detector.terms(v, p, detector.long_range(v, ts)))
-        r[:p] = 0.0
-        raws.append(r)
-
-    def score(raw: np.ndarray, p: int) -> np.ndarray:
-        raw = np.nan_to_num(raw, nan=0.0, posinf=0.0)
-        raw[:p] = 0.0
-        return raw / (raw + detector.Z_HALF)
+    P, raws = anomaly4_raws(files)
+    score = as_score
 
     base = [("anomaly-4", [score(r, p) for r, p in zip(raws, P)])]
     family = []
