@@ -245,255 +245,249 @@ export function demoCommand(): Command {
             );
         }
       };
-      let halted = false;
-      try {
-        // A cluster name per run: each run replays the trace ending now, so a second run's
-        // events would be late against the first run's series.
-        const cluster = `demo-${runId}`;
-        const workload = parseWorkload(WORKLOAD, cluster);
-        const { rows } = readTrace(SAMPLE, { valueColumn: 'cpu_util_percent', stepSeconds: 300 });
-        const selected = flags.rows ? rows.slice(0, flags.rows) : rows;
-        const seriesId = seriesIdOf({ ...workload, metric: METRIC });
-        const now = Date.now();
-        const span = selected.length * 300_000;
-        const countIn = async (): Promise<number> => {
-          const ref = await store.locate(cfg.topics.metrics, partitions, seriesId);
-          return ref ? (await rangeSummary(store, ref, seriesId, 'coarse', now - span - 3_600_000, now + 3_600_000)).summary.count : 0;
-        };
+      await guard.runFlow(
+        async () => {
+          // A cluster name per run: each run replays the trace ending now, so a second run's
+          // events would be late against the first run's series.
+          const cluster = `demo-${runId}`;
+          const workload = parseWorkload(WORKLOAD, cluster);
+          const { rows } = readTrace(SAMPLE, { valueColumn: 'cpu_util_percent', stepSeconds: 300 });
+          const selected = flags.rows ? rows.slice(0, flags.rows) : rows;
+          const seriesId = seriesIdOf({ ...workload, metric: METRIC });
+          const now = Date.now();
+          const span = selected.length * 300_000;
+          const countIn = async (): Promise<number> => {
+            const ref = await store.locate(cfg.topics.metrics, partitions, seriesId);
+            return ref ? (await rangeSummary(store, ref, seriesId, 'coarse', now - span - 3_600_000, now + 3_600_000)).summary.count : 0;
+          };
 
-        const closeTheLoop = async (): Promise<ChangeOutcome[]> => {
-          // the change followed is the workload's newest on main: the branch head may be another workload's (the LLM server's KEDA commit)
-          const ids = new Set(
-            (
-              await Promise.all(
-                (await readTopic(clients.kafka, cfg.topics.recommendations)).map((m) =>
-                  clients.codec.decode<Recommendation>(m.message.value, 'Recommendation'),
-                ),
+          const closeTheLoop = async (): Promise<ChangeOutcome[]> => {
+            // the change followed is the workload's newest on main: the branch head may be another workload's (the LLM server's KEDA commit)
+            const ids = new Set(
+              (
+                await Promise.all(
+                  (await readTopic(clients.kafka, cfg.topics.recommendations)).map((m) =>
+                    clients.codec.decode<Recommendation>(m.message.value, 'Recommendation'),
+                  ),
+                )
               )
-            )
-              .filter((r) => r.cluster === cluster && `${r.namespace}/${r.kind}/${r.name}` === WORKLOAD)
-              .map((r) => r.id),
-          );
-          const followed = LocalGitBackend.newestCommitWith(repo.remote, 'main', ids);
-          if (!followed) {
+                .filter((r) => r.cluster === cluster && `${r.namespace}/${r.kind}/${r.name}` === WORKLOAD)
+                .map((r) => r.id),
+            );
+            const followed = LocalGitBackend.newestCommitWith(repo.remote, 'main', ids);
+            if (!followed) {
+              checkAlive();
+              step(`6/7 closing the loop: no change of ${WORKLOAD} was committed to main (a pull request is not in force), so none to follow`);
+              return [];
+            }
+            const head = execFileSync('git', ['-C', repo.remote, 'rev-parse', 'main'], { encoding: 'utf8', env: gitEnv() }).trim();
+            const after = Math.ceil((OUTCOME_PERIOD_MS + 3_600_000) / STEP_MS) + 2;
             checkAlive();
-            step(`6/7 closing the loop: no change of ${WORKLOAD} was committed to main (a pull request is not in force), so none to follow`);
-            return [];
-          }
-          const head = execFileSync('git', ['-C', repo.remote, 'rev-parse', 'main'], { encoding: 'utf8', env: gitEnv() }).trim();
-          const after = Math.ceil((OUTCOME_PERIOD_MS + 3_600_000) / STEP_MS) + 2;
+            step(
+              `6/7 closing the loop: the processor pulls main (head ${head.slice(0, 8)}) into its checkout, with commit ${followed.sha.slice(0, 8)} of ${WORKLOAD} ` +
+                `(recommendation ${followed.id.slice(0, 8)}: ${followed.subject}), whose outcome follows; ${after} more rows replayed after it (event time up to ${((after * STEP_MS) / 3_600_000).toFixed(1)} h ahead of wall time) until the outcome is decided`,
+            );
+            for (const until = Date.now() + 30_000; !readFileSync(processorLog, 'utf8').includes(`"head":"${head}"`);) {
+              checkAlive();
+              if (Date.now() > until) throw new ForesightError('STACK_START_FAILED', `the processor did not pull ${head} within 30 s; see ${processorLog}`);
+              await sleep(250);
+            }
+            // the pools' billing rows of the hours the replay moves into (each hour once): the report, at the outcome's event time,
+            // may be in the next month (a demo in the last hours of a month), which would otherwise have no billing row
+            const aheadEnd = now + after * STEP_MS;
+            const ahead = [BILLING_SAMPLE, GPU_BILLING_SAMPLE].flatMap((f) => demoBillingRows(f, aheadEnd, billedHoursBetween(now, aheadEnd), cluster));
+            await clients.producer.send({
+              topic: cfg.topics.billing,
+              acks: -1,
+              messages: ahead.map((r) => ({ value: clients.codec.encode('BillingRecord', r) })),
+            });
+            const next = rows.slice(selected.length, selected.length + after);
+            const more = await replayRows(next.length === after ? next : rows.slice(0, after), clients.producer, clients.codec, {
+              topic: cfg.topics.metrics,
+              workload,
+              metric: METRIC,
+              unit: '%',
+              keepTime: false,
+              now: aheadEnd,
+            });
+            console.log(
+              `  produced ${more.produced} events, event time ${new Date(more.firstEventTime).toISOString()} .. ${new Date(more.lastEventTime).toISOString()}, and ${ahead.length} billing rows of the pools for the ${billedHoursBetween(now, aheadEnd)} whole hours ahead`,
+            );
+            const until = Date.now() + 120_000;
+            await settled(cfg.processorGroup, cfg.topics.metrics, 'processor', until);
+            await settled(cfg.processorGroup, cfg.topics.billing, 'processor', until);
+            await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', until);
+            const found = (
+              await Promise.all(
+                (await readTopic(clients.kafka, cfg.topics.outcomes)).map((m) => clients.codec.decode<ChangeOutcome>(m.message.value, 'ChangeOutcome')),
+              )
+            ).filter((o) => o.cluster === cluster);
+            const pct = (x: number | null): string => (x === null ? '   n/a' : `${(100 * x).toFixed(1).padStart(5)}%`);
+            const cost = (x: number | null, currency: string): string => (x === null ? 'cost unknown' : `${x.toFixed(2)} ${currency}`);
+            console.log(`\nOutcomes on ${cfg.topics.outcomes}: ${found.length}`);
+            for (const o of found) {
+              console.log(`  ${o.verdict.toUpperCase().padEnd(17)} ${o.explanation}${o.measure ? ` (measured: ${o.measure})` : ''}`);
+              console.log(
+                `    in force ${new Date(o.inForceAt).toISOString().slice(0, 16)}, decided ${new Date(o.decidedAt).toISOString().slice(0, 16)}; under-provisioned ${pct(o.before.underProvisionedShare)} → ${pct(o.after.underProvisionedShare)}, capacity-hours ${o.before.capacityHours?.toFixed(1) ?? 'n/a'} → ${o.after.capacityHours?.toFixed(1) ?? 'n/a'}, ${cost(o.before.cost, o.currency)} → ${cost(o.after.cost, o.currency)}; forecast coverage ${pct(o.coverage)}, pinball loss ${o.pinballLoss?.toFixed(2) ?? 'n/a'} (recommendation ${o.recommendationId})`,
+              );
+            }
+            if (found.length === 0) console.log('  none decided: the last change is in a pull request (not merged, so not in force) or came in force too late');
+            return found;
+          };
+
+          // the pool's prices first, so the recommendations are priced from the start: every hour the events span
+          const billing = demoBillingRows(BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
+          // and the GPU pools' (demo-gpu.ts), for the model server's projected GPU costs
+          const gpuBilling = demoBillingRows(GPU_BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
           checkAlive();
           step(
-            `6/7 closing the loop: the processor pulls main (head ${head.slice(0, 8)}) into its checkout, with commit ${followed.sha.slice(0, 8)} of ${WORKLOAD} ` +
-              `(recommendation ${followed.id.slice(0, 8)}: ${followed.subject}), whose outcome follows; ${after} more rows replayed after it (event time up to ${((after * STEP_MS) / 3_600_000).toFixed(1)} h ahead of wall time) until the outcome is decided`,
+            `4/7 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices) and ${gpuBilling.length} of GPU pools ${GPU_POOLS.join(', ')} (${path.relative(PROJECT_ROOT, GPU_BILLING_SAMPLE)}, synthetic prices)`,
           );
-          for (const until = Date.now() + 30_000; !readFileSync(processorLog, 'utf8').includes(`"head":"${head}"`);) {
-            checkAlive();
-            if (Date.now() > until) throw new ForesightError('STACK_START_FAILED', `the processor did not pull ${head} within 30 s; see ${processorLog}`);
-            await sleep(250);
-          }
-          // the pools' billing rows of the hours the replay moves into (each hour once): the report, at the outcome's event time,
-          // may be in the next month (a demo in the last hours of a month), which would otherwise have no billing row
-          const aheadEnd = now + after * STEP_MS;
-          const ahead = [BILLING_SAMPLE, GPU_BILLING_SAMPLE].flatMap((f) => demoBillingRows(f, aheadEnd, billedHoursBetween(now, aheadEnd), cluster));
           await clients.producer.send({
             topic: cfg.topics.billing,
             acks: -1,
-            messages: ahead.map((r) => ({ value: clients.codec.encode('BillingRecord', r) })),
+            messages: [...billing, ...gpuBilling].map((r) => ({ value: clients.codec.encode('BillingRecord', r) })),
           });
-          const next = rows.slice(selected.length, selected.length + after);
-          const more = await replayRows(next.length === after ? next : rows.slice(0, after), clients.producer, clients.codec, {
+          const costs = new CostStore(redis, cfg.redis.keyPrefix, [{ topic: cfg.topics.billing, partitions: billingPartitions }]);
+          for (const until = Date.now() + 60_000; ;) {
+            const p = await costs.poolPrices(POOL, now);
+            const gpu = await gpuPoolPrices(costs, now);
+            if (p.cpuCoreHour !== undefined && p.memoryGibHour !== undefined && gpu) {
+              console.log(
+                `  ${POOL} unit prices from billing: ${p.cpuCoreHour.toFixed(6)} ${p.currency ?? ''}/vCPU-hour, ${p.memoryGibHour.toFixed(6)} ${p.currency ?? ''}/GiB-hour`,
+              );
+              console.log(gpu);
+              break;
+            }
+            checkAlive();
+            if (Date.now() > until)
+              throw new ForesightError('STACK_START_FAILED', `the processor did not apply the billing rows within 60 s; see ${processorLog}`);
+            await sleep(250);
+          }
+          console.log(
+            `  then ${selected.length} rows of ${path.relative(PROJECT_ROOT, SAMPLE)} (5-minute CPU utilisation, Alibaba 2018, CC-BY-4.0) as ${WORKLOAD}, metric ${METRIC}`,
+          );
+          const bar = progressBar('  replay', selected.length);
+          const res = await replayRows(selected, clients.producer, clients.codec, {
             topic: cfg.topics.metrics,
             workload,
             metric: METRIC,
             unit: '%',
             keepTime: false,
-            now: aheadEnd,
+            now,
+            onProgress: (d) => {
+              checkAlive();
+              bar.update(d);
+            },
           });
+          bar.stop();
           console.log(
-            `  produced ${more.produced} events, event time ${new Date(more.firstEventTime).toISOString()} .. ${new Date(more.lastEventTime).toISOString()}, and ${ahead.length} billing rows of the pools for the ${billedHoursBetween(now, aheadEnd)} whole hours ahead`,
+            `  produced ${res.produced} events, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`,
           );
-          const until = Date.now() + 120_000;
-          await settled(cfg.processorGroup, cfg.topics.metrics, 'processor', until);
-          await settled(cfg.processorGroup, cfg.topics.billing, 'processor', until);
-          await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', until);
-          const found = (
-            await Promise.all(
-              (await readTopic(clients.kafka, cfg.topics.outcomes)).map((m) => clients.codec.decode<ChangeOutcome>(m.message.value, 'ChangeOutcome')),
-            )
-          ).filter((o) => o.cluster === cluster);
-          const pct = (x: number | null): string => (x === null ? '   n/a' : `${(100 * x).toFixed(1).padStart(5)}%`);
-          const cost = (x: number | null, currency: string): string => (x === null ? 'cost unknown' : `${x.toFixed(2)} ${currency}`);
-          console.log(`\nOutcomes on ${cfg.topics.outcomes}: ${found.length}`);
-          for (const o of found) {
-            console.log(`  ${o.verdict.toUpperCase().padEnd(17)} ${o.explanation}${o.measure ? ` (measured: ${o.measure})` : ''}`);
+
+          checkAlive();
+          step('5/7 waiting for the processor (windows, forecasts, recommendations) and the committer (GitOps commits), then the same for the LLM trace');
+          const deadline = Date.now() + 180_000;
+          const wait = progressBar('  applied', res.produced);
+          for (;;) {
+            const applied = await countIn();
+            checkAlive();
+            wait.update(Math.min(applied, res.produced));
+            if (applied >= res.produced) break;
+            if (Date.now() > deadline)
+              throw new ForesightError('STACK_START_FAILED', `the processor applied ${applied} of ${res.produced} events within 180 s; see ${processorLog}`);
+            await sleep(250);
+          }
+          wait.stop();
+          // a consumer is done when its group has committed the end of the topic twice in a row, 2 s apart
+          const settled = async (group: string, topic: string, who: string, until: number): Promise<void> => {
+            for (let stable = 0; ;) {
+              checkAlive();
+              if (Date.now() > until)
+                throw new ForesightError('STACK_START_FAILED', `the ${who} did not catch up within the time given; see its log in ${demoDir}`);
+              stable = (await caughtUp(clients.kafka, group, topic)) ? stable + 1 : 0;
+              if (stable === 2) return;
+              await sleep(2_000);
+            }
+          };
+          // The GPU part (demo-gpu.ts), the LLM trace as the ml namespace's vLLM server, once the checkout's recommendations are
+          // all committed: replayed together, the two workloads' critical changes (each on its own partition) reached the
+          // committer in either order from run to run, and their pull requests swapped numbers
+          await settled(cfg.processorGroup, cfg.topics.metrics, 'processor', deadline);
+          await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', deadline);
+          await replayLlmServer(clients.producer, clients.codec, cfg.topics.metrics, cluster, now);
+          await waitForServerRecommendations(clients.kafka, clients.codec, cfg.topics.recommendations, cluster, deadline, checkAlive);
+          await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', deadline);
+
+          // Closing the loop: the processor's checkout pulls the commits; then the trace's next rows
+          // are replayed after the last event, event time running ahead of wall time, until the
+          // committed change has been in force for the outcome period (plus the forecaster's hour).
+          const outcomes = await closeTheLoop();
+
+          checkAlive();
+          step('7/7 what happened');
+          const ref = (await store.locate(cfg.topics.metrics, partitions, seriesId))!;
+          const day = await rangeSummary(store, ref, seriesId, 'coarse', now - 24 * 3_600_000, now);
+          const week = await rangeSummary(store, ref, seriesId, 'coarse', now - 7 * 24 * 3_600_000, now);
+          const fmt = (x: number): string => x.toFixed(1).padStart(6);
+          console.log(`\nWindows: all ${res.produced} events of ${seriesId} applied (partition ${ref.partition}).`);
+          console.log('  window                 buckets  samples    mean     p50     p90     p99     max');
+          for (const [label, r] of [
+            ['last 24 h, 1-hour', day],
+            ['last 7 days, 1-hour', week],
+          ] as const) {
+            const st = statsOf(r.summary, r.buckets);
             console.log(
-              `    in force ${new Date(o.inForceAt).toISOString().slice(0, 16)}, decided ${new Date(o.decidedAt).toISOString().slice(0, 16)}; under-provisioned ${pct(o.before.underProvisionedShare)} → ${pct(o.after.underProvisionedShare)}, capacity-hours ${o.before.capacityHours?.toFixed(1) ?? 'n/a'} → ${o.after.capacityHours?.toFixed(1) ?? 'n/a'}, ${cost(o.before.cost, o.currency)} → ${cost(o.after.cost, o.currency)}; forecast coverage ${pct(o.coverage)}, pinball loss ${o.pinballLoss?.toFixed(2) ?? 'n/a'} (recommendation ${o.recommendationId})`,
+              `  ${label.padEnd(22)} ${String(st.buckets).padStart(7)} ${String(st.count).padStart(8)} ${fmt(st.mean)}  ${fmt(st.p50)}  ${fmt(st.p90)}  ${fmt(st.p99)}  ${fmt(st.max)}`,
             );
           }
-          if (found.length === 0) console.log('  none decided: the last change is in a pull request (not merged, so not in force) or came in force too late');
-          return found;
-        };
 
-        // the pool's prices first, so the recommendations are priced from the start: every hour the events span
-        const billing = demoBillingRows(BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
-        // and the GPU pools' (demo-gpu.ts), for the model server's projected GPU costs
-        const gpuBilling = demoBillingRows(GPU_BILLING_SAMPLE, now, Math.ceil(span / 3_600_000) + 1, cluster);
-        checkAlive();
-        step(
-          `4/7 replaying ${billing.length} FOCUS billing rows of node pool ${POOL} (${path.relative(PROJECT_ROOT, BILLING_SAMPLE)}, public on-demand list prices) and ${gpuBilling.length} of GPU pools ${GPU_POOLS.join(', ')} (${path.relative(PROJECT_ROOT, GPU_BILLING_SAMPLE)}, synthetic prices)`,
-        );
-        await clients.producer.send({
-          topic: cfg.topics.billing,
-          acks: -1,
-          messages: [...billing, ...gpuBilling].map((r) => ({ value: clients.codec.encode('BillingRecord', r) })),
-        });
-        const costs = new CostStore(redis, cfg.redis.keyPrefix, [{ topic: cfg.topics.billing, partitions: billingPartitions }]);
-        for (const until = Date.now() + 60_000; ;) {
-          const p = await costs.poolPrices(POOL, now);
-          const gpu = await gpuPoolPrices(costs, now);
-          if (p.cpuCoreHour !== undefined && p.memoryGibHour !== undefined && gpu) {
+          // the run's own topic holds this run's recommendations only
+          const mine = await readTopic(clients.kafka, cfg.topics.recommendations);
+          const recs = (await Promise.all(mine.map((m) => clients.codec.decode<Recommendation>(m.message.value, 'Recommendation'))))
+            .filter((r) => r.cluster === cluster)
+            .sort((a, b) => a.createdAt - b.createdAt);
+          console.log(`\nRecommendations on ${cfg.topics.recommendations}: ${recs.length}`);
+          for (const r of recs) {
+            const changes = r.changes.map((c) => `${c.field} ${c.current ?? '(unset)'}→${appliedValue(c)}`).join(', ');
             console.log(
-              `  ${POOL} unit prices from billing: ${p.cpuCoreHour.toFixed(6)} ${p.currency ?? ''}/vCPU-hour, ${p.memoryGibHour.toFixed(6)} ${p.currency ?? ''}/GiB-hour`,
+              `  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} ${r.forecast.horizonSeconds > 0 ? `q99 ${r.forecast.q99.toFixed(1).padStart(5)}` : 'no forecast'}  ${money(r).padEnd(42)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`,
             );
-            console.log(gpu);
-            break;
           }
-          checkAlive();
-          if (Date.now() > until)
-            throw new ForesightError('STACK_START_FAILED', `the processor did not apply the billing rows within 60 s; see ${processorLog}`);
-          await sleep(250);
-        }
-        console.log(
-          `  then ${selected.length} rows of ${path.relative(PROJECT_ROOT, SAMPLE)} (5-minute CPU utilisation, Alibaba 2018, CC-BY-4.0) as ${WORKLOAD}, metric ${METRIC}`,
-        );
-        const bar = progressBar('  replay', selected.length);
-        const res = await replayRows(selected, clients.producer, clients.codec, {
-          topic: cfg.topics.metrics,
-          workload,
-          metric: METRIC,
-          unit: '%',
-          keepTime: false,
-          now,
-          onProgress: (d) => {
-            checkAlive();
-            bar.update(d);
-          },
-        });
-        bar.stop();
-        console.log(
-          `  produced ${res.produced} events, event time ${new Date(res.firstEventTime).toISOString()} .. ${new Date(res.lastEventTime).toISOString()}`,
-        );
+          console.log(`\nOutcome verdicts: ${outcomes.map((o) => `${o.verdict} (${o.type} ${o.recommendationId.slice(0, 8)})`).join(', ') || 'none'}`);
+          // the report of this run (its own key prefix and topics: shop and the ml server), as `foresight report` writes it, at the replay's last event time
+          const reportFile = path.join(demoDir, `report-${runId}.html`);
+          await writeReport({
+            html: reportFile,
+            json: reportFile.replace(/\.html$/, '.json'),
+            policyFiles: policyFilesOf(path.join(repo.checkout, 'policies')),
+            gitops: repo.checkout,
+            atMs: Math.max(Date.now(), ...outcomes.map((o) => o.decidedAt)),
+            env,
+            log,
+          });
+          console.log(`\nReport: ${reportFile} (open it in a browser; the same figures in ${path.basename(reportFile, '.html')}.json)`);
+          const prs = LocalGitBackend.pullRequests(repo.remote);
+          console.log(`\nPull requests: ${prs.length}`);
+          for (const pr of prs) console.log(`  #${pr.number} ${pr.head}: ${pr.title}`);
+          printServerSummary(recs, cluster, prs);
 
-        checkAlive();
-        step('5/7 waiting for the processor (windows, forecasts, recommendations) and the committer (GitOps commits), then the same for the LLM trace');
-        const deadline = Date.now() + 180_000;
-        const wait = progressBar('  applied', res.produced);
-        for (;;) {
-          const applied = await countIn();
-          checkAlive();
-          wait.update(Math.min(applied, res.produced));
-          if (applied >= res.produced) break;
-          if (Date.now() > deadline)
-            throw new ForesightError('STACK_START_FAILED', `the processor applied ${applied} of ${res.produced} events within 180 s; see ${processorLog}`);
-          await sleep(250);
-        }
-        wait.stop();
-        // a consumer is done when its group has committed the end of the topic twice in a row, 2 s apart
-        const settled = async (group: string, topic: string, who: string, until: number): Promise<void> => {
-          for (let stable = 0; ;) {
-            checkAlive();
-            if (Date.now() > until)
-              throw new ForesightError('STACK_START_FAILED', `the ${who} did not catch up within the time given; see its log in ${demoDir}`);
-            stable = (await caughtUp(clients.kafka, group, topic)) ? stable + 1 : 0;
-            if (stable === 2) return;
-            await sleep(2_000);
-          }
-        };
-        // The GPU part (demo-gpu.ts), the LLM trace as the ml namespace's vLLM server, once the checkout's recommendations are
-        // all committed: replayed together, the two workloads' critical changes (each on its own partition) reached the
-        // committer in either order from run to run, and their pull requests swapped numbers
-        await settled(cfg.processorGroup, cfg.topics.metrics, 'processor', deadline);
-        await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', deadline);
-        await replayLlmServer(clients.producer, clients.codec, cfg.topics.metrics, cluster, now);
-        await waitForServerRecommendations(clients.kafka, clients.codec, cfg.topics.recommendations, cluster, deadline, checkAlive);
-        await settled(cfg.committerGroup, cfg.topics.recommendations, 'committer', deadline);
-
-        // Closing the loop: the processor's checkout pulls the commits; then the trace's next rows
-        // are replayed after the last event, event time running ahead of wall time, until the
-        // committed change has been in force for the outcome period (plus the forecaster's hour).
-        const outcomes = await closeTheLoop();
-
-        checkAlive();
-        step('7/7 what happened');
-        const ref = (await store.locate(cfg.topics.metrics, partitions, seriesId))!;
-        const day = await rangeSummary(store, ref, seriesId, 'coarse', now - 24 * 3_600_000, now);
-        const week = await rangeSummary(store, ref, seriesId, 'coarse', now - 7 * 24 * 3_600_000, now);
-        const fmt = (x: number): string => x.toFixed(1).padStart(6);
-        console.log(`\nWindows: all ${res.produced} events of ${seriesId} applied (partition ${ref.partition}).`);
-        console.log('  window                 buckets  samples    mean     p50     p90     p99     max');
-        for (const [label, r] of [
-          ['last 24 h, 1-hour', day],
-          ['last 7 days, 1-hour', week],
-        ] as const) {
-          const st = statsOf(r.summary, r.buckets);
+          const git = (...args: string[]): string => execFileSync('git', ['-C', repo.remote, ...args], { encoding: 'utf8', env: gitEnv() });
+          const commits = Number(git('rev-list', '--count', 'main').trim()) - 1;
+          const shown = Math.min(commits, 3);
+          console.log(`\ngit log -p of the GitOps repository (main: ${commits} commit(s) by Foresight; the last ${shown} shown):\n`);
+          if (shown > 0) console.log(git('log', '-p', `-${shown}`, 'main'));
+          for (const pr of prs) console.log(`git log -p main..${pr.head}:\n\n${git('log', '-p', '-1', `main..${pr.head}`, '--', '.', ':!.foresight')}`);
+          console.log(`first event's trace context: ${res.firstTraceparent ?? '(none)'}`);
           console.log(
-            `  ${label.padEnd(22)} ${String(st.buckets).padStart(7)} ${String(st.count).padStart(8)} ${fmt(st.mean)}  ${fmt(st.p50)}  ${fmt(st.p90)}  ${fmt(st.p99)}  ${fmt(st.max)}`,
+            `the repository: git clone ${repo.remote}; the stack is still running: \`${inDir}npx foresight stack status${secureFlag}\`, \`${inDir}npx foresight stack down${secureFlag}\`; for report, processor and the other clients first \`eval "$(${inDir}npx foresight stack env${secureFlag})"\``,
           );
-        }
-
-        // the run's own topic holds this run's recommendations only
-        const mine = await readTopic(clients.kafka, cfg.topics.recommendations);
-        const recs = (await Promise.all(mine.map((m) => clients.codec.decode<Recommendation>(m.message.value, 'Recommendation'))))
-          .filter((r) => r.cluster === cluster)
-          .sort((a, b) => a.createdAt - b.createdAt);
-        console.log(`\nRecommendations on ${cfg.topics.recommendations}: ${recs.length}`);
-        for (const r of recs) {
-          const changes = r.changes.map((c) => `${c.field} ${c.current ?? '(unset)'}→${appliedValue(c)}`).join(', ');
-          console.log(
-            `  ${new Date(r.createdAt).toISOString().slice(0, 16)}  ${r.type.padEnd(4)} ${changes.padEnd(36)} ${r.forecast.horizonSeconds > 0 ? `q99 ${r.forecast.q99.toFixed(1).padStart(5)}` : 'no forecast'}  ${money(r).padEnd(42)}  ${r.critical ? 'critical → pull request' : 'routine → commit'}  (current from ${r.currentSource.toLowerCase()})`,
-          );
-        }
-        console.log(`\nOutcome verdicts: ${outcomes.map((o) => `${o.verdict} (${o.type} ${o.recommendationId.slice(0, 8)})`).join(', ') || 'none'}`);
-        // the report of this run (its own key prefix and topics: shop and the ml server), as `foresight report` writes it, at the replay's last event time
-        const reportFile = path.join(demoDir, `report-${runId}.html`);
-        await writeReport({
-          html: reportFile,
-          json: reportFile.replace(/\.html$/, '.json'),
-          policyFiles: policyFilesOf(path.join(repo.checkout, 'policies')),
-          gitops: repo.checkout,
-          atMs: Math.max(Date.now(), ...outcomes.map((o) => o.decidedAt)),
-          env,
-          log,
-        });
-        console.log(`\nReport: ${reportFile} (open it in a browser; the same figures in ${path.basename(reportFile, '.html')}.json)`);
-        const prs = LocalGitBackend.pullRequests(repo.remote);
-        console.log(`\nPull requests: ${prs.length}`);
-        for (const pr of prs) console.log(`  #${pr.number} ${pr.head}: ${pr.title}`);
-        printServerSummary(recs, cluster, prs);
-
-        const git = (...args: string[]): string => execFileSync('git', ['-C', repo.remote, ...args], { encoding: 'utf8', env: gitEnv() });
-        const commits = Number(git('rev-list', '--count', 'main').trim()) - 1;
-        const shown = Math.min(commits, 3);
-        console.log(`\ngit log -p of the GitOps repository (main: ${commits} commit(s) by Foresight; the last ${shown} shown):\n`);
-        if (shown > 0) console.log(git('log', '-p', `-${shown}`, 'main'));
-        for (const pr of prs) console.log(`git log -p main..${pr.head}:\n\n${git('log', '-p', '-1', `main..${pr.head}`, '--', '.', ':!.foresight')}`);
-        console.log(`first event's trace context: ${res.firstTraceparent ?? '(none)'}`);
-        console.log(
-          `the repository: git clone ${repo.remote}; the stack is still running: \`${inDir}npx foresight stack status${secureFlag}\`, \`${inDir}npx foresight stack down${secureFlag}\`; for report, processor and the other clients first \`eval "$(${inDir}npx foresight stack env${secureFlag})"\``,
-        );
-      } catch (err) {
-        // stopped by a signal: whatever failed after it (a step cut short) is not the demo's failure
-        if (!guard.stopping) throw err;
-        halted = true;
-      } finally {
-        await guard.stop();
-        guard.release();
-        await clients.producer.disconnect();
-        redis.disconnect();
-      }
-      // the signal's handler (stop-children.ts) ends the process by that signal now that the services are gone
-      if (halted) await new Promise<never>(() => {});
+        },
+        async () => {
+          await clients.producer.disconnect();
+          redis.disconnect();
+        },
+      );
     });
 }
 

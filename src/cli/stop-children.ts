@@ -11,8 +11,8 @@
  * more than half a second after the first as "stop at once", service-runtime/runtime.ts), then
  * SIGKILL if still running after `graceMs`. On SIGINT, SIGTERM or SIGHUP one line says so, and
  * the command ends by that signal (exit-on-signal.ts: its cleanup first) once they have exited;
- * meanwhile the command's own flow halts at its next `check()` (StoppedBySignal), so it neither
- * takes the services' exit for a failure nor goes on printing its steps while they stop.
+ * meanwhile the command's own flow (run by `runFlow`) halts at its next `check()` (StoppedBySignal),
+ * so it neither takes the services' exit for a failure nor goes on printing its steps while they stop.
  * A second signal kills the children still running (SIGKILL) instead of waiting for them.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -83,6 +83,29 @@ export class ChildServices {
     }, this.graceMs);
     await Promise.all(exited);
     clearTimeout(timer);
+  }
+
+  /**
+   * Runs the command's flow with the children, as the demo does: when the flow ends, the children
+   * are stopped (one SIGTERM each) and waited for, the handlers removed, and `cleanup` run. A flow
+   * cut short by a signal (its next check() threw, or whatever failed after the signal) is no
+   * failure: this never settles then, since the signal's handler ends the process by that signal
+   * as soon as the children are gone (its 'exit' listeners run; `cleanup` may not), even if the
+   * flow is stuck in a call that does not return.
+   */
+  async runFlow(flow: () => Promise<void>, cleanup: () => Promise<void>): Promise<void> {
+    let halted = false;
+    try {
+      await flow();
+    } catch (err) {
+      if (!this.stopping) throw err;
+      halted = true;
+    } finally {
+      await this.stop();
+      this.release();
+      await cleanup();
+    }
+    if (halted) await new Promise<never>(() => {});
   }
 
   /** Removes the signal handlers (the command's own end, after stop()). */

@@ -46,23 +46,17 @@ if (process.argv[2] === 'slow') process.on('SIGTERM', () => setTimeout(() => voi
 console.log('child pid ' + child.pid);
 setInterval(() => {}, 1000);
 // the demo's flow: a step every 50 ms, each after guard.check(); halted by a signal, it prints nothing more
-if (process.argv[2] === 'steps') {
-  let halted = false;
-  try {
-    for (let i = 0; ; i++) {
-      guard.check();
-      console.log('step ' + i);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } catch (err) {
-    if (!guard.stopping) throw err;
-    halted = true;
-  } finally {
-    await guard.stop();
-    guard.release();
-  }
-  if (halted) await new Promise(() => {});
-}\n`,
+if (process.argv[2] === 'steps')
+  await guard.runFlow(
+    async () => {
+      for (let i = 0; ; i++) {
+        guard.check();
+        console.log('step ' + i);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async () => undefined,
+  );\n`,
   );
 
   const run = async (signal: NodeJS.Signals, mode = '', group = false): Promise<{ code: number | string | null; out: string; childPid: number }> => {
