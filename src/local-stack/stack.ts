@@ -79,9 +79,20 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
     if (r.status === 'fulfilled') statuses.push(r.value);
     else failures.push(errorMessage(r.reason));
   }
-  if (failures.length > 0) throw new ForesightError('STACK_START_FAILED', failures.join('\n\n'));
+  if (failures.length > 0) throw new ForesightError('STACK_START_FAILED', startFailure(failures, statuses));
   if (cfg.redisCluster) await formRedisCluster(cfg, progress);
   return order(statuses);
+}
+
+/**
+ * What `stack up` says when a service did not start: each failure, then the services that did
+ * start and stay up (a half-started stack), and what brings it back to one state.
+ */
+export function startFailure(failures: string[], statuses: ServiceStatus[]): string {
+  const up = statuses.filter((st) => st.state === 'running').map((st) => st.name);
+  if (up.length === 0) return failures.join('\n\n');
+  const them = up.length > 1 ? 'them' : 'it';
+  return `${failures.join('\n\n')}\n\n${up.join(' and ')} ${up.length > 1 ? 'are' : 'is'} running: \`stack up\` again starts the rest, \`stack down\` stops ${them}`;
 }
 
 /**
