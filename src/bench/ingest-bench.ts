@@ -52,9 +52,10 @@ function percentile(sorted: number[], q: number): number {
  * Plain kafkajs consumption of the first `events` records of `topic` in a fresh group, with no
  * processing: seconds from its first batch to its last.
  */
-export async function rawConsumeSeconds(kafkaCfg: KafkaConfig, group: string, topic: string, events: number): Promise<number> {
+export async function rawConsumeSeconds(kafkaCfg: KafkaConfig, group: string, topic: string, events: number, fetchMaxBytes: number): Promise<number> {
   const rawKafka = new Kafka({ brokers: kafkaCfg.brokers, ...kafkaSecurityOptions(kafkaCfg), clientId: group, logLevel: logLevel.NOTHING });
-  const raw = rawKafka.consumer({ groupId: group, maxBytesPerPartition: 4 * 1024 * 1024 });
+  // the processor's fetch sizes (batch-runner.ts), so both read the same batches
+  const raw = rawKafka.consumer({ groupId: group, maxBytesPerPartition: fetchMaxBytes, maxBytes: Math.max(10 * 1024 * 1024, fetchMaxBytes) });
   await raw.connect();
   await raw.subscribe({ topic, fromBeginning: true });
   let count = 0;
@@ -120,7 +121,7 @@ export async function benchIngest(opts: IngestBenchOptions): Promise<Record<stri
   // 2a. raw consumption
   opts.progress('measuring raw kafkajs consumption...');
   const rawCpu0 = await cpu.snapshot();
-  const rawS = await rawConsumeSeconds(cfg.kafka, `${id}-raw`, topic, opts.events);
+  const rawS = await rawConsumeSeconds(cfg.kafka, `${id}-raw`, topic, opts.events, cfg.ingest.fetchMaxBytes);
   const rawCpu = cpuBetween(rawCpu0, await cpu.snapshot());
   opts.progress(`raw: ${opts.events} events in ${rawS.toFixed(2)} s`);
 

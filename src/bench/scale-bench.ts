@@ -99,7 +99,7 @@ export async function benchScale(opts: ScaleBenchOptions): Promise<Record<string
     opts.progress(
       `  processors: ${caughtUp} events after ${fromAllReady ? 'their first batch with all of them ready' : 'the first batch (most of the backlog was gone before every processor was ready: start-ups and the rebalance included)'} in ${procS.toFixed(2)} s; raw kafkajs on the same records...`,
     );
-    const rawS = await rawConsumeSeconds(cfg.kafka, `${h.id}-raw`, cfg.topics.metrics, warmupEvents);
+    const rawS = await rawConsumeSeconds(cfg.kafka, `${h.id}-raw`, cfg.topics.metrics, warmupEvents, cfg.ingest.fetchMaxBytes);
     await h.startReader();
 
     // 2. flowing rounds; round 1 warms the loop (first model sessions, policies, the series' first scoring) and is reported apart

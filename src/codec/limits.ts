@@ -5,8 +5,8 @@
  *
  * - MAX_MESSAGE_BYTES: a value larger than this is not decoded. 4 MiB: four times Kafka's
  *   default max.message.bytes and the OpenTelemetry Collector Kafka exporter's default
- *   producer.max_message_bytes (the processor's fetch per partition, FORESIGHT_FETCH_MAX_BYTES,
- *   is 16 MiB by default).
+ *   producer.max_message_bytes (and the processor's default fetch per partition,
+ *   FORESIGHT_FETCH_MAX_BYTES).
  * - MAX_JSON_DEPTH: JSON nested deeper than this (objects and arrays) is not parsed. Our JSON
  *   formats need at most ~12 levels (OTLP/JSON with a nested attribute value); 64 leaves room
  *   while keeping every recursive walk (JSON.parse, protobufjs's fromObject and verify,

@@ -64,6 +64,8 @@ export interface IngestConfig {
   fetchLingerMs: number;
   /** FORESIGHT_FETCH_MAX_BYTES: the most bytes of one partition per fetch */
   fetchMaxBytes: number;
+  /** FORESIGHT_BATCH_MAX_EVENTS: the most events of one partition applied in one Redis call */
+  batchMaxEvents: number;
 }
 
 /** Outcomes of changes and online forecast quality (src/outcomes/). */
@@ -161,6 +163,7 @@ export function loadIngestConfig(env: Env, topics: TopicsConfig): IngestConfig {
     partitionsConcurrently: readVar(V.PARTITIONS_CONCURRENTLY, env),
     fetchLingerMs: readVar(V.FETCH_LINGER_MS, env),
     fetchMaxBytes: readVar(V.FETCH_MAX_BYTES, env),
+    batchMaxEvents: readVar(V.BATCH_MAX_EVENTS, env),
   };
 }
 

@@ -192,9 +192,16 @@ export const FETCH_MAX_BYTES = envVar(
     .int()
     .min(1024)
     .max(64 * 1024 * 1024),
-  String(16 * 1024 * 1024),
+  String(4 * 1024 * 1024),
   'an integer of bytes in [1024, 67108864]',
-  "The most bytes of one partition the processor's fetch returns (a batch is at most this). Smaller bounds the memory of a catch-up and how long one batch's apply holds Redis; larger batches cost less CPU per event (a batch holding several samples of a series merges them before Redis).",
+  "The most bytes of one partition the processor's fetch returns, counted as stored (a gzip topic brings several times more). Smaller bounds the memory of a catch-up; larger batches cost less CPU per event (a batch holding several samples of a series merges them before Redis: 16 MiB halves a catch-up's CPU per event on a topic of one sample per message).",
+);
+export const BATCH_MAX_EVENTS = envVar(
+  'FORESIGHT_BATCH_MAX_EVENTS',
+  z.coerce.number().int().min(1).max(10_000_000),
+  '100000',
+  'an integer in [1, 10000000]',
+  'The most Kafka messages of one partition the processor applies in one Redis call: a larger fetched batch is applied in slices of this many, in order. Bounds how long one call holds Redis (about 50 µs per distinct series in it) whatever the fetch holds (FORESIGHT_FETCH_MAX_BYTES counts bytes as stored).',
 );
 export const REPLAY_HISTORY = envVar(
   'FORESIGHT_REPLAY_HISTORY',
@@ -434,6 +441,7 @@ export const ALL_VARIABLES = [
   PARTITIONS_CONCURRENTLY,
   FETCH_LINGER_MS,
   FETCH_MAX_BYTES,
+  BATCH_MAX_EVENTS,
   ALLOWED_LATENESS_MS,
   MAX_FUTURE_SKEW_MS,
   MAX_EVENT_AGE_MS,

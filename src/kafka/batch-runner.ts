@@ -68,6 +68,14 @@ export interface RunnerOptions {
   maxBytesPerPartition?: number;
   /** Handle a partition's batch while kafkajs fetches the next (see the header). */
   pipelined?: boolean;
+  /**
+   * The most messages one handler call gets: a larger fetched batch is handed over in slices of
+   * at most this many, in order (a fetch's size counts bytes as stored, so a compressed topic
+   * brings several times more messages than its bytes suggest). A failed slice refetches the
+   * partition from the batch's first offset, as a failed batch does (the slices before it come
+   * again; the handler makes re-application a no-op). Default: no limit.
+   */
+  maxMessagesPerCall?: number;
 }
 
 /** A partition's chain of batches in pipelined mode. */
@@ -133,7 +141,7 @@ export class BatchRunner {
         } else {
           await this.chains.get(`${b.topic}|${b.partition}`)?.tail; // the partition's prepare step
           if (isStale()) return;
-          const r = await this.whileHeartbeating(heartbeat, () => this.handler(b));
+          const r = await this.whileHeartbeating(heartbeat, () => this.handleSliced(b));
           if (r) {
             this.reposition(b.topic, b.partition, r, b.messages[0].offset);
             return;
@@ -222,7 +230,7 @@ export class BatchRunner {
     }
     const c = chain;
     const last = b.messages[b.messages.length - 1].offset;
-    c.tail = this.handler(b)
+    c.tail = this.handleSliced(b)
       .finally(() => this.releaseSlot())
       .then(
         (r) => {
@@ -241,6 +249,18 @@ export class BatchRunner {
         },
       );
     return true;
+  }
+
+  /** The handler over the batch, in slices of at most maxMessagesPerCall messages; a reposition ends it there. */
+  private async handleSliced(b: Batch): Promise<void | Reposition> {
+    const max = this.opts.maxMessagesPerCall ?? Infinity;
+    if (b.messages.length <= max) return this.handler(b);
+    for (let i = 0; i < b.messages.length; i += max) {
+      const messages = b.messages.slice(i, i + max);
+      // the lag after this slice: the batch's own, plus its messages after the slice
+      const r = await this.handler({ ...b, messages, lag: b.lag + BigInt(b.messages.length - i - messages.length) });
+      if (r) return r;
+    }
   }
 
   /** The handler asked to read the partition from another offset: nothing of the batch in hand is committed. */

@@ -328,6 +328,7 @@ export async function startProcessor(ctx: ServiceContext, observer?: BatchObserv
       partitionsConcurrently: cfg.ingest.partitionsConcurrently,
       lingerMs: cfg.ingest.fetchLingerMs > 0 ? cfg.ingest.fetchLingerMs : undefined,
       maxBytesPerPartition: cfg.ingest.fetchMaxBytes,
+      maxMessagesPerCall: cfg.ingest.batchMaxEvents,
       pipelined: true, // decode and apply one batch while kafkajs fetches the next
       onJoin: () => {
         pipeline.reset(); // partitions may have moved; re-read their state from Redis

@@ -78,6 +78,49 @@ describe('batch runner, pipelined', () => {
   });
 });
 
+describe('batch runner, slices', () => {
+  it('hands a fetched batch larger than maxMessagesPerCall over in slices, in order, each offset once, with the lag after each slice', async () => {
+    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' });
+    const cfg = testConfig(env);
+    const kafka = testKafka(cfg);
+    await ensureTopics(kafka, cfg.topics);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: cfg.topics.metrics, messages: Array.from({ length: 40 }, (_, i) => ({ value: `m${i}` })) });
+    await producer.disconnect();
+    const calls: { offsets: number[]; lag: bigint }[] = [];
+    const runner = new BatchRunner(
+      kafka,
+      {
+        groupId: cfg.processorGroup,
+        topics: [cfg.topics.metrics],
+        sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
+        heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
+        pipelined: true,
+        maxMessagesPerCall: 7,
+      },
+      async (batch) => {
+        calls.push({ offsets: batch.messages.map((m) => Number(m.offset)), lag: batch.lag });
+      },
+      createLogger('test', 'silent'),
+    );
+    await runner.start();
+    await waitFor(async () => calls.flatMap((c) => c.offsets).length >= 40, 30_000, 100);
+    await runner.stop();
+    assert.deepEqual(
+      calls.flatMap((c) => c.offsets),
+      Array.from({ length: 40 }, (_, i) => i),
+      'every offset once, in order',
+    );
+    assert.ok(calls.length >= 6, `40 messages in calls of at most 7: ${calls.map((c) => c.offsets.length).join(', ')}`);
+    for (const c of calls) {
+      assert.ok(c.offsets.length <= 7, `a call of ${c.offsets.length} messages`);
+      assert.equal(c.lag, BigInt(39 - c.offsets.at(-1)!), 'the lag after the slice: the messages behind its last');
+    }
+    assert.equal((await committedOffsets(kafka, cfg.processorGroup, cfg.topics.metrics)).get(0), 40n);
+  });
+});
+
 describe('batch runner, in step', () => {
   it('heartbeats while a handler runs longer than the session timeout: no rebalance, the batch handled once', async () => {
     const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' });
