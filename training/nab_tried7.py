@@ -13,7 +13,8 @@ term beside anomaly-4's (the largest term wins, as there):
 - absolute: 2 w × max(0, d − 0.5) (a subsequence whose nearest neighbour is further than half the largest
   possible distance; the same scale for every series);
 - relative: 4 w × max(0, d / q99 − 1), q99 the 99th percentile of d over the 576 steps before (per series: a
-  noisy series, whose subsequences are all far apart, weighs its distances less). Serving could not compute this
+  noisy series, whose subsequences are all far apart, weighs its distances less; the ratio is capped at 10, which it
+  also is where q99 is 0 and d is not). Serving could not compute this
   one from the windows alone (it needs the distance at each of the 576 earlier steps: ~550 times the cost).
 
 Lengths m 12, 24, 48 (one hour to four hours at 5-minute steps); weights w 1, 2, 3 (absolute) and 0.5, 1, 2
@@ -78,6 +79,13 @@ def trailing_quantile(d: np.ndarray, window: int = detector.WINDOW, q: float = 0
     return out
 
 
+def relative(d: np.ndarray, q: np.ndarray, most: float = 10.0) -> np.ndarray:
+    """d / q, at most `most`; where q is 0 (every earlier subsequence alike) a distance above 0 is `most`; 0 where unknown."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(q > 0, d / q, np.where(d > 0, most, 0.0))
+    return np.nan_to_num(np.minimum(out, most), nan=0.0)
+
+
 def main() -> None:
     files = nab_eval.load()
     P, raws = anomaly4_raws(files)
@@ -92,10 +100,9 @@ def main() -> None:
         for w in ABSOLUTE_WEIGHTS:
             family.append((f"discord m{m} absolute w{w}", [score(np.maximum(r, 2 * w * np.maximum(0, np.nan_to_num(x) - 0.5)), p)
                                                            for r, x, p in zip(raws, d, P)]))
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            for w in RELATIVE_WEIGHTS:
-                family.append((f"discord m{m} relative w{w}", [score(np.maximum(r, 4 * w * np.maximum(0, np.nan_to_num(x / y) - 1)), p)
-                                                               for r, x, y, p in zip(raws, d, q, P)]))
+        for w in RELATIVE_WEIGHTS:
+            family.append((f"discord m{m} relative w{w}", [score(np.maximum(r, 4 * w * np.maximum(0, relative(x, y) - 1)), p)
+                                                           for r, x, y, p in zip(raws, d, q, P)]))
     rows = {}
     for label, scored in base + family:
         best, th = swept(files, scored)

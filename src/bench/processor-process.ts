@@ -179,6 +179,7 @@ async function child(): Promise<void> {
       }
       void service
         .stop()
+        .then(report) // batches applied while stopping
         .then(() => ctx.producer.disconnect())
         .then(() => ctx.health.close())
         .finally(() => process.exit(0));

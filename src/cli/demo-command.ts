@@ -82,10 +82,18 @@ export function seedDemoRepository(dir: string): { remote: string; checkout: str
   return { remote, checkout, workdir: path.join(dir, 'committer-work') };
 }
 
-function startService(name: string, env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
-  // the previous run's log is kept beside it (processor.previous.log), one run back
-  if (existsSync(logFile)) renameSync(logFile, logFile.replace(/\.log$/, '.previous.log'));
-  const fd = openSync(logFile, 'w');
+/** The previous run's log kept beside it (processor.previous.log), one run back; a log that cannot be moved is overwritten, said once. */
+function keepPreviousLog(logFile: string): void {
+  if (!existsSync(logFile)) return;
+  try {
+    renameSync(logFile, logFile.replace(/\.log$/, '.previous.log'));
+  } catch (err) {
+    console.log(`  (the previous run's ${path.basename(logFile)} is overwritten: ${errorMessage(err)})`);
+  }
+}
+
+/** Starts a service writing to `fd` (its log, opened by the caller before any service starts). */
+function startService(name: string, env: NodeJS.ProcessEnv, fd: number): ChildProcess {
   // a process group of its own: Ctrl-C reaches the demo alone, which stops the services with one
   // SIGTERM each (stop-children.ts; a second signal would end a service at once, mid-batch)
   return spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'foresight.js'), name], {
@@ -230,7 +238,10 @@ export function demoCommand(): Command {
         if (staleGone && groupsGone) writeFileSync(runsFile, `${runId}\n`);
       }
       // the services last before the try whose finally stops them: nothing in between can throw and leave them running
-      const services = [startService('processor', env, processorLog), startService('committer', env, committerLog)];
+      keepPreviousLog(processorLog);
+      keepPreviousLog(committerLog);
+      const logs = [openSync(processorLog, 'w'), openSync(committerLog, 'w')];
+      const services = [startService('processor', env, logs[0]), startService('committer', env, logs[1])];
       // stopped the same way however the demo ends (a signal to it included), one SIGTERM each, and waited for
       const guard = new ChildServices(services, 'the processor and the committer');
       console.log(`  processor pid ${services[0].pid}, logs in ${processorLog}\n  committer pid ${services[1].pid}, logs in ${committerLog}`);

@@ -16,6 +16,7 @@
  * A second signal kills the children still running (SIGKILL) instead of waiting for them.
  */
 import type { ChildProcess } from 'node:child_process';
+import { ForesightError } from '../util/errors.js';
 import { dieBySignal, SIGNALS } from './exit-on-signal.js';
 
 /** Younger than this, a service may not have its signal handlers yet. */
@@ -24,9 +25,9 @@ const YOUNG_MS = 2_000;
 const running = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
 
 /** Thrown by `check()` once a signal is stopping the children: the command's flow ends there, quietly. */
-export class StoppedBySignal extends Error {
+export class StoppedBySignal extends ForesightError {
   constructor() {
-    super('stopped by a signal');
+    super('STOPPED_BY_SIGNAL', 'stopped by a signal');
     this.name = 'StoppedBySignal';
   }
 }

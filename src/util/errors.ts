@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'UNSAFE_PATH'
   | 'COMMIT_CONFLICT'
   | 'COMMIT_REFUSED'
-  | 'COMMIT_FAILED';
+  | 'COMMIT_FAILED'
+  | 'STOPPED_BY_SIGNAL';
 
 export class ForesightError extends Error {
   readonly code: ErrorCode;

@@ -72,7 +72,11 @@ if (process.argv[2] === 'steps')
       await new Promise((r) => setTimeout(r, 20));
     }
     const childPid = Number(/child pid (\d+)/.exec(out)![1]);
-    if (mode === 'steps') while (!/step 2/.test(out)) await new Promise((r) => setTimeout(r, 20));
+    if (mode === 'steps')
+      while (!/step 2/.test(out)) {
+        assert.ok(Date.now() < deadline, `the command printed no steps:\n${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     if (group)
       process.kill(-proc.pid!, signal); // Ctrl-C in a terminal: the whole foreground group
     else proc.kill(signal);
