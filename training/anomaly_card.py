@@ -201,9 +201,9 @@ def section(out_dir: str) -> list[str]:
         "lies in [0, 2] on any series, as an absolute term 2w × max(0, d − 0.5) or relative to its own 99th percentile over the "
         "576 steps before, 4w × max(0, d / q99 − 1); m 12, 24, 48; w 1, 2, 3 (absolute) and 0.5, 1, 2 (relative). Standard at "
         "0.225 / swept / threshold-only held out: the best, m 12 absolute w 2, 66.5 / 67.9 / 66.9 (anomaly-4 66.1 / 66.9 / 65.8), "
-        "catching AdExchange 12 of 14 windows and AWS 21 of 30 (8 and 20) for 30 more false alerts there; w 1 changes nothing at "
-        "any m, and w 3 or m 24–48 at w 2 bury the corpus in false alerts (28–41 standard at 0.225); every relative variant "
-        "loses (62.9–64.8 at 0.225: a per-series 99th percentile makes every series' rarest shapes alike). With candidate and "
+        "catching AdExchange 12 of 14 windows and AWS 21 of 30 (8 and 20) for 30 more false alerts there; w 1 changes almost "
+        "nothing (66.0–66.1 at any m), and w 3 or m 24–48 at w 2 bury the corpus in false alerts (28–41 standard at 0.225); "
+        "every relative variant loses (62.1–64.8 at 0.225: a per-series 99th percentile makes every series' rarest shapes alike). With candidate and "
         "threshold chosen together on four categories: 63.4 held out against 65.8 for anomaly-4 alone; four folds choose the "
         "term, but not the AdExchange fold, where its gain lies: the same instability as the profile term of rounds 4 and 6. "
         "Anomaly-4 stays.",
