@@ -8,7 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { BatchRunner } from '../../../src/kafka/batch-runner.js';
+import type { Kafka } from 'kafkajs';
+import { BatchRunner, type BatchHandler, type RunnerOptions } from '../../../src/kafka/batch-runner.js';
+import type { ServiceConfig } from '../../../src/config/config.js';
 import { ensureTopics } from '../../../src/kafka/topics.js';
 import { createLogger } from '../../../src/telemetry/log.js';
 import { sleep, waitFor } from '../../../src/util/retry.js';
@@ -18,6 +20,23 @@ import { committedOffsets, testKafka } from '../../helpers/kafka.js';
 const ROUNDS = 6;
 const PER_ROUND = 50;
 const TOTAL = ROUNDS * PER_ROUND;
+
+/** A pipelined runner on the metrics topic of `cfg`, as the processor runs it. */
+function pipelinedRunner(kafka: Kafka, cfg: ServiceConfig, handler: BatchHandler, extra: Partial<RunnerOptions> = {}): BatchRunner {
+  return new BatchRunner(
+    kafka,
+    {
+      groupId: cfg.processorGroup,
+      topics: [cfg.topics.metrics],
+      sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
+      heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
+      pipelined: true,
+      ...extra,
+    },
+    handler,
+    createLogger('test', 'silent'),
+  );
+}
 
 describe('batch runner, pipelined', () => {
   const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' });
@@ -32,32 +51,21 @@ describe('batch runner, pipelined', () => {
     const handled: number[] = [];
     const overlap = { inHandler: 0, max: 0 };
     let failed = false;
-    const runner = new BatchRunner(
-      kafka,
-      {
-        groupId: cfg.processorGroup,
-        topics: [cfg.topics.metrics],
-        sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
-        heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
-        pipelined: true,
-      },
-      async (batch) => {
-        overlap.inHandler++;
-        overlap.max = Math.max(overlap.max, overlap.inHandler);
-        try {
-          await sleep(150); // slow enough for the next rounds to queue up behind it
-          const offsets = batch.messages.map((m) => Number(m.offset));
-          if (!failed && offsets.some((o) => o >= 2 * PER_ROUND)) {
-            failed = true;
-            throw new Error('injected failure');
-          }
-          handled.push(...offsets);
-        } finally {
-          overlap.inHandler--;
+    const runner = pipelinedRunner(kafka, cfg, async (batch) => {
+      overlap.inHandler++;
+      overlap.max = Math.max(overlap.max, overlap.inHandler);
+      try {
+        await sleep(150); // slow enough for the next rounds to queue up behind it
+        const offsets = batch.messages.map((m) => Number(m.offset));
+        if (!failed && offsets.some((o) => o >= 2 * PER_ROUND)) {
+          failed = true;
+          throw new Error('injected failure');
         }
-      },
-      createLogger('test', 'silent'),
-    );
+        handled.push(...offsets);
+      } finally {
+        overlap.inHandler--;
+      }
+    });
     await runner.start();
     for (let r = 0; r < ROUNDS; r++) {
       await producer.send({ topic: cfg.topics.metrics, messages: Array.from({ length: PER_ROUND }, (_, i) => ({ value: `m${r * PER_ROUND + i}` })) });
@@ -89,20 +97,13 @@ describe('batch runner, slices', () => {
     await producer.send({ topic: cfg.topics.metrics, messages: Array.from({ length: 40 }, (_, i) => ({ value: `m${i}` })) });
     await producer.disconnect();
     const calls: { offsets: number[]; lag: bigint }[] = [];
-    const runner = new BatchRunner(
+    const runner = pipelinedRunner(
       kafka,
-      {
-        groupId: cfg.processorGroup,
-        topics: [cfg.topics.metrics],
-        sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
-        heartbeatIntervalMs: cfg.kafka.heartbeatIntervalMs,
-        pipelined: true,
-        maxMessagesPerCall: 7,
-      },
+      cfg,
       async (batch) => {
         calls.push({ offsets: batch.messages.map((m) => Number(m.offset)), lag: batch.lag });
       },
-      createLogger('test', 'silent'),
+      { maxMessagesPerCall: 7 },
     );
     await runner.start();
     await waitFor(async () => calls.flatMap((c) => c.offsets).length >= 40, 30_000, 100);
