@@ -21,6 +21,18 @@ const ROUNDS = 6;
 const PER_ROUND = 50;
 const TOTAL = ROUNDS * PER_ROUND;
 
+/** Topics of their own (one partition each), with `values` already on `topic`. */
+async function topicsWith(topic: 'metrics' | 'recommendations', values: string[]): Promise<{ cfg: ServiceConfig; kafka: Kafka }> {
+  const cfg = testConfig(testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' }));
+  const kafka = testKafka(cfg);
+  await ensureTopics(kafka, cfg.topics);
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic: cfg.topics[topic], messages: values.map((value) => ({ value })) });
+  await producer.disconnect();
+  return { cfg, kafka };
+}
+
 /** A pipelined runner on the metrics topic of `cfg`, as the processor runs it. */
 function pipelinedRunner(kafka: Kafka, cfg: ServiceConfig, handler: BatchHandler, extra: Partial<RunnerOptions> = {}): BatchRunner {
   return new BatchRunner(
@@ -88,14 +100,10 @@ describe('batch runner, pipelined', () => {
 
 describe('batch runner, slices', () => {
   it('hands a fetched batch larger than maxMessagesPerCall over in slices, in order, each offset once, with the lag after each slice', async () => {
-    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' });
-    const cfg = testConfig(env);
-    const kafka = testKafka(cfg);
-    await ensureTopics(kafka, cfg.topics);
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: cfg.topics.metrics, messages: Array.from({ length: 40 }, (_, i) => ({ value: `m${i}` })) });
-    await producer.disconnect();
+    const { cfg, kafka } = await topicsWith(
+      'metrics',
+      Array.from({ length: 40 }, (_, i) => `m${i}`),
+    );
     const calls: { offsets: number[]; lag: bigint }[] = [];
     const runner = pipelinedRunner(
       kafka,
@@ -124,14 +132,7 @@ describe('batch runner, slices', () => {
 
 describe('batch runner, in step', () => {
   it('heartbeats while a handler runs longer than the session timeout: no rebalance, the batch handled once', async () => {
-    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1' });
-    const cfg = testConfig(env);
-    const kafka = testKafka(cfg);
-    await ensureTopics(kafka, cfg.topics);
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: cfg.topics.recommendations, messages: [{ value: 'r0' }, { value: 'r1' }] });
-    await producer.disconnect();
+    const { cfg, kafka } = await topicsWith('recommendations', ['r0', 'r1']);
     const handled: string[] = [];
     let joins = 0;
     const log = createLogger('test', 'info', {
