@@ -13,8 +13,9 @@
  *   (every second and on stop). A handler failure seeks the partition back to the failed
  *   batch, drops the batches queued behind it and refetches them.
  *
- * In step, the group is heartbeaten while the handler runs (a long one is not taken for a
- * dead member). In both modes a batch that failed or was interrupted is fetched again and committed
+ * In step, the group is heartbeaten while the handler runs; pipelined, while a fetched batch waits
+ * for its partition's batch in hand (kafkajs's eachBatch call blocks on it meanwhile). So a long
+ * handler (a Redis outage, a Git host's rate limit) is not taken for a dead member. In both modes a batch that failed or was interrupted is fetched again and committed
  * offsets never pass a batch not handled; the handler makes re-application a no-op. On stop
  * the batches in hand finish, their offsets are committed and the consumer leaves the group.
  *
@@ -137,7 +138,8 @@ export class BatchRunner {
         const b: Batch = { topic: batch.topic, partition: batch.partition, messages: batch.messages, lag: BigInt(batch.offsetLag()) };
         if (this.opts.pipelined) {
           // a dropped batch is not resolved: the pending seek decides where the next fetch starts
-          if (!(await this.handOff(b, isStale))) return;
+          // waiting for the partition's batch in hand (a Redis outage can make that minutes) heartbeats too
+          if (!(await this.whileHeartbeating(heartbeat, () => this.handOff(b, isStale)))) return;
         } else {
           await this.chains.get(`${b.topic}|${b.partition}`)?.tail; // the partition's prepare step
           if (isStale()) return;

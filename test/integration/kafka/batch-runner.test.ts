@@ -130,6 +130,42 @@ describe('batch runner, slices', () => {
   });
 });
 
+describe('batch runner, pipelined, a long batch', () => {
+  it('heartbeats while the next batch waits for a batch in hand longer than the session timeout: no rebalance, each batch handled once', async () => {
+    const { cfg, kafka } = await topicsWith('metrics', ['m0']);
+    const handled: string[] = [];
+    let joins = 0;
+    const log = createLogger('test', 'info', {
+      write: (line: string) => {
+        if (line.includes('joined consumer group')) joins++;
+      },
+    } as unknown as NodeJS.WritableStream);
+    const sessionTimeoutMs = 6_000; // the broker's smallest (group.min.session.timeout.ms)
+    const runner = new BatchRunner(
+      kafka,
+      { groupId: cfg.processorGroup, topics: [cfg.topics.metrics], sessionTimeoutMs, heartbeatIntervalMs: 1_000, pipelined: true },
+      async (batch) => {
+        if (handled.length === 0) await sleep(sessionTimeoutMs + 3_000); // the first batch is long (a Redis outage)
+        handled.push(...batch.messages.map((m) => m.offset));
+      },
+      log,
+    );
+    await runner.start();
+    await waitFor(async () => joins === 1, 30_000, 50);
+    await sleep(1_000); // the first batch is in hand: the next one fetched waits behind it, inside kafkajs's eachBatch
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: cfg.topics.metrics, messages: [{ value: 'm1' }] });
+    await producer.disconnect();
+    await waitFor(async () => handled.length >= 2, 30_000, 100);
+    await sleep(1_500); // a rebalance after the long wait would rejoin and hand the batches again
+    await runner.stop();
+    assert.deepEqual(handled, ['0', '1'], 'handled once, in order');
+    assert.equal(joins, 1, 'the member was never taken for dead');
+    assert.equal((await committedOffsets(kafka, cfg.processorGroup, cfg.topics.metrics)).get(0), 2n);
+  });
+});
+
 describe('batch runner, in step', () => {
   it('heartbeats while a handler runs longer than the session timeout: no rebalance, the batch handled once', async () => {
     const { cfg, kafka } = await topicsWith('recommendations', ['r0', 'r1']);
