@@ -15,8 +15,9 @@
  *
  * In step, the group is heartbeaten while the handler runs; pipelined, while a fetched batch waits
  * for its partition's batch in hand (kafkajs's eachBatch call blocks on it meanwhile). So a long
- * handler (a Redis outage, a Git host's rate limit) is not taken for a dead member. In both modes a batch that failed or was interrupted is fetched again and committed
- * offsets never pass a batch not handled; the handler makes re-application a no-op. On stop
+ * handler (a Redis outage, a Git host's rate limit) is not taken for a dead member. In both modes
+ * a batch that failed or was interrupted is fetched again and committed offsets never pass a
+ * batch not handled; the handler makes re-application a no-op. On stop
  * the batches in hand finish, their offsets are committed and the consumer leaves the group.
  *
  * A handler may also answer `{ seekTo }` instead of handling the batch (the processor does
