@@ -12,7 +12,7 @@ import type { Kafka } from 'kafkajs';
 import { BatchRunner, type BatchHandler, type RunnerOptions } from '../../../src/kafka/batch-runner.js';
 import type { ServiceConfig } from '../../../src/config/config.js';
 import { ensureTopics } from '../../../src/kafka/topics.js';
-import { createLogger } from '../../../src/telemetry/log.js';
+import { createLogger, type Logger } from '../../../src/telemetry/log.js';
 import { sleep, waitFor } from '../../../src/util/retry.js';
 import { testConfig, testEnv } from '../../helpers/env.js';
 import { committedOffsets, testKafka } from '../../helpers/kafka.js';
@@ -20,6 +20,20 @@ import { committedOffsets, testKafka } from '../../helpers/kafka.js';
 const ROUNDS = 6;
 const PER_ROUND = 50;
 const TOTAL = ROUNDS * PER_ROUND;
+
+/** The broker's smallest session timeout (group.min.session.timeout.ms): a handler longer than it tests the heartbeat. */
+const SESSION_MIN_MS = 6_000;
+
+/** A logger that counts the group joins it sees (a second one: the member was taken for dead and rejoined). */
+function joinsCounted(): { log: Logger; joins: () => number } {
+  let joins = 0;
+  const log = createLogger('test', 'info', {
+    write: (line: string) => {
+      if (line.includes('joined consumer group')) joins++;
+    },
+  } as unknown as NodeJS.WritableStream);
+  return { log, joins: () => joins };
+}
 
 /** Topics of their own (one partition each), with `values` already on `topic`. */
 async function topicsWith(topic: 'metrics' | 'recommendations', values: string[]): Promise<{ cfg: ServiceConfig; kafka: Kafka }> {
@@ -134,24 +148,18 @@ describe('batch runner, pipelined, a long batch', () => {
   it('heartbeats while the next batch waits for a batch in hand longer than the session timeout: no rebalance, each batch handled once', async () => {
     const { cfg, kafka } = await topicsWith('metrics', ['m0']);
     const handled: string[] = [];
-    let joins = 0;
-    const log = createLogger('test', 'info', {
-      write: (line: string) => {
-        if (line.includes('joined consumer group')) joins++;
-      },
-    } as unknown as NodeJS.WritableStream);
-    const sessionTimeoutMs = 6_000; // the broker's smallest (group.min.session.timeout.ms)
+    const group = joinsCounted();
     const runner = new BatchRunner(
       kafka,
-      { groupId: cfg.processorGroup, topics: [cfg.topics.metrics], sessionTimeoutMs, heartbeatIntervalMs: 1_000, pipelined: true },
+      { groupId: cfg.processorGroup, topics: [cfg.topics.metrics], sessionTimeoutMs: SESSION_MIN_MS, heartbeatIntervalMs: 1_000, pipelined: true },
       async (batch) => {
-        if (handled.length === 0) await sleep(sessionTimeoutMs + 3_000); // the first batch is long (a Redis outage)
+        if (handled.length === 0) await sleep(SESSION_MIN_MS + 3_000); // the first batch is long (a Redis outage)
         handled.push(...batch.messages.map((m) => m.offset));
       },
-      log,
+      group.log,
     );
     await runner.start();
-    await waitFor(async () => joins === 1, 30_000, 50);
+    await waitFor(async () => group.joins() === 1, 30_000, 50);
     await sleep(1_000); // the first batch is in hand: the next one fetched waits behind it, inside kafkajs's eachBatch
     const producer = kafka.producer();
     await producer.connect();
@@ -161,7 +169,7 @@ describe('batch runner, pipelined, a long batch', () => {
     await sleep(1_500); // a rebalance after the long wait would rejoin and hand the batches again
     await runner.stop();
     assert.deepEqual(handled, ['0', '1'], 'handled once, in order');
-    assert.equal(joins, 1, 'the member was never taken for dead');
+    assert.equal(group.joins(), 1, 'the member was never taken for dead');
     assert.equal((await committedOffsets(kafka, cfg.processorGroup, cfg.topics.metrics)).get(0), 2n);
   });
 });
@@ -170,28 +178,22 @@ describe('batch runner, in step', () => {
   it('heartbeats while a handler runs longer than the session timeout: no rebalance, the batch handled once', async () => {
     const { cfg, kafka } = await topicsWith('recommendations', ['r0', 'r1']);
     const handled: string[] = [];
-    let joins = 0;
-    const log = createLogger('test', 'info', {
-      write: (line: string) => {
-        if (line.includes('joined consumer group')) joins++;
-      },
-    } as unknown as NodeJS.WritableStream);
-    const sessionTimeoutMs = 6_000; // the broker's smallest (group.min.session.timeout.ms)
+    const group = joinsCounted();
     const runner = new BatchRunner(
       kafka,
-      { groupId: cfg.committerGroup, topics: [cfg.topics.recommendations], sessionTimeoutMs, heartbeatIntervalMs: 1_000 },
+      { groupId: cfg.committerGroup, topics: [cfg.topics.recommendations], sessionTimeoutMs: SESSION_MIN_MS, heartbeatIntervalMs: 1_000 },
       async (batch) => {
-        if (handled.length === 0) await sleep(sessionTimeoutMs + 3_000); // a long wait inside the batch
+        if (handled.length === 0) await sleep(SESSION_MIN_MS + 3_000); // a long wait inside the batch
         handled.push(...batch.messages.map((m) => m.offset));
       },
-      log,
+      group.log,
     );
     await runner.start();
     await waitFor(async () => handled.length >= 2, 30_000, 100);
     await sleep(1_500); // a rebalance after the long batch would rejoin and hand it again
     await runner.stop();
     assert.deepEqual(handled, ['0', '1'], 'handled once');
-    assert.equal(joins, 1, 'the member was never taken for dead');
+    assert.equal(group.joins(), 1, 'the member was never taken for dead');
     assert.equal((await committedOffsets(kafka, cfg.committerGroup, cfg.topics.recommendations)).get(0), 2n);
   });
 });
