@@ -17,7 +17,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { ChildServices } from './stop-children.js';
-import { appendFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Admin, Kafka } from 'kafkajs';
@@ -237,11 +237,12 @@ export function demoCommand(): Command {
         // earlier runs cleaned up: the list keeps this run only (a run whose topics or groups could not be removed stays listed)
         if (staleGone && groupsGone) writeFileSync(runsFile, `${runId}\n`);
       }
-      // the services last before the try whose finally stops them: nothing in between can throw and leave them running
+      // the services last before runFlow, which stops them however it ends: nothing in between can throw and leave them running
       keepPreviousLog(processorLog);
       keepPreviousLog(committerLog);
       const logs = [openSync(processorLog, 'w'), openSync(committerLog, 'w')];
       const services = [startService('processor', env, logs[0]), startService('committer', env, logs[1])];
+      for (const fd of logs) closeSync(fd); // the children have their own copies
       // stopped the same way however the demo ends (a signal to it included), one SIGTERM each, and waited for
       const guard = new ChildServices(services, 'the processor and the committer');
       console.log(`  processor pid ${services[0].pid}, logs in ${processorLog}\n  committer pid ${services[1].pid}, logs in ${committerLog}`);
