@@ -45,17 +45,26 @@ export function readPidFile(file: string): PidRecord | undefined {
 
 /** True when the pid is alive and is still the process we started (its command line has the marker). */
 export function isOurs(rec: PidRecord): boolean {
+  return cmdlineOf(rec.pid)?.includes(rec.marker) ?? false;
+}
+
+/**
+ * Whether a process this invocation started is still running, marker or not: redis-server
+ * rewrites its command line to its marker ("127.0.0.1:<port>") only a moment after it starts,
+ * and under load a check in between took it for exited.
+ */
+export function isRunning(pid: number): boolean {
+  return cmdlineOf(pid) !== undefined;
+}
+
+/** A live process's command line; undefined when there is none or it is a zombie awaiting its parent. */
+function cmdlineOf(pid: number): string | undefined {
   try {
-    process.kill(rec.pid, 0);
+    process.kill(pid, 0);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.length === 0 ? undefined : cmdline;
   } catch {
-    return false;
-  }
-  try {
-    const cmdline = readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8');
-    if (cmdline.length === 0) return false; // a zombie awaiting its parent
-    return cmdline.includes(rec.marker);
-  } catch {
-    return false;
+    return undefined;
   }
 }
 

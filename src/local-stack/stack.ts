@@ -15,7 +15,7 @@ import { ForesightError, errorMessage } from '../util/errors.js';
 import { sleep } from '../util/retry.js';
 import { portInUse } from './probes.js';
 import { formRedisCluster } from './redis-cluster.js';
-import { isOurs, readPidFile, removePidFile, spawnDetached, stopProcess, tailFile, writePidFile } from './processes.js';
+import { isOurs, isRunning, readPidFile, removePidFile, spawnDetached, stopProcess, tailFile, writePidFile } from './processes.js';
 import { secureVariant } from './secure-services.js';
 import type { ServiceName, ServiceSpec } from './service-spec.js';
 import { plainVariant, serviceSpecs, type StackVariant } from './services.js';
@@ -123,7 +123,7 @@ async function waitReady(spec: ServiceSpec, pid: number, progress: Progress): Pr
   for (;;) {
     if (await spec.probe()) return;
     const rec = readPidFile(spec.pidFile);
-    if (!rec || !isOurs(rec)) {
+    if (!rec || rec.pid !== pid || !isRunning(pid)) {
       removePidFile(spec.pidFile);
       throw new ForesightError(
         'STACK_START_FAILED',
