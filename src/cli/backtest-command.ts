@@ -6,7 +6,8 @@ import { analyseSeries } from '../report/series-panel.js';
 import { backtestHtml } from '../report/report-html.js';
 import { planCapacity, type CapacityStep } from '../policy/capacity-plan.js';
 import { summarisePlan } from '../policy/backtest-summary.js';
-import { eventMultiplier, parseEventsFile } from '../policy/events.js';
+import { eventMultiplier, parseEventsFile, type KnownEvent } from '../policy/events.js';
+import { dayPeaksOfSteps, likeMultiplierAt } from '../policy/day-peaks.js';
 import { parsePolicyFile } from '../policy/policy-loader.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { Command, Option } from 'commander';
@@ -104,7 +105,25 @@ export function backtestCommand(): Command {
         const events = flags.events ? parseEventsFile(flags.events, readFileSync(flags.events, 'utf8')).map((e) => ({ ...e, scope: {} })) : [];
         const horizonMs = forecaster.horizonSteps * stepMs;
         const who = { namespace: '-', workload: '-' };
-        plan = planCapacity(events.length ? out.map((r) => ({ ...r, event: eventMultiplier(events, who, r.stepEndMs, horizonMs) })) : out, policy, model);
+        // an event `like` a past day: the raise that day shows in the replayed rows, as the live loop reads it from its daily peaks
+        const peaks = dayPeaksOfSteps(values, startMs, stepMs);
+        const likeOf = (stepEndMs: number) => (e: KnownEvent) => {
+          const res = e.like && likeMultiplierAt((d) => peaks.get(d), e.like, stepEndMs);
+          return res && 'multiplier' in res ? res.multiplier : undefined;
+        };
+        for (const e of events.filter((x) => x.like)) {
+          const res = likeMultiplierAt((d) => peaks.get(d), e.like!, e.startMs);
+          console.error(
+            'multiplier' in res
+              ? `event ${e.name}: like ${e.like!.text}, ×${res.multiplier} (its busiest hour over the median daily peak of the 28 days before)`
+              : `event ${e.name}: like ${e.like!.text} is not in the rows (${res.missing}): ${e.multiplier !== undefined ? `its declared multiplier ${e.multiplier} applies` : 'no raise'}`,
+          );
+        }
+        plan = planCapacity(
+          events.length ? out.map((r) => ({ ...r, event: eventMultiplier(events, who, r.stepEndMs, horizonMs, likeOf(r.stepEndMs)) })) : out,
+          policy,
+          model,
+        );
       }
       const forecasts = plan ? plan.map((p) => p!.forecast) : recalibrated(out, stepMs, forecaster.horizonSteps, model.gamma, model.mix);
       writeFileSync(flags.out, backtestCsv(out, forecasts, flags.timeColumn !== undefined, plan));

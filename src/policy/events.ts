@@ -12,6 +12,12 @@
  *       scope: { namespace: shop }         # and/or team, workload (its name), labels ({k: v}, all must match); none = all
  *       multiplier: 2.5                    # expected demand / usual demand (1 < m ≤ 100)
  *       warmupMinutes: 30                  # optional: raise this long before the forecast horizon reaches the start
+ *     - name: black-friday-like-last-year
+ *       start: "2026-11-27T00:00:00Z"
+ *       end: "2026-11-28T00:00:00Z"
+ *       like: "2025-11-28"                 # a reference day (or "2025-11-28..2025-11-30", UTC days): the multiplier is how
+ *                                          # much busier than usual each workload was then (policy/day-peaks.ts); a
+ *                                          # `multiplier` beside it stands in where the workload's history lacks the reference
  *
  * The forecast of a series in scope is multiplied while the event overlaps the forecast's
  * horizon plus the warm-up: from start − (horizon + warm-up) to end. Overlapping events: the
@@ -21,6 +27,7 @@ import { LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import type { Forecast } from '../scoring/forecaster.js';
 import { dayExists } from '../util/iso-time.js';
+import { DAY_MS, dayOf, MAX_MULTIPLIER, MAX_REFERENCE_AGE_DAYS } from './day-peaks.js';
 import { MAX_YAML_ALIASES, tooLarge } from '../util/yaml-limits.js';
 import { nodeAt, PolicyError } from './policy-loader.js';
 
@@ -35,6 +42,16 @@ const instant = z
   .refine((s) => !Number.isNaN(Date.parse(s)), 'not a valid time')
   .refine(dayExists, 'no such day: the month is shorter'); // Date.parse would read 2026-11-31 as December 1st
 const name = z.string().min(1).max(253);
+const DAY = /^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$/;
+/** `like`: one UTC day or a range of them, "2025-11-28" or "2025-11-28..2025-11-30" */
+const reference = z
+  .string()
+  .regex(DAY, 'a day or a range of days, e.g. "2025-11-28" or "2025-11-28..2025-11-30"')
+  .refine((s) => (DAY.exec(s)?.slice(1) ?? []).every((d) => d === undefined || dayExists(`${d}T00:00:00Z`)), 'no such day: the month is shorter')
+  .refine((s) => {
+    const [, from, to] = DAY.exec(s) ?? [];
+    return to === undefined || Date.parse(to) >= Date.parse(from);
+  }, 'the range ends before it begins');
 
 const eventSchema = z
   .object({
@@ -46,7 +63,8 @@ const eventSchema = z
       .strict()
       .partial()
       .default({}),
-    multiplier: z.number().gt(1).max(100),
+    multiplier: z.number().gt(1).max(MAX_MULTIPLIER).optional(),
+    like: reference.optional(),
     warmupMinutes: z
       .number()
       .int()
@@ -55,7 +73,25 @@ const eventSchema = z
       .default(0),
   })
   .strict()
-  .refine((e) => Date.parse(e.end) > Date.parse(e.start), { message: 'end must be after start', path: ['end'] });
+  .refine((e) => Date.parse(e.end) > Date.parse(e.start), { message: 'end must be after start', path: ['end'] })
+  .refine((e) => e.multiplier !== undefined || e.like !== undefined, {
+    message: 'a multiplier (expected demand / usual demand) or a reference period like "2025-11-28" is needed',
+    path: ['multiplier'],
+  })
+  .refine((e) => e.like === undefined || referenceDays(e.like).toDay < dayOf(Date.parse(e.start)), {
+    message: 'the reference period must end before the day the event starts',
+    path: ['like'],
+  })
+  .refine((e) => e.like === undefined || dayOf(Date.parse(e.start)) - referenceDays(e.like).fromDay <= MAX_REFERENCE_AGE_DAYS, {
+    message: `the reference period must begin at most ${MAX_REFERENCE_AGE_DAYS} days before the event (the daily peaks are kept ${MAX_REFERENCE_AGE_DAYS} days and the 28 before)`,
+    path: ['like'],
+  });
+
+function referenceDays(text: string): { fromDay: number; toDay: number } {
+  const [, from, to] = DAY.exec(text) ?? [];
+  const fromDay = Date.parse(`${from}T00:00:00Z`) / DAY_MS;
+  return { fromDay, toDay: to === undefined ? fromDay : Date.parse(`${to}T00:00:00Z`) / DAY_MS };
+}
 
 const eventsFileSchema = z.object({ apiVersion: z.literal('foresight.dev/v1'), kind: z.literal('Events'), events: z.array(eventSchema).max(1000) }).strict();
 
@@ -64,7 +100,10 @@ export interface KnownEvent {
   startMs: number;
   endMs: number;
   scope: { namespace?: string; team?: string; workload?: string; labels?: Record<string, string> };
-  multiplier: number;
+  /** the declared multiplier; with `like`, what stands in where the history lacks the reference */
+  multiplier?: number;
+  /** the reference period: its UTC days (policy/day-peaks.ts) */
+  like?: { fromDay: number; toDay: number; text: string };
   warmupMs: number;
 }
 
@@ -87,7 +126,8 @@ export function parseEventsFile(file: string, text: string): KnownEvent[] {
     startMs: Date.parse(e.start),
     endMs: Date.parse(e.end),
     scope: e.scope,
-    multiplier: e.multiplier,
+    ...(e.multiplier !== undefined ? { multiplier: e.multiplier } : {}),
+    ...(e.like !== undefined ? { like: { ...referenceDays(e.like), text: e.like } } : {}),
     warmupMs: e.warmupMinutes * 60_000,
   }));
 }
@@ -101,23 +141,40 @@ export interface EventTarget {
   labels?: Record<string, string>;
 }
 
-/** The events that raise the forecast made at `stepEndMs` for the next `horizonMs`, and their multiplier (1: none). */
+/** The events in the workload's scope whose raise window holds the forecast made at `stepEndMs` for the next `horizonMs`. */
+export function eventsInWindow(events: readonly KnownEvent[], who: EventTarget, stepEndMs: number, horizonMs: number): KnownEvent[] {
+  return events.filter(
+    (e) =>
+      (e.scope.namespace === undefined || e.scope.namespace === who.namespace) &&
+      (e.scope.workload === undefined || e.scope.workload === who.workload) &&
+      (e.scope.team === undefined || e.scope.team === who.team) &&
+      !(e.scope.labels && Object.entries(e.scope.labels).some(([k, v]) => who.labels?.[k] !== v)) &&
+      stepEndMs + horizonMs + e.warmupMs > e.startMs &&
+      stepEndMs < e.endMs,
+  );
+}
+
+/**
+ * The events that raise the forecast made at `stepEndMs` for the next `horizonMs`, and their
+ * multiplier (1: none; overlapping events: the largest). A `like` event's multiplier is
+ * `likeOf(e)`, what its reference period shows for this workload (policy/day-peaks.ts), else its
+ * declared `multiplier`, else it raises nothing; a reference that shows no rise raises nothing.
+ */
 export function eventMultiplier(
   events: readonly KnownEvent[],
   who: EventTarget,
   stepEndMs: number,
   horizonMs: number,
+  likeOf?: (e: KnownEvent) => number | undefined,
 ): { multiplier: number; events: string[] } {
   let multiplier = 1;
   const names: string[] = [];
-  for (const e of events) {
-    if (e.scope.namespace !== undefined && e.scope.namespace !== who.namespace) continue;
-    if (e.scope.workload !== undefined && e.scope.workload !== who.workload) continue;
-    if (e.scope.team !== undefined && e.scope.team !== who.team) continue;
-    if (e.scope.labels && Object.entries(e.scope.labels).some(([k, v]) => who.labels?.[k] !== v)) continue;
-    if (stepEndMs + horizonMs + e.warmupMs <= e.startMs || stepEndMs >= e.endMs) continue;
-    names.push(e.name);
-    multiplier = Math.max(multiplier, e.multiplier);
+  for (const e of eventsInWindow(events, who, stepEndMs, horizonMs)) {
+    const fromLike = e.like ? likeOf?.(e) : undefined;
+    const m = fromLike ?? e.multiplier;
+    if (m === undefined || m <= 1) continue;
+    names.push(fromLike !== undefined ? `${e.name}(like-${e.like!.text})` : e.name);
+    multiplier = Math.max(multiplier, m);
   }
   return { multiplier, events: names };
 }

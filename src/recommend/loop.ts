@@ -48,7 +48,9 @@ import { incompleteKey } from '../windows/redis-keys.js';
 import { BatchState, ExpiryMemo } from '../windows/batch-state.js';
 import { enoughEvidence } from './evidence.js';
 import type { KnownEventRaise } from '../policy/decide-replicas.js';
-import { eventMultiplier, type KnownEvent } from '../policy/events.js';
+import { eventMultiplier, eventsInWindow, type KnownEvent } from '../policy/events.js';
+import { dayPeaksOfHours } from '../policy/day-peaks.js';
+import { DayPeaksStore } from './day-peaks-store.js';
 import { AnomalyAlerts } from './anomaly-alerts.js';
 import { HpaRecommender, type BatchContext } from './hpa-recommendations.js';
 import { isModelServerDemand, ModelServerRecommender } from './model-server-recommendations.js';
@@ -123,6 +125,7 @@ export class RecommendationLoop {
   private readonly modelServers: ModelServerRecommender;
   private readonly tracker: OutcomeTracker;
   private readonly spend: SpendAnomalies;
+  private readonly dayPeaks: DayPeaksStore;
   /** each scored series' windows as of its last step: the next reads only what can have changed (history-cache.ts) */
   private readonly histories: HistoryCache;
   /** when this process last set each workload state key's expiry (windows/batch-state.ts) */
@@ -153,6 +156,7 @@ export class RecommendationLoop {
       onBudget: d.onBudget,
       onWithheld: d.onWithheld,
     });
+    this.dayPeaks = new DayPeaksStore(d.redis, d.prefix, d.log);
     this.spend = new SpendAnomalies({ costs: d.costs, redis: d.redis, prefix: d.prefix, producer: d.producer, codec: d.codec, alertsTopic: d.topics.alerts });
     this.sizing = new SizingRules({
       windows: d.windows,
@@ -189,13 +193,21 @@ export class RecommendationLoop {
     });
   }
 
-  /** The known future events (policies/events.yaml) that raise this workload's forecast made at stepEndMs. */
-  private eventRaise(id: SeriesIdentity, stepEndMs: number): KnownEventRaise | undefined {
+  /**
+   * The known future events (policies/events.yaml) that raise this workload's forecast made at stepEndMs: a
+   * declared multiplier, or what the reference period of an event `like` a past day shows (day-peaks-store.ts).
+   */
+  private async eventRaise(id: SeriesIdentity, stepEndMs: number): Promise<KnownEventRaise | undefined> {
     const events = this.d.events?.() ?? [];
     if (events.length === 0) return undefined;
     const facts = this.money.workload(id);
     const who = { namespace: id.namespace, workload: id.name, team: facts.team, labels: labelsOf(facts.resolved) };
-    return eventMultiplier(events, who, stepEndMs, this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds * 1000);
+    const horizonMs = this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds * 1000;
+    const active = eventsInWindow(events, who, stepEndMs, horizonMs);
+    if (active.length === 0) return undefined;
+    const likes = new Map<KnownEvent, number | undefined>();
+    for (const e of active) if (e.like) likes.set(e, await this.dayPeaks.like(id.workload, e, events, stepEndMs));
+    return eventMultiplier(active, who, stepEndMs, horizonMs, (e) => likes.get(e));
   }
 
   /** Partitions may have moved, or Redis lost state: each series' next step reads its windows whole. */
@@ -208,6 +220,7 @@ export class RecommendationLoop {
     const out: LoopOutcome = { timings, scored: 0, recommendations: [], alerts: [], outcomes: [] };
     if (due.length === 0) return out;
     this.money.newBatch();
+    this.dayPeaks.discard(); // a batch that failed before its flush wrote none of them
     let t = performance.now();
     const lap = (phase: keyof LoopTimings): void => {
       const n = performance.now();
@@ -269,7 +282,7 @@ export class RecommendationLoop {
       // what this series publishes at this step; the outcome tracker follows each to its outcome
       const published: Recommendation[] = [];
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
-        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.day.history, policy, tp, this.eventRaise(r.id, r.stepEndMs));
+        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.day.history, policy, tp, await this.eventRaise(r.id, r.stepEndMs));
         if (rec) published.push(rec);
       }
       // a model server (the policy's modelServer block): replicas and GPU sizing from its demand series
@@ -282,6 +295,9 @@ export class RecommendationLoop {
         }
       }
       if (closesHour(r.stepEndMs)) {
+        // the workload's daily peaks, for known events `like` a past day: the days its hour buckets show whole
+        if (r.id.container === null && r.id.metric === policy.replicas.metric)
+          this.dayPeaks.record(state, r.id.workload, dayPeaksOfHours(r.h.hours.endMs, r.h.hours.means));
         for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp, r.h.hours)) {
           if (!(await this.money.guard(r.id, c.rec, policy, (c.urgentRaises ?? []).length > 0))) continue; // a budget cap
           const rec = await publishOnce(ctx, this.d, r.id, c, r.stepEndMs, policy);
@@ -325,6 +341,7 @@ export class RecommendationLoop {
     // the batch's recommendations in as few sends as the record batch size allows, then their state in one write
     for (const chunk of chunks(messages, PRODUCE_CHUNK_BYTES)) await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages: chunk });
     await state.flush();
+    this.dayPeaks.flushed();
     lap('publish');
     return out;
   }

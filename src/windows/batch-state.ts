@@ -56,6 +56,8 @@ export class BatchState {
   private readonly dirty = new Set<string>();
   /** each key's fields and values as Redis holds them (as read, then as written): a write sends only what changed */
   private readonly stored = new Map<string, Record<string, string>>();
+  /** string keys written in place at flush (SETRANGE), each with its expiry */
+  private readonly ranges: { key: string; offset: number; bytes: Buffer; ttlMs: number }[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -117,12 +119,27 @@ export class BatchState {
     }
   }
 
-  /** Writes the changed hashes back in one round trip (the changed fields, the fields that went, the expiry when due). */
+  /** Writes `bytes` at `offset` of the string `key` with the flush (SETRANGE), and its expiry of `ttlMs` when due (a key written by one series: recommend/day-peaks-store.ts). */
+  setRange(key: string, offset: number, bytes: Buffer, ttlMs: number): void {
+    this.ranges.push({ key, offset, bytes, ttlMs });
+  }
+
+  /** Writes the changed hashes back in one round trip (the changed fields, the fields that went, the expiry when due), and the ranges. */
   async flush(): Promise<void> {
-    if (this.dirty.size === 0) return;
+    if (this.dirty.size === 0 && this.ranges.length === 0) return;
     const pipeline = this.redis.pipeline();
     let commands = 0;
     const expiring: string[] = [];
+    for (const r of this.ranges) {
+      pipeline.setrange(r.key, r.offset, r.bytes);
+      commands++;
+      if (!this.expiries || this.expiries.due(r.key)) {
+        pipeline.pexpire(r.key, r.ttlMs);
+        commands++;
+        if (!expiring.includes(r.key)) expiring.push(r.key);
+      }
+    }
+    this.ranges.length = 0;
     const written: [string, Record<string, string>][] = [];
     for (const k of this.dirty) {
       const v = this.values.get(k)!;

@@ -20,6 +20,8 @@
  *                                               (recommend/publish-once.ts lists the one series deciding each)
  *   <prefix>:rec:{<workload>}:decider:model-server  string  the model server's deciding demand series, when
  *                                               several carry its demand metric (lua/claimDecider-1.lua)
+ *   <prefix>:rec:{<workload>}:days              string  daily peaks of the replicas demand series, a ring of 400 days × 3 bytes
+ *                                               (policy/day-peaks.ts; recommend/day-peaks-store.ts): known events `like` a past day
  *   <prefix>:rec:{<workload>}:outcome           hash    the changes awaiting their outcome and online forecast quality
  *                                               (outcomes/tracker.ts): pending:<track>, inForce:<track> by the track's
  *                                               series; quality, calm by the replicas demand series
@@ -127,6 +129,11 @@ export function proposalKey(prefix: string, workload: string, type: string, cont
 /** The series holding a role of the workload (decider-claim.ts): `model-server` decides a model server's HPA, SPOT and GPU sharing. */
 export function deciderKey(prefix: string, workload: string, role: string): string {
   return `${workloadStateKey(prefix, workload)}:decider:${role}`;
+}
+
+/** The workload's daily peaks (policy/day-peaks.ts: a ring of DAYS_KEPT days), written by its replicas demand series. */
+export function dayPeaksKey(prefix: string, workload: string): string {
+  return `${workloadStateKey(prefix, workload)}:days`;
 }
 
 export function outcomeTrackKey(prefix: string, workload: string): string {

@@ -3,7 +3,10 @@
  * workloads with the same demand, with `policies/events.yaml` declaring a campaign for one of
  * them that starts 30 minutes after the replay's last step. The declared workload gets its raise
  * (an HPA recommendation with the event's rule) before the event starts; the other, undeclared,
- * none — and until the raise window both got the same recommendations.
+ * none — and until the raise window both got the same recommendations. Declared with a
+ * multiplier, and `like` a past day: then the replay starts a week earlier with hourly samples,
+ * the reference day three times as busy as the days before it, and the raise is the ×3 that
+ * the processor's daily peaks (Redis) show.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -22,6 +25,7 @@ import { tempDir } from '../../helpers/temp-dir.js';
 
 const STEP = 300_000;
 const HOUR = 3_600_000;
+const DAY = 86_400_000;
 const ROWS = 72; // 6 hours
 const POLICY = `apiVersion: foresight.dev/v1
 kind: Policy
@@ -34,80 +38,123 @@ spec:
 const redis = new Redis(process.env.FORESIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379');
 after(() => redis.disconnect());
 
+interface Run {
+  recs: Recommendation[];
+  start: number;
+  eventStart: number;
+}
+
+/**
+ * Replays ROWS steps of the trace ending now for `web` and `api` (before them, with `week`, a week of
+ * hourly samples: the usual level, three times it from 10:00 to 14:00 UTC on the reference day), the
+ * event declared for `web` with `declaration` (YAML lines) and starting 30 minutes after the last step.
+ */
+async function replay(declaration: (eventStart: number) => string, week?: { referenceDay: (eventStart: number) => number }): Promise<Run> {
+  const { rows } = readTrace(path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'), {
+    valueColumn: 'cpu_util_percent',
+    stepSeconds: 300,
+  });
+  const values = rows.slice(0, ROWS).map((r) => Math.round(r.value * 1000) / 1000);
+  const start = Math.floor(Date.now() / STEP) * STEP - ROWS * STEP;
+  const times = values.map((_, i) => start + i * STEP);
+  const lastStepEnd = times[ROWS - 1]; // the newest step never closes in the replay
+  const eventStart = lastStepEnd + 30 * 60_000;
+  const iso = (ms: number): string => new Date(ms).toISOString();
+
+  const repo = path.join(tempDir('known-events-'), 'repo');
+  mkdirSync(path.join(repo, 'policies'), { recursive: true });
+  writeFileSync(path.join(repo, 'policies', 'defaults.yaml'), POLICY);
+  writeFileSync(
+    path.join(repo, 'policies', 'events.yaml'),
+    `apiVersion: foresight.dev/v1\nkind: Events\nevents:\n  - name: campaign\n    start: "${iso(eventStart)}"\n    end: "${iso(eventStart + 2 * HOUR)}"\n` +
+      `    scope: { namespace: shop, workload: web }\n${declaration(eventStart)}`,
+  );
+  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+  execFileSync('git', ['-C', repo, 'add', '.']);
+  execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'policies and a campaign']);
+
+  const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_POLICY_REPO: repo, FORESIGHT_REPLAY_HISTORY: 'true' });
+  const cfg = testConfig(env);
+  const kafka = testKafka(cfg);
+  const codec = await testCodec(cfg);
+  const sample = (name: string, value: number, eventTime: number): MetricSample => ({
+    cluster: 'test',
+    namespace: 'shop',
+    kind: 'Deployment',
+    name,
+    container: null,
+    metric: 'cpu_usage',
+    unit: '%',
+    value,
+    eventTime,
+    attributes: {},
+  });
+  const series: [number, number][] = values.map((v, i) => [times[i], v]);
+  if (week) {
+    // hourly samples on the hour for 7 days before the trace, at the trace's median level
+    const usual = [...values].sort((x, y) => x - y)[ROWS >> 1];
+    const ref = week.referenceDay(eventStart);
+    const hourly: [number, number][] = [];
+    for (let t = Math.ceil((start - 7 * DAY) / HOUR) * HOUR; t < start; t += HOUR) {
+      const busy = Math.floor(t / DAY) === ref && (t % DAY) / HOUR >= 10 && (t % DAY) / HOUR < 14;
+      hourly.push([t, busy ? 3 * usual : usual]);
+    }
+    series.unshift(...hourly);
+  }
+  await produceSamples(
+    kafka,
+    cfg,
+    codec,
+    series.flatMap(([t, v]) => [sample('web', v, t), sample('api', v, t)]),
+  );
+  await runProcessorUntil(
+    env,
+    async () => {
+      const at = await Promise.all(['web', 'api'].map((n) => redis.hget(`${cfg.redis.keyPrefix}:rec:{test/shop/Deployment/${n}}`, 'decidedAt')));
+      return at.every((a) => a !== null && Number(a) >= lastStepEnd);
+    },
+    180_000,
+  );
+  const recs = (
+    await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')))
+  )
+    .filter((r) => r.type === 'HPA')
+    .sort((a, b) => a.createdAt - b.createdAt);
+  return { recs, start, eventStart };
+}
+
+/** The declared workload raised (rule `rule`) before the event starts, to at least `least` × the undeclared one's level, which has the same recommendations until the raise window and none raised. */
+function assertRaised({ recs, start, eventStart }: Run, rule: string, least: number): void {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const of = (name: string): Recommendation[] => recs.filter((r) => r.name === name);
+  const minOf = (r: Recommendation): number => Number(r.changes.find((c) => c.field === 'minReplicas')!.proposed);
+  const show = (xs: Recommendation[]): string => xs.map((r) => `${(r.createdAt - start) / STEP}:${minOf(r)}`).join(' ');
+  const raiseFrom = eventStart - HOUR; // the horizon (1 hour) reaches the start
+  const raises = of('web').filter((r) => r.rules.some((x) => x.startsWith('event:campaign')));
+  assert.ok(raises.length >= 1, `the declared workload is raised: ${show(of('web'))}`);
+  for (const r of raises) {
+    assert.ok(r.createdAt > raiseFrom && r.createdAt < eventStart, `raised at ${iso(r.createdAt)}, before the start ${iso(eventStart)}`);
+    assert.ok(r.rules.includes(rule), `rules ${r.rules.join(', ')} include ${rule}`);
+  }
+  const before = (xs: Recommendation[]): string => show(xs.filter((r) => r.createdAt <= raiseFrom));
+  assert.equal(before(of('web')), before(of('api')), 'the same recommendations until the raise window');
+  const lastApi = of('api').at(-1);
+  assert.ok(lastApi, 'the undeclared workload has recommendations');
+  const top = Math.max(...raises.map(minOf));
+  assert.ok(top >= least * minOf(lastApi), `raised to ${top} vs undeclared ${minOf(lastApi)}: ${show(raises)}`);
+  assert.ok(!of('api').some((r) => r.rules.some((x) => x.startsWith('event:'))), 'no raise without the declaration');
+}
+
 describe('known future events', () => {
   it('raise the declared workload before the event starts, and no other', async () => {
-    const { rows } = readTrace(path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'), {
-      valueColumn: 'cpu_util_percent',
-      stepSeconds: 300,
-    });
-    const values = rows.slice(0, ROWS).map((r) => Math.round(r.value * 1000) / 1000);
-    const start = Math.floor(Date.now() / STEP) * STEP - ROWS * STEP;
-    const times = values.map((_, i) => start + i * STEP);
-    const lastStepEnd = times[ROWS - 1]; // the newest step never closes in the replay
-    const eventStart = lastStepEnd + 30 * 60_000;
-    const iso = (ms: number): string => new Date(ms).toISOString();
+    assertRaised(await replay(() => '    multiplier: 3\n'), 'event:campaign:x3', 1.5);
+  });
 
-    const repo = path.join(tempDir('known-events-'), 'repo');
-    mkdirSync(path.join(repo, 'policies'), { recursive: true });
-    writeFileSync(path.join(repo, 'policies', 'defaults.yaml'), POLICY);
-    writeFileSync(
-      path.join(repo, 'policies', 'events.yaml'),
-      `apiVersion: foresight.dev/v1\nkind: Events\nevents:\n  - name: campaign\n    start: "${iso(eventStart)}"\n    end: "${iso(eventStart + 2 * HOUR)}"\n` +
-        `    scope: { namespace: shop, workload: web }\n    multiplier: 3\n`,
-    );
-    execFileSync('git', ['init', '-q', '-b', 'main', repo]);
-    execFileSync('git', ['-C', repo, 'add', '.']);
-    execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'policies and a campaign']);
-
-    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_POLICY_REPO: repo, FORESIGHT_REPLAY_HISTORY: 'true' });
-    const cfg = testConfig(env);
-    const kafka = testKafka(cfg);
-    const codec = await testCodec(cfg);
-    const sample = (name: string, value: number, eventTime: number): MetricSample => ({
-      cluster: 'test',
-      namespace: 'shop',
-      kind: 'Deployment',
-      name,
-      container: null,
-      metric: 'cpu_usage',
-      unit: '%',
-      value,
-      eventTime,
-      attributes: {},
-    });
-    await produceSamples(
-      kafka,
-      cfg,
-      codec,
-      values.flatMap((v, i) => [sample('web', v, times[i]), sample('api', v, times[i])]),
-    );
-    await runProcessorUntil(
-      env,
-      async () => {
-        const at = await Promise.all(['web', 'api'].map((n) => redis.hget(`${cfg.redis.keyPrefix}:rec:{test/shop/Deployment/${n}}`, 'decidedAt')));
-        return at.every((a) => a !== null && Number(a) >= lastStepEnd);
-      },
-      120_000,
-    );
-    const recs = (
-      await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')))
-    )
-      .filter((r) => r.type === 'HPA')
-      .sort((a, b) => a.createdAt - b.createdAt);
-    const of = (name: string): Recommendation[] => recs.filter((r) => r.name === name);
-    const minOf = (r: Recommendation): number => Number(r.changes.find((c) => c.field === 'minReplicas')!.proposed);
-    const show = (xs: Recommendation[]): string => xs.map((r) => `${(r.createdAt - start) / STEP}:${minOf(r)}`).join(' ');
-    const raiseFrom = eventStart - HOUR; // the horizon (1 hour) reaches the start
-    const raises = of('web').filter((r) => r.rules.some((x) => x.startsWith('event:campaign')));
-    assert.ok(raises.length >= 1, `the declared workload is raised: ${show(of('web'))}`);
-    for (const r of raises)
-      assert.ok(r.createdAt > raiseFrom && r.createdAt < eventStart, `raised at ${iso(r.createdAt)}, before the start ${iso(eventStart)}`);
-    const before = (xs: Recommendation[]): string => show(xs.filter((r) => r.createdAt <= raiseFrom));
-    assert.equal(before(of('web')), before(of('api')), 'the same recommendations until the raise window');
-    const lastApi = of('api').at(-1);
-    assert.ok(lastApi, 'the undeclared workload has recommendations');
-    const top = Math.max(...raises.map(minOf));
-    assert.ok(top >= 1.5 * minOf(lastApi), `raised to ${top} vs undeclared ${minOf(lastApi)} (×3 declared): ${show(raises)}`);
-    assert.ok(!of('api').some((r) => r.rules.some((x) => x.startsWith('event:'))), 'no raise without the declaration');
+  it('declared like a past day, raise it by what that day showed in its daily peaks', async () => {
+    const referenceDay = (eventStart: number): number => Math.floor(eventStart / DAY) - 2;
+    const day = (d: number): string => new Date(d * DAY).toISOString().slice(0, 10);
+    // the reference: three times the usual peak of the days before it (its hourly samples), so ×3
+    const run = await replay((eventStart) => `    like: "${day(referenceDay(eventStart))}"\n`, { referenceDay });
+    assertRaised(run, `event:campaign(like-${day(referenceDay(run.eventStart))}):x3`, 1.5);
   });
 });
