@@ -191,6 +191,11 @@ export function cpuHpaOf(w: ResolvedWorkload | undefined): CpuHpa | undefined {
   return { minReplicas: Number.isFinite(min) ? min : 1, maxReplicas: max };
 }
 
+/** Does an HPA or a KEDA ScaledObject scale the workload (its replicas follow demand)? */
+export function autoscaled(w: ResolvedWorkload): boolean {
+  return w.scaledObject !== undefined || w.hpa !== undefined || currentValue(w, 'maxReplicas', null) !== null;
+}
+
 /**
  * Current replicas: a KEDA ScaledObject's minReplicaCount, else the HPA's minReplicas, else
  * spec.replicas, else 1. A floor of 0 (KEDA's scale to zero) says nothing of the replicas that run

@@ -60,9 +60,10 @@ import { SpendAnomalies } from './spend-anomalies.js';
 import { closesHour, SizingRules, type Candidate } from './sizing.js';
 import { publishOnce } from './publish-once.js';
 import { parseSeriesId, type SeriesIdentity } from '../codec/series-id.js';
-import { labelsOf } from '../money/workload-facts.js';
+import { autoscaled, labelsOf } from '../money/workload-facts.js';
 
 const STEP_MS = 300_000;
+const HOUR_MS = 3_600_000;
 
 export interface LoopDeps {
   windows: WindowStore;
@@ -196,13 +197,14 @@ export class RecommendationLoop {
   /**
    * The known future events (policies/events.yaml) that raise this workload's forecast made at stepEndMs: a
    * declared multiplier, or what the reference period of an event `like` a past day shows (day-peaks-store.ts).
+   * `aheadMs`: how much earlier the raise must come (an hourly rule is next evaluated an hour later).
    */
-  private async eventRaise(id: SeriesIdentity, stepEndMs: number): Promise<KnownEventRaise | undefined> {
+  private async eventRaise(id: SeriesIdentity, stepEndMs: number, aheadMs = 0): Promise<KnownEventRaise | undefined> {
     const events = this.d.events?.() ?? [];
     if (events.length === 0) return undefined;
     const facts = this.money.workload(id);
     const who = { namespace: id.namespace, workload: id.name, team: facts.team, labels: labelsOf(facts.resolved) };
-    const horizonMs = this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds * 1000;
+    const horizonMs = this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds * 1000 + aheadMs;
     const active = eventsInWindow(events, who, stepEndMs, horizonMs);
     if (active.length === 0) return undefined;
     const likes = new Map<KnownEvent, number | undefined>();
@@ -358,7 +360,13 @@ export class RecommendationLoop {
     read: HourBuckets,
   ): Promise<Candidate[]> {
     const out: (Candidate | undefined)[] = [];
-    if (id.container !== null && id.metric === policy.resources.cpuMetric) out.push(await this.sizing.resources(id, ref, stepEndMs, f, policy, tp));
+    if (id.container !== null && id.metric === policy.resources.cpuMetric) {
+      // a known event raises the CPU requests of a workload that no autoscaler scales (with one, its replicas rise instead):
+      // an hour earlier than the forecast's horizon, as this rule is next evaluated an hour later
+      const w = this.money.workload(id).resolved;
+      const event = w && !autoscaled(w) ? await this.eventRaise(id, stepEndMs, HOUR_MS) : undefined;
+      out.push(await this.sizing.resources(id, ref, stepEndMs, f, policy, tp, event));
+    }
     if (id.container === null && id.metric === policy.replicas.metric) {
       out.push(await this.sizing.idle(id, ref, seriesId, stepEndMs, policy, tp, read));
       out.push(await this.sizing.spot(id, ref, seriesId, stepEndMs, policy, tp, read));

@@ -2,7 +2,8 @@
  * The hourly workload recommendations besides HPA, from the windows and the policy:
  *
  *   - RESOURCES per container: requests from the policy percentile of observed usage over
- *     `resources.windowHours` (CPU: at least the forecast median of the next hour's peak),
+ *     `resources.windowHours` (CPU: at least the forecast median of the next hour's peak; for a
+ *     workload no autoscaler scales, × a known event's multiplier from an hour before its raise window),
  *     plus the safety margin; memory after an OOM kill follows the VPA bump; memory limit
  *     1.25 × request. Fields within the hysteresis of the current value are left alone.
  *   - IDLE: the workload's `replicas.metric` under `idle.cpuBelow` every hour of `idle.hours`
@@ -30,6 +31,7 @@ import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstim
 import { Money } from '../money/money.js';
 import { onSpot } from '../money/workload-facts.js';
 import { recommendationId } from '../codec/recommendation-id.js';
+import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import { type SeriesIdentity, workloadFields } from '../codec/series-id.js';
 
 const HOUR = 3_600_000;
@@ -114,6 +116,7 @@ export class SizingRules {
     f: PeakForecast,
     policy: ResolvedPolicy,
     traceparent: string | undefined,
+    event?: KnownEventRaise,
   ): Promise<Candidate | undefined> {
     const r = policy.resources;
     const from = stepEndMs - r.windowHours * HOUR;
@@ -128,9 +131,11 @@ export class SizingRules {
     const oom = oomRef ? await rangeSummary(this.d.windows, oomRef, oomId, 'coarse', from, stepEndMs - 1) : undefined;
     const oomKilled = (oom?.summary.sum ?? 0) > 0;
     const hasMemory = mem !== undefined && mem.summary.count > 0;
+    // a known event (no autoscaler): the usual need × the expected rise (loop.ts decides when)
+    const m = event?.multiplier ?? 1;
     const { proposed, rules } = resourcesRule(
       {
-        cpuPercentile: Math.max(cpuObserved, f.q50),
+        cpuPercentile: Math.max(cpuObserved, f.q50) * m,
         memoryPercentile: hasMemory ? quantile(mem.summary, r.percentile) : 0,
         memoryPeak: hasMemory ? mem.summary.max : 0,
         oomKilled,
@@ -138,6 +143,7 @@ export class SizingRules {
       policy,
     );
     if (f.q50 > cpuObserved) rules.push('forecast-q50');
+    if (m !== 1) rules.push(`event:${event!.events.join('+')}:x${m}`);
     const w = this.resolve(id);
     const current = (field: string): string | null => (w ? currentValue(w, field, id.container) : null);
     const fields: [string, number, string][] = [['requests.cpu', proposed.cpuRequest, formatCpu(proposed.cpuRequest)]];

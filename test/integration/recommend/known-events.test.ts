@@ -6,7 +6,8 @@
  * none — and until the raise window both got the same recommendations. Declared with a
  * multiplier, and `like` a past day: then the replay starts a week earlier with hourly samples,
  * the reference day three times as busy as the days before it, and the raise is the ×3 that
- * the processor's daily peaks (Redis) show.
+ * the processor's daily peaks (Redis) show. A workload that no autoscaler scales gets its CPU
+ * requests raised instead (a RESOURCES recommendation), at the hour closes before the event.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { MetricSample, Recommendation } from '../../../src/codec/generated-types.js';
+import { parseQuantity } from '../../../src/manifests/quantity.js';
 import { readTrace } from '../../../src/replay/csv-trace.js';
 import { PROJECT_ROOT } from '../../../src/util/paths.js';
 import { testConfig, testEnv } from '../../helpers/env.js';
@@ -22,6 +24,7 @@ import { readTopic, testKafka } from '../../helpers/kafka.js';
 import { runProcessorUntil } from '../../helpers/processor.js';
 import { produceSamples, testCodec } from '../../helpers/produce.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { totalApplied } from '../../helpers/windows.js';
 
 const STEP = 300_000;
 const HOUR = 3_600_000;
@@ -156,5 +159,70 @@ describe('known future events', () => {
     // the reference: three times the usual peak of the days before it (its hourly samples), so ×3
     const run = await replay((eventStart) => `    like: "${day(referenceDay(eventStart))}"\n`, { referenceDay });
     assertRaised(run, `event:campaign(like-${day(referenceDay(run.eventStart))}):x3`, 1.5);
+  });
+
+  it('raise the CPU requests of a workload that no autoscaler scales, before the event starts, and of no other', async () => {
+    const end = Math.floor(Date.now() / HOUR) * HOUR; // an hour close: the newest step to close ends here
+    const eventStart = end + 30 * 60_000;
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    const repo = path.join(tempDir('known-events-'), 'repo');
+    mkdirSync(path.join(repo, 'policies'), { recursive: true });
+    mkdirSync(path.join(repo, 'apps'), { recursive: true });
+    writeFileSync(path.join(repo, 'policies', 'defaults.yaml'), POLICY);
+    writeFileSync(
+      path.join(repo, 'policies', 'events.yaml'),
+      `apiVersion: foresight.dev/v1\nkind: Events\nevents:\n  - name: campaign\n    start: "${iso(eventStart)}"\n    end: "${iso(eventStart + 2 * HOUR)}"\n` +
+        `    scope: { namespace: shop, workload: batch }\n    multiplier: 3\n`,
+    );
+    // two Deployments of one container each, 1 core requested, fixed replicas (no HPA, no ScaledObject)
+    const deployment = (name: string): string =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: shop\n  annotations: { foresight.dev/managed: "true" }\n` +
+      `spec:\n  replicas: 2\n  selector: { matchLabels: { app: ${name} } }\n  template:\n    metadata: { labels: { app: ${name} } }\n` +
+      `    spec:\n      containers:\n        - name: app\n          image: example/${name}:1\n          resources: { requests: { cpu: "1", memory: 512Mi } }\n`;
+    writeFileSync(path.join(repo, 'apps', 'batch.yaml'), deployment('batch'));
+    writeFileSync(path.join(repo, 'apps', 'report.yaml'), deployment('report'));
+    execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+    execFileSync('git', ['-C', repo, 'add', '.']);
+    execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'policies, manifests and a campaign']);
+
+    const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_POLICY_REPO: repo, FORESIGHT_REPLAY_HISTORY: 'true' });
+    const cfg = testConfig(env);
+    const kafka = testKafka(cfg);
+    const codec = await testCodec(cfg);
+    // 14 hours of ~0.3 cores in each app container (RESOURCES needs half its 24-hour window), then one event closing the last step
+    const times = Array.from({ length: 14 * 12 + 1 }, (_, i) => end - 14 * HOUR + i * STEP);
+    const sample = (name: string, i: number): MetricSample => ({
+      cluster: 'test',
+      namespace: 'shop',
+      kind: 'Deployment',
+      name,
+      container: 'app',
+      metric: 'cpu_usage',
+      unit: 'cores',
+      value: 0.3 * (1 + 0.1 * Math.sin(i * 12.9898)),
+      eventTime: times[i],
+      attributes: {},
+    });
+    await produceSamples(
+      kafka,
+      cfg,
+      codec,
+      times.flatMap((_, i) => [sample('batch', i), sample('report', i)]),
+    );
+    await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= 2 * times.length, 120_000);
+    const recs = (
+      await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')))
+    )
+      .filter((r) => r.type === 'RESOURCES')
+      .sort((a, b) => a.createdAt - b.createdAt);
+    const cpuOf = (r: Recommendation): number => parseQuantity(r.changes.find((c) => c.field === 'requests.cpu')!.proposed)!;
+    const show = JSON.stringify(recs.map((r) => [r.name, (r.createdAt - end) / HOUR, r.changes, r.rules]));
+    const raised = recs.filter((r) => r.name === 'batch' && r.rules.includes('event:campaign:x3'));
+    assert.ok(raised.length >= 1, `the declared workload's requests are raised: ${show}`);
+    for (const r of raised) assert.ok(r.createdAt < eventStart && r.createdAt >= eventStart - 2 * HOUR, `raised at ${iso(r.createdAt)}: ${show}`);
+    const usual = recs.filter((r) => r.name === 'report').at(-1)!;
+    assert.ok(!recs.some((r) => r.name === 'report' && r.rules.some((x) => x.startsWith('event:'))), `no raise without the declaration: ${show}`);
+    const top = Math.max(...raised.map(cpuOf));
+    assert.ok(top >= 2.5 * cpuOf(usual), `requests.cpu raised to ${top} against ${cpuOf(usual)} undeclared (×3 declared): ${show}`);
   });
 });
