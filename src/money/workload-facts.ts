@@ -191,9 +191,14 @@ export function cpuHpaOf(w: ResolvedWorkload | undefined): CpuHpa | undefined {
   return { minReplicas: Number.isFinite(min) ? min : 1, maxReplicas: max };
 }
 
-/** Does an HPA or a KEDA ScaledObject scale the workload (its replicas follow demand)? */
+/**
+ * Does an HPA or a KEDA ScaledObject scale the workload (its replicas follow demand)? A Helm chart's
+ * when its mapping names a replica bound, a CPU target or a KEDA field (whether the chart's values
+ * switch autoscaling on is not read: such a chart counts as autoscaled).
+ */
 export function autoscaled(w: ResolvedWorkload): boolean {
-  return w.scaledObject !== undefined || w.hpa !== undefined || currentValue(w, 'maxReplicas', null) !== null;
+  if (w.helm) return Object.keys(w.helm.fields).some((f) => ['minReplicas', 'maxReplicas', 'targetCPUUtilization'].includes(f) || f.startsWith('keda.'));
+  return w.scaledObject !== undefined || w.hpa !== undefined;
 }
 
 /**

@@ -73,6 +73,31 @@ export interface StepInput {
 export interface KnownEventRaise {
   multiplier: number;
   events: string[];
+  /** when the raise began (the earliest raise window's start of the events applied): demand before it is the usual demand */
+  fromMs?: number;
+}
+
+/**
+ * A declared event's raise at this step, over the demand it was declared against: the multiplier × the
+ * peak of the hour before the raise began ÷ the peak of the last hour, between 1 and the multiplier.
+ * Before the event demand is usual and the whole multiplier applies; once the event's own demand is in
+ * the history the forecast carries it and the raise shrinks (×3 declared and demand already ×3: ×1), so
+ * it is never applied twice; an event quieter than declared keeps part of it. A day after the raise began
+ * the forecast's day-ago features know the event: 1. Without history before the raise: the declared figure.
+ */
+export function effectiveMultiplier(event: KnownEventRaise | undefined, history: ArrayLike<number>, stepEndMs: number, stepMs: number): number {
+  const m = event?.multiplier ?? 1;
+  if (m === 1 || event?.fromMs === undefined) return m;
+  const n = history.length;
+  const hour = Math.round(3_600_000 / stepMs);
+  // the step ending at fromMs (or the last one before it), and the hour of steps up to it
+  if (stepEndMs - event.fromMs >= 86_400_000) return 1; // the forecast's day-ago features know the event
+  const last = n - 1 - Math.ceil((stepEndMs - event.fromMs) / stepMs);
+  if (last < 0 || last >= n - 1) return m; // no history before the raise (a young series), or it begins now
+  const before = peakBetween(history, Math.max(0, last - hour + 1), last + 1);
+  const now = peakBetween(history, n - hour, n);
+  if (!(now > 0)) return m;
+  return Math.round(Math.min(m, Math.max(1, (m * before) / now)) * 100) / 100;
 }
 
 export interface ModelShape {
@@ -103,6 +128,12 @@ function usableOf(policy: ResolvedPolicy): number | undefined {
   return cap ? cap * policy.replicas.targetUtilization : undefined;
 }
 
+function peakBetween(history: ArrayLike<number>, from: number, to: number): number {
+  let peak = 0;
+  for (let i = from; i < to; i++) if (history[i] > peak) peak = history[i];
+  return peak;
+}
+
 function peakOf(history: ArrayLike<number>, end = history.length): number {
   let peak = 0;
   for (let i = 0; i < end; i++) if (history[i] > peak) peak = history[i];
@@ -117,7 +148,7 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
   const recal = recalibrate(prev.recalibration, input.forecast, input.history, input.stepEndMs, model.stepMs, model.horizonSteps, model.gamma, model.mix);
   state.recalibration = recal.state;
   // a declared event raises what the forecast and the cap allow (the recalibration keeps judging the model's own forecast)
-  const m = input.event?.multiplier ?? 1;
+  const m = effectiveMultiplier(input.event, input.history, input.stepEndMs, model.stepMs);
   const f = raised(recal.forecast, m);
   const current = input.current
     ? { level: input.current.minReplicas, maxReplicas: input.current.maxReplicas }
@@ -132,7 +163,8 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
   const capBefore = peakOf(input.history, input.history.length - 1) * (1 + policy.replicas.peakMargin) * m;
 
   let demand: number;
-  const rules: string[] = m === 1 ? [] : [`event:${input.event!.events.join('+')}:x${m}`];
+  const rules: string[] =
+    m === 1 ? [] : [`event:${input.event!.events.join('+')}:x${input.event!.multiplier}${m === input.event!.multiplier ? '' : `:now-x${m}`}`];
   if (policy.sloAdaptation > 0) {
     // each candidate base calibrated on its own capacity; the cheapest on recent average used (base-selection.ts)
     const decided = prev.level ?? current?.level;

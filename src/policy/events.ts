@@ -78,14 +78,17 @@ const eventSchema = z
     message: 'a multiplier (expected demand / usual demand) or a reference period like "2025-11-28" is needed',
     path: ['multiplier'],
   })
-  .refine((e) => e.like === undefined || referenceDays(e.like).toDay < dayOf(Date.parse(e.start)), {
-    message: 'the reference period must end before the day the event starts',
+  .refine((e) => e.like === undefined || referenceDays(e.like).toDay < dayOf(Date.parse(e.start) - (e.warmupMinutes ?? 0) * 60_000 - RAISE_LEAD_MS), {
+    message: 'the reference period must be over before the raise begins (the start less warmupMinutes and 2 hours: the forecast horizon and the hourly rules)',
     path: ['like'],
   })
-  .refine((e) => e.like === undefined || dayOf(Date.parse(e.start)) - referenceDays(e.like).fromDay <= MAX_REFERENCE_AGE_DAYS, {
-    message: `the reference period must begin at most ${MAX_REFERENCE_AGE_DAYS} days before the event (the daily peaks are kept ${MAX_REFERENCE_AGE_DAYS} days and the 28 before)`,
+  .refine((e) => e.like === undefined || dayOf(Date.parse(e.end) - 1) - referenceDays(e.like).fromDay <= MAX_REFERENCE_AGE_DAYS, {
+    message: `the reference period must begin at most ${MAX_REFERENCE_AGE_DAYS} days before the event's last day (the daily peaks are kept ${MAX_REFERENCE_AGE_DAYS} days and the 28 before)`,
     path: ['like'],
   });
+
+/** How long before an event's start (less its warm-up) a raise may begin: the forecast's hour and the hourly rules' hour. */
+const RAISE_LEAD_MS = 2 * 3_600_000;
 
 function referenceDays(text: string): { fromDay: number; toDay: number } {
   const [, from, to] = DAY.exec(text) ?? [];
@@ -166,17 +169,24 @@ export function eventMultiplier(
   stepEndMs: number,
   horizonMs: number,
   likeOf?: (e: KnownEvent) => number | undefined,
-): { multiplier: number; events: string[] } {
+): { multiplier: number; events: string[]; fromMs?: number } {
   let multiplier = 1;
   const names: string[] = [];
+  let fromMs: number | undefined;
   for (const e of eventsInWindow(events, who, stepEndMs, horizonMs)) {
     const fromLike = e.like ? likeOf?.(e) : undefined;
     const m = fromLike ?? e.multiplier;
     if (m === undefined || m <= 1) continue;
     names.push(fromLike !== undefined ? `${e.name}(like-${e.like!.text})` : e.name);
     multiplier = Math.max(multiplier, m);
+    fromMs = Math.min(fromMs ?? Infinity, raiseStart(e, horizonMs));
   }
-  return { multiplier, events: names };
+  return fromMs === undefined ? { multiplier, events: names } : { multiplier, events: names, fromMs };
+}
+
+/** When an event's raise begins for a forecast of `horizonMs`: its horizon and warm-up reach the start. */
+export function raiseStart(e: KnownEvent, horizonMs: number): number {
+  return e.startMs - horizonMs - e.warmupMs;
 }
 
 export function raised(f: Forecast, multiplier: number): Forecast {

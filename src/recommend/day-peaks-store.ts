@@ -28,9 +28,11 @@ const MAX_WORKLOADS = 200_000;
 export class DayPeaksStore {
   /** workload → day → the peak's code as this process last wrote it */
   private readonly written = new Map<string, Map<number, number>>();
-  /** writes queued with a batch's state, remembered once the state is flushed */
-  private pending: [string, number, number][] = [];
-  private likes = { events: undefined as readonly KnownEvent[] | undefined, values: new Map<string, number | undefined>(), warned: new Set<string>() };
+  /** each batch's queued writes (batches of several partitions run at once), remembered once its state is flushed */
+  private readonly pending = new WeakMap<BatchState, [string, number, number][]>();
+  private likes = { events: undefined as readonly KnownEvent[] | undefined, values: new Map<string, number | undefined>() };
+  /** workload, event and reference whose missing reference was logged */
+  private readonly warned = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
@@ -42,51 +44,56 @@ export class DayPeaksStore {
   record(state: BatchState, workload: string, peaks: readonly DayPeak[]): void {
     if (peaks.length === 0) return;
     const mine = this.written.get(workload);
+    let queued = this.pending.get(state);
     for (const { day, peak } of peaks) {
       const code = encodePeak(peak);
       if (mine?.get(day) === code) continue;
       const { offset, bytes } = ringSlot(day, peak);
       state.setRange(dayPeaksKey(this.prefix, workload), offset, bytes, TTL_MS);
-      this.pending.push([workload, day, code]);
+      if (!queued) this.pending.set(state, (queued = []));
+      queued.push([workload, day, code]);
     }
   }
 
-  /** The queued writes reached Redis (the batch's state was flushed): remember them. */
-  flushed(): void {
+  /** `state` was flushed: its queued writes reached Redis, remember them. */
+  flushed(state: BatchState): void {
+    const queued = this.pending.get(state);
+    if (!queued) return;
+    this.pending.delete(state);
     if (this.written.size > MAX_WORKLOADS) this.written.clear();
-    for (const [workload, day, code] of this.pending) {
+    for (const [workload, day, code] of queued) {
       let mine = this.written.get(workload);
       if (!mine) this.written.set(workload, (mine = new Map()));
       mine.set(day, code);
       for (const d of mine.keys()) if (d <= day - DAYS_REMEMBERED) mine.delete(d);
     }
-    this.pending = [];
   }
 
-  /** A batch failed before its flush: what it queued was not written. */
-  discard(): void {
-    this.pending = [];
+  /** Redis may have lost state, or partitions moved: write every day again at its next hour close. */
+  forget(): void {
+    this.written.clear();
   }
 
   /**
    * The multiplier the event's reference period shows for the workload as of `stepEndMs`
    * (policy/day-peaks.ts likeMultiplierAt), or undefined where its daily peaks lack the reference
-   * (logged once per workload and event; the result is kept for the hour).
+   * (logged once per workload, event and reference; the result is kept for the hour). `state`: the
+   * batch, whose queued peaks count over what Redis holds (a replayed batch scores many steps before its flush).
    */
-  async like(workload: string, e: KnownEvent, events: readonly KnownEvent[], stepEndMs: number): Promise<number | undefined> {
+  async like(workload: string, e: KnownEvent, events: readonly KnownEvent[], stepEndMs: number, state?: BatchState): Promise<number | undefined> {
     if (!e.like) return undefined;
-    if (this.likes.events !== events || this.likes.values.size > MAX_WORKLOADS) this.likes = { events, values: new Map(), warned: new Set() };
+    if (this.likes.events !== events || this.likes.values.size > MAX_WORKLOADS) this.likes = { events, values: new Map() };
     const key = `${workload}\n${e.name}\n${e.like.text}\n${Math.floor(stepEndMs / HOUR_MS)}`;
     if (this.likes.values.has(key)) return this.likes.values.get(key);
     const ring = await this.redis.getBuffer(dayPeaksKey(this.prefix, workload));
-    // the peaks this batch queued (a replayed batch scores many steps before its flush) over what Redis holds
     const queued = new Map<number, number>();
-    for (const [w, day, code] of this.pending) if (w === workload) queued.set(day, decodePeak(code));
+    for (const [w, day, code] of (state && this.pending.get(state)) ?? []) if (w === workload) queued.set(day, decodePeak(code));
     const res = likeMultiplierAt((d) => queued.get(d) ?? ringPeak(ring, d), e.like, stepEndMs);
     const m = 'multiplier' in res ? res.multiplier : undefined;
-    const warn = `${workload}\n${e.name}`;
-    if ('missing' in res && !this.likes.warned.has(warn)) {
-      this.likes.warned.add(warn);
+    const warn = `${workload}\n${e.name}\n${e.like.text}`;
+    if ('missing' in res && !this.warned.has(warn)) {
+      if (this.warned.size > MAX_WORKLOADS) this.warned.clear();
+      this.warned.add(warn);
       this.log.warn(
         { workload, event: e.name, like: e.like.text, fallback: e.multiplier ?? null },
         `known event ${e.name}: its reference ${e.like.text} is not in ${workload}'s daily peaks (${res.missing}): ${e.multiplier !== undefined ? `its declared multiplier ${e.multiplier} applies` : 'no raise'}`,

@@ -199,7 +199,7 @@ export class RecommendationLoop {
    * declared multiplier, or what the reference period of an event `like` a past day shows (day-peaks-store.ts).
    * `aheadMs`: how much earlier the raise must come (an hourly rule is next evaluated an hour later).
    */
-  private async eventRaise(id: SeriesIdentity, stepEndMs: number, aheadMs = 0): Promise<KnownEventRaise | undefined> {
+  private async eventRaise(id: SeriesIdentity, stepEndMs: number, state: BatchState, aheadMs = 0): Promise<KnownEventRaise | undefined> {
     const events = this.d.events?.() ?? [];
     if (events.length === 0) return undefined;
     const facts = this.money.workload(id);
@@ -208,13 +208,14 @@ export class RecommendationLoop {
     const active = eventsInWindow(events, who, stepEndMs, horizonMs);
     if (active.length === 0) return undefined;
     const likes = new Map<KnownEvent, number | undefined>();
-    for (const e of active) if (e.like) likes.set(e, await this.dayPeaks.like(id.workload, e, events, stepEndMs));
+    for (const e of active) if (e.like) likes.set(e, await this.dayPeaks.like(id.workload, e, events, stepEndMs, state));
     return eventMultiplier(active, who, stepEndMs, horizonMs, (e) => likes.get(e));
   }
 
   /** Partitions may have moved, or Redis lost state: each series' next step reads its windows whole. */
   forgetHistories(): void {
     this.histories.clear();
+    this.dayPeaks.forget();
   }
 
   async score(ref: PartitionRef, due: DueSeries[], traceparent: string | undefined): Promise<LoopOutcome> {
@@ -222,7 +223,6 @@ export class RecommendationLoop {
     const out: LoopOutcome = { timings, scored: 0, recommendations: [], alerts: [], outcomes: [] };
     if (due.length === 0) return out;
     this.money.newBatch();
-    this.dayPeaks.discard(); // a batch that failed before its flush wrote none of them
     let t = performance.now();
     const lap = (phase: keyof LoopTimings): void => {
       const n = performance.now();
@@ -281,10 +281,23 @@ export class RecommendationLoop {
         const alert = await this.alerts.maybeAlert(r.id, r.seriesId, r.stepEndMs, r.day.history, scores[i], policy.anomaly, tp);
         if (alert) out.alerts.push(alert);
       }
+      // the workload's daily peaks, for known events `like` a past day: the days its hour buckets show whole (before
+      // the decisions below, which may read them)
+      if (closesHour(r.stepEndMs) && r.id.container === null && r.id.metric === policy.replicas.metric)
+        this.dayPeaks.record(state, r.id.workload, dayPeaksOfHours(r.h.hours.endMs, r.h.hours.means));
       // what this series publishes at this step; the outcome tracker follows each to its outcome
       const published: Recommendation[] = [];
       if (r.id.container === null && r.id.metric === policy.replicas.metric && policy.replicas.perReplicaCapacity) {
-        const rec = await this.hpa.maybeRecommend(ctx, r.id, r.stepEndMs, forecasts[i], r.day.history, policy, tp, await this.eventRaise(r.id, r.stepEndMs));
+        const rec = await this.hpa.maybeRecommend(
+          ctx,
+          r.id,
+          r.stepEndMs,
+          forecasts[i],
+          r.day.history,
+          policy,
+          tp,
+          await this.eventRaise(r.id, r.stepEndMs, state),
+        );
         if (rec) published.push(rec);
       }
       // a model server (the policy's modelServer block): replicas and GPU sizing from its demand series
@@ -297,10 +310,7 @@ export class RecommendationLoop {
         }
       }
       if (closesHour(r.stepEndMs)) {
-        // the workload's daily peaks, for known events `like` a past day: the days its hour buckets show whole
-        if (r.id.container === null && r.id.metric === policy.replicas.metric)
-          this.dayPeaks.record(state, r.id.workload, dayPeaksOfHours(r.h.hours.endMs, r.h.hours.means));
-        for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp, r.h.hours)) {
+        for (const c of await this.hourly(ref, r.id, r.seriesId, r.stepEndMs, forecasts[i], policy, tp, r.h.hours, state)) {
           if (!(await this.money.guard(r.id, c.rec, policy, (c.urgentRaises ?? []).length > 0))) continue; // a budget cap
           const rec = await publishOnce(ctx, this.d, r.id, c, r.stepEndMs, policy);
           if (rec) published.push(rec);
@@ -343,7 +353,7 @@ export class RecommendationLoop {
     // the batch's recommendations in as few sends as the record batch size allows, then their state in one write
     for (const chunk of chunks(messages, PRODUCE_CHUNK_BYTES)) await this.d.producer.send({ topic: this.d.topics.recommendations, acks: -1, messages: chunk });
     await state.flush();
-    this.dayPeaks.flushed();
+    this.dayPeaks.flushed(state);
     lap('publish');
     return out;
   }
@@ -358,13 +368,14 @@ export class RecommendationLoop {
     policy: ReturnType<PolicySet['resolve']>,
     tp: string | undefined,
     read: HourBuckets,
+    state: BatchState,
   ): Promise<Candidate[]> {
     const out: (Candidate | undefined)[] = [];
     if (id.container !== null && id.metric === policy.resources.cpuMetric) {
       // a known event raises the CPU requests of a workload that no autoscaler scales (with one, its replicas rise instead):
       // an hour earlier than the forecast's horizon, as this rule is next evaluated an hour later
       const w = this.money.workload(id).resolved;
-      const event = w && !autoscaled(w) ? await this.eventRaise(id, stepEndMs, HOUR_MS) : undefined;
+      const event = w && !autoscaled(w) ? await this.eventRaise(id, stepEndMs, state, HOUR_MS) : undefined;
       out.push(await this.sizing.resources(id, ref, stepEndMs, f, policy, tp, event));
     }
     if (id.container === null && id.metric === policy.replicas.metric) {

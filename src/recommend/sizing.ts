@@ -3,7 +3,8 @@
  *
  *   - RESOURCES per container: requests from the policy percentile of observed usage over
  *     `resources.windowHours` (CPU: at least the forecast median of the next hour's peak; for a
- *     workload no autoscaler scales, × a known event's multiplier from an hour before its raise window),
+ *     workload no autoscaler scales, during a known event's raise (from an hour before the replicas'
+ *     would begin), the percentile of the window before the raise × the multiplier),
  *     plus the safety margin; memory after an OOM kill follows the VPA bump; memory limit
  *     1.25 × request. Fields within the hysteresis of the current value are left alone.
  *   - IDLE: the workload's `replicas.metric` under `idle.cpuBelow` every hour of `idle.hours`
@@ -120,9 +121,15 @@ export class SizingRules {
   ): Promise<Candidate | undefined> {
     const r = policy.resources;
     const from = stepEndMs - r.windowHours * HOUR;
-    const cpu = await rangeSummary(this.d.windows, ref, seriesIdOf({ ...id, metric: r.cpuMetric }), 'coarse', from, stepEndMs - 1);
+    const cpuId = seriesIdOf({ ...id, metric: r.cpuMetric });
+    const cpu = await rangeSummary(this.d.windows, ref, cpuId, 'coarse', from, stepEndMs - 1);
     if (cpu.buckets < r.windowHours / 2) return undefined; // at least half the window of evidence
     const cpuObserved = quantile(cpu.summary, r.percentile);
+    // a known event (no autoscaler; loop.ts decides when): the usual need, the percentile of the window before the
+    // raise began, × the multiplier, so the event's own hours in the window never raise it twice
+    const usual =
+      event?.fromMs !== undefined ? await rangeSummary(this.d.windows, ref, cpuId, 'coarse', event.fromMs - r.windowHours * HOUR, event.fromMs - 1) : undefined;
+    const m = usual && usual.buckets >= r.windowHours / 2 ? event!.multiplier : 1;
     const memId = seriesIdOf({ ...id, metric: r.memoryMetric });
     const memRef = await this.d.locate(ref.topic, memId);
     const mem = memRef ? await rangeSummary(this.d.windows, memRef, memId, 'coarse', from, stepEndMs - 1) : undefined;
@@ -131,18 +138,16 @@ export class SizingRules {
     const oom = oomRef ? await rangeSummary(this.d.windows, oomRef, oomId, 'coarse', from, stepEndMs - 1) : undefined;
     const oomKilled = (oom?.summary.sum ?? 0) > 0;
     const hasMemory = mem !== undefined && mem.summary.count > 0;
-    // a known event (no autoscaler): the usual need × the expected rise (loop.ts decides when)
-    const m = event?.multiplier ?? 1;
     const { proposed, rules } = resourcesRule(
       {
-        cpuPercentile: Math.max(cpuObserved, f.q50) * m,
+        cpuPercentile: m !== 1 ? quantile(usual!.summary, r.percentile) * m : Math.max(cpuObserved, f.q50),
         memoryPercentile: hasMemory ? quantile(mem.summary, r.percentile) : 0,
         memoryPeak: hasMemory ? mem.summary.max : 0,
         oomKilled,
       },
       policy,
     );
-    if (f.q50 > cpuObserved) rules.push('forecast-q50');
+    if (m === 1 && f.q50 > cpuObserved) rules.push('forecast-q50');
     if (m !== 1) rules.push(`event:${event!.events.join('+')}:x${m}`);
     const w = this.resolve(id);
     const current = (field: string): string | null => (w ? currentValue(w, field, id.container) : null);

@@ -133,10 +133,10 @@ export class BatchState {
     for (const r of this.ranges) {
       pipeline.setrange(r.key, r.offset, r.bytes);
       commands++;
-      if (!this.expiries || this.expiries.due(r.key)) {
+      if (!expiring.includes(r.key) && (!this.expiries || this.expiries.due(r.key))) {
         pipeline.pexpire(r.key, r.ttlMs);
         commands++;
-        if (!expiring.includes(r.key)) expiring.push(r.key);
+        expiring.push(r.key);
       }
     }
     this.ranges.length = 0;

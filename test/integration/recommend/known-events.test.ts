@@ -41,6 +41,19 @@ spec:
 const redis = new Redis(process.env.FORESIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379');
 after(() => redis.disconnect());
 
+/** A policy repository (a real git repository, one commit) holding `files` (path → text). */
+function policyRepo(files: Record<string, string>): string {
+  const repo = path.join(tempDir('known-events-'), 'repo');
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
+    writeFileSync(path.join(repo, file), text);
+  }
+  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+  execFileSync('git', ['-C', repo, 'add', '.']);
+  execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'policies and a campaign']);
+  return repo;
+}
+
 interface Run {
   recs: Recommendation[];
   start: number;
@@ -64,17 +77,12 @@ async function replay(declaration: (eventStart: number) => string, week?: { refe
   const eventStart = lastStepEnd + 30 * 60_000;
   const iso = (ms: number): string => new Date(ms).toISOString();
 
-  const repo = path.join(tempDir('known-events-'), 'repo');
-  mkdirSync(path.join(repo, 'policies'), { recursive: true });
-  writeFileSync(path.join(repo, 'policies', 'defaults.yaml'), POLICY);
-  writeFileSync(
-    path.join(repo, 'policies', 'events.yaml'),
-    `apiVersion: foresight.dev/v1\nkind: Events\nevents:\n  - name: campaign\n    start: "${iso(eventStart)}"\n    end: "${iso(eventStart + 2 * HOUR)}"\n` +
+  const repo = policyRepo({
+    'policies/defaults.yaml': POLICY,
+    'policies/events.yaml':
+      `apiVersion: foresight.dev/v1\nkind: Events\nevents:\n  - name: campaign\n    start: "${iso(eventStart)}"\n    end: "${iso(eventStart + 2 * HOUR)}"\n` +
       `    scope: { namespace: shop, workload: web }\n${declaration(eventStart)}`,
-  );
-  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
-  execFileSync('git', ['-C', repo, 'add', '.']);
-  execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'policies and a campaign']);
+  });
 
   const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_POLICY_REPO: repo, FORESIGHT_REPLAY_HISTORY: 'true' });
   const cfg = testConfig(env);
@@ -137,7 +145,11 @@ function assertRaised({ recs, start, eventStart }: Run, rule: string, least: num
   assert.ok(raises.length >= 1, `the declared workload is raised: ${show(of('web'))}`);
   for (const r of raises) {
     assert.ok(r.createdAt > raiseFrom && r.createdAt < eventStart, `raised at ${iso(r.createdAt)}, before the start ${iso(eventStart)}`);
-    assert.ok(r.rules.includes(rule), `rules ${r.rules.join(', ')} include ${rule}`);
+    // the declared multiplier, and where demand already moved the one applied now (…:x3:now-x2.98)
+    assert.ok(
+      r.rules.some((x) => x === rule || x.startsWith(`${rule}:now-x`)),
+      `rules ${r.rules.join(', ')} include ${rule}`,
+    );
   }
   const before = (xs: Recommendation[]): string => show(xs.filter((r) => r.createdAt <= raiseFrom));
   assert.equal(before(of('web')), before(of('api')), 'the same recommendations until the raise window');
@@ -165,25 +177,23 @@ describe('known future events', () => {
     const end = Math.floor(Date.now() / HOUR) * HOUR; // an hour close: the newest step to close ends here
     const eventStart = end + 30 * 60_000;
     const iso = (ms: number): string => new Date(ms).toISOString();
-    const repo = path.join(tempDir('known-events-'), 'repo');
-    mkdirSync(path.join(repo, 'policies'), { recursive: true });
-    mkdirSync(path.join(repo, 'apps'), { recursive: true });
-    writeFileSync(path.join(repo, 'policies', 'defaults.yaml'), POLICY);
-    writeFileSync(
-      path.join(repo, 'policies', 'events.yaml'),
-      `apiVersion: foresight.dev/v1\nkind: Events\nevents:\n  - name: campaign\n    start: "${iso(eventStart)}"\n    end: "${iso(eventStart + 2 * HOUR)}"\n` +
-        `    scope: { namespace: shop, workload: batch }\n    multiplier: 3\n`,
-    );
     // two Deployments of one container each, 1 core requested, fixed replicas (no HPA, no ScaledObject)
     const deployment = (name: string): string =>
       `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: shop\n  annotations: { foresight.dev/managed: "true" }\n` +
       `spec:\n  replicas: 2\n  selector: { matchLabels: { app: ${name} } }\n  template:\n    metadata: { labels: { app: ${name} } }\n` +
       `    spec:\n      containers:\n        - name: app\n          image: example/${name}:1\n          resources: { requests: { cpu: "1", memory: 512Mi } }\n`;
-    writeFileSync(path.join(repo, 'apps', 'batch.yaml'), deployment('batch'));
-    writeFileSync(path.join(repo, 'apps', 'report.yaml'), deployment('report'));
-    execFileSync('git', ['init', '-q', '-b', 'main', repo]);
-    execFileSync('git', ['-C', repo, 'add', '.']);
-    execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'policies, manifests and a campaign']);
+    // batch: in the event's scope; report: the same without the label (undeclared); scaled: in scope, but an HPA scales it
+    const labelled = (name: string): string => deployment(name).replace(`  name: ${name}\n`, `  name: ${name}\n  labels: { tier: jobs }\n`);
+    const hpa = `---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: scaled, namespace: shop }\nspec:\n  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: scaled }\n  minReplicas: 2\n  maxReplicas: 10\n`;
+    const repo = policyRepo({
+      'policies/defaults.yaml': POLICY,
+      'policies/events.yaml':
+        `apiVersion: foresight.dev/v1\nkind: Events\nevents:\n  - name: campaign\n    start: "${iso(eventStart)}"\n    end: "${iso(eventStart + 2 * HOUR)}"\n` +
+        `    scope: { namespace: shop, labels: { tier: jobs } }\n    multiplier: 3\n`,
+      'apps/batch.yaml': labelled('batch'),
+      'apps/report.yaml': deployment('report'),
+      'apps/scaled.yaml': labelled('scaled') + hpa,
+    });
 
     const env = testEnv({ FORESIGHT_TOPIC_PARTITIONS: '1', FORESIGHT_POLICY_REPO: repo, FORESIGHT_REPLAY_HISTORY: 'true' });
     const cfg = testConfig(env);
@@ -207,9 +217,9 @@ describe('known future events', () => {
       kafka,
       cfg,
       codec,
-      times.flatMap((_, i) => [sample('batch', i), sample('report', i)]),
+      times.flatMap((_, i) => [sample('batch', i), sample('report', i), sample('scaled', i)]),
     );
-    await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= 2 * times.length, 120_000);
+    await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= 3 * times.length, 120_000);
     const recs = (
       await Promise.all((await readTopic(kafka, cfg.topics.recommendations)).map((m) => codec.decode<Recommendation>(m.message.value, 'Recommendation')))
     )
@@ -220,6 +230,16 @@ describe('known future events', () => {
     const raised = recs.filter((r) => r.name === 'batch' && r.rules.includes('event:campaign:x3'));
     assert.ok(raised.length >= 1, `the declared workload's requests are raised: ${show}`);
     for (const r of raised) assert.ok(r.createdAt < eventStart && r.createdAt >= eventStart - 2 * HOUR, `raised at ${iso(r.createdAt)}: ${show}`);
+    // an hour earlier than the replicas' raise would begin (eventStart − 1 h 30 min): the hourly rule runs once an hour
+    assert.equal(raised[0].createdAt, end - HOUR, `first raised at the hour close before the replicas' window: ${show}`);
+    assert.ok(
+      !recs.some((r) => r.name === 'scaled' && r.rules.some((x) => x.startsWith('event:'))),
+      `an autoscaled workload's requests are not raised: ${show}`,
+    );
+    assert.ok(
+      recs.some((r) => r.name === 'scaled'),
+      `the autoscaled one has its usual RESOURCES recommendations: ${show}`,
+    );
     const usual = recs.filter((r) => r.name === 'report').at(-1)!;
     assert.ok(!recs.some((r) => r.name === 'report' && r.rules.some((x) => x.startsWith('event:'))), `no raise without the declaration: ${show}`);
     const top = Math.max(...raised.map(cpuOf));

@@ -12,7 +12,7 @@ import { Money, type MoneyDeps } from '../../../src/money/money.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
 import { SizingRules } from '../../../src/recommend/sizing.js';
 import { parseSeriesId } from '../../../src/codec/series-id.js';
-import { cpuHpaOf, currentReplicas, labelsOf, nodePoolOf, podResources, teamOf } from '../../../src/money/workload-facts.js';
+import { autoscaled, cpuHpaOf, currentReplicas, labelsOf, nodePoolOf, podResources, teamOf } from '../../../src/money/workload-facts.js';
 
 const GiB = 2 ** 30;
 const general: PoolPrices = { pool: 'general', cpuCoreHour: 0.04, memoryGibHour: 0.005, currency: 'USD', period: '2026-11' };
@@ -317,5 +317,24 @@ spec:
     // a plain Deployment has no HPA on CPU
     const plain = payApi('      containers:\n      - name: app\n        resources: {requests: {cpu: "2"}}\n');
     assert.equal(cpuHpaOf(plain), undefined);
+    // autoscaled (a known event raises its replicas, not its requests): an HPA, not a plain Deployment
+    assert.equal(autoscaled(money.workload(parseSeriesId('c/pay/Deployment/api/app/cpu_usage')!).resolved!), true);
+    assert.equal(autoscaled(plain!), false);
+  });
+
+  it('a Helm chart counts as autoscaled when its mapping names a replica bound, a CPU target or a KEDA field', () => {
+    const chart = (fields: string): boolean => {
+      const files = new Map([
+        [
+          'foresight-mapping.yaml',
+          `apiVersion: foresight.dev/v1\nkind: Mapping\nworkloads:\n  - workload: pay/Deployment/cart\n    helm:\n      values: charts/cart/values.yaml\n      fields:\n${fields}`,
+        ],
+        ['charts/cart/values.yaml', 'replicaCount: 2\nautoscaling: {minReplicas: 2}\nkeda: {min: 1}\nresources: {requests: {cpu: 500m}}\n'],
+      ]);
+      return autoscaled(ManifestIndex.build(files).resolve({ namespace: 'pay', kind: 'Deployment', name: 'cart' })!);
+    };
+    assert.equal(chart('        replicas: replicaCount\n        requests.cpu: resources.requests.cpu\n'), false);
+    assert.equal(chart('        minReplicas: autoscaling.minReplicas\n        requests.cpu: resources.requests.cpu\n'), true, 'only the floor mapped');
+    assert.equal(chart('        keda.minReplicaCount: keda.min\n        requests.cpu: resources.requests.cpu\n'), true);
   });
 });

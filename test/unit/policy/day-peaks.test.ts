@@ -14,6 +14,7 @@ import {
   ringPeak,
   ringSlot,
 } from '../../../src/policy/day-peaks.js';
+import { effectiveMultiplier } from '../../../src/policy/decide-replicas.js';
 import { eventMultiplier, parseEventsFile, type KnownEvent } from '../../../src/policy/events.js';
 
 const HOUR = 3_600_000;
@@ -151,9 +152,18 @@ describe('known events like a past day', () => {
     assert.match(bad(file('    like: "last friday"\n')), /events\.0\.like: a day or a range of days/);
     assert.match(bad(file('    like: "2025-11-31"\n')), /events\.0\.like: no such day/);
     assert.match(bad(file('    like: "2025-11-28..2025-11-20"\n')), /events\.0\.like: the range ends before it begins/);
-    assert.match(bad(file('    like: "2026-11-27"\n')), /events\.0\.like: the reference period must end before the day the event starts/);
-    assert.match(bad(file('    like: "2025-10-01"\n')), /events\.0\.like: the reference period must begin at most 371 days before the event/);
-    assert.equal(bad(file('    like: "2025-11-21"\n')), 'accepted', '371 days before');
+    assert.match(bad(file('    like: "2026-11-27"\n')), /events\.0\.like: the reference period must be over before the raise begins/);
+    // the raise begins 2 hours before the start (the forecast's hour, the hourly rules' hour): on the day before
+    assert.match(bad(file('    like: "2026-11-26"\n')), /events\.0\.like: the reference period must be over before the raise begins/);
+    assert.equal(bad(file('    like: "2026-11-25"\n')), 'accepted');
+    assert.match(bad(file('    like: "2026-11-25"\n    warmupMinutes: 1440\n')), /must be over before the raise begins/, 'a day of warm-up');
+    assert.match(bad(file('    like: "2025-10-01"\n')), /events\.0\.like: the reference period must begin at most 371 days before the event's last day/);
+    assert.equal(bad(file('    like: "2025-11-21"\n')), 'accepted', "371 days before the event's last day");
+    assert.match(
+      bad(file('    like: "2025-11-21"\n').replace('end: "2026-11-28T00:00:00Z"', 'end: "2026-11-29T00:00:00Z"')),
+      /at most 371 days/,
+      'a longer event',
+    );
   });
 
   it("raise by the reference's multiplier, else the declared one, else not at all", () => {
@@ -161,11 +171,39 @@ describe('known events like a past day', () => {
     const [both] = parseEventsFile('f', file('    like: "2025-11-28"\n    multiplier: 2\n'));
     const who = { namespace: 'shop', workload: 'web' };
     const at = Date.parse('2026-11-27T00:00:00Z');
-    const raise = (e: KnownEvent, m: number | undefined): { multiplier: number; events: string[] } => eventMultiplier([e], who, at, HOUR, () => m);
+    const raise = (e: KnownEvent, m: number | undefined): { multiplier: number; events: string[] } => {
+      const r = eventMultiplier([e], who, at, HOUR, () => m);
+      return { multiplier: r.multiplier, events: r.events };
+    };
+    assert.equal(eventMultiplier([like], who, at, HOUR, () => 3).fromMs, at - HOUR, 'the raise began when the horizon reached the start');
     assert.deepEqual(raise(like, 3.2), { multiplier: 3.2, events: ['bf(like-2025-11-28)'] });
     assert.deepEqual(raise(both, 3.2), { multiplier: 3.2, events: ['bf(like-2025-11-28)'] });
     assert.deepEqual(raise(both, undefined), { multiplier: 2, events: ['bf'] }, 'the history lacks the reference: the stand-in');
     assert.deepEqual(raise(like, undefined), { multiplier: 1, events: [] }, 'neither: no raise');
     assert.deepEqual(raise(like, 1), { multiplier: 1, events: [] }, 'a reference that shows no rise');
+  });
+});
+
+describe('a declared raise over the usual demand', () => {
+  const STEP = 300_000;
+  const T = Date.parse('2026-11-27T12:00:00Z');
+  const raise = { multiplier: 3, events: ['bf'], fromMs: T - 2 * HOUR }; // began two hours before this step
+  const history = (before: number, now: number): number[] => [...Array<number>(288 - 12).fill(before), ...Array<number>(12).fill(now)];
+
+  it("applies whole before the event, and not twice once the event's own demand is in the history", () => {
+    assert.equal(effectiveMultiplier(raise, history(10, 10), T, STEP), 3, 'demand as usual: ×3');
+    assert.equal(effectiveMultiplier(raise, history(10, 30), T, STEP), 1, 'demand already ×3: the forecast carries it');
+    assert.equal(effectiveMultiplier(raise, history(10, 20), T, STEP), 1.5, 'a quieter event than declared keeps the rest');
+    assert.equal(effectiveMultiplier(raise, history(10, 5), T, STEP), 3, 'never above the declared multiplier');
+    // the hour before the raise: steps ending in (T − 3 h, T − 2 h]; a spike right after it does not count as usual
+    const h = history(10, 10);
+    h[288 - 1 - 24] = 50; // the step ending at T − 2 h: in the hour before
+    assert.equal(effectiveMultiplier(raise, h, T, STEP), 3, '50 before, 10 now: capped at ×3');
+    const h2 = history(10, 10);
+    h2[288 - 1 - 23] = 50; // ending at T − 1 h 55 min: after the raise began
+    assert.equal(effectiveMultiplier(raise, h2, T, STEP), 3);
+    assert.equal(effectiveMultiplier({ ...raise, fromMs: T - 24 * HOUR }, history(10, 30), T, STEP), 1, "its hour before has left the day's history");
+    assert.equal(effectiveMultiplier({ multiplier: 3, events: ['bf'] }, history(10, 30), T, STEP), 3, 'no start known: the declared figure');
+    assert.equal(effectiveMultiplier(undefined, history(10, 30), T, STEP), 1);
   });
 });
