@@ -79,6 +79,8 @@ export function backtestCommand(): Command {
           `--horizon-steps ${flags.horizonSteps}: the model ${forecaster.info.version} forecasts a ${forecaster.horizonSteps}-step horizon; retrain it (training/train.py) for another`,
         );
       }
+      if (flags.events && !flags.policy && !flags.defaultPolicy)
+        throw new ForesightError('INPUT_INVALID', `--events ${flags.events}: events raise a policy's capacity plan; add --policy FILE or --default-policy`);
       if (flags.scoreTo <= flags.scoreFrom)
         throw new ForesightError('INPUT_INVALID', `--score-to ${flags.scoreTo} must be above --score-from ${flags.scoreFrom}`);
       const stepMs = flags.stepSeconds * 1000;
@@ -116,11 +118,13 @@ export function backtestCommand(): Command {
           console.error(
             'multiplier' in res
               ? `event ${e.name}: like ${e.like!.text}, ×${res.multiplier} (its busiest hour over the median daily peak of the 28 days before)`
-              : `event ${e.name}: like ${e.like!.text} is not in the rows (${res.missing}): ${e.multiplier !== undefined ? `its declared multiplier ${e.multiplier} applies` : 'no raise'}`,
+              : `event ${e.name}: like ${e.like!.text} cannot be measured from the rows (${res.missing}${flags.timeColumn === undefined ? '; without --time-column the rows have no dates' : ''}): ${e.multiplier !== undefined ? `its declared multiplier ${e.multiplier} applies` : 'no raise'}`,
           );
         }
         plan = planCapacity(
-          events.length ? out.map((r) => ({ ...r, event: eventMultiplier(events, who, r.stepEndMs, horizonMs, likeOf(r.stepEndMs)) })) : out,
+          events.length
+            ? out.map((r, i) => ({ ...r, event: { ...eventMultiplier(events, who, r.stepEndMs, horizonMs, likeOf(r.stepEndMs)), observedSteps: i + 1 } }))
+            : out,
           policy,
           model,
         );

@@ -15,6 +15,7 @@
  *
  * The stack stays up afterwards; the demo's files live under the stack directory (demo/).
  */
+import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { ChildServices } from './stop-children.js';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -58,7 +59,7 @@ const POOL = 'general-n2';
 const WORKLOAD = 'shop/Deployment/checkout';
 const METRIC = 'cpu_utilization';
 /** The demo's topics of one run: `demo-<run>.metrics.v1`, ... */
-const DEMO_TOPIC = /^demo-\d{14}\./;
+const DEMO_TOPIC = /^demo-\d{14}(?:-[0-9a-f]{4})?\./;
 /** The outcome period of the demo (FORESIGHT_OUTCOME_PERIOD_MS): 2 hours of event time after a change is in force. */
 const OUTCOME_PERIOD_MS = 2 * 3_600_000;
 const STEP_MS = 300_000;
@@ -148,7 +149,8 @@ export function demoCommand(): Command {
       step(`1/7 starting the ${flags.secure ? 'secured ' : ''}local stack (Kafka, Schema Registry, Redis)`);
       console.log(formatStatus(await stackUp(stackCfg, (m) => console.log(`  ${m}`))));
 
-      const runId = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '');
+      // the second it started and a random tag: two demos started in the same second on one stack keep apart
+      const runId = `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(2).toString('hex')}`;
       const demoDir = path.join(stackCfg.dir, 'demo');
       mkdirSync(demoDir, { recursive: true });
       step('2/7 creating the demo GitOps repository (deploy/gitops-example, pushed to a local bare repository)');

@@ -29,7 +29,6 @@
  */
 import type { Forecast } from '../scoring/forecaster.js';
 import { emptyRecalibration, recalibrate, type ExpertMix, type RecalibrationState } from '../scoring/recalibration.js';
-import { raised } from './events.js';
 import type { ResolvedPolicy } from './policy-schema.js';
 import { BASE_NAMES, candidateBases, selectBase, type BaseSelection } from './base-selection.js';
 import { forecastAtRisk } from './rules.js';
@@ -71,33 +70,54 @@ export interface StepInput {
 }
 
 export interface KnownEventRaise {
+  /** the largest multiplier of the events applied (what the rules name) */
   multiplier: number;
   events: string[];
-  /** when the raise began (the earliest raise window's start of the events applied): demand before it is the usual demand */
+  /** each event applied: its multiplier and when it runs (eventDemand decides what it raises at a step) */
+  active?: { multiplier: number; startMs: number; endMs: number }[];
+  /** when the earliest of their raises began (a workload's usual CPU need is read before it: recommend/sizing.ts) */
   fromMs?: number;
+  /** how many of the history's newest steps follow the series' first event (the rest repeat its first value) */
+  observedSteps?: number;
 }
 
 /**
- * A declared event's raise at this step, over the demand it was declared against: the multiplier × the
- * peak of the hour before the raise began ÷ the peak of the last hour, between 1 and the multiplier.
- * Before the event demand is usual and the whole multiplier applies; once the event's own demand is in
- * the history the forecast carries it and the raise shrinks (×3 declared and demand already ×3: ×1), so
- * it is never applied twice; an event quieter than declared keeps part of it. A day after the raise began
- * the forecast's day-ago features know the event: 1. Without history before the raise: the declared figure.
+ * The demand that declared events lead to expect over the next `horizonSteps` (0: none), in the
+ * demand's unit: per event, its multiplier × the usual demand, the usual being the same horizon a
+ * day earlier (in the history) or, where that day is not in the series' own history, the last
+ * hour's peak while the event has not begun. A day-ago window inside the event holds the event's
+ * own demand: that event adds nothing then (the forecast carries it, as it does once the event is
+ * under way and its demand is in the history), so a raise never applies twice; an event inside a
+ * longer one, an event with days of warm-up and a morning ramp before the start are each raised
+ * over their own usual demand. Overlapping events: the largest.
  */
-export function effectiveMultiplier(event: KnownEventRaise | undefined, history: ArrayLike<number>, stepEndMs: number, stepMs: number): number {
-  const m = event?.multiplier ?? 1;
-  if (m === 1 || event?.fromMs === undefined) return m;
+export function eventDemand(event: KnownEventRaise | undefined, history: ArrayLike<number>, stepEndMs: number, stepMs: number, horizonSteps: number): number {
+  if (!event?.active || event.active.length === 0) return 0;
   const n = history.length;
-  const hour = Math.round(3_600_000 / stepMs);
-  // the step ending at fromMs (or the last one before it), and the hour of steps up to it
-  if (stepEndMs - event.fromMs >= 86_400_000) return 1; // the forecast's day-ago features know the event
-  const last = n - 1 - Math.ceil((stepEndMs - event.fromMs) / stepMs);
-  if (last < 0 || last >= n - 1) return m; // no history before the raise (a young series), or it begins now
-  const before = peakBetween(history, Math.max(0, last - hour + 1), last + 1);
-  const now = peakBetween(history, n - hour, n);
-  if (!(now > 0)) return m;
-  return Math.round(Math.min(m, Math.max(1, (m * before) / now)) * 100) / 100;
+  const dayMs = 86_400_000;
+  // the same horizon a day earlier: the steps ending at stepEndMs − 1 day + k steps, k = 1..H (the history's first steps)
+  const from = n - Math.round(dayMs / stepMs);
+  const known = from >= 0 && from >= n - (event.observedSteps ?? n);
+  const dayAgo = known ? peakBetween(history, from, Math.min(n, from + horizonSteps)) : NaN;
+  const dayAgoStart = stepEndMs - dayMs;
+  const lastHour = peakBetween(history, Math.max(0, n - Math.round(3_600_000 / stepMs)), n);
+  let expected = 0;
+  for (const e of event.active) {
+    let usual: number | undefined;
+    if (known) {
+      if (dayAgoStart + horizonSteps * stepMs > e.startMs && dayAgoStart < e.endMs) continue; // the event's own demand
+      usual = dayAgo;
+    } else if (stepEndMs < e.startMs) usual = lastHour;
+    if (usual !== undefined) expected = Math.max(expected, e.multiplier * usual);
+  }
+  return expected;
+}
+
+/** The forecast raised to an expected demand: the median at least `expected`, the other quantiles by the same factor (its spread kept). */
+export function raisedTo(f: Forecast, expected: number): Forecast {
+  if (!(expected > f.q50)) return f;
+  const k = expected / Math.max(f.q50, 1e-12);
+  return { q50: expected, q90: f.q90 * k, q99: f.q99 * k };
 }
 
 export interface ModelShape {
@@ -148,8 +168,8 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
   const recal = recalibrate(prev.recalibration, input.forecast, input.history, input.stepEndMs, model.stepMs, model.horizonSteps, model.gamma, model.mix);
   state.recalibration = recal.state;
   // a declared event raises what the forecast and the cap allow (the recalibration keeps judging the model's own forecast)
-  const m = effectiveMultiplier(input.event, input.history, input.stepEndMs, model.stepMs);
-  const f = raised(recal.forecast, m);
+  const expected = eventDemand(input.event, input.history, input.stepEndMs, model.stepMs, model.horizonSteps);
+  const f = raisedTo(recal.forecast, expected);
   const current = input.current
     ? { level: input.current.minReplicas, maxReplicas: input.current.maxReplicas }
     : prev.level !== undefined
@@ -157,14 +177,13 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
       : usable
         ? { level: policy.replicas.min, maxReplicas: policy.replicas.max }
         : undefined;
-  const cap = peakOf(input.history) * (1 + policy.replicas.peakMargin) * m;
+  const cap = Math.max(peakOf(input.history), expected) * (1 + policy.replicas.peakMargin);
   const closed = input.history[input.history.length - 1];
   // the cap as it stood when the capacity in force was decided (the history before the closed step)
-  const capBefore = peakOf(input.history, input.history.length - 1) * (1 + policy.replicas.peakMargin) * m;
+  const capBefore = Math.max(peakOf(input.history, input.history.length - 1), expected) * (1 + policy.replicas.peakMargin);
 
   let demand: number;
-  const rules: string[] =
-    m === 1 ? [] : [`event:${input.event!.events.join('+')}:x${input.event!.multiplier}${m === input.event!.multiplier ? '' : `:now-x${m}`}`];
+  const rules: string[] = expected > 0 ? [`event:${input.event!.events.join('+')}:x${input.event!.multiplier}`] : [];
   if (policy.sloAdaptation > 0) {
     // each candidate base calibrated on its own capacity; the cheapest on recent average used (base-selection.ts)
     const decided = prev.level ?? current?.level;
@@ -174,6 +193,9 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
     state.logScale = sel.logScale0;
     demand = sel.demand;
     rules.push(`slo-risk:${policy.sloRisk}:adaptive:${BASE_NAMES[sel.selection.chosen]}`);
+    // an event's expected demand holds whichever base is in use (the last hour's peak knows nothing of it): at least
+    // the raised forecast at the policy's quantile, under the cap below
+    if (expected > 0) demand = Math.max(demand, forecastAtRisk(f, policy).value);
   } else {
     demand = forecastAtRisk(f, policy).value;
     rules.push(`slo-risk:${policy.sloRisk}`);

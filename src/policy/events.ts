@@ -25,7 +25,7 @@
  */
 import { LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
-import type { Forecast } from '../scoring/forecaster.js';
+import type { KnownEventRaise } from './decide-replicas.js';
 import { dayExists } from '../util/iso-time.js';
 import { DAY_MS, dayOf, MAX_MULTIPLIER, MAX_REFERENCE_AGE_DAYS } from './day-peaks.js';
 import { MAX_YAML_ALIASES, tooLarge } from '../util/yaml-limits.js';
@@ -169,9 +169,10 @@ export function eventMultiplier(
   stepEndMs: number,
   horizonMs: number,
   likeOf?: (e: KnownEvent) => number | undefined,
-): { multiplier: number; events: string[]; fromMs?: number } {
+): KnownEventRaise {
   let multiplier = 1;
   const names: string[] = [];
+  const active: NonNullable<KnownEventRaise['active']> = [];
   let fromMs: number | undefined;
   for (const e of eventsInWindow(events, who, stepEndMs, horizonMs)) {
     const fromLike = e.like ? likeOf?.(e) : undefined;
@@ -179,16 +180,13 @@ export function eventMultiplier(
     if (m === undefined || m <= 1) continue;
     names.push(fromLike !== undefined ? `${e.name}(like-${e.like!.text})` : e.name);
     multiplier = Math.max(multiplier, m);
+    active.push({ multiplier: m, startMs: e.startMs, endMs: e.endMs });
     fromMs = Math.min(fromMs ?? Infinity, raiseStart(e, horizonMs));
   }
-  return fromMs === undefined ? { multiplier, events: names } : { multiplier, events: names, fromMs };
+  return fromMs === undefined ? { multiplier, events: names } : { multiplier, events: names, active, fromMs };
 }
 
 /** When an event's raise begins for a forecast of `horizonMs`: its horizon and warm-up reach the start. */
 export function raiseStart(e: KnownEvent, horizonMs: number): number {
   return e.startMs - horizonMs - e.warmupMs;
-}
-
-export function raised(f: Forecast, multiplier: number): Forecast {
-  return multiplier === 1 ? f : { q50: f.q50 * multiplier, q90: f.q90 * multiplier, q99: f.q99 * multiplier };
 }

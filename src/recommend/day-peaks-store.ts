@@ -96,7 +96,7 @@ export class DayPeaksStore {
       this.warned.add(warn);
       this.log.warn(
         { workload, event: e.name, like: e.like.text, fallback: e.multiplier ?? null },
-        `known event ${e.name}: its reference ${e.like.text} is not in ${workload}'s daily peaks (${res.missing}): ${e.multiplier !== undefined ? `its declared multiplier ${e.multiplier} applies` : 'no raise'}`,
+        `known event ${e.name}: its reference ${e.like.text} cannot be measured from ${workload}'s daily peaks (${res.missing}): ${e.multiplier !== undefined ? `its declared multiplier ${e.multiplier} applies` : 'no raise'}`,
       );
     }
     this.likes.values.set(key, m);

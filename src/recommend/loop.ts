@@ -296,7 +296,7 @@ export class RecommendationLoop {
           r.day.history,
           policy,
           tp,
-          await this.eventRaise(r.id, r.stepEndMs, state),
+          withObserved(await this.eventRaise(r.id, r.stepEndMs, state), r.h.observed),
         );
         if (rec) published.push(rec);
       }
@@ -384,4 +384,9 @@ export class RecommendationLoop {
     }
     return out.filter((c): c is Candidate => c !== undefined);
   }
+}
+
+/** The raise with how many of the history's steps are the series' own (eventDemand reads the day before only from those). */
+function withObserved(raise: KnownEventRaise | undefined, observedSteps: number): KnownEventRaise | undefined {
+  return raise && { ...raise, observedSteps };
 }

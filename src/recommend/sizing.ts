@@ -140,14 +140,15 @@ export class SizingRules {
     const hasMemory = mem !== undefined && mem.summary.count > 0;
     const { proposed, rules } = resourcesRule(
       {
-        cpuPercentile: m !== 1 ? quantile(usual!.summary, r.percentile) * m : Math.max(cpuObserved, f.q50),
+        // never below what is observed or forecast now (an event busier than declared), nor the usual need × the multiplier
+        cpuPercentile: Math.max(cpuObserved, f.q50, m !== 1 ? quantile(usual!.summary, r.percentile) * m : 0),
         memoryPercentile: hasMemory ? quantile(mem.summary, r.percentile) : 0,
         memoryPeak: hasMemory ? mem.summary.max : 0,
         oomKilled,
       },
       policy,
     );
-    if (m === 1 && f.q50 > cpuObserved) rules.push('forecast-q50');
+    if (f.q50 > cpuObserved) rules.push('forecast-q50');
     if (m !== 1) rules.push(`event:${event!.events.join('+')}:x${m}`);
     const w = this.resolve(id);
     const current = (field: string): string | null => (w ? currentValue(w, field, id.container) : null);

@@ -26,10 +26,10 @@ describe('foresight demo', () => {
     const out = res.stdout;
     for (const step of ['1/7', '2/7', '3/7', '4/7', '5/7', '6/7', '7/7']) assert.match(out, new RegExp(`== ${step} `));
     assert.match(out, /Windows: all 700 events of demo-\d+\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
-    assert.match(out, /Recommendations on demo-\d{14}\.recommendations\.v1: [1-9]/);
+    assert.match(out, /Recommendations on demo-\d{14}-[0-9a-f]{4}\.recommendations\.v1: [1-9]/);
     assert.match(out, /HPA {2}minReplicas 3→\d+/);
     // the loop closed: the committed change's outcome, decided on the replay's event time after the commit
-    assert.match(out, /Outcomes on demo-\d{14}\.outcomes\.v1: [1-9]/);
+    assert.match(out, /Outcomes on demo-\d{14}-[0-9a-f]{4}\.outcomes\.v1: [1-9]/);
     const verdict = /Outcome verdicts: (saved|neutral|regressed|insufficient-data) \(HPA ([0-9a-f]{8})\)/.exec(out);
     assert.ok(verdict, 'an outcome verdict');
     // step 6 names the checkout's newest commit (main's head may be the LLM server's KEDA commit), and its outcome is among the verdicts
@@ -58,7 +58,7 @@ describe('foresight demo', () => {
     );
     // the billing rows carry their namespace (and the GPU pools' team): every cost attributed, shop's budget checked
     const scope = (re: RegExp): CostRow => report.costs.find((c) => re.test(c.scope))!;
-    const [shop, ml, team] = [scope(/^ns:demo-\d{14}\/shop$/), scope(/^ns:demo-\d{14}\/ml$/), scope(/^team:ml-platform$/)];
+    const [shop, ml, team] = [scope(/^ns:demo-\d{14}-[0-9a-f]{4}\/shop$/), scope(/^ns:demo-\d{14}-[0-9a-f]{4}\/ml$/), scope(/^team:ml-platform$/)];
     assert.ok(!report.costs.some((c) => c.scope === 'unattributed'), JSON.stringify(report.costs));
     // whole hours of the pools' list prices: general-n2 1.165416 USD an hour (0.758664 + 0.406752), the GPU pools 11.569 (their six rows)
     const hours = shop.monthToDate! / 1.165416;

@@ -6,7 +6,7 @@
  * none — and until the raise window both got the same recommendations. Declared with a
  * multiplier, and `like` a past day: then the replay starts a week earlier with hourly samples,
  * the reference day three times as busy as the days before it, and the raise is the ×3 that
- * the processor's daily peaks (Redis) show. A workload that no autoscaler scales gets its CPU
+ * the processor's daily peaks (Redis) show (× the same hour a day before: policy/decide-replicas.ts eventDemand). A workload that no autoscaler scales gets its CPU
  * requests raised instead (a RESOURCES recommendation), at the hour closes before the event.
  */
 import assert from 'node:assert/strict';
@@ -102,8 +102,9 @@ async function replay(declaration: (eventStart: number) => string, week?: { refe
   });
   const series: [number, number][] = values.map((v, i) => [times[i], v]);
   if (week) {
-    // hourly samples on the hour for 7 days before the trace, at the trace's median level
-    const usual = [...values].sort((x, y) => x - y)[ROWS >> 1];
+    // hourly samples on the hour for 7 days before the trace, at the trace's peak (a day like today: the same hour a
+    // day before the event, what its raise multiplies, is as busy as the trace)
+    const usual = Math.max(...values);
     const ref = week.referenceDay(eventStart);
     const hourly: [number, number][] = [];
     for (let t = Math.ceil((start - 7 * DAY) / HOUR) * HOUR; t < start; t += HOUR) {

@@ -14,7 +14,7 @@ import {
   ringPeak,
   ringSlot,
 } from '../../../src/policy/day-peaks.js';
-import { effectiveMultiplier } from '../../../src/policy/decide-replicas.js';
+import { eventDemand, raisedTo, type KnownEventRaise } from '../../../src/policy/decide-replicas.js';
 import { eventMultiplier, parseEventsFile, type KnownEvent } from '../../../src/policy/events.js';
 
 const HOUR = 3_600_000;
@@ -184,26 +184,71 @@ describe('known events like a past day', () => {
   });
 });
 
-describe('a declared raise over the usual demand', () => {
+describe('the demand a declared event leads to expect', () => {
   const STEP = 300_000;
-  const T = Date.parse('2026-11-27T12:00:00Z');
-  const raise = { multiplier: 3, events: ['bf'], fromMs: T - 2 * HOUR }; // began two hours before this step
-  const history = (before: number, now: number): number[] => [...Array<number>(288 - 12).fill(before), ...Array<number>(12).fill(now)];
+  const START = Date.parse('2026-11-27T00:00:00Z');
+  const ev = (multiplier: number, startMs = START, endMs = START + 24 * HOUR): NonNullable<KnownEventRaise['active']>[number] => ({
+    multiplier,
+    startMs,
+    endMs,
+  });
+  /** 288 steps ending at `end`, value by the step's end time */
+  const day = (end: number, value: (t: number) => number): number[] => Array.from({ length: 288 }, (_, i) => value(end - (287 - i) * STEP));
+  const expect = (active: NonNullable<KnownEventRaise['active']>, history: number[], at: number, observedSteps?: number): number =>
+    eventDemand({ multiplier: Math.max(...active.map((e) => e.multiplier)), events: ['e'], active, observedSteps }, history, at, STEP, 12);
 
-  it("applies whole before the event, and not twice once the event's own demand is in the history", () => {
-    assert.equal(effectiveMultiplier(raise, history(10, 10), T, STEP), 3, 'demand as usual: ×3');
-    assert.equal(effectiveMultiplier(raise, history(10, 30), T, STEP), 1, 'demand already ×3: the forecast carries it');
-    assert.equal(effectiveMultiplier(raise, history(10, 20), T, STEP), 1.5, 'a quieter event than declared keeps the rest');
-    assert.equal(effectiveMultiplier(raise, history(10, 5), T, STEP), 3, 'never above the declared multiplier');
-    // the hour before the raise: steps ending in (T − 3 h, T − 2 h]; a spike right after it does not count as usual
-    const h = history(10, 10);
-    h[288 - 1 - 24] = 50; // the step ending at T − 2 h: in the hour before
-    assert.equal(effectiveMultiplier(raise, h, T, STEP), 3, '50 before, 10 now: capped at ×3');
-    const h2 = history(10, 10);
-    h2[288 - 1 - 23] = 50; // ending at T − 1 h 55 min: after the raise began
-    assert.equal(effectiveMultiplier(raise, h2, T, STEP), 3);
-    assert.equal(effectiveMultiplier({ ...raise, fromMs: T - 24 * HOUR }, history(10, 30), T, STEP), 1, "its hour before has left the day's history");
-    assert.equal(effectiveMultiplier({ multiplier: 3, events: ['bf'] }, history(10, 30), T, STEP), 3, 'no start known: the declared figure');
-    assert.equal(effectiveMultiplier(undefined, history(10, 30), T, STEP), 1);
+  it('is the multiplier × the same hour a day earlier: before the event, through a day of warm-up, during it, never twice', () => {
+    // demand 10, ×3 (30) while the event runs
+    const demand = (t: number): number => (t > START && t <= START + 24 * HOUR ? 30 : 10);
+    assert.equal(expect([ev(3)], day(START - 2 * HOUR, demand), START - 2 * HOUR), 30, 'before: ×3 the usual 10');
+    assert.equal(expect([ev(3)], day(START - 20 * HOUR, demand), START - 20 * HOUR), 30, 'a day of warm-up: raised all through it');
+    assert.equal(expect([ev(3)], day(START + 6 * HOUR, demand), START + 6 * HOUR), 30, 'during: ×3 the day before, not ×3 the event (90)');
+    // a day into a two-day event, the day before is the event's own demand: nothing more (the forecast carries it)
+    assert.equal(expect([ev(3, START, START + 48 * HOUR)], day(START + 26 * HOUR, demand), START + 26 * HOUR), 0);
+  });
+
+  it('follows the daily shape before the start, raises the larger of nested events over its own day before, and knows a young series', () => {
+    // a morning ramp, 10 at night to 30 by 09:00, every day: at 09:00 on the event's day, ×3 of yesterday's 09:00
+    const ramp = (t: number): number => (new Date(t).getUTCHours() >= 9 ? 30 : 10);
+    assert.equal(expect([ev(3, START + 10 * HOUR)], day(START + 9 * HOUR, ramp), START + 9 * HOUR), 90);
+    // a sale week ×1.5 around Black Friday ×3: the week's day before is its own demand, Black Friday's is not
+    const week = ev(1.5, START - 4 * 24 * HOUR, START + 3 * 24 * HOUR);
+    const sale = (t: number): number => (t > week.startMs ? 15 : 10);
+    assert.equal(expect([week, ev(3)], day(START - HOUR / 2, sale), START - HOUR / 2), 45, 'Black Friday ×3 over the sale day before');
+    // a series 2 hours old (its history padded with its first value): the last hour before the start, nothing once it began
+    assert.equal(
+      expect(
+        [ev(3)],
+        day(START - HOUR, () => 10),
+        START - HOUR,
+        24,
+      ),
+      30,
+    );
+    assert.equal(
+      expect(
+        [ev(3)],
+        day(START + HOUR, () => 30),
+        START + HOUR,
+        24,
+      ),
+      0,
+      'born during the event: its demand is the event',
+    );
+    assert.equal(
+      eventDemand(
+        undefined,
+        day(START, () => 10),
+        START,
+        STEP,
+        12,
+      ),
+      0,
+    );
+  });
+
+  it('raises the forecast to it with its spread kept, or leaves it', () => {
+    assert.deepEqual(raisedTo({ q50: 10, q90: 12, q99: 15 }, 30), { q50: 30, q90: 36, q99: 45 });
+    assert.deepEqual(raisedTo({ q50: 40, q90: 44, q99: 50 }, 30), { q50: 40, q90: 44, q99: 50 }, 'already above: unchanged');
   });
 });

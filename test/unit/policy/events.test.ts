@@ -96,10 +96,12 @@ describe('known future events', () => {
     };
     const input = { stepEndMs: STEP, history: Array(288).fill(4), forecast: { q50: 3, q90: 4, q99: 4.5 }, current: { minReplicas: 10, maxReplicas: 12 } };
     const plain = decideStep(initialState(), input, p, MODEL).decision;
-    const ev = decideStep(initialState(), { ...input, event: { multiplier: 3, events: ['black-friday'] } }, p, MODEL).decision;
-    // without: the q99 4.5 → 9 replicas of 0.5 usable; with: 13.5 → 27, under the raised cap 4 × 1.2 × 3 = 14.4
+    const active = [{ multiplier: 3, startMs: STEP + 30 * 60_000, endMs: STEP + 24 * 3_600_000 }];
+    const ev = decideStep(initialState(), { ...input, event: { multiplier: 3, events: ['black-friday'], active } }, p, MODEL).decision;
+    // without: the q99 4.5 → 9 replicas of 0.5 usable; with: the event's expected demand 3 × the same hour a day
+    // earlier (4) = 12, the forecast raised to it (q99 4.5 × 12 / 3 = 18) under the cap max(4, 12) × 1.2 = 14.4 → 28.8
     assert.equal(plain.proposed.level, 10); // a cut waits for its stabilisation window
-    assert.equal(ev.proposed.level, 27);
+    assert.equal(ev.proposed.level, 29);
     assert.ok(ev.publish && ev.rules.includes('event:black-friday:x3'), ev.rules.join(' '));
   });
 
