@@ -79,7 +79,7 @@ export function backtestCommand(): Command {
           `--horizon-steps ${flags.horizonSteps}: the model ${forecaster.info.version} forecasts a ${forecaster.horizonSteps}-step horizon; retrain it (training/train.py) for another`,
         );
       }
-      if (flags.events && !flags.policy && !flags.defaultPolicy)
+      if (flags.events && !flags.policy && !flags.defaultPolicy && !flags.html)
         throw new ForesightError('INPUT_INVALID', `--events ${flags.events}: events raise a policy's capacity plan; add --policy FILE or --default-policy`);
       if (flags.scoreTo <= flags.scoreFrom)
         throw new ForesightError('INPUT_INVALID', `--score-to ${flags.scoreTo} must be above --score-from ${flags.scoreFrom}`);

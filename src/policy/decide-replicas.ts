@@ -13,8 +13,8 @@
  *    base (each with its own multiplier) cheapest on recent average (base-selection.ts);
  *    raised by the tightening a regressed outcome left (outcomes/tracker.ts), which the rules cite;
  * 4. the cap: never more than the history's peak × (1 + replicas.peakMargin);
- *    a known future event in scope (policy/events.ts) multiplies the recalibrated forecast and
- *    this cap, from its start − (horizon + warm-up) to its end;
+ *    a known future event in scope (policy/events.ts), from its start − (horizon + warm-up) to its
+ *    end, raises the forecast, the capacity and this cap to the demand it leads to expect (eventDemand);
  * 5. whole replicas of usable capacity within replicas.min … max (when the policy gives a
  *    per-replica capacity; else capacity in the demand's unit);
  * 6. the change rules, to minReplicas and to maxReplicas alike (each with its own window),
@@ -74,8 +74,10 @@ export interface KnownEventRaise {
   multiplier: number;
   events: string[];
   /** each event applied: its multiplier and when it runs (eventDemand decides what it raises at a step) */
-  active?: { multiplier: number; startMs: number; endMs: number }[];
-  /** when the earliest of their raises began (a workload's usual CPU need is read before it: recommend/sizing.ts) */
+  active?: { multiplier: number; startMs: number; endMs: number; name?: string }[];
+  /** the workload's declared events of the last two days and the coming horizon, with their multipliers: demand they brought is not usual */
+  periods?: { multiplier: number; startMs: number; endMs: number }[];
+  /** when the earliest raise of them and of `periods` began (a workload's usual CPU need is read before it: recommend/sizing.ts) */
   fromMs?: number;
   /** how many of the history's newest steps follow the series' first event (the rest repeat its first value) */
   observedSteps?: number;
@@ -83,34 +85,50 @@ export interface KnownEventRaise {
 
 /**
  * The demand that declared events lead to expect over the next `horizonSteps` (0: none), in the
- * demand's unit: per event, its multiplier × the usual demand, the usual being the same horizon a
- * day earlier (in the history) or, where that day is not in the series' own history, the last
- * hour's peak while the event has not begun. A day-ago window inside the event holds the event's
- * own demand: that event adds nothing then (the forecast carries it, as it does once the event is
- * under way and its demand is in the history), so a raise never applies twice; an event inside a
- * longer one, an event with days of warm-up and a morning ramp before the start are each raised
- * over their own usual demand. Overlapping events: the largest.
+ * demand's unit, and the events that lead to it: per event, its multiplier × the usual demand. The
+ * usual demand is the peak of the same horizon a day earlier (in the history) or, where that day is
+ * not in the series' own history yet, the last hour's peak while the event has not begun; a window
+ * that a declared event covered (this one, an earlier one, an outer one: `periods`) is divided by
+ * that event's multiplier first (the largest where several covered it), so demand an event brought
+ * never counts as usual: a raise never applies twice, whether an event runs several days, follows
+ * another or sits inside one. Overlapping events: the largest.
  */
-export function eventDemand(event: KnownEventRaise | undefined, history: ArrayLike<number>, stepEndMs: number, stepMs: number, horizonSteps: number): number {
-  if (!event?.active || event.active.length === 0) return 0;
+export function eventDemand(
+  event: KnownEventRaise | undefined,
+  history: ArrayLike<number>,
+  stepEndMs: number,
+  stepMs: number,
+  horizonSteps: number,
+): { expected: number; events: string[]; multiplier: number } {
+  const none = { expected: 0, events: [] as string[], multiplier: 1 };
+  if (!event?.active || event.active.length === 0) return none;
   const n = history.length;
-  const dayMs = 86_400_000;
+  const periods = event.periods ?? event.active;
+  /** a window's peak over what declared events multiplied it by */
+  const usualOver = (from: number, to: number, fromMs: number, toMs: number): number => {
+    let m = 1;
+    for (const p of periods) if (p.startMs < toMs && p.endMs > fromMs) m = Math.max(m, p.multiplier);
+    return peakBetween(history, from, to) / m;
+  };
   // the same horizon a day earlier: the steps ending at stepEndMs − 1 day + k steps, k = 1..H (the history's first steps)
+  const dayMs = 86_400_000;
   const from = n - Math.round(dayMs / stepMs);
   const known = from >= 0 && from >= n - (event.observedSteps ?? n);
-  const dayAgo = known ? peakBetween(history, from, Math.min(n, from + horizonSteps)) : NaN;
-  const dayAgoStart = stepEndMs - dayMs;
-  const lastHour = peakBetween(history, Math.max(0, n - Math.round(3_600_000 / stepMs)), n);
-  let expected = 0;
+  const dayAgo = known ? usualOver(from, Math.min(n, from + horizonSteps), stepEndMs - dayMs, stepEndMs - dayMs + horizonSteps * stepMs) : NaN;
+  const hour = Math.round(3_600_000 / stepMs);
+  const lastHour = usualOver(Math.max(0, n - hour), n, stepEndMs - hour * stepMs, stepEndMs);
+  let out = none;
   for (const e of event.active) {
-    let usual: number | undefined;
-    if (known) {
-      if (dayAgoStart + horizonSteps * stepMs > e.startMs && dayAgoStart < e.endMs) continue; // the event's own demand
-      usual = dayAgo;
-    } else if (stepEndMs < e.startMs) usual = lastHour;
-    if (usual !== undefined) expected = Math.max(expected, e.multiplier * usual);
+    const usual = known ? dayAgo : stepEndMs <= e.startMs ? lastHour : undefined; // a young series once its event began: the forecast carries it
+    if (usual === undefined || !(usual > 0)) continue;
+    const x = e.multiplier * usual;
+    if (x > out.expected) out = { expected: x, events: [], multiplier: e.multiplier };
   }
-  return expected;
+  if (out.expected > 0) {
+    const named = event.active.filter((e) => e.name !== undefined && e.multiplier === out.multiplier).map((e) => e.name!);
+    out.events = named.length > 0 ? named : event.events;
+  }
+  return out;
 }
 
 /** The forecast raised to an expected demand: the median at least `expected`, the other quantiles by the same factor (its spread kept). */
@@ -168,7 +186,8 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
   const recal = recalibrate(prev.recalibration, input.forecast, input.history, input.stepEndMs, model.stepMs, model.horizonSteps, model.gamma, model.mix);
   state.recalibration = recal.state;
   // a declared event raises what the forecast and the cap allow (the recalibration keeps judging the model's own forecast)
-  const expected = eventDemand(input.event, input.history, input.stepEndMs, model.stepMs, model.horizonSteps);
+  const raise = eventDemand(input.event, input.history, input.stepEndMs, model.stepMs, model.horizonSteps);
+  const expected = raise.expected;
   const f = raisedTo(recal.forecast, expected);
   const current = input.current
     ? { level: input.current.minReplicas, maxReplicas: input.current.maxReplicas }
@@ -183,7 +202,7 @@ export function decideStep(prev: ReplicaState, input: StepInput, policy: Resolve
   const capBefore = Math.max(peakOf(input.history, input.history.length - 1), expected) * (1 + policy.replicas.peakMargin);
 
   let demand: number;
-  const rules: string[] = expected > 0 ? [`event:${input.event!.events.join('+')}:x${input.event!.multiplier}`] : [];
+  const rules: string[] = expected > 0 ? [`event:${raise.events.join('+')}:x${raise.multiplier}`] : [];
   if (policy.sloAdaptation > 0) {
     // each candidate base calibrated on its own capacity; the cheapest on recent average used (base-selection.ts)
     const decided = prev.level ?? current?.level;

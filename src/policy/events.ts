@@ -19,8 +19,9 @@
  *                                          # much busier than usual each workload was then (policy/day-peaks.ts); a
  *                                          # `multiplier` beside it stands in where the workload's history lacks the reference
  *
- * The forecast of a series in scope is multiplied while the event overlaps the forecast's
- * horizon plus the warm-up: from start − (horizon + warm-up) to end. Overlapping events: the
+ * A series in scope is raised while the event overlaps the forecast's horizon plus the warm-up,
+ * from start − (horizon + warm-up) to end, to its multiplier × the usual demand
+ * (policy/decide-replicas.ts eventDemand). Overlapping events: the
  * largest multiplier. Errors name the file, the line and the field. Pure: text in, events out.
  */
 import { LineCounter, parseDocument, type Node } from 'yaml';
@@ -174,17 +175,32 @@ export function eventMultiplier(
   const names: string[] = [];
   const active: NonNullable<KnownEventRaise['active']> = [];
   let fromMs: number | undefined;
-  for (const e of eventsInWindow(events, who, stepEndMs, horizonMs)) {
+  const multiplierOf = (e: KnownEvent): { m?: number; name: string } => {
     const fromLike = e.like ? likeOf?.(e) : undefined;
-    const m = fromLike ?? e.multiplier;
+    return { m: fromLike ?? e.multiplier, name: fromLike !== undefined ? `${e.name}(like-${e.like!.text})` : e.name };
+  };
+  for (const e of eventsInWindow(events, who, stepEndMs, horizonMs)) {
+    const { m, name } = multiplierOf(e);
     if (m === undefined || m <= 1) continue;
-    names.push(fromLike !== undefined ? `${e.name}(like-${e.like!.text})` : e.name);
+    names.push(name);
     multiplier = Math.max(multiplier, m);
-    active.push({ multiplier: m, startMs: e.startMs, endMs: e.endMs });
+    active.push({ multiplier: m, startMs: e.startMs, endMs: e.endMs, name });
     fromMs = Math.min(fromMs ?? Infinity, raiseStart(e, horizonMs));
   }
-  return fromMs === undefined ? { multiplier, events: names } : { multiplier, events: names, active, fromMs };
+  if (fromMs === undefined) return { multiplier, events: names };
+  // the workload's events of the last two days too: demand they brought is not usual demand (decide-replicas.ts eventDemand)
+  // (and the usual CPU need of sizing.ts is read before the earliest of their raises)
+  const periods = eventsInWindow(events, who, stepEndMs - RECENT_MS, RECENT_MS + horizonMs).flatMap((e) => {
+    const { m } = multiplierOf(e);
+    if (m === undefined || m <= 1) return [];
+    fromMs = Math.min(fromMs!, raiseStart(e, horizonMs));
+    return [{ multiplier: m, startMs: e.startMs, endMs: e.endMs }];
+  });
+  return { multiplier, events: names, active, periods, fromMs };
 }
+
+/** How far back declared events count as having brought demand (the day-ago window and a day more). */
+export const RECENT_MS = 2 * 86_400_000;
 
 /** When an event's raise begins for a forecast of `horizonMs`: its horizon and warm-up reach the start. */
 export function raiseStart(e: KnownEvent, horizonMs: number): number {

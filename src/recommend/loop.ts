@@ -48,7 +48,7 @@ import { incompleteKey } from '../windows/redis-keys.js';
 import { BatchState, ExpiryMemo } from '../windows/batch-state.js';
 import { enoughEvidence } from './evidence.js';
 import type { KnownEventRaise } from '../policy/decide-replicas.js';
-import { eventMultiplier, eventsInWindow, type KnownEvent } from '../policy/events.js';
+import { eventMultiplier, eventsInWindow, RECENT_MS, type KnownEvent } from '../policy/events.js';
 import { dayPeaksOfHours } from '../policy/day-peaks.js';
 import { DayPeaksStore } from './day-peaks-store.js';
 import { AnomalyAlerts } from './anomaly-alerts.js';
@@ -205,11 +205,12 @@ export class RecommendationLoop {
     const facts = this.money.workload(id);
     const who = { namespace: id.namespace, workload: id.name, team: facts.team, labels: labelsOf(facts.resolved) };
     const horizonMs = this.d.forecaster.horizonSteps * this.d.forecaster.stepSeconds * 1000 + aheadMs;
-    const active = eventsInWindow(events, who, stepEndMs, horizonMs);
-    if (active.length === 0) return undefined;
+    if (eventsInWindow(events, who, stepEndMs, horizonMs).length === 0) return undefined;
+    // the events in the raise window and those of the last two days (events.ts eventMultiplier): their references' multipliers
     const likes = new Map<KnownEvent, number | undefined>();
-    for (const e of active) if (e.like) likes.set(e, await this.dayPeaks.like(id.workload, e, events, stepEndMs, state));
-    return eventMultiplier(active, who, stepEndMs, horizonMs, (e) => likes.get(e));
+    for (const e of eventsInWindow(events, who, stepEndMs - RECENT_MS, RECENT_MS + horizonMs))
+      if (e.like) likes.set(e, await this.dayPeaks.like(id.workload, e, events, stepEndMs, state));
+    return eventMultiplier(events, who, stepEndMs, horizonMs, (e) => likes.get(e));
   }
 
   /** Partitions may have moved, or Redis lost state: each series' next step reads its windows whole. */

@@ -25,7 +25,7 @@ describe('foresight demo', () => {
     assert.equal(res.status, 0, `${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
     const out = res.stdout;
     for (const step of ['1/7', '2/7', '3/7', '4/7', '5/7', '6/7', '7/7']) assert.match(out, new RegExp(`== ${step} `));
-    assert.match(out, /Windows: all 700 events of demo-\d+\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
+    assert.match(out, /Windows: all 700 events of demo-\d{14}-[0-9a-f]{4}\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
     assert.match(out, /Recommendations on demo-\d{14}-[0-9a-f]{4}\.recommendations\.v1: [1-9]/);
     assert.match(out, /HPA {2}minReplicas 3→\d+/);
     // the loop closed: the committed change's outcome, decided on the replay's event time after the commit

@@ -110,7 +110,7 @@ describe('secured stack', { skip }, () => {
     const res = runCli(['demo', '--secure', '--rows', '700'], {}, 240_000);
     assert.equal(res.status, 0, `${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
     assert.match(res.stdout, /== 1\/7 starting the secured local stack/);
-    assert.match(res.stdout, /Windows: all 700 events of demo-\d+\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
+    assert.match(res.stdout, /Windows: all 700 events of demo-\d{14}-[0-9a-f]{4}\/shop\/Deployment\/checkout\/-\/cpu_utilization applied/);
     assert.match(res.stdout, /git log -p of the GitOps repository \(main: [1-9]\d* commit\(s\) by Foresight/);
     assert.match(res.stdout, /foresight stack down --secure/);
     assertNoSecret(res.stdout + res.stderr);

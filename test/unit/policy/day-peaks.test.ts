@@ -194,8 +194,14 @@ describe('the demand a declared event leads to expect', () => {
   });
   /** 288 steps ending at `end`, value by the step's end time */
   const day = (end: number, value: (t: number) => number): number[] => Array.from({ length: 288 }, (_, i) => value(end - (287 - i) * STEP));
-  const expect = (active: NonNullable<KnownEventRaise['active']>, history: number[], at: number, observedSteps?: number): number =>
-    eventDemand({ multiplier: Math.max(...active.map((e) => e.multiplier)), events: ['e'], active, observedSteps }, history, at, STEP, 12);
+  const expect = (
+    active: NonNullable<KnownEventRaise['active']>,
+    history: number[],
+    at: number,
+    observedSteps?: number,
+    periods: NonNullable<KnownEventRaise['periods']> = active,
+  ): number =>
+    eventDemand({ multiplier: Math.max(...active.map((e) => e.multiplier)), events: ['e'], active, periods, observedSteps }, history, at, STEP, 12).expected;
 
   it('is the multiplier × the same hour a day earlier: before the event, through a day of warm-up, during it, never twice', () => {
     // demand 10, ×3 (30) while the event runs
@@ -203,19 +209,23 @@ describe('the demand a declared event leads to expect', () => {
     assert.equal(expect([ev(3)], day(START - 2 * HOUR, demand), START - 2 * HOUR), 30, 'before: ×3 the usual 10');
     assert.equal(expect([ev(3)], day(START - 20 * HOUR, demand), START - 20 * HOUR), 30, 'a day of warm-up: raised all through it');
     assert.equal(expect([ev(3)], day(START + 6 * HOUR, demand), START + 6 * HOUR), 30, 'during: ×3 the day before, not ×3 the event (90)');
-    // a day into a two-day event, the day before is the event's own demand: nothing more (the forecast carries it)
-    assert.equal(expect([ev(3, START, START + 48 * HOUR)], day(START + 26 * HOUR, demand), START + 26 * HOUR), 0);
+    // a day into a two-day event, the day before is the event's own demand: over its multiplier, usual again
+    const twoDays = (t: number): number => (t > START && t <= START + 48 * HOUR ? 30 : 10);
+    assert.equal(expect([ev(3, START, START + 48 * HOUR)], day(START + 26 * HOUR, twoDays), START + 26 * HOUR), 30);
+    // the same two days declared as two events one after the other: the first one's demand is not usual for the second
+    const second = ev(3, START + 24 * HOUR, START + 48 * HOUR);
+    assert.equal(expect([second], day(START + 26 * HOUR, twoDays), START + 26 * HOUR, undefined, [ev(3), second]), 30);
   });
 
-  it('follows the daily shape before the start, raises the larger of nested events over its own day before, and knows a young series', () => {
+  it('follows the daily shape before the start, raises nested events over the usual demand, and knows a young series', () => {
     // a morning ramp, 10 at night to 30 by 09:00, every day: at 09:00 on the event's day, ×3 of yesterday's 09:00
     const ramp = (t: number): number => (new Date(t).getUTCHours() >= 9 ? 30 : 10);
     assert.equal(expect([ev(3, START + 10 * HOUR)], day(START + 9 * HOUR, ramp), START + 9 * HOUR), 90);
-    // a sale week ×1.5 around Black Friday ×3: the week's day before is its own demand, Black Friday's is not
+    // a sale week ×1.5 around Black Friday ×3: the day before was the sale's (15), usual 10, so ×3 is 30 (as sizing.ts reads it)
     const week = ev(1.5, START - 4 * 24 * HOUR, START + 3 * 24 * HOUR);
     const sale = (t: number): number => (t > week.startMs ? 15 : 10);
-    assert.equal(expect([week, ev(3)], day(START - HOUR / 2, sale), START - HOUR / 2), 45, 'Black Friday ×3 over the sale day before');
-    // a series 2 hours old (its history padded with its first value): the last hour before the start, nothing once it began
+    assert.equal(expect([week, ev(3)], day(START - HOUR / 2, sale), START - HOUR / 2), 30);
+    // a series 2 hours old (its history padded with its first value): the last hour before and at the start, nothing once it began
     assert.equal(
       expect(
         [ev(3)],
@@ -224,6 +234,16 @@ describe('the demand a declared event leads to expect', () => {
         24,
       ),
       30,
+    );
+    assert.equal(
+      expect(
+        [ev(3)],
+        day(START, () => 10),
+        START,
+        24,
+      ),
+      30,
+      'the step ending at the start holds no event demand yet',
     );
     assert.equal(
       expect(
@@ -242,7 +262,7 @@ describe('the demand a declared event leads to expect', () => {
         START,
         STEP,
         12,
-      ),
+      ).expected,
       0,
     );
   });
