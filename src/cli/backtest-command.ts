@@ -96,6 +96,8 @@ export function backtestCommand(): Command {
       bar.stop();
       const model = { stepMs, horizonSteps: forecaster.horizonSteps, ...forecaster.online };
       let plan: (CapacityStep | undefined)[] | undefined;
+      // the rows the plan was made from (with the events' raises): the --html page draws the same plan
+      let planned: typeof out = out;
       let policy: ResolvedPolicy | undefined;
       const policyName = flags.policy ?? 'built-in defaults';
       if (flags.policy || flags.defaultPolicy || flags.html) {
@@ -121,13 +123,10 @@ export function backtestCommand(): Command {
               : `event ${e.name}: like ${e.like!.text} cannot be measured from the rows (${res.missing}${flags.timeColumn === undefined ? '; without --time-column the rows have no dates' : ''}): ${e.multiplier !== undefined ? `its declared multiplier ${e.multiplier} applies` : 'no raise'}`,
           );
         }
-        plan = planCapacity(
-          events.length
-            ? out.map((r, i) => ({ ...r, event: { ...eventMultiplier(events, who, r.stepEndMs, horizonMs, likeOf(r.stepEndMs)), observedSteps: i + 1 } }))
-            : out,
-          policy,
-          model,
-        );
+        planned = events.length
+          ? out.map((r, i) => ({ ...r, event: { ...eventMultiplier(events, who, r.stepEndMs, horizonMs, likeOf(r.stepEndMs)), observedSteps: i + 1 } }))
+          : out;
+        plan = planCapacity(planned, policy, model);
       }
       const forecasts = plan ? plan.map((p) => p!.forecast) : recalibrated(out, stepMs, forecaster.horizonSteps, model.gamma, model.mix);
       writeFileSync(flags.out, backtestCsv(out, forecasts, flags.timeColumn !== undefined, plan));
@@ -143,7 +142,7 @@ export function backtestCommand(): Command {
         const panel = await analyseSeries(Float64Array.from(values), startMs, stepMs, forecaster, policy!, {
           anomaly: policy!.anomaly,
           fromRow: Math.floor(values.length * flags.scoreFrom),
-          rows: out,
+          rows: planned,
         });
         writeFileSync(
           flags.html,

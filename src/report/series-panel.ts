@@ -6,6 +6,7 @@
  * the anomaly detector scores at or above the policy's threshold. Every figure is computed here from the
  * values; nothing is stored or assumed.
  */
+import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import { pinball } from '../outcomes/figures.js';
 import { summarisePlan, type PlanSummary } from '../policy/backtest-summary.js';
 import { planCapacity } from '../policy/capacity-plan.js';
@@ -48,8 +49,8 @@ export async function analyseSeries(
     anomaly?: { threshold: number; suppressMinutes: number };
     /** summarise and score only from this row on (the held-out tail); 0: every row */
     fromRow?: number;
-    /** the backtest of these values, when the caller has it already */
-    rows?: BacktestRow[];
+    /** the backtest of these values, when the caller has it already (with known events' raises: backtest --events) */
+    rows?: (BacktestRow & { event?: KnownEventRaise })[];
   } = {},
 ): Promise<SeriesPanel> {
   const { anomaly, fromRow = 0 } = opts;

@@ -65,6 +65,16 @@ describe('report pages', () => {
     const big = /<path d="([^"]+)"/.exec(timeChart({ startMs: 0, stepMs: 1, lines: [{ name: 'x', color: '#000', values: long }] }))![1];
     assert.equal(big.match(/[ML]/g)!.length, MAX_POINTS);
     assert.match(timeChart({ startMs: 0, stepMs: 1, lines: [{ name: 'a<b', color: '#000', values: [1] }] }), /a&lt;b/);
+    // a long trace (backtest --html of 26,000 rows, four lines and a band): drawn, not a call stack overflow
+    const rows = Array.from({ length: 200_000 }, (_, i) => 1 + (i % 7));
+    const huge = timeChart({
+      startMs: 0,
+      stepMs: 300_000,
+      lines: [{ name: 'x', color: '#000', values: rows }],
+      band: { name: 'q10–q90', color: '#ccc', lo: rows, hi: rows },
+    });
+    assert.match(huge, /<path d="M/);
+    assert.ok(huge.includes('>7.35<'), 'the top tick: 1.05 × the largest value, 7');
   });
 
   it('labels the axis with dates, or with elapsed days for a trace without a time column (not 1970 dates)', () => {
