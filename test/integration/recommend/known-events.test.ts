@@ -17,13 +17,12 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { MetricSample, Recommendation } from '../../../src/codec/generated-types.js';
 import { parseQuantity } from '../../../src/manifests/quantity.js';
-import { readTrace } from '../../../src/replay/csv-trace.js';
-import { PROJECT_ROOT } from '../../../src/util/paths.js';
 import { testConfig, testEnv } from '../../helpers/env.js';
 import { readTopic, testKafka } from '../../helpers/kafka.js';
 import { runProcessorUntil } from '../../helpers/processor.js';
 import { produceSamples, testCodec } from '../../helpers/produce.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { alibabaEndingNow } from '../../helpers/trace.js';
 import { totalApplied } from '../../helpers/windows.js';
 
 const STEP = 300_000;
@@ -66,13 +65,7 @@ interface Run {
  * event declared for `web` with `declaration` (YAML lines) and starting 30 minutes after the last step.
  */
 async function replay(declaration: (eventStart: number) => string, week?: { referenceDay: (eventStart: number) => number }): Promise<Run> {
-  const { rows } = readTrace(path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'), {
-    valueColumn: 'cpu_util_percent',
-    stepSeconds: 300,
-  });
-  const values = rows.slice(0, ROWS).map((r) => Math.round(r.value * 1000) / 1000);
-  const start = Math.floor(Date.now() / STEP) * STEP - ROWS * STEP;
-  const times = values.map((_, i) => start + i * STEP);
+  const { values, times, start } = alibabaEndingNow(ROWS);
   const lastStepEnd = times[ROWS - 1]; // the newest step never closes in the replay
   const eventStart = lastStepEnd + 30 * 60_000;
   const iso = (ms: number): string => new Date(ms).toISOString();

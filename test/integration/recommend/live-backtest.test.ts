@@ -11,14 +11,13 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { MetricSample, Recommendation } from '../../../src/codec/generated-types.js';
-import { readTrace } from '../../../src/replay/csv-trace.js';
-import { PROJECT_ROOT } from '../../../src/util/paths.js';
 import { runCli } from '../../helpers/cli.js';
 import { testConfig, testEnv } from '../../helpers/env.js';
 import { readTopic, testKafka } from '../../helpers/kafka.js';
 import { runProcessorUntil } from '../../helpers/processor.js';
 import { produceSamples, testCodec } from '../../helpers/produce.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { alibabaEndingNow } from '../../helpers/trace.js';
 
 const STEP = 300_000;
 const ROWS = 280; // under a day: every closed step of the replay is scored (ingest MAX_DUE_STEPS)
@@ -42,14 +41,8 @@ describe('live loop and backtest', () => {
     execFileSync('git', ['init', '-q', '-b', 'main', repo]);
     execFileSync('git', ['-C', repo, 'add', '.']);
     execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'policies']);
-    // the first rows of the shipped Alibaba trace (3 decimals: exact through the windows), ending now
-    const { rows } = readTrace(path.join(PROJECT_ROOT, 'data', 'samples', 'alibaba2018_cluster_avg_5min.csv'), {
-      valueColumn: 'cpu_util_percent',
-      stepSeconds: 300,
-    });
-    const values = rows.slice(0, ROWS).map((r) => Math.round(r.value * 1000) / 1000);
-    const start = Math.floor(Date.now() / STEP) * STEP - ROWS * STEP;
-    const times = values.map((_, i) => start + i * STEP);
+    // the first rows of the shipped Alibaba trace, ending now
+    const { values, times, start } = alibabaEndingNow(ROWS);
     writeFileSync(path.join(dir, 'trace.csv'), 'timestamp,cpu\n' + values.map((v, i) => `${times[i] / 1000},${v}`).join('\n') + '\n');
 
     const bt = runCli(

@@ -1,6 +1,7 @@
 /** Daily peaks for known events `like` a past day: the packed ring, the days the hour buckets show whole, the multiplier by hand. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { eventsFileError } from '../../helpers/trace.js';
 import {
   DAY_MS,
   DAYS_KEPT,
@@ -129,14 +130,7 @@ describe('daily peaks', () => {
 describe('known events like a past day', () => {
   const file = (event: string): string =>
     `apiVersion: foresight.dev/v1\nkind: Events\nevents:\n  - name: bf\n    start: "2026-11-27T00:00:00Z"\n    end: "2026-11-28T00:00:00Z"\n${event}`;
-  const bad = (text: string): string => {
-    try {
-      parseEventsFile('policies/events.yaml', text);
-    } catch (err) {
-      return (err as Error).message;
-    }
-    return 'accepted';
-  };
+  const bad = eventsFileError;
 
   it('parse a reference day or range, with or without a stand-in multiplier', () => {
     const [e] = parseEventsFile('f', file('    like: "2025-11-28"\n'));

@@ -1,6 +1,7 @@
 /** Known future events (policies/events.yaml): validation with file:line, the raise window, the decision engine's raise. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { eventsFileError } from '../../helpers/trace.js';
 import { planCapacity } from '../../../src/policy/capacity-plan.js';
 import { decideStep, initialState } from '../../../src/policy/decide-replicas.js';
 import { eventMultiplier, isEventsFile, parseEventsFile } from '../../../src/policy/events.js';
@@ -37,14 +38,7 @@ describe('known future events', () => {
   });
 
   it('rejects a bad file with file:line: field', () => {
-    const bad = (text: string): string => {
-      try {
-        parseEventsFile('policies/events.yaml', text);
-      } catch (err) {
-        return (err as Error).message;
-      }
-      return 'accepted';
-    };
+    const bad = eventsFileError;
     assert.match(bad(FILE.replace('multiplier: 3', 'multiplier: 0.5')), /^policies\/events\.yaml:8: events\.0\.multiplier: /);
     assert.match(
       bad(FILE.replace('end: "2026-11-28T00:00:00Z"', 'end: "2026-11-26T00:00:00Z"')),
