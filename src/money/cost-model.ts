@@ -28,7 +28,16 @@ export interface PodResources {
 
 export const NO_RESOURCES: PodResources = { cpuCores: 0, memoryBytes: 0, gpus: 0 };
 
-export type CostEstimate = { known: true; monthly: number; pool: string; currency?: string } | { known: false; reason: string; pool: string };
+export type CostEstimate =
+  | {
+      known: true;
+      monthly: number;
+      pool: string;
+      currency?: string;
+      /** rules saying how commitments priced a change (changeCost), for the recommendation's rules */
+      rules?: string[];
+    }
+  | { known: false; reason: string; pool: string };
 
 const GiB = 2 ** 30;
 const UNITS: { key: keyof PodResources; price: 'cpuCoreHour' | 'memoryGibHour' | 'gpuHour'; unit: UnitKind; scale: number }[] = [
@@ -65,6 +74,41 @@ export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstim
 }
 
 /**
+ * What a change of resources (a delta: raises positive, cuts negative) costs or saves per month at the margin. Where
+ * no commitment covers the pool's usage of a unit this is the blended price (monthlyCost). Where one does
+ * (PoolPrices.committed: reservations, savings plans, committed-use discounts):
+ *
+ *   - a raise is paid at the contracted price: the commitments are taken by the usage already there;
+ *   - a cut saves the contracted price only down to the usage no commitment covers (its mean per hour over the
+ *     last day); the committed rest is paid whether used or not until the commitment ends, so cutting it saves nothing.
+ *
+ * Each unit so priced adds a rule `commitment:<unit>:contracted=<price>:covered=<percent>%:on-demand=<units per hour>`,
+ * and `…:cut-capped` when the cut went below the on-demand usage (committer/explain.ts says it in words).
+ */
+export function changeCost(delta: PodResources, prices: PoolPrices): CostEstimate {
+  const blended = monthlyCost(delta, prices);
+  if (!blended.known || !prices.committed) return blended;
+  let hourly = 0;
+  const rules: string[] = [];
+  for (const u of UNITS) {
+    const amount = delta[u.key] * u.scale;
+    if (amount === 0) continue;
+    const c = prices.committed[u.price];
+    if (!c) {
+      hourly += amount * prices[u.price]!;
+      continue;
+    }
+    const shed = Math.min(-amount, c.onDemandPerHour);
+    hourly += amount > 0 ? amount * c.contracted : -shed * c.contracted;
+    rules.push(
+      `commitment:${u.unit}:contracted=${+c.contracted.toPrecision(4)}:covered=${Math.round(c.coveredShare * 100)}%:on-demand=${+c.onDemandPerHour.toPrecision(4)}` +
+        (amount < 0 && shed < -amount ? ':cut-capped' : ''),
+    );
+  }
+  return { ...blended, monthly: hourly * HOURS_PER_MONTH, ...(rules.length ? { rules } : {}) };
+}
+
+/**
  * The rule an HPA recommendation that moves only maxReplicas carries: a ceiling costs nothing
  * until the HPA scales to it, so its projected cost is 0 (committer/explain.ts says why).
  */
@@ -74,13 +118,13 @@ export const CEILING_ONLY_RULE = 'ceiling-only:no-cost-until-used';
 export function replicasCostDelta(perReplica: PodResources | undefined, fromReplicas: number, toReplicas: number, prices: PoolPrices): CostEstimate {
   if (toReplicas === fromReplicas) return { known: true, monthly: 0, pool: prices.pool, currency: prices.currency };
   if (!perReplica) return { known: false, reason: "cost unknown: the workload's container requests are not in the GitOps repository", pool: prices.pool };
-  return monthlyCost(scaleResources(perReplica, toReplicas - fromReplicas), prices);
+  return changeCost(scaleResources(perReplica, toReplicas - fromReplicas), prices);
 }
 
 /** Changing a container's requests: Δrequests × replicas. */
 export function requestsCostDelta(delta: PodResources | undefined, replicas: number, prices: PoolPrices): CostEstimate {
   if (!delta) return { known: false, reason: 'cost unknown: the current requests are not in the GitOps repository', pool: prices.pool };
-  return monthlyCost(scaleResources(delta, replicas), prices);
+  return changeCost(scaleResources(delta, replicas), prices);
 }
 
 /** An HPA that scales on CPU utilisation (a Resource metric `cpu` with `averageUtilization`), with its replica bounds: a CPU request change may move its replicas. */
@@ -89,13 +133,14 @@ export interface CpuHpa {
   maxReplicas: number;
 }
 
-/** Moving the same replicas from one pool to another (SPOT): cost there minus cost here. */
+/** Moving the same replicas from one pool to another (SPOT): what they add there minus what leaving here saves (changeCost). */
 export function movePoolCostDelta(perReplica: PodResources | undefined, replicas: number, from: PoolPrices, to: PoolPrices): CostEstimate {
   if (!perReplica) return { known: false, reason: "cost unknown: the workload's container requests are not in the GitOps repository", pool: from.pool };
   const amount = scaleResources(perReplica, replicas);
-  const here = monthlyCost(amount, from);
-  if (!here.known) return here;
-  const there = monthlyCost(amount, to);
+  const leaving = changeCost(scaleResources(amount, -1), from);
+  if (!leaving.known) return leaving;
+  const here = { ...leaving, monthly: -leaving.monthly };
+  const there = changeCost(amount, to);
   if (!there.known) return { ...there, pool: from.pool };
   if (here.currency && there.currency && here.currency !== there.currency)
     return {
@@ -103,5 +148,6 @@ export function movePoolCostDelta(perReplica: PodResources | undefined, replicas
       reason: `cost unknown: pools ${from.pool} (${here.currency}) and ${to.pool} (${there.currency}) are billed in different currencies`,
       pool: from.pool,
     };
-  return { known: true, monthly: there.monthly - here.monthly, pool: from.pool, currency: here.currency ?? there.currency };
+  const rules = [...(here.rules ?? []), ...(there.rules ?? [])];
+  return { known: true, monthly: there.monthly - here.monthly, pool: from.pool, currency: here.currency ?? there.currency, ...(rules.length ? { rules } : {}) };
 }

@@ -177,7 +177,9 @@ export class Money {
     if (!model) return prices;
     const own = await this.prices(gpuPricePool(pool, model), atMs);
     if (own.gpuHour === undefined || (prices.currency && own.currency && prices.currency !== own.currency)) return prices;
-    return { ...prices, gpuHour: own.gpuHour, currency: prices.currency ?? own.currency };
+    const committed = { ...prices.committed, gpuHour: own.committed?.gpuHour };
+    if (!committed.gpuHour) delete committed.gpuHour;
+    return { ...prices, gpuHour: own.gpuHour, currency: prices.currency ?? own.currency, committed: Object.keys(committed).length ? committed : undefined };
   }
 
   /** Writes a cost estimate into a recommendation: the delta and its currency, or why it is unknown. */
@@ -187,6 +189,11 @@ export class Money {
       rec.monthlyCostDelta = cost.monthly;
       if (cost.currency) rec.currency = cost.currency;
       rec.costUnknown = null;
+      // how commitments priced it (cost-model.ts changeCost), before the policy's sources
+      if (cost.rules) {
+        const sources = rec.rules.findIndex((r) => r.startsWith('policy:'));
+        rec.rules.splice(sources < 0 ? rec.rules.length : sources, 0, ...cost.rules);
+      }
     } else {
       rec.monthlyCostDelta = 0;
       rec.costUnknown = cost.reason;

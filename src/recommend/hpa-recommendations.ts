@@ -93,6 +93,7 @@ export class HpaRecommender {
     const facts = this.d.money.workload(id);
     const cost = replicasCostDelta(facts.perReplica, fromLevel, decision.proposed.level, await this.d.money.prices(facts.pool(policy), stepEndMs));
     if (decision.proposed.level === fromLevel) rules.push(CEILING_ONLY_RULE);
+    else if (cost.known && cost.rules) rules.push(...cost.rules); // how commitments priced it
     const { monthlyCostDelta: costDelta, critical } = applyMoney(decision, policy, cost.known ? cost.monthly : 0);
     const proposed = { minReplicas: decision.proposed.level, maxReplicas: decision.proposed.maxReplicas };
     const changes = [

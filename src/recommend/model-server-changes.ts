@@ -17,7 +17,7 @@
  */
 import type { FieldChange } from '../codec/generated-types.js';
 import type { GpuSizing, ReplicaPlan, ResolvedModelServer } from '../policy/model-server-capacity.js';
-import { monthlyCost, replicasCostDelta, type CostEstimate, type PodResources } from '../money/cost-model.js';
+import { changeCost, replicasCostDelta, type CostEstimate, type PodResources } from '../money/cost-model.js';
 import type { PoolPrices } from '../windows/billing.js';
 import { containerRequest, type ResolvedWorkload } from '../manifests/manifests.js';
 import { GPU_RESOURCE } from '../money/workload-facts.js';
@@ -97,7 +97,7 @@ export interface GpuLines {
 export function gpuChange(sizing: GpuSizing, replicas: number, gpusPerReplica: number, prices: PoolPrices, lines?: GpuLines): ProposedChange | undefined {
   if (sizing.kind === 'whole-gpu' || gpusPerReplica !== 1) return undefined;
   const gpusBack: PodResources = { cpuCores: 0, memoryBytes: 0, gpus: replicas * gpusPerReplica * (sizing.gpuShare - 1) };
-  const cost = monthlyCost(gpusBack, prices);
+  const cost = changeCost(gpusBack, prices);
   if (sizing.kind === 'mig') {
     const mig = sizing.resource;
     return {

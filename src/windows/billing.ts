@@ -47,6 +47,29 @@ export interface PoolPrices {
   period?: string;
   /** the pool has rows billed per instance-hour (a VM or node SKU: no core, GiB or GPU in its unit), which price no resource */
   perInstanceHour?: boolean;
+  /**
+   * Per unit, where commitments (reservations, savings plans, committed-use discounts) cover part of the pool's usage:
+   * what a change pays or saves at the margin, which the blended price above does not tell (money/cost-model.ts changeCost)
+   */
+  committed?: Partial<Record<PriceKey, CommittedUnit>>;
+}
+
+export type PriceKey = 'cpuCoreHour' | 'memoryGibHour' | 'gpuHour';
+
+/**
+ * A unit of a pool that commitments partly cover: rows whose EffectiveCost is below their ContractedCost (the usage a
+ * reservation, savings plan or committed-use discount priced; AWS and Azure FOCUS exports price covered usage so).
+ */
+export interface CommittedUnit {
+  /** the contracted price per unit (ContractedCost / quantity of the month): what usage beyond the commitments costs */
+  contracted: number;
+  /** the share of the month's quantity a commitment covered */
+  coveredShare: number;
+  /**
+   * the usage per hour no commitment covered, the mean of the last 24 hours up to the newest hour with usage: what a cut
+   * can shed before it reaches committed capacity, which is paid whether used or not until the commitment ends
+   */
+  onDemandPerHour: number;
 }
 
 const GiB = 2 ** 30;
@@ -197,7 +220,14 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
     for (const pool of model ? [poolOf(row), gpuPricePool(poolOf(row), model)] : [poolOf(row)]) {
       const hash = priceHashName(pool, unit.kind, month);
       out.push({ hash, field: 'cost', delta: row.EffectiveCost, month });
-      if (qty > 0) out.push({ hash, field: 'quantity', delta: qty, month });
+      if (qty > 0) {
+        out.push({ hash, field: 'quantity', delta: qty, month });
+        // commitments: the usage at its contracted price, and hour by hour whether a commitment covered it (committedPrices)
+        const contracted = contractedCostOf(row);
+        out.push({ hash, field: 'contracted', delta: contracted, month });
+        const tag = row.EffectiveCost < contracted * (1 - 1e-6) ? COVERED_PREFIX : ON_DEMAND_PREFIX;
+        for (let h = start; h < start + hours; h++) out.push({ hash, field: `${tag}${h}`, delta: qty / hours, month });
+      }
       // rows counted per currency: a price is only read in the one currency its rows share
       out.push({ hash, field: `currency:${row.BillingCurrency}`, delta: 1, month });
     }
@@ -208,6 +238,19 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
   }
   return out;
 }
+
+/**
+ * What a row's usage costs at the contracted price (FOCUS ContractedCost: the negotiated rate before
+ * commitment discounts); a row that leaves it 0 (not every exporter fills it) is read at its EffectiveCost,
+ * as if no commitment covered it.
+ */
+function contractedCostOf(row: BillingRecord): number {
+  return row.ContractedCost > 0 ? row.ContractedCost : row.EffectiveCost;
+}
+
+/** Price hash fields `c<hour>` / `o<hour>`: a unit's quantity in that hour that a commitment covered / that it did not. */
+export const COVERED_PREFIX = 'c';
+export const ON_DEMAND_PREFIX = 'o';
 
 /**
  * Whether a row is consumption, whose quantity a unit price divides by: not a Credit or an
@@ -224,4 +267,40 @@ export function monthExpireAt(month: string): number {
   const y = Number(month.slice(0, 4));
   const m = Number(month.slice(4, 6));
   return Date.UTC(y, m + 2, 1);
+}
+
+const HOURLY_QUANTITY = /^([co])(\d+)$/;
+
+/**
+ * A unit's commitment figures (CommittedUnit) from its price hash of the month priced (`month`, whose quantity and
+ * contracted cost are read) and the hourly quantities of that month's and the other months' hashes read (`others`),
+ * counting the hours that begin before `beforeMs`; undefined when no commitment covered any of the month's usage
+ * (the blended price is then the marginal one) or the hash was written before contracted costs were counted.
+ */
+export function committedUnit(month: Map<string, number>, others: Map<string, number>[], beforeMs: number): CommittedUnit | undefined {
+  const q = month.get('quantity') ?? 0;
+  const contracted = month.get('contracted');
+  let covered = 0;
+  for (const [f, v] of month) if (f.startsWith(COVERED_PREFIX) && HOURLY_QUANTITY.test(f)) covered += v;
+  if (!(q > 0) || !(covered > 0) || contracted === undefined) return undefined;
+  // hour → on-demand quantity; the hours with any usage (an hour without rows is a gap in billing, not an hour without usage)
+  const onDemand = new Map<number, number>();
+  const beforeHour = Math.ceil(beforeMs / HOUR);
+  for (const h of [month, ...others])
+    for (const [f, v] of h) {
+      const m = HOURLY_QUANTITY.exec(f);
+      const hour = m ? Number(m[2]) : NaN;
+      if (!(hour < beforeHour)) continue;
+      onDemand.set(hour, (onDemand.get(hour) ?? 0) + (m![1] === ON_DEMAND_PREFIX ? v : 0));
+    }
+  let newest = -Infinity;
+  for (const hour of onDemand.keys()) newest = Math.max(newest, hour);
+  let sum = 0;
+  let hours = 0;
+  for (const [hour, v] of onDemand)
+    if (hour > newest - 24) {
+      sum += v;
+      hours++;
+    }
+  return { contracted: contracted / q, coveredShare: Math.min(1, covered / q), onDemandPerHour: hours > 0 ? sum / hours : 0 };
 }

@@ -3,14 +3,16 @@
  *
  *   <prefix>:{t:p}:cost:<scope>:<yyyymm>          hash: hour index → cost (month to date: the hours before the time asked)
  *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm>   hash: "cost", "quantity" → unit price = cost / quantity;
- *                                                  "currency:<ISO 4217>" → rows billed in it
+ *                                                  "currency:<ISO 4217>" → rows billed in it;
+ *                                                  "contracted" → the usage's ContractedCost; "c<hour>" / "o<hour>"
+ *                                                  → quantity in that hour a commitment covered / did not
  *
  * A scope's figures are the sum over the billing topics and their partitions (rows of one
  * scope may sit in several). Reads scan keys: they serve policies, not the hot path. Writes go through applyCosts-n.lua, one call per batch.
  */
 import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
-import { INSTANCE_HOUR, monthExpireAt, monthOf, SPREAD_PREFIX, type CostIncrement, type PoolPrices, type UnitKind } from './billing.js';
+import { committedUnit, INSTANCE_HOUR, monthExpireAt, monthOf, SPREAD_PREFIX, type CostIncrement, type PoolPrices, type UnitKind } from './billing.js';
 import { loadScript, ScriptStatus } from './scripts.js';
 import { appliedOffsetKey, costHashKey, costHashName, priceHashName, readAppliedOffset, type PartitionRef } from './redis-keys.js';
 import type { ApplyOutcome } from './window-store.js';
@@ -241,13 +243,17 @@ export class CostStore {
     const currencies = new Set<string>();
     const used = new Set<string>();
     for (const [unit, key] of UNIT_PRICE_KEYS) {
-      for (const month of [current, previous]) {
-        const h = await this.sumOver(priceHashName(pool, unit, month));
+      const hashes = [await this.sumOver(priceHashName(pool, unit, current)), await this.sumOver(priceHashName(pool, unit, previous))];
+      for (const [i, month] of [current, previous].entries()) {
+        const h = hashes[i];
         const q = h.get('quantity') ?? 0;
         const cost = h.get('cost') ?? 0;
         // credits larger than the month's usage cost (windows/billing.ts) give no price, not a negative one
         if (!(q > 0) || cost < 0) continue;
         out[key] = cost / q;
+        // where commitments cover part of the usage: the price at the margin (money/cost-model.ts changeCost)
+        const committed = committedUnit(h, [hashes[1 - i]], atMs);
+        if (committed) (out.committed ??= {})[key] = committed;
         for (const f of h.keys()) if (f.startsWith('currency:')) currencies.add(f.slice('currency:'.length));
         used.add(month);
         break;

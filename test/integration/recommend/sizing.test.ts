@@ -55,12 +55,14 @@ describe('sizing recommendations', () => {
     };
     // unit prices of the pools (payments has no pool nodeSelector: the policy's "default"; checkout's
     // nodeSelector: "general-n2"; SPOT: "spot"): default and general-n2 0.04/vCPU-hour and 0.005/GiB-hour,
-    // spot 0.012 and 0.0015; an hour in each month the samples span
+    // spot 0.012 and 0.0015; an hour in each month the samples span. In default a savings plan covers 80 of
+    // its 100 core-hours an hour (contracted 3.20, effective 2.00): the blended 0.028 is not what a change of
+    // under 20 cores saves, the contracted 0.04 is (money/cost-model.ts changeCost)
     const rows = [end - HOUR, end - 31 * HOUR].flatMap((start) => [
-      ...['default', 'general-n2'].flatMap((pool) => [
-        focusRow({ start, unit: 'vCPU-Hours', quantity: 100, cost: 4, pool }),
-        focusRow({ start, unit: 'GiB-Hours', quantity: 400, cost: 2, pool }),
-      ]),
+      { ...focusRow({ start, unit: 'vCPU-Hours', quantity: 80, cost: 2, pool: 'default' }), ContractedCost: 3.2 },
+      focusRow({ start, unit: 'vCPU-Hours', quantity: 20, cost: 0.8, pool: 'default' }),
+      focusRow({ start, unit: 'vCPU-Hours', quantity: 100, cost: 4, pool: 'general-n2' }),
+      ...['default', 'general-n2'].flatMap((pool) => [focusRow({ start, unit: 'GiB-Hours', quantity: 400, cost: 2, pool })]),
       focusRow({ start, unit: 'vCPU-Hours', quantity: 100, cost: 1.2, pool: 'spot' }),
       focusRow({ start, unit: 'GiB-Hours', quantity: 400, cost: 0.6, pool: 'spot' }),
     ]);
@@ -94,8 +96,10 @@ describe('sizing recommendations', () => {
     assert.deepEqual(plain(idle[0].changes), [{ field: 'minReplicas', current: '2', proposed: '1' }]);
     assert.equal(idle[0].currentSource, 'MANIFEST');
     assert.ok(idle[0].rules.includes('idle:scale-to-min'));
-    // one replica of 250m and 256Mi less: −(0.25 × 0.04 + 0.25 × 0.005) × 730
+    // one replica of 250m and 256Mi less: −(0.25 × 0.04 + 0.25 × 0.005) × 730, the CPU at the contracted price
     close(idle[0].monthlyCostDelta, -8.2125, 'IDLE saving');
+    const commitment = 'commitment:cpu-core-hour:contracted=0.04:covered=80%:on-demand=20';
+    assert.ok(idle[0].rules.includes(commitment), idle[0].rules.join(','));
     assert.deepEqual([idle[0].currency, idle[0].costUnknown, idle[0].nodePool], ['USD', null, 'default']);
 
     const spot = recs.filter((r) => r.type === 'SPOT');
@@ -104,6 +108,7 @@ describe('sizing recommendations', () => {
     assert.equal(spot[0].critical, true);
     // the same 2 replicas of 250m and 256Mi at spot prices: 2 × 0.25 × ((0.012 − 0.04) + (0.0015 − 0.005)) × 730
     close(spot[0].monthlyCostDelta, -11.4975, 'SPOT saving');
+    assert.ok(spot[0].rules.includes(commitment), spot[0].rules.join(','));
 
     // the first once half a day of evidence is in, the OOM-bumped one after the kill; nothing else over 30 noisy hours
     const resources = recs.filter((r) => r.type === 'RESOURCES').sort((a, b) => a.createdAt - b.createdAt);
@@ -155,6 +160,11 @@ describe('sizing recommendations', () => {
       .trim()
       .split('\n');
     assert.deepEqual(ids.sort(), resources.map((r) => r.id).sort());
+    // the IDLE commit says how commitments priced it
+    assert.match(
+      repo.git('log', '-1', '--format=%B', '--grep=^foresight: payments/Deployment/payments', 'main'),
+      /commitments cover 80% of the pool's cpu-core-hours/,
+    );
     const payments = repo.git('show', 'main:apps/payments/payments.yaml');
     assert.match(payments, /\n {2}minReplicas: 1\n {2}maxReplicas: 8\n/);
     const patch = repo.git('show', 'main:apps/shop/overlays/prod/checkout-patch.yaml');

@@ -39,6 +39,11 @@ describe('explain: money', () => {
     assert.match(commitMessage(a), /Projected cost change: \+50\.79 USD\/month \(pool general-n2 prices\);/);
     assert.match(pullRequestBody(a, undefined), /cost \+50\.79 USD\/month \(pool general-n2 prices\);/);
     assert.equal(money({ ...a[0].rec, monthlyCostDelta: -7.3 }), '−7.30 USD/month (pool general-n2 prices)');
+    // priced where commitments cover part of the pool (money/cost-model.ts changeCost): said in words
+    assert.equal(
+      money({ ...a[0].rec, monthlyCostDelta: -116.8, rules: ['commitment:cpu-core-hour:contracted=0.04:covered=71%:on-demand=4:cut-capped'] }),
+      "−116.80 USD/month (pool general-n2 prices); commitments cover 71% of the pool's cpu-core-hours, so it is priced at the contracted 0.04 USD/cpu-core-hour, and a cut saves only down to the 4 cpu-core-hours an hour no commitment covers (the committed rest is paid until the commitment ends)",
+    );
   });
 
   it('an unknown cost says why, in the commit and the pull request, and no figure', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { BillingRecord } from '../../../src/codec/generated-types.js';
-import { replicasCostDelta } from '../../../src/money/cost-model.js';
+import { movePoolCostDelta, replicasCostDelta, requestsCostDelta } from '../../../src/money/cost-model.js';
 import { budgetProjection } from '../../../src/policy/rules.js';
 import { costIncrements } from '../../../src/windows/billing.js';
 import { CostStore } from '../../../src/windows/cost-store.js';
@@ -124,6 +124,74 @@ describe('cost store: unit prices', () => {
     assert.deepEqual({ ...p2, memoryGibHour: undefined }, { pool: 'p2', memoryGibHour: undefined, currency: 'USD', period: '2026-11' });
     close(p2.memoryGibHour, 0.005);
     assert.deepEqual(await store.poolPrices('p3', at), { pool: 'p3', period: '2026-12' });
+  });
+
+  it('commitments: a cut saves the contracted price only down to the usage no commitment covers; a raise pays the contracted price', async () => {
+    // pool sp: each hour of Nov 10, 10 core-hours under a savings plan (contracted 0.40, effective 0.25) and 4 on demand (0.16)
+    const day = Date.UTC(2026, 10, 10, 0);
+    const rows: BillingRecord[] = [];
+    for (let h = 0; h < 24; h++) {
+      rows.push({ ...priced(day + h * HOUR, 'vCPU-Hours', 10, 0.25, 'sp'), ContractedCost: 0.4 });
+      rows.push(priced(day + h * HOUR, 'vCPU-Hours', 4, 0.16, 'sp'));
+      // pool od: on demand only; pool zero: an exporter that leaves ContractedCost 0 (read as not covered)
+      rows.push(priced(day + h * HOUR, 'vCPU-Hours', 4, 0.16, 'od'));
+      rows.push({ ...priced(day + h * HOUR, 'vCPU-Hours', 4, 0.12, 'zero'), ContractedCost: 0 });
+    }
+    const { store } = await storeWith(rows);
+    const sp = await store.poolPrices('sp', day + 24 * HOUR);
+    close(sp.cpuCoreHour, 0.41 / 14); // blended, what the usage costs on average (showback)
+    const c = sp.committed?.cpuCoreHour;
+    assert.ok(c);
+    close(c.contracted, 0.04); // (0.40 + 0.16) / 14
+    close(c.coveredShare, 10 / 14);
+    close(c.onDemandPerHour, 4);
+    // 3 replicas of 1 core fewer: 3 × 0.04 × 730 = −87.60 (the blended price would say −64.16)
+    const cut = replicasCostDelta({ cpuCores: 1, memoryBytes: 0, gpus: 0 }, 9, 6, sp);
+    assert.ok(cut.known);
+    close(cut.monthly, -87.6);
+    assert.deepEqual(cut.rules, ['commitment:cpu-core-hour:contracted=0.04:covered=71%:on-demand=4']);
+    // 6 fewer: only the 4 on-demand cores an hour are saved, −4 × 0.04 × 730 = −116.80
+    const deep = requestsCostDelta({ cpuCores: -0.5, memoryBytes: 0, gpus: 0 }, 12, sp);
+    assert.ok(deep.known);
+    close(deep.monthly, -116.8);
+    assert.deepEqual(deep.rules, ['commitment:cpu-core-hour:contracted=0.04:covered=71%:on-demand=4:cut-capped']);
+    // 2 more: 2 × 0.04 × 730 = +58.40
+    const raise = replicasCostDelta({ cpuCores: 2, memoryBytes: 0, gpus: 0 }, 1, 2, sp);
+    assert.ok(raise.known);
+    close(raise.monthly, 58.4);
+    // moving 2 replicas of 3 cores to the on-demand pool od: there 6 × 0.04, here only 4 × 0.04 saved: +2 × 0.04 × 730 = +58.40
+    const od = await store.poolPrices('od', day + 24 * HOUR);
+    assert.equal(od.committed, undefined);
+    const move = movePoolCostDelta({ cpuCores: 3, memoryBytes: 0, gpus: 0 }, 2, sp, od);
+    assert.ok(move.known);
+    close(move.monthly, 58.4);
+    // without coverage a change is priced as before: 3 fewer cores at 0.04 = −87.60, no rule
+    const plain = replicasCostDelta({ cpuCores: 1, memoryBytes: 0, gpus: 0 }, 9, 6, od);
+    assert.ok(plain.known);
+    close(plain.monthly, -87.6);
+    assert.equal(plain.rules, undefined);
+    assert.equal((await store.poolPrices('zero', day + 24 * HOUR)).committed, undefined);
+    // asked at 06:00, the hours after it are not read: the on-demand usage is the mean of the six hours before
+    close((await store.poolPrices('sp', day + 6 * HOUR)).committed?.cpuCoreHour?.onDemandPerHour, 4);
+  });
+
+  it('commitments: the on-demand usage is the mean of the last 24 billed hours, across the month boundary', async () => {
+    // 2 on-demand cores an hour on Nov 30, 6 from Dec 1 00:00 to 06:00; a commitment covers 8 cores throughout
+    const rows: BillingRecord[] = [];
+    const from = Date.UTC(2026, 10, 30, 0);
+    for (let t = from; t < Date.UTC(2026, 11, 1, 6); t += HOUR) {
+      rows.push({ ...priced(t, 'vCPU-Hours', 8, 0.2, 'sp'), ContractedCost: 0.32 });
+      rows.push(priced(t, 'vCPU-Hours', t < Date.UTC(2026, 11, 1) ? 2 : 6, t < Date.UTC(2026, 11, 1) ? 0.08 : 0.24, 'sp'));
+    }
+    const { store } = await storeWith(rows);
+    const c = (await store.poolPrices('sp', Date.UTC(2026, 11, 1, 6))).committed?.cpuCoreHour;
+    assert.ok(c);
+    // December's month prices it: (6 × 0.32 + 6 × 0.24) / (6 × 14) = 0.04; the last 24 hours: 18 of 2 and 6 of 6 = 3 an hour
+    close(c.contracted, 0.04);
+    close(c.onDemandPerHour, (18 * 2 + 6 * 6) / 24);
+    // an hour without rows is a gap in billing, not an hour without usage: from Nov 30 12:00 on, 12 hours of 2 and 6 of 6
+    const { store: late } = await storeWith(rows.filter((r) => r.ChargePeriodStart >= Date.UTC(2026, 10, 30, 12)));
+    close((await late.poolPrices('sp', Date.UTC(2026, 11, 1, 6))).committed?.cpuCoreHour?.onDemandPerHour, (12 * 2 + 6 * 6) / 18);
   });
 
   it('a credit lowers the price without adding units: (0.30 − 0.06) / 10 = 0.024 a core-hour; a credit larger than the usage gives no price, never a negative one', async () => {
