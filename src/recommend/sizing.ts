@@ -138,18 +138,21 @@ export class SizingRules {
     const oom = oomRef ? await rangeSummary(this.d.windows, oomRef, oomId, 'coarse', from, stepEndMs - 1) : undefined;
     const oomKilled = (oom?.summary.sum ?? 0) > 0;
     const hasMemory = mem !== undefined && mem.summary.count > 0;
+    const eventNeed = m !== 1 ? quantile(usual!.summary, r.percentile) * m : 0;
+    const cpuNeed = Math.max(cpuObserved, f.q50, eventNeed);
     const { proposed, rules } = resourcesRule(
       {
         // never below what is observed or forecast now (an event busier than declared), nor the usual need × the multiplier
-        cpuPercentile: Math.max(cpuObserved, f.q50, m !== 1 ? quantile(usual!.summary, r.percentile) * m : 0),
+        cpuPercentile: cpuNeed,
         memoryPercentile: hasMemory ? quantile(mem.summary, r.percentile) : 0,
         memoryPeak: hasMemory ? mem.summary.max : 0,
         oomKilled,
       },
       policy,
     );
-    if (f.q50 > cpuObserved) rules.push('forecast-q50');
-    if (m !== 1) rules.push(`event:${event!.events.join('+')}:x${m}`);
+    // the term that set the CPU need is cited (the observed percentile is the rule's own)
+    if (cpuNeed > cpuObserved && cpuNeed === f.q50) rules.push('forecast-q50');
+    else if (cpuNeed > cpuObserved && cpuNeed === eventNeed) rules.push(`event:${event!.events.join('+')}:x${m}`);
     const w = this.resolve(id);
     const current = (field: string): string | null => (w ? currentValue(w, field, id.container) : null);
     const fields: [string, number, string][] = [['requests.cpu', proposed.cpuRequest, formatCpu(proposed.cpuRequest)]];
