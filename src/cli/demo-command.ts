@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { ChildServices } from './stop-children.js';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Admin, Kafka } from 'kafkajs';
@@ -33,6 +33,7 @@ import { readTrace } from '../replay/csv-trace.js';
 import { parseWorkload, replayRows } from '../replay/replay.js';
 import { connectClients } from '../service-runtime/clients.js';
 import { formatStatus, stackUp } from '../local-stack/stack.js';
+import { cmdlineOf } from '../local-stack/processes.js';
 import { loadStackConfig } from '../local-stack/stack-config.js';
 import { stackEnv } from '../local-stack/stack-env.js';
 import { createLogger } from '../telemetry/log.js';
@@ -125,6 +126,29 @@ async function offsetsReached(admin: Admin, groupId: string, topic: string): Pro
   });
 }
 
+/**
+ * One demo at a time per stack folder: its GitOps repository, its logs and the clean-up of earlier runs are the
+ * folder's, so a second demo there would reseed the first one's repository and delete its topics. The lock file
+ * holds the running demo's pid; one left by a demo that died (its pid gone, or another program's now) is taken over.
+ */
+export function holdDemoLock(demoDir: string, stackDir: string): () => void {
+  const lock = path.join(demoDir, 'running');
+  const holder = existsSync(lock) ? Number(readFileSync(lock, 'utf8').trim()) : NaN;
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && (cmdlineOf(holder) ?? '').split('\0').includes('demo'))
+    throw new ForesightError(
+      'INPUT_INVALID',
+      `another demo (pid ${holder}) is running on the stack in ${stackDir}: wait for it to end or stop it (kill ${holder}), or run this one on a stack of its own (FORESIGHT_STACK_DIR and the FORESIGHT_STACK_*_PORT variables)`,
+    );
+  writeFileSync(lock, `${process.pid}\n`);
+  return () => {
+    try {
+      if (readFileSync(lock, 'utf8').trim() === String(process.pid)) rmSync(lock);
+    } catch {
+      // gone already
+    }
+  };
+}
+
 export function demoCommand(): Command {
   return new Command('demo')
     .description(
@@ -146,13 +170,14 @@ export function demoCommand(): Command {
       const secureFlag = flags.secure ? ' --secure' : '';
       // a stack in a folder of its own is found from a fresh shell only with its folder named
       const inDir = process.env.FORESIGHT_STACK_DIR ? `FORESIGHT_STACK_DIR=${shellQuote(path.resolve(process.env.FORESIGHT_STACK_DIR))} ` : '';
+      const demoDir = path.join(stackCfg.dir, 'demo');
+      mkdirSync(demoDir, { recursive: true });
+      process.once('exit', holdDemoLock(demoDir, stackCfg.dir)); // released however the demo ends
       step(`1/7 starting the ${flags.secure ? 'secured ' : ''}local stack (Kafka, Schema Registry, Redis)`);
       console.log(formatStatus(await stackUp(stackCfg, (m) => console.log(`  ${m}`))));
 
       // the second it started and a random tag: two demos started in the same second on one stack keep apart
       const runId = `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(2).toString('hex')}`;
-      const demoDir = path.join(stackCfg.dir, 'demo');
-      mkdirSync(demoDir, { recursive: true });
       step('2/7 creating the demo GitOps repository (deploy/gitops-example, pushed to a local bare repository)');
       const repo = seedDemoRepository(path.join(demoDir, 'gitops'));
       console.log(`  bare repository ${repo.remote}\n  processor's checkout (policies, current values) ${repo.checkout}`);

@@ -57,8 +57,8 @@ export function isRunning(pid: number): boolean {
   return cmdlineOf(pid) !== undefined;
 }
 
-/** A live process's command line; undefined when there is none or it is a zombie awaiting its parent. */
-function cmdlineOf(pid: number): string | undefined {
+/** A live process's command line (arguments NUL-separated); undefined when there is none or it is a zombie awaiting its parent. */
+export function cmdlineOf(pid: number): string | undefined {
   try {
     process.kill(pid, 0);
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
