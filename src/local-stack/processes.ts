@@ -4,7 +4,7 @@
  * stops only what `up` started (a reused pid of some other program is never signalled).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sleep } from '../util/retry.js';
 
@@ -108,4 +108,56 @@ export function tailFile(file: string, lines = 15): string {
     .slice(-lines - 1)
     .join('\n')
     .trimEnd();
+}
+
+/**
+ * The processes listening on a TCP port of this machine (Linux /proc: the LISTEN sockets of /proc/net/tcp and tcp6,
+ * matched to the processes whose file descriptors hold them); undefined where that cannot be read. Only processes
+ * this user may inspect are found, which includes every process a stack of this user starts.
+ */
+export function listeningPids(port: number): Set<number> | undefined {
+  const inodes = new Set<string>();
+  try {
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      if (!existsSync(table)) continue;
+      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        // local address "ADDR:PORT" in hex, state 0A = LISTEN, inode in the tenth column
+        if (f.length > 9 && f[3] === '0A' && parseInt(f[1].split(':')[1], 16) === port) inodes.add(f[9]);
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  const pids = new Set<number>();
+  if (inodes.size === 0) return pids;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue; // another user's, or gone
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${entry}/fd/${fd}`));
+        if (m && inodes.has(m[1])) pids.add(Number(entry));
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return pids;
+}
+
+/** The process group of a process (its leader's pid: a service spawned detached leads its own), or undefined. */
+export function processGroupOf(pid: number): number | undefined {
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ppid pgrp …", the command name in parentheses may hold spaces
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
+  }
 }

@@ -15,7 +15,18 @@ import { ForesightError, errorMessage } from '../util/errors.js';
 import { sleep } from '../util/retry.js';
 import { portInUse } from './probes.js';
 import { formRedisCluster } from './redis-cluster.js';
-import { isOurs, isRunning, readPidFile, removePidFile, spawnDetached, stopProcess, tailFile, writePidFile } from './processes.js';
+import {
+  isOurs,
+  isRunning,
+  listeningPids,
+  processGroupOf,
+  readPidFile,
+  removePidFile,
+  spawnDetached,
+  stopProcess,
+  tailFile,
+  writePidFile,
+} from './processes.js';
 import { secureVariant } from './secure-services.js';
 import type { ServiceName, ServiceSpec } from './service-spec.js';
 import { plainVariant, serviceSpecs, type StackVariant } from './services.js';
@@ -121,7 +132,10 @@ async function waitReady(spec: ServiceSpec, pid: number, progress: Progress): Pr
   let seenLoading = false;
   let quietTries = 0;
   for (;;) {
-    if (await spec.probe()) return;
+    if (await spec.probe()) {
+      await ownsItsPorts(spec, pid);
+      return;
+    }
     const rec = readPidFile(spec.pidFile);
     if (!rec || rec.pid !== pid || !isRunning(pid)) {
       removePidFile(spec.pidFile);
@@ -149,6 +163,25 @@ async function waitReady(spec: ServiceSpec, pid: number, progress: Progress): Pr
       }
     }
     await sleep(300);
+  }
+}
+
+/**
+ * The service answers: from the process this stack started (or one of its process group)? Two stacks started at once
+ * on the same ports both found them free; the later one's service then cannot bind, while the earlier one's answers
+ * its probe. Stops the one started here and says who holds the port. Where /proc cannot tell, the answer is taken.
+ */
+async function ownsItsPorts(spec: ServiceSpec, pid: number): Promise<void> {
+  for (const { port, flag } of spec.ports) {
+    const owners = listeningPids(port);
+    if (!owners || owners.size === 0 || [...owners].some((o) => o === pid || processGroupOf(o) === pid)) continue;
+    const rec = readPidFile(spec.pidFile);
+    if (rec && rec.pid === pid) await stopProcess(rec, 5_000);
+    removePidFile(spec.pidFile);
+    throw new ForesightError(
+      'STACK_START_FAILED',
+      `${spec.name}: port ${port} answers, but from pid ${[...owners].join(', ')}, not the ${spec.name} this stack started (pid ${pid}, now stopped): another stack or program took the port while this one started; stop it, or choose another port with ${flag}`,
+    );
   }
 }
 

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { isOurs, isRunning, spawnDetached } from '../../../src/local-stack/processes.js';
+import { isOurs, isRunning, listeningPids, processGroupOf, spawnDetached } from '../../../src/local-stack/processes.js';
+import { sleep } from '../../../src/util/retry.js';
+import { freePort } from '../../helpers/net.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 // redis-server shows its marker ("127.0.0.1:<port>") only once it has rewritten its command line:
@@ -13,6 +15,29 @@ describe('a process the stack just started', () => {
       assert.equal(isRunning(pid), true);
       assert.equal(isOurs({ pid, marker: ':59999', startedAt: '' }), false);
       assert.equal(isOurs({ pid, marker: 'sleep', startedAt: '' }), true);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+  });
+});
+
+// two stacks started at once on the same ports both find them free; the later one's service cannot bind, while the
+// earlier one's answers its probe: stack up asks who listens (stack.ts ownsItsPorts)
+describe('who listens on a port', () => {
+  it('finds the listening process of a detached service and its process group; a free port has none', async () => {
+    const port = await freePort();
+    const script = `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`;
+    const pid = spawnDetached(process.execPath, ['-e', script], path.join(tempDir('stack-listen-'), 'listen.log'));
+    try {
+      let owners = listeningPids(port);
+      for (let i = 0; i < 100 && owners?.size === 0; i++) {
+        await sleep(50);
+        owners = listeningPids(port);
+      }
+      assert.deepEqual(owners, new Set([pid]));
+      assert.equal(processGroupOf(pid), pid); // spawned detached: it leads its own group
+      assert.notEqual(processGroupOf(process.pid), pid);
+      assert.deepEqual(listeningPids(await freePort()), new Set());
     } finally {
       process.kill(pid, 'SIGKILL');
     }
