@@ -12,7 +12,7 @@
  * Projection: month to date + the hourly run rate of the last 24 billed hours (windows/cost-store.ts
  * spend: billing arrives late) × the hours left in the UTC
  * month (rules.ts budgetProjection). A breach is when that exceeds the budget; a change breaks
- * a budget when the projection plus its own pro-rata monthly delta does.
+ * a budget when the projection plus its own cost over the rest of the month does.
  */
 import type { Recommendation } from '../codec/generated-types.js';
 import type { PolicyFile } from './policy-schema.js';
@@ -104,7 +104,7 @@ export const projected = (s: BudgetState): number => budgetProjection(s.monthToD
 /** Is the scope heading over its budget this period? */
 export const breached = (s: BudgetState): boolean => projected(s) > s.budget.monthly;
 
-/** Would a change of `monthlyDelta` (its pro-rata share of what is left of the month) take the scope over its budget? */
+/** Would a change of `monthlyDelta` (its hourly cost over the hours left in the month) take the scope over its budget? */
 export function changeBreaks(s: BudgetState, monthlyDelta: number): boolean {
   return monthlyDelta > 0 && projected(s) + budgetProjection(0, 0, monthlyDelta, s.nowMs ?? s.atMs) > s.budget.monthly;
 }

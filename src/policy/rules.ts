@@ -6,6 +6,7 @@
 import type { ResolvedPolicy } from './policy-schema.js';
 import { quantileForRisk } from './policy-schema.js';
 import { DAY } from '../scoring/features.js';
+import { HOURS_PER_MONTH } from '../money/cost-model.js';
 
 export interface PeakForecast {
   q50: number;
@@ -126,13 +127,14 @@ export function spotRule(w: { kind: string; labels: Record<string, string> }, de
 
 /**
  * Budget guardrail: the month-end projection (month to date + the recent hourly run rate over
- * the rest of the month + the change's own cost delta, pro rata) against the scope's budget.
+ * the rest of the month + the change's own cost delta over the same hours) against the scope's
+ * budget. A change's monthly delta is its hourly cost × HOURS_PER_MONTH (730, money/cost-model.ts),
+ * so its share of the rest of the month is that hourly cost × the hours left: a 744-hour month's
+ * last 744 hours hold 744 of them, not 730.
  */
 export function budgetProjection(monthToDate: number, hourlyRunRate: number, monthlyDelta: number, atMs: number): number {
   const d = new Date(atMs);
   const end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-  const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
   const remainingH = (end - atMs) / 3_600_000;
-  const monthH = (end - start) / 3_600_000;
-  return monthToDate + hourlyRunRate * remainingH + monthlyDelta * (remainingH / monthH);
+  return monthToDate + hourlyRunRate * remainingH + (monthlyDelta / HOURS_PER_MONTH) * remainingH;
 }

@@ -57,6 +57,13 @@ describe('spend: run rate and projection under billing delay', () => {
     assert.equal(budgetProjection(s.monthToDate, s.hourlyRunRate, 0, s.asOfMs), 72000);
   });
 
+  it("a change's delta counts its hourly cost over the hours left, whatever the month's length (730 h a month is the delta's unit, not the month's)", () => {
+    // +730 a month is +1 an hour: from the start of December (744 h) +744, of February 2027 (672 h) +672; 12 h before the end +12
+    assert.equal(budgetProjection(0, 0, 730, Date.UTC(2026, 11, 1)), 744);
+    assert.equal(budgetProjection(0, 0, 730, Date.UTC(2027, 1, 1)), 672);
+    assert.equal(budgetProjection(100, 2, 730, Date.UTC(2027, 0, 1) - 12 * 3_600_000), 100 + 2 * 12 + 12);
+  });
+
   it('asked inside the newest billed hour: that hour counts once, the run rate from its end (a newcomer find)', async () => {
     // 1 per hour billed up to Nov 29 04:00, read at 03:20: month to date 676 (hours to 04:00), then 1 × 44 h
     const { store } = await storeWith(usage(nov(1), nov(29, 4), 1));
