@@ -131,6 +131,8 @@ export function requestsCostDelta(delta: PodResources | undefined, replicas: num
 export interface CpuHpa {
   minReplicas: number;
   maxReplicas: number;
+  /** its target, a fraction of the request (averageUtilization 70 → 0.7) */
+  targetUtilization: number;
 }
 
 /** Moving the same replicas from one pool to another (SPOT): what they add there minus what leaving here saves (changeCost). */

@@ -185,10 +185,11 @@ export function teamOf(w: ResolvedWorkload | undefined): string | undefined {
  * under a KEDA ScaledObject, whose triggers are not read for this.
  */
 export function cpuHpaOf(w: ResolvedWorkload | undefined): CpuHpa | undefined {
-  if (!w || w.scaledObject || currentValue(w, 'targetCPUUtilization', null) === null) return undefined;
+  const target = w && !w.scaledObject ? Number(currentValue(w, 'targetCPUUtilization', null) ?? NaN) : NaN;
+  if (!w || !(target > 0)) return undefined;
   const [min, max] = ['minReplicas', 'maxReplicas'].map((f) => Number(currentValue(w, f, null) ?? NaN));
   if (!Number.isFinite(max)) return undefined;
-  return { minReplicas: Number.isFinite(min) ? min : 1, maxReplicas: max };
+  return { minReplicas: Number.isFinite(min) ? min : 1, maxReplicas: max, targetUtilization: target / 100 };
 }
 
 /**

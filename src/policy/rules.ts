@@ -87,10 +87,18 @@ export function adaptiveBase(q50: number, history: ArrayLike<number>, horizonSte
 export function resourcesRule(
   usage: { cpuPercentile: number; memoryPercentile: number; memoryPeak: number; oomKilled: boolean },
   policy: ResolvedPolicy,
+  /** the target (a fraction) of an HPA that scales the workload on CPU utilisation: the request keeps the percentile at it */
+  cpuHpaTarget?: number,
 ): Proposal<{ cpuRequest: number; memoryRequest: number; memoryLimit: number }> {
   const r = policy.resources;
   const rules = [`percentile:${r.percentile}`, `safety-margin:${r.safetyMargin}`];
-  const cpu = Math.max(r.min.cpu, usage.cpuPercentile * (1 + r.safetyMargin));
+  let cpu = Math.max(r.min.cpu, usage.cpuPercentile * (1 + r.safetyMargin));
+  // under a CPU-utilisation HPA, a request below usage ÷ target makes it add replicas (utilisation is usage ÷ request):
+  // the request that keeps the percentile at the target leaves the replicas where they are
+  if (cpuHpaTarget !== undefined && usage.cpuPercentile / cpuHpaTarget > cpu) {
+    cpu = usage.cpuPercentile / cpuHpaTarget;
+    rules.push(`cpu-hpa-target:${Math.round(cpuHpaTarget * 100)}%`);
+  }
   let mem = Math.max(r.min.memoryBytes, usage.memoryPercentile * (1 + r.safetyMargin));
   if (usage.oomKilled) {
     const bumped = Math.max(usage.memoryPeak + r.oomBump.minBytes, usage.memoryPeak * r.oomBump.factor);

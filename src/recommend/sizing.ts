@@ -140,6 +140,8 @@ export class SizingRules {
     const hasMemory = mem !== undefined && mem.summary.count > 0;
     const eventNeed = m !== 1 ? quantile(usual!.summary, r.percentile) * m : 0;
     const cpuNeed = Math.max(cpuObserved, f.q50, eventNeed);
+    const facts = this.d.money.workload(id);
+    const hpa = facts.cpuHpa;
     const { proposed, rules } = resourcesRule(
       {
         // never below what is observed or forecast now (an event busier than declared), nor the usual need × the multiplier
@@ -149,6 +151,7 @@ export class SizingRules {
         oomKilled,
       },
       policy,
+      hpa?.targetUtilization,
     );
     // the term that set the CPU need is cited (the observed percentile is the rule's own)
     if (cpuNeed > cpuObserved && cpuNeed === f.q50) rules.push('forecast-q50');
@@ -181,14 +184,18 @@ export class SizingRules {
       if (field === 'requests.memory') memDelta = curValue === undefined ? undefined : value - curValue;
     }
     if (changes.length === 0) return undefined;
-    const facts = this.d.money.workload(id);
     const prices = await this.d.money.prices(facts.pool(policy), stepEndMs);
     const delta = cpuDelta === undefined || memDelta === undefined ? undefined : { cpuCores: cpuDelta, memoryBytes: memDelta, gpus: 0 };
     const cost = requestsCostDelta(delta, facts.replicas, prices);
-    // under an HPA scaling on CPU utilisation (usage ÷ request) a CPU request change may move the replicas: where it
-    // does depends on the replicas running and their usage, which Foresight does not know (it prices today's replicas
-    // at the HPA's minReplicas); a projection from the floor turned routine cuts into cost increases, so it says so
-    if (facts.cpuHpa && cpuDelta !== 0) rules.push('cpu-hpa:replicas-not-projected');
+    // under an HPA scaling on CPU utilisation (usage ÷ request) the request keeps the percentile at the HPA's target
+    // (rules.ts resourcesRule). Where the HPA sat at its floor (the percentile within its target of today's request,
+    // and the HPA's 10% tolerance) it stays there: today's replicas are its minReplicas, priced above. Above its floor
+    // the replicas that run, and so what the change costs, depend on usage Foresight does not see per replica: it says so
+    if (hpa && cpuDelta !== 0) {
+      const now = parseQuantity(current('requests.cpu') ?? '');
+      const atFloor = now !== undefined && now > 0 && cpuNeed / now <= hpa.targetUtilization * 1.1;
+      rules.push(atFloor ? 'cpu-hpa:at-floor' : 'cpu-hpa:replicas-not-projected');
+    }
     const critical = cost.known && cost.monthly > policy.critical.monthlyCostIncreaseAbove;
     if (critical) rules.push('critical:cost-increase');
     const rec = this.base(id, 'RESOURCES', id.container, changes, {

@@ -288,7 +288,7 @@ ${placement}
     assert.equal(currentReplicas(zero), 1);
   });
 
-  it('an HPA scaling on CPU utilisation is found, with its bounds (a RESOURCES change under it says its replica move is not projected)', () => {
+  it('an HPA scaling on CPU utilisation is found, with its bounds and target (RESOURCES sizes the CPU request to the target)', () => {
     const deployment = `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: api, namespace: pay, annotations: {foresight.dev/managed: 'true'}}
@@ -312,7 +312,7 @@ spec:
 `;
     const money = new Money({ manifests: () => ManifestIndex.build(new Map([['apps/pay/api.yaml', `${deployment}---\n${hpa}`]])) } as unknown as MoneyDeps);
     const facts = money.workload(parseSeriesId('c/pay/Deployment/api/app/cpu_usage')!);
-    assert.deepEqual(facts.cpuHpa, { minReplicas: 4, maxReplicas: 10 });
+    assert.deepEqual(facts.cpuHpa, { minReplicas: 4, maxReplicas: 10, targetUtilization: 0.7 });
     assert.equal(facts.replicas, 4);
     // a plain Deployment has no HPA on CPU
     const plain = payApi('      containers:\n      - name: app\n        resources: {requests: {cpu: "2"}}\n');

@@ -22,6 +22,21 @@ describe('policy rules', () => {
     assert.equal(small.proposed.memoryRequest, 101 * MiB); // 1 MiB + 100 MiB beats the 64 MiB minimum
   });
 
+  it('under a CPU-utilisation HPA the CPU request keeps the percentile at its target (a lower one makes it add replicas)', () => {
+    const p = policy();
+    const usage = { cpuPercentile: 0.2, memoryPercentile: 400 * MiB, memoryPeak: 500 * MiB, oomKilled: false };
+    // target 70%: 0.2 / 0.7 = 0.2858 (rounded up to the millicore), above 0.2 × 1.15 = 0.23
+    const r = resourcesRule(usage, p, 0.7);
+    assert.equal(r.proposed.cpuRequest, 0.286);
+    assert.ok(r.rules.includes('cpu-hpa-target:70%'), r.rules.join(','));
+    // target 95%: 0.2 / 0.95 = 0.2105 is below the margin's 0.23, which stays (and no target rule)
+    const high = resourcesRule(usage, p, 0.95);
+    assert.equal(high.proposed.cpuRequest, 0.23);
+    assert.ok(!high.rules.some((x) => x.startsWith('cpu-hpa-target')));
+    // memory is not the HPA's
+    assert.equal(r.proposed.memoryRequest, 460 * MiB);
+  });
+
   it('idle and spot', () => {
     const p = policy({ idle: { cpuBelow: 0.05, hours: 3, action: 'suggest-removal' } });
     assert.equal(idleRule([1, 0.01, 0.02, 0.01], p)?.proposed, 'suggest-removal');
@@ -44,7 +59,8 @@ describe('policy rules', () => {
   it('projects the month-end cost', () => {
     const at = Date.UTC(2026, 10, 16); // 15 of 30 days gone
     assert.equal(budgetProjection(1000, 2, 0, at), 1000 + 2 * 15 * 24);
-    assert.equal(budgetProjection(1000, 0, 300, at), 1150);
+    // a change of +300 a month is +300 / 730 an hour, over the 360 hours left: 147.95, not half of 300
+    assert.ok(Math.abs(budgetProjection(1000, 0, 300, at) - (1000 + (300 / 730) * 360)) < 1e-9);
   });
 
   it('gives the same id for the same inputs, and another for other inputs', () => {
