@@ -22,6 +22,9 @@ const NULLABLE_STRINGS = [
   'ResourceName',
   'ResourceType',
   'ConsumedUnit',
+  'CommitmentDiscountId',
+  'CommitmentDiscountStatus',
+  'PricingCategory',
 ] as const;
 
 function time(v: unknown, col: string): number {

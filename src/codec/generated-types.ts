@@ -80,6 +80,12 @@ export interface BillingRecord {
   ConsumedUnit: null | string;
   /** FOCUS Tags: key/value labels of the resource. Attribution reads 'k8s.namespace.name', 'k8s.deployment.name' (or 'k8s.statefulset.name'), 'team' and 'node-pool' from here. */
   Tags: Record<string, string>;
+  /** FOCUS CommitmentDiscountId: the commitment-based discount (reservation, savings plan, committed-use discount) that applies to the row (nullable). A usage row with one, unless its CommitmentDiscountStatus is 'Unused', is usage a commitment covered: changes are priced at the margin past it (README, Commitments). */
+  CommitmentDiscountId: null | string;
+  /** FOCUS CommitmentDiscountStatus: 'Used' for usage a commitment covered, 'Unused' for the unused part of a commitment (nullable). */
+  CommitmentDiscountStatus: null | string;
+  /** FOCUS PricingCategory: 'Standard', 'Dynamic' (spot, variable rates), 'Committed' (priced by a commitment) or 'Other' (nullable). 'Committed' marks covered usage as CommitmentDiscountId does. */
+  PricingCategory: null | string;
 }
 
 /** HPA: min/max replicas and targets; RESOURCES: container requests and limits; IDLE: scale to minimum or remove; SPOT: move to spot capacity; BUDGET: a budget guardrail cap or flag. */

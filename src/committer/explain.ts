@@ -76,18 +76,16 @@ export const money = (r: Pick<Recommendation, 'monthlyCostDelta' | 'currency' | 
   const pool = r.nodePool ? ` (pool ${r.nodePool} prices)` : '';
   return `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} ${r.currency}/month${pool}${commitmentsLine(r.rules ?? [], r.currency)}`;
 };
-const COMMITMENT_RULE = /^commitment:([a-z-]+):contracted=([\d.e+-]+):covered=(\d+)%:on-demand=([\d.e+-]+)(:cut-capped)?$/;
+const COMMITMENT_RULE = /^commitment:([a-z-]+):marginal=([\d.e+-]+):covered=(\d+)%(:cut-capped)?$/;
 /** How commitments priced the change (money/cost-model.ts changeCost), in words. */
 const commitmentsLine = (rules: string[], currency: string): string =>
   rules
     .map((x) => COMMITMENT_RULE.exec(x))
     .filter((m): m is RegExpExecArray => m !== null)
     .map(
-      ([, unit, price, covered, onDemand, capped]) =>
-        `; commitments cover ${covered}% of the pool's ${unit}s, so it is priced at the contracted ${price} ${currency}/${unit}` +
-        (capped
-          ? `, and a cut saves only down to the ${onDemand} ${unit}s an hour no commitment covers (the committed rest is paid until the commitment ends)`
-          : ''),
+      ([, unit, price, covered, capped]) =>
+        `; commitments cover ${covered}% of the pool's ${unit}s, so it is priced at the ${price} ${currency}/${unit} paid past them` +
+        (capped ? ', and a cut saves only the usage no commitment covers (the committed rest is paid until the commitment ends)' : ''),
     )
     .join('');
 /** The forecast a recommendation was made from; a recommendation made without one (horizonSeconds 0: SPOT, IDLE) says so instead of zeros. */

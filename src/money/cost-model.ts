@@ -76,14 +76,16 @@ export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstim
 /**
  * What a change of resources (a delta: raises positive, cuts negative) costs or saves per month at the margin. Where
  * no commitment covers the pool's usage of a unit this is the blended price (monthlyCost). Where one does
- * (PoolPrices.committed: reservations, savings plans, committed-use discounts):
+ * (PoolPrices.committed: reservations, savings plans, committed-use discounts, as the FOCUS rows name them):
  *
- *   - a raise is paid at the contracted price: the commitments are taken by the usage already there;
- *   - a cut saves the contracted price only down to the usage no commitment covers (its mean per hour over the
- *     last day); the committed rest is paid whether used or not until the commitment ends, so cutting it saves nothing.
+ *   - a raise is paid at the marginal price (the rate of the usage no commitment covered): the commitments are taken
+ *     by the usage already there;
+ *   - a cut saves that price only on what it sheds of the usage no commitment covered, hour by hour over the last
+ *     billed hours; below it is committed capacity, paid whether used or not until the commitment ends.
  *
- * Each unit so priced adds a rule `commitment:<unit>:contracted=<price>:covered=<percent>%:on-demand=<units per hour>`,
- * and `…:cut-capped` when the cut went below the on-demand usage (committer/explain.ts says it in words).
+ * Each change is priced alone: several cuts of one pool each count the same on-demand usage.
+ * Each unit so priced adds a rule `commitment:<unit>:marginal=<price>:covered=<percent>%`, with `:cut-capped` when
+ * a cut went below the on-demand usage in some hour (committer/explain.ts says it in words).
  */
 export function changeCost(delta: PodResources, prices: PoolPrices): CostEstimate {
   const blended = monthlyCost(delta, prices);
@@ -98,12 +100,16 @@ export function changeCost(delta: PodResources, prices: PoolPrices): CostEstimat
       hourly += amount * prices[u.price]!;
       continue;
     }
-    const shed = Math.min(-amount, c.onDemandPerHour);
-    hourly += amount > 0 ? amount * c.contracted : -shed * c.contracted;
-    rules.push(
-      `commitment:${u.unit}:contracted=${+c.contracted.toPrecision(4)}:covered=${Math.round(c.coveredShare * 100)}%:on-demand=${+c.onDemandPerHour.toPrecision(4)}` +
-        (amount < 0 && shed < -amount ? ':cut-capped' : ''),
-    );
+    let capped = false;
+    if (amount > 0) hourly += amount * c.marginal;
+    else {
+      // the mean over the hours of what the cut sheds of each hour's on-demand usage
+      const hours = c.onDemandByHour;
+      const shed = hours.length ? hours.reduce((a, v) => a + Math.min(-amount, v), 0) / hours.length : 0;
+      capped = shed < -amount - 1e-12;
+      hourly -= shed * c.marginal;
+    }
+    rules.push(`commitment:${u.unit}:marginal=${+c.marginal.toPrecision(4)}:covered=${Math.round(c.coveredShare * 100)}%${capped ? ':cut-capped' : ''}`);
   }
   return { ...blended, monthly: hourly * HOURS_PER_MONTH, ...(rules.length ? { rules } : {}) };
 }

@@ -32,7 +32,7 @@ import { cpuHpaOf, currentReplicas, nodePoolOf, podResources, policyOfWorkload, 
 import type { CpuHpa, PodResources } from './cost-model.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { budgetReportKey } from '../windows/redis-keys.js';
-import { gpuPricePool, monthOf, type PoolPrices } from '../windows/billing.js';
+import { dayOf, gpuPricePool, type PoolPrices } from '../windows/billing.js';
 
 const HOUR = 3_600_000;
 /** The longest the price memo lives without being read again, even while billing stands still (wall time). */
@@ -74,7 +74,7 @@ export class Money {
   private readonly checked = new Map<string, { readAtMs: number; s: CheckedBudget }>();
   /** budget report key → whether it was set, as read at an hour close (every workload of a scope asks at the same close) */
   private readonly reportedAt = new Map<string, { atMs: number; reported: boolean }>();
-  /** pool and month → its prices, read while billing stood at `priceStamp` (prices) */
+  /** pool and day → its prices, read while billing stood at `priceStamp` (prices) */
   private readonly priceMemo = new Map<string, Promise<PoolPrices>>();
   private priceStamp: string | undefined;
   private priceMemoSince = 0;
@@ -116,7 +116,7 @@ export class Money {
 
   /**
    * A pool's unit prices in the month of `atMs` (CostStore.poolPrices), read once per pool and
-   * month while billing stands still: every series of every batch would otherwise read the same
+   * day while billing stands still: every series of every batch would otherwise read the same
    * billing hashes (up to 48 HGETALLs in 8 round trips per pool and batch, most of the processor's
    * Redis round trips in a flowing stream of small batches). Where billing stands is one round trip
    * per scored batch (CostStore.stamp: the billing partitions' applied offsets, which every billing
@@ -133,7 +133,8 @@ export class Money {
       this.priceStamp = stamp;
       this.priceMemoSince = Date.now();
     }
-    const key = `${pool}\n${monthOf(atMs)}`;
+    // per day: a pool's prices are its month's, and the figures at the margin also its last days' hours (CostStore.poolPrices)
+    const key = `${pool}\n${dayOf(atMs)}`;
     let p = this.priceMemo.get(key);
     if (!p) {
       const read: Promise<PoolPrices> = this.d.costs.poolPrices(pool, atMs).then(async (prices) => {

@@ -253,6 +253,8 @@ export class ModelServerRecommender {
     if (verdict?.move && moves.length > 0) {
       // the replicas in force, priced in the spot pool instead of the GPU pool (GPU-hours of the policy's GPU model)
       const cost = movePoolCostDelta(facts.perReplica, replicasNow, prices, await this.d.money.gpuPrices(spot!.nodePool, server.gpuModel, stepEndMs));
+      // a move that saves nothing (the GPU pool's commitments are paid either way, or spot is dearer) is no opportunity
+      if (cost.known && cost.monthly >= 0) return out;
       const rules = [...verdict.reasons, ...(policy.critical.spot ? ['critical:spot'] : [])];
       out.push({
         type: 'SPOT',

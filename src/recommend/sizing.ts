@@ -294,6 +294,8 @@ export class SizingRules {
       await this.d.money.prices(facts.pool(policy), stepEndMs),
       await this.d.money.prices(policy.spot.nodePool, stepEndMs),
     );
+    // a move that saves nothing (the pool's commitments are paid either way, or spot is dearer) is no opportunity
+    if (cost.known && cost.monthly >= 0) return undefined;
     const rules = [...verdict.rules, ...(policy.critical.spot ? ['critical:spot'] : [])];
     const rec = this.base(id, 'SPOT', null, changes, {
       metric: policy.replicas.metric,

@@ -15,7 +15,7 @@
  * NodePool of several instance types) then prices each model's GPU-hour on its own.
  */
 import type { BillingRecord } from '../codec/generated-types.js';
-import { costHashName, priceHashName } from './redis-keys.js';
+import { costHashName, priceHashName, priceHoursHashName } from './redis-keys.js';
 import { gpuModelOfName } from '../policy/mig-profiles.js';
 import { TEAM_LABELS } from '../money/workload-facts.js';
 
@@ -57,19 +57,23 @@ export interface PoolPrices {
 export type PriceKey = 'cpuCoreHour' | 'memoryGibHour' | 'gpuHour';
 
 /**
- * A unit of a pool that commitments partly cover: rows whose EffectiveCost is below their ContractedCost (the usage a
- * reservation, savings plan or committed-use discount priced; AWS and Azure FOCUS exports price covered usage so).
+ * A unit of a pool that commitments partly cover: usage rows with a CommitmentDiscountId (not 'Unused') or PricingCategory
+ * 'Committed' (coveredByCommitment).
  */
 export interface CommittedUnit {
-  /** the contracted price per unit (ContractedCost / quantity of the month): what usage beyond the commitments costs */
-  contracted: number;
+  /**
+   * the price per unit at the margin: the EffectiveCost of the month's usage no commitment covered ÷ its quantity (the rate
+   * paid past the commitments, with any negotiated or usage discounts); with none, the covered usage's ContractedCost ÷ its
+   * quantity (its rate without the commitment discount)
+   */
+  marginal: number;
   /** the share of the month's quantity a commitment covered */
   coveredShare: number;
   /**
-   * the usage per hour no commitment covered, the mean of the last 24 hours up to the newest hour with usage: what a cut
-   * can shed before it reaches committed capacity, which is paid whether used or not until the commitment ends
+   * the usage no commitment covered in each of the last billed hours (at most 24, oldest first): a cut saves, hour by hour,
+   * only what it sheds of it; below it is committed capacity, paid whether used or not until the commitment ends
    */
-  onDemandPerHour: number;
+  onDemandByHour: number[];
 }
 
 const GiB = 2 ** 30;
@@ -181,12 +185,14 @@ export const SPREAD_FIELD_HOURS = 24;
 export const SPREAD_PREFIX = 's';
 
 export interface CostIncrement {
-  /** logical hash: "cost:<scope>:<yyyymm>" or "price:<pool>:<unit>:<yyyymm>" */
+  /** logical hash: "cost:<scope>:<yyyymm>", "price:<pool>:<unit>:<yyyymm>" or "price:<pool>:<unit>:h<yyyymmdd>" */
   hash: string;
   field: string;
   delta: number;
   /** the month the hash belongs to, for its expiry */
   month: string;
+  /** its expiry instead (an hourly price hash's: HOURLY_PRICE_DAYS after its day began) */
+  expireAtMs?: number;
 }
 
 /**
@@ -222,11 +228,23 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
       out.push({ hash, field: 'cost', delta: row.EffectiveCost, month });
       if (qty > 0) {
         out.push({ hash, field: 'quantity', delta: qty, month });
-        // commitments: the usage at its contracted price, and hour by hour whether a commitment covered it (committedPrices)
-        const contracted = contractedCostOf(row);
-        out.push({ hash, field: 'contracted', delta: contracted, month });
-        const tag = row.EffectiveCost < contracted * (1 - 1e-6) ? COVERED_PREFIX : ON_DEMAND_PREFIX;
-        for (let h = start; h < start + hours; h++) out.push({ hash, field: `${tag}${h}`, delta: qty / hours, month });
+        // what a change pays at the margin (committedUnit): the usage a commitment covered apart from the rest, by month
+        // and, for rows of a day or less, hour by hour in a hash per day kept three days
+        const covered = coveredByCommitment(row);
+        if (covered) out.push({ hash, field: 'cq', delta: qty, month }, { hash, field: 'ccontracted', delta: contractedCostOf(row), month });
+        else out.push({ hash, field: 'oq', delta: qty, month }, { hash, field: 'ocost', delta: row.EffectiveCost, month });
+        if (hours <= SPREAD_FIELD_HOURS)
+          for (let h = start; h < start + hours; h++) {
+            const day = dayOf(h * HOUR);
+            const field = `${covered ? COVERED_PREFIX : ON_DEMAND_PREFIX}${h}`;
+            out.push({
+              hash: priceHoursHashName(pool, unit.kind, day),
+              field,
+              delta: qty / hours,
+              month,
+              expireAtMs: dayStart(h * HOUR) + HOURLY_PRICE_DAYS * 24 * HOUR,
+            });
+          }
       }
       // rows counted per currency: a price is only read in the one currency its rows share
       out.push({ hash, field: `currency:${row.BillingCurrency}`, delta: 1, month });
@@ -240,17 +258,33 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
 }
 
 /**
- * What a row's usage costs at the contracted price (FOCUS ContractedCost: the negotiated rate before
- * commitment discounts); a row that leaves it 0 (not every exporter fills it) is read at its EffectiveCost,
- * as if no commitment covered it.
+ * Whether a commitment covered a usage row: FOCUS's CommitmentDiscountId on it (a reservation, savings plan or
+ * committed-use discount applied), unless its CommitmentDiscountStatus says 'Unused' (the unused part of a commitment,
+ * no usage), or its PricingCategory 'Committed'. Rows without those columns (exporters of FOCUS 1.0's mandatory set,
+ * this schema's rows written before them) are not covered: a discount alone (sustained use, negotiated, tiered) is
+ * not a commitment.
  */
+export function coveredByCommitment(row: BillingRecord): boolean {
+  if (row.CommitmentDiscountId && row.CommitmentDiscountStatus?.toLowerCase() !== 'unused') return true;
+  return row.PricingCategory?.toLowerCase() === 'committed';
+}
+
+/** What a row's usage costs without its commitment discount: FOCUS ContractedCost, else (left 0 by an exporter) EffectiveCost. */
 function contractedCostOf(row: BillingRecord): number {
   return row.ContractedCost > 0 ? row.ContractedCost : row.EffectiveCost;
 }
 
-/** Price hash fields `c<hour>` / `o<hour>`: a unit's quantity in that hour that a commitment covered / that it did not. */
+/** Fields `c<hour>` / `o<hour>` of the hourly price hashes: a unit's quantity in that hour a commitment covered / did not. */
 export const COVERED_PREFIX = 'c';
 export const ON_DEMAND_PREFIX = 'o';
+/** Days an hourly price hash is kept (priceHoursHashName): enough for the last 24 billed hours a day late. */
+export const HOURLY_PRICE_DAYS = 3;
+
+/** The UTC day of a time, "YYYYMMDD", and its start. */
+export function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
+}
+const dayStart = (ms: number): number => Math.floor(ms / (24 * HOUR)) * 24 * HOUR;
 
 /**
  * Whether a row is consumption, whose quantity a unit price divides by: not a Credit or an
@@ -272,35 +306,29 @@ export function monthExpireAt(month: string): number {
 const HOURLY_QUANTITY = /^([co])(\d+)$/;
 
 /**
- * A unit's commitment figures (CommittedUnit) from its price hash of the month priced (`month`, whose quantity and
- * contracted cost are read) and the hourly quantities of that month's and the other months' hashes read (`others`),
- * counting the hours that begin before `beforeMs`; undefined when no commitment covered any of the month's usage
- * (the blended price is then the marginal one) or the hash was written before contracted costs were counted.
+ * A unit's commitment figures (CommittedUnit) from its price hash of the month priced (`month`) and its hourly price
+ * hashes of the last days (`days`, any order); undefined when no commitment covered any of the month's usage (the
+ * blended price is then the marginal one), or no usage the month's fields count (hashes written before they were).
  */
-export function committedUnit(month: Map<string, number>, others: Map<string, number>[], beforeMs: number): CommittedUnit | undefined {
-  const q = month.get('quantity') ?? 0;
-  const contracted = month.get('contracted');
-  let covered = 0;
-  for (const [f, v] of month) if (f.startsWith(COVERED_PREFIX) && HOURLY_QUANTITY.test(f)) covered += v;
-  if (!(q > 0) || !(covered > 0) || contracted === undefined) return undefined;
-  // hour → on-demand quantity; the hours with any usage (an hour without rows is a gap in billing, not an hour without usage)
+export function committedUnit(month: Map<string, number>, days: Map<string, number>[]): CommittedUnit | undefined {
+  const [cq, oq] = [month.get('cq') ?? 0, month.get('oq') ?? 0];
+  if (!(cq > 0)) return undefined;
+  const marginal = oq > 0 ? (month.get('ocost') ?? 0) / oq : (month.get('ccontracted') ?? 0) / cq;
+  if (!(marginal >= 0)) return undefined;
+  // hour → on-demand quantity, for the hours with any usage (an hour without rows is a gap in billing, not one without usage)
   const onDemand = new Map<number, number>();
-  const beforeHour = Math.ceil(beforeMs / HOUR);
-  for (const h of [month, ...others])
+  for (const h of days)
     for (const [f, v] of h) {
       const m = HOURLY_QUANTITY.exec(f);
-      const hour = m ? Number(m[2]) : NaN;
-      if (!(hour < beforeHour)) continue;
-      onDemand.set(hour, (onDemand.get(hour) ?? 0) + (m![1] === ON_DEMAND_PREFIX ? v : 0));
+      if (!m) continue;
+      const hour = Number(m[2]);
+      onDemand.set(hour, (onDemand.get(hour) ?? 0) + (m[1] === ON_DEMAND_PREFIX ? v : 0));
     }
   let newest = -Infinity;
   for (const hour of onDemand.keys()) newest = Math.max(newest, hour);
-  let sum = 0;
-  let hours = 0;
-  for (const [hour, v] of onDemand)
-    if (hour > newest - 24) {
-      sum += v;
-      hours++;
-    }
-  return { contracted: contracted / q, coveredShare: Math.min(1, covered / q), onDemandPerHour: hours > 0 ? sum / hours : 0 };
+  const onDemandByHour = [...onDemand.entries()]
+    .filter(([hour]) => hour > newest - 24)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, v]) => Math.max(0, v));
+  return { marginal, coveredShare: cq / (cq + oq), onDemandByHour };
 }

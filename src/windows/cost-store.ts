@@ -4,17 +4,29 @@
  *   <prefix>:{t:p}:cost:<scope>:<yyyymm>          hash: hour index → cost (month to date: the hours before the time asked)
  *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm>   hash: "cost", "quantity" → unit price = cost / quantity;
  *                                                  "currency:<ISO 4217>" → rows billed in it;
- *                                                  "contracted" → the usage's ContractedCost; "c<hour>" / "o<hour>"
- *                                                  → quantity in that hour a commitment covered / did not
+ *                                                  "cq"/"ccontracted", "oq"/"ocost" → quantity and cost of the
+ *                                                  usage a commitment covered / did not
+ *   <prefix>:{t:p}:price:<pool>:<unit>:h<yyyymmdd> hash: "c<hour>"/"o<hour>" → that hour's quantity, kept three days
  *
  * A scope's figures are the sum over the billing topics and their partitions (rows of one
  * scope may sit in several). Reads scan keys: they serve policies, not the hot path. Writes go through applyCosts-n.lua, one call per batch.
  */
 import type { Redis } from './redis-client.js';
 import { ForesightError } from '../util/errors.js';
-import { committedUnit, INSTANCE_HOUR, monthExpireAt, monthOf, SPREAD_PREFIX, type CostIncrement, type PoolPrices, type UnitKind } from './billing.js';
+import {
+  committedUnit,
+  dayOf,
+  HOURLY_PRICE_DAYS,
+  INSTANCE_HOUR,
+  monthExpireAt,
+  monthOf,
+  SPREAD_PREFIX,
+  type CostIncrement,
+  type PoolPrices,
+  type UnitKind,
+} from './billing.js';
 import { loadScript, ScriptStatus } from './scripts.js';
-import { appliedOffsetKey, costHashKey, costHashName, priceHashName, readAppliedOffset, type PartitionRef } from './redis-keys.js';
+import { appliedOffsetKey, costHashKey, costHashName, priceHashName, priceHoursHashName, readAppliedOffset, type PartitionRef } from './redis-keys.js';
 import type { ApplyOutcome } from './window-store.js';
 
 const HOUR = 3_600_000;
@@ -107,7 +119,7 @@ export class CostStore {
         keys.push(key);
         i = keys.length;
         index.set(key, i);
-        expireAt.push(monthExpireAt(inc.month));
+        expireAt.push(inc.expireAtMs ?? monthExpireAt(inc.month));
       }
       triples.push(i, inc.field, String(inc.delta));
     }
@@ -234,7 +246,9 @@ export class CostStore {
    * A pool's unit prices (CPU core-hour, GiB-hour, GPU-hour), each from the month of `atMs`, else
    * from the month before (early in a month its rows may not have arrived yet, a unit at a time),
    * with the rows' currency. Rows of one pool in several currencies cannot be added up: its prices
-   * are then unknown and `currencies` names them.
+   * are then unknown and `currencies` names them. Where commitments cover part of a unit's usage, its
+   * figures at the margin (`committed`) from that month and the hours billed on the day of `atMs`
+   * and the two days before (so a memo of them per pool and day holds: money.ts prices).
    */
   async poolPrices(pool: string, atMs = Date.now()): Promise<PoolPrices> {
     const d = new Date(atMs);
@@ -242,18 +256,22 @@ export class CostStore {
     const out: PoolPrices = { pool };
     const currencies = new Set<string>();
     const used = new Set<string>();
+    // the hourly quantities of the day asked and the days before it (committedUnit), read where a month has covered usage
+    const days = Array.from({ length: HOURLY_PRICE_DAYS }, (_, i) => dayOf(atMs - i * 24 * HOUR));
     for (const [unit, key] of UNIT_PRICE_KEYS) {
-      const hashes = [await this.sumOver(priceHashName(pool, unit, current)), await this.sumOver(priceHashName(pool, unit, previous))];
-      for (const [i, month] of [current, previous].entries()) {
-        const h = hashes[i];
+      for (const month of [current, previous]) {
+        const h = await this.sumOver(priceHashName(pool, unit, month));
         const q = h.get('quantity') ?? 0;
         const cost = h.get('cost') ?? 0;
         // credits larger than the month's usage cost (windows/billing.ts) give no price, not a negative one
         if (!(q > 0) || cost < 0) continue;
         out[key] = cost / q;
         // where commitments cover part of the usage: the price at the margin (money/cost-model.ts changeCost)
-        const committed = committedUnit(h, [hashes[1 - i]], atMs);
-        if (committed) (out.committed ??= {})[key] = committed;
+        if ((h.get('cq') ?? 0) > 0) {
+          const hourly = await Promise.all(days.map((day) => this.sumOver(priceHoursHashName(pool, unit, day))));
+          const committed = committedUnit(h, hourly);
+          if (committed) (out.committed ??= {})[key] = committed;
+        }
         for (const f of h.keys()) if (f.startsWith('currency:')) currencies.add(f.slice('currency:'.length));
         used.add(month);
         break;

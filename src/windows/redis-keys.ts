@@ -9,7 +9,10 @@
  *   <prefix>:{t:p}:w2:<seriesId>:<m|f|h|q>:<chunk> hash bucket offset in chunk → packed bucket (w2: the v2
  *                                               bucket form; v1 keys under :w: are never read and expire)
  *   <prefix>:{t:p}:cost:<scope>:<yyyymm>        hash    hour index → cost (cost-store.ts)
- *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm> hash    "cost", "quantity", "currency:<ISO 4217>" (cost-store.ts)
+ *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm> hash    "cost", "quantity", "currency:<ISO 4217>"; "cq"/"ccontracted" and
+ *                                               "oq"/"ocost": usage a commitment covered / did not (cost-store.ts)
+ *   <prefix>:{t:p}:price:<pool>:<unit>:h<yyyymmdd> hash "c<hour>"/"o<hour>": that hour's covered / other quantity,
+ *                                               kept three days (windows/billing.ts committedUnit)
  *   <prefix>:{t:p}:rebuild | :incomplete        the lost-state marks (state-marks.ts)
  * Per workload (tag {<workload>}; recommend/). metrics.v1 is keyed by series, so a workload's series are
  * scored on different partitions (at once in one processor, or in two): each field below has ONE writing
@@ -97,6 +100,11 @@ export function costHashName(scope: string, month: string): string {
 /** The name of a pool's unit price hash of a month (`<yyyymm>`), for costHashKey. */
 export function priceHashName(pool: string, unit: string, month: string): string {
   return `price:${pool}:${unit}:${month}`;
+}
+
+/** The name of a pool's hourly quantities of a unit on a day (`<yyyymmdd>`), for costHashKey (windows/billing.ts committedUnit). */
+export function priceHoursHashName(pool: string, unit: string, day: string): string {
+  return `price:${pool}:${unit}:h${day}`;
 }
 
 /** SCAN pattern of every partition's cost and price hashes of a month under `prefix`. */

@@ -17,6 +17,8 @@ export function focusRow(o: {
   resource?: string;
   tags?: Record<string, string>;
   currency?: string;
+  /** the CommitmentDiscountId of a commitment that covered the usage ('Used') */
+  commitment?: string;
 }): BillingRecord {
   const d = new Date(o.start);
   return {
@@ -46,6 +48,9 @@ export function focusRow(o: {
     ResourceType: 'Virtual Machine',
     ConsumedQuantity: o.quantity,
     ConsumedUnit: o.unit,
+    CommitmentDiscountId: o.commitment ?? null,
+    CommitmentDiscountStatus: o.commitment ? 'Used' : null,
+    PricingCategory: o.commitment ? 'Committed' : null,
     Tags: { 'node-pool': o.pool, ...o.tags },
   };
 }

@@ -94,6 +94,9 @@ describe('input formats', () => {
       ResourceType: 'Virtual Machine',
       ConsumedQuantity: 4,
       ConsumedUnit: 'vCPU-Hours',
+      CommitmentDiscountId: null,
+      CommitmentDiscountStatus: null,
+      PricingCategory: null,
       Tags: { 'k8s.namespace.name': 'shop', 'k8s.deployment.name': 'web', team: 'payments', 'node-pool': 'general' },
     });
     const rows = [0, 1, 2].map(row);

@@ -64,6 +64,9 @@ function billing(hourStart: number, cost: number): BillingRecord {
     ResourceType: null,
     ConsumedQuantity: null,
     ConsumedUnit: null,
+    CommitmentDiscountId: null,
+    CommitmentDiscountStatus: null,
+    PricingCategory: null,
     Tags: { 'k8s.cluster.name': 'test', 'k8s.namespace.name': 'nab' },
   };
 }

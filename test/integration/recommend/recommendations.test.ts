@@ -131,6 +131,9 @@ describe('recommendations', () => {
       ResourceType: null,
       ConsumedQuantity: null,
       ConsumedUnit: null,
+      CommitmentDiscountId: null,
+      CommitmentDiscountStatus: null,
+      PricingCategory: null,
       Tags: { 'k8s.cluster.name': 'test', 'k8s.namespace.name': 'tight' },
     });
     await ensureTopics(kafka, cfg.topics);

@@ -57,9 +57,9 @@ describe('sizing recommendations', () => {
     // nodeSelector: "general-n2"; SPOT: "spot"): default and general-n2 0.04/vCPU-hour and 0.005/GiB-hour,
     // spot 0.012 and 0.0015; an hour in each month the samples span. In default a savings plan covers 80 of
     // its 100 core-hours an hour (contracted 3.20, effective 2.00): the blended 0.028 is not what a change of
-    // under 20 cores saves, the contracted 0.04 is (money/cost-model.ts changeCost)
+    // under 20 cores saves, the on-demand rows' 0.04 is (money/cost-model.ts changeCost)
     const rows = [end - HOUR, end - 31 * HOUR].flatMap((start) => [
-      { ...focusRow({ start, unit: 'vCPU-Hours', quantity: 80, cost: 2, pool: 'default' }), ContractedCost: 3.2 },
+      { ...focusRow({ start, unit: 'vCPU-Hours', quantity: 80, cost: 2, pool: 'default', commitment: 'sp-1' }), ContractedCost: 3.2 },
       focusRow({ start, unit: 'vCPU-Hours', quantity: 20, cost: 0.8, pool: 'default' }),
       focusRow({ start, unit: 'vCPU-Hours', quantity: 100, cost: 4, pool: 'general-n2' }),
       ...['default', 'general-n2'].flatMap((pool) => [focusRow({ start, unit: 'GiB-Hours', quantity: 400, cost: 2, pool })]),
@@ -98,7 +98,7 @@ describe('sizing recommendations', () => {
     assert.ok(idle[0].rules.includes('idle:scale-to-min'));
     // one replica of 250m and 256Mi less: −(0.25 × 0.04 + 0.25 × 0.005) × 730, the CPU at the contracted price
     close(idle[0].monthlyCostDelta, -8.2125, 'IDLE saving');
-    const commitment = 'commitment:cpu-core-hour:contracted=0.04:covered=80%:on-demand=20';
+    const commitment = 'commitment:cpu-core-hour:marginal=0.04:covered=80%';
     assert.ok(idle[0].rules.includes(commitment), idle[0].rules.join(','));
     assert.deepEqual([idle[0].currency, idle[0].costUnknown, idle[0].nodePool], ['USD', null, 'default']);
 

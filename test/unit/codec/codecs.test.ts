@@ -171,6 +171,11 @@ describe('decoders', () => {
       [
         ['price:general:cpu-core-hour:202611', 'cost', 2.4],
         ['price:general:cpu-core-hour:202611', 'quantity', 8],
+        // no commitment column: usage no commitment covered, by month and hour by hour (windows/billing.ts committedUnit)
+        ['price:general:cpu-core-hour:202611', 'oq', 8],
+        ['price:general:cpu-core-hour:202611', 'ocost', 2.4],
+        ['price:general:cpu-core-hour:h20261127', `o${Date.UTC(2026, 10, 27) / 3_600_000}`, 4],
+        ['price:general:cpu-core-hour:h20261127', `o${Date.UTC(2026, 10, 27) / 3_600_000 + 1}`, 4],
         ['price:general:cpu-core-hour:202611', 'currency:USD', 1],
       ],
     );

@@ -114,6 +114,9 @@ describe('Avro schemas', () => {
       ResourceType: null,
       ConsumedQuantity: null,
       ConsumedUnit: null,
+      CommitmentDiscountId: null,
+      CommitmentDiscountStatus: null,
+      PricingCategory: null,
       Tags: {},
     };
     assert.ok(avroType('BillingRecord').isValid(row));

@@ -41,8 +41,8 @@ describe('explain: money', () => {
     assert.equal(money({ ...a[0].rec, monthlyCostDelta: -7.3 }), '−7.30 USD/month (pool general-n2 prices)');
     // priced where commitments cover part of the pool (money/cost-model.ts changeCost): said in words
     assert.equal(
-      money({ ...a[0].rec, monthlyCostDelta: -116.8, rules: ['commitment:cpu-core-hour:contracted=0.04:covered=71%:on-demand=4:cut-capped'] }),
-      "−116.80 USD/month (pool general-n2 prices); commitments cover 71% of the pool's cpu-core-hours, so it is priced at the contracted 0.04 USD/cpu-core-hour, and a cut saves only down to the 4 cpu-core-hours an hour no commitment covers (the committed rest is paid until the commitment ends)",
+      money({ ...a[0].rec, monthlyCostDelta: -116.8, rules: ['commitment:cpu-core-hour:marginal=0.04:covered=71%:cut-capped'] }),
+      "−116.80 USD/month (pool general-n2 prices); commitments cover 71% of the pool's cpu-core-hours, so it is priced at the 0.04 USD/cpu-core-hour paid past them, and a cut saves only the usage no commitment covers (the committed rest is paid until the commitment ends)",
     );
   });
 

@@ -126,72 +126,100 @@ describe('cost store: unit prices', () => {
     assert.deepEqual(await store.poolPrices('p3', at), { pool: 'p3', period: '2026-12' });
   });
 
-  it('commitments: a cut saves the contracted price only down to the usage no commitment covers; a raise pays the contracted price', async () => {
-    // pool sp: each hour of Nov 10, 10 core-hours under a savings plan (contracted 0.40, effective 0.25) and 4 on demand (0.16)
-    const day = Date.UTC(2026, 10, 10, 0);
+  // hourly quantities are kept three days: the rows are of yesterday (and the month boundary ahead), never of a fixed date
+  const DAY = 24 * HOUR;
+  const yesterday = Math.floor(Date.now() / DAY) * DAY - DAY;
+
+  it('commitments: a raise pays the rate past them; a cut saves it only on the usage no commitment covers, hour by hour', async () => {
+    // pool sp: each hour of a day, 10 core-hours under a savings plan (effective 0.25, contracted 0.40) and 4 on demand (0.16)
     const rows: BillingRecord[] = [];
     for (let h = 0; h < 24; h++) {
-      rows.push({ ...priced(day + h * HOUR, 'vCPU-Hours', 10, 0.25, 'sp'), ContractedCost: 0.4 });
-      rows.push(priced(day + h * HOUR, 'vCPU-Hours', 4, 0.16, 'sp'));
-      // pool od: on demand only; pool zero: an exporter that leaves ContractedCost 0 (read as not covered)
-      rows.push(priced(day + h * HOUR, 'vCPU-Hours', 4, 0.16, 'od'));
-      rows.push({ ...priced(day + h * HOUR, 'vCPU-Hours', 4, 0.12, 'zero'), ContractedCost: 0 });
+      const t = yesterday + h * HOUR;
+      rows.push({ ...priced(t, 'vCPU-Hours', 10, 0.25, 'sp'), ContractedCost: 0.4, CommitmentDiscountId: 'sp-1', CommitmentDiscountStatus: 'Used' });
+      rows.push(priced(t, 'vCPU-Hours', 4, 0.16, 'sp'));
+      // pool od: on demand only. Pool disc: a discount that is no commitment (sustained use: effective below contracted, no
+      // commitment column). Pool pc: covered as PricingCategory 'Committed' says. Pool unused: a commitment's unused part
+      rows.push(priced(t, 'vCPU-Hours', 4, 0.16, 'od'));
+      rows.push({ ...priced(t, 'vCPU-Hours', 4, 0.128, 'disc'), ContractedCost: 0.16 });
+      rows.push({ ...priced(t, 'vCPU-Hours', 10, 0.25, 'pc'), PricingCategory: 'Committed' }, priced(t, 'vCPU-Hours', 4, 0.16, 'pc'));
+      rows.push({ ...priced(t, 'vCPU-Hours', 2, 0.05, 'unused'), CommitmentDiscountId: 'ri-9', CommitmentDiscountStatus: 'Unused' });
     }
     const { store } = await storeWith(rows);
-    const sp = await store.poolPrices('sp', day + 24 * HOUR);
+    const at = yesterday + DAY;
+    const sp = await store.poolPrices('sp', at);
     close(sp.cpuCoreHour, 0.41 / 14); // blended, what the usage costs on average (showback)
     const c = sp.committed?.cpuCoreHour;
     assert.ok(c);
-    close(c.contracted, 0.04); // (0.40 + 0.16) / 14
+    close(c.marginal, 0.04); // the on-demand rows' 0.16 / 4
     close(c.coveredShare, 10 / 14);
-    close(c.onDemandPerHour, 4);
-    // 3 replicas of 1 core fewer: 3 × 0.04 × 730 = −87.60 (the blended price would say −64.16)
+    assert.deepEqual(c.onDemandByHour, new Array(24).fill(4));
+    // 3 replicas of 1 core fewer: 3 × 0.04 × 730 = −87.60 (the blended price would say −64.14)
     const cut = replicasCostDelta({ cpuCores: 1, memoryBytes: 0, gpus: 0 }, 9, 6, sp);
     assert.ok(cut.known);
     close(cut.monthly, -87.6);
-    assert.deepEqual(cut.rules, ['commitment:cpu-core-hour:contracted=0.04:covered=71%:on-demand=4']);
+    assert.deepEqual(cut.rules, ['commitment:cpu-core-hour:marginal=0.04:covered=71%']);
     // 6 fewer: only the 4 on-demand cores an hour are saved, −4 × 0.04 × 730 = −116.80
     const deep = requestsCostDelta({ cpuCores: -0.5, memoryBytes: 0, gpus: 0 }, 12, sp);
     assert.ok(deep.known);
     close(deep.monthly, -116.8);
-    assert.deepEqual(deep.rules, ['commitment:cpu-core-hour:contracted=0.04:covered=71%:on-demand=4:cut-capped']);
+    assert.deepEqual(deep.rules, ['commitment:cpu-core-hour:marginal=0.04:covered=71%:cut-capped']);
     // 2 more: 2 × 0.04 × 730 = +58.40
     const raise = replicasCostDelta({ cpuCores: 2, memoryBytes: 0, gpus: 0 }, 1, 2, sp);
     assert.ok(raise.known);
     close(raise.monthly, 58.4);
     // moving 2 replicas of 3 cores to the on-demand pool od: there 6 × 0.04, here only 4 × 0.04 saved: +2 × 0.04 × 730 = +58.40
-    const od = await store.poolPrices('od', day + 24 * HOUR);
+    const od = await store.poolPrices('od', at);
     assert.equal(od.committed, undefined);
     const move = movePoolCostDelta({ cpuCores: 3, memoryBytes: 0, gpus: 0 }, 2, sp, od);
     assert.ok(move.known);
     close(move.monthly, 58.4);
-    // without coverage a change is priced as before: 3 fewer cores at 0.04 = −87.60, no rule
+    // without covered usage a change is priced as before: 3 fewer cores at 0.04 = −87.60, no rule
     const plain = replicasCostDelta({ cpuCores: 1, memoryBytes: 0, gpus: 0 }, 9, 6, od);
     assert.ok(plain.known);
     close(plain.monthly, -87.6);
     assert.equal(plain.rules, undefined);
-    assert.equal((await store.poolPrices('zero', day + 24 * HOUR)).committed, undefined);
-    // asked at 06:00, the hours after it are not read: the on-demand usage is the mean of the six hours before
-    close((await store.poolPrices('sp', day + 6 * HOUR)).committed?.cpuCoreHour?.onDemandPerHour, 4);
+    // a discount that is no commitment is priced at the blend (0.032): a cut saves it all
+    const disc = await store.poolPrices('disc', at);
+    assert.equal(disc.committed, undefined);
+    close((replicasCostDelta({ cpuCores: 1, memoryBytes: 0, gpus: 0 }, 9, 6, disc) as { monthly: number }).monthly, -3 * 0.032 * 730);
+    // PricingCategory 'Committed' marks covered usage; a commitment's unused part covers nothing
+    close((await store.poolPrices('pc', at)).committed?.cpuCoreHour?.marginal, 0.04);
+    assert.equal((await store.poolPrices('unused', at)).committed, undefined);
   });
 
-  it('commitments: the on-demand usage is the mean of the last 24 billed hours, across the month boundary', async () => {
-    // 2 on-demand cores an hour on Nov 30, 6 from Dec 1 00:00 to 06:00; a commitment covers 8 cores throughout
-    const rows: BillingRecord[] = [];
-    const from = Date.UTC(2026, 10, 30, 0);
-    for (let t = from; t < Date.UTC(2026, 11, 1, 6); t += HOUR) {
-      rows.push({ ...priced(t, 'vCPU-Hours', 8, 0.2, 'sp'), ContractedCost: 0.32 });
-      rows.push(priced(t, 'vCPU-Hours', t < Date.UTC(2026, 11, 1) ? 2 : 6, t < Date.UTC(2026, 11, 1) ? 0.08 : 0.24, 'sp'));
-    }
-    const { store } = await storeWith(rows);
-    const c = (await store.poolPrices('sp', Date.UTC(2026, 11, 1, 6))).committed?.cpuCoreHour;
+  it('commitments: the cut is capped hour by hour, over the last 24 billed hours (gaps are not hours without usage), across the month', async () => {
+    // 10 cores covered every hour, 8 on demand by day (12 hours) and none at night: a cut of 4 sheds 4 by day, 0 at night
+    const rowsOf = (from: number, to: number, onDemand: (t: number) => number): BillingRecord[] => {
+      const out: BillingRecord[] = [];
+      for (let t = from; t < to; t += HOUR) {
+        out.push({ ...priced(t, 'vCPU-Hours', 10, 0.25, 'sp'), CommitmentDiscountId: 'sp-1' });
+        if (onDemand(t) > 0) out.push(priced(t, 'vCPU-Hours', onDemand(t), 0.04 * onDemand(t), 'sp'));
+      }
+      return out;
+    };
+    const dayNight = rowsOf(yesterday, yesterday + DAY, (t) => ((t - yesterday) / HOUR < 12 ? 8 : 0));
+    const { store } = await storeWith(dayNight);
+    const c = (await store.poolPrices('sp', yesterday + DAY)).committed?.cpuCoreHour;
     assert.ok(c);
-    // December's month prices it: (6 × 0.32 + 6 × 0.24) / (6 × 14) = 0.04; the last 24 hours: 18 of 2 and 6 of 6 = 3 an hour
-    close(c.contracted, 0.04);
-    close(c.onDemandPerHour, (18 * 2 + 6 * 6) / 24);
-    // an hour without rows is a gap in billing, not an hour without usage: from Nov 30 12:00 on, 12 hours of 2 and 6 of 6
-    const { store: late } = await storeWith(rows.filter((r) => r.ChargePeriodStart >= Date.UTC(2026, 10, 30, 12)));
-    close((await late.poolPrices('sp', Date.UTC(2026, 11, 1, 6))).committed?.cpuCoreHour?.onDemandPerHour, (12 * 2 + 6 * 6) / 18);
+    assert.deepEqual(c.onDemandByHour, [...new Array(12).fill(8), ...new Array(12).fill(0)]);
+    // (12 × 4 + 12 × 0) / 24 = 2 cores shed an hour: −2 × 0.04 × 730 = −58.40, capped
+    const cut = replicasCostDelta({ cpuCores: 4, memoryBytes: 0, gpus: 0 }, 2, 1, await store.poolPrices('sp', yesterday + DAY));
+    assert.ok(cut.known);
+    close(cut.monthly, -58.4);
+    assert.ok(cut.rules?.[0].endsWith(':cut-capped'));
+    // across the coming month boundary: 2 on demand an hour the day before it, 6 in its first six hours; asked then
+    const next = (() => {
+      const d = new Date();
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    })();
+    const across = rowsOf(next - DAY, next + 6 * HOUR, (t) => (t < next ? 2 : 6));
+    const c2 = (await (await storeWith(across)).store.poolPrices('sp', next + 6 * HOUR)).committed?.cpuCoreHour;
+    assert.ok(c2);
+    assert.deepEqual(c2.onDemandByHour, [...new Array(18).fill(2), ...new Array(6).fill(6)]);
+    // the rows from 12 hours before it on: 12 hours of 2 and 6 of 6, no hour made up
+    const late = across.filter((r) => r.ChargePeriodStart >= next - 12 * HOUR);
+    const c3 = (await (await storeWith(late)).store.poolPrices('sp', next + 6 * HOUR)).committed?.cpuCoreHour;
+    assert.deepEqual(c3?.onDemandByHour, [...new Array(12).fill(2), ...new Array(6).fill(6)]);
   });
 
   it('a credit lowers the price without adding units: (0.30 − 0.06) / 10 = 0.024 a core-hour; a credit larger than the usage gives no price, never a negative one', async () => {
