@@ -33,7 +33,7 @@ import { readTrace } from '../replay/csv-trace.js';
 import { parseWorkload, replayRows } from '../replay/replay.js';
 import { connectClients } from '../service-runtime/clients.js';
 import { formatStatus, stackUp } from '../local-stack/stack.js';
-import { cmdlineOf } from '../local-stack/processes.js';
+import { cmdlineOf, processStartOf, stopProcess } from '../local-stack/processes.js';
 import { loadStackConfig } from '../local-stack/stack-config.js';
 import { stackEnv } from '../local-stack/stack-env.js';
 import { createLogger } from '../telemetry/log.js';
@@ -126,27 +126,93 @@ async function offsetsReached(admin: Admin, groupId: string, topic: string): Pro
   });
 }
 
+/** A process for good: its pid and when it started (processStartOf). */
+interface ProcessRef {
+  pid: number;
+  start?: string;
+}
+
+const alive = (p: ProcessRef): boolean => p.start !== undefined && processStartOf(p.pid) === p.start;
+
 /**
  * One demo at a time per stack folder: its GitOps repository, its logs and the clean-up of earlier runs are the
  * folder's, so a second demo there would reseed the first one's repository and delete its topics. The lock file
- * holds the running demo's pid; one left by a demo that died (its pid gone, or another program's now) is taken over.
+ * (`demo/running`, created exclusively) names the running demo and, once started, its processor and committer, each
+ * by pid and start time (a pid taken again by another program is not the demo). A lock whose demo died (killed
+ * hard: its services, in groups of their own, may still run) is taken over: those services are stopped first.
  */
-export function holdDemoLock(demoDir: string, stackDir: string): () => void {
-  const lock = path.join(demoDir, 'running');
-  const holder = existsSync(lock) ? Number(readFileSync(lock, 'utf8').trim()) : NaN;
-  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && (cmdlineOf(holder) ?? '').split('\0').includes('demo'))
-    throw new ForesightError(
-      'INPUT_INVALID',
-      `another demo (pid ${holder}) is running on the stack in ${stackDir}: wait for it to end or stop it (kill ${holder}), or run this one on a stack of its own (FORESIGHT_STACK_DIR and the FORESIGHT_STACK_*_PORT variables)`,
-    );
-  writeFileSync(lock, `${process.pid}\n`);
-  return () => {
-    try {
-      if (readFileSync(lock, 'utf8').trim() === String(process.pid)) rmSync(lock);
-    } catch {
-      // gone already
+export class DemoLock {
+  private constructor(
+    private readonly file: string,
+    private readonly me: ProcessRef,
+  ) {}
+
+  static async hold(demoDir: string, stackDir: string, secure: boolean, say: (line: string) => void = console.log): Promise<DemoLock> {
+    const file = path.join(demoDir, 'running');
+    const me = { pid: process.pid, start: processStartOf(process.pid) };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        writeFileSync(file, `${JSON.stringify({ ...me, services: [] })}\n`, { flag: 'wx' });
+        return new DemoLock(file, me);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const held = readLock(file);
+      if (held && held.pid !== process.pid && (held.start === undefined ? (cmdlineOf(held.pid) ?? '').split('\0').includes('demo') : alive(held))) {
+        const own = secure
+          ? 'FORESIGHT_STACK_SECURE_DIR and the FORESIGHT_STACK_SECURE_*_PORT variables'
+          : 'FORESIGHT_STACK_DIR and the FORESIGHT_STACK_*_PORT variables';
+        throw new ForesightError(
+          'INPUT_INVALID',
+          `another demo (pid ${held.pid}) is running on the stack in ${stackDir}: wait for it to end or stop it (kill ${held.pid}), or run this one on a stack of its own (${own})`,
+        );
+      }
+      // a demo that died: the services it left running would commit into the repository this one reseeds
+      const left = (held?.services ?? []).filter(alive);
+      if (left.length > 0) {
+        say(`  stopping the processor and committer an earlier demo left running (${left.map((p) => `pid ${p.pid}`).join(', ')})`);
+        for (const p of left) await stopProcess({ pid: p.pid, marker: 'foresight', startedAt: '' }, 20_000);
+      }
+      rmSync(file, { force: true });
     }
-  };
+    throw new ForesightError('INPUT_INVALID', `another demo took the stack in ${stackDir} at the same moment: wait for it to end, then run this one again`);
+  }
+
+  /** The services this demo started: a demo after one killed hard stops them (hold). */
+  recordServices(pids: number[]): void {
+    if (!this.holds()) return;
+    const services = pids.map((pid) => ({ pid, start: processStartOf(pid) }));
+    writeFileSync(this.file, `${JSON.stringify({ ...this.me, services })}\n`);
+  }
+
+  /** Removes the lock while it is still this demo's (another demo took it over: left alone). */
+  release(): void {
+    if (this.holds()) rmSync(this.file, { force: true });
+  }
+
+  private holds(): boolean {
+    const held = readLock(this.file);
+    return held !== undefined && held.pid === this.me.pid && held.start === this.me.start;
+  }
+}
+
+/** The lock's holder and services; a lock of one line holding a pid (the first form) has no start; undefined when unreadable. */
+function readLock(file: string): (ProcessRef & { services?: ProcessRef[] }) | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  if (/^\d+$/.test(text)) return { pid: Number(text) };
+  try {
+    const v = JSON.parse(text) as { pid?: unknown; start?: unknown; services?: unknown };
+    if (typeof v.pid !== 'number') return undefined;
+    const services = Array.isArray(v.services) ? (v.services as ProcessRef[]).filter((p) => typeof p?.pid === 'number') : [];
+    return { pid: v.pid, start: typeof v.start === 'string' ? v.start : undefined, services };
+  } catch {
+    return undefined;
+  }
 }
 
 export function demoCommand(): Command {
@@ -172,7 +238,8 @@ export function demoCommand(): Command {
       const inDir = process.env.FORESIGHT_STACK_DIR ? `FORESIGHT_STACK_DIR=${shellQuote(path.resolve(process.env.FORESIGHT_STACK_DIR))} ` : '';
       const demoDir = path.join(stackCfg.dir, 'demo');
       mkdirSync(demoDir, { recursive: true });
-      process.once('exit', holdDemoLock(demoDir, stackCfg.dir)); // released however the demo ends
+      const lock = await DemoLock.hold(demoDir, stackCfg.dir, flags.secure === true);
+      process.once('exit', () => lock.release()); // released however the demo ends
       step(`1/7 starting the ${flags.secure ? 'secured ' : ''}local stack (Kafka, Schema Registry, Redis)`);
       console.log(formatStatus(await stackUp(stackCfg, (m) => console.log(`  ${m}`))));
 
@@ -269,6 +336,7 @@ export function demoCommand(): Command {
       keepPreviousLog(committerLog);
       const logs = [openSync(processorLog, 'w'), openSync(committerLog, 'w')];
       const services = [startService('processor', env, logs[0]), startService('committer', env, logs[1])];
+      lock.recordServices(services.flatMap((c) => (c.pid === undefined ? [] : [c.pid])));
       for (const fd of logs) closeSync(fd); // the children have their own copies
       // stopped the same way however the demo ends (a signal to it included), one SIGTERM each, and waited for
       const guard = new ChildServices(services, 'the processor and the committer');

@@ -161,3 +161,17 @@ export function processGroupOf(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * When a process started, in clock ticks since boot (/proc/<pid>/stat field 22), as a string; undefined when it is not
+ * running. With its pid it names one process for good: a pid taken again later has another start.
+ */
+export function processStartOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after "(comm)": state is field 3, starttime field 22
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}

@@ -1,50 +1,100 @@
 /**
- * One demo at a time per stack folder (demo-command.ts holdDemoLock): a second `foresight demo` on
- * the folder of a running one stops at once with the first one's pid, before it starts or cleans
- * anything; a lock left by a demo that died is taken over.
+ * One demo at a time per stack folder (demo-command.ts DemoLock): a second `foresight demo` on the
+ * folder of a running one stops at once with the first one's pid, before it starts or cleans
+ * anything; a lock left by a demo that died is taken over, after stopping the services it left
+ * running; a pid taken again by another program is no demo.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { holdDemoLock } from '../../../src/cli/demo-command.js';
+import { DemoLock } from '../../../src/cli/demo-command.js';
+import { isRunning, processStartOf } from '../../../src/local-stack/processes.js';
+import { sleep } from '../../../src/util/retry.js';
 import { runCli } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
+/** A process whose command line holds `args` (e.g. "demo", as `foresight demo`'s does), with its start once it runs. */
+async function idle(...args: string[]): Promise<{ child: ChildProcess; ref: { pid: number; start: string } }> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', ...args], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !cmdlineHas(child.pid!, args); i++) await sleep(20);
+  return { child, ref: { pid: child.pid!, start: processStartOf(child.pid!)! } };
+}
+const cmdlineHas = (pid: number, args: string[]): boolean => {
+  try {
+    const parts = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args.every((a) => parts.includes(a));
+  } catch {
+    return false;
+  }
+};
+
 describe('demo lock', () => {
   const dir = tempDir('foresight-demo-lock-');
-  // a process whose command line holds the argument "demo", as `foresight demo`'s does
-  const running = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'demo'], { stdio: 'ignore' });
-  after(() => running.kill());
+  const children: ChildProcess[] = [];
+  after(() => children.forEach((c) => c.kill('SIGKILL')));
+  const lockIn = (name: string): { demoDir: string; file: string } => {
+    const demoDir = path.join(dir, name, 'demo');
+    mkdirSync(demoDir, { recursive: true });
+    return { demoDir, file: path.join(demoDir, 'running') };
+  };
 
-  it('a second demo on the same stack folder stops with the running one’s pid and touches nothing', () => {
+  it('a second demo on the same stack folder stops with the running one’s pid and touches nothing', async () => {
+    const running = await idle('demo');
+    children.push(running.child);
     const stack = path.join(dir, 'stack');
-    mkdirSync(path.join(stack, 'demo'), { recursive: true });
-    writeFileSync(path.join(stack, 'demo', 'running'), `${running.pid}\n`);
+    const { file } = lockIn('stack');
+    const content = `${JSON.stringify({ ...running.ref, services: [] })}\n`;
+    writeFileSync(file, content);
     const res = runCli(['demo'], { FORESIGHT_STACK_DIR: stack }, 30_000);
     assert.equal(res.status, 1, res.stdout + res.stderr);
-    assert.match(res.stderr, new RegExp(`another demo \\(pid ${running.pid}\\) is running on the stack in ${stack.replace(/[.]/g, '\\.')}: wait for it`));
+    assert.match(
+      res.stderr,
+      new RegExp(`another demo \\(pid ${running.ref.pid}\\) is running on the stack in ${stack.replace(/[.]/g, '\\.')}: wait for it.*FORESIGHT_STACK_DIR`),
+    );
     assert.ok(!res.stdout.includes('starting'), res.stdout);
-    assert.equal(readFileSync(path.join(stack, 'demo', 'running'), 'utf8').trim(), String(running.pid));
+    assert.equal(readFileSync(file, 'utf8'), content);
+    // the secured stack's advice names its own variables
+    await assert.rejects(DemoLock.hold(lockIn('stack').demoDir, stack, true), /FORESIGHT_STACK_SECURE_DIR and the FORESIGHT_STACK_SECURE_\*_PORT/);
   });
 
-  it('takes over a lock whose demo is gone (a pid no longer running, or another program’s now), and releases its own', () => {
-    const demoDir = path.join(dir, 'taken', 'demo');
-    mkdirSync(demoDir, { recursive: true });
-    const lock = path.join(demoDir, 'running');
-    for (const stale of ['2147483646', String(process.pid === 1 ? 2 : 1), 'garbage']) {
-      writeFileSync(lock, `${stale}\n`);
-      const release = holdDemoLock(demoDir, dir);
-      assert.equal(readFileSync(lock, 'utf8').trim(), String(process.pid));
-      release();
-      assert.ok(!existsSync(lock));
+  it('takes over a lock whose demo is gone (a dead pid, a pid taken again, the first one-line form), and releases its own', async () => {
+    const other = await idle('demo'); // a live process with "demo" in its arguments, but not the one the lock names
+    children.push(other.child);
+    const { demoDir, file } = lockIn('taken');
+    for (const stale of [
+      JSON.stringify({ pid: 2147483646, start: '1', services: [] }),
+      JSON.stringify({ pid: other.ref.pid, start: `${other.ref.start}0`, services: [] }), // its pid, another start
+      '2147483646',
+      'garbage',
+    ]) {
+      writeFileSync(file, `${stale}\n`);
+      const lock = await DemoLock.hold(demoDir, dir, false, () => undefined);
+      assert.equal(JSON.parse(readFileSync(file, 'utf8')).pid, process.pid, stale);
+      lock.release();
+      assert.ok(!existsSync(file));
     }
     // a release after another demo took the lock over leaves that one's
-    const release = holdDemoLock(demoDir, dir);
-    writeFileSync(lock, `${running.pid}\n`);
-    release();
-    assert.equal(readFileSync(lock, 'utf8').trim(), String(running.pid));
-    assert.throws(() => holdDemoLock(demoDir, dir), /another demo/);
+    const lock = await DemoLock.hold(demoDir, dir, false);
+    writeFileSync(file, `${JSON.stringify({ ...other.ref, services: [] })}\n`);
+    lock.release();
+    assert.equal(JSON.parse(readFileSync(file, 'utf8')).pid, other.ref.pid);
+    await assert.rejects(DemoLock.hold(demoDir, dir, false), /another demo/);
+  });
+
+  it('stops the processor and committer a demo killed hard left running before it takes the lock', async () => {
+    const { demoDir, file } = lockIn('orphans');
+    const services = [await idle('foresight', 'processor'), await idle('foresight', 'committer')];
+    children.push(...services.map((s) => s.child));
+    writeFileSync(file, `${JSON.stringify({ pid: 2147483646, start: '1', services: services.map((s) => s.ref) })}\n`);
+    const said: string[] = [];
+    const lock = await DemoLock.hold(demoDir, dir, false, (l) => said.push(l));
+    assert.match(said.join('\n'), new RegExp(`left running \\(pid ${services[0].ref.pid}, pid ${services[1].ref.pid}\\)`));
+    for (const s of services) assert.equal(isRunning(s.ref.pid), false);
+    // its own services are recorded for the next one
+    lock.recordServices([process.pid]);
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).services, [{ pid: process.pid, start: processStartOf(process.pid) }]);
+    lock.release();
   });
 });
