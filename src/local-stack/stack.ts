@@ -56,12 +56,12 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
   variant.prepare?.(progress);
   const specs = serviceSpecs(cfg, variant);
   // Prepare (artifacts, storage) one at a time, for readable progress; then start all and wait together.
-  const started: { spec: ServiceSpec; pid: number; t0: number }[] = [];
+  const started: { spec: ServiceSpec; pid: number; t0: number; fresh: boolean }[] = [];
   const statuses: ServiceStatus[] = [];
   for (const spec of specs) {
     const rec = readPidFile(spec.pidFile);
     if (rec && isOurs(rec)) {
-      started.push({ spec, pid: rec.pid, t0: Date.now() });
+      started.push({ spec, pid: rec.pid, t0: Date.now(), fresh: false });
       continue;
     }
     if (rec) removePidFile(spec.pidFile); // stale: the process is gone
@@ -76,11 +76,11 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
     const pid = spawnDetached(cmd, args, spec.logFile);
     writePidFile(spec.pidFile, { pid, marker, startedAt: new Date().toISOString() });
     progress(`${spec.name}: starting (pid ${pid}, log ${spec.logFile})`);
-    started.push({ spec, pid, t0: Date.now() });
+    started.push({ spec, pid, t0: Date.now(), fresh: true });
   }
   const results = await Promise.allSettled(
-    started.map(async ({ spec, pid, t0 }) => {
-      await waitReady(spec, pid, progress);
+    started.map(async ({ spec, pid, t0, fresh }) => {
+      await waitReady(spec, pid, progress, fresh);
       progress(`${spec.name}: ready at ${spec.address} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       return { name: spec.name, state: 'running' as const, address: spec.address, pid, logFile: spec.logFile };
     }),
@@ -90,7 +90,25 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
     if (r.status === 'fulfilled') statuses.push(r.value);
     else failures.push(errorMessage(r.reason));
   }
-  if (failures.length > 0) throw new ForesightError('STACK_START_FAILED', startFailure(failures, statuses));
+  if (failures.length > 0) {
+    // another stack took ports while this one started (both found them free): what this call started is stopped, so
+    // that no stack runs half of its services beside the other's half; the next `stack up` finds one whole stack
+    const raced = results.some((r) => r.status === 'rejected' && r.reason instanceof PortTakenError);
+    if (raced) {
+      const mine = started.filter((x, i) => x.fresh && results[i].status === 'fulfilled');
+      for (const { spec } of mine) {
+        const rec = readPidFile(spec.pidFile);
+        if (rec) await stopProcess(rec, 20_000);
+        removePidFile(spec.pidFile);
+      }
+      const stopped = mine.length > 0 ? ` Stopped what this one started (${mine.map((x) => x.spec.name).join(', ')}).` : '';
+      throw new ForesightError(
+        'STACK_START_FAILED',
+        `${failures.join('\n\n')}\n\nAnother stack took ports while this one started.${stopped} Run \`stack up\` again (where the other one is up, this one uses its services), or choose other ports.`,
+      );
+    }
+    throw new ForesightError('STACK_START_FAILED', startFailure(failures, statuses));
+  }
   if (cfg.redisCluster) await formRedisCluster(cfg, progress);
   return order(statuses);
 }
@@ -125,7 +143,13 @@ async function checkPortsFree(spec: ServiceSpec): Promise<void> {
 /** Loading a large data set is progress, not a hang: waited for this long at most (a 3.5 GB Redis takes ~1 minute here). */
 const LOADING_LIMIT_MS = 30 * 60_000;
 
-async function waitReady(spec: ServiceSpec, pid: number, progress: Progress): Promise<void> {
+/** A service could not have its port: another stack or program took it while this one started. */
+class PortTakenError extends ForesightError {}
+
+/** What a service's log says when it could not bind its port (Kafka's and the registry's Java, Redis). */
+const BIND_FAILED = /Address already in use|failed to bind/i;
+
+async function waitReady(spec: ServiceSpec, pid: number, progress: Progress, fresh: boolean): Promise<void> {
   const t0 = Date.now();
   let deadline = t0 + spec.readyTimeoutMs;
   let said = 0;
@@ -133,15 +157,16 @@ async function waitReady(spec: ServiceSpec, pid: number, progress: Progress): Pr
   let quietTries = 0;
   for (;;) {
     if (await spec.probe()) {
-      await ownsItsPorts(spec, pid);
+      await ownsItsPorts(spec, pid, fresh);
       return;
     }
     const rec = readPidFile(spec.pidFile);
     if (!rec || rec.pid !== pid || !isRunning(pid)) {
       removePidFile(spec.pidFile);
-      throw new ForesightError(
+      const tail = tailFile(spec.logFile);
+      throw new (BIND_FAILED.test(tail) ? PortTakenError : ForesightError)(
         'STACK_START_FAILED',
-        `${spec.name} exited during start-up (pid ${pid}); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`,
+        `${spec.name} exited during start-up (pid ${pid}); see its log ${spec.logFile}:\n${tail}`,
       );
     }
     if (Date.now() > deadline) {
@@ -171,16 +196,23 @@ async function waitReady(spec: ServiceSpec, pid: number, progress: Progress): Pr
  * on the same ports both found them free; the later one's service then cannot bind, while the earlier one's answers
  * its probe. Stops the one started here and says who holds the port. Where /proc cannot tell, the answer is taken.
  */
-async function ownsItsPorts(spec: ServiceSpec, pid: number): Promise<void> {
+async function ownsItsPorts(spec: ServiceSpec, pid: number, fresh: boolean): Promise<void> {
   for (const { port, flag } of spec.ports) {
     const owners = listeningPids(port);
     if (!owners || owners.size === 0 || [...owners].some((o) => o === pid || processGroupOf(o) === pid)) continue;
+    const from = `port ${port} answers, but from pid ${[...owners].join(', ')}, not the ${spec.name}`;
+    if (!fresh)
+      // the folder's running service, listening elsewhere than the flags or variables now say: left as it is
+      throw new ForesightError(
+        'STACK_START_FAILED',
+        `${spec.name}: ${from} this stack folder runs (pid ${pid}, left running): it listens on other ports than asked now; \`stack down\` first to move it`,
+      );
     const rec = readPidFile(spec.pidFile);
     if (rec && rec.pid === pid) await stopProcess(rec, 5_000);
     removePidFile(spec.pidFile);
-    throw new ForesightError(
+    throw new PortTakenError(
       'STACK_START_FAILED',
-      `${spec.name}: port ${port} answers, but from pid ${[...owners].join(', ')}, not the ${spec.name} this stack started (pid ${pid}, now stopped): another stack or program took the port while this one started; stop it, or choose another port with ${flag}`,
+      `${spec.name}: ${from} this stack started (pid ${pid}, now stopped): another stack or program took the port while this one started; stop it, or choose another port with ${flag}`,
     );
   }
 }
