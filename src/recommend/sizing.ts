@@ -158,7 +158,15 @@ export class SizingRules {
     else if (cpuNeed > cpuObserved && cpuNeed === eventNeed) rules.push(`event:${event!.events.join('+')}:x${m}`);
     const w = this.resolve(id);
     const current = (field: string): string | null => (w ? currentValue(w, field, id.container) : null);
-    const fields: [string, number, string][] = [['requests.cpu', proposed.cpuRequest, formatCpu(proposed.cpuRequest)]];
+    // under an HPA scaling on CPU utilisation (usage ÷ request) the request keeps the percentile at the HPA's target
+    // (rules.ts resourcesRule), which leaves an HPA at its floor there (the percentile within its target of today's
+    // request and the HPA's 10% tolerance): the change is priced on its minReplicas. Above its floor the request is the
+    // unit the HPA scales in: a change moves the replicas that run by usage Foresight does not see per replica, saves
+    // no CPU (the HPA keeps usage ÷ requests at its target) and churns, so the CPU request is left as it is
+    const cpuNow = parseQuantity(current('requests.cpu') ?? '');
+    const hpaScaling = hpa !== undefined && !(cpuNow !== undefined && cpuNow > 0 && cpuNeed / cpuNow <= hpa.targetUtilization * 1.1);
+    if (hpaScaling) rules.push('cpu-hpa:scaling:cpu-request-kept');
+    const fields: [string, number, string][] = hpaScaling ? [] : [['requests.cpu', proposed.cpuRequest, formatCpu(proposed.cpuRequest)]];
     if (hasMemory)
       fields.push(
         ['requests.memory', proposed.memoryRequest, formatMemory(proposed.memoryRequest)],
@@ -187,15 +195,7 @@ export class SizingRules {
     const prices = await this.d.money.prices(facts.pool(policy), stepEndMs);
     const delta = cpuDelta === undefined || memDelta === undefined ? undefined : { cpuCores: cpuDelta, memoryBytes: memDelta, gpus: 0 };
     const cost = requestsCostDelta(delta, facts.replicas, prices);
-    // under an HPA scaling on CPU utilisation (usage ÷ request) the request keeps the percentile at the HPA's target
-    // (rules.ts resourcesRule). Where the HPA sat at its floor (the percentile within its target of today's request,
-    // and the HPA's 10% tolerance) it stays there: today's replicas are its minReplicas, priced above. Above its floor
-    // the replicas that run, and so what the change costs, depend on usage Foresight does not see per replica: it says so
-    if (hpa && cpuDelta !== 0) {
-      const now = parseQuantity(current('requests.cpu') ?? '');
-      const atFloor = now !== undefined && now > 0 && cpuNeed / now <= hpa.targetUtilization * 1.1;
-      rules.push(atFloor ? 'cpu-hpa:at-floor' : 'cpu-hpa:replicas-not-projected');
-    }
+    if (hpa && cpuDelta !== 0) rules.push('cpu-hpa:at-floor');
     const critical = cost.known && cost.monthly > policy.critical.monthlyCostIncreaseAbove;
     if (critical) rules.push('critical:cost-increase');
     const rec = this.base(id, 'RESOURCES', id.container, changes, {

@@ -35,7 +35,34 @@ const noise = (i: number): number => Math.sin(i * 12.9898) * Math.cos(i * 78.233
 
 describe('sizing recommendations', () => {
   it('recommends requests, idle scale-down and spot, and the committer turns them into commits and a pull request', async () => {
-    const repo = gitopsRemote();
+    // busy: under a CPU HPA above its floor (0.3 cores a pod on requests of 200m, target 60%): its CPU request is the
+    // unit the HPA scales in and is left as it is; its memory (~100 MiB of 512) is right-sized
+    const busy = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: busy, namespace: shop, annotations: {foresight.dev/managed: 'true'}}
+spec:
+  selector: {matchLabels: {app: busy}}
+  template:
+    metadata: {labels: {app: busy}}
+    spec:
+      containers:
+        - name: app
+          image: example/busy:1
+          resources:
+            requests: {cpu: 200m, memory: 512Mi}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: busy, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: busy}
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}
+`;
+    const repo = gitopsRemote({ 'apps/busy/busy.yaml': busy });
     const checkout = path.join(repo.tmp, 'checkout');
     execFileSync('git', ['clone', '-q', repo.remote, checkout]);
     const env = testEnv({
@@ -83,6 +110,8 @@ describe('sizing recommendations', () => {
       ...times.map((t, i) => sample('shop/Deployment/checkout', 'app', 'cpu_usage', 0.3 * (1 + 0.1 * noise(i)), t)),
       ...times.map((t, i) => sample('shop/Deployment/checkout', 'app', 'memory_usage', 800 * 2 ** 20 * (1 + 0.05 * noise(i + 7)), t)),
       sample('shop/Deployment/checkout', 'app', 'oom_kills', 1, end - 3 * HOUR),
+      ...times.map((t, i) => sample('shop/Deployment/busy', 'app', 'cpu_usage', 0.3 * (1 + 0.1 * noise(i + 3)), t)),
+      ...times.map((t, i) => sample('shop/Deployment/busy', 'app', 'memory_usage', 100 * 2 ** 20 * (1 + 0.05 * noise(i + 11)), t)),
     ];
     await produceSamples(kafka, cfg, codec, samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
@@ -111,7 +140,7 @@ describe('sizing recommendations', () => {
     assert.ok(spot[0].rules.includes(commitment), spot[0].rules.join(','));
 
     // the first once half a day of evidence is in, the OOM-bumped one after the kill; nothing else over 30 noisy hours
-    const resources = recs.filter((r) => r.type === 'RESOURCES').sort((a, b) => a.createdAt - b.createdAt);
+    const resources = recs.filter((r) => r.type === 'RESOURCES' && r.name === 'checkout').sort((a, b) => a.createdAt - b.createdAt);
     assert.equal(resources.length, 2, show);
     assert.ok(!resources[0].rules.includes('oom-bump'));
     const last = resources[1];
@@ -139,17 +168,26 @@ describe('sizing recommendations', () => {
       };
       close(r.monthlyCostDelta, 3 * (delta('requests.cpu') * 0.04 + (delta('requests.memory') / 2 ** 30) * 0.005) * 730, 'RESOURCES cost');
       assert.equal(r.rules.includes('cpu-hpa:at-floor'), delta('requests.cpu') !== 0, r.rules.join(','));
-      assert.ok(!r.rules.includes('cpu-hpa:replicas-not-projected'), r.rules.join(','));
+      assert.ok(!r.rules.includes('cpu-hpa:scaling:cpu-request-kept'), r.rules.join(','));
       assert.notEqual(r.monthlyCostDelta, 0);
       assert.equal(r.costUnknown, null);
     }
+
+    // busy: its memory only, the CPU request kept under the HPA that scales in it
+    const busyRes = recs.filter((r) => r.type === 'RESOURCES' && r.name === 'busy');
+    assert.equal(busyRes.length, 1, show);
+    assert.deepEqual(
+      busyRes[0].changes.map((c) => c.field),
+      ['requests.memory', 'limits.memory'],
+    );
+    assert.ok(busyRes[0].rules.includes('cpu-hpa:scaling:cpu-request-kept'), busyRes[0].rules.join(','));
 
     // the committer: IDLE and RESOURCES to main, SPOT as a pull request
     const committer = startCli(['committer'], env);
     try {
       assert.ok(
         await waitFor(
-          async () => Number(repo.git('rev-list', '--count', 'main').trim()) === 3 && LocalGitBackend.pullRequests(repo.remote).length === 1,
+          async () => Number(repo.git('rev-list', '--count', 'main').trim()) === 4 && LocalGitBackend.pullRequests(repo.remote).length === 1,
           60_000,
         ),
         committer.output().slice(-3000),
