@@ -89,6 +89,21 @@ export function podResources(w: ResolvedWorkload | undefined): PodResources | un
 }
 
 /**
+ * The CPU request of each container of the pod template that runs for the pod's life (its containers and native
+ * sidecars; a limit standing in for a missing request; undefined where neither is given): a CPU-utilisation HPA
+ * judges the pod, the sum of their usage over the sum of these. A Helm chart's mapping names one container's: empty.
+ */
+export function containerCpuRequests(w: ResolvedWorkload): Map<string, number | undefined> {
+  const out = new Map<string, number | undefined>();
+  if (w.helm) return out;
+  const spec = asObj(get(w.workload?.merged, ['spec', 'template', 'spec']));
+  const init = Array.isArray(spec.initContainers) ? spec.initContainers.map(asObj).filter((c) => c.restartPolicy === 'Always') : [];
+  for (const c of [...(Array.isArray(spec.containers) ? spec.containers.map(asObj) : []), ...init])
+    if (typeof c.name === 'string') out.set(c.name, request(c, 'cpu'));
+  return out;
+}
+
+/**
  * Node labels a pod template pins: its nodeSelector, and the required node affinity's `key In
  * [value]` expressions when there is one term (several terms are alternatives, ORed, so none is
  * pinned).

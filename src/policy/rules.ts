@@ -87,17 +87,21 @@ export function adaptiveBase(q50: number, history: ArrayLike<number>, horizonSte
 export function resourcesRule(
   usage: { cpuPercentile: number; memoryPercentile: number; memoryPeak: number; oomKilled: boolean },
   policy: ResolvedPolicy,
-  /** the target (a fraction) of an HPA that scales the workload on CPU utilisation: the request keeps the percentile at it */
-  cpuHpaTarget?: number,
+  /**
+   * an HPA that scales the workload on CPU utilisation: its target (a fraction), and the pod's other containers' usage
+   * percentiles and CPU requests summed (the HPA judges the pod: the sum of usage over the sum of requests)
+   */
+  cpuHpa?: { target: number; otherUsage: number; otherRequests: number },
 ): Proposal<{ cpuRequest: number; memoryRequest: number; memoryLimit: number }> {
   const r = policy.resources;
   const rules = [`percentile:${r.percentile}`, `safety-margin:${r.safetyMargin}`];
   let cpu = Math.max(r.min.cpu, usage.cpuPercentile * (1 + r.safetyMargin));
-  // under a CPU-utilisation HPA, a request below usage ÷ target makes it add replicas (utilisation is usage ÷ request):
-  // the request that keeps the percentile at the target leaves the replicas where they are
-  if (cpuHpaTarget !== undefined && usage.cpuPercentile / cpuHpaTarget > cpu) {
-    cpu = usage.cpuPercentile / cpuHpaTarget;
-    rules.push(`cpu-hpa-target:${Math.round(cpuHpaTarget * 100)}%`);
+  // under a CPU-utilisation HPA, pod requests below the pod's usage ÷ target make it add replicas (utilisation is usage ÷
+  // requests): the request that keeps the pod's percentile at the target leaves the replicas where they are
+  const forTarget = cpuHpa ? (usage.cpuPercentile + cpuHpa.otherUsage) / cpuHpa.target - cpuHpa.otherRequests : 0;
+  if (cpuHpa && forTarget > cpu) {
+    cpu = forTarget;
+    rules.push(`cpu-hpa-target:${Math.round(cpuHpa.target * 100)}%`);
   }
   let mem = Math.max(r.min.memoryBytes, usage.memoryPercentile * (1 + r.safetyMargin));
   if (usage.oomKilled) {

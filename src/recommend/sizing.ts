@@ -30,7 +30,7 @@ import { hourlyMeans, rangeSummary, type HourBuckets } from '../windows/window-q
 import type { PartitionRef, WindowStore } from '../windows/window-store.js';
 import { movePoolCostDelta, replicasCostDelta, requestsCostDelta, type CostEstimate } from '../money/cost-model.js';
 import { Money } from '../money/money.js';
-import { onSpot } from '../money/workload-facts.js';
+import { containerCpuRequests, onSpot } from '../money/workload-facts.js';
 import { recommendationId } from '../codec/recommendation-id.js';
 import type { KnownEventRaise } from '../policy/decide-replicas.js';
 import { type SeriesIdentity, workloadFields } from '../codec/series-id.js';
@@ -141,7 +141,10 @@ export class SizingRules {
     const eventNeed = m !== 1 ? quantile(usual!.summary, r.percentile) * m : 0;
     const cpuNeed = Math.max(cpuObserved, f.q50, eventNeed);
     const facts = this.d.money.workload(id);
-    const hpa = facts.cpuHpa;
+    const w = this.resolve(id);
+    const current = (field: string): string | null => (w ? currentValue(w, field, id.container) : null);
+    // under a CPU-utilisation HPA: the pod's other containers, whose usage and requests the HPA counts with this one's
+    const hpa = facts.cpuHpa && w ? { ...facts.cpuHpa, ...(await this.otherContainers(w, id, ref, from, stepEndMs, r.percentile, r.cpuMetric)) } : undefined;
     const { proposed, rules } = resourcesRule(
       {
         // never below what is observed or forecast now (an event busier than declared), nor the usual need × the multiplier
@@ -151,20 +154,26 @@ export class SizingRules {
         oomKilled,
       },
       policy,
-      hpa?.targetUtilization,
+      hpa?.others && { target: hpa.targetUtilization, otherUsage: hpa.others.usage, otherRequests: hpa.others.requests },
     );
     // the term that set the CPU need is cited (the observed percentile is the rule's own)
     if (cpuNeed > cpuObserved && cpuNeed === f.q50) rules.push('forecast-q50');
     else if (cpuNeed > cpuObserved && cpuNeed === eventNeed) rules.push(`event:${event!.events.join('+')}:x${m}`);
-    const w = this.resolve(id);
-    const current = (field: string): string | null => (w ? currentValue(w, field, id.container) : null);
-    // under an HPA scaling on CPU utilisation (usage ÷ request) the request keeps the percentile at the HPA's target
-    // (rules.ts resourcesRule), which leaves an HPA at its floor there (the percentile within its target of today's
-    // request and the HPA's 10% tolerance): the change is priced on its minReplicas. Above its floor the request is the
-    // unit the HPA scales in: a change moves the replicas that run by usage Foresight does not see per replica, saves
-    // no CPU (the HPA keeps usage ÷ requests at its target) and churns, so the CPU request is left as it is
+    // under an HPA scaling on CPU utilisation (usage ÷ requests, of the pod) the request keeps the pod's percentile at
+    // the HPA's target (rules.ts resourcesRule), which leaves an HPA at its floor there (the pod's percentile within its
+    // target of today's requests and the HPA's 10% tolerance): the change is priced on its minReplicas. Above its floor
+    // the request is the unit the HPA scales in: a change moves the replicas that run by usage Foresight does not see
+    // per replica, saves no CPU (the HPA keeps usage ÷ requests at its target) and churns, so the CPU request is left
+    // as it is; so too where the pod's other containers' usage or requests are not known
     const cpuNow = parseQuantity(current('requests.cpu') ?? '');
-    const hpaScaling = hpa !== undefined && !(cpuNow !== undefined && cpuNow > 0 && cpuNeed / cpuNow <= hpa.targetUtilization * 1.1);
+    const hpaScaling =
+      hpa !== undefined &&
+      !(
+        hpa.others !== undefined &&
+        cpuNow !== undefined &&
+        cpuNow > 0 &&
+        (cpuNeed + hpa.others.usage) / (cpuNow + hpa.others.requests) <= hpa.targetUtilization * 1.1
+      );
     if (hpaScaling) rules.push('cpu-hpa:scaling:cpu-request-kept');
     const fields: [string, number, string][] = hpaScaling ? [] : [['requests.cpu', proposed.cpuRequest, formatCpu(proposed.cpuRequest)]];
     if (hasMemory)
@@ -217,6 +226,32 @@ export class SizingRules {
       values: Object.fromEntries(changes.map((c) => [c.field, parseQuantity(c.proposed) ?? c.proposed])),
       urgentRaises: rules.includes('oom-bump') ? ['requests.memory', 'limits.memory'] : [],
     };
+  }
+
+  /**
+   * The percentile of CPU usage over the window and the CPU request of the pod's containers other than `id`'s, summed;
+   * `others` undefined where one of them has no request in the manifest or no usage series with evidence.
+   */
+  private async otherContainers(
+    w: ResolvedWorkload,
+    id: SeriesIdentity,
+    ref: PartitionRef,
+    fromMs: number,
+    stepEndMs: number,
+    percentile: number,
+    metric: string,
+  ): Promise<{ others?: { usage: number; requests: number } }> {
+    const others = { usage: 0, requests: 0 };
+    for (const [name, request] of containerCpuRequests(w)) {
+      if (name === id.container) continue;
+      const sid = seriesIdOf({ ...id, container: name, metric });
+      const at = await this.d.locate(ref.topic, sid);
+      const used = at ? await rangeSummary(this.d.windows, at, sid, 'coarse', fromMs, stepEndMs - 1) : undefined;
+      if (request === undefined || !used || used.summary.count === 0) return {};
+      others.usage += quantile(used.summary, percentile);
+      others.requests += request;
+    }
+    return { others };
   }
 
   /** IDLE for a workload whose demand series stayed under the threshold for the whole period. */

@@ -12,7 +12,7 @@ import { Money, type MoneyDeps } from '../../../src/money/money.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
 import { SizingRules } from '../../../src/recommend/sizing.js';
 import { parseSeriesId } from '../../../src/codec/series-id.js';
-import { autoscaled, cpuHpaOf, currentReplicas, labelsOf, nodePoolOf, podResources, teamOf } from '../../../src/money/workload-facts.js';
+import { autoscaled, containerCpuRequests, cpuHpaOf, currentReplicas, labelsOf, nodePoolOf, podResources, teamOf } from '../../../src/money/workload-facts.js';
 
 const GiB = 2 ** 30;
 const general: PoolPrices = { pool: 'general', cpuCoreHour: 0.04, memoryGibHour: 0.005, currency: 'USD', period: '2026-11' };
@@ -170,6 +170,21 @@ spec:
         - {name: api, image: x, resources: {requests: {cpu: '1', memory: 1Gi}}}
 `);
     assert.deepEqual(podResources(api), { cpuCores: 1.5, memoryBytes: 1.5 * GiB, gpus: 0 });
+    // what a CPU HPA counts per container (sizing.ts: the pod's other containers), a limit for a missing request
+    const withLimit = payApi(`      initContainers:
+        - {name: istio-proxy, image: i, restartPolicy: Always, resources: {limits: {cpu: 200m}}}
+      containers:
+        - {name: api, image: x, resources: {requests: {cpu: '1'}}}
+        - {name: log, image: l}
+`);
+    assert.deepEqual(
+      containerCpuRequests(withLimit!),
+      new Map([
+        ['api', 1],
+        ['log', undefined],
+        ['istio-proxy', 0.2],
+      ]),
+    );
   });
 
   it('limits-only containers: each resource without a request is read from its limit (a native sidecar and a Helm chart alike)', () => {

@@ -26,13 +26,16 @@ describe('policy rules', () => {
     const p = policy();
     const usage = { cpuPercentile: 0.2, memoryPercentile: 400 * MiB, memoryPeak: 500 * MiB, oomKilled: false };
     // target 70%: 0.2 / 0.7 = 0.2858 (rounded up to the millicore), above 0.2 × 1.15 = 0.23
-    const r = resourcesRule(usage, p, 0.7);
+    const alone = { otherUsage: 0, otherRequests: 0 };
+    const r = resourcesRule(usage, p, { target: 0.7, ...alone });
     assert.equal(r.proposed.cpuRequest, 0.286);
     assert.ok(r.rules.includes('cpu-hpa-target:70%'), r.rules.join(','));
     // target 95%: 0.2 / 0.95 = 0.2105 is below the margin's 0.23, which stays (and no target rule)
-    const high = resourcesRule(usage, p, 0.95);
+    const high = resourcesRule(usage, p, { target: 0.95, ...alone });
     assert.equal(high.proposed.cpuRequest, 0.23);
     assert.ok(!high.rules.some((x) => x.startsWith('cpu-hpa-target')));
+    // the HPA judges the pod: a sidecar using 0.1 of its 0.1 puts the pod at (0.2 + 0.1) / 0.7 − 0.1 = 0.3286 for this one
+    assert.equal(resourcesRule(usage, p, { target: 0.7, otherUsage: 0.1, otherRequests: 0.1 }).proposed.cpuRequest, 0.329);
     // memory is not the HPA's
     assert.equal(r.proposed.memoryRequest, 460 * MiB);
   });
