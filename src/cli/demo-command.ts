@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { ChildServices } from './stop-children.js';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Admin, Kafka } from 'kafkajs';
@@ -150,30 +150,47 @@ export class DemoLock {
   static async hold(demoDir: string, stackDir: string, secure: boolean, say: (line: string) => void = console.log): Promise<DemoLock> {
     const file = path.join(demoDir, 'running');
     const me = { pid: process.pid, start: processStartOf(process.pid) };
+    const busy = (pid: number): ForesightError => {
+      const own = secure
+        ? 'FORESIGHT_STACK_SECURE_DIR and the FORESIGHT_STACK_SECURE_*_PORT variables'
+        : 'FORESIGHT_STACK_DIR and the FORESIGHT_STACK_*_PORT variables';
+      return new ForesightError(
+        'INPUT_INVALID',
+        `another demo (pid ${pid}) is running on the stack in ${stackDir}: wait for it to end or stop it (kill ${pid}), or run this one on a stack of its own (${own})`,
+      );
+    };
+    const live = (held: LockContent | undefined): boolean =>
+      held !== undefined && held.pid !== process.pid && (held.start === undefined ? (cmdlineOf(held.pid) ?? '').split('\0').includes('demo') : alive(held));
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        writeFileSync(file, `${JSON.stringify({ ...me, services: [] })}\n`, { flag: 'wx' });
-        return new DemoLock(file, me);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
+      if (createWhole(file, `${JSON.stringify({ ...me, services: [] })}\n`)) return new DemoLock(file, me);
       const held = readLock(file);
-      if (held && held.pid !== process.pid && (held.start === undefined ? (cmdlineOf(held.pid) ?? '').split('\0').includes('demo') : alive(held))) {
-        const own = secure
-          ? 'FORESIGHT_STACK_SECURE_DIR and the FORESIGHT_STACK_SECURE_*_PORT variables'
-          : 'FORESIGHT_STACK_DIR and the FORESIGHT_STACK_*_PORT variables';
-        throw new ForesightError(
-          'INPUT_INVALID',
-          `another demo (pid ${held.pid}) is running on the stack in ${stackDir}: wait for it to end or stop it (kill ${held.pid}), or run this one on a stack of its own (${own})`,
-        );
+      if (live(held)) throw busy(held!.pid);
+      // a demo that died: its lock is moved aside in one step (of two demos taking it over, one moves it) and read again
+      const aside = `${file}.${process.pid}.stale`;
+      try {
+        renameSync(file, aside);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
       }
-      // a demo that died: the services it left running would commit into the repository this one reseeds
-      const left = (held?.services ?? []).filter(alive);
+      const moved = readLock(aside);
+      if (live(moved)) {
+        // another demo took it over in between: its lock goes back, and it runs
+        try {
+          linkSync(aside, file);
+        } catch {
+          // a third one holds it now
+        }
+        rmSync(aside, { force: true });
+        throw busy(moved!.pid);
+      }
+      rmSync(aside, { force: true });
+      // the services it left running would commit into the repository this one reseeds
+      const left = (moved?.services ?? []).filter(alive);
       if (left.length > 0) {
         say(`  stopping the processor and committer an earlier demo left running (${left.map((p) => `pid ${p.pid}`).join(', ')})`);
         for (const p of left) await stopProcess({ pid: p.pid, marker: 'foresight', startedAt: '' }, 20_000);
       }
-      rmSync(file, { force: true });
     }
     throw new ForesightError('INPUT_INVALID', `another demo took the stack in ${stackDir} at the same moment: wait for it to end, then run this one again`);
   }
@@ -182,7 +199,10 @@ export class DemoLock {
   recordServices(pids: number[]): void {
     if (!this.holds()) return;
     const services = pids.map((pid) => ({ pid, start: processStartOf(pid) }));
-    writeFileSync(this.file, `${JSON.stringify({ ...this.me, services })}\n`);
+    // replaced in one step: a demo reading it meanwhile never sees it empty (and would take that for a dead demo's)
+    const temp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify({ ...this.me, services })}\n`);
+    renameSync(temp, this.file);
   }
 
   /** Removes the lock while it is still this demo's (another demo took it over: left alone). */
@@ -196,8 +216,25 @@ export class DemoLock {
   }
 }
 
+type LockContent = ProcessRef & { services?: ProcessRef[] };
+
+/** Creates `file` holding `text`, whole, unless it exists (a hard link of a file written beside it: never seen empty). */
+function createWhole(file: string, text: string): boolean {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, text);
+  try {
+    linkSync(temp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
 /** The lock's holder and services; a lock of one line holding a pid (the first form) has no start; undefined when unreadable. */
-function readLock(file: string): (ProcessRef & { services?: ProcessRef[] }) | undefined {
+function readLock(file: string): LockContent | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8').trim();

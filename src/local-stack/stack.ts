@@ -95,7 +95,8 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
     // that no stack runs half of its services beside the other's half; the next `stack up` finds one whole stack
     const raced = results.some((r) => r.status === 'rejected' && r.reason instanceof PortTakenError);
     if (raced) {
-      const mine = started.filter((x, i) => x.fresh && results[i].status === 'fulfilled');
+      // every one it started and that still runs (one that timed out waiting for the other stack's Kafka included)
+      const mine = started.filter((x) => x.fresh && readPidFile(x.spec.pidFile)?.pid === x.pid);
       for (const { spec } of mine) {
         const rec = readPidFile(spec.pidFile);
         if (rec) await stopProcess(rec, 20_000);

@@ -102,6 +102,13 @@ export function changeCost(delta: PodResources, prices: PoolPrices): CostEstimat
     }
     let capped = false;
     if (amount > 0) hourly += amount * c.marginal;
+    else if (c.onDemandByHour.length === 0)
+      // no hour billed of late (billing a week late, rows backfilled): how much of the cut is on demand is not known
+      return {
+        known: false,
+        reason: `cost unknown: commitments cover ${Math.round(c.coveredShare * 100)}% of pool ${prices.pool}'s ${u.unit}s and none of its last days' hours is billed, so what a cut sheds past them is not known`,
+        pool: prices.pool,
+      };
     else {
       // the mean over the hours of what the cut sheds of each hour's on-demand usage
       const hours = c.onDemandByHour;

@@ -201,10 +201,21 @@ export function teamOf(w: ResolvedWorkload | undefined): string | undefined {
  */
 export function cpuHpaOf(w: ResolvedWorkload | undefined): CpuHpa | undefined {
   const target = w && !w.scaledObject ? Number(currentValue(w, 'targetCPUUtilization', null) ?? NaN) : NaN;
-  if (!w || !(target > 0)) return undefined;
+  if (!w || !(target > 0) || helmAutoscalingOff(w)) return undefined;
   const [min, max] = ['minReplicas', 'maxReplicas'].map((f) => Number(currentValue(w, f, null) ?? NaN));
   if (!Number.isFinite(max)) return undefined;
   return { minReplicas: Number.isFinite(min) ? min : 1, maxReplicas: max, targetUtilization: target / 100 };
+}
+
+/**
+ * A Helm chart whose values switch its HPA off: an `enabled` value false beside the mapped CPU target (the layout of
+ * `helm create`'s scaffold, `autoscaling.enabled` beside `autoscaling.targetCPUUtilizationPercentage`).
+ */
+function helmAutoscalingOff(w: ResolvedWorkload): boolean {
+  const target = w.helm?.fields.targetCPUUtilization;
+  if (!target) return false;
+  const enabled = get(w.helm!.value, [...target.split('.').slice(0, -1), 'enabled']);
+  return enabled === false || enabled === 'false';
 }
 
 /**

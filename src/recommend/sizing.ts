@@ -165,9 +165,13 @@ export class SizingRules {
     // the request is the unit the HPA scales in: a change moves the replicas that run by usage Foresight does not see
     // per replica, saves no CPU (the HPA keeps usage ÷ requests at its target) and churns, so the CPU request is left
     // as it is; so too where the pod's other containers' usage or requests are not known
-    const cpuNow = parseQuantity(current('requests.cpu') ?? '');
+    // the request the HPA divides by: a limit stands in for a missing request, as the API server sets it; with neither
+    // the HPA cannot compute utilisation, and a request is what to propose
+    const cpuNowText = current('requests.cpu') ?? current('limits.cpu');
+    const cpuNow = cpuNowText === null ? undefined : parseQuantity(cpuNowText);
     const hpaScaling =
       hpa !== undefined &&
+      cpuNowText !== null &&
       !(
         hpa.others !== undefined &&
         cpuNow !== undefined &&
@@ -204,7 +208,7 @@ export class SizingRules {
     const prices = await this.d.money.prices(facts.pool(policy), stepEndMs);
     const delta = cpuDelta === undefined || memDelta === undefined ? undefined : { cpuCores: cpuDelta, memoryBytes: memDelta, gpus: 0 };
     const cost = requestsCostDelta(delta, facts.replicas, prices);
-    if (hpa && cpuDelta !== 0) rules.push('cpu-hpa:at-floor');
+    if (hpa && cpuDelta !== undefined && cpuDelta !== 0) rules.push('cpu-hpa:at-floor');
     const critical = cost.known && cost.monthly > policy.critical.monthlyCostIncreaseAbove;
     if (critical) rules.push('critical:cost-increase');
     const rec = this.base(id, 'RESOURCES', id.container, changes, {

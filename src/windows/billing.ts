@@ -71,7 +71,8 @@ export interface CommittedUnit {
   coveredShare: number;
   /**
    * the usage no commitment covered in each of the last billed hours (at most 24, oldest first): a cut saves, hour by hour,
-   * only what it sheds of it; below it is committed capacity, paid whether used or not until the commitment ends
+   * only what it sheds of it; below it is committed capacity, paid whether used or not until the commitment ends. Empty
+   * where no hour of the days read was billed (billing over a week late, rows backfilled): a cut's saving is unknown
    */
   onDemandByHour: number[];
 }
@@ -259,14 +260,16 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
 
 /**
  * Whether a commitment covered a usage row: FOCUS's CommitmentDiscountId on it (a reservation, savings plan or
- * committed-use discount applied), unless its CommitmentDiscountStatus says 'Unused' (the unused part of a commitment,
- * no usage), or its PricingCategory 'Committed'. Rows without those columns (exporters of FOCUS 1.0's mandatory set,
+ * committed-use discount applied) or its PricingCategory 'Committed', unless its CommitmentDiscountStatus says
+ * 'Unused' (the unused part of a commitment, no usage). A row a commitment covered in part (credits inside it) counts
+ * as covered whole. Rows without those columns (exporters of FOCUS 1.0's mandatory set,
  * this schema's rows written before them) are not covered: a discount alone (sustained use, negotiated, tiered) is
  * not a commitment.
  */
 export function coveredByCommitment(row: BillingRecord): boolean {
-  if (row.CommitmentDiscountId && row.CommitmentDiscountStatus?.toLowerCase() !== 'unused') return true;
-  return row.PricingCategory?.toLowerCase() === 'committed';
+  // FOCUS marks a commitment's unused part 'Committed' too: its status rules it out first
+  if (row.CommitmentDiscountStatus?.toLowerCase() === 'unused') return false;
+  return Boolean(row.CommitmentDiscountId) || row.PricingCategory?.toLowerCase() === 'committed';
 }
 
 /** What a row's usage costs without its commitment discount: FOCUS ContractedCost, else (left 0 by an exporter) EffectiveCost. */
@@ -277,8 +280,12 @@ function contractedCostOf(row: BillingRecord): number {
 /** Fields `c<hour>` / `o<hour>` of the hourly price hashes: a unit's quantity in that hour a commitment covered / did not. */
 export const COVERED_PREFIX = 'c';
 export const ON_DEMAND_PREFIX = 'o';
-/** Days an hourly price hash is kept (priceHoursHashName): enough for the last 24 billed hours a day late. */
-export const HOURLY_PRICE_DAYS = 3;
+/**
+ * Days an hourly price hash is kept (priceHoursHashName), and read back up to the day asked (CostStore.poolPrices): the
+ * last 24 billed hours with billing up to a week late (BILLING_LAG_MAX_HOURS), and a day to spare for the expiry.
+ */
+export const HOURLY_PRICE_DAYS_READ = 8;
+export const HOURLY_PRICE_DAYS = HOURLY_PRICE_DAYS_READ + 1;
 
 /** The UTC day of a time, "YYYYMMDD", and its start. */
 export function dayOf(ms: number): string {

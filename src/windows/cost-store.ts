@@ -6,7 +6,7 @@
  *                                                  "currency:<ISO 4217>" → rows billed in it;
  *                                                  "cq"/"ccontracted", "oq"/"ocost" → quantity and cost of the
  *                                                  usage a commitment covered / did not
- *   <prefix>:{t:p}:price:<pool>:<unit>:h<yyyymmdd> hash: "c<hour>"/"o<hour>" → that hour's quantity, kept three days
+ *   <prefix>:{t:p}:price:<pool>:<unit>:h<yyyymmdd> hash: "c<hour>"/"o<hour>" → that hour's quantity, kept nine days
  *
  * A scope's figures are the sum over the billing topics and their partitions (rows of one
  * scope may sit in several). Reads scan keys: they serve policies, not the hot path. Writes go through applyCosts-n.lua, one call per batch.
@@ -16,7 +16,7 @@ import { ForesightError } from '../util/errors.js';
 import {
   committedUnit,
   dayOf,
-  HOURLY_PRICE_DAYS,
+  HOURLY_PRICE_DAYS_READ,
   INSTANCE_HOUR,
   monthExpireAt,
   monthOf,
@@ -248,7 +248,7 @@ export class CostStore {
    * with the rows' currency. Rows of one pool in several currencies cannot be added up: its prices
    * are then unknown and `currencies` names them. Where commitments cover part of a unit's usage, its
    * figures at the margin (`committed`) from that month and the hours billed on the day of `atMs`
-   * and the two days before (so a memo of them per pool and day holds: money.ts prices).
+   * and the days before (HOURLY_PRICE_DAYS_READ; so a memo of them per pool and day holds: money.ts prices).
    */
   async poolPrices(pool: string, atMs = Date.now()): Promise<PoolPrices> {
     const d = new Date(atMs);
@@ -257,7 +257,7 @@ export class CostStore {
     const currencies = new Set<string>();
     const used = new Set<string>();
     // the hourly quantities of the day asked and the days before it (committedUnit), read where a month has covered usage
-    const days = Array.from({ length: HOURLY_PRICE_DAYS }, (_, i) => dayOf(atMs - i * 24 * HOUR));
+    const days = Array.from({ length: HOURLY_PRICE_DAYS_READ }, (_, i) => dayOf(atMs - i * 24 * HOUR));
     for (const [unit, key] of UNIT_PRICE_KEYS) {
       for (const month of [current, previous]) {
         const h = await this.sumOver(priceHashName(pool, unit, month));

@@ -12,7 +12,7 @@
  *   <prefix>:{t:p}:price:<pool>:<unit>:<yyyymm> hash    "cost", "quantity", "currency:<ISO 4217>"; "cq"/"ccontracted" and
  *                                               "oq"/"ocost": usage a commitment covered / did not (cost-store.ts)
  *   <prefix>:{t:p}:price:<pool>:<unit>:h<yyyymmdd> hash "c<hour>"/"o<hour>": that hour's covered / other quantity,
- *                                               kept three days (windows/billing.ts committedUnit)
+ *                                               kept nine days (windows/billing.ts committedUnit)
  *   <prefix>:{t:p}:rebuild | :incomplete        the lost-state marks (state-marks.ts)
  * Per workload (tag {<workload>}; recommend/). metrics.v1 is keyed by series, so a workload's series are
  * scored on different partitions (at once in one processor, or in two): each field below has ONE writing

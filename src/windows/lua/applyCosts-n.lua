@@ -7,6 +7,8 @@
 
   KEYS[1]      string  applied offset of the partition   fs:{billing.v1:0}:applied
   KEYS[2..]    hash    cost and price hashes touched      fs:{billing.v1:0}:cost:ns:shop:202611
+                       (per month; a price's hourly quantities per day, fs:{billing.v1:0}:price:p1:cpu-core-hour:h20261130,
+                       whose PEXPIREAT is nine days after the day began: one already past deletes the key at once)
   ARGV[1]      expected applied offset ("-1" when none)
   ARGV[2]      new applied offset
   ARGV[3 .. 2+K]   PEXPIREAT (ms) for KEYS[2..], K = #KEYS - 1

@@ -83,6 +83,32 @@ describe('demo lock', () => {
     await assert.rejects(DemoLock.hold(demoDir, dir, false), /another demo/);
   });
 
+  it('of two demos taking over a dead demo’s lock at once, one gets it', async () => {
+    const module = path.resolve('dist/src/cli/demo-command.js');
+    const script = `import(${JSON.stringify(module)}).then(async (m) => {
+      try { await m.DemoLock.hold(process.argv[1], 'x', false, () => {}); console.log('HELD'); setTimeout(() => {}, 3000); }
+      catch (e) { console.log(/another demo/.test(e.message) ? 'BUSY' : 'ERROR ' + e.message); }
+    })`;
+    for (let run = 0; run < 3; run++) {
+      const { demoDir, file } = lockIn(`race${run}`);
+      const service = await idle('foresight', 'processor'); // a dead demo's service, stopped by whichever takes over
+      children.push(service.child);
+      writeFileSync(file, `${JSON.stringify({ pid: 2147483646, start: '1', services: [service.ref] })}\n`);
+      const outputs = await Promise.all(
+        [0, 1].map(
+          () =>
+            new Promise<string>((resolve) => {
+              const c = spawn(process.execPath, ['-e', script, demoDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+              let out = '';
+              c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+              c.on('exit', () => resolve(out.trim()));
+            }),
+        ),
+      );
+      assert.deepEqual(outputs.sort(), ['BUSY', 'HELD'], `run ${run}: ${outputs.join(' / ')}`);
+    }
+  });
+
   it('stops the processor and committer a demo killed hard left running before it takes the lock', async () => {
     const { demoDir, file } = lockIn('orphans');
     const services = [await idle('foresight', 'processor'), await idle('foresight', 'committer')];

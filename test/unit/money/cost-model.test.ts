@@ -352,4 +352,20 @@ spec:
     assert.equal(chart('        minReplicas: autoscaling.minReplicas\n        requests.cpu: resources.requests.cpu\n'), true, 'only the floor mapped');
     assert.equal(chart('        keda.minReplicaCount: keda.min\n        requests.cpu: resources.requests.cpu\n'), true);
   });
+
+  it("a Helm chart's CPU HPA: its mapped target, unless `enabled: false` beside it switches it off (helm create's layout)", () => {
+    const hpa = (enabled: string) => {
+      const files = new Map([
+        [
+          'foresight-mapping.yaml',
+          `apiVersion: foresight.dev/v1\nkind: Mapping\nworkloads:\n  - workload: pay/Deployment/cart\n    helm:\n      values: charts/cart/values.yaml\n      fields:\n        minReplicas: autoscaling.minReplicas\n        maxReplicas: autoscaling.maxReplicas\n        targetCPUUtilization: autoscaling.targetCPUUtilizationPercentage\n`,
+        ],
+        ['charts/cart/values.yaml', `autoscaling: {${enabled}minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 80}\n`],
+      ]);
+      return cpuHpaOf(ManifestIndex.build(files).resolve({ namespace: 'pay', kind: 'Deployment', name: 'cart' }));
+    };
+    assert.deepEqual(hpa(''), { minReplicas: 2, maxReplicas: 6, targetUtilization: 0.8 });
+    assert.deepEqual(hpa('enabled: true, '), { minReplicas: 2, maxReplicas: 6, targetUtilization: 0.8 });
+    assert.equal(hpa('enabled: false, '), undefined);
+  });
 });
