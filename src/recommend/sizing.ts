@@ -207,7 +207,12 @@ export class SizingRules {
     if (changes.length === 0) return undefined;
     const prices = await this.d.money.prices(facts.pool(policy), stepEndMs);
     const delta = cpuDelta === undefined || memDelta === undefined ? undefined : { cpuCores: cpuDelta, memoryBytes: memDelta, gpus: 0 };
-    const cost = requestsCostDelta(delta, facts.replicas, prices);
+    // a request the manifest in force does not set (it is there: no request to compare with) says so, not "not in the repository"
+    const unset = w ? changes.filter((c) => c.current === null && c.field.startsWith('requests.')).map((c) => c.field) : [];
+    const cost: CostEstimate =
+      delta === undefined && unset.length > 0
+        ? { known: false, reason: `cost unknown: container ${id.container} has no ${unset.join(' or ')} in force to compare with`, pool: prices.pool }
+        : requestsCostDelta(delta, facts.replicas, prices);
     if (hpa && cpuDelta !== undefined && cpuDelta !== 0) rules.push('cpu-hpa:at-floor');
     const critical = cost.known && cost.monthly > policy.critical.monthlyCostIncreaseAbove;
     if (critical) rules.push('critical:cost-increase');

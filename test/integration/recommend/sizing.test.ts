@@ -62,7 +62,9 @@ spec:
     - type: Resource
       resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}
 `;
-    const repo = gitopsRemote({ 'apps/busy/busy.yaml': busy });
+    // bare: under a CPU HPA with no CPU request at all (the HPA cannot compute utilisation): a request is proposed
+    const bare = busy.replace(/busy/g, 'bare').replace('requests: {cpu: 200m, memory: 512Mi}', 'requests: {memory: 512Mi}');
+    const repo = gitopsRemote({ 'apps/busy/busy.yaml': busy, 'apps/bare/bare.yaml': bare });
     const checkout = path.join(repo.tmp, 'checkout');
     execFileSync('git', ['clone', '-q', repo.remote, checkout]);
     const env = testEnv({
@@ -112,6 +114,7 @@ spec:
       sample('shop/Deployment/checkout', 'app', 'oom_kills', 1, end - 3 * HOUR),
       ...times.map((t, i) => sample('shop/Deployment/busy', 'app', 'cpu_usage', 0.3 * (1 + 0.1 * noise(i + 3)), t)),
       ...times.map((t, i) => sample('shop/Deployment/busy', 'app', 'memory_usage', 100 * 2 ** 20 * (1 + 0.05 * noise(i + 11)), t)),
+      ...times.map((t, i) => sample('shop/Deployment/bare', 'app', 'cpu_usage', 0.3 * (1 + 0.1 * noise(i + 5)), t)),
     ];
     await produceSamples(kafka, cfg, codec, samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
@@ -181,13 +184,21 @@ spec:
       ['requests.memory', 'limits.memory'],
     );
     assert.ok(busyRes[0].rules.includes('cpu-hpa:scaling:cpu-request-kept'), busyRes[0].rules.join(','));
+    // bare: a CPU request for the HPA's target, ~0.33 ÷ 0.6; its cost unknown (nothing to compare with)
+    const bareRes = recs.filter((r) => r.type === 'RESOURCES' && r.name === 'bare');
+    assert.equal(bareRes.length, 1, show);
+    assert.deepEqual(plain(bareRes[0].changes.map((c) => [c.field, c.current])), [['requests.cpu', null]]);
+    const bareCpu = parseQuantity(bareRes[0].changes[0].proposed)!;
+    assert.ok(bareCpu > 0.3 / 0.6 && bareCpu < 0.7, bareRes[0].changes[0].proposed);
+    assert.ok(bareRes[0].rules.includes('cpu-hpa-target:60%'), bareRes[0].rules.join(','));
+    assert.equal(bareRes[0].costUnknown, 'cost unknown: container app has no requests.cpu in force to compare with');
 
     // the committer: IDLE and RESOURCES to main, SPOT as a pull request
     const committer = startCli(['committer'], env);
     try {
       assert.ok(
         await waitFor(
-          async () => Number(repo.git('rev-list', '--count', 'main').trim()) === 4 && LocalGitBackend.pullRequests(repo.remote).length === 1,
+          async () => Number(repo.git('rev-list', '--count', 'main').trim()) === 5 && LocalGitBackend.pullRequests(repo.remote).length === 1,
           60_000,
         ),
         committer.output().slice(-3000),
