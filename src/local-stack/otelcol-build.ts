@@ -12,6 +12,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { sleep } from '../util/retry.js';
+import { statFields } from './processes.js';
 
 /** What install.sh writes while its build runs, relative to the project root. */
 export const BUILDING_FILE = path.join('.tools', 'otelcol-foresight.building');
@@ -22,18 +23,13 @@ const MARKER = 'install.sh';
 /** and it runs in the recipe's folder (install.sh forks it there), relative to the project root. */
 const BUILD_DIR = path.join('examples', 'otel-collector', 'otelcol-foresight');
 
-/** Parent pid of each process (from /proc/<pid>/stat; the command name in parentheses may hold spaces). */
+/** Parent pid of each process (from /proc/<pid>/stat, processes.ts statFields). */
 function parents(): Map<number, number> {
   const out = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      out.set(Number(entry), ppid);
-    } catch {
-      // gone meanwhile
-    }
+    const f = statFields(entry); // undefined: gone meanwhile
+    if (f) out.set(Number(entry), Number(f[1]));
   }
   return out;
 }

@@ -151,27 +151,29 @@ export function listeningPids(port: number): Set<number> | undefined {
   return pids;
 }
 
-/** The process group of a process (its leader's pid: a service spawned detached leads its own), or undefined. */
-export function processGroupOf(pid: number): number | undefined {
+/**
+ * The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses): [0] state, [1] ppid,
+ * [2] pgrp, … [19] starttime (fields 3, 4, 5 and 22 of proc(5)); undefined when the process is gone.
+ */
+export function statFields(pid: number | string): string[] | undefined {
   try {
-    // /proc/<pid>/stat: "pid (comm) state ppid pgrp …", the command name in parentheses may hold spaces
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
+/** The process group of a process (its leader's pid: a service spawned detached leads its own), or undefined. */
+export function processGroupOf(pid: number): number | undefined {
+  const f = statFields(pid);
+  return f ? Number(f[2]) : undefined;
+}
+
 /**
- * When a process started, in clock ticks since boot (/proc/<pid>/stat field 22), as a string; undefined when it is not
- * running. With its pid it names one process for good: a pid taken again later has another start.
+ * When a process started, in clock ticks since boot, as a string; undefined when it is not running. With its pid it
+ * names one process for good: a pid taken again later has another start.
  */
 export function processStartOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // fields after "(comm)": state is field 3, starttime field 22
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return statFields(pid)?.[19];
 }
