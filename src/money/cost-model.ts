@@ -100,22 +100,18 @@ export function changeCost(delta: PodResources, prices: PoolPrices): CostEstimat
       hourly += amount * prices[u.price]!;
       continue;
     }
-    let capped = false;
-    if (amount > 0) hourly += amount * c.marginal;
-    else if (c.onDemandByHour.length === 0)
-      // no hour billed of late (billing a week late, rows backfilled): how much of the cut is on demand is not known
+    const hours = c.onDemandByHour;
+    // no hour billed of late (billing a week late, rows backfilled): how much of a cut is on demand is not known
+    if (amount < 0 && hours.length === 0)
       return {
         known: false,
         reason: `cost unknown: commitments cover ${Math.round(c.coveredShare * 100)}% of pool ${prices.pool}'s ${u.unit}s and none of its last days' hours is billed, so what a cut sheds past them is not known`,
         pool: prices.pool,
       };
-    else {
-      // the mean over the hours of what the cut sheds of each hour's on-demand usage
-      const hours = c.onDemandByHour;
-      const shed = hours.length ? hours.reduce((a, v) => a + Math.min(-amount, v), 0) / hours.length : 0;
-      capped = shed < -amount - 1e-12;
-      hourly -= shed * c.marginal;
-    }
+    // a cut: the mean over the hours of what it sheds of each hour's on-demand usage
+    const paid = amount > 0 ? amount : -hours.reduce((a, v) => a + Math.min(-amount, v), 0) / hours.length;
+    const capped = paid > amount + 1e-12;
+    hourly += paid * c.marginal;
     rules.push(`commitment:${u.unit}:marginal=${+c.marginal.toPrecision(4)}:covered=${Math.round(c.coveredShare * 100)}%${capped ? ':cut-capped' : ''}`);
   }
   return { ...blended, monthly: hourly * HOURS_PER_MONTH, ...(rules.length ? { rules } : {}) };
@@ -154,15 +150,20 @@ export function movePoolCostDelta(perReplica: PodResources | undefined, replicas
   const amount = scaleResources(perReplica, replicas);
   const leaving = changeCost(scaleResources(amount, -1), from);
   if (!leaving.known) return leaving;
-  const here = { ...leaving, monthly: -leaving.monthly };
   const there = changeCost(amount, to);
   if (!there.known) return { ...there, pool: from.pool };
-  if (here.currency && there.currency && here.currency !== there.currency)
+  if (leaving.currency && there.currency && leaving.currency !== there.currency)
     return {
       known: false,
-      reason: `cost unknown: pools ${from.pool} (${here.currency}) and ${to.pool} (${there.currency}) are billed in different currencies`,
+      reason: `cost unknown: pools ${from.pool} (${leaving.currency}) and ${to.pool} (${there.currency}) are billed in different currencies`,
       pool: from.pool,
     };
-  const rules = [...(here.rules ?? []), ...(there.rules ?? [])];
-  return { known: true, monthly: there.monthly - here.monthly, pool: from.pool, currency: here.currency ?? there.currency, ...(rules.length ? { rules } : {}) };
+  const rules = [...(leaving.rules ?? []), ...(there.rules ?? [])];
+  return {
+    known: true,
+    monthly: there.monthly + leaving.monthly,
+    pool: from.pool,
+    currency: leaving.currency ?? there.currency,
+    ...(rules.length ? { rules } : {}),
+  };
 }
