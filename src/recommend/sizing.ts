@@ -164,9 +164,9 @@ export class SizingRules {
     // target of today's requests and the HPA's 10% tolerance): the change is priced on its minReplicas. Above its floor
     // the request is the unit the HPA scales in: a change moves the replicas that run by usage Foresight does not see
     // per replica, saves no CPU (the HPA keeps usage ÷ requests at its target) and churns, so the CPU request is left
-    // as it is; so too where the pod's other containers' usage or requests are not known
-    // the request the HPA divides by: a limit stands in for a missing request, as the API server sets it; with neither
-    // the HPA cannot compute utilisation, and a request is what to propose
+    // as it is; so too where the pod's other containers' usage or requests are not known. The request the HPA divides
+    // by: a limit stands in for a missing one, as the API server sets it; with neither the HPA cannot compute
+    // utilisation, and a request is what to propose
     const cpuNowText = current('requests.cpu') ?? current('limits.cpu');
     const cpuNow = cpuNowText === null ? undefined : parseQuantity(cpuNowText);
     const hpaScaling =
