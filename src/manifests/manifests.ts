@@ -323,10 +323,13 @@ export function locateField(w: ResolvedWorkload, field: string, container: strin
     if (!w.hpa) throw new RejectedMessage('unknown-workload', `${label}: no HorizontalPodAutoscaler in the repository scales it (for ${field})`);
     const { file, index, value } = w.hpa.edit;
     if (field !== 'targetCPUUtilization') return { file, index, path: ['spec', field] };
-    const metrics = ((value.spec as Record<string, unknown> | undefined)?.metrics ?? []) as Record<string, unknown>[];
-    const i = metrics.findIndex((m) => m.type === 'Resource' && (m.resource as Record<string, unknown> | undefined)?.name === 'cpu');
-    if (i < 0) throw new RejectedMessage('manifest-invalid', `${file}: the HorizontalPodAutoscaler has no cpu Resource metric to set the target of`);
-    return { file, index, path: ['spec', 'metrics', i, 'resource', 'target', 'averageUtilization'] };
+    const cpu = hpaCpuMetric(get(value, ['spec', 'metrics']));
+    if (!cpu)
+      throw new RejectedMessage(
+        'manifest-invalid',
+        `${file}: the HorizontalPodAutoscaler has no cpu Resource or ContainerResource metric to set the target of`,
+      );
+    return { file, index, path: ['spec', 'metrics', cpu.index, cpu.key, 'target', 'averageUtilization'] };
   }
   const doc = w.workload!.edit;
   if (field === 'replicas') return { file: doc.file, index: doc.index, path: ['spec', 'replicas'] };
@@ -374,6 +377,24 @@ function thresholdTrigger(triggers: unknown): number {
 }
 
 /**
+ * An HPA's CPU-utilisation metric (autoscaling/v2 `spec.metrics`): the first `Resource` metric on `cpu`, else the
+ * first `ContainerResource` metric on `cpu`, which judges one container's usage ÷ request instead of the pod's
+ * (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#container-resource-metrics).
+ */
+export function hpaCpuMetric(
+  metrics: unknown,
+): { index: number; key: 'resource' | 'containerResource'; metric: Record<string, unknown>; container?: string } | undefined {
+  if (!Array.isArray(metrics)) return undefined;
+  const isCpu = (m: unknown, type: string, key: string): boolean => get(m, ['type']) === type && get(m, [key, 'name']) === 'cpu';
+  let index = metrics.findIndex((m) => isCpu(m, 'Resource', 'resource'));
+  if (index >= 0) return { index, key: 'resource', metric: metrics[index] as Record<string, unknown> };
+  index = metrics.findIndex((m) => isCpu(m, 'ContainerResource', 'containerResource') && typeof get(m, ['containerResource', 'container']) === 'string');
+  if (index < 0) return undefined;
+  const metric = metrics[index] as Record<string, unknown>;
+  return { index, key: 'containerResource', metric, container: get(metric, ['containerResource', 'container']) as string };
+}
+
+/**
  * The current value of a logical field as deployed (patches merged over bases), as a string;
  * null where absent. The documents' shapes were checked when indexed (shapes.ts: a workload of
  * another shape does not resolve); the list guards here keep any other from throwing.
@@ -392,9 +413,8 @@ export function currentValue(w: ResolvedWorkload, field: string, container: stri
   } else if (field === 'minReplicas' || field === 'maxReplicas') {
     v = w.hpa ? get(w.hpa.merged, ['spec', field]) : undefined;
   } else if (field === 'targetCPUUtilization') {
-    const metrics = listAt(w.hpa?.merged, ['spec', 'metrics']);
-    v = metrics?.find((m) => m.type === 'Resource' && get(m, ['resource', 'name']) === 'cpu');
-    v = v ? get(v as Record<string, unknown>, ['resource', 'target', 'averageUtilization']) : undefined;
+    const cpu = hpaCpuMetric(get(w.hpa?.merged, ['spec', 'metrics']));
+    v = cpu ? get(cpu.metric, [cpu.key, 'target', 'averageUtilization']) : undefined;
   } else if (field === 'replicas') {
     v = w.workload ? get(w.workload.merged, ['spec', 'replicas']) : undefined;
   } else if (field.startsWith('nodeSelector.')) {

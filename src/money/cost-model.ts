@@ -136,12 +136,14 @@ export function requestsCostDelta(delta: PodResources | undefined, replicas: num
   return changeCost(scaleResources(delta, replicas), prices);
 }
 
-/** An HPA that scales on CPU utilisation (a Resource metric `cpu` with `averageUtilization`), with its replica bounds: a CPU request change may move its replicas. */
+/** An HPA that scales on CPU utilisation (a Resource or ContainerResource metric `cpu` with `averageUtilization`), with its replica bounds: a CPU request change may move its replicas. */
 export interface CpuHpa {
   minReplicas: number;
   maxReplicas: number;
   /** its target, a fraction of the request (averageUtilization 70 → 0.7) */
   targetUtilization: number;
+  /** a ContainerResource metric: the one container whose usage ÷ request it judges (absent: the pod's, all containers) */
+  container?: string;
 }
 
 /** Moving the same replicas from one pool to another (SPOT): what they add there minus what leaving here saves (changeCost). */

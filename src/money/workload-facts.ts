@@ -11,7 +11,7 @@
  *   pod template. Metric series carry no team (their ids are cluster/namespace/kind/name/
  *   container/metric), so the manifest is the one place it is read from.
  */
-import { containerRequest, currentValue, get, requestOrLimit, type ResolvedWorkload } from '../manifests/manifests.js';
+import { containerRequest, currentValue, get, hpaCpuMetric, requestOrLimit, type ResolvedWorkload } from '../manifests/manifests.js';
 import { parseQuantity } from '../manifests/quantity.js';
 import { COMPUTE_SLICES } from '../policy/mig-profiles.js';
 import type { CpuHpa, PodResources } from './cost-model.js';
@@ -196,15 +196,17 @@ export function teamOf(w: ResolvedWorkload | undefined): string | undefined {
 
 /**
  * The workload's HPA when it scales on CPU utilisation (targetCPUUtilization in the manifest or
- * the chart's mapped values), with its bounds (minReplicas defaults to 1, as in the API); not
- * under a KEDA ScaledObject, whose triggers are not read for this.
+ * the chart's mapped values), with its bounds (minReplicas defaults to 1, as in the API) and, for a
+ * ContainerResource metric, the container it judges; not under a KEDA ScaledObject, whose triggers
+ * are not read for this.
  */
 export function cpuHpaOf(w: ResolvedWorkload | undefined): CpuHpa | undefined {
   const target = w && !w.scaledObject ? Number(currentValue(w, 'targetCPUUtilization', null) ?? NaN) : NaN;
   if (!w || !(target > 0) || helmAutoscalingOff(w)) return undefined;
   const [min, max] = ['minReplicas', 'maxReplicas'].map((f) => Number(currentValue(w, f, null) ?? NaN));
   if (!Number.isFinite(max)) return undefined;
-  return { minReplicas: Number.isFinite(min) ? min : 1, maxReplicas: max, targetUtilization: target / 100 };
+  const container = w.hpa ? hpaCpuMetric(get(w.hpa.merged, ['spec', 'metrics']))?.container : undefined;
+  return { minReplicas: Number.isFinite(min) ? min : 1, maxReplicas: max, targetUtilization: target / 100, ...(container ? { container } : {}) };
 }
 
 /**

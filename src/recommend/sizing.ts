@@ -143,8 +143,18 @@ export class SizingRules {
     const facts = this.d.money.workload(id);
     const w = this.resolve(id);
     const current = (field: string): string | null => (w ? currentValue(w, field, id.container) : null);
-    // under a CPU-utilisation HPA: the pod's other containers, whose usage and requests the HPA counts with this one's
-    const hpa = facts.cpuHpa && w ? { ...facts.cpuHpa, ...(await this.otherContainers(w, id, ref, from, stepEndMs, r.percentile, r.cpuMetric)) } : undefined;
+    // under a CPU-utilisation HPA: the pod's other containers, whose usage and requests the HPA counts with this one's;
+    // a ContainerResource metric judges its one container alone, and does not see the others' CPU at all
+    const judged = facts.cpuHpa && w && (facts.cpuHpa.container === undefined || facts.cpuHpa.container === id.container) ? facts.cpuHpa : undefined;
+    const hpa =
+      judged && w
+        ? {
+            ...judged,
+            ...(judged.container !== undefined
+              ? { others: { usage: 0, requests: 0 } }
+              : await this.otherContainers(w, id, ref, from, stepEndMs, r.percentile, r.cpuMetric)),
+          }
+        : undefined;
     const { proposed, rules } = resourcesRule(
       {
         // never below what is observed or forecast now (an event busier than declared), nor the usual need × the multiplier

@@ -64,7 +64,17 @@ spec:
 `;
     // bare: under a CPU HPA with no CPU request at all (the HPA cannot compute utilisation): a request is proposed
     const bare = busy.replace(/busy/g, 'bare').replace('requests: {cpu: 200m, memory: 512Mi}', 'requests: {memory: 512Mi}');
-    const repo = gitopsRemote({ 'apps/busy/busy.yaml': busy, 'apps/bare/bare.yaml': bare });
+    // side: an HPA on a ContainerResource metric judges its container app alone (0.3 cores on 200m, target 60%: above
+    // its floor, so app's CPU request is kept) and does not see the sidecar proxy at all (0.05 cores on 500m: cut freely)
+    const side = busy
+      .replace(/busy/g, 'side')
+      .replace(
+        '          resources:\n            requests: {cpu: 200m, memory: 512Mi}',
+        '          resources:\n            requests: {cpu: 200m, memory: 512Mi}\n        - name: proxy\n          image: example/proxy:1\n          resources:\n            requests: {cpu: 500m, memory: 64Mi}',
+      )
+      .replace('- type: Resource\n      resource: {name: cpu,', '- type: ContainerResource\n      containerResource: {name: cpu, container: app,');
+    assert.ok(side.includes('name: proxy') && side.includes('container: app'), side);
+    const repo = gitopsRemote({ 'apps/busy/busy.yaml': busy, 'apps/bare/bare.yaml': bare, 'apps/side/side.yaml': side });
     const checkout = path.join(repo.tmp, 'checkout');
     execFileSync('git', ['clone', '-q', repo.remote, checkout]);
     const env = testEnv({
@@ -115,6 +125,8 @@ spec:
       ...times.map((t, i) => sample('shop/Deployment/busy', 'app', 'cpu_usage', 0.3 * (1 + 0.1 * noise(i + 3)), t)),
       ...times.map((t, i) => sample('shop/Deployment/busy', 'app', 'memory_usage', 100 * 2 ** 20 * (1 + 0.05 * noise(i + 11)), t)),
       ...times.map((t, i) => sample('shop/Deployment/bare', 'app', 'cpu_usage', 0.3 * (1 + 0.1 * noise(i + 5)), t)),
+      ...times.map((t, i) => sample('shop/Deployment/side', 'app', 'cpu_usage', 0.3 * (1 + 0.1 * noise(i + 13)), t)),
+      ...times.map((t, i) => sample('shop/Deployment/side', 'proxy', 'cpu_usage', 0.05 * (1 + 0.1 * noise(i + 17)), t)),
     ];
     await produceSamples(kafka, cfg, codec, samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
@@ -193,12 +205,25 @@ spec:
     assert.ok(bareRes[0].rules.includes('cpu-hpa-target:60%'), bareRes[0].rules.join(','));
     assert.equal(bareRes[0].costUnknown, 'cost unknown: container app has no requests.cpu in force to compare with');
 
+    // side: app's CPU request kept (the ContainerResource HPA scales in it, whatever proxy uses); proxy's cut as if
+    // no HPA were there (no cpu-hpa rule: the HPA does not divide by it)
+    const sideRes = recs.filter((r) => r.type === 'RESOURCES' && r.name === 'side');
+    assert.deepEqual(
+      sideRes.map((r) => r.container),
+      ['proxy'],
+      show,
+    );
+    assert.deepEqual(plain(sideRes[0].changes.map((c) => [c.field, c.current])), [['requests.cpu', '500m']]);
+    const proxyCpu = parseQuantity(sideRes[0].changes[0].proposed)!;
+    assert.ok(proxyCpu > 0.05 && proxyCpu < 0.1, sideRes[0].changes[0].proposed);
+    assert.ok(!sideRes[0].rules.some((x) => x.startsWith('cpu-hpa')), sideRes[0].rules.join(','));
+
     // the committer: IDLE and RESOURCES to main, SPOT as a pull request
     const committer = startCli(['committer'], env);
     try {
       assert.ok(
         await waitFor(
-          async () => Number(repo.git('rev-list', '--count', 'main').trim()) === 5 && LocalGitBackend.pullRequests(repo.remote).length === 1,
+          async () => Number(repo.git('rev-list', '--count', 'main').trim()) === 6 && LocalGitBackend.pullRequests(repo.remote).length === 1,
           60_000,
         ),
         committer.output().slice(-3000),

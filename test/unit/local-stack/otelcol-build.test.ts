@@ -113,8 +113,12 @@ describe("install.sh's background otelcol-foresight build", () => {
   });
 
   it('is stopped at once: install.sh forks the build in the recipe folder, so there is no moment it is not known as ours', async () => {
-    const { root } = projectWithBuild(); // no wait for the build to start
-    assert.equal(await stopOtelcolBuild(root), 'stopped');
+    const { root, pid } = projectWithBuild(); // no wait for the build to start
+    // Recognised as ours (not 'none') and nothing left. Under CI load a process caught in the
+    // middle of its start-up has, about once in six runs, outlived SIGTERM and been ended by the
+    // SIGKILL that follows the grace period: 'killed' is that designed fallback, not a defect.
+    assert.match(await stopOtelcolBuild(root, 2_000), /^(stopped|killed)$/);
+    assert.deepEqual(processTree(pid).filter(running), [], 'nothing of the build still runs');
   });
 
   it("signals nothing when a stale building file's pid is now install.sh itself, or an editor of it, in the project root", async () => {

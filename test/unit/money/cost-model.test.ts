@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { currentValue, ManifestIndex } from '../../../src/manifests/manifests.js';
+import { currentValue, locateField, ManifestIndex } from '../../../src/manifests/manifests.js';
 import { HOURS_PER_MONTH, monthlyCost, movePoolCostDelta, replicasCostDelta, requestsCostDelta } from '../../../src/money/cost-model.js';
 import type { PoolPrices } from '../../../src/windows/billing.js';
 import { exampleFiles } from '../../helpers/gitops.js';
@@ -329,6 +329,17 @@ spec:
     const facts = money.workload(parseSeriesId('c/pay/Deployment/api/app/cpu_usage')!);
     assert.deepEqual(facts.cpuHpa, { minReplicas: 4, maxReplicas: 10, targetUtilization: 0.7 });
     assert.equal(facts.replicas, 4);
+    // a ContainerResource metric judges one container: its target, and the container named
+    const perContainer = hpa.replace(
+      '- type: Resource\n    resource: {name: cpu,',
+      '- type: ContainerResource\n    containerResource: {name: cpu, container: app,',
+    );
+    assert.ok(perContainer.includes('container: app'));
+    const files = new Map([['apps/pay/api.yaml', `${deployment}---\n${perContainer}`]]);
+    const resolved = ManifestIndex.build(files).resolve({ namespace: 'pay', kind: 'Deployment', name: 'api' });
+    assert.deepEqual(cpuHpaOf(resolved), { minReplicas: 4, maxReplicas: 10, targetUtilization: 0.7, container: 'app' });
+    // and a recommendation of the target edits that metric's averageUtilization
+    assert.deepEqual(locateField(resolved!, 'targetCPUUtilization', null).path, ['spec', 'metrics', 0, 'containerResource', 'target', 'averageUtilization']);
     // a plain Deployment has no HPA on CPU
     const plain = payApi('      containers:\n      - name: app\n        resources: {requests: {cpu: "2"}}\n');
     assert.equal(cpuHpaOf(plain), undefined);
