@@ -137,6 +137,16 @@ export interface BudgetStatus {
   policy: string;
 }
 
+/** Resources a change adds to its node pool (positive) or frees there (negative), in total over the replicas it was priced on. */
+export interface ResourceDelta {
+  /** CPU cores (requests). */
+  cpuCores: number;
+  /** Memory in GiB (requests). */
+  memoryGib: number;
+  /** GPUs (nvidia.com/gpu). */
+  gpus: number;
+}
+
 /** A proposed change to one workload's scaling or sizing, with everything needed to explain and review it. Produced to recommendations.v1, keyed by workload (cluster/namespace/kind/name); consumed by the git-committer. */
 export interface Recommendation {
   /** Deterministic id: a hash of the workload, the change type, the proposed values, the forecast, the model version and, for decisions a later step may repeat, the step. The same inputs always give the same id, which makes redelivery idempotent. */
@@ -181,6 +191,8 @@ export interface Recommendation {
   nodePool: null | string;
   /** Set on BUDGET recommendations (the breached budget; changes is empty, the committer only logs them) and on changes a budget capped or sent for review; else null. */
   budget: null | BudgetStatus;
+  /** What monthlyCostDelta priced, so a reader can add up several changes of one pool at its prices (cuts in a pool that commitments cover share its on-demand usage: foresight report counts them together). Null where the cost is unknown, spans two pools (SPOT) or a budget changed the figure. */
+  resourceDelta: null | ResourceDelta;
 }
 
 export type Severity = "INFO" | "WARNING" | "CRITICAL";

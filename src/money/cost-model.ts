@@ -36,6 +36,8 @@ export type CostEstimate =
       currency?: string;
       /** rules saying how commitments priced a change (changeCost), for the recommendation's rules */
       rules?: string[];
+      /** the resources priced, all in `pool` (changeCost; not a move between pools): a reader adds up changes of one pool with it */
+      amount?: PodResources;
     }
   | { known: false; reason: string; pool: string };
 
@@ -83,13 +85,15 @@ export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstim
  *   - a cut saves that price only on what it sheds of the usage no commitment covered, hour by hour over the last
  *     billed hours; below it is committed capacity, paid whether used or not until the commitment ends.
  *
- * Each change is priced alone: several cuts of one pool each count the same on-demand usage.
+ * Each change is priced alone: several cuts of one pool each count the same on-demand usage (overlapOfChanges says by
+ * how much their sum overstates the saving; foresight report counts them together).
  * Each unit so priced adds a rule `commitment:<unit>:marginal=<price>:covered=<percent>%`, with `:cut-capped` when
  * a cut went below the on-demand usage in some hour (committer/explain.ts says it in words).
  */
 export function changeCost(delta: PodResources, prices: PoolPrices): CostEstimate {
   const blended = monthlyCost(delta, prices);
-  if (!blended.known || !prices.committed) return blended;
+  if (!blended.known) return blended;
+  if (!prices.committed) return { ...blended, amount: delta };
   let hourly = 0;
   const rules: string[] = [];
   for (const u of UNITS) {
@@ -114,7 +118,27 @@ export function changeCost(delta: PodResources, prices: PoolPrices): CostEstimat
     hourly += paid * c.marginal;
     rules.push(`commitment:${u.unit}:marginal=${+c.marginal.toPrecision(4)}:covered=${Math.round(c.coveredShare * 100)}%${capped ? ':cut-capped' : ''}`);
   }
-  return { ...blended, monthly: hourly * HOURS_PER_MONTH, ...(rules.length ? { rules } : {}) };
+  return { ...blended, monthly: hourly * HOURS_PER_MONTH, amount: delta, ...(rules.length ? { rules } : {}) };
+}
+
+/**
+ * What the figures of several changes of one pool, each priced alone (changeCost), add up to beyond what they cost
+ * together, at `prices`: cuts in a pool that commitments cover each save on the same on-demand usage, so their sum
+ * overstates the saving by this much (≥ 0; exactly 0 where no commitment prices the units they move).
+ */
+export function overlapOfChanges(amounts: PodResources[], prices: PoolPrices): CostEstimate {
+  const together = changeCost(
+    amounts.reduce((a, b) => ({ cpuCores: a.cpuCores + b.cpuCores, memoryBytes: a.memoryBytes + b.memoryBytes, gpus: a.gpus + b.gpus }), NO_RESOURCES),
+    prices,
+  );
+  if (!together.known) return together;
+  let alone = 0;
+  for (const a of amounts) {
+    const c = changeCost(a, prices);
+    if (!c.known) return c;
+    alone += c.monthly;
+  }
+  return { known: true, monthly: Math.max(0, together.monthly - alone), pool: prices.pool, currency: prices.currency };
 }
 
 /**
@@ -125,7 +149,7 @@ export const CEILING_ONLY_RULE = 'ceiling-only:no-cost-until-used';
 
 /** Changing the replica count (the HPA floor): Δreplicas × per-replica resources; no change costs nothing, whatever is known. */
 export function replicasCostDelta(perReplica: PodResources | undefined, fromReplicas: number, toReplicas: number, prices: PoolPrices): CostEstimate {
-  if (toReplicas === fromReplicas) return { known: true, monthly: 0, pool: prices.pool, currency: prices.currency };
+  if (toReplicas === fromReplicas) return { known: true, monthly: 0, pool: prices.pool, currency: prices.currency, amount: NO_RESOURCES };
   if (!perReplica) return { known: false, reason: "cost unknown: the workload's container requests are not in the GitOps repository", pool: prices.pool };
   return changeCost(scaleResources(perReplica, toReplicas - fromReplicas), prices);
 }

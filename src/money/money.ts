@@ -19,7 +19,7 @@
 import type { Redis } from '../windows/redis-client.js';
 import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../codec/avro-codec.js';
-import type { AnomalyAlert, Recommendation } from '../codec/generated-types.js';
+import type { AnomalyAlert, Recommendation, ResourceDelta } from '../codec/generated-types.js';
 import type { ManifestIndex, ResolvedWorkload } from '../manifests/manifests.js';
 import { applyBudgets, breached, budgetStatus, budgetsFor, periodOf, scopeFields, type Budget, type CheckedBudget } from '../policy/budgets.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
@@ -195,9 +195,11 @@ export class Money {
         const sources = rec.rules.findIndex((r) => r.startsWith('policy:'));
         rec.rules.splice(sources < 0 ? rec.rules.length : sources, 0, ...cost.rules);
       }
+      rec.resourceDelta = resourceDeltaOf(cost);
     } else {
       rec.monthlyCostDelta = 0;
       rec.costUnknown = cost.reason;
+      rec.resourceDelta = null;
     }
     return rec;
   }
@@ -295,6 +297,13 @@ export class Money {
   }
 }
 
+/** A known cost's resources as a recommendation carries them (Recommendation.resourceDelta); null for a move between pools. */
+export function resourceDeltaOf(cost: CostEstimate): ResourceDelta | null {
+  if (!cost.known || !cost.amount) return null;
+  const a = cost.amount;
+  return { cpuCores: a.cpuCores, memoryGib: a.memoryBytes / 2 ** 30, gpus: a.gpus };
+}
+
 /**
  * The BUDGET recommendation and the alert of a scope heading over its budget: they carry the
  * scope's fields (policy/budgets.ts scopeFields), not those of the workload whose hour close
@@ -335,6 +344,7 @@ export function budgetReport(
     costUnknown: null,
     nodePool: null,
     budget: status,
+    resourceDelta: null,
   };
   const alert: AnomalyAlert = {
     id: recommendationId({ workload: b.scope, type: 'BUDGET-ALERT', changes: [period, b.monthly], forecast: {}, modelVersion: o.modelVersion }),

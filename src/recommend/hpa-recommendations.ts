@@ -17,7 +17,7 @@ import type { Forecaster } from '../scoring/forecaster.js';
 import { traceHeaders } from '../telemetry/propagation.js';
 import { replicaStateFields, replicaStateOf, type BatchState } from '../windows/batch-state.js';
 import { CEILING_ONLY_RULE, replicasCostDelta } from '../money/cost-model.js';
-import type { Money } from '../money/money.js';
+import { resourceDeltaOf, type Money } from '../money/money.js';
 import { recommendationId } from '../codec/recommendation-id.js';
 import { type SeriesIdentity, workloadFields } from '../codec/series-id.js';
 import { workloadStateKey } from '../windows/redis-keys.js';
@@ -123,6 +123,8 @@ export class HpaRecommender {
       costUnknown: cost.known ? null : cost.reason,
       nodePool: cost.pool,
       budget: null,
+      // what was priced, unless the budget changed the figure
+      resourceDelta: cost.known && costDelta === cost.monthly ? resourceDeltaOf(cost) : null,
       confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
       modelVersion: this.d.forecaster.info.version,
       critical,

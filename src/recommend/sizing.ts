@@ -426,6 +426,7 @@ export function recommendationOf(
       costUnknown: null,
       nodePool: null,
       budget: null,
+      resourceDelta: null,
     },
     opts.cost,
   );

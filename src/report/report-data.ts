@@ -23,7 +23,7 @@ import { WindowStore } from '../windows/window-store.js';
 import { analyseSeries, type SeriesPanel } from './series-panel.js';
 import { isCounter } from '../codec/model-server-metrics.js';
 import { counterRates } from '../outcomes/figures.js';
-import { HOURS_PER_MONTH } from '../money/cost-model.js';
+import { HOURS_PER_MONTH, overlapOfChanges } from '../money/cost-model.js';
 
 const HOUR = 3_600_000;
 /** hours per month of a monthly figure: the cost model's, so applied and realised savings compare */
@@ -188,6 +188,32 @@ export function chartedSteps(metric: string, steps: { startMs: number; values: (
   return isCounter(metric) ? { startMs: steps.startMs + STEP_MS, values: counterRates(steps.values) } : steps;
 }
 
+/**
+ * Cuts in one pool that commitments cover were each priced alone at the margin (money/cost-model.ts changeCost), so each
+ * counted the same on-demand usage: added up they overstate the saving. Per such pool with two or more of them, by how
+ * much at its prices now (overlapOfChanges), said in a note; the total to take off the sum.
+ */
+async function overlapInPools(saving: Recommendation[], costs: CostStore, atMs: number, notes: string[]): Promise<number> {
+  const byPool = new Map<string, Recommendation[]>();
+  for (const r of saving)
+    if (r.nodePool !== null && r.resourceDelta !== null && r.rules.some((x) => x.startsWith('commitment:')))
+      byPool.set(r.nodePool, [...(byPool.get(r.nodePool) ?? []), r]);
+  let total = 0;
+  for (const [pool, recs] of byPool) {
+    if (recs.length < 2) continue;
+    const amounts = recs.map((r) => ({ cpuCores: r.resourceDelta!.cpuCores, memoryBytes: r.resourceDelta!.memoryGib * 2 ** 30, gpus: r.resourceDelta!.gpus }));
+    const o = overlapOfChanges(amounts, await costs.poolPrices(pool, atMs));
+    if (!o.known) notes.push(`the ${recs.length} proposals in pool ${pool} were priced alone and not checked together (${o.reason})`);
+    else if (o.monthly >= 0.005) {
+      total += o.monthly;
+      notes.push(
+        `the ${recs.length} proposals in pool ${pool} each count the same on-demand usage past its commitments: counted together, ${o.monthly.toFixed(2)}${o.currency ? ` ${o.currency}` : ''} a month less`,
+      );
+    }
+  }
+  return total;
+}
+
 export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
   const month = monthOf(inp.atMs);
   const notes: string[] = [];
@@ -300,7 +326,7 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
       savingsNotes.push(`${unpriced} ${unpriced === 1 ? 'proposal' : 'proposals'} of unknown cost ${unpriced === 1 ? 'is' : 'are'} not counted`);
     const saving = priced.filter((r) => r.monthlyCostDelta < 0);
     proposedCount = saving.length;
-    proposedMonthly = saving.reduce((a, r) => a - r.monthlyCostDelta, 0);
+    proposedMonthly = saving.reduce((a, r) => a - r.monthlyCostDelta, 0) - (await overlapInPools(saving, costs, inp.atMs, savingsNotes));
     const byId = new Map(recommendations.map((r) => [r.id, r]));
     const applied = outcomes.map((o) => byId.get(o.recommendationId)).filter((r): r is Recommendation => r !== undefined && r.costUnknown === null);
     appliedMonthly = applied.length === outcomes.length ? applied.reduce((a, r) => a - r.monthlyCostDelta, 0) : null;

@@ -36,6 +36,7 @@ export function recommendation(workload: string, id: string, changes: [string, s
     costUnknown: null,
     nodePool: null,
     budget: null,
+    resourceDelta: null,
     ...opts,
   };
 }

@@ -31,6 +31,7 @@ export function fieldRec(
     costUnknown: null,
     nodePool: null,
     budget: null,
+    resourceDelta: null,
     ...overrides,
   };
 }

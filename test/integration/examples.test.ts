@@ -51,6 +51,7 @@ describe('examples', () => {
       costUnknown: null,
       nodePool: 'general',
       budget: null,
+      resourceDelta: null,
     };
     const unpriced: Recommendation = {
       ...rec,

@@ -42,6 +42,7 @@ function rec(workload: string, changes: [string, string][], opts: Partial<Recomm
     costUnknown: null,
     nodePool: null,
     budget: null,
+    resourceDelta: null,
     ...opts,
   };
 }

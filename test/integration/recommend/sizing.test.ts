@@ -145,6 +145,8 @@ spec:
     const commitment = 'commitment:cpu-core-hour:marginal=0.04:covered=80%';
     assert.ok(idle[0].rules.includes(commitment), idle[0].rules.join(','));
     assert.deepEqual([idle[0].currency, idle[0].costUnknown, idle[0].nodePool], ['USD', null, 'default']);
+    // what was priced, for adding up cuts of one pool (foresight report): one replica of 250m and 256Mi freed
+    assert.deepEqual(plain(idle[0].resourceDelta), { cpuCores: -0.25, memoryGib: -0.25, gpus: 0 });
 
     const spot = recs.filter((r) => r.type === 'SPOT');
     assert.equal(spot.length, 1, show);
@@ -153,6 +155,7 @@ spec:
     // the same 2 replicas of 250m and 256Mi at spot prices: 2 × 0.25 × ((0.012 − 0.04) + (0.0015 − 0.005)) × 730
     close(spot[0].monthlyCostDelta, -11.4975, 'SPOT saving');
     assert.ok(spot[0].rules.includes(commitment), spot[0].rules.join(','));
+    assert.equal(spot[0].resourceDelta, null, 'a move between two pools is not one pool’s delta');
 
     // the first once half a day of evidence is in, the OOM-bumped one after the kill; nothing else over 30 noisy hours
     const resources = recs.filter((r) => r.type === 'RESOURCES' && r.name === 'checkout').sort((a, b) => a.createdAt - b.createdAt);

@@ -97,6 +97,7 @@ function recommendation(id: string, type: Recommendation['type'], monthlyCostDel
     costUnknown: null,
     nodePool: 'pool-a',
     budget: null,
+    resourceDelta: null,
   };
 }
 
@@ -309,6 +310,46 @@ describe('report pages in headless Chromium', () => {
     assert.equal(
       cli.savings.notes[0],
       `savings proposed unknown: ${env.FORESIGHT_TOPIC_RECOMMENDATIONS} not read: cannot reach Kafka at 127.0.0.1:${noKafka} (connection refused)`,
+    );
+  });
+
+  it('counts cuts of one pool that commitments cover together: two of 3 cores off 4 on demand save 116.80 a month, not 2 × 87.60', async () => {
+    // pool-c, the last 30 hours: 10 core-hours a savings plan covers (0.25 USD) and 4 on demand (0.16 USD) each hour
+    const incs = Array.from({ length: 30 }, (_, i) => atMs - (30 - i) * HOUR).flatMap((start) => {
+      const tags = { 'k8s.cluster.name': 'c1', 'k8s.namespace.name': 'pay' };
+      return [
+        focusRow({ start, unit: 'vCPU-Hours', quantity: 10, cost: 0.25, pool: 'pool-c', commitment: 'sp-1', tags }),
+        focusRow({ start, unit: 'vCPU-Hours', quantity: 4, cost: 0.16, pool: 'pool-c', tags }),
+      ].flatMap((row) => costIncrements(row));
+    });
+    const costs = new CostStore(redis, cfg.redis.keyPrefix, [{ topic: cfg.topics.billing, partitions: 1 }]);
+    assert.equal((await costs.applyBatch({ topic: cfg.topics.billing, partition: 0 }, 0n, '1', incs)).status, 'applied');
+    // two workloads' cuts of 3 cores each, priced alone at the margin as the processor publishes them (−3 × 0.04 × 730)
+    const cut = (id: string, name: string): Recommendation => ({
+      ...recommendation(id, 'RESOURCES', -87.6, atMs - HOUR),
+      namespace: 'pay',
+      name,
+      nodePool: 'pool-c',
+      rules: ['percentile:0.9', 'commitment:cpu-core-hour:marginal=0.04:covered=71%'],
+      resourceDelta: { cpuCores: -3, memoryGib: 0, gpus: 0 },
+    });
+    const data = await gatherReport({
+      redis,
+      prefix: cfg.redis.keyPrefix,
+      forecaster: await Forecaster.load(),
+      policyFiles: [],
+      recommendations: { recommendations: [cut('rec-a', 'a'), cut('rec-b', 'b')], undecodable: 0 },
+      atMs,
+      maxSeries: 0,
+    });
+    assert.equal(data.savings.proposedCount, 2);
+    // the 4 on-demand cores' 4 × 0.04 × 730 = 116.80: the second cut sheds only the 1 core the first left
+    assert.ok(Math.abs(data.savings.proposedMonthly! - 116.8) < 1e-6, String(data.savings.proposedMonthly));
+    assert.ok(
+      data.savings.notes.includes(
+        'the 2 proposals in pool pool-c each count the same on-demand usage past its commitments: counted together, 58.40 USD a month less',
+      ),
+      data.savings.notes.join('\n'),
     );
   });
 

@@ -27,6 +27,7 @@ function applied(over: Partial<Recommendation>): Applied[] {
     costUnknown: null,
     nodePool: 'general-n2',
     budget: null,
+    resourceDelta: null,
     ...over,
   };
   return [{ rec, diffs: [{ field: 'minReplicas', container: null, before: '3', after: '5', file: 'apps/shop/hpa.yaml' }] }];

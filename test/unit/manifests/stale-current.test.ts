@@ -37,6 +37,7 @@ function rec(changes: [string, string | null, string][], opts: Partial<Recommend
     costUnknown: null,
     nodePool: null,
     budget: null,
+    resourceDelta: null,
     ...opts,
   };
 }

@@ -5,7 +5,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { currentValue, locateField, ManifestIndex } from '../../../src/manifests/manifests.js';
-import { HOURS_PER_MONTH, monthlyCost, movePoolCostDelta, replicasCostDelta, requestsCostDelta } from '../../../src/money/cost-model.js';
+import {
+  changeCost,
+  HOURS_PER_MONTH,
+  monthlyCost,
+  movePoolCostDelta,
+  overlapOfChanges,
+  replicasCostDelta,
+  requestsCostDelta,
+} from '../../../src/money/cost-model.js';
 import type { PoolPrices } from '../../../src/windows/billing.js';
 import { exampleFiles } from '../../helpers/gitops.js';
 import { Money, type MoneyDeps } from '../../../src/money/money.js';
@@ -89,6 +97,37 @@ describe('cost model', () => {
     assert.equal(c.pool, 'general');
     const noSpot = movePoolCostDelta({ cpuCores: 2, memoryBytes: 4 * GiB, gpus: 0 }, 3, general, { pool: 'spot' });
     assert.equal(!noSpot.known && noSpot.reason, 'cost unknown: no billing rows for pool spot');
+  });
+
+  it('SPOT out of a pool its commitments cover whole saves nothing there, so the move costs the spot price (the cost sizing.ts reads to skip it)', () => {
+    const spot: PoolPrices = { pool: 'spot', cpuCoreHour: 0.012, memoryGibHour: 0.0015, currency: 'USD' };
+    const unit = { marginal: 0.04, coveredShare: 1, onDemandByHour: Array<number>(24).fill(0) };
+    const covered: PoolPrices = { ...general, committed: { cpuCoreHour: unit, memoryGibHour: { ...unit, marginal: 0.005 } } };
+    const c = movePoolCostDelta({ cpuCores: 2, memoryBytes: 4 * GiB, gpus: 0 }, 3, covered, spot);
+    assert.ok(c.known);
+    // leaving sheds no on-demand usage (0 of every hour); arriving pays 3 × (2 × 0.012 + 4 × 0.0015) × 730 = +65.70
+    close(c.monthly, 65.7);
+    assert.ok(c.rules?.includes('commitment:cpu-core-hour:marginal=0.04:covered=100%:cut-capped'), c.rules?.join(','));
+    // with 1 core on demand each hour the move saves that core at 0.04 and pays spot for all: 65.70 − 29.20 = +36.50
+    const some: PoolPrices = { ...covered, committed: { ...covered.committed, cpuCoreHour: { ...unit, onDemandByHour: Array<number>(24).fill(1) } } };
+    close((movePoolCostDelta({ cpuCores: 2, memoryBytes: 4 * GiB, gpus: 0 }, 3, some, spot) as { monthly: number }).monthly, 36.5);
+  });
+
+  it('cuts of one committed pool priced alone overlap: 3 and 3 cores off 4 on demand each hour save 4 × 0.04 × 730 = 116.80 together, not 2 × 87.60', () => {
+    const unit = { marginal: 0.04, coveredShare: 10 / 14, onDemandByHour: Array<number>(24).fill(4) };
+    const covered: PoolPrices = { ...general, committed: { cpuCoreHour: unit } };
+    const cut = { cpuCores: -3, memoryBytes: 0, gpus: 0 };
+    close((changeCost(cut, covered) as { monthly: number }).monthly, -87.6);
+    const o = overlapOfChanges([cut, cut], covered);
+    assert.ok(o.known);
+    close(o.monthly, 2 * 87.6 - 116.8);
+    // a memory cut beside them is priced at the blend (no commitment on memory): nothing overlaps there
+    close((overlapOfChanges([cut, cut, { cpuCores: 0, memoryBytes: -GiB, gpus: 0 }], covered) as { monthly: number }).monthly, 58.4);
+    // without commitments prices are linear: no overlap
+    close((overlapOfChanges([cut, cut], general) as { monthly: number }).monthly, 0);
+    // a cut with no hour billed of late: not known
+    const unbilled: PoolPrices = { ...general, committed: { cpuCoreHour: { ...unit, onDemandByHour: [] } } };
+    assert.equal(overlapOfChanges([cut, cut], unbilled).known, false);
   });
 
   it('zero change costs exactly 0 with any prices', () => {

@@ -54,6 +54,7 @@ function rec(type: Recommendation['type'], monthlyCostDelta: number, costUnknown
     costUnknown,
     nodePool: 'general',
     budget: null,
+    resourceDelta: null,
   };
 }
 
