@@ -4,7 +4,7 @@
  * stops only what `up` started (a reused pid of some other program is never signalled).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sleep } from '../util/retry.js';
 
@@ -99,10 +99,20 @@ export function removePidFile(file: string): void {
   rmSync(file, { force: true });
 }
 
-/** The last lines of a log file, for error messages. */
-export function tailFile(file: string, lines = 15): string {
+/** A file's size in bytes; 0 where there is none. */
+export function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The last lines of a log file, for error messages; `fromByte`: only what was written from there on (an appended log's latest run). */
+export function tailFile(file: string, lines = 15, fromByte = 0): string {
   if (!existsSync(file)) return '(no log written)';
-  const text = readFileSync(file, 'utf8');
+  const text = readFileSync(file).subarray(fromByte).toString('utf8');
+  if (text.trim() === '') return '(nothing written to the log by this start)';
   return text
     .split('\n')
     .slice(-lines - 1)

@@ -25,6 +25,7 @@ import {
   spawnDetached,
   stopProcess,
   tailFile,
+  fileSize,
   writePidFile,
 } from './processes.js';
 import { secureVariant } from './secure-services.js';
@@ -56,7 +57,7 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
   variant.prepare?.(progress);
   const specs = serviceSpecs(cfg, variant);
   // Prepare (artifacts, storage) one at a time, for readable progress; then start all and wait together.
-  const started: { spec: ServiceSpec; pid: number; t0: number; fresh: boolean }[] = [];
+  const started: { spec: ServiceSpec; pid: number; t0: number; fresh: boolean; logFrom?: number }[] = [];
   const statuses: ServiceStatus[] = [];
   for (const spec of specs) {
     const rec = readPidFile(spec.pidFile);
@@ -73,14 +74,15 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
     await checkPortsFree(spec);
     const { cmd, args, marker } = spec.prepare(progress);
     recordPorts(cfg); // before the folder's first service starts (a no-op once one runs)
+    const logFrom = fileSize(spec.logFile); // the log is appended to: this start's lines come after
     const pid = spawnDetached(cmd, args, spec.logFile);
     writePidFile(spec.pidFile, { pid, marker, startedAt: new Date().toISOString() });
     progress(`${spec.name}: starting (pid ${pid}, log ${spec.logFile})`);
-    started.push({ spec, pid, t0: Date.now(), fresh: true });
+    started.push({ spec, pid, t0: Date.now(), fresh: true, logFrom });
   }
   const results = await Promise.allSettled(
-    started.map(async ({ spec, pid, t0, fresh }) => {
-      await waitReady(spec, pid, progress, fresh);
+    started.map(async ({ spec, pid, t0, fresh, logFrom }) => {
+      await waitReady(spec, pid, progress, fresh, logFrom);
       progress(`${spec.name}: ready at ${spec.address} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       return { name: spec.name, state: 'running' as const, address: spec.address, pid, logFile: spec.logFile };
     }),
@@ -150,7 +152,11 @@ class PortTakenError extends ForesightError {}
 /** What a service's log says when it could not bind its port (Kafka's and the registry's Java, Redis). */
 const BIND_FAILED = /Address already in use|failed to bind/i;
 
-async function waitReady(spec: ServiceSpec, pid: number, progress: Progress, fresh: boolean): Promise<void> {
+/**
+ * Waits for a service to answer. `logFrom`: where this start's lines begin in its appended log (a service started
+ * here), so that an earlier run's bind error is not read as this one's; undefined for one found running.
+ */
+async function waitReady(spec: ServiceSpec, pid: number, progress: Progress, fresh: boolean, logFrom = 0): Promise<void> {
   const t0 = Date.now();
   let deadline = t0 + spec.readyTimeoutMs;
   let said = 0;
@@ -164,7 +170,7 @@ async function waitReady(spec: ServiceSpec, pid: number, progress: Progress, fre
     const rec = readPidFile(spec.pidFile);
     if (!rec || rec.pid !== pid || !isRunning(pid)) {
       removePidFile(spec.pidFile);
-      const tail = tailFile(spec.logFile);
+      const tail = tailFile(spec.logFile, 15, logFrom);
       throw new (BIND_FAILED.test(tail) ? PortTakenError : ForesightError)(
         'STACK_START_FAILED',
         `${spec.name} exited during start-up (pid ${pid}); see its log ${spec.logFile}:\n${tail}`,
@@ -184,7 +190,7 @@ async function waitReady(spec: ServiceSpec, pid: number, progress: Progress, fre
       } else {
         throw new ForesightError(
           'STACK_START_FAILED',
-          `${spec.name} did not answer at ${spec.address} within ${Math.round((Date.now() - t0) / 1000)} s (pid ${pid} still running${seenLoading ? '; it was loading its data, then stopped answering' : ''}); see its log ${spec.logFile}:\n${tailFile(spec.logFile)}`,
+          `${spec.name} did not answer at ${spec.address} within ${Math.round((Date.now() - t0) / 1000)} s (pid ${pid} still running${seenLoading ? '; it was loading its data, then stopped answering' : ''}); see its log ${spec.logFile}:\n${tailFile(spec.logFile, 15, logFrom)}`,
         );
       }
     }

@@ -12,10 +12,13 @@
  * 'exit' is emitted on process.exit() and when the event loop empties, not on a signal nobody
  * handles: the services handle SIGTERM, SIGINT and SIGHUP (service-runtime/runtime.ts) and exit,
  * and on the signals no command handles the CLI runs the 'exit' listeners itself before the
- * signal ends the process (cli/exit-on-signal.ts).
+ * signal ends the process (cli/exit-on-signal.ts). A process killed outright (SIGKILL, the OOM
+ * killer) runs no listener: each folder holds its maker's pid and start time (`.owner`), and the
+ * first folder a process makes sweeps those of this user whose maker no longer runs.
  */
-import { chmodSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { processStartOf } from '../local-stack/processes.js';
 import { ConfigError } from './errors.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,7 +38,8 @@ const made: string[] = [];
  */
 export function privateDir(stat: (dir: string) => Stats = lstatSync): string {
   if (current !== undefined && problemOf(current, stat) === undefined) return current;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'foresight-private-'));
+  if (made.length === 0) sweepLeftBehind();
+  const dir = mkdtempSync(path.join(os.tmpdir(), PREFIX));
   const problem = problemOf(dir, stat);
   if (problem !== undefined) {
     let removed = 'removed it';
@@ -52,7 +56,45 @@ export function privateDir(stat: (dir: string) => Stats = lstatSync): string {
   if (made.length === 0) process.once('exit', removeAtExit);
   made.push(dir);
   current = dir;
+  const owner = ownerStamp(process.pid);
+  if (owner !== undefined) writeFileSync(path.join(dir, OWNER_FILE), `${owner}\n`, { mode: 0o600 });
   return dir;
+}
+
+const PREFIX = 'foresight-private-';
+const OWNER_FILE = '.owner';
+
+/** A process's pid and start time (Linux /proc), which no later process with the same pid shares; undefined where unknown. */
+function ownerStamp(pid: number): string | undefined {
+  const start = Number.isInteger(pid) && pid > 0 ? processStartOf(pid) : undefined;
+  return start === undefined ? undefined : `${pid} ${start}`;
+}
+
+/**
+ * Removes this user's folders in the temporary directory whose maker no longer runs (killed before its exit listener
+ * could). A folder without an owner file (made by an older version, on a system without /proc, or being made right
+ * now) is left alone.
+ */
+function sweepLeftBehind(): void {
+  const tmp = os.tmpdir();
+  let names: string[];
+  try {
+    names = readdirSync(tmp).filter((n) => n.startsWith(PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = path.join(tmp, name);
+    try {
+      const st = lstatSync(dir);
+      if (!st.isDirectory() || st.uid !== process.getuid?.()) continue;
+      const owner = readFileSync(path.join(dir, OWNER_FILE), 'utf8').trim();
+      if (ownerStamp(Number(owner.split(' ')[0])) === owner) continue; // its maker still runs
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // no owner file, gone meanwhile, or not ours to read: left alone
+    }
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { isOurs, isRunning, listeningPids, processGroupOf, spawnDetached } from '../../../src/local-stack/processes.js';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { fileSize, isOurs, isRunning, listeningPids, processGroupOf, spawnDetached, tailFile } from '../../../src/local-stack/processes.js';
 import { sleep } from '../../../src/util/retry.js';
 import { freePort } from '../../helpers/net.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -41,5 +42,21 @@ describe('who listens on a port', () => {
     } finally {
       process.kill(pid, 'SIGKILL');
     }
+  });
+});
+
+// a service's log is appended to run after run: a bind error of yesterday's run in its last lines made a start that
+// failed for another reason read as a port race (stack.ts waitReady reads this start's lines only)
+describe("a service's appended log", () => {
+  it('is read from where this start began: an earlier run’s lines are not in the tail', () => {
+    const log = path.join(tempDir('stack-log-'), 'kafka.log');
+    writeFileSync(log, 'ERROR Address already in use\nkafka stopped\n');
+    const from = fileSize(log);
+    assert.equal(from, 43);
+    assert.equal(tailFile(log, 15, from), '(nothing written to the log by this start)');
+    appendFileSync(log, 'ERROR could not read the metadata\n');
+    assert.equal(tailFile(log, 15, from), 'ERROR could not read the metadata');
+    assert.match(tailFile(log), /Address already in use/);
+    assert.equal(fileSize(path.join(path.dirname(log), 'none.log')), 0);
   });
 });

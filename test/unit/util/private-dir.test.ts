@@ -1,8 +1,10 @@
 /** The process's private folder: a folder mkdtemp made that is not private is removed, and the error says why and what to set. */
 import { ConfigError } from '../../../src/util/errors.js';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, type Stats } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import { processStartOf } from '../../../src/local-stack/processes.js';
 import { after, before, describe, it } from 'node:test';
 import { privateDir } from '../../../src/util/private-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -64,5 +66,26 @@ console.log(JSON.stringify([first, second]));`;
     assert.notEqual(first, second);
     assert.equal(existsSync(first), false, `${first} was left behind`);
     assert.equal(existsSync(second), false, `${second} was left behind`);
+  });
+
+  it('sweeps the folders a process killed outright left (its owner no longer runs), and no other', () => {
+    const folder = (name: string, owner?: string): string => {
+      const dir = path.join(tmp, `foresight-private-${name}`);
+      mkdirSync(dir, { mode: 0o700 });
+      writeFileSync(path.join(dir, 'git-isolation.gitconfig'), '[core]\n');
+      if (owner !== undefined) writeFileSync(path.join(dir, '.owner'), `${owner}\n`);
+      return dir;
+    };
+    const ended = spawnSync('true').pid!; // a pid whose process has ended (and a start time no process has)
+    const killed = folder('killed', `${ended} 1`);
+    const live = folder('live', `${process.pid} ${processStartOf(process.pid)}`);
+    const older = folder('older'); // an older version's, or one being made: no owner file
+    const module = new URL('../../../src/util/private-dir.js', import.meta.url).href;
+    const script = `import { privateDir } from ${JSON.stringify(module)};\nprocess.stdout.write(privateDir());`;
+    const made = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8' });
+    assert.equal(existsSync(killed), false, 'the killed maker’s folder is swept');
+    assert.equal(existsSync(live), true, 'a running maker’s folder stays');
+    assert.equal(existsSync(older), true, 'a folder without an owner stays');
+    assert.equal(existsSync(made), false, 'the new one went at its exit');
   });
 });
