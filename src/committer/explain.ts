@@ -76,16 +76,17 @@ export const money = (r: Pick<Recommendation, 'monthlyCostDelta' | 'currency' | 
   const pool = r.nodePool ? ` (pool ${r.nodePool} prices)` : '';
   return `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} ${r.currency}/month${pool}${commitmentsLine(r.rules ?? [], r.currency)}`;
 };
-const COMMITMENT_RULE = /^commitment:([a-z-]+):marginal=([\d.e+-]+):covered=(\d+)%(:cut-capped)?$/;
+const COMMITMENT_RULE = /^commitment:([a-z-]+):marginal=([\d.e+-]+):covered=(\d+)%(:cut-capped)?(:raise-into-unused)?$/;
 /** How commitments priced the change (money/cost-model.ts changeCost), in words. */
 const commitmentsLine = (rules: string[], currency: string): string =>
   rules
     .map((x) => COMMITMENT_RULE.exec(x))
     .filter((m): m is RegExpExecArray => m !== null)
     .map(
-      ([, unit, price, covered, capped]) =>
+      ([, unit, price, covered, capped, intoUnused]) =>
         `; commitments cover ${covered}% of the pool's ${unit}s, so it is priced at the ${price} ${currency}/${unit} paid past them` +
-        (capped ? ', and a cut saves only the usage no commitment covers (the committed rest is paid until the commitment ends)' : ''),
+        (capped ? ', and a cut saves only the usage no commitment covers (the committed rest is paid until the commitment ends)' : '') +
+        (intoUnused ? ', and a raise first takes what the commitments left unused (paid either way) at no extra cost' : ''),
     )
     .join('');
 /** The forecast a recommendation was made from; a recommendation made without one (horizonSeconds 0: SPOT, IDLE) says so instead of zeros. */

@@ -87,8 +87,12 @@ export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstim
  *
  * Each change is priced alone: several cuts of one pool each count the same on-demand usage (overlapOfChanges says by
  * how much their sum overstates the saving; foresight report counts them together).
+ *   - a raise takes first, hour by hour, what the commitments left unused in the last billed hours (paid either way);
+ *     only the rest is paid at the marginal price.
+ *
  * Each unit so priced adds a rule `commitment:<unit>:marginal=<price>:covered=<percent>%`, with `:cut-capped` when
- * a cut went below the on-demand usage in some hour (committer/explain.ts says it in words).
+ * a cut went below the on-demand usage in some hour, `:raise-into-unused` when a raise took unused commitment
+ * (committer/explain.ts says it in words).
  */
 export function changeCost(delta: PodResources, prices: PoolPrices): CostEstimate {
   const blended = monthlyCost(delta, prices);
@@ -112,11 +116,21 @@ export function changeCost(delta: PodResources, prices: PoolPrices): CostEstimat
         reason: `cost unknown: commitments cover ${Math.round(c.coveredShare * 100)}% of pool ${prices.pool}'s ${u.unit}s and none of its last days' hours is billed, so what a cut sheds past them is not known`,
         pool: prices.pool,
       };
-    // a cut: the mean over the hours of what it sheds of each hour's on-demand usage
-    const paid = amount > 0 ? amount : -hours.reduce((a, v) => a + Math.min(-amount, v), 0) / hours.length;
-    const capped = paid > amount + 1e-12;
+    // a cut: the mean over the hours of what it sheds of each hour's on-demand usage; a raise: of what it adds past
+    // each hour's unused commitment (none known, hours not billed of late: all of it)
+    const unused = c.unusedByHour;
+    const paid =
+      amount > 0
+        ? unused.some((v) => v > 0)
+          ? unused.reduce((a, v) => a + Math.max(0, amount - v), 0) / unused.length
+          : amount
+        : -hours.reduce((a, v) => a + Math.min(-amount, v), 0) / hours.length;
+    const capped = amount < 0 && paid > amount + 1e-12;
+    const intoUnused = amount > 0 && paid < amount - 1e-12;
     hourly += paid * c.marginal;
-    rules.push(`commitment:${u.unit}:marginal=${+c.marginal.toPrecision(4)}:covered=${Math.round(c.coveredShare * 100)}%${capped ? ':cut-capped' : ''}`);
+    rules.push(
+      `commitment:${u.unit}:marginal=${+c.marginal.toPrecision(4)}:covered=${Math.round(c.coveredShare * 100)}%${capped ? ':cut-capped' : ''}${intoUnused ? ':raise-into-unused' : ''}`,
+    );
   }
   return { ...blended, monthly: hourly * HOURS_PER_MONTH, amount: delta, ...(rules.length ? { rules } : {}) };
 }

@@ -75,6 +75,11 @@ export interface CommittedUnit {
    * where no hour of the days read was billed (billing over a week late, rows backfilled): a cut's saving is unknown
    */
   onDemandByHour: number[];
+  /**
+   * the commitments' unused quantity in the same hours: paid whether used or not, so a raise takes it first at no extra
+   * cost, hour by hour (FOCUS rows with CommitmentDiscountStatus 'Unused')
+   */
+  unusedByHour: number[];
 }
 
 const GiB = 2 ** 30;
@@ -228,16 +233,18 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
       const hash = priceHashName(pool, unit.kind, month);
       out.push({ hash, field: 'cost', delta: row.EffectiveCost, month });
       if (qty > 0) {
-        out.push({ hash, field: 'quantity', delta: qty, month });
-        // what a change pays at the margin (committedUnit): the usage a commitment covered apart from the rest, by month
-        // and, for rows of a day or less, hour by hour in a hash per day kept three days
-        const covered = coveredByCommitment(row);
-        if (covered) out.push({ hash, field: 'cq', delta: qty, month }, { hash, field: 'ccontracted', delta: contractedCostOf(row), month });
-        else out.push({ hash, field: 'oq', delta: qty, month }, { hash, field: 'ocost', delta: row.EffectiveCost, month });
+        // what a change pays at the margin (committedUnit): the usage a commitment covered apart from the rest, and a
+        // commitment's unused part apart from both (paid, no usage: not in the quantity the blend divides by), by month
+        // and, for rows of a day or less, hour by hour in a hash per day kept nine days
+        const kind = unusedCommitment(row) ? UNUSED_PREFIX : coveredByCommitment(row) ? COVERED_PREFIX : ON_DEMAND_PREFIX;
+        if (kind === UNUSED_PREFIX) out.push({ hash, field: 'uq', delta: qty, month }, { hash, field: 'ucontracted', delta: contractedCostOf(row), month });
+        else out.push({ hash, field: 'quantity', delta: qty, month });
+        if (kind === COVERED_PREFIX) out.push({ hash, field: 'cq', delta: qty, month }, { hash, field: 'ccontracted', delta: contractedCostOf(row), month });
+        if (kind === ON_DEMAND_PREFIX) out.push({ hash, field: 'oq', delta: qty, month }, { hash, field: 'ocost', delta: row.EffectiveCost, month });
         if (hours <= SPREAD_FIELD_HOURS)
           for (let h = start; h < start + hours; h++) {
             const day = dayOf(h * HOUR);
-            const field = `${covered ? COVERED_PREFIX : ON_DEMAND_PREFIX}${h}`;
+            const field = `${kind}${h}`;
             out.push({
               hash: priceHoursHashName(pool, unit.kind, day),
               field,
@@ -268,8 +275,16 @@ export function costIncrements(row: BillingRecord): CostIncrement[] {
  */
 export function coveredByCommitment(row: BillingRecord): boolean {
   // FOCUS marks a commitment's unused part 'Committed' too: its status rules it out first
-  if (row.CommitmentDiscountStatus?.toLowerCase() === 'unused') return false;
+  if (unusedCommitment(row)) return false;
   return Boolean(row.CommitmentDiscountId) || row.PricingCategory?.toLowerCase() === 'committed';
+}
+
+/**
+ * Whether a row is the unused part of a commitment (FOCUS CommitmentDiscountStatus 'Unused'): paid, not used. Its
+ * quantity (PricingQuantity: FOCUS leaves ConsumedQuantity null there) is capacity a raise takes at no extra cost.
+ */
+export function unusedCommitment(row: BillingRecord): boolean {
+  return row.CommitmentDiscountStatus?.toLowerCase() === 'unused';
 }
 
 /** What a row's usage costs without its commitment discount: FOCUS ContractedCost, else (left 0 by an exporter) EffectiveCost. */
@@ -277,9 +292,13 @@ function contractedCostOf(row: BillingRecord): number {
   return row.ContractedCost > 0 ? row.ContractedCost : row.EffectiveCost;
 }
 
-/** Fields `c<hour>` / `o<hour>` of the hourly price hashes: a unit's quantity in that hour a commitment covered / did not. */
+/**
+ * Fields `c<hour>` / `o<hour>` / `u<hour>` of the hourly price hashes: a unit's quantity in that hour a commitment
+ * covered / did not / a commitment left unused.
+ */
 export const COVERED_PREFIX = 'c';
 export const ON_DEMAND_PREFIX = 'o';
+export const UNUSED_PREFIX = 'u';
 /**
  * Days an hourly price hash is kept (priceHoursHashName), and read back up to the day asked (CostStore.poolPrices): the
  * last 24 billed hours with billing up to a week late (BILLING_LAG_MAX_HOURS), and a day to spare for the expiry.
@@ -310,7 +329,7 @@ export function monthExpireAt(month: string): number {
   return Date.UTC(y, m + 2, 1);
 }
 
-const HOURLY_QUANTITY = /^([co])(\d+)$/;
+const HOURLY_QUANTITY = /^([cou])(\d+)$/;
 
 /**
  * A unit's commitment figures (CommittedUnit) from its price hash of the month priced (`month`) and its hourly price
@@ -318,24 +337,31 @@ const HOURLY_QUANTITY = /^([co])(\d+)$/;
  * blended price is then the marginal one), or no usage the month's fields count (hashes written before they were).
  */
 export function committedUnit(month: Map<string, number>, days: Map<string, number>[]): CommittedUnit | undefined {
-  const [cq, oq] = [month.get('cq') ?? 0, month.get('oq') ?? 0];
-  if (!(cq > 0)) return undefined;
-  const marginal = oq > 0 ? (month.get('ocost') ?? 0) / oq : (month.get('ccontracted') ?? 0) / cq;
+  const [cq, oq, uq] = [month.get('cq') ?? 0, month.get('oq') ?? 0, month.get('uq') ?? 0];
+  if (!(cq > 0) && !(uq > 0)) return undefined;
+  // the rate past the commitments; with no such usage, the commitments' own rate without their discount
+  const marginal = oq > 0 ? (month.get('ocost') ?? 0) / oq : cq > 0 ? (month.get('ccontracted') ?? 0) / cq : (month.get('ucontracted') ?? 0) / uq;
   if (!(marginal >= 0)) return undefined;
-  // hour → on-demand quantity, for the hours with any usage (an hour without rows is a gap in billing, not one without usage)
-  const onDemand = new Map<number, number>();
+  // hour → on-demand and unused quantities, for the hours with any rows (an hour without rows is a gap in billing, not
+  // one without usage)
+  const byHour = new Map<number, { o: number; u: number }>();
   for (const h of days)
     for (const [f, v] of h) {
       const m = HOURLY_QUANTITY.exec(f);
       if (!m) continue;
       const hour = Number(m[2]);
-      onDemand.set(hour, (onDemand.get(hour) ?? 0) + (m[1] === ON_DEMAND_PREFIX ? v : 0));
+      const at = byHour.get(hour) ?? { o: 0, u: 0 };
+      if (m[1] === ON_DEMAND_PREFIX) at.o += v;
+      if (m[1] === UNUSED_PREFIX) at.u += v;
+      byHour.set(hour, at);
     }
   let newest = -Infinity;
-  for (const hour of onDemand.keys()) newest = Math.max(newest, hour);
-  const onDemandByHour = [...onDemand.entries()]
-    .filter(([hour]) => hour > newest - 24)
-    .sort((a, b) => a[0] - b[0])
-    .map(([, v]) => Math.max(0, v));
-  return { marginal, coveredShare: cq / (cq + oq), onDemandByHour };
+  for (const hour of byHour.keys()) newest = Math.max(newest, hour);
+  const last = [...byHour.entries()].filter(([hour]) => hour > newest - 24).sort((a, b) => a[0] - b[0]);
+  return {
+    marginal,
+    coveredShare: cq + oq > 0 ? cq / (cq + oq) : 0,
+    onDemandByHour: last.map(([, q]) => Math.max(0, q.o)),
+    unusedByHour: last.map(([, q]) => Math.max(0, q.u)),
+  };
 }

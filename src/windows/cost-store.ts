@@ -267,7 +267,7 @@ export class CostStore {
         if (!(q > 0) || cost < 0) continue;
         out[key] = cost / q;
         // where commitments cover part of the usage: the price at the margin (money/cost-model.ts changeCost)
-        if ((h.get('cq') ?? 0) > 0) {
+        if ((h.get('cq') ?? 0) > 0 || (h.get('uq') ?? 0) > 0) {
           const hourly = await Promise.all(days.map((day) => this.sumOver(priceHoursHashName(pool, unit, day))));
           const committed = committedUnit(h, hourly);
           if (committed) (out.committed ??= {})[key] = committed;

@@ -45,6 +45,10 @@ describe('explain: money', () => {
       money({ ...a[0].rec, monthlyCostDelta: -116.8, rules: ['commitment:cpu-core-hour:marginal=0.04:covered=71%:cut-capped'] }),
       "−116.80 USD/month (pool general-n2 prices); commitments cover 71% of the pool's cpu-core-hours, so it is priced at the 0.04 USD/cpu-core-hour paid past them, and a cut saves only the usage no commitment covers (the committed rest is paid until the commitment ends)",
     );
+    assert.equal(
+      money({ ...a[0].rec, monthlyCostDelta: 58.4, rules: ['commitment:cpu-core-hour:marginal=0.04:covered=83%:raise-into-unused'] }),
+      "+58.40 USD/month (pool general-n2 prices); commitments cover 83% of the pool's cpu-core-hours, so it is priced at the 0.04 USD/cpu-core-hour paid past them, and a raise first takes what the commitments left unused (paid either way) at no extra cost",
+    );
   });
 
   it('an unknown cost says why, in the commit and the pull request, and no figure', () => {

@@ -101,7 +101,7 @@ describe('cost model', () => {
 
   it('SPOT out of a pool its commitments cover whole saves nothing there, so the move costs the spot price (the cost sizing.ts reads to skip it)', () => {
     const spot: PoolPrices = { pool: 'spot', cpuCoreHour: 0.012, memoryGibHour: 0.0015, currency: 'USD' };
-    const unit = { marginal: 0.04, coveredShare: 1, onDemandByHour: Array<number>(24).fill(0) };
+    const unit = { marginal: 0.04, coveredShare: 1, onDemandByHour: Array<number>(24).fill(0), unusedByHour: Array<number>(24).fill(0) };
     const covered: PoolPrices = { ...general, committed: { cpuCoreHour: unit, memoryGibHour: { ...unit, marginal: 0.005 } } };
     const c = movePoolCostDelta({ cpuCores: 2, memoryBytes: 4 * GiB, gpus: 0 }, 3, covered, spot);
     assert.ok(c.known);
@@ -114,7 +114,7 @@ describe('cost model', () => {
   });
 
   it('cuts of one committed pool priced alone overlap: 3 and 3 cores off 4 on demand each hour save 4 × 0.04 × 730 = 116.80 together, not 2 × 87.60', () => {
-    const unit = { marginal: 0.04, coveredShare: 10 / 14, onDemandByHour: Array<number>(24).fill(4) };
+    const unit = { marginal: 0.04, coveredShare: 10 / 14, onDemandByHour: Array<number>(24).fill(4), unusedByHour: Array<number>(24).fill(0) };
     const covered: PoolPrices = { ...general, committed: { cpuCoreHour: unit } };
     const cut = { cpuCores: -3, memoryBytes: 0, gpus: 0 };
     close((changeCost(cut, covered) as { monthly: number }).monthly, -87.6);

@@ -187,6 +187,45 @@ describe('cost store: unit prices', () => {
     assert.equal((await store.poolPrices('unused', at)).committed, undefined);
   });
 
+  it("commitments' unused part: a raise takes it first at no extra cost, hour by hour; it is no on-demand usage a cut could shed", async () => {
+    // each hour 10 core-hours a savings plan covers (0.25 USD); by night 2 more of it unused (0.05 USD, FOCUS: status
+    // Unused, ConsumedQuantity null, PricingQuantity 2) and none on demand; by day none unused and 4 on demand (0.16 USD)
+    const rows: BillingRecord[] = [];
+    for (let h = 0; h < 24; h++) {
+      const t = yesterday + h * HOUR;
+      rows.push({ ...priced(t, 'vCPU-Hours', 10, 0.25, 'spu'), CommitmentDiscountId: 'sp-2', CommitmentDiscountStatus: 'Used' });
+      if (h < 12) rows.push(priced(t, 'vCPU-Hours', 4, 0.16, 'spu'));
+      else
+        rows.push({
+          ...priced(t, 'vCPU-Hours', 2, 0.05, 'spu'),
+          ConsumedQuantity: null,
+          CommitmentDiscountId: 'sp-2',
+          CommitmentDiscountStatus: 'Unused',
+          PricingCategory: 'Committed',
+        });
+    }
+    const { store } = await storeWith(rows);
+    const prices = await store.poolPrices('spu', yesterday + DAY);
+    // the blend: all that was paid (6 + 0.6 unused + 1.92) over the core-hours used (240 + 48): unused is not usage
+    close(prices.cpuCoreHour, 8.52 / 288);
+    const c = prices.committed?.cpuCoreHour;
+    assert.ok(c);
+    close(c.marginal, 0.04);
+    close(c.coveredShare, 240 / 288);
+    assert.deepEqual(c.onDemandByHour, [...new Array(12).fill(4), ...new Array(12).fill(0)]);
+    assert.deepEqual(c.unusedByHour, [...new Array(12).fill(0), ...new Array(12).fill(2)]);
+    // 3 cores more: by night 1 past the 2 unused, by day 3: (12 × 1 + 12 × 3) / 24 = 2 paid, 2 × 0.04 × 730 = +58.40
+    const raise = replicasCostDelta({ cpuCores: 3, memoryBytes: 0, gpus: 0 }, 1, 2, prices);
+    assert.ok(raise.known);
+    close(raise.monthly, 58.4);
+    assert.deepEqual(raise.rules, ['commitment:cpu-core-hour:marginal=0.04:covered=83%:raise-into-unused']);
+    // 3 fewer: by day 3 of the 4 on demand, by night nothing (the unused part is no usage to shed): −1.5 × 0.04 × 730
+    const cut = replicasCostDelta({ cpuCores: 3, memoryBytes: 0, gpus: 0 }, 2, 1, prices);
+    assert.ok(cut.known);
+    close(cut.monthly, -43.8);
+    assert.deepEqual(cut.rules, ['commitment:cpu-core-hour:marginal=0.04:covered=83%:cut-capped']);
+  });
+
   it('commitments: the cut is capped hour by hour, over the last 24 billed hours (gaps are not hours without usage), across the month', async () => {
     // 10 cores covered every hour, 8 on demand by day (12 hours) and none at night: a cut of 4 sheds 4 by day, 0 at night
     const rowsOf = (from: number, to: number, onDemand: (t: number) => number): BillingRecord[] => {
