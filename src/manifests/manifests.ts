@@ -327,7 +327,12 @@ export function locateField(w: ResolvedWorkload, field: string, container: strin
     if (!cpu)
       throw new RejectedMessage(
         'manifest-invalid',
-        `${file}: the HorizontalPodAutoscaler has no cpu Resource or ContainerResource metric to set the target of`,
+        `${file}: the HorizontalPodAutoscaler has no cpu Resource or ContainerResource metric with a Utilization target to set`,
+      );
+    if ('several' in cpu)
+      throw new RejectedMessage(
+        'manifest-invalid',
+        `${file}: the HorizontalPodAutoscaler has ${cpu.several} cpu utilisation metrics; which target to set is not known`,
       );
     return { file, index, path: ['spec', 'metrics', cpu.index, cpu.key, 'target', 'averageUtilization'] };
   }
@@ -377,21 +382,29 @@ function thresholdTrigger(triggers: unknown): number {
 }
 
 /**
- * An HPA's CPU-utilisation metric (autoscaling/v2 `spec.metrics`): the first `Resource` metric on `cpu`, else the
- * first `ContainerResource` metric on `cpu`, which judges one container's usage ÷ request instead of the pod's
- * (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#container-resource-metrics).
+ * An HPA's CPU-utilisation metric (autoscaling/v2 `spec.metrics`): a `Resource` metric on `cpu` (the pod's usage ÷
+ * requests) or a `ContainerResource` metric on `cpu` (one container's:
+ * https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#container-resource-metrics), with a
+ * Utilization target (an AverageValue target does not depend on requests). Undefined where there is none, and
+ * `several` where there is more than one: the HPA then scales on the largest of them, which no single target tells.
  */
 export function hpaCpuMetric(
   metrics: unknown,
-): { index: number; key: 'resource' | 'containerResource'; metric: Record<string, unknown>; container?: string } | undefined {
+): { index: number; key: 'resource' | 'containerResource'; metric: Record<string, unknown>; container?: string } | { several: number } | undefined {
   if (!Array.isArray(metrics)) return undefined;
-  const isCpu = (m: unknown, type: string, key: string): boolean => get(m, ['type']) === type && get(m, [key, 'name']) === 'cpu';
-  let index = metrics.findIndex((m) => isCpu(m, 'Resource', 'resource'));
-  if (index >= 0) return { index, key: 'resource', metric: metrics[index] as Record<string, unknown> };
-  index = metrics.findIndex((m) => isCpu(m, 'ContainerResource', 'containerResource') && typeof get(m, ['containerResource', 'container']) === 'string');
-  if (index < 0) return undefined;
-  const metric = metrics[index] as Record<string, unknown>;
-  return { index, key: 'containerResource', metric, container: get(metric, ['containerResource', 'container']) as string };
+  const found: { index: number; key: 'resource' | 'containerResource'; metric: Record<string, unknown>; container?: string }[] = [];
+  metrics.forEach((m: unknown, index) => {
+    for (const [type, key] of [
+      ['Resource', 'resource'],
+      ['ContainerResource', 'containerResource'],
+    ] as const) {
+      if (get(m, ['type']) !== type || get(m, [key, 'name']) !== 'cpu' || get(m, [key, 'target', 'averageUtilization']) === undefined) continue;
+      const container = get(m, [key, 'container']);
+      if (key === 'containerResource' && typeof container !== 'string') continue;
+      found.push({ index, key, metric: m as Record<string, unknown>, ...(key === 'containerResource' ? { container: container as string } : {}) });
+    }
+  });
+  return found.length > 1 ? { several: found.length } : found[0];
 }
 
 /**
@@ -414,7 +427,7 @@ export function currentValue(w: ResolvedWorkload, field: string, container: stri
     v = w.hpa ? get(w.hpa.merged, ['spec', field]) : undefined;
   } else if (field === 'targetCPUUtilization') {
     const cpu = hpaCpuMetric(get(w.hpa?.merged, ['spec', 'metrics']));
-    v = cpu ? get(cpu.metric, [cpu.key, 'target', 'averageUtilization']) : undefined;
+    v = cpu && !('several' in cpu) ? get(cpu.metric, [cpu.key, 'target', 'averageUtilization']) : undefined;
   } else if (field === 'replicas') {
     v = w.workload ? get(w.workload.merged, ['spec', 'replicas']) : undefined;
   } else if (field.startsWith('nodeSelector.')) {

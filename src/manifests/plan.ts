@@ -198,7 +198,8 @@ export function validate(w: ResolvedWorkload): void {
     int(spec.maxReplicas, 1, 'HPA spec.maxReplicas');
     if (typeof spec.minReplicas === 'number' && typeof spec.maxReplicas === 'number' && spec.minReplicas > spec.maxReplicas)
       bad(`HPA minReplicas ${spec.minReplicas} exceeds maxReplicas ${spec.maxReplicas}`);
-    for (const m of (spec.metrics ?? []) as Record<string, unknown>[]) int(get(m, ['resource', 'target', 'averageUtilization']), 1, 'HPA averageUtilization');
+    for (const m of (spec.metrics ?? []) as Record<string, unknown>[])
+      for (const key of ['resource', 'containerResource']) int(get(m, [key, 'target', 'averageUtilization']), 1, 'HPA averageUtilization');
   }
   if (w.scaledObject) {
     const spec = (w.scaledObject.merged.spec ?? {}) as Record<string, unknown>;

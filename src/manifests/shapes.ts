@@ -47,6 +47,9 @@ const RULES: Record<string, Rules> = {
     ['spec.metrics.*.resource', 'mapping'],
     ['spec.metrics.*.resource.target', 'mapping'],
     ['spec.metrics.*.resource.target.averageUtilization', 'value'],
+    ['spec.metrics.*.containerResource', 'mapping'],
+    ['spec.metrics.*.containerResource.target', 'mapping'],
+    ['spec.metrics.*.containerResource.target.averageUtilization', 'value'],
   ],
   ScaledObject: [
     ['spec', 'mapping'],

@@ -85,8 +85,8 @@ export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstim
  *   - a cut saves that price only on what it sheds of the usage no commitment covered, hour by hour over the last
  *     billed hours; below it is committed capacity, paid whether used or not until the commitment ends.
  *
- * Each change is priced alone: several cuts of one pool each count the same on-demand usage (overlapOfChanges says by
- * how much their sum overstates the saving; foresight report counts them together).
+ * Each change is priced alone: several cuts of one pool each count the same on-demand usage (foresight report counts
+ * them together: report-data.ts countedTogether).
  *   - a raise takes first, hour by hour, what the commitments left unused in the last billed hours (paid either way);
  *     only the rest is paid at the marginal price.
  *
@@ -136,26 +136,6 @@ export function changeCost(delta: PodResources, prices: PoolPrices): CostEstimat
 }
 
 /**
- * What the figures of several changes of one pool, each priced alone (changeCost), add up to beyond what they cost
- * together, at `prices`: cuts in a pool that commitments cover each save on the same on-demand usage, so their sum
- * overstates the saving by this much (≥ 0; exactly 0 where no commitment prices the units they move).
- */
-export function overlapOfChanges(amounts: PodResources[], prices: PoolPrices): CostEstimate {
-  const together = changeCost(
-    amounts.reduce((a, b) => ({ cpuCores: a.cpuCores + b.cpuCores, memoryBytes: a.memoryBytes + b.memoryBytes, gpus: a.gpus + b.gpus }), NO_RESOURCES),
-    prices,
-  );
-  if (!together.known) return together;
-  let alone = 0;
-  for (const a of amounts) {
-    const c = changeCost(a, prices);
-    if (!c.known) return c;
-    alone += c.monthly;
-  }
-  return { known: true, monthly: Math.max(0, together.monthly - alone), pool: prices.pool, currency: prices.currency };
-}
-
-/**
  * The rule an HPA recommendation that moves only maxReplicas carries: a ceiling costs nothing
  * until the HPA scales to it, so its projected cost is 0 (committer/explain.ts says why).
  */
@@ -174,15 +154,20 @@ export function requestsCostDelta(delta: PodResources | undefined, replicas: num
   return changeCost(scaleResources(delta, replicas), prices);
 }
 
-/** An HPA that scales on CPU utilisation (a Resource or ContainerResource metric `cpu` with `averageUtilization`), with its replica bounds: a CPU request change may move its replicas. */
-export interface CpuHpa {
-  minReplicas: number;
-  maxReplicas: number;
-  /** its target, a fraction of the request (averageUtilization 70 → 0.7) */
-  targetUtilization: number;
-  /** a ContainerResource metric: the one container whose usage ÷ request it judges (absent: the pod's, all containers) */
-  container?: string;
-}
+/**
+ * An HPA that scales on CPU utilisation (a Resource or ContainerResource metric `cpu` with `averageUtilization`), with its
+ * replica bounds: a CPU request change may move its replicas. With several such metrics it scales on the largest of them
+ * (`several`: how many), which no single target tells.
+ */
+export type CpuHpa = { minReplicas: number; maxReplicas: number } & (
+  | {
+      /** its target, a fraction of the request (averageUtilization 70 → 0.7) */
+      targetUtilization: number;
+      /** a ContainerResource metric: the one container whose usage ÷ request it judges (absent: the pod's, all containers) */
+      container?: string;
+    }
+  | { several: number }
+);
 
 /** Moving the same replicas from one pool to another (SPOT): what they add there minus what leaving here saves (changeCost). */
 export function movePoolCostDelta(perReplica: PodResources | undefined, replicas: number, from: PoolPrices, to: PoolPrices): CostEstimate {

@@ -197,16 +197,20 @@ export function teamOf(w: ResolvedWorkload | undefined): string | undefined {
 /**
  * The workload's HPA when it scales on CPU utilisation (targetCPUUtilization in the manifest or
  * the chart's mapped values), with its bounds (minReplicas defaults to 1, as in the API) and, for a
- * ContainerResource metric, the container it judges; not under a KEDA ScaledObject, whose triggers
- * are not read for this.
+ * ContainerResource metric, the container it judges; `several` where it has more than one CPU
+ * utilisation metric (it scales on the largest: no one target tells what a request does); not
+ * under a KEDA ScaledObject, whose triggers are not read for this.
  */
 export function cpuHpaOf(w: ResolvedWorkload | undefined): CpuHpa | undefined {
-  const target = w && !w.scaledObject ? Number(currentValue(w, 'targetCPUUtilization', null) ?? NaN) : NaN;
-  if (!w || !(target > 0) || helmAutoscalingOff(w)) return undefined;
+  if (!w || w.scaledObject || helmAutoscalingOff(w)) return undefined;
+  const metric = w.hpa ? hpaCpuMetric(get(w.hpa.merged, ['spec', 'metrics'])) : undefined;
   const [min, max] = ['minReplicas', 'maxReplicas'].map((f) => Number(currentValue(w, f, null) ?? NaN));
   if (!Number.isFinite(max)) return undefined;
-  const container = w.hpa ? hpaCpuMetric(get(w.hpa.merged, ['spec', 'metrics']))?.container : undefined;
-  return { minReplicas: Number.isFinite(min) ? min : 1, maxReplicas: max, targetUtilization: target / 100, ...(container ? { container } : {}) };
+  const bounds = { minReplicas: Number.isFinite(min) ? min : 1, maxReplicas: max };
+  if (metric && 'several' in metric) return { ...bounds, several: metric.several };
+  const target = Number(currentValue(w, 'targetCPUUtilization', null) ?? NaN);
+  if (!(target > 0)) return undefined;
+  return { ...bounds, targetUtilization: target / 100, ...(metric?.container ? { container: metric.container } : {}) };
 }
 
 /**

@@ -145,7 +145,9 @@ export class SizingRules {
     const current = (field: string): string | null => (w ? currentValue(w, field, id.container) : null);
     // under a CPU-utilisation HPA: the pod's other containers, whose usage and requests the HPA counts with this one's;
     // a ContainerResource metric judges its one container alone, and does not see the others' CPU at all
-    const judged = facts.cpuHpa && w && (facts.cpuHpa.container === undefined || facts.cpuHpa.container === id.container) ? facts.cpuHpa : undefined;
+    const cpuHpa = facts.cpuHpa;
+    const several = cpuHpa !== undefined && 'several' in cpuHpa;
+    const judged = cpuHpa && !('several' in cpuHpa) && w && (cpuHpa.container === undefined || cpuHpa.container === id.container) ? cpuHpa : undefined;
     const hpa =
       judged && w
         ? {
@@ -189,7 +191,9 @@ export class SizingRules {
         (cpuNeed + hpa.others.usage) / (cpuNow + hpa.others.requests) <= hpa.targetUtilization * 1.1
       );
     if (hpaScaling) rules.push('cpu-hpa:scaling:cpu-request-kept');
-    const fields: [string, number, string][] = hpaScaling ? [] : [['requests.cpu', proposed.cpuRequest, formatCpu(proposed.cpuRequest)]];
+    // several CPU utilisation metrics: the HPA scales on the largest, so any container's request may move its replicas
+    if (several) rules.push('cpu-hpa:several-cpu-metrics:cpu-request-kept');
+    const fields: [string, number, string][] = hpaScaling || several ? [] : [['requests.cpu', proposed.cpuRequest, formatCpu(proposed.cpuRequest)]];
     if (hasMemory)
       fields.push(
         ['requests.memory', proposed.memoryRequest, formatMemory(proposed.memoryRequest)],

@@ -74,7 +74,16 @@ spec:
       )
       .replace('- type: Resource\n      resource: {name: cpu,', '- type: ContainerResource\n      containerResource: {name: cpu, container: app,');
     assert.ok(side.includes('name: proxy') && side.includes('container: app'), side);
-    const repo = gitopsRemote({ 'apps/busy/busy.yaml': busy, 'apps/bare/bare.yaml': bare, 'apps/side/side.yaml': side });
+    // multi: two CPU utilisation metrics (the pod's and app's): the HPA scales on the largest, so the CPU request is kept
+    // whatever the usage (0.05 cores on 200m), and memory alone is sized
+    const multi = busy
+      .replace(/busy/g, 'multi')
+      .replace(
+        '      resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}\n',
+        '      resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}\n    - type: ContainerResource\n      containerResource: {name: cpu, container: app, target: {type: Utilization, averageUtilization: 80}}\n',
+      );
+    assert.ok(multi.includes('averageUtilization: 80'), multi);
+    const repo = gitopsRemote({ 'apps/busy/busy.yaml': busy, 'apps/bare/bare.yaml': bare, 'apps/side/side.yaml': side, 'apps/multi/multi.yaml': multi });
     const checkout = path.join(repo.tmp, 'checkout');
     execFileSync('git', ['clone', '-q', repo.remote, checkout]);
     const env = testEnv({
@@ -127,6 +136,8 @@ spec:
       ...times.map((t, i) => sample('shop/Deployment/bare', 'app', 'cpu_usage', 0.3 * (1 + 0.1 * noise(i + 5)), t)),
       ...times.map((t, i) => sample('shop/Deployment/side', 'app', 'cpu_usage', 0.3 * (1 + 0.1 * noise(i + 13)), t)),
       ...times.map((t, i) => sample('shop/Deployment/side', 'proxy', 'cpu_usage', 0.05 * (1 + 0.1 * noise(i + 17)), t)),
+      ...times.map((t, i) => sample('shop/Deployment/multi', 'app', 'cpu_usage', 0.05 * (1 + 0.1 * noise(i + 19)), t)),
+      ...times.map((t, i) => sample('shop/Deployment/multi', 'app', 'memory_usage', 100 * 2 ** 20 * (1 + 0.05 * noise(i + 23)), t)),
     ];
     await produceSamples(kafka, cfg, codec, samples);
     await runProcessorUntil(env, async () => (await totalApplied(redis, cfg.redis.keyPrefix)) >= samples.length, 120_000);
@@ -221,12 +232,20 @@ spec:
     assert.ok(proxyCpu > 0.05 && proxyCpu < 0.1, sideRes[0].changes[0].proposed);
     assert.ok(!sideRes[0].rules.some((x) => x.startsWith('cpu-hpa')), sideRes[0].rules.join(','));
 
+    const multiRes = recs.filter((r) => r.type === 'RESOURCES' && r.name === 'multi');
+    assert.equal(multiRes.length, 1, show);
+    assert.deepEqual(
+      multiRes[0].changes.map((c) => c.field),
+      ['requests.memory', 'limits.memory'],
+    );
+    assert.ok(multiRes[0].rules.includes('cpu-hpa:several-cpu-metrics:cpu-request-kept'), multiRes[0].rules.join(','));
+
     // the committer: IDLE and RESOURCES to main, SPOT as a pull request
     const committer = startCli(['committer'], env);
     try {
       assert.ok(
         await waitFor(
-          async () => Number(repo.git('rev-list', '--count', 'main').trim()) === 6 && LocalGitBackend.pullRequests(repo.remote).length === 1,
+          async () => Number(repo.git('rev-list', '--count', 'main').trim()) === 7 && LocalGitBackend.pullRequests(repo.remote).length === 1,
           60_000,
         ),
         committer.output().slice(-3000),

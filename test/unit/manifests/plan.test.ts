@@ -34,6 +34,29 @@ function rejectsWith(fn: () => unknown, reason: string, detail?: RegExp): void {
 }
 
 describe('GitOps edits', () => {
+  it("an HPA's ContainerResource cpu target is edited in place and held to the API's bounds like a Resource one", () => {
+    const files = exampleFiles();
+    const file = 'apps/payments/payments.yaml';
+    files.set(
+      file,
+      files
+        .get(file)!
+        .replace(
+          '- type: Resource\n      resource:\n        name: cpu\n',
+          '- type: ContainerResource\n      containerResource:\n        name: cpu\n        container: api\n',
+        ),
+    );
+    assert.match(files.get(file)!, /containerResource:\n {8}name: cpu\n {8}container: api\n {8}target: \{type: Utilization, averageUtilization: 65\}/);
+    const plan = planRecommendation(files, rec('payments/Deployment/payments', [['targetCPUUtilization', '60']]), DEFAULT_POLICY);
+    assert.match(plan.changed.get(file)!, /containerResource:\n {8}name: cpu\n {8}container: api\n {8}target: \{type: Utilization, averageUtilization: 60\}/);
+    for (const bad of ['0', '70.5'])
+      rejectsWith(
+        () => planRecommendation(files, rec('payments/Deployment/payments', [['targetCPUUtilization', bad]]), DEFAULT_POLICY),
+        'out-of-bounds',
+        /HPA averageUtilization must be an integer ≥ 1/,
+      );
+  });
+
   it('edits the Kustomize overlay patch, not the base, keeping comments and every other byte', () => {
     const files = exampleFiles();
     const plan = planRecommendation(

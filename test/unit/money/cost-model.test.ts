@@ -10,7 +10,7 @@ import {
   HOURS_PER_MONTH,
   monthlyCost,
   movePoolCostDelta,
-  overlapOfChanges,
+  scaleResources,
   replicasCostDelta,
   requestsCostDelta,
 } from '../../../src/money/cost-model.js';
@@ -118,16 +118,9 @@ describe('cost model', () => {
     const covered: PoolPrices = { ...general, committed: { cpuCoreHour: unit } };
     const cut = { cpuCores: -3, memoryBytes: 0, gpus: 0 };
     close((changeCost(cut, covered) as { monthly: number }).monthly, -87.6);
-    const o = overlapOfChanges([cut, cut], covered);
-    assert.ok(o.known);
-    close(o.monthly, 2 * 87.6 - 116.8);
-    // a memory cut beside them is priced at the blend (no commitment on memory): nothing overlaps there
-    close((overlapOfChanges([cut, cut, { cpuCores: 0, memoryBytes: -GiB, gpus: 0 }], covered) as { monthly: number }).monthly, 58.4);
-    // without commitments prices are linear: no overlap
-    close((overlapOfChanges([cut, cut], general) as { monthly: number }).monthly, 0);
-    // a cut with no hour billed of late: not known
-    const unbilled: PoolPrices = { ...general, committed: { cpuCoreHour: { ...unit, onDemandByHour: [] } } };
-    assert.equal(overlapOfChanges([cut, cut], unbilled).known, false);
+    close((changeCost(scaleResources(cut, 2), covered) as { monthly: number }).monthly, -116.8);
+    // without commitments prices are linear: the two add up
+    close((changeCost(scaleResources(cut, 2), general) as { monthly: number }).monthly, 2 * (changeCost(cut, general) as { monthly: number }).monthly);
   });
 
   it('zero change costs exactly 0 with any prices', () => {
@@ -379,6 +372,33 @@ spec:
     assert.deepEqual(cpuHpaOf(resolved), { minReplicas: 4, maxReplicas: 10, targetUtilization: 0.7, container: 'app' });
     // and a recommendation of the target edits that metric's averageUtilization
     assert.deepEqual(locateField(resolved!, 'targetCPUUtilization', null).path, ['spec', 'metrics', 0, 'containerResource', 'target', 'averageUtilization']);
+    const withMetrics = (metrics: string) =>
+      ManifestIndex.build(new Map([['apps/pay/api.yaml', `${deployment}---\n${hpa.replace(/ {2}metrics:\n[\s\S]*$/, `  metrics:\n${metrics}`)}`]])).resolve({
+        namespace: 'pay',
+        kind: 'Deployment',
+        name: 'api',
+      });
+    // an AverageValue target first (absolute, not a share of the request), then the container's Utilization one: that one
+    const averageFirst = withMetrics(
+      '  - type: Resource\n    resource: {name: cpu, target: {type: AverageValue, averageValue: 500m}}\n' +
+        '  - type: ContainerResource\n    containerResource: {name: cpu, container: app, target: {type: Utilization, averageUtilization: 60}}\n',
+    );
+    assert.deepEqual(cpuHpaOf(averageFirst), { minReplicas: 4, maxReplicas: 10, targetUtilization: 0.6, container: 'app' });
+    assert.deepEqual(locateField(averageFirst!, 'targetCPUUtilization', null).path, [
+      'spec',
+      'metrics',
+      1,
+      'containerResource',
+      'target',
+      'averageUtilization',
+    ]);
+    // two CPU utilisation metrics (the pod's and a container's): the HPA scales on the largest, so no one target is read
+    const two = withMetrics(
+      '  - type: Resource\n    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}\n' +
+        '  - type: ContainerResource\n    containerResource: {name: cpu, container: app, target: {type: Utilization, averageUtilization: 60}}\n',
+    );
+    assert.deepEqual(cpuHpaOf(two), { minReplicas: 4, maxReplicas: 10, several: 2 });
+    assert.throws(() => locateField(two!, 'targetCPUUtilization', null), /2 cpu utilisation metrics; which target to set is not known/);
     // a plain Deployment has no HPA on CPU
     const plain = payApi('      containers:\n      - name: app\n        resources: {requests: {cpu: "2"}}\n');
     assert.equal(cpuHpaOf(plain), undefined);
