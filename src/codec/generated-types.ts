@@ -191,7 +191,7 @@ export interface Recommendation {
   nodePool: null | string;
   /** Set on BUDGET recommendations (the breached budget; changes is empty, the committer only logs them) and on changes a budget capped or sent for review; else null. */
   budget: null | BudgetStatus;
-  /** What monthlyCostDelta priced, so a reader can add up several changes of one pool at its prices (cuts in a pool that commitments cover share its on-demand usage: foresight report counts them together). Null where the cost is unknown, spans two pools (SPOT) or a budget changed the figure. */
+  /** What monthlyCostDelta priced, so a reader can add up several changes of one pool at its prices (cuts in a pool that commitments cover share its on-demand usage: foresight report counts them together). Null where the cost is unknown or spans two pools (SPOT). */
   resourceDelta: null | ResourceDelta;
 }
 

@@ -123,8 +123,7 @@ export class HpaRecommender {
       costUnknown: cost.known ? null : cost.reason,
       nodePool: cost.pool,
       budget: null,
-      // what was priced, unless the budget changed the figure
-      resourceDelta: cost.known && costDelta === cost.monthly ? resourceDeltaOf(cost) : null,
+      resourceDelta: resourceDeltaOf(cost),
       confidence: f.q99 > 0 ? Math.max(0, Math.min(1, 1 - (f.q99 - f.q50) / f.q99)) : 0,
       modelVersion: this.d.forecaster.info.version,
       critical,

@@ -23,7 +23,7 @@ import { WindowStore } from '../windows/window-store.js';
 import { analyseSeries, type SeriesPanel } from './series-panel.js';
 import { isCounter } from '../codec/model-server-metrics.js';
 import { counterRates } from '../outcomes/figures.js';
-import { HOURS_PER_MONTH, overlapOfChanges } from '../money/cost-model.js';
+import { changeCost, HOURS_PER_MONTH, NO_RESOURCES } from '../money/cost-model.js';
 
 const HOUR = 3_600_000;
 /** hours per month of a monthly figure: the cost model's, so applied and realised savings compare */
@@ -190,28 +190,38 @@ export function chartedSteps(metric: string, steps: { startMs: number; values: (
 
 /**
  * Cuts in one pool that commitments cover were each priced alone at the margin (money/cost-model.ts changeCost), so each
- * counted the same on-demand usage: added up they overstate the saving. Per such pool with two or more of them, by how
- * much at its prices now (overlapOfChanges), said in a note; the total to take off the sum.
+ * counted the same on-demand usage: added up they overstate the saving. Per such pool with two or more of them, their
+ * figures are replaced by what their resources (Recommendation.resourceDelta) save together at the pool's prices now
+ * (their own figures may be of other days' prices: the two are not mixed), said in a note; returns what to add to the
+ * sum of the figures (either sign). Cuts that move GPUs are left alone: a model server's GPU-hour is priced per GPU
+ * model (Money.gpuPrices), which a recommendation does not carry.
  */
-async function overlapInPools(saving: Recommendation[], costs: CostStore, atMs: number, notes: string[]): Promise<number> {
+async function countedTogether(saving: Recommendation[], costs: CostStore, atMs: number, notes: string[]): Promise<number> {
   const byPool = new Map<string, Recommendation[]>();
   for (const r of saving)
-    if (r.nodePool !== null && r.resourceDelta !== null && r.rules.some((x) => x.startsWith('commitment:')))
+    if (r.nodePool !== null && r.resourceDelta !== null && r.resourceDelta.gpus === 0 && r.rules.some((x) => x.startsWith('commitment:')))
       byPool.set(r.nodePool, [...(byPool.get(r.nodePool) ?? []), r]);
-  let total = 0;
+  let adjust = 0;
   for (const [pool, recs] of byPool) {
     if (recs.length < 2) continue;
-    const amounts = recs.map((r) => ({ cpuCores: r.resourceDelta!.cpuCores, memoryBytes: r.resourceDelta!.memoryGib * 2 ** 30, gpus: r.resourceDelta!.gpus }));
-    const o = overlapOfChanges(amounts, await costs.poolPrices(pool, atMs));
-    if (!o.known) notes.push(`the ${recs.length} proposals in pool ${pool} were priced alone and not checked together (${o.reason})`);
-    else if (o.monthly >= 0.005) {
-      total += o.monthly;
-      notes.push(
-        `the ${recs.length} proposals in pool ${pool} each count the same on-demand usage past its commitments: counted together, ${o.monthly.toFixed(2)}${o.currency ? ` ${o.currency}` : ''} a month less`,
-      );
+    const sum = recs.reduce(
+      (a, r) => ({ cpuCores: a.cpuCores + r.resourceDelta!.cpuCores, memoryBytes: a.memoryBytes + r.resourceDelta!.memoryGib * 2 ** 30, gpus: 0 }),
+      NO_RESOURCES,
+    );
+    const together = changeCost(sum, await costs.poolPrices(pool, atMs));
+    if (!together.known) {
+      notes.push(`the ${recs.length} proposals in pool ${pool} are counted as each was priced, not together (${together.reason})`);
+      continue;
     }
+    const alone = recs.reduce((a, r) => a - r.monthlyCostDelta, 0);
+    if (Math.abs(-together.monthly - alone) < 0.005) continue;
+    adjust += -together.monthly - alone;
+    const unit = together.currency ? ` ${together.currency}` : '';
+    notes.push(
+      `the ${recs.length} proposals in pool ${pool} each count its on-demand usage past its commitments: counted together at its prices now they save ${(-together.monthly).toFixed(2)}${unit} a month, not the ${alone.toFixed(2)}${unit} their figures add up to`,
+    );
   }
-  return total;
+  return adjust;
 }
 
 export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
@@ -326,7 +336,7 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
       savingsNotes.push(`${unpriced} ${unpriced === 1 ? 'proposal' : 'proposals'} of unknown cost ${unpriced === 1 ? 'is' : 'are'} not counted`);
     const saving = priced.filter((r) => r.monthlyCostDelta < 0);
     proposedCount = saving.length;
-    proposedMonthly = saving.reduce((a, r) => a - r.monthlyCostDelta, 0) - (await overlapInPools(saving, costs, inp.atMs, savingsNotes));
+    proposedMonthly = saving.reduce((a, r) => a - r.monthlyCostDelta, 0) + (await countedTogether(saving, costs, inp.atMs, savingsNotes));
     const byId = new Map(recommendations.map((r) => [r.id, r]));
     const applied = outcomes.map((o) => byId.get(o.recommendationId)).filter((r): r is Recommendation => r !== undefined && r.costUnknown === null);
     appliedMonthly = applied.length === outcomes.length ? applied.reduce((a, r) => a - r.monthlyCostDelta, 0) : null;
