@@ -338,11 +338,16 @@ describe('report pages in headless Chromium', () => {
       prefix: cfg.redis.keyPrefix,
       forecaster: await Forecaster.load(),
       policyFiles: [],
-      recommendations: { recommendations: [cut('rec-a', 'a'), cut('rec-b', 'b')], undecodable: 0 },
+      // and one of the month before: not counted, and said so (a report just past a month's end would say 0 with no word)
+      recommendations: { recommendations: [cut('rec-a', 'a'), cut('rec-b', 'b'), { ...cut('rec-c', 'c'), createdAt: atMs - 40 * 24 * HOUR }], undecodable: 0 },
       atMs,
       maxSeries: 0,
     });
     assert.equal(data.savings.proposedCount, 2);
+    assert.ok(
+      data.savings.notes.includes(`1 proposal made before ${data.month} is not counted (savings proposed counts the report's month; --at picks another)`),
+      data.savings.notes.join('\n'),
+    );
     // the 4 on-demand cores' 4 × 0.04 × 730 = 116.80: the second cut sheds only the 1 core the first left
     assert.ok(Math.abs(data.savings.proposedMonthly! - 116.8) < 1e-6, String(data.savings.proposedMonthly));
     assert.ok(
