@@ -6,7 +6,11 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { processStartOf, statFields } from '../util/proc.js';
 import { sleep } from '../util/retry.js';
+
+// the /proc readers live in util (private-dir.ts uses them too); re-exported for the stack's callers
+export { processStartOf, statFields };
 
 export interface PidRecord {
   pid: number;
@@ -111,7 +115,9 @@ export function fileSize(file: string): number {
 /** The last lines of a log file, for error messages; `fromByte`: only what was written from there on (an appended log's latest run). */
 export function tailFile(file: string, lines = 15, fromByte = 0): string {
   if (!existsSync(file)) return '(no log written)';
-  const text = readFileSync(file).subarray(fromByte).toString('utf8');
+  const all = readFileSync(file);
+  // a log truncated or made anew since `fromByte` was read: all of it is this start's
+  const text = all.subarray(all.length >= fromByte ? fromByte : 0).toString('utf8');
   if (text.trim() === '') return '(nothing written to the log by this start)';
   return text
     .split('\n')
@@ -161,29 +167,8 @@ export function listeningPids(port: number): Set<number> | undefined {
   return pids;
 }
 
-/**
- * The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses): [0] state, [1] ppid,
- * [2] pgrp, … [19] starttime (fields 3, 4, 5 and 22 of proc(5)); undefined when the process is gone.
- */
-export function statFields(pid: number | string): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
 /** The process group of a process (its leader's pid: a service spawned detached leads its own), or undefined. */
 export function processGroupOf(pid: number): number | undefined {
   const f = statFields(pid);
   return f ? Number(f[2]) : undefined;
-}
-
-/**
- * When a process started, in clock ticks since boot, as a string; undefined when it is not running. With its pid it
- * names one process for good: a pid taken again later has another start.
- */
-export function processStartOf(pid: number): string | undefined {
-  return statFields(pid)?.[19];
 }

@@ -62,7 +62,7 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
   for (const spec of specs) {
     const rec = readPidFile(spec.pidFile);
     if (rec && isOurs(rec)) {
-      started.push({ spec, pid: rec.pid, t0: Date.now(), fresh: false });
+      started.push({ spec, pid: rec.pid, t0: Date.now(), fresh: false, logFrom: fileSize(spec.logFile) });
       continue;
     }
     if (rec) removePidFile(spec.pidFile); // stale: the process is gone
@@ -153,8 +153,8 @@ class PortTakenError extends ForesightError {}
 const BIND_FAILED = /Address already in use|failed to bind/i;
 
 /**
- * Waits for a service to answer. `logFrom`: where this start's lines begin in its appended log (a service started
- * here), so that an earlier run's bind error is not read as this one's; undefined for one found running.
+ * Waits for a service to answer. `logFrom`: where the lines written since this `stack up` began begin in its appended
+ * log, so that an earlier run's bind error is not read as this one's.
  */
 async function waitReady(spec: ServiceSpec, pid: number, progress: Progress, fresh: boolean, logFrom = 0): Promise<void> {
   const t0 = Date.now();

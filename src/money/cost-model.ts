@@ -87,8 +87,9 @@ export function monthlyCost(amount: PodResources, prices: PoolPrices): CostEstim
  *
  * Each change is priced alone: several cuts of one pool each count the same on-demand usage (foresight report counts
  * them together: report-data.ts countedTogether).
- *   - a raise takes first, hour by hour, what the commitments left unused in the last billed hours (paid either way);
- *     only the rest is paid at the marginal price.
+ *   - a raise takes first, hour by hour, what the commitments left unused in the last billed hours (paid either way)
+ *     where that hour paid nothing on demand; only the rest is paid at the marginal price. Each raise is priced alone:
+ *     several raises of one pool each take the same unused commitment.
  *
  * Each unit so priced adds a rule `commitment:<unit>:marginal=<price>:covered=<percent>%`, with `:cut-capped` when
  * a cut went below the on-demand usage in some hour, `:raise-into-unused` when a raise took unused commitment
@@ -117,8 +118,10 @@ export function changeCost(delta: PodResources, prices: PoolPrices): CostEstimat
         pool: prices.pool,
       };
     // a cut: the mean over the hours of what it sheds of each hour's on-demand usage; a raise: of what it adds past
-    // each hour's unused commitment (none known, hours not billed of late: all of it)
-    const unused = c.unusedByHour;
+    // each hour's unused commitment (none known, hours not billed of late: all of it). Unused commitment beside usage
+    // paid on demand in the same hour did not apply to this pool's usage (another instance family, region or scope):
+    // it is no free capacity there
+    const unused = c.unusedByHour.map((v, i) => (hours[i] > 0 ? 0 : v));
     const paid =
       amount > 0
         ? unused.some((v) => v > 0)

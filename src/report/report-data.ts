@@ -217,8 +217,9 @@ async function countedTogether(saving: Recommendation[], costs: CostStore, atMs:
     if (Math.abs(-together.monthly - alone) < 0.005) continue;
     adjust += -together.monthly - alone;
     const unit = together.currency ? ` ${together.currency}` : '';
+    const now = together.monthly <= 0 ? `save ${(-together.monthly).toFixed(2)}${unit}` : `cost ${together.monthly.toFixed(2)}${unit}`;
     notes.push(
-      `the ${recs.length} proposals in pool ${pool} each count its on-demand usage past its commitments: counted together at its prices now they save ${(-together.monthly).toFixed(2)}${unit} a month, not the ${alone.toFixed(2)}${unit} their figures add up to`,
+      `the ${recs.length} proposals in pool ${pool} each count its on-demand usage past its commitments: counted together at its prices now they ${now} a month, not the ${alone.toFixed(2)}${unit} saved their figures add up to`,
     );
   }
   return adjust;

@@ -13,12 +13,14 @@
  * handles: the services handle SIGTERM, SIGINT and SIGHUP (service-runtime/runtime.ts) and exit,
  * and on the signals no command handles the CLI runs the 'exit' listeners itself before the
  * signal ends the process (cli/exit-on-signal.ts). A process killed outright (SIGKILL, the OOM
- * killer) runs no listener: each folder holds its maker's pid and start time (`.owner`), and the
- * first folder a process makes sweeps those of this user whose maker no longer runs.
+ * killer) runs no listener: each folder holds its maker's pid namespace, pid and start time
+ * (`.owner`), and the first folder a process makes sweeps those of this user whose maker, in the
+ * same pid namespace, no longer runs (a pid of another namespace, such as another container sharing
+ * the temporary directory, says nothing here).
  */
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { processStartOf } from '../local-stack/processes.js';
+import { processStartOf } from './proc.js';
 import { ConfigError } from './errors.js';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,23 +59,42 @@ export function privateDir(stat: (dir: string) => Stats = lstatSync): string {
   made.push(dir);
   current = dir;
   const owner = ownerStamp(process.pid);
-  if (owner !== undefined) writeFileSync(path.join(dir, OWNER_FILE), `${owner}\n`, { mode: 0o600 });
+  if (owner !== undefined) {
+    // whole or not at all: a sweep reading it meanwhile finds no file (left alone), never a part of one
+    const tmp = path.join(dir, `${OWNER_FILE}.${randomBytes(6).toString('hex')}`);
+    writeFileSync(tmp, `${owner}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, path.join(dir, OWNER_FILE));
+  }
   return dir;
 }
 
 const PREFIX = 'foresight-private-';
 const OWNER_FILE = '.owner';
 
-/** A process's pid and start time (Linux /proc), which no later process with the same pid shares; undefined where unknown. */
-function ownerStamp(pid: number): string | undefined {
-  const start = Number.isInteger(pid) && pid > 0 ? processStartOf(pid) : undefined;
-  return start === undefined ? undefined : `${pid} ${start}`;
+/** This process's pid namespace (Linux), e.g. "pid:[4026531836]"; undefined where unknown. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Removes this user's folders in the temporary directory whose maker no longer runs (killed before its exit listener
- * could). A folder without an owner file (made by an older version, on a system without /proc, or being made right
- * now) is left alone.
+ * "<pid namespace> <pid> <start time>" of a process of this pid namespace (Linux /proc): no later process with the same
+ * pid shares it; undefined where unknown.
+ */
+function ownerStamp(pid: number): string | undefined {
+  const ns = pidNamespace();
+  const start = Number.isInteger(pid) && pid > 0 ? processStartOf(pid) : undefined;
+  return ns === undefined || start === undefined ? undefined : `${ns} ${pid} ${start}`;
+}
+const OWNER_STAMP = /^(pid:\[\d+\]) (\d+) (\d+)$/;
+
+/**
+ * Removes this user's folders in the temporary directory whose maker, of this pid namespace, no longer runs (killed
+ * before its exit listener could). A folder without an owner file that reads whole (made by an older version, on a
+ * system without /proc, or being made right now) or of another pid namespace is left alone.
  */
 function sweepLeftBehind(): void {
   const tmp = os.tmpdir();
@@ -88,8 +109,9 @@ function sweepLeftBehind(): void {
     try {
       const st = lstatSync(dir);
       if (!st.isDirectory() || st.uid !== process.getuid?.()) continue;
-      const owner = readFileSync(path.join(dir, OWNER_FILE), 'utf8').trim();
-      if (ownerStamp(Number(owner.split(' ')[0])) === owner) continue; // its maker still runs
+      const owner = OWNER_STAMP.exec(readFileSync(path.join(dir, OWNER_FILE), 'utf8').trim());
+      // unreadable, of another pid namespace (its pid means nothing here), or its maker still runs: left alone
+      if (!owner || owner[1] !== pidNamespace() || ownerStamp(Number(owner[2])) === owner[0]) continue;
       rmSync(dir, { recursive: true, force: true });
     } catch {
       // no owner file, gone meanwhile, or not ours to read: left alone

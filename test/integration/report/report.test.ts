@@ -352,7 +352,7 @@ describe('report pages in headless Chromium', () => {
     assert.ok(Math.abs(data.savings.proposedMonthly! - 116.8) < 1e-6, String(data.savings.proposedMonthly));
     assert.ok(
       data.savings.notes.includes(
-        'the 2 proposals in pool pool-c each count its on-demand usage past its commitments: counted together at its prices now they save 116.80 USD a month, not the 175.20 USD their figures add up to',
+        'the 2 proposals in pool pool-c each count its on-demand usage past its commitments: counted together at its prices now they save 116.80 USD a month, not the 175.20 USD saved their figures add up to',
       ),
       data.savings.notes.join('\n'),
     );

@@ -58,5 +58,8 @@ describe("a service's appended log", () => {
     assert.equal(tailFile(log, 15, from), 'ERROR could not read the metadata');
     assert.match(tailFile(log), /Address already in use/);
     assert.equal(fileSize(path.join(path.dirname(log), 'none.log')), 0);
+    // truncated or made anew since: all of it is this start's
+    writeFileSync(log, 'ERROR bind\n');
+    assert.equal(tailFile(log, 15, from), 'ERROR bind');
   });
 });

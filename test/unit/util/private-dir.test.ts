@@ -2,9 +2,10 @@
 import { ConfigError } from '../../../src/util/errors.js';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { processStartOf } from '../../../src/local-stack/processes.js';
+
+import { processStartOf } from '../../../src/util/proc.js';
 import { after, before, describe, it } from 'node:test';
 import { privateDir } from '../../../src/util/private-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -76,16 +77,21 @@ console.log(JSON.stringify([first, second]));`;
       if (owner !== undefined) writeFileSync(path.join(dir, '.owner'), `${owner}\n`);
       return dir;
     };
+    const ns = readlinkSync('/proc/self/ns/pid');
     const ended = spawnSync('true').pid!; // a pid whose process has ended (and a start time no process has)
-    const killed = folder('killed', `${ended} 1`);
-    const live = folder('live', `${process.pid} ${processStartOf(process.pid)}`);
+    const killed = folder('killed', `${ns} ${ended} 1`);
+    const live = folder('live', `${ns} ${process.pid} ${processStartOf(process.pid)}`);
     const older = folder('older'); // an older version's, or one being made: no owner file
+    const half = folder('half', `${ns} 12`); // an owner file read half-written
+    const elsewhere = folder('elsewhere', `pid:[1] ${ended} 1`); // made in another pid namespace (a container sharing /tmp)
     const module = new URL('../../../src/util/private-dir.js', import.meta.url).href;
     const script = `import { privateDir } from ${JSON.stringify(module)};\nprocess.stdout.write(privateDir());`;
     const made = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8' });
     assert.equal(existsSync(killed), false, 'the killed maker’s folder is swept');
     assert.equal(existsSync(live), true, 'a running maker’s folder stays');
     assert.equal(existsSync(older), true, 'a folder without an owner stays');
+    assert.equal(existsSync(half), true, 'a folder whose owner file does not read whole stays');
+    assert.equal(existsSync(elsewhere), true, 'a folder of another pid namespace stays');
     assert.equal(existsSync(made), false, 'the new one went at its exit');
   });
 });

@@ -224,6 +224,12 @@ describe('cost store: unit prices', () => {
     assert.ok(cut.known);
     close(cut.monthly, -43.8);
     assert.deepEqual(cut.rules, ['commitment:cpu-core-hour:marginal=0.04:covered=83%:cut-capped']);
+    // unused commitment in an hour that also paid on demand did not apply to this usage: no free capacity there
+    const both = { ...c, onDemandByHour: new Array(24).fill(4), unusedByHour: new Array(24).fill(2) };
+    const paid = replicasCostDelta({ cpuCores: 2, memoryBytes: 0, gpus: 0 }, 1, 2, { ...prices, committed: { cpuCoreHour: both } });
+    assert.ok(paid.known);
+    close(paid.monthly, 58.4);
+    assert.deepEqual(paid.rules, ['commitment:cpu-core-hour:marginal=0.04:covered=83%']);
   });
 
   it('commitments: the cut is capped hour by hour, over the last 24 billed hours (gaps are not hours without usage), across the month', async () => {
