@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { ChildServices } from './stop-children.js';
-import { appendFileSync, closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Admin, Kafka } from 'kafkajs';
@@ -33,7 +33,7 @@ import { readTrace } from '../replay/csv-trace.js';
 import { parseWorkload, replayRows } from '../replay/replay.js';
 import { connectClients } from '../service-runtime/clients.js';
 import { formatStatus, stackUp } from '../local-stack/stack.js';
-import { cmdlineOf, processStartOf, stopProcess } from '../local-stack/processes.js';
+import { DemoLock } from './demo-lock.js';
 import { loadStackConfig } from '../local-stack/stack-config.js';
 import { stackEnv } from '../local-stack/stack-env.js';
 import { createLogger } from '../telemetry/log.js';
@@ -124,132 +124,6 @@ async function offsetsReached(admin: Admin, groupId: string, topic: string): Pro
     const c = committed.partitions.find((p) => p.partition === e.partition);
     return Number(e.high) === 0 || (c !== undefined && Number(c.offset) >= Number(e.high));
   });
-}
-
-/** A process for good: its pid and when it started (processStartOf). */
-interface ProcessRef {
-  pid: number;
-  start?: string;
-}
-
-const alive = (p: ProcessRef): boolean => p.start !== undefined && processStartOf(p.pid) === p.start;
-
-/**
- * One demo at a time per stack folder: its GitOps repository, its logs and the clean-up of earlier runs are the
- * folder's, so a second demo there would reseed the first one's repository and delete its topics. The lock file
- * (`demo/running`, created exclusively) names the running demo and, once started, its processor and committer, each
- * by pid and start time (a pid taken again by another program is not the demo). A lock whose demo died (killed
- * hard: its services, in groups of their own, may still run) is taken over: those services are stopped first.
- */
-export class DemoLock {
-  private constructor(
-    private readonly file: string,
-    private readonly me: ProcessRef,
-  ) {}
-
-  static async hold(demoDir: string, stackDir: string, secure: boolean, say: (line: string) => void = console.log): Promise<DemoLock> {
-    const file = path.join(demoDir, 'running');
-    const me = { pid: process.pid, start: processStartOf(process.pid) };
-    const busy = (pid: number): ForesightError => {
-      const own = secure
-        ? 'FORESIGHT_STACK_SECURE_DIR and the FORESIGHT_STACK_SECURE_*_PORT variables'
-        : 'FORESIGHT_STACK_DIR and the FORESIGHT_STACK_*_PORT variables';
-      return new ForesightError(
-        'INPUT_INVALID',
-        `another demo (pid ${pid}) is running on the stack in ${stackDir}: wait for it to end or stop it (kill ${pid}), or run this one on a stack of its own (${own})`,
-      );
-    };
-    const live = (held: LockContent | undefined): boolean =>
-      held !== undefined && held.pid !== process.pid && (held.start === undefined ? (cmdlineOf(held.pid) ?? '').split('\0').includes('demo') : alive(held));
-    for (let attempt = 0; attempt < 3; attempt++) {
-      if (createWhole(file, `${JSON.stringify({ ...me, services: [] })}\n`)) return new DemoLock(file, me);
-      const held = readLock(file);
-      if (live(held)) throw busy(held!.pid);
-      // a demo that died: its lock is moved aside in one step (of two demos taking it over, one moves it) and read again
-      const aside = `${file}.${process.pid}.stale`;
-      try {
-        renameSync(file, aside);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
-      }
-      const moved = readLock(aside);
-      if (live(moved)) {
-        // another demo took it over in between: its lock goes back, and it runs
-        try {
-          linkSync(aside, file);
-        } catch {
-          // a third one holds it now
-        }
-        rmSync(aside, { force: true });
-        throw busy(moved!.pid);
-      }
-      rmSync(aside, { force: true });
-      // the services it left running would commit into the repository this one reseeds
-      const left = (moved?.services ?? []).filter(alive);
-      if (left.length > 0) {
-        say(`  stopping the processor and committer an earlier demo left running (${left.map((p) => `pid ${p.pid}`).join(', ')})`);
-        for (const p of left) await stopProcess({ pid: p.pid, marker: 'foresight', startedAt: '' }, 20_000);
-      }
-    }
-    throw new ForesightError('INPUT_INVALID', `another demo took the stack in ${stackDir} at the same moment: wait for it to end, then run this one again`);
-  }
-
-  /** The services this demo started: a demo after one killed hard stops them (hold). */
-  recordServices(pids: number[]): void {
-    if (!this.holds()) return;
-    const services = pids.map((pid) => ({ pid, start: processStartOf(pid) }));
-    // replaced in one step: a demo reading it meanwhile never sees it empty (and would take that for a dead demo's)
-    const temp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify({ ...this.me, services })}\n`);
-    renameSync(temp, this.file);
-  }
-
-  /** Removes the lock while it is still this demo's (another demo took it over: left alone). */
-  release(): void {
-    if (this.holds()) rmSync(this.file, { force: true });
-  }
-
-  private holds(): boolean {
-    const held = readLock(this.file);
-    return held !== undefined && held.pid === this.me.pid && held.start === this.me.start;
-  }
-}
-
-type LockContent = ProcessRef & { services?: ProcessRef[] };
-
-/** Creates `file` holding `text`, whole, unless it exists (a hard link of a file written beside it: never seen empty). */
-function createWhole(file: string, text: string): boolean {
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, text);
-  try {
-    linkSync(temp, file);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    rmSync(temp, { force: true });
-  }
-}
-
-/** The lock's holder and services; a lock of one line holding a pid (the first form) has no start; undefined when unreadable. */
-function readLock(file: string): LockContent | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-  if (/^\d+$/.test(text)) return { pid: Number(text) };
-  try {
-    const v = JSON.parse(text) as { pid?: unknown; start?: unknown; services?: unknown };
-    if (typeof v.pid !== 'number') return undefined;
-    const services = Array.isArray(v.services) ? (v.services as ProcessRef[]).filter((p) => typeof p?.pid === 'number') : [];
-    return { pid: v.pid, start: typeof v.start === 'string' ? v.start : undefined, services };
-  } catch {
-    return undefined;
-  }
 }
 
 export function demoCommand(): Command {

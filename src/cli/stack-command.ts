@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { ensureApicurio, ensureKafkaLibs, ensureRedisServer, APICURIO_JAR, KAFKA_LIBS } from '../local-stack/artifacts.js';
 import { formatStatus, stackDown, stackStatus, stackUp } from '../local-stack/stack.js';
+import { stopDeadDemo } from './demo-lock.js';
 import path from 'node:path';
 import * as S from '../local-stack/stack-config.js';
 import { loadStackConfig, type StackConfig, type StackFlags } from '../local-stack/stack-config.js';
@@ -110,10 +111,13 @@ export function stackCommand(): Command {
     stack
       .command('down')
       .description(
-        "stop the processes that `stack up` started (and nothing else; in the default folder, also install.sh's background otelcol-foresight build)",
+        "stop the processes that `stack up` started, and a processor and committer that a demo killed hard left running (nothing else; in the default folder, also install.sh's background otelcol-foresight build)",
       ),
   ).action(async (_flags: StackFlags, cmd: Command) => {
-    await stackDown(stackConfigOf(cmd), progress);
+    const cfg = stackConfigOf(cmd);
+    const demo = await stopDeadDemo(cfg.dir, progress);
+    if (demo !== undefined) progress(`demo: one is running on this stack (pid ${demo}); its processor and committer are left to it`);
+    await stackDown(cfg, progress);
   });
   withStackOptions(stack.command('status').description("print each service's state and address")).action(async (_flags: StackFlags, cmd: Command) => {
     console.log(formatStatus(await stackStatus(stackConfigOf(cmd))));

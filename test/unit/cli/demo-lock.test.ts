@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DemoLock } from '../../../src/cli/demo-command.js';
+import { DemoLock, stopDeadDemo } from '../../../src/cli/demo-lock.js';
 import { isRunning, processStartOf } from '../../../src/local-stack/processes.js';
 import { sleep } from '../../../src/util/retry.js';
 import { runCli } from '../../helpers/cli.js';
@@ -84,7 +84,7 @@ describe('demo lock', () => {
   });
 
   it('of two demos taking over a dead demo’s lock at once, one gets it', async () => {
-    const module = path.resolve('dist/src/cli/demo-command.js');
+    const module = path.resolve('dist/src/cli/demo-lock.js');
     const script = `import(${JSON.stringify(module)}).then(async (m) => {
       try { await m.DemoLock.hold(process.argv[1], 'x', false, () => {}); console.log('HELD'); setTimeout(() => {}, 3000); }
       catch (e) { console.log(/another demo/.test(e.message) ? 'BUSY' : 'ERROR ' + e.message); }
@@ -122,5 +122,28 @@ describe('demo lock', () => {
     lock.recordServices([process.pid]);
     assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).services, [{ pid: process.pid, start: processStartOf(process.pid) }]);
     lock.release();
+  });
+  it('stack down stops what a demo killed hard left running and removes its lock; a running demo keeps both', async () => {
+    const service = await idle('foresight', 'processor');
+    children.push(service.child);
+    const { file } = lockIn('down');
+    const stackDir = path.dirname(path.dirname(file));
+    writeFileSync(file, `${JSON.stringify({ pid: 2147483646, start: '1', services: [service.ref] })}\n`);
+    const said: string[] = [];
+    assert.equal(await stopDeadDemo(stackDir, (l) => said.push(l)), undefined);
+    assert.ok(!isRunning(service.ref.pid) || readFileSync(`/proc/${service.ref.pid}/stat`, 'utf8').split(') ')[1]?.[0] === 'Z', 'the service is stopped');
+    assert.ok(!existsSync(file));
+    assert.match(said.join('\n'), new RegExp(`stopping the processor and committer a demo killed earlier left running \\(pid ${service.ref.pid}\\)`));
+    // a live demo: its pid, the lock and its services stay
+    const demo = await idle('demo');
+    const other = await idle('foresight', 'committer');
+    children.push(demo.child, other.child);
+    const content = `${JSON.stringify({ ...demo.ref, services: [other.ref] })}\n`;
+    writeFileSync(file, content);
+    assert.equal(await stopDeadDemo(stackDir, () => undefined), demo.ref.pid);
+    assert.equal(readFileSync(file, 'utf8'), content);
+    assert.ok(isRunning(other.ref.pid));
+    // no lock: nothing to do
+    assert.equal(await stopDeadDemo(path.join(dir, 'nowhere'), () => undefined), undefined);
   });
 });
