@@ -33,9 +33,8 @@ import type { ResolvedPolicy } from '../policy/policy-schema.js';
 import { forecastAtRisk, type PeakForecast } from '../policy/rules.js';
 import type { BatchState } from '../windows/batch-state.js';
 import { seriesIdOf } from '../codec/metric-sample.js';
-import { changeCost, HOURS_PER_MONTH, monthlyCost, movePoolCostDelta, subtractResources } from '../money/cost-model.js';
+import { HOURS_PER_MONTH, monthlyCost } from '../money/cost-model.js';
 import type { Money } from '../money/money.js';
-import type { PoolPrices } from '../windows/billing.js';
 import { recommendationId } from '../codec/recommendation-id.js';
 import type { SeriesIdentity } from '../codec/series-id.js';
 import { traceHeaders } from '../telemetry/propagation.js';
@@ -245,14 +244,6 @@ export class OutcomeTracker {
     return rec.type === 'SPOT' ? { pool, poolAfter: s.policy.spot.nodePool } : { pool };
   }
 
-  /** The after window priced at the margin where commitments cover a pool (afterAtTheMargin), with the prices as they stood when the change came in force. */
-  private async atTheMargin(m: Measure, before: Held, after: Held, inForceAt: number): Promise<Held> {
-    if (before.hourlyCost === null || after.hourlyCost === null || !m.before.resources || !m.after.resources) return after;
-    const from = await this.d.money.prices(m.before.pool, inForceAt);
-    const to = m.after.pool === m.before.pool ? from : await this.d.money.prices(m.after.pool, inForceAt);
-    return afterAtTheMargin(m, before, after, from, to);
-  }
-
   /** The 5-minute step means of a series over the `steps` steps before `endMs` (each five-minute bucket's sum over its count; 48 h kept, so both windows of a ≤ 24 h period fit), null without data. */
   private async stepMeans(ref: PartitionRef, seriesId: string, windows: { endMs: number; steps: number }[]): Promise<(number | null)[][]> {
     const buckets = await this.d.windows.lastTotals(windows.map((w) => ({ ref, seriesId, resolution: 'five' as const, n: w.steps, endMs: w.endMs - 1 })));
@@ -309,10 +300,8 @@ export class OutcomeTracker {
       } else costUnknown ??= `cost unknown: ${h.unpriced ?? 'nothing to price'}`;
       return { capacity: h.capacity, amount: h.amount, hourlyCost };
     };
-    const heldBefore = await held(m.before);
-    const heldAfter = await this.atTheMargin(m, heldBefore, await held(m.after), inForceAt);
-    const wBefore = windowFigures(before, inForceAt - len, inForceAt, heldBefore, secondary[0]);
-    const wAfter = windowFigures(after, inForceAt, endMs, heldAfter, secondary[1]);
+    const wBefore = windowFigures(before, inForceAt - len, inForceAt, await held(m.before), secondary[0]);
+    const wAfter = windowFigures(after, inForceAt, endMs, await held(m.after), secondary[1]);
     const { verdict, explanation } = verdictOf(wBefore, wAfter, t.sloRisk, Math.min(MIN_JUDGED_STEPS, Math.round(this.d.cfg.periodMs / STEP_MS)));
     const prices = await this.d.money.prices(m.after.pool, endMs);
     const outcome: ChangeOutcome = {
@@ -446,21 +435,4 @@ export class OutcomeTracker {
     });
     return alert;
   }
-}
-
-/**
- * In a pool that commitments cover a change costs or saves at the margin (money/cost-model.ts changeCost), not at the
- * blend each window's holdings are priced at: the after window is then priced as the before one plus the change at the
- * margin. `from` and `to` are the pools' prices as they stood when the change came in force (the hours billed before it:
- * after a cut, those hours no longer hold what it shed). So a realised figure compares with the projected one; where no
- * commitment covers either pool the blend stands (the two agree there).
- */
-export function afterAtTheMargin(m: Pick<Measure, 'before' | 'after'>, before: Held, after: Held, from: PoolPrices, to: PoolPrices): Held {
-  if (before.hourlyCost === null || after.hourlyCost === null || !m.before.resources || !m.after.resources) return after;
-  if (!from.committed && !to.committed) return after;
-  const delta =
-    m.after.pool === m.before.pool
-      ? changeCost(subtractResources(m.after.resources, m.before.resources), from)
-      : movePoolCostDelta(m.before.resources, 1, from, to);
-  return delta.known ? { ...after, hourlyCost: before.hourlyCost + delta.monthly / HOURS_PER_MONTH } : after;
 }
