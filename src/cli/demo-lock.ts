@@ -40,8 +40,7 @@ export class DemoLock {
         `another demo (pid ${pid}) is running on the stack in ${stackDir}: wait for it to end or stop it (kill ${pid}), or run this one on a stack of its own (${own})`,
       );
     };
-    const live = (held: LockContent | undefined): boolean =>
-      held !== undefined && held.pid !== process.pid && (held.start === undefined ? (cmdlineOf(held.pid) ?? '').split('\0').includes('demo') : alive(held));
+    const live = (held: LockContent | undefined): boolean => held !== undefined && held.pid !== process.pid && demoRuns(held);
     for (let attempt = 0; attempt < 3; attempt++) {
       if (createWhole(file, `${JSON.stringify({ ...me, services: [] })}\n`)) return new DemoLock(file, me);
       const held = readLock(file);
@@ -106,14 +105,38 @@ export async function stopDeadDemo(stackDir: string, say: (line: string) => void
   const file = path.join(stackDir, 'demo', 'running');
   const held = readLock(file);
   if (!held) return undefined;
-  if (held.start === undefined ? (cmdlineOf(held.pid) ?? '').split('\0').includes('demo') : alive(held)) return held.pid;
-  const left = (held.services ?? []).filter(alive);
+  if (demoRuns(held)) return held.pid;
+  // moved aside in one step and read again, as a demo taking the lock over does (DemoLock.hold): a demo that took it
+  // over in between keeps it, and one that starts while the services stop makes a lock of its own, never removed here
+  const aside = `${file}.${process.pid}.down`;
+  try {
+    renameSync(file, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // a demo took it over and ended meanwhile
+    throw err;
+  }
+  const moved = readLock(aside);
+  if (moved && demoRuns(moved)) {
+    try {
+      linkSync(aside, file);
+    } catch {
+      // a newer demo holds it now
+    }
+    rmSync(aside, { force: true });
+    return moved.pid;
+  }
+  rmSync(aside, { force: true });
+  const left = (moved?.services ?? []).filter(alive);
   if (left.length > 0) {
     say(`demo: stopping the processor and committer a demo killed earlier left running (${left.map((p) => `pid ${p.pid}`).join(', ')})`);
     for (const p of left) await stopProcess({ pid: p.pid, marker: 'foresight', startedAt: '' }, 20_000);
   }
-  rmSync(file, { force: true });
   return undefined;
+}
+
+/** Whether the demo a lock names runs: by pid and start time; a lock of the first, one-line form has no start, and its pid counts while a `demo` runs there. */
+function demoRuns(held: LockContent): boolean {
+  return held.start === undefined ? (cmdlineOf(held.pid) ?? '').split('\0').includes('demo') : alive(held);
 }
 
 type LockContent = ProcessRef & { services?: ProcessRef[] };

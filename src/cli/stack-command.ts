@@ -116,7 +116,10 @@ export function stackCommand(): Command {
   ).action(async (_flags: StackFlags, cmd: Command) => {
     const cfg = stackConfigOf(cmd);
     const demo = await stopDeadDemo(cfg.dir, progress);
-    if (demo !== undefined) progress(`demo: one is running on this stack (pid ${demo}); its processor and committer are left to it`);
+    if (demo !== undefined)
+      progress(
+        `demo: one is running on this stack (pid ${demo}); its processor and committer are left to it (it stops them when it ends), the stack's services stop under it`,
+      );
     await stackDown(cfg, progress);
   });
   withStackOptions(stack.command('status').description("print each service's state and address")).action(async (_flags: StackFlags, cmd: Command) => {

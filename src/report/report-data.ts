@@ -324,23 +324,26 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     if (undecodable > 0) savingsNotes.push(`${undecodable} messages on the recommendations topic do not decode and are not counted`);
     // the latest proposal per workload, type and container this month: later ones supersede earlier ones
     const latest = new Map<string, Recommendation>();
-    let earlier = 0;
+    const earlier = new Map<string, Recommendation>(); // the same, of the months before
     for (const r of recommendations) {
       if (!['HPA', 'RESOURCES', 'IDLE', 'SPOT'].includes(r.type)) continue;
       if (inp.namespace !== undefined && r.namespace !== inp.namespace) continue;
-      if (monthOf(r.createdAt) !== month) {
-        if (monthOf(r.createdAt) < month) earlier++;
-        continue;
-      }
+      const of = monthOf(r.createdAt) === month ? latest : monthOf(r.createdAt) < month ? earlier : undefined;
+      if (!of) continue;
       const key = `${r.cluster}/${r.namespace}/${r.kind}/${r.name}/${r.type}/${r.container ?? '-'}`;
-      const prev = latest.get(key);
-      if (!prev || prev.createdAt <= r.createdAt) latest.set(key, r);
+      const prev = of.get(key);
+      if (!prev || prev.createdAt <= r.createdAt) of.set(key, r);
     }
-    // a report early in a month (or a replay's event time just past a month's end) would say 0 with no word of them
-    if (earlier > 0)
+    // savings last proposed before the month and not since: a report early in a month (or a replay's event time just past
+    // a month's end) would say 0 with no word of them
+    const before = [...earlier].filter(([key, r]) => !latest.has(key) && r.costUnknown === null && r.monthlyCostDelta < 0).map(([, r]) => r);
+    if (before.length > 0) {
+      const sum = before.reduce((a, r) => a - r.monthlyCostDelta, 0);
+      const one = before.length === 1;
       savingsNotes.push(
-        `${earlier} ${earlier === 1 ? 'proposal' : 'proposals'} made before ${month.slice(0, 4)}-${month.slice(4)} ${earlier === 1 ? 'is' : 'are'} not counted (savings proposed counts the report's month; --at picks another)`,
+        `${before.length} ${one ? 'saving' : 'savings'} last proposed before ${month.slice(0, 4)}-${month.slice(4)} (${sum.toFixed(2)}${currency ? ` ${currency}` : ''} a month) ${one ? 'is' : 'are'} not counted: savings proposed counts the report's month (--at picks another)`,
       );
+    }
     const priced = [...latest.values()].filter((r) => r.costUnknown === null);
     const unpriced = latest.size - priced.length;
     if (unpriced > 0)

@@ -345,7 +345,9 @@ describe('report pages in headless Chromium', () => {
     });
     assert.equal(data.savings.proposedCount, 2);
     assert.ok(
-      data.savings.notes.includes(`1 proposal made before ${data.month} is not counted (savings proposed counts the report's month; --at picks another)`),
+      data.savings.notes.includes(
+        `1 saving last proposed before ${data.month} (87.60 USD a month) is not counted: savings proposed counts the report's month (--at picks another)`,
+      ),
       data.savings.notes.join('\n'),
     );
     // the 4 on-demand cores' 4 × 0.04 × 730 = 116.80: the second cut sheds only the 1 core the first left

@@ -1,5 +1,5 @@
 /**
- * One demo at a time per stack folder (demo-command.ts DemoLock): a second `foresight demo` on the
+ * One demo at a time per stack folder (demo-lock.ts DemoLock): a second `foresight demo` on the
  * folder of a running one stops at once with the first one's pid, before it starts or cleans
  * anything; a lock left by a demo that died is taken over, after stopping the services it left
  * running; a pid taken again by another program is no demo.
@@ -145,5 +145,28 @@ describe('demo lock', () => {
     assert.ok(isRunning(other.ref.pid));
     // no lock: nothing to do
     assert.equal(await stopDeadDemo(path.join(dir, 'nowhere'), () => undefined), undefined);
+  });
+
+  it('a demo that takes the stack while stack down stops a dead one’s services keeps its own lock', async () => {
+    // both wait for the same service to stop (300 ms); whichever sees it gone first, the new demo's lock stays (5 runs)
+    for (let run = 0; run < 5; run++) {
+      const slow = spawn(
+        process.execPath,
+        ['-e', "process.on('SIGTERM', () => setTimeout(() => process.exit(0), 300)); setInterval(() => {}, 1000)", 'foresight', 'processor'],
+        { stdio: 'ignore' },
+      );
+      children.push(slow);
+      for (let i = 0; i < 100 && !cmdlineHas(slow.pid!, ['foresight', 'processor']); i++) await sleep(20);
+      await sleep(100); // its SIGTERM handler is in place
+      const { demoDir, file } = lockIn(`race-down${run}`);
+      writeFileSync(file, `${JSON.stringify({ pid: 2147483646, start: '1', services: [{ pid: slow.pid!, start: processStartOf(slow.pid!)! }] })}\n`);
+      const down = stopDeadDemo(path.dirname(demoDir), () => undefined);
+      await sleep(50 + 40 * run);
+      const lock = await DemoLock.hold(demoDir, dir, false, () => undefined);
+      assert.equal(await down, undefined);
+      assert.ok(existsSync(file), `run ${run}: the new demo’s lock is still there`);
+      assert.equal(JSON.parse(readFileSync(file, 'utf8')).pid, process.pid);
+      lock.release();
+    }
   });
 });
