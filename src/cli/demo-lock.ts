@@ -68,7 +68,9 @@ export class DemoLock {
       // the services it left running would commit into the repository this one reseeds
       const left = (moved?.services ?? []).filter(alive);
       if (left.length > 0) {
-        say(`  stopping the processor and committer an earlier demo left running (${left.map((p) => `pid ${p.pid}`).join(', ')})`);
+        say(
+          `  an earlier demo (pid ${moved!.pid}) ended without stopping its processor and committer (killed?): stopping them (${left.map((p) => `pid ${p.pid}`).join(', ')}) and taking its place`,
+        );
         for (const p of left) await stopProcess({ pid: p.pid, marker: 'foresight', startedAt: '' }, 20_000);
       }
     }

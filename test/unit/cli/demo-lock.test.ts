@@ -116,7 +116,12 @@ describe('demo lock', () => {
     writeFileSync(file, `${JSON.stringify({ pid: 2147483646, start: '1', services: services.map((s) => s.ref) })}\n`);
     const said: string[] = [];
     const lock = await DemoLock.hold(demoDir, dir, false, (l) => said.push(l));
-    assert.match(said.join('\n'), new RegExp(`left running \\(pid ${services[0].ref.pid}, pid ${services[1].ref.pid}\\)`));
+    assert.match(
+      said.join('\n'),
+      new RegExp(
+        `ended without stopping its processor and committer \\(killed\\?\\): stopping them \\(pid ${services[0].ref.pid}, pid ${services[1].ref.pid}\\) and taking its place`,
+      ),
+    );
     for (const s of services) assert.equal(isRunning(s.ref.pid), false);
     // its own services are recorded for the next one
     lock.recordServices([process.pid]);
