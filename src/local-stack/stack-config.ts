@@ -4,7 +4,7 @@
  * port `stack up` started them on (run/ports.json), else the default. So `stack status`, `stack
  * env`, `stack down` and the demo find a stack moved to other ports from a fresh shell too.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { envVar, port, readVar, type Env, type EnvVar } from '../config/env.js';
@@ -196,13 +196,7 @@ export function loadStackConfig(flags: StackFlags = {}, env: Env = process.env):
 /** The secured stack: the same layout under its own folder, on its own ports (FORESIGHT_STACK_SECURE_*). */
 function loadSecureStackConfig(flags: StackFlags, env: Env): StackConfig {
   const dir = path.resolve(flags.dir ?? readVar(STACK_SECURE_DIR, env));
-  const vars: Record<PortKey, EnvVar<number>> = {
-    ...PLAIN_PORT_VARS,
-    kafkaPort: STACK_SECURE_KAFKA_PORT,
-    controllerPort: STACK_SECURE_CONTROLLER_PORT,
-    registryPort: STACK_SECURE_REGISTRY_PORT,
-    redisPort: STACK_SECURE_REDIS_PORT,
-  };
+  const vars = SECURE_PORT_VARS;
   const cfg: StackConfig = {
     dir,
     dataDir: path.resolve(flags.dataDir ?? path.join(dir, 'data')),
@@ -233,6 +227,15 @@ const PLAIN_PORT_VARS: Record<PortKey, EnvVar<number>> = {
 };
 
 const PORTS_FILE = 'ports.json';
+
+/** The secured stack's port variables (its own ports, FORESIGHT_STACK_SECURE_*). */
+const SECURE_PORT_VARS: Record<PortKey, EnvVar<number>> = {
+  ...PLAIN_PORT_VARS,
+  kafkaPort: STACK_SECURE_KAFKA_PORT,
+  controllerPort: STACK_SECURE_CONTROLLER_PORT,
+  registryPort: STACK_SECURE_REGISTRY_PORT,
+  redisPort: STACK_SECURE_REDIS_PORT,
+};
 
 function isSet(v: EnvVar<unknown>, env: Env): boolean {
   return (env[v.name] ?? '') !== '';
@@ -299,11 +302,37 @@ export function recordPorts(cfg: StackConfig): void {
   mkdirSync(cfg.runDir, { recursive: true });
   const ports = Object.fromEntries((Object.keys(PLAIN_PORT_VARS) as PortKey[]).map((k) => [k, cfg[k]]));
   writeFileSync(path.join(cfg.runDir, PORTS_FILE), JSON.stringify(ports) + '\n');
+  rmSync(path.join(cfg.runDir, LAST_PORTS_FILE), { force: true });
 }
 
-/** Forgets the recorded ports (stack.ts stackDown): the next `stack up` starts where its flags and variables say. */
+/**
+ * Forgets the recorded ports (stack.ts stackDown): the next `stack up` starts where its flags and variables say. They are
+ * kept aside (`last-ports.json`) so that a `stack up` elsewhere can say where the folder's stack last ran (lastPortsHint).
+ */
 export function forgetPorts(cfg: StackConfig): void {
-  rmSync(path.join(cfg.runDir, PORTS_FILE), { force: true });
+  const file = path.join(cfg.runDir, PORTS_FILE);
+  if (existsSync(file)) renameSync(file, path.join(cfg.runDir, LAST_PORTS_FILE));
+}
+
+const LAST_PORTS_FILE = 'last-ports.json';
+
+/**
+ * Where a stack about to start on `cfg`'s ports last ran from this folder, when that was elsewhere: a user who moved the
+ * ports with variables in one shell and runs `stack up` from another would otherwise start on the defaults (where
+ * another stack may answer) without a word. The line names the variables that start it there again; undefined when the
+ * ports are the same or none were kept.
+ */
+export function lastPortsHint(cfg: StackConfig): string | undefined {
+  let last: Partial<Record<PortKey, unknown>>;
+  try {
+    last = JSON.parse(readFileSync(path.join(cfg.runDir, LAST_PORTS_FILE), 'utf8')) as Partial<Record<PortKey, unknown>>;
+  } catch {
+    return undefined; // none kept (or unreadable): nothing to say
+  }
+  const vars = cfg.secure ? SECURE_PORT_VARS : PLAIN_PORT_VARS;
+  const keys = (['kafkaPort', 'controllerPort', 'registryPort', 'redisPort'] as PortKey[]).filter((k) => typeof last[k] === 'number' && last[k] !== cfg[k]);
+  if (keys.length === 0) return undefined;
+  return `this folder's stack last ran on other ports (${keys.map((k) => `${k.replace(/Port$/, '')} ${String(last[k])}`).join(', ')}; now ${keys.map((k) => cfg[k]).join(', ')}); to start it there again: ${keys.map((k) => `${vars[k].name}=${String(last[k])}`).join(' ')}`;
 }
 
 function observabilityOf(flags: StackFlags, env: Env): Pick<StackConfig, 'observability' | 'prometheusPort' | 'alertmanagerPort'> {

@@ -31,7 +31,7 @@ import {
 import { secureVariant } from './secure-services.js';
 import type { ServiceName, ServiceSpec } from './service-spec.js';
 import { plainVariant, serviceSpecs, type StackVariant } from './services.js';
-import { forgetPorts, recordPorts, STACK_DIR, type StackConfig } from './stack-config.js';
+import { forgetPorts, lastPortsHint, recordPorts, STACK_DIR, type StackConfig } from './stack-config.js';
 import { stopOtelcolBuild } from './otelcol-build.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 
@@ -53,6 +53,8 @@ function variantOf(cfg: StackConfig): StackVariant {
 
 export async function stackUp(cfg: StackConfig, progress: Progress = () => undefined): Promise<ServiceStatus[]> {
   for (const d of [cfg.dir, cfg.dataDir, cfg.logDir, cfg.runDir]) mkdirSync(d, { recursive: true });
+  const moved = lastPortsHint(cfg);
+  if (moved) progress(moved);
   const variant = variantOf(cfg);
   variant.prepare?.(progress);
   const specs = serviceSpecs(cfg, variant);

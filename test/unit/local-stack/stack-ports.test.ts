@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { forgetPorts, loadStackConfig, recordPorts } from '../../../src/local-stack/stack-config.js';
+import { forgetPorts, lastPortsHint, loadStackConfig, recordPorts } from '../../../src/local-stack/stack-config.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 // A stack moved to other ports must be found from a fresh shell (no FORESIGHT_STACK_* variables):
@@ -39,6 +39,22 @@ describe('the ports of a running stack', () => {
     forgetPorts(loadStackConfig({ dir }, {}));
     assert.equal(existsSync(path.join(dir, 'run', 'ports.json')), false);
     assert.equal(loadStackConfig({ dir }, {}).kafkaPort, 9092);
+  });
+
+  it('forgotten at stack down are kept aside: a stack up on other ports says where the folder’s stack last ran', () => {
+    const dir = folder();
+    recordPorts(loadStackConfig({ dir }, moved));
+    alive(dir);
+    forgetPorts(loadStackConfig({ dir }, {}));
+    const fresh = loadStackConfig({ dir }, {}); // a new shell, without the variables
+    assert.equal(
+      lastPortsHint(fresh),
+      "this folder's stack last ran on other ports (kafka 49092, redis 46379; now 9092, 6379); to start it there again: FORESIGHT_STACK_KAFKA_PORT=49092 FORESIGHT_STACK_REDIS_PORT=46379",
+    );
+    assert.equal(lastPortsHint(loadStackConfig({ dir }, moved)), undefined, 'the same ports again: nothing to say');
+    rmSync(path.join(dir, 'run', 'kafka.pid')); // stopped
+    recordPorts(fresh); // a stack up there: the new ports are the folder's
+    assert.equal(lastPortsHint(fresh), undefined);
   });
 
   it('of a running stack are kept when `stack up` runs again with other variables', () => {
