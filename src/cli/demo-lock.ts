@@ -2,7 +2,7 @@
  * One demo at a time per stack folder (DemoLock), and what `stack down` does about a demo killed hard (stopDeadDemo):
  * the lock `demo/running` names the demo and its processor and committer by pid and start time.
  */
-import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cmdlineOf, processStartOf, stopProcess } from '../local-stack/processes.js';
 import { ForesightError } from '../util/errors.js';
@@ -99,12 +99,14 @@ export class DemoLock {
 }
 
 /**
- * For `stack down`: the processor and committer a demo of this stack folder left running when it was killed hard (its
- * lock names them; the demo itself is gone) are stopped and the lock removed. A demo still running keeps its lock and
- * services (it stops them itself); returns its pid then.
+ * For `stack down`: the lock of a demo of this stack folder that was killed hard (its processor and committer, in
+ * groups of their own, may still run) is moved aside, the services it names are stopped, and then the moved lock is
+ * removed. A demo still running keeps its lock and services (it stops them itself); returns its pid then. Interrupted
+ * while stopping them, the moved lock (`running.<pid>.down`) stays for the next `stack down` (or demo) to finish.
  */
 export async function stopDeadDemo(stackDir: string, say: (line: string) => void): Promise<number | undefined> {
   const file = path.join(stackDir, 'demo', 'running');
+  await finishInterrupted(path.dirname(file), say);
   const held = readLock(file);
   if (!held) return undefined;
   if (demoRuns(held)) return held.pid;
@@ -114,7 +116,7 @@ export async function stopDeadDemo(stackDir: string, say: (line: string) => void
   try {
     renameSync(file, aside);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // a demo took it over and ended meanwhile
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // a demo (or another stack down) is taking it over right now
     throw err;
   }
   const moved = readLock(aside);
@@ -127,13 +129,34 @@ export async function stopDeadDemo(stackDir: string, say: (line: string) => void
     rmSync(aside, { force: true });
     return moved.pid;
   }
+  await stopServices(moved, say);
   rmSync(aside, { force: true });
-  const left = (moved?.services ?? []).filter(alive);
-  if (left.length > 0) {
-    say(`demo: stopping the processor and committer a demo killed earlier left running (${left.map((p) => `pid ${p.pid}`).join(', ')})`);
-    for (const p of left) await stopProcess({ pid: p.pid, marker: 'foresight', startedAt: '' }, 20_000);
-  }
   return undefined;
+}
+
+/** Stops the services a dead demo's lock names that still run. */
+async function stopServices(lock: LockContent | undefined, say: (line: string) => void): Promise<void> {
+  const left = (lock?.services ?? []).filter(alive);
+  if (left.length === 0) return;
+  say(`demo: stopping the processor and committer a demo killed earlier left running (${left.map((p) => `pid ${p.pid}`).join(', ')})`);
+  for (const p of left) await stopProcess({ pid: p.pid, marker: 'foresight', startedAt: '' }, 20_000);
+}
+
+/** Locks an interrupted `stack down` moved aside (`running.<pid>.down`, its process gone): their services are stopped, then they go. */
+async function finishInterrupted(demoDir: string, say: (line: string) => void): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(demoDir);
+  } catch {
+    return; // no demo folder
+  }
+  for (const name of names) {
+    const m = /^running\.(\d+)\.down$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || processStartOf(Number(m[1])) !== undefined) continue; // its stack down still runs
+    const aside = path.join(demoDir, name);
+    await stopServices(readLock(aside), say);
+    rmSync(aside, { force: true });
+  }
 }
 
 /** Whether the demo a lock names runs: by pid and start time; a lock of the first, one-line form has no start, and its pid counts while a `demo` runs there. */

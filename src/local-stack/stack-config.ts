@@ -319,20 +319,29 @@ const LAST_PORTS_FILE = 'last-ports.json';
 /**
  * Where a stack about to start on `cfg`'s ports last ran from this folder, when that was elsewhere: a user who moved the
  * ports with variables in one shell and runs `stack up` from another would otherwise start on the defaults (where
- * another stack may answer) without a word. The line names the variables that start it there again; undefined when the
- * ports are the same or none were kept.
+ * another stack may answer) without a word. Read from the ports `stack down` kept aside, or from those of a stack that
+ * no longer runs (a reboot). The line names the variables that start it there; undefined when the ports are the same
+ * or none were kept.
  */
 export function lastPortsHint(cfg: StackConfig): string | undefined {
+  const recorded = path.join(cfg.runDir, PORTS_FILE);
+  const file = existsSync(recorded) && !stackRuns(cfg.runDir) ? recorded : path.join(cfg.runDir, LAST_PORTS_FILE);
   let last: Partial<Record<PortKey, unknown>>;
   try {
-    last = JSON.parse(readFileSync(path.join(cfg.runDir, LAST_PORTS_FILE), 'utf8')) as Partial<Record<PortKey, unknown>>;
+    last = JSON.parse(readFileSync(file, 'utf8')) as Partial<Record<PortKey, unknown>>;
   } catch {
     return undefined; // none kept (or unreadable): nothing to say
   }
   const vars = cfg.secure ? SECURE_PORT_VARS : PLAIN_PORT_VARS;
-  const keys = (['kafkaPort', 'controllerPort', 'registryPort', 'redisPort'] as PortKey[]).filter((k) => typeof last[k] === 'number' && last[k] !== cfg[k]);
+  const keys = (['kafkaPort', 'controllerPort', 'registryPort', cfg.redisCluster ? 'redisClusterPort' : 'redisPort'] as PortKey[]).filter(
+    (k) => typeof last[k] === 'number' && last[k] !== cfg[k],
+  );
   if (keys.length === 0) return undefined;
-  return `this folder's stack last ran on other ports (${keys.map((k) => `${k.replace(/Port$/, '')} ${String(last[k])}`).join(', ')}; now ${keys.map((k) => cfg[k]).join(', ')}); to start it there again: ${keys.map((k) => `${vars[k].name}=${String(last[k])}`).join(' ')}`;
+  const named = (k: PortKey, v: unknown): string => `${k.replace(/Port$/, '').replace('redisCluster', 'Redis Cluster')} ${String(v)}`;
+  return (
+    `this folder's stack last ran on other ports (${keys.map((k) => named(k, last[k])).join(', ')}; now ${keys.map((k) => named(k, cfg[k])).join(', ')}); ` +
+    `to run it there: stack down, then stack up with ${keys.map((k) => `${vars[k].name}=${String(last[k])}`).join(' ')}`
+  );
 }
 
 function observabilityOf(flags: StackFlags, env: Env): Pick<StackConfig, 'observability' | 'prometheusPort' | 'alertmanagerPort'> {

@@ -334,9 +334,13 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
       const prev = of.get(key);
       if (!prev || prev.createdAt <= r.createdAt) of.set(key, r);
     }
-    // savings last proposed before the month and not since: a report early in a month (or a replay's event time just past
-    // a month's end) would say 0 with no word of them
-    const before = [...earlier].filter(([key, r]) => !latest.has(key) && r.costUnknown === null && r.monthlyCostDelta < 0).map(([, r]) => r);
+    // savings last proposed before the month and not since, nor applied: a report early in a month (or a replay's event
+    // time just past a month's end) would say 0 with no word of them (each as priced alone)
+    // (one applied, with an outcome, is not proposed again: it is no missing figure)
+    const appliedIds = new Set(outcomes.map((o) => o.recommendationId));
+    const before = [...earlier]
+      .filter(([key, r]) => !latest.has(key) && !appliedIds.has(r.id) && r.costUnknown === null && r.monthlyCostDelta < 0)
+      .map(([, r]) => r);
     if (before.length > 0) {
       const sum = before.reduce((a, r) => a - r.monthlyCostDelta, 0);
       const one = before.length === 1;

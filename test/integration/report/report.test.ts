@@ -339,7 +339,16 @@ describe('report pages in headless Chromium', () => {
       forecaster: await Forecaster.load(),
       policyFiles: [],
       // and one of the month before: not counted, and said so (a report just past a month's end would say 0 with no word)
-      recommendations: { recommendations: [cut('rec-a', 'a'), cut('rec-b', 'b'), { ...cut('rec-c', 'c'), createdAt: atMs - 40 * 24 * HOUR }], undecodable: 0 },
+      // (a's of that month is superseded by this month's: not in the note)
+      recommendations: {
+        recommendations: [
+          cut('rec-a', 'a'),
+          cut('rec-b', 'b'),
+          { ...cut('rec-c', 'c'), createdAt: atMs - 40 * 24 * HOUR },
+          { ...cut('rec-a0', 'a'), createdAt: atMs - 40 * 24 * HOUR },
+        ],
+        undecodable: 0,
+      },
       atMs,
       maxSeries: 0,
     });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DemoLock, stopDeadDemo } from '../../../src/cli/demo-lock.js';
@@ -150,10 +150,20 @@ describe('demo lock', () => {
     assert.ok(isRunning(other.ref.pid));
     // no lock: nothing to do
     assert.equal(await stopDeadDemo(path.join(dir, 'nowhere'), () => undefined), undefined);
+    // a stack down interrupted while it stopped them: its moved lock (its process gone) is finished by the next one
+    const orphan = await idle('foresight', 'committer');
+    children.push(orphan.child);
+    const interrupted = path.join(path.dirname(file), `running.${2147483646}.down`);
+    writeFileSync(interrupted, `${JSON.stringify({ pid: 2147483645, start: '1', services: [orphan.ref] })}\n`);
+    rmSync(file);
+    assert.equal(await stopDeadDemo(stackDir, () => undefined), undefined);
+    assert.ok(!existsSync(interrupted));
+    assert.ok(!isRunning(orphan.ref.pid) || readFileSync(`/proc/${orphan.ref.pid}/stat`, 'utf8').split(') ')[1]?.[0] === 'Z', 'its service is stopped');
   });
 
   it('a demo that takes the stack while stack down stops a dead one’s services keeps its own lock', async () => {
-    // both wait for the same service to stop (300 ms); whichever sees it gone first, the new demo's lock stays (5 runs)
+    // the new demo starts while stack down waits for the dead one's service to stop (300 ms): its lock stays (5 runs, the demo
+    // starting at several moments of that wait)
     for (let run = 0; run < 5; run++) {
       const slow = spawn(
         process.execPath,

@@ -49,12 +49,23 @@ describe('the ports of a running stack', () => {
     const fresh = loadStackConfig({ dir }, {}); // a new shell, without the variables
     assert.equal(
       lastPortsHint(fresh),
-      "this folder's stack last ran on other ports (kafka 49092, redis 46379; now 9092, 6379); to start it there again: FORESIGHT_STACK_KAFKA_PORT=49092 FORESIGHT_STACK_REDIS_PORT=46379",
+      "this folder's stack last ran on other ports (kafka 49092, redis 46379; now kafka 9092, redis 6379); to run it there: stack down, then stack up with FORESIGHT_STACK_KAFKA_PORT=49092 FORESIGHT_STACK_REDIS_PORT=46379",
     );
     assert.equal(lastPortsHint(loadStackConfig({ dir }, moved)), undefined, 'the same ports again: nothing to say');
     rmSync(path.join(dir, 'run', 'kafka.pid')); // stopped
     recordPorts(fresh); // a stack up there: the new ports are the folder's
     assert.equal(lastPortsHint(fresh), undefined);
+    // a stack moved and then gone without stack down (a reboot): its recorded ports say the same
+    const rebooted = folder();
+    recordPorts(loadStackConfig({ dir: rebooted }, moved));
+    assert.match(lastPortsHint(loadStackConfig({ dir: rebooted }, {})) ?? '', /^this folder's stack last ran on other ports \(kafka 49092, redis 46379; /);
+    // the Redis Cluster stack's own port, not the plain Redis's
+    const cluster = folder();
+    recordPorts(loadStackConfig({ dir: cluster, redisCluster: true }, { FORESIGHT_STACK_REDIS_CLUSTER_PORT: '17001', FORESIGHT_STACK_REDIS_PORT: '46379' }));
+    assert.equal(
+      lastPortsHint(loadStackConfig({ dir: cluster, redisCluster: true }, {})),
+      "this folder's stack last ran on other ports (Redis Cluster 17001; now Redis Cluster 7001); to run it there: stack down, then stack up with FORESIGHT_STACK_REDIS_CLUSTER_PORT=17001",
+    );
   });
 
   it('of a running stack are kept when `stack up` runs again with other variables', () => {
