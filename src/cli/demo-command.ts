@@ -475,7 +475,7 @@ export function demoCommand(): Command {
           console.log(`\nOutcome verdicts: ${outcomes.map((o) => `${o.verdict} (${o.type} ${o.recommendationId.slice(0, 8)})`).join(', ') || 'none'}`);
           // the report of this run (its own key prefix and topics: shop and the ml server), as `foresight report` writes it, at the replay's last event time
           const reportFile = path.join(demoDir, `report-${runId}.html`);
-          await writeReport({
+          const report = await writeReport({
             html: reportFile,
             json: reportFile.replace(/\.html$/, '.json'),
             policyFiles: policyFilesOf(path.join(repo.checkout, 'policies')),
@@ -485,6 +485,11 @@ export function demoCommand(): Command {
             log,
           });
           console.log(`\nReport: ${reportFile} (open it in a browser; the same figures in ${path.basename(reportFile, '.html')}.json)`);
+          // its month is the replay's event time, hours ahead of the clock: near a month's end, the next month
+          const proposed = report.savings.proposedMonthly;
+          console.log(
+            `  savings proposed in ${report.month}: ${proposed === null ? 'unknown' : `${proposed.toFixed(2)} ${report.currency ?? ''}`.trimEnd()}${report.savings.notes.map((n) => `\n  note: ${n}`).join('')}`,
+          );
           const prs = LocalGitBackend.pullRequests(repo.remote);
           console.log(`\nPull requests: ${prs.length}`);
           for (const pr of prs) console.log(`  #${pr.number} ${pr.head}: ${pr.title}`);

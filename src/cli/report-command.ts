@@ -60,7 +60,7 @@ export function reportCommand(): Command {
       });
       const series = data.workloads.reduce((a, w) => a + w.series.length, 0);
       console.log(
-        `wrote ${flags.html}${flags.json ? ` and ${flags.json}` : ''}: ${data.costs.length} cost scopes, ${data.workloads.length} workloads (${series} series), ${data.outcomes.length} outcomes (${Object.entries(
+        `wrote ${flags.html}${flags.json ? ` and ${flags.json}` : ''}: ${data.costs.length} cost scopes, ${data.workloads.length} workloads (${series} series), ${data.outcomes.length} outcomes (verdicts: ${Object.entries(
           data.verdicts,
         )
           .map(([v, n]) => `${n} ${v}`)

@@ -51,7 +51,12 @@ describe('foresight demo', () => {
     const reportFile = /\nReport: (\S+\.html) /.exec(out)?.[1];
     assert.ok(reportFile && existsSync(reportFile), 'the report file');
     assert.match(readFileSync(reportFile, 'utf8'), /<svg/);
-    const report = JSON.parse(readFileSync(reportFile.replace(/\.html$/, '.json'), 'utf8')) as Pick<ReportData, 'outcomes' | 'costs' | 'costTotal'>;
+    const report = JSON.parse(readFileSync(reportFile.replace(/\.html$/, '.json'), 'utf8')) as Pick<
+      ReportData,
+      'outcomes' | 'costs' | 'costTotal' | 'month' | 'savings'
+    >;
+    // the month's savings proposed as the report counts them, under its path (near a month's end, the next month's)
+    assert.ok(out.includes(`\n  savings proposed in ${report.month}: ${report.savings.proposedMonthly!.toFixed(2)} USD`), out.slice(out.indexOf('\nReport: ')));
     assert.ok(
       report.outcomes.some((o) => o.recommendationId.startsWith(verdict[2]) && o.verdict === verdict[1]),
       JSON.stringify(report.outcomes),

@@ -303,7 +303,7 @@ describe('report pages in headless Chromium', () => {
       FORESIGHT_KAFKA_BROKERS: `127.0.0.1:${noKafka}`,
     });
     assert.equal(out.status, 0, out.stderr);
-    assert.match(out.stdout, /1 workloads \(1 series\), 2 outcomes \(1 saved, 0 neutral, 1 regressed, 0 insufficient-data\)/);
+    assert.match(out.stdout, /1 workloads \(1 series\), 2 outcomes \(verdicts: 1 saved, 0 neutral, 1 regressed, 0 insufficient-data\)/);
     const cli = JSON.parse(readFileSync(json, 'utf8')) as typeof data;
     assert.deepEqual(cli.costs, [shop]);
     assert.equal(cli.savings.proposedMonthly, null);
