@@ -66,13 +66,9 @@ export class DemoLock {
       }
       rmSync(aside, { force: true });
       // the services it left running would commit into the repository this one reseeds
-      const left = (moved?.services ?? []).filter(alive);
-      if (left.length > 0) {
-        say(
-          `  an earlier demo (pid ${moved!.pid}) ended without stopping its processor and committer (killed?): stopping them (${left.map((p) => `pid ${p.pid}`).join(', ')}) and taking its place`,
-        );
-        for (const p of left) await stopProcess({ pid: p.pid, marker: 'foresight', startedAt: '' }, 20_000);
-      }
+      await stopServices(moved, (pids) =>
+        say(`  an earlier demo (pid ${moved!.pid}) ended without stopping its processor and committer (killed?): stopping them (${pids}) and taking its place`),
+      );
     }
     throw new ForesightError('INPUT_INVALID', `another demo took the stack in ${stackDir} at the same moment: wait for it to end, then run this one again`);
   }
@@ -129,18 +125,22 @@ export async function stopDeadDemo(stackDir: string, say: (line: string) => void
     rmSync(aside, { force: true });
     return moved.pid;
   }
-  await stopServices(moved, say);
+  await stopServices(moved, stoppingLeft(say));
   rmSync(aside, { force: true });
   return undefined;
 }
 
-/** Stops the services a dead demo's lock names that still run. */
-async function stopServices(lock: LockContent | undefined, say: (line: string) => void): Promise<void> {
+/** Stops the services a dead demo's lock names that still run, first telling `tell` their pids ("pid 1, pid 2"). */
+async function stopServices(lock: LockContent | undefined, tell: (pids: string) => void): Promise<void> {
   const left = (lock?.services ?? []).filter(alive);
   if (left.length === 0) return;
-  say(`demo: stopping the processor and committer a demo killed earlier left running (${left.map((p) => `pid ${p.pid}`).join(', ')})`);
+  tell(left.map((p) => `pid ${p.pid}`).join(', '));
   for (const p of left) await stopProcess({ pid: p.pid, marker: 'foresight', startedAt: '' }, 20_000);
 }
+
+/** What `stack down` says before stopping a dead demo's services. */
+const stoppingLeft = (say: (line: string) => void) => (pids: string) =>
+  say(`demo: stopping the processor and committer a demo killed earlier left running (${pids})`);
 
 /** Locks an interrupted `stack down` moved aside (`running.<pid>.down`, its process gone): their services are stopped, then they go. */
 async function finishInterrupted(demoDir: string, say: (line: string) => void): Promise<void> {
@@ -154,7 +154,7 @@ async function finishInterrupted(demoDir: string, say: (line: string) => void): 
     const m = /^running\.(\d+)\.down$/.exec(name);
     if (!m || Number(m[1]) === process.pid || processStartOf(Number(m[1])) !== undefined) continue; // its stack down still runs
     const aside = path.join(demoDir, name);
-    await stopServices(readLock(aside), say);
+    await stopServices(readLock(aside), stoppingLeft(say));
     rmSync(aside, { force: true });
   }
 }

@@ -381,6 +381,14 @@ function thresholdTrigger(triggers: unknown): number {
   return Array.isArray(triggers) ? triggers.findIndex((t) => get(t, ['metadata', 'threshold']) !== undefined) : -1;
 }
 
+/** One CPU-utilisation metric of an HPA: its index in `spec.metrics`, its key, and for a ContainerResource one its container. */
+interface HpaCpuMetric {
+  index: number;
+  key: 'resource' | 'containerResource';
+  metric: Record<string, unknown>;
+  container?: string;
+}
+
 /**
  * An HPA's CPU-utilisation metric (autoscaling/v2 `spec.metrics`): a `Resource` metric on `cpu` (the pod's usage ÷
  * requests) or a `ContainerResource` metric on `cpu` (one container's:
@@ -388,11 +396,9 @@ function thresholdTrigger(triggers: unknown): number {
  * Utilization target (an AverageValue target does not depend on requests). Undefined where there is none, and
  * `several` where there is more than one: the HPA then scales on the largest of them, which no single target tells.
  */
-export function hpaCpuMetric(
-  metrics: unknown,
-): { index: number; key: 'resource' | 'containerResource'; metric: Record<string, unknown>; container?: string } | { several: number } | undefined {
+export function hpaCpuMetric(metrics: unknown): HpaCpuMetric | { several: number } | undefined {
   if (!Array.isArray(metrics)) return undefined;
-  const found: { index: number; key: 'resource' | 'containerResource'; metric: Record<string, unknown>; container?: string }[] = [];
+  const found: HpaCpuMetric[] = [];
   metrics.forEach((m: unknown, index) => {
     for (const [type, key] of [
       ['Resource', 'resource'],

@@ -147,7 +147,7 @@ export class SizingRules {
     // a ContainerResource metric judges its one container alone, and does not see the others' CPU at all
     const cpuHpa = facts.cpuHpa;
     const several = cpuHpa !== undefined && 'several' in cpuHpa;
-    const judged = cpuHpa && !('several' in cpuHpa) && w && (cpuHpa.container === undefined || cpuHpa.container === id.container) ? cpuHpa : undefined;
+    const judged = cpuHpa && !('several' in cpuHpa) && (cpuHpa.container === undefined || cpuHpa.container === id.container) ? cpuHpa : undefined;
     const hpa =
       judged && w
         ? {

@@ -202,14 +202,19 @@ spec:
       assert.equal(r.costUnknown, null);
     }
 
+    // one RESOURCES recommendation of `name` that sizes memory only, its CPU request kept by `rule`
+    const memoryOnly = (name: string, rule: string): void => {
+      const of = recs.filter((r) => r.type === 'RESOURCES' && r.name === name);
+      assert.equal(of.length, 1, show);
+      assert.deepEqual(
+        of[0].changes.map((c) => c.field),
+        ['requests.memory', 'limits.memory'],
+        name,
+      );
+      assert.ok(of[0].rules.includes(rule), `${name}: ${of[0].rules.join(',')}`);
+    };
     // busy: its memory only, the CPU request kept under the HPA that scales in it
-    const busyRes = recs.filter((r) => r.type === 'RESOURCES' && r.name === 'busy');
-    assert.equal(busyRes.length, 1, show);
-    assert.deepEqual(
-      busyRes[0].changes.map((c) => c.field),
-      ['requests.memory', 'limits.memory'],
-    );
-    assert.ok(busyRes[0].rules.includes('cpu-hpa:scaling:cpu-request-kept'), busyRes[0].rules.join(','));
+    memoryOnly('busy', 'cpu-hpa:scaling:cpu-request-kept');
     // bare: a CPU request for the HPA's target, ~0.33 ÷ 0.6; its cost unknown (nothing to compare with)
     const bareRes = recs.filter((r) => r.type === 'RESOURCES' && r.name === 'bare');
     assert.equal(bareRes.length, 1, show);
@@ -232,13 +237,8 @@ spec:
     assert.ok(proxyCpu > 0.05 && proxyCpu < 0.1, sideRes[0].changes[0].proposed);
     assert.ok(!sideRes[0].rules.some((x) => x.startsWith('cpu-hpa')), sideRes[0].rules.join(','));
 
-    const multiRes = recs.filter((r) => r.type === 'RESOURCES' && r.name === 'multi');
-    assert.equal(multiRes.length, 1, show);
-    assert.deepEqual(
-      multiRes[0].changes.map((c) => c.field),
-      ['requests.memory', 'limits.memory'],
-    );
-    assert.ok(multiRes[0].rules.includes('cpu-hpa:several-cpu-metrics:cpu-request-kept'), multiRes[0].rules.join(','));
+    // multi: two CPU utilisation metrics, every CPU request kept
+    memoryOnly('multi', 'cpu-hpa:several-cpu-metrics:cpu-request-kept');
 
     // the committer: IDLE and RESOURCES to main, SPOT as a pull request
     const committer = startCli(['committer'], env);
