@@ -20,7 +20,7 @@ import { MAX_YAML_ALIASES, tooLarge, tooManyDocuments } from '../util/yaml-limit
 import { EMPTY_MAPPING, parseMapping, type MappedWorkload, type Mapping } from './mapping.js';
 import { repoPath } from './repo-path.js';
 import { helmValueShapeError, manifestShapeError } from './shapes.js';
-import type { YamlEdit, YamlPath } from './yaml-edit.js';
+import { leafEdits, type YamlEdit, type YamlPath } from './yaml-edit.js';
 
 export const MANAGED_ANNOTATION = 'foresight.dev/managed';
 const POD_TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
@@ -52,6 +52,12 @@ export interface ObjectDoc {
   patch: boolean;
   /** inline patches (patches[].patch, patchesJson6902) of the kustomizations that deploy this document and may target it, "kustomization: target" */
   inlinePatches: string[];
+  /**
+   * per namespace this document is deployed to through kustomizations, the kustomization file
+   * closest to it whose whole output lands in that namespace alone (a patch added there changes
+   * that namespace only), undefined for a path through which there is none
+   */
+  overlays: { namespace: string; kustomization: string | undefined }[];
   value: Record<string, unknown>;
   /** a parse error of this document, "file:line: message" */
   error?: string;
@@ -143,6 +149,7 @@ export class ManifestIndex {
           namespaces,
           patch: k?.patch ?? false,
           inlinePatches: (k?.inline ?? []).filter((x) => (!x.kind || x.kind === kind) && (!x.name || x.name === meta.name)).map((x) => x.label),
+          overlays: k?.overlays ?? [],
           value: value ?? {},
           error,
         });
@@ -323,7 +330,11 @@ export function locateField(w: ResolvedWorkload, field: string, container: strin
     if (!w.hpa) throw new RejectedMessage('unknown-workload', `${label}: no HorizontalPodAutoscaler in the repository scales it (for ${field})`);
     const { file, index, value } = w.hpa.edit;
     if (field !== 'targetCPUUtilization') return { file, index, path: ['spec', field] };
-    const cpu = hpaCpuMetric(get(value, ['spec', 'metrics']));
+    // a patch without the metric list gets the deployed one whole: autoscaling/v2 metrics has no
+    // merge key, so kustomize replaces the list with the patch's
+    const own = get(value, ['spec', 'metrics']);
+    const deployed = own === undefined && w.hpa.edit.patch ? get(w.hpa.merged, ['spec', 'metrics']) : undefined;
+    const cpu = hpaCpuMetric(own ?? deployed);
     if (!cpu)
       throw new RejectedMessage(
         'manifest-invalid',
@@ -334,7 +345,8 @@ export function locateField(w: ResolvedWorkload, field: string, container: strin
         'manifest-invalid',
         `${file}: the HorizontalPodAutoscaler has ${cpu.several} cpu utilisation metrics; which target to set is not known`,
       );
-    return { file, index, path: ['spec', 'metrics', cpu.index, cpu.key, 'target', 'averageUtilization'] };
+    const path = ['spec', 'metrics', cpu.index, cpu.key, 'target', 'averageUtilization'];
+    return deployed === undefined ? { file, index, path } : { file, index, path, before: leafEdits(['spec', 'metrics'], deployed) };
   }
   const doc = w.workload!.edit;
   if (field === 'replicas') return { file: doc.file, index: doc.index, path: ['spec', 'replicas'] };
@@ -550,16 +562,23 @@ interface InlinePatch {
   name?: string;
 }
 
+/** What the kustomizations of a repository say of one file they list. */
+interface KustomizedFile {
+  namespaces: string[];
+  patch: boolean;
+  inline: InlinePatch[];
+  overlays: ObjectDoc['overlays'];
+}
+
 /**
  * file → the namespaces kustomizations give it, whether a kustomization lists it as a patch,
- * and the inline patches of the kustomizations that deploy it (`bases:`, the older name of
- * `resources:`, counts as resources).
+ * the inline patches of the kustomizations that deploy it (`bases:`, the older name of
+ * `resources:`, counts as resources), and per namespace the kustomization a patch of it for that
+ * namespace alone can be listed in.
  */
-function kustomizeNamespaces(
-  files: ReadonlyMap<string, string>,
-  yamlFiles: string[],
-): Map<string, { namespaces: string[]; patch: boolean; inline: InlinePatch[] }> {
+function kustomizeNamespaces(files: ReadonlyMap<string, string>, yamlFiles: string[]): Map<string, KustomizedFile> {
   interface K {
+    file: string;
     dir: string;
     namespace?: string;
     resources: string[];
@@ -617,6 +636,7 @@ function kustomizeNamespaces(
       inline.push({ ...t, label: `${f}: an inline strategic-merge patch of ${t.kind ?? 'any kind'}/${t.name ?? 'any name'}` });
     }
     ks.set(dir, {
+      file: f,
       dir,
       namespace: typeof v.namespace === 'string' ? v.namespace : undefined,
       resources: [...list(v.resources), ...list(v.bases)].map(rel).filter((x): x is string => x !== undefined),
@@ -624,29 +644,45 @@ function kustomizeNamespaces(
       inline,
     });
   }
-  const out = new Map<string, { namespaces: string[]; patch: boolean; inline: InlinePatch[] }>();
-  const visit = (k: K, inherited: string | undefined, seen: Set<string>, inlineAbove: InlinePatch[]): void => {
+  const out = new Map<string, KustomizedFile>();
+  // every namespace each kustomization's output lands in (a path without one: ''), and the
+  // kustomization files from the outermost down to each listed resource, with its namespace
+  const landsIn = new Map<string, Set<string>>();
+  const chains = new Map<string, { namespace: string; chain: string[] }[]>();
+  const visit = (k: K, inherited: string | undefined, seen: Set<string>, inlineAbove: InlinePatch[], chainAbove: string[]): void => {
     if (seen.has(k.dir)) return;
     seen.add(k.dir);
     const ns = inherited ?? k.namespace; // the outermost kustomization's namespace wins
     const inline = [...inlineAbove, ...k.inline];
+    const chain = [...chainAbove, k.file];
+    const lands = landsIn.get(k.file) ?? new Set();
+    lands.add(ns ?? '');
+    landsIn.set(k.file, lands);
     const note = (file: string, patch: boolean): void => {
-      const e = out.get(file) ?? { namespaces: [], patch: false, inline: [] };
+      const e = out.get(file) ?? { namespaces: [], patch: false, inline: [], overlays: [] };
       if (ns && !e.namespaces.includes(ns)) e.namespaces.push(ns);
       e.patch ||= patch;
       for (const x of inline) if (!e.inline.some((y) => y.label === x.label)) e.inline.push(x);
       out.set(file, e);
+      if (ns && !patch) chains.set(file, [...(chains.get(file) ?? []), { namespace: ns, chain }]);
     };
     for (const r of k.resources) {
       const child = ks.get(r);
-      if (child) visit(child, ns, new Set(seen), inline);
+      if (child) visit(child, ns, new Set(seen), inline, chain);
       else note(r, false);
     }
     for (const p of k.patches) note(p, true);
   };
   const referenced = new Set([...ks.values()].flatMap((k) => k.resources));
-  for (const k of ks.values()) if (!referenced.has(k.dir)) visit(k, undefined, new Set(), []);
+  for (const k of ks.values()) if (!referenced.has(k.dir)) visit(k, undefined, new Set(), [], []);
   // bases only reached through overlays also keep their own namespace when used alone
-  for (const k of ks.values()) if (referenced.has(k.dir) && k.namespace) visit({ ...k, dir: `${k.dir}#self` }, undefined, new Set(), []);
+  for (const k of ks.values()) if (referenced.has(k.dir) && k.namespace) visit({ ...k, dir: `${k.dir}#self` }, undefined, new Set(), [], []);
+  for (const [file, cs] of chains) {
+    const alone = (kf: string, ns: string): boolean => {
+      const l = landsIn.get(kf)!;
+      return l.size === 1 && l.has(ns);
+    };
+    out.get(file)!.overlays = cs.map(({ namespace, chain }) => ({ namespace, kustomization: [...chain].reverse().find((kf) => alone(kf, namespace)) }));
+  }
   return out;
 }

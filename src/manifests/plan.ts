@@ -6,6 +6,8 @@
  */
 import type { Recommendation } from '../codec/generated-types.js';
 import type { ResolvedPolicy } from '../policy/policy-schema.js';
+import path from 'node:path';
+import { parseDocument, stringify } from 'yaml';
 import { RejectedMessage } from '../util/errors.js';
 import {
   currentValue,
@@ -14,12 +16,13 @@ import {
   ManifestIndex,
   workloadLabel,
   type FieldLocation,
+  type ObjectDoc,
   type RepoOptions,
   type ResolvedWorkload,
   type WorkloadKey,
 } from './manifests.js';
 import { parseQuantity } from './quantity.js';
-import { editYaml, REMOVE, YamlEditError, type YamlEdit } from './yaml-edit.js';
+import { editYaml, leafEdits, REMOVE, YamlEditError, type YamlEdit } from './yaml-edit.js';
 
 export interface FieldDiff {
   field: string;
@@ -60,9 +63,15 @@ export function planRecommendation(
   for (const c of rec.changes) {
     const container = containerOf(c.field, rec);
     // locate against the current state of the edit (an added container entry moves the next field)
-    const snapshot = changed.size === 0 ? resolved : ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key);
-    const loc = locateField(snapshot, c.field, container);
-    refuseUnseenVariants(index, snapshot, loc);
+    let snapshot = changed.size === 0 ? resolved : ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key);
+    let loc = locateField(snapshot, c.field, container);
+    const shared = unseenVariants(index, snapshot, loc);
+    if (shared) {
+      // the edit goes into a new patch of the namespace's overlay, then is made there as in any patch
+      for (const [f, t] of overlayPatch(shared, snapshot, c.field, (f) => changed.get(f) ?? files.get(f))) changed.set(f, t);
+      snapshot = ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key);
+      loc = locateField(snapshot, c.field, container);
+    }
     const before = currentValue(snapshot, c.field, container);
     const removal = removesKey(c.field, c.proposed);
     const value: YamlEdit['value'] = removal
@@ -87,15 +96,34 @@ export function planRecommendation(
   return { changed, diffs };
 }
 
+/** A base document other namespaces also deploy, and the kustomization that deploys it to the workload's namespace alone. */
+interface SharedBase {
+  doc: ObjectDoc;
+  /** the object as deployed in the workload's namespace */
+  merged: Record<string, unknown>;
+  kustomization: string;
+  others: string[];
+}
+
 /**
- * Kustomize variants the edit cannot see or must not touch: a base that overlays of other
- * namespaces also deploy (an edit there changes them all; the overlay needs a patch, or the
- * mapping pins the file on purpose), and an inline or target-selected patch of a kustomization
- * that deploys the object (the value deployed is not the one in the files).
+ * Kustomize variants the edit cannot see or must not touch. An inline or target-selected patch
+ * of a kustomization that deploys the object is refused (the value deployed is not the one in
+ * the files). A base that overlays of other namespaces also deploy must not be edited (an edit
+ * there changes them all): returned with the overlay that deploys it to the workload's namespace
+ * alone, where a patch is added; refused where no such overlay is found, unless the mapping pins
+ * the base on purpose.
  */
-function refuseUnseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLocation): void {
-  const doc = [w.workload?.edit, w.hpa?.edit, w.scaledObject?.edit, w.scaledObject?.triggers].find((d) => d && d.file === loc.file && d.index === loc.index);
-  if (!doc) return;
+function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLocation): SharedBase | undefined {
+  const found = (
+    [
+      [w.workload?.edit, w.workload?.merged],
+      [w.hpa?.edit, w.hpa?.merged],
+      [w.scaledObject?.edit, w.scaledObject?.merged],
+      [w.scaledObject?.triggers, w.scaledObject?.merged],
+    ] as const
+  ).find(([d]) => d && d.file === loc.file && d.index === loc.index);
+  if (!found) return undefined;
+  const doc = found[0]!;
   const label = workloadLabel(w.key);
   if (doc.inlinePatches.length > 0)
     throw new RejectedMessage(
@@ -103,11 +131,50 @@ function refuseUnseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: Fi
       `${label}: ${doc.kind}/${doc.name} is patched where Foresight cannot read or edit it (${doc.inlinePatches.join('; ')}): the value deployed is not the one in ${doc.file}; move that patch into a patch file listed by path`,
     );
   const others = doc.namespaces.filter((n) => n !== w.key.namespace);
-  if (!doc.patch && others.length > 0 && index.mapped(w.key)?.file !== doc.file)
+  if (doc.patch || others.length === 0 || index.mapped(w.key)?.file === doc.file) return undefined;
+  const at = new Set(doc.overlays.filter((o) => o.namespace === w.key.namespace).map((o) => o.kustomization));
+  const kustomization = at.size === 1 ? [...at][0] : undefined;
+  if (kustomization === undefined || doc.apiVersion === undefined)
     throw new RejectedMessage(
       'ambiguous-target',
-      `${label}: ${doc.file} is a base that is also deployed to ${others.join(', ')}: an edit there would change those too; add a patch of ${doc.kind}/${doc.name} to the overlay of ${w.key.namespace}, or pin the file with "file:" in the mapping file`,
+      `${label}: ${doc.file} is a base that is also deployed to ${others.join(', ')}: an edit there would change those too, and no one kustomization deploys it to ${w.key.namespace} alone to add a patch to (${at.size > 1 ? `it is deployed there by ${[...at].map((k) => k ?? 'a kustomization of several namespaces').join(' and ')}` : 'its kustomizations deploy several namespaces'}); add a patch of ${doc.kind}/${doc.name} to the overlay of ${w.key.namespace}, or pin the file with "file:" in the mapping file`,
     );
+  return { doc, merged: found[1]!, kustomization, others };
+}
+
+/**
+ * The files that give a shared base's object a patch of its own in the overlay of the workload's
+ * namespace: a new strategic-merge patch naming the object, listed under the kustomization's
+ * `patches:`. The field's edit is then made in that patch. A ScaledObject's trigger list (which
+ * kustomize replaces whole) is copied whole into its patch, a new one or the overlay's own.
+ */
+function overlayPatch(s: SharedBase, w: ResolvedWorkload, field: string, text: (f: string) => string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  const triggers = field === 'keda.threshold' ? get(s.merged, ['spec', 'triggers']) : undefined;
+  const own = w.scaledObject?.edit;
+  if (triggers !== undefined && own?.patch && own !== s.doc) {
+    out.set(own.file, editOrReject(text(own.file)!, own.file, own.index, leafEdits(['spec', 'triggers'], triggers)));
+    return out;
+  }
+  const dir = path.posix.dirname(s.kustomization);
+  const name = `foresight-${s.doc.kind.toLowerCase()}-${s.doc.name}.yaml`;
+  const file = dir === '.' ? name : `${dir}/${name}`;
+  if (text(file) !== undefined)
+    throw new RejectedMessage(
+      'ambiguous-target',
+      `${workloadLabel(w.key)}: ${s.doc.file} is a base that is also deployed to ${s.others.join(', ')}, and ${file}, where its patch for ${w.key.namespace} would go, exists but ${s.kustomization} does not list it; list it under patches:, or remove it`,
+    );
+  const header = [
+    `# Written by Foresight: ${s.doc.kind}/${s.doc.name} as deployed to ${w.key.namespace} only.`,
+    `# Its base ${s.doc.file} is also deployed to ${s.others.join(', ')}, so the changes for`,
+    `# ${w.key.namespace} are made in this patch (listed in ${path.posix.basename(s.kustomization)}). Edit it like any patch.`,
+  ];
+  const patch = `${header.join('\n')}\n${stringify({ apiVersion: s.doc.apiVersion, kind: s.doc.kind, metadata: { name: s.doc.name } })}`;
+  out.set(file, triggers === undefined ? patch : editOrReject(patch, file, 0, leafEdits(['spec', 'triggers'], triggers)));
+  const kText = text(s.kustomization)!;
+  const listed = get(parseDocument(kText).toJS(), ['patches']);
+  out.set(s.kustomization, editOrReject(kText, s.kustomization, 0, [{ path: ['patches', Array.isArray(listed) ? listed.length : 0, 'path'], value: name }]));
+  return out;
 }
 
 /** The container a field belongs to: resources are per container, the other fields are the workload's. */

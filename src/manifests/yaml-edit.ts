@@ -19,9 +19,26 @@ export type YamlPath = (string | number)[];
 /** The value that deletes a key (null writes a YAML null, which a strategic-merge patch or Helm reads as a deletion). */
 export const REMOVE = Symbol('remove');
 
+/** A value an edit writes: a YAML scalar. */
+type Scalarish = string | number | boolean | null;
+
+/**
+ * The edits that write `value` (plain data: maps, lists, scalars) at `path`, one per scalar, in
+ * document order: a list copied whole into a patch that has none (kustomize replaces a list
+ * without a merge key whole, so a patch holding one item would drop the others).
+ */
+export function leafEdits(path: YamlPath, value: unknown): YamlEdit[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => leafEdits([...path, i], v));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => leafEdits([...path, k], v));
+  if (value === undefined) return [];
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean' && value !== null)
+    throw new YamlEditError(`${path.join('.')}: cannot write a ${typeof value}`);
+  return [{ path, value }];
+}
+
 export interface YamlEdit {
   path: YamlPath;
-  value: string | number | null | typeof REMOVE;
+  value: Scalarish | typeof REMOVE;
 }
 
 export class YamlEditError extends ForesightError {
@@ -124,13 +141,13 @@ function removeKey(text: string, doc: Document.Parsed, path: YamlPath): string {
   return splice(text, lineStart, lineEnd, '');
 }
 
-function nest(path: YamlPath, value: string | number | null): unknown {
+function nest(path: YamlPath, value: Scalarish): unknown {
   let v: unknown = value;
   for (let i = path.length - 1; i >= 0; i--) v = typeof path[i] === 'number' ? [v] : { [path[i]]: v };
   return v;
 }
 
-function scalarText(value: string | number | null, type: Scalar.Type | undefined): string {
+function scalarText(value: Scalarish, type: Scalar.Type | undefined): string {
   if (value === null) return 'null';
   const s = String(value);
   if (type === Scalar.QUOTE_DOUBLE) return JSON.stringify(s);
@@ -139,7 +156,7 @@ function scalarText(value: string | number | null, type: Scalar.Type | undefined
   return stringify(value).trimEnd();
 }
 
-function reserialise(text: string, doc: Document.Parsed, path: YamlPath, value: string | number | null): string {
+function reserialise(text: string, doc: Document.Parsed, path: YamlPath, value: Scalarish): string {
   doc.setIn(path, value);
   return reserialiseDoc(text, doc);
 }

@@ -2,7 +2,8 @@
  * What users' tools render after Foresight's edits: the real kustomize (v5, installed by
  * scripts/install.sh into .tools/bin) builds the edited overlays of the example repository, and
  * the rendered objects carry the new values — the existing HPA, resources and nodeSelector
- * edits, and the KEDA and GPU ones.
+ * edits, the KEDA and GPU ones, and those of a base two namespaces share (a patch of its own in
+ * the overlay: the other namespace renders as before).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -133,5 +134,121 @@ describe('kustomize renders the edited overlays', () => {
     const vllm2 = pod2.containers[0];
     assert.deepEqual(vllm2.resources.limits, { memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
     assert.deepEqual(vllm2.resources.requests, { cpu: '4', memory: '24Gi', 'nvidia.com/mig-3g.40gb': 1 });
+  });
+
+  it('gives a base that staging also deploys a patch of its own in the prod overlay: prod renders the new values, staging the old', () => {
+    const base = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: search
+  annotations: {foresight.dev/managed: "true"}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: search:1
+          resources:
+            requests: {cpu: 500m, memory: 512Mi}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: search
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: search}
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+    - type: Resource
+      resource: {name: memory, target: {type: Utilization, averageUtilization: 80}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+  annotations: {foresight.dev/managed: "true"}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: worker:1
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: worker
+spec:
+  scaleTargetRef: {name: worker}
+  minReplicaCount: 1
+  maxReplicaCount: 8
+  triggers:
+    - type: prometheus
+      metadata: {serverAddress: http://prometheus:9090, query: sum(queue_depth), threshold: "10"}
+    - type: cron
+      metadata: {timezone: UTC, start: 0 8 * * *, end: 0 18 * * *, desiredReplicas: "2"}
+`;
+    const files = new Map([
+      ['apps/search/base/kustomization.yaml', 'resources:\n  - search.yaml\n'],
+      ['apps/search/base/search.yaml', base],
+      ['apps/search/overlays/staging/kustomization.yaml', 'namespace: shop-staging\nresources:\n  - ../../base\n'],
+      ['apps/search/overlays/prod/kustomization.yaml', 'namespace: shop\nresources:\n  - ../../base\n'],
+    ]);
+    const wide = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
+    const hpa = planRecommendation(
+      files,
+      gpuRec('shop/Deployment/search', [
+        ['minReplicas', '4'],
+        ['targetCPUUtilization', '60'],
+      ]),
+      wide,
+    );
+    const cpu = planRecommendation(apply(files, hpa), gpuRec('shop/Deployment/search', [['requests.cpu', '250m']], 'app'), wide);
+    const keda = planRecommendation(
+      apply(files, hpa, cpu),
+      gpuRec('shop/Deployment/worker', [
+        ['keda.minReplicaCount', '2'],
+        ['keda.threshold', '6'],
+      ]),
+      wide,
+    );
+    const edited = apply(files, hpa, cpu, keda);
+    assert.equal(edited.get('apps/search/base/search.yaml'), base, 'the base is not edited');
+    assert.deepEqual([...edited.keys()].filter((f) => f.includes('foresight-')).sort(), [
+      'apps/search/overlays/prod/foresight-deployment-search.yaml',
+      'apps/search/overlays/prod/foresight-horizontalpodautoscaler-search.yaml',
+      'apps/search/overlays/prod/foresight-scaledobject-worker.yaml',
+    ]);
+
+    const prod = render(edited, 'apps/search/overlays/prod');
+    const h = prod.get('HorizontalPodAutoscaler/shop/search')!.spec;
+    assert.equal(h.minReplicas, 4);
+    assert.equal(h.maxReplicas, 10);
+    assert.deepEqual(
+      h.metrics.map((m: Obj) => `${m.resource.name} ${m.resource.target.averageUtilization}`),
+      ['cpu 60', 'memory 80'],
+      'the metric list is whole, with the new cpu target',
+    );
+    assert.deepEqual(prod.get('Deployment/shop/search')!.spec.template.spec.containers[0].resources.requests, { cpu: '250m', memory: '512Mi' });
+    // the patch made for minReplicaCount then gets the trigger list whole
+    const so = prod.get('ScaledObject/shop/worker')!.spec;
+    assert.deepEqual([so.minReplicaCount, so.maxReplicaCount], [2, 8]);
+    const triggers = so.triggers;
+    assert.deepEqual(
+      triggers.map((t: Obj) => `${t.type} ${t.metadata.threshold ?? t.metadata.desiredReplicas}`),
+      ['prometheus 6', 'cron 2'],
+      'the trigger list is whole, with the new threshold',
+    );
+
+    const staging = render(edited, 'apps/search/overlays/staging');
+    assert.equal(staging.get('HorizontalPodAutoscaler/shop-staging/search')!.spec.minReplicas, 2);
+    assert.equal(staging.get('HorizontalPodAutoscaler/shop-staging/search')!.spec.metrics[0].resource.target.averageUtilization, 70);
+    assert.equal(staging.get('Deployment/shop-staging/search')!.spec.template.spec.containers[0].resources.requests.cpu, '500m');
+    assert.equal(staging.get('ScaledObject/shop-staging/worker')!.spec.triggers[0].metadata.threshold, '10');
+    assert.equal(staging.get('ScaledObject/shop-staging/worker')!.spec.minReplicaCount, 1);
+    if (process.env.SHOW_PATCHES) for (const [f, t] of edited) if (f.includes('/prod/')) console.log(`--- ${f}\n${t}`);
   });
 });

@@ -1,11 +1,13 @@
 /**
- * Kustomize layouts the index does not model are refused with a clear reason instead of a wrong
- * edit (a reviewer's find #8): a base that overlays of several namespaces deploy (a prod change
- * edited the base, so staging changed too), an inline or target-selected patch (the value
+ * Kustomize layouts: a base that overlays of several namespaces deploy gets a patch of its own in
+ * the namespace's overlay (a prod change once edited the base, so staging changed too: a
+ * reviewer's find #8); what the index does not model is refused with a clear reason instead of a
+ * wrong edit (no one overlay of the namespace alone, an inline or target-selected patch: the value
  * deployed is not the one in the files). `bases:` (kustomize v4's name of `resources:`) is read.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseDocument } from 'yaml';
 import { planRecommendation } from '../../../src/manifests/plan.js';
 import { DEFAULT_POLICY } from '../../../src/policy/policy-schema.js';
 import { RejectedMessage } from '../../../src/util/errors.js';
@@ -45,14 +47,41 @@ const refusal = (files: Map<string, string>, r = replicas): RejectedMessage => {
 };
 
 describe('kustomize variants', () => {
-  it('refuses to edit a base another namespace deploys; edits the overlay patch when there is one', () => {
-    const shared = refusal(search('namespace: shop\nresources: [../../base]\n'));
-    assert.equal(shared.reason, 'ambiguous-target');
-    assert.match(shared.message, /apps\/search\/base\/search\.yaml is a base that is also deployed to shop-staging/);
+  it('gives a base another namespace deploys a patch of its own in the overlay; edits the overlay patch when there is one', () => {
+    const files = search('namespace: shop\nresources: [../../base]\n');
+    const plan = planRecommendation(files, replicas, POLICY);
+    const PATCH = 'apps/search/overlays/prod/foresight-deployment-search.yaml';
+    assert.deepEqual([...plan.changed.keys()].sort(), [PATCH, 'apps/search/overlays/prod/kustomization.yaml']);
+    assert.deepEqual(plan.diffs, [{ field: 'replicas', container: null, file: PATCH, before: '2', after: '3' }]);
+    assert.equal(
+      plan.changed.get('apps/search/overlays/prod/kustomization.yaml'),
+      'namespace: shop\nresources: [../../base]\npatches:\n  - path: foresight-deployment-search.yaml\n',
+    );
+    const patch = plan.changed.get(PATCH)!;
+    assert.match(
+      patch,
+      /^# Written by Foresight: Deployment\/search as deployed to shop only\.\n# Its base apps\/search\/base\/search\.yaml is also deployed to shop-staging/,
+    );
+    assert.deepEqual(parseDocument(patch).toJS(), { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'search' }, spec: { replicas: 3 } });
+    // the next change finds the patch and edits it (a resource of a container the patch has no entry for yet)
+    const next = new Map([...files, ...plan.changed]);
+    const cpu = rec('shop/Deployment/search', 'c', [['requests.cpu', null, '250m']], { type: 'RESOURCES', container: 'app' });
+    const second = planRecommendation(next, cpu, POLICY);
+    assert.deepEqual([...second.changed.keys()], [PATCH]);
+    assert.deepEqual(parseDocument(second.changed.get(PATCH)!).toJS().spec, {
+      replicas: 3,
+      template: { spec: { containers: [{ name: 'app', resources: { requests: { cpu: '250m' } } }] } },
+    });
+    // staging is refused nothing either: its own overlay gets its own patch
+    const staging = planRecommendation(next, rec('shop-staging/Deployment/search', 's', [['replicas', '2', '1']]), POLICY);
+    assert.deepEqual([...staging.changed.keys()].sort(), [
+      'apps/search/overlays/staging/foresight-deployment-search.yaml',
+      'apps/search/overlays/staging/kustomization.yaml',
+    ]);
+
     const withPatch = search('namespace: shop\nresources: [../../base]\npatches:\n  - path: search-patch.yaml\n');
     withPatch.set('apps/search/overlays/prod/search-patch.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: search\nspec:\n  replicas: 2\n');
-    const plan = planRecommendation(withPatch, replicas, POLICY);
-    assert.deepEqual([...plan.changed.keys()], ['apps/search/overlays/prod/search-patch.yaml']);
+    assert.deepEqual([...planRecommendation(withPatch, replicas, POLICY).changed.keys()], ['apps/search/overlays/prod/search-patch.yaml']);
     // the mapping may pin the base on purpose
     const pinned = search('namespace: shop\nresources: [../../base]\n');
     pinned.set(
@@ -60,6 +89,28 @@ describe('kustomize variants', () => {
       'apiVersion: foresight.dev/v1\nkind: Mapping\nworkloads:\n  - workload: shop/Deployment/search\n    file: apps/search/base/search.yaml\n',
     );
     assert.deepEqual([...planRecommendation(pinned, replicas, POLICY).changed.keys()], ['apps/search/base/search.yaml']);
+  });
+
+  it('refuses a shared base where no one kustomization deploys it to the namespace alone', () => {
+    // two overlays deploy it to shop (two clusters' folders): a patch in one would leave the other
+    const twice = search('namespace: shop\nresources: [../../base]\n');
+    twice.set('clusters/eu/kustomization.yaml', 'namespace: shop\nresources: [../../apps/search/base]\n');
+    const a = refusal(twice);
+    assert.equal(a.reason, 'ambiguous-target');
+    assert.match(
+      a.message,
+      /no one kustomization deploys it to shop alone .*apps\/search\/overlays\/prod\/kustomization\.yaml and clusters\/eu\/kustomization\.yaml/,
+    );
+    // the base's own kustomization gives it shop, and staging's overlay builds on it: a patch there would reach staging
+    const own = search('namespace: shop\nresources: [../../base]\n');
+    own.delete('apps/search/overlays/prod/kustomization.yaml');
+    own.set('apps/search/base/kustomization.yaml', 'namespace: shop\nresources: [search.yaml]\n');
+    const b = refusal(own);
+    assert.match(b.message, /also deployed to shop-staging.*its kustomizations deploy several namespaces/);
+    // the file the patch would be written to exists and is not listed
+    const taken = search('namespace: shop\nresources: [../../base]\n');
+    taken.set('apps/search/overlays/prod/foresight-deployment-search.yaml', '# an old patch\n');
+    assert.match(refusal(taken).message, /foresight-deployment-search\.yaml, where its patch for shop would go, exists but .* does not list it/);
   });
 
   it('refuses an object an inline JSON 6902 patch targets (prod runs 6 replicas, not the 2 in the files)', () => {
