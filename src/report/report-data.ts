@@ -311,7 +311,9 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
   }
 
   // outcomes, and savings proposed, applied and realised
-  const outcomes = await listOutcomes(inp.redis, inp.prefix, { namespace: inp.namespace });
+  // as of the report's event time: an outcome decided later is not known yet then (a report --at in the past)
+  const recorded = await listOutcomes(inp.redis, inp.prefix, { namespace: inp.namespace });
+  const outcomes = recorded.filter((o) => o.decidedAt <= inp.atMs);
   const verdicts = Object.fromEntries(VERDICTS.map((v) => [v, outcomes.filter((o) => o.verdict === v).length])) as Record<OutcomeVerdict, number>;
   const savingsNotes: string[] = [];
   let proposedMonthly: number | null = null;
@@ -366,6 +368,10 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     ? realised.reduce((a, o) => a + ((o.before.cost! - o.after.cost!) * MONTH_HOURS * HOUR) / Math.max(1, o.after.endMs - o.after.startMs), 0)
     : null;
   if (outcomes.length > realised.length) savingsNotes.push(`${outcomes.length - realised.length} outcomes without a known cost are not in the realised saving`);
+  if (recorded.length > outcomes.length)
+    savingsNotes.push(
+      `${recorded.length - outcomes.length} ${recorded.length - outcomes.length === 1 ? 'outcome was' : 'outcomes were'} decided after ${new Date(inp.atMs).toISOString().slice(0, 16)} UTC, the report's event time, and ${recorded.length - outcomes.length === 1 ? 'is' : 'are'} not counted`,
+    );
 
   return {
     generatedAt: new Date().toISOString(),

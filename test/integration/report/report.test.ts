@@ -178,6 +178,8 @@ describe('report pages in headless Chromium', () => {
         atMs,
       ),
     );
+    // one decided an hour after the report's event time: not known as of then, so not counted (a note says so)
+    await recordOutcome(redis, cfg.redis.keyPrefix, outcome({ recommendationId: 'rec-later', verdict: 'saved' }, atMs + 7 * HOUR));
     // recommendations published: an older HPA proposal superseded by rec-hpa, and a raise
     const recs = [
       recommendation('rec-old', 'HPA', -50, atMs - 40 * HOUR),
@@ -257,6 +259,10 @@ describe('report pages in headless Chromium', () => {
     assert.equal(data.savings.proposedMonthly, 20);
     assert.equal(data.savings.proposedCount, 1);
     assert.equal(data.savings.appliedMonthly, 15);
+    assert.ok(
+      data.savings.notes.includes(`1 outcome was decided after ${new Date(atMs).toISOString().slice(0, 16)} UTC, the report's event time, and is not counted`),
+      data.savings.notes.join('\n'),
+    );
     const realised = (3 * MONTH_HOURS) / 24;
     assert.ok(Math.abs(data.savings.realisedMonthly! - realised) < 1e-9);
     const web = data.workloads.find((w) => w.workload === 'c1/shop/Deployment/web')!.series[0].panel!;
