@@ -150,4 +150,42 @@ describe('committer', () => {
     }
     assert.equal(await proc.exited, 0);
   });
+
+  it('commits the changes of a base staging also deploys into a new patch of the prod overlay, then edits that patch', async () => {
+    const base =
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: search\n  annotations: {foresight.dev/managed: "true"}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: app\n          image: search:1\n';
+    const t = await committerSetup({
+      'apps/search/base/kustomization.yaml': 'resources:\n  - search.yaml\n',
+      'apps/search/base/search.yaml': base,
+      'apps/search/overlays/staging/kustomization.yaml': 'namespace: shop-staging\nresources:\n  - ../../base\n',
+      'apps/search/overlays/prod/kustomization.yaml': 'namespace: shop\nresources:\n  - ../../base\n',
+    });
+    const start = count(t.repo, 'main');
+    const proc = t.start();
+    try {
+      await proc.waitForOutput('joined consumer group');
+      await t.send([
+        recommendation('shop/Deployment/search', 'rec-s1', [['replicas', '3']]),
+        recommendation('shop/Deployment/search', 'rec-s2', [['requests.cpu', '250m']], { type: 'RESOURCES', container: 'app' }),
+      ]);
+      assert.ok(await waitFor(async () => count(t.repo, 'main') === start + 1, 30_000), proc.output().slice(-2000));
+      const PATCH = 'apps/search/overlays/prod/foresight-deployment-search.yaml';
+      assert.deepEqual(t.repo.git('show', '--name-status', '--format=', 'main').trim().split('\n').sort(), [
+        `A\t${PATCH}`,
+        'M\tapps/search/overlays/prod/kustomization.yaml',
+      ]);
+      assert.equal(t.repo.git('show', 'main:apps/search/base/search.yaml'), base, 'the base staging also deploys is unchanged');
+      assert.match(t.repo.git('show', 'main:apps/search/overlays/prod/kustomization.yaml'), /patches:\n {2}- path: foresight-deployment-search\.yaml\n$/);
+      assert.match(t.repo.git('show', `main:${PATCH}`), /replicas: 3\n[\s\S]*- name: app\n {10}resources:\n {12}requests:\n {14}cpu: 250m\n/);
+
+      // a later change edits the patch in place
+      await t.send([recommendation('shop/Deployment/search', 'rec-s3', [['replicas', '4']])]);
+      assert.ok(await waitFor(async () => count(t.repo, 'main') === start + 2, 30_000), proc.output().slice(-2000));
+      assert.deepEqual(t.repo.git('show', '--name-status', '--format=', 'main').trim().split('\n'), [`M\t${PATCH}`]);
+      assert.match(t.repo.git('show', `main:${PATCH}`), /replicas: 4\n/);
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    assert.equal(await proc.exited, 0);
+  });
 });
