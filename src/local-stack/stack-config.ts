@@ -295,14 +295,27 @@ export function runningStacks(env: Env = process.env): { flag: string; cfg: Stac
 
 /**
  * Records the ports of a stack about to start (stack.ts stackUp), unless the folder's stack
- * already runs: its services keep the ports they were started on.
+ * already runs: its services keep the ports they were started on. The ports kept aside by the
+ * last `stack down` stay until the start succeeds (portsStarted) or fails (abandonPorts).
  */
 export function recordPorts(cfg: StackConfig): void {
   if (stackRuns(cfg.runDir)) return;
   mkdirSync(cfg.runDir, { recursive: true });
   const ports = Object.fromEntries((Object.keys(PLAIN_PORT_VARS) as PortKey[]).map((k) => [k, cfg[k]]));
   writeFileSync(path.join(cfg.runDir, PORTS_FILE), JSON.stringify(ports) + '\n');
+}
+
+/** A `stack up` succeeded: its ports are where the folder's stack runs, and the ones kept aside are history. */
+export function portsStarted(cfg: StackConfig): void {
   rmSync(path.join(cfg.runDir, LAST_PORTS_FILE), { force: true });
+}
+
+/**
+ * A `stack up` failed: when none of the folder's services runs, the ports it recorded never ran a stack and are
+ * dropped, so that the next `stack up` says where the folder's stack last ran, not where it failed to start.
+ */
+export function abandonPorts(cfg: StackConfig): void {
+  if (!stackRuns(cfg.runDir)) rmSync(path.join(cfg.runDir, PORTS_FILE), { force: true });
 }
 
 /**

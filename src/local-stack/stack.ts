@@ -31,7 +31,7 @@ import {
 import { secureVariant } from './secure-services.js';
 import type { ServiceName, ServiceSpec } from './service-spec.js';
 import { plainVariant, serviceSpecs, type StackVariant } from './services.js';
-import { forgetPorts, lastPortsHint, recordPorts, STACK_DIR, type StackConfig } from './stack-config.js';
+import { abandonPorts, forgetPorts, lastPortsHint, portsStarted, recordPorts, STACK_DIR, type StackConfig } from './stack-config.js';
 import { stopOtelcolBuild } from './otelcol-build.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 
@@ -107,14 +107,17 @@ export async function stackUp(cfg: StackConfig, progress: Progress = () => undef
         removePidFile(spec.pidFile);
       }
       const stopped = mine.length > 0 ? ` Stopped what this one started (${mine.map((x) => x.spec.name).join(', ')}).` : '';
+      abandonPorts(cfg);
       throw new ForesightError(
         'STACK_START_FAILED',
         `${failures.join('\n\n')}\n\nAnother stack took ports while this one started.${stopped} Run \`stack up\` again (where the other one is up, this one uses its services), or choose other ports.`,
       );
     }
+    abandonPorts(cfg);
     throw new ForesightError('STACK_START_FAILED', startFailure(failures, statuses));
   }
   if (cfg.redisCluster) await formRedisCluster(cfg, progress);
+  portsStarted(cfg);
   return order(statuses);
 }
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { forgetPorts, lastPortsHint, loadStackConfig, recordPorts } from '../../../src/local-stack/stack-config.js';
+import { abandonPorts, forgetPorts, lastPortsHint, loadStackConfig, portsStarted, recordPorts } from '../../../src/local-stack/stack-config.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 // A stack moved to other ports must be found from a fresh shell (no FORESIGHT_STACK_* variables):
@@ -53,8 +53,24 @@ describe('the ports of a running stack', () => {
     );
     assert.equal(lastPortsHint(loadStackConfig({ dir }, moved)), undefined, 'the same ports again: nothing to say');
     rmSync(path.join(dir, 'run', 'kafka.pid')); // stopped
-    recordPorts(fresh); // a stack up there: the new ports are the folder's
+    // a stack up on the defaults that fails with nothing left running: it never ran there, so the hint still names 49092
+    recordPorts(fresh);
+    abandonPorts(fresh);
+    assert.match(
+      lastPortsHint(loadStackConfig({ dir }, { FORESIGHT_STACK_KAFKA_PORT: '39092' })) ?? '',
+      /\(kafka 49092, redis 46379; now kafka 39092, redis 6379\)/,
+    );
+    // one that fails with a service left running keeps its ports: that half-started stack runs there
+    recordPorts(fresh);
+    alive(dir);
+    abandonPorts(fresh);
+    assert.equal(loadStackConfig({ dir }, {}).kafkaPort, 9092);
+    assert.equal(existsSync(path.join(dir, 'run', 'ports.json')), true);
+    rmSync(path.join(dir, 'run', 'kafka.pid'));
+    recordPorts(fresh); // a stack up there that succeeds: the new ports are the folder's
+    portsStarted(fresh);
     assert.equal(lastPortsHint(fresh), undefined);
+    assert.equal(existsSync(path.join(dir, 'run', 'last-ports.json')), false, 'the ports kept aside are history once a stack up succeeded');
     // a stack moved and then gone without stack down (a reboot): its recorded ports say the same
     const rebooted = folder();
     recordPorts(loadStackConfig({ dir: rebooted }, moved));
