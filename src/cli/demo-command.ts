@@ -481,6 +481,7 @@ export function demoCommand(): Command {
             policyFiles: policyFilesOf(path.join(repo.checkout, 'policies')),
             gitops: repo.checkout,
             atMs: Math.max(Date.now(), ...outcomes.map((o) => o.decidedAt)),
+            asOf: false, // everything this run recorded, whatever its event time
             env,
             log,
           });

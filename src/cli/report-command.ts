@@ -33,7 +33,7 @@ export function reportCommand(): Command {
     .addOption(
       new Option(
         '--at <time>',
-        'the moment of the report (unix s/ms or ISO date-time, UTC unless it names a zone; default now): the month and the last 24 hours of cost',
+        'the moment of the report (unix s/ms or ISO date-time, UTC unless it names a zone; default now): the month and the last 24 hours of cost; given, outcomes decided and recommendations made after it are not counted',
       ).argParser((v) => {
         try {
           return parseTime(v);

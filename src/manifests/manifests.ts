@@ -7,11 +7,13 @@
  *
  * Discovery: every *.yaml / *.yml file under the mapping's `include` folders (default: the
  * whole repository, minus the policies folder and the mapping file). Kustomization files give
- * their `namespace` to the files they list (resources, patches, patchesStrategicMerge), and
- * through folder resources to the bases below; the outermost kustomization that sets one wins,
- * as in `kustomize build`. When an object has a base and a patch, the patch is edited (the
- * overlay is what is deployed); two candidate patches in different files are ambiguous and must
- * be pinned in the mapping.
+ * their `namespace`, `namePrefix` and `nameSuffix` to the files they list (resources, patches,
+ * patchesStrategicMerge), and through folder resources to the bases below; the outermost
+ * kustomization that sets a namespace wins and prefixes add up, as in `kustomize build`. When an
+ * object has a base and patches, the patch applied last is edited (the overlay is what is
+ * deployed); patches that cannot be ordered in different files are ambiguous and must be pinned
+ * in the mapping. A document other objects are also deployed from gets a patch of the
+ * workload's own instead (plan.ts).
  */
 import path from 'node:path';
 import { isMap, parseAllDocuments, parseDocument } from 'yaml';
@@ -41,6 +43,33 @@ export interface WorkloadKey {
 
 export const workloadLabel = (k: WorkloadKey): string => `${k.namespace}/${k.kind}/${k.name}`;
 
+/** An object a document becomes in one namespace, under one name. */
+export interface Deployed {
+  /** ANY_NAMESPACE: a patch that names no namespace in kustomizations that give none (it patches the object of its name in any) */
+  namespace: string;
+  name: string;
+  /** the namePrefix and nameSuffix of the kustomizations deploying it (their references to each other are renamed alike) */
+  prefix: string;
+  suffix: string;
+  /** the kustomization files it is deployed through, outermost first (empty: no kustomization lists it) */
+  chain: string[];
+  /** whether the kustomization that lists it builds that one variant only (a change in its file changes no other object) */
+  listedAlone: boolean;
+  /** the kustomization file closest to the document that builds this variant alone (a patch added there changes it only) */
+  kustomization: string | undefined;
+  /** the object's name and namespace as that kustomization sees them (the transforms of those it builds on): what a patch there names */
+  patchName?: string;
+  patchNamespace?: string;
+  /** the kustomizations by which it is deployed, when more than one path leads to it (none then deploys it alone) */
+  paths?: (string | undefined)[];
+  /** what a kustomization on its path does that Foresight does not model: `components:`, a `replicas:` entry for it */
+  components: string[];
+  replicasSetBy: string[];
+}
+
+/** Deployed.namespace of a patch that names no namespace, listed where none is given: kustomize matches it in any. */
+export const ANY_NAMESPACE = '*';
+
 /** One Kubernetes object document in one file. */
 export interface ObjectDoc {
   file: string;
@@ -53,11 +82,12 @@ export interface ObjectDoc {
   /** inline patches (patches[].patch, patchesJson6902) of the kustomizations that deploy this document and may target it, "kustomization: target" */
   inlinePatches: string[];
   /**
-   * per namespace this document is deployed to through kustomizations, the kustomization file
-   * closest to it whose whole output lands in that namespace alone (a patch added there changes
-   * that namespace only), undefined for a path through which there is none
+   * the objects this document becomes (as `kustomize build` names them: each kustomization's
+   * namespace, namePrefix and nameSuffix applied; a document no kustomization lists, itself), each
+   * with the kustomization file closest to the document whose whole output is that object's
+   * variant alone (a patch added there changes that one only), undefined where there is none
    */
-  overlays: { namespace: string; kustomization: string | undefined }[];
+  deployed: Deployed[];
   value: Record<string, unknown>;
   /** a parse error of this document, "file:line: message" */
   error?: string;
@@ -93,7 +123,7 @@ export class ManifestIndex {
       }
     }
     const included = (f: string): boolean =>
-      /\.ya?ml$/.test(f) &&
+      (/\.ya?ml$/.test(f) || /(^|\/)Kustomization$/.test(f)) &&
       f !== opts.mappingFile &&
       !f.startsWith(`${opts.policiesPath}/`) &&
       (mapping.include === undefined || mapping.include.some((d) => f === d || f.startsWith(`${d}/`)));
@@ -139,7 +169,44 @@ export class ManifestIndex {
           return;
         }
         const k = kust.get(file);
-        const namespaces = k?.namespaces.length ? k.namespaces : [typeof meta.namespace === 'string' ? meta.namespace : 'default'];
+        const own = typeof meta.namespace === 'string' ? meta.namespace : undefined;
+        const deployed: Deployed[] = [];
+        const variants = k?.variants.length ? k.variants : [undefined];
+        for (const v of variants) {
+          const name = `${v?.prefix ?? ''}${meta.name}${v?.suffix ?? ''}`;
+          const at = v?.alone;
+          const d: Deployed = {
+            namespace: v?.namespace ?? own ?? (k?.patch ? ANY_NAMESPACE : 'default'),
+            name,
+            prefix: v?.prefix ?? '',
+            suffix: v?.suffix ?? '',
+            chain: v?.chain.map((step) => step.file) ?? [],
+            listedAlone: v?.listedAlone ?? true,
+            kustomization: at?.file,
+            components: v?.chain.filter((step) => step.components).map((step) => step.file) ?? [],
+            replicasSetBy: (v?.chain ?? [])
+              .filter((step) => step.replicas.some((r) => r === meta.name || r === name.slice(step.prefix.length, name.length - step.suffix.length)))
+              .map((step) => step.file),
+          };
+          if (at) {
+            d.patchName = name.slice(at.prefix.length, name.length - at.suffix.length);
+            d.patchNamespace = at.inner ?? own;
+          }
+          const seen = deployed.findIndex((x) => x.namespace === d.namespace && x.name === d.name);
+          const same = deployed[seen];
+          const tail = (long: string[], short: string[]): boolean =>
+            long.length > short.length && short.every((f, i) => long[long.length - short.length + i] === f);
+          // an overlay that another includes, also built alone (the "used alone" path of a kustomization that sets a
+          // namespace): one object, whose path is the longer one
+          if (same && tail(same.chain, d.chain)) continue;
+          if (same && tail(d.chain, same.chain)) deployed[seen] = d;
+          // the same object reached by two paths: a patch added in one of them would not reach it through the other
+          else if (same) {
+            same.paths = [...(same.paths ?? [same.kustomization]), d.kustomization];
+            same.kustomization = undefined;
+          } else deployed.push(d);
+        }
+        const namespaces = [...new Set(deployed.map((d) => d.namespace))];
         objects.push({
           file,
           index,
@@ -149,7 +216,7 @@ export class ManifestIndex {
           namespaces,
           patch: k?.patch ?? false,
           inlinePatches: (k?.inline ?? []).filter((x) => (!x.kind || x.kind === kind) && (!x.name || x.name === meta.name)).map((x) => x.label),
-          overlays: k?.overlays ?? [],
+          deployed,
           value: value ?? {},
           error,
         });
@@ -158,8 +225,34 @@ export class ManifestIndex {
     return new ManifestIndex(files, objects, fileErrors, mapping, mappingError);
   }
 
-  private docsOf(kind: string, namespace: string, name: string): ObjectDoc[] {
-    return this.objects.filter((o) => o.kind === kind && o.name === name && o.namespaces.includes(namespace));
+  /**
+   * The documents of the object `kind` `namespace`/`name` as deployed: its base documents, then its patches. Where the
+   * object is built by one path of kustomizations and every patch is listed on it, the patches are in the order
+   * kustomize applies them (those of inner kustomizations first) and `ordered` is set. A patch that names no namespace
+   * counts where a kustomization on the base's path lists it.
+   */
+  private docsOf(kind: string, namespace: string, name: string): { docs: ObjectDoc[]; ordered: boolean } {
+    const same = (o: ObjectDoc): Deployed | undefined => o.deployed.find((d) => d.namespace === namespace && d.name === name);
+    const bases = this.objects.filter((o) => o.kind === kind && !o.patch && same(o));
+    const chains = bases.map((o) => same(o)!).filter((d) => d.chain.length > 0);
+    const chain = chains[0]?.chain ?? [];
+    const listing = (o: ObjectDoc): string | undefined =>
+      o.deployed
+        .find((x) => x.name === name && (x.namespace === namespace || (x.namespace === ANY_NAMESPACE && chain.includes(x.chain.at(-1)!))))
+        ?.chain.at(-1);
+    const patches = this.objects.filter((o) => o.kind === kind && o.patch && listing(o) !== undefined);
+    const depth = (o: ObjectDoc): number => chain.indexOf(listing(o)!);
+    const ordered = chains.length === 1 && chains[0].paths === undefined && patches.every((o) => depth(o) >= 0);
+    return { docs: [...bases, ...(ordered ? patches.sort((a, b) => depth(b) - depth(a)) : patches)], ordered };
+  }
+
+  /** The deployed names of the autoscalers of `kind` in the workload's namespace whose scaleTargetRef is the workload. */
+  private scalersOf(kind: string, key: WorkloadKey, defaultKind?: string): Set<string> {
+    const names = new Set<string>();
+    for (const o of this.objects)
+      for (const d of o.kind === kind ? o.deployed : [])
+        if (d.namespace === key.namespace && scaleTarget(o.value, key, d, kind === HPA, defaultKind)) names.add(d.name);
+    return names;
   }
 
   /** The mapping entry of a workload: the one for its cluster, else the one for any cluster. */
@@ -214,7 +307,8 @@ export class ManifestIndex {
     const otherClusters = new Set(
       this.mapping.workloads.filter((w) => w.workload === workloadLabel(key) && w.cluster !== undefined && w !== mapped && w.file).map((w) => w.file),
     );
-    const docs = this.docsOf(key.kind, key.namespace, key.name).filter((d) => !otherClusters.has(d.file));
+    const found = this.docsOf(key.kind, key.namespace, key.name);
+    const docs = found.docs.filter((d) => !otherClusters.has(d.file));
     if (docs.length === 0) {
       const broken = this.fileErrors.length > 0 ? ` (files that failed to parse: ${this.fileErrors.join('; ')})` : '';
       return rejected(this.fileErrors.length > 0 ? 'manifest-invalid' : 'unknown-workload', `${workloadLabel(key)} is not in the GitOps repository${broken}`);
@@ -224,51 +318,53 @@ export class ManifestIndex {
     const managed = mapped !== undefined || docs.some((d) => annotations(d.value)[MANAGED_ANNOTATION] === 'true');
     if (!managed)
       return rejected('not-managed', `${workloadLabel(key)} is not under management: annotate it ${MANAGED_ANNOTATION}: "true" or list it in the mapping file`);
-    const workload = this.pick(docs, mapped?.file, workloadLabel(key));
+    const workload = this.pick(docs, mapped?.file, workloadLabel(key), found.ordered);
     if ('problem' in workload) return workload;
-    const hpaNames = new Set(
-      this.objects.filter((o) => o.kind === HPA && o.namespaces.includes(key.namespace) && scaleTarget(o.value, key)).map((o) => o.name),
-    );
+    const hpaNames = this.scalersOf(HPA, key);
     if (hpaNames.size > 1)
       return rejected('ambiguous-target', `${workloadLabel(key)} is scaled by more than one HorizontalPodAutoscaler: ${[...hpaNames].join(', ')}`);
-    const hpaDocs = hpaNames.size === 1 ? this.docsOf(HPA, key.namespace, [...hpaNames][0]) : [];
-    const soNames = new Set(
-      this.objects
-        .filter((o) => o.kind === SCALED_OBJECT && o.namespaces.includes(key.namespace) && scaleTarget(o.value, key, 'Deployment'))
-        .map((o) => o.name),
-    );
+    const hpaFound = hpaNames.size === 1 ? this.docsOf(HPA, key.namespace, [...hpaNames][0]) : { docs: [], ordered: false };
+    const hpaDocs = hpaFound.docs;
+    const soNames = this.scalersOf(SCALED_OBJECT, key, 'Deployment');
     if (soNames.size > 1) return rejected('ambiguous-target', `${workloadLabel(key)} is scaled by more than one KEDA ScaledObject: ${[...soNames].join(', ')}`);
-    const soDocs = soNames.size === 1 ? this.docsOf(SCALED_OBJECT, key.namespace, [...soNames][0]) : [];
+    const soFound = soNames.size === 1 ? this.docsOf(SCALED_OBJECT, key.namespace, [...soNames][0]) : { docs: [], ordered: false };
+    const soDocs = soFound.docs;
     const soBroken = soDocs.find((d) => d.error);
     if (soBroken) return rejected('manifest-invalid', soBroken.error!);
     const soLabel = `${key.namespace}/${SCALED_OBJECT}/${[...soNames][0]}`;
     const hpaBroken = hpaDocs.find((d) => d.error);
     if (hpaBroken) return rejected('manifest-invalid', hpaBroken.error!);
-    const hpaEdit = hpaDocs.length > 0 ? this.pick(hpaDocs, undefined, `${key.namespace}/${HPA}/${[...hpaNames][0]}`) : undefined;
+    const hpaEdit = hpaDocs.length > 0 ? this.pick(hpaDocs, undefined, `${key.namespace}/${HPA}/${[...hpaNames][0]}`, hpaFound.ordered) : undefined;
     if (hpaEdit && 'problem' in hpaEdit) return hpaEdit;
-    const soEdit = soDocs.length > 0 ? this.pick(soDocs, undefined, soLabel) : undefined;
+    const soEdit = soDocs.length > 0 ? this.pick(soDocs, undefined, soLabel, soFound.ordered) : undefined;
     if (soEdit && 'problem' in soEdit) return soEdit;
     // the trigger list lives where it is written: a patch that adds one would replace the whole list
-    const triggers = soDocs.some(hasTriggers) ? this.pick(soDocs.filter(hasTriggers), undefined, soLabel) : undefined;
+    const triggers = soDocs.some(hasTriggers) ? this.pick(soDocs.filter(hasTriggers), undefined, soLabel, soFound.ordered) : undefined;
     if (triggers && 'problem' in triggers) return triggers;
     return {
       resolved: {
         key,
-        workload: { edit: workload, merged: mergeDocs(docs) },
-        hpa: hpaEdit ? { edit: hpaEdit, merged: mergeDocs(hpaDocs) } : undefined,
-        scaledObject: soEdit ? { edit: soEdit, merged: mergeDocs(soDocs), triggers } : undefined,
+        workload: { edit: workload, merged: mergeDocs(docs), name: key.name },
+        hpa: hpaEdit ? { edit: hpaEdit, merged: mergeDocs(hpaDocs), name: [...hpaNames][0] } : undefined,
+        scaledObject: soEdit ? { edit: soEdit, merged: mergeDocs(soDocs), triggers, name: [...soNames][0] } : undefined,
       },
     };
   }
 
-  /** The document to edit: the pinned file, else the single patch, else the single plain document. */
-  private pick(docs: ObjectDoc[], pinned: string | undefined, label: string): ObjectDoc | Rejected {
+  /**
+   * The document to edit: the pinned file, else the patch applied last (of the outermost kustomization that patches it,
+   * where docsOf could order them), else the single patch, else the single plain document.
+   */
+  private pick(docs: ObjectDoc[], pinned: string | undefined, label: string, ordered: boolean): ObjectDoc | Rejected {
     if (pinned) {
       const d = docs.find((x) => x.file === pinned);
       return d ?? rejected('unknown-workload', `${label}: the mapping pins ${pinned}, which does not hold it`);
     }
     const patches = docs.filter((d) => d.patch);
-    const choice = patches.length > 0 ? patches : docs;
+    // patches one kustomization lists apply in their listed order, which is not modelled: two of them stay ambiguous
+    const outermost = (d: ObjectDoc): string | undefined => d.deployed.find((x) => x.chain.length > 0)?.chain.at(-1);
+    const last = patches.at(-1);
+    const choice = ordered && last ? patches.filter((d) => outermost(d) === outermost(last)) : patches.length > 0 ? patches : docs;
     if (new Set(choice.map((d) => d.file)).size > 1)
       return rejected('ambiguous-target', `${label} is in ${choice.map((d) => d.file).join(' and ')}; pin one with "file:" in the mapping file`);
     return choice[0];
@@ -289,6 +385,8 @@ const rejected = (reason: RejectReason, detail: string): Rejected => ({ problem:
 export interface ResolvedDocs {
   /** the document that gets edited */
   edit: ObjectDoc;
+  /** the object's name as deployed (kustomize's namePrefix and nameSuffix included) */
+  name: string;
   /** the object as deployed: base documents with the patches merged over them */
   merged: Record<string, unknown>;
 }
@@ -501,10 +599,17 @@ function annotations(v: Record<string, unknown>): Record<string, unknown> {
   return ((v.metadata as Record<string, unknown> | undefined)?.annotations ?? {}) as Record<string, unknown>;
 }
 
-/** Whether an autoscaler targets the workload; `defaultKind`: KEDA's scaleTargetRef.kind defaults to Deployment. */
-function scaleTarget(scaler: Record<string, unknown>, key: WorkloadKey, defaultKind?: string): boolean {
+/**
+ * Whether an autoscaler (deployed as `d`) targets the workload; `defaultKind`: KEDA's scaleTargetRef.kind defaults to
+ * Deployment. kustomize renames an HPA's scaleTargetRef with the namePrefix and nameSuffix it gives the workload
+ * (`renamed`); a ScaledObject's, a custom resource's field, only where a `configurations:` entry says so: either name
+ * is taken.
+ */
+function scaleTarget(scaler: Record<string, unknown>, key: WorkloadKey, d: Deployed, renamed: boolean, defaultKind?: string): boolean {
   const ref = get(scaler, ['spec', 'scaleTargetRef']) as Record<string, unknown> | undefined;
-  return (ref?.kind ?? defaultKind) === key.kind && ref?.name === key.name;
+  if ((ref?.kind ?? defaultKind) !== key.kind || typeof ref?.name !== 'string') return false;
+  const prefixed = `${d.prefix}${ref.name}${d.suffix}`;
+  return renamed ? prefixed === key.name : prefixed === key.name || ref.name === key.name;
 }
 
 /** The document as plain data, within the alias limit; the error when it cannot be converted. */
@@ -525,18 +630,23 @@ function lineOf(text: string, pos: number): number {
   return n;
 }
 
-/** Base documents first, patches merged over them (maps deep, containers by name, a null deletes the key, as a strategic merge). */
+/**
+ * Base documents first, patches merged over them in docsOf's order (maps deep, a null deletes the key, as a strategic
+ * merge; lists of named items by name — containers — in Kubernetes' own kinds, replaced whole in custom resources such as
+ * a ScaledObject, whose schema kustomize does not know).
+ */
 export function mergeDocs(docs: ObjectDoc[]): Record<string, unknown> {
   const ordered = [...docs.filter((d) => !d.patch), ...docs.filter((d) => d.patch)];
-  return ordered.reduce<Record<string, unknown>>((acc, d) => merge(acc, d.value) as Record<string, unknown>, {});
+  const byName = !ordered.some((d) => d.kind === SCALED_OBJECT);
+  return ordered.reduce<Record<string, unknown>>((acc, d) => merge(acc, d.value, byName) as Record<string, unknown>, {});
 }
 
-function merge(a: unknown, b: unknown): unknown {
-  if (Array.isArray(a) && Array.isArray(b) && b.every((x) => x && typeof x === 'object' && 'name' in x)) {
+function merge(a: unknown, b: unknown, byName: boolean): unknown {
+  if (byName && Array.isArray(a) && Array.isArray(b) && b.every((x) => x && typeof x === 'object' && 'name' in x)) {
     const out = a.map((x) => ({ ...x }));
     for (const item of b) {
       const i = out.findIndex((x) => x?.name === item.name);
-      if (i >= 0) out[i] = merge(out[i], item);
+      if (i >= 0) out[i] = merge(out[i], item, byName);
       else out.push(item);
     }
     return out;
@@ -546,7 +656,7 @@ function merge(a: unknown, b: unknown): unknown {
     // a key set to null is deleted, as in a strategic-merge patch (and Helm values)
     for (const [k, v] of Object.entries(b)) {
       if (v === null) delete out[k];
-      else out[k] = merge(out[k], v);
+      else out[k] = merge(out[k], v, byName);
     }
     return out;
   }
@@ -562,28 +672,46 @@ interface InlinePatch {
   name?: string;
 }
 
+/** One kustomization on the path to a listed file. */
+interface Step {
+  file: string;
+  /** the prefix and suffix given to names through this kustomization (it and those above it) */
+  prefix: string;
+  suffix: string;
+  /** the namespace its resources have as it sees them: the one the nearest kustomization below it gives (undefined: their own) */
+  inner?: string;
+  components: boolean;
+  /** the names its `replicas:` field sets */
+  replicas: string[];
+}
+
 /** What the kustomizations of a repository say of one file they list. */
 interface KustomizedFile {
-  namespaces: string[];
   patch: boolean;
   inline: InlinePatch[];
-  overlays: ObjectDoc['overlays'];
+  /** each path by which it is deployed: the namespace (none: its own), the names' prefix and suffix, the kustomizations, the one a patch of that variant alone can go in */
+  variants: { namespace: string | undefined; prefix: string; suffix: string; chain: Step[]; listedAlone: boolean; alone: Step | undefined }[];
 }
 
 /**
- * file → the namespaces kustomizations give it, whether a kustomization lists it as a patch,
- * the inline patches of the kustomizations that deploy it (`bases:`, the older name of
- * `resources:`, counts as resources), and per namespace the kustomization a patch of it for that
- * namespace alone can be listed in.
+ * file → how kustomizations deploy it (namespace, namePrefix, nameSuffix: the outermost
+ * namespace wins, prefixes and suffixes add up outside in), whether a kustomization lists it as a
+ * patch, the inline patches of the kustomizations that deploy it (`bases:`, the older name of
+ * `resources:`, counts as resources), and per variant the kustomization a patch of it alone can be
+ * listed in.
  */
 function kustomizeNamespaces(files: ReadonlyMap<string, string>, yamlFiles: string[]): Map<string, KustomizedFile> {
   interface K {
     file: string;
     dir: string;
     namespace?: string;
+    prefix: string;
+    suffix: string;
     resources: string[];
     patches: string[];
     inline: InlinePatch[];
+    components: boolean;
+    replicas: string[];
   }
   const ks = new Map<string, K>();
   for (const f of yamlFiles.filter(isKustomization)) {
@@ -639,50 +767,75 @@ function kustomizeNamespaces(files: ReadonlyMap<string, string>, yamlFiles: stri
       file: f,
       dir,
       namespace: typeof v.namespace === 'string' ? v.namespace : undefined,
+      prefix: typeof v.namePrefix === 'string' ? v.namePrefix : '',
+      suffix: typeof v.nameSuffix === 'string' ? v.nameSuffix : '',
       resources: [...list(v.resources), ...list(v.bases)].map(rel).filter((x): x is string => x !== undefined),
       patches: patchList.map(rel).filter((x): x is string => x !== undefined),
       inline,
+      components: list(v.components).length > 0,
+      replicas: list(v.replicas)
+        .map((r) => (r as { name?: unknown } | null)?.name)
+        .filter((n): n is string => typeof n === 'string'),
     });
   }
   const out = new Map<string, KustomizedFile>();
-  // every namespace each kustomization's output lands in (a path without one: ''), and the
-  // kustomization files from the outermost down to each listed resource, with its namespace
+  // what each kustomization's output becomes on each path that builds it (the namespace and the names' prefix and
+  // suffix given above it: one entry = its output is one variant), and the kustomization files from the outermost
+  // down to each listed resource
   const landsIn = new Map<string, Set<string>>();
-  const chains = new Map<string, { namespace: string; chain: string[] }[]>();
-  const visit = (k: K, inherited: string | undefined, seen: Set<string>, inlineAbove: InlinePatch[], chainAbove: string[]): void => {
+  const paths = new Map<string, { namespace: string | undefined; prefix: string; suffix: string; chain: Step[] }[]>();
+  interface Above {
+    ns: string | undefined;
+    prefix: string;
+    suffix: string;
+    inline: InlinePatch[];
+    chain: Step[];
+  }
+  const visit = (k: K, above: Above, seen: Set<string>): void => {
     if (seen.has(k.dir)) return;
     seen.add(k.dir);
-    const ns = inherited ?? k.namespace; // the outermost kustomization's namespace wins
-    const inline = [...inlineAbove, ...k.inline];
-    const chain = [...chainAbove, k.file];
+    const ns = above.ns ?? k.namespace; // the outermost kustomization's namespace wins
     const lands = landsIn.get(k.file) ?? new Set();
-    lands.add(ns ?? '');
+    lands.add(JSON.stringify([ns ?? null, above.prefix, above.suffix]));
     landsIn.set(k.file, lands);
+    const prefix = above.prefix + k.prefix;
+    const suffix = k.suffix + above.suffix;
+    const step: Step = { file: k.file, prefix, suffix, components: k.components, replicas: k.replicas };
+    const here: Above = { ns, prefix, suffix, inline: [...above.inline, ...k.inline], chain: [...above.chain, step] };
     const note = (file: string, patch: boolean): void => {
-      const e = out.get(file) ?? { namespaces: [], patch: false, inline: [], overlays: [] };
-      if (ns && !e.namespaces.includes(ns)) e.namespaces.push(ns);
+      const e = out.get(file) ?? { patch: false, inline: [], variants: [] };
       e.patch ||= patch;
-      for (const x of inline) if (!e.inline.some((y) => y.label === x.label)) e.inline.push(x);
+      for (const x of here.inline) if (!e.inline.some((y) => y.label === x.label)) e.inline.push(x);
       out.set(file, e);
-      if (ns && !patch) chains.set(file, [...(chains.get(file) ?? []), { namespace: ns, chain }]);
+      paths.set(file, [...(paths.get(file) ?? []), { namespace: ns, prefix: here.prefix, suffix: here.suffix, chain: here.chain }]);
     };
     for (const r of k.resources) {
       const child = ks.get(r);
-      if (child) visit(child, ns, new Set(seen), inline, chain);
+      if (child) visit(child, here, new Set(seen));
       else note(r, false);
     }
     for (const p of k.patches) note(p, true);
   };
+  const top: Above = { ns: undefined, prefix: '', suffix: '', inline: [], chain: [] };
   const referenced = new Set([...ks.values()].flatMap((k) => k.resources));
-  for (const k of ks.values()) if (!referenced.has(k.dir)) visit(k, undefined, new Set(), [], []);
+  for (const k of ks.values()) if (!referenced.has(k.dir)) visit(k, top, new Set());
   // bases only reached through overlays also keep their own namespace when used alone
-  for (const k of ks.values()) if (referenced.has(k.dir) && k.namespace) visit({ ...k, dir: `${k.dir}#self` }, undefined, new Set(), [], []);
-  for (const [file, cs] of chains) {
-    const alone = (kf: string, ns: string): boolean => {
-      const l = landsIn.get(kf)!;
-      return l.size === 1 && l.has(ns);
-    };
-    out.get(file)!.overlays = cs.map(({ namespace, chain }) => ({ namespace, kustomization: [...chain].reverse().find((kf) => alone(kf, namespace)) }));
-  }
+  for (const k of ks.values()) if (referenced.has(k.dir) && k.namespace) visit({ ...k, dir: `${k.dir}#self` }, top, new Set());
+  const own = (file: string): string | undefined => [...ks.values()].find((k) => k.file === file)?.namespace;
+  for (const [file, ps] of paths)
+    out.get(file)!.variants = ps.map(({ namespace, prefix, suffix, chain }) => {
+      const i = chain.map((step) => landsIn.get(step.file)!.size === 1).lastIndexOf(true);
+      const alone =
+        i >= 0
+          ? {
+              ...chain[i],
+              inner: chain
+                .slice(i + 1)
+                .map((step) => own(step.file))
+                .find((n) => n !== undefined),
+            }
+          : undefined;
+      return { namespace, prefix, suffix, chain, listedAlone: landsIn.get(chain.at(-1)!.file)!.size === 1, alone };
+    });
   return out;
 }

@@ -15,6 +15,8 @@ import {
   locateField,
   ManifestIndex,
   workloadLabel,
+  ANY_NAMESPACE,
+  type Deployed,
   type FieldLocation,
   type ObjectDoc,
   type RepoOptions,
@@ -65,21 +67,23 @@ export function planRecommendation(
     // locate against the current state of the edit (an added container entry moves the next field)
     let snapshot = changed.size === 0 ? resolved : ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key);
     let loc = locateField(snapshot, c.field, container);
-    const shared = unseenVariants(index, snapshot, loc);
+    const before = currentValue(snapshot, c.field, container);
+    const removal = removesKey(c.field, c.proposed);
+    const proposed = /^\d+$/.test(c.proposed) && !c.field.startsWith('nodeSelector.') ? Number(c.proposed) : c.proposed;
+    if (removal ? before === null : before === String(proposed)) continue;
+    const shared = unseenVariants(index, snapshot, loc, c.field);
     if (shared) {
-      // the edit goes into a new patch of the namespace's overlay, then is made there as in any patch
+      // the edit goes into a new patch of the overlay that deploys the workload's object alone, then is made there as in any patch
       for (const [f, t] of overlayPatch(shared, snapshot, c.field, (f) => changed.get(f) ?? files.get(f))) changed.set(f, t);
       snapshot = ManifestIndex.build(new Map([...files, ...changed]), opts).resolve(key);
       loc = locateField(snapshot, c.field, container);
+      if (loc.file === shared.doc.file)
+        throw new RejectedMessage(
+          'ambiguous-target',
+          `${workloadLabel(key)}: the patch written for ${shared.kustomization} is not read back as the object's; ${shared.doc.file} is left as it is`,
+        );
     }
-    const before = currentValue(snapshot, c.field, container);
-    const removal = removesKey(c.field, c.proposed);
-    const value: YamlEdit['value'] = removal
-      ? removalValue(snapshot)
-      : /^\d+$/.test(c.proposed) && !c.field.startsWith('nodeSelector.')
-        ? Number(c.proposed)
-        : c.proposed;
-    if (removal ? before === null : before === String(value)) continue;
+    const value: YamlEdit['value'] = removal ? removalValue(snapshot) : proposed;
     // the value the recommendation was made from is no longer there: a person (or another
     // change) edited the field since. Never overwrite it; the loop recomputes from the new value.
     const inRepo = currentValue(original, c.field, container);
@@ -96,50 +100,66 @@ export function planRecommendation(
   return { changed, diffs };
 }
 
-/** A base document other namespaces also deploy, and the kustomization that deploys it to the workload's namespace alone. */
+/** A document that other objects are also deployed from, and the kustomization that deploys the workload's object from it alone. */
 interface SharedBase {
   doc: ObjectDoc;
-  /** the object as deployed in the workload's namespace */
+  /** the object as deployed for the workload */
   merged: Record<string, unknown>;
   kustomization: string;
+  /** the name and namespace the patch gives the object: as that kustomization sees it */
+  name: string;
+  namespace: string | undefined;
+  /** the other objects, "namespace" or "namespace (as name)" */
   others: string[];
 }
 
 /**
  * Kustomize variants the edit cannot see or must not touch. An inline or target-selected patch
  * of a kustomization that deploys the object is refused (the value deployed is not the one in
- * the files). A base that overlays of other namespaces also deploy must not be edited (an edit
- * there changes them all): returned with the overlay that deploys it to the workload's namespace
- * alone, where a patch is added; refused where no such overlay is found, unless the mapping pins
- * the base on purpose.
+ * the files), and so is `replicas` where a kustomization's `replicas:` field sets it. A document
+ * (base or patch) that other objects are also deployed from (overlays of other namespaces or name
+ * prefixes) must not be edited (an edit there changes them all): returned with the kustomization
+ * that deploys the workload's object from it alone, where a patch is added; refused where there is
+ * no such kustomization or one on the way uses components (not read), unless the mapping pins the
+ * file on purpose.
  */
-function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLocation): SharedBase | undefined {
-  const found = (
-    [
-      [w.workload?.edit, w.workload?.merged],
-      [w.hpa?.edit, w.hpa?.merged],
-      [w.scaledObject?.edit, w.scaledObject?.merged],
-      [w.scaledObject?.triggers, w.scaledObject?.merged],
-    ] as const
-  ).find(([d]) => d && d.file === loc.file && d.index === loc.index);
+function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLocation, field: string): SharedBase | undefined {
+  const found = [w.workload, w.hpa, w.scaledObject, w.scaledObject && { ...w.scaledObject, edit: w.scaledObject.triggers }].find(
+    (r) => r?.edit && r.edit.file === loc.file && r.edit.index === loc.index,
+  );
   if (!found) return undefined;
-  const doc = found[0]!;
+  const doc = found.edit!;
   const label = workloadLabel(w.key);
   if (doc.inlinePatches.length > 0)
     throw new RejectedMessage(
       'ambiguous-target',
       `${label}: ${doc.kind}/${doc.name} is patched where Foresight cannot read or edit it (${doc.inlinePatches.join('; ')}): the value deployed is not the one in ${doc.file}; move that patch into a patch file listed by path`,
     );
-  const others = doc.namespaces.filter((n) => n !== w.key.namespace);
-  if (doc.patch || others.length === 0 || index.mapped(w.key)?.file === doc.file) return undefined;
-  const at = new Set(doc.overlays.filter((o) => o.namespace === w.key.namespace).map((o) => o.kustomization));
-  const kustomization = at.size === 1 ? [...at][0] : undefined;
-  if (kustomization === undefined || doc.apiVersion === undefined)
+  const mine = (d: Deployed): boolean => (d.namespace === w.key.namespace || d.namespace === ANY_NAMESPACE) && d.name === found.name;
+  const d = doc.deployed.find(mine);
+  if (field === 'replicas' && d && d.replicasSetBy.length > 0)
     throw new RejectedMessage(
       'ambiguous-target',
-      `${label}: ${doc.file} is a base that is also deployed to ${others.join(', ')}: an edit there would change those too, and no one kustomization deploys it to ${w.key.namespace} alone to add a patch to (${at.size > 1 ? `it is deployed there by ${[...at].map((k) => k ?? 'a kustomization of several namespaces').join(' and ')}` : 'its kustomizations deploy several namespaces'}); add a patch of ${doc.kind}/${doc.name} to the overlay of ${w.key.namespace}, or pin the file with "file:" in the mapping file`,
+      `${label}: the replicas: field of ${d.replicasSetBy.join(' and ')} sets its replicas, over the value in ${doc.file}; change it there, or remove that entry`,
     );
-  return { doc, merged: found[1]!, kustomization, others };
+  const others = doc.deployed.filter((x) => !mine(x)).map((x) => (x.name === found.name ? x.namespace : `${x.namespace} (as ${x.name})`));
+  if (others.length === 0 || index.mapped(w.key)?.file === doc.file) return undefined;
+  const what = `${doc.file} is ${doc.patch ? 'a patch' : 'a base'} that is also deployed to ${others.join(', ')}: an edit there would change those too`;
+  if (d?.kustomization === undefined || doc.apiVersion === undefined) {
+    const why = d?.paths
+      ? `it is deployed there by ${d.paths.map((k) => k ?? 'a kustomization that deploys others too').join(' and ')}`
+      : 'its kustomizations deploy the others too';
+    throw new RejectedMessage(
+      'ambiguous-target',
+      `${label}: ${what}, and no one kustomization deploys ${w.key.namespace}/${found.name} from it alone to add a patch to (${why}); add a patch of ${doc.kind}/${doc.name} to the overlay of ${w.key.namespace}, or pin the file with "file:" in the mapping file`,
+    );
+  }
+  if (d.components.length > 0)
+    throw new RejectedMessage(
+      'ambiguous-target',
+      `${label}: ${what}, and ${d.components.join(' and ')} ${d.components.length > 1 ? 'use' : 'uses'} components, which Foresight does not read (a patch written beside them could undo theirs); add a patch of ${doc.kind}/${doc.name} to the overlay of ${w.key.namespace}, or pin the file with "file:" in the mapping file`,
+    );
+  return { doc, merged: found.merged, kustomization: d.kustomization, name: d.patchName ?? doc.name, namespace: d.patchNamespace, others };
 }
 
 /**
@@ -151,8 +171,10 @@ function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLoc
 function overlayPatch(s: SharedBase, w: ResolvedWorkload, field: string, text: (f: string) => string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   const triggers = field === 'keda.threshold' ? get(s.merged, ['spec', 'triggers']) : undefined;
+  // the ScaledObject's own patch in that same kustomization takes the list (a second patch there would be ambiguous)
   const own = w.scaledObject?.edit;
-  if (triggers !== undefined && own?.patch && own !== s.doc) {
+  const listedThere = own?.deployed.some((d) => d.chain.at(-1) === s.kustomization && d.listedAlone);
+  if (triggers !== undefined && own?.patch && own !== s.doc && listedThere) {
     out.set(own.file, editOrReject(text(own.file)!, own.file, own.index, leafEdits(['spec', 'triggers'], triggers)));
     return out;
   }
@@ -166,10 +188,12 @@ function overlayPatch(s: SharedBase, w: ResolvedWorkload, field: string, text: (
     );
   const header = [
     `# Written by Foresight: ${s.doc.kind}/${s.doc.name} as deployed to ${w.key.namespace} only.`,
-    `# Its base ${s.doc.file} is also deployed to ${s.others.join(', ')}, so the changes for`,
+    `# ${s.doc.file} is also deployed to ${s.others.join(', ')}, so the changes for`,
     `# ${w.key.namespace} are made in this patch (listed in ${path.posix.basename(s.kustomization)}). Edit it like any patch.`,
+    `# A list copied here whole (an HPA's metrics, a ScaledObject's triggers) no longer follows ${s.doc.file}.`,
   ];
-  const patch = `${header.join('\n')}\n${stringify({ apiVersion: s.doc.apiVersion, kind: s.doc.kind, metadata: { name: s.doc.name } })}`;
+  const metadata = s.namespace === undefined ? { name: s.name } : { name: s.name, namespace: s.namespace };
+  const patch = `${header.join('\n')}\n${stringify({ apiVersion: s.doc.apiVersion, kind: s.doc.kind, metadata })}`;
   out.set(file, triggers === undefined ? patch : editOrReject(patch, file, 0, leafEdits(['spec', 'triggers'], triggers)));
   const kText = text(s.kustomization)!;
   const listed = get(parseDocument(kText).toJS(), ['patches']);

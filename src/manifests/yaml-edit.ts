@@ -19,8 +19,8 @@ export type YamlPath = (string | number)[];
 /** The value that deletes a key (null writes a YAML null, which a strategic-merge patch or Helm reads as a deletion). */
 export const REMOVE = Symbol('remove');
 
-/** A value an edit writes: a YAML scalar. */
-type Scalarish = string | number | boolean | null;
+/** A value an edit writes: a YAML scalar, or an empty map or list. */
+type Scalarish = string | number | boolean | null | Record<string, never> | never[];
 
 /**
  * The edits that write `value` (plain data: maps, lists, scalars) at `path`, one per scalar, in
@@ -28,8 +28,12 @@ type Scalarish = string | number | boolean | null;
  * without a merge key whole, so a patch holding one item would drop the others).
  */
 export function leafEdits(path: YamlPath, value: unknown): YamlEdit[] {
-  if (Array.isArray(value)) return value.flatMap((v, i) => leafEdits([...path, i], v));
-  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => leafEdits([...path, k], v));
+  // an empty map or list is written as one (a KEDA trigger's `metadata: {}` is required)
+  if (Array.isArray(value)) return value.length === 0 ? [{ path, value: [] }] : value.flatMap((v, i) => leafEdits([...path, i], v));
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    return entries.length === 0 ? [{ path, value: {} }] : entries.flatMap(([k, v]) => leafEdits([...path, k], v));
+  }
   if (value === undefined) return [];
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean' && value !== null)
     throw new YamlEditError(`${path.join('.')}: cannot write a ${typeof value}`);

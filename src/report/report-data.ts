@@ -97,6 +97,11 @@ export interface ReportInputs {
   /** the recommendations published (with the number of messages that did not decode), or why they could not be read */
   recommendations: { recommendations: Recommendation[]; undecodable: number } | { unavailable: string };
   atMs: number;
+  /**
+   * the report is as of atMs (`--at`): outcomes decided and recommendations made after it are not counted (a note
+   * says how many). Without it the report counts all that are recorded: a replay's event time runs ahead of the clock
+   */
+  asOf?: boolean;
   namespace?: string;
   team?: string;
   /** at most this many series get a chart (the most recent first); 0: none */
@@ -311,9 +316,10 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
   }
 
   // outcomes, and savings proposed, applied and realised
-  // as of the report's event time: an outcome decided later is not known yet then (a report --at in the past)
+  // as of --at: an outcome decided later, or a recommendation made later, is not known yet then
   const recorded = await listOutcomes(inp.redis, inp.prefix, { namespace: inp.namespace });
-  const outcomes = recorded.filter((o) => o.decidedAt <= inp.atMs);
+  const outcomes = inp.asOf ? recorded.filter((o) => o.decidedAt <= inp.atMs) : recorded;
+  let later = 0;
   const verdicts = Object.fromEntries(VERDICTS.map((v) => [v, outcomes.filter((o) => o.verdict === v).length])) as Record<OutcomeVerdict, number>;
   const savingsNotes: string[] = [];
   let proposedMonthly: number | null = null;
@@ -330,6 +336,10 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     for (const r of recommendations) {
       if (!['HPA', 'RESOURCES', 'IDLE', 'SPOT'].includes(r.type)) continue;
       if (inp.namespace !== undefined && r.namespace !== inp.namespace) continue;
+      if (inp.asOf && r.createdAt > inp.atMs) {
+        later++;
+        continue;
+      }
       const of = monthOf(r.createdAt) === month ? latest : monthOf(r.createdAt) < month ? earlier : undefined;
       if (!of) continue;
       const key = `${r.cluster}/${r.namespace}/${r.kind}/${r.name}/${r.type}/${r.container ?? '-'}`;
@@ -368,10 +378,14 @@ export async function gatherReport(inp: ReportInputs): Promise<ReportData> {
     ? realised.reduce((a, o) => a + ((o.before.cost! - o.after.cost!) * MONTH_HOURS * HOUR) / Math.max(1, o.after.endMs - o.after.startMs), 0)
     : null;
   if (outcomes.length > realised.length) savingsNotes.push(`${outcomes.length - realised.length} outcomes without a known cost are not in the realised saving`);
-  if (recorded.length > outcomes.length)
-    savingsNotes.push(
-      `${recorded.length - outcomes.length} ${recorded.length - outcomes.length === 1 ? 'outcome was' : 'outcomes were'} decided after ${new Date(inp.atMs).toISOString().slice(0, 16)} UTC, the report's event time, and ${recorded.length - outcomes.length === 1 ? 'is' : 'are'} not counted`,
-    );
+  const decidedLater = recorded.length - outcomes.length;
+  if (decidedLater + later > 0) {
+    const parts = [
+      ...(later > 0 ? [`${later} ${later === 1 ? 'recommendation' : 'recommendations'} made`] : []),
+      ...(decidedLater > 0 ? [`${decidedLater} ${decidedLater === 1 ? 'outcome' : 'outcomes'} decided`] : []),
+    ];
+    savingsNotes.push(`${parts.join(' and ')} after ${new Date(inp.atMs).toISOString().slice(0, 16)} UTC (--at) are not counted`);
+  }
 
   return {
     generatedAt: new Date().toISOString(),

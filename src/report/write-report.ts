@@ -34,6 +34,8 @@ export interface WriteReportOptions {
   gitops?: string;
   /** the report's moment (default: now) */
   atMs?: number;
+  /** count only the outcomes decided and recommendations made by atMs (ReportInputs.asOf; default: when atMs is given, as `--at`) */
+  asOf?: boolean;
   maxSeries?: number;
   /** false: do not read the recommendations topic (savings proposed: unknown) */
   readRecommendations?: boolean;
@@ -121,6 +123,7 @@ export async function writeReport(opts: WriteReportOptions): Promise<ReportData>
       policyFiles,
       recommendations,
       atMs: opts.atMs ?? Date.now(),
+      asOf: opts.asOf ?? opts.atMs !== undefined,
       namespace: opts.namespace,
       team: opts.team,
       maxSeries: opts.maxSeries ?? 24,

@@ -190,6 +190,9 @@ spec:
       metadata: {serverAddress: http://prometheus:9090, query: sum(queue_depth), threshold: "10"}
     - type: cron
       metadata: {timezone: UTC, start: 0 8 * * *, end: 0 18 * * *, desiredReplicas: "2"}
+    - type: memory
+      metricType: Utilization
+      metadata: {}
 `;
     const files = new Map([
       ['apps/search/base/kustomization.yaml', 'resources:\n  - search.yaml\n'],
@@ -239,9 +242,11 @@ spec:
     const triggers = so.triggers;
     assert.deepEqual(
       triggers.map((t: Obj) => `${t.type} ${t.metadata.threshold ?? t.metadata.desiredReplicas}`),
-      ['prometheus 6', 'cron 2'],
+      ['prometheus 6', 'cron 2', 'memory undefined'],
       'the trigger list is whole, with the new threshold',
     );
+    assert.equal(typeof triggers[0].metadata.threshold, 'string', 'KEDA trigger metadata stays a string');
+    assert.deepEqual(triggers[2].metadata, {}, 'an empty map is copied as one (KEDA requires metadata)');
 
     const staging = render(edited, 'apps/search/overlays/staging');
     assert.equal(staging.get('HorizontalPodAutoscaler/shop-staging/search')!.spec.minReplicas, 2);
@@ -250,5 +255,130 @@ spec:
     assert.equal(staging.get('ScaledObject/shop-staging/worker')!.spec.triggers[0].metadata.threshold, '10');
     assert.equal(staging.get('ScaledObject/shop-staging/worker')!.spec.minReplicaCount, 1);
     if (process.env.SHOW_PATCHES) for (const [f, t] of edited) if (f.includes('/prod/')) console.log(`--- ${f}\n${t}`);
+  });
+
+  it('finds objects under the namePrefix and nameSuffix of their overlays, and gives a base two prefixes share a patch per overlay', () => {
+    const base = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: search
+  annotations: {foresight.dev/managed: "true"}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: search:1
+          resources:
+            requests: {cpu: 500m}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: search
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: search}
+  minReplicas: 2
+  maxReplicas: 10
+`;
+    // blue and green in one namespace, told apart by their prefixes
+    const files = new Map([
+      ['apps/search/base/kustomization.yaml', 'resources:\n  - search.yaml\n'],
+      ['apps/search/base/search.yaml', base],
+      ['apps/search/blue/kustomization.yaml', 'namespace: shop\nnamePrefix: blue-\nresources:\n  - ../base\n'],
+      ['apps/search/green/kustomization.yaml', 'namespace: shop\nnamePrefix: green-\nresources:\n  - ../base\n'],
+    ]);
+    const wide = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
+    const blue = planRecommendation(files, gpuRec('shop/Deployment/blue-search', [['minReplicas', '4']]), wide);
+    assert.deepEqual([...blue.changed.keys()].sort(), [
+      'apps/search/blue/foresight-horizontalpodautoscaler-search.yaml',
+      'apps/search/blue/kustomization.yaml',
+    ]);
+    const cpu = planRecommendation(apply(files, blue), gpuRec('shop/Deployment/blue-search', [['requests.cpu', '250m']], 'app'), wide);
+    const edited = apply(files, blue, cpu);
+    const b = render(edited, 'apps/search/blue');
+    assert.equal(b.get('HorizontalPodAutoscaler/shop/blue-search')!.spec.minReplicas, 4);
+    assert.equal(b.get('HorizontalPodAutoscaler/shop/blue-search')!.spec.scaleTargetRef.name, 'blue-search');
+    assert.equal(b.get('Deployment/shop/blue-search')!.spec.template.spec.containers[0].resources.requests.cpu, '250m');
+    const g = render(edited, 'apps/search/green');
+    assert.equal(g.get('HorizontalPodAutoscaler/shop/green-search')!.spec.minReplicas, 2);
+    assert.equal(g.get('Deployment/shop/green-search')!.spec.template.spec.containers[0].resources.requests.cpu, '500m');
+    // a canary built on blue, with a suffix: its object gets a patch of its own; blue's can no longer be patched in blue's
+    // overlay alone (the canary builds on it) and is refused
+    const canary = new Map([...files, ['apps/search/canary/kustomization.yaml', 'nameSuffix: -canary\nresources:\n  - ../blue\n']]);
+    const c = planRecommendation(canary, gpuRec('shop/Deployment/blue-search-canary', [['requests.cpu', '100m']], 'app'), wide);
+    assert.deepEqual([...c.changed.keys()].sort(), ['apps/search/canary/foresight-deployment-search.yaml', 'apps/search/canary/kustomization.yaml']);
+    const cr = render(apply(canary, c), 'apps/search/canary');
+    assert.equal(cr.get('Deployment/shop/blue-search-canary')!.spec.template.spec.containers[0].resources.requests.cpu, '100m');
+    assert.equal(
+      render(apply(canary, c), 'apps/search/blue').get('Deployment/shop/blue-search')!.spec.template.spec.containers[0].resources.requests.cpu,
+      '500m',
+    );
+    assert.throws(
+      () => planRecommendation(canary, gpuRec('shop/Deployment/blue-search', [['requests.cpu', '250m']], 'app'), wide),
+      /also deployed to shop \(as blue-search-canary\), shop \(as green-search\).*no one kustomization deploys shop\/blue-search from it alone/,
+    );
+    // the unprefixed name is no workload of the repository
+    assert.throws(
+      () => planRecommendation(files, gpuRec('shop/Deployment/search', [['minReplicas', '4']]), wide),
+      /shop\/Deployment\/search is not in the GitOps repository/,
+    );
+  });
+
+  it("keeps a base object's own namespace in its patch, patches over a middle patch both namespaces share, and edits an outer patch that names no namespace", () => {
+    const wide = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
+    const deployment = (ns: string) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: search\n${ns}  annotations: {foresight.dev/managed: "true"}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: app\n          image: search:1\n`;
+    // 1. the base names its own namespace: kustomize matches a patch before the overlay's namespace applies, so the
+    // patch must name the base's (without it, or with the overlay's, `kustomize build` fails and nothing syncs)
+    const own = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - search.yaml\n'],
+      ['base/search.yaml', deployment('  namespace: search-default\n')],
+      ['staging/kustomization.yaml', 'namespace: shop-staging\nresources:\n  - ../base\n'],
+      ['prod/kustomization.yaml', 'namespace: shop\nresources:\n  - ../base\n'],
+    ]);
+    const p1 = planRecommendation(own, gpuRec('shop/Deployment/search', [['replicas', '5']]), wide);
+    assert.match(p1.changed.get('prod/foresight-deployment-search.yaml')!, /metadata:\n {2}name: search\n {2}namespace: search-default\n/);
+    assert.equal(render(apply(own, p1), 'prod').get('Deployment/shop/search')!.spec.replicas, 5);
+    assert.equal(render(apply(own, p1), 'staging').get('Deployment/shop-staging/search')!.spec.replicas, 2);
+
+    // 2. a middle kustomization (no namespace) patches the HPA for both namespaces: prod gets a patch over it, staging keeps the middle patch's values
+    const hpa =
+      'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: search\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: search}\n  minReplicas: 2\n  maxReplicas: 10\n  metrics:\n    - type: Resource\n      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}\n';
+    const mid = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - search.yaml\n  - hpa.yaml\n'],
+      ['base/search.yaml', deployment('')],
+      ['base/hpa.yaml', hpa],
+      ['mid/kustomization.yaml', 'resources:\n  - ../base\npatches:\n  - path: p.yaml\n'],
+      ['mid/p.yaml', 'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: search\nspec:\n  minReplicas: 3\n'],
+      ['staging/kustomization.yaml', 'namespace: shop-staging\nresources:\n  - ../mid\n'],
+      ['prod/kustomization.yaml', 'namespace: shop\nresources:\n  - ../mid\n'],
+    ]);
+    const p2 = planRecommendation(
+      mid,
+      gpuRec('shop/Deployment/search', [
+        ['minReplicas', '4'],
+        ['targetCPUUtilization', '55'],
+      ]),
+      wide,
+    );
+    assert.deepEqual([...p2.changed.keys()].sort(), ['prod/foresight-horizontalpodautoscaler-search.yaml', 'prod/kustomization.yaml']);
+    const prod2 = render(apply(mid, p2), 'prod').get('HorizontalPodAutoscaler/shop/search')!.spec;
+    assert.deepEqual([prod2.minReplicas, prod2.metrics[0].resource.target.averageUtilization], [4, 55]);
+    const staging2 = render(apply(mid, p2), 'staging').get('HorizontalPodAutoscaler/shop-staging/search')!.spec;
+    assert.deepEqual([staging2.minReplicas, staging2.metrics[0].resource.target.averageUtilization], [3, 70]);
+
+    // 3. an outer kustomization without a namespace patches prod's HPA: the patch applied last is the one edited
+    const outer = new Map([
+      ...mid,
+      ['clusters/eu/kustomization.yaml', 'resources:\n  - ../../prod\npatches:\n  - path: hpa.yaml\n'],
+      ['clusters/eu/hpa.yaml', 'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: search\nspec:\n  minReplicas: 6\n'],
+    ]);
+    const p3 = planRecommendation(outer, gpuRec('shop/Deployment/search', [['minReplicas', '4']]), wide);
+    assert.deepEqual(
+      p3.diffs.map((d) => `${d.file} ${d.before}→${d.after}`),
+      ['clusters/eu/hpa.yaml 6→4'],
+    );
+    assert.equal(render(apply(outer, p3), 'clusters/eu').get('HorizontalPodAutoscaler/shop/search')!.spec.minReplicas, 4);
   });
 });

@@ -178,13 +178,16 @@ describe('report pages in headless Chromium', () => {
         atMs,
       ),
     );
-    // one decided an hour after the report's event time: not known as of then, so not counted (a note says so)
+    // one decided an hour after the report's event time (its decision 6 hours before atMs + 7 hours): not known as of
+    // then, so not counted where the report is as of atMs (a note says so)
     await recordOutcome(redis, cfg.redis.keyPrefix, outcome({ recommendationId: 'rec-later', verdict: 'saved' }, atMs + 7 * HOUR));
     // recommendations published: an older HPA proposal superseded by rec-hpa, and a raise
     const recs = [
       recommendation('rec-old', 'HPA', -50, atMs - 40 * HOUR),
       recommendation('rec-hpa', 'HPA', -20, atMs - 31 * HOUR),
       recommendation('rec-res', 'RESOURCES', 5, atMs - 31 * HOUR),
+      // made after atMs: it would supersede rec-hpa's 20 where the report is not as of atMs
+      recommendation('rec-next', 'HPA', -35, atMs + HOUR),
     ];
 
     const policyFile = path.join(dir, 'shop.yaml');
@@ -200,6 +203,7 @@ describe('report pages in headless Chromium', () => {
       policyFiles: parsePolicyFile(policyFile, readFileSync(policyFile, 'utf8')).map((policy) => ({ file: policyFile, policy })),
       recommendations: { recommendations: recs, undecodable: 0 },
       atMs,
+      asOf: true,
       maxSeries: 24,
     });
 
@@ -260,7 +264,7 @@ describe('report pages in headless Chromium', () => {
     assert.equal(data.savings.proposedCount, 1);
     assert.equal(data.savings.appliedMonthly, 15);
     assert.ok(
-      data.savings.notes.includes(`1 outcome was decided after ${new Date(atMs).toISOString().slice(0, 16)} UTC, the report's event time, and is not counted`),
+      data.savings.notes.includes(`1 recommendation made and 1 outcome decided after ${new Date(atMs).toISOString().slice(0, 16)} UTC (--at) are not counted`),
       data.savings.notes.join('\n'),
     );
     const realised = (3 * MONTH_HOURS) / 24;

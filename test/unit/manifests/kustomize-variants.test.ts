@@ -60,7 +60,7 @@ describe('kustomize variants', () => {
     const patch = plan.changed.get(PATCH)!;
     assert.match(
       patch,
-      /^# Written by Foresight: Deployment\/search as deployed to shop only\.\n# Its base apps\/search\/base\/search\.yaml is also deployed to shop-staging/,
+      /^# Written by Foresight: Deployment\/search as deployed to shop only\.\n# apps\/search\/base\/search\.yaml is also deployed to shop-staging/,
     );
     assert.deepEqual(parseDocument(patch).toJS(), { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'search' }, spec: { replicas: 3 } });
     // the next change finds the patch and edits it (a resource of a container the patch has no entry for yet)
@@ -99,18 +99,42 @@ describe('kustomize variants', () => {
     assert.equal(a.reason, 'ambiguous-target');
     assert.match(
       a.message,
-      /no one kustomization deploys it to shop alone .*apps\/search\/overlays\/prod\/kustomization\.yaml and clusters\/eu\/kustomization\.yaml/,
+      /no one kustomization deploys shop\/search from it alone .*apps\/search\/overlays\/prod\/kustomization\.yaml and clusters\/eu\/kustomization\.yaml/,
     );
     // the base's own kustomization gives it shop, and staging's overlay builds on it: a patch there would reach staging
     const own = search('namespace: shop\nresources: [../../base]\n');
     own.delete('apps/search/overlays/prod/kustomization.yaml');
     own.set('apps/search/base/kustomization.yaml', 'namespace: shop\nresources: [search.yaml]\n');
     const b = refusal(own);
-    assert.match(b.message, /also deployed to shop-staging.*its kustomizations deploy several namespaces/);
+    assert.match(b.message, /also deployed to shop-staging.*its kustomizations deploy the others too/);
     // the file the patch would be written to exists and is not listed
     const taken = search('namespace: shop\nresources: [../../base]\n');
     taken.set('apps/search/overlays/prod/foresight-deployment-search.yaml', '# an old patch\n');
     assert.match(refusal(taken).message, /foresight-deployment-search\.yaml, where its patch for shop would go, exists but .* does not list it/);
+  });
+
+  it('refuses what it cannot model on the way (components, a replicas: field, a patches: that is no list) and changes nothing for a value already in force', () => {
+    const components = search('namespace: shop\nresources: [../../base]\ncomponents: [../../comp]\n');
+    components.set('apps/search/comp/kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n');
+    assert.match(refusal(components).message, /apps\/search\/overlays\/prod\/kustomization\.yaml uses components, which Foresight does not read/);
+    const replicasField = search('namespace: shop\nresources: [../../base]\nreplicas:\n  - name: search\n    count: 4\n');
+    assert.match(refusal(replicasField).message, /the replicas: field of apps\/search\/overlays\/prod\/kustomization\.yaml sets its replicas/);
+    const notAList = search('namespace: shop\nresources: [../../base]\npatches: {}\n');
+    assert.match(refusal(notAList).message, /the patch written for apps\/search\/overlays\/prod\/kustomization\.yaml is not read back as the object's/);
+    // the value is already 2: no patch is written for nothing
+    const same = planRecommendation(search('namespace: shop\nresources: [../../base]\n'), rec('shop/Deployment/search', 'n', [['replicas', '2', '2']]), POLICY);
+    assert.deepEqual([...same.changed.keys()], []);
+  });
+
+  it('reads a kustomization file named Kustomization', () => {
+    const files = search('namespace: shop\nresources: [../../base]\n');
+    files.delete('apps/search/overlays/staging/kustomization.yaml');
+    files.set('apps/search/overlays/staging/Kustomization', 'namespace: shop-staging\nresources: [../../base]\n');
+    // staging is seen: the base is shared, so prod's change goes to a patch of prod's, not to the base
+    assert.deepEqual([...planRecommendation(files, replicas, POLICY).changed.keys()].sort(), [
+      'apps/search/overlays/prod/foresight-deployment-search.yaml',
+      'apps/search/overlays/prod/kustomization.yaml',
+    ]);
   });
 
   it('refuses an object an inline JSON 6902 patch targets (prod runs 6 replicas, not the 2 in the files)', () => {
