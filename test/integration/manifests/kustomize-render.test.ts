@@ -53,6 +53,41 @@ function apply(files: Map<string, string>, ...plans: { changed: Map<string, stri
   return out;
 }
 
+/** The HPA metrics of the shared-base cases: cpu at 70%, memory at 80%. */
+const METRICS = `  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+    - type: Resource
+      resource: {name: memory, target: {type: Utilization, averageUtilization: 80}}
+`;
+
+/** A managed Deployment search (one container app with these requests) and its HPA (2–10 replicas, then `metrics`). */
+function searchYaml(requests: string, metrics = ''): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: search
+  annotations: {foresight.dev/managed: "true"}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: search:1
+          resources:
+            requests: ${requests}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: search
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: search}
+  minReplicas: 2
+  maxReplicas: 10
+${metrics}`;
+}
+
 describe('kustomize renders the edited overlays', () => {
   it('with the HPA, resources and nodeSelector edits of shop, and the KEDA, MIG and spot GPU edits of ml', () => {
     const files = exampleFiles();
@@ -137,34 +172,7 @@ describe('kustomize renders the edited overlays', () => {
   });
 
   it('gives a base that staging also deploys a patch of its own in the prod overlay: prod renders the new values, staging the old', () => {
-    const base = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: search
-  annotations: {foresight.dev/managed: "true"}
-spec:
-  template:
-    spec:
-      containers:
-        - name: app
-          image: search:1
-          resources:
-            requests: {cpu: 500m, memory: 512Mi}
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: search
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: search}
-  minReplicas: 2
-  maxReplicas: 10
-  metrics:
-    - type: Resource
-      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
-    - type: Resource
-      resource: {name: memory, target: {type: Utilization, averageUtilization: 80}}
----
+    const base = `${searchYaml('{cpu: 500m, memory: 512Mi}', METRICS)}---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -254,33 +262,10 @@ spec:
     assert.equal(staging.get('Deployment/shop-staging/search')!.spec.template.spec.containers[0].resources.requests.cpu, '500m');
     assert.equal(staging.get('ScaledObject/shop-staging/worker')!.spec.triggers[0].metadata.threshold, '10');
     assert.equal(staging.get('ScaledObject/shop-staging/worker')!.spec.minReplicaCount, 1);
-    if (process.env.SHOW_PATCHES) for (const [f, t] of edited) if (f.includes('/prod/')) console.log(`--- ${f}\n${t}`);
   });
 
   it('finds objects under the namePrefix and nameSuffix of their overlays, and gives a base two prefixes share a patch per overlay', () => {
-    const base = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: search
-  annotations: {foresight.dev/managed: "true"}
-spec:
-  template:
-    spec:
-      containers:
-        - name: app
-          image: search:1
-          resources:
-            requests: {cpu: 500m}
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: search
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: search}
-  minReplicas: 2
-  maxReplicas: 10
-`;
+    const base = searchYaml('{cpu: 500m}');
     // blue and green in one namespace, told apart by their prefixes
     const files = new Map([
       ['apps/search/base/kustomization.yaml', 'resources:\n  - search.yaml\n'],
