@@ -53,6 +53,9 @@ function apply(files: Map<string, string>, ...plans: { changed: Map<string, stri
   return out;
 }
 
+/** The default policy with room for the replica counts these cases propose. */
+const wide = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
+
 /** The HPA metrics of the shared-base cases: cpu at 70%, memory at 80%. */
 const METRICS = `  metrics:
     - type: Resource
@@ -91,7 +94,6 @@ ${metrics}`;
 describe('kustomize renders the edited overlays', () => {
   it('with the HPA, resources and nodeSelector edits of shop, and the KEDA, MIG and spot GPU edits of ml', () => {
     const files = exampleFiles();
-    const wide = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
     const shopHpa = planRecommendation(
       files,
       gpuRec('shop/Deployment/checkout', [
@@ -208,7 +210,6 @@ spec:
       ['apps/search/overlays/staging/kustomization.yaml', 'namespace: shop-staging\nresources:\n  - ../../base\n'],
       ['apps/search/overlays/prod/kustomization.yaml', 'namespace: shop\nresources:\n  - ../../base\n'],
     ]);
-    const wide = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
     const hpa = planRecommendation(
       files,
       gpuRec('shop/Deployment/search', [
@@ -273,7 +274,6 @@ spec:
       ['apps/search/blue/kustomization.yaml', 'namespace: shop\nnamePrefix: blue-\nresources:\n  - ../base\n'],
       ['apps/search/green/kustomization.yaml', 'namespace: shop\nnamePrefix: green-\nresources:\n  - ../base\n'],
     ]);
-    const wide = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
     const blue = planRecommendation(files, gpuRec('shop/Deployment/blue-search', [['minReplicas', '4']]), wide);
     assert.deepEqual([...blue.changed.keys()].sort(), [
       'apps/search/blue/foresight-horizontalpodautoscaler-search.yaml',
@@ -311,7 +311,6 @@ spec:
   });
 
   it("keeps a base object's own namespace in its patch, patches over a middle patch both namespaces share, and edits an outer patch that names no namespace", () => {
-    const wide = { ...DEFAULT_POLICY, replicas: { ...DEFAULT_POLICY.replicas, max: 20 } };
     const deployment = (ns: string) =>
       `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: search\n${ns}  annotations: {foresight.dev/managed: "true"}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: app\n          image: search:1\n`;
     // 1. the base names its own namespace: kustomize matches a patch before the overlay's namespace applies, so the
