@@ -15,12 +15,11 @@
  * in the mapping. A document other objects are also deployed from gets a patch of the
  * workload's own instead (plan.ts).
  */
-import path from 'node:path';
 import { isMap, parseAllDocuments, parseDocument } from 'yaml';
 import { RejectedMessage, type RejectReason } from '../util/errors.js';
 import { MAX_YAML_ALIASES, tooLarge, tooManyDocuments } from '../util/yaml-limits.js';
 import { EMPTY_MAPPING, parseMapping, type MappedWorkload, type Mapping } from './mapping.js';
-import { repoPath } from './repo-path.js';
+import { isKustomization, kustomizePaths, namesFrom, namespacesBelow, type KPath } from './kustomize.js';
 import { helmValueShapeError, manifestShapeError } from './shapes.js';
 import { leafEdits, type YamlEdit, type YamlPath } from './yaml-edit.js';
 
@@ -43,32 +42,13 @@ export interface WorkloadKey {
 
 export const workloadLabel = (k: WorkloadKey): string => `${k.namespace}/${k.kind}/${k.name}`;
 
-/** An object a document becomes in one namespace, under one name. */
+/** An object a base document becomes in one namespace, under one name, and the paths of kustomizations that build it. */
 export interface Deployed {
-  /** ANY_NAMESPACE: a patch that names no namespace in kustomizations that give none (it patches the object of its name in any) */
   namespace: string;
   name: string;
-  /** the namePrefix and nameSuffix of the kustomizations deploying it (their references to each other are renamed alike) */
-  prefix: string;
-  suffix: string;
-  /** the kustomization files it is deployed through, outermost first (empty: no kustomization lists it) */
-  chain: string[];
-  /** whether the kustomization that lists it builds that one variant only (a change in its file changes no other object) */
-  listedAlone: boolean;
-  /** the kustomization file closest to the document that builds this variant alone (a patch added there changes it only) */
-  kustomization: string | undefined;
-  /** the object's name and namespace as that kustomization sees them (the transforms of those it builds on): what a patch there names */
-  patchName?: string;
-  patchNamespace?: string;
-  /** the kustomizations by which it is deployed, when more than one path leads to it (none then deploys it alone) */
-  paths?: (string | undefined)[];
-  /** what a kustomization on its path does that Foresight does not model: `components:`, a `replicas:` entry for it */
-  components: string[];
-  replicasSetBy: string[];
+  /** one per build that deploys it (an overlay also built alone counts once, by its longer path); empty: no kustomization lists it */
+  paths: KPath[];
 }
-
-/** Deployed.namespace of a patch that names no namespace, listed where none is given: kustomize matches it in any. */
-export const ANY_NAMESPACE = '*';
 
 /** One Kubernetes object document in one file. */
 export interface ObjectDoc {
@@ -77,20 +57,29 @@ export interface ObjectDoc {
   apiVersion: string | undefined;
   kind: string;
   name: string;
-  namespaces: string[];
+  /** its own metadata.namespace */
+  namespace: string | undefined;
+  /** a strategic-merge patch a kustomization lists */
   patch: boolean;
   /** inline patches (patches[].patch, patchesJson6902) of the kustomizations that deploy this document and may target it, "kustomization: target" */
   inlinePatches: string[];
-  /**
-   * the objects this document becomes (as `kustomize build` names them: each kustomization's
-   * namespace, namePrefix and nameSuffix applied; a document no kustomization lists, itself), each
-   * with the kustomization file closest to the document whose whole output is that object's
-   * variant alone (a patch added there changes that one only), undefined where there is none
-   */
+  /** of a base document: the objects it becomes, as `kustomize build` names them (a document no kustomization lists: itself) */
   deployed: Deployed[];
+  /** of a patch: the paths by which kustomizations list it */
+  listed: KPath[];
   value: Record<string, unknown>;
   /** a parse error of this document, "file:line: message" */
   error?: string;
+}
+
+/** Where a patch applies to an object: on which of its paths, at which kustomization, in which order. */
+interface Applied {
+  doc: ObjectDoc;
+  path: KPath;
+  /** the index of its listing kustomization on the object's path (0: the outermost, applied last) */
+  step: number;
+  field: 0 | 1;
+  order: number;
 }
 
 export interface RepoOptions {
@@ -128,7 +117,7 @@ export class ManifestIndex {
       !f.startsWith(`${opts.policiesPath}/`) &&
       (mapping.include === undefined || mapping.include.some((d) => f === d || f.startsWith(`${d}/`)));
     const yamlFiles = [...files.keys()].filter(included).sort();
-    const kust = kustomizeNamespaces(files, yamlFiles);
+    const kust = kustomizePaths(files, yamlFiles);
     const objects: ObjectDoc[] = [];
     const fileErrors: string[] = [];
     for (const file of yamlFiles) {
@@ -170,53 +159,20 @@ export class ManifestIndex {
         }
         const k = kust.get(file);
         const own = typeof meta.namespace === 'string' ? meta.namespace : undefined;
-        const deployed: Deployed[] = [];
-        const variants = k?.variants.length ? k.variants : [undefined];
-        for (const v of variants) {
-          const name = `${v?.prefix ?? ''}${meta.name}${v?.suffix ?? ''}`;
-          const at = v?.alone;
-          const d: Deployed = {
-            namespace: v?.namespace ?? own ?? (k?.patch ? ANY_NAMESPACE : 'default'),
-            name,
-            prefix: v?.prefix ?? '',
-            suffix: v?.suffix ?? '',
-            chain: v?.chain.map((step) => step.file) ?? [],
-            listedAlone: v?.listedAlone ?? true,
-            kustomization: at?.file,
-            components: v?.chain.filter((step) => step.components).map((step) => step.file) ?? [],
-            replicasSetBy: (v?.chain ?? [])
-              .filter((step) => step.replicas.some((r) => r === meta.name || r === name.slice(step.prefix.length, name.length - step.suffix.length)))
-              .map((step) => step.file),
-          };
-          if (at) {
-            d.patchName = name.slice(at.prefix.length, name.length - at.suffix.length);
-            d.patchNamespace = at.inner ?? own;
-          }
-          const seen = deployed.findIndex((x) => x.namespace === d.namespace && x.name === d.name);
-          const same = deployed[seen];
-          const tail = (long: string[], short: string[]): boolean =>
-            long.length > short.length && short.every((f, i) => long[long.length - short.length + i] === f);
-          // an overlay that another includes, also built alone (the "used alone" path of a kustomization that sets a
-          // namespace): one object, whose path is the longer one
-          if (same && tail(same.chain, d.chain)) continue;
-          if (same && tail(d.chain, same.chain)) deployed[seen] = d;
-          // the same object reached by two paths: a patch added in one of them would not reach it through the other
-          else if (same) {
-            same.paths = [...(same.paths ?? [same.kustomization]), d.kustomization];
-            same.kustomization = undefined;
-          } else deployed.push(d);
-        }
-        const namespaces = [...new Set(deployed.map((d) => d.namespace))];
+        const isPatch = k?.patch ?? false;
+        const deployed = isPatch ? [] : deployedAs(meta.name, own, k?.paths ?? []);
+        const names = new Set([meta.name, ...deployed.flatMap((d) => [d.name, ...d.paths.flatMap((p) => [...namesFrom(d.name, p.steps, 0)])])]);
         objects.push({
           file,
           index,
           apiVersion: typeof value?.apiVersion === 'string' ? value.apiVersion : undefined,
           kind,
           name: meta.name,
-          namespaces,
-          patch: k?.patch ?? false,
-          inlinePatches: (k?.inline ?? []).filter((x) => (!x.kind || x.kind === kind) && (!x.name || x.name === meta.name)).map((x) => x.label),
+          namespace: own,
+          patch: isPatch,
+          inlinePatches: (k?.inline ?? []).filter((x) => (!x.kind || x.kind === kind) && (!x.name || names.has(x.name))).map((x) => x.label),
           deployed,
+          listed: isPatch ? k!.paths : [],
           value: value ?? {},
           error,
         });
@@ -225,34 +181,84 @@ export class ManifestIndex {
     return new ManifestIndex(files, objects, fileErrors, mapping, mappingError);
   }
 
+  /** base documents by kind, namespace and deployed name; patches by kind; the lookups of the scoring path read these */
+  private readonly bases = new Map<string, { doc: ObjectDoc; d: Deployed }[]>();
+  private readonly basesIn = new Map<string, { doc: ObjectDoc; d: Deployed }[]>();
+  private readonly patches = new Map<string, ObjectDoc[]>();
+  private indexed = false;
+
+  private index(): void {
+    if (this.indexed) return;
+    this.indexed = true;
+    const push = <T>(m: Map<string, T[]>, key: string, v: T): void => {
+      const l = m.get(key);
+      if (l) l.push(v);
+      else m.set(key, [v]);
+    };
+    for (const doc of this.objects) {
+      if (doc.patch) push(this.patches, doc.kind, doc);
+      for (const d of doc.deployed) {
+        push(this.bases, `${doc.kind}\0${d.namespace}\0${d.name}`, { doc, d });
+        push(this.basesIn, `${doc.kind}\0${d.namespace}`, { doc, d });
+      }
+    }
+  }
+
   /**
-   * The documents of the object `kind` `namespace`/`name` as deployed: its base documents, then its patches. Where the
-   * object is built by one path of kustomizations and every patch is listed on it, the patches are in the order
-   * kustomize applies them (those of inner kustomizations first) and `ordered` is set. A patch that names no namespace
-   * counts where a kustomization on the base's path lists it.
+   * The documents of the object `kind` `namespace`/`name` as deployed: its base documents, then the patches that apply
+   * to it. A patch applies where a kustomization on the object's path lists it and it names one of the names (and, if
+   * it names one, namespaces) the object has had at or below that kustomization, as kustomize matches patches. Where
+   * the object is built by one path, the patches are in the order kustomize applies them (inner kustomizations first,
+   * then as listed) and `ordered` is set.
    */
-  private docsOf(kind: string, namespace: string, name: string): { docs: ObjectDoc[]; ordered: boolean } {
-    const same = (o: ObjectDoc): Deployed | undefined => o.deployed.find((d) => d.namespace === namespace && d.name === name);
-    const bases = this.objects.filter((o) => o.kind === kind && !o.patch && same(o));
-    const chains = bases.map((o) => same(o)!).filter((d) => d.chain.length > 0);
-    const chain = chains[0]?.chain ?? [];
-    const listing = (o: ObjectDoc): string | undefined =>
-      o.deployed
-        .find((x) => x.name === name && (x.namespace === namespace || (x.namespace === ANY_NAMESPACE && chain.includes(x.chain.at(-1)!))))
-        ?.chain.at(-1);
-    const patches = this.objects.filter((o) => o.kind === kind && o.patch && listing(o) !== undefined);
-    const depth = (o: ObjectDoc): number => chain.indexOf(listing(o)!);
-    const ordered = chains.length === 1 && chains[0].paths === undefined && patches.every((o) => depth(o) >= 0);
-    return { docs: [...bases, ...(ordered ? patches.sort((a, b) => depth(b) - depth(a)) : patches)], ordered };
+  private docsOf(kind: string, namespace: string, name: string): { docs: ObjectDoc[]; ordered: boolean; applied: Applied[] } {
+    this.index();
+    const bases = this.bases.get(`${kind}\0${namespace}\0${name}`) ?? [];
+    const applied: Applied[] = [];
+    for (const patch of this.patches.get(kind) ?? [])
+      for (const { doc, d } of bases)
+        for (const path of d.paths) {
+          let last: Applied | undefined;
+          for (const l of patch.listed) {
+            const step = path.steps.findIndex(
+              (s, i) => s.file === l.steps.at(-1)!.file && l.steps.length === i + 1 && l.steps.every((x, j) => x === path.steps[j]),
+            );
+            if (step < 0 || !namesFrom(d.name, path.steps, step).has(patch.name)) continue;
+            if (patch.namespace !== undefined && !namespacesBelow(path.steps, step, doc.namespace).has(patch.namespace)) continue;
+            const a: Applied = { doc: patch, path, step, field: l.field, order: l.order };
+            if (!last || later(a, last)) last = a;
+          }
+          if (last && !applied.some((x) => x.doc === patch && x.path === path)) applied.push(last);
+        }
+    const paths = bases.flatMap((b) => b.d.paths);
+    const ordered = bases.length > 0 && paths.length <= 1;
+    const sorted = ordered ? applied.sort((a, b) => (later(a, b) ? 1 : -1)) : applied;
+    return { docs: [...bases.map((b) => b.doc), ...new Set(sorted.map((a) => a.doc))], ordered, applied: sorted };
   }
 
   /** The deployed names of the autoscalers of `kind` in the workload's namespace whose scaleTargetRef is the workload. */
   private scalersOf(kind: string, key: WorkloadKey, defaultKind?: string): Set<string> {
-    const names = new Set<string>();
-    for (const o of this.objects)
-      for (const d of o.kind === kind ? o.deployed : [])
-        if (d.namespace === key.namespace && scaleTarget(o.value, key, d, kind === HPA, defaultKind)) names.add(d.name);
-    return names;
+    this.index();
+    const workloads = this.bases.get(`${key.kind}\0${key.namespace}\0${key.name}`) ?? [];
+    // the names the workload has had on the way, per build (its outermost kustomization): kustomize renames an HPA's
+    // reference to any of them within one build
+    const builds = new Map<string | undefined, Set<string>>();
+    for (const { d } of workloads)
+      for (const p of d.paths.length > 0 ? d.paths : [undefined]) {
+        const root = p?.steps[0]?.file;
+        const names = builds.get(root) ?? new Set([d.name]);
+        if (p) for (const n of namesFrom(d.name, p.steps, 0)) names.add(n);
+        builds.set(root, names);
+      }
+    const out = new Set<string>();
+    for (const { doc, d } of this.basesIn.get(`${kind}\0${key.namespace}`) ?? []) {
+      const ref = get(doc.value, ['spec', 'scaleTargetRef']) as Record<string, unknown> | undefined;
+      if ((ref?.kind ?? defaultKind) !== key.kind || typeof ref?.name !== 'string') continue;
+      const roots = d.paths.length > 0 ? d.paths.map((p) => p.steps[0]?.file) : [undefined];
+      // a ScaledObject's reference is a custom resource's field kustomize renames only where configured: its own name counts too
+      if (roots.some((r) => builds.get(r)?.has(ref.name as string)) || (kind !== HPA && ref.name === key.name)) out.add(d.name);
+    }
+    return out;
   }
 
   /** The mapping entry of a workload: the one for its cluster, else the one for any cluster. */
@@ -318,53 +324,58 @@ export class ManifestIndex {
     const managed = mapped !== undefined || docs.some((d) => annotations(d.value)[MANAGED_ANNOTATION] === 'true');
     if (!managed)
       return rejected('not-managed', `${workloadLabel(key)} is not under management: annotate it ${MANAGED_ANNOTATION}: "true" or list it in the mapping file`);
-    const workload = this.pick(docs, mapped?.file, workloadLabel(key), found.ordered);
+    const workload = this.pick(docs, mapped?.file, workloadLabel(key), found);
     if ('problem' in workload) return workload;
     const hpaNames = this.scalersOf(HPA, key);
     if (hpaNames.size > 1)
       return rejected('ambiguous-target', `${workloadLabel(key)} is scaled by more than one HorizontalPodAutoscaler: ${[...hpaNames].join(', ')}`);
-    const hpaFound = hpaNames.size === 1 ? this.docsOf(HPA, key.namespace, [...hpaNames][0]) : { docs: [], ordered: false };
+    const hpaFound = hpaNames.size === 1 ? this.docsOf(HPA, key.namespace, [...hpaNames][0]) : { docs: [], ordered: false, applied: [] };
     const hpaDocs = hpaFound.docs;
     const soNames = this.scalersOf(SCALED_OBJECT, key, 'Deployment');
     if (soNames.size > 1) return rejected('ambiguous-target', `${workloadLabel(key)} is scaled by more than one KEDA ScaledObject: ${[...soNames].join(', ')}`);
-    const soFound = soNames.size === 1 ? this.docsOf(SCALED_OBJECT, key.namespace, [...soNames][0]) : { docs: [], ordered: false };
+    const soFound = soNames.size === 1 ? this.docsOf(SCALED_OBJECT, key.namespace, [...soNames][0]) : { docs: [], ordered: false, applied: [] };
     const soDocs = soFound.docs;
     const soBroken = soDocs.find((d) => d.error);
     if (soBroken) return rejected('manifest-invalid', soBroken.error!);
     const soLabel = `${key.namespace}/${SCALED_OBJECT}/${[...soNames][0]}`;
     const hpaBroken = hpaDocs.find((d) => d.error);
     if (hpaBroken) return rejected('manifest-invalid', hpaBroken.error!);
-    const hpaEdit = hpaDocs.length > 0 ? this.pick(hpaDocs, undefined, `${key.namespace}/${HPA}/${[...hpaNames][0]}`, hpaFound.ordered) : undefined;
+    const hpaEdit = hpaDocs.length > 0 ? this.pick(hpaDocs, undefined, `${key.namespace}/${HPA}/${[...hpaNames][0]}`, hpaFound) : undefined;
     if (hpaEdit && 'problem' in hpaEdit) return hpaEdit;
-    const soEdit = soDocs.length > 0 ? this.pick(soDocs, undefined, soLabel, soFound.ordered) : undefined;
+    const soEdit = soDocs.length > 0 ? this.pick(soDocs, undefined, soLabel, soFound) : undefined;
     if (soEdit && 'problem' in soEdit) return soEdit;
     // the trigger list lives where it is written: a patch that adds one would replace the whole list
-    const triggers = soDocs.some(hasTriggers) ? this.pick(soDocs.filter(hasTriggers), undefined, soLabel, soFound.ordered) : undefined;
+    const triggers = soDocs.some(hasTriggers) ? this.pick(soDocs.filter(hasTriggers), undefined, soLabel, soFound) : undefined;
     if (triggers && 'problem' in triggers) return triggers;
     return {
       resolved: {
         key,
-        workload: { edit: workload, merged: mergeDocs(docs), name: key.name },
-        hpa: hpaEdit ? { edit: hpaEdit, merged: mergeDocs(hpaDocs), name: [...hpaNames][0] } : undefined,
-        scaledObject: soEdit ? { edit: soEdit, merged: mergeDocs(soDocs), triggers, name: [...soNames][0] } : undefined,
+        workload: { edit: workload, merged: mergeDocs(docs), name: key.name, bases: docs.filter((d) => !d.patch), applied: found.applied },
+        hpa: hpaEdit
+          ? { edit: hpaEdit, merged: mergeDocs(hpaDocs), name: [...hpaNames][0], bases: hpaDocs.filter((d) => !d.patch), applied: hpaFound.applied }
+          : undefined,
+        scaledObject: soEdit
+          ? { edit: soEdit, merged: mergeDocs(soDocs), triggers, name: [...soNames][0], bases: soDocs.filter((d) => !d.patch), applied: soFound.applied }
+          : undefined,
       },
     };
   }
 
   /**
-   * The document to edit: the pinned file, else the patch applied last (of the outermost kustomization that patches it,
-   * where docsOf could order them), else the single patch, else the single plain document.
+   * The document to edit: the pinned file, else the patch applied last (where docsOf could order them; two patches at
+   * one kustomization under `patches:` and `patchesStrategicMerge:` are not ordered), else the single patch, else the
+   * single plain document.
    */
-  private pick(docs: ObjectDoc[], pinned: string | undefined, label: string, ordered: boolean): ObjectDoc | Rejected {
+  private pick(docs: ObjectDoc[], pinned: string | undefined, label: string, found: { ordered: boolean; applied: Applied[] }): ObjectDoc | Rejected {
     if (pinned) {
       const d = docs.find((x) => x.file === pinned);
       return d ?? rejected('unknown-workload', `${label}: the mapping pins ${pinned}, which does not hold it`);
     }
     const patches = docs.filter((d) => d.patch);
-    // patches one kustomization lists apply in their listed order, which is not modelled: two of them stay ambiguous
-    const outermost = (d: ObjectDoc): string | undefined => d.deployed.find((x) => x.chain.length > 0)?.chain.at(-1);
-    const last = patches.at(-1);
-    const choice = ordered && last ? patches.filter((d) => outermost(d) === outermost(last)) : patches.length > 0 ? patches : docs;
+    const applied = found.applied.filter((a) => patches.includes(a.doc));
+    const [last, before] = [applied.at(-1), applied.at(-2)];
+    const unordered = before !== undefined && before.step === last!.step && before.field !== last!.field;
+    const choice = found.ordered && last && !unordered ? [last.doc] : patches.length > 0 ? patches : docs;
     if (new Set(choice.map((d) => d.file)).size > 1)
       return rejected('ambiguous-target', `${label} is in ${choice.map((d) => d.file).join(' and ')}; pin one with "file:" in the mapping file`);
     return choice[0];
@@ -387,6 +398,9 @@ export interface ResolvedDocs {
   edit: ObjectDoc;
   /** the object's name as deployed (kustomize's namePrefix and nameSuffix included) */
   name: string;
+  /** its base documents (each with the objects it becomes) and where its patches apply, in order where known */
+  bases: ObjectDoc[];
+  applied: Applied[];
   /** the object as deployed: base documents with the patches merged over them */
   merged: Record<string, unknown>;
 }
@@ -599,19 +613,6 @@ function annotations(v: Record<string, unknown>): Record<string, unknown> {
   return ((v.metadata as Record<string, unknown> | undefined)?.annotations ?? {}) as Record<string, unknown>;
 }
 
-/**
- * Whether an autoscaler (deployed as `d`) targets the workload; `defaultKind`: KEDA's scaleTargetRef.kind defaults to
- * Deployment. kustomize renames an HPA's scaleTargetRef with the namePrefix and nameSuffix it gives the workload
- * (`renamed`); a ScaledObject's, a custom resource's field, only where a `configurations:` entry says so: either name
- * is taken.
- */
-function scaleTarget(scaler: Record<string, unknown>, key: WorkloadKey, d: Deployed, renamed: boolean, defaultKind?: string): boolean {
-  const ref = get(scaler, ['spec', 'scaleTargetRef']) as Record<string, unknown> | undefined;
-  if ((ref?.kind ?? defaultKind) !== key.kind || typeof ref?.name !== 'string') return false;
-  const prefixed = `${d.prefix}${ref.name}${d.suffix}`;
-  return renamed ? prefixed === key.name : prefixed === key.name || ref.name === key.name;
-}
-
 /** The document as plain data, within the alias limit; the error when it cannot be converted. */
 function safeJS(doc: { contents: unknown; toJS(o?: { maxAliasCount?: number }): unknown }): { value?: Record<string, unknown>; error?: string } {
   try {
@@ -663,179 +664,28 @@ function merge(a: unknown, b: unknown, byName: boolean): unknown {
   return b === undefined ? a : b;
 }
 
-const isKustomization = (f: string): boolean => /(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(f);
-
-/** An inline patch of a kustomization, which Foresight cannot read or edit, with the target it names (none: any object). */
-interface InlinePatch {
-  label: string;
-  kind?: string;
-  name?: string;
-}
-
-/** One kustomization on the path to a listed file. */
-interface Step {
-  file: string;
-  /** the prefix and suffix given to names through this kustomization (it and those above it) */
-  prefix: string;
-  suffix: string;
-  /** the namespace its resources have as it sees them: the one the nearest kustomization below it gives (undefined: their own) */
-  inner?: string;
-  components: boolean;
-  /** the names its `replicas:` field sets */
-  replicas: string[];
-}
-
-/** What the kustomizations of a repository say of one file they list. */
-interface KustomizedFile {
-  patch: boolean;
-  inline: InlinePatch[];
-  /** each path by which it is deployed: the namespace (none: its own), the names' prefix and suffix, the kustomizations, the one a patch of that variant alone can go in */
-  variants: { namespace: string | undefined; prefix: string; suffix: string; chain: Step[]; listedAlone: boolean; alone: Step | undefined }[];
+/** Whether patch application `a` comes after `b` (an outer kustomization's, or later in one kustomization's list). */
+function later(a: Applied, b: Applied): boolean {
+  return a.step !== b.step ? a.step < b.step : a.field !== b.field ? a.field > b.field : a.order > b.order;
 }
 
 /**
- * file → how kustomizations deploy it (namespace, namePrefix, nameSuffix: the outermost
- * namespace wins, prefixes and suffixes add up outside in), whether a kustomization lists it as a
- * patch, the inline patches of the kustomizations that deploy it (`bases:`, the older name of
- * `resources:`, counts as resources), and per variant the kustomization a patch of it alone can be
- * listed in.
+ * The objects a base document named `name` (own namespace `own`) becomes on the paths kustomizations list it by: the
+ * outermost kustomization's namespace (else its own, else default), the prefixes and suffixes on the way. An overlay
+ * that another includes is also built alone (the "used alone" path of a kustomization that sets a namespace): where
+ * both give one object, the longer path is kept.
  */
-function kustomizeNamespaces(files: ReadonlyMap<string, string>, yamlFiles: string[]): Map<string, KustomizedFile> {
-  interface K {
-    file: string;
-    dir: string;
-    namespace?: string;
-    prefix: string;
-    suffix: string;
-    resources: string[];
-    patches: string[];
-    inline: InlinePatch[];
-    components: boolean;
-    replicas: string[];
+function deployedAs(name: string, own: string | undefined, paths: KPath[]): Deployed[] {
+  if (paths.length === 0) return [{ namespace: own ?? 'default', name, paths: [] }];
+  const out: Deployed[] = [];
+  const tail = (long: KPath, short: KPath): boolean =>
+    long.steps.length > short.steps.length && short.steps.every((s, i) => long.steps[long.steps.length - short.steps.length + i].file === s.file);
+  for (const p of paths) {
+    const last = p.steps.at(-1)!;
+    const d = { namespace: p.namespace ?? own ?? 'default', name: `${last.prefix}${name}${last.suffix}` };
+    const same = out.find((x) => x.namespace === d.namespace && x.name === d.name);
+    if (!same) out.push({ ...d, paths: [p] });
+    else if (!same.paths.some((q) => tail(q, p))) same.paths = [...same.paths.filter((q) => !tail(p, q)), p];
   }
-  const ks = new Map<string, K>();
-  for (const f of yamlFiles.filter(isKustomization)) {
-    let v: Record<string, unknown> | undefined;
-    try {
-      const text = files.get(f)!;
-      if (tooLarge(text)) continue;
-      v = parseDocument(text).toJS({ maxAliasCount: MAX_YAML_ALIASES }) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (!v) continue;
-    const dir = path.posix.dirname(f);
-    const rel = (p: unknown): string | undefined => {
-      if (typeof p !== 'string' || p.includes('://')) return undefined;
-      try {
-        return repoPath(path.posix.join(dir, p));
-      } catch {
-        return undefined;
-      }
-    };
-    const list = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
-    const patchList = [
-      ...list(v.patches).map((p) => (p as { path?: string })?.path),
-      ...list(v.patchesStrategicMerge).filter((p) => typeof p === 'string' && !p.includes('\n')),
-    ];
-    // what it patches without a file of its own: an inline patch, a JSON 6902 patch (by target), a
-    // target-selected patch file (its objects are named by the target, not by the file)
-    const inline: InlinePatch[] = [];
-    const targetOf = (t: unknown): { kind?: string; name?: string } => {
-      const o = (t ?? {}) as Record<string, unknown>;
-      return { kind: typeof o.kind === 'string' ? o.kind : undefined, name: typeof o.name === 'string' ? o.name : undefined };
-    };
-    for (const p of [...list(v.patches), ...list(v.patchesJson6902)] as Record<string, unknown>[]) {
-      if (!p || typeof p !== 'object' || (typeof p.path === 'string' && p.target === undefined)) continue;
-      const t = targetOf(p.target);
-      inline.push({
-        ...t,
-        label: `${f}: ${typeof p.path === 'string' ? `the patch ${p.path} selected by target` : 'an inline patch'} of ${t.kind ?? 'any kind'}/${t.name ?? 'any name'}`,
-      });
-    }
-    for (const p of list(v.patchesStrategicMerge).filter((x): x is string => typeof x === 'string' && x.includes('\n'))) {
-      let t: { kind?: string; name?: string } = {};
-      try {
-        const o = parseDocument(p).toJS({ maxAliasCount: MAX_YAML_ALIASES }) as Record<string, unknown> | null;
-        t = targetOf({ kind: o?.kind, name: (o?.metadata as Record<string, unknown> | undefined)?.name });
-      } catch {
-        // unreadable: it may patch any object
-      }
-      inline.push({ ...t, label: `${f}: an inline strategic-merge patch of ${t.kind ?? 'any kind'}/${t.name ?? 'any name'}` });
-    }
-    ks.set(dir, {
-      file: f,
-      dir,
-      namespace: typeof v.namespace === 'string' ? v.namespace : undefined,
-      prefix: typeof v.namePrefix === 'string' ? v.namePrefix : '',
-      suffix: typeof v.nameSuffix === 'string' ? v.nameSuffix : '',
-      resources: [...list(v.resources), ...list(v.bases)].map(rel).filter((x): x is string => x !== undefined),
-      patches: patchList.map(rel).filter((x): x is string => x !== undefined),
-      inline,
-      components: list(v.components).length > 0,
-      replicas: list(v.replicas)
-        .map((r) => (r as { name?: unknown } | null)?.name)
-        .filter((n): n is string => typeof n === 'string'),
-    });
-  }
-  const out = new Map<string, KustomizedFile>();
-  // what each kustomization's output becomes on each path that builds it (the namespace and the names' prefix and
-  // suffix given above it: one entry = its output is one variant), and the kustomization files from the outermost
-  // down to each listed resource
-  const landsIn = new Map<string, Set<string>>();
-  const paths = new Map<string, { namespace: string | undefined; prefix: string; suffix: string; chain: Step[] }[]>();
-  interface Above {
-    ns: string | undefined;
-    prefix: string;
-    suffix: string;
-    inline: InlinePatch[];
-    chain: Step[];
-  }
-  const visit = (k: K, above: Above, seen: Set<string>): void => {
-    if (seen.has(k.dir)) return;
-    seen.add(k.dir);
-    const ns = above.ns ?? k.namespace; // the outermost kustomization's namespace wins
-    const lands = landsIn.get(k.file) ?? new Set();
-    lands.add(JSON.stringify([ns ?? null, above.prefix, above.suffix]));
-    landsIn.set(k.file, lands);
-    const prefix = above.prefix + k.prefix;
-    const suffix = k.suffix + above.suffix;
-    const step: Step = { file: k.file, prefix, suffix, components: k.components, replicas: k.replicas };
-    const here: Above = { ns, prefix, suffix, inline: [...above.inline, ...k.inline], chain: [...above.chain, step] };
-    const note = (file: string, patch: boolean): void => {
-      const e = out.get(file) ?? { patch: false, inline: [], variants: [] };
-      e.patch ||= patch;
-      for (const x of here.inline) if (!e.inline.some((y) => y.label === x.label)) e.inline.push(x);
-      out.set(file, e);
-      paths.set(file, [...(paths.get(file) ?? []), { namespace: ns, prefix: here.prefix, suffix: here.suffix, chain: here.chain }]);
-    };
-    for (const r of k.resources) {
-      const child = ks.get(r);
-      if (child) visit(child, here, new Set(seen));
-      else note(r, false);
-    }
-    for (const p of k.patches) note(p, true);
-  };
-  const top: Above = { ns: undefined, prefix: '', suffix: '', inline: [], chain: [] };
-  const referenced = new Set([...ks.values()].flatMap((k) => k.resources));
-  for (const k of ks.values()) if (!referenced.has(k.dir)) visit(k, top, new Set());
-  // bases only reached through overlays also keep their own namespace when used alone
-  for (const k of ks.values()) if (referenced.has(k.dir) && k.namespace) visit({ ...k, dir: `${k.dir}#self` }, top, new Set());
-  const own = (file: string): string | undefined => [...ks.values()].find((k) => k.file === file)?.namespace;
-  for (const [file, ps] of paths)
-    out.get(file)!.variants = ps.map(({ namespace, prefix, suffix, chain }) => {
-      const i = chain.map((step) => landsIn.get(step.file)!.size === 1).lastIndexOf(true);
-      const alone =
-        i >= 0
-          ? {
-              ...chain[i],
-              inner: chain
-                .slice(i + 1)
-                .map((step) => own(step.file))
-                .find((n) => n !== undefined),
-            }
-          : undefined;
-      return { namespace, prefix, suffix, chain, listedAlone: landsIn.get(chain.at(-1)!.file)!.size === 1, alone };
-    });
   return out;
 }

@@ -15,7 +15,6 @@ import {
   locateField,
   ManifestIndex,
   workloadLabel,
-  ANY_NAMESPACE,
   type Deployed,
   type FieldLocation,
   type ObjectDoc,
@@ -23,6 +22,7 @@ import {
   type ResolvedWorkload,
   type WorkloadKey,
 } from './manifests.js';
+import { nameAt, namesFrom, namespaceAt } from './kustomize.js';
 import { parseQuantity } from './quantity.js';
 import { editYaml, leafEdits, REMOVE, YamlEditError, type YamlEdit } from './yaml-edit.js';
 
@@ -106,10 +106,11 @@ interface SharedBase {
   /** the object as deployed for the workload */
   merged: Record<string, unknown>;
   kustomization: string;
-  /** the name and namespace the patch gives the object: as that kustomization sees it */
+  /** the object's name as deployed, and the name and namespace the patch gives it: as that kustomization sees it */
+  deployedName: string;
   name: string;
   namespace: string | undefined;
-  /** the other objects, "namespace" or "namespace (as name)" */
+  /** the other objects, "namespace" or "namespace (as name)", or what else the kustomizations listing a patch build */
   others: string[];
 }
 
@@ -118,10 +119,11 @@ interface SharedBase {
  * of a kustomization that deploys the object is refused (the value deployed is not the one in
  * the files), and so is `replicas` where a kustomization's `replicas:` field sets it. A document
  * (base or patch) that other objects are also deployed from (overlays of other namespaces or name
- * prefixes) must not be edited (an edit there changes them all): returned with the kustomization
- * that deploys the workload's object from it alone, where a patch is added; refused where there is
- * no such kustomization or one on the way uses components (not read), unless the mapping pins the
- * file on purpose.
+ * prefixes, a patch file two kustomizations list) must not be edited (an edit there changes them
+ * all): returned with the innermost kustomization on the object's path that builds it alone (in one
+ * namespace, prefix and suffix; and where the name a patch there gives is no other name of an
+ * object from the same base), applied after the document, where a patch is added; refused where there is none or one on the way uses components
+ * (not read), unless the mapping pins the file on purpose.
  */
 function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLocation, field: string): SharedBase | undefined {
   const found = [w.workload, w.hpa, w.scaledObject, w.scaledObject && { ...w.scaledObject, edit: w.scaledObject.triggers }].find(
@@ -135,31 +137,69 @@ function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLoc
       'ambiguous-target',
       `${label}: ${doc.kind}/${doc.name} is patched where Foresight cannot read or edit it (${doc.inlinePatches.join('; ')}): the value deployed is not the one in ${doc.file}; move that patch into a patch file listed by path`,
     );
-  const mine = (d: Deployed): boolean => (d.namespace === w.key.namespace || d.namespace === ANY_NAMESPACE) && d.name === found.name;
-  const d = doc.deployed.find(mine);
-  if (field === 'replicas' && d && d.replicasSetBy.length > 0)
+  const mine = (x: Deployed): boolean => x.namespace === w.key.namespace && x.name === found.name;
+  const base = found.bases.find((b) => b.deployed.some(mine));
+  const d = base?.deployed.find(mine);
+  if (!base || !d) return undefined;
+  const names = new Set([d.name, ...d.paths.flatMap((p) => [...namesFrom(d.name, p.steps, 0)])]);
+  const setBy = d.paths.flatMap((p) => p.steps.filter((s) => s.replicas.some((r) => names.has(r)))).map((s) => s.file);
+  if (field === 'replicas' && setBy.length > 0)
     throw new RejectedMessage(
       'ambiguous-target',
-      `${label}: the replicas: field of ${d.replicasSetBy.join(' and ')} sets its replicas, over the value in ${doc.file}; change it there, or remove that entry`,
+      `${label}: the replicas: field of ${[...new Set(setBy)].join(' and ')} sets its replicas, over the value in ${doc.file}; change it there, or remove that entry`,
     );
-  const others = doc.deployed.filter((x) => !mine(x)).map((x) => (x.name === found.name ? x.namespace : `${x.namespace} (as ${x.name})`));
+  const others = doc.patch
+    ? doc.listed.length > 1 || !doc.listed[0]?.steps.at(-1)!.alone
+      ? [`what else ${[...new Set(doc.listed.map((l) => l.steps.at(-1)!.file))].join(' and ')} build${doc.listed.length > 1 ? '' : 's'}`]
+      : []
+    : doc.deployed.filter((x) => !mine(x)).map((x) => (x.name === found.name ? x.namespace : `${x.namespace} (as ${x.name})`));
   if (others.length === 0 || index.mapped(w.key)?.file === doc.file) return undefined;
   const what = `${doc.file} is ${doc.patch ? 'a patch' : 'a base'} that is also deployed to ${others.join(', ')}: an edit there would change those too`;
-  if (d?.kustomization === undefined || doc.apiVersion === undefined) {
-    const why = d?.paths
-      ? `it is deployed there by ${d.paths.map((k) => k ?? 'a kustomization that deploys others too').join(' and ')}`
-      : 'its kustomizations deploy the others too';
+  const refuse = (why: string): never => {
     throw new RejectedMessage(
       'ambiguous-target',
-      `${label}: ${what}, and no one kustomization deploys ${w.key.namespace}/${found.name} from it alone to add a patch to (${why}); add a patch of ${doc.kind}/${doc.name} to the overlay of ${w.key.namespace}, or pin the file with "file:" in the mapping file`,
+      `${label}: ${what}, and ${why}; add a patch of ${doc.kind}/${doc.name} to the overlay of ${w.key.namespace}, or pin the file with "file:" in the mapping file`,
     );
-  }
-  if (d.components.length > 0)
-    throw new RejectedMessage(
-      'ambiguous-target',
-      `${label}: ${what}, and ${d.components.join(' and ')} ${d.components.length > 1 ? 'use' : 'uses'} components, which Foresight does not read (a patch written beside them could undo theirs); add a patch of ${doc.kind}/${doc.name} to the overlay of ${w.key.namespace}, or pin the file with "file:" in the mapping file`,
+  };
+  // per path that builds the object: the innermost kustomization that builds it alone, applied after the document
+  const sameBase = found.bases.flatMap((b) => b.deployed).filter((x) => x !== d);
+  const candidates = d.paths.map((p) => {
+    const after = doc.patch ? (found.applied.find((a) => a.doc === doc && a.path === p)?.step ?? -1) : p.steps.length - 1;
+    for (let i = after; i >= 0; i--) {
+      const s = p.steps[i];
+      // kustomize matches a patch by any name an object has had: one here must name no other object of the same base
+      const name = nameAt(d.name, p.steps, i);
+      const clash = sameBase.some((x) =>
+        x.paths.some((q) => {
+          const j = q.steps.findIndex((t) => t.file === s.file);
+          return j >= 0 && namesFrom(x.name, q.steps, j).has(name);
+        }),
+      );
+      if (s.alone && !clash) return { p, i };
+    }
+    return undefined;
+  });
+  const at = candidates[0];
+  if (!at || candidates.some((c) => c?.p.steps[c.i].file !== at.p.steps[at.i].file) || doc.apiVersion === undefined)
+    refuse(
+      d.paths.length > 1
+        ? `it is deployed there by ${d.paths.length} builds (${[...new Set(d.paths.map((p) => p.steps[0].file))].join(', ')}) with no one kustomization for it alone`
+        : `no one kustomization on its way builds ${w.key.namespace}/${found.name} alone to add a patch to`,
     );
-  return { doc, merged: found.merged, kustomization: d.kustomization, name: d.patchName ?? doc.name, namespace: d.patchNamespace, others };
+  const components = at!.p.steps.filter((s) => s.components).map((s) => s.file);
+  if (components.length > 0)
+    refuse(
+      `${components.join(' and ')} ${components.length > 1 ? 'use' : 'uses'} components, which Foresight does not read (a patch written beside them could undo theirs)`,
+    );
+  return {
+    doc,
+    merged: found.merged,
+    kustomization: at!.p.steps[at!.i].file,
+    deployedName: d.name,
+    name: nameAt(d.name, at!.p.steps, at!.i),
+    namespace: namespaceAt(at!.p.steps, at!.i, base.namespace),
+    others,
+  };
 }
 
 /**
@@ -173,13 +213,13 @@ function overlayPatch(s: SharedBase, w: ResolvedWorkload, field: string, text: (
   const triggers = field === 'keda.threshold' ? get(s.merged, ['spec', 'triggers']) : undefined;
   // the ScaledObject's own patch in that same kustomization takes the list (a second patch there would be ambiguous)
   const own = w.scaledObject?.edit;
-  const listedThere = own?.deployed.some((d) => d.chain.at(-1) === s.kustomization && d.listedAlone);
+  const listedThere = own?.listed.some((l) => l.steps.at(-1)!.file === s.kustomization);
   if (triggers !== undefined && own?.patch && own !== s.doc && listedThere) {
     out.set(own.file, editOrReject(text(own.file)!, own.file, own.index, leafEdits(['spec', 'triggers'], triggers)));
     return out;
   }
   const dir = path.posix.dirname(s.kustomization);
-  const name = `foresight-${s.doc.kind.toLowerCase()}-${s.doc.name}.yaml`;
+  const name = `foresight-${s.doc.kind.toLowerCase()}-${s.deployedName}.yaml`;
   const file = dir === '.' ? name : `${dir}/${name}`;
   if (text(file) !== undefined)
     throw new RejectedMessage(

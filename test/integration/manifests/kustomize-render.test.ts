@@ -25,8 +25,8 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Writes the snapshot to a folder and renders one overlay with kustomize: kind/name → object. */
-function render(files: ReadonlyMap<string, string>, overlay: string): Map<string, Obj> {
+/** Writes the snapshot to a folder and renders one overlay with kustomize: kind/namespace/name → object (`outside`: files above the overlay's folder may be read, as Flux allows). */
+function render(files: ReadonlyMap<string, string>, overlay: string, outside = false): Map<string, Obj> {
   const dir = mkdtempSync(path.join(tmp, 'repo-'));
   for (const [f, text] of files) {
     mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
@@ -34,7 +34,10 @@ function render(files: ReadonlyMap<string, string>, overlay: string): Map<string
   }
   let out: string;
   try {
-    out = execFileSync(KUSTOMIZE, ['build', path.join(dir, overlay)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execFileSync(KUSTOMIZE, ['build', ...(outside ? ['--load-restrictor', 'LoadRestrictionsNone'] : []), path.join(dir, overlay)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') assert.fail(`kustomize is not installed (${local} nor on PATH): run scripts/install.sh`);
@@ -276,7 +279,7 @@ spec:
     ]);
     const blue = planRecommendation(files, gpuRec('shop/Deployment/blue-search', [['minReplicas', '4']]), wide);
     assert.deepEqual([...blue.changed.keys()].sort(), [
-      'apps/search/blue/foresight-horizontalpodautoscaler-search.yaml',
+      'apps/search/blue/foresight-horizontalpodautoscaler-blue-search.yaml',
       'apps/search/blue/kustomization.yaml',
     ]);
     const cpu = planRecommendation(apply(files, blue), gpuRec('shop/Deployment/blue-search', [['requests.cpu', '250m']], 'app'), wide);
@@ -292,7 +295,10 @@ spec:
     // overlay alone (the canary builds on it) and is refused
     const canary = new Map([...files, ['apps/search/canary/kustomization.yaml', 'nameSuffix: -canary\nresources:\n  - ../blue\n']]);
     const c = planRecommendation(canary, gpuRec('shop/Deployment/blue-search-canary', [['requests.cpu', '100m']], 'app'), wide);
-    assert.deepEqual([...c.changed.keys()].sort(), ['apps/search/canary/foresight-deployment-search.yaml', 'apps/search/canary/kustomization.yaml']);
+    assert.deepEqual([...c.changed.keys()].sort(), [
+      'apps/search/canary/foresight-deployment-blue-search-canary.yaml',
+      'apps/search/canary/kustomization.yaml',
+    ]);
     const cr = render(apply(canary, c), 'apps/search/canary');
     assert.equal(cr.get('Deployment/shop/blue-search-canary')!.spec.template.spec.containers[0].resources.requests.cpu, '100m');
     assert.equal(
@@ -301,7 +307,7 @@ spec:
     );
     assert.throws(
       () => planRecommendation(canary, gpuRec('shop/Deployment/blue-search', [['requests.cpu', '250m']], 'app'), wide),
-      /also deployed to shop \(as blue-search-canary\), shop \(as green-search\).*no one kustomization deploys shop\/blue-search from it alone/,
+      /also deployed to shop \(as blue-search-canary\), shop \(as green-search\).*no one kustomization on its way builds shop\/blue-search alone/,
     );
     // the unprefixed name is no workload of the repository
     assert.throws(
@@ -364,5 +370,107 @@ spec:
       ['clusters/eu/hpa.yaml 6→4'],
     );
     assert.equal(render(apply(outer, p3), 'clusters/eu').get('HorizontalPodAutoscaler/shop/search')!.spec.minReplicas, 4);
+  });
+
+  it('matches patches and HPA references by any name an object has had, and never writes a patch that names another object', () => {
+    const web = (ns = '') =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n${ns}  annotations: {foresight.dev/managed: "true"}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: app\n          image: web:1\n          resources:\n            requests: {cpu: 100m}\n`;
+    const cpuPatch = (cpu: string, name = 'web') =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          resources:\n            requests: {cpu: ${cpu}}\n`;
+    const cpuOf = (files: Map<string, string>, overlay: string, id: string, outside = false) =>
+      render(files, overlay, outside).get(id)!.spec.template.spec.containers[0].resources.requests.cpu;
+    const cpu = (workload: string, value: string) => gpuRec(workload, [['requests.cpu', value]], 'app');
+
+    // a patch naming the base's name under the base kustomization's namePrefix: read and edited (it renders)
+    const prefixed = new Map([
+      ['base/kustomization.yaml', 'namePrefix: app-\nresources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['prod/kustomization.yaml', 'namespace: prod\nresources:\n  - ../base\npatches:\n  - path: web.yaml\n'],
+      ['prod/web.yaml', cpuPatch('500m')],
+      [
+        'prod/hpa.yaml',
+        'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 2\n  maxReplicas: 10\n',
+      ],
+    ]);
+    prefixed.set('prod/kustomization.yaml', 'namespace: prod\nresources:\n  - ../base\n  - hpa.yaml\npatches:\n  - path: web.yaml\n');
+    const p1 = planRecommendation(prefixed, cpu('prod/Deployment/app-web', '300m'), wide);
+    assert.deepEqual(
+      p1.diffs.map((d) => `${d.file} ${d.before}→${d.after}`),
+      ['prod/web.yaml 500m→300m'],
+    );
+    assert.equal(cpuOf(apply(prefixed, p1), 'prod', 'Deployment/prod/app-web'), '300m');
+    // the HPA in prod names `web`; kustomize renames the reference to app-web across the kustomizations
+    const p1h = planRecommendation(prefixed, gpuRec('prod/Deployment/app-web', [['minReplicas', '3']]), wide);
+    assert.equal(render(apply(prefixed, p1h), 'prod').get('HorizontalPodAutoscaler/prod/web')!.spec.minReplicas, 3);
+    assert.equal(render(prefixed, 'prod').get('HorizontalPodAutoscaler/prod/web')!.spec.scaleTargetRef.name, 'app-web');
+
+    // a replicas: entry under the kustomization's own prefix sets replicas: refused, not an edit that renders nothing
+    const replicas = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['prod/kustomization.yaml', 'namespace: prod\nnamePrefix: p-\nresources:\n  - ../base\nreplicas:\n  - name: p-web\n    count: 5\n'],
+    ]);
+    assert.equal(render(replicas, 'prod').get('Deployment/prod/p-web')!.spec.replicas, 5);
+    assert.throws(
+      () => planRecommendation(replicas, gpuRec('prod/Deployment/p-web', [['replicas', '3']]), wide),
+      /the replicas: field of prod\/kustomization\.yaml sets its replicas/,
+    );
+
+    // an inline patch targeting the prefixed name: refused, not an edit of the base
+    const inline = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['blue/kustomization.yaml', 'namePrefix: blue-\nresources:\n  - ../base\n'],
+      [
+        'prod/kustomization.yaml',
+        'namespace: prod\nresources:\n  - ../blue\npatches:\n  - target: {kind: Deployment, name: blue-web}\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/containers/0/resources/requests/cpu\n        value: 900m\n',
+      ],
+    ]);
+    assert.throws(() => planRecommendation(inline, cpu('prod/Deployment/blue-web', '300m'), wide), /patched where Foresight cannot read or edit it/);
+
+    // one overlay builds web and green-web from one base: a patch there naming `web` would match both (kustomize fails on
+    // it), so the shared base is refused; blue-web and green-web in two overlays each: a patch per object, named apart
+    const both = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['green/kustomization.yaml', 'namePrefix: green-\nresources:\n  - ../base\n'],
+      ['shop/kustomization.yaml', 'namespace: shop\nresources:\n  - ../base\n  - ../green\n'],
+    ]);
+    assert.throws(() => planRecommendation(both, cpu('shop/Deployment/web', '300m'), wide), /no one kustomization on its way builds shop\/web alone/);
+    const colours = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['blue/kustomization.yaml', 'namePrefix: blue-\nresources:\n  - ../base\n'],
+      ['green/kustomization.yaml', 'namePrefix: green-\nresources:\n  - ../base\n'],
+      ['prod/kustomization.yaml', 'namespace: prod\nresources:\n  - ../blue\n  - ../green\n'],
+      ['staging/kustomization.yaml', 'namespace: staging\nresources:\n  - ../blue\n  - ../green\n'],
+    ]);
+    const blue = planRecommendation(colours, cpu('prod/Deployment/blue-web', '300m'), wide);
+    const green = planRecommendation(apply(colours, blue), cpu('prod/Deployment/green-web', '200m'), wide);
+    const coloured = apply(colours, blue, green);
+    assert.deepEqual(
+      [...coloured.keys()].filter((f) => f.includes('foresight-')),
+      ['prod/foresight-deployment-blue-web.yaml', 'prod/foresight-deployment-green-web.yaml'],
+    );
+    assert.deepEqual(
+      ['Deployment/prod/blue-web', 'Deployment/prod/green-web', 'Deployment/staging/blue-web'].map((id) => cpuOf(coloured, id.split('/')[1], id)),
+      ['300m', '200m', '100m'],
+    );
+
+    // a patch file two clusters list (outside their folders, as Flux allows): not edited (the other cluster would change);
+    // the cluster's own kustomization gets a patch after it
+    const clusters = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['overlays/prod/kustomization.yaml', 'namespace: prod\nresources:\n  - ../../base\n'],
+      ['overlays/staging/kustomization.yaml', 'namespace: staging\nresources:\n  - ../../base\n'],
+      ['patches/web.yaml', cpuPatch('400m')],
+      ['clusters/a/kustomization.yaml', 'resources:\n  - ../../overlays/prod\npatches:\n  - path: ../../patches/web.yaml\n'],
+      ['clusters/b/kustomization.yaml', 'resources:\n  - ../../overlays/staging\npatches:\n  - path: ../../patches/web.yaml\n'],
+    ]);
+    const shared = planRecommendation(clusters, cpu('prod/Deployment/web', '300m'), wide);
+    assert.deepEqual([...shared.changed.keys()].sort(), ['clusters/a/foresight-deployment-web.yaml', 'clusters/a/kustomization.yaml']);
+    assert.equal(cpuOf(apply(clusters, shared), 'clusters/a', 'Deployment/prod/web', true), '300m');
+    assert.equal(cpuOf(apply(clusters, shared), 'clusters/b', 'Deployment/staging/web', true), '400m');
   });
 });
