@@ -7,7 +7,7 @@
  * kustomizations per build that lists it; kustomize matches a patch to an object by any name the
  * object has had on the way (https://kubectl.docs.kubernetes.io/references/kustomize/kustomization/patches/),
  * and applies a kustomization's patches before its own namespace and name transforms, inner
- * kustomizations first. Inline patches, JSON 6902 patches and target-selected patch files are
+ * kustomizations first, and in one kustomization `patchesStrategicMerge:` before `patches:`. Inline patches, JSON 6902 patches and target-selected patch files are
  * recorded (not modelled: an object they may reach is refused by the committer), as are
  * `components:` and `replicas:`.
  */
@@ -44,7 +44,7 @@ export interface Step {
 export interface KPath {
   steps: Step[];
   namespace: string | undefined;
-  /** for a patch, where its listing kustomization lists it: `patches:` (0) or `patchesStrategicMerge:` (1), and the position there */
+  /** for a patch, where its listing kustomization lists it: `patches:` (0, applied after) or `patchesStrategicMerge:` (1), and the position there */
   field: 0 | 1;
   order: number;
 }
@@ -219,5 +219,14 @@ export function kustomizePaths(files: ReadonlyMap<string, string>, yamlFiles: st
   // bases only reached through overlays also keep their own namespace when used alone
   for (const k of ks.values()) if (referenced.has(k.dir) && k.namespace) visit({ ...k, dir: `${k.dir}#self` }, top, new Set());
   for (const s of steps.values()) s.alone = contexts.get(s.file)!.size === 1;
+  // an overlay another kustomization includes is also visited alone (for a base that sets its own namespace): where that
+  // gives the same listing as the longer path through the includer (the same namespace and names), it is one listing
+  const tail = (long: KPath, short: KPath): boolean =>
+    long.steps.length > short.steps.length &&
+    long.namespace === short.namespace &&
+    long.steps.at(-1)!.prefix === short.steps.at(-1)!.prefix &&
+    long.steps.at(-1)!.suffix === short.steps.at(-1)!.suffix &&
+    short.steps.every((x, i) => long.steps[long.steps.length - short.steps.length + i].file === x.file);
+  for (const e of out.values()) e.paths = e.paths.filter((p) => !e.paths.some((q) => tail(q, p)));
   return out;
 }

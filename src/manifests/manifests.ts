@@ -224,39 +224,54 @@ export class ManifestIndex {
               (s, i) => s.file === l.steps.at(-1)!.file && l.steps.length === i + 1 && l.steps.every((x, j) => x === path.steps[j]),
             );
             if (step < 0 || !namesFrom(d.name, path.steps, step).has(patch.name)) continue;
-            if (patch.namespace !== undefined && !namespacesBelow(path.steps, step, doc.namespace).has(patch.namespace)) continue;
+            if (patch.namespace !== undefined && !namespacesBelow(path.steps, step, doc.namespace ?? 'default').has(patch.namespace)) continue;
             const a: Applied = { doc: patch, path, step, field: l.field, order: l.order };
             if (!last || later(a, last)) last = a;
           }
           if (last && !applied.some((x) => x.doc === patch && x.path === path)) applied.push(last);
         }
+    // with several paths (clusters' roots over one overlay) the order holds on each path, not between them: the merged
+    // reading follows it (a cluster's patch over the overlay's), the choice of the document to edit needs a pin
     const paths = bases.flatMap((b) => b.d.paths);
-    const ordered = bases.length > 0 && paths.length <= 1;
-    const sorted = ordered ? applied.sort((a, b) => (later(a, b) ? 1 : -1)) : applied;
+    const sorted = applied.sort((a, b) => (later(a, b) ? 1 : -1));
+    // the same order of the same patches on every path (cluster roots that add nothing over one overlay)
+    const orderOn = (p: KPath): string =>
+      sorted
+        .filter((a) => a.path === p)
+        .map((a) => `${a.doc.file}#${a.doc.index}`)
+        .join('\n');
+    const ordered = bases.length > 0 && paths.every((p) => orderOn(p) === orderOn(paths[0]));
     return { docs: [...bases.map((b) => b.doc), ...new Set(sorted.map((a) => a.doc))], ordered, applied: sorted };
   }
 
-  /** The deployed names of the autoscalers of `kind` in the workload's namespace whose scaleTargetRef is the workload. */
+  /**
+   * The deployed names of the autoscalers of `kind` in the workload's namespace whose scaleTargetRef is the workload.
+   * kustomize renames a reference where it renames the object it names: a reference that travels with the workload
+   * (both under one namePrefix) is the workload's name with the autoscaler's own prefix and suffix; one that meets the
+   * workload higher up, not renamed on its own way, names any name the workload has had there (an HPA in prod naming
+   * `web` under a base's `namePrefix: app-`). A ScaledObject's is a custom resource's field, renamed only where
+   * configured: its literal name counts too.
+   */
   private scalersOf(kind: string, key: WorkloadKey, defaultKind?: string): Set<string> {
     this.index();
-    const workloads = this.bases.get(`${key.kind}\0${key.namespace}\0${key.name}`) ?? [];
-    // the names the workload has had on the way, per build (its outermost kustomization): kustomize renames an HPA's
-    // reference to any of them within one build
-    const builds = new Map<string | undefined, Set<string>>();
-    for (const { d } of workloads)
-      for (const p of d.paths.length > 0 ? d.paths : [undefined]) {
-        const root = p?.steps[0]?.file;
-        const names = builds.get(root) ?? new Set([d.name]);
-        if (p) for (const n of namesFrom(d.name, p.steps, 0)) names.add(n);
-        builds.set(root, names);
-      }
+    const workloads = (this.bases.get(`${key.kind}\0${key.namespace}\0${key.name}`) ?? []).map((w) => w.d);
     const out = new Set<string>();
     for (const { doc, d } of this.basesIn.get(`${kind}\0${key.namespace}`) ?? []) {
       const ref = get(doc.value, ['spec', 'scaleTargetRef']) as Record<string, unknown> | undefined;
       if ((ref?.kind ?? defaultKind) !== key.kind || typeof ref?.name !== 'string') continue;
-      const roots = d.paths.length > 0 ? d.paths.map((p) => p.steps[0]?.file) : [undefined];
-      // a ScaledObject's reference is a custom resource's field kustomize renames only where configured: its own name counts too
-      if (roots.some((r) => builds.get(r)?.has(ref.name as string)) || (kind !== HPA && ref.name === key.name)) out.add(d.name);
+      const r = ref.name;
+      const travels = d.paths.length === 0 ? r === key.name : d.paths.some((p) => `${p.steps.at(-1)!.prefix}${r}${p.steps.at(-1)!.suffix}` === key.name);
+      const meets = workloads.some((w) =>
+        w.paths.some((wp) =>
+          d.paths.some((hp) => {
+            let c = -1;
+            while (c + 1 < Math.min(hp.steps.length, wp.steps.length) && hp.steps[c + 1] === wp.steps[c + 1]) c++;
+            const renamedBelow = hp.steps.at(-1)!.prefix !== (hp.steps[c]?.prefix ?? '') || hp.steps.at(-1)!.suffix !== (hp.steps[c]?.suffix ?? '');
+            return c >= 0 && !renamedBelow && namesFrom(w.name, wp.steps, c).has(r);
+          }),
+        ),
+      );
+      if (travels || meets || (kind !== HPA && r === key.name)) out.add(d.name);
     }
     return out;
   }
@@ -361,21 +376,15 @@ export class ManifestIndex {
     };
   }
 
-  /**
-   * The document to edit: the pinned file, else the patch applied last (where docsOf could order them; two patches at
-   * one kustomization under `patches:` and `patchesStrategicMerge:` are not ordered), else the single patch, else the
-   * single plain document.
-   */
+  /** The document to edit: the pinned file, else the patch applied last (where docsOf could order them), else the single patch, else the single plain document. */
   private pick(docs: ObjectDoc[], pinned: string | undefined, label: string, found: { ordered: boolean; applied: Applied[] }): ObjectDoc | Rejected {
     if (pinned) {
       const d = docs.find((x) => x.file === pinned);
       return d ?? rejected('unknown-workload', `${label}: the mapping pins ${pinned}, which does not hold it`);
     }
     const patches = docs.filter((d) => d.patch);
-    const applied = found.applied.filter((a) => patches.includes(a.doc));
-    const [last, before] = [applied.at(-1), applied.at(-2)];
-    const unordered = before !== undefined && before.step === last!.step && before.field !== last!.field;
-    const choice = found.ordered && last && !unordered ? [last.doc] : patches.length > 0 ? patches : docs;
+    const last = found.applied.filter((a) => patches.includes(a.doc)).at(-1);
+    const choice = found.ordered && last ? [last.doc] : patches.length > 0 ? patches : docs;
     if (new Set(choice.map((d) => d.file)).size > 1)
       return rejected('ambiguous-target', `${label} is in ${choice.map((d) => d.file).join(' and ')}; pin one with "file:" in the mapping file`);
     return choice[0];
@@ -666,7 +675,8 @@ function merge(a: unknown, b: unknown, byName: boolean): unknown {
 
 /** Whether patch application `a` comes after `b` (an outer kustomization's, or later in one kustomization's list). */
 function later(a: Applied, b: Applied): boolean {
-  return a.step !== b.step ? a.step < b.step : a.field !== b.field ? a.field > b.field : a.order > b.order;
+  // kustomize applies patchesStrategicMerge (1) before patches (0) of one kustomization, whatever their order in the file
+  return a.step !== b.step ? a.step < b.step : a.field !== b.field ? a.field < b.field : a.order > b.order;
 }
 
 /**

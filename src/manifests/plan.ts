@@ -122,8 +122,8 @@ interface SharedBase {
  * prefixes, a patch file two kustomizations list) must not be edited (an edit there changes them
  * all): returned with the innermost kustomization on the object's path that builds it alone (in one
  * namespace, prefix and suffix; and where the name a patch there gives is no other name of an
- * object from the same base), applied after the document, where a patch is added; refused where there is none or one on the way uses components
- * (not read), unless the mapping pins the file on purpose.
+ * other object), applied after the document, where a patch is added; refused where there is none. An object a
+ * kustomization with components builds is refused (components are not read), unless the mapping pins the file.
  */
 function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLocation, field: string): SharedBase | undefined {
   const found = [w.workload, w.hpa, w.scaledObject, w.scaledObject && { ...w.scaledObject, edit: w.scaledObject.triggers }].find(
@@ -148,8 +148,14 @@ function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLoc
       'ambiguous-target',
       `${label}: the replicas: field of ${[...new Set(setBy)].join(' and ')} sets its replicas, over the value in ${doc.file}; change it there, or remove that entry`,
     );
+  const components = [...new Set(d.paths.flatMap((p) => p.steps.filter((s) => s.components).map((s) => s.file)))];
+  if (components.length > 0 && index.mapped(w.key)?.file !== doc.file)
+    throw new RejectedMessage(
+      'ambiguous-target',
+      `${label}: ${components.join(' and ')} ${components.length > 1 ? 'use' : 'uses'} components, which Foresight does not read: the value deployed may not be the one in ${doc.file}; pin the file with "file:" in the mapping file to edit it anyway`,
+    );
   const others = doc.patch
-    ? doc.listed.length > 1 || !doc.listed[0]?.steps.at(-1)!.alone
+    ? new Set(doc.listed.map((l) => l.steps.at(-1)!.file)).size > 1 || !doc.listed[0]?.steps.at(-1)!.alone
       ? [`what else ${[...new Set(doc.listed.map((l) => l.steps.at(-1)!.file))].join(' and ')} build${doc.listed.length > 1 ? '' : 's'}`]
       : []
     : doc.deployed.filter((x) => !mine(x)).map((x) => (x.name === found.name ? x.namespace : `${x.namespace} (as ${x.name})`));
@@ -161,15 +167,19 @@ function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLoc
       `${label}: ${what}, and ${why}; add a patch of ${doc.kind}/${doc.name} to the overlay of ${w.key.namespace}, or pin the file with "file:" in the mapping file`,
     );
   };
+  // every other object of the kind (`index` may be of the files before this plan's earlier edits: compared by name):
+  // kustomize fails on a patch that matches two (by any name either has had)
+  const otherObjects = index.objects
+    .filter((o) => o.kind === doc.kind && !o.patch)
+    .flatMap((o) => o.deployed.filter((x) => x.namespace !== d.namespace || x.name !== d.name));
   // per path that builds the object: the innermost kustomization that builds it alone, applied after the document
-  const sameBase = found.bases.flatMap((b) => b.deployed).filter((x) => x !== d);
   const candidates = d.paths.map((p) => {
     const after = doc.patch ? (found.applied.find((a) => a.doc === doc && a.path === p)?.step ?? -1) : p.steps.length - 1;
     for (let i = after; i >= 0; i--) {
       const s = p.steps[i];
-      // kustomize matches a patch by any name an object has had: one here must name no other object of the same base
+      // kustomize matches a patch by any name an object has had: one here must name no other object
       const name = nameAt(d.name, p.steps, i);
-      const clash = sameBase.some((x) =>
+      const clash = otherObjects.some((x) =>
         x.paths.some((q) => {
           const j = q.steps.findIndex((t) => t.file === s.file);
           return j >= 0 && namesFrom(x.name, q.steps, j).has(name);
@@ -185,11 +195,6 @@ function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLoc
       d.paths.length > 1
         ? `it is deployed there by ${d.paths.length} builds (${[...new Set(d.paths.map((p) => p.steps[0].file))].join(', ')}) with no one kustomization for it alone`
         : `no one kustomization on its way builds ${w.key.namespace}/${found.name} alone to add a patch to`,
-    );
-  const components = at!.p.steps.filter((s) => s.components).map((s) => s.file);
-  if (components.length > 0)
-    refuse(
-      `${components.join(' and ')} ${components.length > 1 ? 'use' : 'uses'} components, which Foresight does not read (a patch written beside them could undo theirs)`,
     );
   return {
     doc,

@@ -473,4 +473,139 @@ spec:
     assert.equal(cpuOf(apply(clusters, shared), 'clusters/a', 'Deployment/prod/web', true), '300m');
     assert.equal(cpuOf(apply(clusters, shared), 'clusters/b', 'Deployment/staging/web', true), '400m');
   });
+
+  it('layouts of real teams: cluster roots over overlays, services under prefixes with HPAs, per-cluster patches, both patch fields, a separate HPA folder', () => {
+    const web = (name = 'web', ns = '') =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n${ns}  annotations: {foresight.dev/managed: "true"}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: app\n          image: web:1\n          resources:\n            requests: {cpu: 100m}\n`;
+    const cpuPatch = (cpu: string, ns = '') =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n${ns}spec:\n  template:\n    spec:\n      containers:\n        - name: app\n          resources:\n            requests: {cpu: ${cpu}}\n`;
+    const hpa = (name: string, target: string) =>
+      `apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: ${name}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: ${target}}\n  minReplicas: 2\n  maxReplicas: 10\n`;
+    const cpuOf = (files: Map<string, string>, overlay: string, id: string) =>
+      render(files, overlay).get(id)!.spec.template.spec.containers[0].resources.requests.cpu;
+    const edits = (p: { diffs: { file: string; before: string | null; after: string }[] }) => p.diffs.map((d) => `${d.file} ${d.before}→${d.after}`);
+
+    // a cluster root over the prod overlay (as the example repository could have): the overlay's patch is edited, each time
+    const cluster = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n  - hpa.yaml\n'],
+      ['base/web.yaml', web()],
+      ['base/hpa.yaml', hpa('web', 'web')],
+      ['overlays/prod/kustomization.yaml', 'namespace: prod\nresources:\n  - ../../base\npatches:\n  - path: web.yaml\n'],
+      ['overlays/prod/web.yaml', cpuPatch('400m')],
+      ['overlays/staging/kustomization.yaml', 'namespace: staging\nresources:\n  - ../../base\n'],
+      ['clusters/eu/kustomization.yaml', 'resources:\n  - ../../overlays/prod\n'],
+    ]);
+    const c1 = planRecommendation(
+      cluster,
+      gpuRec(
+        'prod/Deployment/web',
+        [
+          ['requests.cpu', '300m'],
+          ['limits.cpu', '1'],
+        ],
+        'app',
+      ),
+      wide,
+    );
+    assert.deepEqual(edits(c1), ['overlays/prod/web.yaml 400m→300m', 'overlays/prod/web.yaml null→1']);
+    const c2 = planRecommendation(
+      apply(cluster, c1),
+      gpuRec('prod/Deployment/web', [
+        ['minReplicas', '3'],
+        ['maxReplicas', '12'],
+      ]),
+      wide,
+    );
+    const c3 = planRecommendation(apply(cluster, c1, c2), gpuRec('prod/Deployment/web', [['maxReplicas', '14']]), wide);
+    assert.deepEqual(edits(c3), ['overlays/prod/foresight-horizontalpodautoscaler-web.yaml 12→14']);
+    const eu = render(apply(cluster, c1, c2, c3), 'clusters/eu');
+    assert.equal(eu.get('Deployment/prod/web')!.spec.template.spec.containers[0].resources.requests.cpu, '300m');
+    assert.deepEqual([eu.get('HorizontalPodAutoscaler/prod/web')!.spec.minReplicas, eu.get('HorizontalPodAutoscaler/prod/web')!.spec.maxReplicas], [3, 14]);
+    assert.equal(render(apply(cluster, c1, c2, c3), 'overlays/staging').get('HorizontalPodAutoscaler/staging/web')!.spec.maxReplicas, 10);
+    // two cluster roots over it: the overlay's patch is still the one edited
+    const two = new Map([...cluster, ['clusters/us/kustomization.yaml', 'resources:\n  - ../../overlays/prod\n']]);
+    assert.deepEqual(edits(planRecommendation(two, gpuRec('prod/Deployment/web', [['requests.cpu', '300m']], 'app'), wide)), [
+      'overlays/prod/web.yaml 400m→300m',
+    ]);
+
+    // services under prefixes from one base, each with its HPA, under one root: each HPA scales its own service
+    const services = new Map([
+      ['bases/svc/kustomization.yaml', 'resources:\n  - app.yaml\n'],
+      ['bases/svc/app.yaml', `${web('app')}---\n${hpa('app', 'app')}`],
+      ['services/orders/kustomization.yaml', 'namePrefix: orders-\nresources:\n  - ../../bases/svc\n'],
+      ['services/payments/kustomization.yaml', 'namePrefix: payments-\nresources:\n  - ../../bases/svc\n'],
+      ['envs/prod/kustomization.yaml', 'namespace: prod\nresources:\n  - ../../services/orders\n  - ../../services/payments\n'],
+    ]);
+    const orders = planRecommendation(services, gpuRec('prod/Deployment/orders-app', [['minReplicas', '4']]), wide);
+    const rendered = render(apply(services, orders), 'envs/prod');
+    assert.equal(rendered.get('HorizontalPodAutoscaler/prod/orders-app')!.spec.minReplicas, 4);
+    assert.equal(rendered.get('HorizontalPodAutoscaler/prod/payments-app')!.spec.minReplicas, 2);
+    assert.equal(rendered.get('HorizontalPodAutoscaler/prod/payments-app')!.spec.scaleTargetRef.name, 'payments-app');
+
+    // an HPA in a folder of its own (another root), naming the workload as deployed
+    const separate = new Map([
+      ['apps/web/prod/kustomization.yaml', 'namespace: prod\nresources:\n  - web.yaml\n'],
+      ['apps/web/prod/web.yaml', web()],
+      ['autoscaling/prod/kustomization.yaml', 'namespace: prod\nresources:\n  - web-hpa.yaml\n'],
+      ['autoscaling/prod/web-hpa.yaml', hpa('web', 'web')],
+    ]);
+    assert.deepEqual(edits(planRecommendation(separate, gpuRec('prod/Deployment/web', [['minReplicas', '4']]), wide)), ['autoscaling/prod/web-hpa.yaml 2→4']);
+
+    // a patch that names the default namespace of a base without one, and patchesStrategicMerge beside patches (kustomize
+    // applies the strategic-merge ones first): the reading and the edit follow what renders
+    const fields = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['prod/kustomization.yaml', 'namespace: prod\nresources:\n  - ../base\npatches:\n  - path: p.yaml\npatchesStrategicMerge:\n  - psm.yaml\n'],
+      ['prod/p.yaml', cpuPatch('500m', '  namespace: default\n')],
+      ['prod/psm.yaml', cpuPatch('300m')],
+    ]);
+    assert.equal(cpuOf(fields, 'prod', 'Deployment/prod/web'), '500m');
+    const f1 = planRecommendation(fields, gpuRec('prod/Deployment/web', [['requests.cpu', '250m']], 'app'), wide);
+    assert.deepEqual(edits(f1), ['prod/p.yaml 500m→250m']);
+    assert.equal(cpuOf(apply(fields, f1), 'prod', 'Deployment/prod/web'), '250m');
+
+    // per-cluster patches over the overlay's, each cluster's file pinned in the mapping: each cluster reads its own value
+    const mapping = (c: string) => `  - workload: prod/Deployment/web\n    cluster: ${c}\n    file: clusters/${c}/web.yaml\n`;
+    const pinned = new Map([
+      ...cluster,
+      ['clusters/eu/kustomization.yaml', 'resources:\n  - ../../overlays/prod\npatches:\n  - path: web.yaml\n'],
+      ['clusters/eu/web.yaml', cpuPatch('600m')],
+      ['clusters/us/kustomization.yaml', 'resources:\n  - ../../overlays/prod\npatches:\n  - path: web.yaml\n'],
+      ['clusters/us/web.yaml', cpuPatch('700m')],
+      ['foresight-mapping.yaml', `apiVersion: foresight.dev/v1\nkind: Mapping\nclusters: [eu, us]\nworkloads:\n${mapping('eu')}${mapping('us')}`],
+    ]);
+    const us = planRecommendation(pinned, { ...gpuRec('prod/Deployment/web', [['requests.cpu', '650m']], 'app'), cluster: 'us' }, wide);
+    assert.deepEqual(edits(us), ['clusters/us/web.yaml 700m→650m']);
+    assert.equal(cpuOf(apply(pinned, us), 'clusters/us', 'Deployment/prod/web'), '650m');
+
+    // components are not read: an object a kustomization with components builds is refused
+    const comp = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['comp/kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - path: p.yaml\n'],
+      ['comp/p.yaml', cpuPatch('900m')],
+      ['prod/kustomization.yaml', 'namespace: prod\nresources:\n  - ../base\ncomponents:\n  - ../comp\n'],
+    ]);
+    assert.equal(cpuOf(comp, 'prod', 'Deployment/prod/web'), '900m');
+    assert.throws(
+      () => planRecommendation(comp, gpuRec('prod/Deployment/web', [['requests.cpu', '300m']], 'app'), wide),
+      /uses components, which Foresight does not read/,
+    );
+
+    // an overlay that builds the shared base's web and a copy named web of its own under a suffix: a patch named web
+    // there would match both, so it is refused
+    const copy = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['canary/kustomization.yaml', 'nameSuffix: -canary\nresources:\n  - web.yaml\n'],
+      ['canary/web.yaml', web()],
+      ['overlays/prod/kustomization.yaml', 'namespace: prod\nresources:\n  - ../../base\n  - ../../canary\n'],
+      ['overlays/staging/kustomization.yaml', 'namespace: staging\nresources:\n  - ../../base\n'],
+    ]);
+    assert.throws(
+      () => planRecommendation(copy, gpuRec('prod/Deployment/web', [['requests.cpu', '300m']], 'app'), wide),
+      /no one kustomization on its way builds prod\/web alone/,
+    );
+  });
 });
