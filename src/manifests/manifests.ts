@@ -249,8 +249,8 @@ export class ManifestIndex {
    * kustomize renames a reference where it renames the object it names: a reference that travels with the workload
    * (both under one namePrefix) is the workload's name with the autoscaler's own prefix and suffix; one that meets the
    * workload higher up, not renamed on its own way, names any name the workload has had there (an HPA in prod naming
-   * `web` under a base's `namePrefix: app-`). A ScaledObject's is a custom resource's field, renamed only where
-   * configured: its literal name counts too.
+   * `web` under a base's `namePrefix: app-`); one naming the final name is kept. A ScaledObject's is a custom
+   * resource's field, renamed only where configured: it counts as written.
    */
   private scalersOf(kind: string, key: WorkloadKey, defaultKind?: string): Set<string> {
     this.index();
@@ -260,7 +260,13 @@ export class ManifestIndex {
       const ref = get(doc.value, ['spec', 'scaleTargetRef']) as Record<string, unknown> | undefined;
       if ((ref?.kind ?? defaultKind) !== key.kind || typeof ref?.name !== 'string') continue;
       const r = ref.name;
-      const travels = d.paths.length === 0 ? r === key.name : d.paths.some((p) => `${p.steps.at(-1)!.prefix}${r}${p.steps.at(-1)!.suffix}` === key.name);
+      // a ScaledObject's reference is a custom resource's field: kustomize renames it only where configured, so as written
+      if (kind !== HPA) {
+        if (r === key.name) out.add(d.name);
+        continue;
+      }
+      // a reference naming the final name already is kept as written (nothing else had that name)
+      const travels = r === key.name || d.paths.some((p) => `${p.steps.at(-1)!.prefix}${r}${p.steps.at(-1)!.suffix}` === key.name);
       const meets = workloads.some((w) =>
         w.paths.some((wp) =>
           d.paths.some((hp) => {
@@ -271,7 +277,7 @@ export class ManifestIndex {
           }),
         ),
       );
-      if (travels || meets || (kind !== HPA && r === key.name)) out.add(d.name);
+      if (travels || meets) out.add(d.name);
     }
     return out;
   }
@@ -676,7 +682,10 @@ function merge(a: unknown, b: unknown, byName: boolean): unknown {
 /** Whether patch application `a` comes after `b` (an outer kustomization's, or later in one kustomization's list). */
 function later(a: Applied, b: Applied): boolean {
   // kustomize applies patchesStrategicMerge (1) before patches (0) of one kustomization, whatever their order in the file
-  return a.step !== b.step ? a.step < b.step : a.field !== b.field ? a.field < b.field : a.order > b.order;
+  if (a.step !== b.step) return a.step < b.step;
+  if (a.field !== b.field) return a.field < b.field;
+  // two documents of one object in one patch file: the later document wins
+  return a.order !== b.order ? a.order > b.order : a.doc.index > b.doc.index;
 }
 
 /**

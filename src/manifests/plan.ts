@@ -122,8 +122,8 @@ interface SharedBase {
  * prefixes, a patch file two kustomizations list) must not be edited (an edit there changes them
  * all): returned with the innermost kustomization on the object's path that builds it alone (in one
  * namespace, prefix and suffix; and where the name a patch there gives is no other name of an
- * other object), applied after the document, where a patch is added; refused where there is none. An object a
- * kustomization with components builds is refused (components are not read), unless the mapping pins the file.
+ * other object), applied after the document, where a patch is added; refused where there is none or one on the way
+ * uses components (not read), unless the mapping pins the file on purpose.
  */
 function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLocation, field: string): SharedBase | undefined {
   const found = [w.workload, w.hpa, w.scaledObject, w.scaledObject && { ...w.scaledObject, edit: w.scaledObject.triggers }].find(
@@ -147,12 +147,6 @@ function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLoc
     throw new RejectedMessage(
       'ambiguous-target',
       `${label}: the replicas: field of ${[...new Set(setBy)].join(' and ')} sets its replicas, over the value in ${doc.file}; change it there, or remove that entry`,
-    );
-  const components = [...new Set(d.paths.flatMap((p) => p.steps.filter((s) => s.components).map((s) => s.file)))];
-  if (components.length > 0 && index.mapped(w.key)?.file !== doc.file)
-    throw new RejectedMessage(
-      'ambiguous-target',
-      `${label}: ${components.join(' and ')} ${components.length > 1 ? 'use' : 'uses'} components, which Foresight does not read: the value deployed may not be the one in ${doc.file}; pin the file with "file:" in the mapping file to edit it anyway`,
     );
   const others = doc.patch
     ? new Set(doc.listed.map((l) => l.steps.at(-1)!.file)).size > 1 || !doc.listed[0]?.steps.at(-1)!.alone
@@ -195,6 +189,11 @@ function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLoc
       d.paths.length > 1
         ? `it is deployed there by ${d.paths.length} builds (${[...new Set(d.paths.map((p) => p.steps[0].file))].join(', ')}) with no one kustomization for it alone`
         : `no one kustomization on its way builds ${w.key.namespace}/${found.name} alone to add a patch to`,
+    );
+  const components = at!.p.steps.filter((s) => s.components).map((s) => s.file);
+  if (components.length > 0)
+    refuse(
+      `${components.join(' and ')} ${components.length > 1 ? 'use' : 'uses'} components, which Foresight does not read (a patch written beside them could undo theirs)`,
     );
   return {
     doc,

@@ -579,8 +579,10 @@ spec:
     assert.deepEqual(edits(us), ['clusters/us/web.yaml 700m→650m']);
     assert.equal(cpuOf(apply(pinned, us), 'clusters/us', 'Deployment/prod/web'), '650m');
 
-    // components are not read: an object a kustomization with components builds is refused
+    // components are not read: a shared base a kustomization with components builds gets no patch beside them (one could
+    // undo theirs); the edit is refused
     const comp = new Map([
+      ['staging/kustomization.yaml', 'namespace: staging\nresources:\n  - ../base\n'],
       ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
       ['base/web.yaml', web()],
       ['comp/kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - path: p.yaml\n'],
