@@ -19,7 +19,7 @@ import { isMap, parseAllDocuments, parseDocument } from 'yaml';
 import { RejectedMessage, type RejectReason } from '../util/errors.js';
 import { MAX_YAML_ALIASES, tooLarge, tooManyDocuments } from '../util/yaml-limits.js';
 import { EMPTY_MAPPING, parseMapping, type MappedWorkload, type Mapping } from './mapping.js';
-import { isKustomization, kustomizePaths, namesFrom, namespacesBelow, type KPath } from './kustomize.js';
+import { isKustomization, kustomizePaths, nameAt, namesFrom, namespacesBelow, type KPath, type Step } from './kustomize.js';
 import { helmValueShapeError, manifestShapeError } from './shapes.js';
 import { leafEdits, type YamlEdit, type YamlPath } from './yaml-edit.js';
 
@@ -249,7 +249,8 @@ export class ManifestIndex {
    * kustomize renames a reference where it renames the object it names: a reference that travels with the workload
    * (both under one namePrefix) is the workload's name with the autoscaler's own prefix and suffix; one that meets the
    * workload higher up, not renamed on its own way, names any name the workload has had there (an HPA in prod naming
-   * `web` under a base's `namePrefix: app-`); one naming the final name is kept. A ScaledObject's is a custom
+   * `web` under a base's `namePrefix: app-`: the object named so there now, else the only one that had the name);
+   * one naming the final name is kept. A ScaledObject's is a custom
    * resource's field, renamed only where configured: it counts as written.
    */
   private scalersOf(kind: string, key: WorkloadKey, defaultKind?: string): Set<string> {
@@ -273,13 +274,34 @@ export class ManifestIndex {
             let c = -1;
             while (c + 1 < Math.min(hp.steps.length, wp.steps.length) && hp.steps[c + 1] === wp.steps[c + 1]) c++;
             const renamedBelow = hp.steps.at(-1)!.prefix !== (hp.steps[c]?.prefix ?? '') || hp.steps.at(-1)!.suffix !== (hp.steps[c]?.suffix ?? '');
-            return c >= 0 && !renamedBelow && namesFrom(w.name, wp.steps, c).has(r);
+            return c >= 0 && !renamedBelow && this.referredAt(key.kind, wp.steps[c], c, r) === `${w.name}\0${key.namespace}`;
           }),
         ),
       );
       if (travels || meets) out.add(d.name);
     }
     return out;
+  }
+
+  /**
+   * The object of `kind` a reference `r` names where the kustomization `step` (at index `i` of the paths through it)
+   * builds both: the one named `r` there now, else the only one that had that name below it; none (kustomize renames
+   * nothing) where several had it. As "deployed name\0namespace".
+   */
+  private referredAt(kind: string, step: Step, i: number, r: string): string | undefined {
+    const now: string[] = [];
+    const before: string[] = [];
+    for (const o of this.objects)
+      if (o.kind === kind && !o.patch)
+        for (const x of o.deployed)
+          for (const q of x.paths)
+            if (q.steps[i] === step) {
+              const id = `${x.name}\0${x.namespace}`;
+              if (nameAt(x.name, q.steps, i) === r) now.push(id);
+              else if (namesFrom(x.name, q.steps, i).has(r)) before.push(id);
+            }
+    const one = (ids: string[]): string | undefined => (new Set(ids).size === 1 ? ids[0] : undefined);
+    return now.length > 0 ? one(now) : one(before);
   }
 
   /** The mapping entry of a workload: the one for its cluster, else the one for any cluster. */

@@ -592,8 +592,39 @@ spec:
     assert.equal(cpuOf(comp, 'prod', 'Deployment/prod/web'), '900m');
     assert.throws(
       () => planRecommendation(comp, gpuRec('prod/Deployment/web', [['requests.cpu', '300m']], 'app'), wide),
-      /uses components, which Foresight does not read/,
+      /uses components, which Foresight does not read \(a patch written beside them could undo theirs\)/,
     );
+    // an HPA in a prefixed overlay that names the workload's final name: kept as written by kustomize, found
+    const finalName = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['prod/kustomization.yaml', 'namespace: prod\nnamePrefix: prod-\nresources:\n  - ../base\n  - hpa.yaml\n'],
+      ['prod/hpa.yaml', hpa('web', 'prod-web')],
+    ]);
+    assert.equal(render(finalName, 'prod').get('HorizontalPodAutoscaler/prod/prod-web')!.spec.scaleTargetRef.name, 'prod-web');
+    assert.deepEqual(edits(planRecommendation(finalName, gpuRec('prod/Deployment/prod-web', [['minReplicas', '4']]), wide)), ['prod/hpa.yaml 2→4']);
+    // an HPA naming web beside web and a suffixed copy: kustomize keeps the reference on the one named web now; beside
+    // blue-web and green-web (both had the name) it renames nothing and scales neither
+    const canary = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['canary/kustomization.yaml', 'nameSuffix: -canary\nresources:\n  - ../base\n'],
+      ['prod/kustomization.yaml', 'namespace: prod\nresources:\n  - ../base\n  - ../canary\n  - hpa.yaml\n'],
+      ['prod/hpa.yaml', hpa('web', 'web')],
+    ]);
+    assert.equal(render(canary, 'prod').get('HorizontalPodAutoscaler/prod/web')!.spec.scaleTargetRef.name, 'web');
+    assert.deepEqual(edits(planRecommendation(canary, gpuRec('prod/Deployment/web', [['minReplicas', '4']]), wide)), ['prod/hpa.yaml 2→4']);
+    assert.throws(() => planRecommendation(canary, gpuRec('prod/Deployment/web-canary', [['minReplicas', '4']]), wide), /no HorizontalPodAutoscaler/);
+    const colours = new Map([
+      ['base/kustomization.yaml', 'resources:\n  - web.yaml\n'],
+      ['base/web.yaml', web()],
+      ['blue/kustomization.yaml', 'namePrefix: blue-\nresources:\n  - ../base\n'],
+      ['green/kustomization.yaml', 'namePrefix: green-\nresources:\n  - ../base\n'],
+      ['prod/kustomization.yaml', 'namespace: prod\nresources:\n  - ../blue\n  - ../green\n  - hpa.yaml\n'],
+      ['prod/hpa.yaml', hpa('web', 'web')],
+    ]);
+    assert.equal(render(colours, 'prod').get('HorizontalPodAutoscaler/prod/web')!.spec.scaleTargetRef.name, 'web');
+    assert.throws(() => planRecommendation(colours, gpuRec('prod/Deployment/blue-web', [['minReplicas', '4']]), wide), /no HorizontalPodAutoscaler/);
 
     // an overlay that builds the shared base's web and a copy named web of its own under a suffix: a patch named web
     // there would match both, so it is refused
