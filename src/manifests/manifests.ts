@@ -289,6 +289,16 @@ export class ManifestIndex {
    * nothing) where several had it. As "deployed name\0namespace".
    */
   private referredAt(kind: string, step: Step, i: number, r: string): string | undefined {
+    const memo = this.referred.get(step) ?? new Map<string, string | undefined>();
+    this.referred.set(step, memo);
+    const key = `${kind}\0${i}\0${r}`;
+    if (!memo.has(key)) memo.set(key, this.findReferred(kind, step, i, r));
+    return memo.get(key);
+  }
+
+  private readonly referred = new WeakMap<Step, Map<string, string | undefined>>();
+
+  private findReferred(kind: string, step: Step, i: number, r: string): string | undefined {
     const now: string[] = [];
     const before: string[] = [];
     for (const o of this.objects)
