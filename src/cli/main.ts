@@ -12,6 +12,7 @@ import { demoCommand } from './demo-command.js';
 import { exitOnSignal } from './exit-on-signal.js';
 import { exportHistoryCommand } from './export-history-command.js';
 import { replayCommand } from './replay-command.js';
+import { planCommand } from './plan-command.js';
 import { reportCommand } from './report-command.js';
 import { alertBridgeCommand, committerCommand, processorCommand } from './service-commands.js';
 import { stackCommand } from './stack-command.js';
@@ -43,6 +44,7 @@ program.addCommand(anomaliesCommand());
 program.addCommand(benchCommand());
 program.addCommand(exportHistoryCommand());
 program.addCommand(reportCommand());
+program.addCommand(planCommand());
 
 // errors name the command that failed ("foresight report: …"), as the tools a user pipes them to do
 let running = 'foresight';
