@@ -207,9 +207,8 @@ export class ManifestIndex {
   /**
    * The documents of the object `kind` `namespace`/`name` as deployed: its base documents, then the patches that apply
    * to it. A patch applies where a kustomization on the object's path lists it and it names one of the names (and, if
-   * it names one, namespaces) the object has had at or below that kustomization, as kustomize matches patches. Where
-   * the object is built by one path, the patches are in the order kustomize applies them (inner kustomizations first,
-   * then as listed) and `ordered` is set.
+   * it names one, namespaces) the object has had at or below that kustomization, as kustomize matches patches. The
+   * patches are in the order kustomize applies them (`later`); `ordered` where that order is the same on every path.
    */
   private docsOf(kind: string, namespace: string, name: string): { docs: ObjectDoc[]; ordered: boolean; applied: Applied[] } {
     this.index();
@@ -220,21 +219,20 @@ export class ManifestIndex {
         for (const path of d.paths) {
           let last: Applied | undefined;
           for (const l of patch.listed) {
-            const step = path.steps.findIndex(
-              (s, i) => s.file === l.steps.at(-1)!.file && l.steps.length === i + 1 && l.steps.every((x, j) => x === path.steps[j]),
-            );
-            if (step < 0 || !namesFrom(d.name, path.steps, step).has(patch.name)) continue;
+            // listed by a kustomization on the object's path, reached the same way
+            const step = l.steps.length - 1;
+            if (!l.steps.every((x, j) => x === path.steps[j]) || !namesFrom(d.name, path.steps, step).has(patch.name)) continue;
             if (patch.namespace !== undefined && !namespacesBelow(path.steps, step, doc.namespace ?? 'default').has(patch.namespace)) continue;
             const a: Applied = { doc: patch, path, step, field: l.field, order: l.order };
             if (!last || later(a, last)) last = a;
           }
-          if (last && !applied.some((x) => x.doc === patch && x.path === path)) applied.push(last);
+          if (last) applied.push(last);
         }
-    // with several paths (clusters' roots over one overlay) the order holds on each path, not between them: the merged
-    // reading follows it (a cluster's patch over the overlay's), the choice of the document to edit needs a pin
+    // ordered where every path applies the same patches in the same order (cluster roots that add nothing over one
+    // overlay); otherwise (per-cluster patches over one overlay) the merged reading still follows `later`, and the
+    // document to edit needs a pin
     const paths = bases.flatMap((b) => b.d.paths);
     const sorted = applied.sort((a, b) => (later(a, b) ? 1 : -1));
-    // the same order of the same patches on every path (cluster roots that add nothing over one overlay)
     const orderOn = (p: KPath): string =>
       sorted
         .filter((a) => a.path === p)

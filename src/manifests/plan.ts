@@ -121,9 +121,9 @@ interface SharedBase {
  * (base or patch) that other objects are also deployed from (overlays of other namespaces or name
  * prefixes, a patch file two kustomizations list) must not be edited (an edit there changes them
  * all): returned with the innermost kustomization on the object's path that builds it alone (in one
- * namespace, prefix and suffix; and where the name a patch there gives is no other name of an
- * other object), applied after the document, where a patch is added; refused where there is none or one on the way
- * uses components (not read), unless the mapping pins the file on purpose.
+ * namespace, prefix and suffix, where a patch's name matches no other object) and is applied after
+ * the document, where a patch is added; refused where there is none or one on the way uses
+ * components (not read), unless the mapping pins the file on purpose.
  */
 function unseenVariants(index: ManifestIndex, w: ResolvedWorkload, loc: FieldLocation, field: string): SharedBase | undefined {
   const found = [w.workload, w.hpa, w.scaledObject, w.scaledObject && { ...w.scaledObject, edit: w.scaledObject.triggers }].find(
