@@ -2,7 +2,8 @@
  * `foresight plan`: the edit the committer would make for a change of a workload, on a local
  * checkout of the GitOps repository, without Kafka and without writing anything: the files it
  * would change or add, as a diff, or the reason it would refuse (the dead letter's reason). The
- * same planning code as the committer (manifests/plan.ts); the policy's bounds are not checked.
+ * same planning code as the committer (manifests/plan.ts); the Foresight policy's bounds are not
+ * checked (the manifests' own, such as minReplicas ≤ maxReplicas, are).
  */
 import { existsSync, statSync } from 'node:fs';
 import { Command } from 'commander';
@@ -22,7 +23,9 @@ interface Flags {
 
 export function planCommand(): Command {
   return new Command('plan')
-    .description('preview the edit the committer would make in a local checkout of the GitOps repository (nothing is written; policy bounds are not checked)')
+    .description(
+      "preview the edit the committer would make in a local checkout of the GitOps repository (nothing is written; the Foresight policy's bounds are not checked, the manifests' own limits are)",
+    )
     .requiredOption('--repo <dir>', 'a checkout of the GitOps repository')
     .requiredOption('--workload <namespace/Kind/name>', 'the workload as deployed, e.g. shop/Deployment/checkout')
     .requiredOption('--set <field=value...>', "the fields to change, e.g. minReplicas=4 requests.cpu=250m (the committer's field names)")
